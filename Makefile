@@ -1,0 +1,111 @@
+# fwpkg: one flat Makefile. A static library (formats/, signing/) and thin programs.
+.POSIX:
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+SIZE_MB ?= 256
+
+B := build
+PKGS := libarchive libsodium jansson openssl libcurl
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings -Wshadow
+OPT := -O2 -g
+ifeq ($(SANITIZE),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_LD := -fsanitize=address,undefined
+endif
+# The user's CFLAGS come after ours so they can override anything.
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(OPT) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I. $(CFLAGS)
+ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Library code; the *_write / *_sign / keygen files create packages or keys and
+# never reach the device program.
+LIB_SRC := $(sort $(wildcard formats/*.c signing/*.c))
+CREATE_SRC := $(sort $(wildcard formats/*_write.c signing/*_sign.c))
+VERIFY_SRC := $(filter-out $(CREATE_SRC),$(LIB_SRC))
+CLI_SRC := $(sort $(wildcard tools/cli_*.c))
+FWPKG_SRC := $(sort $(wildcard tools/cmd_*.c)) tools/fwpkg.c
+MKPKG_SRC := $(sort $(wildcard mkpkg/*.c))
+MKWMOPKG_SRC := $(sort $(wildcard mkwmopkg/*.c))
+DEVICE_SRC := $(sort $(wildcard device/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB := $(B)/libfwpkg.a
+VLIB := $(B)/libfwpkg-verify.a
+CLILIB := $(B)/libfwcli.a
+PROGS := $(B)/fwpkg $(B)/mkpkg $(if $(MKWMOPKG_SRC),$(B)/mkwmopkg) $(if $(DEVICE_SRC),$(B)/fwctl)
+UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+all: $(PROGS)
+
+$(B)/.deps: scripts/install-deps
+	@mkdir -p $(@D)
+	scripts/install-deps
+	@touch $@
+
+$(B)/obj/%.o: %.c | $(B)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRC))
+	$(AR) rcs $@ $^
+$(VLIB): $(call obj,$(VERIFY_SRC))
+	$(AR) rcs $@ $^
+$(CLILIB): $(call obj,$(CLI_SRC))
+	$(AR) rcs $@ $^
+
+$(B)/fwpkg: $(call obj,$(FWPKG_SRC)) $(CLILIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/mkpkg: $(call obj,$(MKPKG_SRC)) $(CLILIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/mkwmopkg: $(call obj,$(MKWMOPKG_SRC)) $(CLILIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# The device program links only the verifying half of the library.
+$(B)/fwctl: $(call obj,$(DEVICE_SRC)) $(CLILIB) $(VLIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(CLILIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
+
+check: all $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
+	tests/run-e2e $(B)
+
+demo: all
+	scripts/demo $(B)
+
+bench: all
+	scripts/bench $(B) $(SIZE_MB)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(filter-out $(B)/fwctl,$(PROGS)) $(DESTDIR)$(BINDIR)
+	$(if $(DEVICE_SRC),install -m 755 $(B)/fwctl $(DESTDIR)$(SBINDIR))
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	$(if $(wildcard man/*.8),install -m 644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,fwpkg mkpkg mkwmopkg) $(DESTDIR)$(SBINDIR)/fwctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) check SANITIZE=1
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check demo bench install uninstall sanitize clean
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,48 @@
+/* chunk: hash a payload in fixed-size chunks on several cores, handing bytes on only once verified. */
+#ifndef FW_CHUNK_H
+#define FW_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+
+/* Receives verified bytes, in order. Returns 0, or -1 with err filled to stop. */
+typedef int (*chunk_sink_fn)(void *ctx, const void *buf, size_t len, struct fw_err *err);
+
+struct chunk_pipe;
+
+/* A pipe with `threads` hashing workers (0: one per online CPU, at most 8). */
+struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
+void chunk_pipe_free(struct chunk_pipe *p);
+
+/*
+ * Start a payload of `size` bytes hashed in `chunk_size` chunks.
+ * Verify mode: `expected` holds one SHA-256 per chunk; each chunk is handed to
+ * `sink` only after its digest matched, and a mismatch stops the payload.
+ * Compute mode (`expected` NULL): `computed` receives one SHA-256 per chunk;
+ * sink may be NULL.
+ */
+int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
+		     const uint8_t *expected, uint8_t *computed,
+		     chunk_sink_fn sink, void *sink_ctx, struct fw_err *err);
+
+/* Feed the next bytes of the payload, split anywhere. */
+int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw_err *err);
+
+/*
+ * Finish the payload: hash what is left, deliver the rest, and fail unless
+ * exactly `size` bytes were fed. On a mismatch err names the first bad chunk.
+ */
+int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err);
+
+/* Abandon the current payload (after an error), waiting for the workers. */
+void chunk_pipe_abort(struct chunk_pipe *p);
+
+/* Index of the first chunk that failed verification, or -1. */
+int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p);
+
+/* Plain SHA-256 of a buffer (OpenSSL); 0 or -1. */
+int chunk_sha256(const void *buf, size_t len, uint8_t out[32]);
+
+#endif

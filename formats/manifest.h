@@ -1,0 +1,111 @@
+/* manifest: the signed manifest.json of .pkg and .wmopkg packages, parsed, validated and emitted. */
+#ifndef FW_MANIFEST_H
+#define FW_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "fw_err.h"
+#include "version.h"
+
+#define FW_FORMAT_ID "fwpkg"
+#define FW_FORMAT_VERSION 1
+
+/* Limits (formats/pkg.md, "Limits"). */
+#define FW_MANIFEST_MAX (1024 * 1024)       /* bytes of manifest.json */
+#define FW_NAME_MAX 64                       /* payload entry names and product ids */
+#define FW_MAX_PRODUCTS 64
+#define FW_MAX_PAYLOADS 256
+#define FW_DESCRIPTION_MAX 4096              /* bytes */
+#define FW_CHUNK_MIN 4096u
+#define FW_CHUNK_MAX (8u * 1024 * 1024)
+#define FW_CHUNK_DEFAULT (1024u * 1024)
+#define FW_PAYLOAD_MAX 077777777777ULL       /* what a ustar size field holds: 8 GiB - 1 */
+#define FW_DIGEST_LEN 32                     /* SHA-256 */
+#define FW_CHUNKS_SUFFIX ".chunks"
+
+enum fw_pkg_type { FW_TYPE_FIRMWARE, FW_TYPE_MODIFICATION };
+enum fw_target { FW_TARGET_PRI, FW_TARGET_SEC, FW_TARGET_BOOT };
+#define FW_TARGET_COUNT 3
+
+/*
+ * A payload as the container sees it: the tar entry `name`, preceded by the
+ * entry `name`.chunks holding one SHA-256 per chunk of `chunk_size` bytes (the
+ * last chunk may be short). `digest` is the SHA-256 of that chunk list.
+ */
+struct fw_payload {
+	char name[FW_NAME_MAX + 1];
+	uint64_t size;
+	uint32_t chunk_size;
+	uint8_t digest[FW_DIGEST_LEN];
+};
+
+/* A firmware image: which slot it is for, for which product, and its payload. */
+struct fw_image {
+	enum fw_target target;
+	char product[FW_NAME_MAX + 1];
+	size_t payload;                      /* index into fw_manifest.payloads */
+};
+
+struct fw_manifest {
+	enum fw_pkg_type type;
+	char version[FW_VERSION_MAX_LEN + 1];
+	struct fw_version ver;
+	char *description;                   /* never NULL after parse; "" when absent */
+	int64_t created;                     /* seconds since the epoch */
+	size_t n_products;
+	char products[FW_MAX_PRODUCTS][FW_NAME_MAX + 1];
+
+	/* firmware only */
+	uint32_t image_generation;           /* >= 1 */
+	uint64_t rollback_index;
+	int requires_tpm;
+	/* Generation transition (DESIGN.md): this generation may be entered only
+	 * from a device whose primary runs `bridge_from`, and left downwards only
+	 * from `bridge_down`. Empty strings when the package does not say. */
+	char bridge_from[FW_VERSION_MAX_LEN + 1];
+	char bridge_down[FW_VERSION_MAX_LEN + 1];
+	size_t n_images;
+	struct fw_image images[FW_MAX_PAYLOADS];
+
+	/* every payload in container order */
+	size_t n_payloads;
+	struct fw_payload payloads[FW_MAX_PAYLOADS];
+};
+
+const char *fw_target_name(enum fw_target t);
+int fw_target_parse(const char *s, enum fw_target *out);
+
+/* Names of payload entries and product ids: 1..FW_NAME_MAX of [A-Za-z0-9._+-], not starting with '.'. */
+int fw_name_valid(const char *s);
+
+struct fw_manifest *fw_manifest_new(enum fw_pkg_type type);
+void fw_manifest_free(struct fw_manifest *m);
+
+/*
+ * Parse and validate manifest bytes. Strict: unknown keys, wrong types, values
+ * out of range, duplicate payload names, an image for an unlisted product and
+ * two images for the same product and target are all rejected (code
+ * FW_EXIT_REJECTED), with a message naming the field.
+ */
+int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out, struct fw_err *err);
+
+/* Validate an in-memory manifest by the same rules as parse. */
+int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err);
+
+/* The manifest as a JSON object (caller json_decref()s), the same shape parse accepts. */
+json_t *fw_manifest_to_json(const struct fw_manifest *m);
+
+/* Deterministic bytes of manifest.json (sorted keys, 2-space indent, trailing newline); free() the result. */
+int fw_manifest_emit(const struct fw_manifest *m, char **out, size_t *len, struct fw_err *err);
+
+/* Number of chunks of a payload and the exact size of its chunk list. */
+uint64_t fw_payload_chunks(const struct fw_payload *p);
+
+/* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
+void fw_hex(const uint8_t *bytes, size_t len, char *out);
+int fw_unhex(const char *hex, uint8_t *out, size_t len);
+
+#endif

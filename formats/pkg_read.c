@@ -1,0 +1,496 @@
+/* pkg_read: stream a package with libarchive, verify the signed manifest first, then every chunk before handing it on. */
+#include "pkg_read.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "chunk.h"
+
+#define READ_BLOCK (1024 * 1024)
+
+/* Our read callback: keeps the last block so the bytes after the archive's end can be checked. */
+struct source {
+	int fd;
+	uint8_t *buf;
+	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
+	uint64_t total;      /* bytes read from fd so far */
+	int read_errno;
+};
+
+struct reader {
+	struct archive *a;
+	struct source src;
+	const struct pkg_read_opts *opts;
+	const struct pkg_reader_ops *ops;
+	void *ctx;
+	struct pkg_report *rep;
+	struct fw_manifest *m;
+	struct chunk_pipe *pipe;
+	struct archive_entry *entry;  /* the current header, owned by libarchive */
+	int at_eof;
+};
+
+static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
+{
+	struct source *s = ctx;
+	ssize_t n;
+
+	(void)a;
+	do
+		n = read(s->fd, s->buf, READ_BLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		s->read_errno = errno;
+		archive_set_error(a, errno, "read failed: %s", strerror(errno));
+		return -1;
+	}
+	s->last_len = (size_t)n;
+	s->total += (uint64_t)n;
+	*out = s->buf;
+	return n;
+}
+
+void pkg_report_free(struct pkg_report *rep)
+{
+	if (rep == NULL)
+		return;
+	free(rep->manifest_bytes);
+	for (size_t i = 0; i < PKG_MAX_SIGNATURES; i++)
+		free(rep->sig_texts[i]);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* libarchive's complaint, sorted into "the package is bad" and "reading failed". */
+static int archive_failure(struct reader *r, const char *what, struct fw_err *err)
+{
+	const char *why = archive_error_string(r->a);
+
+	if (r->src.read_errno != 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", what, strerror(r->src.read_errno));
+	return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s", what, why ? why : "malformed tar archive");
+}
+
+/* Advance to the next header; 1 at the end of the archive, 0 on a header, -1 on error. */
+static int next_entry(struct reader *r, struct fw_err *err)
+{
+	int rc;
+
+	if (r->at_eof)
+		return 1;
+	rc = archive_read_next_header(r->a, &r->entry);
+	if (rc == ARCHIVE_EOF) {
+		r->at_eof = 1;
+		return 1;
+	}
+	if (rc != ARCHIVE_OK)
+		return archive_failure(r, "reading the next entry", err);
+	return 0;
+}
+
+static int name_is_safe(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '.')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+			return 0;
+	return strstr(name, "..") == NULL && strlen(name) <= FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX);
+}
+
+/* Every entry must be a plain ustar regular file with a plain name. */
+static int check_entry(struct reader *r, struct fw_err *err)
+{
+	struct archive_entry *e = r->entry;
+	const char *name = archive_entry_pathname(e);
+	char shown[256];
+	int format = archive_format(r->a);
+
+	if (name == NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry without a name");
+	fw_escape(name, shown, sizeof(shown));
+	if (format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "entry \"%s\": pax extended or global headers are not allowed", shown);
+	if (format == ARCHIVE_FORMAT_TAR_GNUTAR)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "entry \"%s\": GNU tar extensions (long names, sparse files) are not allowed",
+				  shown);
+	if (format != ARCHIVE_FORMAT_TAR_USTAR)
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a ustar header", shown);
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != NULL ||
+	    archive_entry_symlink(e) != NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a regular file", shown);
+	if (archive_entry_sparse_count(e) > 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": sparse files are not allowed", shown);
+	if (!name_is_safe(name))
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "entry \"%s\": unsafe name (only plain names, no '/', '..', leading '.' or control characters)",
+				  shown);
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": no size", shown);
+	return 0;
+}
+
+/* Read the whole (small, capped) current entry into a new NUL-terminated buffer. */
+static int read_small(struct reader *r, size_t cap, char **out, size_t *len, struct fw_err *err)
+{
+	const char *name = archive_entry_pathname(r->entry);
+	int64_t size = archive_entry_size(r->entry);
+	char *buf;
+	size_t got = 0;
+
+	if (size > (int64_t)cap)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: %lld bytes, more than the limit of %zu",
+				  name, (long long)size, cap);
+	buf = malloc((size_t)size + 1);
+	if (buf == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	while (got < (size_t)size) {
+		la_ssize_t n = archive_read_data(r->a, buf + got, (size_t)size - got);
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? archive_failure(r, name, err)
+				     : fw_err_set(err, FW_EXIT_REJECTED, "%s: truncated", name);
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int sig_entry_name(const char *name)
+{
+	size_t n = strlen(name), p = strlen(PKG_SIG_PREFIX), s = strlen(PKG_SIG_SUFFIX);
+
+	return n > p + s && strncmp(name, PKG_SIG_PREFIX, p) == 0 &&
+	       strcmp(name + n - s, PKG_SIG_SUFFIX) == 0;
+}
+
+/* manifest.json, then its signatures; leaves r->entry at the first entry after them. */
+static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
+{
+	struct pkg_report *rep = r->rep;
+	int rc;
+
+	rc = next_entry(r, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : fw_err_set(err, FW_EXIT_REJECTED, "empty archive: no manifest.json");
+	if (check_entry(r, err) < 0)
+		return -1;
+	if (strcmp(archive_entry_pathname(r->entry), PKG_MANIFEST_NAME) != 0) {
+		char shown[256];
+		return fw_err_set(err, FW_EXIT_REJECTED, "first entry is \"%s\", not manifest.json",
+				  fw_escape(archive_entry_pathname(r->entry), shown, sizeof(shown)));
+	}
+	if (read_small(r, FW_MANIFEST_MAX, &rep->manifest_bytes, &rep->manifest_len, err) < 0)
+		return -1;
+
+	for (;;) {
+		const char *name;
+		struct sig_signature sig;
+		char expect[64];
+		size_t i = rep->n_sigs;
+
+		rc = next_entry(r, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			break;
+		if (check_entry(r, err) < 0)
+			return -1;
+		name = archive_entry_pathname(r->entry);
+		if (!sig_entry_name(name))
+			break;
+		if (i == PKG_MAX_SIGNATURES)
+			return fw_err_set(err, FW_EXIT_REJECTED, "more than %d signatures", PKG_MAX_SIGNATURES);
+		if (read_small(r, SIG_FILE_MAX, &rep->sig_texts[i], &rep->sig_lens[i], err) < 0)
+			return -1;
+		if (sig_signature_parse(rep->sig_texts[i], rep->sig_lens[i], &sig, err) < 0)
+			return fw_err_wrap(err, "%s", name);
+		sig_keyid_str(sig.keyid, rep->sigs[i].keyid);
+		snprintf(rep->sigs[i].trusted_comment, sizeof(rep->sigs[i].trusted_comment), "%s",
+			 sig.trusted_comment);
+		snprintf(expect, sizeof(expect), "%s%s%s", PKG_SIG_PREFIX, rep->sigs[i].keyid, PKG_SIG_SUFFIX);
+		if (strcmp(name, expect) != 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: holds a signature by key %s",
+					  name, rep->sigs[i].keyid);
+		/* Sorted by key id: one signature per key, in a predictable order. */
+		if (i > 0 && strcmp(rep->sigs[i - 1].keyid, rep->sigs[i].keyid) >= 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: signatures duplicated or out of order", name);
+		rep->n_sigs++;
+		rep->sigs[i].status = PKG_SIG_UNCHECKED;
+
+		if (r->opts->trust != NULL) {
+			const struct sig_pubkey *key = sig_trust_find(r->opts->trust, sig.keyid);
+			struct fw_err why = { 0, "" };
+
+			if (key == NULL) {
+				rep->sigs[i].status = PKG_SIG_UNKNOWN_KEY;
+			} else if (sig_verify(key, &sig, rep->manifest_bytes, rep->manifest_len, &why) < 0) {
+				rep->sigs[i].status = PKG_SIG_INVALID;
+				/* A trusted key's signature that fails means tampering: no second chances. */
+				return fw_err_set(err, FW_EXIT_REJECTED, "signature by trusted key %s: %s",
+						  rep->sigs[i].keyid, why.msg);
+			} else {
+				rep->sigs[i].status = PKG_SIG_VALID;
+				rep->valid_sigs++;
+			}
+		}
+	}
+	if (r->at_eof == 0)
+		rep->first_payload_offset = (uint64_t)archive_read_header_position(r->a);
+
+	if (r->opts->trust != NULL) {
+		unsigned need = r->opts->min_signatures ? r->opts->min_signatures : 1;
+		if (rep->n_sigs == 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "unsigned package: no signature entries");
+		if (rep->valid_sigs < need)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+					  rep->valid_sigs == 0
+						  ? "no signature by a trusted key (signed by %s%s)"
+						  : "too few signatures by trusted keys (signed by %s%s)",
+					  rep->sigs[0].keyid, rep->n_sigs > 1 ? " and others" : "");
+	}
+	return 0;
+}
+
+/* Why the entry in hand is not `expect`: unlisted, duplicate, out of order. */
+static int wrong_entry(struct reader *r, const char *expect, struct fw_err *err)
+{
+	const char *name = archive_entry_pathname(r->entry);
+	char shown[256];
+	int listed = 0;
+
+	fw_escape(name, shown, sizeof(shown));
+	for (size_t i = 0; i < r->m->n_payloads; i++) {
+		const char *p = r->m->payloads[i].name;
+		size_t n = strlen(p);
+		if (strcmp(name, p) == 0 ||
+		    (strncmp(name, p, n) == 0 && strcmp(name + n, FW_CHUNKS_SUFFIX) == 0))
+			listed = 1;
+	}
+	if (strcmp(name, PKG_MANIFEST_NAME) == 0 || sig_entry_name(name))
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\" out of place (expected %s)", shown, expect);
+	if (!listed)
+		return fw_err_set(err, FW_EXIT_REJECTED, "unlisted entry \"%s\" (expected %s)", shown, expect);
+	return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\" duplicated or out of order (expected %s)",
+			  shown, expect);
+}
+
+/* Position on the entry named `name` of `size` bytes, the next one in the stream. */
+static int expect_entry(struct reader *r, const char *name, uint64_t size, struct fw_err *err)
+{
+	int rc = r->entry == NULL ? next_entry(r, err) : 0;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return fw_err_set(err, FW_EXIT_REJECTED, "missing entry %s (archive ends early)", name);
+	if (check_entry(r, err) < 0)
+		return -1;
+	if (strcmp(archive_entry_pathname(r->entry), name) != 0)
+		return wrong_entry(r, name, err);
+	if ((uint64_t)archive_entry_size(r->entry) != size)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: %lld bytes, but the manifest says %llu",
+				  name, (long long)archive_entry_size(r->entry), (unsigned long long)size);
+	return 0;
+}
+
+static int deliver(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct reader *r = ctx;
+
+	return r->ops->payload_data(r->ctx, buf, len, err);
+}
+
+static int read_payload(struct reader *r, size_t index, struct fw_err *err)
+{
+	const struct fw_payload *p = &r->m->payloads[index];
+	uint64_t nchunks = fw_payload_chunks(p);
+	char list_name[FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX)];
+	char *list = NULL;
+	size_t list_len = 0;
+	uint8_t digest[FW_DIGEST_LEN];
+	int want = 0, rc = -1;
+
+	snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
+	if (nchunks > PKG_MAX_CHUNKS) {
+		fw_err_set(err, FW_EXIT_REJECTED, "payload %s: %llu chunks, more than the limit of %u",
+			   p->name, (unsigned long long)nchunks, PKG_MAX_CHUNKS);
+		goto out;
+	}
+	if (expect_entry(r, list_name, nchunks * FW_DIGEST_LEN, err) < 0 ||
+	    read_small(r, (size_t)nchunks * FW_DIGEST_LEN, &list, &list_len, err) < 0)
+		goto out;
+	if (chunk_sha256(list, list_len, digest) < 0 || memcmp(digest, p->digest, sizeof(digest)) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED, "payload %s: chunk list does not match the signed manifest",
+			   p->name);
+		goto out;
+	}
+	r->entry = NULL;
+	if (expect_entry(r, p->name, p->size, err) < 0)
+		goto out;
+
+	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
+		goto out;
+	if (want == 2) {
+		if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
+			archive_failure(r, p->name, err);
+			goto out;
+		}
+	} else {
+		const void *block;
+		size_t len;
+		la_int64_t offset;
+		int ar;
+
+		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list, NULL,
+				     want == 1 && r->ops->payload_data ? deliver : NULL, r, err) < 0)
+			goto out;
+		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
+			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
+				chunk_pipe_abort(r->pipe);
+				fw_err_wrap(err, "payload %s", p->name);
+				goto out;
+			}
+		}
+		if (ar != ARCHIVE_EOF) {
+			chunk_pipe_abort(r->pipe);
+			archive_failure(r, p->name, err);
+			goto out;
+		}
+		if (chunk_pipe_end(r->pipe, err) < 0) {
+			fw_err_wrap(err, "payload %s", p->name);
+			goto out;
+		}
+	}
+	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)
+		goto out;
+	r->entry = NULL;
+	rc = 0;
+out:
+	free(list);
+	return rc;
+}
+
+/* After the end-of-archive marker only zero padding may follow. */
+static int check_trailing(struct reader *r, struct fw_err *err)
+{
+	uint64_t consumed = (uint64_t)archive_filter_bytes(r->a, 0);
+	uint64_t buffered = r->src.total - consumed;
+	uint64_t extra = 0;
+
+	if (consumed > r->src.total || buffered > r->src.last_len)
+		return fw_err_set(err, FW_EXIT_REJECTED, "cannot locate the end of the archive");
+	for (size_t i = r->src.last_len - (size_t)buffered; i < r->src.last_len; i++)
+		if (r->src.buf[i] != 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "data after the end of the archive");
+	extra = buffered;
+	for (;;) {
+		ssize_t n = read(r->src.fd, r->src.buf, READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(errno));
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (r->src.buf[i] != 0)
+				return fw_err_set(err, FW_EXIT_REJECTED, "data after the end of the archive");
+		extra += (uint64_t)n;
+		if (extra > PKG_MAX_TRAILING_ZEROS)
+			return fw_err_set(err, FW_EXIT_REJECTED, "more than %u bytes of padding after the archive",
+					  PKG_MAX_TRAILING_ZEROS);
+	}
+	return 0;
+}
+
+static int read_all(struct reader *r, struct fw_err *err)
+{
+	int rc;
+
+	if (read_manifest_and_signatures(r, err) < 0)
+		return -1;
+	if (fw_manifest_parse(r->rep->manifest_bytes, r->rep->manifest_len, &r->m, err) < 0)
+		return -1;
+	if (r->ops->manifest != NULL) {
+		rc = r->ops->manifest(r->ctx, r->m, r->rep, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return 0;
+	}
+	if (r->opts->manifest_only) {
+		r->rep->verified = 0;
+		return 0;
+	}
+	if ((r->pipe = chunk_pipe_new(r->opts->threads, err)) == NULL)
+		return -1;
+	/* read_manifest_and_signatures stopped on the first payload entry, if any. */
+	if (r->at_eof)
+		r->entry = NULL;
+	for (size_t i = 0; i < r->m->n_payloads; i++)
+		if (read_payload(r, i, err) < 0)
+			return -1;
+	/* A header may still be in hand if the manifest lists no payload. */
+	rc = r->entry != NULL ? 0 : next_entry(r, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		char shown[256];
+		return fw_err_set(err, FW_EXIT_REJECTED, "unlisted entry \"%s\" after the last payload",
+				  fw_escape(archive_entry_pathname(r->entry), shown, sizeof(shown)));
+	}
+	if (check_trailing(r, err) < 0)
+		return -1;
+	r->rep->payloads_read = 1;
+	r->rep->verified = r->opts->trust != NULL;
+	return 0;
+}
+
+int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_ops *ops, void *ctx,
+	     struct fw_manifest **out, struct pkg_report *rep, struct fw_err *err)
+{
+	static const struct pkg_reader_ops no_ops;
+	struct reader r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(rep, 0, sizeof(*rep));
+	r.opts = opts;
+	r.ops = ops ? ops : &no_ops;
+	r.ctx = ctx;
+	r.rep = rep;
+	r.src.fd = fd;
+	r.src.buf = malloc(READ_BLOCK);
+	r.a = archive_read_new();
+	if (r.src.buf == NULL || r.a == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	/* Only tar: no compression filters, no other formats. */
+	if (archive_read_support_format_tar(r.a) != ARCHIVE_OK ||
+	    archive_read_open(r.a, &r.src, NULL, source_read, NULL) != ARCHIVE_OK) {
+		archive_failure(&r, "not a tar archive", err);
+		goto out;
+	}
+	if (read_all(&r, err) < 0)
+		goto out;
+	*out = r.m;
+	r.m = NULL;
+	rc = 0;
+out:
+	if (r.a != NULL)
+		archive_read_free(r.a);
+	chunk_pipe_free(r.pipe);
+	fw_manifest_free(r.m);
+	free(r.src.buf);
+	return rc;
+}

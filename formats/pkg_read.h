@@ -1,0 +1,80 @@
+/* pkg_read: the one streaming reader of .pkg and .wmopkg packages, used by every verifying program. */
+#ifndef FW_PKG_READ_H
+#define FW_PKG_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+#include "manifest.h"
+#include "../signing/minisign.h"
+#include "../signing/trust.h"
+
+#define PKG_MANIFEST_NAME "manifest.json"
+#define PKG_SIG_PREFIX "manifest.json."
+#define PKG_SIG_SUFFIX ".minisig"
+#define PKG_MAX_SIGNATURES 8
+#define PKG_MAX_CHUNKS 65536u          /* per payload: caps a chunk list at 2 MiB */
+#define PKG_MAX_TRAILING_ZEROS (1024u * 1024)
+
+enum pkg_sig_status {
+	PKG_SIG_UNCHECKED,   /* no trust store given */
+	PKG_SIG_UNKNOWN_KEY, /* signed by a key that is not trusted: ignored */
+	PKG_SIG_VALID,       /* trusted key, signature verified */
+	PKG_SIG_INVALID,     /* trusted key, signature does not verify */
+};
+
+struct pkg_sig_info {
+	char keyid[17];
+	enum pkg_sig_status status;
+	char trusted_comment[SIG_COMMENT_MAX + 1];
+};
+
+/* What a read found out, for inspect and for logs. */
+struct pkg_report {
+	size_t n_sigs;
+	struct pkg_sig_info sigs[PKG_MAX_SIGNATURES];
+	unsigned valid_sigs;
+	int verified;              /* trusted signature checked and, if read, every payload matched */
+	int payloads_read;         /* the payloads were streamed, not only the manifest */
+
+	/* Raw material for re-signing; owned, freed by pkg_report_free(). */
+	char *manifest_bytes;
+	size_t manifest_len;
+	char *sig_texts[PKG_MAX_SIGNATURES];
+	size_t sig_lens[PKG_MAX_SIGNATURES];
+	uint64_t first_payload_offset;   /* where the first chunk list's header starts */
+};
+
+void pkg_report_free(struct pkg_report *rep);
+
+/* Calls into the caller as the stream goes by. Any may be NULL. */
+struct pkg_reader_ops {
+	/* The manifest, after its signature checked out (or unchecked if no trust
+	 * store). Return 0 to go on, 1 to stop after the manifest, -1 to refuse. */
+	int (*manifest)(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep,
+			struct fw_err *err);
+	/* Return 1 to get the payload's verified bytes, 0 to only verify it,
+	 * 2 to skip it unhashed (not wanted here), -1 to refuse. */
+	int (*payload_begin)(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err);
+	int (*payload_data)(void *ctx, const void *buf, size_t len, struct fw_err *err);
+	int (*payload_end)(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err);
+};
+
+struct pkg_read_opts {
+	const struct sig_trust *trust;  /* NULL: do not check signatures (inspect, --no-verify) */
+	unsigned min_signatures;        /* trusted valid signatures needed; 0 means 1 */
+	int manifest_only;              /* stop after the manifest and signatures */
+	unsigned threads;               /* hashing threads; 0 = all CPUs */
+};
+
+/*
+ * Read a package from fd (a file or a pipe) in one pass. On success *out holds the manifest (fw_manifest_free it). On
+ * failure err says why; code FW_EXIT_REJECTED for anything wrong with the
+ * package, FW_EXIT_IO when reading failed.
+ */
+int pkg_read(int fd, const struct pkg_read_opts *opts,
+	     const struct pkg_reader_ops *ops, void *ctx, struct fw_manifest **out,
+	     struct pkg_report *rep, struct fw_err *err);
+
+#endif

@@ -1,0 +1,330 @@
+/* pkg_write: hash payloads (pass one), then write manifest, signatures and payloads as ustar entries (pass two). */
+#include "pkg_write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "outfile.h"
+#include "pkg_read.h"
+#include "tar_write.h"
+
+#define HASH_READ (1024 * 1024)
+
+struct progress {
+	const struct pkg_write_opts *opts;
+	uint64_t done, total;
+};
+
+static void progress_add(void *ctx, uint64_t bytes)
+{
+	struct progress *p = ctx;
+
+	p->done += bytes;
+	if (p->opts->progress != NULL)
+		p->opts->progress(p->opts->progress_ctx, p->done, p->total);
+}
+
+void pkg_trusted_comment(const struct fw_manifest *m, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "timestamp:%lld\tfile:%s\ttype:%s\tversion:%s", (long long)m->created,
+		 PKG_MANIFEST_NAME, m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
+		 m->version);
+}
+
+/* Pass one: the chunk list of one payload file, and its digest into the manifest. */
+static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struct fw_payload *p,
+			uint8_t **list_out, struct progress *prog, struct fw_err *err)
+{
+	uint64_t nchunks = fw_payload_chunks(p);
+	uint8_t *list = NULL, *buf = NULL;
+	uint64_t left = p->size;
+	int rc = -1;
+
+	if (nchunks > PKG_MAX_CHUNKS) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: %llu chunks of %u bytes, more than the limit of %u (use a larger chunk size)",
+			   path, (unsigned long long)nchunks, p->chunk_size, PKG_MAX_CHUNKS);
+		goto out;
+	}
+	list = malloc(nchunks ? nchunks * FW_DIGEST_LEN : 1);
+	buf = malloc(HASH_READ);
+	if (list == NULL || buf == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if (chunk_pipe_begin(pipe, p->size, p->chunk_size, NULL, list, NULL, NULL, err) < 0)
+		goto out;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < HASH_READ ? (size_t)left : HASH_READ);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			chunk_pipe_abort(pipe);
+			fw_err_set(err, FW_EXIT_IO, "%s: %s", path, n < 0 ? strerror(errno) : "file shrank while being read");
+			goto out;
+		}
+		if (chunk_pipe_feed(pipe, buf, (size_t)n, err) < 0) {
+			chunk_pipe_abort(pipe);
+			goto out;
+		}
+		left -= (uint64_t)n;
+		progress_add(prog, (uint64_t)n);
+	}
+	if (chunk_pipe_end(pipe, err) < 0 || chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
+		fw_err_wrap(err, "%s", path);
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot rewind: %s", path, strerror(errno));
+		goto out;
+	}
+	*list_out = list;
+	list = NULL;
+	rc = 0;
+out:
+	free(list);
+	free(buf);
+	return rc;
+}
+
+/* Signature entries: name "manifest.json.<KEYID>.minisig", sorted by key id. */
+struct sig_entry {
+	char name[64];
+	char *text;
+	size_t len;
+};
+
+static int sig_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sig_entry *)a)->name, ((const struct sig_entry *)b)->name);
+}
+
+/* Merge old signature texts (from a package) with new ones by keys; new replace old of the same key. */
+static int make_signatures(const struct fw_manifest *m, const char *manifest, size_t manifest_len,
+			   char *const *old_texts, const size_t *old_lens, size_t n_old,
+			   struct sig_seckey *const *keys, size_t n_keys, struct sig_entry *out,
+			   size_t *n_out, struct fw_err *err)
+{
+	char comment[SIG_COMMENT_MAX];
+	size_t n = 0;
+
+	pkg_trusted_comment(m, comment, sizeof(comment));
+	for (size_t k = 0; k < n_keys; k++) {
+		struct sig_pubkey pub;
+		char id[17];
+
+		sig_seckey_pubkey(keys[k], &pub);
+		sig_keyid_str(pub.keyid, id);
+		if (n == PKG_MAX_SIGNATURES)
+			return fw_err_set(err, FW_EXIT_USAGE, "more than %d signatures", PKG_MAX_SIGNATURES);
+		snprintf(out[n].name, sizeof(out[n].name), "%s%s%s", PKG_SIG_PREFIX, id, PKG_SIG_SUFFIX);
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(out[j].name, out[n].name) == 0)
+				return fw_err_set(err, FW_EXIT_USAGE, "key %s given twice", id);
+		if (sig_sign(keys[k], manifest, manifest_len, comment, &out[n].text, &out[n].len, err) < 0)
+			return -1;
+		n++;
+	}
+	for (size_t o = 0; o < n_old; o++) {
+		struct sig_signature s;
+		char id[17], name[64];
+		int replaced = 0;
+
+		if (sig_signature_parse(old_texts[o], old_lens[o], &s, err) < 0)
+			return -1;
+		sig_keyid_str(s.keyid, id);
+		snprintf(name, sizeof(name), "%s%s%s", PKG_SIG_PREFIX, id, PKG_SIG_SUFFIX);
+		for (size_t j = 0; j < n; j++)
+			replaced |= strcmp(out[j].name, name) == 0;
+		if (replaced)
+			continue;
+		if (n == PKG_MAX_SIGNATURES)
+			return fw_err_set(err, FW_EXIT_USAGE, "more than %d signatures", PKG_MAX_SIGNATURES);
+		memcpy(out[n].name, name, sizeof(name));
+		out[n].text = malloc(old_lens[o]);
+		if (out[n].text == NULL)
+			return fw_err_set(err, FW_EXIT_IO, "out of memory");
+		memcpy(out[n].text, old_texts[o], old_lens[o]);
+		out[n].len = old_lens[o];
+		n++;
+	}
+	qsort(out, n, sizeof(*out), sig_entry_cmp);
+	*n_out = n;
+	return 0;
+}
+
+static int write_head(struct tar_writer *w, const char *manifest, size_t manifest_len,
+		      const struct sig_entry *sigs, size_t n_sigs, struct fw_err *err)
+{
+	if (tar_write_buffer(w, PKG_MANIFEST_NAME, manifest, manifest_len, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_sigs; i++)
+		if (tar_write_buffer(w, sigs[i].name, sigs[i].text, sigs[i].len, err) < 0)
+			return -1;
+	return 0;
+}
+
+static void free_sigs(struct sig_entry *sigs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(sigs[i].text);
+}
+
+int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
+	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
+	      struct fw_err *err)
+{
+	struct outfile of = { .fd = -1 };
+	struct chunk_pipe *pipe = NULL;
+	struct sig_entry sigs[PKG_MAX_SIGNATURES];
+	size_t n_sigs = 0;
+	int fds[FW_MAX_PAYLOADS];
+	struct stat st[FW_MAX_PAYLOADS];
+	uint8_t *lists[FW_MAX_PAYLOADS] = { 0 };
+	struct progress prog = { opts, 0, 0 };
+	char *manifest = NULL;
+	size_t manifest_len = 0;
+	struct tar_writer w;
+	int rc = -1;
+
+	memset(sigs, 0, sizeof(sigs));
+	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
+		fds[i] = -1;
+	if (n_keys == 0) {
+		fw_err_set(err, FW_EXIT_USAGE, "no signing key given");
+		goto out;
+	}
+	if (outfile_open(&of, out_path, 0644, opts->force, err) < 0)
+		goto out;
+
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const char *path = payload_paths[i];
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 || fstat(fds[i], &st[i]) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st[i].st_mode)) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: not a regular file", path);
+			goto out;
+		}
+		if ((uint64_t)st[i].st_size > FW_PAYLOAD_MAX) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: larger than the limit of %llu bytes", path,
+				   (unsigned long long)FW_PAYLOAD_MAX);
+			goto out;
+		}
+		m->payloads[i].size = (uint64_t)st[i].st_size;
+		prog.total += 2 * m->payloads[i].size;
+	}
+	if ((pipe = chunk_pipe_new(opts->threads, err)) == NULL)
+		goto out;
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (hash_payload(fds[i], payload_paths[i], pipe, &m->payloads[i], &lists[i], &prog, err) < 0)
+			goto out;
+
+	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
+		goto out;
+	if (make_signatures(m, manifest, manifest_len, NULL, NULL, 0, keys, n_keys, sigs, &n_sigs, err) < 0)
+		goto out;
+
+	tar_writer_init(&w, of.fd, m->created);
+	w.progress = progress_add;
+	w.progress_ctx = &prog;
+	if (write_head(&w, manifest, manifest_len, sigs, n_sigs, err) < 0)
+		goto write_failed;
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct fw_payload *p = &m->payloads[i];
+		char list_name[FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX)];
+		struct stat now;
+
+		snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
+		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_chunks(p) * FW_DIGEST_LEN, err) < 0 ||
+		    tar_write_copy(&w, p->name, fds[i], p->size, err) < 0)
+			goto write_failed;
+		/* The bytes were hashed in pass one; a file changed since would give a broken package. */
+		if (fstat(fds[i], &now) < 0 || now.st_size != st[i].st_size ||
+		    now.st_mtim.tv_sec != st[i].st_mtim.tv_sec || now.st_mtim.tv_nsec != st[i].st_mtim.tv_nsec) {
+			fw_err_set(err, FW_EXIT_IO, "%s: changed while being packaged", payload_paths[i]);
+			goto out;
+		}
+	}
+	if (tar_write_end(&w, err) < 0)
+		goto write_failed;
+	if (outfile_commit(&of, opts->force, err) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+write_failed:
+	fw_err_wrap(err, "%s", out_path);
+out:
+	outfile_abort(&of);
+	chunk_pipe_free(pipe);
+	free_sigs(sigs, n_sigs);
+	free(manifest);
+	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++) {
+		free(lists[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	return rc;
+}
+
+int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
+		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err)
+{
+	struct pkg_read_opts ropts = { .threads = opts->threads };
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct sig_entry sigs[PKG_MAX_SIGNATURES];
+	size_t n_sigs = 0;
+	struct outfile of = { .fd = -1 };
+	struct tar_writer w;
+	struct stat st;
+	int in = -1, rc = -1;
+
+	memset(sigs, 0, sizeof(sigs));
+	memset(&rep, 0, sizeof(rep));
+	in = open(in_path, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", in_path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: not a regular file", in_path);
+		goto out;
+	}
+	/* Structure and payload digests must hold before we put our name to it. */
+	if (pkg_read(in, &ropts, NULL, NULL, &m, &rep, err) < 0)
+		goto out;
+	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, rep.sig_texts, rep.sig_lens,
+			    rep.n_sigs, keys, n_keys, sigs, &n_sigs, err) < 0)
+		goto out;
+	/* Writing over the input is allowed: it is read again from its own fd. */
+	if (outfile_open(&of, out_path, 0644, opts->force || strcmp(in_path, out_path) == 0, err) < 0)
+		goto out;
+	tar_writer_init(&w, of.fd, m->created);
+	if (write_head(&w, rep.manifest_bytes, rep.manifest_len, sigs, n_sigs, err) < 0)
+		goto out;
+	if (rep.first_payload_offset == 0 || lseek(in, (off_t)rep.first_payload_offset, SEEK_SET) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot find the payloads", in_path);
+		goto out;
+	}
+	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0)
+		goto out;
+	if (outfile_commit(&of, opts->force || strcmp(in_path, out_path) == 0, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	outfile_abort(&of);
+	free_sigs(sigs, n_sigs);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	if (in >= 0)
+		close(in);
+	return rc;
+}

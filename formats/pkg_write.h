@@ -1,0 +1,43 @@
+/* pkg_write: build a signed package (manifest, signatures, chunk lists, payloads) atomically and deterministically. */
+#ifndef FW_PKG_WRITE_H
+#define FW_PKG_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+#include "manifest.h"
+#include "../signing/minisign.h"
+
+typedef void (*pkg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct pkg_write_opts {
+	int force;                      /* replace an existing output file */
+	unsigned threads;               /* hashing threads, 0 = all CPUs */
+	pkg_progress_fn progress;       /* optional */
+	void *progress_ctx;
+};
+
+/*
+ * Write `out_path` from manifest m, whose payloads[i] come from the file
+ * payload_paths[i]: sizes and digests are filled in here (chunk_size must be
+ * set). Signed by every key in keys. Written to a temporary file in the same
+ * directory, fsync'd and renamed into place; on failure nothing is left.
+ */
+int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
+	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
+	      struct fw_err *err);
+
+/*
+ * Add signatures by `keys` to the package at in_path, writing out_path (which
+ * may be in_path): manifest and payload bytes stay as they are; a key that
+ * already signed is replaced by its new signature. The package is fully read
+ * (structure and payload digests) before anything is written.
+ */
+int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
+		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err);
+
+/* The trusted comment we sign with the manifest, deterministic for a manifest. */
+void pkg_trusted_comment(const struct fw_manifest *m, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,653 @@
+/* minisign_sign: create minisign key pairs, load secret keys and sign (host only, never on the device). */
+#include "minisign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define UNTRUSTED_PREFIX "untrusted comment: "
+#define TRUSTED_PREFIX "trusted comment: "
+/* minisign writes this comment whether or not the key is encrypted. */
+#define SECKEY_COMMENT "minisign encrypted secret key"
+#define SIG_COMMENT "signature from fwpkg secret key "
+
+#define KDF_OPSLIMIT crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_INTERACTIVE
+#define KDF_MEMLIMIT crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_INTERACTIVE
+
+struct sig_seckey {
+	uint8_t keyid[SIG_KEYID_LEN];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];  /* seed || public key, libsodium's layout */
+};
+
+/* The part of a secret key file the passphrase stream encrypts. */
+struct sk_keynum {
+	uint8_t keyid[SIG_KEYID_LEN];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t chk[32];                /* BLAKE2b-256(sig_alg || keyid || sk) */
+};
+
+/* A decoded secret key file, byte for byte as minisign lays it out. */
+struct sk_blob {
+	uint8_t sig_alg[2];             /* "Ed" */
+	uint8_t kdf_alg[2];             /* "Sc" scrypt, or two zero bytes: unencrypted */
+	uint8_t chk_alg[2];             /* "B2" */
+	uint8_t salt[crypto_pwhash_scryptsalsa208sha256_SALTBYTES];
+	uint8_t opslimit_le[8];
+	uint8_t memlimit_le[8];
+	struct sk_keynum kn;
+};
+
+struct pk_blob {
+	uint8_t alg[2];
+	uint8_t keyid[SIG_KEYID_LEN];
+	uint8_t pk[SIG_PK_LEN];
+};
+
+struct sig_blob {
+	uint8_t alg[2];
+	uint8_t keyid[SIG_KEYID_LEN];
+	uint8_t sig[crypto_sign_BYTES];
+};
+
+_Static_assert(sizeof(struct sk_keynum) == 104, "minisign keynum_sk is 104 bytes");
+_Static_assert(sizeof(struct sk_blob) == 158, "minisign secret key is 158 bytes");
+_Static_assert(sizeof(struct pk_blob) == 42, "minisign public key is 42 bytes");
+_Static_assert(sizeof(struct sig_blob) == 74, "minisign signature is 74 bytes");
+
+/* Scratch space for everything derived from a secret, kept out of the stack. */
+struct sk_scratch {
+	uint8_t stream[sizeof(struct sk_keynum)];
+	uint8_t chk[32];
+	uint8_t seed[crypto_sign_SEEDBYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+};
+
+#define B64_LEN(n) sodium_base64_ENCODED_LEN((n), sodium_base64_VARIANT_ORIGINAL)
+
+static void le64_store(uint8_t out[8], uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le64_load(const uint8_t in[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+static int sodium_ready(struct fw_err *err)
+{
+	if (sodium_init() < 0)
+		return fw_err_set(err, FW_EXIT_IO, "cannot initialise libsodium");
+	return 0;
+}
+
+static void sk_checksum(const struct sk_blob *b, uint8_t chk[32])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, b->sig_alg, sizeof(b->sig_alg));
+	crypto_generichash_update(&st, b->kn.keyid, sizeof(b->kn.keyid));
+	crypto_generichash_update(&st, b->kn.sk, sizeof(b->kn.sk));
+	crypto_generichash_final(&st, chk, 32);
+	sodium_memzero(&st, sizeof(st));
+}
+
+/* Encrypting and decrypting are the same XOR with the scrypt stream. */
+static int sk_crypt(struct sk_blob *b, const char *passphrase, struct sk_scratch *s,
+		    struct fw_err *err)
+{
+	uint8_t *kn = (uint8_t *)&b->kn;
+	size_t i;
+
+	if (crypto_pwhash_scryptsalsa208sha256(s->stream, sizeof(s->stream), passphrase,
+					       strlen(passphrase), b->salt,
+					       le64_load(b->opslimit_le),
+					       (size_t)le64_load(b->memlimit_le)) != 0)
+		return fw_err_set(err, FW_EXIT_IO,
+				  "cannot derive the key from the passphrase (out of memory?)");
+	for (i = 0; i < sizeof(b->kn); i++)
+		kn[i] ^= s->stream[i];
+	sodium_memzero(s->stream, sizeof(s->stream));
+	return 0;
+}
+
+static int next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return -1;
+	*line = *p;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (nl == NULL) {
+		*len = (size_t)(end - *p);
+		*p = end;
+	} else {
+		*len = (size_t)(nl - *p);
+		*p = nl + 1;
+	}
+	if (*len > 0 && (*line)[*len - 1] == '\r')
+		(*len)--;
+	return 0;
+}
+
+/* Read and decode a secret key file into b (sodium memory); nothing decrypted yet. */
+static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
+{
+	/* Room for more than a blob so a wrong length is told apart from bad base64. */
+	uint8_t *bin = NULL;
+	char *text = NULL;
+	const char *p, *end, *line;
+	size_t len, llen, got = 0;
+	const size_t binmax = sizeof(*b) + 16;
+	int rc = -1;
+
+	text = sodium_malloc(SIG_FILE_MAX);
+	bin = sodium_malloc(binmax);
+	if (text == NULL || bin == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", path);
+		goto out;
+	}
+	if (sig_file_read(path, text, SIG_FILE_MAX, &len, err) != 0)
+		goto out;
+	p = text;
+	end = text + len;
+	if (next_line(&p, end, &line, &llen) != 0 || llen < strlen(UNTRUSTED_PREFIX) ||
+	    memcmp(line, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED,
+			   "%s: not a minisign secret key (no \"untrusted comment:\" line)", path);
+		goto out;
+	}
+	if (next_line(&p, end, &line, &llen) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (no key line)",
+			   path);
+		goto out;
+	}
+	errno = 0;
+	if (sodium_base642bin(bin, binmax, line, llen, NULL, &got, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 && errno != ERANGE) {
+		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (bad base64)",
+			   path);
+		goto out;
+	}
+	if (got != sizeof(*b) || errno == ERANGE) {
+		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (wrong length)",
+			   path);
+		goto out;
+	}
+	if (p != end) {
+		fw_err_set(err, FW_EXIT_REJECTED,
+			   "%s: not a minisign secret key (extra content after the key)", path);
+		goto out;
+	}
+	memcpy(b, bin, sizeof(*b));
+	if (memcmp(b->sig_alg, "Ed", 2) != 0 || memcmp(b->chk_alg, "B2", 2) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED,
+			   "%s: not a minisign secret key (unsupported algorithm)", path);
+		goto out;
+	}
+	if (memcmp(b->kdf_alg, "Sc", 2) != 0 && memcmp(b->kdf_alg, "\0\0", 2) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED,
+			   "%s: not a minisign secret key (unsupported key derivation function)",
+			   path);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_free(text);
+	sodium_free(bin);
+	return rc;
+}
+
+static int seckey_is_encrypted(const struct sk_blob *b)
+{
+	return memcmp(b->kdf_alg, "Sc", 2) == 0;
+}
+
+int sig_seckey_encrypted(const char *path, struct fw_err *err)
+{
+	struct sk_blob *b = NULL;
+	int rc = -1;
+
+	if (sodium_ready(err) != 0)
+		return -1;
+	b = sodium_malloc(sizeof(*b));
+	if (b == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", path);
+		goto out;
+	}
+	if (seckey_read(path, b, err) != 0)
+		goto out;
+	rc = seckey_is_encrypted(b);
+out:
+	sodium_free(b);
+	return rc;
+}
+
+int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey **out,
+		    struct fw_err *err)
+{
+	struct sk_blob *b = NULL;
+	struct sk_scratch *s = NULL;
+	struct sig_seckey *k = NULL;
+	uint64_t ops, mem;
+	int rc = -1;
+
+	if (sodium_ready(err) != 0)
+		return -1;
+	b = sodium_malloc(sizeof(*b));
+	s = sodium_malloc(sizeof(*s));
+	k = sodium_malloc(sizeof(*k));
+	if (b == NULL || s == NULL || k == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", path);
+		goto out;
+	}
+	if (seckey_read(path, b, err) != 0)
+		goto out;
+
+	if (seckey_is_encrypted(b)) {
+		if (passphrase == NULL) {
+			fw_err_set(err, FW_EXIT_USAGE,
+				   "%s: secret key is encrypted and no passphrase was given", path);
+			goto out;
+		}
+		if (strlen(passphrase) > SIG_PASSPHRASE_MAX) {
+			fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes",
+				   SIG_PASSPHRASE_MAX);
+			goto out;
+		}
+		/*
+		 * The file chooses the scrypt cost; cap it so a hostile key file
+		 * cannot make us spin or eat memory. Lowering it instead would
+		 * derive a different stream, so refuse.
+		 */
+		ops = le64_load(b->opslimit_le);
+		mem = le64_load(b->memlimit_le);
+		if (ops > crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE ||
+		    mem > crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE) {
+			fw_err_set(err, FW_EXIT_REJECTED,
+				   "%s: secret key asks for key derivation limits (opslimit %" PRIu64
+				   ", memlimit %" PRIu64 ") above the accepted maximum "
+				   "(opslimit %llu, memlimit %llu)", path, ops, mem,
+				   (unsigned long long)crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE,
+				   (unsigned long long)crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE);
+			goto out;
+		}
+		if (sk_crypt(b, passphrase, s, err) != 0) {
+			fw_err_wrap(err, "%s", path);
+			goto out;
+		}
+		sk_checksum(b, s->chk);
+		if (sodium_memcmp(s->chk, b->kn.chk, sizeof(s->chk)) != 0) {
+			fw_err_set(err, FW_EXIT_REJECTED,
+				   "%s: wrong passphrase or corrupt secret key", path);
+			goto out;
+		}
+	} else if (!sodium_is_zero(b->kn.chk, sizeof(b->kn.chk))) {
+		/* minisign -W leaves the checksum zero; when one is there, check it. */
+		sk_checksum(b, s->chk);
+		if (sodium_memcmp(s->chk, b->kn.chk, sizeof(s->chk)) != 0) {
+			fw_err_set(err, FW_EXIT_REJECTED,
+				   "%s: corrupt secret key (checksum mismatch)", path);
+			goto out;
+		}
+	}
+
+	/*
+	 * The key holds its own public half: rebuilding it from the seed
+	 * catches a damaged unencrypted key, which has no checksum to fail.
+	 */
+	crypto_sign_ed25519_sk_to_seed(s->seed, b->kn.sk);
+	if (crypto_sign_seed_keypair(s->pk, s->sk, s->seed) != 0 ||
+	    sodium_memcmp(s->pk, b->kn.sk + crypto_sign_SEEDBYTES, sizeof(s->pk)) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED,
+			   "%s: corrupt secret key (public half does not match)", path);
+		goto out;
+	}
+	memcpy(k->keyid, b->kn.keyid, sizeof(k->keyid));
+	memcpy(k->sk, b->kn.sk, sizeof(k->sk));
+	*out = k;
+	k = NULL;
+	rc = 0;
+out:
+	sig_seckey_free(k);
+	if (b != NULL)
+		sodium_memzero(b, sizeof(*b));
+	if (s != NULL)
+		sodium_memzero(s, sizeof(*s));
+	sodium_free(b);
+	sodium_free(s);
+	return rc;
+}
+
+void sig_seckey_free(struct sig_seckey *k)
+{
+	if (k == NULL)
+		return;
+	sodium_memzero(k, sizeof(*k));
+	sodium_free(k);
+}
+
+void sig_seckey_pubkey(const struct sig_seckey *k, struct sig_pubkey *out)
+{
+	memcpy(out->keyid, k->keyid, SIG_KEYID_LEN);
+	crypto_sign_ed25519_sk_to_pk(out->pk, k->sk);
+}
+
+int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char *trusted_comment,
+	     char **out, size_t *out_len, struct fw_err *err)
+{
+	uint8_t hash[crypto_generichash_BYTES_MAX];
+	uint8_t signed_tc[crypto_sign_BYTES + SIG_COMMENT_MAX];
+	uint8_t global_sig[crypto_sign_BYTES];
+	struct sig_blob blob;
+	char keyid[17];
+	char *text = NULL;
+	size_t tc_len, cap;
+	int n;
+	int rc = -1;
+
+	if (sodium_ready(err) != 0)
+		return -1;
+	if (trusted_comment == NULL)
+		trusted_comment = "";
+	tc_len = strlen(trusted_comment);
+	if (tc_len > SIG_COMMENT_MAX) {
+		fw_err_set(err, FW_EXIT_USAGE, "trusted comment longer than %d bytes",
+			   SIG_COMMENT_MAX);
+		goto out;
+	}
+	if (strpbrk(trusted_comment, "\r\n") != NULL) {
+		fw_err_set(err, FW_EXIT_USAGE, "trusted comment must be a single line");
+		goto out;
+	}
+
+	memcpy(blob.alg, "ED", 2);
+	memcpy(blob.keyid, k->keyid, SIG_KEYID_LEN);
+	if (crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0) != 0 ||
+	    crypto_sign_detached(blob.sig, NULL, hash, sizeof(hash), k->sk) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot compute the signature");
+		goto out;
+	}
+	memcpy(signed_tc, blob.sig, sizeof(blob.sig));
+	memcpy(signed_tc + sizeof(blob.sig), trusted_comment, tc_len);
+	if (crypto_sign_detached(global_sig, NULL, signed_tc, sizeof(blob.sig) + tc_len,
+				 k->sk) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot compute the trusted comment signature");
+		goto out;
+	}
+
+	sig_keyid_str(k->keyid, keyid);
+	cap = strlen(UNTRUSTED_PREFIX SIG_COMMENT) + 16 + 1 + B64_LEN(sizeof(blob)) +
+	      strlen(TRUSTED_PREFIX) + tc_len + 1 + B64_LEN(sizeof(global_sig)) + 1;
+	text = malloc(cap);
+	if (text == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	n = snprintf(text, cap, UNTRUSTED_PREFIX SIG_COMMENT "%s\n", keyid);
+	sodium_bin2base64(text + n, cap - (size_t)n, (const uint8_t *)&blob, sizeof(blob),
+			  sodium_base64_VARIANT_ORIGINAL);
+	n += (int)strlen(text + n);
+	n += snprintf(text + n, cap - (size_t)n, "\n" TRUSTED_PREFIX "%s\n", trusted_comment);
+	sodium_bin2base64(text + n, cap - (size_t)n, global_sig, sizeof(global_sig),
+			  sodium_base64_VARIANT_ORIGINAL);
+	n += (int)strlen(text + n);
+	n += snprintf(text + n, cap - (size_t)n, "\n");
+	*out = text;
+	*out_len = (size_t)n;
+	text = NULL;
+	rc = 0;
+out:
+	free(text);
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+/*
+ * Write data to a new temporary file beside final (O_EXCL|O_NOFOLLOW, so
+ * no planted file or symlink is reused), flushed to disk. On success
+ * *tmp_out names it; the caller renames or removes it.
+ */
+static int write_temp(const char *final, const void *data, size_t len, mode_t mode,
+		      char **tmp_out, struct fw_err *err)
+{
+	uint8_t rnd[8];
+	char hex[2 * sizeof(rnd) + 1];
+	const uint8_t *p = data;
+	char *tmp = NULL;
+	size_t done = 0, cap;
+	ssize_t n;
+	int fd = -1;
+	int rc = -1;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	cap = strlen(final) + strlen(".tmp-") + sizeof(hex);
+	tmp = malloc(cap);
+	if (tmp == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", final);
+		goto out;
+	}
+	snprintf(tmp, cap, "%s.tmp-%s", final, hex);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot create %s: %s", final, tmp,
+			   strerror(errno));
+		goto out;
+	}
+	while (done < len) {
+		n = write(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: cannot write %s: %s", final, tmp,
+				   strerror(errno));
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot sync %s: %s", final, tmp, strerror(errno));
+		goto out;
+	}
+	n = close(fd);
+	fd = -1;
+	if (n != 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot write %s: %s", final, tmp,
+			   strerror(errno));
+		goto out;
+	}
+	*tmp_out = tmp;
+	tmp = NULL;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		if (fd >= 0 || done > 0 || rc != 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	return rc;
+}
+
+/*
+ * Move a finished temporary file into place. Without force, link() is
+ * the atomic "create only if absent": no window where a file that
+ * appeared after our check gets replaced.
+ */
+static int place(const char *tmp, const char *final, int force, struct fw_err *err)
+{
+	struct stat st;
+
+	if (!force) {
+		if (link(tmp, final) == 0) {
+			unlink(tmp);
+			return 0;
+		}
+		if (errno == EEXIST)
+			return fw_err_set(err, FW_EXIT_USAGE,
+					  "%s already exists; use force to overwrite it", final);
+		/* Filesystems without hard links: check, then rename. */
+		if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ENOSYS)
+			return fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s", final,
+					  strerror(errno));
+		if (lstat(final, &st) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE,
+					  "%s already exists; use force to overwrite it", final);
+	}
+	if (rename(tmp, final) != 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot rename into place: %s", final,
+				  strerror(errno));
+	return 0;
+}
+
+/* Make the renames durable; a directory that cannot be synced is no reason to fail. */
+static void sync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (copy == NULL)
+		return;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+static int refuse_existing(const char *path, struct fw_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s already exists; use force to overwrite it",
+				  path);
+	if (errno != ENOENT)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int sig_keygen(const char *pub_path, const char *sec_path, const char *passphrase,
+	       int force, struct fw_err *err)
+{
+	struct sk_blob *b = NULL;
+	struct sk_scratch *s = NULL;
+	char *sec_text = NULL;
+	char *sec_tmp = NULL;
+	char *pub_tmp = NULL;
+	struct pk_blob pub;
+	char pub_text[sizeof(UNTRUSTED_PREFIX "minisign public key ") + 16 + 1 +
+		      B64_LEN(sizeof(struct pk_blob)) + 1];
+	char keyid[17];
+	const size_t sec_cap = strlen(UNTRUSTED_PREFIX SECKEY_COMMENT) + 1 +
+			       B64_LEN(sizeof(struct sk_blob)) + 1;
+	size_t n;
+	int sec_placed = 0;
+	int rc = -1;
+
+	if (sodium_ready(err) != 0)
+		return -1;
+	if (strcmp(pub_path, sec_path) == 0)
+		return fw_err_set(err, FW_EXIT_USAGE,
+				  "%s: public and secret key cannot be the same file", pub_path);
+	if (passphrase != NULL && strlen(passphrase) > SIG_PASSPHRASE_MAX)
+		return fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes",
+				  SIG_PASSPHRASE_MAX);
+	/* Fail before the slow part; place() closes the race that remains. */
+	if (!force && (refuse_existing(sec_path, err) != 0 || refuse_existing(pub_path, err) != 0))
+		return -1;
+
+	b = sodium_malloc(sizeof(*b));
+	s = sodium_malloc(sizeof(*s));
+	sec_text = sodium_malloc(sec_cap);
+	if (b == NULL || s == NULL || sec_text == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	/* Unencrypted, this is what minisign -W writes: zero salt, limits and checksum. */
+	memset(b, 0, sizeof(*b));
+	memcpy(b->sig_alg, "Ed", 2);
+	memcpy(b->chk_alg, "B2", 2);
+	randombytes_buf(b->kn.keyid, sizeof(b->kn.keyid));
+	if (crypto_sign_keypair(pub.pk, b->kn.sk) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot generate a key pair");
+		goto out;
+	}
+	memcpy(pub.alg, "Ed", 2);
+	memcpy(pub.keyid, b->kn.keyid, sizeof(pub.keyid));
+	if (passphrase != NULL) {
+		memcpy(b->kdf_alg, "Sc", 2);
+		randombytes_buf(b->salt, sizeof(b->salt));
+		le64_store(b->opslimit_le, KDF_OPSLIMIT);
+		le64_store(b->memlimit_le, KDF_MEMLIMIT);
+		sk_checksum(b, b->kn.chk);
+		if (sk_crypt(b, passphrase, s, err) != 0)
+			goto out;
+	}
+
+	n = (size_t)snprintf(sec_text, sec_cap, UNTRUSTED_PREFIX SECKEY_COMMENT "\n");
+	sodium_bin2base64(sec_text + n, sec_cap - n, (const uint8_t *)b, sizeof(*b),
+			  sodium_base64_VARIANT_ORIGINAL);
+	n += strlen(sec_text + n);
+	n += (size_t)snprintf(sec_text + n, sec_cap - n, "\n");
+
+	sig_keyid_str(pub.keyid, keyid);
+	n = (size_t)snprintf(pub_text, sizeof(pub_text),
+			     UNTRUSTED_PREFIX "minisign public key %s\n", keyid);
+	sodium_bin2base64(pub_text + n, sizeof(pub_text) - n, (const uint8_t *)&pub, sizeof(pub),
+			  sodium_base64_VARIANT_ORIGINAL);
+	n += strlen(pub_text + n);
+	n += (size_t)snprintf(pub_text + n, sizeof(pub_text) - n, "\n");
+
+	if (write_temp(sec_path, sec_text, strlen(sec_text), 0600, &sec_tmp, err) != 0 ||
+	    write_temp(pub_path, pub_text, n, 0644, &pub_tmp, err) != 0)
+		goto out;
+	if (place(sec_tmp, sec_path, force, err) != 0)
+		goto out;
+	sec_placed = 1;
+	if (place(pub_tmp, pub_path, force, err) != 0)
+		goto out;
+	sync_dir_of(sec_path);
+	sync_dir_of(pub_path);
+	rc = 0;
+out:
+	/* Without force the secret key we just placed is ours: take it back out. */
+	if (rc != 0 && sec_placed && !force)
+		unlink(sec_path);
+	if (sec_tmp != NULL)
+		unlink(sec_tmp);
+	if (pub_tmp != NULL)
+		unlink(pub_tmp);
+	free(sec_tmp);
+	free(pub_tmp);
+	if (sec_text != NULL)
+		sodium_memzero(sec_text, sec_cap);
+	if (b != NULL)
+		sodium_memzero(b, sizeof(*b));
+	sodium_free(sec_text);
+	sodium_free(b);
+	sodium_free(s);
+	return rc;
+}
