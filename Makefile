@@ -1,5 +1,4 @@
 # fwpkg: one flat Makefile. A static library (formats/, signing/) and thin programs.
-.POSIX:
 .DELETE_ON_ERROR:
 .SUFFIXES:
 

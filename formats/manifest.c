@@ -264,8 +264,8 @@ static int check_chunk_size(const char *path, uint64_t v, struct fw_err *err)
 {
 	if (v < FW_CHUNK_MIN || v > FW_CHUNK_MAX || (v & (v - 1)) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be a power of two from %u to %u, not %" PRIu64,
-			path, FW_CHUNK_MIN, FW_CHUNK_MAX, v);
+			"manifest: \"%s\" must be a power of two from %u to %u",
+			path, FW_CHUNK_MIN, FW_CHUNK_MAX);
 	return 0;
 }
 
@@ -557,7 +557,6 @@ static int parse_image(const json_t *obj, size_t i, struct fw_manifest *m,
 	char prefix[32], path[PATH_MAX_LEN];
 	json_t *v;
 	const char *s = NULL;
-	uint64_t n;
 
 	snprintf(prefix, sizeof(prefix), "images[%zu].", i);
 	if (!json_is_object(obj))
@@ -592,11 +591,14 @@ static int parse_image(const json_t *obj, size_t i, struct fw_manifest *m,
 		return -1;
 
 	snprintf(path, sizeof(path), "%schunk_size", prefix);
-	if (need(obj, prefix, "chunk_size", &v, err) < 0 ||
-	    get_uint(v, path, FW_CHUNK_MIN, FW_CHUNK_MAX, &n, err) < 0 ||
-	    check_chunk_size(path, n, err) < 0)
+	if (need(obj, prefix, "chunk_size", &v, err) < 0)
 		return -1;
-	p->chunk_size = (uint32_t)n;
+	/* Not get_uint(): one message for every bad chunk size, whatever is wrong with it. */
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return check_chunk_size(path, 0, err);
+	if (check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
+		return -1;
+	p->chunk_size = (uint32_t)json_integer_value(v);
 
 	snprintf(path, sizeof(path), "%sdigest", prefix);
 	if (need(obj, prefix, "digest", &v, err) < 0 || get_string(v, path, &s, err) < 0)

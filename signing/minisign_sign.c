@@ -436,6 +436,7 @@ static int write_temp(const char *final, const void *data, size_t len, mode_t mo
 	char *tmp = NULL;
 	size_t done = 0, cap;
 	ssize_t n;
+	int created = 0;
 	int fd = -1;
 	int rc = -1;
 
@@ -454,6 +455,7 @@ static int write_temp(const char *final, const void *data, size_t len, mode_t mo
 			   strerror(errno));
 		goto out;
 	}
+	created = 1;
 	while (done < len) {
 		n = write(fd, p + done, len - done);
 		if (n < 0 && errno == EINTR)
@@ -482,11 +484,10 @@ static int write_temp(const char *final, const void *data, size_t len, mode_t mo
 out:
 	if (fd >= 0)
 		close(fd);
-	if (tmp != NULL) {
-		if (fd >= 0 || done > 0 || rc != 0)
-			unlink(tmp);
-		free(tmp);
-	}
+	/* Only a file we created is ours to remove; O_EXCL failing means it is not. */
+	if (created && tmp != NULL)
+		unlink(tmp);
+	free(tmp);
 	return rc;
 }
 
@@ -627,8 +628,12 @@ int sig_keygen(const char *pub_path, const char *sec_path, const char *passphras
 	if (place(sec_tmp, sec_path, force, err) != 0)
 		goto out;
 	sec_placed = 1;
+	free(sec_tmp);
+	sec_tmp = NULL;
 	if (place(pub_tmp, pub_path, force, err) != 0)
 		goto out;
+	free(pub_tmp);
+	pub_tmp = NULL;
 	sync_dir_of(sec_path);
 	sync_dir_of(pub_path);
 	rc = 0;

@@ -1,0 +1,499 @@
+/* mkpkg: assemble and sign a .pkg firmware bundle from images given as options or in a spec file. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/manifest.h"
+#include "formats/pkg_write.h"
+#include "tools/cli.h"
+
+#define MAX_KEYS 8
+
+struct image_arg {
+	char product[FW_NAME_MAX + 1];
+	enum fw_target target;
+	const char *path;
+};
+
+struct opts {
+	const char *out, *passphrase_file, *spec;
+	int force;
+	struct fw_manifest *m;
+	int have_version, have_generation, have_rollback, have_tpm, have_description;
+	uint64_t chunk_size;
+	const char *keys[MAX_KEYS];
+	size_t n_keys;
+	struct image_arg images[FW_MAX_PAYLOADS];
+	size_t n_images;
+	const char *single[FW_TARGET_COUNT];   /* --pri/--sec/--boot */
+	char *spec_strings[FW_MAX_PAYLOADS];   /* paths resolved from the spec, owned */
+	size_t n_spec_strings;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mkpkg [-fq] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
+		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
+		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
+		"             [--spec FILE.json] [--passphrase-file FILE] -k SECKEY...\n"
+		"Build a signed firmware bundle. Passphrases come from --passphrase-file,\n"
+		"$FWPKG_PASSPHRASE or the terminal. See mkpkg(1).\n");
+}
+
+static int add_image(struct opts *o, const char *product, enum fw_target target, const char *path)
+{
+	if (o->n_images == FW_MAX_PAYLOADS) {
+		cli_error(NULL, NULL, "too many images (limit %d)", FW_MAX_PAYLOADS);
+		return -1;
+	}
+	if (!fw_name_valid(product)) {
+		cli_error(NULL, NULL, "invalid product id \"%s\"", product);
+		return -1;
+	}
+	snprintf(o->images[o->n_images].product, sizeof(o->images[0].product), "%s", product);
+	o->images[o->n_images].target = target;
+	o->images[o->n_images].path = path;
+	o->n_images++;
+	return 0;
+}
+
+/* --image PRODUCT:TARGET=IMG */
+static int parse_image_arg(struct opts *o, const char *arg)
+{
+	char product[FW_NAME_MAX + 2], target[8];
+	const char *colon = strchr(arg, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+	enum fw_target t;
+
+	if (colon == NULL || eq == NULL || (size_t)(colon - arg) > FW_NAME_MAX ||
+	    (size_t)(eq - colon - 1) >= sizeof(target) || eq[1] == '\0') {
+		cli_error(NULL, NULL, "--image %s: expected PRODUCT:TARGET=FILE", arg);
+		return -1;
+	}
+	memcpy(product, arg, (size_t)(colon - arg));
+	product[colon - arg] = '\0';
+	memcpy(target, colon + 1, (size_t)(eq - colon - 1));
+	target[eq - colon - 1] = '\0';
+	if (fw_target_parse(target, &t) < 0) {
+		cli_error(NULL, NULL, "--image %s: target must be pri, sec or boot", arg);
+		return -1;
+	}
+	return add_image(o, product, t, eq + 1);
+}
+
+static int add_product(struct opts *o, const char *id)
+{
+	struct fw_manifest *m = o->m;
+
+	if (!fw_name_valid(id)) {
+		cli_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n_products; i++)
+		if (strcmp(m->products[i], id) == 0)
+			return 0;
+	if (m->n_products == FW_MAX_PRODUCTS) {
+		cli_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
+		return -1;
+	}
+	snprintf(m->products[m->n_products++], FW_NAME_MAX + 1, "%s", id);
+	return 0;
+}
+
+static int set_version(char *dst, const char *v, const char *what)
+{
+	struct fw_err err = { 0, "" };
+	struct fw_version parsed;
+
+	if (fw_version_parse(v, &parsed, &err) < 0) {
+		cli_error(NULL, NULL, "%s: %s", what, err.msg);
+		return -1;
+	}
+	snprintf(dst, FW_VERSION_MAX_LEN + 1, "%s", v);
+	return 0;
+}
+
+static int set_description(struct opts *o, const char *text)
+{
+	char *copy = strdup(text);
+
+	if (copy == NULL)
+		return -1;
+	free(o->m->description);
+	o->m->description = copy;
+	o->have_description = 1;
+	return 0;
+}
+
+/* A path from the spec, relative to the spec file's directory. */
+static const char *spec_path(struct opts *o, const char *spec, const char *path)
+{
+	const char *slash = strrchr(spec, '/');
+	char *joined;
+
+	if (path[0] == '/' || slash == NULL || o->n_spec_strings == FW_MAX_PAYLOADS)
+		return path;
+	if (asprintf(&joined, "%.*s/%s", (int)(slash - spec), spec, path) < 0)
+		return NULL;
+	o->spec_strings[o->n_spec_strings++] = joined;
+	return joined;
+}
+
+/*
+ * --spec FILE.json: the same settings as the options, as a JSON object;
+ * options on the command line win. Returns an exit code.
+ */
+static int load_spec(struct opts *o, const char *spec)
+{
+	static const char *const known[] = { "version", "products", "description", "image_generation",
+		"rollback_index", "requires_tpm", "transition", "chunk_size", "images", NULL };
+	json_error_t jerr;
+	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v;
+	const char *key, *field = NULL;
+	int rc = FW_EXIT_USAGE;
+
+	if (root == NULL) {
+		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+		return FW_EXIT_USAGE;
+	}
+	if (!json_is_object(root)) {
+		cli_error(NULL, spec, "not a JSON object");
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], key) != 0)
+			k++;
+		if (known[k] == NULL) {
+			cli_error(NULL, spec, "unknown key \"%s\"", key);
+			goto out;
+		}
+	}
+	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
+		if (!json_is_string(v) || set_version(o->m->version, json_string_value(v), spec) < 0)
+			goto bad;
+		o->have_version = 1;
+	}
+	if ((v = json_object_get(root, field = "products")) && o->m->n_products == 0) {
+		size_t i;
+		json_t *p;
+		if (!json_is_array(v))
+			goto bad;
+		json_array_foreach(v, i, p)
+			if (!json_is_string(p) || add_product(o, json_string_value(p)) < 0)
+				goto bad;
+	}
+	if ((v = json_object_get(root, field = "description")) && !o->have_description)
+		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
+			goto bad;
+	if ((v = json_object_get(root, field = "image_generation")) && !o->have_generation) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
+			goto bad;
+		o->m->image_generation = (uint32_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(root, field = "rollback_index")) && !o->have_rollback) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			goto bad;
+		o->m->rollback_index = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(root, field = "requires_tpm")) && !o->have_tpm) {
+		if (!json_is_boolean(v))
+			goto bad;
+		o->m->requires_tpm = json_is_true(v);
+	}
+	if ((v = json_object_get(root, field = "chunk_size"))) {
+		json_int_t c = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0)
+			goto bad;
+		o->chunk_size = (uint64_t)c;
+	}
+	if ((v = json_object_get(root, field = "transition"))) {
+		json_t *b;
+		if (!json_is_object(v) || json_object_size(v) > 2)
+			goto bad;
+		if ((b = json_object_get(v, "bridge_from")) && !o->m->bridge_from[0] &&
+		    (!json_is_string(b) || set_version(o->m->bridge_from, json_string_value(b), spec) < 0))
+			goto bad;
+		if ((b = json_object_get(v, "bridge_down")) && !o->m->bridge_down[0] &&
+		    (!json_is_string(b) || set_version(o->m->bridge_down, json_string_value(b), spec) < 0))
+			goto bad;
+	}
+	if ((v = json_object_get(root, field = "images"))) {
+		size_t i;
+		json_t *img;
+		if (!json_is_array(v))
+			goto bad;
+		json_array_foreach(v, i, img) {
+			json_t *pr = json_object_get(img, "product"), *tg = json_object_get(img, "target");
+			json_t *pa = json_object_get(img, "path");
+			enum fw_target t;
+			const char *path;
+			if (!json_is_object(img) || json_object_size(img) != 3 || !json_is_string(pr) ||
+			    !json_is_string(tg) || !json_is_string(pa) ||
+			    fw_target_parse(json_string_value(tg), &t) < 0) {
+				cli_error(NULL, spec, "images[%zu]: expected {\"product\", \"target\": pri|sec|boot, \"path\"}", i);
+				goto out;
+			}
+			path = spec_path(o, spec, json_string_value(pa));
+			if (path == NULL || add_image(o, json_string_value(pr), t, path) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+bad:
+	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* Order payloads for a one-pass install: per product, secondary, bootloader, primary. */
+static int build_manifest(struct opts *o, const char **paths)
+{
+	static const enum fw_target order[] = { FW_TARGET_SEC, FW_TARGET_BOOT, FW_TARGET_PRI };
+	struct fw_manifest *m = o->m;
+
+	for (size_t t = 0; t < FW_TARGET_COUNT; t++) {
+		if (o->single[t] == NULL)
+			continue;
+		if (m->n_products != 1) {
+			cli_error(NULL, NULL, "--%s needs exactly one --product; use --image PRODUCT:%s=FILE",
+				  fw_target_name((enum fw_target)t), fw_target_name((enum fw_target)t));
+			return -1;
+		}
+		if (add_image(o, m->products[0], (enum fw_target)t, o->single[t]) < 0)
+			return -1;
+	}
+	if (o->n_images == 0) {
+		cli_error(NULL, NULL, "no images given (--pri, --sec, --boot or --image)");
+		return -1;
+	}
+	for (size_t p = 0; p < m->n_products; p++) {
+		for (size_t k = 0; k < 3; k++) {
+			for (size_t i = 0; i < o->n_images; i++) {
+				struct image_arg *a = &o->images[i];
+				struct fw_image *img;
+				struct fw_payload *pl;
+
+				if (strcmp(a->product, m->products[p]) != 0 || a->target != order[k])
+					continue;
+				img = &m->images[m->n_images];
+				pl = &m->payloads[m->n_payloads];
+				img->target = a->target;
+				snprintf(img->product, sizeof(img->product), "%s", a->product);
+				img->payload = m->n_payloads;
+				if (snprintf(pl->name, sizeof(pl->name), "%s-%s.img", a->product,
+					     fw_target_name(a->target)) >= (int)sizeof(pl->name)) {
+					cli_error(NULL, NULL, "product id \"%s\" too long for an image name", a->product);
+					return -1;
+				}
+				pl->chunk_size = (uint32_t)o->chunk_size;
+				paths[m->n_payloads] = a->path;
+				m->n_images++;
+				m->n_payloads++;
+			}
+		}
+	}
+	for (size_t i = 0; i < o->n_images; i++) {
+		int listed = 0;
+		for (size_t p = 0; p < m->n_products; p++)
+			listed |= strcmp(o->images[i].product, m->products[p]) == 0;
+		if (!listed) {
+			cli_error(NULL, NULL, "image %s is for product \"%s\", which is not given with --product",
+				  o->images[i].path, o->images[i].product);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int created_time(int64_t *out)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (sde == NULL || sde[0] == '\0') {
+		*out = (int64_t)time(NULL);
+		return 0;
+	}
+	if (cli_parse_u64(sde, 077777777777ULL, &v) < 0) {
+		cli_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+enum {
+	OPT_VERSION = 256, OPT_PRODUCT, OPT_PRI, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION,
+	OPT_ROLLBACK, OPT_TPM, OPT_DESCRIPTION, OPT_SPEC, OPT_PASSFILE, OPT_CHUNK, OPT_BRIDGE_FROM,
+	OPT_BRIDGE_DOWN, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "version", required_argument, NULL, OPT_VERSION },
+	{ "product", required_argument, NULL, OPT_PRODUCT },
+	{ "pri", required_argument, NULL, OPT_PRI },
+	{ "sec", required_argument, NULL, OPT_SEC },
+	{ "boot", required_argument, NULL, OPT_BOOT },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "generation", required_argument, NULL, OPT_GENERATION },
+	{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
+	{ "tpm", no_argument, NULL, OPT_TPM },
+	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+	{ "spec", required_argument, NULL, OPT_SPEC },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
+	{ "bridge-from", required_argument, NULL, OPT_BRIDGE_FROM },
+	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:fqk:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'k':
+			if (o->n_keys == MAX_KEYS) {
+				cli_error(NULL, NULL, "at most %d signing keys", MAX_KEYS);
+				return -1;
+			}
+			o->keys[o->n_keys++] = optarg;
+			break;
+		case OPT_VERSION:
+			if (set_version(o->m->version, optarg, "--version") < 0)
+				return -1;
+			o->have_version = 1;
+			break;
+		case OPT_PRODUCT:
+			if (add_product(o, optarg) < 0)
+				return -1;
+			break;
+		case OPT_PRI: o->single[FW_TARGET_PRI] = optarg; break;
+		case OPT_SEC: o->single[FW_TARGET_SEC] = optarg; break;
+		case OPT_BOOT: o->single[FW_TARGET_BOOT] = optarg; break;
+		case OPT_IMAGE:
+			if (parse_image_arg(o, optarg) < 0)
+				return -1;
+			break;
+		case OPT_GENERATION:
+			if (cli_parse_u64(optarg, 1000, &v) < 0 || v == 0) {
+				cli_error(NULL, NULL, "--generation %s: expected 1..1000", optarg);
+				return -1;
+			}
+			o->m->image_generation = (uint32_t)v;
+			o->have_generation = 1;
+			break;
+		case OPT_ROLLBACK:
+			if (cli_parse_u64(optarg, (1ULL << 53), &v) < 0) {
+				cli_error(NULL, NULL, "--rollback-index %s: expected an integer >= 0", optarg);
+				return -1;
+			}
+			o->m->rollback_index = v;
+			o->have_rollback = 1;
+			break;
+		case OPT_TPM: o->m->requires_tpm = 1; o->have_tpm = 1; break;
+		case OPT_DESCRIPTION:
+			if (set_description(o, optarg) < 0)
+				return -1;
+			break;
+		case OPT_SPEC: o->spec = optarg; break;
+		case OPT_PASSFILE: o->passphrase_file = optarg; break;
+		case OPT_CHUNK:
+			if (cli_parse_u64(optarg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
+				cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u",
+					  optarg, FW_CHUNK_MIN, FW_CHUNK_MAX);
+				return -1;
+			}
+			o->chunk_size = v;
+			break;
+		case OPT_BRIDGE_FROM:
+			if (set_version(o->m->bridge_from, optarg, "--bridge-from") < 0)
+				return -1;
+			break;
+		case OPT_BRIDGE_DOWN:
+			if (set_version(o->m->bridge_down, optarg, "--bridge-down") < 0)
+				return -1;
+			break;
+		case OPT_HELP: usage(stdout); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		cli_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct fw_err err = { 0, "" };
+	struct sig_seckey *keys[MAX_KEYS] = { 0 };
+	const char *paths[FW_MAX_PAYLOADS];
+	struct pkg_write_opts wopts = { 0 };
+	int rc = FW_EXIT_USAGE;
+
+	cli_prog = "mkpkg";
+	memset(&o, 0, sizeof(o));
+	o.chunk_size = FW_CHUNK_DEFAULT;
+	o.m = fw_manifest_new(FW_TYPE_FIRMWARE);
+	if (o.m == NULL) {
+		cli_error(NULL, NULL, "out of memory");
+		return FW_EXIT_IO;
+	}
+	if (parse_args(&o, argc, argv) < 0)
+		goto out;
+	if (o.spec != NULL && (rc = load_spec(&o, o.spec)) != 0)
+		goto out;
+	rc = FW_EXIT_USAGE;
+	if (o.out == NULL || !o.have_version || o.m->n_products == 0 || o.n_keys == 0) {
+		cli_error(NULL, NULL, "missing %s", o.out == NULL ? "-o OUT.pkg"
+				      : !o.have_version ? "--version"
+				      : o.m->n_products == 0 ? "--product" : "-k SECKEY");
+		usage(stderr);
+		goto out;
+	}
+	if (build_manifest(&o, paths) < 0 || created_time(&o.m->created) < 0)
+		goto out;
+	for (size_t i = 0; i < o.n_keys; i++) {
+		if (cli_load_seckey(o.keys[i], o.passphrase_file, &keys[i], &err) < 0) {
+			rc = cli_fail(NULL, o.keys[i], &err);
+			goto out;
+		}
+	}
+	wopts.force = o.force;
+	wopts.progress = cli_progress;
+	if (pkg_write(o.out, o.m, paths, keys, o.n_keys, &wopts, &err) < 0) {
+		cli_progress_done();
+		rc = cli_fail(NULL, o.out, &err);
+		goto out;
+	}
+	cli_progress_done();
+	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", o.out, o.m->version,
+		 o.m->n_images, o.m->n_images == 1 ? "" : "s", o.n_keys, o.n_keys == 1 ? "" : "s");
+	rc = FW_EXIT_OK;
+out:
+	for (size_t i = 0; i < MAX_KEYS; i++)
+		sig_seckey_free(keys[i]);
+	for (size_t i = 0; i < o.n_spec_strings; i++)
+		free(o.spec_strings[i]);
+	fw_manifest_free(o.m);
+	return rc;
+}

@@ -1,0 +1,897 @@
+/* test_manifest: manifest.json parsing, the rejection of every malformed field, and the emit/parse round trip. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+
+#include "formats/manifest.h"
+
+#define DIGEST0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define DIGEST1 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+#define DIGEST2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define DIGEST3 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+/* A valid firmware manifest: a common package for two products. */
+static json_t *valid_json(void)
+{
+	json_t *j;
+	json_error_t e;
+
+	j = json_pack_ex(&e, 0,
+		"{s:s, s:i, s:s, s:s, s:s, s:I, s:[s,s], s:i, s:I, s:b,"
+		" s:{s:s, s:s},"
+		" s:[{s:s, s:s, s:s, s:I, s:i, s:s}, {s:s, s:s, s:s, s:I, s:i, s:s},"
+		"    {s:s, s:s, s:s, s:I, s:i, s:s}, {s:s, s:s, s:s, s:I, s:i, s:s}]}",
+		"format", "fwpkg", "format_version", 1, "type", "firmware",
+		"version", "5.22.2", "description", "WeOS 5.22.2 common package",
+		"created", (json_int_t)1700000000, "products", "rsp-30", "rsp-40",
+		"image_generation", 2, "rollback_index", (json_int_t)7, "requires_tpm", 0,
+		"transition", "bridge_from", "5.21.2", "bridge_down", "5.22.2",
+		"images",
+		"target", "pri", "product", "rsp-30", "file", "rsp-30-pri.img",
+		"size", (json_int_t)10000000, "chunk_size", 1048576, "digest", DIGEST0,
+		"target", "sec", "product", "rsp-30", "file", "rsp-30-sec.img",
+		"size", (json_int_t)0, "chunk_size", 4096, "digest", DIGEST1,
+		"target", "boot", "product", "rsp-30", "file", "rsp-30-boot.bin",
+		"size", (json_int_t)65536, "chunk_size", 8388608, "digest", DIGEST2,
+		"target", "pri", "product", "rsp-40", "file", "rsp-40-pri.img",
+		"size", (json_int_t)FW_PAYLOAD_MAX, "chunk_size", 1048576, "digest", DIGEST3);
+	if (j == NULL) {
+		fprintf(stderr, "valid_json: %s\n", e.text);
+		abort();
+	}
+	return j;
+}
+
+static json_t *image0(json_t *j)
+{
+	return json_array_get(json_object_get(j, "images"), 0);
+}
+
+static char *dump(const json_t *j, size_t *len)
+{
+	char *s = json_dumps(j, JSON_SORT_KEYS);
+
+	if (s == NULL)
+		abort();
+	*len = strlen(s);
+	return s;
+}
+
+/*
+ * Parse buf and require a rejection whose message starts with "manifest: "
+ * and mentions `needle` (the offending field). `what` labels failures.
+ */
+static void reject_bytes(const char *what, const void *buf, size_t len, const char *needle)
+{
+	struct fw_manifest *m = (struct fw_manifest *)1;
+	struct fw_err err = { 0 };
+	int rc;
+
+	rc = fw_manifest_parse(buf, len, &m, &err);
+	if (rc != -1 || strstr(err.msg, needle) == NULL ||
+	    strncmp(err.msg, "manifest: ", 10) != 0)
+		fprintf(stderr, "\n  %s: rc %d, message \"%s\", wanted \"%s\"\n", what, rc,
+			err.msg, needle);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(strncmp(err.msg, "manifest: ", 10), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
+	if (rc == 0)
+		fw_manifest_free(m);
+}
+
+/* Dump j (and drop it), then require the rejection as reject_bytes() does. */
+static void reject(const char *what, json_t *j, const char *needle)
+{
+	size_t len;
+	char *s = dump(j, &len);
+
+	reject_bytes(what, s, len, needle);
+	free(s);
+	json_decref(j);
+}
+
+static struct fw_manifest *parse_ok(const char *buf, size_t len)
+{
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0 };
+	int rc;
+
+	rc = fw_manifest_parse(buf, len, &m, &err);
+	if (rc != 0)
+		fprintf(stderr, "\n  parse failed: %s\n", err.msg);
+	CU_ASSERT_EQUAL(rc, 0);
+	return m;
+}
+
+/* Set key (at "top" or in images[0]) to val and require a rejection naming needle. */
+static void reject_top(const char *key, json_t *val, const char *needle)
+{
+	json_t *j = valid_json();
+
+	json_object_set_new(j, key, val);
+	reject(key, j, needle);
+}
+
+static void reject_image(const char *key, json_t *val, const char *needle)
+{
+	json_t *j = valid_json();
+
+	json_object_set_new(image0(j), key, val);
+	reject(key, j, needle);
+}
+
+static void test_valid(void)
+{
+	json_t *j = valid_json();
+	struct fw_manifest *m;
+	char *s;
+	size_t len;
+	uint8_t d[FW_DIGEST_LEN];
+
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->type, FW_TYPE_FIRMWARE);
+	CU_ASSERT_STRING_EQUAL(m->version, "5.22.2");
+	CU_ASSERT_EQUAL(m->ver.nfields, 3);
+	CU_ASSERT_EQUAL(m->ver.field[1], 22);
+	CU_ASSERT_STRING_EQUAL(m->description, "WeOS 5.22.2 common package");
+	CU_ASSERT_EQUAL(m->created, 1700000000);
+	CU_ASSERT_EQUAL(m->n_products, 2);
+	CU_ASSERT_STRING_EQUAL(m->products[0], "rsp-30");
+	CU_ASSERT_STRING_EQUAL(m->products[1], "rsp-40");
+	CU_ASSERT_EQUAL(m->image_generation, 2);
+	CU_ASSERT_EQUAL(m->rollback_index, 7);
+	CU_ASSERT_EQUAL(m->requires_tpm, 0);
+	CU_ASSERT_STRING_EQUAL(m->bridge_from, "5.21.2");
+	CU_ASSERT_STRING_EQUAL(m->bridge_down, "5.22.2");
+	CU_ASSERT_EQUAL(m->n_images, 4);
+	CU_ASSERT_EQUAL(m->n_payloads, 4);
+	CU_ASSERT_EQUAL(m->images[2].target, FW_TARGET_BOOT);
+	CU_ASSERT_STRING_EQUAL(m->images[3].product, "rsp-40");
+	CU_ASSERT_EQUAL(m->images[3].payload, 3);
+	CU_ASSERT_STRING_EQUAL(m->payloads[2].name, "rsp-30-boot.bin");
+	CU_ASSERT_EQUAL(m->payloads[0].size, 10000000);
+	CU_ASSERT_EQUAL(m->payloads[0].chunk_size, 1048576);
+	CU_ASSERT_EQUAL(m->payloads[3].size, FW_PAYLOAD_MAX);
+	CU_ASSERT_EQUAL(fw_unhex(DIGEST1, d, sizeof(d)), 0);
+	CU_ASSERT_EQUAL(memcmp(m->payloads[1].digest, d, sizeof(d)), 0);
+	fw_manifest_free(m);
+	free(s);
+	json_decref(j);
+
+	/* Optional keys left out: description "" and no bridges. */
+	j = valid_json();
+	json_object_del(j, "description");
+	json_object_del(j, "transition");
+	json_object_set_new(j, "requires_tpm", json_true());
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->description, "");
+	CU_ASSERT_STRING_EQUAL(m->bridge_from, "");
+	CU_ASSERT_STRING_EQUAL(m->bridge_down, "");
+	CU_ASSERT_EQUAL(m->requires_tpm, 1);
+	fw_manifest_free(m);
+	free(s);
+	json_decref(j);
+
+	/* Either bridge alone, and the largest rollback index. */
+	j = valid_json();
+	json_object_del(json_object_get(j, "transition"), "bridge_down");
+	json_object_set_new(j, "rollback_index", json_integer((json_int_t)1 << 53));
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->bridge_from, "5.21.2");
+	CU_ASSERT_STRING_EQUAL(m->bridge_down, "");
+	CU_ASSERT_EQUAL(m->rollback_index, (uint64_t)1 << 53);
+	fw_manifest_free(m);
+	free(s);
+	json_decref(j);
+}
+
+static void check_equal(const struct fw_manifest *a, const struct fw_manifest *b)
+{
+	size_t i;
+
+	CU_ASSERT_EQUAL(a->type, b->type);
+	CU_ASSERT_STRING_EQUAL(a->version, b->version);
+	CU_ASSERT_EQUAL(fw_version_cmp(&a->ver, &b->ver), 0);
+	CU_ASSERT_EQUAL(a->ver.nfields, b->ver.nfields);
+	CU_ASSERT_EQUAL(a->ver.has_rev, b->ver.has_rev);
+	CU_ASSERT_STRING_EQUAL(a->description, b->description);
+	CU_ASSERT_EQUAL(a->created, b->created);
+	CU_ASSERT_EQUAL_FATAL(a->n_products, b->n_products);
+	for (i = 0; i < a->n_products; i++)
+		CU_ASSERT_STRING_EQUAL(a->products[i], b->products[i]);
+	CU_ASSERT_EQUAL(a->image_generation, b->image_generation);
+	CU_ASSERT_EQUAL(a->rollback_index, b->rollback_index);
+	CU_ASSERT_EQUAL(a->requires_tpm, b->requires_tpm);
+	CU_ASSERT_STRING_EQUAL(a->bridge_from, b->bridge_from);
+	CU_ASSERT_STRING_EQUAL(a->bridge_down, b->bridge_down);
+	CU_ASSERT_EQUAL_FATAL(a->n_images, b->n_images);
+	CU_ASSERT_EQUAL_FATAL(a->n_payloads, b->n_payloads);
+	for (i = 0; i < a->n_images; i++) {
+		CU_ASSERT_EQUAL(a->images[i].target, b->images[i].target);
+		CU_ASSERT_STRING_EQUAL(a->images[i].product, b->images[i].product);
+		CU_ASSERT_EQUAL(a->images[i].payload, b->images[i].payload);
+	}
+	for (i = 0; i < a->n_payloads; i++) {
+		CU_ASSERT_STRING_EQUAL(a->payloads[i].name, b->payloads[i].name);
+		CU_ASSERT_EQUAL(a->payloads[i].size, b->payloads[i].size);
+		CU_ASSERT_EQUAL(a->payloads[i].chunk_size, b->payloads[i].chunk_size);
+		CU_ASSERT_EQUAL(memcmp(a->payloads[i].digest, b->payloads[i].digest,
+			FW_DIGEST_LEN), 0);
+	}
+}
+
+/* An in-memory manifest as mkpkg would build it: nproducts products, every one with all three slots. */
+static struct fw_manifest *build(size_t nproducts, const char *description)
+{
+	struct fw_manifest *m;
+	struct fw_err err = { 0 };
+	size_t p, i, k;
+
+	m = fw_manifest_new(FW_TYPE_FIRMWARE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->image_generation, 1);
+	CU_ASSERT_STRING_EQUAL(m->description, "");
+	snprintf(m->version, sizeof(m->version), "5.26.0-rev1");
+	CU_ASSERT_EQUAL(fw_version_parse(m->version, &m->ver, &err), 0);
+	free(m->description);
+	m->description = strdup(description);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m->description);
+	m->created = 1712345678;
+	m->image_generation = 3;
+	m->rollback_index = 42;
+	m->requires_tpm = 1;
+	snprintf(m->bridge_from, sizeof(m->bridge_from), "5.25.1");
+	for (p = 0; p < nproducts; p++) {
+		snprintf(m->products[p], sizeof(m->products[p]), "prod_%zu+x", p);
+		for (k = 0; k < FW_TARGET_COUNT; k++) {
+			i = m->n_images;
+			m->images[i].target = (enum fw_target)k;
+			snprintf(m->images[i].product, sizeof(m->images[i].product), "%s",
+				m->products[p]);
+			m->images[i].payload = i;
+			snprintf(m->payloads[i].name, sizeof(m->payloads[i].name), "p%zu-%s.img",
+				p, fw_target_name((enum fw_target)k));
+			m->payloads[i].size = (uint64_t)i * 1000003u;
+			m->payloads[i].chunk_size = FW_CHUNK_MIN << (i % 12);
+			memset(m->payloads[i].digest, (int)i, FW_DIGEST_LEN);
+			m->payloads[i].digest[0] = 0xab;
+			m->n_images++;
+			m->n_payloads++;
+		}
+	}
+	m->n_products = nproducts;
+	return m;
+}
+
+static void round_trip(struct fw_manifest *m)
+{
+	struct fw_manifest *back = NULL;
+	struct fw_err err = { 0 };
+	char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int rc;
+
+	rc = fw_manifest_emit(m, &a, &alen, &err);
+	if (rc != 0)
+		fprintf(stderr, "\n  emit: %s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(alen, strlen(a));
+	CU_ASSERT(alen > 0 && a[alen - 1] == '\n');
+	rc = fw_manifest_parse(a, alen, &back, &err);
+	if (rc != 0)
+		fprintf(stderr, "\n  parse(emit): %s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	check_equal(m, back);
+	/* Deterministic: the parsed copy emits the very same bytes. */
+	CU_ASSERT_EQUAL_FATAL(fw_manifest_emit(back, &b, &blen, &err), 0);
+	CU_ASSERT_EQUAL(alen, blen);
+	CU_ASSERT(alen == blen && memcmp(a, b, alen) == 0);
+	fw_manifest_free(back);
+	free(a);
+	free(b);
+}
+
+static void test_round_trip(void)
+{
+	struct fw_manifest *m;
+	char *text = NULL;
+	size_t len = 0;
+	struct fw_err err = { 0 };
+	char big[FW_DESCRIPTION_MAX + 1];
+
+	/* Quotes, backslashes, control characters and UTF-8 survive the trip. */
+	m = build(2, "Line 1\n\t\"quoted\" back\\slash \x01 \xc3\x9c" "bersicht \xe2\x82\xac");
+	round_trip(m);
+	/* The transition object appears only when a bridge is set. */
+	CU_ASSERT_EQUAL_FATAL(fw_manifest_emit(m, &text, &len, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"transition\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"bridge_from\": \"5.25.1\""));
+	CU_ASSERT_PTR_NULL(strstr(text, "bridge_down"));
+	/* Sorted keys, 2-space indent. */
+	CU_ASSERT_EQUAL(strncmp(text, "{\n  \"created\": 1712345678,\n", 27), 0);
+	free(text);
+	text = NULL;
+	m->bridge_from[0] = '\0';
+	round_trip(m);
+	CU_ASSERT_EQUAL_FATAL(fw_manifest_emit(m, &text, &len, &err), 0);
+	CU_ASSERT_PTR_NULL(strstr(text, "transition"));
+	free(text);
+	text = NULL;
+	snprintf(m->bridge_down, sizeof(m->bridge_down), "5.22.2");
+	round_trip(m);
+	fw_manifest_free(m);
+
+	/* The biggest manifest the rules allow: 64 products x 3 slots, longest description. */
+	memset(big, 'd', FW_DESCRIPTION_MAX);
+	big[FW_DESCRIPTION_MAX] = '\0';
+	m = build(FW_MAX_PRODUCTS, big);
+	CU_ASSERT_EQUAL(m->n_images, FW_MAX_PRODUCTS * FW_TARGET_COUNT);
+	round_trip(m);
+	fw_manifest_free(m);
+}
+
+static void test_emit_validates(void)
+{
+	struct fw_manifest *m;
+	struct fw_err err = { 0 };
+	char *text = (char *)1;
+	size_t len = 99;
+
+	m = build(1, "");
+	m->payloads[1].chunk_size = 1000000;
+	CU_ASSERT_EQUAL(fw_manifest_emit(m, &text, &len, &err), -1);
+	CU_ASSERT_PTR_NULL(text);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "images[1].chunk_size"));
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	m->payloads[1].chunk_size = FW_CHUNK_DEFAULT;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+
+	/* Invalid UTF-8 can not be written as JSON. */
+	free(m->description);
+	m->description = strdup("bad \xff byte");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "description"));
+	free(m->description);
+	m->description = strdup("overlong \xc0\xaf");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	free(m->description);
+	m->description = strdup("surrogate \xed\xa0\x80");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	free(m->description);
+	m->description = strdup("overlong 3 \xe0\x80\xaf");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	free(m->description);
+	m->description = strdup("past U+10FFFF \xf4\x90\x80\x80");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	free(m->description);
+	m->description = strdup("truncated \xe2\x82");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	free(m->description);
+	m->description = strdup("fine \xf0\x9f\x93\xa6 \xef\xbf\xbf");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	free(m->description);
+	m->description = calloc(1, FW_DESCRIPTION_MAX + 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m->description);
+	memset(m->description, 'd', FW_DESCRIPTION_MAX + 1);
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"description\" is longer"));
+	m->description[FW_DESCRIPTION_MAX] = '\0';
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	free(m->description);
+	m->description = strdup("");
+
+	/* Range checks hold for in-memory manifests too, not only in parse. */
+	m->rollback_index = (UINT64_C(1) << 53) + 1;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"rollback_index\""));
+	m->rollback_index = UINT64_C(1) << 53;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	m->payloads[2].size = FW_PAYLOAD_MAX + 1;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"images[2].size\""));
+	m->payloads[2].size = FW_PAYLOAD_MAX;
+	m->image_generation = 0;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"image_generation\""));
+	m->image_generation = 1000;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	m->n_products = FW_MAX_PRODUCTS + 1;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"products\""));
+	m->n_products = 1;
+	snprintf(m->payloads[0].name, sizeof(m->payloads[0].name), "x.chunks");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"images[0].file\""));
+	snprintf(m->payloads[0].name, sizeof(m->payloads[0].name), "x");
+	snprintf(m->bridge_down, sizeof(m->bridge_down), "5.22.x");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"transition.bridge_down\""));
+	m->bridge_down[0] = '\0';
+	/* A name filling its whole field, without a NUL, is refused, not overread. */
+	memset(m->products[0], 'p', sizeof(m->products[0]));
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	snprintf(m->products[0], sizeof(m->products[0]), "prod_0+x");
+	memset(m->version, '5', sizeof(m->version));
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	snprintf(m->version, sizeof(m->version), "5.26.0-rev1");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+
+	m->images[2].target = (enum fw_target)7;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "target"));
+	m->images[2].target = FW_TARGET_BOOT;
+
+	m->images[1].payload = 0;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "payload"));
+	m->images[1].payload = 1;
+
+	m->n_payloads = 2;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	m->n_payloads = 3;
+
+	m->requires_tpm = 2;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "requires_tpm"));
+	m->requires_tpm = 0;
+
+	m->version[0] = '\0';
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"version\""));
+	snprintf(m->version, sizeof(m->version), "5.26.0");
+
+	m->created = -1;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "created"));
+	m->created = 0;
+
+	m->n_products = 0;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "products"));
+	m->n_products = 1;
+
+	m->type = FW_TYPE_MODIFICATION;
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not supported"));
+	CU_ASSERT_PTR_NULL(fw_manifest_to_json(m));
+	m->type = FW_TYPE_FIRMWARE;
+
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	fw_manifest_free(m);
+
+	/* A fresh manifest has no version, products or images yet. */
+	m = fw_manifest_new(FW_TYPE_FIRMWARE);
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	fw_manifest_free(m);
+	fw_manifest_free(NULL);
+}
+
+static void test_reject_envelope(void)
+{
+	static const char dup[] =
+		"{\"format\": \"fwpkg\", \"format_version\": 1, \"format_version\": 1}";
+	static const char nul[] = "{\"format\": \"fwpkg\"}\0";
+	static const char unull[] = "{\"format\": \"fw\\u0000pkg\"}";
+	json_t *j;
+	char *s, *big;
+	size_t len;
+
+	/* Duplicate keys would let two readers see different manifests. */
+	reject_bytes("duplicate key", dup, sizeof(dup) - 1, "format_version");
+	reject_bytes("duplicate key", dup, sizeof(dup) - 1, "duplicate");
+	j = valid_json();
+	s = dump(j, &len);
+	/* Duplicate the "version" key inside the otherwise valid document. */
+	{
+		char *d = malloc(len + 32);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+		snprintf(d, len + 32, "{\"version\": \"1.0\", %s", s + 1);
+		reject_bytes("duplicate version", d, strlen(d), "\"version\"");
+		free(d);
+	}
+
+	/* NUL anywhere, raw or escaped. */
+	reject_bytes("NUL byte", nul, sizeof(nul) - 1, "NUL");
+	{
+		char *d = malloc(len);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+		memcpy(d, s, len);
+		d[len / 2] = '\0';
+		reject_bytes("NUL byte inside", d, len, "NUL");
+		free(d);
+	}
+	reject_bytes("escaped NUL", unull, sizeof(unull) - 1, "NUL");
+
+	/* Over FW_MANIFEST_MAX, even if otherwise valid (padded with spaces). */
+	big = malloc(FW_MANIFEST_MAX + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, ' ', FW_MANIFEST_MAX + 1);
+	memcpy(big, s, len);
+	reject_bytes("too big", big, FW_MANIFEST_MAX + 1, "larger than the limit of 1048576");
+	/* ... while exactly FW_MANIFEST_MAX is fine. */
+	{
+		struct fw_manifest *m = parse_ok(big, FW_MANIFEST_MAX);
+
+		fw_manifest_free(m);
+	}
+	free(big);
+	free(s);
+	json_decref(j);
+
+	reject_bytes("empty", "", 0, "empty");
+	reject_bytes("not JSON", "{\"format\": ", 11, "invalid JSON");
+	reject_bytes("trailing garbage", "{} x", 4, "invalid JSON");
+	reject_bytes("top-level array", "[1, 2]", 6, "object");
+	reject_bytes("top-level string", "\"fwpkg\"", 7, "invalid JSON");
+
+	/* format, format_version and type. */
+	reject_top("format", json_string("fwpkgx"), "\"format\"");
+	reject_top("format", json_integer(1), "\"format\"");
+	reject_top("format_version", json_integer(2), "\"format_version\"");
+	reject_top("format_version", json_integer(0), "\"format_version\"");
+	reject_top("format_version", json_string("1"), "\"format_version\"");
+	reject_top("format_version", json_real(1.0), "\"format_version\"");
+	reject_top("type", json_string("firmwar"), "\"type\"");
+	reject_top("type", json_null(), "\"type\"");
+	reject_top("type", json_string("modification"),
+		"manifest: modification manifests are not supported by this parser yet");
+}
+
+static void test_reject_keys(void)
+{
+	static const char *const required[] = {
+		"format", "format_version", "type", "version", "created", "products",
+		"image_generation", "rollback_index", "requires_tpm", "images",
+	};
+	static const char *const image_required[] = {
+		"target", "product", "file", "size", "chunk_size", "digest",
+	};
+	json_t *j;
+	size_t i;
+	char needle[64];
+
+	reject_top("foo", json_integer(1), "manifest: unknown key \"foo\"");
+	reject_top("Version", json_string("5.22"), "unknown key \"Version\"");
+	reject_image("sha256", json_string(DIGEST0), "unknown key \"images[0].sha256\"");
+	j = valid_json();
+	json_object_set_new(json_object_get(j, "transition"), "bridge_up", json_string("1"));
+	reject("transition key", j, "unknown key \"transition.bridge_up\"");
+	/* A hostile key is not echoed raw to the terminal. */
+	j = valid_json();
+	json_object_set_new(j, "x\x1b[2Jy", json_integer(1));
+	reject("escape in key", j, "unknown key \"x\\x1b[2Jy\"");
+
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		j = valid_json();
+		json_object_del(j, required[i]);
+		snprintf(needle, sizeof(needle), "\"%s\"", required[i]);
+		reject(required[i], j, needle);
+	}
+	j = valid_json();
+	json_object_del(j, "version");
+	reject("missing version", j, "missing required key \"version\"");
+	for (i = 0; i < sizeof(image_required) / sizeof(image_required[0]); i++) {
+		j = valid_json();
+		json_object_del(image0(j), image_required[i]);
+		snprintf(needle, sizeof(needle), "missing required key \"images[0].%s\"",
+			image_required[i]);
+		reject(image_required[i], j, needle);
+	}
+}
+
+static void test_reject_types(void)
+{
+	json_t *j;
+
+	reject_top("version", json_integer(5), "\"version\" must be a string");
+	reject_top("version", json_string("5.22.2-rc1"), "\"version\"");
+	reject_top("version", json_string("v5.22"), "\"version\"");
+	reject_top("version", json_string(""), "\"version\"");
+	reject_top("description", json_integer(5), "\"description\" must be a string");
+	reject_top("description", json_null(), "\"description\"");
+	reject_top("created", json_string("now"), "\"created\" must be an integer >= 0");
+	reject_top("created", json_integer(-1), "\"created\" must be an integer >= 0");
+	reject_top("created", json_real(1.5), "\"created\"");
+	reject_top("created", json_real(1700000000.0), "\"created\"");
+	reject_top("rollback_index", json_string("1"), "\"rollback_index\" must be an integer");
+	reject_top("rollback_index", json_integer(-1), "\"rollback_index\"");
+	reject_top("rollback_index", json_true(), "\"rollback_index\"");
+	reject_top("rollback_index", json_integer(((json_int_t)1 << 53) + 1),
+		"\"rollback_index\"");
+	reject_top("image_generation", json_integer(0), "\"image_generation\"");
+	reject_top("image_generation", json_integer(1001), "\"image_generation\"");
+	reject_top("image_generation", json_string("2"), "\"image_generation\"");
+	reject_top("requires_tpm", json_integer(1), "\"requires_tpm\" must be true or false");
+	reject_top("requires_tpm", json_string("false"), "\"requires_tpm\"");
+	reject_top("products", json_string("rsp-30"), "\"products\"");
+	reject_top("products", json_array(), "\"products\"");
+	reject_top("products", json_pack("[s,i]", "rsp-30", 40), "\"products[1]\"");
+	reject_top("images", json_object(), "\"images\"");
+	reject_top("images", json_array(), "\"images\"");
+	reject_top("images", json_pack("[s]", "pri"), "\"images[0]\" must be an object");
+	reject_top("transition", json_string("5.21.2"), "\"transition\" must be an object");
+	reject_top("transition", json_pack("{s:f}", "bridge_from", 5.21),
+		"\"transition.bridge_from\" must be a string");
+	reject_top("transition", json_pack("{s:s}", "bridge_down", "5.22.2-rc1"),
+		"\"transition.bridge_down\"");
+	reject_top("transition", json_pack("{s:s}", "bridge_from", ""),
+		"\"transition.bridge_from\"");
+	reject_image("size", json_string("10"), "\"images[0].size\" must be an integer");
+	reject_image("size", json_real(4096.0), "\"images[0].size\"");
+	reject_image("chunk_size", json_real(4096.0), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("target", json_integer(0), "\"images[0].target\" must be a string");
+	reject_image("product", json_null(), "\"images[0].product\" must be a string");
+	reject_image("file", json_pack("[s]", "a"), "\"images[0].file\" must be a string");
+	reject_image("digest", json_integer(0), "\"images[0].digest\" must be a string");
+
+	/* Too many products. */
+	j = valid_json();
+	{
+		json_t *arr = json_object_get(j, "products");
+		char name[16];
+		int i;
+
+		for (i = 0; i < FW_MAX_PRODUCTS - 1; i++) {
+			snprintf(name, sizeof(name), "p%d", i);
+			json_array_append_new(arr, json_string(name));
+		}
+	}
+	reject("too many products", j, "\"products\"");
+
+	/* Too many images. */
+	j = valid_json();
+	{
+		json_t *arr = json_object_get(j, "images");
+		int i;
+
+		while (json_array_size(arr) <= FW_MAX_PAYLOADS)
+			json_array_append_new(arr, json_deep_copy(json_array_get(arr, 0)));
+		for (i = 0; i < (int)json_array_size(arr); i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "f%d", i);
+			json_object_set_new(json_array_get(arr, (size_t)i), "file",
+				json_string(name));
+		}
+	}
+	reject("too many images", j, "\"images\"");
+}
+
+static void test_reject_values(void)
+{
+	static const char *const bad_names[] = {
+		"a/b", "..", ".", ".hidden", "a\001b", "", "a b", "a\\b", "\xc3\xa9",
+		"x:y", "12345678901234567890123456789012345678901234567890123456789012345",
+	};
+	json_t *j;
+	size_t i;
+	char digest[80];
+
+	/* digest */
+	reject_image("digest", json_string("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff"),
+		"\"images[0].digest\"");
+	reject_image("digest", json_string("0011"), "\"images[0].digest\"");
+	snprintf(digest, sizeof(digest), "%s00", DIGEST0);
+	reject_image("digest", json_string(digest), "\"images[0].digest\"");
+	snprintf(digest, sizeof(digest), "%.63sg", DIGEST0);
+	reject_image("digest", json_string(digest), "\"images[0].digest\"");
+	snprintf(digest, sizeof(digest), " %.63s", DIGEST0);
+	reject_image("digest", json_string(digest), "\"images[0].digest\"");
+
+	/* chunk_size: power of two, within limits */
+	reject_image("chunk_size", json_integer(1000000), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("chunk_size", json_integer(3 * 4096), "\"images[0].chunk_size\"");
+	reject_image("chunk_size", json_integer(2048), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("chunk_size", json_integer(0), "\"images[0].chunk_size\"");
+	reject_image("chunk_size", json_integer(-4096), "\"images[0].chunk_size\"");
+	reject_image("chunk_size", json_integer(16 * 1024 * 1024), "\"images[0].chunk_size\"");
+	reject_image("chunk_size", json_integer((json_int_t)1 << 32), "\"images[0].chunk_size\"");
+
+	/* size */
+	reject_image("size", json_integer((json_int_t)FW_PAYLOAD_MAX + 1), "\"images[0].size\"");
+	reject_image("size", json_integer(-1), "\"images[0].size\"");
+
+	/* target */
+	reject_image("target", json_string("flash"), "\"images[0].target\" must be \"pri\", \"sec\" or \"boot\"");
+	reject_image("target", json_string("PRI"), "\"images[0].target\"");
+
+	/* image for an unlisted product */
+	reject_image("product", json_string("rsp-50"), "\"images[0].product\" is \"rsp-50\", which is not in \"products\"");
+
+	/* duplicate file name */
+	j = valid_json();
+	json_object_set_new(json_array_get(json_object_get(j, "images"), 3), "file",
+		json_string("rsp-30-sec.img"));
+	reject("duplicate file", j, "\"images[3].file\" repeats \"rsp-30-sec.img\"");
+
+	/* duplicate (product, target) */
+	j = valid_json();
+	json_object_set_new(json_array_get(json_object_get(j, "images"), 3), "product",
+		json_string("rsp-30"));
+	reject("duplicate slot", j, "\"product\" \"rsp-30\" and \"target\" \"pri\"");
+	j = valid_json();
+	json_object_set_new(json_array_get(json_object_get(j, "images"), 1), "target",
+		json_string("pri"));
+	reject("duplicate slot", j, "images[0] and images[1]");
+
+	/* duplicate product */
+	j = valid_json();
+	json_array_append_new(json_object_get(j, "products"), json_string("rsp-30"));
+	reject("duplicate product", j, "\"products[2]\" repeats product \"rsp-30\"");
+
+	/* names: file, product in images, product in products */
+	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		reject_image("file", json_string(bad_names[i]), "\"images[0].file\" is not a valid name");
+		reject_image("product", json_string(bad_names[i]), "\"images[0].product\" is not a valid name");
+		j = valid_json();
+		json_array_append_new(json_object_get(j, "products"), json_string(bad_names[i]));
+		reject(bad_names[i], j, "\"products[2]\" is not a valid name");
+	}
+	/* A control character in a name is escaped in the message. */
+	reject_image("file", json_string("a\x1b" "b"), "(\"a\\x1bb\")");
+	reject_image("file", json_string("rsp-30-pri.img.chunks"), "\"images[0].file\" must not end in \".chunks\"");
+	reject_image("file", json_string(".chunks"), "\"images[0].file\"");
+
+	/* description */
+	{
+		char desc[FW_DESCRIPTION_MAX + 3];
+		struct fw_manifest *m;
+		char *s;
+		size_t len;
+
+		memset(desc, 'x', sizeof(desc));
+		desc[FW_DESCRIPTION_MAX + 1] = '\0';
+		reject_top("description", json_string(desc), "\"description\" is longer than 4096 bytes");
+		/* 4096 bytes of 2-byte characters is 2048 characters and fine; one more is not. */
+		for (i = 0; i < FW_DESCRIPTION_MAX; i += 2)
+			memcpy(desc + i, "\xc3\xa9", 2);
+		desc[FW_DESCRIPTION_MAX] = '\0';
+		j = valid_json();
+		json_object_set_new(j, "description", json_string(desc));
+		s = dump(j, &len);
+		m = parse_ok(s, len);
+		CU_ASSERT_PTR_NOT_NULL(m);
+		if (m != NULL)
+			CU_ASSERT_EQUAL(strlen(m->description), FW_DESCRIPTION_MAX);
+		fw_manifest_free(m);
+		free(s);
+		json_decref(j);
+		memcpy(desc + FW_DESCRIPTION_MAX, "\xc3\xa9", 3);
+		reject_top("description", json_string(desc), "\"description\"");
+	}
+}
+
+static void test_names(void)
+{
+	char long_ok[FW_NAME_MAX + 1], too_long[FW_NAME_MAX + 2];
+
+	CU_ASSERT_TRUE(fw_name_valid("rsp-30"));
+	CU_ASSERT_TRUE(fw_name_valid("a"));
+	CU_ASSERT_TRUE(fw_name_valid("A.b_c+d-9"));
+	CU_ASSERT_TRUE(fw_name_valid("-a"));
+	CU_ASSERT_TRUE(fw_name_valid("a.."));
+	CU_ASSERT_FALSE(fw_name_valid(NULL));
+	CU_ASSERT_FALSE(fw_name_valid(""));
+	CU_ASSERT_FALSE(fw_name_valid("."));
+	CU_ASSERT_FALSE(fw_name_valid(".."));
+	CU_ASSERT_FALSE(fw_name_valid(".a"));
+	CU_ASSERT_FALSE(fw_name_valid("a/b"));
+	CU_ASSERT_FALSE(fw_name_valid("/a"));
+	CU_ASSERT_FALSE(fw_name_valid("a\nb"));
+	CU_ASSERT_FALSE(fw_name_valid("a\x7f"));
+	CU_ASSERT_FALSE(fw_name_valid("a b"));
+	CU_ASSERT_FALSE(fw_name_valid("\xc3\xa9"));
+	memset(long_ok, 'n', FW_NAME_MAX);
+	long_ok[FW_NAME_MAX] = '\0';
+	CU_ASSERT_TRUE(fw_name_valid(long_ok));
+	memset(too_long, 'n', FW_NAME_MAX + 1);
+	too_long[FW_NAME_MAX + 1] = '\0';
+	CU_ASSERT_FALSE(fw_name_valid(too_long));
+}
+
+static void test_helpers(void)
+{
+	struct fw_payload p = { .size = 0, .chunk_size = 4096 };
+	static const uint8_t bytes[] = { 0x00, 0x0f, 0xa0, 0xff, 0x5c };
+	uint8_t back[5];
+	char hex[11];
+	enum fw_target t = FW_TARGET_PRI;
+
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), 0);
+	p.size = 1;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), 1);
+	p.size = 4096;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), 1);
+	p.size = 4097;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), 2);
+	p.size = FW_PAYLOAD_MAX;
+	p.chunk_size = FW_CHUNK_MIN;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), (FW_PAYLOAD_MAX + 1) / FW_CHUNK_MIN);
+	/* No overflow near the top of the range. */
+	p.size = UINT64_MAX;
+	p.chunk_size = 1;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), UINT64_MAX);
+	p.chunk_size = FW_CHUNK_MAX;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), UINT64_C(1) << 41);
+	p.chunk_size = 0;
+	CU_ASSERT_EQUAL(fw_payload_chunks(&p), 0);
+
+	fw_hex(bytes, sizeof(bytes), hex);
+	CU_ASSERT_STRING_EQUAL(hex, "000fa0ff5c");
+	CU_ASSERT_EQUAL(fw_unhex("000fa0ff5c", back, sizeof(back)), 0);
+	CU_ASSERT_EQUAL(memcmp(back, bytes, sizeof(bytes)), 0);
+	CU_ASSERT_EQUAL(fw_unhex("000FA0FF5C", back, sizeof(back)), -1);
+	CU_ASSERT_EQUAL(fw_unhex("000fa0ff5", back, sizeof(back)), -1);
+	CU_ASSERT_EQUAL(fw_unhex("000fa0ff5c0", back, sizeof(back)), -1);
+	CU_ASSERT_EQUAL(fw_unhex("000fa0ff5g", back, sizeof(back)), -1);
+	CU_ASSERT_EQUAL(fw_unhex("", back, 0), 0);
+
+	CU_ASSERT_STRING_EQUAL(fw_target_name(FW_TARGET_PRI), "pri");
+	CU_ASSERT_STRING_EQUAL(fw_target_name(FW_TARGET_SEC), "sec");
+	CU_ASSERT_STRING_EQUAL(fw_target_name(FW_TARGET_BOOT), "boot");
+	CU_ASSERT_PTR_NULL(fw_target_name((enum fw_target)FW_TARGET_COUNT));
+	CU_ASSERT_EQUAL(fw_target_parse("boot", &t), 0);
+	CU_ASSERT_EQUAL(t, FW_TARGET_BOOT);
+	CU_ASSERT_EQUAL(fw_target_parse("sec", &t), 0);
+	CU_ASSERT_EQUAL(t, FW_TARGET_SEC);
+	CU_ASSERT_EQUAL(fw_target_parse("pri", &t), 0);
+	CU_ASSERT_EQUAL(t, FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(fw_target_parse("all", &t), -1);
+	CU_ASSERT_EQUAL(fw_target_parse("", &t), -1);
+	CU_ASSERT_EQUAL(fw_target_parse(NULL, &t), -1);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "parses a valid manifest", test_valid },
+		{ "emit/parse round trip", test_round_trip },
+		{ "emit and validate refuse bad manifests", test_emit_validates },
+		{ "rejects bad envelope", test_reject_envelope },
+		{ "rejects unknown and missing keys", test_reject_keys },
+		{ "rejects wrong types", test_reject_types },
+		{ "rejects bad values", test_reject_values },
+		{ "name rules", test_names },
+		{ "hex, chunks, targets", test_helpers },
+	};
+	CU_pSuite s;
+	unsigned failed;
+	size_t i;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("manifest", NULL, NULL);
+	if (s == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
+			CU_cleanup_registry();
+			return 2;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed != 0;
+}

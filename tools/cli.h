@@ -1,0 +1,66 @@
+/* cli: what every program shares: messages with one prefix, passphrases, progress, trust stores, JSON output. */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "formats/fw_err.h"
+#include "signing/minisign.h"
+#include "signing/trust.h"
+
+extern const char *cli_prog;   /* "fwpkg", "mkpkg", ... set by main */
+extern int cli_quiet;          /* -q: no progress, no notes */
+
+/* "prog: verb: file: message" on stderr; verb and file may be NULL. */
+void cli_error(const char *verb, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Report a library error and return its exit code. */
+int cli_fail(const char *verb, const char *file, const struct fw_err *err);
+/* A note for people (stderr), silenced by -q. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A passphrase for `key_path`: from the file given with --passphrase-file,
+ * else $FWPKG_PASSPHRASE, else a prompt on the terminal (twice if confirm).
+ * Returned in sodium_malloc memory: cli_passphrase_free() it.
+ */
+char *cli_passphrase(const char *key_path, const char *passphrase_file, int confirm, struct fw_err *err);
+void cli_passphrase_free(char *p);
+
+/* Load a secret key, asking for its passphrase only if it is encrypted. */
+int cli_load_seckey(const char *path, const char *passphrase_file, struct sig_seckey **out,
+		    struct fw_err *err);
+
+/*
+ * Trusted keys from -p files and a --keyring directory; with neither, the
+ * keyring named by $FWPKG_KEYRING or /etc/fwpkg/keys.
+ */
+int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, const char *keyring,
+		   struct fw_err *err);
+
+/* -p PUB (repeatable) and --keyring DIR as the verifying commands take them. */
+struct cli_keys {
+	const char *pubs[SIG_TRUST_MAX];
+	size_t n_pubs;
+	const char *keyring;
+};
+int cli_keys_add_pub(struct cli_keys *k, const char *path);
+int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err);
+
+/* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */
+int cli_open_input(const char *path, struct fw_err *err);
+
+/* Progress on stderr, only when it is a terminal and not -q. */
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_done(void);
+
+/* Print a JSON document with sorted keys and a trailing newline; takes the reference. */
+int cli_print_json(json_t *doc);
+
+/* Parse an unsigned decimal; -1 if not a plain number within max. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+#endif

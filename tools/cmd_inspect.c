@@ -1,0 +1,213 @@
+/* cmd_inspect: fwpkg inspect — what a package holds, as a table for people or JSON for machines. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "formats/pkg_read.h"
+#include "tools/cli.h"
+#include "tools/cmd.h"
+
+struct inspect {
+	EVP_MD_CTX *md;
+	uint8_t sha256[FW_MAX_PAYLOADS][32];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [--keyring DIR] PKG|-\n"
+		   "Show a package's manifest and signatures; with keys, verify it too.\n");
+}
+
+static int sha_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct inspect *in = ctx;
+
+	(void)m;
+	(void)index;
+	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+	return 1;
+}
+
+static int sha_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct inspect *in = ctx;
+
+	return EVP_DigestUpdate(in->md, buf, len) == 1 ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+}
+
+static int sha_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct inspect *in = ctx;
+
+	(void)m;
+	return EVP_DigestFinal_ex(in->md, in->sha256[index], NULL) == 1
+		       ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+}
+
+static const char *sig_status_name(enum pkg_sig_status s)
+{
+	switch (s) {
+	case PKG_SIG_VALID: return "valid";
+	case PKG_SIG_INVALID: return "INVALID";
+	case PKG_SIG_UNKNOWN_KEY: return "unknown key";
+	default: return "not checked";
+	}
+}
+
+static const char *esc(const char *s, char *buf, size_t n)
+{
+	return fw_escape(s, buf, n);
+}
+
+static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
+			int have_keys, int sha, const struct inspect *in)
+{
+	char b[8192], when[32];
+	time_t t = (time_t)m->created;
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("%-14s %s\n", "Package:", esc(path, b, sizeof(b)));
+	printf("%-14s %s (format %s %d)\n", "Type:", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
+	       FW_FORMAT_ID, FW_FORMAT_VERSION);
+	printf("%-14s %s\n", "Version:", esc(m->version, b, sizeof(b)));
+	printf("%-14s", "Products:");
+	for (size_t i = 0; i < m->n_products; i++)
+		printf(" %s", esc(m->products[i], b, sizeof(b)));
+	printf("\n%-14s %s\n", "Created:", when);
+	printf("%-14s %s\n", "Description:", esc(m->description, b, sizeof(b)));
+	if (m->type == FW_TYPE_FIRMWARE) {
+		printf("%-14s %u\n", "Generation:", m->image_generation);
+		printf("%-14s %llu\n", "Rollback:", (unsigned long long)m->rollback_index);
+		printf("%-14s %s\n", "Requires TPM:", m->requires_tpm ? "yes" : "no");
+		if (m->bridge_from[0] || m->bridge_down[0])
+			printf("%-14s enter from %s, leave down from %s\n", "Transition:",
+			       m->bridge_from[0] ? m->bridge_from : "-", m->bridge_down[0] ? m->bridge_down : "-");
+	}
+	printf("%-14s %s\n", "Status:",
+	       rep->verified ? "verified (signature and every payload chunk)"
+	       : have_keys ? "NOT verified"
+	       : rep->payloads_read ? "payloads match the manifest; signature not checked (no trusted key given)"
+	       : "signature not checked (no trusted key given)");
+	printf("Signatures:\n");
+	if (rep->n_sigs == 0)
+		printf("  (none)\n");
+	for (size_t i = 0; i < rep->n_sigs; i++)
+		printf("  %s  %-12s %s\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status),
+		       esc(rep->sigs[i].trusted_comment, b, sizeof(b)));
+	if (m->type == FW_TYPE_FIRMWARE) {
+		printf("Images:\n  %-6s %-20s %-28s %12s %9s  %s\n", "TARGET", "PRODUCT", "FILE", "SIZE", "CHUNK",
+		       sha ? "SHA256" : "CHUNK-LIST DIGEST");
+		for (size_t i = 0; i < m->n_images; i++) {
+			const struct fw_image *img = &m->images[i];
+			const struct fw_payload *p = &m->payloads[img->payload];
+			char hex[65];
+			fw_hex(sha ? in->sha256[img->payload] : p->digest, 32, hex);
+			printf("  %-6s %-20s %-28s %12llu %9u  %s\n", fw_target_name(img->target), img->product,
+			       p->name, (unsigned long long)p->size, p->chunk_size, hex);
+		}
+	}
+}
+
+static json_t *report_json(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
+			   int sha, const struct inspect *in)
+{
+	json_t *sigs = json_array(), *doc;
+
+	for (size_t i = 0; i < rep->n_sigs; i++)
+		json_array_append_new(sigs, json_pack("{s:s, s:s, s:s}", "keyid", rep->sigs[i].keyid,
+						      "status", sig_status_name(rep->sigs[i].status),
+						      "trusted_comment", rep->sigs[i].trusted_comment));
+	doc = json_pack("{s:s, s:o, s:o, s:b, s:b}", "file", path, "manifest", fw_manifest_to_json(m),
+			"signatures", sigs, "verified", rep->verified, "payloads_checked", rep->payloads_read);
+	if (sha) {
+		json_t *sums = json_object();
+		for (size_t i = 0; i < m->n_payloads; i++) {
+			char hex[65];
+			fw_hex(in->sha256[i], 32, hex);
+			json_object_set_new(sums, m->payloads[i].name, json_string(hex));
+		}
+		json_object_set_new(doc, "sha256", sums);
+	}
+	return doc;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "keyring", required_argument, NULL, 'K' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sha256", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct inspect in;
+	struct cli_keys keys = { .n_pubs = 0 };
+	struct sig_trust trust;
+	struct pkg_read_opts ropts = { 0 };
+	struct pkg_reader_ops ops = { 0 };
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0, "" };
+	int c, fd, json = 0, sha = 0, rc;
+	const char *path;
+
+	memset(&rep, 0, sizeof(rep));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_keys_add_pub(&keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case 'K': keys.keyring = optarg; break;
+		case 'j': json = 1; break;
+		case 's': sha = 1; break;
+		case 'h': usage(stdout); return FW_EXIT_OK;
+		default: usage(stderr); return FW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	path = argv[optind];
+	if (keys.n_pubs > 0 || keys.keyring != NULL) {
+		if (cli_keys_load(&keys, &trust, &err) < 0)
+			return cli_fail("inspect", NULL, &err);
+		ropts.trust = &trust;
+	} else if (!sha) {
+		ropts.manifest_only = 1;
+	}
+	if (sha) {
+		in.md = EVP_MD_CTX_new();
+		ops.payload_begin = sha_begin;
+		ops.payload_data = sha_data;
+		ops.payload_end = sha_end;
+	}
+	if ((fd = cli_open_input(path, &err)) < 0) {
+		EVP_MD_CTX_free(in.md);
+		return cli_fail("inspect", path, &err);
+	}
+	rc = pkg_read(fd, &ropts, &ops, &in, &m, &rep, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	EVP_MD_CTX_free(in.md);
+	if (rc < 0) {
+		pkg_report_free(&rep);
+		return cli_fail("inspect", path, &err);
+	}
+	if (json)
+		rc = cli_print_json(report_json(path, m, &rep, sha, &in));
+	else
+		print_table(path, m, &rep, ropts.trust != NULL, sha, &in);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	return rc < 0 ? FW_EXIT_IO : FW_EXIT_OK;
+}

@@ -1,0 +1,62 @@
+/* cmd_keygen: fwpkg keygen — a minisign-compatible Ed25519 key pair. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "signing/minisign.h"
+#include "tools/cli.h"
+#include "tools/cmd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwpkg keygen [-W] [-f] -p PUB -s SEC [--passphrase-file FILE]\n"
+		   "Create a key pair; the secret key is passphrase-encrypted unless -W.\n");
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "seckey", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pub = NULL, *sec = NULL, *passfile = NULL;
+	int c, unencrypted = 0, force = 0, rc;
+	char *pass = NULL;
+	struct fw_err err = { 0, "" };
+	struct sig_pubkey key;
+	char id[17];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:s:fWqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pub = optarg; break;
+		case 's': sec = optarg; break;
+		case 'f': force = 1; break;
+		case 'W': unencrypted = 1; break;
+		case 'P': passfile = optarg; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h': usage(stdout); return FW_EXIT_OK;
+		default: usage(stderr); return FW_EXIT_USAGE;
+		}
+	}
+	if (pub == NULL || sec == NULL || optind != argc) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (!unencrypted && (pass = cli_passphrase(sec, passfile, 1, &err)) == NULL)
+		return cli_fail("keygen", NULL, &err);
+	rc = sig_keygen(pub, sec, pass, force, &err);
+	cli_passphrase_free(pass);
+	if (rc < 0)
+		return cli_fail("keygen", NULL, &err);
+	if (sig_pubkey_load(pub, &key, &err) < 0)
+		return cli_fail("keygen", pub, &err);
+	sig_keyid_str(key.keyid, id);
+	cli_note("key %s: public key %s, secret key %s%s", id, pub, sec, unencrypted ? " (unencrypted)" : "");
+	return FW_EXIT_OK;
+}

@@ -1,0 +1,49 @@
+/* fwpkg: the host tool for .pkg and .wmopkg packages; dispatches to one cmd_*.c per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+#include "tools/cmd.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "keygen", cmd_keygen, "create a signing key pair (minisign format)" },
+	{ "sign", cmd_sign, "add a signature to a package" },
+	{ "verify", cmd_verify, "verify a package against trusted keys" },
+	{ "inspect", cmd_inspect, "show what a package holds (table or --json)" },
+	{ "extract", cmd_extract, "verify a package and write its payloads to a directory" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwpkg COMMAND [OPTIONS] ...\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'fwpkg COMMAND --help' for a command's options; see fwpkg(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	cli_prog = "fwpkg";
+	if (argc < 2) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return FW_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("fwpkg 0.1 (package format 1)\n");
+		return FW_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error(NULL, NULL, "unknown command \"%s\"", argv[1]);
+	usage(stderr);
+	return FW_EXIT_USAGE;
+}
