@@ -127,14 +127,16 @@ struct fw_manifest *fw_manifest_new(enum fw_pkg_type type)
 
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
-		return NULL;
+		goto out;
 	m->type = type;
 	m->image_generation = 1;
+	/* Never NULL, so readers can print it without a check. */
 	m->description = strdup("");
 	if (m->description == NULL) {
 		free(m);
-		return NULL;
+		m = NULL;
 	}
+out:
 	return m;
 }
 
@@ -374,8 +376,8 @@ static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
 		for (j = 0; j < i; j++) {
 			if (strcmp(p->name, m->payloads[j].name) == 0)
 				return fw_err_set(err, FW_EXIT_REJECTED,
-					"manifest: \"images[%zu].file\" repeats \"%s\" of images[%zu]",
-					i, p->name, j);
+					"manifest: \"images[%zu].file\" repeats \"%s\" "
+					"of images[%zu]", i, p->name, j);
 			/* A slot takes one image; two would make the install order decide. */
 			if (im->target == m->images[j].target &&
 			    strcmp(im->product, m->images[j].product) == 0)
@@ -724,7 +726,8 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 		goto out;
 	}
 	if (!json_is_object(root)) {
-		fw_err_set(err, FW_EXIT_REJECTED, "manifest: the top-level value must be an object");
+		fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: the top-level value must be an object");
 		goto out;
 	}
 
@@ -781,6 +784,12 @@ out:
 
 /* Emission. */
 
+/* A JSON string from a fixed-size field: a hand-built manifest may lack the NUL. */
+static json_t *field_string(const char *s, size_t size)
+{
+	return json_stringn(s, strnlen(s, size));
+}
+
 static json_t *image_to_json(const struct fw_manifest *m, size_t i)
 {
 	const struct fw_image *im = &m->images[i];
@@ -791,19 +800,19 @@ static json_t *image_to_json(const struct fw_manifest *m, size_t i)
 
 	o = json_object();
 	if (o == NULL)
-		return NULL;
+		goto out;
 	fw_hex(p->digest, FW_DIGEST_LEN, hex);
-	/* json_object_set_new() takes (and on failure drops) the value, even a NULL one. */
 	bad |= json_object_set_new(o, "target", json_string(fw_target_name(im->target)));
-	bad |= json_object_set_new(o, "product", json_string(im->product));
-	bad |= json_object_set_new(o, "file", json_string(p->name));
+	bad |= json_object_set_new(o, "product", field_string(im->product, sizeof(im->product)));
+	bad |= json_object_set_new(o, "file", field_string(p->name, sizeof(p->name)));
 	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
 	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
 	bad |= json_object_set_new(o, "digest", json_string(hex));
 	if (bad) {
 		json_decref(o);
-		return NULL;
+		o = NULL;
 	}
+out:
 	return o;
 }
 
@@ -815,14 +824,15 @@ json_t *fw_manifest_to_json(const struct fw_manifest *m)
 
 	/* Only firmware has a JSON shape so far; add modification's here. */
 	if (m == NULL || m->type != FW_TYPE_FIRMWARE)
-		goto fail;
+		goto out;
 	root = json_object();
 	if (root == NULL)
-		goto fail;
+		goto out;
+	/* json_object_set_new() takes (and on failure drops) the value, even a NULL one. */
 	bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
 	bad |= json_object_set_new(root, "format_version", json_integer(FW_FORMAT_VERSION));
 	bad |= json_object_set_new(root, "type", json_string("firmware"));
-	bad |= json_object_set_new(root, "version", json_string(m->version));
+	bad |= json_object_set_new(root, "version", field_string(m->version, sizeof(m->version)));
 	bad |= json_object_set_new(root, "description",
 		json_string(m->description != NULL ? m->description : ""));
 	bad |= json_object_set_new(root, "created", json_integer(m->created));
@@ -832,41 +842,45 @@ json_t *fw_manifest_to_json(const struct fw_manifest *m)
 		json_integer((json_int_t)m->rollback_index));
 	bad |= json_object_set_new(root, "requires_tpm", json_boolean(m->requires_tpm));
 	if (bad)
-		goto fail;
+		goto out;
 
 	arr = json_array();
-	if (json_object_set_new(root, "products", arr) < 0)
-		goto fail;
-	for (i = 0; i < m->n_products && i < FW_MAX_PRODUCTS; i++)
-		if (json_array_append_new(arr, json_string(m->products[i])) < 0)
-			goto fail;
+	bad = json_object_set_new(root, "products", arr);
+	for (i = 0; !bad && i < m->n_products && i < FW_MAX_PRODUCTS; i++)
+		bad = json_array_append_new(arr,
+			field_string(m->products[i], sizeof(m->products[i])));
+	if (bad)
+		goto out;
 
-	/* Absent rather than empty: older packages without a transition stay byte-identical. */
+	/* Absent rather than empty: a package without a transition says nothing about it. */
 	if (m->bridge_from[0] != '\0' || m->bridge_down[0] != '\0') {
 		t = json_object();
-		if (json_object_set_new(root, "transition", t) < 0)
-			goto fail;
-		if (m->bridge_from[0] != '\0' &&
-		    json_object_set_new(t, "bridge_from", json_string(m->bridge_from)) < 0)
-			goto fail;
-		if (m->bridge_down[0] != '\0' &&
-		    json_object_set_new(t, "bridge_down", json_string(m->bridge_down)) < 0)
-			goto fail;
+		bad = json_object_set_new(root, "transition", t);
+		if (!bad && m->bridge_from[0] != '\0')
+			bad = json_object_set_new(t, "bridge_from",
+				field_string(m->bridge_from, sizeof(m->bridge_from)));
+		if (!bad && m->bridge_down[0] != '\0')
+			bad = json_object_set_new(t, "bridge_down",
+				field_string(m->bridge_down, sizeof(m->bridge_down)));
+		if (bad)
+			goto out;
 	}
 
 	arr = json_array();
-	if (json_object_set_new(root, "images", arr) < 0)
-		goto fail;
-	for (i = 0; i < m->n_images && i < FW_MAX_PAYLOADS; i++) {
+	bad = json_object_set_new(root, "images", arr);
+	for (i = 0; !bad && i < m->n_images && i < FW_MAX_PAYLOADS; i++) {
+		/* The payload index comes from the caller: keep it inside the array. */
 		if (m->images[i].payload >= FW_MAX_PAYLOADS)
-			goto fail;
-		if (json_array_append_new(arr, image_to_json(m, i)) < 0)
-			goto fail;
+			bad = -1;
+		else
+			bad = json_array_append_new(arr, image_to_json(m, i));
+	}
+out:
+	if (bad) {
+		json_decref(root);
+		root = NULL;
 	}
 	return root;
-fail:
-	json_decref(root);
-	return NULL;
 }
 
 int fw_manifest_emit(const struct fw_manifest *m, char **out, size_t *len,

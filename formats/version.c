@@ -1,4 +1,4 @@
-/* version: strict parsing and numeric ordering of package version strings ("5.22.2", "5.26.0-rev0"). */
+/* version: strict parsing and numeric ordering of version strings ("5.22.2", "5.26.0-rev0"). */
 #include "version.h"
 
 #include <stdio.h>

@@ -123,19 +123,19 @@ static int has_prefix(const char *line, size_t len, const char *prefix)
 }
 
 /*
- * Decode one base64 line into exactly want bytes. buf has room for more so
- * that a well-formed line of the wrong length is told apart from garbage.
- * Returns 0, or -1 with *what naming the fault.
+ * Decode one base64 line into exactly want bytes. buf has room for any line
+ * of a SIG_FILE_MAX file, so a well-formed line of the wrong length is told
+ * apart from garbage. Returns 0, or -1 with *what naming the fault.
  */
-static int b64_exact(const char *s, size_t slen, uint8_t *buf, size_t bufmax, size_t want,
+static int b64_exact(const char *s, size_t slen, uint8_t buf[SIG_FILE_MAX], size_t want,
 		     const char **what)
 {
 	size_t got = 0;
 
-	errno = 0;
-	if (sodium_base642bin(buf, bufmax, s, slen, NULL, &got, NULL,
+	if (slen > SIG_FILE_MAX ||
+	    sodium_base642bin(buf, SIG_FILE_MAX, s, slen, NULL, &got, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0) {
-		*what = errno == ERANGE ? "wrong length" : "bad base64";
+		*what = "bad base64";
 		return -1;
 	}
 	if (got != want) {
@@ -147,7 +147,7 @@ static int b64_exact(const char *s, size_t slen, uint8_t *buf, size_t bufmax, si
 
 int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struct fw_err *err)
 {
-	uint8_t buf[sizeof(struct pk_blob) + 16];
+	uint8_t buf[SIG_FILE_MAX];
 	struct pk_blob blob;
 	const char *p = text;
 	const char *end = text + len;
@@ -170,7 +170,7 @@ int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struc
 				  SIG_COMMENT_MAX);
 	if (next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (no key line)");
-	if (b64_exact(line, llen, buf, sizeof(buf), sizeof(blob), &what) != 0)
+	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (%s)", what);
 	if (p != end)
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -198,7 +198,7 @@ int sig_pubkey_load(const char *path, struct sig_pubkey *out, struct fw_err *err
 
 int sig_signature_parse(const char *text, size_t len, struct sig_signature *out, struct fw_err *err)
 {
-	uint8_t buf[sizeof(struct sig_blob) + 16];
+	uint8_t buf[SIG_FILE_MAX];
 	struct sig_blob blob;
 	uint8_t global_sig[64];
 	const char *p = text;
@@ -227,7 +227,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 	if (next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no signature line)");
-	if (b64_exact(line, llen, buf, sizeof(buf), sizeof(blob), &what) != 0)
+	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (signature line: %s)", what);
 	memcpy(&blob, buf, sizeof(blob));
@@ -251,7 +251,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 	if (next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no trusted comment signature line)");
-	if (b64_exact(line, llen, buf, sizeof(buf), sizeof(global_sig), &what) != 0)
+	if (b64_exact(line, llen, buf, sizeof(global_sig), &what) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (trusted comment signature line: %s)", what);
 	memcpy(global_sig, buf, sizeof(global_sig));

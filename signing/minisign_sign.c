@@ -152,12 +152,12 @@ static int next_line(const char **p, const char *end, const char **line, size_t 
 /* Read and decode a secret key file into b (sodium memory); nothing decrypted yet. */
 static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
 {
-	/* Room for more than a blob so a wrong length is told apart from bad base64. */
 	uint8_t *bin = NULL;
 	char *text = NULL;
 	const char *p, *end, *line;
 	size_t len, llen, got = 0;
-	const size_t binmax = sizeof(*b) + 16;
+	/* Room for any line, so a wrong length is told apart from bad base64. */
+	const size_t binmax = SIG_FILE_MAX;
 	int rc = -1;
 
 	text = sodium_malloc(SIG_FILE_MAX);
@@ -181,14 +181,13 @@ static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
 			   path);
 		goto out;
 	}
-	errno = 0;
 	if (sodium_base642bin(bin, binmax, line, llen, NULL, &got, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 && errno != ERANGE) {
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (bad base64)",
 			   path);
 		goto out;
 	}
-	if (got != sizeof(*b) || errno == ERANGE) {
+	if (got != sizeof(*b)) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (wrong length)",
 			   path);
 		goto out;

@@ -1,4 +1,4 @@
-/* test_manifest: manifest.json parsing, the rejection of every malformed field, and the emit/parse round trip. */
+/* test_manifest: manifest.json parsing, rejection of each malformed field, emit/parse round trip. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +232,7 @@ static void check_equal(const struct fw_manifest *a, const struct fw_manifest *b
 	}
 }
 
-/* An in-memory manifest as mkpkg would build it: nproducts products, every one with all three slots. */
+/* An in-memory manifest as mkpkg would build it: nproducts products, each with all three slots. */
 static struct fw_manifest *build(size_t nproducts, const char *description)
 {
 	struct fw_manifest *m;
@@ -633,7 +633,8 @@ static void test_reject_types(void)
 		"\"transition.bridge_from\"");
 	reject_image("size", json_string("10"), "\"images[0].size\" must be an integer");
 	reject_image("size", json_real(4096.0), "\"images[0].size\"");
-	reject_image("chunk_size", json_real(4096.0), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("chunk_size", json_real(4096.0),
+		"\"images[0].chunk_size\" must be a power of two");
 	reject_image("target", json_integer(0), "\"images[0].target\" must be a string");
 	reject_image("product", json_null(), "\"images[0].product\" must be a string");
 	reject_image("file", json_pack("[s]", "a"), "\"images[0].file\" must be a string");
@@ -683,7 +684,8 @@ static void test_reject_values(void)
 	char digest[80];
 
 	/* digest */
-	reject_image("digest", json_string("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff"),
+	reject_image("digest",
+		json_string("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff"),
 		"\"images[0].digest\"");
 	reject_image("digest", json_string("0011"), "\"images[0].digest\"");
 	snprintf(digest, sizeof(digest), "%s00", DIGEST0);
@@ -694,9 +696,11 @@ static void test_reject_values(void)
 	reject_image("digest", json_string(digest), "\"images[0].digest\"");
 
 	/* chunk_size: power of two, within limits */
-	reject_image("chunk_size", json_integer(1000000), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("chunk_size", json_integer(1000000),
+		"\"images[0].chunk_size\" must be a power of two");
 	reject_image("chunk_size", json_integer(3 * 4096), "\"images[0].chunk_size\"");
-	reject_image("chunk_size", json_integer(2048), "\"images[0].chunk_size\" must be a power of two");
+	reject_image("chunk_size", json_integer(2048),
+		"\"images[0].chunk_size\" must be a power of two");
 	reject_image("chunk_size", json_integer(0), "\"images[0].chunk_size\"");
 	reject_image("chunk_size", json_integer(-4096), "\"images[0].chunk_size\"");
 	reject_image("chunk_size", json_integer(16 * 1024 * 1024), "\"images[0].chunk_size\"");
@@ -707,11 +711,13 @@ static void test_reject_values(void)
 	reject_image("size", json_integer(-1), "\"images[0].size\"");
 
 	/* target */
-	reject_image("target", json_string("flash"), "\"images[0].target\" must be \"pri\", \"sec\" or \"boot\"");
+	reject_image("target", json_string("flash"),
+		"\"images[0].target\" must be \"pri\", \"sec\" or \"boot\"");
 	reject_image("target", json_string("PRI"), "\"images[0].target\"");
 
 	/* image for an unlisted product */
-	reject_image("product", json_string("rsp-50"), "\"images[0].product\" is \"rsp-50\", which is not in \"products\"");
+	reject_image("product", json_string("rsp-50"),
+		"\"images[0].product\" is \"rsp-50\", which is not in \"products\"");
 
 	/* duplicate file name */
 	j = valid_json();
@@ -736,15 +742,18 @@ static void test_reject_values(void)
 
 	/* names: file, product in images, product in products */
 	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
-		reject_image("file", json_string(bad_names[i]), "\"images[0].file\" is not a valid name");
-		reject_image("product", json_string(bad_names[i]), "\"images[0].product\" is not a valid name");
+		reject_image("file", json_string(bad_names[i]),
+			"\"images[0].file\" is not a valid name");
+		reject_image("product", json_string(bad_names[i]),
+			"\"images[0].product\" is not a valid name");
 		j = valid_json();
 		json_array_append_new(json_object_get(j, "products"), json_string(bad_names[i]));
 		reject(bad_names[i], j, "\"products[2]\" is not a valid name");
 	}
 	/* A control character in a name is escaped in the message. */
 	reject_image("file", json_string("a\x1b" "b"), "(\"a\\x1bb\")");
-	reject_image("file", json_string("rsp-30-pri.img.chunks"), "\"images[0].file\" must not end in \".chunks\"");
+	reject_image("file", json_string("rsp-30-pri.img.chunks"),
+		"\"images[0].file\" must not end in \".chunks\"");
 	reject_image("file", json_string(".chunks"), "\"images[0].file\"");
 
 	/* description */
@@ -756,7 +765,8 @@ static void test_reject_values(void)
 
 		memset(desc, 'x', sizeof(desc));
 		desc[FW_DESCRIPTION_MAX + 1] = '\0';
-		reject_top("description", json_string(desc), "\"description\" is longer than 4096 bytes");
+		reject_top("description", json_string(desc),
+			"\"description\" is longer than 4096 bytes");
 		/* 4096 bytes of 2-byte characters is 2048 characters and fine; one more is not. */
 		for (i = 0; i < FW_DESCRIPTION_MAX; i += 2)
 			memcpy(desc + i, "\xc3\xa9", 2);

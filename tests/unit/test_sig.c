@@ -509,9 +509,10 @@ static void test_tamper(void)
 		if (!in_b64)
 			continue;
 		memcpy(copy, text, len + 1);
-		copy[i] = b64[(strchr(b64, text[i]) - b64 + 1) % 64];
 		if (text[i] == '=')
 			copy[i] = 'A';
+		else
+			copy[i] = b64[(strchr(b64, text[i]) - b64 + 1) % 64];
 		if (sig_signature_parse(copy, len, &t, &err) == 0 &&
 		    sig_verify(&p1, &t, "firmware image", 14, &err) == 0) {
 			fprintf(stderr, "\n  accepted with byte %zu changed\n", i);
@@ -1026,10 +1027,6 @@ static void test_interop_minisign_encrypted_key(void)
 	struct sig_pubkey pub, derived;
 
 	CU_ASSERT_FATAL(have_minisign());
-	if (getenv("TEST_SIG_SKIP_SLOW") != NULL) {
-		fprintf(stderr, "\n  skipped: TEST_SIG_SKIP_SLOW is set\n");
-		return;
-	}
 	CU_ASSERT_EQUAL(mkdir(tp("io3"), 0700), 0);
 	CU_ASSERT_EQUAL_FATAL(run("printf 'pass phrase\\npass phrase\\n' | " MINISIGN " -G -p '%s' -s '%s'",
 				  tp("io3/e.pub"), tp("io3/e.key")), 0);
