@@ -70,11 +70,11 @@ out:
 	return rc;
 }
 
-int outfile_commit(struct outfile *o, int force, struct fw_err *err)
+int outfile_commit(struct outfile *o, int force, int durable, struct fw_err *err)
 {
 	int rc;
 
-	if (fsync(o->fd) < 0)
+	if (durable && fsync(o->fd) < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", o->path, strerror(errno));
 	if (close(o->fd) < 0) {
 		o->fd = -1;
@@ -89,7 +89,7 @@ int outfile_commit(struct outfile *o, int force, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_IO, "%s: rename: %s", o->path, strerror(errno));
 	free(o->tmp_path);
 	o->tmp_path = NULL;
-	return fw_fsync_dir_of(o->path, err);
+	return durable ? fw_fsync_dir_of(o->path, err) : 0;
 }
 
 void outfile_abort(struct outfile *o)

@@ -18,8 +18,13 @@ struct outfile {
  */
 int outfile_open(struct outfile *o, const char *path, mode_t mode, int force, struct fw_err *err);
 
-/* fsync, rename into place (never over an existing file unless force) and fsync the directory. */
-int outfile_commit(struct outfile *o, int force, struct fw_err *err);
+/*
+ * Rename into place (never over an existing file unless force). With durable,
+ * fsync the data first and the directory after, so the new file survives a
+ * power cut; without, the rename is still atomic for other processes (what
+ * cp and tar give), which is all a rebuildable host output needs.
+ */
+int outfile_commit(struct outfile *o, int force, int durable, struct fw_err *err);
 
 /* Release the outfile, removing the temporary file if not committed; call it in every case. */
 void outfile_abort(struct outfile *o);

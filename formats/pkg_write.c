@@ -255,7 +255,7 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 	}
 	if (tar_write_end(&w, err) < 0)
 		goto write_failed;
-	if (outfile_commit(&of, opts->force, err) < 0)
+	if (outfile_commit(&of, opts->force, opts->sync, err) < 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -316,7 +316,7 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 	}
 	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0)
 		goto out;
-	if (outfile_commit(&of, opts->force || strcmp(in_path, out_path) == 0, err) < 0)
+	if (outfile_commit(&of, opts->force || strcmp(in_path, out_path) == 0, opts->sync, err) < 0)
 		goto out;
 	rc = 0;
 out:

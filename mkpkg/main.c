@@ -19,7 +19,7 @@ struct image_arg {
 
 struct opts {
 	const char *out, *passphrase_file, *spec;
-	int force;
+	int force, sync;
 	struct fw_manifest *m;
 	int have_version, have_generation, have_rollback, have_tpm, have_description;
 	uint64_t chunk_size;
@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"usage: mkpkg [-fq] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
-		"             [--spec FILE.json] [--passphrase-file FILE] -k SECKEY...\n"
+		"             [--spec FILE.json] [--passphrase-file FILE] [--sync] -k SECKEY...\n"
 		"Build a signed firmware bundle. Passphrases come from --passphrase-file,\n"
 		"$FWPKG_PASSPHRASE or the terminal. See mkpkg(1).\n");
 }
@@ -330,7 +330,7 @@ static int created_time(int64_t *out)
 enum {
 	OPT_VERSION = 256, OPT_PRODUCT, OPT_PRI, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION,
 	OPT_ROLLBACK, OPT_TPM, OPT_DESCRIPTION, OPT_SPEC, OPT_PASSFILE, OPT_CHUNK, OPT_BRIDGE_FROM,
-	OPT_BRIDGE_DOWN, OPT_HELP,
+	OPT_BRIDGE_DOWN, OPT_SYNC, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -353,6 +353,7 @@ static const struct option long_opts[] = {
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 	{ "bridge-from", required_argument, NULL, OPT_BRIDGE_FROM },
 	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
+	{ "sync", no_argument, NULL, OPT_SYNC },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -429,6 +430,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (set_version(o->m->bridge_down, optarg, "--bridge-down") < 0)
 				return -1;
 			break;
+		case OPT_SYNC: o->sync = 1; break;
 		case OPT_HELP: usage(stdout); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -479,6 +481,7 @@ int main(int argc, char **argv)
 		}
 	}
 	wopts.force = o.force;
+	wopts.sync = o.sync;
 	wopts.progress = cli_progress;
 	if (pkg_write(o.out, o.m, paths, keys, o.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
