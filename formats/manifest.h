@@ -40,6 +40,10 @@ struct fw_payload {
 	uint64_t size;
 	uint32_t chunk_size;
 	uint8_t digest[FW_DIGEST_LEN];
+	/* Optional plain SHA-256 of the whole payload (modification files carry
+	 * one for people to compare); when set, readers and writers check it too. */
+	int has_sha256;
+	uint8_t sha256[FW_DIGEST_LEN];
 };
 
 /* A firmware image: which slot it is for, for which product, and its payload. */

@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/evp.h>
 
 #include "chunk.h"
 
@@ -33,6 +34,8 @@ struct reader {
 	struct chunk_pipe *pipe;
 	struct archive_entry *entry;  /* the current header, owned by libarchive */
 	int at_eof;
+	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when the manifest has one */
+	int forward;                  /* hand verified bytes to ops->payload_data */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -307,7 +310,21 @@ static int deliver(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct reader *r = ctx;
 
-	return r->ops->payload_data(r->ctx, buf, len, err);
+	if (r->whole != NULL && EVP_DigestUpdate(r->whole, buf, len) != 1)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	return r->forward ? r->ops->payload_data(r->ctx, buf, len, err) : 0;
+}
+
+/* The whole-payload SHA-256, for payloads whose manifest entry carries one. */
+static int check_whole_sha256(struct reader *r, const struct fw_payload *p, struct fw_err *err)
+{
+	uint8_t md[FW_DIGEST_LEN];
+
+	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	if (memcmp(md, p->sha256, sizeof(md)) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "payload %s: SHA-256 mismatch", p->name);
+	return 0;
 }
 
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
@@ -351,8 +368,17 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		la_int64_t offset;
 		int ar;
 
+		r->forward = want == 1 && r->ops->payload_data != NULL;
+		if (p->has_sha256 && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		if (p->has_sha256 && EVP_DigestInit_ex(r->whole, EVP_sha256(), NULL) != 1) {
+			fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+			goto out;
+		}
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list, NULL,
-				     want == 1 && r->ops->payload_data ? deliver : NULL, r, err) < 0)
+				     r->forward || p->has_sha256 ? deliver : NULL, r, err) < 0)
 			goto out;
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
@@ -370,6 +396,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 			fw_err_wrap(err, "payload %s", p->name);
 			goto out;
 		}
+		if (p->has_sha256 && check_whole_sha256(r, p, err) < 0)
+			goto out;
 	}
 	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)
 		goto out;
@@ -490,6 +518,7 @@ out:
 	if (r.a != NULL)
 		archive_read_free(r.a);
 	chunk_pipe_free(r.pipe);
+	EVP_MD_CTX_free(r.whole);
 	fw_manifest_free(r.m);
 	free(r.src.buf);
 	return rc;

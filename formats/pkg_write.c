@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "chunk.h"
 #include "outfile.h"
 #include "pkg_read.h"
@@ -44,6 +46,7 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 	uint64_t nchunks = fw_payload_chunks(p);
 	uint8_t *list = NULL, *buf = NULL;
 	uint64_t left = p->size;
+	EVP_MD_CTX *whole = NULL;
 	int rc = -1;
 
 	if (nchunks > PKG_MAX_CHUNKS) {
@@ -57,6 +60,11 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
+	if (p->has_sha256 && ((whole = EVP_MD_CTX_new()) == NULL ||
+			       EVP_DigestInit_ex(whole, EVP_sha256(), NULL) != 1)) {
+		fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+		goto out;
+	}
 	if (chunk_pipe_begin(pipe, p->size, p->chunk_size, NULL, list, NULL, NULL, err) < 0)
 		goto out;
 	while (left > 0) {
@@ -66,6 +74,11 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 		if (n <= 0) {
 			chunk_pipe_abort(pipe);
 			fw_err_set(err, FW_EXIT_IO, "%s: %s", path, n < 0 ? strerror(errno) : "file shrank while being read");
+			goto out;
+		}
+		if (whole != NULL && EVP_DigestUpdate(whole, buf, (size_t)n) != 1) {
+			chunk_pipe_abort(pipe);
+			fw_err_set(err, FW_EXIT_IO, "%s: SHA-256 failed", path);
 			goto out;
 		}
 		if (chunk_pipe_feed(pipe, buf, (size_t)n, err) < 0) {
@@ -79,6 +92,10 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 		fw_err_wrap(err, "%s", path);
 		goto out;
 	}
+	if (whole != NULL && EVP_DigestFinal_ex(whole, p->sha256, NULL) != 1) {
+		fw_err_set(err, FW_EXIT_IO, "%s: SHA-256 failed", path);
+		goto out;
+	}
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot rewind: %s", path, strerror(errno));
 		goto out;
@@ -87,6 +104,7 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 	list = NULL;
 	rc = 0;
 out:
+	EVP_MD_CTX_free(whole);
 	free(list);
 	free(buf);
 	return rc;

@@ -976,7 +976,7 @@ static void test_interop_we_read_minisign(void)
 
 	/*
 	 * Our key id display is the number minisign's comment shows. minisign
-	 * 0.11 prints it with %" PRIX64 " (no zero padding, so 15 digits for
+	 * 0.11 prints it with %llX (no zero padding, so 15 digits for
 	 * one key in 16); we always print 16 digits, as later minisign does.
 	 */
 	CU_ASSERT_EQUAL_FATAL(sig_pubkey_load(tp("io2/m.pub"), &pub, &err), 0);
