@@ -1,0 +1,198 @@
+/* test_chunk: the chunk pipeline computes per-chunk SHA-256, and delivers only verified chunks, in order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include "formats/chunk.h"
+
+#define CHUNK 4096u
+
+static uint8_t *data;
+static size_t data_len;
+
+/* What the sink received, to compare with what went in. */
+struct sink {
+	uint8_t *buf;
+	size_t len;
+	int calls;
+};
+
+static int collect(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct sink *s = ctx;
+
+	(void)err;
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->calls++;
+	return 0;
+}
+
+static int refuse(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return fw_err_set(err, FW_EXIT_IO, "flash write failed");
+}
+
+static void expected_list(size_t len, uint8_t *out)
+{
+	for (size_t off = 0, i = 0; off < len; off += CHUNK, i++)
+		chunk_sha256(data + off, len - off < CHUNK ? len - off : CHUNK, out + 32 * i);
+}
+
+/* Feed `len` bytes of data in pieces of `step` bytes. */
+static int feed_all(struct chunk_pipe *p, size_t len, size_t step, struct fw_err *err)
+{
+	for (size_t off = 0; off < len; off += step)
+		if (chunk_pipe_feed(p, data + off, len - off < step ? len - off : step, err) < 0)
+			return -1;
+	return 0;
+}
+
+static void test_compute_matches_direct_hash(void)
+{
+	static const size_t lens[] = { 0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 17 };
+	static const size_t steps[] = { 1000, CHUNK, 3 * CHUNK + 5 };
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(3, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+			size_t n = lens[l] / CHUNK + (lens[l] % CHUNK != 0);
+			uint8_t *want = calloc(n + 1, 32), *got = calloc(n + 1, 32);
+
+			expected_list(lens[l], want);
+			CU_ASSERT_EQUAL(chunk_pipe_begin(p, lens[l], CHUNK, NULL, got, NULL, NULL, &err), 0);
+			CU_ASSERT_EQUAL(feed_all(p, lens[l], steps[s], &err), 0);
+			CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+			CU_ASSERT_EQUAL(memcmp(want, got, 32 * n), 0);
+			free(want);
+			free(got);
+		}
+	}
+	chunk_pipe_free(p);
+}
+
+static void test_verify_delivers_in_order(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct sink s = { calloc(1, data_len), 0, 0 };
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(4, &err);
+
+	expected_list(data_len, list);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, collect, &s, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, 777, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	CU_ASSERT_EQUAL(s.len, data_len);
+	CU_ASSERT_EQUAL(memcmp(s.buf, data, data_len), 0);
+	CU_ASSERT_EQUAL((size_t)s.calls, n);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), -1);
+	chunk_pipe_free(p);
+	free(list);
+	free(s.buf);
+}
+
+/* A bad chunk is never handed on, nor anything after it. */
+static void test_verify_stops_at_bad_chunk(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct sink s = { calloc(1, data_len), 0, 0 };
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(2, &err);
+	int rc;
+
+	expected_list(data_len, list);
+	list[32 * 5] ^= 1;   /* chunk 5's expected digest is wrong */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, collect, &s, &err), 0);
+	rc = feed_all(p, data_len, CHUNK, &err);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 5 "));
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), 5);
+	CU_ASSERT_EQUAL(s.len, 5 * CHUNK);
+	CU_ASSERT_EQUAL(memcmp(s.buf, data, s.len), 0);
+	chunk_pipe_free(p);
+	free(list);
+	free(s.buf);
+}
+
+static void test_size_is_enforced(void)
+{
+	uint8_t list[64];
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(1, &err);
+
+	expected_list(2 * CHUNK, list);
+	/* too much */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, CHUNK + 1, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "more data than"));
+	chunk_pipe_abort(p);
+	/* too little */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, CHUNK, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "4096 of 8192 bytes"));
+	/* the pipe is usable again after an abort */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, 2 * CHUNK, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	chunk_pipe_free(p);
+}
+
+static void test_sink_error_stops(void)
+{
+	uint8_t list[64];
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(2, &err);
+	int rc;
+
+	expected_list(2 * CHUNK, list);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, refuse, NULL, &err), 0);
+	rc = chunk_pipe_feed(p, data, 2 * CHUNK, &err);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
+	CU_ASSERT_STRING_EQUAL(err.msg, "flash write failed");
+	chunk_pipe_free(p);
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned failures;
+
+	data_len = 37 * CHUNK + 123;
+	data = malloc(data_len);
+	for (size_t i = 0; i < data_len; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("chunk", NULL, NULL);
+	CU_add_test(suite, "compute mode equals direct SHA-256 for any split", test_compute_matches_direct_hash);
+	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
+	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
+	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
+	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	free(data);
+	return failures ? 1 : 0;
+}

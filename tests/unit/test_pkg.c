@@ -1,0 +1,345 @@
+/* test_pkg: pkg_write and pkg_read together: callback order, verified-only delivery, refusals, determinism, re-signing. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include "formats/pkg_read.h"
+#include "formats/pkg_write.h"
+#include "signing/minisign.h"
+#include "signing/trust.h"
+
+#define CHUNK 4096u
+
+static char dir[] = "/tmp/fwpkg-unit-pkg.XXXXXX";
+static char path_a[256], path_b[256], key1[256], pub1[256], key2[256], pub2[256];
+static char img_sec[256], img_pri[256];
+static struct sig_seckey *sk1, *sk2;
+static struct sig_trust trust1, trust2, trust_both;
+
+static void write_file(const char *path, size_t len, unsigned seed)
+{
+	FILE *f = fopen(path, "wb");
+
+	for (size_t i = 0; i < len; i++)
+		fputc((int)((i * 2654435761u + seed) >> 11) & 0xff, f);
+	fclose(f);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL || fstat(fileno(f), &st) < 0)
+		return NULL;
+	buf = malloc((size_t)st.st_size + 1);
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	return buf;
+}
+
+static struct fw_manifest *sample_manifest(void)
+{
+	struct fw_manifest *m = fw_manifest_new(FW_TYPE_FIRMWARE);
+
+	snprintf(m->version, sizeof(m->version), "5.22.2");
+	fw_version_parse(m->version, &m->ver, NULL);
+	m->created = 1700000000;
+	m->n_products = 1;
+	snprintf(m->products[0], sizeof(m->products[0]), "RFIR");
+	m->n_images = m->n_payloads = 2;
+	m->images[0] = (struct fw_image){ FW_TARGET_SEC, "RFIR", 0 };
+	m->images[1] = (struct fw_image){ FW_TARGET_PRI, "RFIR", 1 };
+	snprintf(m->payloads[0].name, sizeof(m->payloads[0].name), "RFIR-sec.img");
+	snprintf(m->payloads[1].name, sizeof(m->payloads[1].name), "RFIR-pri.img");
+	m->payloads[0].chunk_size = m->payloads[1].chunk_size = CHUNK;
+	return m;
+}
+
+static int build(const char *out, struct sig_seckey *const *keys, size_t n)
+{
+	const char *paths[] = { img_sec, img_pri };
+	struct pkg_write_opts o = { .force = 1 };
+	struct fw_err err = { 0, "" };
+	struct fw_manifest *m = sample_manifest();
+	int rc = pkg_write(out, m, paths, keys, n, &o, &err);
+
+	if (rc < 0)
+		fprintf(stderr, "pkg_write: %s\n", err.msg);
+	fw_manifest_free(m);
+	return rc;
+}
+
+static int setup(void)
+{
+	struct fw_err err = { 0, "" };
+
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path_a, sizeof(path_a), "%s/a.pkg", dir);
+	snprintf(path_b, sizeof(path_b), "%s/b.pkg", dir);
+	snprintf(key1, sizeof(key1), "%s/k1.key", dir);
+	snprintf(pub1, sizeof(pub1), "%s/k1.pub", dir);
+	snprintf(key2, sizeof(key2), "%s/k2.key", dir);
+	snprintf(pub2, sizeof(pub2), "%s/k2.pub", dir);
+	snprintf(img_sec, sizeof(img_sec), "%s/sec.img", dir);
+	snprintf(img_pri, sizeof(img_pri), "%s/pri.img", dir);
+	write_file(img_sec, 3 * CHUNK + 100, 1);
+	write_file(img_pri, 10 * CHUNK, 2);
+	if (sig_keygen(pub1, key1, NULL, 0, &err) < 0 || sig_keygen(pub2, key2, NULL, 0, &err) < 0 ||
+	    sig_seckey_load(key1, NULL, &sk1, &err) < 0 || sig_seckey_load(key2, NULL, &sk2, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	sig_trust_init(&trust1);
+	sig_trust_init(&trust2);
+	sig_trust_init(&trust_both);
+	if (sig_trust_add_file(&trust1, pub1, &err) < 0 || sig_trust_add_file(&trust2, pub2, &err) < 0 ||
+	    sig_trust_add_file(&trust_both, pub1, &err) < 0 || sig_trust_add_file(&trust_both, pub2, &err) < 0)
+		return -1;
+	return build(path_a, &sk1, 1);
+}
+
+static int teardown(void)
+{
+	char cmd[300];
+
+	sig_seckey_free(sk1);
+	sig_seckey_free(sk2);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A consumer that records the order of calls and the bytes it got. */
+struct recorder {
+	char log[512];
+	char *bytes[2];
+	size_t len[2];
+	size_t cur;
+	int refuse_manifest;
+};
+
+static int rec_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
+{
+	struct recorder *r = ctx;
+
+	strcat(r->log, rep->valid_sigs ? "M+" : "M?");
+	if (r->refuse_manifest)
+		return fw_err_set(err, FW_EXIT_REJECTED, "policy: product %s not allowed", m->products[0]);
+	return 0;
+}
+
+static int rec_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct recorder *r = ctx;
+
+	(void)m;
+	(void)err;
+	strcat(r->log, index == 0 ? "B0" : "B1");
+	r->cur = index;
+	r->bytes[index] = malloc(m->payloads[index].size + 1);
+	return 1;
+}
+
+static int rec_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct recorder *r = ctx;
+
+	(void)err;
+	memcpy(r->bytes[r->cur] + r->len[r->cur], buf, len);
+	r->len[r->cur] += len;
+	return 0;
+}
+
+static int rec_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct recorder *r = ctx;
+
+	(void)m;
+	(void)err;
+	strcat(r->log, index == 0 ? "E0" : "E1");
+	return 0;
+}
+
+static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end };
+
+static int read_path(const char *path, const struct sig_trust *t, struct recorder *r,
+		     struct pkg_report *rep, struct fw_err *err)
+{
+	struct pkg_read_opts o = { .trust = t, .threads = 2 };
+	struct fw_manifest *m = NULL;
+	int fd = open(path, O_RDONLY);
+	int rc = pkg_read(fd, &o, &rec_ops, r, &m, rep, err);
+
+	close(fd);
+	fw_manifest_free(m);
+	return rc;
+}
+
+static void free_recorder(struct recorder *r)
+{
+	free(r->bytes[0]);
+	free(r->bytes[1]);
+}
+
+static void test_roundtrip_order_and_bytes(void)
+{
+	struct recorder r = { .log = "" };
+	struct pkg_report rep;
+	struct fw_err err = { 0, "" };
+	size_t len;
+	char *want;
+
+	CU_ASSERT_EQUAL_FATAL(read_path(path_a, &trust1, &r, &rep, &err), 0);
+	CU_ASSERT_STRING_EQUAL(r.log, "M+B0E0B1E1");
+	CU_ASSERT_TRUE(rep.verified);
+	CU_ASSERT_EQUAL(rep.valid_sigs, 1);
+	want = slurp(img_sec, &len);
+	CU_ASSERT_EQUAL(r.len[0], len);
+	CU_ASSERT_EQUAL(memcmp(r.bytes[0], want, len), 0);
+	free(want);
+	want = slurp(img_pri, &len);
+	CU_ASSERT_EQUAL(r.len[1], len);
+	CU_ASSERT_EQUAL(memcmp(r.bytes[1], want, len), 0);
+	free(want);
+	pkg_report_free(&rep);
+	free_recorder(&r);
+}
+
+static void test_policy_refusal_reads_no_payload(void)
+{
+	struct recorder r = { .log = "", .refuse_manifest = 1 };
+	struct pkg_report rep;
+	struct fw_err err = { 0, "" };
+
+	CU_ASSERT_EQUAL(read_path(path_a, &trust1, &r, &rep, &err), -1);
+	CU_ASSERT_STRING_EQUAL(r.log, "M+");
+	CU_ASSERT_STRING_EQUAL(err.msg, "policy: product RFIR not allowed");
+	pkg_report_free(&rep);
+	free_recorder(&r);
+}
+
+static void test_untrusted_key_never_reaches_manifest(void)
+{
+	struct recorder r = { .log = "" };
+	struct pkg_report rep;
+	struct fw_err err = { 0, "" };
+
+	CU_ASSERT_EQUAL(read_path(path_a, &trust2, &r, &rep, &err), -1);
+	CU_ASSERT_STRING_EQUAL(r.log, "");
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no signature by a trusted key"));
+	CU_ASSERT_EQUAL(rep.sigs[0].status, PKG_SIG_UNKNOWN_KEY);
+	pkg_report_free(&rep);
+	free_recorder(&r);
+}
+
+/* Flip one byte in chunk 3 of the primary: chunks 0-2 arrive, nothing after. */
+static void test_tampered_chunk_not_delivered(void)
+{
+	struct recorder r = { .log = "" };
+	struct pkg_report rep;
+	struct fw_err err = { 0, "" };
+	size_t len, pri_len;
+	char *pkg = slurp(path_a, &len), *pri = slurp(img_pri, &pri_len);
+	char *hit = memmem(pkg, len, pri, pri_len);
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hit);
+	hit[3 * CHUNK + 7] ^= 0x40;
+	f = fopen(path_b, "wb");
+	fwrite(pkg, 1, len, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(read_path(path_b, &trust1, &r, &rep, &err), -1);
+	CU_ASSERT_STRING_EQUAL(r.log, "M+B0E0B1");
+	CU_ASSERT_EQUAL(r.len[1], 3 * CHUNK);
+	CU_ASSERT_EQUAL(memcmp(r.bytes[1], pri, 3 * CHUNK), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "payload RFIR-pri.img: chunk 3 "));
+	pkg_report_free(&rep);
+	free_recorder(&r);
+	free(pkg);
+	free(pri);
+}
+
+static void test_deterministic(void)
+{
+	size_t la, lb;
+	char *a, *b;
+
+	CU_ASSERT_EQUAL_FATAL(build(path_b, &sk1, 1), 0);
+	a = slurp(path_a, &la);
+	b = slurp(path_b, &lb);
+	CU_ASSERT_EQUAL(la, lb);
+	CU_ASSERT_EQUAL(memcmp(a, b, la), 0);
+	CU_ASSERT_EQUAL(la % 10240, 0);
+	free(a);
+	free(b);
+}
+
+static void test_add_signature_keeps_payload_bytes(void)
+{
+	struct pkg_write_opts o = { .force = 1 };
+	struct recorder r = { .log = "" };
+	struct pkg_report before, after;
+	struct fw_err err = { 0, "" };
+	struct pkg_read_opts ro = { .manifest_only = 1 };
+	struct fw_manifest *m = NULL;
+	size_t la, lb;
+	char *a, *b;
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(pkg_add_signatures(path_a, path_b, &sk2, 1, &o, &err), 0);
+	fd = open(path_a, O_RDONLY);
+	CU_ASSERT_EQUAL(pkg_read(fd, &ro, NULL, NULL, &m, &before, &err), 0);
+	close(fd);
+	fw_manifest_free(m);
+	fd = open(path_b, O_RDONLY);
+	CU_ASSERT_EQUAL(pkg_read(fd, &ro, NULL, NULL, &m, &after, &err), 0);
+	close(fd);
+	fw_manifest_free(m);
+	CU_ASSERT_EQUAL(after.n_sigs, 2);
+	CU_ASSERT_EQUAL(before.manifest_len, after.manifest_len);
+	CU_ASSERT_EQUAL(memcmp(before.manifest_bytes, after.manifest_bytes, after.manifest_len), 0);
+	a = slurp(path_a, &la);
+	b = slurp(path_b, &lb);
+	CU_ASSERT_EQUAL(la - before.first_payload_offset, lb - after.first_payload_offset);
+	CU_ASSERT_EQUAL(memcmp(a + before.first_payload_offset, b + after.first_payload_offset,
+			       la - before.first_payload_offset), 0);
+	free(a);
+	free(b);
+	pkg_report_free(&before);
+	pkg_report_free(&after);
+	/* both keys verify it now, and two signatures are required and present */
+	CU_ASSERT_EQUAL(read_path(path_b, &trust_both, &r, &after, &err), 0);
+	CU_ASSERT_EQUAL(after.valid_sigs, 2);
+	pkg_report_free(&after);
+	free_recorder(&r);
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("pkg", setup, teardown);
+	CU_add_test(suite, "round trip: callback order and bytes", test_roundtrip_order_and_bytes);
+	CU_add_test(suite, "a policy refusal reads no payload", test_policy_refusal_reads_no_payload);
+	CU_add_test(suite, "an untrusted signer never reaches the manifest", test_untrusted_key_never_reaches_manifest);
+	CU_add_test(suite, "a tampered chunk is not delivered", test_tampered_chunk_not_delivered);
+	CU_add_test(suite, "same inputs, same bytes", test_deterministic);
+	CU_add_test(suite, "adding a signature keeps payload bytes", test_add_signature_keeps_payload_bytes);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
