@@ -99,6 +99,21 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 
+# Coverage-guided fuzzing with clang's libFuzzer, FUZZ_SECONDS per target, seeded with real packages.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz: all
+	@mkdir -p $(B)/fuzz
+	scripts/fuzz-corpus $(B) $(B)/fuzz/corpus
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. $$(pkg-config --cflags $(PKGS)) \
+			-fsanitize=fuzzer,address,undefined -o $(B)/fuzz/$$t tests/fuzz/$$t.c \
+			$(LIB_SRC) $$(pkg-config --libs $(PKGS)) -pthread; \
+		echo "== $$t ($(FUZZ_SECONDS)s)"; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
+	done
+
 sanitize:
 	$(MAKE) clean
 	$(MAKE) check SANITIZE=1
@@ -106,5 +121,5 @@ sanitize:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check demo bench install uninstall sanitize clean
+.PHONY: all check demo bench fuzz install uninstall sanitize clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
