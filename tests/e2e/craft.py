@@ -9,6 +9,10 @@ Reading a package:
                                     (WHERE: first, middle, last or a number) or
                                     of its header (WHERE: header)
   end PKG                           byte offset of the end-of-archive marker
+  headers PKG                       every raw header, one line each: name,
+                                    typeflag, magic+version, mode, uid, gid,
+                                    uname, gname, mtime (separated by |); then
+                                    "end OFFSET FILESIZE ZEROBLOCKS"
 
 Re-packing (entries unpacked with tarfile, written back as plain ustar):
   same IN OUT                       identical entries, re-packed (a control)
@@ -17,13 +21,17 @@ Re-packing (entries unpacked with tarfile, written back as plain ustar):
   swap IN OUT NAME1 NAME2           exchange two entries' places
   move IN OUT NAME INDEX            move an entry to another place
   add IN OUT NAME INDEX [TEXT]      insert a regular file
+  insert IN OUT INDEX FILE...       insert files as entries named by their
+                                    base names, in the order given
   rename IN OUT OLD NEW             rename an entry (NEW takes \\xNN escapes)
+  replace IN OUT OLD NEW FILE       replace an entry by NEW holding FILE's bytes
   settype IN OUT NAME KIND [LINK]   turn an entry into dir, symlink, hardlink,
                                     fifo or chardev, keeping its name
   special IN OUT INDEX TYPE NAME [TEXT] [MAGIC]
                                     insert a header of any typeflag (x, g, L, K,
                                     S, ...) with TEXT as its data; MAGIC is
                                     posix (default) or gnu
+  chmod IN OUT NAME OCTAL           set the mode field of an entry's header
   resize IN OUT NAME DELTA          grow (DELTA > 0, random bytes) or shrink an
                                     entry, manifest untouched
   pax IN OUT NAME KEY=VALUE...      give an entry a pax extended header
@@ -32,16 +40,20 @@ Re-packing (entries unpacked with tarfile, written back as plain ustar):
                                     100 characters (a GNU long-name record)
   sparse IN OUT NAME [MAGIC]        turn an entry into an old GNU sparse ('S')
                                     entry holding the same bytes in one extent
+  magic IN OUT NAME HEX             rewrite the 8 magic+version bytes of an
+                                    entry's header (e.g. 0000000000000000 for
+                                    an old V7 header, 7573746172202000 GNU)
   bigmanifest IN OUT SIZE           replace manifest.json by a valid JSON
                                     document of exactly SIZE bytes
 
 Raw bytes:
   flip IN OUT OFFSET                change one byte (xor 0x01)
   flipentry IN OUT NAME WHERE       change one data byte of an entry (see offset);
-                                    in a .minisig, WHERE=sig|comment|global picks
-                                    a base64 character of the signature line, the
-                                    trusted comment or the global signature and
-                                    swaps it for another valid base64 character
+                                    in a .minisig, WHERE=sig|keyid|comment|global
+                                    picks a character of the signature, the key id
+                                    in the signature line, the trusted comment or
+                                    the global signature (base64 characters are
+                                    swapped for another valid one)
   cut IN OUT LENGTH                 keep the first LENGTH bytes
   append IN OUT HEX|@FILE           add bytes after the end
   gzip IN OUT                       gzip-compress
@@ -166,6 +178,28 @@ def end_offset(path):
     return doff + size + (-size % BLOCK)
 
 
+def headers(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    off = 0
+
+    def field(h, a, b):
+        return h[a:b].split(b"\0", 1)[0].decode("latin-1")
+
+    while off + BLOCK <= len(raw) and raw[off:off + BLOCK] != bytes(BLOCK):
+        h = raw[off:off + BLOCK]
+        size = int(field(h, 124, 136).strip() or "0", 8)
+        print("|".join([field(h, 0, 100), chr(h[156]) if h[156] else "NUL",
+                         repr(h[257:265]), field(h, 100, 108), field(h, 108, 116),
+                         field(h, 116, 124), field(h, 265, 297), field(h, 297, 329),
+                         str(int(field(h, 136, 148).strip() or "0", 8))]))
+        off += BLOCK + size + (-size % BLOCK)
+    zeros = 0
+    while raw[off + zeros * BLOCK:off + (zeros + 1) * BLOCK] == bytes(BLOCK):
+        zeros += 1
+    print("end %d %d %d" % (off, len(raw), zeros))
+
+
 def unescape(s):
     return s.encode("latin-1").decode("unicode_escape")
 
@@ -185,6 +219,9 @@ def main(argv):
     if op == "end":
         print(end_offset(a[0]))
         return
+    if op == "headers":
+        headers(a[0])
+        return
 
     src, dst = a[0], a[1]
     rest = a[2:]
@@ -196,13 +233,13 @@ def main(argv):
             raw[int(rest[0])] ^= 0x01
         elif op == "flipentry":
             name, where = rest[0], rest[1]
-            if where in ("sig", "comment", "global"):
+            if where in ("sig", "keyid", "comment", "global"):
                 _, lay = layout(src)
                 doff, size = [(d, s) for n, h, d, s in lay if n == name][0]
                 lines = bytes(raw[doff:doff + size]).split(b"\n")
                 # line 1: signature, 2: trusted comment, 3: global signature
-                line = {"sig": 1, "comment": 2, "global": 3}[where]
-                col = {"sig": 40, "comment": len("trusted comment: ") + 3, "global": 40}[where]
+                line = {"sig": 1, "keyid": 1, "comment": 2, "global": 3}[where]
+                col = {"sig": 40, "keyid": 6, "comment": len("trusted comment: ") + 3, "global": 40}[where]
                 off = doff + sum(len(l) + 1 for l in lines[:line]) + col
                 if where == "comment":
                     raw[off] ^= 0x01
@@ -248,10 +285,22 @@ def main(argv):
         data = (rest[2] if len(rest) > 2 else "extra\n").encode()
         idx = int(rest[1])
         entries.insert(len(entries) if idx < 0 else idx, (regular(rest[0], data), data))
+    elif op == "insert":
+        idx = int(rest[0])
+        for k, path in enumerate(rest[1:]):
+            with open(path, "rb") as f:
+                data = f.read()
+            entries.insert(idx + k, (regular(os.path.basename(path), data), data))
     elif op == "rename":
         i = find(entries, rest[0])
         ti, data = entries[i]
         entries[i] = (regular(unescape(rest[1]), data, ti), data)
+    elif op == "replace":
+        i = find(entries, rest[0])
+        ti, _ = entries[i]
+        with open(rest[2], "rb") as f:
+            data = f.read()
+        entries[i] = (regular(rest[1], data, ti), data)
     elif op == "settype":
         i = find(entries, rest[0])
         ti, data = entries[i]
@@ -264,6 +313,12 @@ def main(argv):
         if kind in ("symlink", "hardlink"):
             nt.linkname = rest[2]
         entries[i] = (nt, b"")
+    elif op == "chmod":
+        i = find(entries, rest[0])
+        ti, data = entries[i]
+        ti = regular(ti.name, data, ti)
+        ti.mode = int(rest[1], 8)
+        entries[i] = (ti, data)
     elif op == "resize":
         i = find(entries, rest[0])
         ti, data = entries[i]
@@ -295,7 +350,7 @@ def main(argv):
             die("bigmanifest: %d bytes is smaller than the manifest" % size)
         data = body[:-1] + b" " * (size - len(body)) + b"}"
         entries[i] = (regular(ti.name, data, ti), data)
-    elif op in ("special", "sparse"):
+    elif op in ("special", "sparse", "magic"):
         pass
     else:
         die("unknown operation %r" % op)
@@ -307,10 +362,24 @@ def main(argv):
         write_entries(dst, entries)
         with open(dst, "rb") as f:
             raw = f.read()
-        cut = end_offset(dst) if idx < 0 else layout(dst)[1][idx][1]
+        lay = layout(dst)[1]
+        cut = end_offset(dst) if idx < 0 or idx >= len(lay) else lay[idx][1]
         block = raw_header(name, len(text), typeflag, magic) + pad(text)
         with open(dst, "wb") as f:
             f.write(raw[:cut] + block + raw[cut:])
+        return
+    if op == "magic":
+        write_entries(dst, entries)
+        with open(dst, "rb") as f:
+            raw = bytearray(f.read())
+        hoff = [x for x in layout(dst)[1] if x[0] == rest[0]][0][1]
+        h = raw[hoff:hoff + BLOCK]
+        h[257:265] = bytes.fromhex(rest[1])
+        h[148:156] = b"        "
+        h[148:156] = b"%06o\0 " % sum(h)
+        raw[hoff:hoff + BLOCK] = h
+        with open(dst, "wb") as f:
+            f.write(raw)
         return
     if op == "sparse":
         name = rest[0]

@@ -1,5 +1,6 @@
 # lib.sh: helpers for end-to-end tests; source it. Each test runs in its own temp dir, removed on exit.
 set -eu
+E2E=${E2E:-$(cd "$(dirname "$0")" && pwd)}  # this directory (craft.py), found before the cd below
 B=${FWPKG_BUILD:?FWPKG_BUILD must name the build directory}
 T=$(mktemp -d "${TMPDIR:-/tmp}/fwpkg-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -33,3 +34,61 @@ keypair() { "$B/fwpkg" keygen -q -W -p "$1.pub" -s "$1.key"; }
 
 # Tree checksum of a directory's contents, to prove a rejection changed nothing.
 treesum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum; find . | sort) | sha256sum; }
+
+# ---- helpers for the .pkg tests (test_pkg_*.sh) ----
+
+# python3 for craft.py and JSON checks: the system one if there is one (a pyenv shim costs 0.1 s a call).
+PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+
+# craft.py (malicious and odd packages), see its header for the operations.
+pkg_craft() { "$PY" "$E2E/craft.py" "$@"; }
+
+# A signing key k and a package fw.pkg for product P1 from pri.img, sec.img and
+# boot.img, in 64 KiB chunks so every image but boot has several chunks.
+pkg_fixture() {
+	keypair k
+	randfile pri.img 300000
+	randfile sec.img 140000
+	randfile boot.img 5000
+	"$B/mkpkg" -q -o fw.pkg --version 5.22.2 --product P1 --chunk-size 65536 \
+		--pri pri.img --sec sec.img --boot boot.img -k k.key
+}
+
+# pkg_reject PKG PATTERN: verify and extract (trusting k.pub) must both exit 1
+# with stderr matching PATTERN, and extract must leave its directory unchanged.
+pkg_reject() {
+	expect 1 "$2" "$B/fwpkg" verify -p k.pub "$1"
+	rm -rf "$T/xdir"
+	mkdir "$T/xdir"
+	echo keep >"$T/xdir/keep"
+	pkg_before=$(treesum "$T/xdir")
+	expect 1 "$2" "$B/fwpkg" extract -q -C "$T/xdir" -p k.pub "$1"
+	[ "$(treesum "$T/xdir")" = "$pkg_before" ] || fail "extract of $1 changed its directory: $(ls -A "$T/xdir")"
+}
+
+# pkg_check DESC CMD...: run one check in a subshell with set -e; a failure is
+# reported and remembered, and the script goes on to its other checks.
+PKG_FAILED=""
+pkg_check() {
+	pkg_desc=$1
+	shift
+	set +e
+	( set -e; "$@" ) >"$T/.check" 2>&1
+	pkg_rc=$?
+	set -e
+	if [ "$pkg_rc" -eq 0 ]; then
+		ok "$pkg_desc"
+	else
+		TESTS=$((TESTS + 1))
+		echo "not ok $TESTS - $pkg_desc"
+		sed 's/^/    /' "$T/.check"
+		PKG_FAILED="$PKG_FAILED
+  $pkg_desc"
+	fi
+}
+
+# pkg_done: end a script that used pkg_check; fails if any check did.
+pkg_done() {
+	[ -z "$PKG_FAILED" ] || fail "checks that failed:$PKG_FAILED"
+	echo "all $TESTS checks passed"
+}
