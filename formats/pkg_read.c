@@ -13,6 +13,7 @@
 #include "chunk.h"
 
 #define READ_BLOCK (1024 * 1024)
+#define TAR_BLOCK 512
 
 /* Our read callback: keeps the last block so the bytes after the archive's end can be checked. */
 struct source {
@@ -21,7 +22,21 @@ struct source {
 	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
 	uint64_t total;      /* bytes read from fd so far */
 	int read_errno;
+	/* The raw 512 bytes of the header expected next, copied as they pass,
+	 * so the typeflag and magic can be checked as written. */
+	uint64_t hdr_pos;
+	uint8_t hdr[512];
 };
+
+/* Copy whatever part of [hdr_pos, hdr_pos + 512) the bytes buf[0..len) at offset `at` hold. */
+static void capture_header(struct source *s, const uint8_t *buf, size_t len, uint64_t at)
+{
+	uint64_t from = s->hdr_pos > at ? s->hdr_pos : at;
+	uint64_t to = s->hdr_pos + sizeof(s->hdr) < at + len ? s->hdr_pos + sizeof(s->hdr) : at + len;
+
+	if (from < to)
+		memcpy(s->hdr + (from - s->hdr_pos), buf + (from - at), (size_t)(to - from));
+}
 
 struct reader {
 	struct archive *a;
@@ -34,6 +49,7 @@ struct reader {
 	struct chunk_pipe *pipe;
 	struct archive_entry *entry;  /* the current header, owned by libarchive */
 	int at_eof;
+	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
 	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when the manifest has one */
 	int forward;                  /* hand verified bytes to ops->payload_data */
 };
@@ -53,6 +69,7 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 		return -1;
 	}
 	s->last_len = (size_t)n;
+	capture_header(s, s->buf, (size_t)n, s->total);
 	s->total += (uint64_t)n;
 	*out = s->buf;
 	return n;
@@ -85,13 +102,36 @@ static int next_entry(struct reader *r, struct fw_err *err)
 
 	if (r->at_eof)
 		return 1;
+	/* Arm the raw header capture; part of it may be in the last block already. */
+	memset(r->src.hdr, 0, sizeof(r->src.hdr));
+	r->src.hdr_pos = r->expect_pos;
+	capture_header(&r->src, r->src.buf, r->src.last_len, r->src.total - r->src.last_len);
 	rc = archive_read_next_header(r->a, &r->entry);
 	if (rc == ARCHIVE_EOF) {
 		r->at_eof = 1;
+		/* Exactly the two zero blocks right after the last entry: no hidden
+		 * record (a pax global header, say) before them, none missing. */
+		if ((uint64_t)archive_filter_bytes(r->a, 0) != r->expect_pos + 2 * TAR_BLOCK)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+					  "end-of-archive marker missing, short, or preceded by hidden tar records");
 		return 1;
 	}
 	if (rc != ARCHIVE_OK)
 		return archive_failure(r, "reading the next entry", err);
+	/* libarchive folds extension records (GNU long names, volume labels,
+	 * pax headers) into the entry it returns; they show as a header that
+	 * starts early or spans more than one block. */
+	if ((uint64_t)archive_read_header_position(r->a) != r->expect_pos ||
+	    (uint64_t)archive_filter_bytes(r->a, 0) != r->expect_pos + TAR_BLOCK) {
+		char shown[256];
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "entry \"%s\": extension records (pax, GNU long name, volume label) are not allowed",
+				  fw_escape(archive_entry_pathname(r->entry) ? archive_entry_pathname(r->entry) : "",
+					    shown, sizeof(shown)));
+	}
+	if (archive_entry_size_is_set(r->entry) && archive_entry_size(r->entry) >= 0)
+		r->expect_pos += TAR_BLOCK + (((uint64_t)archive_entry_size(r->entry) + TAR_BLOCK - 1) &
+					     ~(uint64_t)(TAR_BLOCK - 1));
 	return 0;
 }
 
@@ -130,6 +170,11 @@ static int check_entry(struct reader *r, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a regular file", shown);
 	if (archive_entry_sparse_count(e) > 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": sparse files are not allowed", shown);
+	/* As fwpkg writes them: POSIX ustar magic and version, typeflag '0'
+	 * (libarchive reads some other typeflags, e.g. 'S', as regular files). */
+	if (memcmp(r->src.hdr + 257, "ustar\0" "00", 8) != 0 || r->src.hdr[156] != '0')
+		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a plain ustar regular file (typeflag '%c')",
+				  shown, r->src.hdr[156] >= 0x20 && r->src.hdr[156] < 0x7f ? r->src.hdr[156] : '?');
 	if (!name_is_safe(name))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "entry \"%s\": unsafe name (only plain names, no '/', '..', leading '.' or control characters)",
@@ -209,6 +254,8 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 		if (check_entry(r, err) < 0)
 			return -1;
 		name = archive_entry_pathname(r->entry);
+		if (strcmp(name, PKG_MANIFEST_NAME) == 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "entry manifest.json duplicated");
 		if (!sig_entry_name(name))
 			break;
 		if (i == PKG_MAX_SIGNATURES)
