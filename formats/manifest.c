@@ -25,6 +25,29 @@ static const char *const firmware_keys[] = {
 	"products", "image_generation", "rollback_index", "requires_tpm",
 	"transition", "images", NULL,
 };
+static const char *const modification_keys[] = {
+	"format", "format_version", "type", "name", "version", "description", "created",
+	"products", "firmware", "persistent_allowed", "files", "hooks", NULL,
+};
+/* Keys of one type that the other must not carry: named so in the message. */
+static const char *const firmware_only_keys[] = {
+	"image_generation", "rollback_index", "requires_tpm", "transition", "images", NULL,
+};
+static const char *const modification_only_keys[] = {
+	"name", "firmware", "persistent_allowed", "files", "hooks", NULL,
+};
+static const char *const firmware_range_keys[] = { "min", "max", NULL };
+static const char *const hook_keys[] = { "activate", "deactivate", NULL };
+static const char *const file_keys[] = {
+	"path", "mode", "size", "sha256", "chunk_size", "digest", "entry", NULL,
+};
+static const char *const mod_roots[] = {
+	"factory-config", "branding", "services", "files", "scripts", NULL,
+};
+static const char *const hook_names[FW_HOOK_COUNT] = {
+	[FW_HOOK_ACTIVATE] = "activate",
+	[FW_HOOK_DEACTIVATE] = "deactivate",
+};
 static const char *const transition_keys[] = { "bridge_from", "bridge_down", NULL };
 static const char *const image_keys[] = {
 	"target", "product", "file", "size", "chunk_size", "digest", NULL,
@@ -51,6 +74,65 @@ int fw_target_parse(const char *s, enum fw_target *out)
 		}
 	}
 	return -1;
+}
+
+const char *fw_pkg_type_name(enum fw_pkg_type t)
+{
+	switch (t) {
+	case FW_TYPE_FIRMWARE:
+		return "firmware";
+	case FW_TYPE_MODIFICATION:
+		return "modification";
+	}
+	return "unknown";
+}
+
+const char *fw_hook_name(enum fw_hook h)
+{
+	if ((unsigned)h >= FW_HOOK_COUNT)
+		return NULL;
+	return hook_names[h];
+}
+
+int fw_hook_parse(const char *s, enum fw_hook *out)
+{
+	unsigned i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < FW_HOOK_COUNT; i++) {
+		if (strcmp(s, hook_names[i]) == 0) {
+			if (out != NULL)
+				*out = (enum fw_hook)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int fw_pkg_name_valid(const char *s)
+{
+	size_t i, len;
+
+	if (s == NULL)
+		return 0;
+	len = strnlen(s, FW_PKG_NAME_MAX + 1);
+	/* No '+' (unlike payload names): the name is typed on a device's CLI. */
+	if (len == 0 || len > FW_PKG_NAME_MAX || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+void fw_mod_entry_name(size_t index, char out[FW_NAME_MAX + 1])
+{
+	snprintf(out, FW_NAME_MAX + 1, FW_MOD_ENTRY_FMT, index + 1);
 }
 
 int fw_name_valid(const char *s)
@@ -211,6 +293,50 @@ static int utf8_valid(const char *str)
 	return 1;
 }
 
+const char *fw_mod_path_problem(const char *path)
+{
+	const unsigned char *p;
+	const char *comp, *slash;
+	size_t len, i;
+
+	if (path == NULL || path[0] == '\0')
+		return "is empty";
+	len = strnlen(path, FW_MOD_PATH_MAX + 1);
+	if (len > FW_MOD_PATH_MAX)
+		return "is longer than 255 bytes";
+	if (path[0] == '/')
+		return "is absolute (starts with '/')";
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return "contains a control character";
+		if (*p == '\\')
+			return "contains a backslash";
+	}
+	if (!utf8_valid(path))
+		return "is not valid UTF-8";
+	/* Every component, so "a/../b" and "a//b" are refused as well as "../b". */
+	for (comp = path;; comp = slash + 1) {
+		slash = strchr(comp, '/');
+		len = slash != NULL ? (size_t)(slash - comp) : strlen(comp);
+		if (len == 0)
+			return "has an empty component";
+		if ((len == 1 && comp[0] == '.') || (len == 2 && comp[0] == '.' && comp[1] == '.'))
+			return "has a '.' or '..' component";
+		if (slash == NULL)
+			break;
+	}
+	slash = strchr(path, '/');
+	for (i = 0; mod_roots[i] != NULL; i++)
+		if (slash != NULL && strlen(mod_roots[i]) == (size_t)(slash - path) &&
+		    strncmp(path, mod_roots[i], (size_t)(slash - path)) == 0)
+			return NULL;
+	if (slash == NULL)
+		for (i = 0; mod_roots[i] != NULL; i++)
+			if (strcmp(path, mod_roots[i]) == 0)
+				return "names a root directory, not a file in it";
+	return "is not under factory-config/, branding/, services/, files/ or scripts/";
+}
+
 /*
  * Checks shared by parse and validate. `path` names the field as it appears
  * in manifest.json ("rollback_index", "images[2].chunk_size"), so a message
@@ -296,7 +422,7 @@ static int check_description(const char *s, struct fw_err *err)
  * Rules across fields. Names, sizes and versions are checked again here
  * even after parse, because validate also guards hand-built manifests.
  */
-static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
+static int check_products(const struct fw_manifest *m, struct fw_err *err)
 {
 	char path[PATH_MAX_LEN];
 	size_t i, j;
@@ -314,6 +440,22 @@ static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
 					"manifest: \"%s\" repeats product \"%s\"", path,
 					m->products[i]);
 	}
+	return 0;
+}
+
+static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
+{
+	char path[PATH_MAX_LEN];
+	size_t i, j;
+
+	if (check_products(m, err) < 0)
+		return -1;
+	if (m->name[0] != '\0' || m->min_fw[0] != '\0' || m->max_fw[0] != '\0' ||
+	    m->persistent_allowed != 0 || m->n_files != 0 || m->hooks[FW_HOOK_ACTIVATE][0] != '\0' ||
+	    m->hooks[FW_HOOK_DEACTIVATE][0] != '\0')
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: a firmware manifest has no name, firmware range, "
+			"persistent_allowed, files or hooks");
 
 	if (check_range("image_generation", m->image_generation, 1,
 			IMAGE_GENERATION_MAX, err) < 0 ||
@@ -390,6 +532,157 @@ static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
 	return 0;
 }
 
+static int check_pkg_name(const char *s, struct fw_err *err)
+{
+	char q[PATH_MAX_LEN];
+
+	if (fw_pkg_name_valid(s))
+		return 0;
+	printable(s, q, sizeof(q));
+	return fw_err_set(err, FW_EXIT_REJECTED,
+		"manifest: \"name\" is not a valid package name (\"%s\"): it must be 1 to %d "
+		"of A-Z a-z 0-9 . _ -, not starting with '.'", q, FW_PKG_NAME_MAX);
+}
+
+static int check_mod_path(const char *field, const char *s, struct fw_err *err)
+{
+	const char *why = fw_mod_path_problem(s);
+	char q[PATH_MAX_LEN];
+
+	if (why == NULL)
+		return 0;
+	printable(s, q, sizeof(q));
+	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" \"%s\" %s", field, q, why);
+}
+
+static int check_mode(const char *field, unsigned mode, struct fw_err *err)
+{
+	if (mode != FW_MOD_MODE_PLAIN && mode != FW_MOD_MODE_EXEC)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s\" must be \"0644\" or \"0755\"", field);
+	return 0;
+}
+
+/* The hooks name listed executables under scripts/. */
+static int check_hooks(const struct fw_manifest *m, struct fw_err *err)
+{
+	char path[PATH_MAX_LEN], q[PATH_MAX_LEN];
+	unsigned h;
+	size_t j;
+
+	for (h = 0; h < FW_HOOK_COUNT; h++) {
+		const char *hook = m->hooks[h];
+
+		if (strnlen(hook, sizeof(m->hooks[h])) == sizeof(m->hooks[h]))
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"hooks.%s\" is too long", hook_names[h]);
+		if (hook[0] == '\0')
+			continue;
+		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
+		if (check_mod_path(path, hook, err) < 0)
+			return -1;
+		printable(hook, q, sizeof(q));
+		if (strncmp(hook, "scripts/", 8) != 0)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"%s\" \"%s\" is not under scripts/", path, q);
+		for (j = 0; j < m->n_files && j < FW_MAX_PAYLOADS; j++)
+			if (strcmp(hook, m->files[j].path) == 0)
+				break;
+		if (j == m->n_files || j == FW_MAX_PAYLOADS)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"%s\" \"%s\" is not one of the package's files", path, q);
+		if (m->files[j].mode != FW_MOD_MODE_EXEC)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"%s\" \"%s\" must have mode 0755", path, q);
+	}
+	return 0;
+}
+
+static int validate_modification(const struct fw_manifest *m, struct fw_err *err)
+{
+	struct fw_version lo, hi;
+	char path[PATH_MAX_LEN], q[PATH_MAX_LEN], entry[FW_NAME_MAX + 1];
+	size_t i, j;
+
+	if (check_pkg_name(m->name, err) < 0 || check_products(m, err) < 0)
+		return -1;
+	if (m->min_fw[0] != '\0' && check_version("firmware.min", m->min_fw, &lo, err) < 0)
+		return -1;
+	if (m->max_fw[0] != '\0' && check_version("firmware.max", m->max_fw, &hi, err) < 0)
+		return -1;
+	if (m->min_fw[0] != '\0' && m->max_fw[0] != '\0' && fw_version_cmp(&lo, &hi) > 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"firmware.min\" %s is above \"firmware.max\" %s",
+			m->min_fw, m->max_fw);
+	if (m->persistent_allowed != 0 && m->persistent_allowed != 1)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"persistent_allowed\" must be true or false");
+	if (m->n_images != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: a modification manifest has no \"images\"");
+
+	if (m->n_files == 0 || m->n_files > FW_MAX_PAYLOADS)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"files\" must list 1 to %d files", FW_MAX_PAYLOADS);
+	if (m->n_payloads != m->n_files)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: a modification manifest needs one payload per file "
+			"(%zu files, %zu payloads)", m->n_files, m->n_payloads);
+
+	for (i = 0; i < m->n_files; i++) {
+		const struct fw_mod_file *f = &m->files[i];
+		const struct fw_payload *p = &m->payloads[i];
+
+		if (f->payload != i)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: files[%zu] must use payload %zu, not %zu", i, i, f->payload);
+		if (strnlen(f->path, sizeof(f->path)) == sizeof(f->path))
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"files[%zu].path\" is too long", i);
+		snprintf(path, sizeof(path), "files[%zu].path", i);
+		if (check_mod_path(path, f->path, err) < 0)
+			return -1;
+		/* Sorted without repeats: one order, so one manifest, per tree. */
+		if (i > 0 && strcmp(m->files[i - 1].path, f->path) >= 0) {
+			printable(f->path, q, sizeof(q));
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"%s\" \"%s\" is a repeat or out of order (files "
+				"are sorted by path, byte by byte)", path, q);
+		}
+		snprintf(path, sizeof(path), "files[%zu].mode", i);
+		if (check_mode(path, f->mode, err) < 0)
+			return -1;
+		fw_mod_entry_name(i, entry);
+		if (strncmp(p->name, entry, sizeof(p->name)) != 0)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"files[%zu].entry\" must be \"%s\"", i, entry);
+		snprintf(path, sizeof(path), "files[%zu].size", i);
+		if (check_range(path, p->size, 0, FW_PAYLOAD_MAX, err) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "files[%zu].chunk_size", i);
+		if (check_chunk_size(path, p->chunk_size, err) < 0)
+			return -1;
+		if (!p->has_sha256)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"files[%zu].sha256\" is missing", i);
+	}
+	/* A path that is another's directory could not be extracted or installed. */
+	for (i = 0; i < m->n_files; i++) {
+		size_t n = strlen(m->files[i].path);
+
+		for (j = 0; j < m->n_files; j++) {
+			if (strncmp(m->files[j].path, m->files[i].path, n) == 0 &&
+			    m->files[j].path[n] == '/') {
+				printable(m->files[i].path, q, sizeof(q));
+				return fw_err_set(err, FW_EXIT_REJECTED,
+					"manifest: \"files[%zu].path\" \"%s\" is a file and also "
+					"the directory of files[%zu]", i, q, j);
+			}
+		}
+	}
+	return check_hooks(m, err);
+}
+
 int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err)
 {
 	if (m == NULL)
@@ -404,9 +697,7 @@ int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err)
 	case FW_TYPE_FIRMWARE:
 		return validate_firmware(m, err);
 	case FW_TYPE_MODIFICATION:
-		/* Modification manifests: add validate_modification() here. */
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: modification manifests are not supported by this parser yet");
+		return validate_modification(m, err);
 	}
 	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: unknown package type %d",
 		(int)m->type);
@@ -612,15 +903,26 @@ static int parse_image(const json_t *obj, size_t i, struct fw_manifest *m,
 	return 0;
 }
 
-static int parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+/* A key the other package type uses gets a message saying so, not "unknown key". */
+static int check_foreign_keys(const json_t *root, const char *const *foreign,
+	const char *type, const char *other, struct fw_err *err)
 {
-	json_t *v, *arr;
+	const char *const *k;
+
+	for (k = foreign; *k != NULL; k++)
+		if (json_object_get(root, *k) != NULL)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"%s\" belongs to %s manifests, not to a %s manifest",
+				*k, other, type);
+	return 0;
+}
+
+/* The keys both types share, after the envelope: version, description, created, products. */
+static int parse_common(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	json_t *v;
 	const char *s = NULL;
 	uint64_t n;
-	size_t i;
-
-	if (check_keys(root, firmware_keys, "", err) < 0)
-		return -1;
 
 	if (need(root, "", "version", &v, err) < 0 || get_string(v, "version", &s, err) < 0 ||
 	    check_version("version", s, &m->ver, err) < 0)
@@ -650,7 +952,17 @@ static int parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_e
 		return -1;
 	m->created = (int64_t)n;
 
-	if (parse_products(root, m, err) < 0)
+	return parse_products(root, m, err);
+}
+
+static int parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	json_t *v, *arr;
+	uint64_t n;
+	size_t i;
+
+	if (check_foreign_keys(root, modification_only_keys, "firmware", "modification", err) < 0 ||
+	    check_keys(root, firmware_keys, "", err) < 0 || parse_common(root, m, err) < 0)
 		return -1;
 
 	if (need(root, "", "image_generation", &v, err) < 0 ||
@@ -685,6 +997,192 @@ static int parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_e
 	}
 	m->n_images = m->n_payloads = json_array_size(arr);
 	return 0;
+}
+
+/* A string field holding a version ("firmware.min"), copied into a FW_VERSION_MAX_LEN + 1 field. */
+static int parse_version_field(const json_t *v, const char *path, char *dst, struct fw_err *err)
+{
+	const char *s = NULL;
+
+	if (get_string(v, path, &s, err) < 0 || check_version(path, s, NULL, err) < 0)
+		return -1;
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* A string field holding a modification path, checked before it is copied. */
+static int parse_mod_path(const json_t *v, const char *path, char dst[FW_MOD_PATH_MAX + 1],
+	struct fw_err *err)
+{
+	const char *s = NULL;
+
+	if (get_string(v, path, &s, err) < 0)
+		return -1;
+	/* A NUL inside would make C and JSON readers see different paths. */
+	if (strlen(s) != json_string_length(v))
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" contains a NUL", path);
+	if (check_mod_path(path, s, err) < 0)
+		return -1;
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int parse_firmware_range(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	json_t *t, *v;
+
+	t = json_object_get(root, "firmware");
+	if (t == NULL)
+		return 0;
+	if (!json_is_object(t) || json_object_size(t) == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"firmware\" must be an object with \"min\", \"max\" or both");
+	if (check_keys(t, firmware_range_keys, "firmware.", err) < 0)
+		return -1;
+	v = json_object_get(t, "min");
+	if (v != NULL && parse_version_field(v, "firmware.min", m->min_fw, err) < 0)
+		return -1;
+	v = json_object_get(t, "max");
+	if (v != NULL && parse_version_field(v, "firmware.max", m->max_fw, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_hooks(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	json_t *t, *v;
+	char path[PATH_MAX_LEN];
+	unsigned h;
+
+	t = json_object_get(root, "hooks");
+	if (t == NULL)
+		return 0;
+	if (!json_is_object(t) || json_object_size(t) == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"hooks\" must be an object with \"activate\", "
+			"\"deactivate\" or both");
+	if (check_keys(t, hook_keys, "hooks.", err) < 0)
+		return -1;
+	for (h = 0; h < FW_HOOK_COUNT; h++) {
+		v = json_object_get(t, hook_names[h]);
+		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
+		if (v != NULL && parse_mod_path(v, path, m->hooks[h], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_file(const json_t *obj, size_t i, struct fw_manifest *m, struct fw_err *err)
+{
+	struct fw_mod_file *f = &m->files[i];
+	struct fw_payload *p = &m->payloads[i];
+	char prefix[32], path[PATH_MAX_LEN], entry[FW_NAME_MAX + 1];
+	json_t *v;
+	const char *s = NULL;
+
+	snprintf(prefix, sizeof(prefix), "files[%zu].", i);
+	if (!json_is_object(obj))
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"files[%zu]\" must be an object", i);
+	if (check_keys(obj, file_keys, prefix, err) < 0)
+		return -1;
+
+	snprintf(path, sizeof(path), "%spath", prefix);
+	if (need(obj, prefix, "path", &v, err) < 0 || parse_mod_path(v, path, f->path, err) < 0)
+		return -1;
+	f->payload = i;
+
+	/* A string, so the octal the reader sees is the octal the writer meant. */
+	snprintf(path, sizeof(path), "%smode", prefix);
+	if (need(obj, prefix, "mode", &v, err) < 0)
+		return -1;
+	s = json_is_string(v) ? json_string_value(v) : "";
+	if (strcmp(s, "0644") == 0)
+		f->mode = FW_MOD_MODE_PLAIN;
+	else if (strcmp(s, "0755") == 0)
+		f->mode = FW_MOD_MODE_EXEC;
+	else
+		return check_mode(path, 0, err);
+
+	snprintf(path, sizeof(path), "%sentry", prefix);
+	fw_mod_entry_name(i, entry);
+	if (need(obj, prefix, "entry", &v, err) < 0 || get_string(v, path, &s, err) < 0)
+		return -1;
+	if (strcmp(s, entry) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s\" must be \"%s\"", path, entry);
+	copy_name(p->name, entry);
+
+	snprintf(path, sizeof(path), "%ssize", prefix);
+	if (need(obj, prefix, "size", &v, err) < 0 ||
+	    get_uint(v, path, 0, FW_PAYLOAD_MAX, &p->size, err) < 0)
+		return -1;
+
+	snprintf(path, sizeof(path), "%schunk_size", prefix);
+	if (need(obj, prefix, "chunk_size", &v, err) < 0)
+		return -1;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return check_chunk_size(path, 0, err);
+	if (check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
+		return -1;
+	p->chunk_size = (uint32_t)json_integer_value(v);
+
+	snprintf(path, sizeof(path), "%sdigest", prefix);
+	if (need(obj, prefix, "digest", &v, err) < 0 || get_string(v, path, &s, err) < 0)
+		return -1;
+	if (fw_unhex(s, p->digest, FW_DIGEST_LEN) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s\" must be %d lower-case hex digits (a SHA-256)",
+			path, DIGEST_HEX_LEN);
+
+	snprintf(path, sizeof(path), "%ssha256", prefix);
+	if (need(obj, prefix, "sha256", &v, err) < 0 || get_string(v, path, &s, err) < 0)
+		return -1;
+	if (fw_unhex(s, p->sha256, FW_DIGEST_LEN) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s\" must be %d lower-case hex digits (a SHA-256)",
+			path, DIGEST_HEX_LEN);
+	p->has_sha256 = 1;
+	return 0;
+}
+
+static int parse_modification(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	json_t *v, *arr;
+	const char *s = NULL;
+	size_t i;
+
+	if (check_foreign_keys(root, firmware_only_keys, "modification", "firmware", err) < 0 ||
+	    check_keys(root, modification_keys, "", err) < 0)
+		return -1;
+
+	if (need(root, "", "name", &v, err) < 0 || get_string(v, "name", &s, err) < 0 ||
+	    check_pkg_name(s, err) < 0)
+		return -1;
+	memcpy(m->name, s, strlen(s) + 1);
+
+	if (parse_common(root, m, err) < 0 || parse_firmware_range(root, m, err) < 0)
+		return -1;
+
+	if (need(root, "", "persistent_allowed", &v, err) < 0)
+		return -1;
+	if (!json_is_boolean(v))
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"persistent_allowed\" must be true or false");
+	m->persistent_allowed = json_is_true(v);
+
+	if (need(root, "", "files", &arr, err) < 0)
+		return -1;
+	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	    json_array_size(arr) > FW_MAX_PAYLOADS)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"files\" must be an array of 1 to %d objects", FW_MAX_PAYLOADS);
+	json_array_foreach(arr, i, v) {
+		if (parse_file(v, i, m, err) < 0)
+			return -1;
+	}
+	m->n_files = m->n_payloads = json_array_size(arr);
+	return parse_hooks(root, m, err);
 }
 
 int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
@@ -759,10 +1257,13 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 		if (parse_firmware(root, m, err) < 0)
 			goto out;
 	} else if (strcmp(s, "modification") == 0) {
-		/* Modification manifests: add parse_modification() (and its keys) here. */
-		fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: modification manifests are not supported by this parser yet");
-		goto out;
+		m = fw_manifest_new(FW_TYPE_MODIFICATION);
+		if (m == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "manifest: out of memory");
+			goto out;
+		}
+		if (parse_modification(root, m, err) < 0)
+			goto out;
 	} else {
 		fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"type\" must be \"firmware\" or \"modification\"");
@@ -816,15 +1317,107 @@ out:
 	return o;
 }
 
+static json_t *file_to_json(const struct fw_manifest *m, size_t i)
+{
+	const struct fw_mod_file *f = &m->files[i];
+	const struct fw_payload *p = &m->payloads[f->payload];
+	char hex[DIGEST_HEX_LEN + 1];
+	json_t *o;
+	int bad = 0;
+
+	o = json_object();
+	if (o == NULL)
+		goto out;
+	bad |= json_object_set_new(o, "path", field_string(f->path, sizeof(f->path)));
+	bad |= json_object_set_new(o, "mode",
+		json_string(f->mode == FW_MOD_MODE_EXEC ? "0755" : f->mode == FW_MOD_MODE_PLAIN ? "0644" : "?"));
+	bad |= json_object_set_new(o, "entry", field_string(p->name, sizeof(p->name)));
+	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
+	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
+	fw_hex(p->digest, FW_DIGEST_LEN, hex);
+	bad |= json_object_set_new(o, "digest", json_string(hex));
+	fw_hex(p->sha256, FW_DIGEST_LEN, hex);
+	bad |= json_object_set_new(o, "sha256", json_string(hex));
+	if (bad) {
+		json_decref(o);
+		o = NULL;
+	}
+out:
+	return o;
+}
+
+/* The modification-only part of the JSON shape, added to root. */
+static int modification_to_json(const struct fw_manifest *m, json_t *root)
+{
+	json_t *arr, *t;
+	size_t i;
+	unsigned h;
+	int bad = 0;
+
+	bad |= json_object_set_new(root, "name", field_string(m->name, sizeof(m->name)));
+	bad |= json_object_set_new(root, "persistent_allowed",
+		json_boolean(m->persistent_allowed));
+	/* Absent rather than empty, as "transition" is. */
+	if (!bad && (m->min_fw[0] != '\0' || m->max_fw[0] != '\0')) {
+		t = json_object();
+		bad = json_object_set_new(root, "firmware", t);
+		if (!bad && m->min_fw[0] != '\0')
+			bad = json_object_set_new(t, "min", field_string(m->min_fw, sizeof(m->min_fw)));
+		if (!bad && m->max_fw[0] != '\0')
+			bad = json_object_set_new(t, "max", field_string(m->max_fw, sizeof(m->max_fw)));
+	}
+	if (!bad && (m->hooks[FW_HOOK_ACTIVATE][0] != '\0' || m->hooks[FW_HOOK_DEACTIVATE][0] != '\0')) {
+		t = json_object();
+		bad = json_object_set_new(root, "hooks", t);
+		for (h = 0; !bad && h < FW_HOOK_COUNT; h++)
+			if (m->hooks[h][0] != '\0')
+				bad = json_object_set_new(t, hook_names[h],
+					field_string(m->hooks[h], sizeof(m->hooks[h])));
+	}
+	if (bad)
+		return -1;
+	arr = json_array();
+	bad = json_object_set_new(root, "files", arr);
+	for (i = 0; !bad && i < m->n_files && i < FW_MAX_PAYLOADS; i++) {
+		if (m->files[i].payload >= FW_MAX_PAYLOADS)
+			bad = -1;
+		else
+			bad = json_array_append_new(arr, file_to_json(m, i));
+	}
+	return bad ? -1 : 0;
+}
+
 json_t *fw_manifest_to_json(const struct fw_manifest *m)
 {
 	json_t *root = NULL, *arr, *t;
 	size_t i;
 	int bad = 0;
 
-	/* Only firmware has a JSON shape so far; add modification's here. */
-	if (m == NULL || m->type != FW_TYPE_FIRMWARE)
+	if (m == NULL || (m->type != FW_TYPE_FIRMWARE && m->type != FW_TYPE_MODIFICATION))
 		goto out;
+	if (m->type == FW_TYPE_MODIFICATION) {
+		root = json_object();
+		if (root == NULL)
+			goto out;
+		bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
+		bad |= json_object_set_new(root, "format_version", json_integer(FW_FORMAT_VERSION));
+		bad |= json_object_set_new(root, "type", json_string("modification"));
+		bad |= json_object_set_new(root, "version",
+			field_string(m->version, sizeof(m->version)));
+		bad |= json_object_set_new(root, "description",
+			json_string(m->description != NULL ? m->description : ""));
+		bad |= json_object_set_new(root, "created", json_integer(m->created));
+		if (bad)
+			goto out;
+		arr = json_array();
+		bad = json_object_set_new(root, "products", arr);
+		for (i = 0; !bad && i < m->n_products && i < FW_MAX_PRODUCTS; i++)
+			bad = json_array_append_new(arr,
+				field_string(m->products[i], sizeof(m->products[i])));
+		if (!bad)
+			bad = modification_to_json(m, root);
+		goto out;
+	}
 	root = json_object();
 	if (root == NULL)
 		goto out;
@@ -930,4 +1523,78 @@ out:
 	free(text);
 	json_decref(root);
 	return rc;
+}
+
+/* Type and file-name checks for callers. */
+
+int fw_manifest_expect_type(const struct fw_manifest *m, enum fw_pkg_type t, struct fw_err *err)
+{
+	if (m == NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
+	if (m->type != t)
+		return fw_err_set(err, FW_EXIT_REJECTED, "is a %s package, not a %s package",
+			fw_pkg_type_name(m->type), fw_pkg_type_name(t));
+	return 0;
+}
+
+int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path,
+	struct fw_err *err)
+{
+	const char *base, *slash;
+	size_t blen, elen = strlen(FW_MOD_EXT);
+	char q[PATH_MAX_LEN];
+
+	if (m == NULL || path == NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
+	slash = strrchr(path, '/');
+	base = slash != NULL ? slash + 1 : path;
+	blen = strlen(base);
+	if (blen < elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0)
+		return 0;
+	printable(base, q, sizeof(q));
+	if (m->type != FW_TYPE_MODIFICATION)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"is a %s package, not a modification package, but its file name "
+			"\"%s\" ends in %s", fw_pkg_type_name(m->type), q, FW_MOD_EXT);
+	/* Only the base name names a package on a device: compare it whole. */
+	if (blen - elen != strnlen(m->name, sizeof(m->name)) ||
+	    strncmp(base, m->name, blen - elen) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"package name \"%s\" does not match the file name \"%s\" "
+			"(a renamed package is refused; expected \"%s%s\")", m->name, q,
+			m->name, FW_MOD_EXT);
+	return 0;
+}
+
+int fw_manifest_check_firmware(const struct fw_manifest *m, const char *running,
+	struct fw_err *err)
+{
+	struct fw_version run;
+	int c;
+
+	if (m == NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
+	if (m->type != FW_TYPE_MODIFICATION)
+		return 0;
+	if (fw_version_parse(running, &run, err) < 0)
+		return fw_err_wrap(err, "running firmware version");
+	if (m->min_fw[0] != '\0') {
+		c = fw_version_cmp_str(running, m->min_fw, err);
+		if (c == -2)
+			return -1;
+		if (c < 0)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"package %s needs firmware %s or later, not %s", m->name,
+				m->min_fw, running);
+	}
+	if (m->max_fw[0] != '\0') {
+		c = fw_version_cmp_str(running, m->max_fw, err);
+		if (c == -2)
+			return -1;
+		if (c > 0)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"package %s needs firmware %s or earlier, not %s", m->name,
+				m->max_fw, running);
+	}
+	return 0;
 }

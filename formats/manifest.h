@@ -27,6 +27,17 @@
 #define FW_CHUNKS_SUFFIX ".chunks"
 
 enum fw_pkg_type { FW_TYPE_FIRMWARE, FW_TYPE_MODIFICATION };
+
+/* Modification packages (formats/wmopkg.md). */
+#define FW_PKG_NAME_MAX 64                   /* a modification package's name */
+#define FW_MOD_PATH_MAX 255                  /* bytes of a file's relative path */
+#define FW_MOD_EXT ".wmopkg"                 /* a modification package's file name ends so */
+#define FW_MOD_ENTRY_FMT "file-%04zu"        /* tar entry of files[i], numbered from 1 */
+#define FW_MOD_MODE_PLAIN 0644u
+#define FW_MOD_MODE_EXEC 0755u
+enum fw_hook { FW_HOOK_ACTIVATE, FW_HOOK_DEACTIVATE };
+#define FW_HOOK_COUNT 2
+
 enum fw_target { FW_TARGET_PRI, FW_TARGET_SEC, FW_TARGET_BOOT };
 #define FW_TARGET_COUNT 3
 
@@ -53,6 +64,13 @@ struct fw_image {
 	size_t payload;                      /* index into fw_manifest.payloads */
 };
 
+/* A file a modification package adds: where it goes, its mode, and its payload. */
+struct fw_mod_file {
+	char path[FW_MOD_PATH_MAX + 1];      /* relative, under one of the fixed roots */
+	unsigned mode;                       /* FW_MOD_MODE_PLAIN or FW_MOD_MODE_EXEC */
+	size_t payload;                      /* index into fw_manifest.payloads (== its own index) */
+};
+
 struct fw_manifest {
 	enum fw_pkg_type type;
 	char version[FW_VERSION_MAX_LEN + 1];
@@ -74,6 +92,18 @@ struct fw_manifest {
 	size_t n_images;
 	struct fw_image images[FW_MAX_PAYLOADS];
 
+	/* modification only */
+	char name[FW_PKG_NAME_MAX + 1];      /* the package name on the device */
+	/* Firmware versions the package applies to; "" when unbounded. */
+	char min_fw[FW_VERSION_MAX_LEN + 1];
+	char max_fw[FW_VERSION_MAX_LEN + 1];
+	int persistent_allowed;
+	/* Sorted by path; files[i] is payloads[i], entry "file-<i+1>", with a sha256. */
+	size_t n_files;
+	struct fw_mod_file files[FW_MAX_PAYLOADS];
+	/* Paths of hook scripts by role (one of files, under scripts/, mode 0755); "" when none. */
+	char hooks[FW_HOOK_COUNT][FW_MOD_PATH_MAX + 1];
+
 	/* every payload in container order */
 	size_t n_payloads;
 	struct fw_payload payloads[FW_MAX_PAYLOADS];
@@ -81,6 +111,48 @@ struct fw_manifest {
 
 const char *fw_target_name(enum fw_target t);
 int fw_target_parse(const char *s, enum fw_target *out);
+
+/* "firmware" or "modification". */
+const char *fw_pkg_type_name(enum fw_pkg_type t);
+
+/* "activate", "deactivate"; parse returns -1 for anything else. */
+const char *fw_hook_name(enum fw_hook h);
+int fw_hook_parse(const char *s, enum fw_hook *out);
+
+/* Modification package names: 1..FW_PKG_NAME_MAX of [A-Za-z0-9._-], not starting with '.'. */
+int fw_pkg_name_valid(const char *s);
+
+/*
+ * What is wrong with a modification file path, or NULL if nothing: it must be
+ * relative, under factory-config/, branding/, services/, files/ or scripts/,
+ * at most FW_MOD_PATH_MAX bytes of valid UTF-8, with no empty, "." or ".."
+ * component, no backslash and no control character.
+ */
+const char *fw_mod_path_problem(const char *path);
+
+/* The tar entry name of files[index]: "file-0001" for index 0. */
+void fw_mod_entry_name(size_t index, char out[FW_NAME_MAX + 1]);
+
+/*
+ * For callers that handle one type only: 0 if m is of type t, else -1 with
+ * "is a firmware package, not a modification package" (FW_EXIT_REJECTED).
+ * The type comes from the signed manifest, never from a file name.
+ */
+int fw_manifest_expect_type(const struct fw_manifest *m, enum fw_pkg_type t, struct fw_err *err);
+
+/*
+ * The file-name rule of .wmopkg packages: when the base name of `path` ends in
+ * ".wmopkg", the manifest must be a modification whose name is that base name
+ * without the extension. Other names (and "-") are not checked. 0 or -1.
+ */
+int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path, struct fw_err *err);
+
+/*
+ * Whether a modification package applies to a device running firmware
+ * `running`: 0 if within [min_fw, max_fw], -1 with err saying why not (or
+ * that `running` is no valid version). Firmware manifests always pass.
+ */
+int fw_manifest_check_firmware(const struct fw_manifest *m, const char *running, struct fw_err *err);
 
 /* Names of payload entries and product ids: 1..FW_NAME_MAX of [A-Za-z0-9._+-], not starting with '.'. */
 int fw_name_valid(const char *s);

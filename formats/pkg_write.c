@@ -317,8 +317,10 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 		goto out;
 	}
 	/* Structure and payload digests must hold before we put our name to it. */
-	if (pkg_read(in, &ropts, NULL, NULL, &m, &rep, err) < 0)
+	if (pkg_read(in, &ropts, NULL, NULL, &m, &rep, err) < 0) {
+		fw_err_wrap(err, "%s", in_path);
 		goto out;
+	}
 	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, rep.sig_texts, rep.sig_lens,
 			    rep.n_sigs, keys, n_keys, sigs, &n_sigs, err) < 0)
 		goto out;
@@ -326,14 +328,18 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 	if (outfile_open(&of, out_path, 0644, opts->force || strcmp(in_path, out_path) == 0, err) < 0)
 		goto out;
 	tar_writer_init(&w, of.fd, m->created);
-	if (write_head(&w, rep.manifest_bytes, rep.manifest_len, sigs, n_sigs, err) < 0)
+	if (write_head(&w, rep.manifest_bytes, rep.manifest_len, sigs, n_sigs, err) < 0) {
+		fw_err_wrap(err, "%s", out_path);
 		goto out;
+	}
 	if (rep.first_payload_offset == 0 || lseek(in, (off_t)rep.first_payload_offset, SEEK_SET) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot find the payloads", in_path);
 		goto out;
 	}
-	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0)
+	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0) {
+		fw_err_wrap(err, "%s", out_path);
 		goto out;
+	}
 	if (outfile_commit(&of, opts->force || strcmp(in_path, out_path) == 0, opts->sync, err) < 0)
 		goto out;
 	rc = 0;

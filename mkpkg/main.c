@@ -298,6 +298,17 @@ static int build_manifest(struct opts *o, const char **paths)
 		}
 	}
 	for (size_t i = 0; i < o->n_images; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(o->images[i].product, o->images[j].product) == 0 &&
+			    o->images[i].target == o->images[j].target) {
+				cli_error(NULL, NULL, "two %s images for product \"%s\": %s and %s",
+					  fw_target_name(o->images[i].target), o->images[i].product,
+					  o->images[j].path, o->images[i].path);
+				return -1;
+			}
+		}
+	}
+	for (size_t i = 0; i < o->n_images; i++) {
 		int listed = 0;
 		for (size_t p = 0; p < m->n_products; p++)
 			listed |= strcmp(o->images[i].product, m->products[p]) == 0;
@@ -363,7 +374,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:fqk:h", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:fqk:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'f': o->force = 1; break;
@@ -433,7 +445,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case OPT_SYNC: o->sync = 1; break;
 		case OPT_HELP: usage(stdout); exit(0);
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		default: cli_bad_option(NULL, c, argv); return -1;
 		}
 	}
 	if (optind != argc) {
@@ -476,7 +488,7 @@ int main(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < o.n_keys; i++) {
 		if (cli_load_seckey(o.keys[i], o.passphrase_file, &keys[i], &err) < 0) {
-			rc = cli_fail(NULL, o.keys[i], &err);
+			rc = cli_fail(NULL, NULL, &err);   /* the message names the key */
 			goto out;
 		}
 	}
@@ -485,7 +497,7 @@ int main(int argc, char **argv)
 	wopts.progress = cli_progress;
 	if (pkg_write(o.out, o.m, paths, keys, o.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
-		rc = cli_fail(NULL, o.out, &err);
+		rc = cli_fail(NULL, NULL, &err);   /* the message names the file */
 		goto out;
 	}
 	cli_progress_done();

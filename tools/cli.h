@@ -60,6 +60,13 @@ void cli_progress_done(void);
 /* Print a JSON document with sorted keys and a trailing newline; takes the reference. */
 int cli_print_json(json_t *doc);
 
+/*
+ * Report what getopt_long returned for a bad option (':' missing argument,
+ * '?' unknown) in our message format; call with opterr = 0 and an optstring
+ * starting with ':'. Returns FW_EXIT_USAGE.
+ */
+int cli_bad_option(const char *verb, int c, char **argv);
+
 /* Parse an unsigned decimal; -1 if not a plain number within max. */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +69,16 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int cli_bad_option(const char *verb, int c, char **argv)
+{
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	if (c == ':')
+		cli_error(verb, NULL, "option %s needs an argument (see --help)", argv[optind - 1]);
+	else
+		/* getopt sets optopt for an unknown short option, not for a long one. */
+		cli_error(verb, NULL, "unknown option %s (see --help)", optopt ? shortopt : argv[optind - 1]);
+	return FW_EXIT_USAGE;
 }

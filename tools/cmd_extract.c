@@ -1,4 +1,4 @@
-/* cmd_extract: fwpkg extract — verify while streaming into hidden files, publish them only if all of it verified. */
+/* cmd_extract: fwpkg extract — verify while streaming into a hidden directory, publish only if all of it verified. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -7,40 +7,165 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/outfile.h"
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
 #include "tools/cmd.h"
 
+/*
+ * Payloads stream into files named by their index inside a hidden staging
+ * directory in DIR, and are renamed to their places only when the whole
+ * package verified: a package that fails leaves DIR as it was.
+ */
 struct extract {
+	const char *pkg;                /* the package's path as given, for the file-name rule */
 	int dirfd;
 	int force;
 	int cur_fd;
-	size_t n_tmp;
-	char tmp[FW_MAX_PAYLOADS][64];
-	char final[FW_MAX_PAYLOADS][FW_NAME_MAX + 1];
+	int stage_fd;
+	char stage[64];                 /* the staging directory's name in DIR; "" when none */
+	const struct fw_manifest *m;
+	size_t n_staged;                /* files 0..n_staged-1 exist in the staging directory */
+	size_t n_published;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [--keyring DIR] [--no-verify] PKG|-\n"
-		   "Verify a package and write its payloads into DIR (default: the current directory).\n");
+		   "Verify a package and write its payloads (firmware images, or a modification\n"
+		   "package's files at their paths) into DIR (default: the current directory).\n");
+}
+
+/* Where payload i goes, relative to DIR: a modification's file path, a firmware image's name. */
+static const char *target_of(const struct fw_manifest *m, size_t i)
+{
+	return m->type == FW_TYPE_MODIFICATION ? m->files[i].path : m->payloads[i].name;
+}
+
+/*
+ * Open the directory holding `path` below dirfd one component at a time,
+ * never following a symbolic link, creating missing directories if `create`.
+ * Returns a new descriptor, -2 if a directory is missing (and !create), -1 on
+ * error. *base points at the last component.
+ */
+static int open_parent(int dirfd, const char *path, int create, const char **base, struct fw_err *err)
+{
+	char comp[FW_MOD_PATH_MAX + 1], shown[2 * FW_MOD_PATH_MAX];
+	const char *p = path, *slash;
+	int fd = dup(dirfd);
+
+	if (fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s", strerror(errno));
+	while ((slash = strchr(p, '/')) != NULL) {
+		size_t n = (size_t)(slash - p);
+		int next, e;
+
+		if (n == 0 || (size_t)(slash - path) >= sizeof(comp)) {
+			close(fd);
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: bad path",
+					  fw_escape(path, shown, sizeof(shown)));
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+				e = errno;
+				close(fd);
+				memcpy(comp, path, (size_t)(slash - path));
+				comp[slash - path] = '\0';
+				return fw_err_set(err, FW_EXIT_IO, "%s: cannot create directory: %s",
+						  fw_escape(comp, shown, sizeof(shown)), strerror(e));
+			}
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		e = errno;
+		close(fd);
+		if (next < 0) {
+			memcpy(comp, path, (size_t)(slash - path));
+			comp[slash - path] = '\0';
+			fw_escape(comp, shown, sizeof(shown));
+			if (e == ENOENT && !create)
+				return -2;
+			if (e == ELOOP || e == ENOTDIR)
+				return fw_err_set(err, FW_EXIT_USAGE,
+						  "%s: exists and is not a directory (or is a symbolic link): "
+						  "refusing to write through it", shown);
+			return fw_err_set(err, FW_EXIT_IO, "%s: %s", shown, strerror(e));
+		}
+		fd = next;
+		p = slash + 1;
+	}
+	*base = p;
+	return fd;
+}
+
+/* Before any byte is written, and again before publishing: nothing in the way. */
+static int check_targets(struct extract *x, struct fw_err *err)
+{
+	const struct fw_manifest *m = x->m;
+
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const char *path = target_of(m, i), *base = NULL;
+		char shown[2 * FW_MOD_PATH_MAX];
+		struct stat st;
+		int pfd = open_parent(x->dirfd, path, 0, &base, err), rc = 0;
+
+		if (pfd == -2)
+			continue;
+		if (pfd < 0)
+			return -1;
+		fw_escape(path, shown, sizeof(shown));
+		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (!x->force)
+				rc = fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", shown);
+			else if (S_ISDIR(st.st_mode))
+				rc = fw_err_set(err, FW_EXIT_USAGE, "%s: exists and is a directory", shown);
+		}
+		close(pfd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The manifest verified: apply the file-name rule, check the targets, make the staging directory. */
+static int x_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
+{
+	struct extract *x = ctx;
+
+	(void)rep;
+	x->m = m;
+	if (fw_manifest_check_file_name(m, x->pkg, err) < 0 || check_targets(x, err) < 0)
+		return -1;
+	for (int n = 0; n < 100; n++) {
+		snprintf(x->stage, sizeof(x->stage), ".fwpkg-extract-%d-%d", (int)getpid(), n);
+		if (mkdirat(x->dirfd, x->stage, 0700) == 0)
+			break;
+		if (errno != EEXIST || n == 99) {
+			int e = errno;
+			x->stage[0] = '\0';
+			return fw_err_set(err, FW_EXIT_IO, "cannot create a staging directory: %s", strerror(e));
+		}
+	}
+	x->stage_fd = openat(x->dirfd, x->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (x->stage_fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", x->stage, strerror(errno));
+	return 0;
 }
 
 static int x_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
 {
 	struct extract *x = ctx;
-	const char *name = m->payloads[index].name;
-	struct stat st;
+	char name[32], shown[2 * FW_MOD_PATH_MAX];
 
-	if (!x->force && fstatat(x->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", name);
-	snprintf(x->tmp[x->n_tmp], sizeof(x->tmp[0]), ".fwpkg-extract-%d-%zu", (int)getpid(), index);
-	snprintf(x->final[x->n_tmp], sizeof(x->final[0]), "%s", name);
-	x->cur_fd = openat(x->dirfd, x->tmp[x->n_tmp], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	snprintf(name, sizeof(name), "%zu", index);
+	/* Firmware images keep the 0644-less-umask they always had; modification files get their declared mode at the end. */
+	x->cur_fd = openat(x->stage_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			   m->type == FW_TYPE_MODIFICATION ? 0600 : 0644);
 	if (x->cur_fd < 0)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s", name, strerror(errno));
-	x->n_tmp++;
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s",
+				  fw_escape(target_of(m, index), shown, sizeof(shown)), strerror(errno));
+	x->n_staged = index + 1;
 	return 1;
 }
 
@@ -48,13 +173,16 @@ static int x_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct extract *x = ctx;
 	const char *p = buf;
+	char shown[2 * FW_MOD_PATH_MAX];
 
 	while (len > 0) {
 		ssize_t n = write(x->cur_fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return fw_err_set(err, FW_EXIT_IO, "%s: write failed: %s", x->final[x->n_tmp - 1], strerror(errno));
+			return fw_err_set(err, FW_EXIT_IO, "%s: write failed: %s",
+					  fw_escape(target_of(x->m, x->n_staged - 1), shown, sizeof(shown)),
+					  strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -64,37 +192,73 @@ static int x_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
 {
 	struct extract *x = ctx;
-	int rc = fsync(x->cur_fd);
+	char shown[2 * FW_MOD_PATH_MAX];
+	int rc = 0;
 
-	(void)m;
-	(void)index;
+	/* fchmod, not the open mode: the declared mode, whatever the umask. */
+	if (m->type == FW_TYPE_MODIFICATION && fchmod(x->cur_fd, m->files[index].mode) < 0)
+		rc = -1;
+	if (rc == 0 && fsync(x->cur_fd) < 0)
+		rc = -1;
 	if (close(x->cur_fd) < 0)
 		rc = -1;
 	x->cur_fd = -1;
-	return rc < 0 ? fw_err_set(err, FW_EXIT_IO, "%s: %s", x->final[x->n_tmp - 1], strerror(errno)) : 0;
+	return rc < 0 ? fw_err_set(err, FW_EXIT_IO, "%s: %s",
+				   fw_escape(target_of(m, index), shown, sizeof(shown)), strerror(errno)) : 0;
 }
 
-/* Everything verified: move the hidden files to their names. */
+/* Everything verified: move the staged files to their places. */
 static int publish(struct extract *x, struct fw_err *err)
 {
-	for (size_t i = 0; i < x->n_tmp; i++) {
-		int rc = x->force ? renameat(x->dirfd, x->tmp[i], x->dirfd, x->final[i])
-				  : renameat2(x->dirfd, x->tmp[i], x->dirfd, x->final[i], RENAME_NOREPLACE);
-		if (rc < 0)
-			return fw_err_set(err, errno == EEXIST ? FW_EXIT_USAGE : FW_EXIT_IO, "%s: %s", x->final[i],
-					  errno == EEXIST ? "already exists (use -f to overwrite)" : strerror(errno));
-		x->tmp[i][0] = '\0';
+	const struct fw_manifest *m = x->m;
+
+	/* A file may have appeared meanwhile: better to find out before the first rename. */
+	if (check_targets(x, err) < 0)
+		return -1;
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const char *path = target_of(m, i), *base = NULL;
+		char name[32], shown[2 * FW_MOD_PATH_MAX];
+		int pfd, rc;
+
+		snprintf(name, sizeof(name), "%zu", i);
+		pfd = open_parent(x->dirfd, path, 1, &base, err);
+		if (pfd < 0)
+			return -1;
+		rc = x->force ? renameat(x->stage_fd, name, pfd, base)
+			      : renameat2(x->stage_fd, name, pfd, base, RENAME_NOREPLACE);
+		if (rc == 0 && fsync(pfd) < 0)
+			rc = -1;
+		if (rc < 0) {
+			int e = errno;
+			close(pfd);
+			fw_escape(path, shown, sizeof(shown));
+			return fw_err_set(err, e == EEXIST ? FW_EXIT_USAGE : FW_EXIT_IO, "%s: %s", shown,
+					  e == EEXIST ? "already exists (use -f to overwrite)" : strerror(e));
+		}
+		close(pfd);
+		x->n_published = i + 1;
 	}
-	return fsync(x->dirfd) < 0 ? fw_err_set(err, FW_EXIT_IO, "cannot sync directory: %s", strerror(errno)) : 0;
+	return 0;
 }
 
+/* Remove what is left of the staging directory. */
 static void discard(struct extract *x)
 {
 	if (x->cur_fd >= 0)
 		close(x->cur_fd);
-	for (size_t i = 0; i < x->n_tmp; i++)
-		if (x->tmp[i][0] != '\0')
-			unlinkat(x->dirfd, x->tmp[i], 0);
+	x->cur_fd = -1;
+	if (x->stage_fd >= 0) {
+		for (size_t i = x->n_published; i < x->n_staged; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "%zu", i);
+			unlinkat(x->stage_fd, name, 0);
+		}
+		close(x->stage_fd);
+		x->stage_fd = -1;
+	}
+	if (x->stage[0] != '\0')
+		unlinkat(x->dirfd, x->stage, AT_REMOVEDIR);
+	x->stage[0] = '\0';
 }
 
 int cmd_extract(int argc, char **argv)
@@ -113,7 +277,8 @@ int cmd_extract(int argc, char **argv)
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { .trust = &trust };
-	struct pkg_reader_ops ops = { .payload_begin = x_begin, .payload_data = x_data, .payload_end = x_end };
+	struct pkg_reader_ops ops = { .manifest = x_manifest, .payload_begin = x_begin,
+				      .payload_data = x_data, .payload_end = x_end };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
@@ -121,10 +286,14 @@ int cmd_extract(int argc, char **argv)
 	int c, fd = -1, no_verify = 0, rc = FW_EXIT_USAGE;
 
 	memset(&rep, 0, sizeof(rep));
+	memset(&x, 0, sizeof(x));
 	x.cur_fd = -1;
 	x.dirfd = -1;
+	x.stage_fd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:C:fqh", opts, NULL)) != -1) {
+	/* getopt would start its messages with the verb, not "fwpkg: verb:". */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:C:fqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
@@ -136,7 +305,8 @@ int cmd_extract(int argc, char **argv)
 		case 'f': x.force = 1; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: usage(stderr); return FW_EXIT_USAGE;
+		default:
+			return cli_bad_option("extract", c, argv);
 		}
 	}
 	if (optind != argc - 1) {
@@ -144,6 +314,7 @@ int cmd_extract(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	path = argv[optind];
+	x.pkg = path;
 	if (no_verify) {
 		if (keys.n_pubs > 0 || keys.keyring != NULL) {
 			cli_error("extract", NULL, "--no-verify and trusted keys exclude each other");
@@ -163,12 +334,20 @@ int cmd_extract(int argc, char **argv)
 		rc = cli_fail("extract", path, &err);
 		goto out;
 	}
-	if (pkg_read(fd, &ropts, &ops, &x, &m, &rep, &err) < 0 || publish(&x, &err) < 0) {
+	if (pkg_read(fd, &ropts, &ops, &x, &m, &rep, &err) < 0) {
 		rc = cli_fail("extract", path, &err);
 		goto out;
 	}
-	for (size_t i = 0; i < m->n_payloads; i++)
-		printf("%s\n", m->payloads[i].name);
+	/* pkg_read hands back the manifest it showed x_manifest; publish from that one. */
+	x.m = m;
+	if (publish(&x, &err) < 0) {
+		rc = cli_fail("extract", path, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		char shown[2 * FW_MOD_PATH_MAX];
+		printf("%s\n", fw_escape(target_of(m, i), shown, sizeof(shown)));
+	}
 	rc = FW_EXIT_OK;
 out:
 	discard(&x);

@@ -64,8 +64,47 @@ static const char *esc(const char *s, char *buf, size_t n)
 	return fw_escape(s, buf, n);
 }
 
+/* Name, firmware range and persistence of a modification package. */
+static void print_modification_head(const struct fw_manifest *m)
+{
+	char b[1024];
+
+	printf("%-14s %s\n", "Name:", esc(m->name, b, sizeof(b)));
+	if (m->min_fw[0] && m->max_fw[0])
+		printf("%-14s %s to %s\n", "Firmware:", m->min_fw, m->max_fw);
+	else if (m->min_fw[0])
+		printf("%-14s %s or later\n", "Firmware:", m->min_fw);
+	else if (m->max_fw[0])
+		printf("%-14s up to %s\n", "Firmware:", m->max_fw);
+	else
+		printf("%-14s any\n", "Firmware:");
+	printf("%-14s %s\n", "Persistent:", m->persistent_allowed ? "allowed" : "not allowed");
+}
+
+/* The file tree and the hooks; hooks are shown, never run. */
+static void print_files(const struct fw_manifest *m, int sha, const struct inspect *in)
+{
+	char b[2 * FW_MOD_PATH_MAX + 1], hex[65];
+
+	printf("Files:\n  %-4s %12s  %-64s  %s\n", "MODE", "SIZE", "SHA256", "PATH");
+	for (size_t i = 0; i < m->n_files; i++) {
+		const struct fw_mod_file *f = &m->files[i];
+		const struct fw_payload *p = &m->payloads[f->payload];
+
+		/* The signed SHA-256; with --sha256 the one just computed (the reader checked they agree). */
+		fw_hex(sha ? in->sha256[f->payload] : p->sha256, 32, hex);
+		printf("  %04o %12llu  %s  %s\n", f->mode, (unsigned long long)p->size, hex,
+		       esc(f->path, b, sizeof(b)));
+	}
+	printf("Hooks:%s\n", m->hooks[FW_HOOK_ACTIVATE][0] || m->hooks[FW_HOOK_DEACTIVATE][0]
+				       ? " (shown only: host tools never run them)" : " (none)");
+	for (unsigned h = 0; h < FW_HOOK_COUNT; h++)
+		if (m->hooks[h][0])
+			printf("  %-10s %s\n", fw_hook_name((enum fw_hook)h), esc(m->hooks[h], b, sizeof(b)));
+}
+
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
-			int have_keys, int sha, const struct inspect *in)
+			int have_keys, int sha, const struct inspect *in, const char *name_problem)
 {
 	char b[8192], when[32];
 	time_t t = (time_t)m->created;
@@ -81,6 +120,10 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		printf(" %s", esc(m->products[i], b, sizeof(b)));
 	printf("\n%-14s %s\n", "Created:", when);
 	printf("%-14s %s\n", "Description:", esc(m->description, b, sizeof(b)));
+	if (m->type == FW_TYPE_MODIFICATION)
+		print_modification_head(m);
+	if (name_problem != NULL)
+		printf("%-14s %s\n", "WARNING:", esc(name_problem, b, sizeof(b)));
 	if (m->type == FW_TYPE_FIRMWARE) {
 		printf("%-14s %u\n", "Generation:", m->image_generation);
 		printf("%-14s %llu\n", "Rollback:", (unsigned long long)m->rollback_index);
@@ -111,11 +154,13 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 			printf("  %-6s %-20s %-28s %12llu %9u  %s\n", fw_target_name(img->target), img->product,
 			       p->name, (unsigned long long)p->size, p->chunk_size, hex);
 		}
+	} else {
+		print_files(m, sha, in);
 	}
 }
 
 static json_t *report_json(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
-			   int sha, const struct inspect *in)
+			   int sha, const struct inspect *in, const char *name_problem)
 {
 	json_t *sigs = json_array(), *doc;
 
@@ -134,6 +179,10 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		}
 		json_object_set_new(doc, "sha256", sums);
 	}
+	/* The .wmopkg file-name rule (fwpkg verify refuses a package that breaks it). */
+	json_object_set_new(doc, "file_name_ok", json_boolean(name_problem == NULL));
+	if (name_problem != NULL)
+		json_object_set_new(doc, "file_name_problem", json_string(name_problem));
 	return doc;
 }
 
@@ -156,11 +205,13 @@ int cmd_inspect(int argc, char **argv)
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
 	int c, fd, json = 0, sha = 0, rc;
-	const char *path;
+	const char *path, *name_problem;
 
 	memset(&rep, 0, sizeof(rep));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	/* getopt would start its messages with the verb, not "fwpkg: verb:". */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
@@ -170,7 +221,8 @@ int cmd_inspect(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 's': sha = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: usage(stderr); return FW_EXIT_USAGE;
+		default:
+			return cli_bad_option("inspect", c, argv);
 		}
 	}
 	if (optind != argc - 1) {
@@ -203,10 +255,12 @@ int cmd_inspect(int argc, char **argv)
 		pkg_report_free(&rep);
 		return cli_fail("inspect", path, &err);
 	}
+	/* Shown, not fatal: support staff must be able to look at a renamed package. */
+	name_problem = fw_manifest_check_file_name(m, path, &err) < 0 ? err.msg : NULL;
 	if (json)
-		rc = cli_print_json(report_json(path, m, &rep, sha, &in));
+		rc = cli_print_json(report_json(path, m, &rep, sha, &in, name_problem));
 	else
-		print_table(path, m, &rep, ropts.trust != NULL, sha, &in);
+		print_table(path, m, &rep, ropts.trust != NULL, sha, &in, name_problem);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	return rc < 0 ? FW_EXIT_IO : FW_EXIT_OK;

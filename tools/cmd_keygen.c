@@ -32,7 +32,8 @@ int cmd_keygen(int argc, char **argv)
 	char id[17];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:s:fWqh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:s:fWqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': pub = optarg; break;
 		case 's': sec = optarg; break;
@@ -41,7 +42,7 @@ int cmd_keygen(int argc, char **argv)
 		case 'P': passfile = optarg; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: usage(stderr); return FW_EXIT_USAGE;
+		default: return cli_bad_option("keygen", c, argv);
 		}
 	}
 	if (pub == NULL || sec == NULL || optind != argc) {

@@ -34,7 +34,8 @@ int cmd_sign(int argc, char **argv)
 	int c, rc = FW_EXIT_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:o:fqh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:o:fqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (n_keys == MAX_KEYS) {
@@ -48,7 +49,7 @@ int cmd_sign(int argc, char **argv)
 		case 'P': passfile = optarg; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: usage(stderr); return FW_EXIT_USAGE;
+		default: return cli_bad_option("sign", c, argv);
 		}
 	}
 	if (n_keys == 0 || optind != argc - 1) {
@@ -58,12 +59,12 @@ int cmd_sign(int argc, char **argv)
 	in = argv[optind];
 	for (size_t i = 0; i < n_keys; i++) {
 		if (cli_load_seckey(key_paths[i], passfile, &keys[i], &err) < 0) {
-			rc = cli_fail("sign", key_paths[i], &err);
+			rc = cli_fail("sign", NULL, &err);   /* the message names the key */
 			goto out;
 		}
 	}
 	if (pkg_add_signatures(in, out ? out : in, keys, n_keys, &wopts, &err) < 0) {
-		rc = cli_fail("sign", in, &err);
+		rc = cli_fail("sign", NULL, &err);   /* the message names the file */
 		goto out;
 	}
 	cli_note("signed %s with %zu key%s", out ? out : in, n_keys, n_keys == 1 ? "" : "s");

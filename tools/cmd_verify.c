@@ -37,7 +37,8 @@ int cmd_verify(int argc, char **argv)
 
 	memset(&rep, 0, sizeof(rep));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
@@ -54,7 +55,7 @@ int cmd_verify(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: usage(stderr); return FW_EXIT_USAGE;
+		default: return cli_bad_option("verify", c, argv);
 		}
 	}
 	if (optind != argc - 1) {
@@ -69,6 +70,12 @@ int cmd_verify(int argc, char **argv)
 	rc = pkg_read(fd, &ropts, NULL, NULL, &m, &rep, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
+	/* A .wmopkg is named by its file name: a renamed (or relabelled) package is refused. */
+	if (rc == 0 && fw_manifest_check_file_name(m, path, &err) < 0) {
+		fw_manifest_free(m);
+		m = NULL;
+		rc = -1;
+	}
 	if (rc < 0) {
 		rc = cli_fail("verify", path, &err);
 		if (json) {

@@ -1,0 +1,55 @@
+/* wmopkg_write: build a .wmopkg modification package from a directory tree (creation code, host only). */
+#ifndef FW_WMOPKG_WRITE_H
+#define FW_WMOPKG_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+#include "manifest.h"
+#include "pkg_write.h"
+
+/* One regular file found under a tree's fixed roots. */
+struct wmopkg_tree_file {
+	char path[FW_MOD_PATH_MAX + 1];   /* relative to the tree, e.g. "scripts/activate.sh" */
+	unsigned mode;                    /* FW_MOD_MODE_EXEC if any execute bit is set, else PLAIN */
+	char *source;                     /* "DIR/path", owned */
+};
+
+/* The files of a tree, sorted by path byte by byte (the order of the manifest). */
+struct wmopkg_tree {
+	size_t n;
+	struct wmopkg_tree_file files[FW_MAX_PAYLOADS];
+};
+
+/*
+ * Walk `dir` without following symbolic links and collect its regular files.
+ * Refused (FW_EXIT_REJECTED, the message naming the entry): a top-level
+ * entry other than the directories factory-config, branding, services, files
+ * and scripts; symbolic links, hard links (a regular file with more than one
+ * link), devices, FIFOs, sockets; names with control characters; paths a
+ * manifest could not carry (fw_mod_path_problem); more than FW_MAX_PAYLOADS
+ * files; a tree without files. Empty directories are ignored.
+ */
+int wmopkg_tree_scan(const char *dir, struct wmopkg_tree **out, struct fw_err *err);
+void wmopkg_tree_free(struct wmopkg_tree *t);
+
+/*
+ * The package name an output path gives: its base name without ".wmopkg".
+ * FW_EXIT_USAGE if the name does not end in .wmopkg or the rest is no valid
+ * package name (fw_pkg_name_valid).
+ */
+int wmopkg_name_from_path(const char *out_path, char name[FW_PKG_NAME_MAX + 1], struct fw_err *err);
+
+/*
+ * Write the package `out_path` from manifest m (type modification, with
+ * version, products, created and the optional fields set; hooks, if any, name
+ * paths in the tree) and tree t, every file hashed in `chunk_size` chunks.
+ * Sets m's name from out_path and its files and payloads from t, then signs
+ * and writes as pkg_write() does: deterministic, atomic.
+ */
+int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
+		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,
+		 const struct pkg_write_opts *opts, struct fw_err *err);
+
+#endif

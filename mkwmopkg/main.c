@@ -1,0 +1,451 @@
+/* mkwmopkg: assemble and sign a .wmopkg modification package from a directory tree. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "formats/manifest.h"
+#include "formats/wmopkg_write.h"
+#include "tools/cli.h"
+
+#define MAX_KEYS 8
+
+struct opts {
+	const char *out, *dir, *passphrase_file, *spec;
+	char *spec_dir;                 /* directory from the spec, resolved; owned */
+	int force, sync;
+	struct fw_manifest *m;
+	int have_version, have_description, have_persistent, have_chunk;
+	int have_min, have_max, have_hook[FW_HOOK_COUNT];
+	uint64_t chunk_size;
+	const char *keys[MAX_KEYS];
+	size_t n_keys;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mkwmopkg [-fq] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
+		"                [--min-fw V] [--max-fw V] [--persistent-allowed] [--hook ROLE=PATH]...\n"
+		"                [--chunk-size BYTES] [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
+		"                -k SECKEY...\n"
+		"Build a signed modification package from DIR, which holds only the directories\n"
+		"factory-config, branding, services, files and scripts. The package name is NAME.\n"
+		"Passphrases come from --passphrase-file, $FWPKG_PASSPHRASE or the terminal.\n"
+		"See mkwmopkg(1).\n");
+}
+
+static int add_product(struct fw_manifest *m, const char *id)
+{
+	if (!fw_name_valid(id)) {
+		cli_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n_products; i++)
+		if (strcmp(m->products[i], id) == 0)
+			return 0;
+	if (m->n_products == FW_MAX_PRODUCTS) {
+		cli_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
+		return -1;
+	}
+	snprintf(m->products[m->n_products++], FW_NAME_MAX + 1, "%s", id);
+	return 0;
+}
+
+static int set_version(char *dst, const char *v, const char *what)
+{
+	struct fw_err err = { 0, "" };
+	struct fw_version parsed;
+
+	if (fw_version_parse(v, &parsed, &err) < 0) {
+		cli_error(NULL, NULL, "%s: %s", what, err.msg);
+		return -1;
+	}
+	snprintf(dst, FW_VERSION_MAX_LEN + 1, "%s", v);
+	return 0;
+}
+
+static int set_description(struct opts *o, const char *text)
+{
+	char *copy = strdup(text);
+
+	if (copy == NULL) {
+		cli_error(NULL, NULL, "out of memory");
+		return -1;
+	}
+	free(o->m->description);
+	o->m->description = copy;
+	o->have_description = 1;
+	return 0;
+}
+
+/* A hook's path as it will be in the package: "scripts/activate.sh". */
+static int set_hook(struct opts *o, enum fw_hook h, const char *path, const char *what)
+{
+	const char *why = fw_mod_path_problem(path);
+
+	if (why != NULL) {
+		cli_error(NULL, NULL, "%s: \"%s\" %s", what, path, why);
+		return -1;
+	}
+	snprintf(o->m->hooks[h], sizeof(o->m->hooks[h]), "%s", path);
+	o->have_hook[h] = 1;
+	return 0;
+}
+
+/* --hook ROLE=PATH */
+static int parse_hook_arg(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char role[16];
+	enum fw_hook h;
+
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(role) || eq[1] == '\0') {
+		cli_error(NULL, NULL, "--hook %s: expected ROLE=PATH (ROLE activate or deactivate)", arg);
+		return -1;
+	}
+	memcpy(role, arg, (size_t)(eq - arg));
+	role[eq - arg] = '\0';
+	if (fw_hook_parse(role, &h) < 0) {
+		cli_error(NULL, NULL, "--hook %s: the role must be activate or deactivate", arg);
+		return -1;
+	}
+	if (o->have_hook[h]) {
+		cli_error(NULL, NULL, "--hook %s: a second %s hook", arg, role);
+		return -1;
+	}
+	return set_hook(o, h, eq + 1, "--hook");
+}
+
+static int set_chunk_size(struct opts *o, json_int_t c)
+{
+	if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0) {
+		cli_error(NULL, NULL, "chunk size %lld: expected a power of two from %u to %u",
+			  (long long)c, FW_CHUNK_MIN, FW_CHUNK_MAX);
+		return -1;
+	}
+	o->chunk_size = (uint64_t)c;
+	o->have_chunk = 1;
+	return 0;
+}
+
+/*
+ * --spec FILE.json: the same settings as the options, as a JSON object;
+ * options on the command line win. "directory" is relative to the spec file.
+ * Returns an exit code.
+ */
+static int load_spec(struct opts *o, const char *spec)
+{
+	static const char *const known[] = { "version", "products", "description", "firmware",
+		"persistent_allowed", "hooks", "chunk_size", "directory", NULL };
+	json_error_t jerr;
+	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v, *b;
+	const char *key, *field = NULL;
+	int rc = FW_EXIT_USAGE;
+
+	if (root == NULL) {
+		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+		return FW_EXIT_USAGE;
+	}
+	if (!json_is_object(root)) {
+		cli_error(NULL, spec, "not a JSON object");
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], key) != 0)
+			k++;
+		if (known[k] == NULL) {
+			cli_error(NULL, spec, "unknown key \"%s\"", key);
+			goto out;
+		}
+	}
+	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
+		if (!json_is_string(v) || set_version(o->m->version, json_string_value(v), spec) < 0)
+			goto bad;
+		o->have_version = 1;
+	}
+	if ((v = json_object_get(root, field = "products")) && o->m->n_products == 0) {
+		size_t i;
+		json_t *p;
+		if (!json_is_array(v))
+			goto bad;
+		json_array_foreach(v, i, p)
+			if (!json_is_string(p) || add_product(o->m, json_string_value(p)) < 0)
+				goto bad;
+	}
+	if ((v = json_object_get(root, field = "description")) && !o->have_description)
+		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
+			goto bad;
+	if ((v = json_object_get(root, field = "persistent_allowed")) && !o->have_persistent) {
+		if (!json_is_boolean(v))
+			goto bad;
+		o->m->persistent_allowed = json_is_true(v);
+	}
+	if ((v = json_object_get(root, field = "chunk_size")) && !o->have_chunk)
+		if (!json_is_integer(v) || set_chunk_size(o, json_integer_value(v)) < 0)
+			goto bad;
+	if ((v = json_object_get(root, field = "firmware"))) {
+		if (!json_is_object(v))
+			goto bad;
+		json_object_foreach(v, key, b)
+			if (strcmp(key, "min") != 0 && strcmp(key, "max") != 0)
+				goto bad;
+		if ((b = json_object_get(v, "min")) && !o->have_min &&
+		    (!json_is_string(b) || set_version(o->m->min_fw, json_string_value(b), spec) < 0))
+			goto bad;
+		if ((b = json_object_get(v, "max")) && !o->have_max &&
+		    (!json_is_string(b) || set_version(o->m->max_fw, json_string_value(b), spec) < 0))
+			goto bad;
+	}
+	if ((v = json_object_get(root, field = "hooks"))) {
+		enum fw_hook h;
+		if (!json_is_object(v))
+			goto bad;
+		json_object_foreach(v, key, b) {
+			if (fw_hook_parse(key, &h) < 0 || !json_is_string(b))
+				goto bad;
+			if (!o->have_hook[h] && set_hook(o, h, json_string_value(b), spec) < 0)
+				goto bad;
+		}
+	}
+	if ((v = json_object_get(root, field = "directory")) && o->dir == NULL) {
+		const char *d, *slash = strrchr(spec, '/');
+		if (!json_is_string(v) || (d = json_string_value(v))[0] == '\0')
+			goto bad;
+		if (d[0] == '/' || slash == NULL) {
+			o->spec_dir = strdup(d);
+		} else if (asprintf(&o->spec_dir, "%.*s/%s", (int)(slash - spec), spec, d) < 0) {
+			o->spec_dir = NULL;
+		}
+		if (o->spec_dir == NULL) {
+			cli_error(NULL, NULL, "out of memory");
+			rc = FW_EXIT_IO;
+			goto out;
+		}
+		o->dir = o->spec_dir;
+	}
+	rc = 0;
+	goto out;
+bad:
+	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* Report err about `file`, naming the file once even if the message starts with it already. */
+static int fail_about(const char *file, const struct fw_err *err)
+{
+	size_t n = strlen(file);
+
+	if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
+		return cli_fail(NULL, NULL, err);
+	return cli_fail(NULL, file, err);
+}
+
+static int created_time(int64_t *out)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (sde == NULL || sde[0] == '\0') {
+		*out = (int64_t)time(NULL);
+		return 0;
+	}
+	if (cli_parse_u64(sde, 077777777777ULL, &v) < 0) {
+		cli_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+enum {
+	OPT_VERSION = 256, OPT_PRODUCT, OPT_DESCRIPTION, OPT_MIN_FW, OPT_MAX_FW, OPT_PERSISTENT,
+	OPT_HOOK, OPT_SPEC, OPT_PASSFILE, OPT_CHUNK, OPT_SYNC, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "directory", required_argument, NULL, 'C' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "version", required_argument, NULL, OPT_VERSION },
+	{ "product", required_argument, NULL, OPT_PRODUCT },
+	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+	{ "min-fw", required_argument, NULL, OPT_MIN_FW },
+	{ "max-fw", required_argument, NULL, OPT_MAX_FW },
+	{ "persistent-allowed", no_argument, NULL, OPT_PERSISTENT },
+	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "spec", required_argument, NULL, OPT_SPEC },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
+	{ "sync", no_argument, NULL, OPT_SYNC },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* 0 to go on, 1 after --help, -1 on a usage error. */
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
+	/* getopt's own messages would start with argv[0], not "mkwmopkg:". */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:C:fqk:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'C': o->dir = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'k':
+			if (o->n_keys == MAX_KEYS) {
+				cli_error(NULL, NULL, "at most %d signing keys", MAX_KEYS);
+				return -1;
+			}
+			o->keys[o->n_keys++] = optarg;
+			break;
+		case OPT_VERSION:
+			if (set_version(o->m->version, optarg, "--version") < 0)
+				return -1;
+			o->have_version = 1;
+			break;
+		case OPT_PRODUCT:
+			if (add_product(o->m, optarg) < 0)
+				return -1;
+			break;
+		case OPT_DESCRIPTION:
+			if (set_description(o, optarg) < 0)
+				return -1;
+			break;
+		case OPT_MIN_FW:
+			if (set_version(o->m->min_fw, optarg, "--min-fw") < 0)
+				return -1;
+			o->have_min = 1;
+			break;
+		case OPT_MAX_FW:
+			if (set_version(o->m->max_fw, optarg, "--max-fw") < 0)
+				return -1;
+			o->have_max = 1;
+			break;
+		case OPT_PERSISTENT:
+			o->m->persistent_allowed = 1;
+			o->have_persistent = 1;
+			break;
+		case OPT_HOOK:
+			if (parse_hook_arg(o, optarg) < 0)
+				return -1;
+			break;
+		case OPT_SPEC: o->spec = optarg; break;
+		case OPT_PASSFILE: o->passphrase_file = optarg; break;
+		case OPT_CHUNK:
+			if (cli_parse_u64(optarg, FW_CHUNK_MAX, &v) < 0 || set_chunk_size(o, (json_int_t)v) < 0) {
+				cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u",
+					  optarg, FW_CHUNK_MIN, FW_CHUNK_MAX);
+				return -1;
+			}
+			break;
+		case OPT_SYNC: o->sync = 1; break;
+		case OPT_HELP:
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			cli_bad_option(NULL, c, argv);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		cli_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct fw_err err = { 0, "" };
+	struct sig_seckey *keys[MAX_KEYS] = { 0 };
+	struct wmopkg_tree *tree = NULL;
+	struct pkg_write_opts wopts = { 0 };
+	struct stat st;
+	int rc = FW_EXIT_USAGE;
+
+	cli_prog = "mkwmopkg";
+	memset(&o, 0, sizeof(o));
+	o.chunk_size = FW_CHUNK_DEFAULT;
+	o.m = fw_manifest_new(FW_TYPE_MODIFICATION);
+	if (o.m == NULL) {
+		cli_error(NULL, NULL, "out of memory");
+		return FW_EXIT_IO;
+	}
+	switch (parse_args(&o, argc, argv)) {
+	case 0: break;
+	case 1: rc = FW_EXIT_OK; goto out;
+	default: goto out;
+	}
+	if (o.spec != NULL && (rc = load_spec(&o, o.spec)) != 0)
+		goto out;
+	rc = FW_EXIT_USAGE;
+	if (o.out == NULL || o.dir == NULL || !o.have_version || o.m->n_products == 0 || o.n_keys == 0) {
+		cli_error(NULL, NULL, "missing %s", o.out == NULL ? "-o NAME.wmopkg"
+				      : o.dir == NULL ? "-C DIR"
+				      : !o.have_version ? "--version"
+				      : o.m->n_products == 0 ? "--product" : "-k SECKEY");
+		usage(stderr);
+		goto out;
+	}
+	/* The name first: a wrong output name wastes no hashing and no passphrase. */
+	if (wmopkg_name_from_path(o.out, o.m->name, &err) < 0) {
+		rc = cli_fail(NULL, NULL, &err);
+		goto out;
+	}
+	/* pkg_write checks again when it creates the file; this spares the hashing and the passphrase. */
+	if (!o.force && lstat(o.out, &st) == 0) {
+		cli_error(NULL, o.out, "already exists (use -f to overwrite)");
+		goto out;
+	}
+	if (o.m->min_fw[0] && o.m->max_fw[0] &&
+	    fw_version_cmp_str(o.m->min_fw, o.m->max_fw, &err) > 0) {
+		cli_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.m->min_fw, o.m->max_fw);
+		goto out;
+	}
+	if (created_time(&o.m->created) < 0)
+		goto out;
+	if (wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
+		rc = fail_about(o.dir, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < o.n_keys; i++) {
+		if (cli_load_seckey(o.keys[i], o.passphrase_file, &keys[i], &err) < 0) {
+			rc = fail_about(o.keys[i], &err);
+			goto out;
+		}
+	}
+	wopts.force = o.force;
+	wopts.sync = o.sync;
+	wopts.progress = cli_progress;
+	/* Its messages name the file they are about (output, input or hook) themselves. */
+	if (wmopkg_write(o.out, o.m, tree, (uint32_t)o.chunk_size, keys, o.n_keys, &wopts, &err) < 0) {
+		cli_progress_done();
+		rc = cli_fail(NULL, NULL, &err);
+		goto out;
+	}
+	cli_progress_done();
+	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", o.out, o.m->name, o.m->version,
+		 o.m->n_files, o.m->n_files == 1 ? "" : "s", o.n_keys, o.n_keys == 1 ? "" : "s");
+	rc = FW_EXIT_OK;
+out:
+	for (size_t i = 0; i < MAX_KEYS; i++)
+		sig_seckey_free(keys[i]);
+	wmopkg_tree_free(tree);
+	free(o.spec_dir);
+	fw_manifest_free(o.m);
+	return rc;
+}
