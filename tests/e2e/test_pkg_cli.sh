@@ -44,8 +44,8 @@ usage_errors() {
 pkg_check "unknown commands and options, missing or bad arguments: exit 2, named" usage_errors
 
 same_target_twice() {
-	expect 2 'P1-pri\.img' mk -o x.pkg --image P1:pri=pri.img --image P1:pri=boot.img
-	expect 2 'P1-pri\.img' mk -o x.pkg --pri pri.img --image P1:pri=boot.img
+	expect 2 'two pri images for product "P1"' mk -o x.pkg --image P1:pri=pri.img --image P1:pri=boot.img
+	expect 2 'two pri images for product "P1"' mk -o x.pkg --pri pri.img --image P1:pri=boot.img
 	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
 	expect 2 'product id' mk -o x.pkg --product ../x --image ../x:pri=pri.img
 }
