@@ -222,7 +222,7 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const char *path = payload_paths[i];
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC | (opts->no_follow ? O_NOFOLLOW : 0));
 		if (fds[i] < 0 || fstat(fds[i], &st[i]) < 0) {
 			fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
 			goto out;

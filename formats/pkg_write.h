@@ -14,6 +14,7 @@ typedef void (*pkg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 struct pkg_write_opts {
 	int force;                      /* replace an existing output file */
 	int sync;                       /* fsync the output before renaming it into place */
+	int no_follow;                  /* refuse payload paths that are symbolic links */
 	unsigned threads;               /* hashing threads, 0 = all CPUs */
 	pkg_progress_fn progress;       /* optional */
 	void *progress_ctx;

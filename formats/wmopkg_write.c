@@ -355,5 +355,10 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 		paths[i] = t->files[i].source;
 	}
 	m->n_files = m->n_payloads = t->n;
-	return pkg_write(out_path, m, paths, keys, n_keys, opts, err);
+	{
+		/* The tree walk refused symlinks; refuse one swapped in since, too. */
+		struct pkg_write_opts strict = *opts;
+		strict.no_follow = 1;
+		return pkg_write(out_path, m, paths, keys, n_keys, &strict, err);
+	}
 }

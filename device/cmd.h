@@ -1,0 +1,11 @@
+/* cmd: fwctl's commands, one file each; each returns an exit code. */
+#ifndef FW_DEV_CMD_H
+#define FW_DEV_CMD_H
+
+/* argv[0] is the command's name; root is the device root to work on. */
+int cmd_init(const char *root, int argc, char **argv);
+int cmd_upgrade(const char *root, int argc, char **argv);
+int cmd_boot(const char *root, int argc, char **argv);
+int cmd_status(const char *root, int argc, char **argv);
+
+#endif

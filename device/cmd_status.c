@@ -1,0 +1,172 @@
+/* cmd_status: fwctl status — the device at a glance, as a table or as one JSON document. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "device/cmd.h"
+#include "device/dev_file.h"
+#include "device/dev_root.h"
+#include "device/dev_slot.h"
+#include "device/dev_state.h"
+#include "tools/cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwctl [--root DIR] status [--json]\n"
+		   "Show the product, each slot's record, what booted, and the last upgrade.\n");
+}
+
+/* The running image as the upgrade policy sees it: the primary if valid, else the secondary. */
+static const struct dev_record *running(const struct dev_record rec[FW_TARGET_COUNT])
+{
+	if (rec[FW_TARGET_PRI].valid)
+		return &rec[FW_TARGET_PRI];
+	if (rec[FW_TARGET_SEC].valid)
+		return &rec[FW_TARGET_SEC];
+	return NULL;
+}
+
+static int print_json(const struct dev_root *r, const struct dev_record rec[FW_TARGET_COUNT],
+		      const struct dev_state *st)
+{
+	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
+	const struct dev_record *run = running(rec);
+	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : fw_target_name((enum fw_target)st->booted);
+	int bad = doc == NULL || slots == NULL || media == NULL;
+
+	for (int t = 0; !bad && t < FW_TARGET_COUNT; t++) {
+		json_t *o = dev_record_to_json(&rec[t]);
+		bad = o == NULL || json_object_set_new(o, "path", json_string(r->slot_path[t])) < 0 ||
+		      json_object_set_new(slots, fw_target_name((enum fw_target)t), o) < 0;
+	}
+	for (size_t i = 0; !bad && i < r->cfg.n_media; i++)
+		bad = json_object_set_new(media, r->cfg.media[i].label, json_string(r->cfg.media[i].dir)) < 0;
+	last = dev_last_upgrade_to_json(&st->last);
+	if (!bad)
+		bad = last == NULL ||
+		      json_object_set_new(doc, "product", json_string(r->cfg.product)) < 0 ||
+		      json_object_set_new(doc, "tpm", json_boolean(r->cfg.tpm)) < 0 ||
+		      json_object_set_new(doc, "allowUntrusted", json_boolean(r->cfg.allow_untrusted)) < 0 ||
+		      json_object_set_new(doc, "root", json_string(r->dir)) < 0 ||
+		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0 ||
+		      json_object_set_new(doc, "booted", json_string(booted)) < 0 ||
+		      json_object_set_new(doc, "bootedVersion", json_string(st->booted_version)) < 0 ||
+		      json_object_set_new(doc, "bootedGeneration", json_integer(st->booted_generation)) < 0 ||
+		      json_object_set_new(doc, "version", run ? json_string(run->version) : json_null()) < 0 ||
+		      json_object_set_new(doc, "generation", run ? json_integer(run->generation) : json_null()) < 0 ||
+		      json_object_set_new(doc, "rollbackIndex", json_integer((json_int_t)st->rollback_index)) < 0 ||
+		      json_object_set(doc, "lastUpgrade", last) < 0;
+	json_decref(last);
+	json_decref(slots);
+	json_decref(media);
+	if (bad) {
+		json_decref(doc);
+		cli_error("status", NULL, "out of memory");
+		return FW_EXIT_IO;
+	}
+	if (cli_print_json(doc) < 0) {
+		cli_error("status", NULL, "cannot write to stdout");
+		return FW_EXIT_IO;
+	}
+	return FW_EXIT_OK;
+}
+
+static void print_table(const struct dev_root *r, const struct dev_record rec[FW_TARGET_COUNT],
+			const struct dev_state *st)
+{
+	const struct dev_record *run = running(rec);
+	char shown[600], when[32];
+
+	printf("%-16s %s\n", "product", r->cfg.product);
+	printf("%-16s %s\n", "tpm", r->cfg.tpm ? "yes" : "no");
+	printf("%-16s %s\n", "allow-untrusted", r->cfg.allow_untrusted ? "yes" : "no");
+	if (run != NULL)
+		printf("%-16s %s (generation %u)\n", "version", run->version, run->generation);
+	else
+		printf("%-16s %s\n", "version", "none: no valid system image");
+	if (st->booted == DEV_BOOTED_NONE)
+		printf("%-16s %s\n", "booted", "none");
+	else
+		printf("%-16s %s (%s, generation %u)\n", "booted", fw_target_name((enum fw_target)st->booted),
+		       st->booted_version, st->booted_generation);
+	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);
+	for (size_t i = 0; i < r->cfg.n_media; i++)
+		printf("%-16s %s -> %s\n", "media", r->cfg.media[i].label, fw_escape(r->cfg.media[i].dir, shown, sizeof(shown)));
+	printf("\n%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "DIGEST",
+	       "INSTALLED");
+	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+		const struct dev_record *c = &rec[t];
+		char hex[2 * FW_DIGEST_LEN + 1];
+
+		if (!c->valid) {
+			printf("%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", fw_target_name((enum fw_target)t), "no", "-",
+			       "-", "-", "-", fw_escape(c->note, shown, sizeof(shown)));
+			continue;
+		}
+		fw_hex(c->digest, FW_DIGEST_LEN, hex);
+		hex[12] = '\0';
+		dev_time_iso(c->installed, when);
+		printf("%-5s %-5s %-12s %-4u %12llu  %-12s  %s\n", fw_target_name((enum fw_target)t), "yes", c->version,
+		       c->generation, (unsigned long long)c->size, hex, when);
+	}
+	printf("\n");
+	if (st->last.result == DEV_RESULT_NONE) {
+		printf("%-16s %s\n", "last upgrade", "none");
+		return;
+	}
+	dev_time_iso(st->last.time, when);
+	printf("%-16s %s\n", "last upgrade", when);
+	printf("%-16s %s %s\n", "  command", st->last.target, fw_escape(st->last.source, shown, sizeof(shown)));
+	printf("%-16s %s\n", "  package", st->last.version[0] ? st->last.version : "-");
+	printf("%-16s %s\n", "  result", dev_result_name(st->last.result));
+	if (st->last.message[0])
+		printf("%-16s %s\n", "  message", fw_escape(st->last.message, shown, sizeof(shown)));
+}
+
+int cmd_status(const char *root, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dev_root r;
+	struct dev_record rec[FW_TARGET_COUNT];
+	struct dev_state st;
+	struct fw_err err = { 0, "" };
+	int c, json = 0, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return FW_EXIT_OK;
+		default:
+			cli_error("status", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
+			usage(stderr); return FW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
+	if (dev_root_open(&r, root, 0, &err) < 0)
+		return cli_fail("status", NULL, &err);
+	if (dev_state_load(&r, &st, &err) < 0) {
+		rc = cli_fail("status", NULL, &err);
+		goto out;
+	}
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		dev_record_load(&r, (enum fw_target)t, &rec[t]);
+	if (json) {
+		rc = print_json(&r, rec, &st);
+	} else {
+		print_table(&r, rec, &st);
+		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
+	}
+out:
+	dev_root_close(&r);
+	return rc;
+}

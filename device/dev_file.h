@@ -1,0 +1,37 @@
+/* dev_file: the device's small JSON files, each replaced atomically and durably. */
+#ifndef FW_DEV_FILE_H
+#define FW_DEV_FILE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "formats/fw_err.h"
+
+/*
+ * Replace path with doc (sorted keys, indented, trailing newline): write a
+ * hidden temporary beside it, fsync it, rename it over path, fsync the
+ * directory. Each of the four is a crash point (dev_crash.h). A crash before
+ * the rename leaves the old file; after it, the new one.
+ */
+int dev_json_write(const char *path, const json_t *doc, struct fw_err *err);
+
+/* The same for any bytes. */
+int dev_file_write(const char *path, const void *buf, size_t len, struct fw_err *err);
+
+/* Read a JSON object from path; NULL with err filled (code FW_EXIT_IO). *missing is set when it does not exist. */
+json_t *dev_json_read(const char *path, int *missing, struct fw_err *err);
+
+/* write(2) all of buf, retrying short writes; -1 with err naming what. */
+int dev_write_all(int fd, const void *buf, size_t len, const char *what, struct fw_err *err);
+
+/* fsync a directory; -1 with err. */
+int dev_fsync_dir(const char *dir, struct fw_err *err);
+
+/* "dir/name" in a new string, or NULL when out of memory. */
+char *dev_path_join(const char *dir, const char *name);
+
+/* The time as ISO 8601 UTC ("2024-05-01T12:00:00Z"). */
+void dev_time_iso(long long t, char out[32]);
+
+#endif

@@ -1,0 +1,225 @@
+/* dev_policy: product, TPM, rollback, image generation transitions and version order, checked on the manifest. */
+#include "dev_policy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats/version.h"
+
+static const char *const long_names[FW_TARGET_COUNT] = {
+	[FW_TARGET_PRI] = "primary",
+	[FW_TARGET_SEC] = "secondary",
+	[FW_TARGET_BOOT] = "bootloader",
+};
+
+static int refuse(struct fw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int refuse(struct fw_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = FW_EXIT_REJECTED;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Version strings from records were validated when loaded; compare them as versions. */
+static int vcmp(const char *a, const struct fw_version *b)
+{
+	struct fw_version va;
+	struct fw_err err;
+
+	if (fw_version_parse(a, &va, &err) < 0)
+		return -2;
+	return fw_version_cmp(&va, b);
+}
+
+static int vcmp_str(const char *a, const char *b)
+{
+	struct fw_version vb;
+	struct fw_err err;
+
+	if (fw_version_parse(b, &vb, &err) < 0)
+		return -2;
+	return vcmp(a, &vb);
+}
+
+/* Index into m->images of this product's image for t, or -1. */
+static long find_image(const struct fw_manifest *m, const char *product, enum fw_target t)
+{
+	for (size_t i = 0; i < m->n_images; i++)
+		if (m->images[i].target == t && strcmp(m->images[i].product, product) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int check_product(const struct dev_policy_in *in, const struct fw_manifest *m, struct fw_err *err)
+{
+	char list[256] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < m->n_products; i++) {
+		if (strcmp(m->products[i], in->product) == 0)
+			return 0;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+						 m->products[i]);
+	}
+	return refuse(err, "package is for %s, not for this device's product %s: use the package built for %s",
+		      list, in->product, in->product);
+}
+
+static int check_tpm(const struct dev_policy_in *in, const struct fw_manifest *m, struct fw_err *err)
+{
+	if (in->tpm && !m->requires_tpm)
+		return refuse(err, "this %s has a TPM and the package is not marked for TPM products: "
+				   "use the package for %s with TPM", in->product, in->product);
+	if (!in->tpm && m->requires_tpm)
+		return refuse(err, "the package is marked for TPM products and this %s has no TPM: "
+				   "use the package for %s without TPM", in->product, in->product);
+	return 0;
+}
+
+/* Which images go where, in stream order; `all` takes every image for the product, secondary first. */
+static int make_plan(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
+		     struct fw_err *err)
+{
+	static const enum fw_target order[] = { FW_TARGET_SEC, FW_TARGET_BOOT, FW_TARGET_PRI };
+	size_t last_payload = 0;
+
+	plan->n = 0;
+	if (!in->all) {
+		long i = find_image(m, in->product, in->target);
+		if (i < 0)
+			return refuse(err, "the package has no %s image for %s: use a package that has one%s",
+				      long_names[in->target], in->product,
+				      find_image(m, in->product, FW_TARGET_PRI) >= 0 ||
+				      find_image(m, in->product, FW_TARGET_SEC) >= 0 ||
+				      find_image(m, in->product, FW_TARGET_BOOT) >= 0 ? ", or 'upgrade all'" : "");
+		plan->step[0].target = in->target;
+		plan->step[0].payload = m->images[i].payload;
+		plan->n = 1;
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		long i = find_image(m, in->product, order[k]);
+		if (i < 0)
+			continue;
+		if (plan->n > 0 && m->images[i].payload < last_payload)
+			return refuse(err, "the package does not hold the images for %s in the order 'upgrade all' "
+					   "writes them (secondary, bootloader, primary): rebuild it with mkpkg",
+				      in->product);
+		last_payload = m->images[i].payload;
+		plan->step[plan->n].target = order[k];
+		plan->step[plan->n].payload = m->images[i].payload;
+		plan->n++;
+	}
+	if (plan->n == 0)
+		return refuse(err, "the package lists %s but has no images for it: use a package with images for %s",
+			      in->product, in->product);
+	return 0;
+}
+
+/* A generation change writes everything at once: secondary, bootloader and primary. */
+static int need_all_three(const struct dev_policy_in *in, const struct fw_manifest *m, const char *what,
+			  struct fw_err *err)
+{
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		if (find_image(m, in->product, (enum fw_target)t) < 0)
+			return refuse(err, "%s image generation %u needs secondary, bootloader and primary images in "
+					   "one package; this one has no %s image for %s",
+				      what, m->image_generation, long_names[t], in->product);
+	return 0;
+}
+
+static int check_generation(const struct dev_policy_in *in, const struct fw_manifest *m,
+			    const struct dev_record *run, struct dev_plan *plan, struct fw_err *err)
+{
+	uint32_t g = m->image_generation, cur = run->generation;
+
+	if (g > cur) {
+		if (!in->all)
+			return refuse(err, "the package is image generation %u and the device runs generation %u: "
+					   "entering a new generation needs 'upgrade all' (secondary, bootloader and "
+					   "primary in one step)", g, cur);
+		if (m->bridge_from[0] == '\0')
+			return refuse(err, "the package is image generation %u and names no version to enter it from: "
+					   "it cannot be installed over generation %u; use a package that declares "
+					   "its bridge version", g, cur);
+		if (vcmp_str(run->version, m->bridge_from) != 0)
+			return refuse(err, "entering image generation %u needs the primary at %s first (it runs %s): "
+					   "run 'upgrade pri' with the %s package, then 'upgrade all' with this one",
+				      g, m->bridge_from, run->version, m->bridge_from);
+		if (need_all_three(in, m, "entering", err) < 0)
+			return -1;
+		plan->transition = 1;
+	} else if (g < cur) {
+		if (run->bridge_down[0] == '\0')
+			return refuse(err, "the device runs %s (generation %u), installed from a package that names no "
+					   "version to leave generation %u from: install a generation %u release that "
+					   "does, then try again", run->version, cur, cur, cur);
+		if (vcmp_str(run->version, run->bridge_down) != 0)
+			return refuse(err, "leaving image generation %u downwards needs the primary at %s first (it "
+					   "runs %s): run 'upgrade pri' with the %s package, then 'upgrade all' with "
+					   "this one", cur, run->bridge_down, run->version, run->bridge_down);
+		if (!in->all)
+			return refuse(err, "the package is image generation %u and the device runs generation %u: "
+					   "leaving a generation downwards needs 'upgrade all' (secondary, bootloader "
+					   "and primary in one step)", g, cur);
+		if (vcmp(run->version, &m->ver) <= 0)
+			return refuse(err, "the package (%s) is an older image generation (%u) but not an older version "
+					   "than the running %s: refused; use a release older than %s",
+				      m->version, g, run->version, run->version);
+		if (need_all_three(in, m, "returning to", err) < 0)
+			return -1;
+		plan->transition = -1;
+	}
+	return 0;
+}
+
+int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
+		     struct fw_err *err)
+{
+	const struct dev_record *run = NULL;
+	size_t same = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	if (m->type != FW_TYPE_FIRMWARE)
+		return refuse(err, "not a firmware package (a modification package?): 'upgrade' takes .pkg firmware");
+	if (check_product(in, m, err) < 0 || check_tpm(in, m, err) < 0 || make_plan(in, m, plan, err) < 0)
+		return -1;
+	if (m->rollback_index < in->rollback_index)
+		return refuse(err, "the package's rollback index %llu is below the device's %llu: this release may "
+				   "no longer run here; use a release with rollback index %llu or higher",
+			      (unsigned long long)m->rollback_index, (unsigned long long)in->rollback_index,
+			      (unsigned long long)in->rollback_index);
+
+	if (in->rec[FW_TARGET_PRI]->valid)
+		run = in->rec[FW_TARGET_PRI];
+	else if (in->rec[FW_TARGET_SEC]->valid)
+		run = in->rec[FW_TARGET_SEC];
+	if (run == NULL) {
+		if (!in->all)
+			return refuse(err, "the device holds no valid system image: only 'upgrade all' can restore it");
+		return 0;
+	}
+	snprintf(plan->running, sizeof(plan->running), "%s", run->version);
+	if (check_generation(in, m, run, plan, err) < 0)
+		return -1;
+
+	/* Version order: the only checks that force skips. */
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct dev_record *r = in->rec[plan->step[i].target];
+		if (r->valid && vcmp(r->version, &m->ver) == 0)
+			same++;
+	}
+	if (!in->force && same == plan->n)
+		return refuse(err, "the %s already %s %s: nothing to do (use 'upgrade force' to write %s again)",
+			      plan->n > 1 ? "slots the package writes" : long_names[plan->step[0].target],
+			      plan->n > 1 ? "hold" : "holds", m->version, plan->n > 1 ? "them" : "it");
+	plan->downgrade = vcmp(run->version, &m->ver) > 0;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* dev_root: a device root directory: its layout, its boot configuration, its trust store. */
+#ifndef FW_DEV_ROOT_H
+#define FW_DEV_ROOT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "formats/fw_err.h"
+#include "formats/manifest.h"
+#include "signing/trust.h"
+
+#define DEV_DEFAULT_ROOT "/var/lib/fwctl"
+#define DEV_CONFIG_FILE "config.json"
+#define DEV_STATE_FILE "state.json"
+#define DEV_RECORD_DIR "records"
+#define DEV_TRUST_DIR "trust"
+#define DEV_SLOT_DIR "slots"
+#define DEV_PACKAGE_DIR "packages"
+#define DEV_CONFIG_FORMAT "fwctl-device"
+#define DEV_MEDIA_MAX 16
+#define DEV_USB_LABEL "external"   /* the medium usb://PATH reads from */
+
+struct dev_media {
+	char label[FW_NAME_MAX + 1];
+	char *dir;
+};
+
+/* The boot configuration (ROOT/config.json). */
+struct dev_config {
+	char product[FW_NAME_MAX + 1];
+	int tpm;
+	int allow_untrusted;
+	size_t n_media;
+	struct dev_media media[DEV_MEDIA_MAX];
+	char *slot[FW_TARGET_COUNT];   /* as configured: relative to the root, or absolute */
+};
+
+struct dev_root {
+	char *dir;
+	int lock_fd;                       /* -1 unless locked */
+	struct dev_config cfg;
+	char *slot_path[FW_TARGET_COUNT];  /* usable paths */
+};
+
+/* The root to work on: the --root option, else $FWCTL_ROOT, else DEV_DEFAULT_ROOT. */
+const char *dev_root_choose(const char *opt);
+
+/* Open an initialised root, taking the device lock first when `lock`. */
+int dev_root_open(struct dev_root *r, const char *dir, int lock, struct fw_err *err);
+void dev_root_close(struct dev_root *r);
+
+/* Resolve r->cfg's slot paths against r->dir into r->slot_path. */
+int dev_root_resolve(struct dev_root *r, struct fw_err *err);
+
+/* "ROOT/rel" in a new string; NULL when out of memory. */
+char *dev_root_file(const struct dev_root *r, const char *rel);
+
+/* The trusted keys of ROOT/trust. */
+int dev_root_trust(const struct dev_root *r, struct sig_trust *t, struct fw_err *err);
+
+/* The directory a media label stands for, or NULL. */
+const char *dev_root_media(const struct dev_root *r, const char *label);
+
+json_t *dev_config_to_json(const struct dev_config *c);
+int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);
+/* Add a media label (init); -1 with err on a bad or repeated label. */
+int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err);
+void dev_config_free(struct dev_config *c);
+
+#endif

@@ -1,0 +1,284 @@
+/* dev_slot: slot records as JSON, slot verification by chunk digest, and the slot writer. */
+#include "dev_slot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device/dev_crash.h"
+#include "device/dev_file.h"
+#include "formats/chunk.h"
+#include "formats/pkg_read.h"
+#include "formats/version.h"
+
+#define READ_BLOCK (1024 * 1024)
+#define DIGEST_HEX (2 * FW_DIGEST_LEN)
+
+static char *record_path(const struct dev_root *r, enum fw_target t)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "%s/%s.json", DEV_RECORD_DIR, fw_target_name(t));
+	return dev_root_file(r, rel);
+}
+
+json_t *dev_record_to_json(const struct dev_record *rec)
+{
+	json_t *o = json_object();
+	char hex[DIGEST_HEX + 1], when[32];
+	int bad;
+
+	if (o == NULL)
+		return NULL;
+	if (!rec->valid) {
+		bad = json_object_set_new(o, "valid", json_false()) < 0 ||
+		      json_object_set_new(o, "note", json_string(rec->note)) < 0;
+	} else {
+		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
+		dev_time_iso(rec->installed, when);
+		bad = json_object_set_new(o, "valid", json_true()) < 0 ||
+		      json_object_set_new(o, "version", json_string(rec->version)) < 0 ||
+		      json_object_set_new(o, "generation", json_integer(rec->generation)) < 0 ||
+		      json_object_set_new(o, "size", json_integer((json_int_t)rec->size)) < 0 ||
+		      json_object_set_new(o, "chunkSize", json_integer(rec->chunk_size)) < 0 ||
+		      json_object_set_new(o, "digest", json_string(hex)) < 0 ||
+		      json_object_set_new(o, "bridgeDown", json_string(rec->bridge_down)) < 0 ||
+		      json_object_set_new(o, "rollbackIndex", json_integer((json_int_t)rec->rollback_index)) < 0 ||
+		      json_object_set_new(o, "installed", json_integer(rec->installed)) < 0 ||
+		      json_object_set_new(o, "installedTime", json_string(when)) < 0;
+	}
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void invalid(struct dev_record *rec, const char *fmt, const char *arg)
+{
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->note, sizeof(rec->note), fmt, arg);
+}
+
+static int get_u64(const json_t *o, const char *key, uint64_t max, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_version(const json_t *o, const char *key, int may_be_empty, char out[FW_VERSION_MAX_LEN + 1])
+{
+	const json_t *v = json_object_get(o, key);
+	struct fw_version ver;
+	struct fw_err err;
+
+	if (!json_is_string(v))
+		return -1;
+	if (json_string_value(v)[0] == '\0' && may_be_empty) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (fw_version_parse(json_string_value(v), &ver, &err) < 0)
+		return -1;
+	snprintf(out, FW_VERSION_MAX_LEN + 1, "%s", json_string_value(v));
+	return 0;
+}
+
+void dev_record_load(const struct dev_root *r, enum fw_target t, struct dev_record *rec)
+{
+	char *path = record_path(r, t);
+	struct fw_err err = { 0, "" };
+	json_t *doc = NULL;
+	const json_t *v;
+	uint64_t gen, chunk, size, rb, when;
+	int missing = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	if (path == NULL) {
+		invalid(rec, "%s", "out of memory");
+		return;
+	}
+	doc = dev_json_read(path, &missing, &err);
+	if (doc == NULL) {
+		invalid(rec, missing ? "%s" : "record unreadable: %s", missing ? "no record" : err.msg);
+		goto out;
+	}
+	v = json_object_get(doc, "valid");
+	if (!json_is_true(v)) {
+		v = json_object_get(doc, "note");
+		invalid(rec, "%s", json_is_string(v) ? json_string_value(v) : "not valid");
+		goto out;
+	}
+	v = json_object_get(doc, "digest");
+	if (get_version(doc, "version", 0, rec->version) < 0 || get_version(doc, "bridgeDown", 1, rec->bridge_down) < 0 ||
+	    get_u64(doc, "generation", UINT32_MAX, &gen) < 0 || gen == 0 ||
+	    get_u64(doc, "chunkSize", FW_CHUNK_MAX, &chunk) < 0 || chunk < FW_CHUNK_MIN ||
+	    get_u64(doc, "size", FW_PAYLOAD_MAX, &size) < 0 ||
+	    get_u64(doc, "rollbackIndex", UINT64_MAX, &rb) < 0 ||
+	    get_u64(doc, "installed", INT64_MAX, &when) < 0 ||
+	    !json_is_string(v) || strlen(json_string_value(v)) != DIGEST_HEX ||
+	    fw_unhex(json_string_value(v), rec->digest, FW_DIGEST_LEN) < 0) {
+		invalid(rec, "record unreadable: %s: a field is missing or out of range", path);
+		goto out;
+	}
+	rec->generation = (uint32_t)gen;
+	rec->chunk_size = (uint32_t)chunk;
+	rec->size = size;
+	rec->rollback_index = rb;
+	rec->installed = (long long)when;
+	rec->valid = 1;
+out:
+	json_decref(doc);
+	free(path);
+}
+
+int dev_record_save(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
+{
+	char *path = record_path(r, t);
+	json_t *doc = dev_record_to_json(rec);
+	int rc = -1;
+
+	if (path == NULL || doc == NULL)
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+	else
+		rc = dev_json_write(path, doc, err);
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
+{
+	struct fw_payload p = { .size = size, .chunk_size = chunk_size };
+	uint64_t nchunks = fw_payload_chunks(&p), left = size;
+	struct chunk_pipe *pipe = NULL;
+	uint8_t *list = NULL, *buf = NULL;
+	int rc = -1;
+
+	if (chunk_size < FW_CHUNK_MIN || chunk_size > FW_CHUNK_MAX || nchunks > PKG_MAX_CHUNKS)
+		return fw_err_set(err, FW_EXIT_IO, "chunk size %u does not fit a size of %llu bytes", chunk_size,
+				  (unsigned long long)size);
+	list = malloc(nchunks ? (size_t)nchunks * FW_DIGEST_LEN : 1);
+	buf = malloc(READ_BLOCK);
+	if (list == NULL || buf == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if ((pipe = chunk_pipe_new(0, err)) == NULL ||
+	    chunk_pipe_begin(pipe, size, chunk_size, NULL, list, NULL, NULL, err) < 0)
+		goto out;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < READ_BLOCK ? (size_t)left : READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			chunk_pipe_abort(pipe);
+			if (n == 0)
+				fw_err_set(err, FW_EXIT_REJECTED, "holds %llu bytes, fewer than %llu",
+					   (unsigned long long)(size - left), (unsigned long long)size);
+			else
+				fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(errno));
+			goto out;
+		}
+		if (chunk_pipe_feed(pipe, buf, (size_t)n, err) < 0) {
+			chunk_pipe_abort(pipe);
+			goto out;
+		}
+		left -= (uint64_t)n;
+	}
+	if (chunk_pipe_end(pipe, err) < 0)
+		goto out;
+	if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, out) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	chunk_pipe_free(pipe);
+	free(list);
+	free(buf);
+	return rc;
+}
+
+int dev_slot_check(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
+{
+	uint8_t digest[FW_DIGEST_LEN];
+	struct stat st;
+	int fd, rc = -1;
+
+	if (!rec->valid)
+		return fw_err_set(err, FW_EXIT_REJECTED, "record not valid (%s)", rec->note);
+	fd = open(r->slot_path[t], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", r->slot_path[t], strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: %s", r->slot_path[t], strerror(errno));
+	} else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != rec->size) {
+		fw_err_set(err, FW_EXIT_REJECTED, "holds %llu bytes, the record says %llu",
+			   (unsigned long long)st.st_size, (unsigned long long)rec->size);
+	} else if (dev_digest_fd(fd, rec->size, rec->chunk_size, digest, err) == 0) {
+		if (memcmp(digest, rec->digest, FW_DIGEST_LEN) == 0)
+			rc = 0;
+		else
+			fw_err_set(err, FW_EXIT_REJECTED, "bytes do not match the record's digest");
+	}
+	close(fd);
+	return rc;
+}
+
+int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_target t, struct fw_err *err)
+{
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	w->target = t;
+	w->path = r->slot_path[t];
+	/* Opening truncates a file slot: that already changes its bytes. */
+	dev_crash_point("opening for writing", w->path);
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (w->fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
+	if (fstat(w->fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
+		fw_err_set(err, FW_EXIT_IO, "%s: %s", w->path, strerror(errno));
+		dev_slot_abort(w);
+		return -1;
+	}
+	return 0;
+}
+
+int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err)
+{
+	dev_crash_point("writing to", w->path);
+	if (dev_write_all(w->fd, buf, len, w->path, err) < 0)
+		return -1;
+	w->written += len;
+	return 0;
+}
+
+int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
+{
+	int rc = 0;
+
+	dev_crash_point("fsync of", w->path);
+	if (fsync(w->fd) < 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));
+	if (close(w->fd) < 0 && rc == 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "%s: close: %s", w->path, strerror(errno));
+	w->fd = -1;
+	return rc;
+}
+
+void dev_slot_abort(struct dev_slot_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}

@@ -1,0 +1,287 @@
+/* dev_source: the field's SOURCE forms (path, file://, usb://, media, ftp/tftp/http(s) URIs, ADDRESS FILE). */
+#include "dev_source.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "device/dev_root.h"
+
+static const char *const proto_names[] = {
+	[DEV_PROTO_NONE] = "none",
+	[DEV_PROTO_AUTO] = "ftp-then-tftp",
+	[DEV_PROTO_FTP] = "ftp",
+	[DEV_PROTO_TFTP] = "tftp",
+	[DEV_PROTO_HTTP] = "http",
+	[DEV_PROTO_HTTPS] = "https",
+};
+
+const char *dev_proto_name(enum dev_proto p)
+{
+	return (unsigned)p < sizeof(proto_names) / sizeof(proto_names[0]) ? proto_names[p] : "unknown";
+}
+
+static int copy(char *dst, size_t n, const char *src, size_t len, const char *what, struct fw_err *err)
+{
+	if (len >= n)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s too long", what);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* A path on a medium: relative to the medium, no "..". */
+static int media_path(struct dev_source *s, const char *path, struct fw_err *err)
+{
+	const char *p = path;
+
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return fw_err_set(err, FW_EXIT_USAGE, "no file name after the media label");
+	for (const char *q = p; (q = strstr(q, "..")) != NULL; q += 2)
+		if ((q == p || q[-1] == '/') && (q[2] == '\0' || q[2] == '/'))
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: \"..\" may not leave the medium", path);
+	return copy(s->path, sizeof(s->path), p, strlen(p), "path", err);
+}
+
+static int host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+	       c == '_';
+}
+
+/* ADDRESS[:PORT] of len bytes into s->host and s->port. */
+static int parse_hostport(struct dev_source *s, const char *a, size_t len, struct fw_err *err)
+{
+	const char *end = a + len, *h = a, *he, *colon = NULL;
+
+	if (len == 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "no server address");
+	if (*a == '[') {
+		const char *close = memchr(a, ']', len);
+		if (close == NULL || close == a + 1)
+			return fw_err_set(err, FW_EXIT_USAGE, "%.*s: unterminated [IPv6 address]", (int)len, a);
+		for (const char *p = a + 1; p < close; p++)
+			if (!strchr("0123456789abcdefABCDEF:.", *p))
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: not an IPv6 address", (int)len, a);
+		h = a + 1;
+		he = close;
+		if (close + 1 < end) {
+			if (close[1] != ':')
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: junk after the IPv6 address", (int)len, a);
+			colon = close + 1;
+		}
+	} else {
+		colon = memchr(a, ':', len);
+		he = colon ? colon : end;
+		if (he == h)
+			return fw_err_set(err, FW_EXIT_USAGE, "no server address");
+		for (const char *p = h; p < he; p++)
+			if (!host_char(*p))
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: not a server address", (int)len, a);
+	}
+	if (copy(s->host, sizeof(s->host), h, (size_t)(he - h), "server address", err) < 0)
+		return -1;
+	s->port = 0;
+	if (colon != NULL) {
+		unsigned long v = 0;
+		const char *p = colon + 1;
+		if (p == end)
+			return fw_err_set(err, FW_EXIT_USAGE, "%.*s: empty port", (int)len, a);
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9' || (v = v * 10 + (unsigned long)(*p - '0')) > 65535)
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: port must be 1 to 65535", (int)len, a);
+		}
+		if (v == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%.*s: port must be 1 to 65535", (int)len, a);
+		s->port = (unsigned)v;
+	}
+	return 0;
+}
+
+/* [USER[:PASSWORD]@]ADDRESS[:PORT]/FILE, after "proto://". */
+static int parse_remote(struct dev_source *s, const char *rest, struct fw_err *err)
+{
+	const char *slash = strchr(rest, '/'), *at;
+	size_t alen;
+
+	if (slash == NULL || slash[1] == '\0')
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: no file after the server address (ADDRESS/FILE)", rest);
+	alen = (size_t)(slash - rest);
+	at = memrchr(rest, '@', alen);
+	if (at != NULL) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+		if (s->proto == DEV_PROTO_TFTP)
+			return fw_err_set(err, FW_EXIT_USAGE, "tftp takes no user name or password");
+		if (copy(s->user, sizeof(s->user), rest, (size_t)((colon ? colon : at) - rest), "user name", err) < 0 ||
+		    (colon && copy(s->password, sizeof(s->password), colon + 1, (size_t)(at - colon - 1), "password",
+				   err) < 0))
+			return -1;
+		if (s->user[0] == '\0')
+			return fw_err_set(err, FW_EXIT_USAGE, "empty user name before '@'");
+		alen -= (size_t)(at + 1 - rest);
+		rest = at + 1;
+	}
+	if (parse_hostport(s, rest, alen, err) < 0)
+		return -1;
+	/* The path on the server keeps its leading '/' off: servers take it relative to their root. */
+	return copy(s->path, sizeof(s->path), slash + 1, strlen(slash + 1), "path", err);
+}
+
+/* Does a word without a protocol start with a server address (ADDRESS[:PORT]/FILE)? */
+static int looks_remote(const char *w)
+{
+	const char *slash = strchr(w, '/');
+	size_t len;
+	int dots = 0, digits_only = 1;
+
+	if (slash == NULL || slash == w || slash[1] == '\0')
+		return 0;
+	len = (size_t)(slash - w);
+	if (w[0] == '[' || memchr(w, ':', len) != NULL)
+		return 1;
+	for (const char *p = w; p < slash; p++) {
+		if (!host_char(*p))
+			return 0;
+		if (*p == '.')
+			dots++;
+		else if (*p < '0' || *p > '9')
+			digits_only = 0;
+	}
+	return dots > 0 && (digits_only || w[0] != '.');
+}
+
+/* Messages may be cut short; an over-long source still parses in full. */
+static void shown(struct dev_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void shown(struct dev_source *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->shown, sizeof(s->shown), fmt, ap);
+	va_end(ap);
+}
+
+static void show(struct dev_source *s, const char *word)
+{
+	const char *scheme = s->proto == DEV_PROTO_AUTO ? NULL : dev_proto_name(s->proto);
+	char port[16] = "";
+	int v6 = strchr(s->host, ':') != NULL;
+
+	if (s->kind != DEV_SRC_NET) {
+		shown(s, "%s", word);
+		return;
+	}
+	if (s->port)
+		snprintf(port, sizeof(port), ":%u", s->port);
+	shown(s, "%s%s%s%s%s%s%s%s%s/%s", scheme ? scheme : "", scheme ? "://" : "",
+		 s->user, s->password[0] ? ":***" : "", s->user[0] ? "@" : "", v6 ? "[" : "", s->host,
+		 v6 ? "]" : "", port, s->path);
+}
+
+int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err)
+{
+	static const struct {
+		const char *scheme;
+		enum dev_proto proto;
+	} net[] = {
+		{ "ftp", DEV_PROTO_FTP }, { "tftp", DEV_PROTO_TFTP },
+		{ "http", DEV_PROTO_HTTP }, { "https", DEV_PROTO_HTTPS },
+	};
+	const char *w, *sep;
+
+	memset(s, 0, sizeof(*s));
+	if (argc == 3) {
+		if (strcmp(argv[0], "media") != 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "three words of source: expected media LABEL PATH");
+		if (!fw_name_valid(argv[1]))
+			return fw_err_set(err, FW_EXIT_USAGE, "media label \"%s\" is not a valid label", argv[1]);
+		s->kind = DEV_SRC_MEDIA;
+		snprintf(s->label, sizeof(s->label), "%s", argv[1]);
+		if (media_path(s, argv[2], err) < 0)
+			return -1;
+		shown(s, "media %s %s", s->label, s->path);
+		return 0;
+	}
+	if (argc == 2) {
+		if (strcmp(argv[0], "media") == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "media needs a label and a path: media LABEL PATH");
+		s->kind = DEV_SRC_NET;
+		s->proto = DEV_PROTO_AUTO;
+		if (parse_hostport(s, argv[0], strlen(argv[0]), err) < 0)
+			return -1;
+		if (argv[1][0] == '\0')
+			return fw_err_set(err, FW_EXIT_USAGE, "no file name after the server address");
+		if (copy(s->path, sizeof(s->path), argv[1], strlen(argv[1]), "path", err) < 0)
+			return -1;
+		shown(s, "%s %s", argv[0], argv[1]);
+		return 0;
+	}
+	if (argc != 1)
+		return fw_err_set(err, FW_EXIT_USAGE, "expected one source: PATH, -, URI, ADDRESS FILE or media LABEL PATH");
+	w = argv[0];
+	if (w[0] == '\0')
+		return fw_err_set(err, FW_EXIT_USAGE, "empty source");
+	if (strcmp(w, "-") == 0) {
+		s->kind = DEV_SRC_STDIN;
+		shown(s, "-");
+		return 0;
+	}
+	sep = strstr(w, "://");
+	if (sep != NULL) {
+		size_t slen = (size_t)(sep - w);
+		const char *rest = sep + 3;
+
+		if (slen == 4 && strncasecmp(w, "file", 4) == 0) {
+			if (*rest == '\0')
+				return fw_err_set(err, FW_EXIT_USAGE, "file:// needs a path");
+			s->kind = DEV_SRC_FILE;
+			if (copy(s->path, sizeof(s->path), rest, strlen(rest), "path", err) < 0)
+				return -1;
+			show(s, w);
+			return 0;
+		}
+		if (slen == 3 && strncasecmp(w, "usb", 3) == 0) {
+			s->kind = DEV_SRC_MEDIA;
+			snprintf(s->label, sizeof(s->label), "%s", DEV_USB_LABEL);
+			if (media_path(s, rest, err) < 0)
+				return -1;
+			show(s, w);
+			return 0;
+		}
+		if ((slen == 3 && strncasecmp(w, "scp", 3) == 0) || (slen == 4 && strncasecmp(w, "sftp", 4) == 0))
+			return fw_err_set(err, FW_EXIT_USAGE,
+					  "%.*s:// is not accepted for firmware: use ftp, tftp, http, https, usb or a local file",
+					  (int)slen, w);
+		for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++) {
+			if (strlen(net[i].scheme) == slen && strncasecmp(w, net[i].scheme, slen) == 0) {
+				s->kind = DEV_SRC_NET;
+				s->proto = net[i].proto;
+				if (parse_remote(s, rest, err) < 0)
+					return -1;
+				show(s, w);
+				return 0;
+			}
+		}
+		return fw_err_set(err, FW_EXIT_USAGE, "unknown protocol \"%.*s\": use ftp, tftp, http, https, usb or file",
+				  (int)(slen > 16 ? 16 : slen), w);
+	}
+	if (w[0] == '/' || w[0] == '.' || access(w, F_OK) == 0 || !looks_remote(w)) {
+		s->kind = DEV_SRC_FILE;
+		if (copy(s->path, sizeof(s->path), w, strlen(w), "path", err) < 0)
+			return -1;
+		show(s, w);
+		return 0;
+	}
+	s->kind = DEV_SRC_NET;
+	s->proto = DEV_PROTO_AUTO;
+	if (parse_remote(s, w, err) < 0)
+		return -1;
+	show(s, w);
+	return 0;
+}

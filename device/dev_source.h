@@ -1,0 +1,51 @@
+/* dev_source: where an upgrade reads its package from, parsed from the field's command words. */
+#ifndef FW_DEV_SOURCE_H
+#define FW_DEV_SOURCE_H
+
+#include "formats/fw_err.h"
+#include "formats/manifest.h"
+
+enum dev_source_kind {
+	DEV_SRC_FILE,    /* PATH or file://PATH */
+	DEV_SRC_STDIN,   /* - */
+	DEV_SRC_MEDIA,   /* usb://PATH (label "external") or media LABEL PATH */
+	DEV_SRC_NET,     /* ftp, tftp, http, https, or ADDRESS FILE (FTP, then TFTP) */
+};
+
+enum dev_proto {
+	DEV_PROTO_NONE,
+	DEV_PROTO_AUTO,  /* no protocol given: FTP first, then TFTP */
+	DEV_PROTO_FTP,
+	DEV_PROTO_TFTP,
+	DEV_PROTO_HTTP,
+	DEV_PROTO_HTTPS,
+};
+
+struct dev_source {
+	enum dev_source_kind kind;
+	enum dev_proto proto;
+	char label[FW_NAME_MAX + 1];   /* media label */
+	char path[4096];               /* local path, path on the medium, or path on the server */
+	char host[256];                /* host name, IPv4 address, or IPv6 address without brackets */
+	unsigned port;                 /* 0: the protocol's default */
+	char user[128];                /* "" for anonymous FTP */
+	char password[128];
+	char shown[600];               /* for messages and status, with the password hidden */
+};
+
+const char *dev_proto_name(enum dev_proto p);
+
+/*
+ * Parse the SOURCE words of `upgrade` (fwctl(8), "SOURCES"):
+ *   -  |  PATH  |  file://PATH  |  usb://PATH  |  media LABEL PATH  |
+ *   URI://[USER[:PASSWORD]@]ADDRESS[:PORT]/FILE (ftp, tftp, http, https)  |
+ *   ADDRESS[:PORT]/FILE  |  ADDRESS FILE
+ * A word without a protocol is a local file when it exists or starts with
+ * '/' or '.'; otherwise, when it starts with an address (an IPv4 address, a
+ * [bracketed] IPv6 address, a name with a dot, or anything with :PORT), it is
+ * fetched over FTP, then TFTP. scp:// and sftp:// are refused (code
+ * FW_EXIT_USAGE): firmware never comes over them.
+ */
+int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err);
+
+#endif

@@ -1,0 +1,150 @@
+/* dev_state: ROOT/state.json, read and replaced atomically. */
+#include "dev_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/dev_file.h"
+#include "formats/manifest.h"
+
+static const char *const result_names[] = {
+	[DEV_RESULT_NONE] = "none",
+	[DEV_RESULT_SUCCESS] = "success",
+	[DEV_RESULT_SIGNATURE_FAILED] = "signatureFailed",
+	[DEV_RESULT_POLICY_REFUSED] = "policyRefused",
+	[DEV_RESULT_FILE_CHECK_FAILED] = "fileCheckFailed",
+	[DEV_RESULT_WRITE_FLASH_FAILED] = "writeFlashFailed",
+	[DEV_RESULT_FILE_NOT_MATCH] = "fileNotMatch",
+	[DEV_RESULT_NET_ERROR] = "netError",
+	[DEV_RESULT_CANCELLED] = "upgradeCancelled",
+	[DEV_RESULT_SYSTEM_ERROR] = "systemError",
+	[DEV_RESULT_IN_PROGRESS] = "inProgress",
+};
+#define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
+
+const char *dev_result_name(enum dev_result r)
+{
+	return (unsigned)r < N_RESULTS ? result_names[r] : "unknown";
+}
+
+static int result_parse(const char *s, enum dev_result *out)
+{
+	for (size_t i = 0; i < N_RESULTS; i++)
+		if (strcmp(s, result_names[i]) == 0) {
+			*out = (enum dev_result)i;
+			return 0;
+		}
+	return -1;
+}
+
+json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
+{
+	json_t *o;
+	char when[32];
+
+	if (l->result == DEV_RESULT_NONE)
+		return json_null();
+	dev_time_iso(l->time, when);
+	o = json_object();
+	if (o == NULL || json_object_set_new(o, "result", json_string(dev_result_name(l->result))) < 0 ||
+	    json_object_set_new(o, "time", json_integer(l->time)) < 0 ||
+	    json_object_set_new(o, "timeText", json_string(when)) < 0 ||
+	    json_object_set_new(o, "target", json_string(l->target)) < 0 ||
+	    json_object_set_new(o, "source", json_string(l->source)) < 0 ||
+	    json_object_set_new(o, "version", json_string(l->version)) < 0 ||
+	    json_object_set_new(o, "message", json_string(l->message)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *dev_state_to_json(const struct dev_state *st)
+{
+	json_t *o = json_object(), *last = dev_last_upgrade_to_json(&st->last);
+	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : fw_target_name((enum fw_target)st->booted);
+	int bad = o == NULL || last == NULL;
+
+	if (!bad)
+		bad = json_object_set_new(o, "rollbackIndex", json_integer((json_int_t)st->rollback_index)) < 0 ||
+		      json_object_set_new(o, "booted", json_string(booted)) < 0 ||
+		      json_object_set_new(o, "bootedVersion", json_string(st->booted_version)) < 0 ||
+		      json_object_set_new(o, "bootedGeneration", json_integer(st->booted_generation)) < 0 ||
+		      json_object_set(o, "lastUpgrade", last) < 0;
+	json_decref(last);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void copy_str(char *dst, size_t n, const json_t *v)
+{
+	snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err *err)
+{
+	char *path = dev_root_file(r, DEV_STATE_FILE);
+	json_t *doc = NULL, *last;
+	const json_t *v;
+	enum fw_target t;
+	int missing = 0, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->booted = DEV_BOOTED_NONE;
+	if (path == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if ((doc = dev_json_read(path, &missing, err)) == NULL) {
+		rc = missing ? 0 : -1;
+		goto out;
+	}
+	v = json_object_get(doc, "rollbackIndex");
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: rollbackIndex: missing or negative", path);
+		goto out;
+	}
+	st->rollback_index = (uint64_t)json_integer_value(v);
+	v = json_object_get(doc, "booted");
+	if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
+		st->booted = (int)t;
+	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "bootedVersion"));
+	v = json_object_get(doc, "bootedGeneration");
+	st->booted_generation = json_is_integer(v) && json_integer_value(v) > 0 &&
+					json_integer_value(v) <= UINT32_MAX
+				? (uint32_t)json_integer_value(v) : 0;
+	last = json_object_get(doc, "lastUpgrade");
+	if (json_is_object(last)) {
+		v = json_object_get(last, "result");
+		if (!json_is_string(v) || result_parse(json_string_value(v), &st->last.result) < 0)
+			st->last.result = DEV_RESULT_SYSTEM_ERROR;
+		v = json_object_get(last, "time");
+		st->last.time = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+		copy_str(st->last.target, sizeof(st->last.target), json_object_get(last, "target"));
+		copy_str(st->last.source, sizeof(st->last.source), json_object_get(last, "source"));
+		copy_str(st->last.version, sizeof(st->last.version), json_object_get(last, "version"));
+		copy_str(st->last.message, sizeof(st->last.message), json_object_get(last, "message"));
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+int dev_state_save(const struct dev_root *r, const struct dev_state *st, struct fw_err *err)
+{
+	char *path = dev_root_file(r, DEV_STATE_FILE);
+	json_t *doc = dev_state_to_json(st);
+	int rc = -1;
+
+	if (path == NULL || doc == NULL)
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+	else
+		rc = dev_json_write(path, doc, err);
+	json_decref(doc);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* dev_state: what the device remembers between runs: rollback index, what booted, the last upgrade. */
+#ifndef FW_DEV_STATE_H
+#define FW_DEV_STATE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "device/dev_root.h"
+#include "formats/fw_err.h"
+#include "formats/version.h"
+
+enum dev_result {
+	DEV_RESULT_NONE,            /* no upgrade yet */
+	DEV_RESULT_SUCCESS,
+	DEV_RESULT_SIGNATURE_FAILED,
+	DEV_RESULT_POLICY_REFUSED,
+	DEV_RESULT_FILE_CHECK_FAILED,
+	DEV_RESULT_WRITE_FLASH_FAILED,
+	DEV_RESULT_FILE_NOT_MATCH,
+	DEV_RESULT_NET_ERROR,
+	DEV_RESULT_CANCELLED,
+	DEV_RESULT_SYSTEM_ERROR,
+	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into writeFlashFailed */
+};
+
+#define DEV_BOOTED_NONE (-1)
+
+struct dev_last_upgrade {
+	enum dev_result result;
+	long long time;
+	char target[8];
+	char source[600];
+	char version[FW_VERSION_MAX_LEN + 1];  /* the package's, "" before its manifest was read */
+	char message[512];
+};
+
+/* ROOT/state.json */
+struct dev_state {
+	uint64_t rollback_index;   /* the highest rollback index of any image that booted */
+	int booted;                /* an enum fw_target, or DEV_BOOTED_NONE */
+	char booted_version[FW_VERSION_MAX_LEN + 1];
+	uint32_t booted_generation;
+	struct dev_last_upgrade last;
+};
+
+const char *dev_result_name(enum dev_result r);
+
+/* Load; a missing state file loads as a fresh device. -1 only when the file is unreadable. */
+int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err *err);
+int dev_state_save(const struct dev_root *r, const struct dev_state *st, struct fw_err *err);
+json_t *dev_state_to_json(const struct dev_state *st);
+json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l);
+
+#endif

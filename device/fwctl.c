@@ -1,0 +1,71 @@
+/* fwctl: the on-device verifier and installer; global options, then one cmd_*.c per command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "device/cmd.h"
+#include "device/dev_root.h"
+#include "tools/cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const char *root, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "init", cmd_init, "create a device root (slots, records, trust store, state)" },
+	{ "upgrade", cmd_upgrade, "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
+	{ "boot", cmd_boot, "run the boot step: boot the primary, else the secondary" },
+	{ "status", cmd_status, "show the device: slots, booted image, last upgrade (table or --json)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nThe device root is --root DIR, else $FWCTL_ROOT, else %s. See fwctl(8).\n", DEV_DEFAULT_ROOT);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root_opt = NULL;
+	int i;
+
+	cli_prog = "fwctl";
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			root_opt = argv[++i];
+		} else if (strncmp(argv[i], "--root=", 7) == 0) {
+			root_opt = argv[i] + 7;
+		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+			cli_quiet = 1;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return FW_EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("fwctl 0.1 (package format 1)\n");
+			return FW_EXIT_OK;
+		} else {
+			cli_error(NULL, NULL, "unknown option \"%s\"", argv[i]);
+			usage(stderr);
+			return FW_EXIT_USAGE;
+		}
+	}
+	if (root_opt != NULL && root_opt[0] == '\0') {
+		cli_error(NULL, NULL, "--root: empty directory name");
+		return FW_EXIT_USAGE;
+	}
+	if (i == argc) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		usage(stdout);
+		return FW_EXIT_OK;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(dev_root_choose(root_opt), argc - i, argv + i);
+	cli_error(NULL, NULL, "unknown command \"%s\"", argv[i]);
+	usage(stderr);
+	return FW_EXIT_USAGE;
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# test_fwctl_source: every SOURCE form of `upgrade` (local, stdin, media, network, scp) and the device lock.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+PY=${PY:-python3}
+
+D=$T/dev
+fw() { "$B/fwctl" --root "$D" "$@"; }
+js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+statesum() { sha256sum <"$D/state.json"; }
+
+keypair k
+randfile pri.img 20000
+mkdir usb stick stick/fw
+for v in 5.21.0 5.21.1 5.21.2 5.21.3 5.21.4 5.21.5; do
+	"$B/mkpkg" -q -o "fw-$v.pkg" --version "$v" --product WX --chunk-size 4096 --pri pri.img -k k.key
+done
+cp fw-5.21.2.pkg usb/
+cp fw-5.21.3.pkg stick/fw/
+expect 0 '' fw init --product WX --trust k.pub --version 5.20.0 --media "external=$T/usb" --media "stick=$T/stick"
+ok "device with media labels external and stick"
+
+# --- local forms
+expect 0 '' fw upgrade no-reboot pri fw-5.21.0.pkg
+[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.0 fw-5.21.0.pkg" ] || fail "$(js d)"
+expect 0 '' fw upgrade pri "file://$T/fw-5.21.1.pkg"
+expect 0 '' fw upgrade pri usb://fw-5.21.2.pkg
+[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.2 usb://fw-5.21.2.pkg" ] || fail "$(js d)"
+expect 0 '' fw upgrade pri media stick fw/fw-5.21.3.pkg
+[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.3 media stick fw/fw-5.21.3.pkg" ] ||
+	fail "$(js d)"
+expect 0 '' sh -c "\"\$0\" --root \"\$1\" upgrade pri - <fw-5.21.4.pkg" "$B/fwctl" "$D"
+[ "$(js "d['slots']['pri']['version']")" = 5.21.4 ] || fail "$(js d)"
+ok "PATH, file://, usb:// (label external), media LABEL PATH and - (stdin) install"
+
+expect 3 "cannot open $T/missing.pkg" fw upgrade pri "$T/missing.pkg"
+[ "$(js "d['lastUpgrade']['result']")" = systemError ] || fail "$(js "d['lastUpgrade']")"
+expect 2 'no medium labelled "cdrom"' fw upgrade pri media cdrom fw.pkg
+expect 2 'may not leave the medium' fw upgrade pri usb://../fw-5.21.5.pkg
+expect 2 'media needs a label and a path' fw upgrade pri media stick
+ok "missing file exits 3; unknown label and escaping the medium exit 2"
+
+# --- network forms: parsed, then answered "not supported yet" (exit 4, netError)
+for src in "ftp://10.0.0.1/fw.pkg" "tftp://10.0.0.1:6969/fw.pkg" "http://fw.example.com/a/fw.pkg" \
+	"https://[2001:db8::1]:8443/fw.pkg" "10.0.0.1/fw.pkg" "10.0.0.1 fw.pkg" "fw.example.com:2121/fw.pkg"; do
+	# shellcheck disable=SC2086
+	expect 4 "sources are not supported yet" fw upgrade pri $src
+	[ "$(js "d['lastUpgrade']['result']")" = netError ] || fail "$src: $(js "d['lastUpgrade']")"
+done
+expect 4 "ftp-then-tftp sources" fw upgrade pri 10.0.0.1 fw.pkg
+expect 4 "ftp sources" fw upgrade all ftp://admin:s3cret@10.0.0.1/pub/fw.pkg
+grep -q s3cret "$D/state.json" "$T/.err" && fail "the FTP password was stored or printed"
+[ "$(js "d['lastUpgrade']['source']")" = "ftp://admin:***@10.0.0.1/pub/fw.pkg" ] || fail "$(js "d['lastUpgrade']")"
+ok "ftp, tftp, http, https, ADDRESS/FILE and ADDRESS FILE: exit 4, netError, password hidden"
+
+before=$(statesum)
+expect 2 "scp:// is not accepted for firmware" fw upgrade all scp://10.0.0.1/fw.pkg
+expect 2 "sftp:// is not accepted for firmware" fw upgrade all sftp://user@10.0.0.1/fw.pkg
+expect 2 'unknown protocol "gopher"' fw upgrade all gopher://10.0.0.1/fw.pkg
+expect 2 "tftp takes no user name" fw upgrade all tftp://u:p@10.0.0.1/fw.pkg
+expect 2 "port must be 1 to 65535" fw upgrade all ftp://10.0.0.1:70000/fw.pkg
+expect 2 "no file after the server address" fw upgrade all http://10.0.0.1/
+[ "$(statesum)" = "$before" ] || fail "a usage error changed the state"
+ok "scp:// and sftp:// refused for firmware; malformed URIs are usage errors (exit 2, nothing recorded)"
+
+# --- one fwctl at a time
+(sleep 3; cat fw-5.21.5.pkg) | fw upgrade pri - >slow.out 2>slow.err &
+slow=$!
+# Wait until it holds the lock, looking in /proc/locks: probing with flock(1) would take the lock itself.
+ino=$(stat -c %i "$D/.lock")
+i=0
+while ! grep -q "FLOCK .*:$ino " /proc/locks; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "the first upgrade never took the lock"
+	sleep 0.05
+done
+expect 1 "busy: another fwctl is working on this device" fw upgrade pri fw-5.21.5.pkg
+expect 1 "busy" fw boot
+expect 0 '' fw status
+wait "$slow" || { cat slow.err >&2; fail "the first upgrade failed"; }
+[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['result'], d['lastUpgrade']['source']")" = "5.21.5 success -" ] ||
+	fail "after the contention: $(js d)"
+ok "a second upgrade (or boot) while one runs: exit 1 'busy', status still answers, the first completes"

@@ -1,0 +1,274 @@
+/* test_dev_policy: fwctl's upgrade policy on in-memory manifests and slot records (device/dev_policy.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+/* The device program is not a library: compile its policy module into the test. */
+#include "device/dev_policy.c"
+
+static struct fw_manifest *man;
+static struct dev_record rec[FW_TARGET_COUNT];
+static struct dev_policy_in in;
+static struct dev_plan plan;
+static struct fw_err err;
+
+/* A manifest for `products` (space-separated); images for product P in the order given ("sec boot pri"). */
+static void manifest(const char *version, uint32_t gen, const char *from, const char *down, const char *order)
+{
+	char buf[64], *tok, *save;
+
+	fw_manifest_free(man);
+	man = fw_manifest_new(FW_TYPE_FIRMWARE);
+	CU_ASSERT_FATAL(man != NULL);
+	snprintf(man->version, sizeof(man->version), "%s", version);
+	CU_ASSERT_FATAL(fw_version_parse(version, &man->ver, &err) == 0);
+	man->image_generation = gen;
+	snprintf(man->bridge_from, sizeof(man->bridge_from), "%s", from);
+	snprintf(man->bridge_down, sizeof(man->bridge_down), "%s", down);
+	man->n_products = 2;
+	snprintf(man->products[0], sizeof(man->products[0]), "Q");
+	snprintf(man->products[1], sizeof(man->products[1]), "P");
+	/* Payload 0 belongs to product Q, so P's indexes start at 1. */
+	snprintf(man->payloads[0].name, sizeof(man->payloads[0].name), "Q-pri.img");
+	man->images[0].target = FW_TARGET_PRI;
+	snprintf(man->images[0].product, sizeof(man->images[0].product), "Q");
+	man->images[0].payload = 0;
+	man->n_images = man->n_payloads = 1;
+	snprintf(buf, sizeof(buf), "%s", order);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		size_t i = man->n_images;
+		CU_ASSERT_FATAL(fw_target_parse(tok, &man->images[i].target) == 0);
+		snprintf(man->images[i].product, sizeof(man->images[i].product), "P");
+		snprintf(man->payloads[i].name, sizeof(man->payloads[i].name), "P-%s.img", tok);
+		man->images[i].payload = i;
+		man->n_images++;
+		man->n_payloads++;
+	}
+}
+
+static void slot(enum fw_target t, const char *version, uint32_t gen, const char *down)
+{
+	memset(&rec[t], 0, sizeof(rec[t]));
+	if (version == NULL) {
+		snprintf(rec[t].note, sizeof(rec[t].note), "empty");
+		return;
+	}
+	rec[t].valid = 1;
+	snprintf(rec[t].version, sizeof(rec[t].version), "%s", version);
+	rec[t].generation = gen;
+	snprintf(rec[t].bridge_down, sizeof(rec[t].bridge_down), "%s", down);
+}
+
+/* A device of product P, every slot at `version` of generation `gen`. */
+static void device(const char *version, uint32_t gen, const char *down)
+{
+	memset(&in, 0, sizeof(in));
+	in.product = "P";
+	in.all = 1;
+	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+		slot((enum fw_target)t, version, gen, down);
+		in.rec[t] = &rec[t];
+	}
+}
+
+static void single(enum fw_target t)
+{
+	in.all = 0;
+	in.target = t;
+}
+
+static int check(void)
+{
+	memset(&err, 0, sizeof(err));
+	return dev_policy_check(&in, man, &plan, &err);
+}
+
+/* Refused with a message containing `want`. */
+static void refused(const char *want)
+{
+	CU_ASSERT_EQUAL(check(), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	if (strstr(err.msg, want) == NULL)
+		fprintf(stderr, "\n  message \"%s\" lacks \"%s\"\n", err.msg, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
+}
+
+static void test_product_and_images(void)
+{
+	device("5.20.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	in.product = "R";
+	refused("package is for Q, P, not for this device's product R");
+	in.product = "P";
+	manifest("5.21.2", 1, "", "", "");
+	refused("lists P but has no images for it");
+	manifest("5.21.2", 1, "", "", "sec pri");
+	single(FW_TARGET_BOOT);
+	refused("no bootloader image for P: use a package that has one, or 'upgrade all'");
+	single(FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.n, 1);
+	CU_ASSERT_EQUAL(plan.step[0].target, FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(plan.step[0].payload, 2);
+}
+
+static void test_all_plan_order(void)
+{
+	device("5.20.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.n, 3);
+	CU_ASSERT_EQUAL(plan.step[0].target, FW_TARGET_SEC);
+	CU_ASSERT_EQUAL(plan.step[1].target, FW_TARGET_BOOT);
+	CU_ASSERT_EQUAL(plan.step[2].target, FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(plan.step[2].payload, 3);
+	CU_ASSERT_EQUAL(plan.transition, 0);
+	CU_ASSERT_EQUAL(plan.downgrade, 0);
+	manifest("5.21.2", 1, "", "", "pri sec boot");
+	refused("in the order 'upgrade all' writes them");
+	single(FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(check(), 0);   /* a single target does not care */
+}
+
+static void test_tpm(void)
+{
+	device("5.20.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	in.tpm = 1;
+	refused("has a TPM and the package is not marked for TPM products");
+	man->requires_tpm = 1;
+	CU_ASSERT_EQUAL(check(), 0);
+	in.tpm = 0;
+	refused("marked for TPM products and this P has no TPM");
+}
+
+static void test_rollback(void)
+{
+	device("5.20.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	man->rollback_index = 4;
+	in.rollback_index = 5;
+	refused("rollback index 4 is below the device's 5");
+	in.force = 1;
+	refused("rollback index 4 is below");
+	in.rollback_index = 4;
+	CU_ASSERT_EQUAL(check(), 0);
+}
+
+static void test_enter_generation(void)
+{
+	device("5.21.2", 1, "");
+	manifest("5.22.2", 2, "", "5.22.2", "sec boot pri");
+	refused("names no version to enter it from");
+	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec boot pri");
+	single(FW_TARGET_PRI);
+	refused("entering a new generation needs 'upgrade all'");
+	in.all = 1;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.transition, 1);
+	slot(FW_TARGET_PRI, "5.20.0", 1, "");
+	refused("needs the primary at 5.21.2 first (it runs 5.20.0)");
+	in.force = 1;
+	refused("needs the primary at 5.21.2 first");   /* force never skips generation rules */
+	slot(FW_TARGET_PRI, "5.21.2", 1, "");
+	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec pri");
+	refused("no bootloader image for P");
+}
+
+static void test_leave_generation(void)
+{
+	device("5.23.0", 2, "5.22.2");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	refused("needs the primary at 5.22.2 first (it runs 5.23.0)");
+	slot(FW_TARGET_PRI, "5.22.2", 2, "5.22.2");
+	single(FW_TARGET_SEC);
+	refused("leaving a generation downwards needs 'upgrade all'");
+	in.all = 1;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.transition, -1);
+	CU_ASSERT_EQUAL(plan.downgrade, 1);
+	CU_ASSERT_STRING_EQUAL(plan.running, "5.22.2");
+	manifest("5.22.3", 1, "", "", "sec boot pri");
+	refused("not an older version");
+	slot(FW_TARGET_PRI, "5.22.2", 2, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	refused("names no version to leave generation 2 from");
+}
+
+static void test_running_image(void)
+{
+	/* The primary is not valid (an upgrade was cut short): the secondary is what runs. */
+	device("5.22.2", 2, "5.22.2");
+	slot(FW_TARGET_PRI, NULL, 0, "");
+	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec boot pri");
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.transition, 0);
+	CU_ASSERT_STRING_EQUAL(plan.running, "5.22.2");
+	/* Nothing valid at all: only `all` can help, and nothing to transition from. */
+	slot(FW_TARGET_SEC, NULL, 0, "");
+	single(FW_TARGET_PRI);
+	refused("holds no valid system image: only 'upgrade all'");
+	in.all = 1;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_STRING_EQUAL(plan.running, "");
+}
+
+static void test_version_order(void)
+{
+	device("5.22.2", 2, "5.22.2");
+	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec boot pri");
+	refused("already hold 5.22.2: nothing to do (use 'upgrade force'");
+	single(FW_TARGET_SEC);
+	refused("the secondary already holds 5.22.2");
+	in.force = 1;
+	CU_ASSERT_EQUAL(check(), 0);
+	in.force = 0;
+	in.all = 1;
+	slot(FW_TARGET_BOOT, "5.22.0", 2, "5.22.2");
+	CU_ASSERT_EQUAL(check(), 0);                      /* one slot differs: not a no-op */
+	manifest("5.22.1", 2, "5.21.2", "5.22.2", "sec boot pri");
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.downgrade, 1);               /* warned about, never refused */
+	manifest("5.23.0", 2, "5.21.2", "5.22.2", "sec boot pri");
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.downgrade, 0);
+}
+
+static void test_not_firmware(void)
+{
+	device("5.20.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	man->type = FW_TYPE_MODIFICATION;
+	refused("not a firmware package");
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("dev_policy", NULL, NULL);
+	if (s == NULL ||
+	    CU_add_test(s, "product and images", test_product_and_images) == NULL ||
+	    CU_add_test(s, "all: secondary, bootloader, primary", test_all_plan_order) == NULL ||
+	    CU_add_test(s, "TPM both ways", test_tpm) == NULL ||
+	    CU_add_test(s, "rollback index", test_rollback) == NULL ||
+	    CU_add_test(s, "entering a generation", test_enter_generation) == NULL ||
+	    CU_add_test(s, "leaving a generation downwards", test_leave_generation) == NULL ||
+	    CU_add_test(s, "the running image", test_running_image) == NULL ||
+	    CU_add_test(s, "version order and force", test_version_order) == NULL ||
+	    CU_add_test(s, "modification packages", test_not_firmware) == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	fw_manifest_free(man);
+	return failed != 0;
+}

@@ -1,0 +1,156 @@
+/* test_dev_source: the SOURCE words of `fwctl upgrade`, accepted and refused (device/dev_source.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+/* The device program is not a library: compile its source parser into the test. */
+#include "device/dev_source.c"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+struct accept_case {
+	const char *words[3];
+	enum dev_source_kind kind;
+	enum dev_proto proto;
+	const char *label, *path, *host;
+	unsigned port;
+	const char *user, *password, *shown;
+};
+
+/* None of these paths exist, so the words decide. */
+static const struct accept_case accepted[] = {
+	{ { "-" }, DEV_SRC_STDIN, DEV_PROTO_NONE, "", "", "", 0, "", "", "-" },
+	{ { "/no/such/fw.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "/no/such/fw.pkg", "", 0, "", "", "/no/such/fw.pkg" },
+	{ { "fw.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "fw.pkg", "", 0, "", "", "fw.pkg" },
+	{ { "no-such-dir/fw.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "no-such-dir/fw.pkg", "", 0, "", "", NULL },
+	{ { "./10.0.0.1/fw.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "./10.0.0.1/fw.pkg", "", 0, "", "", NULL },
+	{ { "file:///tmp/fw.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "/tmp/fw.pkg", "", 0, "", "", "file:///tmp/fw.pkg" },
+	{ { "usb://fw/x.pkg" }, DEV_SRC_MEDIA, DEV_PROTO_NONE, "external", "fw/x.pkg", "", 0, "", "", "usb://fw/x.pkg" },
+	{ { "USB:///x.pkg" }, DEV_SRC_MEDIA, DEV_PROTO_NONE, "external", "x.pkg", "", 0, "", "", NULL },
+	{ { "media", "stick", "a/b.pkg" }, DEV_SRC_MEDIA, DEV_PROTO_NONE, "stick", "a/b.pkg", "", 0, "", "",
+	  "media stick a/b.pkg" },
+	{ { "tftp://192.168.122.1/firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_TFTP, "", "firmware.pkg", "192.168.122.1", 0,
+	  "", "", "tftp://192.168.122.1/firmware.pkg" },
+	{ { "ftp://username:password@host/path/to/firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_FTP, "",
+	  "path/to/firmware.pkg", "host", 0, "username", "password", "ftp://username:***@host/path/to/firmware.pkg" },
+	{ { "ftp://anon@host:2121/f.pkg" }, DEV_SRC_NET, DEV_PROTO_FTP, "", "f.pkg", "host", 2121, "anon", "",
+	  "ftp://anon@host:2121/f.pkg" },
+	{ { "http://fw.example.com/a/b.pkg" }, DEV_SRC_NET, DEV_PROTO_HTTP, "", "a/b.pkg", "fw.example.com", 0, "", "",
+	  NULL },
+	{ { "https://[2001:db8::1]:8443/b.pkg" }, DEV_SRC_NET, DEV_PROTO_HTTPS, "", "b.pkg", "2001:db8::1", 8443, "",
+	  "", "https://[2001:db8::1]:8443/b.pkg" },
+	{ { "192.168.122.1", "firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "firmware.pkg", "192.168.122.1", 0, "",
+	  "", "192.168.122.1 firmware.pkg" },
+	{ { "fwserver:21", "/pub/fw.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "/pub/fw.pkg", "fwserver", 21, "", "", "fwserver:21 /pub/fw.pkg" },
+	{ { "192.168.122.1/firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "firmware.pkg", "192.168.122.1", 0, "",
+	  "", NULL },
+	{ { "fw.example.com/x.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "x.pkg", "fw.example.com", 0, "", "", NULL },
+	{ { "[::1]:69/x.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "x.pkg", "::1", 69, "", "", NULL },
+};
+
+struct reject_case {
+	const char *words[4];
+	int code;
+	const char *why;
+};
+
+static const struct reject_case rejected[] = {
+	{ { "scp://host/fw.pkg" }, FW_EXIT_USAGE, "scp:// is not accepted for firmware" },
+	{ { "SCP://host/fw.pkg" }, FW_EXIT_USAGE, "not accepted for firmware" },
+	{ { "sftp://u@host/fw.pkg" }, FW_EXIT_USAGE, "sftp:// is not accepted" },
+	{ { "gopher://host/fw.pkg" }, FW_EXIT_USAGE, "unknown protocol \"gopher\"" },
+	{ { "" }, FW_EXIT_USAGE, "empty source" },
+	{ { "file://" }, FW_EXIT_USAGE, "file:// needs a path" },
+	{ { "usb://" }, FW_EXIT_USAGE, "no file name after the media label" },
+	{ { "usb://../etc/x.pkg" }, FW_EXIT_USAGE, "may not leave the medium" },
+	{ { "usb://a/../../x.pkg" }, FW_EXIT_USAGE, "may not leave the medium" },
+	{ { "media", "stick" }, FW_EXIT_USAGE, "media LABEL PATH" },
+	{ { "media", "../x", "f.pkg" }, FW_EXIT_USAGE, "not a valid label" },
+	{ { "disk", "stick", "f.pkg" }, FW_EXIT_USAGE, "expected media LABEL PATH" },
+	{ { "a", "b", "c", "d" }, FW_EXIT_USAGE, "expected one source" },
+	{ { "ftp://host" }, FW_EXIT_USAGE, "no file after the server address" },
+	{ { "ftp://host/" }, FW_EXIT_USAGE, "no file after the server address" },
+	{ { "ftp://host:0/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
+	{ { "ftp://host:65536/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
+	{ { "ftp://host:/f" }, FW_EXIT_USAGE, "empty port" },
+	{ { "ftp://ho st/f" }, FW_EXIT_USAGE, "not a server address" },
+	{ { "ftp://:pw@host/f" }, FW_EXIT_USAGE, "empty user name" },
+	{ { "tftp://u@host/f" }, FW_EXIT_USAGE, "tftp takes no user name" },
+	{ { "http://[zz::1]/f" }, FW_EXIT_USAGE, "not an IPv6 address" },
+	{ { "http://[::1/f" }, FW_EXIT_USAGE, "unterminated" },
+	{ { "http://[::1]x/f" }, FW_EXIT_USAGE, "junk after the IPv6 address" },
+	{ { "10.0.0.1", "" }, FW_EXIT_USAGE, "no file name" },
+	{ { "bad host", "f.pkg" }, FW_EXIT_USAGE, "not a server address" },
+};
+
+static int count(const char *const *w, int max)
+{
+	int n = 0;
+
+	while (n < max && w[n] != NULL)
+		n++;
+	return n;
+}
+
+static void test_accept(void)
+{
+	for (size_t i = 0; i < N(accepted); i++) {
+		const struct accept_case *c = &accepted[i];
+		struct dev_source s;
+		struct fw_err err = { 0, "" };
+		int rc = dev_source_parse(count(c->words, 3), (char *const *)c->words, &s, &err);
+
+		if (rc != 0)
+			fprintf(stderr, "\n  refused \"%s\": %s\n", c->words[0], err.msg);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT_EQUAL(s.kind, c->kind);
+		CU_ASSERT_EQUAL(s.proto, c->proto);
+		CU_ASSERT_STRING_EQUAL(s.label, c->label);
+		CU_ASSERT_STRING_EQUAL(s.path, c->path);
+		CU_ASSERT_STRING_EQUAL(s.host, c->host);
+		CU_ASSERT_EQUAL(s.port, c->port);
+		CU_ASSERT_STRING_EQUAL(s.user, c->user);
+		CU_ASSERT_STRING_EQUAL(s.password, c->password);
+		if (c->shown != NULL)
+			CU_ASSERT_STRING_EQUAL(s.shown, c->shown);
+		CU_ASSERT_PTR_NULL(strstr(s.shown, "password"));
+	}
+}
+
+static void test_reject(void)
+{
+	for (size_t i = 0; i < N(rejected); i++) {
+		const struct reject_case *c = &rejected[i];
+		struct dev_source s;
+		struct fw_err err = { 0, "" };
+		int rc = dev_source_parse(count(c->words, 4), (char *const *)c->words, &s, &err);
+
+		if (rc == 0 || strstr(err.msg, c->why) == NULL)
+			fprintf(stderr, "\n  \"%s\": rc %d, \"%s\", expected \"%s\"\n", c->words[0], rc, err.msg, c->why);
+		CU_ASSERT_EQUAL(rc, -1);
+		CU_ASSERT_EQUAL(err.code, c->code);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, c->why));
+	}
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("dev_source", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "accepts every field form", test_accept) == NULL ||
+	    CU_add_test(s, "refuses scp, sftp and malformed sources", test_reject) == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed != 0;
+}
