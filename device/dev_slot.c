@@ -11,11 +11,13 @@
 
 #include "device/dev_crash.h"
 #include "device/dev_file.h"
+
+#define WRITEBACK_STEP (8u * 1024 * 1024)
+#define DIRECT_ALIGN 4096
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
 #include "formats/version.h"
 
-#define READ_BLOCK (1024 * 1024)
 #define DIGEST_HEX (2 * FW_DIGEST_LEN)
 
 static char *record_path(const struct dev_root *r, enum fw_target t)
@@ -158,53 +160,25 @@ int dev_record_save(const struct dev_root *r, enum fw_target t, const struct dev
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
 {
 	struct fw_payload p = { .size = size, .chunk_size = chunk_size };
-	uint64_t nchunks = fw_payload_chunks(&p), left = size;
-	struct chunk_pipe *pipe = NULL;
-	uint8_t *list = NULL, *buf = NULL;
+	uint64_t nchunks = fw_payload_chunks(&p);
+	uint8_t *list = NULL;
 	int rc = -1;
 
 	if (chunk_size < FW_CHUNK_MIN || chunk_size > FW_CHUNK_MAX || nchunks > PKG_MAX_CHUNKS)
 		return fw_err_set(err, FW_EXIT_IO, "chunk size %u does not fit a size of %llu bytes", chunk_size,
 				  (unsigned long long)size);
 	list = malloc(nchunks ? (size_t)nchunks * FW_DIGEST_LEN : 1);
-	buf = malloc(READ_BLOCK);
-	if (list == NULL || buf == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		goto out;
-	}
-	if ((pipe = chunk_pipe_new(0, err)) == NULL ||
-	    chunk_pipe_begin(pipe, size, chunk_size, NULL, list, NULL, NULL, err) < 0)
-		goto out;
-	while (left > 0) {
-		ssize_t n = read(fd, buf, left < READ_BLOCK ? (size_t)left : READ_BLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			chunk_pipe_abort(pipe);
-			if (n == 0)
-				fw_err_set(err, FW_EXIT_REJECTED, "holds %llu bytes, fewer than %llu",
-					   (unsigned long long)(size - left), (unsigned long long)size);
-			else
-				fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(errno));
-			goto out;
-		}
-		if (chunk_pipe_feed(pipe, buf, (size_t)n, err) < 0) {
-			chunk_pipe_abort(pipe);
-			goto out;
-		}
-		left -= (uint64_t)n;
-	}
-	if (chunk_pipe_end(pipe, err) < 0)
-		goto out;
-	if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, out) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-		goto out;
-	}
-	rc = 0;
-out:
-	chunk_pipe_free(pipe);
+	if (list == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	/* The slot's record holds the same digest as the signed manifest: the
+	 * SHA-256 of the chunk list, hashed on all cores. */
+	if (chunk_hash_fd(fd, size, chunk_size, 0, list, NULL, NULL, NULL, err) < 0)
+		rc = -1;
+	else if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, out) < 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	else
+		rc = 0;
 	free(list);
-	free(buf);
 	return rc;
 }
 
@@ -243,7 +217,13 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 	w->path = r->slot_path[t];
 	/* Opening truncates a file slot: that already changes its bytes. */
 	dev_crash_point("opening for writing", w->path);
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	/* O_DIRECT where the file system takes it: the image goes to the device
+	 * as it streams, instead of being copied to the page cache and written
+	 * back at fsync. tmpfs and some others refuse it: buffered then. */
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC | O_DIRECT, 0644);
+	w->direct = w->fd >= 0;
+	if (w->fd < 0 && errno == EINVAL)
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
 	if (fstat(w->fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
@@ -257,9 +237,25 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err)
 {
 	dev_crash_point("writing to", w->path);
+	/* O_DIRECT needs aligned buffers, offsets and lengths: whole chunks are;
+	 * the short last one is written through the page cache. */
+	if (w->direct && (len % DIRECT_ALIGN != 0 || (uintptr_t)buf % DIRECT_ALIGN != 0 ||
+			  w->written % DIRECT_ALIGN != 0)) {
+		int flags = fcntl(w->fd, F_GETFL);
+		if (flags < 0 || fcntl(w->fd, F_SETFL, flags & ~O_DIRECT) < 0)
+			return fw_err_set(err, FW_EXIT_IO, "%s: fcntl: %s", w->path, strerror(errno));
+		w->direct = 0;
+	}
 	if (dev_write_all(w->fd, buf, len, w->path, err) < 0)
 		return -1;
 	w->written += len;
+	/* Buffered: start writeback as we go, so the final fsync waits for the
+	 * last few MiB rather than the whole image. */
+	if (!w->direct && w->written - w->flushed >= WRITEBACK_STEP) {
+		(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
+				      SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->written;
+	}
 	return 0;
 }
 

@@ -47,6 +47,8 @@ struct dev_slot_writer {
 	enum fw_target target;
 	const char *path;
 	uint64_t written;
+	uint64_t flushed;   /* bytes handed to writeback so far */
+	int direct;         /* writing with O_DIRECT: no page cache copy, no writeback later */
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */

@@ -1,7 +1,9 @@
-/* chunk: a ring of chunk buffers hashed by worker threads and delivered in order by the caller's thread. */
+/* chunk: a ring of chunk buffers: filled by the caller, hashed by worker threads, handed on in order by a delivery thread. */
 #include "chunk.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,8 +14,15 @@
 #define MAX_SLOTS 16
 /* Buffers in flight are the pipe's whole memory: keep them to a few MiB. */
 #define SLOT_BUDGET (8u * 1024 * 1024)
+#define CHUNK_ALIGN 4096
 
-enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_HASHING, SLOT_DONE };
+/*
+ * A slot goes FREE -> FILLING (caller) -> QUEUED -> HASHING -> DONE (a
+ * worker) -> DELIVERING -> FREE (the delivery thread). The delivery thread
+ * hands slots on strictly in ring order, so bytes leave in stream order, and
+ * the caller keeps reading while the sink writes (to flash, to a file).
+ */
+enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_HASHING, SLOT_DONE, SLOT_DELIVERING };
 
 struct slot {
 	uint8_t *buf;
@@ -26,9 +35,12 @@ struct slot {
 struct chunk_pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;   /* a slot was queued, or stop */
-	pthread_cond_t done_cv;   /* a slot finished hashing */
+	pthread_cond_t done_cv;   /* a slot finished hashing, or the ring was reset */
+	pthread_cond_t free_cv;   /* a slot was handed on and is free again */
 	pthread_t threads[MAX_THREADS];
 	unsigned nthreads;
+	pthread_t deliverer;
+	int have_deliverer;
 	int stop;
 	EVP_MD *md;
 
@@ -45,6 +57,8 @@ struct chunk_pipe {
 	void *sink_ctx;
 	unsigned fill, deliver;   /* ring positions: slot being filled, next to hand on */
 	int64_t bad_chunk;
+	int failed;               /* a chunk mismatched or the sink failed: stop */
+	struct fw_err fail;       /* why, for the caller */
 };
 
 int chunk_sha256(const void *buf, size_t len, uint8_t out[32])
@@ -98,6 +112,59 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Record the first failure; the caller sees it at its next feed or end. */
+static void fail_slot(struct chunk_pipe *p, const struct slot *s, const struct fw_err *why)
+{
+	if (p->failed)
+		return;
+	p->failed = 1;
+	if (why != NULL) {
+		p->fail = *why;
+	} else if (p->computed != NULL) {
+		fw_err_set(&p->fail, FW_EXIT_IO, "SHA-256 failed");
+	} else {
+		p->bad_chunk = (int64_t)s->index;
+		fw_err_set(&p->fail, FW_EXIT_REJECTED, "chunk %llu (bytes %llu..%llu): SHA-256 mismatch",
+			   (unsigned long long)s->index, (unsigned long long)(s->index * p->chunk_size),
+			   (unsigned long long)(s->index * p->chunk_size + s->len - 1));
+	}
+}
+
+/* Hands hashed slots on in ring order; after a failure it only frees them. */
+static void *deliverer(void *arg)
+{
+	struct chunk_pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct slot *s;
+		struct fw_err why = { 0, "" };
+		int rc = 0;
+
+		while (!p->stop && p->slots[p->deliver].state != SLOT_DONE)
+			pthread_cond_wait(&p->done_cv, &p->mu);
+		if (p->stop)
+			break;
+		s = &p->slots[p->deliver];
+		if (!p->failed && !s->ok) {
+			fail_slot(p, s, NULL);
+		} else if (!p->failed && p->sink != NULL) {
+			s->state = SLOT_DELIVERING;
+			pthread_mutex_unlock(&p->mu);
+			rc = p->sink(p->sink_ctx, s->buf, s->len, &why);
+			pthread_mutex_lock(&p->mu);
+			if (rc < 0)
+				fail_slot(p, s, &why);
+		}
+		s->state = SLOT_FREE;
+		s->len = 0;
+		p->deliver = (p->deliver + 1) % p->nslots;
+		pthread_cond_broadcast(&p->free_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
 struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 {
 	struct chunk_pipe *p;
@@ -117,6 +184,9 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
+	pthread_cond_init(&p->free_cv, NULL);
+	p->nslots = 1;   /* until the first payload sizes the ring */
+	p->bad_chunk = -1;
 	p->md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (p->md == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "OpenSSL has no SHA-256");
@@ -130,7 +200,12 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 			return NULL;
 		}
 	}
-	p->bad_chunk = -1;
+	if (pthread_create(&p->deliverer, NULL, deliverer, p) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot start delivery thread");
+		chunk_pipe_free(p);
+		return NULL;
+	}
+	p->have_deliverer = 1;
 	return p;
 }
 
@@ -141,28 +216,32 @@ void chunk_pipe_free(struct chunk_pipe *p)
 	pthread_mutex_lock(&p->mu);
 	p->stop = 1;
 	pthread_cond_broadcast(&p->work_cv);
+	pthread_cond_broadcast(&p->done_cv);
 	pthread_mutex_unlock(&p->mu);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	if (p->have_deliverer)
+		pthread_join(p->deliverer, NULL);
 	for (unsigned i = 0; i < MAX_SLOTS; i++)
 		free(p->slots[i].buf);
 	EVP_MD_free(p->md);
 	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);
+	pthread_cond_destroy(&p->free_cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
+/* Size the ring for this chunk size; called between payloads, with every slot free. */
 static int ensure_slots(struct chunk_pipe *p, uint32_t chunk_size, struct fw_err *err)
 {
-	unsigned want = 2 * p->nthreads;
+	/* Hashing on every worker, one slot filling, one being handed on. */
+	unsigned want = p->nthreads + 2;
 
 	if (want > MAX_SLOTS)
 		want = MAX_SLOTS;
-	while (want > 2 && (size_t)want * chunk_size > SLOT_BUDGET)
+	while (want > 3 && (size_t)want * chunk_size > SLOT_BUDGET)
 		want--;
-	if (want < 2)
-		want = 2;
 	if (chunk_size > p->slot_size) {
 		for (unsigned i = 0; i < MAX_SLOTS; i++) {
 			free(p->slots[i].buf);
@@ -171,12 +250,22 @@ static int ensure_slots(struct chunk_pipe *p, uint32_t chunk_size, struct fw_err
 		p->slot_size = chunk_size;
 	}
 	for (unsigned i = 0; i < want; i++) {
-		if (p->slots[i].buf == NULL && (p->slots[i].buf = malloc(p->slot_size)) == NULL)
-			return fw_err_set(err, FW_EXIT_IO, "out of memory for %u chunk buffers", want);
+		void *buf;
+		/* Page-aligned, so a sink may write chunks with O_DIRECT. */
+		if (p->slots[i].buf == NULL) {
+			if (posix_memalign(&buf, CHUNK_ALIGN, p->slot_size) != 0)
+				return fw_err_set(err, FW_EXIT_IO, "out of memory for %u chunk buffers", want);
+			p->slots[i].buf = buf;
+		}
+	}
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < MAX_SLOTS; i++) {
 		p->slots[i].state = SLOT_FREE;
 		p->slots[i].len = 0;
 	}
 	p->nslots = want;
+	p->fill = p->deliver = 0;
+	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -188,6 +277,7 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
 		return fw_err_set(err, FW_EXIT_IO, "chunk_pipe_begin: bad arguments");
 	if (ensure_slots(p, chunk_size, err) < 0)
 		return -1;
+	pthread_mutex_lock(&p->mu);
 	p->size = size;
 	p->fed = 0;
 	p->chunk_size = chunk_size;
@@ -197,8 +287,9 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
 	p->computed = computed;
 	p->sink = sink;
 	p->sink_ctx = sink_ctx;
-	p->fill = p->deliver = 0;
 	p->bad_chunk = -1;
+	p->failed = 0;
+	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -210,42 +301,12 @@ static size_t chunk_len(const struct chunk_pipe *p, uint64_t index)
 	return left < p->chunk_size ? (size_t)left : p->chunk_size;
 }
 
-/* Wait for the oldest chunk in flight, check it, and hand it on. */
-static int deliver_one(struct chunk_pipe *p, struct fw_err *err)
+/* The pipe's failure, if any, into the caller's err. Called with the lock held. */
+static int failure(struct chunk_pipe *p, struct fw_err *err)
 {
-	struct slot *s = &p->slots[p->deliver];
-	int rc = 0;
-
-	pthread_mutex_lock(&p->mu);
-	while (s->state != SLOT_DONE)
-		pthread_cond_wait(&p->done_cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-
-	if (!s->ok) {
-		p->bad_chunk = (int64_t)s->index;
-		rc = p->computed != NULL
-			? fw_err_set(err, FW_EXIT_IO, "SHA-256 failed")
-			: fw_err_set(err, FW_EXIT_REJECTED, "chunk %llu (bytes %llu..%llu): SHA-256 mismatch",
-				     (unsigned long long)s->index,
-				     (unsigned long long)(s->index * p->chunk_size),
-				     (unsigned long long)(s->index * p->chunk_size + s->len - 1));
-	} else if (p->sink != NULL) {
-		rc = p->sink(p->sink_ctx, s->buf, s->len, err);
-	}
-	s->state = SLOT_FREE;
-	s->len = 0;
-	p->deliver = (p->deliver + 1) % p->nslots;
-	return rc;
-}
-
-static void queue_slot(struct chunk_pipe *p, struct slot *s)
-{
-	pthread_mutex_lock(&p->mu);
-	s->index = p->next_index++;
-	s->state = SLOT_QUEUED;
-	pthread_cond_signal(&p->work_cv);
-	pthread_mutex_unlock(&p->mu);
-	p->fill = (p->fill + 1) % p->nslots;
+	if (err != NULL)
+		*err = p->fail;
+	return -1;
 }
 
 int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw_err *err)
@@ -260,65 +321,216 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 		struct slot *s = &p->slots[p->fill];
 		size_t want, n;
 
-		if (s->state != SLOT_FREE && s->state != SLOT_FILLING) {
-			if (deliver_one(p, err) < 0)
-				return -1;
-			continue;
+		pthread_mutex_lock(&p->mu);
+		while (!p->failed && s->state != SLOT_FREE && s->state != SLOT_FILLING)
+			pthread_cond_wait(&p->free_cv, &p->mu);
+		if (p->failed) {
+			int rc = failure(p, err);
+			pthread_mutex_unlock(&p->mu);
+			return rc;
 		}
 		s->state = SLOT_FILLING;
+		pthread_mutex_unlock(&p->mu);
+
 		want = chunk_len(p, p->next_index);
 		n = want - s->len < len ? want - s->len : len;
 		memcpy(s->buf + s->len, in, n);
 		s->len += n;
 		in += n;
 		len -= n;
-		if (s->len == want)
-			queue_slot(p, s);
-	}
-	return 0;
-}
-
-static int in_flight(const struct chunk_pipe *p)
-{
-	const struct slot *s = &p->slots[p->deliver];
-
-	return s->state != SLOT_FREE && s->state != SLOT_FILLING;
-}
-
-int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
-{
-	if (p->fed != p->size) {
-		chunk_pipe_abort(p);
-		return fw_err_set(err, FW_EXIT_REJECTED, "%llu of %llu bytes present",
-				  (unsigned long long)p->fed, (unsigned long long)p->size);
-	}
-	while (in_flight(p)) {
-		if (deliver_one(p, err) < 0) {
-			chunk_pipe_abort(p);
-			return -1;
+		if (s->len == want) {
+			pthread_mutex_lock(&p->mu);
+			s->index = p->next_index++;
+			s->state = SLOT_QUEUED;
+			pthread_cond_signal(&p->work_cv);
+			pthread_mutex_unlock(&p->mu);
+			p->fill = (p->fill + 1) % p->nslots;
 		}
 	}
 	return 0;
 }
 
+static int all_free(const struct chunk_pipe *p)
+{
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slots[i].state != SLOT_FREE)
+			return 0;
+	return 1;
+}
+
+int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
+{
+	int rc = 0;
+
+	if (p->fed != p->size) {
+		chunk_pipe_abort(p);
+		return fw_err_set(err, FW_EXIT_REJECTED, "%llu of %llu bytes present",
+				  (unsigned long long)p->fed, (unsigned long long)p->size);
+	}
+	pthread_mutex_lock(&p->mu);
+	while (!all_free(p))
+		pthread_cond_wait(&p->free_cv, &p->mu);
+	if (p->failed)
+		rc = failure(p, err);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
 void chunk_pipe_abort(struct chunk_pipe *p)
 {
 	pthread_mutex_lock(&p->mu);
-	for (unsigned i = 0; i < p->nslots; i++) {
-		struct slot *s = &p->slots[i];
-		/* A queued slot could still be picked up: take it back first. */
-		if (s->state == SLOT_QUEUED)
-			s->state = SLOT_FREE;
-		while (s->state == SLOT_HASHING)
-			pthread_cond_wait(&p->done_cv, &p->mu);
-		s->state = SLOT_FREE;
-		s->len = 0;
+	/* Nothing more is handed on; let what is in flight finish. */
+	if (!p->failed) {
+		p->failed = 1;
+		fw_err_set(&p->fail, FW_EXIT_IO, "payload abandoned");
 	}
-	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slots[i].state == SLOT_QUEUED || p->slots[i].state == SLOT_FILLING)
+			p->slots[i].state = SLOT_DONE;   /* the deliverer frees it unseen */
+	pthread_cond_broadcast(&p->done_cv);
+	while (!all_free(p))
+		pthread_cond_wait(&p->free_cv, &p->mu);
 	p->fill = p->deliver = 0;
+	pthread_mutex_unlock(&p->mu);
 }
 
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p)
 {
 	return p->bad_chunk;
+}
+
+/* chunk_hash_fd: workers claim chunk indices from a shared counter. */
+struct fd_hash {
+	void (*progress)(void *ctx, uint64_t bytes);   /* called by the caller's thread only */
+	void *progress_ctx;
+	int fd;
+	uint64_t size, nchunks;
+	uint32_t chunk_size;
+	uint8_t *list;
+	const EVP_MD *md;
+	atomic_uint_fast64_t next;     /* next chunk to claim */
+	atomic_uint_fast64_t done;     /* bytes hashed */
+	atomic_int failed;             /* errno of the first failure, or -1 for "short file" */
+};
+
+/* Hash claimed chunks until none is left; `report` on the caller's own thread. */
+static void hash_chunks(struct fd_hash *h, int report)
+{
+	uint8_t *buf = malloc(h->chunk_size);
+
+	if (buf == NULL) {
+		atomic_store(&h->failed, ENOMEM);
+		return;
+	}
+	for (;;) {
+		uint64_t i = atomic_fetch_add(&h->next, 1);
+		uint64_t off = i * h->chunk_size;
+		size_t len, got = 0;
+
+		if (i >= h->nchunks || atomic_load(&h->failed) != 0)
+			break;
+		len = h->size - off < h->chunk_size ? (size_t)(h->size - off) : h->chunk_size;
+		while (got < len) {
+			ssize_t n = pread(h->fd, buf + got, len - got, (off_t)(off + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				atomic_store(&h->failed, n < 0 ? errno : -1);
+				break;
+			}
+			got += (size_t)n;
+		}
+		if (got < len || EVP_Digest(buf, len, h->list + i * 32, NULL, h->md, NULL) != 1) {
+			if (atomic_load(&h->failed) == 0)
+				atomic_store(&h->failed, EIO);
+			break;
+		}
+		atomic_fetch_add(&h->done, len);
+		if (report && h->progress != NULL)
+			h->progress(h->progress_ctx, atomic_load(&h->done));
+	}
+	free(buf);
+}
+
+static void *hash_worker(void *arg)
+{
+	hash_chunks(arg, 0);
+	return NULL;
+}
+
+static int whole_sha256(int fd, uint64_t size, uint8_t out[32], struct fw_err *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t *buf = malloc(1u << 20);
+	uint64_t off = 0;
+	int rc = -1;
+
+	if (ctx == NULL || buf == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+		goto out;
+	}
+	while (off < size) {
+		ssize_t n = pread(fd, buf, size - off < (1u << 20) ? (size_t)(size - off) : (1u << 20), (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s", n < 0 ? strerror(errno) : "file shrank while being read");
+			goto out;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+			goto out;
+		}
+		off += (uint64_t)n;
+	}
+	rc = EVP_DigestFinal_ex(ctx, out, NULL) == 1 ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return rc;
+}
+
+int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
+		  uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+		  struct fw_err *err)
+{
+	struct fd_hash h;
+	pthread_t tid[MAX_THREADS];
+	unsigned started = 0;
+	int failed;
+
+	if (chunk_size == 0)
+		return fw_err_set(err, FW_EXIT_IO, "chunk_hash_fd: chunk size 0");
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n < 1 ? 1 : (unsigned)n;
+	}
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	memset(&h, 0, sizeof(h));
+	h.fd = fd;
+	h.size = size;
+	h.chunk_size = chunk_size;
+	h.nchunks = size / chunk_size + (size % chunk_size != 0);
+	h.list = list;
+	h.md = EVP_sha256();
+	atomic_init(&h.next, 0);
+	atomic_init(&h.done, 0);
+	atomic_init(&h.failed, 0);
+	h.progress = progress;
+	h.progress_ctx = progress_ctx;
+	/* The calling thread is one of the hashers, and the one that reports. */
+	while (started + 1 < threads && pthread_create(&tid[started], NULL, hash_worker, &h) == 0)
+		started++;
+	hash_chunks(&h, 1);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	failed = atomic_load(&h.failed);
+	if (failed == -1)
+		return fw_err_set(err, FW_EXIT_IO, "file shrank while being read");
+	if (failed != 0)
+		return fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(failed));
+	if (progress != NULL)
+		progress(progress_ctx, size);
+	return whole != NULL ? whole_sha256(fd, size, whole, err) : 0;
 }

@@ -7,7 +7,11 @@
 
 #include "fw_err.h"
 
-/* Receives verified bytes, in order. Returns 0, or -1 with err filled to stop. */
+/*
+ * Receives verified bytes, in order, one whole chunk per call, from the
+ * pipe's delivery thread; buf is 4096-byte aligned. Returns 0, or -1 with err
+ * filled to stop.
+ */
 typedef int (*chunk_sink_fn)(void *ctx, const void *buf, size_t len, struct fw_err *err);
 
 struct chunk_pipe;
@@ -41,6 +45,18 @@ void chunk_pipe_abort(struct chunk_pipe *p);
 
 /* Index of the first chunk that failed verification, or -1. */
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p);
+
+/*
+ * The chunk list of the `size` bytes of a file (from offset 0), hashed by
+ * `threads` threads (0: all CPUs) each reading its own chunks with pread:
+ * no byte is copied twice. `list` receives one SHA-256 per chunk. If
+ * `whole` is not NULL it receives the plain SHA-256 of all the bytes (one
+ * more pass, on the calling thread). progress (may be NULL) is told the
+ * bytes done so far, from the calling thread.
+ */
+int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
+		  uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+		  struct fw_err *err);
 
 /* Plain SHA-256 of a buffer (OpenSSL); 0 or -1. */
 int chunk_sha256(const void *buf, size_t len, uint8_t out[32]);

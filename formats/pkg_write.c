@@ -9,14 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "chunk.h"
 #include "outfile.h"
 #include "pkg_read.h"
 #include "tar_write.h"
 
-#define HASH_READ (1024 * 1024)
 
 struct progress {
 	const struct pkg_write_opts *opts;
@@ -39,14 +36,29 @@ void pkg_trusted_comment(const struct fw_manifest *m, char *out, size_t outsz)
 		 m->version);
 }
 
+/* Pass one feeds progress with absolute counts per payload; turn them into increments. */
+struct hash_progress {
+	struct progress *prog;
+	uint64_t last;
+};
+
+static void hash_progress(void *ctx, uint64_t bytes)
+{
+	struct hash_progress *hp = ctx;
+
+	if (bytes > hp->last) {
+		progress_add(hp->prog, bytes - hp->last);
+		hp->last = bytes;
+	}
+}
+
 /* Pass one: the chunk list of one payload file, and its digest into the manifest. */
-static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struct fw_payload *p,
+static int hash_payload(int fd, const char *path, unsigned threads, struct fw_payload *p,
 			uint8_t **list_out, struct progress *prog, struct fw_err *err)
 {
 	uint64_t nchunks = fw_payload_chunks(p);
-	uint8_t *list = NULL, *buf = NULL;
-	uint64_t left = p->size;
-	EVP_MD_CTX *whole = NULL;
+	struct hash_progress hp = { prog, 0 };
+	uint8_t *list = NULL;
 	int rc = -1;
 
 	if (nchunks > PKG_MAX_CHUNKS) {
@@ -55,58 +67,21 @@ static int hash_payload(int fd, const char *path, struct chunk_pipe *pipe, struc
 		goto out;
 	}
 	list = malloc(nchunks ? nchunks * FW_DIGEST_LEN : 1);
-	buf = malloc(HASH_READ);
-	if (list == NULL || buf == NULL) {
+	if (list == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (p->has_sha256 && ((whole = EVP_MD_CTX_new()) == NULL ||
-			       EVP_DigestInit_ex(whole, EVP_sha256(), NULL) != 1)) {
-		fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-		goto out;
-	}
-	if (chunk_pipe_begin(pipe, p->size, p->chunk_size, NULL, list, NULL, NULL, err) < 0)
-		goto out;
-	while (left > 0) {
-		ssize_t n = read(fd, buf, left < HASH_READ ? (size_t)left : HASH_READ);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			chunk_pipe_abort(pipe);
-			fw_err_set(err, FW_EXIT_IO, "%s: %s", path, n < 0 ? strerror(errno) : "file shrank while being read");
-			goto out;
-		}
-		if (whole != NULL && EVP_DigestUpdate(whole, buf, (size_t)n) != 1) {
-			chunk_pipe_abort(pipe);
-			fw_err_set(err, FW_EXIT_IO, "%s: SHA-256 failed", path);
-			goto out;
-		}
-		if (chunk_pipe_feed(pipe, buf, (size_t)n, err) < 0) {
-			chunk_pipe_abort(pipe);
-			goto out;
-		}
-		left -= (uint64_t)n;
-		progress_add(prog, (uint64_t)n);
-	}
-	if (chunk_pipe_end(pipe, err) < 0 || chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
+	if (chunk_hash_fd(fd, p->size, p->chunk_size, threads, list, p->has_sha256 ? p->sha256 : NULL,
+			  hash_progress, &hp, err) < 0 ||
+	    chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
 		fw_err_wrap(err, "%s", path);
-		goto out;
-	}
-	if (whole != NULL && EVP_DigestFinal_ex(whole, p->sha256, NULL) != 1) {
-		fw_err_set(err, FW_EXIT_IO, "%s: SHA-256 failed", path);
-		goto out;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot rewind: %s", path, strerror(errno));
 		goto out;
 	}
 	*list_out = list;
 	list = NULL;
 	rc = 0;
 out:
-	EVP_MD_CTX_free(whole);
 	free(list);
-	free(buf);
 	return rc;
 }
 
@@ -198,7 +173,6 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 	      struct fw_err *err)
 {
 	struct outfile of = { .fd = -1 };
-	struct chunk_pipe *pipe = NULL;
 	struct sig_entry sigs[PKG_MAX_SIGNATURES];
 	size_t n_sigs = 0;
 	int fds[FW_MAX_PAYLOADS];
@@ -239,10 +213,8 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 		m->payloads[i].size = (uint64_t)st[i].st_size;
 		prog.total += 2 * m->payloads[i].size;
 	}
-	if ((pipe = chunk_pipe_new(opts->threads, err)) == NULL)
-		goto out;
 	for (size_t i = 0; i < m->n_payloads; i++)
-		if (hash_payload(fds[i], payload_paths[i], pipe, &m->payloads[i], &lists[i], &prog, err) < 0)
+		if (hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], &lists[i], &prog, err) < 0)
 			goto out;
 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
@@ -281,7 +253,6 @@ write_failed:
 	fw_err_wrap(err, "%s", out_path);
 out:
 	outfile_abort(&of);
-	chunk_pipe_free(pipe);
 	free_sigs(sigs, n_sigs);
 	free(manifest);
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++) {

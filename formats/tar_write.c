@@ -144,8 +144,8 @@ int tar_write_raw(struct tar_writer *w, int src_fd, uint64_t size, struct fw_err
 
 	/* In-kernel copy first: payloads are the bulk of a package. */
 	while (done < size) {
-		/* Small steps so progress moves. */
-		size_t want = size - done < (8u << 20) ? (size_t)(size - done) : (8u << 20);
+		/* Steps small enough for progress to move, large enough to be cheap. */
+		size_t want = size - done < (64u << 20) ? (size_t)(size - done) : (64u << 20);
 		ssize_t n = copy_file_range(src_fd, NULL, w->fd, NULL, want, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
