@@ -140,9 +140,16 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 	printf("Signatures:\n");
 	if (rep->n_sigs == 0)
 		printf("  (none)\n");
-	for (size_t i = 0; i < rep->n_sigs; i++)
+	for (size_t i = 0; i < rep->n_sigs; i++) {
+		/* minisign separates trusted comment fields with tabs: show them as
+		 * spaces rather than escaped (JSON keeps them as they are). */
+		char comment[SIG_COMMENT_MAX + 1];
+		snprintf(comment, sizeof(comment), "%s", rep->sigs[i].trusted_comment);
+		for (char *tab = strchr(comment, '\t'); tab != NULL; tab = strchr(tab, '\t'))
+			*tab = ' ';
 		printf("  %s  %-12s %s\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status),
-		       esc(rep->sigs[i].trusted_comment, b, sizeof(b)));
+		       esc(comment, b, sizeof(b)));
+	}
 	if (m->type == FW_TYPE_FIRMWARE) {
 		printf("Images:\n  %-6s %-20s %-28s %12s %9s  %s\n", "TARGET", "PRODUCT", "FILE", "SIZE", "CHUNK",
 		       sha ? "SHA256" : "CHUNK-LIST DIGEST");
