@@ -9,7 +9,8 @@ MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 SIZE_MB ?= 256
 
-B := build
+# Sanitizer builds live apart, so switching never mixes objects.
+B := $(if $(filter 1,$(SANITIZE)),build-san,build)
 PKGS := libarchive libsodium jansson openssl libcurl
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings -Wshadow
 OPT := -O2 -g
