@@ -99,7 +99,8 @@ static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 0)   /* qsort's base may not be NULL, even for no elements */
+		qsort(names, n, sizeof(*names), cmp_names);
 	*names_out = names;
 	*n_out = n;
 	names = NULL;
