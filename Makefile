@@ -19,7 +19,7 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize
 SAN_LD := -fsanitize=address,undefined
 # A sanitizer finding must never pass for an expected "rejected" (exit 1).
 export ASAN_OPTIONS := exitcode=86:detect_leaks=1
-export UBSAN_OPTIONS := print_stacktrace=1
+export UBSAN_OPTIONS := print_stacktrace=1:exitcode=87
 endif
 # The user's CFLAGS come after ours so they can override anything.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(OPT) \
