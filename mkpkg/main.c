@@ -85,44 +85,14 @@ static int parse_image_arg(struct opts *o, const char *arg)
 
 static int add_product(struct opts *o, const char *id)
 {
-	struct fw_manifest *m = o->m;
-
-	if (!fw_name_valid(id)) {
-		cli_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
-		return -1;
-	}
-	for (size_t i = 0; i < m->n_products; i++)
-		if (strcmp(m->products[i], id) == 0)
-			return 0;
-	if (m->n_products == FW_MAX_PRODUCTS) {
-		cli_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
-		return -1;
-	}
-	snprintf(m->products[m->n_products++], FW_NAME_MAX + 1, "%s", id);
-	return 0;
+	return cli_add_product(o->m, id);
 }
 
-static int set_version(char *dst, const char *v, const char *what)
-{
-	struct fw_err err = { 0, "" };
-	struct fw_version parsed;
-
-	if (fw_version_parse(v, &parsed, &err) < 0) {
-		cli_error(NULL, NULL, "%s: %s", what, err.msg);
-		return -1;
-	}
-	snprintf(dst, FW_VERSION_MAX_LEN + 1, "%s", v);
-	return 0;
-}
 
 static int set_description(struct opts *o, const char *text)
 {
-	char *copy = strdup(text);
-
-	if (copy == NULL)
+	if (cli_set_description(o->m, text) < 0)
 		return -1;
-	free(o->m->description);
-	o->m->description = copy;
 	o->have_description = 1;
 	return 0;
 }
@@ -172,7 +142,7 @@ static int load_spec(struct opts *o, const char *spec)
 		}
 	}
 	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
-		if (!json_is_string(v) || set_version(o->m->version, json_string_value(v), spec) < 0)
+		if (!json_is_string(v) || cli_set_version(o->m->version, json_string_value(v), spec) < 0)
 			goto bad;
 		o->have_version = 1;
 	}
@@ -214,10 +184,10 @@ static int load_spec(struct opts *o, const char *spec)
 		if (!json_is_object(v) || json_object_size(v) > 2)
 			goto bad;
 		if ((b = json_object_get(v, "bridge_from")) && !o->m->bridge_from[0] &&
-		    (!json_is_string(b) || set_version(o->m->bridge_from, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->m->bridge_from, json_string_value(b), spec) < 0))
 			goto bad;
 		if ((b = json_object_get(v, "bridge_down")) && !o->m->bridge_down[0] &&
-		    (!json_is_string(b) || set_version(o->m->bridge_down, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->m->bridge_down, json_string_value(b), spec) < 0))
 			goto bad;
 	}
 	if ((v = json_object_get(root, field = "images"))) {
@@ -321,22 +291,6 @@ static int build_manifest(struct opts *o, const char **paths)
 	return 0;
 }
 
-static int created_time(int64_t *out)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	uint64_t v;
-
-	if (sde == NULL || sde[0] == '\0') {
-		*out = (int64_t)time(NULL);
-		return 0;
-	}
-	if (cli_parse_u64(sde, 077777777777ULL, &v) < 0) {
-		cli_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
-		return -1;
-	}
-	*out = (int64_t)v;
-	return 0;
-}
 
 enum {
 	OPT_VERSION = 256, OPT_PRODUCT, OPT_PRI, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION,
@@ -388,7 +342,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->keys[o->n_keys++] = optarg;
 			break;
 		case OPT_VERSION:
-			if (set_version(o->m->version, optarg, "--version") < 0)
+			if (cli_set_version(o->m->version, optarg, "--version") < 0)
 				return -1;
 			o->have_version = 1;
 			break;
@@ -435,11 +389,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->chunk_size = v;
 			break;
 		case OPT_BRIDGE_FROM:
-			if (set_version(o->m->bridge_from, optarg, "--bridge-from") < 0)
+			if (cli_set_version(o->m->bridge_from, optarg, "--bridge-from") < 0)
 				return -1;
 			break;
 		case OPT_BRIDGE_DOWN:
-			if (set_version(o->m->bridge_down, optarg, "--bridge-down") < 0)
+			if (cli_set_version(o->m->bridge_down, optarg, "--bridge-down") < 0)
 				return -1;
 			break;
 		case OPT_SYNC: o->sync = 1; break;
@@ -484,14 +438,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
-	if (build_manifest(&o, paths) < 0 || created_time(&o.m->created) < 0)
+	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.m->created) < 0)
 		goto out;
-	for (size_t i = 0; i < o.n_keys; i++) {
-		if (cli_load_seckey(o.keys[i], o.passphrase_file, &keys[i], &err) < 0) {
-			rc = cli_fail(NULL, NULL, &err);   /* the message names the key */
-			goto out;
-		}
-	}
+	if ((rc = cli_load_seckeys(o.keys, o.n_keys, o.passphrase_file, keys)) != 0)
+		goto out;
 	wopts.force = o.force;
 	wopts.sync = o.sync;
 	wopts.progress = cli_progress;

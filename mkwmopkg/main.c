@@ -37,46 +37,12 @@ static void usage(FILE *f)
 		"See mkwmopkg(1).\n");
 }
 
-static int add_product(struct fw_manifest *m, const char *id)
-{
-	if (!fw_name_valid(id)) {
-		cli_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
-		return -1;
-	}
-	for (size_t i = 0; i < m->n_products; i++)
-		if (strcmp(m->products[i], id) == 0)
-			return 0;
-	if (m->n_products == FW_MAX_PRODUCTS) {
-		cli_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
-		return -1;
-	}
-	snprintf(m->products[m->n_products++], FW_NAME_MAX + 1, "%s", id);
-	return 0;
-}
 
-static int set_version(char *dst, const char *v, const char *what)
-{
-	struct fw_err err = { 0, "" };
-	struct fw_version parsed;
-
-	if (fw_version_parse(v, &parsed, &err) < 0) {
-		cli_error(NULL, NULL, "%s: %s", what, err.msg);
-		return -1;
-	}
-	snprintf(dst, FW_VERSION_MAX_LEN + 1, "%s", v);
-	return 0;
-}
 
 static int set_description(struct opts *o, const char *text)
 {
-	char *copy = strdup(text);
-
-	if (copy == NULL) {
-		cli_error(NULL, NULL, "out of memory");
+	if (cli_set_description(o->m, text) < 0)
 		return -1;
-	}
-	free(o->m->description);
-	o->m->description = copy;
 	o->have_description = 1;
 	return 0;
 }
@@ -163,7 +129,7 @@ static int load_spec(struct opts *o, const char *spec)
 		}
 	}
 	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
-		if (!json_is_string(v) || set_version(o->m->version, json_string_value(v), spec) < 0)
+		if (!json_is_string(v) || cli_set_version(o->m->version, json_string_value(v), spec) < 0)
 			goto bad;
 		o->have_version = 1;
 	}
@@ -173,7 +139,7 @@ static int load_spec(struct opts *o, const char *spec)
 		if (!json_is_array(v))
 			goto bad;
 		json_array_foreach(v, i, p)
-			if (!json_is_string(p) || add_product(o->m, json_string_value(p)) < 0)
+			if (!json_is_string(p) || cli_add_product(o->m, json_string_value(p)) < 0)
 				goto bad;
 	}
 	if ((v = json_object_get(root, field = "description")) && !o->have_description)
@@ -194,10 +160,10 @@ static int load_spec(struct opts *o, const char *spec)
 			if (strcmp(key, "min") != 0 && strcmp(key, "max") != 0)
 				goto bad;
 		if ((b = json_object_get(v, "min")) && !o->have_min &&
-		    (!json_is_string(b) || set_version(o->m->min_fw, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->m->min_fw, json_string_value(b), spec) < 0))
 			goto bad;
 		if ((b = json_object_get(v, "max")) && !o->have_max &&
-		    (!json_is_string(b) || set_version(o->m->max_fw, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->m->max_fw, json_string_value(b), spec) < 0))
 			goto bad;
 	}
 	if ((v = json_object_get(root, field = "hooks"))) {
@@ -246,22 +212,6 @@ static int fail_about(const char *file, const struct fw_err *err)
 	return cli_fail(NULL, file, err);
 }
 
-static int created_time(int64_t *out)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	uint64_t v;
-
-	if (sde == NULL || sde[0] == '\0') {
-		*out = (int64_t)time(NULL);
-		return 0;
-	}
-	if (cli_parse_u64(sde, 077777777777ULL, &v) < 0) {
-		cli_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
-		return -1;
-	}
-	*out = (int64_t)v;
-	return 0;
-}
 
 enum {
 	OPT_VERSION = 256, OPT_PRODUCT, OPT_DESCRIPTION, OPT_MIN_FW, OPT_MAX_FW, OPT_PERSISTENT,
@@ -311,12 +261,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->keys[o->n_keys++] = optarg;
 			break;
 		case OPT_VERSION:
-			if (set_version(o->m->version, optarg, "--version") < 0)
+			if (cli_set_version(o->m->version, optarg, "--version") < 0)
 				return -1;
 			o->have_version = 1;
 			break;
 		case OPT_PRODUCT:
-			if (add_product(o->m, optarg) < 0)
+			if (cli_add_product(o->m, optarg) < 0)
 				return -1;
 			break;
 		case OPT_DESCRIPTION:
@@ -324,12 +274,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_MIN_FW:
-			if (set_version(o->m->min_fw, optarg, "--min-fw") < 0)
+			if (cli_set_version(o->m->min_fw, optarg, "--min-fw") < 0)
 				return -1;
 			o->have_min = 1;
 			break;
 		case OPT_MAX_FW:
-			if (set_version(o->m->max_fw, optarg, "--max-fw") < 0)
+			if (cli_set_version(o->m->max_fw, optarg, "--max-fw") < 0)
 				return -1;
 			o->have_max = 1;
 			break;
@@ -416,18 +366,14 @@ int main(int argc, char **argv)
 		cli_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.m->min_fw, o.m->max_fw);
 		goto out;
 	}
-	if (created_time(&o.m->created) < 0)
+	if (cli_created_time(&o.m->created) < 0)
 		goto out;
 	if (wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}
-	for (size_t i = 0; i < o.n_keys; i++) {
-		if (cli_load_seckey(o.keys[i], o.passphrase_file, &keys[i], &err) < 0) {
-			rc = fail_about(o.keys[i], &err);
-			goto out;
-		}
-	}
+	if ((rc = cli_load_seckeys(o.keys, o.n_keys, o.passphrase_file, keys)) != 0)
+		goto out;
 	wopts.force = o.force;
 	wopts.sync = o.sync;
 	wopts.progress = cli_progress;

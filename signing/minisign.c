@@ -95,7 +95,7 @@ out:
  * Take the next line of text. A missing final newline is tolerated, and so
  * is a CR before the LF (minisign itself trims both).
  */
-static int next_line(const char **p, const char *end, const char **line, size_t *len)
+int sig_next_line(const char **p, const char *end, const char **line, size_t *len)
 {
 	const char *nl;
 
@@ -161,14 +161,14 @@ int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struc
 	if (memchr(text, '\0', len) != NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign public key (contains a NUL byte)");
-	if (next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, UNTRUSTED_PREFIX))
+	if (sig_next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, UNTRUSTED_PREFIX))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign public key (no \"untrusted comment:\" line)");
 	if (llen - strlen(UNTRUSTED_PREFIX) > SIG_COMMENT_MAX)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign public key (comment longer than %d bytes)",
 				  SIG_COMMENT_MAX);
-	if (next_line(&p, end, &line, &llen) != 0)
+	if (sig_next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (no key line)");
 	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (%s)", what);
@@ -216,7 +216,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 	if (memchr(text, '\0', len) != NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (contains a NUL byte)");
-	if (next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, UNTRUSTED_PREFIX))
+	if (sig_next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, UNTRUSTED_PREFIX))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no \"untrusted comment:\" line)");
 	if (llen - strlen(UNTRUSTED_PREFIX) > SIG_COMMENT_MAX)
@@ -224,7 +224,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 				  "not a minisign signature (untrusted comment longer than %d bytes)",
 				  SIG_COMMENT_MAX);
 
-	if (next_line(&p, end, &line, &llen) != 0)
+	if (sig_next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no signature line)");
 	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
@@ -238,7 +238,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (unsupported algorithm)");
 
-	if (next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, TRUSTED_PREFIX))
+	if (sig_next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, TRUSTED_PREFIX))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no \"trusted comment:\" line)");
 	tc = line + strlen(TRUSTED_PREFIX);
@@ -248,7 +248,7 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 				  "not a minisign signature (trusted comment longer than %d bytes)",
 				  SIG_COMMENT_MAX);
 
-	if (next_line(&p, end, &line, &llen) != 0)
+	if (sig_next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign signature (no trusted comment signature line)");
 	if (b64_exact(line, llen, buf, sizeof(global_sig), &what) != 0)

@@ -77,4 +77,10 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 int sig_verify(const struct sig_pubkey *k, const struct sig_signature *s, const void *msg, size_t len,
 	       struct fw_err *err);
 
+/*
+ * Take the next line of a key or signature file (line and len, without the LF
+ * or a CR before it); -1 at the end. Shared by the parsing and signing halves.
+ */
+int sig_next_line(const char **p, const char *end, const char **line, size_t *len);
+
 #endif

@@ -129,26 +129,6 @@ static int sk_crypt(struct sk_blob *b, const char *passphrase, struct sk_scratch
 	return 0;
 }
 
-static int next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *nl;
-
-	if (*p >= end)
-		return -1;
-	*line = *p;
-	nl = memchr(*p, '\n', (size_t)(end - *p));
-	if (nl == NULL) {
-		*len = (size_t)(end - *p);
-		*p = end;
-	} else {
-		*len = (size_t)(nl - *p);
-		*p = nl + 1;
-	}
-	if (*len > 0 && (*line)[*len - 1] == '\r')
-		(*len)--;
-	return 0;
-}
-
 /* Read and decode a secret key file into b (sodium memory); nothing decrypted yet. */
 static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
 {
@@ -170,13 +150,13 @@ static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
 		goto out;
 	p = text;
 	end = text + len;
-	if (next_line(&p, end, &line, &llen) != 0 || llen < strlen(UNTRUSTED_PREFIX) ||
+	if (sig_next_line(&p, end, &line, &llen) != 0 || llen < strlen(UNTRUSTED_PREFIX) ||
 	    memcmp(line, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) != 0) {
 		fw_err_set(err, FW_EXIT_REJECTED,
 			   "%s: not a minisign secret key (no \"untrusted comment:\" line)", path);
 		goto out;
 	}
-	if (next_line(&p, end, &line, &llen) != 0) {
+	if (sig_next_line(&p, end, &line, &llen) != 0) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (no key line)",
 			   path);
 		goto out;

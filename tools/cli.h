@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "formats/fw_err.h"
+#include "formats/manifest.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
@@ -52,6 +53,16 @@ int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *
 
 /* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */
 int cli_open_input(const char *path, struct fw_err *err);
+
+/* Package builders' options (cli_build.c); each prints its own error and returns -1. */
+int cli_add_product(struct fw_manifest *m, const char *id);
+int cli_set_version(char *dst, const char *v, const char *what);
+int cli_set_description(struct fw_manifest *m, const char *text);
+/* The creation time: $SOURCE_DATE_EPOCH when set, else now. */
+int cli_created_time(int64_t *out);
+/* Load every signing key (asking for passphrases as needed); 0 or an exit code. */
+int cli_load_seckeys(const char *const *paths, size_t n, const char *passphrase_file,
+		     struct sig_seckey **keys);
 
 /* Progress on stderr, only when it is a terminal and not -q. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
