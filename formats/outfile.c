@@ -4,11 +4,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * An interrupted build (Ctrl-C, a CI timeout's SIGTERM) must not leave a
+ * hidden temporary file behind: remember the one being written and remove it
+ * from a signal handler before dying of the signal as usual.
+ */
+static char pending_tmp[4096];
+static volatile sig_atomic_t have_pending;
+
+static void remove_pending(int sig)
+{
+	if (have_pending)
+		unlink(pending_tmp);   /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void set_pending(const char *tmp)
+{
+	static int installed;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+
+	have_pending = 0;
+	if (tmp == NULL || strlen(tmp) >= sizeof(pending_tmp))
+		return;
+	if (!installed) {
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			struct sigaction sa, old;
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = remove_pending;
+			sigemptyset(&sa.sa_mask);
+			/* Leave alone what the caller chose to ignore. */
+			if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+				sigaction(sigs[i], &sa, NULL);
+		}
+		installed = 1;
+	}
+	memcpy(pending_tmp, tmp, strlen(tmp) + 1);
+	have_pending = 1;
+}
 
 int fw_fsync_dir_of(const char *path, struct fw_err *err)
 {
@@ -55,6 +96,7 @@ int outfile_open(struct outfile *o, const char *path, mode_t mode, int force, st
 		o->tmp_path = NULL;
 		goto out;
 	}
+	set_pending(o->tmp_path);
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(o->fd, mode & ~mask) < 0) {
@@ -83,6 +125,8 @@ int outfile_commit(struct outfile *o, int force, int durable, struct fw_err *err
 	o->fd = -1;
 	rc = force ? rename(o->tmp_path, o->path)
 		   : renameat2(AT_FDCWD, o->tmp_path, AT_FDCWD, o->path, RENAME_NOREPLACE);
+	if (rc == 0)
+		have_pending = 0;
 	if (rc < 0 && errno == EEXIST)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", o->path);
 	if (rc < 0)
@@ -96,8 +140,10 @@ void outfile_abort(struct outfile *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
-	if (o->tmp_path != NULL)
+	if (o->tmp_path != NULL) {
+		have_pending = 0;
 		unlink(o->tmp_path);
+	}
 	free(o->tmp_path);
 	free(o->path);
 	o->tmp_path = NULL;

@@ -45,7 +45,13 @@ int cli_keys_add_pub(struct cli_keys *k, const char *path)
 
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err)
 {
-	return cli_trust_load(t, k->pubs, k->n_pubs, k->keyring, err);
+	/* A bad key file is the caller's mistake, not a verdict on the package. */
+	if (cli_trust_load(t, k->pubs, k->n_pubs, k->keyring, err) < 0) {
+		if (err->code == FW_EXIT_REJECTED)
+			err->code = FW_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
 }
 
 int cli_open_input(const char *path, struct fw_err *err)

@@ -310,6 +310,7 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
+		cli_error("extract", NULL, optind == argc ? "no package given" : "one package at a time");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}

@@ -233,6 +233,7 @@ int cmd_inspect(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
+		cli_error("inspect", NULL, optind == argc ? "no package given" : "one package at a time");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}

@@ -46,6 +46,8 @@ int cmd_keygen(int argc, char **argv)
 		}
 	}
 	if (pub == NULL || sec == NULL || optind != argc) {
+		cli_error("keygen", NULL, optind != argc ? "unexpected argument \"%s\"" : "both -p PUB and -s SEC are needed",
+			  optind != argc ? argv[optind] : "");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}

@@ -53,6 +53,8 @@ int cmd_sign(int argc, char **argv)
 		}
 	}
 	if (n_keys == 0 || optind != argc - 1) {
+		cli_error("sign", NULL, n_keys == 0 ? "no signing key (-k SECKEY)"
+					   : optind == argc ? "no package given" : "one package at a time");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}

@@ -59,6 +59,7 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
+		cli_error("verify", NULL, optind == argc ? "no package given" : "one package at a time");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}

@@ -198,4 +198,24 @@ inspect_stdout() {
 }
 pkg_check "data on stdout, diagnostics on stderr; verify --json on success and failure" inspect_stdout
 
+# An interrupted mkpkg (Ctrl-C, a CI timeout) leaves no hidden temporary file.
+# A FIFO as the image makes it wait, deterministically, with its temp file open.
+interrupted() {
+	mkdir -p intr && cd intr
+	mkfifo slow.img
+	"$B/mkpkg" -q -o out.pkg --version 1.0 --product P1 --pri slow.img -k ../k.key &
+	pid=$!
+	n=0
+	while [ -z "$(ls -A | grep '^\.out\.pkg\.')" ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "mkpkg never created its temporary file"
+		sleep 0.05
+	done
+	kill -TERM $pid
+	set +e; wait $pid; rc=$?; set -e
+	[ "$rc" -eq 143 ] || fail "mkpkg exited $rc after SIGTERM, expected 143"
+	[ "$(ls -A)" = "slow.img" ] || fail "an interrupted mkpkg left: $(ls -A | tr '\n' ' ')"
+	cd ..
+}
+pkg_check "an interrupted mkpkg leaves no temporary file" interrupted
+
 pkg_done
