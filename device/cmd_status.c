@@ -46,16 +46,16 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[FW_T
 		bad = last == NULL ||
 		      json_object_set_new(doc, "product", json_string(r->cfg.product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(r->cfg.tpm)) < 0 ||
-		      json_object_set_new(doc, "allowUntrusted", json_boolean(r->cfg.allow_untrusted)) < 0 ||
+		      json_object_set_new(doc, "allow_untrusted", json_boolean(r->cfg.allow_untrusted)) < 0 ||
 		      json_object_set_new(doc, "root", json_string(r->dir)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0 ||
 		      json_object_set_new(doc, "booted", json_string(booted)) < 0 ||
-		      json_object_set_new(doc, "bootedVersion", json_string(st->booted_version)) < 0 ||
-		      json_object_set_new(doc, "bootedGeneration", json_integer(st->booted_generation)) < 0 ||
+		      json_object_set_new(doc, "booted_version", json_string(st->booted_version)) < 0 ||
+		      json_object_set_new(doc, "booted_generation", json_integer(st->booted_generation)) < 0 ||
 		      json_object_set_new(doc, "version", run ? json_string(run->version) : json_null()) < 0 ||
 		      json_object_set_new(doc, "generation", run ? json_integer(run->generation) : json_null()) < 0 ||
-		      json_object_set_new(doc, "rollbackIndex", json_integer((json_int_t)st->rollback_index)) < 0 ||
-		      json_object_set(doc, "lastUpgrade", last) < 0;
+		      json_object_set_new(doc, "rollback_index", json_integer((json_int_t)st->rollback_index)) < 0 ||
+		      json_object_set(doc, "last_upgrade", last) < 0;
 	json_decref(last);
 	json_decref(slots);
 	json_decref(media);

@@ -65,10 +65,10 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		bad = json_object_set_new(slots, fw_target_name((enum fw_target)t), json_string(c->slot[t])) < 0;
 	if (!bad)
 		bad = json_object_set_new(doc, "format", json_string(DEV_CONFIG_FORMAT)) < 0 ||
-		      json_object_set_new(doc, "formatVersion", json_integer(1)) < 0 ||
+		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
 		      json_object_set_new(doc, "product", json_string(c->product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(c->tpm)) < 0 ||
-		      json_object_set_new(doc, "allowUntrusted", json_boolean(c->allow_untrusted)) < 0 ||
+		      json_object_set_new(doc, "allow_untrusted", json_boolean(c->allow_untrusted)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -90,15 +90,15 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	if (!json_is_string(v) || strcmp(json_string_value(v), DEV_CONFIG_FORMAT) != 0)
 		return fw_err_set(err, FW_EXIT_IO, "not a fwctl device configuration (format is not \"%s\")",
 				  DEV_CONFIG_FORMAT);
-	v = json_object_get(doc, "formatVersion");
+	v = json_object_get(doc, "format_version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "formatVersion: only 1 is known");
+		return fw_err_set(err, FW_EXIT_IO, "format_version: only 1 is known");
 	v = json_object_get(doc, "product");
 	if (!json_is_string(v) || !fw_name_valid(json_string_value(v)))
 		return fw_err_set(err, FW_EXIT_IO, "product: missing or not a valid product id");
 	snprintf(c->product, sizeof(c->product), "%s", json_string_value(v));
 	c->tpm = json_is_true(json_object_get(doc, "tpm"));
-	c->allow_untrusted = json_is_true(json_object_get(doc, "allowUntrusted"));
+	c->allow_untrusted = json_is_true(json_object_get(doc, "allow_untrusted"));
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");

@@ -46,12 +46,12 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "version", json_string(rec->version)) < 0 ||
 		      json_object_set_new(o, "generation", json_integer(rec->generation)) < 0 ||
 		      json_object_set_new(o, "size", json_integer((json_int_t)rec->size)) < 0 ||
-		      json_object_set_new(o, "chunkSize", json_integer(rec->chunk_size)) < 0 ||
+		      json_object_set_new(o, "chunk_size", json_integer(rec->chunk_size)) < 0 ||
 		      json_object_set_new(o, "digest", json_string(hex)) < 0 ||
-		      json_object_set_new(o, "bridgeDown", json_string(rec->bridge_down)) < 0 ||
-		      json_object_set_new(o, "rollbackIndex", json_integer((json_int_t)rec->rollback_index)) < 0 ||
+		      json_object_set_new(o, "bridge_down", json_string(rec->bridge_down)) < 0 ||
+		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)rec->rollback_index)) < 0 ||
 		      json_object_set_new(o, "installed", json_integer(rec->installed)) < 0 ||
-		      json_object_set_new(o, "installedTime", json_string(when)) < 0;
+		      json_object_set_new(o, "installed_time", json_string(when)) < 0;
 	}
 	if (bad) {
 		json_decref(o);
@@ -120,11 +120,11 @@ void dev_record_load(const struct dev_root *r, enum fw_target t, struct dev_reco
 		goto out;
 	}
 	v = json_object_get(doc, "digest");
-	if (get_version(doc, "version", 0, rec->version) < 0 || get_version(doc, "bridgeDown", 1, rec->bridge_down) < 0 ||
+	if (get_version(doc, "version", 0, rec->version) < 0 || get_version(doc, "bridge_down", 1, rec->bridge_down) < 0 ||
 	    get_u64(doc, "generation", UINT32_MAX, &gen) < 0 || gen == 0 ||
-	    get_u64(doc, "chunkSize", FW_CHUNK_MAX, &chunk) < 0 || chunk < FW_CHUNK_MIN ||
+	    get_u64(doc, "chunk_size", FW_CHUNK_MAX, &chunk) < 0 || chunk < FW_CHUNK_MIN ||
 	    get_u64(doc, "size", FW_PAYLOAD_MAX, &size) < 0 ||
-	    get_u64(doc, "rollbackIndex", UINT64_MAX, &rb) < 0 ||
+	    get_u64(doc, "rollback_index", UINT64_MAX, &rb) < 0 ||
 	    get_u64(doc, "installed", INT64_MAX, &when) < 0 ||
 	    !json_is_string(v) || strlen(json_string_value(v)) != DIGEST_HEX ||
 	    fw_unhex(json_string_value(v), rec->digest, FW_DIGEST_LEN) < 0) {

@@ -49,7 +49,7 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 	o = json_object();
 	if (o == NULL || json_object_set_new(o, "result", json_string(dev_result_name(l->result))) < 0 ||
 	    json_object_set_new(o, "time", json_integer(l->time)) < 0 ||
-	    json_object_set_new(o, "timeText", json_string(when)) < 0 ||
+	    json_object_set_new(o, "time_text", json_string(when)) < 0 ||
 	    json_object_set_new(o, "target", json_string(l->target)) < 0 ||
 	    json_object_set_new(o, "source", json_string(l->source)) < 0 ||
 	    json_object_set_new(o, "version", json_string(l->version)) < 0 ||
@@ -67,11 +67,11 @@ json_t *dev_state_to_json(const struct dev_state *st)
 	int bad = o == NULL || last == NULL;
 
 	if (!bad)
-		bad = json_object_set_new(o, "rollbackIndex", json_integer((json_int_t)st->rollback_index)) < 0 ||
+		bad = json_object_set_new(o, "rollback_index", json_integer((json_int_t)st->rollback_index)) < 0 ||
 		      json_object_set_new(o, "booted", json_string(booted)) < 0 ||
-		      json_object_set_new(o, "bootedVersion", json_string(st->booted_version)) < 0 ||
-		      json_object_set_new(o, "bootedGeneration", json_integer(st->booted_generation)) < 0 ||
-		      json_object_set(o, "lastUpgrade", last) < 0;
+		      json_object_set_new(o, "booted_version", json_string(st->booted_version)) < 0 ||
+		      json_object_set_new(o, "booted_generation", json_integer(st->booted_generation)) < 0 ||
+		      json_object_set(o, "last_upgrade", last) < 0;
 	json_decref(last);
 	if (bad) {
 		json_decref(o);
@@ -101,21 +101,21 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		rc = missing ? 0 : -1;
 		goto out;
 	}
-	v = json_object_get(doc, "rollbackIndex");
+	v = json_object_get(doc, "rollback_index");
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: rollbackIndex: missing or negative", path);
+		fw_err_set(err, FW_EXIT_IO, "%s: rollback_index: missing or negative", path);
 		goto out;
 	}
 	st->rollback_index = (uint64_t)json_integer_value(v);
 	v = json_object_get(doc, "booted");
 	if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
 		st->booted = (int)t;
-	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "bootedVersion"));
-	v = json_object_get(doc, "bootedGeneration");
+	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "booted_version"));
+	v = json_object_get(doc, "booted_generation");
 	st->booted_generation = json_is_integer(v) && json_integer_value(v) > 0 &&
 					json_integer_value(v) <= UINT32_MAX
 				? (uint32_t)json_integer_value(v) : 0;
-	last = json_object_get(doc, "lastUpgrade");
+	last = json_object_get(doc, "last_upgrade");
 	if (json_is_object(last)) {
 		v = json_object_get(last, "result");
 		if (!json_is_string(v) || result_parse(json_string_value(v), &st->last.result) < 0)

@@ -20,7 +20,7 @@ mkdir parts
 expect 0 'empty slots' fw init --product WX --trust k.pub --slot "pri=$T/parts/p1" --slot sec=alt/sec
 [ ! -s "$T/.out" ] || fail "init without --version booted something: $(cat "$T/.out")"
 expect 1 "no bootable image: primary: record not valid \\(empty: no image installed\\).*upgrade all" fw boot
-[ "$(js "d['booted'], d['version'], d['generation'], d['lastUpgrade']")" = "none None None None" ] || fail "$(js d)"
+[ "$(js "d['booted'], d['version'], d['generation'], d['last_upgrade']")" = "none None None None" ] || fail "$(js d)"
 expect 1 "holds no valid system image: only 'upgrade all' can restore it" fw upgrade pri fw.pkg
 expect 0 '' fw upgrade all fw.pkg
 grep -q 'booted pri 5.21.2' "$T/.out" || fail "first install did not boot: $(cat "$T/.out")"

@@ -41,15 +41,15 @@ for s in ("pri", "sec", "boot"):
     if allowed.get(r["version"]) != r["generation"]:
         bad("%s: version %s generation %s" % (s, r["version"], r["generation"]))
     data = open(os.path.join(root, "slots", s), "rb").read()
-    if len(data) != r["size"] or digest(data, r["chunkSize"]) != r["digest"]:
+    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"]:
         bad(s + ": valid record, but the slot holds other bytes")
     old = open(s + "-" + ("old" if r["version"] == "5.21.2" else "new") + ".img", "rb").read()
     if data != old:
         bad(s + ": not the " + r["version"] + " image")
 want = "pri" if status["slots"]["pri"]["valid"] else "sec"
-if status["booted"] != want or status["bootedVersion"] != status["slots"][want].get("version"):
-    bad("booted %s %s, expected %s" % (status["booted"], status["bootedVersion"], want))
-last = status["lastUpgrade"]
+if status["booted"] != want or status["booted_version"] != status["slots"][want].get("version"):
+    bad("booted %s %s, expected %s" % (status["booted"], status["booted_version"], want))
+last = status["last_upgrade"]
 if last is None or last["result"] not in ("success", "writeFlashFailed"):
     bad("last upgrade: %r" % (last,))
 for d in (root, os.path.join(root, "records")):
@@ -78,7 +78,7 @@ while :; do
 import json, sys
 d = json.load(open('status.json'))
 v = [d['slots'][s].get('version') for s in ('pri', 'sec', 'boot')]
-sys.exit(0 if v == ['5.22.2'] * 3 and d['booted'] == 'pri' and d['lastUpgrade']['result'] == 'success' else repr(v))
+sys.exit(0 if v == ['5.22.2'] * 3 and d['booted'] == 'pri' and d['last_upgrade']['result'] == 'success' else repr(v))
 " || fail "finishing the upgrade after a crash before step $n"
 	echo "  step $n ($step): boots, records true, upgrade completes"
 	n=$((n + 1))

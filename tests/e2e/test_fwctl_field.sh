@@ -37,21 +37,21 @@ ok "init: a device at 5.20.0, generation 1, booted from pri"
 before=$(slotsum)
 expect 1 "needs the primary at 5.21.2 first.*upgrade pri" fw upgrade all fw-5.22.2.pkg
 [ "$(slotsum)" = "$before" ] || fail "a refused upgrade changed slots or records"
-[ "$(js "d['lastUpgrade']['result']")" = policyRefused ] || fail "refusal not recorded: $(js "d['lastUpgrade']")"
+[ "$(js "d['last_upgrade']['result']")" = policyRefused ] || fail "refusal not recorded: $(js "d['last_upgrade']")"
 ok "upgrade all 5.22.2 from 5.20.0: refused, names the bridge 5.21.2, nothing written"
 
 expect 0 '' fw upgrade pri fw-5.21.2.pkg
 grep -q 'booted pri 5.21.2' "$T/.out" || fail "upgrade pri did not reboot into 5.21.2: $(cat "$T/.out")"
 same pri 5.21.2
-[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['lastUpgrade']['result']")" = "5.21.2 5.20.0 success" ] ||
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['last_upgrade']['result']")" = "5.21.2 5.20.0 success" ] ||
 	fail "after upgrade pri: $(js d)"
 ok "upgrade pri 5.21.2: written, rebooted, the secondary untouched"
 
 before=$(slotsum)
 expect 1 "generation 2.*needs 'upgrade all'" fw upgrade pri fw-5.22.2.pkg
 [ "$(slotsum)" = "$before" ] || fail "a refused upgrade changed slots or records"
-[ "$(js "d['lastUpgrade']['result'], d['lastUpgrade']['version']")" = "policyRefused 5.22.2" ] ||
-	fail "refusal not recorded: $(js "d['lastUpgrade']")"
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['version']")" = "policyRefused 5.22.2" ] ||
+	fail "refusal not recorded: $(js "d['last_upgrade']")"
 ok "upgrade pri 5.22.2 (generation 2): refused, saying 'all' is needed"
 
 expect 0 '' fw upgrade all fw-5.22.2.pkg
@@ -85,7 +85,7 @@ ok "leaving generation 2 with a single target: refused"
 expect 0 'restore factory defaults' fw upgrade all fw-5.21.2.pkg
 grep -q 'returning to image generation 1' "$T/.err" || fail "no transition note: $(cat "$T/.err")"
 for s in pri sec boot; do same $s 5.21.2; done
-[ "$(js "d['version'], d['generation'], d['booted'], d['bootedVersion']")" = "5.21.2 1 pri 5.21.2" ] ||
+[ "$(js "d['version'], d['generation'], d['booted'], d['booted_version']")" = "5.21.2 1 pri 5.21.2" ] ||
 	fail "after the downgrade: $(js d)"
 ok "upgrade all 5.21.2 from the primary at 5.22.2: back in generation 1"
 

@@ -17,8 +17,8 @@ refused() {
 	before=$(slotsum)
 	expect "$code" "$pattern" fw upgrade "$@"
 	[ "$(slotsum)" = "$before" ] || fail "upgrade $*: changed slots or records"
-	[ "$(js "d['lastUpgrade']['result']")" = "$result" ] ||
-		fail "upgrade $*: recorded $(js "d['lastUpgrade']"), expected $result"
+	[ "$(js "d['last_upgrade']['result']")" = "$result" ] ||
+		fail "upgrade $*: recorded $(js "d['last_upgrade']"), expected $result"
 }
 # image NAME VERSION: a small image that says what it is (made once: packages of a version share it).
 image() { [ -f "$1-$2.img" ] || { echo "$1 image $2"; head -c 9000 /dev/urandom; } >"$1-$2.img"; }
@@ -83,7 +83,7 @@ ok "manifest changed after signing: refused (signatureFailed)"
 # --- tampered images: caught chunk by chunk, the slot left invalid, the device still boots
 craft flipentry good.pkg badsec.pkg WX-sec.img middle
 expect 1 "payload WX-sec.img: chunk 1 .*SHA-256 mismatch" fw upgrade sec badsec.pkg
-[ "$(js "d['slots']['sec']['valid'], d['slots']['pri']['valid'], d['slots']['pri']['version'], d['lastUpgrade']['result']")" = \
+[ "$(js "d['slots']['sec']['valid'], d['slots']['pri']['valid'], d['slots']['pri']['version'], d['last_upgrade']['result']")" = \
 	"False True 5.20.0 fileCheckFailed" ] || fail "after a tampered sec: $(js d)"
 grep -q 'sec: holds no valid image now' "$T/.err" || fail "no word about the invalid slot: $(cat "$T/.err")"
 expect 0 '' fw boot
@@ -109,14 +109,14 @@ before=$(slotsum)
 head -c 700 next.pkg >cut-manifest.pkg
 expect 1 "" sh -c "\"\$0\" --root \"\$1\" upgrade all - <cut-manifest.pkg" "$B/fwctl" "$D"
 [ "$(slotsum)" = "$before" ] || fail "a stream cut in the manifest changed slots or records"
-[ "$(js "d['lastUpgrade']['result'], d['lastUpgrade']['source']")" = "fileCheckFailed -" ] ||
-	fail "recorded: $(js "d['lastUpgrade']")"
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['source']")" = "fileCheckFailed -" ] ||
+	fail "recorded: $(js "d['last_upgrade']")"
 ok "stream cut inside the manifest (stdin): exit 1, nothing written, fileCheckFailed"
 
 cut=$(craft offset next.pkg WX-pri.img middle)
 head -c "$cut" next.pkg | fw upgrade all - 2>"$T/.err" && fail "a truncated stream was accepted"
 grep -Eqi 'truncat|ends early|fewer|present' "$T/.err" || fail "no word about truncation: $(cat "$T/.err")"
-[ "$(js "d['slots']['pri']['valid'], d['slots']['sec']['version'], d['lastUpgrade']['result']")" = \
+[ "$(js "d['slots']['pri']['valid'], d['slots']['sec']['version'], d['last_upgrade']['result']")" = \
 	"False 5.22.0 fileCheckFailed" ] || fail "after a stream cut in pri: $(js d)"
 expect 0 '' fw boot
 grep -q 'booted sec 5.22.0' "$T/.out" || fail "did not boot the secondary: $(cat "$T/.out")"
@@ -150,9 +150,9 @@ ok "common pkg: all writes only this product's images (sec, pri), the bootloader
 # --- the device's rollback index rises when an image with a higher one boots
 pkg r5.pkg 5.31.0 --rollback-index 5 -k k.key
 expect 0 '' fw upgrade no-reboot all r5.pkg
-[ "$(js "d['rollbackIndex']")" = 2 ] || fail "rollback index rose before the image booted: $(js d)"
+[ "$(js "d['rollback_index']")" = 2 ] || fail "rollback index rose before the image booted: $(js d)"
 expect 0 'booted pri 5.31.0' sh -c '"$0" --root "$1" boot >&2' "$B/fwctl" "$D"
-[ "$(js "d['rollbackIndex']")" = 5 ] || fail "rollback index did not rise on boot: $(js d)"
+[ "$(js "d['rollback_index']")" = 5 ] || fail "rollback index did not rise on boot: $(js d)"
 pkg r2.pkg 5.32.0 --rollback-index 2 -k k.key
 refused 1 "rollback index 2 is below the device's 5" policyRefused all r2.pkg
 ok "rollback index: raised to 5 when that image boots, then a newer version with index 2 is refused"

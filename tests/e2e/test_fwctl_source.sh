@@ -22,19 +22,19 @@ ok "device with media labels external and stick"
 
 # --- local forms
 expect 0 '' fw upgrade no-reboot pri fw-5.21.0.pkg
-[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.0 fw-5.21.0.pkg" ] || fail "$(js d)"
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['source']")" = "5.21.0 fw-5.21.0.pkg" ] || fail "$(js d)"
 expect 0 '' fw upgrade pri "file://$T/fw-5.21.1.pkg"
 expect 0 '' fw upgrade pri usb://fw-5.21.2.pkg
-[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.2 usb://fw-5.21.2.pkg" ] || fail "$(js d)"
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['source']")" = "5.21.2 usb://fw-5.21.2.pkg" ] || fail "$(js d)"
 expect 0 '' fw upgrade pri media stick fw/fw-5.21.3.pkg
-[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['source']")" = "5.21.3 media stick fw/fw-5.21.3.pkg" ] ||
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['source']")" = "5.21.3 media stick fw/fw-5.21.3.pkg" ] ||
 	fail "$(js d)"
 expect 0 '' sh -c "\"\$0\" --root \"\$1\" upgrade pri - <fw-5.21.4.pkg" "$B/fwctl" "$D"
 [ "$(js "d['slots']['pri']['version']")" = 5.21.4 ] || fail "$(js d)"
 ok "PATH, file://, usb:// (label external), media LABEL PATH and - (stdin) install"
 
 expect 3 "cannot open $T/missing.pkg" fw upgrade pri "$T/missing.pkg"
-[ "$(js "d['lastUpgrade']['result']")" = systemError ] || fail "$(js "d['lastUpgrade']")"
+[ "$(js "d['last_upgrade']['result']")" = systemError ] || fail "$(js "d['last_upgrade']")"
 expect 2 'no medium labelled "cdrom"' fw upgrade pri media cdrom fw.pkg
 expect 2 'may not leave the medium' fw upgrade pri usb://../fw-5.21.5.pkg
 expect 2 'media needs a label and a path' fw upgrade pri media stick
@@ -45,12 +45,12 @@ for src in "ftp://10.0.0.1/fw.pkg" "tftp://10.0.0.1:6969/fw.pkg" "http://fw.exam
 	"https://[2001:db8::1]:8443/fw.pkg" "10.0.0.1/fw.pkg" "10.0.0.1 fw.pkg" "fw.example.com:2121/fw.pkg"; do
 	# shellcheck disable=SC2086
 	expect 4 "sources are not supported yet" fw upgrade pri $src
-	[ "$(js "d['lastUpgrade']['result']")" = netError ] || fail "$src: $(js "d['lastUpgrade']")"
+	[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$src: $(js "d['last_upgrade']")"
 done
 expect 4 "ftp-then-tftp sources" fw upgrade pri 10.0.0.1 fw.pkg
 expect 4 "ftp sources" fw upgrade all ftp://admin:s3cret@10.0.0.1/pub/fw.pkg
 grep -q s3cret "$D/state.json" "$T/.err" && fail "the FTP password was stored or printed"
-[ "$(js "d['lastUpgrade']['source']")" = "ftp://admin:***@10.0.0.1/pub/fw.pkg" ] || fail "$(js "d['lastUpgrade']")"
+[ "$(js "d['last_upgrade']['source']")" = "ftp://admin:***@10.0.0.1/pub/fw.pkg" ] || fail "$(js "d['last_upgrade']")"
 ok "ftp, tftp, http, https, ADDRESS/FILE and ADDRESS FILE: exit 4, netError, password hidden"
 
 before=$(statesum)
@@ -78,6 +78,6 @@ expect 1 "busy: another fwctl is working on this device" fw upgrade pri fw-5.21.
 expect 1 "busy" fw boot
 expect 0 '' fw status
 wait "$slow" || { cat slow.err >&2; fail "the first upgrade failed"; }
-[ "$(js "d['slots']['pri']['version'], d['lastUpgrade']['result'], d['lastUpgrade']['source']")" = "5.21.5 success -" ] ||
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['result'], d['last_upgrade']['source']")" = "5.21.5 success -" ] ||
 	fail "after the contention: $(js d)"
 ok "a second upgrade (or boot) while one runs: exit 1 'busy', status still answers, the first completes"
