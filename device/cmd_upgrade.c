@@ -213,8 +213,11 @@ static int open_source(struct dev_root *r, const struct dev_source *src, enum de
 		break;
 	}
 	fd = open(path ? path : src->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fw_err_set(err, FW_EXIT_IO, "cannot open %s: %s", path ? path : src->path, strerror(errno));
+	/* The caller names the source; a medium's file is named by its full path too. */
+	if (fd < 0 && path != NULL)
+		fw_err_set(err, FW_EXIT_IO, "cannot open %s: %s", path, strerror(errno));
+	else if (fd < 0)
+		fw_err_set(err, FW_EXIT_IO, "cannot open: %s", strerror(errno));
 	free(path);
 	return fd;
 }

@@ -33,7 +33,7 @@ expect 0 '' sh -c "\"\$0\" --root \"\$1\" upgrade pri - <fw-5.21.4.pkg" "$B/fwct
 [ "$(js "d['slots']['pri']['version']")" = 5.21.4 ] || fail "$(js d)"
 ok "PATH, file://, usb:// (label external), media LABEL PATH and - (stdin) install"
 
-expect 3 "cannot open $T/missing.pkg" fw upgrade pri "$T/missing.pkg"
+expect 3 "upgrade: $T/missing.pkg: cannot open: No such file" fw upgrade pri "$T/missing.pkg"
 [ "$(js "d['last_upgrade']['result']")" = systemError ] || fail "$(js "d['last_upgrade']")"
 expect 2 'no medium labelled "cdrom"' fw upgrade pri media cdrom fw.pkg
 expect 2 'may not leave the medium' fw upgrade pri usb://../fw-5.21.5.pkg
