@@ -146,6 +146,12 @@ char *cli_passphrase(const char *key_path, const char *passphrase_file, int conf
 {
 	const char *env = getenv("FWPKG_PASSPHRASE");
 
+	/* sodium_malloc aborts before sodium_init. */
+	if (sodium_init() < 0) {
+		fw_err_set(err, FW_EXIT_IO, "libsodium cannot initialise");
+		return NULL;
+	}
+
 	if (passphrase_file != NULL)
 		return from_file(passphrase_file, err);
 	if (env != NULL && env[0] != '\0')

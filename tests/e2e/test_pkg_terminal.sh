@@ -1,0 +1,44 @@
+#!/bin/sh
+# test_pkg_terminal: passphrases typed at a terminal prompt (a real pseudo-terminal), never echoed.
+. "$(dirname "$0")/lib.sh"
+term() { "$PY" "$E2E/onterminal.py" 20 "$@"; }
+
+randfile pri.img 300000
+
+# keygen asks twice; what is typed is not echoed back.
+term 'Passphrase for' 'correct horse' 'again' 'correct horse' -- "$B/fwpkg" keygen -p r.pub -s r.key >out.txt ||
+	{ cat out.txt; fail "keygen on a terminal failed"; }
+[ -s r.pub ] && [ -s r.key ] || fail "keygen on a terminal wrote no keys"
+[ "$(stat -c %a r.key)" = 600 ] || fail "secret key is not 0600"
+grep -q 'correct horse' out.txt && fail "the passphrase was echoed: $(cat out.txt)"
+ok "keygen asks twice on the terminal, keys written, nothing echoed"
+
+set +e
+term 'Passphrase for' 'one' 'again' 'two' -- "$B/fwpkg" keygen -p m.pub -s m.key >out.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "mismatched passphrases exited $rc, expected 2"
+grep -q 'passphrases do not match' out.txt || fail "no mismatch message: $(cat out.txt)"
+[ ! -e m.pub ] && [ ! -e m.key ] || fail "mismatched passphrases left key files"
+ok "mismatched confirmation: exit 2, no key files"
+
+set +e
+term 'Passphrase for' '' 'again' '' -- "$B/fwpkg" keygen -p e.pub -s e.key >out.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q 'empty passphrase' out.txt || fail "an empty passphrase was not refused ($rc): $(cat out.txt)"
+[ ! -e e.key ] || fail "an empty passphrase left a key"
+ok "an empty passphrase is refused (use -W for an unencrypted key)"
+
+term 'Passphrase for r.key' 'correct horse' -- "$B/mkpkg" -o t.pkg --version 1.0 --product P --pri pri.img -k r.key >out.txt ||
+	{ cat out.txt; fail "mkpkg with the right passphrase failed"; }
+"$B/fwpkg" verify -q -p r.pub t.pkg || fail "package signed after a terminal prompt does not verify"
+ok "mkpkg asks for the passphrase on the terminal and signs"
+
+set +e
+term 'Passphrase for r.key' 'wrong' -- "$B/mkpkg" -o w.pkg --version 1.0 --product P --pri pri.img -k r.key >out.txt
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q 'r.key: wrong passphrase' out.txt || fail "wrong passphrase: exit $rc: $(cat out.txt)"
+[ -z "$(ls -A | grep 'w\.pkg')" ] || fail "a wrong passphrase left output: $(ls -A)"
+ok "a wrong passphrase at the prompt: exit 1, named, nothing written"
