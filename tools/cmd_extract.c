@@ -283,7 +283,7 @@ int cmd_extract(int argc, char **argv)
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
 	const char *dir = ".", *path;
-	int c, fd = -1, no_verify = 0, rc = FW_EXIT_USAGE;
+	int c, fd = -1, no_verify = 0, rc = FW_EXIT_USAGE, made_dir = 0;
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&x, 0, sizeof(x));
@@ -326,9 +326,15 @@ int cmd_extract(int argc, char **argv)
 	} else if (cli_keys_load(&keys, &trust, &err) < 0) {
 		return cli_fail("extract", NULL, &err);
 	}
+	/* Like unzip -d: a missing target directory is made (one level), and
+	 * removed again if the package is rejected, so a failure leaves nothing. */
+	if (mkdir(dir, 0755) == 0)
+		made_dir = 1;
 	x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.dirfd < 0) {
 		cli_error("extract", dir, "cannot open directory: %s", strerror(errno));
+		if (made_dir)
+			rmdir(dir);
 		return FW_EXIT_IO;
 	}
 	if ((fd = cli_open_input(path, &err)) < 0) {
@@ -355,6 +361,8 @@ out:
 	if (fd > STDIN_FILENO)
 		close(fd);
 	close(x.dirfd);
+	if (rc != FW_EXIT_OK && made_dir)
+		rmdir(dir);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	return rc;

@@ -66,7 +66,7 @@ io_errors() {
 	expect 3 'no-such\.pkg: cannot open' "$B/fwpkg" verify -p k.pub no-such.pkg
 	expect 3 'no-such\.img' mk -o x.pkg --pri no-such.img
 	expect 3 'no-such-dir' mk -o no-such-dir/x.pkg --pri pri.img
-	expect 3 'no-such-dir' "$B/fwpkg" extract -C no-such-dir -p k.pub fw.pkg
+	expect 3 'no-such-dir' "$B/fwpkg" extract -C no-such-dir/sub -p k.pub fw.pkg
 	expect 3 'no-such\.key' mk -o x.pkg --pri pri.img -k no-such.key
 }
 pkg_check "missing files and directories: exit 3, named" io_errors
@@ -217,5 +217,17 @@ interrupted() {
 	cd ..
 }
 pkg_check "an interrupted mkpkg leaves no temporary file" interrupted
+
+# extract -C makes a missing directory (one level), and takes it back on a rejection.
+x_new_dir() {
+	"$B/fwpkg" extract -q -C newdir -p k.pub fw.pkg >/dev/null || fail "extract into a new directory failed"
+	cmp newdir/P1-pri.img pri.img || fail "extract into a new directory gave other bytes"
+	pkg_craft flipentry fw.pkg bad-nd.pkg P1-pri.img last
+	expect 1 'SHA-256 mismatch' "$B/fwpkg" extract -C gone -p k.pub bad-nd.pkg
+	[ ! -e gone ] || fail "a rejected extract left the directory it made"
+	expect 3 'cannot open directory' "$B/fwpkg" extract -C no/such/parent -p k.pub fw.pkg
+	[ ! -e no ] || fail "extract made parent directories"
+}
+pkg_check "extract -C makes a missing directory, and removes it again on rejection" x_new_dir
 
 pkg_done
