@@ -96,9 +96,11 @@ int cmd_verify(int argc, char **argv)
 					 "version", m->version, "signers", signers));
 	} else if (!cli_quiet) {
 		char shown[1024];
-		printf("%s: verified: %s %s, %zu payload%s, signed by", fw_escape(path, shown, sizeof(shown)),
-		       m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification", m->version,
-		       m->n_payloads, m->n_payloads == 1 ? "" : "s");
+		int fw = m->type == FW_TYPE_FIRMWARE;
+
+		printf("%s: verified: %s %s, %zu %s%s, signed by", fw_escape(path, shown, sizeof(shown)),
+		       fw ? "firmware" : "modification", m->version, m->n_payloads, fw ? "image" : "file",
+		       m->n_payloads == 1 ? "" : "s");
 		for (size_t i = 0; i < rep.n_sigs; i++)
 			if (rep.sigs[i].status == PKG_SIG_VALID)
 				printf(" %s", rep.sigs[i].keyid);

@@ -42,7 +42,7 @@ SIG=manifest.json.$KEYID.minisig
 
 # --- verify
 expect 0 '' "$B/fwpkg" verify -p k.pub profinet.wmopkg
-grep -q "verified: modification 1.0.2, 7 payloads, signed by $KEYID" "$T/.out" ||
+grep -q "verified: modification 1.0.2, 7 files, signed by $KEYID" "$T/.out" ||
 	fail "verify verdict: $(cat "$T/.out")"
 expect 0 '' "$B/fwpkg" verify --json -p k.pub profinet.wmopkg
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["type"]=="modification" and d["verified"], d' \
