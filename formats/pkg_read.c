@@ -362,15 +362,30 @@ static int deliver(void *ctx, const void *buf, size_t len, struct fw_err *err)
 	return r->forward ? r->ops->payload_data(r->ctx, buf, len, err) : 0;
 }
 
+/* How messages name a payload: its entry name, and a modification file's path too. */
+static const char *payload_label(const struct fw_manifest *m, size_t index, char *buf, size_t n)
+{
+	char shown[2 * FW_MOD_PATH_MAX];
+
+	if (m->type == FW_TYPE_MODIFICATION && index < m->n_files)
+		snprintf(buf, n, "payload %s (file %s)", m->payloads[index].name,
+			 fw_escape(m->files[index].path, shown, sizeof(shown)));
+	else
+		snprintf(buf, n, "payload %s", m->payloads[index].name);
+	return buf;
+}
+
 /* The whole-payload SHA-256, for payloads whose manifest entry carries one. */
-static int check_whole_sha256(struct reader *r, const struct fw_payload *p, struct fw_err *err)
+static int check_whole_sha256(struct reader *r, size_t index, struct fw_err *err)
 {
 	uint8_t md[FW_DIGEST_LEN];
+	char label[512];
 
 	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
 		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-	if (memcmp(md, p->sha256, sizeof(md)) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED, "payload %s: SHA-256 mismatch", p->name);
+	if (memcmp(md, r->m->payloads[index].sha256, sizeof(md)) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: SHA-256 mismatch",
+				  payload_label(r->m, index, label, sizeof(label)));
 	return 0;
 }
 
@@ -379,23 +394,24 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	const struct fw_payload *p = &r->m->payloads[index];
 	uint64_t nchunks = fw_payload_chunks(p);
 	char list_name[FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX)];
+	char label[512];
 	char *list = NULL;
 	size_t list_len = 0;
 	uint8_t digest[FW_DIGEST_LEN];
 	int want = 0, rc = -1;
 
 	snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
+	payload_label(r->m, index, label, sizeof(label));
 	if (nchunks > PKG_MAX_CHUNKS) {
-		fw_err_set(err, FW_EXIT_REJECTED, "payload %s: %llu chunks, more than the limit of %u",
-			   p->name, (unsigned long long)nchunks, PKG_MAX_CHUNKS);
+		fw_err_set(err, FW_EXIT_REJECTED, "%s: %llu chunks, more than the limit of %u",
+			   label, (unsigned long long)nchunks, PKG_MAX_CHUNKS);
 		goto out;
 	}
 	if (expect_entry(r, list_name, nchunks * FW_DIGEST_LEN, err) < 0 ||
 	    read_small(r, (size_t)nchunks * FW_DIGEST_LEN, &list, &list_len, err) < 0)
 		goto out;
 	if (chunk_sha256(list, list_len, digest) < 0 || memcmp(digest, p->digest, sizeof(digest)) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED, "payload %s: chunk list does not match the signed manifest",
-			   p->name);
+		fw_err_set(err, FW_EXIT_REJECTED, "%s: chunk list does not match the signed manifest", label);
 		goto out;
 	}
 	r->entry = NULL;
@@ -430,7 +446,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
 				chunk_pipe_abort(r->pipe);
-				fw_err_wrap(err, "payload %s", p->name);
+				fw_err_wrap(err, "%s", label);
 				goto out;
 			}
 		}
@@ -440,10 +456,10 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 			goto out;
 		}
 		if (chunk_pipe_end(r->pipe, err) < 0) {
-			fw_err_wrap(err, "payload %s", p->name);
+			fw_err_wrap(err, "%s", label);
 			goto out;
 		}
-		if (p->has_sha256 && check_whole_sha256(r, p, err) < 0)
+		if (p->has_sha256 && check_whole_sha256(r, index, err) < 0)
 			goto out;
 	}
 	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)

@@ -76,8 +76,12 @@ static int prompt(int tty, const char *text, char *buf, size_t size)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(tty, text, strlen(text)) < 0 || tcsetattr(tty, TCSAFLUSH, &quiet) < 0)
+	/* Echo off before the prompt shows: an answer typed at the prompt is
+	 * never echoed, and only what was typed ahead of it is discarded. */
+	if (tcsetattr(tty, TCSAFLUSH, &quiet) < 0 || write(tty, text, strlen(text)) < 0) {
+		tcsetattr(tty, TCSAFLUSH, &old);
 		return -1;
+	}
 	for (;;) {
 		char c;
 		ssize_t n = read(tty, &c, 1);

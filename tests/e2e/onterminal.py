@@ -3,9 +3,11 @@
 
 usage: onterminal.py TIMEOUT PROMPT_REGEX ANSWER [PROMPT_REGEX ANSWER]... -- COMMAND [ARG]...
 Waits for each prompt (on the terminal) before typing its answer and Enter.
-Prints everything the terminal showed, exits with the command's exit code
-(125 if a prompt never came)."""
-import os, pty, re, select, sys, time
+The command's stdout and stderr go to a file, not the terminal (a pty may drop
+what a process writes just before it exits); this prints what the terminal
+showed and then that file, and exits with the command's exit code (125 if a
+prompt never came)."""
+import os, pty, re, select, sys, tempfile, time
 
 
 def main():
@@ -13,8 +15,11 @@ def main():
     sep = sys.argv.index("--")
     pairs = sys.argv[2:sep]
     cmd = sys.argv[sep + 1:]
+    out = tempfile.TemporaryFile()
     pid, fd = pty.fork()
     if pid == 0:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
         os.execvp(cmd[0], cmd)
     seen = b""
     deadline = time.monotonic() + timeout
@@ -45,8 +50,9 @@ def main():
         if not data:
             break
         seen += data
-    sys.stdout.write(seen.decode(errors="replace"))
     _, status = os.waitpid(pid, 0)
+    out.seek(0)
+    sys.stdout.write(seen.decode(errors="replace") + out.read().decode(errors="replace"))
     sys.exit(os.waitstatus_to_exitcode(status))
 
 
