@@ -1,56 +1,16 @@
-/* manifest: strict parsing, validation and deterministic emission of manifest.json. */
+/* manifest: the parts both package types share, and parse, validate and emit dispatched by type. */
 #include "manifest.h"
+#include "manifest_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest integer a JSON reader using doubles (JavaScript, Python's float path) keeps exactly. */
-#define ROLLBACK_INDEX_MAX (UINT64_C(1) << 53)
-#define IMAGE_GENERATION_MAX 1000u
-#define DIGEST_HEX_LEN (2 * FW_DIGEST_LEN)
-
-/* Room for a JSON path such as "images[255].chunk_size" with a key quoted by printable(). */
-#define PATH_MAX_LEN 320
-
 static const char *const target_names[FW_TARGET_COUNT] = {
 	[FW_TARGET_PRI] = "pri",
 	[FW_TARGET_SEC] = "sec",
 	[FW_TARGET_BOOT] = "boot",
-};
-
-static const char *const firmware_keys[] = {
-	"format", "format_version", "type", "version", "description", "created",
-	"products", "image_generation", "rollback_index", "requires_tpm",
-	"transition", "images", NULL,
-};
-static const char *const modification_keys[] = {
-	"format", "format_version", "type", "name", "version", "description", "created",
-	"products", "firmware", "persistent_allowed", "files", "hooks", NULL,
-};
-/* Keys of one type that the other must not carry: named so in the message. */
-static const char *const firmware_only_keys[] = {
-	"image_generation", "rollback_index", "requires_tpm", "transition", "images", NULL,
-};
-static const char *const modification_only_keys[] = {
-	"name", "firmware", "persistent_allowed", "files", "hooks", NULL,
-};
-static const char *const firmware_range_keys[] = { "min", "max", NULL };
-static const char *const hook_keys[] = { "activate", "deactivate", NULL };
-static const char *const file_keys[] = {
-	"path", "mode", "size", "sha256", "chunk_size", "digest", "entry", NULL,
-};
-static const char *const mod_roots[] = {
-	"factory-config", "branding", "services", "files", "scripts", NULL,
-};
-static const char *const hook_names[FW_HOOK_COUNT] = {
-	[FW_HOOK_ACTIVATE] = "activate",
-	[FW_HOOK_DEACTIVATE] = "deactivate",
-};
-static const char *const transition_keys[] = { "bridge_from", "bridge_down", NULL };
-static const char *const image_keys[] = {
-	"target", "product", "file", "size", "chunk_size", "digest", NULL,
 };
 
 const char *fw_target_name(enum fw_target t)
@@ -62,17 +22,24 @@ const char *fw_target_name(enum fw_target t)
 
 int fw_target_parse(const char *s, enum fw_target *out)
 {
+	int i = fw_mf_name_index(target_names, FW_TARGET_COUNT, s);
+
+	if (i < 0)
+		return -1;
+	if (out != NULL)
+		*out = (enum fw_target)i;
+	return 0;
+}
+
+int fw_mf_name_index(const char *const *names, unsigned count, const char *s)
+{
 	unsigned i;
 
 	if (s == NULL)
 		return -1;
-	for (i = 0; i < FW_TARGET_COUNT; i++) {
-		if (strcmp(s, target_names[i]) == 0) {
-			if (out != NULL)
-				*out = (enum fw_target)i;
-			return 0;
-		}
-	}
+	for (i = 0; i < count; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
 	return -1;
 }
 
@@ -85,54 +52,6 @@ const char *fw_pkg_type_name(enum fw_pkg_type t)
 		return "modification";
 	}
 	return "unknown";
-}
-
-const char *fw_hook_name(enum fw_hook h)
-{
-	if ((unsigned)h >= FW_HOOK_COUNT)
-		return NULL;
-	return hook_names[h];
-}
-
-int fw_hook_parse(const char *s, enum fw_hook *out)
-{
-	unsigned i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < FW_HOOK_COUNT; i++) {
-		if (strcmp(s, hook_names[i]) == 0) {
-			if (out != NULL)
-				*out = (enum fw_hook)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int fw_pkg_name_valid(const char *s)
-{
-	size_t i, len;
-
-	if (s == NULL)
-		return 0;
-	len = strnlen(s, FW_PKG_NAME_MAX + 1);
-	/* No '+' (unlike payload names): the name is typed on a device's CLI. */
-	if (len == 0 || len > FW_PKG_NAME_MAX || s[0] == '.')
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-void fw_mod_entry_name(size_t index, char out[FW_NAME_MAX + 1])
-{
-	snprintf(out, FW_NAME_MAX + 1, FW_MOD_ENTRY_FMT, index + 1);
 }
 
 int fw_name_valid(const char *s)
@@ -235,7 +154,7 @@ void fw_manifest_free(struct fw_manifest *m)
  * printable ASCII, and backslashes, as \xNN: keys and names come from
  * untrusted packages and the message ends up on a terminal.
  */
-static void printable(const char *s, char *out, size_t outsz)
+void fw_mf_printable(const char *s, char *out, size_t outsz)
 {
 	size_t o = 0, n = 0;
 
@@ -256,7 +175,7 @@ static void printable(const char *s, char *out, size_t outsz)
 }
 
 /* Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as JSON needs. */
-static int utf8_valid(const char *str)
+int fw_mf_utf8_valid(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -293,57 +212,13 @@ static int utf8_valid(const char *str)
 	return 1;
 }
 
-const char *fw_mod_path_problem(const char *path)
-{
-	const unsigned char *p;
-	const char *comp, *slash;
-	size_t len, i;
-
-	if (path == NULL || path[0] == '\0')
-		return "is empty";
-	len = strnlen(path, FW_MOD_PATH_MAX + 1);
-	if (len > FW_MOD_PATH_MAX)
-		return "is longer than 255 bytes";
-	if (path[0] == '/')
-		return "is absolute (starts with '/')";
-	for (p = (const unsigned char *)path; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			return "contains a control character";
-		if (*p == '\\')
-			return "contains a backslash";
-	}
-	if (!utf8_valid(path))
-		return "is not valid UTF-8";
-	/* Every component, so "a/../b" and "a//b" are refused as well as "../b". */
-	for (comp = path;; comp = slash + 1) {
-		slash = strchr(comp, '/');
-		len = slash != NULL ? (size_t)(slash - comp) : strlen(comp);
-		if (len == 0)
-			return "has an empty component";
-		if ((len == 1 && comp[0] == '.') || (len == 2 && comp[0] == '.' && comp[1] == '.'))
-			return "has a '.' or '..' component";
-		if (slash == NULL)
-			break;
-	}
-	slash = strchr(path, '/');
-	for (i = 0; mod_roots[i] != NULL; i++)
-		if (slash != NULL && strlen(mod_roots[i]) == (size_t)(slash - path) &&
-		    strncmp(path, mod_roots[i], (size_t)(slash - path)) == 0)
-			return NULL;
-	if (slash == NULL)
-		for (i = 0; mod_roots[i] != NULL; i++)
-			if (strcmp(path, mod_roots[i]) == 0)
-				return "names a root directory, not a file in it";
-	return "is not under factory-config/, branding/, services/, files/ or scripts/";
-}
-
 /*
  * Checks shared by parse and validate. `path` names the field as it appears
  * in manifest.json ("rollback_index", "images[2].chunk_size"), so a message
  * about an in-memory manifest reads the same as one about a file.
  */
 
-static int range_err(const char *path, uint64_t min, uint64_t max, struct fw_err *err)
+int fw_mf_range_err(const char *path, uint64_t min, uint64_t max, struct fw_err *err)
 {
 	if (max == UINT64_MAX || max == INT64_MAX)
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -353,42 +228,27 @@ static int range_err(const char *path, uint64_t min, uint64_t max, struct fw_err
 		path, min, max);
 }
 
-static int check_range(const char *path, uint64_t v, uint64_t min, uint64_t max,
+int fw_mf_check_range(const char *path, uint64_t v, uint64_t min, uint64_t max,
 	struct fw_err *err)
 {
 	if (v < min || v > max)
-		return range_err(path, min, max, err);
+		return fw_mf_range_err(path, min, max, err);
 	return 0;
 }
 
-static int check_name(const char *path, const char *s, struct fw_err *err)
+int fw_mf_check_name(const char *path, const char *s, struct fw_err *err)
 {
 	char q[PATH_MAX_LEN];
 
 	if (fw_name_valid(s))
 		return 0;
-	printable(s, q, sizeof(q));
+	fw_mf_printable(s, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED,
 		"manifest: \"%s\" is not a valid name (\"%s\"): it must be 1 to %d of "
 		"A-Z a-z 0-9 . _ + -, not starting with '.'", path, q, FW_NAME_MAX);
 }
 
-static int check_payload_name(const char *path, const char *s, struct fw_err *err)
-{
-	size_t len, slen = strlen(FW_CHUNKS_SUFFIX);
-
-	if (check_name(path, s, err) < 0)
-		return -1;
-	/* "X.chunks" is the container entry holding payload X's chunk digests. */
-	len = strlen(s);
-	if (len >= slen && strcmp(s + len - slen, FW_CHUNKS_SUFFIX) == 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must not end in \"%s\" (\"%s\")", path,
-			FW_CHUNKS_SUFFIX, s);
-	return 0;
-}
-
-static int check_chunk_size(const char *path, uint64_t v, struct fw_err *err)
+int fw_mf_check_chunk_size(const char *path, uint64_t v, struct fw_err *err)
 {
 	if (v < FW_CHUNK_MIN || v > FW_CHUNK_MAX || (v & (v - 1)) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -397,7 +257,7 @@ static int check_chunk_size(const char *path, uint64_t v, struct fw_err *err)
 	return 0;
 }
 
-static int check_version(const char *path, const char *s, struct fw_version *out,
+int fw_mf_check_version(const char *path, const char *s, struct fw_version *out,
 	struct fw_err *err)
 {
 	if (fw_version_parse(s, out, err) < 0)
@@ -412,7 +272,7 @@ static int check_description(const char *s, struct fw_err *err)
 	if (strnlen(s, FW_DESCRIPTION_MAX + 1) > FW_DESCRIPTION_MAX)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"description\" is longer than %d bytes", FW_DESCRIPTION_MAX);
-	if (!utf8_valid(s))
+	if (!fw_mf_utf8_valid(s))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"description\" is not valid UTF-8");
 	return 0;
@@ -422,7 +282,7 @@ static int check_description(const char *s, struct fw_err *err)
  * Rules across fields. Names, sizes and versions are checked again here
  * even after parse, because validate also guards hand-built manifests.
  */
-static int check_products(const struct fw_manifest *m, struct fw_err *err)
+int fw_mf_check_products(const struct fw_manifest *m, struct fw_err *err)
 {
 	char path[PATH_MAX_LEN];
 	size_t i, j;
@@ -432,7 +292,7 @@ static int check_products(const struct fw_manifest *m, struct fw_err *err)
 			"manifest: \"products\" must list 1 to %d products", FW_MAX_PRODUCTS);
 	for (i = 0; i < m->n_products; i++) {
 		snprintf(path, sizeof(path), "products[%zu]", i);
-		if (check_name(path, m->products[i], err) < 0)
+		if (fw_mf_check_name(path, m->products[i], err) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(m->products[i], m->products[j]) == 0)
@@ -443,261 +303,33 @@ static int check_products(const struct fw_manifest *m, struct fw_err *err)
 	return 0;
 }
 
-static int validate_firmware(const struct fw_manifest *m, struct fw_err *err)
+int fw_mf_check_payload_size(const char *array, size_t i, const struct fw_payload *p,
+	struct fw_err *err)
 {
 	char path[PATH_MAX_LEN];
-	size_t i, j;
 
-	if (check_products(m, err) < 0)
+	snprintf(path, sizeof(path), "%s[%zu].size", array, i);
+	if (fw_mf_check_range(path, p->size, 0, FW_PAYLOAD_MAX, err) < 0)
 		return -1;
-	if (m->name[0] != '\0' || m->min_fw[0] != '\0' || m->max_fw[0] != '\0' ||
-	    m->persistent_allowed != 0 || m->n_files != 0 || m->hooks[FW_HOOK_ACTIVATE][0] != '\0' ||
-	    m->hooks[FW_HOOK_DEACTIVATE][0] != '\0')
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: a firmware manifest has no name, firmware range, "
-			"persistent_allowed, files or hooks");
-
-	if (check_range("image_generation", m->image_generation, 1,
-			IMAGE_GENERATION_MAX, err) < 0 ||
-	    check_range("rollback_index", m->rollback_index, 0,
-			ROLLBACK_INDEX_MAX, err) < 0)
-		return -1;
-	if (m->requires_tpm != 0 && m->requires_tpm != 1)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"requires_tpm\" must be true or false");
-	if (m->bridge_from[0] != '\0' &&
-	    check_version("transition.bridge_from", m->bridge_from, NULL, err) < 0)
-		return -1;
-	if (m->bridge_down[0] != '\0' &&
-	    check_version("transition.bridge_down", m->bridge_down, NULL, err) < 0)
-		return -1;
-
-	if (m->n_images == 0 || m->n_images > FW_MAX_PAYLOADS)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"images\" must list 1 to %d images", FW_MAX_PAYLOADS);
-	/* Format version 1 carries each image and its payload in one "images" entry. */
-	if (m->n_payloads != m->n_images)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: a firmware manifest needs one payload per image "
-			"(%zu images, %zu payloads)", m->n_images, m->n_payloads);
-
-	for (i = 0; i < m->n_images; i++) {
-		const struct fw_image *im = &m->images[i];
-		const struct fw_payload *p = &m->payloads[i];
-
-		if (im->payload != i)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: images[%zu] must use payload %zu, not %zu", i, i,
-				im->payload);
-		snprintf(path, sizeof(path), "images[%zu].target", i);
-		if (fw_target_name(im->target) == NULL)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" must be \"pri\", \"sec\" or \"boot\"", path);
-
-		snprintf(path, sizeof(path), "images[%zu].product", i);
-		if (check_name(path, im->product, err) < 0)
-			return -1;
-		for (j = 0; j < m->n_products; j++)
-			if (strcmp(im->product, m->products[j]) == 0)
-				break;
-		if (j == m->n_products)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" is \"%s\", which is not in \"products\"", path,
-				im->product);
-
-		snprintf(path, sizeof(path), "images[%zu].file", i);
-		if (check_payload_name(path, p->name, err) < 0)
-			return -1;
-		snprintf(path, sizeof(path), "images[%zu].size", i);
-		if (check_range(path, p->size, 0, FW_PAYLOAD_MAX, err) < 0)
-			return -1;
-		snprintf(path, sizeof(path), "images[%zu].chunk_size", i);
-		if (check_chunk_size(path, p->chunk_size, err) < 0)
-			return -1;
-
-		for (j = 0; j < i; j++) {
-			if (strcmp(p->name, m->payloads[j].name) == 0)
-				return fw_err_set(err, FW_EXIT_REJECTED,
-					"manifest: \"images[%zu].file\" repeats \"%s\" "
-					"of images[%zu]", i, p->name, j);
-			/* A slot takes one image; two would make the install order decide. */
-			if (im->target == m->images[j].target &&
-			    strcmp(im->product, m->images[j].product) == 0)
-				return fw_err_set(err, FW_EXIT_REJECTED,
-					"manifest: images[%zu] and images[%zu] both have "
-					"\"product\" \"%s\" and \"target\" \"%s\"", j, i,
-					im->product, fw_target_name(im->target));
-		}
-	}
-	return 0;
-}
-
-static int check_pkg_name(const char *s, struct fw_err *err)
-{
-	char q[PATH_MAX_LEN];
-
-	if (fw_pkg_name_valid(s))
-		return 0;
-	printable(s, q, sizeof(q));
-	return fw_err_set(err, FW_EXIT_REJECTED,
-		"manifest: \"name\" is not a valid package name (\"%s\"): it must be 1 to %d "
-		"of A-Z a-z 0-9 . _ -, not starting with '.'", q, FW_PKG_NAME_MAX);
-}
-
-static int check_mod_path(const char *field, const char *s, struct fw_err *err)
-{
-	const char *why = fw_mod_path_problem(s);
-	char q[PATH_MAX_LEN];
-
-	if (why == NULL)
-		return 0;
-	printable(s, q, sizeof(q));
-	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" \"%s\" %s", field, q, why);
-}
-
-static int check_mode(const char *field, unsigned mode, struct fw_err *err)
-{
-	if (mode != FW_MOD_MODE_PLAIN && mode != FW_MOD_MODE_EXEC)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be \"0644\" or \"0755\"", field);
-	return 0;
-}
-
-/* The hooks name listed executables under scripts/. */
-static int check_hooks(const struct fw_manifest *m, struct fw_err *err)
-{
-	char path[PATH_MAX_LEN], q[PATH_MAX_LEN];
-	unsigned h;
-	size_t j;
-
-	for (h = 0; h < FW_HOOK_COUNT; h++) {
-		const char *hook = m->hooks[h];
-
-		if (strnlen(hook, sizeof(m->hooks[h])) == sizeof(m->hooks[h]))
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"hooks.%s\" is too long", hook_names[h]);
-		if (hook[0] == '\0')
-			continue;
-		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
-		if (check_mod_path(path, hook, err) < 0)
-			return -1;
-		printable(hook, q, sizeof(q));
-		if (strncmp(hook, "scripts/", 8) != 0)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" \"%s\" is not under scripts/", path, q);
-		for (j = 0; j < m->n_files && j < FW_MAX_PAYLOADS; j++)
-			if (strcmp(hook, m->files[j].path) == 0)
-				break;
-		if (j == m->n_files || j == FW_MAX_PAYLOADS)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" \"%s\" is not one of the package's files", path, q);
-		if (m->files[j].mode != FW_MOD_MODE_EXEC)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" \"%s\" must have mode 0755", path, q);
-	}
-	return 0;
-}
-
-static int validate_modification(const struct fw_manifest *m, struct fw_err *err)
-{
-	struct fw_version lo, hi;
-	char path[PATH_MAX_LEN], q[PATH_MAX_LEN], entry[FW_NAME_MAX + 1];
-	size_t i, j;
-
-	if (check_pkg_name(m->name, err) < 0 || check_products(m, err) < 0)
-		return -1;
-	if (m->min_fw[0] != '\0' && check_version("firmware.min", m->min_fw, &lo, err) < 0)
-		return -1;
-	if (m->max_fw[0] != '\0' && check_version("firmware.max", m->max_fw, &hi, err) < 0)
-		return -1;
-	if (m->min_fw[0] != '\0' && m->max_fw[0] != '\0' && fw_version_cmp(&lo, &hi) > 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"firmware.min\" %s is above \"firmware.max\" %s",
-			m->min_fw, m->max_fw);
-	if (m->persistent_allowed != 0 && m->persistent_allowed != 1)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"persistent_allowed\" must be true or false");
-	if (m->n_images != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: a modification manifest has no \"images\"");
-
-	if (m->n_files == 0 || m->n_files > FW_MAX_PAYLOADS)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"files\" must list 1 to %d files", FW_MAX_PAYLOADS);
-	if (m->n_payloads != m->n_files)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: a modification manifest needs one payload per file "
-			"(%zu files, %zu payloads)", m->n_files, m->n_payloads);
-
-	for (i = 0; i < m->n_files; i++) {
-		const struct fw_mod_file *f = &m->files[i];
-		const struct fw_payload *p = &m->payloads[i];
-
-		if (f->payload != i)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: files[%zu] must use payload %zu, not %zu", i, i, f->payload);
-		if (strnlen(f->path, sizeof(f->path)) == sizeof(f->path))
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"files[%zu].path\" is too long", i);
-		snprintf(path, sizeof(path), "files[%zu].path", i);
-		if (check_mod_path(path, f->path, err) < 0)
-			return -1;
-		/* Sorted without repeats: one order, so one manifest, per tree. */
-		if (i > 0 && strcmp(m->files[i - 1].path, f->path) >= 0) {
-			printable(f->path, q, sizeof(q));
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"%s\" \"%s\" is a repeat or out of order (files "
-				"are sorted by path, byte by byte)", path, q);
-		}
-		snprintf(path, sizeof(path), "files[%zu].mode", i);
-		if (check_mode(path, f->mode, err) < 0)
-			return -1;
-		fw_mod_entry_name(i, entry);
-		if (strncmp(p->name, entry, sizeof(p->name)) != 0)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"files[%zu].entry\" must be \"%s\"", i, entry);
-		snprintf(path, sizeof(path), "files[%zu].size", i);
-		if (check_range(path, p->size, 0, FW_PAYLOAD_MAX, err) < 0)
-			return -1;
-		snprintf(path, sizeof(path), "files[%zu].chunk_size", i);
-		if (check_chunk_size(path, p->chunk_size, err) < 0)
-			return -1;
-		if (!p->has_sha256)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"manifest: \"files[%zu].sha256\" is missing", i);
-	}
-	/* A path that is another's directory could not be extracted or installed. */
-	for (i = 0; i < m->n_files; i++) {
-		size_t n = strlen(m->files[i].path);
-
-		for (j = 0; j < m->n_files; j++) {
-			if (strncmp(m->files[j].path, m->files[i].path, n) == 0 &&
-			    m->files[j].path[n] == '/') {
-				printable(m->files[i].path, q, sizeof(q));
-				return fw_err_set(err, FW_EXIT_REJECTED,
-					"manifest: \"files[%zu].path\" \"%s\" is a file and also "
-					"the directory of files[%zu]", i, q, j);
-			}
-		}
-	}
-	return check_hooks(m, err);
+	snprintf(path, sizeof(path), "%s[%zu].chunk_size", array, i);
+	return fw_mf_check_chunk_size(path, p->chunk_size, err);
 }
 
 int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err)
 {
 	if (m == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: no manifest");
-	if (check_version("version", m->version, NULL, err) < 0 ||
+	if (fw_mf_check_version("version", m->version, NULL, err) < 0 ||
 	    check_description(m->description, err) < 0)
 		return -1;
 	if (m->created < 0)
-		return range_err("created", 0, INT64_MAX, err);
+		return fw_mf_range_err("created", 0, INT64_MAX, err);
 
 	switch (m->type) {
 	case FW_TYPE_FIRMWARE:
-		return validate_firmware(m, err);
+		return fw_mf_validate_firmware(m, err);
 	case FW_TYPE_MODIFICATION:
-		return validate_modification(m, err);
+		return fw_mf_validate_modification(m, err);
 	}
 	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: unknown package type %d",
 		(int)m->type);
@@ -709,12 +341,12 @@ static void make_path(char *buf, size_t n, const char *prefix, const char *key)
 {
 	char q[PATH_MAX_LEN / 2];
 
-	printable(key, q, sizeof(q));
+	fw_mf_printable(key, q, sizeof(q));
 	snprintf(buf, n, "%s%s", prefix, q);
 }
 
 /* Refuse keys a reader of this format version would silently ignore. */
-static int check_keys(const json_t *obj, const char *const *allowed, const char *prefix,
+int fw_mf_check_keys(const json_t *obj, const char *const *allowed, const char *prefix,
 	struct fw_err *err)
 {
 	const char *key;
@@ -736,7 +368,7 @@ static int check_keys(const json_t *obj, const char *const *allowed, const char 
 	return 0;
 }
 
-static int need(const json_t *obj, const char *prefix, const char *key, json_t **out,
+int fw_mf_need(const json_t *obj, const char *prefix, const char *key, json_t **out,
 	struct fw_err *err)
 {
 	*out = json_object_get(obj, key);
@@ -746,7 +378,7 @@ static int need(const json_t *obj, const char *prefix, const char *key, json_t *
 	return 0;
 }
 
-static int get_string(const json_t *v, const char *path, const char **out,
+int fw_mf_get_string(const json_t *v, const char *path, const char **out,
 	struct fw_err *err)
 {
 	if (!json_is_string(v))
@@ -761,24 +393,24 @@ static int get_string(const json_t *v, const char *path, const char **out,
  * integer, and a real such as 1.0 or 1e3 is no integer here: every integer
  * goes through this check.
  */
-static int get_uint(const json_t *v, const char *path, uint64_t min, uint64_t max,
+int fw_mf_get_uint(const json_t *v, const char *path, uint64_t min, uint64_t max,
 	uint64_t *out, struct fw_err *err)
 {
 	json_int_t i;
 
 	if (!json_is_integer(v))
-		return range_err(path, min, max, err);
+		return fw_mf_range_err(path, min, max, err);
 	i = json_integer_value(v);
 	if (i < 0)
-		return range_err(path, min, max, err);
-	if (check_range(path, (uint64_t)i, min, max, err) < 0)
+		return fw_mf_range_err(path, min, max, err);
+	if (fw_mf_check_range(path, (uint64_t)i, min, max, err) < 0)
 		return -1;
 	*out = (uint64_t)i;
 	return 0;
 }
 
 /* A name already checked by fw_name_valid() fits its FW_NAME_MAX + 1 field. */
-static void copy_name(char dst[FW_NAME_MAX + 1], const char *src)
+void fw_mf_copy_name(char dst[FW_NAME_MAX + 1], const char *src)
 {
 	size_t len = strlen(src);
 
@@ -791,7 +423,7 @@ static int parse_products(const json_t *root, struct fw_manifest *m, struct fw_e
 	size_t i;
 	char path[PATH_MAX_LEN];
 
-	if (need(root, "", "products", &arr, err) < 0)
+	if (fw_mf_need(root, "", "products", &arr, err) < 0)
 		return -1;
 	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 	    json_array_size(arr) > FW_MAX_PRODUCTS)
@@ -802,106 +434,21 @@ static int parse_products(const json_t *root, struct fw_manifest *m, struct fw_e
 		const char *s = NULL;
 
 		snprintf(path, sizeof(path), "products[%zu]", i);
-		if (get_string(v, path, &s, err) < 0 || check_name(path, s, err) < 0)
+		if (fw_mf_get_string(v, path, &s, err) < 0 || fw_mf_check_name(path, s, err) < 0)
 			return -1;
-		copy_name(m->products[i], s);
+		fw_mf_copy_name(m->products[i], s);
 	}
 	m->n_products = json_array_size(arr);
 	return 0;
 }
 
-static int parse_transition(const json_t *root, struct fw_manifest *m, struct fw_err *err)
-{
-	json_t *t, *v;
-	const char *s = NULL;
-
-	t = json_object_get(root, "transition");
-	if (t == NULL)
-		return 0;
-	if (!json_is_object(t))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"transition\" must be an object");
-	if (check_keys(t, transition_keys, "transition.", err) < 0)
-		return -1;
-
-	v = json_object_get(t, "bridge_from");
-	if (v != NULL) {
-		if (get_string(v, "transition.bridge_from", &s, err) < 0 ||
-		    check_version("transition.bridge_from", s, NULL, err) < 0)
-			return -1;
-		/* A valid version is at most FW_VERSION_MAX_LEN characters. */
-		memcpy(m->bridge_from, s, strlen(s) + 1);
-	}
-	v = json_object_get(t, "bridge_down");
-	if (v != NULL) {
-		if (get_string(v, "transition.bridge_down", &s, err) < 0 ||
-		    check_version("transition.bridge_down", s, NULL, err) < 0)
-			return -1;
-		memcpy(m->bridge_down, s, strlen(s) + 1);
-	}
-	return 0;
-}
-
-static int parse_image(const json_t *obj, size_t i, struct fw_manifest *m,
-	struct fw_err *err)
-{
-	struct fw_image *im = &m->images[i];
-	struct fw_payload *p = &m->payloads[i];
-	char prefix[32], path[PATH_MAX_LEN];
-	json_t *v;
-	const char *s = NULL;
-
-	snprintf(prefix, sizeof(prefix), "images[%zu].", i);
-	if (!json_is_object(obj))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"images[%zu]\" must be an object", i);
-	if (check_keys(obj, image_keys, prefix, err) < 0)
-		return -1;
-
-	snprintf(path, sizeof(path), "%starget", prefix);
-	if (need(obj, prefix, "target", &v, err) < 0 || get_string(v, path, &s, err) < 0)
-		return -1;
-	if (fw_target_parse(s, &im->target) < 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be \"pri\", \"sec\" or \"boot\"", path);
-
-	snprintf(path, sizeof(path), "%sproduct", prefix);
-	if (need(obj, prefix, "product", &v, err) < 0 || get_string(v, path, &s, err) < 0 ||
-	    check_name(path, s, err) < 0)
-		return -1;
-	copy_name(im->product, s);
-	im->payload = i;
-
-	snprintf(path, sizeof(path), "%sfile", prefix);
-	if (need(obj, prefix, "file", &v, err) < 0 || get_string(v, path, &s, err) < 0 ||
-	    check_payload_name(path, s, err) < 0)
-		return -1;
-	copy_name(p->name, s);
-
-	snprintf(path, sizeof(path), "%ssize", prefix);
-	if (need(obj, prefix, "size", &v, err) < 0 ||
-	    get_uint(v, path, 0, FW_PAYLOAD_MAX, &p->size, err) < 0)
-		return -1;
-
-	snprintf(path, sizeof(path), "%schunk_size", prefix);
-	if (need(obj, prefix, "chunk_size", &v, err) < 0)
-		return -1;
-	/* Not get_uint(): one message for every bad chunk size, whatever is wrong with it. */
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return check_chunk_size(path, 0, err);
-	if (check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
-		return -1;
-	p->chunk_size = (uint32_t)json_integer_value(v);
-
-	snprintf(path, sizeof(path), "%sdigest", prefix);
-	if (need(obj, prefix, "digest", &v, err) < 0 || get_string(v, path, &s, err) < 0)
-		return -1;
-	if (fw_unhex(s, p->digest, FW_DIGEST_LEN) < 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be %d lower-case hex digits (a SHA-256)",
-			path, DIGEST_HEX_LEN);
-	return 0;
-}
+/* Keys of one type that the other must not carry: named so in the message. */
+static const char *const firmware_only_keys[] = {
+	"image_generation", "rollback_index", "requires_tpm", "transition", "images", NULL,
+};
+static const char *const modification_only_keys[] = {
+	"name", "firmware", "persistent_allowed", "files", "hooks", NULL,
+};
 
 /* A key the other package type uses gets a message saying so, not "unknown key". */
 static int check_foreign_keys(const json_t *root, const char *const *foreign,
@@ -918,14 +465,15 @@ static int check_foreign_keys(const json_t *root, const char *const *foreign,
 }
 
 /* The keys both types share, after the envelope: version, description, created, products. */
-static int parse_common(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+int fw_mf_parse_common(const json_t *root, struct fw_manifest *m, struct fw_err *err)
 {
 	json_t *v;
 	const char *s = NULL;
 	uint64_t n;
 
-	if (need(root, "", "version", &v, err) < 0 || get_string(v, "version", &s, err) < 0 ||
-	    check_version("version", s, &m->ver, err) < 0)
+	if (fw_mf_need(root, "", "version", &v, err) < 0 ||
+	    fw_mf_get_string(v, "version", &s, err) < 0 ||
+	    fw_mf_check_version("version", s, &m->ver, err) < 0)
 		return -1;
 	memcpy(m->version, s, strlen(s) + 1);
 
@@ -933,7 +481,7 @@ static int parse_common(const json_t *root, struct fw_manifest *m, struct fw_err
 	if (v != NULL) {
 		char *d;
 
-		if (get_string(v, "description", &s, err) < 0)
+		if (fw_mf_get_string(v, "description", &s, err) < 0)
 			return -1;
 		/* Length in bytes, before strdup, so a huge string is never copied. */
 		if (json_string_length(v) > FW_DESCRIPTION_MAX)
@@ -947,242 +495,67 @@ static int parse_common(const json_t *root, struct fw_manifest *m, struct fw_err
 		m->description = d;
 	}
 
-	if (need(root, "", "created", &v, err) < 0 ||
-	    get_uint(v, "created", 0, INT64_MAX, &n, err) < 0)
+	if (fw_mf_need(root, "", "created", &v, err) < 0 ||
+	    fw_mf_get_uint(v, "created", 0, INT64_MAX, &n, err) < 0)
 		return -1;
 	m->created = (int64_t)n;
 
 	return parse_products(root, m, err);
 }
 
-static int parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_err *err)
-{
-	json_t *v, *arr;
-	uint64_t n;
-	size_t i;
-
-	if (check_foreign_keys(root, modification_only_keys, "firmware", "modification", err) < 0 ||
-	    check_keys(root, firmware_keys, "", err) < 0 || parse_common(root, m, err) < 0)
-		return -1;
-
-	if (need(root, "", "image_generation", &v, err) < 0 ||
-	    get_uint(v, "image_generation", 1, IMAGE_GENERATION_MAX, &n, err) < 0)
-		return -1;
-	m->image_generation = (uint32_t)n;
-
-	if (need(root, "", "rollback_index", &v, err) < 0 ||
-	    get_uint(v, "rollback_index", 0, ROLLBACK_INDEX_MAX, &m->rollback_index, err) < 0)
-		return -1;
-
-	if (need(root, "", "requires_tpm", &v, err) < 0)
-		return -1;
-	if (!json_is_boolean(v))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"requires_tpm\" must be true or false");
-	m->requires_tpm = json_is_true(v);
-
-	if (parse_transition(root, m, err) < 0)
-		return -1;
-
-	if (need(root, "", "images", &arr, err) < 0)
-		return -1;
-	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-	    json_array_size(arr) > FW_MAX_PAYLOADS)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"images\" must be an array of 1 to %d objects",
-			FW_MAX_PAYLOADS);
-	json_array_foreach(arr, i, v) {
-		if (parse_image(v, i, m, err) < 0)
-			return -1;
-	}
-	m->n_images = m->n_payloads = json_array_size(arr);
-	return 0;
-}
-
 /* A string field holding a version ("firmware.min"), copied into a FW_VERSION_MAX_LEN + 1 field. */
-static int parse_version_field(const json_t *v, const char *path, char *dst, struct fw_err *err)
-{
-	const char *s = NULL;
-
-	if (get_string(v, path, &s, err) < 0 || check_version(path, s, NULL, err) < 0)
-		return -1;
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
-}
-
-/* A string field holding a modification path, checked before it is copied. */
-static int parse_mod_path(const json_t *v, const char *path, char dst[FW_MOD_PATH_MAX + 1],
+int fw_mf_parse_version_field(const json_t *v, const char *path, char *dst,
 	struct fw_err *err)
 {
 	const char *s = NULL;
 
-	if (get_string(v, path, &s, err) < 0)
+	if (fw_mf_get_string(v, path, &s, err) < 0 ||
+	    fw_mf_check_version(path, s, NULL, err) < 0)
 		return -1;
-	/* A NUL inside would make C and JSON readers see different paths. */
-	if (strlen(s) != json_string_length(v))
-		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" contains a NUL", path);
-	if (check_mod_path(path, s, err) < 0)
-		return -1;
+	/* A valid version is at most FW_VERSION_MAX_LEN characters. */
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
 
-static int parse_firmware_range(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+int fw_mf_get_digest(const json_t *obj, const char *prefix, const char *key,
+	uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
 {
-	json_t *t, *v;
-
-	t = json_object_get(root, "firmware");
-	if (t == NULL)
-		return 0;
-	if (!json_is_object(t) || json_object_size(t) == 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"firmware\" must be an object with \"min\", \"max\" or both");
-	if (check_keys(t, firmware_range_keys, "firmware.", err) < 0)
-		return -1;
-	v = json_object_get(t, "min");
-	if (v != NULL && parse_version_field(v, "firmware.min", m->min_fw, err) < 0)
-		return -1;
-	v = json_object_get(t, "max");
-	if (v != NULL && parse_version_field(v, "firmware.max", m->max_fw, err) < 0)
-		return -1;
-	return 0;
-}
-
-static int parse_hooks(const json_t *root, struct fw_manifest *m, struct fw_err *err)
-{
-	json_t *t, *v;
 	char path[PATH_MAX_LEN];
-	unsigned h;
-
-	t = json_object_get(root, "hooks");
-	if (t == NULL)
-		return 0;
-	if (!json_is_object(t) || json_object_size(t) == 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"hooks\" must be an object with \"activate\", "
-			"\"deactivate\" or both");
-	if (check_keys(t, hook_keys, "hooks.", err) < 0)
-		return -1;
-	for (h = 0; h < FW_HOOK_COUNT; h++) {
-		v = json_object_get(t, hook_names[h]);
-		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
-		if (v != NULL && parse_mod_path(v, path, m->hooks[h], err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int parse_file(const json_t *obj, size_t i, struct fw_manifest *m, struct fw_err *err)
-{
-	struct fw_mod_file *f = &m->files[i];
-	struct fw_payload *p = &m->payloads[i];
-	char prefix[32], path[PATH_MAX_LEN], entry[FW_NAME_MAX + 1];
 	json_t *v;
 	const char *s = NULL;
 
-	snprintf(prefix, sizeof(prefix), "files[%zu].", i);
-	if (!json_is_object(obj))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"files[%zu]\" must be an object", i);
-	if (check_keys(obj, file_keys, prefix, err) < 0)
+	snprintf(path, sizeof(path), "%s%s", prefix, key);
+	if (fw_mf_need(obj, prefix, key, &v, err) < 0 || fw_mf_get_string(v, path, &s, err) < 0)
 		return -1;
-
-	snprintf(path, sizeof(path), "%spath", prefix);
-	if (need(obj, prefix, "path", &v, err) < 0 || parse_mod_path(v, path, f->path, err) < 0)
-		return -1;
-	f->payload = i;
-
-	/* A string, so the octal the reader sees is the octal the writer meant. */
-	snprintf(path, sizeof(path), "%smode", prefix);
-	if (need(obj, prefix, "mode", &v, err) < 0)
-		return -1;
-	s = json_is_string(v) ? json_string_value(v) : "";
-	if (strcmp(s, "0644") == 0)
-		f->mode = FW_MOD_MODE_PLAIN;
-	else if (strcmp(s, "0755") == 0)
-		f->mode = FW_MOD_MODE_EXEC;
-	else
-		return check_mode(path, 0, err);
-
-	snprintf(path, sizeof(path), "%sentry", prefix);
-	fw_mod_entry_name(i, entry);
-	if (need(obj, prefix, "entry", &v, err) < 0 || get_string(v, path, &s, err) < 0)
-		return -1;
-	if (strcmp(s, entry) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be \"%s\"", path, entry);
-	copy_name(p->name, entry);
-
-	snprintf(path, sizeof(path), "%ssize", prefix);
-	if (need(obj, prefix, "size", &v, err) < 0 ||
-	    get_uint(v, path, 0, FW_PAYLOAD_MAX, &p->size, err) < 0)
-		return -1;
-
-	snprintf(path, sizeof(path), "%schunk_size", prefix);
-	if (need(obj, prefix, "chunk_size", &v, err) < 0)
-		return -1;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return check_chunk_size(path, 0, err);
-	if (check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
-		return -1;
-	p->chunk_size = (uint32_t)json_integer_value(v);
-
-	snprintf(path, sizeof(path), "%sdigest", prefix);
-	if (need(obj, prefix, "digest", &v, err) < 0 || get_string(v, path, &s, err) < 0)
-		return -1;
-	if (fw_unhex(s, p->digest, FW_DIGEST_LEN) < 0)
+	if (fw_unhex(s, out, FW_DIGEST_LEN) < 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"%s\" must be %d lower-case hex digits (a SHA-256)",
 			path, DIGEST_HEX_LEN);
-
-	snprintf(path, sizeof(path), "%ssha256", prefix);
-	if (need(obj, prefix, "sha256", &v, err) < 0 || get_string(v, path, &s, err) < 0)
-		return -1;
-	if (fw_unhex(s, p->sha256, FW_DIGEST_LEN) < 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"%s\" must be %d lower-case hex digits (a SHA-256)",
-			path, DIGEST_HEX_LEN);
-	p->has_sha256 = 1;
 	return 0;
 }
 
-static int parse_modification(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+int fw_mf_parse_payload(const json_t *obj, const char *prefix, struct fw_payload *p,
+	struct fw_err *err)
 {
-	json_t *v, *arr;
-	const char *s = NULL;
-	size_t i;
+	char path[PATH_MAX_LEN];
+	json_t *v;
 
-	if (check_foreign_keys(root, firmware_only_keys, "modification", "firmware", err) < 0 ||
-	    check_keys(root, modification_keys, "", err) < 0)
+	snprintf(path, sizeof(path), "%ssize", prefix);
+	if (fw_mf_need(obj, prefix, "size", &v, err) < 0 ||
+	    fw_mf_get_uint(v, path, 0, FW_PAYLOAD_MAX, &p->size, err) < 0)
 		return -1;
 
-	if (need(root, "", "name", &v, err) < 0 || get_string(v, "name", &s, err) < 0 ||
-	    check_pkg_name(s, err) < 0)
+	snprintf(path, sizeof(path), "%schunk_size", prefix);
+	if (fw_mf_need(obj, prefix, "chunk_size", &v, err) < 0)
 		return -1;
-	memcpy(m->name, s, strlen(s) + 1);
+	/* Not get_uint(): one message for every bad chunk size, whatever is wrong with it. */
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return fw_mf_check_chunk_size(path, 0, err);
+	if (fw_mf_check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
+		return -1;
+	p->chunk_size = (uint32_t)json_integer_value(v);
 
-	if (parse_common(root, m, err) < 0 || parse_firmware_range(root, m, err) < 0)
-		return -1;
-
-	if (need(root, "", "persistent_allowed", &v, err) < 0)
-		return -1;
-	if (!json_is_boolean(v))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"persistent_allowed\" must be true or false");
-	m->persistent_allowed = json_is_true(v);
-
-	if (need(root, "", "files", &arr, err) < 0)
-		return -1;
-	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-	    json_array_size(arr) > FW_MAX_PAYLOADS)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"files\" must be an array of 1 to %d objects", FW_MAX_PAYLOADS);
-	json_array_foreach(arr, i, v) {
-		if (parse_file(v, i, m, err) < 0)
-			return -1;
-	}
-	m->n_files = m->n_payloads = json_array_size(arr);
-	return parse_hooks(root, m, err);
+	return fw_mf_get_digest(obj, prefix, "digest", p->digest, err);
 }
 
 int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
@@ -1217,7 +590,7 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	if (root == NULL) {
 		char q[PATH_MAX_LEN];
 
-		printable(jerr.text, q, sizeof(q));
+		fw_mf_printable(jerr.text, q, sizeof(q));
 		fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: invalid JSON at line %d, column %d: %s", jerr.line,
 			jerr.column, q);
@@ -1230,14 +603,15 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	}
 
 	/* "format" first: for some other JSON file this is the one message that helps. */
-	if (need(root, "", "format", &v, err) < 0 || get_string(v, "format", &s, err) < 0)
+	if (fw_mf_need(root, "", "format", &v, err) < 0 ||
+	    fw_mf_get_string(v, "format", &s, err) < 0)
 		goto out;
 	if (strcmp(s, FW_FORMAT_ID) != 0) {
 		fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"format\" must be \"%s\"",
 			FW_FORMAT_ID);
 		goto out;
 	}
-	if (need(root, "", "format_version", &v, err) < 0)
+	if (fw_mf_need(root, "", "format_version", &v, err) < 0)
 		goto out;
 	if (!json_is_integer(v) || json_integer_value(v) != FW_FORMAT_VERSION) {
 		fw_err_set(err, FW_EXIT_REJECTED,
@@ -1245,7 +619,8 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 			FW_FORMAT_VERSION);
 		goto out;
 	}
-	if (need(root, "", "type", &v, err) < 0 || get_string(v, "type", &s, err) < 0)
+	if (fw_mf_need(root, "", "type", &v, err) < 0 ||
+	    fw_mf_get_string(v, "type", &s, err) < 0)
 		goto out;
 
 	if (strcmp(s, "firmware") == 0) {
@@ -1254,7 +629,8 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 			fw_err_set(err, FW_EXIT_IO, "manifest: out of memory");
 			goto out;
 		}
-		if (parse_firmware(root, m, err) < 0)
+		if (check_foreign_keys(root, modification_only_keys, "firmware", "modification",
+			err) < 0 || fw_mf_parse_firmware(root, m, err) < 0)
 			goto out;
 	} else if (strcmp(s, "modification") == 0) {
 		m = fw_manifest_new(FW_TYPE_MODIFICATION);
@@ -1262,7 +638,8 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 			fw_err_set(err, FW_EXIT_IO, "manifest: out of memory");
 			goto out;
 		}
-		if (parse_modification(root, m, err) < 0)
+		if (check_foreign_keys(root, firmware_only_keys, "modification", "firmware",
+			err) < 0 || fw_mf_parse_modification(root, m, err) < 0)
 			goto out;
 	} else {
 		fw_err_set(err, FW_EXIT_REJECTED,
@@ -1286,188 +663,62 @@ out:
 /* Emission. */
 
 /* A JSON string from a fixed-size field: a hand-built manifest may lack the NUL. */
-static json_t *field_string(const char *s, size_t size)
+json_t *fw_mf_field_string(const char *s, size_t size)
 {
 	return json_stringn(s, strnlen(s, size));
 }
 
-static json_t *image_to_json(const struct fw_manifest *m, size_t i)
+int fw_mf_products_to_json(const struct fw_manifest *m, json_t *root)
 {
-	const struct fw_image *im = &m->images[i];
-	const struct fw_payload *p = &m->payloads[im->payload];
-	char hex[DIGEST_HEX_LEN + 1];
-	json_t *o;
-	int bad = 0;
-
-	o = json_object();
-	if (o == NULL)
-		goto out;
-	fw_hex(p->digest, FW_DIGEST_LEN, hex);
-	bad |= json_object_set_new(o, "target", json_string(fw_target_name(im->target)));
-	bad |= json_object_set_new(o, "product", field_string(im->product, sizeof(im->product)));
-	bad |= json_object_set_new(o, "file", field_string(p->name, sizeof(p->name)));
-	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
-	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
-	bad |= json_object_set_new(o, "digest", json_string(hex));
-	if (bad) {
-		json_decref(o);
-		o = NULL;
-	}
-out:
-	return o;
-}
-
-static json_t *file_to_json(const struct fw_manifest *m, size_t i)
-{
-	const struct fw_mod_file *f = &m->files[i];
-	const struct fw_payload *p = &m->payloads[f->payload];
-	char hex[DIGEST_HEX_LEN + 1];
-	json_t *o;
-	int bad = 0;
-
-	o = json_object();
-	if (o == NULL)
-		goto out;
-	bad |= json_object_set_new(o, "path", field_string(f->path, sizeof(f->path)));
-	bad |= json_object_set_new(o, "mode",
-		json_string(f->mode == FW_MOD_MODE_EXEC ? "0755" : f->mode == FW_MOD_MODE_PLAIN ? "0644" : "?"));
-	bad |= json_object_set_new(o, "entry", field_string(p->name, sizeof(p->name)));
-	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
-	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
-	fw_hex(p->digest, FW_DIGEST_LEN, hex);
-	bad |= json_object_set_new(o, "digest", json_string(hex));
-	fw_hex(p->sha256, FW_DIGEST_LEN, hex);
-	bad |= json_object_set_new(o, "sha256", json_string(hex));
-	if (bad) {
-		json_decref(o);
-		o = NULL;
-	}
-out:
-	return o;
-}
-
-/* The modification-only part of the JSON shape, added to root. */
-static int modification_to_json(const struct fw_manifest *m, json_t *root)
-{
-	json_t *arr, *t;
+	json_t *arr;
 	size_t i;
-	unsigned h;
+	int bad;
+
+	arr = json_array();
+	bad = json_object_set_new(root, "products", arr);
+	for (i = 0; !bad && i < m->n_products && i < FW_MAX_PRODUCTS; i++)
+		bad = json_array_append_new(arr,
+			fw_mf_field_string(m->products[i], sizeof(m->products[i])));
+	return bad ? -1 : 0;
+}
+
+int fw_mf_payload_to_json(const struct fw_payload *p, json_t *o)
+{
+	char hex[DIGEST_HEX_LEN + 1];
 	int bad = 0;
 
-	bad |= json_object_set_new(root, "name", field_string(m->name, sizeof(m->name)));
-	bad |= json_object_set_new(root, "persistent_allowed",
-		json_boolean(m->persistent_allowed));
-	/* Absent rather than empty, as "transition" is. */
-	if (!bad && (m->min_fw[0] != '\0' || m->max_fw[0] != '\0')) {
-		t = json_object();
-		bad = json_object_set_new(root, "firmware", t);
-		if (!bad && m->min_fw[0] != '\0')
-			bad = json_object_set_new(t, "min", field_string(m->min_fw, sizeof(m->min_fw)));
-		if (!bad && m->max_fw[0] != '\0')
-			bad = json_object_set_new(t, "max", field_string(m->max_fw, sizeof(m->max_fw)));
-	}
-	if (!bad && (m->hooks[FW_HOOK_ACTIVATE][0] != '\0' || m->hooks[FW_HOOK_DEACTIVATE][0] != '\0')) {
-		t = json_object();
-		bad = json_object_set_new(root, "hooks", t);
-		for (h = 0; !bad && h < FW_HOOK_COUNT; h++)
-			if (m->hooks[h][0] != '\0')
-				bad = json_object_set_new(t, hook_names[h],
-					field_string(m->hooks[h], sizeof(m->hooks[h])));
-	}
-	if (bad)
-		return -1;
-	arr = json_array();
-	bad = json_object_set_new(root, "files", arr);
-	for (i = 0; !bad && i < m->n_files && i < FW_MAX_PAYLOADS; i++) {
-		if (m->files[i].payload >= FW_MAX_PAYLOADS)
-			bad = -1;
-		else
-			bad = json_array_append_new(arr, file_to_json(m, i));
-	}
-	return bad ? -1 : 0;
+	fw_hex(p->digest, FW_DIGEST_LEN, hex);
+	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
+	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
+	bad |= json_object_set_new(o, "digest", json_string(hex));
+	return bad;
 }
 
 json_t *fw_manifest_to_json(const struct fw_manifest *m)
 {
-	json_t *root = NULL, *arr, *t;
-	size_t i;
+	json_t *root = NULL;
 	int bad = 0;
 
 	if (m == NULL || (m->type != FW_TYPE_FIRMWARE && m->type != FW_TYPE_MODIFICATION))
 		goto out;
-	if (m->type == FW_TYPE_MODIFICATION) {
-		root = json_object();
-		if (root == NULL)
-			goto out;
-		bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
-		bad |= json_object_set_new(root, "format_version", json_integer(FW_FORMAT_VERSION));
-		bad |= json_object_set_new(root, "type", json_string("modification"));
-		bad |= json_object_set_new(root, "version",
-			field_string(m->version, sizeof(m->version)));
-		bad |= json_object_set_new(root, "description",
-			json_string(m->description != NULL ? m->description : ""));
-		bad |= json_object_set_new(root, "created", json_integer(m->created));
-		if (bad)
-			goto out;
-		arr = json_array();
-		bad = json_object_set_new(root, "products", arr);
-		for (i = 0; !bad && i < m->n_products && i < FW_MAX_PRODUCTS; i++)
-			bad = json_array_append_new(arr,
-				field_string(m->products[i], sizeof(m->products[i])));
-		if (!bad)
-			bad = modification_to_json(m, root);
-		goto out;
-	}
 	root = json_object();
 	if (root == NULL)
 		goto out;
 	/* json_object_set_new() takes (and on failure drops) the value, even a NULL one. */
 	bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
 	bad |= json_object_set_new(root, "format_version", json_integer(FW_FORMAT_VERSION));
-	bad |= json_object_set_new(root, "type", json_string("firmware"));
-	bad |= json_object_set_new(root, "version", field_string(m->version, sizeof(m->version)));
+	bad |= json_object_set_new(root, "type", json_string(fw_pkg_type_name(m->type)));
+	bad |= json_object_set_new(root, "version",
+		fw_mf_field_string(m->version, sizeof(m->version)));
 	bad |= json_object_set_new(root, "description",
 		json_string(m->description != NULL ? m->description : ""));
 	bad |= json_object_set_new(root, "created", json_integer(m->created));
-	bad |= json_object_set_new(root, "image_generation",
-		json_integer(m->image_generation));
-	bad |= json_object_set_new(root, "rollback_index",
-		json_integer((json_int_t)m->rollback_index));
-	bad |= json_object_set_new(root, "requires_tpm", json_boolean(m->requires_tpm));
 	if (bad)
 		goto out;
-
-	arr = json_array();
-	bad = json_object_set_new(root, "products", arr);
-	for (i = 0; !bad && i < m->n_products && i < FW_MAX_PRODUCTS; i++)
-		bad = json_array_append_new(arr,
-			field_string(m->products[i], sizeof(m->products[i])));
-	if (bad)
-		goto out;
-
-	/* Absent rather than empty: a package without a transition says nothing about it. */
-	if (m->bridge_from[0] != '\0' || m->bridge_down[0] != '\0') {
-		t = json_object();
-		bad = json_object_set_new(root, "transition", t);
-		if (!bad && m->bridge_from[0] != '\0')
-			bad = json_object_set_new(t, "bridge_from",
-				field_string(m->bridge_from, sizeof(m->bridge_from)));
-		if (!bad && m->bridge_down[0] != '\0')
-			bad = json_object_set_new(t, "bridge_down",
-				field_string(m->bridge_down, sizeof(m->bridge_down)));
-		if (bad)
-			goto out;
-	}
-
-	arr = json_array();
-	bad = json_object_set_new(root, "images", arr);
-	for (i = 0; !bad && i < m->n_images && i < FW_MAX_PAYLOADS; i++) {
-		/* The payload index comes from the caller: keep it inside the array. */
-		if (m->images[i].payload >= FW_MAX_PAYLOADS)
-			bad = -1;
-		else
-			bad = json_array_append_new(arr, image_to_json(m, i));
-	}
+	if (m->type == FW_TYPE_FIRMWARE)
+		bad = fw_mf_firmware_to_json(m, root);
+	else
+		bad = fw_mf_modification_to_json(m, root);
 out:
 	if (bad) {
 		json_decref(root);
@@ -1525,7 +776,7 @@ out:
 	return rc;
 }
 
-/* Type and file-name checks for callers. */
+/* Type check for callers. */
 
 int fw_manifest_expect_type(const struct fw_manifest *m, enum fw_pkg_type t, struct fw_err *err)
 {
@@ -1537,64 +788,3 @@ int fw_manifest_expect_type(const struct fw_manifest *m, enum fw_pkg_type t, str
 	return 0;
 }
 
-int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path,
-	struct fw_err *err)
-{
-	const char *base, *slash;
-	size_t blen, elen = strlen(FW_MOD_EXT);
-	char q[PATH_MAX_LEN];
-
-	if (m == NULL || path == NULL)
-		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
-	slash = strrchr(path, '/');
-	base = slash != NULL ? slash + 1 : path;
-	blen = strlen(base);
-	if (blen < elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0)
-		return 0;
-	printable(base, q, sizeof(q));
-	if (m->type != FW_TYPE_MODIFICATION)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"is a %s package, not a modification package, but its file name "
-			"\"%s\" ends in %s", fw_pkg_type_name(m->type), q, FW_MOD_EXT);
-	/* Only the base name names a package on a device: compare it whole. */
-	if (blen - elen != strnlen(m->name, sizeof(m->name)) ||
-	    strncmp(base, m->name, blen - elen) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-			"package name \"%s\" does not match the file name \"%s\" "
-			"(a renamed package is refused; expected \"%s%s\")", m->name, q,
-			m->name, FW_MOD_EXT);
-	return 0;
-}
-
-int fw_manifest_check_firmware(const struct fw_manifest *m, const char *running,
-	struct fw_err *err)
-{
-	struct fw_version run;
-	int c;
-
-	if (m == NULL)
-		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
-	if (m->type != FW_TYPE_MODIFICATION)
-		return 0;
-	if (fw_version_parse(running, &run, err) < 0)
-		return fw_err_wrap(err, "running firmware version");
-	if (m->min_fw[0] != '\0') {
-		c = fw_version_cmp_str(running, m->min_fw, err);
-		if (c == -2)
-			return -1;
-		if (c < 0)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"package %s needs firmware %s or later, not %s", m->name,
-				m->min_fw, running);
-	}
-	if (m->max_fw[0] != '\0') {
-		c = fw_version_cmp_str(running, m->max_fw, err);
-		if (c == -2)
-			return -1;
-		if (c > 0)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-				"package %s needs firmware %s or earlier, not %s", m->name,
-				m->max_fw, running);
-	}
-	return 0;
-}

@@ -1,5 +1,4 @@
 /* fuzz_pkg: libFuzzer target: arbitrary bytes through the package reader (no trust store, so the parser and payload paths run). */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
