@@ -92,7 +92,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);
 	for (size_t i = 0; i < r->cfg.n_media; i++)
 		printf("%-16s %s -> %s\n", "media", r->cfg.media[i].label, fw_escape(r->cfg.media[i].dir, shown, sizeof(shown)));
-	printf("\n%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "DIGEST",
+	printf("\n%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "SHA256",
 	       "INSTALLED");
 	for (int t = 0; t < FW_TARGET_COUNT; t++) {
 		const struct dev_record *c = &rec[t];
@@ -103,7 +103,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 			       "-", "-", "-", fw_escape(c->note, shown, sizeof(shown)));
 			continue;
 		}
-		fw_hex(c->digest, FW_DIGEST_LEN, hex);
+		fw_hex(c->sha256, FW_DIGEST_LEN, hex);
 		hex[12] = '\0';
 		dev_time_iso(c->installed, when);
 		printf("%-5s %-5s %-12s %-4u %12llu  %-12s  %s\n", fw_target_name((enum fw_target)t), "yes", c->version,

@@ -27,6 +27,7 @@ struct upgrade {
 	enum dev_result result;        /* what a failure from here on is recorded as */
 	int reached_manifest;          /* the signature checked out */
 	struct dev_slot_writer w;
+	const struct pkg_report *rep;  /* the reader's report: each payload's plain SHA-256 */
 	int writing;                   /* w is open on plan.step[cur] */
 	size_t cur;
 	size_t done;                   /* slots written and recorded valid */
@@ -46,7 +47,7 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 {
 	struct upgrade *u = ctx;
 
-	(void)rep;
+	u->rep = rep;
 	u->reached_manifest = 1;
 	snprintf(u->st.last.version, sizeof(u->st.last.version), "%s", m->version);
 	if (m->type != FW_TYPE_FIRMWARE) {
@@ -143,6 +144,11 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	rec.size = p->size;
 	rec.chunk_size = p->chunk_size;
 	memcpy(rec.digest, p->digest, sizeof(rec.digest));
+	if (!u->rep->has_payload_sha256[index]) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return fw_err_set(err, FW_EXIT_IO, "no SHA-256 for %s", p->name);
+	}
+	memcpy(rec.sha256, u->rep->payload_sha256[index], sizeof(rec.sha256));
 	rec.rollback_index = m->rollback_index;
 	rec.installed = (long long)time(NULL);
 	if (dev_record_save(u->root, t, &rec, err) < 0) {
@@ -228,7 +234,8 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	struct dev_root r;
 	struct dev_source src;
 	struct sig_trust trust;
-	struct pkg_read_opts ropts = { .trust = &trust };
+	/* Plain SHA-256s for the records, computed as the stream passes. */
+	struct pkg_read_opts ropts = { .trust = &trust, .payload_sha256 = 1 };
 	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;

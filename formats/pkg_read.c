@@ -50,8 +50,7 @@ struct reader {
 	struct archive_entry *entry;  /* the current header, owned by libarchive */
 	int at_eof;
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
-	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when the manifest has one */
-	int forward;                  /* hand verified bytes to ops->payload_data */
+	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when asked for or declared */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -357,9 +356,7 @@ static int deliver(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct reader *r = ctx;
 
-	if (r->whole != NULL && EVP_DigestUpdate(r->whole, buf, len) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-	return r->forward ? r->ops->payload_data(r->ctx, buf, len, err) : 0;
+	return r->ops->payload_data(r->ctx, buf, len, err);
 }
 
 /* How messages name a payload: its entry name, and a modification file's path too. */
@@ -375,17 +372,22 @@ static const char *payload_label(const struct fw_manifest *m, size_t index, char
 	return buf;
 }
 
-/* The whole-payload SHA-256, for payloads whose manifest entry carries one. */
-static int check_whole_sha256(struct reader *r, size_t index, struct fw_err *err)
+/*
+ * The plain SHA-256 of a payload, once every chunk verified (so the raw bytes
+ * hashed are the verified ones): into the report, and checked against the
+ * manifest where it declares one.
+ */
+static int finish_whole_sha256(struct reader *r, size_t index, struct fw_err *err)
 {
-	uint8_t md[FW_DIGEST_LEN];
+	uint8_t *md = r->rep->payload_sha256[index];
 	char label[512];
 
 	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
 		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-	if (memcmp(md, r->m->payloads[index].sha256, sizeof(md)) != 0)
+	if (r->m->payloads[index].has_sha256 && memcmp(md, r->m->payloads[index].sha256, FW_DIGEST_LEN) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: SHA-256 mismatch",
 				  payload_label(r->m, index, label, sizeof(label)));
+	r->rep->has_payload_sha256[index] = 1;
 	return 0;
 }
 
@@ -431,19 +433,28 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		la_int64_t offset;
 		int ar;
 
-		r->forward = want == 1 && r->ops->payload_data != NULL;
-		if (p->has_sha256 && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
+		int forward = want == 1 && r->ops->payload_data != NULL;
+		/* On this thread, as the bytes pass: the hashing threads have the
+		 * chunks, the delivery thread the writing. */
+		int whole = p->has_sha256 || r->opts->payload_sha256;
+
+		if (whole && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
 			fw_err_set(err, FW_EXIT_IO, "out of memory");
 			goto out;
 		}
-		if (p->has_sha256 && EVP_DigestInit_ex(r->whole, EVP_sha256(), NULL) != 1) {
+		if (whole && EVP_DigestInit_ex(r->whole, EVP_sha256(), NULL) != 1) {
 			fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
 			goto out;
 		}
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list, NULL,
-				     r->forward || p->has_sha256 ? deliver : NULL, r, err) < 0)
+				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
+			if (whole && EVP_DigestUpdate(r->whole, block, len) != 1) {
+				chunk_pipe_abort(r->pipe);
+				fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+				goto out;
+			}
 			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
 				chunk_pipe_abort(r->pipe);
 				fw_err_wrap(err, "%s", label);
@@ -459,7 +470,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 			fw_err_wrap(err, "%s", label);
 			goto out;
 		}
-		if (p->has_sha256 && check_whole_sha256(r, index, err) < 0)
+		if (whole && finish_whole_sha256(r, index, err) < 0)
 			goto out;
 	}
 	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)

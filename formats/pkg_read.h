@@ -44,6 +44,11 @@ struct pkg_report {
 	char *sig_texts[PKG_MAX_SIGNATURES];
 	size_t sig_lens[PKG_MAX_SIGNATURES];
 	uint64_t first_payload_offset;   /* where the first chunk list's header starts */
+
+	/* Plain SHA-256 of each payload read in full, when opts.payload_sha256
+	 * asked for it or the manifest declares one; set before payload_end. */
+	uint8_t payload_sha256[FW_MAX_PAYLOADS][FW_DIGEST_LEN];
+	uint8_t has_payload_sha256[FW_MAX_PAYLOADS];
 };
 
 void pkg_report_free(struct pkg_report *rep);
@@ -66,6 +71,7 @@ struct pkg_read_opts {
 	unsigned min_signatures;        /* trusted valid signatures needed; 0 means 1 */
 	int manifest_only;              /* stop after the manifest and signatures */
 	unsigned threads;               /* hashing threads; 0 = all CPUs */
+	int payload_sha256;             /* also compute each payload's plain SHA-256 (report) */
 };
 
 /*

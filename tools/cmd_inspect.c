@@ -5,48 +5,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
 #include "tools/cmd.h"
 
-struct inspect {
-	EVP_MD_CTX *md;
-	uint8_t sha256[FW_MAX_PAYLOADS][32];
-};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [--keyring DIR] PKG|-\n"
 		   "Show a package's manifest and signatures; with keys, verify it too.\n");
-}
-
-static int sha_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
-{
-	struct inspect *in = ctx;
-
-	(void)m;
-	(void)index;
-	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-	return 1;
-}
-
-static int sha_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
-{
-	struct inspect *in = ctx;
-
-	return EVP_DigestUpdate(in->md, buf, len) == 1 ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-}
-
-static int sha_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
-{
-	struct inspect *in = ctx;
-
-	(void)m;
-	return EVP_DigestFinal_ex(in->md, in->sha256[index], NULL) == 1
-		       ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
 }
 
 static const char *sig_status_name(enum pkg_sig_status s)
@@ -82,7 +49,7 @@ static void print_modification_head(const struct fw_manifest *m)
 }
 
 /* The file tree and the hooks; hooks are shown, never run. */
-static void print_files(const struct fw_manifest *m, int sha, const struct inspect *in)
+static void print_files(const struct fw_manifest *m, int sha, const struct pkg_report *rep)
 {
 	char b[2 * FW_MOD_PATH_MAX + 1], hex[65];
 
@@ -92,7 +59,7 @@ static void print_files(const struct fw_manifest *m, int sha, const struct inspe
 		const struct fw_payload *p = &m->payloads[f->payload];
 
 		/* The signed SHA-256; with --sha256 the one just computed (the reader checked they agree). */
-		fw_hex(sha ? in->sha256[f->payload] : p->sha256, 32, hex);
+		fw_hex(sha ? rep->payload_sha256[f->payload] : p->sha256, 32, hex);
 		printf("  %04o %12llu  %s  %s\n", f->mode, (unsigned long long)p->size, hex,
 		       esc(f->path, b, sizeof(b)));
 	}
@@ -104,7 +71,7 @@ static void print_files(const struct fw_manifest *m, int sha, const struct inspe
 }
 
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
-			int have_keys, int sha, const struct inspect *in, const char *name_problem)
+			int have_keys, int sha, const char *name_problem)
 {
 	char b[8192], when[32];
 	time_t t = (time_t)m->created;
@@ -157,17 +124,17 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 			const struct fw_image *img = &m->images[i];
 			const struct fw_payload *p = &m->payloads[img->payload];
 			char hex[65];
-			fw_hex(sha ? in->sha256[img->payload] : p->digest, 32, hex);
+			fw_hex(sha ? rep->payload_sha256[img->payload] : p->digest, 32, hex);
 			printf("  %-6s %-20s %-28s %12llu %9u  %s\n", fw_target_name(img->target), img->product,
 			       p->name, (unsigned long long)p->size, p->chunk_size, hex);
 		}
 	} else {
-		print_files(m, sha, in);
+		print_files(m, sha, rep);
 	}
 }
 
 static json_t *report_json(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
-			   int sha, const struct inspect *in, const char *name_problem)
+			   int sha, const char *name_problem)
 {
 	json_t *sigs = json_array(), *doc;
 
@@ -181,7 +148,7 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		json_t *sums = json_object();
 		for (size_t i = 0; i < m->n_payloads; i++) {
 			char hex[65];
-			fw_hex(in->sha256[i], 32, hex);
+			fw_hex(rep->payload_sha256[i], 32, hex);
 			json_object_set_new(sums, m->payloads[i].name, json_string(hex));
 		}
 		json_object_set_new(doc, "sha256", sums);
@@ -203,11 +170,9 @@ int cmd_inspect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct inspect in;
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { 0 };
-	struct pkg_reader_ops ops = { 0 };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
@@ -245,20 +210,12 @@ int cmd_inspect(int argc, char **argv)
 	} else if (!sha) {
 		ropts.manifest_only = 1;
 	}
-	if (sha) {
-		in.md = EVP_MD_CTX_new();
-		ops.payload_begin = sha_begin;
-		ops.payload_data = sha_data;
-		ops.payload_end = sha_end;
-	}
-	if ((fd = cli_open_input(path, &err)) < 0) {
-		EVP_MD_CTX_free(in.md);
+	ropts.payload_sha256 = sha;
+	if ((fd = cli_open_input(path, &err)) < 0)
 		return cli_fail("inspect", path, &err);
-	}
-	rc = pkg_read(fd, &ropts, &ops, &in, &m, &rep, &err);
+	rc = pkg_read(fd, &ropts, NULL, NULL, &m, &rep, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	EVP_MD_CTX_free(in.md);
 	if (rc < 0) {
 		pkg_report_free(&rep);
 		return cli_fail("inspect", path, &err);
@@ -266,9 +223,9 @@ int cmd_inspect(int argc, char **argv)
 	/* Shown, not fatal: support staff must be able to look at a renamed package. */
 	name_problem = fw_manifest_check_file_name(m, path, &err) < 0 ? err.msg : NULL;
 	if (json)
-		rc = cli_print_json(report_json(path, m, &rep, sha, &in, name_problem));
+		rc = cli_print_json(report_json(path, m, &rep, sha, name_problem));
 	else
-		print_table(path, m, &rep, ropts.trust != NULL, sha, &in, name_problem);
+		print_table(path, m, &rep, ropts.trust != NULL, sha, name_problem);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	return rc < 0 ? FW_EXIT_IO : FW_EXIT_OK;

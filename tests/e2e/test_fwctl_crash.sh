@@ -41,7 +41,8 @@ for s in ("pri", "sec", "boot"):
     if allowed.get(r["version"]) != r["generation"]:
         bad("%s: version %s generation %s" % (s, r["version"], r["generation"]))
     data = open(os.path.join(root, "slots", s), "rb").read()
-    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"]:
+    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"] \
+            or hashlib.sha256(data).hexdigest() != r["sha256"]:
         bad(s + ": valid record, but the slot holds other bytes")
     old = open(s + "-" + ("old" if r["version"] == "5.21.2" else "new") + ".img", "rb").read()
     if data != old:
