@@ -191,6 +191,11 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 		fw_err_set(err, FW_EXIT_USAGE, "no signing key given");
 		goto out;
 	}
+	/* The manifest is the caller's input: refuse it before hashing gigabytes. */
+	if (fw_manifest_validate(m, err) < 0) {
+		err->code = FW_EXIT_USAGE;
+		goto out;
+	}
 	if (outfile_open(&of, out_path, 0644, opts->force, err) < 0)
 		goto out;
 

@@ -218,6 +218,13 @@ interrupted() {
 }
 pkg_check "an interrupted mkpkg leaves no temporary file" interrupted
 
+# A manifest the options make invalid is the user's mistake (exit 2), found before any hashing.
+bad_description() {
+	expect 2 'description.*not valid UTF-8' mk -o x.pkg --pri pri.img --description "$(printf 'bad\377')"
+	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
+}
+pkg_check "an invalid description is a usage error and writes nothing" bad_description
+
 # extract -C makes a missing directory (one level), and takes it back on a rejection.
 x_new_dir() {
 	"$B/fwpkg" extract -q -C newdir -p k.pub fw.pkg >/dev/null || fail "extract into a new directory failed"
