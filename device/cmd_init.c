@@ -95,7 +95,7 @@ static int install_trust(const struct dev_root *r, const struct init_opts *o, st
 
 		if (sig_pubkey_load(o->trust[i], &pk, err) < 0 ||
 		    sig_file_read(o->trust[i], buf, sizeof(buf), &len, err) < 0)
-			return fw_err_wrap(err, "--trust %s", o->trust[i]);
+			return fw_err_wrap(err, "--trust");
 		sig_keyid_str(pk.keyid, keyid);
 		snprintf(name, sizeof(name), "%s/%s.pub", DEV_TRUST_DIR, keyid);
 		if ((dst = dev_root_file(r, name)) == NULL)
@@ -208,6 +208,15 @@ static int create(struct dev_root *r, const struct init_opts *o, struct fw_err *
 	json_t *doc = NULL;
 	int rc = -1;
 
+	/* Check the keys before anything is made: a failed init leaves nothing. */
+	for (size_t i = 0; i < o->n_trust; i++) {
+		struct sig_pubkey pk;
+		if (sig_pubkey_load(o->trust[i], &pk, err) < 0) {
+			if (err->code == FW_EXIT_REJECTED)
+				err->code = FW_EXIT_USAGE;   /* a bad key file is the caller's mistake */
+			return fw_err_wrap(err, "--trust");
+		}
+	}
 	if (make_dir(r->dir, err) < 0)
 		return -1;
 	if ((path = dev_root_file(r, DEV_CONFIG_FILE)) == NULL)
@@ -351,7 +360,7 @@ int cmd_init(const char *root, int argc, char **argv)
 		goto out;
 	}
 	if (create(&r, &o, &err) < 0) {
-		rc = cli_fail("init", root, &err);
+		rc = cli_fail("init", NULL, &err);   /* its messages name the path */
 		goto out;
 	}
 	if (o.version != NULL)

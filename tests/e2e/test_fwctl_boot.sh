@@ -53,3 +53,11 @@ before=$(treesum "$D")
 expect 0 '' fw boot
 [ "$(treesum "$D")" = "$before" ] || fail "a boot with nothing new changed the device root"
 ok "a boot that changes nothing writes nothing"
+
+# A failed init (a trust key that does not exist or is not a key) makes nothing.
+expect 3 'init: --trust: no-such\.pub: cannot open' "$B/fwctl" --root "$T/never" init --product P --trust no-such.pub
+[ ! -e "$T/never" ] || fail "a failed init left $T/never"
+printf 'not a key\n' >junk.pub
+expect 2 'init: --trust: junk\.pub' "$B/fwctl" --root "$T/never" init --product P --trust junk.pub
+[ ! -e "$T/never" ] || fail "a failed init left $T/never"
+ok "a failed init makes no device directory"
