@@ -194,4 +194,18 @@ expect 2 'colour' "$B/mkpkg" -o refused.pkg --spec spec/bad.json -k k.key
 [ ! -e refused.pkg ] || fail "mkpkg left refused.pkg after a bad spec"
 ok "--spec with an unknown key is refused (exit 2, names the key)"
 
+# A pipe that delivers odd-sized pieces (1 byte, 511, 513, 64 KiB...): tar
+# headers straddle reads, the reader must not care.
+for seed in 1 2 3 4 5 6 7 8; do
+	"$PY" -c '
+import random, sys
+random.seed(int(sys.argv[2]))
+data, out, i = open(sys.argv[1], "rb").read(), sys.stdout.buffer, 0
+while i < len(data):
+    n = random.choice([1, 7, 100, 511, 512, 513, 4096, 65536, 200000])
+    out.write(data[i:i + n]); out.flush(); i += n
+' fw.pkg $seed | "$B/fwpkg" verify -q -p k.pub - || fail "verify from a pipe in odd pieces failed (seed $seed)"
+done
+ok "verify reads a pipe that delivers odd-sized pieces"
+
 echo "all $TESTS checks passed"
