@@ -101,10 +101,17 @@ static int next_entry(struct reader *r, struct fw_err *err)
 
 	if (r->at_eof)
 		return 1;
-	/* Arm the raw header capture; part of it may be in the last block already. */
-	memset(r->src.hdr, 0, sizeof(r->src.hdr));
-	r->src.hdr_pos = r->expect_pos;
-	capture_header(&r->src, r->src.buf, r->src.last_len, r->src.total - r->src.last_len);
+	/*
+	 * Arm the raw header capture for the next header. Its first bytes may
+	 * be in the last block read already (never further back: libarchive
+	 * reads only as far as it must). The first header is armed from the
+	 * start, since format detection reads it before any next_header call.
+	 */
+	if (r->src.hdr_pos != r->expect_pos) {
+		memset(r->src.hdr, 0, sizeof(r->src.hdr));
+		r->src.hdr_pos = r->expect_pos;
+		capture_header(&r->src, r->src.buf, r->src.last_len, r->src.total - r->src.last_len);
+	}
 	rc = archive_read_next_header(r->a, &r->entry);
 	if (rc == ARCHIVE_EOF) {
 		r->at_eof = 1;
