@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "formats/manifest.h"
+#include "tests/unit/manifest_checks.h"
 
 #define DIGEST0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define DIGEST1 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -51,51 +52,6 @@ static json_t *image0(json_t *j)
 	return json_array_get(json_object_get(j, "images"), 0);
 }
 
-static char *dump(const json_t *j, size_t *len)
-{
-	char *s = json_dumps(j, JSON_SORT_KEYS);
-
-	if (s == NULL)
-		abort();
-	*len = strlen(s);
-	return s;
-}
-
-/*
- * Parse buf and require a rejection whose message starts with "manifest: "
- * and mentions `needle` (the offending field). `what` labels failures.
- */
-static void reject_bytes(const char *what, const void *buf, size_t len, const char *needle)
-{
-	struct fw_manifest *m = (struct fw_manifest *)1;
-	struct fw_err err = { 0 };
-	int rc;
-
-	rc = fw_manifest_parse(buf, len, &m, &err);
-	if (rc != -1 || strstr(err.msg, needle) == NULL ||
-	    strncmp(err.msg, "manifest: ", 10) != 0)
-		fprintf(stderr, "\n  %s: rc %d, message \"%s\", wanted \"%s\"\n", what, rc,
-			err.msg, needle);
-	CU_ASSERT_EQUAL(rc, -1);
-	CU_ASSERT_PTR_NULL(m);
-	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
-	CU_ASSERT_EQUAL(strncmp(err.msg, "manifest: ", 10), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
-	if (rc == 0)
-		fw_manifest_free(m);
-}
-
-/* Dump j (and drop it), then require the rejection as reject_bytes() does. */
-static void reject(const char *what, json_t *j, const char *needle)
-{
-	size_t len;
-	char *s = dump(j, &len);
-
-	reject_bytes(what, s, len, needle);
-	free(s);
-	json_decref(j);
-}
-
 static struct fw_manifest *parse_ok(const char *buf, size_t len)
 {
 	struct fw_manifest *m = NULL;
@@ -107,15 +63,6 @@ static struct fw_manifest *parse_ok(const char *buf, size_t len)
 		fprintf(stderr, "\n  parse failed: %s\n", err.msg);
 	CU_ASSERT_EQUAL(rc, 0);
 	return m;
-}
-
-/* Set key (at "top" or in images[0]) to val and require a rejection naming needle. */
-static void reject_top(const char *key, json_t *val, const char *needle)
-{
-	json_t *j = valid_json();
-
-	json_object_set_new(j, key, val);
-	reject(key, j, needle);
 }
 
 static void reject_image(const char *key, json_t *val, const char *needle)
