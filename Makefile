@@ -1,5 +1,7 @@
 # fwpkg: one flat Makefile. A static library (formats/, signing/) and thin programs.
 .DELETE_ON_ERROR:
+# Keep intermediate objects (unit test objects are built through a pattern chain).
+.SECONDARY:
 .SUFFIXES:
 
 PREFIX ?= /usr/local
