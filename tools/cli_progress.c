@@ -21,8 +21,8 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
 	for (int i = 0; i < 40; i++)
 		bar[i] = i < percent * 40 / 100 ? '#' : '.';
 	bar[40] = '\0';
-	fprintf(stderr, "\r%s: [%s] %3d%% %llu/%llu MiB", cli_prog, bar, percent,
-		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+	/* Percent only: `total` may count more than one pass over the input. */
+	fprintf(stderr, "\r%s: [%s] %3d%%", cli_prog, bar, percent);
 	drawn = 1;
 }
 

@@ -42,3 +42,15 @@ set -e
 [ "$rc" -eq 1 ] && grep -q 'r.key: wrong passphrase' out.txt || fail "wrong passphrase: exit $rc: $(cat out.txt)"
 [ -z "$(ls -A | grep 'w\.pkg')" ] || fail "a wrong passphrase left output: $(ls -A)"
 ok "a wrong passphrase at the prompt: exit 1, named, nothing written"
+
+# A progress bar on stderr for large inputs, only when stderr is a terminal.
+truncate -s 100M big.img
+"$B/fwpkg" keygen -q -W -p w.pub -s w.key
+script -qc "'$B/mkpkg' -o big.pkg --version 1.0 --product P --pri big.img -k w.key" /dev/null >bar.txt ||
+	fail "mkpkg on a terminal failed: $(cat bar.txt)"
+tr '\r' '\n' <bar.txt | grep -Eq '^mkpkg: \[#+\.*\] +[0-9]+%' || fail "no progress bar on a terminal: $(cat -v bar.txt | head -c 300)"
+"$B/mkpkg" -f -o big.pkg --version 1.0 --product P --pri big.img -k w.key 2>err.txt
+grep -q '\[' err.txt && fail "a progress bar was drawn into a file: $(cat -v err.txt)"
+"$B/mkpkg" -q -f -o big.pkg --version 1.0 --product P --pri big.img -k w.key 2>err.txt
+[ ! -s err.txt ] || fail "mkpkg -q printed: $(cat err.txt)"
+ok "progress bar on a terminal, none into a file, nothing with -q"
