@@ -9,8 +9,6 @@
 #include "formats/pkg_write.h"
 #include "tools/cli.h"
 
-#define MAX_KEYS 8
-
 struct image_arg {
 	char product[FW_NAME_MAX + 1];
 	enum fw_target target;
@@ -18,13 +16,8 @@ struct image_arg {
 };
 
 struct opts {
-	const char *out, *passphrase_file, *spec;
-	int force, sync;
-	struct fw_manifest *m;
-	int have_version, have_generation, have_rollback, have_tpm, have_description;
-	uint64_t chunk_size;
-	const char *keys[MAX_KEYS];
-	size_t n_keys;
+	struct cli_build b;                    /* the options every builder has */
+	int have_generation, have_rollback, have_tpm;
 	struct image_arg images[FW_MAX_PAYLOADS];
 	size_t n_images;
 	const char *single[FW_TARGET_COUNT];   /* --pri/--sec/--boot */
@@ -83,17 +76,11 @@ static int parse_image_arg(struct opts *o, const char *arg)
 	return add_image(o, product, t, eq + 1);
 }
 
-static int add_product(struct opts *o, const char *id)
-{
-	return cli_add_product(o->m, id);
-}
-
-
 static int set_description(struct opts *o, const char *text)
 {
-	if (cli_set_description(o->m, text) < 0)
+	if (cli_set_description(o->b.m, text) < 0)
 		return -1;
-	o->have_description = 1;
+	o->b.have_description = 1;
 	return 0;
 }
 
@@ -141,53 +128,53 @@ static int load_spec(struct opts *o, const char *spec)
 			goto out;
 		}
 	}
-	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
-		if (!json_is_string(v) || cli_set_version(o->m->version, json_string_value(v), spec) < 0)
+	if ((v = json_object_get(root, field = "version")) && !o->b.have_version) {
+		if (!json_is_string(v) || cli_set_version(o->b.m->version, json_string_value(v), spec) < 0)
 			goto bad;
-		o->have_version = 1;
+		o->b.have_version = 1;
 	}
-	if ((v = json_object_get(root, field = "products")) && o->m->n_products == 0) {
+	if ((v = json_object_get(root, field = "products")) && o->b.m->n_products == 0) {
 		size_t i;
 		json_t *p;
 		if (!json_is_array(v))
 			goto bad;
 		json_array_foreach(v, i, p)
-			if (!json_is_string(p) || add_product(o, json_string_value(p)) < 0)
+			if (!json_is_string(p) || cli_add_product(o->b.m, json_string_value(p)) < 0)
 				goto bad;
 	}
-	if ((v = json_object_get(root, field = "description")) && !o->have_description)
+	if ((v = json_object_get(root, field = "description")) && !o->b.have_description)
 		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
 			goto bad;
 	if ((v = json_object_get(root, field = "image_generation")) && !o->have_generation) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
 			goto bad;
-		o->m->image_generation = (uint32_t)json_integer_value(v);
+		o->b.m->image_generation = (uint32_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(root, field = "rollback_index")) && !o->have_rollback) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			goto bad;
-		o->m->rollback_index = (uint64_t)json_integer_value(v);
+		o->b.m->rollback_index = (uint64_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(root, field = "requires_tpm")) && !o->have_tpm) {
 		if (!json_is_boolean(v))
 			goto bad;
-		o->m->requires_tpm = json_is_true(v);
+		o->b.m->requires_tpm = json_is_true(v);
 	}
-	if ((v = json_object_get(root, field = "chunk_size"))) {
+	if ((v = json_object_get(root, field = "chunk_size")) && !o->b.have_chunk) {
 		json_int_t c = json_is_integer(v) ? json_integer_value(v) : 0;
 		if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0)
 			goto bad;
-		o->chunk_size = (uint64_t)c;
+		o->b.chunk_size = (uint64_t)c;
 	}
 	if ((v = json_object_get(root, field = "transition"))) {
 		json_t *b;
 		if (!json_is_object(v) || json_object_size(v) > 2)
 			goto bad;
-		if ((b = json_object_get(v, "bridge_from")) && !o->m->bridge_from[0] &&
-		    (!json_is_string(b) || cli_set_version(o->m->bridge_from, json_string_value(b), spec) < 0))
+		if ((b = json_object_get(v, "bridge_from")) && !o->b.m->bridge_from[0] &&
+		    (!json_is_string(b) || cli_set_version(o->b.m->bridge_from, json_string_value(b), spec) < 0))
 			goto bad;
-		if ((b = json_object_get(v, "bridge_down")) && !o->m->bridge_down[0] &&
-		    (!json_is_string(b) || cli_set_version(o->m->bridge_down, json_string_value(b), spec) < 0))
+		if ((b = json_object_get(v, "bridge_down")) && !o->b.m->bridge_down[0] &&
+		    (!json_is_string(b) || cli_set_version(o->b.m->bridge_down, json_string_value(b), spec) < 0))
 			goto bad;
 	}
 	if ((v = json_object_get(root, field = "images"))) {
@@ -224,7 +211,7 @@ out:
 static int build_manifest(struct opts *o, const char **paths)
 {
 	static const enum fw_target order[] = { FW_TARGET_SEC, FW_TARGET_BOOT, FW_TARGET_PRI };
-	struct fw_manifest *m = o->m;
+	struct fw_manifest *m = o->b.m;
 
 	for (size_t t = 0; t < FW_TARGET_COUNT; t++) {
 		if (o->single[t] == NULL)
@@ -260,7 +247,7 @@ static int build_manifest(struct opts *o, const char **paths)
 					cli_error(NULL, NULL, "product id \"%s\" too long for an image name", a->product);
 					return -1;
 				}
-				pl->chunk_size = (uint32_t)o->chunk_size;
+				pl->chunk_size = (uint32_t)o->b.chunk_size;
 				paths[m->n_payloads] = a->path;
 				m->n_images++;
 				m->n_payloads++;
@@ -293,18 +280,12 @@ static int build_manifest(struct opts *o, const char **paths)
 
 
 enum {
-	OPT_VERSION = 256, OPT_PRODUCT, OPT_PRI, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION,
-	OPT_ROLLBACK, OPT_TPM, OPT_DESCRIPTION, OPT_SPEC, OPT_PASSFILE, OPT_CHUNK, OPT_BRIDGE_FROM,
-	OPT_BRIDGE_DOWN, OPT_SYNC, OPT_HELP,
+	OPT_PRI = CLI_OPT_PROGRAM, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION, OPT_ROLLBACK, OPT_TPM,
+	OPT_BRIDGE_FROM, OPT_BRIDGE_DOWN,
 };
 
 static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "version", required_argument, NULL, OPT_VERSION },
-	{ "product", required_argument, NULL, OPT_PRODUCT },
+	CLI_BUILD_LONG_OPTS,
 	{ "pri", required_argument, NULL, OPT_PRI },
 	{ "sec", required_argument, NULL, OPT_SEC },
 	{ "boot", required_argument, NULL, OPT_BOOT },
@@ -312,14 +293,8 @@ static const struct option long_opts[] = {
 	{ "generation", required_argument, NULL, OPT_GENERATION },
 	{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
 	{ "tpm", no_argument, NULL, OPT_TPM },
-	{ "description", required_argument, NULL, OPT_DESCRIPTION },
-	{ "spec", required_argument, NULL, OPT_SPEC },
-	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
-	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 	{ "bridge-from", required_argument, NULL, OPT_BRIDGE_FROM },
 	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
-	{ "sync", no_argument, NULL, OPT_SYNC },
-	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -329,27 +304,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:fqk:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_BUILD_SHORT_OPTS, long_opts, NULL)) != -1) {
+		int shared = cli_build_option(&o->b, c, optarg);
+
+		if (shared < 0)
+			return -1;
+		if (shared > 0)
+			continue;
 		switch (c) {
-		case 'o': o->out = optarg; break;
-		case 'f': o->force = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'k':
-			if (o->n_keys == MAX_KEYS) {
-				cli_error(NULL, NULL, "at most %d signing keys", MAX_KEYS);
-				return -1;
-			}
-			o->keys[o->n_keys++] = optarg;
-			break;
-		case OPT_VERSION:
-			if (cli_set_version(o->m->version, optarg, "--version") < 0)
-				return -1;
-			o->have_version = 1;
-			break;
-		case OPT_PRODUCT:
-			if (add_product(o, optarg) < 0)
-				return -1;
-			break;
 		case OPT_PRI: o->single[FW_TARGET_PRI] = optarg; break;
 		case OPT_SEC: o->single[FW_TARGET_SEC] = optarg; break;
 		case OPT_BOOT: o->single[FW_TARGET_BOOT] = optarg; break;
@@ -362,7 +324,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				cli_error(NULL, NULL, "--generation %s: expected 1..1000", optarg);
 				return -1;
 			}
-			o->m->image_generation = (uint32_t)v;
+			o->b.m->image_generation = (uint32_t)v;
 			o->have_generation = 1;
 			break;
 		case OPT_ROLLBACK:
@@ -370,34 +332,19 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				cli_error(NULL, NULL, "--rollback-index %s: expected an integer >= 0", optarg);
 				return -1;
 			}
-			o->m->rollback_index = v;
+			o->b.m->rollback_index = v;
 			o->have_rollback = 1;
 			break;
-		case OPT_TPM: o->m->requires_tpm = 1; o->have_tpm = 1; break;
-		case OPT_DESCRIPTION:
-			if (set_description(o, optarg) < 0)
-				return -1;
-			break;
-		case OPT_SPEC: o->spec = optarg; break;
-		case OPT_PASSFILE: o->passphrase_file = optarg; break;
-		case OPT_CHUNK:
-			if (cli_parse_u64(optarg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
-				cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u",
-					  optarg, FW_CHUNK_MIN, FW_CHUNK_MAX);
-				return -1;
-			}
-			o->chunk_size = v;
-			break;
+		case OPT_TPM: o->b.m->requires_tpm = 1; o->have_tpm = 1; break;
 		case OPT_BRIDGE_FROM:
-			if (cli_set_version(o->m->bridge_from, optarg, "--bridge-from") < 0)
+			if (cli_set_version(o->b.m->bridge_from, optarg, "--bridge-from") < 0)
 				return -1;
 			break;
 		case OPT_BRIDGE_DOWN:
-			if (cli_set_version(o->m->bridge_down, optarg, "--bridge-down") < 0)
+			if (cli_set_version(o->b.m->bridge_down, optarg, "--bridge-down") < 0)
 				return -1;
 			break;
-		case OPT_SYNC: o->sync = 1; break;
-		case OPT_HELP: usage(stdout); exit(0);
+		case CLI_OPT_HELP:
 		case 'h': usage(stdout); exit(0);
 		default: cli_bad_option(NULL, c, argv); return -1;
 		}
@@ -413,52 +360,52 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct fw_err err = { 0, "" };
-	struct sig_seckey *keys[MAX_KEYS] = { 0 };
+	struct sig_seckey *keys[CLI_MAX_KEYS] = { 0 };
 	const char *paths[FW_MAX_PAYLOADS];
 	struct pkg_write_opts wopts = { 0 };
 	int rc = FW_EXIT_USAGE;
 
 	cli_prog = "mkpkg";
 	memset(&o, 0, sizeof(o));
-	o.chunk_size = FW_CHUNK_DEFAULT;
-	o.m = fw_manifest_new(FW_TYPE_FIRMWARE);
-	if (o.m == NULL) {
+	o.b.chunk_size = FW_CHUNK_DEFAULT;
+	o.b.m = fw_manifest_new(FW_TYPE_FIRMWARE);
+	if (o.b.m == NULL) {
 		cli_error(NULL, NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	if (parse_args(&o, argc, argv) < 0)
 		goto out;
-	if (o.spec != NULL && (rc = load_spec(&o, o.spec)) != 0)
+	if (o.b.spec != NULL && (rc = load_spec(&o, o.b.spec)) != 0)
 		goto out;
 	rc = FW_EXIT_USAGE;
-	if (o.out == NULL || !o.have_version || o.m->n_products == 0 || o.n_keys == 0) {
-		cli_error(NULL, NULL, "missing %s", o.out == NULL ? "-o OUT.pkg"
-				      : !o.have_version ? "--version"
-				      : o.m->n_products == 0 ? "--product" : "-k SECKEY");
+	if (o.b.out == NULL || !o.b.have_version || o.b.m->n_products == 0 || o.b.n_keys == 0) {
+		cli_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o OUT.pkg"
+				      : !o.b.have_version ? "--version"
+				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
 		usage(stderr);
 		goto out;
 	}
-	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.m->created) < 0)
+	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
 		goto out;
-	if ((rc = cli_load_seckeys(o.keys, o.n_keys, o.passphrase_file, keys)) != 0)
+	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_file, keys)) != 0)
 		goto out;
-	wopts.force = o.force;
-	wopts.sync = o.sync;
+	wopts.force = o.b.force;
+	wopts.sync = o.b.sync;
 	wopts.progress = cli_progress;
-	if (pkg_write(o.out, o.m, paths, keys, o.n_keys, &wopts, &err) < 0) {
+	if (pkg_write(o.b.out, o.b.m, paths, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
 		rc = cli_fail(NULL, NULL, &err);   /* the message names the file */
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", o.out, o.m->version,
-		 o.m->n_images, o.m->n_images == 1 ? "" : "s", o.n_keys, o.n_keys == 1 ? "" : "s");
+	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", o.b.out, o.b.m->version,
+		 o.b.m->n_images, o.b.m->n_images == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
-	for (size_t i = 0; i < MAX_KEYS; i++)
+	for (size_t i = 0; i < CLI_MAX_KEYS; i++)
 		sig_seckey_free(keys[i]);
 	for (size_t i = 0; i < o.n_spec_strings; i++)
 		free(o.spec_strings[i]);
-	fw_manifest_free(o.m);
+	fw_manifest_free(o.b.m);
 	return rc;
 }

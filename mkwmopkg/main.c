@@ -10,18 +10,11 @@
 #include "formats/wmopkg_write.h"
 #include "tools/cli.h"
 
-#define MAX_KEYS 8
-
 struct opts {
-	const char *out, *dir, *passphrase_file, *spec;
+	struct cli_build b;             /* the options every builder has */
+	const char *dir;
 	char *spec_dir;                 /* directory from the spec, resolved; owned */
-	int force, sync;
-	struct fw_manifest *m;
-	int have_version, have_description, have_persistent, have_chunk;
-	int have_min, have_max, have_hook[FW_HOOK_COUNT];
-	uint64_t chunk_size;
-	const char *keys[MAX_KEYS];
-	size_t n_keys;
+	int have_persistent, have_min, have_max, have_hook[FW_HOOK_COUNT];
 };
 
 static void usage(FILE *f)
@@ -41,9 +34,9 @@ static void usage(FILE *f)
 
 static int set_description(struct opts *o, const char *text)
 {
-	if (cli_set_description(o->m, text) < 0)
+	if (cli_set_description(o->b.m, text) < 0)
 		return -1;
-	o->have_description = 1;
+	o->b.have_description = 1;
 	return 0;
 }
 
@@ -56,7 +49,7 @@ static int set_hook(struct opts *o, enum fw_hook h, const char *path, const char
 		cli_error(NULL, NULL, "%s: \"%s\" %s", what, path, why);
 		return -1;
 	}
-	snprintf(o->m->hooks[h], sizeof(o->m->hooks[h]), "%s", path);
+	snprintf(o->b.m->hooks[h], sizeof(o->b.m->hooks[h]), "%s", path);
 	o->have_hook[h] = 1;
 	return 0;
 }
@@ -92,8 +85,8 @@ static int set_chunk_size(struct opts *o, json_int_t c)
 			  (long long)c, FW_CHUNK_MIN, FW_CHUNK_MAX);
 		return -1;
 	}
-	o->chunk_size = (uint64_t)c;
-	o->have_chunk = 1;
+	o->b.chunk_size = (uint64_t)c;
+	o->b.have_chunk = 1;
 	return 0;
 }
 
@@ -128,29 +121,29 @@ static int load_spec(struct opts *o, const char *spec)
 			goto out;
 		}
 	}
-	if ((v = json_object_get(root, field = "version")) && !o->have_version) {
-		if (!json_is_string(v) || cli_set_version(o->m->version, json_string_value(v), spec) < 0)
+	if ((v = json_object_get(root, field = "version")) && !o->b.have_version) {
+		if (!json_is_string(v) || cli_set_version(o->b.m->version, json_string_value(v), spec) < 0)
 			goto bad;
-		o->have_version = 1;
+		o->b.have_version = 1;
 	}
-	if ((v = json_object_get(root, field = "products")) && o->m->n_products == 0) {
+	if ((v = json_object_get(root, field = "products")) && o->b.m->n_products == 0) {
 		size_t i;
 		json_t *p;
 		if (!json_is_array(v))
 			goto bad;
 		json_array_foreach(v, i, p)
-			if (!json_is_string(p) || cli_add_product(o->m, json_string_value(p)) < 0)
+			if (!json_is_string(p) || cli_add_product(o->b.m, json_string_value(p)) < 0)
 				goto bad;
 	}
-	if ((v = json_object_get(root, field = "description")) && !o->have_description)
+	if ((v = json_object_get(root, field = "description")) && !o->b.have_description)
 		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
 			goto bad;
 	if ((v = json_object_get(root, field = "persistent_allowed")) && !o->have_persistent) {
 		if (!json_is_boolean(v))
 			goto bad;
-		o->m->persistent_allowed = json_is_true(v);
+		o->b.m->persistent_allowed = json_is_true(v);
 	}
-	if ((v = json_object_get(root, field = "chunk_size")) && !o->have_chunk)
+	if ((v = json_object_get(root, field = "chunk_size")) && !o->b.have_chunk)
 		if (!json_is_integer(v) || set_chunk_size(o, json_integer_value(v)) < 0)
 			goto bad;
 	if ((v = json_object_get(root, field = "firmware"))) {
@@ -160,10 +153,10 @@ static int load_spec(struct opts *o, const char *spec)
 			if (strcmp(key, "min") != 0 && strcmp(key, "max") != 0)
 				goto bad;
 		if ((b = json_object_get(v, "min")) && !o->have_min &&
-		    (!json_is_string(b) || cli_set_version(o->m->min_fw, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->b.m->min_fw, json_string_value(b), spec) < 0))
 			goto bad;
 		if ((b = json_object_get(v, "max")) && !o->have_max &&
-		    (!json_is_string(b) || cli_set_version(o->m->max_fw, json_string_value(b), spec) < 0))
+		    (!json_is_string(b) || cli_set_version(o->b.m->max_fw, json_string_value(b), spec) < 0))
 			goto bad;
 	}
 	if ((v = json_object_get(root, field = "hooks"))) {
@@ -213,95 +206,52 @@ static int fail_about(const char *file, const struct fw_err *err)
 }
 
 
-enum {
-	OPT_VERSION = 256, OPT_PRODUCT, OPT_DESCRIPTION, OPT_MIN_FW, OPT_MAX_FW, OPT_PERSISTENT,
-	OPT_HOOK, OPT_SPEC, OPT_PASSFILE, OPT_CHUNK, OPT_SYNC, OPT_HELP,
-};
+enum { OPT_MIN_FW = CLI_OPT_PROGRAM, OPT_MAX_FW, OPT_PERSISTENT, OPT_HOOK };
 
 static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "directory", required_argument, NULL, 'C' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "version", required_argument, NULL, OPT_VERSION },
-	{ "product", required_argument, NULL, OPT_PRODUCT },
-	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+	CLI_BUILD_LONG_OPTS,
 	{ "min-fw", required_argument, NULL, OPT_MIN_FW },
 	{ "max-fw", required_argument, NULL, OPT_MAX_FW },
 	{ "persistent-allowed", no_argument, NULL, OPT_PERSISTENT },
 	{ "hook", required_argument, NULL, OPT_HOOK },
-	{ "spec", required_argument, NULL, OPT_SPEC },
-	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
-	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
-	{ "sync", no_argument, NULL, OPT_SYNC },
-	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* 0 to go on, 1 after --help, -1 on a usage error. */
 static int parse_args(struct opts *o, int argc, char **argv)
 {
-	uint64_t v;
 	int c;
 
 	/* getopt's own messages would start with argv[0], not "mkwmopkg:". */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:C:fqk:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_BUILD_SHORT_OPTS "C:", long_opts, NULL)) != -1) {
+		int shared = cli_build_option(&o->b, c, optarg);
+
+		if (shared < 0)
+			return -1;
+		if (shared > 0)
+			continue;
 		switch (c) {
-		case 'o': o->out = optarg; break;
 		case 'C': o->dir = optarg; break;
-		case 'f': o->force = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'k':
-			if (o->n_keys == MAX_KEYS) {
-				cli_error(NULL, NULL, "at most %d signing keys", MAX_KEYS);
-				return -1;
-			}
-			o->keys[o->n_keys++] = optarg;
-			break;
-		case OPT_VERSION:
-			if (cli_set_version(o->m->version, optarg, "--version") < 0)
-				return -1;
-			o->have_version = 1;
-			break;
-		case OPT_PRODUCT:
-			if (cli_add_product(o->m, optarg) < 0)
-				return -1;
-			break;
-		case OPT_DESCRIPTION:
-			if (set_description(o, optarg) < 0)
-				return -1;
-			break;
 		case OPT_MIN_FW:
-			if (cli_set_version(o->m->min_fw, optarg, "--min-fw") < 0)
+			if (cli_set_version(o->b.m->min_fw, optarg, "--min-fw") < 0)
 				return -1;
 			o->have_min = 1;
 			break;
 		case OPT_MAX_FW:
-			if (cli_set_version(o->m->max_fw, optarg, "--max-fw") < 0)
+			if (cli_set_version(o->b.m->max_fw, optarg, "--max-fw") < 0)
 				return -1;
 			o->have_max = 1;
 			break;
 		case OPT_PERSISTENT:
-			o->m->persistent_allowed = 1;
+			o->b.m->persistent_allowed = 1;
 			o->have_persistent = 1;
 			break;
 		case OPT_HOOK:
 			if (parse_hook_arg(o, optarg) < 0)
 				return -1;
 			break;
-		case OPT_SPEC: o->spec = optarg; break;
-		case OPT_PASSFILE: o->passphrase_file = optarg; break;
-		case OPT_CHUNK:
-			if (cli_parse_u64(optarg, FW_CHUNK_MAX, &v) < 0 || set_chunk_size(o, (json_int_t)v) < 0) {
-				cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u",
-					  optarg, FW_CHUNK_MIN, FW_CHUNK_MAX);
-				return -1;
-			}
-			break;
-		case OPT_SYNC: o->sync = 1; break;
-		case OPT_HELP:
+		case CLI_OPT_HELP:
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -321,7 +271,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct fw_err err = { 0, "" };
-	struct sig_seckey *keys[MAX_KEYS] = { 0 };
+	struct sig_seckey *keys[CLI_MAX_KEYS] = { 0 };
 	struct wmopkg_tree *tree = NULL;
 	struct pkg_write_opts wopts = { 0 };
 	struct stat st;
@@ -329,9 +279,9 @@ int main(int argc, char **argv)
 
 	cli_prog = "mkwmopkg";
 	memset(&o, 0, sizeof(o));
-	o.chunk_size = FW_CHUNK_DEFAULT;
-	o.m = fw_manifest_new(FW_TYPE_MODIFICATION);
-	if (o.m == NULL) {
+	o.b.chunk_size = FW_CHUNK_DEFAULT;
+	o.b.m = fw_manifest_new(FW_TYPE_MODIFICATION);
+	if (o.b.m == NULL) {
 		cli_error(NULL, NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
@@ -340,58 +290,58 @@ int main(int argc, char **argv)
 	case 1: rc = FW_EXIT_OK; goto out;
 	default: goto out;
 	}
-	if (o.spec != NULL && (rc = load_spec(&o, o.spec)) != 0)
+	if (o.b.spec != NULL && (rc = load_spec(&o, o.b.spec)) != 0)
 		goto out;
 	rc = FW_EXIT_USAGE;
-	if (o.out == NULL || o.dir == NULL || !o.have_version || o.m->n_products == 0 || o.n_keys == 0) {
-		cli_error(NULL, NULL, "missing %s", o.out == NULL ? "-o NAME.wmopkg"
+	if (o.b.out == NULL || o.dir == NULL || !o.b.have_version || o.b.m->n_products == 0 || o.b.n_keys == 0) {
+		cli_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o NAME.wmopkg"
 				      : o.dir == NULL ? "-C DIR"
-				      : !o.have_version ? "--version"
-				      : o.m->n_products == 0 ? "--product" : "-k SECKEY");
+				      : !o.b.have_version ? "--version"
+				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
 		usage(stderr);
 		goto out;
 	}
 	/* The name first: a wrong output name wastes no hashing and no passphrase. */
-	if (wmopkg_name_from_path(o.out, o.m->name, &err) < 0) {
+	if (wmopkg_name_from_path(o.b.out, o.b.m->name, &err) < 0) {
 		rc = cli_fail(NULL, NULL, &err);
 		goto out;
 	}
 	/* pkg_write checks again when it creates the file; this spares the hashing and the passphrase. */
-	if (!o.force && lstat(o.out, &st) == 0) {
-		cli_error(NULL, o.out, "already exists (use -f to overwrite)");
+	if (!o.b.force && lstat(o.b.out, &st) == 0) {
+		cli_error(NULL, o.b.out, "already exists (use -f to overwrite)");
 		goto out;
 	}
-	if (o.m->min_fw[0] && o.m->max_fw[0] &&
-	    fw_version_cmp_str(o.m->min_fw, o.m->max_fw, &err) > 0) {
-		cli_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.m->min_fw, o.m->max_fw);
+	if (o.b.m->min_fw[0] && o.b.m->max_fw[0] &&
+	    fw_version_cmp_str(o.b.m->min_fw, o.b.m->max_fw, &err) > 0) {
+		cli_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.b.m->min_fw, o.b.m->max_fw);
 		goto out;
 	}
-	if (cli_created_time(&o.m->created) < 0)
+	if (cli_created_time(&o.b.m->created) < 0)
 		goto out;
 	if (wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}
-	if ((rc = cli_load_seckeys(o.keys, o.n_keys, o.passphrase_file, keys)) != 0)
+	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_file, keys)) != 0)
 		goto out;
-	wopts.force = o.force;
-	wopts.sync = o.sync;
+	wopts.force = o.b.force;
+	wopts.sync = o.b.sync;
 	wopts.progress = cli_progress;
 	/* Its messages name the file they are about (output, input or hook) themselves. */
-	if (wmopkg_write(o.out, o.m, tree, (uint32_t)o.chunk_size, keys, o.n_keys, &wopts, &err) < 0) {
+	if (wmopkg_write(o.b.out, o.b.m, tree, (uint32_t)o.b.chunk_size, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
 		rc = cli_fail(NULL, NULL, &err);
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", o.out, o.m->name, o.m->version,
-		 o.m->n_files, o.m->n_files == 1 ? "" : "s", o.n_keys, o.n_keys == 1 ? "" : "s");
+	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", o.b.out, o.b.m->name, o.b.m->version,
+		 o.b.m->n_files, o.b.m->n_files == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
-	for (size_t i = 0; i < MAX_KEYS; i++)
+	for (size_t i = 0; i < CLI_MAX_KEYS; i++)
 		sig_seckey_free(keys[i]);
 	wmopkg_tree_free(tree);
 	free(o.spec_dir);
-	fw_manifest_free(o.m);
+	fw_manifest_free(o.b.m);
 	return rc;
 }

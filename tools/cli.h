@@ -54,7 +54,46 @@ int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *
 /* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */
 int cli_open_input(const char *path, struct fw_err *err);
 
-/* Package builders' options (cli_build.c); each prints its own error and returns -1. */
+/* Options the package builders (mkpkg, mkwmopkg) share, parsed in one place (cli_build.c). */
+#define CLI_MAX_KEYS 8
+struct cli_build {
+	const char *out, *passphrase_file, *spec;
+	int force, sync;
+	struct fw_manifest *m;          /* what the options describe; owned by the program */
+	int have_version, have_description, have_chunk;
+	uint64_t chunk_size;
+	const char *keys[CLI_MAX_KEYS];
+	size_t n_keys;
+};
+
+/* getopt_long values of the shared options; a program's own start at CLI_OPT_PROGRAM. */
+enum {
+	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
+	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_PROGRAM = 300,
+};
+#define CLI_BUILD_SHORT_OPTS ":o:fqk:h"
+#define CLI_BUILD_LONG_OPTS                                                   \
+	{ "output", required_argument, NULL, 'o' },                           \
+	{ "force", no_argument, NULL, 'f' },                                  \
+	{ "quiet", no_argument, NULL, 'q' },                                  \
+	{ "key", required_argument, NULL, 'k' },                              \
+	{ "version", required_argument, NULL, CLI_OPT_VERSION },              \
+	{ "product", required_argument, NULL, CLI_OPT_PRODUCT },              \
+	{ "description", required_argument, NULL, CLI_OPT_DESCRIPTION },      \
+	{ "spec", required_argument, NULL, CLI_OPT_SPEC },                    \
+	{ "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE },     \
+	{ "chunk-size", required_argument, NULL, CLI_OPT_CHUNK },             \
+	{ "sync", no_argument, NULL, CLI_OPT_SYNC },                          \
+	{ "help", no_argument, NULL, CLI_OPT_HELP }
+
+/*
+ * One option from getopt_long: 1 if it was a shared one (taken into b), 0 if
+ * it is the program's own (or --help/-h: b untouched, the program prints its
+ * usage), -1 after printing why it is wrong.
+ */
+int cli_build_option(struct cli_build *b, int c, const char *arg);
+
+/* Builders' option values; each prints its own error and returns -1. */
 int cli_add_product(struct fw_manifest *m, const char *id);
 int cli_set_version(char *dst, const char *v, const char *what);
 int cli_set_description(struct fw_manifest *m, const char *text);

@@ -1,6 +1,7 @@
 /* cli_build: option handling shared by the package builders (mkpkg, mkwmopkg). */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,4 +76,47 @@ int cli_load_seckeys(const char *const *paths, size_t n, const char *passphrase_
 		if (cli_load_seckey(paths[i], passphrase_file, &keys[i], &err) < 0)
 			return cli_fail(NULL, NULL, &err);   /* the message names the key */
 	return 0;
+}
+
+int cli_build_option(struct cli_build *b, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'o': b->out = arg; return 1;
+	case 'f': b->force = 1; return 1;
+	case 'q': cli_quiet = 1; return 1;
+	case 'k':
+		if (b->n_keys == CLI_MAX_KEYS) {
+			cli_error(NULL, NULL, "at most %d signing keys", CLI_MAX_KEYS);
+			return -1;
+		}
+		b->keys[b->n_keys++] = arg;
+		return 1;
+	case CLI_OPT_VERSION:
+		if (cli_set_version(b->m->version, arg, "--version") < 0)
+			return -1;
+		b->have_version = 1;
+		return 1;
+	case CLI_OPT_PRODUCT:
+		return cli_add_product(b->m, arg) < 0 ? -1 : 1;
+	case CLI_OPT_DESCRIPTION:
+		if (cli_set_description(b->m, arg) < 0)
+			return -1;
+		b->have_description = 1;
+		return 1;
+	case CLI_OPT_SPEC: b->spec = arg; return 1;
+	case CLI_OPT_PASSFILE: b->passphrase_file = arg; return 1;
+	case CLI_OPT_CHUNK:
+		if (cli_parse_u64(arg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
+			cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u", arg,
+				  FW_CHUNK_MIN, FW_CHUNK_MAX);
+			return -1;
+		}
+		b->chunk_size = v;
+		b->have_chunk = 1;
+		return 1;
+	case CLI_OPT_SYNC: b->sync = 1; return 1;
+	default: return 0;
+	}
 }
