@@ -76,14 +76,6 @@ static int parse_image_arg(struct opts *o, const char *arg)
 	return add_image(o, product, t, eq + 1);
 }
 
-static int set_description(struct opts *o, const char *text)
-{
-	if (cli_set_description(o->b.m, text) < 0)
-		return -1;
-	o->b.have_description = 1;
-	return 0;
-}
-
 /* A path from the spec, relative to the spec file's directory. */
 static const char *spec_path(struct opts *o, const char *spec, const char *path)
 {
@@ -104,47 +96,16 @@ static const char *spec_path(struct opts *o, const char *spec, const char *path)
  */
 static int load_spec(struct opts *o, const char *spec)
 {
-	static const char *const known[] = { "version", "products", "description", "image_generation",
-		"rollback_index", "requires_tpm", "transition", "chunk_size", "images", NULL };
-	json_error_t jerr;
-	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v;
-	const char *key, *field = NULL;
+	static const char *const known[] = { "image_generation", "rollback_index", "requires_tpm",
+		"transition", "images", NULL };
+	json_t *root = cli_spec_open(spec, known), *v;
+	const char *field = NULL;
 	int rc = FW_EXIT_USAGE;
 
-	if (root == NULL) {
-		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+	if (root == NULL)
 		return FW_EXIT_USAGE;
-	}
-	if (!json_is_object(root)) {
-		cli_error(NULL, spec, "not a JSON object");
+	if (cli_spec_shared(&o->b, root, spec) < 0)
 		goto out;
-	}
-	json_object_foreach(root, key, v) {
-		size_t k = 0;
-		while (known[k] && strcmp(known[k], key) != 0)
-			k++;
-		if (known[k] == NULL) {
-			cli_error(NULL, spec, "unknown key \"%s\"", key);
-			goto out;
-		}
-	}
-	if ((v = json_object_get(root, field = "version")) && !o->b.have_version) {
-		if (!json_is_string(v) || cli_set_version(o->b.m->version, json_string_value(v), spec) < 0)
-			goto bad;
-		o->b.have_version = 1;
-	}
-	if ((v = json_object_get(root, field = "products")) && o->b.m->n_products == 0) {
-		size_t i;
-		json_t *p;
-		if (!json_is_array(v))
-			goto bad;
-		json_array_foreach(v, i, p)
-			if (!json_is_string(p) || cli_add_product(o->b.m, json_string_value(p)) < 0)
-				goto bad;
-	}
-	if ((v = json_object_get(root, field = "description")) && !o->b.have_description)
-		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
-			goto bad;
 	if ((v = json_object_get(root, field = "image_generation")) && !o->have_generation) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
 			goto bad;
@@ -159,12 +120,6 @@ static int load_spec(struct opts *o, const char *spec)
 		if (!json_is_boolean(v))
 			goto bad;
 		o->b.m->requires_tpm = json_is_true(v);
-	}
-	if ((v = json_object_get(root, field = "chunk_size")) && !o->b.have_chunk) {
-		json_int_t c = json_is_integer(v) ? json_integer_value(v) : 0;
-		if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0)
-			goto bad;
-		o->b.chunk_size = (uint64_t)c;
 	}
 	if ((v = json_object_get(root, field = "transition"))) {
 		json_t *b;

@@ -32,14 +32,6 @@ static void usage(FILE *f)
 
 
 
-static int set_description(struct opts *o, const char *text)
-{
-	if (cli_set_description(o->b.m, text) < 0)
-		return -1;
-	o->b.have_description = 1;
-	return 0;
-}
-
 /* A hook's path as it will be in the package: "scripts/activate.sh". */
 static int set_hook(struct opts *o, enum fw_hook h, const char *path, const char *what)
 {
@@ -78,18 +70,6 @@ static int parse_hook_arg(struct opts *o, const char *arg)
 	return set_hook(o, h, eq + 1, "--hook");
 }
 
-static int set_chunk_size(struct opts *o, json_int_t c)
-{
-	if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0) {
-		cli_error(NULL, NULL, "chunk size %lld: expected a power of two from %u to %u",
-			  (long long)c, FW_CHUNK_MIN, FW_CHUNK_MAX);
-		return -1;
-	}
-	o->b.chunk_size = (uint64_t)c;
-	o->b.have_chunk = 1;
-	return 0;
-}
-
 /*
  * --spec FILE.json: the same settings as the options, as a JSON object;
  * options on the command line win. "directory" is relative to the spec file.
@@ -97,55 +77,20 @@ static int set_chunk_size(struct opts *o, json_int_t c)
  */
 static int load_spec(struct opts *o, const char *spec)
 {
-	static const char *const known[] = { "version", "products", "description", "firmware",
-		"persistent_allowed", "hooks", "chunk_size", "directory", NULL };
-	json_error_t jerr;
-	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v, *b;
+	static const char *const known[] = { "firmware", "persistent_allowed", "hooks", "directory", NULL };
+	json_t *root = cli_spec_open(spec, known), *v, *b;
 	const char *key, *field = NULL;
 	int rc = FW_EXIT_USAGE;
 
-	if (root == NULL) {
-		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+	if (root == NULL)
 		return FW_EXIT_USAGE;
-	}
-	if (!json_is_object(root)) {
-		cli_error(NULL, spec, "not a JSON object");
+	if (cli_spec_shared(&o->b, root, spec) < 0)
 		goto out;
-	}
-	json_object_foreach(root, key, v) {
-		size_t k = 0;
-		while (known[k] && strcmp(known[k], key) != 0)
-			k++;
-		if (known[k] == NULL) {
-			cli_error(NULL, spec, "unknown key \"%s\"", key);
-			goto out;
-		}
-	}
-	if ((v = json_object_get(root, field = "version")) && !o->b.have_version) {
-		if (!json_is_string(v) || cli_set_version(o->b.m->version, json_string_value(v), spec) < 0)
-			goto bad;
-		o->b.have_version = 1;
-	}
-	if ((v = json_object_get(root, field = "products")) && o->b.m->n_products == 0) {
-		size_t i;
-		json_t *p;
-		if (!json_is_array(v))
-			goto bad;
-		json_array_foreach(v, i, p)
-			if (!json_is_string(p) || cli_add_product(o->b.m, json_string_value(p)) < 0)
-				goto bad;
-	}
-	if ((v = json_object_get(root, field = "description")) && !o->b.have_description)
-		if (!json_is_string(v) || set_description(o, json_string_value(v)) < 0)
-			goto bad;
 	if ((v = json_object_get(root, field = "persistent_allowed")) && !o->have_persistent) {
 		if (!json_is_boolean(v))
 			goto bad;
 		o->b.m->persistent_allowed = json_is_true(v);
 	}
-	if ((v = json_object_get(root, field = "chunk_size")) && !o->b.have_chunk)
-		if (!json_is_integer(v) || set_chunk_size(o, json_integer_value(v)) < 0)
-			goto bad;
 	if ((v = json_object_get(root, field = "firmware"))) {
 		if (!json_is_object(v))
 			goto bad;

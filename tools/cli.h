@@ -93,6 +93,15 @@ enum {
  */
 int cli_build_option(struct cli_build *b, int c, const char *arg);
 
+/*
+ * --spec FILE.json, the options as a JSON object. Open it, refusing any key
+ * that is neither shared (version, products, description, chunk_size) nor
+ * in program_keys; NULL after printing why.
+ */
+json_t *cli_spec_open(const char *spec, const char *const *program_keys);
+/* Take the shared keys the command line did not set; 0, or -1 after printing. */
+int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec);
+
 /* Builders' option values; each prints its own error and returns -1. */
 int cli_add_product(struct fw_manifest *m, const char *id);
 int cli_set_version(char *dst, const char *v, const char *what);

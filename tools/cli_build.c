@@ -120,3 +120,75 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 	default: return 0;
 	}
 }
+
+static const char *const shared_spec_keys[] = { "version", "products", "description", "chunk_size", NULL };
+
+static int listed(const char *const *list, const char *key)
+{
+	for (size_t k = 0; list != NULL && list[k] != NULL; k++)
+		if (strcmp(list[k], key) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *cli_spec_open(const char *spec, const char *const *program_keys)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v;
+	const char *key;
+
+	if (root == NULL) {
+		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		cli_error(NULL, spec, "not a JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	json_object_foreach(root, key, v) {
+		if (!listed(shared_spec_keys, key) && !listed(program_keys, key)) {
+			cli_error(NULL, spec, "unknown key \"%s\"", key);
+			json_decref(root);
+			return NULL;
+		}
+	}
+	return root;
+}
+
+int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec)
+{
+	const char *field;
+	json_t *v;
+
+	if ((v = json_object_get(root, field = "version")) && !b->have_version) {
+		if (!json_is_string(v) || cli_set_version(b->m->version, json_string_value(v), spec) < 0)
+			goto bad;
+		b->have_version = 1;
+	}
+	if ((v = json_object_get(root, field = "products")) && b->m->n_products == 0) {
+		size_t i;
+		json_t *p;
+		if (!json_is_array(v))
+			goto bad;
+		json_array_foreach(v, i, p)
+			if (!json_is_string(p) || cli_add_product(b->m, json_string_value(p)) < 0)
+				goto bad;
+	}
+	if ((v = json_object_get(root, field = "description")) && !b->have_description) {
+		if (!json_is_string(v) || cli_set_description(b->m, json_string_value(v)) < 0)
+			goto bad;
+		b->have_description = 1;
+	}
+	if ((v = json_object_get(root, field = "chunk_size")) && !b->have_chunk) {
+		json_int_t c = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (c < FW_CHUNK_MIN || c > FW_CHUNK_MAX || (c & (c - 1)) != 0)
+			goto bad;
+		b->chunk_size = (uint64_t)c;
+		b->have_chunk = 1;
+	}
+	return 0;
+bad:
+	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+	return -1;
+}
