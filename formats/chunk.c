@@ -29,7 +29,7 @@ struct slot {
 	size_t len;
 	uint64_t index;
 	enum slot_state state;
-	int ok;
+	int ok;                   /* 1 matched, 0 mismatch, -1 hashing failed */
 };
 
 struct chunk_pipe {
@@ -52,7 +52,6 @@ struct chunk_pipe {
 	uint64_t size, fed, nchunks, next_index;
 	uint32_t chunk_size;
 	const uint8_t *expected;
-	uint8_t *computed;
 	chunk_sink_fn sink;
 	void *sink_ctx;
 	unsigned fill, deliver;   /* ring positions: slot being filled, next to hand on */
@@ -100,11 +99,7 @@ static void *worker(void *arg)
 		ok = EVP_Digest(s->buf, s->len, md, NULL, p->md, NULL) == 1;
 
 		pthread_mutex_lock(&p->mu);
-		if (ok && p->computed != NULL)
-			memcpy(p->computed + s->index * 32, md, 32);
-		else if (ok)
-			ok = memcmp(p->expected + s->index * 32, md, 32) == 0;
-		s->ok = ok;
+		s->ok = !ok ? -1 : memcmp(p->expected + s->index * 32, md, 32) == 0;
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done_cv);
 	}
@@ -120,7 +115,7 @@ static void fail_slot(struct chunk_pipe *p, const struct slot *s, const struct f
 	p->failed = 1;
 	if (why != NULL) {
 		p->fail = *why;
-	} else if (p->computed != NULL) {
+	} else if (s->ok < 0) {
 		fw_err_set(&p->fail, FW_EXIT_IO, "SHA-256 failed");
 	} else {
 		p->bad_chunk = (int64_t)s->index;
@@ -146,7 +141,7 @@ static void *deliverer(void *arg)
 		if (p->stop)
 			break;
 		s = &p->slots[p->deliver];
-		if (!p->failed && !s->ok) {
+		if (!p->failed && s->ok != 1) {
 			fail_slot(p, s, NULL);
 		} else if (!p->failed && p->sink != NULL) {
 			s->state = SLOT_DELIVERING;
@@ -269,11 +264,10 @@ static int ensure_slots(struct chunk_pipe *p, uint32_t chunk_size, struct fw_err
 	return 0;
 }
 
-int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
-		     const uint8_t *expected, uint8_t *computed,
+int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, const uint8_t *expected,
 		     chunk_sink_fn sink, void *sink_ctx, struct fw_err *err)
 {
-	if (chunk_size == 0 || (expected == NULL) == (computed == NULL))
+	if (chunk_size == 0 || expected == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "chunk_pipe_begin: bad arguments");
 	if (ensure_slots(p, chunk_size, err) < 0)
 		return -1;
@@ -284,7 +278,6 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
 	p->nchunks = size / chunk_size + (size % chunk_size != 0);
 	p->next_index = 0;
 	p->expected = expected;
-	p->computed = computed;
 	p->sink = sink;
 	p->sink_ctx = sink_ctx;
 	p->bad_chunk = -1;

@@ -21,14 +21,12 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
 void chunk_pipe_free(struct chunk_pipe *p);
 
 /*
- * Start a payload of `size` bytes hashed in `chunk_size` chunks.
- * Verify mode: `expected` holds one SHA-256 per chunk; each chunk is handed to
- * `sink` only after its digest matched, and a mismatch stops the payload.
- * Compute mode (`expected` NULL): `computed` receives one SHA-256 per chunk;
- * sink may be NULL.
+ * Start a payload of `size` bytes hashed in `chunk_size` chunks. `expected`
+ * holds one SHA-256 per chunk; each chunk is handed to `sink` (may be NULL:
+ * verify only) after its digest matched, and a mismatch stops the payload.
+ * (To compute a file's chunk list, see chunk_hash_fd.)
  */
-int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size,
-		     const uint8_t *expected, uint8_t *computed,
+int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, const uint8_t *expected,
 		     chunk_sink_fn sink, void *sink_ctx, struct fw_err *err);
 
 /* Feed the next bytes of the payload, split anywhere. */

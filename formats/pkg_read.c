@@ -453,7 +453,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 			fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
 			goto out;
 		}
-		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list, NULL,
+		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list,
 				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {

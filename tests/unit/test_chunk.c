@@ -1,6 +1,7 @@
 /* test_chunk: the chunk pipeline computes per-chunk SHA-256, and delivers only verified chunks, in order. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
@@ -53,29 +54,39 @@ static int feed_all(struct chunk_pipe *p, size_t len, size_t step, struct fw_err
 	return 0;
 }
 
-static void test_compute_matches_direct_hash(void)
+/* chunk_hash_fd (pread on several threads) gives the same list as hashing chunk by chunk. */
+static void test_hash_fd_matches_direct_hash(void)
 {
 	static const size_t lens[] = { 0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 17 };
-	static const size_t steps[] = { 1000, CHUNK, 3 * CHUNK + 5 };
-	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(3, &err);
+	char path[] = "/tmp/fwpkg-unit-chunk.XXXXXX";
+	int fd = mkstemp(path);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_FATAL(fd >= 0);
+	unlink(path);
+	CU_ASSERT_FATAL(write(fd, data, data_len) == (ssize_t)data_len);
 	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
-		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		for (unsigned threads = 1; threads <= 3; threads++) {
 			size_t n = lens[l] / CHUNK + (lens[l] % CHUNK != 0);
-			uint8_t *want = calloc(n + 1, 32), *got = calloc(n + 1, 32);
+			uint8_t *want = calloc(n + 1, 32), *got = calloc(n + 1, 32), whole[32], direct[32];
+			struct fw_err err = { 0, "" };
 
 			expected_list(lens[l], want);
-			CU_ASSERT_EQUAL(chunk_pipe_begin(p, lens[l], CHUNK, NULL, got, NULL, NULL, &err), 0);
-			CU_ASSERT_EQUAL(feed_all(p, lens[l], steps[s], &err), 0);
-			CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+			CU_ASSERT_EQUAL(chunk_hash_fd(fd, lens[l], CHUNK, threads, got, whole, NULL, NULL, &err), 0);
 			CU_ASSERT_EQUAL(memcmp(want, got, 32 * n), 0);
+			chunk_sha256(data, lens[l], direct);
+			CU_ASSERT_EQUAL(memcmp(whole, direct, 32), 0);
 			free(want);
 			free(got);
 		}
 	}
-	chunk_pipe_free(p);
+	/* a file shorter than the size asked for is an error, not a short list */
+	{
+		uint8_t list[64 * 32];
+		struct fw_err err = { 0, "" };
+		CU_ASSERT_EQUAL(chunk_hash_fd(fd, data_len + CHUNK, CHUNK, 2, list, NULL, NULL, NULL, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "shrank"));
+	}
+	close(fd);
 }
 
 static void test_verify_delivers_in_order(void)
@@ -87,7 +98,7 @@ static void test_verify_delivers_in_order(void)
 	struct chunk_pipe *p = chunk_pipe_new(4, &err);
 
 	expected_list(data_len, list);
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, collect, &s, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
 	CU_ASSERT_EQUAL(feed_all(p, data_len, 777, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
 	CU_ASSERT_EQUAL(s.len, data_len);
@@ -111,7 +122,7 @@ static void test_verify_stops_at_bad_chunk(void)
 
 	expected_list(data_len, list);
 	list[32 * 5] ^= 1;   /* chunk 5's expected digest is wrong */
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, collect, &s, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
 	rc = feed_all(p, data_len, CHUNK, &err);
 	if (rc == 0)
 		rc = chunk_pipe_end(p, &err);
@@ -136,17 +147,17 @@ static void test_size_is_enforced(void)
 
 	expected_list(2 * CHUNK, list);
 	/* too much */
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, CHUNK, CHUNK, list, NULL, NULL, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, CHUNK + 1, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "more data than"));
 	chunk_pipe_abort(p);
 	/* too little */
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, CHUNK, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "4096 of 8192 bytes"));
 	/* the pipe is usable again after an abort */
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, NULL, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, 2 * CHUNK, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
 	chunk_pipe_free(p);
@@ -160,7 +171,7 @@ static void test_sink_error_stops(void)
 	int rc;
 
 	expected_list(2 * CHUNK, list);
-	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, NULL, refuse, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, refuse, NULL, &err), 0);
 	rc = chunk_pipe_feed(p, data, 2 * CHUNK, &err);
 	if (rc == 0)
 		rc = chunk_pipe_end(p, &err);
@@ -184,7 +195,7 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	suite = CU_add_suite("chunk", NULL, NULL);
-	CU_add_test(suite, "compute mode equals direct SHA-256 for any split", test_compute_matches_direct_hash);
+	CU_add_test(suite, "chunk_hash_fd equals direct SHA-256, any thread count", test_hash_fd_matches_direct_hash);
 	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
 	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
 	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
