@@ -443,7 +443,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		int forward = want == 1 && r->ops->payload_data != NULL;
 		/* On this thread, as the bytes pass: the hashing threads have the
 		 * chunks, the delivery thread the writing. */
-		int whole = p->has_sha256 || r->opts->payload_sha256;
+		int whole = p->has_sha256 || (r->opts->payload_sha256 && want == 1);
 
 		if (whole && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
 			fw_err_set(err, FW_EXIT_IO, "out of memory");

@@ -45,8 +45,8 @@ struct pkg_report {
 	size_t sig_lens[PKG_MAX_SIGNATURES];
 	uint64_t first_payload_offset;   /* where the first chunk list's header starts */
 
-	/* Plain SHA-256 of each payload read in full, when opts.payload_sha256
-	 * asked for it or the manifest declares one; set before payload_end. */
+	/* Plain SHA-256 of a payload, set before payload_end when the manifest
+	 * declares one, or opts.payload_sha256 asks and payload_begin took it (1). */
 	uint8_t payload_sha256[FW_MAX_PAYLOADS][FW_DIGEST_LEN];
 	uint8_t has_payload_sha256[FW_MAX_PAYLOADS];
 };
@@ -71,7 +71,7 @@ struct pkg_read_opts {
 	unsigned min_signatures;        /* trusted valid signatures needed; 0 means 1 */
 	int manifest_only;              /* stop after the manifest and signatures */
 	unsigned threads;               /* hashing threads; 0 = all CPUs */
-	int payload_sha256;             /* also compute each payload's plain SHA-256 (report) */
+	int payload_sha256;             /* plain SHA-256 (report) of the payloads the caller takes */
 };
 
 /*

@@ -16,6 +16,16 @@ static void usage(FILE *f)
 		   "Show a package's manifest and signatures; with keys, verify it too.\n");
 }
 
+/* --sha256: take every payload (no bytes wanted: the reader reports its SHA-256). */
+static int take_payload(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	(void)ctx;
+	(void)m;
+	(void)index;
+	(void)err;
+	return 1;
+}
+
 static const char *sig_status_name(enum pkg_sig_status s)
 {
 	switch (s) {
@@ -173,6 +183,7 @@ int cmd_inspect(int argc, char **argv)
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { 0 };
+	struct pkg_reader_ops ops = { 0 };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
@@ -211,9 +222,10 @@ int cmd_inspect(int argc, char **argv)
 		ropts.manifest_only = 1;
 	}
 	ropts.payload_sha256 = sha;
+	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0)
 		return cli_fail("inspect", path, &err);
-	rc = pkg_read(fd, &ropts, NULL, NULL, &m, &rep, &err);
+	rc = pkg_read(fd, &ropts, &ops, NULL, &m, &rep, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0) {
