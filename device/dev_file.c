@@ -155,3 +155,13 @@ json_t *dev_json_read(const char *path, int *missing, struct fw_err *err)
 	}
 	return doc;
 }
+
+int dev_json_save(char *path, json_t *doc, struct fw_err *err)
+{
+	int rc = path == NULL || doc == NULL ? fw_err_set(err, FW_EXIT_IO, "out of memory")
+					     : dev_json_write(path, doc, err);
+
+	json_decref(doc);
+	free(path);
+	return rc;
+}

@@ -16,6 +16,9 @@
  */
 int dev_json_write(const char *path, const json_t *doc, struct fw_err *err);
 
+/* dev_json_write, taking both (freshly made, either may be NULL: out of memory) and freeing them. */
+int dev_json_save(char *path, json_t *doc, struct fw_err *err);
+
 /* The same for any bytes. */
 int dev_file_write(const char *path, const void *buf, size_t len, struct fw_err *err);
 

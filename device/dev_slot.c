@@ -149,17 +149,7 @@ out:
 
 int dev_record_save(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
 {
-	char *path = record_path(r, t);
-	json_t *doc = dev_record_to_json(rec);
-	int rc = -1;
-
-	if (path == NULL || doc == NULL)
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-	else
-		rc = dev_json_write(path, doc, err);
-	json_decref(doc);
-	free(path);
-	return rc;
+	return dev_json_save(record_path(r, t), dev_record_to_json(rec), err);
 }
 
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)

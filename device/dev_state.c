@@ -136,15 +136,5 @@ out:
 
 int dev_state_save(const struct dev_root *r, const struct dev_state *st, struct fw_err *err)
 {
-	char *path = dev_root_file(r, DEV_STATE_FILE);
-	json_t *doc = dev_state_to_json(st);
-	int rc = -1;
-
-	if (path == NULL || doc == NULL)
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-	else
-		rc = dev_json_write(path, doc, err);
-	json_decref(doc);
-	free(path);
-	return rc;
+	return dev_json_save(dev_root_file(r, DEV_STATE_FILE), dev_state_to_json(st), err);
 }
