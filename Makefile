@@ -29,22 +29,25 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(
 ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# Library code; the *_write / *_sign / keygen files create packages or keys and
-# never reach the device program.
-LIB_SRC := $(sort $(wildcard formats/*.c signing/*.c))
+# Library code, by layer (base, signing, formats); the *_write / *_sign files
+# create packages or keys and never reach the device program.
+LIB_SRC := $(sort $(wildcard base/*.c formats/*.c signing/*.c))
 CREATE_SRC := $(sort $(wildcard formats/*_write.c signing/*_sign.c))
 VERIFY_SRC := $(filter-out $(CREATE_SRC),$(LIB_SRC))
 CLI_SRC := $(sort $(wildcard tools/cli_*.c))
 FWPKG_SRC := $(sort $(wildcard tools/cmd_*.c)) tools/fwpkg.c
 MKPKG_SRC := $(sort $(wildcard mkpkg/*.c))
 MKWMOPKG_SRC := $(sort $(wildcard mkwmopkg/*.c))
-DEVICE_SRC := $(sort $(wildcard device/*.c))
+# libfwdev (device/dev_*.c) holds the device's logic; fwctl.c and cmd_*.c are its thin front end.
+DEVLIB_SRC := $(sort $(wildcard device/dev_*.c))
+DEVICE_SRC := $(sort $(wildcard device/cmd_*.c)) $(wildcard device/fwctl.c)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB := $(B)/libfwpkg.a
 VLIB := $(B)/libfwpkg-verify.a
 CLILIB := $(B)/libfwcli.a
+DEVLIB := $(B)/libfwdev.a
 PROGS := $(B)/fwpkg $(B)/mkpkg $(if $(MKWMOPKG_SRC),$(B)/mkwmopkg) $(if $(DEVICE_SRC),$(B)/fwctl)
 UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -65,6 +68,8 @@ $(VLIB): $(call obj,$(VERIFY_SRC))
 	$(AR) rcs $@ $^
 $(CLILIB): $(call obj,$(CLI_SRC))
 	$(AR) rcs $@ $^
+$(DEVLIB): $(call obj,$(DEVLIB_SRC))
+	$(AR) rcs $@ $^
 
 $(B)/fwpkg: $(call obj,$(FWPKG_SRC)) $(CLILIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -72,11 +77,11 @@ $(B)/mkpkg: $(call obj,$(MKPKG_SRC)) $(CLILIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(B)/mkwmopkg: $(call obj,$(MKWMOPKG_SRC)) $(CLILIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-# The device program links only the verifying half of the library.
-$(B)/fwctl: $(call obj,$(DEVICE_SRC)) $(CLILIB) $(VLIB)
+# The device program links only the verifying half of the library, and no host CLI code.
+$(B)/fwctl: $(call obj,$(DEVICE_SRC)) $(DEVLIB) $(VLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(CLILIB) $(LIB)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(DEVLIB) $(CLILIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 

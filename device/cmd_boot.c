@@ -5,7 +5,7 @@
 #include "device/cmd.h"
 #include "device/dev_boot.h"
 #include "device/dev_root.h"
-#include "tools/cli.h"
+#include "base/msg.h"
 
 int cmd_boot(const char *root, int argc, char **argv)
 {
@@ -19,12 +19,12 @@ int cmd_boot(const char *root, int argc, char **argv)
 		return FW_EXIT_OK;
 	}
 	if (argc != 1) {
-		cli_error("boot", NULL, "takes no arguments");
+		msg_error("boot", NULL, "takes no arguments");
 		return FW_EXIT_USAGE;
 	}
 	if (dev_root_open(&r, root, 1, &err) < 0)
-		return cli_fail("boot", NULL, &err);
-	rc = dev_boot(&r, &err) < 0 ? cli_fail("boot", NULL, &err) : FW_EXIT_OK;
+		return msg_fail("boot", NULL, &err);
+	rc = dev_boot(&r, &err) < 0 ? msg_fail("boot", NULL, &err) : FW_EXIT_OK;
 	dev_root_close(&r);
 	return rc;
 }

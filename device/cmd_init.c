@@ -18,7 +18,7 @@
 #include "formats/chunk.h"
 #include "device/dev_state.h"
 #include "formats/version.h"
-#include "tools/cli.h"
+#include "base/msg.h"
 
 #define MAX_GENERATION 1000u
 
@@ -286,7 +286,7 @@ int cmd_init(const char *root, int argc, char **argv)
 		case OPT_ALLOW: r.cfg.allow_untrusted = 1; break;
 		case 't':
 			if (o.n_trust == SIG_TRUST_MAX) {
-				cli_error("init", NULL, "at most %d --trust keys", SIG_TRUST_MAX);
+				msg_error("init", NULL, "at most %d --trust keys", SIG_TRUST_MAX);
 				goto out;
 			}
 			o.trust[o.n_trust++] = optarg;
@@ -294,52 +294,52 @@ int cmd_init(const char *root, int argc, char **argv)
 		case 'V': o.version = optarg; break;
 		case OPT_BRIDGE_DOWN: o.bridge_down = optarg; break;
 		case 'g':
-			if (cli_parse_u64(optarg, MAX_GENERATION, &o.generation) < 0 || o.generation == 0) {
-				cli_error("init", NULL, "--generation %s: expected 1 to %u", optarg, MAX_GENERATION);
+			if (msg_parse_u64(optarg, MAX_GENERATION, &o.generation) < 0 || o.generation == 0) {
+				msg_error("init", NULL, "--generation %s: expected 1 to %u", optarg, MAX_GENERATION);
 				goto out;
 			}
 			break;
 		case OPT_ROLLBACK:
-			if (cli_parse_u64(optarg, UINT64_C(1) << 53, &o.rollback_index) < 0) {
-				cli_error("init", NULL, "--rollback-index %s: expected a number", optarg);
+			if (msg_parse_u64(optarg, UINT64_C(1) << 53, &o.rollback_index) < 0) {
+				msg_error("init", NULL, "--rollback-index %s: expected a number", optarg);
 				goto out;
 			}
 			break;
 		case 'm':
 			if (add_media(&r.cfg, optarg, &err) < 0) {
-				rc = cli_fail("init", NULL, &err);
+				rc = msg_fail("init", NULL, &err);
 				goto out;
 			}
 			break;
 		case 's':
 			if (set_slot(&r.cfg, optarg, &err) < 0) {
-				rc = cli_fail("init", NULL, &err);
+				rc = msg_fail("init", NULL, &err);
 				goto out;
 			}
 			break;
 		case 'h': usage(stdout); rc = FW_EXIT_OK; goto out;
 		default:
-			cli_error("init", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
+			msg_error("init", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
 			usage(stderr); goto out;
 		}
 	}
 	if (optind != argc || product == NULL || o.n_trust == 0) {
 		if (optind == argc)
-			cli_error("init", NULL, "--product and at least one --trust PUB are required");
+			msg_error("init", NULL, "--product and at least one --trust PUB are required");
 		usage(stderr);
 		goto out;
 	}
 	if (!fw_name_valid(product)) {
-		cli_error("init", NULL, "--product %s: use 1 to %d of letters, digits, '.', '_', '+', '-'", product,
+		msg_error("init", NULL, "--product %s: use 1 to %d of letters, digits, '.', '_', '+', '-'", product,
 			  FW_NAME_MAX);
 		goto out;
 	}
 	if ((o.generation || o.bridge_down) && o.version == NULL) {
-		cli_error("init", NULL, "--generation and --bridge-down describe the factory image: give --version too");
+		msg_error("init", NULL, "--generation and --bridge-down describe the factory image: give --version too");
 		goto out;
 	}
 	if (check_version("--version", o.version, &err) < 0 || check_version("--bridge-down", o.bridge_down, &err) < 0) {
-		rc = cli_fail("init", NULL, &err);
+		rc = msg_fail("init", NULL, &err);
 		goto out;
 	}
 	if (o.generation == 0)
@@ -349,29 +349,29 @@ int cmd_init(const char *root, int argc, char **argv)
 		char def[32];
 		snprintf(def, sizeof(def), "%s/%s", DEV_SLOT_DIR, fw_target_name((enum fw_target)t));
 		if (r.cfg.slot[t] == NULL && (r.cfg.slot[t] = strdup(def)) == NULL) {
-			cli_error("init", NULL, "out of memory");
+			msg_error("init", NULL, "out of memory");
 			rc = FW_EXIT_IO;
 			goto out;
 		}
 	}
 	if ((r.dir = strdup(root)) == NULL) {
-		cli_error("init", NULL, "out of memory");
+		msg_error("init", NULL, "out of memory");
 		rc = FW_EXIT_IO;
 		goto out;
 	}
 	if (create(&r, &o, &err) < 0) {
-		rc = cli_fail("init", NULL, &err);   /* its messages name the path */
+		rc = msg_fail("init", NULL, &err);   /* its messages name the path */
 		goto out;
 	}
 	if (o.version != NULL)
-		cli_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", root, product,
+		msg_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", root, product,
 			 r.cfg.tpm ? " with TPM" : "", o.version, (unsigned long long)o.generation);
 	else
-		cli_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", root, product,
+		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", root, product,
 			 r.cfg.tpm ? " with TPM" : "");
 	rc = FW_EXIT_OK;
 	if (o.version != NULL && dev_boot(&r, &err) < 0)
-		rc = cli_fail("boot", NULL, &err);
+		rc = msg_fail("boot", NULL, &err);
 out:
 	dev_root_close(&r);
 	return rc;

@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "device/cmd.h"
 #include "device/dev_file.h"
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
-#include "tools/cli.h"
+#include "base/msg.h"
 
 static void usage(FILE *f)
 {
@@ -61,11 +62,11 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[FW_T
 	json_decref(media);
 	if (bad) {
 		json_decref(doc);
-		cli_error("status", NULL, "out of memory");
+		msg_error("status", NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
-	if (cli_print_json(doc) < 0) {
-		cli_error("status", NULL, "cannot write to stdout");
+	if (msg_print_json(doc) < 0) {
+		msg_error("status", NULL, "cannot write to stdout");
 		return FW_EXIT_IO;
 	}
 	return FW_EXIT_OK;
@@ -143,7 +144,7 @@ int cmd_status(const char *root, int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
-			cli_error("status", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
+			msg_error("status", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
 			usage(stderr); return FW_EXIT_USAGE;
 		}
 	}
@@ -153,9 +154,9 @@ int cmd_status(const char *root, int argc, char **argv)
 	}
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
 	if (dev_root_open(&r, root, 0, &err) < 0)
-		return cli_fail("status", NULL, &err);
+		return msg_fail("status", NULL, &err);
 	if (dev_state_load(&r, &st, &err) < 0) {
-		rc = cli_fail("status", NULL, &err);
+		rc = msg_fail("status", NULL, &err);
 		goto out;
 	}
 	for (int t = 0; t < FW_TARGET_COUNT; t++)

@@ -16,7 +16,7 @@
 #include "device/dev_source.h"
 #include "device/dev_state.h"
 #include "formats/pkg_read.h"
-#include "tools/cli.h"
+#include "base/msg.h"
 
 struct upgrade {
 	struct dev_root *root;
@@ -60,10 +60,10 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		return -1;
 	}
 	if (u->plan.downgrade)
-		cli_note("upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
+		msg_note("upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
 			 "(copy the factory default configuration to the running one)", m->version, u->plan.running);
 	if (u->plan.transition != 0)
-		cli_note("upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
+		msg_note("upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
 			 "do not cut the power", u->plan.transition > 0 ? "entering" : "returning to",
 			 m->image_generation);
 	/* From here on slots change: say so first, so a power cut shows up at the next boot. */
@@ -95,7 +95,7 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 			return -1;
 		}
 		u->rec[t] = inv;
-		cli_note("upgrade: %s: writing %s %s (%llu bytes)", fw_target_name(t), m->payloads[index].name,
+		msg_note("upgrade: %s: writing %s %s (%llu bytes)", fw_target_name(t), m->payloads[index].name,
 			 m->version, (unsigned long long)m->payloads[index].size);
 		if (dev_slot_open(&u->w, u->root, t, err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
@@ -159,7 +159,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	u->done++;
 	snprintf(u->written + strlen(u->written), sizeof(u->written) - strlen(u->written), "%s%s",
 		 u->written[0] ? ", " : "", fw_target_name(t));
-	cli_note("upgrade: %s: %s verified and written", fw_target_name(t), m->version);
+	msg_note("upgrade: %s: %s verified and written", fw_target_name(t), m->version);
 	return 0;
 }
 
@@ -185,7 +185,7 @@ static int record(struct upgrade *u, enum dev_result res, const char *message)
 	u->st.last.time = (long long)time(NULL);
 	snprintf(u->st.last.message, sizeof(u->st.last.message), "%s", message);
 	if (dev_state_save(u->root, &u->st, &err) < 0) {
-		cli_fail("upgrade", NULL, &err);
+		msg_fail("upgrade", NULL, &err);
 		return -1;
 	}
 	return 0;
@@ -266,23 +266,23 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	if (strcmp(argv[i], "all") == 0) {
 		all = 1;
 	} else if (fw_target_parse(argv[i], &target) < 0) {
-		cli_error("upgrade", NULL, "\"%s\": the target is all, pri, sec or boot", argv[i]);
+		msg_error("upgrade", NULL, "\"%s\": the target is all, pri, sec or boot", argv[i]);
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
 	if (i + 1 == argc) {
-		cli_error("upgrade", NULL, "no source: give a package path, -, a URI, ADDRESS FILE or media LABEL PATH");
+		msg_error("upgrade", NULL, "no source: give a package path, -, a URI, ADDRESS FILE or media LABEL PATH");
 		return FW_EXIT_USAGE;
 	}
 	if (dev_source_parse(argc - i - 1, argv + i + 1, &src, &err) < 0)
-		return cli_fail("upgrade", NULL, &err);
+		return msg_fail("upgrade", NULL, &err);
 	if (dev_root_open(&r, root, 1, &err) < 0)
-		return cli_fail("upgrade", NULL, &err);
+		return msg_fail("upgrade", NULL, &err);
 
 	memset(&u, 0, sizeof(u));
 	u.root = &r;
 	if (dev_state_load(&r, &u.st, &err) < 0) {
-		rc = cli_fail("upgrade", NULL, &err);
+		rc = msg_fail("upgrade", NULL, &err);
 		goto out;
 	}
 	for (int t = 0; t < FW_TARGET_COUNT; t++) {
@@ -301,14 +301,14 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	snprintf(u.st.last.source, sizeof(u.st.last.source), "%s", src.shown);
 
 	if ((fd = open_source(&r, &src, &res, &err)) < 0) {
-		rc = cli_fail("upgrade", src.shown, &err);
+		rc = msg_fail("upgrade", src.shown, &err);
 		if (err.code != FW_EXIT_USAGE)
 			record(&u, res, err.msg);
 		goto out;
 	}
 	if (dev_root_trust(&r, &trust, &err) < 0) {
 		err.code = FW_EXIT_IO;
-		rc = cli_fail("upgrade", NULL, &err);
+		rc = msg_fail("upgrade", NULL, &err);
 		record(&u, DEV_RESULT_SYSTEM_ERROR, err.msg);
 		goto out;
 	}
@@ -316,13 +316,13 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	if (pkg_read(fd, &ropts, &ops, &u, &m, &rep, &err) < 0) {
 		if (u.writing) {
 			dev_slot_abort(&u.w);
-			cli_note("upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
+			msg_note("upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
 				 fw_target_name(u.plan.step[u.cur].target));
 		}
 		res = u.reached_manifest ? u.result : early_failure(&rep, &err);
 		if (res == DEV_RESULT_FILE_CHECK_FAILED && err.code != FW_EXIT_REJECTED)
 			res = DEV_RESULT_SYSTEM_ERROR;   /* reading failed, not the package */
-		rc = cli_fail("upgrade", src.shown, &err);
+		rc = msg_fail("upgrade", src.shown, &err);
 		if (res == DEV_RESULT_WRITE_FLASH_FAILED && rc == FW_EXIT_REJECTED)
 			rc = FW_EXIT_IO;
 		record(&u, res, err.msg);
@@ -330,7 +330,7 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	}
 	if (u.done != u.plan.n) {
 		fw_err_set(&err, FW_EXIT_IO, "wrote %zu of %zu images", u.done, u.plan.n);
-		rc = cli_fail("upgrade", src.shown, &err);
+		rc = msg_fail("upgrade", src.shown, &err);
 		record(&u, DEV_RESULT_SYSTEM_ERROR, err.msg);
 		goto out;
 	}
@@ -342,13 +342,13 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 			goto out;
 		}
 	}
-	cli_note("upgrade: %s %s: success (wrote %s)", all ? "all" : fw_target_name(target), m->version, u.written);
+	msg_note("upgrade: %s %s: success (wrote %s)", all ? "all" : fw_target_name(target), m->version, u.written);
 	rc = FW_EXIT_OK;
 	reboot = !no_reboot && (all || target == FW_TARGET_PRI);
 	if (reboot) {
-		cli_note("upgrade: rebooting");
+		msg_note("upgrade: rebooting");
 		if (dev_boot(&r, &err) < 0)
-			rc = cli_fail("boot", NULL, &err);
+			rc = msg_fail("boot", NULL, &err);
 	}
 out:
 	if (fd > STDIN_FILENO)

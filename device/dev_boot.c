@@ -9,24 +9,18 @@
 #include "device/dev_file.h"
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
-#include "tools/cli.h"
+#include "base/msg.h"
+#include "base/outfile.h"
 
 /* Temporaries a power cut left behind: the device lock is held, nobody is writing them. */
 static void remove_leftovers(struct dev_root *r)
 {
-	static const char *const names[] = {
-		"." DEV_STATE_FILE ".tmp",
-		DEV_RECORD_DIR "/.pri.json.tmp",
-		DEV_RECORD_DIR "/.sec.json.tmp",
-		DEV_RECORD_DIR "/.boot.json.tmp",
-	};
+	char *records = dev_root_file(r, DEV_RECORD_DIR);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char *p = dev_root_file(r, names[i]);
-		if (p != NULL)
-			unlink(p);
-		free(p);
-	}
+	outfile_remove_leftovers(r->dir);
+	if (records != NULL)
+		outfile_remove_leftovers(records);
+	free(records);
 }
 
 int dev_boot(struct dev_root *r, struct fw_err *err)
@@ -46,7 +40,7 @@ int dev_boot(struct dev_root *r, struct fw_err *err)
 			chosen = i;
 	}
 	if (chosen == 1)
-		cli_note("boot: pri: %s; booting the secondary", why[0].msg);
+		msg_note("boot: pri: %s; booting the secondary", why[0].msg);
 	if (st.last.result == DEV_RESULT_IN_PROGRESS) {
 		changed = 1;
 		st.last.result = DEV_RESULT_WRITE_FLASH_FAILED;

@@ -3,7 +3,7 @@
 #define FW_DEV_BOOT_H
 
 #include "device/dev_root.h"
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 
 /*
  * Run the boot step on a locked root: check the primary's record and bytes,

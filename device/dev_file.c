@@ -1,4 +1,4 @@
-/* dev_file: atomic JSON replacement (temp, fsync, rename, fsync dir) with a crash point before each step. */
+/* dev_file: the device's JSON files, replaced through the one durable-write module (base/outfile). */
 #include "dev_file.h"
 
 #include <errno.h>
@@ -10,35 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device/dev_crash.h"
-
-int dev_write_all(int fd, const void *buf, size_t len, const char *what, struct fw_err *err)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fw_err_set(err, FW_EXIT_IO, "%s: write failed: %s", what, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int dev_fsync_dir(const char *dir, struct fw_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		rc = fw_err_set(err, FW_EXIT_IO, "%s: cannot sync directory: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
+#include "base/outfile.h"
 
 char *dev_path_join(const char *dir, const char *name)
 {
@@ -76,58 +48,8 @@ int dev_json_write(const char *path, const json_t *doc, struct fw_err *err)
 
 int dev_file_write(const char *path, const void *buf, size_t len, struct fw_err *err)
 {
-	char *tmp = NULL, *dcopy = NULL, *bcopy = NULL;
-	const char *dir = ".";
-	int fd = -1, rc = -1;
-
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	if (dcopy == NULL || bcopy == NULL ||
-	    asprintf(&tmp, "%s/.%s.tmp", (dir = dirname(dcopy)), basename(bcopy)) < 0) {
-		tmp = NULL;
-		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", path);
-		goto out;
-	}
-	dev_crash_point("writing", tmp);
-	/* A fixed temporary name is safe: every writer holds the device lock. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (dev_write_all(fd, buf, len, tmp, err) < 0)
-		goto out;
-	dev_crash_point("fsync of", tmp);
-	if (fsync(fd) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		fw_err_set(err, FW_EXIT_IO, "%s: close: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	dev_crash_point("rename onto", path);
-	if (rename(tmp, path) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: rename: %s", path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dev_crash_point("fsync of the directory of", path);
-	if (dev_fsync_dir(dir, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
-	free(tmp);
-	free(dcopy);
-	free(bcopy);
-	return rc;
+	/* Every writer holds the device lock; a power cut's leftovers go at the next boot. */
+	return outfile_write_file(path, buf, len, 0644, OUTFILE_FORCE | OUTFILE_DURABLE, err);
 }
 
 json_t *dev_json_read(const char *path, int *missing, struct fw_err *err)

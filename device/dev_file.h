@@ -6,13 +6,13 @@
 
 #include <jansson.h>
 
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 
 /*
- * Replace path with doc (sorted keys, indented, trailing newline): write a
- * hidden temporary beside it, fsync it, rename it over path, fsync the
- * directory. Each of the four is a crash point (dev_crash.h). A crash before
- * the rename leaves the old file; after it, the new one.
+ * Replace path with doc (sorted keys, indented, trailing newline) through
+ * outfile_write_file: temporary, fsync, rename, directory fsync, each a crash
+ * point (base/crash.h). A crash before the rename leaves the old file; after
+ * it, the new one.
  */
 int dev_json_write(const char *path, const json_t *doc, struct fw_err *err);
 
@@ -24,12 +24,6 @@ int dev_file_write(const char *path, const void *buf, size_t len, struct fw_err 
 
 /* Read a JSON object from path; NULL with err filled (code FW_EXIT_IO). *missing is set when it does not exist. */
 json_t *dev_json_read(const char *path, int *missing, struct fw_err *err);
-
-/* write(2) all of buf, retrying short writes; -1 with err naming what. */
-int dev_write_all(int fd, const void *buf, size_t len, const char *what, struct fw_err *err);
-
-/* fsync a directory; -1 with err. */
-int dev_fsync_dir(const char *dir, struct fw_err *err);
 
 /* "dir/name" in a new string, or NULL when out of memory. */
 char *dev_path_join(const char *dir, const char *name);

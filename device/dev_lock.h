@@ -2,7 +2,7 @@
 #ifndef FW_DEV_LOCK_H
 #define FW_DEV_LOCK_H
 
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 
 #define DEV_LOCK_FILE ".lock"
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "device/dev_slot.h"
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 #include "formats/manifest.h"
 
 struct dev_policy_in {

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 #include "formats/manifest.h"
 #include "signing/trust.h"
 

@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "device/dev_crash.h"
+#include "base/crash.h"
+#include "base/outfile.h"
 #include "device/dev_file.h"
 
 #define WRITEBACK_STEP (8u * 1024 * 1024)
@@ -211,7 +212,7 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 	w->target = t;
 	w->path = r->slot_path[t];
 	/* Opening truncates a file slot: that already changes its bytes. */
-	dev_crash_point("opening for writing", w->path);
+	fw_crash_point("opening for writing", w->path);
 	/* O_DIRECT where the file system takes it: the image goes to the device
 	 * as it streams, instead of being copied to the page cache and written
 	 * back at fsync. tmpfs and some others refuse it: buffered then. */
@@ -231,7 +232,7 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err)
 {
-	dev_crash_point("writing to", w->path);
+	fw_crash_point("writing to", w->path);
 	/* O_DIRECT needs aligned buffers, offsets and lengths: whole chunks are;
 	 * the short last one is written through the page cache. */
 	if (w->direct && (len % DIRECT_ALIGN != 0 || (uintptr_t)buf % DIRECT_ALIGN != 0 ||
@@ -241,7 +242,7 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 			return fw_err_set(err, FW_EXIT_IO, "%s: fcntl: %s", w->path, strerror(errno));
 		w->direct = 0;
 	}
-	if (dev_write_all(w->fd, buf, len, w->path, err) < 0)
+	if (fw_write_all(w->fd, buf, len, w->path, err) < 0)
 		return -1;
 	w->written += len;
 	/* Buffered: start writeback as we go, so the final fsync waits for the
@@ -258,7 +259,7 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 {
 	int rc = 0;
 
-	dev_crash_point("fsync of", w->path);
+	fw_crash_point("fsync of", w->path);
 	if (fsync(w->fd) < 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));
 	if (close(w->fd) < 0 && rc == 0)

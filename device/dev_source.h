@@ -2,7 +2,7 @@
 #ifndef FW_DEV_SOURCE_H
 #define FW_DEV_SOURCE_H
 
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 #include "formats/manifest.h"
 
 enum dev_source_kind {

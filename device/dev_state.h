@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "device/dev_root.h"
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 #include "formats/version.h"
 
 enum dev_result {

@@ -4,7 +4,8 @@
 
 #include "device/cmd.h"
 #include "device/dev_root.h"
-#include "tools/cli.h"
+#include "base/crash.h"
+#include "base/msg.h"
 
 static const struct {
 	const char *name;
@@ -30,14 +31,15 @@ int main(int argc, char **argv)
 	const char *root_opt = NULL;
 	int i;
 
-	cli_prog = "fwctl";
+	msg_prog = "fwctl";
+	fw_crash_enable("FWCTL_CRASH_AT");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
 			root_opt = argv[++i];
 		} else if (strncmp(argv[i], "--root=", 7) == 0) {
 			root_opt = argv[i] + 7;
 		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
-			cli_quiet = 1;
+			msg_quiet = 1;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return FW_EXIT_OK;
@@ -45,13 +47,13 @@ int main(int argc, char **argv)
 			printf("fwctl 0.1 (package format 1)\n");
 			return FW_EXIT_OK;
 		} else {
-			cli_error(NULL, NULL, "unknown option \"%s\"", argv[i]);
+			msg_error(NULL, NULL, "unknown option \"%s\"", argv[i]);
 			usage(stderr);
 			return FW_EXIT_USAGE;
 		}
 	}
 	if (root_opt != NULL && root_opt[0] == '\0') {
-		cli_error(NULL, NULL, "--root: empty directory name");
+		msg_error(NULL, NULL, "--root: empty directory name");
 		return FW_EXIT_USAGE;
 	}
 	if (i == argc) {
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].run(dev_root_choose(root_opt), argc - i, argv + i);
-	cli_error(NULL, NULL, "unknown command \"%s\"", argv[i]);
+	msg_error(NULL, NULL, "unknown command \"%s\"", argv[i]);
 	usage(stderr);
 	return FW_EXIT_USAGE;
 }

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 
 /*
  * Receives verified bytes, in order, one whole chunk per call, from the

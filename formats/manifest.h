@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 #include "version.h"
 
 #define FW_FORMAT_ID "fwpkg"

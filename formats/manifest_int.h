@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 #include "manifest.h"
 
 #define DIGEST_HEX_LEN (2 * FW_DIGEST_LEN)

@@ -1,6 +1,8 @@
 /* pkg_read: stream a package with libarchive, verify the signed manifest first, then every chunk before handing it on. */
 #include "pkg_read.h"
 
+#include "base/escape.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

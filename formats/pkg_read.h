@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 #include "manifest.h"
-#include "../signing/minisign.h"
-#include "../signing/trust.h"
+#include "signing/minisign.h"
+#include "signing/trust.h"
 
 #define PKG_MANIFEST_NAME "manifest.json"
 #define PKG_SIG_PREFIX "manifest.json."

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "chunk.h"
-#include "outfile.h"
+#include "base/outfile.h"
 #include "pkg_read.h"
 #include "tar_write.h"
 
@@ -196,7 +196,7 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 		err->code = FW_EXIT_USAGE;
 		goto out;
 	}
-	if (outfile_open(&of, out_path, 0644, opts->force, err) < 0)
+	if (outfile_open(&of, out_path, 0644, opts->force ? OUTFILE_FORCE : 0, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < m->n_payloads; i++) {
@@ -250,7 +250,7 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 	}
 	if (tar_write_end(&w, err) < 0)
 		goto write_failed;
-	if (outfile_commit(&of, opts->force, opts->sync, err) < 0)
+	if (outfile_commit(&of, (opts->force ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0), err) < 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -301,7 +301,7 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 			    rep.n_sigs, keys, n_keys, sigs, &n_sigs, err) < 0)
 		goto out;
 	/* Writing over the input is allowed: it is read again from its own fd. */
-	if (outfile_open(&of, out_path, 0644, opts->force || strcmp(in_path, out_path) == 0, err) < 0)
+	if (outfile_open(&of, out_path, 0644, opts->force || strcmp(in_path, out_path) == 0 ? OUTFILE_FORCE : 0, err) < 0)
 		goto out;
 	tar_writer_init(&w, of.fd, m->created);
 	if (write_head(&w, rep.manifest_bytes, rep.manifest_len, sigs, n_sigs, err) < 0) {
@@ -316,7 +316,8 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 		fw_err_wrap(err, "%s", out_path);
 		goto out;
 	}
-	if (outfile_commit(&of, opts->force || strcmp(in_path, out_path) == 0, opts->sync, err) < 0)
+	if (outfile_commit(&of, (opts->force || strcmp(in_path, out_path) == 0 ? OUTFILE_FORCE : 0) |
+				   (opts->sync ? OUTFILE_DURABLE : 0), err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 #include "manifest.h"
-#include "../signing/minisign.h"
+#include "signing/minisign.h"
 
 typedef void (*pkg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 

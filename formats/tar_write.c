@@ -1,6 +1,8 @@
 /* tar_write: ustar headers written by hand so every byte of a package is ours to predict. */
 #include "tar_write.h"
 
+#include "base/outfile.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,18 +41,9 @@ void tar_writer_init(struct tar_writer *w, int fd, int64_t mtime)
 
 static int write_all(struct tar_writer *w, const void *buf, size_t len, struct fw_err *err)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fw_err_set(err, FW_EXIT_IO, "write failed: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-		w->offset += (uint64_t)n;
-	}
+	if (fw_write_all(w->fd, buf, len, "output", err) < 0)
+		return -1;
+	w->offset += len;
 	return 0;
 }
 

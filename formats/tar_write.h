@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 
 #define TAR_BLOCK 512
 #define TAR_RECORD 10240

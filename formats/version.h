@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 
 #define FW_VERSION_MAX_LEN 31   /* characters, not counting the NUL */
 #define FW_VERSION_MAX_FIELDS 4

@@ -1,6 +1,8 @@
 /* wmopkg_write: walk a modification tree without following links, then sign and write it as a .wmopkg. */
 #include "wmopkg_write.h"
 
+#include "base/escape.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

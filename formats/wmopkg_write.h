@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fw_err.h"
+#include "base/fw_err.h"
 #include "manifest.h"
 #include "pkg_write.h"
 

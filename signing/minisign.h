@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../formats/fw_err.h"
+#include "base/fw_err.h"
 
 #define SIG_KEYID_LEN 8
 #define SIG_PK_LEN 32

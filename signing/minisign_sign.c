@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "base/outfile.h"
+
 #define UNTRUSTED_PREFIX "untrusted comment: "
 #define TRUSTED_PREFIX "trusted comment: "
 /* minisign writes this comment whether or not the key is encrypted. */
@@ -401,142 +403,14 @@ out:
 	return rc;
 }
 
-/*
- * Write data to a new temporary file beside final (O_EXCL|O_NOFOLLOW, so
- * no planted file or symlink is reused), flushed to disk. On success
- * *tmp_out names it; the caller renames or removes it.
- */
-static int write_temp(const char *final, const void *data, size_t len, mode_t mode,
-		      char **tmp_out, struct fw_err *err)
-{
-	uint8_t rnd[8];
-	char hex[2 * sizeof(rnd) + 1];
-	const uint8_t *p = data;
-	char *tmp = NULL;
-	size_t done = 0, cap;
-	ssize_t n;
-	int created = 0;
-	int fd = -1;
-	int rc = -1;
-
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-	cap = strlen(final) + strlen(".tmp-") + sizeof(hex);
-	tmp = malloc(cap);
-	if (tmp == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", final);
-		goto out;
-	}
-	snprintf(tmp, cap, "%s.tmp-%s", final, hex);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot create %s: %s", final, tmp,
-			   strerror(errno));
-		goto out;
-	}
-	created = 1;
-	while (done < len) {
-		n = write(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fw_err_set(err, FW_EXIT_IO, "%s: cannot write %s: %s", final, tmp,
-				   strerror(errno));
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot sync %s: %s", final, tmp, strerror(errno));
-		goto out;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n != 0) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot write %s: %s", final, tmp,
-			   strerror(errno));
-		goto out;
-	}
-	*tmp_out = tmp;
-	tmp = NULL;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	/* Only a file we created is ours to remove; O_EXCL failing means it is not. */
-	if (created && tmp != NULL)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
-/*
- * Move a finished temporary file into place. Without force, link() is
- * the atomic "create only if absent": no window where a file that
- * appeared after our check gets replaced.
- */
-static int place(const char *tmp, const char *final, int force, struct fw_err *err)
-{
-	struct stat st;
-
-	if (!force) {
-		if (link(tmp, final) == 0) {
-			unlink(tmp);
-			return 0;
-		}
-		if (errno == EEXIST)
-			return fw_err_set(err, FW_EXIT_USAGE,
-					  "%s already exists; use force to overwrite it", final);
-		/* Filesystems without hard links: check, then rename. */
-		if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ENOSYS)
-			return fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s", final,
-					  strerror(errno));
-		if (lstat(final, &st) == 0)
-			return fw_err_set(err, FW_EXIT_USAGE,
-					  "%s already exists; use force to overwrite it", final);
-	}
-	if (rename(tmp, final) != 0)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot rename into place: %s", final,
-				  strerror(errno));
-	return 0;
-}
-
-/* Make the renames durable; a directory that cannot be synced is no reason to fail. */
-static void sync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (copy == NULL)
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
-static int refuse_existing(const char *path, struct fw_err *err)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s already exists; use force to overwrite it",
-				  path);
-	if (errno != ENOENT)
-		return fw_err_set(err, FW_EXIT_IO, "%s: %s", path, strerror(errno));
-	return 0;
-}
-
 int sig_keygen(const char *pub_path, const char *sec_path, const char *passphrase,
 	       int force, struct fw_err *err)
 {
 	struct sk_blob *b = NULL;
 	struct sk_scratch *s = NULL;
 	char *sec_text = NULL;
-	char *sec_tmp = NULL;
-	char *pub_tmp = NULL;
+	struct outfile sec_out = { .fd = -1 }, pub_out = { .fd = -1 };
+	const int flags = (force ? OUTFILE_FORCE : 0) | OUTFILE_DURABLE;
 	struct pk_blob pub;
 	char pub_text[sizeof(UNTRUSTED_PREFIX "minisign public key ") + 16 + 1 +
 		      B64_LEN(sizeof(struct pk_blob)) + 1];
@@ -555,9 +429,10 @@ int sig_keygen(const char *pub_path, const char *sec_path, const char *passphras
 	if (passphrase != NULL && strlen(passphrase) > SIG_PASSPHRASE_MAX)
 		return fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes",
 				  SIG_PASSPHRASE_MAX);
-	/* Fail before the slow part; place() closes the race that remains. */
-	if (!force && (refuse_existing(sec_path, err) != 0 || refuse_existing(pub_path, err) != 0))
-		return -1;
+	/* Fail before the slow part; the commit's no-replace rename closes the race that remains. */
+	if (outfile_open(&sec_out, sec_path, 0600, flags, err) != 0 ||
+	    outfile_open(&pub_out, pub_path, 0644, flags, err) != 0)
+		goto out;
 
 	b = sodium_malloc(sizeof(*b));
 	s = sodium_malloc(sizeof(*s));
@@ -601,31 +476,21 @@ int sig_keygen(const char *pub_path, const char *sec_path, const char *passphras
 	n += strlen(pub_text + n);
 	n += (size_t)snprintf(pub_text + n, sizeof(pub_text) - n, "\n");
 
-	if (write_temp(sec_path, sec_text, strlen(sec_text), 0600, &sec_tmp, err) != 0 ||
-	    write_temp(pub_path, pub_text, n, 0644, &pub_tmp, err) != 0)
+	if (fw_write_all(sec_out.fd, sec_text, strlen(sec_text), sec_path, err) != 0 ||
+	    fw_write_all(pub_out.fd, pub_text, n, pub_path, err) != 0)
 		goto out;
-	if (place(sec_tmp, sec_path, force, err) != 0)
+	if (outfile_commit(&sec_out, flags, err) != 0)
 		goto out;
 	sec_placed = 1;
-	free(sec_tmp);
-	sec_tmp = NULL;
-	if (place(pub_tmp, pub_path, force, err) != 0)
+	if (outfile_commit(&pub_out, flags, err) != 0)
 		goto out;
-	free(pub_tmp);
-	pub_tmp = NULL;
-	sync_dir_of(sec_path);
-	sync_dir_of(pub_path);
 	rc = 0;
 out:
 	/* Without force the secret key we just placed is ours: take it back out. */
 	if (rc != 0 && sec_placed && !force)
 		unlink(sec_path);
-	if (sec_tmp != NULL)
-		unlink(sec_tmp);
-	if (pub_tmp != NULL)
-		unlink(pub_tmp);
-	free(sec_tmp);
-	free(pub_tmp);
+	outfile_abort(&sec_out);
+	outfile_abort(&pub_out);
 	if (sec_text != NULL)
 		sodium_memzero(sec_text, sec_cap);
 	if (b != NULL)

@@ -7,21 +7,21 @@
 
 #include <jansson.h>
 
-#include "formats/fw_err.h"
+#include "base/escape.h"
+#include "base/fw_err.h"
+#include "base/msg.h"
 #include "formats/manifest.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
-extern const char *cli_prog;   /* "fwpkg", "mkpkg", ... set by main */
-extern int cli_quiet;          /* -q: no progress, no notes */
-
-/* "prog: verb: file: message" on stderr; verb and file may be NULL. */
-void cli_error(const char *verb, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Report a library error and return its exit code. */
-int cli_fail(const char *verb, const char *file, const struct fw_err *err);
-/* A note for people (stderr), silenced by -q. */
-void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Messages (base/msg.h) under the names the host programs use. */
+#define cli_prog msg_prog
+#define cli_quiet msg_quiet
+#define cli_error msg_error
+#define cli_fail msg_fail
+#define cli_note msg_note
+#define cli_print_json msg_print_json
+#define cli_parse_u64 msg_parse_u64
 
 /*
  * A passphrase for `key_path`: from the file given with --passphrase-file,
@@ -116,8 +116,6 @@ int cli_load_seckeys(const char *const *paths, size_t n, const char *passphrase_
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(void);
 
-/* Print a JSON document with sorted keys and a trailing newline; takes the reference. */
-int cli_print_json(json_t *doc);
 
 /*
  * Report what getopt_long returned for a bad option (':' missing argument,
@@ -125,8 +123,5 @@ int cli_print_json(json_t *doc);
  * starting with ':'. Returns FW_EXIT_USAGE.
  */
 int cli_bad_option(const char *verb, int c, char **argv);
-
-/* Parse an unsigned decimal; -1 if not a plain number within max. */
-int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 #endif

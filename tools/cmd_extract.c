@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/outfile.h"
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
 #include "tools/cmd.h"
@@ -172,21 +173,10 @@ static int x_begin(void *ctx, const struct fw_manifest *m, size_t index, struct 
 static int x_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct extract *x = ctx;
-	const char *p = buf;
 	char shown[2 * FW_MOD_PATH_MAX];
 
-	while (len > 0) {
-		ssize_t n = write(x->cur_fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fw_err_set(err, FW_EXIT_IO, "%s: write failed: %s",
-					  fw_escape(target_of(x->m, x->n_staged - 1), shown, sizeof(shown)),
-					  strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fw_write_all(x->cur_fd, buf, len, fw_escape(target_of(x->m, x->n_staged - 1), shown, sizeof(shown)),
+			    err);
 }
 
 static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)

@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 /* The device program is not a library: compile its policy module into the test. */
-#include "device/dev_policy.c"
+#include "device/dev_policy.h"
 
 static struct fw_manifest *man;
 static struct dev_record rec[FW_TARGET_COUNT];

@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 /* The device program is not a library: compile its source parser into the test. */
-#include "device/dev_source.c"
+#include "device/dev_source.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

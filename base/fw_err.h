@@ -26,10 +26,5 @@ int fw_err_set(struct fw_err *err, int code, const char *fmt, ...)
 int fw_err_wrap(struct fw_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/*
- * Copy text from a package into out for printing, with control characters,
- * backslashes, DEL and UTF-8 C1 controls escaped as \xNN. Returns out.
- */
-char *fw_escape(const char *in, char *out, size_t outsz);
 
 #endif

@@ -1,0 +1,95 @@
+/* escape: control bytes and ill-formed UTF-8 become \xNN; all other text passes. */
+#include "escape.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most `left` bytes), or 0
+ * if the bytes there are not one (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A C1 control (U+0080..U+009F), which some terminals obey like ESC [. */
+static int is_c1(const unsigned char *p, size_t n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
+}
+
+static char *escape(const unsigned char *p, size_t len, int keep_backslash, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = 0;
+
+	if (outsz == 0)
+		return out;
+	while (i < len) {
+		size_t n = utf8_len(p + i, len - i);
+		int plain = n > 0 && !is_c1(p + i, n) &&
+			    !(n == 1 && (p[i] < 0x20 || p[i] == 0x7f || (p[i] == '\\' && !keep_backslash)));
+
+		if (plain) {
+			if (o + n >= outsz)
+				break;
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		/* Escape every byte of a control character's sequence, or the one bad byte. */
+		if (n == 0)
+			n = 1;
+		if (o + 4 * n >= outsz)
+			break;
+		for (size_t k = 0; k < n; k++, i++) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 0xf];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *fw_escape_n(const char *in, size_t len, char *out, size_t outsz)
+{
+	return escape((const unsigned char *)in, len, 0, out, outsz);
+}
+
+char *fw_escape(const char *in, char *out, size_t outsz)
+{
+	return escape((const unsigned char *)in, strlen(in), 0, out, outsz);
+}
+
+char *fw_escape_msg(const char *in, char *out, size_t outsz)
+{
+	return escape((const unsigned char *)in, strlen(in), 1, out, outsz);
+}

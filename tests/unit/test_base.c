@@ -1,0 +1,201 @@
+/* test_base: the bottom layer: escaping (every control byte and ill-formed UTF-8 out) and durable files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+
+#include "base/escape.h"
+#include "base/outfile.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *in;
+	size_t len;
+	const char *out;
+} cases[] = {
+	{ "plain text", 10, "plain text" },
+	{ "tab\there", 8, "tab\\x09here" },
+	{ "esc\x1b[31m", 8, "esc\\x1b[31m" },
+	{ "back\\slash", 10, "back\\x5cslash" },
+	{ "del\x7f", 4, "del\\x7f" },
+	{ "csi\xc2\x9b" "2J", 7, "csi\\xc2\\x9b2J" },          /* U+009B, a C1 control */
+	{ "nel\xc2\x85", 5, "nel\\xc2\\x85" },                 /* U+0085 */
+	{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },                   /* é passes */
+	{ "\xe2\x82\xac", 3, "\xe2\x82\xac" },                 /* € passes */
+	{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },         /* an emoji passes */
+	{ "latin1 \xe9t\xe9", 10, "latin1 \\xe9t\\xe9" },      /* Latin-1 bytes: ill-formed */
+	{ "\xff\xfe", 2, "\\xff\\xfe" },
+	{ "\xc0\xaf", 2, "\\xc0\\xaf" },                       /* overlong '/' */
+	{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },              /* a surrogate */
+	{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80" },     /* above U+10FFFF */
+	{ "cut\xe2\x82", 5, "cut\\xe2\\x82" },                 /* a sequence cut short */
+	{ "nul\0inside", 10, "nul\\x00inside" },
+};
+
+static void test_escape_cases(void)
+{
+	char out[256];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		fw_escape_n(cases[i].in, cases[i].len, out, sizeof(out));
+		if (strcmp(out, cases[i].out) != 0)
+			fprintf(stderr, "\n  case %zu: got \"%s\"\n", i, out);
+		CU_ASSERT_STRING_EQUAL(out, cases[i].out);
+	}
+	CU_ASSERT_STRING_EQUAL(fw_escape("a\\x1b\x1b", out, sizeof(out)), "a\\x5cx1b\\x1b");
+	CU_ASSERT_STRING_EQUAL(fw_escape_msg("a\\x1b\x1b\xff", out, sizeof(out)), "a\\x1b\\x1b\\xff");
+}
+
+/* What comes out is always valid UTF-8 without controls, whatever goes in: jansson takes it. */
+static void test_escape_any_bytes(void)
+{
+	unsigned char in[64];
+	char out[FW_ESCAPED_SIZE(sizeof(in))];
+
+	srand(7);
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)rand() % sizeof(in);
+		for (size_t i = 0; i < len; i++)
+			in[i] = (unsigned char)(round % 3 == 0 ? 0x80 + rand() % 0x80 : rand() % 256);
+		fw_escape_n((const char *)in, len, out, sizeof(out));
+		json_t *s = json_string(out);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		json_decref(s);
+		for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+			CU_ASSERT(*p >= 0x20 && *p != 0x7f);
+			if (p[0] == 0xc2)
+				CU_ASSERT(p[1] > 0x9f);
+		}
+	}
+}
+
+/* A small buffer cuts at a character boundary: never half an escape or half a sequence. */
+static void test_escape_truncation(void)
+{
+	char out[8];
+
+	CU_ASSERT_STRING_EQUAL(fw_escape("ab\x1b" "cdef", out, sizeof(out)), "ab\\x1bc");
+	CU_ASSERT_STRING_EQUAL(fw_escape("abcd\x1b", out, sizeof(out)), "abcd");
+	CU_ASSERT_STRING_EQUAL(fw_escape("abcde\xe2\x82\xac", out, sizeof(out)), "abcde");
+	CU_ASSERT_STRING_EQUAL(fw_escape("abcd\xe2\x82\xac", out, sizeof(out)), "abcd\xe2\x82\xac");
+	CU_ASSERT_STRING_EQUAL(fw_escape("x", out, 1), "");
+}
+
+static char dir[] = "/tmp/fwpkg-test-base.XXXXXX";
+
+static int count_entries(void)
+{
+	char cmd[128];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	if (p != NULL && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
+static void test_outfile(void)
+{
+	char path[256], buf[32];
+	struct fw_err err = { 0, "" };
+	struct outfile o;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	CU_ASSERT_EQUAL(outfile_write_file(path, "one\n", 4, 0640, OUTFILE_DURABLE, &err), 0);
+	CU_ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == (0640 & ~umask(022)));
+	/* Not over an existing file without force: the old bytes stay, no temporary is left. */
+	CU_ASSERT_EQUAL(outfile_write_file(path, "two\n", 4, 0640, OUTFILE_DURABLE, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "already exists (use -f to overwrite)"));
+	CU_ASSERT_EQUAL(count_entries(), 1);
+	CU_ASSERT_EQUAL(outfile_write_file(path, "two\n", 4, 0640, OUTFILE_FORCE | OUTFILE_DURABLE, &err), 0);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT(fd >= 0 && read(fd, buf, sizeof(buf)) == 4 && memcmp(buf, "two\n", 4) == 0);
+	close(fd);
+
+	/* A file that appears between open and commit is not replaced. */
+	snprintf(path, sizeof(path), "%s/g", dir);
+	CU_ASSERT_EQUAL_FATAL(outfile_open(&o, path, 0644, 0, &err), 0);
+	CU_ASSERT_EQUAL(fw_write_all(o.fd, "new", 3, path, &err), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CU_ASSERT(fd >= 0 && write(fd, "racer", 5) == 5);
+	close(fd);
+	CU_ASSERT_EQUAL(outfile_commit(&o, 0, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "already exists"));
+	outfile_abort(&o);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT(fd >= 0 && read(fd, buf, sizeof(buf)) == 5);
+	close(fd);
+	CU_ASSERT_EQUAL(count_entries(), 2);
+
+	/* An abandoned write leaves nothing; a power cut's leftovers are recognised and removed. */
+	snprintf(path, sizeof(path), "%s/h", dir);
+	CU_ASSERT_EQUAL_FATAL(outfile_open(&o, path, 0644, 0, &err), 0);
+	CU_ASSERT_EQUAL(count_entries(), 3);
+	close(o.fd);
+	o.fd = -1;
+	free(o.path);
+	free(o.tmp_path);      /* as if the process had died: the temporary stays */
+	CU_ASSERT_EQUAL(count_entries(), 3);
+	snprintf(path, sizeof(path), "%s/.keep.tmp", dir);   /* not one of ours: too short a name */
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	outfile_remove_leftovers(dir);
+	CU_ASSERT_EQUAL(count_entries(), 3);
+	unlink(path);
+}
+
+static void test_write_all_error(void)
+{
+	struct fw_err err = { 0, "" };
+	int fd = open("/dev/full", O_WRONLY);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fw_write_all(fd, "x", 1, "/dev/full", &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/dev/full: write failed: "));
+	close(fd);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+	char cmd[64];
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("base", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "escape: each kind of byte", test_escape_cases) == NULL ||
+	    CU_add_test(s, "escape: any bytes give clean UTF-8", test_escape_any_bytes) == NULL ||
+	    CU_add_test(s, "escape: cut at a boundary", test_escape_truncation) == NULL ||
+	    CU_add_test(s, "outfile: whole or nothing, no replace", test_outfile) == NULL ||
+	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		failed++;
+	return failed != 0;
+}
