@@ -2,6 +2,7 @@
 #include "escape.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -92,4 +93,17 @@ char *fw_escape(const char *in, char *out, size_t outsz)
 char *fw_escape_msg(const char *in, char *out, size_t outsz)
 {
 	return escape((const unsigned char *)in, strlen(in), 1, out, outsz);
+}
+
+json_t *fw_json_text(const char *text)
+{
+	size_t cap = FW_ESCAPED_SIZE(strlen(text));
+	char *buf = malloc(cap);
+	json_t *s;
+
+	if (buf == NULL)
+		return NULL;
+	s = json_string(fw_escape_msg(text, buf, cap));
+	free(buf);
+	return s;
 }

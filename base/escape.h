@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /*
  * Copy `in` into out (outsz bytes, always NUL-terminated) so that what comes
  * out is valid UTF-8 with no control character in it: C0 controls, DEL,
@@ -27,6 +29,13 @@ char *fw_escape_n(const char *in, size_t len, char *out, size_t outsz);
  * rather than becoming "\x5cx1b". Still no control byte and no ill-formed UTF-8 out.
  */
 char *fw_escape_msg(const char *in, char *out, size_t outsz);
+
+/*
+ * A JSON string of text from outside (a path, a message): fw_escape_msg'd, so
+ * jansson always takes it (it refuses ill-formed UTF-8, which would otherwise
+ * lose the whole document). NULL only when out of memory.
+ */
+json_t *fw_json_text(const char *text);
 
 /* Room for escaping len bytes in the worst case, terminator included. */
 #define FW_ESCAPED_SIZE(len) (4 * (len) + 1)

@@ -8,4 +8,8 @@ int cmd_upgrade(const char *root, int argc, char **argv);
 int cmd_boot(const char *root, int argc, char **argv);
 int cmd_status(const char *root, int argc, char **argv);
 
+struct dev_root;
+/* The boot step on a locked root, printing what booted; an exit code. */
+int cmd_boot_run(struct dev_root *r);
+
 #endif

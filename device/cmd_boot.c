@@ -2,10 +2,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_boot.h"
 #include "device/dev_root.h"
-#include "base/msg.h"
+
+int cmd_boot_run(struct dev_root *r)
+{
+	struct dev_boot_result res;
+	struct fw_err err = { 0, "" };
+
+	if (dev_boot(r, &res, &err) < 0)
+		return msg_fail("boot", NULL, &err);
+	if (res.note[0])
+		msg_note("boot: %s", res.note);
+	printf("booted %s %s (generation %u)\n", fw_target_name((enum fw_target)res.booted), res.version,
+	       res.generation);
+	return FW_EXIT_OK;
+}
 
 int cmd_boot(const char *root, int argc, char **argv)
 {
@@ -14,8 +28,8 @@ int cmd_boot(const char *root, int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] boot\nBoot the primary image if its record and bytes check out, "
-		       "else the secondary.\n");
+		printf("usage: fwctl [--root DIR] boot\nBoot the primary image if its record, rollback index and bytes "
+		       "check out, else the secondary.\n");
 		return FW_EXIT_OK;
 	}
 	if (argc != 1) {
@@ -24,7 +38,7 @@ int cmd_boot(const char *root, int argc, char **argv)
 	}
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("boot", NULL, &err);
-	rc = dev_boot(&r, &err) < 0 ? msg_fail("boot", NULL, &err) : FW_EXIT_OK;
+	rc = cmd_boot_run(&r);
 	dev_root_close(&r);
 	return rc;
 }

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "device/cmd.h"
-#include "device/dev_boot.h"
 #include "device/dev_file.h"
 #include "device/dev_lock.h"
 #include "device/dev_root.h"
@@ -369,9 +368,7 @@ int cmd_init(const char *root, int argc, char **argv)
 	else
 		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", root, product,
 			 r.cfg.tpm ? " with TPM" : "");
-	rc = FW_EXIT_OK;
-	if (o.version != NULL && dev_boot(&r, &err) < 0)
-		rc = msg_fail("boot", NULL, &err);
+	rc = o.version != NULL ? cmd_boot_run(&r) : FW_EXIT_OK;
 out:
 	dev_root_close(&r);
 	return rc;

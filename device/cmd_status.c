@@ -9,6 +9,7 @@
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
+#include "device/dev_upgrade.h"
 #include "base/msg.h"
 
 static void usage(FILE *f)
@@ -37,20 +38,21 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[FW_T
 
 	for (int t = 0; !bad && t < FW_TARGET_COUNT; t++) {
 		json_t *o = dev_record_to_json(&rec[t]);
-		bad = o == NULL || json_object_set_new(o, "path", json_string(r->slot_path[t])) < 0 ||
+		bad = o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
 		      json_object_set_new(slots, fw_target_name((enum fw_target)t), o) < 0;
 	}
 	for (size_t i = 0; !bad && i < r->cfg.n_media; i++)
-		bad = json_object_set_new(media, r->cfg.media[i].label, json_string(r->cfg.media[i].dir)) < 0;
+		bad = json_object_set_new(media, r->cfg.media[i].label, fw_json_text(r->cfg.media[i].dir)) < 0;
 	last = dev_last_upgrade_to_json(&st->last);
 	if (!bad)
 		bad = last == NULL ||
 		      json_object_set_new(doc, "product", json_string(r->cfg.product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(r->cfg.tpm)) < 0 ||
 		      json_object_set_new(doc, "allow_untrusted", json_boolean(r->cfg.allow_untrusted)) < 0 ||
-		      json_object_set_new(doc, "root", json_string(r->dir)) < 0 ||
+		      json_object_set_new(doc, "root", fw_json_text(r->dir)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0 ||
 		      json_object_set_new(doc, "booted", json_string(booted)) < 0 ||
+		      json_object_set_new(doc, "boot_note", fw_json_text(st->boot_note)) < 0 ||
 		      json_object_set_new(doc, "booted_version", json_string(st->booted_version)) < 0 ||
 		      json_object_set_new(doc, "booted_generation", json_integer(st->booted_generation)) < 0 ||
 		      json_object_set_new(doc, "version", run ? json_string(run->version) : json_null()) < 0 ||
@@ -90,6 +92,8 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 	else
 		printf("%-16s %s (%s, generation %u)\n", "booted", fw_target_name((enum fw_target)st->booted),
 		       st->booted_version, st->booted_generation);
+	if (st->boot_note[0])
+		printf("%-16s %s\n", "  why", fw_escape_msg(st->boot_note, shown, sizeof(shown)));
 	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);
 	for (size_t i = 0; i < r->cfg.n_media; i++)
 		printf("%-16s %s -> %s\n", "media", r->cfg.media[i].label, fw_escape(r->cfg.media[i].dir, shown, sizeof(shown)));
@@ -101,7 +105,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 
 		if (!c->valid) {
 			printf("%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", fw_target_name((enum fw_target)t), "no", "-",
-			       "-", "-", "-", fw_escape(c->note, shown, sizeof(shown)));
+			       "-", "-", "-", fw_escape_msg(c->note, shown, sizeof(shown)));
 			continue;
 		}
 		fw_hex(c->sha256, FW_DIGEST_LEN, hex);
@@ -121,7 +125,14 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 	printf("%-16s %s\n", "  package", st->last.version[0] ? st->last.version : "-");
 	printf("%-16s %s\n", "  result", dev_result_name(st->last.result));
 	if (st->last.message[0])
-		printf("%-16s %s\n", "  message", fw_escape(st->last.message, shown, sizeof(shown)));
+		printf("%-16s %s\n", "  message", fw_escape_msg(st->last.message, shown, sizeof(shown)));
+	if (st->last.installed || st->last.not_installed) {
+		char set[32];
+		dev_targets_text(st->last.installed, set, sizeof(set));
+		printf("%-16s %s\n", "  installed", set);
+		dev_targets_text(st->last.not_installed, set, sizeof(set));
+		printf("%-16s %s\n", "  not installed", set);
+	}
 }
 
 int cmd_status(const char *root, int argc, char **argv)

@@ -2,16 +2,31 @@
 #ifndef FW_DEV_BOOT_H
 #define FW_DEV_BOOT_H
 
-#include "device/dev_root.h"
 #include "base/fw_err.h"
+#include "device/dev_root.h"
+#include "device/dev_state.h"
+
+struct dev_boot_result {
+	int booted;                                /* an enum fw_target, or DEV_BOOTED_NONE */
+	char version[FW_VERSION_MAX_LEN + 1];
+	uint32_t generation;
+	char note[256];                            /* why not the primary; "" when it booted */
+	uint64_t rollback_index;                   /* the device's, after this boot */
+};
 
 /*
- * Run the boot step on a locked root: check the primary's record and bytes,
- * then the secondary's; record in the state what booted, raise the device's
- * rollback index to the booted image's, and turn an upgrade left "inProgress"
- * by a power cut into writeFlashFailed. Prints what booted on stdout. 0 when
- * an image booted; -1 with err (code FW_EXIT_REJECTED) when none could.
+ * Run the boot step on a locked root (fwctl(8), "BOOT"):
+ *   - remove the temporaries a power cut left;
+ *   - start the primary, else the secondary: the first whose record is valid,
+ *     whose rollback index is not below the device's, and whose bytes match
+ *     the record; a record whose bytes do not match is marked not valid, with
+ *     the reason, so status tells the truth;
+ *   - raise the device's rollback index to the lower of the two system
+ *     images' when both records are valid (so the fallback stays bootable);
+ *   - turn an upgrade left "inProgress" by a power cut into writeFlashFailed;
+ *   - record in the state what booted and why.
+ * 0 when an image booted; -1 with err (code FW_EXIT_REJECTED) when none could.
  */
-int dev_boot(struct dev_root *r, struct fw_err *err);
+int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err);
 
 #endif

@@ -180,6 +180,81 @@ static int check_generation(const struct dev_policy_in *in, const struct fw_mani
 	return 0;
 }
 
+int dev_record_bootable(const struct dev_record *rec, uint64_t device_rollback_index)
+{
+	return rec->valid && rec->rollback_index >= device_rollback_index;
+}
+
+static int is_system(enum fw_target t)
+{
+	return t == FW_TARGET_PRI || t == FW_TARGET_SEC;
+}
+
+long dev_plan_unsafe_step(const struct dev_plan *plan, const int bootable[FW_TARGET_COUNT])
+{
+	int ok[FW_TARGET_COUNT];
+
+	memcpy(ok, bootable, sizeof(ok));
+	if (!ok[FW_TARGET_PRI] && !ok[FW_TARGET_SEC])
+		return -1;   /* nothing to lose */
+	for (unsigned pass = 0; pass < plan->passes; pass++) {
+		for (size_t i = 0; i < plan->n; i++) {
+			const struct dev_plan_step *s = &plan->step[i];
+			if (s->pass != pass)
+				continue;
+			ok[s->target] = 0;   /* from the record's invalidation to its commit */
+			if (!ok[FW_TARGET_PRI] && !ok[FW_TARGET_SEC])
+				return (long)i;
+			ok[s->target] = 1;
+		}
+	}
+	return -1;
+}
+
+/* Make the plan safe, or refuse naming what to run instead. */
+static int check_safety(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
+			struct fw_err *err)
+{
+	int ok[FW_TARGET_COUNT];
+	long bad;
+
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		ok[t] = is_system((enum fw_target)t) && dev_record_bootable(in->rec[t], in->rollback_index);
+	if ((bad = dev_plan_unsafe_step(plan, ok)) < 0)
+		return 0;
+	if (!in->all) {
+		enum fw_target other = in->target == FW_TARGET_PRI ? FW_TARGET_SEC : FW_TARGET_PRI;
+		return refuse(err, "the %s is the only bootable system image (the %s is not): writing it could leave "
+				   "nothing to boot; run 'fwctl upgrade %s' with a package first, then this upgrade, "
+				   "or use 'upgrade all'", long_names[in->target], long_names[other],
+			      fw_target_name(other));
+	}
+	/* all: the secondary is the only bootable image and comes first in the stream. */
+	if (find_image(m, in->product, FW_TARGET_PRI) < 0)
+		return refuse(err, "the %s is the only bootable system image and the package has no primary image "
+				   "for %s to write first: use a package with a primary image",
+			      long_names[plan->step[bad].target], in->product);
+	if (!in->rereadable)
+		return refuse(err, "the secondary is the only bootable system image and 'upgrade all' from a stream "
+				   "would overwrite it first: run 'fwctl upgrade pri' with this package, then "
+				   "'fwctl upgrade all' with it (or give a file, which is read twice: primary first)");
+	for (size_t i = 0; i < plan->n; i++)
+		plan->step[i].pass = plan->step[i].target == FW_TARGET_PRI ? 0 : 1;
+	plan->passes = 2;
+	/* Keep the writing order: pass 0's step first. */
+	for (size_t i = 0; i < plan->n; i++) {
+		if (plan->step[i].pass == 0 && i > 0) {
+			struct dev_plan_step s = plan->step[i];
+			memmove(&plan->step[1], &plan->step[0], i * sizeof(s));
+			plan->step[0] = s;
+		}
+	}
+	if (dev_plan_unsafe_step(plan, ok) >= 0)
+		return refuse(err, "no order of writing keeps a bootable system image: run 'fwctl upgrade pri' with "
+				   "this package first");
+	return 0;
+}
+
 int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		     struct fw_err *err)
 {
@@ -187,6 +262,7 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 	size_t same = 0;
 
 	memset(plan, 0, sizeof(*plan));
+	plan->passes = 1;
 	if (m->type != FW_TYPE_FIRMWARE)
 		return refuse(err, "not a firmware package (a modification package?): 'upgrade' takes .pkg firmware");
 	if (check_product(in, m, err) < 0 || check_tpm(in, m, err) < 0 || make_plan(in, m, plan, err) < 0)
@@ -196,6 +272,11 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 				   "no longer run here; use a release with rollback index %llu or higher",
 			      (unsigned long long)m->rollback_index, (unsigned long long)in->rollback_index,
 			      (unsigned long long)in->rollback_index);
+	/* Raising the index only with both system images keeps the fallback bootable (the boot step's rule). */
+	if (m->rollback_index > in->rollback_index && !in->all)
+		return refuse(err, "the package raises the rollback index from %llu to %llu: install it with "
+				   "'upgrade all', so that both system images carry it",
+			      (unsigned long long)in->rollback_index, (unsigned long long)m->rollback_index);
 
 	if (in->rec[FW_TARGET_PRI]->valid)
 		run = in->rec[FW_TARGET_PRI];
@@ -221,5 +302,5 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      plan->n > 1 ? "slots the package writes" : long_names[plan->step[0].target],
 			      plan->n > 1 ? "hold" : "holds", m->version, plan->n > 1 ? "them" : "it");
 	plan->downgrade = vcmp(run->version, &m->ver) > 0;
-	return 0;
+	return check_safety(in, m, plan, err);
 }

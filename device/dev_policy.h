@@ -15,6 +15,7 @@ struct dev_policy_in {
 	int all;                                  /* target all */
 	enum fw_target target;                    /* the single target, when not all */
 	int force;                                /* skip the version-order checks, nothing else */
+	int rereadable;                           /* the source can be read a second time from its start */
 	const struct dev_record *rec[FW_TARGET_COUNT];
 	uint64_t rollback_index;                  /* the device's */
 };
@@ -22,21 +23,44 @@ struct dev_policy_in {
 struct dev_plan_step {
 	enum fw_target target;
 	size_t payload;                           /* index into the manifest's payloads */
+	unsigned pass;                            /* 0, or 1: written in a second read of the package */
 };
 
+/*
+ * Steps are written pass by pass, each pass in stream order: a slot's record
+ * goes not valid before its first byte changes and valid again when its image
+ * is whole and verified; a pass's last image only once the reader has
+ * accepted the whole package. Two passes exist for one case: `all` on a
+ * device whose only bootable system image is the secondary, from a source
+ * that can be read twice: the primary first, then the rest.
+ */
 struct dev_plan {
 	size_t n;
-	struct dev_plan_step step[FW_TARGET_COUNT];  /* in stream order */
+	unsigned passes;                          /* 1 or 2 */
+	struct dev_plan_step step[FW_TARGET_COUNT];  /* in writing order */
 	int transition;                           /* +1 entering a higher generation, -1 leaving one downwards */
 	int downgrade;                            /* older than the running version: warn */
 	char running[FW_VERSION_MAX_LEN + 1];     /* the version policy compared against; "" if none valid */
 };
 
+/* Can the boot step start this record's image? Valid, and not below the device's rollback index. */
+int dev_record_bootable(const struct dev_record *rec, uint64_t device_rollback_index);
+
+/*
+ * Walk the plan as the transaction writes it, from a device whose system
+ * images are bootable as given (indexed by target; boot is ignored). Returns
+ * the index of the first step during which no system image would be
+ * bootable, or -1 when there is none (or nothing was bootable to begin with).
+ */
+long dev_plan_unsafe_step(const struct dev_plan *plan, const int bootable[FW_TARGET_COUNT]);
+
 /*
  * The upgrade policy of fwctl(8), decided on the signed manifest before any
  * payload byte is read. 0 and a plan, or -1 with err (code FW_EXIT_REJECTED)
  * saying what is wrong and what to do next. The running image is the
- * primary's record if valid, else the secondary's.
+ * primary's record if valid, else the secondary's. A plan never makes the
+ * device unbootable (dev_plan_unsafe_step): it is reordered when it can be and
+ * refused, naming the commands to run instead, when it cannot.
  */
 int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		     struct fw_err *err);

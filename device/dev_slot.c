@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/crash.h"
+#include "base/escape.h"
 #include "base/outfile.h"
 #include "device/dev_file.h"
 
@@ -39,7 +40,7 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		return NULL;
 	if (!rec->valid) {
 		bad = json_object_set_new(o, "valid", json_false()) < 0 ||
-		      json_object_set_new(o, "note", json_string(rec->note)) < 0;
+		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0;
 	} else {
 		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
 		fw_hex(rec->sha256, FW_DIGEST_LEN, sha);

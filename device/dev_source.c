@@ -1,11 +1,16 @@
 /* dev_source: the field's SOURCE forms (path, file://, usb://, media, ftp/tftp/http(s) URIs, ADDRESS FILE). */
 #include "dev_source.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "device/dev_root.h"
@@ -284,4 +289,108 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 		return -1;
 	show(s, w);
 	return 0;
+}
+
+/*
+ * Kernels before 5.6 have no openat2: walk the path a component at a time
+ * with O_NOFOLLOW, so no symlink at all is followed (stricter than
+ * RESOLVE_BENEATH, which allows those that stay inside).
+ */
+static int open_by_components(int dfd, const char *rel)
+{
+	char buf[sizeof(((struct dev_source *)0)->path)], *save = NULL, *comp, *next;
+	int cur = dup(dfd), fd;
+
+	snprintf(buf, sizeof(buf), "%s", rel);
+	comp = strtok_r(buf, "/", &save);
+	while (cur >= 0 && comp != NULL) {
+		next = strtok_r(NULL, "/", &save);
+		if (strcmp(comp, "..") == 0) {
+			close(cur);
+			errno = EXDEV;
+			return -1;
+		}
+		fd = openat(cur, comp, (next ? O_DIRECTORY | O_RDONLY : O_RDONLY | O_NONBLOCK | O_NOCTTY) |
+					  O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	return cur;
+}
+
+/* path beneath dir, as a non-blocking read-only fd; errno set on failure. */
+static int open_beneath(const char *dir, const char *rel)
+{
+	struct open_how how;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd, e;
+
+	if (dfd < 0)
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = open_by_components(dfd, rel);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
+/* Only a regular file, then back to blocking reads. */
+static int regular_only(int fd, struct fw_err *err)
+{
+	struct stat st;
+	int flags;
+
+	if (fstat(fd, &st) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fw_err_set(err, FW_EXIT_REJECTED, "not a regular file: refused (give a package file, or - for a stream)");
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s", strerror(errno));
+	return 0;
+}
+
+int dev_source_open(const struct dev_root *r, const struct dev_source *src, int *rereadable, struct fw_err *err)
+{
+	const char *dir;
+	struct stat st;
+	int fd;
+
+	*rereadable = 0;
+	switch (src->kind) {
+	case DEV_SRC_STDIN:
+		*rereadable = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+			      lseek(STDIN_FILENO, 0, SEEK_CUR) == 0;
+		return STDIN_FILENO;
+	case DEV_SRC_NET:
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: a network source, not a local one", src->shown);
+	case DEV_SRC_MEDIA:
+		if ((dir = dev_root_media(r, src->label)) == NULL)
+			return fw_err_set(err, FW_EXIT_USAGE,
+					  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
+					  src->label);
+		fd = open_beneath(dir, src->path);
+		if (fd < 0 && (errno == EXDEV || errno == ELOOP))
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s/%s: leads out of the medium (a symlink?): refused", dir,
+					  src->path);
+		if (fd < 0)
+			return fw_err_set(err, FW_EXIT_IO, "%s/%s: cannot open: %s", dir, src->path, strerror(errno));
+		break;
+	case DEV_SRC_FILE:
+	default:
+		fd = open(src->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return fw_err_set(err, FW_EXIT_IO, "cannot open: %s", strerror(errno));
+		break;
+	}
+	if (regular_only(fd, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	*rereadable = 1;
+	return fd;
 }

@@ -48,4 +48,16 @@ const char *dev_proto_name(enum dev_proto p);
  */
 int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err);
 
+struct dev_root;
+
+/*
+ * Open a local source for reading (file, medium or stdin; not the network):
+ * the fd, or -1 with err. A file or a medium's path must be a regular file,
+ * opened without blocking (a FIFO or a device is refused, never waited on);
+ * a medium's path resolves beneath its label's directory and never follows a
+ * symlink out of it. *rereadable says whether the package can be read again
+ * from its start (a regular file: yes; stdin: only when it is one).
+ */
+int dev_source_open(const struct dev_root *r, const struct dev_source *src, int *rereadable, struct fw_err *err);
+
 #endif

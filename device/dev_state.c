@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "device/dev_file.h"
 #include "formats/manifest.h"
 
@@ -38,6 +39,32 @@ static int result_parse(const char *s, enum dev_result *out)
 	return -1;
 }
 
+/* A set of slots as a JSON list in slot order: ["pri", "sec"]. */
+static json_t *targets_to_json(unsigned set)
+{
+	json_t *a = json_array();
+
+	for (int t = 0; a != NULL && t < FW_TARGET_COUNT; t++)
+		if ((set & (1u << t)) && json_array_append_new(a, json_string(fw_target_name((enum fw_target)t))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static unsigned targets_from_json(const json_t *a)
+{
+	unsigned set = 0;
+	size_t i;
+	const json_t *v;
+	enum fw_target t;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
+			set |= 1u << t;
+	return set;
+}
+
 json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 {
 	json_t *o;
@@ -51,9 +78,11 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 	    json_object_set_new(o, "time", json_integer(l->time)) < 0 ||
 	    json_object_set_new(o, "time_text", json_string(when)) < 0 ||
 	    json_object_set_new(o, "target", json_string(l->target)) < 0 ||
-	    json_object_set_new(o, "source", json_string(l->source)) < 0 ||
-	    json_object_set_new(o, "version", json_string(l->version)) < 0 ||
-	    json_object_set_new(o, "message", json_string(l->message)) < 0) {
+	    json_object_set_new(o, "source", fw_json_text(l->source)) < 0 ||
+	    json_object_set_new(o, "version", fw_json_text(l->version)) < 0 ||
+	    json_object_set_new(o, "message", fw_json_text(l->message)) < 0 ||
+	    json_object_set_new(o, "installed", targets_to_json(l->installed)) < 0 ||
+	    json_object_set_new(o, "not_installed", targets_to_json(l->not_installed)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -70,6 +99,7 @@ json_t *dev_state_to_json(const struct dev_state *st)
 		bad = json_object_set_new(o, "rollback_index", json_integer((json_int_t)st->rollback_index)) < 0 ||
 		      json_object_set_new(o, "booted", json_string(booted)) < 0 ||
 		      json_object_set_new(o, "booted_version", json_string(st->booted_version)) < 0 ||
+		      json_object_set_new(o, "boot_note", fw_json_text(st->boot_note)) < 0 ||
 		      json_object_set_new(o, "booted_generation", json_integer(st->booted_generation)) < 0 ||
 		      json_object_set(o, "last_upgrade", last) < 0;
 	json_decref(last);
@@ -111,6 +141,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 	if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
 		st->booted = (int)t;
 	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "booted_version"));
+	copy_str(st->boot_note, sizeof(st->boot_note), json_object_get(doc, "boot_note"));
 	v = json_object_get(doc, "booted_generation");
 	st->booted_generation = json_is_integer(v) && json_integer_value(v) > 0 &&
 					json_integer_value(v) <= UINT32_MAX
@@ -126,6 +157,8 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		copy_str(st->last.source, sizeof(st->last.source), json_object_get(last, "source"));
 		copy_str(st->last.version, sizeof(st->last.version), json_object_get(last, "version"));
 		copy_str(st->last.message, sizeof(st->last.message), json_object_get(last, "message"));
+		st->last.installed = targets_from_json(json_object_get(last, "installed"));
+		st->last.not_installed = targets_from_json(json_object_get(last, "not_installed"));
 	}
 	rc = 0;
 out:

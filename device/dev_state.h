@@ -33,6 +33,8 @@ struct dev_last_upgrade {
 	char source[600];
 	char version[FW_VERSION_MAX_LEN + 1];  /* the package's, "" before its manifest was read */
 	char message[512];
+	unsigned installed;        /* 1 << fw_target for each slot this upgrade committed */
+	unsigned not_installed;    /* ... and for each it planned and did not (slot left not valid or as it was) */
 };
 
 /* ROOT/state.json */
@@ -41,6 +43,7 @@ struct dev_state {
 	int booted;                /* an enum fw_target, or DEV_BOOTED_NONE */
 	char booted_version[FW_VERSION_MAX_LEN + 1];
 	uint32_t booted_generation;
+	char boot_note[256];       /* why the boot step did not start the primary; "" when it did */
 	struct dev_last_upgrade last;
 };
 

@@ -34,13 +34,19 @@ ok "--slot: an absolute path and a root-relative one are where the images go"
 
 # --- bit rot: a valid record does not make a slot bootable
 printf 'X' | dd of=parts/p1 bs=1 seek=5000 conv=notrunc 2>/dev/null
-expect 0 'boot: pri: bytes do not match the record.s digest; booting the secondary' fw boot
+expect 0 'boot: primary: 5.21.2 failed its check: bytes do not match the record.s digest; booting the secondary' fw boot
 grep -q 'booted sec 5.21.2' "$T/.out" || fail "did not fall back to sec: $(cat "$T/.out")"
-[ "$(js "d['booted'], d['slots']['pri']['valid']")" = "sec True" ] || fail "$(js d)"
-ok "a primary whose bytes differ from its record: boots the secondary"
+[ "$(js "d['booted'], d['slots']['pri']['valid'], d['slots']['pri']['note']")" = \
+	"sec False failed its check at boot: bytes do not match the record's digest" ] || fail "$(js d)"
+[ "$(js "d['boot_note']")" = "primary: 5.21.2 failed its check: bytes do not match the record's digest; booting the secondary" ] ||
+	fail "status does not say why the secondary runs: $(js d)"
+fw status >table.txt
+grep -q "^booted *sec (5.21.2, generation 1)" table.txt && grep -q "primary: 5.21.2 failed its check" table.txt ||
+	fail "status table: $(cat table.txt)"
+ok "a primary whose bytes differ from its record: boots the secondary, marks the primary not valid, status says why"
 
 head -c 100 sec.img >"$D/alt/sec"
-expect 1 "primary: bytes do not match.*secondary: holds 100 bytes, the record says 11000" fw boot
+expect 1 "primary: record not valid \\(failed its check at boot: bytes do not match.*secondary: 5.21.2 failed its check: holds 100 bytes, the record says 11000" fw boot
 [ "$(js "d['booted']")" = none ] || fail "$(js d)"
 ok "both damaged: exit 1, booted none"
 

@@ -95,7 +95,7 @@ expect 1 "payload WX-pri.img: chunk 2 .*SHA-256 mismatch" fw upgrade all badpri.
 [ "$(js "[(d['slots'][s]['valid'], d['slots'][s].get('version')) for s in ('pri','sec','boot')]")" = \
 	"[(False, None), (True, '5.21.2'), (True, '5.21.2')]" ] || fail "after a tampered pri: $(js d)"
 cmp -s "$D/slots/sec" sec-5.21.2.img && cmp -s "$D/slots/boot" boot-5.21.2.img || fail "sec/boot not the new images"
-expect 0 'boot: pri: record not valid' fw boot
+expect 0 'boot: primary: record not valid' fw boot
 grep -q 'booted sec 5.21.2' "$T/.out" || fail "did not fall back to the secondary: $(cat "$T/.out")"
 ok "tampered primary in upgrade all: sec and boot written and valid, pri not valid, boots sec"
 

@@ -5,7 +5,6 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
-/* The device program is not a library: compile its policy module into the test. */
 #include "device/dev_policy.h"
 
 static struct fw_manifest *man;
@@ -203,9 +202,38 @@ static void test_running_image(void)
 	device("5.22.2", 2, "5.22.2");
 	slot(FW_TARGET_PRI, NULL, 0, "");
 	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec boot pri");
+	/* The secondary is the only bootable image: from a stream, `all` would overwrite it first. */
+	refused("run 'fwctl upgrade pri' with this package, then 'fwctl upgrade all'");
+	/* From a file: read twice, the primary first. */
+	in.rereadable = 1;
 	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_EQUAL(plan.passes, 2);
+	CU_ASSERT_EQUAL(plan.step[0].target, FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(plan.step[0].pass, 0);
+	CU_ASSERT(plan.step[1].pass == 1 && plan.step[2].pass == 1);
+	CU_ASSERT(plan.step[1].target == FW_TARGET_SEC && plan.step[2].target == FW_TARGET_BOOT);
 	CU_ASSERT_EQUAL(plan.transition, 0);
 	CU_ASSERT_STRING_EQUAL(plan.running, "5.22.2");
+	/* A single target over the only bootable image is refused, naming what to run first. */
+	manifest("5.22.3", 2, "5.21.2", "5.22.2", "sec boot pri");
+	single(FW_TARGET_SEC);
+	refused("the secondary is the only bootable system image (the primary is not): writing it could leave "
+		"nothing to boot; run 'fwctl upgrade pri'");
+	single(FW_TARGET_PRI);
+	CU_ASSERT_EQUAL(check(), 0);
+	single(FW_TARGET_BOOT);
+	CU_ASSERT_EQUAL(check(), 0);
+	device("5.22.2", 2, "5.22.2");
+	slot(FW_TARGET_SEC, NULL, 0, "");
+	single(FW_TARGET_PRI);
+	refused("the primary is the only bootable system image (the secondary is not): writing it could leave "
+		"nothing to boot; run 'fwctl upgrade sec'");
+	in.all = 1;
+	in.rereadable = 0;
+	CU_ASSERT_EQUAL(check(), 0);   /* secondary, bootloader, primary: the primary stands until the secondary is back */
+	CU_ASSERT_EQUAL(plan.passes, 1);
+	device("5.22.2", 2, "5.22.2");
+	slot(FW_TARGET_PRI, NULL, 0, "");
 	/* Nothing valid at all: only `all` can help, and nothing to transition from. */
 	slot(FW_TARGET_SEC, NULL, 0, "");
 	single(FW_TARGET_PRI);
@@ -213,6 +241,86 @@ static void test_running_image(void)
 	in.all = 1;
 	CU_ASSERT_EQUAL(check(), 0);
 	CU_ASSERT_STRING_EQUAL(plan.running, "");
+}
+
+/*
+ * The oracle for plan safety, written apart from dev_plan_unsafe_step: replay
+ * the durable events the transaction makes (record invalid, record valid),
+ * and after each, ask whether the boot step would find a system image.
+ */
+static int oracle_safe(const struct dev_plan *p, int pri, int sec)
+{
+	int slot_ok[FW_TARGET_COUNT] = { [FW_TARGET_PRI] = pri, [FW_TARGET_SEC] = sec };
+	int order[2 * FW_TARGET_COUNT], n = 0;
+
+	if (!pri && !sec)
+		return 1;
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->n; i++)
+			if (p->step[i].pass == pass)
+				order[n++] = (int)i;
+	for (int k = 0; k < n; k++) {
+		enum fw_target t = p->step[order[k]].target;
+		slot_ok[t] = 0;
+		if (!slot_ok[FW_TARGET_PRI] && !slot_ok[FW_TARGET_SEC])
+			return 0;
+		slot_ok[t] = 1;
+	}
+	return 1;
+}
+
+/* Every starting state times every target and source kind: no accepted plan has an unbootable moment. */
+static void test_plans_exhaustive(void)
+{
+	/* A slot: 0 empty, 1 valid, 2 valid but below the device's rollback index. */
+	unsigned accepted = 0, refused_n = 0;
+
+	for (int pri = 0; pri < 3; pri++)
+	for (int sec = 0; sec < 3; sec++)
+	for (int boot = 0; boot < 2; boot++)
+	for (int target = -1; target < FW_TARGET_COUNT; target++)
+	for (int reread = 0; reread < 2; reread++)
+	for (int raise = 0; raise < 2; raise++)
+	for (int order = 0; order < 2; order++) {
+		device("5.21.0", 1, "");
+		in.rollback_index = 3;
+		for (int t = 0; t < FW_TARGET_COUNT; t++)
+			rec[t].rollback_index = 3;
+		if (pri == 0) slot(FW_TARGET_PRI, NULL, 0, "");
+		if (sec == 0) slot(FW_TARGET_SEC, NULL, 0, "");
+		if (boot == 0) slot(FW_TARGET_BOOT, NULL, 0, "");
+		if (pri == 2) rec[FW_TARGET_PRI].rollback_index = 2;
+		if (sec == 2) rec[FW_TARGET_SEC].rollback_index = 2;
+		manifest("5.22.0", 1, "", "", order ? "pri boot sec" : "sec boot pri");
+		man->rollback_index = raise ? 4 : 3;
+		in.rereadable = reread;
+		if (target < 0) {
+			in.all = 1;
+		} else {
+			in.all = 0;
+			in.target = (enum fw_target)target;
+		}
+		if (check() < 0) {
+			refused_n++;
+			CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+			CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":"));   /* says what to do */
+			continue;
+		}
+		accepted++;
+		if (!oracle_safe(&plan, pri == 1, sec == 1))
+			fprintf(stderr, "\n  unsafe: pri %d sec %d boot %d target %d reread %d raise %d order %d\n", pri,
+				sec, boot, target, reread, raise, order);
+		CU_ASSERT(oracle_safe(&plan, pri == 1, sec == 1));
+		/* What the transaction writes is what the policy was asked for. */
+		CU_ASSERT(plan.n >= 1 && plan.passes >= 1 && plan.passes <= 2);
+		if (!in.all)
+			CU_ASSERT(plan.n == 1 && plan.step[0].target == in.target);
+		/* Raising the rollback index takes `all`. */
+		if (raise)
+			CU_ASSERT(in.all);
+	}
+	/* Both outcomes occur, or the loop proves nothing. */
+	CU_ASSERT(accepted > 50 && refused_n > 50);
 }
 
 static void test_version_order(void)
@@ -261,6 +369,7 @@ int main(void)
 	    CU_add_test(s, "leaving a generation downwards", test_leave_generation) == NULL ||
 	    CU_add_test(s, "the running image", test_running_image) == NULL ||
 	    CU_add_test(s, "version order and force", test_version_order) == NULL ||
+	    CU_add_test(s, "every state, every target: never unbootable", test_plans_exhaustive) == NULL ||
 	    CU_add_test(s, "modification packages", test_not_firmware) == NULL) {
 		CU_cleanup_registry();
 		return 2;

@@ -1,0 +1,405 @@
+/* dev_upgrade: one upgrade as a transaction over the streaming reader: plan, verify, stage, commit. */
+#include "dev_upgrade.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/escape.h"
+#include "device/dev_policy.h"
+#include "device/dev_slot.h"
+#include "formats/pkg_read.h"
+
+struct txn {
+	struct dev_root *root;
+	const struct dev_upgrade_req *req;
+	struct dev_upgrade_out *out;
+	struct dev_record rec[FW_TARGET_COUNT];
+	struct dev_state st;
+	struct dev_policy_in pin;
+	struct dev_plan plan;
+	unsigned pass;                 /* the read of the package under way */
+	enum dev_result result;        /* what a failure from here on is recorded as */
+	int reached_manifest;          /* the signature checked out */
+	const struct pkg_report *rep;  /* the reader's report: each payload's plain SHA-256 */
+	char *first_manifest;          /* the first read's manifest bytes: a second read must see the same */
+	size_t first_len;
+	struct dev_slot_writer w;
+	int writing;                   /* w is open on plan.step[cur] */
+	size_t cur;
+	int staged;                    /* plan.step[cur]'s image is whole; its record waits for the package's end */
+	struct dev_record staged_rec;
+	unsigned touched;              /* slots whose record went not valid */
+};
+
+static void note(const struct txn *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(const struct txn *u, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (u->req->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	u->req->note(u->req->note_ctx, text);
+}
+
+void dev_targets_text(unsigned set, char *out, size_t outsz)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		if ((set & (1u << t)) && used < outsz)
+			used += (size_t)snprintf(out + used, outsz - used, "%s%s", used ? ", " : "",
+						 fw_target_name((enum fw_target)t));
+	if (used == 0)
+		snprintf(out, outsz, "none");
+}
+
+static unsigned planned(const struct dev_plan *p)
+{
+	unsigned set = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		set |= 1u << p->step[i].target;
+	return set;
+}
+
+/* Is step i the last one this pass writes? Its record waits for the end of the package. */
+static int last_of_pass(const struct dev_plan *p, size_t i)
+{
+	for (size_t k = i + 1; k < p->n; k++)
+		if (p->step[k].pass == p->step[i].pass)
+			return 0;
+	return 1;
+}
+
+static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep,
+			       struct fw_err *err)
+{
+	snprintf(u->out->version, sizeof(u->out->version), "%s", m->version);
+	snprintf(u->st.last.version, sizeof(u->st.last.version), "%s", m->version);
+	if (m->type != FW_TYPE_FIRMWARE) {
+		u->result = DEV_RESULT_FILE_NOT_MATCH;
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "a modification package, not firmware: 'upgrade' installs .pkg firmware bundles");
+	}
+	if (dev_policy_check(&u->pin, m, &u->plan, err) < 0) {
+		u->result = DEV_RESULT_POLICY_REFUSED;
+		return -1;
+	}
+	if ((u->first_manifest = malloc(rep->manifest_len ? rep->manifest_len : 1)) == NULL) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	}
+	memcpy(u->first_manifest, rep->manifest_bytes, rep->manifest_len);
+	u->first_len = rep->manifest_len;
+	if (u->plan.downgrade)
+		note(u, "upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
+			"(copy the factory default configuration to the running one)", m->version, u->plan.running);
+	if (u->plan.transition != 0)
+		note(u, "upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
+			"do not cut the power", u->plan.transition > 0 ? "entering" : "returning to", m->image_generation);
+	if (u->plan.passes == 2)
+		note(u, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
+			"the package again for the rest");
+	/* From here on slots change: say so first, so a power cut shows up at the next boot. */
+	u->st.last.result = DEV_RESULT_IN_PROGRESS;
+	snprintf(u->st.last.message, sizeof(u->st.last.message), "writing %s", m->version);
+	if (dev_state_save(u->root, &u->st, err) < 0) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
+{
+	struct txn *u = ctx;
+
+	u->rep = rep;
+	if (u->pass == 0) {
+		u->reached_manifest = 1;
+		if (first_read_manifest(u, m, rep, err) < 0)
+			return -1;
+	} else if (rep->manifest_len != u->first_len || memcmp(rep->manifest_bytes, u->first_manifest, u->first_len) != 0) {
+		u->result = DEV_RESULT_FILE_NOT_MATCH;
+		return fw_err_set(err, FW_EXIT_REJECTED, "the package changed between its two reads: run the upgrade again");
+	}
+	u->result = DEV_RESULT_FILE_CHECK_FAILED;
+	return 0;
+}
+
+static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct txn *u = ctx;
+	struct dev_record inv;
+
+	for (size_t i = 0; i < u->plan.n; i++) {
+		enum fw_target t = u->plan.step[i].target;
+
+		if (u->plan.step[i].payload != index || u->plan.step[i].pass != u->pass)
+			continue;
+		/* The record goes invalid, durably, before the first byte of the slot changes. */
+		memset(&inv, 0, sizeof(inv));
+		snprintf(inv.note, sizeof(inv.note), "incomplete: writing %s did not finish", m->version);
+		if (dev_record_save(u->root, t, &inv, err) < 0) {
+			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
+			return -1;
+		}
+		u->rec[t] = inv;
+		u->touched |= 1u << t;
+		note(u, "upgrade: %s: writing %s %s (%llu bytes)", fw_target_name(t), m->payloads[index].name,
+		     m->version, (unsigned long long)m->payloads[index].size);
+		if (dev_slot_open(&u->w, u->root, t, err) < 0) {
+			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
+			return -1;
+		}
+		u->writing = 1;
+		u->cur = i;
+		return 1;
+	}
+	/* Another product's or target's image, or one for the other pass: verified, not written. */
+	return 0;
+}
+
+static int on_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct txn *u = ctx;
+
+	if (dev_slot_write(&u->w, buf, len, err) < 0) {
+		u->result = DEV_RESULT_WRITE_FLASH_FAILED;
+		return -1;
+	}
+	return 0;
+}
+
+static int commit(struct txn *u, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
+{
+	if (dev_record_save(u->root, t, rec, err) < 0) {
+		u->result = DEV_RESULT_WRITE_FLASH_FAILED;
+		return -1;
+	}
+	u->rec[t] = *rec;
+	u->out->installed |= 1u << t;
+	note(u, "upgrade: %s: %s verified and written", fw_target_name(t), rec->version);
+	return 0;
+}
+
+static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	struct txn *u = ctx;
+	const struct fw_payload *p = &m->payloads[index];
+	struct dev_record rec;
+	enum fw_target t;
+
+	if (!u->writing || u->plan.step[u->cur].payload != index)
+		return 0;
+	t = u->plan.step[u->cur].target;
+	u->writing = 0;
+	if (dev_slot_finish(&u->w, err) < 0) {
+		u->result = DEV_RESULT_WRITE_FLASH_FAILED;
+		return -1;
+	}
+	if (!u->rep->has_payload_sha256[index]) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return fw_err_set(err, FW_EXIT_IO, "no SHA-256 for %s", p->name);
+	}
+	/* Every chunk matched the signed list, and the slot's bytes are durable: it holds exactly the payload. */
+	memset(&rec, 0, sizeof(rec));
+	rec.valid = 1;
+	snprintf(rec.version, sizeof(rec.version), "%s", m->version);
+	snprintf(rec.bridge_down, sizeof(rec.bridge_down), "%s", m->bridge_down);
+	rec.generation = m->image_generation;
+	rec.size = p->size;
+	rec.chunk_size = p->chunk_size;
+	memcpy(rec.digest, p->digest, sizeof(rec.digest));
+	memcpy(rec.sha256, u->rep->payload_sha256[index], sizeof(rec.sha256));
+	rec.rollback_index = m->rollback_index;
+	rec.installed = (long long)time(NULL);
+	if (last_of_pass(&u->plan, u->cur)) {
+		/* The package is not accepted until its end: what follows may still reject it. */
+		u->staged = 1;
+		u->staged_rec = rec;
+		return 0;
+	}
+	return commit(u, t, &rec, err);
+}
+
+/* Sort a failure of the reader before the manifest callback: signature, package, or reading. */
+static enum dev_result early_failure(const struct pkg_report *rep, const struct fw_err *err)
+{
+	if (err->code != FW_EXIT_REJECTED)
+		return DEV_RESULT_SYSTEM_ERROR;
+	if (rep->manifest_bytes == NULL)
+		return DEV_RESULT_FILE_CHECK_FAILED;
+	for (size_t i = 0; i < rep->n_sigs; i++)
+		if (rep->sigs[i].status == PKG_SIG_INVALID)
+			return DEV_RESULT_SIGNATURE_FAILED;
+	return rep->valid_sigs == 0 ? DEV_RESULT_SIGNATURE_FAILED : DEV_RESULT_FILE_CHECK_FAILED;
+}
+
+/* Remember how the attempt ended: the only trace a refused or failed upgrade leaves besides its slots. */
+static int record(struct txn *u, enum dev_result res, const char *message, struct fw_err *err)
+{
+	char done[32], not_done[32];
+
+	u->out->result = res;
+	u->out->not_installed = planned(&u->plan) & ~u->out->installed;
+	u->st.last.result = res;
+	u->st.last.time = (long long)time(NULL);
+	u->st.last.installed = u->out->installed;
+	u->st.last.not_installed = u->out->not_installed;
+	if (res != DEV_RESULT_SUCCESS && u->out->installed) {
+		dev_targets_text(u->out->installed, done, sizeof(done));
+		dev_targets_text(u->out->not_installed, not_done, sizeof(not_done));
+		snprintf(u->st.last.message, sizeof(u->st.last.message), "%s (installed: %s; not installed: %s)",
+			 message, done, not_done);
+	} else {
+		snprintf(u->st.last.message, sizeof(u->st.last.message), "%s", message);
+	}
+	return dev_state_save(u->root, &u->st, err);
+}
+
+/* A failure: sort it, record it, keep err as the reader or policy said it. */
+static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
+{
+	struct fw_err rerr = { 0, "" };
+
+	if (u->writing) {
+		dev_slot_abort(&u->w);
+		u->writing = 0;
+	}
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
+			note(u, "upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
+			     fw_target_name((enum fw_target)t));
+	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
+		err->code = FW_EXIT_IO;
+	if (record(u, res, err->msg, &rerr) < 0)
+		note(u, "upgrade: the result could not be recorded: %s", rerr.msg);
+	return -1;
+}
+
+/* One read of the package, writing the steps of pass u->pass. */
+static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
+		     struct fw_err *err)
+{
+	struct pkg_read_opts ropts = { .trust = trust, .payload_sha256 = 1 };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
+	enum dev_result res;
+
+	if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot read the package again: %s", strerror(errno));
+		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
+	}
+	fw_manifest_free(*m);
+	*m = NULL;
+	pkg_report_free(rep);
+	memset(rep, 0, sizeof(*rep));
+	u->staged = 0;
+	if (pkg_read(fd, &ropts, &ops, u, m, rep, err) < 0) {
+		res = u->reached_manifest ? u->result : early_failure(rep, err);
+		if (res == DEV_RESULT_FILE_CHECK_FAILED && err->code != FW_EXIT_REJECTED)
+			res = DEV_RESULT_SYSTEM_ERROR;   /* reading failed, not the package */
+		return fail(u, res, err);
+	}
+	/* The whole package is accepted: now the pass's last image counts. */
+	if (u->staged && commit(u, u->plan.step[u->cur].target, &u->staged_rec, err) < 0)
+		return fail(u, u->result, err);
+	u->staged = 0;
+	return 0;
+}
+
+static void start(struct txn *u, struct dev_root *r, const struct dev_upgrade_req *req, struct dev_upgrade_out *out,
+		  int rereadable)
+{
+	u->root = r;
+	u->req = req;
+	u->out = out;
+	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+		dev_record_load(r, (enum fw_target)t, &u->rec[t]);
+		u->pin.rec[t] = &u->rec[t];
+	}
+	u->pin.product = r->cfg.product;
+	u->pin.tpm = r->cfg.tpm;
+	u->pin.all = req->all;
+	u->pin.target = req->target;
+	u->pin.force = req->force;
+	u->pin.rereadable = rereadable;
+	u->pin.rollback_index = u->st.rollback_index;
+	memset(&u->st.last, 0, sizeof(u->st.last));
+	u->st.last.time = (long long)time(NULL);
+	snprintf(u->st.last.target, sizeof(u->st.last.target), "%s", req->all ? "all" : fw_target_name(req->target));
+	fw_escape(req->src->shown, u->st.last.source, sizeof(u->st.last.source));
+}
+
+int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct dev_upgrade_out *out,
+		struct fw_err *err)
+{
+	static struct txn u;   /* big: records, plan and state */
+	struct sig_trust trust;
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	int fd = -1, rereadable = 0, rc = -1;
+
+	memset(&u, 0, sizeof(u));
+	memset(out, 0, sizeof(*out));
+	memset(&rep, 0, sizeof(rep));
+	if (dev_state_load(r, &u.st, err) < 0)
+		return -1;
+	/* A label the device does not have is a typing mistake, not an attempt: nothing to record. */
+	if (req->src->kind == DEV_SRC_MEDIA && dev_root_media(r, req->src->label) == NULL)
+		return fw_err_set(err, FW_EXIT_USAGE,
+				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
+				  req->src->label);
+	if (req->src->kind == DEV_SRC_NET) {
+		start(&u, r, req, out, 0);
+		fw_err_set(err, FW_EXIT_NET, "%s sources are not supported yet: copy the package to the device and give "
+			   "its path, or use usb:// or media LABEL PATH", dev_proto_name(req->src->proto));
+		return fail(&u, DEV_RESULT_NET_ERROR, err);
+	}
+	fd = dev_source_open(r, req->src, &rereadable, err);
+	start(&u, r, req, out, rereadable);
+	if (fd < 0) {
+		fail(&u, err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED, err);
+		return -1;
+	}
+	if (dev_root_trust(r, &trust, err) < 0) {
+		err->code = FW_EXIT_IO;
+		fail(&u, DEV_RESULT_SYSTEM_ERROR, err);
+		goto out;
+	}
+	for (u.pass = 0; u.pass < (u.reached_manifest ? u.plan.passes : 1); u.pass++)
+		if (read_pass(&u, fd, &trust, &m, &rep, err) < 0)
+			goto out;
+	if (u.out->installed != planned(&u.plan)) {
+		fw_err_set(err, FW_EXIT_IO, "wrote %u of %zu images", (unsigned)__builtin_popcount(u.out->installed),
+			   u.plan.n);
+		fail(&u, DEV_RESULT_SYSTEM_ERROR, err);
+		goto out;
+	}
+	{
+		char msg[64], done[32];
+		dev_targets_text(out->installed, done, sizeof(done));
+		snprintf(msg, sizeof(msg), "wrote %s", done);
+		if (record(&u, DEV_RESULT_SUCCESS, msg, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	free(u.first_manifest);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	return rc;
+}
