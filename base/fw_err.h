@@ -11,6 +11,7 @@ enum fw_exit {
 	FW_EXIT_USAGE = 2,
 	FW_EXIT_IO = 3,       /* I/O or system error */
 	FW_EXIT_NET = 4,      /* network or transport error */
+	FW_EXIT_BUSY = 5,     /* the device is busy with another fwctl: try again later */
 };
 
 struct fw_err {

@@ -121,7 +121,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 	}
 	dev_time_iso(st->last.time, when);
 	printf("%-16s %s\n", "last upgrade", when);
-	printf("%-16s %s %s\n", "  command", st->last.target, fw_escape(st->last.source, shown, sizeof(shown)));
+	printf("%-16s %s %s\n", "  command", st->last.target, fw_escape_msg(st->last.source, shown, sizeof(shown)));
 	printf("%-16s %s\n", "  package", st->last.version[0] ? st->last.version : "-");
 	printf("%-16s %s\n", "  result", dev_result_name(st->last.result));
 	if (st->last.message[0])

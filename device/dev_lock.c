@@ -23,7 +23,7 @@ int dev_lock_take(const char *root, int *fd_out, struct fw_err *err)
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return fw_err_set(err, FW_EXIT_REJECTED,
+			return fw_err_set(err, FW_EXIT_BUSY,
 					  "busy: another fwctl is working on this device; try again when it has finished");
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot lock: %s", path, strerror(e));
 	}

@@ -160,6 +160,17 @@ static int looks_remote(const char *w)
 	return dots > 0 && (digits_only || w[0] != '.');
 }
 
+/* The ADDRESS[:PORT] of ADDRESS FILE: an address as looks_remote() knows them, before a '/'. */
+static int looks_address(const char *w)
+{
+	char probe[300];
+
+	if (strchr(w, '/') != NULL || strlen(w) + 3 > sizeof(probe))
+		return 0;
+	snprintf(probe, sizeof(probe), "%s/f", w);
+	return looks_remote(probe);
+}
+
 /* Messages may be cut short; an over-long source still parses in full. */
 static void shown(struct dev_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -216,6 +227,13 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 	if (argc == 2) {
 		if (strcmp(argv[0], "media") == 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "media needs a label and a path: media LABEL PATH");
+		if (access(argv[0], F_OK) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": one word too many after the source %s", argv[1],
+					  argv[0]);
+		if (!looks_address(argv[0]))
+			return fw_err_set(err, FW_EXIT_USAGE,
+					  "\"%s\" is not a server address: expected one source (PATH, -, URI, "
+					  "media LABEL PATH) or ADDRESS FILE", argv[0]);
 		s->kind = DEV_SRC_NET;
 		s->proto = DEV_PROTO_AUTO;
 		if (parse_hostport(s, argv[0], strlen(argv[0]), err) < 0)

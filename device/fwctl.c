@@ -64,6 +64,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return FW_EXIT_OK;
 	}
+	/* Global options go before the command; after it they would be taken as the command's own words. */
+	for (int k = i + 1; k < argc; k++)
+		if (strcmp(argv[k], "--root") == 0 || strncmp(argv[k], "--root=", 7) == 0 || strcmp(argv[k], "-q") == 0 ||
+		    strcmp(argv[k], "--quiet") == 0) {
+			msg_error(NULL, NULL, "%s: global options go before the command: fwctl [--root DIR] [-q] %s ...",
+				  argv[k], argv[i]);
+			return FW_EXIT_USAGE;
+		}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].run(dev_root_choose(root_opt), argc - i, argv + i);

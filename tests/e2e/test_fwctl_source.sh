@@ -40,6 +40,32 @@ expect 2 'may not leave the medium' fw upgrade pri usb://../fw-5.21.5.pkg
 expect 2 'media needs a label and a path' fw upgrade pri media stick
 ok "missing file exits 3; unknown label and escaping the medium exit 2"
 
+# --- media paths resolve beneath the label's directory, regular files only, never waited on
+ln -s "$T/fw-5.21.5.pkg" stick/out.pkg
+ln -s fw/fw-5.21.3.pkg stick/in.pkg
+mkfifo stick/fifo.pkg
+before=$(sha256sum <"$D/records/pri.json")
+expect 1 'stick/out\.pkg: leads out of the medium \(a symlink\?\): refused' fw upgrade pri media stick out.pkg
+[ "$(js "d['last_upgrade']['result']")" = policyRefused ] || fail "$(js "d['last_upgrade']")"
+expect 1 'not a regular file' timeout 10 "$B/fwctl" --root "$D" upgrade pri media stick fifo.pkg
+expect 1 'not a regular file' timeout 10 "$B/fwctl" --root "$D" upgrade pri media stick fw
+expect 1 'not a regular file' timeout 10 "$B/fwctl" --root "$D" upgrade pri "$T/stick/fifo.pkg"
+[ "$(sha256sum <"$D/records/pri.json")" = "$before" ] || fail "a refused medium path changed the primary"
+expect 0 '' fw upgrade force pri media stick in.pkg
+[ "$(js "d['slots']['pri']['version']")" = 5.21.3 ] || fail "$(js d)"
+ok "media: a symlink out of the medium and a FIFO are refused at once (exit 1, recorded); a symlink inside is followed"
+
+# --- words in the wrong place are usage errors that record nothing
+before=$(statesum)
+expect 2 '"no-reboot" comes before the target' fw upgrade all no-reboot fw-5.21.5.pkg
+expect 2 '"force" comes before the target' fw upgrade pri fw-5.21.5.pkg force
+expect 2 '"extra": one word too many after the source fw-5.21.5.pkg' fw upgrade pri fw-5.21.5.pkg extra
+expect 2 '"nowhere" is not a server address' fw upgrade pri nowhere fw.pkg
+expect 2 'global options go before the command: fwctl \[--root DIR\] \[-q\] status' "$B/fwctl" status --root "$D"
+expect 2 'global options go before the command' "$B/fwctl" --root "$D" upgrade pri -q fw-5.21.5.pkg
+[ "$(statesum)" = "$before" ] || fail "a usage error changed the state"
+ok "keywords after the target, an extra word, and global options after the command: exit 2, nothing recorded"
+
 # --- network forms: parsed, then answered "not supported yet" (exit 4, netError)
 for src in "ftp://10.0.0.1/fw.pkg" "tftp://10.0.0.1:6969/fw.pkg" "http://fw.example.com/a/fw.pkg" \
 	"https://[2001:db8::1]:8443/fw.pkg" "10.0.0.1/fw.pkg" "10.0.0.1 fw.pkg" "fw.example.com:2121/fw.pkg"; do
@@ -74,10 +100,10 @@ while ! grep -q "FLOCK .*:$ino " /proc/locks; do
 	[ "$i" -lt 100 ] || fail "the first upgrade never took the lock"
 	sleep 0.05
 done
-expect 1 "busy: another fwctl is working on this device" fw upgrade pri fw-5.21.5.pkg
-expect 1 "busy" fw boot
+expect 5 "busy: another fwctl is working on this device" fw upgrade pri fw-5.21.5.pkg
+expect 5 "busy" fw boot
 expect 0 '' fw status
 wait "$slow" || { cat slow.err >&2; fail "the first upgrade failed"; }
 [ "$(js "d['slots']['pri']['version'], d['last_upgrade']['result'], d['last_upgrade']['source']")" = "5.21.5 success -" ] ||
 	fail "after the contention: $(js d)"
-ok "a second upgrade (or boot) while one runs: exit 1 'busy', status still answers, the first completes"
+ok "a second upgrade (or boot) while one runs: exit 5 "busy", status still answers, the first completes"
