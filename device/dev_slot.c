@@ -14,8 +14,7 @@
 #include "base/outfile.h"
 #include "device/dev_file.h"
 
-#define WRITEBACK_STEP (8u * 1024 * 1024)
-#define DIRECT_ALIGN 4096
+#define WRITEBACK_WINDOW (8u * 1024 * 1024)
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
 #include "formats/version.h"
@@ -205,6 +204,16 @@ int dev_slot_check(const struct dev_root *r, enum fw_target t, const struct dev_
 	return rc;
 }
 
+/*
+ * Slot writes are buffered with write-behind: every WRITEBACK_WINDOW bytes,
+ * writeback of the window just written starts (sync_file_range WRITE), and
+ * the writer waits for the window before it (WAIT_BEFORE|WRITE|WAIT_AFTER),
+ * so at most two windows are dirty and the disk works while the stream is
+ * hashed; one fdatasync at the end makes the rest, and the file's size,
+ * durable before the record may say valid. Measured against O_DIRECT in
+ * 1 MiB writes (make bench): O_DIRECT waits for each write in turn and took
+ * twice as long as cp && sync; this keeps to the disk's speed.
+ */
 int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_target t, struct fw_err *err)
 {
 	struct stat st;
@@ -214,13 +223,7 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 	w->path = r->slot_path[t];
 	/* Opening truncates a file slot: that already changes its bytes. */
 	fw_crash_point("opening for writing", w->path);
-	/* O_DIRECT where the file system takes it: the image goes to the device
-	 * as it streams, instead of being copied to the page cache and written
-	 * back at fsync. tmpfs and some others refuse it: buffered then. */
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC | O_DIRECT, 0644);
-	w->direct = w->fd >= 0;
-	if (w->fd < 0 && errno == EINVAL)
-		w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
 	if (fstat(w->fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
@@ -234,23 +237,18 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_t
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err)
 {
 	fw_crash_point("writing to", w->path);
-	/* O_DIRECT needs aligned buffers, offsets and lengths: whole chunks are;
-	 * the short last one is written through the page cache. */
-	if (w->direct && (len % DIRECT_ALIGN != 0 || (uintptr_t)buf % DIRECT_ALIGN != 0 ||
-			  w->written % DIRECT_ALIGN != 0)) {
-		int flags = fcntl(w->fd, F_GETFL);
-		if (flags < 0 || fcntl(w->fd, F_SETFL, flags & ~O_DIRECT) < 0)
-			return fw_err_set(err, FW_EXIT_IO, "%s: fcntl: %s", w->path, strerror(errno));
-		w->direct = 0;
-	}
 	if (fw_write_all(w->fd, buf, len, w->path, err) < 0)
 		return -1;
 	w->written += len;
-	/* Buffered: start writeback as we go, so the final fsync waits for the
-	 * last few MiB rather than the whole image. */
-	if (!w->direct && w->written - w->flushed >= WRITEBACK_STEP) {
+	if (w->written - w->flushed >= WRITEBACK_WINDOW) {
+		/* Errors here surface at the final fdatasync; these calls only pace the writeback. */
 		(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				      SYNC_FILE_RANGE_WRITE);
+		if (w->flushed > 0)
+			(void)sync_file_range(w->fd, (off_t)w->waited, (off_t)(w->flushed - w->waited),
+					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+						      SYNC_FILE_RANGE_WAIT_AFTER);
+		w->waited = w->flushed;
 		w->flushed = w->written;
 	}
 	return 0;
@@ -261,7 +259,7 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 	int rc = 0;
 
 	fw_crash_point("fsync of", w->path);
-	if (fsync(w->fd) < 0)
+	if (fdatasync(w->fd) < 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));
 	if (close(w->fd) < 0 && rc == 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: close: %s", w->path, strerror(errno));

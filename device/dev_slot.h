@@ -49,13 +49,13 @@ struct dev_slot_writer {
 	const char *path;
 	uint64_t written;
 	uint64_t flushed;   /* bytes handed to writeback so far */
-	int direct;         /* writing with O_DIRECT: no page cache copy, no writeback later */
+	uint64_t waited;    /* bytes whose writeback has completed */
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */
 int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_target t, struct fw_err *err);
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err);
-/* fsync and close. */
+/* fdatasync and close: once this returns, the slot's bytes are durable. */
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err);
 void dev_slot_abort(struct dev_slot_writer *w);
 
