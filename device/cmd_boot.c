@@ -14,10 +14,14 @@ int cmd_boot_run(struct dev_root *r)
 
 	if (dev_boot(r, &res, &err) < 0)
 		return msg_fail("boot", NULL, &err);
+	if (res.trial_note[0])
+		msg_note("boot: %s", res.trial_note);
 	if (res.note[0])
 		msg_note("boot: %s", res.note);
-	printf("booted %s %s (generation %u)\n", fw_target_name((enum fw_target)res.booted), res.version,
-	       res.generation);
+	printf("booted %s %s (generation %u)%s", dev_slot_name(res.booted), res.version, res.generation,
+	       res.trial ? "" : "\n");
+	if (res.trial)
+		printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res.trial_boots, res.budget);
 	return FW_EXIT_OK;
 }
 

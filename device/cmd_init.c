@@ -16,6 +16,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB... [--tpm] [--allow-untrusted]\n"
+		   "                 [--trial-boots N]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot=PATH]...\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
@@ -25,14 +26,19 @@ static int set_slot(struct dev_config *c, const char *arg, struct fw_err *err)
 {
 	const char *eq = strchr(arg, '=');
 	char name[8];
-	enum fw_target t;
+	enum fw_target target;
+	int t;
 
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(name) || eq[1] == '\0')
 		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: expected TARGET=PATH", arg);
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	if (fw_target_parse(name, &t) < 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: the target is pri, sec or boot", arg);
+	if (strcmp(name, "golden") == 0)
+		t = DEV_SLOT_GOLDEN;
+	else if (fw_target_parse(name, &target) == 0)
+		t = (int)target;
+	else
+		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: the slot is pri, sec, boot or golden", arg);
 	free(c->slot[t]);
 	if ((c->slot[t] = strdup(eq + 1)) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
@@ -64,7 +70,7 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 
 int cmd_init(const char *root, int argc, char **argv)
 {
-	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK };
+	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL };
 	static const struct option opts[] = {
 		{ "product", required_argument, NULL, 'P' },
 		{ "tpm", no_argument, NULL, 'T' },
@@ -76,6 +82,7 @@ int cmd_init(const char *root, int argc, char **argv)
 		{ "media", required_argument, NULL, 'm' },
 		{ "slot", required_argument, NULL, 's' },
 		{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
+		{ "trial-boots", required_argument, NULL, OPT_TRIAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,9 +91,11 @@ int cmd_init(const char *root, int argc, char **argv)
 	struct fw_err err = { 0, "" };
 	const char *product = NULL;
 	int c, rc = FW_EXIT_USAGE;
+	uint64_t n;
 
 	memset(&r, 0, sizeof(r));
 	r.lock_fd = -1;
+	r.cfg.trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -114,6 +123,13 @@ int cmd_init(const char *root, int argc, char **argv)
 				msg_error("init", NULL, "--rollback-index %s: expected a number", optarg);
 				goto out;
 			}
+			break;
+		case OPT_TRIAL:
+			if (msg_parse_u64(optarg, DEV_TRIAL_BOOTS_MAX, &n) < 0 || n == 0) {
+				msg_error("init", NULL, "--trial-boots %s: expected 1 to %d", optarg, DEV_TRIAL_BOOTS_MAX);
+				goto out;
+			}
+			r.cfg.trial_boots = (unsigned)n;
 			break;
 		case 'm':
 			if (add_media(&r.cfg, optarg, &err) < 0) {
@@ -155,9 +171,9 @@ int cmd_init(const char *root, int argc, char **argv)
 	if (o.generation == 0)
 		o.generation = 1;
 	snprintf(r.cfg.product, sizeof(r.cfg.product), "%s", product);
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		char def[32];
-		snprintf(def, sizeof(def), "%s/%s", DEV_SLOT_DIR, fw_target_name((enum fw_target)t));
+		snprintf(def, sizeof(def), "%s/%s", DEV_SLOT_DIR, dev_slot_name(t));
 		if (r.cfg.slot[t] == NULL && (r.cfg.slot[t] = strdup(def)) == NULL) {
 			msg_error("init", NULL, "out of memory");
 			rc = FW_EXIT_IO;

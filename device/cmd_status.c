@@ -19,7 +19,7 @@ static void usage(FILE *f)
 }
 
 /* The running image as the upgrade policy sees it: the primary if valid, else the secondary. */
-static const struct dev_record *running(const struct dev_record rec[FW_TARGET_COUNT])
+static const struct dev_record *running(const struct dev_record rec[DEV_SLOT_COUNT])
 {
 	if (rec[FW_TARGET_PRI].valid)
 		return &rec[FW_TARGET_PRI];
@@ -28,18 +28,18 @@ static const struct dev_record *running(const struct dev_record rec[FW_TARGET_CO
 	return NULL;
 }
 
-static int print_json(const struct dev_root *r, const struct dev_record rec[FW_TARGET_COUNT],
+static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 		      const struct dev_state *st)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	const struct dev_record *run = running(rec);
-	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : fw_target_name((enum fw_target)st->booted);
+	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL;
 
-	for (int t = 0; !bad && t < FW_TARGET_COUNT; t++) {
+	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++) {
 		json_t *o = dev_record_to_json(&rec[t]);
 		bad = o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
-		      json_object_set_new(slots, fw_target_name((enum fw_target)t), o) < 0;
+		      json_object_set_new(slots, dev_slot_name(t), o) < 0;
 	}
 	for (size_t i = 0; !bad && i < r->cfg.n_media; i++)
 		bad = json_object_set_new(media, r->cfg.media[i].label, fw_json_text(r->cfg.media[i].dir)) < 0;
@@ -53,6 +53,9 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[FW_T
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0 ||
 		      json_object_set_new(doc, "booted", json_string(booted)) < 0 ||
 		      json_object_set_new(doc, "boot_note", fw_json_text(st->boot_note)) < 0 ||
+		      json_object_set_new(doc, "trial_boots", json_integer(st->trial_boots)) < 0 ||
+		      json_object_set_new(doc, "trial_budget", json_integer(r->cfg.trial_boots)) < 0 ||
+		      json_object_set_new(doc, "golden_next", json_boolean(st->golden_next)) < 0 ||
 		      json_object_set_new(doc, "booted_version", json_string(st->booted_version)) < 0 ||
 		      json_object_set_new(doc, "booted_generation", json_integer(st->booted_generation)) < 0 ||
 		      json_object_set_new(doc, "version", run ? json_string(run->version) : json_null()) < 0 ||
@@ -74,7 +77,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[FW_T
 	return FW_EXIT_OK;
 }
 
-static void print_table(const struct dev_root *r, const struct dev_record rec[FW_TARGET_COUNT],
+static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 			const struct dev_state *st)
 {
 	const struct dev_record *run = running(rec);
@@ -90,29 +93,36 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[FW
 	if (st->booted == DEV_BOOTED_NONE)
 		printf("%-16s %s\n", "booted", "none");
 	else
-		printf("%-16s %s (%s, generation %u)\n", "booted", fw_target_name((enum fw_target)st->booted),
+		printf("%-16s %s (%s, generation %u)\n", "booted", dev_slot_name(st->booted),
 		       st->booted_version, st->booted_generation);
 	if (st->boot_note[0])
 		printf("%-16s %s\n", "  why", fw_escape_msg(st->boot_note, shown, sizeof(shown)));
+	if (st->booted != DEV_BOOTED_NONE && rec[st->booted].valid && rec[st->booted].trial)
+		printf("%-16s boot %u of %u without mark-good; rolled back after that\n", "  on trial", st->trial_boots,
+		       r->cfg.trial_boots);
+	if (st->golden_next)
+		printf("%-16s %s\n", "  next boot", "the golden system just placed");
 	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);
 	for (size_t i = 0; i < r->cfg.n_media; i++)
 		printf("%-16s %s -> %s\n", "media", r->cfg.media[i].label, fw_escape(r->cfg.media[i].dir, shown, sizeof(shown)));
-	printf("\n%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "SHA256",
+	printf("\n%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "SHA256",
 	       "INSTALLED");
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		const struct dev_record *c = &rec[t];
 		char hex[2 * FW_DIGEST_LEN + 1];
 
 		if (!c->valid) {
-			printf("%-5s %-5s %-12s %-4s %12s  %-12s  %s\n", fw_target_name((enum fw_target)t), "no", "-",
-			       "-", "-", "-", fw_escape_msg(c->note, shown, sizeof(shown)));
+			int none = t == DEV_SLOT_GOLDEN && strcmp(c->note, "no record") == 0;
+			printf("%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", dev_slot_name(t), "no", "-", "-", "-", "-",
+			       none ? "none placed (fwctl golden install)" : fw_escape_msg(c->note, shown, sizeof(shown)));
 			continue;
 		}
 		fw_hex(c->sha256, FW_DIGEST_LEN, hex);
 		hex[12] = '\0';
 		dev_time_iso(c->installed, when);
-		printf("%-5s %-5s %-12s %-4u %12llu  %-12s  %s\n", fw_target_name((enum fw_target)t), "yes", c->version,
-		       c->generation, (unsigned long long)c->size, hex, when);
+		printf("%-6s %-5s %-12s %-4u %12llu  %-12s  %s%s\n", dev_slot_name(t), c->trial ? "trial" : "yes",
+		       c->version, c->generation, (unsigned long long)c->size, hex, when,
+		       t == DEV_SLOT_GOLDEN ? " (golden: read-only, the floor)" : "");
 	}
 	printf("\n");
 	if (st->last.result == DEV_RESULT_NONE) {
@@ -143,7 +153,7 @@ int cmd_status(const char *root, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dev_root r;
-	struct dev_record rec[FW_TARGET_COUNT];
+	struct dev_record rec[DEV_SLOT_COUNT];
 	struct dev_state st;
 	struct fw_err err = { 0, "" };
 	int c, json = 0, rc;
@@ -170,8 +180,8 @@ int cmd_status(const char *root, int argc, char **argv)
 		rc = msg_fail("status", NULL, &err);
 		goto out;
 	}
-	for (int t = 0; t < FW_TARGET_COUNT; t++)
-		dev_record_load(&r, (enum fw_target)t, &rec[t]);
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		dev_record_load(&r, t, &rec[t]);
 	if (json) {
 		rc = print_json(&r, rec, &st);
 	} else {

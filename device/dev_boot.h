@@ -12,17 +12,25 @@ struct dev_boot_result {
 	uint32_t generation;
 	char note[256];                            /* why not the primary; "" when it booted */
 	uint64_t rollback_index;                   /* the device's, after this boot */
+	int trial;                                 /* the image booted is on trial: an attempt was spent */
+	unsigned trial_boots, budget;              /* attempts spent, and the budget */
+	char trial_note[600];                      /* a trial rolled back, or one that could not be */
 };
 
 /*
  * Run the boot step on a locked root (fwctl(8), "BOOT"):
  *   - remove the temporaries a power cut left;
- *   - start the primary, else the secondary: the first whose record is valid,
- *     whose rollback index is not below the device's, and whose bytes match
- *     the record; a record whose bytes do not match is marked not valid, with
- *     the reason, so status tells the truth;
+ *   - a golden system just placed boots first; otherwise start the primary,
+ *     else the secondary, else the golden system: the first whose record is
+ *     valid, whose rollback index is not below the device's, whose version is
+ *     not older than the golden system's, and whose bytes match the record; a
+ *     record whose bytes do not match is marked not valid, with the reason;
+ *   - an image on trial (written by an upgrade, not yet marked good) spends
+ *     one boot of its budget; once the budget is spent it is rolled back
+ *     (marked not valid, result rolledBack) to the next good image, unless
+ *     there is none, in which case it still boots;
  *   - raise the device's rollback index to the lower of the two system
- *     images' when both records are valid (so the fallback stays bootable);
+ *     images' when both are valid and good (so the fallback stays bootable);
  *   - turn an upgrade left "inProgress" by a power cut into writeFlashFailed;
  *   - record in the state what booted and why.
  * 0 when an image booted; -1 with err (code FW_EXIT_REJECTED) when none could.

@@ -39,7 +39,7 @@ static int make_subdirs(const struct dev_root *r, struct fw_err *err)
 /* A slot path relative to the root may name directories that do not exist yet: make them. */
 static int make_slot_dirs(const struct dev_root *r, struct fw_err *err)
 {
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		char *p;
 		int rc = 0;
 

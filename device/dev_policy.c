@@ -255,6 +255,30 @@ static int check_safety(const struct dev_policy_in *in, const struct fw_manifest
 	return 0;
 }
 
+int dev_policy_golden(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
+		      struct fw_err *err)
+{
+	long i;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->passes = 1;
+	if (m->type != FW_TYPE_FIRMWARE)
+		return refuse(err, "not a firmware package (a modification package?): 'golden install' takes .pkg firmware");
+	if (check_product(in, m, err) < 0 || check_tpm(in, m, err) < 0)
+		return -1;
+	if (m->rollback_index < in->rollback_index)
+		return refuse(err, "the package's rollback index %llu is below the device's %llu: use a release with "
+				   "rollback index %llu or higher", (unsigned long long)m->rollback_index,
+			      (unsigned long long)in->rollback_index, (unsigned long long)in->rollback_index);
+	if ((i = find_image(m, in->product, FW_TARGET_PRI)) < 0)
+		return refuse(err, "the package has no primary image for %s: a golden system is a primary image",
+			      in->product);
+	plan->step[0].target = (enum fw_target)DEV_SLOT_GOLDEN;
+	plan->step[0].payload = m->images[i].payload;
+	plan->n = 1;
+	return 0;
+}
+
 int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		     struct fw_err *err)
 {
@@ -272,6 +296,10 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 				   "no longer run here; use a release with rollback index %llu or higher",
 			      (unsigned long long)m->rollback_index, (unsigned long long)in->rollback_index,
 			      (unsigned long long)in->rollback_index);
+	/* The boot step never starts a system older than the golden one: installing it would leave nothing new to run. */
+	if (in->golden != NULL && in->golden->valid && vcmp(in->golden->version, &m->ver) > 0)
+		return refuse(err, "the package (%s) is older than the golden system %s, which no boot goes below: "
+				   "use %s or newer", m->version, in->golden->version, in->golden->version);
 	/* Raising the index only with both system images keeps the fallback bootable (the boot step's rule). */
 	if (m->rollback_index > in->rollback_index && !in->all)
 		return refuse(err, "the package raises the rollback index from %llu to %llu: install it with "

@@ -17,6 +17,7 @@ struct dev_policy_in {
 	int force;                                /* skip the version-order checks, nothing else */
 	int rereadable;                           /* the source can be read a second time from its start */
 	const struct dev_record *rec[FW_TARGET_COUNT];
+	const struct dev_record *golden;          /* the golden slot's record; NULL or not valid: none */
 	uint64_t rollback_index;                  /* the device's */
 };
 
@@ -64,5 +65,14 @@ long dev_plan_unsafe_step(const struct dev_plan *plan, const int bootable[FW_TAR
  */
 int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		     struct fw_err *err);
+
+/*
+ * golden install: the package's primary image for the product goes into the
+ * golden slot. Product, TPM and the rollback index are checked as for an
+ * upgrade; version order and generations are not (the factory or a modem
+ * update places the golden system, older or newer than what runs).
+ */
+int dev_policy_golden(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
+		      struct fw_err *err);
 
 #endif

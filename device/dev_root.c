@@ -10,6 +10,11 @@
 #include "device/dev_file.h"
 #include "device/dev_lock.h"
 
+const char *dev_slot_name(int slot)
+{
+	return slot == DEV_SLOT_GOLDEN ? "golden" : fw_target_name((enum fw_target)slot);
+}
+
 const char *dev_root_choose(const char *opt)
 {
 	const char *env = getenv("FWCTL_ROOT");
@@ -30,7 +35,7 @@ void dev_config_free(struct dev_config *c)
 {
 	for (size_t i = 0; i < c->n_media; i++)
 		free(c->media[i].dir);
-	for (int t = 0; t < FW_TARGET_COUNT; t++)
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		free(c->slot[t]);
 	memset(c, 0, sizeof(*c));
 }
@@ -61,14 +66,15 @@ json_t *dev_config_to_json(const struct dev_config *c)
 
 	for (size_t i = 0; !bad && i < c->n_media; i++)
 		bad = json_object_set_new(media, c->media[i].label, json_string(c->media[i].dir)) < 0;
-	for (int t = 0; !bad && t < FW_TARGET_COUNT; t++)
-		bad = json_object_set_new(slots, fw_target_name((enum fw_target)t), json_string(c->slot[t])) < 0;
+	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++)
+		bad = json_object_set_new(slots, dev_slot_name(t), json_string(c->slot[t])) < 0;
 	if (!bad)
 		bad = json_object_set_new(doc, "format", json_string(DEV_CONFIG_FORMAT)) < 0 ||
 		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
 		      json_object_set_new(doc, "product", json_string(c->product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(c->tpm)) < 0 ||
 		      json_object_set_new(doc, "allow_untrusted", json_boolean(c->allow_untrusted)) < 0 ||
+		      json_object_set_new(doc, "trial_boots", json_integer(c->trial_boots)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -99,6 +105,13 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	snprintf(c->product, sizeof(c->product), "%s", json_string_value(v));
 	c->tpm = json_is_true(json_object_get(doc, "tpm"));
 	c->allow_untrusted = json_is_true(json_object_get(doc, "allow_untrusted"));
+	v = json_object_get(doc, "trial_boots");
+	c->trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			  json_integer_value(v) > DEV_TRIAL_BOOTS_MAX))
+		return fw_err_set(err, FW_EXIT_IO, "trial_boots: not a number from 1 to %d", DEV_TRIAL_BOOTS_MAX);
+	if (v != NULL)
+		c->trial_boots = (unsigned)json_integer_value(v);
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");
@@ -113,9 +126,17 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 		}
 	}
 	slots = json_object_get(doc, "slots");
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
-		const char *name = fw_target_name((enum fw_target)t);
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
+		const char *name = dev_slot_name(t);
 		v = json_object_get(slots, name);
+		/* A root made before the golden slot existed: it goes to its default place. */
+		if (t == DEV_SLOT_GOLDEN && v == NULL) {
+			if ((c->slot[t] = strdup(DEV_SLOT_DIR "/golden")) == NULL) {
+				dev_config_free(c);
+				return fw_err_set(err, FW_EXIT_IO, "out of memory");
+			}
+			continue;
+		}
 		if (!json_is_string(v) || json_string_value(v)[0] == '\0') {
 			dev_config_free(c);
 			return fw_err_set(err, FW_EXIT_IO, "slots.%s: missing", name);
@@ -130,7 +151,7 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 
 int dev_root_resolve(struct dev_root *r, struct fw_err *err)
 {
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		free(r->slot_path[t]);
 		r->slot_path[t] = r->cfg.slot[t][0] == '/' ? strdup(r->cfg.slot[t])
 							   : dev_root_file(r, r->cfg.slot[t]);
@@ -179,7 +200,7 @@ out:
 void dev_root_close(struct dev_root *r)
 {
 	dev_lock_release(r->lock_fd);
-	for (int t = 0; t < FW_TARGET_COUNT; t++)
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		free(r->slot_path[t]);
 	dev_config_free(&r->cfg);
 	free(r->dir);

@@ -20,6 +20,15 @@
 #define DEV_CONFIG_FORMAT "fwctl-device"
 #define DEV_MEDIA_MAX 16
 #define DEV_USB_LABEL "external"   /* the medium usb://PATH reads from */
+#define DEV_TRIAL_BOOTS_DEFAULT 3  /* boots a new system image gets to be marked good */
+#define DEV_TRIAL_BOOTS_MAX 100
+
+/* The device's slots: the package targets, then the read-only golden system (written only by golden install). */
+#define DEV_SLOT_GOLDEN FW_TARGET_COUNT
+#define DEV_SLOT_COUNT (FW_TARGET_COUNT + 1)
+
+/* "pri", "sec", "boot" or "golden". */
+const char *dev_slot_name(int slot);
 
 struct dev_media {
 	char label[FW_NAME_MAX + 1];
@@ -33,14 +42,15 @@ struct dev_config {
 	int allow_untrusted;
 	size_t n_media;
 	struct dev_media media[DEV_MEDIA_MAX];
-	char *slot[FW_TARGET_COUNT];   /* as configured: relative to the root, or absolute */
+	char *slot[DEV_SLOT_COUNT];    /* as configured: relative to the root, or absolute */
+	unsigned trial_boots;          /* the boot-attempt budget of a system image on trial */
 };
 
 struct dev_root {
 	char *dir;
 	int lock_fd;                       /* -1 unless locked */
 	struct dev_config cfg;
-	char *slot_path[FW_TARGET_COUNT];  /* usable paths */
+	char *slot_path[DEV_SLOT_COUNT];   /* usable paths */
 };
 
 /* The root to work on: the --root option, else $FWCTL_ROOT, else DEV_DEFAULT_ROOT. */

@@ -21,11 +21,11 @@
 
 #define DIGEST_HEX (2 * FW_DIGEST_LEN)
 
-static char *record_path(const struct dev_root *r, enum fw_target t)
+static char *record_path(const struct dev_root *r, int slot)
 {
 	char rel[64];
 
-	snprintf(rel, sizeof(rel), "%s/%s.json", DEV_RECORD_DIR, fw_target_name(t));
+	snprintf(rel, sizeof(rel), "%s/%s.json", DEV_RECORD_DIR, dev_slot_name(slot));
 	return dev_root_file(r, rel);
 }
 
@@ -54,6 +54,7 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "bridge_down", json_string(rec->bridge_down)) < 0 ||
 		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)rec->rollback_index)) < 0 ||
 		      json_object_set_new(o, "installed", json_integer(rec->installed)) < 0 ||
+		      json_object_set_new(o, "trial", json_boolean(rec->trial)) < 0 ||
 		      json_object_set_new(o, "installed_time", json_string(when)) < 0;
 	}
 	if (bad) {
@@ -97,9 +98,9 @@ static int get_version(const json_t *o, const char *key, int may_be_empty, char 
 	return 0;
 }
 
-void dev_record_load(const struct dev_root *r, enum fw_target t, struct dev_record *rec)
+void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 {
-	char *path = record_path(r, t);
+	char *path = record_path(r, slot);
 	struct fw_err err = { 0, "" };
 	json_t *doc = NULL;
 	const json_t *v;
@@ -142,15 +143,16 @@ void dev_record_load(const struct dev_root *r, enum fw_target t, struct dev_reco
 	rec->size = size;
 	rec->rollback_index = rb;
 	rec->installed = (long long)when;
+	rec->trial = json_is_true(json_object_get(doc, "trial"));
 	rec->valid = 1;
 out:
 	json_decref(doc);
 	free(path);
 }
 
-int dev_record_save(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
+int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err)
 {
-	return dev_json_save(record_path(r, t), dev_record_to_json(rec), err);
+	return dev_json_save(record_path(r, slot), dev_record_to_json(rec), err);
 }
 
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
@@ -178,7 +180,7 @@ int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIG
 	return rc;
 }
 
-int dev_slot_check(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err)
+int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec, struct fw_err *err)
 {
 	uint8_t digest[FW_DIGEST_LEN];
 	struct stat st;
@@ -214,15 +216,18 @@ int dev_slot_check(const struct dev_root *r, enum fw_target t, const struct dev_
  * 1 MiB writes (make bench): O_DIRECT waits for each write in turn and took
  * twice as long as cp && sync; this keeps to the disk's speed.
  */
-int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_target t, struct fw_err *err)
+int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int t, struct fw_err *err)
 {
 	struct stat st;
 
 	memset(w, 0, sizeof(*w));
-	w->target = t;
+	w->slot = t;
 	w->path = r->slot_path[t];
 	/* Opening truncates a file slot: that already changes its bytes. */
 	fw_crash_point("opening for writing", w->path);
+	/* The golden slot is read-only (0444) between golden installs. */
+	if (t == DEV_SLOT_GOLDEN && chmod(w->path, 0600) < 0 && errno != ENOENT)
+		return fw_err_set(err, FW_EXIT_IO, "%s: chmod: %s", w->path, strerror(errno));
 	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
@@ -259,7 +264,9 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 	int rc = 0;
 
 	fw_crash_point("fsync of", w->path);
-	if (fdatasync(w->fd) < 0)
+	if (w->slot == DEV_SLOT_GOLDEN && fchmod(w->fd, 0444) < 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "%s: chmod: %s", w->path, strerror(errno));
+	if (rc == 0 && fdatasync(w->fd) < 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));
 	if (close(w->fd) < 0 && rc == 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: close: %s", w->path, strerror(errno));

@@ -1,4 +1,4 @@
-/* dev_slot: the slots pri, sec and boot, and the record that says what each holds. */
+/* dev_slot: the slots pri, sec, boot and golden, and the record that says what each holds. */
 #ifndef FW_DEV_SLOT_H
 #define FW_DEV_SLOT_H
 
@@ -27,25 +27,26 @@ struct dev_record {
 	char bridge_down[FW_VERSION_MAX_LEN + 1];  /* from the package that wrote it; "" if none */
 	uint64_t rollback_index;
 	long long installed;                        /* seconds since the epoch */
+	int trial;                                  /* a system image not yet marked good (fwctl mark-good) */
 	char note[160];                             /* why it is not valid */
 };
 
 /* Load a record. Never fails: a missing or unreadable record loads as not valid, with a note saying why. */
-void dev_record_load(const struct dev_root *r, enum fw_target t, struct dev_record *rec);
+void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec);
 /* Replace a record durably (dev_json_write). */
-int dev_record_save(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err);
+int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err);
 json_t *dev_record_to_json(const struct dev_record *rec);
 
 /* Digest of the first `size` bytes of fd in chunks of chunk_size, as above. */
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err);
 
 /* Does the slot hold what its record says? 0 yes; -1 no, err saying why. */
-int dev_slot_check(const struct dev_root *r, enum fw_target t, const struct dev_record *rec, struct fw_err *err);
+int dev_slot_check(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err);
 
 /* Streaming an image into a slot; each write and the fsync is a crash point. */
 struct dev_slot_writer {
 	int fd;
-	enum fw_target target;
+	int slot;            /* an enum fw_target, or DEV_SLOT_GOLDEN */
 	const char *path;
 	uint64_t written;
 	uint64_t flushed;   /* bytes handed to writeback so far */
@@ -53,7 +54,7 @@ struct dev_slot_writer {
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */
-int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, enum fw_target t, struct fw_err *err);
+int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int slot, struct fw_err *err);
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err);
 /* fdatasync and close: once this returns, the slot's bytes are durable. */
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err);

@@ -21,6 +21,7 @@ static const char *const result_names[] = {
 	[DEV_RESULT_CANCELLED] = "upgradeCancelled",
 	[DEV_RESULT_SYSTEM_ERROR] = "systemError",
 	[DEV_RESULT_IN_PROGRESS] = "inProgress",
+	[DEV_RESULT_ROLLED_BACK] = "rolledBack",
 };
 #define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
 
@@ -44,8 +45,8 @@ static json_t *targets_to_json(unsigned set)
 {
 	json_t *a = json_array();
 
-	for (int t = 0; a != NULL && t < FW_TARGET_COUNT; t++)
-		if ((set & (1u << t)) && json_array_append_new(a, json_string(fw_target_name((enum fw_target)t))) < 0) {
+	for (int t = 0; a != NULL && t < DEV_SLOT_COUNT; t++)
+		if ((set & (1u << t)) && json_array_append_new(a, json_string(dev_slot_name(t))) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -62,6 +63,8 @@ static unsigned targets_from_json(const json_t *a)
 	json_array_foreach(a, i, v)
 		if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
 			set |= 1u << t;
+		else if (json_is_string(v) && strcmp(json_string_value(v), "golden") == 0)
+			set |= 1u << DEV_SLOT_GOLDEN;
 	return set;
 }
 
@@ -92,7 +95,7 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 json_t *dev_state_to_json(const struct dev_state *st)
 {
 	json_t *o = json_object(), *last = dev_last_upgrade_to_json(&st->last);
-	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : fw_target_name((enum fw_target)st->booted);
+	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = o == NULL || last == NULL;
 
 	if (!bad)
@@ -100,6 +103,8 @@ json_t *dev_state_to_json(const struct dev_state *st)
 		      json_object_set_new(o, "booted", json_string(booted)) < 0 ||
 		      json_object_set_new(o, "booted_version", json_string(st->booted_version)) < 0 ||
 		      json_object_set_new(o, "boot_note", fw_json_text(st->boot_note)) < 0 ||
+		      json_object_set_new(o, "trial_boots", json_integer(st->trial_boots)) < 0 ||
+		      json_object_set_new(o, "golden_next", json_boolean(st->golden_next)) < 0 ||
 		      json_object_set_new(o, "booted_generation", json_integer(st->booted_generation)) < 0 ||
 		      json_object_set(o, "last_upgrade", last) < 0;
 	json_decref(last);
@@ -140,8 +145,14 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 	v = json_object_get(doc, "booted");
 	if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
 		st->booted = (int)t;
+	else if (json_is_string(v) && strcmp(json_string_value(v), "golden") == 0)
+		st->booted = DEV_SLOT_GOLDEN;
 	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "booted_version"));
 	copy_str(st->boot_note, sizeof(st->boot_note), json_object_get(doc, "boot_note"));
+	v = json_object_get(doc, "trial_boots");
+	st->trial_boots = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000
+				  ? (unsigned)json_integer_value(v) : 0;
+	st->golden_next = json_is_true(json_object_get(doc, "golden_next"));
 	v = json_object_get(doc, "booted_generation");
 	st->booted_generation = json_is_integer(v) && json_integer_value(v) > 0 &&
 					json_integer_value(v) <= UINT32_MAX

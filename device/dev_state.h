@@ -22,6 +22,7 @@ enum dev_result {
 	DEV_RESULT_CANCELLED,
 	DEV_RESULT_SYSTEM_ERROR,
 	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into writeFlashFailed */
+	DEV_RESULT_ROLLED_BACK,     /* the new system image was not marked good within its boot budget */
 };
 
 #define DEV_BOOTED_NONE (-1)
@@ -44,6 +45,8 @@ struct dev_state {
 	char booted_version[FW_VERSION_MAX_LEN + 1];
 	uint32_t booted_generation;
 	char boot_note[256];       /* why the boot step did not start the primary; "" when it did */
+	unsigned trial_boots;      /* boots spent by the image on trial since it was written */
+	int golden_next;           /* a golden system was just placed: the next boot starts it */
 	struct dev_last_upgrade last;
 };
 

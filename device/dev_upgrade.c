@@ -18,7 +18,7 @@ struct txn {
 	struct dev_root *root;
 	const struct dev_upgrade_req *req;
 	struct dev_upgrade_out *out;
-	struct dev_record rec[FW_TARGET_COUNT];
+	struct dev_record rec[DEV_SLOT_COUNT];
 	struct dev_state st;
 	struct dev_policy_in pin;
 	struct dev_plan plan;
@@ -56,10 +56,9 @@ void dev_targets_text(unsigned set, char *out, size_t outsz)
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (int t = 0; t < FW_TARGET_COUNT; t++)
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((set & (1u << t)) && used < outsz)
-			used += (size_t)snprintf(out + used, outsz - used, "%s%s", used ? ", " : "",
-						 fw_target_name((enum fw_target)t));
+			used += (size_t)snprintf(out + used, outsz - used, "%s%s", used ? ", " : "", dev_slot_name(t));
 	if (used == 0)
 		snprintf(out, outsz, "none");
 }
@@ -92,7 +91,7 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "a modification package, not firmware: 'upgrade' installs .pkg firmware bundles");
 	}
-	if (dev_policy_check(&u->pin, m, &u->plan, err) < 0) {
+	if ((u->req->golden ? dev_policy_golden(&u->pin, m, &u->plan, err) : dev_policy_check(&u->pin, m, &u->plan, err)) < 0) {
 		u->result = DEV_RESULT_POLICY_REFUSED;
 		return -1;
 	}
@@ -111,8 +110,11 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 	if (u->plan.passes == 2)
 		note(u, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
 			"the package again for the rest");
-	/* From here on slots change: say so first, so a power cut shows up at the next boot. */
+	/* From here on slots change: say so first, so a power cut shows up at the next boot. A new
+	 * system image starts a new trial: its boot budget is whole. */
 	u->st.last.result = DEV_RESULT_IN_PROGRESS;
+	if (planned(&u->plan) & ((1u << FW_TARGET_PRI) | (1u << FW_TARGET_SEC)))
+		u->st.trial_boots = 0;
 	snprintf(u->st.last.message, sizeof(u->st.last.message), "writing %s", m->version);
 	if (dev_state_save(u->root, &u->st, err) < 0) {
 		u->result = DEV_RESULT_SYSTEM_ERROR;
@@ -157,7 +159,7 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 		}
 		u->rec[t] = inv;
 		u->touched |= 1u << t;
-		note(u, "upgrade: %s: writing %s %s (%llu bytes)", fw_target_name(t), m->payloads[index].name,
+		note(u, "upgrade: %s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
 		     m->version, (unsigned long long)m->payloads[index].size);
 		if (dev_slot_open(&u->w, u->root, t, err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
@@ -190,7 +192,7 @@ static int commit(struct txn *u, enum fw_target t, const struct dev_record *rec,
 	}
 	u->rec[t] = *rec;
 	u->out->installed |= 1u << t;
-	note(u, "upgrade: %s: %s verified and written", fw_target_name(t), rec->version);
+	note(u, "upgrade: %s: %s verified and written", dev_slot_name(t), rec->version);
 	return 0;
 }
 
@@ -225,6 +227,8 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	memcpy(rec.sha256, u->rep->payload_sha256[index], sizeof(rec.sha256));
 	rec.rollback_index = m->rollback_index;
 	rec.installed = (long long)time(NULL);
+	/* A new system image runs on trial until fwctl mark-good; the golden system is good as placed. */
+	rec.trial = t == FW_TARGET_PRI || t == FW_TARGET_SEC;
 	if (last_of_pass(&u->plan, u->cur)) {
 		/* The package is not accepted until its end: what follows may still reject it. */
 		u->staged = 1;
@@ -278,10 +282,10 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 		dev_slot_abort(&u->w);
 		u->writing = 0;
 	}
-	for (int t = 0; t < FW_TARGET_COUNT; t++)
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
 			note(u, "upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
-			     fw_target_name((enum fw_target)t));
+			     dev_slot_name(t));
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;
 	if (record(u, res, err->msg, &rerr) < 0)
@@ -325,10 +329,11 @@ static void start(struct txn *u, struct dev_root *r, const struct dev_upgrade_re
 	u->root = r;
 	u->req = req;
 	u->out = out;
-	for (int t = 0; t < FW_TARGET_COUNT; t++) {
-		dev_record_load(r, (enum fw_target)t, &u->rec[t]);
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		dev_record_load(r, t, &u->rec[t]);
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
 		u->pin.rec[t] = &u->rec[t];
-	}
+	u->pin.golden = &u->rec[DEV_SLOT_GOLDEN];
 	u->pin.product = r->cfg.product;
 	u->pin.tpm = r->cfg.tpm;
 	u->pin.all = req->all;
@@ -338,7 +343,8 @@ static void start(struct txn *u, struct dev_root *r, const struct dev_upgrade_re
 	u->pin.rollback_index = u->st.rollback_index;
 	memset(&u->st.last, 0, sizeof(u->st.last));
 	u->st.last.time = (long long)time(NULL);
-	snprintf(u->st.last.target, sizeof(u->st.last.target), "%s", req->all ? "all" : fw_target_name(req->target));
+	snprintf(u->st.last.target, sizeof(u->st.last.target), "%s",
+		 req->golden ? "golden" : req->all ? "all" : fw_target_name(req->target));
 	fw_escape(req->src->shown, u->st.last.source, sizeof(u->st.last.source));
 }
 
@@ -391,6 +397,9 @@ int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct de
 		char msg[64], done[32];
 		dev_targets_text(out->installed, done, sizeof(done));
 		snprintf(msg, sizeof(msg), "wrote %s", done);
+		/* A golden system just placed is what the next boot starts. */
+		if (req->golden)
+			u.st.golden_next = 1;
 		if (record(&u, DEV_RESULT_SUCCESS, msg, err) < 0)
 			goto out;
 	}

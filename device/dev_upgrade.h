@@ -14,6 +14,7 @@ struct dev_upgrade_req {
 	int all;                      /* upgrade all; else `target` alone */
 	enum fw_target target;
 	int force;                    /* skip the version-order checks, nothing else */
+	int golden;                   /* golden install: the package's primary image into the golden slot */
 	const struct dev_source *src;
 	dev_note_fn note;             /* may be NULL */
 	void *note_ctx;

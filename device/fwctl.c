@@ -14,7 +14,9 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "create a device root (slots, records, trust store, state)" },
 	{ "upgrade", cmd_upgrade, "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
-	{ "boot", cmd_boot, "run the boot step: boot the primary, else the secondary" },
+	{ "boot", cmd_boot, "run the boot step: the primary, else the secondary, else the golden system; trials" },
+	{ "mark-good", cmd_mark_good, "the running system works: end its trial (no rollback)" },
+	{ "golden", cmd_golden, "golden install SOURCE: place the golden system, the floor no rollback goes below" },
 	{ "status", cmd_status, "show the device: slots, booted image, last upgrade (table or --json)" },
 };
 

@@ -94,6 +94,10 @@ grep -q 'booted pri 5.21.2 (generation 1)' "$T/.out" || fail "boot: $(cat "$T/.o
 ok "boot after the round trip"
 
 expect 0 '' fw status
-grep -Eq '^pri +yes +5\.21\.2 +1 ' "$T/.out" || fail "status table: $(cat "$T/.out")"
+grep -Eq '^pri +trial +5\.21\.2 +1 ' "$T/.out" || fail "status table: $(cat "$T/.out")"
+grep -Eq '^  on trial +boot 2 of 3 without mark-good' "$T/.out" || fail "status table: no trial line: $(cat "$T/.out")"
+expect 0 'mark-good: 5.21.2 marked good \(pri, sec\)' fw mark-good
+expect 0 '' fw status
+grep -Eq '^pri +yes +5\.21\.2 +1 ' "$T/.out" || fail "status table after mark-good: $(cat "$T/.out")"
 grep -Eq 'result +success' "$T/.out" || fail "status table has no result: $(cat "$T/.out")"
 ok "status table shows the slots and the last result"

@@ -152,6 +152,10 @@ pkg r5.pkg 5.31.0 --rollback-index 5 -k k.key
 expect 0 '' fw upgrade no-reboot all r5.pkg
 [ "$(js "d['rollback_index']")" = 2 ] || fail "rollback index rose before the image booted: $(js d)"
 expect 0 'booted pri 5.31.0' sh -c '"$0" --root "$1" boot >&2' "$B/fwctl" "$D"
+# On trial, the new images do not raise it yet: a rollback may still need the old ones.
+[ "$(js "d['rollback_index']")" = 2 ] || fail "rollback index rose during the trial: $(js d)"
+expect 0 '' fw mark-good
+expect 0 '' fw boot
 [ "$(js "d['rollback_index']")" = 5 ] || fail "rollback index did not rise on boot: $(js d)"
 pkg r2.pkg 5.32.0 --rollback-index 2 -k k.key
 refused 1 "rollback index 2 is below the device's 5" policyRefused all r2.pkg

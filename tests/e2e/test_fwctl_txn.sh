@@ -94,6 +94,8 @@ fresh
 mk 5.22.0 r5.pkg --rollback-index 5
 expect 1 "raises the rollback index from 0 to 5: install it with 'upgrade all'" fw upgrade pri r5.pkg
 expect 0 '' fw upgrade all r5.pkg
+expect 0 '' fw mark-good
+expect 0 '' fw boot
 [ "$(js "d['rollback_index']")" = 5 ] || fail "$(js d)"
 mk 5.22.1 r5b.pkg --rollback-index 5
 at=$(pkg_craft offset r5b.pkg WX-pri.img middle)

@@ -1,0 +1,24 @@
+/* dev_trial: ending a system image's trial: fwctl mark-good. */
+#ifndef FW_DEV_TRIAL_H
+#define FW_DEV_TRIAL_H
+
+#include "base/fw_err.h"
+#include "device/dev_root.h"
+
+struct dev_mark_good_out {
+	int slot;                                  /* the image that runs, or DEV_BOOTED_NONE */
+	char version[FW_VERSION_MAX_LEN + 1];
+	int was_trial;                             /* 0: it was good already, nothing changed */
+	unsigned marked;                           /* 1 << slot for each record marked good */
+};
+
+/*
+ * What a supervisor calls once the running system's services run: the image
+ * that booted, and the other system image if it is on trial with the same
+ * version (the other half of an `upgrade all`), are marked good, and the boot budget is reset.
+ * Records first, then the state: a power cut between leaves good records and
+ * a count no image on trial uses. -1 with err when nothing booted.
+ */
+int dev_mark_good(struct dev_root *r, struct dev_mark_good_out *out, struct fw_err *err);
+
+#endif

@@ -1,0 +1,143 @@
+#!/bin/sh
+# test_fwctl_trial: trial boot with mark-good and rollback, the golden system, and power cuts in each.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+D=$T/dev
+fw() { "$B/fwctl" --root "$D" "$@"; }
+js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+fresh() { rm -rf "$D"; fw -q init --product WX --trust k.pub --version 5.20.0 --trial-boots 2 "$@" >/dev/null; }
+
+keypair k
+for s in pri sec boot; do randfile "$s.img" 9000; done
+mk() { v=$1; shift; "$B/mkpkg" -q -o "$v.pkg" --version "$v" --product WX --chunk-size 4096 --pri pri.img \
+	--sec sec.img --boot boot.img -k k.key "$@"; }
+for v in 5.21.0 5.22.0 5.23.0 5.24.0; do mk "$v"; done
+
+# --- a trial marked good
+fresh
+expect 0 '' fw upgrade pri 5.21.0.pkg
+grep -q 'booted pri 5.21.0 (generation 1) on trial: boot 1 of 2' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['trial'], d['trial_boots'], d['slots']['sec']['trial']")" = "True 1 False" ] || fail "$(js d)"
+expect 0 'mark-good: 5.21.0 marked good \(pri\)' fw mark-good
+expect 0 '' fw boot
+grep -q 'on trial' "$T/.out" && fail "still on trial after mark-good: $(cat "$T/.out")"
+expect 0 '' fw boot
+expect 0 '' fw boot
+[ "$(js "d['booted'], d['booted_version'], d['slots']['pri']['trial']")" = "pri 5.21.0 False" ] || fail "$(js d)"
+expect 0 'is not on trial: nothing to do' fw mark-good
+ok "a trial marked good stays: no more counting, no rollback"
+
+# --- a trial that spends its budget rolls back to the previous good system
+fresh
+expect 0 '' fw upgrade pri 5.21.0.pkg
+expect 0 '' fw boot
+grep -q 'on trial: boot 2 of 2' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 'boot: 5.21.0 was not marked good within 2 boots: rolled back to sec 5.20.0' fw boot
+grep -q 'booted sec 5.20.0' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['last_upgrade']['result'], d['slots']['pri']['valid'], d['slots']['pri']['note']")" = \
+	"rolledBack False rolled back: 5.21.0 was not marked good within 2 boots" ] || fail "$(js d)"
+fw status >table.txt
+grep -q 'result  *rolledBack' table.txt && grep -q 'rolled back to sec 5.20.0' table.txt || fail "$(cat table.txt)"
+expect 0 '' fw boot
+grep -q 'booted sec 5.20.0' "$T/.out" || fail "the rollback did not stay: $(cat "$T/.out")"
+ok "a trial not marked good within its budget: rolled back to the secondary (rolledBack), and stays so"
+
+# upgrade all puts both system images on trial: with nothing good left, the trial image still boots.
+fresh
+expect 0 '' fw upgrade all 5.21.0.pkg
+expect 0 '' fw boot
+expect 0 'no good system to roll back to' fw boot
+grep -q 'booted pri 5.21.0' "$T/.out" || fail "$(cat "$T/.out")"
+ok "all, budget spent, nothing good to roll back to: the trial image still boots, and says so"
+
+# --- the golden system
+fresh
+expect 0 '' fw upgrade all 5.23.0.pkg
+expect 0 '' fw mark-good
+expect 0 'golden: 5.22.0 placed: the next boot starts it' fw golden install 5.22.0.pkg
+[ "$(stat -c %a "$D/slots/golden")" = 444 ] || fail "the golden slot is writable: $(stat -c %a "$D/slots/golden")"
+[ "$(js "d['golden_next'], d['slots']['golden']['version'], d['slots']['golden']['trial']")" = "True 5.22.0 False" ] ||
+	fail "$(js d)"
+expect 0 '' fw boot
+grep -q 'booted golden 5.22.0' "$T/.out" || fail "a new golden system over a newer running one did not boot: $(cat "$T/.out")"
+expect 0 '' fw boot
+grep -q 'booted pri 5.23.0' "$T/.out" || fail "after the golden boot: $(cat "$T/.out")"
+ok "a golden system placed over a newer running system boots next, taken as good; then the newer primary again"
+
+# A rollback never goes below the golden system: the secondary is older than it, so the rollback goes to golden.
+expect 0 '' fw upgrade sec 5.24.0.pkg >/dev/null
+"$PY" - "$D/records/sec.json" <<'PYEOF'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["trial"] = False; json.dump(d, open(p, "w"))
+PYEOF
+expect 1 'older than the golden system 5.22.0' fw upgrade pri 5.21.0.pkg
+expect 0 '' fw upgrade force pri 5.24.0.pkg
+fw -q status --json >/dev/null
+cp "$D/records/sec.json" sec.json
+# The secondary is made older than the golden system by hand (a device from before the golden one).
+"$PY" - "$D/records/sec.json" <<'PYEOF'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["version"] = "5.21.0"; json.dump(d, open(p, "w"))
+PYEOF
+expect 0 '' fw boot
+expect 0 'rolled back to golden 5.22.0' fw boot
+grep -q 'booted golden 5.22.0' "$T/.out" || fail "$(cat "$T/.out")"
+ok "a rollback refused below the golden system: the secondary is older, the rollback goes to golden"
+
+expect 1 'has no primary image' sh -c '"$0" -q -o nopri.pkg --version 5.25.0 --product WX --sec sec.img -k k.key && "$1" --root "$2" golden install nopri.pkg' "$B/mkpkg" "$B/fwctl" "$D"
+expect 2 'expected: golden install SOURCE' fw golden place 5.22.0.pkg
+ok "golden install refuses a package without a primary image; golden takes only 'install'"
+
+# --- power cuts in mark-good, in a trial boot, in a rollback, in golden install
+cat >check.py <<'PYEOF'
+import hashlib, json, os, sys
+root, status = sys.argv[1], json.load(open(sys.argv[2]))
+def digest(data, cs):
+    return hashlib.sha256(b"".join(hashlib.sha256(data[i:i + cs]).digest()
+                                   for i in range(0, len(data), cs))).hexdigest()
+for s in ("pri", "sec", "boot", "golden"):
+    r = status["slots"][s]
+    if not r["valid"]:
+        continue
+    data = open(r["path"], "rb").read()
+    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"]:
+        sys.exit("inconsistent: %s: valid record, other bytes" % s)
+b = status["booted"]
+if b == "none" or not status["slots"][b]["valid"] or status["slots"][b]["version"] != status["booted_version"]:
+    sys.exit("inconsistent: booted %s %s" % (b, status["booted_version"]))
+if status["trial_boots"] > status["trial_budget"]:
+    sys.exit("inconsistent: %d trial boots of %d" % (status["trial_boots"], status["trial_budget"]))
+PYEOF
+# crashloop NAME SETUP... -- CMD...: from the device SETUP leaves, a crash before each durable step of CMD.
+crashloop() {
+	name=$1
+	shift
+	rm -rf "$T/start"
+	fresh
+	while [ "$1" != -- ]; do fw -q $1 >/dev/null 2>&1 || true; shift; done
+	shift
+	cp -a "$D" "$T/start"
+	n=1
+	while :; do
+		rm -rf "$D"
+		cp -a "$T/start" "$D"
+		set +e
+		FWCTL_CRASH_AT=$n "$B/fwctl" --root "$D" "$@" >"$T/.out" 2>"$T/.err"
+		rc=$?
+		set -e
+		[ "$rc" -eq 99 ] || break
+		expect 0 '' fw boot
+		fw status --json >status.json
+		"$PY" check.py "$D" status.json || fail "$name: crash before step $n: $(cat "$T/.err")"
+		n=$((n + 1))
+	done
+	[ "$rc" -eq 0 ] || { cat "$T/.err" >&2; fail "$name: exit $rc"; }
+	[ "$n" -gt 1 ] || fail "$name: no durable step"
+	ok "$name: a crash before each of $((n - 1)) durable steps: boots, consistent"
+}
+crashloop "mark-good" "upgrade pri 5.21.0.pkg" -- mark-good
+crashloop "a trial boot" "upgrade no-reboot pri 5.21.0.pkg" -- boot
+crashloop "a rollback" "upgrade pri 5.21.0.pkg" "boot" -- boot
+crashloop "golden install" "upgrade all 5.23.0.pkg" -- golden install 5.22.0.pkg
+crashloop "the golden boot" "golden install 5.22.0.pkg" -- boot
