@@ -15,6 +15,7 @@ static const struct {
 	{ "verify", cmd_verify, "verify a package against trusted keys" },
 	{ "inspect", cmd_inspect, "show what a package holds (table or --json)" },
 	{ "extract", cmd_extract, "verify a package and write its payloads to a directory" },
+	{ "catalog", cmd_catalog, "write a signed catalog of packages for devices that check for updates" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,335 @@
+/* catalog: emit and strictly parse the update catalog; sorting, lookups and time checks. */
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "formats/version.h"
+
+#define CLOCK_SKEW 60
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "%lld", (long long)t);
+}
+
+static int cmp_release(const void *a, const void *b)
+{
+	const struct fw_release *x = a, *y = b;
+	int c = strcmp(x->product, y->product);
+
+	return c != 0 ? c : fw_version_cmp(&x->ver, &y->ver);
+}
+
+int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err)
+{
+	qsort(c->rel, c->n, sizeof(c->rel[0]), cmp_release);
+	for (size_t i = 1; i < c->n; i++)
+		if (cmp_release(&c->rel[i - 1], &c->rel[i]) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "two packages of %s %s: keep one", c->rel[i].product,
+					  c->rel[i].version);
+	return 0;
+}
+
+static json_t *release_json(const struct fw_release *r)
+{
+	json_t *o = json_object(), *urls = json_array();
+	char hex[2 * FW_DIGEST_LEN + 1];
+	int bad = o == NULL || urls == NULL;
+
+	for (size_t i = 0; !bad && i < r->n_urls; i++)
+		bad = json_array_append_new(urls, json_string(r->url[i])) < 0;
+	fw_hex(r->manifest_sha256, FW_DIGEST_LEN, hex);
+	if (!bad)
+		bad = json_object_set_new(o, "version", json_string(r->version)) < 0 ||
+		      json_object_set(o, "urls", urls) < 0 ||
+		      json_object_set_new(o, "length", json_integer((json_int_t)r->length)) < 0 ||
+		      json_object_set_new(o, "manifest_sha256", json_string(hex)) < 0 ||
+		      json_object_set_new(o, "generation", json_integer(r->generation)) < 0 ||
+		      json_object_set_new(o, "bridge_from", json_string(r->bridge_from)) < 0 ||
+		      json_object_set_new(o, "bridge_down", json_string(r->bridge_down)) < 0 ||
+		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)r->rollback_index)) < 0 ||
+		      json_object_set_new(o, "requires_tpm", json_boolean(r->requires_tpm)) < 0 ||
+		      json_object_set_new(o, "rollout", json_integer(r->rollout)) < 0;
+	json_decref(urls);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *fw_catalog_emit(const struct fw_catalog *c)
+{
+	json_t *doc = json_object(), *products = json_object();
+	char created[32], expires[32], *text = NULL, *out = NULL;
+	int bad = doc == NULL || products == NULL;
+
+	for (size_t i = 0; !bad && i < c->n; i++) {
+		json_t *list = json_object_get(products, c->rel[i].product), *r;
+		if (list == NULL && (json_object_set_new(products, c->rel[i].product, json_array()) < 0 ||
+				     (list = json_object_get(products, c->rel[i].product)) == NULL)) {
+			bad = 1;
+			break;
+		}
+		bad = (r = release_json(&c->rel[i])) == NULL || json_array_append_new(list, r) < 0;
+	}
+	iso(c->created, created);
+	iso(c->expires, expires);
+	if (!bad)
+		bad = json_object_set_new(doc, "format", json_string(FW_CATALOG_FORMAT)) < 0 ||
+		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
+		      json_object_set_new(doc, "serial", json_integer((json_int_t)c->serial)) < 0 ||
+		      json_object_set_new(doc, "created", json_integer(c->created)) < 0 ||
+		      json_object_set_new(doc, "created_time", json_string(created)) < 0 ||
+		      json_object_set_new(doc, "expires", json_integer(c->expires)) < 0 ||
+		      json_object_set_new(doc, "expires_time", json_string(expires)) < 0 ||
+		      json_object_set(doc, "products", products) < 0;
+	if (!bad)
+		text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
+	if (text != NULL && asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	free(text);
+	json_decref(products);
+	json_decref(doc);
+	return out;
+}
+
+/* Every key of o must be in keys (NULL-terminated). */
+static int only_keys(const json_t *o, const char *const *keys, const char *where, struct fw_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, k, v) {
+		size_t i;
+		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
+			;
+		if (keys[i] == NULL)
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: unknown key \"%.64s\"", where, k);
+	}
+	return 0;
+}
+
+static int get_uint(const json_t *o, const char *key, uint64_t max, uint64_t *out, const char *where,
+		    struct fw_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s: missing or out of range", where, key);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_version(const json_t *o, const char *key, int may_be_empty, char out[FW_VERSION_MAX_LEN + 1],
+		       const char *where, struct fw_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	struct fw_version ver;
+
+	if (!json_is_string(v))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s: missing", where, key);
+	if (!(may_be_empty && json_string_value(v)[0] == '\0') && fw_version_parse(json_string_value(v), &ver, err) < 0) {
+		err->code = FW_EXIT_REJECTED;
+		return fw_err_wrap(err, "%s: %s", where, key);
+	}
+	snprintf(out, FW_VERSION_MAX_LEN + 1, "%s", json_string_value(v));
+	return 0;
+}
+
+static int parse_release(const json_t *o, const char *product, struct fw_release *r, struct fw_err *err)
+{
+	static const char *const keys[] = { "version", "urls", "length", "manifest_sha256", "generation",
+					    "bridge_from", "bridge_down", "rollback_index", "requires_tpm",
+					    "rollout", NULL };
+	char where[FW_NAME_MAX + 32];
+	const json_t *urls = json_object_get(o, "urls"), *v;
+	uint64_t n;
+	size_t i;
+
+	snprintf(where, sizeof(where), "products.%s", product);
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: a release is not an object", where);
+	if (only_keys(o, keys, where, err) < 0)
+		return -1;
+	snprintf(r->product, sizeof(r->product), "%s", product);
+	if (get_version(o, "version", 0, r->version, where, err) < 0 ||
+	    get_version(o, "bridge_from", 1, r->bridge_from, where, err) < 0 ||
+	    get_version(o, "bridge_down", 1, r->bridge_down, where, err) < 0)
+		return -1;
+	fw_version_parse(r->version, &r->ver, err);
+	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: 1 to %d URLs", where, r->version,
+				  FW_CATALOG_MAX_URLS);
+	json_array_foreach(urls, i, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) == 0 ||
+		    strlen(json_string_value(v)) > FW_CATALOG_URL_MAX)
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: not a URL", where, r->version);
+		for (const char *p = json_string_value(v); *p; p++)
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+				return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: a space or control character",
+						  where, r->version);
+		snprintf(r->url[i], sizeof(r->url[i]), "%s", json_string_value(v));
+	}
+	r->n_urls = json_array_size(urls);
+	v = json_object_get(o, "manifest_sha256");
+	if (!json_is_string(v) || strlen(json_string_value(v)) != 2 * FW_DIGEST_LEN ||
+	    fw_unhex(json_string_value(v), r->manifest_sha256, FW_DIGEST_LEN) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: manifest_sha256: not 64 hex digits", where,
+				  r->version);
+	if (get_uint(o, "length", FW_PAYLOAD_MAX * FW_MAX_PAYLOADS, &r->length, where, err) < 0 ||
+	    get_uint(o, "rollback_index", UINT64_C(1) << 53, &r->rollback_index, where, err) < 0 ||
+	    get_uint(o, "generation", UINT32_MAX, &n, where, err) < 0)
+		return -1;
+	r->generation = (uint32_t)n;
+	if (get_uint(o, "rollout", 100, &n, where, err) < 0)
+		return -1;
+	r->rollout = (unsigned)n;
+	v = json_object_get(o, "requires_tpm");
+	if (!json_is_boolean(v))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: requires_tpm: missing", where, r->version);
+	r->requires_tpm = json_is_true(v);
+	return 0;
+}
+
+int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct fw_err *err)
+{
+	static const char *const keys[] = { "format", "format_version", "serial", "created", "created_time",
+					    "expires", "expires_time", "products", NULL };
+	json_error_t jerr;
+	json_t *doc;
+	const json_t *v, *products, *list;
+	const char *product;
+	uint64_t n;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (len > FW_CATALOG_MAX_BYTES)
+		return fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes", FW_CATALOG_MAX_BYTES);
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "not a catalog: line %d: %s", jerr.line, jerr.text);
+	if (!json_is_object(doc)) {
+		fw_err_set(err, FW_EXIT_REJECTED, "not a catalog: not a JSON object");
+		goto out;
+	}
+	v = json_object_get(doc, "format");
+	if (!json_is_string(v) || strcmp(json_string_value(v), FW_CATALOG_FORMAT) != 0) {
+		fw_err_set(err, FW_EXIT_REJECTED, "not a catalog: format is not \"%s\"", FW_CATALOG_FORMAT);
+		goto out;
+	}
+	if (only_keys(doc, keys, "catalog", err) < 0 || get_uint(doc, "format_version", 1, &n, "catalog", err) < 0)
+		goto out;
+	if (n != 1) {
+		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version %llu: only 1 is known", (unsigned long long)n);
+		goto out;
+	}
+	if (get_uint(doc, "serial", UINT64_C(1) << 53, &c->serial, "catalog", err) < 0 ||
+	    get_uint(doc, "created", INT64_MAX, &n, "catalog", err) < 0)
+		goto out;
+	c->created = (int64_t)n;
+	if (get_uint(doc, "expires", INT64_MAX, &n, "catalog", err) < 0)
+		goto out;
+	c->expires = (int64_t)n;
+	products = json_object_get(doc, "products");
+	if (!json_is_object(products)) {
+		fw_err_set(err, FW_EXIT_REJECTED, "catalog: products: missing");
+		goto out;
+	}
+	json_object_foreach((json_t *)products, product, list) {
+		size_t i;
+		const json_t *o;
+
+		if (!fw_name_valid(product) || !json_is_array(list)) {
+			fw_err_set(err, FW_EXIT_REJECTED, "catalog: products: \"%.64s\" is not a product with a list",
+				   product);
+			goto out;
+		}
+		json_array_foreach(list, i, o) {
+			if (c->n == FW_CATALOG_MAX_RELEASES) {
+				fw_err_set(err, FW_EXIT_REJECTED, "catalog: more than %d releases",
+					   FW_CATALOG_MAX_RELEASES);
+				goto out;
+			}
+			if (parse_release(o, product, &c->rel[c->n], err) < 0)
+				goto out;
+			c->n++;
+		}
+	}
+	if (fw_catalog_sort(c, err) < 0) {
+		err->code = FW_EXIT_REJECTED;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err *err)
+{
+	char when[32];
+
+	if (now >= c->expires) {
+		iso(c->expires, when);
+		return fw_err_set(err, FW_EXIT_REJECTED, "expired at %s: a server that keeps serving an old catalog "
+				  "(or a clock that is wrong)", when);
+	}
+	if (c->created > now + CLOCK_SKEW) {
+		iso(c->created, when);
+		return fw_err_set(err, FW_EXIT_REJECTED, "created in the future (%s): check the clock", when);
+	}
+	return 0;
+}
+
+const struct fw_release *fw_catalog_newest(const struct fw_catalog *c, const char *product)
+{
+	const struct fw_release *best = NULL;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->rel[i].product, product) == 0)
+			best = &c->rel[i];   /* sorted: the last one is the newest */
+	return best;
+}
+
+const struct fw_release *fw_catalog_find(const struct fw_catalog *c, const char *product, const char *version)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->rel[i].product, product) == 0 && strcmp(c->rel[i].version, version) == 0)
+			return &c->rel[i];
+	return NULL;
+}
+
+int fw_duration_parse(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+	int64_t unit = 1;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (end[0] != '\0' && end[1] != '\0')
+		return -1;
+	switch (end[0]) {
+	case '\0': case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	if (v <= 0 || v > INT64_MAX / unit / 2)
+		return -1;
+	*out = v * unit;
+	return 0;
+}

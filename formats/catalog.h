@@ -1,0 +1,66 @@
+/* catalog: the signed list of releases a fleet's devices check for updates (formats/catalog.md). */
+#ifndef FW_CATALOG_H
+#define FW_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/fw_err.h"
+#include "formats/manifest.h"
+
+#define FW_CATALOG_FORMAT "fwpkg-catalog"
+#define FW_CATALOG_MAX_BYTES (1024 * 1024)  /* a device fetches no more than this */
+#define FW_CATALOG_MAX_RELEASES 256
+#define FW_CATALOG_MAX_URLS 8
+#define FW_CATALOG_URL_MAX 1024
+
+/* One package, as a device needs to know it before fetching it. */
+struct fw_release {
+	char product[FW_NAME_MAX + 1];
+	char version[FW_VERSION_MAX_LEN + 1];
+	struct fw_version ver;
+	char url[FW_CATALOG_MAX_URLS][FW_CATALOG_URL_MAX + 1];   /* mirrors, tried in order */
+	size_t n_urls;
+	uint64_t length;                       /* bytes of the package file */
+	uint8_t manifest_sha256[FW_DIGEST_LEN];  /* SHA-256 of its manifest.json: no mix-and-match */
+	uint32_t generation;
+	char bridge_from[FW_VERSION_MAX_LEN + 1];
+	char bridge_down[FW_VERSION_MAX_LEN + 1];
+	uint64_t rollback_index;
+	int requires_tpm;
+	unsigned rollout;                      /* percent of devices that take it, 0 to 100 */
+};
+
+struct fw_catalog {
+	uint64_t serial;                       /* a device never accepts a lower one than it last did */
+	int64_t created, expires;              /* seconds since the epoch */
+	size_t n;
+	struct fw_release rel[FW_CATALOG_MAX_RELEASES];   /* sorted by product, then version */
+};
+
+/* The catalog as JSON text (sorted keys, deterministic, trailing newline); malloc'd, NULL when out of memory. */
+char *fw_catalog_emit(const struct fw_catalog *c);
+
+/*
+ * Parse catalog text strictly: size, format, every key known and typed,
+ * versions and digests well formed, releases sorted and unique. -1 with err
+ * (code FW_EXIT_REJECTED) saying what is wrong. Checks no signature and no
+ * time: the caller does (fw_catalog_check_time).
+ */
+int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct fw_err *err);
+
+/* Expired, or created in the future beyond a minute? -1 with err (FW_EXIT_REJECTED). */
+int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err *err);
+
+/* The newest release for product, or NULL. */
+const struct fw_release *fw_catalog_newest(const struct fw_catalog *c, const char *product);
+/* The release of product at version, or NULL. */
+const struct fw_release *fw_catalog_find(const struct fw_catalog *c, const char *product, const char *version);
+
+/* Sort releases by product then version; -1 with err when one appears twice. */
+int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err);
+
+/* Parse a duration ("90", "30m", "12h", "30d", "2w") into seconds; -1 if malformed. */
+int fw_duration_parse(const char *s, int64_t *out);
+
+#endif

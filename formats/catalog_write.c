@@ -1,0 +1,151 @@
+/* catalog_write: releases from package manifests, and the signed catalog files. */
+#include "catalog_write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/escape.h"
+#include "base/outfile.h"
+#include "formats/chunk.h"
+#include "formats/pkg_read.h"
+
+/* BASE/NAME with NAME's bytes outside RFC 3986's unreserved set percent-encoded. */
+static int make_url(char *out, size_t outsz, const char *base, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = (size_t)snprintf(out, outsz, "%s%s", base, base[0] && base[strlen(base) - 1] == '/' ? "" : "/");
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 4 < outsz; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		    *p == '.' || *p == '_' || *p == '~') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return o + 4 < outsz ? 0 : -1;
+}
+
+static int has_images_for(const struct fw_manifest *m, const char *product)
+{
+	for (size_t i = 0; i < m->n_images; i++)
+		if (strcmp(m->images[i].product, product) == 0)
+			return 1;
+	return 0;
+}
+
+int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *const *base_urls, size_t n_urls,
+			   unsigned rollout, struct fw_err *err)
+{
+	struct pkg_read_opts ropts = { .manifest_only = 1 };
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct stat st;
+	char *copy = NULL, shown[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	memset(&rep, 0, sizeof(rep));
+	fw_escape(path, shown, sizeof(shown));
+	if (fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", shown, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: not a regular file", shown);
+		goto out;
+	}
+	if (pkg_read(fd, &ropts, NULL, NULL, &m, &rep, err) < 0) {
+		fw_err_wrap(err, "%s", shown);
+		goto out;
+	}
+	if (m->type != FW_TYPE_FIRMWARE) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: a modification package: a catalog lists firmware", shown);
+		goto out;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	for (size_t p = 0; p < m->n_products; p++) {
+		struct fw_release *r;
+
+		if (!has_images_for(m, m->products[p]))
+			continue;
+		if (c->n == FW_CATALOG_MAX_RELEASES) {
+			fw_err_set(err, FW_EXIT_USAGE, "more than %d releases", FW_CATALOG_MAX_RELEASES);
+			goto out;
+		}
+		r = &c->rel[c->n];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->product, sizeof(r->product), "%s", m->products[p]);
+		snprintf(r->version, sizeof(r->version), "%s", m->version);
+		r->ver = m->ver;
+		snprintf(r->bridge_from, sizeof(r->bridge_from), "%s", m->bridge_from);
+		snprintf(r->bridge_down, sizeof(r->bridge_down), "%s", m->bridge_down);
+		r->generation = m->image_generation;
+		r->rollback_index = m->rollback_index;
+		r->requires_tpm = m->requires_tpm;
+		r->rollout = rollout;
+		r->length = (uint64_t)st.st_size;
+		if (chunk_sha256(rep.manifest_bytes, rep.manifest_len, r->manifest_sha256) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+			goto out;
+		}
+		for (size_t u = 0; u < n_urls; u++)
+			if (make_url(r->url[u], sizeof(r->url[u]), base_urls[u], basename(copy)) < 0) {
+				fw_err_set(err, FW_EXIT_USAGE, "%s: the URL is longer than %d bytes", base_urls[u],
+					   FW_CATALOG_URL_MAX);
+				goto out;
+			}
+		r->n_urls = n_urls;
+		c->n++;
+	}
+	rc = 0;
+out:
+	free(copy);
+	close(fd);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	return rc;
+}
+
+int fw_catalog_write(const struct fw_catalog *c, const char *out_path, const struct sig_seckey *key, int force,
+		     struct fw_err *err)
+{
+	char *text = fw_catalog_emit(c), *sig = NULL, *sig_path = NULL, comment[128];
+	size_t sig_len = 0;
+	int flags = force ? OUTFILE_FORCE : 0, rc = -1;
+
+	if (text == NULL || asprintf(&sig_path, "%s.minisig", out_path) < 0) {
+		sig_path = NULL;
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	/* Both or neither: refuse before writing the first. */
+	for (int i = 0; !force && i < 2; i++)
+		if (access(i ? out_path : sig_path, F_OK) == 0) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", i ? out_path : sig_path);
+			goto out;
+		}
+	snprintf(comment, sizeof(comment), "fwpkg catalog serial %llu expires %lld", (unsigned long long)c->serial,
+		 (long long)c->expires);
+	if (sig_sign(key, text, strlen(text), comment, &sig, &sig_len, err) < 0)
+		goto out;
+	/* The signature first: a reader that finds the new catalog finds its signature too. */
+	if (outfile_write_file(sig_path, sig, sig_len, 0644, flags, err) < 0 ||
+	    outfile_write_file(out_path, text, strlen(text), 0644, flags, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	free(sig);
+	free(sig_path);
+	return rc;
+}

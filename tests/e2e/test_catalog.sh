@@ -1,0 +1,65 @@
+#!/bin/sh
+# test_catalog: fwpkg catalog writes a signed catalog that stock minisign verifies and that says what each package is.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+keypair k
+keypair other
+randfile i.img 5000
+"$B/mkpkg" -q -o old.pkg --version 5.21.2 --product WX --product WY --image WX:pri=i.img --image WY:pri=i.img -k k.key
+"$B/mkpkg" -q -o "new fw.pkg" --version 5.22.2 --product WX --generation 2 --bridge-from 5.21.2 \
+	--bridge-down 5.22.2 --rollback-index 3 --pri i.img --sec i.img -k k.key
+cat() { "$B/fwpkg" catalog "$@"; }
+
+expect 0 'wrote c.json \(serial 7, 3 releases\) and c.json.minisig' \
+	cat -o c.json --base-url http://a.example/fw --base-url https://b.example/ --expires 30d --serial 7 \
+	--rollout 25 -k k.key old.pkg "new fw.pkg"
+minisign -Vm c.json -p k.pub >/dev/null || fail "stock minisign does not verify the catalog"
+minisign -Vm c.json -p other.pub >/dev/null 2>&1 && fail "stock minisign verifies it with another key"
+old_sha=$(tar xOf old.pkg manifest.json | sha256sum | cut -d' ' -f1)
+new_sha=$(tar xOf "new fw.pkg" manifest.json | sha256sum | cut -d' ' -f1)
+"$PY" - c.json "$old_sha" "$new_sha" "$(stat -c %s old.pkg)" <<'PYEOF' || fail "catalog content"
+import json, sys
+c = json.load(open(sys.argv[1]))
+old, new, size = sys.argv[2], sys.argv[3], int(sys.argv[4])
+assert c["format"] == "fwpkg-catalog" and c["serial"] == 7, c
+assert c["created"] == 1700000000 and c["expires"] == 1700000000 + 30 * 86400, c
+wx = c["products"]["WX"]
+assert [r["version"] for r in wx] == ["5.21.2", "5.22.2"], wx
+assert wx[0]["manifest_sha256"] == old and wx[1]["manifest_sha256"] == new, wx
+assert wx[0]["length"] == size and wx[0]["rollout"] == 25, wx[0]
+assert wx[1]["urls"] == ["http://a.example/fw/new%20fw.pkg", "https://b.example/new%20fw.pkg"], wx[1]["urls"]
+assert (wx[1]["generation"], wx[1]["bridge_from"], wx[1]["bridge_down"], wx[1]["rollback_index"]) == \
+    (2, "5.21.2", "5.22.2", 3), wx[1]
+assert [r["version"] for r in c["products"]["WY"]] == ["5.21.2"], c["products"]
+PYEOF
+grep -q 'trusted comment: fwpkg catalog serial 7 expires 1702592000' c.json.minisig || fail "$(head -c 300 c.json.minisig)"
+ok "catalog: stock minisign verifies it; versions, digests, lengths, mirrors, bridges, rollout as the packages say"
+
+# The same inputs give the same bytes.
+cat -q -o d.json --base-url http://a.example/fw --base-url https://b.example/ --expires 30d --serial 7 \
+	--rollout 25 -k k.key "new fw.pkg" old.pkg
+cmp -s c.json d.json || fail "the catalog depends on the order of its packages"
+ok "deterministic: same packages in another order, same catalog"
+
+before=$(sha256sum c.json c.json.minisig)
+expect 2 'c.json.minisig: already exists \(use -f to overwrite\)' cat -o c.json --base-url http://a/ --expires 1d \
+	--serial 8 -k k.key old.pkg
+[ "$(sha256sum c.json c.json.minisig)" = "$before" ] || fail "a refused catalog changed the old one"
+expect 0 '' cat -f -q -o c.json --base-url http://a/ --expires 1d --serial 8 -k k.key old.pkg
+minisign -Vm c.json -p k.pub >/dev/null || fail "the replaced catalog does not verify"
+expect 2 'two packages of WX 5.21.2' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key old.pkg old.pkg
+expect 2 '--expires 5y: expected a duration' cat -o e.json --base-url http://a/ --expires 5y --serial 1 -k k.key old.pkg
+expect 2 '--serial N is required' cat -o e.json --base-url http://a/ --expires 1d -k k.key old.pkg
+expect 2 '--rollout 101: expected 0 to 100' cat -o e.json --base-url http://a/ --expires 1d --serial 1 --rollout 101 \
+	-k k.key old.pkg
+mkdir -p tree/files
+echo x >tree/files/f
+"$B/mkwmopkg" -q -o mod.wmopkg -C tree --version 1.0.0 --product WX -k k.key
+expect 2 'mod.wmopkg: a modification package: a catalog lists firmware' cat -o e.json --base-url http://a/ \
+	--expires 1d --serial 1 -k k.key mod.wmopkg
+expect 3 'missing.pkg: cannot open' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key missing.pkg
+printf 'not a package' >junk.pkg
+expect 1 'junk.pkg' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key junk.pkg
+[ ! -e e.json ] && [ ! -e e.json.minisig ] || fail "a refused catalog left a file"
+ok "refusals: existing output, a release twice, bad durations, no serial, rollout, a .wmopkg, missing or junk input"

@@ -1,0 +1,160 @@
+/* test_catalog: the catalog's emit/parse round trip, its strict parser, lookups and time checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include "formats/catalog.h"
+#include "formats/version.h"
+
+static struct fw_catalog cat, back;
+static struct fw_err err;
+
+static void release(const char *product, const char *version, uint32_t gen, const char *from)
+{
+	struct fw_release *r = &cat.rel[cat.n++];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->product, sizeof(r->product), "%s", product);
+	snprintf(r->version, sizeof(r->version), "%s", version);
+	CU_ASSERT_FATAL(fw_version_parse(version, &r->ver, &err) == 0);
+	snprintf(r->bridge_from, sizeof(r->bridge_from), "%s", from);
+	snprintf(r->url[0], sizeof(r->url[0]), "https://fw.example.com/%s-%s.pkg", product, version);
+	snprintf(r->url[1], sizeof(r->url[1]), "http://mirror.example.com/%s-%s.pkg", product, version);
+	r->n_urls = 2;
+	r->length = 4096 * (1 + cat.n);
+	memset(r->manifest_sha256, 0x11 * (int)cat.n, FW_DIGEST_LEN);
+	r->generation = gen;
+	r->rollout = 50;
+}
+
+static void make(void)
+{
+	memset(&cat, 0, sizeof(cat));
+	cat.serial = 42;
+	cat.created = 1700000000;
+	cat.expires = 1700000000 + 86400;
+	release("WX", "5.22.2", 2, "5.21.2");
+	release("WX", "5.21.2", 1, "");
+	release("WY", "1.0.0", 1, "");
+	CU_ASSERT_FATAL(fw_catalog_sort(&cat, &err) == 0);
+}
+
+static void test_round_trip(void)
+{
+	char *text;
+
+	make();
+	text = fw_catalog_emit(&cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(fw_catalog_parse(text, strlen(text), &back, &err), 0);
+	CU_ASSERT_EQUAL(back.n, 3);
+	CU_ASSERT_EQUAL(back.serial, 42);
+	CU_ASSERT_EQUAL(back.expires, cat.expires);
+	for (size_t i = 0; i < back.n; i++) {
+		CU_ASSERT_STRING_EQUAL(back.rel[i].version, cat.rel[i].version);
+		CU_ASSERT_STRING_EQUAL(back.rel[i].url[1], cat.rel[i].url[1]);
+		CU_ASSERT_EQUAL(memcmp(back.rel[i].manifest_sha256, cat.rel[i].manifest_sha256, FW_DIGEST_LEN), 0);
+		CU_ASSERT_EQUAL(back.rel[i].rollout, 50);
+	}
+	CU_ASSERT_STRING_EQUAL(fw_catalog_newest(&back, "WX")->version, "5.22.2");
+	CU_ASSERT_STRING_EQUAL(fw_catalog_find(&back, "WX", "5.21.2")->bridge_from, "");
+	CU_ASSERT_PTR_NULL(fw_catalog_newest(&back, "WZ"));
+	free(text);
+}
+
+/* Parse text with `from` replaced by `to`; expect a refusal naming `want`. */
+static void refused(const char *from, const char *to, const char *want)
+{
+	char *text, *edited, *at;
+
+	make();
+	text = fw_catalog_emit(&cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	at = strstr(text, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	edited = malloc(strlen(text) + strlen(to) + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(edited);
+	sprintf(edited, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	CU_ASSERT_EQUAL(fw_catalog_parse(edited, strlen(edited), &back, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	if (strstr(err.msg, want) == NULL)
+		fprintf(stderr, "\n  \"%s\" lacks \"%s\"\n", err.msg, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
+	free(edited);
+	free(text);
+}
+
+static void test_strict(void)
+{
+	refused("\"format\": \"fwpkg-catalog\"", "\"format\": \"other\"", "format is not");
+	refused("\"serial\": 42", "\"serial\": 42, \"extra\": 1", "unknown key \"extra\"");
+	refused("\"serial\": 42", "\"serial\": -1", "serial: missing or out of range");
+	refused("\"serial\": 42", "\"serial\": 42, \"serial\": 43", "duplicate");
+	refused("\"rollout\": 50", "\"rollout\": 101", "rollout: missing or out of range");
+	refused("\"version\": \"5.22.2\"", "\"version\": \"5.22.x\"", "version");
+	refused("\"manifest_sha256\": \"", "\"manifest_sha256\": \"zz", "manifest_sha256: not 64 hex digits");
+	refused("\"https://fw.example.com/WX-5.22.2.pkg\"", "\"https://fw.example.com/a b\"", "space or control");
+	refused("\"urls\": [", "\"urls\": [], \"x\": [", "unknown key");
+	refused("\"WY\": [", "\"../WY\": [", "is not a product");
+	/* The same release twice. */
+	refused("\"version\": \"5.21.2\"", "\"version\": \"5.22.2\"", "two packages of WX 5.22.2");
+}
+
+static void test_limits_and_time(void)
+{
+	char *big = malloc(FW_CATALOG_MAX_BYTES + 2);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, ' ', FW_CATALOG_MAX_BYTES + 1);
+	CU_ASSERT_EQUAL(fw_catalog_parse(big, FW_CATALOG_MAX_BYTES + 1, &back, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "larger than"));
+	free(big);
+	make();
+	CU_ASSERT_EQUAL(fw_catalog_check_time(&cat, cat.created + 10, &err), 0);
+	CU_ASSERT_EQUAL(fw_catalog_check_time(&cat, cat.expires, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "expired at 2023-11-15T22:13:20Z"));
+	CU_ASSERT_EQUAL(fw_catalog_check_time(&cat, cat.created - 3600, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "created in the future"));
+}
+
+static void test_duration(void)
+{
+	int64_t v;
+
+	CU_ASSERT(fw_duration_parse("90", &v) == 0 && v == 90);
+	CU_ASSERT(fw_duration_parse("30m", &v) == 0 && v == 1800);
+	CU_ASSERT(fw_duration_parse("12h", &v) == 0 && v == 43200);
+	CU_ASSERT(fw_duration_parse("30d", &v) == 0 && v == 30 * 86400);
+	CU_ASSERT(fw_duration_parse("2w", &v) == 0 && v == 14 * 86400);
+	CU_ASSERT_EQUAL(fw_duration_parse("0", &v), -1);
+	CU_ASSERT_EQUAL(fw_duration_parse("-5d", &v), -1);
+	CU_ASSERT_EQUAL(fw_duration_parse("5y", &v), -1);
+	CU_ASSERT_EQUAL(fw_duration_parse("5dd", &v), -1);
+	CU_ASSERT_EQUAL(fw_duration_parse("", &v), -1);
+	CU_ASSERT_EQUAL(fw_duration_parse("99999999999999999w", &v), -1);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("catalog", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "emit and parse round trip", test_round_trip) == NULL ||
+	    CU_add_test(s, "strict parser", test_strict) == NULL ||
+	    CU_add_test(s, "size limit and time", test_limits_and_time) == NULL ||
+	    CU_add_test(s, "durations", test_duration) == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed != 0;
+}

@@ -1,0 +1,138 @@
+/* cmd_catalog: fwpkg catalog — a signed catalog of the newest packages, for devices that check for updates. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/catalog_write.h"
+#include "tools/cli.h"
+#include "tools/cmd.h"
+
+#define MAX_MIRRORS FW_CATALOG_MAX_URLS
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwpkg catalog [-fq] -o CATALOG.json --base-url URL... --expires DURATION --serial N\n"
+		   "                     -k SECKEY [--rollout PERCENT] [--passphrase-file FILE] PKG...\n"
+		   "Write a catalog of the given firmware packages and its signature (CATALOG.json.minisig).\n"
+		   "  -o, --output FILE        the catalog; the signature goes beside it\n"
+		   "  --base-url URL           where the packages are served (repeatable: mirrors, in order)\n"
+		   "  --expires DURATION       how long devices accept it: 90 (s), 30m, 12h, 30d, 2w\n"
+		   "  --serial N               a number higher than the last catalog's (devices refuse a lower one)\n"
+		   "  -k, --key SECKEY         the catalog signing key\n"
+		   "  --rollout PERCENT        the share of devices that take these releases (default 100)\n"
+		   "  --passphrase-file FILE   the key's passphrase (else $FWPKG_PASSPHRASE, else a prompt)\n"
+		   "  -f, --force              replace an existing catalog\n"
+		   "  -q, --quiet              no notes\n"
+		   "The creation time is $SOURCE_DATE_EPOCH when set. See fwpkg-catalog(5).\n");
+}
+
+int cmd_catalog(int argc, char **argv)
+{
+	enum { OPT_BASE = 256, OPT_EXPIRES, OPT_SERIAL, OPT_ROLLOUT, OPT_PASSFILE };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "base-url", required_argument, NULL, OPT_BASE },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "rollout", required_argument, NULL, OPT_ROLLOUT },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *key_path = NULL, *passfile = NULL, *base[MAX_MIRRORS];
+	struct fw_catalog *cat = calloc(1, sizeof(*cat));
+	struct sig_seckey *key = NULL;
+	struct fw_err err = { 0, "" };
+	size_t n_base = 0;
+	int64_t expires = 0, created;
+	uint64_t serial = 0, rollout = 100;
+	int c, force = 0, have_serial = 0, rc = FW_EXIT_USAGE;
+
+	if (cat == NULL) {
+		cli_error("catalog", NULL, "out of memory");
+		return FW_EXIT_IO;
+	}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:k:fqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'k':
+			if (key_path != NULL) {
+				cli_error("catalog", NULL, "one -k key signs a catalog");
+				goto out;
+			}
+			key_path = optarg;
+			break;
+		case OPT_BASE:
+			if (n_base == MAX_MIRRORS) {
+				cli_error("catalog", NULL, "at most %d --base-url mirrors", MAX_MIRRORS);
+				goto out;
+			}
+			base[n_base++] = optarg;
+			break;
+		case OPT_EXPIRES:
+			if (fw_duration_parse(optarg, &expires) < 0) {
+				cli_error("catalog", NULL, "--expires %s: expected a duration such as 90, 30m, 12h, 30d, 2w",
+					  optarg);
+				goto out;
+			}
+			break;
+		case OPT_SERIAL:
+			if (cli_parse_u64(optarg, UINT64_C(1) << 53, &serial) < 0) {
+				cli_error("catalog", NULL, "--serial %s: expected a number", optarg);
+				goto out;
+			}
+			have_serial = 1;
+			break;
+		case OPT_ROLLOUT:
+			if (cli_parse_u64(optarg, 100, &rollout) < 0) {
+				cli_error("catalog", NULL, "--rollout %s: expected 0 to 100", optarg);
+				goto out;
+			}
+			break;
+		case OPT_PASSFILE: passfile = optarg; break;
+		case 'f': force = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h': usage(stdout); rc = FW_EXIT_OK; goto out;
+		default: rc = cli_bad_option("catalog", c, argv); goto out;
+		}
+	}
+	if (out == NULL || key_path == NULL || n_base == 0 || expires == 0 || !have_serial || optind == argc) {
+		cli_error("catalog", NULL, "%s is required",
+			  out == NULL ? "-o CATALOG.json" : key_path == NULL ? "-k SECKEY" : n_base == 0 ? "--base-url URL"
+			  : expires == 0 ? "--expires DURATION" : !have_serial ? "--serial N" : "at least one package");
+		usage(stderr);
+		goto out;
+	}
+	if (cli_created_time(&created) < 0)
+		goto out;
+	cat->serial = serial;
+	cat->created = created;
+	cat->expires = created + expires;
+	for (int i = optind; i < argc; i++)
+		if (fw_catalog_add_package(cat, argv[i], base, n_base, (unsigned)rollout, &err) < 0) {
+			rc = cli_fail("catalog", NULL, &err);
+			goto out;
+		}
+	if (fw_catalog_sort(cat, &err) < 0) {
+		rc = cli_fail("catalog", NULL, &err);
+		goto out;
+	}
+	if (cli_load_seckey(key_path, passfile, &key, &err) < 0 || fw_catalog_write(cat, out, key, force, &err) < 0) {
+		rc = cli_fail("catalog", NULL, &err);
+		goto out;
+	}
+	cli_note("catalog: wrote %s (serial %llu, %zu release%s) and %s.minisig", out, (unsigned long long)serial,
+		 cat->n, cat->n == 1 ? "" : "s", out);
+	rc = FW_EXIT_OK;
+out:
+	sig_seckey_free(key);
+	free(cat);
+	return rc;
+}
