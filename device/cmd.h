@@ -9,6 +9,7 @@ int cmd_boot(const char *root, int argc, char **argv);
 int cmd_status(const char *root, int argc, char **argv);
 int cmd_mark_good(const char *root, int argc, char **argv);
 int cmd_golden(const char *root, int argc, char **argv);
+int cmd_config(const char *root, int argc, char **argv);
 
 struct dev_root;
 /* The boot step on a locked root, printing what booted; an exit code. */

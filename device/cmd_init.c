@@ -6,6 +6,7 @@
 
 #include "base/msg.h"
 #include "device/cmd.h"
+#include "device/dev_hook.h"
 #include "device/dev_init.h"
 #include "device/dev_root.h"
 #include "formats/version.h"
@@ -16,7 +17,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB... [--tpm] [--allow-untrusted]\n"
-		   "                 [--trial-boots N]\n"
+		   "                 [--trial-boots N] [--unpack-hook PATH [--hook-timeout SECONDS]]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot=PATH]...\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
@@ -70,7 +71,7 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 
 int cmd_init(const char *root, int argc, char **argv)
 {
-	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL };
+	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL, OPT_HOOK, OPT_HOOK_TIMEOUT };
 	static const struct option opts[] = {
 		{ "product", required_argument, NULL, 'P' },
 		{ "tpm", no_argument, NULL, 'T' },
@@ -83,6 +84,8 @@ int cmd_init(const char *root, int argc, char **argv)
 		{ "slot", required_argument, NULL, 's' },
 		{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
 		{ "trial-boots", required_argument, NULL, OPT_TRIAL },
+		{ "unpack-hook", required_argument, NULL, OPT_HOOK },
+		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,6 +99,7 @@ int cmd_init(const char *root, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.lock_fd = -1;
 	r.cfg.trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
+	r.cfg.hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -130,6 +134,19 @@ int cmd_init(const char *root, int argc, char **argv)
 				goto out;
 			}
 			r.cfg.trial_boots = (unsigned)n;
+			break;
+		case OPT_HOOK:
+			if (dev_config_set_hook(&r.cfg, optarg, &err) < 0) {
+				rc = msg_fail("init", NULL, &err);
+				goto out;
+			}
+			break;
+		case OPT_HOOK_TIMEOUT:
+			if (msg_parse_u64(optarg, 86400, &n) < 0 || n == 0) {
+				msg_error("init", NULL, "--hook-timeout %s: expected 1 to 86400 seconds", optarg);
+				goto out;
+			}
+			r.cfg.hook_timeout = (unsigned)n;
 			break;
 		case 'm':
 			if (add_media(&r.cfg, optarg, &err) < 0) {

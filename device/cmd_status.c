@@ -136,6 +136,8 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	printf("%-16s %s\n", "  result", dev_result_name(st->last.result));
 	if (st->last.message[0])
 		printf("%-16s %s\n", "  message", fw_escape_msg(st->last.message, shown, sizeof(shown)));
+	if (st->last.hook_stderr[0])
+		printf("%-16s %s\n", "  hook stderr", fw_escape(st->last.hook_stderr, shown, sizeof(shown)));
 	if (st->last.installed || st->last.not_installed) {
 		char set[32];
 		dev_targets_text(st->last.installed, set, sizeof(set));

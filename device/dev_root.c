@@ -2,12 +2,14 @@
 #include "dev_root.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "device/dev_file.h"
+#include "device/dev_hook.h"
 #include "device/dev_lock.h"
 
 const char *dev_slot_name(int slot)
@@ -37,6 +39,7 @@ void dev_config_free(struct dev_config *c)
 		free(c->media[i].dir);
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		free(c->slot[t]);
+	free(c->unpack_hook);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -59,6 +62,31 @@ int dev_config_add_media(struct dev_config *c, const char *label, const char *di
 	return 0;
 }
 
+int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err)
+{
+	struct stat st;
+	char *copy = NULL;
+
+	if (path != NULL) {
+		if (path[0] != '/')
+			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: give an absolute path", path);
+		if (stat(path, &st) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: %s", path, strerror(errno));
+		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: not an executable file", path);
+		if ((copy = strdup(path)) == NULL)
+			return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	}
+	free(c->unpack_hook);
+	c->unpack_hook = copy;
+	return 0;
+}
+
+int dev_config_save(const struct dev_root *r, struct fw_err *err)
+{
+	return dev_json_save(dev_root_file(r, DEV_CONFIG_FILE), dev_config_to_json(&r->cfg), err);
+}
+
 json_t *dev_config_to_json(const struct dev_config *c)
 {
 	json_t *doc = json_object(), *media = json_object(), *slots = json_object();
@@ -75,6 +103,8 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "tpm", json_boolean(c->tpm)) < 0 ||
 		      json_object_set_new(doc, "allow_untrusted", json_boolean(c->allow_untrusted)) < 0 ||
 		      json_object_set_new(doc, "trial_boots", json_integer(c->trial_boots)) < 0 ||
+		      json_object_set_new(doc, "unpack_hook", c->unpack_hook ? json_string(c->unpack_hook) : json_null()) < 0 ||
+		      json_object_set_new(doc, "unpack_hook_timeout", json_integer(c->hook_timeout)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -112,6 +142,17 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 		return fw_err_set(err, FW_EXIT_IO, "trial_boots: not a number from 1 to %d", DEV_TRIAL_BOOTS_MAX);
 	if (v != NULL)
 		c->trial_boots = (unsigned)json_integer_value(v);
+	v = json_object_get(doc, "unpack_hook");
+	if (json_is_string(v) && (c->unpack_hook = strdup(json_string_value(v))) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+		dev_config_free(c);
+		return fw_err_set(err, FW_EXIT_IO, "unpack_hook: not a path");
+	}
+	v = json_object_get(doc, "unpack_hook_timeout");
+	c->hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
+	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 86400)
+		c->hook_timeout = (unsigned)json_integer_value(v);
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");

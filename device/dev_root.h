@@ -44,6 +44,8 @@ struct dev_config {
 	struct dev_media media[DEV_MEDIA_MAX];
 	char *slot[DEV_SLOT_COUNT];    /* as configured: relative to the root, or absolute */
 	unsigned trial_boots;          /* the boot-attempt budget of a system image on trial */
+	char *unpack_hook;             /* the security-unpack hook's absolute path; NULL: none */
+	unsigned hook_timeout;         /* seconds it may run */
 };
 
 struct dev_root {
@@ -74,6 +76,12 @@ const char *dev_root_media(const struct dev_root *r, const char *label);
 
 json_t *dev_config_to_json(const struct dev_config *c);
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);
+/* Set (path) or clear (NULL) the unpack hook: an absolute path to an executable regular file. */
+int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err);
+
+/* Replace ROOT/config.json with r->cfg (durably); the caller holds the lock. */
+int dev_config_save(const struct dev_root *r, struct fw_err *err);
+
 /* Add a media label (init); -1 with err on a bad or repeated label. */
 int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err);
 void dev_config_free(struct dev_config *c);

@@ -22,6 +22,7 @@ static const char *const result_names[] = {
 	[DEV_RESULT_SYSTEM_ERROR] = "systemError",
 	[DEV_RESULT_IN_PROGRESS] = "inProgress",
 	[DEV_RESULT_ROLLED_BACK] = "rolledBack",
+	[DEV_RESULT_SECURITY_VIOLATION] = "securityViolation",
 };
 #define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
 
@@ -84,6 +85,7 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 	    json_object_set_new(o, "source", fw_json_text(l->source)) < 0 ||
 	    json_object_set_new(o, "version", fw_json_text(l->version)) < 0 ||
 	    json_object_set_new(o, "message", fw_json_text(l->message)) < 0 ||
+	    json_object_set_new(o, "hook_stderr", fw_json_text(l->hook_stderr)) < 0 ||
 	    json_object_set_new(o, "installed", targets_to_json(l->installed)) < 0 ||
 	    json_object_set_new(o, "not_installed", targets_to_json(l->not_installed)) < 0) {
 		json_decref(o);
@@ -168,6 +170,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		copy_str(st->last.source, sizeof(st->last.source), json_object_get(last, "source"));
 		copy_str(st->last.version, sizeof(st->last.version), json_object_get(last, "version"));
 		copy_str(st->last.message, sizeof(st->last.message), json_object_get(last, "message"));
+		copy_str(st->last.hook_stderr, sizeof(st->last.hook_stderr), json_object_get(last, "hook_stderr"));
 		st->last.installed = targets_from_json(json_object_get(last, "installed"));
 		st->last.not_installed = targets_from_json(json_object_get(last, "not_installed"));
 	}

@@ -23,6 +23,7 @@ enum dev_result {
 	DEV_RESULT_SYSTEM_ERROR,
 	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into writeFlashFailed */
 	DEV_RESULT_ROLLED_BACK,     /* the new system image was not marked good within its boot budget */
+	DEV_RESULT_SECURITY_VIOLATION, /* the unpack hook refused the package (exit 1) */
 };
 
 #define DEV_BOOTED_NONE (-1)
@@ -34,6 +35,7 @@ struct dev_last_upgrade {
 	char source[600];
 	char version[FW_VERSION_MAX_LEN + 1];  /* the package's, "" before its manifest was read */
 	char message[512];
+	char hook_stderr[1025];    /* the unpack hook's standard error, capped; "" without a hook */
 	unsigned installed;        /* 1 << fw_target for each slot this upgrade committed */
 	unsigned not_installed;    /* ... and for each it planned and did not (slot left not valid or as it was) */
 };

@@ -2,6 +2,8 @@
 #include "dev_upgrade.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/escape.h"
+#include "device/dev_hook.h"
 #include "device/dev_policy.h"
 #include "device/dev_slot.h"
 #include "formats/pkg_read.h"
@@ -293,13 +296,59 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	return -1;
 }
 
-/* One read of the package, writing the steps of pass u->pass. */
+/*
+ * How the unpack hook ended, when that decides the outcome: 0 when it does not
+ * (it exited 0, or it died of SIGPIPE because the reader stopped first and
+ * says why), else -1 with err and *res.
+ */
+static int hook_verdict(struct txn *u, struct dev_hook *h, int read_failed, enum dev_result *res, struct fw_err *err)
+{
+	char first[160];
+	int status;
+	enum dev_hook_outcome o = dev_hook_finish(h, &status, u->st.last.hook_stderr, sizeof(u->st.last.hook_stderr));
+
+	size_t len = strlen(u->st.last.hook_stderr);
+
+	while (len > 0 && u->st.last.hook_stderr[len - 1] == '\n')
+		u->st.last.hook_stderr[--len] = '\0';
+	snprintf(first, sizeof(first), "%.159s", u->st.last.hook_stderr);
+	first[strcspn(first, "\n")] = '\0';
+	switch (o) {
+	case DEV_HOOK_OK:
+		return 0;
+	case DEV_HOOK_REFUSED:
+		*res = DEV_RESULT_SECURITY_VIOLATION;
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook refused the package (exit 1: security "
+				  "violation)%s%s", first[0] ? ": " : "", first);
+	case DEV_HOOK_TIMED_OUT:
+		*res = DEV_RESULT_CANCELLED;
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook did not finish within %u s: stopped, "
+				  "upgrade cancelled", u->root->cfg.hook_timeout);
+	case DEV_HOOK_FAILED:
+	default:
+		/* Killed by SIGPIPE, or a shell reporting its child was (128 + 13): the reader stopped first. */
+		if (read_failed && ((WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) ||
+				    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE)))
+			return 0;
+		*res = DEV_RESULT_CANCELLED;
+		if (WIFEXITED(status))
+			return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook exited %d: upgrade cancelled%s%s",
+					  WEXITSTATUS(status), first[0] ? ": " : "", first);
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook was killed by signal %d: upgrade cancelled",
+				  WTERMSIG(status));
+	}
+}
+
+/* One read of the package, writing the steps of pass u->pass; through the unpack hook when one is set. */
 static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
 		     struct fw_err *err)
 {
 	struct pkg_read_opts ropts = { .trust = trust, .payload_sha256 = 1 };
 	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
+	struct dev_hook *hook = NULL;
+	struct fw_err herr = { 0, "" };
 	enum dev_result res;
+	int in = fd, rc;
 
 	if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
 		fw_err_set(err, FW_EXIT_IO, "cannot read the package again: %s", strerror(errno));
@@ -310,7 +359,16 @@ static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_m
 	pkg_report_free(rep);
 	memset(rep, 0, sizeof(*rep));
 	u->staged = 0;
-	if (pkg_read(fd, &ropts, &ops, u, m, rep, err) < 0) {
+	if (u->root->cfg.unpack_hook != NULL &&
+	    dev_hook_start(u->root->cfg.unpack_hook, fd, u->root->cfg.hook_timeout, &hook, &in, err) < 0)
+		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
+	rc = pkg_read(in, &ropts, &ops, u, m, rep, err);
+	/* The hook's verdict comes before the package's: its output only had to be read to be judged. */
+	if (hook != NULL && hook_verdict(u, hook, rc < 0, &res, &herr) < 0) {
+		*err = herr;
+		return fail(u, res, err);
+	}
+	if (rc < 0) {
 		res = u->reached_manifest ? u->result : early_failure(rep, err);
 		if (res == DEV_RESULT_FILE_CHECK_FAILED && err->code != FW_EXIT_REJECTED)
 			res = DEV_RESULT_SYSTEM_ERROR;   /* reading failed, not the package */

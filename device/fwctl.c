@@ -17,6 +17,7 @@ static const struct {
 	{ "boot", cmd_boot, "run the boot step: the primary, else the secondary, else the golden system; trials" },
 	{ "mark-good", cmd_mark_good, "the running system works: end its trial (no rollback)" },
 	{ "golden", cmd_golden, "golden install SOURCE: place the golden system, the floor no rollback goes below" },
+	{ "config", cmd_config, "show the settings, or change one: unpack-hook, hook-timeout, trial-boots" },
 	{ "status", cmd_status, "show the device: slots, booted image, last upgrade (table or --json)" },
 };
 

@@ -1,0 +1,155 @@
+/* dev_hook: fork/exec the unpack hook with pipes, a watchdog that enforces its timeout, its stderr kept capped. */
+#include "dev_hook.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct dev_hook {
+	pid_t pid;
+	int out_fd;                 /* its stdout, for the reader */
+	int err_fd;                 /* its stderr */
+	unsigned timeout_s;
+	pthread_t watchdog, drain;
+	pthread_mutex_t lock;
+	int exited, status, timed_out;
+	char err_text[DEV_HOOK_STDERR_MAX + 1];
+	size_t err_len;
+};
+
+/* Reap the hook, or kill it at the deadline; so a reader blocked on its output always wakes. */
+static void *watch(void *arg)
+{
+	struct dev_hook *h = arg;
+	struct timespec start, now, nap = { 0, 20 * 1000 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int st;
+		pid_t p = waitpid(h->pid, &st, WNOHANG);
+
+		pthread_mutex_lock(&h->lock);
+		if (p == h->pid) {
+			h->exited = 1;
+			h->status = st;
+		}
+		pthread_mutex_unlock(&h->lock);
+		if (p == h->pid || (p < 0 && errno != EINTR))
+			return NULL;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)h->timeout_s) {
+			pthread_mutex_lock(&h->lock);
+			h->timed_out = 1;
+			pthread_mutex_unlock(&h->lock);
+			kill(h->pid, SIGKILL);
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Keep the first DEV_HOOK_STDERR_MAX bytes of its stderr, read the rest away so it never blocks on it. */
+static void *drain(void *arg)
+{
+	struct dev_hook *h = arg;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(h->err_fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (h->err_len < DEV_HOOK_STDERR_MAX) {
+			size_t take = (size_t)n < DEV_HOOK_STDERR_MAX - h->err_len ? (size_t)n : DEV_HOOK_STDERR_MAX - h->err_len;
+			memcpy(h->err_text + h->err_len, buf, take);
+			h->err_len += take;
+		}
+	}
+	return NULL;
+}
+
+int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_hook **out, int *out_fd,
+		   struct fw_err *err)
+{
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct dev_hook *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (h == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "unpack hook: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	h->pid = fork();
+	if (h->pid < 0) {
+		fw_err_set(err, FW_EXIT_IO, "unpack hook: fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (h->pid == 0) {
+		/* The child: the package in, the clear package out; nothing else of ours inherited (O_CLOEXEC). */
+		if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(126);
+		signal(SIGPIPE, SIG_DFL);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	h->out_fd = outp[0];
+	h->err_fd = errp[0];
+	h->timeout_s = timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT;
+	pthread_mutex_init(&h->lock, NULL);
+	if (pthread_create(&h->watchdog, NULL, watch, h) != 0 || pthread_create(&h->drain, NULL, drain, h) != 0) {
+		/* Without a watchdog nothing would bound it: stop it now. */
+		kill(h->pid, SIGKILL);
+		fw_err_set(err, FW_EXIT_IO, "unpack hook: cannot start its threads");
+		return -1;   /* not freed: a thread may hold it; a process that fails here exits */
+	}
+	*out = h;
+	*out_fd = h->out_fd;
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	free(h);
+	return -1;
+}
+
+enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *stderr_text, size_t n)
+{
+	enum dev_hook_outcome o;
+
+	/* The reader is done: a hook still writing gets EPIPE; one that still runs ends by itself or at its timeout. */
+	close(h->out_fd);
+	pthread_join(h->watchdog, NULL);
+	pthread_join(h->drain, NULL);
+	close(h->err_fd);
+	h->err_text[h->err_len] = '\0';
+	if (stderr_text != NULL && n > 0) {
+		strncpy(stderr_text, h->err_text, n - 1);
+		stderr_text[n - 1] = '\0';
+	}
+	*status = h->status;
+	if (h->timed_out)
+		o = DEV_HOOK_TIMED_OUT;
+	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 0)
+		o = DEV_HOOK_OK;
+	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 1)
+		o = DEV_HOOK_REFUSED;
+	else
+		o = DEV_HOOK_FAILED;   /* includes SIGPIPE: the reader stopped first, and says why */
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return o;
+}

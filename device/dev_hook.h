@@ -1,0 +1,41 @@
+/* dev_hook: the security-unpack hook: an external filter between the source and the package reader. */
+#ifndef FW_DEV_HOOK_H
+#define FW_DEV_HOOK_H
+
+#include <stddef.h>
+
+#include "base/fw_err.h"
+
+#define DEV_HOOK_TIMEOUT_DEFAULT 300   /* seconds a hook may run before it is stopped */
+#define DEV_HOOK_STDERR_MAX 1024       /* bytes of its standard error kept for the record */
+
+/*
+ * The hook reads the incoming package on its standard input (the source's fd
+ * itself) and writes the package to read on its standard output; it can
+ * decrypt or refuse, never vouch: its output is verified like any package.
+ */
+struct dev_hook;
+
+enum dev_hook_outcome {
+	DEV_HOOK_OK,          /* exited 0 */
+	DEV_HOOK_REFUSED,     /* exited 1: a security violation */
+	DEV_HOOK_FAILED,      /* another exit code, or killed by a signal */
+	DEV_HOOK_TIMED_OUT,   /* stopped after the timeout */
+};
+
+/*
+ * Start path with in_fd as its standard input; *out_fd is the read end of its
+ * standard output (owned by the hook). The hook is stopped (SIGKILL) when it
+ * runs longer than timeout_s, so a reader waiting on it never waits longer.
+ */
+int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_hook **out, int *out_fd,
+		   struct fw_err *err);
+
+/*
+ * Close the output, wait for the hook to end (by itself, or at its timeout),
+ * and say how it ended; *status is its wait status. stderr_text gets its standard error, at most
+ * DEV_HOOK_STDERR_MAX bytes, NUL-terminated (not escaped). Frees the hook.
+ */
+enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *stderr_text, size_t n);
+
+#endif

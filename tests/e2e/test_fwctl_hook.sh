@@ -1,0 +1,59 @@
+#!/bin/sh
+# test_fwctl_hook: the security-unpack hook decrypts, refuses, fails, hangs or emits garbage; only verified bytes install.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+D=$T/dev
+fw() { "$B/fwctl" --root "$D" "$@"; }
+js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+devsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+
+keypair k
+randfile pri.img 30000
+"$B/mkpkg" -q -o fw.pkg --version 5.21.0 --product WX --chunk-size 4096 --pri pri.img -k k.key
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >secret
+openssl enc -aes-256-cbc -pbkdf2 -pass "file:$T/secret" -in fw.pkg -out fw.pkg.enc
+hook() { # hook NAME BODY: an executable hook script
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	chmod 755 "$T/$1"
+}
+hook decrypt "exec openssl enc -d -aes-256-cbc -pbkdf2 -pass file:$T/secret"
+hook refuse 'cat >/dev/null; echo "scanner: EICAR test signature found" >&2; exit 1'
+hook fail3 'cat >/dev/null; echo "key store unavailable" >&2; exit 3'
+hook hang 'exec sleep 100'
+hook garbage 'cat >/dev/null; head -c 50000 /dev/urandom'
+
+"$B/fwctl" --root "$D" -q init --product WX --trust k.pub --version 5.20.0 --unpack-hook "$T/decrypt" >/dev/null
+expect 0 'upgrade: pri 5.21.0: success' fw upgrade pri fw.pkg.enc
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['result']")" = "5.21.0 success" ] || fail "$(js d)"
+ok "a hook that decrypts an encrypted package: installed, verified like any package"
+
+# refusals: exit code, result, message, the hook's stderr kept, nothing changed
+refused() { # refused HOOK CODE RESULT PATTERN
+	expect 0 '' fw config unpack-hook "$T/$1"
+	before=$(devsum)
+	expect "$2" "$4" timeout 30 "$B/fwctl" --root "$D" upgrade force pri fw.pkg.enc
+	[ "$(js "d['last_upgrade']['result']")" = "$3" ] || fail "$1: $(js "d['last_upgrade']")"
+	[ "$(devsum)" = "$before" ] || fail "$1: the refused upgrade changed the device"
+}
+refused refuse 1 securityViolation 'refused the package \(exit 1: security violation\): scanner: EICAR test signature found'
+[ "$(js "d['last_upgrade']['hook_stderr']")" = "scanner: EICAR test signature found" ] || fail "$(js "d['last_upgrade']")"
+ok "a hook that exits 1: refused as a security violation, its stderr recorded, nothing changed"
+refused fail3 1 upgradeCancelled 'the unpack hook exited 3: upgrade cancelled: key store unavailable'
+ok "a hook that exits 3: upgrade cancelled, nothing changed"
+expect 0 '' fw config hook-timeout 2
+start=$(date +%s)
+refused hang 1 upgradeCancelled 'did not finish within 2 s: stopped'
+[ $(($(date +%s) - start)) -lt 15 ] || fail "the hanging hook was not stopped in time"
+expect 0 '' fw status
+ok "a hook that hangs: stopped after its timeout, upgrade cancelled, the device lock free again"
+refused garbage 1 fileCheckFailed 'fw.pkg.enc: '
+ok "a hook that emits garbage: the reader rejects it (fileCheckFailed), nothing changed"
+
+expect 2 'unpack hook relative: give an absolute path' fw config unpack-hook relative
+expect 2 'not an executable file' fw config unpack-hook "$T/secret"
+expect 0 '' fw config unpack-hook none
+expect 0 '' fw config
+grep -q '^unpack-hook *none' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw upgrade force pri fw.pkg
+ok "config: the hook is changed or removed later; a bad path is refused; without a hook plain packages install"
