@@ -14,6 +14,9 @@ enum fw_exit {
 	FW_EXIT_BUSY = 5,     /* the device is busy with another fwctl: try again later */
 };
 
+/* The one wording for an output that is in the way, whichever program finds it. */
+#define FW_MSG_EXISTS "already exists (use -f to overwrite)"
+
 struct fw_err {
 	int code;       /* an enum fw_exit value saying which kind of failure */
 	char msg[512];  /* one sentence, no program prefix, no trailing newline */

@@ -118,7 +118,7 @@ int fw_fsync_dir_of(const char *path, struct fw_err *err)
 
 static int already_exists(const char *path, struct fw_err *err)
 {
-	return fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", path);
+	return fw_err_set(err, FW_EXIT_USAGE, "%s: " FW_MSG_EXISTS, path);
 }
 
 int outfile_open(struct outfile *o, const char *path, mode_t mode, int flags, struct fw_err *err)

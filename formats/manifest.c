@@ -75,6 +75,21 @@ int fw_name_valid(const char *s)
 	return 1;
 }
 
+int fw_entry_name_valid(const char *s)
+{
+	char base[FW_NAME_MAX + 1];
+	size_t len, slen = strlen(FW_CHUNKS_SUFFIX);
+
+	if (fw_name_valid(s))
+		return 1;
+	len = strnlen(s, FW_NAME_MAX + slen + 1);
+	if (len <= slen || len > FW_NAME_MAX + slen || strcmp(s + len - slen, FW_CHUNKS_SUFFIX) != 0)
+		return 0;
+	memcpy(base, s, len - slen);
+	base[len - slen] = '\0';
+	return fw_name_valid(base);
+}
+
 uint64_t fw_payload_chunks(const struct fw_payload *p)
 {
 	if (p->size == 0 || p->chunk_size == 0)

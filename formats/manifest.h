@@ -154,8 +154,15 @@ int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path, s
  */
 int fw_manifest_check_firmware(const struct fw_manifest *m, const char *running, struct fw_err *err);
 
-/* Names of payload entries and product ids: 1..FW_NAME_MAX of [A-Za-z0-9._+-], not starting with '.'. */
+/*
+ * Names of payload entries and product ids: 1..FW_NAME_MAX of [A-Za-z0-9._+-],
+ * not starting with '.'. The one name rule: mkpkg checks product ids with it,
+ * the manifest parser payload names, the reader every tar entry name
+ * (fw_entry_name_valid), so whatever the writer accepts the reader reads.
+ */
 int fw_name_valid(const char *s);
+/* A tar entry name in a package: a valid name, or a valid name + FW_CHUNKS_SUFFIX. */
+int fw_entry_name_valid(const char *s);
 
 struct fw_manifest *fw_manifest_new(enum fw_pkg_type type);
 void fw_manifest_free(struct fw_manifest *m);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -143,16 +144,6 @@ static int next_entry(struct reader *r, struct fw_err *err)
 	return 0;
 }
 
-static int name_is_safe(const char *name)
-{
-	if (name[0] == '\0' || name[0] == '.')
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
-			return 0;
-	return strstr(name, "..") == NULL && strlen(name) <= FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX);
-}
-
 /* Every entry must be a plain ustar regular file with a plain name. */
 static int check_entry(struct reader *r, struct fw_err *err)
 {
@@ -183,10 +174,11 @@ static int check_entry(struct reader *r, struct fw_err *err)
 	if (memcmp(r->src.hdr + 257, "ustar\0" "00", 8) != 0 || r->src.hdr[156] != '0')
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a plain ustar regular file (typeflag '%c')",
 				  shown, r->src.hdr[156] >= 0x20 && r->src.hdr[156] < 0x7f ? r->src.hdr[156] : '?');
-	if (!name_is_safe(name))
+	/* The writer's rule, so every package mkpkg builds reads back. */
+	if (!fw_entry_name_valid(name))
 		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "entry \"%s\": unsafe name (only plain names, no '/', '..', leading '.' or control characters)",
-				  shown);
+				  "entry \"%s\": unsafe name (only 1 to %d of A-Z a-z 0-9 . _ + -, not starting with '.')",
+				  shown, FW_NAME_MAX);
 	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": no size", shown);
 	return 0;
@@ -523,6 +515,34 @@ static int check_trailing(struct reader *r, struct fw_err *err)
 	return 0;
 }
 
+/*
+ * Reading only the manifest of a package in a regular file: the file must be
+ * as long as the entries the manifest declares, so a half-copied package is
+ * reported as truncated even though its payloads are not read.
+ */
+static int check_declared_size(struct reader *r, struct fw_err *err)
+{
+	uint64_t need = r->rep->first_payload_offset, pad = TAR_BLOCK - 1;
+	struct stat st;
+
+	if (fstat(r->src.fd, &st) < 0 || !S_ISREG(st.st_mode) || r->m->n_payloads == 0)
+		return 0;
+	if (need == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "truncated: no payload after the signatures, but the manifest lists %zu",
+				  r->m->n_payloads);
+	for (size_t i = 0; i < r->m->n_payloads; i++) {
+		const struct fw_payload *p = &r->m->payloads[i];
+		need += TAR_BLOCK + ((fw_payload_chunks(p) * FW_DIGEST_LEN + pad) & ~pad);
+		need += TAR_BLOCK + ((p->size + pad) & ~pad);
+	}
+	need += 2 * TAR_BLOCK;
+	if ((uint64_t)st.st_size < need)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+				  "truncated: the manifest declares %llu bytes of package, the file holds %llu",
+				  (unsigned long long)need, (unsigned long long)st.st_size);
+	return 0;
+}
+
 static int read_all(struct reader *r, struct fw_err *err)
 {
 	int rc;
@@ -540,7 +560,7 @@ static int read_all(struct reader *r, struct fw_err *err)
 	}
 	if (r->opts->manifest_only) {
 		r->rep->verified = 0;
-		return 0;
+		return check_declared_size(r, err);
 	}
 	if ((r->pipe = chunk_pipe_new(r->opts->threads, err)) == NULL)
 		return -1;

@@ -69,7 +69,9 @@ struct pkg_reader_ops {
 struct pkg_read_opts {
 	const struct sig_trust *trust;  /* NULL: do not check signatures (inspect, --no-verify) */
 	unsigned min_signatures;        /* trusted valid signatures needed; 0 means 1 */
-	int manifest_only;              /* stop after the manifest and signatures */
+	int manifest_only;              /* stop after the manifest and signatures; a regular
+					 * file shorter than the manifest declares is still
+					 * rejected as truncated */
 	unsigned threads;               /* hashing threads; 0 = all CPUs */
 	int payload_sha256;             /* plain SHA-256 (report) of the payloads the caller takes */
 };

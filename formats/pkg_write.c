@@ -15,6 +15,19 @@
 #include "tar_write.h"
 
 
+/*
+ * An output that can never be replaced by a file (a directory, even with -f)
+ * is refused before any input is hashed, not by the final rename.
+ */
+static int check_out_path(const char *out_path, struct fw_err *err)
+{
+	struct stat st;
+
+	if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode))
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: is a directory", out_path);
+	return 0;
+}
+
 struct progress {
 	const struct pkg_write_opts *opts;
 	uint64_t done, total;
@@ -168,14 +181,18 @@ static void free_sigs(struct sig_entry *sigs, size_t n)
 		free(sigs[i].text);
 }
 
-int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
-	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
-	      struct fw_err *err)
+/*
+ * Both entry points: payloads from the caller's descriptors (given_fds), or
+ * opened here by path once the output file exists (given_fds NULL).
+ */
+static int write_package(const char *out_path, struct fw_manifest *m, const int *given_fds,
+			 const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+			 const struct pkg_write_opts *opts, struct fw_err *err)
 {
+	int fds[FW_MAX_PAYLOADS];
 	struct outfile of = { .fd = -1 };
 	struct sig_entry sigs[PKG_MAX_SIGNATURES];
 	size_t n_sigs = 0;
-	int fds[FW_MAX_PAYLOADS];
 	struct stat st[FW_MAX_PAYLOADS];
 	uint8_t *lists[FW_MAX_PAYLOADS] = { 0 };
 	struct progress prog = { opts, 0, 0 };
@@ -196,12 +213,14 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 		err->code = FW_EXIT_USAGE;
 		goto out;
 	}
-	if (outfile_open(&of, out_path, 0644, opts->force ? OUTFILE_FORCE : 0, err) < 0)
+	if (check_out_path(out_path, err) < 0 ||
+	    outfile_open(&of, out_path, 0644, opts->force ? OUTFILE_FORCE : 0, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const char *path = payload_paths[i];
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC | (opts->no_follow ? O_NOFOLLOW : 0));
+		fds[i] = given_fds != NULL ? given_fds[i]
+			 : open(path, O_RDONLY | O_CLOEXEC | (opts->no_follow ? O_NOFOLLOW : 0));
 		if (fds[i] < 0 || fstat(fds[i], &st[i]) < 0) {
 			fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
 			goto out;
@@ -262,10 +281,24 @@ out:
 	free(manifest);
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++) {
 		free(lists[i]);
-		if (fds[i] >= 0)
+		if (given_fds == NULL && fds[i] >= 0)
 			close(fds[i]);
 	}
 	return rc;
+}
+
+int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
+	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
+	      struct fw_err *err)
+{
+	return write_package(out_path, m, NULL, payload_paths, keys, n_keys, opts, err);
+}
+
+int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
+		  const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+		  const struct pkg_write_opts *opts, struct fw_err *err)
+{
+	return write_package(out_path, m, fds, payload_paths, keys, n_keys, opts, err);
 }
 
 int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
@@ -279,10 +312,24 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 	struct outfile of = { .fd = -1 };
 	struct tar_writer w;
 	struct stat st;
-	int in = -1, rc = -1;
+	char *real = NULL;
+	int in = -1, rc = -1, in_place = strcmp(in_path, out_path) == 0;
 
 	memset(sigs, 0, sizeof(sigs));
 	memset(&rep, 0, sizeof(rep));
+	/*
+	 * In place, the package is the file a link (latest.pkg) points to: it is
+	 * replaced and the link stays, still pointing at it.
+	 */
+	if (in_place) {
+		if ((real = realpath(in_path, NULL)) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", in_path, strerror(errno));
+			goto out;
+		}
+		in_path = out_path = real;
+	}
+	if (!in_place && check_out_path(out_path, err) < 0)
+		goto out;
 	in = open(in_path, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &st) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", in_path, strerror(errno));
@@ -301,8 +348,14 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 			    rep.n_sigs, keys, n_keys, sigs, &n_sigs, err) < 0)
 		goto out;
 	/* Writing over the input is allowed: it is read again from its own fd. */
-	if (outfile_open(&of, out_path, 0644, opts->force || strcmp(in_path, out_path) == 0 ? OUTFILE_FORCE : 0, err) < 0)
+	if (outfile_open(&of, out_path, 0644, opts->force || in_place ? OUTFILE_FORCE : 0, err) < 0)
 		goto out;
+	/* The signed package replaces the old one with its mode and group: a 0600 or 0640 package stays so. */
+	if (in_place && (fchown(of.fd, (uid_t)-1, st.st_gid) < 0 || fchmod(of.fd, st.st_mode & 07777) < 0)) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot keep the package's group and mode: %s", out_path,
+			   strerror(errno));
+		goto out;
+	}
 	tar_writer_init(&w, of.fd, m->created);
 	if (write_head(&w, rep.manifest_bytes, rep.manifest_len, sigs, n_sigs, err) < 0) {
 		fw_err_wrap(err, "%s", out_path);
@@ -316,11 +369,12 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 		fw_err_wrap(err, "%s", out_path);
 		goto out;
 	}
-	if (outfile_commit(&of, (opts->force || strcmp(in_path, out_path) == 0 ? OUTFILE_FORCE : 0) |
-				   (opts->sync ? OUTFILE_DURABLE : 0), err) < 0)
+	if (outfile_commit(&of, (opts->force || in_place ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0),
+			   err) < 0)
 		goto out;
 	rc = 0;
 out:
+	free(real);
 	outfile_abort(&of);
 	free_sigs(sigs, n_sigs);
 	fw_manifest_free(m);

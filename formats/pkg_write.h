@@ -31,10 +31,21 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
 	      struct fw_err *err);
 
 /*
+ * The same from payload files the caller opened (fds[i], read from offset 0,
+ * not closed here); payload_paths[i] names them in messages. For callers
+ * that must open their inputs more carefully than by path (mkwmopkg).
+ */
+int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
+		  const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+		  const struct pkg_write_opts *opts, struct fw_err *err);
+
+/*
  * Add signatures by `keys` to the package at in_path, writing out_path (which
  * may be in_path): manifest and payload bytes stay as they are; a key that
  * already signed is replaced by its new signature. The package is fully read
- * (structure and payload digests) before anything is written.
+ * (structure and payload digests) before anything is written. In place
+ * (out_path == in_path) the file a symbolic link names is replaced, keeping
+ * its mode and group, and the link stays.
  */
 int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
 		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err);

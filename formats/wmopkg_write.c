@@ -213,6 +213,8 @@ static int scan_dir(struct walk *w, int dfd, const char *rel, struct fw_err *err
 			struct wmopkg_tree_file *f = &w->t->files[w->t->n];
 
 			memcpy(f->path, path, (size_t)len + 1);
+			f->dev = st.st_dev;
+			f->ino = st.st_ino;
 			f->mode = (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ? FW_MOD_MODE_EXEC
 									       : FW_MOD_MODE_PLAIN;
 			if (asprintf(&f->source, "%s/%s", w->dir, path) < 0) {
@@ -239,6 +241,8 @@ void wmopkg_tree_free(struct wmopkg_tree *t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		free(t->files[i].source);
+	if (t->root_fd >= 0)
+		close(t->root_fd);
 	free(t);
 }
 
@@ -254,6 +258,7 @@ int wmopkg_tree_scan(const char *dir, struct wmopkg_tree **out, struct fw_err *e
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
+	w.t->root_fd = -1;
 	/* The tree itself may be reached through a link (-C /path/via/link); nothing inside it. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &st) < 0) {
@@ -269,6 +274,9 @@ int wmopkg_tree_scan(const char *dir, struct wmopkg_tree **out, struct fw_err *e
 		goto out;
 	}
 	qsort(w.t->files, w.t->n, sizeof(w.t->files[0]), cmp_files);
+	/* Kept: the files are opened again from this directory, not by path. */
+	w.t->root_fd = dfd;
+	dfd = -1;
 	*out = w.t;
 	w.t = NULL;
 	rc = 0;
@@ -331,11 +339,51 @@ static int check_hooks(const struct fw_manifest *m, const struct wmopkg_tree *t,
 	return 0;
 }
 
+/*
+ * Open a tree file again for packing: every directory from the root down
+ * with O_NOFOLLOW, then the file, and it must be the one the scan recorded.
+ */
+static int open_tree_file(const struct wmopkg_tree *t, const struct wmopkg_tree_file *f, struct fw_err *err)
+{
+	char comp[FW_MOD_PATH_MAX + 1], shown[2 * FW_MOD_PATH_MAX];
+	const char *p = f->path, *slash;
+	struct stat st;
+	int dfd = dup(t->root_fd), fd = -1;
+
+	fw_escape(f->path, shown, sizeof(shown));
+	if (dfd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", shown, strerror(errno));
+	while ((slash = strchr(p, '/')) != NULL) {
+		int next;
+
+		memcpy(comp, p, (size_t)(slash - p));
+		comp[slash - p] = '\0';
+		next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if (next < 0)
+			goto changed;
+		dfd = next;
+		p = slash + 1;
+	}
+	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != f->dev || st.st_ino != f->ino)
+		goto changed;
+	return fd;
+changed:
+	if (fd >= 0)
+		close(fd);
+	return fw_err_set(err, FW_EXIT_REJECTED,
+			  "%s: changed since the tree was scanned (a symbolic link or another file in its place?): refusing to pack it",
+			  shown);
+}
+
 int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
 		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,
 		 const struct pkg_write_opts *opts, struct fw_err *err)
 {
 	const char *paths[FW_MAX_PAYLOADS];
+	int fds[FW_MAX_PAYLOADS], rc = -1;
 
 	if (m->type != FW_TYPE_MODIFICATION)
 		return fw_err_set(err, FW_EXIT_USAGE, "not a modification manifest");
@@ -358,10 +406,15 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 		paths[i] = t->files[i].source;
 	}
 	m->n_files = m->n_payloads = t->n;
-	{
-		/* The tree walk refused symlinks; refuse one swapped in since, too. */
-		struct pkg_write_opts strict = *opts;
-		strict.no_follow = 1;
-		return pkg_write(out_path, m, paths, keys, n_keys, &strict, err);
-	}
+	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < t->n; i++)
+		if ((fds[i] = open_tree_file(t, &t->files[i], err)) < 0)
+			goto out;
+	rc = pkg_write_fds(out_path, m, fds, paths, keys, n_keys, opts, err);
+out:
+	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return rc;
 }

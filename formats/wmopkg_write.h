@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/fw_err.h"
 #include "manifest.h"
@@ -13,11 +14,14 @@
 struct wmopkg_tree_file {
 	char path[FW_MOD_PATH_MAX + 1];   /* relative to the tree, e.g. "scripts/activate.sh" */
 	unsigned mode;                    /* FW_MOD_MODE_EXEC if any execute bit is set, else PLAIN */
-	char *source;                     /* "DIR/path", owned */
+	char *source;                     /* "DIR/path", owned; for messages */
+	dev_t dev;                        /* the file the scan saw, to know it again */
+	ino_t ino;
 };
 
 /* The files of a tree, sorted by path byte by byte (the order of the manifest). */
 struct wmopkg_tree {
+	int root_fd;                      /* the tree's directory, open since the scan */
 	size_t n;
 	struct wmopkg_tree_file files[FW_MAX_PAYLOADS];
 };
@@ -46,7 +50,11 @@ int wmopkg_name_from_path(const char *out_path, char name[FW_PKG_NAME_MAX + 1], 
  * version, products, created and the optional fields set; hooks, if any, name
  * paths in the tree) and tree t, every file hashed in `chunk_size` chunks.
  * Sets m's name from out_path and its files and payloads from t, then signs
- * and writes as pkg_write() does: deterministic, atomic.
+ * and writes as pkg_write() does: deterministic, atomic. Each file is opened
+ * from t's root directory down, one component at a time, never following a
+ * link, and must be the very file the scan saw: a directory swapped for a
+ * symbolic link since (while a passphrase was typed, say) is refused
+ * (FW_EXIT_REJECTED), so no file from outside the tree is ever signed.
  */
 int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
 		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,

@@ -28,7 +28,7 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkpkg [-fq] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
+		"usage: mkpkg [-fqV] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
 		"             [--spec FILE.json] [--passphrase-file FILE] [--sync] -k SECKEY...\n"
@@ -76,16 +76,28 @@ static int parse_image_arg(struct opts *o, const char *arg)
 	return add_image(o, product, t, eq + 1);
 }
 
-/* A path from the spec, relative to the spec file's directory. */
+/*
+ * A path from the spec, relative to the spec file's directory. Always a copy
+ * we own: the JSON holding the original is freed before the images are read.
+ */
 static const char *spec_path(struct opts *o, const char *spec, const char *path)
 {
 	const char *slash = strrchr(spec, '/');
 	char *joined;
+	int n;
 
-	if (path[0] == '/' || slash == NULL || o->n_spec_strings == FW_MAX_PAYLOADS)
-		return path;
-	if (asprintf(&joined, "%.*s/%s", (int)(slash - spec), spec, path) < 0)
+	if (o->n_spec_strings == FW_MAX_PAYLOADS) {
+		cli_error(NULL, spec, "too many images (limit %d)", FW_MAX_PAYLOADS);
 		return NULL;
+	}
+	if (path[0] == '/' || slash == NULL)
+		n = asprintf(&joined, "%s", path);
+	else
+		n = asprintf(&joined, "%.*s/%s", (int)(slash - spec), spec, path);
+	if (n < 0) {
+		cli_error(NULL, NULL, "out of memory");
+		return NULL;
+	}
 	o->spec_strings[o->n_spec_strings++] = joined;
 	return joined;
 }
@@ -98,12 +110,12 @@ static int load_spec(struct opts *o, const char *spec)
 {
 	static const char *const known[] = { "image_generation", "rollback_index", "requires_tpm",
 		"transition", "images", NULL };
-	json_t *root = cli_spec_open(spec, known), *v;
-	const char *field = NULL;
 	int rc = FW_EXIT_USAGE;
+	json_t *root = cli_spec_open(spec, known, &rc), *v;
+	const char *field = NULL;
 
 	if (root == NULL)
-		return FW_EXIT_USAGE;
+		return rc;
 	if (cli_spec_shared(&o->b, root, spec) < 0)
 		goto out;
 	if ((v = json_object_get(root, field = "image_generation")) && !o->have_generation) {
@@ -267,9 +279,19 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		if (shared > 0)
 			continue;
 		switch (c) {
-		case OPT_PRI: o->single[FW_TARGET_PRI] = optarg; break;
-		case OPT_SEC: o->single[FW_TARGET_SEC] = optarg; break;
-		case OPT_BOOT: o->single[FW_TARGET_BOOT] = optarg; break;
+		case OPT_PRI:
+		case OPT_SEC:
+		case OPT_BOOT: {
+			enum fw_target t = c == OPT_PRI ? FW_TARGET_PRI : c == OPT_SEC ? FW_TARGET_SEC : FW_TARGET_BOOT;
+			/* Like a repeated --image: the last one silently winning hides a typo. */
+			if (o->single[t] != NULL) {
+				cli_error(NULL, NULL, "--%s given twice (%s and %s)", fw_target_name(t),
+					  o->single[t], optarg);
+				return -1;
+			}
+			o->single[t] = optarg;
+			break;
+		}
 		case OPT_IMAGE:
 			if (parse_image_arg(o, optarg) < 0)
 				return -1;
@@ -301,6 +323,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case CLI_OPT_HELP:
 		case 'h': usage(stdout); exit(0);
+		case 'V': cli_print_version(); exit(0);
 		default: cli_bad_option(NULL, c, argv); return -1;
 		}
 	}
@@ -318,6 +341,7 @@ int main(int argc, char **argv)
 	struct sig_seckey *keys[CLI_MAX_KEYS] = { 0 };
 	const char *paths[FW_MAX_PAYLOADS];
 	struct pkg_write_opts wopts = { 0 };
+	char shown[1024];
 	int rc = FW_EXIT_USAGE;
 
 	cli_prog = "mkpkg";
@@ -342,7 +366,7 @@ int main(int argc, char **argv)
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
 		goto out;
-	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_file, keys)) != 0)
+	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
@@ -353,7 +377,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", o.b.out, o.b.m->version,
+	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
+		 o.b.m->version,
 		 o.b.m->n_images, o.b.m->n_images == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:

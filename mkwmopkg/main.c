@@ -20,7 +20,7 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkwmopkg [-fq] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
+		"usage: mkwmopkg [-fqV] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
 		"                [--min-fw V] [--max-fw V] [--persistent-allowed] [--hook ROLE=PATH]...\n"
 		"                [--chunk-size BYTES] [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
 		"                -k SECKEY...\n"
@@ -78,12 +78,12 @@ static int parse_hook_arg(struct opts *o, const char *arg)
 static int load_spec(struct opts *o, const char *spec)
 {
 	static const char *const known[] = { "firmware", "persistent_allowed", "hooks", "directory", NULL };
-	json_t *root = cli_spec_open(spec, known), *v, *b;
-	const char *key, *field = NULL;
 	int rc = FW_EXIT_USAGE;
+	json_t *root = cli_spec_open(spec, known, &rc), *v, *b;
+	const char *key, *field = NULL;
 
 	if (root == NULL)
-		return FW_EXIT_USAGE;
+		return rc;
 	if (cli_spec_shared(&o->b, root, spec) < 0)
 		goto out;
 	if ((v = json_object_get(root, field = "persistent_allowed")) && !o->have_persistent) {
@@ -200,6 +200,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
+		case 'V':
+			cli_print_version();
+			return 1;
 		default:
 			cli_bad_option(NULL, c, argv);
 			return -1;
@@ -220,6 +223,7 @@ int main(int argc, char **argv)
 	struct wmopkg_tree *tree = NULL;
 	struct pkg_write_opts wopts = { 0 };
 	struct stat st;
+	char shown[1024];
 	int rc = FW_EXIT_USAGE;
 
 	cli_prog = "mkwmopkg";
@@ -253,7 +257,7 @@ int main(int argc, char **argv)
 	}
 	/* pkg_write checks again when it creates the file; this spares the hashing and the passphrase. */
 	if (!o.b.force && lstat(o.b.out, &st) == 0) {
-		cli_error(NULL, o.b.out, "already exists (use -f to overwrite)");
+		cli_error(NULL, o.b.out, FW_MSG_EXISTS);
 		goto out;
 	}
 	if (o.b.m->min_fw[0] && o.b.m->max_fw[0] &&
@@ -267,7 +271,7 @@ int main(int argc, char **argv)
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}
-	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_file, keys)) != 0)
+	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
@@ -279,7 +283,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", o.b.out, o.b.m->name, o.b.m->version,
+	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
+		 o.b.m->name, o.b.m->version,
 		 o.b.m->n_files, o.b.m->n_files == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:

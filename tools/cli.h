@@ -23,6 +23,10 @@
 #define cli_print_json msg_print_json
 #define cli_parse_u64 msg_parse_u64
 
+/* "prog VERSION (package format N)" on stdout, for -V / --version. */
+#define CLI_VERSION "0.1"
+void cli_print_version(void);
+
 /*
  * A passphrase for `key_path`: from the file given with --passphrase-file,
  * else $FWPKG_PASSPHRASE, else a prompt on the terminal (twice if confirm).
@@ -57,7 +61,9 @@ int cli_open_input(const char *path, struct fw_err *err);
 /* Options the package builders (mkpkg, mkwmopkg) share, parsed in one place (cli_build.c). */
 #define CLI_MAX_KEYS 8
 struct cli_build {
-	const char *out, *passphrase_file, *spec;
+	const char *out, *spec;
+	const char *passphrase_files[CLI_MAX_KEYS];   /* one for all keys, or one per -k in order */
+	size_t n_passphrase_files;
 	int force, sync;
 	struct fw_manifest *m;          /* what the options describe; owned by the program */
 	int have_version, have_description, have_chunk;
@@ -71,7 +77,7 @@ enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
 	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_PROGRAM = 300,
 };
-#define CLI_BUILD_SHORT_OPTS ":o:fqk:h"
+#define CLI_BUILD_SHORT_OPTS ":o:fqk:hV"
 #define CLI_BUILD_LONG_OPTS                                                   \
 	{ "output", required_argument, NULL, 'o' },                           \
 	{ "force", no_argument, NULL, 'f' },                                  \
@@ -96,9 +102,10 @@ int cli_build_option(struct cli_build *b, int c, const char *arg);
 /*
  * --spec FILE.json, the options as a JSON object. Open it, refusing any key
  * that is neither shared (version, products, description, chunk_size) nor
- * in program_keys; NULL after printing why.
+ * in program_keys; NULL after printing why, with *exit_code FW_EXIT_IO if
+ * the file cannot be read, FW_EXIT_USAGE if its content is wrong.
  */
-json_t *cli_spec_open(const char *spec, const char *const *program_keys);
+json_t *cli_spec_open(const char *spec, const char *const *program_keys, int *exit_code);
 /* Take the shared keys the command line did not set; 0, or -1 after printing. */
 int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec);
 
@@ -108,14 +115,26 @@ int cli_set_version(char *dst, const char *v, const char *what);
 int cli_set_description(struct fw_manifest *m, const char *text);
 /* The creation time: $SOURCE_DATE_EPOCH when set, else now. */
 int cli_created_time(int64_t *out);
-/* Load every signing key (asking for passphrases as needed); 0 or an exit code. */
-int cli_load_seckeys(const char *const *paths, size_t n, const char *passphrase_file,
-		     struct sig_seckey **keys);
+/*
+ * Load every signing key (asking for passphrases as needed); 0 or an exit
+ * code. Passphrase files: none, one for every key, or one per key in the
+ * order of the keys (so keys with different passphrases sign in one run).
+ */
+int cli_load_seckeys(const char *const *paths, size_t n, const char *const *passphrase_files,
+		     size_t n_files, struct sig_seckey **keys);
 
 /* Progress on stderr, only when it is a terminal and not -q. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(void);
 
+/* A JSON string for text that may not be UTF-8 (a path, a trusted comment): escaped if it is not. */
+json_t *cli_json_text(const char *s);
+/*
+ * --json after a failure: one document {"file", "outcome": "rejected" (exit 1)
+ * or "error", "exit_code", "error": the message, "verified": false}, so a
+ * pipeline's `| jq` always gets the outcome. Returns code.
+ */
+int cli_json_failure(const char *file, int code, const char *msg);
 
 /*
  * Report what getopt_long returned for a bad option (':' missing argument,

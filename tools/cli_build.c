@@ -1,6 +1,7 @@
 /* cli_build: option handling shared by the package builders (mkpkg, mkwmopkg). */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +68,19 @@ int cli_created_time(int64_t *out)
 	return 0;
 }
 
-int cli_load_seckeys(const char *const *paths, size_t n, const char *passphrase_file,
-		     struct sig_seckey **keys)
+int cli_load_seckeys(const char *const *paths, size_t n, const char *const *passphrase_files,
+		     size_t n_files, struct sig_seckey **keys)
 {
 	struct fw_err err = { 0, "" };
 
+	if (n_files > 1 && n_files != n) {
+		cli_error(NULL, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
+			  n_files, n);
+		return FW_EXIT_USAGE;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (cli_load_seckey(paths[i], passphrase_file, &keys[i], &err) < 0)
+		if (cli_load_seckey(paths[i], n_files == 0 ? NULL : passphrase_files[n_files == 1 ? 0 : i],
+				    &keys[i], &err) < 0)
 			return cli_fail(NULL, NULL, &err);   /* the message names the key */
 	return 0;
 }
@@ -106,7 +113,13 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 		b->have_description = 1;
 		return 1;
 	case CLI_OPT_SPEC: b->spec = arg; return 1;
-	case CLI_OPT_PASSFILE: b->passphrase_file = arg; return 1;
+	case CLI_OPT_PASSFILE:
+		if (b->n_passphrase_files == CLI_MAX_KEYS) {
+			cli_error(NULL, NULL, "at most %d --passphrase-file", CLI_MAX_KEYS);
+			return -1;
+		}
+		b->passphrase_files[b->n_passphrase_files++] = arg;
+		return 1;
 	case CLI_OPT_CHUNK:
 		if (cli_parse_u64(arg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
 			cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u", arg,
@@ -131,12 +144,28 @@ static int listed(const char *const *list, const char *key)
 	return 0;
 }
 
-json_t *cli_spec_open(const char *spec, const char *const *program_keys)
+json_t *cli_spec_open(const char *spec, const char *const *program_keys, int *exit_code)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(spec, JSON_REJECT_DUPLICATES, &jerr), *v;
+	json_t *root = NULL, *v;
 	const char *key;
+	FILE *f = fopen(spec, "re");
 
+	*exit_code = FW_EXIT_USAGE;
+	/* Opened here, not by jansson: a file that cannot be read is an I/O error, not bad JSON. */
+	if (f == NULL) {
+		cli_error(NULL, spec, "cannot open: %s", strerror(errno));
+		*exit_code = FW_EXIT_IO;
+		return NULL;
+	}
+	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL && ferror(f)) {
+		cli_error(NULL, spec, "read failed: %s", strerror(errno));
+		*exit_code = FW_EXIT_IO;
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
 	if (root == NULL) {
 		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
 		return NULL;

@@ -158,7 +158,13 @@ char *cli_passphrase(const char *key_path, const char *passphrase_file, int conf
 
 	if (passphrase_file != NULL)
 		return from_file(passphrase_file, err);
-	if (env != NULL && env[0] != '\0')
+	/* Set but empty is a mistake to name (an unset CI secret), not a reason to prompt. */
+	if (env != NULL && env[0] == '\0') {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: FWPKG_PASSPHRASE is set but empty (unset it to be asked, or use -W for a key without one)",
+			   key_path);
+		return NULL;
+	}
+	if (env != NULL)
 		return secure_copy(env, strlen(env), err);
 	return from_terminal(key_path, confirm, err);
 }

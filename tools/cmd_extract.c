@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,8 +16,13 @@
 /*
  * Payloads stream into files named by their index inside a hidden staging
  * directory in DIR, and are renamed to their places only when the whole
- * package verified: a package that fails leaves DIR as it was.
+ * package verified: a package that fails leaves DIR as it was. Publishing is
+ * all-or-nothing too: a file replaced with -f is exchanged with its staged
+ * successor (RENAME_EXCHANGE), so the old one waits in the staging directory
+ * until the last rename succeeded; if one fails, every rename is undone and
+ * the directories made for the package are removed again.
  */
+#define MAX_MADE_DIRS 1024
 struct extract {
 	const char *pkg;                /* the package's path as given, for the file-name rule */
 	int dirfd;
@@ -27,6 +33,9 @@ struct extract {
 	const struct fw_manifest *m;
 	size_t n_staged;                /* files 0..n_staged-1 exist in the staging directory */
 	size_t n_published;
+	uint8_t exchanged[FW_MAX_PAYLOADS];   /* published i replaced a file, now staged as i */
+	char *made[MAX_MADE_DIRS];      /* directories made while publishing, relative to DIR */
+	size_t n_made;
 };
 
 static void usage(FILE *f)
@@ -44,11 +53,13 @@ static const char *target_of(const struct fw_manifest *m, size_t i)
 
 /*
  * Open the directory holding `path` below dirfd one component at a time,
- * never following a symbolic link, creating missing directories if `create`.
+ * never following a symbolic link, creating missing directories if `create`
+ * (and recording them there, to be removed again if publishing fails).
  * Returns a new descriptor, -2 if a directory is missing (and !create), -1 on
  * error. *base points at the last component.
  */
-static int open_parent(int dirfd, const char *path, int create, const char **base, struct fw_err *err)
+static int open_parent(int dirfd, const char *path, struct extract *create, const char **base,
+		       struct fw_err *err)
 {
 	char comp[FW_MOD_PATH_MAX + 1], shown[2 * FW_MOD_PATH_MAX];
 	const char *p = path, *slash;
@@ -69,7 +80,18 @@ static int open_parent(int dirfd, const char *path, int create, const char **bas
 		comp[n] = '\0';
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			int made = mkdirat(fd, comp, 0755) == 0;
+			if (made) {
+				char *rel = create->n_made < MAX_MADE_DIRS ? strndup(path, (size_t)(slash - path)) : NULL;
+				if (rel == NULL) {
+					/* Cannot remember it: take it back now rather than leave it. */
+					unlinkat(fd, comp, AT_REMOVEDIR);
+					close(fd);
+					return fw_err_set(err, FW_EXIT_IO, "too many directories to create");
+				}
+				create->made[create->n_made++] = rel;
+			}
+			if (!made && errno != EEXIST) {
 				e = errno;
 				close(fd);
 				memcpy(comp, path, (size_t)(slash - path));
@@ -109,7 +131,7 @@ static int check_targets(struct extract *x, struct fw_err *err)
 		const char *path = target_of(m, i), *base = NULL;
 		char shown[2 * FW_MOD_PATH_MAX];
 		struct stat st;
-		int pfd = open_parent(x->dirfd, path, 0, &base, err), rc = 0;
+		int pfd = open_parent(x->dirfd, path, NULL, &base, err), rc = 0;
 
 		if (pfd == -2)
 			continue;
@@ -118,7 +140,7 @@ static int check_targets(struct extract *x, struct fw_err *err)
 		fw_escape(path, shown, sizeof(shown));
 		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (!x->force)
-				rc = fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", shown);
+				rc = fw_err_set(err, FW_EXIT_USAGE, "%s: " FW_MSG_EXISTS, shown);
 			else if (S_ISDIR(st.st_mode))
 				rc = fw_err_set(err, FW_EXIT_USAGE, "%s: exists and is a directory", shown);
 		}
@@ -197,7 +219,38 @@ static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw
 				   fw_escape(target_of(m, index), shown, sizeof(shown)), strerror(errno)) : 0;
 }
 
-/* Everything verified: move the staged files to their places. */
+/*
+ * Undo the renames of a publish that failed half-way, newest first: an
+ * exchanged file goes back (and its successor into the staging directory),
+ * a new one into the staging directory; then the directories made for the
+ * package go. Best effort: the first thing that cannot be undone is reported.
+ */
+static void unpublish(struct extract *x)
+{
+	for (size_t i = x->n_published; i-- > 0;) {
+		const char *base = NULL;
+		char name[32], shown[2 * FW_MOD_PATH_MAX];
+		struct fw_err e = { 0, "" };
+		int pfd = open_parent(x->dirfd, target_of(x->m, i), NULL, &base, &e), rc = -1;
+
+		snprintf(name, sizeof(name), "%zu", i);
+		if (pfd >= 0) {
+			rc = x->exchanged[i] ? renameat2(pfd, base, x->stage_fd, name, RENAME_EXCHANGE)
+					     : renameat2(pfd, base, x->stage_fd, name, RENAME_NOREPLACE);
+			if (rc == 0)
+				fsync(pfd);
+			close(pfd);
+		}
+		if (rc < 0)
+			cli_error("extract", NULL, "%s: cannot undo: %s",
+				  fw_escape(target_of(x->m, i), shown, sizeof(shown)), e.msg[0] ? e.msg : strerror(errno));
+	}
+	x->n_published = 0;
+	for (size_t i = x->n_made; i-- > 0;)
+		unlinkat(x->dirfd, x->made[i], AT_REMOVEDIR);
+}
+
+/* Everything verified: move the staged files to their places, all of them or none. */
 static int publish(struct extract *x, struct fw_err *err)
 {
 	const struct fw_manifest *m = x->m;
@@ -208,27 +261,34 @@ static int publish(struct extract *x, struct fw_err *err)
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const char *path = target_of(m, i), *base = NULL;
 		char name[32], shown[2 * FW_MOD_PATH_MAX];
-		int pfd, rc;
+		struct stat st;
+		int pfd, rc, e;
 
 		snprintf(name, sizeof(name), "%zu", i);
-		pfd = open_parent(x->dirfd, path, 1, &base, err);
+		pfd = open_parent(x->dirfd, path, x, &base, err);
 		if (pfd < 0)
-			return -1;
-		rc = x->force ? renameat(x->stage_fd, name, pfd, base)
-			      : renameat2(x->stage_fd, name, pfd, base, RENAME_NOREPLACE);
-		if (rc == 0 && fsync(pfd) < 0)
-			rc = -1;
-		if (rc < 0) {
-			int e = errno;
-			close(pfd);
-			fw_escape(path, shown, sizeof(shown));
-			return fw_err_set(err, e == EEXIST ? FW_EXIT_USAGE : FW_EXIT_IO, "%s: %s", shown,
-					  e == EEXIST ? "already exists (use -f to overwrite)" : strerror(e));
+			goto undo;
+		/* check_targets allowed an existing file only with -f: swap it out, keep it until the end. */
+		x->exchanged[i] = x->force && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		rc = renameat2(x->stage_fd, name, pfd, base, x->exchanged[i] ? RENAME_EXCHANGE : RENAME_NOREPLACE);
+		if (rc == 0) {
+			x->n_published = i + 1;
+			if (fsync(pfd) < 0)
+				rc = -1;
 		}
+		e = errno;
 		close(pfd);
-		x->n_published = i + 1;
+		if (rc < 0) {
+			fw_escape(path, shown, sizeof(shown));
+			fw_err_set(err, e == EEXIST ? FW_EXIT_USAGE : FW_EXIT_IO, "%s: %s", shown,
+				   e == EEXIST ? FW_MSG_EXISTS : strerror(e));
+			goto undo;
+		}
 	}
 	return 0;
+undo:
+	unpublish(x);
+	return -1;
 }
 
 /* Remove what is left of the staging directory. */
@@ -238,7 +298,8 @@ static void discard(struct extract *x)
 		close(x->cur_fd);
 	x->cur_fd = -1;
 	if (x->stage_fd >= 0) {
-		for (size_t i = x->n_published; i < x->n_staged; i++) {
+		/* Files not published, or the old files that published ones replaced. */
+		for (size_t i = 0; i < x->n_staged; i++) {
 			char name[32];
 			snprintf(name, sizeof(name), "%zu", i);
 			unlinkat(x->stage_fd, name, 0);
@@ -249,6 +310,9 @@ static void discard(struct extract *x)
 	if (x->stage[0] != '\0')
 		unlinkat(x->dirfd, x->stage, AT_REMOVEDIR);
 	x->stage[0] = '\0';
+	for (size_t i = 0; i < x->n_made; i++)
+		free(x->made[i]);
+	x->n_made = 0;
 }
 
 int cmd_extract(int argc, char **argv)

@@ -149,11 +149,16 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 	json_t *sigs = json_array(), *doc;
 
 	for (size_t i = 0; i < rep->n_sigs; i++)
-		json_array_append_new(sigs, json_pack("{s:s, s:s, s:s}", "keyid", rep->sigs[i].keyid,
+		/* Every signature, a trusted comment that is no UTF-8 escaped (the table shows it too). */
+		json_array_append_new(sigs, json_pack("{s:s, s:s, s:o}", "keyid", rep->sigs[i].keyid,
 						      "status", sig_status_name(rep->sigs[i].status),
-						      "trusted_comment", rep->sigs[i].trusted_comment));
-	doc = json_pack("{s:s, s:o, s:o, s:b, s:b}", "file", path, "manifest", fw_manifest_to_json(m),
-			"signatures", sigs, "verified", rep->verified, "payloads_checked", rep->payloads_read);
+						      "trusted_comment", cli_json_text(rep->sigs[i].trusted_comment)));
+	doc = json_pack("{s:o, s:o, s:o, s:b, s:b, s:s, s:i}", "file", cli_json_text(path),
+			"manifest", fw_manifest_to_json(m), "signatures", sigs, "verified", rep->verified,
+			"payloads_checked", rep->payloads_read,
+			"outcome", rep->verified ? "verified" : "unverified", "exit_code", 0);
+	if (doc == NULL)
+		return NULL;
 	if (sha) {
 		json_t *sums = json_object();
 		for (size_t i = 0; i < m->n_payloads; i++) {
@@ -209,28 +214,34 @@ int cmd_inspect(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		cli_error("inspect", NULL, optind == argc ? "no package given" : "one package at a time");
+		const char *why = optind == argc ? "no package given" : "one package at a time";
+		cli_error("inspect", NULL, "%s", why);
 		usage(stderr);
-		return FW_EXIT_USAGE;
+		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, why) : FW_EXIT_USAGE;
 	}
 	path = argv[optind];
 	if (keys.n_pubs > 0 || keys.keyring != NULL) {
-		if (cli_keys_load(&keys, &trust, &err) < 0)
-			return cli_fail("inspect", NULL, &err);
+		if (cli_keys_load(&keys, &trust, &err) < 0) {
+			rc = cli_fail("inspect", NULL, &err);
+			return json ? cli_json_failure(path, rc, err.msg) : rc;
+		}
 		ropts.trust = &trust;
 	} else if (!sha) {
 		ropts.manifest_only = 1;
 	}
 	ropts.payload_sha256 = sha;
 	ops.payload_begin = sha ? take_payload : NULL;
-	if ((fd = cli_open_input(path, &err)) < 0)
-		return cli_fail("inspect", path, &err);
+	if ((fd = cli_open_input(path, &err)) < 0) {
+		rc = cli_fail("inspect", path, &err);
+		return json ? cli_json_failure(path, rc, err.msg) : rc;
+	}
 	rc = pkg_read(fd, &ropts, &ops, NULL, &m, &rep, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0) {
 		pkg_report_free(&rep);
-		return cli_fail("inspect", path, &err);
+		rc = cli_fail("inspect", path, &err);
+		return json ? cli_json_failure(path, rc, err.msg) : rc;
 	}
 	/* Shown, not fatal: support staff must be able to look at a renamed package. */
 	name_problem = fw_manifest_check_file_name(m, path, &err) < 0 ? err.msg : NULL;

@@ -7,7 +7,7 @@
 #include "tools/cli.h"
 #include "tools/cmd.h"
 
-#define MAX_KEYS 8
+#define MAX_KEYS CLI_MAX_KEYS
 
 static void usage(FILE *f)
 {
@@ -26,11 +26,12 @@ int cmd_sign(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *key_paths[MAX_KEYS], *out = NULL, *passfile = NULL, *in;
+	const char *key_paths[MAX_KEYS], *passfiles[MAX_KEYS], *out = NULL, *in;
 	struct sig_seckey *keys[MAX_KEYS] = { 0 };
 	struct pkg_write_opts wopts = { 0 };
 	struct fw_err err = { 0, "" };
-	size_t n_keys = 0;
+	size_t n_keys = 0, n_passfiles = 0;
+	char shown[1024];
 	int c, rc = FW_EXIT_USAGE;
 
 	optind = 1;
@@ -46,7 +47,13 @@ int cmd_sign(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'f': wopts.force = 1; break;
-		case 'P': passfile = optarg; break;
+		case 'P':
+			if (n_passfiles == MAX_KEYS) {
+				cli_error("sign", NULL, "at most %d --passphrase-file", MAX_KEYS);
+				return FW_EXIT_USAGE;
+			}
+			passfiles[n_passfiles++] = optarg;
+			break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default: return cli_bad_option("sign", c, argv);
@@ -59,17 +66,13 @@ int cmd_sign(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	in = argv[optind];
-	for (size_t i = 0; i < n_keys; i++) {
-		if (cli_load_seckey(key_paths[i], passfile, &keys[i], &err) < 0) {
-			rc = cli_fail("sign", NULL, &err);   /* the message names the key */
-			goto out;
-		}
-	}
+	if ((rc = cli_load_seckeys(key_paths, n_keys, passfiles, n_passfiles, keys)) != 0)
+		goto out;
 	if (pkg_add_signatures(in, out ? out : in, keys, n_keys, &wopts, &err) < 0) {
 		rc = cli_fail("sign", NULL, &err);   /* the message names the file */
 		goto out;
 	}
-	cli_note("signed %s with %zu key%s", out ? out : in, n_keys, n_keys == 1 ? "" : "s");
+	cli_note("signed %s with %zu key%s", fw_escape(out ? out : in, shown, sizeof(shown)), n_keys, n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < MAX_KEYS; i++)

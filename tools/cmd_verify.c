@@ -10,8 +10,61 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg verify [-q] [--json] [-p PUB]... [--keyring DIR] [--min-signatures N] PKG|-\n"
-		   "Exit 0 if the package is signed by a trusted key and intact, 1 if not.\n");
+	fprintf(f, "usage: fwpkg verify [-q] [--json] [-p PUB]... [--keyring DIR] [--min-signatures N] PKG|-...\n"
+		   "Exit 0 if every package is signed by a trusted key and intact, else the\n"
+		   "highest exit status of any (1 rejected, 3 cannot be read).\n");
+}
+
+/* One package: a line (or a JSON object into `all`), and its exit code. */
+static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_t *all)
+{
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0, "" };
+	int fd, rc;
+
+	memset(&rep, 0, sizeof(rep));
+	if ((fd = cli_open_input(path, &err)) < 0)
+		goto failed;
+	rc = pkg_read(fd, ropts, NULL, NULL, &m, &rep, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	/* A .wmopkg is named by its file name: a renamed (or relabelled) package is refused. */
+	if (rc < 0 || fw_manifest_check_file_name(m, path, &err) < 0)
+		goto failed;
+	if (all != NULL) {
+		json_t *signers = json_array();
+		for (size_t i = 0; i < rep.n_sigs; i++)
+			if (rep.sigs[i].status == PKG_SIG_VALID)
+				json_array_append_new(signers, json_string(rep.sigs[i].keyid));
+		json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:i, s:s, s:s, s:o}", "file", cli_json_text(path),
+						     "verified", 1, "outcome", "verified", "exit_code", 0,
+						     "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
+						     "version", m->version, "signers", signers));
+	} else if (!cli_quiet) {
+		char shown[1024];
+		int fw = m->type == FW_TYPE_FIRMWARE;
+
+		printf("%s: verified: %s %s, %zu %s%s, signed by", fw_escape(path, shown, sizeof(shown)),
+		       fw ? "firmware" : "modification", m->version, m->n_payloads, fw ? "image" : "file",
+		       m->n_payloads == 1 ? "" : "s");
+		for (size_t i = 0; i < rep.n_sigs; i++)
+			if (rep.sigs[i].status == PKG_SIG_VALID)
+				printf(" %s", rep.sigs[i].keyid);
+		printf("\n");
+	}
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	return FW_EXIT_OK;
+failed:
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	rc = cli_fail("verify", path, &err);
+	if (all != NULL)
+		json_array_append_new(all, json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", cli_json_text(path),
+						     "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
+						     "exit_code", rc, "error", cli_json_text(err.msg), "verified", 0));
+	return rc;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -28,14 +81,11 @@ int cmd_verify(int argc, char **argv)
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { .trust = &trust };
-	struct pkg_report rep;
-	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
-	const char *path;
-	int c, fd = -1, json = 0, rc;
+	json_t *all = NULL;
+	int c, json = 0, worst = FW_EXIT_OK, stdin_used = 0;
 	uint64_t n;
 
-	memset(&rep, 0, sizeof(rep));
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:qh", opts, NULL)) != -1) {
@@ -58,55 +108,37 @@ int cmd_verify(int argc, char **argv)
 		default: return cli_bad_option("verify", c, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_error("verify", NULL, optind == argc ? "no package given" : "one package at a time");
+	if (optind == argc) {
+		cli_error("verify", NULL, "no package given");
 		usage(stderr);
-		return FW_EXIT_USAGE;
+		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, "no package given") : FW_EXIT_USAGE;
 	}
-	path = argv[optind];
-	if (cli_keys_load(&keys, &trust, &err) < 0)
-		return cli_fail("verify", NULL, &err);
-	if ((fd = cli_open_input(path, &err)) < 0)
-		return cli_fail("verify", path, &err);
-	rc = pkg_read(fd, &ropts, NULL, NULL, &m, &rep, &err);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	/* A .wmopkg is named by its file name: a renamed (or relabelled) package is refused. */
-	if (rc == 0 && fw_manifest_check_file_name(m, path, &err) < 0) {
-		fw_manifest_free(m);
-		m = NULL;
-		rc = -1;
+	for (int i = optind; i < argc; i++)
+		stdin_used += strcmp(argv[i], "-") == 0;
+	if (stdin_used > 1) {
+		cli_error("verify", NULL, "standard input (-) given twice");
+		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, "standard input (-) given twice") : FW_EXIT_USAGE;
 	}
-	if (rc < 0) {
-		rc = cli_fail("verify", path, &err);
-		if (json) {
-			json_t *doc = json_pack("{s:s, s:b, s:s}", "file", path, "verified", 0, "error", err.msg);
-			cli_print_json(doc);
-		}
-		pkg_report_free(&rep);
-		return rc;
+	if (cli_keys_load(&keys, &trust, &err) < 0) {
+		c = cli_fail("verify", NULL, &err);
+		return json ? cli_json_failure(argc - optind == 1 ? argv[optind] : NULL, c, err.msg) : c;
+	}
+	if (json && (all = json_array()) == NULL) {
+		cli_error("verify", NULL, "out of memory");
+		return FW_EXIT_IO;
+	}
+	/* Each package on its own; the exit status is the highest any of them got. */
+	for (int i = optind; i < argc; i++) {
+		int rc = verify_one(argv[i], &ropts, all);
+		if (rc > worst)
+			worst = rc;
 	}
 	if (json) {
-		json_t *signers = json_array();
-		for (size_t i = 0; i < rep.n_sigs; i++)
-			if (rep.sigs[i].status == PKG_SIG_VALID)
-				json_array_append_new(signers, json_string(rep.sigs[i].keyid));
-		cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:o}", "file", path, "verified", 1,
-					 "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
-					 "version", m->version, "signers", signers));
-	} else if (!cli_quiet) {
-		char shown[1024];
-		int fw = m->type == FW_TYPE_FIRMWARE;
-
-		printf("%s: verified: %s %s, %zu %s%s, signed by", fw_escape(path, shown, sizeof(shown)),
-		       fw ? "firmware" : "modification", m->version, m->n_payloads, fw ? "image" : "file",
-		       m->n_payloads == 1 ? "" : "s");
-		for (size_t i = 0; i < rep.n_sigs; i++)
-			if (rep.sigs[i].status == PKG_SIG_VALID)
-				printf(" %s", rep.sigs[i].keyid);
-		printf("\n");
+		/* One package, one object (as always); several, an array of them. */
+		json_t *doc = argc - optind == 1 ? json_incref(json_array_get(all, 0)) : json_incref(all);
+		json_decref(all);
+		if (cli_print_json(doc) < 0 && worst == FW_EXIT_OK)
+			worst = FW_EXIT_IO;
 	}
-	fw_manifest_free(m);
-	pkg_report_free(&rep);
-	return FW_EXIT_OK;
+	return worst;
 }

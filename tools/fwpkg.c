@@ -37,8 +37,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return FW_EXIT_OK;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("fwpkg 0.1 (package format 1)\n");
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		cli_print_version();
 		return FW_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

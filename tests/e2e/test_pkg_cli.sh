@@ -26,7 +26,7 @@ usage_errors() {
 		expect 2 'bogus' "$B/fwpkg" $c --bogus fw.pkg
 	done
 	expect 2 'usage' "$B/fwpkg" verify -p k.pub
-	expect 2 'usage' "$B/fwpkg" verify -p k.pub fw.pkg fw.pkg
+	expect 2 "standard input" "$B/fwpkg" verify -p k.pub - -
 	expect 2 'missing -o' "$B/mkpkg" --version 1.0 --product P1 --pri pri.img -k k.key
 	expect 2 'missing --version' "$B/mkpkg" -o x.pkg --product P1 --pri pri.img -k k.key
 	expect 2 'missing --product' "$B/mkpkg" -o x.pkg --version 1.0 --pri pri.img -k k.key

@@ -765,6 +765,51 @@ static void test_names(void)
 	CU_ASSERT_FALSE(fw_name_valid(too_long));
 }
 
+/*
+ * The writer and the reader share one name rule: every name fw_name_valid()
+ * accepts (what mkpkg takes as a product id or the manifest as a payload
+ * name) is an entry name the reader accepts, with and without the chunk-list
+ * suffix, and as a firmware image name. All names of up to three characters
+ * over an alphabet with every kind of character the rule cares about.
+ */
+static void test_entry_names(void)
+{
+	static const char alphabet[] = { 'a', 'Z', '0', '.', '_', '+', '-', '/', '\\', ' ', '\x1b', '\xc2', '\x9b' };
+	const size_t k = sizeof(alphabet);
+	char name[4], entry[FW_NAME_MAX + 16];
+	size_t checked = 0;
+
+	for (size_t n = 1; n <= 3; n++) {
+		size_t total = 1;
+		for (size_t i = 0; i < n; i++)
+			total *= k;
+		for (size_t code = 0; code < total; code++) {
+			size_t c = code;
+			for (size_t i = 0; i < n; i++, c /= k)
+				name[i] = alphabet[c % k];
+			name[n] = '\0';
+			if (!fw_name_valid(name)) {
+				CU_ASSERT_FALSE(fw_entry_name_valid(name));
+				continue;
+			}
+			checked++;
+			CU_ASSERT_TRUE(fw_entry_name_valid(name));
+			snprintf(entry, sizeof(entry), "%s%s", name, FW_CHUNKS_SUFFIX);
+			CU_ASSERT_TRUE(fw_entry_name_valid(entry));
+			snprintf(entry, sizeof(entry), "%s-pri.img", name);
+			CU_ASSERT_TRUE(fw_entry_name_valid(entry));
+		}
+	}
+	CU_ASSERT_TRUE(checked > 100);
+	CU_ASSERT_TRUE(fw_entry_name_valid("P..1-pri.img"));
+	CU_ASSERT_TRUE(fw_entry_name_valid("manifest.json"));
+	CU_ASSERT_TRUE(fw_entry_name_valid("manifest.json.0123456789ABCDEF.minisig"));
+	CU_ASSERT_FALSE(fw_entry_name_valid(".chunks"));
+	CU_ASSERT_FALSE(fw_entry_name_valid(".."));
+	CU_ASSERT_FALSE(fw_entry_name_valid("a/../b"));
+	CU_ASSERT_FALSE(fw_entry_name_valid("manifest.json.\xc2\x9b.minisig"));
+}
+
 static void test_helpers(void)
 {
 	struct fw_payload p = { .size = 0, .chunk_size = 4096 };
@@ -831,6 +876,7 @@ int main(void)
 		{ "rejects wrong types", test_reject_types },
 		{ "rejects bad values", test_reject_values },
 		{ "name rules", test_names },
+		{ "the reader accepts every name the writer does", test_entry_names },
 		{ "hex, chunks, targets", test_helpers },
 	};
 	CU_pSuite s;

@@ -1,0 +1,248 @@
+#!/bin/sh
+# test_host_cli_details: what a newcomer and an attacker found in mkpkg, mkwmopkg and fwpkg (issue 8), each fixed and kept fixed.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+pkg_fixture
+mk() { "$B/mkpkg" -q --version 5.22.2 --product P1 --chunk-size 65536 -k k.key "$@"; }
+
+# Image paths from a spec in the working directory, or absolute, outlive the JSON that held them.
+spec_here() {
+	printf '{"version": "1.0", "products": ["P1"], "images": [{"product": "P1", "target": "pri", "path": "pri.img"},
+	  {"product": "P1", "target": "sec", "path": "%s/sec.img"}]}\n' "$T" >here.json
+	expect 0 '' "$B/mkpkg" -q -o here.pkg --spec here.json -k k.key
+	expect 0 '' "$B/fwpkg" extract -q -C here -p k.pub here.pkg
+	cmp here/P1-pri.img pri.img && cmp here/P1-sec.img sec.img || fail "--spec in the working directory packed other bytes"
+}
+pkg_check "mkpkg --spec FILE in the working directory, with a relative and an absolute image path" spec_here
+
+spec_missing() {
+	expect 3 '^mkpkg: no-such\.json: cannot open: No such file' "$B/mkpkg" -o x.pkg --spec no-such.json -k k.key
+	expect 3 '^mkwmopkg: no-such\.json: cannot open: No such file' "$B/mkwmopkg" -o x.wmopkg --spec no-such.json -k k.key
+	[ ! -e x.pkg ] && [ ! -e x.wmopkg ] || fail "a missing spec left output"
+}
+pkg_check "a missing spec file is an I/O error (exit 3) naming the file" spec_missing
+
+repeated_single() {
+	for t in pri sec boot; do
+		expect 2 "--$t given twice" mk -o x.pkg --$t pri.img --$t boot.img
+	done
+	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
+}
+pkg_check "a repeated --pri, --sec or --boot is refused like a repeated --image" repeated_single
+
+own_version() {
+	for p in mkpkg mkwmopkg fwpkg; do
+		expect 0 '' "$B/$p" -V
+		grep -Eq "^$p [0-9]+\.[0-9]+ \(package format 1\)$" "$T/.out" || fail "$p -V printed: $(cat "$T/.out")"
+	done
+	for p in mkpkg mkwmopkg; do
+		grep -q '^\.B \\-V$' "$E2E/../../man/$p.1" || fail "-V is not in $p(1)"
+	done
+}
+pkg_check "mkpkg -V and mkwmopkg -V print their own version (--version stays the package's)" own_version
+
+exists_wording() {
+	expect 2 'k\.key: already exists \(use -f to overwrite\)' "$B/fwpkg" keygen -W -p k2.pub -s k.key
+	! grep -q 'use force' "$T/.err" || fail "keygen still says 'use force'"
+	printf x >taken.pkg
+	expect 2 'taken\.pkg: already exists \(use -f to overwrite\)' mk -o taken.pkg --pri pri.img
+}
+pkg_check "one wording for every 'already exists': use -f" exists_wording
+
+newline_out() {
+	nl='a
+b.pkg'
+	"$B/mkpkg" --version 1.0 --product P1 -k k.key -o "$nl" --pri pri.img 2>wrote.err
+	[ "$(wc -l <wrote.err)" -eq 1 ] || fail "the wrote line spans lines: $(cat wrote.err)"
+	grep -Fq 'wrote a\x0ab.pkg' wrote.err || fail "the output name is not escaped: $(cat wrote.err)"
+}
+pkg_check "mkpkg's 'wrote' line escapes an output name with a newline" newline_out
+
+out_dir_first() {
+	truncate -s 2G huge.img
+	mkdir outdir
+	expect 2 'outdir: is a directory' timeout 3 "$B/mkpkg" -q -f -o outdir --version 1.0 --product P1 --pri huge.img -k k.key
+	rm -f huge.img
+	[ -z "$(ls -A outdir)" ] || fail "mkpkg -o DIR wrote into it"
+}
+pkg_check "mkpkg -f -o DIR is refused before any image is hashed" out_dir_first
+
+name_rule() {
+	expect 0 '' "$B/mkpkg" -q -o dots.pkg --version 1.0 --product P..1 --pri pri.img -k k.key
+	expect 0 '' "$B/fwpkg" verify -p k.pub dots.pkg
+	expect 0 '' "$B/fwpkg" extract -q -C dots -p k.pub dots.pkg
+	cmp dots/P..1-pri.img pri.img || fail "extract of P..1 gave other bytes"
+	expect 2 'invalid product id' "$B/mkpkg" -o x.pkg --version 1.0 --product .P --pri pri.img -k k.key
+}
+pkg_check "every product id mkpkg accepts (P..1) gives a package the reader accepts" name_rule
+
+# U+009B (CSI) in an entry name, before any signature check: escaped by every command.
+csi_name() {
+	sig=$(pkg_craft list fw.pkg | sed -n 2p)
+	pkg_craft rename fw.pkg csi.pkg "$sig" 'manifest.json.\x9b[2J.minisig'
+	pkg_craft rename fw.pkg csi2.pkg P1-sec.img 'P1-\x9b[2J.img'
+	for p in csi.pkg csi2.pkg; do
+		for c in "verify -p k.pub" "inspect" "inspect --json" "extract -C csi -p k.pub"; do
+			set +e
+			"$B/fwpkg" $c $p >csi.out 2>csi.err
+			rc=$?
+			set -e
+			# Without a key inspect reads only the manifest: csi2's payload name goes unseen.
+			[ "$rc" -eq 1 ] || [ "$p ${c%% *}" = "csi2.pkg inspect" ] || fail "fwpkg $c $p exited $rc"
+			! "$PY" -c 'import sys; d=open(sys.argv[1],"rb").read()+open(sys.argv[2],"rb").read(); sys.exit(0 if b"\xc2\x9b" in d or b"\x1b" in d else 1)' csi.out csi.err ||
+				fail "fwpkg $c $p printed a raw CSI: $(cat -v csi.err)"
+		done
+	done
+	grep -Fq '\xc2\x9b' csi.err || fail "the CSI is not shown escaped: $(cat csi.err)"
+}
+pkg_check "an entry name with U+009B (CSI) never reaches the terminal raw (verify, inspect, extract)" csi_name
+
+# fwpkg sign in place keeps what the release engineer set: mode, group, a link.
+sign_in_place() {
+	keypair k2
+	cp fw.pkg private.pkg && chmod 600 private.pkg
+	cp fw.pkg group.pkg && chgrp daemon group.pkg && chmod 640 group.pkg
+	cp fw.pkg fw-1.pkg && ln -s fw-1.pkg latest.pkg
+	for p in private.pkg group.pkg latest.pkg; do
+		expect 0 '' "$B/fwpkg" sign -q -k k2.key $p
+		expect 0 '' "$B/fwpkg" verify --min-signatures 2 -p k.pub -p k2.pub $p
+	done
+	[ "$(stat -c %a private.pkg)" = 600 ] || fail "a 0600 package came back $(stat -c %a private.pkg)"
+	[ "$(stat -c %a:%G group.pkg)" = 640:daemon ] || fail "a 0640 daemon package came back $(stat -c %a:%G group.pkg)"
+	[ -L latest.pkg ] && [ "$(readlink latest.pkg)" = fw-1.pkg ] || fail "signing latest.pkg replaced the link"
+	expect 0 '' "$B/fwpkg" verify --min-signatures 2 -p k.pub -p k2.pub fw-1.pkg
+}
+pkg_check "fwpkg sign in place keeps mode and group, and signs the file a link points to" sign_in_place
+
+json_not_utf8() {
+	minisign -G -W -p ms.pub -s ms.key >/dev/null 2>&1 || fail "minisign -G failed"
+	mkdir -p nu && (cd nu && tar -xf ../fw.pkg manifest.json)
+	(cd nu && minisign -S -s ../ms.key -m manifest.json -x ../nu.minisig -t "$(printf 'caf\351 \033[2J')") >/dev/null 2>&1 ||
+		fail "minisign -S failed"
+	msid=$("$PY" -c 'import sys,base64; l=open(sys.argv[1],"rb").read().split(b"\n")[1]; print(base64.b64decode(l)[2:10][::-1].hex().upper())' nu.minisig)
+	# Signature entries are named by key id and sorted by it.
+	sig=$(pkg_craft list fw.pkg | sed -n 2p)
+	at=1
+	[ "manifest.json.$msid.minisig" \> "$sig" ] && at=2
+	cp nu.minisig "manifest.json.$msid.minisig"
+	pkg_craft insert fw.pkg nu.pkg $at "manifest.json.$msid.minisig"
+	expect 0 '' "$B/fwpkg" inspect nu.pkg
+	n_table=$(grep -Ec '^  [0-9A-F]{16}  ' "$T/.out")
+	expect 0 '' "$B/fwpkg" inspect --json nu.pkg
+	"$PY" - "$T/.out" "$n_table" <<'PYEOF' || fail "inspect --json: $(cat "$T/.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sigs = d["signatures"]
+assert len(sigs) == int(sys.argv[2]) == 2, (len(sigs), sys.argv[2])
+assert any("caf\\xe9" in s["trusted_comment"] for s in sigs), sigs
+assert not any("\x1b" in s["trusted_comment"] for s in sigs), sigs
+PYEOF
+}
+pkg_check "inspect --json shows every signature, a trusted comment that is not UTF-8 escaped" json_not_utf8
+
+truncated() {
+	size=$(stat -c %s fw.pkg)
+	pkg_craft cut fw.pkg half.pkg $((size / 2))
+	expect 1 'half\.pkg: truncated: the manifest declares [0-9]+ bytes of package, the file holds [0-9]+' "$B/fwpkg" inspect half.pkg
+	expect 1 'truncated' "$B/fwpkg" inspect --json half.pkg
+	pkg_craft cut fw.pkg short.pkg $((size - 10240))
+	expect 1 'truncated' "$B/fwpkg" inspect short.pkg
+	expect 0 '' "$B/fwpkg" inspect fw.pkg
+}
+pkg_check "inspect without a key reports a package file shorter than its manifest says as truncated (exit 1)" truncated
+
+json_always() {
+	pkg_craft flipentry fw.pkg badsig.pkg manifest.json middle
+	for args in "inspect --json -p k.pub badsig.pkg" "verify --json -p k.pub badsig.pkg"; do
+		expect 1 '' "$B/fwpkg" $args
+		"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="rejected" and d["exit_code"]==1 and d["verified"] is False and "signature" in d["error"], d' <"$T/.out" ||
+			fail "fwpkg $args printed: $(cat "$T/.out")"
+	done
+	for args in "verify --json -p k.pub no-such.pkg" "inspect --json no-such.pkg" "verify --json -p no-such.pub fw.pkg"; do
+		set +e; "$B/fwpkg" $args >j.out 2>/dev/null; rc=$?; set -e
+		"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="error" and d["exit_code"]==int(sys.argv[1]) and d["error"], d' "$rc" <j.out ||
+			fail "fwpkg $args (exit $rc) printed: $(cat j.out)"
+	done
+	expect 0 '' "$B/fwpkg" verify --json -p k.pub fw.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="verified" and d["exit_code"]==0' <"$T/.out" || fail "verify --json"
+}
+pkg_check "with --json stdout always carries one JSON document: verified, rejected or error, exit code, message" json_always
+
+verify_many() {
+	pkg_craft flipentry fw.pkg bad1.pkg P1-sec.img first
+	expect 0 '' "$B/fwpkg" verify -p k.pub fw.pkg fw.pkg
+	[ "$(grep -c ': verified: ' "$T/.out")" -eq 2 ] || fail "two packages, not two lines: $(cat "$T/.out")"
+	expect 1 'bad1\.pkg: payload P1-sec\.img' "$B/fwpkg" verify -p k.pub fw.pkg bad1.pkg
+	[ "$(wc -l <"$T/.out")" -eq 1 ] && grep -q '^fw\.pkg: verified' "$T/.out" || fail "verify A B: $(cat "$T/.out")"
+	expect 3 'no-such\.pkg: cannot open' "$B/fwpkg" verify -p k.pub bad1.pkg no-such.pkg fw.pkg
+	grep -q 'bad1\.pkg' "$T/.err" || fail "the rejected package is not named"
+	expect 3 '' "$B/fwpkg" verify --json -p k.pub fw.pkg no-such.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert [x["exit_code"] for x in d]==[0,3], d' <"$T/.out" || fail "verify --json A B: $(cat "$T/.out")"
+}
+pkg_check "fwpkg verify A B ...: one line each, exit status the highest" verify_many
+
+# extract is all-or-nothing: a rename that fails late (an immutable file or
+# directory in the way) undoes the ones before it and the directories made.
+x_atomic() {
+	mkdir xa
+	printf 'old sec\n' >xa/P1-sec.img
+	printf 'old pri\n' >xa/P1-pri.img
+	chattr +i xa/P1-pri.img || fail "chattr +i failed (needs root on ext4/xfs/btrfs)"
+	before=$(treesum xa)
+	set +e; "$B/fwpkg" extract -f -C xa -p k.pub fw.pkg >xa.out 2>xa.err; rc=$?; set -e
+	chattr -i xa/P1-pri.img
+	[ "$rc" -eq 3 ] || fail "extract with an immutable target exited $rc: $(cat xa.err)"
+	grep -q '^fwpkg: extract: fw\.pkg: P1-pri\.img: Operation not permitted' xa.err || fail "message: $(cat xa.err)"
+	[ "$(treesum xa)" = "$before" ] || fail "a failed extract -f changed the directory: $(ls -A xa; cat xa/P1-sec.img)"
+	[ ! -s xa.out ] || fail "a failed extract listed files: $(cat xa.out)"
+
+	# A modification package: files/ is made and filled, then scripts/ (immutable) refuses.
+	mkdir -p wt/files/etc wt/scripts
+	printf 'motd\n' >wt/files/etc/motd
+	printf '#!/bin/sh\n' >wt/scripts/run.sh
+	"$B/mkwmopkg" -q -o mod.wmopkg -C wt --version 1.0 --product P1 -k k.key
+	mkdir -p xm/scripts
+	chattr +i xm/scripts
+	before=$(treesum xm)
+	set +e; "$B/fwpkg" extract -C xm -p k.pub mod.wmopkg >xm.out 2>xm.err; rc=$?; set -e
+	chattr -i xm/scripts
+	[ "$rc" -eq 3 ] || fail "extract into an immutable subdirectory exited $rc: $(cat xm.err)"
+	[ "$(treesum xm)" = "$before" ] || fail "a failed extract left: $(cd xm && find . | sort | tr '\n' ' ')"
+
+	# And the same extracts go through once nothing is in the way.
+	expect 0 '' "$B/fwpkg" extract -q -f -C xa -p k.pub fw.pkg
+	cmp xa/P1-pri.img pri.img && cmp xa/P1-sec.img sec.img || fail "extract -f did not replace the images"
+	[ "$(ls -A xa | wc -l)" -eq 3 ] || fail "extract -f left: $(ls -A xa)"
+	expect 0 '' "$B/fwpkg" extract -q -C xm -p k.pub mod.wmopkg
+	cmp xm/files/etc/motd wt/files/etc/motd || fail "extract of the modification package"
+}
+pkg_check "extract is all-or-nothing: a late rename failure undoes what was published" x_atomic
+
+# Two encrypted keys with different passphrases, in one non-interactive run.
+two_passphrases() {
+	printf 'alpha\n' >a.txt
+	printf 'beta\n' >b.txt
+	"$B/fwpkg" keygen -q -p a.pub -s a.key --passphrase-file a.txt
+	"$B/fwpkg" keygen -q -p b.pub -s b.key --passphrase-file b.txt
+	expect 0 '' "$B/mkpkg" -q -o two.pkg --version 1.0 --product P1 --pri pri.img -k a.key -k b.key \
+		--passphrase-file a.txt --passphrase-file b.txt
+	expect 0 '' "$B/fwpkg" verify --min-signatures 2 -p a.pub -p b.pub two.pkg
+	mkdir -p wt2/files && printf 'x\n' >wt2/files/x
+	expect 0 '' "$B/mkwmopkg" -q -o two.wmopkg -C wt2 --version 1.0 --product P1 -k a.key -k b.key \
+		--passphrase-file a.txt --passphrase-file b.txt
+	expect 0 '' "$B/fwpkg" verify --min-signatures 2 -p a.pub -p b.pub two.wmopkg
+	cp fw.pkg two-sign.pkg
+	expect 0 '' "$B/fwpkg" sign -q -k a.key -k b.key --passphrase-file a.txt --passphrase-file b.txt two-sign.pkg
+	expect 0 '' "$B/fwpkg" verify --min-signatures 3 -p k.pub -p a.pub -p b.pub two-sign.pkg
+	expect 1 'b\.key: wrong passphrase' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
+		-k a.key -k b.key --passphrase-file a.txt
+	expect 2 '2 --passphrase-file for 3 keys' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
+		-k a.key -k b.key -k k.key --passphrase-file a.txt --passphrase-file b.txt
+	expect 2 'a\.key: FWPKG_PASSPHRASE is set but empty' env FWPKG_PASSPHRASE= "$B/mkpkg" -o x.pkg --version 1.0 \
+		--product P1 --pri pri.img -k a.key
+	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
+}
+pkg_check "one --passphrase-file per -k signs with keys of different passphrases; an empty FWPKG_PASSPHRASE is named" two_passphrases
+
+pkg_done
