@@ -229,6 +229,11 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 			fw_err_set(err, FW_EXIT_USAGE, "%s: not a regular file", path);
 			goto out;
 		}
+		/* No device can install an empty system image or bootloader. */
+		if (st[i].st_size == 0 && m->type == FW_TYPE_FIRMWARE) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: empty image", path);
+			goto out;
+		}
 		if ((uint64_t)st[i].st_size > FW_PAYLOAD_MAX) {
 			fw_err_set(err, FW_EXIT_USAGE, "%s: larger than the limit of %llu bytes", path,
 				   (unsigned long long)FW_PAYLOAD_MAX);

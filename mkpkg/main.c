@@ -232,6 +232,17 @@ static int build_manifest(struct opts *o, const char **paths)
 			}
 		}
 	}
+	/* A product without an image is one the package claims to fit but cannot upgrade. */
+	for (size_t p = 0; p < m->n_products; p++) {
+		int has = 0;
+		for (size_t i = 0; i < o->n_images; i++)
+			has |= strcmp(o->images[i].product, m->products[p]) == 0;
+		if (!has) {
+			cli_error(NULL, NULL, "product \"%s\" has no image (--image %s:TARGET=FILE)", m->products[p],
+				  m->products[p]);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < o->n_images; i++) {
 		int listed = 0;
 		for (size_t p = 0; p < m->n_products; p++)
@@ -362,6 +373,12 @@ int main(int argc, char **argv)
 				      : !o.b.have_version ? "--version"
 				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
 		usage(stderr);
+		goto out;
+	}
+	/* A device installs only NAME.pkg files: refuse an output it would not take. */
+	if (strcmp(o.b.out, "-") != 0 &&
+	    (strlen(o.b.out) < 5 || strcmp(o.b.out + strlen(o.b.out) - 4, ".pkg") != 0 || o.b.out[strlen(o.b.out) - 5] == '/')) {
+		cli_error(NULL, o.b.out, "a firmware package's file name ends in .pkg (or -o - for standard output)");
 		goto out;
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)

@@ -61,10 +61,10 @@ pkg_check "mkpkg's 'wrote' line escapes an output name with a newline" newline_o
 
 out_dir_first() {
 	truncate -s 2G huge.img
-	mkdir outdir
-	expect 2 'outdir: is a directory' timeout 3 "$B/mkpkg" -q -f -o outdir --version 1.0 --product P1 --pri huge.img -k k.key
+	mkdir outdir.pkg
+	expect 2 'outdir\.pkg: is a directory' timeout 3 "$B/mkpkg" -q -f -o outdir.pkg --version 1.0 --product P1 --pri huge.img -k k.key
 	rm -f huge.img
-	[ -z "$(ls -A outdir)" ] || fail "mkpkg -o DIR wrote into it"
+	[ -z "$(ls -A outdir.pkg)" ] || fail "mkpkg -o DIR wrote into it"
 }
 pkg_check "mkpkg -f -o DIR is refused before any image is hashed" out_dir_first
 
@@ -244,5 +244,17 @@ two_passphrases() {
 	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
 }
 pkg_check "one --passphrase-file per -k signs with keys of different passphrases; an empty FWPKG_PASSPHRASE is named" two_passphrases
+
+# mkpkg refuses what no device could install.
+device_would_refuse() {
+	: >empty.img
+	expect 2 'empty\.img: empty image' mk -o x.pkg --pri pri.img --sec empty.img
+	expect 2 'product "P2" has no image' mk -o x.pkg --product P2 --image P1:pri=pri.img
+	expect 2 "x\.img: a firmware package's file name ends in \.pkg" mk -o x.img --pri pri.img
+	expect 2 'ends in \.pkg' mk -o .pkg --pri pri.img
+	expect 2 'ends in \.pkg' mk -o sub/.pkg --pri pri.img
+	[ ! -e x.pkg ] && [ ! -e x.img ] || fail "a refused mkpkg left output"
+}
+pkg_check "mkpkg refuses a product without images, an empty image, an output name without .pkg" device_would_refuse
 
 pkg_done
