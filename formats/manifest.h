@@ -22,7 +22,8 @@
 #define FW_CHUNK_MIN 4096u
 #define FW_CHUNK_MAX (8u * 1024 * 1024)
 #define FW_CHUNK_DEFAULT (1024u * 1024)
-#define FW_PAYLOAD_MAX 077777777777ULL       /* what a ustar size field holds: 8 GiB - 1 */
+/* 65536 chunks of 8 MiB: 512 GiB - 1. Above 8 GiB - 1 a payload's tar entry has a pax size record (formats/tar_pax.h). */
+#define FW_PAYLOAD_MAX ((1ULL << 39) - 1)
 #define FW_DIGEST_LEN 32                     /* SHA-256 */
 #define FW_CHUNKS_SUFFIX ".chunks"
 

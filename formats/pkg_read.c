@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "chunk.h"
+#include "tar_pax.h"
 
 #define READ_BLOCK (1024 * 1024)
 #define TAR_BLOCK 512
@@ -25,10 +26,11 @@ struct source {
 	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
 	uint64_t total;      /* bytes read from fd so far */
 	int read_errno;
-	/* The raw 512 bytes of the header expected next, copied as they pass,
-	 * so the typeflag and magic can be checked as written. */
+	/* The raw bytes of the header expected next, copied as they pass, so
+	 * the typeflag and magic can be checked as written: three blocks, for
+	 * an entry with a pax size record (pax header, its record, ustar header). */
 	uint64_t hdr_pos;
-	uint8_t hdr[512];
+	uint8_t hdr[3 * 512];
 };
 
 /* Copy whatever part of [hdr_pos, hdr_pos + 512) the bytes buf[0..len) at offset `at` hold. */
@@ -53,6 +55,8 @@ struct reader {
 	struct archive_entry *entry;  /* the current header, owned by libarchive */
 	int at_eof;
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
+	uint64_t entry_pos;           /* where the current entry's first header starts */
+	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
 	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when asked for or declared */
 };
 
@@ -97,6 +101,49 @@ static int archive_failure(struct reader *r, const char *what, struct fw_err *er
 	return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s", what, why ? why : "malformed tar archive");
 }
 
+/* An octal ustar field as fwpkg writes it: width - 1 digits and a NUL. */
+static int octal_field_is(const uint8_t *field, size_t width, uint64_t value)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "%0*llo", (int)width - 1, (unsigned long long)value);
+	return strlen(want) == width - 1 && memcmp(field, want, width) == 0;
+}
+
+/*
+ * The three blocks at the entry's start are exactly what tar_write writes
+ * for an entry over TAR_USTAR_SIZE_MAX: a pax header ('x', ustar magic)
+ * named TAR_PAX_PREFIX + the entry's name, holding only the size record
+ * for the size libarchive took from it (and that size needs it), then the
+ * entry's ustar header saying size 0.
+ */
+static int pax_size_record_ok(struct reader *r)
+{
+	const uint8_t *x = r->src.hdr, *data = r->src.hdr + TAR_BLOCK, *h = r->src.hdr + 2 * TAR_BLOCK;
+	const char *name = archive_entry_pathname(r->entry);
+	char want_name[TAR_BLOCK], record[TAR_PAX_RECORD_MAX];
+	uint64_t size;
+	size_t len;
+
+	if ((uint64_t)archive_filter_bytes(r->a, 0) != r->expect_pos + 3 * TAR_BLOCK || name == NULL ||
+	    !archive_entry_size_is_set(r->entry) || archive_entry_size(r->entry) < 0)
+		return 0;
+	size = (uint64_t)archive_entry_size(r->entry);
+	if (size <= TAR_USTAR_SIZE_MAX || (size_t)snprintf(want_name, sizeof(want_name), "%s%s", TAR_PAX_PREFIX, name) >= 100)
+		return 0;
+	len = tar_pax_size_record(size, record);
+	for (size_t i = strlen(want_name); i < 100; i++)
+		if (x[i] != 0)
+			return 0;
+	if (memcmp(x, want_name, strlen(want_name)) != 0 || x[156] != 'x' || memcmp(x + 257, "ustar\0" "00", 8) != 0 ||
+	    !octal_field_is(x + 124, 12, len) || memcmp(data, record, len) != 0)
+		return 0;
+	for (size_t i = len; i < TAR_BLOCK; i++)
+		if (data[i] != 0)
+			return 0;
+	return octal_field_is(h + 124, 12, 0);
+}
+
 /* Advance to the next header; 1 at the end of the archive, 0 on a header, -1 on error. */
 static int next_entry(struct reader *r, struct fw_err *err)
 {
@@ -127,11 +174,18 @@ static int next_entry(struct reader *r, struct fw_err *err)
 	}
 	if (rc != ARCHIVE_OK)
 		return archive_failure(r, "reading the next entry", err);
-	/* libarchive folds extension records (GNU long names, volume labels,
+	/*
+	 * libarchive folds extension records (GNU long names, volume labels,
 	 * pax headers) into the entry it returns; they show as a header that
-	 * starts early or spans more than one block. */
+	 * starts early or spans more than one block. The one exception is the
+	 * pax size record fwpkg writes for an entry over 8 GiB - 1, exactly as
+	 * it writes it (three blocks); anything else is refused.
+	 */
+	r->pax = 0;
+	r->entry_pos = r->expect_pos;
 	if ((uint64_t)archive_read_header_position(r->a) != r->expect_pos ||
-	    (uint64_t)archive_filter_bytes(r->a, 0) != r->expect_pos + TAR_BLOCK) {
+	    ((uint64_t)archive_filter_bytes(r->a, 0) != r->expect_pos + TAR_BLOCK &&
+	     !(r->pax = pax_size_record_ok(r)))) {
 		char shown[256];
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "entry \"%s\": extension records (pax, GNU long name, volume label) are not allowed",
@@ -139,8 +193,8 @@ static int next_entry(struct reader *r, struct fw_err *err)
 					    shown, sizeof(shown)));
 	}
 	if (archive_entry_size_is_set(r->entry) && archive_entry_size(r->entry) >= 0)
-		r->expect_pos += TAR_BLOCK + (((uint64_t)archive_entry_size(r->entry) + TAR_BLOCK - 1) &
-					     ~(uint64_t)(TAR_BLOCK - 1));
+		r->expect_pos += (r->pax ? 3 : 1) * TAR_BLOCK +
+				 (((uint64_t)archive_entry_size(r->entry) + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 	return 0;
 }
 
@@ -151,10 +205,14 @@ static int check_entry(struct reader *r, struct fw_err *err)
 	const char *name = archive_entry_pathname(e);
 	char shown[256];
 	int format = archive_format(r->a);
+	const uint8_t *ustar = r->src.hdr + (r->pax ? 2 * TAR_BLOCK : 0);   /* the entry's own header */
 
 	if (name == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry without a name");
 	fw_escape(name, shown, sizeof(shown));
+	/* next_entry checked a pax size record byte for byte; no other pax is let through. */
+	if (r->pax && format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
+		format = ARCHIVE_FORMAT_TAR_USTAR;
 	if (format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "entry \"%s\": pax extended or global headers are not allowed", shown);
@@ -171,9 +229,9 @@ static int check_entry(struct reader *r, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": sparse files are not allowed", shown);
 	/* As fwpkg writes them: POSIX ustar magic and version, typeflag '0'
 	 * (libarchive reads some other typeflags, e.g. 'S', as regular files). */
-	if (memcmp(r->src.hdr + 257, "ustar\0" "00", 8) != 0 || r->src.hdr[156] != '0')
+	if (memcmp(ustar + 257, "ustar\0" "00", 8) != 0 || ustar[156] != '0')
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\": not a plain ustar regular file (typeflag '%c')",
-				  shown, r->src.hdr[156] >= 0x20 && r->src.hdr[156] < 0x7f ? r->src.hdr[156] : '?');
+				  shown, ustar[156] >= 0x20 && ustar[156] < 0x7f ? ustar[156] : '?');
 	/* The writer's rule, so every package mkpkg builds reads back. */
 	if (!fw_entry_name_valid(name))
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -295,7 +353,7 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 		}
 	}
 	if (r->at_eof == 0)
-		rep->first_payload_offset = (uint64_t)archive_read_header_position(r->a);
+		rep->first_payload_offset = r->entry_pos;
 
 	if (r->opts->trust != NULL) {
 		unsigned need = r->opts->min_signatures ? r->opts->min_signatures : 1;
@@ -533,7 +591,7 @@ static int check_declared_size(struct reader *r, struct fw_err *err)
 	for (size_t i = 0; i < r->m->n_payloads; i++) {
 		const struct fw_payload *p = &r->m->payloads[i];
 		need += TAR_BLOCK + ((fw_payload_chunks(p) * FW_DIGEST_LEN + pad) & ~pad);
-		need += TAR_BLOCK + ((p->size + pad) & ~pad);
+		need += (p->size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK + ((p->size + pad) & ~pad);
 	}
 	need += 2 * TAR_BLOCK;
 	if ((uint64_t)st.st_size < need)

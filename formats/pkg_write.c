@@ -199,7 +199,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	char *manifest = NULL;
 	size_t manifest_len = 0;
 	struct tar_writer w;
-	int rc = -1;
+	int rc = -1, to_stdout = strcmp(out_path, "-") == 0;
 
 	memset(sigs, 0, sizeof(sigs));
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
@@ -213,9 +213,17 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		err->code = FW_EXIT_USAGE;
 		goto out;
 	}
-	if (check_out_path(out_path, err) < 0 ||
-	    outfile_open(&of, out_path, 0644, opts->force ? OUTFILE_FORCE : 0, err) < 0)
+	if (to_stdout) {
+		/* A pipe to a verifier or an uploader; never binary onto a terminal. */
+		if (isatty(STDOUT_FILENO)) {
+			fw_err_set(err, FW_EXIT_USAGE, "-: standard output is a terminal: refusing to write a package to it");
+			goto out;
+		}
+		of.fd = STDOUT_FILENO;
+	} else if (check_out_path(out_path, err) < 0 ||
+		   outfile_open(&of, out_path, 0644, opts->force ? OUTFILE_FORCE : 0, err) < 0) {
 		goto out;
+	}
 
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const char *path = payload_paths[i];
@@ -274,13 +282,19 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	}
 	if (tar_write_end(&w, err) < 0)
 		goto write_failed;
-	if (outfile_commit(&of, (opts->force ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0), err) < 0)
+	if (to_stdout) {
+		of.fd = -1;
+	} else if (outfile_commit(&of, (opts->force ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0),
+				  err) < 0) {
 		goto out;
+	}
 	rc = 0;
 	goto out;
 write_failed:
-	fw_err_wrap(err, "%s", out_path);
+	fw_err_wrap(err, "%s", to_stdout ? "standard output" : out_path);
 out:
+	if (to_stdout)
+		of.fd = -1;   /* not ours to close */
 	outfile_abort(&of);
 	free_sigs(sigs, n_sigs);
 	free(manifest);

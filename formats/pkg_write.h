@@ -25,6 +25,8 @@ struct pkg_write_opts {
  * payload_paths[i]: sizes and digests are filled in here (chunk_size must be
  * set). Signed by every key in keys. Written to a temporary file in the same
  * directory, fsync'd and renamed into place; on failure nothing is left.
+ * out_path "-" streams the package to standard output instead (refused if
+ * that is a terminal); a reader there sees a failure as a truncated package.
  */
 int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
 	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,

@@ -1,5 +1,6 @@
 /* tar_write: ustar headers written by hand so every byte of a package is ours to predict. */
 #include "tar_write.h"
+#include "tar_pax.h"
 
 #include "base/outfile.h"
 
@@ -59,7 +60,8 @@ static int octal(char *field, size_t width, uint64_t value)
 	return 0;
 }
 
-static int write_header(struct tar_writer *w, const char *name, uint64_t size, struct fw_err *err)
+static int write_one_header(struct tar_writer *w, const char *name, uint64_t size, char typeflag,
+			    struct fw_err *err)
 {
 	struct ustar_header h;
 	const unsigned char *bytes = (const unsigned char *)&h;
@@ -80,7 +82,7 @@ static int write_header(struct tar_writer *w, const char *name, uint64_t size, s
 	octal(h.gid, sizeof(h.gid), 0);
 	octal(h.devmajor, sizeof(h.devmajor), 0);
 	octal(h.devminor, sizeof(h.devminor), 0);
-	h.typeflag = '0';
+	h.typeflag = typeflag;
 	memcpy(h.magic, "ustar", 6);
 	memcpy(h.version, "00", 2);
 	memset(h.chksum, ' ', sizeof(h.chksum));
@@ -97,6 +99,27 @@ static int write_padding(struct tar_writer *w, uint64_t size, struct fw_err *err
 	size_t rem = (size_t)(size % TAR_BLOCK);
 
 	return rem == 0 ? 0 : write_all(w, zeros, TAR_BLOCK - rem, err);
+}
+
+/*
+ * An entry's header: plain ustar, or for a size beyond ustar's 11 octal
+ * digits the one pax size record (tar_pax.h) first, and size 0 in the ustar
+ * header. Only then: packages that need none stay byte-identical.
+ */
+static int write_header(struct tar_writer *w, const char *name, uint64_t size, struct fw_err *err)
+{
+	char pax_name[TAR_BLOCK], record[TAR_PAX_RECORD_MAX];
+	size_t len;
+
+	if (size <= TAR_USTAR_SIZE_MAX)
+		return write_one_header(w, name, size, '0', err);
+	if ((size_t)snprintf(pax_name, sizeof(pax_name), "%s%s", TAR_PAX_PREFIX, name) >= 100)
+		return fw_err_set(err, FW_EXIT_USAGE, "entry name too long: %s", name);
+	len = tar_pax_size_record(size, record);
+	if (write_one_header(w, pax_name, len, 'x', err) < 0 || write_all(w, record, len, err) < 0 ||
+	    write_padding(w, len, err) < 0)
+		return -1;
+	return write_one_header(w, name, 0, '0', err);
 }
 
 int tar_write_buffer(struct tar_writer *w, const char *name, const void *buf, size_t len,
