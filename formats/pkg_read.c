@@ -357,14 +357,25 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 
 	if (r->opts->trust != NULL) {
 		unsigned need = r->opts->min_signatures ? r->opts->min_signatures : 1;
+		char signers[PKG_MAX_SIGNATURES * 18 + 1] = "", trusted[200];
+		size_t o = 0;
+
 		if (rep->n_sigs == 0)
 			return fw_err_set(err, FW_EXIT_REJECTED, "unsigned package: no signature entries");
-		if (rep->valid_sigs < need)
+		if (rep->valid_sigs < need) {
+			/* Everything a support engineer needs to see the mismatch: who signed, whom we trust. */
+			for (size_t i = 0; i < rep->n_sigs; i++)
+				o += (size_t)snprintf(signers + o, sizeof(signers) - o, "%s%s", i ? ", " : "",
+						      rep->sigs[i].keyid);
+			sig_trust_ids(r->opts->trust, trusted, sizeof(trusted));
+			if (rep->valid_sigs == 0)
+				return fw_err_set(err, FW_EXIT_REJECTED,
+						  "no signature by a trusted key (signed by %s; trusted: %s)", signers,
+						  trusted);
 			return fw_err_set(err, FW_EXIT_REJECTED,
-					  rep->valid_sigs == 0
-						  ? "no signature by a trusted key (signed by %s%s)"
-						  : "too few signatures by trusted keys (signed by %s%s)",
-					  rep->sigs[0].keyid, rep->n_sigs > 1 ? " and others" : "");
+					  "too few signatures by trusted keys: have %u, need %u (signed by %s; trusted: %s)",
+					  rep->valid_sigs, need, signers, trusted);
+		}
 	}
 	return 0;
 }

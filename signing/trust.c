@@ -41,8 +41,46 @@ static int trust_add(struct sig_trust *t, const struct sig_pubkey *k, const char
 	if (t->n >= SIG_TRUST_MAX)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: more than %d trusted keys", path,
 				  SIG_TRUST_MAX);
+	snprintf(t->sources[t->n], SIG_SOURCE_MAX, "%s", path);
 	t->keys[t->n++] = *k;
 	return 0;
+}
+
+int sig_trust_add_base64(struct sig_trust *t, const char *b64, struct fw_err *err)
+{
+	char text[SIG_FILE_MAX];
+	struct sig_pubkey k;
+	int n = snprintf(text, sizeof(text), "untrusted comment: -P\n%s\n", b64);
+
+	/* The same parser as a key file: the one line a .pub file holds under its comment. */
+	if (n < 0 || (size_t)n >= sizeof(text) || strchr(b64, '\n') != NULL)
+		return fw_err_set(err, FW_EXIT_USAGE, "-P: not a minisign public key (one base64 line expected)");
+	if (sig_pubkey_parse(text, (size_t)n, &k, err) != 0)
+		return fw_err_wrap(err, "-P");
+	return trust_add(t, &k, "-P", err);
+}
+
+const char *sig_trust_source(const struct sig_trust *t, const struct sig_pubkey *k)
+{
+	if (k < t->keys || k >= t->keys + t->n)
+		return "";
+	return t->sources[k - t->keys];
+}
+
+void sig_trust_ids(const struct sig_trust *t, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	snprintf(out, outsz, "none");
+	for (size_t i = 0; i < t->n && o < outsz; i++) {
+		char id[17];
+		if (i == 8) {
+			snprintf(out + o, outsz - o, " and %zu more", t->n - i);
+			break;
+		}
+		sig_keyid_str(t->keys[i].keyid, id);
+		o += (size_t)snprintf(out + o, outsz - o, "%s%s", i ? ", " : "", id);
+	}
 }
 
 int sig_trust_add_file(struct sig_trust *t, const char *path, struct fw_err *err)

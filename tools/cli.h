@@ -46,13 +46,18 @@ int cli_load_seckey(const char *path, const char *passphrase_file, struct sig_se
 int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, const char *keyring,
 		   struct fw_err *err);
 
-/* -p PUB (repeatable) and --keyring DIR as the verifying commands take them. */
+/* -p PUB, -P BASE64 (both repeatable) and --keyring DIR as the verifying commands take them. */
 struct cli_keys {
 	const char *pubs[SIG_TRUST_MAX];
 	size_t n_pubs;
+	const char *inline_keys[SIG_TRUST_MAX];
+	size_t n_inline;
 	const char *keyring;
 };
 int cli_keys_add_pub(struct cli_keys *k, const char *path);
+int cli_keys_add_inline(struct cli_keys *k, const char *base64);
+/* Whether any key was given (else the default keyring is used). */
+int cli_keys_given(const struct cli_keys *k);
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err);
 
 /* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */

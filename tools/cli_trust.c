@@ -43,10 +43,35 @@ int cli_keys_add_pub(struct cli_keys *k, const char *path)
 	return 0;
 }
 
+int cli_keys_add_inline(struct cli_keys *k, const char *base64)
+{
+	if (k->n_inline == SIG_TRUST_MAX) {
+		cli_error(NULL, NULL, "at most %d -P keys", SIG_TRUST_MAX);
+		return -1;
+	}
+	k->inline_keys[k->n_inline++] = base64;
+	return 0;
+}
+
+int cli_keys_given(const struct cli_keys *k)
+{
+	return k->n_pubs > 0 || k->n_inline > 0 || k->keyring != NULL;
+}
+
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err)
 {
-	/* A bad key file is the caller's mistake, not a verdict on the package. */
-	if (cli_trust_load(t, k->pubs, k->n_pubs, k->keyring, err) < 0) {
+	int rc = 0;
+
+	if (k->n_inline > 0 && k->n_pubs == 0 && k->keyring == NULL) {
+		/* -P alone: no default keyring behind it. */
+		sig_trust_init(t);
+	} else {
+		rc = cli_trust_load(t, k->pubs, k->n_pubs, k->keyring, err);
+	}
+	for (size_t i = 0; rc == 0 && i < k->n_inline; i++)
+		rc = sig_trust_add_base64(t, k->inline_keys[i], err);
+	/* A bad key is the caller's mistake, not a verdict on the package. */
+	if (rc < 0) {
 		if (err->code == FW_EXIT_REJECTED)
 			err->code = FW_EXIT_USAGE;
 		return -1;

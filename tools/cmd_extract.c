@@ -319,6 +319,7 @@ int cmd_extract(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'p' },
+		{ "pubkey-base64", required_argument, NULL, 'P' },
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "no-verify", no_argument, NULL, 'N' },
 		{ "directory", required_argument, NULL, 'C' },
@@ -347,10 +348,14 @@ int cmd_extract(int argc, char **argv)
 	optind = 1;
 	/* getopt would start its messages with the verb, not "fwpkg: verb:". */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:C:fqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:C:fqhP:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case 'P':
+			if (cli_keys_add_inline(&keys, optarg) < 0)
 				return FW_EXIT_USAGE;
 			break;
 		case 'K': keys.keyring = optarg; break;
@@ -371,7 +376,7 @@ int cmd_extract(int argc, char **argv)
 	path = argv[optind];
 	x.pkg = path;
 	if (no_verify) {
-		if (keys.n_pubs > 0 || keys.keyring != NULL) {
+		if (cli_keys_given(&keys)) {
 			cli_error("extract", NULL, "--no-verify and trusted keys exclude each other");
 			return FW_EXIT_USAGE;
 		}

@@ -179,6 +179,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'p' },
+		{ "pubkey-base64", required_argument, NULL, 'P' },
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sha256", no_argument, NULL, 's' },
@@ -199,10 +200,14 @@ int cmd_inspect(int argc, char **argv)
 	optind = 1;
 	/* getopt would start its messages with the verb, not "fwpkg: verb:". */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:hP:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case 'P':
+			if (cli_keys_add_inline(&keys, optarg) < 0)
 				return FW_EXIT_USAGE;
 			break;
 		case 'K': keys.keyring = optarg; break;
@@ -220,7 +225,7 @@ int cmd_inspect(int argc, char **argv)
 		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, why) : FW_EXIT_USAGE;
 	}
 	path = argv[optind];
-	if (keys.n_pubs > 0 || keys.keyring != NULL) {
+	if (cli_keys_given(&keys)) {
 		if (cli_keys_load(&keys, &trust, &err) < 0) {
 			rc = cli_fail("inspect", NULL, &err);
 			return json ? cli_json_failure(path, rc, err.msg) : rc;

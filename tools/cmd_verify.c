@@ -10,9 +10,21 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg verify [-q] [--json] [-p PUB]... [--keyring DIR] [--min-signatures N] PKG|-...\n"
+	fprintf(f, "usage: fwpkg verify [-q] [--json] [-p PUB]... [-P BASE64]... [--keyring DIR] [--min-signatures N] PKG|-...\n"
 		   "Exit 0 if every package is signed by a trusted key and intact, else the\n"
 		   "highest exit status of any (1 rejected, 3 cannot be read).\n");
+}
+
+/* Where the trusted key with this displayed id came from. */
+static const char *key_source(const struct sig_trust *t, const char *keyid)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		char id[17];
+		sig_keyid_str(t->keys[i].keyid, id);
+		if (strcmp(id, keyid) == 0)
+			return sig_trust_source(t, &t->keys[i]);
+	}
+	return "";
 }
 
 /* One package: a line (or a JSON object into `all`), and its exit code. */
@@ -33,14 +45,17 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 	if (rc < 0 || fw_manifest_check_file_name(m, path, &err) < 0)
 		goto failed;
 	if (all != NULL) {
-		json_t *signers = json_array();
+		json_t *signers = json_array(), *sources = json_object();
 		for (size_t i = 0; i < rep.n_sigs; i++)
-			if (rep.sigs[i].status == PKG_SIG_VALID)
+			if (rep.sigs[i].status == PKG_SIG_VALID) {
 				json_array_append_new(signers, json_string(rep.sigs[i].keyid));
+				json_object_set_new(sources, rep.sigs[i].keyid, cli_json_text(key_source(ropts->trust, rep.sigs[i].keyid)));
+			}
 		json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:i, s:s, s:s, s:o}", "file", cli_json_text(path),
 						     "verified", 1, "outcome", "verified", "exit_code", 0,
 						     "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 						     "version", m->version, "signers", signers));
+		json_object_set_new(json_array_get(all, json_array_size(all) - 1), "signer_keys", sources);
 	} else if (!cli_quiet) {
 		char shown[1024];
 		int fw = m->type == FW_TYPE_FIRMWARE;
@@ -48,9 +63,11 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 		printf("%s: verified: %s %s, %zu %s%s, signed by", fw_escape(path, shown, sizeof(shown)),
 		       fw ? "firmware" : "modification", m->version, m->n_payloads, fw ? "image" : "file",
 		       m->n_payloads == 1 ? "" : "s");
+		/* Each signer with the key that matched it: a keyring's file, -p's file or -P. */
 		for (size_t i = 0; i < rep.n_sigs; i++)
 			if (rep.sigs[i].status == PKG_SIG_VALID)
-				printf(" %s", rep.sigs[i].keyid);
+				printf(" %s (%s)", rep.sigs[i].keyid,
+				       fw_escape(key_source(ropts->trust, rep.sigs[i].keyid), shown, sizeof(shown)));
 		printf("\n");
 	}
 	fw_manifest_free(m);
@@ -71,6 +88,7 @@ int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'p' },
+		{ "pubkey-base64", required_argument, NULL, 'P' },
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "min-signatures", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
@@ -88,10 +106,14 @@ int cmd_verify(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:qhP:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_keys_add_pub(&keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case 'P':
+			if (cli_keys_add_inline(&keys, optarg) < 0)
 				return FW_EXIT_USAGE;
 			break;
 		case 'K': keys.keyring = optarg; break;

@@ -257,4 +257,43 @@ device_would_refuse() {
 }
 pkg_check "mkpkg refuses a product without images, an empty image, an output name without .pkg" device_would_refuse
 
+keyid_of() { sed -n 's/^untrusted comment: minisign public key \([0-9A-F]\{16\}\)$/\1/p' "$1"; }
+
+# Rejections name every signer and every trusted key; --min-signatures says have and need.
+say_everything() {
+	keypair t1
+	keypair t2
+	K=$(keyid_of k.pub) T1=$(keyid_of t1.pub) T2=$(keyid_of t2.pub)
+	[ -n "$K" ] && [ -n "$T1" ] || fail "no key ids in the public keys"
+	expect 1 "no signature by a trusted key \\(signed by $K; trusted: ($T1, $T2|$T2, $T1)\\)" \
+		"$B/fwpkg" verify -p t1.pub -p t2.pub fw.pkg
+	cp fw.pkg two.pkg
+	"$B/fwpkg" sign -q -k t1.key two.pkg
+	expect 1 "too few signatures by trusted keys: have 1, need 2 \\(signed by .*$K.*; trusted: $T1\\)" \
+		"$B/fwpkg" verify --min-signatures 2 -p t1.pub two.pkg
+	mkdir ring && cp t2.pub ring/a.pub && cp k.pub ring/vendor.pub
+	expect 0 '' "$B/fwpkg" verify --keyring ring fw.pkg
+	grep -q "signed by $K (ring/vendor\\.pub)$" "$T/.out" || fail "verify --keyring does not name the matching file: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" verify --json --keyring ring fw.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["signer_keys"][sys.argv[1]]=="ring/vendor.pub", d' "$K" <"$T/.out" ||
+		fail "verify --json does not name the matching file: $(cat "$T/.out")"
+}
+pkg_check "rejections name every signer and trusted key, have and need; --keyring names the matching file" say_everything
+
+# -P BASE64: a public key inline, as minisign -P.
+inline_key() {
+	P=$(sed -n 2p k.pub)
+	expect 0 '' "$B/fwpkg" verify -P "$P" fw.pkg
+	grep -q "(-P)$" "$T/.out" || fail "verify -P does not say the key came from -P: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" inspect -P "$P" fw.pkg
+	grep -q '^Status: *verified' "$T/.out" || fail "inspect -P did not verify: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" extract -q -C inl -P "$P" fw.pkg
+	cmp inl/P1-pri.img pri.img || fail "extract -P"
+	keypair other
+	expect 1 'no signature by a trusted key' "$B/fwpkg" verify -P "$(sed -n 2p other.pub)" fw.pkg
+	expect 2 'verify: -P: not a minisign public key' "$B/fwpkg" verify -P 'not-base64!' fw.pkg
+	expect 0 '' env FWPKG_KEYRING="$T/no-such-dir" "$B/fwpkg" verify -P "$P" fw.pkg
+}
+pkg_check "-P BASE64 gives a public key inline to verify, inspect and extract" inline_key
+
 pkg_done

@@ -23,7 +23,7 @@ xcheck() {
 
 # --- which keys are trusted
 wrong_key() {
-	expect 1 "no signature by a trusted key \\(signed by $KEYID\\)" "$B/fwpkg" verify -p k2.pub fw.pkg
+	expect 1 "no signature by a trusted key \\(signed by $KEYID; trusted: [0-9A-F]{16}\\)" "$B/fwpkg" verify -p k2.pub fw.pkg
 	xcheck 1 'no signature by a trusted key' -p k2.pub fw.pkg
 	expect 1 'no signature by a trusted key' "$B/fwpkg" inspect -p k2.pub fw.pkg
 }
