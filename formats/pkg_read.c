@@ -91,6 +91,25 @@ void pkg_report_free(struct pkg_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+int pkg_comment_signed_at(const char *comment, int64_t *out)
+{
+	const char *f = strstr(comment, "\t" PKG_SIGNED_FIELD);
+	char *end;
+	long long v;
+
+	if (f == NULL)
+		return -1;
+	f += 1 + strlen(PKG_SIGNED_FIELD);
+	if (*f < '0' || *f > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(f, &end, 10);
+	if (errno != 0 || (*end != '\0' && *end != '\t'))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* libarchive's complaint, sorted into "the package is bad" and "reading failed". */
 static int archive_failure(struct reader *r, const char *what, struct fw_err *err)
 {

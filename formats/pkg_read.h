@@ -14,6 +14,7 @@
 #define PKG_SIG_PREFIX "manifest.json."
 #define PKG_SIG_SUFFIX ".minisig"
 #define PKG_MAX_SIGNATURES 8
+#define PKG_SIGNED_FIELD "signed:"     /* trusted comment field: when fwpkg sign added the signature */
 #define PKG_MAX_CHUNKS 65536u          /* per payload: caps a chunk list at 2 MiB */
 #define PKG_MAX_TRAILING_ZEROS (1024u * 1024)
 
@@ -52,6 +53,9 @@ struct pkg_report {
 };
 
 void pkg_report_free(struct pkg_report *rep);
+
+/* The signing time a trusted comment records ("\tsigned:TIME", fwpkg sign): 0, or -1 if none. */
+int pkg_comment_signed_at(const char *comment, int64_t *out);
 
 /* Calls into the caller as the stream goes by. Any may be NULL. */
 struct pkg_reader_ops {

@@ -42,11 +42,14 @@ static void progress_add(void *ctx, uint64_t bytes)
 		p->opts->progress(p->opts->progress_ctx, p->done, p->total);
 }
 
-void pkg_trusted_comment(const struct fw_manifest *m, char *out, size_t outsz)
+void pkg_trusted_comment(const struct fw_manifest *m, int64_t signed_at, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "timestamp:%lld\tfile:%s\ttype:%s\tversion:%s", (long long)m->created,
-		 PKG_MANIFEST_NAME, m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
-		 m->version);
+	int n = snprintf(out, outsz, "timestamp:%lld\tfile:%s\ttype:%s\tversion:%s", (long long)m->created,
+			 PKG_MANIFEST_NAME, m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
+			 m->version);
+
+	if (signed_at >= 0 && n >= 0 && (size_t)n < outsz)
+		snprintf(out + n, outsz - (size_t)n, "\t%s%lld", PKG_SIGNED_FIELD, (long long)signed_at);
 }
 
 /* Pass one feeds progress with absolute counts per payload; turn them into increments. */
@@ -113,13 +116,13 @@ static int sig_entry_cmp(const void *a, const void *b)
 /* Merge old signature texts (from a package) with new ones by keys; new replace old of the same key. */
 static int make_signatures(const struct fw_manifest *m, const char *manifest, size_t manifest_len,
 			   char *const *old_texts, const size_t *old_lens, size_t n_old,
-			   struct sig_seckey *const *keys, size_t n_keys, struct sig_entry *out,
-			   size_t *n_out, struct fw_err *err)
+			   struct sig_seckey *const *keys, size_t n_keys, int64_t signed_at,
+			   struct sig_entry *out, size_t *n_out, struct fw_err *err)
 {
 	char comment[SIG_COMMENT_MAX];
 	size_t n = 0;
 
-	pkg_trusted_comment(m, comment, sizeof(comment));
+	pkg_trusted_comment(m, signed_at, comment, sizeof(comment));
 	for (size_t k = 0; k < n_keys; k++) {
 		struct sig_pubkey pub;
 		char id[17];
@@ -256,7 +259,8 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
 		goto out;
-	if (make_signatures(m, manifest, manifest_len, NULL, NULL, 0, keys, n_keys, sigs, &n_sigs, err) < 0)
+	/* Signed as it is built: the creation time says when, no second time in the comment. */
+	if (make_signatures(m, manifest, manifest_len, NULL, NULL, 0, keys, n_keys, -1, sigs, &n_sigs, err) < 0)
 		goto out;
 
 	tar_writer_init(&w, of.fd, m->created);
@@ -364,7 +368,8 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 		goto out;
 	}
 	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, rep.sig_texts, rep.sig_lens,
-			    rep.n_sigs, keys, n_keys, sigs, &n_sigs, err) < 0)
+			    rep.n_sigs, keys, n_keys, opts->say_signed_at ? opts->signed_at : -1, sigs, &n_sigs,
+			    err) < 0)
 		goto out;
 	/* Writing over the input is allowed: it is read again from its own fd. */
 	if (outfile_open(&of, out_path, 0644, opts->force || in_place ? OUTFILE_FORCE : 0, err) < 0)

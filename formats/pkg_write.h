@@ -16,6 +16,8 @@ struct pkg_write_opts {
 	int sync;                       /* fsync the output before renaming it into place */
 	int no_follow;                  /* refuse payload paths that are symbolic links */
 	unsigned threads;               /* hashing threads, 0 = all CPUs */
+	int say_signed_at;              /* pkg_add_signatures: record signed_at in the trusted comment */
+	int64_t signed_at;
 	pkg_progress_fn progress;       /* optional */
 	void *progress_ctx;
 };
@@ -52,7 +54,11 @@ int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
 int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
 		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err);
 
-/* The trusted comment we sign with the manifest, deterministic for a manifest. */
-void pkg_trusted_comment(const struct fw_manifest *m, char *out, size_t outsz);
+/*
+ * The trusted comment we sign with the manifest, deterministic for a manifest:
+ * "timestamp:CREATED\tfile:manifest.json\ttype:T\tversion:V", and, for a
+ * signature added later (fwpkg sign), "\tsigned:TIME" when signed_at >= 0.
+ */
+void pkg_trusted_comment(const struct fw_manifest *m, int64_t signed_at, char *out, size_t outsz);
 
 #endif

@@ -80,14 +80,23 @@ static void print_files(const struct fw_manifest *m, int sha, const struct pkg_r
 			printf("  %-10s %s\n", fw_hook_name((enum fw_hook)h), esc(m->hooks[h], b, sizeof(b)));
 }
 
+static const char *iso_time(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, n, "%lld", (long long)t);
+	return out;
+}
+
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
 			int have_keys, int sha, const char *name_problem)
 {
 	char b[8192], when[32];
-	time_t t = (time_t)m->created;
-	struct tm tm;
+	int64_t at;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	iso_time(m->created, when, sizeof(when));
 	printf("%-14s %s\n", "Package:", esc(path, b, sizeof(b)));
 	printf("%-14s %s (format %s %d)\n", "Type:", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 	       FW_FORMAT_ID, FW_FORMAT_VERSION);
@@ -126,6 +135,8 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 			*tab = ' ';
 		printf("  %s  %-12s %s\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status),
 		       esc(comment, b, sizeof(b)));
+		if (pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
+			printf("  %16s  %-12s %s\n", "", "signed", iso_time(at, when, sizeof(when)));
 	}
 	if (m->type == FW_TYPE_FIRMWARE) {
 		printf("Images:\n  %-6s %-20s %-28s %12s %9s  %s\n", "TARGET", "PRODUCT", "FILE", "SIZE", "CHUNK",
@@ -148,11 +159,17 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 {
 	json_t *sigs = json_array(), *doc;
 
-	for (size_t i = 0; i < rep->n_sigs; i++)
+	for (size_t i = 0; i < rep->n_sigs; i++) {
+		char when[32];
+		int64_t at;
 		/* Every signature, a trusted comment that is no UTF-8 escaped (the table shows it too). */
-		json_array_append_new(sigs, json_pack("{s:s, s:s, s:o}", "keyid", rep->sigs[i].keyid,
-						      "status", sig_status_name(rep->sigs[i].status),
-						      "trusted_comment", cli_json_text(rep->sigs[i].trusted_comment)));
+		json_t *s = json_pack("{s:s, s:s, s:o}", "keyid", rep->sigs[i].keyid,
+				      "status", sig_status_name(rep->sigs[i].status),
+				      "trusted_comment", cli_json_text(rep->sigs[i].trusted_comment));
+		if (s != NULL && pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
+			json_object_set_new(s, "signed", json_string(iso_time(at, when, sizeof(when))));
+		json_array_append_new(sigs, s);
+	}
 	doc = json_pack("{s:o, s:o, s:o, s:b, s:b, s:s, s:i}", "file", cli_json_text(path),
 			"manifest", fw_manifest_to_json(m), "signatures", sigs, "verified", rep->verified,
 			"payloads_checked", rep->payloads_read,

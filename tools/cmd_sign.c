@@ -66,6 +66,10 @@ int cmd_sign(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	in = argv[optind];
+	/* When it was signed, apart from when it was built: SOURCE_DATE_EPOCH or now. */
+	if (cli_created_time(&wopts.signed_at) < 0)
+		goto out;
+	wopts.say_signed_at = 1;
 	if ((rc = cli_load_seckeys(key_paths, n_keys, passfiles, n_passfiles, keys)) != 0)
 		goto out;
 	if (pkg_add_signatures(in, out ? out : in, keys, n_keys, &wopts, &err) < 0) {

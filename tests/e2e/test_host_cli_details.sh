@@ -296,4 +296,23 @@ inline_key() {
 }
 pkg_check "-P BASE64 gives a public key inline to verify, inspect and extract" inline_key
 
+# fwpkg sign records when it signed, shown apart from the creation time.
+signing_time() {
+	keypair s2
+	cp fw.pkg later.pkg
+	SOURCE_DATE_EPOCH=1800000000 "$B/fwpkg" sign -q -k s2.key later.pkg
+	expect 0 '' "$B/fwpkg" inspect later.pkg
+	grep -q '^Created: *2023-11-14T22:13:20Z$' "$T/.out" || fail "creation time: $(cat "$T/.out")"
+	[ "$(grep -c '^ *signed *2027-01-15T08:00:00Z$' "$T/.out")" -eq 1 ] ||
+		fail "inspect does not show the signing time once: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" inspect --json later.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); s=[x.get("signed") for x in d["signatures"]]; assert sorted(map(str,s))==["2027-01-15T08:00:00Z","None"], s' <"$T/.out" ||
+		fail "inspect --json: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" verify --min-signatures 2 -p k.pub -p s2.pub later.pkg
+	# mkpkg's own signatures carry no second time: builds stay byte-identical.
+	"$B/mkpkg" -q -o again.pkg --version 5.22.2 --product P1 --chunk-size 65536 --pri pri.img --sec sec.img --boot boot.img -k k.key
+	cmp again.pkg fw.pkg || fail "the same build gave other bytes"
+}
+pkg_check "fwpkg sign records its signing time (SOURCE_DATE_EPOCH when set); inspect shows it apart from creation" signing_time
+
 pkg_done

@@ -108,8 +108,9 @@ assert [i["target"] for i in m["images"]] == ["pri"], m
 ' <"$T/.out" || fail "manifest lacks the settings given to mkpkg"
 ok "mkpkg --generation/--rollback-index/--tpm/--description land in the manifest"
 
-# --- edge sizes: an empty image, an image of exactly two chunks, one byte over
-: >empty.img
+# --- edge sizes: a one-byte image, an image of exactly two chunks, one byte over
+# (mkpkg refuses an empty image; empty payloads round-trip in test_wmopkg_roundtrip)
+printf x >empty.img
 randfile two.img 131072
 randfile over.img 131073
 "$B/mkpkg" -q -o edges.pkg --version 1.0 --product E --chunk-size 65536 \
@@ -119,16 +120,16 @@ expect 0 '' "$B/fwpkg" inspect --json edges.pkg
 "$PY" -c '
 import json, sys
 m = json.load(sys.stdin)["manifest"]
-assert sorted(i["size"] for i in m["images"]) == [0, 131072, 131073], m["images"]
+assert sorted(i["size"] for i in m["images"]) == [1, 131072, 131073], m["images"]
 ' <"$T/.out" || fail "edge sizes wrong in the manifest"
-[ "$(tar -xOf edges.pkg E-sec.img.chunks | wc -c)" -eq 0 ] || fail "an empty image has a non-empty chunk list"
+[ "$(tar -xOf edges.pkg E-sec.img.chunks | wc -c)" -eq 32 ] || fail "a one-byte image should give one chunk digest"
 [ "$(tar -xOf edges.pkg E-pri.img.chunks | wc -c)" -eq 64 ] || fail "two chunks should give 64 bytes of chunk list"
 [ "$(tar -xOf edges.pkg E-boot.img.chunks | wc -c)" -eq 96 ] || fail "two chunks and a byte should give 96 bytes"
 mkdir eout
 expect 0 '' "$B/fwpkg" extract -C eout -p k.pub edges.pkg
 cmp eout/E-sec.img empty.img && cmp eout/E-pri.img two.img && cmp eout/E-boot.img over.img ||
 	fail "edge-size images do not round-trip"
-ok "edge sizes round-trip: empty image, exactly two chunks, two chunks and one byte"
+ok "edge sizes round-trip: one byte, exactly two chunks, two chunks and one byte"
 
 # --- control characters from a package are escaped in the table
 "$B/mkpkg" -q -o esc.pkg --version 1.0 --product P1 --boot boot.img -k k.key \
