@@ -32,8 +32,20 @@ static void usage(FILE *f)
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
 		"             [--spec FILE.json] [--passphrase-file FILE] [--sync] -k SECKEY...\n"
-		"Build a signed firmware bundle. Passphrases come from --passphrase-file,\n"
-		"$FWPKG_PASSPHRASE or the terminal. See mkpkg(1).\n");
+		"Build a signed firmware bundle. See mkpkg(1).\n"
+		"\n"
+		"      --pri IMG, --sec IMG, --boot IMG\n"
+		"                            primary, secondary image, bootloader of the one\n"
+		"                            --product (each at most once)\n"
+		"      --image PRODUCT:TARGET=IMG  an image for one of several products\n"
+		"                            (TARGET pri, sec or boot)\n"
+		"      --generation N        image format generation, 1..1000\n"
+		"      --rollback-index N    anti-rollback index; devices refuse a lower one\n"
+		"      --tpm                 only for products with a TPM\n"
+		"      --bridge-from V       a new generation is entered only from version V\n"
+		"      --bridge-down V       leaving it downwards needs the primary at V first\n"
+		);
+	cli_build_help(f);
 }
 
 static int add_image(struct opts *o, const char *product, enum fw_target target, const char *path)

@@ -26,8 +26,15 @@ static void usage(FILE *f)
 		"                -k SECKEY...\n"
 		"Build a signed modification package from DIR, which holds only the directories\n"
 		"factory-config, branding, services, files and scripts. The package name is NAME.\n"
-		"Passphrases come from --passphrase-file, $FWPKG_PASSPHRASE or the terminal.\n"
-		"See mkwmopkg(1).\n");
+		"See mkwmopkg(1).\n"
+		"\n"
+		"  -C DIR                    the tree to package\n"
+		"      --min-fw V            for firmware V or later\n"
+		"      --max-fw V            for firmware V or earlier\n"
+		"      --persistent-allowed  may be installed persistent (survives factory reset)\n"
+		"      --hook ROLE=PATH      run PATH (under scripts/) on activate or deactivate\n"
+		);
+	cli_build_help(f);
 }
 
 

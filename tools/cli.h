@@ -77,6 +77,9 @@ struct cli_build {
 	size_t n_keys;
 };
 
+/* --help: the options every builder has, one line each. */
+void cli_build_help(FILE *f);
+
 /* getopt_long values of the shared options; a program's own start at CLI_OPT_PROGRAM. */
 enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,

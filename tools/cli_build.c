@@ -85,6 +85,28 @@ int cli_load_seckeys(const char *const *paths, size_t n, const char *const *pass
 	return 0;
 }
 
+void cli_build_help(FILE *f)
+{
+	fprintf(f,
+		"  -o, --output OUT          the package to write\n"
+		"  -k, --key SECKEY          sign with this minisign secret key (repeatable)\n"
+		"      --version V           the package version (1 to 4 numbers, optional -revN)\n"
+		"      --product ID          a product the package fits (repeatable)\n"
+		"      --description TEXT    free text shown by fwpkg inspect\n"
+		"      --chunk-size BYTES    hash in chunks of BYTES, a power of two 4096..8388608\n"
+		"                            (default 1048576)\n"
+		"      --spec FILE.json      the same settings as a JSON object (options win)\n"
+		"      --passphrase-file FILE  passphrase of encrypted keys: once for all keys,\n"
+		"                            or once per -k in the same order (else\n"
+		"                            $FWPKG_PASSPHRASE, else the terminal)\n"
+		"      --sync                fsync the package before renaming it into place\n"
+		"  -f, --force               replace an existing output file\n"
+		"  -q, --quiet               no notes, no progress bar\n"
+		"  -V                        print this program's version and exit\n"
+		"  -h, --help                this help\n"
+		);
+}
+
 int cli_build_option(struct cli_build *b, int c, const char *arg)
 {
 	uint64_t v;

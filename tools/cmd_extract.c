@@ -40,9 +40,20 @@ struct extract {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [--keyring DIR] [--no-verify] PKG|-\n"
-		   "Verify a package and write its payloads (firmware images, or a modification\n"
-		   "package's files at their paths) into DIR (default: the current directory).\n");
+	fprintf(f,
+		"usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [-P BASE64]... [--keyring DIR] [--no-verify] PKG|-\n"
+		"Verify a package and write its payloads (firmware images, or a modification\n"
+		"package's files at their paths) into DIR; all of them, or nothing.\n"
+		"\n"
+		"  -C, --directory DIR       write into DIR (default: the current directory;\n"
+		"                            made if missing, one level)\n"
+		"  -p, --pubkey PUB          trust this public key file (repeatable)\n"
+		"  -P, --pubkey-base64 KEY   trust this public key given inline\n"
+		"      --keyring DIR         trust every *.pub file in DIR (default as verify)\n"
+		"      --no-verify           do not check signatures (payloads must still match)\n"
+		"  -f, --force               replace existing files\n"
+		"  -q, --quiet               no notes\n"
+		"  -h, --help                this help\n");
 }
 
 /* Where payload i goes, relative to DIR: a modification's file path, a firmware image's name. */

@@ -12,8 +12,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [--keyring DIR] PKG|-\n"
-		   "Show a package's manifest and signatures; with keys, verify it too.\n");
+	fprintf(f,
+		"usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [-P BASE64]... [--keyring DIR] PKG|-\n"
+		"Show a package's manifest and signatures; with keys, verify it too.\n"
+		"\n"
+		"  -p, --pubkey PUB          verify with this public key file (repeatable)\n"
+		"  -P, --pubkey-base64 KEY   verify with this public key given inline\n"
+		"      --keyring DIR         verify with every *.pub file in DIR\n"
+		"                            (without keys: signatures listed, not checked)\n"
+		"      --json                one JSON document (sorted keys) instead of the table\n"
+		"      --sha256              read every payload and show its plain SHA-256\n"
+		"  -h, --help                this help\n");
 }
 
 /* --sha256: take every payload (no bytes wanted: the reader reports its SHA-256). */

@@ -9,8 +9,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg keygen [-W] [-f] -p PUB -s SEC [--passphrase-file FILE]\n"
-		   "Create a key pair; the secret key is passphrase-encrypted unless -W.\n");
+	fprintf(f,
+		"usage: fwpkg keygen [-Wfq] -p PUB -s SEC [--passphrase-file FILE]\n"
+		"Create an Ed25519 key pair in minisign's formats; the secret key is\n"
+		"passphrase-encrypted (scrypt) unless -W, and created mode 0600.\n"
+		"\n"
+		"  -p, --pubkey PUB          write the public key to PUB\n"
+		"  -s, --seckey SEC          write the secret key to SEC\n"
+		"  -W                        no passphrase: an unencrypted secret key\n"
+		"  -f, --force               replace existing key files\n"
+		"      --passphrase-file FILE  the passphrase is FILE's first line (else\n"
+		"                            $FWPKG_PASSPHRASE, else asked twice on the terminal)\n"
+		"  -q, --quiet               no note naming the new key id\n"
+		"  -h, --help                this help\n");
 }
 
 int cmd_keygen(int argc, char **argv)

@@ -11,8 +11,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg sign [-fq] -k SECKEY... [-o OUT] [--passphrase-file FILE] PKG\n"
-		   "Add a signature by each key; without -o the package is replaced in place.\n");
+	fprintf(f,
+		"usage: fwpkg sign [-fq] -k SECKEY... [-o OUT] [--passphrase-file FILE]... PKG\n"
+		"Add a signature by each key; manifest and payload bytes stay as they are.\n"
+		"The package is fully checked first; its trusted comment records when it was\n"
+		"signed ($SOURCE_DATE_EPOCH when set).\n"
+		"\n"
+		"  -k, --key SECKEY          sign with this minisign secret key (repeatable)\n"
+		"  -o, --output OUT          write OUT; without it PKG is replaced in place,\n"
+		"                            keeping its mode and group (a symlink stays one)\n"
+		"  -f, --force               replace an existing OUT\n"
+		"      --passphrase-file FILE  passphrase of encrypted keys: once for all keys,\n"
+		"                            or once per -k in the same order\n"
+		"  -q, --quiet               no note\n"
+		"  -h, --help                this help\n");
 }
 
 int cmd_sign(int argc, char **argv)

@@ -10,9 +10,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg verify [-q] [--json] [-p PUB]... [-P BASE64]... [--keyring DIR] [--min-signatures N] PKG|-...\n"
-		   "Exit 0 if every package is signed by a trusted key and intact, else the\n"
-		   "highest exit status of any (1 rejected, 3 cannot be read).\n");
+	fprintf(f,
+		"usage: fwpkg verify [-q] [--json] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
+		"                    [--min-signatures N] PKG|-...\n"
+		"Verify each package: signatures by trusted keys, structure, every chunk.\n"
+		"Exit 0 if all are verified, else the highest exit status of any\n"
+		"(1 rejected, 2 usage, 3 cannot be read).\n"
+		"\n"
+		"  -p, --pubkey PUB          trust this minisign public key file (repeatable)\n"
+		"  -P, --pubkey-base64 KEY   trust this public key given inline, as minisign -P\n"
+		"      --keyring DIR         trust every *.pub file in DIR (default without -p/-P:\n"
+		"                            $FWPKG_KEYRING, else /etc/fwpkg/keys)\n"
+		"      --min-signatures N    need N valid signatures by trusted keys (default 1)\n"
+		"      --json                one JSON document on stdout, whatever the outcome\n"
+		"  -q, --quiet               no line for a verified package\n"
+		"  -h, --help                this help\n"
+		"A package - is read from standard input.\n");
 }
 
 /* Where the trusted key with this displayed id came from. */

@@ -315,4 +315,41 @@ signing_time() {
 }
 pkg_check "fwpkg sign records its signing time (SOURCE_DATE_EPOCH when set); inspect shows it apart from creation" signing_time
 
+# Every option a command parses is described in its --help (the tables in the source are the truth).
+SRC=$(cd "$E2E/../.." && pwd)
+longopts() { grep -ho '{ "[a-z0-9-]*", [a-z_]*_argument' "$@" | sed 's/{ "\([a-z0-9-]*\)".*/\1/'; }
+help_complete() {
+	for c in keygen sign verify inspect extract; do
+		"$B/fwpkg" $c --help >h.out
+		for o in $(longopts "$SRC/tools/cmd_$c.c"); do
+			grep -Eq -- "--$o( |$)" h.out || fail "fwpkg $c --help does not describe --$o"
+		done
+	done
+	for p in mkpkg mkwmopkg; do
+		"$B/$p" --help >h.out
+		for o in $(longopts "$SRC/$p/main.c" "$SRC/tools/cli.h"); do
+			grep -Eq -- "--$o( |,|$)" h.out || fail "$p --help does not describe --$o"
+		done
+		grep -Eq -- '^  -V ' h.out || fail "$p --help does not describe -V"
+	done
+	"$B/fwpkg" keygen --help | grep -Eq -- '^  -W ' || fail "keygen --help does not describe -W"
+	"$B/mkwmopkg" --help | grep -Eq -- '^  -C DIR' || fail "mkwmopkg --help does not describe -C"
+	[ "$(longopts "$SRC/tools/cmd_verify.c" | wc -l)" -ge 7 ] || fail "the option tables were not found"
+}
+pkg_check "every subcommand's --help describes each of its options" help_complete
+
+man_pages() {
+	for o in pubkey pubkey-base64 seckey key output directory force quiet help; do
+		grep -q "^\.BR \\\\-\\\\-$(echo $o | sed 's/-/\\\\-/g') *[,;.]\?\$" "$SRC/man/fwpkg.1" || fail "fwpkg(1) does not list --$o"
+	done
+	grep -q '^\.B \\-q$' "$SRC/man/fwpkg.1" && grep -q '^\.RB \[ \\-Wfq \]' "$SRC/man/fwpkg.1" || fail "fwpkg(1) does not document keygen -q"
+	grep -q 'One bad signature by a trusted key' "$SRC/man/fwpkg.1" || fail "fwpkg(1) does not say one bad trusted signature rejects"
+	grep -q '^\.SH EXIT STATUS' "$SRC/man/fwpkg-pkg.5" && grep -q '^\.SH EXAMPLES' "$SRC/man/fwpkg-pkg.5" ||
+		fail "fwpkg-pkg(5) lacks EXIT STATUS or EXAMPLES"
+	for m in "$SRC"/man/*.[158]; do
+		man -l "$m" >/dev/null 2>man.err && [ ! -s man.err ] || fail "$m: $(cat man.err)"
+	done
+}
+pkg_check "man pages: long aliases, keygen -q, fwpkg-pkg(5) EXIT STATUS and EXAMPLES, the bad-signature rule" man_pages
+
 pkg_done
