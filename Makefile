@@ -23,9 +23,9 @@ SAN_LD := -fsanitize=address,undefined
 export ASAN_OPTIONS := exitcode=86:detect_leaks=1
 export UBSAN_OPTIONS := print_stacktrace=1:exitcode=87
 endif
-# The user's CFLAGS come after ours so they can override anything.
+# The user's CPPFLAGS and CFLAGS come after ours so they can override anything.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(OPT) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I. $(CFLAGS)
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I. $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -50,17 +50,25 @@ CLILIB := $(B)/libfwcli.a
 DEVLIB := $(B)/libfwdev.a
 PROGS := $(B)/fwpkg $(B)/mkpkg $(if $(MKWMOPKG_SRC),$(B)/mkwmopkg) $(if $(DEVICE_SRC),$(B)/fwctl)
 UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+# LD_PRELOAD fault shims for the end-to-end tests (disk full, short reads, ...).
+SHIMS := $(patsubst tests/shim/%.c,$(B)/shim/%.so,$(wildcard tests/shim/*.c))
 
 all: $(PROGS)
 
+# Only check and demo install what they need (scripts/install-deps); a plain
+# make, or make install, never touches the system's packages.
 $(B)/.deps: scripts/install-deps
 	@mkdir -p $(@D)
 	scripts/install-deps
 	@touch $@
 
-$(B)/obj/%.o: %.c | $(B)/.deps
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/shim/%.so: tests/shim/%.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 $(CPPFLAGS) $(CFLAGS) -o $@ $< -ldl
 
 $(LIB): $(call obj,$(LIB_SRC))
 	$(AR) rcs $@ $^
@@ -85,11 +93,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(DEVLIB) $(CLILIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
-check: all $(UNITS)
+check: $(B)/.deps all $(UNITS) $(SHIMS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
 	tests/run-e2e $(B)
 
-demo: all
+demo: $(B)/.deps all
 	scripts/demo $(B)
 
 bench: all
@@ -125,8 +133,9 @@ fuzz: all
 			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
 	done
 
+# Cleans its own build directory (build-san), not the plain one.
 sanitize:
-	$(MAKE) clean
+	$(MAKE) clean SANITIZE=1
 	$(MAKE) check SANITIZE=1
 
 clean:

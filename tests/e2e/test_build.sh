@@ -1,0 +1,38 @@
+#!/bin/sh
+# test_build: build hygiene: plain make installs nothing, user CPPFLAGS/CFLAGS reach the compiler, sanitize cleans its own directory, shims come from the Makefile.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+SRC=$(cd "$E2E/../.." && pwd)
+
+# make -n against a fresh build directory: what would run, without running it.
+dry() { make -n -C "$SRC" B="$T/fresh" "$@" 2>&1; }
+
+dry all >all.txt || fail "make -n all failed: $(cat all.txt)"
+grep -q 'install-deps' all.txt && fail "plain make would install packages: $(grep install-deps all.txt)"
+dry install DESTDIR="$T/dest" >install.txt || fail "make -n install failed"
+grep -q 'install-deps' install.txt && fail "make install would install packages"
+for t in check demo; do
+	dry $t >$t.txt || true
+	grep -q 'scripts/install-deps' $t.txt || fail "make $t does not install what it needs"
+done
+ok "plain make and make install never install packages; make check and make demo do"
+
+dry all CPPFLAGS=-DUSER_CPP_MARK CFLAGS=-DUSER_C_MARK >flags.txt
+grep -q -- '-DUSER_CPP_MARK' flags.txt && grep -q -- '-DUSER_C_MARK' flags.txt ||
+	fail "user CPPFLAGS/CFLAGS do not reach the compiler: $(grep -m1 ' -c ' flags.txt)"
+# ...and after ours, so they win.
+grep -m1 ' -c ' flags.txt | grep -Eq -- '-O2 .*-DUSER_CPP_MARK .*-DUSER_C_MARK' || fail "user flags do not come after ours"
+ok "user CPPFLAGS and CFLAGS are honoured, after the project's"
+
+make -n -C "$SRC" sanitize >san.txt 2>&1 || true
+grep -q 'rm -rf build-san$' san.txt || fail "make sanitize does not clean build-san: $(grep 'rm -rf' san.txt)"
+grep -Eq 'rm -rf build$' san.txt && fail "make sanitize cleans the plain build directory"
+ok "make sanitize cleans its own directory (build-san), not build"
+
+grep -Eq "cc .*-shared .*-o $T/fresh/shim/failwrite\\.so tests/shim/failwrite\\.c" check.txt ||
+	fail "make check does not build the shims: $(grep shim check.txt)"
+[ -f "$B/shim/failwrite.so" ] && [ -f "$B/shim/shortread.so" ] || fail "no shims in $B/shim"
+! grep -l 'cc -shared' "$E2E"/test_*.sh | grep -v test_build || fail "a test builds its own shim"
+ok "the test shims are built by the Makefile"
+
+echo "all $TESTS checks passed"
