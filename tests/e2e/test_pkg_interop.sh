@@ -35,7 +35,8 @@ assert img["digest"] == hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest
 EOF
 ok "GNU tar extracts cleanly; payloads equal the inputs; chunk list and digest are plain SHA-256"
 
-if command -v bsdtar >/dev/null 2>&1; then
+command -v bsdtar >/dev/null 2>&1 || fail "bsdtar is not installed (scripts/install-deps: libarchive-tools)"
+{
 	bsdtar -tf fw.pkg >bsd-list.txt || fail "bsdtar cannot list the package"
 	cmp -s want.txt bsd-list.txt || fail "bsdtar -t order: $(tr '\n' ' ' <bsd-list.txt)"
 	mkdir bsd
@@ -43,9 +44,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 	cmp bsd/P1-pri.img pri.img && cmp bsd/P1-sec.img sec.img && cmp bsd/P1-boot.img boot.img ||
 		fail "bsdtar extracted other bytes"
 	ok "bsdtar lists and extracts the package; payloads equal the inputs"
-else
-	echo "skip - bsdtar not installed (Debian: libarchive-tools)"
-fi
+}
 
 command -v minisign >/dev/null 2>&1 || fail "minisign is not installed (scripts/install-deps)"
 (cd gnu && minisign -V -p ../k.pub -m manifest.json -x "$SIG") >ms.out 2>&1 ||

@@ -98,14 +98,14 @@ gzipped() {
 pkg_check "a gzip-compressed package is rejected, not decompressed" gzipped
 other_compressors() {
 	for z in bzip2 xz zstd; do
-		command -v $z >/dev/null 2>&1 || continue
+		command -v $z >/dev/null 2>&1 || fail "$z is not installed (scripts/install-deps)"
 		$z -c fw.pkg >"fw.pkg.$z"
 		pkg_reject "fw.pkg.$z" 'not a tar|Unrecognized|compress'
 	done
 }
-pkg_check "bzip2/xz/zstd-compressed packages are rejected (those installed)" other_compressors
+pkg_check "bzip2/xz/zstd-compressed packages are rejected" other_compressors
 cpio_archive() {
-	command -v cpio >/dev/null 2>&1 || { echo "cpio not installed"; return 0; }
+	command -v cpio >/dev/null 2>&1 || fail "cpio is not installed (scripts/install-deps)"
 	mkdir -p cp
 	(cd cp && tar -xf ../fw.pkg && ls | cpio -o -H newc >../fw.cpio 2>/dev/null)
 	pkg_reject fw.cpio 'not a tar|Unrecognized'

@@ -48,11 +48,13 @@ expect 0 '' short "$B/fwctl" --root dev boot
 grep -q 'booted pri 1.0.0' "$T/.out" || fail "boot with short reads: $(cat "$T/.out" "$T/.err")"
 ok "fwctl upgrade and boot with short reads"
 
-mkdir -p tree/branding
+mkdir -p tree/branding tree/files
 echo vendor >tree/branding/name.txt
-"$B/mkwmopkg" -q -o brand.wmopkg -C tree --version 1.0 --product P1 -k k.key
-mkdir tree2 && cp -r tree/branding tree2/
-short "$B/mkwmopkg" -q -o brand2.wmopkg -C tree2 --version 1.0 --product P1 -k k.key 2>/dev/null ||
+randfile tree/files/big.bin 300000
+"$B/mkwmopkg" -q -o brand.wmopkg -C tree --version 1.0 --product P1 --chunk-size 65536 -k k.key
+mkdir short
+short "$B/mkwmopkg" -q -o short/brand.wmopkg -C tree --version 1.0 --product P1 --chunk-size 65536 -k k.key ||
 	fail "mkwmopkg with short reads failed"
+cmp brand.wmopkg short/brand.wmopkg || fail "mkwmopkg with short reads wrote other bytes"
 expect 0 '' short "$B/fwpkg" verify -p k.pub brand.wmopkg
-ok "mkwmopkg and verify of a .wmopkg with short reads"
+ok "mkwmopkg with short reads writes the same bytes; verify of a .wmopkg with short reads"

@@ -149,10 +149,9 @@ tar tf profinet.wmopkg >list.txt || fail "GNU tar cannot list the package"
 	for i in 1 2 3 4 5 6 7; do printf 'file-000%s.chunks\nfile-000%s\n' "$i" "$i"; done
 } >want-list.txt
 cmp -s want-list.txt list.txt || fail "tar tf: $(tr '\n' ' ' <list.txt)"
-if command -v bsdtar >/dev/null 2>&1; then
-	bsdtar -tf profinet.wmopkg >bsd-list.txt || fail "bsdtar cannot list the package"
-	cmp -s want-list.txt bsd-list.txt || fail "bsdtar -t: $(tr '\n' ' ' <bsd-list.txt)"
-fi
+command -v bsdtar >/dev/null 2>&1 || fail "bsdtar is not installed (scripts/install-deps: libarchive-tools)"
+bsdtar -tf profinet.wmopkg >bsd-list.txt || fail "bsdtar cannot list the package"
+cmp -s want-list.txt bsd-list.txt || fail "bsdtar -t: $(tr '\n' ' ' <bsd-list.txt)"
 mkdir gnu
 tar -xf profinet.wmopkg -C gnu || fail "GNU tar cannot extract the package"
 cmp gnu/file-0001 tree/branding/img/logo.png || fail "file-0001 is not the first path's bytes"

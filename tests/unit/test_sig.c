@@ -1,4 +1,4 @@
-/* test_sig: minisign keys, signatures and trust store, including interop with stock minisign. */
+/* test_sig: minisign keys, signatures and trust store (interop with stock minisign: tests/e2e/test_minisign_interop.sh). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -17,7 +16,6 @@
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
-#define MINISIGN "/usr/bin/minisign"
 
 /* Offsets in a decoded 158-byte minisign secret key. */
 #define SK_LEN 158
@@ -104,23 +102,6 @@ static int count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
-}
-
-/* Run a shell command quietly; its exit status, or -1 if it did not exit. */
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
 }
 
 /* Assert that err says what the test expects, and show it when it does not. */
@@ -250,6 +231,9 @@ static void test_keyid_str(void)
 	/* From a real minisign key: "minisign public key E74B7AFF1E5EC6C5". */
 	sig_keyid_str(id, s);
 	CU_ASSERT_STRING_EQUAL(s, "E74B7AFF1E5EC6C5");
+	/* Always 16 digits, zero-padded, for a key id whose top byte is small. */
+	sig_keyid_str((const uint8_t *)"\x01\x02\x03\x04\x05\x06\x07\x08", s);
+	CU_ASSERT_STRING_EQUAL(s, "0807060504030201");
 }
 
 static void test_keygen_encrypted(void)
@@ -888,168 +872,6 @@ static void test_trust(void)
 	free(pub2);
 }
 
-static int have_minisign(void)
-{
-	if (access(MINISIGN, X_OK) != 0) {
-		fprintf(stderr, "\n  %s not found: interop cannot be tested\n", MINISIGN);
-		return 0;
-	}
-	return 1;
-}
-
-/* (1) Our signatures and our keys, read by stock minisign. */
-static void test_interop_minisign_reads_ours(void)
-{
-	struct fw_err err = { 0 };
-	struct sig_seckey *k = NULL;
-	struct sig_pubkey pub;
-	struct sig_signature s;
-	static const char msg[] = "{\"format\":\"fwpkg\"}\n";
-	char *text = NULL, *msig;
-	size_t len = 0;
-
-	CU_ASSERT_FATAL(have_minisign());
-	CU_ASSERT_EQUAL(mkdir(tp("io1"), 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(sig_keygen(tp("io1/a.pub"), tp("io1/a.key"), "s3cret pass", 0, &err), 0);
-	CU_ASSERT_EQUAL_FATAL(sig_seckey_load(tp("io1/a.key"), "s3cret pass", &k, &err), 0);
-	CU_ASSERT_EQUAL(write_file(tp("io1/manifest.json"), msg, strlen(msg)), 0);
-	CU_ASSERT_EQUAL_FATAL(sig_sign(k, msg, strlen(msg), "timestamp:0\tfile:manifest.json",
-				       &text, &len, &err), 0);
-	CU_ASSERT_EQUAL(write_file(tp("io1/manifest.json.minisig"), text, len), 0);
-	free(text);
-	sig_seckey_free(k);
-
-	CU_ASSERT_EQUAL(run(MINISIGN " -V -q -p '%s' -m '%s' -x '%s'", tp("io1/a.pub"),
-			    tp("io1/manifest.json"), tp("io1/manifest.json.minisig")), 0);
-	/* -H: minisign must see it as prehashed. */
-	CU_ASSERT_EQUAL(run(MINISIGN " -V -H -q -p '%s' -m '%s' -x '%s'", tp("io1/a.pub"),
-			    tp("io1/manifest.json"), tp("io1/manifest.json.minisig")), 0);
-	/* The negative control: minisign refuses a changed file and the wrong key. */
-	CU_ASSERT_EQUAL(write_file(tp("io1/other.json"), msg, strlen(msg) - 1), 0);
-	CU_ASSERT_NOT_EQUAL(run(MINISIGN " -V -q -p '%s' -m '%s' -x '%s'", tp("io1/a.pub"),
-				tp("io1/other.json"), tp("io1/manifest.json.minisig")), 0);
-	CU_ASSERT_NOT_EQUAL(run(MINISIGN " -V -q -p '%s' -m '%s' -x '%s'", tp("k2.pub"),
-				tp("io1/manifest.json"), tp("io1/manifest.json.minisig")), 0);
-
-	/* minisign signs with our encrypted secret key (passphrase on stdin)... */
-	CU_ASSERT_EQUAL(run("printf 's3cret pass\\n' | " MINISIGN " -S -s '%s' -m '%s' -x '%s' -t 'from minisign'",
-			    tp("io1/a.key"), tp("io1/manifest.json"), tp("io1/ms.minisig")), 0);
-	/* ...and with our unencrypted one. */
-	CU_ASSERT_EQUAL(run(MINISIGN " -S -s '%s' -m '%s' -x '%s' -t 'plain'", tp("k1.key"),
-			    tp("io1/manifest.json"), tp("io1/k1.minisig")), 0);
-
-	CU_ASSERT_EQUAL_FATAL(sig_pubkey_load(tp("io1/a.pub"), &pub, &err), 0);
-	msig = read_all(tp("io1/ms.minisig"), &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(msig);
-	CU_ASSERT_EQUAL(sig_signature_parse(msig, len, &s, &err), 0);
-	CU_ASSERT_STRING_EQUAL(s.trusted_comment, "from minisign");
-	CU_ASSERT_EQUAL(sig_verify(&pub, &s, msg, strlen(msg), &err), 0);
-	free(msig);
-	msig = read_all(tp("io1/k1.minisig"), &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(msig);
-	CU_ASSERT_EQUAL(sig_signature_parse(msig, len, &s, &err), 0);
-	CU_ASSERT_EQUAL(sig_verify(&p1, &s, msg, strlen(msg), &err), 0);
-	free(msig);
-}
-
-/* (2) and (3): keys and signatures made by stock minisign, read by us. */
-static void test_interop_we_read_minisign(void)
-{
-	struct fw_err err = { 0 };
-	struct sig_seckey *k = NULL;
-	struct sig_pubkey pub, derived;
-	struct sig_signature s;
-	uint8_t theirs[SK_LEN], ours[SK_LEN];
-	static const char msg[] = "firmware payload\n";
-	const char *want_prefix;
-	char id[17];
-	char *text = NULL;
-	size_t len = 0;
-
-	CU_ASSERT_FATAL(have_minisign());
-	CU_ASSERT_EQUAL(mkdir(tp("io2"), 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(run(MINISIGN " -G -W -p '%s' -s '%s'", tp("io2/m.pub"),
-				  tp("io2/m.key")), 0);
-	CU_ASSERT_EQUAL(write_file(tp("io2/msg"), msg, strlen(msg)), 0);
-	CU_ASSERT_EQUAL_FATAL(run(MINISIGN " -S -s '%s' -m '%s' -x '%s' -t 'trusted text'",
-				  tp("io2/m.key"), tp("io2/msg"), tp("io2/msg.minisig")), 0);
-
-	/*
-	 * Our key id display is the number minisign's comment shows. minisign
-	 * 0.11 prints it with %llX (no zero padding, so 15 digits for
-	 * one key in 16); we always print 16 digits, as later minisign does.
-	 */
-	CU_ASSERT_EQUAL_FATAL(sig_pubkey_load(tp("io2/m.pub"), &pub, &err), 0);
-	sig_keyid_str(pub.keyid, id);
-	CU_ASSERT_EQUAL(strlen(id), 16);
-	text = read_all(tp("io2/m.pub"), NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	want_prefix = "untrusted comment: minisign public key ";
-	CU_ASSERT_EQUAL_FATAL(strncmp(text, want_prefix, strlen(want_prefix)), 0);
-	CU_ASSERT_EQUAL(strtoull(text + strlen(want_prefix), NULL, 16), strtoull(id, NULL, 16));
-	free(text);
-	/* Zero padding, on a key id whose top byte is small. */
-	sig_keyid_str((const uint8_t *)"\x01\x02\x03\x04\x05\x06\x07\x08", id);
-	CU_ASSERT_STRING_EQUAL(id, "0807060504030201");
-
-	text = read_all(tp("io2/msg.minisig"), &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	CU_ASSERT_EQUAL_FATAL(sig_signature_parse(text, len, &s, &err), 0);
-	CU_ASSERT_STRING_EQUAL(s.trusted_comment, "trusted text");
-	CU_ASSERT_EQUAL(sig_verify(&pub, &s, msg, strlen(msg), &err), 0);
-	CU_ASSERT_EQUAL(sig_verify(&pub, &s, msg, strlen(msg) - 1, &err), -1);
-	CU_ASSERT_EQUAL(sig_verify(&p1, &s, msg, strlen(msg), &err), -1);
-	free(text);
-
-	/* minisign's legacy signature is refused. */
-	CU_ASSERT_EQUAL_FATAL(run(MINISIGN " -S -l -s '%s' -m '%s' -x '%s'", tp("io2/m.key"),
-				  tp("io2/msg"), tp("io2/legacy.minisig")), 0);
-	text = read_all(tp("io2/legacy.minisig"), &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	memset(&err, 0, sizeof(err));
-	CU_ASSERT_EQUAL(sig_signature_parse(text, len, &s, &err), -1);
-	ERR_HAS(err, "legacy");
-	free(text);
-
-	/* Its unencrypted secret key loads, and has the layout ours has. */
-	CU_ASSERT_EQUAL(sig_seckey_encrypted(tp("io2/m.key"), &err), 0);
-	CU_ASSERT_EQUAL_FATAL(sig_seckey_load(tp("io2/m.key"), NULL, &k, &err), 0);
-	sig_seckey_pubkey(k, &derived);
-	CU_ASSERT_EQUAL(memcmp(&derived, &pub, sizeof(pub)), 0);
-	CU_ASSERT_EQUAL_FATAL(sig_sign(k, msg, strlen(msg), "ours", &text, &len, &err), 0);
-	CU_ASSERT_EQUAL(write_file(tp("io2/ours.minisig"), text, len), 0);
-	free(text);
-	sig_seckey_free(k);
-	k = NULL;
-	CU_ASSERT_EQUAL(run(MINISIGN " -V -q -p '%s' -m '%s' -x '%s'", tp("io2/m.pub"),
-			    tp("io2/msg"), tp("io2/ours.minisig")), 0);
-	CU_ASSERT_EQUAL_FATAL(decode_seckey(tp("io2/m.key"), theirs), 0);
-	CU_ASSERT_EQUAL_FATAL(decode_seckey(tp("k1.key"), ours), 0);
-	CU_ASSERT_EQUAL(memcmp(theirs, ours, SK_KEYID), 0);  /* tags, salt, limits */
-	CU_ASSERT_EQUAL(memcmp(theirs + SK_CHK, ours + SK_CHK, 32), 0);  /* checksum (zero) */
-}
-
-/* (3) An encrypted key from stock minisign (passphrase on stdin; SENSITIVE scrypt, ~1 GiB). */
-static void test_interop_minisign_encrypted_key(void)
-{
-	struct fw_err err = { 0 };
-	struct sig_seckey *k = NULL;
-	struct sig_pubkey pub, derived;
-
-	CU_ASSERT_FATAL(have_minisign());
-	CU_ASSERT_EQUAL(mkdir(tp("io3"), 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(run("printf 'pass phrase\\npass phrase\\n' | " MINISIGN " -G -p '%s' -s '%s'",
-				  tp("io3/e.pub"), tp("io3/e.key")), 0);
-	CU_ASSERT_EQUAL(sig_seckey_encrypted(tp("io3/e.key"), &err), 1);
-	CU_ASSERT_EQUAL_FATAL(sig_pubkey_load(tp("io3/e.pub"), &pub, &err), 0);
-	if (sig_seckey_load(tp("io3/e.key"), "pass phrase", &k, &err) != 0)
-		fprintf(stderr, "\n  %s\n", err.msg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
-	sig_seckey_pubkey(k, &derived);
-	CU_ASSERT_EQUAL(memcmp(&derived, &pub, sizeof(pub)), 0);
-	sig_seckey_free(k);
-}
-
 int main(void)
 {
 	CU_pSuite s;
@@ -1070,10 +892,7 @@ int main(void)
 	    CU_add_test(s, "oversized KDF limits refused", test_kdf_limits) == NULL ||
 	    CU_add_test(s, "truncated files refused", test_truncated) == NULL ||
 	    CU_add_test(s, "strict parsing", test_strict_parsing) == NULL ||
-	    CU_add_test(s, "trust store", test_trust) == NULL ||
-	    CU_add_test(s, "interop: minisign reads ours", test_interop_minisign_reads_ours) == NULL ||
-	    CU_add_test(s, "interop: we read minisign's", test_interop_we_read_minisign) == NULL ||
-	    CU_add_test(s, "interop: minisign encrypted key", test_interop_minisign_encrypted_key) == NULL) {
+	    CU_add_test(s, "trust store", test_trust) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
