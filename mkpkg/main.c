@@ -244,6 +244,16 @@ static int build_manifest(struct opts *o, const char **paths)
 			}
 		}
 	}
+	for (size_t i = 0; i < o->n_images; i++) {
+		int listed = 0;
+		for (size_t p = 0; p < m->n_products; p++)
+			listed |= strcmp(o->images[i].product, m->products[p]) == 0;
+		if (!listed) {
+			cli_error(NULL, NULL, "image %s is for product \"%s\", which is not given with --product",
+				  o->images[i].path, o->images[i].product);
+			return -1;
+		}
+	}
 	/* A product without an image is one the package claims to fit but cannot upgrade. */
 	for (size_t p = 0; p < m->n_products; p++) {
 		int has = 0;
@@ -252,16 +262,6 @@ static int build_manifest(struct opts *o, const char **paths)
 		if (!has) {
 			cli_error(NULL, NULL, "product \"%s\" has no image (--image %s:TARGET=FILE)", m->products[p],
 				  m->products[p]);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < o->n_images; i++) {
-		int listed = 0;
-		for (size_t p = 0; p < m->n_products; p++)
-			listed |= strcmp(o->images[i].product, m->products[p]) == 0;
-		if (!listed) {
-			cli_error(NULL, NULL, "image %s is for product \"%s\", which is not given with --product",
-				  o->images[i].path, o->images[i].product);
 			return -1;
 		}
 	}
