@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
 		goto out;
-	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
+	if ((rc = cli_load_seckeys(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;

@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}
-	if ((rc = cli_load_seckeys(o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
+	if ((rc = cli_load_seckeys(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;

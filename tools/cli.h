@@ -128,7 +128,7 @@ int cli_created_time(int64_t *out);
  * code. Passphrase files: none, one for every key, or one per key in the
  * order of the keys (so keys with different passphrases sign in one run).
  */
-int cli_load_seckeys(const char *const *paths, size_t n, const char *const *passphrase_files,
+int cli_load_seckeys(const char *verb, const char *const *paths, size_t n, const char *const *passphrase_files,
 		     size_t n_files, struct sig_seckey **keys);
 
 /* Progress on stderr, only when it is a terminal and not -q. */

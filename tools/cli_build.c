@@ -68,20 +68,20 @@ int cli_created_time(int64_t *out)
 	return 0;
 }
 
-int cli_load_seckeys(const char *const *paths, size_t n, const char *const *passphrase_files,
+int cli_load_seckeys(const char *verb, const char *const *paths, size_t n, const char *const *passphrase_files,
 		     size_t n_files, struct sig_seckey **keys)
 {
 	struct fw_err err = { 0, "" };
 
 	if (n_files > 1 && n_files != n) {
-		cli_error(NULL, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
+		cli_error(verb, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
 			  n_files, n);
 		return FW_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (cli_load_seckey(paths[i], n_files == 0 ? NULL : passphrase_files[n_files == 1 ? 0 : i],
 				    &keys[i], &err) < 0)
-			return cli_fail(NULL, NULL, &err);   /* the message names the key */
+			return cli_fail(verb, NULL, &err);   /* the message names the key */
 	return 0;
 }
 

@@ -82,7 +82,7 @@ int cmd_sign(int argc, char **argv)
 	if (cli_created_time(&wopts.signed_at) < 0)
 		goto out;
 	wopts.say_signed_at = 1;
-	if ((rc = cli_load_seckeys(key_paths, n_keys, passfiles, n_passfiles, keys)) != 0)
+	if ((rc = cli_load_seckeys("sign", key_paths, n_keys, passfiles, n_passfiles, keys)) != 0)
 		goto out;
 	if (pkg_add_signatures(in, out ? out : in, keys, n_keys, &wopts, &err) < 0) {
 		rc = cli_fail("sign", NULL, &err);   /* the message names the file */

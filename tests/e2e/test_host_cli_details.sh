@@ -237,6 +237,8 @@ two_passphrases() {
 	expect 0 '' "$B/fwpkg" verify --min-signatures 3 -p k.pub -p a.pub -p b.pub two-sign.pkg
 	expect 1 'b\.key: wrong passphrase' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
 		-k a.key -k b.key --passphrase-file a.txt
+	expect 1 '^fwpkg: sign: b\.key: wrong passphrase' "$B/fwpkg" sign -k a.key -k b.key --passphrase-file a.txt \
+		--passphrase-file a.txt two-sign.pkg
 	expect 2 '2 --passphrase-file for 3 keys' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
 		-k a.key -k b.key -k k.key --passphrase-file a.txt --passphrase-file b.txt
 	expect 2 'a\.key: FWPKG_PASSPHRASE is set but empty' env FWPKG_PASSPHRASE= "$B/mkpkg" -o x.pkg --version 1.0 \
