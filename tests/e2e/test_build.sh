@@ -6,8 +6,8 @@ SRC=$(cd "$E2E/../.." && pwd)
 
 # make -n against a fresh build directory: what would run, without running it.
 # Not inheriting the make that runs the tests (make check SANITIZE=1 passes its variables down).
-unset MAKEFLAGS MFLAGS MAKELEVEL
-dry() { make -n -C "$SRC" B="$T/fresh" "$@" 2>&1; }
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
+dry() { make -n -C "$SRC" SANITIZE= B="$T/fresh" "$@" 2>&1; }
 
 dry all >all.txt || fail "make -n all failed: $(cat all.txt)"
 grep -q 'install-deps' all.txt && fail "plain make would install packages: $(grep install-deps all.txt)"
