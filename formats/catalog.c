@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "formats/version.h"
+#include "signing/trust.h"
 
 #define CLOCK_SKEW 60
 
@@ -273,6 +274,31 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 out:
 	json_decref(doc);
 	return rc;
+}
+
+int fw_catalog_verify(const char *text, size_t len, const char *sig_text, size_t sig_len, const struct sig_trust *t,
+		      struct fw_catalog *c, char keyid[17], struct fw_err *err)
+{
+	struct sig_signature sig;
+	const struct sig_pubkey *k;
+	char ids[256];
+
+	if (len > FW_CATALOG_MAX_BYTES)
+		return fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes", FW_CATALOG_MAX_BYTES);
+	if (sig_signature_parse(sig_text, sig_len, &sig, err) < 0) {
+		err->code = FW_EXIT_REJECTED;
+		return fw_err_wrap(err, "signature");
+	}
+	sig_keyid_str(sig.keyid, keyid);
+	if ((k = sig_trust_find(t, sig.keyid)) == NULL) {
+		sig_trust_ids(t, ids, sizeof(ids));
+		return fw_err_set(err, FW_EXIT_REJECTED, "signed by %s, which is not trusted (trusted: %s)", keyid, ids);
+	}
+	if (sig_verify(k, &sig, text, len, err) < 0) {
+		err->code = FW_EXIT_REJECTED;
+		return fw_err_wrap(err, "signature by %s", keyid);
+	}
+	return fw_catalog_parse(text, len, c, err);
 }
 
 int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err *err)

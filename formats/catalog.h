@@ -52,6 +52,17 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 /* Expired, or created in the future beyond a minute? -1 with err (FW_EXIT_REJECTED). */
 int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err *err);
 
+/*
+ * Check the catalog's minisign signature (sig_text, a .minisig file's bytes)
+ * against the trusted keys, then parse it (fw_catalog_parse). The key id of
+ * the key that signed goes to keyid. -1 with err (FW_EXIT_REJECTED): not
+ * signed by a trusted key, a bad signature, or not a valid catalog. Time and
+ * serial are the caller's to check.
+ */
+struct sig_trust;
+int fw_catalog_verify(const char *text, size_t len, const char *sig_text, size_t sig_len, const struct sig_trust *t,
+		      struct fw_catalog *c, char keyid[17], struct fw_err *err);
+
 /* The newest release for product, or NULL. */
 const struct fw_release *fw_catalog_newest(const struct fw_catalog *c, const char *product);
 /* The release of product at version, or NULL. */

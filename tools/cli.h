@@ -151,4 +151,10 @@ int cli_json_failure(const char *file, int code, const char *msg);
  */
 int cli_bad_option(const char *verb, int c, char **argv);
 
+/* A catalog (fwpkg-catalog(5)) rather than a package? Its first byte is '{'. */
+int cli_is_catalog(const char *path);
+/* verify and inspect of a catalog and its .minisig beside it; each returns an exit code after printing. */
+int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *all);
+int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int json);
+
 #endif

@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"                            (without keys: signatures listed, not checked)\n"
 		"      --json                one JSON document (sorted keys) instead of the table\n"
 		"      --sha256              read every payload and show its plain SHA-256\n"
+		"A catalog (fwpkg-catalog(5)) shows its releases; with keys, its .minisig is checked.\n"
 		"  -h, --help                this help\n");
 }
 
@@ -260,6 +261,8 @@ int cmd_inspect(int argc, char **argv)
 	} else if (!sha) {
 		ropts.manifest_only = 1;
 	}
+	if (cli_is_catalog(path))
+		return cli_catalog_inspect(path, ropts.trust, json);
 	ropts.payload_sha256 = sha;
 	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0) {

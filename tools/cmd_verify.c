@@ -25,7 +25,8 @@ static void usage(FILE *f)
 		"      --json                one JSON document on stdout, whatever the outcome\n"
 		"  -q, --quiet               no line for a verified package\n"
 		"  -h, --help                this help\n"
-		"A package - is read from standard input.\n");
+		"A package - is read from standard input. A catalog (fwpkg-catalog(5)) is verified\n"
+		"with its .minisig beside it, and refused once expired.\n");
 }
 
 /* Where the trusted key with this displayed id came from. */
@@ -49,6 +50,8 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 	int fd, rc;
 
 	memset(&rep, 0, sizeof(rep));
+	if (cli_is_catalog(path))
+		return cli_catalog_verify(path, ropts->trust, all);
 	if ((fd = cli_open_input(path, &err)) < 0)
 		goto failed;
 	rc = pkg_read(fd, ropts, NULL, NULL, &m, &rep, &err);

@@ -63,3 +63,30 @@ printf 'not a package' >junk.pkg
 expect 1 'junk.pkg' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key junk.pkg
 [ ! -e e.json ] && [ ! -e e.json.minisig ] || fail "a refused catalog left a file"
 ok "refusals: existing output, a release twice, bad durations, no serial, rollout, a .wmopkg, missing or junk input"
+
+# --- fwpkg verify and inspect read catalogs
+env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o now.json --base-url http://a/ --expires 1d --serial 9 -k k.key old.pkg
+expect 0 '' "$B/fwpkg" verify -p k.pub now.json
+grep -q '^now.json: verified: catalog serial 9, 2 releases, expires .*, signed by ' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' "$B/fwpkg" verify --json -p k.pub now.json
+"$PY" -c "import json,sys; d=json.load(open('$T/.out')); sys.exit(0 if d['type'] == 'catalog' and d['serial'] == 9 else d)" ||
+	fail "$(cat "$T/.out")"
+expect 1 'c.json: expired at 2023-11-15' "$B/fwpkg" verify -p k.pub c.json
+expect 1 'now.json: signed by [0-9A-F]{16}, which is not trusted' "$B/fwpkg" verify -p other.pub now.json
+cp now.json moved.json
+expect 3 'moved.json.minisig: cannot open' "$B/fwpkg" verify -p k.pub moved.json
+sed 's/"serial": 9/"serial": 10/' now.json >forged.json
+cp now.json.minisig forged.json.minisig
+expect 1 'forged.json: signature by [0-9A-F]{16}: ' "$B/fwpkg" verify -p k.pub forged.json
+ok "verify: a catalog verified with its .minisig; expired, untrusted, unsigned and forged ones refused"
+expect 0 '' "$B/fwpkg" inspect c.json
+grep -q 'Expires: .*(EXPIRED: devices refuse it)' "$T/.out" && grep -q '^WX .*5.21.2 .*http://a/' "$T/.out" ||
+	fail "$(cat "$T/.out")"
+expect 0 '' "$B/fwpkg" inspect --json -p k.pub now.json
+"$PY" -c "
+import json, sys
+d = json.load(open('$T/.out'))
+assert d['type'] == 'catalog' and d['expired'] is False and d['signature'] == 'valid', d
+assert [r['product'] for r in d['releases']] == ['WX', 'WY'], d['releases']
+" || fail "inspect --json: $(cat "$T/.out")"
+ok "inspect: a catalog's releases as a table (expired shown) and as JSON"

@@ -1,0 +1,192 @@
+/* cli_catalog: fwpkg verify and inspect given a catalog (formats/catalog.md) instead of a package. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/catalog.h"
+#include "tools/cli.h"
+
+int cli_is_catalog(const char *path)
+{
+	char c = 0;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return 0;
+	/* A package starts with a tar header ("manifest.json"); a catalog with JSON's '{'. */
+	n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && c == '{';
+}
+
+/* The catalog, and its .minisig when sig is not NULL, read whole (both are small and capped). */
+static int load(const char *path, char **text, size_t *len, char *sig, size_t *sig_len, struct fw_err *err)
+{
+	char *sig_path = NULL;
+	FILE *f = NULL;
+	int rc = -1;
+
+	*text = malloc(FW_CATALOG_MAX_BYTES + 1);
+	if (*text == NULL || asprintf(&sig_path, "%s.minisig", path) < 0) {
+		sig_path = NULL;
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	*len = fread(*text, 1, FW_CATALOG_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		fw_err_set(err, FW_EXIT_IO, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (*len > FW_CATALOG_MAX_BYTES) {
+		fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes: not a catalog", FW_CATALOG_MAX_BYTES);
+		goto out;
+	}
+	if (sig != NULL && sig_file_read(sig_path, sig, SIG_FILE_MAX, sig_len, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(sig_path);
+	return rc;
+}
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "%lld", (long long)t);
+}
+
+/*
+ * Verify (trust given) or only parse (trust NULL: inspect without keys) a
+ * catalog; an expired one is rejected when verifying and shown when
+ * inspecting. 0, or an exit code after printing why.
+ */
+static int read_catalog(const char *verb, const char *path, const struct sig_trust *trust, struct fw_catalog *c,
+			char keyid[17], int check_time, struct fw_err *err)
+{
+	char *text = NULL, sig[SIG_FILE_MAX];
+	size_t len = 0, sig_len = 0;
+	int rc;
+
+	keyid[0] = '\0';
+	if (load(path, &text, &len, trust != NULL ? sig : NULL, &sig_len, err) < 0)
+		rc = -1;
+	else if (trust != NULL)
+		rc = fw_catalog_verify(text, len, sig, sig_len, trust, c, keyid, err);
+	else
+		rc = fw_catalog_parse(text, len, c, err);
+	if (rc == 0 && check_time)
+		rc = fw_catalog_check_time(c, (int64_t)time(NULL), err);
+	free(text);
+	return rc < 0 ? cli_fail(verb, path, err) : 0;
+}
+
+int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *all)
+{
+	struct fw_catalog *c = malloc(sizeof(*c));
+	struct fw_err err = { 0, "" };
+	char keyid[17], when[32];
+	int rc;
+
+	if (c == NULL) {
+		cli_error("verify", path, "out of memory");
+		return FW_EXIT_IO;
+	}
+	rc = read_catalog("verify", path, trust, c, keyid, 1, &err);
+	if (all != NULL)
+		json_array_append_new(all, rc == 0 ? json_pack("{s:o, s:b, s:s, s:i, s:s, s:I, s:i, s:I, s:[s]}", "file",
+							       cli_json_text(path), "verified", 1, "outcome", "verified",
+							       "exit_code", 0, "type", "catalog", "serial",
+							       (json_int_t)c->serial, "releases", (int)c->n, "expires",
+							       (json_int_t)c->expires, "signers", keyid)
+						  : json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", cli_json_text(path),
+							      "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
+							      "exit_code", rc, "error", cli_json_text(err.msg), "verified", 0));
+	else if (rc == 0 && !cli_quiet) {
+		char shown[1024];
+		iso(c->expires, when);
+		printf("%s: verified: catalog serial %llu, %zu release%s, expires %s, signed by %s\n",
+		       fw_escape(path, shown, sizeof(shown)), (unsigned long long)c->serial, c->n, c->n == 1 ? "" : "s",
+		       when, keyid);
+	}
+	free(c);
+	return rc;
+}
+
+int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int json)
+{
+	struct fw_catalog *c = malloc(sizeof(*c));
+	struct fw_err err = { 0, "" };
+	char keyid[17], created[32], expires[32], hex[2 * FW_DIGEST_LEN + 1], shown[2048];
+	int rc, expired;
+
+	if (c == NULL) {
+		cli_error("inspect", path, "out of memory");
+		return FW_EXIT_IO;
+	}
+	if ((rc = read_catalog("inspect", path, trust, c, keyid, 0, &err)) != 0) {
+		free(c);
+		return json ? cli_json_failure(path, rc, err.msg) : rc;
+	}
+	expired = fw_catalog_check_time(c, (int64_t)time(NULL), &err) < 0;
+	iso(c->created, created);
+	iso(c->expires, expires);
+	if (json) {
+		json_t *doc = json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o}", "type", "catalog", "file",
+					cli_json_text(path), "serial", (json_int_t)c->serial, "created",
+					(json_int_t)c->created, "expires", (json_int_t)c->expires, "expired", expired,
+					"signature", trust == NULL ? "not checked" : "valid", "releases", json_array());
+		json_t *list = json_object_get(doc, "releases");
+		for (size_t i = 0; i < c->n; i++) {
+			const struct fw_release *r = &c->rel[i];
+			json_t *urls = json_array();
+			fw_hex(r->manifest_sha256, FW_DIGEST_LEN, hex);
+			for (size_t u = 0; u < r->n_urls; u++)
+				json_array_append_new(urls, cli_json_text(r->url[u]));
+			json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:I, s:s, s:i, s:s, s:s, s:I, s:b, s:i}",
+							      "product", r->product, "version", r->version, "urls", urls,
+							      "length", (json_int_t)r->length, "manifest_sha256", hex,
+							      "generation", (int)r->generation, "bridge_from", r->bridge_from,
+							      "bridge_down", r->bridge_down, "rollback_index",
+							      (json_int_t)r->rollback_index, "requires_tpm", r->requires_tpm,
+							      "rollout", (int)r->rollout));
+		}
+		if (trust != NULL)
+			json_object_set_new(doc, "signer", json_string(keyid));
+		rc = cli_print_json(doc) < 0 ? FW_EXIT_IO : FW_EXIT_OK;
+	} else {
+		printf("%-14s %s\n", "File:", fw_escape(path, shown, sizeof(shown)));
+		printf("%-14s %s\n", "Type:", "catalog");
+		printf("%-14s %llu\n", "Serial:", (unsigned long long)c->serial);
+		printf("%-14s %s\n", "Created:", created);
+		printf("%-14s %s%s\n", "Expires:", expires, expired ? " (EXPIRED: devices refuse it)" : "");
+		printf("%-14s %s%s\n", "Signature:", trust == NULL ? "not checked (give -p PUB)" : "valid, by ", keyid);
+		printf("\n%-12s %-12s %-4s %-12s %-8s %12s  %s\n", "PRODUCT", "VERSION", "GEN", "BRIDGE-FROM", "ROLLOUT",
+		       "LENGTH", "URL");
+		for (size_t i = 0; i < c->n; i++) {
+			const struct fw_release *r = &c->rel[i];
+			printf("%-12s %-12s %-4u %-12s %7u%% %12llu  %s\n", r->product, r->version, r->generation,
+			       r->bridge_from[0] ? r->bridge_from : "-", r->rollout, (unsigned long long)r->length,
+			       fw_escape(r->url[0], shown, sizeof(shown)));
+			for (size_t u = 1; u < r->n_urls; u++)
+				printf("%-12s %-12s %-4s %-12s %-8s %12s  %s\n", "", "", "", "", "", "",
+				       fw_escape(r->url[u], shown, sizeof(shown)));
+		}
+		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
+	}
+	free(c);
+	return rc;
+}
