@@ -135,8 +135,6 @@ int cli_load_seckeys(const char *verb, const char *const *paths, size_t n, const
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(void);
 
-/* A JSON string for text that may not be UTF-8 (a path, a trusted comment): escaped if it is not. */
-json_t *cli_json_text(const char *s);
 /*
  * --json after a failure: one document {"file", "outcome": "rejected" (exit 1)
  * or "error", "exit_code", "error": the message, "verified": false}, so a

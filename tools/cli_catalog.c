@@ -108,13 +108,13 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 	rc = read_catalog("verify", path, trust, c, keyid, 1, &err);
 	if (all != NULL)
 		json_array_append_new(all, rc == 0 ? json_pack("{s:o, s:b, s:s, s:i, s:s, s:I, s:i, s:I, s:[s]}", "file",
-							       cli_json_text(path), "verified", 1, "outcome", "verified",
+							       fw_json_text(path), "verified", 1, "outcome", "verified",
 							       "exit_code", 0, "type", "catalog", "serial",
 							       (json_int_t)c->serial, "releases", (int)c->n, "expires",
 							       (json_int_t)c->expires, "signers", keyid)
-						  : json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", cli_json_text(path),
+						  : json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
 							      "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
-							      "exit_code", rc, "error", cli_json_text(err.msg), "verified", 0));
+							      "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
 	else if (rc == 0 && !cli_quiet) {
 		char shown[1024];
 		iso(c->expires, when);
@@ -146,7 +146,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 	iso(c->expires, expires);
 	if (json) {
 		json_t *doc = json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o}", "type", "catalog", "file",
-					cli_json_text(path), "serial", (json_int_t)c->serial, "created",
+					fw_json_text(path), "serial", (json_int_t)c->serial, "created",
 					(json_int_t)c->created, "expires", (json_int_t)c->expires, "expired", expired,
 					"signature", trust == NULL ? "not checked" : "valid", "releases", json_array());
 		json_t *list = json_object_get(doc, "releases");
@@ -155,7 +155,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 			json_t *urls = json_array();
 			fw_hex(r->manifest_sha256, FW_DIGEST_LEN, hex);
 			for (size_t u = 0; u < r->n_urls; u++)
-				json_array_append_new(urls, cli_json_text(r->url[u]));
+				json_array_append_new(urls, fw_json_text(r->url[u]));
 			json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:I, s:s, s:i, s:s, s:s, s:I, s:b, s:i}",
 							      "product", r->product, "version", r->version, "urls", urls,
 							      "length", (json_int_t)r->length, "manifest_sha256", hex,

@@ -12,27 +12,11 @@ void cli_print_version(void)
 	printf("%s %s (package format %d)\n", cli_prog, CLI_VERSION, FW_FORMAT_VERSION);
 }
 
-json_t *cli_json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	char *shown;
-
-	if (j != NULL)
-		return j;
-	/* Not UTF-8: fw_escape makes it so, the bytes that are not as \xNN. */
-	shown = malloc(FW_ESCAPED_SIZE(strlen(s)));
-	if (shown == NULL)
-		return NULL;
-	j = json_string(fw_escape(s, shown, FW_ESCAPED_SIZE(strlen(s))));
-	free(shown);
-	return j;
-}
-
 int cli_json_failure(const char *file, int code, const char *msg)
 {
-	json_t *doc = json_pack("{s:o?, s:s, s:i, s:o?, s:b}", "file", file ? cli_json_text(file) : NULL,
+	json_t *doc = json_pack("{s:o?, s:s, s:i, s:o?, s:b}", "file", file ? fw_json_text(file) : NULL,
 				"outcome", code == FW_EXIT_REJECTED ? "rejected" : "error", "exit_code", code,
-				"error", cli_json_text(msg), "verified", 0);
+				"error", fw_json_text(msg), "verified", 0);
 
 	if (doc == NULL || cli_print_json(doc) < 0)
 		cli_error(NULL, NULL, "cannot print JSON");

@@ -175,12 +175,12 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		/* Every signature, a trusted comment that is no UTF-8 escaped (the table shows it too). */
 		json_t *s = json_pack("{s:s, s:s, s:o}", "keyid", rep->sigs[i].keyid,
 				      "status", sig_status_name(rep->sigs[i].status),
-				      "trusted_comment", cli_json_text(rep->sigs[i].trusted_comment));
+				      "trusted_comment", fw_json_text(rep->sigs[i].trusted_comment));
 		if (s != NULL && pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
 			json_object_set_new(s, "signed", json_string(iso_time(at, when, sizeof(when))));
 		json_array_append_new(sigs, s);
 	}
-	doc = json_pack("{s:o, s:o, s:o, s:b, s:b, s:s, s:i}", "file", cli_json_text(path),
+	doc = json_pack("{s:o, s:o, s:o, s:b, s:b, s:s, s:i}", "file", fw_json_text(path),
 			"manifest", fw_manifest_to_json(m), "signatures", sigs, "verified", rep->verified,
 			"payloads_checked", rep->payloads_read,
 			"outcome", rep->verified ? "verified" : "unverified", "exit_code", 0);

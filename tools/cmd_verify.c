@@ -65,9 +65,9 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 		for (size_t i = 0; i < rep.n_sigs; i++)
 			if (rep.sigs[i].status == PKG_SIG_VALID) {
 				json_array_append_new(signers, json_string(rep.sigs[i].keyid));
-				json_object_set_new(sources, rep.sigs[i].keyid, cli_json_text(key_source(ropts->trust, rep.sigs[i].keyid)));
+				json_object_set_new(sources, rep.sigs[i].keyid, fw_json_text(key_source(ropts->trust, rep.sigs[i].keyid)));
 			}
-		json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:i, s:s, s:s, s:o}", "file", cli_json_text(path),
+		json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:i, s:s, s:s, s:o}", "file", fw_json_text(path),
 						     "verified", 1, "outcome", "verified", "exit_code", 0,
 						     "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 						     "version", m->version, "signers", signers));
@@ -94,9 +94,9 @@ failed:
 	pkg_report_free(&rep);
 	rc = cli_fail("verify", path, &err);
 	if (all != NULL)
-		json_array_append_new(all, json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", cli_json_text(path),
+		json_array_append_new(all, json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
 						     "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
-						     "exit_code", rc, "error", cli_json_text(err.msg), "verified", 0));
+						     "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
 	return rc;
 }
 
