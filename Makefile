@@ -52,6 +52,8 @@ PROGS := $(B)/fwpkg $(B)/mkpkg $(if $(MKWMOPKG_SRC),$(B)/mkwmopkg) $(if $(DEVICE
 UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 # LD_PRELOAD fault shims for the end-to-end tests (disk full, short reads, ...).
 SHIMS := $(patsubst tests/shim/%.c,$(B)/shim/%.so,$(wildcard tests/shim/*.c))
+# Test drivers: small programs the end-to-end tests run against real servers; never installed.
+DRIVERS := $(B)/tests/xfer
 
 all: $(PROGS)
 
@@ -93,7 +95,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(DEVLIB) $(CLILIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
-check: $(B)/.deps all $(UNITS) $(SHIMS)
+$(B)/tests/xfer: $(call obj,tests/drivers/xfer.c device/dev_transport.c device/dev_source.c) $(VLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+check: $(B)/.deps all $(UNITS) $(SHIMS) $(DRIVERS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
 	tests/run-e2e $(B)
 

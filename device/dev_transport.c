@@ -1,0 +1,790 @@
+/* dev_transport: ftp, tftp, http(s) downloads through libcurl, pulled by the caller, resumed after network trouble. */
+#include "dev_transport.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define SKIP_THROUGH (64u * 1024)   /* a seek forward this short reads through instead of reconnecting */
+#define BACKOFF_MAX_MS 30000L
+#define POLL_MS 200                 /* how often a waiting read looks at the stop flag */
+
+/*
+ * One attempt is one curl transfer. Its bytes arrive in on_body at stream
+ * offset `at`; those before `pos` (already buffered or delivered: a 200 to a
+ * Range, a TFTP re-read) are counted and dropped, the rest go to the buffer.
+ * The buffer holds bytes [info.offset, pos); read() takes from its front.
+ * When it cannot take a block curl is paused, and let go once it is empty.
+ */
+struct dev_transport {
+	struct dev_source src;
+	struct dev_transport_opts o;
+	struct dev_transport_id ref;   /* the file every attempt must still be */
+	int have_ref;
+	struct dev_transport_info info;
+	enum dev_proto proto;          /* this attempt's protocol */
+	char ftp_failure[CURL_ERROR_SIZE + 16];         /* why FTP did not serve an ADDRESS FILE source, for the TFTP error */
+
+	CURLM *multi;
+	CURL *easy;
+	char errbuf[CURL_ERROR_SIZE];
+	int done;                      /* the attempt ended; result says how */
+	CURLcode result;
+	int answered;                  /* the attempt's answer passed check_answer */
+	int paused;
+	int progress;                  /* the attempt brought a new byte */
+	uint64_t at;                   /* stream offset of the attempt's next byte */
+	uint64_t pos;                  /* end of the buffered bytes */
+
+	unsigned char *buf;
+	size_t head, len;
+
+	int cb_failed;                 /* on_body refused the answer: cb_err says why, never retried */
+	struct fw_err cb_err;
+	int failed;                    /* sticky: a read failed, the stream is over */
+	struct fw_err fail_err;
+	int eof;
+	unsigned fails;                /* attempts in a row without a new byte */
+	long backoff_ms;
+
+	pthread_t thread;
+	int thread_on;
+	int fds[2];
+	atomic_int stop;
+	int thread_rc;
+	struct fw_err thread_err;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void dev_transport_opts_init(struct dev_transport_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout = DEV_TRANSPORT_CONNECT_TIMEOUT;
+	o->low_speed_limit = DEV_TRANSPORT_LOW_SPEED_LIMIT;
+	o->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
+	o->retries = DEV_TRANSPORT_RETRIES;
+	o->backoff_ms = DEV_TRANSPORT_BACKOFF_MS;
+}
+
+static const char *scheme(enum dev_proto p)
+{
+	switch (p) {
+	case DEV_PROTO_FTP: return "ftp";
+	case DEV_PROTO_TFTP: return "tftp";
+	case DEV_PROTO_HTTP: return "http";
+	case DEV_PROTO_HTTPS: return "https";
+	default: return NULL;
+	}
+}
+
+/* The URL of the file for protocol p, without user or password (they go to curl apart). */
+static int make_url(const struct dev_transport *t, enum dev_proto p, char *url, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *path = t->src.path;
+	char port[16] = "";
+	int v6 = strchr(t->src.host, ':') != NULL, w;
+	size_t o;
+
+	if (t->src.port)
+		snprintf(port, sizeof(port), ":%u", t->src.port);
+	w = snprintf(url, n, "%s://%s%s%s%s/", scheme(p), v6 ? "[" : "", t->src.host, v6 ? "]" : "", port);
+	if (w < 0 || (size_t)w >= n)
+		return -1;
+	o = (size_t)w;
+	/* An absolute path on an FTP or TFTP server is "%2F..." (RFC 1738); HTTP paths are all absolute. */
+	if (*path == '/' && p != DEV_PROTO_HTTP && p != DEV_PROTO_HTTPS) {
+		if (o + 3 >= n)
+			return -1;
+		memcpy(url + o, "%2F", 3);
+		o += 3;
+		path++;
+	}
+	for (; *path; path++) {
+		unsigned char c = (unsigned char)*path;
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    strchr("-._~/", c) != NULL;
+		if (o + (plain ? 1 : 3) >= n)
+			return -1;
+		if (plain) {
+			url[o++] = (char)c;
+		} else {
+			url[o++] = '%';
+			url[o++] = hex[c >> 4];
+			url[o++] = hex[c & 15];
+		}
+	}
+	url[o] = '\0';
+	return 0;
+}
+
+/* This attempt's curl text, e.g. "Failed to connect to 127.0.0.1 port 2121 after 0 ms: Couldn't connect to server". */
+static const char *curl_why(const struct dev_transport *t)
+{
+	return t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result);
+}
+
+static int http(const struct dev_transport *t)
+{
+	return t->proto == DEV_PROTO_HTTP || t->proto == DEV_PROTO_HTTPS;
+}
+
+static void describe_id(const struct dev_transport_id *id, char *out, size_t n)
+{
+	snprintf(out, n, "ETag %s, time %lld, size %lld", id->etag[0] ? id->etag : "none", id->mtime, id->size);
+}
+
+/* Is the answer's file the one the stream began with? */
+static int same_file(const struct dev_transport_id *a, const struct dev_transport_id *b)
+{
+	if (a->etag[0] && strcmp(a->etag, b->etag) != 0)
+		return 0;
+	if (a->mtime >= 0 && a->mtime != b->mtime)
+		return 0;
+	return !(a->size >= 0 && b->size >= 0 && a->size != b->size);
+}
+
+/* A refusal found in an answer; never retried. Returns -1. */
+static int refuse(struct dev_transport *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int refuse(struct dev_transport *t, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	t->cb_failed = 1;
+	return fw_err_set(&t->cb_err, FW_EXIT_NET, "%s: %s", t->info.shown, why);
+}
+
+/*
+ * The first sign of an answer (its first body byte, or its end when it has
+ * none): learn where its bytes start and which file they belong to.
+ */
+static int check_answer(struct dev_transport *t, uint64_t asked)
+{
+	struct dev_transport_id id = { "", -1, -1 };
+	curl_off_t len = -1, ftime = -1;
+	long code = 0;
+	struct curl_header *h;
+
+	curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &ftime) == CURLE_OK && ftime >= 0)
+		id.mtime = (long long)ftime;
+	t->at = 0;
+	if (http(t)) {
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (curl_easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+			snprintf(id.etag, sizeof(id.etag), "%s", h->value);
+		if (code == 206) {
+			unsigned long long first, last;
+			char total[32];
+
+			if (curl_easy_header(t->easy, "Content-Range", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+			    sscanf(h->value, "bytes %llu-%llu/%31s", &first, &last, total) != 3 || first != asked)
+				return refuse(t, "the server answered a range request with the wrong bytes");
+			if (strcmp(total, "*") != 0)
+				id.size = strtoll(total, NULL, 10);
+			t->at = first;
+			t->info.can_resume = 1;
+		} else if (code == 200) {
+			id.size = len;
+			if (asked > 0)
+				t->info.can_resume = 0;  /* Range ignored: the whole file again, skipped up to pos */
+		} else {
+			return refuse(t, "unexpected HTTP answer %ld", code);
+		}
+	} else if (t->proto == DEV_PROTO_FTP) {
+		/* After REST, curl's length is what is left of the file (SIZE minus the offset). */
+		id.size = len >= 0 ? (long long)(len + (curl_off_t)asked) : -1;
+		t->at = asked;
+		if (asked > 0)
+			t->info.can_resume = 1;
+	} else {
+		id.size = len;  /* the tsize option, when the server sends it */
+		if (asked > 0)
+			t->info.can_resume = 0;
+	}
+	if (!t->have_ref) {
+		t->ref = id;
+		t->have_ref = 1;
+	} else if (!same_file(&t->ref, &id)) {
+		char was[200], now[200];
+
+		describe_id(&t->ref, was, sizeof(was));
+		describe_id(&id, now, sizeof(now));
+		t->info.changed = 1;
+		return refuse(t, "the file changed on the server since the download began (%s; now %s): start over", was,
+			      now);
+	}
+	/* Keep what the first answer did not say but this one does. */
+	if (t->ref.size < 0)
+		t->ref.size = id.size;
+	t->info.id = t->ref;
+	if (t->o.max_bytes && t->ref.size >= 0 && (uint64_t)t->ref.size > t->o.max_bytes)
+		return refuse(t, "the file is %lld bytes, more than the %llu expected", t->ref.size,
+			      (unsigned long long)t->o.max_bytes);
+	t->answered = 1;
+	return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct dev_transport *t = ud;
+	size_t n = size * nmemb, drop = 0;
+
+	if (!t->answered && check_answer(t, t->pos) < 0)
+		return CURL_WRITEFUNC_ERROR;
+	if (t->len > 0 && t->len + n > DEV_TRANSPORT_BUFFER) {
+		t->paused = 1;   /* the same bytes come again after curl_easy_pause(CONTINUE) */
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	t->info.fetched += n;
+	if (t->at < t->pos)
+		drop = t->pos - t->at < n ? (size_t)(t->pos - t->at) : n;
+	t->at += n;
+	if (drop == n)
+		return n;
+	if (t->o.max_bytes && t->at > t->o.max_bytes) {
+		refuse(t, "more than the %llu bytes expected", (unsigned long long)t->o.max_bytes);
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (t->head + t->len + (n - drop) > DEV_TRANSPORT_BUFFER) {
+		memmove(t->buf, t->buf + t->head, t->len);
+		t->head = 0;
+	}
+	memcpy(t->buf + t->head + t->len, data + drop, n - drop);
+	t->len += n - drop;
+	t->pos += n - drop;
+	t->progress = 1;
+	return n;
+}
+
+static void end_attempt(struct dev_transport *t)
+{
+	if (t->easy != NULL) {
+		curl_multi_remove_handle(t->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+	}
+}
+
+#define SET(opt, val)                                                                                    \
+	do {                                                                                             \
+		if ((rc = curl_easy_setopt(t->easy, opt, val)) != CURLE_OK)                             \
+			goto out;                                                                        \
+	} while (0)
+
+/* Start a transfer that continues at t->pos. */
+static int start_attempt(struct dev_transport *t, struct fw_err *err)
+{
+	char url[sizeof(t->src.path) * 3 + 600], range[32];
+	CURLcode rc = CURLE_OK;
+	CURLMcode mrc;
+
+	end_attempt(t);
+	t->done = t->answered = t->paused = t->progress = 0;
+	t->result = CURLE_OK;
+	t->errbuf[0] = '\0';
+	t->info.attempts++;
+	if (make_url(t, t->proto, url, sizeof(url)) < 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: the path is too long", t->info.shown);
+	if ((t->easy = curl_easy_init()) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: out of memory", t->info.shown);
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PROTOCOLS_STR, scheme(t->proto));
+	SET(CURLOPT_NOSIGNAL, 1L);  /* no SIGALRM: the fd thread and the caller share the process */
+	SET(CURLOPT_ERRORBUFFER, t->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_CONNECTTIMEOUT, t->o.connect_timeout);
+	SET(CURLOPT_LOW_SPEED_LIMIT, t->o.low_speed_limit);
+	SET(CURLOPT_LOW_SPEED_TIME, t->o.low_speed_time);
+	SET(CURLOPT_FILETIME, 1L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (t->src.user[0] && t->proto != DEV_PROTO_TFTP) {
+		SET(CURLOPT_USERNAME, t->src.user);
+		SET(CURLOPT_PASSWORD, t->src.password);
+	}
+	snprintf(range, sizeof(range), "%llu-", (unsigned long long)t->pos);
+	switch (t->proto) {
+	case DEV_PROTO_HTTP:
+	case DEV_PROTO_HTTPS:
+		SET(CURLOPT_USERAGENT, "fwctl");
+		SET(CURLOPT_FAILONERROR, 1L);
+		/* A pin names one server: a redirect elsewhere must not get around it. */
+		SET(CURLOPT_FOLLOWLOCATION, t->o.pinned_key ? 0L : 1L);
+		SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		SET(CURLOPT_MAXREDIRS, 5L);
+		if (t->o.ca_file)
+			SET(CURLOPT_CAINFO, t->o.ca_file);
+		if (t->o.pinned_key)
+			SET(CURLOPT_PINNEDPUBLICKEY, t->o.pinned_key);
+		/* Our own Range, not RESUME_FROM: curl would fail a 200 answer, and we can use it. */
+		if (t->pos > 0)
+			SET(CURLOPT_RANGE, range);
+		break;
+	case DEV_PROTO_FTP:
+		SET(CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->pos);
+		break;
+	case DEV_PROTO_TFTP:
+		if (t->o.tftp_blksize)
+			SET(CURLOPT_TFTP_BLKSIZE, (long)t->o.tftp_blksize);
+		break;
+	default:
+		break;
+	}
+	if ((mrc = curl_multi_add_handle(t->multi, t->easy)) != CURLM_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: %s", t->info.shown,
+				  curl_multi_strerror(mrc));
+out:
+	if (rc != CURLE_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot set up the transfer: %s", t->info.shown,
+				  curl_easy_strerror(rc));
+	return 0;
+}
+
+#undef SET
+
+/* Move the transfer on: let curl work, wait for the network up to POLL_MS. */
+static int pump(struct dev_transport *t, struct fw_err *err)
+{
+	CURLMcode mrc;
+	CURLMsg *msg;
+	int running = 0, left;
+
+	if (t->paused && t->len == 0) {
+		t->paused = 0;
+		curl_easy_pause(t->easy, CURLPAUSE_CONT);  /* may call on_body at once */
+	}
+	if ((mrc = curl_multi_perform(t->multi, &running)) != CURLM_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, curl_multi_strerror(mrc));
+	while ((msg = curl_multi_info_read(t->multi, &left)) != NULL) {
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy) {
+			t->done = 1;
+			t->result = msg->data.result;
+		}
+	}
+	if (!t->done && t->len == 0 && !t->paused &&
+	    (mrc = curl_multi_poll(t->multi, NULL, 0, POLL_MS, NULL)) != CURLM_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, curl_multi_strerror(mrc));
+	return 0;
+}
+
+/* A failure worth another attempt: the network, not the file or the credentials. */
+static int transient(const struct dev_transport *t)
+{
+	long code = 0;
+
+	switch (t->result) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:   /* a handshake cut short; a certificate that fails is PEER_FAILED_VERIFICATION */
+	case CURLE_FTP_ACCEPT_TIMEOUT:
+	case CURLE_FTP_CANT_GET_HOST:
+		return 1;
+	case CURLE_HTTP_RETURNED_ERROR:
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		return code >= 500;
+	default:
+		return 0;
+	}
+}
+
+/* With no protocol given, FTP that is not there (or has no such file) hands over to TFTP. */
+static int ftp_gives_way(const struct dev_transport *t)
+{
+	if (t->src.proto != DEV_PROTO_AUTO || t->proto != DEV_PROTO_FTP || t->answered)
+		return 0;
+	switch (t->result) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_FTP_WEIRD_PASV_REPLY:
+	case CURLE_FTP_WEIRD_227_FORMAT:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_REMOTE_ACCESS_DENIED:
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+	case CURLE_FTP_COULDNT_RETR_FILE:
+	case CURLE_RECV_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* This attempt's failure in words, naming the source. */
+static int attempt_error(struct dev_transport *t, struct fw_err *err)
+{
+	const char *pre = t->ftp_failure[0] ? t->ftp_failure : "";
+	const char *sep = t->ftp_failure[0] ? "; tftp: " : "";
+	long code = 0;
+
+	if (t->cb_failed) {
+		*err = t->cb_err;
+		return -1;
+	}
+	switch (t->result) {
+	case CURLE_HTTP_RETURNED_ERROR:
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		return fw_err_set(err, FW_EXIT_NET, "%s: the server answered HTTP %ld%s", t->info.shown, code,
+				  code == 404 ? " (no such file)" : code == 401 || code == 403 ? " (not allowed)" : "");
+	case CURLE_LOGIN_DENIED:
+		return fw_err_set(err, FW_EXIT_NET, "%s: %slogin refused%s", t->info.shown, pre,
+				  t->src.user[0] ? " (wrong user name or password?)" : " (the server wants a user name)");
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+	case CURLE_TFTP_NOTFOUND:
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return fw_err_set(err, FW_EXIT_NET, "%s: %s%sno such file on the server (%s)", t->info.shown, pre, sep,
+				  curl_why(t));
+	case CURLE_OPERATION_TIMEDOUT:
+		return fw_err_set(err, FW_EXIT_NET,
+				  "%s: %s%stimed out or too slow (%s; limits: %ld s to connect, at least %ld bytes/s over %ld s)",
+				  t->info.shown, pre, sep, curl_why(t), t->o.connect_timeout, t->o.low_speed_limit,
+				  t->o.low_speed_time);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return fw_err_set(err, FW_EXIT_NET, "%s: the server's certificate does not verify (%s)", t->info.shown,
+				  curl_why(t));
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return fw_err_set(err, FW_EXIT_NET, "%s: the server's public key is not the pinned one", t->info.shown);
+	default:
+		break;
+	}
+	return fw_err_set(err, FW_EXIT_NET, "%s: %s%s%s", t->info.shown, pre, sep, curl_why(t));
+}
+
+static int stopped(struct dev_transport *t, struct fw_err *err)
+{
+	if (!atomic_load(&t->stop))
+		return 0;
+	return fw_err_set(err, FW_EXIT_NET, "%s: stopped", t->info.shown);
+}
+
+/* Sleep the backoff, waking to look at the stop flag. */
+static int back_off(struct dev_transport *t, struct fw_err *err)
+{
+	long left = t->backoff_ms;
+
+	while (left > 0) {
+		long step = left < POLL_MS ? left : POLL_MS;
+		struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
+
+		if (stopped(t, err) < 0)
+			return -1;
+		nanosleep(&ts, NULL);
+		left -= step;
+	}
+	t->backoff_ms = t->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : t->backoff_ms * 2;
+	return 0;
+}
+
+/*
+ * The attempt is over: the end of the file, or a failure that is retried
+ * (a new attempt from pos), handed to TFTP, or final (-1).
+ */
+static int finish_attempt(struct dev_transport *t, struct fw_err *err)
+{
+	if (t->result == CURLE_OK && !t->answered && !t->cb_failed && check_answer(t, t->pos) < 0)
+		return attempt_error(t, err);
+	if (t->result == CURLE_OK) {
+		/* TFTP and chunked HTTP do not say the length beforehand; a short FTP or HTTP body is curl's error. */
+		if (t->ref.size < 0 || t->pos >= (uint64_t)t->ref.size) {
+			t->eof = 1;
+			end_attempt(t);
+			return 0;
+		}
+		t->result = CURLE_PARTIAL_FILE;
+		snprintf(t->errbuf, sizeof(t->errbuf), "the transfer ended at byte %llu of %lld",
+			 (unsigned long long)t->pos, t->ref.size);
+	}
+	if (ftp_gives_way(t)) {
+		attempt_error(t, err);
+		snprintf(t->ftp_failure, sizeof(t->ftp_failure), "ftp: %s", curl_why(t));
+		t->proto = DEV_PROTO_TFTP;
+		t->info.proto = DEV_PROTO_TFTP;
+		return start_attempt(t, err);
+	}
+	if (t->cb_failed || !transient(t))
+		return attempt_error(t, err);
+	if (t->progress) {
+		t->fails = 0;
+		t->backoff_ms = t->o.backoff_ms;
+	}
+	if (++t->fails > t->o.retries) {
+		size_t used;
+
+		attempt_error(t, err);
+		used = strlen(err->msg);
+		snprintf(err->msg + used, sizeof(err->msg) - used, " (gave up after %u attempts)", t->info.attempts);
+		return -1;
+	}
+	t->info.interruptions++;
+	if (back_off(t, err) < 0)
+		return -1;
+	return start_attempt(t, err);
+}
+
+/* Wait for the server's answer (or the end, or a final failure) after an attempt started. */
+static int await_answer(struct dev_transport *t, struct fw_err *err)
+{
+	while (!t->answered && !t->eof) {
+		if (stopped(t, err) < 0)
+			return -1;
+		if (t->done) {
+			if (finish_attempt(t, err) < 0)
+				return -1;
+		} else if (pump(t, err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dev_transport_open(struct dev_transport **out, const struct dev_source *src, const struct dev_transport_opts *opts,
+		       uint64_t offset, struct fw_err *err)
+{
+	struct dev_transport *t = NULL;
+
+	*out = NULL;
+	if (src->kind != DEV_SRC_NET || (src->proto != DEV_PROTO_AUTO && scheme(src->proto) == NULL))
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network source", src->shown);
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return fw_err_set(err, FW_EXIT_IO, "cannot start libcurl: %s", curl_easy_strerror(global_rc));
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(DEV_TRANSPORT_BUFFER)) == NULL ||
+	    (t->multi = curl_multi_init()) == NULL) {
+		dev_transport_close(t);
+		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
+	}
+	t->src = *src;
+	if (opts)
+		t->o = *opts;
+	else
+		dev_transport_opts_init(&t->o);
+	t->o.expect = NULL;
+	t->fds[0] = t->fds[1] = -1;
+	atomic_init(&t->stop, 0);
+	t->backoff_ms = t->o.backoff_ms;
+	t->ref = (struct dev_transport_id){ "", -1, -1 };
+	if (opts && opts->expect) {
+		t->ref = *opts->expect;
+		t->have_ref = 1;
+	}
+	t->info.id = t->ref;
+	t->proto = src->proto == DEV_PROTO_AUTO ? DEV_PROTO_FTP : src->proto;
+	t->info.proto = t->proto;
+	t->info.can_resume = -1;
+	t->info.offset = t->pos = offset;
+	snprintf(t->info.shown, sizeof(t->info.shown), "%s", src->shown);
+	if (t->have_ref && t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
+		t->eof = offset == (uint64_t)t->ref.size;
+		if (!t->eof) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: offset %llu is past the end of the file (%lld bytes)",
+				   src->shown, (unsigned long long)offset, t->ref.size);
+			goto fail;
+		}
+	} else if (start_attempt(t, err) < 0 || await_answer(t, err) < 0) {
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	dev_transport_close(t);
+	return -1;
+}
+
+ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
+{
+	while (t->len == 0) {
+		if (t->eof)
+			return 0;
+		if (t->failed) {
+			*err = t->fail_err;
+			return -1;
+		}
+		if (stopped(t, err) < 0 || (t->done ? finish_attempt(t, err) : pump(t, err)) < 0) {
+			t->failed = 1;
+			t->fail_err = *err;
+			end_attempt(t);
+			return -1;
+		}
+	}
+	if (len > t->len)
+		len = t->len;
+	memcpy(buf, t->buf + t->head, len);
+	t->head += len;
+	t->len -= len;
+	if (t->len == 0)
+		t->head = 0;
+	t->info.offset += len;
+	return (ssize_t)len;
+}
+
+int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err)
+{
+	static unsigned char sink[16384];
+	uint64_t cur = t->info.offset;
+
+	if (t->thread_on)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: cannot seek while the fd is read", t->info.shown);
+	if (t->failed && !t->info.changed) {
+		t->failed = 0;   /* a new position is a new start: the retry budget too */
+		t->fails = 0;
+	}
+	if (offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed) {
+		while (t->info.offset < offset) {
+			uint64_t want = offset - t->info.offset;
+			ssize_t n = dev_transport_read(t, sink, want < sizeof(sink) ? (size_t)want : sizeof(sink), err);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				return fw_err_set(err, FW_EXIT_NET, "%s: offset %llu is past the end of the file",
+						  t->info.shown, (unsigned long long)offset);
+		}
+		return 0;
+	}
+	if (t->failed) {
+		*err = t->fail_err;
+		return -1;
+	}
+	end_attempt(t);
+	t->head = t->len = 0;
+	t->eof = 0;
+	t->info.offset = t->pos = offset;
+	t->fails = 0;
+	t->backoff_ms = t->o.backoff_ms;
+	if (t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
+		if (offset > (uint64_t)t->ref.size)
+			return fw_err_set(err, FW_EXIT_NET, "%s: offset %llu is past the end of the file (%lld bytes)",
+					  t->info.shown, (unsigned long long)offset, t->ref.size);
+		t->eof = 1;
+		return 0;
+	}
+	if (start_attempt(t, err) < 0 || await_answer(t, err) < 0) {
+		t->failed = 1;
+		t->fail_err = *err;
+		return -1;
+	}
+	return 0;
+}
+
+void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes)
+{
+	t->o.max_bytes = max_bytes;
+}
+
+const struct dev_transport_info *dev_transport_info(const struct dev_transport *t)
+{
+	return &t->info;
+}
+
+/* The fd thread: pull, push into the socket pair, stop when the reader goes away. */
+static void *feed(void *arg)
+{
+	struct dev_transport *t = arg;
+	static const size_t bufsz = 64 * 1024;
+	unsigned char *buf = malloc(bufsz);
+	ssize_t n;
+
+	t->thread_rc = -1;
+	if (buf == NULL) {
+		fw_err_set(&t->thread_err, FW_EXIT_IO, "%s: out of memory", t->info.shown);
+		goto out;
+	}
+	while ((n = dev_transport_read(t, buf, bufsz, &t->thread_err)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = send(t->fds[1], buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				t->thread_rc = 1;   /* the reader closed or was stopped */
+				goto out;
+			}
+			off += w;
+		}
+	}
+	if (n == 0)
+		t->thread_rc = 0;
+	else if (atomic_load(&t->stop))
+		t->thread_rc = 1;
+out:
+	free(buf);
+	shutdown(t->fds[1], SHUT_WR);   /* EOF for the reader */
+	return NULL;
+}
+
+int dev_transport_fd(struct dev_transport *t, struct fw_err *err)
+{
+	int rc;
+
+	if (t->thread_on)
+		return t->fds[0];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, t->fds) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: socketpair: %s", t->info.shown, strerror(errno));
+	if ((rc = pthread_create(&t->thread, NULL, feed, t)) != 0) {
+		close(t->fds[0]);
+		close(t->fds[1]);
+		t->fds[0] = t->fds[1] = -1;
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a thread: %s", t->info.shown, strerror(rc));
+	}
+	t->thread_on = 1;
+	return t->fds[0];
+}
+
+int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err)
+{
+	if (!t->thread_on)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: no fd thread", t->info.shown);
+	atomic_store(&t->stop, 1);
+	shutdown(t->fds[0], SHUT_RDWR);   /* a send blocked on a full socket fails now */
+	pthread_join(t->thread, NULL);
+	t->thread_on = 0;
+	close(t->fds[0]);
+	close(t->fds[1]);
+	t->fds[0] = t->fds[1] = -1;
+	atomic_store(&t->stop, 0);
+	if (t->thread_rc < 0)
+		*err = t->thread_err;
+	return t->thread_rc;
+}
+
+void dev_transport_close(struct dev_transport *t)
+{
+	struct fw_err ignored;
+
+	if (t == NULL)
+		return;
+	if (t->thread_on)
+		dev_transport_fd_finish(t, &ignored);
+	end_attempt(t);
+	if (t->multi)
+		curl_multi_cleanup(t->multi);
+	free(t->buf);
+	explicit_bzero(&t->src, sizeof(t->src));
+	free(t);
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""faultproxy: a TCP proxy for transport tests that cuts or stalls connections at chosen byte offsets.
+
+usage: faultproxy.py [--http | --ftp] PLAN UPSTREAM_PORT PORT_FILE
+
+Listens on a free loopback port (written to PORT_FILE once listening) and
+forwards each connection to 127.0.0.1:UPSTREAM_PORT. Before each faultable
+connection it takes the first line off the PLAN file (rewriting the file):
+  cut N     forward N bytes from the server, then close both sides
+  stall N   forward N bytes from the server, then forward nothing more (hold the connection)
+  pass      (or no line left) forward everything
+N counts the server's bytes after the end of the HTTP response header with
+--http, from the first byte otherwise.
+With --ftp, the control connection is forwarded as is except that EPSV and
+PASV replies are rewritten to point at a proxied data port; the plan applies
+to the data connections, so an FTP download is cut or stalled, not its login.
+"""
+import os
+import re
+import socket
+import sys
+import threading
+
+lock = threading.Lock()
+
+
+def next_step(plan):
+    with lock:
+        try:
+            with open(plan) as f:
+                lines = [l for l in f.read().splitlines() if l.strip()]
+        except FileNotFoundError:
+            return ("pass", 0)
+        if not lines:
+            return ("pass", 0)
+        with open(plan + ".tmp", "w") as f:
+            f.write("".join(l + "\n" for l in lines[1:]))
+        os.replace(plan + ".tmp", plan)
+        word, _, n = lines[0].partition(" ")
+        return (word, int(n or 0))
+
+
+def close(*socks):
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+
+def pump_up(client, server):
+    """Client to server, untouched."""
+    try:
+        while True:
+            b = client.recv(65536)
+            if not b:
+                break
+            server.sendall(b)
+        server.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def pump_down(server, client, step, http):
+    """Server to client, applying the step: returns when done."""
+    word, limit = step
+    header = b"" if http else None
+    sent = 0
+    try:
+        while True:
+            b = server.recv(65536)
+            if not b:
+                break
+            if header is not None:
+                header += b
+                end = header.find(b"\r\n\r\n")
+                if end < 0:
+                    continue
+                client.sendall(header[:end + 4])
+                b = header[end + 4:]
+                header = None
+            if word in ("cut", "stall") and sent + len(b) >= limit:
+                client.sendall(b[:limit - sent])
+                if word == "stall":
+                    client.recv(1)   # hold until the client gives up
+                return
+            client.sendall(b)
+            sent += len(b)
+        client.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def relay(client, upstream_port, step, http):
+    try:
+        server = socket.create_connection(("127.0.0.1", upstream_port))
+    except OSError:
+        client.close()
+        return
+    up = threading.Thread(target=pump_up, args=(client, server), daemon=True)
+    up.start()
+    pump_down(server, client, step, http)
+    close(client, server)
+
+
+def listener():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    return s
+
+
+def data_proxy(upstream_port, plan):
+    """One proxied FTP data connection; returns the port to announce."""
+    s = listener()
+
+    def run():
+        try:
+            s.settimeout(30)
+            c, _ = s.accept()
+        except OSError:
+            return
+        finally:
+            s.close()
+        relay(c, upstream_port, next_step(plan), False)
+
+    threading.Thread(target=run, daemon=True).start()
+    return s.getsockname()[1]
+
+
+def ftp_control(client, upstream_port, plan):
+    try:
+        server = socket.create_connection(("127.0.0.1", upstream_port))
+    except OSError:
+        client.close()
+        return
+    threading.Thread(target=pump_up, args=(client, server), daemon=True).start()
+    buf = b""
+    try:
+        while True:
+            b = server.recv(65536)
+            if not b:
+                break
+            buf += b
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                m = re.match(rb"229 (.*)\(\|\|\|(\d+)\|\)", line)
+                if m:
+                    port = data_proxy(int(m.group(2)), plan)
+                    line = b"229 " + m.group(1) + b"(|||%d|)" % port
+                m = re.match(rb"227 .*\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", line)
+                if m:
+                    port = data_proxy(int(m.group(5)) * 256 + int(m.group(6)), plan)
+                    line = b"227 Entering Passive Mode (127,0,0,1,%d,%d)." % (port // 256, port % 256)
+                client.sendall(line + b"\r\n")
+    except OSError:
+        pass
+    close(client, server)
+
+
+def main():
+    args = sys.argv[1:]
+    mode = "raw"
+    if args and args[0] in ("--http", "--ftp"):
+        mode = args.pop(0)[2:]
+    plan, upstream_port, port_file = args[0], int(args[1]), args[2]
+    s = listener()
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.replace(port_file + ".tmp", port_file)
+    while True:
+        c, _ = s.accept()
+        if mode == "ftp":
+            t = threading.Thread(target=ftp_control, args=(c, upstream_port, plan), daemon=True)
+        else:
+            t = threading.Thread(target=relay, args=(c, upstream_port, next_step(plan), mode == "http"),
+                                 daemon=True)
+        t.start()
+
+
+if __name__ == "__main__":
+    main()

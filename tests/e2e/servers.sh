@@ -1,0 +1,221 @@
+# servers.sh: real FTP, TFTP and HTTP(S) servers and a fault proxy on free loopback ports; source after lib.sh.
+# Every server started here is stopped when the test exits (trap), however it exits.
+# Functions set shell variables the test uses (ports, CA file); see each one.
+
+SRV_PIDS=""
+SRV_DIR=$T/servers
+mkdir -p "$SRV_DIR"
+# Servers that drop privileges (vsftpd's anonymous user, tftpd, nginx's workers) must read the files.
+chmod 755 "$T"
+umask 022
+
+srv_stop_all() {
+	for p in $SRV_PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $SRV_PIDS; do
+		# A server that ignores TERM for 5 s is killed.
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	SRV_PIDS=""
+}
+trap 'srv_stop_all; rm -rf "$T"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# free_port [tcp|udp|both]: a loopback port nobody listens on now (the kernel's pick).
+free_port() {
+	"$PY" - "${1:-tcp}" <<'EOF'
+import socket, sys
+kind = sys.argv[1]
+for _ in range(100):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    ok = True
+    if kind == "both":
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            ok = False
+        u.close()
+    s.close()
+    if ok:
+        print(port)
+        sys.exit(0)
+sys.exit("no free port")
+EOF
+}
+
+# srv_wait_tcp PORT NAME PID: wait until something accepts on PORT (or the server died).
+srv_wait_tcp() {
+	i=0
+	until "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$1" \
+		2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || { cat "$SRV_DIR/$2.log" >&2 2>/dev/null; fail "$2 did not start"; }
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$2 did not listen on port $1 within 10 s"
+		sleep 0.1
+	done
+}
+
+# The user the servers run their file access as: ourselves when root (files are ours), else nothing to choose.
+srv_user() { id -un; }
+
+# srv_ca: a CA and a server certificate for 127.0.0.1 and localhost, made here.
+# Sets SRV_CA (the CA certificate), SRV_CERT, SRV_KEY.
+srv_ca() {
+	SRV_CA=$SRV_DIR/ca.pem SRV_CERT=$SRV_DIR/server.pem SRV_KEY=$SRV_DIR/server.key
+	[ -e "$SRV_CA" ] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=fwpkg test CA" \
+		-keyout "$SRV_DIR/ca.key" -out "$SRV_CA" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$SRV_KEY" -out "$SRV_DIR/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		>"$SRV_DIR/ext.cnf"
+	openssl x509 -req -in "$SRV_DIR/server.csr" -CA "$SRV_CA" -CAkey "$SRV_DIR/ca.key" -CAcreateserial -days 2 \
+		-extfile "$SRV_DIR/ext.cnf" -out "$SRV_CERT" 2>/dev/null
+}
+
+# srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
+# and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
+# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL.
+srv_nginx() {
+	srv_ca
+	HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) NORANGE_PORT=$(free_port)
+	d=$SRV_DIR/nginx
+	mkdir -p "$d"
+	user=""
+	[ "$(id -u)" -ne 0 ] || user="user $(srv_user);"
+	cat >"$d/nginx.conf" <<EOF
+$user
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $SRV_DIR/nginx.log warn;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/proxy;
+	fastcgi_temp_path $d/fastcgi;
+	uwsgi_temp_path $d/uwsgi;
+	scgi_temp_path $d/scgi;
+	default_type application/octet-stream;
+	sendfile on;
+	server {
+		listen 127.0.0.1:$HTTP_PORT;
+		root $1;
+		location = /busy.bin { return 503; }
+		location = /redirect.bin { return 302 /fw.bin; }
+		location = /to-ftp.bin { return 302 ftp://127.0.0.1:1/fw.bin; }
+	}
+	server { listen 127.0.0.1:$NORANGE_PORT; root $1; max_ranges 0; }
+	server {
+		listen 127.0.0.1:$HTTPS_PORT ssl;
+		ssl_certificate $SRV_CERT;
+		ssl_certificate_key $SRV_KEY;
+		root $1;
+	}
+}
+EOF
+	nginx -e "$SRV_DIR/nginx.log" -p "$d" -c "$d/nginx.conf" >>"$SRV_DIR/nginx.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$HTTP_PORT" nginx $!
+	srv_wait_tcp "$HTTPS_PORT" nginx $!
+	srv_wait_tcp "$NORANGE_PORT" nginx $!
+}
+
+# The login vsftpd checks through PAM (pam_userdb), installed by scripts/install-deps; never a system account.
+FTP_USER=fwtest
+FTP_PASSWORD=fwtest-secret
+
+# srv_vsftpd ROOT [PORT]: vsftpd on FTP_PORT (PORT or a free one) with ROOT as the anonymous root and
+# as the home of FTP_USER (password FTP_PASSWORD).
+srv_vsftpd() {
+	FTP_PORT=${2:-$(free_port)}
+	d=$SRV_DIR/vsftpd-$FTP_PORT
+	mkdir -p "$d/empty"
+	chmod 555 "$d/empty"
+	# As root, vsftpd refuses a root it may write to, and needs a user with a home: Debian's vsftpd makes "ftp".
+	ftpuser=ftp
+	[ "$(id -u)" -eq 0 ] || ftpuser=$(id -un)
+	cat >"$d/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$FTP_PORT
+background=NO
+anonymous_enable=YES
+anon_root=$1
+no_anon_password=YES
+ftp_username=$ftpuser
+local_enable=YES
+guest_enable=YES
+guest_username=$ftpuser
+local_root=$1
+allow_writeable_chroot=YES
+pam_service_name=fwpkg-test-ftp
+write_enable=NO
+connect_from_port_20=NO
+pasv_enable=YES
+secure_chroot_dir=$d/empty
+nopriv_user=$ftpuser
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+xferlog_enable=NO
+vsftpd_log_file=$SRV_DIR/vsftpd.log
+dual_log_enable=NO
+use_localtime=NO
+EOF
+	[ "$(id -u)" -eq 0 ] || echo run_as_launching_user=YES >>"$d/vsftpd.conf"
+	vsftpd "$d/vsftpd.conf" >>"$SRV_DIR/vsftpd.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$FTP_PORT" vsftpd $!
+}
+
+# srv_tftpd ROOT [PORT]: tftpd-hpa on UDP TFTP_PORT (PORT or a free one) serving ROOT.
+srv_tftpd() {
+	TFTP_PORT=${2:-$(free_port udp)}
+	# -L: foreground; -p: the file system's permissions only (the files are ours, not world-writable).
+	in.tftpd -L -p -u "$(srv_user)" -a "127.0.0.1:$TFTP_PORT" -s "$1" >>"$SRV_DIR/tftpd.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	i=0
+	until "$PY" - "$TFTP_PORT" <<'EOF' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.3)
+# A read request for a file that is not there: any answer (an ERROR packet) means the server is up.
+s.sendto(b"\x00\x01fwpkg-probe-no-such-file\x00octet\x00", ("127.0.0.1", int(sys.argv[1])))
+s.recvfrom(600)
+EOF
+	do
+		i=$((i + 1))
+		[ $i -lt 30 ] || fail "tftpd did not answer on port $TFTP_PORT"
+	done
+}
+
+# srv_proxy MODE UPSTREAM_PORT: the fault proxy (faultproxy.py; MODE http, ftp or raw) in front of UPSTREAM_PORT.
+# Sets PROXY_PORT and PROXY_PLAN (write "cut N" / "stall N" / "pass" lines there, one per connection).
+srv_proxy() {
+	PROXY_PLAN=$SRV_DIR/plan-$2
+	: >"$PROXY_PLAN"
+	rm -f "$SRV_DIR/proxy-$2.port"
+	mode=""
+	[ "$1" = raw ] || mode="--$1"
+	"$PY" "$E2E/faultproxy.py" $mode "$PROXY_PLAN" "$2" "$SRV_DIR/proxy-$2.port" >>"$SRV_DIR/proxy.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	i=0
+	until [ -s "$SRV_DIR/proxy-$2.port" ]; do
+		kill -0 $! 2>/dev/null || { cat "$SRV_DIR/proxy.log" >&2; fail "faultproxy did not start"; }
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "faultproxy did not start within 10 s"
+		sleep 0.1
+	done
+	PROXY_PORT=$(cat "$SRV_DIR/proxy-$2.port")
+}
