@@ -95,7 +95,7 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(DEVLIB) $(CLILIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
-$(B)/tests/xfer: $(call obj,tests/drivers/xfer.c device/dev_transport.c device/dev_source.c) $(VLIB)
+$(B)/tests/xfer: $(B)/obj/tests/drivers/xfer.o $(DEVLIB) $(VLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "device/dev_source.h"
-#include "formats/fw_err.h"
+#include "base/fw_err.h"
 
 /*
  * The one place fwctl talks to a server; nothing else links libcurl.
