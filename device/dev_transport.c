@@ -647,7 +647,7 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 
 int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err)
 {
-	static unsigned char sink[16384];
+	unsigned char sink[16384];
 	uint64_t cur = t->info.offset;
 
 	if (t->thread_on)

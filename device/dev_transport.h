@@ -138,7 +138,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 /* Lower (or set) the cap on the file's length once the caller knows it, e.g. from a manifest. */
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
 
-/* Counters and identity so far; valid until close. */
+/* Counters and identity so far; valid until close. While an fd thread runs, look after dev_transport_fd_finish. */
 const struct dev_transport_info *dev_transport_info(const struct dev_transport *t);
 
 /*

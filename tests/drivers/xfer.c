@@ -9,6 +9,7 @@
  *   -m N        refuse more than N bytes;  -k N  read in blocks of N bytes (default 65536)
  *   -e ETAG -t MTIME -z SIZE   the identity an earlier download recorded (a resume after a restart)
  *   -F          read through dev_transport_fd (the fd thread) instead of dev_transport_read
+ *   -n N        with -F: stop reading after N bytes, as a reader that refuses a package does
  *   -i FILE     write the transport's info there as KEY=VALUE lines
  * Exit: 0, or the error's fw_exit code with "xfer: MESSAGE" on stderr.
  */
@@ -52,21 +53,26 @@ static void write_info(const char *path, const struct dev_transport_info *in, in
 	fclose(f);
 }
 
-static int by_fd(struct dev_transport *t, size_t block, struct fw_err *err)
+static int by_fd(struct dev_transport *t, size_t block, unsigned long long stop_after, struct fw_err *err)
 {
 	char *buf = malloc(block);
+	unsigned long long got = 0;
 	int fd, rc = -1;
 	ssize_t n;
 
 	if (buf == NULL || (fd = dev_transport_fd(t, err)) < 0)
 		goto out;
-	while ((n = read(fd, buf, block)) > 0)
+	while (got < stop_after && (n = read(fd, buf, stop_after - got < block ? stop_after - got : block)) > 0) {
 		if (write_all(buf, (size_t)n) < 0)
 			break;
+		got += (unsigned long long)n;
+	}
 	/* EOF on the fd says nothing about why: the transport does. */
 	rc = dev_transport_fd_finish(t, err);
-	if (rc == 1)
-		rc = fw_err_set(err, FW_EXIT_IO, "stdout closed");
+	if (rc == 1) {
+		fprintf(stderr, "xfer: the reader stopped first\n");
+		rc = 0;
+	}
 out:
 	free(buf);
 	return rc;
@@ -116,14 +122,14 @@ int main(int argc, char **argv)
 	struct dev_source src;
 	struct dev_transport *t = NULL;
 	struct fw_err err = { 0, "" };
-	unsigned long long seeks[MAX_SEEKS][2], offset = 0;
+	unsigned long long seeks[MAX_SEEKS][2], offset = 0, stop_after = ~0ULL;
 	size_t nseeks = 0, block = 65536;
 	const char *info = NULL;
 	int c, use_fd = 0, have_expect = 0, rc;
 
 	dev_transport_opts_init(&o);
 	o.backoff_ms = 20;
-	while ((c = getopt(argc, argv, "o:s:r:b:l:c:a:P:m:k:e:t:z:Fi:")) != -1) {
+	while ((c = getopt(argc, argv, "o:s:r:b:l:c:a:P:m:k:e:t:z:Fn:i:")) != -1) {
 		switch (c) {
 		case 'o': offset = strtoull(optarg, NULL, 10); break;
 		case 's':
@@ -146,6 +152,7 @@ int main(int argc, char **argv)
 		case 't': expect.mtime = strtoll(optarg, NULL, 10); have_expect = 1; break;
 		case 'z': expect.size = strtoll(optarg, NULL, 10); have_expect = 1; break;
 		case 'F': use_fd = 1; break;
+		case 'n': stop_after = strtoull(optarg, NULL, 10); break;
 		case 'i': info = optarg; break;
 		default: return 2;
 		}
@@ -159,7 +166,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xfer: %s\n", err.msg);
 		return err.code;
 	}
-	rc = use_fd ? by_fd(t, block, &err) : by_read(t, block, (const unsigned long long (*)[2])seeks, nseeks, &err);
+	rc = use_fd ? by_fd(t, block, stop_after, &err) : by_read(t, block, (const unsigned long long (*)[2])seeks, nseeks, &err);
 	if (info)
 		write_info(info, dev_transport_info(t), rc < 0 ? err.code : 0);
 	dev_transport_close(t);

@@ -134,8 +134,8 @@ EOF
 FTP_USER=fwtest
 FTP_PASSWORD=fwtest-secret
 
-# srv_vsftpd ROOT [PORT]: vsftpd on FTP_PORT (PORT or a free one) with ROOT as the anonymous root and
-# as the home of FTP_USER (password FTP_PASSWORD).
+# srv_vsftpd ROOT [PORT]: vsftpd on FTP_PORT (PORT or a free one) with ROOT as the anonymous root and,
+# on FTP_USER_PORT (the same port when root), as the home of FTP_USER (password FTP_PASSWORD).
 srv_vsftpd() {
 	FTP_PORT=${2:-$(free_port)}
 	d=$SRV_DIR/vsftpd-$FTP_PORT
@@ -173,17 +173,44 @@ vsftpd_log_file=$SRV_DIR/vsftpd.log
 dual_log_enable=NO
 use_localtime=NO
 EOF
+	FTP_USER_PORT=$FTP_PORT
 	[ "$(id -u)" -eq 0 ] || echo run_as_launching_user=YES >>"$d/vsftpd.conf"
 	vsftpd "$d/vsftpd.conf" >>"$SRV_DIR/vsftpd.log" 2>&1 &
 	SRV_PIDS="$SRV_PIDS $!"
 	srv_wait_tcp "$FTP_PORT" vsftpd $!
+	[ "$(id -u)" -ne 0 ] || return 0
+	# Not root, vsftpd runs in its one-process mode, which serves anonymous logins only: the user's
+	# login goes to pyftpdlib (a real FTP server too) on FTP_USER_PORT, with the same name and password.
+	FTP_USER_PORT=$(free_port)
+	"$PY" -c '
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+a = DummyAuthorizer()
+a.add_user(sys.argv[1], sys.argv[2], sys.argv[3], perm="elr")
+FTPHandler.authorizer = a
+FTPServer(("127.0.0.1", int(sys.argv[4])), FTPHandler).serve_forever()' \
+		"$FTP_USER" "$FTP_PASSWORD" "$1" "$FTP_USER_PORT" >>"$SRV_DIR/pyftpdlib.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$FTP_USER_PORT" pyftpdlib $!
 }
 
 # srv_tftpd ROOT [PORT]: tftpd-hpa on UDP TFTP_PORT (PORT or a free one) serving ROOT.
 srv_tftpd() {
 	TFTP_PORT=${2:-$(free_port udp)}
 	# -L: foreground; -p: the file system's permissions only (the files are ours, not world-writable).
-	in.tftpd -L -p -u "$(srv_user)" -a "127.0.0.1:$TFTP_PORT" -s "$1" >>"$SRV_DIR/tftpd.log" 2>&1 &
+	if [ "$(id -u)" -eq 0 ]; then
+		in.tftpd -L -p -u "$(srv_user)" -a "127.0.0.1:$TFTP_PORT" -s "$1" >>"$SRV_DIR/tftpd.log" 2>&1 &
+	else
+		# Not root: no chroot (-s) and no group change (the unprivileged shim); a remap rule roots the names.
+		[ -e "$SRV_DIR/unprivileged.so" ] ||
+			cc -shared -fPIC -O1 -o "$SRV_DIR/unprivileged.so" "$E2E/../shim/unprivileged.c" -ldl ||
+			fail "cannot build the unprivileged shim"
+		printf 'r ^/* %s/\n' "$1" >"$SRV_DIR/tftpd-$TFTP_PORT.map"
+		LD_PRELOAD=$SRV_DIR/unprivileged.so in.tftpd -L -p -u "$(srv_user)" -a "127.0.0.1:$TFTP_PORT" \
+			-m "$SRV_DIR/tftpd-$TFTP_PORT.map" >>"$SRV_DIR/tftpd.log" 2>&1 &
+	fi
 	SRV_PIDS="$SRV_PIDS $!"
 	i=0
 	until "$PY" - "$TFTP_PORT" <<'EOF' 2>/dev/null

@@ -14,7 +14,7 @@ WANT=$(sha256sum <www/fw.bin)
 
 srv_nginx "$T/www"
 srv_vsftpd "$T/www"
-MAIN_FTP=$FTP_PORT
+MAIN_FTP=$FTP_PORT USER_FTP=$FTP_USER_PORT
 srv_tftpd "$T/www"
 MAIN_TFTP=$TFTP_PORT
 H=http://127.0.0.1:$HTTP_PORT
@@ -52,7 +52,7 @@ same
 fetch 0 '' "ftp://127.0.0.1:$MAIN_FTP/fw.bin"
 same
 [ "$(info proto)" = ftp ] && [ "$(info size)" = $SIZE ] && [ "$(info mtime)" -gt 0 ] || fail "$(cat info)"
-fetch 0 '' "ftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$MAIN_FTP/fw.bin"
+fetch 0 '' "ftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$USER_FTP/fw.bin"
 same
 fetch 0 '' "tftp://127.0.0.1:$MAIN_TFTP/fw.bin"
 same
@@ -66,6 +66,9 @@ fetch 0 '' -F "$H/fw.bin"
 same
 fetch 0 '' -F "tftp://127.0.0.1:$MAIN_TFTP/fw.bin"
 same
+# A reader that stops early (a refused package) ends the fd thread, even one blocked on a full socket.
+fetch 0 'the reader stopped first' -F -n 100000 "$H/fw.bin"
+[ "$(wc -c <out)" -eq 100000 ] || fail "stopped reader: $(wc -c <out) bytes"
 fetch 0 '' "$H/redirect.bin"
 same
 : >www/empty.bin
@@ -76,8 +79,8 @@ ok "http, https (test CA), ftp (anonymous and user), tftp, ADDRESS FILE, ADDRESS
 # --- refusals: exit 4 naming the URL, nothing retried that cannot get better
 fetch 4 "https://127.0.0.1:$HTTPS_PORT/fw.bin: the server's certificate does not verify" \
 	"https://127.0.0.1:$HTTPS_PORT/fw.bin"
-fetch 4 "ftp://$FTP_USER:\\*\\*\\*@127.0.0.1:$MAIN_FTP/fw.bin: login refused \\(wrong user name or password\\?\\)" \
-	"ftp://$FTP_USER:not-the-password@127.0.0.1:$MAIN_FTP/fw.bin"
+fetch 4 "ftp://$FTP_USER:\\*\\*\\*@127.0.0.1:$USER_FTP/fw.bin: login refused \\(wrong user name or password\\?\\)" \
+	"ftp://$FTP_USER:not-the-password@127.0.0.1:$USER_FTP/fw.bin"
 grep -q not-the-password "$T/.err" && fail "the password appears in: $(cat "$T/.err")"
 fetch 4 "ftp://127.0.0.1:$MAIN_FTP/nope.bin: no such file on the server" "ftp://127.0.0.1:$MAIN_FTP/nope.bin"
 fetch 4 "tftp://127.0.0.1:$MAIN_TFTP/nope.bin: no such file on the server" "tftp://127.0.0.1:$MAIN_TFTP/nope.bin"
