@@ -209,6 +209,9 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 			id.size = len;
 			if (asked > 0)
 				t->info.can_resume = 0;  /* Range ignored: the whole file again, skipped up to pos */
+		} else if (code >= 300 && code < 400 && t->o.pinned_key) {
+			return refuse(t, "redirected (HTTP %ld): redirects are not followed when a public key is pinned",
+				      code);
 		} else {
 			return refuse(t, "unexpected HTTP answer %ld", code);
 		}
@@ -310,7 +313,9 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	if ((t->easy = curl_easy_init()) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: out of memory", t->info.shown);
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PROTOCOLS_STR, scheme(t->proto));
+	SET(CURLOPT_PROTOCOLS_STR, http(t) ? "http,https" : scheme(t->proto));
+	/* No proxy from the environment: the device's configuration names its servers, nothing else does. */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_NOSIGNAL, 1L);  /* no SIGALRM: the fd thread and the caller share the process */
 	SET(CURLOPT_ERRORBUFFER, t->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -467,6 +472,13 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 				  "%s: %s%stimed out or too slow (%s; limits: %ld s to connect, at least %ld bytes/s over %ld s)",
 				  t->info.shown, pre, sep, curl_why(t), t->o.connect_timeout, t->o.low_speed_limit,
 				  t->o.low_speed_time);
+	case CURLE_BAD_DOWNLOAD_RESUME:
+		/* REST past the end: the file is shorter than when the download began. */
+		if (t->have_ref)
+			t->info.changed = 1;
+		return fw_err_set(err, FW_EXIT_NET, "%s: the file on the server is shorter than offset %llu%s",
+				  t->info.shown, (unsigned long long)t->pos,
+				  t->have_ref ? ": it changed since the download began, start over" : "");
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return fw_err_set(err, FW_EXIT_NET, "%s: the server's certificate does not verify (%s)", t->info.shown,
 				  curl_why(t));

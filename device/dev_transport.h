@@ -47,7 +47,8 @@
  *   max_bytes        a file longer than this is refused before or while it is
  *                    read (0: no cap; the caller sets it once it knows)
  * Redirects are followed only to http and https, at most 5, and none at all
- * when a pinned public key is set (a pin names one server).
+ * when a pinned public key is set (a pin names one server). Proxies named in
+ * the environment (http_proxy...) are not used.
  *
  * Errors fill a struct fw_err with code FW_EXIT_NET (4), naming the source
  * as dev_source.shown does (the password shown as ***); FW_EXIT_USAGE for a

@@ -87,9 +87,16 @@ fetch 4 "tftp://127.0.0.1:$MAIN_TFTP/nope.bin: no such file on the server" "tftp
 fetch 4 "$H/to-ftp.bin: .*([Pp]rotocol|redirect)" "$H/to-ftp.bin"
 fetch 4 "$H/fw.bin: more than the 1000 bytes expected|$H/fw.bin: the file is $SIZE bytes, more than the 1000 expected" \
 	-m 1000 "$H/fw.bin"
+pin=sha256//$(openssl pkey -in "$SRV_KEY" -pubout -outform DER | openssl dgst -sha256 -binary | base64)
+fetch 0 '' -a "$SRV_CA" -P "$pin" "https://127.0.0.1:$HTTPS_PORT/fw.bin"
+same
+fetch 4 "https://127.0.0.1:$HTTPS_PORT/fw.bin: the server's public key is not the pinned one" \
+	-a "$SRV_CA" -P "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "https://127.0.0.1:$HTTPS_PORT/fw.bin"
+fetch 4 "$H/redirect.bin: redirected \\(HTTP 302\\): redirects are not followed when a public key is pinned" \
+	-P "$pin" "$H/redirect.bin"
 fetch 2 "scp:// is not accepted for firmware" scp://127.0.0.1/fw.bin
 fetch 2 "sftp:// is not accepted for firmware" sftp://127.0.0.1/fw.bin
-ok "wrong certificate, wrong password (not shown), missing files, redirect to ftp, size cap, scp/sftp refused"
+ok "wrong certificate, pinned key (right and wrong), wrong password (not shown), missing files, redirects, size cap, scp/sftp"
 
 # 404 is asked once; 503 a bounded number of times. The proxy takes one plan line per connection.
 srv_proxy http "$HTTP_PORT"
@@ -194,6 +201,9 @@ fetch 4 "$H/fw.bin: the file changed on the server since the download began \\(E
 	-o 1000000 -e "$etag" -t "$mtime" -z $SIZE "$H/fw.bin"
 fetch 4 "ftp://127.0.0.1:$MAIN_FTP/fw.bin: the file changed on the server" -o 1000000 -t "$ftime" -z $SIZE \
 	"ftp://127.0.0.1:$MAIN_FTP/fw.bin"
+head -c 500000 new.bin >www/short.bin
+fetch 4 "ftp://127.0.0.1:$MAIN_FTP/short.bin: the file on the server is shorter than offset 1000000: it changed" \
+	-o 1000000 -z $SIZE "ftp://127.0.0.1:$MAIN_FTP/short.bin"
 # Changed while a download waits to resume: the proxy stalls it, the file changes, the resume is refused.
 PROXY_PLAN=$HPLAN
 echo "stall 500000" >"$PROXY_PLAN"
