@@ -48,6 +48,7 @@ struct dev_transport {
 	unsigned char *buf;
 	size_t head, len;
 
+	_Atomic uint64_t limit;        /* opts.max_bytes, then dev_transport_set_limit's (from any thread) */
 	int cb_failed;                 /* on_body refused the answer: cb_err says why, never retried */
 	struct fw_err cb_err;
 	int failed;                    /* sticky: a read failed, the stream is over */
@@ -185,6 +186,7 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 	curl_off_t len = -1, ftime = -1;
 	long code = 0;
 	struct curl_header *h;
+	uint64_t limit;
 
 	curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	if (curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &ftime) == CURLE_OK && ftime >= 0)
@@ -242,9 +244,10 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 	if (t->ref.size < 0)
 		t->ref.size = id.size;
 	t->info.id = t->ref;
-	if (t->o.max_bytes && t->ref.size >= 0 && (uint64_t)t->ref.size > t->o.max_bytes)
+	limit = atomic_load(&t->limit);
+	if (limit && t->ref.size >= 0 && (uint64_t)t->ref.size > limit)
 		return refuse(t, "the file is %lld bytes, more than the %llu expected", t->ref.size,
-			      (unsigned long long)t->o.max_bytes);
+			      (unsigned long long)limit);
 	t->answered = 1;
 	return 0;
 }
@@ -253,6 +256,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct dev_transport *t = ud;
 	size_t n = size * nmemb, drop = 0;
+	uint64_t limit;
 
 	if (!t->answered && check_answer(t, t->pos) < 0)
 		return CURL_WRITEFUNC_ERROR;
@@ -266,8 +270,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	t->at += n;
 	if (drop == n)
 		return n;
-	if (t->o.max_bytes && t->at > t->o.max_bytes) {
-		refuse(t, "more than the %llu bytes expected", (unsigned long long)t->o.max_bytes);
+	if ((limit = atomic_load(&t->limit)) != 0 && t->at > limit) {
+		refuse(t, "more than the %llu bytes expected", (unsigned long long)limit);
 		return CURL_WRITEFUNC_ERROR;
 	}
 	if (t->head + t->len + (n - drop) > DEV_TRANSPORT_BUFFER) {
@@ -601,6 +605,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	t->o.expect = NULL;
 	t->fds[0] = t->fds[1] = -1;
 	atomic_init(&t->stop, 0);
+	atomic_init(&t->limit, t->o.max_bytes);
 	t->backoff_ms = t->o.backoff_ms;
 	t->ref = (struct dev_transport_id){ "", -1, -1 };
 	if (opts && opts->expect) {
@@ -707,7 +712,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes)
 {
-	t->o.max_bytes = max_bytes;
+	atomic_store(&t->limit, max_bytes);
 }
 
 const struct dev_transport_info *dev_transport_info(const struct dev_transport *t)

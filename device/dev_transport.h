@@ -136,7 +136,11 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
  */
 int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err);
 
-/* Lower (or set) the cap on the file's length once the caller knows it, e.g. from a manifest. */
+/*
+ * Lower (or set) the cap on the file's length once the caller knows it, e.g.
+ * from a manifest; safe from the reader's thread while the fd thread runs.
+ * Beyond it the stream fails (FW_EXIT_NET) instead of delivering the byte.
+ */
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
 
 /* Counters and identity so far; valid until close. While an fd thread runs, look after dev_transport_fd_finish. */

@@ -7,6 +7,7 @@
  *   -l L:T      low-speed limit L bytes/s over T s;  -c S  connect timeout
  *   -a CAFILE   CA certificates for https;  -P PIN  pinned public key
  *   -m N        refuse more than N bytes;  -k N  read in blocks of N bytes (default 65536)
+ *   -M N        after the open, lower the cap to N bytes (dev_transport_set_limit: a manifest's bound)
  *   -e ETAG -t MTIME -z SIZE   the identity an earlier download recorded (a resume after a restart)
  *   -F          read through dev_transport_fd (the fd thread) instead of dev_transport_read
  *   -n N        with -F: stop reading after N bytes, as a reader that refuses a package does
@@ -122,14 +123,14 @@ int main(int argc, char **argv)
 	struct dev_source src;
 	struct dev_transport *t = NULL;
 	struct fw_err err = { 0, "" };
-	unsigned long long seeks[MAX_SEEKS][2], offset = 0, stop_after = ~0ULL;
+	unsigned long long seeks[MAX_SEEKS][2], offset = 0, stop_after = ~0ULL, late_limit = 0;
 	size_t nseeks = 0, block = 65536;
 	const char *info = NULL;
 	int c, use_fd = 0, have_expect = 0, rc;
 
 	dev_transport_opts_init(&o);
 	o.backoff_ms = 20;
-	while ((c = getopt(argc, argv, "o:s:r:b:l:c:a:P:m:k:e:t:z:Fn:i:")) != -1) {
+	while ((c = getopt(argc, argv, "o:s:r:b:l:c:a:P:m:M:k:e:t:z:Fn:i:")) != -1) {
 		switch (c) {
 		case 'o': offset = strtoull(optarg, NULL, 10); break;
 		case 's':
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 		case 'a': o.ca_file = optarg; break;
 		case 'P': o.pinned_key = optarg; break;
 		case 'm': o.max_bytes = strtoull(optarg, NULL, 10); break;
+		case 'M': late_limit = strtoull(optarg, NULL, 10); break;
 		case 'k': block = strtoul(optarg, NULL, 10); break;
 		case 'e': snprintf(expect.etag, sizeof(expect.etag), "%s", optarg); have_expect = 1; break;
 		case 't': expect.mtime = strtoll(optarg, NULL, 10); have_expect = 1; break;
@@ -166,6 +168,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xfer: %s\n", err.msg);
 		return err.code;
 	}
+	if (late_limit)
+		dev_transport_set_limit(t, late_limit);
 	rc = use_fd ? by_fd(t, block, stop_after, &err) : by_read(t, block, (const unsigned long long (*)[2])seeks, nseeks, &err);
 	if (info)
 		write_info(info, dev_transport_info(t), rc < 0 ? err.code : 0);

@@ -94,6 +94,9 @@ fetch 4 "https://127.0.0.1:$HTTPS_PORT/fw.bin: the server's public key is not th
 	-a "$SRV_CA" -P "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "https://127.0.0.1:$HTTPS_PORT/fw.bin"
 fetch 4 "$H/redirect.bin: redirected \\(HTTP 302\\): redirects are not followed when a public key is pinned" \
 	-P "$pin" "$H/redirect.bin"
+fetch 4 "$H/fw.bin: more than the 1000000 bytes expected" -M 1000000 "$H/fw.bin"
+[ "$(wc -c <out)" -le 1000000 ] || fail "the cap let $(wc -c <out) bytes through"
+fetch 4 "$H/fw.bin: more than the 1000000 bytes expected" -F -M 1000000 "$H/fw.bin"
 fetch 2 "scp:// is not accepted for firmware" scp://127.0.0.1/fw.bin
 fetch 2 "sftp:// is not accepted for firmware" sftp://127.0.0.1/fw.bin
 ok "wrong certificate, pinned key (right and wrong), wrong password (not shown), missing files, redirects, size cap, scp/sftp"
