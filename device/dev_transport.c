@@ -19,6 +19,9 @@
 #define RECV_BLOCK (128L * 1024)     /* curl's receive buffer; at most DEV_TRANSPORT_BUFFER */
 #define POLL_MS 200                 /* how often a waiting read looks at the stop flag */
 
+/* A block curl hands over must fit the empty buffer whole (on_body pauses only a non-empty one). */
+_Static_assert(RECV_BLOCK <= DEV_TRANSPORT_BUFFER && CURL_MAX_WRITE_SIZE <= DEV_TRANSPORT_BUFFER, "buffer too small");
+
 /*
  * One attempt is one curl transfer. Its bytes arrive in on_body at stream
  * offset `at`; those before `pos` (already buffered or delivered: a 200 to a
@@ -33,7 +36,7 @@ struct dev_transport {
 	int have_ref;
 	struct dev_transport_info info;
 	enum dev_proto proto;          /* this attempt's protocol */
-	char ftp_failure[CURL_ERROR_SIZE + 16];         /* why FTP did not serve an ADDRESS FILE source, for the TFTP error */
+	char ftp_failure[CURL_ERROR_SIZE + 16];   /* why FTP did not serve ADDRESS FILE: for TFTP's error */
 
 	CURLM *multi;
 	CURL *easy;
@@ -309,7 +312,7 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	CURLMcode mrc;
 
 	end_attempt(t);
-	t->done = t->answered = t->paused = t->progress = 0;
+	t->done = t->answered = t->paused = t->progress = t->cb_failed = 0;
 	t->result = CURLE_OK;
 	t->errbuf[0] = '\0';
 	t->info.attempts++;
