@@ -33,7 +33,7 @@ cmp -s "$D/slots/boot" boot.img || fail "boot not in the default place"
 ok "--slot: an absolute path and a root-relative one are where the images go"
 
 # --- bit rot: a valid record does not make a slot bootable
-printf 'X' | dd of=parts/p1 bs=1 seek=5000 conv=notrunc 2>/dev/null
+printf 'XXXXXXXXXXXXXXXX' | dd of=parts/p1 bs=1 seek=5000 conv=notrunc 2>/dev/null
 expect 0 'boot: primary: 5.21.2 failed its check: bytes do not match the record.s digest; booting the secondary' fw boot
 grep -q 'booted sec 5.21.2' "$T/.out" || fail "did not fall back to sec: $(cat "$T/.out")"
 [ "$(js "d['booted'], d['slots']['pri']['valid'], d['slots']['pri']['note']")" = \

@@ -36,7 +36,7 @@ cmp out/P1-pri.img pri.img && cmp out/P1-sec.img sec.img && cmp out/P1-boot.img 
 ok "extract with short reads gives the same images"
 
 cp fw.pkg bad.pkg
-printf 'X' | dd of=bad.pkg bs=1 seek=$(( $(stat -c %s fw.pkg) - 20000 )) conv=notrunc 2>/dev/null
+printf 'XXXXXXXXXXXXXXXX' | dd of=bad.pkg bs=1 seek=$(( $(stat -c %s fw.pkg) - 20000 )) conv=notrunc 2>/dev/null
 expect 1 'SHA-256 mismatch' short "$B/fwpkg" verify -p k.pub bad.pkg
 ok "a tampered package is still rejected with short reads"
 
