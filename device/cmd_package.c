@@ -30,21 +30,25 @@ static void print_note(void *ctx, const char *text)
 	msg_note("%s", text);
 }
 
-/* On the terminal itself, never on a pipe: a script cannot answer by accident. */
+/*
+ * Only when standard input is a terminal (a person is there): the question
+ * goes to the terminal itself, the answer comes from standard input; a
+ * script, whose input is a file or a pipe, is never asked (it gives -y).
+ */
 int cmd_confirm(const char *question)
 {
 	char answer[16] = "";
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int fd;
 	ssize_t n;
 
-	if (fd < 0)
+	if (!isatty(STDIN_FILENO) || (fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
 		return -1;
 	if (write(fd, question, strlen(question)) < 0 || write(fd, " [y/N] ", 7) < 0) {
 		close(fd);
 		return -1;
 	}
-	n = read(fd, answer, sizeof(answer) - 1);
 	close(fd);
+	n = read(STDIN_FILENO, answer, sizeof(answer) - 1);
 	if (n <= 0)
 		return 0;
 	answer[n] = '\0';
