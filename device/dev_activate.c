@@ -681,7 +681,7 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 	static struct act a;   /* big: the package list */
 	struct sig_unlock tok;
 	struct fw_err why = { 0, "" };
-	char *key = NULL, *old_rec_path = NULL, untrusted_why[256];
+	char *key = NULL, *old_rec_path = NULL, untrusted_why[480];
 	json_t *old_rec = NULL;
 	unsigned long seq;
 	int allow, rc = -1;
@@ -712,7 +712,7 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 		enum dev_unlock_status us = dev_unlock_status(r, &tok, &why);
 		if (us != DEV_UNLOCK_VALID) {
 			allow = 0;
-			snprintf(untrusted_why, sizeof(untrusted_why), "not activated: secure boot needs a valid unlock token for this device (%s)",
+			snprintf(untrusted_why, sizeof(untrusted_why), "not activated: secure boot needs a valid unlock token for this device (%.380s)",
 				 us == DEV_UNLOCK_NONE ? "none installed" : why.msg);
 		}
 	}
