@@ -19,8 +19,8 @@ static void usage(FILE *f)
 		   "       fwctl [--root DIR] package remove [-y] [NAME|all]\n"
 		   "       fwctl [--root DIR] package list|show [NAME] [--json]\n"
 		   "SOURCE: PATH/NAME.wmopkg | file://PATH | usb://PATH | media LABEL PATH | - --name NAME.wmopkg |\n"
-		   "        [media LABEL] [proto ftp|tftp|scp|sftp|http|https] [user USER] [password PASSWORD]\n"
-		   "        ADDRESS[:PORT] NAME.wmopkg (network sources are not supported yet)\n"
+		   "        [proto ftp|tftp|scp|sftp|http|https] [user USER] ADDRESS[:PORT] NAME.wmopkg\n"
+		   "        (network sources are not supported yet; a password is never taken from the command line)\n"
 		   "Packages take effect at the next boot ('fwctl boot').\n");
 }
 
@@ -106,7 +106,7 @@ static int cmd_install(const char *root, int argc, char **argv)
 	struct fw_err err = { 0, "" };
 	const char *label = NULL, *proto = NULL, *user = NULL, *name_opt = NULL, *words[3];
 	char name[FW_PKG_NAME_MAX + 1], file_name[FW_PKG_NAME_MAX + 16], shown[700];
-	int i = 1, n = 0, password = 0, rc;
+	int i = 1, n = 0, rc;
 
 	for (; i < argc; i++) {
 		const char *w = argv[i];
@@ -121,8 +121,12 @@ static int cmd_install(const char *root, int argc, char **argv)
 				proto = v;
 			else if (strcmp(w, "user") == 0)
 				user = v;
-			else if (strcmp(w, "password") == 0)
-				password = 1;
+			else if (strcmp(w, "password") == 0) {
+				/* The field's word, refused: argv is visible to every user of the device (ps). */
+				msg_error("package install", NULL, "password: not on the command line (others can read it): "
+								   "it is asked on the terminal");
+				return FW_EXIT_USAGE;
+			}
 			else
 				name_opt = v;
 		} else if (n < 2) {
@@ -143,7 +147,7 @@ static int cmd_install(const char *root, int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	/* ADDRESS NAME.wmopkg, a proto, a user or a password: the network forms of the field. */
-	if (n == 2 || proto != NULL || user != NULL || password || strncmp(words[0], "scp://", 6) == 0 ||
+	if (n == 2 || proto != NULL || user != NULL || strncmp(words[0], "scp://", 6) == 0 ||
 	    strncmp(words[0], "sftp://", 7) == 0) {
 		if (label != NULL) {
 			msg_error("package install", NULL, "media LABEL and a network address exclude each other");

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nThe device root is --root DIR, else $FWCTL_ROOT, else %s. See fwctl(8).\n", DEV_DEFAULT_ROOT);
 }
 

@@ -133,6 +133,7 @@ for words in "proto ftp 192.0.2.1 pn.wmopkg" "192.0.2.1 pn.wmopkg" "ftp://192.0.
 	refuse 4 'network sources are not supported yet' netError $words
 done
 refuse 2 'a package file is named NAME.wmopkg' '' proto tftp 192.0.2.1 pn.pkg
+refuse 2 'password: not on the command line' '' proto ftp user joe password secret 192.0.2.1 pn.wmopkg
 ok "network forms (proto, ADDRESS NAME, URIs, user): exit 4 'not supported yet', recorded as netError"
 
 # --- local forms: stdin with --name, media LABEL PATH, usb:// (not configured here: usage)
