@@ -2,7 +2,6 @@
 #include "dev_activate.h"
 
 #include <dirent.h>
-#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,7 +26,6 @@
 #define LINK_TMP ".active.new"
 #define SCRIPTS "scripts/"
 #define TREE_FORMAT "fwctl-active-tree"
-#define VERIFIERS_MAX 8
 
 struct act {
 	struct dev_root *root;
@@ -114,12 +112,12 @@ static int verify_manifest(void *ctx, const struct fw_manifest *m, const struct 
 	return 0;
 }
 
-/* Verify one installed package in full, hashing on `threads` threads; sets its verification and note. */
+/* Verify one installed package in full, hashing in `pipe`; sets its verification and note. */
 static void verify_one(struct act *a, struct dev_pkg *p, int allow_untrusted, const char *untrusted_why,
-		       unsigned threads)
+		       struct chunk_pipe *pipe)
 {
 	struct pkg_read_opts ropts = { .trust = &a->trust, .signatures_optional = 1, .chunks_only = 1,
-				       .threads = threads };
+				       .pipe = pipe };
 	struct pkg_reader_ops ops = { .manifest = verify_manifest };
 	struct vctx v = { .a = a, .p = p };
 	struct pkg_report rep;
@@ -151,63 +149,6 @@ static void verify_one(struct act *a, struct dev_pkg *p, int allow_untrusted, co
 	free(path);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
-}
-
-/*
- * Verifying every package: one verifier per CPU, each taking the next
- * package and hashing it on one worker thread. Many small packages keep every
- * core busy this way, where one package at a time on all cores would leave
- * them idle at each package's start and end. Each verifier writes only its
- * own package's entry; notes are given after all are done.
- */
-struct verify_pool {
-	struct act *a;
-	int allow;
-	const char *why;
-	size_t next;
-	pthread_mutex_t mu;
-};
-
-static void *verify_worker(void *arg)
-{
-	struct verify_pool *vp = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&vp->mu);
-		i = vp->next++;
-		pthread_mutex_unlock(&vp->mu);
-		if (i >= vp->a->list.n)
-			return NULL;
-		verify_one(vp->a, &vp->a->list.pkg[i], vp->allow, vp->why, 1);
-	}
-}
-
-static void verify_all(struct act *a, int allow, const char *why)
-{
-	struct verify_pool vp = { .a = a, .allow = allow, .why = why, .mu = PTHREAD_MUTEX_INITIALIZER };
-	pthread_t th[VERIFIERS_MAX];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus < 1 ? 1 : (size_t)cpus, started = 0;
-
-	if (n > VERIFIERS_MAX)
-		n = VERIFIERS_MAX;
-	if (n > a->list.n)
-		n = a->list.n;
-	if (n <= 1) {
-		/* One package (or one CPU): that package on all cores. */
-		for (size_t i = 0; i < a->list.n; i++)
-			verify_one(a, &a->list.pkg[i], allow, why, 0);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (pthread_create(&th[started], NULL, verify_worker, &vp) == 0)
-			started++;
-	if (started == 0)
-		verify_worker(&vp);   /* no thread to be had: this one does it all */
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
 }
 
 /* ---- the tree record: trees/N.json ---- */
@@ -683,6 +624,7 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 	struct fw_err why = { 0, "" };
 	char *key = NULL, *old_rec_path = NULL, untrusted_why[480];
 	json_t *old_rec = NULL;
+	struct chunk_pipe *pipe;
 	unsigned long seq;
 	int allow, rc = -1;
 
@@ -716,7 +658,16 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 				 us == DEV_UNLOCK_NONE ? "none installed" : why.msg);
 		}
 	}
-	verify_all(&a, allow, untrusted_why);
+	/*
+	 * One package after another, each hashed on all cores through one pipe:
+	 * its buffers and threads serve every package, so no package pays to
+	 * fault in and zero fresh buffers, and memory stays that of one read.
+	 */
+	if ((pipe = chunk_pipe_new(0, err)) == NULL)
+		goto out;
+	for (size_t i = 0; i < a.list.n; i++)
+		verify_one(&a, &a.list.pkg[i], allow, untrusted_why, pipe);
+	chunk_pipe_free(pipe);
 	for (size_t i = 0; i < a.list.n; i++) {
 		struct dev_pkg *p = &a.list.pkg[i];
 		if (p->verification != DEV_PKG_TRUSTED && p->verification != DEV_PKG_UNSIGNED &&

@@ -650,7 +650,7 @@ static int read_all(struct reader *r, struct fw_err *err)
 		r->rep->verified = 0;
 		return check_declared_size(r, err);
 	}
-	if ((r->pipe = chunk_pipe_new(r->opts->threads, err)) == NULL)
+	if ((r->pipe = r->opts->pipe ? r->opts->pipe : chunk_pipe_new(r->opts->threads, err)) == NULL)
 		return -1;
 	/* read_manifest_and_signatures stopped on the first payload entry, if any. */
 	if (r->at_eof)
@@ -708,7 +708,8 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 out:
 	if (r.a != NULL)
 		archive_read_free(r.a);
-	chunk_pipe_free(r.pipe);
+	if (r.pipe != opts->pipe)
+		chunk_pipe_free(r.pipe);
 	EVP_MD_CTX_free(r.whole);
 	fw_manifest_free(r.m);
 	free(r.src.buf);

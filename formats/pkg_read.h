@@ -10,6 +10,8 @@
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
+struct chunk_pipe;
+
 #define PKG_MANIFEST_NAME "manifest.json"
 #define PKG_SIG_PREFIX "manifest.json."
 #define PKG_SIG_SUFFIX ".minisig"
@@ -88,6 +90,10 @@ struct pkg_read_opts {
 	 * before (a device's boot step); every byte is still proved against the
 	 * signed manifest, hashed once instead of twice. */
 	int chunks_only;
+	/* The hashing pipe to use (chunk_pipe_new; threads is then ignored),
+	 * left to the caller; NULL: one of its own for this read. A caller
+	 * reading many packages in a row keeps its buffers and threads so. */
+	struct chunk_pipe *pipe;
 };
 
 /*
