@@ -10,6 +10,12 @@ int cmd_status(const char *root, int argc, char **argv);
 int cmd_mark_good(const char *root, int argc, char **argv);
 int cmd_golden(const char *root, int argc, char **argv);
 int cmd_config(const char *root, int argc, char **argv);
+int cmd_package(const char *root, int argc, char **argv);
+int cmd_factory_reset(const char *root, int argc, char **argv);
+int cmd_unlock(const char *root, int argc, char **argv);
+
+/* Ask a yes/no question on the terminal: 1 yes, 0 no, -1 no terminal to ask on. */
+int cmd_confirm(const char *question);
 
 struct dev_root;
 /* The boot step on a locked root, printing what booted; an exit code. */

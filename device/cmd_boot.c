@@ -4,13 +4,21 @@
 
 #include "base/msg.h"
 #include "device/cmd.h"
+#include "device/dev_activate.h"
 #include "device/dev_boot.h"
 #include "device/dev_root.h"
+
+static void print_note(void *ctx, const char *text)
+{
+	(void)ctx;
+	msg_note("%s", text);
+}
 
 int cmd_boot_run(struct dev_root *r)
 {
 	struct dev_boot_result res;
 	struct fw_err err = { 0, "" };
+	struct dev_activate_result act;
 
 	if (dev_boot(r, &res, &err) < 0)
 		return msg_fail("boot", NULL, &err);
@@ -22,6 +30,11 @@ int cmd_boot_run(struct dev_root *r)
 	       res.trial ? "" : "\n");
 	if (res.trial)
 		printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res.trial_boots, res.budget);
+	/* Then the packages, for the firmware that booted (dev_activate.h). */
+	if (dev_activate(r, res.version, print_note, NULL, &act, &err) < 0)
+		return msg_fail("boot", NULL, &err);
+	if (act.installed > 0)
+		printf("packages: %zu of %zu active\n", act.active, act.installed);
 	return FW_EXIT_OK;
 }
 

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB... [--tpm] [--allow-untrusted]\n"
 		   "                 [--trial-boots N] [--unpack-hook PATH [--hook-timeout SECONDS]]\n"
+		   "                 [--secure-boot] [--device-id ID] [--package-hook-timeout SECONDS]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot=PATH]...\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
@@ -71,7 +72,8 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 
 int cmd_init(const char *root, int argc, char **argv)
 {
-	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL, OPT_HOOK, OPT_HOOK_TIMEOUT };
+	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL, OPT_HOOK, OPT_HOOK_TIMEOUT, OPT_SECURE, OPT_DEVID,
+	       OPT_PKG_HOOKT };
 	static const struct option opts[] = {
 		{ "product", required_argument, NULL, 'P' },
 		{ "tpm", no_argument, NULL, 'T' },
@@ -86,6 +88,9 @@ int cmd_init(const char *root, int argc, char **argv)
 		{ "trial-boots", required_argument, NULL, OPT_TRIAL },
 		{ "unpack-hook", required_argument, NULL, OPT_HOOK },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+		{ "secure-boot", no_argument, NULL, OPT_SECURE },
+		{ "device-id", required_argument, NULL, OPT_DEVID },
+		{ "package-hook-timeout", required_argument, NULL, OPT_PKG_HOOKT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -107,6 +112,25 @@ int cmd_init(const char *root, int argc, char **argv)
 		case 'P': product = optarg; break;
 		case 'T': r.cfg.tpm = 1; break;
 		case OPT_ALLOW: r.cfg.allow_untrusted = 1; break;
+		case OPT_SECURE: r.cfg.secure_boot = 1; break;
+		case OPT_DEVID:
+			if (!fw_name_valid(optarg)) {
+				msg_error("init", NULL, "--device-id %s: use 1 to %d of letters, digits, '.', '_', '+', '-'",
+					  optarg, FW_NAME_MAX);
+				goto out;
+			}
+			snprintf(r.cfg.device_id, sizeof(r.cfg.device_id), "%s", optarg);
+			break;
+		case OPT_PKG_HOOKT: {
+			uint64_t secs;
+			if (msg_parse_u64(optarg, DEV_PKG_HOOK_TIMEOUT_MAX, &secs) < 0 || secs == 0) {
+				msg_error("init", NULL, "--package-hook-timeout %s: expected 1 to %u seconds", optarg,
+					  DEV_PKG_HOOK_TIMEOUT_MAX);
+				goto out;
+			}
+			r.cfg.pkg_hook_timeout = (unsigned)secs;
+			break;
+		}
 		case 't':
 			if (o.n_trust == SIG_TRUST_MAX) {
 				msg_error("init", NULL, "at most %d --trust keys", SIG_TRUST_MAX);

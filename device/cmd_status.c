@@ -9,6 +9,7 @@
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
+#include "device/dev_unlock.h"
 #include "device/dev_upgrade.h"
 #include "base/msg.h"
 
@@ -26,6 +27,40 @@ static const struct dev_record *running(const struct dev_record rec[DEV_SLOT_COU
 	if (rec[FW_TARGET_SEC].valid)
 		return &rec[FW_TARGET_SEC];
 	return NULL;
+}
+
+/* The unlock token as status shows it: null when none, else its device, expiry and whether it counts now. */
+static json_t *unlock_json(const struct dev_root *r)
+{
+	struct sig_unlock u;
+	struct fw_err why = { 0, "" };
+	enum dev_unlock_status s = dev_unlock_status(r, &u, &why);
+
+	if (s == DEV_UNLOCK_NONE)
+		return json_null();
+	return json_pack("{s:b, s:s, s:I, s:s, s:o}", "valid", s == DEV_UNLOCK_VALID, "device", u.device,
+			 "expires", (json_int_t)u.expires, "signed_by", u.keyid,
+			 "problem", fw_json_text(s == DEV_UNLOCK_VALID ? "" : why.msg));
+}
+
+static void print_unlock(const struct dev_root *r)
+{
+	struct sig_unlock u;
+	struct fw_err why = { 0, "" };
+	char when[32], shown[600];
+
+	switch (dev_unlock_status(r, &u, &why)) {
+	case DEV_UNLOCK_NONE:
+		printf("%-16s %s\n", "unlock token", "none");
+		break;
+	case DEV_UNLOCK_VALID:
+		dev_time_iso(u.expires, when);
+		printf("%-16s valid until %s (signed by %s)\n", "unlock token", when, u.keyid);
+		break;
+	default:
+		printf("%-16s not valid: %s\n", "unlock token", fw_escape_msg(why.msg, shown, sizeof(shown)));
+		break;
+	}
 }
 
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
@@ -61,7 +96,10 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      json_object_set_new(doc, "version", run ? json_string(run->version) : json_null()) < 0 ||
 		      json_object_set_new(doc, "generation", run ? json_integer(run->generation) : json_null()) < 0 ||
 		      json_object_set_new(doc, "rollback_index", json_integer((json_int_t)st->rollback_index)) < 0 ||
-		      json_object_set(doc, "last_upgrade", last) < 0;
+		      json_object_set(doc, "last_upgrade", last) < 0 ||
+		      json_object_set_new(doc, "secure_boot", json_boolean(r->cfg.secure_boot)) < 0 ||
+		      json_object_set_new(doc, "device_id", json_string(r->cfg.device_id)) < 0 ||
+		      json_object_set_new(doc, "unlock_token", unlock_json(r)) < 0;
 	json_decref(last);
 	json_decref(slots);
 	json_decref(media);
@@ -86,6 +124,9 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	printf("%-16s %s\n", "product", r->cfg.product);
 	printf("%-16s %s\n", "tpm", r->cfg.tpm ? "yes" : "no");
 	printf("%-16s %s\n", "allow-untrusted", r->cfg.allow_untrusted ? "yes" : "no");
+	printf("%-16s %s\n", "device id", r->cfg.device_id[0] ? r->cfg.device_id : "-");
+	printf("%-16s %s\n", "secure boot", r->cfg.secure_boot ? "yes" : "no");
+	print_unlock(r);
 	if (run != NULL)
 		printf("%-16s %s (generation %u)\n", "version", run->version, run->generation);
 	else

@@ -137,6 +137,24 @@ static int empty_slot(const struct dev_root *r, enum fw_target t, struct fw_err 
 	return dev_record_save(r, t, &rec, err);
 }
 
+/* A device without a given id gets a random one: what an unlock token is bound to. */
+static int make_device_id(char *out, size_t n, struct fw_err *err)
+{
+	uint8_t raw[8];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
+		if (fd >= 0)
+			close(fd);
+		return fw_err_set(err, FW_EXIT_IO, "/dev/urandom: cannot read a device id");
+	}
+	close(fd);
+	if (n < 2 * sizeof(raw) + 1)
+		return fw_err_set(err, FW_EXIT_IO, "device id buffer too small");
+	fw_hex(raw, sizeof(raw), out);
+	return 0;
+}
+
 int dev_init(struct dev_root *r, const struct dev_init_opts *o, struct fw_err *err)
 {
 	struct dev_state st;
@@ -153,6 +171,10 @@ int dev_init(struct dev_root *r, const struct dev_init_opts *o, struct fw_err *e
 			return fw_err_wrap(err, "--trust");
 		}
 	}
+	if (r->cfg.pkg_hook_timeout == 0)
+		r->cfg.pkg_hook_timeout = DEV_PKG_HOOK_TIMEOUT_DEFAULT;
+	if (r->cfg.device_id[0] == '\0' && make_device_id(r->cfg.device_id, sizeof(r->cfg.device_id), err) < 0)
+		return -1;
 	if (make_dir(r->dir, err) < 0)
 		return -1;
 	if ((path = dev_root_file(r, DEV_CONFIG_FILE)) == NULL)

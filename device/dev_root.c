@@ -105,6 +105,9 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "trial_boots", json_integer(c->trial_boots)) < 0 ||
 		      json_object_set_new(doc, "unpack_hook", c->unpack_hook ? json_string(c->unpack_hook) : json_null()) < 0 ||
 		      json_object_set_new(doc, "unpack_hook_timeout", json_integer(c->hook_timeout)) < 0 ||
+		      json_object_set_new(doc, "secure_boot", json_boolean(c->secure_boot)) < 0 ||
+		      json_object_set_new(doc, "device_id", json_string(c->device_id)) < 0 ||
+		      json_object_set_new(doc, "package_hook_timeout", json_integer(c->pkg_hook_timeout)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -153,6 +156,15 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	c->hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
 	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 86400)
 		c->hook_timeout = (unsigned)json_integer_value(v);
+	c->secure_boot = json_is_true(json_object_get(doc, "secure_boot"));
+	v = json_object_get(doc, "device_id");
+	if (v != NULL && (!json_is_string(v) || !fw_name_valid(json_string_value(v))))
+		return fw_err_set(err, FW_EXIT_IO, "device_id: not a valid device id");
+	snprintf(c->device_id, sizeof(c->device_id), "%s", v ? json_string_value(v) : "");
+	v = json_object_get(doc, "package_hook_timeout");
+	c->pkg_hook_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
+				      json_integer_value(v) <= DEV_PKG_HOOK_TIMEOUT_MAX
+				  ? (unsigned)json_integer_value(v) : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");

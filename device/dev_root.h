@@ -19,6 +19,8 @@
 #define DEV_PACKAGE_DIR "packages"
 #define DEV_CONFIG_FORMAT "fwctl-device"
 #define DEV_MEDIA_MAX 16
+#define DEV_PKG_HOOK_TIMEOUT_DEFAULT 30u   /* seconds a package's activate or deactivate hook may run */
+#define DEV_PKG_HOOK_TIMEOUT_MAX 3600u
 #define DEV_USB_LABEL "external"   /* the medium usb://PATH reads from */
 #define DEV_TRIAL_BOOTS_DEFAULT 3  /* boots a new system image gets to be marked good */
 #define DEV_TRIAL_BOOTS_MAX 100
@@ -40,6 +42,9 @@ struct dev_config {
 	char product[FW_NAME_MAX + 1];
 	int tpm;
 	int allow_untrusted;
+	int secure_boot;               /* unsigned packages need an unlock token for device_id too */
+	char device_id[FW_NAME_MAX + 1];
+	unsigned pkg_hook_timeout;     /* seconds a package's hook may run at boot */
 	size_t n_media;
 	struct dev_media media[DEV_MEDIA_MAX];
 	char *slot[DEV_SLOT_COUNT];    /* as configured: relative to the root, or absolute */

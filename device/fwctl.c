@@ -19,13 +19,16 @@ static const struct {
 	{ "golden", cmd_golden, "golden install SOURCE: place the golden system, the floor no rollback goes below" },
 	{ "config", cmd_config, "show the settings, or change one: unpack-hook, hook-timeout, trial-boots" },
 	{ "status", cmd_status, "show the device: slots, booted image, last upgrade (table or --json)" },
+	{ "package", cmd_package, "modification packages: install [persistent] SOURCE, remove [NAME|all], show, list" },
+	{ "factory-reset", cmd_factory_reset, "drop configuration and non-persistent packages (asks y/N; -y)" },
+	{ "unlock", cmd_unlock, "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nThe device root is --root DIR, else $FWCTL_ROOT, else %s. See fwctl(8).\n", DEV_DEFAULT_ROOT);
 }
 

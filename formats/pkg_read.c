@@ -374,7 +374,7 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 	if (r->at_eof == 0)
 		rep->first_payload_offset = r->entry_pos;
 
-	if (r->opts->trust != NULL) {
+	if (r->opts->trust != NULL && !(r->opts->signatures_optional && rep->valid_sigs == 0)) {
 		unsigned need = r->opts->min_signatures ? r->opts->min_signatures : 1;
 		char signers[PKG_MAX_SIGNATURES * 18 + 1] = "", trusted[200];
 		size_t o = 0;
@@ -473,7 +473,7 @@ static int finish_whole_sha256(struct reader *r, size_t index, struct fw_err *er
 
 	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
 		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-	if (r->m->payloads[index].has_sha256 && memcmp(md, r->m->payloads[index].sha256, FW_DIGEST_LEN) != 0)
+	if (r->m->payloads[index].has_sha256 && !r->opts->chunks_only && memcmp(md, r->m->payloads[index].sha256, FW_DIGEST_LEN) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: SHA-256 mismatch",
 				  payload_label(r->m, index, label, sizeof(label)));
 	r->rep->has_payload_sha256[index] = 1;
@@ -525,7 +525,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		int forward = want == 1 && r->ops->payload_data != NULL;
 		/* On this thread, as the bytes pass: the hashing threads have the
 		 * chunks, the delivery thread the writing. */
-		int whole = p->has_sha256 || (r->opts->payload_sha256 && want == 1);
+		int whole = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
 
 		if (whole && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
 			fw_err_set(err, FW_EXIT_IO, "out of memory");
@@ -650,7 +650,7 @@ static int read_all(struct reader *r, struct fw_err *err)
 		r->rep->verified = 0;
 		return check_declared_size(r, err);
 	}
-	if ((r->pipe = chunk_pipe_new(r->opts->threads, err)) == NULL)
+	if ((r->pipe = r->opts->pipe ? r->opts->pipe : chunk_pipe_new(r->opts->threads, err)) == NULL)
 		return -1;
 	/* read_manifest_and_signatures stopped on the first payload entry, if any. */
 	if (r->at_eof)
@@ -670,7 +670,7 @@ static int read_all(struct reader *r, struct fw_err *err)
 	if (check_trailing(r, err) < 0)
 		return -1;
 	r->rep->payloads_read = 1;
-	r->rep->verified = r->opts->trust != NULL;
+	r->rep->verified = r->opts->trust != NULL && r->rep->valid_sigs > 0;
 	return 0;
 }
 
@@ -708,7 +708,8 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 out:
 	if (r.a != NULL)
 		archive_read_free(r.a);
-	chunk_pipe_free(r.pipe);
+	if (r.pipe != opts->pipe)
+		chunk_pipe_free(r.pipe);
 	EVP_MD_CTX_free(r.whole);
 	fw_manifest_free(r.m);
 	free(r.src.buf);

@@ -10,6 +10,8 @@
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
+struct chunk_pipe;
+
 #define PKG_MANIFEST_NAME "manifest.json"
 #define PKG_SIG_PREFIX "manifest.json."
 #define PKG_SIG_SUFFIX ".minisig"
@@ -78,6 +80,20 @@ struct pkg_read_opts {
 					 * rejected as truncated */
 	unsigned threads;               /* hashing threads; 0 = all CPUs */
 	int payload_sha256;             /* plain SHA-256 (report) of the payloads the caller takes */
+	/* With a trust store: read a package no trusted key signed to its end
+	 * (rep->valid_sigs says 0, rep->verified stays 0) instead of refusing
+	 * it; a trusted key's signature that fails is still refused. For a
+	 * device that stores unsigned packages and decides later. */
+	int signatures_optional;
+	/* Check payloads against their chunk lists only, not their declared
+	 * whole-file SHA-256 too: for re-verifying bytes that passed a full read
+	 * before (a device's boot step); every byte is still proved against the
+	 * signed manifest, hashed once instead of twice. */
+	int chunks_only;
+	/* The hashing pipe to use (chunk_pipe_new; threads is then ignored),
+	 * left to the caller; NULL: one of its own for this read. A caller
+	 * reading many packages in a row keeps its buffers and threads so. */
+	struct chunk_pipe *pipe;
 };
 
 /*

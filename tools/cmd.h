@@ -8,5 +8,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
+int cmd_unlock_token(int argc, char **argv);
 
 #endif

@@ -16,13 +16,14 @@ static const struct {
 	{ "inspect", cmd_inspect, "show what a package holds (table or --json)" },
 	{ "extract", cmd_extract, "verify a package and write its payloads to a directory" },
 	{ "catalog", cmd_catalog, "write a signed catalog of packages for devices that check for updates" },
+	{ "unlock-token", cmd_unlock_token, "sign a token letting one secure-boot device activate unsigned packages" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwpkg COMMAND [OPTIONS] ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'fwpkg COMMAND --help' for a command's options; see fwpkg(1).\n");
 }
 

@@ -1,0 +1,115 @@
+/* cmd_unlock_token: fwpkg unlock-token — sign a token that lets one secure-boot device activate unsigned packages. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/outfile.h"
+#include "signing/minisign.h"
+#include "signing/unlock.h"
+#include "tools/cli.h"
+#include "tools/cmd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwpkg unlock-token [-fq] --device ID --expires DATE -k SECKEY -o FILE [--passphrase-file FILE]\n"
+		   "DATE: YYYY-MM-DD (midnight UTC), YYYY-MM-DDTHH:MM:SSZ, or @SECONDS since the epoch.\n"
+		   "Make a signed unlock token for 'fwctl unlock install' on that device.\n");
+}
+
+/* DATE as seconds since the epoch (UTC); -1 if it is none of the accepted forms. */
+static int64_t parse_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	uint64_t v;
+
+	if (s[0] == '@')
+		return cli_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == 'T')
+		end = strptime(end, "T%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+static int device_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '.')
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") == n;
+}
+
+int cmd_unlock_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *device = NULL, *expires_s = NULL, *key = NULL, *out = NULL, *passfile = NULL;
+	struct sig_seckey *k = NULL;
+	struct fw_err err = { 0, "" };
+	char *text = NULL;
+	size_t len;
+	int64_t expires, now = (int64_t)time(NULL);
+	int c, force = 0, rc = FW_EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:e:k:o:fqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': device = optarg; break;
+		case 'e': expires_s = optarg; break;
+		case 'k': key = optarg; break;
+		case 'o': out = optarg; break;
+		case 'P': passfile = optarg; break;
+		case 'f': force = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h': usage(stdout); return FW_EXIT_OK;
+		default: return cli_bad_option("unlock-token", c, argv);
+		}
+	}
+	if (optind != argc || device == NULL || expires_s == NULL || key == NULL || out == NULL) {
+		cli_error("unlock-token", NULL, "--device, --expires, -k and -o are required");
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (!device_ok(device)) {
+		cli_error("unlock-token", NULL, "--device %s: use 1 to 64 of letters, digits, '.', '_', '+', '-'", device);
+		return FW_EXIT_USAGE;
+	}
+	if ((expires = parse_date(expires_s)) <= 0) {
+		cli_error("unlock-token", NULL, "--expires %s: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS",
+			  expires_s);
+		return FW_EXIT_USAGE;
+	}
+	if (expires <= now)
+		cli_note("unlock-token: warning: --expires %s is in the past: no device will accept this token", expires_s);
+	if (cli_load_seckey(key, passfile, &k, &err) < 0) {
+		rc = cli_fail("unlock-token", NULL, &err);
+		goto out;
+	}
+	if (sig_unlock_create(k, device, expires, now, &text, &len, &err) < 0 ||
+	    outfile_write_file(out, text, len, 0644, force ? OUTFILE_FORCE : 0, &err) < 0) {
+		rc = cli_fail("unlock-token", out, &err);
+		goto out;
+	}
+	cli_note("unlock-token: %s: for device %s until %s", out, device, expires_s);
+	rc = FW_EXIT_OK;
+out:
+	free(text);
+	sig_seckey_free(k);
+	return rc;
+}
