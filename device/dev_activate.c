@@ -34,6 +34,9 @@ struct act {
 	void *note_ctx;
 	struct dev_pkg_list list;
 	int want[DEV_PKG_MAX];         /* verified and allowed: to be active */
+	/* What each package (by its place in list) removes, when it is a removal package. */
+	size_t n_removes[DEV_PKG_MAX];
+	char removes[DEV_PKG_MAX][FW_MAX_REMOVES][FW_PKG_NAME_MAX + 1];
 	struct sig_trust trust;
 	/* the package being extracted */
 	const struct dev_pkg *cur;
@@ -79,6 +82,7 @@ static char *tree_path(const char *tree, const char *pkg, const char *path)
 struct vctx {
 	struct act *a;
 	const struct dev_pkg *p;
+	size_t index;                      /* p's place in a->list */
 	enum dev_pkg_verif incompatible;   /* set when the manifest does not fit */
 	char why[512];
 };
@@ -109,7 +113,56 @@ static int verify_manifest(void *ctx, const struct fw_manifest *m, const struct 
 		snprintf(v->why, sizeof(v->why), "%s", why.msg);
 	if (v->why[0])
 		v->incompatible = DEV_PKG_INCOMPATIBLE;
+	v->a->n_removes[v->index] = m->n_removes;
+	memcpy(v->a->removes[v->index], m->removes, sizeof(m->removes));
 	return 0;
+}
+
+/*
+ * Removal packages that verified and may act (mkwmopkg --remove): the
+ * packages they name leave the index, and so do they, their job done; one
+ * index write commits it all. 1 when the list changed, 0 when not, -1 on an
+ * error writing the index.
+ */
+static int apply_removals(struct act *a, struct fw_err *err)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < a->list.n;) {
+		char gone[FW_MAX_REMOVES * (FW_PKG_NAME_MAX + 2)] = "", name[FW_PKG_NAME_MAX + 1];
+		size_t used = 0, n = a->n_removes[i];
+
+		if (n == 0 || !a->list.pkg[i].active) {
+			i++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s", a->list.pkg[i].name);
+		for (size_t k = 0; k < n; k++) {
+			for (size_t j = 0; j < a->list.n; j++) {
+				if (strcmp(a->list.pkg[j].name, a->removes[i][k]) != 0)
+					continue;
+				used += (size_t)snprintf(gone + used, sizeof(gone) - used, "%s%s", used ? ", " : "",
+							 a->removes[i][k]);
+				dev_pkgs_drop(&a->list, j);
+				/* Keep the per-package arrays in step with the list. */
+				memmove(&a->n_removes[j], &a->n_removes[j + 1], (a->list.n - j) * sizeof(a->n_removes[0]));
+				memmove(&a->removes[j], &a->removes[j + 1], (a->list.n - j) * sizeof(a->removes[0]));
+				if (j < i)
+					i--;
+				break;
+			}
+		}
+		note(a, "boot: removal package %s: removed %s", name, used ? gone : "nothing (none of its packages is installed)");
+		dev_pkgs_drop(&a->list, i);
+		memmove(&a->n_removes[i], &a->n_removes[i + 1], (a->list.n - i) * sizeof(a->n_removes[0]));
+		memmove(&a->removes[i], &a->removes[i + 1], (a->list.n - i) * sizeof(a->removes[0]));
+		changed = 1;
+	}
+	if (changed && dev_pkgs_save(a->root, &a->list, err) < 0)
+		return -1;
+	if (changed)
+		dev_pkg_remove_leftovers(a->root, &a->list);
+	return changed;
 }
 
 /* Verify one installed package in full, hashing in `pipe`; sets its verification and note. */
@@ -119,7 +172,7 @@ static void verify_one(struct act *a, struct dev_pkg *p, int allow_untrusted, co
 	struct pkg_read_opts ropts = { .trust = &a->trust, .signatures_optional = 1, .chunks_only = 1,
 				       .pipe = pipe };
 	struct pkg_reader_ops ops = { .manifest = verify_manifest };
-	struct vctx v = { .a = a, .p = p };
+	struct vctx v = { .a = a, .p = p, .index = (size_t)(p - a->list.pkg) };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0, "" };
@@ -668,6 +721,9 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 	for (size_t i = 0; i < a.list.n; i++)
 		verify_one(&a, &a.list.pkg[i], allow, untrusted_why, pipe);
 	chunk_pipe_free(pipe);
+	if (apply_removals(&a, err) < 0)
+		goto out;
+	res->installed = a.list.n;
 	for (size_t i = 0; i < a.list.n; i++) {
 		struct dev_pkg *p = &a.list.pkg[i];
 		if (p->verification != DEV_PKG_TRUSTED && p->verification != DEV_PKG_UNSIGNED &&

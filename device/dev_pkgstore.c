@@ -94,6 +94,16 @@ void dev_pkgs_free(struct dev_pkg_list *l)
 	l->n = 0;
 }
 
+void dev_pkgs_drop(struct dev_pkg_list *l, size_t i)
+{
+	if (i >= l->n)
+		return;
+	pkg_free(&l->pkg[i]);
+	memmove(&l->pkg[i], &l->pkg[i + 1], (l->n - i - 1) * sizeof(l->pkg[0]));
+	l->n--;
+	memset(&l->pkg[l->n], 0, sizeof(l->pkg[0]));
+}
+
 struct dev_pkg *dev_pkgs_find(struct dev_pkg_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -69,6 +69,8 @@ void dev_pkgs_free(struct dev_pkg_list *l);
 /* The index (not the boot's findings), replaced atomically and durably. */
 int dev_pkgs_save(const struct dev_root *r, const struct dev_pkg_list *l, struct fw_err *err);
 struct dev_pkg *dev_pkgs_find(struct dev_pkg_list *l, const char *name);
+/* Take package i out of the list (in memory only; dev_pkgs_save commits). */
+void dev_pkgs_drop(struct dev_pkg_list *l, size_t i);
 json_t *dev_pkg_to_json(const struct dev_pkg *p);
 /* "ROOT/packages/rel" */
 char *dev_pkg_path(const struct dev_root *r, const char *rel);

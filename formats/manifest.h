@@ -17,6 +17,7 @@
 #define FW_MANIFEST_MAX (1024 * 1024)       /* bytes of manifest.json */
 #define FW_NAME_MAX 64                       /* payload entry names and product ids */
 #define FW_MAX_PRODUCTS 64
+#define FW_MAX_REMOVES 32                    /* packages one removal package names */
 #define FW_MAX_PAYLOADS 256
 #define FW_DESCRIPTION_MAX 4096              /* bytes */
 #define FW_CHUNK_MIN 4096u
@@ -104,6 +105,9 @@ struct fw_manifest {
 	struct fw_mod_file files[FW_MAX_PAYLOADS];
 	/* Paths of hook scripts by role (one of files, under scripts/, mode 0755); "" when none. */
 	char hooks[FW_HOOK_COUNT][FW_MOD_PATH_MAX + 1];
+	/* A removal package: the packages it removes at the next boot, sorted; it has no files then. */
+	size_t n_removes;
+	char removes[FW_MAX_REMOVES][FW_PKG_NAME_MAX + 1];
 
 	/* every payload in container order */
 	size_t n_payloads;

@@ -7,7 +7,7 @@
 
 static const char *const modification_keys[] = {
 	"format", "format_version", "type", "name", "version", "description", "created",
-	"products", "firmware", "persistent_allowed", "files", "hooks", NULL,
+	"products", "firmware", "persistent_allowed", "files", "hooks", "removes", NULL,
 };
 static const char *const firmware_range_keys[] = { "min", "max", NULL };
 static const char *const hook_keys[] = { "activate", "deactivate", NULL };
@@ -123,6 +123,31 @@ static int check_pkg_name(const char *s, struct fw_err *err)
 		"of A-Z a-z 0-9 . _ -, not starting with '.'", q, FW_PKG_NAME_MAX);
 }
 
+/*
+ * A removal package removes, and does nothing else: 1 to FW_MAX_REMOVES
+ * valid package names, sorted and unique, not its own name; no files, no
+ * hooks, never persistent.
+ */
+static int check_removes(const struct fw_manifest *m, struct fw_err *err)
+{
+	if (m->n_removes > FW_MAX_REMOVES)
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"removes\" lists more than %d packages",
+				  FW_MAX_REMOVES);
+	if (m->n_files != 0 || m->n_payloads != 0 || m->hooks[FW_HOOK_ACTIVATE][0] != '\0' ||
+	    m->hooks[FW_HOOK_DEACTIVATE][0] != '\0' || m->persistent_allowed)
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: a removal package (\"removes\") has no files, "
+				  "no hooks and is not persistent");
+	for (size_t i = 0; i < m->n_removes; i++) {
+		if (check_pkg_name(m->removes[i], err) < 0)
+			return fw_err_wrap(err, "removes");
+		if (strcmp(m->removes[i], m->name) == 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"removes\" names the package itself");
+		if (i > 0 && strcmp(m->removes[i - 1], m->removes[i]) >= 0)
+			return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"removes\" must be sorted, without repeats");
+	}
+	return 0;
+}
+
 static int check_mod_path(const char *field, const char *s, struct fw_err *err)
 {
 	const char *why = fw_mod_path_problem(s);
@@ -202,9 +227,13 @@ int fw_mf_validate_modification(const struct fw_manifest *m, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: a modification manifest has no \"images\"");
 
-	if (m->n_files == 0 || m->n_files > FW_MAX_PAYLOADS)
+	if (m->n_removes > 0) {
+		if (check_removes(m, err) < 0)
+			return -1;
+	} else if (m->n_files == 0 || m->n_files > FW_MAX_PAYLOADS) {
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"files\" must list 1 to %d files", FW_MAX_PAYLOADS);
+	}
 	if (m->n_payloads != m->n_files)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: a modification manifest needs one payload per file "
@@ -399,9 +428,20 @@ int fw_mf_parse_modification(const json_t *root, struct fw_manifest *m, struct f
 			"manifest: \"persistent_allowed\" must be true or false");
 	m->persistent_allowed = json_is_true(v);
 
+	if ((v = json_object_get(root, "removes")) != NULL) {
+		if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > FW_MAX_REMOVES)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: \"removes\" must be an array of 1 to %d package names", FW_MAX_REMOVES);
+		json_array_foreach(v, i, arr) {
+			if (fw_mf_get_string(arr, "removes", &s, err) < 0 || check_pkg_name(s, err) < 0)
+				return -1;
+			memcpy(m->removes[i], s, strlen(s) + 1);
+		}
+		m->n_removes = json_array_size(v);
+	}
 	if (fw_mf_need(root, "", "files", &arr, err) < 0)
 		return -1;
-	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	if (!json_is_array(arr) || (json_array_size(arr) == 0 && m->n_removes == 0) ||
 	    json_array_size(arr) > FW_MAX_PAYLOADS)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"files\" must be an array of 1 to %d objects", FW_MAX_PAYLOADS);
@@ -455,6 +495,12 @@ int fw_mf_modification_to_json(const struct fw_manifest *m, json_t *root)
 	bad |= json_object_set_new(root, "name", fw_mf_field_string(m->name, sizeof(m->name)));
 	bad |= json_object_set_new(root, "persistent_allowed",
 		json_boolean(m->persistent_allowed));
+	if (!bad && m->n_removes > 0) {
+		t = json_array();
+		bad = json_object_set_new(root, "removes", t);
+		for (i = 0; !bad && i < m->n_removes; i++)
+			bad = json_array_append_new(t, fw_mf_field_string(m->removes[i], sizeof(m->removes[i])));
+	}
 	/* Absent rather than empty, as "transition" is. */
 	if (!bad && (m->min_fw[0] != '\0' || m->max_fw[0] != '\0')) {
 		t = json_object();

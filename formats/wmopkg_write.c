@@ -378,6 +378,35 @@ changed:
 			  shown);
 }
 
+static int cmp_removes(const void *a, const void *b)
+{
+	return strcmp(a, b);   /* rows of one char array: the row is the string */
+}
+
+/* A removal package: the sorted names, no files. */
+static int write_removal(const char *out_path, struct fw_manifest *m, struct sig_seckey *const *keys,
+			 size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err)
+{
+	int fds[1] = { -1 };
+	const char *paths[1] = { NULL };
+
+	if (wmopkg_name_from_path(out_path, m->name, err) < 0)
+		return -1;
+	qsort(m->removes, m->n_removes, sizeof(m->removes[0]), cmp_removes);
+	for (size_t i = 1; i < m->n_removes; i++)
+		if (strcmp(m->removes[i - 1], m->removes[i]) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "--remove %s given twice", m->removes[i]);
+	for (size_t i = 0; i < m->n_removes; i++)
+		if (strcmp(m->removes[i], m->name) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s cannot remove itself", m->name);
+	if (m->persistent_allowed || m->hooks[FW_HOOK_ACTIVATE][0] || m->hooks[FW_HOOK_DEACTIVATE][0])
+		return fw_err_set(err, FW_EXIT_USAGE, "a removal package has no hooks and is never persistent");
+	memset(m->files, 0, sizeof(m->files));
+	memset(m->payloads, 0, sizeof(m->payloads));
+	m->n_files = m->n_payloads = 0;
+	return pkg_write_fds(out_path, m, fds, paths, keys, n_keys, opts, err);
+}
+
 int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
 		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,
 		 const struct pkg_write_opts *opts, struct fw_err *err)
@@ -387,7 +416,9 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 
 	if (m->type != FW_TYPE_MODIFICATION)
 		return fw_err_set(err, FW_EXIT_USAGE, "not a modification manifest");
-	if (t->n == 0 || t->n > FW_MAX_PAYLOADS)
+	if (m->n_removes > 0)
+		return write_removal(out_path, m, keys, n_keys, opts, err);
+	if (t == NULL || t->n == 0 || t->n > FW_MAX_PAYLOADS)
 		return fw_err_set(err, FW_EXIT_USAGE, "a package holds 1 to %d files", FW_MAX_PAYLOADS);
 	if (wmopkg_name_from_path(out_path, m->name, err) < 0 || check_hooks(m, t, err) < 0)
 		return -1;

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"      --max-fw V            for firmware V or earlier\n"
 		"      --persistent-allowed  may be installed persistent (survives factory reset)\n"
 		"      --hook ROLE=PATH      run PATH (under scripts/) on activate or deactivate\n"
+		"      --remove NAME         instead of -C: a removal package, which removes the installed\n"
+		"                            package NAME at the device's next boot (repeatable)\n"
 		);
 	cli_build_help(f);
 }
@@ -158,7 +160,7 @@ static int fail_about(const char *file, const struct fw_err *err)
 }
 
 
-enum { OPT_MIN_FW = CLI_OPT_PROGRAM, OPT_MAX_FW, OPT_PERSISTENT, OPT_HOOK };
+enum { OPT_MIN_FW = CLI_OPT_PROGRAM, OPT_MAX_FW, OPT_PERSISTENT, OPT_HOOK, OPT_REMOVE };
 
 static const struct option long_opts[] = {
 	CLI_BUILD_LONG_OPTS,
@@ -166,6 +168,7 @@ static const struct option long_opts[] = {
 	{ "max-fw", required_argument, NULL, OPT_MAX_FW },
 	{ "persistent-allowed", no_argument, NULL, OPT_PERSISTENT },
 	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "remove", required_argument, NULL, OPT_REMOVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -202,6 +205,17 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case OPT_HOOK:
 			if (parse_hook_arg(o, optarg) < 0)
 				return -1;
+			break;
+		case OPT_REMOVE:
+			if (!fw_pkg_name_valid(optarg)) {
+				cli_error(NULL, NULL, "--remove %s: not a package name", optarg);
+				return -1;
+			}
+			if (o->b.m->n_removes == FW_MAX_REMOVES) {
+				cli_error(NULL, NULL, "at most %d --remove names", FW_MAX_REMOVES);
+				return -1;
+			}
+			snprintf(o->b.m->removes[o->b.m->n_removes++], sizeof(o->b.m->removes[0]), "%s", optarg);
 			break;
 		case CLI_OPT_HELP:
 		case 'h':
@@ -249,9 +263,14 @@ int main(int argc, char **argv)
 	if (o.b.spec != NULL && (rc = load_spec(&o, o.b.spec)) != 0)
 		goto out;
 	rc = FW_EXIT_USAGE;
-	if (o.b.out == NULL || o.dir == NULL || !o.b.have_version || o.b.m->n_products == 0 || o.b.n_keys == 0) {
+	if (o.dir != NULL && o.b.m->n_removes > 0) {
+		cli_error(NULL, NULL, "-C and --remove: a removal package removes and holds no files");
+		goto out;
+	}
+	if (o.b.out == NULL || (o.dir == NULL && o.b.m->n_removes == 0) || !o.b.have_version ||
+	    o.b.m->n_products == 0 || o.b.n_keys == 0) {
 		cli_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o NAME.wmopkg"
-				      : o.dir == NULL ? "-C DIR"
+				      : o.dir == NULL ? "-C DIR (or --remove NAME)"
 				      : !o.b.have_version ? "--version"
 				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
 		usage(stderr);
@@ -274,7 +293,7 @@ int main(int argc, char **argv)
 	}
 	if (cli_created_time(&o.b.m->created) < 0)
 		goto out;
-	if (wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
+	if (o.dir != NULL && wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}

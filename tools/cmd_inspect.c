@@ -88,6 +88,12 @@ static void print_files(const struct fw_manifest *m, int sha, const struct pkg_r
 	for (unsigned h = 0; h < FW_HOOK_COUNT; h++)
 		if (m->hooks[h][0])
 			printf("  %-10s %s\n", fw_hook_name((enum fw_hook)h), esc(m->hooks[h], b, sizeof(b)));
+	/* A removal package: what it takes away at the device's next boot. */
+	if (m->n_removes > 0) {
+		printf("Removes:      ");
+		for (size_t i = 0; i < m->n_removes; i++)
+			printf(" %s%s", m->removes[i], i + 1 < m->n_removes ? "," : "\n");
+	}
 }
 
 static const char *iso_time(int64_t t, char *out, size_t n)
