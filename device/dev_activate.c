@@ -18,6 +18,7 @@
 #include "base/escape.h"
 #include "base/outfile.h"
 #include "device/dev_file.h"
+#include "device/dev_hook.h"
 #include "device/dev_pkgstore.h"
 #include "device/dev_unlock.h"
 #include "formats/chunk.h"
@@ -390,11 +391,9 @@ static int run_hook(const struct act *a, const char *script, const char *tree, c
 		    const char *role, struct fw_err *why)
 {
 	unsigned timeout = a->root->cfg.pkg_hook_timeout ? a->root->cfg.pkg_hook_timeout : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
-	struct timespec start, now, nap = { 0, 10 * 1000 * 1000 };
 	int status;
-	pid_t pid, w;
+	pid_t pid;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	pid = fork();
 	if (pid < 0)
 		return fw_err_set(why, FW_EXIT_IO, "%s hook: fork: %s", role, strerror(errno));
@@ -421,20 +420,13 @@ static int run_hook(const struct act *a, const char *script, const char *tree, c
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return fw_err_set(why, FW_EXIT_IO, "%s hook: wait: %s", role, strerror(errno));
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)timeout) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return fw_err_set(why, FW_EXIT_REJECTED, "%s hook timed out after %u s", role, timeout);
-		}
-		nanosleep(&nap, NULL);
+	switch (dev_child_wait(pid, timeout, &status)) {
+	case 1:
+		return fw_err_set(why, FW_EXIT_REJECTED, "%s hook timed out after %u s", role, timeout);
+	case -1:
+		return fw_err_set(why, FW_EXIT_IO, "%s hook: wait: %s", role, strerror(errno));
+	default:
+		break;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;

@@ -23,34 +23,42 @@ struct dev_hook {
 	size_t err_len;
 };
 
-/* Reap the hook, or kill it at the deadline; so a reader blocked on its output always wakes. */
-static void *watch(void *arg)
+int dev_child_wait(pid_t pid, unsigned timeout_s, int *status)
 {
-	struct dev_hook *h = arg;
-	struct timespec start, now, nap = { 0, 20 * 1000 * 1000 };
+	struct timespec start, now, nap = { 0, 10 * 1000 * 1000 };
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		int st;
-		pid_t p = waitpid(h->pid, &st, WNOHANG);
+		pid_t p = waitpid(pid, status, WNOHANG);
 
-		pthread_mutex_lock(&h->lock);
-		if (p == h->pid) {
-			h->exited = 1;
-			h->status = st;
-		}
-		pthread_mutex_unlock(&h->lock);
-		if (p == h->pid || (p < 0 && errno != EINTR))
-			return NULL;
+		if (p == pid)
+			return 0;
+		if (p < 0 && errno != EINTR)
+			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)h->timeout_s) {
-			pthread_mutex_lock(&h->lock);
-			h->timed_out = 1;
-			pthread_mutex_unlock(&h->lock);
-			kill(h->pid, SIGKILL);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return 1;
 		}
 		nanosleep(&nap, NULL);
 	}
+}
+
+/* Reap the hook, or kill it (and all it started) at the deadline; so a reader blocked on its output always wakes. */
+static void *watch(void *arg)
+{
+	struct dev_hook *h = arg;
+	int st = 0, rc = dev_child_wait(h->pid, h->timeout_s, &st);
+
+	pthread_mutex_lock(&h->lock);
+	h->exited = 1;
+	h->status = st;
+	h->timed_out = rc == 1;
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 /* Keep the first DEV_HOOK_STDERR_MAX bytes of its stderr, read the rest away so it never blocks on it. */
@@ -94,12 +102,15 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
 	}
 	if (h->pid == 0) {
 		/* The child: the package in, the clear package out; nothing else of ours inherited (O_CLOEXEC). */
+		/* Its own process group: a timeout kills whatever it started too. */
+		setpgid(0, 0);
 		if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0)
 			_exit(126);
 		signal(SIGPIPE, SIG_DFL);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
+	setpgid(h->pid, h->pid);
 	close(outp[1]);
 	close(errp[1]);
 	h->out_fd = outp[0];

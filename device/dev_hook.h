@@ -3,6 +3,7 @@
 #define FW_DEV_HOOK_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "base/fw_err.h"
 
@@ -37,5 +38,14 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
  * DEV_HOOK_STDERR_MAX bytes, NUL-terminated (not escaped). Frees the hook.
  */
 enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *stderr_text, size_t n);
+
+/*
+ * Wait for a child that leads its own process group (it called setpgid(0, 0)),
+ * at most timeout_s seconds; then kill the whole group, so nothing it started
+ * keeps a pipe open. 0 when it ended by itself, 1 when it was killed at the
+ * timeout, -1 when waiting failed; *status is its wait status. Every hook the
+ * device runs (the unpack hook, package hooks) is waited for here.
+ */
+int dev_child_wait(pid_t pid, unsigned timeout_s, int *status);
 
 #endif

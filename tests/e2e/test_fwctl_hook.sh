@@ -20,7 +20,7 @@ hook() { # hook NAME BODY: an executable hook script
 hook decrypt "exec openssl enc -d -aes-256-cbc -pbkdf2 -pass file:$T/secret"
 hook refuse 'cat >/dev/null; echo "scanner: EICAR test signature found" >&2; exit 1'
 hook fail3 'cat >/dev/null; echo "key store unavailable" >&2; exit 3'
-hook hang 'exec sleep 100'
+hook hang 'sleep 100; cat'   # not exec: the shell's child must be stopped too
 hook garbage 'cat >/dev/null; head -c 50000 /dev/urandom'
 
 "$B/fwctl" --root "$D" -q init --product WX --trust k.pub --version 5.20.0 --unpack-hook "$T/decrypt" >/dev/null
