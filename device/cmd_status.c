@@ -146,7 +146,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);
 	for (size_t i = 0; i < r->cfg.n_media; i++)
 		printf("%-16s %s -> %s\n", "media", r->cfg.media[i].label, fw_escape(r->cfg.media[i].dir, shown, sizeof(shown)));
-	printf("\n%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "SHA256",
+	printf("\n%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", "SLOT", "VALID", "VERSION", "GEN", "SIZE", "DIGEST",
 	       "INSTALLED");
 	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		const struct dev_record *c = &rec[t];
@@ -158,7 +158,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 			       none ? "none placed (fwctl golden install)" : fw_escape_msg(c->note, shown, sizeof(shown)));
 			continue;
 		}
-		fw_hex(c->sha256, FW_DIGEST_LEN, hex);
+		fw_hex(c->digest, FW_DIGEST_LEN, hex);
 		hex[12] = '\0';
 		dev_time_iso(c->installed, when);
 		printf("%-6s %-5s %-12s %-4u %12llu  %-12s  %s%s\n", dev_slot_name(t), c->trial ? "trial" : "yes",

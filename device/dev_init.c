@@ -113,8 +113,6 @@ static int factory_image(const struct dev_root *r, enum fw_target t, const struc
 	rec.chunk_size = FW_CHUNK_DEFAULT;
 	rec.rollback_index = o->rollback_index;
 	rec.installed = (long long)time(NULL);
-	if (chunk_sha256(text, (size_t)n, rec.sha256) < 0)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
 	if ((fd = open(r->slot_path[t], O_RDONLY | O_CLOEXEC)) < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: %s", r->slot_path[t], strerror(errno));
 	n = dev_digest_fd(fd, rec.size, rec.chunk_size, rec.digest, err);

@@ -32,7 +32,7 @@ static char *record_path(const struct dev_root *r, int slot)
 json_t *dev_record_to_json(const struct dev_record *rec)
 {
 	json_t *o = json_object();
-	char hex[DIGEST_HEX + 1], sha[DIGEST_HEX + 1], when[32];
+	char hex[DIGEST_HEX + 1], when[32];
 	int bad;
 
 	if (o == NULL)
@@ -42,7 +42,6 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0;
 	} else {
 		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
-		fw_hex(rec->sha256, FW_DIGEST_LEN, sha);
 		dev_time_iso(rec->installed, when);
 		bad = json_object_set_new(o, "valid", json_true()) < 0 ||
 		      json_object_set_new(o, "version", json_string(rec->version)) < 0 ||
@@ -50,7 +49,6 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "size", json_integer((json_int_t)rec->size)) < 0 ||
 		      json_object_set_new(o, "chunk_size", json_integer(rec->chunk_size)) < 0 ||
 		      json_object_set_new(o, "digest", json_string(hex)) < 0 ||
-		      json_object_set_new(o, "sha256", json_string(sha)) < 0 ||
 		      json_object_set_new(o, "bridge_down", json_string(rec->bridge_down)) < 0 ||
 		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)rec->rollback_index)) < 0 ||
 		      json_object_set_new(o, "installed", json_integer(rec->installed)) < 0 ||
@@ -131,10 +129,7 @@ void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 	    get_u64(doc, "rollback_index", UINT64_MAX, &rb) < 0 ||
 	    get_u64(doc, "installed", INT64_MAX, &when) < 0 ||
 	    !json_is_string(v) || strlen(json_string_value(v)) != DIGEST_HEX ||
-	    fw_unhex(json_string_value(v), rec->digest, FW_DIGEST_LEN) < 0 ||
-	    !json_is_string(json_object_get(doc, "sha256")) ||
-	    strlen(json_string_value(json_object_get(doc, "sha256"))) != DIGEST_HEX ||
-	    fw_unhex(json_string_value(json_object_get(doc, "sha256")), rec->sha256, FW_DIGEST_LEN) < 0) {
+	    fw_unhex(json_string_value(v), rec->digest, FW_DIGEST_LEN) < 0) {
 		invalid(rec, "record unreadable: %s: a field is missing or out of range", path);
 		goto out;
 	}

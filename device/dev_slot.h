@@ -23,7 +23,6 @@ struct dev_record {
 	uint64_t size;
 	uint32_t chunk_size;
 	uint8_t digest[FW_DIGEST_LEN];             /* SHA-256 of the chunk list, as in the signed manifest */
-	uint8_t sha256[FW_DIGEST_LEN];             /* plain SHA-256 of the slot's bytes, for people */
 	char bridge_down[FW_VERSION_MAX_LEN + 1];  /* from the package that wrote it; "" if none */
 	uint64_t rollback_index;
 	long long installed;                        /* seconds since the epoch */

@@ -67,8 +67,7 @@ for s in ("pri", "sec", "boot"):
     if gen.get(r["version"]) != r["generation"]:
         bad("%s: version %s generation %s" % (s, r["version"], r["generation"]))
     data = open(r["path"], "rb").read()
-    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"] \
-            or hashlib.sha256(data).hexdigest() != r["sha256"]:
+    if len(data) != r["size"] or digest(data, r["chunk_size"]) != r["digest"]:
         bad(s + ": valid record, but the slot holds other bytes")
     img = "%s-%s.img" % (s, r["version"])
     if os.path.exists(img) and data != open(img, "rb").read():
