@@ -133,8 +133,10 @@ static int choose(struct boot *b, struct dev_boot_result *res, struct fw_err *er
 		b->st.golden_next = 0;
 		if ((ok = bootable(b, 2, err)) < 0)
 			return -2;
-		if (ok)
+		if (ok) {
+			snprintf(b->why[0].msg, sizeof(b->why[0].msg), "not started: a golden system was just placed");
 			return 2;
+		}
 	}
 	for (int i = 0; i < N_CAND; i++) {
 		int to;

@@ -59,7 +59,7 @@ expect 0 'golden: 5.22.0 placed: the next boot starts it' fw golden install 5.22
 [ "$(stat -c %a "$D/slots/golden")" = 444 ] || fail "the golden slot is writable: $(stat -c %a "$D/slots/golden")"
 [ "$(js "d['golden_next'], d['slots']['golden']['version'], d['slots']['golden']['trial']")" = "True 5.22.0 False" ] ||
 	fail "$(js d)"
-expect 0 '' fw boot
+expect 0 'boot: primary: not started: a golden system was just placed; booting the golden system' fw boot
 grep -q 'booted golden 5.22.0' "$T/.out" || fail "a new golden system over a newer running one did not boot: $(cat "$T/.out")"
 expect 0 '' fw boot
 grep -q 'booted pri 5.23.0' "$T/.out" || fail "after the golden boot: $(cat "$T/.out")"
