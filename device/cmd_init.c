@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB... [--tpm] [--allow-untrusted]\n"
+	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB|CA.crt|CRL|POLICY.json... [--tpm] [--allow-untrusted]\n"
 		   "                 [--trial-boots N] [--unpack-hook PATH [--hook-timeout SECONDS]]\n"
 		   "                 [--secure-boot] [--device-id ID] [--package-hook-timeout SECONDS]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"

@@ -59,30 +59,39 @@ static int make_slot_dirs(const struct dev_root *r, struct fw_err *err)
 	return 0;
 }
 
-/* Copy each trusted key into ROOT/trust/KEYID.pub, checking it parses first. */
+/* Copy each trust file (minisign key, CA certificates, CRLs) into ROOT/trust under the name the trust store gives it. */
 static int install_trust(const struct dev_root *r, const struct dev_init_opts *o, struct fw_err *err)
 {
-	char buf[SIG_FILE_MAX], keyid[17], name[64];
-	struct sig_pubkey pk;
+	enum { TRUST_FILE_MAX = 1024 * 1024 };
+	char *buf = malloc(TRUST_FILE_MAX), file[64], name[80];
+	enum sig_trust_kind kind;
 	size_t len;
+	int rc = -1, i_rc;
 
+	if (buf == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	for (size_t i = 0; i < o->n_trust; i++) {
 		char *dst;
-		int rc;
 
-		if (sig_pubkey_load(o->trust[i], &pk, err) < 0 ||
-		    sig_file_read(o->trust[i], buf, sizeof(buf), &len, err) < 0)
-			return fw_err_wrap(err, "--trust");
-		sig_keyid_str(pk.keyid, keyid);
-		snprintf(name, sizeof(name), "%s/%s.pub", DEV_TRUST_DIR, keyid);
-		if ((dst = dev_root_file(r, name)) == NULL)
-			return fw_err_set(err, FW_EXIT_IO, "out of memory");
-		rc = dev_file_write(dst, buf, len, err);
+		if (sig_trust_file_check(o->trust[i], &kind, file, sizeof(file), err) < 0 ||
+		    sig_file_read(o->trust[i], buf, TRUST_FILE_MAX, &len, err) < 0) {
+			fw_err_wrap(err, "--trust");
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s/%s", DEV_TRUST_DIR, file);
+		if ((dst = dev_root_file(r, name)) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		i_rc = dev_file_write(dst, buf, len, err);
 		free(dst);
-		if (rc < 0)
-			return -1;
+		if (i_rc < 0)
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 /* A recognisable stand-in for the image a device leaves the factory with. */
@@ -160,10 +169,11 @@ int dev_init(struct dev_root *r, const struct dev_init_opts *o, struct fw_err *e
 	json_t *doc = NULL;
 	int rc = -1;
 
-	/* Check the keys before anything is made: a failed init leaves nothing. */
+	/* Check the trust files before anything is made: a failed init leaves nothing. */
 	for (size_t i = 0; i < o->n_trust; i++) {
-		struct sig_pubkey pk;
-		if (sig_pubkey_load(o->trust[i], &pk, err) < 0) {
+		enum sig_trust_kind kind;
+		char file[64];
+		if (sig_trust_file_check(o->trust[i], &kind, file, sizeof(file), err) < 0) {
 			if (err->code == FW_EXIT_REJECTED)
 				err->code = FW_EXIT_USAGE;   /* a bad key file is the caller's mistake */
 			return fw_err_wrap(err, "--trust");

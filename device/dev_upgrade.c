@@ -465,5 +465,6 @@ out:
 	free(u.first_manifest);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
+	sig_trust_free(&trust);   /* CA certificates and CRLs live in an X.509 store */
 	return rc;
 }

@@ -290,12 +290,140 @@ static int read_small(struct reader *r, size_t cap, char **out, size_t *len, str
 	return 0;
 }
 
+static int has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), p = strlen(PKG_SIG_PREFIX), s = strlen(suffix);
+
+	return n > p + s && strncmp(name, PKG_SIG_PREFIX, p) == 0 && strcmp(name + n - s, suffix) == 0;
+}
+
 static int sig_entry_name(const char *name)
 {
-	size_t n = strlen(name), p = strlen(PKG_SIG_PREFIX), s = strlen(PKG_SIG_SUFFIX);
+	return has_suffix(name, PKG_SIG_SUFFIX) || has_suffix(name, PKG_CMS_SUFFIX);
+}
 
-	return n > p + s && strncmp(name, PKG_SIG_PREFIX, p) == 0 &&
-	       strcmp(name + n - s, PKG_SIG_SUFFIX) == 0;
+/* A minisign entry: parse, name check, verify with the trusted key of its id. */
+static int minisign_entry(struct reader *r, const char *name, struct pkg_sig_info *si, size_t i,
+			  struct fw_err *err)
+{
+	struct pkg_report *rep = r->rep;
+	struct sig_signature sig;
+	char expect[64];
+
+	si->kind = SIG_KIND_MINISIGN;
+	if (sig_signature_parse(rep->sig_texts[i], rep->sig_lens[i], &sig, err) < 0)
+		return fw_err_wrap(err, "%s", name);
+	sig_keyid_str(sig.keyid, si->keyid);
+	snprintf(si->trusted_comment, sizeof(si->trusted_comment), "%s", sig.trusted_comment);
+	snprintf(expect, sizeof(expect), "%s%s%s", PKG_SIG_PREFIX, si->keyid, PKG_SIG_SUFFIX);
+	if (strcmp(name, expect) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: holds a signature by key %s", name, si->keyid);
+	if (r->opts->trust != NULL) {
+		const struct sig_pubkey *key = sig_trust_find(r->opts->trust, sig.keyid);
+		struct fw_err why = { 0, "" };
+
+		if (key == NULL) {
+			si->status = PKG_SIG_UNKNOWN_KEY;
+		} else if (sig_verify(key, &sig, rep->manifest_bytes, rep->manifest_len, &why) < 0) {
+			si->status = PKG_SIG_INVALID;
+			/* A trusted key's signature that fails means tampering: no second chances. */
+			return fw_err_set(err, FW_EXIT_REJECTED, "signature by trusted key %s: %s", si->keyid,
+					  why.msg);
+		} else if (sig_ed25519_fpr(key->pk, si->key_fpr) < 0) {
+			return fw_err_set(err, FW_EXIT_IO, "cannot hash key %s", si->keyid);
+		} else {
+			si->status = PKG_SIG_VALID;
+		}
+	}
+	return 0;
+}
+
+/* A CMS entry: parse, name check, verify against the trusted CAs. */
+static int cms_entry(struct reader *r, const char *name, struct pkg_sig_info *si, size_t i,
+		     struct fw_err *err)
+{
+	struct pkg_report *rep = r->rep;
+	struct fw_err why = { 0, "" };
+	char expect[64];
+	int rc;
+
+	si->kind = SIG_KIND_CMS;
+	if (sig_cms_parse(rep->sig_texts[i], rep->sig_lens[i], &si->cms, err) < 0)
+		return fw_err_wrap(err, "%s", name);
+	memcpy(si->keyid, si->cms.id, sizeof(si->keyid));
+	snprintf(expect, sizeof(expect), "%s%s%s", PKG_SIG_PREFIX, si->keyid, PKG_CMS_SUFFIX);
+	if (strcmp(name, expect) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: holds a signature by certificate %s", name,
+				  si->keyid);
+	if (r->opts->trust == NULL)
+		return 0;
+	rc = sig_cms_verify(rep->sig_texts[i], rep->sig_lens[i], rep->manifest_bytes, rep->manifest_len,
+			    r->opts->trust, &si->cms, &why);
+	if (rc == SIG_CMS_UNTRUSTED) {
+		si->status = PKG_SIG_UNKNOWN_KEY;
+		return 0;
+	}
+	if (rc != SIG_CMS_VALID) {
+		si->status = PKG_SIG_INVALID;
+		/* Under a trusted CA, a bad chain or a bad signature is refused, as a trusted key's is. */
+		if (why.code == FW_EXIT_IO)
+			return fw_err_set(err, FW_EXIT_IO, "%s: %s", name, why.msg);
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s", name, why.msg);
+	}
+	memcpy(si->key_fpr, si->cms.key_fpr, SIG_FPR_LEN);
+	si->status = PKG_SIG_VALID;
+	return 0;
+}
+
+/* Count the valid signatures and the distinct keys behind them. */
+static void count_valid(struct pkg_report *rep)
+{
+	rep->valid_sigs = rep->valid_keys = 0;
+	for (size_t i = 0; i < rep->n_sigs; i++) {
+		int seen = 0;
+
+		if (rep->sigs[i].status != PKG_SIG_VALID)
+			continue;
+		rep->valid_sigs++;
+		for (size_t j = 0; j < i; j++)
+			seen |= rep->sigs[j].status == PKG_SIG_VALID &&
+				memcmp(rep->sigs[j].key_fpr, rep->sigs[i].key_fpr, SIG_FPR_LEN) == 0;
+		if (!seen)
+			rep->valid_keys++;
+	}
+}
+
+/*
+ * Why too few signatures counted, for the refusal: who signed, whom we trust
+ * (everything a support engineer needs to see the mismatch), and why a CMS
+ * signer's chain reached no trusted CA.
+ */
+static int too_few(const struct pkg_report *rep, const struct sig_trust *t, unsigned need, struct fw_err *err)
+{
+	char signers[PKG_MAX_SIGNATURES * 30 + 1] = "", trusted[200], why[300] = "";
+	size_t o = 0, n;
+
+	for (size_t i = 0; i < rep->n_sigs && o < sizeof(signers); i++)
+		o += (size_t)snprintf(signers + o, sizeof(signers) - o, "%s%s%s", i ? ", " : "",
+				      rep->sigs[i].kind == SIG_KIND_CMS ? "certificate " : "", rep->sigs[i].keyid);
+	sig_trust_ids(t, trusted, sizeof(trusted));
+	if (t->n_cas > 0) {
+		n = strlen(trusted);
+		if (t->n == 0)
+			n = 0;   /* no keys: not "none, 1 CA certificate" */
+		snprintf(trusted + n, sizeof(trusted) - n, "%s%zu CA certificate%s", n ? ", " : "", t->n_cas,
+			 t->n_cas == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < rep->n_sigs && why[0] == '\0'; i++)
+		if (rep->sigs[i].kind == SIG_KIND_CMS && rep->sigs[i].status == PKG_SIG_UNKNOWN_KEY)
+			snprintf(why, sizeof(why), "; %s", rep->sigs[i].cms.chain);
+	if (rep->valid_keys == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "no signature by a trusted key (signed by %s; trusted: %s%s)",
+				  signers, trusted, why);
+	/* Counted by key: the same key under two certificates, or listed twice, is one. */
+	return fw_err_set(err, FW_EXIT_REJECTED,
+			  "too few signatures by trusted keys: have %u, need %u (signed by %s; trusted: %s%s)",
+			  rep->valid_keys, need, signers, trusted, why);
 }
 
 /* manifest.json, then its signatures; leaves r->entry at the first entry after them. */
@@ -319,9 +447,9 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 
 	for (;;) {
 		const char *name;
-		struct sig_signature sig;
-		char expect[64];
 		size_t i = rep->n_sigs;
+		struct pkg_sig_info *si = &rep->sigs[i];
+		int cms;
 
 		rc = next_entry(r, err);
 		if (rc < 0)
@@ -337,64 +465,35 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 			break;
 		if (i == PKG_MAX_SIGNATURES)
 			return fw_err_set(err, FW_EXIT_REJECTED, "more than %d signatures", PKG_MAX_SIGNATURES);
-		if (read_small(r, SIG_FILE_MAX, &rep->sig_texts[i], &rep->sig_lens[i], err) < 0)
-			return -1;
-		if (sig_signature_parse(rep->sig_texts[i], rep->sig_lens[i], &sig, err) < 0)
-			return fw_err_wrap(err, "%s", name);
-		sig_keyid_str(sig.keyid, rep->sigs[i].keyid);
-		snprintf(rep->sigs[i].trusted_comment, sizeof(rep->sigs[i].trusted_comment), "%s",
-			 sig.trusted_comment);
-		snprintf(expect, sizeof(expect), "%s%s%s", PKG_SIG_PREFIX, rep->sigs[i].keyid, PKG_SIG_SUFFIX);
-		if (strcmp(name, expect) != 0)
-			return fw_err_set(err, FW_EXIT_REJECTED, "%s: holds a signature by key %s",
-					  name, rep->sigs[i].keyid);
-		/* Sorted by key id: one signature per key, in a predictable order. */
-		if (i > 0 && strcmp(rep->sigs[i - 1].keyid, rep->sigs[i].keyid) >= 0)
+		/* Sorted by name: one signature per key or certificate, in a predictable order. */
+		if (strlen(name) >= sizeof(si->name))
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: not a signature entry name", name);
+		if (i > 0 && strcmp(rep->sigs[i - 1].name, name) >= 0)
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s: signatures duplicated or out of order", name);
+		memset(si, 0, sizeof(*si));
+		snprintf(si->name, sizeof(si->name), "%s", name);
+		si->status = PKG_SIG_UNCHECKED;
+		cms = has_suffix(name, PKG_CMS_SUFFIX);
+		if (read_small(r, cms ? SIG_CMS_MAX : SIG_FILE_MAX, &rep->sig_texts[i], &rep->sig_lens[i], err) < 0)
+			return -1;
 		rep->n_sigs++;
-		rep->sigs[i].status = PKG_SIG_UNCHECKED;
-
-		if (r->opts->trust != NULL) {
-			const struct sig_pubkey *key = sig_trust_find(r->opts->trust, sig.keyid);
-			struct fw_err why = { 0, "" };
-
-			if (key == NULL) {
-				rep->sigs[i].status = PKG_SIG_UNKNOWN_KEY;
-			} else if (sig_verify(key, &sig, rep->manifest_bytes, rep->manifest_len, &why) < 0) {
-				rep->sigs[i].status = PKG_SIG_INVALID;
-				/* A trusted key's signature that fails means tampering: no second chances. */
-				return fw_err_set(err, FW_EXIT_REJECTED, "signature by trusted key %s: %s",
-						  rep->sigs[i].keyid, why.msg);
-			} else {
-				rep->sigs[i].status = PKG_SIG_VALID;
-				rep->valid_sigs++;
-			}
-		}
+		if ((cms ? cms_entry(r, name, si, i, err) : minisign_entry(r, name, si, i, err)) < 0)
+			return -1;
 	}
 	if (r->at_eof == 0)
 		rep->first_payload_offset = r->entry_pos;
+	count_valid(rep);
 
 	if (r->opts->trust != NULL && !(r->opts->signatures_optional && rep->valid_sigs == 0)) {
-		unsigned need = r->opts->min_signatures ? r->opts->min_signatures : 1;
-		char signers[PKG_MAX_SIGNATURES * 18 + 1] = "", trusted[200];
-		size_t o = 0;
-
+		/* The caller's setting or the trust store's policy, whichever asks more. */
+		unsigned need = r->opts->min_signatures > r->opts->trust->min_keys ? r->opts->min_signatures
+										: r->opts->trust->min_keys;
+		if (need == 0)
+			need = 1;
 		if (rep->n_sigs == 0)
 			return fw_err_set(err, FW_EXIT_REJECTED, "unsigned package: no signature entries");
-		if (rep->valid_sigs < need) {
-			/* Everything a support engineer needs to see the mismatch: who signed, whom we trust. */
-			for (size_t i = 0; i < rep->n_sigs; i++)
-				o += (size_t)snprintf(signers + o, sizeof(signers) - o, "%s%s", i ? ", " : "",
-						      rep->sigs[i].keyid);
-			sig_trust_ids(r->opts->trust, trusted, sizeof(trusted));
-			if (rep->valid_sigs == 0)
-				return fw_err_set(err, FW_EXIT_REJECTED,
-						  "no signature by a trusted key (signed by %s; trusted: %s)", signers,
-						  trusted);
-			return fw_err_set(err, FW_EXIT_REJECTED,
-					  "too few signatures by trusted keys: have %u, need %u (signed by %s; trusted: %s)",
-					  rep->valid_sigs, need, signers, trusted);
-		}
+		if (rep->valid_keys < need)
+			return too_few(rep, r->opts->trust, need, err);
 	}
 	return 0;
 }

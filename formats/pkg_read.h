@@ -7,7 +7,9 @@
 
 #include "base/fw_err.h"
 #include "manifest.h"
+#include "signing/cms.h"
 #include "signing/minisign.h"
+#include "signing/signer.h"
 #include "signing/trust.h"
 
 struct chunk_pipe;
@@ -15,6 +17,7 @@ struct chunk_pipe;
 #define PKG_MANIFEST_NAME "manifest.json"
 #define PKG_SIG_PREFIX "manifest.json."
 #define PKG_SIG_SUFFIX ".minisig"
+#define PKG_CMS_SUFFIX ".cms"
 #define PKG_MAX_SIGNATURES 8
 #define PKG_SIGNED_FIELD "signed:"     /* trusted comment field: when fwpkg sign added the signature */
 #define PKG_MAX_CHUNKS 65536u          /* per payload: caps a chunk list at 2 MiB */
@@ -22,15 +25,19 @@ struct chunk_pipe;
 
 enum pkg_sig_status {
 	PKG_SIG_UNCHECKED,   /* no trust store given */
-	PKG_SIG_UNKNOWN_KEY, /* signed by a key that is not trusted: ignored */
+	PKG_SIG_UNKNOWN_KEY, /* signed by a key (or under a CA) that is not trusted: ignored */
 	PKG_SIG_VALID,       /* trusted key, signature verified */
 	PKG_SIG_INVALID,     /* trusted key, signature does not verify */
 };
 
 struct pkg_sig_info {
-	char keyid[17];
+	enum sig_kind kind;
+	char name[64];                             /* the entry's name */
+	char keyid[17];                            /* minisign key id, or CMS certificate id */
 	enum pkg_sig_status status;
-	char trusted_comment[SIG_COMMENT_MAX + 1];
+	char trusted_comment[SIG_COMMENT_MAX + 1]; /* minisign only */
+	struct sig_cms_info cms;                   /* CMS only: the signer and its chain */
+	uint8_t key_fpr[SIG_FPR_LEN];              /* SHA-256 of the key's SubjectPublicKeyInfo, once VALID */
 };
 
 /* What a read found out, for inspect and for logs. */
@@ -38,6 +45,7 @@ struct pkg_report {
 	size_t n_sigs;
 	struct pkg_sig_info sigs[PKG_MAX_SIGNATURES];
 	unsigned valid_sigs;
+	unsigned valid_keys;       /* distinct keys (by key material) among the valid signatures */
 	int verified;              /* trusted signature checked and, if read, every payload matched */
 	int payloads_read;         /* the payloads were streamed, not only the manifest */
 
@@ -74,7 +82,7 @@ struct pkg_reader_ops {
 
 struct pkg_read_opts {
 	const struct sig_trust *trust;  /* NULL: do not check signatures (inspect, --no-verify) */
-	unsigned min_signatures;        /* trusted valid signatures needed; 0 means 1 */
+	unsigned min_signatures;        /* distinct trusted keys with valid signatures needed; 0 means 1 */
 	int manifest_only;              /* stop after the manifest and signatures; a regular
 					 * file shorter than the manifest declares is still
 					 * rejected as truncated */

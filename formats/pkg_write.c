@@ -101,7 +101,7 @@ out:
 	return rc;
 }
 
-/* Signature entries: name "manifest.json.<KEYID>.minisig", sorted by key id. */
+/* Signature entries: "manifest.json.<KEYID>.minisig" and "manifest.json.<CERTID>.cms", sorted by name. */
 struct sig_entry {
 	char name[64];
 	char *text;
@@ -113,54 +113,51 @@ static int sig_entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct sig_entry *)a)->name, ((const struct sig_entry *)b)->name);
 }
 
-/* Merge old signature texts (from a package) with new ones by keys; new replace old of the same key. */
+/* Merge the signatures of a package (old, may be NULL) with new ones; a new one replaces an old entry of the same name. */
 static int make_signatures(const struct fw_manifest *m, const char *manifest, size_t manifest_len,
-			   char *const *old_texts, const size_t *old_lens, size_t n_old,
-			   struct sig_seckey *const *keys, size_t n_keys, int64_t signed_at,
+			   const struct pkg_report *old, struct sig_signer *const *signers, size_t n_signers,
+			   int64_t signed_at,
 			   struct sig_entry *out, size_t *n_out, struct fw_err *err)
 {
 	char comment[SIG_COMMENT_MAX];
 	size_t n = 0;
 
+	/* *n_out counts every entry made so far, so the caller frees them on failure too. */
+	*n_out = 0;
 	pkg_trusted_comment(m, signed_at, comment, sizeof(comment));
-	for (size_t k = 0; k < n_keys; k++) {
-		struct sig_pubkey pub;
-		char id[17];
+	for (size_t k = 0; k < n_signers; k++) {
+		const struct sig_signer *s = signers[k];
+		int cms = s->kind == SIG_KIND_CMS;
 
-		sig_seckey_pubkey(keys[k], &pub);
-		sig_keyid_str(pub.keyid, id);
 		if (n == PKG_MAX_SIGNATURES)
 			return fw_err_set(err, FW_EXIT_USAGE, "more than %d signatures", PKG_MAX_SIGNATURES);
-		snprintf(out[n].name, sizeof(out[n].name), "%s%s%s", PKG_SIG_PREFIX, id, PKG_SIG_SUFFIX);
+		snprintf(out[n].name, sizeof(out[n].name), "%s%s%s", PKG_SIG_PREFIX, s->id,
+			 cms ? PKG_CMS_SUFFIX : PKG_SIG_SUFFIX);
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(out[j].name, out[n].name) == 0)
-				return fw_err_set(err, FW_EXIT_USAGE, "key %s given twice", id);
-		if (sig_sign(keys[k], manifest, manifest_len, comment, &out[n].text, &out[n].len, err) < 0)
+				return fw_err_set(err, FW_EXIT_USAGE, "%s %s given twice",
+						  cms ? "certificate" : "key", s->id);
+		if (sig_signer_sign(signers[k], manifest, manifest_len, comment, m->created, &out[n].text,
+				    &out[n].len, err) < 0)
 			return -1;
-		n++;
+		*n_out = ++n;
 	}
-	for (size_t o = 0; o < n_old; o++) {
-		struct sig_signature s;
-		char id[17], name[64];
+	for (size_t o = 0; old != NULL && o < old->n_sigs; o++) {
 		int replaced = 0;
 
-		if (sig_signature_parse(old_texts[o], old_lens[o], &s, err) < 0)
-			return -1;
-		sig_keyid_str(s.keyid, id);
-		snprintf(name, sizeof(name), "%s%s%s", PKG_SIG_PREFIX, id, PKG_SIG_SUFFIX);
 		for (size_t j = 0; j < n; j++)
-			replaced |= strcmp(out[j].name, name) == 0;
+			replaced |= strcmp(out[j].name, old->sigs[o].name) == 0;
 		if (replaced)
 			continue;
 		if (n == PKG_MAX_SIGNATURES)
 			return fw_err_set(err, FW_EXIT_USAGE, "more than %d signatures", PKG_MAX_SIGNATURES);
-		memcpy(out[n].name, name, sizeof(name));
-		out[n].text = malloc(old_lens[o]);
+		memcpy(out[n].name, old->sigs[o].name, sizeof(out[n].name));
+		out[n].text = malloc(old->sig_lens[o] ? old->sig_lens[o] : 1);
 		if (out[n].text == NULL)
 			return fw_err_set(err, FW_EXIT_IO, "out of memory");
-		memcpy(out[n].text, old_texts[o], old_lens[o]);
-		out[n].len = old_lens[o];
-		n++;
+		memcpy(out[n].text, old->sig_texts[o], old->sig_lens[o]);
+		out[n].len = old->sig_lens[o];
+		*n_out = ++n;
 	}
 	qsort(out, n, sizeof(*out), sig_entry_cmp);
 	*n_out = n;
@@ -189,7 +186,7 @@ static void free_sigs(struct sig_entry *sigs, size_t n)
  * opened here by path once the output file exists (given_fds NULL).
  */
 static int write_package(const char *out_path, struct fw_manifest *m, const int *given_fds,
-			 const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+			 const char *const *payload_paths, struct sig_signer *const *signers, size_t n_signers,
 			 const struct pkg_write_opts *opts, struct fw_err *err)
 {
 	int fds[FW_MAX_PAYLOADS];
@@ -207,7 +204,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	memset(sigs, 0, sizeof(sigs));
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
 		fds[i] = -1;
-	if (n_keys == 0) {
+	if (n_signers == 0) {
 		fw_err_set(err, FW_EXIT_USAGE, "no signing key given");
 		goto out;
 	}
@@ -260,7 +257,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
 		goto out;
 	/* Signed as it is built: the creation time says when, no second time in the comment. */
-	if (make_signatures(m, manifest, manifest_len, NULL, NULL, 0, keys, n_keys, -1, sigs, &n_sigs, err) < 0)
+	if (make_signatures(m, manifest, manifest_len, NULL, signers, n_signers, -1, sigs, &n_sigs, err) < 0)
 		goto out;
 
 	tar_writer_init(&w, of.fd, m->created);
@@ -311,21 +308,21 @@ out:
 }
 
 int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
-	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
+	      struct sig_signer *const *signers, size_t n_signers, const struct pkg_write_opts *opts,
 	      struct fw_err *err)
 {
-	return write_package(out_path, m, NULL, payload_paths, keys, n_keys, opts, err);
+	return write_package(out_path, m, NULL, payload_paths, signers, n_signers, opts, err);
 }
 
 int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
-		  const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+		  const char *const *payload_paths, struct sig_signer *const *signers, size_t n_signers,
 		  const struct pkg_write_opts *opts, struct fw_err *err)
 {
-	return write_package(out_path, m, fds, payload_paths, keys, n_keys, opts, err);
+	return write_package(out_path, m, fds, payload_paths, signers, n_signers, opts, err);
 }
 
-int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
-		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err)
+int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_signer *const *signers,
+		       size_t n_signers, const struct pkg_write_opts *opts, struct fw_err *err)
 {
 	struct pkg_read_opts ropts = { .threads = opts->threads };
 	struct pkg_report rep;
@@ -367,9 +364,8 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sec
 		fw_err_wrap(err, "%s", in_path);
 		goto out;
 	}
-	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, rep.sig_texts, rep.sig_lens,
-			    rep.n_sigs, keys, n_keys, opts->say_signed_at ? opts->signed_at : -1, sigs, &n_sigs,
-			    err) < 0)
+	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, &rep, signers, n_signers,
+			    opts->say_signed_at ? opts->signed_at : -1, sigs, &n_sigs, err) < 0)
 		goto out;
 	/* Writing over the input is allowed: it is read again from its own fd. */
 	if (outfile_open(&of, out_path, 0644, opts->force || in_place ? OUTFILE_FORCE : 0, err) < 0)

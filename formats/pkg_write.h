@@ -8,6 +8,7 @@
 #include "base/fw_err.h"
 #include "manifest.h"
 #include "signing/minisign.h"
+#include "signing/signer.h"
 
 typedef void (*pkg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
@@ -25,13 +26,13 @@ struct pkg_write_opts {
 /*
  * Write `out_path` from manifest m, whose payloads[i] come from the file
  * payload_paths[i]: sizes and digests are filled in here (chunk_size must be
- * set). Signed by every key in keys. Written to a temporary file in the same
+ * set). Signed by every signer. Written to a temporary file in the same
  * directory, fsync'd and renamed into place; on failure nothing is left.
  * out_path "-" streams the package to standard output instead (refused if
  * that is a terminal); a reader there sees a failure as a truncated package.
  */
 int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *payload_paths,
-	      struct sig_seckey *const *keys, size_t n_keys, const struct pkg_write_opts *opts,
+	      struct sig_signer *const *signers, size_t n_signers, const struct pkg_write_opts *opts,
 	      struct fw_err *err);
 
 /*
@@ -40,19 +41,19 @@ int pkg_write(const char *out_path, struct fw_manifest *m, const char *const *pa
  * that must open their inputs more carefully than by path (mkwmopkg).
  */
 int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
-		  const char *const *payload_paths, struct sig_seckey *const *keys, size_t n_keys,
+		  const char *const *payload_paths, struct sig_signer *const *signers, size_t n_signers,
 		  const struct pkg_write_opts *opts, struct fw_err *err);
 
 /*
- * Add signatures by `keys` to the package at in_path, writing out_path (which
- * may be in_path): manifest and payload bytes stay as they are; a key that
- * already signed is replaced by its new signature. The package is fully read
+ * Add signatures by `signers` to the package at in_path, writing out_path
+ * (which may be in_path): manifest and payload bytes stay as they are; a key
+ * or certificate that already signed is replaced by its new signature. The package is fully read
  * (structure and payload digests) before anything is written. In place
  * (out_path == in_path) the file a symbolic link names is replaced, keeping
  * its mode and group, and the link stays.
  */
-int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_seckey *const *keys,
-		       size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err);
+int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_signer *const *signers,
+		       size_t n_signers, const struct pkg_write_opts *opts, struct fw_err *err);
 
 /*
  * The trusted comment we sign with the manifest, deterministic for a manifest:

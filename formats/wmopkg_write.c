@@ -384,8 +384,8 @@ static int cmp_removes(const void *a, const void *b)
 }
 
 /* A removal package: the sorted names, no files. */
-static int write_removal(const char *out_path, struct fw_manifest *m, struct sig_seckey *const *keys,
-			 size_t n_keys, const struct pkg_write_opts *opts, struct fw_err *err)
+static int write_removal(const char *out_path, struct fw_manifest *m, struct sig_signer *const *signers,
+			 size_t n_signers, const struct pkg_write_opts *opts, struct fw_err *err)
 {
 	int fds[1] = { -1 };
 	const char *paths[1] = { NULL };
@@ -404,11 +404,11 @@ static int write_removal(const char *out_path, struct fw_manifest *m, struct sig
 	memset(m->files, 0, sizeof(m->files));
 	memset(m->payloads, 0, sizeof(m->payloads));
 	m->n_files = m->n_payloads = 0;
-	return pkg_write_fds(out_path, m, fds, paths, keys, n_keys, opts, err);
+	return pkg_write_fds(out_path, m, fds, paths, signers, n_signers, opts, err);
 }
 
 int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
-		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,
+		 uint32_t chunk_size, struct sig_signer *const *signers, size_t n_signers,
 		 const struct pkg_write_opts *opts, struct fw_err *err)
 {
 	const char *paths[FW_MAX_PAYLOADS];
@@ -417,7 +417,7 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 	if (m->type != FW_TYPE_MODIFICATION)
 		return fw_err_set(err, FW_EXIT_USAGE, "not a modification manifest");
 	if (m->n_removes > 0)
-		return write_removal(out_path, m, keys, n_keys, opts, err);
+		return write_removal(out_path, m, signers, n_signers, opts, err);
 	if (t == NULL || t->n == 0 || t->n > FW_MAX_PAYLOADS)
 		return fw_err_set(err, FW_EXIT_USAGE, "a package holds 1 to %d files", FW_MAX_PAYLOADS);
 	if (wmopkg_name_from_path(out_path, m->name, err) < 0 || check_hooks(m, t, err) < 0)
@@ -442,7 +442,7 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 	for (size_t i = 0; i < t->n; i++)
 		if ((fds[i] = open_tree_file(t, &t->files[i], err)) < 0)
 			goto out;
-	rc = pkg_write_fds(out_path, m, fds, paths, keys, n_keys, opts, err);
+	rc = pkg_write_fds(out_path, m, fds, paths, signers, n_signers, opts, err);
 out:
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
 		if (fds[i] >= 0)

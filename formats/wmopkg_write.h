@@ -57,7 +57,7 @@ int wmopkg_name_from_path(const char *out_path, char name[FW_PKG_NAME_MAX + 1], 
  * (FW_EXIT_REJECTED), so no file from outside the tree is ever signed.
  */
 int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopkg_tree *t,
-		 uint32_t chunk_size, struct sig_seckey *const *keys, size_t n_keys,
+		 uint32_t chunk_size, struct sig_signer *const *signers, size_t n_signers,
 		 const struct pkg_write_opts *opts, struct fw_err *err);
 
 #endif

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"usage: mkpkg [-fqV] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
-		"             [--spec FILE.json] [--passphrase-file FILE] [--sync] -k SECKEY...\n"
+		"             [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
+		"             (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed firmware bundle. See mkpkg(1).\n"
 		"\n"
 		"      --pri IMG, --sec IMG, --boot IMG\n"
@@ -361,7 +362,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct fw_err err = { 0, "" };
-	struct sig_seckey *keys[CLI_MAX_KEYS] = { 0 };
+	struct sig_signer *keys[CLI_MAX_KEYS] = { 0 };
 	const char *paths[FW_MAX_PAYLOADS];
 	struct pkg_write_opts wopts = { 0 };
 	char shown[1024];
@@ -395,7 +396,7 @@ int main(int argc, char **argv)
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
 		goto out;
-	if ((rc = cli_load_seckeys(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
+	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
@@ -412,7 +413,7 @@ int main(int argc, char **argv)
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < CLI_MAX_KEYS; i++)
-		sig_seckey_free(keys[i]);
+		sig_signer_free(keys[i]);
 	for (size_t i = 0; i < o.n_spec_strings; i++)
 		free(o.spec_strings[i]);
 	fw_manifest_free(o.b.m);

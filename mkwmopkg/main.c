@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"usage: mkwmopkg [-fqV] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
 		"                [--min-fw V] [--max-fw V] [--persistent-allowed] [--hook ROLE=PATH]...\n"
 		"                [--chunk-size BYTES] [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
-		"                -k SECKEY...\n"
+		"                (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed modification package from DIR, which holds only the directories\n"
 		"factory-config, branding, services, files and scripts. The package name is NAME.\n"
 		"See mkwmopkg(1).\n"
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct fw_err err = { 0, "" };
-	struct sig_seckey *keys[CLI_MAX_KEYS] = { 0 };
+	struct sig_signer *keys[CLI_MAX_KEYS] = { 0 };
 	struct wmopkg_tree *tree = NULL;
 	struct pkg_write_opts wopts = { 0 };
 	struct stat st;
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		rc = fail_about(o.dir, &err);
 		goto out;
 	}
-	if ((rc = cli_load_seckeys(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
+	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < CLI_MAX_KEYS; i++)
-		sig_seckey_free(keys[i]);
+		sig_signer_free(keys[i]);
 	wmopkg_tree_free(tree);
 	free(o.spec_dir);
 	fw_manifest_free(o.b.m);

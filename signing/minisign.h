@@ -70,6 +70,16 @@ void sig_seckey_pubkey(const struct sig_seckey *k, struct sig_pubkey *out);
 int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char *trusted_comment,
 	     char **out, size_t *out_len, struct fw_err *err);
 
+/* An Ed25519 signature of m by some key (a key in memory, a key on a token). */
+typedef int (*sig_ed25519_fn)(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64], struct fw_err *err);
+
+/* sig_sign with the Ed25519 operation given: the key never needs to be in this process. */
+int sig_sign_with(const uint8_t keyid[SIG_KEYID_LEN], sig_ed25519_fn ed25519, void *ctx, const void *msg,
+		  size_t len, const char *trusted_comment, char **out, size_t *out_len, struct fw_err *err);
+
+/* Write a minisign public key file (O_EXCL unless force, temporary file renamed into place). */
+int sig_pubkey_write(const char *path, const struct sig_pubkey *k, int force, struct fw_err *err);
+
 /* Parse .minisig text; legacy "Ed" (non-prehashed) signatures are refused. */
 int sig_signature_parse(const char *text, size_t len, struct sig_signature *out, struct fw_err *err);
 

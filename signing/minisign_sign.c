@@ -333,8 +333,25 @@ void sig_seckey_pubkey(const struct sig_seckey *k, struct sig_pubkey *out)
 	crypto_sign_ed25519_sk_to_pk(out->pk, k->sk);
 }
 
+/* Ed25519 with a key in memory: the signature operation of a minisign key file. */
+static int file_ed25519(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64], struct fw_err *err)
+{
+	const struct sig_seckey *k = ctx;
+
+	if (crypto_sign_detached(sig, NULL, m, n, k->sk) != 0)
+		return fw_err_set(err, FW_EXIT_IO, "cannot compute an Ed25519 signature");
+	return 0;
+}
+
 int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char *trusted_comment,
 	     char **out, size_t *out_len, struct fw_err *err)
+{
+	return sig_sign_with(k->keyid, file_ed25519, (void *)k, msg, len, trusted_comment, out, out_len, err);
+}
+
+int sig_sign_with(const uint8_t keyid_bytes[SIG_KEYID_LEN], sig_ed25519_fn ed25519, void *ctx,
+		  const void *msg, size_t len, const char *trusted_comment, char **out, size_t *out_len,
+		  struct fw_err *err)
 {
 	uint8_t hash[crypto_generichash_BYTES_MAX];
 	uint8_t signed_tc[crypto_sign_BYTES + SIG_COMMENT_MAX];
@@ -362,21 +379,19 @@ int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char
 	}
 
 	memcpy(blob.alg, "ED", 2);
-	memcpy(blob.keyid, k->keyid, SIG_KEYID_LEN);
-	if (crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0) != 0 ||
-	    crypto_sign_detached(blob.sig, NULL, hash, sizeof(hash), k->sk) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "cannot compute the signature");
+	memcpy(blob.keyid, keyid_bytes, SIG_KEYID_LEN);
+	if (crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0) != 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot hash the manifest");
 		goto out;
 	}
+	if (ed25519(ctx, hash, sizeof(hash), blob.sig, err) != 0)
+		goto out;
 	memcpy(signed_tc, blob.sig, sizeof(blob.sig));
 	memcpy(signed_tc + sizeof(blob.sig), trusted_comment, tc_len);
-	if (crypto_sign_detached(global_sig, NULL, signed_tc, sizeof(blob.sig) + tc_len,
-				 k->sk) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "cannot compute the trusted comment signature");
+	if (ed25519(ctx, signed_tc, sizeof(blob.sig) + tc_len, global_sig, err) != 0)
 		goto out;
-	}
 
-	sig_keyid_str(k->keyid, keyid);
+	sig_keyid_str(keyid_bytes, keyid);
 	cap = strlen(UNTRUSTED_PREFIX SIG_COMMENT) + 16 + 1 + B64_LEN(sizeof(blob)) +
 	      strlen(TRUSTED_PREFIX) + tc_len + 1 + B64_LEN(sizeof(global_sig)) + 1;
 	text = malloc(cap);
@@ -499,4 +514,23 @@ out:
 	sodium_free(b);
 	sodium_free(s);
 	return rc;
+}
+
+int sig_pubkey_write(const char *path, const struct sig_pubkey *k, int force, struct fw_err *err)
+{
+	struct pk_blob pub;
+	char text[sizeof(UNTRUSTED_PREFIX "minisign public key ") + 16 + 1 + B64_LEN(sizeof(struct pk_blob)) + 1];
+	char keyid[17];
+	size_t n;
+
+	memcpy(pub.alg, "Ed", 2);
+	memcpy(pub.keyid, k->keyid, SIG_KEYID_LEN);
+	memcpy(pub.pk, k->pk, SIG_PK_LEN);
+	sig_keyid_str(k->keyid, keyid);
+	n = (size_t)snprintf(text, sizeof(text), UNTRUSTED_PREFIX "minisign public key %s\n", keyid);
+	sodium_bin2base64(text + n, sizeof(text) - n, (const uint8_t *)&pub, sizeof(pub),
+			  sodium_base64_VARIANT_ORIGINAL);
+	n += strlen(text + n);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\n");
+	return outfile_write_file(path, text, n, 0644, (force ? OUTFILE_FORCE : 0) | OUTFILE_DURABLE, err);
 }

@@ -1,4 +1,4 @@
-/* trust: the set of minisign public keys a verifier accepts, loaded from files or a directory. */
+/* trust: minisign public keys, CA certificates and CRLs a verifier accepts, loaded from files or a directory. */
 #include "trust.h"
 
 #include <dirent.h>
@@ -7,9 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ossl.h"
+
+#define TRUST_FILE_MAX (1024 * 1024)    /* bytes of a certificate or CRL file */
+
 void sig_trust_init(struct sig_trust *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->max_depth = -1;
+}
+
+void sig_trust_free(struct sig_trust *t)
+{
+	if (t == NULL)
+		return;
+	X509_STORE_free(t->x509);
+	sig_trust_init(t);
 }
 
 const struct sig_pubkey *sig_trust_find(const struct sig_trust *t, const uint8_t keyid[SIG_KEYID_LEN])
@@ -92,29 +112,379 @@ int sig_trust_add_file(struct sig_trust *t, const char *path, struct fw_err *err
 	return trust_add(t, &k, path, err);
 }
 
-static int name_cmp(const void *a, const void *b)
+/* Read a certificate or CRL file (capped) into *buf and a read-only memory BIO over it. */
+static BIO *read_bio(const char *path, char **buf, struct fw_err *err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t len = 0;
+	BIO *b = NULL;
+
+	*buf = malloc(TRUST_FILE_MAX);
+	if (*buf == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		return NULL;
+	}
+	if (sig_file_read(path, *buf, TRUST_FILE_MAX, &len, err) == 0 &&
+	    (b = BIO_new_mem_buf(*buf, (int)len)) == NULL)
+		sig_ossl_err(err, FW_EXIT_IO, "%s: cannot read", path);
+	return b;
 }
 
-static int is_pub_name(const char *name)
+/* The certificates of a PEM file, each a CA certificate; appended to certs. */
+static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
+{
+	char *buf = NULL;
+	BIO *b = read_bio(path, &buf, err);
+	X509 *c;
+	int n = 0, rc = -1;
+
+	if (b == NULL) {
+		free(buf);
+		return -1;
+	}
+	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		char label[600];
+
+		if (X509_check_ca(c) == 0) {
+			/* An end-entity certificate as an anchor would trust one signer
+			 * without its CA's checks; say so rather than guess. */
+			sig_x509_label(c, label, sizeof(label));
+			fw_err_set(err, FW_EXIT_USAGE, "%s: %s is not a CA certificate (basicConstraints CA:TRUE)",
+				   path, label);
+			X509_free(c);
+			goto out;
+		}
+		if (!sk_X509_push(certs, c)) {
+			X509_free(c);
+			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+			goto out;
+		}
+		n++;
+	}
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || n == 0) {
+		sig_ossl_err(err, FW_EXIT_USAGE, "%s: not a PEM certificate file", path);
+		goto out;
+	}
+	ERR_clear_error();
+	rc = 0;
+out:
+	BIO_free(b);
+	free(buf);
+	return rc;
+}
+
+/* The CRLs of a PEM file, or the one CRL of a DER file; appended to crls. */
+static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *err)
+{
+	char *buf = NULL;
+	BIO *b = read_bio(path, &buf, err);
+	X509_CRL *c;
+	int n = 0, rc = -1;
+
+	if (b == NULL) {
+		free(buf);
+		return -1;
+	}
+	while ((c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_CRL_push(crls, c)) {
+			X509_CRL_free(c);
+			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		ERR_clear_error();
+		if (BIO_reset(b) == 1 && (c = d2i_X509_CRL_bio(b, NULL)) != NULL) {
+			if (!sk_X509_CRL_push(crls, c)) {
+				X509_CRL_free(c);
+				sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+				goto out;
+			}
+			n++;
+		}
+	}
+	if (n == 0) {
+		sig_ossl_err(err, FW_EXIT_USAGE, "%s: not a CRL file (PEM or DER)", path);
+		goto out;
+	}
+	ERR_clear_error();
+	rc = 0;
+out:
+	BIO_free(b);
+	free(buf);
+	return rc;
+}
+
+/* Put parsed anchors and CRLs into t's store, creating it on first use. */
+static int commit_x509(struct sig_trust *t, STACK_OF(X509) *certs, STACK_OF(X509_CRL) *crls,
+		       const char *path, struct fw_err *err)
+{
+	if (sk_X509_num(certs) == 0 && sk_X509_CRL_num(crls) == 0)
+		return 0;
+	if (t->x509 == NULL && (t->x509 = X509_STORE_new()) == NULL)
+		return sig_ossl_err(err, FW_EXIT_IO, "%s: cannot make a certificate store", path);
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		if (X509_STORE_add_cert(t->x509, sk_X509_value(certs, i)) != 1)
+			return sig_ossl_err(err, FW_EXIT_IO, "%s: cannot add a CA certificate", path);
+		t->n_cas++;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		if (X509_STORE_add_crl(t->x509, sk_X509_CRL_value(crls, i)) != 1)
+			return sig_ossl_err(err, FW_EXIT_IO, "%s: cannot add a CRL", path);
+		t->n_crls++;
+	}
+	return 0;
+}
+
+int sig_trust_add_ca_file(struct sig_trust *t, const char *path, struct fw_err *err)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	int rc = -1;
+
+	if (certs == NULL || crls == NULL)
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+	else if (load_cas(path, certs, err) == 0)
+		rc = commit_x509(t, certs, crls, path, err);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return rc;
+}
+
+int sig_trust_add_crl_file(struct sig_trust *t, const char *path, struct fw_err *err)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	int rc = -1;
+
+	if (certs == NULL || crls == NULL)
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+	else if (load_crls(path, crls, err) == 0)
+		rc = commit_x509(t, certs, crls, path, err);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return rc;
+}
+
+#define POLICY_FILE "policy.json"
+#define POLICY_MAX 65536
+
+/* Parse a policy into work (a copy of the store's settings); t is changed only when it all holds. */
+static int parse_policy(struct sig_trust *work, const char *path, struct fw_err *err)
+{
+	char *buf = malloc(POLICY_MAX);
+	json_t *doc = NULL, *v;
+	json_error_t jerr;
+	const char *key;
+	size_t len = 0, i;
+	int rc = -1;
+
+	if (buf == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (sig_file_read(path, buf, POLICY_MAX, &len, err) < 0)
+		goto out;
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL || !json_is_object(doc)) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: not a JSON object%s%s", path, doc ? "" : ": ", doc ? "" : jerr.text);
+		goto out;
+	}
+	if (work->have_policy) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: a trust store has one policy", path);
+		goto out;
+	}
+	json_object_foreach(doc, key, v) {
+		if (strcmp(key, "min_signatures") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 8) {
+				fw_err_set(err, FW_EXIT_USAGE, "%s: min_signatures: expected 1..8", path);
+				goto out;
+			}
+			work->min_keys = (unsigned)json_integer_value(v);
+		} else if (strcmp(key, "check_time") == 0) {
+			if (!json_is_boolean(v)) {
+				fw_err_set(err, FW_EXIT_USAGE, "%s: check_time: expected true or false", path);
+				goto out;
+			}
+			work->no_check_time = !json_is_true(v);
+		} else if (strcmp(key, "max_chain_depth") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 32) {
+				fw_err_set(err, FW_EXIT_USAGE, "%s: max_chain_depth: expected 0..32", path);
+				goto out;
+			}
+			work->max_depth = (int)json_integer_value(v);
+		} else if (strcmp(key, "signers") == 0) {
+			json_t *pin;
+			if (!json_is_array(v)) {
+				fw_err_set(err, FW_EXIT_USAGE, "%s: signers: expected an array of names or SHA-256s", path);
+				goto out;
+			}
+			json_array_foreach(v, i, pin) {
+				if (!json_is_string(pin) || sig_trust_add_pin(work, json_string_value(pin), err) < 0) {
+					if (json_is_string(pin))
+						fw_err_wrap(err, "%s: signers", path);
+					else
+						fw_err_set(err, FW_EXIT_USAGE, "%s: signers: expected strings", path);
+					goto out;
+				}
+			}
+		} else {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: unknown key \"%s\" (min_signatures, check_time, signers, "
+				   "max_chain_depth)", path, key);
+			goto out;
+		}
+	}
+	work->have_policy = 1;
+	rc = 0;
+out:
+	json_decref(doc);
+	free(buf);
+	return rc;
+}
+
+int sig_trust_add_policy_file(struct sig_trust *t, const char *path, struct fw_err *err)
+{
+	struct sig_trust *work = malloc(sizeof(*work));
+	int rc;
+
+	if (work == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	*work = *t;
+	rc = parse_policy(work, path, err);
+	if (rc == 0)
+		*t = *work;   /* the X.509 store pointer is shared, never changed here */
+	free(work);
+	return rc;
+}
+
+static int has_json_suffix(const char *p)
+{
+	size_t n = strlen(p);
+
+	return n > 5 && strcmp(p + n - 5, ".json") == 0;
+}
+
+int sig_trust_add_pin(struct sig_trust *t, const char *pin, struct fw_err *err)
+{
+	size_t len = strlen(pin);
+
+	if (len == 0 || len >= SIG_PIN_LEN)
+		return fw_err_set(err, FW_EXIT_USAGE, "signer \"%s\": expected a subject CN or a certificate SHA-256",
+				  pin);
+	if (t->n_pins == SIG_SIGNER_PIN_MAX)
+		return fw_err_set(err, FW_EXIT_USAGE, "more than %d signers", SIG_SIGNER_PIN_MAX);
+	memcpy(t->pins[t->n_pins++], pin, len + 1);
+	return 0;
+}
+
+int sig_trust_file_check(const char *path, enum sig_trust_kind *kind, char *name, size_t namesz,
+			 struct fw_err *err)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	struct fw_err as_pub = { 0, "" }, as_ca = { 0, "" }, as_crl = { 0, "" };
+	struct sig_pubkey k;
+	char id[SIG_CERT_ID_LEN + 1];
+	int rc = -1;
+
+	if (certs == NULL || crls == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if (has_json_suffix(path)) {
+		struct sig_trust *probe = malloc(sizeof(*probe));
+
+		if (probe == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		sig_trust_init(probe);
+		rc = parse_policy(probe, path, err);
+		free(probe);
+		if (rc == 0) {
+			*kind = SIG_TRUST_POLICY;
+			snprintf(name, namesz, "%s", POLICY_FILE);
+		}
+	} else if (sig_pubkey_load(path, &k, &as_pub) == 0) {
+		sig_keyid_str(k.keyid, id);
+		*kind = SIG_TRUST_PUB;
+		snprintf(name, namesz, "%s.pub", id);
+		rc = 0;
+	} else if (as_pub.code == FW_EXIT_IO) {
+		*err = as_pub;
+	} else if (load_cas(path, certs, &as_ca) == 0) {
+		if (sig_x509_id(sk_X509_value(certs, 0), id) < 0) {
+			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot hash the certificate", path);
+			goto out;
+		}
+		*kind = SIG_TRUST_CA;
+		snprintf(name, namesz, "%s.crt", id);
+		rc = 0;
+	} else if (strstr(as_ca.msg, "not a CA certificate") != NULL) {
+		*err = as_ca;   /* a PEM certificate, but a leaf: say so, not "unknown file" */
+	} else if (load_crls(path, crls, &as_crl) == 0) {
+		unsigned char *der = NULL;
+		uint8_t h[SIG_FPR_LEN];
+		unsigned int n = 0;
+		int len = i2d_X509_CRL(sk_X509_CRL_value(crls, 0), &der);
+
+		if (len <= 0 || EVP_Digest(der, (size_t)len, h, &n, EVP_sha256(), NULL) != 1) {
+			OPENSSL_free(der);
+			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot hash the CRL", path);
+			goto out;
+		}
+		OPENSSL_free(der);
+		for (int i = 0; i < SIG_CERT_ID_LEN / 2; i++)
+			snprintf(id + 2 * i, 3, "%02X", h[i]);
+		*kind = SIG_TRUST_CRL;
+		snprintf(name, namesz, "%s.crl", id);
+		rc = 0;
+	} else {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: not a minisign public key, a PEM CA certificate, a CRL or a policy (.json)",
+			   path);
+	}
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return rc;
+}
+
+enum trust_kind { KIND_NONE, KIND_PUB, KIND_CA, KIND_CRL, KIND_POLICY };
+
+static enum trust_kind kind_of(const char *name)
 {
 	size_t len = strlen(name);
 
 	/* Hidden files are skipped as a shell's *.pub would skip them. */
-	return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".pub") == 0;
+	if (strcmp(name, POLICY_FILE) == 0)
+		return KIND_POLICY;
+	if (name[0] == '.' || len <= 4)
+		return KIND_NONE;
+	if (strcmp(name + len - 4, ".pub") == 0)
+		return KIND_PUB;
+	if (strcmp(name + len - 4, ".crt") == 0 || strcmp(name + len - 4, ".pem") == 0)
+		return KIND_CA;
+	if (strcmp(name + len - 4, ".crl") == 0)
+		return KIND_CRL;
+	return KIND_NONE;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 {
 	/* Work on a copy so a failure half-way leaves t as it was. */
 	struct sig_trust *work = NULL;
+	STACK_OF(X509) *certs = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	struct dirent *de;
 	DIR *d = NULL;
 	char **names = NULL;
 	char **grown;
 	char *path = NULL;
-	size_t n = 0, cap = 0, i, len;
+	size_t n = 0, cap = 0, i, len, n_material = 0;
 	int rc = -1;
 
 	d = opendir(dir);
@@ -133,8 +503,9 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 			}
 			break;
 		}
-		if (!is_pub_name(de->d_name))
+		if (kind_of(de->d_name) == KIND_NONE)
 			continue;
+		n_material += kind_of(de->d_name) != KIND_POLICY;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			grown = realloc(names, cap * sizeof(*names));
@@ -151,15 +522,18 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 		}
 		n++;
 	}
-	if (n == 0) {
-		fw_err_set(err, FW_EXIT_USAGE, "%s: no public keys (*.pub) in directory", dir);
+	if (n_material == 0) {
+		fw_err_set(err, FW_EXIT_USAGE,
+			   "%s: no trusted keys or certificates (*.pub, *.crt, *.pem, *.crl) in directory", dir);
 		goto out;
 	}
 	/* readdir order is the filesystem's; sort so errors and results repeat. */
 	qsort(names, n, sizeof(*names), name_cmp);
 
 	work = malloc(sizeof(*work));
-	if (work == NULL) {
+	certs = sk_X509_new_null();
+	crls = sk_X509_CRL_new_null();
+	if (work == NULL || certs == NULL || crls == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "%s: out of memory", dir);
 		goto out;
 	}
@@ -173,10 +547,31 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 			goto out;
 		}
 		snprintf(path, len, "%s/%s", dir, names[i]);
-		if (sig_trust_add_file(work, path, err) != 0)
+		switch (kind_of(names[i])) {
+		case KIND_PUB: rc = sig_trust_add_file(work, path, err); break;
+		case KIND_CA: rc = load_cas(path, certs, err); break;
+		case KIND_CRL: rc = load_crls(path, crls, err); break;
+		case KIND_POLICY: rc = parse_policy(work, path, err); break;
+		case KIND_NONE: rc = 0; break;
+		}
+		if (rc != 0)
 			goto out;
 	}
-	*t = *work;
+	rc = -1;
+	/* Everything parsed: now change t. */
+	if (commit_x509(t, certs, crls, dir, err) < 0)
+		goto out;
+	t->n = work->n;
+	memcpy(t->keys, work->keys, sizeof(t->keys));
+	memcpy(t->sources, work->sources, sizeof(t->sources));
+	if (work->have_policy) {
+		t->have_policy = 1;
+		t->min_keys = work->min_keys;
+		t->no_check_time = work->no_check_time;
+		t->max_depth = work->max_depth;
+		t->n_pins = work->n_pins;
+		memcpy(t->pins, work->pins, sizeof(t->pins));
+	}
 	rc = 0;
 out:
 	if (d != NULL)
@@ -186,5 +581,7 @@ out:
 	free(names);
 	free(path);
 	free(work);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
 }

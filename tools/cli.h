@@ -12,6 +12,7 @@
 #include "base/msg.h"
 #include "formats/manifest.h"
 #include "signing/minisign.h"
+#include "signing/signer.h"
 #include "signing/trust.h"
 
 /* Messages (base/msg.h) under the names the host programs use. */
@@ -46,22 +47,66 @@ int cli_load_seckey(const char *path, const char *passphrase_file, struct sig_se
 int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, const char *keyring,
 		   struct fw_err *err);
 
-/* -p PUB, -P BASE64 (both repeatable) and --keyring DIR as the verifying commands take them. */
+/*
+ * -p PUB, -P BASE64 (both repeatable) and --keyring DIR as the verifying
+ * commands take them, and the X.509 options: --ca FILE|DIR, --crl FILE,
+ * --signer CN|SHA256, --max-chain-depth N, --no-check-time.
+ */
 struct cli_keys {
 	const char *pubs[SIG_TRUST_MAX];
 	size_t n_pubs;
 	const char *inline_keys[SIG_TRUST_MAX];
 	size_t n_inline;
 	const char *keyring;
+	const char *cas[SIG_TRUST_MAX];
+	size_t n_cas;
+	const char *crls[SIG_TRUST_MAX];
+	size_t n_crls;
+	const char *pins[SIG_SIGNER_PIN_MAX];
+	size_t n_pins;
+	int max_depth;                  /* intermediate CAs allowed, plus one; 0: not given */
+	int no_check_time;
 };
 int cli_keys_add_pub(struct cli_keys *k, const char *path);
 int cli_keys_add_inline(struct cli_keys *k, const char *base64);
-/* Whether any key was given (else the default keyring is used). */
+/* getopt_long values of the X.509 trust options (their table: tools/cli_trust_opts.h). */
+enum { CLI_OPT_CA = 400, CLI_OPT_CRL, CLI_OPT_SIGNER, CLI_OPT_DEPTH, CLI_OPT_NO_TIME };
+/* 1 if c was one of the X.509 trust options (taken into k), 0 if not, -1 after printing why it is wrong. */
+int cli_keys_option(struct cli_keys *k, int c, const char *arg);
+/* Whether any key or CA certificate was given (else the default keyring is used). */
 int cli_keys_given(const struct cli_keys *k);
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err);
 
+/* fwpkg sign --export-manifest: write PKG's manifest bytes to out ("-": stdout); an exit code, after printing. */
+int cli_export_manifest(const char *pkg, const char *out, int force);
+
 /* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */
 int cli_open_input(const char *path, struct fw_err *err);
+
+/*
+ * One -k: a minisign secret key file or a pkcs11: URI (Ed25519 on a token);
+ * with --cert, a CMS signer whose key is a PEM file or a pkcs11: URI.
+ */
+#define CLI_MAX_INTERMEDIATES 8
+struct cli_key {
+	const char *key;
+	const char *cert;
+	const char *inter[CLI_MAX_INTERMEDIATES];
+	size_t n_inter;
+};
+/* --cert and --intermediate belong to the -k before them; 0, or -1 after printing why not. */
+int cli_key_cert(struct cli_key *keys, size_t n_keys, const char *cert);
+int cli_key_intermediate(struct cli_key *keys, size_t n_keys, const char *path);
+/* fwpkg keygen -s pkcs11:URI: an Ed25519 key made on the token, its .pub written; an exit code, after printing. */
+int cli_pkcs11_keygen(const char *uri, const char *pub_path, int force);
+/*
+ * Make a signer for each key (asking for passphrases or PINs as needed); 0 or
+ * an exit code after printing. Passphrase files: none, one for every key, or
+ * one per key in the order of the keys (so keys with different passphrases
+ * sign in one run).
+ */
+int cli_load_signers(const char *verb, const struct cli_key *keys, size_t n, const char *const *passphrase_files,
+		     size_t n_files, struct sig_signer **out);
 
 /* Options the package builders (mkpkg, mkwmopkg) share, parsed in one place (cli_build.c). */
 #define CLI_MAX_KEYS 8
@@ -73,7 +118,7 @@ struct cli_build {
 	struct fw_manifest *m;          /* what the options describe; owned by the program */
 	int have_version, have_description, have_chunk;
 	uint64_t chunk_size;
-	const char *keys[CLI_MAX_KEYS];
+	struct cli_key keys[CLI_MAX_KEYS];
 	size_t n_keys;
 };
 
@@ -83,7 +128,8 @@ void cli_build_help(FILE *f);
 /* getopt_long values of the shared options; a program's own start at CLI_OPT_PROGRAM. */
 enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
-	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_PROGRAM = 300,
+	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_CERT, CLI_OPT_INTERMEDIATE,
+	CLI_OPT_PROGRAM = 300,
 };
 #define CLI_BUILD_SHORT_OPTS ":o:fqk:hV"
 #define CLI_BUILD_LONG_OPTS                                                   \
@@ -98,6 +144,8 @@ enum {
 	{ "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE },     \
 	{ "chunk-size", required_argument, NULL, CLI_OPT_CHUNK },             \
 	{ "sync", no_argument, NULL, CLI_OPT_SYNC },                          \
+	{ "cert", required_argument, NULL, CLI_OPT_CERT },                    \
+	{ "intermediate", required_argument, NULL, CLI_OPT_INTERMEDIATE },    \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 
 /*
@@ -123,13 +171,6 @@ int cli_set_version(char *dst, const char *v, const char *what);
 int cli_set_description(struct fw_manifest *m, const char *text);
 /* The creation time: $SOURCE_DATE_EPOCH when set, else now. */
 int cli_created_time(int64_t *out);
-/*
- * Load every signing key (asking for passphrases as needed); 0 or an exit
- * code. Passphrase files: none, one for every key, or one per key in the
- * order of the keys (so keys with different passphrases sign in one run).
- */
-int cli_load_seckeys(const char *verb, const char *const *paths, size_t n, const char *const *passphrase_files,
-		     size_t n_files, struct sig_seckey **keys);
 
 /* Progress on stderr, only when it is a terminal and not -q. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

@@ -68,28 +68,15 @@ int cli_created_time(int64_t *out)
 	return 0;
 }
 
-int cli_load_seckeys(const char *verb, const char *const *paths, size_t n, const char *const *passphrase_files,
-		     size_t n_files, struct sig_seckey **keys)
-{
-	struct fw_err err = { 0, "" };
-
-	if (n_files > 1 && n_files != n) {
-		cli_error(verb, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
-			  n_files, n);
-		return FW_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (cli_load_seckey(paths[i], n_files == 0 ? NULL : passphrase_files[n_files == 1 ? 0 : i],
-				    &keys[i], &err) < 0)
-			return cli_fail(verb, NULL, &err);   /* the message names the key */
-	return 0;
-}
-
 void cli_build_help(FILE *f)
 {
 	fprintf(f,
 		"  -o, --output OUT          the package to write\n"
-		"  -k, --key SECKEY          sign with this minisign secret key (repeatable)\n"
+		"  -k, --key SECKEY          sign with this minisign secret key (repeatable), or\n"
+		"                            a pkcs11: URI (an Ed25519 key on a token)\n"
+		"      --cert CERT.pem       the -k before is a CMS signer: a PEM key or a pkcs11:\n"
+		"                            URI with this X.509 certificate\n"
+		"      --intermediate PEM    carry these CA certificates in that CMS signature\n"
 		"      --version V           the package version (1 to 4 numbers, optional -revN)\n"
 		"      --product ID          a product the package fits (repeatable)\n"
 		"      --description TEXT    free text shown by fwpkg inspect\n"
@@ -120,8 +107,12 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 			cli_error(NULL, NULL, "at most %d signing keys", CLI_MAX_KEYS);
 			return -1;
 		}
-		b->keys[b->n_keys++] = arg;
+		b->keys[b->n_keys++].key = arg;
 		return 1;
+	case CLI_OPT_CERT:
+		return cli_key_cert(b->keys, b->n_keys, arg) < 0 ? -1 : 1;
+	case CLI_OPT_INTERMEDIATE:
+		return cli_key_intermediate(b->keys, b->n_keys, arg) < 0 ? -1 : 1;
 	case CLI_OPT_VERSION:
 		if (cli_set_version(b->m->version, arg, "--version") < 0)
 			return -1;

@@ -43,6 +43,43 @@ int cli_keys_add_pub(struct cli_keys *k, const char *path)
 	return 0;
 }
 
+int cli_keys_option(struct cli_keys *k, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case CLI_OPT_CA:
+		if (k->n_cas == SIG_TRUST_MAX)
+			break;
+		k->cas[k->n_cas++] = arg;
+		return 1;
+	case CLI_OPT_CRL:
+		if (k->n_crls == SIG_TRUST_MAX)
+			break;
+		k->crls[k->n_crls++] = arg;
+		return 1;
+	case CLI_OPT_SIGNER:
+		if (k->n_pins == SIG_SIGNER_PIN_MAX)
+			break;
+		k->pins[k->n_pins++] = arg;
+		return 1;
+	case CLI_OPT_DEPTH:
+		if (cli_parse_u64(arg, 32, &v) < 0) {
+			cli_error(NULL, NULL, "--max-chain-depth %s: expected 0..32 (intermediate CAs)", arg);
+			return -1;
+		}
+		k->max_depth = (int)v + 1;   /* 0 stays "not given" */
+		return 1;
+	case CLI_OPT_NO_TIME:
+		k->no_check_time = 1;
+		return 1;
+	default:
+		return 0;
+	}
+	cli_error(NULL, NULL, "too many %s options", c == CLI_OPT_CA ? "--ca" : c == CLI_OPT_CRL ? "--crl" : "--signer");
+	return -1;
+}
+
 int cli_keys_add_inline(struct cli_keys *k, const char *base64)
 {
 	if (k->n_inline == SIG_TRUST_MAX) {
@@ -55,25 +92,47 @@ int cli_keys_add_inline(struct cli_keys *k, const char *base64)
 
 int cli_keys_given(const struct cli_keys *k)
 {
-	return k->n_pubs > 0 || k->n_inline > 0 || k->keyring != NULL;
+	return k->n_pubs > 0 || k->n_inline > 0 || k->keyring != NULL || k->n_cas > 0;
+}
+
+/* --ca FILE adds the certificates of a PEM file; --ca DIR every trust file of a directory. */
+static int add_ca(struct sig_trust *t, const char *path, struct fw_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return sig_trust_add_dir(t, path, err);
+	return sig_trust_add_ca_file(t, path, err);
 }
 
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err)
 {
 	int rc = 0;
 
-	if (k->n_inline > 0 && k->n_pubs == 0 && k->keyring == NULL) {
-		/* -P alone: no default keyring behind it. */
-		sig_trust_init(t);
-	} else {
+	/* The default keyring only when no keys (files or -P) and no CAs are given. */
+	if (k->n_pubs > 0 || k->keyring != NULL || (k->n_cas == 0 && k->n_inline == 0))
 		rc = cli_trust_load(t, k->pubs, k->n_pubs, k->keyring, err);
-	}
+	else
+		sig_trust_init(t);
 	for (size_t i = 0; rc == 0 && i < k->n_inline; i++)
 		rc = sig_trust_add_base64(t, k->inline_keys[i], err);
-	/* A bad key is the caller's mistake, not a verdict on the package. */
+	for (size_t i = 0; rc == 0 && i < k->n_cas; i++)
+		rc = add_ca(t, k->cas[i], err);
+	for (size_t i = 0; rc == 0 && i < k->n_crls; i++)
+		rc = sig_trust_add_crl_file(t, k->crls[i], err);
+	for (size_t i = 0; rc == 0 && i < k->n_pins; i++)
+		rc = sig_trust_add_pin(t, k->pins[i], err);
+	if (rc == 0 && (k->n_crls > 0 || k->n_pins > 0) && t->n_cas == 0)
+		rc = fw_err_set(err, FW_EXIT_USAGE, "--crl and --signer need trusted CA certificates (--ca)");
+	if (k->max_depth > 0)
+		t->max_depth = k->max_depth - 1;
+	if (k->no_check_time)
+		t->no_check_time = 1;
+	/* A bad key or certificate file is the caller's mistake, not a verdict on the package. */
 	if (rc < 0) {
 		if (err->code == FW_EXIT_REJECTED)
 			err->code = FW_EXIT_USAGE;
+		sig_trust_free(t);
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include "base/outfile.h"
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
+#include "tools/cli_trust_opts.h"
 #include "tools/cmd.h"
 
 /*
@@ -41,7 +42,9 @@ struct extract {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [-P BASE64]... [--keyring DIR] [--no-verify] PKG|-\n"
+		"usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [-P BASE64]... [--keyring DIR] [--ca FILE|DIR]...\n"
+		"                     [--crl FILE]... [--signer CN|SHA256]... [--max-chain-depth N]\n"
+		"                     [--no-check-time] [--no-verify] PKG|-\n"
 		"Verify a package and write its payloads (firmware images, or a modification\n"
 		"package's files at their paths) into DIR; all of them, or nothing.\n"
 		"\n"
@@ -50,6 +53,9 @@ static void usage(FILE *f)
 		"  -p, --pubkey PUB          trust this public key file (repeatable)\n"
 		"  -P, --pubkey-base64 KEY   trust this public key given inline\n"
 		"      --keyring DIR         trust every *.pub file in DIR (default as verify)\n"
+		"      --ca FILE|DIR         trust these CA certificates (CMS signatures; see verify)\n"
+		"      --crl FILE, --signer CN|SHA256, --max-chain-depth N, --no-check-time\n"
+		"                            as for verify\n"
 		"      --no-verify           do not check signatures (payloads must still match)\n"
 		"  -f, --force               replace existing files\n"
 		"  -q, --quiet               no notes\n"
@@ -337,6 +343,7 @@ int cmd_extract(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct extract x;
@@ -352,6 +359,7 @@ int cmd_extract(int argc, char **argv)
 	int c, fd = -1, no_verify = 0, rc = FW_EXIT_USAGE, made_dir = 0;
 
 	memset(&rep, 0, sizeof(rep));
+	sig_trust_init(&trust);
 	memset(&x, 0, sizeof(x));
 	x.cur_fd = -1;
 	x.dirfd = -1;
@@ -376,7 +384,12 @@ int cmd_extract(int argc, char **argv)
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
-			return cli_bad_option("extract", c, argv);
+			switch (cli_keys_option(&keys, c, optarg)) {
+			case 1: break;
+			case 0: return cli_bad_option("extract", c, argv);
+			default: return FW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind != argc - 1) {
@@ -402,6 +415,7 @@ int cmd_extract(int argc, char **argv)
 		made_dir = 1;
 	x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.dirfd < 0) {
+		sig_trust_free(&trust);
 		cli_error("extract", dir, "cannot open directory: %s", strerror(errno));
 		if (made_dir)
 			rmdir(dir);
@@ -435,5 +449,6 @@ out:
 		rmdir(dir);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
+	sig_trust_free(&trust);
 	return rc;
 }

@@ -7,19 +7,25 @@
 
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
+#include "tools/cli_trust_opts.h"
 #include "tools/cmd.h"
 
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [-P BASE64]... [--keyring DIR] PKG|-\n"
+		"usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
+		"                     [--ca FILE|DIR]... [--crl FILE]... [--signer CN|SHA256]...\n"
+		"                     [--max-chain-depth N] [--no-check-time] PKG|-\n"
 		"Show a package's manifest and signatures; with keys, verify it too.\n"
 		"\n"
 		"  -p, --pubkey PUB          verify with this public key file (repeatable)\n"
 		"  -P, --pubkey-base64 KEY   verify with this public key given inline\n"
 		"      --keyring DIR         verify with every *.pub file in DIR\n"
 		"                            (without keys: signatures listed, not checked)\n"
+		"      --ca FILE|DIR, --crl FILE, --signer CN|SHA256, --max-chain-depth N,\n"
+		"      --no-check-time       X.509 trust for CMS signatures, as for verify; each\n"
+		"                            CMS signer is shown with its certificate and chain\n"
 		"      --json                one JSON document (sorted keys) instead of the table\n"
 		"      --sha256              read every payload and show its plain SHA-256\n"
 		"A catalog (fwpkg-catalog(5)) shows its releases; with keys, its .minisig is checked.\n"
@@ -49,6 +55,44 @@ static const char *sig_status_name(enum pkg_sig_status s)
 static const char *esc(const char *s, char *buf, size_t n)
 {
 	return fw_escape(s, buf, n);
+}
+
+static const char *iso_time(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, n, "%lld", (long long)t);
+	return out;
+}
+
+/* A CMS signer's certificate and its chain's status, under its signature line. */
+static void print_cms(const struct sig_cms_info *c)
+{
+	char b[1024], from[32], to[32];
+
+	iso_time(c->not_before, from, sizeof(from));
+	iso_time(c->not_after, to, sizeof(to));
+	printf("    %-10s %s\n", "Subject:", esc(c->subject, b, sizeof(b)));
+	printf("    %-10s %s\n", "Issuer:", esc(c->issuer, b, sizeof(b)));
+	printf("    %-10s %s\n", "Serial:", c->serial);
+	printf("    %-10s %s to %s\n", "Validity:", from, to);
+	printf("    %-10s %s\n", "Chain:", esc(c->chain, b, sizeof(b)));
+}
+
+static json_t *cms_json(const struct sig_cms_info *c)
+{
+	char from[32], to[32], cert[2 * SIG_FPR_LEN + 1], key[2 * SIG_FPR_LEN + 1];
+
+	iso_time(c->not_before, from, sizeof(from));
+	iso_time(c->not_after, to, sizeof(to));
+	sig_hex(c->cert_sha256, SIG_FPR_LEN, cert);
+	sig_hex(c->key_fpr, SIG_FPR_LEN, key);
+	/* Names and the chain's text come from the package: through the one escaping function. */
+	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:o}", "subject", fw_json_text(c->subject),
+			 "issuer", fw_json_text(c->issuer), "serial", c->serial, "not_before", from, "not_after", to,
+			 "sha256", cert, "key_sha256", key, "chain", fw_json_text(c->chain));
 }
 
 /* Name, firmware range and persistence of a modification package. */
@@ -96,16 +140,6 @@ static void print_files(const struct fw_manifest *m, int sha, const struct pkg_r
 	}
 }
 
-static const char *iso_time(int64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, n, "%lld", (long long)t);
-	return out;
-}
-
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
 			int have_keys, int sha, const char *name_problem)
 {
@@ -149,6 +183,11 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		snprintf(comment, sizeof(comment), "%s", rep->sigs[i].trusted_comment);
 		for (char *tab = strchr(comment, '\t'); tab != NULL; tab = strchr(tab, '\t'))
 			*tab = ' ';
+		if (rep->sigs[i].kind == SIG_KIND_CMS) {
+			printf("  %s  %-12s CMS (X.509)\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status));
+			print_cms(&rep->sigs[i].cms);
+			continue;
+		}
 		printf("  %s  %-12s %s\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status),
 		       esc(comment, b, sizeof(b)));
 		if (pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
@@ -176,13 +215,18 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 	json_t *sigs = json_array(), *doc;
 
 	for (size_t i = 0; i < rep->n_sigs; i++) {
+		const struct pkg_sig_info *si = &rep->sigs[i];
+		int cms = si->kind == SIG_KIND_CMS;
 		char when[32];
 		int64_t at;
-		/* Every signature, a trusted comment that is no UTF-8 escaped (the table shows it too). */
-		json_t *s = json_pack("{s:s, s:s, s:o}", "keyid", rep->sigs[i].keyid,
-				      "status", sig_status_name(rep->sigs[i].status),
-				      "trusted_comment", fw_json_text(rep->sigs[i].trusted_comment));
-		if (s != NULL && pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
+		/* Every signature; a trusted comment that is no UTF-8 escaped (the table shows it too). */
+		json_t *s = json_pack("{s:s, s:s, s:s, s:s}", "keyid", si->keyid, "status", sig_status_name(si->status),
+				      "kind", cms ? "cms" : "minisign", "entry", si->name);
+		if (s != NULL && cms)
+			json_object_set_new(s, "certificate", cms_json(&si->cms));
+		else if (s != NULL)
+			json_object_set_new(s, "trusted_comment", fw_json_text(si->trusted_comment));
+		if (s != NULL && !cms && pkg_comment_signed_at(si->trusted_comment, &at) == 0)
 			json_object_set_new(s, "signed", json_string(iso_time(at, when, sizeof(when))));
 		json_array_append_new(sigs, s);
 	}
@@ -217,6 +261,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "sha256", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_keys keys = { .n_pubs = 0 };
@@ -230,6 +275,7 @@ int cmd_inspect(int argc, char **argv)
 	const char *path, *name_problem;
 
 	memset(&rep, 0, sizeof(rep));
+	sig_trust_init(&trust);
 	optind = 1;
 	/* getopt would start its messages with the verb, not "fwpkg: verb:". */
 	opterr = 0;
@@ -248,7 +294,12 @@ int cmd_inspect(int argc, char **argv)
 		case 's': sha = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
-			return cli_bad_option("inspect", c, argv);
+			switch (cli_keys_option(&keys, c, optarg)) {
+			case 1: break;
+			case 0: return cli_bad_option("inspect", c, argv);
+			default: return FW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind != argc - 1) {
@@ -272,10 +323,12 @@ int cmd_inspect(int argc, char **argv)
 	ropts.payload_sha256 = sha;
 	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0) {
+		sig_trust_free(&trust);
 		rc = cli_fail("inspect", path, &err);
 		return json ? cli_json_failure(path, rc, err.msg) : rc;
 	}
 	rc = pkg_read(fd, &ropts, &ops, NULL, &m, &rep, &err);
+	sig_trust_free(&trust);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0) {

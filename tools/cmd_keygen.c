@@ -10,12 +10,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fwpkg keygen [-Wfq] -p PUB -s SEC [--passphrase-file FILE]\n"
+		"usage: fwpkg keygen [-Wfq] -p PUB -s SEC|pkcs11:URI [--passphrase-file FILE]\n"
 		"Create an Ed25519 key pair in minisign's formats; the secret key is\n"
 		"passphrase-encrypted (scrypt) unless -W, and created mode 0600.\n"
 		"\n"
 		"  -p, --pubkey PUB          write the public key to PUB\n"
-		"  -s, --seckey SEC          write the secret key to SEC\n"
+		"  -s, --seckey SEC          write the secret key to SEC; a pkcs11: URI makes\n"
+		"                            the key on that token (only PUB is written)\n"
 		"  -W                        no passphrase: an unencrypted secret key\n"
 		"  -f, --force               replace existing key files\n"
 		"      --passphrase-file FILE  the passphrase is FILE's first line (else\n"
@@ -62,6 +63,9 @@ int cmd_keygen(int argc, char **argv)
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
+	/* A key made on a token never leaves it: only the public key is written. */
+	if (strncmp(sec, "pkcs11:", 7) == 0)
+		return cli_pkcs11_keygen(sec, pub, force);
 	if (!unencrypted && (pass = cli_passphrase(sec, passfile, 1, &err)) == NULL)
 		return cli_fail("keygen", NULL, &err);
 	rc = sig_keygen(pub, sec, pass, force, &err);

@@ -9,15 +9,29 @@
 
 #define MAX_KEYS CLI_MAX_KEYS
 
+enum { OPT_CERT = 256, OPT_INTERMEDIATE, OPT_EXPORT, OPT_ATTACH };
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fwpkg sign [-fq] -k SECKEY... [-o OUT] [--passphrase-file FILE]... PKG\n"
-		"Add a signature by each key; manifest and payload bytes stay as they are.\n"
-		"The package is fully checked first; its trusted comment records when it was\n"
-		"signed ($SOURCE_DATE_EPOCH when set).\n"
+		"usage: fwpkg sign [-fq] [-o OUT] [--passphrase-file FILE]...\n"
+		"                  (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...\n"
+		"                   | --attach SIGFILE [-p PUB])... PKG\n"
+		"       fwpkg sign [-f] --export-manifest OUT|- PKG\n"
+		"Add a signature by each key, or a signature made elsewhere (checked first);\n"
+		"manifest and payload bytes stay as they are. The package is fully checked\n"
+		"first; its trusted comment records when it was signed ($SOURCE_DATE_EPOCH\n"
+		"when set).\n"
 		"\n"
-		"  -k, --key SECKEY          sign with this minisign secret key (repeatable)\n"
+		"  -k, --key SECKEY          sign with this minisign secret key (repeatable), or\n"
+		"                            a pkcs11: URI (an Ed25519 key on a token)\n"
+		"      --cert CERT.pem       the -k before is a CMS signer: a PEM key or a\n"
+		"                            pkcs11: URI with this X.509 certificate\n"
+		"      --intermediate PEM    carry these CA certificates in that CMS signature\n"
+		"      --attach SIGFILE      add a signature made elsewhere over the exported\n"
+		"                            manifest: .minisig (checked with -p PUB) or CMS\n"
+		"  -p, --pubkey PUB          the public key that checks an attached .minisig\n"
+		"      --export-manifest OUT write the bytes to sign (the manifest) to OUT or -\n"
 		"  -o, --output OUT          write OUT; without it PKG is replaced in place,\n"
 		"                            keeping its mode and group (a symlink stays one)\n"
 		"  -f, --force               replace an existing OUT\n"
@@ -31,6 +45,11 @@ int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
+		{ "attach", required_argument, NULL, OPT_ATTACH },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "export-manifest", required_argument, NULL, OPT_EXPORT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
@@ -38,25 +57,50 @@ int cmd_sign(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *key_paths[MAX_KEYS], *passfiles[MAX_KEYS], *out = NULL, *in;
-	struct sig_seckey *keys[MAX_KEYS] = { 0 };
+	struct cli_key key_opts[MAX_KEYS];
+	const char *attach[MAX_KEYS], *passfiles[MAX_KEYS], *out = NULL, *export = NULL, *in;
+	struct sig_signer *keys[2 * MAX_KEYS] = { 0 };
+	struct cli_keys pubs = { .n_pubs = 0 };
+	struct sig_trust trust;
 	struct pkg_write_opts wopts = { 0 };
 	struct fw_err err = { 0, "" };
-	size_t n_keys = 0, n_passfiles = 0;
+	size_t n_keys = 0, n_attach = 0, n_passfiles = 0, n;
 	char shown[1024];
 	int c, rc = FW_EXIT_USAGE;
 
+	memset(key_opts, 0, sizeof(key_opts));
+	sig_trust_init(&trust);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:o:fqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:o:p:fqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (n_keys == MAX_KEYS) {
 				cli_error("sign", NULL, "at most %d keys", MAX_KEYS);
 				return FW_EXIT_USAGE;
 			}
-			key_paths[n_keys++] = optarg;
+			key_opts[n_keys++].key = optarg;
 			break;
+		case OPT_CERT:
+			if (cli_key_cert(key_opts, n_keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case OPT_INTERMEDIATE:
+			if (cli_key_intermediate(key_opts, n_keys, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case OPT_ATTACH:
+			if (n_attach == MAX_KEYS) {
+				cli_error("sign", NULL, "at most %d --attach signatures", MAX_KEYS);
+				return FW_EXIT_USAGE;
+			}
+			attach[n_attach++] = optarg;
+			break;
+		case 'p':
+			if (cli_keys_add_pub(&pubs, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
+		case OPT_EXPORT: export = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f': wopts.force = 1; break;
 		case 'P':
@@ -71,27 +115,48 @@ int cmd_sign(int argc, char **argv)
 		default: return cli_bad_option("sign", c, argv);
 		}
 	}
-	if (n_keys == 0 || optind != argc - 1) {
-		cli_error("sign", NULL, n_keys == 0 ? "no signing key (-k SECKEY)"
-					   : optind == argc ? "no package given" : "one package at a time");
+	if (export != NULL && (n_keys > 0 || n_attach > 0 || out != NULL)) {
+		cli_error("sign", NULL, "--export-manifest takes no keys, signatures or -o");
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if ((export == NULL && n_keys + n_attach == 0) || optind != argc - 1) {
+		cli_error("sign", NULL, optind == argc ? "no package given"
+					: optind != argc - 1 ? "one package at a time"
+					: "no signing key (-k SECKEY) or signature (--attach SIGFILE)");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
 	in = argv[optind];
+	if (export != NULL)
+		return cli_export_manifest(in, export, wopts.force);
+	for (size_t i = 0; i < pubs.n_pubs; i++)
+		if (sig_trust_add_file(&trust, pubs.pubs[i], &err) < 0) {
+			err.code = FW_EXIT_USAGE;
+			rc = cli_fail("sign", NULL, &err);
+			goto out;
+		}
 	/* When it was signed, apart from when it was built: SOURCE_DATE_EPOCH or now. */
 	if (cli_created_time(&wopts.signed_at) < 0)
 		goto out;
 	wopts.say_signed_at = 1;
-	if ((rc = cli_load_seckeys("sign", key_paths, n_keys, passfiles, n_passfiles, keys)) != 0)
+	if ((rc = cli_load_signers("sign", key_opts, n_keys, passfiles, n_passfiles, keys)) != 0)
 		goto out;
-	if (pkg_add_signatures(in, out ? out : in, keys, n_keys, &wopts, &err) < 0) {
+	for (size_t i = 0; i < n_attach; i++)
+		if (sig_signer_attach(attach[i], &trust, &keys[n_keys + i], &err) < 0) {
+			rc = cli_fail("sign", NULL, &err);   /* the message names the file */
+			goto out;
+		}
+	n = n_keys + n_attach;
+	if (pkg_add_signatures(in, out ? out : in, keys, n, &wopts, &err) < 0) {
 		rc = cli_fail("sign", NULL, &err);   /* the message names the file */
 		goto out;
 	}
-	cli_note("signed %s with %zu key%s", fw_escape(out ? out : in, shown, sizeof(shown)), n_keys, n_keys == 1 ? "" : "s");
+	cli_note("signed %s with %zu signature%s", fw_escape(out ? out : in, shown, sizeof(shown)), n, n == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
-	for (size_t i = 0; i < MAX_KEYS; i++)
-		sig_seckey_free(keys[i]);
+	for (size_t i = 0; i < 2 * MAX_KEYS; i++)
+		sig_signer_free(keys[i]);
+	sig_trust_free(&trust);
 	return rc;
 }

@@ -6,13 +6,15 @@
 
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
+#include "tools/cli_trust_opts.h"
 #include "tools/cmd.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fwpkg verify [-q] [--json] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
-		"                    [--min-signatures N] PKG|-...\n"
+		"                    [--ca FILE|DIR]... [--crl FILE]... [--signer CN|SHA256]...\n"
+		"                    [--max-chain-depth N] [--no-check-time] [--min-signatures N] PKG|-...\n"
 		"Verify each package: signatures by trusted keys, structure, every chunk.\n"
 		"Exit 0 if all are verified, else the highest exit status of any\n"
 		"(1 rejected, 2 usage, 3 cannot be read).\n"
@@ -21,7 +23,16 @@ static void usage(FILE *f)
 		"  -P, --pubkey-base64 KEY   trust this public key given inline, as minisign -P\n"
 		"      --keyring DIR         trust every *.pub file in DIR (default without -p/-P:\n"
 		"                            $FWPKG_KEYRING, else /etc/fwpkg/keys)\n"
-		"      --min-signatures N    need N valid signatures by trusted keys (default 1)\n"
+		"      --ca FILE|DIR         trust these CA certificates (PEM) for CMS signatures;\n"
+		"                            certificates in a package are never anchors\n"
+		"      --crl FILE            check revocation with these CRLs (each CA of a chain\n"
+		"                            then needs one)\n"
+		"      --signer CN|SHA256    accept only CMS signers with this subject CN or\n"
+		"                            certificate SHA-256 (repeatable)\n"
+		"      --max-chain-depth N   at most N intermediate CAs (default 4)\n"
+		"      --no-check-time       do not check validity periods (no trustworthy clock)\n"
+		"      --min-signatures N    need valid signatures by N distinct trusted keys\n"
+		"                            (default 1; a keyring's policy.json may ask more)\n"
 		"      --json                one JSON document on stdout, whatever the outcome\n"
 		"  -q, --quiet               no line for a verified package\n"
 		"  -h, --help                this help\n"
@@ -29,9 +40,13 @@ static void usage(FILE *f)
 		"with its .minisig beside it, and refused once expired.\n");
 }
 
-/* Where the trusted key with this displayed id came from. */
-static const char *key_source(const struct sig_trust *t, const char *keyid)
+/* Where the trusted key with this displayed id came from; for a CMS signer, its subject. */
+static const char *key_source(const struct sig_trust *t, const struct pkg_sig_info *si)
 {
+	const char *keyid = si->keyid;
+
+	if (si->kind == SIG_KIND_CMS)
+		return si->cms.subject;
 	for (size_t i = 0; i < t->n; i++) {
 		char id[17];
 		sig_keyid_str(t->keys[i].keyid, id);
@@ -65,7 +80,7 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 		for (size_t i = 0; i < rep.n_sigs; i++)
 			if (rep.sigs[i].status == PKG_SIG_VALID) {
 				json_array_append_new(signers, json_string(rep.sigs[i].keyid));
-				json_object_set_new(sources, rep.sigs[i].keyid, fw_json_text(key_source(ropts->trust, rep.sigs[i].keyid)));
+				json_object_set_new(sources, rep.sigs[i].keyid, fw_json_text(key_source(ropts->trust, &rep.sigs[i])));
 			}
 		json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:i, s:s, s:s, s:o}", "file", fw_json_text(path),
 						     "verified", 1, "outcome", "verified", "exit_code", 0,
@@ -83,7 +98,7 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 		for (size_t i = 0; i < rep.n_sigs; i++)
 			if (rep.sigs[i].status == PKG_SIG_VALID)
 				printf(" %s (%s)", rep.sigs[i].keyid,
-				       fw_escape(key_source(ropts->trust, rep.sigs[i].keyid), shown, sizeof(shown)));
+				       fw_escape(key_source(ropts->trust, &rep.sigs[i]), shown, sizeof(shown)));
 		printf("\n");
 	}
 	fw_manifest_free(m);
@@ -110,6 +125,7 @@ int cmd_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_keys keys = { .n_pubs = 0 };
@@ -143,7 +159,13 @@ int cmd_verify(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
-		default: return cli_bad_option("verify", c, argv);
+		default:
+			switch (cli_keys_option(&keys, c, optarg)) {
+			case 1: break;
+			case 0: return cli_bad_option("verify", c, argv);
+			default: return FW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind == argc) {
@@ -162,6 +184,7 @@ int cmd_verify(int argc, char **argv)
 		return json ? cli_json_failure(argc - optind == 1 ? argv[optind] : NULL, c, err.msg) : c;
 	}
 	if (json && (all = json_array()) == NULL) {
+		sig_trust_free(&trust);
 		cli_error("verify", NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
@@ -171,6 +194,7 @@ int cmd_verify(int argc, char **argv)
 		if (rc > worst)
 			worst = rc;
 	}
+	sig_trust_free(&trust);
 	if (json) {
 		/* One package, one object (as always); several, an array of them. */
 		json_t *doc = argc - optind == 1 ? json_incref(json_array_get(all, 0)) : json_incref(all);

@@ -19,7 +19,7 @@
 static char dir[] = "/tmp/fwpkg-unit-pkg.XXXXXX";
 static char path_a[256], path_b[256], key1[256], pub1[256], key2[256], pub2[256];
 static char img_sec[256], img_pri[256];
-static struct sig_seckey *sk1, *sk2;
+static struct sig_signer *sk1, *sk2;   /* minisign signers of k1 and k2 */
 static struct sig_trust trust1, trust2, trust_both;
 
 static void write_file(const char *path, size_t len, unsigned seed)
@@ -63,7 +63,7 @@ static struct fw_manifest *sample_manifest(void)
 	return m;
 }
 
-static int build(const char *out, struct sig_seckey *const *keys, size_t n)
+static int build(const char *out, struct sig_signer *const *keys, size_t n)
 {
 	const char *paths[] = { img_sec, img_pri };
 	struct pkg_write_opts o = { .force = 1 };
@@ -80,6 +80,7 @@ static int build(const char *out, struct sig_seckey *const *keys, size_t n)
 static int setup(void)
 {
 	struct fw_err err = { 0, "" };
+	struct sig_seckey *k1 = NULL, *k2 = NULL;
 
 	if (mkdtemp(dir) == NULL)
 		return -1;
@@ -94,7 +95,8 @@ static int setup(void)
 	write_file(img_sec, 3 * CHUNK + 100, 1);
 	write_file(img_pri, 10 * CHUNK, 2);
 	if (sig_keygen(pub1, key1, NULL, 0, &err) < 0 || sig_keygen(pub2, key2, NULL, 0, &err) < 0 ||
-	    sig_seckey_load(key1, NULL, &sk1, &err) < 0 || sig_seckey_load(key2, NULL, &sk2, &err) < 0) {
+	    sig_seckey_load(key1, NULL, &k1, &err) < 0 || sig_signer_minisign(k1, &sk1, &err) < 0 ||
+	    sig_seckey_load(key2, NULL, &k2, &err) < 0 || sig_signer_minisign(k2, &sk2, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
@@ -111,8 +113,8 @@ static int teardown(void)
 {
 	char cmd[300];
 
-	sig_seckey_free(sk1);
-	sig_seckey_free(sk2);
+	sig_signer_free(sk1);
+	sig_signer_free(sk2);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }

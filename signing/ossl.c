@@ -1,0 +1,153 @@
+/* ossl: OpenSSL helpers the X.509/CMS modules share: error text, names, certificate facts. */
+#include "ossl.h"
+
+#include "base/escape.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+int sig_ossl_err(struct fw_err *err, int code, const char *fmt, ...)
+{
+	char what[384];
+	char why[256] = "";
+	unsigned long e, last = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	/* The earliest error is the cause; later ones only say who noticed. */
+	while ((e = ERR_get_error()) != 0)
+		if (last == 0)
+			last = e;
+	if (last != 0) {
+		const char *r = ERR_reason_error_string(last);
+		if (r != NULL)
+			snprintf(why, sizeof(why), "%s", r);
+		else
+			ERR_error_string_n(last, why, sizeof(why));
+	}
+	if (why[0] != '\0')
+		return fw_err_set(err, code, "%s: %s", what, why);
+	return fw_err_set(err, code, "%s", what);
+}
+
+void sig_x509_name(const X509_NAME *name, char *out, size_t outsz)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_read(b, out, (int)outsz - 1);
+		out[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+void sig_x509_cn(const X509 *cert, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out, (int)outsz) < 0)
+		out[0] = '\0';
+}
+
+void sig_x509_label(const X509 *cert, char *out, size_t outsz)
+{
+	char name[256], shown[512];
+
+	sig_x509_name(X509_get_subject_name(cert), name, sizeof(name));
+	snprintf(out, outsz, "certificate \"%s\"", fw_escape(name, shown, sizeof(shown)));
+}
+
+int sig_x509_serial(const X509 *cert, char *out, size_t outsz)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	BN_free(bn);
+	if (hex == NULL) {
+		snprintf(out, outsz, "?");
+		return -1;
+	}
+	snprintf(out, outsz, "%s", hex);
+	OPENSSL_free(hex);
+	return 0;
+}
+
+int sig_asn1_time(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static int sha256(const unsigned char *der, int len, uint8_t out[SIG_FPR_LEN])
+{
+	unsigned int n = 0;
+
+	return len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL) == 1 &&
+			       n == SIG_FPR_LEN ? 0 : -1;
+}
+
+int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN])
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(cert, &der);
+	int rc = sha256(der, len, out);
+
+	OPENSSL_free(der);
+	return rc;
+}
+
+int sig_x509_key_fpr(const X509 *cert, uint8_t out[SIG_FPR_LEN])
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	int rc = sha256(der, len, out);
+
+	OPENSSL_free(der);
+	return rc;
+}
+
+int sig_ed25519_fpr(const uint8_t pk[32], uint8_t out[SIG_FPR_LEN])
+{
+	/* DER SubjectPublicKeyInfo of id-Ed25519 (RFC 8410): a fixed prefix, then the key. */
+	static const uint8_t prefix[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+	uint8_t spki[sizeof(prefix) + 32];
+
+	memcpy(spki, prefix, sizeof(prefix));
+	memcpy(spki + sizeof(prefix), pk, 32);
+	return sha256(spki, (int)sizeof(spki), out);
+}
+
+int sig_x509_id(const X509 *cert, char out[SIG_CERT_ID_LEN + 1])
+{
+	uint8_t h[SIG_FPR_LEN];
+
+	if (sig_x509_sha256(cert, h) < 0)
+		return -1;
+	for (int i = 0; i < SIG_CERT_ID_LEN / 2; i++)
+		snprintf(out + 2 * i, 3, "%02X", h[i]);
+	return 0;
+}
+
+void sig_hex(const uint8_t *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+	out[2 * n] = '\0';
+}

@@ -1,0 +1,43 @@
+/* ossl: OpenSSL helpers the X.509/CMS modules share: error text, names, certificate facts. */
+#ifndef FW_OSSL_H
+#define FW_OSSL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "base/fw_err.h"
+
+#define SIG_FPR_LEN 32          /* SHA-256 */
+#define SIG_CERT_ID_LEN 16      /* hex digits of a certificate id in an entry name */
+
+/*
+ * fw_err_set with OpenSSL's own reason appended (": why"), taken from and
+ * clearing OpenSSL's error queue. Returns -1.
+ */
+int sig_ossl_err(struct fw_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A certificate's subject or issuer in RFC 2253 form ("CN=leaf,O=Example"), cut to fit. */
+void sig_x509_name(const X509_NAME *name, char *out, size_t outsz);
+/* The subject's commonName, or "" if it has none. */
+void sig_x509_cn(const X509 *cert, char *out, size_t outsz);
+/* How messages name a certificate: "certificate \"CN=...\"" with control characters escaped. */
+void sig_x509_label(const X509 *cert, char *out, size_t outsz);
+/* The serial number in upper-case hex. */
+int sig_x509_serial(const X509 *cert, char *out, size_t outsz);
+/* An ASN1_TIME as seconds since the epoch. */
+int sig_asn1_time(const ASN1_TIME *t, int64_t *out);
+/* SHA-256 of the DER certificate. */
+int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN]);
+/* SHA-256 of the DER SubjectPublicKeyInfo: what identifies a key across schemes. */
+int sig_x509_key_fpr(const X509 *cert, uint8_t out[SIG_FPR_LEN]);
+/* The same fingerprint for a raw Ed25519 public key (minisign's), so a key counts once across schemes. */
+int sig_ed25519_fpr(const uint8_t pk[32], uint8_t out[SIG_FPR_LEN]);
+/* The id of a certificate in entry names: the first 8 bytes of its SHA-256, upper-case hex. */
+int sig_x509_id(const X509 *cert, char out[SIG_CERT_ID_LEN + 1]);
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void sig_hex(const uint8_t *in, size_t n, char *out);
+
+#endif
