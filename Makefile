@@ -20,7 +20,8 @@ ifeq ($(SANITIZE),1)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_LD := -fsanitize=address,undefined
 # A sanitizer finding must never pass for an expected "rejected" (exit 1).
-export ASAN_OPTIONS := exitcode=86:detect_leaks=1
+# Full unwinding at malloc: a leak inside a third-party library (tests/lsan.supp) then shows its frames.
+export ASAN_OPTIONS := exitcode=86:detect_leaks=1:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS := print_stacktrace=1:exitcode=87
 # Leaks inside third-party PKCS#11 modules (SoftHSM) are theirs, listed in this file.
 export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0

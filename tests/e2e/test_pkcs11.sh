@@ -4,9 +4,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
 . "$E2E/pki.sh"
 
-# SoftHSM 2.6.1 leaks inside its EdDSA code; the suppression (tests/lsan.supp) needs its frames in the stack.
-case "${ASAN_OPTIONS:-}" in *exitcode=86*) export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" ;; esac
-
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 [ -e "$MODULE" ] || fail "$MODULE missing: scripts/install-deps installs softhsm2"
 mkdir tokens
