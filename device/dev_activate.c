@@ -758,5 +758,6 @@ out:
 	free(key);
 	free(a.made);
 	dev_pkgs_free(&a.list);
+	sig_trust_free(&a.trust);   /* CA certificates and CRLs live in an X.509 store */
 	return rc;
 }

@@ -512,6 +512,7 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	memset(&rep, 0, sizeof(rep));
 	memset(&entry, 0, sizeof(entry));
 	memset(out, 0, sizeof(*out));
+	sig_trust_init(&trust);
 	u.root = r;
 	u.req = req;
 	u.result = DEV_RESULT_SYSTEM_ERROR;
@@ -657,6 +658,7 @@ out:
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	dev_pkgs_free(&u.list);
+	sig_trust_free(&trust);   /* CA certificates and CRLs live in an X.509 store */
 	return rc;
 }
 

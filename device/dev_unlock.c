@@ -20,6 +20,7 @@ static int load_check(const struct dev_root *r, const char *path, struct sig_unl
 	size_t len;
 	int rc = -1;
 
+	sig_trust_init(&trust);
 	if (buf == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	if (sig_file_read(path, buf, SIG_UNLOCK_MAX, &len, err) < 0)
@@ -32,6 +33,7 @@ static int load_check(const struct dev_root *r, const char *path, struct sig_unl
 	rc = 0;
 out:
 	free(buf);
+	sig_trust_free(&trust);
 	return rc;
 }
 

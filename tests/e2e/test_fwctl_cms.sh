@@ -52,6 +52,22 @@ refusals() {
 }
 pkg_check "revoked, expired and unknown-CA signers are refused with the certificate and reason; nothing changes" refusals
 
+packages() {
+	mkdir -p tree/files tree2/files
+	echo on >tree/files/profinet.conf
+	echo other >tree2/files/other.conf
+	"$B/mkwmopkg" -q -o profinet.wmopkg -C tree --version 1.0 --product WX -k leaf.key --cert leaf.crt \
+		--intermediate inter.crt
+	"$B/mkwmopkg" -q -o stranger.wmopkg -C tree2 --version 1.0 --product WX -k stranger.key --cert stranger.crt
+	expect 0 'installed profinet 1.0 \(trusted\)' fw package install profinet.wmopkg
+	expect 0 'stranger is signed by no key this device trusts' fw package install stranger.wmopkg
+	expect 0 'package stranger: untrusted key: not activated' fw boot
+	expect 0 '' fw package list
+	grep -Eq '^profinet +1\.0 +no +trusted +yes' "$T/.out" || fail "profinet: $(cat "$T/.out")"
+	grep -Eq '^stranger +1\.0 +no +untrusted key +no' "$T/.out" || fail "stranger: $(cat "$T/.out")"
+}
+pkg_check "modification packages under the trusted CA install and activate; one under another CA does not verify" packages
+
 policy() {
 	D2=$T/dev2
 	printf '{"min_signatures": 2, "check_time": false}\n' >policy.json
