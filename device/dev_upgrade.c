@@ -50,6 +50,15 @@ static double since(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* The transport names the source in its errors; the caller names it too (prog: upgrade: SOURCE: why). */
+static void net_err(const struct txn *u, struct fw_err *err)
+{
+	size_t n = strlen(u->req->src->shown);
+
+	if (strncmp(err->msg, u->req->src->shown, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0)
+		memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+}
+
 /*
  * How far the download is, at most four times a second (or now, when last):
  * for the caller's terminal, and in a small file `status --json` reads. The
@@ -406,8 +415,10 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 
 	/* A second read starts at byte 0: a network source is fetched again (the transport seeks). */
 	if (u->pass > 0 && u->net != NULL) {
-		if (dev_transport_seek(u->net, 0, err) < 0 || (fd = *fdp = dev_transport_fd(u->net, err)) < 0)
+		if (dev_transport_seek(u->net, 0, err) < 0 || (fd = *fdp = dev_transport_fd(u->net, err)) < 0) {
+			net_err(u, err);
 			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
+		}
 	} else if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
 		fw_err_set(err, FW_EXIT_IO, "cannot read the package again: %s", strerror(errno));
 		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
@@ -434,6 +445,7 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 			if (hook != NULL)
 				(void)hook_verdict(u, hook, 1, &res, &herr);
 			*err = nerr;
+			net_err(u, err);
 			return fail(u, DEV_RESULT_NET_ERROR, err);
 		}
 	}
@@ -512,8 +524,10 @@ static int net_open(struct txn *u, int *fd, struct fw_err *err)
 	u->nopts.retries = u->root->cfg.net_retries;
 	if ((u->progress_path = dev_root_file(u->root, DEV_PROGRESS_FILE)) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	if (dev_transport_open(&u->net, u->req->src, &u->nopts, 0, err) < 0)
+	if (dev_transport_open(&u->net, u->req->src, &u->nopts, 0, err) < 0) {
+		net_err(u, err);
 		return -1;
+	}
 	*fd = dev_transport_fd(u->net, err);
 	return *fd < 0 ? -1 : 0;
 }
