@@ -42,6 +42,7 @@ struct txn {
 	struct dev_transport *net;     /* a network source's transport; NULL for a local one */
 	struct dev_transport_opts nopts;
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
+	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
 	struct timespec pass_start, last_progress;
 };
 
@@ -86,7 +87,7 @@ static void progress(struct txn *u, int last)
 	p.pass = u->pass + 1;
 	p.passes = u->plan.passes ? u->plan.passes : 1;
 	p.done = dev_transport_done(u->net);
-	p.total = dev_transport_info(u->net)->id.size > 0 ? (uint64_t)dev_transport_info(u->net)->id.size : 0;
+	p.total = u->net_total;
 	p.speed = secs > 0.001 ? (uint64_t)((double)p.done / secs) : 0;
 	p.last = last;
 	if (u->req->progress != NULL)
@@ -528,6 +529,9 @@ static int net_open(struct txn *u, int *fd, struct fw_err *err)
 		net_err(u, err);
 		return -1;
 	}
+	/* Read before the fd thread starts: info is the thread's while it runs. */
+	if (dev_transport_info(u->net)->id.size > 0)
+		u->net_total = (uint64_t)dev_transport_info(u->net)->id.size;
 	*fd = dev_transport_fd(u->net, err);
 	return *fd < 0 ? -1 : 0;
 }
@@ -597,7 +601,6 @@ out:
 		const struct dev_transport_info *ni;
 		struct fw_err ignored;
 
-
 		if (fd >= 0)
 			(void)dev_transport_fd_finish(u.net, &ignored);
 		ni = dev_transport_info(u.net);
@@ -605,12 +608,11 @@ out:
 		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
 		     ni->interruptions, ni->interruptions == 1 ? "" : "s");
 		dev_transport_close(u.net);
-		if (u.progress_path != NULL)
-			unlink(u.progress_path);
-		free(u.progress_path);
+		unlink(u.progress_path);
 	} else if (fd > STDIN_FILENO) {
 		close(fd);
 	}
+	free(u.progress_path);
 	free(u.first_manifest);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
