@@ -7,6 +7,7 @@
 #include "device/dev_activate.h"
 #include "device/dev_boot.h"
 #include "device/dev_root.h"
+#include "device/dev_upgrade.h"
 
 static void print_note(void *ctx, const char *text)
 {
@@ -22,6 +23,8 @@ int cmd_boot_run(struct dev_root *r)
 
 	if (dev_boot(r, &res, &err) < 0)
 		return msg_fail("boot", NULL, &err);
+	/* No download runs at boot: a progress report left by a power cut is stale. */
+	dev_progress_clear(r);
 	if (res.trial_note[0])
 		msg_note("boot: %s", res.trial_note);
 	if (res.note[0])

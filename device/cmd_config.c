@@ -9,8 +9,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwctl [--root DIR] config [unpack-hook PATH|none | hook-timeout SECONDS | trial-boots N]\n"
-		   "Without arguments, show the settings; with a setting and a value, change it.\n");
+	fprintf(f, "usage: fwctl [--root DIR] config [SETTING VALUE]\n"
+		   "Without arguments, show the settings; with a setting and a value, change it:\n"
+		   "  unpack-hook PATH|none   the security-unpack hook (an absolute path to an executable)\n"
+		   "  hook-timeout SECONDS    how long the hook may run (1 to 86400)\n"
+		   "  trial-boots N           boots a new system image gets to be marked good (1 to %d)\n"
+		   "  ca-file PATH|none       https: the CA certificates (PEM) servers are verified against\n"
+		   "  low-speed-limit BYTES   network: slower than this ... (0 to %d bytes/s; 0: no limit)\n"
+		   "  low-speed-time SECONDS  ... for this long fails the attempt (1 to %d)\n"
+		   "  net-retries N           network: attempts in a row without progress before netError (0 to 100)\n",
+		DEV_TRIAL_BOOTS_MAX, DEV_LOW_SPEED_MAX, DEV_NET_SETTING_MAX);
 }
 
 static void show(const struct dev_config *c)
@@ -20,6 +28,10 @@ static void show(const struct dev_config *c)
 	printf("%-14s %s\n", "unpack-hook", c->unpack_hook ? fw_escape(c->unpack_hook, shown, sizeof(shown)) : "none");
 	printf("%-14s %u\n", "hook-timeout", c->hook_timeout);
 	printf("%-14s %u\n", "trial-boots", c->trial_boots);
+	printf("%-14s %s\n", "ca-file", c->ca_file ? fw_escape(c->ca_file, shown, sizeof(shown)) : "none");
+	printf("%-14s %u\n", "low-speed-limit", c->low_speed_limit);
+	printf("%-14s %u\n", "low-speed-time", c->low_speed_time);
+	printf("%-14s %u\n", "net-retries", c->net_retries);
 }
 
 static int change(struct dev_config *c, const char *key, const char *value, struct fw_err *err)
@@ -41,7 +53,30 @@ static int change(struct dev_config *c, const char *key, const char *value, stru
 		c->trial_boots = (unsigned)n;
 		return 0;
 	}
-	return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": the settings are unpack-hook, hook-timeout and trial-boots", key);
+	if (strcmp(key, "ca-file") == 0)
+		return dev_config_set_ca_file(c, strcmp(value, "none") == 0 ? NULL : value, err);
+	if (strcmp(key, "low-speed-limit") == 0) {
+		if (msg_parse_u64(value, DEV_LOW_SPEED_MAX, &n) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "low-speed-limit %s: expected 0 to %d bytes/s", value,
+					  DEV_LOW_SPEED_MAX);
+		c->low_speed_limit = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(key, "low-speed-time") == 0) {
+		if (msg_parse_u64(value, DEV_NET_SETTING_MAX, &n) < 0 || n == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "low-speed-time %s: expected 1 to %d seconds", value,
+					  DEV_NET_SETTING_MAX);
+		c->low_speed_time = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(key, "net-retries") == 0) {
+		if (msg_parse_u64(value, 100, &n) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "net-retries %s: expected 0 to 100", value);
+		c->net_retries = (unsigned)n;
+		return 0;
+	}
+	return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": the settings are unpack-hook, hook-timeout, trial-boots, ca-file, "
+			  "low-speed-limit, low-speed-time and net-retries", key);
 }
 
 int cmd_config(const char *root, int argc, char **argv)

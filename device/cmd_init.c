@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB|CA.crt|CRL|POLICY.json... [--tpm] [--allow-untrusted]\n"
 		   "                 [--trial-boots N] [--unpack-hook PATH [--hook-timeout SECONDS]]\n"
 		   "                 [--secure-boot] [--device-id ID] [--package-hook-timeout SECONDS]\n"
+		   "                 [--ca-file PEM]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot=PATH]...\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
@@ -73,7 +74,7 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 int cmd_init(const char *root, int argc, char **argv)
 {
 	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL, OPT_HOOK, OPT_HOOK_TIMEOUT, OPT_SECURE, OPT_DEVID,
-	       OPT_PKG_HOOKT };
+	       OPT_PKG_HOOKT, OPT_CA_FILE };
 	static const struct option opts[] = {
 		{ "product", required_argument, NULL, 'P' },
 		{ "tpm", no_argument, NULL, 'T' },
@@ -91,6 +92,7 @@ int cmd_init(const char *root, int argc, char **argv)
 		{ "secure-boot", no_argument, NULL, OPT_SECURE },
 		{ "device-id", required_argument, NULL, OPT_DEVID },
 		{ "package-hook-timeout", required_argument, NULL, OPT_PKG_HOOKT },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -105,6 +107,7 @@ int cmd_init(const char *root, int argc, char **argv)
 	r.lock_fd = -1;
 	r.cfg.trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
 	r.cfg.hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
+	dev_config_net_defaults(&r.cfg);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -161,6 +164,12 @@ int cmd_init(const char *root, int argc, char **argv)
 			break;
 		case OPT_HOOK:
 			if (dev_config_set_hook(&r.cfg, optarg, &err) < 0) {
+				rc = msg_fail("init", NULL, &err);
+				goto out;
+			}
+			break;
+		case OPT_CA_FILE:
+			if (dev_config_set_ca_file(&r.cfg, optarg, &err) < 0) {
 				rc = msg_fail("init", NULL, &err);
 				goto out;
 			}

@@ -67,10 +67,16 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      const struct dev_state *st)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
+	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
+	json_t *download = dev_progress_load(r);
 	const struct dev_record *run = running(rec);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL;
 
+	if (doc != NULL)
+		bad |= json_object_set_new(doc, "download", download ? download : json_null()) < 0;
+	else
+		json_decref(download);
 	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++) {
 		json_t *o = dev_record_to_json(&rec[t]);
 		bad = o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
@@ -120,6 +126,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 {
 	const struct dev_record *run = running(rec);
 	char shown[600], when[32];
+	json_t *download;
 
 	printf("%-16s %s\n", "product", r->cfg.product);
 	printf("%-16s %s\n", "tpm", r->cfg.tpm ? "yes" : "no");
@@ -166,6 +173,20 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		       t == DEV_SLOT_GOLDEN ? " (golden: read-only, the floor)" : "");
 	}
 	printf("\n");
+	if ((download = dev_progress_load(r)) != NULL) {
+		json_int_t done = json_integer_value(json_object_get(download, "bytes"));
+		json_int_t total = json_integer_value(json_object_get(download, "total"));
+		const char *from = json_string_value(json_object_get(download, "source"));
+
+		char of[40] = "";
+
+		if (total > 0)
+			snprintf(of, sizeof(of), " of %lld", (long long)total);
+		printf("%-16s %s: %lld%s bytes, %.1f MiB/s\n", "downloading",
+		       fw_escape_msg(from ? from : "?", shown, sizeof(shown)), (long long)done, of,
+		       (double)json_integer_value(json_object_get(download, "speed")) / 1048576.0);
+		json_decref(download);
+	}
 	if (st->last.result == DEV_RESULT_NONE) {
 		printf("%-16s %s\n", "last upgrade", "none");
 		return;

@@ -1,6 +1,7 @@
 /* cmd_upgrade: fwctl upgrade — parse the field's words, run the transaction (dev_upgrade), report, reboot. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/msg.h"
 #include "device/cmd.h"
@@ -18,10 +19,38 @@ static void usage(FILE *f)
 		   "before the target.\n");
 }
 
+static int progress_shown;   /* a progress line is on the terminal: a note starts on a new line */
+
 static void print_note(void *ctx, const char *text)
 {
 	(void)ctx;
+	if (progress_shown) {
+		fputc('\n', stderr);
+		progress_shown = 0;
+	}
 	msg_note("%s", text);
+}
+
+/* Bytes, percent and speed on one terminal line (stderr, only when it is a terminal and not -q). */
+static void print_progress(void *ctx, const struct dev_progress *p)
+{
+	char pass[32] = "";
+
+	(void)ctx;
+	if (p->passes > 1)
+		snprintf(pass, sizeof(pass), " (read %u of %u)", p->pass, p->passes);
+	if (p->total)
+		fprintf(stderr, "\r%s: upgrade: %llu of %llu bytes, %3u%%, %.1f MiB/s%s\033[K", msg_prog,
+			(unsigned long long)p->done, (unsigned long long)p->total,
+			(unsigned)(p->done * 100 / p->total), (double)p->speed / 1048576.0, pass);
+	else
+		fprintf(stderr, "\r%s: upgrade: %llu bytes, %.1f MiB/s%s\033[K", msg_prog, (unsigned long long)p->done,
+			(double)p->speed / 1048576.0, pass);
+	progress_shown = 1;
+	if (p->last) {
+		fputc('\n', stderr);
+		progress_shown = 0;
+	}
 }
 
 int cmd_upgrade(const char *root, int argc, char **argv)
@@ -73,6 +102,8 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("upgrade", NULL, &err);
 	req.src = &src;
+	if (!msg_quiet && isatty(STDERR_FILENO))
+		req.progress = print_progress;
 	if (dev_upgrade(&r, &req, &out, &err) < 0) {
 		rc = msg_fail("upgrade", src.shown, &err);
 		if (out.installed) {

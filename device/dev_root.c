@@ -10,6 +10,7 @@
 
 #include "device/dev_file.h"
 #include "device/dev_hook.h"
+#include "device/dev_transport.h"
 #include "device/dev_lock.h"
 
 const char *dev_slot_name(int slot)
@@ -40,6 +41,7 @@ void dev_config_free(struct dev_config *c)
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		free(c->slot[t]);
 	free(c->unpack_hook);
+	free(c->ca_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -82,6 +84,33 @@ int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *e
 	return 0;
 }
 
+int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err)
+{
+	struct stat st;
+	char *copy = NULL;
+
+	if (path != NULL) {
+		if (path[0] != '/')
+			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: give an absolute path", path);
+		if (stat(path, &st) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: %s", path, strerror(errno));
+		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: not a readable file", path);
+		if ((copy = strdup(path)) == NULL)
+			return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	}
+	free(c->ca_file);
+	c->ca_file = copy;
+	return 0;
+}
+
+void dev_config_net_defaults(struct dev_config *c)
+{
+	c->low_speed_limit = DEV_TRANSPORT_LOW_SPEED_LIMIT;
+	c->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
+	c->net_retries = DEV_TRANSPORT_RETRIES;
+}
+
 int dev_config_save(const struct dev_root *r, struct fw_err *err)
 {
 	return dev_json_save(dev_root_file(r, DEV_CONFIG_FILE), dev_config_to_json(&r->cfg), err);
@@ -108,6 +137,10 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "secure_boot", json_boolean(c->secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(c->device_id)) < 0 ||
 		      json_object_set_new(doc, "package_hook_timeout", json_integer(c->pkg_hook_timeout)) < 0 ||
+		      json_object_set_new(doc, "ca_file", c->ca_file ? json_string(c->ca_file) : json_null()) < 0 ||
+		      json_object_set_new(doc, "low_speed_limit", json_integer(c->low_speed_limit)) < 0 ||
+		      json_object_set_new(doc, "low_speed_time", json_integer(c->low_speed_time)) < 0 ||
+		      json_object_set_new(doc, "net_retries", json_integer(c->net_retries)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -165,6 +198,26 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	c->pkg_hook_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
 				      json_integer_value(v) <= DEV_PKG_HOOK_TIMEOUT_MAX
 				  ? (unsigned)json_integer_value(v) : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
+	v = json_object_get(doc, "ca_file");
+	if (json_is_string(v) && (c->ca_file = strdup(json_string_value(v))) == NULL) {
+		dev_config_free(c);
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	}
+	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+		dev_config_free(c);
+		return fw_err_set(err, FW_EXIT_IO, "ca_file: not a path");
+	}
+	/* Older roots have no network settings: the transport's defaults. */
+	dev_config_net_defaults(c);
+	v = json_object_get(doc, "low_speed_limit");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= DEV_LOW_SPEED_MAX)
+		c->low_speed_limit = (unsigned)json_integer_value(v);
+	v = json_object_get(doc, "low_speed_time");
+	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= DEV_NET_SETTING_MAX)
+		c->low_speed_time = (unsigned)json_integer_value(v);
+	v = json_object_get(doc, "net_retries");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100)
+		c->net_retries = (unsigned)json_integer_value(v);
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");

@@ -24,6 +24,8 @@
 #define DEV_USB_LABEL "external"   /* the medium usb://PATH reads from */
 #define DEV_TRIAL_BOOTS_DEFAULT 3  /* boots a new system image gets to be marked good */
 #define DEV_TRIAL_BOOTS_MAX 100
+#define DEV_NET_SETTING_MAX 86400   /* low-speed-time (s) at most */
+#define DEV_LOW_SPEED_MAX 1073741824 /* low-speed-limit (bytes/s) at most */
 
 /* The device's slots: the package targets, then the read-only golden system (written only by golden install). */
 #define DEV_SLOT_GOLDEN FW_TARGET_COUNT
@@ -51,6 +53,10 @@ struct dev_config {
 	unsigned trial_boots;          /* the boot-attempt budget of a system image on trial */
 	char *unpack_hook;             /* the security-unpack hook's absolute path; NULL: none */
 	unsigned hook_timeout;         /* seconds it may run */
+	char *ca_file;                 /* https: CA certificates (PEM, absolute path); NULL: the system's */
+	unsigned low_speed_limit;      /* network: bytes/s below which ... */
+	unsigned low_speed_time;       /* ... for this many seconds an attempt counts as failed */
+	unsigned net_retries;          /* network: attempts in a row without a new byte before netError */
 };
 
 struct dev_root {
@@ -83,6 +89,10 @@ json_t *dev_config_to_json(const struct dev_config *c);
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);
 /* Set (path) or clear (NULL) the unpack hook: an absolute path to an executable regular file. */
 int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err);
+/* Set (path) or clear (NULL) the HTTPS CA file: an absolute path to a readable regular file. */
+int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err);
+/* The network settings' defaults (those of dev_transport). */
+void dev_config_net_defaults(struct dev_config *c);
 
 /* Replace ROOT/config.json with r->cfg (durably); the caller holds the lock. */
 int dev_config_save(const struct dev_root *r, struct fw_err *err);

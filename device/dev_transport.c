@@ -65,6 +65,7 @@ struct dev_transport {
 	int thread_on;
 	int fds[2];
 	atomic_int stop;
+	_Atomic uint64_t delivered;    /* info.offset, for dev_transport_done from another thread */
 	int thread_rc;
 	struct fw_err thread_err;
 };
@@ -623,6 +624,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	t->info.proto = t->proto;
 	t->info.can_resume = -1;
 	t->info.offset = t->pos = offset;
+	atomic_store(&t->delivered, offset);
 	snprintf(t->info.shown, sizeof(t->info.shown), "%s", src->shown);
 	if (t->have_ref && t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
 		t->eof = offset == (uint64_t)t->ref.size;
@@ -665,6 +667,7 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 	if (t->len == 0)
 		t->head = 0;
 	t->info.offset += len;
+	atomic_store(&t->delivered, t->info.offset);
 	return (ssize_t)len;
 }
 
@@ -699,6 +702,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 	t->head = t->len = 0;
 	t->eof = 0;
 	t->info.offset = t->pos = offset;
+	atomic_store(&t->delivered, offset);
 	t->fails = 0;
 	t->backoff_ms = t->o.backoff_ms;
 	if (t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
@@ -714,6 +718,11 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t dev_transport_done(const struct dev_transport *t)
+{
+	return atomic_load(&((struct dev_transport *)t)->delivered);
 }
 
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes)

@@ -143,6 +143,9 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
  */
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
 
+/* The offset of the next byte the stream delivers: safe from any thread, e.g. for progress while the fd thread runs. */
+uint64_t dev_transport_done(const struct dev_transport *t);
+
 /* Counters and identity so far; valid until close. While an fd thread runs, look after dev_transport_fd_finish. */
 const struct dev_transport_info *dev_transport_info(const struct dev_transport *t);
 

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "base/escape.h"
+#include "base/outfile.h"
 #include "device/dev_hook.h"
+#include "device/dev_transport.h"
 #include "device/dev_policy.h"
 #include "device/dev_slot.h"
 #include "formats/pkg_read.h"
@@ -37,7 +39,71 @@ struct txn {
 	int staged;                    /* plan.step[cur]'s image is whole; its record waits for the package's end */
 	struct dev_record staged_rec;
 	unsigned touched;              /* slots whose record went not valid */
+	struct dev_transport *net;     /* a network source's transport; NULL for a local one */
+	struct dev_transport_opts nopts;
+	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
+	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
+	struct timespec pass_start, last_progress;
 };
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* The transport names the source in its errors; the caller names it too (prog: upgrade: SOURCE: why). */
+static void net_err(const struct txn *u, struct fw_err *err)
+{
+	size_t n = strlen(u->req->src->shown);
+
+	if (strncmp(err->msg, u->req->src->shown, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0)
+		memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+}
+
+/*
+ * How far the download is, at most four times a second (or now, when last):
+ * for the caller's terminal, and in a small file `status --json` reads. The
+ * file is replaced atomically but not fsynced: it says nothing a power cut
+ * must keep, and a durable write per chunk would cost the flash.
+ */
+static void progress(struct txn *u, int last)
+{
+	struct timespec now;
+	struct dev_progress p;
+	struct fw_err ignored;
+	json_t *doc;
+	char *text;
+	double secs;
+
+	if (u->net == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!last && since(&u->last_progress, &now) < 0.25)
+		return;
+	u->last_progress = now;
+	secs = since(&u->pass_start, &now);
+	memset(&p, 0, sizeof(p));
+	p.source = u->st.last.source;
+	p.pass = u->pass + 1;
+	p.passes = u->plan.passes ? u->plan.passes : 1;
+	p.done = dev_transport_done(u->net);
+	p.total = u->net_total;
+	p.speed = secs > 0.001 ? (uint64_t)((double)p.done / secs) : 0;
+	p.last = last;
+	if (u->req->progress != NULL)
+		u->req->progress(u->req->progress_ctx, &p);
+	if (u->progress_path == NULL)
+		return;
+	doc = json_pack("{s:o, s:I, s:o, s:I, s:i, s:i, s:I}", "source", fw_json_text(u->req->src->shown), "bytes", (json_int_t)p.done,
+			"total", p.total ? json_integer((json_int_t)p.total) : json_null(), "speed", (json_int_t)p.speed,
+			"pass", (int)p.pass, "passes", (int)p.passes, "updated", (json_int_t)time(NULL));
+	text = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
+	/* Best effort: a progress report that cannot be written changes nothing about the upgrade. */
+	if (text != NULL)
+		(void)outfile_write_file(u->progress_path, text, strlen(text), 0644, OUTFILE_FORCE, &ignored);
+	free(text);
+	json_decref(doc);
+}
 
 static void note(const struct txn *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -184,6 +250,7 @@ static int on_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 		u->result = DEV_RESULT_WRITE_FLASH_FAILED;
 		return -1;
 	}
+	progress(u, 0);
 	return 0;
 }
 
@@ -335,7 +402,7 @@ static int hook_verdict(struct txn *u, struct dev_hook *h, int read_failed, enum
 }
 
 /* One read of the package, writing the steps of pass u->pass; through the unpack hook when one is set. */
-static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
+static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
 		     struct fw_err *err)
 {
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
@@ -345,12 +412,20 @@ static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_m
 	struct dev_hook *hook = NULL;
 	struct fw_err herr = { 0, "" };
 	enum dev_result res;
-	int in = fd, rc;
+	int fd = *fdp, in, rc;
 
-	if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
+	/* A second read starts at byte 0: a network source is fetched again (the transport seeks). */
+	if (u->pass > 0 && u->net != NULL) {
+		if (dev_transport_seek(u->net, 0, err) < 0 || (fd = *fdp = dev_transport_fd(u->net, err)) < 0) {
+			net_err(u, err);
+			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
+		}
+	} else if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
 		fw_err_set(err, FW_EXIT_IO, "cannot read the package again: %s", strerror(errno));
 		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
 	}
+	in = fd;
+	clock_gettime(CLOCK_MONOTONIC, &u->pass_start);
 	fw_manifest_free(*m);
 	*m = NULL;
 	pkg_report_free(rep);
@@ -360,6 +435,21 @@ static int read_pass(struct txn *u, int fd, struct sig_trust *trust, struct fw_m
 	    dev_hook_start(u->root->cfg.unpack_hook, fd, u->root->cfg.hook_timeout, &hook, &in, err) < 0)
 		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
 	rc = pkg_read(in, &ropts, &ops, u, m, rep, err);
+	if (u->net != NULL) {
+		struct fw_err nerr = { 0, "" };
+
+		progress(u, 1);
+		*fdp = -1;
+		/* A stream cut short looks like a short package to the reader (and to a hook): the
+		 * transport's failure is what happened, so it is reported first, as netError. */
+		if (dev_transport_fd_finish(u->net, &nerr) < 0) {
+			if (hook != NULL)
+				(void)hook_verdict(u, hook, 1, &res, &herr);
+			*err = nerr;
+			net_err(u, err);
+			return fail(u, DEV_RESULT_NET_ERROR, err);
+		}
+	}
 	/* The hook's verdict comes before the package's: its output only had to be read to be judged. */
 	if (hook != NULL && hook_verdict(u, hook, rc < 0, &res, &herr) < 0) {
 		*err = herr;
@@ -403,6 +493,49 @@ static void start(struct txn *u, struct dev_root *r, const struct dev_upgrade_re
 	fw_escape(req->src->shown, u->st.last.source, sizeof(u->st.last.source));
 }
 
+json_t *dev_progress_load(const struct dev_root *r)
+{
+	char *path = dev_root_file(r, DEV_PROGRESS_FILE);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	if (doc != NULL && !json_is_object(doc)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+void dev_progress_clear(const struct dev_root *r)
+{
+	char *path = dev_root_file(r, DEV_PROGRESS_FILE);
+
+	if (path != NULL)
+		unlink(path);
+	free(path);
+}
+
+/* Open a network source: the transport with the device's network settings, and the fd the reader reads. */
+static int net_open(struct txn *u, int *fd, struct fw_err *err)
+{
+	dev_transport_opts_init(&u->nopts);
+	u->nopts.ca_file = u->root->cfg.ca_file;
+	u->nopts.low_speed_limit = u->root->cfg.low_speed_limit;
+	u->nopts.low_speed_time = u->root->cfg.low_speed_time;
+	u->nopts.retries = u->root->cfg.net_retries;
+	if ((u->progress_path = dev_root_file(u->root, DEV_PROGRESS_FILE)) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (dev_transport_open(&u->net, u->req->src, &u->nopts, 0, err) < 0) {
+		net_err(u, err);
+		return -1;
+	}
+	/* Read before the fd thread starts: info is the thread's while it runs. */
+	if (dev_transport_info(u->net)->id.size > 0)
+		u->net_total = (uint64_t)dev_transport_info(u->net)->id.size;
+	*fd = dev_transport_fd(u->net, err);
+	return *fd < 0 ? -1 : 0;
+}
+
 int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct dev_upgrade_out *out,
 		struct fw_err *err)
 {
@@ -417,22 +550,26 @@ int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct de
 	memset(&rep, 0, sizeof(rep));
 	if (dev_state_load(r, &u.st, err) < 0)
 		return -1;
+	dev_progress_clear(r);
 	/* A label the device does not have is a typing mistake, not an attempt: nothing to record. */
 	if (req->src->kind == DEV_SRC_MEDIA && dev_root_media(r, req->src->label) == NULL)
 		return fw_err_set(err, FW_EXIT_USAGE,
 				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
 				  req->src->label);
 	if (req->src->kind == DEV_SRC_NET) {
-		start(&u, r, req, out, 0);
-		fw_err_set(err, FW_EXIT_NET, "%s sources are not supported yet: copy the package to the device and give "
-			   "its path, or use usb:// or media LABEL PATH", dev_proto_name(req->src->proto));
-		return fail(&u, DEV_RESULT_NET_ERROR, err);
-	}
-	fd = dev_source_open(r, req->src, &rereadable, err);
-	start(&u, r, req, out, rereadable);
-	if (fd < 0) {
-		fail(&u, err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED, err);
-		return -1;
+		/* A network source can be fetched again from byte 0: it counts as re-readable. */
+		start(&u, r, req, out, 1);
+		if (net_open(&u, &fd, err) < 0) {
+			fail(&u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
+			goto out;
+		}
+	} else {
+		fd = dev_source_open(r, req->src, &rereadable, err);
+		start(&u, r, req, out, rereadable);
+		if (fd < 0) {
+			fail(&u, err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED, err);
+			return -1;
+		}
 	}
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
@@ -440,7 +577,7 @@ int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct de
 		goto out;
 	}
 	for (u.pass = 0; u.pass < (u.reached_manifest ? u.plan.passes : 1); u.pass++)
-		if (read_pass(&u, fd, &trust, &m, &rep, err) < 0)
+		if (read_pass(&u, &fd, &trust, &m, &rep, err) < 0)
 			goto out;
 	if (u.out->installed != planned(&u.plan)) {
 		fw_err_set(err, FW_EXIT_IO, "wrote %u of %zu images", (unsigned)__builtin_popcount(u.out->installed),
@@ -460,8 +597,22 @@ int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct de
 	}
 	rc = 0;
 out:
-	if (fd > STDIN_FILENO)
+	if (u.net != NULL) {
+		const struct dev_transport_info *ni;
+		struct fw_err ignored;
+
+		if (fd >= 0)
+			(void)dev_transport_fd_finish(u.net, &ignored);
+		ni = dev_transport_info(u.net);
+		note(&u, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s)",
+		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
+		     ni->interruptions, ni->interruptions == 1 ? "" : "s");
+		dev_transport_close(u.net);
+		unlink(u.progress_path);
+	} else if (fd > STDIN_FILENO) {
 		close(fd);
+	}
+	free(u.progress_path);
 	free(u.first_manifest);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
