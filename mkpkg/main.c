@@ -52,11 +52,11 @@ static void usage(FILE *f)
 static int add_image(struct opts *o, const char *product, enum fw_target target, const char *path)
 {
 	if (o->n_images == FW_MAX_PAYLOADS) {
-		cli_error(NULL, NULL, "too many images (limit %d)", FW_MAX_PAYLOADS);
+		msg_error(NULL, NULL, "too many images (limit %d)", FW_MAX_PAYLOADS);
 		return -1;
 	}
 	if (!fw_name_valid(product)) {
-		cli_error(NULL, NULL, "invalid product id \"%s\"", product);
+		msg_error(NULL, NULL, "invalid product id \"%s\"", product);
 		return -1;
 	}
 	snprintf(o->images[o->n_images].product, sizeof(o->images[0].product), "%s", product);
@@ -75,7 +75,7 @@ static int parse_image_arg(struct opts *o, const char *arg)
 
 	if (colon == NULL || eq == NULL || (size_t)(colon - arg) > FW_NAME_MAX ||
 	    (size_t)(eq - colon - 1) >= sizeof(target) || eq[1] == '\0') {
-		cli_error(NULL, NULL, "--image %s: expected PRODUCT:TARGET=FILE", arg);
+		msg_error(NULL, NULL, "--image %s: expected PRODUCT:TARGET=FILE", arg);
 		return -1;
 	}
 	memcpy(product, arg, (size_t)(colon - arg));
@@ -83,7 +83,7 @@ static int parse_image_arg(struct opts *o, const char *arg)
 	memcpy(target, colon + 1, (size_t)(eq - colon - 1));
 	target[eq - colon - 1] = '\0';
 	if (fw_target_parse(target, &t) < 0) {
-		cli_error(NULL, NULL, "--image %s: target must be pri, sec or boot", arg);
+		msg_error(NULL, NULL, "--image %s: target must be pri, sec or boot", arg);
 		return -1;
 	}
 	return add_image(o, product, t, eq + 1);
@@ -100,7 +100,7 @@ static const char *spec_path(struct opts *o, const char *spec, const char *path)
 	int n;
 
 	if (o->n_spec_strings == FW_MAX_PAYLOADS) {
-		cli_error(NULL, spec, "too many images (limit %d)", FW_MAX_PAYLOADS);
+		msg_error(NULL, spec, "too many images (limit %d)", FW_MAX_PAYLOADS);
 		return NULL;
 	}
 	if (path[0] == '/' || slash == NULL)
@@ -108,7 +108,7 @@ static const char *spec_path(struct opts *o, const char *spec, const char *path)
 	else
 		n = asprintf(&joined, "%.*s/%s", (int)(slash - spec), spec, path);
 	if (n < 0) {
-		cli_error(NULL, NULL, "out of memory");
+		msg_error(NULL, NULL, "out of memory");
 		return NULL;
 	}
 	o->spec_strings[o->n_spec_strings++] = joined;
@@ -170,7 +170,7 @@ static int load_spec(struct opts *o, const char *spec)
 			if (!json_is_object(img) || json_object_size(img) != 3 || !json_is_string(pr) ||
 			    !json_is_string(tg) || !json_is_string(pa) ||
 			    fw_target_parse(json_string_value(tg), &t) < 0) {
-				cli_error(NULL, spec, "images[%zu]: expected {\"product\", \"target\": pri|sec|boot, \"path\"}", i);
+				msg_error(NULL, spec, "images[%zu]: expected {\"product\", \"target\": pri|sec|boot, \"path\"}", i);
 				goto out;
 			}
 			path = spec_path(o, spec, json_string_value(pa));
@@ -181,7 +181,7 @@ static int load_spec(struct opts *o, const char *spec)
 	rc = 0;
 	goto out;
 bad:
-	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+	msg_error(NULL, spec, "invalid value for \"%s\"", field);
 out:
 	json_decref(root);
 	return rc;
@@ -197,7 +197,7 @@ static int build_manifest(struct opts *o, const char **paths)
 		if (o->single[t] == NULL)
 			continue;
 		if (m->n_products != 1) {
-			cli_error(NULL, NULL, "--%s needs exactly one --product; use --image PRODUCT:%s=FILE",
+			msg_error(NULL, NULL, "--%s needs exactly one --product; use --image PRODUCT:%s=FILE",
 				  fw_target_name((enum fw_target)t), fw_target_name((enum fw_target)t));
 			return -1;
 		}
@@ -205,7 +205,7 @@ static int build_manifest(struct opts *o, const char **paths)
 			return -1;
 	}
 	if (o->n_images == 0) {
-		cli_error(NULL, NULL, "no images given (--pri, --sec, --boot or --image)");
+		msg_error(NULL, NULL, "no images given (--pri, --sec, --boot or --image)");
 		return -1;
 	}
 	for (size_t p = 0; p < m->n_products; p++) {
@@ -224,7 +224,7 @@ static int build_manifest(struct opts *o, const char **paths)
 				img->payload = m->n_payloads;
 				if (snprintf(pl->name, sizeof(pl->name), "%s-%s.img", a->product,
 					     fw_target_name(a->target)) >= (int)sizeof(pl->name)) {
-					cli_error(NULL, NULL, "product id \"%s\" too long for an image name", a->product);
+					msg_error(NULL, NULL, "product id \"%s\" too long for an image name", a->product);
 					return -1;
 				}
 				pl->chunk_size = (uint32_t)o->b.chunk_size;
@@ -238,7 +238,7 @@ static int build_manifest(struct opts *o, const char **paths)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(o->images[i].product, o->images[j].product) == 0 &&
 			    o->images[i].target == o->images[j].target) {
-				cli_error(NULL, NULL, "two %s images for product \"%s\": %s and %s",
+				msg_error(NULL, NULL, "two %s images for product \"%s\": %s and %s",
 					  fw_target_name(o->images[i].target), o->images[i].product,
 					  o->images[j].path, o->images[i].path);
 				return -1;
@@ -250,7 +250,7 @@ static int build_manifest(struct opts *o, const char **paths)
 		for (size_t p = 0; p < m->n_products; p++)
 			listed |= strcmp(o->images[i].product, m->products[p]) == 0;
 		if (!listed) {
-			cli_error(NULL, NULL, "image %s is for product \"%s\", which is not given with --product",
+			msg_error(NULL, NULL, "image %s is for product \"%s\", which is not given with --product",
 				  o->images[i].path, o->images[i].product);
 			return -1;
 		}
@@ -261,7 +261,7 @@ static int build_manifest(struct opts *o, const char **paths)
 		for (size_t i = 0; i < o->n_images; i++)
 			has |= strcmp(o->images[i].product, m->products[p]) == 0;
 		if (!has) {
-			cli_error(NULL, NULL, "product \"%s\" has no image (--image %s:TARGET=FILE)", m->products[p],
+			msg_error(NULL, NULL, "product \"%s\" has no image (--image %s:TARGET=FILE)", m->products[p],
 				  m->products[p]);
 			return -1;
 		}
@@ -309,7 +309,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			enum fw_target t = c == OPT_PRI ? FW_TARGET_PRI : c == OPT_SEC ? FW_TARGET_SEC : FW_TARGET_BOOT;
 			/* Like a repeated --image: the last one silently winning hides a typo. */
 			if (o->single[t] != NULL) {
-				cli_error(NULL, NULL, "--%s given twice (%s and %s)", fw_target_name(t),
+				msg_error(NULL, NULL, "--%s given twice (%s and %s)", fw_target_name(t),
 					  o->single[t], optarg);
 				return -1;
 			}
@@ -321,16 +321,16 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_GENERATION:
-			if (cli_parse_u64(optarg, 1000, &v) < 0 || v == 0) {
-				cli_error(NULL, NULL, "--generation %s: expected 1..1000", optarg);
+			if (msg_parse_u64(optarg, 1000, &v) < 0 || v == 0) {
+				msg_error(NULL, NULL, "--generation %s: expected 1..1000", optarg);
 				return -1;
 			}
 			o->b.m->image_generation = (uint32_t)v;
 			o->have_generation = 1;
 			break;
 		case OPT_ROLLBACK:
-			if (cli_parse_u64(optarg, (1ULL << 53), &v) < 0) {
-				cli_error(NULL, NULL, "--rollback-index %s: expected an integer >= 0", optarg);
+			if (msg_parse_u64(optarg, (1ULL << 53), &v) < 0) {
+				msg_error(NULL, NULL, "--rollback-index %s: expected an integer >= 0", optarg);
 				return -1;
 			}
 			o->b.m->rollback_index = v;
@@ -352,7 +352,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		cli_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
+		msg_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
 	return 0;
@@ -368,12 +368,12 @@ int main(int argc, char **argv)
 	char shown[1024];
 	int rc = FW_EXIT_USAGE;
 
-	cli_prog = "mkpkg";
+	msg_prog = "mkpkg";
 	memset(&o, 0, sizeof(o));
 	o.b.chunk_size = FW_CHUNK_DEFAULT;
 	o.b.m = fw_manifest_new(FW_TYPE_FIRMWARE);
 	if (o.b.m == NULL) {
-		cli_error(NULL, NULL, "out of memory");
+		msg_error(NULL, NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	if (parse_args(&o, argc, argv) < 0)
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 		goto out;
 	rc = FW_EXIT_USAGE;
 	if (o.b.out == NULL || !o.b.have_version || o.b.m->n_products == 0 || o.b.n_keys == 0) {
-		cli_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o OUT.pkg"
+		msg_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o OUT.pkg"
 				      : !o.b.have_version ? "--version"
 				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
 		usage(stderr);
@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 	/* A device installs only NAME.pkg files: refuse an output it would not take. */
 	if (strcmp(o.b.out, "-") != 0 &&
 	    (strlen(o.b.out) < 5 || strcmp(o.b.out + strlen(o.b.out) - 4, ".pkg") != 0 || o.b.out[strlen(o.b.out) - 5] == '/')) {
-		cli_error(NULL, o.b.out, "a firmware package's file name ends in .pkg (or -o - for standard output)");
+		msg_error(NULL, o.b.out, "a firmware package's file name ends in .pkg (or -o - for standard output)");
 		goto out;
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
@@ -403,11 +403,11 @@ int main(int argc, char **argv)
 	wopts.progress = cli_progress;
 	if (pkg_write(o.b.out, o.b.m, paths, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
-		rc = cli_fail(NULL, NULL, &err);   /* the message names the file */
+		rc = msg_fail(NULL, NULL, &err);   /* the message names the file */
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: version %s, %zu image%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
+	msg_note("wrote %s: version %s, %zu image%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
 		 o.b.m->version,
 		 o.b.m->n_images, o.b.m->n_images == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;

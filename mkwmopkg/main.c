@@ -47,7 +47,7 @@ static int set_hook(struct opts *o, enum fw_hook h, const char *path, const char
 	const char *why = fw_mod_path_problem(path);
 
 	if (why != NULL) {
-		cli_error(NULL, NULL, "%s: \"%s\" %s", what, path, why);
+		msg_error(NULL, NULL, "%s: \"%s\" %s", what, path, why);
 		return -1;
 	}
 	snprintf(o->b.m->hooks[h], sizeof(o->b.m->hooks[h]), "%s", path);
@@ -63,17 +63,17 @@ static int parse_hook_arg(struct opts *o, const char *arg)
 	enum fw_hook h;
 
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(role) || eq[1] == '\0') {
-		cli_error(NULL, NULL, "--hook %s: expected ROLE=PATH (ROLE activate or deactivate)", arg);
+		msg_error(NULL, NULL, "--hook %s: expected ROLE=PATH (ROLE activate or deactivate)", arg);
 		return -1;
 	}
 	memcpy(role, arg, (size_t)(eq - arg));
 	role[eq - arg] = '\0';
 	if (fw_hook_parse(role, &h) < 0) {
-		cli_error(NULL, NULL, "--hook %s: the role must be activate or deactivate", arg);
+		msg_error(NULL, NULL, "--hook %s: the role must be activate or deactivate", arg);
 		return -1;
 	}
 	if (o->have_hook[h]) {
-		cli_error(NULL, NULL, "--hook %s: a second %s hook", arg, role);
+		msg_error(NULL, NULL, "--hook %s: a second %s hook", arg, role);
 		return -1;
 	}
 	return set_hook(o, h, eq + 1, "--hook");
@@ -134,7 +134,7 @@ static int load_spec(struct opts *o, const char *spec)
 			o->spec_dir = NULL;
 		}
 		if (o->spec_dir == NULL) {
-			cli_error(NULL, NULL, "out of memory");
+			msg_error(NULL, NULL, "out of memory");
 			rc = FW_EXIT_IO;
 			goto out;
 		}
@@ -143,7 +143,7 @@ static int load_spec(struct opts *o, const char *spec)
 	rc = 0;
 	goto out;
 bad:
-	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+	msg_error(NULL, spec, "invalid value for \"%s\"", field);
 out:
 	json_decref(root);
 	return rc;
@@ -155,8 +155,8 @@ static int fail_about(const char *file, const struct fw_err *err)
 	size_t n = strlen(file);
 
 	if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
-		return cli_fail(NULL, NULL, err);
-	return cli_fail(NULL, file, err);
+		return msg_fail(NULL, NULL, err);
+	return msg_fail(NULL, file, err);
 }
 
 
@@ -208,11 +208,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_REMOVE:
 			if (!fw_pkg_name_valid(optarg)) {
-				cli_error(NULL, NULL, "--remove %s: not a package name", optarg);
+				msg_error(NULL, NULL, "--remove %s: not a package name", optarg);
 				return -1;
 			}
 			if (o->b.m->n_removes == FW_MAX_REMOVES) {
-				cli_error(NULL, NULL, "at most %d --remove names", FW_MAX_REMOVES);
+				msg_error(NULL, NULL, "at most %d --remove names", FW_MAX_REMOVES);
 				return -1;
 			}
 			snprintf(o->b.m->removes[o->b.m->n_removes++], sizeof(o->b.m->removes[0]), "%s", optarg);
@@ -230,7 +230,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		cli_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
+		msg_error(NULL, NULL, "unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
 	return 0;
@@ -247,12 +247,12 @@ int main(int argc, char **argv)
 	char shown[1024];
 	int rc = FW_EXIT_USAGE;
 
-	cli_prog = "mkwmopkg";
+	msg_prog = "mkwmopkg";
 	memset(&o, 0, sizeof(o));
 	o.b.chunk_size = FW_CHUNK_DEFAULT;
 	o.b.m = fw_manifest_new(FW_TYPE_MODIFICATION);
 	if (o.b.m == NULL) {
-		cli_error(NULL, NULL, "out of memory");
+		msg_error(NULL, NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	switch (parse_args(&o, argc, argv)) {
@@ -264,12 +264,12 @@ int main(int argc, char **argv)
 		goto out;
 	rc = FW_EXIT_USAGE;
 	if (o.dir != NULL && o.b.m->n_removes > 0) {
-		cli_error(NULL, NULL, "-C and --remove: a removal package removes and holds no files");
+		msg_error(NULL, NULL, "-C and --remove: a removal package removes and holds no files");
 		goto out;
 	}
 	if (o.b.out == NULL || (o.dir == NULL && o.b.m->n_removes == 0) || !o.b.have_version ||
 	    o.b.m->n_products == 0 || o.b.n_keys == 0) {
-		cli_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o NAME.wmopkg"
+		msg_error(NULL, NULL, "missing %s", o.b.out == NULL ? "-o NAME.wmopkg"
 				      : o.dir == NULL ? "-C DIR (or --remove NAME)"
 				      : !o.b.have_version ? "--version"
 				      : o.b.m->n_products == 0 ? "--product" : "-k SECKEY");
@@ -278,17 +278,17 @@ int main(int argc, char **argv)
 	}
 	/* The name first: a wrong output name wastes no hashing and no passphrase. */
 	if (wmopkg_name_from_path(o.b.out, o.b.m->name, &err) < 0) {
-		rc = cli_fail(NULL, NULL, &err);
+		rc = msg_fail(NULL, NULL, &err);
 		goto out;
 	}
 	/* pkg_write checks again when it creates the file; this spares the hashing and the passphrase. */
 	if (!o.b.force && lstat(o.b.out, &st) == 0) {
-		cli_error(NULL, o.b.out, FW_MSG_EXISTS);
+		msg_error(NULL, o.b.out, FW_MSG_EXISTS);
 		goto out;
 	}
 	if (o.b.m->min_fw[0] && o.b.m->max_fw[0] &&
 	    fw_version_cmp_str(o.b.m->min_fw, o.b.m->max_fw, &err) > 0) {
-		cli_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.b.m->min_fw, o.b.m->max_fw);
+		msg_error(NULL, NULL, "--min-fw %s is above --max-fw %s", o.b.m->min_fw, o.b.m->max_fw);
 		goto out;
 	}
 	if (cli_created_time(&o.b.m->created) < 0)
@@ -305,11 +305,11 @@ int main(int argc, char **argv)
 	/* Its messages name the file they are about (output, input or hook) themselves. */
 	if (wmopkg_write(o.b.out, o.b.m, tree, (uint32_t)o.b.chunk_size, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
-		rc = cli_fail(NULL, NULL, &err);
+		rc = msg_fail(NULL, NULL, &err);
 		goto out;
 	}
 	cli_progress_done();
-	cli_note("wrote %s: %s %s, %zu file%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
+	msg_note("wrote %s: %s %s, %zu file%s, %zu signature%s", fw_escape(o.b.out, shown, sizeof(shown)),
 		 o.b.m->name, o.b.m->version,
 		 o.b.m->n_files, o.b.m->n_files == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;

@@ -15,14 +15,6 @@
 #include "signing/signer.h"
 #include "signing/trust.h"
 
-/* Messages (base/msg.h) under the names the host programs use. */
-#define cli_prog msg_prog
-#define cli_quiet msg_quiet
-#define cli_error msg_error
-#define cli_fail msg_fail
-#define cli_note msg_note
-#define cli_print_json msg_print_json
-#define cli_parse_u64 msg_parse_u64
 
 /* "prog VERSION (package format N)" on stdout, for -V / --version. */
 #define CLI_VERSION "0.1"

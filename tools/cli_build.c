@@ -10,14 +10,14 @@
 int cli_add_product(struct fw_manifest *m, const char *id)
 {
 	if (!fw_name_valid(id)) {
-		cli_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
+		msg_error(NULL, NULL, "invalid product id \"%s\" (letters, digits, . _ + -)", id);
 		return -1;
 	}
 	for (size_t i = 0; i < m->n_products; i++)
 		if (strcmp(m->products[i], id) == 0)
 			return 0;
 	if (m->n_products == FW_MAX_PRODUCTS) {
-		cli_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
+		msg_error(NULL, NULL, "too many products (limit %d)", FW_MAX_PRODUCTS);
 		return -1;
 	}
 	snprintf(m->products[m->n_products++], FW_NAME_MAX + 1, "%s", id);
@@ -30,7 +30,7 @@ int cli_set_version(char *dst, const char *v, const char *what)
 	struct fw_version parsed;
 
 	if (fw_version_parse(v, &parsed, &err) < 0) {
-		cli_error(NULL, NULL, "%s: %s", what, err.msg);
+		msg_error(NULL, NULL, "%s: %s", what, err.msg);
 		return -1;
 	}
 	snprintf(dst, FW_VERSION_MAX_LEN + 1, "%s", v);
@@ -42,7 +42,7 @@ int cli_set_description(struct fw_manifest *m, const char *text)
 	char *copy = strdup(text);
 
 	if (copy == NULL) {
-		cli_error(NULL, NULL, "out of memory");
+		msg_error(NULL, NULL, "out of memory");
 		return -1;
 	}
 	free(m->description);
@@ -60,8 +60,8 @@ int cli_created_time(int64_t *out)
 		return 0;
 	}
 	/* The largest time a ustar header can hold. */
-	if (cli_parse_u64(sde, 077777777777ULL, &v) < 0) {
-		cli_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
+	if (msg_parse_u64(sde, 077777777777ULL, &v) < 0) {
+		msg_error(NULL, NULL, "SOURCE_DATE_EPOCH \"%s\" is not a valid timestamp", sde);
 		return -1;
 	}
 	*out = (int64_t)v;
@@ -101,10 +101,10 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 	switch (c) {
 	case 'o': b->out = arg; return 1;
 	case 'f': b->force = 1; return 1;
-	case 'q': cli_quiet = 1; return 1;
+	case 'q': msg_quiet = 1; return 1;
 	case 'k':
 		if (b->n_keys == CLI_MAX_KEYS) {
-			cli_error(NULL, NULL, "at most %d signing keys", CLI_MAX_KEYS);
+			msg_error(NULL, NULL, "at most %d signing keys", CLI_MAX_KEYS);
 			return -1;
 		}
 		b->keys[b->n_keys++].key = arg;
@@ -128,14 +128,14 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 	case CLI_OPT_SPEC: b->spec = arg; return 1;
 	case CLI_OPT_PASSFILE:
 		if (b->n_passphrase_files == CLI_MAX_KEYS) {
-			cli_error(NULL, NULL, "at most %d --passphrase-file", CLI_MAX_KEYS);
+			msg_error(NULL, NULL, "at most %d --passphrase-file", CLI_MAX_KEYS);
 			return -1;
 		}
 		b->passphrase_files[b->n_passphrase_files++] = arg;
 		return 1;
 	case CLI_OPT_CHUNK:
-		if (cli_parse_u64(arg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
-			cli_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u", arg,
+		if (msg_parse_u64(arg, FW_CHUNK_MAX, &v) < 0 || v < FW_CHUNK_MIN || (v & (v - 1)) != 0) {
+			msg_error(NULL, NULL, "--chunk-size %s: expected a power of two from %u to %u", arg,
 				  FW_CHUNK_MIN, FW_CHUNK_MAX);
 			return -1;
 		}
@@ -167,30 +167,30 @@ json_t *cli_spec_open(const char *spec, const char *const *program_keys, int *ex
 	*exit_code = FW_EXIT_USAGE;
 	/* Opened here, not by jansson: a file that cannot be read is an I/O error, not bad JSON. */
 	if (f == NULL) {
-		cli_error(NULL, spec, "cannot open: %s", strerror(errno));
+		msg_error(NULL, spec, "cannot open: %s", strerror(errno));
 		*exit_code = FW_EXIT_IO;
 		return NULL;
 	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL && ferror(f)) {
-		cli_error(NULL, spec, "read failed: %s", strerror(errno));
+		msg_error(NULL, spec, "read failed: %s", strerror(errno));
 		*exit_code = FW_EXIT_IO;
 		fclose(f);
 		return NULL;
 	}
 	fclose(f);
 	if (root == NULL) {
-		cli_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
+		msg_error(NULL, spec, "line %d: %s", jerr.line, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		cli_error(NULL, spec, "not a JSON object");
+		msg_error(NULL, spec, "not a JSON object");
 		json_decref(root);
 		return NULL;
 	}
 	json_object_foreach(root, key, v) {
 		if (!listed(shared_spec_keys, key) && !listed(program_keys, key)) {
-			cli_error(NULL, spec, "unknown key \"%s\"", key);
+			msg_error(NULL, spec, "unknown key \"%s\"", key);
 			json_decref(root);
 			return NULL;
 		}
@@ -231,6 +231,6 @@ int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec)
 	}
 	return 0;
 bad:
-	cli_error(NULL, spec, "invalid value for \"%s\"", field);
+	msg_error(NULL, spec, "invalid value for \"%s\"", field);
 	return -1;
 }

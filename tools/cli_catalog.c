@@ -91,7 +91,7 @@ static int read_catalog(const char *verb, const char *path, const struct sig_tru
 	if (rc == 0 && check_time)
 		rc = fw_catalog_check_time(c, (int64_t)time(NULL), err);
 	free(text);
-	return rc < 0 ? cli_fail(verb, path, err) : 0;
+	return rc < 0 ? msg_fail(verb, path, err) : 0;
 }
 
 int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *all)
@@ -102,7 +102,7 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 	int rc;
 
 	if (c == NULL) {
-		cli_error("verify", path, "out of memory");
+		msg_error("verify", path, "out of memory");
 		return FW_EXIT_IO;
 	}
 	rc = read_catalog("verify", path, trust, c, keyid, 1, &err);
@@ -115,7 +115,7 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 						  : json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
 							      "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
 							      "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
-	else if (rc == 0 && !cli_quiet) {
+	else if (rc == 0 && !msg_quiet) {
 		char shown[1024];
 		iso(c->expires, when);
 		printf("%s: verified: catalog serial %llu, %zu release%s, expires %s, signed by %s\n",
@@ -134,7 +134,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 	int rc, expired;
 
 	if (c == NULL) {
-		cli_error("inspect", path, "out of memory");
+		msg_error("inspect", path, "out of memory");
 		return FW_EXIT_IO;
 	}
 	if ((rc = read_catalog("inspect", path, trust, c, keyid, 0, &err)) != 0) {
@@ -166,7 +166,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 		}
 		if (trust != NULL)
 			json_object_set_new(doc, "signer", json_string(keyid));
-		rc = cli_print_json(doc) < 0 ? FW_EXIT_IO : FW_EXIT_OK;
+		rc = msg_print_json(doc) < 0 ? FW_EXIT_IO : FW_EXIT_OK;
 	} else {
 		printf("%-14s %s\n", "File:", fw_escape(path, shown, sizeof(shown)));
 		printf("%-14s %s\n", "Type:", "catalog");

@@ -9,7 +9,7 @@
 
 void cli_print_version(void)
 {
-	printf("%s %s (package format %d)\n", cli_prog, CLI_VERSION, FW_FORMAT_VERSION);
+	printf("%s %s (package format %d)\n", msg_prog, CLI_VERSION, FW_FORMAT_VERSION);
 }
 
 int cli_json_failure(const char *file, int code, const char *msg)
@@ -18,8 +18,8 @@ int cli_json_failure(const char *file, int code, const char *msg)
 				"outcome", code == FW_EXIT_REJECTED ? "rejected" : "error", "exit_code", code,
 				"error", fw_json_text(msg), "verified", 0);
 
-	if (doc == NULL || cli_print_json(doc) < 0)
-		cli_error(NULL, NULL, "cannot print JSON");
+	if (doc == NULL || msg_print_json(doc) < 0)
+		msg_error(NULL, NULL, "cannot print JSON");
 	return code;
 }
 
@@ -28,9 +28,9 @@ int cli_bad_option(const char *verb, int c, char **argv)
 	char shortopt[3] = { '-', (char)optopt, '\0' };
 
 	if (c == ':')
-		cli_error(verb, NULL, "option %s needs an argument (see --help)", argv[optind - 1]);
+		msg_error(verb, NULL, "option %s needs an argument (see --help)", argv[optind - 1]);
 	else
 		/* getopt sets optopt for an unknown short option, not for a long one. */
-		cli_error(verb, NULL, "unknown option %s (see --help)", optopt ? shortopt : argv[optind - 1]);
+		msg_error(verb, NULL, "unknown option %s (see --help)", optopt ? shortopt : argv[optind - 1]);
 	return FW_EXIT_USAGE;
 }

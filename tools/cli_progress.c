@@ -12,7 +12,7 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
 	char bar[41];
 
 	(void)ctx;
-	if (cli_quiet || total < (64u << 20) || !isatty(STDERR_FILENO))
+	if (msg_quiet || total < (64u << 20) || !isatty(STDERR_FILENO))
 		return;
 	percent = (int)(done * 100 / total);
 	if (percent == last_percent)
@@ -22,7 +22,7 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
 		bar[i] = i < percent * 40 / 100 ? '#' : '.';
 	bar[40] = '\0';
 	/* Percent only: `total` may count more than one pass over the input. */
-	fprintf(stderr, "\r%s: [%s] %3d%%", cli_prog, bar, percent);
+	fprintf(stderr, "\r%s: [%s] %3d%%", msg_prog, bar, percent);
 	drawn = 1;
 }
 

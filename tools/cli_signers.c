@@ -13,7 +13,7 @@
 int cli_key_cert(struct cli_key *keys, size_t n_keys, const char *cert)
 {
 	if (n_keys == 0 || keys[n_keys - 1].cert != NULL) {
-		cli_error(NULL, NULL, "--cert %s: give it after the -k KEY it belongs to", cert);
+		msg_error(NULL, NULL, "--cert %s: give it after the -k KEY it belongs to", cert);
 		return -1;
 	}
 	keys[n_keys - 1].cert = cert;
@@ -25,11 +25,11 @@ int cli_key_intermediate(struct cli_key *keys, size_t n_keys, const char *path)
 	struct cli_key *k = n_keys ? &keys[n_keys - 1] : NULL;
 
 	if (k == NULL || k->cert == NULL) {
-		cli_error(NULL, NULL, "--intermediate %s: give it after the -k KEY --cert CERT it belongs to", path);
+		msg_error(NULL, NULL, "--intermediate %s: give it after the -k KEY --cert CERT it belongs to", path);
 		return -1;
 	}
 	if (k->n_inter == CLI_MAX_INTERMEDIATES) {
-		cli_error(NULL, NULL, "at most %d intermediate certificates per key", CLI_MAX_INTERMEDIATES);
+		msg_error(NULL, NULL, "at most %d intermediate certificates per key", CLI_MAX_INTERMEDIATES);
 		return -1;
 	}
 	k->inter[k->n_inter++] = path;
@@ -137,16 +137,16 @@ int cli_pkcs11_keygen(const char *uri, const char *pub_path, int force)
 	int rc = -1;
 
 	if (u == NULL) {
-		cli_error("keygen", NULL, "out of memory");
+		msg_error("keygen", NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	if (sig_p11_uri_parse(uri, u, &err) < 0 || (module = token_module(u, &err)) == NULL ||
 	    (pin = token_pin(u, &err)) == NULL || sig_p11_keygen(u, module, pin, pub_path, force, &pub, &err) < 0) {
-		rc = cli_fail("keygen", NULL, &err);
+		rc = msg_fail("keygen", NULL, &err);
 		goto out;
 	}
 	sig_keyid_str(pub.keyid, id);
-	cli_note("key %s: Ed25519 on token \"%s\", label \"%s\"; public key %s", id, u->token, u->object, pub_path);
+	msg_note("key %s: Ed25519 on token \"%s\", label \"%s\"; public key %s", id, u->token, u->object, pub_path);
 	rc = FW_EXIT_OK;
 out:
 	cli_passphrase_free(pin);
@@ -174,12 +174,12 @@ int cli_load_signers(const char *verb, const struct cli_key *keys, size_t n, con
 	struct fw_err err = { 0, "" };
 
 	if (n_files > 1 && n_files != n) {
-		cli_error(verb, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
+		msg_error(verb, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",
 			  n_files, n);
 		return FW_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (load_one(&keys[i], n_files == 0 ? NULL : passphrase_files[n_files == 1 ? 0 : i], &out[i], &err) < 0)
-			return cli_fail(verb, NULL, &err);   /* the message names the key */
+			return msg_fail(verb, NULL, &err);   /* the message names the key */
 	return 0;
 }

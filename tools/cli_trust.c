@@ -36,7 +36,7 @@ int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, 
 int cli_keys_add_pub(struct cli_keys *k, const char *path)
 {
 	if (k->n_pubs == SIG_TRUST_MAX) {
-		cli_error(NULL, NULL, "at most %d -p keys", SIG_TRUST_MAX);
+		msg_error(NULL, NULL, "at most %d -p keys", SIG_TRUST_MAX);
 		return -1;
 	}
 	k->pubs[k->n_pubs++] = path;
@@ -64,8 +64,8 @@ int cli_keys_option(struct cli_keys *k, int c, const char *arg)
 		k->pins[k->n_pins++] = arg;
 		return 1;
 	case CLI_OPT_DEPTH:
-		if (cli_parse_u64(arg, 32, &v) < 0) {
-			cli_error(NULL, NULL, "--max-chain-depth %s: expected 0..32 (intermediate CAs)", arg);
+		if (msg_parse_u64(arg, 32, &v) < 0) {
+			msg_error(NULL, NULL, "--max-chain-depth %s: expected 0..32 (intermediate CAs)", arg);
 			return -1;
 		}
 		k->max_depth = (int)v + 1;   /* 0 stays "not given" */
@@ -76,14 +76,14 @@ int cli_keys_option(struct cli_keys *k, int c, const char *arg)
 	default:
 		return 0;
 	}
-	cli_error(NULL, NULL, "too many %s options", c == CLI_OPT_CA ? "--ca" : c == CLI_OPT_CRL ? "--crl" : "--signer");
+	msg_error(NULL, NULL, "too many %s options", c == CLI_OPT_CA ? "--ca" : c == CLI_OPT_CRL ? "--crl" : "--signer");
 	return -1;
 }
 
 int cli_keys_add_inline(struct cli_keys *k, const char *base64)
 {
 	if (k->n_inline == SIG_TRUST_MAX) {
-		cli_error(NULL, NULL, "at most %d -P keys", SIG_TRUST_MAX);
+		msg_error(NULL, NULL, "at most %d -P keys", SIG_TRUST_MAX);
 		return -1;
 	}
 	k->inline_keys[k->n_inline++] = base64;

@@ -54,7 +54,7 @@ int cmd_catalog(int argc, char **argv)
 	int c, force = 0, have_serial = 0, rc = FW_EXIT_USAGE;
 
 	if (cat == NULL) {
-		cli_error("catalog", NULL, "out of memory");
+		msg_error("catalog", NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	optind = 1;
@@ -64,47 +64,47 @@ int cmd_catalog(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'k':
 			if (key_path != NULL) {
-				cli_error("catalog", NULL, "one -k key signs a catalog");
+				msg_error("catalog", NULL, "one -k key signs a catalog");
 				goto out;
 			}
 			key_path = optarg;
 			break;
 		case OPT_BASE:
 			if (n_base == MAX_MIRRORS) {
-				cli_error("catalog", NULL, "at most %d --base-url mirrors", MAX_MIRRORS);
+				msg_error("catalog", NULL, "at most %d --base-url mirrors", MAX_MIRRORS);
 				goto out;
 			}
 			base[n_base++] = optarg;
 			break;
 		case OPT_EXPIRES:
 			if (fw_duration_parse(optarg, &expires) < 0) {
-				cli_error("catalog", NULL, "--expires %s: expected a duration such as 90, 30m, 12h, 30d, 2w",
+				msg_error("catalog", NULL, "--expires %s: expected a duration such as 90, 30m, 12h, 30d, 2w",
 					  optarg);
 				goto out;
 			}
 			break;
 		case OPT_SERIAL:
-			if (cli_parse_u64(optarg, UINT64_C(1) << 53, &serial) < 0) {
-				cli_error("catalog", NULL, "--serial %s: expected a number", optarg);
+			if (msg_parse_u64(optarg, UINT64_C(1) << 53, &serial) < 0) {
+				msg_error("catalog", NULL, "--serial %s: expected a number", optarg);
 				goto out;
 			}
 			have_serial = 1;
 			break;
 		case OPT_ROLLOUT:
-			if (cli_parse_u64(optarg, 100, &rollout) < 0) {
-				cli_error("catalog", NULL, "--rollout %s: expected 0 to 100", optarg);
+			if (msg_parse_u64(optarg, 100, &rollout) < 0) {
+				msg_error("catalog", NULL, "--rollout %s: expected 0 to 100", optarg);
 				goto out;
 			}
 			break;
 		case OPT_PASSFILE: passfile = optarg; break;
 		case 'f': force = 1; break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); rc = FW_EXIT_OK; goto out;
 		default: rc = cli_bad_option("catalog", c, argv); goto out;
 		}
 	}
 	if (out == NULL || key_path == NULL || n_base == 0 || expires == 0 || !have_serial || optind == argc) {
-		cli_error("catalog", NULL, "%s is required",
+		msg_error("catalog", NULL, "%s is required",
 			  out == NULL ? "-o CATALOG.json" : key_path == NULL ? "-k SECKEY" : n_base == 0 ? "--base-url URL"
 			  : expires == 0 ? "--expires DURATION" : !have_serial ? "--serial N" : "at least one package");
 		usage(stderr);
@@ -117,18 +117,18 @@ int cmd_catalog(int argc, char **argv)
 	cat->expires = created + expires;
 	for (int i = optind; i < argc; i++)
 		if (fw_catalog_add_package(cat, argv[i], base, n_base, (unsigned)rollout, &err) < 0) {
-			rc = cli_fail("catalog", NULL, &err);
+			rc = msg_fail("catalog", NULL, &err);
 			goto out;
 		}
 	if (fw_catalog_sort(cat, &err) < 0) {
-		rc = cli_fail("catalog", NULL, &err);
+		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
 	if (cli_load_seckey(key_path, passfile, &key, &err) < 0 || fw_catalog_write(cat, out, key, force, &err) < 0) {
-		rc = cli_fail("catalog", NULL, &err);
+		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
-	cli_note("catalog: wrote %s (serial %llu, %zu release%s) and %s.minisig", out, (unsigned long long)serial,
+	msg_note("catalog: wrote %s (serial %llu, %zu release%s) and %s.minisig", out, (unsigned long long)serial,
 		 cat->n, cat->n == 1 ? "" : "s", out);
 	rc = FW_EXIT_OK;
 out:

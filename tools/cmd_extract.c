@@ -259,7 +259,7 @@ static void unpublish(struct extract *x)
 			close(pfd);
 		}
 		if (rc < 0)
-			cli_error("extract", NULL, "%s: cannot undo: %s",
+			msg_error("extract", NULL, "%s: cannot undo: %s",
 				  fw_escape(target_of(x->m, i), shown, sizeof(shown)), e.msg[0] ? e.msg : strerror(errno));
 	}
 	x->n_published = 0;
@@ -381,7 +381,7 @@ int cmd_extract(int argc, char **argv)
 		case 'N': no_verify = 1; break;
 		case 'C': dir = optarg; break;
 		case 'f': x.force = 1; break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
 			switch (cli_keys_option(&keys, c, optarg)) {
@@ -393,7 +393,7 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		cli_error("extract", NULL, optind == argc ? "no package given" : "one package at a time");
+		msg_error("extract", NULL, optind == argc ? "no package given" : "one package at a time");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
@@ -401,13 +401,13 @@ int cmd_extract(int argc, char **argv)
 	x.pkg = path;
 	if (no_verify) {
 		if (cli_keys_given(&keys)) {
-			cli_error("extract", NULL, "--no-verify and trusted keys exclude each other");
+			msg_error("extract", NULL, "--no-verify and trusted keys exclude each other");
 			return FW_EXIT_USAGE;
 		}
 		ropts.trust = NULL;
-		cli_note("warning: --no-verify: signatures are not checked (payloads still match the manifest)");
+		msg_note("warning: --no-verify: signatures are not checked (payloads still match the manifest)");
 	} else if (cli_keys_load(&keys, &trust, &err) < 0) {
-		return cli_fail("extract", NULL, &err);
+		return msg_fail("extract", NULL, &err);
 	}
 	/* Like unzip -d: a missing target directory is made (one level), and
 	 * removed again if the package is rejected, so a failure leaves nothing. */
@@ -416,23 +416,23 @@ int cmd_extract(int argc, char **argv)
 	x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.dirfd < 0) {
 		sig_trust_free(&trust);
-		cli_error("extract", dir, "cannot open directory: %s", strerror(errno));
+		msg_error("extract", dir, "cannot open directory: %s", strerror(errno));
 		if (made_dir)
 			rmdir(dir);
 		return FW_EXIT_IO;
 	}
 	if ((fd = cli_open_input(path, &err)) < 0) {
-		rc = cli_fail("extract", path, &err);
+		rc = msg_fail("extract", path, &err);
 		goto out;
 	}
 	if (pkg_read(fd, &ropts, &ops, &x, &m, &rep, &err) < 0) {
-		rc = cli_fail("extract", path, &err);
+		rc = msg_fail("extract", path, &err);
 		goto out;
 	}
 	/* pkg_read hands back the manifest it showed x_manifest; publish from that one. */
 	x.m = m;
 	if (publish(&x, &err) < 0) {
-		rc = cli_fail("extract", path, &err);
+		rc = msg_fail("extract", path, &err);
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_payloads; i++) {

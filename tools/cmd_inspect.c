@@ -304,14 +304,14 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		const char *why = optind == argc ? "no package given" : "one package at a time";
-		cli_error("inspect", NULL, "%s", why);
+		msg_error("inspect", NULL, "%s", why);
 		usage(stderr);
 		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, why) : FW_EXIT_USAGE;
 	}
 	path = argv[optind];
 	if (cli_keys_given(&keys)) {
 		if (cli_keys_load(&keys, &trust, &err) < 0) {
-			rc = cli_fail("inspect", NULL, &err);
+			rc = msg_fail("inspect", NULL, &err);
 			return json ? cli_json_failure(path, rc, err.msg) : rc;
 		}
 		ropts.trust = &trust;
@@ -324,7 +324,7 @@ int cmd_inspect(int argc, char **argv)
 	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0) {
 		sig_trust_free(&trust);
-		rc = cli_fail("inspect", path, &err);
+		rc = msg_fail("inspect", path, &err);
 		return json ? cli_json_failure(path, rc, err.msg) : rc;
 	}
 	rc = pkg_read(fd, &ropts, &ops, NULL, &m, &rep, &err);
@@ -333,13 +333,13 @@ int cmd_inspect(int argc, char **argv)
 		close(fd);
 	if (rc < 0) {
 		pkg_report_free(&rep);
-		rc = cli_fail("inspect", path, &err);
+		rc = msg_fail("inspect", path, &err);
 		return json ? cli_json_failure(path, rc, err.msg) : rc;
 	}
 	/* Shown, not fatal: support staff must be able to look at a renamed package. */
 	name_problem = fw_manifest_check_file_name(m, path, &err) < 0 ? err.msg : NULL;
 	if (json)
-		rc = cli_print_json(report_json(path, m, &rep, sha, name_problem));
+		rc = msg_print_json(report_json(path, m, &rep, sha, name_problem));
 	else
 		print_table(path, m, &rep, ropts.trust != NULL, sha, name_problem);
 	fw_manifest_free(m);

@@ -52,13 +52,13 @@ int cmd_keygen(int argc, char **argv)
 		case 'f': force = 1; break;
 		case 'W': unencrypted = 1; break;
 		case 'P': passfile = optarg; break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default: return cli_bad_option("keygen", c, argv);
 		}
 	}
 	if (pub == NULL || sec == NULL || optind != argc) {
-		cli_error("keygen", NULL, optind != argc ? "unexpected argument \"%s\"" : "both -p PUB and -s SEC are needed",
+		msg_error("keygen", NULL, optind != argc ? "unexpected argument \"%s\"" : "both -p PUB and -s SEC are needed",
 			  optind != argc ? argv[optind] : "");
 		usage(stderr);
 		return FW_EXIT_USAGE;
@@ -67,14 +67,14 @@ int cmd_keygen(int argc, char **argv)
 	if (strncmp(sec, "pkcs11:", 7) == 0)
 		return cli_pkcs11_keygen(sec, pub, force);
 	if (!unencrypted && (pass = cli_passphrase(sec, passfile, 1, &err)) == NULL)
-		return cli_fail("keygen", NULL, &err);
+		return msg_fail("keygen", NULL, &err);
 	rc = sig_keygen(pub, sec, pass, force, &err);
 	cli_passphrase_free(pass);
 	if (rc < 0)
-		return cli_fail("keygen", NULL, &err);
+		return msg_fail("keygen", NULL, &err);
 	if (sig_pubkey_load(pub, &key, &err) < 0)
-		return cli_fail("keygen", pub, &err);
+		return msg_fail("keygen", pub, &err);
 	sig_keyid_str(key.keyid, id);
-	cli_note("key %s: public key %s, secret key %s%s", id, pub, sec, unencrypted ? " (unencrypted)" : "");
+	msg_note("key %s: public key %s, secret key %s%s", id, pub, sec, unencrypted ? " (unencrypted)" : "");
 	return FW_EXIT_OK;
 }

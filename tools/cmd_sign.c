@@ -76,7 +76,7 @@ int cmd_sign(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			if (n_keys == MAX_KEYS) {
-				cli_error("sign", NULL, "at most %d keys", MAX_KEYS);
+				msg_error("sign", NULL, "at most %d keys", MAX_KEYS);
 				return FW_EXIT_USAGE;
 			}
 			key_opts[n_keys++].key = optarg;
@@ -91,7 +91,7 @@ int cmd_sign(int argc, char **argv)
 			break;
 		case OPT_ATTACH:
 			if (n_attach == MAX_KEYS) {
-				cli_error("sign", NULL, "at most %d --attach signatures", MAX_KEYS);
+				msg_error("sign", NULL, "at most %d --attach signatures", MAX_KEYS);
 				return FW_EXIT_USAGE;
 			}
 			attach[n_attach++] = optarg;
@@ -105,23 +105,23 @@ int cmd_sign(int argc, char **argv)
 		case 'f': wopts.force = 1; break;
 		case 'P':
 			if (n_passfiles == MAX_KEYS) {
-				cli_error("sign", NULL, "at most %d --passphrase-file", MAX_KEYS);
+				msg_error("sign", NULL, "at most %d --passphrase-file", MAX_KEYS);
 				return FW_EXIT_USAGE;
 			}
 			passfiles[n_passfiles++] = optarg;
 			break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default: return cli_bad_option("sign", c, argv);
 		}
 	}
 	if (export != NULL && (n_keys > 0 || n_attach > 0 || out != NULL)) {
-		cli_error("sign", NULL, "--export-manifest takes no keys, signatures or -o");
+		msg_error("sign", NULL, "--export-manifest takes no keys, signatures or -o");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
 	if ((export == NULL && n_keys + n_attach == 0) || optind != argc - 1) {
-		cli_error("sign", NULL, optind == argc ? "no package given"
+		msg_error("sign", NULL, optind == argc ? "no package given"
 					: optind != argc - 1 ? "one package at a time"
 					: "no signing key (-k SECKEY) or signature (--attach SIGFILE)");
 		usage(stderr);
@@ -133,7 +133,7 @@ int cmd_sign(int argc, char **argv)
 	for (size_t i = 0; i < pubs.n_pubs; i++)
 		if (sig_trust_add_file(&trust, pubs.pubs[i], &err) < 0) {
 			err.code = FW_EXIT_USAGE;
-			rc = cli_fail("sign", NULL, &err);
+			rc = msg_fail("sign", NULL, &err);
 			goto out;
 		}
 	/* When it was signed, apart from when it was built: SOURCE_DATE_EPOCH or now. */
@@ -144,15 +144,15 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < n_attach; i++)
 		if (sig_signer_attach(attach[i], &trust, &keys[n_keys + i], &err) < 0) {
-			rc = cli_fail("sign", NULL, &err);   /* the message names the file */
+			rc = msg_fail("sign", NULL, &err);   /* the message names the file */
 			goto out;
 		}
 	n = n_keys + n_attach;
 	if (pkg_add_signatures(in, out ? out : in, keys, n, &wopts, &err) < 0) {
-		rc = cli_fail("sign", NULL, &err);   /* the message names the file */
+		rc = msg_fail("sign", NULL, &err);   /* the message names the file */
 		goto out;
 	}
-	cli_note("signed %s with %zu signature%s", fw_escape(out ? out : in, shown, sizeof(shown)), n, n == 1 ? "" : "s");
+	msg_note("signed %s with %zu signature%s", fw_escape(out ? out : in, shown, sizeof(shown)), n, n == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < 2 * MAX_KEYS; i++)

@@ -26,7 +26,7 @@ static int64_t parse_date(const char *s)
 	uint64_t v;
 
 	if (s[0] == '@')
-		return cli_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
+		return msg_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (end != NULL && *end == 'T')
@@ -76,37 +76,37 @@ int cmd_unlock_token(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'P': passfile = optarg; break;
 		case 'f': force = 1; break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default: return cli_bad_option("unlock-token", c, argv);
 		}
 	}
 	if (optind != argc || device == NULL || expires_s == NULL || key == NULL || out == NULL) {
-		cli_error("unlock-token", NULL, "--device, --expires, -k and -o are required");
+		msg_error("unlock-token", NULL, "--device, --expires, -k and -o are required");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
 	if (!device_ok(device)) {
-		cli_error("unlock-token", NULL, "--device %s: use 1 to 64 of letters, digits, '.', '_', '+', '-'", device);
+		msg_error("unlock-token", NULL, "--device %s: use 1 to 64 of letters, digits, '.', '_', '+', '-'", device);
 		return FW_EXIT_USAGE;
 	}
 	if ((expires = parse_date(expires_s)) <= 0) {
-		cli_error("unlock-token", NULL, "--expires %s: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS",
+		msg_error("unlock-token", NULL, "--expires %s: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS",
 			  expires_s);
 		return FW_EXIT_USAGE;
 	}
 	if (expires <= now)
-		cli_note("unlock-token: warning: --expires %s is in the past: no device will accept this token", expires_s);
+		msg_note("unlock-token: warning: --expires %s is in the past: no device will accept this token", expires_s);
 	if (cli_load_seckey(key, passfile, &k, &err) < 0) {
-		rc = cli_fail("unlock-token", NULL, &err);
+		rc = msg_fail("unlock-token", NULL, &err);
 		goto out;
 	}
 	if (sig_unlock_create(k, device, expires, now, &text, &len, &err) < 0 ||
 	    outfile_write_file(out, text, len, 0644, force ? OUTFILE_FORCE : 0, &err) < 0) {
-		rc = cli_fail("unlock-token", out, &err);
+		rc = msg_fail("unlock-token", out, &err);
 		goto out;
 	}
-	cli_note("unlock-token: %s: for device %s until %s", out, device, expires_s);
+	msg_note("unlock-token: %s: for device %s until %s", out, device, expires_s);
 	rc = FW_EXIT_OK;
 out:
 	free(text);

@@ -87,7 +87,7 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 						     "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 						     "version", m->version, "signers", signers));
 		json_object_set_new(json_array_get(all, json_array_size(all) - 1), "signer_keys", sources);
-	} else if (!cli_quiet) {
+	} else if (!msg_quiet) {
 		char shown[1024];
 		int fw = m->type == FW_TYPE_FIRMWARE;
 
@@ -107,7 +107,7 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 failed:
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
-	rc = cli_fail("verify", path, &err);
+	rc = msg_fail("verify", path, &err);
 	if (all != NULL)
 		json_array_append_new(all, json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
 						     "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
@@ -150,14 +150,14 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'K': keys.keyring = optarg; break;
 		case 'n':
-			if (cli_parse_u64(optarg, PKG_MAX_SIGNATURES, &n) < 0 || n == 0) {
-				cli_error("verify", NULL, "--min-signatures %s: expected 1..%d", optarg, PKG_MAX_SIGNATURES);
+			if (msg_parse_u64(optarg, PKG_MAX_SIGNATURES, &n) < 0 || n == 0) {
+				msg_error("verify", NULL, "--min-signatures %s: expected 1..%d", optarg, PKG_MAX_SIGNATURES);
 				return FW_EXIT_USAGE;
 			}
 			ropts.min_signatures = (unsigned)n;
 			break;
 		case 'j': json = 1; break;
-		case 'q': cli_quiet = 1; break;
+		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
 			switch (cli_keys_option(&keys, c, optarg)) {
@@ -169,23 +169,23 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	if (optind == argc) {
-		cli_error("verify", NULL, "no package given");
+		msg_error("verify", NULL, "no package given");
 		usage(stderr);
 		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, "no package given") : FW_EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++)
 		stdin_used += strcmp(argv[i], "-") == 0;
 	if (stdin_used > 1) {
-		cli_error("verify", NULL, "standard input (-) given twice");
+		msg_error("verify", NULL, "standard input (-) given twice");
 		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, "standard input (-) given twice") : FW_EXIT_USAGE;
 	}
 	if (cli_keys_load(&keys, &trust, &err) < 0) {
-		c = cli_fail("verify", NULL, &err);
+		c = msg_fail("verify", NULL, &err);
 		return json ? cli_json_failure(argc - optind == 1 ? argv[optind] : NULL, c, err.msg) : c;
 	}
 	if (json && (all = json_array()) == NULL) {
 		sig_trust_free(&trust);
-		cli_error("verify", NULL, "out of memory");
+		msg_error("verify", NULL, "out of memory");
 		return FW_EXIT_IO;
 	}
 	/* Each package on its own; the exit status is the highest any of them got. */
@@ -199,7 +199,7 @@ int cmd_verify(int argc, char **argv)
 		/* One package, one object (as always); several, an array of them. */
 		json_t *doc = argc - optind == 1 ? json_incref(json_array_get(all, 0)) : json_incref(all);
 		json_decref(all);
-		if (cli_print_json(doc) < 0 && worst == FW_EXIT_OK)
+		if (msg_print_json(doc) < 0 && worst == FW_EXIT_OK)
 			worst = FW_EXIT_IO;
 	}
 	return worst;

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	cli_prog = "fwpkg";
+	msg_prog = "fwpkg";
 	if (argc < 2) {
 		usage(stderr);
 		return FW_EXIT_USAGE;
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	cli_error(NULL, NULL, "unknown command \"%s\"", argv[1]);
+	msg_error(NULL, NULL, "unknown command \"%s\"", argv[1]);
 	usage(stderr);
 	return FW_EXIT_USAGE;
 }
