@@ -262,7 +262,7 @@ static void print_one(const struct dev_pkg *p)
 {
 	char shown[FW_ESCAPED_SIZE(FW_DESCRIPTION_MAX)], when[32];
 
-	dev_time_iso(p->installed, when);
+	fw_time_iso(p->installed, when);
 	printf("%-14s %s\n", "name", p->name);
 	printf("%-14s %s\n", "version", p->version);
 	printf("%-14s %s\n", "description", fw_escape(p->description, shown, sizeof(shown)));

@@ -54,7 +54,7 @@ static void print_unlock(const struct dev_root *r)
 		printf("%-16s %s\n", "unlock token", "none");
 		break;
 	case DEV_UNLOCK_VALID:
-		dev_time_iso(u.expires, when);
+		fw_time_iso(u.expires, when);
 		printf("%-16s valid until %s (signed by %s)\n", "unlock token", when, u.keyid);
 		break;
 	default:
@@ -167,7 +167,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		}
 		fw_hex(c->digest, FW_DIGEST_LEN, hex);
 		hex[12] = '\0';
-		dev_time_iso(c->installed, when);
+		fw_time_iso(c->installed, when);
 		printf("%-6s %-5s %-12s %-4u %12llu  %-12s  %s%s\n", dev_slot_name(t), c->trial ? "trial" : "yes",
 		       c->version, c->generation, (unsigned long long)c->size, hex, when,
 		       t == DEV_SLOT_GOLDEN ? " (golden: read-only, the floor)" : "");
@@ -191,7 +191,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		printf("%-16s %s\n", "last upgrade", "none");
 		return;
 	}
-	dev_time_iso(st->last.time, when);
+	fw_time_iso(st->last.time, when);
 	printf("%-16s %s\n", "last upgrade", when);
 	printf("%-16s %s %s\n", "  command", st->last.target, fw_escape_msg(st->last.source, shown, sizeof(shown)));
 	printf("%-16s %s\n", "  package", st->last.version[0] ? st->last.version : "-");

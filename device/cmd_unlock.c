@@ -31,7 +31,7 @@ int cmd_unlock(const char *root, int argc, char **argv)
 	if (dev_unlock_install(&r, argv[2], &tok, &err) < 0) {
 		rc = msg_fail("unlock", argv[2], &err);
 	} else {
-		dev_time_iso(tok.expires, when);
+		fw_time_iso(tok.expires, when);
 		msg_note("unlock: installed a token for device %s, signed by %s, valid until %s", tok.device, tok.keyid, when);
 		rc = FW_EXIT_OK;
 	}

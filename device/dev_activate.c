@@ -49,21 +49,6 @@ struct act {
 	size_t cap_made;
 };
 
-static void note(const struct act *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(const struct act *a, const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-
-	if (a->note == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	a->note(a->note_ctx, text);
-}
-
 /* Where a package file goes in the tree: its path, except scripts/X, which is kept apart per package. */
 static char *tree_path(const char *tree, const char *pkg, const char *path)
 {
@@ -153,7 +138,7 @@ static int apply_removals(struct act *a, struct fw_err *err)
 				break;
 			}
 		}
-		note(a, "boot: removal package %s: removed %s", name, used ? gone : "nothing (none of its packages is installed)");
+		dev_note(a->note, a->note_ctx, "boot: removal package %s: removed %s", name, used ? gone : "nothing (none of its packages is installed)");
 		dev_pkgs_drop(&a->list, i);
 		memmove(&a->n_removes[i], &a->n_removes[i + 1], (a->list.n - i) * sizeof(a->n_removes[0]));
 		memmove(&a->removes[i], &a->removes[i + 1], (a->list.n - i) * sizeof(a->removes[0]));
@@ -506,7 +491,7 @@ static void deactivate_leaving(struct act *a, const json_t *old_rec, const char 
 		snprintf(fake.name, sizeof(fake.name), "%s", name);
 		script = tree_path(".", name, json_string_value(v));
 		if (script != NULL && run_hook(a, script, old_tree, &fake, "deactivate", &why) < 0)
-			note(a, "boot: package %s: %s (removed all the same)", name, why.msg);
+			dev_note(a->note, a->note_ctx, "boot: package %s: %s (removed all the same)", name, why.msg);
 		free(script);
 	}
 }
@@ -569,7 +554,7 @@ static int build_tree(struct act *a, unsigned long seq, const char *key, const j
 			p->active = 0;
 			p->verification = DEV_PKG_FAILED;
 			fw_escape_msg(why.msg, p->note, sizeof(p->note));
-			note(a, "boot: package %s: not activated: %s", p->name, p->note);
+			dev_note(a->note, a->note_ctx, "boot: package %s: not activated: %s", p->name, p->note);
 			json_object_set_new(failed, p->name, fw_json_text(p->note));
 			continue;
 		}
@@ -720,9 +705,9 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 		struct dev_pkg *p = &a.list.pkg[i];
 		if (p->verification != DEV_PKG_TRUSTED && p->verification != DEV_PKG_UNSIGNED &&
 		    p->verification != DEV_PKG_UNTRUSTED)
-			note(&a, "boot: package %s: %s: %s", p->name, dev_pkg_verif_name(p->verification), p->note);
+			dev_note(a.note, a.note_ctx, "boot: package %s: %s: %s", p->name, dev_pkg_verif_name(p->verification), p->note);
 		else if (!p->active)
-			note(&a, "boot: package %s: %s: %s", p->name, dev_pkg_verif_name(p->verification), p->note);
+			dev_note(a.note, a.note_ctx, "boot: package %s: %s: %s", p->name, dev_pkg_verif_name(p->verification), p->note);
 	}
 	if ((key = desired_key(&a.list)) == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");

@@ -21,15 +21,6 @@ char *dev_path_join(const char *dir, const char *name)
 	return s;
 }
 
-void dev_time_iso(long long t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", t);
-}
-
 int dev_json_write(const char *path, const json_t *doc, struct fw_err *err)
 {
 	char *text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));

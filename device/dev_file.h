@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/fw_err.h"
+#include "base/isotime.h"
 
 /*
  * Replace path with doc (sorted keys, indented, trailing newline) through
@@ -28,7 +29,5 @@ json_t *dev_json_read(const char *path, int *missing, struct fw_err *err);
 /* "dir/name" in a new string, or NULL when out of memory. */
 char *dev_path_join(const char *dir, const char *name);
 
-/* The time as ISO 8601 UTC ("2024-05-01T12:00:00Z"). */
-void dev_time_iso(long long t, char out[32]);
 
 #endif

@@ -17,8 +17,7 @@ struct dev_hook {
 	int err_fd;                 /* its stderr */
 	unsigned timeout_s;
 	pthread_t watchdog, drain;
-	pthread_mutex_t lock;
-	int exited, status, timed_out;
+	int status, timed_out;     /* written by the watchdog, read after joining it */
 	char err_text[DEV_HOOK_STDERR_MAX + 1];
 	size_t err_len;
 };
@@ -53,11 +52,8 @@ static void *watch(void *arg)
 	struct dev_hook *h = arg;
 	int st = 0, rc = dev_child_wait(h->pid, h->timeout_s, &st);
 
-	pthread_mutex_lock(&h->lock);
-	h->exited = 1;
 	h->status = st;
 	h->timed_out = rc == 1;
-	pthread_mutex_unlock(&h->lock);
 	return NULL;
 }
 
@@ -116,7 +112,6 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
 	h->out_fd = outp[0];
 	h->err_fd = errp[0];
 	h->timeout_s = timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT;
-	pthread_mutex_init(&h->lock, NULL);
 	if (pthread_create(&h->watchdog, NULL, watch, h) != 0 || pthread_create(&h->drain, NULL, drain, h) != 0) {
 		/* Without a watchdog nothing would bound it: stop it now. */
 		kill(h->pid, SIGKILL);
@@ -160,7 +155,6 @@ enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *std
 		o = DEV_HOOK_REFUSED;
 	else
 		o = DEV_HOOK_FAILED;   /* includes SIGPIPE: the reader stopped first, and says why */
-	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return o;
 }

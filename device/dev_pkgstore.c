@@ -273,7 +273,7 @@ int dev_pkg_record(const struct dev_root *r, enum dev_result res, const char *na
 	char when[32];
 	long long now = (long long)time(NULL);
 
-	dev_time_iso(now, when);
+	fw_time_iso(now, when);
 	if (doc != NULL &&
 	    (json_object_set_new(doc, "result", json_string(dev_result_name(res))) < 0 ||
 	     json_object_set_new(doc, "time", json_integer(now)) < 0 ||
@@ -371,21 +371,6 @@ struct inst {
 	struct dev_pkg *old;
 };
 
-static void inote(const struct inst *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void inote(const struct inst *u, const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-
-	if (u->req->note == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	u->req->note(u->req->note_ctx, text);
-}
-
 /* Does a path equal another or lie beneath it (a file where the other needs a directory)? */
 static int paths_clash(const char *a, const char *b)
 {
@@ -446,7 +431,7 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		struct fw_err verr;
 		int c = fw_version_cmp_str(m->version, u->old->version, &verr);
 		if (c == -1)
-			inote(u, "package: warning: %s %s is older than the installed %s: replacing it", m->name, m->version,
+			dev_note(u->req->note, u->req->note_ctx, "package: warning: %s %s is older than the installed %s: replacing it", m->name, m->version,
 			      u->old->version);
 	}
 	u->result = DEV_RESULT_FILE_CHECK_FAILED;
@@ -618,7 +603,7 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	out->paths = NULL;
 	out->n_paths = 0;
 	if (out->signature != DEV_PKG_TRUSTED)
-		inote(&u, "package: warning: %s is %s: stored, but activated only where the device allows untrusted packages%s",
+		dev_note(u.req->note, u.req->note_ctx, "package: warning: %s is %s: stored, but activated only where the device allows untrusted packages%s",
 		      m->name, out->signature == DEV_PKG_UNSIGNED ? "unsigned" : "signed by no key this device trusts",
 		      r->cfg.secure_boot ? " and an unlock token for this device is installed (secure boot)" : "");
 	{
@@ -626,7 +611,7 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 		char msg[128];
 		snprintf(msg, sizeof(msg), "installed %s %s (%s)", m->name, m->version, dev_pkg_verif_name(out->signature));
 		if (dev_pkg_record(r, DEV_RESULT_SUCCESS, m->name, req->src->shown, msg, &rerr) < 0)
-			inote(&u, "package: the result could not be recorded: %s", rerr.msg);
+			dev_note(u.req->note, u.req->note_ctx, "package: the result could not be recorded: %s", rerr.msg);
 	}
 	rc = 0;
 	goto out;
@@ -634,7 +619,7 @@ fail:
 	{
 		struct fw_err rerr;
 		if (dev_pkg_record(r, u.result, u.name, req->src->shown, err->msg, &rerr) < 0)
-			inote(&u, "package: the result could not be recorded: %s", rerr.msg);
+			dev_note(u.req->note, u.req->note_ctx, "package: the result could not be recorded: %s", rerr.msg);
 	}
 	if (u.result == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;

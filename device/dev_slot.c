@@ -42,7 +42,7 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0;
 	} else {
 		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
-		dev_time_iso(rec->installed, when);
+		fw_time_iso(rec->installed, when);
 		bad = json_object_set_new(o, "valid", json_true()) < 0 ||
 		      json_object_set_new(o, "version", json_string(rec->version)) < 0 ||
 		      json_object_set_new(o, "generation", json_integer(rec->generation)) < 0 ||

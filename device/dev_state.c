@@ -76,7 +76,7 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 
 	if (l->result == DEV_RESULT_NONE)
 		return json_null();
-	dev_time_iso(l->time, when);
+	fw_time_iso(l->time, when);
 	o = json_object();
 	if (o == NULL || json_object_set_new(o, "result", json_string(dev_result_name(l->result))) < 0 ||
 	    json_object_set_new(o, "time", json_integer(l->time)) < 0 ||

@@ -105,19 +105,17 @@ static void progress(struct txn *u, int last)
 	json_decref(doc);
 }
 
-static void note(const struct txn *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(const struct txn *u, const char *fmt, ...)
+void dev_note(dev_note_fn fn, void *ctx, const char *fmt, ...)
 {
 	char text[1024];
 	va_list ap;
 
-	if (u->req->note == NULL)
+	if (fn == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	u->req->note(u->req->note_ctx, text);
+	fn(ctx, text);
 }
 
 void dev_targets_text(unsigned set, char *out, size_t outsz)
@@ -171,13 +169,13 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 	memcpy(u->first_manifest, rep->manifest_bytes, rep->manifest_len);
 	u->first_len = rep->manifest_len;
 	if (u->plan.downgrade)
-		note(u, "upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
 			"(copy the factory default configuration to the running one)", m->version, u->plan.running);
 	if (u->plan.transition != 0)
-		note(u, "upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
 			"do not cut the power", u->plan.transition > 0 ? "entering" : "returning to", m->image_generation);
 	if (u->plan.passes == 2)
-		note(u, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
 			"the package again for the rest");
 	/* From here on slots change: say so first, so a power cut shows up at the next boot. A new
 	 * system image starts a new trial: its boot budget is whole. */
@@ -228,7 +226,7 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 		}
 		u->rec[t] = inv;
 		u->touched |= 1u << t;
-		note(u, "upgrade: %s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
 		     m->version, (unsigned long long)m->payloads[index].size);
 		if (dev_slot_open(&u->w, u->root, t, err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
@@ -262,7 +260,7 @@ static int commit(struct txn *u, enum fw_target t, const struct dev_record *rec,
 	}
 	u->rec[t] = *rec;
 	u->out->installed |= 1u << t;
-	note(u, "upgrade: %s: %s verified and written", dev_slot_name(t), rec->version);
+	dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: %s verified and written", dev_slot_name(t), rec->version);
 	return 0;
 }
 
@@ -349,12 +347,12 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
-			note(u, "upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
 			     dev_slot_name(t));
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;
 	if (record(u, res, err->msg, &rerr) < 0)
-		note(u, "upgrade: the result could not be recorded: %s", rerr.msg);
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: the result could not be recorded: %s", rerr.msg);
 	return -1;
 }
 
@@ -604,7 +602,7 @@ out:
 		if (fd >= 0)
 			(void)dev_transport_fd_finish(u.net, &ignored);
 		ni = dev_transport_info(u.net);
-		note(&u, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s)",
+		dev_note(u.req->note, u.req->note_ctx, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s)",
 		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
 		     ni->interruptions, ni->interruptions == 1 ? "" : "s");
 		dev_transport_close(u.net);

@@ -73,6 +73,9 @@ json_t *dev_progress_load(const struct dev_root *r);
 /* Forget a progress file a power cut left behind (boot, and the start of an upgrade). */
 void dev_progress_clear(const struct dev_root *r);
 
+/* Format a note and hand it to fn (NULL: dropped); the one way libfwdev's modules speak to people. */
+void dev_note(dev_note_fn fn, void *ctx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* "sec, boot" for a set of 1 << fw_target, in slot order; "none" when empty. */
 void dev_targets_text(unsigned set, char *out, size_t outsz);
 

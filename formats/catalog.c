@@ -8,19 +8,11 @@
 
 #include <jansson.h>
 
+#include "base/isotime.h"
 #include "formats/version.h"
 #include "signing/trust.h"
 
 #define CLOCK_SKEW 60
-
-static void iso(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", (long long)t);
-}
 
 static int cmp_release(const void *a, const void *b)
 {
@@ -83,8 +75,8 @@ char *fw_catalog_emit(const struct fw_catalog *c)
 		}
 		bad = (r = release_json(&c->rel[i])) == NULL || json_array_append_new(list, r) < 0;
 	}
-	iso(c->created, created);
-	iso(c->expires, expires);
+	fw_time_iso(c->created, created);
+	fw_time_iso(c->expires, expires);
 	if (!bad)
 		bad = json_object_set_new(doc, "format", json_string(FW_CATALOG_FORMAT)) < 0 ||
 		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
@@ -306,12 +298,12 @@ int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err
 	char when[32];
 
 	if (now >= c->expires) {
-		iso(c->expires, when);
+		fw_time_iso(c->expires, when);
 		return fw_err_set(err, FW_EXIT_REJECTED, "expired at %s: a server that keeps serving an old catalog "
 				  "(or a clock that is wrong)", when);
 	}
 	if (c->created > now + CLOCK_SKEW) {
-		iso(c->created, when);
+		fw_time_iso(c->created, when);
 		return fw_err_set(err, FW_EXIT_REJECTED, "created in the future (%s): check the clock", when);
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/isotime.h"
 #include "formats/catalog.h"
 #include "tools/cli.h"
 
@@ -60,15 +61,6 @@ out:
 	return rc;
 }
 
-static void iso(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 /*
  * Verify (trust given) or only parse (trust NULL: inspect without keys) a
  * catalog; an expired one is rejected when verifying and shown when
@@ -117,7 +109,7 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 							      "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
 	else if (rc == 0 && !msg_quiet) {
 		char shown[1024];
-		iso(c->expires, when);
+		fw_time_iso(c->expires, when);
 		printf("%s: verified: catalog serial %llu, %zu release%s, expires %s, signed by %s\n",
 		       fw_escape(path, shown, sizeof(shown)), (unsigned long long)c->serial, c->n, c->n == 1 ? "" : "s",
 		       when, keyid);
@@ -142,8 +134,8 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 		return json ? cli_json_failure(path, rc, err.msg) : rc;
 	}
 	expired = fw_catalog_check_time(c, (int64_t)time(NULL), &err) < 0;
-	iso(c->created, created);
-	iso(c->expires, expires);
+	fw_time_iso(c->created, created);
+	fw_time_iso(c->expires, expires);
 	if (json) {
 		json_t *doc = json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o}", "type", "catalog", "file",
 					fw_json_text(path), "serial", (json_int_t)c->serial, "created",

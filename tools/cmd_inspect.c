@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/isotime.h"
 #include "formats/pkg_read.h"
 #include "tools/cli.h"
 #include "tools/cli_trust_opts.h"
@@ -57,23 +58,13 @@ static const char *esc(const char *s, char *buf, size_t n)
 	return fw_escape(s, buf, n);
 }
 
-static const char *iso_time(int64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, n, "%lld", (long long)t);
-	return out;
-}
-
 /* A CMS signer's certificate and its chain's status, under its signature line. */
 static void print_cms(const struct sig_cms_info *c)
 {
 	char b[1024], from[32], to[32];
 
-	iso_time(c->not_before, from, sizeof(from));
-	iso_time(c->not_after, to, sizeof(to));
+	fw_time_iso(c->not_before, from);
+	fw_time_iso(c->not_after, to);
 	printf("    %-10s %s\n", "Subject:", esc(c->subject, b, sizeof(b)));
 	printf("    %-10s %s\n", "Issuer:", esc(c->issuer, b, sizeof(b)));
 	printf("    %-10s %s\n", "Serial:", c->serial);
@@ -85,8 +76,8 @@ static json_t *cms_json(const struct sig_cms_info *c)
 {
 	char from[32], to[32], cert[2 * SIG_FPR_LEN + 1], key[2 * SIG_FPR_LEN + 1];
 
-	iso_time(c->not_before, from, sizeof(from));
-	iso_time(c->not_after, to, sizeof(to));
+	fw_time_iso(c->not_before, from);
+	fw_time_iso(c->not_after, to);
 	sig_hex(c->cert_sha256, SIG_FPR_LEN, cert);
 	sig_hex(c->key_fpr, SIG_FPR_LEN, key);
 	/* Names and the chain's text come from the package: through the one escaping function. */
@@ -146,7 +137,7 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 	char b[8192], when[32];
 	int64_t at;
 
-	iso_time(m->created, when, sizeof(when));
+	fw_time_iso(m->created, when);
 	printf("%-14s %s\n", "Package:", esc(path, b, sizeof(b)));
 	printf("%-14s %s (format %s %d)\n", "Type:", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 	       FW_FORMAT_ID, FW_FORMAT_VERSION);
@@ -191,7 +182,7 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		printf("  %s  %-12s %s\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status),
 		       esc(comment, b, sizeof(b)));
 		if (pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
-			printf("  %16s  %-12s %s\n", "", "signed", iso_time(at, when, sizeof(when)));
+			printf("  %16s  %-12s %s\n", "", "signed", fw_time_iso(at, when));
 	}
 	if (m->type == FW_TYPE_FIRMWARE) {
 		printf("Images:\n  %-6s %-20s %-28s %12s %9s  %s\n", "TARGET", "PRODUCT", "FILE", "SIZE", "CHUNK",
@@ -227,7 +218,7 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		else if (s != NULL)
 			json_object_set_new(s, "trusted_comment", fw_json_text(si->trusted_comment));
 		if (s != NULL && !cms && pkg_comment_signed_at(si->trusted_comment, &at) == 0)
-			json_object_set_new(s, "signed", json_string(iso_time(at, when, sizeof(when))));
+			json_object_set_new(s, "signed", json_string(fw_time_iso(at, when)));
 		json_array_append_new(sigs, s);
 	}
 	doc = json_pack("{s:o, s:o, s:o, s:b, s:b, s:s, s:i}", "file", fw_json_text(path),

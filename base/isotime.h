@@ -1,0 +1,12 @@
+/* isotime: one way to write a time for people and for JSON: ISO 8601 UTC. */
+#ifndef FW_ISOTIME_H
+#define FW_ISOTIME_H
+
+#include <stdint.h>
+
+#define FW_ISOTIME_LEN 32
+
+/* "2024-05-01T12:00:00Z" into out (the number itself if gmtime cannot say); returns out. */
+char *fw_time_iso(int64_t t, char out[FW_ISOTIME_LEN]);
+
+#endif
