@@ -134,15 +134,20 @@ static size_t read_local(struct dev_feed *f, const struct local_range *l, void *
 	return (size_t)n;
 }
 
-static ssize_t read_net(struct dev_feed *f, void *buf, size_t len, struct fw_err *err)
+static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len, struct fw_err *err)
 {
+	uint64_t end, have_end;
 	ssize_t n;
 
 	if (f->net == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "byte %llu of the package is neither local nor fetchable",
 				  (unsigned long long)f->pos);
-	if (dev_transport_done(f->net) != f->pos) {
-		if (dev_transport_seek(f->net, f->pos, err) < 0)
+	/* Ask for the bytes up to the next local range alone (over HTTP the server sends no more); a stream
+	 * already at pos that does not stop before that is used as it is. */
+	end = next == UINT64_MAX || (f->total > 0 && next >= f->total) ? 0 : next;
+	have_end = dev_transport_info(f->net)->end;
+	if (dev_transport_done(f->net) != f->pos || (have_end != 0 && (end == 0 || have_end < end))) {
+		if (dev_transport_seek_to(f->net, f->pos, end, err) < 0)
 			return -1;
 		atomic_fetch_add(&f->seeks, 1);
 	}
@@ -186,7 +191,7 @@ ssize_t dev_feed_read(struct dev_feed *f, void *buf, size_t len, struct fw_err *
 			next = f->fallback_until;   /* a local range its file could not deliver: fetched to its end */
 		if (want > next - f->pos)
 			want = (size_t)(next - f->pos);
-		n = read_net(f, buf, want, err);
+		n = read_net(f, next, buf, want, err);
 		if (n <= 0)
 			return n;
 	}

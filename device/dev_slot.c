@@ -269,7 +269,7 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 		/* Errors here surface at the final fdatasync; these calls only pace the writeback. */
 		(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				      SYNC_FILE_RANGE_WRITE);
-		if (w->flushed > 0)
+		if (w->flushed > w->waited)   /* (a length of 0 would mean "to the end of the file") */
 			(void)sync_file_range(w->fd, (off_t)w->waited, (off_t)(w->flushed - w->waited),
 					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 						      SYNC_FILE_RANGE_WAIT_AFTER);

@@ -308,7 +308,7 @@ static void end_attempt(struct dev_transport *t)
 /* Start a transfer that continues at t->pos. */
 static int start_attempt(struct dev_transport *t, struct fw_err *err)
 {
-	char url[sizeof(t->src.path) * 3 + 600], range[32];
+	char url[sizeof(t->src.path) * 3 + 600], range[48];
 	CURLcode rc = CURLE_OK;
 	CURLMcode mrc;
 
@@ -340,7 +340,11 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		SET(CURLOPT_USERNAME, t->src.user);
 		SET(CURLOPT_PASSWORD, t->src.password);
 	}
-	snprintf(range, sizeof(range), "%llu-", (unsigned long long)t->pos);
+	/* HTTP asks for the bytes up to info.end alone, so the server sends nothing the caller has already. */
+	if (http(t) && t->info.end > t->pos)
+		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)t->pos, (unsigned long long)(t->info.end - 1));
+	else
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)t->pos);
 	switch (t->proto) {
 	case DEV_PROTO_HTTP:
 	case DEV_PROTO_HTTPS:
@@ -355,7 +359,7 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		if (t->o.pinned_key)
 			SET(CURLOPT_PINNEDPUBLICKEY, t->o.pinned_key);
 		/* Our own Range, not RESUME_FROM: curl would fail a 200 answer, and we can use it. */
-		if (t->pos > 0)
+		if (t->pos > 0 || t->info.end > 0)
 			SET(CURLOPT_RANGE, range);
 		break;
 	case DEV_PROTO_FTP:
@@ -536,7 +540,7 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 		return attempt_error(t, err);
 	if (t->result == CURLE_OK) {
 		/* TFTP and chunked HTTP do not say the length beforehand; a short FTP or HTTP body is curl's error. */
-		if (t->ref.size < 0 || t->pos >= (uint64_t)t->ref.size) {
+		if (t->ref.size < 0 || t->pos >= (uint64_t)t->ref.size || (t->info.end > 0 && t->pos >= t->info.end)) {
 			t->eof = 1;
 			end_attempt(t);
 			return 0;
@@ -624,6 +628,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	t->info.proto = t->proto;
 	t->info.can_resume = -1;
 	t->info.offset = t->pos = offset;
+	t->info.end = t->o.end > offset ? t->o.end : 0;
 	atomic_store(&t->delivered, offset);
 	snprintf(t->info.shown, sizeof(t->info.shown), "%s", src->shown);
 	if (t->have_ref && t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
@@ -645,6 +650,12 @@ fail:
 
 ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
 {
+	if (t->info.end > 0) {
+		if (t->info.offset >= t->info.end)
+			return 0;
+		if (len > t->info.end - t->info.offset)
+			len = (size_t)(t->info.end - t->info.offset);
+	}
 	while (t->len == 0) {
 		if (t->eof)
 			return 0;
@@ -673,8 +684,15 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 
 int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err)
 {
+	return dev_transport_seek_to(t, offset, 0, err);
+}
+
+int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
+{
 	unsigned char sink[16384];
 	uint64_t cur = t->info.offset;
+	/* Another end is another request (over HTTP): read through only within the same one. */
+	int same_end = end == t->info.end;
 
 	if (t->thread_on)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: cannot seek while the fd is read", t->info.shown);
@@ -682,7 +700,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 		t->failed = 0;   /* a new position is a new start: the retry budget too */
 		t->fails = 0;
 	}
-	if (offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed) {
+	if (same_end && offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed && (end == 0 || offset < end)) {
 		while (t->info.offset < offset) {
 			uint64_t want = offset - t->info.offset;
 			ssize_t n = dev_transport_read(t, sink, want < sizeof(sink) ? (size_t)want : sizeof(sink), err);
@@ -701,6 +719,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 	end_attempt(t);
 	t->head = t->len = 0;
 	t->eof = 0;
+	t->info.end = end;
 	t->info.offset = t->pos = offset;
 	atomic_store(&t->delivered, offset);
 	t->fails = 0;

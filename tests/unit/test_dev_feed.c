@@ -20,6 +20,7 @@ struct fake_net {
 	const unsigned char *data;
 	uint64_t size, pos, served;
 	unsigned seeks;
+	uint64_t last_end;   /* the end the last seek asked for */
 	uint64_t fail_at;   /* a read at this offset fails (UINT64_MAX: never) */
 	struct dev_transport_info info;
 };
@@ -30,8 +31,10 @@ static ssize_t fake_read(struct dev_transport *t, void *buf, size_t len, struct 
 
 	if (n->pos == n->fail_at)
 		return fw_err_set(err, FW_EXIT_NET, "http://x/fw.pkg: connection cut");
-	if (n->pos >= n->size)
+	if (n->pos >= n->size || (n->info.end > 0 && n->pos >= n->info.end))
 		return 0;
+	if (n->info.end > 0 && len > n->info.end - n->pos)
+		len = (size_t)(n->info.end - n->pos);
 	if (len > 1000)
 		len = 1000;   /* small reads, as a network gives */
 	if (len > n->size - n->pos)
@@ -42,13 +45,15 @@ static ssize_t fake_read(struct dev_transport *t, void *buf, size_t len, struct 
 	return (ssize_t)len;
 }
 
-static int fake_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err)
+static int fake_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
 {
 	struct fake_net *n = (struct fake_net *)t;
 
 	(void)err;
 	n->pos = offset;
+	n->info.end = end;
 	n->seeks++;
+	n->last_end = end;
 	return 0;
 }
 
@@ -63,12 +68,12 @@ static const struct dev_transport_info *fake_info(const struct dev_transport *t)
 }
 
 #define dev_transport_read fake_read
-#define dev_transport_seek fake_seek
+#define dev_transport_seek_to fake_seek_to
 #define dev_transport_done fake_done
 #define dev_transport_info fake_info
 #include "device/dev_feed.c"
 #undef dev_transport_read
-#undef dev_transport_seek
+#undef dev_transport_seek_to
 #undef dev_transport_done
 #undef dev_transport_info
 
@@ -160,6 +165,7 @@ static void test_chunk_ranges(void)
 	CU_ASSERT_EQUAL(n.served, PKG_SIZE - 3 * CHUNK);
 	CU_ASSERT_EQUAL(n.seeks, 2);
 	CU_ASSERT_EQUAL(st.seeks, 2);
+	CU_ASSERT_EQUAL(n.last_end, 0);   /* after the last range: to the end */
 	dev_feed_free(f);
 	close(a);
 	close(b);
@@ -181,6 +187,7 @@ static void test_edges(void)
 	read_all(f);
 	CU_ASSERT_EQUAL(n.served, 4000);
 	CU_ASSERT_EQUAL(n.seeks, 1);
+	CU_ASSERT_EQUAL(n.last_end, 9000);   /* only the gap is asked for */
 	dev_feed_free(f);
 	close(a);
 	close(b);
