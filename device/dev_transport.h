@@ -180,6 +180,14 @@ int dev_transport_fd(struct dev_transport *t, struct fw_err *err);
  */
 int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err);
 
+/*
+ * From another thread: make a read blocked on the network (and every read
+ * until turned off again) give up at once with an error, the stream staying
+ * where it is. For a caller running its own thread over the transport
+ * (dev_feed_finish); dev_transport_fd_finish does it for its own.
+ */
+void dev_transport_interrupt(struct dev_transport *t, int on);
+
 /* End the transfer, wipe the password, free. NULL is fine. */
 void dev_transport_close(struct dev_transport *t);
 
