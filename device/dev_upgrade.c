@@ -176,15 +176,6 @@ static unsigned planned(const struct dev_plan *p)
 	return set;
 }
 
-/* Is step i the last one this pass writes? Its record waits for the end of the package. */
-static int last_of_pass(const struct dev_plan *p, size_t i)
-{
-	for (size_t k = i + 1; k < p->n; k++)
-		if (p->step[k].pass == p->step[i].pass)
-			return 0;
-	return 1;
-}
-
 /*
  * Is the image whole in its slot: the slot's record valid with the payload's
  * digest, and the image written by the interrupted run (whose record names
@@ -401,6 +392,29 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
  * The resume record's entry for the image about to go into slot t, made to
  * describe this payload. 1 when the image is whole in the slot already.
  */
+/*
+ * Will a later step of this pass write its slot? Not one whose image is whole
+ * there already (verified in place): the image written now is then the
+ * pass's last, committed only once the reader accepts the whole package.
+ */
+static int written_later(struct txn *u, const struct fw_manifest *m, size_t i)
+{
+	for (size_t k = i + 1; k < u->plan.n; k++) {
+		const struct dev_plan_step *s = &u->plan.step[k];
+		const struct dev_resume_image *im = NULL;
+
+		if (s->pass != u->plan.step[i].pass)
+			continue;
+		for (unsigned e = 0; u->resume_on && e < u->res.n; e++)
+			if (u->res.image[e].slot == (int)s->target)
+				im = &u->res.image[e];
+		if (im == NULL || memcmp(im->digest, m->payloads[s->payload].digest, FW_DIGEST_LEN) != 0 ||
+		    !image_whole(u, im))
+			return 1;
+	}
+	return 0;
+}
+
 static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index, enum fw_target t)
 {
 	const struct fw_payload *p = &m->payloads[index];
@@ -572,7 +586,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	 * vouches for the windows it named (a power cut costs at most the rest of this image). */
 	if (u->resume_on && dev_resume_image(&u->res, t) != NULL)
 		dev_resume_image(&u->res, t)->kept = p->size;
-	if (last_of_pass(&u->plan, u->cur)) {
+	if (!written_later(u, m, u->cur)) {
 		/* The package is not accepted until its end: what follows may still reject it. */
 		u->staged = 1;
 		u->staged_rec = rec;
