@@ -58,6 +58,11 @@ struct chunk_pipe {
 	int64_t bad_chunk;
 	int failed;               /* a chunk mismatched or the sink failed: stop */
 	struct fw_err fail;       /* why, for the caller */
+
+	/* chunk_pipe_new_inline: no threads; the chunk being fed is hashed as it comes. */
+	int inline_hash;
+	EVP_MD_CTX *ctx;          /* the current chunk's digest so far */
+	size_t in_chunk;          /* bytes of the current chunk fed */
 };
 
 int chunk_sha256(const void *buf, size_t len, uint8_t out[32])
@@ -204,6 +209,31 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 	return p;
 }
 
+struct chunk_pipe *chunk_pipe_new_inline(struct fw_err *err)
+{
+	struct chunk_pipe *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	pthread_cond_init(&p->free_cv, NULL);
+	p->inline_hash = 1;
+	p->nslots = 1;
+	p->bad_chunk = -1;
+	p->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	p->ctx = EVP_MD_CTX_new();
+	if (p->md == NULL || p->ctx == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "OpenSSL has no SHA-256");
+		chunk_pipe_free(p);
+		return NULL;
+	}
+	return p;
+}
+
 void chunk_pipe_free(struct chunk_pipe *p)
 {
 	if (p == NULL)
@@ -220,6 +250,7 @@ void chunk_pipe_free(struct chunk_pipe *p)
 	for (unsigned i = 0; i < MAX_SLOTS; i++)
 		free(p->slots[i].buf);
 	EVP_MD_free(p->md);
+	EVP_MD_CTX_free(p->ctx);
 	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);
 	pthread_cond_destroy(&p->free_cv);
@@ -269,8 +300,12 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 {
 	if (chunk_size == 0 || expected == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "chunk_pipe_begin: bad arguments");
-	if (ensure_slots(p, chunk_size, err) < 0)
+	/* Inline, only a sink needs a buffer (its chunk waits there for the digest). */
+	if ((!p->inline_hash || sink != NULL) && ensure_slots(p, chunk_size, err) < 0)
 		return -1;
+	if (p->inline_hash && EVP_DigestInit_ex(p->ctx, p->md, NULL) != 1)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+	p->in_chunk = 0;
 	pthread_mutex_lock(&p->mu);
 	p->size = size;
 	p->fed = 0;
@@ -302,6 +337,51 @@ static int failure(struct chunk_pipe *p, struct fw_err *err)
 	return -1;
 }
 
+/* The inline pipe's current chunk is whole: check it, hand it on, start the next. */
+static int inline_chunk_done(struct chunk_pipe *p, struct fw_err *err)
+{
+	struct slot s = { .buf = p->slots[0].buf, .len = p->in_chunk, .index = p->next_index };
+	uint8_t md[32];
+	struct fw_err why = { 0, "" };
+
+	s.ok = EVP_DigestFinal_ex(p->ctx, md, NULL) != 1 ? -1 : memcmp(p->expected + s.index * 32, md, 32) == 0;
+	if (s.ok != 1)
+		fail_slot(p, &s, NULL);
+	else if (p->sink != NULL && p->sink(p->sink_ctx, s.buf, s.len, &why) < 0)
+		fail_slot(p, &s, &why);
+	if (p->failed)
+		return failure(p, err);
+	p->next_index++;
+	p->in_chunk = 0;
+	if (EVP_DigestInit_ex(p->ctx, p->md, NULL) != 1)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
+	return 0;
+}
+
+/* Inline: hash the bytes where they are, chunk by chunk; copy them only for a sink. */
+static int inline_feed(struct chunk_pipe *p, const uint8_t *in, size_t len, struct fw_err *err)
+{
+	if (p->failed)
+		return failure(p, err);
+	while (len > 0) {
+		size_t want = chunk_len(p, p->next_index), n = want - p->in_chunk < len ? want - p->in_chunk : len;
+
+		if (EVP_DigestUpdate(p->ctx, in, n) != 1) {
+			p->failed = 1;
+			fw_err_set(&p->fail, FW_EXIT_IO, "SHA-256 failed");
+			return failure(p, err);
+		}
+		if (p->sink != NULL)
+			memcpy(p->slots[0].buf + p->in_chunk, in, n);
+		p->in_chunk += n;
+		in += n;
+		len -= n;
+		if (p->in_chunk == want && inline_chunk_done(p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw_err *err)
 {
 	const uint8_t *in = buf;
@@ -310,6 +390,8 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 		return fw_err_set(err, FW_EXIT_REJECTED, "more data than the declared %llu bytes",
 				  (unsigned long long)p->size);
 	p->fed += len;
+	if (p->inline_hash)
+		return inline_feed(p, in, len, err);
 	while (len > 0) {
 		struct slot *s = &p->slots[p->fill];
 		size_t want, n;
@@ -360,6 +442,8 @@ int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%llu of %llu bytes present",
 				  (unsigned long long)p->fed, (unsigned long long)p->size);
 	}
+	if (p->inline_hash)
+		return p->failed ? failure(p, err) : 0;
 	pthread_mutex_lock(&p->mu);
 	while (!all_free(p))
 		pthread_cond_wait(&p->free_cv, &p->mu);
@@ -371,6 +455,13 @@ int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
 
 void chunk_pipe_abort(struct chunk_pipe *p)
 {
+	if (p->inline_hash) {
+		if (!p->failed) {
+			p->failed = 1;
+			fw_err_set(&p->fail, FW_EXIT_IO, "payload abandoned");
+		}
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	/* Nothing more is handed on; let what is in flight finish. */
 	if (!p->failed) {

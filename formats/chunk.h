@@ -18,6 +18,15 @@ struct chunk_pipe;
 
 /* A pipe with `threads` hashing workers (0: one per online CPU, at most 8). */
 struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
+
+/*
+ * A pipe without threads: each chunk is hashed on the caller's thread as
+ * its bytes are fed, straight from the caller's buffer (no copy, no hand-
+ * over); a sink still gets a chunk only once it matched (then it is copied
+ * into one buffer first). For callers that run one pipe per core themselves,
+ * e.g. one package per core.
+ */
+struct chunk_pipe *chunk_pipe_new_inline(struct fw_err *err);
 void chunk_pipe_free(struct chunk_pipe *p);
 
 /*

@@ -23,6 +23,7 @@
 struct source {
 	int fd;
 	uint8_t *buf;
+	size_t block;        /* bytes per read: READ_BLOCK, or opts.read_block */
 	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
 	uint64_t total;      /* bytes read from fd so far */
 	int read_errno;
@@ -67,7 +68,7 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 
 	(void)a;
 	do
-		n = read(s->fd, s->buf, READ_BLOCK);
+		n = read(s->fd, s->buf, s->block);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		s->read_errno = errno;
@@ -684,7 +685,7 @@ static int check_trailing(struct reader *r, struct fw_err *err)
 			return fw_err_set(err, FW_EXIT_REJECTED, "data after the end of the archive");
 	extra = buffered;
 	for (;;) {
-		ssize_t n = read(r->src.fd, r->src.buf, READ_BLOCK);
+		ssize_t n = read(r->src.fd, r->src.buf, r->src.block);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -787,7 +788,8 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 	r.ctx = ctx;
 	r.rep = rep;
 	r.src.fd = fd;
-	r.src.buf = malloc(READ_BLOCK);
+	r.src.block = opts->read_block ? opts->read_block : READ_BLOCK;
+	r.src.buf = malloc(r.src.block);
 	r.a = archive_read_new();
 	if (r.src.buf == NULL || r.a == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");

@@ -1,4 +1,4 @@
-/* test_chunk: the chunk pipeline computes per-chunk SHA-256, and delivers only verified chunks, in order. */
+/* test_chunk: the chunk pipeline (threaded and inline) computes per-chunk SHA-256, and delivers only verified chunks, in order. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +43,26 @@ static void expected_list(size_t len, uint8_t *out)
 {
 	for (size_t off = 0, i = 0; off < len; off += CHUNK, i++)
 		chunk_sha256(data + off, len - off < CHUNK ? len - off : CHUNK, out + 32 * i);
+}
+
+/* The same tests run on both kinds of pipe: threaded (chunk_pipe_new) and inline (chunk_pipe_new_inline). */
+static int use_inline;
+
+static struct chunk_pipe *new_pipe(unsigned threads, struct fw_err *err)
+{
+	return use_inline ? chunk_pipe_new_inline(err) : chunk_pipe_new(threads, err);
+}
+
+static int threaded_suite(void)
+{
+	use_inline = 0;
+	return 0;
+}
+
+static int inline_suite(void)
+{
+	use_inline = 1;
+	return 0;
 }
 
 /* Feed `len` bytes of data in pieces of `step` bytes. */
@@ -95,7 +115,7 @@ static void test_verify_delivers_in_order(void)
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(4, &err);
+	struct chunk_pipe *p = new_pipe(4, &err);
 
 	expected_list(data_len, list);
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
@@ -117,7 +137,7 @@ static void test_verify_stops_at_bad_chunk(void)
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(2, &err);
+	struct chunk_pipe *p = new_pipe(2, &err);
 	int rc;
 
 	expected_list(data_len, list);
@@ -143,7 +163,7 @@ static void test_size_is_enforced(void)
 {
 	uint8_t list[64];
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(1, &err);
+	struct chunk_pipe *p = new_pipe(1, &err);
 
 	expected_list(2 * CHUNK, list);
 	/* too much */
@@ -167,7 +187,7 @@ static void test_sink_error_stops(void)
 {
 	uint8_t list[64];
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(2, &err);
+	struct chunk_pipe *p = new_pipe(2, &err);
 	int rc;
 
 	expected_list(2 * CHUNK, list);
@@ -194,8 +214,13 @@ int main(void)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
-	suite = CU_add_suite("chunk", NULL, NULL);
+	suite = CU_add_suite("chunk", threaded_suite, NULL);
 	CU_add_test(suite, "chunk_hash_fd equals direct SHA-256, any thread count", test_hash_fd_matches_direct_hash);
+	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
+	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
+	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
+	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
+	suite = CU_add_suite("chunk, inline (hashed on the caller's thread)", inline_suite, NULL);
 	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
 	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
 	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
