@@ -30,8 +30,6 @@
 #define SCRIPTS "scripts/"
 #define TREE_FORMAT "fwctl-active-tree"
 #define VERIFY_THREADS_MAX 8   /* packages verified at once, one per core */
-/* Each block read is hashed at once on the same core: a few hundred KiB stay in its cache (and in 16 MiB of RSS). */
-#define VERIFY_READ_BLOCK (256u * 1024)
 
 struct act {
 	struct dev_root *root;
@@ -162,10 +160,10 @@ static int apply_removals(struct act *a, struct fw_err *err)
  * package: it writes only that package's entries (p, a->removes[its place]).
  */
 static void verify_one(struct act *a, struct dev_pkg *p, int allow_untrusted, const char *untrusted_why,
-		       struct chunk_pipe *pipe, size_t inline_block)
+		       struct chunk_pipe *pipe)
 {
 	struct pkg_read_opts ropts = { .trust = &a->trust, .signatures_optional = 1, .chunks_only = 1,
-				       .pipe = pipe, .read_block = inline_block };
+				       .pipe = pipe };
 	struct pkg_reader_ops ops = { .manifest = verify_manifest };
 	struct vctx v = { .a = a, .p = p, .index = (size_t)(p - a->list.pkg) };
 	struct pkg_report rep;
@@ -208,7 +206,6 @@ struct verifier {
 	int allow_untrusted;
 	const char *untrusted_why;
 	atomic_size_t next;            /* the next package (its place in a->list) not taken yet */
-	size_t read_block;             /* pkg_read_opts.read_block: small for inline hashing */
 };
 
 struct verify_thread {
@@ -221,7 +218,7 @@ static void verify_taken(struct verifier *w, struct chunk_pipe *pipe)
 	size_t i;
 
 	while ((i = atomic_fetch_add(&w->next, 1)) < w->a->list.n)
-		verify_one(w->a, &w->a->list.pkg[i], w->allow_untrusted, w->untrusted_why, pipe, w->read_block);
+		verify_one(w->a, &w->a->list.pkg[i], w->allow_untrusted, w->untrusted_why, pipe);
 }
 
 static void *verify_worker(void *arg)
@@ -234,9 +231,10 @@ static void *verify_worker(void *arg)
 
 /*
  * Verify every installed package, on all cores. Several packages: one per
- * core at a time, each hashed on its own core as it is read (an inline
- * pipe): no byte is copied after read(), and the cores never hand chunks to
- * each other. A single package (or a single core): its chunks hashed on all
+ * core at a time, each hashed on its own core as it is read (a pipe hashing
+ * on feed, without a sink): no byte is copied after read(), each block is
+ * hashed while it is still in the core's cache, and the cores never hand
+ * chunks to each other. A single package (or a single core): its chunks hashed on all
  * cores through one pipe. The packages' verdicts are the same either way.
  */
 static int verify_all(struct act *a, int allow_untrusted, const char *untrusted_why, struct fw_err *err)
@@ -253,7 +251,6 @@ static int verify_all(struct act *a, int allow_untrusted, const char *untrusted_
 
 	atomic_init(&w.next, 0);
 	if (workers <= 1) {
-		w.read_block = 0;
 		if ((pipes[0] = chunk_pipe_new(0, err)) == NULL)
 			return -1;
 		verify_taken(&w, pipes[0]);
@@ -261,9 +258,8 @@ static int verify_all(struct act *a, int allow_untrusted, const char *untrusted_
 		return 0;
 	}
 	for (unsigned i = 0; i < workers; i++)
-		if ((pipes[i] = chunk_pipe_new_inline(err)) == NULL)
+		if ((pipes[i] = chunk_pipe_new(CHUNK_PIPE_ON_FEED, err)) == NULL)
 			goto out;
-	w.read_block = VERIFY_READ_BLOCK;
 	/* This thread is the first worker; one that cannot start leaves its share to the others. */
 	for (unsigned i = 1; i < workers; i++) {
 		args[i] = (struct verify_thread){ &w, pipes[i] };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "base/sha256.h"
 
 #define MAX_THREADS 8
 #define MAX_SLOTS 16
@@ -42,7 +42,11 @@ struct chunk_pipe {
 	pthread_t deliverer;
 	int have_deliverer;
 	int stop;
-	EVP_MD *md;
+	/* No workers (CHUNK_PIPE_ON_FEED): the feeding thread hashes each chunk
+	 * as it copies it in, while the chunk still sits in the CPU's cache. */
+	int hash_on_feed;
+	struct fw_sha256 feed_hash;
+	size_t in_chunk;          /* on feed without a sink: bytes of the current chunk hashed so far */
 
 	struct slot slots[MAX_SLOTS];
 	unsigned nslots;          /* slots in use for the current chunk size */
@@ -58,18 +62,12 @@ struct chunk_pipe {
 	int64_t bad_chunk;
 	int failed;               /* a chunk mismatched or the sink failed: stop */
 	struct fw_err fail;       /* why, for the caller */
-
-	/* chunk_pipe_new_inline: no threads; the chunk being fed is hashed as it comes. */
-	int inline_hash;
-	EVP_MD_CTX *ctx;          /* the current chunk's digest so far */
-	size_t in_chunk;          /* bytes of the current chunk fed */
 };
 
 int chunk_sha256(const void *buf, size_t len, uint8_t out[32])
 {
-	unsigned int n = 0;
-
-	return EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -1;
+	fw_sha256(buf, len, out);
+	return 0;
 }
 
 static struct slot *next_queued(struct chunk_pipe *p)
@@ -92,7 +90,6 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct slot *s;
-		int ok;
 
 		while (!p->stop && (s = next_queued(p)) == NULL)
 			pthread_cond_wait(&p->work_cv, &p->mu);
@@ -101,10 +98,10 @@ static void *worker(void *arg)
 		s->state = SLOT_HASHING;
 		pthread_mutex_unlock(&p->mu);
 
-		ok = EVP_Digest(s->buf, s->len, md, NULL, p->md, NULL) == 1;
+		fw_sha256(s->buf, s->len, md);
 
 		pthread_mutex_lock(&p->mu);
-		s->ok = !ok ? -1 : memcmp(p->expected + s->index * 32, md, 32) == 0;
+		s->ok = memcmp(p->expected + s->index * 32, md, 32) == 0;
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done_cv);
 	}
@@ -173,7 +170,7 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n < 1 ? 1 : (unsigned)n;
 	}
-	if (threads > MAX_THREADS)
+	if (threads > MAX_THREADS && threads != CHUNK_PIPE_ON_FEED)
 		threads = MAX_THREADS;
 
 	p = calloc(1, sizeof(*p));
@@ -187,11 +184,9 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 	pthread_cond_init(&p->free_cv, NULL);
 	p->nslots = 1;   /* until the first payload sizes the ring */
 	p->bad_chunk = -1;
-	p->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (p->md == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "OpenSSL has no SHA-256");
-		chunk_pipe_free(p);
-		return NULL;
+	if (threads == CHUNK_PIPE_ON_FEED) {
+		p->hash_on_feed = 1;
+		threads = 0;
 	}
 	for (; p->nthreads < threads; p->nthreads++) {
 		if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0) {
@@ -206,31 +201,6 @@ struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err)
 		return NULL;
 	}
 	p->have_deliverer = 1;
-	return p;
-}
-
-struct chunk_pipe *chunk_pipe_new_inline(struct fw_err *err)
-{
-	struct chunk_pipe *p = calloc(1, sizeof(*p));
-
-	if (p == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work_cv, NULL);
-	pthread_cond_init(&p->done_cv, NULL);
-	pthread_cond_init(&p->free_cv, NULL);
-	p->inline_hash = 1;
-	p->nslots = 1;
-	p->bad_chunk = -1;
-	p->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	p->ctx = EVP_MD_CTX_new();
-	if (p->md == NULL || p->ctx == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "OpenSSL has no SHA-256");
-		chunk_pipe_free(p);
-		return NULL;
-	}
 	return p;
 }
 
@@ -249,8 +219,6 @@ void chunk_pipe_free(struct chunk_pipe *p)
 		pthread_join(p->deliverer, NULL);
 	for (unsigned i = 0; i < MAX_SLOTS; i++)
 		free(p->slots[i].buf);
-	EVP_MD_free(p->md);
-	EVP_MD_CTX_free(p->ctx);
 	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);
 	pthread_cond_destroy(&p->free_cv);
@@ -261,8 +229,9 @@ void chunk_pipe_free(struct chunk_pipe *p)
 /* Size the ring for this chunk size; called between payloads, with every slot free. */
 static int ensure_slots(struct chunk_pipe *p, uint32_t chunk_size, struct fw_err *err)
 {
-	/* Hashing on every worker, one slot filling, one being handed on. */
-	unsigned want = p->nthreads + 2;
+	/* One slot filling and one being handed on; the workers hash the one
+	 * filled last while the next fills. A fourth measured no faster. */
+	unsigned want = p->hash_on_feed ? 2 : p->nthreads + 1;
 
 	if (want > MAX_SLOTS)
 		want = MAX_SLOTS;
@@ -300,12 +269,8 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 {
 	if (chunk_size == 0 || expected == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "chunk_pipe_begin: bad arguments");
-	/* Inline, only a sink needs a buffer (its chunk waits there for the digest). */
-	if ((!p->inline_hash || sink != NULL) && ensure_slots(p, chunk_size, err) < 0)
+	if (ensure_slots(p, chunk_size, err) < 0)
 		return -1;
-	if (p->inline_hash && EVP_DigestInit_ex(p->ctx, p->md, NULL) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-	p->in_chunk = 0;
 	pthread_mutex_lock(&p->mu);
 	p->size = size;
 	p->fed = 0;
@@ -317,6 +282,7 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 	p->sink_ctx = sink_ctx;
 	p->bad_chunk = -1;
 	p->failed = 0;
+	p->in_chunk = 0;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -337,47 +303,42 @@ static int failure(struct chunk_pipe *p, struct fw_err *err)
 	return -1;
 }
 
-/* The inline pipe's current chunk is whole: check it, hand it on, start the next. */
-static int inline_chunk_done(struct chunk_pipe *p, struct fw_err *err)
-{
-	struct slot s = { .buf = p->slots[0].buf, .len = p->in_chunk, .index = p->next_index };
-	uint8_t md[32];
-	struct fw_err why = { 0, "" };
-
-	s.ok = EVP_DigestFinal_ex(p->ctx, md, NULL) != 1 ? -1 : memcmp(p->expected + s.index * 32, md, 32) == 0;
-	if (s.ok != 1)
-		fail_slot(p, &s, NULL);
-	else if (p->sink != NULL && p->sink(p->sink_ctx, s.buf, s.len, &why) < 0)
-		fail_slot(p, &s, &why);
-	if (p->failed)
-		return failure(p, err);
-	p->next_index++;
-	p->in_chunk = 0;
-	if (EVP_DigestInit_ex(p->ctx, p->md, NULL) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-	return 0;
-}
-
-/* Inline: hash the bytes where they are, chunk by chunk; copy them only for a sink. */
-static int inline_feed(struct chunk_pipe *p, const uint8_t *in, size_t len, struct fw_err *err)
+/*
+ * On feed with no sink: nothing waits to be handed on, so the bytes are
+ * hashed where the caller has them, a chunk's digest built across as many
+ * feeds as its bytes come in; no slot is used, nothing is copied.
+ */
+static int hash_in_place(struct chunk_pipe *p, const uint8_t *in, size_t len, struct fw_err *err)
 {
 	if (p->failed)
 		return failure(p, err);
 	while (len > 0) {
 		size_t want = chunk_len(p, p->next_index), n = want - p->in_chunk < len ? want - p->in_chunk : len;
 
-		if (EVP_DigestUpdate(p->ctx, in, n) != 1) {
-			p->failed = 1;
-			fw_err_set(&p->fail, FW_EXIT_IO, "SHA-256 failed");
-			return failure(p, err);
-		}
-		if (p->sink != NULL)
-			memcpy(p->slots[0].buf + p->in_chunk, in, n);
+		if (p->in_chunk == 0)
+			fw_sha256_init(&p->feed_hash);
+		fw_sha256_update(&p->feed_hash, in, n);
 		p->in_chunk += n;
 		in += n;
 		len -= n;
-		if (p->in_chunk == want && inline_chunk_done(p, err) < 0)
-			return -1;
+		if (p->in_chunk == want) {
+			struct slot s = { .len = want, .index = p->next_index };
+			uint8_t md[32];
+
+			fw_sha256_final(&p->feed_hash, md);
+			s.ok = memcmp(p->expected + s.index * 32, md, 32) == 0;
+			p->in_chunk = 0;
+			p->next_index++;
+			if (!s.ok) {
+				int rc;
+
+				pthread_mutex_lock(&p->mu);
+				fail_slot(p, &s, NULL);
+				rc = failure(p, err);
+				pthread_mutex_unlock(&p->mu);
+				return rc;
+			}
+		}
 	}
 	return 0;
 }
@@ -390,8 +351,8 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 		return fw_err_set(err, FW_EXIT_REJECTED, "more data than the declared %llu bytes",
 				  (unsigned long long)p->size);
 	p->fed += len;
-	if (p->inline_hash)
-		return inline_feed(p, in, len, err);
+	if (p->hash_on_feed && p->sink == NULL)
+		return hash_in_place(p, in, len, err);
 	while (len > 0) {
 		struct slot *s = &p->slots[p->fill];
 		size_t want, n;
@@ -410,14 +371,29 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 		want = chunk_len(p, p->next_index);
 		n = want - s->len < len ? want - s->len : len;
 		memcpy(s->buf + s->len, in, n);
+		if (p->hash_on_feed) {
+			if (s->len == 0)
+				fw_sha256_init(&p->feed_hash);
+			fw_sha256_update(&p->feed_hash, s->buf + s->len, n);
+		}
 		s->len += n;
 		in += n;
 		len -= n;
 		if (s->len == want) {
+			uint8_t md[32];
+
+			if (p->hash_on_feed)
+				fw_sha256_final(&p->feed_hash, md);
 			pthread_mutex_lock(&p->mu);
 			s->index = p->next_index++;
-			s->state = SLOT_QUEUED;
-			pthread_cond_signal(&p->work_cv);
+			if (p->hash_on_feed) {
+				s->ok = memcmp(p->expected + s->index * 32, md, 32) == 0;
+				s->state = SLOT_DONE;
+				pthread_cond_broadcast(&p->done_cv);
+			} else {
+				s->state = SLOT_QUEUED;
+				pthread_cond_signal(&p->work_cv);
+			}
 			pthread_mutex_unlock(&p->mu);
 			p->fill = (p->fill + 1) % p->nslots;
 		}
@@ -442,8 +418,6 @@ int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%llu of %llu bytes present",
 				  (unsigned long long)p->fed, (unsigned long long)p->size);
 	}
-	if (p->inline_hash)
-		return p->failed ? failure(p, err) : 0;
 	pthread_mutex_lock(&p->mu);
 	while (!all_free(p))
 		pthread_cond_wait(&p->free_cv, &p->mu);
@@ -455,13 +429,6 @@ int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err)
 
 void chunk_pipe_abort(struct chunk_pipe *p)
 {
-	if (p->inline_hash) {
-		if (!p->failed) {
-			p->failed = 1;
-			fw_err_set(&p->fail, FW_EXIT_IO, "payload abandoned");
-		}
-		return;
-	}
 	pthread_mutex_lock(&p->mu);
 	/* Nothing more is handed on; let what is in flight finish. */
 	if (!p->failed) {
@@ -491,7 +458,6 @@ struct fd_hash {
 	uint64_t size, nchunks;
 	uint32_t chunk_size;
 	uint8_t *list;
-	const EVP_MD *md;
 	atomic_uint_fast64_t next;     /* next chunk to claim */
 	atomic_uint_fast64_t done;     /* bytes hashed */
 	atomic_int failed;             /* errno of the first failure, or -1 for "short file" */
@@ -524,11 +490,12 @@ static void hash_chunks(struct fd_hash *h, int report)
 			}
 			got += (size_t)n;
 		}
-		if (got < len || EVP_Digest(buf, len, h->list + i * 32, NULL, h->md, NULL) != 1) {
+		if (got < len) {
 			if (atomic_load(&h->failed) == 0)
 				atomic_store(&h->failed, EIO);
 			break;
 		}
+		fw_sha256(buf, len, h->list + i * 32);
 		atomic_fetch_add(&h->done, len);
 		if (report && h->progress != NULL)
 			h->progress(h->progress_ctx, atomic_load(&h->done));
@@ -544,34 +511,28 @@ static void *hash_worker(void *arg)
 
 static int whole_sha256(int fd, uint64_t size, uint8_t out[32], struct fw_err *err)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct fw_sha256 h;
 	uint8_t *buf = malloc(1u << 20);
 	uint64_t off = 0;
-	int rc = -1;
 
-	if (ctx == NULL || buf == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-		goto out;
-	}
+	if (buf == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	fw_sha256_init(&h);
 	while (off < size) {
 		ssize_t n = pread(fd, buf, size - off < (1u << 20) ? (size_t)(size - off) : (1u << 20), (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			fw_err_set(err, FW_EXIT_IO, "%s", n < 0 ? strerror(errno) : "file shrank while being read");
-			goto out;
+			free(buf);
+			return -1;
 		}
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-			goto out;
-		}
+		fw_sha256_update(&h, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
-	rc = EVP_DigestFinal_ex(ctx, out, NULL) == 1 ? 0 : fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-out:
-	EVP_MD_CTX_free(ctx);
+	fw_sha256_final(&h, out);
 	free(buf);
-	return rc;
+	return 0;
 }
 
 int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
@@ -597,7 +558,6 @@ int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, 
 	h.chunk_size = chunk_size;
 	h.nchunks = size / chunk_size + (size % chunk_size != 0);
 	h.list = list;
-	h.md = EVP_sha256();
 	atomic_init(&h.next, 0);
 	atomic_init(&h.done, 0);
 	atomic_init(&h.failed, 0);

@@ -16,17 +16,18 @@ typedef int (*chunk_sink_fn)(void *ctx, const void *buf, size_t len, struct fw_e
 
 struct chunk_pipe;
 
-/* A pipe with `threads` hashing workers (0: one per online CPU, at most 8). */
+/*
+ * A pipe with `threads` hashing workers (0: one per online CPU, at most 8),
+ * or CHUNK_PIPE_ON_FEED: no workers, each chunk hashed by the thread that
+ * feeds it, as it is copied in, and two chunk buffers in all (the least
+ * memory; for a device, whose reads are no faster than one core hashes).
+ * Without a sink (verify only) such a pipe copies nothing: the bytes are
+ * hashed where the caller has them, and no chunk buffer is touched; for a
+ * caller that runs one pipe per core itself (fwctl boot: one package each).
+ */
+#define CHUNK_PIPE_ON_FEED 0xffffffffu
 struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
 
-/*
- * A pipe without threads: each chunk is hashed on the caller's thread as
- * its bytes are fed, straight from the caller's buffer (no copy, no hand-
- * over); a sink still gets a chunk only once it matched (then it is copied
- * into one buffer first). For callers that run one pipe per core themselves,
- * e.g. one package per core.
- */
-struct chunk_pipe *chunk_pipe_new_inline(struct fw_err *err);
 void chunk_pipe_free(struct chunk_pipe *p);
 
 /*

@@ -11,19 +11,18 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
+#include "base/sha256.h"
 
 #include "chunk.h"
 #include "tar_pax.h"
 
-#define READ_BLOCK (1024 * 1024)
+#define READ_BLOCK (128 * 1024)
 #define TAR_BLOCK 512
 
 /* Our read callback: keeps the last block so the bytes after the archive's end can be checked. */
 struct source {
 	int fd;
 	uint8_t *buf;
-	size_t block;        /* bytes per read: READ_BLOCK, or opts.read_block */
 	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
 	uint64_t total;      /* bytes read from fd so far */
 	int read_errno;
@@ -58,7 +57,7 @@ struct reader {
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
 	uint64_t entry_pos;           /* where the current entry's first header starts */
 	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
-	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when asked for or declared */
+	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -68,7 +67,7 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 
 	(void)a;
 	do
-		n = read(s->fd, s->buf, s->block);
+		n = read(s->fd, s->buf, READ_BLOCK);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		s->read_errno = errno;
@@ -571,8 +570,7 @@ static int finish_whole_sha256(struct reader *r, size_t index, struct fw_err *er
 	uint8_t *md = r->rep->payload_sha256[index];
 	char label[512];
 
-	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	fw_sha256_final(&r->whole, md);
 	if (r->m->payloads[index].has_sha256 && !r->opts->chunks_only && memcmp(md, r->m->payloads[index].sha256, FW_DIGEST_LEN) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: SHA-256 mismatch",
 				  payload_label(r->m, index, label, sizeof(label)));
@@ -627,23 +625,14 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		 * chunks, the delivery thread the writing. */
 		int whole = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
 
-		if (whole && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
-			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		if (whole && EVP_DigestInit_ex(r->whole, EVP_sha256(), NULL) != 1) {
-			fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-			goto out;
-		}
+		if (whole)
+			fw_sha256_init(&r->whole);
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list,
 				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
-			if (whole && EVP_DigestUpdate(r->whole, block, len) != 1) {
-				chunk_pipe_abort(r->pipe);
-				fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-				goto out;
-			}
+			if (whole)
+				fw_sha256_update(&r->whole, block, len);
 			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
 				chunk_pipe_abort(r->pipe);
 				fw_err_wrap(err, "%s", label);
@@ -685,7 +674,7 @@ static int check_trailing(struct reader *r, struct fw_err *err)
 			return fw_err_set(err, FW_EXIT_REJECTED, "data after the end of the archive");
 	extra = buffered;
 	for (;;) {
-		ssize_t n = read(r->src.fd, r->src.buf, r->src.block);
+		ssize_t n = read(r->src.fd, r->src.buf, READ_BLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -788,8 +777,7 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 	r.ctx = ctx;
 	r.rep = rep;
 	r.src.fd = fd;
-	r.src.block = opts->read_block ? opts->read_block : READ_BLOCK;
-	r.src.buf = malloc(r.src.block);
+	r.src.buf = malloc(READ_BLOCK);
 	r.a = archive_read_new();
 	if (r.src.buf == NULL || r.a == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
@@ -811,7 +799,6 @@ out:
 		archive_read_free(r.a);
 	if (r.pipe != opts->pipe)
 		chunk_pipe_free(r.pipe);
-	EVP_MD_CTX_free(r.whole);
 	fw_manifest_free(r.m);
 	free(r.src.buf);
 	return rc;

@@ -102,10 +102,6 @@ struct pkg_read_opts {
 	 * left to the caller; NULL: one of its own for this read. A caller
 	 * reading many packages in a row keeps its buffers and threads so. */
 	struct chunk_pipe *pipe;
-	/* Bytes per read(); 0: 1 MiB. Smaller suits a reader that hashes each
-	 * block on its own thread as it arrives (chunk_pipe_new_inline): the
-	 * block is still in the core's cache, and memory stays small. */
-	size_t read_block;
 };
 
 /*

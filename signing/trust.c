@@ -1,6 +1,8 @@
 /* trust: minisign public keys, CA certificates and CRLs a verifier accepts, loaded from files or a directory. */
 #include "trust.h"
 
+#include "base/sha256.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -423,14 +425,14 @@ int sig_trust_file_check(const char *path, enum sig_trust_kind *kind, char *name
 	} else if (load_crls(path, crls, &as_crl) == 0) {
 		unsigned char *der = NULL;
 		uint8_t h[SIG_FPR_LEN];
-		unsigned int n = 0;
 		int len = i2d_X509_CRL(sk_X509_CRL_value(crls, 0), &der);
 
-		if (len <= 0 || EVP_Digest(der, (size_t)len, h, &n, EVP_sha256(), NULL) != 1) {
+		if (len <= 0) {
 			OPENSSL_free(der);
-			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot hash the CRL", path);
+			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot encode the CRL", path);
 			goto out;
 		}
+		fw_sha256(der, (size_t)len, h);
 		OPENSSL_free(der);
 		for (int i = 0; i < SIG_CERT_ID_LEN / 2; i++)
 			snprintf(id + 2 * i, 3, "%02X", h[i]);

@@ -1,4 +1,4 @@
-/* test_chunk: the chunk pipeline (threaded and inline) computes per-chunk SHA-256, and delivers only verified chunks, in order. */
+/* test_chunk: the chunk pipeline computes per-chunk SHA-256, and delivers only verified chunks, in order. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,26 +45,6 @@ static void expected_list(size_t len, uint8_t *out)
 		chunk_sha256(data + off, len - off < CHUNK ? len - off : CHUNK, out + 32 * i);
 }
 
-/* The same tests run on both kinds of pipe: threaded (chunk_pipe_new) and inline (chunk_pipe_new_inline). */
-static int use_inline;
-
-static struct chunk_pipe *new_pipe(unsigned threads, struct fw_err *err)
-{
-	return use_inline ? chunk_pipe_new_inline(err) : chunk_pipe_new(threads, err);
-}
-
-static int threaded_suite(void)
-{
-	use_inline = 0;
-	return 0;
-}
-
-static int inline_suite(void)
-{
-	use_inline = 1;
-	return 0;
-}
-
 /* Feed `len` bytes of data in pieces of `step` bytes. */
 static int feed_all(struct chunk_pipe *p, size_t len, size_t step, struct fw_err *err)
 {
@@ -109,13 +89,13 @@ static void test_hash_fd_matches_direct_hash(void)
 	close(fd);
 }
 
-static void test_verify_delivers_in_order(void)
+static void verify_delivers_in_order(unsigned threads)
 {
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = new_pipe(4, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(data_len, list);
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
@@ -130,14 +110,22 @@ static void test_verify_delivers_in_order(void)
 	free(s.buf);
 }
 
+/* Worker threads and hashing on the feeding thread hand on the same bytes. */
+static void test_verify_delivers_in_order(void)
+{
+	verify_delivers_in_order(4);
+	verify_delivers_in_order(1);
+	verify_delivers_in_order(CHUNK_PIPE_ON_FEED);
+}
+
 /* A bad chunk is never handed on, nor anything after it. */
-static void test_verify_stops_at_bad_chunk(void)
+static void verify_stops_at_bad_chunk(unsigned threads)
 {
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = new_pipe(2, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 	int rc;
 
 	expected_list(data_len, list);
@@ -159,11 +147,53 @@ static void test_verify_stops_at_bad_chunk(void)
 	free(s.buf);
 }
 
-static void test_size_is_enforced(void)
+static void test_verify_stops_at_bad_chunk(void)
+{
+	verify_stops_at_bad_chunk(2);
+	verify_stops_at_bad_chunk(CHUNK_PIPE_ON_FEED);
+}
+
+/* Hashing on feed without a sink (fwctl boot): every chunk checked in place, fed in pieces that straddle chunks. */
+static void test_verify_only_in_place(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(CHUNK_PIPE_ON_FEED, &err);
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	expected_list(data_len, list);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, 777, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), -1);
+	/* the same pipe, the next payload: chunk 5 is wrong, found whatever the feeds' sizes */
+	list[32 * 5 + 7] ^= 1;
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	rc = feed_all(p, data_len, 3 * CHUNK + 5, &err);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 5 (bytes 20480..24575): SHA-256 mismatch"));
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), 5);
+	/* and after the failure, a good payload passes again */
+	list[32 * 5 + 7] ^= 1;
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, CHUNK, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	chunk_pipe_free(p);
+	free(list);
+}
+
+static void size_is_enforced(unsigned threads)
 {
 	uint8_t list[64];
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = new_pipe(1, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(2 * CHUNK, list);
 	/* too much */
@@ -183,11 +213,17 @@ static void test_size_is_enforced(void)
 	chunk_pipe_free(p);
 }
 
+static void test_size_is_enforced(void)
+{
+	size_is_enforced(1);
+	size_is_enforced(CHUNK_PIPE_ON_FEED);
+}
+
 static void test_sink_error_stops(void)
 {
 	uint8_t list[64];
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = new_pipe(2, &err);
+	struct chunk_pipe *p = chunk_pipe_new(2, &err);
 	int rc;
 
 	expected_list(2 * CHUNK, list);
@@ -214,16 +250,12 @@ int main(void)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
-	suite = CU_add_suite("chunk", threaded_suite, NULL);
+	suite = CU_add_suite("chunk", NULL, NULL);
 	CU_add_test(suite, "chunk_hash_fd equals direct SHA-256, any thread count", test_hash_fd_matches_direct_hash);
-	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
-	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
-	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
-	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
-	suite = CU_add_suite("chunk, inline (hashed on the caller's thread)", inline_suite, NULL);
-	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
-	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
-	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
+	CU_add_test(suite, "verify mode delivers every byte in order (workers, hashing on feed)", test_verify_delivers_in_order);
+	CU_add_test(suite, "a bad chunk stops delivery before it (workers, hashing on feed)", test_verify_stops_at_bad_chunk);
+	CU_add_test(suite, "declared size is enforced both ways (workers, hashing on feed)", test_size_is_enforced);
+	CU_add_test(suite, "hashing on feed without a sink checks every chunk in place", test_verify_only_in_place);
 	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
