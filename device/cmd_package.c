@@ -1,6 +1,7 @@
 /* cmd_package: fwctl package install|remove|show|list — parse the field's words, call the package store, print. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,10 @@ static void usage(FILE *f)
 		   "ADDRESS NAME without proto: FTP (anonymous unless user), then TFTP. scp and sftp log in as\n"
 		   "the user running fwctl unless user USER, and check the server's key against the file\n"
 		   "'fwctl config ssh-known-hosts' sets. A user's password comes from --password-file F (its\n"
-		   "first line), else $FWCTL_PASSWORD, else it is asked on the terminal. ('password PASSWORD'\n"
-		   "is taken too, but every user of the device can read it in the process list.)\n"
+		   "first line), else $FWCTL_PASSWORD, else it is asked on the terminal; with\n"
+		   "'fwctl config ssh-key' set, scp and sftp log in with the device's key and ask nothing.\n"
+		   "('password PASSWORD' is taken too, but every user of the device can read it in the\n"
+		   "process list.)\n"
 		   "Packages take effect at the next boot ('fwctl boot').\n");
 }
 
@@ -89,6 +92,7 @@ static int name_from_file(const char *path, char *out, size_t n)
 struct pw_sources {
 	char *word;            /* the argv string of `password PASSWORD` (wiped from the process listing once read) */
 	const char *file;      /* --password-file F */
+	int key_login;         /* scp, sftp with the device's key (config ssh-key): a password is optional, never asked */
 };
 
 /* Best effort: the password's bytes in an argv string turn to '*', so /proc/PID/cmdline stops showing them. */
@@ -100,9 +104,23 @@ static void scrub_arg(char *arg, const char *password)
 		memset(p, '*', strlen(password));
 }
 
+/* While the echo is off: the terminal as it was, so Ctrl-C does not leave it silent. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void restore_tty(int sig)
+{
+	if (tty_fd >= 0)
+		tcsetattr(tty_fd, TCSANOW, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Ask on the terminal, without echo. 0, or -1 (no terminal, or nothing typed). */
 static int ask_password(const struct dev_source *src, char *out, size_t n)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, was[4];
 	struct termios old, quiet;
 	char prompt[700];
 	ssize_t got = 0, r;
@@ -111,21 +129,32 @@ static int ask_password(const struct dev_source *src, char *out, size_t n)
 	if (!isatty(STDIN_FILENO) || (fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 		return -1;
 	snprintf(prompt, sizeof(prompt), "fwctl: password for %s@%s: ", src->user, src->host);
-	if (tcgetattr(fd, &old) < 0 || write(fd, prompt, strlen(prompt)) < 0) {
+	if (tcgetattr(fd, &old) < 0) {
 		close(fd);
 		return -1;
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
-		close(fd);
-		return -1;
+	tty_saved = old;
+	tty_fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_tty;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &was[i]);
+	/* Echo off (and typeahead dropped) before the prompt: an answer typed after it is never lost. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || write(fd, prompt, strlen(prompt)) < 0) {
+		got = -1;
+	} else {
+		while ((size_t)got < n - 1 && (r = read(fd, out + got, 1)) == 1 && out[got] != '\n')
+			got++;
+		out[got] = '\0';
 	}
-	while ((size_t)got < n - 1 && (r = read(fd, out + got, 1)) == 1 && out[got] != '\n')
-		got++;
-	out[got] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSANOW, &old);
+	tty_fd = -1;
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &was[i], NULL);
 	if (write(fd, "\n", 1) < 0) {
 		/* the answer is what counts */
 	}
@@ -165,7 +194,8 @@ static int read_password_file(const char *path, char *out, size_t n, int *rc)
 
 /*
  * A login without a password gets one: from the `password` word, the file,
- * FWCTL_PASSWORD (wiped from the environment once read), or the terminal.
+ * FWCTL_PASSWORD (wiped from the environment once read), or the terminal
+ * (not asked when the device's ssh key logs in to an scp or sftp server).
  * 0, or -1 with an exit code in *rc.
  */
 static int get_password(struct dev_source *src, const struct pw_sources *from, int *rc)
@@ -199,6 +229,8 @@ static int get_password(struct dev_source *src, const struct pw_sources *from, i
 			return -1;
 		}
 		snprintf(src->password, n, "%s", env);
+	} else if (src->password[0] == '\0' && from->key_login) {
+		/* the device's key logs in */
 	} else if (src->password[0] == '\0' && ask_password(src, src->password, n) < 0) {
 		msg_error("package install", src->shown, "user %s needs a password, and there is no terminal to ask on: "
 							"give --password-file FILE or set FWCTL_PASSWORD", src->user);
@@ -220,7 +252,7 @@ static int cmd_install(const char *root, int argc, char **argv)
 	struct dev_pkg_install_req req = { .note = print_note };
 	struct dev_pkg out;
 	struct fw_err err = { 0, "" };
-	struct pw_sources pw = { NULL, NULL };
+	struct pw_sources pw = { NULL, NULL, 0 };
 	const char *label = NULL, *user = NULL, *name_opt = NULL, *words[3];
 	enum dev_proto proto = DEV_PROTO_NONE;
 	char name[FW_PKG_NAME_MAX + 1], file_name[FW_PKG_NAME_MAX + 16];
@@ -295,6 +327,13 @@ static int cmd_install(const char *root, int argc, char **argv)
 			return FW_EXIT_USAGE;
 	}
 	rc = FW_EXIT_OK;
+	if (src.proto == DEV_PROTO_SCP || src.proto == DEV_PROTO_SFTP) {
+		/* A look at the configuration (no lock: it is replaced atomically); the install reads it again. */
+		if (dev_root_open(&r, root, 0, &err) < 0)
+			return msg_fail("package install", NULL, &err);
+		pw.key_login = r.cfg.ssh_key != NULL;
+		dev_root_close(&r);
+	}
 	if (get_password(&src, &pw, &rc) < 0)
 		goto wipe;
 	scrub_arg(pw.word, src.password);
@@ -495,7 +534,9 @@ int cmd_package(const char *root, int argc, char **argv)
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	/* fwctl package --help, and fwctl package install|remove|list|show --help */
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))) {
 		usage(stdout);
 		return FW_EXIT_OK;
 	}

@@ -75,6 +75,12 @@ nopass() { # nopass: no message, state or record holds a password
 echo "$FTP_PASSWORD" >ftp-pass
 echo "$SSH_PASSWORD" >ssh-pass
 
+# --- the help shows the network forms
+expect 0 '' "$B/fwctl" package install --help
+grep -q 'proto ftp|tftp|scp|sftp|http|https' "$T/.out" && grep -q -- '--password-file' "$T/.out" &&
+	grep -q 'FWCTL_PASSWORD' "$T/.out" || fail "package install --help: $(cat "$T/.out")"
+ok "package install --help shows the network forms and where a password comes from"
+
 # --- ftp: anonymous; a user's password from a file and from the environment
 fresh
 expect 0 "fetched $SIZE bytes over ftp \(1 connection, 0 interruptions\)" fw package install "ftp://127.0.0.1:$MAIN_FTP/pn.wmopkg"
@@ -142,10 +148,14 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/device_key"
 cat "$T/device_key.pub" >>"$SSH_AUTHORIZED"
 fresh
 expect 0 '' fw config ssh-key "$T/device_key"
-expect 0 "over sftp" env FWCTL_PASSWORD=not-the-password "$B/fwctl" --root "$D" package install proto sftp user "$SSH_USER" \
-	"127.0.0.1:$SSH_PORT" "$T/www/pn.wmopkg"
+expect 0 "over sftp" fw package install proto sftp user "$SSH_USER" "127.0.0.1:$SSH_PORT" "$T/www/pn.wmopkg" </dev/null
 installed
-ok "scp and sftp: password from a file or the environment, the logged-in user by default, or the device's key"
+# Without that key in the server's list, the key alone does not log in.
+: >"$SSH_AUTHORIZED"
+fresh
+expect 0 '' fw config ssh-key "$T/device_key"
+refuse 4 "login refused" netError proto sftp "127.0.0.1:$SSH_PORT" "$T/www/pn.wmopkg" </dev/null
+ok "scp and sftp: password from a file or the environment, the logged-in user by default, or the device's key (no password asked)"
 
 # --- the password on a terminal: asked, not echoed
 fresh
