@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "device/dev_file.h"
 #include "device/dev_hook.h"
 #include "device/dev_transport.h"
@@ -47,6 +48,16 @@ void dev_config_free(struct dev_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int dev_config_path_check(const char *what, const char *path, struct fw_err *err)
+{
+	char shown[600];
+
+	if (fw_utf8_valid(path))
+		return 0;
+	return fw_err_set(err, FW_EXIT_USAGE, "%s %s: not a UTF-8 path: the configuration (JSON) can only name "
+			  "UTF-8 paths; rename it", what, fw_escape(path, shown, sizeof(shown)));
+}
+
 int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err)
 {
 	if (!fw_name_valid(label))
@@ -54,6 +65,8 @@ int dev_config_add_media(struct dev_config *c, const char *label, const char *di
 				  label);
 	if (dir == NULL || dir[0] == '\0')
 		return fw_err_set(err, FW_EXIT_USAGE, "media label %s: no directory", label);
+	if (dev_config_path_check("media directory", dir, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->n_media; i++)
 		if (strcmp(c->media[i].label, label) == 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "media label %s given twice", label);
@@ -74,6 +87,8 @@ int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *e
 	if (path != NULL) {
 		if (path[0] != '/')
 			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: give an absolute path", path);
+		if (dev_config_path_check("unpack hook", path, err) < 0)
+			return -1;
 		if (stat(path, &st) < 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: %s", path, strerror(errno));
 		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
@@ -94,6 +109,8 @@ int dev_config_set_file(char **slot, const char *what, const char *path, struct 
 	if (path != NULL) {
 		if (path[0] != '/')
 			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: give an absolute path", what, path);
+		if (dev_config_path_check(what, path, err) < 0)
+			return -1;
 		if (stat(path, &st) < 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
 		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0)
@@ -211,12 +228,9 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 		return fw_err_set(err, FW_EXIT_IO, "trial_boots: not a number from 1 to %d", DEV_TRIAL_BOOTS_MAX);
 	if (v != NULL)
 		c->trial_boots = (unsigned)json_integer_value(v);
-	v = json_object_get(doc, "unpack_hook");
-	if (json_is_string(v) && (c->unpack_hook = strdup(json_string_value(v))) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+	if (config_path(doc, "unpack_hook", &c->unpack_hook, err) < 0) {
 		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "unpack_hook: not a path");
+		return -1;
 	}
 	v = json_object_get(doc, "unpack_hook_timeout");
 	c->hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
@@ -231,16 +245,8 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	c->pkg_hook_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
 				      json_integer_value(v) <= DEV_PKG_HOOK_TIMEOUT_MAX
 				  ? (unsigned)json_integer_value(v) : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
-	v = json_object_get(doc, "ca_file");
-	if (json_is_string(v) && (c->ca_file = strdup(json_string_value(v))) == NULL) {
-		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	}
-	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
-		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "ca_file: not a path");
-	}
-	if (config_path(doc, "ssh_known_hosts", &c->ssh_known_hosts, err) < 0 ||
+	if (config_path(doc, "ca_file", &c->ca_file, err) < 0 ||
+	    config_path(doc, "ssh_known_hosts", &c->ssh_known_hosts, err) < 0 ||
 	    config_path(doc, "ssh_key", &c->ssh_key, err) < 0) {
 		dev_config_free(c);
 		return -1;
