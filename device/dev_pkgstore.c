@@ -652,6 +652,10 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 fail:
 	{
 		struct fw_err rerr;
+		/* Before its manifest was read (a network failure, say), the file's name names the package. */
+		if (u.name[0] == '\0' && strlen(req->file_name) > strlen(FW_MOD_EXT))
+			snprintf(u.name, sizeof(u.name), "%.*s", (int)(strlen(req->file_name) - strlen(FW_MOD_EXT)),
+				 req->file_name);
 		if (record(r, u.result, u.name, req->src->shown, err->msg, &rerr) < 0)
 			dev_note(u.req->note, u.req->note_ctx, "package: the result could not be recorded: %s", rerr.msg);
 	}
