@@ -45,7 +45,8 @@ fresh() { rm -rf "$D"; cp -a "$T/template" "$D"; }
 # no resume record left, and the slots hold the images byte for byte.
 installed() {
 	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['slots']['boot']['version'], \
-d['last_upgrade']['result'], d['download']")" = "$1 $1 $1 success None" ] || fail "$(js "d['slots'], d['last_upgrade']")"
+d['last_upgrade']['result'], d['download'], d['resume']")" = "$1 $1 $1 success None None" ] ||
+		fail "$(js "d['slots'], d['last_upgrade'], d['resume']")"
 	[ ! -e "$D/upgrade.resume" ] || fail "the resume record outlived the upgrade"
 	for s in pri sec boot; do
 		cmp -s "$D/slots/$s" "${2:-.}/$s.img" || fail "slot $s does not hold the package's $s.img"
@@ -88,6 +89,10 @@ power_cut() {
 		[ ! -e "$D/upgrade.resume" ] || fail "a resume record for $2"
 	else
 		[ -s "$D/upgrade.resume" ] || fail "boot removed the resume record (crash at $1)"
+		# status shows what the same upgrade would resume from.
+		[ "$(js "d['resume']['source'], d['resume']['request'], d['resume']['kept']")" = "$2 all $(kept)" ] ||
+			fail "status: $(js "d['resume']")"
+		fw status | grep -Eq "^resumable +upgrade all .*: $(kept) bytes in the slots" || fail "status: $(fw status)"
 	fi
 }
 
