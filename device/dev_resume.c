@@ -1,13 +1,18 @@
 /* dev_resume: ROOT/upgrade.resume as JSON: written durably, read with every field checked, never trusted beyond a hint. */
 #include "dev_resume.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "base/escape.h"
 #include "base/isotime.h"
+#include "base/outfile.h"
+#include "base/sha256.h"
 #include "device/dev_file.h"
 
 #define DIGEST_HEX (2 * FW_DIGEST_LEN)
@@ -41,6 +46,18 @@ int dev_resume_save(const struct dev_root *r, const struct dev_resume *res, stru
 	return dev_json_save(dev_root_file(r, DEV_RESUME_FILE), doc, err);
 }
 
+/* ROOT/upgrade.resume.SLOT: the magic, the chunk size (4 bytes, little-endian), then the chunk list. */
+#define CHUNKS_MAGIC "FWRESCH1"
+#define CHUNKS_HEAD (sizeof(CHUNKS_MAGIC) - 1 + 4)
+
+static char *chunks_path(const struct dev_root *r, int slot)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%s", DEV_RESUME_FILE, dev_slot_name(slot));
+	return dev_root_file(r, name);
+}
+
 void dev_resume_clear(const struct dev_root *r)
 {
 	char *path = dev_root_file(r, DEV_RESUME_FILE);
@@ -48,6 +65,95 @@ void dev_resume_clear(const struct dev_root *r)
 	if (path != NULL)
 		unlink(path);
 	free(path);
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
+		if ((path = chunks_path(r, t)) != NULL)
+			unlink(path);
+		free(path);
+	}
+}
+
+int dev_resume_save_chunks(const struct dev_root *r, int slot, uint32_t chunk_size, const uint8_t *list, size_t len,
+			   struct fw_err *err)
+{
+	char *path = chunks_path(r, slot);
+	uint8_t *buf = malloc(CHUNKS_HEAD + len);
+	int rc = -1;
+
+	if (path == NULL || buf == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+	} else {
+		memcpy(buf, CHUNKS_MAGIC, CHUNKS_HEAD - 4);
+		for (int i = 0; i < 4; i++)
+			buf[CHUNKS_HEAD - 4 + i] = (uint8_t)(chunk_size >> (8 * i));
+		memcpy(buf + CHUNKS_HEAD, list, len);
+		rc = outfile_write_file(path, buf, CHUNKS_HEAD + len, 0600, OUTFILE_FORCE | OUTFILE_DURABLE, err);
+	}
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/* The saved chunk list of slot, checked against the image's signed digest; NULL when absent or not the image's. */
+static uint8_t *load_chunks(const struct dev_root *r, const struct dev_resume_image *im, uint32_t *chunk_size,
+			    uint64_t *nchunks)
+{
+	char *path = chunks_path(r, im->slot);
+	int fd = path == NULL ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf = NULL, md[FW_DIGEST_LEN];
+	size_t len;
+
+	free(path);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)CHUNKS_HEAD || st.st_size > (off_t)(CHUNKS_HEAD + (64u << 20)) ||
+	    (buf = malloc((size_t)st.st_size)) == NULL ||
+	    pread(fd, buf, (size_t)st.st_size, 0) != st.st_size || memcmp(buf, CHUNKS_MAGIC, CHUNKS_HEAD - 4) != 0)
+		goto bad;
+	len = (size_t)st.st_size - CHUNKS_HEAD;
+	*chunk_size = 0;
+	for (int i = 3; i >= 0; i--)
+		*chunk_size = *chunk_size << 8 | buf[CHUNKS_HEAD - 4 + i];
+	*nchunks = len / FW_DIGEST_LEN;
+	fw_sha256(buf + CHUNKS_HEAD, len, md);
+	if (*chunk_size == 0 || len % FW_DIGEST_LEN != 0 || memcmp(md, im->digest, FW_DIGEST_LEN) != 0 ||
+	    *nchunks != im->size / *chunk_size + (im->size % *chunk_size != 0))
+		goto bad;
+	close(fd);
+	memmove(buf, buf + CHUNKS_HEAD, len);
+	return buf;
+bad:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+uint64_t dev_resume_extend(const struct dev_root *r, struct dev_resume_image *im)
+{
+	uint32_t cs;
+	uint64_t n = 0, k, from = im->kept;
+	uint8_t *list = im->kept < im->size ? load_chunks(r, im, &cs, &n) : NULL;
+	uint8_t *chunk = list == NULL ? NULL : malloc(cs);
+	int fd = chunk == NULL ? -1 : open(r->slot_path[im->slot], O_RDONLY | O_CLOEXEC);
+
+	/* From the last whole chunk the record vouches for, while the slot's bytes match the list. */
+	for (k = fd < 0 ? n : im->kept / cs; fd >= 0 && k < n; k++) {
+		size_t len = k == n - 1 && im->size % cs ? (size_t)(im->size % cs) : cs;
+		uint8_t md[FW_DIGEST_LEN];
+
+		if (pread(fd, chunk, len, (off_t)(k * cs)) != (ssize_t)len)
+			break;
+		fw_sha256(chunk, len, md);
+		if (memcmp(md, list + k * FW_DIGEST_LEN, FW_DIGEST_LEN) != 0)
+			break;
+		if (k * cs + len > im->kept)
+			im->kept = k * cs + len;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(chunk);
+	free(list);
+	return im->kept - from;
 }
 
 json_t *dev_resume_status(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT])

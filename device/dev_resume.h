@@ -50,8 +50,29 @@ int dev_resume_load(const struct dev_root *r, struct dev_resume *out, struct fw_
 /* Replace the record durably. */
 int dev_resume_save(const struct dev_root *r, const struct dev_resume *res, struct fw_err *err);
 
-/* Remove the record (best effort: a stale one never blocks anything, it is checked at every use). */
+/* Remove the record and the chunk lists beside it (best effort: a stale one never blocks anything, it is checked at every use). */
 void dev_resume_clear(const struct dev_root *r);
+
+/*
+ * Keep the chunk list of the image about to be written into slot (and its
+ * chunk size) beside the record, durably, as ROOT/DEV_RESUME_FILE.SLOT: once
+ * per image, before its first byte, so that after a power cut the slot's
+ * bytes can be checked chunk by chunk (dev_resume_extend) beyond what the
+ * record vouched for when it was last replaced.
+ */
+int dev_resume_save_chunks(const struct dev_root *r, int slot, uint32_t chunk_size, const uint8_t *list, size_t len,
+			   struct fw_err *err);
+
+/*
+ * After a cut: extend im->kept over the slot's further chunks, in order, as
+ * long as each matches the saved chunk list, itself checked against the
+ * image's signed digest (im->digest). The record is replaced only now and
+ * then (writing it costs a sync), so the slot often holds more than it says:
+ * with this, what a power cut costs is what never reached the disk, not what
+ * the record had yet to say. Nothing here is trusted either: the reader
+ * verifies the slot's bytes again. Best effort; returns the bytes added.
+ */
+uint64_t dev_resume_extend(const struct dev_root *r, struct dev_resume_image *im);
 
 /*
  * For status: NULL when there is no readable record; else {source, request,

@@ -32,9 +32,11 @@
  * fdatasync of the slot (ext4 commits the slot's new blocks with it): in make
  * bench at 256 MiB, a record every window took 1.55x curl && sync, an
  * fdatasync every 8 MiB 2.2x, every 1 MiB chunk 3x; once a second costs
- * nothing measurable. The bytes a power cut costs are then those of the last
- * second or two windows, whichever is more, plus those in flight; on a slow
- * link, where a refetch hurts, that is two windows. The record is a hint,
+ * nothing measurable. Each image's chunk list is kept beside the record before
+ * its first byte, so a resume counts every chunk the slot holds that matches
+ * it (dev_resume_extend), not only those the record had vouched for: a cut
+ * costs the bytes in flight and, after a real power loss, those not yet
+ * written back (two windows at most). The record is a hint,
  * never trusted: were a power cut to lose bytes it vouches for, the reader
  * would reject them and the upgrade start over. fwctl(8), "Resuming after a
  * power cut".
@@ -264,8 +266,12 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 			for (unsigned i = 0; i < old.n; i++)
 				u->inherited |= 1u << old.image[i].slot;
 			u->recorded = u->inherited;
-			for (unsigned i = 0; i < old.n; i++)
-				kept += image_whole(u, &old.image[i]) ? old.image[i].size : old.image[i].kept;
+			/* The slots hold more than the record said when it was last replaced: every chunk that reached them. */
+			for (unsigned i = 0; i < u->res.n; i++)
+				if (!image_whole(u, &u->res.image[i]))
+					(void)dev_resume_extend(u->root, &u->res.image[i]);
+			for (unsigned i = 0; i < u->res.n; i++)
+				kept += image_whole(u, &u->res.image[i]) ? u->res.image[i].size : u->res.image[i].kept;
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: resuming the interrupted upgrade: %llu bytes of the package are "
 				 "in the slots already and are not fetched again (they are verified again)", (unsigned long long)kept);
 		}
@@ -440,7 +446,7 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
  * kept, when there are any and the slot still holds them; else from byte 0,
  * the record first saying nothing is kept.
  */
-static int open_slot(struct txn *u, enum fw_target t, struct fw_err *err)
+static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p, struct fw_err *err)
 {
 	struct dev_resume_image *im = u->resume_on ? dev_resume_image(&u->res, t) : NULL;
 	struct fw_err oerr = { 0, "" };
@@ -457,6 +463,14 @@ static int open_slot(struct txn *u, enum fw_target t, struct fw_err *err)
 			 dev_slot_name(t), oerr.msg);
 		im->kept = 0;
 		resume_save(u);
+	}
+	/* Before the image's first byte: its chunk list, then the record naming it, so that after a power
+	 * cut every chunk that reached the slot counts (dev_resume_extend), not only those recorded. */
+	if (im != NULL && u->rep->chunk_list != NULL) {
+		struct fw_err rerr = { 0, "" };
+
+		if (dev_resume_save_chunks(u->root, t, p->chunk_size, u->rep->chunk_list, u->rep->chunk_list_len, &rerr) == 0)
+			resume_save(u);
 	}
 	return dev_slot_open(&u->w, u->root, t, err);
 }
@@ -490,7 +504,7 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 		u->touched |= 1u << t;
 		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
 		     m->version, (unsigned long long)m->payloads[index].size);
-		if (open_slot(u, t, err) < 0) {
+		if (open_slot(u, t, &m->payloads[index], err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
 			return -1;
 		}

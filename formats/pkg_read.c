@@ -607,6 +607,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	if (expect_entry(r, p->name, p->size, err) < 0)
 		goto out;
 
+	r->rep->chunk_list = (const uint8_t *)list;
+	r->rep->chunk_list_len = list_len;
 	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
 		goto out;
 	if (want == 2) {
@@ -656,6 +658,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	r->entry = NULL;
 	rc = 0;
 out:
+	r->rep->chunk_list = NULL;
+	r->rep->chunk_list_len = 0;
 	free(list);
 	return rc;
 }

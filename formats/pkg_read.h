@@ -55,6 +55,11 @@ struct pkg_report {
 	char *sig_texts[PKG_MAX_SIGNATURES];
 	size_t sig_lens[PKG_MAX_SIGNATURES];
 	uint64_t first_payload_offset;   /* where the first chunk list's header starts */
+	/* The chunk list (one SHA-256 per chunk, checked against the signed
+	 * manifest) of the payload being read: set from payload_begin to
+	 * payload_end, NULL otherwise. */
+	const uint8_t *chunk_list;
+	size_t chunk_list_len;
 
 	/* Plain SHA-256 of a payload, set before payload_end when the manifest
 	 * declares one, or opts.payload_sha256 asks and payload_begin took it (1). */
