@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/fw_err.h"
+#include "device/dev_smart.h"
 #include "formats/manifest.h"
 #include "signing/trust.h"
 
@@ -57,6 +58,7 @@ struct dev_config {
 	unsigned low_speed_limit;      /* network: bytes/s below which ... */
 	unsigned low_speed_time;       /* ... for this many seconds an attempt counts as failed */
 	unsigned net_retries;          /* network: attempts in a row without a new byte before netError */
+	struct dev_smart_config smart; /* smart upgrade (fwctl smart config) */
 };
 
 struct dev_root {
