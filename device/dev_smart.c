@@ -119,6 +119,12 @@ void dev_smart_forget_step(struct dev_smart_state *s)
 	s->dl_retry_after = 0;
 }
 
+void dev_smart_state_init(struct dev_smart_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	dev_smart_forget_step(s);
+}
+
 /* A time for JSON: null when 0 (never). */
 static json_t *when_json(int64_t t)
 {
@@ -206,8 +212,7 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 	json_t *doc = NULL, *o;
 	int missing = 0, rc = -1;
 
-	memset(s, 0, sizeof(*s));
-	dev_smart_forget_step(s);
+	dev_smart_state_init(s);
 	if (path == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
@@ -405,4 +410,47 @@ int dev_smart_now(int64_t *now, struct fw_err *err)
 				  e);
 	*now = n;
 	return 0;
+}
+
+/* A time for status: ISO 8601, or null when none (-1 or 0). */
+static json_t *iso_or_null(int64_t t)
+{
+	char iso[FW_ISOTIME_LEN];
+
+	return t <= 0 ? json_null() : json_string(fw_time_iso(t, iso));
+}
+
+json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now,
+			      int on_trial)
+{
+	struct dev_smart_plan p;
+	char hex[2 * FW_DIGEST_LEN + 1];
+	json_t *step = json_null();
+
+	dev_smart_plan(c, s, now, on_trial, 0, &p);
+	if (s->has_step) {
+		fw_hex(s->step.manifest_sha256, FW_DIGEST_LEN, hex);
+		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", s->step.url[0], "length",
+				 (json_int_t)s->step.length, "manifest_sha256", hex);
+	}
+	return json_pack("{s:o, "
+			 "s:{s:o, s:s, s:o, s:o, s:i}, "
+			 "s:o, s:o, "
+			 "s:{s:I, s:I, s:I, s:b, s:o, s:s, s:o, s:i}, "
+			 "s:{s:o, s:o, s:o}, "
+			 "s:{s:o, s:s, s:s}}",
+			 "config", dev_smart_config_to_json(c),
+			 "check", "time", iso_or_null(s->check_time), "result", dev_check_result_name(s->check_result),
+			 "message", fw_json_text(s->check_message), "available",
+			 s->available[0] ? json_string(s->available) : json_null(), "failures", s->check_failures,
+			 "catalog", s->has_serial ? json_pack("{s:I, s:o}", "serial", (json_int_t)s->serial, "expires",
+							    iso_or_null(s->expires)) : json_null(),
+			 "next_release", step,
+			 "download", "bytes", (json_int_t)s->dl_bytes, "total", (json_int_t)(s->has_step ? s->step.length : 0),
+			 "speed", (json_int_t)s->dl_speed, "complete", s->dl_complete, "time", iso_or_null(s->dl_time),
+			 "result", s->dl_result, "message", fw_json_text(s->dl_message), "failures", s->dl_failures,
+			 "scheduled", "check", iso_or_null(p.next_check), "download", iso_or_null(p.next_download),
+			 "install", iso_or_null(p.next_install),
+			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
+			 s->install_version);
 }

@@ -100,6 +100,16 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 int dev_smart_save(const struct dev_root *r, const struct dev_smart_state *s, struct fw_err *err);
 json_t *dev_smart_state_to_json(const struct dev_smart_state *s);
 
+/*
+ * What status --json shows as "smart" (fwctl(8), "SMART UPGRADE"): the settings, the last check, the
+ * accepted catalog, the next release, the download's progress, the scheduled times at `now`, the last install.
+ */
+json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now,
+			      int on_trial);
+
+/* A fresh device's state: never checked, nothing to fetch. */
+void dev_smart_state_init(struct dev_smart_state *s);
+
 /* Forget the step and its download's progress (not the file: dev_download_discard). */
 void dev_smart_forget_step(struct dev_smart_state *s);
 

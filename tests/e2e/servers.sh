@@ -245,3 +245,47 @@ srv_proxy() {
 	done
 	PROXY_PORT=$(cat "$SRV_DIR/proxy-$2.port")
 }
+
+# srv_nginx_logged ROOT: nginx serving ROOT on LOG_PORT with an access log of each request's URI, status and body
+# bytes sent (NGINX_ACCESS: "URI STATUS BYTES" lines), for tests that count what was fetched. Below /slow/ it
+# sends at most 2 MiB/s (ROOT/slow/ must exist), so a client killed mid-transfer was not sent much more than it read.
+srv_nginx_logged() {
+	LOG_PORT=$(free_port)
+	d=$SRV_DIR/nginx-logged
+	NGINX_ACCESS=$SRV_DIR/access.log
+	mkdir -p "$d"
+	user=""
+	[ "$(id -u)" -ne 0 ] || user="user $(srv_user);"
+	cat >"$d/nginx.conf" <<NGINXEOF
+$user
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $SRV_DIR/nginx-logged.log warn;
+events { worker_connections 1024; }
+http {
+	log_format bytes '\$request_uri \$status \$body_bytes_sent';
+	access_log $NGINX_ACCESS bytes;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/proxy;
+	fastcgi_temp_path $d/fastcgi;
+	uwsgi_temp_path $d/uwsgi;
+	scgi_temp_path $d/scgi;
+	default_type application/octet-stream;
+	sendfile on;
+	server {
+		listen 127.0.0.1:$LOG_PORT backlog=1024;
+		root $1;
+		location /slow/ { limit_rate 2m; }
+	}
+}
+NGINXEOF
+	nginx -e "$SRV_DIR/nginx-logged.log" -p "$d" -c "$d/nginx.conf" >>"$SRV_DIR/nginx-logged.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$LOG_PORT" nginx-logged $!
+}
+
+# served PATTERN: the body bytes nginx sent (srv_nginx_logged) for request URIs matching PATTERN (grep -E).
+served() {
+	{ grep -E "^$1 " "$NGINX_ACCESS" || true; } | awk '{ s += $3 } END { print s + 0 }'
+}

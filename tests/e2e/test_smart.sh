@@ -1,0 +1,122 @@
+#!/bin/sh
+# test_smart: fwctl check, download and smart tick against a real nginx serving a signed catalog and packages.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+. "$E2E/servers.sh"
+
+D=$T/dev
+fw() { "$B/fwctl" --root "$D" "$@"; }
+# at TIME CMD...: run CMD with the device's clock at TIME (seconds since the epoch).
+at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
+js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+# Everything but the smart state's record of the last check: what a refused catalog must leave as it was.
+devsum() { (cd "$D" && find . -type f ! -name smart.json ! -name '.lock' -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+
+# SOURCE_DATE_EPOCH (lib.sh) is the catalogs' creation time: the device's clock runs from there.
+C0=1700000000
+DAY0=$((C0 - C0 % 86400))          # midnight UTC of that day
+hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }   # hm H M: the next day at H:M UTC
+
+keypair k
+keypair other
+randfile a.img 3000000
+randfile b.img 300000
+randfile c.img 4000
+mkdir -p www/slow
+"$B/mkpkg" -q -o www/fw-1.0.0.pkg --version 1.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-1.5.0.pkg --version 1.5.0 --product SX --pri b.img --sec c.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri a.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-3.0.0.pkg --version 3.0.0 --product SX --generation 2 --bridge-from 2.0.0 \
+	--pri b.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/other-9.0.0.pkg --version 9.0.0 --product OTHER --pri b.img --boot c.img -k k.key
+cp www/fw-2.0.0.pkg www/slow/fw-2.0.0.pkg
+srv_nginx_logged "$T/www"
+H=http://127.0.0.1:$LOG_PORT
+
+# catalog NAME SERIAL [OPTIONS] PKG...: write www/NAME.json (signed by k, expiring in 30 days unless told).
+catalog() {
+	name=$1 serial=$2
+	shift 2
+	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "${BASE:-$H}" --expires "${EXPIRES:-30d}" \
+		--serial "$serial" -k "${KEY:-k.key}" "$@"
+}
+fresh() {
+	rm -rf "$D"
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --version "${1:-1.0.0}" --device-id dev-1 >/dev/null
+	expect 0 '' fw config net-retries 1
+	expect 0 'smart config: set' fw smart config --server "$H/${2:-cat}.json"
+}
+# refused CODE RESULT PATTERN: fwctl check exits CODE, prints RESULT, says PATTERN, and changes nothing but the check's record.
+refused() {
+	before=$(devsum)
+	expect "$1" "$3" at "${NOW:-$((C0 + 3600))}" fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check printed '$(cat "$T/.out")', expected $2"
+	[ "$(devsum)" = "$before" ] || fail "a refused catalog ($2) changed the device"
+	[ "$(js "d['smart']['check']['result']")" = "$2" ] || fail "status: $(js "d['smart']['check']")"
+}
+
+# --- versionOptimal, needUpdate, another product only, netError
+catalog cat 1 www/fw-1.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+catalog cat 2 www/fw-1.0.0.pkg www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['check']['result'], d['smart']['check']['available'], d['smart']['catalog']['serial']")" = \
+	"needUpdate 2.0.0 2" ] || fail "status: $(js "d['smart']")"
+catalog only-other 3 www/other-9.0.0.pkg
+fresh 1.0.0 only-other
+expect 0 'no release for product SX' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+fresh
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
+before=$(slotsum)
+expect 4 'check: .*127.0.0.1' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['check']['result']")" = netError ] || fail "$(js "d['smart']")"
+[ "$(slotsum)" = "$before" ] || fail "netError changed the slots"
+ok "check: versionOptimal, needUpdate (status shows it), another product only, netError with the server down"
+
+# --- refused catalogs: each its own result, exit 1, the device unchanged but for the record of the check
+fresh
+catalog cat 5 www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+EXPIRES=1h catalog cat 6 www/fw-2.0.0.pkg
+NOW=$((C0 + 7200)) refused 1 catalogExpired 'check: .*cat.json: expired at 2023-11-14T23:13:20Z'
+catalog cat 4 www/fw-2.0.0.pkg
+refused 1 catalogOld 'check: .*serial 4 is lower than the 5 accepted before'
+KEY=other.key catalog cat 7 www/fw-2.0.0.pkg
+refused 1 signatureFailed 'check: .*cat.json: signed by [0-9A-F]{16}, which is not trusted'
+catalog cat 7 www/fw-2.0.0.pkg
+sed -i 's/"serial": 7/"serial": 9/' www/cat.json
+refused 1 signatureFailed 'check: .*cat.json: signature by [0-9A-F]{16}'
+catalog cat 7 www/fw-2.0.0.pkg
+rm www/cat.json.minisig
+refused 1 catalogUnsigned 'check: .*cat.json: the catalog is not signed'
+head -c 1048577 /dev/zero | tr '\0' ' ' >www/cat.json
+refused 1 catalogTooLarge 'check: .*cat.json: 1048577 bytes, more than the 1048576 a device fetches'
+[ "$(js "d['smart']['catalog']['serial']")" = 5 ] || fail "a refused catalog changed the serial: $(js "d['smart']")"
+catalog cat 7 www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(js "d['smart']['catalog']['serial']")" = 7 ] || fail "$(js "d['smart']")"
+ok "refused: expired, lower serial, untrusted key, bad signature, unsigned, over 1 MiB; each recorded, nothing else changed"
+
+# --- download: the manifest must be the catalog's; then a good one; nothing of the running system changes
+cp www/fw-2.0.0.pkg keep.pkg
+"$B/mkpkg" -q -f -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
+before=$(slotsum)
+expect 1 'download: .*fw-2.0.0.pkg: .*manifest.json.s SHA-256 is .*the catalog says' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = fileNotMatch ] || fail "$(cat "$T/.out")"
+[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a mismatched download was kept: $(ls "$D/download")"
+[ "$(js "d['smart']['download']['result']")" = fileNotMatch ] || fail "$(js "d['smart']['download']")"
+[ "$(slotsum)" = "$before" ] || fail "a refused download changed the slots"
+cp keep.pkg www/fw-2.0.0.pkg
+expect 0 'download: 2.0.0: ' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download is not the package"
+[ "$(slotsum)" = "$before" ] || fail "a download changed the slots"
+[ "$(js "d['smart']['download']['complete'], d['smart']['download']['bytes'] == d['smart']['download']['total']")" = \
+	"True True" ] || fail "$(js "d['smart']['download']")"
+ok "download: another package than the catalog names is fileNotMatch and discarded; the right one is kept, slots untouched"
