@@ -77,7 +77,13 @@ expect 4 'check: .*127.0.0.1' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
 [ "$(js "d['smart']['check']['result']")" = netError ] || fail "$(js "d['smart']")"
 [ "$(slotsum)" = "$before" ] || fail "netError changed the slots"
-ok "check: versionOptimal, needUpdate (status shows it), another product only, netError with the server down"
+# Between ticks a netError backs off: 60 s, then 120 s, ...
+[ "$(js "d['smart']['scheduled']['check'], d['smart']['check']['failures']")" = "2023-11-14T23:14:20Z 1" ] || \
+	fail "$(js "d['smart']")"
+expect 0 'tick: next check at 2023-11-14T23:14:20Z' at $((C0 + 3630)) fw smart tick
+expect 4 '' at $((C0 + 3660)) fw smart tick
+expect 0 'tick: next check at 2023-11-14T23:16:20Z' at $((C0 + 3700)) fw smart tick
+ok "check: versionOptimal, needUpdate (status shows it), another product only, netError with the server down, backing off"
 
 # --- refused catalogs: each its own result, exit 1, the device unchanged but for the record of the check
 fresh
@@ -120,3 +126,96 @@ cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download is not t
 [ "$(js "d['smart']['download']['complete'], d['smart']['download']['bytes'] == d['smart']['download']['total']")" = \
 	"True True" ] || fail "$(js "d['smart']['download']")"
 ok "download: another package than the catalog names is fileNotMatch and discarded; the right one is kept, slots untouched"
+
+# --- smart tick: no download outside the window (nginx saw no request), then inside it; the install waits for its time
+catalog cat 10 www/fw-2.0.0.pkg
+fresh
+expect 0 'smart config: set' fw smart config --download-window 02:00-04:00 --install-at 03:00 --interval 6h
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 0 'tick: next download at .*T02:00:00Z' at "$(hm 1 0)" fw smart tick
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served '/fw-2.0.0.pkg')" = 0 ] || fail "a download outside the window: $(cat "$NGINX_ACCESS")"
+expect 0 'tick: next install at .*T03:00:00Z' at "$(hm 2 30)" fw smart tick
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served '/fw-2.0.0.pkg')" = "$(wc -c <www/fw-2.0.0.pkg)" ] || fail "$(cat "$NGINX_ACCESS")"
+expect 0 '' at "$(hm 2 59)" fw smart tick
+[ -s "$T/.out" ] && fail "a tick before the install time did something: $(cat "$T/.out")"
+[ "$(slotsum)" = "$before" ] || fail "the slots changed before the install time"
+at "$(hm 2 59)" "$B/fwctl" --root "$D" status >st.txt
+grep -q "scheduled *check 2023-11-15T07:00:00Z, download -, install 2023-11-15T03:00:00Z" st.txt || fail "$(cat st.txt)"
+expect 0 'install: rebooting' at "$(hm 3 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" && grep -q 'booted pri 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['last_upgrade']['result'], d['smart']['last_install']['result']")" = \
+	"2.0.0 2.0.0 success success" ] || fail "$(js "d['slots'], d['smart']")"
+[ ! -e "$D/download/package.pkg" ] || fail "the installed download was kept"
+ok "tick: outside the window nothing is fetched; inside it the download; the install only at its time, then the boot step"
+
+# --- a bridge version: 2.0.0 first, then 3.0.0 (a new generation entered only from 2.0.0)
+catalog cat 11 www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-3.0.0.pkg
+fresh
+expect 0 'check: 2.0.0 is the bridge to 3.0.0' at "$(hm 1 0)" fw smart tick
+grep -q '^needUpdate 2.0.0' "$T/.out" && grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 'the install waits until the running system is marked good' at "$(hm 1 10)" fw smart tick
+grep -q '^needUpdate 3.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+grep -q install "$T/.out" && fail "installed while the new system is on trial: $(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 20)" fw smart tick
+grep -q '^install 3.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['generation']")" = "3.0.0 2" ] || fail "$(js "d['slots']")"
+ok "bridge: 2.0.0 installed first, then (after mark-good) 3.0.0"
+
+# --- rollout: 0 takes no device, 100 every one
+ROLL=0
+for pct in 0 100; do
+	"$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$H" --expires 30d --serial 12 --rollout $pct -k k.key www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' at $((C0 + 3600)) fw check
+	case $pct in
+	0) [ "$(cat "$T/.out")" = versionOptimal ] && grep -q 'rollout' "$T/.err" || fail "rollout 0: $(cat "$T/.out" "$T/.err")" ;;
+	100) [ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "rollout 100: $(cat "$T/.out")" ;;
+	esac
+done
+# The documented hash: a device takes a release of rollout R when the first 8 bytes of
+# SHA-256("ID\nPRODUCT\nVERSION"), big-endian, modulo 100 are below R.
+bucket=$("$PY" -c 'import hashlib,sys; print(int.from_bytes(hashlib.sha256(b"dev-1\nSX\n2.0.0").digest()[:8], "big") % 100)')
+for pct in "$bucket" "$((bucket + 1))"; do
+	[ "$pct" -le 100 ] || continue
+	"$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$H" --expires 30d --serial 12 --rollout $pct -k k.key www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' at $((C0 + 3600)) fw check
+	if [ "$pct" -gt "$bucket" ]; then want="needUpdate 2.0.0"; else want=versionOptimal; fi
+	[ "$(cat "$T/.out")" = "$want" ] || fail "rollout $pct, bucket $bucket: $(cat "$T/.out")"
+done
+ok "rollout: 0 and 100 exact; the device's bucket ($bucket) as documented decides"
+
+# --- a power cut during the download (the crash seam, at the second progress record's fsync), then the resume
+SIZE=$(wc -c <www/slow/fw-2.0.0.pkg)
+CHUNK=1048576
+BASE=$H/slow catalog cat 13 www/slow/fw-2.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+on_disk=$(wc -c <"$D/download/package.part")
+[ "$on_disk" -ge "$CHUNK" ] && [ "$on_disk" -lt "$SIZE" ] || fail "the power cut came at $on_disk of $SIZE bytes"
+[ "$(js "d['smart']['download']['bytes']")" -ge "$CHUNK" ] || fail "no durable progress: $(js "d['smart']['download']")"
+expect 0 "download: 2.0.0: $SIZE bytes: $on_disk on disk before \\(verified again\\), $((SIZE - on_disk)) fetched" \
+	at $((C0 + 3600)) fw download
+cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "the resumed download is not the package"
+total=$(served '/slow/fw-2.0.0.pkg')
+[ "$total" -le $((SIZE + CHUNK)) ] || fail "fetched $total bytes for a package of $SIZE: $(cat "$NGINX_ACCESS")"
+[ "$(slotsum)" = "$before" ] || fail "the download changed the slots"
+ok "power cut during the download at $on_disk bytes: resumed from the disk, $total bytes served for $SIZE (at most one chunk more)"
+
+# --- a resumed download whose bytes on disk were damaged is refused (fileCheckFailed) and discarded
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+printf 'X' | dd of="$D/download/package.part" bs=1 seek=600000 conv=notrunc 2>/dev/null
+expect 1 'download: .*fw-2.0.0.pkg: .*(chunk|SHA-256)' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = fileCheckFailed ] || fail "$(cat "$T/.out")"
+[ ! -e "$D/download/package.part" ] || fail "a damaged download was kept"
+ok "a damaged byte on disk fails its chunk on resume: fileCheckFailed, discarded"
+echo "all $TESTS checks passed"
