@@ -81,6 +81,13 @@ srv_ca() {
 		-extfile "$SRV_DIR/ext.cnf" -out "$SRV_CERT" 2>/dev/null
 }
 
+# srv_nginx_temp_paths DIR: nginx's temporary directories, all under DIR (never the system's).
+srv_nginx_temp_paths() {
+	for t in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s/%s;\n' "$t" "$1" "${t#client_}"
+	done
+}
+
 # srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
 # and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
 # /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL.
@@ -100,11 +107,7 @@ error_log $SRV_DIR/nginx.log warn;
 events { worker_connections 64; }
 http {
 	access_log off;
-	client_body_temp_path $d/body;
-	proxy_temp_path $d/proxy;
-	fastcgi_temp_path $d/fastcgi;
-	uwsgi_temp_path $d/uwsgi;
-	scgi_temp_path $d/scgi;
+$(srv_nginx_temp_paths "$d")
 	default_type application/octet-stream;
 	sendfile on;
 	server {
@@ -266,11 +269,7 @@ events { worker_connections 1024; }
 http {
 	log_format bytes '\$request_uri \$status \$body_bytes_sent';
 	access_log $NGINX_ACCESS bytes;
-	client_body_temp_path $d/body;
-	proxy_temp_path $d/proxy;
-	fastcgi_temp_path $d/fastcgi;
-	uwsgi_temp_path $d/uwsgi;
-	scgi_temp_path $d/scgi;
+$(srv_nginx_temp_paths "$d")
 	default_type application/octet-stream;
 	sendfile on;
 	server {
