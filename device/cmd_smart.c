@@ -218,7 +218,8 @@ static int install(struct dev_root *r, int64_t now)
 	snprintf(s.install_version, sizeof(s.install_version), "%s", s.step.version);
 	dev_download_discard(r);
 	dev_smart_forget_step(&s);
-	s.next_check = now;   /* a bridge's target is looked for at the next tick */
+	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
+	s.next_check = rc == 0 ? now : 0;
 	if (dev_smart_save(r, &s, &serr) < 0)
 		msg_error("install", NULL, "%s", serr.msg);
 	if (rc < 0) {
