@@ -3,12 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,40 +13,31 @@
 #include "base/crash.h"
 #include "base/outfile.h"
 #include "device/dev_check.h"
+#include "device/dev_feed.h"
 #include "device/dev_smart.h"
 #include "device/dev_transport.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
 #include "signing/trust.h"
 
-#define FEED_BUF (64u * 1024)
-
 /*
- * Two threads share one download. The feeder (feed()) sends pkg_read the
- * bytes already in the part file, then the network's from the first missing
- * byte on, writing each network byte into the file before it sends it; every
- * DEV_DOWNLOAD_SYNC bytes, once the manifest checked out, it fsyncs the file
- * and records the progress. The reader (the calling thread) runs pkg_read on
- * the other end of a socket pair. The feeder alone touches the state while
- * it runs; manifest_ok is the one thing the reader tells it.
+ * The stream pkg_read verifies comes from a dev_feed: the bytes already in
+ * the part file first (read back, not trusted), then the network's from the
+ * first missing byte, each network byte written into the part file (the
+ * feed's tee) before the reader sees it. The reader's thread, as each
+ * verified chunk goes by, fsyncs the file and records how far it is, once the
+ * manifest checked out: the progress a power cut keeps.
  */
 struct dl {
 	struct dev_root *r;
 	struct dev_smart_state *s;
+	struct dev_feed *feed;
 	int part_fd;
 	char *part_path;
-	int sock;                     /* the feeder's end */
 	uint64_t have;                /* bytes in the part file at the start */
-	atomic_int manifest_ok;       /* the reader found the manifest the catalog names */
+	uint64_t synced;              /* bytes fsync'd and recorded */
+	int manifest_ok;              /* the manifest is the one the catalog names */
 	int mismatch;                 /* ... or another one (fileNotMatch) */
-	/* the feeder's outcome */
-	int failed;                   /* -1: the network or the file failed (err) */
-	int reader_gone;              /* the reader stopped before the end */
-	struct fw_err err;
-	uint64_t written;             /* bytes in the file now */
-	uint64_t fetched;
-	unsigned interruptions;
-	int changed;                  /* the file changed on the server: start over */
 	double started;
 };
 
@@ -60,145 +48,52 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int send_all(struct dl *d, const uint8_t *p, size_t n)
+/* fsync the part file and record how far it is. */
+static int checkpoint(struct dl *d, struct fw_err *err)
 {
-	while (n > 0) {
-		ssize_t w = send(d->sock, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			d->reader_gone = 1;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the part file and record how far it is: the progress a power cut keeps. */
-static int checkpoint(struct dl *d, const struct dev_transport_info *ti)
-{
+	uint64_t done = dev_feed_done(d->feed);   /* every byte before it is in the file (tee, then delivery) */
 	double dt = now_s() - d->started;
 
 	fw_crash_point("fsync of", d->part_path);
 	if (fsync(d->part_fd) < 0)
-		return fw_err_set(&d->err, FW_EXIT_IO, "%s: fsync: %s", d->part_path, strerror(errno));
-	d->s->dl_bytes = d->written;
-	if (ti != NULL) {
-		snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
-		d->s->dl_mtime = ti->id.mtime;
-		d->s->dl_size = ti->id.size;
-	}
+		return fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", d->part_path, strerror(errno));
+	d->s->dl_bytes = done;
 	if (dt > 0)
-		d->s->dl_speed = (uint64_t)((double)(d->written - d->have) / dt);
-	return dev_smart_save(d->r, d->s, &d->err);
+		d->s->dl_speed = (uint64_t)((double)(done - d->have) / dt);
+	if (dev_smart_save(d->r, d->s, err) < 0)
+		return -1;
+	d->synced = done;
+	return 0;
 }
 
-/* Open the step's package at `offset` on its first mirror that answers. */
-static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, const struct dev_transport_opts *o)
+/* Open the step's package at `offset` on its first mirror that answers; its identity goes to the state. */
+static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, const struct dev_transport_opts *o,
+		    int *changed, struct fw_err *err)
 {
 	const struct dev_smart_release *st = &d->s->step;
 
+	*changed = 0;
 	for (unsigned i = 0; i < st->n_urls; i++) {
 		struct dev_source src;
 		const char *url = st->url[i];
 
-		if (dev_source_parse(1, (char *const *)&url, &src, &d->err) < 0)
+		if (dev_source_parse(1, (char *const *)&url, &src, err) < 0)
 			continue;
-		if (dev_transport_open(t, &src, o, offset, &d->err) == 0)
+		if (dev_transport_open(t, &src, o, offset, err) == 0) {
+			const struct dev_transport_info *ti = dev_transport_info(*t);
+			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
+			d->s->dl_mtime = ti->id.mtime;
+			d->s->dl_size = ti->id.size;
 			return 0;
+		}
 		*t = NULL;
 		/* A changed file is the same on every mirror: start over rather than try the next. */
-		if (strstr(d->err.msg, "changed") != NULL) {
-			d->changed = 1;
+		if (strstr(err->msg, "changed") != NULL) {
+			*changed = 1;
 			break;
 		}
 	}
 	return -1;
-}
-
-static void *feed(void *arg)
-{
-	struct dl *d = arg;
-	struct dev_transport_opts o;
-	struct dev_transport_id expect;
-	struct dev_transport *t = NULL;
-	uint8_t *buf = malloc(FEED_BUF);
-	uint64_t off = 0, synced;
-	ssize_t n;
-
-	if (buf == NULL) {
-		d->failed = fw_err_set(&d->err, FW_EXIT_IO, "out of memory");
-		goto out;
-	}
-	/* What is on disk first: the reader verifies it again like any other byte. */
-	while (off < d->have) {
-		size_t want = d->have - off < FEED_BUF ? (size_t)(d->have - off) : FEED_BUF;
-		n = pread(d->part_fd, buf, want, (off_t)off);
-		if (n <= 0) {
-			d->failed = fw_err_set(&d->err, FW_EXIT_IO, "%s: read: %s", d->part_path,
-					       n < 0 ? strerror(errno) : "shorter than before");
-			goto out;
-		}
-		if (send_all(d, buf, (size_t)n) < 0)
-			goto out;
-		off += (uint64_t)n;
-	}
-	d->written = synced = d->have;
-	if (d->have >= d->s->step.length)
-		goto out;
-	dev_check_net_opts(&d->r->cfg, &o);
-	o.max_bytes = d->s->step.length;
-	if (d->have > 0 && (d->s->dl_etag[0] || d->s->dl_mtime >= 0 || d->s->dl_size >= 0)) {
-		snprintf(expect.etag, sizeof(expect.etag), "%s", d->s->dl_etag);
-		expect.mtime = d->s->dl_mtime;
-		expect.size = d->s->dl_size;
-		o.expect = &expect;
-	}
-	if (open_net(d, d->have, &t, &o) < 0) {
-		d->failed = -1;
-		goto out;
-	}
-	while ((n = dev_transport_read(t, buf, FEED_BUF, &d->err)) != 0) {
-		if (n < 0) {
-			d->failed = -1;
-			d->changed = dev_transport_info(t)->changed;
-			break;
-		}
-		if (pwrite(d->part_fd, buf, (size_t)n, (off_t)d->written) != n) {
-			d->failed = fw_err_set(&d->err, FW_EXIT_IO, "%s: write: %s", d->part_path, strerror(errno));
-			break;
-		}
-		d->written += (uint64_t)n;
-		if (send_all(d, buf, (size_t)n) < 0)
-			break;
-		if (d->written - synced >= DEV_DOWNLOAD_SYNC && atomic_load(&d->manifest_ok)) {
-			if (checkpoint(d, dev_transport_info(t)) < 0) {
-				d->failed = -1;
-				break;
-			}
-			synced = d->written;
-		}
-	}
-	d->fetched = dev_transport_info(t)->fetched;
-	d->interruptions = dev_transport_info(t)->interruptions;
-	/* A network failure keeps what arrived, for the next attempt to resume from. */
-	if (d->failed && d->err.code == FW_EXIT_NET && !d->changed && atomic_load(&d->manifest_ok) &&
-	    d->written > synced) {
-		struct fw_err keep = d->err;
-		if (checkpoint(d, dev_transport_info(t)) == 0)
-			d->err = keep;
-	}
-out:
-	if (t != NULL && d->fetched == 0) {
-		d->fetched = dev_transport_info(t)->fetched;
-		d->interruptions = dev_transport_info(t)->interruptions;
-	}
-	dev_transport_close(t);
-	free(buf);
-	shutdown(d->sock, SHUT_WR);
-	return NULL;
 }
 
 /* pkg_read's look at the manifest: the one the catalog names, or nothing is kept. */
@@ -218,13 +113,24 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest.json's SHA-256 is %.16s..., the catalog says "
 				  "%.16s... (another package than the catalog names)", got, want);
 	}
-	atomic_store(&d->manifest_ok, 1);
+	d->manifest_ok = 1;
 	return 0;
 }
 
-static int verify_only(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+/* Every payload's verified chunks come by here: the time to make them durable. */
+static int take_payload(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
 {
 	(void)ctx, (void)m, (void)index, (void)err;
+	return 1;
+}
+
+static int on_chunk(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct dl *d = ctx;
+
+	(void)buf, (void)len;
+	if (d->manifest_ok && dev_feed_done(d->feed) - d->synced >= DEV_DOWNLOAD_SYNC)
+		return checkpoint(d, err);
 	return 0;
 }
 
@@ -253,19 +159,34 @@ static void record(struct dev_root *r, struct dev_smart_state *s, int64_t now, c
 	dev_smart_save(r, s, &ignore);
 }
 
+/* A refused package: nothing of it is kept. */
+static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
+{
+	close(d->part_fd);
+	d->part_fd = -1;
+	dev_download_discard(r);
+	s->dl_bytes = 0;
+	s->dl_etag[0] = '\0';
+	s->dl_mtime = s->dl_size = -1;
+}
+
 int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
 {
 	struct dev_smart_state s;
 	struct sig_trust trust;
 	struct dl d;
+	struct dev_transport_opts o;
+	struct dev_transport *net = NULL;
+	struct dev_feed_stats fs;
 	struct pkg_read_opts po;
-	struct pkg_reader_ops ops = { .manifest = on_manifest, .payload_begin = verify_only };
+	struct pkg_reader_ops ops = { .manifest = on_manifest, .payload_begin = take_payload, .payload_data = on_chunk };
 	struct fw_manifest *m = NULL;
 	struct pkg_report rep;
+	struct fw_err ferr = { 0, "" };
 	struct stat sb;
 	char *dir = NULL, *final = NULL, drain[4096];
-	int sv[2] = { -1, -1 }, have_trust = 0, started = 0, rc = -1, read_rc;
-	pthread_t th;
+	int have_trust = 0, rc = -1, read_rc, feed_rc, fd, changed = 0;
+	double dt;
 
 	memset(out, 0, sizeof(*out));
 	memset(&d, 0, sizeof(d));
@@ -298,12 +219,13 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		fw_err_set(err, FW_EXIT_IO, "%s: %s", d.part_path, strerror(errno));
 		goto out;
 	}
-	/* Resume from what is on disk; more than the package is not what the catalog names. */
+	/* Resume from what is on disk (the reader verifies it again); more than the package is not what the catalog names. */
 	d.have = (uint64_t)sb.st_size <= s.step.length ? (uint64_t)sb.st_size : 0;
 	if (d.have == 0 && sb.st_size > 0 && ftruncate(d.part_fd, 0) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: truncate: %s", d.part_path, strerror(errno));
 		goto out;
 	}
+	d.synced = d.have;
 	out->resumed_from = d.have;
 	sig_trust_init(&trust);
 	have_trust = 1;
@@ -311,72 +233,70 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		err->code = FW_EXIT_IO;
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "socketpair: %s", strerror(errno));
-		goto out;
-	}
-	d.sock = sv[1];
 	d.started = now_s();
-	if (pthread_create(&th, NULL, feed, &d) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "cannot start a thread");
-		goto out;
+	if (d.have < s.step.length) {
+		struct dev_transport_id expect;
+
+		dev_check_net_opts(&r->cfg, &o);
+		o.max_bytes = s.step.length;
+		/* The file the bytes on disk came from, or none at all: never another one spliced on. */
+		if (d.have > 0 && (s.dl_etag[0] || s.dl_mtime >= 0 || s.dl_size >= 0)) {
+			snprintf(expect.etag, sizeof(expect.etag), "%s", s.dl_etag);
+			expect.mtime = s.dl_mtime;
+			expect.size = s.dl_size;
+			o.expect = &expect;
+		}
+		if (open_net(&d, d.have, &net, &o, &changed, err) < 0)
+			goto net_failed;
 	}
-	started = 1;
+	if (dev_feed_new(&d.feed, net, s.step.length, err) < 0 ||
+	    (d.have > 0 && dev_feed_add_local(d.feed, 0, d.have, d.part_fd, 0, err) < 0))
+		goto out;
+	dev_feed_tee(d.feed, d.part_fd);
+	if ((fd = dev_feed_fd(d.feed, err)) < 0)
+		goto out;
 	memset(&po, 0, sizeof(po));
 	po.trust = &trust;
 	po.threads = 1;   /* the network is the limit: one hashing thread, three chunk buffers */
-	read_rc = pkg_read(sv[0], &po, &ops, &d, &m, &rep, err);
+	read_rc = pkg_read(fd, &po, &ops, &d, &m, &rep, err);
 	/* The reader may stop before the tar's last padding: take the rest, so the file is whole. */
-	while (read_rc == 0 && read(sv[0], drain, sizeof(drain)) > 0)
+	while (read_rc == 0 && read(fd, drain, sizeof(drain)) > 0)
 		;
-	close(sv[0]);
-	sv[0] = -1;
-	pthread_join(th, NULL);
-	started = 0;
-	out->fetched = d.fetched;
-	out->interruptions = d.interruptions;
-	{
-		double dt = now_s() - d.started;
-		out->speed = dt > 0 ? (uint64_t)((double)d.fetched / dt) : 0;
-	}
+	feed_rc = dev_feed_finish(d.feed, &ferr);
+	dev_feed_stats(d.feed, &fs);
+	dt = now_s() - d.started;
+	out->fetched = net ? dev_transport_info(net)->fetched : 0;
+	out->interruptions = net ? dev_transport_info(net)->interruptions : 0;
+	out->speed = dt > 0 ? (uint64_t)((double)fs.net_bytes / dt) : 0;
 	s.dl_speed = out->speed;
 	/* The network's failure first: a stream cut short also looks like a bad package to the reader. */
-	if (d.failed && d.err.code == FW_EXIT_NET && !d.mismatch) {
-		*err = d.err;
-		if (d.changed) {
-			dev_download_discard(r);
-			s.dl_bytes = 0;
-			s.dl_etag[0] = '\0';
-			s.dl_mtime = s.dl_size = -1;
+	if (feed_rc < 0 && ferr.code == FW_EXIT_NET && !d.mismatch) {
+		*err = ferr;
+		changed = net != NULL && dev_transport_info(net)->changed;
+		if (!changed && d.manifest_ok && dev_feed_done(d.feed) > d.synced) {
+			struct fw_err ignore;
+			checkpoint(&d, &ignore);   /* keep what arrived for the next attempt */
 		}
-		s.dl_failures++;
-		s.dl_retry_after = now + dev_smart_backoff(s.dl_failures, r->cfg.smart.interval);
-		snprintf(out->result, sizeof(out->result), "netError");
-		record(r, &s, now, out->result, err->msg);
-		goto out;
+		goto net_failed;
 	}
-	if (d.failed && !d.mismatch) {
-		*err = d.err;
+	if (feed_rc < 0 && !d.mismatch) {
+		*err = ferr;
 		snprintf(out->result, sizeof(out->result), "systemError");
 		record(r, &s, now, out->result, err->msg);
 		goto out;
 	}
-	if (read_rc < 0 || d.written != s.step.length) {
+	if (read_rc < 0 || feed_rc != 0 || dev_feed_done(d.feed) != s.step.length) {
 		if (read_rc == 0)
 			fw_err_set(err, FW_EXIT_REJECTED, "%llu bytes, the catalog says %llu",
-				   (unsigned long long)d.written, (unsigned long long)s.step.length);
-		err->code = err->code == FW_EXIT_IO ? FW_EXIT_IO : FW_EXIT_REJECTED;
+				   (unsigned long long)dev_feed_done(d.feed), (unsigned long long)s.step.length);
+		if (err->code != FW_EXIT_IO)
+			err->code = FW_EXIT_REJECTED;
 		snprintf(out->result, sizeof(out->result), "%s",
 			 d.mismatch ? "fileNotMatch" : strstr(err->msg, "signature") || strstr(err->msg, "signed")
 			 ? "signatureFailed" : err->code == FW_EXIT_IO ? "systemError" : "fileCheckFailed");
 		fw_err_wrap(err, "%s", s.step.url[0]);
 		/* Nothing of a package that is not the one named, or not whole and good, is kept. */
-		close(d.part_fd);
-		d.part_fd = -1;
-		dev_download_discard(r);
-		s.dl_bytes = 0;
-		s.dl_etag[0] = '\0';
-		s.dl_mtime = s.dl_size = -1;
+		drop(r, &s, &d);
 		s.dl_failures = 0;
 		record(r, &s, now, out->result, err->msg);
 		goto out;
@@ -406,13 +326,18 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	if (dev_smart_save(r, &s, err) < 0)
 		goto out;
 	rc = 0;
+	goto out;
+net_failed:
+	/* Progress kept (unless the file changed on the server); the next attempt backs off. */
+	if (changed)
+		drop(r, &s, &d);
+	s.dl_failures++;
+	s.dl_retry_after = now + dev_smart_backoff(s.dl_failures, r->cfg.smart.interval);
+	snprintf(out->result, sizeof(out->result), "netError");
+	record(r, &s, now, out->result, err->msg);
 out:
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (started)
-		pthread_join(th, NULL);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	dev_feed_free(d.feed);
+	dev_transport_close(net);
 	if (d.part_fd >= 0)
 		close(d.part_fd);
 	if (have_trust)
