@@ -38,6 +38,17 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+int fw_utf8_valid(const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t left = strlen(in), n;
+
+	for (; left > 0; p += n, left -= n)
+		if ((n = utf8_len(p, left)) == 0)
+			return 0;
+	return 1;
+}
+
 /* A C1 control (U+0080..U+009F), which some terminals obey like ESC [. */
 static int is_c1(const unsigned char *p, size_t n)
 {

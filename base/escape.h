@@ -20,6 +20,9 @@
  */
 char *fw_escape(const char *in, char *out, size_t outsz);
 
+/* 1 if the string is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
+int fw_utf8_valid(const char *in);
+
 /* The same, with a length: NUL bytes inside are escaped too. */
 char *fw_escape_n(const char *in, size_t len, char *out, size_t outsz);
 

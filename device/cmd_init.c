@@ -42,6 +42,8 @@ static int set_slot(struct dev_config *c, const char *arg, struct fw_err *err)
 		t = (int)target;
 	else
 		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: the slot is pri, sec, boot or golden", arg);
+	if (dev_config_path_check("--slot", eq + 1, err) < 0)
+		return -1;
 	free(c->slot[t]);
 	if ((c->slot[t] = strdup(eq + 1)) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "device/dev_file.h"
 #include "device/dev_hook.h"
 #include "device/dev_transport.h"
@@ -45,6 +46,16 @@ void dev_config_free(struct dev_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int dev_config_path_check(const char *what, const char *path, struct fw_err *err)
+{
+	char shown[600];
+
+	if (fw_utf8_valid(path))
+		return 0;
+	return fw_err_set(err, FW_EXIT_USAGE, "%s %s: not a UTF-8 path: the configuration (JSON) can only name "
+			  "UTF-8 paths; rename it", what, fw_escape(path, shown, sizeof(shown)));
+}
+
 int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err)
 {
 	if (!fw_name_valid(label))
@@ -52,6 +63,8 @@ int dev_config_add_media(struct dev_config *c, const char *label, const char *di
 				  label);
 	if (dir == NULL || dir[0] == '\0')
 		return fw_err_set(err, FW_EXIT_USAGE, "media label %s: no directory", label);
+	if (dev_config_path_check("media directory", dir, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->n_media; i++)
 		if (strcmp(c->media[i].label, label) == 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "media label %s given twice", label);
@@ -72,6 +85,8 @@ int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *e
 	if (path != NULL) {
 		if (path[0] != '/')
 			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: give an absolute path", path);
+		if (dev_config_path_check("unpack hook", path, err) < 0)
+			return -1;
 		if (stat(path, &st) < 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: %s", path, strerror(errno));
 		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
@@ -92,6 +107,8 @@ int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err
 	if (path != NULL) {
 		if (path[0] != '/')
 			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: give an absolute path", path);
+		if (dev_config_path_check("CA file", path, err) < 0)
+			return -1;
 		if (stat(path, &st) < 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: %s", path, strerror(errno));
 		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0)

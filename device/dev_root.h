@@ -99,6 +99,13 @@ void dev_config_net_defaults(struct dev_config *c);
 /* Replace ROOT/config.json with r->cfg (durably); the caller holds the lock. */
 int dev_config_save(const struct dev_root *r, struct fw_err *err);
 
+/*
+ * 0 if path can be kept in the configuration: it is JSON, which holds only
+ * UTF-8 (jansson would fail as if out of memory). Else -1 with err (usage),
+ * naming `what` and the path, escaped.
+ */
+int dev_config_path_check(const char *what, const char *path, struct fw_err *err);
+
 /* Add a media label (init); -1 with err on a bad or repeated label. */
 int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err);
 void dev_config_free(struct dev_config *c);

@@ -16,7 +16,7 @@
 
 #define SKIP_THROUGH (64u * 1024)   /* a seek forward this short reads through instead of reconnecting */
 #define BACKOFF_MAX_MS 30000L
-#define RECV_BLOCK (128L * 1024)     /* curl's receive buffer; at most DEV_TRANSPORT_BUFFER */
+#define RECV_BLOCK (64L * 1024)      /* curl's receive buffer; at most DEV_TRANSPORT_BUFFER */
 #define POLL_MS 200                 /* how often a waiting read looks at the stop flag */
 
 /* A block curl hands over must fit the empty buffer whole (on_body pauses only a non-empty one). */

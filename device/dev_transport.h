@@ -64,7 +64,7 @@
  * Not thread-safe per transport: one transport, one caller (or its fd thread).
  */
 
-#define DEV_TRANSPORT_BUFFER (256u * 1024)
+#define DEV_TRANSPORT_BUFFER (128u * 1024)
 #define DEV_TRANSPORT_CONNECT_TIMEOUT 15L
 #define DEV_TRANSPORT_LOW_SPEED_LIMIT 1024L
 #define DEV_TRANSPORT_LOW_SPEED_TIME 30L

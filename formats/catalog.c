@@ -1,6 +1,8 @@
 /* catalog: emit and strictly parse the update catalog; sorting, lookups and time checks. */
 #include "catalog.h"
 
+#include "base/escape.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,14 @@
 #include "signing/trust.h"
 
 #define CLOCK_SKEW 60
+
+int fw_catalog_url_text_ok(const char *url)
+{
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
+	return fw_utf8_valid(url);
+}
 
 static int cmp_release(const void *a, const void *b)
 {
@@ -168,10 +178,9 @@ static int parse_release(const json_t *o, const char *product, struct fw_release
 		if (!json_is_string(v) || strlen(json_string_value(v)) == 0 ||
 		    strlen(json_string_value(v)) > FW_CATALOG_URL_MAX)
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: not a URL", where, r->version);
-		for (const char *p = json_string_value(v); *p; p++)
-			if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-				return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: a space or control character",
-						  where, r->version);
+		if (!fw_catalog_url_text_ok(json_string_value(v)))
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: a space or control character",
+					  where, r->version);
 		snprintf(r->url[i], sizeof(r->url[i]), "%s", json_string_value(v));
 	}
 	r->n_urls = json_array_size(urls);

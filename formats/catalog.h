@@ -74,4 +74,7 @@ int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err);
 /* Parse a duration ("90", "30m", "12h", "30d", "2w") into seconds; -1 if malformed. */
 int fw_duration_parse(const char *s, int64_t *out);
 
+/* 1 if a URL's text may stand in a catalog: UTF-8, with no space or control character (formats/catalog.md). */
+int fw_catalog_url_text_ok(const char *url);
+
 #endif

@@ -16,7 +16,13 @@ typedef int (*chunk_sink_fn)(void *ctx, const void *buf, size_t len, struct fw_e
 
 struct chunk_pipe;
 
-/* A pipe with `threads` hashing workers (0: one per online CPU, at most 8). */
+/*
+ * A pipe with `threads` hashing workers (0: one per online CPU, at most 8),
+ * or CHUNK_PIPE_ON_FEED: no workers, each chunk hashed by the thread that
+ * feeds it, as it is copied in, and two chunk buffers in all (the least
+ * memory; for a device, whose reads are no faster than one core hashes).
+ */
+#define CHUNK_PIPE_ON_FEED 0xffffffffu
 struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
 void chunk_pipe_free(struct chunk_pipe *p);
 

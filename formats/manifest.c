@@ -2,6 +2,8 @@
 #include "manifest.h"
 #include "manifest_int.h"
 
+#include "base/escape.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,43 +191,6 @@ void fw_mf_printable(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as JSON needs. */
-int fw_mf_utf8_valid(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s != '\0') {
-		unsigned char c = *s;
-		uint32_t cp;
-		int n, i;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
 
 /*
  * Checks shared by parse and validate. `path` names the field as it appears
@@ -287,7 +252,7 @@ static int check_description(const char *s, struct fw_err *err)
 	if (strnlen(s, FW_DESCRIPTION_MAX + 1) > FW_DESCRIPTION_MAX)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"description\" is longer than %d bytes", FW_DESCRIPTION_MAX);
-	if (!fw_mf_utf8_valid(s))
+	if (!fw_utf8_valid(s))
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"description\" is not valid UTF-8");
 	return 0;

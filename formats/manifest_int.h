@@ -21,9 +21,6 @@ int fw_mf_name_index(const char *const *names, unsigned count, const char *s);
 /* `s` quoted for a message: non-printable bytes and backslashes as \xNN, cut at 64 bytes. */
 void fw_mf_printable(const char *s, char *out, size_t outsz);
 
-/* Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as JSON needs. */
-int fw_mf_utf8_valid(const char *str);
-
 /*
  * Checks shared by parse and validate; `path` names the field as it appears
  * in manifest.json. Each returns 0, or -1 with err set (FW_EXIT_REJECTED).

@@ -2,6 +2,8 @@
 #include "manifest.h"
 #include "manifest_int.h"
 
+#include "base/escape.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -84,7 +86,7 @@ const char *fw_mod_path_problem(const char *path)
 		if (*p == '\\')
 			return "contains a backslash";
 	}
-	if (!fw_mf_utf8_valid(path))
+	if (!fw_utf8_valid(path))
 		return "is not valid UTF-8";
 	/* Every component, so "a/../b" and "a//b" are refused as well as "../b". */
 	for (comp = path;; comp = slash + 1) {

@@ -11,12 +11,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
+#include "base/sha256.h"
 
 #include "chunk.h"
 #include "tar_pax.h"
 
-#define READ_BLOCK (1024 * 1024)
+#define READ_BLOCK (128 * 1024)
 #define TAR_BLOCK 512
 
 /* Our read callback: keeps the last block so the bytes after the archive's end can be checked. */
@@ -57,7 +57,7 @@ struct reader {
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
 	uint64_t entry_pos;           /* where the current entry's first header starts */
 	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
-	EVP_MD_CTX *whole;            /* plain SHA-256 of the payload, when asked for or declared */
+	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -570,8 +570,7 @@ static int finish_whole_sha256(struct reader *r, size_t index, struct fw_err *er
 	uint8_t *md = r->rep->payload_sha256[index];
 	char label[512];
 
-	if (EVP_DigestFinal_ex(r->whole, md, NULL) != 1)
-		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	fw_sha256_final(&r->whole, md);
 	if (r->m->payloads[index].has_sha256 && !r->opts->chunks_only && memcmp(md, r->m->payloads[index].sha256, FW_DIGEST_LEN) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: SHA-256 mismatch",
 				  payload_label(r->m, index, label, sizeof(label)));
@@ -626,23 +625,14 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		 * chunks, the delivery thread the writing. */
 		int whole = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
 
-		if (whole && r->whole == NULL && (r->whole = EVP_MD_CTX_new()) == NULL) {
-			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		if (whole && EVP_DigestInit_ex(r->whole, EVP_sha256(), NULL) != 1) {
-			fw_err_set(err, FW_EXIT_IO, "SHA-256 init failed");
-			goto out;
-		}
+		if (whole)
+			fw_sha256_init(&r->whole);
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list,
 				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
-			if (whole && EVP_DigestUpdate(r->whole, block, len) != 1) {
-				chunk_pipe_abort(r->pipe);
-				fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-				goto out;
-			}
+			if (whole)
+				fw_sha256_update(&r->whole, block, len);
 			if (chunk_pipe_feed(r->pipe, block, len, err) < 0) {
 				chunk_pipe_abort(r->pipe);
 				fw_err_wrap(err, "%s", label);
@@ -809,7 +799,6 @@ out:
 		archive_read_free(r.a);
 	if (r.pipe != opts->pipe)
 		chunk_pipe_free(r.pipe);
-	EVP_MD_CTX_free(r.whole);
 	fw_manifest_free(r.m);
 	free(r.src.buf);
 	return rc;

@@ -12,7 +12,6 @@
 #include "cms.h"
 #include "ossl.h"
 
-#define PEM_FILE_MAX (1024 * 1024)
 
 struct cms_signer {
 	EVP_PKEY *key;
@@ -32,27 +31,10 @@ static void cms_signer_free(void *ctx)
 	free(c);
 }
 
-/* A small file into a read-only memory BIO over *buf (the caller frees both). */
-static BIO *file_bio(const char *path, char **buf, struct fw_err *err)
-{
-	size_t len = 0;
-	BIO *b = NULL;
-
-	*buf = malloc(PEM_FILE_MAX);
-	if (*buf == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		return NULL;
-	}
-	if (sig_file_read(path, *buf, PEM_FILE_MAX, &len, err) == 0 &&
-	    (b = BIO_new_mem_buf(*buf, (int)len)) == NULL)
-		sig_ossl_err(err, FW_EXIT_IO, "%s: cannot read", path);
-	return b;
-}
-
 int sig_pem_key_encrypted(const char *path, struct fw_err *err)
 {
 	char *buf = NULL;
-	BIO *b = file_bio(path, &buf, err);
+	BIO *b = sig_file_bio(path, &buf, err);
 	int rc = -1;
 
 	if (b != NULL) {
@@ -80,36 +62,16 @@ static int pass_cb(char *out, int size, int rwflag, void *u)
 	return (int)len;
 }
 
+/* The certificates of a PEM file appended to `into`; with `first`, the file's first one goes there instead. */
 static int load_certs(const char *path, STACK_OF(X509) *into, X509 **first, struct fw_err *err)
 {
-	char *buf = NULL;
-	BIO *b = file_bio(path, &buf, err);
-	X509 *c;
-	int n = 0, rc = -1;
+	int had = sk_X509_num(into);
 
-	if (b == NULL)
-		goto out;
-	ERR_clear_error();
-	while ((c = PEM_read_bio_X509(b, NULL, pass_cb, NULL)) != NULL) {
-		if (first != NULL && *first == NULL) {
-			*first = c;
-		} else if (!sk_X509_push(into, c)) {
-			X509_free(c);
-			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
-			goto out;
-		}
-		n++;
-	}
-	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || n == 0) {
-		sig_ossl_err(err, FW_EXIT_USAGE, "%s: not a PEM certificate file", path);
-		goto out;
-	}
-	ERR_clear_error();
-	rc = 0;
-out:
-	BIO_free(b);
-	free(buf);
-	return rc;
+	if (sig_pem_certs(path, into, err) < 0)
+		return -1;
+	if (first != NULL && *first == NULL)
+		*first = sk_X509_delete(into, had);
+	return 0;
 }
 
 static int cms_sign(void *ctx, const void *msg, size_t len, const char *trusted_comment, int64_t when,
@@ -233,7 +195,7 @@ int sig_signer_cms_files(const char *key_path, const char *passphrase, const cha
 			 struct fw_err *err)
 {
 	char *buf = NULL;
-	BIO *b = file_bio(key_path, &buf, err);
+	BIO *b = sig_file_bio(key_path, &buf, err);
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
@@ -251,7 +213,7 @@ int sig_signer_cms_files(const char *key_path, const char *passphrase, const cha
 out:
 	BIO_free(b);
 	if (buf != NULL) {
-		OPENSSL_cleanse(buf, PEM_FILE_MAX);
+		OPENSSL_cleanse(buf, SIG_PEM_FILE_MAX);
 		free(buf);
 	}
 	return rc;

@@ -2,8 +2,11 @@
 #include "ossl.h"
 
 #include "base/escape.h"
+#include "base/sha256.h"
+#include "minisign.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +15,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 int sig_ossl_err(struct fw_err *err, int code, const char *fmt, ...)
 {
@@ -95,12 +99,13 @@ int sig_asn1_time(const ASN1_TIME *t, int64_t *out)
 	return 0;
 }
 
+/* fw_sha256, not EVP: a device that only checks minisign signatures never starts OpenSSL's provider machinery. */
 static int sha256(const unsigned char *der, int len, uint8_t out[SIG_FPR_LEN])
 {
-	unsigned int n = 0;
-
-	return len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL) == 1 &&
-			       n == SIG_FPR_LEN ? 0 : -1;
+	if (len <= 0)
+		return -1;
+	fw_sha256(der, (size_t)len, out);
+	return 0;
 }
 
 int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN])
@@ -150,4 +155,60 @@ void sig_hex(const uint8_t *in, size_t n, char *out)
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + 2 * i, 3, "%02x", in[i]);
 	out[2 * n] = '\0';
+}
+
+BIO *sig_file_bio(const char *path, char **buf, struct fw_err *err)
+{
+	size_t len = 0;
+	BIO *b = NULL;
+
+	*buf = malloc(SIG_PEM_FILE_MAX);
+	if (*buf == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		return NULL;
+	}
+	if (sig_file_read(path, *buf, SIG_PEM_FILE_MAX, &len, err) == 0 &&
+	    (b = BIO_new_mem_buf(*buf, (int)len)) == NULL)
+		sig_ossl_err(err, FW_EXIT_IO, "%s: cannot read", path);
+	return b;
+}
+
+int sig_no_passphrase(char *out, int size, int rwflag, void *u)
+{
+	(void)out;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+int sig_pem_certs(const char *path, STACK_OF(X509) *into, struct fw_err *err)
+{
+	char *buf = NULL;
+	BIO *b = sig_file_bio(path, &buf, err);
+	X509 *c;
+	int n = 0, rc = -1;
+
+	if (b == NULL)
+		goto out;
+	ERR_clear_error();
+	while ((c = PEM_read_bio_X509(b, NULL, sig_no_passphrase, NULL)) != NULL) {
+		if (!sk_X509_push(into, c)) {
+			X509_free(c);
+			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+			goto out;
+		}
+		n++;
+	}
+	/* The loop ends at the end of the file (no start line) or at something that is not a certificate. */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || n == 0) {
+		sig_ossl_err(err, FW_EXIT_USAGE, "%s: not a PEM certificate file", path);
+		goto out;
+	}
+	ERR_clear_error();
+	rc = 0;
+out:
+	BIO_free(b);
+	free(buf);
+	return rc;
 }

@@ -11,6 +11,25 @@
 
 #define SIG_FPR_LEN 32          /* SHA-256 */
 #define SIG_CERT_ID_LEN 16      /* hex digits of a certificate id in an entry name */
+#define SIG_PEM_FILE_MAX (1024 * 1024)   /* bytes of a key, certificate or CRL file */
+
+/*
+ * A read-only memory BIO over the bytes of a small file (at most
+ * SIG_PEM_FILE_MAX), held in *buf: the caller frees both (cleansing *buf if
+ * it held a key). NULL with err when the file cannot be read.
+ */
+BIO *sig_file_bio(const char *path, char **buf, struct fw_err *err);
+
+/* A pem_password_cb that refuses: OpenSSL's default would prompt on the terminal for an encrypted PEM object. */
+int sig_no_passphrase(char *out, int size, int rwflag, void *u);
+
+/*
+ * Every certificate of a PEM file, appended to `into` in file order. A file
+ * with none, or with anything but certificates after them, is refused
+ * (FW_EXIT_USAGE, "not a PEM certificate file"). OpenSSL never prompts for a
+ * passphrase (an "encrypted certificate" is refused, not asked about).
+ */
+int sig_pem_certs(const char *path, STACK_OF(X509) *into, struct fw_err *err);
 
 /*
  * fw_err_set with OpenSSL's own reason appended (": why"), taken from and

@@ -1,6 +1,8 @@
 /* trust: minisign public keys, CA certificates and CRLs a verifier accepts, loaded from files or a directory. */
 #include "trust.h"
 
+#include "base/sha256.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +18,6 @@
 
 #include "ossl.h"
 
-#define TRUST_FILE_MAX (1024 * 1024)    /* bytes of a certificate or CRL file */
 
 void sig_trust_init(struct sig_trust *t)
 {
@@ -112,36 +113,15 @@ int sig_trust_add_file(struct sig_trust *t, const char *path, struct fw_err *err
 	return trust_add(t, &k, path, err);
 }
 
-/* Read a certificate or CRL file (capped) into *buf and a read-only memory BIO over it. */
-static BIO *read_bio(const char *path, char **buf, struct fw_err *err)
-{
-	size_t len = 0;
-	BIO *b = NULL;
-
-	*buf = malloc(TRUST_FILE_MAX);
-	if (*buf == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		return NULL;
-	}
-	if (sig_file_read(path, *buf, TRUST_FILE_MAX, &len, err) == 0 &&
-	    (b = BIO_new_mem_buf(*buf, (int)len)) == NULL)
-		sig_ossl_err(err, FW_EXIT_IO, "%s: cannot read", path);
-	return b;
-}
-
 /* The certificates of a PEM file, each a CA certificate; appended to certs. */
 static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
 {
-	char *buf = NULL;
-	BIO *b = read_bio(path, &buf, err);
-	X509 *c;
-	int n = 0, rc = -1;
+	int had = sk_X509_num(certs);
 
-	if (b == NULL) {
-		free(buf);
+	if (sig_pem_certs(path, certs, err) < 0)
 		return -1;
-	}
-	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+	for (int i = had; i < sk_X509_num(certs); i++) {
+		X509 *c = sk_X509_value(certs, i);
 		char label[600];
 
 		if (X509_check_ca(c) == 0) {
@@ -150,33 +130,19 @@ static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
 			sig_x509_label(c, label, sizeof(label));
 			fw_err_set(err, FW_EXIT_USAGE, "%s: %s is not a CA certificate (basicConstraints CA:TRUE)",
 				   path, label);
-			X509_free(c);
-			goto out;
+			while (sk_X509_num(certs) > had)
+				X509_free(sk_X509_pop(certs));
+			return -1;
 		}
-		if (!sk_X509_push(certs, c)) {
-			X509_free(c);
-			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
-			goto out;
-		}
-		n++;
 	}
-	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || n == 0) {
-		sig_ossl_err(err, FW_EXIT_USAGE, "%s: not a PEM certificate file", path);
-		goto out;
-	}
-	ERR_clear_error();
-	rc = 0;
-out:
-	BIO_free(b);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* The CRLs of a PEM file, or the one CRL of a DER file; appended to crls. */
 static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *err)
 {
 	char *buf = NULL;
-	BIO *b = read_bio(path, &buf, err);
+	BIO *b = sig_file_bio(path, &buf, err);
 	X509_CRL *c;
 	int n = 0, rc = -1;
 
@@ -184,7 +150,7 @@ static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *
 		free(buf);
 		return -1;
 	}
-	while ((c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+	while ((c = PEM_read_bio_X509_CRL(b, NULL, sig_no_passphrase, NULL)) != NULL) {
 		if (!sk_X509_CRL_push(crls, c)) {
 			X509_CRL_free(c);
 			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
@@ -423,14 +389,14 @@ int sig_trust_file_check(const char *path, enum sig_trust_kind *kind, char *name
 	} else if (load_crls(path, crls, &as_crl) == 0) {
 		unsigned char *der = NULL;
 		uint8_t h[SIG_FPR_LEN];
-		unsigned int n = 0;
 		int len = i2d_X509_CRL(sk_X509_CRL_value(crls, 0), &der);
 
-		if (len <= 0 || EVP_Digest(der, (size_t)len, h, &n, EVP_sha256(), NULL) != 1) {
+		if (len <= 0) {
 			OPENSSL_free(der);
-			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot hash the CRL", path);
+			sig_ossl_err(err, FW_EXIT_IO, "%s: cannot encode the CRL", path);
 			goto out;
 		}
+		fw_sha256(der, (size_t)len, h);
 		OPENSSL_free(der);
 		for (int i = 0; i < SIG_CERT_ID_LEN / 2; i++)
 			snprintf(id + 2 * i, 3, "%02X", h[i]);

@@ -74,6 +74,13 @@ int cmd_catalog(int argc, char **argv)
 				msg_error("catalog", NULL, "at most %d --base-url mirrors", MAX_MIRRORS);
 				goto out;
 			}
+			if (!fw_catalog_url_text_ok(optarg)) {
+				char shown[600];
+
+				msg_error("catalog", NULL, "--base-url %s: a URL is UTF-8 text without spaces or "
+					  "control characters", fw_escape(optarg, shown, sizeof(shown)));
+				goto out;
+			}
 			base[n_base++] = optarg;
 			break;
 		case OPT_EXPIRES:

@@ -53,6 +53,11 @@ expect 2 '--expires 5y: expected a duration' cat -o e.json --base-url http://a/ 
 expect 2 '--serial N is required' cat -o e.json --base-url http://a/ --expires 1d -k k.key old.pkg
 expect 2 '--rollout 101: expected 0 to 100' cat -o e.json --base-url http://a/ --expires 1d --serial 1 --rollout 101 \
 	-k k.key old.pkg
+expect 2 '--base-url http://a/\\xff: a URL is UTF-8 text' cat -o e.json --base-url "$(printf 'http://a/\377')" \
+	--expires 1d --serial 1 -k k.key old.pkg
+expect 2 '--base-url http://a/b c: a URL is UTF-8 text' cat -o e.json --base-url 'http://a/b c' --expires 1d \
+	--serial 1 -k k.key old.pkg
+[ ! -e e.json ] && [ ! -e e.json.minisig ] || fail "a refused catalog left a file"
 mkdir -p tree/files
 echo x >tree/files/f
 "$B/mkwmopkg" -q -o mod.wmopkg -C tree --version 1.0.0 --product WX -k k.key

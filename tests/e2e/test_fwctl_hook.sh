@@ -57,3 +57,17 @@ expect 0 '' fw config
 grep -q '^unpack-hook *none' "$T/.out" || fail "$(cat "$T/.out")"
 expect 0 '' fw upgrade force pri fw.pkg
 ok "config: the hook is changed or removed later; a bad path is refused; without a hook plain packages install"
+
+# The configuration is JSON: a path that is not UTF-8 is refused up front, naming it (not "out of memory").
+latin1=$(printf "$T/h\\377ook")
+cp "$T/secret" "$latin1" 2>/dev/null || printf '#!/bin/sh\ncat\n' >"$latin1"
+chmod +x "$latin1"
+cp "$D/config.json" config.before
+expect 2 'unpack hook .*/h\\xffook: not a UTF-8 path' fw config unpack-hook "$latin1"
+expect 2 'CA file .*/h\\xffook: not a UTF-8 path' fw config ca-file "$latin1"
+cmp -s config.before "$D/config.json" || fail "a refused setting changed config.json"
+expect 2 'unpack hook .*/h\\xffook: not a UTF-8 path' "$B/fwctl" --root "$T/other" init --product WX --trust k.pub --unpack-hook "$latin1"
+expect 2 'media directory /m\\xff: not a UTF-8 path' "$B/fwctl" --root "$T/other" init --product WX --trust k.pub --media "$(printf 'U=/m\377')"
+expect 2 '\-\-slot /s\\xff: not a UTF-8 path' "$B/fwctl" --root "$T/other" init --product WX --trust k.pub --slot "$(printf 'pri=/s\377')"
+[ ! -e "$T/other" ] || fail "a refused init left $T/other"
+ok "config and init: a path that is not UTF-8 is refused with exit 2 and a message naming it; nothing written"

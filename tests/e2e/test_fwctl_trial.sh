@@ -85,8 +85,17 @@ expect 0 'rolled back to golden 5.22.0' fw boot
 grep -q 'booted golden 5.22.0' "$T/.out" || fail "$(cat "$T/.out")"
 ok "a rollback refused below the golden system: the secondary is older, the rollback goes to golden"
 
-expect 1 'has no primary image' sh -c '"$0" -q -o nopri.pkg --version 5.25.0 --product WX --sec sec.img -k k.key && "$1" --root "$2" golden install nopri.pkg' "$B/mkpkg" "$B/fwctl" "$D"
+"$B/mkpkg" -q -o nopri.pkg --version 5.25.0 --product WX --sec sec.img -k k.key
+# Every file but the state (where the refusal is recorded) must stay as it was.
+slotsum() { (cd "$D" && find . -type f ! -name state.json -print0 | sort -z | xargs -0 sha256sum &&
+	find . ! -name state.json -printf '%m %s %p\n' | sort); }
+slotsum >before.sum
+expect 1 'has no primary image' fw golden install nopri.pkg
 expect 2 'expected: golden install SOURCE' fw golden place 5.22.0.pkg
+slotsum >after.sum
+cmp -s before.sum after.sum || fail "a refused golden install changed the device: $(diff before.sum after.sum)"
+[ "$(js "d['last_upgrade']['result']")" != success ] || fail "refusal not recorded: $(js d)"
+[ "$(js "d['slots']['golden']['version']")" = 5.22.0 ] || fail "golden changed: $(js d)"
 ok "golden install refuses a package without a primary image; golden takes only 'install'"
 
 # --- power cuts in mark-good, in a trial boot, in a rollback, in golden install

@@ -89,13 +89,13 @@ static void test_hash_fd_matches_direct_hash(void)
 	close(fd);
 }
 
-static void test_verify_delivers_in_order(void)
+static void verify_delivers_in_order(unsigned threads)
 {
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(4, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(data_len, list);
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
@@ -110,14 +110,22 @@ static void test_verify_delivers_in_order(void)
 	free(s.buf);
 }
 
+/* Worker threads and hashing on the feeding thread hand on the same bytes. */
+static void test_verify_delivers_in_order(void)
+{
+	verify_delivers_in_order(4);
+	verify_delivers_in_order(1);
+	verify_delivers_in_order(CHUNK_PIPE_ON_FEED);
+}
+
 /* A bad chunk is never handed on, nor anything after it. */
-static void test_verify_stops_at_bad_chunk(void)
+static void verify_stops_at_bad_chunk(unsigned threads)
 {
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(2, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 	int rc;
 
 	expected_list(data_len, list);
@@ -137,6 +145,12 @@ static void test_verify_stops_at_bad_chunk(void)
 	chunk_pipe_free(p);
 	free(list);
 	free(s.buf);
+}
+
+static void test_verify_stops_at_bad_chunk(void)
+{
+	verify_stops_at_bad_chunk(2);
+	verify_stops_at_bad_chunk(CHUNK_PIPE_ON_FEED);
 }
 
 static void test_size_is_enforced(void)
@@ -196,8 +210,8 @@ int main(void)
 		return 2;
 	suite = CU_add_suite("chunk", NULL, NULL);
 	CU_add_test(suite, "chunk_hash_fd equals direct SHA-256, any thread count", test_hash_fd_matches_direct_hash);
-	CU_add_test(suite, "verify mode delivers every byte in order", test_verify_delivers_in_order);
-	CU_add_test(suite, "a bad chunk stops delivery before it", test_verify_stops_at_bad_chunk);
+	CU_add_test(suite, "verify mode delivers every byte in order (workers, hashing on feed)", test_verify_delivers_in_order);
+	CU_add_test(suite, "a bad chunk stops delivery before it (workers, hashing on feed)", test_verify_stops_at_bad_chunk);
 	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
 	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
