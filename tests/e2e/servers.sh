@@ -251,7 +251,7 @@ srv_proxy() {
 
 # srv_nginx_logged ROOT: nginx serving ROOT on LOG_PORT with an access log of each request's URI, status and body
 # bytes sent (NGINX_ACCESS: "URI STATUS BYTES" lines), for tests that count what was fetched. Below /slow/ it
-# sends at most 2 MiB/s (ROOT/slow/ must exist), so a client killed mid-transfer was not sent much more than it read.
+# sends at most 512 KiB/s (ROOT/slow/ must exist), so a client killed mid-transfer was not sent much more than it read.
 srv_nginx_logged() {
 	LOG_PORT=$(free_port)
 	d=$SRV_DIR/nginx-logged
@@ -275,7 +275,7 @@ $(srv_nginx_temp_paths "$d")
 	server {
 		listen 127.0.0.1:$LOG_PORT backlog=1024;
 		root $1;
-		location /slow/ { limit_rate 2m; }
+		location /slow/ { limit_rate 512k; }
 	}
 }
 NGINXEOF
