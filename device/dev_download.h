@@ -25,18 +25,20 @@ struct dev_download_out {
 
 /*
  * fwctl download at `now` on a locked root: fetch the step the last accepted
- * catalog named (ROOT/smart.json) into DEV_DOWNLOAD_PART. The bytes already
- * there are read back first and the network continues from the first missing
- * byte (HTTP Range; the server's ETag / Last-Modified / size recorded so a
- * changed file is never spliced on); all of it streams through pkg_read,
- * which checks the signature against the device's trust store and every chunk
- * against the signed manifest as it arrives. The manifest.json's SHA-256
- * must equal the catalog's manifest_sha256 and the length the catalog's.
- * Every DEV_DOWNLOAD_SYNC bytes the file is fsync'd and the progress recorded.
+ * catalog named (ROOT/smart.json) into DEV_DOWNLOAD_PART, through a
+ * dev_feed: the bytes already there are read back first and the network
+ * continues from the first missing byte (HTTP Range; the server's ETag /
+ * Last-Modified / size recorded so a changed file is never spliced on), each
+ * network byte written to the file; all of it streams through pkg_read, which
+ * checks the signature against the device's trust store and every chunk
+ * against the signed manifest as it arrives. The manifest.json's SHA-256 must
+ * equal the catalog's manifest_sha256 and the length the catalog's. When a
+ * verified chunk comes by and DEV_DOWNLOAD_SYNC bytes arrived since the last
+ * time, the file is fsync'd and the progress recorded.
  * When all of it checked out, the file is renamed to DEV_DOWNLOAD_FILE. Results
  * (ROOT/smart.json's download): netError (progress kept, the next attempt
  * backs off), fileNotMatch (another package than the catalog names),
- * fileCheckFailed / signatureFailed (the package is bad): these two discard
+ * fileCheckFailed / signatureFailed (the package is bad): these three discard
  * the download. Nothing of the running system changes. 0, or -1 with err
  * (FW_EXIT_NET, FW_EXIT_REJECTED, FW_EXIT_USAGE when there is nothing to fetch, FW_EXIT_IO).
  */

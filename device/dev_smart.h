@@ -126,14 +126,16 @@ struct dev_smart_plan {
 };
 
 /*
- * What is due at `now`. A check: enabled, a server set, and now at or past
- * both the last check + interval (or never checked) and ... unless
- * next_check (a backoff after netError, or 0 after an install so a bridge's
- * next step is looked for at once) says otherwise. A download: a step not yet
- * downloaded, now inside the window and past its retry backoff. An install:
- * the download complete, now at or past the first install-at time after it
- * completed, and no system image on trial (`on_trial`: it waits for mark-good).
- * `skip` (1 << action) leaves out actions already run in this tick.
+ * What is due at `now`, and when each step is due next. A check: smart
+ * upgrade on with a server set, and now at or past the last check + the
+ * interval (at once when never checked), or past next_check when that is
+ * earlier (0 after an install: at once, so a bridge's target is found; a
+ * backoff after netError, never longer than the interval). A download: a
+ * step not downloaded yet, now inside the download window and past its retry
+ * backoff. An install: the download complete, now at or past the first
+ * install-at time at or after it completed (at once without one), and no
+ * system image on trial (`on_trial`: it waits for mark-good). `skip`
+ * (1 << action) leaves out the actions this tick already ran.
  */
 void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now, int on_trial,
 		    unsigned skip, struct dev_smart_plan *p);
