@@ -2,12 +2,12 @@
 #include "dev_feed.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include "device/dev_pump.h"
 
 #define MAX_LOCAL 16u
 
@@ -29,13 +29,7 @@ struct dev_feed {
 	_Atomic uint64_t done;
 	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes;
 	_Atomic unsigned seeks;
-	/* the fd thread */
-	int fds[2];
-	pthread_t thread;
-	int thread_on;
-	_Atomic int stop;
-	int thread_rc;
-	struct fw_err thread_err;
+	struct dev_pump pump;              /* the fd thread (dev_feed_fd) */
 };
 
 int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t total, struct fw_err *err)
@@ -50,13 +44,12 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	if (total == 0 && net != NULL && dev_transport_info(net)->id.size > 0)
 		f->total = (uint64_t)dev_transport_info(net)->id.size;
 	f->tee_fd = -1;
-	f->fds[0] = f->fds[1] = -1;
+	f->pump.fds[0] = f->pump.fds[1] = -1;
 	atomic_init(&f->done, 0);
 	atomic_init(&f->local_bytes, 0);
 	atomic_init(&f->net_bytes, 0);
 	atomic_init(&f->fallback_bytes, 0);
 	atomic_init(&f->seeks, 0);
-	atomic_init(&f->stop, 0);
 	*out = f;
 	return 0;
 }
@@ -134,15 +127,20 @@ static size_t read_local(struct dev_feed *f, const struct local_range *l, void *
 	return (size_t)n;
 }
 
-static ssize_t read_net(struct dev_feed *f, void *buf, size_t len, struct fw_err *err)
+static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len, struct fw_err *err)
 {
+	uint64_t end, have_end;
 	ssize_t n;
 
 	if (f->net == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "byte %llu of the package is neither local nor fetchable",
 				  (unsigned long long)f->pos);
-	if (dev_transport_done(f->net) != f->pos) {
-		if (dev_transport_seek(f->net, f->pos, err) < 0)
+	/* Ask for the bytes up to the next local range alone (over HTTP the server sends no more); a stream
+	 * already at pos that does not stop before that is used as it is. */
+	end = next == UINT64_MAX || (f->total > 0 && next >= f->total) ? 0 : next;
+	have_end = dev_transport_info(f->net)->end;
+	if (dev_transport_done(f->net) != f->pos || (have_end != 0 && (end == 0 || have_end < end))) {
+		if (dev_transport_seek_to(f->net, f->pos, end, err) < 0)
 			return -1;
 		atomic_fetch_add(&f->seeks, 1);
 	}
@@ -186,7 +184,7 @@ ssize_t dev_feed_read(struct dev_feed *f, void *buf, size_t len, struct fw_err *
 			next = f->fallback_until;   /* a local range its file could not deliver: fetched to its end */
 		if (want > next - f->pos)
 			want = (size_t)(next - f->pos);
-		n = read_net(f, buf, want, err);
+		n = read_net(f, next, buf, want, err);
 		if (n <= 0)
 			return n;
 	}
@@ -195,77 +193,36 @@ ssize_t dev_feed_read(struct dev_feed *f, void *buf, size_t len, struct fw_err *
 	return n;
 }
 
-/* The fd thread: pull, push into the socket pair, stop when the reader goes away. */
-static void *feed_thread(void *arg)
+static ssize_t pull(void *ctx, void *buf, size_t len, struct fw_err *err)
 {
-	struct dev_feed *f = arg;
-	static const size_t bufsz = 64 * 1024;
-	unsigned char *buf = malloc(bufsz);
-	ssize_t n;
+	return dev_feed_read(ctx, buf, len, err);
+}
 
-	f->thread_rc = -1;
-	if (buf == NULL) {
-		fw_err_set(&f->thread_err, FW_EXIT_IO, "out of memory");
-		goto out;
-	}
-	while ((n = dev_feed_read(f, buf, bufsz, &f->thread_err)) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = send(f->fds[1], buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				f->thread_rc = 1;   /* the reader closed or was stopped */
-				goto out;
-			}
-			off += w;
-		}
-	}
-	if (n == 0)
-		f->thread_rc = 0;
-	else if (atomic_load(&f->stop))
-		f->thread_rc = 1;
-out:
-	free(buf);
-	shutdown(f->fds[1], SHUT_WR);   /* EOF for the reader */
-	return NULL;
+/* A read blocked on the network gives up at once: the reader is gone. */
+static void interrupt(void *ctx)
+{
+	struct dev_feed *f = ctx;
+
+	if (f->net != NULL)
+		dev_transport_interrupt(f->net, 1);
 }
 
 int dev_feed_fd(struct dev_feed *f, struct fw_err *err)
 {
-	int rc, sockbuf = 1024 * 1024;
-
-	if (f->thread_on)
-		return f->fds[0];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->fds) < 0)
-		return fw_err_set(err, FW_EXIT_IO, "socketpair: %s", strerror(errno));
-	/* Room for a few blocks in flight, so the two threads do not hand over every 64 KiB (best effort). */
-	setsockopt(f->fds[1], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
 	f->started = 1;
-	if ((rc = pthread_create(&f->thread, NULL, feed_thread, f)) != 0) {
-		close(f->fds[0]);
-		close(f->fds[1]);
-		f->fds[0] = f->fds[1] = -1;
-		return fw_err_set(err, FW_EXIT_IO, "cannot start a thread: %s", strerror(rc));
-	}
-	f->thread_on = 1;
-	return f->fds[0];
+	return dev_pump_start(&f->pump, pull, f, err);
 }
 
 int dev_feed_finish(struct dev_feed *f, struct fw_err *err)
 {
-	if (!f->thread_on)
+	int rc;
+
+	if (!dev_pump_running(&f->pump))
 		return fw_err_set(err, FW_EXIT_USAGE, "no feed thread");
-	atomic_store(&f->stop, 1);
-	shutdown(f->fds[0], SHUT_RDWR);   /* a send blocked on a full socket fails now */
-	pthread_join(f->thread, NULL);
-	f->thread_on = 0;
-	close(f->fds[0]);
-	close(f->fds[1]);
-	f->fds[0] = f->fds[1] = -1;
-	atomic_store(&f->stop, 0);
-	if (f->thread_rc < 0)
-		*err = f->thread_err;
-	return f->thread_rc;
+	rc = dev_pump_finish(&f->pump, interrupt, err);
+	if (f->net != NULL)
+		dev_transport_interrupt(f->net, 0);
+	return rc;
 }
 
 void dev_feed_free(struct dev_feed *f)
@@ -274,7 +231,7 @@ void dev_feed_free(struct dev_feed *f)
 
 	if (f == NULL)
 		return;
-	if (f->thread_on)
+	if (dev_pump_running(&f->pump))
 		dev_feed_finish(f, &ignored);
 	free(f);
 }

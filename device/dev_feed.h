@@ -32,10 +32,13 @@
  * whole (it is shorter, or a read fails) is not an error: its missing bytes
  * come from the network instead and count in stats.fallback_bytes.
  *
- * Network ranges: every byte not local. The feed seeks the transport
- * (dev_transport_seek) to the first byte after a local range only when it
- * needs a network byte there, so a transport opened at 0 whose first bytes are
- * local reconnects once, at the first network byte. The transport stays the
+ * Network ranges: every byte not local. The feed moves the transport
+ * (dev_transport_seek_to) to the first byte after a local range only when it
+ * needs a network byte there, asking for the bytes up to the next local range
+ * alone (over HTTP the server then sends nothing the device holds), so a
+ * transport opened at 0 whose first bytes are local reconnects once, at the
+ * first network byte. A transport already at the right offset whose stream
+ * does not stop too early is used as it is. The transport stays the
  * caller's; it must have no fd thread of its own (dev_transport_fd). NULL:
  * no network at all, every byte must be local (else the read fails,
  * FW_EXIT_IO).

@@ -211,7 +211,8 @@ int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec
  * 1 MiB writes (make bench): O_DIRECT waits for each write in turn and took
  * twice as long as cp && sync; this keeps to the disk's speed.
  */
-int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int t, struct fw_err *err)
+static int open_slot(struct dev_slot_writer *w, const struct dev_root *r, int t, int keep, uint64_t offset,
+		     struct fw_err *err)
 {
 	struct stat st;
 
@@ -226,11 +227,35 @@ int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int t, st
 	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
-	if (fstat(w->fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
+	if (fstat(w->fd, &st) < 0 || (!keep && S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
 		fw_err_set(err, FW_EXIT_IO, "%s: %s", w->path, strerror(errno));
 		dev_slot_abort(w);
 		return -1;
 	}
+	if (keep && ((S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset) || lseek(w->fd, (off_t)offset, SEEK_SET) < 0)) {
+		fw_err_set(err, FW_EXIT_IO, "%s: does not hold the %llu bytes to keep", w->path, (unsigned long long)offset);
+		dev_slot_abort(w);
+		return -1;
+	}
+	w->written = w->flushed = w->waited = offset;
+	return 0;
+}
+
+int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int t, struct fw_err *err)
+{
+	return open_slot(w, r, t, 0, 0, err);
+}
+
+int dev_slot_open_at(struct dev_slot_writer *w, const struct dev_root *r, int t, uint64_t offset, struct fw_err *err)
+{
+	return open_slot(w, r, t, 1, offset, err);
+}
+
+int dev_slot_sync(struct dev_slot_writer *w, struct fw_err *err)
+{
+	fw_crash_point("fsync of", w->path);
+	if (fdatasync(w->fd) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));
 	return 0;
 }
 
@@ -244,7 +269,7 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 		/* Errors here surface at the final fdatasync; these calls only pace the writeback. */
 		(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				      SYNC_FILE_RANGE_WRITE);
-		if (w->flushed > 0)
+		if (w->flushed > w->waited)   /* (a length of 0 would mean "to the end of the file") */
 			(void)sync_file_range(w->fd, (off_t)w->waited, (off_t)(w->flushed - w->waited),
 					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 						      SYNC_FILE_RANGE_WAIT_AFTER);

@@ -54,6 +54,14 @@ struct dev_slot_writer {
 
 /* Open the slot for writing from its start (a regular file is truncated first). */
 int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int slot, struct fw_err *err);
+/*
+ * Open the slot to continue an image at offset: its first offset bytes stay
+ * as they are (an interrupted upgrade wrote and synced them; dev_resume.h),
+ * nothing is truncated. -1 when the slot holds fewer bytes than that.
+ */
+int dev_slot_open_at(struct dev_slot_writer *w, const struct dev_root *r, int slot, uint64_t offset, struct fw_err *err);
+/* Make every byte written so far durable (fdatasync), still open: before a record vouches for them. A crash point. */
+int dev_slot_sync(struct dev_slot_writer *w, struct fw_err *err);
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err);
 /* fdatasync and close: once this returns, the slot's bytes are durable. */
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err);

@@ -1,6 +1,8 @@
 /* dev_transport: ftp, tftp, http(s) downloads through libcurl, pulled by the caller, resumed after network trouble. */
 #include "dev_transport.h"
 
+#include "device/dev_pump.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -61,13 +63,9 @@ struct dev_transport {
 	unsigned fails;                /* attempts in a row without a new byte */
 	long backoff_ms;
 
-	pthread_t thread;
-	int thread_on;
-	int fds[2];
-	atomic_int stop;
+	struct dev_pump pump;          /* the fd thread (dev_transport_fd) */
+	atomic_int stop;               /* reads give up at once (dev_transport_interrupt) */
 	_Atomic uint64_t delivered;    /* info.offset, for dev_transport_done from another thread */
-	int thread_rc;
-	struct fw_err thread_err;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -308,7 +306,7 @@ static void end_attempt(struct dev_transport *t)
 /* Start a transfer that continues at t->pos. */
 static int start_attempt(struct dev_transport *t, struct fw_err *err)
 {
-	char url[sizeof(t->src.path) * 3 + 600], range[32];
+	char url[sizeof(t->src.path) * 3 + 600], range[48];
 	CURLcode rc = CURLE_OK;
 	CURLMcode mrc;
 
@@ -340,7 +338,11 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		SET(CURLOPT_USERNAME, t->src.user);
 		SET(CURLOPT_PASSWORD, t->src.password);
 	}
-	snprintf(range, sizeof(range), "%llu-", (unsigned long long)t->pos);
+	/* HTTP asks for the bytes up to info.end alone, so the server sends nothing the caller has already. */
+	if (http(t) && t->info.end > t->pos)
+		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)t->pos, (unsigned long long)(t->info.end - 1));
+	else
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)t->pos);
 	switch (t->proto) {
 	case DEV_PROTO_HTTP:
 	case DEV_PROTO_HTTPS:
@@ -355,7 +357,7 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		if (t->o.pinned_key)
 			SET(CURLOPT_PINNEDPUBLICKEY, t->o.pinned_key);
 		/* Our own Range, not RESUME_FROM: curl would fail a 200 answer, and we can use it. */
-		if (t->pos > 0)
+		if (t->pos > 0 || t->info.end > 0)
 			SET(CURLOPT_RANGE, range);
 		break;
 	case DEV_PROTO_FTP:
@@ -536,7 +538,7 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 		return attempt_error(t, err);
 	if (t->result == CURLE_OK) {
 		/* TFTP and chunked HTTP do not say the length beforehand; a short FTP or HTTP body is curl's error. */
-		if (t->ref.size < 0 || t->pos >= (uint64_t)t->ref.size) {
+		if (t->ref.size < 0 || t->pos >= (uint64_t)t->ref.size || (t->info.end > 0 && t->pos >= t->info.end)) {
 			t->eof = 1;
 			end_attempt(t);
 			return 0;
@@ -610,7 +612,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	else
 		dev_transport_opts_init(&t->o);
 	t->o.expect = NULL;
-	t->fds[0] = t->fds[1] = -1;
+	t->pump.fds[0] = t->pump.fds[1] = -1;
 	atomic_init(&t->stop, 0);
 	atomic_init(&t->limit, t->o.max_bytes);
 	t->backoff_ms = t->o.backoff_ms;
@@ -624,6 +626,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	t->info.proto = t->proto;
 	t->info.can_resume = -1;
 	t->info.offset = t->pos = offset;
+	t->info.end = t->o.end > offset ? t->o.end : 0;
 	atomic_store(&t->delivered, offset);
 	snprintf(t->info.shown, sizeof(t->info.shown), "%s", src->shown);
 	if (t->have_ref && t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
@@ -645,6 +648,12 @@ fail:
 
 ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
 {
+	if (t->info.end > 0) {
+		if (t->info.offset >= t->info.end)
+			return 0;
+		if (len > t->info.end - t->info.offset)
+			len = (size_t)(t->info.end - t->info.offset);
+	}
 	while (t->len == 0) {
 		if (t->eof)
 			return 0;
@@ -652,7 +661,10 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 			*err = t->fail_err;
 			return -1;
 		}
-		if (stopped(t, err) < 0 || (t->done ? finish_attempt(t, err) : pump(t, err)) < 0) {
+		/* Interrupted: this read gives up, the stream stays where it is. */
+		if (stopped(t, err) < 0)
+			return -1;
+		if ((t->done ? finish_attempt(t, err) : pump(t, err)) < 0) {
 			t->failed = 1;
 			t->fail_err = *err;
 			end_attempt(t);
@@ -673,16 +685,23 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 
 int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err)
 {
+	return dev_transport_seek_to(t, offset, 0, err);
+}
+
+int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
+{
 	unsigned char sink[16384];
 	uint64_t cur = t->info.offset;
+	/* Another end is another request (over HTTP): read through only within the same one. */
+	int same_end = end == t->info.end;
 
-	if (t->thread_on)
+	if (dev_pump_running(&t->pump))
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: cannot seek while the fd is read", t->info.shown);
 	if (t->failed && !t->info.changed) {
 		t->failed = 0;   /* a new position is a new start: the retry budget too */
 		t->fails = 0;
 	}
-	if (offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed) {
+	if (same_end && offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed && (end == 0 || offset < end)) {
 		while (t->info.offset < offset) {
 			uint64_t want = offset - t->info.offset;
 			ssize_t n = dev_transport_read(t, sink, want < sizeof(sink) ? (size_t)want : sizeof(sink), err);
@@ -701,6 +720,7 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 	end_attempt(t);
 	t->head = t->len = 0;
 	t->eof = 0;
+	t->info.end = end;
 	t->info.offset = t->pos = offset;
 	atomic_store(&t->delivered, offset);
 	t->fails = 0;
@@ -735,76 +755,39 @@ const struct dev_transport_info *dev_transport_info(const struct dev_transport *
 	return &t->info;
 }
 
-/* The fd thread: pull, push into the socket pair, stop when the reader goes away. */
-static void *feed(void *arg)
+static ssize_t pull(void *ctx, void *buf, size_t len, struct fw_err *err)
 {
-	struct dev_transport *t = arg;
-	static const size_t bufsz = 64 * 1024;
-	unsigned char *buf = malloc(bufsz);
-	ssize_t n;
+	return dev_transport_read(ctx, buf, len, err);
+}
 
-	t->thread_rc = -1;
-	if (buf == NULL) {
-		fw_err_set(&t->thread_err, FW_EXIT_IO, "%s: out of memory", t->info.shown);
-		goto out;
-	}
-	while ((n = dev_transport_read(t, buf, bufsz, &t->thread_err)) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = send(t->fds[1], buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				t->thread_rc = 1;   /* the reader closed or was stopped */
-				goto out;
-			}
-			off += w;
-		}
-	}
-	if (n == 0)
-		t->thread_rc = 0;
-	else if (atomic_load(&t->stop))
-		t->thread_rc = 1;
-out:
-	free(buf);
-	shutdown(t->fds[1], SHUT_WR);   /* EOF for the reader */
-	return NULL;
+void dev_transport_interrupt(struct dev_transport *t, int on)
+{
+	atomic_store(&t->stop, on);
+}
+
+static void interrupt(void *ctx)
+{
+	dev_transport_interrupt(ctx, 1);
 }
 
 int dev_transport_fd(struct dev_transport *t, struct fw_err *err)
 {
-	int rc, sockbuf = 1024 * 1024;
+	int fd = dev_pump_start(&t->pump, pull, t, err);
 
-	if (t->thread_on)
-		return t->fds[0];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, t->fds) < 0)
-		return fw_err_set(err, FW_EXIT_IO, "%s: socketpair: %s", t->info.shown, strerror(errno));
-	/* Room for a few blocks in flight, so the two threads do not hand over every 64 KiB (best effort). */
-	setsockopt(t->fds[1], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
-	if ((rc = pthread_create(&t->thread, NULL, feed, t)) != 0) {
-		close(t->fds[0]);
-		close(t->fds[1]);
-		t->fds[0] = t->fds[1] = -1;
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a thread: %s", t->info.shown, strerror(rc));
-	}
-	t->thread_on = 1;
-	return t->fds[0];
+	if (fd < 0)
+		fw_err_wrap(err, "%s", t->info.shown);
+	return fd;
 }
 
 int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err)
 {
-	if (!t->thread_on)
+	int rc;
+
+	if (!dev_pump_running(&t->pump))
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: no fd thread", t->info.shown);
-	atomic_store(&t->stop, 1);
-	shutdown(t->fds[0], SHUT_RDWR);   /* a send blocked on a full socket fails now */
-	pthread_join(t->thread, NULL);
-	t->thread_on = 0;
-	close(t->fds[0]);
-	close(t->fds[1]);
-	t->fds[0] = t->fds[1] = -1;
-	atomic_store(&t->stop, 0);
-	if (t->thread_rc < 0)
-		*err = t->thread_err;
-	return t->thread_rc;
+	rc = dev_pump_finish(&t->pump, interrupt, err);
+	dev_transport_interrupt(t, 0);
+	return rc;
 }
 
 void dev_transport_close(struct dev_transport *t)
@@ -813,7 +796,7 @@ void dev_transport_close(struct dev_transport *t)
 
 	if (t == NULL)
 		return;
-	if (t->thread_on)
+	if (dev_pump_running(&t->pump))
 		dev_transport_fd_finish(t, &ignored);
 	end_attempt(t);
 	if (t->multi)

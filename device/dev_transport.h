@@ -92,6 +92,9 @@ struct dev_transport_opts {
 	 * identity it recorded from dev_transport_info()->id. NULL: none, the
 	 * first answer sets it. Copied at open. */
 	const struct dev_transport_id *expect;
+	/* Stop the stream here, as dev_transport_seek_to does (0: the file's end): for a caller
+	 * that holds the bytes from there on already. */
+	uint64_t end;
 };
 
 struct dev_transport_info {
@@ -101,6 +104,7 @@ struct dev_transport_info {
 				   * (TFTP, a 200 to a Range); -1: not asked yet */
 	int changed;              /* the file changed on the server: start over from byte 0 */
 	uint64_t offset;          /* the offset of the next byte read returns */
+	uint64_t end;             /* the stream stops here (dev_transport_seek_to); 0: at the file's end */
 	uint64_t fetched;         /* bytes received over the network in all attempts, skipped ones included */
 	unsigned attempts;        /* connections made (every retry and seek counts) */
 	unsigned interruptions;   /* attempts that failed and were retried */
@@ -137,6 +141,16 @@ ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struc
 int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *err);
 
 /*
+ * dev_transport_seek, and stop the stream at end (exclusive; 0: the file's
+ * end): read returns 0 there until the next seek. For a caller that holds
+ * the bytes from end on already (dev_feed): over HTTP the request asks for
+ * [offset, end) alone (Range: bytes=offset-(end-1)), so the server sends
+ * nothing beyond; FTP and TFTP read on, and what arrives past end is dropped
+ * at the next seek. A seek to another end reconnects.
+ */
+int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err);
+
+/*
  * Lower (or set) the cap on the file's length once the caller knows it, e.g.
  * from a manifest; safe from the reader's thread while the fd thread runs.
  * Beyond it the stream fails (FW_EXIT_NET) instead of delivering the byte.
@@ -165,6 +179,14 @@ int dev_transport_fd(struct dev_transport *t, struct fw_err *err);
  * reader stopped first (no error); -1 the transport failed (err says why).
  */
 int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err);
+
+/*
+ * From another thread: make a read blocked on the network (and every read
+ * until turned off again) give up at once with an error, the stream staying
+ * where it is. For a caller running its own thread over the transport
+ * (dev_feed_finish); dev_transport_fd_finish does it for its own.
+ */
+void dev_transport_interrupt(struct dev_transport *t, int on);
 
 /* End the transfer, wipe the password, free. NULL is fine. */
 void dev_transport_close(struct dev_transport *t);

@@ -692,6 +692,26 @@ static int check_trailing(struct reader *r, struct fw_err *err)
 	return 0;
 }
 
+/* A payload's two entries: its chunk list, then its bytes (with a pax size record beyond the ustar limit). */
+static uint64_t chunk_list_entry(const struct fw_payload *p)
+{
+	return TAR_BLOCK + ((fw_payload_chunks(p) * FW_DIGEST_LEN + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+}
+
+uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_payload_offset, size_t index)
+{
+	uint64_t at = first_payload_offset;
+
+	for (size_t i = 0; i < index && i < m->n_payloads; i++) {
+		const struct fw_payload *p = &m->payloads[i];
+		at += chunk_list_entry(p) + (p->size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK +
+		      ((p->size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+	}
+	if (index >= m->n_payloads)
+		return at;
+	return at + chunk_list_entry(&m->payloads[index]) + (m->payloads[index].size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK;
+}
+
 /*
  * Reading only the manifest of a package in a regular file: the file must be
  * as long as the entries the manifest declares, so a half-copied package is
@@ -699,7 +719,7 @@ static int check_trailing(struct reader *r, struct fw_err *err)
  */
 static int check_declared_size(struct reader *r, struct fw_err *err)
 {
-	uint64_t need = r->rep->first_payload_offset, pad = TAR_BLOCK - 1;
+	uint64_t need = r->rep->first_payload_offset;
 	struct stat st;
 
 	if (fstat(r->src.fd, &st) < 0 || !S_ISREG(st.st_mode) || r->m->n_payloads == 0)
@@ -707,12 +727,7 @@ static int check_declared_size(struct reader *r, struct fw_err *err)
 	if (need == 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "truncated: no payload after the signatures, but the manifest lists %zu",
 				  r->m->n_payloads);
-	for (size_t i = 0; i < r->m->n_payloads; i++) {
-		const struct fw_payload *p = &r->m->payloads[i];
-		need += TAR_BLOCK + ((fw_payload_chunks(p) * FW_DIGEST_LEN + pad) & ~pad);
-		need += (p->size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK + ((p->size + pad) & ~pad);
-	}
-	need += 2 * TAR_BLOCK;
+	need = pkg_payload_data_offset(r->m, need, r->m->n_payloads) + 2 * TAR_BLOCK;
 	if ((uint64_t)st.st_size < need)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "truncated: the manifest declares %llu bytes of package, the file holds %llu",

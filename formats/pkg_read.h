@@ -105,6 +105,15 @@ struct pkg_read_opts {
 };
 
 /*
+ * Where payload index's own bytes begin in a package whose first chunk list
+ * header is at first_payload_offset (rep->first_payload_offset), by the
+ * layout the reader enforces: per payload its chunk list entry, then its
+ * entry (fwpkg-pkg(5)). index == m->n_payloads: where the end-of-archive
+ * marker begins. For a device resuming from payload bytes it already holds.
+ */
+uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_payload_offset, size_t index);
+
+/*
  * Read a package from fd (a file or a pipe) in one pass. On success *out holds the manifest (fw_manifest_free it). On
  * failure err says why; code FW_EXIT_REJECTED for anything wrong with the
  * package, FW_EXIT_IO when reading failed.

@@ -90,7 +90,8 @@ srv_nginx_temp_paths() {
 
 # srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
 # and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
-# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL.
+# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL. With SRV_NGINX_ACCESS set,
+# nginx logs each request there as "URI STATUS BODY_BYTES_SENT" (bytes the server sent, for byte budgets).
 srv_nginx() {
 	srv_ca
 	HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) NORANGE_PORT=$(free_port)
@@ -106,7 +107,8 @@ pid $d/nginx.pid;
 error_log $SRV_DIR/nginx.log warn;
 events { worker_connections 64; }
 http {
-	access_log off;
+	log_format sent '\$uri \$status \$body_bytes_sent';
+	access_log ${SRV_NGINX_ACCESS:-off}${SRV_NGINX_ACCESS:+ sent};
 $(srv_nginx_temp_paths "$d")
 	default_type application/octet-stream;
 	sendfile on;

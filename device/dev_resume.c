@@ -1,0 +1,164 @@
+/* dev_resume: ROOT/upgrade.resume as JSON: written durably, read with every field checked, never trusted beyond a hint. */
+#include "dev_resume.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device/dev_file.h"
+
+#define DIGEST_HEX (2 * FW_DIGEST_LEN)
+
+static const char *const requests[] = { "all", "pri", "sec", "boot", "golden" };
+
+static json_t *image_to_json(const struct dev_resume_image *im)
+{
+	char hex[DIGEST_HEX + 1];
+
+	fw_hex(im->digest, FW_DIGEST_LEN, hex);
+	return json_pack("{s:s, s:I, s:I, s:I, s:s}", "slot", dev_slot_name(im->slot), "offset", (json_int_t)im->offset,
+			 "size", (json_int_t)im->size, "kept", (json_int_t)im->kept, "digest", hex);
+}
+
+int dev_resume_save(const struct dev_root *r, const struct dev_resume *res, struct fw_err *err)
+{
+	char hex[DIGEST_HEX + 1];
+	json_t *doc, *images = json_array();
+
+	for (unsigned i = 0; images != NULL && i < res->n; i++)
+		if (json_array_append_new(images, image_to_json(&res->image[i])) < 0) {
+			json_decref(images);
+			images = NULL;
+		}
+	fw_hex(res->manifest_sha256, FW_DIGEST_LEN, hex);
+	doc = images == NULL ? NULL :
+	      json_pack("{s:s, s:s, s:{s:s, s:I, s:I}, s:s, s:I, s:o}", "source", res->source, "request", res->request,
+			"server", "etag", res->id.etag, "mtime", (json_int_t)res->id.mtime, "size", (json_int_t)res->id.size,
+			"manifest_sha256", hex, "started", (json_int_t)res->started, "images", images);
+	return dev_json_save(dev_root_file(r, DEV_RESUME_FILE), doc, err);
+}
+
+void dev_resume_clear(const struct dev_root *r)
+{
+	char *path = dev_root_file(r, DEV_RESUME_FILE);
+
+	if (path != NULL)
+		unlink(path);
+	free(path);
+}
+
+struct dev_resume_image *dev_resume_image(struct dev_resume *res, int slot)
+{
+	for (unsigned i = 0; i < res->n; i++)
+		if (res->image[i].slot == slot)
+			return &res->image[i];
+	if (res->n == DEV_SLOT_COUNT)
+		return NULL;
+	memset(&res->image[res->n], 0, sizeof(res->image[res->n]));
+	res->image[res->n].slot = slot;
+	return &res->image[res->n++];
+}
+
+static int get_int(const json_t *o, const char *key, long long min, long long *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < min)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_text(const json_t *o, const char *key, char *out, size_t outsz)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= outsz)
+		return -1;
+	snprintf(out, outsz, "%s", json_string_value(v));
+	return 0;
+}
+
+static int get_digest(const json_t *o, const char *key, uint8_t out[FW_DIGEST_LEN])
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) != DIGEST_HEX)
+		return -1;
+	return fw_unhex(json_string_value(v), out, FW_DIGEST_LEN);
+}
+
+static int image_from_json(const json_t *o, struct dev_resume *res)
+{
+	struct dev_resume_image *im;
+	char name[16];
+	long long offset, size, kept;
+	int slot = -1;
+
+	if (!json_is_object(o) || get_text(o, "slot", name, sizeof(name)) < 0)
+		return -1;
+	for (int s = 0; s < DEV_SLOT_COUNT; s++)
+		if (strcmp(name, dev_slot_name(s)) == 0)
+			slot = s;
+	for (unsigned i = 0; i < res->n; i++)
+		if (res->image[i].slot == slot)
+			return -1;   /* one entry per slot */
+	if (slot < 0 || (im = dev_resume_image(res, slot)) == NULL ||
+	    get_int(o, "offset", 1, &offset) < 0 || get_int(o, "size", 0, &size) < 0 || get_int(o, "kept", 0, &kept) < 0 ||
+	    kept > size || get_digest(o, "digest", im->digest) < 0)
+		return -1;
+	im->offset = (uint64_t)offset;
+	im->size = (uint64_t)size;
+	im->kept = (uint64_t)kept;
+	return 0;
+}
+
+int dev_resume_load(const struct dev_root *r, struct dev_resume *out, struct fw_err *err)
+{
+	char *path = dev_root_file(r, DEV_RESUME_FILE);
+	json_t *doc = NULL;
+	const json_t *server, *images;
+	long long mtime, size, started;
+	int missing = 0, rc = -1, known = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (path == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if ((doc = dev_json_read(path, &missing, err)) == NULL) {
+		rc = missing ? 0 : -1;
+		goto out;
+	}
+	server = json_object_get(doc, "server");
+	images = json_object_get(doc, "images");
+	if (get_text(doc, "source", out->source, sizeof(out->source)) < 0 || out->source[0] == '\0' ||
+	    get_text(doc, "request", out->request, sizeof(out->request)) < 0 ||
+	    !json_is_object(server) || get_text(server, "etag", out->id.etag, sizeof(out->id.etag)) < 0 ||
+	    get_int(server, "mtime", -1, &mtime) < 0 || get_int(server, "size", -1, &size) < 0 ||
+	    get_digest(doc, "manifest_sha256", out->manifest_sha256) < 0 || get_int(doc, "started", 0, &started) < 0 ||
+	    !json_is_array(images) || json_array_size(images) > DEV_SLOT_COUNT) {
+		fw_err_set(err, FW_EXIT_IO, "%s: a field is missing or out of range", path);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		known |= strcmp(out->request, requests[i]) == 0;
+	if (!known) {
+		fw_err_set(err, FW_EXIT_IO, "%s: unknown request \"%s\"", path, out->request);
+		goto out;
+	}
+	out->id.mtime = mtime;
+	out->id.size = size;
+	out->started = started;
+	for (size_t i = 0; i < json_array_size(images); i++)
+		if (image_from_json(json_array_get(images, i), out) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: image %zu: a field is missing, duplicated or out of range", path, i + 1);
+			goto out;
+		}
+	rc = 1;
+out:
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	json_decref(doc);
+	free(path);
+	return rc;
+}
