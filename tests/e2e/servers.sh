@@ -90,7 +90,8 @@ srv_nginx_temp_paths() {
 
 # srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
 # and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
-# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL. With SRV_NGINX_ACCESS set,
+# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL, and below /slow/ it sends at most
+# 512 KiB/s (a client killed mid-transfer was not sent much more than it read). With SRV_NGINX_ACCESS set,
 # nginx logs each request there as "URI STATUS BODY_BYTES_SENT" (bytes the server sent, for byte budgets).
 srv_nginx() {
 	srv_ca
@@ -118,6 +119,7 @@ $(srv_nginx_temp_paths "$d")
 		location = /busy.bin { return 503; }
 		location = /redirect.bin { return 302 /fw.bin; }
 		location = /to-ftp.bin { return 302 ftp://127.0.0.1:1/fw.bin; }
+		location /slow/ { limit_rate 512k; }
 	}
 	server { listen 127.0.0.1:$NORANGE_PORT; root $1; max_ranges 0; }
 	server {
@@ -249,44 +251,4 @@ srv_proxy() {
 		sleep 0.1
 	done
 	PROXY_PORT=$(cat "$SRV_DIR/proxy-$2.port")
-}
-
-# srv_nginx_logged ROOT: nginx serving ROOT on LOG_PORT with an access log of each request's URI, status and body
-# bytes sent (NGINX_ACCESS: "URI STATUS BYTES" lines), for tests that count what was fetched. Below /slow/ it
-# sends at most 512 KiB/s (ROOT/slow/ must exist), so a client killed mid-transfer was not sent much more than it read.
-srv_nginx_logged() {
-	LOG_PORT=$(free_port)
-	d=$SRV_DIR/nginx-logged
-	NGINX_ACCESS=$SRV_DIR/access.log
-	mkdir -p "$d"
-	user=""
-	[ "$(id -u)" -ne 0 ] || user="user $(srv_user);"
-	cat >"$d/nginx.conf" <<NGINXEOF
-$user
-worker_processes 1;
-daemon off;
-pid $d/nginx.pid;
-error_log $SRV_DIR/nginx-logged.log warn;
-events { worker_connections 1024; }
-http {
-	log_format bytes '\$request_uri \$status \$body_bytes_sent';
-	access_log $NGINX_ACCESS bytes;
-$(srv_nginx_temp_paths "$d")
-	default_type application/octet-stream;
-	sendfile on;
-	server {
-		listen 127.0.0.1:$LOG_PORT backlog=1024;
-		root $1;
-		location /slow/ { limit_rate 512k; }
-	}
-}
-NGINXEOF
-	nginx -e "$SRV_DIR/nginx-logged.log" -p "$d" -c "$d/nginx.conf" >>"$SRV_DIR/nginx-logged.log" 2>&1 &
-	SRV_PIDS="$SRV_PIDS $!"
-	srv_wait_tcp "$LOG_PORT" nginx-logged $!
-}
-
-# served PATTERN: the body bytes nginx sent (srv_nginx_logged) for request URIs matching PATTERN (grep -E).
-served() {
-	{ grep -E "^$1 " "$NGINX_ACCESS" || true; } | awk '{ s += $3 } END { print s + 0 }'
 }
