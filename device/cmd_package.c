@@ -1,8 +1,11 @@
 /* cmd_package: fwctl package install|remove|show|list — parse the field's words, call the package store, print. */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "base/escape.h"
@@ -15,12 +18,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwctl [--root DIR] package install [persistent] SOURCE\n"
+	fprintf(f, "usage: fwctl [--root DIR] package install [persistent] [--password-file F] SOURCE\n"
 		   "       fwctl [--root DIR] package remove [-y] [NAME|all]\n"
 		   "       fwctl [--root DIR] package list|show [NAME] [--json]\n"
 		   "SOURCE: PATH/NAME.wmopkg | file://PATH | usb://PATH | media LABEL PATH | - --name NAME.wmopkg |\n"
-		   "        [proto ftp|tftp|scp|sftp|http|https] [user USER] ADDRESS[:PORT] NAME.wmopkg\n"
-		   "        (network sources are not supported yet; a password is never taken from the command line)\n"
+		   "        [proto ftp|tftp|scp|sftp|http|https] [user USER] ADDRESS[:PORT] [DIR/]NAME.wmopkg |\n"
+		   "        ftp|tftp|http|https|scp|sftp://[USER@]ADDRESS[:PORT]/PATH/NAME.wmopkg |\n"
+		   "        ADDRESS[:PORT]/PATH/NAME.wmopkg\n"
+		   "ADDRESS NAME without proto: FTP (anonymous unless user), then TFTP. scp and sftp log in as\n"
+		   "the user running fwctl unless user USER, and check the server's key against the file\n"
+		   "'fwctl config ssh-known-hosts' sets. A user's password comes from --password-file F (its\n"
+		   "first line), else $FWCTL_PASSWORD, else it is asked on the terminal; with\n"
+		   "'fwctl config ssh-key' set, scp and sftp log in with the device's key and ask nothing.\n"
+		   "('password PASSWORD' is taken too, but every user of the device can read it in the\n"
+		   "process list.)\n"
 		   "Packages take effect at the next boot ('fwctl boot').\n");
 }
 
@@ -77,24 +88,161 @@ static int name_from_file(const char *path, char *out, size_t n)
 	return 0;
 }
 
-/* A network form: parsed, recorded as netError, refused with exit 4 until the transport module is in. */
-static int install_net(const char *root, const char *shown_src, const char *file)
-{
-	struct dev_root r;
-	struct fw_err err = { 0, "" };
-	char name[FW_PKG_NAME_MAX + 1], msg[256];
+/* Where the password comes from: the field's `password` word, a file, the environment, or the terminal. */
+struct pw_sources {
+	char *word;            /* the argv string of `password PASSWORD` (wiped from the process listing once read) */
+	const char *file;      /* --password-file F */
+	int key_login;         /* scp, sftp with the device's key (config ssh-key): a password is optional, never asked */
+};
 
-	if (name_from_file(file, name, sizeof(name)) < 0)
-		return FW_EXIT_USAGE;
-	if (dev_root_open(&r, root, 1, &err) < 0)
-		return msg_fail("package install", NULL, &err);
-	snprintf(msg, sizeof(msg), "network sources are not supported yet: copy the package to the device and give its "
-				   "path, or use usb:// or media LABEL PATH");
-	if (dev_pkg_record(&r, DEV_RESULT_NET_ERROR, name, shown_src, msg, &err) < 0)
-		msg_error("package install", NULL, "the result could not be recorded: %s", err.msg);
-	dev_root_close(&r);
-	msg_error("package install", shown_src, "%s", msg);
-	return FW_EXIT_NET;
+/* Best effort: the password's bytes in an argv string turn to '*', so /proc/PID/cmdline stops showing them. */
+static void scrub_arg(char *arg, const char *password)
+{
+	char *p;
+
+	if (arg != NULL && password[0] && (p = strstr(arg, password)) != NULL)
+		memset(p, '*', strlen(password));
+}
+
+/* While the echo is off: the terminal as it was, so Ctrl-C does not leave it silent. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void restore_tty(int sig)
+{
+	if (tty_fd >= 0)
+		tcsetattr(tty_fd, TCSANOW, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Ask on the terminal, without echo. 0, or -1 (no terminal, or nothing typed). */
+static int ask_password(const struct dev_source *src, char *out, size_t n)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, was[4];
+	struct termios old, quiet;
+	char prompt[700];
+	ssize_t got = 0, r;
+	int fd;
+
+	if (!isatty(STDIN_FILENO) || (fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return -1;
+	snprintf(prompt, sizeof(prompt), "fwctl: password for %s@%s: ", src->user, src->host);
+	if (tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tty_saved = old;
+	tty_fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_tty;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &was[i]);
+	/* Echo off (and typeahead dropped) before the prompt: an answer typed after it is never lost. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || write(fd, prompt, strlen(prompt)) < 0) {
+		got = -1;
+	} else {
+		while ((size_t)got < n - 1 && (r = read(fd, out + got, 1)) == 1 && out[got] != '\n')
+			got++;
+		out[got] = '\0';
+	}
+	tcsetattr(fd, TCSANOW, &old);
+	tty_fd = -1;
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &was[i], NULL);
+	if (write(fd, "\n", 1) < 0) {
+		/* the answer is what counts */
+	}
+	close(fd);
+	return got > 0 ? 0 : -1;
+}
+
+/* The first line of a file (the password for scripts). 0, or -1 with an exit code in *rc. */
+static int read_password_file(const char *path, char *out, size_t n, int *rc)
+{
+	FILE *f = fopen(path, "re");
+	size_t len;
+
+	if (f == NULL) {
+		msg_error("package install", path, "cannot read the password file: %s", strerror(errno));
+		*rc = FW_EXIT_IO;
+		return -1;
+	}
+	if (fgets(out, (int)n, f) == NULL)
+		out[0] = '\0';
+	fclose(f);
+	len = strcspn(out, "\r\n");
+	if (out[len] == '\0' && len == n - 1) {
+		explicit_bzero(out, n);
+		msg_error("package install", path, "the password is longer than %zu characters", n - 2);
+		*rc = FW_EXIT_USAGE;
+		return -1;
+	}
+	out[len] = '\0';
+	if (len == 0) {
+		msg_error("package install", path, "the password file's first line is empty");
+		*rc = FW_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A login without a password gets one: from the `password` word, the file,
+ * FWCTL_PASSWORD (wiped from the environment once read), or the terminal
+ * (not asked when the device's ssh key logs in to an scp or sftp server).
+ * 0, or -1 with an exit code in *rc.
+ */
+static int get_password(struct dev_source *src, const struct pw_sources *from, int *rc)
+{
+	char *env = getenv("FWCTL_PASSWORD");
+	size_t n = sizeof(src->password);
+
+	if (src->kind != DEV_SRC_NET || src->user[0] == '\0') {
+		if (from->word != NULL || from->file != NULL) {
+			msg_error("package install", NULL, "a password goes with a user: give user USER (ftp, http, https) "
+							   "or use scp or sftp");
+			*rc = FW_EXIT_USAGE;
+			return -1;
+		}
+		return 0;
+	}
+	if (src->password[0] == '\0' && from->word != NULL) {
+		if (strlen(from->word) >= n) {
+			msg_error("package install", NULL, "password: longer than %zu characters", n - 1);
+			*rc = FW_EXIT_USAGE;
+			return -1;
+		}
+		snprintf(src->password, n, "%s", from->word);
+	} else if (src->password[0] == '\0' && from->file != NULL) {
+		if (read_password_file(from->file, src->password, n, rc) < 0)
+			return -1;
+	} else if (src->password[0] == '\0' && env != NULL && env[0] != '\0') {
+		if (strlen(env) >= n) {
+			msg_error("package install", NULL, "FWCTL_PASSWORD: longer than %zu characters", n - 1);
+			*rc = FW_EXIT_USAGE;
+			return -1;
+		}
+		snprintf(src->password, n, "%s", env);
+	} else if (src->password[0] == '\0' && from->key_login) {
+		/* the device's key logs in */
+	} else if (src->password[0] == '\0' && ask_password(src, src->password, n) < 0) {
+		msg_error("package install", src->shown, "user %s needs a password, and there is no terminal to ask on: "
+							"give --password-file FILE or set FWCTL_PASSWORD", src->user);
+		*rc = FW_EXIT_USAGE;
+		return -1;
+	}
+	/* Only this process has it now: not /proc/PID/environ, nor a child's environment. */
+	if (env != NULL) {
+		explicit_bzero(env, strlen(env));
+		unsetenv("FWCTL_PASSWORD");
+	}
+	return 0;
 }
 
 static int cmd_install(const char *root, int argc, char **argv)
@@ -104,32 +252,44 @@ static int cmd_install(const char *root, int argc, char **argv)
 	struct dev_pkg_install_req req = { .note = print_note };
 	struct dev_pkg out;
 	struct fw_err err = { 0, "" };
-	const char *label = NULL, *proto = NULL, *user = NULL, *name_opt = NULL, *words[3];
-	char name[FW_PKG_NAME_MAX + 1], file_name[FW_PKG_NAME_MAX + 16], shown[700];
-	int i = 1, n = 0, rc;
+	struct pw_sources pw = { NULL, NULL, 0 };
+	const char *label = NULL, *user = NULL, *name_opt = NULL, *words[3];
+	enum dev_proto proto = DEV_PROTO_NONE;
+	char name[FW_PKG_NAME_MAX + 1], file_name[FW_PKG_NAME_MAX + 16];
+	int i = 1, n = 0, rc, word_at[2] = { 0, 0 };
 
 	for (; i < argc; i++) {
 		const char *w = argv[i];
 		if (strcmp(w, "persistent") == 0) {
 			req.persistent = 1;
 		} else if ((strcmp(w, "media") == 0 || strcmp(w, "proto") == 0 || strcmp(w, "user") == 0 ||
-			    strcmp(w, "password") == 0 || strcmp(w, "--name") == 0) && i + 1 < argc) {
-			const char *v = argv[++i];
-			if (strcmp(w, "media") == 0)
+			    strcmp(w, "password") == 0 || strcmp(w, "--name") == 0 || strcmp(w, "--password-file") == 0) &&
+			   i + 1 < argc) {
+			char *v = argv[++i];
+			if (strcmp(w, "media") == 0) {
 				label = v;
-			else if (strcmp(w, "proto") == 0)
-				proto = v;
-			else if (strcmp(w, "user") == 0)
+			} else if (strcmp(w, "proto") == 0) {
+				static const enum dev_proto protos[] = { DEV_PROTO_FTP, DEV_PROTO_TFTP, DEV_PROTO_SCP,
+									 DEV_PROTO_SFTP, DEV_PROTO_HTTP, DEV_PROTO_HTTPS };
+				for (size_t k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
+					if (strcmp(v, dev_proto_name(protos[k])) == 0)
+						proto = protos[k];
+				if (proto == DEV_PROTO_NONE) {
+					msg_error("package install", NULL, "proto %s: use ftp, tftp, scp, sftp, http or https", v);
+					return FW_EXIT_USAGE;
+				}
+			} else if (strcmp(w, "user") == 0) {
 				user = v;
-			else if (strcmp(w, "password") == 0) {
-				/* The field's word, refused: argv is visible to every user of the device (ps). */
-				msg_error("package install", NULL, "password: not on the command line (others can read it): "
-								   "it is asked on the terminal");
-				return FW_EXIT_USAGE;
-			}
-			else
+			} else if (strcmp(w, "password") == 0) {
+				/* The field's word: taken, but argv is visible to every user of the device (ps). */
+				pw.word = v;
+			} else if (strcmp(w, "--password-file") == 0) {
+				pw.file = v;
+			} else {
 				name_opt = v;
+			}
 		} else if (n < 2) {
+			word_at[n] = i;
 			words[n++] = w;
 		} else {
 			msg_error("package install", NULL, "too many words");
@@ -141,30 +301,16 @@ static int cmd_install(const char *root, int argc, char **argv)
 		msg_error("package install", NULL, "no source: give NAME.wmopkg's path, a URI, media LABEL PATH or ADDRESS NAME.wmopkg");
 		return FW_EXIT_USAGE;
 	}
-	if (proto != NULL && strcmp(proto, "ftp") != 0 && strcmp(proto, "tftp") != 0 && strcmp(proto, "scp") != 0 &&
-	    strcmp(proto, "sftp") != 0 && strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0) {
-		msg_error("package install", NULL, "proto %s: use ftp, tftp, scp, sftp, http or https", proto);
+	if (label != NULL && (n != 1 || proto != DEV_PROTO_NONE || user != NULL || pw.word != NULL)) {
+		msg_error("package install", NULL, "media LABEL PATH takes one path, and no proto, user or password");
 		return FW_EXIT_USAGE;
-	}
-	/* ADDRESS NAME.wmopkg, a proto, a user or a password: the network forms of the field. */
-	if (n == 2 || proto != NULL || user != NULL || strncmp(words[0], "scp://", 6) == 0 ||
-	    strncmp(words[0], "sftp://", 7) == 0) {
-		if (label != NULL) {
-			msg_error("package install", NULL, "media LABEL and a network address exclude each other");
-			return FW_EXIT_USAGE;
-		}
-		snprintf(shown, sizeof(shown), "%s%s%s%s%s", proto ? proto : "", proto ? " " : "", words[0],
-			 n == 2 ? " " : "", n == 2 ? words[1] : "");
-		return install_net(root, shown, n == 2 ? words[1] : words[0]);
 	}
 	{
 		const char *media_words[3] = { "media", label, words[0] };
-		if (dev_source_parse(label ? 3 : 1, label ? (char *const *)media_words : (char *const *)words, &src,
-				     &err) < 0)
+		if (dev_source_parse_package(label ? 3 : n, label ? (char *const *)media_words : (char *const *)words,
+					     proto, user, &src, &err) < 0)
 			return msg_fail("package install", NULL, &err);
 	}
-	if (src.kind == DEV_SRC_NET)
-		return install_net(root, src.shown, src.path);
 	if (src.kind == DEV_SRC_STDIN) {
 		if (name_opt == NULL) {
 			msg_error("package install", NULL, "-: give the package's file name with --name NAME%s", FW_MOD_EXT);
@@ -180,11 +326,26 @@ static int cmd_install(const char *root, int argc, char **argv)
 		if (name_from_file(src.path, name, sizeof(name)) < 0)
 			return FW_EXIT_USAGE;
 	}
+	rc = FW_EXIT_OK;
+	if (src.proto == DEV_PROTO_SCP || src.proto == DEV_PROTO_SFTP) {
+		/* A look at the configuration (no lock: it is replaced atomically); the install reads it again. */
+		if (dev_root_open(&r, root, 0, &err) < 0)
+			return msg_fail("package install", NULL, &err);
+		pw.key_login = r.cfg.ssh_key != NULL;
+		dev_root_close(&r);
+	}
+	if (get_password(&src, &pw, &rc) < 0)
+		goto wipe;
+	scrub_arg(pw.word, src.password);
+	for (int k = 0; k < n; k++)
+		scrub_arg(argv[word_at[k]], src.password);
 	snprintf(file_name, sizeof(file_name), "%s%s", name, FW_MOD_EXT);
 	req.src = &src;
 	req.file_name = file_name;
-	if (dev_root_open(&r, root, 1, &err) < 0)
-		return msg_fail("package install", NULL, &err);
+	if (dev_root_open(&r, root, 1, &err) < 0) {
+		rc = msg_fail("package install", NULL, &err);
+		goto wipe;
+	}
 	if (dev_pkg_install(&r, &req, &out, &err) < 0) {
 		rc = msg_fail("package install", src.shown, &err);
 	} else {
@@ -193,6 +354,8 @@ static int cmd_install(const char *root, int argc, char **argv)
 		rc = FW_EXIT_OK;
 	}
 	dev_root_close(&r);
+wipe:
+	explicit_bzero(&src, sizeof(src));
 	return rc;
 }
 
@@ -371,7 +534,9 @@ int cmd_package(const char *root, int argc, char **argv)
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	/* fwctl package --help, and fwctl package install|remove|list|show --help */
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))) {
 		usage(stdout);
 		return FW_EXIT_OK;
 	}

@@ -10,15 +10,6 @@
 #include "formats/version.h"
 #include "signing/trust.h"
 
-void dev_check_net_opts(const struct dev_config *c, struct dev_transport_opts *o)
-{
-	dev_transport_opts_init(o);
-	o->ca_file = c->ca_file;
-	o->low_speed_limit = c->low_speed_limit;
-	o->low_speed_time = c->low_speed_time;
-	o->retries = c->net_retries;
-}
-
 void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation)
 {
 	struct dev_record rec;
@@ -120,7 +111,7 @@ static int fetch_small(const struct dev_root *r, const char *url, size_t limit, 
 		return -1;
 	if (src.kind != DEV_SRC_NET)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network URL", url);
-	dev_check_net_opts(&r->cfg, &o);
+	dev_root_net_opts(r, &o);
 	if (dev_transport_open(&t, &src, &o, 0, err) < 0) {
 		*missing = strstr(err->msg, "HTTP 404") != NULL || strstr(err->msg, "no such file") != NULL;
 		goto out;

@@ -49,9 +49,6 @@ int dev_check_decide(const struct fw_catalog *c, const char *product, const char
  */
 int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct fw_err *err);
 
-/* The transport's limits from the device's network settings (config: ca-file, low-speed-*, net-retries). */
-void dev_check_net_opts(const struct dev_config *c, struct dev_transport_opts *o);
-
 /* The running system image as the upgrade policy sees it: the primary if valid, else the secondary; "" none. */
 void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation);
 

@@ -237,7 +237,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	if (d.have < s.step.length) {
 		struct dev_transport_id expect;
 
-		dev_check_net_opts(&r->cfg, &o);
+		dev_root_net_opts(r, &o);
 		o.max_bytes = s.step.length;
 		/* The file the bytes on disk came from, or none at all: never another one spliced on. */
 		if (d.have > 0 && (s.dl_etag[0] || s.dl_mtime >= 0 || s.dl_size >= 0)) {

@@ -18,6 +18,7 @@
 #include "base/outfile.h"
 #include "device/dev_file.h"
 #include "device/dev_slot.h"
+#include "device/dev_transport.h"
 #include "device/dev_unlock.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
@@ -266,8 +267,9 @@ int dev_pkgs_save(const struct dev_root *r, const struct dev_pkg_list *l, struct
 	return dev_json_save(dev_pkg_path(r, DEV_PKG_INDEX), doc, err);
 }
 
-int dev_pkg_record(const struct dev_root *r, enum dev_result res, const char *name, const char *source,
-		   const char *message, struct fw_err *err)
+/* How the last install attempt ended (last.json), for `package list --json`. */
+static int record(const struct dev_root *r, enum dev_result res, const char *name, const char *source,
+		  const char *message, struct fw_err *err)
 {
 	json_t *doc = json_object();
 	char when[32];
@@ -306,6 +308,8 @@ static void remove_pkg_file(const struct dev_root *r, const char *file)
  * The source is read once: a thread copies it into the hidden temporary and
  * on into a socket the reader reads, so what is stored is exactly what was
  * verified. The reader may stop early (a refusal): the copy then ends too.
+ * A network source is the transport's fd (dev_transport_fd): the same copy,
+ * the same reader, the same checks as a local file.
  */
 struct tee {
 	int src, out, sock;
@@ -438,6 +442,24 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 	return 0;
 }
 
+/*
+ * A network source's stream is over (the reader and the copy have stopped):
+ * a transport that failed is what happened, whatever the reader made of the
+ * short stream, so it replaces the reader's error, as netError (exit 4).
+ */
+static int net_finish(struct dev_transport *net, const struct dev_pkg_install_req *req, enum dev_result *res,
+		      struct fw_err *err)
+{
+	struct fw_err nerr = { 0, "" };
+
+	if (net == NULL || dev_transport_fd_finish(net, &nerr) >= 0)
+		return 0;
+	*err = nerr;
+	dev_transport_err_unname(req->src->shown, err);
+	*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+	return -1;
+}
+
 static enum dev_result early_failure(const struct pkg_report *rep, const struct fw_err *err)
 {
 	if (err->code != FW_EXIT_REJECTED)
@@ -489,6 +511,8 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	struct outfile of = { .fd = -1 };
 	struct tee tee = { .src = -1, .out = -1, .sock = -1 };
 	struct dev_pkg entry, *placed;
+	struct dev_transport *net = NULL;
+	struct dev_transport_opts nopts;
 	pthread_t th;
 	int sv[2] = { -1, -1 }, started = 0, rereadable, rc = -1, fd = -1;
 	char *final = NULL, *tmpname = NULL, old_file[sizeof(entry.file)] = "";
@@ -509,7 +533,14 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	if (dev_pkgs_load(r, &u.list, err) < 0)
 		return -1;
 	dev_running_version(r, u.running);
-	if ((fd = dev_source_open(r, req->src, &rereadable, err)) < 0) {
+	if (req->src->kind == DEV_SRC_NET) {
+		dev_root_net_opts(r, &nopts);
+		if (dev_transport_open(&net, req->src, &nopts, 0, err) < 0 || (fd = dev_transport_fd(net, err)) < 0) {
+			dev_transport_err_unname(req->src->shown, err);
+			u.result = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+			goto fail;
+		}
+	} else if ((fd = dev_source_open(r, req->src, &rereadable, err)) < 0) {
 		u.result = err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED;
 		goto fail;
 	}
@@ -551,10 +582,13 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 			*err = tee.err;
 			u.result = DEV_RESULT_SYSTEM_ERROR;
 		}
+		net_finish(net, req, &u.result, err);
 		goto fail;
 	}
 	pthread_join(th, NULL);
 	started = 0;
+	if (net_finish(net, req, &u.result, err) < 0)
+		goto fail;
 	if (tee.failed) {
 		*err = tee.err;
 		u.result = DEV_RESULT_SYSTEM_ERROR;
@@ -610,7 +644,7 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 		struct fw_err rerr;
 		char msg[128];
 		snprintf(msg, sizeof(msg), "installed %s %s (%s)", m->name, m->version, dev_pkg_verif_name(out->signature));
-		if (dev_pkg_record(r, DEV_RESULT_SUCCESS, m->name, req->src->shown, msg, &rerr) < 0)
+		if (record(r, DEV_RESULT_SUCCESS, m->name, req->src->shown, msg, &rerr) < 0)
 			dev_note(u.req->note, u.req->note_ctx, "package: the result could not be recorded: %s", rerr.msg);
 	}
 	rc = 0;
@@ -618,7 +652,11 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 fail:
 	{
 		struct fw_err rerr;
-		if (dev_pkg_record(r, u.result, u.name, req->src->shown, err->msg, &rerr) < 0)
+		/* Before its manifest was read (a network failure, say), the file's name names the package. */
+		if (u.name[0] == '\0' && strlen(req->file_name) > strlen(FW_MOD_EXT))
+			snprintf(u.name, sizeof(u.name), "%.*s", (int)(strlen(req->file_name) - strlen(FW_MOD_EXT)),
+				 req->file_name);
+		if (record(r, u.result, u.name, req->src->shown, err->msg, &rerr) < 0)
 			dev_note(u.req->note, u.req->note_ctx, "package: the result could not be recorded: %s", rerr.msg);
 	}
 	if (u.result == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
@@ -635,8 +673,16 @@ out:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	outfile_abort(&of);
-	if (fd > STDIN_FILENO)
+	if (net != NULL) {
+		const struct dev_transport_info *ni = dev_transport_info(net);
+
+		dev_note(req->note, req->note_ctx, "package: fetched %llu bytes over %s (%u connection%s, %u interruption%s)",
+			 (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts,
+			 ni->attempts == 1 ? "" : "s", ni->interruptions, ni->interruptions == 1 ? "" : "s");
+		dev_transport_close(net);   /* closes fd, wipes the password */
+	} else if (fd > STDIN_FILENO) {
 		close(fd);
+	}
 	pkg_free(&entry);
 	free(final);
 	free(tmpname);

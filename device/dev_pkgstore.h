@@ -78,7 +78,7 @@ char *dev_pkg_path(const struct dev_root *r, const char *rel);
 void dev_running_version(const struct dev_root *r, char out[FW_VERSION_MAX_LEN + 1]);
 
 struct dev_pkg_install_req {
-	const struct dev_source *src;  /* local: file, medium or stdin */
+	const struct dev_source *src;  /* file, medium, stdin, or a network source (dev_transport) */
 	const char *file_name;         /* NAME.wmopkg: the source's base name, or --name for stdin */
 	int persistent;
 	dev_note_fn note;              /* may be NULL */
@@ -87,7 +87,8 @@ struct dev_pkg_install_req {
 
 /*
  * Install one package (fwctl(8), "PACKAGES") on a locked root: read the
- * source once, storing its bytes in a hidden temporary while the reader
+ * source once (a network source through dev_transport, with the device's
+ * network settings; a failed transfer is netError, code FW_EXIT_NET), storing its bytes in a hidden temporary while the reader
  * verifies them (signature if any, every chunk, the whole-file SHA-256s);
  * refuse another type, a renamed package, another product's, one that does
  * not fit the running firmware, `persistent` when the manifest does not
@@ -99,9 +100,6 @@ struct dev_pkg_install_req {
 int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, struct dev_pkg *out,
 		    struct fw_err *err);
 
-/* Record a refused attempt that never reached the reader (a network source). */
-int dev_pkg_record(const struct dev_root *r, enum dev_result res, const char *name, const char *source,
-		   const char *message, struct fw_err *err);
 
 /*
  * Remove a package, or all (name NULL), from the index; its file goes after

@@ -43,6 +43,8 @@ void dev_config_free(struct dev_config *c)
 		free(c->slot[t]);
 	free(c->unpack_hook);
 	free(c->ca_file);
+	free(c->ssh_known_hosts);
+	free(c->ssh_key);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -99,26 +101,42 @@ int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *e
 	return 0;
 }
 
-int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err)
+int dev_config_set_file(char **slot, const char *what, const char *path, struct fw_err *err)
 {
 	struct stat st;
 	char *copy = NULL;
 
 	if (path != NULL) {
 		if (path[0] != '/')
-			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: give an absolute path", path);
-		if (dev_config_path_check("CA file", path, err) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: give an absolute path", what, path);
+		if (dev_config_path_check(what, path, err) < 0)
 			return -1;
 		if (stat(path, &st) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: %s", path, strerror(errno));
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
 		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "CA file %s: not a readable file", path);
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: not a readable file", what, path);
 		if ((copy = strdup(path)) == NULL)
 			return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	}
-	free(c->ca_file);
-	c->ca_file = copy;
+	free(*slot);
+	*slot = copy;
 	return 0;
+}
+
+int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err)
+{
+	return dev_config_set_file(&c->ca_file, "CA file", path, err);
+}
+
+void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o)
+{
+	dev_transport_opts_init(o);
+	o->ca_file = r->cfg.ca_file;
+	o->low_speed_limit = r->cfg.low_speed_limit;
+	o->low_speed_time = r->cfg.low_speed_time;
+	o->retries = r->cfg.net_retries;
+	o->ssh_known_hosts = r->cfg.ssh_known_hosts;
+	o->ssh_key = r->cfg.ssh_key;
 }
 
 void dev_config_net_defaults(struct dev_config *c)
@@ -159,6 +177,9 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "low_speed_limit", json_integer(c->low_speed_limit)) < 0 ||
 		      json_object_set_new(doc, "low_speed_time", json_integer(c->low_speed_time)) < 0 ||
 		      json_object_set_new(doc, "net_retries", json_integer(c->net_retries)) < 0 ||
+		      json_object_set_new(doc, "ssh_known_hosts",
+					  c->ssh_known_hosts ? json_string(c->ssh_known_hosts) : json_null()) < 0 ||
+		      json_object_set_new(doc, "ssh_key", c->ssh_key ? json_string(c->ssh_key) : json_null()) < 0 ||
 		      json_object_set_new(doc, "smart", dev_smart_config_to_json(&c->smart)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
@@ -168,6 +189,18 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		return NULL;
 	}
 	return doc;
+}
+
+/* An optional path setting: a string, null or absent. */
+static int config_path(const json_t *doc, const char *key, char **out, struct fw_err *err)
+{
+	const json_t *v = json_object_get(doc, key);
+
+	if (v != NULL && !json_is_string(v) && !json_is_null(v))
+		return fw_err_set(err, FW_EXIT_IO, "%s: not a path", key);
+	if (json_is_string(v) && (*out = strdup(json_string_value(v))) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	return 0;
 }
 
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err)
@@ -197,12 +230,9 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 		return fw_err_set(err, FW_EXIT_IO, "trial_boots: not a number from 1 to %d", DEV_TRIAL_BOOTS_MAX);
 	if (v != NULL)
 		c->trial_boots = (unsigned)json_integer_value(v);
-	v = json_object_get(doc, "unpack_hook");
-	if (json_is_string(v) && (c->unpack_hook = strdup(json_string_value(v))) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+	if (config_path(doc, "unpack_hook", &c->unpack_hook, err) < 0) {
 		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "unpack_hook: not a path");
+		return -1;
 	}
 	v = json_object_get(doc, "unpack_hook_timeout");
 	c->hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
@@ -217,14 +247,11 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	c->pkg_hook_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
 				      json_integer_value(v) <= DEV_PKG_HOOK_TIMEOUT_MAX
 				  ? (unsigned)json_integer_value(v) : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
-	v = json_object_get(doc, "ca_file");
-	if (json_is_string(v) && (c->ca_file = strdup(json_string_value(v))) == NULL) {
+	if (config_path(doc, "ca_file", &c->ca_file, err) < 0 ||
+	    config_path(doc, "ssh_known_hosts", &c->ssh_known_hosts, err) < 0 ||
+	    config_path(doc, "ssh_key", &c->ssh_key, err) < 0) {
 		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	}
-	if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
-		dev_config_free(c);
-		return fw_err_set(err, FW_EXIT_IO, "ca_file: not a path");
+		return -1;
 	}
 	/* Older roots have no network settings: the transport's defaults. */
 	dev_config_net_defaults(c);

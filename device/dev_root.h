@@ -58,6 +58,8 @@ struct dev_config {
 	unsigned low_speed_limit;      /* network: bytes/s below which ... */
 	unsigned low_speed_time;       /* ... for this many seconds an attempt counts as failed */
 	unsigned net_retries;          /* network: attempts in a row without a new byte before netError */
+	char *ssh_known_hosts;         /* scp, sftp: the servers' host keys (OpenSSH known_hosts); NULL: none, refused */
+	char *ssh_key;                 /* scp, sftp: the device's private key to log in with; NULL: password only */
 	struct dev_smart_config smart; /* smart upgrade (fwctl smart config) */
 };
 
@@ -93,6 +95,12 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err);
 /* Set (path) or clear (NULL) the HTTPS CA file: an absolute path to a readable regular file. */
 int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err);
+/* The same for another file setting (*slot), named `what` in errors. */
+int dev_config_set_file(char **slot, const char *what, const char *path, struct fw_err *err);
+
+struct dev_transport_opts;
+/* The transport's options as this device's configuration sets them (CA file, limits, ssh files). */
+void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o);
 /* The network settings' defaults (those of dev_transport). */
 void dev_config_net_defaults(struct dev_config *c);
 

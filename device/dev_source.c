@@ -1,9 +1,10 @@
-/* dev_source: the field's SOURCE forms (path, file://, usb://, media, ftp/tftp/http(s) URIs, ADDRESS FILE). */
+/* dev_source: the field's SOURCE forms (path, file://, usb://, media, ftp/tftp/http(s) URIs, ADDRESS FILE; scp/sftp for packages). */
 #include "dev_source.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static const char *const proto_names[] = {
 	[DEV_PROTO_TFTP] = "tftp",
 	[DEV_PROTO_HTTP] = "http",
 	[DEV_PROTO_HTTPS] = "https",
+	[DEV_PROTO_SCP] = "scp",
+	[DEV_PROTO_SFTP] = "sftp",
 };
 
 const char *dev_proto_name(enum dev_proto p)
@@ -137,6 +140,24 @@ static int parse_remote(struct dev_source *s, const char *rest, struct fw_err *e
 	return copy(s->path, sizeof(s->path), slash + 1, strlen(slash + 1), "path", err);
 }
 
+/*
+ * scp:// and sftp:// paths are curl's: sftp://HOST/PATH is absolute,
+ * sftp://HOST/~/PATH in the login's home. Kept here as "/PATH" or "~/PATH";
+ * a plain "PATH" (ADDRESS FILE) means the home too.
+ */
+static int ssh_uri_path(struct dev_source *s, struct fw_err *err)
+{
+	size_t len = strlen(s->path);
+
+	if ((s->proto != DEV_PROTO_SCP && s->proto != DEV_PROTO_SFTP) || strncmp(s->path, "~/", 2) == 0)
+		return 0;
+	if (len + 1 >= sizeof(s->path))
+		return fw_err_set(err, FW_EXIT_USAGE, "path too long");
+	memmove(s->path + 1, s->path, len + 1);
+	s->path[0] = '/';
+	return 0;
+}
+
 /* Does a word without a protocol start with a server address (ADDRESS[:PORT]/FILE)? */
 static int looks_remote(const char *w)
 {
@@ -183,6 +204,11 @@ static void shown(struct dev_source *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int ssh(enum dev_proto p)
+{
+	return p == DEV_PROTO_SCP || p == DEV_PROTO_SFTP;
+}
+
 static void show(struct dev_source *s, const char *word)
 {
 	const char *scheme = s->proto == DEV_PROTO_AUTO ? NULL : dev_proto_name(s->proto);
@@ -195,12 +221,13 @@ static void show(struct dev_source *s, const char *word)
 	}
 	if (s->port)
 		snprintf(port, sizeof(port), ":%u", s->port);
-	shown(s, "%s%s%s%s%s%s%s%s%s/%s", scheme ? scheme : "", scheme ? "://" : "",
+	shown(s, "%s%s%s%s%s%s%s%s%s%s%s", scheme ? scheme : "", scheme ? "://" : "",
 		 s->user, s->password[0] ? ":***" : "", s->user[0] ? "@" : "", v6 ? "[" : "", s->host,
-		 v6 ? "]" : "", port, s->path);
+		 v6 ? "]" : "", port, ssh(s->proto) && s->path[0] == '/' ? "" : "/", s->path);
 }
 
-int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err)
+/* packages: scp:// and sftp:// are accepted (package install), not for firmware (upgrade). */
+static int parse(int argc, char *const *argv, struct dev_source *s, int packages, struct fw_err *err)
 {
 	static const struct {
 		const char *scheme;
@@ -208,6 +235,7 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 	} net[] = {
 		{ "ftp", DEV_PROTO_FTP }, { "tftp", DEV_PROTO_TFTP },
 		{ "http", DEV_PROTO_HTTP }, { "https", DEV_PROTO_HTTPS },
+		{ "scp", DEV_PROTO_SCP }, { "sftp", DEV_PROTO_SFTP },
 	};
 	const char *w, *sep;
 
@@ -277,7 +305,7 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 			show(s, w);
 			return 0;
 		}
-		if ((slen == 3 && strncasecmp(w, "scp", 3) == 0) || (slen == 4 && strncasecmp(w, "sftp", 4) == 0))
+		if (!packages && ((slen == 3 && strncasecmp(w, "scp", 3) == 0) || (slen == 4 && strncasecmp(w, "sftp", 4) == 0)))
 			return fw_err_set(err, FW_EXIT_USAGE,
 					  "%.*s:// is not accepted for firmware: use ftp, tftp, http, https, usb or a local file",
 					  (int)slen, w);
@@ -285,14 +313,14 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 			if (strlen(net[i].scheme) == slen && strncasecmp(w, net[i].scheme, slen) == 0) {
 				s->kind = DEV_SRC_NET;
 				s->proto = net[i].proto;
-				if (parse_remote(s, rest, err) < 0)
+				if (parse_remote(s, rest, err) < 0 || ssh_uri_path(s, err) < 0)
 					return -1;
 				show(s, w);
 				return 0;
 			}
 		}
-		return fw_err_set(err, FW_EXIT_USAGE, "unknown protocol \"%.*s\": use ftp, tftp, http, https, usb or file",
-				  (int)(slen > 16 ? 16 : slen), w);
+		return fw_err_set(err, FW_EXIT_USAGE, "unknown protocol \"%.*s\": use ftp, tftp, http, https,%s usb or file",
+				  (int)(slen > 16 ? 16 : slen), w, packages ? " scp, sftp," : "");
 	}
 	if (w[0] == '/' || w[0] == '.' || access(w, F_OK) == 0 || !looks_remote(w)) {
 		s->kind = DEV_SRC_FILE;
@@ -306,6 +334,64 @@ int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct f
 	if (parse_remote(s, w, err) < 0)
 		return -1;
 	show(s, w);
+	return 0;
+}
+
+int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err)
+{
+	return parse(argc, argv, s, 0, err);
+}
+
+int dev_source_parse_package(int argc, char *const *argv, enum dev_proto proto, const char *user,
+			     struct dev_source *s, struct fw_err *err)
+{
+	if (proto != DEV_PROTO_NONE && (argc == 1 || argc == 2) && strstr(argv[0], "://") == NULL) {
+		/* A protocol named: the words are the server's, never a local file. */
+		memset(s, 0, sizeof(*s));
+		s->kind = DEV_SRC_NET;
+		s->proto = proto;
+		if (argc == 1 && parse_remote(s, argv[0], err) < 0)
+			return -1;
+		if (argc == 2) {
+			if (parse_hostport(s, argv[0], strlen(argv[0]), err) < 0)
+				return -1;
+			if (argv[1][0] == '\0')
+				return fw_err_set(err, FW_EXIT_USAGE, "no file name after the server address");
+			if (copy(s->path, sizeof(s->path), argv[1], strlen(argv[1]), "path", err) < 0)
+				return -1;
+		}
+	} else {
+		if (parse(argc, argv, s, 1, err) < 0)
+			return -1;
+		if (proto != DEV_PROTO_NONE && s->kind != DEV_SRC_NET)
+			return fw_err_set(err, FW_EXIT_USAGE, "proto %s: the source is not a server address",
+					  dev_proto_name(proto));
+		if (proto != DEV_PROTO_NONE && s->proto != DEV_PROTO_AUTO && s->proto != proto)
+			return fw_err_set(err, FW_EXIT_USAGE, "proto %s, but the URI says %s", dev_proto_name(proto),
+					  dev_proto_name(s->proto));
+		if (proto != DEV_PROTO_NONE)
+			s->proto = proto;
+	}
+	if (user != NULL) {
+		if (s->kind != DEV_SRC_NET)
+			return fw_err_set(err, FW_EXIT_USAGE, "user %s: only a network source has a login", user);
+		if (s->proto == DEV_PROTO_TFTP)
+			return fw_err_set(err, FW_EXIT_USAGE, "tftp takes no user name or password");
+		if (s->user[0] && strcmp(s->user, user) != 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "user %s, but the URI says %s", user, s->user);
+		if (user[0] == '\0' || copy(s->user, sizeof(s->user), user, strlen(user), "user name", err) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "user: give a user name (at most %zu characters)",
+					  sizeof(s->user) - 1);
+	}
+	if (ssh(s->proto) && s->user[0] == '\0') {
+		/* The field's rule: the logged-in user. The account fwctl runs as, not $USER (anyone can set it). */
+		struct passwd *pw = getpwuid(geteuid());
+		if (pw == NULL || copy(s->user, sizeof(s->user), pw->pw_name, strlen(pw->pw_name), "user name", err) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: no user name given and none for uid %u: give user USER",
+					  dev_proto_name(s->proto), (unsigned)geteuid());
+	}
+	if (s->kind == DEV_SRC_NET)
+		show(s, NULL);
 	return 0;
 }
 

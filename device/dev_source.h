@@ -9,7 +9,7 @@ enum dev_source_kind {
 	DEV_SRC_FILE,    /* PATH or file://PATH */
 	DEV_SRC_STDIN,   /* - */
 	DEV_SRC_MEDIA,   /* usb://PATH (label "external") or media LABEL PATH */
-	DEV_SRC_NET,     /* ftp, tftp, http, https, or ADDRESS FILE (FTP, then TFTP) */
+	DEV_SRC_NET,     /* ftp, tftp, http, https, ADDRESS FILE (FTP, then TFTP); scp, sftp for packages */
 };
 
 enum dev_proto {
@@ -19,6 +19,8 @@ enum dev_proto {
 	DEV_PROTO_TFTP,
 	DEV_PROTO_HTTP,
 	DEV_PROTO_HTTPS,
+	DEV_PROTO_SCP,   /* packages only (dev_source_parse_package) */
+	DEV_PROTO_SFTP,  /* packages only */
 };
 
 struct dev_source {
@@ -47,6 +49,19 @@ const char *dev_proto_name(enum dev_proto p);
  * FW_EXIT_USAGE): firmware never comes over them.
  */
 int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err);
+
+/*
+ * The SOURCE words of `package install`: those of dev_source_parse, plus
+ * scp:// and sftp://, with the field's words applied. proto (DEV_PROTO_NONE
+ * when not given) makes ADDRESS FILE and ADDRESS[:PORT]/FILE use that
+ * protocol, and must agree with a URI's; user (NULL when not given) is the
+ * login, and must agree with a URI's. For scp and sftp the user defaults to
+ * the one running fwctl. A path after ADDRESS that does not start with '/'
+ * is taken relative to the login's home directory on scp and sftp servers.
+ * The password is not set here (the caller asks for it).
+ */
+int dev_source_parse_package(int argc, char *const *argv, enum dev_proto proto, const char *user,
+			     struct dev_source *s, struct fw_err *err);
 
 struct dev_root;
 

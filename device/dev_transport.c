@@ -1,4 +1,4 @@
-/* dev_transport: ftp, tftp, http(s) downloads through libcurl, pulled by the caller, resumed after network trouble. */
+/* dev_transport: ftp, tftp, http(s), scp, sftp downloads through libcurl, pulled by the caller, resumed after network trouble. */
 #include "dev_transport.h"
 
 #include "device/dev_pump.h"
@@ -39,6 +39,7 @@ struct dev_transport {
 	struct dev_transport_info info;
 	enum dev_proto proto;          /* this attempt's protocol */
 	char ftp_failure[CURL_ERROR_SIZE + 16];   /* why FTP did not serve ADDRESS FILE: for TFTP's error */
+	enum curl_khmatch host_key;    /* scp, sftp: how the server's host key compared with known_hosts */
 
 	CURLM *multi;
 	CURL *easy;
@@ -86,6 +87,14 @@ void dev_transport_opts_init(struct dev_transport_opts *o)
 	o->backoff_ms = DEV_TRANSPORT_BACKOFF_MS;
 }
 
+void dev_transport_err_unname(const char *shown, struct fw_err *err)
+{
+	size_t n = strlen(shown);
+
+	if (strncmp(err->msg, shown, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0)
+		memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+}
+
 static const char *scheme(enum dev_proto p)
 {
 	switch (p) {
@@ -93,8 +102,15 @@ static const char *scheme(enum dev_proto p)
 	case DEV_PROTO_TFTP: return "tftp";
 	case DEV_PROTO_HTTP: return "http";
 	case DEV_PROTO_HTTPS: return "https";
+	case DEV_PROTO_SCP: return "scp";
+	case DEV_PROTO_SFTP: return "sftp";
 	default: return NULL;
 	}
+}
+
+static int ssh_proto(enum dev_proto p)
+{
+	return p == DEV_PROTO_SCP || p == DEV_PROTO_SFTP;
 }
 
 /* The URL of the file for protocol p, without user or password (they go to curl apart). */
@@ -112,8 +128,17 @@ static int make_url(const struct dev_transport *t, enum dev_proto p, char *url, 
 	if (w < 0 || (size_t)w >= n)
 		return -1;
 	o = (size_t)w;
+	/* scp, sftp (curl's syntax): "/PATH" is absolute, "/~/PATH" in the login's home, where a plain PATH is too. */
+	if (ssh_proto(p) && *path == '/') {
+		path++;
+	} else if (ssh_proto(p) && strncmp(path, "~/", 2) != 0) {
+		if (o + 2 >= n)
+			return -1;
+		memcpy(url + o, "~/", 2);
+		o += 2;
+	}
 	/* An absolute path on an FTP or TFTP server is "%2F..." (RFC 1738); HTTP paths are all absolute. */
-	if (*path == '/' && p != DEV_PROTO_HTTP && p != DEV_PROTO_HTTPS) {
+	if (*path == '/' && (p == DEV_PROTO_FTP || p == DEV_PROTO_TFTP)) {
 		if (o + 3 >= n)
 			return -1;
 		memcpy(url + o, "%2F", 3);
@@ -220,8 +245,8 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 		} else {
 			return refuse(t, "unexpected HTTP answer %ld", code);
 		}
-	} else if (t->proto == DEV_PROTO_FTP) {
-		/* After REST, curl's length is what is left of the file (SIZE minus the offset). */
+	} else if (t->proto == DEV_PROTO_FTP || t->proto == DEV_PROTO_SFTP) {
+		/* After REST (or an SFTP seek), curl's length is what is left of the file (SIZE minus the offset). */
 		id.size = len >= 0 ? (long long)(len + (curl_off_t)asked) : -1;
 		t->at = asked;
 		if (asked > 0)
@@ -297,6 +322,19 @@ static void end_attempt(struct dev_transport *t)
 	}
 }
 
+/* scp, sftp: only a key known_hosts lists for this host; remember why another is refused. */
+static int on_host_key(CURL *easy, const struct curl_khkey *known, const struct curl_khkey *found,
+		       enum curl_khmatch match, void *ud)
+{
+	struct dev_transport *t = ud;
+
+	(void)easy;
+	(void)known;
+	(void)found;
+	t->host_key = match;
+	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
+}
+
 #define SET(opt, val)                                                                                    \
 	do {                                                                                             \
 		if ((rc = curl_easy_setopt(t->easy, opt, val)) != CURLE_OK)                             \
@@ -367,6 +405,19 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		if (t->o.tftp_blksize)
 			SET(CURLOPT_TFTP_BLKSIZE, (long)t->o.tftp_blksize);
 		break;
+	case DEV_PROTO_SFTP:
+		SET(CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->pos);
+		/* fall through */
+	case DEV_PROTO_SCP:
+		t->host_key = CURLKHMATCH_OK;
+		SET(CURLOPT_SSH_KNOWNHOSTS, t->o.ssh_known_hosts);
+		SET(CURLOPT_SSH_KEYFUNCTION, on_host_key);
+		SET(CURLOPT_SSH_KEYDATA, t);
+		/* Never the keys in ~/.ssh: the device's key file, when one is set, and the password. */
+		SET(CURLOPT_SSH_AUTH_TYPES, CURLSSH_AUTH_PASSWORD | (t->o.ssh_key ? CURLSSH_AUTH_PUBLICKEY : 0L));
+		if (t->o.ssh_key)
+			SET(CURLOPT_SSH_PRIVATE_KEYFILE, t->o.ssh_key);
+		break;
 	default:
 		break;
 	}
@@ -428,6 +479,9 @@ static int transient(const struct dev_transport *t)
 	case CURLE_HTTP_RETURNED_ERROR:
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		return code >= 500;
+	case CURLE_SSH:
+		/* libssh2's catch-all: a session cut mid-file is worth a retry, a refusal before the file is not. */
+		return t->answered;
 	default:
 		return 0;
 	}
@@ -493,6 +547,13 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 				  t->info.shown, (unsigned long long)t->pos,
 				  t->have_ref ? ": it changed since the download began, start over" : "");
 	case CURLE_PEER_FAILED_VERIFICATION:
+		if (ssh_proto(t->proto) && t->host_key == CURLKHMATCH_MISMATCH)
+			return fw_err_set(err, FW_EXIT_NET, "%s: the server's host key is not the one %s lists for it: "
+					  "refused (a changed server, or another one in its place)", t->info.shown,
+					  t->o.ssh_known_hosts);
+		if (ssh_proto(t->proto))
+			return fw_err_set(err, FW_EXIT_NET, "%s: the server's host key is not in %s: refused (add the "
+					  "server's key to that file to trust it)", t->info.shown, t->o.ssh_known_hosts);
 		return fw_err_set(err, FW_EXIT_NET, "%s: the server's certificate does not verify (%s)", t->info.shown,
 				  curl_why(t));
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
@@ -598,6 +659,9 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	*out = NULL;
 	if (src->kind != DEV_SRC_NET || (src->proto != DEV_PROTO_AUTO && scheme(src->proto) == NULL))
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network source", src->shown);
+	if (ssh_proto(src->proto) && (opts == NULL || opts->ssh_known_hosts == NULL))
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: no known_hosts file to check the server's host key against "
+				  "(fwctl config ssh-known-hosts FILE)", src->shown);
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
 		return fw_err_set(err, FW_EXIT_IO, "cannot start libcurl: %s", curl_easy_strerror(global_rc));

@@ -1,4 +1,4 @@
-/* dev_transport: a package fetched over ftp, tftp, http or https (libcurl), pulled as a resumable byte stream. */
+/* dev_transport: a package fetched over ftp, tftp, http, https, scp or sftp (libcurl), pulled as a resumable byte stream. */
 #ifndef FW_DEV_TRANSPORT_H
 #define FW_DEV_TRANSPORT_H
 
@@ -27,7 +27,8 @@
  *               (a server that ignores Range) is read and its first N bytes
  *               skipped (info.can_resume becomes 0, info.fetched shows it).
  *   ftp         REST N, and the same MDTM time and SIZE as before.
- *   tftp        the protocol cannot start in the middle: the file is read
+ *   sftp        an SFTP seek to N, and the same time and size as before.
+ *   tftp, scp   the protocols cannot start in the middle: the file is read
  *               again from byte 0 and the first N bytes are skipped.
  * A file that changed on the server (another ETag, Last-Modified, MDTM or
  * size) is never spliced onto the old bytes: the read fails with
@@ -54,6 +55,12 @@
  * as dev_source.shown does (the password shown as ***); FW_EXIT_USAGE for a
  * source this module does not fetch. Passwords go to curl through
  * CURLOPT_PASSWORD, never into a URL, message or the process listing.
+ *
+ * scp and sftp (packages only: dev_source_parse refuses them for firmware)
+ * need opts.ssh_known_hosts: the server's host key must be in that file
+ * (OpenSSH's format, "[ADDRESS]:PORT" for a port other than 22); an unknown
+ * or different key is refused, never learnt. Authentication is by password,
+ * and by opts.ssh_key when set; never by the keys in ~/.ssh.
  *
  * Sources without a protocol (ADDRESS FILE, ADDRESS[:PORT]/FILE) try FTP
  * first and TFTP when FTP cannot connect, does not answer as an FTP server,
@@ -88,6 +95,8 @@ struct dev_transport_opts {
 	long backoff_ms;          /* wait before the first retry; doubles, at most 30 s */
 	uint64_t max_bytes;       /* refuse a file longer than this; 0: no cap */
 	unsigned tftp_blksize;    /* TFTP block size (RFC 2348); 0: 512 */
+	const char *ssh_known_hosts;  /* scp, sftp: the host keys the server's must be among; required */
+	const char *ssh_key;      /* scp, sftp: a private key file to log in with; NULL: password only */
 	/* Resuming a download an earlier process began (after a power cut): the
 	 * identity it recorded from dev_transport_info()->id. NULL: none, the
 	 * first answer sets it. Copied at open. */
@@ -115,6 +124,9 @@ struct dev_transport;
 
 /* Defaults for every limit above. */
 void dev_transport_opts_init(struct dev_transport_opts *o);
+
+/* The errors name the source first ("SOURCE: why"): drop that when the caller names it itself. */
+void dev_transport_err_unname(const char *shown, struct fw_err *err);
 
 /*
  * Open src (kind DEV_SRC_NET) at byte offset and wait for the server's first

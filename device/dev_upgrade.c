@@ -91,10 +91,7 @@ static double since(const struct timespec *a, const struct timespec *b)
 /* The transport names the source in its errors; the caller names it too (prog: upgrade: SOURCE: why). */
 static void net_err(const struct txn *u, struct fw_err *err)
 {
-	size_t n = strlen(u->req->src->shown);
-
-	if (strncmp(err->msg, u->req->src->shown, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0)
-		memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+	dev_transport_err_unname(u->req->src->shown, err);
 }
 
 /*
@@ -870,11 +867,7 @@ void dev_progress_clear(const struct dev_root *r)
 /* Open a network source: the transport with the device's network settings; then what an interrupted run left. */
 static int net_open(struct txn *u, int may_resume, struct fw_err *err)
 {
-	dev_transport_opts_init(&u->nopts);
-	u->nopts.ca_file = u->root->cfg.ca_file;
-	u->nopts.low_speed_limit = u->root->cfg.low_speed_limit;
-	u->nopts.low_speed_time = u->root->cfg.low_speed_time;
-	u->nopts.retries = u->root->cfg.net_retries;
+	dev_root_net_opts(u->root, &u->nopts);
 	if ((u->progress_path = dev_root_file(u->root, DEV_PROGRESS_FILE)) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	u->nopts.end = resume_first_byte(u, may_resume);

@@ -46,6 +46,7 @@ struct chunk_pipe {
 	 * as it copies it in, while the chunk still sits in the CPU's cache. */
 	int hash_on_feed;
 	struct fw_sha256 feed_hash;
+	size_t in_chunk;          /* on feed without a sink: bytes of the current chunk hashed so far */
 
 	struct slot slots[MAX_SLOTS];
 	unsigned nslots;          /* slots in use for the current chunk size */
@@ -281,6 +282,7 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 	p->sink_ctx = sink_ctx;
 	p->bad_chunk = -1;
 	p->failed = 0;
+	p->in_chunk = 0;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -301,6 +303,46 @@ static int failure(struct chunk_pipe *p, struct fw_err *err)
 	return -1;
 }
 
+/*
+ * On feed with no sink: nothing waits to be handed on, so the bytes are
+ * hashed where the caller has them, a chunk's digest built across as many
+ * feeds as its bytes come in; no slot is used, nothing is copied.
+ */
+static int hash_in_place(struct chunk_pipe *p, const uint8_t *in, size_t len, struct fw_err *err)
+{
+	if (p->failed)
+		return failure(p, err);
+	while (len > 0) {
+		size_t want = chunk_len(p, p->next_index), n = want - p->in_chunk < len ? want - p->in_chunk : len;
+
+		if (p->in_chunk == 0)
+			fw_sha256_init(&p->feed_hash);
+		fw_sha256_update(&p->feed_hash, in, n);
+		p->in_chunk += n;
+		in += n;
+		len -= n;
+		if (p->in_chunk == want) {
+			struct slot s = { .len = want, .index = p->next_index };
+			uint8_t md[32];
+
+			fw_sha256_final(&p->feed_hash, md);
+			s.ok = memcmp(p->expected + s.index * 32, md, 32) == 0;
+			p->in_chunk = 0;
+			p->next_index++;
+			if (!s.ok) {
+				int rc;
+
+				pthread_mutex_lock(&p->mu);
+				fail_slot(p, &s, NULL);
+				rc = failure(p, err);
+				pthread_mutex_unlock(&p->mu);
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
 int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw_err *err)
 {
 	const uint8_t *in = buf;
@@ -309,6 +351,8 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 		return fw_err_set(err, FW_EXIT_REJECTED, "more data than the declared %llu bytes",
 				  (unsigned long long)p->size);
 	p->fed += len;
+	if (p->hash_on_feed && p->sink == NULL)
+		return hash_in_place(p, in, len, err);
 	while (len > 0) {
 		struct slot *s = &p->slots[p->fill];
 		size_t want, n;

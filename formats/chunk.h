@@ -21,9 +21,13 @@ struct chunk_pipe;
  * or CHUNK_PIPE_ON_FEED: no workers, each chunk hashed by the thread that
  * feeds it, as it is copied in, and two chunk buffers in all (the least
  * memory; for a device, whose reads are no faster than one core hashes).
+ * Without a sink (verify only) such a pipe copies nothing: the bytes are
+ * hashed where the caller has them, and no chunk buffer is touched; for a
+ * caller that runs one pipe per core itself (fwctl boot: one package each).
  */
 #define CHUNK_PIPE_ON_FEED 0xffffffffu
 struct chunk_pipe *chunk_pipe_new(unsigned threads, struct fw_err *err);
+
 void chunk_pipe_free(struct chunk_pipe *p);
 
 /*

@@ -1,4 +1,4 @@
-# servers.sh: real FTP, TFTP and HTTP(S) servers and a fault proxy on free loopback ports; source after lib.sh.
+# servers.sh: real FTP, TFTP, HTTP(S) and SSH (scp, sftp) servers and a fault proxy on free loopback ports; source after lib.sh.
 # Every server started here is stopped when the test exits (trap), however it exits.
 # Functions set shell variables the test uses (ports, CA file); see each one.
 
@@ -251,4 +251,44 @@ srv_proxy() {
 		sleep 0.1
 	done
 	PROXY_PORT=$(cat "$SRV_DIR/proxy-$2.port")
+}
+
+# srv_sshd: OpenSSH's sshd on SSH_PORT with a host key made here, password logins for SSH_USER (the user
+# running the test) with SSH_PASSWORD, and public keys from SSH_AUTHORIZED. SSH_KNOWN_HOSTS lists its host
+# key as a client's known_hosts does; SSH_HOST_KEY is the key's public half.
+# The password is not the account's: sshd runs in a mount namespace of its own (unshare, root only) where a
+# shadow file made here stands in for /etc/shadow, holding SSH_USER's test password alone. Nothing of the
+# machine's accounts changes, and the namespace ends with sshd.
+srv_sshd() {
+	[ "$(id -u)" -eq 0 ] || fail "srv_sshd: sshd's password login needs root (a private /etc/shadow in a mount namespace)"
+	SSH_PORT=$(free_port) SSH_USER=$(id -un) SSH_PASSWORD=ssh-test-secret
+	d=$SRV_DIR/sshd-$SSH_PORT
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -C fwpkg-test-host -f "$d/host_key"
+	SSH_HOST_KEY=$d/host_key.pub SSH_AUTHORIZED=$d/authorized_keys SSH_KNOWN_HOSTS=$d/known_hosts
+	: >"$SSH_AUTHORIZED"
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_HOST_KEY")" >"$SSH_KNOWN_HOSTS"
+	(umask 077 && printf '%s:%s:19000:0:99999:7:::\n' "$SSH_USER" "$(openssl passwd -6 "$SSH_PASSWORD")" >"$d/shadow")
+	cat >"$d/sshd_config" <<EOC
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $d/host_key
+PidFile $d/sshd.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $SSH_AUTHORIZED
+PermitRootLogin yes
+StrictModes no
+Subsystem sftp internal-sftp
+MaxStartups 100
+LogLevel VERBOSE
+EOC
+	# Debian's sshd wants its privilege separation directory (the package makes it at boot).
+	mkdir -p /run/sshd
+	unshare -m sh -c 'mount --bind "$1" /etc/shadow && exec /usr/sbin/sshd -D -e -f "$2"' sh "$d/shadow" \
+		"$d/sshd_config" >>"$SRV_DIR/sshd.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$SSH_PORT" sshd $!
 }

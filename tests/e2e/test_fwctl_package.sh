@@ -126,15 +126,16 @@ mkdir -p bad && "$PY" "$E2E/craft.py" flip brand.wmopkg bad/brand.wmopkg "$at"
 refuse 1 'signature by trusted key' signatureFailed bad/brand.wmopkg
 ok "refused, with the documented exit code and a message naming file and problem, nothing changed: renamed, another product, firmware package, firmware out of range, persistent not allowed, conflict, no .wmopkg name, stdin without --name, missing, truncated, tampered signature"
 
-# --- network forms: parsed, not supported yet (exit 4), recorded as netError
-for words in "proto ftp 192.0.2.1 pn.wmopkg" "192.0.2.1 pn.wmopkg" "ftp://192.0.2.1/dir/pn.wmopkg" \
-	"proto sftp user joe 192.0.2.1:2222 pn.wmopkg" "scp://host/pn.wmopkg"; do
-	# shellcheck disable=SC2086
-	refuse 4 'network sources are not supported yet' netError $words
-done
+# --- network forms that are wrong before any server is asked (the transfers: test_fwctl_package_net.sh)
 refuse 2 'a package file is named NAME.wmopkg' '' proto tftp 192.0.2.1 pn.pkg
-refuse 2 'password: not on the command line' '' proto ftp user joe password secret 192.0.2.1 pn.wmopkg
-ok "network forms (proto, ADDRESS NAME, URIs, user): exit 4 'not supported yet', recorded as netError"
+refuse 2 'proto gopher: use ftp, tftp, scp, sftp, http or https' '' proto gopher 192.0.2.1 pn.wmopkg
+refuse 2 'tftp takes no user name or password' '' proto tftp user joe 192.0.2.1 pn.wmopkg
+refuse 2 'proto sftp, but the URI says ftp' '' proto sftp ftp://192.0.2.1/pn.wmopkg
+refuse 2 'a password goes with a user' '' proto http password secret 192.0.2.1 pn.wmopkg
+refuse 2 'user joe needs a password, and there is no terminal to ask on' '' proto ftp user joe 192.0.2.1 pn.wmopkg </dev/null
+echo some-password >pw.txt
+refuse 2 'no known_hosts file to check the server' '' --password-file pw.txt proto sftp user joe 192.0.2.1 pn.wmopkg
+ok "network forms refused before a transfer: no .wmopkg name, unknown proto, a user for tftp, proto and URI disagreeing, a password without a user or a user without one, sftp without known_hosts"
 
 # --- local forms: stdin with --name, media LABEL PATH, usb:// (not configured here: usage)
 expect 0 'installed brand 2.0' "$B/fwctl" --root "$dev" package install - --name brand.wmopkg <brand.wmopkg

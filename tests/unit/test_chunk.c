@@ -153,11 +153,47 @@ static void test_verify_stops_at_bad_chunk(void)
 	verify_stops_at_bad_chunk(CHUNK_PIPE_ON_FEED);
 }
 
-static void test_size_is_enforced(void)
+/* Hashing on feed without a sink (fwctl boot): every chunk checked in place, fed in pieces that straddle chunks. */
+static void test_verify_only_in_place(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(CHUNK_PIPE_ON_FEED, &err);
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	expected_list(data_len, list);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, 777, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), -1);
+	/* the same pipe, the next payload: chunk 5 is wrong, found whatever the feeds' sizes */
+	list[32 * 5 + 7] ^= 1;
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	rc = feed_all(p, data_len, 3 * CHUNK + 5, &err);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 5 (bytes 20480..24575): SHA-256 mismatch"));
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), 5);
+	/* and after the failure, a good payload passes again */
+	list[32 * 5 + 7] ^= 1;
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, CHUNK, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	chunk_pipe_free(p);
+	free(list);
+}
+
+static void size_is_enforced(unsigned threads)
 {
 	uint8_t list[64];
 	struct fw_err err = { 0, "" };
-	struct chunk_pipe *p = chunk_pipe_new(1, &err);
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(2 * CHUNK, list);
 	/* too much */
@@ -175,6 +211,12 @@ static void test_size_is_enforced(void)
 	CU_ASSERT_EQUAL(chunk_pipe_feed(p, data, 2 * CHUNK, &err), 0);
 	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
 	chunk_pipe_free(p);
+}
+
+static void test_size_is_enforced(void)
+{
+	size_is_enforced(1);
+	size_is_enforced(CHUNK_PIPE_ON_FEED);
 }
 
 static void test_sink_error_stops(void)
@@ -212,7 +254,8 @@ int main(void)
 	CU_add_test(suite, "chunk_hash_fd equals direct SHA-256, any thread count", test_hash_fd_matches_direct_hash);
 	CU_add_test(suite, "verify mode delivers every byte in order (workers, hashing on feed)", test_verify_delivers_in_order);
 	CU_add_test(suite, "a bad chunk stops delivery before it (workers, hashing on feed)", test_verify_stops_at_bad_chunk);
-	CU_add_test(suite, "declared size is enforced both ways", test_size_is_enforced);
+	CU_add_test(suite, "declared size is enforced both ways (workers, hashing on feed)", test_size_is_enforced);
+	CU_add_test(suite, "hashing on feed without a sink checks every chunk in place", test_verify_only_in_place);
 	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

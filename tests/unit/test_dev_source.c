@@ -1,6 +1,8 @@
-/* test_dev_source: the SOURCE words of `fwctl upgrade`, accepted and refused (device/dev_source.c). */
+/* test_dev_source: the SOURCE words of `fwctl upgrade` and `package install`, accepted and refused (device/dev_source.c). */
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
@@ -135,6 +137,71 @@ static void test_reject(void)
 	}
 }
 
+/* package install: the field's proto and user words, scp and sftp, the user running fwctl by default. */
+static void test_package_forms(void)
+{
+	static const struct {
+		const char *words[2];
+		enum dev_proto proto;
+		const char *user;
+		enum dev_proto want;
+		const char *path, *want_user, *shown;   /* want_user NULL: the user running the test */
+	} ok[] = {
+		{ { "10.0.0.1", "pn.wmopkg" }, DEV_PROTO_NONE, NULL, DEV_PROTO_AUTO, "pn.wmopkg", "", "10.0.0.1/pn.wmopkg" },
+		{ { "fileserver", "pkgs/pn.wmopkg" }, DEV_PROTO_SFTP, "joe", DEV_PROTO_SFTP, "pkgs/pn.wmopkg", "joe",
+		  "sftp://joe@fileserver/pkgs/pn.wmopkg" },
+		{ { "10.0.0.1:2222", "/srv/pn.wmopkg" }, DEV_PROTO_SCP, NULL, DEV_PROTO_SCP, "/srv/pn.wmopkg", NULL, NULL },
+		{ { "sftp://ann@h/srv/pn.wmopkg" }, DEV_PROTO_NONE, NULL, DEV_PROTO_SFTP, "/srv/pn.wmopkg", "ann",
+		  "sftp://ann@h/srv/pn.wmopkg" },
+		{ { "scp://h/~/pn.wmopkg" }, DEV_PROTO_SCP, "bob", DEV_PROTO_SCP, "~/pn.wmopkg", "bob", "scp://bob@h/~/pn.wmopkg" },
+		{ { "h.example/dir/pn.wmopkg" }, DEV_PROTO_HTTP, NULL, DEV_PROTO_HTTP, "dir/pn.wmopkg", "", NULL },
+		{ { "ftp://h/pn.wmopkg" }, DEV_PROTO_FTP, "joe", DEV_PROTO_FTP, "pn.wmopkg", "joe", "ftp://joe@h/pn.wmopkg" },
+	};
+	static const struct {
+		const char *words[2];
+		enum dev_proto proto;
+		const char *user, *why;
+	} bad[] = {
+		{ { "ftp://h/pn.wmopkg" }, DEV_PROTO_SFTP, NULL, "proto sftp, but the URI says ftp" },
+		{ { "10.0.0.1", "pn.wmopkg" }, DEV_PROTO_TFTP, "joe", "tftp takes no user" },
+		{ { "sftp://ann@h/pn.wmopkg" }, DEV_PROTO_NONE, "bob", "user bob, but the URI says ann" },
+		{ { "/no/such/pn.wmopkg" }, DEV_PROTO_NONE, "bob", "only a network source has a login" },
+		{ { "gopher://h/pn.wmopkg" }, DEV_PROTO_NONE, NULL, "use ftp, tftp, http, https, scp, sftp," },
+	};
+	struct passwd *pw = getpwuid(geteuid());
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	for (size_t i = 0; i < N(ok); i++) {
+		struct dev_source s;
+		struct fw_err err = { 0, "" };
+		int rc = dev_source_parse_package(ok[i].words[1] ? 2 : 1, (char *const *)ok[i].words, ok[i].proto,
+						  ok[i].user, &s, &err);
+
+		if (rc != 0)
+			fprintf(stderr, "\n  refused \"%s\": %s\n", ok[i].words[0], err.msg);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT_EQUAL(s.kind, DEV_SRC_NET);
+		CU_ASSERT_EQUAL(s.proto, ok[i].want);
+		CU_ASSERT_STRING_EQUAL(s.path, ok[i].path);
+		CU_ASSERT_STRING_EQUAL(s.user, ok[i].want_user ? ok[i].want_user : pw->pw_name);
+		if (ok[i].shown != NULL)
+			CU_ASSERT_STRING_EQUAL(s.shown, ok[i].shown);
+	}
+	for (size_t i = 0; i < N(bad); i++) {
+		struct dev_source s;
+		struct fw_err err = { 0, "" };
+		int rc = dev_source_parse_package(bad[i].words[1] ? 2 : 1, (char *const *)bad[i].words, bad[i].proto,
+						  bad[i].user, &s, &err);
+
+		if (rc == 0 || strstr(err.msg, bad[i].why) == NULL)
+			fprintf(stderr, "\n  \"%s\": rc %d, \"%s\", expected \"%s\"\n", bad[i].words[0], rc, err.msg,
+				bad[i].why);
+		CU_ASSERT_EQUAL(rc, -1);
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[i].why));
+	}
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -144,7 +211,8 @@ int main(void)
 		return 2;
 	s = CU_add_suite("dev_source", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "accepts every field form", test_accept) == NULL ||
-	    CU_add_test(s, "refuses scp, sftp and malformed sources", test_reject) == NULL) {
+	    CU_add_test(s, "refuses scp, sftp and malformed sources", test_reject) == NULL ||
+	    CU_add_test(s, "package install: proto, user, scp and sftp", test_package_forms) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
