@@ -7,6 +7,7 @@
 
 #include "device/dev_download.h"
 #include "device/dev_slot.h"
+#include "device/dev_state.h"
 #include "formats/version.h"
 #include "signing/trust.h"
 
@@ -34,50 +35,60 @@ static int newer(const char *a, const char *b)
 	return b[0] == '\0' || fw_version_cmp_str(a, b, &ignore) > 0;
 }
 
-int dev_check_decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t generation,
-		     const char *device_id, const struct fw_release **target, const struct fw_release **step,
-		     char *note, size_t notesz, struct fw_err *err)
+/* Could the device install it at all (dev_policy's TPM and rollback rules)? */
+static int installable(const struct fw_release *rel, const struct dev_check_device *dev)
+{
+	return !rel->requires_tpm == !dev->tpm && rel->rollback_index >= dev->rollback_index;
+}
+
+int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *dev, const struct fw_release **target,
+		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err)
 {
 	const struct fw_release *t = NULL, *s;
-	int any = 0, held = 0;
+	int any = 0, held = 0, unfit = 0;
 
 	*target = *step = NULL;
 	note[0] = '\0';
 	/* Releases are sorted by product, then version: the newest the rollout gives this device, from the top. */
 	for (size_t i = c->n; i-- > 0;) {
 		const struct fw_release *rel = &c->rel[i];
-		if (strcmp(rel->product, product) != 0)
+		if (strcmp(rel->product, dev->product) != 0)
 			continue;
 		any = 1;
-		if (!newer(rel->version, running))
+		if (!newer(rel->version, dev->running))
 			break;
-		if (dev_smart_rollout_bucket(device_id, product, rel->version) < rel->rollout) {
+		if (!installable(rel, dev)) {
+			unfit = 1;
+		} else if (dev_smart_rollout_bucket(dev->device_id, dev->product, rel->version) < rel->rollout) {
 			t = rel;
 			break;
+		} else {
+			held = 1;
 		}
-		held = 1;
 	}
 	if (!any) {
-		snprintf(note, notesz, "no release for product %s in the catalog", product);
+		snprintf(note, notesz, "no release for product %s in the catalog", dev->product);
 		return 0;
 	}
 	if (t == NULL) {
-		snprintf(note, notesz, held ? "%s is the newest release whose rollout takes this device"
-					    : "%s is the newest release", running);
+		snprintf(note, notesz, "%s is the newest release%s%s", dev->running[0] ? dev->running : "none",
+			 held ? " whose rollout takes this device" : "",
+			 unfit ? (dev->tpm ? " marked for TPM products with a rollback index this device accepts"
+					   : " not marked for TPM products with a rollback index this device accepts") : "");
 		return 0;
 	}
 	*target = t;
 	/* A new generation is entered from its bridge version only: install the bridge first (and its own, if any). */
 	s = t;
-	for (int hops = 0; s->generation > generation && s->bridge_from[0] && strcmp(s->bridge_from, running) != 0;
-	     hops++) {
-		const struct fw_release *b = fw_catalog_find(c, product, s->bridge_from);
+	for (int hops = 0; s->generation > dev->generation && s->bridge_from[0] &&
+			   strcmp(s->bridge_from, dev->running) != 0; hops++) {
+		const struct fw_release *b = fw_catalog_find(c, dev->product, s->bridge_from);
 		if (b == NULL || hops == 8)
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s needs bridge version %s first, which is not in "
-					  "the catalog", product, s->version, s->bridge_from);
-		if (!newer(b->version, running)) {
-			snprintf(note, notesz, "%s is reached only from bridge version %s, older than %s", t->version,
-				 b->version, running);
+					  "the catalog", dev->product, s->version, s->bridge_from);
+		if (!newer(b->version, dev->running) || !installable(b, dev)) {
+			snprintf(note, notesz, "%s is reached only from bridge version %s, which this device (at %s) cannot "
+				 "install", t->version, b->version, dev->running);
 			*target = NULL;
 			return 0;
 		}
@@ -178,6 +189,8 @@ static int same_release(const struct dev_smart_release *a, const struct fw_relea
 int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct fw_err *err)
 {
 	struct dev_smart_state s;
+	struct dev_state st;
+	struct dev_check_device dev;
 	struct sig_trust trust;
 	struct fw_catalog *cat = NULL;
 	const struct fw_release *target, *step;
@@ -244,8 +257,18 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		goto out;
 	}
 	dev_check_running(r, running, &generation);
-	if (dev_check_decide(cat, r->cfg.product, running, generation, r->cfg.device_id, &target, &step, out->note,
-			     sizeof(out->note), err) < 0) {
+	if (dev_state_load(r, &st, err) < 0) {
+		err->code = FW_EXIT_IO;
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, out, err);
+		goto out;
+	}
+	dev.product = r->cfg.product;
+	dev.running = running;
+	dev.generation = generation;
+	dev.device_id = r->cfg.device_id;
+	dev.tpm = r->cfg.tpm;
+	dev.rollback_index = st.rollback_index;
+	if (dev_check_decide(cat, &dev, &target, &step, out->note, sizeof(out->note), err) < 0) {
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		rc = refuse(r, &s, DEV_CHECK_INVALID, now, out, err);
 		goto out;

@@ -21,19 +21,30 @@ struct dev_check_out {
 	char note[512];                          /* why versionOptimal, or which bridge comes first */
 };
 
+/* What the decision needs to know of the device. */
+struct dev_check_device {
+	const char *product;
+	const char *running;          /* the running version; "" none */
+	uint32_t generation;          /* the running image's generation */
+	const char *device_id;        /* for the rollout bucket; "" none */
+	int tpm;                      /* a release must be marked for TPM products exactly when the device has one */
+	uint64_t rollback_index;      /* a release below it would be refused: never chosen */
+};
+
 /*
- * The decision, from an accepted catalog: the newest release of `product`
- * above `running` whose rollout takes this device
- * (dev_smart_rollout_bucket); then, while that release enters a newer
- * generation than `generation` from a bridge version the device does not run,
- * the bridge release instead (it must be in the catalog). *step is NULL when
- * the device is to stay (note says why: no release for the product, none
- * newer, the rollout, an unreachable bridge); *target the release it is
- * heading for. -1 with err (FW_EXIT_REJECTED) when a bridge named is missing.
+ * The decision, from an accepted catalog: the newest release of the
+ * device's product above the running version that the device could install
+ * (TPM marking as the device, rollback index not below the device's) and
+ * whose rollout takes it (dev_smart_rollout_bucket); then, while that release
+ * enters a newer generation than the running one from a bridge version the
+ * device does not run, the bridge release instead (it must be in the
+ * catalog). *step is NULL when the device is to stay (note says why: no
+ * release for the product, none newer, the rollout, an unreachable bridge);
+ * *target the release it is heading for. -1 with err (FW_EXIT_REJECTED) when
+ * a bridge named is missing.
  */
-int dev_check_decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t generation,
-		     const char *device_id, const struct fw_release **target, const struct fw_release **step,
-		     char *note, size_t notesz, struct fw_err *err);
+int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *dev, const struct fw_release **target,
+		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err);
 
 /*
  * fwctl check at `now` on a locked root: fetch the catalog (smart config's

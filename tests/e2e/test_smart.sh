@@ -31,6 +31,7 @@ mkdir -p www/slow
 "$B/mkpkg" -q -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri a.img --sec b.img --boot c.img -k k.key
 "$B/mkpkg" -q -o www/fw-3.0.0.pkg --version 3.0.0 --product SX --generation 2 --bridge-from 2.0.0 \
 	--pri b.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/tpm-2.0.0.pkg --version 2.0.0 --product SX --tpm --pri b.img --boot c.img -k k.key
 "$B/mkpkg" -q -o www/other-9.0.0.pkg --version 9.0.0 --product OTHER --pri b.img --boot c.img -k k.key
 cp www/fw-2.0.0.pkg www/slow/fw-2.0.0.pkg
 export SRV_NGINX_ACCESS=$T/access.log
@@ -76,6 +77,11 @@ catalog only-other 3 www/other-9.0.0.pkg
 fresh 1.0.0 only-other
 expect 0 'no release for product SX' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+# A release marked for TPM products is not for this device (no TPM): never fetched to be refused.
+catalog tpm-only 3 www/tpm-2.0.0.pkg
+fresh 1.0.0 tpm-only
+expect 0 'check: 1.0.0 is the newest release not marked for TPM products' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
 fresh
 expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
 before=$(slotsum)
@@ -91,7 +97,7 @@ JS_NOW=""
 expect 0 'tick: next check at 2023-11-14T23:14:20Z' at $((C0 + 3630)) fw smart tick
 expect 4 '' at $((C0 + 3660)) fw smart tick
 expect 0 'tick: next check at 2023-11-14T23:16:20Z' at $((C0 + 3700)) fw smart tick
-ok "check: versionOptimal, needUpdate (status shows it), another product only, netError with the server down, backing off"
+ok "check: versionOptimal, needUpdate (status shows it), another product only, a TPM release only, netError with the server down, backing off"
 
 # --- refused catalogs: each its own result, exit 1, the device unchanged but for the record of the check
 fresh

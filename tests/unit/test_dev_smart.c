@@ -228,6 +228,17 @@ static void rel(struct fw_catalog *c, const char *product, const char *version, 
 	strcpy(r->url[0], "http://x/p.pkg");
 }
 
+static int dev_tpm;
+static uint64_t dev_rollback;
+
+static int decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t gen,
+		  const struct fw_release **t, const struct fw_release **s, char *note, size_t notesz, struct fw_err *e)
+{
+	struct dev_check_device d = { product, running, gen, "d", dev_tpm, dev_rollback };
+
+	return dev_check_decide(c, &d, t, s, note, notesz, e);
+}
+
 static void test_decide(void)
 {
 	struct fw_catalog *c = calloc(1, sizeof(*c));
@@ -242,34 +253,49 @@ static void test_decide(void)
 	rel(c, "SX", "2.0.0", 2, "1.5.0", 100);
 	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
 	/* From 1.0.0: 2.0.0 is the target, 1.5.0 (its bridge) the step. */
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.0.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "2.0.0") == 0 && strcmp(s->version, "1.5.0") == 0);
 	CU_ASSERT(strstr(note, "bridge") != NULL);
 	/* From the bridge itself: straight on. */
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.5.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.5.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s != NULL && strcmp(s->version, "2.0.0") == 0);
 	/* At the newest, or above it: stay. */
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "2.0.0", 2, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "2.0.0", 2, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s == NULL && t == NULL);
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "2.1.0", 2, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "2.1.0", 2, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s == NULL);
 	/* Another product only. */
-	CU_ASSERT_EQUAL(dev_check_decide(c, "ZZ", "1.0.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "ZZ", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s == NULL && strstr(note, "no release for product ZZ") != NULL);
 	/* Past the bridge version in the old generation: unreachable, said so. */
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.6.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.6.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s == NULL && strstr(note, "bridge version 1.5.0") != NULL);
+	/* A device with a TPM takes only releases marked for TPM products; one with a rollback index none below it. */
+	dev_tpm = 1;
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && strstr(note, "marked for TPM") != NULL);
+	c->rel[2].requires_tpm = 1;   /* 1.5.0 */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "1.5.0") == 0);
+	dev_tpm = 0;
+	c->rel[2].requires_tpm = 0;
+	dev_rollback = 1;
+	c->rel[3].rollback_index = 1;  /* 2.0.0, whose bridge 1.5.0 has index 0: unreachable */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL);
+	dev_rollback = 0;
+	c->rel[3].rollback_index = 0;
 	/* Rollout 0 on the newest: the one before it, when that one takes the device. */
 	c->rel[3].rollout = 0;
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.0.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s != NULL && strcmp(s->version, "1.5.0") == 0 && t == s);
 	c->rel[2].rollout = 0;
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.0.0", 1, "d", &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(s == NULL && strstr(note, "rollout") != NULL);
 	/* A bridge the catalog lacks is an invalid catalog. */
 	c->rel[3].rollout = 100;
 	strcpy(c->rel[3].bridge_from, "1.4.0");
-	CU_ASSERT_EQUAL(dev_check_decide(c, "SX", "1.0.0", 1, "d", &t, &s, note, sizeof(note), &e), -1);
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), -1);
 	CU_ASSERT(strstr(e.msg, "1.4.0") != NULL);
 	free(c);
 }
