@@ -7,6 +7,7 @@
 #include "base/escape.h"
 #include "device/cmd.h"
 #include "device/dev_file.h"
+#include "device/dev_resume.h"
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
@@ -144,10 +145,16 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	struct dev_smart_state sm;
 	int64_t now = smart_load(r, &sm, st, &trial);
 
+	/* What a network upgrade cut by a power loss left for the same upgrade to resume from. */
+	json_t *resume = dev_resume_status(r, rec);
+
 	if (doc != NULL)
-		bad |= json_object_set_new(doc, "download", download ? download : json_null()) < 0;
-	else
+		bad |= json_object_set_new(doc, "download", download ? download : json_null()) < 0 ||
+		       json_object_set_new(doc, "resume", resume ? resume : json_null()) < 0;
+	else {
 		json_decref(download);
+		json_decref(resume);
+	}
 	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++) {
 		json_t *o = dev_record_to_json(&rec[t]);
 		bad = o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
@@ -257,6 +264,13 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		printf("%-16s %s: %lld%s bytes, %.1f MiB/s\n", "downloading",
 		       fw_escape_msg(from ? from : "?", shown, sizeof(shown)), (long long)done, of,
 		       (double)json_integer_value(json_object_get(download, "speed")) / 1048576.0);
+		json_decref(download);
+	}
+	if ((download = dev_resume_status(r, rec)) != NULL) {
+		printf("%-16s upgrade %s %s: %lld bytes in the slots (run it again to resume)\n", "resumable",
+		       json_string_value(json_object_get(download, "request")),
+		       fw_escape_msg(json_string_value(json_object_get(download, "source")), shown, sizeof(shown)),
+		       (long long)json_integer_value(json_object_get(download, "kept")));
 		json_decref(download);
 	}
 	print_smart(r, st);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
+#include "base/isotime.h"
 #include "device/dev_file.h"
 
 #define DIGEST_HEX (2 * FW_DIGEST_LEN)
@@ -46,6 +48,27 @@ void dev_resume_clear(const struct dev_root *r)
 	if (path != NULL)
 		unlink(path);
 	free(path);
+}
+
+json_t *dev_resume_status(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT])
+{
+	struct dev_resume res;
+	struct fw_err ignored;
+	uint64_t kept = 0;
+	char when[32];
+
+	if (dev_resume_load(r, &res, &ignored) != 1)
+		return NULL;
+	for (unsigned i = 0; i < res.n; i++) {
+		const struct dev_resume_image *im = &res.image[i];
+		const struct dev_record *c = &rec[im->slot];
+		int whole = c->valid && c->size == im->size && memcmp(c->digest, im->digest, FW_DIGEST_LEN) == 0;
+
+		kept += whole ? im->size : im->kept;
+	}
+	fw_time_iso(res.started, when);
+	return json_pack("{s:o, s:s, s:I, s:s}", "source", fw_json_text(res.source), "request", res.request, "kept",
+			 (json_int_t)kept, "started", when);
 }
 
 struct dev_resume_image *dev_resume_image(struct dev_resume *res, int slot)

@@ -6,6 +6,7 @@
 
 #include "base/fw_err.h"
 #include "device/dev_root.h"
+#include "device/dev_slot.h"
 #include "device/dev_transport.h"
 #include "formats/manifest.h"
 
@@ -51,6 +52,13 @@ int dev_resume_save(const struct dev_root *r, const struct dev_resume *res, stru
 
 /* Remove the record (best effort: a stale one never blocks anything, it is checked at every use). */
 void dev_resume_clear(const struct dev_root *r);
+
+/*
+ * For status: NULL when there is no readable record; else {source, request,
+ * kept, started}: kept counts a whole image for each slot whose record (rec,
+ * indexed by slot) is valid with the entry's digest, as a resume would.
+ */
+json_t *dev_resume_status(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT]);
 
 /* The entry for slot, adding an empty one when absent; NULL when full. */
 struct dev_resume_image *dev_resume_image(struct dev_resume *res, int slot);

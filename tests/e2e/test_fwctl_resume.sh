@@ -45,7 +45,8 @@ fresh() { rm -rf "$D"; cp -a "$T/template" "$D"; }
 # no resume record left, and the slots hold the images byte for byte.
 installed() {
 	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['slots']['boot']['version'], \
-d['last_upgrade']['result'], d['download']")" = "$1 $1 $1 success None" ] || fail "$(js "d['slots'], d['last_upgrade']")"
+d['last_upgrade']['result'], d['download'], d['resume']")" = "$1 $1 $1 success None None" ] ||
+		fail "$(js "d['slots'], d['last_upgrade'], d['resume']")"
 	[ ! -e "$D/upgrade.resume" ] || fail "the resume record outlived the upgrade"
 	for s in pri sec boot; do
 		cmp -s "$D/slots/$s" "${2:-.}/$s.img" || fail "slot $s does not hold the package's $s.img"
@@ -88,6 +89,10 @@ power_cut() {
 		[ ! -e "$D/upgrade.resume" ] || fail "a resume record for $2"
 	else
 		[ -s "$D/upgrade.resume" ] || fail "boot removed the resume record (crash at $1)"
+		# status shows what the same upgrade would resume from.
+		[ "$(js "d['resume']['source'], d['resume']['request'], d['resume']['kept']")" = "$2 all $(kept)" ] ||
+			fail "status: $(js "d['resume']")"
+		fw status | grep -Eq "^resumable +upgrade all .*: $(kept) bytes in the slots" || fail "status: $(fw status)"
 	fi
 }
 
@@ -225,5 +230,31 @@ expect 0 "resuming the interrupted upgrade: $k bytes" fw upgrade no-reboot all "
 installed 5.21.1
 [ "$(fetched)" -le $((SIZE - k + ($(connections) - 1) * SWITCH)) ] || fail "after a netError: fetched $(fetched), $k kept"
 ok "a netError keeps the record (every written byte synced): the next run fetches only the rest"
+
+# --- a power cut before every durable step of a network upgrade, then boot and the same upgrade: installed
+mkdir small
+randfile small/pri.img 10000000
+randfile small/sec.img 1000000
+randfile small/boot.img 100000
+"$B/mkpkg" -q -o www/small.pkg --version 5.21.1 --product WX --pri small/pri.img --sec small/sec.img \
+	--boot small/boot.img -k k.key
+n=1 resumed=0
+while :; do
+	fresh
+	set +e
+	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$D" upgrade no-reboot all "$H/small.pkg" >/dev/null 2>"$T/cut.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || break
+	expect 0 "" fw boot
+	# force: a cut after the last record was committed leaves nothing to do but the state (test_fwctl_crash.sh).
+	expect 0 "upgrade: all 5.21.1: success" fw upgrade force no-reboot all "$H/small.pkg"
+	grep -q "upgrade: resuming the interrupted upgrade" "$T/.err" && resumed=$((resumed + 1))
+	installed 5.21.1 small
+	n=$((n + 1))
+done
+[ $rc -eq 0 ] || fail "small.pkg without a crash: exit $rc: $(cat "$T/cut.err")"
+[ $resumed -gt $(((n - 1) / 2)) ] || fail "only $resumed of $((n - 1)) runs after a cut resumed"
+ok "a power cut before each of $((n - 1)) durable steps, boot, the same upgrade: installed ($resumed resumed)"
 
 echo "all $TESTS checks passed"
