@@ -115,6 +115,11 @@ demo: $(B)/.deps all
 bench: all
 	scripts/bench $(B) $(SIZE_MB)
 
+# N simulated devices updating themselves from a real nginx through a fault proxy (scripts/fleet).
+DEVICES ?= 100
+fleet: $(B)/.deps all
+	scripts/fleet $(B) $(DEVICES)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -153,5 +158,5 @@ sanitize:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check demo bench fuzz install uninstall sanitize clean
+.PHONY: all check demo bench fleet fuzz install uninstall sanitize clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

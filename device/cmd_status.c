@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/escape.h"
 #include "device/cmd.h"
@@ -9,6 +10,7 @@
 #include "device/dev_resume.h"
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
+#include "device/dev_smart.h"
 #include "device/dev_state.h"
 #include "device/dev_unlock.h"
 #include "device/dev_upgrade.h"
@@ -64,6 +66,73 @@ static void print_unlock(const struct dev_root *r)
 	}
 }
 
+/* The smart state and the clock status reads it at (FWCTL_NOW for tests); 0 with a fresh state when unreadable. */
+static int64_t smart_load(const struct dev_root *r, struct dev_smart_state *sm, const struct dev_state *st,
+			  int *trial)
+{
+	struct fw_err ignore;
+	struct dev_record rec;
+	int64_t now;
+
+	if (dev_smart_load(r, sm, &ignore) < 0)
+		dev_smart_state_init(sm);
+	if (dev_smart_now(&now, &ignore) < 0)
+		now = (int64_t)time(NULL);
+	*trial = 0;
+	if (st->booted != DEV_BOOTED_NONE) {
+		dev_record_load(r, st->booted, &rec);
+		*trial = rec.valid && rec.trial;
+	}
+	return now;
+}
+
+static void print_smart(const struct dev_root *r, const struct dev_state *st)
+{
+	const struct dev_smart_config *c = &r->cfg.smart;
+	struct dev_smart_state sm;
+	struct dev_smart_plan p;
+	char shown[1100], when[FW_ISOTIME_LEN], a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
+	int trial;
+	int64_t now = smart_load(r, &sm, st, &trial);
+
+	if (!c->enabled && c->server[0] == '\0') {
+		printf("%-16s %s\n", "smart upgrade", "off");
+		return;
+	}
+	printf("%-16s %s: %s, every %lld s\n", "smart upgrade", c->enabled ? "on" : "off",
+	       fw_escape(c->server, shown, sizeof(shown)), (long long)c->interval);
+	if (c->window_start >= 0)
+		printf("%-16s %02d:%02d-%02d:%02d UTC\n", "  downloads", c->window_start / 60, c->window_start % 60,
+		       c->window_end / 60, c->window_end % 60);
+	if (c->install_at >= 0)
+		printf("%-16s %02d:%02d UTC\n", "  install at", c->install_at / 60, c->install_at % 60);
+	if (sm.check_time != 0) {
+		printf("%-16s %s: %s%s%s\n", "  last check", fw_time_iso(sm.check_time, when),
+		       dev_check_result_name(sm.check_result), sm.available[0] ? ", available " : "", sm.available);
+		if (sm.check_message[0])
+			printf("%-16s %s\n", "    why", fw_escape_msg(sm.check_message, shown, sizeof(shown)));
+	}
+	if (sm.has_serial)
+		printf("%-16s serial %llu, expires %s\n", "  catalog", (unsigned long long)sm.serial,
+		       fw_time_iso(sm.expires, when));
+	if (sm.has_step)
+		printf("%-16s %s: %llu of %llu bytes%s, %.1f MiB/s%s%s\n", "  download", sm.step.version,
+		       (unsigned long long)sm.dl_bytes, (unsigned long long)sm.step.length,
+		       sm.dl_complete ? " (complete)" : "", (double)sm.dl_speed / 1048576.0, sm.dl_result[0] ? ", last: " : "",
+		       sm.dl_result);
+	else if (sm.dl_result[0])
+		printf("%-16s last: %s\n", "  download", sm.dl_result);
+	if (sm.dl_message[0])
+		printf("%-16s %s\n", "    why", fw_escape_msg(sm.dl_message, shown, sizeof(shown)));
+	dev_smart_plan(c, &sm, now, trial, 0, &p);
+	printf("%-16s check %s, download %s, install %s\n", "  scheduled", p.next_check >= 0 ? fw_time_iso(p.next_check, when) : "-",
+	       p.next_download >= 0 ? fw_time_iso(p.next_download, a) : "-",
+	       p.next_install >= 0 ? fw_time_iso(p.next_install, b) : "-");
+	if (sm.install_time != 0)
+		printf("%-16s %s: %s %s\n", "  last install", fw_time_iso(sm.install_time, when), sm.install_version,
+		       sm.install_result);
+}
+
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 		      const struct dev_state *st)
 {
@@ -72,7 +141,9 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	json_t *download = dev_progress_load(r);
 	const struct dev_record *run = running(rec);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
-	int bad = doc == NULL || slots == NULL || media == NULL;
+	int bad = doc == NULL || slots == NULL || media == NULL, trial;
+	struct dev_smart_state sm;
+	int64_t now = smart_load(r, &sm, st, &trial);
 
 	/* What a network upgrade cut by a power loss left for the same upgrade to resume from. */
 	json_t *resume = dev_resume_status(r, rec);
@@ -112,7 +183,8 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      json_object_set(doc, "last_upgrade", last) < 0 ||
 		      json_object_set_new(doc, "secure_boot", json_boolean(r->cfg.secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(r->cfg.device_id)) < 0 ||
-		      json_object_set_new(doc, "unlock_token", unlock_json(r)) < 0;
+		      json_object_set_new(doc, "unlock_token", unlock_json(r)) < 0 ||
+		      json_object_set_new(doc, "smart", dev_smart_status_json(&r->cfg.smart, &sm, now, trial)) < 0;
 	json_decref(last);
 	json_decref(slots);
 	json_decref(media);
@@ -201,6 +273,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		       (long long)json_integer_value(json_object_get(download, "kept")));
 		json_decref(download);
 	}
+	print_smart(r, st);
 	if (st->last.result == DEV_RESULT_NONE) {
 		printf("%-16s %s\n", "last upgrade", "none");
 		return;

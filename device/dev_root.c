@@ -144,6 +144,7 @@ void dev_config_net_defaults(struct dev_config *c)
 	c->low_speed_limit = DEV_TRANSPORT_LOW_SPEED_LIMIT;
 	c->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
 	c->net_retries = DEV_TRANSPORT_RETRIES;
+	dev_smart_config_defaults(&c->smart);
 }
 
 int dev_config_save(const struct dev_root *r, struct fw_err *err)
@@ -179,6 +180,7 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "ssh_known_hosts",
 					  c->ssh_known_hosts ? json_string(c->ssh_known_hosts) : json_null()) < 0 ||
 		      json_object_set_new(doc, "ssh_key", c->ssh_key ? json_string(c->ssh_key) : json_null()) < 0 ||
+		      json_object_set_new(doc, "smart", dev_smart_config_to_json(&c->smart)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -262,6 +264,10 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	v = json_object_get(doc, "net_retries");
 	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100)
 		c->net_retries = (unsigned)json_integer_value(v);
+	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0) {
+		dev_config_free(c);
+		return -1;
+	}
 	media = json_object_get(doc, "media");
 	if (media != NULL && !json_is_object(media))
 		return fw_err_set(err, FW_EXIT_IO, "media: not an object");

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/fw_err.h"
+#include "device/dev_smart.h"
 #include "formats/manifest.h"
 #include "signing/trust.h"
 
@@ -59,6 +60,7 @@ struct dev_config {
 	unsigned net_retries;          /* network: attempts in a row without a new byte before netError */
 	char *ssh_known_hosts;         /* scp, sftp: the servers' host keys (OpenSSH known_hosts); NULL: none, refused */
 	char *ssh_key;                 /* scp, sftp: the device's private key to log in with; NULL: password only */
+	struct dev_smart_config smart; /* smart upgrade (fwctl smart config) */
 };
 
 struct dev_root {

@@ -2,6 +2,7 @@
 """faultproxy: a TCP proxy for transport tests that cuts or stalls connections at chosen byte offsets.
 
 usage: faultproxy.py [--http | --ftp] PLAN UPSTREAM_PORT PORT_FILE
+       faultproxy.py --http --random-cut PERCENT[:SEED] - UPSTREAM_PORT PORT_FILE
 
 Listens on a free loopback port (written to PORT_FILE once listening) and
 forwards each connection to 127.0.0.1:UPSTREAM_PORT. Before each faultable
@@ -14,17 +15,28 @@ N counts the server's bytes after the end of the HTTP response header with
 With --ftp, the control connection is forwarded as is except that EPSV and
 PASV replies are rewritten to point at a proxied data port; the plan applies
 to the data connections, so an FTP download is cut or stalled, not its login.
+With --random-cut (HTTP only, no plan file: "-"), each connection is cut with
+the given probability at a byte offset drawn uniformly from its body
+(Content-Length); a count of the cuts goes to PORT_FILE.cuts. For the fleet
+simulation (scripts/fleet).
 """
 import os
+import random
 import re
 import socket
 import sys
 import threading
 
 lock = threading.Lock()
+random_cut = None   # (probability, random.Random) with --random-cut
+cuts = 0
+cuts_file = None
 
 
 def next_step(plan):
+    if random_cut is not None:
+        with lock:
+            return ("randcut", 0) if random_cut[1].random() < random_cut[0] else ("pass", 0)
     with lock:
         try:
             with open(plan) as f:
@@ -78,6 +90,16 @@ def pump_down(server, client, step, http):
                 if end < 0:
                     continue
                 client.sendall(header[:end + 4])
+                if word == "randcut":
+                    m = re.search(rb"\r\ncontent-length: *(\d+)", header[:end], re.I)
+                    size = int(m.group(1)) if m else 0
+                    if size > 0:
+                        with lock:
+                            limit = random_cut[1].randrange(size)
+                        word = "cut"
+                        count_cut()
+                    else:
+                        word = "pass"
                 b = header[end + 4:]
                 header = None
             if word in ("cut", "stall") and sent + len(b) >= limit:
@@ -92,9 +114,22 @@ def pump_down(server, client, step, http):
         pass
 
 
+def count_cut():
+    global cuts
+    with lock:
+        cuts += 1
+        with open(cuts_file + ".tmp", "w") as f:
+            f.write("%d\n" % cuts)
+        os.replace(cuts_file + ".tmp", cuts_file)
+
+
 def relay(client, upstream_port, step, http):
     try:
-        server = socket.create_connection(("127.0.0.1", upstream_port))
+        server = socket.socket()
+        if random_cut is not None:
+            # Read little ahead of the client, so a cut connection's bytes were mostly delivered (fleet's count).
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        server.connect(("127.0.0.1", upstream_port))
     except OSError:
         client.close()
         return
@@ -108,7 +143,7 @@ def listener():
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
-    s.listen(16)
+    s.listen(1024)
     return s
 
 
@@ -161,11 +196,17 @@ def ftp_control(client, upstream_port, plan):
 
 
 def main():
+    global random_cut, cuts_file
     args = sys.argv[1:]
     mode = "raw"
     if args and args[0] in ("--http", "--ftp"):
         mode = args.pop(0)[2:]
+    if args and args[0] == "--random-cut":
+        pct, _, seed = args[1].partition(":")
+        random_cut = (float(pct) / 100.0, random.Random(int(seed or 1)))
+        args = args[2:]
     plan, upstream_port, port_file = args[0], int(args[1]), args[2]
+    cuts_file = port_file + ".cuts"
     s = listener()
     with open(port_file + ".tmp", "w") as f:
         f.write("%d\n" % s.getsockname()[1])

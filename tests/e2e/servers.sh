@@ -81,9 +81,17 @@ srv_ca() {
 		-extfile "$SRV_DIR/ext.cnf" -out "$SRV_CERT" 2>/dev/null
 }
 
+# srv_nginx_temp_paths DIR: nginx's temporary directories, all under DIR (never the system's).
+srv_nginx_temp_paths() {
+	for t in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s/%s;\n' "$t" "$1" "${t#client_}"
+	done
+}
+
 # srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
 # and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
-# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL. With SRV_NGINX_ACCESS set,
+# /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL, and below /slow/ it sends at most
+# 512 KiB/s (a client killed mid-transfer was not sent much more than it read). With SRV_NGINX_ACCESS set,
 # nginx logs each request there as "URI STATUS BODY_BYTES_SENT" (bytes the server sent, for byte budgets).
 srv_nginx() {
 	srv_ca
@@ -102,11 +110,7 @@ events { worker_connections 64; }
 http {
 	log_format sent '\$uri \$status \$body_bytes_sent';
 	access_log ${SRV_NGINX_ACCESS:-off}${SRV_NGINX_ACCESS:+ sent};
-	client_body_temp_path $d/body;
-	proxy_temp_path $d/proxy;
-	fastcgi_temp_path $d/fastcgi;
-	uwsgi_temp_path $d/uwsgi;
-	scgi_temp_path $d/scgi;
+$(srv_nginx_temp_paths "$d")
 	default_type application/octet-stream;
 	sendfile on;
 	server {
@@ -115,6 +119,7 @@ http {
 		location = /busy.bin { return 503; }
 		location = /redirect.bin { return 302 /fw.bin; }
 		location = /to-ftp.bin { return 302 ftp://127.0.0.1:1/fw.bin; }
+		location /slow/ { limit_rate 512k; }
 	}
 	server { listen 127.0.0.1:$NORANGE_PORT; root $1; max_ranges 0; }
 	server {

@@ -1,0 +1,57 @@
+/* cmd_check: fwctl check — ask the catalog server whether this device needs an update (needUpdate, versionOptimal, netError). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/escape.h"
+#include "base/msg.h"
+#include "device/cmd.h"
+#include "device/dev_check.h"
+#include "device/dev_root.h"
+#include "device/dev_smart.h"
+
+int cmd_check_run(struct dev_root *r, int64_t now)
+{
+	struct dev_check_out out;
+	struct fw_err err = { 0, "" };
+	char shown[600];
+
+	if (dev_check(r, now, &out, &err) < 0) {
+		/* The answer on stdout for scripts, the reason on stderr. */
+		if (out.result != DEV_CHECK_NONE)
+			printf("%s\n", dev_check_result_name(out.result));
+		return msg_fail("check", NULL, &err);
+	}
+	if (out.note[0])
+		msg_note("check: %s", fw_escape_msg(out.note, shown, sizeof(shown)));
+	if (out.result == DEV_CHECK_NEED_UPDATE)
+		printf("needUpdate %s\n", out.step);
+	else
+		printf("versionOptimal\n");
+	return FW_EXIT_OK;
+}
+
+int cmd_check(const char *root, int argc, char **argv)
+{
+	struct dev_root r;
+	struct fw_err err = { 0, "" };
+	int64_t now;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: fwctl [--root DIR] check\nFetch the signed catalog (fwctl smart config --server) and say "
+		       "whether this device needs an update:\n  needUpdate VERSION | versionOptimal | netError | "
+		       "catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
+		return FW_EXIT_OK;
+	}
+	if (argc != 1) {
+		msg_error("check", NULL, "takes no arguments");
+		return FW_EXIT_USAGE;
+	}
+	if (dev_smart_now(&now, &err) < 0)
+		return msg_fail("check", NULL, &err);
+	if (dev_root_open(&r, root, 1, &err) < 0)
+		return msg_fail("check", NULL, &err);
+	rc = cmd_check_run(&r, now);
+	dev_root_close(&r);
+	return rc;
+}

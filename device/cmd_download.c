@@ -1,0 +1,58 @@
+/* cmd_download: fwctl download — fetch the release the last check named, verified as it arrives, resumable. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/msg.h"
+#include "device/cmd.h"
+#include "device/dev_download.h"
+#include "device/dev_root.h"
+#include "device/dev_smart.h"
+
+int cmd_download_run(struct dev_root *r, int64_t now)
+{
+	struct dev_download_out out;
+	struct fw_err err = { 0, "" };
+
+	if (dev_download(r, now, &out, &err) < 0) {
+		if (out.result[0])
+			printf("%s\n", out.result);
+		if (out.fetched > 0 || out.resumed_from > 0)
+			msg_note("download: %s: %llu bytes on disk before, %llu fetched, %u interruptions", out.version,
+				 (unsigned long long)out.resumed_from, (unsigned long long)out.fetched, out.interruptions);
+		return msg_fail("download", NULL, &err);
+	}
+	if (out.already) {
+		msg_note("download: %s was downloaded already", out.version);
+	} else {
+		msg_note("download: %s: %llu bytes: %llu on disk before (verified again), %llu fetched, %u interruptions, "
+			 "%.1f MiB/s", out.version, (unsigned long long)out.length, (unsigned long long)out.resumed_from,
+			 (unsigned long long)out.fetched, out.interruptions, (double)out.speed / 1048576.0);
+	}
+	printf("downloaded %s\n", out.version);
+	return FW_EXIT_OK;
+}
+
+int cmd_download(const char *root, int argc, char **argv)
+{
+	struct dev_root r;
+	struct fw_err err = { 0, "" };
+	int64_t now;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: fwctl [--root DIR] download\nFetch the release the last check named into the device's "
+		       "download area, resuming what is there; nothing of the running system changes.\n");
+		return FW_EXIT_OK;
+	}
+	if (argc != 1) {
+		msg_error("download", NULL, "takes no arguments");
+		return FW_EXIT_USAGE;
+	}
+	if (dev_smart_now(&now, &err) < 0)
+		return msg_fail("download", NULL, &err);
+	if (dev_root_open(&r, root, 1, &err) < 0)
+		return msg_fail("download", NULL, &err);
+	rc = cmd_download_run(&r, now);
+	dev_root_close(&r);
+	return rc;
+}

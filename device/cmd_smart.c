@@ -1,0 +1,307 @@
+/* cmd_smart: fwctl smart config (the settings) and fwctl smart tick (do what is due: check, download, install). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/escape.h"
+#include "base/isotime.h"
+#include "base/msg.h"
+#include "device/cmd.h"
+#include "device/dev_download.h"
+#include "device/dev_root.h"
+#include "device/dev_slot.h"
+#include "device/dev_smart.h"
+#include "device/dev_source.h"
+#include "device/dev_state.h"
+#include "device/dev_upgrade.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fwctl [--root DIR] smart config [--server URL] [--interval DURATION]\n"
+		   "                  [--download-window HH:MM-HH:MM|any] [--install-at HH:MM|any] [--on|--off]\n"
+		   "       fwctl [--root DIR] smart tick\n"
+		   "config without options shows the settings. Times of day are UTC. tick does what is due\n"
+		   "now: a check at the interval, a download inside the window, the install at the install\n"
+		   "time, then the boot step. The clock is $FWCTL_NOW when set (for tests), else the real one.\n");
+}
+
+static void print_tod(const char *name, int minute, const char *none)
+{
+	if (minute < 0)
+		printf("%-16s %s\n", name, none);
+	else
+		printf("%-16s %02d:%02d\n", name, minute / 60, minute % 60);
+}
+
+static void show(const struct dev_smart_config *c)
+{
+	char shown[1100];
+
+	printf("%-16s %s\n", "enabled", c->enabled ? "yes" : "no");
+	printf("%-16s %s\n", "server", c->server[0] ? fw_escape(c->server, shown, sizeof(shown)) : "none");
+	printf("%-16s %lld s\n", "interval", (long long)c->interval);
+	if (c->window_start < 0)
+		printf("%-16s %s\n", "download-window", "any time");
+	else
+		printf("%-16s %02d:%02d-%02d:%02d\n", "download-window", c->window_start / 60, c->window_start % 60,
+		       c->window_end / 60, c->window_end % 60);
+	print_tod("install-at", c->install_at, "as soon as downloaded");
+}
+
+static int parse_window(const char *v, struct dev_smart_config *c, struct fw_err *err)
+{
+	char a[8], b[8];
+
+	if (strcmp(v, "any") == 0) {
+		c->window_start = c->window_end = DEV_SMART_ANY_TIME;
+		return 0;
+	}
+	if (strlen(v) != 11 || v[5] != '-')
+		return fw_err_set(err, FW_EXIT_USAGE, "--download-window %s: expected HH:MM-HH:MM or any", v);
+	memcpy(a, v, 5);
+	a[5] = '\0';
+	memcpy(b, v + 6, 5);
+	b[5] = '\0';
+	if ((c->window_start = dev_smart_parse_tod(a)) < 0 || (c->window_end = dev_smart_parse_tod(b)) < 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "--download-window %s: expected HH:MM-HH:MM (00:00 to 23:59) or any", v);
+	return 0;
+}
+
+static int smart_config(const char *root, int argc, char **argv)
+{
+	enum { OPT_SERVER = 256, OPT_INTERVAL, OPT_WINDOW, OPT_INSTALL, OPT_ON, OPT_OFF };
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "download-window", required_argument, NULL, OPT_WINDOW },
+		{ "install-at", required_argument, NULL, OPT_INSTALL },
+		{ "on", no_argument, NULL, OPT_ON },
+		{ "off", no_argument, NULL, OPT_OFF },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dev_root r;
+	struct dev_smart_config c;
+	struct dev_source src;
+	struct fw_err err = { 0, "" };
+	int o, rc = FW_EXIT_OK, changes = 0, on = -1;
+	int64_t secs;
+
+	if (dev_root_open(&r, root, argc > 1, &err) < 0)
+		return msg_fail("smart config", NULL, &err);
+	c = r.cfg.smart;
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		changes++;
+		switch (o) {
+		case OPT_SERVER:
+			if (strlen(optarg) > DEV_SMART_URL_MAX ||
+			    dev_source_parse(1, &optarg, &src, &err) < 0 || src.kind != DEV_SRC_NET ||
+			    (src.proto != DEV_PROTO_HTTP && src.proto != DEV_PROTO_HTTPS)) {
+				msg_error("smart config", NULL, "--server %s: expected an http:// or https:// URL of the catalog",
+					  optarg);
+				rc = FW_EXIT_USAGE;
+				goto out;
+			}
+			snprintf(c.server, sizeof(c.server), "%s", optarg);
+			if (on < 0)
+				on = 1;
+			break;
+		case OPT_INTERVAL:
+			if (fw_duration_parse(optarg, &secs) < 0 || secs < DEV_SMART_INTERVAL_MIN ||
+			    secs > DEV_SMART_INTERVAL_MAX) {
+				msg_error("smart config", NULL, "--interval %s: expected a duration from 1m to 365d (90, 30m, "
+					  "12h, 1d, 2w)", optarg);
+				rc = FW_EXIT_USAGE;
+				goto out;
+			}
+			c.interval = secs;
+			break;
+		case OPT_WINDOW:
+			if (parse_window(optarg, &c, &err) < 0) {
+				rc = msg_fail("smart config", NULL, &err);
+				goto out;
+			}
+			break;
+		case OPT_INSTALL:
+			if (strcmp(optarg, "any") == 0) {
+				c.install_at = DEV_SMART_ANY_TIME;
+			} else if ((c.install_at = dev_smart_parse_tod(optarg)) < 0) {
+				msg_error("smart config", NULL, "--install-at %s: expected HH:MM (00:00 to 23:59) or any", optarg);
+				rc = FW_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_ON: on = 1; break;
+		case OPT_OFF: on = 0; break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			msg_error("smart config", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
+			usage(stderr);
+			rc = FW_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		rc = FW_EXIT_USAGE;
+		goto out;
+	}
+	if (changes == 0) {
+		show(&r.cfg.smart);
+		goto out;
+	}
+	if (on >= 0)
+		c.enabled = on;
+	if (c.enabled && c.server[0] == '\0') {
+		msg_error("smart config", NULL, "--on needs a catalog server: --server URL");
+		rc = FW_EXIT_USAGE;
+		goto out;
+	}
+	r.cfg.smart = c;
+	if (dev_config_save(&r, &err) < 0) {
+		rc = msg_fail("smart config", NULL, &err);
+		goto out;
+	}
+	msg_note("smart config: set");
+out:
+	dev_root_close(&r);
+	return rc;
+}
+
+/* Is the image that booted on trial? Then nothing is installed until it is marked good. */
+static int on_trial(const struct dev_root *r, const struct dev_state *st)
+{
+	struct dev_record rec;
+
+	if (st->booted == DEV_BOOTED_NONE)
+		return 0;
+	dev_record_load(r, st->booted, &rec);
+	return rec.valid && rec.trial;
+}
+
+static void print_note(void *ctx, const char *text)
+{
+	(void)ctx;
+	msg_note("%s", text);
+}
+
+/* The downloaded package into every slot (dev_upgrade, all), then the boot step as a reboot would run it. */
+static int install(struct dev_root *r, int64_t now)
+{
+	struct dev_smart_state s;
+	struct dev_source src;
+	struct dev_upgrade_req req = { .all = 1, .note = print_note };
+	struct dev_upgrade_out out;
+	struct fw_err err = { 0, "" }, serr;
+	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE);
+	int rc;
+
+	if (path == NULL || dev_smart_load(r, &s, &err) < 0) {
+		free(path);
+		return msg_fail("install", NULL, &err);
+	}
+	memset(&src, 0, sizeof(src));
+	src.kind = DEV_SRC_FILE;
+	snprintf(src.path, sizeof(src.path), "%s", path);
+	snprintf(src.shown, sizeof(src.shown), "%s", path);
+	free(path);
+	req.src = &src;
+	rc = dev_upgrade(r, &req, &out, &err);
+	/* Whatever the outcome, this package is done with: the next check decides again. */
+	s.install_time = now;
+	snprintf(s.install_result, sizeof(s.install_result), "%s", dev_result_name(out.result));
+	snprintf(s.install_version, sizeof(s.install_version), "%s", s.step.version);
+	dev_download_discard(r);
+	dev_smart_forget_step(&s);
+	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
+	s.next_check = rc == 0 ? now : 0;
+	if (dev_smart_save(r, &s, &serr) < 0)
+		msg_error("install", NULL, "%s", serr.msg);
+	if (rc < 0) {
+		printf("install %s %s\n", s.install_version, dev_result_name(out.result));
+		return msg_fail("install", NULL, &err);
+	}
+	printf("install %s success\n", s.install_version);
+	msg_note("install: rebooting");
+	return cmd_boot_run(r);
+}
+
+static void print_when(const char *what, int64_t t)
+{
+	char iso[FW_ISOTIME_LEN];
+
+	if (t >= 0)
+		msg_note("tick: next %s at %s", what, fw_time_iso(t, iso));
+}
+
+static int smart_tick(const char *root, int argc, char **argv)
+{
+	struct dev_root r;
+	struct dev_smart_state s;
+	struct dev_state st;
+	struct dev_smart_plan p;
+	struct fw_err err = { 0, "" };
+	int64_t now;
+	unsigned skip = 0;
+	int rc = FW_EXIT_OK;
+
+	(void)argv;
+	if (argc != 1) {
+		msg_error("smart tick", NULL, "takes no arguments");
+		return FW_EXIT_USAGE;
+	}
+	if (dev_smart_now(&now, &err) < 0)
+		return msg_fail("smart tick", NULL, &err);
+	if (dev_root_open(&r, root, 1, &err) < 0)
+		return msg_fail("smart tick", NULL, &err);
+	if (!r.cfg.smart.enabled) {
+		msg_note("tick: smart upgrade is off (fwctl smart config --server URL)");
+		goto out;
+	}
+	/* One of each at most per tick, in order: a check, the download it asks for, the install when due. */
+	for (;;) {
+		if (dev_smart_load(&r, &s, &err) < 0 || dev_state_load(&r, &st, &err) < 0) {
+			rc = msg_fail("smart tick", NULL, &err);
+			goto out;
+		}
+		dev_smart_plan(&r.cfg.smart, &s, now, on_trial(&r, &st), skip, &p);
+		if (p.due == DEV_SMART_NOTHING)
+			break;
+		skip |= 1u << p.due;
+		if (p.due == DEV_SMART_CHECK)
+			rc = cmd_check_run(&r, now);
+		else if (p.due == DEV_SMART_DOWNLOAD)
+			rc = cmd_download_run(&r, now);
+		else
+			rc = install(&r, now);
+		if (rc != FW_EXIT_OK || p.due == DEV_SMART_INSTALL)
+			goto out;
+	}
+	if (p.next_install == now && on_trial(&r, &st))
+		msg_note("tick: the install waits until the running system is marked good (fwctl mark-good)");
+	print_when("check", p.next_check);
+	print_when("download", p.next_download);
+	print_when("install", p.next_install);
+out:
+	dev_root_close(&r);
+	return rc;
+}
+
+int cmd_smart(const char *root, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "config") == 0)
+		return smart_config(root, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "tick") == 0)
+		return smart_tick(root, argc - 1, argv + 1);
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return FW_EXIT_OK;
+	}
+	usage(stderr);
+	return FW_EXIT_USAGE;
+}

@@ -1,0 +1,351 @@
+/* dev_download: fetch the next release into ROOT/download, verified as it arrives, resumable after a power cut. */
+#include "device/dev_download.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/crash.h"
+#include "base/outfile.h"
+#include "device/dev_check.h"
+#include "device/dev_feed.h"
+#include "device/dev_smart.h"
+#include "device/dev_transport.h"
+#include "formats/chunk.h"
+#include "formats/pkg_read.h"
+#include "signing/trust.h"
+
+/*
+ * The stream pkg_read verifies comes from a dev_feed: the bytes already in
+ * the part file first (read back, not trusted), then the network's from the
+ * first missing byte, each network byte written into the part file (the
+ * feed's tee) before the reader sees it. The reader's thread, as each
+ * verified chunk goes by, fsyncs the file and records how far it is, once the
+ * manifest checked out: the progress a power cut keeps.
+ */
+struct dl {
+	struct dev_root *r;
+	struct dev_smart_state *s;
+	struct dev_feed *feed;
+	int part_fd;
+	char *part_path;
+	uint64_t have;                /* bytes in the part file at the start */
+	uint64_t synced;              /* bytes fsync'd and recorded */
+	int manifest_ok;              /* the manifest is the one the catalog names */
+	int mismatch;                 /* ... or another one (fileNotMatch) */
+	double started;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* fsync the part file and record how far it is. */
+static int checkpoint(struct dl *d, struct fw_err *err)
+{
+	uint64_t done = dev_feed_done(d->feed);   /* every byte before it is in the file (tee, then delivery) */
+	double dt = now_s() - d->started;
+
+	fw_crash_point("fsync of", d->part_path);
+	if (fsync(d->part_fd) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", d->part_path, strerror(errno));
+	d->s->dl_bytes = done;
+	if (dt > 0)
+		d->s->dl_speed = (uint64_t)((double)(done - d->have) / dt);
+	if (dev_smart_save(d->r, d->s, err) < 0)
+		return -1;
+	d->synced = done;
+	return 0;
+}
+
+/* Open the step's package at `offset` on its first mirror that answers; its identity goes to the state. */
+static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, const struct dev_transport_opts *o,
+		    int *changed, struct fw_err *err)
+{
+	const struct dev_smart_release *st = &d->s->step;
+
+	*changed = 0;
+	for (unsigned i = 0; i < st->n_urls; i++) {
+		struct dev_source src;
+		const char *url = st->url[i];
+
+		if (dev_source_parse(1, (char *const *)&url, &src, err) < 0)
+			continue;
+		if (dev_transport_open(t, &src, o, offset, err) == 0) {
+			const struct dev_transport_info *ti = dev_transport_info(*t);
+			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
+			d->s->dl_mtime = ti->id.mtime;
+			d->s->dl_size = ti->id.size;
+			return 0;
+		}
+		*t = NULL;
+		/* A changed file is the same on every mirror: start over rather than try the next. */
+		if (strstr(err->msg, "changed") != NULL) {
+			*changed = 1;
+			break;
+		}
+	}
+	return -1;
+}
+
+/* pkg_read's look at the manifest: the one the catalog names, or nothing is kept. */
+static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
+{
+	struct dl *d = ctx;
+	uint8_t digest[FW_DIGEST_LEN];
+	char want[2 * FW_DIGEST_LEN + 1], got[2 * FW_DIGEST_LEN + 1];
+
+	(void)m;
+	if (chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	if (memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) != 0) {
+		d->mismatch = 1;
+		fw_hex(d->s->step.manifest_sha256, FW_DIGEST_LEN, want);
+		fw_hex(digest, FW_DIGEST_LEN, got);
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest.json's SHA-256 is %.16s..., the catalog says "
+				  "%.16s... (another package than the catalog names)", got, want);
+	}
+	d->manifest_ok = 1;
+	return 0;
+}
+
+/* Every payload's verified chunks come by here: the time to make them durable. */
+static int take_payload(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
+{
+	(void)ctx, (void)m, (void)index, (void)err;
+	return 1;
+}
+
+static int on_chunk(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct dl *d = ctx;
+
+	(void)buf, (void)len;
+	if (d->manifest_ok && dev_feed_done(d->feed) - d->synced >= DEV_DOWNLOAD_SYNC)
+		return checkpoint(d, err);
+	return 0;
+}
+
+void dev_download_discard(const struct dev_root *r)
+{
+	const char *names[] = { DEV_DOWNLOAD_PART, DEV_DOWNLOAD_FILE };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *p = dev_root_file(r, names[i]);
+		if (p != NULL && access(p, F_OK) == 0) {
+			fw_crash_point("removing", p);
+			unlink(p);
+		}
+		free(p);
+	}
+}
+
+/* Record the attempt's end in the state. */
+static void record(struct dev_root *r, struct dev_smart_state *s, int64_t now, const char *result, const char *msg)
+{
+	struct fw_err ignore;
+
+	s->dl_time = now;
+	snprintf(s->dl_result, sizeof(s->dl_result), "%s", result);
+	snprintf(s->dl_message, sizeof(s->dl_message), "%s", msg);
+	dev_smart_save(r, s, &ignore);
+}
+
+/* A refused package: nothing of it is kept. */
+static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
+{
+	close(d->part_fd);
+	d->part_fd = -1;
+	dev_download_discard(r);
+	s->dl_bytes = 0;
+	s->dl_etag[0] = '\0';
+	s->dl_mtime = s->dl_size = -1;
+}
+
+int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
+{
+	struct dev_smart_state s;
+	struct sig_trust trust;
+	struct dl d;
+	struct dev_transport_opts o;
+	struct dev_transport *net = NULL;
+	struct dev_feed_stats fs;
+	struct pkg_read_opts po;
+	struct pkg_reader_ops ops = { .manifest = on_manifest, .payload_begin = take_payload, .payload_data = on_chunk };
+	struct fw_manifest *m = NULL;
+	struct pkg_report rep;
+	struct fw_err ferr = { 0, "" };
+	struct stat sb;
+	char *dir = NULL, *final = NULL, drain[4096];
+	int have_trust = 0, rc = -1, read_rc, feed_rc, fd, changed = 0;
+	double dt;
+
+	memset(out, 0, sizeof(*out));
+	memset(&d, 0, sizeof(d));
+	memset(&rep, 0, sizeof(rep));
+	d.part_fd = -1;
+	if (dev_smart_load(r, &s, err) < 0)
+		return -1;
+	if (!s.has_step)
+		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check found no update (fwctl check)");
+	snprintf(out->version, sizeof(out->version), "%s", s.step.version);
+	out->length = s.step.length;
+	if (s.dl_complete) {
+		out->already = 1;
+		snprintf(out->result, sizeof(out->result), "success");
+		return 0;
+	}
+	d.r = r;
+	d.s = &s;
+	if ((dir = dev_root_file(r, DEV_DOWNLOAD_DIR)) == NULL || (d.part_path = dev_root_file(r, DEV_DOWNLOAD_PART)) == NULL ||
+	    (final = dev_root_file(r, DEV_DOWNLOAD_FILE)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fw_err_set(err, FW_EXIT_IO, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((d.part_fd = open(d.part_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    fstat(d.part_fd, &sb) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: %s", d.part_path, strerror(errno));
+		goto out;
+	}
+	/* Resume from what is on disk (the reader verifies it again); more than the package is not what the catalog names. */
+	d.have = (uint64_t)sb.st_size <= s.step.length ? (uint64_t)sb.st_size : 0;
+	if (d.have == 0 && sb.st_size > 0 && ftruncate(d.part_fd, 0) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: truncate: %s", d.part_path, strerror(errno));
+		goto out;
+	}
+	d.synced = d.have;
+	out->resumed_from = d.have;
+	sig_trust_init(&trust);
+	have_trust = 1;
+	if (dev_root_trust(r, &trust, err) < 0) {
+		err->code = FW_EXIT_IO;
+		goto out;
+	}
+	d.started = now_s();
+	if (d.have < s.step.length) {
+		struct dev_transport_id expect;
+
+		dev_root_net_opts(r, &o);
+		o.max_bytes = s.step.length;
+		/* The file the bytes on disk came from, or none at all: never another one spliced on. */
+		if (d.have > 0 && (s.dl_etag[0] || s.dl_mtime >= 0 || s.dl_size >= 0)) {
+			snprintf(expect.etag, sizeof(expect.etag), "%s", s.dl_etag);
+			expect.mtime = s.dl_mtime;
+			expect.size = s.dl_size;
+			o.expect = &expect;
+		}
+		if (open_net(&d, d.have, &net, &o, &changed, err) < 0)
+			goto net_failed;
+	}
+	if (dev_feed_new(&d.feed, net, s.step.length, err) < 0 ||
+	    (d.have > 0 && dev_feed_add_local(d.feed, 0, d.have, d.part_fd, 0, err) < 0))
+		goto out;
+	dev_feed_tee(d.feed, d.part_fd);
+	if ((fd = dev_feed_fd(d.feed, err)) < 0)
+		goto out;
+	memset(&po, 0, sizeof(po));
+	po.trust = &trust;
+	po.threads = 1;   /* the network is the limit: one hashing thread, three chunk buffers */
+	read_rc = pkg_read(fd, &po, &ops, &d, &m, &rep, err);
+	/* The reader may stop before the tar's last padding: take the rest, so the file is whole. */
+	while (read_rc == 0 && read(fd, drain, sizeof(drain)) > 0)
+		;
+	feed_rc = dev_feed_finish(d.feed, &ferr);
+	dev_feed_stats(d.feed, &fs);
+	dt = now_s() - d.started;
+	out->fetched = net ? dev_transport_info(net)->fetched : 0;
+	out->interruptions = net ? dev_transport_info(net)->interruptions : 0;
+	out->speed = dt > 0 ? (uint64_t)((double)fs.net_bytes / dt) : 0;
+	s.dl_speed = out->speed;
+	/* The network's failure first: a stream cut short also looks like a bad package to the reader. */
+	if (feed_rc < 0 && ferr.code == FW_EXIT_NET && !d.mismatch) {
+		*err = ferr;
+		changed = net != NULL && dev_transport_info(net)->changed;
+		if (!changed && d.manifest_ok && dev_feed_done(d.feed) > d.synced) {
+			struct fw_err ignore;
+			checkpoint(&d, &ignore);   /* keep what arrived for the next attempt */
+		}
+		goto net_failed;
+	}
+	if (feed_rc < 0 && !d.mismatch) {
+		*err = ferr;
+		snprintf(out->result, sizeof(out->result), "systemError");
+		record(r, &s, now, out->result, err->msg);
+		goto out;
+	}
+	if (read_rc < 0 || feed_rc != 0 || dev_feed_done(d.feed) != s.step.length) {
+		if (read_rc == 0)
+			fw_err_set(err, FW_EXIT_REJECTED, "%llu bytes, the catalog says %llu",
+				   (unsigned long long)dev_feed_done(d.feed), (unsigned long long)s.step.length);
+		if (err->code != FW_EXIT_IO)
+			err->code = FW_EXIT_REJECTED;
+		snprintf(out->result, sizeof(out->result), "%s",
+			 d.mismatch ? "fileNotMatch" : strstr(err->msg, "signature") || strstr(err->msg, "signed")
+			 ? "signatureFailed" : err->code == FW_EXIT_IO ? "systemError" : "fileCheckFailed");
+		fw_err_wrap(err, "%s", s.step.url[0]);
+		/* Nothing of a package that is not the one named, or not whole and good, is kept. */
+		drop(r, &s, &d);
+		s.dl_failures = 0;
+		record(r, &s, now, out->result, err->msg);
+		goto out;
+	}
+	/* Whole and verified: durable under its final name, then the state says so. */
+	fw_crash_point("fsync of", d.part_path);
+	if (fsync(d.part_fd) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", d.part_path, strerror(errno));
+		goto out;
+	}
+	fw_crash_point("rename onto", final);
+	if (rename(d.part_path, final) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: rename: %s", final, strerror(errno));
+		goto out;
+	}
+	if (fw_fsync_dir(dir, err) < 0)
+		goto out;
+	s.dl_bytes = s.step.length;
+	s.dl_complete = 1;
+	s.dl_complete_time = now;
+	s.dl_failures = 0;
+	s.dl_retry_after = 0;
+	snprintf(out->result, sizeof(out->result), "success");
+	s.dl_time = now;
+	snprintf(s.dl_result, sizeof(s.dl_result), "success");
+	s.dl_message[0] = '\0';
+	if (dev_smart_save(r, &s, err) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+net_failed:
+	/* Progress kept (unless the file changed on the server); the next attempt backs off. */
+	if (changed)
+		drop(r, &s, &d);
+	s.dl_failures++;
+	s.dl_retry_after = now + dev_smart_backoff(s.dl_failures, r->cfg.smart.interval);
+	snprintf(out->result, sizeof(out->result), "netError");
+	record(r, &s, now, out->result, err->msg);
+out:
+	dev_feed_free(d.feed);
+	dev_transport_close(net);
+	if (d.part_fd >= 0)
+		close(d.part_fd);
+	if (have_trust)
+		sig_trust_free(&trust);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	free(dir);
+	free(final);
+	free(d.part_path);
+	return rc;
+}

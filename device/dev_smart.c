@@ -1,0 +1,456 @@
+/* dev_smart: smart upgrade's settings and state files, and the pure decisions of what is due when. */
+#include "device/dev_smart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/escape.h"
+#include "device/dev_file.h"
+#include "device/dev_root.h"
+#include "formats/chunk.h"
+
+/* ---- settings ---- */
+
+void dev_smart_config_defaults(struct dev_smart_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval = DEV_SMART_INTERVAL_DEFAULT;
+	c->window_start = c->window_end = DEV_SMART_ANY_TIME;
+	c->install_at = DEV_SMART_ANY_TIME;
+}
+
+static json_t *tod_json(int minute)
+{
+	char s[24];
+
+	if (minute < 0)
+		return json_null();
+	snprintf(s, sizeof(s), "%02d:%02d", minute / 60, minute % 60);
+	return json_string(s);
+}
+
+json_t *dev_smart_config_to_json(const struct dev_smart_config *c)
+{
+	json_t *window = c->window_start < 0 ? json_null() : json_pack("[o,o]", tod_json(c->window_start),
+								       tod_json(c->window_end));
+
+	return json_pack("{s:b, s:s, s:I, s:o, s:o}", "enabled", c->enabled, "server", c->server, "interval",
+			 (json_int_t)c->interval, "download_window", window, "install_at", tod_json(c->install_at));
+}
+
+/* A time of day from JSON: null is DEV_SMART_ANY_TIME; -2 when malformed. */
+static int tod_from_json(const json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return DEV_SMART_ANY_TIME;
+	if (!json_is_string(v))
+		return -2;
+	int m = dev_smart_parse_tod(json_string_value(v));
+	return m < 0 ? -2 : m;
+}
+
+int dev_smart_config_from_json(const json_t *o, struct dev_smart_config *c, struct fw_err *err)
+{
+	const json_t *v, *w;
+
+	dev_smart_config_defaults(c);
+	if (o == NULL || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_IO, "smart: not an object");
+	c->enabled = json_is_true(json_object_get(o, "enabled"));
+	v = json_object_get(o, "server");
+	if (v != NULL && (!json_is_string(v) || strlen(json_string_value(v)) > DEV_SMART_URL_MAX))
+		return fw_err_set(err, FW_EXIT_IO, "smart: server: not a URL");
+	snprintf(c->server, sizeof(c->server), "%s", v ? json_string_value(v) : "");
+	v = json_object_get(o, "interval");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < DEV_SMART_INTERVAL_MIN ||
+		    json_integer_value(v) > DEV_SMART_INTERVAL_MAX)
+			return fw_err_set(err, FW_EXIT_IO, "smart: interval: out of range");
+		c->interval = json_integer_value(v);
+	}
+	w = json_object_get(o, "download_window");
+	if (w != NULL && !json_is_null(w)) {
+		if (!json_is_array(w) || json_array_size(w) != 2 ||
+		    (c->window_start = tod_from_json(json_array_get(w, 0))) < 0 ||
+		    (c->window_end = tod_from_json(json_array_get(w, 1))) < 0)
+			return fw_err_set(err, FW_EXIT_IO, "smart: download_window: expected [\"HH:MM\", \"HH:MM\"]");
+	}
+	if ((c->install_at = tod_from_json(json_object_get(o, "install_at"))) == -2)
+		return fw_err_set(err, FW_EXIT_IO, "smart: install_at: expected \"HH:MM\" or null");
+	return 0;
+}
+
+/* ---- state ---- */
+
+static const char *const check_names[] = {
+	[DEV_CHECK_NONE] = "none",
+	[DEV_CHECK_NEED_UPDATE] = "needUpdate",
+	[DEV_CHECK_VERSION_OPTIMAL] = "versionOptimal",
+	[DEV_CHECK_NET_ERROR] = "netError",
+	[DEV_CHECK_EXPIRED] = "catalogExpired",
+	[DEV_CHECK_OLD_SERIAL] = "catalogOld",
+	[DEV_CHECK_UNSIGNED] = "catalogUnsigned",
+	[DEV_CHECK_SIGNATURE_FAILED] = "signatureFailed",
+	[DEV_CHECK_TOO_LARGE] = "catalogTooLarge",
+	[DEV_CHECK_INVALID] = "catalogInvalid",
+	[DEV_CHECK_SYSTEM_ERROR] = "systemError",
+};
+#define N_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
+
+const char *dev_check_result_name(enum dev_check_result r)
+{
+	return (unsigned)r < N_CHECKS ? check_names[r] : "unknown";
+}
+
+void dev_smart_forget_step(struct dev_smart_state *s)
+{
+	s->has_step = 0;
+	memset(&s->step, 0, sizeof(s->step));
+	s->dl_bytes = 0;
+	s->dl_complete = 0;
+	s->dl_complete_time = 0;
+	s->dl_etag[0] = '\0';
+	s->dl_mtime = s->dl_size = -1;
+	s->dl_failures = 0;
+	s->dl_retry_after = 0;
+}
+
+void dev_smart_state_init(struct dev_smart_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	dev_smart_forget_step(s);
+}
+
+/* A time for JSON: null when 0 (never). */
+static json_t *when_json(int64_t t)
+{
+	char iso[FW_ISOTIME_LEN];
+
+	return t == 0 ? json_null() : json_string(fw_time_iso(t, iso));
+}
+
+json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+	json_t *step = json_null(), *urls;
+
+	if (s->has_step) {
+		urls = json_array();
+		for (unsigned i = 0; urls != NULL && i < s->step.n_urls; i++)
+			json_array_append_new(urls, json_string(s->step.url[i]));
+		fw_hex(s->step.manifest_sha256, FW_DIGEST_LEN, hex);
+		step = json_pack("{s:s, s:o, s:I, s:s}", "version", s->step.version, "urls", urls, "length",
+				 (json_int_t)s->step.length, "manifest_sha256", hex);
+	}
+	return json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
+			 "s:{s:I, s:b, s:I, s:I, s:o, s:I, s:s, s:I, s:I, s:s, s:o, s:i, s:I}, "
+			 "s:{s:I, s:o, s:s, s:s}}",
+			 "check", "time", (json_int_t)s->check_time, "time_iso", when_json(s->check_time),
+			 "result", dev_check_result_name(s->check_result), "message", fw_json_text(s->check_message),
+			 "available", s->available, "next_check", (json_int_t)s->next_check, "failures",
+			 s->check_failures,
+			 "serial", s->has_serial ? json_integer((json_int_t)s->serial) : json_null(),
+			 "expires", s->has_serial ? json_integer(s->expires) : json_null(),
+			 "step", step,
+			 "download", "bytes", (json_int_t)s->dl_bytes, "complete", s->dl_complete, "complete_time",
+			 (json_int_t)s->dl_complete_time, "time", (json_int_t)s->dl_time, "time_iso", when_json(s->dl_time), "speed",
+			 (json_int_t)s->dl_speed, "etag", s->dl_etag, "mtime", (json_int_t)s->dl_mtime, "size",
+			 (json_int_t)s->dl_size, "result", s->dl_result, "message", fw_json_text(s->dl_message),
+			 "failures", s->dl_failures, "retry_after", (json_int_t)s->dl_retry_after,
+			 "install", "time", (json_int_t)s->install_time, "time_iso", when_json(s->install_time),
+			 "result", s->install_result, "version", s->install_version);
+}
+
+static int64_t geti(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void gets_(const json_t *o, const char *k, char *out, size_t n)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	snprintf(out, n, "%s", v ? v : "");
+}
+
+static int check_parse(const char *s, enum dev_check_result *out)
+{
+	for (size_t i = 0; i < N_CHECKS; i++)
+		if (strcmp(s, check_names[i]) == 0) {
+			*out = (enum dev_check_result)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int step_from_json(const json_t *o, struct dev_smart_release *st)
+{
+	const json_t *urls = json_object_get(o, "urls"), *u;
+	const char *hex = json_string_value(json_object_get(o, "manifest_sha256"));
+	size_t i;
+
+	gets_(o, "version", st->version, sizeof(st->version));
+	st->length = (uint64_t)geti(o, "length");
+	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS ||
+	    hex == NULL || fw_unhex(hex, st->manifest_sha256, FW_DIGEST_LEN) < 0 || st->version[0] == '\0')
+		return -1;
+	json_array_foreach(urls, i, u) {
+		if (!json_is_string(u) || strlen(json_string_value(u)) > DEV_SMART_URL_MAX)
+			return -1;
+		snprintf(st->url[i], sizeof(st->url[i]), "%s", json_string_value(u));
+	}
+	st->n_urls = (unsigned)json_array_size(urls);
+	return 0;
+}
+
+int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct fw_err *err)
+{
+	char *path = dev_root_file(r, DEV_SMART_FILE);
+	json_t *doc = NULL, *o;
+	int missing = 0, rc = -1;
+
+	dev_smart_state_init(s);
+	if (path == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if ((doc = dev_json_read(path, &missing, err)) == NULL) {
+		rc = missing ? 0 : -1;
+		goto out;
+	}
+	o = json_object_get(doc, "check");
+	s->check_time = geti(o, "time");
+	gets_(o, "message", s->check_message, sizeof(s->check_message));
+	gets_(o, "available", s->available, sizeof(s->available));
+	s->next_check = geti(o, "next_check");
+	s->check_failures = (unsigned)geti(o, "failures");
+	if (json_object_get(o, "result") == NULL || check_parse(json_string_value(json_object_get(o, "result")) ?
+							       json_string_value(json_object_get(o, "result")) : "",
+							       &s->check_result) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: check.result: missing or unknown", path);
+		goto out;
+	}
+	if (json_is_integer(json_object_get(doc, "serial"))) {
+		s->has_serial = 1;
+		s->serial = (uint64_t)geti(doc, "serial");
+		s->expires = geti(doc, "expires");
+	}
+	o = json_object_get(doc, "step");
+	if (json_is_object(o)) {
+		if (step_from_json(o, &s->step) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: step: malformed", path);
+			goto out;
+		}
+		s->has_step = 1;
+	}
+	o = json_object_get(doc, "download");
+	s->dl_bytes = (uint64_t)geti(o, "bytes");
+	s->dl_complete = json_is_true(json_object_get(o, "complete"));
+	s->dl_complete_time = geti(o, "complete_time");
+	s->dl_speed = (uint64_t)geti(o, "speed");
+	gets_(o, "etag", s->dl_etag, sizeof(s->dl_etag));
+	s->dl_mtime = geti(o, "mtime");
+	s->dl_size = geti(o, "size");
+	gets_(o, "result", s->dl_result, sizeof(s->dl_result));
+	gets_(o, "message", s->dl_message, sizeof(s->dl_message));
+	s->dl_failures = (unsigned)geti(o, "failures");
+	s->dl_retry_after = geti(o, "retry_after");
+	o = json_object_get(doc, "install");
+	s->install_time = geti(o, "time");
+	gets_(o, "result", s->install_result, sizeof(s->install_result));
+	gets_(o, "version", s->install_version, sizeof(s->install_version));
+	s->dl_time = geti(json_object_get(doc, "download"), "time");
+	rc = 0;
+out:
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+int dev_smart_save(const struct dev_root *r, const struct dev_smart_state *s, struct fw_err *err)
+{
+	return dev_json_save(dev_root_file(r, DEV_SMART_FILE), dev_smart_state_to_json(s), err);
+}
+
+/* ---- decisions ---- */
+
+const char *dev_smart_action_name(enum dev_smart_action a)
+{
+	static const char *const names[] = { "nothing", "check", "download", "install" };
+	return (unsigned)a < 4 ? names[a] : "?";
+}
+
+int64_t dev_smart_backoff(unsigned n, int64_t interval)
+{
+	int64_t w = DEV_SMART_BACKOFF_FIRST;
+
+	for (unsigned i = 1; i < n && w < DEV_SMART_BACKOFF_MAX; i++)
+		w *= 2;
+	if (w > DEV_SMART_BACKOFF_MAX)
+		w = DEV_SMART_BACKOFF_MAX;
+	return w < interval ? w : interval;
+}
+
+int dev_smart_parse_tod(const char *s)
+{
+	if (strlen(s) != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+/* Seconds since midnight UTC of t; floor, so times before 1970 work too. */
+static int64_t day_start(int64_t t)
+{
+	int64_t d = t / 86400;
+	if (t % 86400 < 0)
+		d--;
+	return d * 86400;
+}
+
+int64_t dev_smart_next_tod(int64_t t, int minute)
+{
+	int64_t c = day_start(t) + (int64_t)minute * 60;
+	return c < t ? c + 86400 : c;
+}
+
+int dev_smart_in_window(int64_t t, int start, int end)
+{
+	int m = (int)((t - day_start(t)) / 60);
+
+	if (start < 0 || end < 0 || start == end)
+		return 1;
+	if (start < end)
+		return m >= start && m < end;
+	return m >= start || m < end;   /* crossing midnight */
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now, int on_trial,
+		    unsigned skip, struct dev_smart_plan *p)
+{
+	p->due = DEV_SMART_NOTHING;
+	p->next_check = p->next_download = p->next_install = -1;
+	if (!c->enabled || c->server[0] == '\0')
+		return;
+
+	/* A check: at the interval after the last one; earlier or later when next_check says (backoff, install). */
+	if (s->check_time == 0)
+		p->next_check = max64(now, s->next_check);
+	else if (s->next_check != 0)
+		p->next_check = s->next_check;
+	else
+		p->next_check = s->check_time + c->interval;
+	/* A changed, shorter interval counts from the last check, and a backoff never waits longer than it. */
+	if (s->check_time != 0 && p->next_check > s->check_time + c->interval)
+		p->next_check = s->check_time + c->interval;
+	if (p->next_check < now)
+		p->next_check = now;
+
+	if (s->has_step && !s->dl_complete) {
+		int64_t t = max64(now, s->dl_retry_after);
+		p->next_download = dev_smart_in_window(t, c->window_start, c->window_end)
+					   ? t : dev_smart_next_tod(t, c->window_start);
+	}
+	if (s->has_step && s->dl_complete)
+		p->next_install = max64(now, c->install_at < 0 ? s->dl_complete_time
+							      : dev_smart_next_tod(s->dl_complete_time, c->install_at));
+
+	if (p->next_check == now && !(skip & (1u << DEV_SMART_CHECK)))
+		p->due = DEV_SMART_CHECK;
+	else if (p->next_download == now && !(skip & (1u << DEV_SMART_DOWNLOAD)))
+		p->due = DEV_SMART_DOWNLOAD;
+	else if (p->next_install == now && !on_trial && !(skip & (1u << DEV_SMART_INSTALL)))
+		p->due = DEV_SMART_INSTALL;
+}
+
+unsigned dev_smart_rollout_bucket(const char *device_id, const char *product, const char *version)
+{
+	char text[3 * 300];
+	uint8_t d[32];
+	uint64_t v = 0;
+	int n = snprintf(text, sizeof(text), "%s\n%s\n%s", device_id, product, version);
+
+	if (n < 0 || (size_t)n >= sizeof(text) || chunk_sha256(text, (size_t)n, d) < 0)
+		return 99;   /* cannot happen with valid names; the safe side: only a 100% rollout takes it */
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	return (unsigned)(v % 100);
+}
+
+int dev_smart_now(int64_t *now, struct fw_err *err)
+{
+	const char *e = getenv("FWCTL_NOW");
+	struct tm tm;
+	char *end;
+
+	if (e == NULL || e[0] == '\0') {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(e, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end != NULL && *end == '\0') {
+		*now = (int64_t)timegm(&tm);
+		return 0;
+	}
+	long long n = strtoll(e, &end, 10);
+	if (*end != '\0' || n < 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "FWCTL_NOW=%s: expected YYYY-MM-DDTHH:MM:SSZ or seconds since the epoch",
+				  e);
+	*now = n;
+	return 0;
+}
+
+/* A time for status: ISO 8601, or null when none (-1 or 0). */
+static json_t *iso_or_null(int64_t t)
+{
+	char iso[FW_ISOTIME_LEN];
+
+	return t <= 0 ? json_null() : json_string(fw_time_iso(t, iso));
+}
+
+json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now,
+			      int on_trial)
+{
+	struct dev_smart_plan p;
+	char hex[2 * FW_DIGEST_LEN + 1];
+	json_t *step = json_null();
+
+	dev_smart_plan(c, s, now, on_trial, 0, &p);
+	if (s->has_step) {
+		fw_hex(s->step.manifest_sha256, FW_DIGEST_LEN, hex);
+		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", s->step.url[0], "length",
+				 (json_int_t)s->step.length, "manifest_sha256", hex);
+	}
+	return json_pack("{s:o, "
+			 "s:{s:o, s:s, s:o, s:o, s:i}, "
+			 "s:o, s:o, "
+			 "s:{s:I, s:I, s:I, s:b, s:o, s:s, s:o, s:i}, "
+			 "s:{s:o, s:o, s:o}, "
+			 "s:{s:o, s:s, s:s}}",
+			 "config", dev_smart_config_to_json(c),
+			 "check", "time", iso_or_null(s->check_time), "result", dev_check_result_name(s->check_result),
+			 "message", fw_json_text(s->check_message), "available",
+			 s->available[0] ? json_string(s->available) : json_null(), "failures", s->check_failures,
+			 "catalog", s->has_serial ? json_pack("{s:I, s:o}", "serial", (json_int_t)s->serial, "expires",
+							    iso_or_null(s->expires)) : json_null(),
+			 "next_release", step,
+			 "download", "bytes", (json_int_t)s->dl_bytes, "total", (json_int_t)(s->has_step ? s->step.length : 0),
+			 "speed", (json_int_t)s->dl_speed, "complete", s->dl_complete, "time", iso_or_null(s->dl_time),
+			 "result", s->dl_result, "message", fw_json_text(s->dl_message), "failures", s->dl_failures,
+			 "scheduled", "check", iso_or_null(p.next_check), "download", iso_or_null(p.next_download),
+			 "install", iso_or_null(p.next_install),
+			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
+			 s->install_version);
+}

@@ -1,0 +1,164 @@
+/* dev_smart: smart upgrade's settings, what the device remembers of it, and what is due when (pure decisions). */
+#ifndef FW_DEV_SMART_H
+#define FW_DEV_SMART_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/fw_err.h"
+#include "formats/catalog.h"
+#include "formats/manifest.h"
+
+#define DEV_SMART_FILE "smart.json"              /* ROOT/smart.json: the smart state below */
+#define DEV_SMART_INTERVAL_DEFAULT (24 * 3600)   /* seconds between checks */
+#define DEV_SMART_INTERVAL_MIN 60
+#define DEV_SMART_INTERVAL_MAX (365LL * 86400)
+#define DEV_SMART_BACKOFF_FIRST 60               /* seconds before the first retry after a netError ... */
+#define DEV_SMART_BACKOFF_MAX (6 * 3600)         /* ... doubling up to this, and never beyond the interval */
+#define DEV_SMART_ANY_TIME (-1)                  /* no download window / install as soon as downloaded */
+#define DEV_SMART_URL_MAX FW_CATALOG_URL_MAX
+
+/* The settings (the "smart" object of ROOT/config.json; fwctl smart config). */
+struct dev_smart_config {
+	int enabled;                          /* smart tick does nothing when 0 */
+	char server[DEV_SMART_URL_MAX + 1];   /* the catalog's URL; its signature is URL.minisig; "" unset */
+	int64_t interval;                     /* seconds between checks */
+	int window_start, window_end;         /* minutes of the day (UTC) downloads may run in, start
+					       * included, end not; crossing midnight when end < start;
+					       * DEV_SMART_ANY_TIME: any time */
+	int install_at;                       /* minute of the day (UTC) to install; DEV_SMART_ANY_TIME: at once */
+};
+
+void dev_smart_config_defaults(struct dev_smart_config *c);
+json_t *dev_smart_config_to_json(const struct dev_smart_config *c);
+/* A missing object gives the defaults; a malformed one is an error (code FW_EXIT_IO). */
+int dev_smart_config_from_json(const json_t *o, struct dev_smart_config *c, struct fw_err *err);
+
+/* What the last check said (fwctl(8), "SMART UPGRADE"). */
+enum dev_check_result {
+	DEV_CHECK_NONE,
+	DEV_CHECK_NEED_UPDATE,
+	DEV_CHECK_VERSION_OPTIMAL,
+	DEV_CHECK_NET_ERROR,
+	DEV_CHECK_EXPIRED,            /* catalogExpired: a freeze attack, or a server nobody updates */
+	DEV_CHECK_OLD_SERIAL,         /* catalogOld: lower serial than the last accepted (a replay) */
+	DEV_CHECK_UNSIGNED,           /* catalogUnsigned: no signature file */
+	DEV_CHECK_SIGNATURE_FAILED,   /* signatureFailed: not signed by a trusted key, or a bad signature */
+	DEV_CHECK_TOO_LARGE,          /* catalogTooLarge: over FW_CATALOG_MAX_BYTES */
+	DEV_CHECK_INVALID,            /* catalogInvalid: signed, but not a catalog this device can use */
+	DEV_CHECK_SYSTEM_ERROR,
+};
+const char *dev_check_result_name(enum dev_check_result r);
+
+/* A release the device is to fetch and install next, as the last accepted catalog named it. */
+struct dev_smart_release {
+	char version[FW_VERSION_MAX_LEN + 1];
+	char url[FW_CATALOG_MAX_URLS][DEV_SMART_URL_MAX + 1];
+	unsigned n_urls;
+	uint64_t length;
+	uint8_t manifest_sha256[FW_DIGEST_LEN];
+};
+
+/* ROOT/smart.json: written durably after each step of check, download and install. */
+struct dev_smart_state {
+	/* the last check */
+	int64_t check_time;                        /* 0: never */
+	enum dev_check_result check_result;
+	char check_message[512];
+	char available[FW_VERSION_MAX_LEN + 1];    /* the release this device is to run ("" none) */
+	int64_t next_check;                        /* no check before this (a retry's backoff); 0: due */
+	unsigned check_failures;                   /* netErrors in a row */
+	/* the last accepted catalog */
+	int has_serial;
+	uint64_t serial;
+	int64_t expires;
+	/* the next step: the release to fetch and install next (the bridge first, when one is needed) */
+	int has_step;
+	struct dev_smart_release step;
+	/* its download (ROOT/download/) */
+	uint64_t dl_bytes;                         /* bytes of step on disk, fsync'd */
+	int dl_complete;                           /* all of it, verified; waiting for the install time */
+	int64_t dl_complete_time;
+	int64_t dl_time;                           /* the last download attempt's end */
+	uint64_t dl_speed;                         /* its bytes per second */
+	char dl_etag[128];                         /* the server's identity of the file, to resume across runs */
+	long long dl_mtime, dl_size;
+	char dl_result[32];                        /* "" none, "success", "netError", "fileNotMatch", ... */
+	char dl_message[512];
+	unsigned dl_failures;                      /* netErrors in a row */
+	int64_t dl_retry_after;
+	/* the last install smart tick ran */
+	int64_t install_time;                      /* 0: none */
+	char install_result[32];
+	char install_version[FW_VERSION_MAX_LEN + 1];
+};
+
+struct dev_root;
+/* A missing file loads as a fresh state; -1 with err when it is unreadable or malformed. */
+int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct fw_err *err);
+int dev_smart_save(const struct dev_root *r, const struct dev_smart_state *s, struct fw_err *err);
+json_t *dev_smart_state_to_json(const struct dev_smart_state *s);
+
+/*
+ * What status --json shows as "smart" (fwctl(8), "SMART UPGRADE"): the settings, the last check, the
+ * accepted catalog, the next release, the download's progress, the scheduled times at `now`, the last install.
+ */
+json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now,
+			      int on_trial);
+
+/* A fresh device's state: never checked, nothing to fetch. */
+void dev_smart_state_init(struct dev_smart_state *s);
+
+/* Forget the step and its download's progress (not the file: dev_download_discard). */
+void dev_smart_forget_step(struct dev_smart_state *s);
+
+/* ---- decisions: pure functions of settings, state and the time ---- */
+
+enum dev_smart_action { DEV_SMART_NOTHING, DEV_SMART_CHECK, DEV_SMART_DOWNLOAD, DEV_SMART_INSTALL };
+const char *dev_smart_action_name(enum dev_smart_action a);
+
+struct dev_smart_plan {
+	enum dev_smart_action due;   /* what to do now; check before download before install */
+	int64_t next_check;          /* when each is due next (now when due now); -1: not scheduled */
+	int64_t next_download;
+	int64_t next_install;
+};
+
+/*
+ * What is due at `now`, and when each step is due next. A check: smart
+ * upgrade on with a server set, and now at or past the last check + the
+ * interval (at once when never checked), or past next_check when that is
+ * earlier (0 after an install: at once, so a bridge's target is found; a
+ * backoff after netError, never longer than the interval). A download: a
+ * step not downloaded yet, now inside the download window and past its retry
+ * backoff. An install: the download complete, now at or past the first
+ * install-at time at or after it completed (at once without one), and no
+ * system image on trial (`on_trial`: it waits for mark-good). `skip`
+ * (1 << action) leaves out the actions this tick already ran.
+ */
+void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now, int on_trial,
+		    unsigned skip, struct dev_smart_plan *p);
+
+/* The wait after the nth netError in a row (n >= 1): 60 s doubling, at most 6 h and at most the interval. */
+int64_t dev_smart_backoff(unsigned n, int64_t interval);
+
+/* "HH:MM" (00:00 to 23:59) into minutes of the day; -1 if malformed. */
+int dev_smart_parse_tod(const char *s);
+/* The first time >= t whose time of day (UTC) is `minute`. */
+int64_t dev_smart_next_tod(int64_t t, int minute);
+/* Is t inside the window [start, end) (minutes of the day, UTC; start == end or DEV_SMART_ANY_TIME: always)? */
+int dev_smart_in_window(int64_t t, int start, int end);
+
+/*
+ * The rollout bucket of a device for a release, 0 to 99: the first 8 bytes
+ * of SHA-256("DEVICE_ID\nPRODUCT\nVERSION") as a big-endian integer, modulo
+ * 100. A device takes a release whose rollout is R when its bucket is below R:
+ * 0 none, 100 all. (sh: printf '%s\n%s\n%s' ID PRODUCT VERSION | sha256sum.)
+ */
+unsigned dev_smart_rollout_bucket(const char *device_id, const char *product, const char *version);
+
+/* The clock: $FWCTL_NOW (ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" or seconds since the epoch; for tests) or the real one. */
+int dev_smart_now(int64_t *now, struct fw_err *err);
+
+#endif

@@ -1,0 +1,235 @@
+#!/bin/sh
+# test_smart: fwctl check, download and smart tick against a real nginx serving a signed catalog and packages.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+. "$E2E/servers.sh"
+
+D=$T/dev
+fw() { "$B/fwctl" --root "$D" "$@"; }
+# at TIME CMD...: run CMD with the device's clock at TIME (seconds since the epoch).
+at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
+# js EXPR: a Python expression over status --json (d), the clock at $JS_NOW when set.
+JS_NOW=""
+js() { FWCTL_NOW=$JS_NOW "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+# Everything but the smart state's record of the last check: what a refused catalog must leave as it was.
+devsum() { (cd "$D" && find . -type f ! -name smart.json ! -name '.lock' -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+
+# SOURCE_DATE_EPOCH (lib.sh) is the catalogs' creation time: the device's clock runs from there.
+C0=1700000000
+DAY0=$((C0 - C0 % 86400))          # midnight UTC of that day
+hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }   # hm H M: the next day at H:M UTC
+
+keypair k
+keypair other
+randfile a.img 3000000
+randfile b.img 300000
+randfile c.img 4000
+mkdir -p www/slow
+"$B/mkpkg" -q -o www/fw-1.0.0.pkg --version 1.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-1.5.0.pkg --version 1.5.0 --product SX --pri b.img --sec c.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri a.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/fw-3.0.0.pkg --version 3.0.0 --product SX --generation 2 --bridge-from 2.0.0 \
+	--pri b.img --sec b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/tpm-2.0.0.pkg --version 2.0.0 --product SX --tpm --pri b.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/other-9.0.0.pkg --version 9.0.0 --product OTHER --pri b.img --boot c.img -k k.key
+cp www/fw-2.0.0.pkg www/slow/fw-2.0.0.pkg
+export SRV_NGINX_ACCESS=$T/access.log
+srv_nginx "$T/www"
+H=http://127.0.0.1:$HTTP_PORT
+NGINX_ACCESS=$SRV_NGINX_ACCESS
+# served URI: the body bytes nginx sent for URI.
+served() { awk -v u="$1" '$1 == u {s += $3} END {print s + 0}' "$NGINX_ACCESS"; }
+
+# catalog NAME SERIAL [OPTIONS] PKG...: write www/NAME.json (signed by k, expiring in 30 days unless told).
+catalog() {
+	name=$1 serial=$2
+	shift 2
+	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "${BASE:-$H}" --expires "${EXPIRES:-30d}" \
+		--serial "$serial" -k "${KEY:-k.key}" "$@"
+}
+fresh() {
+	rm -rf "$D"
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --version "${1:-1.0.0}" --device-id dev-1 >/dev/null
+	expect 0 '' fw config net-retries 1
+	expect 0 'smart config: set' fw smart config --server "$H/${2:-cat}.json"
+}
+# refused CODE RESULT PATTERN: fwctl check exits CODE, prints RESULT, says PATTERN, and changes nothing but the check's record.
+refused() {
+	before=$(devsum)
+	expect "$1" "$3" at "${NOW:-$((C0 + 3600))}" fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check printed '$(cat "$T/.out")', expected $2"
+	[ "$(devsum)" = "$before" ] || fail "a refused catalog ($2) changed the device"
+	[ "$(js "d['smart']['check']['result']")" = "$2" ] || fail "status: $(js "d['smart']['check']")"
+}
+
+# --- versionOptimal, needUpdate, another product only, netError
+catalog cat 1 www/fw-1.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+catalog cat 2 www/fw-1.0.0.pkg www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['check']['result'], d['smart']['check']['available'], d['smart']['catalog']['serial']")" = \
+	"needUpdate 2.0.0 2" ] || fail "status: $(js "d['smart']")"
+catalog only-other 3 www/other-9.0.0.pkg
+fresh 1.0.0 only-other
+expect 0 'no release for product SX' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+# A release marked for TPM products is not for this device (no TPM): never fetched to be refused.
+catalog tpm-only 3 www/tpm-2.0.0.pkg
+fresh 1.0.0 tpm-only
+expect 0 'check: 1.0.0 is the newest release not marked for TPM products' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+fresh
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
+before=$(slotsum)
+expect 4 'check: .*127.0.0.1' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['check']['result']")" = netError ] || fail "$(js "d['smart']")"
+[ "$(slotsum)" = "$before" ] || fail "netError changed the slots"
+# Between ticks a netError backs off: 60 s, then 120 s, ...
+JS_NOW=$((C0 + 3600))
+[ "$(js "d['smart']['scheduled']['check'], d['smart']['check']['failures']")" = "2023-11-14T23:14:20Z 1" ] || \
+	fail "$(js "d['smart']")"
+JS_NOW=""
+expect 0 'tick: next check at 2023-11-14T23:14:20Z' at $((C0 + 3630)) fw smart tick
+expect 4 '' at $((C0 + 3660)) fw smart tick
+expect 0 'tick: next check at 2023-11-14T23:16:20Z' at $((C0 + 3700)) fw smart tick
+ok "check: versionOptimal, needUpdate (status shows it), another product only, a TPM release only, netError with the server down, backing off"
+
+# --- refused catalogs: each its own result, exit 1, the device unchanged but for the record of the check
+fresh
+catalog cat 5 www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+EXPIRES=1h catalog cat 6 www/fw-2.0.0.pkg
+NOW=$((C0 + 7200)) refused 1 catalogExpired 'check: .*cat.json: expired at 2023-11-14T23:13:20Z'
+catalog cat 4 www/fw-2.0.0.pkg
+refused 1 catalogOld 'check: .*serial 4 is lower than the 5 accepted before'
+KEY=other.key catalog cat 7 www/fw-2.0.0.pkg
+refused 1 signatureFailed 'check: .*cat.json: signed by [0-9A-F]{16}, which is not trusted'
+catalog cat 7 www/fw-2.0.0.pkg
+sed -i 's/"serial": 7/"serial": 9/' www/cat.json
+refused 1 signatureFailed 'check: .*cat.json: signature by [0-9A-F]{16}'
+catalog cat 7 www/fw-2.0.0.pkg
+rm www/cat.json.minisig
+refused 1 catalogUnsigned 'check: .*cat.json: the catalog is not signed'
+head -c 1048577 /dev/zero | tr '\0' ' ' >www/cat.json
+refused 1 catalogTooLarge 'check: .*cat.json: 1048577 bytes, more than the 1048576 a device fetches'
+[ "$(js "d['smart']['catalog']['serial']")" = 5 ] || fail "a refused catalog changed the serial: $(js "d['smart']")"
+catalog cat 7 www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(js "d['smart']['catalog']['serial']")" = 7 ] || fail "$(js "d['smart']")"
+ok "refused: expired, lower serial, untrusted key, bad signature, unsigned, over 1 MiB; each recorded, nothing else changed"
+
+# --- download: the manifest must be the catalog's; then a good one; nothing of the running system changes
+cp www/fw-2.0.0.pkg keep.pkg
+"$B/mkpkg" -q -f -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
+before=$(slotsum)
+expect 1 'download: .*fw-2.0.0.pkg: .*manifest.json.s SHA-256 is .*the catalog says' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = fileNotMatch ] || fail "$(cat "$T/.out")"
+[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a mismatched download was kept: $(ls "$D/download")"
+[ "$(js "d['smart']['download']['result']")" = fileNotMatch ] || fail "$(js "d['smart']['download']")"
+[ "$(slotsum)" = "$before" ] || fail "a refused download changed the slots"
+cp keep.pkg www/fw-2.0.0.pkg
+expect 0 'download: 2.0.0: ' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download is not the package"
+[ "$(slotsum)" = "$before" ] || fail "a download changed the slots"
+[ "$(js "d['smart']['download']['complete'], d['smart']['download']['bytes'] == d['smart']['download']['total']")" = \
+	"True True" ] || fail "$(js "d['smart']['download']")"
+ok "download: another package than the catalog names is fileNotMatch and discarded; the right one is kept, slots untouched"
+
+# --- smart tick: no download outside the window (nginx saw no request), then inside it; the install waits for its time
+catalog cat 10 www/fw-2.0.0.pkg
+fresh
+expect 0 'smart config: set' fw smart config --download-window 02:00-04:00 --install-at 03:00 --interval 6h
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 0 'tick: next download at .*T02:00:00Z' at "$(hm 1 0)" fw smart tick
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0.pkg)" = 0 ] || fail "a download outside the window: $(cat "$NGINX_ACCESS")"
+expect 0 'tick: next install at .*T03:00:00Z' at "$(hm 2 30)" fw smart tick
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0.pkg)" = "$(wc -c <www/fw-2.0.0.pkg)" ] || fail "$(cat "$NGINX_ACCESS")"
+expect 0 '' at "$(hm 2 59)" fw smart tick
+[ -s "$T/.out" ] && fail "a tick before the install time did something: $(cat "$T/.out")"
+[ "$(slotsum)" = "$before" ] || fail "the slots changed before the install time"
+at "$(hm 2 59)" "$B/fwctl" --root "$D" status >st.txt
+grep -q "scheduled *check 2023-11-15T07:00:00Z, download -, install 2023-11-15T03:00:00Z" st.txt || fail "$(cat st.txt)"
+expect 0 'install: rebooting' at "$(hm 3 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" && grep -q 'booted pri 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['last_upgrade']['result'], d['smart']['last_install']['result']")" = \
+	"2.0.0 2.0.0 success success" ] || fail "$(js "d['slots'], d['smart']")"
+[ ! -e "$D/download/package.pkg" ] || fail "the installed download was kept"
+ok "tick: outside the window nothing is fetched; inside it the download; the install only at its time, then the boot step"
+
+# --- a bridge version: 2.0.0 first, then 3.0.0 (a new generation entered only from 2.0.0)
+catalog cat 11 www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-3.0.0.pkg
+fresh
+expect 0 'check: 2.0.0 is the bridge to 3.0.0' at "$(hm 1 0)" fw smart tick
+grep -q '^needUpdate 2.0.0' "$T/.out" && grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 'the install waits until the running system is marked good' at "$(hm 1 10)" fw smart tick
+grep -q '^needUpdate 3.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+grep -q install "$T/.out" && fail "installed while the new system is on trial: $(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 20)" fw smart tick
+grep -q '^install 3.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['generation']")" = "3.0.0 2" ] || fail "$(js "d['slots']")"
+ok "bridge: 2.0.0 installed first, then (after mark-good) 3.0.0"
+
+# --- rollout: 0 takes no device, 100 every one
+ROLL=0
+for pct in 0 100; do
+	"$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$H" --expires 30d --serial 12 --rollout $pct -k k.key www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' at $((C0 + 3600)) fw check
+	case $pct in
+	0) [ "$(cat "$T/.out")" = versionOptimal ] && grep -q 'rollout' "$T/.err" || fail "rollout 0: $(cat "$T/.out" "$T/.err")" ;;
+	100) [ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "rollout 100: $(cat "$T/.out")" ;;
+	esac
+done
+# The documented hash: a device takes a release of rollout R when the first 8 bytes of
+# SHA-256("ID\nPRODUCT\nVERSION"), big-endian, modulo 100 are below R.
+bucket=$("$PY" -c 'import hashlib,sys; print(int.from_bytes(hashlib.sha256(b"dev-1\nSX\n2.0.0").digest()[:8], "big") % 100)')
+for pct in "$bucket" "$((bucket + 1))"; do
+	[ "$pct" -le 100 ] || continue
+	"$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$H" --expires 30d --serial 12 --rollout $pct -k k.key www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' at $((C0 + 3600)) fw check
+	if [ "$pct" -gt "$bucket" ]; then want="needUpdate 2.0.0"; else want=versionOptimal; fi
+	[ "$(cat "$T/.out")" = "$want" ] || fail "rollout $pct, bucket $bucket: $(cat "$T/.out")"
+done
+ok "rollout: 0 and 100 exact; the device's bucket ($bucket) as documented decides"
+
+# --- a power cut during the download (the crash seam, at the second progress record's fsync), then the resume
+SIZE=$(wc -c <www/slow/fw-2.0.0.pkg)
+CHUNK=1048576
+BASE=$H/slow catalog cat 13 www/slow/fw-2.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+on_disk=$(wc -c <"$D/download/package.part")
+[ "$on_disk" -ge "$CHUNK" ] && [ "$on_disk" -lt "$SIZE" ] || fail "the power cut came at $on_disk of $SIZE bytes"
+[ "$(js "d['smart']['download']['bytes']")" -ge "$CHUNK" ] || fail "no durable progress: $(js "d['smart']['download']")"
+expect 0 "download: 2.0.0: $SIZE bytes: $on_disk on disk before \\(verified again\\), $((SIZE - on_disk)) fetched" \
+	at $((C0 + 3600)) fw download
+cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "the resumed download is not the package"
+total=$(served /slow/fw-2.0.0.pkg)
+[ "$total" -le $((SIZE + CHUNK)) ] || fail "fetched $total bytes for a package of $SIZE: $(cat "$NGINX_ACCESS")"
+[ "$(slotsum)" = "$before" ] || fail "the download changed the slots"
+ok "power cut during the download at $on_disk bytes: resumed from the disk, $total bytes served for $SIZE (at most one chunk more)"
+
+# --- a resumed download whose bytes on disk were damaged is refused (fileCheckFailed) and discarded
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+printf 'X' | dd of="$D/download/package.part" bs=1 seek=600000 conv=notrunc 2>/dev/null
+expect 1 'download: .*fw-2.0.0.pkg: .*(chunk|SHA-256)' at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = fileCheckFailed ] || fail "$(cat "$T/.out")"
+[ ! -e "$D/download/package.part" ] || fail "a damaged download was kept"
+ok "a damaged byte on disk fails its chunk on resume: fileCheckFailed, discarded"
+echo "all $TESTS checks passed"

@@ -1,0 +1,328 @@
+/* test_dev_smart: what smart tick finds due at many clock values, windows across midnight, backoff, rollout, the decision (device/dev_smart.c, dev_check.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include "device/dev_check.h"
+#include "device/dev_smart.h"
+#include "formats/chunk.h"
+
+#define DAY 86400
+#define T0 (19000LL * DAY)   /* a midnight UTC */
+
+static int64_t at(int day, int h, int m)
+{
+	return T0 + (int64_t)day * DAY + h * 3600 + m * 60;
+}
+
+static void test_tod(void)
+{
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("00:00"), 0);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("23:59"), 23 * 60 + 59);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("03:07"), 187);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("24:00"), -1);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("12:60"), -1);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("1:00"), -1);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("01:00 "), -1);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod("aa:bb"), -1);
+	CU_ASSERT_EQUAL(dev_smart_parse_tod(""), -1);
+	/* The next 03:00 from every minute of a day: today's until 03:00 included, then tomorrow's. */
+	for (int m = 0; m < 24 * 60; m++) {
+		int64_t t = at(0, 0, m), want = m <= 180 ? at(0, 3, 0) : at(1, 3, 0);
+		CU_ASSERT_EQUAL(dev_smart_next_tod(t, 180), want);
+		CU_ASSERT_EQUAL(dev_smart_next_tod(t + 30, 180), m < 180 ? at(0, 3, 0) : at(1, 3, 0));
+	}
+	CU_ASSERT_EQUAL(dev_smart_next_tod(at(0, 23, 59) + 59, 0), at(1, 0, 0));
+	/* Before 1970 too (floor, not truncation). */
+	CU_ASSERT_EQUAL(dev_smart_next_tod(-DAY + 3600, 120), -DAY + 7200);
+}
+
+static void test_window(void)
+{
+	for (int m = 0; m < 24 * 60; m++) {
+		int64_t t = at(3, 0, m);
+		CU_ASSERT_EQUAL(dev_smart_in_window(t, 120, 240), m >= 120 && m < 240);
+		/* crossing midnight: 22:00 to 04:00 */
+		CU_ASSERT_EQUAL(dev_smart_in_window(t, 22 * 60, 4 * 60), m >= 22 * 60 || m < 4 * 60);
+		CU_ASSERT_EQUAL(dev_smart_in_window(t, DEV_SMART_ANY_TIME, DEV_SMART_ANY_TIME), 1);
+		CU_ASSERT_EQUAL(dev_smart_in_window(t, 300, 300), 1);
+	}
+}
+
+static void test_backoff(void)
+{
+	CU_ASSERT_EQUAL(dev_smart_backoff(1, DAY), 60);
+	CU_ASSERT_EQUAL(dev_smart_backoff(2, DAY), 120);
+	CU_ASSERT_EQUAL(dev_smart_backoff(3, DAY), 240);
+	CU_ASSERT_EQUAL(dev_smart_backoff(30, DAY), DEV_SMART_BACKOFF_MAX);
+	CU_ASSERT_EQUAL(dev_smart_backoff(1000000, DAY), DEV_SMART_BACKOFF_MAX);
+	CU_ASSERT_EQUAL(dev_smart_backoff(30, 3600), 3600);   /* never later than the next regular check */
+	CU_ASSERT_EQUAL(dev_smart_backoff(1, 60), 60);
+}
+
+static struct dev_smart_config cfg;
+static struct dev_smart_state st;
+
+static void setup(void)
+{
+	dev_smart_config_defaults(&cfg);
+	cfg.enabled = 1;
+	strcpy(cfg.server, "http://updates.example/catalog.json");
+	cfg.interval = 6 * 3600;
+	dev_smart_state_init(&st);
+}
+
+static enum dev_smart_action due(int64_t now, int trial)
+{
+	struct dev_smart_plan p;
+
+	dev_smart_plan(&cfg, &st, now, trial, 0, &p);
+	return p.due;
+}
+
+static void test_check_schedule(void)
+{
+	struct dev_smart_plan p;
+
+	setup();
+	cfg.enabled = 0;
+	CU_ASSERT_EQUAL(due(at(0, 1, 0), 0), DEV_SMART_NOTHING);
+	cfg.enabled = 1;
+	cfg.server[0] = '\0';
+	CU_ASSERT_EQUAL(due(at(0, 1, 0), 0), DEV_SMART_NOTHING);
+	setup();
+	CU_ASSERT_EQUAL(due(at(0, 1, 0), 0), DEV_SMART_CHECK);   /* never checked: at once */
+	st.check_time = at(0, 1, 0);
+	st.check_result = DEV_CHECK_VERSION_OPTIMAL;
+	for (int m = 0; m < 12 * 60; m += 7) {
+		int64_t t = at(0, 1, 0) + m * 60;
+		CU_ASSERT_EQUAL(due(t, 0), t >= at(0, 7, 0) ? DEV_SMART_CHECK : DEV_SMART_NOTHING);
+	}
+	dev_smart_plan(&cfg, &st, at(0, 2, 0), 0, 0, &p);
+	CU_ASSERT_EQUAL(p.next_check, at(0, 7, 0));
+	CU_ASSERT_EQUAL(p.next_download, -1);
+	CU_ASSERT_EQUAL(p.next_install, -1);
+	/* A backoff after netError: earlier than the interval. */
+	st.check_result = DEV_CHECK_NET_ERROR;
+	st.next_check = at(0, 1, 1);
+	CU_ASSERT_EQUAL(due(at(0, 1, 0) + 59, 0), DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(due(at(0, 1, 1), 0), DEV_SMART_CHECK);
+	/* A shorter interval set since: counted from the last check. */
+	st.next_check = at(0, 9, 0);
+	cfg.interval = 3600;
+	CU_ASSERT_EQUAL(due(at(0, 2, 0), 0), DEV_SMART_CHECK);
+	/* A check just run in this tick is not run again. */
+	dev_smart_plan(&cfg, &st, at(0, 2, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+}
+
+static void test_download_window(void)
+{
+	struct dev_smart_plan p;
+
+	setup();
+	cfg.window_start = 22 * 60;   /* 22:00 to 04:00 */
+	cfg.window_end = 4 * 60;
+	st.check_time = at(0, 12, 0);
+	st.check_result = DEV_CHECK_NEED_UPDATE;
+	st.has_step = 1;
+	strcpy(st.step.version, "2.0.0");
+	for (int m = 0; m < 24 * 60; m += 5) {
+		int64_t t = at(1, 0, m);
+		int inside = m >= 22 * 60 || m < 4 * 60;
+		dev_smart_plan(&cfg, &st, t, 0, 1u << DEV_SMART_CHECK, &p);
+		CU_ASSERT_EQUAL(p.due, inside ? DEV_SMART_DOWNLOAD : DEV_SMART_NOTHING);
+		CU_ASSERT_EQUAL(p.next_download, inside ? t : at(1, 22, 0));
+	}
+	/* After a netError: not before its backoff, and still only inside the window. */
+	st.dl_retry_after = at(1, 3, 59) + 30;
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_download, at(1, 3, 59) + 30);
+	st.dl_retry_after = at(1, 4, 10);
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_download, at(1, 22, 0));
+	st.dl_retry_after = at(1, 2, 0);
+	dev_smart_plan(&cfg, &st, at(1, 1, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.next_download, at(1, 2, 0));
+	st.check_time = at(1, 1, 0);
+	CU_ASSERT_EQUAL(due(at(1, 2, 0), 0), DEV_SMART_DOWNLOAD);
+}
+
+static void test_install_time(void)
+{
+	struct dev_smart_plan p;
+
+	setup();
+	cfg.install_at = 3 * 60;
+	st.check_time = at(0, 23, 0);
+	st.has_step = 1;
+	st.dl_complete = 1;
+	st.dl_complete_time = at(0, 23, 30);
+	for (int m = 0; m < 48 * 60; m += 11) {
+		int64_t t = at(0, 23, 30) + m * 60;
+		dev_smart_plan(&cfg, &st, t, 0, 1u << DEV_SMART_CHECK, &p);
+		CU_ASSERT_EQUAL(p.due, t >= at(1, 3, 0) ? DEV_SMART_INSTALL : DEV_SMART_NOTHING);
+		CU_ASSERT_EQUAL(p.next_install, t >= at(1, 3, 0) ? t : at(1, 3, 0));
+		CU_ASSERT_EQUAL(p.next_download, -1);
+	}
+	/* Downloaded at 03:00 sharp: installed at once. */
+	st.dl_complete_time = at(2, 3, 0);
+	dev_smart_plan(&cfg, &st, at(2, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_INSTALL);
+	/* On trial: it waits for mark-good, however late it is. */
+	dev_smart_plan(&cfg, &st, at(5, 3, 0), 1, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	/* No install time: as soon as downloaded. */
+	cfg.install_at = DEV_SMART_ANY_TIME;
+	st.dl_complete_time = at(2, 13, 7);
+	st.check_time = at(2, 13, 0);
+	CU_ASSERT_EQUAL(due(at(2, 13, 7), 0), DEV_SMART_INSTALL);
+	/* A check that is due comes first, the install after it in the same tick. */
+	st.check_time = at(0, 0, 0);
+	CU_ASSERT_EQUAL(due(at(2, 13, 7), 0), DEV_SMART_CHECK);
+}
+
+static void test_rollout_bucket(void)
+{
+	uint8_t d[32];
+	const char *text = "dev-1\nSX\n2.0.0";
+	uint64_t v = 0;
+	unsigned counts[100] = { 0 };
+	char id[32];
+
+	CU_ASSERT_EQUAL(chunk_sha256(text, strlen(text), d), 0);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	CU_ASSERT_EQUAL(dev_smart_rollout_bucket("dev-1", "SX", "2.0.0"), (unsigned)(v % 100));
+	/* Spread: 10000 ids land in every bucket, none far from 100. */
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof(id), "dev-%d", i);
+		unsigned b = dev_smart_rollout_bucket(id, "SX", "2.0.0");
+		CU_ASSERT(b < 100);
+		counts[b < 100 ? b : 0]++;
+	}
+	for (int b = 0; b < 100; b++)
+		CU_ASSERT(counts[b] > 50 && counts[b] < 160);
+}
+
+/* A catalog in memory: product, version, generation, bridge_from, rollout. */
+static void rel(struct fw_catalog *c, const char *product, const char *version, uint32_t gen, const char *from,
+		unsigned rollout)
+{
+	struct fw_release *r = &c->rel[c->n++];
+	struct fw_err e;
+
+	memset(r, 0, sizeof(*r));
+	strcpy(r->product, product);
+	strcpy(r->version, version);
+	CU_ASSERT_EQUAL(fw_version_parse(version, &r->ver, &e), 0);
+	r->generation = gen;
+	strcpy(r->bridge_from, from);
+	r->rollout = rollout;
+	r->n_urls = 1;
+	strcpy(r->url[0], "http://x/p.pkg");
+}
+
+static int dev_tpm;
+static uint64_t dev_rollback;
+
+static int decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t gen,
+		  const struct fw_release **t, const struct fw_release **s, char *note, size_t notesz, struct fw_err *e)
+{
+	struct dev_check_device d = { product, running, gen, "d", dev_tpm, dev_rollback };
+
+	return dev_check_decide(c, &d, t, s, note, notesz, e);
+}
+
+static void test_decide(void)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	const struct fw_release *t, *s;
+	struct fw_err e;
+	char note[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	rel(c, "A", "1.0.0", 1, "", 100);
+	rel(c, "SX", "1.0.0", 1, "", 100);
+	rel(c, "SX", "1.5.0", 1, "", 100);
+	rel(c, "SX", "2.0.0", 2, "1.5.0", 100);
+	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
+	/* From 1.0.0: 2.0.0 is the target, 1.5.0 (its bridge) the step. */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "2.0.0") == 0 && strcmp(s->version, "1.5.0") == 0);
+	CU_ASSERT(strstr(note, "bridge") != NULL);
+	/* From the bridge itself: straight on. */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.5.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "2.0.0") == 0);
+	/* At the newest, or above it: stay. */
+	CU_ASSERT_EQUAL(decide(c, "SX", "2.0.0", 2, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && t == NULL);
+	CU_ASSERT_EQUAL(decide(c, "SX", "2.1.0", 2, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL);
+	/* Another product only. */
+	CU_ASSERT_EQUAL(decide(c, "ZZ", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && strstr(note, "no release for product ZZ") != NULL);
+	/* Past the bridge version in the old generation: unreachable, said so. */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.6.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && strstr(note, "bridge version 1.5.0") != NULL);
+	/* A device with a TPM takes only releases marked for TPM products; one with a rollback index none below it. */
+	dev_tpm = 1;
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && strstr(note, "marked for TPM") != NULL);
+	c->rel[2].requires_tpm = 1;   /* 1.5.0 */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "1.5.0") == 0);
+	dev_tpm = 0;
+	c->rel[2].requires_tpm = 0;
+	dev_rollback = 1;
+	c->rel[3].rollback_index = 1;  /* 2.0.0, whose bridge 1.5.0 has index 0: unreachable */
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL);
+	dev_rollback = 0;
+	c->rel[3].rollback_index = 0;
+	/* Rollout 0 on the newest: the one before it, when that one takes the device. */
+	c->rel[3].rollout = 0;
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "1.5.0") == 0 && t == s);
+	c->rel[2].rollout = 0;
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && strstr(note, "rollout") != NULL);
+	/* A bridge the catalog lacks is an invalid catalog. */
+	c->rel[3].rollout = 100;
+	strcpy(c->rel[3].bridge_from, "1.4.0");
+	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), -1);
+	CU_ASSERT(strstr(e.msg, "1.4.0") != NULL);
+	free(c);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("dev_smart", NULL, NULL);
+	if (s == NULL ||
+	    CU_add_test(s, "times of day", test_tod) == NULL ||
+	    CU_add_test(s, "download windows, across midnight", test_window) == NULL ||
+	    CU_add_test(s, "backoff after netError", test_backoff) == NULL ||
+	    CU_add_test(s, "checks: interval, backoff, once a tick", test_check_schedule) == NULL ||
+	    CU_add_test(s, "downloads: only inside the window", test_download_window) == NULL ||
+	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
+	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
+	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed != 0;
+}
