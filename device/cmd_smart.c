@@ -195,7 +195,7 @@ static int install(struct dev_root *r, int64_t now)
 {
 	struct dev_smart_state s;
 	struct dev_source src;
-	struct dev_upgrade_req req = { .all = 1, .note = print_note };
+	struct dev_upgrade_req req = { .all = 1, .hash_on_read = 1, .note = print_note };
 	struct dev_upgrade_out out;
 	struct fw_err err = { 0, "" }, serr;
 	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE);
@@ -263,13 +263,20 @@ static int smart_tick(const char *root, int argc, char **argv)
 		msg_note("tick: smart upgrade is off (fwctl smart config --server URL)");
 		goto out;
 	}
-	/* One of each at most per tick, in order: a check, the download it asks for, the install when due. */
+	/* One of each at most per tick, in order: a check, the download it asks for, the install when due (alone). */
 	for (;;) {
 		if (dev_smart_load(&r, &s, &err) < 0 || dev_state_load(&r, &st, &err) < 0) {
 			rc = msg_fail("smart tick", NULL, &err);
 			goto out;
 		}
 		dev_smart_plan(&r.cfg.smart, &s, now, on_trial(&r, &st), skip, &p);
+		/* An install due now goes first, without this tick's check: it installs what the last accepted
+		 * catalog named, the check after an install is due at once (the next tick), and a process that
+		 * has fetched a catalog holds the network's libraries and buffers through the install too. */
+		if (p.due == DEV_SMART_CHECK && p.next_install == now) {
+			skip |= 1u << DEV_SMART_CHECK;
+			continue;
+		}
 		if (p.due == DEV_SMART_NOTHING)
 			break;
 		skip |= 1u << p.due;

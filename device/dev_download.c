@@ -36,6 +36,7 @@ struct dl {
 	char *part_path;
 	uint64_t have;                /* bytes in the part file at the start */
 	uint64_t synced;              /* bytes fsync'd and recorded */
+	uint64_t unsynced;            /* bytes verified since the last record */
 	int manifest_ok;              /* the manifest is the one the catalog names */
 	int mismatch;                 /* ... or another one (fileNotMatch) */
 	double started;
@@ -118,19 +119,16 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 }
 
 /* Every payload's verified chunks come by here: the time to make them durable. */
-static int take_payload(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
-{
-	(void)ctx, (void)m, (void)index, (void)err;
-	return 1;
-}
-
-static int on_chunk(void *ctx, const void *buf, size_t len, struct fw_err *err)
+/* More chunks verified: the bytes before them are in the file (the tee writes before it delivers). */
+static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 {
 	struct dl *d = ctx;
 
-	(void)buf, (void)len;
-	if (d->manifest_ok && dev_feed_done(d->feed) - d->synced >= DEV_DOWNLOAD_SYNC)
+	d->unsynced += bytes;
+	if (d->manifest_ok && d->unsynced >= DEV_DOWNLOAD_SYNC) {
+		d->unsynced = 0;
 		return checkpoint(d, err);
+	}
 	return 0;
 }
 
@@ -179,7 +177,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	struct dev_transport *net = NULL;
 	struct dev_feed_stats fs;
 	struct pkg_read_opts po;
-	struct pkg_reader_ops ops = { .manifest = on_manifest, .payload_begin = take_payload, .payload_data = on_chunk };
+	struct pkg_reader_ops ops = { .manifest = on_manifest };
 	struct fw_manifest *m = NULL;
 	struct pkg_report rep;
 	struct fw_err ferr = { 0, "" };
@@ -257,7 +255,9 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		goto out;
 	memset(&po, 0, sizeof(po));
 	po.trust = &trust;
-	po.threads = 1;   /* the network is the limit: one hashing thread, three chunk buffers */
+	/* Verify only (the tee keeps the bytes): each chunk hashed where the reader has it, no chunk buffer. */
+	po.threads = CHUNK_PIPE_ON_FEED;
+	po.chunks_verified = on_verified;
 	read_rc = pkg_read(fd, &po, &ops, &d, &m, &rep, err);
 	/* The reader may stop before the tar's last padding: take the rest, so the file is whole. */
 	while (read_rc == 0 && read(fd, drain, sizeof(drain)) > 0)

@@ -31,10 +31,11 @@ struct dev_download_out {
  * Last-Modified / size recorded so a changed file is never spliced on), each
  * network byte written to the file; all of it streams through pkg_read, which
  * checks the signature against the device's trust store and every chunk
- * against the signed manifest as it arrives. The manifest.json's SHA-256 must
- * equal the catalog's manifest_sha256 and the length the catalog's. When a
- * verified chunk comes by and DEV_DOWNLOAD_SYNC bytes arrived since the last
- * time, the file is fsync'd and the progress recorded.
+ * against the signed manifest as it arrives (hashed where the reader has the
+ * bytes: the tee keeps them, so no chunk buffer is needed). The
+ * manifest.json's SHA-256 must equal the catalog's manifest_sha256 and the
+ * length the catalog's. Each time chunks holding DEV_DOWNLOAD_SYNC bytes more
+ * were verified, the file is fsync'd and the progress recorded.
  * When all of it checked out, the file is renamed to DEV_DOWNLOAD_FILE. Results
  * (ROOT/smart.json's download): netError (progress kept, the next attempt
  * backs off), fileNotMatch (another package than the catalog names),

@@ -29,6 +29,10 @@ struct dev_upgrade_req {
 	int force;                    /* skip the version-order checks, nothing else */
 	int golden;                   /* golden install: the package's primary image into the golden slot */
 	const struct dev_source *src;
+	/* Hash each chunk as it is read, with two chunk buffers, even from a
+	 * local file (a network source always is): for a scheduled install,
+	 * where memory counts and a second core's speed does not. */
+	int hash_on_read;
 	dev_note_fn note;             /* may be NULL */
 	void *note_ctx;
 	dev_progress_fn progress;     /* may be NULL; network sources only */

@@ -47,6 +47,7 @@ struct chunk_pipe {
 	int hash_on_feed;
 	struct fw_sha256 feed_hash;
 	size_t in_chunk;          /* on feed without a sink: bytes of the current chunk hashed so far */
+	uint64_t verified;        /* chunks of the payload verified (and handed on, with a sink) so far */
 
 	struct slot slots[MAX_SLOTS];
 	unsigned nslots;          /* slots in use for the current chunk size */
@@ -153,6 +154,8 @@ static void *deliverer(void *arg)
 			if (rc < 0)
 				fail_slot(p, s, &why);
 		}
+		if (!p->failed)
+			p->verified++;
 		s->state = SLOT_FREE;
 		s->len = 0;
 		p->deliver = (p->deliver + 1) % p->nslots;
@@ -283,6 +286,7 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 	p->bad_chunk = -1;
 	p->failed = 0;
 	p->in_chunk = 0;
+	p->verified = 0;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -329,6 +333,11 @@ static int hash_in_place(struct chunk_pipe *p, const uint8_t *in, size_t len, st
 			s.ok = memcmp(p->expected + s.index * 32, md, 32) == 0;
 			p->in_chunk = 0;
 			p->next_index++;
+			if (s.ok) {
+				pthread_mutex_lock(&p->mu);
+				p->verified++;
+				pthread_mutex_unlock(&p->mu);
+			}
 			if (!s.ok) {
 				int rc;
 
@@ -443,6 +452,16 @@ void chunk_pipe_abort(struct chunk_pipe *p)
 		pthread_cond_wait(&p->free_cv, &p->mu);
 	p->fill = p->deliver = 0;
 	pthread_mutex_unlock(&p->mu);
+}
+
+uint64_t chunk_pipe_verified(struct chunk_pipe *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->verified;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p)

@@ -51,6 +51,9 @@ int chunk_pipe_end(struct chunk_pipe *p, struct fw_err *err);
 /* Abandon the current payload (after an error), waiting for the workers. */
 void chunk_pipe_abort(struct chunk_pipe *p);
 
+/* Chunks of the current payload verified so far (and handed to the sink, when there is one). */
+uint64_t chunk_pipe_verified(struct chunk_pipe *p);
+
 /* Index of the first chunk that failed verification, or -1. */
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p);
 

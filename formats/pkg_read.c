@@ -621,6 +621,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		size_t len;
 		la_int64_t offset;
 		int ar;
+		uint64_t verified = 0;
 
 		int forward = want == 1 && r->ops->payload_data != NULL;
 		/* On this thread, as the bytes pass: the hashing threads have the
@@ -639,6 +640,18 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 				chunk_pipe_abort(r->pipe);
 				fw_err_wrap(err, "%s", label);
 				goto out;
+			}
+			if (r->opts->chunks_verified != NULL && chunk_pipe_verified(r->pipe) > verified) {
+				uint64_t now = chunk_pipe_verified(r->pipe), bytes = (now - verified) * p->chunk_size;
+
+				/* The last chunk may be short. */
+				if (now * p->chunk_size > p->size)
+					bytes -= now * p->chunk_size - p->size;
+				verified = now;
+				if (r->opts->chunks_verified(r->ctx, bytes, err) < 0) {
+					chunk_pipe_abort(r->pipe);
+					goto out;
+				}
 			}
 		}
 		if (ar != ARCHIVE_EOF) {

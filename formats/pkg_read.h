@@ -107,6 +107,11 @@ struct pkg_read_opts {
 	 * left to the caller; NULL: one of its own for this read. A caller
 	 * reading many packages in a row keeps its buffers and threads so. */
 	struct chunk_pipe *pipe;
+	/* Called on the reader's thread when more chunks of a payload were
+	 * verified, with how many bytes they hold: for a caller that only
+	 * verifies (no payload_data) but wants to know how far it got, e.g. to
+	 * make a download's progress durable. Return -1 with err to stop. */
+	int (*chunks_verified)(void *ctx, uint64_t bytes, struct fw_err *err);
 };
 
 /*

@@ -165,6 +165,21 @@ grep -q '^install 2.0.0 success' "$T/.out" && grep -q 'booted pri 2.0.0' "$T/.ou
 [ ! -e "$D/download/package.pkg" ] || fail "the installed download was kept"
 ok "tick: outside the window nothing is fetched; inside it the download; the install only at its time, then the boot step"
 
+# --- a tick where a check and the install are both due installs alone; the check comes at the next tick
+fresh
+expect 0 'smart config: set' fw smart config --install-at 03:00 --interval 1h
+expect 0 'tick: next install at .*T03:00:00Z' at "$(hm 1 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+: >"$NGINX_ACCESS"
+expect 0 'install: rebooting' at "$(hm 3 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+grep -q 'Update\|versionOptimal' "$T/.out" && fail "the install tick checked too: $(cat "$T/.out")"
+[ "$(served /cat.json)" = 0 ] || fail "the install tick fetched the catalog: $(cat "$NGINX_ACCESS")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 3 5)" fw smart tick
+grep -q '^versionOptimal' "$T/.out" || fail "no check after the install: $(cat "$T/.out")"
+ok "tick: an install due with a check installs alone (no catalog fetched); the check follows at the next tick"
+
 # --- a bridge version: 2.0.0 first, then 3.0.0 (a new generation entered only from 2.0.0)
 catalog cat 11 www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-3.0.0.pkg
 fresh
