@@ -773,7 +773,7 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 	in = fd;
 	/* Bytes from a server or through a hook come no faster than one core
 	 * hashes them (SHA-NI: about 1.8 GB/s): hashing them as they arrive
-	 * needs two chunk buffers instead of one per core plus one. */
+	 * needs one chunk buffer instead of one per core plus one. */
 	if (u->net != NULL || u->root->cfg.unpack_hook != NULL || u->req->hash_on_read)
 		ropts.threads = CHUNK_PIPE_ON_FEED;
 	clock_gettime(CLOCK_MONOTONIC, &u->pass_start);

@@ -29,7 +29,7 @@ struct dev_upgrade_req {
 	int force;                    /* skip the version-order checks, nothing else */
 	int golden;                   /* golden install: the package's primary image into the golden slot */
 	const struct dev_source *src;
-	/* Hash each chunk as it is read, with two chunk buffers, even from a
+	/* Hash each chunk as it is read, into one chunk buffer, even from a
 	 * local file (a network source always is): for a scheduled install,
 	 * where memory counts and a second core's speed does not. */
 	int hash_on_read;

@@ -19,7 +19,7 @@ struct chunk_pipe;
 /*
  * A pipe with `threads` hashing workers (0: one per online CPU, at most 8),
  * or CHUNK_PIPE_ON_FEED: no workers, each chunk hashed by the thread that
- * feeds it, as it is copied in, and two chunk buffers in all (the least
+ * feeds it, as it is copied in, and one chunk buffer in all (the least
  * memory; for a device, whose reads are no faster than one core hashes).
  * Without a sink (verify only) such a pipe copies nothing: the bytes are
  * hashed where the caller has them, and no chunk buffer is touched; for a
