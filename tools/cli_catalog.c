@@ -190,7 +190,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 		printf("%-14s %llu\n", "Serial:", (unsigned long long)c->serial);
 		printf("%-14s %s\n", "Created:", created);
 		printf("%-14s %s%s\n", "Expires:", expires, expired ? " (EXPIRED: devices refuse it)" : "");
-		printf("%-14s %s%s\n", "Signature:", trust == NULL ? "not checked (give -p PUB)" : "valid, by ", keyid);
+		printf("%-14s %s%s\n", "Signature:", trust == NULL ? "not checked (give -p PUB or --ca CA)" : "valid, by ", keyid);
 		printf("\n%-12s %-12s %-4s %-12s %-8s %12s  %s\n", "PRODUCT", "VERSION", "GEN", "BRIDGE-FROM", "ROLLOUT",
 		       "LENGTH", "URL");
 		for (size_t i = 0; i < c->n; i++) {
