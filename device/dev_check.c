@@ -9,6 +9,7 @@
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
 #include "formats/version.h"
+#include "signing/cms.h"
 #include "signing/trust.h"
 
 void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation)
@@ -158,6 +159,35 @@ out:
 	return rc;
 }
 
+/*
+ * The catalog's signature: SERVER.minisig, else (the server has none)
+ * SERVER.cms. -1 as fetch_small, *missing when the server has neither.
+ */
+static int fetch_signature(const struct dev_root *r, char **sig, size_t *sig_len, enum sig_kind *kind,
+			   int *missing, int *too_large, struct fw_err *err)
+{
+	static const enum sig_kind kinds[] = { SIG_KIND_MINISIGN, SIG_KIND_CMS };
+	char *url = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		free(url);
+		if (asprintf(&url, "%s%s", r->cfg.smart.server, fw_catalog_sig_suffix(kinds[i])) < 0) {
+			url = NULL;
+			*missing = *too_large = 0;
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			break;
+		}
+		*kind = kinds[i];
+		rc = fetch_small(r, url, kinds[i] == SIG_KIND_CMS ? SIG_CMS_MAX : DEV_CHECK_SIG_MAX, sig, sig_len,
+				 missing, too_large, err);
+		if (rc == 0 || !*missing)
+			break;
+	}
+	free(url);
+	return rc;
+}
+
 /* Record a check that refused or failed, and pass err on. */
 static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_check_result res, int64_t now,
 		  struct dev_check_out *out, struct fw_err *err)
@@ -194,7 +224,8 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	struct sig_trust trust;
 	struct fw_catalog *cat = NULL;
 	const struct fw_release *target, *step;
-	char *text = NULL, *sig = NULL, *sig_url = NULL, keyid[17], running[FW_VERSION_MAX_LEN + 1];
+	char *text = NULL, *sig = NULL, signer[FW_CATALOG_SIGNER_MAX], running[FW_VERSION_MAX_LEN + 1];
+	enum sig_kind kind;
 	size_t len = 0, sig_len = 0;
 	int missing, too_large, rc = -1, have_trust = 0;
 	uint32_t generation;
@@ -210,15 +241,10 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 							 : DEV_CHECK_SYSTEM_ERROR, now, out, err);
 		goto out;
 	}
-	if (asprintf(&sig_url, "%s.minisig", r->cfg.smart.server) < 0) {
-		sig_url = NULL;
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		goto out;
-	}
-	if (fetch_small(r, sig_url, DEV_CHECK_SIG_MAX, &sig, &sig_len, &missing, &too_large, err) < 0) {
+	if (fetch_signature(r, &sig, &sig_len, &kind, &missing, &too_large, err) < 0) {
 		if (missing) {
-			fw_err_set(err, FW_EXIT_REJECTED, "%s: the catalog is not signed: no %s.minisig on the server",
-				   r->cfg.smart.server, r->cfg.smart.server);
+			fw_err_set(err, FW_EXIT_REJECTED, "%s: the catalog is not signed: no %s.minisig or .cms on the "
+				   "server", r->cfg.smart.server, r->cfg.smart.server);
 			rc = refuse(r, &s, DEV_CHECK_UNSIGNED, now, out, err);
 		} else {
 			rc = refuse(r, &s, too_large ? DEV_CHECK_SIGNATURE_FAILED : err->code == FW_EXIT_NET
@@ -237,7 +263,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (fw_catalog_verify(text, len, sig, sig_len, &trust, cat, keyid, err) < 0) {
+	if (fw_catalog_verify(kind, text, len, sig, sig_len, &trust, cat, signer, err) < 0) {
 		int bad_sig = strncmp(err->msg, "signature", 9) == 0 || strncmp(err->msg, "signed by", 9) == 0;
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		err->code = FW_EXIT_REJECTED;
@@ -312,6 +338,5 @@ out:
 	free(cat);
 	free(text);
 	free(sig);
-	free(sig_url);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "base/fw_err.h"
 #include "formats/manifest.h"
+#include "signing/signer.h"   /* enum sig_kind */
 
 #define FW_CATALOG_FORMAT "fwpkg-catalog"
 #define FW_CATALOG_MAX_BYTES (1024 * 1024)  /* a device fetches no more than this */
@@ -52,16 +53,25 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 /* Expired, or created in the future beyond a minute? -1 with err (FW_EXIT_REJECTED). */
 int fw_catalog_check_time(const struct fw_catalog *c, int64_t now, struct fw_err *err);
 
+/* The signature file beside a catalog: CATALOG.minisig (minisign) or CATALOG.cms (CMS, DER). */
+const char *fw_catalog_sig_suffix(enum sig_kind kind);
+
+/* Room for who signed a catalog: a key id, or a certificate's subject (escaped) and id. */
+#define FW_CATALOG_SIGNER_MAX 600
+
 /*
- * Check the catalog's minisign signature (sig_text, a .minisig file's bytes)
- * against the trusted keys, then parse it (fw_catalog_parse). The key id of
- * the key that signed goes to keyid. -1 with err (FW_EXIT_REJECTED): not
- * signed by a trusted key, a bad signature, or not a valid catalog. Time and
- * serial are the caller's to check.
+ * Check the catalog's signature of the given kind (sig: a .minisig file's
+ * bytes, or a DER CMS signature) against the trust store (minisign keys; X.509
+ * anchors, chain, codeSigning, CRLs and pins as for packages), then parse it
+ * (fw_catalog_parse). Who signed goes to signer (once known). -1 with err
+ * (FW_EXIT_REJECTED, FW_EXIT_IO for a system error): "signed by ..., which is
+ * not trusted", "signature...: " a bad signature or chain, or not a valid
+ * catalog. Time and serial are the caller's to check.
  */
 struct sig_trust;
-int fw_catalog_verify(const char *text, size_t len, const char *sig_text, size_t sig_len, const struct sig_trust *t,
-		      struct fw_catalog *c, char keyid[17], struct fw_err *err);
+int fw_catalog_verify(enum sig_kind kind, const char *text, size_t len, const char *sig, size_t sig_len,
+		      const struct sig_trust *t, struct fw_catalog *c, char signer[FW_CATALOG_SIGNER_MAX],
+		      struct fw_err *err);
 
 /* The newest release for product, or NULL. */
 const struct fw_release *fw_catalog_newest(const struct fw_catalog *c, const char *product);

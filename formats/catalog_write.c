@@ -116,36 +116,54 @@ out:
 	return rc;
 }
 
-int fw_catalog_write(const struct fw_catalog *c, const char *out_path, const struct sig_seckey *key, int force,
+/* Remove the other kind's signature file, if any: a device reads a .minisig before a .cms. */
+static int remove_stale(const char *path, struct fw_err *err)
+{
+	char shown[512];
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot remove the old signature: %s",
+				  fw_escape(path, shown, sizeof(shown)), strerror(errno));
+	return 0;
+}
+
+int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *signer, int force,
 		     struct fw_err *err)
 {
-	char *text = fw_catalog_emit(c), *sig = NULL, *sig_path = NULL, comment[128];
+	enum sig_kind other = signer->kind == SIG_KIND_CMS ? SIG_KIND_MINISIGN : SIG_KIND_CMS;
+	char *text = fw_catalog_emit(c), *sig = NULL, *sig_path = NULL, *other_path = NULL, comment[128];
+	const char *paths[3];
 	size_t sig_len = 0;
 	int flags = force ? OUTFILE_FORCE : 0, rc = -1;
 
-	if (text == NULL || asprintf(&sig_path, "%s.minisig", out_path) < 0) {
+	if (asprintf(&sig_path, "%s%s", out_path, fw_catalog_sig_suffix(signer->kind)) < 0)
 		sig_path = NULL;
+	if (asprintf(&other_path, "%s%s", out_path, fw_catalog_sig_suffix(other)) < 0)
+		other_path = NULL;
+	if (text == NULL || sig_path == NULL || other_path == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	/* Both or neither: refuse before writing the first. */
-	for (int i = 0; !force && i < 2; i++)
-		if (access(i ? out_path : sig_path, F_OK) == 0) {
-			fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", i ? out_path : sig_path);
+	/* All or nothing: refuse before writing the first. */
+	paths[0] = sig_path, paths[1] = other_path, paths[2] = out_path;
+	for (int i = 0; !force && i < 3; i++)
+		if (access(paths[i], F_OK) == 0) {
+			fw_err_set(err, FW_EXIT_USAGE, "%s: already exists (use -f to overwrite)", paths[i]);
 			goto out;
 		}
 	snprintf(comment, sizeof(comment), "fwpkg catalog serial %llu expires %lld", (unsigned long long)c->serial,
 		 (long long)c->expires);
-	if (sig_sign(key, text, strlen(text), comment, &sig, &sig_len, err) < 0)
+	if (sig_signer_sign(signer, text, strlen(text), comment, c->created, &sig, &sig_len, err) < 0)
 		goto out;
 	/* The signature first: a reader that finds the new catalog finds its signature too. */
 	if (outfile_write_file(sig_path, sig, sig_len, 0644, flags, err) < 0 ||
-	    outfile_write_file(out_path, text, strlen(text), 0644, flags, err) < 0)
+	    outfile_write_file(out_path, text, strlen(text), 0644, flags, err) < 0 || remove_stale(other_path, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(text);
 	free(sig);
 	free(sig_path);
+	free(other_path);
 	return rc;
 }

@@ -4,7 +4,7 @@
 
 #include "base/fw_err.h"
 #include "formats/catalog.h"
-#include "signing/minisign.h"
+#include "signing/signer.h"
 
 /*
  * Add one release per product of the package at path (each product with an
@@ -16,11 +16,14 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 			   unsigned rollout, struct fw_err *err);
 
 /*
- * Write the catalog to out_path and its minisign signature by key to
- * out_path.minisig (trusted comment: serial and expiry), each replaced
- * atomically; force replaces existing files.
+ * Write the catalog to out_path and its signature by signer beside it:
+ * out_path.minisig for a minisign signer (trusted comment: serial and
+ * expiry), out_path.cms for a CMS one (DER, its signing time the catalog's
+ * creation time). The signature is replaced first, then the catalog, each
+ * atomically; force replaces existing files, and then removes the other
+ * kind's signature file (a stale .minisig would shadow a new .cms).
  */
-int fw_catalog_write(const struct fw_catalog *c, const char *out_path, const struct sig_seckey *key, int force,
+int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *signer, int force,
 		     struct fw_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "base/isotime.h"
 #include "formats/catalog.h"
+#include "signing/cms.h"
 #include "tools/cli.h"
 
 int cli_is_catalog(const char *path)
@@ -25,19 +26,14 @@ int cli_is_catalog(const char *path)
 	return n == 1 && c == '{';
 }
 
-/* The catalog, and its .minisig when sig is not NULL, read whole (both are small and capped). */
-static int load(const char *path, char **text, size_t *len, char *sig, size_t *sig_len, struct fw_err *err)
+/* The catalog, read whole (it is small and capped). */
+static int load(const char *path, char **text, size_t *len, struct fw_err *err)
 {
-	char *sig_path = NULL;
 	FILE *f = NULL;
 	int rc = -1;
 
-	*text = malloc(FW_CATALOG_MAX_BYTES + 1);
-	if (*text == NULL || asprintf(&sig_path, "%s.minisig", path) < 0) {
-		sig_path = NULL;
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-		goto out;
-	}
+	if ((*text = malloc(FW_CATALOG_MAX_BYTES + 1)) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	if ((f = fopen(path, "rb")) == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "cannot open: %s", strerror(errno));
 		goto out;
@@ -51,13 +47,33 @@ static int load(const char *path, char **text, size_t *len, char *sig, size_t *s
 		fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes: not a catalog", FW_CATALOG_MAX_BYTES);
 		goto out;
 	}
-	if (sig != NULL && sig_file_read(sig_path, sig, SIG_FILE_MAX, sig_len, err) < 0)
-		goto out;
 	rc = 0;
 out:
 	if (f != NULL)
 		fclose(f);
-	free(sig_path);
+	return rc;
+}
+
+/* The signature beside the catalog: its .minisig, else its .cms (a missing .minisig is reported when neither is there). */
+static int load_sig(const char *path, char *sig, size_t *sig_len, enum sig_kind *kind, struct fw_err *err)
+{
+	char *minisig = NULL, *cms = NULL;
+	int rc = -1;
+
+	if (asprintf(&minisig, "%s%s", path, fw_catalog_sig_suffix(SIG_KIND_MINISIGN)) < 0)
+		minisig = NULL;
+	if (asprintf(&cms, "%s%s", path, fw_catalog_sig_suffix(SIG_KIND_CMS)) < 0)
+		cms = NULL;
+	if (minisig == NULL || cms == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	*kind = access(minisig, F_OK) != 0 && access(cms, F_OK) == 0 ? SIG_KIND_CMS : SIG_KIND_MINISIGN;
+	rc = sig_file_read(*kind == SIG_KIND_CMS ? cms : minisig, sig,
+			   *kind == SIG_KIND_CMS ? SIG_CMS_MAX : SIG_FILE_MAX, sig_len, err);
+out:
+	free(minisig);
+	free(cms);
 	return rc;
 }
 
@@ -67,22 +83,31 @@ out:
  * inspecting. 0, or an exit code after printing why.
  */
 static int read_catalog(const char *verb, const char *path, const struct sig_trust *trust, struct fw_catalog *c,
-			char keyid[17], int check_time, struct fw_err *err)
+			char signer[FW_CATALOG_SIGNER_MAX], int check_time, struct fw_err *err)
 {
-	char *text = NULL, sig[SIG_FILE_MAX];
+	char *text = NULL, *sig = NULL;
 	size_t len = 0, sig_len = 0;
-	int rc;
+	enum sig_kind kind;
+	int rc = -1;
 
-	keyid[0] = '\0';
-	if (load(path, &text, &len, trust != NULL ? sig : NULL, &sig_len, err) < 0)
-		rc = -1;
-	else if (trust != NULL)
-		rc = fw_catalog_verify(text, len, sig, sig_len, trust, c, keyid, err);
-	else
+	signer[0] = '\0';
+	if (load(path, &text, &len, err) < 0)
+		goto out;
+	if (trust == NULL) {
 		rc = fw_catalog_parse(text, len, c, err);
+		goto out;
+	}
+	if ((sig = malloc(SIG_CMS_MAX)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if (load_sig(path, sig, &sig_len, &kind, err) == 0)
+		rc = fw_catalog_verify(kind, text, len, sig, sig_len, trust, c, signer, err);
+out:
 	if (rc == 0 && check_time)
 		rc = fw_catalog_check_time(c, (int64_t)time(NULL), err);
 	free(text);
+	free(sig);
 	return rc < 0 ? msg_fail(verb, path, err) : 0;
 }
 
@@ -90,7 +115,7 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 {
 	struct fw_catalog *c = malloc(sizeof(*c));
 	struct fw_err err = { 0, "" };
-	char keyid[17], when[32];
+	char keyid[FW_CATALOG_SIGNER_MAX], when[32];
 	int rc;
 
 	if (c == NULL) {
@@ -122,7 +147,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 {
 	struct fw_catalog *c = malloc(sizeof(*c));
 	struct fw_err err = { 0, "" };
-	char keyid[17], created[32], expires[32], hex[2 * FW_DIGEST_LEN + 1], shown[2048];
+	char keyid[FW_CATALOG_SIGNER_MAX], created[32], expires[32], hex[2 * FW_DIGEST_LEN + 1], shown[2048];
 	int rc, expired;
 
 	if (c == NULL) {
@@ -165,7 +190,7 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 		printf("%-14s %llu\n", "Serial:", (unsigned long long)c->serial);
 		printf("%-14s %s\n", "Created:", created);
 		printf("%-14s %s%s\n", "Expires:", expires, expired ? " (EXPIRED: devices refuse it)" : "");
-		printf("%-14s %s%s\n", "Signature:", trust == NULL ? "not checked (give -p PUB)" : "valid, by ", keyid);
+		printf("%-14s %s%s\n", "Signature:", trust == NULL ? "not checked (give -p PUB or --ca CA)" : "valid, by ", keyid);
 		printf("\n%-12s %-12s %-4s %-12s %-8s %12s  %s\n", "PRODUCT", "VERSION", "GEN", "BRIDGE-FROM", "ROLLOUT",
 		       "LENGTH", "URL");
 		for (size_t i = 0; i < c->n; i++) {

@@ -14,13 +14,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwpkg catalog [-fq] -o CATALOG.json --base-url URL... --expires DURATION --serial N\n"
-		   "                     -k SECKEY [--rollout PERCENT] [--passphrase-file FILE] PKG...\n"
-		   "Write a catalog of the given firmware packages and its signature (CATALOG.json.minisig).\n"
+		   "                     (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)\n"
+		   "                     [--rollout PERCENT] [--passphrase-file FILE] PKG...\n"
+		   "Write a catalog of the given firmware packages and its signature: CATALOG.json.minisig,\n"
+		   "or CATALOG.json.cms (detached CMS, DER) for a key with a certificate.\n"
 		   "  -o, --output FILE        the catalog; the signature goes beside it\n"
 		   "  --base-url URL           where the packages are served (repeatable: mirrors, in order)\n"
 		   "  --expires DURATION       how long devices accept it: 90 (s), 30m, 12h, 30d, 2w\n"
 		   "  --serial N               a number higher than the last catalog's (devices refuse a lower one)\n"
-		   "  -k, --key SECKEY         the catalog signing key\n"
+		   "  -k, --key SECKEY         the catalog signing key: a minisign secret key or a pkcs11: URI\n"
+		   "  --cert CERT.pem          -k is a CMS signer (a PEM key or a pkcs11: URI) with this certificate\n"
+		   "  --intermediate PEM       carry this CA certificate in the CMS signature (repeatable)\n"
 		   "  --rollout PERCENT        the share of devices that take these releases (default 100)\n"
 		   "  --passphrase-file FILE   the key's passphrase (else $FWPKG_PASSPHRASE, else a prompt)\n"
 		   "  -f, --force              replace an existing catalog\n"
@@ -30,7 +34,7 @@ static void usage(FILE *f)
 
 int cmd_catalog(int argc, char **argv)
 {
-	enum { OPT_BASE = 256, OPT_EXPIRES, OPT_SERIAL, OPT_ROLLOUT, OPT_PASSFILE };
+	enum { OPT_BASE = 256, OPT_EXPIRES, OPT_SERIAL, OPT_ROLLOUT, OPT_PASSFILE, OPT_CERT, OPT_INTERMEDIATE };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "key", required_argument, NULL, 'k' },
@@ -39,16 +43,19 @@ int cmd_catalog(int argc, char **argv)
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "rollout", required_argument, NULL, OPT_ROLLOUT },
 		{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *key_path = NULL, *passfile = NULL, *base[MAX_MIRRORS];
+	const char *out = NULL, *passfile = NULL, *base[MAX_MIRRORS];
 	struct fw_catalog *cat = calloc(1, sizeof(*cat));
-	struct sig_seckey *key = NULL;
+	struct cli_key key_opt = { 0 };
+	struct sig_signer *signer = NULL;
 	struct fw_err err = { 0, "" };
-	size_t n_base = 0;
+	size_t n_base = 0, n_keys = 0;
 	int64_t expires = 0, created;
 	uint64_t serial = 0, rollout = 100;
 	int c, force = 0, have_serial = 0, rc = FW_EXIT_USAGE;
@@ -63,11 +70,20 @@ int cmd_catalog(int argc, char **argv)
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'k':
-			if (key_path != NULL) {
+			if (n_keys == 1) {
 				msg_error("catalog", NULL, "one -k key signs a catalog");
 				goto out;
 			}
-			key_path = optarg;
+			key_opt.key = optarg;
+			n_keys = 1;
+			break;
+		case OPT_CERT:
+			if (cli_key_cert(&key_opt, n_keys, optarg) < 0)
+				goto out;
+			break;
+		case OPT_INTERMEDIATE:
+			if (cli_key_intermediate(&key_opt, n_keys, optarg) < 0)
+				goto out;
 			break;
 		case OPT_BASE:
 			if (n_base == MAX_MIRRORS) {
@@ -110,9 +126,9 @@ int cmd_catalog(int argc, char **argv)
 		default: rc = cli_bad_option("catalog", c, argv); goto out;
 		}
 	}
-	if (out == NULL || key_path == NULL || n_base == 0 || expires == 0 || !have_serial || optind == argc) {
+	if (out == NULL || n_keys == 0 || n_base == 0 || expires == 0 || !have_serial || optind == argc) {
 		msg_error("catalog", NULL, "%s is required",
-			  out == NULL ? "-o CATALOG.json" : key_path == NULL ? "-k SECKEY" : n_base == 0 ? "--base-url URL"
+			  out == NULL ? "-o CATALOG.json" : n_keys == 0 ? "-k SECKEY" : n_base == 0 ? "--base-url URL"
 			  : expires == 0 ? "--expires DURATION" : !have_serial ? "--serial N" : "at least one package");
 		usage(stderr);
 		goto out;
@@ -131,15 +147,17 @@ int cmd_catalog(int argc, char **argv)
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
-	if (cli_load_seckey(key_path, passfile, &key, &err) < 0 || fw_catalog_write(cat, out, key, force, &err) < 0) {
+	if ((rc = cli_load_signers("catalog", &key_opt, 1, &passfile, passfile != NULL, &signer)) != 0)
+		goto out;
+	if (fw_catalog_write(cat, out, signer, force, &err) < 0) {
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
-	msg_note("catalog: wrote %s (serial %llu, %zu release%s) and %s.minisig", out, (unsigned long long)serial,
-		 cat->n, cat->n == 1 ? "" : "s", out);
+	msg_note("catalog: wrote %s (serial %llu, %zu release%s) and %s%s", out, (unsigned long long)serial,
+		 cat->n, cat->n == 1 ? "" : "s", out, fw_catalog_sig_suffix(signer->kind));
 	rc = FW_EXIT_OK;
 out:
-	sig_seckey_free(key);
+	sig_signer_free(signer);
 	free(cat);
 	return rc;
 }

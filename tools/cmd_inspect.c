@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"                            CMS signer is shown with its certificate and chain\n"
 		"      --json                one JSON document (sorted keys) instead of the table\n"
 		"      --sha256              read every payload and show its plain SHA-256\n"
-		"A catalog (fwpkg-catalog(5)) shows its releases; with keys, its .minisig is checked.\n"
+		"A catalog (fwpkg-catalog(5)) shows its releases; with keys, its .minisig (else .cms) is checked.\n"
 		"  -h, --help                this help\n");
 }
 

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"  -q, --quiet               no line for a verified package\n"
 		"  -h, --help                this help\n"
 		"A package - is read from standard input. A catalog (fwpkg-catalog(5)) is verified\n"
-		"with its .minisig beside it, and refused once expired.\n");
+		"with its .minisig beside it (else its .cms), and refused once expired.\n");
 }
 
 /* Where the trusted key with this displayed id came from; for a CMS signer, its subject. */

@@ -95,3 +95,58 @@ assert d['type'] == 'catalog' and d['expired'] is False and d['signature'] == 'v
 assert [r['product'] for r in d['releases']] == ['WX', 'WY'], d['releases']
 " || fail "inspect --json: $(cat "$T/.out")"
 ok "inspect: a catalog's releases as a table (expired shown) and as JSON"
+
+# --- a CMS-signed catalog: a PEM key with its certificate (pki.sh), catalog.json.cms instead of .minisig
+unset -f cat   # pki.sh writes files with cat
+catalog() { "$B/fwpkg" catalog "$@"; }
+. "$E2E/pki.sh"
+pki_make
+cms() { catalog "$@" -k leaf.key --cert leaf.crt --intermediate inter.crt; }
+expect 0 'wrote x.json \(serial 9, 2 releases\) and x.json.cms' cms -o x.json --base-url http://a/ --expires 1d \
+	--serial 9 old.pkg
+[ -s x.json.cms ] && [ ! -e x.json.minisig ] || fail "a CMS-signed catalog: $(ls x.json*)"
+openssl cms -verify -binary -inform DER -content x.json -in x.json.cms -CAfile root.crt -purpose any \
+	-out /dev/null 2>/dev/null || fail "stock openssl cms does not verify the catalog"
+openssl cms -verify -binary -inform DER -content x.json -in x.json.cms -CAfile other-root.crt -purpose any \
+	-out /dev/null 2>/dev/null && fail "stock openssl cms verifies it under another CA"
+openssl cms -cmsout -print -inform DER -in x.json.cms | grep -A3 signingTime >t1 || true
+grep -q 'Nov 14 22:13:20 2023 GMT' t1 || fail "signing time is not SOURCE_DATE_EPOCH: $(cat t1)"
+cms -q -o y.json --base-url http://a/ --expires 1d --serial 9 old.pkg
+cmp -s x.json y.json || fail "the CMS-signed catalog is not reproducible"
+ok "CMS: catalog.json.cms, stock openssl cms verifies it under the CA (not another), signing time SOURCE_DATE_EPOCH"
+
+env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o ncms.json --base-url http://a/ --expires 1d --serial 9 \
+	-k leaf.key --cert leaf.crt --intermediate inter.crt old.pkg
+expect 0 '' "$B/fwpkg" verify --ca root.crt ncms.json
+grep -q '^ncms.json: verified: catalog serial 9, 2 releases, expires .*, signed by certificate "CN=Firmware Signer" ([0-9A-Fa-f]\{16\})$' \
+	"$T/.out" || fail "$(cat "$T/.out")"
+expect 1 'ncms.json: signed by certificate "CN=Firmware Signer" \([0-9A-Fa-f]{16}\), which is not trusted: no path to a trusted CA' \
+	"$B/fwpkg" verify --ca other-root.crt ncms.json
+expect 1 'ncms.json: signed by certificate "CN=Firmware Signer" \([0-9A-Fa-f]{16}\), which is not trusted' \
+	"$B/fwpkg" verify -p k.pub ncms.json
+sed 's/"serial": 9/"serial": 10/' ncms.json >fcms.json
+cp ncms.json.cms fcms.json.cms
+expect 1 'fcms.json: signature by certificate "CN=Firmware Signer"' "$B/fwpkg" verify --ca root.crt fcms.json
+expect 0 '' "$B/fwpkg" inspect --json --ca root.crt ncms.json
+"$PY" -c "
+import json, sys
+d = json.load(open('$T/.out'))
+assert d['signature'] == 'valid' and d['signer'].startswith('certificate \"CN=Firmware Signer\"'), d
+" || fail "inspect --json: $(cat "$T/.out")"
+ok "CMS: fwpkg verify/inspect read catalog.json.cms under the CA; another CA, a minisign key and a forgery refused"
+
+# A catalog re-signed with another kind of key loses the old kind's signature (a device reads .minisig first).
+rm x.json
+expect 2 'x.json.cms: already exists \(use -f to overwrite\)' catalog -o x.json --base-url http://a/ --expires 1d \
+	--serial 9 -k k.key old.pkg
+[ ! -e x.json ] && [ ! -e x.json.minisig ] || fail "a refused catalog left a file"
+expect 0 '' catalog -f -q -o x.json --base-url http://a/ --expires 1d --serial 10 -k k.key old.pkg
+[ -e x.json.minisig ] && [ ! -e x.json.cms ] || fail "re-signed with minisign: $(ls x.json*)"
+expect 0 '' cms -f -q -o x.json --base-url http://a/ --expires 1d --serial 11 old.pkg
+[ -e x.json.cms ] && [ ! -e x.json.minisig ] || fail "re-signed with CMS: $(ls x.json*)"
+expect 2 '--cert c.pem: give it after the -k KEY' catalog -o e.json --base-url http://a/ --expires 1d --serial 1 \
+	--cert c.pem -k leaf.key old.pkg
+expect 2 'one -k key signs a catalog' catalog -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key \
+	-k leaf.key --cert leaf.crt old.pkg
+[ ! -e e.json ] && [ ! -e e.json.cms ] || fail "a refused catalog left a file"
+ok "CMS: re-signing with the other kind replaces its signature file; --cert before -k and two keys refused"

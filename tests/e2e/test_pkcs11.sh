@@ -83,6 +83,18 @@ cms_sign() {
 }
 pkg_check "CMS signatures with EC P-256 and RSA keys on the token (pkcs11 engine); openssl cms verifies" cms_sign
 
+catalog_sign() {
+	expect 0 'wrote tc.json \(serial 1, 1 release\) and tc.json.cms' env FWPKG_PKCS11_PIN=1234 "$B/fwpkg" catalog \
+		-o tc.json --base-url http://a/ --expires 1d --serial 1 \
+		-k "pkcs11:token=cms;object=ec;type=private?module-path=$MODULE" --cert leaf.crt --intermediate inter.crt cms.pkg
+	openssl cms -verify -binary -inform DER -in tc.json.cms -content tc.json -CAfile root.crt -purpose any \
+		-out /dev/null 2>/dev/null || fail "openssl cms -verify refused the token's catalog signature"
+	expect 0 'wrote te.json \(serial 1, 1 release\) and te.json.minisig' env FWPKG_PKCS11_PIN=1234 "$B/fwpkg" catalog \
+		-o te.json --base-url http://a/ --expires 1d --serial 1 -k "$ED" cms.pkg
+	minisign -Vm te.json -p tok.pub -q || fail "stock minisign refused the token's catalog signature"
+}
+pkg_check "fwpkg catalog with token keys: CMS (EC, openssl cms verifies) and Ed25519 (minisign verifies)" catalog_sign
+
 pins() {
 	expect 2 "token \"ed\" \\($MODULE\\): login: wrong PIN" env FWPKG_PKCS11_PIN=9999 "$B/mkpkg" -o bad.pkg \
 		--version 5.1.0 --product P1 --pri pri.img -k "$ED"

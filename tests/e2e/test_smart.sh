@@ -3,6 +3,7 @@
 E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
 . "$E2E/servers.sh"
+. "$E2E/pki.sh"
 
 D=$T/dev
 fw() { "$B/fwctl" --root "$D" "$@"; }
@@ -50,7 +51,7 @@ catalog() {
 }
 fresh() {
 	rm -rf "$D"
-	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --version "${1:-1.0.0}" --device-id dev-1 >/dev/null
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/${TRUST:-k.pub}" --version "${1:-1.0.0}" --device-id dev-1 >/dev/null
 	expect 0 '' fw config net-retries 1
 	expect 0 'smart config: set' fw smart config --server "$H/${2:-cat}.json"
 }
@@ -247,4 +248,30 @@ expect 1 'download: .*fw-2.0.0.pkg: .*(chunk|SHA-256)' at $((C0 + 3600)) fw down
 [ "$(cat "$T/.out")" = fileCheckFailed ] || fail "$(cat "$T/.out")"
 [ ! -e "$D/download/package.part" ] || fail "a damaged download was kept"
 ok "a damaged byte on disk fails its chunk on resume: fileCheckFailed, discarded"
+# --- a CMS-signed catalog (catalog.json.cms, no .minisig): a device trusting the CA takes it, others refuse it
+(mkdir -p pki && cd pki && pki_make)
+cms_catalog() {
+	name=$1 serial=$2
+	shift 2
+	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "$H" --expires 30d --serial "$serial" \
+		-k pki/leaf.key --cert pki/leaf.crt --intermediate pki/inter.crt "$@"
+}
+cms_catalog xcat 3 www/fw-2.0.0.pkg
+[ -s www/xcat.json.cms ] && [ ! -e www/xcat.json.minisig ] || fail "$(ls www/xcat.json*)"
+TRUST=pki/root.crt fresh 1.0.0 xcat
+: >"$NGINX_ACCESS"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out") $(cat "$T/.err")"
+[ "$(served /xcat.json.cms)" = "$(wc -c <www/xcat.json.cms)" ] || fail "the .cms was not fetched: $(cat "$NGINX_ACCESS")"
+[ "$(js "d['smart']['check']['result'], d['smart']['catalog']['serial']")" = "needUpdate 3" ] || fail "$(js "d['smart']")"
+TRUST=pki/other-root.crt fresh 1.0.0 xcat
+refused 1 signatureFailed 'check: .*xcat.json: signed by certificate "CN=Firmware Signer" \([0-9A-F]{16}\), which is not trusted'
+fresh 1.0.0 xcat
+refused 1 signatureFailed 'check: .*xcat.json: signed by certificate "CN=Firmware Signer" \([0-9A-F]{16}\), which is not trusted'
+TRUST=pki/root.crt fresh 1.0.0 xcat
+sed -i 's/"serial": 3/"serial": 4/' www/xcat.json
+refused 1 signatureFailed 'check: .*xcat.json: signature by certificate "CN=Firmware Signer"'
+rm www/xcat.json.cms
+refused 1 catalogUnsigned 'check: .*xcat.json: the catalog is not signed: no .*xcat.json.minisig or .cms'
+ok "CMS catalog: needUpdate under the trusted CA (.cms fetched when there is no .minisig); another CA, a minisign-only device, a forgery, no signature refused"
 echo "all $TESTS checks passed"
