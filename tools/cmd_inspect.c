@@ -309,8 +309,11 @@ int cmd_inspect(int argc, char **argv)
 	} else if (!sha) {
 		ropts.manifest_only = 1;
 	}
-	if (cli_is_catalog(path))
-		return cli_catalog_inspect(path, ropts.trust, json);
+	if (cli_is_catalog(path)) {
+		rc = cli_catalog_inspect(path, ropts.trust, json);
+		sig_trust_free(&trust);
+		return rc;
+	}
 	ropts.payload_sha256 = sha;
 	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0) {
