@@ -202,7 +202,8 @@ static int commit_x509(struct sig_trust *t, STACK_OF(X509) *certs, STACK_OF(X509
 	return 0;
 }
 
-int sig_trust_add_ca_file(struct sig_trust *t, const char *path, struct fw_err *err)
+/* Load path's certificates (as CAs) or CRLs, then put them into t's store: all of them or, on an error, none. */
+static int add_x509_file(struct sig_trust *t, const char *path, int crl_file, struct fw_err *err)
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
@@ -210,26 +211,21 @@ int sig_trust_add_ca_file(struct sig_trust *t, const char *path, struct fw_err *
 
 	if (certs == NULL || crls == NULL)
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
-	else if (load_cas(path, certs, err) == 0)
+	else if ((crl_file ? load_crls(path, crls, err) : load_cas(path, certs, err)) == 0)
 		rc = commit_x509(t, certs, crls, path, err);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
 }
 
+int sig_trust_add_ca_file(struct sig_trust *t, const char *path, struct fw_err *err)
+{
+	return add_x509_file(t, path, 0, err);
+}
+
 int sig_trust_add_crl_file(struct sig_trust *t, const char *path, struct fw_err *err)
 {
-	STACK_OF(X509) *certs = sk_X509_new_null();
-	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
-	int rc = -1;
-
-	if (certs == NULL || crls == NULL)
-		fw_err_set(err, FW_EXIT_IO, "out of memory");
-	else if (load_crls(path, crls, err) == 0)
-		rc = commit_x509(t, certs, crls, path, err);
-	sk_X509_pop_free(certs, X509_free);
-	sk_X509_CRL_pop_free(crls, X509_CRL_free);
-	return rc;
+	return add_x509_file(t, path, 1, err);
 }
 
 #define POLICY_FILE "policy.json"
