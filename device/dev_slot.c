@@ -209,7 +209,10 @@ int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec
  * hashed; one fdatasync at the end makes the rest, and the file's size,
  * durable before the record may say valid. Measured against O_DIRECT in
  * 1 MiB writes (make bench): O_DIRECT waits for each write in turn and took
- * twice as long as cp && sync; this keeps to the disk's speed.
+ * twice as long as cp && sync; this keeps to the disk's speed. Each window
+ * written back leaves the page cache (POSIX_FADV_DONTNEED): a 1 GiB install
+ * then cycles through a few windows' pages instead of taking 1 GiB of fresh
+ * ones, which on the test VM took 0.9-1.4 s against a steady 0.7-0.9 s.
  */
 static int open_slot(struct dev_slot_writer *w, const struct dev_root *r, int t, int keep, uint64_t offset,
 		     struct fw_err *err)
@@ -269,10 +272,16 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 		/* Errors here surface at the final fdatasync; these calls only pace the writeback. */
 		(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				      SYNC_FILE_RANGE_WRITE);
-		if (w->flushed > w->waited)   /* (a length of 0 would mean "to the end of the file") */
+		if (w->flushed > w->waited) {   /* (a length of 0 would mean "to the end of the file") */
 			(void)sync_file_range(w->fd, (off_t)w->waited, (off_t)(w->flushed - w->waited),
 					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 						      SYNC_FILE_RANGE_WAIT_AFTER);
+			/* The window is on the storage: drop its pages from the cache, so the
+			 * next windows reuse them instead of taking fresh memory (and evicting
+			 * what the device's programs keep cached) for an image read only at boot. */
+			(void)posix_fadvise(w->fd, (off_t)w->waited, (off_t)(w->flushed - w->waited),
+					    POSIX_FADV_DONTNEED);
+		}
 		w->waited = w->flushed;
 		w->flushed = w->written;
 	}

@@ -29,7 +29,11 @@ struct slot {
 	size_t len;
 	uint64_t index;
 	enum slot_state state;
-	int ok;                   /* 1 matched, 0 mismatch, -1 hashing failed */
+	int ok;                   /* 1 matched, 0 mismatch, -1 reading failed */
+	/* Queued by chunk_pipe_feed_fd: the worker reads the chunk itself. */
+	int read_fd;              /* -1: the bytes are in buf already */
+	uint64_t read_at;
+	int read_errno;           /* why reading failed: an errno, or 0 for a file that ended early */
 };
 
 struct chunk_pipe {
@@ -83,10 +87,29 @@ static struct slot *next_queued(struct chunk_pipe *p)
 	return best;
 }
 
+/* A slot queued by chunk_pipe_feed_fd: its chunk, read by the worker into the slot. 0, or -1 with read_errno set. */
+static int read_chunk(struct slot *s)
+{
+	size_t got = 0;
+
+	while (got < s->len) {
+		ssize_t n = pread(s->read_fd, s->buf + got, s->len - got, (off_t)(s->read_at + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			s->read_errno = n < 0 ? errno : 0;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	struct chunk_pipe *p = arg;
 	uint8_t md[32];
+	int ok;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -99,10 +122,12 @@ static void *worker(void *arg)
 		s->state = SLOT_HASHING;
 		pthread_mutex_unlock(&p->mu);
 
-		fw_sha256(s->buf, s->len, md);
+		ok = s->read_fd < 0 || read_chunk(s) == 0;
+		if (ok)
+			fw_sha256(s->buf, s->len, md);
 
 		pthread_mutex_lock(&p->mu);
-		s->ok = memcmp(p->expected + s->index * 32, md, 32) == 0;
+		s->ok = ok ? memcmp(p->expected + s->index * 32, md, 32) == 0 : -1;
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done_cv);
 	}
@@ -119,7 +144,8 @@ static void fail_slot(struct chunk_pipe *p, const struct slot *s, const struct f
 	if (why != NULL) {
 		p->fail = *why;
 	} else if (s->ok < 0) {
-		fw_err_set(&p->fail, FW_EXIT_IO, "SHA-256 failed");
+		fw_err_set(&p->fail, FW_EXIT_IO, "reading chunk %llu: %s", (unsigned long long)s->index,
+			   s->read_errno != 0 ? strerror(s->read_errno) : "file shrank while being read");
 	} else {
 		p->bad_chunk = (int64_t)s->index;
 		fw_err_set(&p->fail, FW_EXIT_REJECTED, "chunk %llu (bytes %llu..%llu): SHA-256 mismatch",
@@ -158,6 +184,7 @@ static void *deliverer(void *arg)
 			p->verified++;
 		s->state = SLOT_FREE;
 		s->len = 0;
+		s->read_fd = -1;
 		p->deliver = (p->deliver + 1) % p->nslots;
 		pthread_cond_broadcast(&p->free_cv);
 	}
@@ -264,6 +291,7 @@ static int ensure_slots(struct chunk_pipe *p, uint32_t chunk_size, struct fw_err
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
 		p->slots[i].state = SLOT_FREE;
 		p->slots[i].len = 0;
+		p->slots[i].read_fd = -1;
 	}
 	p->nslots = want;
 	p->fill = p->deliver = 0;
@@ -414,6 +442,45 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
 	return 0;
 }
 
+unsigned chunk_pipe_workers(const struct chunk_pipe *p)
+{
+	return p->nthreads;
+}
+
+/*
+ * The main thread only hands out chunk numbers: each worker reads its chunk
+ * straight into its slot and hashes it there, so no byte is copied on the
+ * way, the reads run on every core, and what the sink gets is exactly the
+ * buffer that was hashed.
+ */
+int chunk_pipe_feed_fd(struct chunk_pipe *p, int fd, uint64_t offset, struct fw_err *err)
+{
+	if (p->nthreads == 0 || p->fed != 0 || fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "chunk_pipe_feed_fd: needs workers, an unfed payload and a file");
+	while (p->next_index < p->nchunks) {
+		struct slot *s = &p->slots[p->fill];
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->failed && s->state != SLOT_FREE)
+			pthread_cond_wait(&p->free_cv, &p->mu);
+		if (p->failed) {
+			int rc = failure(p, err);
+			pthread_mutex_unlock(&p->mu);
+			return rc;
+		}
+		s->index = p->next_index++;
+		s->len = chunk_len(p, s->index);
+		s->read_fd = fd;
+		s->read_at = offset + s->index * p->chunk_size;
+		s->state = SLOT_QUEUED;
+		pthread_cond_signal(&p->work_cv);
+		pthread_mutex_unlock(&p->mu);
+		p->fill = (p->fill + 1) % p->nslots;
+	}
+	p->fed = p->size;
+	return 0;
+}
+
 static int all_free(const struct chunk_pipe *p)
 {
 	for (unsigned i = 0; i < p->nslots; i++)
@@ -481,10 +548,31 @@ struct fd_hash {
 	uint64_t size, nchunks;
 	uint32_t chunk_size;
 	uint8_t *list;
+	int out_fd;                    /* chunk_hash_copy_fd: where each chunk goes once hashed, or -1 */
+	uint64_t out_at;
 	atomic_uint_fast64_t next;     /* next chunk to claim */
 	atomic_uint_fast64_t done;     /* bytes hashed */
 	atomic_int failed;             /* errno of the first failure, or -1 for "short file" */
+	int write_failed;              /* the failure was writing to out_fd */
 };
+
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t at)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+		at += (uint64_t)n;
+	}
+	return 0;
+}
 
 /* Hash claimed chunks until none is left; `report` on the caller's own thread. */
 static void hash_chunks(struct fd_hash *h, int report)
@@ -519,6 +607,11 @@ static void hash_chunks(struct fd_hash *h, int report)
 			break;
 		}
 		fw_sha256(buf, len, h->list + i * 32);
+		if (h->out_fd >= 0 && pwrite_all(h->out_fd, buf, len, h->out_at + off) < 0) {
+			atomic_store(&h->failed, errno != 0 ? errno : EIO);
+			h->write_failed = 1;
+			break;
+		}
 		atomic_fetch_add(&h->done, len);
 		if (report && h->progress != NULL)
 			h->progress(h->progress_ctx, atomic_load(&h->done));
@@ -562,6 +655,13 @@ int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, 
 		  uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
 		  struct fw_err *err)
 {
+	return chunk_hash_copy_fd(fd, size, chunk_size, threads, list, whole, progress, progress_ctx, -1, 0, err);
+}
+
+int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
+		       uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+		       int out_fd, uint64_t out_at, struct fw_err *err)
+{
 	struct fd_hash h;
 	pthread_t tid[MAX_THREADS];
 	unsigned started = 0;
@@ -581,6 +681,8 @@ int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, 
 	h.chunk_size = chunk_size;
 	h.nchunks = size / chunk_size + (size % chunk_size != 0);
 	h.list = list;
+	h.out_fd = out_fd;
+	h.out_at = out_at;
 	atomic_init(&h.next, 0);
 	atomic_init(&h.done, 0);
 	atomic_init(&h.failed, 0);
@@ -596,7 +698,7 @@ int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, 
 	if (failed == -1)
 		return fw_err_set(err, FW_EXIT_IO, "file shrank while being read");
 	if (failed != 0)
-		return fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(failed));
+		return fw_err_set(err, FW_EXIT_IO, "%s failed: %s", h.write_failed ? "write" : "read", strerror(failed));
 	if (progress != NULL)
 		progress(progress_ctx, size);
 	return whole != NULL ? whole_sha256(fd, size, whole, err) : 0;

@@ -43,6 +43,18 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw_err *err);
 
 /*
+ * Feed the whole payload from a file instead: its bytes are at `offset` in
+ * fd, read with pread by the workers, each into the chunk buffer it hashes
+ * (no copy on the way). Only for a pipe with workers (chunk_pipe_workers),
+ * before any chunk_pipe_feed; then chunk_pipe_end as usual. A file that
+ * ends early, or a failed read, fails the payload with FW_EXIT_IO.
+ */
+int chunk_pipe_feed_fd(struct chunk_pipe *p, int fd, uint64_t offset, struct fw_err *err);
+
+/* Hashing threads of the pipe: 0 for CHUNK_PIPE_ON_FEED. */
+unsigned chunk_pipe_workers(const struct chunk_pipe *p);
+
+/*
  * Finish the payload: hash what is left, deliver the rest, and fail unless
  * exactly `size` bytes were fed. On a mismatch err names the first bad chunk.
  */
@@ -68,6 +80,16 @@ int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p);
 int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
 		  uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
 		  struct fw_err *err);
+
+/*
+ * chunk_hash_fd that also writes each chunk, once hashed, to out_fd at
+ * out_at + the chunk's offset (pwrite, from the buffer just hashed): a
+ * package's payload is copied in the pass that hashes it, by every thread.
+ * A failed write says "write failed".
+ */
+int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
+		       uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,
+		       int out_fd, uint64_t out_at, struct fw_err *err);
 
 /* Plain SHA-256 of a buffer (OpenSSL); 0 or -1. */
 int chunk_sha256(const void *buf, size_t len, uint8_t out[32]);

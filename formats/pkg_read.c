@@ -22,6 +22,9 @@
 /* Our read callback: keeps the last block so the bytes after the archive's end can be checked. */
 struct source {
 	int fd;
+	/* A regular file: payloads are read by position (chunk_pipe_feed_fd) and skipped here. */
+	int seekable;
+	uint64_t base;       /* fd's offset when the read began: where the package starts */
 	uint8_t *buf;
 	size_t last_len;     /* bytes of buf handed to libarchive by the last read */
 	uint64_t total;      /* bytes read from fd so far */
@@ -79,6 +82,24 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 	s->total += (uint64_t)n;
 	*out = s->buf;
 	return n;
+}
+
+/*
+ * Our skip callback: a payload the workers read by position (or one not
+ * wanted) is passed over with lseek. Returns 0, so libarchive reads and
+ * discards instead, where the source cannot seek (a pipe, a socket).
+ */
+static la_int64_t source_skip(struct archive *a, void *ctx, la_int64_t request)
+{
+	struct source *s = ctx;
+
+	(void)a;
+	if (!s->seekable || request <= 0 || lseek(s->fd, request, SEEK_CUR) < 0)
+		return 0;
+	s->total += (uint64_t)request;
+	/* The block in buf no longer ends at s->total: no header is in it. */
+	s->last_len = 0;
+	return request;
 }
 
 void pkg_report_free(struct pkg_report *rep)
@@ -578,6 +599,26 @@ static int finish_whole_sha256(struct reader *r, size_t index, struct fw_err *er
 	return 0;
 }
 
+/* Where the current entry's bytes start in the file. */
+static uint64_t payload_at(const struct reader *r)
+{
+	return r->src.base + r->entry_pos + (r->pax ? 3 : 1) * TAR_BLOCK;
+}
+
+/*
+ * Whether the current payload is read by position, by the hashing workers
+ * in parallel, rather than through the stream: from a regular file that
+ * holds all of it (a shorter one takes the stream, which reports the
+ * truncation as such), with a pipe that has workers.
+ */
+static int by_position(const struct reader *r, const struct fw_payload *p)
+{
+	struct stat st;
+
+	return r->src.seekable && chunk_pipe_workers(r->pipe) > 0 && p->size > 0 &&
+	       fstat(r->src.fd, &st) == 0 && (uint64_t)st.st_size >= payload_at(r) + p->size;
+}
+
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 {
 	const struct fw_payload *p = &r->m->payloads[index];
@@ -633,6 +674,19 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list,
 				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
+		if (!whole && r->opts->chunks_verified == NULL && by_position(r, p)) {
+			if (chunk_pipe_feed_fd(r->pipe, r->src.fd, payload_at(r), err) < 0 ||
+			    chunk_pipe_end(r->pipe, err) < 0) {
+				chunk_pipe_abort(r->pipe);
+				fw_err_wrap(err, "%s", label);
+				goto out;
+			}
+			if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
+				archive_failure(r, p->name, err);
+				goto out;
+			}
+			goto payload_done;
+		}
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 			if (whole)
 				fw_sha256_update(&r->whole, block, len);
@@ -666,6 +720,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		if (whole && finish_whole_sha256(r, index, err) < 0)
 			goto out;
 	}
+payload_done:
 	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)
 		goto out;
 	r->entry = NULL;
@@ -816,8 +871,15 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 		goto out;
 	}
 	/* Only tar: no compression filters, no other formats. */
+	{
+		struct stat st;
+		off_t at = lseek(fd, 0, SEEK_CUR);
+
+		r.src.seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && at >= 0;
+		r.src.base = at >= 0 ? (uint64_t)at : 0;
+	}
 	if (archive_read_support_format_tar(r.a) != ARCHIVE_OK ||
-	    archive_read_open(r.a, &r.src, NULL, source_read, NULL) != ARCHIVE_OK) {
+	    archive_read_open2(r.a, &r.src, NULL, source_read, source_skip, NULL) != ARCHIVE_OK) {
 		archive_failure(&r, "not a tar archive", err);
 		goto out;
 	}

@@ -56,6 +56,7 @@ void pkg_trusted_comment(const struct fw_manifest *m, int64_t signed_at, char *o
 struct hash_progress {
 	struct progress *prog;
 	uint64_t last;
+	unsigned scale;   /* 2 when each byte hashed is also copied into the package */
 };
 
 static void hash_progress(void *ctx, uint64_t bytes)
@@ -63,17 +64,21 @@ static void hash_progress(void *ctx, uint64_t bytes)
 	struct hash_progress *hp = ctx;
 
 	if (bytes > hp->last) {
-		progress_add(hp->prog, bytes - hp->last);
+		progress_add(hp->prog, (bytes - hp->last) * hp->scale);
 		hp->last = bytes;
 	}
 }
 
-/* Pass one: the chunk list of one payload file, and its digest into the manifest. */
-static int hash_payload(int fd, const char *path, unsigned threads, struct fw_payload *p,
-			uint8_t **list_out, struct progress *prog, struct fw_err *err)
+/*
+ * Pass one: the chunk list of one payload file, and its digest into the
+ * manifest; with out_fd >= 0, each chunk hashed is also written there, at
+ * out_at + its offset (the package laid out ahead, pkg_write's one pass).
+ */
+static int hash_payload(int fd, const char *path, unsigned threads, struct fw_payload *p, int out_fd,
+			uint64_t out_at, uint8_t **list_out, struct progress *prog, struct fw_err *err)
 {
 	uint64_t nchunks = fw_payload_chunks(p);
-	struct hash_progress hp = { prog, 0 };
+	struct hash_progress hp = { prog, 0, out_fd >= 0 ? 2 : 1 };
 	uint8_t *list = NULL;
 	int rc = -1;
 
@@ -87,8 +92,8 @@ static int hash_payload(int fd, const char *path, unsigned threads, struct fw_pa
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (chunk_hash_fd(fd, p->size, p->chunk_size, threads, list, p->has_sha256 ? p->sha256 : NULL,
-			  hash_progress, &hp, err) < 0 ||
+	if (chunk_hash_copy_fd(fd, p->size, p->chunk_size, threads, list, p->has_sha256 ? p->sha256 : NULL,
+			       hash_progress, &hp, out_fd, out_at, err) < 0 ||
 	    chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
 		fw_err_wrap(err, "%s", path);
 		goto out;
@@ -175,6 +180,55 @@ static int write_head(struct tar_writer *w, const char *manifest, size_t manifes
 	return 0;
 }
 
+/* Bytes the manifest and signature entries take: where the payloads begin. */
+static uint64_t head_bytes(size_t manifest_len, const size_t *sig_lens, size_t n_sigs)
+{
+	uint64_t at = tar_entry_bytes(manifest_len);
+
+	for (size_t i = 0; i < n_sigs; i++)
+		at += tar_entry_bytes(sig_lens[i]);
+	return at;
+}
+
+/*
+ * The head's length before the payloads are hashed, where it can be known:
+ * the manifest's length does not depend on the digests' values (fixed-width
+ * hex), nor a minisign signature's on anything but its comment. 0 where a
+ * signer cannot say (CMS, an attached signature), or the manifest does not
+ * emit: then the package is written in a second pass, as it comes.
+ */
+static uint64_t predict_head(const struct fw_manifest *m, struct sig_signer *const *signers, size_t n_signers)
+{
+	size_t lens[PKG_MAX_SIGNATURES], len = 0;
+	char comment[SIG_COMMENT_MAX], *manifest = NULL;
+	struct fw_err ignored;
+
+	if (n_signers > PKG_MAX_SIGNATURES)
+		return 0;
+	pkg_trusted_comment(m, -1, comment, sizeof(comment));
+	for (size_t k = 0; k < n_signers; k++) {
+		if (signers[k]->text_len == NULL)
+			return 0;
+		lens[k] = signers[k]->text_len(comment);
+	}
+	if (fw_manifest_emit(m, &manifest, &len, &ignored) < 0)
+		return 0;
+	free(manifest);
+	return head_bytes(len, lens, n_signers);
+}
+
+/* Where each payload's own bytes go after a head of `head` bytes: per payload its chunk list, then it. */
+static void payload_offsets(const struct fw_manifest *m, uint64_t head, uint64_t *at)
+{
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct fw_payload *p = &m->payloads[i];
+
+		head += tar_entry_bytes(fw_payload_chunks(p) * FW_DIGEST_LEN);
+		at[i] = head + tar_header_bytes(p->size);
+		head += tar_entry_bytes(p->size);
+	}
+}
+
 static void free_sigs(struct sig_entry *sigs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -199,6 +253,9 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	char *manifest = NULL;
 	size_t manifest_len = 0;
 	struct tar_writer w;
+	/* One pass (payloads copied as they are hashed) where the head's length is known ahead. */
+	uint64_t head = 0, data_at[FW_MAX_PAYLOADS] = { 0 };
+	size_t sig_lens[PKG_MAX_SIGNATURES];
 	int rc = -1, to_stdout = strcmp(out_path, "-") == 0;
 
 	memset(sigs, 0, sizeof(sigs));
@@ -250,8 +307,11 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		m->payloads[i].size = (uint64_t)st[i].st_size;
 		prog.total += 2 * m->payloads[i].size;
 	}
+	if (!to_stdout && (head = predict_head(m, signers, n_signers)) > 0)
+		payload_offsets(m, head, data_at);
 	for (size_t i = 0; i < m->n_payloads; i++)
-		if (hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], &lists[i], &prog, err) < 0)
+		if (hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], head > 0 ? of.fd : -1,
+				 data_at[i], &lists[i], &prog, err) < 0)
 			goto out;
 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
@@ -259,6 +319,18 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	/* Signed as it is built: the creation time says when, no second time in the comment. */
 	if (make_signatures(m, manifest, manifest_len, NULL, signers, n_signers, -1, sigs, &n_sigs, err) < 0)
 		goto out;
+	for (size_t k = 0; k < n_sigs; k++)
+		sig_lens[k] = sigs[k].len;
+	if (head > 0 && head != head_bytes(manifest_len, sig_lens, n_sigs)) {
+		/* Not laid out as predicted: drop the payloads written ahead, copy them in a second pass. */
+		head = 0;
+		for (size_t i = 0; i < m->n_payloads; i++)
+			prog.total += m->payloads[i].size;
+		if (ftruncate(of.fd, 0) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: %s", out_path, strerror(errno));
+			goto out;
+		}
+	}
 
 	tar_writer_init(&w, of.fd, m->created);
 	w.progress = progress_add;
@@ -271,8 +343,15 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		struct stat now;
 
 		snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
-		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_chunks(p) * FW_DIGEST_LEN, err) < 0 ||
-		    tar_write_copy(&w, p->name, fds[i], p->size, err) < 0)
+		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_chunks(p) * FW_DIGEST_LEN, err) < 0)
+			goto write_failed;
+		if (head > 0 && w.offset + tar_header_bytes(p->size) != data_at[i]) {
+			fw_err_set(err, FW_EXIT_IO, "%s: internal error: payload %s laid out at %llu, not %llu", out_path,
+				   p->name, (unsigned long long)(w.offset + tar_header_bytes(p->size)),
+				   (unsigned long long)data_at[i]);
+			goto out;
+		}
+		if ((head > 0 ? tar_write_placed(&w, p->name, p->size, err) : tar_write_copy(&w, p->name, fds[i], p->size, err)) < 0)
 			goto write_failed;
 		/* The bytes were hashed in pass one; a file changed since would give a broken package. */
 		if (fstat(fds[i], &now) < 0 || now.st_size != st[i].st_size ||

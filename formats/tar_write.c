@@ -188,6 +188,26 @@ int tar_write_copy(struct tar_writer *w, const char *name, int src_fd, uint64_t 
 	return write_padding(w, size, err);
 }
 
+uint64_t tar_header_bytes(uint64_t size)
+{
+	return (size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK;
+}
+
+uint64_t tar_entry_bytes(uint64_t size)
+{
+	return tar_header_bytes(size) + ((size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+}
+
+int tar_write_placed(struct tar_writer *w, const char *name, uint64_t size, struct fw_err *err)
+{
+	if (write_header(w, name, size, err) < 0)
+		return -1;
+	if (lseek(w->fd, (off_t)size, SEEK_CUR) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "output: cannot seek: %s", strerror(errno));
+	w->offset += size;
+	return write_padding(w, size, err);
+}
+
 int tar_write_end(struct tar_writer *w, struct fw_err *err)
 {
 	static const char zeros[TAR_BLOCK];

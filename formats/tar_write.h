@@ -30,6 +30,18 @@ int tar_write_buffer(struct tar_writer *w, const char *name, const void *buf, si
 int tar_write_copy(struct tar_writer *w, const char *name, int src_fd, uint64_t size,
 		   struct fw_err *err);
 
+/*
+ * An entry whose `size` bytes the caller has already written into the file,
+ * right after where this header goes (pwrite): the header, then a step over
+ * the bytes, then the padding. For a seekable output only.
+ */
+int tar_write_placed(struct tar_writer *w, const char *name, uint64_t size, struct fw_err *err);
+
+/* Bytes an entry of `size` bytes takes: its header (three blocks with a pax size record), data and padding. */
+uint64_t tar_entry_bytes(uint64_t size);
+/* ... of which the header. */
+uint64_t tar_header_bytes(uint64_t size);
+
 /* Copy `size` raw bytes from src_fd into the archive as they are (used to keep entries byte-identical). */
 int tar_write_raw(struct tar_writer *w, int src_fd, uint64_t size, struct fw_err *err);
 

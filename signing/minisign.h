@@ -74,6 +74,9 @@ int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char
 typedef int (*sig_ed25519_fn)(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64], struct fw_err *err);
 
 /* sig_sign with the Ed25519 operation given: the key never needs to be in this process. */
+/* The length of the signature text sig_sign_with makes for this trusted comment: known before signing. */
+size_t sig_text_len(const char *trusted_comment);
+
 int sig_sign_with(const uint8_t keyid[SIG_KEYID_LEN], sig_ed25519_fn ed25519, void *ctx, const void *msg,
 		  size_t len, const char *trusted_comment, char **out, size_t *out_len, struct fw_err *err);
 

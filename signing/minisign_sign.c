@@ -349,6 +349,13 @@ int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char
 	return sig_sign_with(k->keyid, file_ed25519, (void *)k, msg, len, trusted_comment, out, out_len, err);
 }
 
+/* Each base64 line without its NUL; the key id is 16 hex digits. */
+size_t sig_text_len(const char *trusted_comment)
+{
+	return strlen(UNTRUSTED_PREFIX SIG_COMMENT) + 16 + 1 + (B64_LEN(sizeof(struct sig_blob)) - 1) + 1 +
+	       strlen(TRUSTED_PREFIX) + strlen(trusted_comment) + 1 + (B64_LEN(crypto_sign_BYTES) - 1) + 1;
+}
+
 int sig_sign_with(const uint8_t keyid_bytes[SIG_KEYID_LEN], sig_ed25519_fn ed25519, void *ctx,
 		  const void *msg, size_t len, const char *trusted_comment, char **out, size_t *out_len,
 		  struct fw_err *err)

@@ -381,6 +381,7 @@ int sig_signer_pkcs11_ed25519(const struct sig_p11_uri *u, const char *module, c
 	s->kind = SIG_KIND_MINISIGN;
 	sig_keyid_str(pub.keyid, s->id);
 	s->sign = ed_sign;
+	s->text_len = sig_text_len;
 	s->free = ed_free;
 	s->ctx = p;
 	p = NULL;

@@ -26,6 +26,11 @@ struct sig_signer {
 		    char **out, size_t *out_len, struct fw_err *err);
 	void (*free)(void *ctx);
 	void *ctx;
+	/* The length of the signature for this trusted comment, known before
+	 * signing (minisign made here); NULL where only signing tells (CMS, a
+	 * signature attached as it is). Lets a package be laid out, and its
+	 * payloads written, while they are hashed. */
+	size_t (*text_len)(const char *trusted_comment);
 };
 
 /*

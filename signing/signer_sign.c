@@ -51,6 +51,7 @@ int sig_signer_minisign(struct sig_seckey *k, struct sig_signer **out, struct fw
 	s->kind = SIG_KIND_MINISIGN;
 	sig_keyid_str(pub.keyid, s->id);
 	s->sign = minisign_sign;
+	s->text_len = sig_text_len;
 	s->free = minisign_free;
 	s->ctx = k;
 	*out = s;

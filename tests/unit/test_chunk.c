@@ -1,4 +1,5 @@
 /* test_chunk: the chunk pipeline computes per-chunk SHA-256, and delivers only verified chunks, in order. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,6 +240,121 @@ static void test_sink_error_stops(void)
 	chunk_pipe_free(p);
 }
 
+/* A file holding `pad` bytes of something else, then data: the payload at an offset, as in a package. */
+static int payload_file(size_t pad)
+{
+	char path[] = "/tmp/fwpkg-unit-chunk.XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t *junk = calloc(1, pad + 1);
+
+	CU_ASSERT_FATAL(fd >= 0 && junk != NULL);
+	unlink(path);
+	memset(junk, 0xa5, pad);
+	CU_ASSERT_FATAL(write(fd, junk, pad) == (ssize_t)pad);
+	CU_ASSERT_FATAL(write(fd, data, data_len) == (ssize_t)data_len);
+	free(junk);
+	return fd;
+}
+
+/* chunk_pipe_feed_fd: the workers read each chunk by position; the sink gets every byte in order, once. */
+static void test_feed_fd_delivers_in_order(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	int fd = payload_file(1536);
+
+	expected_list(data_len, list);
+	for (unsigned threads = 1; threads <= 3; threads++) {
+		struct sink s = { calloc(1, data_len), 0, 0 };
+		struct fw_err err = { 0, "" };
+		struct chunk_pipe *p = chunk_pipe_new(threads, &err);
+
+		CU_ASSERT_EQUAL(chunk_pipe_workers(p), threads);
+		CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
+		CU_ASSERT_EQUAL(chunk_pipe_feed_fd(p, fd, 1536, &err), 0);
+		CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+		CU_ASSERT_EQUAL(s.len, data_len);
+		CU_ASSERT_EQUAL(memcmp(s.buf, data, data_len), 0);
+		CU_ASSERT_EQUAL((size_t)s.calls, n);
+		CU_ASSERT_EQUAL(chunk_pipe_verified(p), n);
+		/* verify only, on the same pipe */
+		CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+		CU_ASSERT_EQUAL(chunk_pipe_feed_fd(p, fd, 1536, &err), 0);
+		CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+		chunk_pipe_free(p);
+		free(s.buf);
+	}
+	close(fd);
+	free(list);
+}
+
+/* Read by position: a bad chunk is never handed on; a file that ends early fails as I/O; a pipe without workers refuses. */
+static void test_feed_fd_failures(void)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct sink s = { calloc(1, data_len), 0, 0 };
+	struct fw_err err = { 0, "" };
+	struct chunk_pipe *p = chunk_pipe_new(2, &err), *on_feed = chunk_pipe_new(CHUNK_PIPE_ON_FEED, &err);
+	int fd = payload_file(512), rc, wronly;
+
+	expected_list(data_len, list);
+	list[32 * 9] ^= 1;
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
+	rc = chunk_pipe_feed_fd(p, fd, 512, &err);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 9 "));
+	CU_ASSERT_EQUAL(s.len, 9 * CHUNK);
+	CU_ASSERT_EQUAL(memcmp(s.buf, data, s.len), 0);
+	list[32 * 9] ^= 1;
+
+	/* a payload one chunk longer than the file holds: the good chunks pass, then the read comes up short */
+	{
+		uint8_t *longer = calloc(n + 2, 32);
+
+		memcpy(longer, list, 32 * n);
+		CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len + CHUNK, CHUNK, longer, NULL, NULL, &err), 0);
+		rc = chunk_pipe_feed_fd(p, fd, 512, &err);
+		if (rc == 0)
+			rc = chunk_pipe_end(p, &err);
+		else
+			chunk_pipe_abort(p);
+		CU_ASSERT_EQUAL(rc, -1);
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "file shrank while being read"));
+		CU_ASSERT(chunk_pipe_verified(p) >= n - 1);
+		free(longer);
+	}
+
+	/* a read that fails: a file opened for writing only */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	wronly = open("/dev/null", O_WRONLY);
+	rc = chunk_pipe_feed_fd(p, wronly, 0, &err);
+	close(wronly);
+	if (rc == 0)
+		rc = chunk_pipe_end(p, &err);
+	else
+		chunk_pipe_abort(p);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "Bad file descriptor"));
+
+	CU_ASSERT_EQUAL(chunk_pipe_workers(on_feed), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(on_feed, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_feed_fd(on_feed, fd, 512, &err), -1);
+	chunk_pipe_abort(on_feed);
+	chunk_pipe_free(on_feed);
+	chunk_pipe_free(p);
+	close(fd);
+	free(list);
+	free(s.buf);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -257,6 +373,8 @@ int main(void)
 	CU_add_test(suite, "declared size is enforced both ways (workers, hashing on feed)", test_size_is_enforced);
 	CU_add_test(suite, "hashing on feed without a sink checks every chunk in place", test_verify_only_in_place);
 	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
+	CU_add_test(suite, "read by position: every byte in order, any thread count", test_feed_fd_delivers_in_order);
+	CU_add_test(suite, "read by position: bad chunk, short file, failed read, no workers", test_feed_fd_failures);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -285,6 +285,40 @@ static void test_deterministic(void)
 	free(b);
 }
 
+/* A signature one block longer than the minisign signer predicts. */
+static size_t wrong_len(const char *trusted_comment)
+{
+	return sig_text_len(trusted_comment) + 512;
+}
+
+/*
+ * One pass (payloads written where the predicted layout puts them, as they
+ * are hashed), two passes (no prediction: a CMS-like signer), and a wrong
+ * prediction (the payloads written ahead are dropped and copied again) all
+ * write the same bytes, and the package reads back.
+ */
+static void test_one_pass_and_two_passes_agree(void)
+{
+	size_t (*const lens[])(const char *) = { NULL, wrong_len };
+	size_t la, lb;
+	char *a, *b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sk1->text_len);
+	CU_ASSERT_EQUAL_FATAL(build(path_a, &sk1, 1), 0);
+	a = slurp(path_a, &la);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct sig_signer s = *sk1, *sp = &s;
+
+		s.text_len = lens[i];
+		CU_ASSERT_EQUAL_FATAL(build(path_b, &sp, 1), 0);
+		b = slurp(path_b, &lb);
+		CU_ASSERT_EQUAL(la, lb);
+		CU_ASSERT(la == lb && memcmp(a, b, la) == 0);
+		free(b);
+	}
+	free(a);
+}
+
 static void test_add_signature_keeps_payload_bytes(void)
 {
 	struct pkg_write_opts o = { .force = 1 };
@@ -338,6 +372,7 @@ int main(void)
 	CU_add_test(suite, "an untrusted signer never reaches the manifest", test_untrusted_key_never_reaches_manifest);
 	CU_add_test(suite, "a tampered chunk is not delivered", test_tampered_chunk_not_delivered);
 	CU_add_test(suite, "same inputs, same bytes", test_deterministic);
+	CU_add_test(suite, "one pass, two passes, a wrong layout guess: same bytes", test_one_pass_and_two_passes_agree);
 	CU_add_test(suite, "adding a signature keeps payload bytes", test_add_signature_keeps_payload_bytes);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
