@@ -550,6 +550,9 @@ struct fd_hash {
 	uint8_t *list;
 	int out_fd;                    /* chunk_hash_copy_fd: where each chunk goes once hashed, or -1 */
 	uint64_t out_at;
+	/* One writer at a time: threads writing one file contend on its inode
+	 * lock in the kernel, where they spin; here the others sleep or hash. */
+	pthread_mutex_t write_mu;
 	atomic_uint_fast64_t next;     /* next chunk to claim */
 	atomic_uint_fast64_t done;     /* bytes hashed */
 	atomic_int failed;             /* errno of the first failure, or -1 for "short file" */
@@ -607,10 +610,18 @@ static void hash_chunks(struct fd_hash *h, int report)
 			break;
 		}
 		fw_sha256(buf, len, h->list + i * 32);
-		if (h->out_fd >= 0 && pwrite_all(h->out_fd, buf, len, h->out_at + off) < 0) {
-			atomic_store(&h->failed, errno != 0 ? errno : EIO);
-			h->write_failed = 1;
-			break;
+		if (h->out_fd >= 0) {
+			int wrc;
+
+			pthread_mutex_lock(&h->write_mu);
+			wrc = pwrite_all(h->out_fd, buf, len, h->out_at + off);
+			if (wrc < 0) {
+				atomic_store(&h->failed, errno != 0 ? errno : EIO);
+				h->write_failed = 1;
+			}
+			pthread_mutex_unlock(&h->write_mu);
+			if (wrc < 0)
+				break;
 		}
 		atomic_fetch_add(&h->done, len);
 		if (report && h->progress != NULL)
@@ -683,6 +694,7 @@ int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned thre
 	h.list = list;
 	h.out_fd = out_fd;
 	h.out_at = out_at;
+	pthread_mutex_init(&h.write_mu, NULL);
 	atomic_init(&h.next, 0);
 	atomic_init(&h.done, 0);
 	atomic_init(&h.failed, 0);
@@ -694,6 +706,7 @@ int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned thre
 	hash_chunks(&h, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&h.write_mu);
 	failed = atomic_load(&h.failed);
 	if (failed == -1)
 		return fw_err_set(err, FW_EXIT_IO, "file shrank while being read");
