@@ -87,14 +87,21 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 /*
  * Our skip callback: a payload the workers read by position (or one not
  * wanted) is passed over with lseek. Returns 0, so libarchive reads and
- * discards instead, where the source cannot seek (a pipe, a socket).
+ * discards instead, where the source cannot seek (a pipe, a socket), and
+ * where the file ends before the bytes to skip do: lseek would go past the
+ * end without complaint, and the next header read would find nothing, which
+ * looks like a missing end-of-archive marker; read, libarchive reports the
+ * file as truncated, as it does from a pipe.
  */
 static la_int64_t source_skip(struct archive *a, void *ctx, la_int64_t request)
 {
 	struct source *s = ctx;
+	struct stat st;
+	off_t at;
 
 	(void)a;
-	if (!s->seekable || request <= 0 || lseek(s->fd, request, SEEK_CUR) < 0)
+	if (!s->seekable || request <= 0 || fstat(s->fd, &st) < 0 || (at = lseek(s->fd, 0, SEEK_CUR)) < 0 ||
+	    at > st.st_size || request > st.st_size - at || lseek(s->fd, request, SEEK_CUR) < 0)
 		return 0;
 	s->total += (uint64_t)request;
 	/* The block in buf no longer ends at s->total: no header is in it. */
