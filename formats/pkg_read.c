@@ -60,6 +60,7 @@ struct reader {
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
 	uint64_t entry_pos;           /* where the current entry's first header starts */
 	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
+	int pax_seen;                 /* an entry before had one */
 	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 };
 
@@ -239,6 +240,7 @@ static int next_entry(struct reader *r, struct fw_err *err)
 				  fw_escape(archive_entry_pathname(r->entry) ? archive_entry_pathname(r->entry) : "",
 					    shown, sizeof(shown)));
 	}
+	r->pax_seen |= r->pax;
 	if (archive_entry_size_is_set(r->entry) && archive_entry_size(r->entry) >= 0)
 		r->expect_pos += (r->pax ? 3 : 1) * TAR_BLOCK +
 				 (((uint64_t)archive_entry_size(r->entry) + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
@@ -257,8 +259,10 @@ static int check_entry(struct reader *r, struct fw_err *err)
 	if (name == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry without a name");
 	fw_escape(name, shown, sizeof(shown));
-	/* next_entry checked a pax size record byte for byte; no other pax is let through. */
-	if (r->pax && format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
+	/* next_entry checked a pax size record byte for byte; no other pax is let through.
+	 * libarchive keeps saying pax for every ustar header after the first pax
+	 * header it read; next_entry found no record folded into this one. */
+	if ((r->pax || r->pax_seen) && format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
 		format = ARCHIVE_FORMAT_TAR_USTAR;
 	if (format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
 		return fw_err_set(err, FW_EXIT_REJECTED,
