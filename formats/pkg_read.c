@@ -619,15 +619,17 @@ static uint64_t payload_at(const struct reader *r)
 /*
  * Whether the current payload is read by position, by the hashing workers
  * in parallel, rather than through the stream: from a regular file that
- * holds all of it (a shorter one takes the stream, which reports the
- * truncation as such), with a pipe that has workers.
+ * holds all of it and its padding (a shorter one takes the stream, which
+ * reports the truncation as such, in the words it uses from a pipe), with a
+ * pipe that has workers.
  */
 static int by_position(const struct reader *r, const struct fw_payload *p)
 {
 	struct stat st;
 
 	return r->src.seekable && chunk_pipe_workers(r->pipe) > 0 && p->size > 0 &&
-	       fstat(r->src.fd, &st) == 0 && (uint64_t)st.st_size >= payload_at(r) + p->size;
+	       fstat(r->src.fd, &st) == 0 &&
+	       (uint64_t)st.st_size >= payload_at(r) + ((p->size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 }
 
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
