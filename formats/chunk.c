@@ -710,8 +710,12 @@ int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned thre
 	failed = atomic_load(&h.failed);
 	if (failed == -1)
 		return fw_err_set(err, FW_EXIT_IO, "file shrank while being read");
+	if (failed != 0 && h.write_failed) {
+		fw_err_set(err, FW_EXIT_IO, "output: write failed: %s", strerror(failed));
+		return -2;
+	}
 	if (failed != 0)
-		return fw_err_set(err, FW_EXIT_IO, "%s failed: %s", h.write_failed ? "write" : "read", strerror(failed));
+		return fw_err_set(err, FW_EXIT_IO, "read failed: %s", strerror(failed));
 	if (progress != NULL)
 		progress(progress_ctx, size);
 	return whole != NULL ? whole_sha256(fd, size, whole, err) : 0;

@@ -85,7 +85,8 @@ int chunk_hash_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, 
  * chunk_hash_fd that also writes each chunk, once hashed, to out_fd at
  * out_at + the chunk's offset (pwrite, from the buffer just hashed): a
  * package's payload is copied in the pass that hashes it, by every thread.
- * A failed write says "write failed".
+ * A failed write says "output: write failed" and returns -2 (not -1), so
+ * the caller can name the output rather than the file read.
  */
 int chunk_hash_copy_fd(int fd, uint64_t size, uint32_t chunk_size, unsigned threads, uint8_t *list,
 		       uint8_t whole[32], void (*progress)(void *ctx, uint64_t bytes), void *progress_ctx,

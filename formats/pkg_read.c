@@ -60,6 +60,7 @@ struct reader {
 	uint64_t expect_pos;          /* where the next header must start: right after the last entry */
 	uint64_t entry_pos;           /* where the current entry's first header starts */
 	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
+	int pax_seen;                 /* an entry before had one */
 	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 };
 
@@ -87,14 +88,21 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 /*
  * Our skip callback: a payload the workers read by position (or one not
  * wanted) is passed over with lseek. Returns 0, so libarchive reads and
- * discards instead, where the source cannot seek (a pipe, a socket).
+ * discards instead, where the source cannot seek (a pipe, a socket), and
+ * where the file ends before the bytes to skip do: lseek would go past the
+ * end without complaint, and the next header read would find nothing, which
+ * looks like a missing end-of-archive marker; read, libarchive reports the
+ * file as truncated, as it does from a pipe.
  */
 static la_int64_t source_skip(struct archive *a, void *ctx, la_int64_t request)
 {
 	struct source *s = ctx;
+	struct stat st;
+	off_t at;
 
 	(void)a;
-	if (!s->seekable || request <= 0 || lseek(s->fd, request, SEEK_CUR) < 0)
+	if (!s->seekable || request <= 0 || fstat(s->fd, &st) < 0 || (at = lseek(s->fd, 0, SEEK_CUR)) < 0 ||
+	    at > st.st_size || request > st.st_size - at || lseek(s->fd, request, SEEK_CUR) < 0)
 		return 0;
 	s->total += (uint64_t)request;
 	/* The block in buf no longer ends at s->total: no header is in it. */
@@ -232,6 +240,7 @@ static int next_entry(struct reader *r, struct fw_err *err)
 				  fw_escape(archive_entry_pathname(r->entry) ? archive_entry_pathname(r->entry) : "",
 					    shown, sizeof(shown)));
 	}
+	r->pax_seen |= r->pax;
 	if (archive_entry_size_is_set(r->entry) && archive_entry_size(r->entry) >= 0)
 		r->expect_pos += (r->pax ? 3 : 1) * TAR_BLOCK +
 				 (((uint64_t)archive_entry_size(r->entry) + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
@@ -250,8 +259,10 @@ static int check_entry(struct reader *r, struct fw_err *err)
 	if (name == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry without a name");
 	fw_escape(name, shown, sizeof(shown));
-	/* next_entry checked a pax size record byte for byte; no other pax is let through. */
-	if (r->pax && format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
+	/* next_entry checked a pax size record byte for byte; no other pax is let through.
+	 * libarchive keeps saying pax for every ustar header after the first pax
+	 * header it read; next_entry found no record folded into this one. */
+	if ((r->pax || r->pax_seen) && format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
 		format = ARCHIVE_FORMAT_TAR_USTAR;
 	if (format == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE)
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -608,15 +619,17 @@ static uint64_t payload_at(const struct reader *r)
 /*
  * Whether the current payload is read by position, by the hashing workers
  * in parallel, rather than through the stream: from a regular file that
- * holds all of it (a shorter one takes the stream, which reports the
- * truncation as such), with a pipe that has workers.
+ * holds all of it and its padding (a shorter one takes the stream, which
+ * reports the truncation as such, in the words it uses from a pipe), with a
+ * pipe that has workers.
  */
 static int by_position(const struct reader *r, const struct fw_payload *p)
 {
 	struct stat st;
 
 	return r->src.seekable && chunk_pipe_workers(r->pipe) > 0 && p->size > 0 &&
-	       fstat(r->src.fd, &st) == 0 && (uint64_t)st.st_size >= payload_at(r) + p->size;
+	       fstat(r->src.fd, &st) == 0 &&
+	       (uint64_t)st.st_size >= payload_at(r) + ((p->size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 }
 
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)

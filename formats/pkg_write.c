@@ -75,7 +75,8 @@ static void hash_progress(void *ctx, uint64_t bytes)
  * out_at + its offset (the package laid out ahead, pkg_write's one pass).
  */
 static int hash_payload(int fd, const char *path, unsigned threads, struct fw_payload *p, int out_fd,
-			uint64_t out_at, uint8_t **list_out, struct progress *prog, struct fw_err *err)
+			const char *out_path, uint64_t out_at, uint8_t **list_out, struct progress *prog,
+			struct fw_err *err)
 {
 	uint64_t nchunks = fw_payload_chunks(p);
 	struct hash_progress hp = { prog, 0, out_fd >= 0 ? 2 : 1 };
@@ -92,10 +93,12 @@ static int hash_payload(int fd, const char *path, unsigned threads, struct fw_pa
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (chunk_hash_copy_fd(fd, p->size, p->chunk_size, threads, list, p->has_sha256 ? p->sha256 : NULL,
-			       hash_progress, &hp, out_fd, out_at, err) < 0 ||
-	    chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
-		fw_err_wrap(err, "%s", path);
+	rc = chunk_hash_copy_fd(fd, p->size, p->chunk_size, threads, list, p->has_sha256 ? p->sha256 : NULL,
+				hash_progress, &hp, out_fd, out_at, err);
+	if (rc < 0 || chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0) {
+		/* A full disk is the package's, not the image's. */
+		fw_err_wrap(err, "%s", rc == -2 ? out_path : path);
+		rc = -1;
 		goto out;
 	}
 	*list_out = list;
@@ -311,7 +314,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		payload_offsets(m, head, data_at);
 	for (size_t i = 0; i < m->n_payloads; i++)
 		if (hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], head > 0 ? of.fd : -1,
-				 data_at[i], &lists[i], &prog, err) < 0)
+				 out_path, data_at[i], &lists[i], &prog, err) < 0)
 			goto out;
 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)

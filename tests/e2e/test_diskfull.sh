@@ -19,6 +19,9 @@ mkdir out
 for n in 0 1000 200000 700000; do
 	expect 3 'No space left' full $n "$B/mkpkg" -o out/new.pkg --version 2.0.0 --product P1 --pri pri.img \
 		--sec sec.img --boot boot.img -k k.key
+	# The disk that is full is the package's (also where payloads are copied while hashed), not an image's.
+	grep -q '^mkpkg: out/new\.pkg: ' "$T/.err" && [ "$(wc -l <"$T/.err")" = 1 ] ||
+		fail "mkpkg on a full disk (after $n bytes): not one line naming the output: $(cat "$T/.err")"
 	[ -z "$(ls -A out)" ] || fail "mkpkg on a full disk (after $n bytes) left: $(ls -A out)"
 done
 ok "mkpkg on a disk that fills up: exit 3, no output, no temporary file"

@@ -33,6 +33,20 @@ pkg_check "truncated inside a payload's header" cut_at cut-payload-hdr "$(( $(pk
 pkg_check "truncated inside the first payload" cut_at cut-payload1 "$(pkg_craft offset fw.pkg P1-sec.img middle)" "$TRUNC"
 pkg_check "truncated inside the last payload" cut_at cut-payload-mid "$(pkg_craft offset fw.pkg P1-pri.img middle)" "$TRUNC"
 pkg_check "truncated one byte before the last payload ends" cut_at cut-payload-last "$(pkg_craft offset fw.pkg P1-pri.img last)" "$TRUNC"
+# Where a payload's bytes end but its padding does not: a reader that steps
+# over payloads (lseek, which goes past a file's end without complaint) must
+# still call it truncated, not a missing end-of-archive marker.
+pkg_check "truncated where the first payload's bytes end" cut_at cut-payload1-end "$(( $(pkg_craft offset fw.pkg P1-sec.img last) + 1 ))" '[Tt]runcated'
+pkg_check "truncated inside the last payload's padding" cut_at cut-payload-pad "$(( $(pkg_craft offset fw.pkg P1-pri.img last) + 17 ))" '[Tt]runcated'
+# ... in the very words a pipe gets (a file is read by position, a pipe as a stream).
+same_words() {
+	pkg_craft cut fw.pkg "$1.pkg" "$2"
+	f=$("$B/fwpkg" verify -p k.pub "$1.pkg" 2>&1 | sed "s/$1\.pkg/-/") || true
+	p=$(cat "$1.pkg" | "$B/fwpkg" verify -p k.pub - 2>&1) || true
+	[ "$f" = "$p" ] || fail "a file and a pipe disagree: $f / $p"
+}
+pkg_check "cut where a payload's bytes end: a file and a pipe say the same" same_words words-end "$(( $(pkg_craft offset fw.pkg P1-sec.img last) + 1 ))"
+pkg_check "cut inside a payload's padding: a file and a pipe say the same" same_words words-pad "$(( $(pkg_craft offset fw.pkg P1-pri.img last) + 17 ))"
 pkg_check "truncated inside the end-of-archive marker" cut_at cut-end-mid "$((END + 700))" "$TRUNC"
 # A package must end with the end-of-archive marker: a cut exactly at a block
 # boundary before it leaves a stream that is only missing its two zero blocks.
