@@ -143,9 +143,14 @@ static void fail_slot(struct chunk_pipe *p, const struct slot *s, const struct f
 	p->failed = 1;
 	if (why != NULL) {
 		p->fail = *why;
-	} else if (s->ok < 0) {
+	} else if (s->ok < 0 && s->read_errno != 0) {
 		fw_err_set(&p->fail, FW_EXIT_IO, "reading chunk %llu: %s", (unsigned long long)s->index,
-			   s->read_errno != 0 ? strerror(s->read_errno) : "file shrank while being read");
+			   strerror(s->read_errno));
+	} else if (s->ok < 0) {
+		/* The package ended under the reader (cut while being read): what a
+		 * stream would call truncated, a rejection rather than an I/O error. */
+		fw_err_set(&p->fail, FW_EXIT_REJECTED, "truncated: the file ends inside chunk %llu (it shrank while being read)",
+			   (unsigned long long)s->index);
 	} else {
 		p->bad_chunk = (int64_t)s->index;
 		fw_err_set(&p->fail, FW_EXIT_REJECTED, "chunk %llu (bytes %llu..%llu): SHA-256 mismatch",

@@ -47,7 +47,8 @@ int chunk_pipe_feed(struct chunk_pipe *p, const void *buf, size_t len, struct fw
  * fd, read with pread by the workers, each into the chunk buffer it hashes
  * (no copy on the way). Only for a pipe with workers (chunk_pipe_workers),
  * before any chunk_pipe_feed; then chunk_pipe_end as usual. A file that
- * ends early, or a failed read, fails the payload with FW_EXIT_IO.
+ * ends early fails the payload as truncated (FW_EXIT_REJECTED), a failed
+ * read with FW_EXIT_IO.
  */
 int chunk_pipe_feed_fd(struct chunk_pipe *p, int fd, uint64_t offset, struct fw_err *err);
 
