@@ -288,6 +288,21 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 	return 0;
 }
 
+/*
+ * ext4 otherwise reserves each 4 KiB block as it is written (delayed
+ * allocation): measured, 0.31-0.37 s of system time for 1 GiB of
+ * write-behind against 0.39-0.55 s. FALLOC_FL_KEEP_SIZE leaves the file's
+ * size to say how much was written (dev_resume counts on it). A block
+ * device, or a file system without fallocate, simply gets the writes.
+ */
+void dev_slot_reserve(struct dev_slot_writer *w, uint64_t size)
+{
+	struct stat st;
+
+	if (size > w->written && fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+		(void)fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->written, (off_t)(size - w->written));
+}
+
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 {
 	int rc = 0;

@@ -63,6 +63,12 @@ int dev_slot_open_at(struct dev_slot_writer *w, const struct dev_root *r, int sl
 /* Make every byte written so far durable (fdatasync), still open: before a record vouches for them. A crash point. */
 int dev_slot_sync(struct dev_slot_writer *w, struct fw_err *err);
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err);
+/*
+ * Best effort: reserve the blocks for an image of `size` bytes in a file
+ * slot before writing it (fallocate, the file's size unchanged), so each
+ * write only fills blocks that exist.
+ */
+void dev_slot_reserve(struct dev_slot_writer *w, uint64_t size);
 /* fdatasync and close: once this returns, the slot's bytes are durable. */
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err);
 void dev_slot_abort(struct dev_slot_writer *w);

@@ -454,6 +454,7 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 	u->skip = u->delivered = u->synced = 0;
 	if (im != NULL && im->kept > 0) {
 		if (dev_slot_open_at(&u->w, u->root, t, im->kept, &oerr) == 0) {
+			dev_slot_reserve(&u->w, p->size);
 			u->skip = u->synced = im->kept;
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: continuing after the %llu bytes the interrupted upgrade wrote",
 				 dev_slot_name(t), (unsigned long long)im->kept);
@@ -472,7 +473,10 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 		if (dev_resume_save_chunks(u->root, t, p->chunk_size, u->rep->chunk_list, u->rep->chunk_list_len, &rerr) == 0)
 			resume_save(u);
 	}
-	return dev_slot_open(&u->w, u->root, t, err);
+	if (dev_slot_open(&u->w, u->root, t, err) < 0)
+		return -1;
+	dev_slot_reserve(&u->w, p->size);
+	return 0;
 }
 
 static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
