@@ -55,6 +55,15 @@ static int feed_all(struct chunk_pipe *p, size_t len, size_t step, struct fw_err
 	return 0;
 }
 
+/* After feeding: end the payload if the feeds went through, else abandon it; the pipe's verdict. */
+static int end_or_abort(struct chunk_pipe *p, int fed_rc, struct fw_err *err)
+{
+	if (fed_rc == 0)
+		return chunk_pipe_end(p, err);
+	chunk_pipe_abort(p);
+	return fed_rc;
+}
+
 /* chunk_hash_fd (pread on several threads) gives the same list as hashing chunk by chunk. */
 static void test_hash_fd_matches_direct_hash(void)
 {
@@ -133,10 +142,7 @@ static void verify_stops_at_bad_chunk(unsigned threads)
 	list[32 * 5] ^= 1;   /* chunk 5's expected digest is wrong */
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
 	rc = feed_all(p, data_len, CHUNK, &err);
-	if (rc == 0)
-		rc = chunk_pipe_end(p, &err);
-	else
-		chunk_pipe_abort(p);
+	rc = end_or_abort(p, rc, &err);
 	CU_ASSERT_EQUAL(rc, -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 5 "));
@@ -173,10 +179,7 @@ static void test_verify_only_in_place(void)
 	list[32 * 5 + 7] ^= 1;
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
 	rc = feed_all(p, data_len, 3 * CHUNK + 5, &err);
-	if (rc == 0)
-		rc = chunk_pipe_end(p, &err);
-	else
-		chunk_pipe_abort(p);
+	rc = end_or_abort(p, rc, &err);
 	CU_ASSERT_EQUAL(rc, -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 5 (bytes 20480..24575): SHA-256 mismatch"));
@@ -230,10 +233,7 @@ static void test_sink_error_stops(void)
 	expected_list(2 * CHUNK, list);
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, 2 * CHUNK, CHUNK, list, refuse, NULL, &err), 0);
 	rc = chunk_pipe_feed(p, data, 2 * CHUNK, &err);
-	if (rc == 0)
-		rc = chunk_pipe_end(p, &err);
-	else
-		chunk_pipe_abort(p);
+	rc = end_or_abort(p, rc, &err);
 	CU_ASSERT_EQUAL(rc, -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
 	CU_ASSERT_STRING_EQUAL(err.msg, "flash write failed");
@@ -302,10 +302,7 @@ static void test_feed_fd_failures(void)
 	list[32 * 9] ^= 1;
 	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
 	rc = chunk_pipe_feed_fd(p, fd, 512, &err);
-	if (rc == 0)
-		rc = chunk_pipe_end(p, &err);
-	else
-		chunk_pipe_abort(p);
+	rc = end_or_abort(p, rc, &err);
 	CU_ASSERT_EQUAL(rc, -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 9 "));
@@ -320,10 +317,7 @@ static void test_feed_fd_failures(void)
 		memcpy(longer, list, 32 * n);
 		CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len + CHUNK, CHUNK, longer, NULL, NULL, &err), 0);
 		rc = chunk_pipe_feed_fd(p, fd, 512, &err);
-		if (rc == 0)
-			rc = chunk_pipe_end(p, &err);
-		else
-			chunk_pipe_abort(p);
+		rc = end_or_abort(p, rc, &err);
 		CU_ASSERT_EQUAL(rc, -1);
 		CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "truncated: the file ends inside chunk 37"));
@@ -336,10 +330,7 @@ static void test_feed_fd_failures(void)
 	wronly = open("/dev/null", O_WRONLY);
 	rc = chunk_pipe_feed_fd(p, wronly, 0, &err);
 	close(wronly);
-	if (rc == 0)
-		rc = chunk_pipe_end(p, &err);
-	else
-		chunk_pipe_abort(p);
+	rc = end_or_abort(p, rc, &err);
 	CU_ASSERT_EQUAL(rc, -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "Bad file descriptor"));
