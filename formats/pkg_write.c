@@ -183,6 +183,15 @@ static int write_head(struct tar_writer *w, const char *manifest, size_t manifes
 	return 0;
 }
 
+/* Whether the file behind fd still has the size and modification time it had (a file rewritten meanwhile does not). */
+static int unchanged_since(int fd, const struct stat *before)
+{
+	struct stat now;
+
+	return fstat(fd, &now) == 0 && now.st_size == before->st_size && now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
+}
+
 /* Bytes the manifest and signature entries take: where the payloads begin. */
 static uint64_t head_bytes(size_t manifest_len, const size_t *sig_lens, size_t n_sigs)
 {
@@ -343,7 +352,6 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const struct fw_payload *p = &m->payloads[i];
 		char list_name[FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX)];
-		struct stat now;
 
 		snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
 		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_chunks(p) * FW_DIGEST_LEN, err) < 0)
@@ -357,8 +365,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		if ((head > 0 ? tar_write_placed(&w, p->name, p->size, err) : tar_write_copy(&w, p->name, fds[i], p->size, err)) < 0)
 			goto write_failed;
 		/* The bytes were hashed in pass one; a file changed since would give a broken package. */
-		if (fstat(fds[i], &now) < 0 || now.st_size != st[i].st_size ||
-		    now.st_mtim.tv_sec != st[i].st_mtim.tv_sec || now.st_mtim.tv_nsec != st[i].st_mtim.tv_nsec) {
+		if (!unchanged_since(fds[i], &st[i])) {
 			fw_err_set(err, FW_EXIT_IO, "%s: changed while being packaged", payload_paths[i]);
 			goto out;
 		}
@@ -469,6 +476,12 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sig
 	}
 	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0) {
 		fw_err_wrap(err, "%s", out_path);
+		goto out;
+	}
+	/* The payloads were verified by the read above and copied by a second one: a package
+	 * rewritten in between would come out signed but broken. */
+	if (!unchanged_since(in, &st)) {
+		fw_err_set(err, FW_EXIT_IO, "%s: changed while being signed", in_path);
 		goto out;
 	}
 	if (outfile_commit(&of, (opts->force || in_place ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0),
