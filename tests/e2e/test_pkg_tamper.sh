@@ -106,4 +106,24 @@ partial() {
 }
 pkg_check "extract -f of a package with a bad last byte leaves existing files alone" partial
 
+# fwpkg sign reads a package twice: to verify it, then to copy its payloads from the first chunk list on.
+# A package rewritten in between (the onrewind shim rewrites it as the copy seeks there) is refused, and
+# nothing is written. Built by the Makefile (make check); a missing shim is a failure, never a skip.
+[ -f "$B/shim/onrewind.so" ] || fail "no $B/shim/onrewind.so: run make check"
+keypair k2
+first=$(pkg_craft list fw.pkg | grep '\.chunks$' | head -n 1)
+at=$(pkg_craft offset fw.pkg "$first" header)
+pkg_craft flipentry fw.pkg other.pkg P1-pri.img last
+cp fw.pkg moving.pkg
+asan=$(ldd "$B/fwpkg" | sed -n 's/.*=> \(\S*libasan\S*\).*/\1/p')
+expect 3 'moving\.pkg: changed while being signed' env LD_PRELOAD="${asan:+$asan }$B/shim/onrewind.so" \
+	ONREWIND="cp other.pkg moving.pkg" ONREWIND_OFFSET="$at" "$B/fwpkg" sign -k k2.key -o signed.pkg moving.pkg
+[ ! -e signed.pkg ] || fail "a package rewritten while being signed was written out"
+[ -z "$(ls -A | grep '\.tmp$')" ] || fail "fwpkg sign left $(ls -A | grep '\.tmp$')"
+# The control: the same run without the rewrite signs.
+expect 0 '' env LD_PRELOAD="${asan:+$asan }$B/shim/onrewind.so" ONREWIND="true" ONREWIND_OFFSET="$at" \
+	"$B/fwpkg" sign -k k2.key -o signed.pkg fw.pkg
+expect 0 '' "$B/fwpkg" verify -p k2.pub signed.pkg
+ok "fwpkg sign: a package rewritten between its verifying read and the copy is refused, nothing written"
+
 pkg_done

@@ -1,4 +1,7 @@
-/* onrewind: an LD_PRELOAD shim for tests: the first lseek(fd, 0, SEEK_SET) runs $ONREWIND first (e.g. swap the file). */
+/*
+ * onrewind: an LD_PRELOAD shim for tests: the first lseek(fd, OFFSET, SEEK_SET)
+ * runs $ONREWIND first (e.g. swap the file); OFFSET is $ONREWIND_OFFSET, or 0.
+ */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -11,9 +14,9 @@ off_t lseek64(int fd, off_t off, int whence);
 static void maybe_run(off_t off, int whence)
 {
 	static int done;
-	const char *cmd = getenv("ONREWIND");
+	const char *cmd = getenv("ONREWIND"), *at = getenv("ONREWIND_OFFSET");
 
-	if (done || cmd == NULL || off != 0 || whence != SEEK_SET)
+	if (done || cmd == NULL || off != (at != NULL ? (off_t)atoll(at) : 0) || whence != SEEK_SET)
 		return;
 	done = 1;
 	if (system(cmd) != 0)
