@@ -30,10 +30,11 @@ endif
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(OPT) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags p11-kit-1 2>/dev/null) -I. $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# The host programs never talk to a server: libcurl and the ~30 libraries it
-# pulls in would only add to their start-up time and resident memory.
-HOST_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+# No program links libcurl (its headers are still needed): fwctl loads it
+# with dlopen when a network source is first used (device/dev_curl), so no
+# other command pays the start-up time and resident memory of the ~30
+# libraries it pulls in, and a device without libcurl installs from files.
+LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 # Library code, by layer (base, signing, formats); the *_write / *_sign files
 # create packages or keys and never reach the device program.
@@ -88,11 +89,11 @@ $(DEVLIB): $(call obj,$(DEVLIB_SRC))
 	$(AR) rcs $@ $^
 
 $(B)/fwpkg: $(call obj,$(FWPKG_SRC)) $(CLILIB) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(B)/mkpkg: $(call obj,$(MKPKG_SRC)) $(CLILIB) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(B)/mkwmopkg: $(call obj,$(MKWMOPKG_SRC)) $(CLILIB) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 # The device program links only the verifying half of the library, and no host CLI code.
 $(B)/fwctl: $(call obj,$(DEVICE_SRC)) $(DEVLIB) $(VLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -1,6 +1,7 @@
 /* dev_transport: ftp, tftp, http(s), scp, sftp downloads through libcurl, pulled by the caller, resumed after network trouble. */
 #include "dev_transport.h"
 
+#include "device/dev_curl.h"
 #include "device/dev_pump.h"
 
 #include <errno.h>
@@ -64,18 +65,12 @@ struct dev_transport {
 	unsigned fails;                /* attempts in a row without a new byte */
 	long backoff_ms;
 
+	const struct dev_curl *curl;   /* libcurl's functions (loaded at the first open) */
 	struct dev_pump pump;          /* the fd thread (dev_transport_fd) */
 	atomic_int stop;               /* reads give up at once (dev_transport_interrupt) */
 	_Atomic uint64_t delivered;    /* info.offset, for dev_transport_done from another thread */
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
-
-static void global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 void dev_transport_opts_init(struct dev_transport_opts *o)
 {
@@ -166,7 +161,7 @@ static int make_url(const struct dev_transport *t, enum dev_proto p, char *url, 
 /* This attempt's curl text, e.g. "Failed to connect to 127.0.0.1 port 2121 after 0 ms: Couldn't connect to server". */
 static const char *curl_why(const struct dev_transport *t)
 {
-	return t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result);
+	return t->errbuf[0] ? t->errbuf : t->curl->easy_strerror(t->result);
 }
 
 static int http(const struct dev_transport *t)
@@ -216,19 +211,19 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 	struct curl_header *h;
 	uint64_t limit;
 
-	curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	if (curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &ftime) == CURLE_OK && ftime >= 0)
+	t->curl->easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (t->curl->easy_getinfo(t->easy, CURLINFO_FILETIME_T, &ftime) == CURLE_OK && ftime >= 0)
 		id.mtime = (long long)ftime;
 	t->at = 0;
 	if (http(t)) {
-		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-		if (curl_easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (t->curl->easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
 			snprintf(id.etag, sizeof(id.etag), "%s", h->value);
 		if (code == 206) {
 			unsigned long long first, last;
 			char total[32];
 
-			if (curl_easy_header(t->easy, "Content-Range", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+			if (t->curl->easy_header(t->easy, "Content-Range", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
 			    sscanf(h->value, "bytes %llu-%llu/%31s", &first, &last, total) != 3 || first != asked)
 				return refuse(t, "the server answered a range request with the wrong bytes");
 			if (strcmp(total, "*") != 0)
@@ -289,7 +284,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	if (!t->answered && check_answer(t, t->pos) < 0)
 		return CURL_WRITEFUNC_ERROR;
 	if (t->len > 0 && t->len + n > DEV_TRANSPORT_BUFFER) {
-		t->paused = 1;   /* the same bytes come again after curl_easy_pause(CONTINUE) */
+		t->paused = 1;   /* the same bytes come again after t->curl->easy_pause(CONTINUE) */
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	t->info.fetched += n;
@@ -316,8 +311,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 static void end_attempt(struct dev_transport *t)
 {
 	if (t->easy != NULL) {
-		curl_multi_remove_handle(t->multi, t->easy);
-		curl_easy_cleanup(t->easy);
+		t->curl->multi_remove_handle(t->multi, t->easy);
+		t->curl->easy_cleanup(t->easy);
 		t->easy = NULL;
 	}
 }
@@ -337,7 +332,7 @@ static int on_host_key(CURL *easy, const struct curl_khkey *known, const struct 
 
 #define SET(opt, val)                                                                                    \
 	do {                                                                                             \
-		if ((rc = curl_easy_setopt(t->easy, opt, val)) != CURLE_OK)                             \
+		if ((rc = t->curl->easy_setopt(t->easy, opt, val)) != CURLE_OK)                             \
 			goto out;                                                                        \
 	} while (0)
 
@@ -355,7 +350,7 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	t->info.attempts++;
 	if (make_url(t, t->proto, url, sizeof(url)) < 0)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: the path is too long", t->info.shown);
-	if ((t->easy = curl_easy_init()) == NULL)
+	if ((t->easy = t->curl->easy_init()) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: out of memory", t->info.shown);
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, http(t) ? "http,https" : scheme(t->proto));
@@ -421,13 +416,13 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	default:
 		break;
 	}
-	if ((mrc = curl_multi_add_handle(t->multi, t->easy)) != CURLM_OK)
+	if ((mrc = t->curl->multi_add_handle(t->multi, t->easy)) != CURLM_OK)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: %s", t->info.shown,
-				  curl_multi_strerror(mrc));
+				  t->curl->multi_strerror(mrc));
 out:
 	if (rc != CURLE_OK)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot set up the transfer: %s", t->info.shown,
-				  curl_easy_strerror(rc));
+				  t->curl->easy_strerror(rc));
 	return 0;
 }
 
@@ -442,19 +437,19 @@ static int pump(struct dev_transport *t, struct fw_err *err)
 
 	if (t->paused && t->len == 0) {
 		t->paused = 0;
-		curl_easy_pause(t->easy, CURLPAUSE_CONT);  /* may call on_body at once */
+		t->curl->easy_pause(t->easy, CURLPAUSE_CONT);  /* may call on_body at once */
 	}
-	if ((mrc = curl_multi_perform(t->multi, &running)) != CURLM_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, curl_multi_strerror(mrc));
-	while ((msg = curl_multi_info_read(t->multi, &left)) != NULL) {
+	if ((mrc = t->curl->multi_perform(t->multi, &running)) != CURLM_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, t->curl->multi_strerror(mrc));
+	while ((msg = t->curl->multi_info_read(t->multi, &left)) != NULL) {
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy) {
 			t->done = 1;
 			t->result = msg->data.result;
 		}
 	}
 	if (!t->done && t->len == 0 && !t->paused &&
-	    (mrc = curl_multi_poll(t->multi, NULL, 0, POLL_MS, NULL)) != CURLM_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, curl_multi_strerror(mrc));
+	    (mrc = t->curl->multi_poll(t->multi, NULL, 0, POLL_MS, NULL)) != CURLM_OK)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, t->curl->multi_strerror(mrc));
 	return 0;
 }
 
@@ -477,7 +472,7 @@ static int transient(const struct dev_transport *t)
 	case CURLE_FTP_CANT_GET_HOST:
 		return 1;
 	case CURLE_HTTP_RETURNED_ERROR:
-		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		return code >= 500;
 	case CURLE_SSH:
 		/* libssh2's catch-all: a session cut mid-file is worth a retry, a refusal before the file is not. */
@@ -523,7 +518,7 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 	}
 	switch (t->result) {
 	case CURLE_HTTP_RETURNED_ERROR:
-		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		return fw_err_set(err, FW_EXIT_NET, "%s: the server answered HTTP %ld%s", t->info.shown, code,
 				  code == 404 ? " (no such file)" : code == 401 || code == 403 ? " (not allowed)" : "");
 	case CURLE_LOGIN_DENIED:
@@ -655,6 +650,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 		       uint64_t offset, struct fw_err *err)
 {
 	struct dev_transport *t = NULL;
+	const struct dev_curl *curl;
 
 	*out = NULL;
 	if (src->kind != DEV_SRC_NET || (src->proto != DEV_PROTO_AUTO && scheme(src->proto) == NULL))
@@ -662,11 +658,12 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	if (ssh_proto(src->proto) && (opts == NULL || opts->ssh_known_hosts == NULL))
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: no known_hosts file to check the server's host key against "
 				  "(fwctl config ssh-known-hosts FILE)", src->shown);
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return fw_err_set(err, FW_EXIT_IO, "cannot start libcurl: %s", curl_easy_strerror(global_rc));
-	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(DEV_TRANSPORT_BUFFER)) == NULL ||
-	    (t->multi = curl_multi_init()) == NULL) {
+	if ((curl = dev_curl(err)) == NULL)
+		return -1;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
+	t->curl = curl;
+	if ((t->buf = malloc(DEV_TRANSPORT_BUFFER)) == NULL || (t->multi = curl->multi_init()) == NULL) {
 		dev_transport_close(t);
 		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
 	}
@@ -864,7 +861,7 @@ void dev_transport_close(struct dev_transport *t)
 		dev_transport_fd_finish(t, &ignored);
 	end_attempt(t);
 	if (t->multi)
-		curl_multi_cleanup(t->multi);
+		t->curl->multi_cleanup(t->multi);
 	free(t->buf);
 	explicit_bzero(&t->src, sizeof(t->src));
 	free(t);

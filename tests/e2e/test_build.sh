@@ -37,4 +37,12 @@ grep -Eq "cc .*-shared .*-o $T/fresh/shim/failwrite\\.so tests/shim/failwrite\\.
 ! grep -l 'cc -shared' "$E2E"/test_*.sh | grep -v test_build || fail "a test builds its own shim"
 ok "the test shims are built by the Makefile"
 
+# No program links libcurl: fwctl loads it when a network source is first used (device/dev_curl);
+# the network tests (test_transport, test_fwctl_net, ...) prove it is then found and works.
+for prog in fwctl fwpkg mkpkg mkwmopkg; do
+	! ldd "$B/$prog" | grep -q 'libcurl' || fail "$prog links libcurl: $(ldd "$B/$prog" | grep libcurl)"
+done
+strings "$B/fwctl" | grep -qx 'libcurl\.so\.4' || fail "fwctl does not name libcurl.so.4 to load"
+ok "no program links libcurl; fwctl names libcurl.so.4 to load for network sources"
+
 echo "all $TESTS checks passed"
