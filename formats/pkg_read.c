@@ -883,14 +883,15 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	/* Only tar: no compression filters, no other formats. */
 	{
 		struct stat st;
 		off_t at = lseek(fd, 0, SEEK_CUR);
 
+		/* The package starts where fd stands (a caller may have read past a prefix). */
 		r.src.seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && at >= 0;
 		r.src.base = at >= 0 ? (uint64_t)at : 0;
 	}
+	/* Only tar: no compression filters, no other formats. */
 	if (archive_read_support_format_tar(r.a) != ARCHIVE_OK ||
 	    archive_read_open2(r.a, &r.src, NULL, source_read, source_skip, NULL) != ARCHIVE_OK) {
 		archive_failure(&r, "not a tar archive", err);
