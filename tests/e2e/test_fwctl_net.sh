@@ -200,4 +200,22 @@ expect 4 "$P/fw2.pkg.enc: " fw upgrade no-reboot force all "$P/fw2.pkg.enc"
 grep -q "hook" "$T/.err" && fail "the hook was blamed for a cut stream: $(cat "$T/.err")"
 ok "a hook decrypts a package fetched over HTTP; a cut stream under a hook is a netError"
 
+# fwctl does not link libcurl: it loads it for a network source. On a device without it (here
+# libcurl.so.4 hidden behind an empty file in a private mount namespace) a network upgrade fails
+# with one clear line, exit 3, nothing on the device changed, and a file still installs.
+fresh
+lib=$(readlink -f "$(/sbin/ldconfig -p | sed -n 's/^\s*libcurl\.so\.4 (.*x86-64.*) => //p' | head -n 1)")
+[ -f "$lib" ] || fail "libcurl.so.4 not found by ldconfig -p"
+unshare -rm true || fail "unshare -rm (a private mount namespace) does not work here"
+before=$(devsum)
+expect 3 "$H/fw.pkg: cannot load libcurl for network sources: .*libcurl\.so\.4" \
+	unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$lib" \
+	"$B/fwctl" --root "$D" upgrade no-reboot all "$H/fw.pkg"
+[ "$(devsum)" = "$before" ] || fail "a failed libcurl load changed the slots or records"
+expect 0 "upgrade: all 5.21.1: success" \
+	unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$lib" \
+	"$B/fwctl" --root "$D" upgrade no-reboot all "$T/www/fw.pkg"
+installed 5.21.1
+ok "without libcurl: a network source fails with one line (exit 3), nothing changed; a file installs"
+
 echo "all $TESTS checks passed"
