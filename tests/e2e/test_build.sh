@@ -42,7 +42,7 @@ ok "the test shims are built by the Makefile"
 for prog in fwctl fwpkg mkpkg mkwmopkg; do
 	! ldd "$B/$prog" | grep -q 'libcurl' || fail "$prog links libcurl: $(ldd "$B/$prog" | grep libcurl)"
 done
-strings "$B/fwctl" | grep -qx 'libcurl\.so\.4' || fail "fwctl does not name libcurl.so.4 to load"
+strings "$B/fwctl" | grep -q 'libcurl\.so\.4$' || fail "fwctl does not name libcurl.so.4 to load"
 ok "no program links libcurl; fwctl names libcurl.so.4 to load for network sources"
 
 echo "all $TESTS checks passed"
