@@ -193,6 +193,16 @@ static int looks_address(const char *w)
 }
 
 /* Messages may be cut short; an over-long source still parses in full. */
+/* The field's two-word form, ADDRESS[:PORT] FILE: the server, then the file's path on it. */
+static int parse_address_file(struct dev_source *s, const char *address, const char *file, struct fw_err *err)
+{
+	if (parse_hostport(s, address, strlen(address), err) < 0)
+		return -1;
+	if (file[0] == '\0')
+		return fw_err_set(err, FW_EXIT_USAGE, "no file name after the server address");
+	return copy(s->path, sizeof(s->path), file, strlen(file), "path", err);
+}
+
 static void shown(struct dev_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void shown(struct dev_source *s, const char *fmt, ...)
@@ -264,11 +274,7 @@ static int parse(int argc, char *const *argv, struct dev_source *s, int packages
 					  "media LABEL PATH) or ADDRESS FILE", argv[0]);
 		s->kind = DEV_SRC_NET;
 		s->proto = DEV_PROTO_AUTO;
-		if (parse_hostport(s, argv[0], strlen(argv[0]), err) < 0)
-			return -1;
-		if (argv[1][0] == '\0')
-			return fw_err_set(err, FW_EXIT_USAGE, "no file name after the server address");
-		if (copy(s->path, sizeof(s->path), argv[1], strlen(argv[1]), "path", err) < 0)
+		if (parse_address_file(s, argv[0], argv[1], err) < 0)
 			return -1;
 		shown(s, "%s %s", argv[0], argv[1]);
 		return 0;
@@ -352,14 +358,8 @@ int dev_source_parse_package(int argc, char *const *argv, enum dev_proto proto, 
 		s->proto = proto;
 		if (argc == 1 && parse_remote(s, argv[0], err) < 0)
 			return -1;
-		if (argc == 2) {
-			if (parse_hostport(s, argv[0], strlen(argv[0]), err) < 0)
-				return -1;
-			if (argv[1][0] == '\0')
-				return fw_err_set(err, FW_EXIT_USAGE, "no file name after the server address");
-			if (copy(s->path, sizeof(s->path), argv[1], strlen(argv[1]), "path", err) < 0)
-				return -1;
-		}
+		if (argc == 2 && parse_address_file(s, argv[0], argv[1], err) < 0)
+			return -1;
 	} else {
 		if (parse(argc, argv, s, 1, err) < 0)
 			return -1;
