@@ -43,6 +43,11 @@ PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 # craft.py (malicious and odd packages), see its header for the operations.
 pkg_craft() { "$PY" "$E2E/craft.py" "$@"; }
 
+# The device a fwctl test works on is $D (each sets it): fw runs fwctl on it, js prints a Python
+# expression over its status --json (as d).
+fw() { "$B/fwctl" --root "$D" "$@"; }
+js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
 # A signing key k and a package fw.pkg for product P1 from pri.img, sec.img and
 # boot.img, in 64 KiB chunks so every image but boot has several chunks.
 pkg_fixture() {

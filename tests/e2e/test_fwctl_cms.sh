@@ -5,7 +5,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/pki.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
 slotsum() { { treesum "$D/slots"; treesum "$D/records"; } | sha256sum; }
 last_result() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; print(json.load(sys.stdin)['last_upgrade']['result'])"; }
 pkg() {

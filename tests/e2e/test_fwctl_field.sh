@@ -5,9 +5,7 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 PY=${PY:-python3}
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
 # js EXPR: a Python expression over d, the device's `status --json`.
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Slots and their records: what a refused upgrade must leave alone.
 slotsum() { { treesum "$D/slots"; treesum "$D/records"; } | sha256sum; }
 # fwpkg VERSION GENERATION [MKPKG OPTION]...: fw-VERSION.pkg for product WX with three small images.

@@ -4,8 +4,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 devsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 
 keypair k

@@ -5,8 +5,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/servers.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 devsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 # fetched: the bytes the last upgrade fetched, from its closing note.
 fetched() { sed -n 's/.*upgrade: fetched \([0-9]*\) bytes over.*/\1/p' "$T/.err"; }

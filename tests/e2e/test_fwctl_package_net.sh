@@ -35,7 +35,6 @@ srv_sshd
 H=http://127.0.0.1:$HTTP_PORT
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
 fresh() {
 	rm -rf "$D"
 	"$B/fwctl" --root "$D" -q init --product RSP-30 --trust "$T/k.pub" --version 5.22.2 --ca-file "$SRV_CA" >/dev/null

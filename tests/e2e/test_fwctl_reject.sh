@@ -5,8 +5,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 PY=${PY:-python3}
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 slotsum() { { treesum "$D/slots"; treesum "$D/records"; } | sha256sum; }
 craft() { "$PY" "$E2E/craft.py" "$@"; }
 # refused CODE PATTERN RESULT UPGRADE-ARGS...: upgrade exits CODE with stderr matching PATTERN, records

@@ -4,7 +4,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
 keypair k
 keypair other
 for n in alpha beta; do

@@ -6,8 +6,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/servers.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Sums over the closing notes of the last command (a restart prints two): bytes fetched, bytes taken from slots.
 fetched() { sed -n 's/.*upgrade: fetched \([0-9]*\) bytes over.*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
 spliced() { sed -n 's/.*; \([0-9]*\) bytes taken from the slots).*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }

@@ -4,8 +4,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
-js() { "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 fresh() { rm -rf "$D"; fw -q init --product WX --trust k.pub --version 5.20.0 --trial-boots 2 "$@" >/dev/null; }
 
 keypair k

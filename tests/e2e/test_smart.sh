@@ -6,7 +6,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/pki.sh"
 
 D=$T/dev
-fw() { "$B/fwctl" --root "$D" "$@"; }
 # at TIME CMD...: run CMD with the device's clock at TIME (seconds since the epoch).
 at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
 # js EXPR: a Python expression over status --json (d), the clock at $JS_NOW when set.
