@@ -485,7 +485,7 @@ static int fill_entry(struct dev_pkg *p, const struct fw_manifest *m, const stru
 	p->persistent = req->persistent;
 	p->signature = rep->valid_sigs > 0 ? DEV_PKG_TRUSTED : rep->n_sigs == 0 ? DEV_PKG_UNSIGNED : DEV_PKG_UNTRUSTED;
 	p->installed = (long long)time(NULL);
-	fw_escape(req->src->shown, p->source, sizeof(p->source));
+	snprintf(p->source, sizeof(p->source), "%s", req->src->shown);   /* escaped already (dev_source) */
 	if ((p->description = strdup(m->description)) == NULL ||
 	    (p->paths = calloc(m->n_files ? m->n_files : 1, sizeof(char *))) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");

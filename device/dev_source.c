@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "device/dev_root.h"
 
 static const char *const proto_names[] = {
@@ -205,13 +206,21 @@ static int parse_address_file(struct dev_source *s, const char *address, const c
 
 static void shown(struct dev_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * s->shown is what messages, the state and the resume record say of the
+ * source: escaped here, once, so a path or URL with bytes that are not text
+ * is stored as text (jansson refuses ill-formed UTF-8) and the next run's
+ * source compares equal to the recorded one.
+ */
 static void shown(struct dev_source *s, const char *fmt, ...)
 {
+	char raw[sizeof(s->shown)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->shown, sizeof(s->shown), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	fw_escape_msg(raw, s->shown, sizeof(s->shown));
 }
 
 static int ssh(enum dev_proto p)

@@ -1,6 +1,7 @@
 /* dev_transport: ftp, tftp, http(s), scp, sftp downloads through libcurl, pulled by the caller, resumed after network trouble. */
 #include "dev_transport.h"
 
+#include "base/escape.h"
 #include "device/dev_curl.h"
 #include "device/dev_pump.h"
 
@@ -217,8 +218,10 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 	t->at = 0;
 	if (http(t)) {
 		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		/* The server's bytes, kept in the resume record and the smart state and compared with the
+		 * next answer's: escaped here, once, so every copy is text and compares equal. */
 		if (t->curl->easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
-			snprintf(id.etag, sizeof(id.etag), "%s", h->value);
+			fw_escape_msg(h->value, id.etag, sizeof(id.etag));
 		if (code == 206) {
 			unsigned long long first, last;
 			char total[32];

@@ -241,7 +241,7 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 	const struct dev_transport_info *ni = dev_transport_info(u->net);
 	struct dev_resume old;
 	struct fw_err rerr = { 0, "" };
-	char why[400] = "", shown[300];
+	char why[700] = "";
 	int found = dev_resume_load(u->root, &old, &rerr);
 	uint64_t kept = 0;
 
@@ -251,7 +251,7 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 		dev_note(u->req->note, u->req->note_ctx, "upgrade: ignoring the record of an interrupted upgrade: %s", rerr.msg);
 	} else if (found > 0 && may_resume) {
 		if (strcmp(old.source, u->req->src->shown) != 0 || strcmp(old.request, u->st.last.target) != 0)
-			snprintf(why, sizeof(why), "it was 'upgrade %s %s'", old.request, fw_escape(old.source, shown, sizeof(shown)));
+			snprintf(why, sizeof(why), "it was 'upgrade %s %s'", old.request, old.source);
 		else if (u->root->cfg.unpack_hook != NULL)
 			snprintf(why, sizeof(why), "an unpack hook is set, and its output cannot be continued in the middle");
 		else if (ni->proto == DEV_PROTO_TFTP)
@@ -857,7 +857,8 @@ static void start(struct txn *u, struct dev_root *r, const struct dev_upgrade_re
 	u->st.last.time = (long long)time(NULL);
 	snprintf(u->st.last.target, sizeof(u->st.last.target), "%s",
 		 req->golden ? "golden" : req->all ? "all" : fw_target_name(req->target));
-	fw_escape(req->src->shown, u->st.last.source, sizeof(u->st.last.source));
+	/* shown is escaped already (dev_source). */
+	snprintf(u->st.last.source, sizeof(u->st.last.source), "%s", req->src->shown);
 }
 
 json_t *dev_progress_load(const struct dev_root *r)
