@@ -208,7 +208,7 @@ static int install(struct dev_root *r, int64_t now)
 	memset(&src, 0, sizeof(src));
 	src.kind = DEV_SRC_FILE;
 	snprintf(src.path, sizeof(src.path), "%s", path);
-	fw_escape_msg(path, src.shown, sizeof(src.shown));
+	fw_escape(path, src.shown, sizeof(src.shown));
 	free(path);
 	req.src = &src;
 	rc = dev_upgrade(r, &req, &out, &err);

@@ -220,7 +220,7 @@ static void shown(struct dev_source *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fw_escape_msg(raw, s->shown, sizeof(s->shown));
+	fw_escape(raw, s->shown, sizeof(s->shown));
 }
 
 static int ssh(enum dev_proto p)

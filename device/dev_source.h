@@ -32,7 +32,7 @@ struct dev_source {
 	unsigned port;                 /* 0: the protocol's default */
 	char user[128];                /* "" for anonymous FTP */
 	char password[128];
-	char shown[600];               /* for messages, status and records: the password hidden, escaped (fw_escape_msg) */
+	char shown[600];               /* for messages, status and records: the password hidden, escaped (fw_escape) */
 };
 
 const char *dev_proto_name(enum dev_proto p);

@@ -52,8 +52,8 @@ static const struct accept_case accepted[] = {
 	{ { "[::1]:69/x.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "x.pkg", "::1", 69, "", "", NULL },
 	/* Bytes that are not text stay as they are in the path and are escaped in shown, which the
 	 * state and the resume record keep as JSON text and compare with the next run's. */
-	{ { "/no/such/caf\xe9\x1b.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "/no/such/caf\xe9\x1b.pkg", "", 0, "", "",
-	  "/no/such/caf\\xe9\\x1b.pkg" },
+	{ { "/no/such/caf\xe9\x1b\\.pkg" }, DEV_SRC_FILE, DEV_PROTO_NONE, "", "/no/such/caf\xe9\x1b\\.pkg", "", 0, "",
+	  "", "/no/such/caf\\xe9\\x1b\\x5c.pkg" },
 	{ { "http://fw.example.com/caf\xe9.pkg" }, DEV_SRC_NET, DEV_PROTO_HTTP, "", "caf\xe9.pkg", "fw.example.com", 0,
 	  "", "", "http://fw.example.com/caf\\xe9.pkg" },
 };
