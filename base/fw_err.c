@@ -5,15 +5,32 @@
 #include <stdio.h>
 #include <string.h>
 
+static int err_vset(struct fw_err *err, enum fw_kind kind, int code, const char *fmt, va_list ap)
+{
+	if (err == NULL)
+		return -1;
+	err->code = code;
+	err->kind = kind;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return -1;
+}
+
 int fw_err_set(struct fw_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL)
-		return -1;
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err_vset(err, FW_KIND_NONE, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int fw_err_setk(struct fw_err *err, enum fw_kind kind, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, kind, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }

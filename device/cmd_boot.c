@@ -18,7 +18,7 @@ static void print_note(void *ctx, const char *text)
 int cmd_boot_run(struct dev_root *r)
 {
 	struct dev_boot_result res;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct dev_activate_result act;
 
 	if (dev_boot(r, &res, &err) < 0)
@@ -44,7 +44,7 @@ int cmd_boot_run(struct dev_root *r)
 int cmd_boot(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -12,7 +12,7 @@
 int cmd_check_run(struct dev_root *r, int64_t now)
 {
 	struct dev_check_out out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char shown[600];
 
 	if (dev_check(r, now, &out, &err) < 0) {
@@ -33,7 +33,7 @@ int cmd_check_run(struct dev_root *r, int64_t now)
 int cmd_check(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int64_t now;
 	int rc;
 

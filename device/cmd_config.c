@@ -93,7 +93,7 @@ static int change(struct dev_config *c, const char *key, const char *value, stru
 int cmd_config(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int rc = FW_EXIT_OK;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -11,7 +11,7 @@
 int cmd_download_run(struct dev_root *r, int64_t now)
 {
 	struct dev_download_out out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	if (dev_download(r, now, &out, &err) < 0) {
 		if (out.result[0])
@@ -35,7 +35,7 @@ int cmd_download_run(struct dev_root *r, int64_t now)
 int cmd_download(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int64_t now;
 	int rc;
 

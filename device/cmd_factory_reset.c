@@ -10,7 +10,7 @@
 int cmd_factory_reset(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t removed, kept;
 	int yes = 0, rc;
 

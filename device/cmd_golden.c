@@ -27,7 +27,7 @@ int cmd_golden(const char *root, int argc, char **argv)
 	struct dev_source src;
 	struct dev_upgrade_req req = { .golden = 1, .note = print_note };
 	struct dev_upgrade_out out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -100,7 +100,7 @@ int cmd_init(const char *root, int argc, char **argv)
 	};
 	struct dev_init_opts o = { .generation = 0 };
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	const char *product = NULL;
 	int c, rc = FW_EXIT_USAGE;
 	uint64_t n;

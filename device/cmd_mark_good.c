@@ -12,7 +12,7 @@ int cmd_mark_good(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_mark_good_out out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char marked[32];
 	int rc = FW_EXIT_OK;
 

@@ -251,7 +251,7 @@ static int cmd_install(const char *root, int argc, char **argv)
 	struct dev_source src;
 	struct dev_pkg_install_req req = { .note = print_note };
 	struct dev_pkg out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct pw_sources pw = { NULL, NULL, 0 };
 	const char *label = NULL, *user = NULL, *name_opt = NULL, *words[3];
 	enum dev_proto proto = DEV_PROTO_NONE;
@@ -362,7 +362,7 @@ wipe:
 static int cmd_remove(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	const char *name = NULL;
 	int yes = 0, rc;
 	size_t removed;
@@ -460,7 +460,7 @@ static int cmd_list(const char *root, int argc, char **argv)
 {
 	static struct dev_pkg_list l;
 	struct dev_root r;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	const char *name = NULL;
 	int json = 0, rc = FW_EXIT_OK;
 

@@ -84,7 +84,7 @@ static int smart_config(const char *root, int argc, char **argv)
 	struct dev_root r;
 	struct dev_smart_config c;
 	struct dev_source src;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int o, rc = FW_EXIT_OK, changes = 0, on = -1;
 	int64_t secs;
 
@@ -197,7 +197,7 @@ static int install(struct dev_root *r, int64_t now)
 	struct dev_source src;
 	struct dev_upgrade_req req = { .all = 1, .hash_on_read = 1, .note = print_note };
 	struct dev_upgrade_out out;
-	struct fw_err err = { 0, "" }, serr;
+	struct fw_err err = { 0 }, serr;
 	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE);
 	int rc;
 
@@ -245,7 +245,7 @@ static int smart_tick(const char *root, int argc, char **argv)
 	struct dev_smart_state s;
 	struct dev_state st;
 	struct dev_smart_plan p;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int64_t now;
 	unsigned skip = 0;
 	int rc = FW_EXIT_OK;

@@ -36,7 +36,7 @@ static const struct dev_record *running(const struct dev_record rec[DEV_SLOT_COU
 static json_t *unlock_json(const struct dev_root *r)
 {
 	struct sig_unlock u;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	enum dev_unlock_status s = dev_unlock_status(r, &u, &why);
 
 	if (s == DEV_UNLOCK_NONE)
@@ -49,7 +49,7 @@ static json_t *unlock_json(const struct dev_root *r)
 static void print_unlock(const struct dev_root *r)
 {
 	struct sig_unlock u;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	char when[32], shown[600];
 
 	switch (dev_unlock_status(r, &u, &why)) {
@@ -306,7 +306,7 @@ int cmd_status(const char *root, int argc, char **argv)
 	struct dev_root r;
 	struct dev_record rec[DEV_SLOT_COUNT];
 	struct dev_state st;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int c, json = 0, rc;
 
 	optind = 1;

@@ -12,7 +12,7 @@ int cmd_unlock(const char *root, int argc, char **argv)
 {
 	struct dev_root r;
 	struct sig_unlock tok;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char when[32];
 	int rc;
 

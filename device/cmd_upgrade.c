@@ -59,7 +59,7 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	struct dev_source src;
 	struct dev_upgrade_req req = { .note = print_note };
 	struct dev_upgrade_out out;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int i = 1, no_reboot = 0, rc;
 	char done[32], not_done[32];
 

@@ -79,7 +79,7 @@ struct vctx {
 static int verify_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
 {
 	struct vctx *v = ctx;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	uint8_t md[FW_DIGEST_LEN];
 	char id[2 * FW_DIGEST_LEN + 1];
 	int fits = 0;
@@ -168,7 +168,7 @@ static void verify_one(struct act *a, struct dev_pkg *p, int allow_untrusted, co
 	struct vctx v = { .a = a, .p = p, .index = (size_t)(p - a->list.pkg) };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char *path = dev_pkg_path(a->root, p->file);
 	int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 
@@ -571,7 +571,7 @@ static void deactivate_leaving(struct act *a, const json_t *old_rec, const char 
 	json_object_foreach((json_t *)hooks, name, v) {
 		struct dev_pkg *p = dev_pkgs_find(&a->list, name);
 		struct fw_manifest fake;
-		struct fw_err why = { 0, "" };
+		struct fw_err why = { 0 };
 		char *script;
 
 		if ((p != NULL && p->active) || !json_is_string(v))
@@ -635,7 +635,7 @@ static int build_tree(struct act *a, unsigned long seq, const char *key, const j
 	}
 	for (size_t i = 0; i < a->list.n; i++) {
 		struct dev_pkg *p = &a->list.pkg[i];
-		struct fw_err why = { 0, "" };
+		struct fw_err why = { 0 };
 
 		if (!p->active)
 			continue;
@@ -740,7 +740,7 @@ int dev_activate(struct dev_root *r, const char *running, dev_note_fn note_fn, v
 {
 	static struct act a;   /* big: the package list */
 	struct sig_unlock tok;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	char *key = NULL, *old_rec_path = NULL, untrusted_why[480];
 	json_t *old_rec = NULL;
 	unsigned long seq;

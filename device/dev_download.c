@@ -180,7 +180,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	struct pkg_reader_ops ops = { .manifest = on_manifest };
 	struct fw_manifest *m = NULL;
 	struct pkg_report rep;
-	struct fw_err ferr = { 0, "" };
+	struct fw_err ferr = { 0 };
 	struct stat sb;
 	char *dir = NULL, *final = NULL, drain[4096];
 	int have_trust = 0, rc = -1, read_rc, feed_rc, fd, changed = 0;

@@ -298,7 +298,7 @@ static void remove_pkg_file(const struct dev_root *r, const char *file)
 		return;
 	fw_crash_point("removing", path);
 	if (unlink(path) == 0)
-		fw_fsync_dir_of(path, &(struct fw_err){ 0, "" });
+		fw_fsync_dir_of(path, &(struct fw_err){ 0 });
 	free(path);
 }
 
@@ -450,7 +450,7 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 static int net_finish(struct dev_transport *net, const struct dev_pkg_install_req *req, enum dev_result *res,
 		      struct fw_err *err)
 {
-	struct fw_err nerr = { 0, "" };
+	struct fw_err nerr = { 0 };
 
 	if (net == NULL || dev_transport_fd_finish(net, &nerr) >= 0)
 		return 0;

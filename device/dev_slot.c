@@ -99,7 +99,7 @@ static int get_version(const json_t *o, const char *key, int may_be_empty, char 
 void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 {
 	char *path = record_path(r, slot);
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	json_t *doc = NULL;
 	const json_t *v;
 	uint64_t gen, chunk, size, rb, when;

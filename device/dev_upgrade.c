@@ -192,7 +192,7 @@ static int image_whole(const struct txn *u, const struct dev_resume_image *im)
 /* Replace the resume record; one that cannot be written ends the recording, not the upgrade. */
 static void resume_save(struct txn *u)
 {
-	struct fw_err rerr = { 0, "" };
+	struct fw_err rerr = { 0 };
 
 	if (!u->resume_on)
 		return;
@@ -240,7 +240,7 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 {
 	const struct dev_transport_info *ni = dev_transport_info(u->net);
 	struct dev_resume old;
-	struct fw_err rerr = { 0, "" };
+	struct fw_err rerr = { 0 };
 	char why[700] = "";
 	int found = dev_resume_load(u->root, &old, &rerr);
 	uint64_t kept = 0;
@@ -449,7 +449,7 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p, struct fw_err *err)
 {
 	struct dev_resume_image *im = u->resume_on ? dev_resume_image(&u->res, t) : NULL;
-	struct fw_err oerr = { 0, "" };
+	struct fw_err oerr = { 0 };
 
 	u->skip = u->delivered = u->synced = 0;
 	if (im != NULL && im->kept > 0) {
@@ -468,7 +468,7 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 	/* Before the image's first byte: its chunk list, then the record naming it, so that after a power
 	 * cut every chunk that reached the slot counts (dev_resume_extend), not only those recorded. */
 	if (im != NULL && u->rep->chunk_list != NULL) {
-		struct fw_err rerr = { 0, "" };
+		struct fw_err rerr = { 0 };
 
 		if (dev_resume_save_chunks(u->root, t, p->chunk_size, u->rep->chunk_list, u->rep->chunk_list_len, &rerr) == 0)
 			resume_save(u);
@@ -653,7 +653,7 @@ static int record(struct txn *u, enum dev_result res, const char *message, struc
 /* A failure: sort it, record it, keep err as the reader or policy said it. */
 static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 {
-	struct fw_err rerr = { 0, "" };
+	struct fw_err rerr = { 0 };
 
 	if (u->restart) {
 		/* Not an outcome: dev_upgrade runs the upgrade again from byte 0. */
@@ -759,7 +759,7 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 	struct pkg_read_opts ropts = { .trust = trust };
 	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
 	struct dev_hook *hook = NULL;
-	struct fw_err herr = { 0, "" };
+	struct fw_err herr = { 0 };
 	enum dev_result res;
 	int fd = *fdp, in, rc;
 
@@ -791,7 +791,7 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
 	rc = pkg_read(in, &ropts, &ops, u, m, rep, err);
 	if (u->net != NULL) {
-		struct fw_err nerr = { 0, "" };
+		struct fw_err nerr = { 0 };
 		struct dev_feed_stats fst;
 		int frc;
 

@@ -314,7 +314,7 @@ static int verify_cms(const char *text, size_t len, const char *der, size_t der_
 		      char signer[FW_CATALOG_SIGNER_MAX], struct fw_err *err)
 {
 	struct sig_cms_info info;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	char subject[2 * sizeof(info.subject)];
 	int rc;
 

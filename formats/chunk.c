@@ -167,7 +167,7 @@ static void *deliverer(void *arg)
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct slot *s;
-		struct fw_err why = { 0, "" };
+		struct fw_err why = { 0 };
 		int rc = 0;
 
 		while (!p->stop && p->slots[p->deliver].state != SLOT_DONE)

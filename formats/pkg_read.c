@@ -352,7 +352,7 @@ static int minisign_entry(struct reader *r, const char *name, struct pkg_sig_inf
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: holds a signature by key %s", name, si->keyid);
 	if (r->opts->trust != NULL) {
 		const struct sig_pubkey *key = sig_trust_find(r->opts->trust, sig.keyid);
-		struct fw_err why = { 0, "" };
+		struct fw_err why = { 0 };
 
 		if (key == NULL) {
 			si->status = PKG_SIG_UNKNOWN_KEY;
@@ -375,7 +375,7 @@ static int cms_entry(struct reader *r, const char *name, struct pkg_sig_info *si
 		     struct fw_err *err)
 {
 	struct pkg_report *rep = r->rep;
-	struct fw_err why = { 0, "" };
+	struct fw_err why = { 0 };
 	char expect[64];
 	int rc;
 

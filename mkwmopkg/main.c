@@ -239,7 +239,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct sig_signer *keys[CLI_MAX_KEYS] = { 0 };
 	struct wmopkg_tree *tree = NULL;
 	struct pkg_write_opts wopts = { 0 };

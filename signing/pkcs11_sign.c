@@ -420,7 +420,7 @@ int sig_p11_keygen(const struct sig_p11_uri *u, const char *module, const char *
 	};
 	CK_ULONG npub = 4, npriv = 8;
 	CK_OBJECT_HANDLE pubh = CK_INVALID_HANDLE, privh = CK_INVALID_HANDLE, old;
-	struct fw_err ignore = { 0, "" };
+	struct fw_err ignore = { 0 };
 	struct p11 p;
 	CK_RV rv;
 	int rc = -1;

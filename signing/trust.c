@@ -342,7 +342,7 @@ int sig_trust_file_check(const char *path, enum sig_trust_kind *kind, char *name
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
-	struct fw_err as_pub = { 0, "" }, as_ca = { 0, "" }, as_crl = { 0, "" };
+	struct fw_err as_pub = { 0 }, as_ca = { 0 }, as_crl = { 0 };
 	struct sig_pubkey k;
 	char id[SIG_CERT_ID_LEN + 1];
 	int rc = -1;

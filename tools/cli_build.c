@@ -26,7 +26,7 @@ int cli_add_product(struct fw_manifest *m, const char *id)
 
 int cli_set_version(char *dst, const char *v, const char *what)
 {
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct fw_version parsed;
 
 	if (fw_version_parse(v, &parsed, &err) < 0) {

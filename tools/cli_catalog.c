@@ -114,7 +114,7 @@ out:
 int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *all)
 {
 	struct fw_catalog *c = malloc(sizeof(*c));
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char keyid[FW_CATALOG_SIGNER_MAX], when[32];
 	int rc;
 
@@ -146,7 +146,7 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int json)
 {
 	struct fw_catalog *c = malloc(sizeof(*c));
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char keyid[FW_CATALOG_SIGNER_MAX], created[32], expires[32], hex[2 * FW_DIGEST_LEN + 1], shown[2048];
 	int rc, expired;
 

@@ -12,7 +12,7 @@ int cli_export_manifest(const char *pkg, const char *out, int force)
 	struct pkg_read_opts ropts = { .manifest_only = 1 };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int fd, rc;
 
 	memset(&rep, 0, sizeof(rep));

@@ -130,7 +130,7 @@ out:
 int cli_pkcs11_keygen(const char *uri, const char *pub_path, int force)
 {
 	struct sig_p11_uri *u = malloc(sizeof(*u));
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct sig_pubkey pub;
 	const char *module;
 	char *pin = NULL, id[17];
@@ -171,7 +171,7 @@ static int load_one(const struct cli_key *k, const char *passphrase_file, struct
 int cli_load_signers(const char *verb, const struct cli_key *keys, size_t n, const char *const *passphrase_files,
 		     size_t n_files, struct sig_signer **out)
 {
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	if (n_files > 1 && n_files != n) {
 		msg_error(verb, NULL, "%zu --passphrase-file for %zu keys: give one for all keys, or one per -k in order",

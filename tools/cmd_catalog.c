@@ -54,7 +54,7 @@ int cmd_catalog(int argc, char **argv)
 	struct fw_catalog *cat = calloc(1, sizeof(*cat));
 	struct cli_key key_opt = { 0 };
 	struct sig_signer *signer = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t n_base = 0, n_keys = 0;
 	int64_t expires = 0, created;
 	uint64_t serial = 0, rollout = 100;

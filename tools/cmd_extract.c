@@ -247,7 +247,7 @@ static void unpublish(struct extract *x)
 	for (size_t i = x->n_published; i-- > 0;) {
 		const char *base = NULL;
 		char name[32], shown[2 * FW_MOD_PATH_MAX];
-		struct fw_err e = { 0, "" };
+		struct fw_err e = { 0 };
 		int pfd = open_parent(x->dirfd, target_of(x->m, i), NULL, &base, &e), rc = -1;
 
 		snprintf(name, sizeof(name), "%zu", i);
@@ -354,7 +354,7 @@ int cmd_extract(int argc, char **argv)
 				      .payload_data = x_data, .payload_end = x_end };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	const char *dir = ".", *path;
 	int c, fd = -1, no_verify = 0, rc = FW_EXIT_USAGE, made_dir = 0;
 

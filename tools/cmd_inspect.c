@@ -261,7 +261,7 @@ int cmd_inspect(int argc, char **argv)
 	struct pkg_reader_ops ops = { 0 };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int c, fd, json = 0, sha = 0, rc;
 	const char *path, *name_problem;
 

@@ -39,7 +39,7 @@ int cmd_keygen(int argc, char **argv)
 	const char *pub = NULL, *sec = NULL, *passfile = NULL;
 	int c, unencrypted = 0, force = 0, rc;
 	char *pass = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct sig_pubkey key;
 	char id[17];
 

@@ -63,7 +63,7 @@ int cmd_sign(int argc, char **argv)
 	struct cli_keys pubs = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_write_opts wopts = { 0 };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t n_keys = 0, n_attach = 0, n_passfiles = 0, n;
 	char shown[1024];
 	int c, rc = FW_EXIT_USAGE;

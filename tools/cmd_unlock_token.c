@@ -60,7 +60,7 @@ int cmd_unlock_token(int argc, char **argv)
 	};
 	const char *device = NULL, *expires_s = NULL, *key = NULL, *out = NULL, *passfile = NULL;
 	struct sig_seckey *k = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char *text = NULL;
 	size_t len;
 	int64_t expires, now = (int64_t)time(NULL);

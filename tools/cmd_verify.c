@@ -61,7 +61,7 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 {
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int fd, rc;
 
 	memset(&rep, 0, sizeof(rep));
@@ -131,7 +131,7 @@ int cmd_verify(int argc, char **argv)
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { .trust = &trust };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	json_t *all = NULL;
 	int c, json = 0, worst = FW_EXIT_OK, stdin_used = 0;
 	uint64_t n;

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 	struct dev_transport_id expect = { "", -1, -1 };
 	struct dev_source src;
 	struct dev_transport *t = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	unsigned long long seeks[MAX_SEEKS][2], offset = 0, stop_after = ~0ULL, late_limit = 0;
 	size_t nseeks = 0, block = 65536;
 	const char *info = NULL;

@@ -109,7 +109,7 @@ static int count_entries(void)
 static void test_outfile(void)
 {
 	char path[256], buf[32];
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct outfile o;
 	struct stat st;
 	int fd;
@@ -161,7 +161,7 @@ static void test_outfile(void)
 
 static void test_write_all_error(void)
 {
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int fd = open("/dev/full", O_WRONLY);
 
 	CU_ASSERT_FATAL(fd >= 0);

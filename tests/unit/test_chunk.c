@@ -78,7 +78,7 @@ static void test_hash_fd_matches_direct_hash(void)
 		for (unsigned threads = 1; threads <= 3; threads++) {
 			size_t n = lens[l] / CHUNK + (lens[l] % CHUNK != 0);
 			uint8_t *want = calloc(n + 1, 32), *got = calloc(n + 1, 32), whole[32], direct[32];
-			struct fw_err err = { 0, "" };
+			struct fw_err err = { 0 };
 
 			expected_list(lens[l], want);
 			CU_ASSERT_EQUAL(chunk_hash_fd(fd, lens[l], CHUNK, threads, got, whole, NULL, NULL, &err), 0);
@@ -92,7 +92,7 @@ static void test_hash_fd_matches_direct_hash(void)
 	/* a file shorter than the size asked for is an error, not a short list */
 	{
 		uint8_t list[64 * 32];
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		CU_ASSERT_EQUAL(chunk_hash_fd(fd, data_len + CHUNK, CHUNK, 2, list, NULL, NULL, NULL, &err), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "shrank"));
 	}
@@ -104,7 +104,7 @@ static void verify_delivers_in_order(unsigned threads)
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(data_len, list);
@@ -134,7 +134,7 @@ static void verify_stops_at_bad_chunk(unsigned threads)
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 	int rc;
 
@@ -165,7 +165,7 @@ static void test_verify_only_in_place(void)
 {
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(CHUNK_PIPE_ON_FEED, &err);
 	int rc;
 
@@ -196,7 +196,7 @@ static void test_verify_only_in_place(void)
 static void size_is_enforced(unsigned threads)
 {
 	uint8_t list[64];
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 	expected_list(2 * CHUNK, list);
@@ -226,7 +226,7 @@ static void test_size_is_enforced(void)
 static void test_sink_error_stops(void)
 {
 	uint8_t list[64];
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(2, &err);
 	int rc;
 
@@ -266,7 +266,7 @@ static void test_feed_fd_delivers_in_order(void)
 	expected_list(data_len, list);
 	for (unsigned threads = 1; threads <= 3; threads++) {
 		struct sink s = { calloc(1, data_len), 0, 0 };
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		struct chunk_pipe *p = chunk_pipe_new(threads, &err);
 
 		CU_ASSERT_EQUAL(chunk_pipe_workers(p), threads);
@@ -294,7 +294,7 @@ static void test_feed_fd_failures(void)
 	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
 	uint8_t *list = malloc(32 * n);
 	struct sink s = { calloc(1, data_len), 0, 0 };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct chunk_pipe *p = chunk_pipe_new(2, &err), *on_feed = chunk_pipe_new(CHUNK_PIPE_ON_FEED, &err);
 	int fd = payload_file(512), rc, wronly;
 

@@ -59,7 +59,7 @@ static char *sign_with(const char *name, size_t *len)
 {
 	const char *inter[] = { path("inter.crt") };
 	struct sig_signer *s = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char key[600], crt[600], *out = NULL;
 
 	snprintf(key, sizeof(key), "%s.key", path(name));
@@ -94,7 +94,7 @@ static int teardown(void)
 
 static void trust_root(struct sig_trust *t, const char *ca)
 {
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	sig_trust_init(t);
 	CU_ASSERT_EQUAL_FATAL(sig_trust_add_ca_file(t, path(ca), &err), 0);
@@ -104,7 +104,7 @@ static void test_sign_verify(void)
 {
 	struct sig_trust t;
 	struct sig_cms_info info;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len;
 	char *der = sign_with("leaf", &len);
 	char changed[sizeof(msg)];
@@ -141,7 +141,7 @@ static void test_untrusted_and_rejected(void)
 {
 	struct sig_trust t, none;
 	struct sig_cms_info info;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len;
 	char *der = sign_with("leaf", &len);
 
@@ -190,7 +190,7 @@ static void test_pins_and_depth(void)
 {
 	struct sig_trust t;
 	struct sig_cms_info info;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len;
 	char *der = sign_with("leaf", &len), hex[65];
 
@@ -219,7 +219,7 @@ static void test_parse_refusals(void)
 		{ "-signer leaf.crt -inkey leaf.key -signer leaf2.crt -inkey leaf2.key", "2 signers, expected one" },
 	};
 	struct sig_cms_info info;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len;
 	char *der;
 
@@ -275,7 +275,7 @@ static void test_trust_files(void)
 {
 	enum sig_trust_kind kind;
 	struct sig_trust t;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char name[64];
 
 	CU_ASSERT_EQUAL(sig_trust_file_check(path("root.crt"), &kind, name, sizeof(name), &err), 0);
@@ -322,7 +322,7 @@ static void test_trust_files(void)
 static void test_pkcs11_uri(void)
 {
 	struct sig_p11_uri u;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	CU_ASSERT_EQUAL(sig_p11_uri_parse("pkcs11:token=My%20Token;object=release;id=%01%ff;type=private"
 					  "?module-path=/usr/lib/x.so&pin-source=file:/run/pin", &u, &err), 0);

@@ -131,7 +131,7 @@ static void read_all(struct dev_feed *f)
 	unsigned char *got = malloc(PKG_SIZE + 10);
 	uint64_t have = 0;
 	ssize_t n;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	while ((n = dev_feed_read(f, got + have, have % 3 ? 777 : 5000, &err)) > 0) {
 		have += (uint64_t)n;
@@ -148,7 +148,7 @@ static void test_all_network(void)
 {
 	struct fake_net n = net_new(-1);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct dev_feed_stats st;
 
 	CU_ASSERT_EQUAL_FATAL(dev_feed_new(&f, (struct dev_transport *)&n, 0, &err), 0);
@@ -166,7 +166,7 @@ static void test_chunk_ranges(void)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct dev_feed_stats st;
 	int a = local_copy(CHUNK, 3 * CHUNK, 100), b = local_copy(4 * CHUNK, 5 * CHUNK, 64);
 
@@ -192,7 +192,7 @@ static void test_edges(void)
 {
 	struct fake_net n = net_new(-1);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int a = local_copy(0, 100, 0), b = local_copy(100, 5000, 7), c = local_copy(9000, PKG_SIZE, 0);
 
 	/* Size unknown to the transport: the caller's total ends the stream. */
@@ -214,7 +214,7 @@ static void test_edges(void)
 static void test_no_network(void)
 {
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	unsigned char buf[8192];
 	int a = local_copy(0, PKG_SIZE, 0);
 
@@ -238,7 +238,7 @@ static void test_bad_ranges(void)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	unsigned char buf[10];
 
 	CU_ASSERT_EQUAL_FATAL(dev_feed_new(&f, (struct dev_transport *)&n, 0, &err), 0);
@@ -259,7 +259,7 @@ static void test_short_local(void)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct dev_feed_stats st;
 	int a = local_copy(CHUNK, 2 * CHUNK, 0);
 
@@ -280,7 +280,7 @@ static void test_tee(void)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	int file = local_copy(2 * CHUNK, 3 * CHUNK, 2 * CHUNK);
 	unsigned char *back = malloc(PKG_SIZE);
 
@@ -302,7 +302,7 @@ static void test_fd_finish(void)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	unsigned char *got = malloc(PKG_SIZE);
 	uint64_t have = 0;
 	ssize_t r;

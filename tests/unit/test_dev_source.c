@@ -107,7 +107,7 @@ static void test_accept(void)
 	for (size_t i = 0; i < N(accepted); i++) {
 		const struct accept_case *c = &accepted[i];
 		struct dev_source s;
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		int rc = dev_source_parse(count(c->words, 3), (char *const *)c->words, &s, &err);
 
 		if (rc != 0)
@@ -132,7 +132,7 @@ static void test_reject(void)
 	for (size_t i = 0; i < N(rejected); i++) {
 		const struct reject_case *c = &rejected[i];
 		struct dev_source s;
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		int rc = dev_source_parse(count(c->words, 4), (char *const *)c->words, &s, &err);
 
 		if (rc == 0 || strstr(err.msg, c->why) == NULL)
@@ -179,7 +179,7 @@ static void test_package_forms(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
 	for (size_t i = 0; i < N(ok); i++) {
 		struct dev_source s;
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		int rc = dev_source_parse_package(ok[i].words[1] ? 2 : 1, (char *const *)ok[i].words, ok[i].proto,
 						  ok[i].user, &s, &err);
 
@@ -195,7 +195,7 @@ static void test_package_forms(void)
 	}
 	for (size_t i = 0; i < N(bad); i++) {
 		struct dev_source s;
-		struct fw_err err = { 0, "" };
+		struct fw_err err = { 0 };
 		int rc = dev_source_parse_package(bad[i].words[1] ? 2 : 1, (char *const *)bad[i].words, bad[i].proto,
 						  bad[i].user, &s, &err);
 

@@ -16,7 +16,7 @@ static struct dev_source parse(const char *a, const char *b)
 {
 	char *argv[2] = { (char *)a, (char *)b };
 	struct dev_source s;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(dev_source_parse(b ? 2 : 1, argv, &s, &err), 0);
 	return s;
@@ -93,7 +93,7 @@ static void test_not_network(void)
 {
 	struct dev_source s = parse("/tmp/fw.pkg", NULL);
 	struct dev_transport *t = (struct dev_transport *)1;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	CU_ASSERT_EQUAL(dev_transport_open(&t, &s, NULL, 0, &err), -1);
 	CU_ASSERT_PTR_NULL(t);
@@ -121,7 +121,7 @@ static void test_refused_hides_password(void)
 {
 	struct dev_transport_opts o;
 	struct dev_transport *t = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char word[128], want[128];
 	struct dev_source s;
 	int fd;
@@ -151,7 +151,7 @@ static void test_resume_at_end(void)
 	struct dev_transport_id id = { "\"e\"", 5, 1000 };
 	struct dev_transport_opts o;
 	struct dev_transport *t = NULL;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct dev_source s = parse("http://127.0.0.1:1/fw.pkg", NULL);
 	char buf[16];
 

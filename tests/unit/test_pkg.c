@@ -67,7 +67,7 @@ static int build(const char *out, struct sig_signer *const *keys, size_t n)
 {
 	const char *paths[] = { img_sec, img_pri };
 	struct pkg_write_opts o = { .force = 1 };
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct fw_manifest *m = sample_manifest();
 	int rc = pkg_write(out, m, paths, keys, n, &o, &err);
 
@@ -79,7 +79,7 @@ static int build(const char *out, struct sig_signer *const *keys, size_t n)
 
 static int setup(void)
 {
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct sig_seckey *k1 = NULL, *k2 = NULL;
 
 	if (mkdtemp(dir) == NULL)
@@ -195,7 +195,7 @@ static void test_roundtrip_order_and_bytes(void)
 {
 	struct recorder r = { .log = "" };
 	struct pkg_report rep;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len;
 	char *want;
 
@@ -219,7 +219,7 @@ static void test_policy_refusal_reads_no_payload(void)
 {
 	struct recorder r = { .log = "", .refuse_manifest = 1 };
 	struct pkg_report rep;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	CU_ASSERT_EQUAL(read_path(path_a, &trust1, &r, &rep, &err), -1);
 	CU_ASSERT_STRING_EQUAL(r.log, "M+");
@@ -232,7 +232,7 @@ static void test_untrusted_key_never_reaches_manifest(void)
 {
 	struct recorder r = { .log = "" };
 	struct pkg_report rep;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 
 	CU_ASSERT_EQUAL(read_path(path_a, &trust2, &r, &rep, &err), -1);
 	CU_ASSERT_STRING_EQUAL(r.log, "");
@@ -248,7 +248,7 @@ static void test_tampered_chunk_not_delivered(void)
 {
 	struct recorder r = { .log = "" };
 	struct pkg_report rep;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	size_t len, pri_len;
 	char *pkg = slurp(path_a, &len), *pri = slurp(img_pri, &pri_len);
 	char *hit = memmem(pkg, len, pri, pri_len);
@@ -324,7 +324,7 @@ static void test_add_signature_keeps_payload_bytes(void)
 	struct pkg_write_opts o = { .force = 1 };
 	struct recorder r = { .log = "" };
 	struct pkg_report before, after;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	struct pkg_read_opts ro = { .manifest_only = 1 };
 	struct fw_manifest *m = NULL;
 	size_t la, lb;

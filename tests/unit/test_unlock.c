@@ -47,7 +47,7 @@ static int teardown(void)
 static void test_roundtrip(void)
 {
 	struct sig_unlock u;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char *text = NULL;
 	size_t len;
 
@@ -67,7 +67,7 @@ static void test_roundtrip(void)
 static void test_untrusted_and_forged(void)
 {
 	struct sig_unlock u;
-	struct fw_err err = { 0, "" };
+	struct fw_err err = { 0 };
 	char *text = NULL, *p;
 	size_t len;
 
