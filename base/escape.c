@@ -38,15 +38,20 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
-int fw_utf8_valid(const char *in)
+static int utf8_all(const char *in, size_t left)
 {
 	const unsigned char *p = (const unsigned char *)in;
-	size_t left = strlen(in), n;
+	size_t n;
 
 	for (; left > 0; p += n, left -= n)
 		if ((n = utf8_len(p, left)) == 0)
 			return 0;
 	return 1;
+}
+
+int fw_utf8_valid(const char *in)
+{
+	return utf8_all(in, strlen(in));
 }
 
 /* A C1 control (U+0080..U+009F), which some terminals obey like ESC [. */
@@ -55,7 +60,16 @@ static int is_c1(const unsigned char *p, size_t n)
 	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
 }
 
-static char *escape(const unsigned char *p, size_t len, int keep_backslash, char *out, size_t outsz)
+/*
+ * What escape() lets pass: for a terminal or a log (ESC_SHOWN), every
+ * well-formed character but controls and the backslash; for a message that
+ * may hold escapes already (ESC_MSG), the backslash too; for JSON (ESC_JSON),
+ * every well-formed character but NUL and the backslash (JSON escapes
+ * controls its own way).
+ */
+enum esc_mode { ESC_SHOWN, ESC_MSG, ESC_JSON };
+
+static char *escape(const unsigned char *p, size_t len, enum esc_mode mode, char *out, size_t outsz)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, i = 0;
@@ -64,8 +78,9 @@ static char *escape(const unsigned char *p, size_t len, int keep_backslash, char
 		return out;
 	while (i < len) {
 		size_t n = utf8_len(p + i, len - i);
-		int plain = n > 0 && !is_c1(p + i, n) &&
-			    !(n == 1 && (p[i] < 0x20 || p[i] == 0x7f || (p[i] == '\\' && !keep_backslash)));
+		int plain = n > 0 && (mode == ESC_JSON ? !(n == 1 && (p[i] == 0 || p[i] == '\\'))
+				      : !is_c1(p + i, n) &&
+					!(n == 1 && (p[i] < 0x20 || p[i] == 0x7f || (p[i] == '\\' && mode == ESC_SHOWN))));
 
 		if (plain) {
 			if (o + n >= outsz)
@@ -93,28 +108,37 @@ static char *escape(const unsigned char *p, size_t len, int keep_backslash, char
 
 char *fw_escape_n(const char *in, size_t len, char *out, size_t outsz)
 {
-	return escape((const unsigned char *)in, len, 0, out, outsz);
+	return escape((const unsigned char *)in, len, ESC_SHOWN, out, outsz);
 }
 
 char *fw_escape(const char *in, char *out, size_t outsz)
 {
-	return escape((const unsigned char *)in, strlen(in), 0, out, outsz);
+	return escape((const unsigned char *)in, strlen(in), ESC_SHOWN, out, outsz);
 }
 
 char *fw_escape_msg(const char *in, char *out, size_t outsz)
 {
-	return escape((const unsigned char *)in, strlen(in), 1, out, outsz);
+	return escape((const unsigned char *)in, strlen(in), ESC_MSG, out, outsz);
 }
 
 json_t *fw_json_text(const char *text)
 {
-	size_t cap = FW_ESCAPED_SIZE(strlen(text));
-	char *buf = malloc(cap);
+	return fw_json_text_n(text, strlen(text));
+}
+
+json_t *fw_json_text_n(const char *text, size_t len)
+{
+	size_t cap;
+	char *buf;
 	json_t *s;
 
-	if (buf == NULL)
+	/* Text is carried as itself: jansson writes controls as \\t, \\u001b. */
+	if (memchr(text, '\0', len) == NULL && utf8_all(text, len))
+		return json_stringn(text, len);
+	cap = FW_ESCAPED_SIZE(len);
+	if ((buf = malloc(cap)) == NULL)
 		return NULL;
-	s = json_string(fw_escape_msg(text, buf, cap));
+	s = json_string(escape((const unsigned char *)text, len, ESC_JSON, buf, cap));
 	free(buf);
 	return s;
 }

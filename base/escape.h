@@ -34,11 +34,19 @@ char *fw_escape_n(const char *in, size_t len, char *out, size_t outsz);
 char *fw_escape_msg(const char *in, char *out, size_t outsz);
 
 /*
- * A JSON string of text from outside (a path, a message): fw_escape_msg'd, so
- * jansson always takes it (it refuses ill-formed UTF-8, which would otherwise
- * lose the whole document). NULL only when out of memory.
+ * A JSON string of text from outside (a path, a message, a trusted comment).
+ * Well-formed UTF-8 is carried as itself, tabs and other controls included
+ * (JSON escapes them its own way: \t, \u001b). Only text that is not
+ * well-formed UTF-8 (or holds NUL) is escaped, since jansson refuses it and
+ * would lose the whole document: each byte that is not part of a well-formed
+ * sequence, each NUL and each backslash become "\xNN"; the well-formed
+ * characters around them still pass. fwpkg-pkg(5) documents the rule.
+ * NULL only when out of memory.
  */
 json_t *fw_json_text(const char *text);
+
+/* The same for len bytes (NUL bytes inside are escaped). */
+json_t *fw_json_text_n(const char *text, size_t len);
 
 /* Room for escaping len bytes in the worst case, terminator included. */
 #define FW_ESCAPED_SIZE(len) (4 * (len) + 1)

@@ -120,16 +120,23 @@ void pkg_report_free(struct pkg_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-int pkg_comment_signed_at(const char *comment, int64_t *out)
+/* The number of a trusted comment's field `name` ("name:DIGITS", first or after a tab): 0, or -1 if none. */
+static int comment_time(const char *comment, const char *name, int64_t *out)
 {
-	const char *f = strstr(comment, "\t" PKG_SIGNED_FIELD);
+	size_t n = strlen(name);
+	const char *f = NULL;
 	char *end;
 	long long v;
 
-	if (f == NULL)
-		return -1;
-	f += 1 + strlen(PKG_SIGNED_FIELD);
-	if (*f < '0' || *f > '9')
+	for (const char *p = comment; p != NULL; p = strchr(p, '\t')) {
+		if (*p == '\t')
+			p++;
+		if (strncmp(p, name, n) == 0) {
+			f = p + n;
+			break;
+		}
+	}
+	if (f == NULL || *f < '0' || *f > '9')
 		return -1;
 	errno = 0;
 	v = strtoll(f, &end, 10);
@@ -137,6 +144,11 @@ int pkg_comment_signed_at(const char *comment, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int pkg_comment_signed_at(const char *comment, int64_t *out)
+{
+	return comment_time(comment, PKG_SIGNED_FIELD, out) == 0 ? 0 : comment_time(comment, PKG_TIMESTAMP_FIELD, out);
 }
 
 /* libarchive's complaint, sorted into "the package is bad" and "reading failed". */

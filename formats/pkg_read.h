@@ -20,6 +20,7 @@ struct chunk_pipe;
 #define PKG_CMS_SUFFIX ".cms"
 #define PKG_MAX_SIGNATURES 8
 #define PKG_SIGNED_FIELD "signed:"     /* trusted comment field: when fwpkg sign added the signature */
+#define PKG_TIMESTAMP_FIELD "timestamp:" /* trusted comment field: when mkpkg (or minisign) signed */
 #define PKG_MAX_CHUNKS 65536u          /* per payload: caps a chunk list at 2 MiB */
 #define PKG_MAX_TRAILING_ZEROS (1024u * 1024)
 
@@ -69,7 +70,11 @@ struct pkg_report {
 
 void pkg_report_free(struct pkg_report *rep);
 
-/* The signing time a trusted comment records ("\tsigned:TIME", fwpkg sign): 0, or -1 if none. */
+/*
+ * The signing time a trusted comment records: its "signed:" field (fwpkg
+ * sign), else its "timestamp:" field (mkpkg signs when it builds, minisign
+ * -S writes its own time there). 0, or -1 if it has neither.
+ */
 int pkg_comment_signed_at(const char *comment, int64_t *out);
 
 /* Calls into the caller as the stream goes by. Any may be NULL. */

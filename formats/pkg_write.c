@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "chunk.h"
+#include "base/escape.h"
 #include "base/outfile.h"
 #include "pkg_read.h"
 #include "tar_write.h"
@@ -124,11 +126,24 @@ static int sig_entry_cmp(const void *a, const void *b)
 /* Merge the signatures of a package (old, may be NULL) with new ones; a new one replaces an old entry of the same name. */
 static int make_signatures(const struct fw_manifest *m, const char *manifest, size_t manifest_len,
 			   const struct pkg_report *old, struct sig_signer *const *signers, size_t n_signers,
-			   int64_t signed_at,
+			   int64_t signed_at, const char *const *remove, size_t n_remove,
 			   struct sig_entry *out, size_t *n_out, struct fw_err *err)
 {
 	char comment[SIG_COMMENT_MAX];
 	size_t n = 0;
+
+	/* Every id to remove names a signature the package carries: a typo must not pass as done. */
+	for (size_t r = 0; r < n_remove; r++) {
+		int found = 0;
+
+		for (size_t o = 0; old != NULL && o < old->n_sigs; o++)
+			found |= strcasecmp(old->sigs[o].keyid, remove[r]) == 0;
+		if (!found) {
+			char shown[64];
+			return fw_err_set(err, FW_EXIT_USAGE, "--remove %s: no signature by that key or certificate id",
+					  fw_escape(remove[r], shown, sizeof(shown)));
+		}
+	}
 
 	/* *n_out counts every entry made so far, so the caller frees them on failure too. */
 	*n_out = 0;
@@ -155,6 +170,8 @@ static int make_signatures(const struct fw_manifest *m, const char *manifest, si
 
 		for (size_t j = 0; j < n; j++)
 			replaced |= strcmp(out[j].name, old->sigs[o].name) == 0;
+		for (size_t r = 0; r < n_remove; r++)
+			replaced |= strcasecmp(old->sigs[o].keyid, remove[r]) == 0;
 		if (replaced)
 			continue;
 		if (n == PKG_MAX_SIGNATURES)
@@ -167,6 +184,9 @@ static int make_signatures(const struct fw_manifest *m, const char *manifest, si
 		out[n].len = old->sig_lens[o];
 		*n_out = ++n;
 	}
+	if (n == 0 && n_remove > 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "refusing to remove the last signature: a package must carry one "
+				  "(add the new one in the same call, -k KEY --remove ID)");
 	qsort(out, n, sizeof(*out), sig_entry_cmp);
 	*n_out = n;
 	return 0;
@@ -329,7 +349,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
 		goto out;
 	/* Signed as it is built: the creation time says when, no second time in the comment. */
-	if (make_signatures(m, manifest, manifest_len, NULL, signers, n_signers, -1, sigs, &n_sigs, err) < 0)
+	if (make_signatures(m, manifest, manifest_len, NULL, signers, n_signers, -1, NULL, 0, sigs, &n_sigs, err) < 0)
 		goto out;
 	for (size_t k = 0; k < n_sigs; k++)
 		sig_lens[k] = sigs[k].len;
@@ -413,6 +433,13 @@ int pkg_write_fds(const char *out_path, struct fw_manifest *m, const int *fds,
 int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_signer *const *signers,
 		       size_t n_signers, const struct pkg_write_opts *opts, struct fw_err *err)
 {
+	return pkg_change_signatures(in_path, out_path, signers, n_signers, NULL, 0, opts, NULL, err);
+}
+
+int pkg_change_signatures(const char *in_path, const char *out_path, struct sig_signer *const *signers,
+			  size_t n_signers, const char *const *remove, size_t n_remove,
+			  const struct pkg_write_opts *opts, size_t *n_now, struct fw_err *err)
+{
 	struct pkg_read_opts ropts = { .threads = opts->threads };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
@@ -454,8 +481,10 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sig
 		goto out;
 	}
 	if (make_signatures(m, rep.manifest_bytes, rep.manifest_len, &rep, signers, n_signers,
-			    opts->say_signed_at ? opts->signed_at : -1, sigs, &n_sigs, err) < 0)
+			    opts->say_signed_at ? opts->signed_at : -1, remove, n_remove, sigs, &n_sigs, err) < 0) {
+		fw_err_wrap(err, "%s", in_path);
 		goto out;
+	}
 	/* Writing over the input is allowed: it is read again from its own fd. */
 	if (outfile_open(&of, out_path, 0644, opts->force || in_place ? OUTFILE_FORCE : 0, err) < 0)
 		goto out;
@@ -487,6 +516,8 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sig
 	if (outfile_commit(&of, (opts->force || in_place ? OUTFILE_FORCE : 0) | (opts->sync ? OUTFILE_DURABLE : 0),
 			   err) < 0)
 		goto out;
+	if (n_now != NULL)
+		*n_now = n_sigs;
 	rc = 0;
 out:
 	free(real);

@@ -56,6 +56,18 @@ int pkg_add_signatures(const char *in_path, const char *out_path, struct sig_sig
 		       size_t n_signers, const struct pkg_write_opts *opts, struct fw_err *err);
 
 /*
+ * pkg_add_signatures that also removes the signatures by the key or
+ * certificate ids in remove (as inspect shows them, any case): each must be
+ * in the package, and at least one signature must stay (FW_EXIT_USAGE
+ * otherwise). Manifest and payload bytes stay as they are; the package is
+ * rewritten to a temporary file and renamed into place. *n_now (may be NULL)
+ * receives the number of signatures the package carries now.
+ */
+int pkg_change_signatures(const char *in_path, const char *out_path, struct sig_signer *const *signers,
+			  size_t n_signers, const char *const *remove, size_t n_remove,
+			  const struct pkg_write_opts *opts, size_t *n_now, struct fw_err *err);
+
+/*
  * The trusted comment we sign with the manifest, deterministic for a manifest:
  * "timestamp:CREATED\tfile:manifest.json\ttype:T\tversion:V", and, for a
  * signature added later (fwpkg sign), "\tsigned:TIME" when signed_at >= 0.

@@ -1,6 +1,7 @@
 /* cmd_inspect: fwpkg inspect — what a package holds, as a table for people or JSON for machines. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,40 @@ static const char *sig_status_name(enum pkg_sig_status s)
 static const char *esc(const char *s, char *buf, size_t n)
 {
 	return fw_escape(s, buf, n);
+}
+
+/*
+ * A trusted comment for the table: its fields (tab-separated) as spaces, and
+ * the times minisign and fwpkg write there as epochs (timestamp:, signed:)
+ * in ISO 8601 like every other time in the table. JSON keeps the comment as
+ * it is.
+ */
+static const char *comment_shown(const char *comment, char *out, size_t n)
+{
+	static const char *const timed[] = { PKG_TIMESTAMP_FIELD, PKG_SIGNED_FIELD };
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *f = comment; o < n;) {
+		size_t len = strcspn(f, "\t"), name = 0;
+		char when[FW_ISOTIME_LEN];
+
+		for (size_t k = 0; k < sizeof(timed) / sizeof(timed[0]); k++) {
+			size_t l = strlen(timed[k]);
+			/* At most 18 digits: an int64_t whatever they say. */
+			if (len > l && len - l <= 18 && strncmp(f, timed[k], l) == 0 && strspn(f + l, "0123456789") == len - l)
+				name = l;
+		}
+		if (name > 0)
+			o += (size_t)snprintf(out + o, n - o, "%s%.*s%s", f == comment ? "" : " ", (int)name, f,
+					      fw_time_iso(strtoll(f + name, NULL, 10), when));
+		else
+			o += (size_t)snprintf(out + o, n - o, "%s%.*s", f == comment ? "" : " ", (int)len, f);
+		if (f[len] == '\0')
+			break;
+		f += len + 1;
+	}
+	return out;
 }
 
 /* A CMS signer's certificate and its chain's status, under its signature line. */
@@ -132,7 +167,7 @@ static void print_files(const struct fw_manifest *m, int sha, const struct pkg_r
 }
 
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
-			int have_keys, int sha, const char *name_problem)
+			int have_keys, int sha, const char *name_problem, const struct fw_err *problem)
 {
 	char b[8192], when[32];
 	int64_t at;
@@ -160,20 +195,22 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 			       m->bridge_from[0] ? m->bridge_from : "-", m->bridge_down[0] ? m->bridge_down : "-");
 	}
 	printf("%-14s %s\n", "Status:",
-	       rep->verified ? "verified (signature and every payload chunk)"
+	       problem != NULL ? (problem->code == FW_EXIT_REJECTED ? "REJECTED (see Problem)" : "NOT read to the end (see Problem)")
+	       : rep->verified ? "verified (signature and every payload chunk)"
 	       : have_keys ? "NOT verified"
 	       : rep->payloads_read ? "payloads match the manifest; signature not checked (no trusted key given)"
 	       : "signature not checked (no trusted key given)");
+	/* The message may hold escapes already (an entry's name): kept, not doubled. */
+	if (problem != NULL)
+		printf("%-14s %s\n", "Problem:", fw_escape_msg(problem->msg, b, sizeof(b)));
 	printf("Signatures:\n");
 	if (rep->n_sigs == 0)
 		printf("  (none)\n");
 	for (size_t i = 0; i < rep->n_sigs; i++) {
 		/* minisign separates trusted comment fields with tabs: show them as
 		 * spaces rather than escaped (JSON keeps them as they are). */
-		char comment[SIG_COMMENT_MAX + 1];
-		snprintf(comment, sizeof(comment), "%s", rep->sigs[i].trusted_comment);
-		for (char *tab = strchr(comment, '\t'); tab != NULL; tab = strchr(tab, '\t'))
-			*tab = ' ';
+		char comment[2 * SIG_COMMENT_MAX + 1];
+		comment_shown(rep->sigs[i].trusted_comment, comment, sizeof(comment));
 		if (rep->sigs[i].kind == SIG_KIND_CMS) {
 			printf("  %s  %-12s CMS (X.509)\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status));
 			print_cms(&rep->sigs[i].cms);
@@ -241,6 +278,42 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 	if (name_problem != NULL)
 		json_object_set_new(doc, "file_name_problem", json_string(name_problem));
 	return doc;
+}
+
+/*
+ * A package the read refused (a damaged chunk, a truncated file, a bad
+ * signature) still shows what could be read, as rpm -qip and gpg --verify
+ * do: the manifest at its front (signed or not: shown, never acted on), the
+ * signatures as far as they were checked, and the problem; the exit status
+ * stays the refusal's. Without a readable manifest, only the problem.
+ */
+static int show_refused(const char *path, const struct pkg_report *rep, int have_keys, int json,
+			const struct fw_err *problem)
+{
+	struct fw_manifest *m = NULL;
+	struct fw_err perr = { 0 };
+	const char *name_problem;
+	int rc = msg_fail("inspect", path, problem);
+
+	if (rep->manifest_bytes == NULL || fw_manifest_parse(rep->manifest_bytes, rep->manifest_len, &m, &perr) < 0)
+		return json ? cli_json_failure(path, rc, problem->msg) : rc;
+	name_problem = fw_manifest_check_file_name(m, path, &perr) < 0 ? perr.msg : NULL;
+	if (json) {
+		json_t *doc = report_json(path, m, rep, 0, name_problem);
+		if (doc != NULL) {
+			json_object_set_new(doc, "outcome", json_string(rc == FW_EXIT_REJECTED ? "rejected" : "error"));
+			json_object_set_new(doc, "exit_code", json_integer(rc));
+			json_object_set_new(doc, "error", fw_json_text(problem->msg));
+			json_object_set_new(doc, "verified", json_false());
+			json_object_set_new(doc, "payloads_checked", json_false());
+		}
+		if (msg_print_json(doc) < 0)
+			msg_error("inspect", NULL, "cannot print JSON");
+	} else {
+		print_table(path, m, rep, have_keys, 0, name_problem, problem);
+	}
+	fw_manifest_free(m);
+	return rc;
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -326,16 +399,16 @@ int cmd_inspect(int argc, char **argv)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0) {
+		rc = show_refused(path, &rep, ropts.trust != NULL, json, &err);
 		pkg_report_free(&rep);
-		rc = msg_fail("inspect", path, &err);
-		return json ? cli_json_failure(path, rc, err.msg) : rc;
+		return rc;
 	}
 	/* Shown, not fatal: support staff must be able to look at a renamed package. */
 	name_problem = fw_manifest_check_file_name(m, path, &err) < 0 ? err.msg : NULL;
 	if (json)
 		rc = msg_print_json(report_json(path, m, &rep, sha, name_problem));
 	else
-		print_table(path, m, &rep, ropts.trust != NULL, sha, name_problem);
+		print_table(path, m, &rep, ropts.trust != NULL, sha, name_problem, NULL);
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	return rc < 0 ? FW_EXIT_IO : FW_EXIT_OK;

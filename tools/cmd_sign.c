@@ -3,20 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/pkg_read.h"
 #include "formats/pkg_write.h"
 #include "tools/cli.h"
 #include "tools/cmd.h"
 
 #define MAX_KEYS CLI_MAX_KEYS
 
-enum { OPT_CERT = 256, OPT_INTERMEDIATE, OPT_EXPORT, OPT_ATTACH };
+enum { OPT_CERT = 256, OPT_INTERMEDIATE, OPT_EXPORT, OPT_ATTACH, OPT_REMOVE };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fwpkg sign [-fq] [-o OUT] [--passphrase-file FILE]...\n"
 		"                  (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...\n"
-		"                   | --attach SIGFILE [-p PUB])... PKG\n"
+		"                   | --attach SIGFILE [-p PUB] | --remove ID)... PKG\n"
 		"       fwpkg sign [-f] --export-manifest OUT|- PKG\n"
 		"Add a signature by each key, or a signature made elsewhere (checked first);\n"
 		"manifest and payload bytes stay as they are. The package is fully checked\n"
@@ -31,6 +32,8 @@ static void usage(FILE *f)
 		"      --attach SIGFILE      add a signature made elsewhere over the exported\n"
 		"                            manifest: .minisig (checked with -p PUB) or CMS\n"
 		"  -p, --pubkey PUB          the public key that checks an attached .minisig\n"
+		"      --remove ID           remove the signature by this key or certificate id\n"
+		"                            (as inspect shows it); never the last one\n"
 		"      --export-manifest OUT write the bytes to sign (the manifest) to OUT or -\n"
 		"  -o, --output OUT          write OUT; without it PKG is replaced in place,\n"
 		"                            keeping its mode and group (a symlink stays one)\n"
@@ -48,6 +51,7 @@ int cmd_sign(int argc, char **argv)
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
 		{ "attach", required_argument, NULL, OPT_ATTACH },
+		{ "remove", required_argument, NULL, OPT_REMOVE },
 		{ "pubkey", required_argument, NULL, 'p' },
 		{ "export-manifest", required_argument, NULL, OPT_EXPORT },
 		{ "output", required_argument, NULL, 'o' },
@@ -58,13 +62,13 @@ int cmd_sign(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_key key_opts[MAX_KEYS];
-	const char *attach[MAX_KEYS], *passfiles[MAX_KEYS], *out = NULL, *export = NULL, *in;
+	const char *attach[MAX_KEYS], *passfiles[MAX_KEYS], *remove[PKG_MAX_SIGNATURES], *out = NULL, *export = NULL, *in;
 	struct sig_signer *keys[2 * MAX_KEYS] = { 0 };
 	struct cli_keys pubs = { .n_pubs = 0 };
 	struct sig_trust trust;
 	struct pkg_write_opts wopts = { 0 };
 	struct fw_err err = { 0 };
-	size_t n_keys = 0, n_attach = 0, n_passfiles = 0, n;
+	size_t n_keys = 0, n_attach = 0, n_passfiles = 0, n_remove = 0, n, n_now = 0;
 	char shown[1024];
 	int c, rc = FW_EXIT_USAGE;
 
@@ -96,6 +100,13 @@ int cmd_sign(int argc, char **argv)
 			}
 			attach[n_attach++] = optarg;
 			break;
+		case OPT_REMOVE:
+			if (n_remove == PKG_MAX_SIGNATURES) {
+				msg_error("sign", NULL, "at most %d --remove", PKG_MAX_SIGNATURES);
+				return FW_EXIT_USAGE;
+			}
+			remove[n_remove++] = optarg;
+			break;
 		case 'p':
 			if (cli_keys_add_pub(&pubs, optarg) < 0)
 				return FW_EXIT_USAGE;
@@ -115,15 +126,15 @@ int cmd_sign(int argc, char **argv)
 		default: return cli_bad_option("sign", c, argv);
 		}
 	}
-	if (export != NULL && (n_keys > 0 || n_attach > 0 || out != NULL)) {
-		msg_error("sign", NULL, "--export-manifest takes no keys, signatures or -o");
+	if (export != NULL && (n_keys > 0 || n_attach > 0 || n_remove > 0 || out != NULL)) {
+		msg_error("sign", NULL, "--export-manifest takes no keys, signatures, --remove or -o");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
-	if ((export == NULL && n_keys + n_attach == 0) || optind != argc - 1) {
+	if ((export == NULL && n_keys + n_attach + n_remove == 0) || optind != argc - 1) {
 		msg_error("sign", NULL, optind == argc ? "no package given"
 					: optind != argc - 1 ? "one package at a time"
-					: "no signing key (-k SECKEY) or signature (--attach SIGFILE)");
+					: "no signing key (-k SECKEY), signature (--attach SIGFILE) or --remove ID");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
@@ -148,11 +159,20 @@ int cmd_sign(int argc, char **argv)
 			goto out;
 		}
 	n = n_keys + n_attach;
-	if (pkg_add_signatures(in, out ? out : in, keys, n, &wopts, &err) < 0) {
+	if (pkg_change_signatures(in, out ? out : in, keys, n, remove, n_remove, &wopts, &n_now, &err) < 0) {
 		rc = msg_fail("sign", NULL, &err);   /* the message names the file */
 		goto out;
 	}
-	msg_note("signed %s with %zu signature%s", fw_escape(out ? out : in, shown, sizeof(shown)), n, n == 1 ? "" : "s");
+	/* What was done, and what the package carries now (old signatures stay unless replaced or removed). */
+	fw_escape(out ? out : in, shown, sizeof(shown));
+	if (n > 0 && n_remove > 0)
+		msg_note("signed %s with %zu and removed %zu signature%s: it now carries %zu", shown, n, n_remove,
+			 n_remove == 1 ? "" : "s", n_now);
+	else if (n > 0)
+		msg_note("signed %s with %zu signature%s: it now carries %zu", shown, n, n == 1 ? "" : "s", n_now);
+	else
+		msg_note("removed %zu signature%s from %s: it now carries %zu", n_remove, n_remove == 1 ? "" : "s",
+			 shown, n_now);
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < 2 * MAX_KEYS; i++)

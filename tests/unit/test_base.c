@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +88,35 @@ static void test_escape_truncation(void)
 	CU_ASSERT_STRING_EQUAL(fw_escape("abcde\xe2\x82\xac", out, sizeof(out)), "abcde");
 	CU_ASSERT_STRING_EQUAL(fw_escape("abcd\xe2\x82\xac", out, sizeof(out)), "abcd\xe2\x82\xac");
 	CU_ASSERT_STRING_EQUAL(fw_escape("x", out, 1), "");
+}
+
+/* JSON carries text as itself; only what is not UTF-8 (and NUL) keeps \xNN, with the backslash then. */
+static void json_is(const char *in, size_t len, const char *want)
+{
+	json_t *s = fw_json_text_n(in, len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	if (strcmp(json_string_value(s), want) != 0)
+		fprintf(stderr, "\n  json text: got \"%s\"\n", json_string_value(s));
+	CU_ASSERT_STRING_EQUAL(json_string_value(s), want);
+	json_decref(s);
+}
+
+static void test_json_text(void)
+{
+	json_t *doc;
+	char *dump;
+
+	json_is("a\tb\x1b[2J\\x09 caf\xc3\xa9", 17, "a\tb\x1b[2J\\x09 caf\xc3\xa9");
+	json_is("caf\xe9\t\\", 6, "caf\\xe9\t\\x5c");
+	json_is("nul\0in", 6, "nul\\x00in");
+	json_is("\xc2\x9b", 2, "\xc2\x9b");
+	/* As written: JSON's own escapes for a tab and ESC. */
+	doc = json_pack("{s:o}", "t", fw_json_text("a\tb\x1b"));
+	dump = json_dumps(doc, JSON_COMPACT);
+	CU_ASSERT(strcasecmp(dump, "{\"t\":\"a\\tb\\u001b\"}") == 0);
+	free(dump);
+	json_decref(doc);
 }
 
 static char dir[] = "/tmp/fwpkg-test-base.XXXXXX";
@@ -185,6 +215,7 @@ int main(void)
 	if (s == NULL || CU_add_test(s, "escape: each kind of byte", test_escape_cases) == NULL ||
 	    CU_add_test(s, "escape: any bytes give clean UTF-8", test_escape_any_bytes) == NULL ||
 	    CU_add_test(s, "escape: cut at a boundary", test_escape_truncation) == NULL ||
+	    CU_add_test(s, "json text: UTF-8 as itself, \\xNN only for the rest", test_json_text) == NULL ||
 	    CU_add_test(s, "outfile: whole or nothing, no replace", test_outfile) == NULL ||
 	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL) {
 		CU_cleanup_registry();

@@ -1,0 +1,120 @@
+#!/bin/sh
+# test_pkg_support: what support staff and release engineers tripped on in inspect, verify, extract and sign (issue 18), each fixed and kept fixed.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+pkg_fixture
+keypair k2
+
+# Item 11: the table shows times in ISO 8601, never raw epochs; sign counts what the package carries.
+iso_times() {
+	cp fw.pkg two.pkg
+	expect 0 'signed two\.pkg with 1 signature: it now carries 2' "$B/fwpkg" sign -k k2.key two.pkg
+	expect 0 '' "$B/fwpkg" inspect two.pkg
+	grep -q 'timestamp:2023-11-14T22:13:20Z' "$T/.out" || fail "no ISO timestamp: $(cat "$T/.out")"
+	grep -q 'signed:2023-11-14T22:13:20Z' "$T/.out" || fail "no ISO signed: $(cat "$T/.out")"
+	! grep -E 'timestamp:|signed' "$T/.out" | grep -Eq ':[0-9]{10}' || fail "a raw epoch in the table: $(cat "$T/.out")"
+	[ "$(grep -c '  signed  *2023-11-14T22:13:20Z' "$T/.out")" = 2 ] || fail "not both signing times: $(cat "$T/.out")"
+}
+pkg_check "inspect shows times in ISO 8601; sign says how many signatures the package now carries" iso_times
+
+# Item 6: JSON carries UTF-8 text as itself, tabs included; \xNN only for what is not UTF-8.
+json_text() {
+	minisign -G -W -p ms.pub -s ms.key >/dev/null 2>&1 || fail "minisign -G failed"
+	mkdir -p jt && (cd jt && tar -xf ../fw.pkg manifest.json)
+	(cd jt && minisign -S -s ../ms.key -m manifest.json -x ../jt.minisig -t "$(printf 'tab\there caf\303\251 \033[2J back\\slash')") >/dev/null 2>&1 ||
+		fail "minisign -S failed"
+	(cd jt && minisign -S -s ../ms.key -m manifest.json -x ../nu.minisig -t "$(printf 'caf\351\tback\\slash')") >/dev/null 2>&1 ||
+		fail "minisign -S failed"
+	msid=$("$PY" -c 'import sys,base64; l=open(sys.argv[1],"rb").read().split(b"\n")[1]; print(base64.b64decode(l)[2:10][::-1].hex().upper())' jt.minisig)
+	sig=$(pkg_craft list fw.pkg | sed -n 2p)
+	at=1
+	[ "manifest.json.$msid.minisig" \> "$sig" ] && at=2
+	for v in jt nu; do
+		cp $v.minisig "manifest.json.$msid.minisig"
+		pkg_craft insert fw.pkg $v.pkg $at "manifest.json.$msid.minisig"
+		expect 0 '' "$B/fwpkg" inspect --json $v.pkg
+		cp "$T/.out" $v.json
+	done
+	"$PY" - jt.json nu.json <<'PYEOF' || fail "inspect --json: $(cat jt.json nu.json)"
+import json, sys
+raw = open(sys.argv[1]).read()
+d = json.loads(raw)
+s = [x for x in d["signatures"] if "tab" in x["trusted_comment"]][0]
+assert s["trusted_comment"].startswith("tab\there caf\u00e9 \x1b[2J back\\slash"), s
+assert "\\t" in raw and "\\x09" not in raw, raw
+assert "signed" not in s, s
+m = [x for x in d["signatures"] if x["trusted_comment"].startswith("timestamp:")][0]
+assert m["signed"] == "2023-11-14T22:13:20Z", m
+d = json.load(open(sys.argv[2]))
+s = [x for x in d["signatures"] if "caf" in x["trusted_comment"]][0]
+assert s["trusted_comment"].startswith("caf\\xe9\tback\\x5cslash"), s
+PYEOF
+}
+pkg_check "inspect --json: UTF-8 text as itself (tab, ESC), \\xNN only for bytes that are not UTF-8; a signing-time field" json_text
+
+# Item 8: sign --remove ID drops a signature, payload bytes untouched, never the last one.
+remove_sig() {
+	cp fw.pkg rm.pkg
+	expect 0 '' "$B/fwpkg" sign -q -k k2.key rm.pkg
+	id2=$("$B/fwpkg" inspect --json rm.pkg | "$PY" -c 'import json,sys; print([s["keyid"] for s in json.load(sys.stdin)["signatures"] if s["signed"] and "signed:" in s["trusted_comment"]][0])')
+	id1=$("$B/fwpkg" inspect --json fw.pkg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["signatures"][0]["keyid"])')
+	before=$(sha256sum <rm.pkg)
+	expect 2 "sign: .*rm\\.pkg: --remove 0123456789ABCDEF: no signature by that key" "$B/fwpkg" sign --remove 0123456789ABCDEF rm.pkg
+	[ "$(sha256sum <rm.pkg)" = "$before" ] || fail "a refused --remove changed the package"
+	expect 0 'removed 1 signature from rm\.pkg: it now carries 1' "$B/fwpkg" sign --remove "$id2" rm.pkg
+	# What is left is the package mkpkg wrote, byte for byte (payloads included).
+	cmp rm.pkg fw.pkg || fail "removing the added signature did not give back the original bytes"
+	expect 1 'no signature by a trusted key' "$B/fwpkg" verify -p k2.pub rm.pkg
+	expect 0 '' "$B/fwpkg" verify -p k.pub rm.pkg
+	before=$(sha256sum <rm.pkg)
+	expect 2 'refusing to remove the last signature' "$B/fwpkg" sign --remove "$id1" rm.pkg
+	[ "$(sha256sum <rm.pkg)" = "$before" ] || fail "refusing the last --remove changed the package"
+	ls -A | grep -q '^\.rm\.pkg\|rm\.pkg\..*tmp' && fail "a temporary file was left: $(ls -A)"
+	# -o: a new file; the id in lower case as well; rotate in one call.
+	lower=$(printf %s "$id1" | tr A-F a-f)
+	expect 0 'now carries 1' "$B/fwpkg" sign -k k2.key --remove "$lower" -o rot.pkg rm.pkg
+	expect 0 '' "$B/fwpkg" verify -p k2.pub rot.pkg
+	expect 1 'no signature by a trusted key' "$B/fwpkg" verify -p k.pub rot.pkg
+	cmp rm.pkg fw.pkg || fail "-o changed the input"
+	[ "$(pkg_craft offset rot.pkg P1-pri.img first | xargs -I@ sh -c 'tail -c +$((@ + 1)) rot.pkg | sha256sum')" = \
+	  "$(pkg_craft offset fw.pkg P1-pri.img first | xargs -I@ sh -c 'tail -c +$((@ + 1)) fw.pkg | sha256sum')" ] ||
+		fail "payload bytes changed"
+	expect 2 'refusing to remove the last signature' "$B/fwpkg" sign --remove "$id1" -o gone.pkg rm.pkg
+	[ ! -e gone.pkg ] || fail "a refused --remove left gone.pkg"
+}
+pkg_check "sign --remove ID drops a signature (bytes of the rest untouched), refuses an unknown id and the last one" remove_sig
+
+# Item 2: inspect of a damaged or truncated package shows the manifest, the signatures and the problem; exit 1.
+damaged() {
+	pkg_craft flipentry fw.pkg dmg.pkg P1-sec.img middle
+	size=$(stat -c %s fw.pkg)
+	pkg_craft cut fw.pkg trunc.pkg $((size / 2))
+	for args in "-p k.pub dmg.pkg" "trunc.pkg" "-p k.pub trunc.pkg"; do
+		expect 1 'inspect: (dmg|trunc)\.pkg: .*(SHA-256 mismatch|[Tt]runcated)' "$B/fwpkg" inspect $args
+		grep -q '^Version: *5\.22\.2$' "$T/.out" || fail "inspect $args shows no manifest: $(cat "$T/.out")"
+		grep -Eq '^Problem: .*(SHA-256 mismatch|[Tt]runcated)' "$T/.out" || fail "inspect $args shows no problem: $(cat "$T/.out")"
+		grep -q '^Status: *REJECTED' "$T/.out" || fail "inspect $args: status: $(cat "$T/.out")"
+		grep -q 'P1-pri\.img' "$T/.out" || fail "inspect $args lists no images: $(cat "$T/.out")"
+		expect 1 '' "$B/fwpkg" inspect --json $args
+		"$PY" - "$T/.out" <<'PYEOF' || fail "inspect --json $args: $(cat "$T/.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["outcome"] == "rejected" and d["exit_code"] == 1 and d["verified"] is False, d
+assert "SHA-256 mismatch" in d["error"] or "runcated" in d["error"], d
+assert d["manifest"]["version"] == "5.22.2" and len(d["manifest"]["images"]) == 3, d
+assert len(d["signatures"]) == 1, d
+PYEOF
+	done
+	# With the key, the signature shows as checked: the manifest is intact and signed.
+	expect 1 '' "$B/fwpkg" inspect -p k.pub dmg.pkg
+	grep -Eq '^  [0-9A-F]{16}  valid ' "$T/.out" || fail "signature status not shown: $(cat "$T/.out")"
+	# Nothing to show when even the manifest is gone: the one error, as before.
+	pkg_craft cut fw.pkg tiny.pkg 300
+	expect 1 'tiny\.pkg' "$B/fwpkg" inspect --json tiny.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="rejected" and "manifest" not in d, d' <"$T/.out" ||
+		fail "inspect --json tiny.pkg: $(cat "$T/.out")"
+}
+pkg_check "inspect of a damaged or truncated package shows manifest, signatures and the problem (table and JSON), exit 1" damaged
+
+pkg_done
