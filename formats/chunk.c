@@ -65,6 +65,12 @@ struct chunk_pipe {
 	void *sink_ctx;
 	unsigned fill, deliver;   /* ring positions: slot being filled, next to hand on */
 	int64_t bad_chunk;
+	/* chunk_pipe_collect_bad, for a payload without a sink: a mismatch is
+	 * recorded (the first CHUNK_MAX_BAD, and a count) and hashing goes on. */
+	int collect;
+	uint64_t bad[CHUNK_MAX_BAD];
+	size_t n_bad;
+	uint64_t bad_total;
 	int failed;               /* a chunk mismatched or the sink failed: stop */
 	struct fw_err fail;       /* why, for the caller */
 };
@@ -159,6 +165,22 @@ static void fail_slot(struct chunk_pipe *p, const struct slot *s, const struct f
 	}
 }
 
+/*
+ * A mismatch while collecting (no sink: no byte is handed on anyway): noted,
+ * and the payload goes on. Called with the lock held. 1 if noted.
+ */
+static int note_bad(struct chunk_pipe *p, const struct slot *s)
+{
+	if (!p->collect || p->sink != NULL || s->ok != 0)
+		return 0;
+	if (p->bad_total == 0)
+		p->bad_chunk = (int64_t)s->index;
+	if (p->n_bad < CHUNK_MAX_BAD)
+		p->bad[p->n_bad++] = s->index;
+	p->bad_total++;
+	return 1;
+}
+
 /* Hands hashed slots on in ring order; after a failure it only frees them. */
 static void *deliverer(void *arg)
 {
@@ -175,7 +197,9 @@ static void *deliverer(void *arg)
 		if (p->stop)
 			break;
 		s = &p->slots[p->deliver];
-		if (!p->failed && s->ok != 1) {
+		if (!p->failed && s->ok != 1 && note_bad(p, s)) {
+			/* Collected, not handed on, not counted as verified. */
+		} else if (!p->failed && s->ok != 1) {
 			fail_slot(p, s, NULL);
 		} else if (!p->failed && p->sink != NULL) {
 			s->state = SLOT_DELIVERING;
@@ -185,7 +209,7 @@ static void *deliverer(void *arg)
 			if (rc < 0)
 				fail_slot(p, s, &why);
 		}
-		if (!p->failed)
+		if (!p->failed && s->ok == 1)
 			p->verified++;
 		s->state = SLOT_FREE;
 		s->len = 0;
@@ -321,6 +345,8 @@ int chunk_pipe_begin(struct chunk_pipe *p, uint64_t size, uint32_t chunk_size, c
 	p->sink = sink;
 	p->sink_ctx = sink_ctx;
 	p->bad_chunk = -1;
+	p->n_bad = 0;
+	p->bad_total = 0;
 	p->failed = 0;
 	p->in_chunk = 0;
 	p->verified = 0;
@@ -379,6 +405,10 @@ static int hash_in_place(struct chunk_pipe *p, const uint8_t *in, size_t len, st
 				int rc;
 
 				pthread_mutex_lock(&p->mu);
+				if (note_bad(p, &s)) {
+					pthread_mutex_unlock(&p->mu);
+					continue;
+				}
 				fail_slot(p, &s, NULL);
 				rc = failure(p, err);
 				pthread_mutex_unlock(&p->mu);
@@ -543,6 +573,25 @@ uint64_t chunk_pipe_verified(struct chunk_pipe *p)
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p)
 {
 	return p->bad_chunk;
+}
+
+void chunk_pipe_collect_bad(struct chunk_pipe *p, int on)
+{
+	pthread_mutex_lock(&p->mu);
+	p->collect = on;
+	pthread_mutex_unlock(&p->mu);
+}
+
+uint64_t chunk_pipe_bad_chunks(struct chunk_pipe *p, const uint64_t **first, size_t *n_first)
+{
+	uint64_t total;
+
+	pthread_mutex_lock(&p->mu);
+	*first = p->bad;
+	*n_first = p->n_bad;
+	total = p->bad_total;
+	pthread_mutex_unlock(&p->mu);
+	return total;
 }
 
 /* chunk_hash_fd: workers claim chunk indices from a shared counter. */

@@ -71,6 +71,24 @@ uint64_t chunk_pipe_verified(struct chunk_pipe *p);
 int64_t chunk_pipe_bad_chunk(const struct chunk_pipe *p);
 
 /*
+ * Collect mismatches instead of stopping at the first (for payloads begun
+ * after this call without a sink, i.e. verify only; with a sink the first
+ * mismatch still stops the payload, so no unverified byte is ever handed
+ * on): each bad chunk is recorded, the first CHUNK_MAX_BAD by index and all
+ * by count (constant memory), hashing goes on, and chunk_pipe_end succeeds
+ * unless something else failed; chunk_pipe_bad_chunks then tells.
+ */
+#define CHUNK_MAX_BAD 32
+void chunk_pipe_collect_bad(struct chunk_pipe *p, int on);
+
+/*
+ * The bad chunks of the payload just ended while collecting: returns how
+ * many there were; *first (valid until the next chunk_pipe_begin) holds the
+ * indexes of the first *n_first of them, in the order found (ascending).
+ */
+uint64_t chunk_pipe_bad_chunks(struct chunk_pipe *p, const uint64_t **first, size_t *n_first);
+
+/*
  * The chunk list of the `size` bytes of a file (from offset 0), hashed by
  * `threads` threads (0: all CPUs) each reading its own chunks with pread:
  * no byte is copied twice. `list` receives one SHA-256 per chunk. If

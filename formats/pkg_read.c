@@ -644,6 +644,36 @@ static int by_position(const struct reader *r, const struct fw_payload *p)
 	       (uint64_t)st.st_size >= payload_at(r) + ((p->size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 }
 
+/*
+ * After a payload hashed while collecting (opts.all_bad_chunks): its damaged
+ * chunks into the report, with their image bytes and their place in the
+ * package (its bytes start at `at`). 1 if it had any.
+ */
+static int note_bad_chunks(struct reader *r, size_t index, uint64_t at)
+{
+	const struct fw_payload *p = &r->m->payloads[index];
+	struct pkg_report *rep = r->rep;
+	const uint64_t *first;
+	size_t n_first;
+	uint64_t total;
+
+	if (!r->opts->all_bad_chunks || (total = chunk_pipe_bad_chunks(r->pipe, &first, &n_first)) == 0)
+		return 0;
+	for (size_t i = 0; i < n_first && rep->n_bad < PKG_MAX_BAD_CHUNKS; i++) {
+		struct pkg_bad_chunk *b = &rep->bad[rep->n_bad++];
+		uint64_t start = first[i] * p->chunk_size;
+
+		b->payload = index;
+		snprintf(b->name, sizeof(b->name), "%s", p->name);
+		b->chunk = first[i];
+		b->first = start;
+		b->last = (p->size - start < p->chunk_size ? p->size : start + p->chunk_size) - 1;
+		b->offset = at + start;
+	}
+	rep->bad_total += total;
+	return 1;
+}
+
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 {
 	const struct fw_payload *p = &r->m->payloads[index];
@@ -653,6 +683,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	char *list = NULL;
 	size_t list_len = 0;
 	uint8_t digest[FW_DIGEST_LEN];
+	uint64_t at = 0;
 	int want = 0, rc = -1;
 
 	snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
@@ -675,6 +706,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 
 	r->rep->chunk_list = (const uint8_t *)list;
 	r->rep->chunk_list_len = list_len;
+	at = payload_at(r);
 	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
 		goto out;
 	if (want == 2) {
@@ -696,6 +728,7 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 
 		if (whole)
 			fw_sha256_init(&r->whole);
+		chunk_pipe_collect_bad(r->pipe, r->opts->all_bad_chunks && !forward);
 		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, (const uint8_t *)list,
 				     forward ? deliver : NULL, r, err) < 0)
 			goto out;
@@ -710,6 +743,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 				archive_failure(r, p->name, err);
 				goto out;
 			}
+			if (note_bad_chunks(r, index, at))
+				goto bad;
 			goto payload_done;
 		}
 		while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
@@ -742,12 +777,16 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 			fw_err_wrap(err, "%s", label);
 			goto out;
 		}
+		/* Damaged chunks collected: the whole-file digest cannot match either. */
+		if (note_bad_chunks(r, index, at))
+			goto bad;
 		if (whole && finish_whole_sha256(r, index, err) < 0)
 			goto out;
 	}
 payload_done:
 	if (r->ops->payload_end != NULL && r->ops->payload_end(r->ctx, r->m, index, err) < 0)
 		goto out;
+bad:
 	r->entry = NULL;
 	rc = 0;
 out:
@@ -870,6 +909,20 @@ static int read_all(struct reader *r, struct fw_err *err)
 	}
 	if (check_trailing(r, err) < 0)
 		return -1;
+	if (r->rep->bad_total > 0) {
+		const struct pkg_bad_chunk *b = &r->rep->bad[0];
+		uint64_t more = r->rep->bad_total - 1;
+		char label[512], rest[64] = "";
+
+		if (more > 0)
+			snprintf(rest, sizeof(rest), ", and %llu more damaged chunk%s", (unsigned long long)more,
+				 more == 1 ? "" : "s");
+		return fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED,
+				   "%s: chunk %llu (image bytes %llu..%llu, package offset %llu): SHA-256 mismatch%s",
+				   payload_label(r->m, b->payload, label, sizeof(label)), (unsigned long long)b->chunk,
+				   (unsigned long long)b->first, (unsigned long long)b->last, (unsigned long long)b->offset,
+				   rest);
+	}
 	r->rep->payloads_read = 1;
 	r->rep->verified = r->opts->trust != NULL && r->rep->valid_sigs > 0;
 	return 0;

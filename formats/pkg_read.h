@@ -41,6 +41,16 @@ struct pkg_sig_info {
 	uint8_t key_fpr[SIG_FPR_LEN];              /* SHA-256 of the key's SubjectPublicKeyInfo, once VALID */
 };
 
+/* A damaged chunk, as opts.all_bad_chunks reports it. */
+#define PKG_MAX_BAD_CHUNKS 32          /* listed per package; the rest are counted */
+struct pkg_bad_chunk {
+	size_t payload;            /* index into the manifest's payloads */
+	char name[FW_NAME_MAX + 1]; /* its entry name */
+	uint64_t chunk;            /* index in the payload */
+	uint64_t first, last;      /* the chunk's bytes in the image (payload), inclusive */
+	uint64_t offset;           /* where its first byte is in the package file */
+};
+
 /* What a read found out, for inspect and for logs. */
 struct pkg_report {
 	size_t n_sigs;
@@ -66,6 +76,12 @@ struct pkg_report {
 	 * declares one, or opts.payload_sha256 asks and payload_begin took it (1). */
 	uint8_t payload_sha256[FW_MAX_PAYLOADS][FW_DIGEST_LEN];
 	uint8_t has_payload_sha256[FW_MAX_PAYLOADS];
+
+	/* opts.all_bad_chunks: the damaged chunks found, the first
+	 * PKG_MAX_BAD_CHUNKS in package order, and how many in all. */
+	struct pkg_bad_chunk bad[PKG_MAX_BAD_CHUNKS];
+	size_t n_bad;
+	uint64_t bad_total;
 };
 
 void pkg_report_free(struct pkg_report *rep);
@@ -117,6 +133,11 @@ struct pkg_read_opts {
 	 * verifies (no payload_data) but wants to know how far it got, e.g. to
 	 * make a download's progress durable. Return -1 with err to stop. */
 	int (*chunks_verified)(void *ctx, uint64_t bytes, struct fw_err *err);
+	/* Verify only (no payload handed on): a damaged chunk does not stop the
+	 * read; every one is recorded in the report (rep->bad, rep->bad_total),
+	 * the read goes on to the end, still in one pass and constant memory, and
+	 * then fails (FW_KIND_MISMATCH) naming the first. For fwpkg verify. */
+	int all_bad_chunks;
 };
 
 /*

@@ -56,6 +56,39 @@ static const char *key_source(const struct sig_trust *t, const struct pkg_sig_in
 	return "";
 }
 
+/*
+ * Every damaged chunk the read found (pkg_read_opts.all_bad_chunks), with
+ * its image bytes and its offset in the package file: after the one error
+ * line (which names the first) on stderr, or as JSON. Nothing if none.
+ */
+static void report_bad_chunks(const char *path, const struct pkg_report *rep, json_t *obj)
+{
+	json_t *list = obj != NULL ? json_array() : NULL;
+
+	if (rep->bad_total == 0)
+		return;
+	for (size_t i = 0; i < rep->n_bad; i++) {
+		const struct pkg_bad_chunk *b = &rep->bad[i];
+		const char *name = b->name;
+
+		if (list != NULL)
+			json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I, s:I}", "payload", name, "chunk",
+							      (json_int_t)b->chunk, "image_first", (json_int_t)b->first,
+							      "image_last", (json_int_t)b->last, "package_offset",
+							      (json_int_t)b->offset));
+		else if (i > 0)
+			msg_error("verify", path, "payload %s: chunk %llu (image bytes %llu..%llu, package offset %llu): "
+				  "SHA-256 mismatch", name, (unsigned long long)b->chunk, (unsigned long long)b->first,
+				  (unsigned long long)b->last, (unsigned long long)b->offset);
+	}
+	if (list != NULL) {
+		json_object_set_new(obj, "damaged_chunks", list);
+		json_object_set_new(obj, "damaged_chunks_total", json_integer((json_int_t)rep->bad_total));
+	} else if (rep->bad_total > rep->n_bad) {
+		msg_error("verify", path, "%llu more damaged chunks not listed", (unsigned long long)(rep->bad_total - rep->n_bad));
+	}
+}
+
 /* One package: a line (or a JSON object into `all`), and its exit code. */
 static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_t *all)
 {
@@ -106,12 +139,18 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 	return FW_EXIT_OK;
 failed:
 	fw_manifest_free(m);
-	pkg_report_free(&rep);
 	rc = msg_fail("verify", path, &err);
-	if (all != NULL)
-		json_array_append_new(all, json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
-						     "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
-						     "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
+	if (all != NULL) {
+		json_t *obj = json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
+					"outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
+					"exit_code", rc, "error", fw_json_text(err.msg), "verified", 0);
+		if (obj != NULL)
+			report_bad_chunks(path, &rep, obj);
+		json_array_append_new(all, obj);
+	} else {
+		report_bad_chunks(path, &rep, NULL);
+	}
+	pkg_report_free(&rep);
 	return rc;
 }
 
@@ -130,7 +169,8 @@ int cmd_verify(int argc, char **argv)
 	};
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
-	struct pkg_read_opts ropts = { .trust = &trust };
+	/* Every damaged chunk, not only the first: a support engineer sees the extent of the damage. */
+	struct pkg_read_opts ropts = { .trust = &trust, .all_bad_chunks = 1 };
 	struct fw_err err = { 0 };
 	json_t *all = NULL;
 	int c, json = 0, worst = FW_EXIT_OK, stdin_used = 0;

@@ -117,4 +117,50 @@ PYEOF
 }
 pkg_check "inspect of a damaged or truncated package shows manifest, signatures and the problem (table and JSON), exit 1" damaged
 
+# Item 5: verify names every damaged chunk (up to a cap, then a count), with image bytes and package offset.
+all_bad_chunks() {
+	pri=$(pkg_craft offset fw.pkg P1-pri.img first)
+	boot=$(pkg_craft offset fw.pkg P1-boot.img first)
+	pkg_craft flip fw.pkg b1.pkg $((pri + 10))
+	pkg_craft flip b1.pkg b2.pkg $((pri + 200000))
+	pkg_craft flip b2.pkg bad3.pkg $((boot + 7))
+	for src in file pipe; do
+		if [ $src = file ]; then
+			expect 1 '' "$B/fwpkg" verify -p k.pub bad3.pkg
+		else
+			expect 1 '' sh -c "cat bad3.pkg | '$B/fwpkg' verify -p k.pub -"
+		fi
+		[ "$(wc -l <"$T/.err")" = 3 ] || fail "$src: not one line per damaged chunk: $(cat "$T/.err")"
+		grep -q "payload P1-boot.img: chunk 0 (image bytes 0\.\.4999, package offset $boot): SHA-256 mismatch, and 2 more damaged chunks" "$T/.err" &&
+		grep -q "payload P1-pri.img: chunk 0 (image bytes 0\.\.65535, package offset $pri): SHA-256 mismatch" "$T/.err" &&
+		grep -q "payload P1-pri.img: chunk 3 (image bytes 196608\.\.262143, package offset $((pri + 196608))): SHA-256 mismatch" "$T/.err" ||
+			fail "$src: $(cat "$T/.err")"
+	done
+	expect 1 '' "$B/fwpkg" verify --json -p k.pub bad3.pkg
+	"$PY" - "$T/.out" "$pri" "$boot" <<'PYEOF' || fail "verify --json: $(cat "$T/.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pri, boot = int(sys.argv[2]), int(sys.argv[3])
+assert d["outcome"] == "rejected" and d["damaged_chunks_total"] == 3, d
+assert [(c["payload"], c["chunk"], c["image_first"], c["image_last"], c["package_offset"]) for c in d["damaged_chunks"]] == [
+    ("P1-boot.img", 0, 0, 4999, boot), ("P1-pri.img", 0, 0, 65535, pri), ("P1-pri.img", 3, 196608, 262143, pri + 196608)], d
+PYEOF
+	# Over the cap: the first 32 listed, the rest counted.
+	"$B/mkpkg" -q -o small.pkg --version 5.22.2 --product P1 --chunk-size 4096 --pri pri.img -k k.key
+	at=$(pkg_craft offset small.pkg P1-pri.img first)
+	"$PY" - small.pkg many.pkg "$at" <<'PYEOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for i in range(40):
+    b[int(sys.argv[3]) + i * 4096 + 5] ^= 1
+open(sys.argv[2], "wb").write(b)
+PYEOF
+	expect 1 'chunk 0 \(image bytes 0\.\.4095, .*and 39 more damaged chunks' "$B/fwpkg" verify -p k.pub many.pkg
+	[ "$(grep -c 'SHA-256 mismatch' "$T/.err")" = 32 ] && grep -q '8 more damaged chunks not listed' "$T/.err" ||
+		fail "the cap: $(cat "$T/.err")"
+	grep -q 'chunk 31 (image bytes 126976\.\.131071' "$T/.err" || fail "the 32nd: $(cat "$T/.err")"
+	expect 0 '' "$B/fwpkg" verify -p k.pub fw.pkg
+}
+pkg_check "verify names every damaged chunk (32 at most, the rest counted) with image bytes and package offset" all_bad_chunks
+
 pkg_done

@@ -49,14 +49,16 @@ pkg_check "signature: a byte of the key id inside it" sig_keyid
 # --- every payload: first, middle, last byte; the message names payload and chunk
 for p in P1-sec.img P1-boot.img P1-pri.img; do
 	for w in first middle last; do
-		pkg_check "$p, $w byte" flip_all_readers "$p-$w" "$p" $w "payload $p: chunk [0-9]+ \\(bytes [0-9]+\\.\\.[0-9]+\\): SHA-256 mismatch"
+		pkg_check "$p, $w byte" flip_all_readers "$p-$w" "$p" $w "payload $p: chunk [0-9]+ \\((image )?bytes [0-9]+\\.\\.[0-9]+(, package offset [0-9]+)?\\): SHA-256 mismatch"
 	done
 done
 which_chunk() {
 	pkg_craft flipentry fw.pkg chunk-last.pkg P1-pri.img last
-	expect 1 'chunk 4 \(bytes 262144\.\.299999\)' "$B/fwpkg" verify -p k.pub chunk-last.pkg
+	# verify also says where in the package file the chunk is (verify names every damaged one).
+	expect 1 "chunk 4 \\(image bytes 262144\\.\\.299999, package offset $(($(pkg_craft offset fw.pkg P1-pri.img first) + 262144))\\)" \
+		"$B/fwpkg" verify -p k.pub chunk-last.pkg
 	pkg_craft flipentry fw.pkg chunk-mid.pkg P1-pri.img 65536
-	expect 1 'chunk 1 \(bytes 65536\.\.131071\)' "$B/fwpkg" verify -p k.pub chunk-mid.pkg
+	expect 1 'chunk 1 \(image bytes 65536\.\.131071, package offset [0-9]+\)' "$B/fwpkg" verify -p k.pub chunk-mid.pkg
 }
 pkg_check "the message names the bad chunk and its byte range" which_chunk
 
