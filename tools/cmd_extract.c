@@ -37,6 +37,10 @@ struct extract {
 	uint8_t exchanged[FW_MAX_PAYLOADS];   /* published i replaced a file, now staged as i */
 	char *made[MAX_MADE_DIRS];      /* directories made while publishing, relative to DIR */
 	size_t n_made;
+	/* The payloads asked for by name (PKG NAME...); none named: all of them. */
+	char *const *names;
+	size_t n_names;
+	uint8_t selected[FW_MAX_PAYLOADS];
 };
 
 static void usage(FILE *f)
@@ -44,9 +48,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [-P BASE64]... [--keyring DIR] [--ca FILE|DIR]...\n"
 		"                     [--crl FILE]... [--signer CN|SHA256]... [--max-chain-depth N]\n"
-		"                     [--no-check-time] [--no-verify] PKG|-\n"
+		"                     [--no-check-time] [--no-verify] PKG|- [NAME]...\n"
 		"Verify a package and write its payloads (firmware images, or a modification\n"
-		"package's files at their paths) into DIR; all of them, or nothing.\n"
+		"package's files at their paths) into DIR; all of them, or nothing. With\n"
+		"NAMEs (image entry names or file paths, as inspect shows them) only those\n"
+		"are verified and written, all or nothing; the others are skipped.\n"
 		"\n"
 		"  -C, --directory DIR       write into DIR (default: the current directory;\n"
 		"                            made if missing, one level)\n"
@@ -139,6 +145,30 @@ static int open_parent(int dirfd, const char *path, struct extract *create, cons
 	return fd;
 }
 
+/*
+ * Which payloads to write: those named (by entry name, or a modification
+ * file's path, as inspect shows them), or all. A name the package does not
+ * hold is refused before anything is written.
+ */
+static int select_payloads(struct extract *x, const struct fw_manifest *m, struct fw_err *err)
+{
+	memset(x->selected, x->n_names == 0, sizeof(x->selected));
+	for (size_t k = 0; k < x->n_names; k++) {
+		int found = 0;
+
+		for (size_t i = 0; i < m->n_payloads; i++)
+			if (strcmp(x->names[k], m->payloads[i].name) == 0 || strcmp(x->names[k], target_of(m, i)) == 0)
+				x->selected[i] = found = 1;
+		if (!found) {
+			char shown[2 * FW_MOD_PATH_MAX];
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: no such %s in the package (fwpkg inspect lists them)",
+					  fw_escape(x->names[k], shown, sizeof(shown)),
+					  m->type == FW_TYPE_FIRMWARE ? "image" : "file");
+		}
+	}
+	return 0;
+}
+
 /* Before any byte is written, and again before publishing: nothing in the way. */
 static int check_targets(struct extract *x, struct fw_err *err)
 {
@@ -148,8 +178,11 @@ static int check_targets(struct extract *x, struct fw_err *err)
 		const char *path = target_of(m, i), *base = NULL;
 		char shown[2 * FW_MOD_PATH_MAX];
 		struct stat st;
-		int pfd = open_parent(x->dirfd, path, NULL, &base, err), rc = 0;
+		int pfd, rc = 0;
 
+		if (!x->selected[i])
+			continue;
+		pfd = open_parent(x->dirfd, path, NULL, &base, err);
 		if (pfd == -2)
 			continue;
 		if (pfd < 0)
@@ -175,7 +208,8 @@ static int x_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_r
 
 	(void)rep;
 	x->m = m;
-	if (fw_manifest_check_file_name(m, x->pkg, err) < 0 || check_targets(x, err) < 0)
+	if (fw_manifest_check_file_name(m, x->pkg, err) < 0 || select_payloads(x, m, err) < 0 ||
+	    check_targets(x, err) < 0)
 		return -1;
 	for (int n = 0; n < 100; n++) {
 		snprintf(x->stage, sizeof(x->stage), ".fwpkg-extract-%d-%d", (int)getpid(), n);
@@ -198,6 +232,9 @@ static int x_begin(void *ctx, const struct fw_manifest *m, size_t index, struct 
 	struct extract *x = ctx;
 	char name[32], shown[2 * FW_MOD_PATH_MAX];
 
+	/* Not asked for: skipped, not even hashed. */
+	if (!x->selected[index])
+		return 2;
 	snprintf(name, sizeof(name), "%zu", index);
 	/* Firmware images keep the 0644-less-umask they always had; modification files get their declared mode at the end. */
 	x->cur_fd = openat(x->stage_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -224,6 +261,8 @@ static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw
 	char shown[2 * FW_MOD_PATH_MAX];
 	int rc = 0;
 
+	if (!x->selected[index])
+		return 0;
 	/* fchmod, not the open mode: the declared mode, whatever the umask. */
 	if (m->type == FW_TYPE_MODIFICATION && fchmod(x->cur_fd, m->files[index].mode) < 0)
 		rc = -1;
@@ -248,7 +287,11 @@ static void unpublish(struct extract *x)
 		const char *base = NULL;
 		char name[32], shown[2 * FW_MOD_PATH_MAX];
 		struct fw_err e = { 0 };
-		int pfd = open_parent(x->dirfd, target_of(x->m, i), NULL, &base, &e), rc = -1;
+		int pfd, rc = -1;
+
+		if (!x->selected[i])
+			continue;
+		pfd = open_parent(x->dirfd, target_of(x->m, i), NULL, &base, &e);
 
 		snprintf(name, sizeof(name), "%zu", i);
 		if (pfd >= 0) {
@@ -281,6 +324,8 @@ static int publish(struct extract *x, struct fw_err *err)
 		struct stat st;
 		int pfd, rc, e;
 
+		if (!x->selected[i])
+			continue;
 		snprintf(name, sizeof(name), "%zu", i);
 		pfd = open_parent(x->dirfd, path, x, &base, err);
 		if (pfd < 0)
@@ -392,12 +437,14 @@ int cmd_extract(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind != argc - 1) {
-		msg_error("extract", NULL, optind == argc ? "no package given" : "one package at a time");
+	if (optind == argc) {
+		msg_error("extract", NULL, "no package given");
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
 	path = argv[optind];
+	x.names = argv + optind + 1;
+	x.n_names = (size_t)(argc - optind - 1);
 	x.pkg = path;
 	if (no_verify) {
 		if (cli_keys_given(&keys)) {
@@ -437,7 +484,8 @@ int cmd_extract(int argc, char **argv)
 	}
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		char shown[2 * FW_MOD_PATH_MAX];
-		printf("%s\n", fw_escape(target_of(m, i), shown, sizeof(shown)));
+		if (x.selected[i])
+			printf("%s\n", fw_escape(target_of(m, i), shown, sizeof(shown)));
 	}
 	rc = FW_EXIT_OK;
 out:

@@ -163,4 +163,35 @@ PYEOF
 }
 pkg_check "verify names every damaged chunk (32 at most, the rest counted) with image bytes and package offset" all_bad_chunks
 
+# Item 4: extract PKG NAME... writes the named images, verified, all or nothing; the others are skipped.
+extract_names() {
+	pkg_craft flipentry fw.pkg secbad.pkg P1-sec.img middle
+	expect 0 '' "$B/fwpkg" extract -C one -p k.pub secbad.pkg P1-boot.img P1-pri.img
+	[ "$(ls -A one | tr '\n' ' ')" = "P1-boot.img P1-pri.img " ] || fail "wrote $(ls -A one)"
+	cmp one/P1-boot.img boot.img && cmp one/P1-pri.img pri.img || fail "extracted other bytes"
+	[ "$(cat "$T/.out")" = "P1-boot.img
+P1-pri.img" ] || fail "listed $(cat "$T/.out")"
+	# From a pipe too.
+	expect 0 '' sh -c "'$B/fwpkg' extract -C pipe -p k.pub - P1-pri.img <secbad.pkg"
+	[ "$(ls -A pipe)" = P1-pri.img ] && cmp pipe/P1-pri.img pri.img || fail "from a pipe: $(ls -A pipe)"
+	# A damaged image among those named: nothing written (the intact one neither), the new directory gone.
+	expect 1 'extract: secbad\.pkg: payload P1-sec\.img: chunk [0-9]+ .*SHA-256 mismatch' \
+		"$B/fwpkg" extract -C two -p k.pub secbad.pkg P1-pri.img P1-sec.img
+	[ ! -e two ] || fail "a rejected extract left $(ls -A two)"
+	# An unknown name: exit 2 before anything is written.
+	mkdir three
+	expect 2 'extract: fw\.pkg: P1-nope\.img: no such image in the package' \
+		"$B/fwpkg" extract -C three -p k.pub fw.pkg P1-pri.img P1-nope.img
+	[ -z "$(ls -A three)" ] || fail "an unknown name left $(ls -A three)"
+	# No names: every image, all or nothing, as before.
+	expect 1 'SHA-256 mismatch' "$B/fwpkg" extract -C four -p k.pub secbad.pkg
+	[ ! -e four ] || fail "a rejected extract left $(ls -A four)"
+	expect 0 '' "$B/fwpkg" extract -C five -p k.pub fw.pkg
+	[ "$(ls -A five | wc -l)" = 3 ] || fail "all: $(ls -A five)"
+	# A name already there needs -f, as for everything extract writes.
+	expect 2 'P1-pri\.img: already exists' "$B/fwpkg" extract -C one -p k.pub fw.pkg P1-pri.img
+	expect 0 '' "$B/fwpkg" extract -f -C one -p k.pub fw.pkg P1-pri.img
+}
+pkg_check "extract PKG NAME... writes only the named images (verified, all or nothing), skips the others" extract_names
+
 pkg_done

@@ -193,6 +193,57 @@ static void test_verify_only_in_place(void)
 	free(list);
 }
 
+/*
+ * Collecting (verify only): every bad chunk is found in one pass, the first
+ * CHUNK_MAX_BAD listed and all counted, and the payload still ends cleanly;
+ * with a sink the first still stops it (no unverified byte handed on).
+ */
+static void collects_bad_chunks(unsigned threads)
+{
+	size_t n = data_len / CHUNK + (data_len % CHUNK != 0);
+	uint8_t *list = malloc(32 * n);
+	struct sink s = { calloc(1, data_len), 0, 0 };
+	struct fw_err err = { 0 };
+	struct chunk_pipe *p = chunk_pipe_new(threads, &err);
+	const uint64_t *first;
+	size_t n_first;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_FATAL(n > CHUNK_MAX_BAD + 3);
+	expected_list(data_len, list);
+	for (size_t i = 1; i < CHUNK_MAX_BAD + 3; i++)
+		list[32 * i] ^= 1;   /* chunks 1..CHUNK_MAX_BAD+2 are wrong */
+	chunk_pipe_collect_bad(p, 1);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, 3 * CHUNK + 5, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunks(p, &first, &n_first), CHUNK_MAX_BAD + 2);
+	CU_ASSERT_EQUAL(n_first, CHUNK_MAX_BAD);
+	for (size_t i = 0; i < n_first; i++)
+		CU_ASSERT_EQUAL(first[i], i + 1);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunk(p), 1);
+	/* With a sink the first bad chunk stops the payload, collecting or not. */
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, collect, &s, &err), 0);
+	CU_ASSERT_EQUAL(end_or_abort(p, feed_all(p, data_len, CHUNK, &err), &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chunk 1 "));
+	CU_ASSERT_EQUAL(s.len, CHUNK);
+	/* A good payload after it: nothing collected. */
+	expected_list(data_len, list);
+	CU_ASSERT_EQUAL(chunk_pipe_begin(p, data_len, CHUNK, list, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(feed_all(p, data_len, CHUNK, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_end(p, &err), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_bad_chunks(p, &first, &n_first), 0);
+	chunk_pipe_free(p);
+	free(list);
+	free(s.buf);
+}
+
+static void test_collects_bad_chunks(void)
+{
+	collects_bad_chunks(2);
+	collects_bad_chunks(CHUNK_PIPE_ON_FEED);
+}
+
 static void size_is_enforced(unsigned threads)
 {
 	uint8_t list[64];
@@ -364,6 +415,7 @@ int main(void)
 	CU_add_test(suite, "declared size is enforced both ways (workers, hashing on feed)", test_size_is_enforced);
 	CU_add_test(suite, "hashing on feed without a sink checks every chunk in place", test_verify_only_in_place);
 	CU_add_test(suite, "a sink error stops the payload", test_sink_error_stops);
+	CU_add_test(suite, "verify only: every bad chunk collected, capped; a sink still stops at the first", test_collects_bad_chunks);
 	CU_add_test(suite, "read by position: every byte in order, any thread count", test_feed_fd_delivers_in_order);
 	CU_add_test(suite, "read by position: bad chunk, short file, failed read, no workers", test_feed_fd_failures);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
