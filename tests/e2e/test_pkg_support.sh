@@ -194,4 +194,24 @@ P1-pri.img" ] || fail "listed $(cat "$T/.out")"
 }
 pkg_check "extract PKG NAME... writes only the named images (verified, all or nothing), skips the others" extract_names
 
+# Item 6 on the device: fwctl status --json carries a hook's stderr as itself (tab, newline), \xNN only for what is not UTF-8.
+status_json_text() {
+	D=$T/dev
+	printf '#!/bin/sh\ncat >/dev/null\nprintf "scan:\\tEICAR caf\\303\\251\\nline2 caf\\351" >&2\nexit 1\n' >"$T/hook"
+	chmod 755 "$T/hook"
+	"$B/fwctl" --root "$D" -q init --product P1 --trust k.pub --version 5.20.0 --unpack-hook "$T/hook" >/dev/null
+	expect 1 'security violation' fw upgrade pri fw.pkg
+	"$B/fwctl" --root "$D" status --json >st.json
+	"$PY" - st.json <<'PYEOF' || fail "status --json: $(cat st.json)"
+import json, sys
+raw = open(sys.argv[1]).read()
+got = json.loads(raw)["last_upgrade"]["hook_stderr"]
+assert got == "scan:\tEICAR caf\u00e9\nline2 caf\\xe9", repr(got)
+PYEOF
+	# The table still shows it escaped, for a terminal.
+	expect 0 '' fw status
+	grep -q 'scan:\\x09EICAR' "$T/.out" || fail "status table: $(cat "$T/.out")"
+}
+pkg_check "fwctl status --json carries well-formed text as itself, \\xNN only for bytes that are not UTF-8" status_json_text
+
 pkg_done
