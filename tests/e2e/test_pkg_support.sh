@@ -194,6 +194,22 @@ P1-pri.img" ] || fail "listed $(cat "$T/.out")"
 }
 pkg_check "extract PKG NAME... writes only the named images (verified, all or nothing), skips the others" extract_names
 
+# The same for a modification package: a file by its path (as inspect shows it).
+extract_mod_file() {
+	mkdir -p mt/factory-config mt/branding
+	printf 'hostname rsp\n' >mt/factory-config/startup-config.cfg
+	randfile mt/branding/logo.png 5000
+	"$B/mkwmopkg" -q -o brand.wmopkg -C mt --version 1.0.0 --product P1 -k k.key
+	expect 0 '' "$B/fwpkg" inspect brand.wmopkg
+	grep -q ' factory-config/startup-config\.cfg$' "$T/.out" || fail "inspect: $(cat "$T/.out")"
+	expect 0 '' "$B/fwpkg" extract -C mo -p k.pub brand.wmopkg factory-config/startup-config.cfg
+	[ "$(cd mo && find . -type f)" = ./factory-config/startup-config.cfg ] || fail "wrote $(cd mo && find .)"
+	cmp mo/factory-config/startup-config.cfg mt/factory-config/startup-config.cfg || fail "other bytes"
+	expect 2 'branding/nope\.png: no such file in the package' "$B/fwpkg" extract -C mo2 -p k.pub brand.wmopkg branding/nope.png
+	[ ! -e mo2 ] || fail "an unknown name left mo2"
+}
+pkg_check "extract PKG PATH... of a modification package writes only the named files" extract_mod_file
+
 # Item 6 on the device: fwctl status --json carries a hook's stderr as itself (tab, newline), \xNN only for what is not UTF-8.
 status_json_text() {
 	D=$T/dev
