@@ -46,6 +46,11 @@ int fw_mf_name_index(const char *const *names, unsigned count, const char *s)
 	return -1;
 }
 
+int fw_manifest_format_version(const struct fw_manifest *m)
+{
+	return m->sbom.present ? FW_FORMAT_VERSION_SBOM : FW_FORMAT_VERSION;
+}
+
 const char *fw_pkg_type_name(enum fw_pkg_type t)
 {
 	switch (t) {
@@ -782,7 +787,7 @@ json_t *fw_manifest_to_json(const struct fw_manifest *m)
 	/* json_object_set_new() takes (and on failure drops) the value, even a NULL one. */
 	bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
 	bad |= json_object_set_new(root, "format_version",
-		json_integer(m->sbom.present ? FW_FORMAT_VERSION_SBOM : FW_FORMAT_VERSION));
+		json_integer(fw_manifest_format_version(m)));
 	bad |= json_object_set_new(root, "type", json_string(fw_pkg_type_name(m->type)));
 	bad |= json_object_set_new(root, "version",
 		fw_mf_field_string(m->version, sizeof(m->version)));

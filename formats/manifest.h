@@ -141,6 +141,9 @@ struct fw_manifest {
 const char *fw_target_name(enum fw_target t);
 int fw_target_parse(const char *s, enum fw_target *out);
 
+/* The format_version a manifest is written with: FW_FORMAT_VERSION_SBOM with an SBOM, else FW_FORMAT_VERSION. */
+int fw_manifest_format_version(const struct fw_manifest *m);
+
 /* "firmware" or "modification". */
 const char *fw_pkg_type_name(enum fw_pkg_type t);
 
