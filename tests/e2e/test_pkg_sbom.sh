@@ -264,6 +264,12 @@ device() {
 	cmp "$(js 'd["slots"]["pri"]["path"]')" pri.img && cmp "$(js 'd["slots"]["sec"]["path"]')" sec.img ||
 		fail "a slot holds more than its image"
 	! grep -rlq 'CycloneDX' "$D" || fail "the SBOM was written on the device: $(grep -rl CycloneDX "$D")"
+	# A tampered SBOM: refused before any slot changes (the tamper check made tampered.pkg).
+	before=$(treesum "$D/slots")
+	expect 1 '^fwctl: upgrade: .*tampered.pkg: sbom.cdx.json: SHA-256 does not match the signed manifest$' \
+		fw upgrade no-reboot force all "$T/tampered.pkg"
+	[ "$(js 'd["last_upgrade"]["result"]')" = fileCheckFailed ] || fail "result: $(js 'd["last_upgrade"]')"
+	[ "$(treesum "$D/slots")" = "$before" ] || fail "a slot changed for a tampered SBOM"
 	# A package without one: the record says none.
 	expect 0 '' fw upgrade no-reboot force sec "$T/plain.pkg"
 	[ "$(js 'd["slots"]["sec"]["sbom_sha256"]')" = None ] || fail "sec still shows an SBOM"
