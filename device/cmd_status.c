@@ -250,6 +250,10 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		printf("%-6s %-5s %-12s %-4u %12llu  %-12s  %s%s\n", dev_slot_name(t), c->trial ? "trial" : "yes",
 		       c->version, c->generation, (unsigned long long)c->size, hex, when,
 		       t == DEV_SLOT_GOLDEN ? " (golden: read-only, the floor)" : "");
+		if (c->has_sbom) {
+			fw_hex(c->sbom_sha256, FW_DIGEST_LEN, hex);
+			printf("%-6s   sbom sha256 %s\n", "", hex);
+		}
 	}
 	printf("\n");
 	if ((download = dev_progress_load(r)) != NULL) {

@@ -29,6 +29,17 @@ static char *record_path(const struct dev_root *r, int slot)
 	return dev_root_file(r, rel);
 }
 
+/* The SBOM's SHA-256 of the package that wrote the slot, or null (none, or a record from before SBOMs). */
+static json_t *sbom_json(const struct dev_record *rec)
+{
+	char hex[DIGEST_HEX + 1];
+
+	if (!rec->has_sbom)
+		return json_null();
+	fw_hex(rec->sbom_sha256, FW_DIGEST_LEN, hex);
+	return json_string(hex);
+}
+
 json_t *dev_record_to_json(const struct dev_record *rec)
 {
 	json_t *o = json_object();
@@ -53,7 +64,8 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)rec->rollback_index)) < 0 ||
 		      json_object_set_new(o, "installed", json_integer(rec->installed)) < 0 ||
 		      json_object_set_new(o, "trial", json_boolean(rec->trial)) < 0 ||
-		      json_object_set_new(o, "installed_time", json_string(when)) < 0;
+		      json_object_set_new(o, "installed_time", json_string(when)) < 0 ||
+		      json_object_set_new(o, "sbom_sha256", sbom_json(rec)) < 0;
 	}
 	if (bad) {
 		json_decref(o);
@@ -139,6 +151,8 @@ void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 	rec->rollback_index = rb;
 	rec->installed = (long long)when;
 	rec->trial = json_is_true(json_object_get(doc, "trial"));
+	v = json_object_get(doc, "sbom_sha256");
+	rec->has_sbom = json_is_string(v) && fw_unhex(json_string_value(v), rec->sbom_sha256, FW_DIGEST_LEN) == 0;
 	rec->valid = 1;
 out:
 	json_decref(doc);

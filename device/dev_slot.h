@@ -28,6 +28,8 @@ struct dev_record {
 	long long installed;                        /* seconds since the epoch */
 	int trial;                                  /* a system image not yet marked good (fwctl mark-good) */
 	char note[160];                             /* why it is not valid */
+	int has_sbom;                               /* the package carried an SBOM (never written to a slot) */
+	uint8_t sbom_sha256[FW_DIGEST_LEN];         /* its SHA-256, as in the signed manifest */
 };
 
 /* Load a record. Never fails: a missing or unreadable record loads as not valid, with a note saying why. */

@@ -594,6 +594,8 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	rec.chunk_size = p->chunk_size;
 	memcpy(rec.digest, p->digest, sizeof(rec.digest));
 	rec.rollback_index = m->rollback_index;
+	rec.has_sbom = m->sbom.present;
+	memcpy(rec.sbom_sha256, m->sbom.sha256, sizeof(rec.sbom_sha256));
 	rec.installed = (long long)time(NULL);
 	/* A new system image runs on trial until fwctl mark-good; the golden system is good as placed. */
 	rec.trial = t == FW_TARGET_PRI || t == FW_TARGET_SEC;

@@ -3,6 +3,7 @@
 #include "manifest_int.h"
 
 #include "base/escape.h"
+#include "sbom.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,6 +44,11 @@ int fw_mf_name_index(const char *const *names, unsigned count, const char *s)
 		if (strcmp(s, names[i]) == 0)
 			return (int)i;
 	return -1;
+}
+
+int fw_manifest_format_version(const struct fw_manifest *m)
+{
+	return m->sbom.present ? FW_FORMAT_VERSION_SBOM : FW_FORMAT_VERSION;
 }
 
 const char *fw_pkg_type_name(enum fw_pkg_type t)
@@ -295,12 +301,33 @@ int fw_mf_check_payload_size(const char *array, size_t i, const struct fw_payloa
 	return fw_mf_check_chunk_size(path, p->chunk_size, err);
 }
 
+/* The SBOM's declaration: what a build checked of the document, and where it is. */
+static int check_sbom(const struct fw_manifest *m, struct fw_err *err)
+{
+	const struct fw_sbom *b = &m->sbom;
+
+	if (!b->present)
+		return 0;
+	if (!fw_sbom_spec_supported(b->spec_version))
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
+	if (fw_mf_check_range("sbom.size", b->size, 1, FW_SBOM_MAX, err) < 0 ||
+	    fw_mf_check_range("sbom.components", b->components, 1, FW_SBOM_MAX, err) < 0)
+		return -1;
+	/* The entry name is the SBOM's alone: no payload (nor its chunk list) may take it. */
+	for (size_t i = 0; i < m->n_payloads && i < FW_MAX_PAYLOADS; i++)
+		if (strcmp(m->payloads[i].name, FW_SBOM_ENTRY) == 0)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+				"manifest: payload \"%s\" has the name of the SBOM entry", FW_SBOM_ENTRY);
+	return 0;
+}
+
 int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err)
 {
 	if (m == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: no manifest");
 	if (fw_mf_check_version("version", m->version, NULL, err) < 0 ||
-	    check_description(m->description, err) < 0)
+	    check_description(m->description, err) < 0 || check_sbom(m, err) < 0)
 		return -1;
 	if (m->created < 0)
 		return fw_mf_range_err("created", 0, INT64_MAX, err);
@@ -538,6 +565,47 @@ int fw_mf_parse_payload(const json_t *obj, const char *prefix, struct fw_payload
 	return fw_mf_get_digest(obj, prefix, "digest", p->digest, err);
 }
 
+static const char *const sbom_keys[] = {
+	"format", "spec_version", "components", "size", "sha256", NULL,
+};
+
+/* "sbom": { "format": "CycloneDX", "spec_version", "components", "size", "sha256" }. */
+static int parse_sbom(const json_t *root, struct fw_manifest *m, struct fw_err *err)
+{
+	struct fw_sbom *b = &m->sbom;
+	json_t *o, *v;
+	const char *s = NULL;
+
+	o = json_object_get(root, "sbom");
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"sbom\" must be an object");
+	if (fw_mf_check_keys(o, sbom_keys, "sbom.", err) < 0)
+		return -1;
+	if (fw_mf_need(o, "sbom.", "format", &v, err) < 0 ||
+	    fw_mf_get_string(v, "sbom.format", &s, err) < 0)
+		return -1;
+	if (strcmp(s, FW_SBOM_FORMAT) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"sbom.format\" must be \"%s\"",
+			FW_SBOM_FORMAT);
+	if (fw_mf_need(o, "sbom.", "spec_version", &v, err) < 0 ||
+	    fw_mf_get_string(v, "sbom.spec_version", &s, err) < 0)
+		return -1;
+	if (!fw_sbom_spec_supported(s))
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
+	memcpy(b->spec_version, s, strlen(s) + 1);
+	if (fw_mf_need(o, "sbom.", "components", &v, err) < 0 ||
+	    fw_mf_get_uint(v, "sbom.components", 1, FW_SBOM_MAX, &b->components, err) < 0 ||
+	    fw_mf_need(o, "sbom.", "size", &v, err) < 0 ||
+	    fw_mf_get_uint(v, "sbom.size", 1, FW_SBOM_MAX, &b->size, err) < 0 ||
+	    fw_mf_get_digest(o, "sbom.", "sha256", b->sha256, err) < 0)
+		return -1;
+	b->present = 1;
+	return 0;
+}
+
 int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	struct fw_err *err)
 {
@@ -546,6 +614,7 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	json_t *v;
 	json_error_t jerr;
 	const char *s = NULL;
+	json_int_t format_version;
 	int rc = -1;
 
 	*out = NULL;
@@ -593,10 +662,11 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	}
 	if (fw_mf_need(root, "", "format_version", &v, err) < 0)
 		goto out;
-	if (!json_is_integer(v) || json_integer_value(v) != FW_FORMAT_VERSION) {
+	format_version = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (format_version != FW_FORMAT_VERSION && format_version != FW_FORMAT_VERSION_SBOM) {
 		fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"format_version\" must be %d: this reader knows no other",
-			FW_FORMAT_VERSION);
+			"manifest: \"format_version\" must be %d or %d: this reader knows no other",
+			FW_FORMAT_VERSION, FW_FORMAT_VERSION_SBOM);
 		goto out;
 	}
 	if (fw_mf_need(root, "", "type", &v, err) < 0 ||
@@ -624,6 +694,17 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	} else {
 		fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: \"type\" must be \"firmware\" or \"modification\"");
+		goto out;
+	}
+
+	if (parse_sbom(root, m, err) < 0)
+		goto out;
+	/* One spelling per package: version 2 exactly when there is an SBOM. */
+	if (m->sbom.present != (format_version == FW_FORMAT_VERSION_SBOM)) {
+		fw_err_set(err, FW_EXIT_REJECTED, m->sbom.present
+			? "manifest: \"sbom\" needs \"format_version\" %d"
+			: "manifest: \"format_version\" %d is for a package with an \"sbom\"",
+			FW_FORMAT_VERSION_SBOM);
 		goto out;
 	}
 
@@ -674,6 +755,25 @@ int fw_mf_payload_to_json(const struct fw_payload *p, json_t *o)
 	return bad;
 }
 
+static int sbom_to_json(const struct fw_sbom *b, json_t *root)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	json_t *o = json_object();
+	int bad;
+
+	fw_hex(b->sha256, FW_DIGEST_LEN, hex);
+	bad = json_object_set_new(root, "sbom", o);
+	if (bad)
+		return -1;
+	bad |= json_object_set_new(o, "format", json_string(FW_SBOM_FORMAT));
+	bad |= json_object_set_new(o, "spec_version",
+		fw_mf_field_string(b->spec_version, sizeof(b->spec_version)));
+	bad |= json_object_set_new(o, "components", json_integer((json_int_t)b->components));
+	bad |= json_object_set_new(o, "size", json_integer((json_int_t)b->size));
+	bad |= json_object_set_new(o, "sha256", json_string(hex));
+	return bad ? -1 : 0;
+}
+
 json_t *fw_manifest_to_json(const struct fw_manifest *m)
 {
 	json_t *root = NULL;
@@ -686,13 +786,16 @@ json_t *fw_manifest_to_json(const struct fw_manifest *m)
 		goto out;
 	/* json_object_set_new() takes (and on failure drops) the value, even a NULL one. */
 	bad |= json_object_set_new(root, "format", json_string(FW_FORMAT_ID));
-	bad |= json_object_set_new(root, "format_version", json_integer(FW_FORMAT_VERSION));
+	bad |= json_object_set_new(root, "format_version",
+		json_integer(fw_manifest_format_version(m)));
 	bad |= json_object_set_new(root, "type", json_string(fw_pkg_type_name(m->type)));
 	bad |= json_object_set_new(root, "version",
 		fw_mf_field_string(m->version, sizeof(m->version)));
 	bad |= json_object_set_new(root, "description",
 		json_string(m->description != NULL ? m->description : ""));
 	bad |= json_object_set_new(root, "created", json_integer(m->created));
+	if (!bad && m->sbom.present)
+		bad = sbom_to_json(&m->sbom, root);
 	if (bad)
 		goto out;
 	if (m->type == FW_TYPE_FIRMWARE)

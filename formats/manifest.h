@@ -12,6 +12,10 @@
 
 #define FW_FORMAT_ID "fwpkg"
 #define FW_FORMAT_VERSION 1
+/* The format version of a package that carries an SBOM: a reader of version 1
+ * only refuses it by its version, not by an unknown entry or key. Packages
+ * without one stay at FW_FORMAT_VERSION, byte for byte as before. */
+#define FW_FORMAT_VERSION_SBOM 2
 
 /* Limits (formats/pkg.md, "Limits"). */
 #define FW_MANIFEST_MAX (1024 * 1024)       /* bytes of manifest.json */
@@ -27,6 +31,10 @@
 #define FW_PAYLOAD_MAX ((1ULL << 39) - 1)
 #define FW_DIGEST_LEN 32                     /* SHA-256 */
 #define FW_CHUNKS_SUFFIX ".chunks"
+#define FW_SBOM_MAX (4 * 1024 * 1024)        /* bytes of an SBOM entry: read whole, hashed once */
+#define FW_SBOM_ENTRY "sbom.cdx.json"        /* the tar entry of the SBOM, right after the signatures */
+#define FW_SBOM_FORMAT "CycloneDX"
+#define FW_SBOM_SPEC_LEN 7                   /* "1.5", "1.6" */
 
 enum fw_pkg_type { FW_TYPE_FIRMWARE, FW_TYPE_MODIFICATION };
 
@@ -73,6 +81,19 @@ struct fw_mod_file {
 	size_t payload;                      /* index into fw_manifest.payloads (== its own index) */
 };
 
+/*
+ * The software bill of materials a package carries (formats/pkg.md, "SBOM"):
+ * a CycloneDX JSON document in the entry FW_SBOM_ENTRY, declared by the signed
+ * manifest with its plain SHA-256, so the signature covers it.
+ */
+struct fw_sbom {
+	int present;
+	char spec_version[FW_SBOM_SPEC_LEN + 1];  /* "1.5" or "1.6" */
+	uint64_t components;                    /* >= 1 */
+	uint64_t size;                          /* 1..FW_SBOM_MAX bytes */
+	uint8_t sha256[FW_DIGEST_LEN];
+};
+
 struct fw_manifest {
 	enum fw_pkg_type type;
 	char version[FW_VERSION_MAX_LEN + 1];
@@ -109,6 +130,9 @@ struct fw_manifest {
 	size_t n_removes;
 	char removes[FW_MAX_REMOVES][FW_PKG_NAME_MAX + 1];
 
+	/* both types: the SBOM, when the package carries one (format version 2) */
+	struct fw_sbom sbom;
+
 	/* every payload in container order */
 	size_t n_payloads;
 	struct fw_payload payloads[FW_MAX_PAYLOADS];
@@ -116,6 +140,9 @@ struct fw_manifest {
 
 const char *fw_target_name(enum fw_target t);
 int fw_target_parse(const char *s, enum fw_target *out);
+
+/* The format_version a manifest is written with: FW_FORMAT_VERSION_SBOM with an SBOM, else FW_FORMAT_VERSION. */
+int fw_manifest_format_version(const struct fw_manifest *m);
 
 /* "firmware" or "modification". */
 const char *fw_pkg_type_name(enum fw_pkg_type t);

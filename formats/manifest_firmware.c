@@ -12,7 +12,7 @@
 static const char *const firmware_keys[] = {
 	"format", "format_version", "type", "version", "description", "created",
 	"products", "image_generation", "rollback_index", "requires_tpm",
-	"transition", "images", NULL,
+	"transition", "images", "sbom", NULL,
 };
 static const char *const transition_keys[] = { "bridge_from", "bridge_down", NULL };
 static const char *const image_keys[] = {

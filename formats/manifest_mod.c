@@ -9,7 +9,7 @@
 
 static const char *const modification_keys[] = {
 	"format", "format_version", "type", "name", "version", "description", "created",
-	"products", "firmware", "persistent_allowed", "files", "hooks", "removes", NULL,
+	"products", "firmware", "persistent_allowed", "files", "hooks", "removes", "sbom", NULL,
 };
 static const char *const firmware_range_keys[] = { "min", "max", NULL };
 static const char *const hook_keys[] = { "activate", "deactivate", NULL };

@@ -115,6 +115,7 @@ void pkg_report_free(struct pkg_report *rep)
 	if (rep == NULL)
 		return;
 	free(rep->manifest_bytes);
+	free(rep->sbom);
 	for (size_t i = 0; i < PKG_MAX_SIGNATURES; i++)
 		free(rep->sig_texts[i]);
 	memset(rep, 0, sizeof(*rep));
@@ -557,6 +558,7 @@ static int wrong_entry(struct reader *r, const char *expect, struct fw_err *err)
 		    (strncmp(name, p, n) == 0 && strcmp(name + n, FW_CHUNKS_SUFFIX) == 0))
 			listed = 1;
 	}
+	listed |= r->m->sbom.present && strcmp(name, FW_SBOM_ENTRY) == 0;
 	if (strcmp(name, PKG_MANIFEST_NAME) == 0 || sig_entry_name(name))
 		return fw_err_set(err, FW_EXIT_REJECTED, "entry \"%s\" out of place (expected %s)", shown, expect);
 	if (!listed)
@@ -838,6 +840,9 @@ uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_pay
 {
 	uint64_t at = first_payload_offset;
 
+	if (m->sbom.present)
+		at += TAR_BLOCK + ((m->sbom.size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+
 	for (size_t i = 0; i < index && i < m->n_payloads; i++) {
 		const struct fw_payload *p = &m->payloads[i];
 		at += chunk_list_entry(p) + (p->size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK +
@@ -858,7 +863,7 @@ static int check_declared_size(struct reader *r, struct fw_err *err)
 	uint64_t need = r->rep->first_payload_offset;
 	struct stat st;
 
-	if (fstat(r->src.fd, &st) < 0 || !S_ISREG(st.st_mode) || r->m->n_payloads == 0)
+	if (fstat(r->src.fd, &st) < 0 || !S_ISREG(st.st_mode) || (r->m->n_payloads == 0 && !r->m->sbom.present))
 		return 0;
 	if (need == 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "truncated: no payload after the signatures, but the manifest lists %zu",
@@ -871,6 +876,67 @@ static int check_declared_size(struct reader *r, struct fw_err *err)
 	return 0;
 }
 
+/*
+ * The SBOM entry, right after the signatures: exactly the size the manifest
+ * declares (capped at FW_SBOM_MAX by the parser), hashed as it passes and
+ * checked against the manifest's sha256 before anyone sees a byte of it.
+ */
+static int read_sbom(struct reader *r, struct fw_err *err)
+{
+	const struct fw_sbom *b = &r->m->sbom;
+	struct fw_sha256 h;
+	uint8_t md[FW_DIGEST_LEN];
+	char *keep = NULL;
+	uint64_t got = 0;
+	const void *block;
+	size_t len;
+	la_int64_t offset;
+	int ar, rc = -1;
+
+	if (r->at_eof) {
+		fw_err_set(err, FW_EXIT_REJECTED, "missing entry %s (archive ends early)", FW_SBOM_ENTRY);
+		goto out;
+	}
+	if (expect_entry(r, FW_SBOM_ENTRY, b->size, err) < 0)
+		goto out;
+	if (r->opts->keep_sbom && (keep = malloc((size_t)b->size + 1)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	fw_sha256_init(&h);
+	while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
+		if (len > b->size - got) {
+			fw_err_set(err, FW_EXIT_REJECTED, "%s: longer than the manifest says", FW_SBOM_ENTRY);
+			goto out;
+		}
+		fw_sha256_update(&h, block, len);
+		if (keep != NULL)
+			memcpy(keep + got, block, len);
+		got += len;
+	}
+	if (ar != ARCHIVE_EOF) {
+		archive_failure(r, FW_SBOM_ENTRY, err);
+		goto out;
+	}
+	fw_sha256_final(&h, md);
+	if (got != b->size || memcmp(md, b->sha256, FW_DIGEST_LEN) != 0) {
+		fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED, "%s: SHA-256 does not match the signed manifest",
+			    FW_SBOM_ENTRY);
+		goto out;
+	}
+	if (keep != NULL) {
+		keep[got] = '\0';
+		r->rep->sbom = keep;
+		r->rep->sbom_len = (size_t)got;
+		keep = NULL;
+	}
+	r->entry = NULL;
+	rc = 0;
+out:
+	free(keep);
+	return rc;
+}
+
 static int read_all(struct reader *r, struct fw_err *err)
 {
 	int rc;
@@ -878,6 +944,8 @@ static int read_all(struct reader *r, struct fw_err *err)
 	if (read_manifest_and_signatures(r, err) < 0)
 		return -1;
 	if (fw_manifest_parse(r->rep->manifest_bytes, r->rep->manifest_len, &r->m, err) < 0)
+		return -1;
+	if (r->m->sbom.present && read_sbom(r, err) < 0)
 		return -1;
 	if (r->ops->manifest != NULL) {
 		rc = r->ops->manifest(r->ctx, r->m, r->rep, err);

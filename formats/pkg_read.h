@@ -65,7 +65,13 @@ struct pkg_report {
 	size_t manifest_len;
 	char *sig_texts[PKG_MAX_SIGNATURES];
 	size_t sig_lens[PKG_MAX_SIGNATURES];
-	uint64_t first_payload_offset;   /* where the first chunk list's header starts */
+	/* Where the first entry after the signatures starts: the SBOM's, when the
+	 * manifest declares one, else the first chunk list's. */
+	uint64_t first_payload_offset;
+	/* The SBOM's bytes, checked against the manifest's sha256 (so signed where
+	 * the manifest is verified), when opts.keep_sbom asked; owned, NUL-terminated. */
+	char *sbom;
+	size_t sbom_len;
 	/* The chunk list (one SHA-256 per chunk, checked against the signed
 	 * manifest) of the payload being read: set from payload_begin to
 	 * payload_end, NULL otherwise. */
@@ -138,13 +144,17 @@ struct pkg_read_opts {
 	 * the read goes on to the end, still in one pass and constant memory, and
 	 * then fails (FW_KIND_MISMATCH) naming the first. For fwpkg verify. */
 	int all_bad_chunks;
+	/* Keep the SBOM's bytes in rep->sbom. Without it the entry is only
+	 * hashed as it passes (a device never holds it whole). The SBOM is read
+	 * before the manifest callback, so that callback has it. */
+	int keep_sbom;
 };
 
 /*
  * Where payload index's own bytes begin in a package whose first chunk list
  * header is at first_payload_offset (rep->first_payload_offset), by the
  * layout the reader enforces: per payload its chunk list entry, then its
- * entry (fwpkg-pkg(5)). index == m->n_payloads: where the end-of-archive
+ * entry (fwpkg-pkg(5)), after the SBOM's entry if declared. index == m->n_payloads: where the end-of-archive
  * marker begins. For a device resuming from payload bytes it already holds.
  */
 uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_payload_offset, size_t index);

@@ -13,6 +13,7 @@
 #include "chunk.h"
 #include "base/escape.h"
 #include "base/outfile.h"
+#include "base/sha256.h"
 #include "pkg_read.h"
 #include "tar_write.h"
 
@@ -203,6 +204,33 @@ static int write_head(struct tar_writer *w, const char *manifest, size_t manifes
 	return 0;
 }
 
+/*
+ * The SBOM the caller checked must be the bytes the manifest describes:
+ * a mismatch here would be signed, and every reader would refuse it.
+ */
+static int sbom_matches(const struct fw_manifest *m, const struct pkg_write_opts *opts, struct fw_err *err)
+{
+	uint8_t md[FW_DIGEST_LEN];
+
+	if (!m->sbom.present && opts->sbom == NULL)
+		return 0;
+	if (!m->sbom.present || opts->sbom == NULL || opts->sbom_len != m->sbom.size)
+		return fw_err_set(err, FW_EXIT_USAGE, "the SBOM given does not match the manifest's \"sbom\"");
+	fw_sha256(opts->sbom, opts->sbom_len, md);
+	if (memcmp(md, m->sbom.sha256, FW_DIGEST_LEN) != 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "the SBOM given does not match the manifest's \"sbom\"");
+	return 0;
+}
+
+/* The SBOM entry, after the signatures and before the first payload. */
+static int write_sbom(struct tar_writer *w, const struct fw_manifest *m, const struct pkg_write_opts *opts,
+		      struct fw_err *err)
+{
+	if (!m->sbom.present)
+		return 0;
+	return tar_write_buffer(w, FW_SBOM_ENTRY, opts->sbom, opts->sbom_len, err);
+}
+
 /* Whether the file behind fd still has the size and modification time it had (a file rewritten meanwhile does not). */
 static int unchanged_since(int fd, const struct stat *before)
 {
@@ -212,11 +240,13 @@ static int unchanged_since(int fd, const struct stat *before)
 	       now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
 }
 
-/* Bytes the manifest and signature entries take: where the payloads begin. */
-static uint64_t head_bytes(size_t manifest_len, const size_t *sig_lens, size_t n_sigs)
+/* Bytes the manifest, signature and SBOM entries take: where the payloads begin. */
+static uint64_t head_bytes(const struct fw_manifest *m, size_t manifest_len, const size_t *sig_lens, size_t n_sigs)
 {
 	uint64_t at = tar_entry_bytes(manifest_len);
 
+	if (m->sbom.present)
+		at += tar_entry_bytes(m->sbom.size);
 	for (size_t i = 0; i < n_sigs; i++)
 		at += tar_entry_bytes(sig_lens[i]);
 	return at;
@@ -246,7 +276,7 @@ static uint64_t predict_head(const struct fw_manifest *m, struct sig_signer *con
 	if (fw_manifest_emit(m, &manifest, &len, &ignored) < 0)
 		return 0;
 	free(manifest);
-	return head_bytes(len, lens, n_signers);
+	return head_bytes(m, len, lens, n_signers);
 }
 
 /* Where each payload's own bytes go after a head of `head` bytes: per payload its chunk list, then it. */
@@ -302,6 +332,8 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		err->code = FW_EXIT_USAGE;
 		goto out;
 	}
+	if (sbom_matches(m, opts, err) < 0)
+		goto out;
 	if (to_stdout) {
 		/* A pipe to a verifier or an uploader; never binary onto a terminal. */
 		if (isatty(STDOUT_FILENO)) {
@@ -353,7 +385,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		goto out;
 	for (size_t k = 0; k < n_sigs; k++)
 		sig_lens[k] = sigs[k].len;
-	if (head > 0 && head != head_bytes(manifest_len, sig_lens, n_sigs)) {
+	if (head > 0 && head != head_bytes(m, manifest_len, sig_lens, n_sigs)) {
 		/* Not laid out as predicted: drop the payloads written ahead, copy them in a second pass. */
 		head = 0;
 		for (size_t i = 0; i < m->n_payloads; i++)
@@ -367,7 +399,7 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	tar_writer_init(&w, of.fd, m->created);
 	w.progress = progress_add;
 	w.progress_ctx = &prog;
-	if (write_head(&w, manifest, manifest_len, sigs, n_sigs, err) < 0)
+	if (write_head(&w, manifest, manifest_len, sigs, n_sigs, err) < 0 || write_sbom(&w, m, opts, err) < 0)
 		goto write_failed;
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const struct fw_payload *p = &m->payloads[i];

@@ -19,6 +19,10 @@ struct pkg_write_opts {
 	unsigned threads;               /* hashing threads, 0 = all CPUs */
 	int say_signed_at;              /* pkg_add_signatures: record signed_at in the trusted comment */
 	int64_t signed_at;
+	/* The SBOM's bytes when m->sbom.present (fw_sbom_load checked them and
+	 * described them in m->sbom): written right after the signatures. */
+	const char *sbom;
+	size_t sbom_len;
 	pkg_progress_fn progress;       /* optional */
 	void *progress_ctx;
 };

@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"usage: mkpkg [-fqV] -o OUT.pkg --version V --product ID... [--pri IMG] [--sec IMG] [--boot IMG]\n"
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
-		"             [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
+		"             [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
 		"             (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed firmware bundle. See mkpkg(1).\n"
 		"\n"
@@ -396,11 +396,16 @@ int main(int argc, char **argv)
 	}
 	if (build_manifest(&o, paths) < 0 || cli_created_time(&o.b.m->created) < 0)
 		goto out;
+	if ((rc = cli_build_sbom(&o.b)) != 0)
+		goto out;
+	rc = FW_EXIT_USAGE;
 	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
 	wopts.progress = cli_progress;
+	wopts.sbom = o.b.sbom_doc;
+	wopts.sbom_len = o.b.sbom_len;
 	if (pkg_write(o.b.out, o.b.m, paths, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
 		rc = msg_fail(NULL, NULL, &err);   /* the message names the file */
@@ -416,6 +421,7 @@ out:
 		sig_signer_free(keys[i]);
 	for (size_t i = 0; i < o.n_spec_strings; i++)
 		free(o.spec_strings[i]);
+	free(o.b.sbom_doc);
 	fw_manifest_free(o.b.m);
 	return rc;
 }

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mkwmopkg [-fqV] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
 		"                [--min-fw V] [--max-fw V] [--persistent-allowed] [--hook ROLE=PATH]...\n"
-		"                [--chunk-size BYTES] [--spec FILE.json] [--passphrase-file FILE] [--sync]\n"
+		"                [--chunk-size BYTES] [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
 		"                (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed modification package from DIR, which holds only the directories\n"
 		"factory-config, branding, services, files and scripts. The package name is NAME.\n"
@@ -293,6 +293,9 @@ int main(int argc, char **argv)
 	}
 	if (cli_created_time(&o.b.m->created) < 0)
 		goto out;
+	if ((rc = cli_build_sbom(&o.b)) != 0)
+		goto out;
+	rc = FW_EXIT_USAGE;
 	if (o.dir != NULL && wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
 		rc = fail_about(o.dir, &err);
 		goto out;
@@ -302,6 +305,8 @@ int main(int argc, char **argv)
 	wopts.force = o.b.force;
 	wopts.sync = o.b.sync;
 	wopts.progress = cli_progress;
+	wopts.sbom = o.b.sbom_doc;
+	wopts.sbom_len = o.b.sbom_len;
 	/* Its messages name the file they are about (output, input or hook) themselves. */
 	if (wmopkg_write(o.b.out, o.b.m, tree, (uint32_t)o.b.chunk_size, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
@@ -318,6 +323,7 @@ out:
 		sig_signer_free(keys[i]);
 	wmopkg_tree_free(tree);
 	free(o.spec_dir);
+	free(o.b.sbom_doc);
 	fw_manifest_free(o.b.m);
 	return rc;
 }

@@ -112,6 +112,9 @@ struct cli_build {
 	uint64_t chunk_size;
 	struct cli_key keys[CLI_MAX_KEYS];
 	size_t n_keys;
+	const char *sbom;               /* --sbom FILE */
+	char *sbom_doc;                 /* its bytes once cli_build_sbom checked them; owned */
+	size_t sbom_len;
 };
 
 /* --help: the options every builder has, one line each. */
@@ -121,6 +124,7 @@ void cli_build_help(FILE *f);
 enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
 	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_CERT, CLI_OPT_INTERMEDIATE,
+	CLI_OPT_SBOM,
 	CLI_OPT_PROGRAM = 300,
 };
 #define CLI_BUILD_SHORT_OPTS ":o:fqk:hV"
@@ -138,6 +142,7 @@ enum {
 	{ "sync", no_argument, NULL, CLI_OPT_SYNC },                          \
 	{ "cert", required_argument, NULL, CLI_OPT_CERT },                    \
 	{ "intermediate", required_argument, NULL, CLI_OPT_INTERMEDIATE },    \
+	{ "sbom", required_argument, NULL, CLI_OPT_SBOM },                    \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 
 /*
@@ -156,6 +161,13 @@ int cli_build_option(struct cli_build *b, int c, const char *arg);
 json_t *cli_spec_open(const char *spec, const char *const *program_keys, int *exit_code);
 /* Take the shared keys the command line did not set; 0, or -1 after printing. */
 int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec);
+
+/*
+ * --sbom FILE: read and check the CycloneDX document (fw_sbom_load) and
+ * describe it in b->m; b->sbom_doc then holds its bytes for pkg_write_opts.
+ * Before anything is hashed or written. 0, or the exit code after printing why.
+ */
+int cli_build_sbom(struct cli_build *b);
 
 /* Builders' option values; each prints its own error and returns -1. */
 int cli_add_product(struct fw_manifest *m, const char *id);

@@ -1,6 +1,8 @@
 /* cli_build: option handling shared by the package builders (mkpkg, mkwmopkg). */
 #include "cli.h"
 
+#include "formats/sbom.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -86,6 +88,8 @@ void cli_build_help(FILE *f)
 		"      --passphrase-file FILE  passphrase of encrypted keys: once for all keys,\n"
 		"                            or once per -k in the same order (else\n"
 		"                            $FWPKG_PASSPHRASE, else the terminal)\n"
+		"      --sbom FILE           carry this CycloneDX JSON SBOM (specVersion 1.5 or\n"
+		"                            1.6) in the package, covered by the signature\n"
 		"      --sync                fsync the package before renaming it into place\n"
 		"  -f, --force               replace an existing output file\n"
 		"  -q, --quiet               no notes, no progress bar\n"
@@ -143,6 +147,13 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 		b->have_chunk = 1;
 		return 1;
 	case CLI_OPT_SYNC: b->sync = 1; return 1;
+	case CLI_OPT_SBOM:
+		if (b->sbom != NULL) {
+			msg_error(NULL, NULL, "--sbom given twice (%s and %s)", b->sbom, arg);
+			return -1;
+		}
+		b->sbom = arg;
+		return 1;
 	default: return 0;
 	}
 }
@@ -233,4 +244,16 @@ int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec)
 bad:
 	msg_error(NULL, spec, "invalid value for \"%s\"", field);
 	return -1;
+}
+
+int cli_build_sbom(struct cli_build *b)
+{
+	struct fw_err err = { 0 };
+
+	if (b->sbom == NULL)
+		return 0;
+	/* The message starts with the file's name. */
+	if (fw_sbom_load(b->sbom, &b->sbom_doc, &b->sbom_len, &b->m->sbom, &err) < 0)
+		return msg_fail(NULL, NULL, &err);
+	return 0;
 }

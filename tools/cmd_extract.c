@@ -41,7 +41,81 @@ struct extract {
 	char *const *names;
 	size_t n_names;
 	uint8_t selected[FW_MAX_PAYLOADS];
+	/* The SBOM (sbom_*): staged as SBOM_STAGED, published as FW_SBOM_ENTRY in DIR after the payloads. */
+	int sbom_staged, sbom_published, sbom_exchanged;
 };
+
+#define SBOM_STAGED "sbom"
+
+/* The SBOM goes with a whole extract; one that names its payloads wants only those. */
+static int sbom_wanted(const struct extract *x)
+{
+	return x->m->sbom.present && x->n_names == 0;
+}
+
+/* SBOM: nothing in the way of DIR/sbom.cdx.json (with -f, no directory). */
+static int sbom_check_target(struct extract *x, struct fw_err *err)
+{
+	struct stat st;
+
+	if (!sbom_wanted(x) || fstatat(x->dirfd, FW_SBOM_ENTRY, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!x->force)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: " FW_MSG_EXISTS, FW_SBOM_ENTRY);
+	if (S_ISDIR(st.st_mode))
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: exists and is a directory", FW_SBOM_ENTRY);
+	return 0;
+}
+
+/* SBOM: the reader checked it against the manifest before the manifest callback; stage it with the payloads. */
+static int sbom_stage(struct extract *x, const struct pkg_report *rep, struct fw_err *err)
+{
+	int fd, rc = 0;
+
+	if (!sbom_wanted(x))
+		return 0;
+	if (rep->sbom == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "%s: not read", FW_SBOM_ENTRY);
+	fd = openat(x->stage_fd, SBOM_STAGED, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot create: %s", FW_SBOM_ENTRY, strerror(errno));
+	x->sbom_staged = 1;
+	if (fw_write_all(fd, rep->sbom, rep->sbom_len, FW_SBOM_ENTRY, err) < 0)
+		rc = -1;
+	else if (fsync(fd) < 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "%s: %s", FW_SBOM_ENTRY, strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = fw_err_set(err, FW_EXIT_IO, "%s: %s", FW_SBOM_ENTRY, strerror(errno));
+	return rc;
+}
+
+/* SBOM: into its place, last, all-or-nothing with the payloads (unpublish takes it back). */
+static int sbom_publish(struct extract *x, struct fw_err *err)
+{
+	struct stat st;
+
+	if (!x->sbom_staged)
+		return 0;
+	x->sbom_exchanged = x->force && fstatat(x->dirfd, FW_SBOM_ENTRY, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (renameat2(x->stage_fd, SBOM_STAGED, x->dirfd, FW_SBOM_ENTRY,
+		      x->sbom_exchanged ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0)
+		return fw_err_set(err, errno == EEXIST ? FW_EXIT_USAGE : FW_EXIT_IO, "%s: %s", FW_SBOM_ENTRY,
+				  errno == EEXIST ? FW_MSG_EXISTS : strerror(errno));
+	x->sbom_published = 1;
+	if (fsync(x->dirfd) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", FW_SBOM_ENTRY, strerror(errno));
+	return 0;
+}
+
+static void sbom_unpublish(struct extract *x)
+{
+	if (!x->sbom_published)
+		return;
+	if (renameat2(x->dirfd, FW_SBOM_ENTRY, x->stage_fd, SBOM_STAGED,
+		      x->sbom_exchanged ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0)
+		msg_error("extract", NULL, "%s: cannot undo: %s", FW_SBOM_ENTRY, strerror(errno));
+	x->sbom_published = 0;
+}
 
 static void usage(FILE *f)
 {
@@ -50,9 +124,10 @@ static void usage(FILE *f)
 		"                     [--crl FILE]... [--signer CN|SHA256]... [--max-chain-depth N]\n"
 		"                     [--no-check-time] [--no-verify] PKG|- [NAME]...\n"
 		"Verify a package and write its payloads (firmware images, or a modification\n"
-		"package's files at their paths) into DIR; all of them, or nothing. With\n"
-		"NAMEs (image entry names or file paths, as inspect shows them) only those\n"
-		"are verified and written, all or nothing; the others are skipped.\n"
+		"package's files at their paths), and its SBOM as sbom.cdx.json, into DIR;\n"
+		"all of them, or nothing. With NAMEs (image entry names or file paths, as\n"
+		"inspect shows them) only those are verified and written, all or nothing;\n"
+		"the others (and the SBOM) are skipped.\n"
 		"\n"
 		"  -C, --directory DIR       write into DIR (default: the current directory;\n"
 		"                            made if missing, one level)\n"
@@ -198,7 +273,7 @@ static int check_targets(struct extract *x, struct fw_err *err)
 		if (rc < 0)
 			return -1;
 	}
-	return 0;
+	return sbom_check_target(x, err);
 }
 
 /* The manifest verified: apply the file-name rule, check the targets, make the staging directory. */
@@ -206,7 +281,6 @@ static int x_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_r
 {
 	struct extract *x = ctx;
 
-	(void)rep;
 	x->m = m;
 	if (fw_manifest_check_file_name(m, x->pkg, err) < 0 || select_payloads(x, m, err) < 0 ||
 	    check_targets(x, err) < 0)
@@ -224,7 +298,7 @@ static int x_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_r
 	x->stage_fd = openat(x->dirfd, x->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (x->stage_fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: %s", x->stage, strerror(errno));
-	return 0;
+	return sbom_stage(x, rep, err);
 }
 
 static int x_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
@@ -283,6 +357,7 @@ static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw
  */
 static void unpublish(struct extract *x)
 {
+	sbom_unpublish(x);
 	for (size_t i = x->n_published; i-- > 0;) {
 		const char *base = NULL;
 		char name[32], shown[2 * FW_MOD_PATH_MAX];
@@ -347,6 +422,8 @@ static int publish(struct extract *x, struct fw_err *err)
 			goto undo;
 		}
 	}
+	if (sbom_publish(x, err) < 0)
+		goto undo;
 	return 0;
 undo:
 	unpublish(x);
@@ -366,6 +443,8 @@ static void discard(struct extract *x)
 			snprintf(name, sizeof(name), "%zu", i);
 			unlinkat(x->stage_fd, name, 0);
 		}
+		if (x->sbom_staged)
+			unlinkat(x->stage_fd, SBOM_STAGED, 0);
 		close(x->stage_fd);
 		x->stage_fd = -1;
 	}
@@ -394,7 +473,7 @@ int cmd_extract(int argc, char **argv)
 	static struct extract x;
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
-	struct pkg_read_opts ropts = { .trust = &trust };
+	struct pkg_read_opts ropts = { .trust = &trust, .keep_sbom = 1 };
 	struct pkg_reader_ops ops = { .manifest = x_manifest, .payload_begin = x_begin,
 				      .payload_data = x_data, .payload_end = x_end };
 	struct pkg_report rep;
@@ -487,6 +566,8 @@ int cmd_extract(int argc, char **argv)
 		if (x.selected[i])
 			printf("%s\n", fw_escape(target_of(m, i), shown, sizeof(shown)));
 	}
+	if (sbom_wanted(&x))
+		printf("%s\n", FW_SBOM_ENTRY);
 	rc = FW_EXIT_OK;
 out:
 	discard(&x);

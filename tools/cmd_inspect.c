@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fwpkg inspect [--json] [--sha256] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
+		"usage: fwpkg inspect [--json | --sbom] [--sha256] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
 		"                     [--ca FILE|DIR]... [--crl FILE]... [--signer CN|SHA256]...\n"
 		"                     [--max-chain-depth N] [--no-check-time] PKG|-\n"
 		"Show a package's manifest and signatures; with keys, verify it too.\n"
@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"                            CMS signer is shown with its certificate and chain\n"
 		"      --json                one JSON document (sorted keys) instead of the table\n"
 		"      --sha256              read every payload and show its plain SHA-256\n"
+		"      --sbom                print the SBOM the package carries, as it is\n"
+		"                            (checked against the manifest; with keys, signed)\n"
 		"A catalog (fwpkg-catalog(5)) shows its releases; with keys, its .minisig (else .cms) is checked.\n"
 		"  -h, --help                this help\n");
 }
@@ -166,6 +168,71 @@ static void print_files(const struct fw_manifest *m, int sha, const struct pkg_r
 	}
 }
 
+/* SBOM: the table's line about the SBOM a package carries (none: no line). */
+static void print_sbom_line(const struct fw_manifest *m)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+
+	if (!m->sbom.present)
+		return;
+	fw_hex(m->sbom.sha256, FW_DIGEST_LEN, hex);
+	printf("%-14s %s %s, %llu component%s, %llu bytes, sha256 %s (entry %s)\n", "SBOM:", FW_SBOM_FORMAT,
+	       m->sbom.spec_version, (unsigned long long)m->sbom.components, m->sbom.components == 1 ? "" : "s",
+	       (unsigned long long)m->sbom.size, hex, FW_SBOM_ENTRY);
+}
+
+/* SBOM: its description in inspect --json; null when the package carries none. */
+static json_t *sbom_json(const struct fw_manifest *m, const struct pkg_report *rep)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+
+	if (!m->sbom.present)
+		return json_null();
+	fw_hex(m->sbom.sha256, FW_DIGEST_LEN, hex);
+	/* "verified": its bytes matched a manifest whose signature a trusted key made. */
+	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:b}", "format", FW_SBOM_FORMAT, "spec_version",
+			 m->sbom.spec_version, "components", (json_int_t)m->sbom.components, "size",
+			 (json_int_t)m->sbom.size, "sha256", hex, "entry", FW_SBOM_ENTRY, "verified",
+			 rep->valid_sigs > 0);
+}
+
+/*
+ * inspect --sbom: the document as the package carries it (the reader checked
+ * its SHA-256 against the manifest, and the manifest's signature when keys
+ * were given). Byte for byte into a pipe or file; on a terminal, line by line
+ * through the one escaping function, as everything from a package is.
+ */
+static int print_sbom(const char *path, const struct fw_manifest *m, const struct pkg_report *rep)
+{
+	if (!m->sbom.present || rep->sbom == NULL) {
+		msg_error("inspect", path, "carries no SBOM");
+		return FW_EXIT_REJECTED;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		static char line[FW_ESCAPED_SIZE(4096)];
+		const char *at = rep->sbom, *end = rep->sbom + rep->sbom_len;
+
+		while (at < end) {
+			const char *nl = memchr(at, '\n', (size_t)(end - at));
+			size_t n = nl != NULL ? (size_t)(nl - at) : (size_t)(end - at);
+
+			/* A long line goes out in pieces; each piece escaped whole. */
+			for (size_t o = 0; o < n; o += 4096)
+				fputs(fw_escape_n(at + o, n - o < 4096 ? n - o : 4096, line, sizeof(line)), stdout);
+			putchar('\n');
+			at += n + 1;
+		}
+	} else if (fwrite(rep->sbom, 1, rep->sbom_len, stdout) != rep->sbom_len) {
+		msg_error("inspect", path, "cannot write the SBOM to standard output");
+		return FW_EXIT_IO;
+	}
+	if (fflush(stdout) != 0) {
+		msg_error("inspect", path, "cannot write the SBOM to standard output");
+		return FW_EXIT_IO;
+	}
+	return FW_EXIT_OK;
+}
+
 static void print_table(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
 			int have_keys, int sha, const char *name_problem, const struct fw_err *problem)
 {
@@ -175,7 +242,7 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 	fw_time_iso(m->created, when);
 	printf("%-14s %s\n", "Package:", esc(path, b, sizeof(b)));
 	printf("%-14s %s (format %s %d)\n", "Type:", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
-	       FW_FORMAT_ID, FW_FORMAT_VERSION);
+	       FW_FORMAT_ID, fw_manifest_format_version(m));
 	printf("%-14s %s\n", "Version:", esc(m->version, b, sizeof(b)));
 	printf("%-14s", "Products:");
 	for (size_t i = 0; i < m->n_products; i++)
@@ -221,6 +288,7 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		if (pkg_comment_signed_at(rep->sigs[i].trusted_comment, &at) == 0)
 			printf("  %16s  %-12s %s\n", "", "signed", fw_time_iso(at, when));
 	}
+	print_sbom_line(m);
 	if (m->type == FW_TYPE_FIRMWARE) {
 		printf("Images:\n  %-6s %-20s %-28s %12s %9s  %s\n", "TARGET", "PRODUCT", "FILE", "SIZE", "CHUNK",
 		       sha ? "SHA256" : "CHUNK-LIST DIGEST");
@@ -273,6 +341,7 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		}
 		json_object_set_new(doc, "sha256", sums);
 	}
+	json_object_set_new(doc, "sbom", sbom_json(m, rep));
 	/* The .wmopkg file-name rule (fwpkg verify refuses a package that breaks it). */
 	json_object_set_new(doc, "file_name_ok", json_boolean(name_problem == NULL));
 	if (name_problem != NULL)
@@ -324,6 +393,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sha256", no_argument, NULL, 's' },
+		{ "sbom", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -335,7 +405,7 @@ int cmd_inspect(int argc, char **argv)
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0 };
-	int c, fd, json = 0, sha = 0, rc;
+	int c, fd, json = 0, sha = 0, sbom = 0, rc;
 	const char *path, *name_problem;
 
 	memset(&rep, 0, sizeof(rep));
@@ -356,6 +426,7 @@ int cmd_inspect(int argc, char **argv)
 		case 'K': keys.keyring = optarg; break;
 		case 'j': json = 1; break;
 		case 's': sha = 1; break;
+		case 'S': sbom = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
 			switch (cli_keys_option(&keys, c, optarg)) {
@@ -371,6 +442,10 @@ int cmd_inspect(int argc, char **argv)
 		msg_error("inspect", NULL, "%s", why);
 		usage(stderr);
 		return json ? cli_json_failure(NULL, FW_EXIT_USAGE, why) : FW_EXIT_USAGE;
+	}
+	if (sbom && (json || sha)) {
+		msg_error("inspect", NULL, "--sbom prints the SBOM alone: not with %s", json ? "--json" : "--sha256");
+		return FW_EXIT_USAGE;
 	}
 	path = argv[optind];
 	if (cli_keys_given(&keys)) {
@@ -388,6 +463,10 @@ int cmd_inspect(int argc, char **argv)
 		return rc;
 	}
 	ropts.payload_sha256 = sha;
+	/* The SBOM comes before the payloads: the manifest, its signatures and it are enough. */
+	ropts.keep_sbom = 1;
+	if (sbom)
+		ropts.manifest_only = 1;
 	ops.payload_begin = sha ? take_payload : NULL;
 	if ((fd = cli_open_input(path, &err)) < 0) {
 		sig_trust_free(&trust);
@@ -399,7 +478,14 @@ int cmd_inspect(int argc, char **argv)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0) {
-		rc = show_refused(path, &rep, ropts.trust != NULL, json, &err);
+		/* --sbom prints the document alone, or nothing: no table in its place. */
+		rc = sbom ? msg_fail("inspect", path, &err) : show_refused(path, &rep, ropts.trust != NULL, json, &err);
+		pkg_report_free(&rep);
+		return rc;
+	}
+	if (sbom) {
+		rc = print_sbom(path, m, &rep);
+		fw_manifest_free(m);
 		pkg_report_free(&rep);
 		return rc;
 	}

@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "formats/manifest.h"
+#include "base/sha256.h"
+#include "formats/sbom.h"
 #include "tests/unit/manifest_checks.h"
 
 #define DIGEST0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -862,6 +864,160 @@ static void test_helpers(void)
 	CU_ASSERT_EQUAL(fw_target_parse(NULL, &t), -1);
 }
 
+/* SBOM: the valid manifest with an "sbom" object, at format version 2. */
+static json_t *sbom_json(void)
+{
+	json_t *j = valid_json();
+
+	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_SBOM));
+	json_object_set_new(j, "sbom", json_pack("{s:s, s:s, s:i, s:i, s:s}", "format", "CycloneDX",
+		"spec_version", "1.6", "components", 3, "size", 780, "sha256", DIGEST1));
+	return j;
+}
+
+static void reject_sbom_field(const char *key, json_t *val, const char *needle)
+{
+	json_t *j = sbom_json();
+
+	if (val == NULL)
+		json_object_del(json_object_get(j, "sbom"), key);
+	else
+		json_object_set_new(json_object_get(j, "sbom"), key, val);
+	reject(key, j, needle);
+}
+
+static void test_sbom_manifest(void)
+{
+	json_t *j = sbom_json();
+	struct fw_manifest *m, *m2;
+	char *s, *out = NULL;
+	size_t len, out_len = 0;
+	struct fw_err err = { 0 };
+	uint8_t d1[FW_DIGEST_LEN];
+
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	free(s);
+	json_decref(j);
+	if (m == NULL)
+		return;
+	CU_ASSERT_TRUE(m->sbom.present);
+	CU_ASSERT_STRING_EQUAL(m->sbom.spec_version, "1.6");
+	CU_ASSERT_EQUAL(m->sbom.components, 3);
+	CU_ASSERT_EQUAL(m->sbom.size, 780);
+	CU_ASSERT_EQUAL(fw_unhex(DIGEST1, d1, sizeof(d1)), 0);
+	CU_ASSERT_EQUAL(memcmp(m->sbom.sha256, d1, FW_DIGEST_LEN), 0);
+	CU_ASSERT_EQUAL(fw_manifest_format_version(m), FW_FORMAT_VERSION_SBOM);
+	/* Emitted at version 2 with the same "sbom", and read back alike. */
+	CU_ASSERT_EQUAL(fw_manifest_emit(m, &out, &out_len, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"format_version\": 2"));
+	m2 = parse_ok(out, out_len);
+	if (m2 != NULL) {
+		CU_ASSERT_EQUAL(memcmp(&m2->sbom, &m->sbom, sizeof(m->sbom)), 0);
+		fw_manifest_free(m2);
+	}
+	free(out);
+	/* Without one: version 1, no "sbom" key, as every package before. */
+	memset(&m->sbom, 0, sizeof(m->sbom));
+	CU_ASSERT_EQUAL(fw_manifest_emit(m, &out, &out_len, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"format_version\": 1"));
+	CU_ASSERT_PTR_NULL(strstr(out, "sbom"));
+	free(out);
+	/* A payload may not take the SBOM entry's name. */
+	m->sbom.present = 1;
+	m->sbom.size = 10;
+	m->sbom.components = 1;
+	snprintf(m->sbom.spec_version, sizeof(m->sbom.spec_version), "1.5");
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
+	snprintf(m->payloads[1].name, sizeof(m->payloads[1].name), "%s", FW_SBOM_ENTRY);
+	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, FW_SBOM_ENTRY));
+	fw_manifest_free(m);
+
+	/* Version and SBOM go together, both ways; an older version number or a newer one is refused by name. */
+	j = sbom_json();
+	json_object_set_new(j, "format_version", json_integer(1));
+	reject("sbom at version 1", j, "\"sbom\" needs \"format_version\" 2");
+	j = valid_json();
+	json_object_set_new(j, "format_version", json_integer(2));
+	reject("version 2 without sbom", j, "\"format_version\" 2 is for a package with an \"sbom\"");
+	j = sbom_json();
+	json_object_set_new(j, "format_version", json_integer(3));
+	reject("version 3", j, "\"format_version\" must be 1 or 2");
+
+	reject_sbom_field("format", json_string("SPDX"), "\"sbom.format\" must be \"CycloneDX\"");
+	reject_sbom_field("spec_version", json_string("1.4"), "\"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
+	reject_sbom_field("spec_version", json_integer(16), "\"sbom.spec_version\" must be a string");
+	reject_sbom_field("components", json_integer(0), "\"sbom.components\"");
+	reject_sbom_field("size", json_integer(0), "\"sbom.size\"");
+	reject_sbom_field("size", json_integer(FW_SBOM_MAX + 1), "\"sbom.size\"");
+	reject_sbom_field("sha256", json_string("ABC"), "\"sbom.sha256\"");
+	reject_sbom_field("sha256", NULL, "missing required key \"sbom.sha256\"");
+	reject_sbom_field("entry", json_string("x"), "unknown key \"sbom.entry\"");
+	j = sbom_json();
+	json_object_set_new(j, "sbom", json_string("inline"));
+	reject("sbom not an object", j, "\"sbom\" must be an object");
+}
+
+/* fw_sbom_check: what a build accepts of a CycloneDX document, and the one-line reason it refuses. */
+static void sbom_refused(const char *doc, const char *needle)
+{
+	struct fw_sbom b;
+	struct fw_err err = { 0 };
+
+	b.present = 7;
+	CU_ASSERT_EQUAL(fw_sbom_check(doc, strlen(doc), &b, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_FALSE(b.present);
+	if (strstr(err.msg, needle) == NULL)
+		fprintf(stderr, "\n  %s: message \"%s\", wanted \"%s\"\n", doc, err.msg, needle);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
+}
+
+static void test_sbom_check(void)
+{
+	static const char good[] = "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.5\", \"version\": 1,"
+				   " \"components\": [{\"type\": \"library\", \"name\": \"a\"}, {\"type\": \"library\", \"name\": \"b\"}]}";
+	struct fw_sbom b;
+	struct fw_err err = { 0 };
+	uint8_t md[FW_DIGEST_LEN];
+
+	CU_ASSERT_EQUAL(fw_sbom_check(good, strlen(good), &b, &err), 0);
+	CU_ASSERT_TRUE(b.present);
+	CU_ASSERT_STRING_EQUAL(b.spec_version, "1.5");
+	CU_ASSERT_EQUAL(b.components, 2);
+	CU_ASSERT_EQUAL(b.size, strlen(good));
+	fw_sha256(good, strlen(good), md);
+	CU_ASSERT_EQUAL(memcmp(md, b.sha256, sizeof(md)), 0);
+	CU_ASSERT_TRUE(fw_sbom_spec_supported("1.6"));
+	CU_ASSERT_FALSE(fw_sbom_spec_supported("1.4"));
+	CU_ASSERT_FALSE(fw_sbom_spec_supported("1.6 "));
+	CU_ASSERT_FALSE(fw_sbom_spec_supported(NULL));
+
+	sbom_refused("", "empty");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\",", "not JSON: line 1");
+	sbom_refused("{\"a\": 1, \"a\": 2}", "not JSON");
+	sbom_refused("[]", "the top-level value is not an object");
+	sbom_refused("{\"specVersion\": \"1.6\", \"components\": [{}]}", "\"bomFormat\" is missing, not \"CycloneDX\"");
+	sbom_refused("{\"bomFormat\": \"SPDX\", \"specVersion\": \"1.6\", \"components\": [{}]}",
+		     "\"bomFormat\" is \"SPDX\", not \"CycloneDX\"");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.4\", \"components\": [{}]}",
+		     "\"specVersion\" \"1.4\" is not supported (1.5 or 1.6)");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\", \"specVersion\": 1.6, \"components\": [{}]}",
+		     "\"specVersion\" not a string is not supported");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"components\": []}",
+		     "no components (\"components\" is empty)");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\"}",
+		     "no components (\"components\" is missing)");
+	sbom_refused("{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"components\": {}}",
+		     "no components (\"components\" is not an array)");
+	{
+		static const char nul[] = "{\"bomFormat\": \"CycloneDX\"}\0";
+		CU_ASSERT_EQUAL(fw_sbom_check(nul, sizeof(nul) - 1, &b, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "NUL"));
+	}
+}
+
 int main(void)
 {
 	static const struct {
@@ -878,6 +1034,8 @@ int main(void)
 		{ "name rules", test_names },
 		{ "the reader accepts every name the writer does", test_entry_names },
 		{ "hex, chunks, targets", test_helpers },
+		{ "SBOM: declared at format version 2, every field checked", test_sbom_manifest },
+		{ "SBOM: the build-time check of a CycloneDX document", test_sbom_check },
 	};
 	CU_pSuite s;
 	unsigned failed;

@@ -11,6 +11,7 @@
 
 #include "formats/pkg_read.h"
 #include "formats/pkg_write.h"
+#include "formats/sbom.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
@@ -359,6 +360,154 @@ static void test_add_signature_keeps_payload_bytes(void)
 	free_recorder(&r);
 }
 
+/* SBOM: a package carrying one, built from the checked document. */
+static const char sbom_doc[] = "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"version\": 1,\n"
+			       " \"components\": [{\"type\": \"library\", \"name\": \"zlib\", \"version\": \"1.2.13\"}]}\n";
+
+static int build_sbom(const char *out, const char *doc, size_t doc_len, struct fw_err *err)
+{
+	const char *paths[] = { img_sec, img_pri };
+	struct pkg_write_opts o = { .force = 1, .sbom = sbom_doc, .sbom_len = sizeof(sbom_doc) - 1 };
+	struct fw_manifest *m = sample_manifest();
+	int rc = fw_sbom_check(sbom_doc, sizeof(sbom_doc) - 1, &m->sbom, err);
+
+	/* The caller may hand over other bytes than it described: the writer must notice. */
+	o.sbom = doc;
+	o.sbom_len = doc_len;
+	if (rc == 0)
+		rc = pkg_write(out, m, paths, &sk1, 1, &o, err);
+	fw_manifest_free(m);
+	return rc;
+}
+
+static int sbom_seen(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
+{
+	(void)err;
+	/* Read and checked before the manifest callback, so inspect can show it. */
+	*(int *)ctx = m->sbom.present && rep->sbom != NULL && rep->sbom_len == sizeof(sbom_doc) - 1 &&
+		      memcmp(rep->sbom, sbom_doc, rep->sbom_len) == 0;
+	return 0;
+}
+
+static int read_sbom_pkg(const char *path, int keep, int *seen, struct fw_manifest **m, struct pkg_report *rep,
+			 struct fw_err *err)
+{
+	struct pkg_read_opts o = { .trust = &trust1, .threads = 2, .keep_sbom = keep };
+	struct pkg_reader_ops ops = { .manifest = sbom_seen };
+	int fd = open(path, O_RDONLY);
+	int rc = pkg_read(fd, &o, &ops, seen, m, rep, err);
+
+	close(fd);
+	return rc;
+}
+
+static void test_sbom_roundtrip(void)
+{
+	char path[300];
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0 };
+	size_t len, img_len;
+	char *pkg, *img, *at;
+	int seen = 0;
+
+	snprintf(path, sizeof(path), "%s/sbom.pkg", dir);
+	CU_ASSERT_EQUAL_FATAL(build_sbom(path, sbom_doc, sizeof(sbom_doc) - 1, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(read_sbom_pkg(path, 1, &seen, &m, &rep, &err), 0);
+	CU_ASSERT_TRUE(seen);
+	CU_ASSERT_TRUE(rep.verified);
+	CU_ASSERT_TRUE(m->sbom.present);
+	CU_ASSERT_EQUAL(m->sbom.components, 1);
+	CU_ASSERT_EQUAL(rep.sbom_len, sizeof(sbom_doc) - 1);
+	/* The payload offsets a device resumes from count the SBOM's entry. */
+	pkg = slurp(path, &len);
+	img = slurp(img_sec, &img_len);
+	at = memmem(pkg, len, img, img_len);
+	CU_ASSERT_PTR_NOT_NULL(at);
+	if (at != NULL)
+		CU_ASSERT_EQUAL(pkg_payload_data_offset(m, rep.first_payload_offset, 0), (uint64_t)(at - pkg));
+	/* The first entry after the signatures is the SBOM's. */
+	CU_ASSERT_EQUAL(memcmp(pkg + rep.first_payload_offset, FW_SBOM_ENTRY, sizeof(FW_SBOM_ENTRY)), 0);
+	free(pkg);
+	free(img);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+
+	/* Not kept unless asked (a device): still hashed and checked. */
+	m = NULL;
+	seen = 0;
+	CU_ASSERT_EQUAL(read_sbom_pkg(path, 0, &seen, &m, &rep, &err), 0);
+	CU_ASSERT_PTR_NULL(rep.sbom);
+	CU_ASSERT_FALSE(seen);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+}
+
+static void test_sbom_tampered(void)
+{
+	char path[300], bad[300];
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0 };
+	size_t len;
+	char *pkg, *hit;
+	FILE *f;
+	int seen = -1;
+
+	snprintf(path, sizeof(path), "%s/sbom.pkg", dir);
+	snprintf(bad, sizeof(bad), "%s/sbom-bad.pkg", dir);
+	CU_ASSERT_EQUAL_FATAL(build_sbom(path, sbom_doc, sizeof(sbom_doc) - 1, &err), 0);
+	pkg = slurp(path, &len);
+	hit = memmem(pkg, len, "zlib", 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hit);
+	hit[3] = 'x';
+	f = fopen(bad, "wb");
+	fwrite(pkg, 1, len, f);
+	fclose(f);
+	free(pkg);
+	CU_ASSERT_EQUAL(read_sbom_pkg(bad, 1, &seen, &m, &rep, &err), -1);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_EQUAL(seen, -1);   /* the manifest callback never ran */
+	CU_ASSERT_PTR_NULL(rep.sbom);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(err.msg, "sbom.cdx.json: SHA-256 does not match the signed manifest");
+	pkg_report_free(&rep);
+}
+
+static void test_sbom_writer_checks(void)
+{
+	char path[300];
+	struct fw_err err = { 0 };
+	static const char other[] = "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"components\": [{}]}";
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sbom-mismatch.pkg", dir);
+	CU_ASSERT_EQUAL(build_sbom(path, other, sizeof(other) - 1, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not match the manifest's \"sbom\""));
+	CU_ASSERT_EQUAL(stat(path, &st), -1);
+}
+
+static void test_sbom_kept_by_add_signature(void)
+{
+	char path[300];
+	struct pkg_write_opts o = { .force = 1 };
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0 };
+	int seen = 0;
+
+	snprintf(path, sizeof(path), "%s/sbom2.pkg", dir);
+	CU_ASSERT_EQUAL_FATAL(build_sbom(path, sbom_doc, sizeof(sbom_doc) - 1, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(pkg_add_signatures(path, path, &sk2, 1, &o, &err), 0);
+	CU_ASSERT_EQUAL(read_sbom_pkg(path, 1, &seen, &m, &rep, &err), 0);
+	CU_ASSERT_TRUE(seen);
+	CU_ASSERT_EQUAL(rep.n_sigs, 2);
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -374,6 +523,10 @@ int main(void)
 	CU_add_test(suite, "same inputs, same bytes", test_deterministic);
 	CU_add_test(suite, "one pass, two passes, a wrong layout guess: same bytes", test_one_pass_and_two_passes_agree);
 	CU_add_test(suite, "adding a signature keeps payload bytes", test_add_signature_keeps_payload_bytes);
+	CU_add_test(suite, "SBOM: carried, read before the manifest callback, payload offsets count it", test_sbom_roundtrip);
+	CU_add_test(suite, "SBOM: a tampered one is refused before anyone sees it", test_sbom_tampered);
+	CU_add_test(suite, "SBOM: the writer refuses bytes other than the manifest describes", test_sbom_writer_checks);
+	CU_add_test(suite, "SBOM: adding a signature keeps it", test_sbom_kept_by_add_signature);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

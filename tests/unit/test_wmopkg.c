@@ -891,6 +891,42 @@ static void test_name_from_path(void)
 	CU_ASSERT_EQUAL(wmopkg_name_from_path(long_name, name, &err), 0);
 }
 
+/* SBOM: a modification manifest declares one as a firmware manifest does, at format version 2. */
+static void test_sbom(void)
+{
+	json_t *j = valid_json();
+	struct fw_manifest *m = NULL, *m2 = NULL;
+	struct fw_err err = { 0 };
+	char *s, *out = NULL;
+	size_t len, out_len = 0;
+
+	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_SBOM));
+	json_object_set_new(j, "sbom", json_pack("{s:s, s:s, s:i, s:i, s:s}", "format", "CycloneDX",
+		"spec_version", "1.5", "components", 12, "size", 4096, "sha256",
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"));
+	s = dump(j, &len);
+	CU_ASSERT_EQUAL(fw_manifest_parse(s, len, &m, &err), 0);
+	free(s);
+	if (m != NULL) {
+		CU_ASSERT_TRUE(m->sbom.present);
+		CU_ASSERT_STRING_EQUAL(m->sbom.spec_version, "1.5");
+		CU_ASSERT_EQUAL(m->sbom.components, 12);
+		/* Not one of the files: the files and payloads are as without it. */
+		CU_ASSERT_EQUAL(m->n_files, 3);
+		CU_ASSERT_EQUAL(m->n_payloads, 3);
+		CU_ASSERT_EQUAL(fw_manifest_emit(m, &out, &out_len, &err), 0);
+		CU_ASSERT_EQUAL(fw_manifest_parse(out, out_len, &m2, &err), 0);
+		if (m2 != NULL)
+			CU_ASSERT_EQUAL(memcmp(&m2->sbom, &m->sbom, sizeof(m->sbom)), 0);
+		fw_manifest_free(m2);
+		free(out);
+		fw_manifest_free(m);
+	}
+	/* At version 1 the key is refused by name. */
+	json_object_set_new(j, "format_version", json_integer(1));
+	reject("sbom at version 1", j, "\"sbom\" needs \"format_version\" 2");
+}
+
 int main(void)
 {
 	static const struct {
@@ -907,6 +943,7 @@ int main(void)
 		{ "type confusion and the file-name rule", test_type_and_file_name },
 		{ "tree scan", test_tree_scan },
 		{ "package name from the output path", test_name_from_path },
+		{ "SBOM: declared at format version 2, not a file", test_sbom },
 	};
 	CU_pSuite s;
 	unsigned failed;
