@@ -191,7 +191,7 @@ before=$(sbsum)
 expect 1 'other-dev.token: unlock token is for device SN-0099, not this device \(SN-0042\)' \
 	"$B/fwctl" --root "$sb" unlock install other-dev.token
 expect 1 'expired.token: unlock token expired' "$B/fwctl" --root "$sb" unlock install expired.token
-expect 1 'untrusted.token: unlock token signed by key [0-9A-F]{16}, which this device does not trust' \
+expect 1 'untrusted.token: unlock token: signed by [0-9A-F]{16}, which is not trusted' \
 	"$B/fwctl" --root "$sb" unlock install untrusted.token
 sed 's/SN-0042/SN-0043/' good.token >forged.token
 expect 1 'forged.token: ' "$B/fwctl" --root "$sb" unlock install forged.token
@@ -199,6 +199,16 @@ expect 1 'forged.token: ' "$B/fwctl" --root "$sb" unlock install forged.token
 expect 0 '' "$B/fwctl" --root "$sb" status
 grep -Eq '^unlock token +none$' "$T/.out" || fail "status before the token: $(cat "$T/.out")"
 expect 0 'installed a token for device SN-0042' "$B/fwctl" --root "$sb" unlock install good.token
+# From a pipe the token is read once: what was checked is what is kept; a refused one leaves the valid one.
+before=$(sbsum)
+expect 1 'unlock token is for device SN-0099' sh -c "cat other-dev.token | \"$B/fwctl\" --root \"$sb\" unlock install -"
+expect 1 'not an unlock token' sh -c ": | \"$B/fwctl\" --root \"$sb\" unlock install /dev/stdin"
+[ "$(sbsum)" = "$before" ] || fail "a refused token from a pipe changed the device"
+cmp good.token "$sb/unlock-token.json" || fail "the valid token was replaced"
+expect 0 'installed a token for device SN-0042' sh -c "cat good.token | \"$B/fwctl\" --root \"$sb\" unlock install -"
+cmp good.token "$sb/unlock-token.json" || fail "a token from a pipe was not stored as it came"
+expect 0 'installed a token for device SN-0042' sh -c "cat good.token | \"$B/fwctl\" --root \"$sb\" unlock install /dev/stdin"
+cmp good.token "$sb/unlock-token.json" || fail "a token from /dev/stdin was not stored as it came"
 expect 0 '' "$B/fwctl" --root "$sb" status
 grep -Eq '^unlock token +valid until 2099-01-01T12:00:00Z' "$T/.out" || fail "status: $(cat "$T/.out")"
 expect 0 '' "$B/fwctl" --root "$sb" boot
