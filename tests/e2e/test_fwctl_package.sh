@@ -218,6 +218,29 @@ grep -q 'packages: 1 of 1 active' "$T/.out" || fail "sb boot with token: $(cat "
 	fail "status --json unlock_token"
 ok "secure boot: no token, another device's, an expired one, an untrusted signer's, a forged one refused; a valid one activates unsigned packages; status shows it"
 
+# --- the trust policy holds for unlock tokens: under min_signatures 2, a token by one key (or by one key twice) is
+# refused and activates nothing; one by two keys is accepted
+sb2=$T/sb2
+printf '{"min_signatures": 2}\n' >policy2.json
+"$B/fwctl" --root "$sb2" -q init --product RSP-30 --trust k.pub --trust other.pub --trust policy2.json --version 5.22.2 \
+	--allow-untrusted --secure-boot --device-id SN-0042 >/dev/null
+expect 0 '' "$B/fwctl" --root "$sb2" package install unsig.wmopkg
+expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01 -k k.key -k other.key -o two.token
+expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01 -k k.key -k k.key -o twice.token
+sb2sum() { (cd "$sb2" && find . -type f ! -name .lock -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+before=$(sb2sum)
+expect 1 'good.token: unlock token: too few signatures by trusted keys: have 1, need 2' \
+	"$B/fwctl" --root "$sb2" unlock install good.token
+expect 1 'twice.token: unlock token: too few signatures by trusted keys: have 1, need 2' \
+	"$B/fwctl" --root "$sb2" unlock install twice.token
+[ "$(sb2sum)" = "$before" ] || fail "a token by one key of two changed the device"
+expect 0 'secure boot needs a valid unlock token for this device \(none installed\)' "$B/fwctl" --root "$sb2" boot
+[ ! -e "$sb2/active/files/unsigned.txt" ] || fail "an unsigned package activated without a token meeting the policy"
+expect 0 'installed a token for device SN-0042' "$B/fwctl" --root "$sb2" unlock install two.token
+expect 0 '' "$B/fwctl" --root "$sb2" boot
+[ -e "$sb2/active/files/unsigned.txt" ] || fail "a token by two keys did not activate the unsigned package"
+ok "policy min_signatures 2: an unlock token by one key, or one key twice, refused, nothing activated; by two keys accepted"
+
 # --- a tampered installed package is found at boot; the others stay active
 f=$(ls "$dev"/packages/brand-*.wmopkg)
 at=$("$PY" "$E2E/craft.py" offset "$f" file-0001 middle)
