@@ -21,9 +21,12 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fwctl [--root DIR] smart config [--server URL] [--interval DURATION]\n"
 		   "                  [--download-window HH:MM-HH:MM|any] [--install-at HH:MM|any] [--on|--off]\n"
 		   "       fwctl [--root DIR] smart tick\n"
+		   "       fwctl [--root DIR] smart reset-serial\n"
 		   "config without options shows the settings. Times of day are UTC. tick does what is due\n"
 		   "now: a check at the interval, a download inside the window, the install at the install\n"
-		   "time, then the boot step. The clock is $FWCTL_NOW when set (for tests), else the real one.\n");
+		   "time, then the boot step. The clock is $FWCTL_NOW when set (for tests), else the real one.\n"
+		   "reset-serial forgets the serial of the last accepted catalog: the next one that meets the\n"
+		   "trust policy sets it, whatever its serial.\n");
 }
 
 static void print_tod(const char *name, int minute, const char *none)
@@ -299,12 +302,40 @@ out:
 	return rc;
 }
 
+/* fwctl smart reset-serial: the administrator's reset of the catalog serial the device remembers. */
+static int smart_reset_serial(const char *root, int argc, char **argv)
+{
+	struct dev_root r;
+	struct fw_err err = { 0 };
+	uint64_t old;
+	int had, rc = FW_EXIT_OK;
+
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (dev_root_open(&r, root, 1, &err) < 0)
+		return msg_fail("smart reset-serial", NULL, &err);
+	if (dev_smart_reset_serial(&r, &had, &old, &err) < 0)
+		rc = msg_fail("smart reset-serial", NULL, &err);
+	else if (had)
+		msg_note("smart reset-serial: forgot serial %llu: the next catalog that meets the trust policy sets it",
+			 (unsigned long long)old);
+	else
+		msg_note("smart reset-serial: no serial remembered: nothing to do");
+	dev_root_close(&r);
+	return rc;
+}
+
 int cmd_smart(const char *root, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "config") == 0)
 		return smart_config(root, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tick") == 0)
 		return smart_tick(root, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "reset-serial") == 0)
+		return smart_reset_serial(root, argc - 1, argv + 1);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return FW_EXIT_OK;

@@ -17,8 +17,8 @@ int cmd_unlock(const char *root, int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: fwctl [--root DIR] unlock install FILE\nInstall an unlock token made by 'fwpkg unlock-token' "
-		       "for this device:\non a secure-boot device that allows untrusted packages, unsigned ones are then "
+		printf("usage: fwctl [--root DIR] unlock install FILE|-\nInstall an unlock token made by 'fwpkg unlock-token' "
+		       "for this device (- reads it from standard input):\non a secure-boot device that allows untrusted packages, unsigned ones are then "
 		       "activated until it expires.\n");
 		return FW_EXIT_OK;
 	}
@@ -28,7 +28,8 @@ int cmd_unlock(const char *root, int argc, char **argv)
 	}
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("unlock", NULL, &err);
-	if (dev_unlock_install(&r, argv[2], &tok, &err) < 0) {
+	/* "-": the token from standard input, read once like any file. */
+	if (dev_unlock_install(&r, strcmp(argv[2], "-") == 0 ? "/dev/stdin" : argv[2], &tok, &err) < 0) {
 		rc = msg_fail("unlock", argv[2], &err);
 	} else {
 		fw_time_iso(tok.expires, when);

@@ -125,7 +125,7 @@ static int fetch_small(const struct dev_root *r, const char *url, size_t limit, 
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network URL", url);
 	dev_root_net_opts(r, &o);
 	if (dev_transport_open(&t, &src, &o, 0, err) < 0) {
-		*missing = strstr(err->msg, "HTTP 404") != NULL || strstr(err->msg, "no such file") != NULL;
+		*missing = err->kind == FW_KIND_NOT_FOUND;
 		goto out;
 	}
 	if (dev_transport_info(t)->id.size > (long long)limit) {
@@ -210,10 +210,35 @@ static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_
 	return -1;
 }
 
+/* The step as the smart state keeps it: everything of the release the device decided on. */
+static void step_of(struct dev_smart_release *st, const struct fw_release *rel)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->version, sizeof(st->version), "%s", rel->version);
+	for (size_t i = 0; i < rel->n_urls; i++)
+		snprintf(st->url[i], sizeof(st->url[i]), "%s", rel->url[i]);
+	st->n_urls = (unsigned)rel->n_urls;
+	st->length = rel->length;
+	memcpy(st->manifest_sha256, rel->manifest_sha256, FW_DIGEST_LEN);
+	snprintf(st->product, sizeof(st->product), "%s", rel->product);
+	st->generation = rel->generation;
+	snprintf(st->bridge_from, sizeof(st->bridge_from), "%s", rel->bridge_from);
+	snprintf(st->bridge_down, sizeof(st->bridge_down), "%s", rel->bridge_down);
+	st->rollback_index = rel->rollback_index;
+	st->requires_tpm = rel->requires_tpm;
+}
+
+/* The same package, said of in the same words (the URLs may change: a download goes on). */
 static int same_release(const struct dev_smart_release *a, const struct fw_release *b)
 {
-	return strcmp(a->version, b->version) == 0 && a->length == b->length &&
-	       memcmp(a->manifest_sha256, b->manifest_sha256, FW_DIGEST_LEN) == 0;
+	struct dev_smart_release bs;
+
+	step_of(&bs, b);
+	return strcmp(a->version, bs.version) == 0 && a->length == bs.length &&
+	       memcmp(a->manifest_sha256, bs.manifest_sha256, FW_DIGEST_LEN) == 0 &&
+	       strcmp(a->product, bs.product) == 0 && a->generation == bs.generation &&
+	       strcmp(a->bridge_from, bs.bridge_from) == 0 && strcmp(a->bridge_down, bs.bridge_down) == 0 &&
+	       a->rollback_index == bs.rollback_index && !a->requires_tpm == !bs.requires_tpm;
 }
 
 int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct fw_err *err)
@@ -264,7 +289,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		goto out;
 	}
 	if (fw_catalog_verify(kind, text, len, sig, sig_len, &trust, cat, signer, err) < 0) {
-		int bad_sig = strncmp(err->msg, "signature", 9) == 0 || strncmp(err->msg, "signed by", 9) == 0;
+		int bad_sig = err->kind == FW_KIND_SIGNATURE;
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		err->code = FW_EXIT_REJECTED;
 		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, out, err);
@@ -313,12 +338,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		dev_download_discard(r);
 		dev_smart_forget_step(&s);
 		s.has_step = 1;
-		snprintf(s.step.version, sizeof(s.step.version), "%s", step->version);
-		for (size_t i = 0; i < step->n_urls; i++)
-			snprintf(s.step.url[i], sizeof(s.step.url[i]), "%s", step->url[i]);
-		s.step.n_urls = (unsigned)step->n_urls;
-		s.step.length = step->length;
-		memcpy(s.step.manifest_sha256, step->manifest_sha256, FW_DIGEST_LEN);
+		step_of(&s.step, step);
 		s.dl_result[0] = s.dl_message[0] = '\0';
 	} else if (step == NULL && s.has_step) {
 		dev_download_discard(r);

@@ -89,7 +89,7 @@ static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, con
 		}
 		*t = NULL;
 		/* A changed file is the same on every mirror: start over rather than try the next. */
-		if (strstr(err->msg, "changed") != NULL) {
+		if (err->kind == FW_KIND_CHANGED) {
 			*changed = 1;
 			break;
 		}
@@ -97,14 +97,49 @@ static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, con
 	return -1;
 }
 
-/* pkg_read's look at the manifest: the one the catalog names, or nothing is kept. */
+/*
+ * Every word the catalog said of the release and the device decided on must
+ * be the signed manifest's own: a validly signed catalog that lists an old
+ * package under a newer version, another product, generation, bridge,
+ * rollback index or TPM mark installs nothing.
+ */
+static int bound(const struct fw_manifest *m, const struct dev_smart_release *st, struct fw_err *err)
+{
+	int product = 0;
+
+	for (size_t i = 0; i < m->n_products; i++)
+		product |= strcmp(m->products[i], st->product) == 0;
+	if (m->type != FW_TYPE_FIRMWARE)
+		return fw_err_set(err, FW_EXIT_REJECTED, "a %s package, not firmware", fw_pkg_type_name(m->type));
+	if (strcmp(m->version, st->version) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest says version %s, the catalog says %s", m->version,
+				  st->version);
+	if (!product)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest is not for product %s, as the catalog says",
+				  st->product[0] ? st->product : "(none)");
+	if (m->image_generation != st->generation)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest says generation %u, the catalog says %u",
+				  (unsigned)m->image_generation, (unsigned)st->generation);
+	if (strcmp(m->bridge_from, st->bridge_from) != 0 || strcmp(m->bridge_down, st->bridge_down) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest says bridge_from \"%s\", bridge_down \"%s\"; "
+				  "the catalog says \"%s\", \"%s\"", m->bridge_from, m->bridge_down, st->bridge_from,
+				  st->bridge_down);
+	if (m->rollback_index != st->rollback_index)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest says rollback index %llu, the catalog says %llu",
+				  (unsigned long long)m->rollback_index, (unsigned long long)st->rollback_index);
+	if (!m->requires_tpm != !st->requires_tpm)
+		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest says requires_tpm %s, the catalog says %s",
+				  m->requires_tpm ? "true" : "false", st->requires_tpm ? "true" : "false");
+	return 0;
+}
+
+/* pkg_read's look at the manifest: the one the catalog names, and as it names it, or nothing is kept. */
 static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
 {
 	struct dl *d = ctx;
 	uint8_t digest[FW_DIGEST_LEN];
 	char want[2 * FW_DIGEST_LEN + 1], got[2 * FW_DIGEST_LEN + 1];
 
-	(void)m;
 	if (chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) < 0)
 		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
 	if (memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) != 0) {
@@ -113,6 +148,10 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		fw_hex(digest, FW_DIGEST_LEN, got);
 		return fw_err_set(err, FW_EXIT_REJECTED, "its manifest.json's SHA-256 is %.16s..., the catalog says "
 				  "%.16s... (another package than the catalog names)", got, want);
+	}
+	if (bound(m, &d->s->step, err) < 0) {
+		d->mismatch = 1;
+		return -1;
 	}
 	d->manifest_ok = 1;
 	return 0;
@@ -166,6 +205,21 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
 	s->dl_bytes = 0;
 	s->dl_etag[0] = '\0';
 	s->dl_mtime = s->dl_size = -1;
+}
+
+/* A package refused (not the one named, not whole, not good): its result recorded, nothing of it kept. */
+static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, int64_t now,
+			   struct dev_download_out *out, struct fw_err *err)
+{
+	if (err->code != FW_EXIT_IO)
+		err->code = FW_EXIT_REJECTED;
+	snprintf(out->result, sizeof(out->result), "%s",
+		 d->mismatch ? "fileNotMatch" : err->kind == FW_KIND_SIGNATURE
+		 ? "signatureFailed" : err->code == FW_EXIT_IO ? "systemError" : "fileCheckFailed");
+	fw_err_wrap(err, "%s", s->step.url[0]);
+	drop(r, s, d);
+	s->dl_failures = 0;
+	record(r, s, now, out->result, err->msg);
 }
 
 int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
@@ -244,8 +298,15 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			expect.size = s.dl_size;
 			o.expect = &expect;
 		}
-		if (open_net(&d, d.have, &net, &o, &changed, err) < 0)
+		if (open_net(&d, d.have, &net, &o, &changed, err) < 0) {
+			/* Longer than the catalog says: not the package it names, whatever the network did. */
+			if (err->kind == FW_KIND_MISMATCH) {
+				d.mismatch = 1;
+				refuse_package(r, &s, &d, now, out, err);
+				goto out;
+			}
 			goto net_failed;
+		}
 	}
 	if (dev_feed_new(&d.feed, net, s.step.length, err) < 0 ||
 	    (d.have > 0 && dev_feed_add_local(d.feed, 0, d.have, d.part_fd, 0, err) < 0))
@@ -269,6 +330,10 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	out->interruptions = net ? dev_transport_info(net)->interruptions : 0;
 	out->speed = dt > 0 ? (uint64_t)((double)fs.net_bytes / dt) : 0;
 	s.dl_speed = out->speed;
+	if (feed_rc < 0 && ferr.kind == FW_KIND_MISMATCH && !d.mismatch) {
+		*err = ferr;
+		d.mismatch = 1;
+	}
 	/* The network's failure first: a stream cut short also looks like a bad package to the reader. */
 	if (feed_rc < 0 && ferr.code == FW_EXIT_NET && !d.mismatch) {
 		*err = ferr;
@@ -286,19 +351,13 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		goto out;
 	}
 	if (read_rc < 0 || feed_rc != 0 || dev_feed_done(d.feed) != s.step.length) {
-		if (read_rc == 0)
+		if (read_rc == 0) {
+			/* A whole, verified package of another length than the catalog's is not the one it names. */
+			d.mismatch = 1;
 			fw_err_set(err, FW_EXIT_REJECTED, "%llu bytes, the catalog says %llu",
 				   (unsigned long long)dev_feed_done(d.feed), (unsigned long long)s.step.length);
-		if (err->code != FW_EXIT_IO)
-			err->code = FW_EXIT_REJECTED;
-		snprintf(out->result, sizeof(out->result), "%s",
-			 d.mismatch ? "fileNotMatch" : strstr(err->msg, "signature") || strstr(err->msg, "signed")
-			 ? "signatureFailed" : err->code == FW_EXIT_IO ? "systemError" : "fileCheckFailed");
-		fw_err_wrap(err, "%s", s.step.url[0]);
-		/* Nothing of a package that is not the one named, or not whole and good, is kept. */
-		drop(r, &s, &d);
-		s.dl_failures = 0;
-		record(r, &s, now, out->result, err->msg);
+		}
+		refuse_package(r, &s, &d, now, out, err);
 		goto out;
 	}
 	/* Whole and verified: durable under its final name, then the state says so. */

@@ -143,8 +143,11 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 		for (unsigned i = 0; urls != NULL && i < s->step.n_urls; i++)
 			json_array_append_new(urls, json_string(s->step.url[i]));
 		fw_hex(s->step.manifest_sha256, FW_DIGEST_LEN, hex);
-		step = json_pack("{s:s, s:o, s:I, s:s}", "version", s->step.version, "urls", urls, "length",
-				 (json_int_t)s->step.length, "manifest_sha256", hex);
+		step = json_pack("{s:s, s:o, s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:b}", "version", s->step.version, "urls",
+				 urls, "length", (json_int_t)s->step.length, "manifest_sha256", hex, "product",
+				 s->step.product, "generation", (json_int_t)s->step.generation, "bridge_from",
+				 s->step.bridge_from, "bridge_down", s->step.bridge_down, "rollback_index",
+				 (json_int_t)s->step.rollback_index, "requires_tpm", s->step.requires_tpm);
 	}
 	return json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
 			 "s:{s:I, s:b, s:I, s:I, s:o, s:I, s:s, s:I, s:I, s:s, s:o, s:i, s:I}, "
@@ -194,6 +197,13 @@ static int step_from_json(const json_t *o, struct dev_smart_release *st)
 
 	gets_(o, "version", st->version, sizeof(st->version));
 	st->length = (uint64_t)geti(o, "length");
+	/* A state without them (an older fwctl's) binds nothing: the download finds fileNotMatch and checks again. */
+	gets_(o, "product", st->product, sizeof(st->product));
+	st->generation = (uint32_t)geti(o, "generation");
+	gets_(o, "bridge_from", st->bridge_from, sizeof(st->bridge_from));
+	gets_(o, "bridge_down", st->bridge_down, sizeof(st->bridge_down));
+	st->rollback_index = (uint64_t)geti(o, "rollback_index");
+	st->requires_tpm = json_is_true(json_object_get(o, "requires_tpm"));
 	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS ||
 	    hex == NULL || fw_unhex(hex, st->manifest_sha256, FW_DIGEST_LEN) < 0 || st->version[0] == '\0')
 		return -1;
@@ -453,4 +463,20 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "install", iso_or_null(p.next_install),
 			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
 			 s->install_version);
+}
+
+int dev_smart_reset_serial(const struct dev_root *r, int *had, uint64_t *old, struct fw_err *err)
+{
+	struct dev_smart_state s;
+
+	if (dev_smart_load(r, &s, err) < 0)
+		return -1;
+	*had = s.has_serial;
+	*old = s.serial;
+	if (!s.has_serial)
+		return 0;
+	s.has_serial = 0;
+	s.serial = 0;
+	s.expires = 0;
+	return dev_smart_save(r, &s, err);
 }

@@ -58,6 +58,14 @@ struct dev_smart_release {
 	unsigned n_urls;
 	uint64_t length;
 	uint8_t manifest_sha256[FW_DIGEST_LEN];
+	/* What the catalog says of it besides, which the device decided on: the
+	 * manifest must say the same (dev_download), else fileNotMatch. */
+	char product[FW_NAME_MAX + 1];
+	uint32_t generation;
+	char bridge_from[FW_VERSION_MAX_LEN + 1];
+	char bridge_down[FW_VERSION_MAX_LEN + 1];
+	uint64_t rollback_index;
+	int requires_tpm;
 };
 
 /* ROOT/smart.json: written durably after each step of check, download and install. */
@@ -98,6 +106,14 @@ struct dev_root;
 /* A missing file loads as a fresh state; -1 with err when it is unreadable or malformed. */
 int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct fw_err *err);
 int dev_smart_save(const struct dev_root *r, const struct dev_smart_state *s, struct fw_err *err);
+/*
+ * Forget the serial of the last accepted catalog (locked root), so that the
+ * next catalog that meets the trust policy sets it, whatever its serial: the
+ * administrator's way back when a catalog server starts over from a lower
+ * serial. *had says whether there was one, *old which. The step and its
+ * download stay.
+ */
+int dev_smart_reset_serial(const struct dev_root *r, int *had, uint64_t *old, struct fw_err *err);
 json_t *dev_smart_state_to_json(const struct dev_smart_state *s);
 
 /*

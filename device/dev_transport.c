@@ -263,17 +263,20 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 		describe_id(&t->ref, was, sizeof(was));
 		describe_id(&id, now, sizeof(now));
 		t->info.changed = 1;
-		return refuse(t, "the file changed on the server since the download began (%s; now %s): start over", was,
-			      now);
+		refuse(t, "the file changed on the server since the download began (%s; now %s): start over", was, now);
+		t->cb_err.kind = FW_KIND_CHANGED;
+		return -1;
 	}
 	/* Keep what the first answer did not say but this one does. */
 	if (t->ref.size < 0)
 		t->ref.size = id.size;
 	t->info.id = t->ref;
 	limit = atomic_load(&t->limit);
-	if (limit && t->ref.size >= 0 && (uint64_t)t->ref.size > limit)
-		return refuse(t, "the file is %lld bytes, more than the %llu expected", t->ref.size,
-			      (unsigned long long)limit);
+	if (limit && t->ref.size >= 0 && (uint64_t)t->ref.size > limit) {
+		refuse(t, "the file is %lld bytes, more than the %llu expected", t->ref.size, (unsigned long long)limit);
+		t->cb_err.kind = FW_KIND_MISMATCH;
+		return -1;
+	}
 	t->answered = 1;
 	return 0;
 }
@@ -298,6 +301,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 		return n;
 	if ((limit = atomic_load(&t->limit)) != 0 && t->at > limit) {
 		refuse(t, "more than the %llu bytes expected", (unsigned long long)limit);
+		t->cb_err.kind = FW_KIND_MISMATCH;
 		return CURL_WRITEFUNC_ERROR;
 	}
 	if (t->head + t->len + (n - drop) > DEV_TRANSPORT_BUFFER) {
@@ -522,7 +526,8 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 	switch (t->result) {
 	case CURLE_HTTP_RETURNED_ERROR:
 		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-		return fw_err_set(err, FW_EXIT_NET, "%s: the server answered HTTP %ld%s", t->info.shown, code,
+		return fw_err_setk(err, code == 404 ? FW_KIND_NOT_FOUND : FW_KIND_NONE, FW_EXIT_NET,
+				   "%s: the server answered HTTP %ld%s", t->info.shown, code,
 				  code == 404 ? " (no such file)" : code == 401 || code == 403 ? " (not allowed)" : "");
 	case CURLE_LOGIN_DENIED:
 		return fw_err_set(err, FW_EXIT_NET, "%s: %slogin refused%s", t->info.shown, pre,
@@ -530,7 +535,8 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 	case CURLE_REMOTE_FILE_NOT_FOUND:
 	case CURLE_TFTP_NOTFOUND:
 	case CURLE_REMOTE_ACCESS_DENIED:
-		return fw_err_set(err, FW_EXIT_NET, "%s: %s%sno such file on the server (%s)", t->info.shown, pre, sep,
+		return fw_err_setk(err, FW_KIND_NOT_FOUND, FW_EXIT_NET, "%s: %s%sno such file on the server (%s)",
+				   t->info.shown, pre, sep,
 				  curl_why(t));
 	case CURLE_OPERATION_TIMEDOUT:
 		return fw_err_set(err, FW_EXIT_NET,
@@ -541,7 +547,8 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 		/* REST past the end: the file is shorter than when the download began. */
 		if (t->have_ref)
 			t->info.changed = 1;
-		return fw_err_set(err, FW_EXIT_NET, "%s: the file on the server is shorter than offset %llu%s",
+		return fw_err_setk(err, t->have_ref ? FW_KIND_CHANGED : FW_KIND_NONE, FW_EXIT_NET,
+				   "%s: the file on the server is shorter than offset %llu%s",
 				  t->info.shown, (unsigned long long)t->pos,
 				  t->have_ref ? ": it changed since the download began, start over" : "");
 	case CURLE_PEER_FAILED_VERIFICATION:

@@ -12,19 +12,13 @@
 #include "device/dev_file.h"
 #include "signing/minisign.h"
 
-/* Read, parse, check against the trust store and this device now. */
-static int load_check(const struct dev_root *r, const char *path, struct sig_unlock *u, struct fw_err *err)
+/* Parse the token's bytes, check them against the trust store and this device now. */
+static int check_bytes(const struct dev_root *r, const char *buf, size_t len, struct sig_unlock *u,
+		       struct fw_err *err)
 {
 	struct sig_trust trust;
-	char *buf = malloc(SIG_UNLOCK_MAX + 1);
-	size_t len;
 	int rc = -1;
 
-	sig_trust_init(&trust);
-	if (buf == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	if (sig_file_read(path, buf, SIG_UNLOCK_MAX, &len, err) < 0)
-		goto out;
 	if (dev_root_trust(r, &trust, err) < 0)
 		goto out;
 	if (sig_unlock_parse(buf, len, &trust, u, err) < 0 ||
@@ -32,9 +26,17 @@ static int load_check(const struct dev_root *r, const char *path, struct sig_unl
 		goto out;
 	rc = 0;
 out:
-	free(buf);
 	sig_trust_free(&trust);
 	return rc;
+}
+
+/* Read path once, then check what was read: the bytes checked are the bytes kept. */
+static int load_check(const struct dev_root *r, const char *path, char *buf, size_t *len, struct sig_unlock *u,
+		      struct fw_err *err)
+{
+	if (sig_file_read(path, buf, SIG_UNLOCK_MAX, len, err) < 0)
+		return -1;
+	return check_bytes(r, buf, *len, u, err);
 }
 
 int dev_unlock_install(struct dev_root *r, const char *path, struct sig_unlock *out, struct fw_err *err)
@@ -47,7 +49,8 @@ int dev_unlock_install(struct dev_root *r, const char *path, struct sig_unlock *
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (load_check(r, path, out, err) < 0 || sig_file_read(path, buf, SIG_UNLOCK_MAX, &len, err) < 0)
+	/* Read once (a pipe gives its bytes only once): a token that fails leaves the installed one as it was. */
+	if (load_check(r, path, buf, &len, out, err) < 0)
 		goto out;
 	rc = dev_file_write(dst, buf, len, err);
 out:
@@ -58,18 +61,23 @@ out:
 
 enum dev_unlock_status dev_unlock_status(const struct dev_root *r, struct sig_unlock *u, struct fw_err *why)
 {
-	char *path = dev_root_file(r, DEV_UNLOCK_FILE);
+	char *path = dev_root_file(r, DEV_UNLOCK_FILE), *buf = malloc(SIG_UNLOCK_MAX + 1);
 	enum dev_unlock_status s;
+	size_t len;
 
 	memset(u, 0, sizeof(*u));
 	if (path == NULL) {
+		free(buf);
 		fw_err_set(why, FW_EXIT_IO, "out of memory");
 		return DEV_UNLOCK_INVALID;
 	}
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		s = DEV_UNLOCK_NONE;
 	else
-		s = load_check(r, path, u, why) == 0 ? DEV_UNLOCK_VALID : DEV_UNLOCK_INVALID;
+		s = buf != NULL && load_check(r, path, buf, &len, u, why) == 0 ? DEV_UNLOCK_VALID : DEV_UNLOCK_INVALID;
+	if (buf == NULL && s == DEV_UNLOCK_INVALID)
+		fw_err_set(why, FW_EXIT_IO, "out of memory");
+	free(buf);
 	free(path);
 	return s;
 }

@@ -622,6 +622,9 @@ static enum dev_result early_failure(const struct pkg_report *rep, const struct 
 {
 	if (err->code != FW_EXIT_REJECTED)
 		return DEV_RESULT_SYSTEM_ERROR;
+	/* The trust decision's refusals (too few trusted keys included) say so by their kind. */
+	if (err->kind == FW_KIND_SIGNATURE)
+		return DEV_RESULT_SIGNATURE_FAILED;
 	if (rep->manifest_bytes == NULL)
 		return DEV_RESULT_FILE_CHECK_FAILED;
 	for (size_t i = 0; i < rep->n_sigs; i++)

@@ -23,7 +23,7 @@ static const struct {
 	{ "factory-reset", cmd_factory_reset, "drop configuration and non-persistent packages (asks y/N; -y)" },
 	{ "check", cmd_check, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
 	{ "download", cmd_download, "fetch the release the last check named (resumable; installs nothing)" },
-	{ "smart", cmd_smart, "smart upgrade: smart config [--server URL ...], smart tick (do what is due)" },
+	{ "smart", cmd_smart, "smart upgrade: smart config [--server URL ...], smart tick (do what is due), smart reset-serial" },
 	{ "unlock", cmd_unlock, "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
 };
 

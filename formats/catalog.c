@@ -13,7 +13,7 @@
 
 #include "base/isotime.h"
 #include "formats/version.h"
-#include "signing/cms.h"
+#include "signing/accept.h"
 #include "signing/trust.h"
 
 #define CLOCK_SKEW 60
@@ -286,53 +286,6 @@ const char *fw_catalog_sig_suffix(enum sig_kind kind)
 	return kind == SIG_KIND_CMS ? ".cms" : ".minisig";
 }
 
-static int verify_minisign(const char *text, size_t len, const char *sig_text, size_t sig_len,
-			   const struct sig_trust *t, char signer[FW_CATALOG_SIGNER_MAX], struct fw_err *err)
-{
-	struct sig_signature sig;
-	const struct sig_pubkey *k;
-	char ids[256];
-
-	if (sig_signature_parse(sig_text, sig_len, &sig, err) < 0) {
-		err->code = FW_EXIT_REJECTED;
-		return fw_err_wrap(err, "signature");
-	}
-	sig_keyid_str(sig.keyid, signer);
-	if ((k = sig_trust_find(t, sig.keyid)) == NULL) {
-		sig_trust_ids(t, ids, sizeof(ids));
-		return fw_err_set(err, FW_EXIT_REJECTED, "signed by %s, which is not trusted (trusted: %s)", signer, ids);
-	}
-	if (sig_verify(k, &sig, text, len, err) < 0) {
-		err->code = FW_EXIT_REJECTED;
-		return fw_err_wrap(err, "signature by %s", signer);
-	}
-	return 0;
-}
-
-/* As a package's CMS signature is checked (formats/pkg_read.c): an untrusted signer and a bad one both refuse. */
-static int verify_cms(const char *text, size_t len, const char *der, size_t der_len, const struct sig_trust *t,
-		      char signer[FW_CATALOG_SIGNER_MAX], struct fw_err *err)
-{
-	struct sig_cms_info info;
-	struct fw_err why = { 0 };
-	char subject[2 * sizeof(info.subject)];
-	int rc;
-
-	memset(&info, 0, sizeof(info));
-	rc = sig_cms_verify(der, der_len, text, len, t, &info, &why);
-	if (info.id[0] != '\0')
-		snprintf(signer, FW_CATALOG_SIGNER_MAX, "certificate \"%s\" (%s)",
-			 fw_escape(info.subject, subject, sizeof(subject)), info.id);
-	if (rc == SIG_CMS_VALID)
-		return 0;
-	if (rc == SIG_CMS_UNTRUSTED)
-		return fw_err_set(err, FW_EXIT_REJECTED, "signed by %s, which is not trusted: %s", signer, why.msg);
-	if (info.id[0] == '\0')
-		return fw_err_set(err, why.code == FW_EXIT_IO ? FW_EXIT_IO : FW_EXIT_REJECTED, "signature: %s", why.msg);
-	return fw_err_set(err, why.code == FW_EXIT_IO ? FW_EXIT_IO : FW_EXIT_REJECTED, "signature by %s: %s", signer,
-			  why.msg);
-}
-
 int fw_catalog_verify(enum sig_kind kind, const char *text, size_t len, const char *sig, size_t sig_len,
 		      const struct sig_trust *t, struct fw_catalog *c, char signer[FW_CATALOG_SIGNER_MAX],
 		      struct fw_err *err)
@@ -342,8 +295,8 @@ int fw_catalog_verify(enum sig_kind kind, const char *text, size_t len, const ch
 	signer[0] = '\0';
 	if (len > FW_CATALOG_MAX_BYTES)
 		return fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes", FW_CATALOG_MAX_BYTES);
-	rc = kind == SIG_KIND_CMS ? verify_cms(text, len, sig, sig_len, t, signer, err)
-				  : verify_minisign(text, len, sig, sig_len, t, signer, err);
+	/* The one trust decision: trust store and policy, key threshold included. */
+	rc = sig_accept_detached(t, kind, text, len, sig, sig_len, NULL, signer, err);
 	return rc < 0 ? -1 : fw_catalog_parse(text, len, c, err);
 }
 

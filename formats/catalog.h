@@ -61,12 +61,15 @@ const char *fw_catalog_sig_suffix(enum sig_kind kind);
 
 /*
  * Check the catalog's signature of the given kind (sig: a .minisig file's
- * bytes, or a DER CMS signature) against the trust store (minisign keys; X.509
- * anchors, chain, codeSigning, CRLs and pins as for packages), then parse it
- * (fw_catalog_parse). Who signed goes to signer (once known). -1 with err
- * (FW_EXIT_REJECTED, FW_EXIT_IO for a system error): "signed by ..., which is
- * not trusted", "signature...: " a bad signature or chain, or not a valid
- * catalog. Time and serial are the caller's to check.
+ * bytes, one or more minisign signatures one after another, or a DER CMS
+ * signature) through the one trust decision (sig_accept_detached: minisign
+ * keys; X.509 anchors, chain, codeSigning, CRLs and pins as for packages; the
+ * policy's key threshold), then parse it (fw_catalog_parse). Who signed goes
+ * to signer (once known). -1 with err (FW_EXIT_REJECTED, FW_EXIT_IO for a
+ * system error; FW_KIND_SIGNATURE for any signature failure): "signed by ...,
+ * which is not trusted", "signature...: " a bad signature or chain, "too few
+ * signatures by trusted keys", or not a valid catalog. Time and serial are
+ * the caller's to check.
  */
 struct sig_trust;
 int fw_catalog_verify(enum sig_kind kind, const char *text, size_t len, const char *sig, size_t sig_len,

@@ -127,14 +127,20 @@ static int remove_stale(const char *path, struct fw_err *err)
 	return 0;
 }
 
-int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *signer, int force,
-		     struct fw_err *err)
+int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *const *signers, size_t n,
+		     int force, struct fw_err *err)
 {
+	const struct sig_signer *signer = signers[0];
 	enum sig_kind other = signer->kind == SIG_KIND_CMS ? SIG_KIND_MINISIGN : SIG_KIND_CMS;
-	char *text = fw_catalog_emit(c), *sig = NULL, *sig_path = NULL, *other_path = NULL, comment[128];
+	char *text = fw_catalog_emit(c), *sig = NULL, *one = NULL, *sig_path = NULL, *other_path = NULL, comment[128];
 	const char *paths[3];
-	size_t sig_len = 0;
+	size_t sig_len = 0, one_len;
 	int flags = force ? OUTFILE_FORCE : 0, rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (n > 1 && signers[i]->kind != SIG_KIND_MINISIGN)
+			return fw_err_set(err, FW_EXIT_USAGE, "a CMS signature has one signer: sign a catalog with one "
+					  "X.509 key, or with minisign keys only");
 
 	if (asprintf(&sig_path, "%s%s", out_path, fw_catalog_sig_suffix(signer->kind)) < 0)
 		sig_path = NULL;
@@ -153,8 +159,22 @@ int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct si
 		}
 	snprintf(comment, sizeof(comment), "fwpkg catalog serial %llu expires %lld", (unsigned long long)c->serial,
 		 (long long)c->expires);
-	if (sig_signer_sign(signer, text, strlen(text), comment, c->created, &sig, &sig_len, err) < 0)
-		goto out;
+	/* Several keys: their minisign signatures one after another in the one .minisig file. */
+	for (size_t i = 0; i < n; i++) {
+		char *grown;
+
+		if (sig_signer_sign(signers[i], text, strlen(text), comment, c->created, &one, &one_len, err) < 0)
+			goto out;
+		if ((grown = realloc(sig, sig_len + one_len)) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		sig = grown;
+		memcpy(sig + sig_len, one, one_len);
+		sig_len += one_len;
+		free(one);
+		one = NULL;
+	}
 	/* The signature first: a reader that finds the new catalog finds its signature too. */
 	if (outfile_write_file(sig_path, sig, sig_len, 0644, flags, err) < 0 ||
 	    outfile_write_file(out_path, text, strlen(text), 0644, flags, err) < 0 || remove_stale(other_path, err) < 0)
@@ -162,6 +182,7 @@ int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct si
 	rc = 0;
 out:
 	free(text);
+	free(one);
 	free(sig);
 	free(sig_path);
 	free(other_path);

@@ -16,14 +16,16 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 			   unsigned rollout, struct fw_err *err);
 
 /*
- * Write the catalog to out_path and its signature by signer beside it:
- * out_path.minisig for a minisign signer (trusted comment: serial and
- * expiry), out_path.cms for a CMS one (DER, its signing time the catalog's
- * creation time). The signature is replaced first, then the catalog, each
- * atomically; force replaces existing files, and then removes the other
- * kind's signature file (a stale .minisig would shadow a new .cms).
+ * Write the catalog to out_path and its signature by the n signers beside
+ * it: out_path.minisig for minisign signers (trusted comment: serial and
+ * expiry; several keys' signatures one after another, for a device whose
+ * trust policy asks for more than one key), out_path.cms for one CMS signer
+ * (DER, its signing time the catalog's creation time; a CMS signature has
+ * one signer, so it signs alone). The signature is replaced first, then the
+ * catalog, each atomically; force replaces existing files, and then removes
+ * the other kind's signature file (a stale .minisig would shadow a new .cms).
  */
-int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *signer, int force,
-		     struct fw_err *err);
+int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct sig_signer *const *signers, size_t n,
+		     int force, struct fw_err *err);
 
 #endif

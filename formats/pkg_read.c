@@ -12,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "base/sha256.h"
+#include "signing/accept.h"
 
 #include "chunk.h"
 #include "tar_pax.h"
@@ -463,10 +464,11 @@ static int too_few(const struct pkg_report *rep, const struct sig_trust *t, unsi
 		if (rep->sigs[i].kind == SIG_KIND_CMS && rep->sigs[i].status == PKG_SIG_UNKNOWN_KEY)
 			snprintf(why, sizeof(why), "; %s", rep->sigs[i].cms.chain);
 	if (rep->valid_keys == 0)
-		return fw_err_set(err, FW_EXIT_REJECTED, "no signature by a trusted key (signed by %s; trusted: %s%s)",
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "no signature by a trusted key (signed by %s; trusted: %s%s)",
 				  signers, trusted, why);
 	/* Counted by key: the same key under two certificates, or listed twice, is one. */
-	return fw_err_set(err, FW_EXIT_REJECTED,
+	return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
 			  "too few signatures by trusted keys: have %u, need %u (signed by %s; trusted: %s%s)",
 			  rep->valid_keys, need, signers, trusted, why);
 }
@@ -509,12 +511,14 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 		if (!sig_entry_name(name))
 			break;
 		if (i == PKG_MAX_SIGNATURES)
-			return fw_err_set(err, FW_EXIT_REJECTED, "more than %d signatures", PKG_MAX_SIGNATURES);
+			return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "more than %d signatures",
+					   PKG_MAX_SIGNATURES);
 		/* Sorted by name: one signature per key or certificate, in a predictable order. */
 		if (strlen(name) >= sizeof(si->name))
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s: not a signature entry name", name);
 		if (i > 0 && strcmp(rep->sigs[i - 1].name, name) >= 0)
-			return fw_err_set(err, FW_EXIT_REJECTED, "%s: signatures duplicated or out of order", name);
+			return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "%s: signatures duplicated or out of order",
+					   name);
 		memset(si, 0, sizeof(*si));
 		snprintf(si->name, sizeof(si->name), "%s", name);
 		si->status = PKG_SIG_UNCHECKED;
@@ -522,23 +526,30 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 		if (read_small(r, cms ? SIG_CMS_MAX : SIG_FILE_MAX, &rep->sig_texts[i], &rep->sig_lens[i], err) < 0)
 			return -1;
 		rep->n_sigs++;
-		if ((cms ? cms_entry(r, name, si, i, err) : minisign_entry(r, name, si, i, err)) < 0)
+		if ((cms ? cms_entry(r, name, si, i, err) : minisign_entry(r, name, si, i, err)) < 0) {
+			if (err->code != FW_EXIT_IO)
+				err->kind = FW_KIND_SIGNATURE;
 			return -1;
+		}
 	}
 	if (r->at_eof == 0)
 		rep->first_payload_offset = r->entry_pos;
 	count_valid(rep);
 
 	if (r->opts->trust != NULL && !(r->opts->signatures_optional && rep->valid_sigs == 0)) {
-		/* The caller's setting or the trust store's policy, whichever asks more. */
-		unsigned need = r->opts->min_signatures > r->opts->trust->min_keys ? r->opts->min_signatures
-										: r->opts->trust->min_keys;
-		if (need == 0)
-			need = 1;
+		uint8_t fprs[PKG_MAX_SIGNATURES][SIG_FPR_LEN];
+		size_t n = 0;
+		unsigned have;
+
 		if (rep->n_sigs == 0)
-			return fw_err_set(err, FW_EXIT_REJECTED, "unsigned package: no signature entries");
-		if (rep->valid_keys < need)
-			return too_few(rep, r->opts->trust, need, err);
+			return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "unsigned package: no signature entries");
+		for (size_t i = 0; i < rep->n_sigs; i++)
+			if (rep->sigs[i].status == PKG_SIG_VALID)
+				memcpy(fprs[n++], rep->sigs[i].key_fpr, SIG_FPR_LEN);
+		/* The one trust decision: the caller's setting or the trust store's policy, whichever asks more. */
+		if (sig_trust_decide(r->opts->trust, r->opts->min_signatures, (const uint8_t (*)[SIG_FPR_LEN])fprs, n,
+				     &have, err) < 0)
+			return too_few(rep, r->opts->trust, sig_trust_need(r->opts->trust, r->opts->min_signatures), err);
 	}
 	return 0;
 }

@@ -91,13 +91,21 @@ static int cms_open(const void *der, size_t len, struct cms_sig *s, struct sig_c
 	return 0;
 }
 
+/* A refused signature (malformed, untrusted, not matching) is a signature failure by kind, unless a finer kind was set. */
+static int signature_kind(int rc, struct fw_err *err)
+{
+	if (rc != 0 && err->code == FW_EXIT_REJECTED && err->kind == FW_KIND_NONE)
+		err->kind = FW_KIND_SIGNATURE;
+	return rc;
+}
+
 int sig_cms_parse(const void *der, size_t len, struct sig_cms_info *info, struct fw_err *err)
 {
 	struct cms_sig s;
 	int rc = cms_open(der, len, &s, info, err);
 
 	cms_sig_free(&s);
-	return rc;
+	return signature_kind(rc, err);
 }
 
 /*
@@ -147,7 +155,7 @@ int sig_cms_check_signature(const void *der, size_t len, const void *msg, size_t
 	if (rc == 0)
 		rc = check_signature(&s, msg, msg_len, err);
 	cms_sig_free(&s);
-	return rc;
+	return signature_kind(rc, err);
 }
 
 /* Chain errors that mean "no path to a trusted CA": the signer is unknown, not bad. */
@@ -283,5 +291,5 @@ int sig_cms_verify(const void *der, size_t len, const void *msg, size_t msg_len,
 	rc = check_signature(&s, msg, msg_len, err);
 out:
 	cms_sig_free(&s);
-	return rc;
+	return signature_kind(rc, err);
 }

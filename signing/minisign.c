@@ -210,54 +210,54 @@ int sig_signature_parse(const char *text, size_t len, struct sig_signature *out,
 	size_t llen;
 
 	if (len > SIG_FILE_MAX)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (larger than %d bytes)", SIG_FILE_MAX);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (larger than %d bytes)", SIG_FILE_MAX);
 	/* A NUL would cut the trusted comment short of the bytes that were signed. */
 	if (memchr(text, '\0', len) != NULL)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (contains a NUL byte)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (contains a NUL byte)");
 	if (sig_next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, UNTRUSTED_PREFIX))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (no \"untrusted comment:\" line)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (no \"untrusted comment:\" line)");
 	if (llen - strlen(UNTRUSTED_PREFIX) > SIG_COMMENT_MAX)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (untrusted comment longer than %d bytes)",
-				  SIG_COMMENT_MAX);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (untrusted comment longer than %d bytes)",
+				   SIG_COMMENT_MAX);
 
 	if (sig_next_line(&p, end, &line, &llen) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (no signature line)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (no signature line)");
 	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (signature line: %s)", what);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (signature line: %s)", what);
 	memcpy(&blob, buf, sizeof(blob));
 	if (memcmp(blob.alg, "Ed", 2) == 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "legacy (non-prehashed \"Ed\") minisign signatures are not accepted");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "legacy (non-prehashed \"Ed\") minisign signatures are not accepted");
 	if (memcmp(blob.alg, "ED", 2) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (unsupported algorithm)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (unsupported algorithm)");
 
 	if (sig_next_line(&p, end, &line, &llen) != 0 || !has_prefix(line, llen, TRUSTED_PREFIX))
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (no \"trusted comment:\" line)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (no \"trusted comment:\" line)");
 	tc = line + strlen(TRUSTED_PREFIX);
 	tc_len = llen - strlen(TRUSTED_PREFIX);
 	if (tc_len > SIG_COMMENT_MAX)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (trusted comment longer than %d bytes)",
-				  SIG_COMMENT_MAX);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (trusted comment longer than %d bytes)",
+				   SIG_COMMENT_MAX);
 
 	if (sig_next_line(&p, end, &line, &llen) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (no trusted comment signature line)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (no trusted comment signature line)");
 	if (b64_exact(line, llen, buf, sizeof(global_sig), &what) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (trusted comment signature line: %s)", what);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (trusted comment signature line: %s)", what);
 	memcpy(global_sig, buf, sizeof(global_sig));
 	if (p != end)
-		return fw_err_set(err, FW_EXIT_REJECTED,
-				  "not a minisign signature (extra content after the signature)");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+				   "not a minisign signature (extra content after the signature)");
 
 	memcpy(out->keyid, blob.keyid, SIG_KEYID_LEN);
 	memcpy(out->sig, blob.sig, sizeof(out->sig));
@@ -281,22 +281,22 @@ int sig_verify(const struct sig_pubkey *k, const struct sig_signature *s, const 
 	if (memcmp(s->keyid, k->keyid, SIG_KEYID_LEN) != 0) {
 		sig_keyid_str(s->keyid, sig_id);
 		sig_keyid_str(k->keyid, key_id);
-		return fw_err_set(err, FW_EXIT_REJECTED, "signed by key %s, not by key %s",
-				  sig_id, key_id);
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "signed by key %s, not by key %s",
+				   sig_id, key_id);
 	}
 	/* The "ED" scheme signs BLAKE2b-512 of the message, not the message. */
 	if (crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0) != 0)
 		return fw_err_set(err, FW_EXIT_IO, "cannot hash the signed data");
 	if (crypto_sign_verify_detached(s->sig, hash, sizeof(hash), k->pk) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED, "signature does not match");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "signature does not match");
 
 	/* Only a struct that did not come from sig_signature_parse can lack the NUL. */
 	tc_len = strnlen(s->trusted_comment, sizeof(s->trusted_comment));
 	if (tc_len > SIG_COMMENT_MAX)
-		return fw_err_set(err, FW_EXIT_REJECTED, "trusted comment is not terminated");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "trusted comment is not terminated");
 	memcpy(signed_tc, s->sig, 64);
 	memcpy(signed_tc + 64, s->trusted_comment, tc_len);
 	if (crypto_sign_verify_detached(s->global_sig, signed_tc, 64 + tc_len, k->pk) != 0)
-		return fw_err_set(err, FW_EXIT_REJECTED, "trusted comment signature does not match");
+		return fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED, "trusted comment signature does not match");
 	return 0;
 }

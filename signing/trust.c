@@ -128,8 +128,8 @@ static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
 			/* An end-entity certificate as an anchor would trust one signer
 			 * without its CA's checks; say so rather than guess. */
 			sig_x509_label(c, label, sizeof(label));
-			fw_err_set(err, FW_EXIT_USAGE, "%s: %s is not a CA certificate (basicConstraints CA:TRUE)",
-				   path, label);
+			fw_err_setk(err, FW_KIND_NOT_CA, FW_EXIT_USAGE,
+				    "%s: %s is not a CA certificate (basicConstraints CA:TRUE)", path, label);
 			while (sk_X509_num(certs) > had)
 				X509_free(sk_X509_pop(certs));
 			return -1;
@@ -380,7 +380,7 @@ int sig_trust_file_check(const char *path, enum sig_trust_kind *kind, char *name
 		*kind = SIG_TRUST_CA;
 		snprintf(name, namesz, "%s.crt", id);
 		rc = 0;
-	} else if (strstr(as_ca.msg, "not a CA certificate") != NULL) {
+	} else if (as_ca.kind == FW_KIND_NOT_CA) {
 		*err = as_ca;   /* a PEM certificate, but a leaf: say so, not "unknown file" */
 	} else if (load_crls(path, crls, &as_crl) == 0) {
 		unsigned char *der = NULL;

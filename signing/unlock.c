@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/escape.h"
+#include "signing/accept.h"
 #include "signing/minisign.h"
 
 /* Device ids: what fw_name_valid allows (letters, digits, '.', '_', '+', '-'), not starting with '.'. */
@@ -64,14 +65,24 @@ out:
 	return rc;
 }
 
+/* The bytes of the first of the signatures one after another in sig: its four lines. */
+static size_t first_len(const char *sig, size_t len)
+{
+	const char *p = sig, *end = sig + len, *line;
+	size_t llen;
+
+	for (int i = 0; i < 4 && sig_next_line(&p, end, &line, &llen) == 0; i++)
+		;
+	return (size_t)(p - sig);
+}
+
 int sig_unlock_parse(const char *text, size_t len, const struct sig_trust *trust, struct sig_unlock *out,
 		     struct fw_err *err)
 {
 	json_error_t jerr;
 	json_t *doc = NULL, *v, *body, *sigv;
 	struct sig_signature sig;
-	const struct sig_pubkey *key;
-	char expect[256];
+	char expect[256], signers[SIG_SIGNERS_MAX];
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -98,7 +109,10 @@ int sig_unlock_parse(const char *text, size_t len, const struct sig_trust *trust
 		fw_err_set(err, FW_EXIT_REJECTED, "unlock token: expected exactly format, format_version, token, signature");
 		goto out;
 	}
-	if (sig_signature_parse(json_string_value(sigv), json_string_length(sigv), &sig, err) < 0) {
+	/* The first signature names the signer in messages; sig_accept_detached checks them all. */
+	if (sig_signature_parse(json_string_value(sigv), first_len(json_string_value(sigv), json_string_length(sigv)),
+				&sig, err) < 0) {
+		err->kind = FW_KIND_SIGNATURE;
 		fw_err_wrap(err, "unlock token signature");
 		goto out;
 	}
@@ -107,20 +121,17 @@ int sig_unlock_parse(const char *text, size_t len, const struct sig_trust *trust
 		goto out;
 	snprintf(expect, sizeof(expect), "type:unlock-token\tdevice:%s\texpires:%lld", out->device,
 		 (long long)out->expires);
+	/* Every signature's trusted comment repeats device and expiry; the trust decision checks each. */
 	if (strcmp(sig.trusted_comment, expect) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED, "unlock token: the signature's trusted comment does not match the token");
+		fw_err_setk(err, FW_KIND_SIGNATURE, FW_EXIT_REJECTED,
+			    "unlock token: the signature's trusted comment does not match the token");
 		goto out;
 	}
-	if (trust != NULL) {
-		if ((key = sig_trust_find(trust, sig.keyid)) == NULL) {
-			fw_err_set(err, FW_EXIT_REJECTED, "unlock token signed by key %s, which this device does not trust",
-				   out->keyid);
-			goto out;
-		}
-		if (sig_verify(key, &sig, json_string_value(body), json_string_length(body), err) < 0) {
-			fw_err_wrap(err, "unlock token signature by key %s", out->keyid);
-			goto out;
-		}
+	if (trust != NULL && sig_accept_detached(trust, SIG_KIND_MINISIGN, json_string_value(body),
+						 json_string_length(body), json_string_value(sigv),
+						 json_string_length(sigv), expect, signers, err) < 0) {
+		fw_err_wrap(err, "unlock token");
+		goto out;
 	}
 	rc = 0;
 out:

@@ -10,6 +10,7 @@
 
 #define SIG_UNLOCK_FORMAT "fwpkg-unlock-token"
 #define SIG_UNLOCK_MAX 8192   /* bytes of a token file read before parsing */
+#define SIG_UNLOCK_KEYS_MAX 8 /* signatures one token carries at most */
 
 /*
  * A token file is one JSON object (fwctl(8), "UNLOCK TOKENS"):
@@ -18,7 +19,9 @@
  * BODY is a string holding the exact signed bytes, itself a JSON object
  *   {"device": ID, "expires": SECONDS, "created": SECONDS}
  * and MINISIG the minisign signature of BODY, whose trusted comment repeats
- * "type:unlock-token\tdevice:ID\texpires:SECONDS".
+ * "type:unlock-token\tdevice:ID\texpires:SECONDS"; or several such
+ * signatures, by distinct keys, one after another (a trust store whose
+ * policy asks for more than one key).
  */
 struct sig_unlock {
 	char device[65];
@@ -28,9 +31,11 @@ struct sig_unlock {
 };
 
 /*
- * Parse a token and check its signature against `trust` (when not NULL: a
- * key it holds must have signed it, else code FW_EXIT_REJECTED). Device and
- * expiry are only parsed; sig_unlock_check judges them.
+ * Parse a token and check its signatures against `trust` when not NULL,
+ * through the one trust decision (sig_accept_detached): enough distinct keys
+ * it holds, as its policy says, must have signed it, else code
+ * FW_EXIT_REJECTED, kind FW_KIND_SIGNATURE. Device and expiry are only
+ * parsed; sig_unlock_check judges them.
  */
 int sig_unlock_parse(const char *text, size_t len, const struct sig_trust *trust, struct sig_unlock *out,
 		     struct fw_err *err);
@@ -42,5 +47,8 @@ struct sig_seckey;
 /* Make a token (signing/unlock_sign.c, host only): malloc'd text with a trailing newline. */
 int sig_unlock_create(const struct sig_seckey *k, const char *device, int64_t expires, int64_t created,
 		      char **out, size_t *out_len, struct fw_err *err);
+/* The same, signed by each of n_keys keys (their signatures one after another). */
+int sig_unlock_create_keys(const struct sig_seckey *const *keys, size_t n_keys, const char *device, int64_t expires,
+			   int64_t created, char **out, size_t *out_len, struct fw_err *err);
 
 #endif

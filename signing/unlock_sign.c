@@ -12,9 +12,15 @@
 int sig_unlock_create(const struct sig_seckey *k, const char *device, int64_t expires, int64_t created,
 		      char **out, size_t *out_len, struct fw_err *err)
 {
+	return sig_unlock_create_keys(&k, 1, device, expires, created, out, out_len, err);
+}
+
+int sig_unlock_create_keys(const struct sig_seckey *const *keys, size_t n_keys, const char *device, int64_t expires,
+			   int64_t created, char **out, size_t *out_len, struct fw_err *err)
+{
 	json_t *body = NULL, *doc = NULL;
-	char *body_text = NULL, *sig = NULL, *text = NULL, comment[256];
-	size_t sig_len;
+	char *body_text = NULL, *sig = NULL, *one = NULL, *text = NULL, comment[256];
+	size_t sig_len = 0, one_len;
 	int rc = -1;
 
 	*out = NULL;
@@ -25,8 +31,23 @@ int sig_unlock_create(const struct sig_seckey *k, const char *device, int64_t ex
 		goto out;
 	}
 	snprintf(comment, sizeof(comment), "type:unlock-token\tdevice:%s\texpires:%lld", device, (long long)expires);
-	if (sig_sign(k, body_text, strlen(body_text), comment, &sig, &sig_len, err) < 0)
-		goto out;
+	/* Several keys: their signatures one after another, as the device's trust decision reads them. */
+	for (size_t i = 0; i < n_keys; i++) {
+		char *grown;
+
+		if (sig_sign(keys[i], body_text, strlen(body_text), comment, &one, &one_len, err) < 0)
+			goto out;
+		if ((grown = realloc(sig, sig_len + one_len + 1)) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		sig = grown;
+		memcpy(sig + sig_len, one, one_len);
+		sig_len += one_len;
+		sig[sig_len] = '\0';
+		free(one);
+		one = NULL;
+	}
 	doc = json_pack("{s:s, s:i, s:s, s:s%}", "format", SIG_UNLOCK_FORMAT, "format_version", 1, "token", body_text,
 			"signature", sig, sig_len);
 	if (doc == NULL || (text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2))) == NULL) {
@@ -42,6 +63,7 @@ int sig_unlock_create(const struct sig_seckey *k, const char *device, int64_t ex
 	rc = 0;
 out:
 	free(text);
+	free(one);
 	free(sig);
 	free(body_text);
 	json_decref(body);

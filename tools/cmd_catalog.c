@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwpkg catalog [-fq] -o CATALOG.json --base-url URL... --expires DURATION --serial N\n"
-		   "                     (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)\n"
+		   "                     (-k SECKEY... | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)\n"
 		   "                     [--rollout PERCENT] [--passphrase-file FILE] PKG...\n"
 		   "Write a catalog of the given firmware packages and its signature: CATALOG.json.minisig,\n"
 		   "or CATALOG.json.cms (detached CMS, DER) for a key with a certificate.\n"
@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		   "  --expires DURATION       how long devices accept it: 90 (s), 30m, 12h, 30d, 2w\n"
 		   "  --serial N               a number higher than the last catalog's (devices refuse a lower one)\n"
 		   "  -k, --key SECKEY         the catalog signing key: a minisign secret key or a pkcs11: URI\n"
+		   "                           (repeatable: each key's signature in the .minisig, one after another)\n"
 		   "  --cert CERT.pem          -k is a CMS signer (a PEM key or a pkcs11: URI) with this certificate\n"
 		   "  --intermediate PEM       carry this CA certificate in the CMS signature (repeatable)\n"
 		   "  --rollout PERCENT        the share of devices that take these releases (default 100)\n"
@@ -52,8 +53,8 @@ int cmd_catalog(int argc, char **argv)
 	};
 	const char *out = NULL, *passfile = NULL, *base[MAX_MIRRORS];
 	struct fw_catalog *cat = calloc(1, sizeof(*cat));
-	struct cli_key key_opt = { 0 };
-	struct sig_signer *signer = NULL;
+	struct cli_key key_opt[CLI_MAX_KEYS] = { { 0 } };
+	struct sig_signer *signer[CLI_MAX_KEYS] = { NULL };
 	struct fw_err err = { 0 };
 	size_t n_base = 0, n_keys = 0;
 	int64_t expires = 0, created;
@@ -70,19 +71,18 @@ int cmd_catalog(int argc, char **argv)
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'k':
-			if (n_keys == 1) {
-				msg_error("catalog", NULL, "one -k key signs a catalog");
+			if (n_keys == CLI_MAX_KEYS) {
+				msg_error("catalog", NULL, "at most %d -k keys sign a catalog", CLI_MAX_KEYS);
 				goto out;
 			}
-			key_opt.key = optarg;
-			n_keys = 1;
+			key_opt[n_keys++].key = optarg;
 			break;
 		case OPT_CERT:
-			if (cli_key_cert(&key_opt, n_keys, optarg) < 0)
+			if (cli_key_cert(key_opt, n_keys, optarg) < 0)
 				goto out;
 			break;
 		case OPT_INTERMEDIATE:
-			if (cli_key_intermediate(&key_opt, n_keys, optarg) < 0)
+			if (cli_key_intermediate(key_opt, n_keys, optarg) < 0)
 				goto out;
 			break;
 		case OPT_BASE:
@@ -133,6 +133,12 @@ int cmd_catalog(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	for (size_t i = 0; n_keys > 1 && i < n_keys; i++)
+		if (key_opt[i].cert != NULL) {
+			msg_error("catalog", NULL, "-k %s --cert: a CMS signature has one signer; several -k keys sign a "
+				  "catalog only as minisign keys", key_opt[i].key);
+			goto out;
+		}
 	if (cli_created_time(&created) < 0)
 		goto out;
 	cat->serial = serial;
@@ -147,17 +153,18 @@ int cmd_catalog(int argc, char **argv)
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
-	if ((rc = cli_load_signers("catalog", &key_opt, 1, &passfile, passfile != NULL, &signer)) != 0)
+	if ((rc = cli_load_signers("catalog", key_opt, n_keys, &passfile, passfile != NULL, signer)) != 0)
 		goto out;
-	if (fw_catalog_write(cat, out, signer, force, &err) < 0) {
+	if (fw_catalog_write(cat, out, signer, n_keys, force, &err) < 0) {
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
 	msg_note("catalog: wrote %s (serial %llu, %zu release%s) and %s%s", out, (unsigned long long)serial,
-		 cat->n, cat->n == 1 ? "" : "s", out, fw_catalog_sig_suffix(signer->kind));
+		 cat->n, cat->n == 1 ? "" : "s", out, fw_catalog_sig_suffix(signer[0]->kind));
 	rc = FW_EXIT_OK;
 out:
-	sig_signer_free(signer);
+	for (size_t i = 0; i < n_keys; i++)
+		sig_signer_free(signer[i]);
 	free(cat);
 	return rc;
 }

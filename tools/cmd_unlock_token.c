@@ -13,7 +13,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwpkg unlock-token [-fq] --device ID --expires DATE -k SECKEY -o FILE [--passphrase-file FILE]\n"
+	fprintf(f, "usage: fwpkg unlock-token [-fq] --device ID --expires DATE -k SECKEY... -o FILE [--passphrase-file FILE]\n"
 		   "DATE: YYYY-MM-DD (midnight UTC), YYYY-MM-DDTHH:MM:SSZ, or @SECONDS since the epoch.\n"
 		   "Make a signed unlock token for 'fwctl unlock install' on that device.\n");
 }
@@ -58,8 +58,9 @@ int cmd_unlock_token(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *device = NULL, *expires_s = NULL, *key = NULL, *out = NULL, *passfile = NULL;
-	struct sig_seckey *k = NULL;
+	const char *device = NULL, *expires_s = NULL, *keys[SIG_UNLOCK_KEYS_MAX], *out = NULL, *passfile = NULL;
+	struct sig_seckey *k[SIG_UNLOCK_KEYS_MAX] = { NULL };
+	size_t n_keys = 0;
 	struct fw_err err = { 0 };
 	char *text = NULL;
 	size_t len;
@@ -72,7 +73,13 @@ int cmd_unlock_token(int argc, char **argv)
 		switch (c) {
 		case 'd': device = optarg; break;
 		case 'e': expires_s = optarg; break;
-		case 'k': key = optarg; break;
+		case 'k':
+			if (n_keys == SIG_UNLOCK_KEYS_MAX) {
+				msg_error("unlock-token", NULL, "-k: at most %d keys", SIG_UNLOCK_KEYS_MAX);
+				return FW_EXIT_USAGE;
+			}
+			keys[n_keys++] = optarg;
+			break;
 		case 'o': out = optarg; break;
 		case 'P': passfile = optarg; break;
 		case 'f': force = 1; break;
@@ -81,7 +88,7 @@ int cmd_unlock_token(int argc, char **argv)
 		default: return cli_bad_option("unlock-token", c, argv);
 		}
 	}
-	if (optind != argc || device == NULL || expires_s == NULL || key == NULL || out == NULL) {
+	if (optind != argc || device == NULL || expires_s == NULL || n_keys == 0 || out == NULL) {
 		msg_error("unlock-token", NULL, "--device, --expires, -k and -o are required");
 		usage(stderr);
 		return FW_EXIT_USAGE;
@@ -97,11 +104,13 @@ int cmd_unlock_token(int argc, char **argv)
 	}
 	if (expires <= now)
 		msg_note("unlock-token: warning: --expires %s is in the past: no device will accept this token", expires_s);
-	if (cli_load_seckey(key, passfile, &k, &err) < 0) {
-		rc = msg_fail("unlock-token", NULL, &err);
-		goto out;
-	}
-	if (sig_unlock_create(k, device, expires, now, &text, &len, &err) < 0 ||
+	for (size_t i = 0; i < n_keys; i++)
+		if (cli_load_seckey(keys[i], passfile, &k[i], &err) < 0) {
+			rc = msg_fail("unlock-token", keys[i], &err);
+			goto out;
+		}
+	if (sig_unlock_create_keys((const struct sig_seckey *const *)k, n_keys, device, expires, now, &text, &len,
+				   &err) < 0 ||
 	    outfile_write_file(out, text, len, 0644, force ? OUTFILE_FORCE : 0, &err) < 0) {
 		rc = msg_fail("unlock-token", out, &err);
 		goto out;
@@ -110,6 +119,7 @@ int cmd_unlock_token(int argc, char **argv)
 	rc = FW_EXIT_OK;
 out:
 	free(text);
-	sig_seckey_free(k);
+	for (size_t i = 0; i < n_keys; i++)
+		sig_seckey_free(k[i]);
 	return rc;
 }

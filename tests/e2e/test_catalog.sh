@@ -84,6 +84,17 @@ sed 's/"serial": 9/"serial": 10/' now.json >forged.json
 cp now.json.minisig forged.json.minisig
 expect 1 'forged.json: signature by [0-9A-F]{16}: ' "$B/fwpkg" verify -p k.pub forged.json
 ok "verify: a catalog verified with its .minisig; expired, untrusted, unsigned and forged ones refused"
+
+# --- several keys: each one's signature in the .minisig, one after another; a keyring's policy counts distinct keys
+mkdir ring2 && cp k.pub other.pub ring2/ && printf '{"min_signatures": 2}\n' >ring2/policy.json
+expect 0 '' env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o two.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k other.key old.pkg
+[ "$(grep -c '^untrusted comment:' two.json.minisig)" = 2 ] || fail "two.json.minisig: $(command cat two.json.minisig)"
+minisign -Vm two.json -p k.pub >/dev/null 2>&1 || fail "stock minisign does not verify the first signature"
+expect 0 '' "$B/fwpkg" verify --keyring ring2 two.json
+expect 1 'now.json: too few signatures by trusted keys: have 1, need 2' "$B/fwpkg" verify --keyring ring2 now.json
+expect 0 '' env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o twice.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k k.key old.pkg
+expect 1 'twice.json: too few signatures by trusted keys: have 1, need 2' "$B/fwpkg" verify --keyring ring2 twice.json
+ok "catalog -k A -k B: two signatures in the .minisig (stock minisign checks the first); min_signatures 2 counts distinct keys"
 expect 0 '' "$B/fwpkg" inspect c.json
 grep -q 'Expires: .*(EXPIRED: devices refuse it)' "$T/.out" && grep -q '^WX .*5.21.2 .*http://a/' "$T/.out" ||
 	fail "$(cat "$T/.out")"
@@ -146,7 +157,7 @@ expect 0 '' cms -f -q -o x.json --base-url http://a/ --expires 1d --serial 11 ol
 [ -e x.json.cms ] && [ ! -e x.json.minisig ] || fail "re-signed with CMS: $(ls x.json*)"
 expect 2 '--cert c.pem: give it after the -k KEY' catalog -o e.json --base-url http://a/ --expires 1d --serial 1 \
 	--cert c.pem -k leaf.key old.pkg
-expect 2 'one -k key signs a catalog' catalog -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key \
-	-k leaf.key --cert leaf.crt old.pkg
+expect 2 'leaf.key --cert: a CMS signature has one signer' catalog -o e.json --base-url http://a/ --expires 1d \
+	--serial 1 -k k.key -k leaf.key --cert leaf.crt old.pkg
 [ ! -e e.json ] && [ ! -e e.json.cms ] || fail "a refused catalog left a file"
 ok "CMS: re-signing with the other kind replaces its signature file; --cert before -k and two keys refused"

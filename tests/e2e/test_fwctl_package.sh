@@ -191,7 +191,7 @@ before=$(sbsum)
 expect 1 'other-dev.token: unlock token is for device SN-0099, not this device \(SN-0042\)' \
 	"$B/fwctl" --root "$sb" unlock install other-dev.token
 expect 1 'expired.token: unlock token expired' "$B/fwctl" --root "$sb" unlock install expired.token
-expect 1 'untrusted.token: unlock token signed by key [0-9A-F]{16}, which this device does not trust' \
+expect 1 'untrusted.token: unlock token: signed by [0-9A-F]{16}, which is not trusted' \
 	"$B/fwctl" --root "$sb" unlock install untrusted.token
 sed 's/SN-0042/SN-0043/' good.token >forged.token
 expect 1 'forged.token: ' "$B/fwctl" --root "$sb" unlock install forged.token
@@ -199,6 +199,16 @@ expect 1 'forged.token: ' "$B/fwctl" --root "$sb" unlock install forged.token
 expect 0 '' "$B/fwctl" --root "$sb" status
 grep -Eq '^unlock token +none$' "$T/.out" || fail "status before the token: $(cat "$T/.out")"
 expect 0 'installed a token for device SN-0042' "$B/fwctl" --root "$sb" unlock install good.token
+# From a pipe the token is read once: what was checked is what is kept; a refused one leaves the valid one.
+before=$(sbsum)
+expect 1 'unlock token is for device SN-0099' sh -c "cat other-dev.token | \"$B/fwctl\" --root \"$sb\" unlock install -"
+expect 1 'not an unlock token' sh -c ": | \"$B/fwctl\" --root \"$sb\" unlock install /dev/stdin"
+[ "$(sbsum)" = "$before" ] || fail "a refused token from a pipe changed the device"
+cmp good.token "$sb/unlock-token.json" || fail "the valid token was replaced"
+expect 0 'installed a token for device SN-0042' sh -c "cat good.token | \"$B/fwctl\" --root \"$sb\" unlock install -"
+cmp good.token "$sb/unlock-token.json" || fail "a token from a pipe was not stored as it came"
+expect 0 'installed a token for device SN-0042' sh -c "cat good.token | \"$B/fwctl\" --root \"$sb\" unlock install /dev/stdin"
+cmp good.token "$sb/unlock-token.json" || fail "a token from /dev/stdin was not stored as it came"
 expect 0 '' "$B/fwctl" --root "$sb" status
 grep -Eq '^unlock token +valid until 2099-01-01T12:00:00Z' "$T/.out" || fail "status: $(cat "$T/.out")"
 expect 0 '' "$B/fwctl" --root "$sb" boot
@@ -207,6 +217,29 @@ grep -q 'packages: 1 of 1 active' "$T/.out" || fail "sb boot with token: $(cat "
 "$B/fwctl" --root "$sb" status --json | "$PY" -c 'import json,sys; d=json.load(sys.stdin); t=d["unlock_token"]; assert d["secure_boot"] and t["valid"] and t["device"]=="SN-0042", d' ||
 	fail "status --json unlock_token"
 ok "secure boot: no token, another device's, an expired one, an untrusted signer's, a forged one refused; a valid one activates unsigned packages; status shows it"
+
+# --- the trust policy holds for unlock tokens: under min_signatures 2, a token by one key (or by one key twice) is
+# refused and activates nothing; one by two keys is accepted
+sb2=$T/sb2
+printf '{"min_signatures": 2}\n' >policy2.json
+"$B/fwctl" --root "$sb2" -q init --product RSP-30 --trust k.pub --trust other.pub --trust policy2.json --version 5.22.2 \
+	--allow-untrusted --secure-boot --device-id SN-0042 >/dev/null
+expect 0 '' "$B/fwctl" --root "$sb2" package install unsig.wmopkg
+expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01 -k k.key -k other.key -o two.token
+expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01 -k k.key -k k.key -o twice.token
+sb2sum() { (cd "$sb2" && find . -type f ! -name .lock -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+before=$(sb2sum)
+expect 1 'good.token: unlock token: too few signatures by trusted keys: have 1, need 2' \
+	"$B/fwctl" --root "$sb2" unlock install good.token
+expect 1 'twice.token: unlock token: too few signatures by trusted keys: have 1, need 2' \
+	"$B/fwctl" --root "$sb2" unlock install twice.token
+[ "$(sb2sum)" = "$before" ] || fail "a token by one key of two changed the device"
+expect 0 'secure boot needs a valid unlock token for this device \(none installed\)' "$B/fwctl" --root "$sb2" boot
+[ ! -e "$sb2/active/files/unsigned.txt" ] || fail "an unsigned package activated without a token meeting the policy"
+expect 0 'installed a token for device SN-0042' "$B/fwctl" --root "$sb2" unlock install two.token
+expect 0 '' "$B/fwctl" --root "$sb2" boot
+[ -e "$sb2/active/files/unsigned.txt" ] || fail "a token by two keys did not activate the unsigned package"
+ok "policy min_signatures 2: an unlock token by one key, or one key twice, refused, nothing activated; by two keys accepted"
 
 # --- a tampered installed package is found at boot; the others stay active
 f=$(ls "$dev"/packages/brand-*.wmopkg)

@@ -69,3 +69,40 @@ while :; do
 done
 [ "$rc" -eq 0 ] || fail "boot exited $rc"
 ok "a crash before each of $((n - 1)) durable steps of the removing boot: the next boot ends with alpha gone, beta active"
+
+# --- the trust policy (min_signatures 2) holds for every kind a device accepts: a modification package,
+# a removal package and firmware signed by one key are refused, with nothing on the device changed; by two, accepted
+printf '{"min_signatures": 2}\n' >policy2.json
+mkdir -p two
+"$B/mkwmopkg" -q -o two/alpha.wmopkg -C tree-alpha --version 1.0 --product WX -k k.key -k other.key
+"$B/mkwmopkg" -q -o two/rm-alpha.wmopkg --remove alpha --version 1.0 --product WX -k k.key -k other.key
+randfile fw.img 70000
+"$B/mkpkg" -q -o one.pkg --version 5.21.0 --product WX --pri fw.img --sec fw.img --boot fw.img -k k.key
+"$B/mkpkg" -q -o two.pkg --version 5.21.0 --product WX --pri fw.img --sec fw.img --boot fw.img -k k.key -k other.key
+rm -rf "$D"
+fw -q init --product WX --trust k.pub --trust other.pub --trust policy2.json --version 5.20.0 >/dev/null
+# Everything but the records of the last refusal (packages/last.json, state.json's last_upgrade), which must say it.
+devsum() {
+	{ (cd "$D" && find . -type f ! -name .lock ! -path ./packages/last.json ! -path ./state.json -print0 | sort -z |
+		xargs -0 sha256sum)
+	  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); d.pop('last_upgrade', None); print(json.dumps(d, sort_keys=True))" \
+		"$D/state.json"; } | sha256sum
+}
+last() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['result'])" "$D/$1"; }
+before=$(devsum)
+expect 1 'alpha.wmopkg: .*too few signatures by trusted keys: have 1, need 2' fw package install alpha.wmopkg
+[ "$(last packages/last.json)" = signatureFailed ] || fail "recorded: $(cat "$D/packages/last.json")"
+expect 1 'rm-alpha.wmopkg: .*too few signatures by trusted keys: have 1, need 2' fw package install rm-alpha.wmopkg
+expect 1 'too few signatures by trusted keys: have 1, need 2' fw upgrade all one.pkg
+"$PY" -c "import json,sys; assert json.load(open(sys.argv[1]))['last_upgrade']['result'] == 'signatureFailed'" "$D/state.json" ||
+	fail "upgrade recorded: $(cat "$D/state.json")"
+[ "$(devsum)" = "$before" ] || fail "a package signed by one key of two changed the device"
+[ "$(names)" = "" ] || fail "stored: $(names)"
+expect 0 'installed alpha 1.0 \(trusted\)' fw package install two/alpha.wmopkg
+expect 0 '' fw boot
+[ -f "$D/active/files/alpha.txt" ] || fail "alpha signed by two keys is not active"
+expect 0 '' fw package install two/rm-alpha.wmopkg
+expect 0 'boot: removal package rm-alpha: removed alpha' fw boot
+[ "$(names)" = "" ] || fail "after the two-key removal: $(names)"
+expect 0 '' fw upgrade all two.pkg
+ok "policy min_signatures 2: a .wmopkg, a removal package and firmware by one key refused, device unchanged; by two keys accepted"

@@ -273,4 +273,107 @@ refused 1 signatureFailed 'check: .*xcat.json: signature by certificate "CN=Firm
 rm www/xcat.json.cms
 refused 1 catalogUnsigned 'check: .*xcat.json: the catalog is not signed: no .*xcat.json.minisig or .cms'
 ok "CMS catalog: needUpdate under the trusted CA (.cms fetched when there is no .minisig); another CA, a minisign-only device, a forgery, no signature refused"
+# --- the trust policy (min_signatures 2): a catalog needs two distinct trusted keys; a refused one moves no serial
+printf '{"min_signatures": 2}\n' >policy2.json
+fresh_policy() {
+	rm -rf "$D"
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --trust "$T/other.pub" --trust "$T/policy2.json" \
+		--version 1.0.0 --device-id dev-1 >/dev/null
+	expect 0 '' fw config net-retries 1
+	expect 0 'smart config: set' fw smart config --server "$H/$1.json"
+}
+# catalog2 NAME SERIAL PKG...: as catalog, signed by k and by other (two signatures one after another)
+catalog2() {
+	KEY=other.key catalog "$@"
+	cp "www/$1.json.minisig" other.sig
+	catalog "$@"
+	cat other.sig >>"www/$1.json.minisig"
+}
+serial() { js "(d['smart']['catalog'] or {}).get('serial')"; }
+catalog2 pol 5 www/fw-2.0.0.pkg
+fresh_policy pol
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] && [ "$(serial)" = 5 ] || fail "two keys: $(cat "$T/.out") $(serial)"
+catalog pol 9007199254740992 www/fw-2.0.0.pkg
+refused 1 signatureFailed 'check: .*pol.json: too few signatures by trusted keys: have 1, need 2'
+[ "$(serial)" = 5 ] || fail "a catalog signed by one key moved the serial: $(serial)"
+cat www/pol.json.minisig www/pol.json.minisig >dup.sig && mv dup.sig www/pol.json.minisig
+refused 1 signatureFailed 'check: .*pol.json: too few signatures by trusted keys: have 1, need 2'
+[ "$(serial)" = 5 ] || fail "the same key twice moved the serial: $(serial)"
+catalog2 pol 6 www/fw-2.0.0.pkg
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(serial)" = 6 ] || fail "two keys again: $(serial)"
+ok "policy min_signatures 2: a catalog by one key, or by one key twice, is signatureFailed and moves no serial (2^53 tried); two keys accepted"
+
+# --- the serial: only an administrator on the device resets it (fwctl smart reset-serial)
+catalog2 pol 3 www/fw-2.0.0.pkg
+refused 1 catalogOld 'check: .*serial 3 is lower than the 6 accepted before'
+before=$(devsum)
+expect 0 'smart reset-serial: forgot serial 6' fw smart reset-serial
+[ "$(devsum)" = "$before" ] || fail "reset-serial changed more than the smart state"
+[ "$(serial)" = None ] || fail "serial after reset: $(serial)"
+expect 0 'nothing to do' fw smart reset-serial
+expect 2 'usage' fw smart reset-serial now
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] && [ "$(serial)" = 3 ] || fail "after reset: $(cat "$T/.out") $(serial)"
+ok "smart reset-serial forgets the serial (documented); the next catalog that meets the policy sets it again"
+
+# --- catalog binding: every word of the release the device decides on must be the signed manifest's
+# relabel NAME PKG FIELD=JSON...: a catalog listing PKG (its true digest and length) with these fields changed, signed by k.
+relabel() {
+	name=$1 pkg=$2
+	shift 2
+	catalog "$name" 20 "$pkg"
+	"$PY" - "www/$name.json" "$@" <<'PYEOF'
+import json, sys
+path, changes = sys.argv[1], sys.argv[2:]
+d = json.load(open(path))
+(prod, rels), = d["products"].items()
+for c in changes:
+    k, v = c.split("=", 1)
+    if k == "product":
+        d["products"] = {json.loads(v): rels}
+    else:
+        rels[0][k] = json.loads(v)
+open(path, "w").write(json.dumps(d, indent=2, sort_keys=True) + "\n")
+PYEOF
+	rm -f "www/$name.json.minisig"
+	minisign -S -s k.key -m "www/$name.json" -x "www/$name.json.minisig" -t "fwpkg catalog relabelled" \
+		</dev/null >/dev/null 2>&1 || fail "minisign -S"
+}
+# unbound RUNNING NEEDS PATTERN: the check takes the catalog, the download refuses it (fileNotMatch), nothing is kept or installed.
+unbound() {
+	fresh "$1" bind
+	before=$(slotsum)
+	expect 0 '' at $((C0 + 3600)) fw check
+	[ "$(cat "$T/.out")" = "needUpdate $2" ] || fail "check: $(cat "$T/.out") $(cat "$T/.err")"
+	expect 1 "download: .*$3" at $((C0 + 3600)) fw download
+	[ "$(cat "$T/.out")" = fileNotMatch ] || fail "download printed $(cat "$T/.out") for /$3/"
+	[ "$(js "d['smart']['download']['result']")" = fileNotMatch ] || fail "$(js "d['smart']['download']")"
+	[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a relabelled package was kept"
+	# A tick (the install time is any) still installs nothing: it only tries the download again.
+	at $((C0 + 3600)) "$B/fwctl" --root "$D" smart tick >/dev/null 2>&1 || true
+	[ "$(slotsum)" = "$before" ] || fail "a relabelled package ($3) changed the slots"
+	[ "$(js "d['smart']['last_install']['result']")" = "" ] || fail "an install ran: $(js "d['smart']['last_install']")"
+}
+relabel bind www/fw-1.0.0.pkg 'version="9.0.0"'
+unbound 1.5.0 9.0.0 'its manifest says version 1.0.0, the catalog says 9.0.0'
+relabel bind www/other-9.0.0.pkg 'product="SX"'
+unbound 1.0.0 9.0.0 'its manifest is not for product SX'
+relabel bind www/fw-2.0.0.pkg 'generation=2'
+unbound 1.0.0 2.0.0 'its manifest says generation 1, the catalog says 2'
+relabel bind www/fw-2.0.0.pkg 'bridge_from="1.0.0"'
+unbound 1.0.0 2.0.0 'its manifest says bridge_from "", bridge_down ""; the catalog says "1.0.0", ""'
+relabel bind www/fw-2.0.0.pkg 'bridge_down="1.5.0"'
+unbound 1.0.0 2.0.0 'bridge_down ""; the catalog says "", "1.5.0"'
+relabel bind www/tpm-2.0.0.pkg 'requires_tpm=false'
+unbound 1.0.0 2.0.0 'its manifest says requires_tpm true, the catalog says false'
+relabel bind www/fw-2.0.0.pkg 'rollback_index=3'
+unbound 1.0.0 2.0.0 'its manifest says rollback index 0, the catalog says 3'
+len=$(wc -c <www/fw-2.0.0.pkg)
+relabel bind www/fw-2.0.0.pkg "length=$((len + 512))"
+unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
+relabel bind www/fw-2.0.0.pkg "length=$((len - 512))"
+unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
+ok "catalog binding: version, product, generation, bridge_from, bridge_down, requires_tpm, rollback index, length each fileNotMatch, nothing kept or installed"
 echo "all $TESTS checks passed"

@@ -8,6 +8,10 @@
 
 #include "formats/catalog.h"
 #include "formats/version.h"
+#include "signing/minisign.h"
+#include "signing/trust.h"
+
+#include <unistd.h>
 
 static struct fw_catalog cat, back;
 static struct fw_err err;
@@ -120,6 +124,83 @@ static void test_limits_and_time(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "created in the future"));
 }
 
+/* Write a small file; 0 on success. */
+static int put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* Under policy.json min_signatures 2 a catalog needs two distinct trusted keys, as a package does. */
+static void test_threshold(void)
+{
+	char dir[] = "/tmp/test_catalog.XXXXXX", p1[96], s1[96], p2[96], s2[96], pol[96];
+	char signer[FW_CATALOG_SIGNER_MAX], *text, *a = NULL, *b = NULL, both[2 * SIG_FILE_MAX];
+	struct sig_seckey *k1 = NULL, *k2 = NULL;
+	struct sig_trust t;
+	size_t alen, blen;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(p1, sizeof(p1), "%s/1.pub", dir);
+	snprintf(s1, sizeof(s1), "%s/1.key", dir);
+	snprintf(p2, sizeof(p2), "%s/2.pub", dir);
+	snprintf(s2, sizeof(s2), "%s/2.key", dir);
+	snprintf(pol, sizeof(pol), "%s/policy.json", dir);
+	CU_ASSERT_FATAL(sig_keygen(p1, s1, NULL, 0, &err) == 0 && sig_keygen(p2, s2, NULL, 0, &err) == 0);
+	CU_ASSERT_FATAL(sig_seckey_load(s1, NULL, &k1, &err) == 0 && sig_seckey_load(s2, NULL, &k2, &err) == 0);
+	CU_ASSERT_FATAL(put(pol, "{\"min_signatures\": 2}\n") == 0);
+	sig_trust_init(&t);
+	CU_ASSERT_FATAL(sig_trust_add_file(&t, p1, &err) == 0 && sig_trust_add_file(&t, p2, &err) == 0 &&
+			sig_trust_add_policy_file(&t, pol, &err) == 0);
+	make();
+	text = fw_catalog_emit(&cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_FATAL(sig_sign(k1, text, strlen(text), "c", &a, &alen, &err) == 0);
+	CU_ASSERT_FATAL(sig_sign(k2, text, strlen(text), "c", &b, &blen, &err) == 0);
+
+	/* One key. */
+	CU_ASSERT_EQUAL(fw_catalog_verify(SIG_KIND_MINISIGN, text, strlen(text), a, alen, &t, &back, signer, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "too few signatures by trusted keys: have 1, need 2"));
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	/* The same key twice. */
+	memcpy(both, a, alen);
+	memcpy(both + alen, a, alen);
+	CU_ASSERT_EQUAL(fw_catalog_verify(SIG_KIND_MINISIGN, text, strlen(text), both, 2 * alen, &t, &back, signer,
+					  &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "have 1, need 2"));
+	/* Two keys, either order. */
+	memcpy(both + alen, b, blen);
+	CU_ASSERT_EQUAL(fw_catalog_verify(SIG_KIND_MINISIGN, text, strlen(text), both, alen + blen, &t, &back, signer,
+					  &err), 0);
+	CU_ASSERT_EQUAL(back.serial, 42);
+	memcpy(both, b, blen);
+	memcpy(both + blen, a, alen);
+	CU_ASSERT_EQUAL(fw_catalog_verify(SIG_KIND_MINISIGN, text, strlen(text), both, alen + blen, &t, &back, signer,
+					  &err), 0);
+	/* A trusted key's signature that fails refuses the catalog, however many others verify. */
+	both[blen + alen - 5] ^= 1;
+	CU_ASSERT_EQUAL(fw_catalog_verify(SIG_KIND_MINISIGN, text, strlen(text), both, alen + blen, &t, &back, signer,
+					  &err), -1);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
+	free(a);
+	free(b);
+	free(text);
+	sig_trust_free(&t);
+	sig_seckey_free(k1);
+	sig_seckey_free(k2);
+	unlink(p1);
+	unlink(s1);
+	unlink(p2);
+	unlink(s2);
+	unlink(pol);
+	rmdir(dir);
+}
+
 static void test_duration(void)
 {
 	int64_t v;
@@ -148,7 +229,9 @@ int main(void)
 	if (s == NULL || CU_add_test(s, "emit and parse round trip", test_round_trip) == NULL ||
 	    CU_add_test(s, "strict parser", test_strict) == NULL ||
 	    CU_add_test(s, "size limit and time", test_limits_and_time) == NULL ||
-	    CU_add_test(s, "durations", test_duration) == NULL) {
+	    CU_add_test(s, "durations", test_duration) == NULL ||
+	    CU_add_test(s, "policy min_signatures 2: one key, the same key twice refused; two keys accepted",
+			test_threshold) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}

@@ -286,6 +286,7 @@ static void test_trust_files(void)
 	CU_ASSERT_EQUAL(kind, SIG_TRUST_CRL);
 	CU_ASSERT_EQUAL(sig_trust_file_check(path("leaf.crt"), &kind, name, sizeof(name), &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is not a CA certificate"));
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_NOT_CA);   /* what sig_trust_file_check decided on */
 	CU_ASSERT_EQUAL(sig_trust_file_check(path("leaf.key"), &kind, name, sizeof(name), &err), -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
 	/* A directory with one bad certificate file changes nothing. */

@@ -13,6 +13,7 @@
 #include <CUnit/CUnit.h>
 #include <sodium.h>
 
+#include "signing/accept.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
 
@@ -872,6 +873,36 @@ static void test_trust(void)
 	free(pub2);
 }
 
+/* The one trust decision: distinct keys counted once, against the larger of the caller's and the policy's need. */
+static void test_trust_decide(void)
+{
+	uint8_t f[3][SIG_FPR_LEN];
+	struct sig_trust t;
+	struct fw_err err = { 0 };
+	unsigned have;
+
+	memset(f[0], 0xaa, SIG_FPR_LEN);
+	memset(f[1], 0xaa, SIG_FPR_LEN);
+	memset(f[2], 0xbb, SIG_FPR_LEN);
+	sig_trust_init(&t);
+	CU_ASSERT_EQUAL(sig_trust_need(&t, 0), 1);
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 0, &have, &err), -1);
+	CU_ASSERT_EQUAL(have, 0);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 1, &have, &err), 0);
+	t.min_keys = 2;   /* as policy.json's min_signatures sets it */
+	CU_ASSERT_EQUAL(sig_trust_need(&t, 0), 2);
+	CU_ASSERT_EQUAL(sig_trust_need(&t, 3), 3);
+	/* The same key twice is one key. */
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 2, &have, &err), -1);
+	CU_ASSERT_EQUAL(have, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "have 1, need 2"));
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 3, &have, &err), 0);
+	CU_ASSERT_EQUAL(have, 2);
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 3, (const uint8_t (*)[SIG_FPR_LEN])f, 3, &have, &err), -1);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -892,7 +923,8 @@ int main(void)
 	    CU_add_test(s, "oversized KDF limits refused", test_kdf_limits) == NULL ||
 	    CU_add_test(s, "truncated files refused", test_truncated) == NULL ||
 	    CU_add_test(s, "strict parsing", test_strict_parsing) == NULL ||
-	    CU_add_test(s, "trust store", test_trust) == NULL) {
+	    CU_add_test(s, "trust store", test_trust) == NULL ||
+	    CU_add_test(s, "trust decision: distinct keys against the policy", test_trust_decide) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}

@@ -73,7 +73,9 @@ static void test_untrusted_and_forged(void)
 
 	CU_ASSERT_EQUAL_FATAL(sig_unlock_create(key2, "SN-1", 2000, 1000, &text, &len, &err), 0);
 	CU_ASSERT_EQUAL(sig_unlock_parse(text, len, &trust, &u, &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "which this device does not trust"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unlock token: signed by "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ", which is not trusted"));
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
 	free(text);
 	CU_ASSERT_EQUAL_FATAL(sig_unlock_create(key, "SN-1", 2000, 1000, &text, &len, &err), 0);
 	/* Another device id in the body (and the comment, so only the signature can tell). */
@@ -95,6 +97,49 @@ static void test_untrusted_and_forged(void)
 	CU_ASSERT_EQUAL(sig_unlock_parse("not json", 8, &trust, &u, &err), -1);
 }
 
+/* A trust store of both keys whose policy wants two of them: tokens meet the threshold as packages do. */
+static void test_threshold(void)
+{
+	const struct sig_seckey *one[] = { key }, *two[] = { key, key2 }, *same[] = { key, key };
+	struct sig_trust t2;
+	struct sig_unlock u;
+	struct fw_err err = { 0 };
+	char policy[160], *text = NULL;
+	size_t len;
+	FILE *f;
+
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	f = fopen(policy, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("{\"min_signatures\": 2}\n", f);
+	fclose(f);
+	sig_trust_init(&t2);
+	CU_ASSERT_EQUAL_FATAL(sig_trust_add_file(&t2, pub, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(sig_trust_add_file(&t2, pub2, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(sig_trust_add_policy_file(&t2, policy, &err), 0);
+
+	CU_ASSERT_EQUAL_FATAL(sig_unlock_create_keys(one, 1, "SN-1", 2000, 1000, &text, &len, &err), 0);
+	CU_ASSERT_EQUAL(sig_unlock_parse(text, len, &t2, &u, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "too few signatures by trusted keys: have 1, need 2"));
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	/* Without the policy one key is enough. */
+	CU_ASSERT_EQUAL(sig_unlock_parse(text, len, &trust, &u, &err), 0);
+	free(text);
+
+	CU_ASSERT_EQUAL_FATAL(sig_unlock_create_keys(same, 2, "SN-1", 2000, 1000, &text, &len, &err), 0);
+	CU_ASSERT_EQUAL(sig_unlock_parse(text, len, &t2, &u, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "have 1, need 2"));
+	free(text);
+
+	CU_ASSERT_EQUAL_FATAL(sig_unlock_create_keys(two, 2, "SN-1", 2000, 1000, &text, &len, &err), 0);
+	CU_ASSERT_EQUAL(sig_unlock_parse(text, len, &t2, &u, &err), 0);
+	CU_ASSERT_STRING_EQUAL(u.device, "SN-1");
+	free(text);
+	sig_trust_free(&t2);
+	unlink(policy);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -104,7 +149,9 @@ int main(void)
 		return 2;
 	s = CU_add_suite("unlock", setup, teardown);
 	if (s == NULL || CU_add_test(s, "make, parse, device and expiry", test_roundtrip) == NULL ||
-	    CU_add_test(s, "untrusted signer, forged device or expiry, not a token", test_untrusted_and_forged) == NULL) {
+	    CU_add_test(s, "untrusted signer, forged device or expiry, not a token", test_untrusted_and_forged) == NULL ||
+	    CU_add_test(s, "policy min_signatures 2: one key refused, the same key twice once, two keys accepted",
+			test_threshold) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
