@@ -290,7 +290,8 @@ static int find_key(struct p11 *p, const struct sig_p11_uri *u, CK_OBJECT_CLASS 
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: no Ed25519 %s key with label \"%s\"%s", p->what,
 				  cls == CKO_PRIVATE_KEY ? "private" : "public", u->object, u->has_id ? " and that id" : "");
 	if (got > 1)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: several Ed25519 keys match; give object= or id=", p->what);
+		return fw_err_setk(err, FW_KIND_AMBIGUOUS, FW_EXIT_USAGE, "%s: several Ed25519 keys match; give object= or id=",
+				   p->what);
 	*out = h[0];
 	return 0;
 }
@@ -434,7 +435,7 @@ int sig_p11_keygen(const struct sig_p11_uri *u, const char *module, const char *
 	if (p11_open(&p, u, module, pin, 1, err) < 0)
 		goto out;
 	/* One label, one key: a second key under it would make every later URI ambiguous. */
-	if (find_key(&p, u, CKO_PRIVATE_KEY, &old, &ignore) == 0 || strstr(ignore.msg, "several") != NULL) {
+	if (find_key(&p, u, CKO_PRIVATE_KEY, &old, &ignore) == 0 || ignore.kind == FW_KIND_AMBIGUOUS) {
 		fw_err_set(err, FW_EXIT_USAGE, "%s: a key labelled \"%s\" already exists", p.what, u->object);
 		goto out;
 	}
