@@ -69,8 +69,8 @@ static int dead_on_arrival(const struct fw_catalog *cat, const char *out, const 
 				  "--expires %s counts from the creation time %s (SOURCE_DATE_EPOCH); give --expires DATE "
 				  "or unset SOURCE_DATE_EPOCH", e_iso, now_iso, expires_arg, c_iso);
 		else
-			msg_error("catalog", out, "it would expire at %s, before now (%s), and every device would refuse it",
-				  e_iso, now_iso);
+			msg_error("catalog", out, "it would expire at %s, before now (%s), and every device would refuse it%s%s%s",
+				  e_iso, now_iso, set ? "; created " : "", set ? c_iso : "", from);
 	} else {
 		msg_error("catalog", out, "it would be created at %s%s, later than now (%s): every device would "
 			  "refuse it until then", c_iso, from, now_iso);
