@@ -263,7 +263,7 @@ out:
 	return rc;
 }
 
-/* How many objects (at most 2) of class cls, of key type kt if it is not NULL, u's object and id select; the first in *h. */
+/* How many objects (counting to 2) of class cls, of key type kt if not NULL, u's object and id select; the first in *first. */
 static int count_keys(struct p11 *p, const struct sig_p11_uri *u, CK_OBJECT_CLASS cls, const CK_KEY_TYPE *kt,
 		      CK_OBJECT_HANDLE *first, CK_ULONG *got, struct fw_err *err)
 {
@@ -316,8 +316,8 @@ static int no_public_key(struct p11 *p, CK_OBJECT_HANDLE priv, const struct sig_
 		snprintf(from, sizeof(from), "%s", "");
 	return fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: the token holds no public key for private key \"%s\": add one, e.g. %spkcs11-tool --module %s%s%s "
-			   "--login --write-object pub.der --type pubkey --label %s%s", p->what, u->object, from, module,
-			   u->token[0] ? " --token-label " : "", u->token, u->object, id);
+			   "--login --write-object pub.der --type pubkey%s%s%s", p->what, u->object, from, module,
+			   u->token[0] ? " --token-label " : "", u->token, u->object[0] ? " --label " : "", u->object, id);
 }
 
 /* The one object of class cls (Ed25519 keys) that u's object and id select; 0 found, -1 none or several. */
@@ -329,7 +329,7 @@ static int find_key(struct p11 *p, const struct sig_p11_uri *u, const char *modu
 
 	if (count_keys(p, u, cls, &kt, out, &got, err) < 0)
 		return -1;
-	if (got == 0 && cls == CKO_PUBLIC_KEY && u->object[0] != '\0')
+	if (got == 0 && cls == CKO_PUBLIC_KEY)   /* the private key was found: its public half is missing */
 		return no_public_key(p, p->key, u, module, NULL, err);
 	if (got == 0)
 		return fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: no Ed25519 %s key with label \"%s\"%s", p->what,
