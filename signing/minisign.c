@@ -172,7 +172,7 @@ int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struc
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (no key line)");
 	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0) {
 		size_t got = 0;
-
+		/* Told apart by length: a secret key's line where a public key's should be. */
 		int secret = sodium_base642bin(buf, SIG_FILE_MAX, line, llen, NULL, &got, NULL,
 					       sodium_base64_VARIANT_ORIGINAL) == 0 && got == SIG_SECKEY_BYTES;
 
