@@ -71,11 +71,18 @@ $(B)/.deps: scripts/install-deps
 	scripts/install-deps
 	@touch $@
 
-$(B)/obj/%.o: %.c
+# check, demo and fleet install the packages before anything is compiled:
+# a prerequisite of the goal alone is not enough, as .SECONDARY: with no
+# prerequisites lets GNU make 4.3 postpone it until after `all`. So the
+# stamp is an order-only prerequisite of every object and shim then (and
+# of nothing in a plain make, which never installs anything).
+DEPS_FIRST := $(if $(filter check demo fleet,$(MAKECMDGOALS)),$(B)/.deps)
+
+$(B)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/shim/%.so: tests/shim/%.c
+$(B)/shim/%.so: tests/shim/%.c | $(DEPS_FIRST)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC -O1 $(CPPFLAGS) $(CFLAGS) -o $@ $< -ldl
 

@@ -33,6 +33,7 @@ enum fw_kind {
 	FW_KIND_THROTTLED,     /* the server said it is busy (HTTP 429/503) */
 	FW_KIND_CERT_TIME,     /* a certificate expired or is not yet valid */
 	FW_KIND_CANCELLED,     /* the user asked to stop (a signal) */
+	FW_KIND_KEY_MISMATCH,  /* a certificate does not belong to the private key it is given with */
 };
 
 /* The one wording for an output that is in the way, whichever program finds it. */

@@ -35,6 +35,9 @@ struct source {
 	 * an entry with a pax size record (pax header, its record, ustar header). */
 	uint64_t hdr_pos;
 	uint8_t hdr[3 * 512];
+	/* The first bytes, to say what a file that is not a package is. */
+	uint8_t head[8];
+	size_t head_len;
 };
 
 /* Copy whatever part of [hdr_pos, hdr_pos + 512) the bytes buf[0..len) at offset `at` hold. */
@@ -81,6 +84,14 @@ static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
 	}
 	s->last_len = (size_t)n;
 	capture_header(s, s->buf, (size_t)n, s->total);
+	if (s->total < sizeof(s->head)) {
+		size_t k = sizeof(s->head) - (size_t)s->total;
+
+		if (k > (size_t)n)
+			k = (size_t)n;
+		memcpy(s->head + s->total, s->buf, k);
+		s->head_len = (size_t)s->total + k;
+	}
 	s->total += (uint64_t)n;
 	*out = s->buf;
 	return n;
@@ -161,6 +172,42 @@ static int archive_failure(struct reader *r, const char *what, struct fw_err *er
 	if (r->src.read_errno != 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: %s", what, strerror(r->src.read_errno));
 	return fw_err_set(err, FW_EXIT_REJECTED, "%s: %s", what, why ? why : "malformed tar archive");
+}
+
+/* What the first bytes say a file is, when it is a compressed file or another archive; NULL if they say nothing. */
+static const char *what_else(const uint8_t *h, size_t n)
+{
+	static const struct { const char *magic; size_t len; const char *what; } known[] = {
+		{ "\x1f\x8b", 2, "gzip-compressed data" },
+		{ "BZh", 3, "bzip2-compressed data" },
+		{ "\xfd" "7zXZ\0", 6, "xz-compressed data" },
+		{ "\x28\xb5\x2f\xfd", 4, "zstd-compressed data" },
+		{ "PK\x03\x04", 4, "a zip archive" },
+		{ "PK\x05\x06", 4, "a zip archive" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (n >= known[i].len && memcmp(h, known[i].magic, known[i].len) == 0)
+			return known[i].what;
+	return NULL;
+}
+
+/*
+ * The input is no package at all: say so first, and what it is when its
+ * first bytes tell (a compressed package, a zip), or what its tar lacks.
+ */
+static int not_a_package(struct reader *r, const char *why, struct fw_err *err)
+{
+	const char *what = what_else(r->src.head, r->src.head_len);
+
+	if (r->src.read_errno != 0)
+		return fw_err_set(err, FW_EXIT_IO, "cannot read: %s", strerror(r->src.read_errno));
+	if (what != NULL)
+		return fw_err_set(err, FW_EXIT_REJECTED, "not a fwpkg package: %s (a package is an uncompressed tar "
+				  "archive, manifest.json first)", what);
+	if (r->src.total == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "not a fwpkg package: an empty file");
+	return fw_err_set(err, FW_EXIT_REJECTED, "not a fwpkg package: %s", why);
 }
 
 /* An octal ustar field as fwpkg writes it: width - 1 digits and a NUL. */
@@ -480,15 +527,24 @@ static int read_manifest_and_signatures(struct reader *r, struct fw_err *err)
 	int rc;
 
 	rc = next_entry(r, err);
+	if (rc < 0 && err->code == FW_EXIT_REJECTED)
+		return fw_err_wrap(err, "not a fwpkg package");   /* no package starts so (a POSIX tar's pax header) */
 	if (rc != 0)
 		return rc < 0 ? -1 : fw_err_set(err, FW_EXIT_REJECTED, "empty archive: no manifest.json");
+	/* A tar without manifest.json first is some other archive (a plain GNU tar, say), not a damaged package. */
+	if (archive_entry_pathname(r->entry) == NULL || strcmp(archive_entry_pathname(r->entry), PKG_MANIFEST_NAME) != 0) {
+		char shown[256], why[400];
+
+		snprintf(why, sizeof(why), "a tar archive whose first entry is \"%s\", not manifest.json",
+			 fw_escape(archive_entry_pathname(r->entry) ? archive_entry_pathname(r->entry) : "", shown,
+				   sizeof(shown)));
+		return not_a_package(r, why, err);
+	}
+	/* GNU tar's default format, e.g. an extracted package packed again with tar -cf. */
+	if (archive_format(r->a) == ARCHIVE_FORMAT_TAR_GNUTAR)
+		return not_a_package(r, "a GNU tar archive (a package is POSIX ustar, as mkpkg writes it)", err);
 	if (check_entry(r, err) < 0)
 		return -1;
-	if (strcmp(archive_entry_pathname(r->entry), PKG_MANIFEST_NAME) != 0) {
-		char shown[256];
-		return fw_err_set(err, FW_EXIT_REJECTED, "first entry is \"%s\", not manifest.json",
-				  fw_escape(archive_entry_pathname(r->entry), shown, sizeof(shown)));
-	}
 	if (read_small(r, FW_MANIFEST_MAX, &rep->manifest_bytes, &rep->manifest_len, err) < 0)
 		return -1;
 
@@ -1036,9 +1092,12 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 		r.src.base = at >= 0 ? (uint64_t)at : 0;
 	}
 	/* Only tar: no compression filters, no other formats. */
-	if (archive_read_support_format_tar(r.a) != ARCHIVE_OK ||
-	    archive_read_open2(r.a, &r.src, NULL, source_read, source_skip, NULL) != ARCHIVE_OK) {
-		archive_failure(&r, "not a tar archive", err);
+	if (archive_read_support_format_tar(r.a) != ARCHIVE_OK) {
+		archive_failure(&r, "cannot read tar archives", err);
+		goto out;
+	}
+	if (archive_read_open2(r.a, &r.src, NULL, source_read, source_skip, NULL) != ARCHIVE_OK) {
+		not_a_package(&r, "not a tar archive", err);
 		goto out;
 	}
 	if (read_all(&r, err) < 0)

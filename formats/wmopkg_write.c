@@ -57,7 +57,10 @@ static int cmp_files(const void *a, const void *b)
 		      ((const struct wmopkg_tree_file *)b)->path);
 }
 
-/* The names in an open directory, sorted (so errors and walks are reproducible). */
+/*
+ * The names in an open directory, sorted (so errors and walks are reproducible).
+ * shown is its path in the tree, NULL for the top: the caller names the tree.
+ */
 static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out, struct fw_err *err)
 {
 	DIR *d = NULL;
@@ -68,7 +71,8 @@ static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out
 
 	fd = dup(dfd);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		fw_err_set(err, FW_EXIT_IO, "%s: cannot read directory: %s", shown, strerror(errno));
+		fw_err_set(err, FW_EXIT_IO, "%s%scannot read directory: %s", shown ? shown : "", shown ? ": " : "",
+			   strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto out;
@@ -78,8 +82,8 @@ static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out
 		de = readdir(d);
 		if (de == NULL) {
 			if (errno != 0) {
-				fw_err_set(err, FW_EXIT_IO, "%s: cannot read directory: %s", shown,
-					   strerror(errno));
+				fw_err_set(err, FW_EXIT_IO, "%s%scannot read directory: %s", shown ? shown : "",
+					   shown ? ": " : "", strerror(errno));
 				goto out;
 			}
 			break;
@@ -134,7 +138,7 @@ static int scan_dir(struct walk *w, int dfd, const char *rel, struct fw_err *err
 	char path[FW_MOD_PATH_MAX + 2], shown[2 * FW_MOD_PATH_MAX];
 	int rc = -1, sub = -1;
 
-	if (list_dir(dfd, rel[0] ? rel : ".", &names, &n, err) < 0)
+	if (list_dir(dfd, rel[0] ? rel : NULL, &names, &n, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		const char *name = names[i], *why;

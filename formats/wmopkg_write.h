@@ -33,7 +33,9 @@ struct wmopkg_tree {
  * and scripts; symbolic links, hard links (a regular file with more than one
  * link), devices, FIFOs, sockets; names with control characters; paths a
  * manifest could not carry (fw_mod_path_problem); more than FW_MAX_PAYLOADS
- * files; a tree without files. Empty directories are ignored.
+ * files; a tree without files. Empty directories are ignored. A message
+ * names an entry by its path in the tree and never names `dir` itself: the
+ * caller does.
  */
 int wmopkg_tree_scan(const char *dir, struct wmopkg_tree **out, struct fw_err *err);
 void wmopkg_tree_free(struct wmopkg_tree *t);

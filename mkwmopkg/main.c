@@ -149,16 +149,6 @@ out:
 	return rc;
 }
 
-/* Report err about `file`, naming the file once even if the message starts with it already. */
-static int fail_about(const char *file, const struct fw_err *err)
-{
-	size_t n = strlen(file);
-
-	if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
-		return msg_fail(NULL, NULL, err);
-	return msg_fail(NULL, file, err);
-}
-
 
 enum { OPT_MIN_FW = CLI_OPT_PROGRAM, OPT_MAX_FW, OPT_PERSISTENT, OPT_HOOK, OPT_REMOVE };
 
@@ -297,7 +287,7 @@ int main(int argc, char **argv)
 		goto out;
 	rc = FW_EXIT_USAGE;
 	if (o.dir != NULL && wmopkg_tree_scan(o.dir, &tree, &err) < 0) {
-		rc = fail_about(o.dir, &err);
+		rc = msg_fail(NULL, o.dir, &err);   /* the scan names entries in the tree, never the tree */
 		goto out;
 	}
 	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)

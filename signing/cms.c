@@ -190,6 +190,21 @@ static int pinned(const struct sig_trust *t, const X509 *leaf, const struct sig_
 	return 0;
 }
 
+int sig_x509_check_code_signing(X509 *cert, int code, struct fw_err *err)
+{
+	/* OpenSSL 3.0 has no code-signing purpose: check the extensions here. */
+	uint32_t flags = X509_get_extension_flags(cert), ku = X509_get_key_usage(cert);
+	uint32_t xku = X509_get_extended_key_usage(cert);
+	char label[200];
+
+	sig_x509_label(cert, label, sizeof(label));
+	if (!(flags & EXFLAG_KUSAGE) || !(ku & KU_DIGITAL_SIGNATURE))
+		return fw_err_set(err, code, "%s: key usage does not include digitalSignature", label);
+	if (!(flags & EXFLAG_XKUSAGE) || !(xku & XKU_CODE_SIGN))
+		return fw_err_set(err, code, "%s: extended key usage does not include codeSigning", label);
+	return 0;
+}
+
 /*
  * Build and check the leaf's chain to t's anchors. 0 valid, SIG_CMS_UNTRUSTED
  * when no chain reaches an anchor, -1 when one does but fails a check.
@@ -202,7 +217,6 @@ static int chain_check(struct cms_sig *s, const struct sig_trust *t, struct sig_
 	STACK_OF(X509) *chain;
 	unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;
 	char label[200], root[200];
-	uint32_t ku, xku;
 	int rc = -1, e;
 
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, t->x509, s->signer, s->certs) != 1) {
@@ -236,19 +250,8 @@ static int chain_check(struct cms_sig *s, const struct sig_trust *t, struct sig_
 		ERR_clear_error();
 		goto out;
 	}
-	sig_x509_label(s->signer, label, sizeof(label));
-	/* OpenSSL 3.0 has no code-signing purpose: check the leaf's extensions here. */
-	ku = X509_get_key_usage(s->signer);
-	xku = X509_get_extended_key_usage(s->signer);
-	if (!(X509_get_extension_flags(s->signer) & EXFLAG_KUSAGE) || !(ku & KU_DIGITAL_SIGNATURE)) {
-		snprintf(info->chain, sizeof(info->chain), "%s: key usage does not include digitalSignature", label);
-		fw_err_set(err, FW_EXIT_REJECTED, "%s", info->chain);
-		goto out;
-	}
-	if (!(X509_get_extension_flags(s->signer) & EXFLAG_XKUSAGE) || !(xku & XKU_CODE_SIGN)) {
-		snprintf(info->chain, sizeof(info->chain), "%s: extended key usage does not include codeSigning",
-			 label);
-		fw_err_set(err, FW_EXIT_REJECTED, "%s", info->chain);
+	if (sig_x509_check_code_signing(s->signer, FW_EXIT_REJECTED, err) < 0) {
+		snprintf(info->chain, sizeof(info->chain), "%s", err->msg);
 		goto out;
 	}
 	chain = X509_STORE_CTX_get0_chain(ctx);

@@ -49,6 +49,15 @@ int sig_cms_parse(const void *der, size_t len, struct sig_cms_info *info, struct
 int sig_cms_verify(const void *der, size_t len, const void *msg, size_t msg_len,
 		   const struct sig_trust *t, struct sig_cms_info *info, struct fw_err *err);
 
+/*
+ * Whether cert may sign packages: key usage with digitalSignature and
+ * extended key usage with codeSigning. The verifier checks a signer with it
+ * and the signing programs their own certificate, in the same words. 0, or
+ * -1 with err (exit code `code`): "certificate \"CN=...\": extended key
+ * usage does not include codeSigning".
+ */
+int sig_x509_check_code_signing(X509 *cert, int code, struct fw_err *err);
+
 /* Only the signature's mathematics: msg matches under the included signer certificate's key. */
 int sig_cms_check_signature(const void *der, size_t len, const void *msg, size_t msg_len,
 			    struct sig_cms_info *info, struct fw_err *err);

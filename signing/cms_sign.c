@@ -169,7 +169,13 @@ int sig_signer_cms(EVP_PKEY *key, const char *cert_path, const char *const *inte
 		if (load_certs(inter[i], c->chain, NULL, err) < 0)
 			goto out;
 	if (X509_check_private_key(c->cert, c->key) != 1) {
-		sig_ossl_err(err, FW_EXIT_USAGE, "%s: certificate does not match the private key", cert_path);
+		sig_ossl_err(err, FW_EXIT_CREDENTIALS, "%s: certificate does not match the private key", cert_path);
+		err->kind = FW_KIND_KEY_MISMATCH;
+		goto out;
+	}
+	/* Every verifier would refuse what this certificate signs: refuse it now, in the verifier's words. */
+	if (sig_x509_check_code_signing(c->cert, FW_EXIT_USAGE, err) < 0) {
+		fw_err_wrap(err, "%s", cert_path);
 		goto out;
 	}
 	if (sig_x509_id(c->cert, s->id) < 0) {
@@ -205,7 +211,7 @@ int sig_signer_cms_files(const char *key_path, const char *passphrase, const cha
 	key = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)passphrase);
 	if (key == NULL) {
 		/* A passphrase is given only for an encrypted key: failing then means a wrong one. */
-		sig_ossl_err(err, FW_EXIT_USAGE, "%s: %s", key_path,
+		sig_ossl_err(err, FW_EXIT_CREDENTIALS, "%s: %s", key_path,
 			     passphrase != NULL ? "wrong passphrase" : "not a PEM private key");
 		goto out;
 	}

@@ -170,8 +170,17 @@ int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struc
 				  SIG_COMMENT_MAX);
 	if (sig_next_line(&p, end, &line, &llen) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (no key line)");
-	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0)
+	if (b64_exact(line, llen, buf, sizeof(blob), &what) != 0) {
+		size_t got = 0;
+		/* Told apart by length: a secret key's line where a public key's should be. */
+		int secret = sodium_base642bin(buf, SIG_FILE_MAX, line, llen, NULL, &got, NULL,
+					       sodium_base64_VARIANT_ORIGINAL) == 0 && got == SIG_SECKEY_BYTES;
+
+		sodium_memzero(buf, sizeof(buf));   /* it may hold an unencrypted secret key */
+		if (secret)
+			return fw_err_set(err, FW_EXIT_REJECTED, "a minisign secret key, not a public key");
 		return fw_err_set(err, FW_EXIT_REJECTED, "not a minisign public key (%s)", what);
+	}
 	if (p != end)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "not a minisign public key (extra content after the key)");

@@ -12,6 +12,9 @@
 #define SIG_FILE_MAX 4096          /* bytes of a .minisig or .pub file read before parsing */
 #define SIG_COMMENT_MAX 1024       /* trusted/untrusted comment, bytes */
 #define SIG_PASSPHRASE_MAX 1024
+/* Decoded key lines: a public key (alg, key id, key) and a secret key, so each is told from the other. */
+#define SIG_PUBKEY_BYTES 42
+#define SIG_SECKEY_BYTES 158
 
 /* A public key as minisign stores it: key id (file byte order) and Ed25519 key. */
 struct sig_pubkey {

@@ -60,8 +60,8 @@ struct sig_blob {
 };
 
 _Static_assert(sizeof(struct sk_keynum) == 104, "minisign keynum_sk is 104 bytes");
-_Static_assert(sizeof(struct sk_blob) == 158, "minisign secret key is 158 bytes");
-_Static_assert(sizeof(struct pk_blob) == 42, "minisign public key is 42 bytes");
+_Static_assert(sizeof(struct sk_blob) == SIG_SECKEY_BYTES, "minisign secret key is 158 bytes");
+_Static_assert(sizeof(struct pk_blob) == SIG_PUBKEY_BYTES, "minisign public key is 42 bytes");
 _Static_assert(sizeof(struct sig_blob) == 74, "minisign signature is 74 bytes");
 
 /* Scratch space for everything derived from a secret, kept out of the stack. */
@@ -154,39 +154,43 @@ static int seckey_read(const char *path, struct sk_blob *b, struct fw_err *err)
 	end = text + len;
 	if (sig_next_line(&p, end, &line, &llen) != 0 || llen < strlen(UNTRUSTED_PREFIX) ||
 	    memcmp(line, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: not a minisign secret key (no \"untrusted comment:\" line)", path);
 		goto out;
 	}
 	if (sig_next_line(&p, end, &line, &llen) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (no key line)",
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: not a minisign secret key (no key line)",
 			   path);
 		goto out;
 	}
 	if (sodium_base642bin(bin, binmax, line, llen, NULL, &got, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (bad base64)",
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: not a minisign secret key (bad base64)",
 			   path);
 		goto out;
 	}
+	if (got == SIG_PUBKEY_BYTES) {
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: a minisign public key, not a secret key", path);
+		goto out;
+	}
 	if (got != sizeof(*b)) {
-		fw_err_set(err, FW_EXIT_REJECTED, "%s: not a minisign secret key (wrong length)",
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: not a minisign secret key (wrong length)",
 			   path);
 		goto out;
 	}
 	if (p != end) {
-		fw_err_set(err, FW_EXIT_REJECTED,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: not a minisign secret key (extra content after the key)", path);
 		goto out;
 	}
 	memcpy(b, bin, sizeof(*b));
 	if (memcmp(b->sig_alg, "Ed", 2) != 0 || memcmp(b->chk_alg, "B2", 2) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: not a minisign secret key (unsupported algorithm)", path);
 		goto out;
 	}
 	if (memcmp(b->kdf_alg, "Sc", 2) != 0 && memcmp(b->kdf_alg, "\0\0", 2) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: not a minisign secret key (unsupported key derivation function)",
 			   path);
 		goto out;
@@ -246,12 +250,12 @@ int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey 
 
 	if (seckey_is_encrypted(b)) {
 		if (passphrase == NULL) {
-			fw_err_set(err, FW_EXIT_USAGE,
+			fw_err_set(err, FW_EXIT_CREDENTIALS,
 				   "%s: secret key is encrypted and no passphrase was given", path);
 			goto out;
 		}
 		if (strlen(passphrase) > SIG_PASSPHRASE_MAX) {
-			fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes",
+			fw_err_set(err, FW_EXIT_CREDENTIALS, "passphrase longer than %d bytes",
 				   SIG_PASSPHRASE_MAX);
 			goto out;
 		}
@@ -264,7 +268,7 @@ int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey 
 		mem = le64_load(b->memlimit_le);
 		if (ops > crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE ||
 		    mem > crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE) {
-			fw_err_set(err, FW_EXIT_REJECTED,
+			fw_err_set(err, FW_EXIT_CREDENTIALS,
 				   "%s: secret key asks for key derivation limits (opslimit %" PRIu64
 				   ", memlimit %" PRIu64 ") above the accepted maximum "
 				   "(opslimit %llu, memlimit %llu)", path, ops, mem,
@@ -278,7 +282,7 @@ int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey 
 		}
 		sk_checksum(b, s->chk);
 		if (sodium_memcmp(s->chk, b->kn.chk, sizeof(s->chk)) != 0) {
-			fw_err_set(err, FW_EXIT_REJECTED,
+			fw_err_set(err, FW_EXIT_CREDENTIALS,
 				   "%s: wrong passphrase or corrupt secret key", path);
 			goto out;
 		}
@@ -286,7 +290,7 @@ int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey 
 		/* minisign -W leaves the checksum zero; when one is there, check it. */
 		sk_checksum(b, s->chk);
 		if (sodium_memcmp(s->chk, b->kn.chk, sizeof(s->chk)) != 0) {
-			fw_err_set(err, FW_EXIT_REJECTED,
+			fw_err_set(err, FW_EXIT_CREDENTIALS,
 				   "%s: corrupt secret key (checksum mismatch)", path);
 			goto out;
 		}
@@ -299,7 +303,7 @@ int sig_seckey_load(const char *path, const char *passphrase, struct sig_seckey 
 	crypto_sign_ed25519_sk_to_seed(s->seed, b->kn.sk);
 	if (crypto_sign_seed_keypair(s->pk, s->sk, s->seed) != 0 ||
 	    sodium_memcmp(s->pk, b->kn.sk + crypto_sign_SEEDBYTES, sizeof(s->pk)) != 0) {
-		fw_err_set(err, FW_EXIT_REJECTED,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: corrupt secret key (public half does not match)", path);
 		goto out;
 	}
@@ -449,7 +453,7 @@ int sig_keygen(const char *pub_path, const char *sec_path, const char *passphras
 		return fw_err_set(err, FW_EXIT_USAGE,
 				  "%s: public and secret key cannot be the same file", pub_path);
 	if (passphrase != NULL && strlen(passphrase) > SIG_PASSPHRASE_MAX)
-		return fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes",
+		return fw_err_set(err, FW_EXIT_CREDENTIALS, "passphrase longer than %d bytes",
 				  SIG_PASSPHRASE_MAX);
 	/* Fail before the slow part; the commit's no-replace rename closes the race that remains. */
 	if (outfile_open(&sec_out, sec_path, 0600, flags, err) != 0 ||

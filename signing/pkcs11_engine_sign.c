@@ -75,12 +75,16 @@ int sig_signer_pkcs11_cms(const struct sig_p11_uri *u, const char *module, const
 	inited = 1;
 	key = ENGINE_load_private_key(e, u->clean, NULL, NULL);
 	if (key == NULL) {
-		sig_ossl_err(err, FW_EXIT_USAGE, "%s (%s): cannot load the private key",
+		sig_ossl_err(err, FW_EXIT_CREDENTIALS, "%s (%s): cannot load the private key",
 			     u->clean, module);
 		goto out;
 	}
-	if (sig_signer_cms(key, cert_path, inter, n_inter, &s, err) < 0)   /* takes key */
+	if (sig_signer_cms(key, cert_path, inter, n_inter, &s, err) < 0) {   /* takes key */
+		/* libp11 cannot give a key's public half when the token has none: say that, not "mismatch". */
+		if (err->kind == FW_KIND_KEY_MISMATCH)
+			sig_p11_explain_mismatch(u, module, pin, cert_path, err);
 		goto out;
+	}
 	es->inner = s->ctx;
 	es->inner_sign = s->sign;
 	es->inner_free = s->free;

@@ -160,7 +160,8 @@ static int p11_fail(struct p11 *p, CK_RV rv, const char *call, struct fw_err *er
 	const char *t = rv_text(rv);
 
 	if (t != NULL)
-		return fw_err_set(err, rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED ? FW_EXIT_USAGE : FW_EXIT_IO,
+		return fw_err_set(err, rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE ||
+					       rv == CKR_PIN_EXPIRED ? FW_EXIT_CREDENTIALS : FW_EXIT_IO,
 				  "%s: %s: %s", p->what, call, t);
 	return fw_err_set(err, FW_EXIT_IO, "%s: %s: PKCS#11 error 0x%lx", p->what, call, (unsigned long)rv);
 }
@@ -247,7 +248,7 @@ static int p11_open(struct p11 *p, const struct sig_p11_uri *u, const char *modu
 		p->have_session = 1;
 	}
 	if (!found) {
-		fw_err_set(err, FW_EXIT_USAGE, "%s: no such token", p->what);
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: no such token", p->what);
 		goto out;
 	}
 	rv = p->f->C_Login(p->s, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin));
@@ -262,36 +263,80 @@ out:
 	return rc;
 }
 
-/* The one object of class cls (Ed25519 keys) that u's object and id select; 0 found, -1 none or several. */
-static int find_key(struct p11 *p, const struct sig_p11_uri *u, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out,
-		    struct fw_err *err)
+/* How many objects (counting to 2) of class cls, of key type kt if not NULL, u's object and id select; the first in *first. */
+static int count_keys(struct p11 *p, const struct sig_p11_uri *u, CK_OBJECT_CLASS cls, const CK_KEY_TYPE *kt,
+		      CK_OBJECT_HANDLE *first, CK_ULONG *got, struct fw_err *err)
 {
-	CK_KEY_TYPE kt = CKK_EC_EDWARDS;
-	CK_ATTRIBUTE t[4] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-	};
-	CK_ULONG nt = 2, got = 0;
+	CK_ATTRIBUTE t[4] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_ULONG nt = 1;
 	CK_OBJECT_HANDLE h[2];
 	CK_RV rv;
 
+	if (kt != NULL)
+		t[nt++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)kt, sizeof(*kt) };
 	if (u->object[0] != '\0')
 		t[nt++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)u->object, strlen(u->object) };
 	if (u->has_id)
 		t[nt++] = (CK_ATTRIBUTE){ CKA_ID, (void *)u->id, u->id_len };
+	*got = 0;
 	rv = p->f->C_FindObjectsInit(p->s, t, nt);
 	if (rv != CKR_OK)
 		return p11_fail(p, rv, "C_FindObjectsInit", err);
-	rv = p->f->C_FindObjects(p->s, h, 2, &got);
+	rv = p->f->C_FindObjects(p->s, h, 2, got);
 	p->f->C_FindObjectsFinal(p->s);
 	if (rv != CKR_OK)
 		return p11_fail(p, rv, "C_FindObjects", err);
+	if (*got > 0)
+		*first = h[0];
+	return 0;
+}
+
+/*
+ * The token holds u's private key but no public key beside it: say so, and
+ * the command that adds one (from the certificate when there is one), since
+ * neither a signer's key id nor a certificate can be matched without it.
+ */
+static int no_public_key(struct p11 *p, CK_OBJECT_HANDLE priv, const struct sig_p11_uri *u, const char *module,
+			 const char *cert_path, struct fw_err *err)
+{
+	uint8_t raw[64];
+	CK_ATTRIBUTE a = { CKA_ID, raw, sizeof(raw) };
+	char id[2 * sizeof(raw) + 8] = "", from[1200];
+
+	/* The private key's own id: a public key is paired with it by id. */
+	if (p->f->C_GetAttributeValue(p->s, priv, &a, 1) == CKR_OK && a.ulValueLen > 0 && a.ulValueLen <= sizeof(raw)) {
+		snprintf(id, sizeof(id), " --id ");
+		for (CK_ULONG i = 0; i < a.ulValueLen; i++)
+			snprintf(id + 6 + 2 * i, 3, "%02x", raw[i]);
+	}
+	if (cert_path != NULL)
+		snprintf(from, sizeof(from), "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER -out pub.der && ",
+			 cert_path);
+	else
+		snprintf(from, sizeof(from), "%s", "");
+	return fw_err_set(err, FW_EXIT_CREDENTIALS,
+			   "%s: the token holds no public key for private key \"%s\": add one, e.g. %spkcs11-tool --module %s%s%s "
+			   "--login --write-object pub.der --type pubkey%s%s%s", p->what, u->object, from, module,
+			   u->token[0] ? " --token-label " : "", u->token, u->object[0] ? " --label " : "", u->object, id);
+}
+
+/* The one object of class cls (Ed25519 keys) that u's object and id select; 0 found, -1 none or several. */
+static int find_key(struct p11 *p, const struct sig_p11_uri *u, const char *module, CK_OBJECT_CLASS cls,
+		    CK_OBJECT_HANDLE *out, struct fw_err *err)
+{
+	const CK_KEY_TYPE kt = CKK_EC_EDWARDS;
+	CK_ULONG got = 0;
+
+	if (count_keys(p, u, cls, &kt, out, &got, err) < 0)
+		return -1;
+	if (got == 0 && cls == CKO_PUBLIC_KEY)   /* the private key was found: its public half is missing */
+		return no_public_key(p, p->key, u, module, NULL, err);
 	if (got == 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: no Ed25519 %s key with label \"%s\"%s", p->what,
+		return fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: no Ed25519 %s key with label \"%s\"%s", p->what,
 				  cls == CKO_PRIVATE_KEY ? "private" : "public", u->object, u->has_id ? " and that id" : "");
 	if (got > 1)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: several Ed25519 keys match; give object= or id=", p->what);
-	*out = h[0];
+		return fw_err_setk(err, FW_KIND_AMBIGUOUS, FW_EXIT_USAGE, "%s: several Ed25519 keys match; give object= or id=",
+				   p->what);
 	return 0;
 }
 
@@ -374,8 +419,8 @@ int sig_signer_pkcs11_ed25519(const struct sig_p11_uri *u, const char *module, c
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if (p11_open(p, u, module, pin, 0, err) < 0 || find_key(p, u, CKO_PRIVATE_KEY, &p->key, err) < 0 ||
-	    find_key(p, u, CKO_PUBLIC_KEY, &pubh, err) < 0 || read_pub(p, pubh, &pub, err) < 0)
+	if (p11_open(p, u, module, pin, 0, err) < 0 || find_key(p, u, module, CKO_PRIVATE_KEY, &p->key, err) < 0 ||
+	    find_key(p, u, module, CKO_PUBLIC_KEY, &pubh, err) < 0 || read_pub(p, pubh, &pub, err) < 0)
 		goto out;
 	memcpy(p->keyid, pub.keyid, SIG_KEYID_LEN);
 	s->kind = SIG_KIND_MINISIGN;
@@ -434,7 +479,7 @@ int sig_p11_keygen(const struct sig_p11_uri *u, const char *module, const char *
 	if (p11_open(&p, u, module, pin, 1, err) < 0)
 		goto out;
 	/* One label, one key: a second key under it would make every later URI ambiguous. */
-	if (find_key(&p, u, CKO_PRIVATE_KEY, &old, &ignore) == 0 || strstr(ignore.msg, "several") != NULL) {
+	if (find_key(&p, u, module, CKO_PRIVATE_KEY, &old, &ignore) == 0 || ignore.kind == FW_KIND_AMBIGUOUS) {
 		fw_err_set(err, FW_EXIT_USAGE, "%s: a key labelled \"%s\" already exists", p.what, u->object);
 		goto out;
 	}
@@ -451,6 +496,28 @@ out:
 		/* Nothing half-made: no key on the token without its .pub file. */
 		p.f->C_DestroyObject(p.s, privh);
 		p.f->C_DestroyObject(p.s, pubh);
+	}
+	p11_close(&p);
+	return rc;
+}
+
+int sig_p11_explain_mismatch(const struct sig_p11_uri *u, const char *module, const char *pin, const char *cert_path,
+			     struct fw_err *err)
+{
+	struct fw_err scratch = { 0 };
+	CK_OBJECT_HANDLE h;
+	CK_ULONG got = 0;
+	struct p11 p;
+	int rc = 0;
+
+	/* Only a key the URI names by label or id can have a public key "beside" it. */
+	if (u->object[0] == '\0' && !u->has_id)
+		return 0;
+	if (p11_open(&p, u, module, pin, 0, &scratch) == 0 &&
+	    count_keys(&p, u, CKO_PUBLIC_KEY, NULL, &h, &got, &scratch) == 0 && got == 0 &&
+	    count_keys(&p, u, CKO_PRIVATE_KEY, NULL, &h, &got, &scratch) == 0 && got == 1) {
+		no_public_key(&p, h, u, module, cert_path, err);
+		rc = 1;
 	}
 	p11_close(&p);
 	return rc;

@@ -46,6 +46,15 @@ int sig_p11_keygen(const struct sig_p11_uri *u, const char *module, const char *
 		   int force, struct sig_pubkey *pub, struct fw_err *err);
 
 /*
+ * After a certificate did not match u's private key (FW_KIND_KEY_MISMATCH):
+ * when the token holds that private key and no public key beside it (a key
+ * imported without its public half), err is replaced by a message saying
+ * so and how to add one, and 1 returned; else 0 and err untouched.
+ */
+int sig_p11_explain_mismatch(const struct sig_p11_uri *u, const char *module, const char *pin, const char *cert_path,
+			     struct fw_err *err);
+
+/*
  * A CMS signer whose private key (EC or RSA) stays on the token, used through
  * OpenSSL's pkcs11 engine (signing/pkcs11_engine_sign.c, the one file that
  * uses the deprecated ENGINE API).

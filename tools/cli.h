@@ -68,6 +68,16 @@ int cli_keys_option(struct cli_keys *k, int c, const char *arg);
 /* Whether any key or CA certificate was given (else the default keyring is used). */
 int cli_keys_given(const struct cli_keys *k);
 int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *err);
+/*
+ * A key or certificate named on the command line that cannot serve (not a
+ * public key, a secret key given as one, not a CA certificate, not a CRL) is
+ * a problem with the user's own credentials, not a verdict on the package:
+ * after a failure (rc < 0) a rejection or usage code becomes
+ * FW_EXIT_CREDENTIALS; reading errors stay I/O errors (3). A keyring
+ * directory's content (keys, policy.json) is not mapped: it stays 2.
+ * Returns rc.
+ */
+int cli_credential(int rc, struct fw_err *err);
 
 /* fwpkg sign --export-manifest: write PKG's manifest bytes to out ("-": stdout); an exit code, after printing. */
 int cli_export_manifest(const char *pkg, const char *out, int force);
@@ -175,6 +185,14 @@ int cli_set_version(char *dst, const char *v, const char *what);
 int cli_set_description(struct fw_manifest *m, const char *text);
 /* The creation time: $SOURCE_DATE_EPOCH when set, else now. */
 int cli_created_time(int64_t *out);
+/*
+ * The real clock's present, which SOURCE_DATE_EPOCH never changes: what a
+ * device will compare validity times with. $FWPKG_NOW when set (for tests,
+ * as fwctl's $FWCTL_NOW), else time(). 0, or -1 after printing.
+ */
+int cli_now(int64_t *out);
+/* A date as the options take it: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or @SECONDS; -1 if it is none. */
+int64_t cli_parse_date(const char *s);
 
 /* Progress on stderr, only when it is a terminal and not -q. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

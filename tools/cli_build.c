@@ -70,6 +70,40 @@ int cli_created_time(int64_t *out)
 	return 0;
 }
 
+int cli_now(int64_t *out)
+{
+	const char *e = getenv("FWPKG_NOW");
+	uint64_t v;
+
+	if (e == NULL || e[0] == '\0') {
+		*out = (int64_t)time(NULL);
+		return 0;
+	}
+	if (msg_parse_u64(e, UINT64_C(1) << 40, &v) < 0) {
+		msg_error(NULL, NULL, "FWPKG_NOW \"%s\" is not a valid timestamp", e);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+int64_t cli_parse_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	uint64_t v;
+
+	if (s[0] == '@')
+		return msg_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == 'T')
+		end = strptime(end, "T%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
 void cli_build_help(FILE *f)
 {
 	fprintf(f,

@@ -15,7 +15,7 @@ static char *secure_copy(const char *s, size_t n, struct fw_err *err)
 	char *p;
 
 	if (n > SIG_PASSPHRASE_MAX) {
-		fw_err_set(err, FW_EXIT_USAGE, "passphrase longer than %d bytes", SIG_PASSPHRASE_MAX);
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "passphrase longer than %d bytes", SIG_PASSPHRASE_MAX);
 		return NULL;
 	}
 	if (sodium_init() < 0 || (p = sodium_malloc(n + 1)) == NULL) {
@@ -57,7 +57,7 @@ static char *from_file(const char *path, struct fw_err *err)
 	buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
 	len = strcspn(buf, "\r\n");
 	if (len == 0)
-		fw_err_set(err, FW_EXIT_USAGE, "%s: empty passphrase file", path);
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: empty passphrase file", path);
 	else
 		p = secure_copy(buf, len, err);
 	sodium_memzero(buf, sizeof(buf));
@@ -106,7 +106,7 @@ static char *from_terminal(const char *key_path, int confirm, struct fw_err *err
 	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 
 	if (tty < 0) {
-		fw_err_set(err, FW_EXIT_USAGE,
+		fw_err_set(err, FW_EXIT_CREDENTIALS,
 			   "%s: encrypted key needs a passphrase: no terminal; set FWPKG_PASSPHRASE or use --passphrase-file",
 			   key_path);
 		return NULL;
@@ -128,12 +128,12 @@ static char *from_terminal(const char *key_path, int confirm, struct fw_err *err
 			goto out;
 		}
 		if (strcmp(a, b) != 0) {
-			fw_err_set(err, FW_EXIT_USAGE, "passphrases do not match");
+			fw_err_set(err, FW_EXIT_CREDENTIALS, "passphrases do not match");
 			goto out;
 		}
 	}
 	if (a[0] == '\0') {
-		fw_err_set(err, FW_EXIT_USAGE, "empty passphrase (use -W for a key without one)");
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "empty passphrase (use -W for a key without one)");
 		goto out;
 	}
 	out = secure_copy(a, strlen(a), err);
@@ -160,7 +160,7 @@ char *cli_passphrase(const char *key_path, const char *passphrase_file, int conf
 		return from_file(passphrase_file, err);
 	/* Set but empty is a mistake to name (an unset CI secret), not a reason to prompt. */
 	if (env != NULL && env[0] == '\0') {
-		fw_err_set(err, FW_EXIT_USAGE, "%s: FWPKG_PASSPHRASE is set but empty (unset it to be asked, or use -W for a key without one)",
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "%s: FWPKG_PASSPHRASE is set but empty (unset it to be asked, or use -W for a key without one)",
 			   key_path);
 		return NULL;
 	}

@@ -81,7 +81,7 @@ static char *token_pin(const struct sig_p11_uri *u, struct fw_err *err)
 	snprintf(label, sizeof(label), "PIN for token \"%s\": ", u->token);
 	typed = isatty(STDIN_FILENO) ? getpass(label) : NULL;
 	if (typed == NULL) {
-		fw_err_set(err, FW_EXIT_USAGE, "token \"%s\": no PIN (give pin-source=FILE in the URI, "
+		fw_err_set(err, FW_EXIT_CREDENTIALS, "token \"%s\": no PIN (give pin-source=FILE in the URI, "
 			   "FWPKG_PKCS11_PIN, or run on a terminal)", u->token);
 		return NULL;
 	}

@@ -10,6 +10,13 @@
 
 #define DEFAULT_KEYRING "/etc/fwpkg/keys"
 
+int cli_credential(int rc, struct fw_err *err)
+{
+	if (rc < 0 && (err->code == FW_EXIT_REJECTED || err->code == FW_EXIT_USAGE))
+		err->code = FW_EXIT_CREDENTIALS;
+	return rc;
+}
+
 int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, const char *keyring,
 		   struct fw_err *err)
 {
@@ -17,7 +24,7 @@ int cli_trust_load(struct sig_trust *t, const char *const *pubs, size_t n_pubs, 
 
 	sig_trust_init(t);
 	for (size_t i = 0; i < n_pubs; i++)
-		if (sig_trust_add_file(t, pubs[i], err) < 0)
+		if (cli_credential(sig_trust_add_file(t, pubs[i], err), err) < 0)
 			return -1;
 	if (keyring != NULL)
 		return sig_trust_add_dir(t, keyring, err);
@@ -115,11 +122,11 @@ int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *
 	else
 		sig_trust_init(t);
 	for (size_t i = 0; rc == 0 && i < k->n_inline; i++)
-		rc = sig_trust_add_base64(t, k->inline_keys[i], err);
+		rc = cli_credential(sig_trust_add_base64(t, k->inline_keys[i], err), err);
 	for (size_t i = 0; rc == 0 && i < k->n_cas; i++)
-		rc = add_ca(t, k->cas[i], err);
+		rc = cli_credential(add_ca(t, k->cas[i], err), err);
 	for (size_t i = 0; rc == 0 && i < k->n_crls; i++)
-		rc = sig_trust_add_crl_file(t, k->crls[i], err);
+		rc = cli_credential(sig_trust_add_crl_file(t, k->crls[i], err), err);
 	for (size_t i = 0; rc == 0 && i < k->n_pins; i++)
 		rc = sig_trust_add_pin(t, k->pins[i], err);
 	if (rc == 0 && (k->n_crls > 0 || k->n_pins > 0) && t->n_cas == 0)
@@ -128,7 +135,7 @@ int cli_keys_load(const struct cli_keys *k, struct sig_trust *t, struct fw_err *
 		t->max_depth = k->max_depth - 1;
 	if (k->no_check_time)
 		t->no_check_time = 1;
-	/* A bad key or certificate file is the caller's mistake, not a verdict on the package. */
+	/* Nothing here is a verdict on the package. */
 	if (rc < 0) {
 		if (err->code == FW_EXIT_REJECTED)
 			err->code = FW_EXIT_USAGE;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/isotime.h"
+#include "formats/catalog.h"
 #include "formats/catalog_write.h"
 #include "tools/cli.h"
 #include "tools/cmd.h"
@@ -20,7 +22,8 @@ static void usage(FILE *f)
 		   "or CATALOG.json.cms (detached CMS, DER) for a key with a certificate.\n"
 		   "  -o, --output FILE        the catalog; the signature goes beside it\n"
 		   "  --base-url URL           where the packages are served (repeatable: mirrors, in order)\n"
-		   "  --expires DURATION       how long devices accept it: 90 (s), 30m, 12h, 30d, 2w\n"
+		   "  --expires DURATION|DATE  how long devices accept it: 90 (s), 30m, 12h, 30d, 2w after the\n"
+		   "                           creation time, or until YYYY-MM-DD[THH:MM:SSZ] or @SECONDS\n"
 		   "  --serial N               a number higher than the last catalog's (devices refuse a lower one)\n"
 		   "  -k, --key SECKEY         the catalog signing key: a minisign secret key or a pkcs11: URI\n"
 		   "                           (repeatable: each key's signature in the .minisig, one after another)\n"
@@ -30,7 +33,50 @@ static void usage(FILE *f)
 		   "  --passphrase-file FILE   the key's passphrase (else $FWPKG_PASSPHRASE, else a prompt)\n"
 		   "  -f, --force              replace an existing catalog\n"
 		   "  -q, --quiet              no notes\n"
-		   "The creation time is $SOURCE_DATE_EPOCH when set. See fwpkg-catalog(5).\n");
+		   "The creation time is $SOURCE_DATE_EPOCH when set (a DURATION counts from it); a catalog\n"
+		   "that devices would refuse now (expired, or created in the future) is not written.\n"
+		   "See fwpkg-catalog(5).\n");
+}
+
+/*
+ * Reproducible (created is SOURCE_DATE_EPOCH when set) but never dead on
+ * arrival: a catalog whose window does not hold the real clock's present is
+ * refused by every device (the same check, fw_catalog_check_time), so it is
+ * not written. 1 after printing why, 0 if it is fine.
+ */
+static int dead_on_arrival(const struct fw_catalog *cat, const char *out, const char *expires_arg, int relative,
+			   int64_t now)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char c_iso[FW_ISOTIME_LEN], e_iso[FW_ISOTIME_LEN], now_iso[FW_ISOTIME_LEN], from[200] = "";
+	struct fw_err ignore = { 0 };
+	int set = sde != NULL && sde[0] != '\0';
+
+	fw_time_iso(cat->created, c_iso);
+	fw_time_iso(cat->expires, e_iso);
+	fw_time_iso(now, now_iso);
+	if (cat->expires <= cat->created) {
+		msg_error("catalog", out, "--expires %s (%s) is not after the creation time (%s%s)", expires_arg, e_iso,
+			  c_iso, set ? ", SOURCE_DATE_EPOCH" : "");
+		return 1;
+	}
+	if (fw_catalog_check_time(cat, now, &ignore) == 0)
+		return 0;
+	if (set)
+		snprintf(from, sizeof(from), " (SOURCE_DATE_EPOCH)");
+	if (now >= cat->expires) {
+		if (set && relative)
+			msg_error("catalog", out, "it would expire at %s, before now (%s), and every device would refuse it: "
+				  "--expires %s counts from the creation time %s (SOURCE_DATE_EPOCH); give --expires DATE "
+				  "or unset SOURCE_DATE_EPOCH", e_iso, now_iso, expires_arg, c_iso);
+		else
+			msg_error("catalog", out, "it would expire at %s, before now (%s), and every device would refuse it%s%s%s",
+				  e_iso, now_iso, set ? "; created " : "", set ? c_iso : "", from);
+	} else {
+		msg_error("catalog", out, "it would be created at %s%s, later than now (%s): every device would "
+			  "refuse it until then", c_iso, from, now_iso);
+	}
+	return 1;
 }
 
 int cmd_catalog(int argc, char **argv)
@@ -57,7 +103,8 @@ int cmd_catalog(int argc, char **argv)
 	struct sig_signer *signer[CLI_MAX_KEYS] = { NULL };
 	struct fw_err err = { 0 };
 	size_t n_base = 0, n_keys = 0;
-	int64_t expires = 0, created;
+	int64_t expires = 0, until = 0, created, now;
+	const char *expires_arg = NULL;
 	uint64_t serial = 0, rollout = 100;
 	int c, force = 0, have_serial = 0, rc = FW_EXIT_USAGE;
 
@@ -100,9 +147,13 @@ int cmd_catalog(int argc, char **argv)
 			base[n_base++] = optarg;
 			break;
 		case OPT_EXPIRES:
-			if (fw_duration_parse(optarg, &expires) < 0) {
-				msg_error("catalog", NULL, "--expires %s: expected a duration such as 90, 30m, 12h, 30d, 2w",
-					  optarg);
+			/* A date has a '-' or starts with '@'; a duration never does. */
+			expires_arg = optarg;
+			expires = until = 0;
+			if (optarg[0] == '@' || strchr(optarg, '-') != NULL ? (until = cli_parse_date(optarg)) <= 0
+			    : fw_duration_parse(optarg, &expires) < 0) {
+				msg_error("catalog", NULL, "--expires %s: expected a duration such as 90, 30m, 12h, 30d, 2w, "
+					  "or a date YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS", optarg);
 				goto out;
 			}
 			break;
@@ -126,10 +177,10 @@ int cmd_catalog(int argc, char **argv)
 		default: rc = cli_bad_option("catalog", c, argv); goto out;
 		}
 	}
-	if (out == NULL || n_keys == 0 || n_base == 0 || expires == 0 || !have_serial || optind == argc) {
+	if (out == NULL || n_keys == 0 || n_base == 0 || expires_arg == NULL || !have_serial || optind == argc) {
 		msg_error("catalog", NULL, "%s is required",
 			  out == NULL ? "-o CATALOG.json" : n_keys == 0 ? "-k SECKEY" : n_base == 0 ? "--base-url URL"
-			  : expires == 0 ? "--expires DURATION" : !have_serial ? "--serial N" : "at least one package");
+			  : expires_arg == NULL ? "--expires DURATION|DATE" : !have_serial ? "--serial N" : "at least one package");
 		usage(stderr);
 		goto out;
 	}
@@ -139,11 +190,13 @@ int cmd_catalog(int argc, char **argv)
 				  "catalog only as minisign keys", key_opt[i].key);
 			goto out;
 		}
-	if (cli_created_time(&created) < 0)
+	if (cli_created_time(&created) < 0 || cli_now(&now) < 0)
 		goto out;
 	cat->serial = serial;
 	cat->created = created;
-	cat->expires = created + expires;
+	cat->expires = until != 0 ? until : created + expires;
+	if (dead_on_arrival(cat, out, expires_arg, until == 0, now))
+		goto out;
 	for (int i = optind; i < argc; i++)
 		if (fw_catalog_add_package(cat, argv[i], base, n_base, (unsigned)rollout, &err) < 0) {
 			rc = msg_fail("catalog", NULL, &err);

@@ -142,8 +142,7 @@ int cmd_sign(int argc, char **argv)
 	if (export != NULL)
 		return cli_export_manifest(in, export, wopts.force);
 	for (size_t i = 0; i < pubs.n_pubs; i++)
-		if (sig_trust_add_file(&trust, pubs.pubs[i], &err) < 0) {
-			err.code = FW_EXIT_USAGE;
+		if (cli_credential(sig_trust_add_file(&trust, pubs.pubs[i], &err), &err) < 0) {
 			rc = msg_fail("sign", NULL, &err);
 			goto out;
 		}

@@ -19,23 +19,6 @@ static void usage(FILE *f)
 }
 
 /* DATE as seconds since the epoch (UTC); -1 if it is none of the accepted forms. */
-static int64_t parse_date(const char *s)
-{
-	struct tm tm;
-	const char *end;
-	uint64_t v;
-
-	if (s[0] == '@')
-		return msg_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end != NULL && *end == 'T')
-		end = strptime(end, "T%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
-		return -1;
-	return (int64_t)timegm(&tm);
-}
-
 static int device_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -97,7 +80,7 @@ int cmd_unlock_token(int argc, char **argv)
 		msg_error("unlock-token", NULL, "--device %s: use 1 to 64 of letters, digits, '.', '_', '+', '-'", device);
 		return FW_EXIT_USAGE;
 	}
-	if ((expires = parse_date(expires_s)) <= 0) {
+	if ((expires = cli_parse_date(expires_s)) <= 0) {
 		msg_error("unlock-token", NULL, "--expires %s: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS",
 			  expires_s);
 		return FW_EXIT_USAGE;

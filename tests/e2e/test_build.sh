@@ -19,6 +19,28 @@ for t in check demo; do
 done
 ok "plain make and make install never install packages; make check and make demo do"
 
+# A fresh machine has no -dev packages: check, demo and fleet must install them before the first
+# compiler command, also in parallel (.SECONDARY: with no prerequisites once postponed the stamp).
+# A clean copy of the source (the files git tracks, or the tree without build directories).
+mkdir clone
+if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$SRC" && git ls-files -z | xargs -0 tar -cf -) | tar -xf - -C clone
+else
+	(cd "$SRC" && tar -cf - --exclude=./build --exclude=./build-san .) | tar -xf - -C clone
+fi
+[ ! -e clone/build ] || fail "the clean copy has a build directory"
+for t in check demo fleet; do
+	for j in 1 2; do
+		make -n -j$j -C clone SANITIZE= $t >fresh-$t.txt 2>&1 || true
+		deps=$(grep -n -m1 'scripts/install-deps' fresh-$t.txt | cut -d: -f1)
+		cc=$(grep -n -m1 -E -- ' -c -o | -shared ' fresh-$t.txt | cut -d: -f1)
+		[ -n "$deps" ] || fail "make -j$j $t in a clean clone does not run scripts/install-deps"
+		[ -n "$cc" ] || fail "make -n -j$j $t in a clean clone compiles nothing: $(head -3 fresh-$t.txt)"
+		[ "$deps" -lt "$cc" ] || fail "make -j$j $t compiles (line $cc) before scripts/install-deps (line $deps)"
+	done
+done
+ok "in a clean clone, make check, demo and fleet (-j1 and -j2) run scripts/install-deps before the first compiler command"
+
 dry all CPPFLAGS=-DUSER_CPP_MARK CFLAGS=-DUSER_C_MARK >flags.txt
 grep -q -- '-DUSER_CPP_MARK' flags.txt && grep -q -- '-DUSER_C_MARK' flags.txt ||
 	fail "user CPPFLAGS/CFLAGS do not reach the compiler: $(grep -m1 ' -c ' flags.txt)"

@@ -5,6 +5,9 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 
 keypair k
 keypair other
+# This test's catalogs are made at SOURCE_DATE_EPOCH (lib.sh, 2023-11-14) as if the clock said so
+# (fwpkg's FWPKG_NOW, as fwctl's FWCTL_NOW); "dead on arrival" below runs on the real clock.
+export FWPKG_NOW="$SOURCE_DATE_EPOCH"
 randfile i.img 5000
 "$B/mkpkg" -q -o old.pkg --version 5.21.2 --product WX --product WY --image WX:pri=i.img --image WY:pri=i.img -k k.key
 "$B/mkpkg" -q -o "new fw.pkg" --version 5.22.2 --product WX --generation 2 --bridge-from 5.21.2 \
@@ -69,8 +72,42 @@ expect 1 'junk.pkg' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -
 [ ! -e e.json ] && [ ! -e e.json.minisig ] || fail "a refused catalog left a file"
 ok "refusals: existing output, a release twice, bad durations, no serial, rollout, a .wmopkg, missing or junk input"
 
+# --- never dead on arrival: the validity window must hold the real clock's present
+real_clock() {
+	before=$(ls -A)
+	# CI exports SOURCE_DATE_EPOCH (2023 here): 14 days from it ended long ago.
+	expect 2 '^fwpkg: catalog: r.json: it would expire at 2023-11-28T22:13:20Z, before now \([0-9T:-]+Z\), and every device would refuse it: --expires 14d counts from the creation time 2023-11-14T22:13:20Z \(SOURCE_DATE_EPOCH\); give --expires DATE or unset SOURCE_DATE_EPOCH$' \
+		env -u FWPKG_NOW "$B/fwpkg" catalog -o r.json --base-url http://a/ --expires 14d --serial 1 -k k.key old.pkg
+	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
+	# An absolute date in the past, with or without SOURCE_DATE_EPOCH.
+	expect 2 'r.json: --expires 2023-01-01 \(2023-01-01T00:00:00Z\) is not after the creation time \(2023-11-14T22:13:20Z, SOURCE_DATE_EPOCH\)' \
+		env -u FWPKG_NOW "$B/fwpkg" catalog -o r.json --base-url http://a/ --expires 2023-01-01 --serial 1 -k k.key old.pkg
+	expect 2 'r.json: it would expire at 2024-01-01T00:00:00Z, before now \([0-9T:-]+Z\), and every device would refuse it; created 2023-11-14T22:13:20Z \(SOURCE_DATE_EPOCH\)$' \
+		env -u FWPKG_NOW "$B/fwpkg" catalog -o r.json --base-url http://a/ --expires 2024-01-01 --serial 1 -k k.key old.pkg
+	! grep -q 'counts from' "$T/.err" || fail "an absolute date blamed on SOURCE_DATE_EPOCH: $(cat "$T/.err")"
+	expect 2 'r.json: --expires 2020-01-01 .* is not after the creation time \([0-9T:-]+Z\)$' \
+		env -u FWPKG_NOW -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -o r.json --base-url http://a/ --expires 2020-01-01 \
+		--serial 1 -k k.key old.pkg
+	# Created further ahead of the clock than a device tolerates (a minute).
+	expect 2 'r.json: it would be created at 2096-10-02T07:06:40Z \(SOURCE_DATE_EPOCH\), later than now \([0-9T:-]+Z\): every device would refuse it until then' \
+		env -u FWPKG_NOW SOURCE_DATE_EPOCH=4000000000 "$B/fwpkg" catalog -o r.json --base-url http://a/ --expires 1d \
+		--serial 1 -k k.key old.pkg
+	[ "$(ls -A)" = "$before" ] || fail "a refused catalog left a file: $(ls -A)"
+	# Reproducible and alive: SOURCE_DATE_EPOCH with an absolute date gives the same bytes every time.
+	expect 0 '' env -u FWPKG_NOW "$B/fwpkg" catalog -q -o r1.json --base-url http://a/ --expires 2099-01-01 \
+		--serial 1 -k k.key old.pkg
+	expect 0 '' env -u FWPKG_NOW "$B/fwpkg" catalog -q -o r2.json --base-url http://a/ --expires 2099-01-01T00:00:00Z \
+		--serial 1 -k k.key old.pkg
+	cmp -s r1.json r2.json && cmp -s r1.json.minisig r2.json.minisig || fail "the same inputs gave different catalogs"
+	"$PY" -c "import json,sys; c=json.load(open('r1.json')); sys.exit(0 if (c['created'], c['expires']) == (1700000000, 4070908800) else c)" ||
+		fail "created/expires: $(head -c 300 r1.json)"
+	expect 0 '' env -u FWPKG_NOW "$B/fwpkg" verify -p k.pub r1.json
+	rm r1.json* r2.json*
+}
+pkg_check "a catalog devices would refuse now (expired, or created in the future) is not written (exit 2), naming SOURCE_DATE_EPOCH; an absolute --expires DATE stays reproducible" real_clock
+
 # --- fwpkg verify and inspect read catalogs
-env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o now.json --base-url http://a/ --expires 1d --serial 9 -k k.key old.pkg
+env -u SOURCE_DATE_EPOCH -u FWPKG_NOW "$B/fwpkg" catalog -q -o now.json --base-url http://a/ --expires 1d --serial 9 -k k.key old.pkg
 expect 0 '' "$B/fwpkg" verify -p k.pub now.json
 grep -q '^now.json: verified: catalog serial 9, 2 releases, expires .*, signed by ' "$T/.out" || fail "$(cat "$T/.out")"
 expect 0 '' "$B/fwpkg" verify --json -p k.pub now.json
@@ -126,7 +163,7 @@ cms -q -o y.json --base-url http://a/ --expires 1d --serial 9 old.pkg
 cmp -s x.json y.json || fail "the CMS-signed catalog is not reproducible"
 ok "CMS: catalog.json.cms, stock openssl cms verifies it under the CA (not another), signing time SOURCE_DATE_EPOCH"
 
-env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o ncms.json --base-url http://a/ --expires 1d --serial 9 \
+env -u SOURCE_DATE_EPOCH -u FWPKG_NOW "$B/fwpkg" catalog -q -o ncms.json --base-url http://a/ --expires 1d --serial 9 \
 	-k leaf.key --cert leaf.crt --intermediate inter.crt old.pkg
 expect 0 '' "$B/fwpkg" verify --ca root.crt ncms.json
 grep -q '^ncms.json: verified: catalog serial 9, 2 releases, expires .*, signed by certificate "CN=Firmware Signer" ([0-9A-Fa-f]\{16\})$' \
@@ -161,3 +198,4 @@ expect 2 'leaf.key --cert: a CMS signature has one signer' catalog -o e.json --b
 	--serial 1 -k k.key -k leaf.key --cert leaf.crt old.pkg
 [ ! -e e.json ] && [ ! -e e.json.cms ] || fail "a refused catalog left a file"
 ok "CMS: re-signing with the other kind replaces its signature file; --cert before -k and two keys refused"
+pkg_done

@@ -61,17 +61,56 @@ interop() {
 }
 pkg_check "stock openssl cms -verify accepts the extracted manifest, and refuses a changed one" interop
 
+# elsewhere NAME OUT: fw.pkg with its signature replaced by one NAME made elsewhere (stock openssl cms),
+# as a package signed by a certificate the signing programs refuse would reach a verifier.
+elsewhere() {
+	tar -xOf fw.pkg manifest.json >ew.json
+	openssl cms -sign -binary -nosmimecap -outform DER -md sha256 -in ew.json -signer "$1.crt" -inkey "$1.key" \
+		-certfile inter.crt -out ew.cms
+	id=$(openssl x509 -in "$1.crt" -outform DER | sha256sum | cut -c1-16 | tr a-f A-F)
+	pkg_craft replace fw.pkg "$2" "manifest.json.$CERTID.cms" "manifest.json.$id.cms" ew.cms
+}
+
 bad_certs() {
 	for c in expired:'"CN=Expired Signer": certificate has expired' \
-		 notyet:'"CN=Future Signer": certificate is not yet valid' \
-		 noku:'"CN=No KU Signer": key usage does not include digitalSignature' \
-		 noeku:'"CN=Server Cert": extended key usage does not include codeSigning'; do
+		 notyet:'"CN=Future Signer": certificate is not yet valid'; do
 		name=${c%%:*} why=${c#*:}
 		cms_pkg "$name" "$name.pkg"
 		cms_reject "$name.pkg" "$why" --ca root.crt
 	done
+	for c in noku:'"CN=No KU Signer": key usage does not include digitalSignature' \
+		 noeku:'"CN=Server Cert": extended key usage does not include codeSigning'; do
+		name=${c%%:*} why=${c#*:}
+		elsewhere "$name" "$name.pkg"
+		cms_reject "$name.pkg" "$why" --ca root.crt
+	done
 }
 pkg_check "expired, not yet valid, no digitalSignature, no codeSigning: each rejected naming certificate and reason" bad_certs
+
+# A certificate every verifier refuses is refused when signing, in the verifier's words (exit 2), writing nothing.
+sign_refuses_usage() {
+	mkdir -p wtree/services && echo on >wtree/services/a.conf
+	cp fw.pkg keep.pkg
+	sum=$(sha256sum keep.pkg)
+	for c in noku:'"CN=No KU Signer": key usage does not include digitalSignature' \
+		 noeku:'"CN=Server Cert": extended key usage does not include codeSigning'; do
+		name=${c%%:*} why=${c#*:}
+		expect 2 "^mkpkg: $name.crt: certificate $why\$" "$B/mkpkg" -o u.pkg --version 5.1.0 --product P1 \
+			--pri pri.img -k "$name.key" --cert "$name.crt"
+		[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
+		expect 2 "^mkwmopkg: $name.crt: certificate $why\$" "$B/mkwmopkg" -o u.wmopkg -C wtree --version 1.0 \
+			--product P1 -k "$name.key" --cert "$name.crt"
+		expect 2 "^fwpkg: sign: $name.crt: certificate $why\$" "$B/fwpkg" sign -k "$name.key" --cert "$name.crt" keep.pkg
+		expect 2 "$name.crt: certificate $why\$" "$B/fwpkg" catalog -o u.json --base-url http://a/ --expires 2099-01-01 \
+			--serial 1 -k "$name.key" --cert "$name.crt" keep.pkg
+		[ ! -e u.pkg ] && [ ! -e u.wmopkg ] && [ ! -e u.json ] || fail "a refused signer left output: $(ls u.*)"
+		[ "$(sha256sum keep.pkg)" = "$sum" ] || fail "a refused fwpkg sign changed the package"
+		# The verifier says the same of a package signed so elsewhere.
+		elsewhere "$name" "v-$name.pkg"
+		expect 1 "$why" "$B/fwpkg" verify --ca root.crt "v-$name.pkg"
+	done
+}
+pkg_check "mkpkg, mkwmopkg, fwpkg sign and catalog refuse a certificate without digitalSignature or codeSigning (exit 2, the verifier's words)" sign_refuses_usage
 
 revoked() {
 	cms_pkg revoked revoked.pkg
@@ -114,10 +153,10 @@ tamper() {
 pkg_check "changed manifest under a trusted CA: rejected as tampering" tamper
 
 ca_options() {
-	expect 2 'leaf.crt: certificate "CN=Firmware Signer" is not a CA certificate' "$B/fwpkg" verify --ca leaf.crt fw.pkg
-	expect 2 'k.pub: not a PEM certificate file' "$B/fwpkg" verify --ca k.pub fw.pkg
+	expect 6 'leaf.crt: certificate "CN=Firmware Signer" is not a CA certificate' "$B/fwpkg" verify --ca leaf.crt fw.pkg
+	expect 6 'k.pub: not a PEM certificate file' "$B/fwpkg" verify --ca k.pub fw.pkg
 	expect 3 'no-such.crt' "$B/fwpkg" verify --ca no-such.crt fw.pkg
-	expect 2 'inter.crt: not a CRL file' "$B/fwpkg" verify --ca root.crt --crl inter.crt fw.pkg
+	expect 6 'inter.crt: not a CRL file' "$B/fwpkg" verify --ca root.crt --crl inter.crt fw.pkg
 	expect 2 '--crl and --signer need trusted CA certificates' "$B/fwpkg" verify -p k.pub --crl inter.crl fw.pkg
 	mkdir cas && cp root.crt cas/root.pem && cp inter.crl root.crl cas/ && echo junk >cas/README
 	expect 0 '' "$B/fwpkg" verify --ca cas fw.pkg
@@ -140,7 +179,7 @@ ca_options() {
 	# A CMS signature is not accepted by a minisign key alone.
 	expect 1 'no signature by a trusted key .*no CA certificates are trusted' "$B/fwpkg" verify -p k.pub fw.pkg
 }
-pkg_check "--ca FILE|DIR, --crl, keyrings with certificates; bad trust files are usage errors naming the file" ca_options
+pkg_check "--ca FILE|DIR, --crl, keyrings with certificates; bad trust files are credential errors (6) naming the file" ca_options
 
 pins() {
 	expect 0 '' "$B/fwpkg" verify --ca root.crt --signer 'Firmware Signer' fw.pkg
@@ -162,20 +201,20 @@ depth_and_time() {
 pkg_check "--max-chain-depth limits intermediates; --no-check-time accepts an expired certificate" depth_and_time
 
 signing_errors() {
-	expect 2 'leaf.crt: certificate does not match the private key' \
+	expect 6 'leaf.crt: certificate does not match the private key' \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img -k leaf2.key --cert leaf.crt
 	expect 2 '[-]-cert leaf.crt: give it after the -k KEY' \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img --cert leaf.crt -k leaf.key
 	expect 2 '[-]-intermediate inter.crt: give it after' \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img -k k.key --intermediate inter.crt
-	expect 2 'k.key: not a PEM private key' \
+	expect 6 'k.key: not a PEM private key' \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img -k k.key --cert leaf.crt
 	expect 2 'root.crl: not a PEM certificate file' \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img -k leaf.key --cert root.crl
 	[ ! -e no.pkg ] || fail "a failed build left no.pkg"
 	# An encrypted PEM key takes its passphrase as minisign keys do (never from argv).
 	openssl pkey -in leaf.key -aes256 -passout pass:s3cret -out leaf-enc.key
-	expect 2 'leaf-enc.key: wrong passphrase' env FWPKG_PASSPHRASE=wrong \
+	expect 6 'leaf-enc.key: wrong passphrase' env FWPKG_PASSPHRASE=wrong \
 		"$B/mkpkg" -o no.pkg --version 5.1.0 --product P1 --pri pri.img -k leaf-enc.key --cert leaf.crt
 	expect 0 '' env FWPKG_PASSPHRASE=s3cret \
 		"$B/mkpkg" -q -o enc.pkg --version 5.1.0 --product P1 --pri pri.img -k leaf-enc.key --cert leaf.crt \
@@ -235,6 +274,18 @@ repro() {
 	pkg_craft drop r1.pkg r1x.pkg "manifest.json.$CERTID.cms"
 	pkg_craft drop r2.pkg r2x.pkg "manifest.json.$CERTID.cms"
 	cmp r1x.pkg r2x.pkg || fail "CMS-signed builds differ outside the signature"
+	# What mkpkg(1) and the README say to compare instead match, as written.
+	[ "$(tar -xOf r1.pkg manifest.json | sha256sum)" = "$(tar -xOf r2.pkg manifest.json | sha256sum)" ] ||
+		fail "the manifests differ"
+	[ "$(tar -xOf r1.pkg --exclude='*.cms' | sha256sum)" = "$(tar -xOf r2.pkg --exclude='*.cms' | sha256sum)" ] ||
+		fail "the entries but the .cms differ"
+	for r in r1 r2; do
+		"$B/fwpkg" inspect --json "$r.pkg" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert "signatures" in d, d; d.pop("signatures"); d.pop("file", None); print(json.dumps(d, sort_keys=True))' >"$r.json"
+	done
+	cmp r1.json r2.json || fail "inspect --json without signatures differs: $(diff r1.json r2.json)"
+	for doc in "$E2E/../../man/mkpkg.1" "$E2E/../../README.md"; do
+		grep -q "manifest.json | sha256sum" "$doc" && grep -q "exclude=" "$doc" || fail "$doc does not say what to compare"
+	done
 }
 pkg_check "CMS signing time is SOURCE_DATE_EPOCH; builds differ only in the (randomised ECDSA) signature" repro
 

@@ -236,13 +236,13 @@ two_passphrases() {
 	cp fw.pkg two-sign.pkg
 	expect 0 '' "$B/fwpkg" sign -q -k a.key -k b.key --passphrase-file a.txt --passphrase-file b.txt two-sign.pkg
 	expect 0 '' "$B/fwpkg" verify --min-signatures 3 -p k.pub -p a.pub -p b.pub two-sign.pkg
-	expect 1 'b\.key: wrong passphrase' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
+	expect 6 'b\.key: wrong passphrase' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
 		-k a.key -k b.key --passphrase-file a.txt
-	expect 1 '^fwpkg: sign: b\.key: wrong passphrase' "$B/fwpkg" sign -k a.key -k b.key --passphrase-file a.txt \
+	expect 6 '^fwpkg: sign: b\.key: wrong passphrase' "$B/fwpkg" sign -k a.key -k b.key --passphrase-file a.txt \
 		--passphrase-file a.txt two-sign.pkg
 	expect 2 '2 --passphrase-file for 3 keys' "$B/mkpkg" -o x.pkg --version 1.0 --product P1 --pri pri.img \
 		-k a.key -k b.key -k k.key --passphrase-file a.txt --passphrase-file b.txt
-	expect 2 'a\.key: FWPKG_PASSPHRASE is set but empty' env FWPKG_PASSPHRASE= "$B/mkpkg" -o x.pkg --version 1.0 \
+	expect 6 'a\.key: FWPKG_PASSPHRASE is set but empty' env FWPKG_PASSPHRASE= "$B/mkpkg" -o x.pkg --version 1.0 \
 		--product P1 --pri pri.img -k a.key
 	[ ! -e x.pkg ] || fail "a refused mkpkg left x.pkg"
 }
@@ -294,7 +294,7 @@ inline_key() {
 	cmp inl/P1-pri.img pri.img || fail "extract -P"
 	keypair other
 	expect 1 'no signature by a trusted key' "$B/fwpkg" verify -P "$(sed -n 2p other.pub)" fw.pkg
-	expect 2 'verify: -P: not a minisign public key' "$B/fwpkg" verify -P 'not-base64!' fw.pkg
+	expect 6 'verify: -P: not a minisign public key' "$B/fwpkg" verify -P 'not-base64!' fw.pkg
 	expect 0 '' env FWPKG_KEYRING="$T/no-such-dir" "$B/fwpkg" verify -P "$P" fw.pkg
 }
 pkg_check "-P BASE64 gives a public key inline to verify, inspect and extract" inline_key
@@ -352,6 +352,12 @@ man_pages() {
 	for m in "$SRC"/man/*.[158]; do
 		man -l "$m" >/dev/null 2>man.err && [ ! -s man.err ] || fail "$m: $(cat man.err)"
 	done
+	# Exit 6 (credentials) is documented wherever exit codes are.
+	for m in "$SRC"/man/*.[18] "$SRC"/man/fwpkg-pkg.5 "$SRC"/man/fwpkg-wmopkg.5; do
+		awk '/^\.SH EXIT STATUS/{p=1; next} /^\.SH/{p=0} p' "$m" | grep -Eq '^\.B 6$|[ (]6 (for|on)|, 6 ' ||
+			fail "$m: EXIT STATUS does not document 6"
+	done
+	grep -q '^| 6 | credentials' "$SRC/README.md" || fail "the README's exit codes lack 6"
 }
 pkg_check "man pages: long aliases, keygen -q, fwpkg-pkg(5) EXIT STATUS and EXAMPLES, the bad-signature rule" man_pages
 

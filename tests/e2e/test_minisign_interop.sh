@@ -47,7 +47,7 @@ printf 'pass phrase\npass phrase\n' | minisign -G -p e.pub -s e.key >/dev/null 2
 FWPKG_PASSPHRASE='pass phrase' "$B/mkpkg" -q -o e.pkg --version 1.0 --product P1 --pri pri.img -k e.key ||
 	fail "mkpkg cannot use minisign's encrypted key"
 expect 0 '' "$B/fwpkg" verify -p e.pub e.pkg
-expect 1 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='not it' "$B/mkpkg" -o e2.pkg --version 1.0 --product P1 --pri pri.img -k e.key
+expect 6 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='not it' "$B/mkpkg" -o e2.pkg --version 1.0 --product P1 --pri pri.img -k e.key
 ok "an encrypted key from stock minisign signs with mkpkg (and a wrong passphrase is refused)"
 
 echo "all $TESTS checks passed"

@@ -85,34 +85,34 @@ pkg_check "CMS signatures with EC P-256 and RSA keys on the token (pkcs11 engine
 
 catalog_sign() {
 	expect 0 'wrote tc.json \(serial 1, 1 release\) and tc.json.cms' env FWPKG_PKCS11_PIN=1234 "$B/fwpkg" catalog \
-		-o tc.json --base-url http://a/ --expires 1d --serial 1 \
+		-o tc.json --base-url http://a/ --expires 2099-01-01 --serial 1 \
 		-k "pkcs11:token=cms;object=ec;type=private?module-path=$MODULE" --cert leaf.crt --intermediate inter.crt cms.pkg
 	openssl cms -verify -binary -inform DER -in tc.json.cms -content tc.json -CAfile root.crt -purpose any \
 		-out /dev/null 2>/dev/null || fail "openssl cms -verify refused the token's catalog signature"
 	expect 0 'wrote te.json \(serial 1, 1 release\) and te.json.minisig' env FWPKG_PKCS11_PIN=1234 "$B/fwpkg" catalog \
-		-o te.json --base-url http://a/ --expires 1d --serial 1 -k "$ED" cms.pkg
+		-o te.json --base-url http://a/ --expires 2099-01-01 --serial 1 -k "$ED" cms.pkg
 	minisign -Vm te.json -p tok.pub -q || fail "stock minisign refused the token's catalog signature"
 }
 pkg_check "fwpkg catalog with token keys: CMS (EC, openssl cms verifies) and Ed25519 (minisign verifies)" catalog_sign
 
 pins() {
-	expect 2 "token \"ed\" \\($MODULE\\): login: wrong PIN" env FWPKG_PKCS11_PIN=9999 "$B/mkpkg" -o bad.pkg \
+	expect 6 "token \"ed\" \\($MODULE\\): login: wrong PIN" env FWPKG_PKCS11_PIN=9999 "$B/mkpkg" -o bad.pkg \
 		--version 5.1.0 --product P1 --pri pri.img -k "$ED"
 	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
-	expect 2 'cannot load the private key: .*PIN incorrect' env FWPKG_PKCS11_PIN=9999 "$B/mkpkg" -o bad.pkg \
+	expect 6 'cannot load the private key: .*PIN incorrect' env FWPKG_PKCS11_PIN=9999 "$B/mkpkg" -o bad.pkg \
 		--version 5.1.0 --product P1 --pri pri.img -k "pkcs11:token=cms;object=ec?module-path=$MODULE" --cert leaf.crt
 	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "libp11 printed more than our line: $(cat "$T/.err")"
-	expect 2 'no PIN' "$B/mkpkg" -o bad.pkg --version 5.1.0 --product P1 --pri pri.img -k "$ED" </dev/null
+	expect 6 'no PIN' "$B/mkpkg" -o bad.pkg --version 5.1.0 --product P1 --pri pri.img -k "$ED" </dev/null
 	expect 2 'pin-value would put the PIN on the command line' "$B/mkpkg" -o bad.pkg --version 5.1.0 \
 		--product P1 --pri pri.img -k "pkcs11:token=ed;object=release?pin-value=1234&module-path=$MODULE"
 	[ ! -e bad.pkg ] || fail "a refused build left bad.pkg"
 }
-pkg_check "wrong PIN, no PIN, a PIN in the URI: clear one-line errors, nothing written" pins
+pkg_check "wrong PIN, no PIN (exit 6, credentials), a PIN in the URI (exit 2): clear one-line errors, nothing written" pins
 
 missing() {
-	expect 2 "token \"nosuch\" \\($MODULE\\): no such token" env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg \
+	expect 6 "token \"nosuch\" \\($MODULE\\): no such token" env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg \
 		--version 5.1.0 --product P1 --pri pri.img -k "pkcs11:token=nosuch;object=release?module-path=$MODULE"
-	expect 2 'no Ed25519 private key with label "absent"' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg \
+	expect 6 'no Ed25519 private key with label "absent"' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg \
 		--version 5.1.0 --product P1 --pri pri.img -k "pkcs11:token=ed;object=absent?module-path=$MODULE"
 	expect 2 'no PKCS#11 module' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg --version 5.1.0 --product P1 \
 		--pri pri.img -k "pkcs11:token=ed;object=release"
@@ -120,10 +120,39 @@ missing() {
 		--version 5.1.0 --product P1 --pri pri.img -k "pkcs11:token=ed;object=release?module-path=/no/such.so"
 	expect 2 'attribute "serial" is not supported' "$B/mkpkg" -o bad.pkg --version 5.1.0 --product P1 \
 		--pri pri.img -k "pkcs11:token=ed;serial=1?module-path=$MODULE"
-	expect 2 'cannot load the private key' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg --version 5.1.0 \
+	expect 6 'cannot load the private key' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o bad.pkg --version 5.1.0 \
 		--product P1 --pri pri.img -k "pkcs11:token=nosuch;object=ec?module-path=$MODULE" --cert leaf.crt
 	[ ! -e bad.pkg ] || fail "a refused build left bad.pkg"
 }
-pkg_check "missing token, key or module, unsupported URI attributes: clear errors, exit 2" missing
+pkg_check "missing token or key (exit 6, credentials), missing module, unsupported URI attributes (exit 2): clear errors" missing
+
+# A private key imported without its public half: the token cannot say which certificate or key id
+# it belongs to. Say so and how to add one; the command given works.
+no_public_half() {
+	openssl pkcs8 -topk8 -nocrypt -in leaf.key -outform DER -out lonely.der
+	pkcs11-tool --module "$MODULE" --token-label cms --login --pin 1234 --write-object lonely.der --type privkey \
+		--label lonely --id 03 >/dev/null 2>&1
+	expect 6 "token \"cms\" \\($MODULE\\): the token holds no public key for private key \"lonely\": add one, e.g. .*pkcs11-tool .*--write-object pub.der --type pubkey --label lonely --id 03" \
+		env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o lonely.pkg --version 5.1.0 --product P1 --pri pri.img \
+		-k "pkcs11:token=cms;object=lonely?module-path=$MODULE" --cert leaf.crt
+	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
+	! grep -q 'key values mismatch' "$T/.err" || fail "still says mismatch: $(cat "$T/.err")"
+	[ ! -e lonely.pkg ] || fail "a refused build left lonely.pkg"
+	# The command the message gives, with the PIN the test knows.
+	sed 's/.*add one, e\.g\. //; s/--login/--login --pin 1234/' "$T/.err" >fix.sh
+	sh fix.sh >/dev/null 2>&1 || fail "the suggested command failed: $(cat fix.sh)"
+	expect 0 '' env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -q -o lonely.pkg --version 5.1.0 --product P1 --pri pri.img \
+		-k "pkcs11:token=cms;object=lonely?module-path=$MODULE" --cert leaf.crt --intermediate inter.crt
+	expect 0 '' "$B/fwpkg" verify --ca root.crt lonely.pkg
+	# An Ed25519 key whose public object was removed.
+	expect 0 '' env FWPKG_PKCS11_PIN=1234 "$B/fwpkg" keygen -p lone.pub -s "pkcs11:token=ed;object=lone?module-path=$MODULE"
+	pkcs11-tool --module "$MODULE" --token-label ed --login --pin 1234 --delete-object --type pubkey --label lone \
+		>/dev/null 2>&1 || fail "cannot delete the public key object"
+	expect 6 'the token holds no public key for private key "lone": add one, e.g. pkcs11-tool .*--type pubkey --label lone' \
+		env FWPKG_PKCS11_PIN=1234 "$B/mkpkg" -o lone.pkg --version 5.1.0 --product P1 --pri pri.img \
+		-k "pkcs11:token=ed;object=lone?module-path=$MODULE"
+	[ ! -e lone.pkg ] || fail "a refused build left lone.pkg"
+}
+pkg_check "a private key without its public half on the token: named as such, with the command that adds one (exit 6)" no_public_half
 
 pkg_done

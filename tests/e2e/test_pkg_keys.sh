@@ -71,10 +71,10 @@ pkg_check "--keyring (or FWPKG_KEYRING) with the right key among others: exit 0"
 
 bad_pubkey() {
 	printf 'untrusted comment: junk\nnot base64 at all\n' >junk.pub
-	expect 2 'junk\.pub' "$B/fwpkg" verify -p junk.pub fw.pkg
+	expect 6 'junk\.pub' "$B/fwpkg" verify -p junk.pub fw.pkg
 	expect 3 'no-such\.pub' "$B/fwpkg" verify -p no-such.pub fw.pkg
 }
-pkg_check "an unreadable or malformed public key is named" bad_pubkey
+pkg_check "an unreadable (exit 3) or malformed (exit 6, credentials) public key is named" bad_pubkey
 
 same_id_other_key() {
 	# a public key file carrying k's key id but another key: a key id names one key
@@ -86,9 +86,31 @@ forged = a[:10] + b[10:]   # algorithm + k's key id, k2's public key
 open(sys.argv[3], "w").write("untrusted comment: forged\n" + base64.b64encode(forged).decode() + "\n")
 EOF
 	expect 1 'signature' "$B/fwpkg" verify -p forged.pub fw.pkg
-	expect 2 "already trusted with a different public key|$KEYID" "$B/fwpkg" verify -p k.pub -p forged.pub fw.pkg
+	expect 6 "already trusted with a different public key|$KEYID" "$B/fwpkg" verify -p k.pub -p forged.pub fw.pkg
 }
 pkg_check "a key id alone is not trust: the full public key must match" same_id_other_key
+
+# Exit 6 (credentials) for the user's own keys, apart from 1 (a bad package) and 2 (usage):
+# each half of a key pair given for the other, in every program, named as what it is.
+credentials() {
+	mkdir -p ct/files && echo x >ct/files/x
+	cp fw.pkg keep.pkg
+	sum=$(sha256sum keep.pkg)
+	pubmsg='k\.pub: a minisign public key, not a secret key'
+	expect 6 "^mkpkg: $pubmsg\$" "$B/mkpkg" -o c.pkg --version 1.0 --product P1 --pri pri.img -k k.pub
+	expect 6 "^mkwmopkg: $pubmsg\$" "$B/mkwmopkg" -o c.wmopkg -C ct --version 1.0 --product P1 -k k.pub
+	expect 6 "^fwpkg: sign: $pubmsg\$" "$B/fwpkg" sign -k k.pub keep.pkg
+	expect 6 "$pubmsg" "$B/fwpkg" catalog -o c.json --base-url http://a/ --expires 2099-01-01 --serial 1 -k k.pub keep.pkg
+	expect 6 "$pubmsg" "$B/fwpkg" unlock-token --device D1 --expires 2099-01-01 -k k.pub -o c.token
+	secmsg='k\.key: a minisign secret key, not a public key'
+	expect 6 "^fwpkg: verify: $secmsg\$" "$B/fwpkg" verify -p k.key keep.pkg
+	expect 6 "$secmsg" "$B/fwpkg" inspect -p k.key keep.pkg
+	xcheck 6 "$secmsg" -p k.key keep.pkg
+	expect 6 "$secmsg" "$B/fwpkg" sign --attach keep.pkg -p k.key keep.pkg
+	[ ! -e c.pkg ] && [ ! -e c.wmopkg ] && [ ! -e c.json ] && [ ! -e c.token ] || fail "a refused key left output: $(ls c.*)"
+	[ "$(sha256sum keep.pkg)" = "$sum" ] || fail "a refused fwpkg sign changed the package"
+}
+pkg_check "credentials (exit 6): a public key as -k and a secret key as -p, in every program, named as such; nothing written" credentials
 
 unsigned() {
 	pkg_craft drop fw.pkg unsigned.pkg "$SIG"
@@ -162,7 +184,7 @@ enc_key() {
 	[ "$(stat -c %a e.key)" = 600 ] || fail "secret key mode is $(stat -c %a e.key), not 600"
 	mkdir wrong
 	cp pri.img wrong/
-	(cd wrong && expect 1 'passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/mkpkg" -o out.pkg --version 1.0 \
+	(cd wrong && expect 6 'passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/mkpkg" -o out.pkg --version 1.0 \
 		--product P1 --pri pri.img -k ../e.key)
 	[ "$(ls -A wrong)" = pri.img ] || fail "a wrong passphrase left files: $(ls -A wrong)"
 	printf 'correct horse\n' >pass.txt
@@ -172,7 +194,7 @@ enc_key() {
 	expect 0 '' env FWPKG_PASSPHRASE='correct horse' "$B/mkpkg" -o e2.pkg --version 1.0 --product P1 --pri pri.img -k e.key
 	cmp e.pkg e2.pkg || fail "the same key gave different packages"
 	printf 'wrong\n' >wrong.txt
-	expect 1 'passphrase' "$B/mkpkg" -o e3.pkg --version 1.0 --product P1 --pri pri.img -k e.key --passphrase-file wrong.txt
+	expect 6 'passphrase' "$B/mkpkg" -o e3.pkg --version 1.0 --product P1 --pri pri.img -k e.key --passphrase-file wrong.txt
 	[ ! -e e3.pkg ] || fail "a wrong passphrase file left e3.pkg"
 	expect 3 'no-such-file' "$B/mkpkg" -o e3.pkg --version 1.0 --product P1 --pri pri.img -k e.key --passphrase-file no-such-file
 	expect 0 '' "$B/fwpkg" sign -k e.key --passphrase-file pass.txt -o e-signed.pkg fw.pkg
@@ -184,24 +206,24 @@ no_tty() {
 	[ -e e.key ] || FWPKG_PASSPHRASE='correct horse' "$B/fwpkg" keygen -q -p e.pub -s e.key
 	# setsid: no controlling terminal, so no prompt is possible (util-linux, always there).
 	command -v setsid >/dev/null 2>&1 || fail "setsid is not installed"
-	expect 2 'FWPKG_PASSPHRASE' setsid -w "$B/mkpkg" -o tty.pkg --version 1.0 --product P1 --pri pri.img -k e.key </dev/null
-	expect 2 'FWPKG_PASSPHRASE' setsid -w "$B/fwpkg" keygen -p t.pub -s t.key </dev/null
+	expect 6 'FWPKG_PASSPHRASE' setsid -w "$B/mkpkg" -o tty.pkg --version 1.0 --product P1 --pri pri.img -k e.key </dev/null
+	expect 6 'FWPKG_PASSPHRASE' setsid -w "$B/fwpkg" keygen -p t.pub -s t.key </dev/null
 	[ ! -e t.key ] && [ ! -e t.pub ] || fail "keygen without a passphrase left key files"
-	expect 2 'FWPKG_PASSPHRASE' setsid -w "$B/fwpkg" sign -k e.key fw.pkg </dev/null
+	expect 6 'FWPKG_PASSPHRASE' setsid -w "$B/fwpkg" sign -k e.key fw.pkg </dev/null
 	[ ! -e tty.pkg ] || fail "mkpkg without a passphrase left tty.pkg"
 	expect 0 '' "$B/fwpkg" verify -q -p k.pub fw.pkg
 }
 key_named_once() {
 	[ -e e.key ] || FWPKG_PASSPHRASE='correct horse' "$B/fwpkg" keygen -q -p e.pub -s e.key
-	expect 1 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/mkpkg" -o out.pkg --version 1.0 \
+	expect 6 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/mkpkg" -o out.pkg --version 1.0 \
 		--product P1 --pri pri.img -k e.key
 	! grep -q 'e\.key: e\.key' "$T/.err" || fail "the key's name is repeated: $(cat "$T/.err")"
-	expect 1 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/fwpkg" sign -k e.key fw.pkg
+	expect 6 'e\.key: wrong passphrase' env FWPKG_PASSPHRASE='wrong horse' "$B/fwpkg" sign -k e.key fw.pkg
 	! grep -q 'e\.key: e\.key' "$T/.err" || fail "the key's name is repeated: $(cat "$T/.err")"
 }
 pkg_check "a wrong passphrase message reads 'prog: KEY: why' (the key named once)" key_named_once
 
-pkg_check "encrypted key, no passphrase source and no terminal: exit 2 naming FWPKG_PASSPHRASE" no_tty
+pkg_check "encrypted key, no passphrase source and no terminal: exit 6 naming FWPKG_PASSPHRASE" no_tty
 
 keygen_safety() {
 	printf 'keep' >exists.key
@@ -210,7 +232,7 @@ keygen_safety() {
 	expect 0 '' "$B/fwpkg" keygen -W -f -p new.pub -s exists.key
 	[ "$(stat -c %a exists.key)" = 600 ] || fail "secret key mode is $(stat -c %a exists.key)"
 	empty_pass=$(mktemp "$T/empty.XXXXXX")
-	expect 2 'empty' "$B/fwpkg" keygen -p n2.pub -s n2.key --passphrase-file "$empty_pass"
+	expect 6 'empty' "$B/fwpkg" keygen -p n2.pub -s n2.key --passphrase-file "$empty_pass"
 }
 pkg_check "keygen refuses to overwrite without -f, writes 0600, refuses an empty passphrase" keygen_safety
 

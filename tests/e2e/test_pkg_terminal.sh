@@ -17,16 +17,16 @@ set +e
 term 'Passphrase for' 'one' 'again' 'two' -- "$B/fwpkg" keygen -p m.pub -s m.key >out.txt
 rc=$?
 set -e
-[ "$rc" -eq 2 ] || fail "mismatched passphrases exited $rc, expected 2"
+[ "$rc" -eq 6 ] || fail "mismatched passphrases exited $rc, expected 6"
 grep -q 'passphrases do not match' out.txt || fail "no mismatch message: $(cat out.txt)"
 [ ! -e m.pub ] && [ ! -e m.key ] || fail "mismatched passphrases left key files"
-ok "mismatched confirmation: exit 2, no key files"
+ok "mismatched confirmation: exit 6, no key files"
 
 set +e
 term 'Passphrase for' '' 'again' '' -- "$B/fwpkg" keygen -p e.pub -s e.key >out.txt
 rc=$?
 set -e
-[ "$rc" -eq 2 ] && grep -q 'empty passphrase' out.txt || fail "an empty passphrase was not refused ($rc): $(cat out.txt)"
+[ "$rc" -eq 6 ] && grep -q 'empty passphrase' out.txt || fail "an empty passphrase was not refused ($rc): $(cat out.txt)"
 [ ! -e e.key ] || fail "an empty passphrase left a key"
 ok "an empty passphrase is refused (use -W for an unencrypted key)"
 
@@ -39,9 +39,9 @@ set +e
 term 'Passphrase for r.key' 'wrong' -- "$B/mkpkg" -o w.pkg --version 1.0 --product P --pri pri.img -k r.key >out.txt
 rc=$?
 set -e
-[ "$rc" -eq 1 ] && grep -q 'r.key: wrong passphrase' out.txt || fail "wrong passphrase: exit $rc: $(cat out.txt)"
+[ "$rc" -eq 6 ] && grep -q 'r.key: wrong passphrase' out.txt || fail "wrong passphrase: exit $rc: $(cat out.txt)"
 [ -z "$(ls -A | grep 'w\.pkg')" ] || fail "a wrong passphrase left output: $(ls -A)"
-ok "a wrong passphrase at the prompt: exit 1, named, nothing written"
+ok "a wrong passphrase at the prompt: exit 6, named, nothing written"
 
 # A progress bar on stderr for large inputs, only when stderr is a terminal.
 truncate -s 100M big.img

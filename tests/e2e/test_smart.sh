@@ -15,8 +15,10 @@ slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 
 # Everything but the smart state's record of the last check: what a refused catalog must leave as it was.
 devsum() { (cd "$D" && find . -type f ! -name smart.json ! -name '.lock' -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 
-# SOURCE_DATE_EPOCH (lib.sh) is the catalogs' creation time: the device's clock runs from there.
+# SOURCE_DATE_EPOCH (lib.sh) is the catalogs' creation time: the device's clock runs from there,
+# and fwpkg catalog makes them as if it were then (FWPKG_NOW: it refuses a catalog dead at its clock).
 C0=1700000000
+export FWPKG_NOW=$C0
 DAY0=$((C0 - C0 % 86400))          # midnight UTC of that day
 hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }   # hm H M: the next day at H:M UTC
 

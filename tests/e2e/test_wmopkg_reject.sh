@@ -60,6 +60,14 @@ rm tree/services/fifo
 echo x >tree/README
 mkwmopkg_refuses 1 'README: a file at the top of the tree, which holds only the directories' top.wmopkg
 rm tree/README
+# A tree whose top entry has the tree's own name: the message names both (the tree, then the entry).
+mkdir -p tree2/services
+echo x >tree2/services/a.conf
+echo x >tree2/tree2
+expect 1 '^mkwmopkg: tree2: tree2: a file at the top of the tree' "$B/mkwmopkg" -o t2.wmopkg -C tree2 --version 1.0 \
+	--product P1 -k k.key
+[ ! -e t2.wmopkg ] || fail "a refused mkwmopkg wrote t2.wmopkg"
+rm -r tree2
 mkdir tree/etc
 echo x >tree/etc/passwd
 mkwmopkg_refuses 1 'etc: a directory at the top of the tree' top.wmopkg

@@ -71,6 +71,18 @@ static char *sign_with(const char *name, size_t *len)
 	return out;
 }
 
+/* The same, made by stock openssl: for certificates our signer refuses, as a package signed elsewhere reaches a verifier. */
+static char *sign_elsewhere(const char *name, size_t *len)
+{
+	char out[64];
+
+	snprintf(out, sizeof(out), "%.32s.elsewhere.der", name);
+	if (sh("openssl cms -sign -binary -nosmimecap -outform DER -md sha256 -in msg.txt -signer %s.crt -inkey %s.key "
+	       "-certfile inter.crt -out %s", name, name, out) != 0)
+		return NULL;
+	return slurp(path(out), len);
+}
+
 static int setup(void)
 {
 	char cwd[4096];
@@ -162,7 +174,7 @@ static void test_untrusted_and_rejected(void)
 	};
 	trust_root(&t, "root.crt");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		der = sign_with(bad[i].name, &len);
+		der = i < 2 ? sign_with(bad[i].name, &len) : sign_elsewhere(bad[i].name, &len);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(der);
 		CU_ASSERT_EQUAL(sig_cms_verify(der, len, msg, strlen(msg), &t, &info, &err), -1);
 		if (strstr(err.msg, bad[i].why) == NULL)
@@ -184,6 +196,36 @@ static void test_untrusted_and_rejected(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "certificate revoked"));
 	free(der);
 	sig_trust_free(&t);
+}
+
+/* A certificate every verifier would refuse is refused when signing, in the verifier's words, as a usage error. */
+static void test_signer_refuses_usage(void)
+{
+	static const struct { const char *name, *why; } bad[] = {
+		{ "noku", "certificate \"CN=No KU Signer\": key usage does not include digitalSignature" },
+		{ "noeku", "certificate \"CN=Server Cert\": extended key usage does not include codeSigning" },
+	};
+	struct sig_signer *s = NULL;
+	struct fw_err err = { 0 };
+	char key[600], crt[600], want[700];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(key, sizeof(key), "%s.key", path(bad[i].name));
+		snprintf(crt, sizeof(crt), "%s.crt", path(bad[i].name));
+		snprintf(want, sizeof(want), "%s: %s", crt, bad[i].why);
+		memset(&err, 0, sizeof(err));
+		CU_ASSERT_EQUAL(sig_signer_cms_files(key, NULL, crt, NULL, 0, &s, &err), -1);
+		CU_ASSERT_PTR_NULL(s);
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+		CU_ASSERT_STRING_EQUAL(err.msg, want);
+	}
+	/* A key that is not the certificate's: the user's credentials (6), a kind code decides on. */
+	snprintf(key, sizeof(key), "%s", path("leaf2.key"));
+	snprintf(crt, sizeof(crt), "%s", path("leaf.crt"));
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(sig_signer_cms_files(key, NULL, crt, NULL, 0, &s, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_CREDENTIALS);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_KEY_MISMATCH);
 }
 
 static void test_pins_and_depth(void)
@@ -355,6 +397,7 @@ int main(void)
 	suite = CU_add_suite("cms", setup, teardown);
 	CU_add_test(suite, "sign and verify, openssl agrees", test_sign_verify);
 	CU_add_test(suite, "untrusted is ignored, bad under a trusted CA is rejected", test_untrusted_and_rejected);
+	CU_add_test(suite, "signing refuses a certificate that cannot sign code", test_signer_refuses_usage);
 	CU_add_test(suite, "signer pins and chain depth", test_pins_and_depth);
 	CU_add_test(suite, "CMS structures refused", test_parse_refusals);
 	CU_add_test(suite, "one key fingerprint across schemes", test_fingerprint_across_schemes);

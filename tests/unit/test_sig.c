@@ -289,14 +289,24 @@ static void test_keygen_encrypted(void)
 	memset(&err, 0, sizeof(err));
 	CU_ASSERT_EQUAL(sig_seckey_load(tp("enc/a.key"), "correct horsf", &k, &err), -1);
 	CU_ASSERT_PTR_NULL(k);
-	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_CREDENTIALS);
 	ERR_HAS(err, "wrong passphrase or corrupt secret key");
 	ERR_HAS(err, "enc/a.key");
 
 	memset(&err, 0, sizeof(err));
 	CU_ASSERT_EQUAL(sig_seckey_load(tp("enc/a.key"), NULL, &k, &err), -1);
-	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_CREDENTIALS);
 	ERR_HAS(err, "passphrase");
+
+	/* Each half given for the other is named as what it is: the user's own key, exit 6. */
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(sig_seckey_load(tp("enc/a.pub"), "correct horse", &k, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_CREDENTIALS);
+	ERR_HAS(err, "enc/a.pub: a minisign public key, not a secret key");
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(sig_pubkey_load(tp("enc/a.key"), &derived, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	ERR_HAS(err, "enc/a.key: a minisign secret key, not a public key");
 }
 
 static void test_keygen_unencrypted(void)
@@ -605,7 +615,7 @@ static void test_kdf_limits(void)
 	CU_ASSERT_EQUAL(encode_seckey(tp("kdf/ops.key"), mod), 0);
 	CU_ASSERT_EQUAL(sig_seckey_load(tp("kdf/ops.key"), "pw", &k, &err), -1);
 	CU_ASSERT_PTR_NULL(k);
-	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_CREDENTIALS);
 	ERR_HAS(err, "kdf/ops.key");
 	ERR_HAS(err, "above the accepted maximum");
 
