@@ -124,12 +124,12 @@ ok "verify: a catalog verified with its .minisig; expired, untrusted, unsigned a
 
 # --- several keys: each one's signature in the .minisig, one after another; a keyring's policy counts distinct keys
 mkdir ring2 && cp k.pub other.pub ring2/ && printf '{"min_signatures": 2}\n' >ring2/policy.json
-expect 0 '' env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o two.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k other.key old.pkg
+expect 0 '' env -u FWPKG_NOW -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o two.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k other.key old.pkg
 [ "$(grep -c '^untrusted comment:' two.json.minisig)" = 2 ] || fail "two.json.minisig: $(command cat two.json.minisig)"
 minisign -Vm two.json -p k.pub >/dev/null 2>&1 || fail "stock minisign does not verify the first signature"
 expect 0 '' "$B/fwpkg" verify --keyring ring2 two.json
 expect 1 'now.json: too few signatures by trusted keys: have 1, need 2' "$B/fwpkg" verify --keyring ring2 now.json
-expect 0 '' env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o twice.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k k.key old.pkg
+expect 0 '' env -u FWPKG_NOW -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o twice.json --base-url http://a/ --expires 1d --serial 9 -k k.key -k k.key old.pkg
 expect 1 'twice.json: too few signatures by trusted keys: have 1, need 2' "$B/fwpkg" verify --keyring ring2 twice.json
 ok "catalog -k A -k B: two signatures in the .minisig (stock minisign checks the first); min_signatures 2 counts distinct keys"
 expect 0 '' "$B/fwpkg" inspect c.json
