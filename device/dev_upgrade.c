@@ -809,10 +809,11 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 			net_err(u, err);
 			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
 		}
-		/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile):
+		/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile, a
+		 * record whose ranges fall in the package's head, before its manifest was even read):
 		 * start over from byte 0 rather than fail; the reader caught them before any use. */
 		if (rc < 0 && u->resuming && fst.local_bytes > 0 && err->code == FW_EXIT_REJECTED &&
-		    u->result == DEV_RESULT_FILE_CHECK_FAILED) {
+		    (!u->reached_manifest || u->result == DEV_RESULT_FILE_CHECK_FAILED)) {
 			u->restart = 1;
 			fw_err_wrap(err, "the bytes kept from the interrupted upgrade do not verify");
 		}
