@@ -64,6 +64,7 @@ struct dev_transport {
 	struct fw_err fail_err;
 	int eof;
 	unsigned fails;                /* attempts in a row without a new byte */
+	struct timespec opened;        /* when dev_transport_open began: opts.timeout counts from here */
 	long backoff_ms;
 
 	const struct dev_curl *curl;   /* libcurl's functions (loaded at the first open) */
@@ -81,6 +82,7 @@ void dev_transport_opts_init(struct dev_transport_opts *o)
 	o->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
 	o->retries = DEV_TRANSPORT_RETRIES;
 	o->backoff_ms = DEV_TRANSPORT_BACKOFF_MS;
+	o->timeout = DEV_TRANSPORT_TIMEOUT;
 }
 
 void dev_transport_err_unname(const char *shown, struct fw_err *err)
@@ -533,7 +535,7 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_NET, "%s: %s%sno such file on the server (%s)", t->info.shown, pre, sep,
 				  curl_why(t));
 	case CURLE_OPERATION_TIMEDOUT:
-		return fw_err_set(err, FW_EXIT_NET,
+		return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET,
 				  "%s: %s%stimed out or too slow (%s; limits: %ld s to connect, at least %ld bytes/s over %ld s)",
 				  t->info.shown, pre, sep, curl_why(t), t->o.connect_timeout, t->o.low_speed_limit,
 				  t->o.low_speed_time);
@@ -564,9 +566,19 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 
 static int stopped(struct dev_transport *t, struct fw_err *err)
 {
-	if (!atomic_load(&t->stop))
+	struct timespec now;
+
+	if (atomic_load(&t->stop))
+		return fw_err_set(err, FW_EXIT_NET, "%s: stopped", t->info.shown);
+	if (t->o.timeout <= 0)
 		return 0;
-	return fw_err_set(err, FW_EXIT_NET, "%s: stopped", t->info.shown);
+	/* Looked at once per wait for the network (POLL_MS at most), never per byte. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - t->opened.tv_sec < (time_t)t->o.timeout)
+		return 0;
+	return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET,
+			   "%s: the transfer did not finish within %ld s (transfer-timeout): given up after %llu bytes",
+			   t->info.shown, t->o.timeout, (unsigned long long)t->info.offset);
 }
 
 /* Sleep the backoff, waking to look at the stop flag. */
@@ -615,7 +627,9 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 	}
 	if (t->cb_failed || !transient(t))
 		return attempt_error(t, err);
-	if (t->progress) {
+	/* A new byte renews the retry budget, unless the attempt was too slow: a server that dribbles
+	 * a few bytes into every attempt must still run out of retries. */
+	if (t->progress && t->result != CURLE_OPERATION_TIMEDOUT) {
 		t->fails = 0;
 		t->backoff_ms = t->o.backoff_ms;
 	}
@@ -666,6 +680,7 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
 	t->curl = curl;
+	clock_gettime(CLOCK_MONOTONIC, &t->opened);
 	if ((t->buf = malloc(DEV_TRANSPORT_BUFFER)) == NULL || (t->multi = curl->multi_init()) == NULL) {
 		dev_transport_close(t);
 		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);

@@ -43,8 +43,14 @@
  * Limits (struct dev_transport_opts, defaults in dev_transport_opts_init):
  *   connect_timeout  15 s to connect (TCP and TLS; for TFTP, per packet)
  *   low_speed_limit  1024 bytes/s averaged over low_speed_time (30 s):
- *                    slower counts as a failed attempt (a stalled server)
+ *                    slower counts as a failed attempt (a stalled server),
+ *                    and as one without progress, whatever bytes it brought:
+ *                    a server that dribbles cannot renew the retry budget
  *   retries          5 attempts in a row without progress
+ *   timeout          3600 s from dev_transport_open for the whole transfer,
+ *                    every attempt, backoff and seek included: past it every
+ *                    read fails (FW_EXIT_NET, FW_KIND_TIMEOUT). A bound no
+ *                    server can stretch (TUF's slow-retrieval attack)
  *   max_bytes        a file longer than this is refused before or while it is
  *                    read (0: no cap; the caller sets it once it knows)
  * Redirects are followed only to http and https, at most 5, and none at all
@@ -77,6 +83,7 @@
 #define DEV_TRANSPORT_LOW_SPEED_TIME 30L
 #define DEV_TRANSPORT_RETRIES 5u
 #define DEV_TRANSPORT_BACKOFF_MS 1000L
+#define DEV_TRANSPORT_TIMEOUT 3600L
 
 /* What identifies one version of the file on the server; compared on every reconnection. */
 struct dev_transport_id {
@@ -92,6 +99,7 @@ struct dev_transport_opts {
 	long low_speed_limit;     /* bytes per second ... */
 	long low_speed_time;      /* ... over this many seconds */
 	unsigned retries;         /* attempts in a row without a new byte before giving up; 0: fail at once */
+	long timeout;             /* seconds from open the whole transfer may take; 0: none */
 	long backoff_ms;          /* wait before the first retry; doubles, at most 30 s */
 	uint64_t max_bytes;       /* refuse a file longer than this; 0: no cap */
 	unsigned tftp_blksize;    /* TFTP block size (RFC 2348); 0: 512 */
