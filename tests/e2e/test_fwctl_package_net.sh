@@ -322,4 +322,17 @@ hidden "$FTP_PLAN" "$B/fwctl --root $D upgrade no-reboot all ftp://$FTP_USER:$st
 	"$B/fwctl" --root "$D" upgrade no-reboot all "ftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$FTP_PROXY/pn.pkg"
 ok "no byte of a password in /proc/PID/cmdline during the transfer: URL logins (the user name as password, 1 and 100 characters) in package install, upgrade and golden install, ftp and http, and the password word"
 
+# --- a server dribbling a byte a second: transfer-timeout ends the install with netError, nothing stored
+fresh
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 3
+printf 'dribble 100000\ndribble 100000\ndribble 100000\n' >"$HTTP_PLAN"
+start=$(date +%s)
+refuse 4 "package install: http://127\.0\.0\.1:$HTTP_PROXY_PORT/pn\.wmopkg: the transfer did not finish within 3 s \(transfer-timeout\)" \
+	netError "http://127.0.0.1:$HTTP_PROXY_PORT/pn.wmopkg"
+[ $(($(date +%s) - start)) -le 8 ] || fail "the install took $(($(date +%s) - start)) s"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" package list
+: >"$HTTP_PLAN"
+ok "transfer-timeout ends a package install from a server dribbling a byte a second: netError (exit 4), recorded, nothing stored"
+
 echo "1..$TESTS"
