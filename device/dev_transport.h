@@ -58,8 +58,9 @@
  * the environment (http_proxy...) are not used.
  *
  * Errors fill a struct fw_err with code FW_EXIT_NET (4), naming the source
- * as dev_source.shown does (the password shown as ***); FW_EXIT_USAGE for a
- * source this module does not fetch. Passwords go to curl through
+ * first as dev_source.shown does (the password shown as ***), or not at all
+ * when opts.unnamed says the caller names it; FW_EXIT_USAGE for a source this
+ * module does not fetch. Passwords go to curl through
  * CURLOPT_PASSWORD, never into a URL, message or the process listing.
  *
  * scp and sftp (packages only: dev_source_parse refuses them for firmware)
@@ -105,6 +106,7 @@ struct dev_transport_opts {
 	unsigned tftp_blksize;    /* TFTP block size (RFC 2348); 0: 512 */
 	const char *ssh_known_hosts;  /* scp, sftp: the host keys the server's must be among; required */
 	const char *ssh_key;      /* scp, sftp: a private key file to log in with; NULL: password only */
+	int unnamed;              /* errors do not begin "SOURCE: ": the caller names the source itself */
 	/* Resuming a download an earlier process began (after a power cut): the
 	 * identity it recorded from dev_transport_info()->id. NULL: none, the
 	 * first answer sets it. Copied at open. */
@@ -132,9 +134,6 @@ struct dev_transport;
 
 /* Defaults for every limit above. */
 void dev_transport_opts_init(struct dev_transport_opts *o);
-
-/* The errors name the source first ("SOURCE: why"): drop that when the caller names it itself. */
-void dev_transport_err_unname(const char *shown, struct fw_err *err);
 
 /*
  * Open src (kind DEV_SRC_NET) at byte offset and wait for the server's first

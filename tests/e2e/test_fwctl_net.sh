@@ -91,7 +91,7 @@ failed "ftp://$FTP_USER:\\*\\*\\*@127.0.0.1:$USER_FTP/fw.pkg: login refused" \
 	"ftp://$FTP_USER:not-the-password@127.0.0.1:$USER_FTP/fw.pkg"
 grep -q not-the-password "$T/.err" && fail "the wrong password was shown"
 "$B/fwctl" --root "$D" status --json | grep -q not-the-password && fail "the wrong password reached the state"
-failed "$H/nope.pkg: the server answered HTTP 404" "$H/nope.pkg"
+failed "^fwctl: upgrade: $H/nope.pkg: the server answered HTTP 404 \(no such file\)$" "$H/nope.pkg"
 expect 0 '' fw config ca-file none
 failed "the server's certificate does not verify" "https://127.0.0.1:$HTTPS_PORT/fw.pkg"
 expect 2 'CA file relative.pem: give an absolute path' fw config ca-file relative.pem

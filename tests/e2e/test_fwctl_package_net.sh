@@ -174,7 +174,7 @@ echo wrong >wrong-pass
 refuse 4 "package install: ftp://$FTP_USER@127\.0\.0\.1:$USER_FTP/pn\.wmopkg: login refused \(wrong user name or password\?\)" netError \
 	--password-file wrong-pass "ftp://$FTP_USER@127.0.0.1:$USER_FTP/pn.wmopkg"
 refuse 4 "login refused" netError --password-file wrong-pass proto sftp "127.0.0.1:$SSH_PORT" "$T/www/pn.wmopkg"
-refuse 4 "$H/nope\.wmopkg: the server answered HTTP 404 \(no such file\)" netError "$H/nope.wmopkg"
+refuse 4 "^fwctl: package install: $H/nope\.wmopkg: the server answered HTTP 404 \(no such file\)$" netError "$H/nope.wmopkg"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["name"] == "nope" and d["result"] == "netError" else 1)' \
 	"$D/packages/last.json" || fail "last.json does not name the package: $(cat "$D/packages/last.json")"
 refuse 4 "no such file" netError --password-file ssh-pass proto sftp "127.0.0.1:$SSH_PORT" "$T/www/nope.wmopkg"
