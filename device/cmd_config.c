@@ -6,6 +6,7 @@
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_root.h"
+#include "device/dev_transport.h"
 
 static void usage(FILE *f)
 {
@@ -18,10 +19,13 @@ static void usage(FILE *f)
 		   "  low-speed-limit BYTES   network: slower than this ... (0 to %d bytes/s; 0: no limit)\n"
 		   "  low-speed-time SECONDS  ... for this long fails the attempt (1 to %d)\n"
 		   "  net-retries N           network: attempts in a row without progress before netError (0 to 100)\n"
+		   "  transfer-timeout SECONDS  network: any one transfer ends with netError after this long\n"
+		   "                          in all (1 to %d; default %ld)\n"
 		   "  ssh-known-hosts PATH|none  scp, sftp: the servers' host keys (OpenSSH known_hosts format);\n"
 		   "                          none: scp and sftp are refused\n"
 		   "  ssh-key PATH|none       scp, sftp: a private key to log in with (besides the password)\n",
-		DEV_TRIAL_BOOTS_MAX, DEV_LOW_SPEED_MAX, DEV_NET_SETTING_MAX);
+		DEV_TRIAL_BOOTS_MAX, DEV_LOW_SPEED_MAX, DEV_NET_SETTING_MAX, DEV_TRANSFER_TIMEOUT_MAX,
+		DEV_TRANSPORT_TIMEOUT);
 }
 
 static void show(const struct dev_config *c)
@@ -35,6 +39,7 @@ static void show(const struct dev_config *c)
 	printf("%-14s %u\n", "low-speed-limit", c->low_speed_limit);
 	printf("%-14s %u\n", "low-speed-time", c->low_speed_time);
 	printf("%-14s %u\n", "net-retries", c->net_retries);
+	printf("%-14s %u\n", "transfer-timeout", c->transfer_timeout);
 	printf("%-14s %s\n", "ssh-known-hosts",
 	       c->ssh_known_hosts ? fw_escape(c->ssh_known_hosts, shown, sizeof(shown)) : "none");
 	printf("%-14s %s\n", "ssh-key", c->ssh_key ? fw_escape(c->ssh_key, shown, sizeof(shown)) : "none");
@@ -81,13 +86,20 @@ static int change(struct dev_config *c, const char *key, const char *value, stru
 		c->net_retries = (unsigned)n;
 		return 0;
 	}
+	if (strcmp(key, "transfer-timeout") == 0) {
+		if (msg_parse_u64(value, DEV_TRANSFER_TIMEOUT_MAX, &n) < 0 || n == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "transfer-timeout %s: expected 1 to %d seconds", value,
+					  DEV_TRANSFER_TIMEOUT_MAX);
+		c->transfer_timeout = (unsigned)n;
+		return 0;
+	}
 	if (strcmp(key, "ssh-known-hosts") == 0)
 		return dev_config_set_file(&c->ssh_known_hosts, "known_hosts file", strcmp(value, "none") == 0 ? NULL : value,
 					   err);
 	if (strcmp(key, "ssh-key") == 0)
 		return dev_config_set_file(&c->ssh_key, "ssh key", strcmp(value, "none") == 0 ? NULL : value, err);
 	return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": the settings are unpack-hook, hook-timeout, trial-boots, ca-file, "
-			  "low-speed-limit, low-speed-time, net-retries, ssh-known-hosts and ssh-key", key);
+			  "low-speed-limit, low-speed-time, net-retries, transfer-timeout, ssh-known-hosts and ssh-key", key);
 }
 
 int cmd_config(const char *root, int argc, char **argv)

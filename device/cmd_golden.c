@@ -42,6 +42,9 @@ int cmd_golden(const char *root, int argc, char **argv)
 	}
 	if (dev_source_parse(argc - 2, argv + 2, &src, &err) < 0)
 		return msg_fail("golden", NULL, &err);
+	/* Parsed into src: the process listing need not show the password for the whole transfer. */
+	for (int k = 2; k < argc; k++)
+		dev_source_hide_password(argv[k]);
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("golden", NULL, &err);
 	req.src = &src;

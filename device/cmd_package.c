@@ -95,14 +95,6 @@ struct pw_sources {
 	int key_login;         /* scp, sftp with the device's key (config ssh-key): a password is optional, never asked */
 };
 
-/* Best effort: the password's bytes in an argv string turn to '*', so /proc/PID/cmdline stops showing them. */
-static void scrub_arg(char *arg, const char *password)
-{
-	char *p;
-
-	if (arg != NULL && password[0] && (p = strstr(arg, password)) != NULL)
-		memset(p, '*', strlen(password));
-}
 
 /* While the echo is off: the terminal as it was, so Ctrl-C does not leave it silent. */
 static struct termios tty_saved;
@@ -311,6 +303,9 @@ static int cmd_install(const char *root, int argc, char **argv)
 					     proto, user, &src, &err) < 0)
 			return msg_fail("package install", NULL, &err);
 	}
+	/* Parsed into src: the process listing shows neither the URL's password nor the password word (its every byte). */
+	for (int k = 0; k < n; k++)
+		dev_source_hide_password(argv[word_at[k]]);
 	if (src.kind == DEV_SRC_STDIN) {
 		if (name_opt == NULL) {
 			msg_error("package install", NULL, "-: give the package's file name with --name NAME%s", FW_MOD_EXT);
@@ -336,9 +331,8 @@ static int cmd_install(const char *root, int argc, char **argv)
 	}
 	if (get_password(&src, &pw, &rc) < 0)
 		goto wipe;
-	scrub_arg(pw.word, src.password);
-	for (int k = 0; k < n; k++)
-		scrub_arg(argv[word_at[k]], src.password);
+	if (pw.word != NULL)
+		memset(pw.word, '*', strlen(pw.word));
 	snprintf(file_name, sizeof(file_name), "%s%s", name, FW_MOD_EXT);
 	req.src = &src;
 	req.file_name = file_name;

@@ -99,6 +99,9 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 		}
 	if (dev_source_parse(argc - i - 1, argv + i + 1, &src, &err) < 0)
 		return msg_fail("upgrade", NULL, &err);
+	/* Parsed into src: the process listing need not show the password for the whole transfer. */
+	for (int k = i + 1; k < argc; k++)
+		dev_source_hide_password(argv[k]);
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("upgrade", NULL, &err);
 	req.src = &src;

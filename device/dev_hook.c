@@ -1,12 +1,15 @@
-/* dev_hook: fork/exec the unpack hook with pipes, a watchdog that enforces its timeout, its stderr kept capped. */
+/* dev_hook: fork/exec the unpack hook with pipes, a watchdog that enforces its timeout and ends all it started, its stderr kept capped. */
 #include "dev_hook.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,14 +49,88 @@ int dev_child_wait(pid_t pid, unsigned timeout_s, int *status)
 	}
 }
 
-/* Reap the hook, or kill it (and all it started) at the deadline; so a reader blocked on its output always wakes. */
+#define MAX_KIDS 256
+
+/* Our children now (zombies included): up to max pids, from /proc (the parent field of each process's stat). */
+static size_t children(pid_t *kids, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while (n < max && (e = readdir(d)) != NULL) {
+		char path[300], line[512], *close_paren;
+		long ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		/* "PID (COMM) STATE PPID ...": COMM may hold anything, the last ')' ends it. */
+		if (fgets(line, sizeof(line), f) != NULL && (close_paren = strrchr(line, ')')) != NULL &&
+		    sscanf(close_paren + 1, " %*c %ld", &ppid) == 1 && ppid == (long)self)
+			kids[n++] = (pid_t)atol(e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The hook has ended: whatever it started (and what that started) is now
+ * our child, fwctl being a child subreaper (dev_hook_start), whether it left
+ * the hook's process group or not. Each gets until `deadline` to end by
+ * itself (and so close the hook's pipes); then it is killed and reaped, and
+ * the children it leaves with it, until none is left. fwctl starts no other
+ * process while an unpack hook runs: every child here is the hook's.
+ */
+static void end_descendants(const struct timespec *deadline)
+{
+	struct timespec now, nap = { 0, 50 * 1000 * 1000 };
+	pid_t kids[MAX_KIDS];
+	size_t n;
+	int st;
+
+	while ((n = children(kids, MAX_KIDS)) > 0) {
+		int late;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late = now.tv_sec > deadline->tv_sec ||
+		       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+		for (size_t i = 0; i < n; i++) {
+			if (late)
+				kill(kids[i], SIGKILL);
+			while (waitpid(kids[i], &st, late ? 0 : WNOHANG) < 0 && errno == EINTR)
+				;
+		}
+		if (!late)
+			nanosleep(&nap, NULL);
+	}
+}
+
+/*
+ * Reap the hook, or kill it (and its process group) at the deadline; then,
+ * after a grace of DEV_HOOK_GRACE seconds (none after a timeout), everything
+ * it started: so a reader blocked on its output always wakes, and no
+ * process of the hook's outlives the upgrade holding a pipe.
+ */
 static void *watch(void *arg)
 {
 	struct dev_hook *h = arg;
+	struct timespec deadline;
 	int st = 0, rc = dev_child_wait(h->pid, h->timeout_s, &st);
 
 	h->status = st;
 	h->timed_out = rc == 1;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (rc == 0)
+		deadline.tv_sec += DEV_HOOK_GRACE;
+	end_descendants(&deadline);
 	return NULL;
 }
 
@@ -87,6 +164,11 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
 	*out = NULL;
 	if (h == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	/* What the hook starts and leaves behind becomes ours, not init's: found and ended with the hook. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "unpack hook: cannot become a child subreaper: %s", strerror(errno));
+		goto fail;
+	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "unpack hook: pipe: %s", strerror(errno));
 		goto fail;

@@ -9,6 +9,7 @@
 
 #define DEV_HOOK_TIMEOUT_DEFAULT 300   /* seconds a hook may run before it is stopped */
 #define DEV_HOOK_STDERR_MAX 1024       /* bytes of its standard error kept for the record */
+#define DEV_HOOK_GRACE 2               /* seconds what the hook started may outlive it before it is killed */
 
 /*
  * The hook reads the incoming package on its standard input (the source's fd
@@ -28,6 +29,11 @@ enum dev_hook_outcome {
  * Start path with in_fd as its standard input; *out_fd is the read end of its
  * standard output (owned by the hook). The hook is stopped (SIGKILL) when it
  * runs longer than timeout_s, so a reader waiting on it never waits longer.
+ * The calling process becomes a child subreaper (prctl), for good: every
+ * process the hook starts, even one that leaves its process group or
+ * session, stays its descendant, and is killed DEV_HOOK_GRACE seconds after
+ * the hook ends (at once after a timeout). So the hook's pipes close, and the
+ * device lock is free, within timeout_s plus the grace.
  */
 int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_hook **out, int *out_fd,
 		   struct fw_err *err);

@@ -447,15 +447,13 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
  * a transport that failed is what happened, whatever the reader made of the
  * short stream, so it replaces the reader's error, as netError (exit 4).
  */
-static int net_finish(struct dev_transport *net, const struct dev_pkg_install_req *req, enum dev_result *res,
-		      struct fw_err *err)
+static int net_finish(struct dev_transport *net, enum dev_result *res, struct fw_err *err)
 {
 	struct fw_err nerr = { 0 };
 
 	if (net == NULL || dev_transport_fd_finish(net, &nerr) >= 0)
 		return 0;
 	*err = nerr;
-	dev_transport_err_unname(req->src->shown, err);
 	*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
 	return -1;
 }
@@ -538,8 +536,8 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	dev_running_version(r, u.running);
 	if (req->src->kind == DEV_SRC_NET) {
 		dev_root_net_opts(r, &nopts);
+		nopts.unnamed = 1;   /* the caller names the source */
 		if (dev_transport_open(&net, req->src, &nopts, 0, err) < 0 || (fd = dev_transport_fd(net, err)) < 0) {
-			dev_transport_err_unname(req->src->shown, err);
 			u.result = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
 			goto fail;
 		}
@@ -585,12 +583,12 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 			*err = tee.err;
 			u.result = DEV_RESULT_SYSTEM_ERROR;
 		}
-		net_finish(net, req, &u.result, err);
+		net_finish(net, &u.result, err);
 		goto fail;
 	}
 	pthread_join(th, NULL);
 	started = 0;
-	if (net_finish(net, req, &u.result, err) < 0)
+	if (net_finish(net, &u.result, err) < 0)
 		goto fail;
 	if (tee.failed) {
 		*err = tee.err;

@@ -135,6 +135,7 @@ void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o)
 	o->low_speed_limit = r->cfg.low_speed_limit;
 	o->low_speed_time = r->cfg.low_speed_time;
 	o->retries = r->cfg.net_retries;
+	o->timeout = (long)r->cfg.transfer_timeout;
 	o->ssh_known_hosts = r->cfg.ssh_known_hosts;
 	o->ssh_key = r->cfg.ssh_key;
 }
@@ -144,6 +145,7 @@ void dev_config_net_defaults(struct dev_config *c)
 	c->low_speed_limit = DEV_TRANSPORT_LOW_SPEED_LIMIT;
 	c->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
 	c->net_retries = DEV_TRANSPORT_RETRIES;
+	c->transfer_timeout = DEV_TRANSPORT_TIMEOUT;
 	dev_smart_config_defaults(&c->smart);
 }
 
@@ -177,6 +179,7 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "low_speed_limit", json_integer(c->low_speed_limit)) < 0 ||
 		      json_object_set_new(doc, "low_speed_time", json_integer(c->low_speed_time)) < 0 ||
 		      json_object_set_new(doc, "net_retries", json_integer(c->net_retries)) < 0 ||
+		      json_object_set_new(doc, "transfer_timeout", json_integer(c->transfer_timeout)) < 0 ||
 		      json_object_set_new(doc, "ssh_known_hosts",
 					  c->ssh_known_hosts ? json_string(c->ssh_known_hosts) : json_null()) < 0 ||
 		      json_object_set_new(doc, "ssh_key", c->ssh_key ? json_string(c->ssh_key) : json_null()) < 0 ||
@@ -264,6 +267,9 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	v = json_object_get(doc, "net_retries");
 	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100)
 		c->net_retries = (unsigned)json_integer_value(v);
+	v = json_object_get(doc, "transfer_timeout");
+	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= DEV_TRANSFER_TIMEOUT_MAX)
+		c->transfer_timeout = (unsigned)json_integer_value(v);
 	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0) {
 		dev_config_free(c);
 		return -1;

@@ -27,6 +27,7 @@
 #define DEV_TRIAL_BOOTS_MAX 100
 #define DEV_NET_SETTING_MAX 86400   /* low-speed-time (s) at most */
 #define DEV_LOW_SPEED_MAX 1073741824 /* low-speed-limit (bytes/s) at most */
+#define DEV_TRANSFER_TIMEOUT_MAX 604800 /* transfer-timeout (s) at most: a week */
 
 /* The device's slots: the package targets, then the read-only golden system (written only by golden install). */
 #define DEV_SLOT_GOLDEN FW_TARGET_COUNT
@@ -58,6 +59,7 @@ struct dev_config {
 	unsigned low_speed_limit;      /* network: bytes/s below which ... */
 	unsigned low_speed_time;       /* ... for this many seconds an attempt counts as failed */
 	unsigned net_retries;          /* network: attempts in a row without a new byte before netError */
+	unsigned transfer_timeout;     /* network: seconds any one transfer may take in all before netError */
 	char *ssh_known_hosts;         /* scp, sftp: the servers' host keys (OpenSSH known_hosts); NULL: none, refused */
 	char *ssh_key;                 /* scp, sftp: the device's private key to log in with; NULL: password only */
 	struct dev_smart_config smart; /* smart upgrade (fwctl smart config) */

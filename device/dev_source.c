@@ -112,18 +112,31 @@ static int parse_hostport(struct dev_source *s, const char *a, size_t len, struc
 	return 0;
 }
 
+/*
+ * Where USER[:PASSWORD]@ lies in [USER[:PASSWORD]@]ADDRESS[:PORT]/FILE: the
+ * '@' is the last before the first '/', the ':' the first before it. The one
+ * reading of a login, for the parser and for hiding the password alike.
+ * NULL when there is no '@'; *colon NULL when there is no password.
+ */
+static const char *userinfo(const char *rest, size_t alen, const char **colon)
+{
+	const char *at = memrchr(rest, '@', alen);
+
+	*colon = at != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+	return at;
+}
+
 /* [USER[:PASSWORD]@]ADDRESS[:PORT]/FILE, after "proto://". */
 static int parse_remote(struct dev_source *s, const char *rest, struct fw_err *err)
 {
-	const char *slash = strchr(rest, '/'), *at;
+	const char *slash = strchr(rest, '/'), *at, *colon;
 	size_t alen;
 
 	if (slash == NULL || slash[1] == '\0')
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: no file after the server address (ADDRESS/FILE)", rest);
 	alen = (size_t)(slash - rest);
-	at = memrchr(rest, '@', alen);
+	at = userinfo(rest, alen, &colon);
 	if (at != NULL) {
-		const char *colon = memchr(rest, ':', (size_t)(at - rest));
 		if (s->proto == DEV_PROTO_TFTP)
 			return fw_err_set(err, FW_EXIT_USAGE, "tftp takes no user name or password");
 		if (copy(s->user, sizeof(s->user), rest, (size_t)((colon ? colon : at) - rest), "user name", err) < 0 ||
@@ -350,6 +363,19 @@ static int parse(int argc, char *const *argv, struct dev_source *s, int packages
 		return -1;
 	show(s, w);
 	return 0;
+}
+
+void dev_source_hide_password(char *word)
+{
+	char *rest = strstr(word, "://"), *slash;
+	const char *at, *colon;
+
+	rest = rest != NULL ? rest + 3 : word;
+	if ((slash = strchr(rest, '/')) == NULL || (at = userinfo(rest, (size_t)(slash - rest), &colon)) == NULL ||
+	    colon == NULL)
+		return;
+	/* Every byte between ':' and '@', whatever the password and whatever the user name. */
+	memset(rest + (colon + 1 - rest), '*', (size_t)(at - colon - 1));
 }
 
 int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err)

@@ -38,6 +38,14 @@ struct dev_source {
 const char *dev_proto_name(enum dev_proto p);
 
 /*
+ * Once a source word is parsed: turn every byte of the PASSWORD of a
+ * [proto://]USER:PASSWORD@ADDRESS/FILE word into '*', in place, as the parser
+ * reads the login (so /proc/PID/cmdline stops showing it when word is one of
+ * argv). Any other word is left as it is.
+ */
+void dev_source_hide_password(char *word);
+
+/*
  * Parse the SOURCE words of `upgrade` (fwctl(8), "SOURCES"):
  *   -  |  PATH  |  file://PATH  |  usb://PATH  |  media LABEL PATH  |
  *   URI://[USER[:PASSWORD]@]ADDRESS[:PORT]/FILE (ftp, tftp, http, https)  |

@@ -8,6 +8,7 @@
 
 #include "device/dev_root.h"
 #include "base/fw_err.h"
+#include "formats/manifest.h"
 #include "formats/version.h"
 
 enum dev_result {
@@ -46,6 +47,9 @@ struct dev_state {
 	int booted;                /* an enum fw_target, or DEV_BOOTED_NONE */
 	char booted_version[FW_VERSION_MAX_LEN + 1];
 	uint32_t booted_generation;
+	/* SHA-256 (hex) of the booted image's chunk list, as its record said at boot: the image that runs,
+	 * whatever an upgrade without reboot wrote into its slot since; "" when none booted */
+	char booted_digest[2 * FW_DIGEST_LEN + 1];
 	char boot_note[256];       /* why the boot step did not start the primary; "" when it did */
 	unsigned trial_boots;      /* boots spent by the image on trial since it was written */
 	int golden_next;           /* a golden system was just placed: the next boot starts it */

@@ -64,6 +64,7 @@ struct dev_transport {
 	struct fw_err fail_err;
 	int eof;
 	unsigned fails;                /* attempts in a row without a new byte */
+	struct timespec opened;        /* when dev_transport_open began: opts.timeout counts from here */
 	long backoff_ms;
 
 	const struct dev_curl *curl;   /* libcurl's functions (loaded at the first open) */
@@ -81,14 +82,20 @@ void dev_transport_opts_init(struct dev_transport_opts *o)
 	o->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
 	o->retries = DEV_TRANSPORT_RETRIES;
 	o->backoff_ms = DEV_TRANSPORT_BACKOFF_MS;
+	o->timeout = DEV_TRANSPORT_TIMEOUT;
 }
 
-void dev_transport_err_unname(const char *shown, struct fw_err *err)
+/*
+ * Errors are made here without the source's name; each public function
+ * names it on the way out ("SOURCE: why"), unless the caller names it itself
+ * (opts.unnamed). Named once, where the error leaves: nothing ever has to
+ * take a name off a message again.
+ */
+static int named(const char *shown, int unnamed, struct fw_err *err)
 {
-	size_t n = strlen(shown);
-
-	if (strncmp(err->msg, shown, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0)
-		memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+	if (!unnamed)
+		fw_err_wrap(err, "%s", shown);
+	return -1;
 }
 
 static const char *scheme(enum dev_proto p)
@@ -197,7 +204,7 @@ static int refuse(struct dev_transport *t, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	t->cb_failed = 1;
-	return fw_err_set(&t->cb_err, FW_EXIT_NET, "%s: %s", t->info.shown, why);
+	return fw_err_set(&t->cb_err, FW_EXIT_NET, "%s", why);
 }
 
 /*
@@ -356,9 +363,9 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	t->errbuf[0] = '\0';
 	t->info.attempts++;
 	if (make_url(t, t->proto, url, sizeof(url)) < 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: the path is too long", t->info.shown);
+		return fw_err_set(err, FW_EXIT_USAGE, "the path is too long");
 	if ((t->easy = t->curl->easy_init()) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: out of memory", t->info.shown);
+		return fw_err_set(err, FW_EXIT_IO, "cannot start a transfer: out of memory");
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, http(t) ? "http,https" : scheme(t->proto));
 	/* No proxy from the environment: the device's configuration names its servers, nothing else does. */
@@ -424,12 +431,10 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 		break;
 	}
 	if ((mrc = t->curl->multi_add_handle(t->multi, t->easy)) != CURLM_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot start a transfer: %s", t->info.shown,
-				  t->curl->multi_strerror(mrc));
+		return fw_err_set(err, FW_EXIT_IO, "cannot start a transfer: %s", t->curl->multi_strerror(mrc));
 out:
 	if (rc != CURLE_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot set up the transfer: %s", t->info.shown,
-				  t->curl->easy_strerror(rc));
+		return fw_err_set(err, FW_EXIT_IO, "cannot set up the transfer: %s", t->curl->easy_strerror(rc));
 	return 0;
 }
 
@@ -447,7 +452,7 @@ static int pump(struct dev_transport *t, struct fw_err *err)
 		t->curl->easy_pause(t->easy, CURLPAUSE_CONT);  /* may call on_body at once */
 	}
 	if ((mrc = t->curl->multi_perform(t->multi, &running)) != CURLM_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, t->curl->multi_strerror(mrc));
+		return fw_err_set(err, FW_EXIT_IO, "%s", t->curl->multi_strerror(mrc));
 	while ((msg = t->curl->multi_info_read(t->multi, &left)) != NULL) {
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy) {
 			t->done = 1;
@@ -456,7 +461,7 @@ static int pump(struct dev_transport *t, struct fw_err *err)
 	}
 	if (!t->done && t->len == 0 && !t->paused &&
 	    (mrc = t->curl->multi_poll(t->multi, NULL, 0, POLL_MS, NULL)) != CURLM_OK)
-		return fw_err_set(err, FW_EXIT_IO, "%s: %s", t->info.shown, t->curl->multi_strerror(mrc));
+		return fw_err_set(err, FW_EXIT_IO, "%s", t->curl->multi_strerror(mrc));
 	return 0;
 }
 
@@ -527,53 +532,59 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 	case CURLE_HTTP_RETURNED_ERROR:
 		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		return fw_err_setk(err, code == 404 ? FW_KIND_NOT_FOUND : FW_KIND_NONE, FW_EXIT_NET,
-				   "%s: the server answered HTTP %ld%s", t->info.shown, code,
+				   "the server answered HTTP %ld%s", code,
 				  code == 404 ? " (no such file)" : code == 401 || code == 403 ? " (not allowed)" : "");
 	case CURLE_LOGIN_DENIED:
-		return fw_err_set(err, FW_EXIT_NET, "%s: %slogin refused%s", t->info.shown, pre,
+		return fw_err_set(err, FW_EXIT_NET, "%slogin refused%s", pre,
 				  t->src.user[0] ? " (wrong user name or password?)" : " (the server wants a user name)");
 	case CURLE_REMOTE_FILE_NOT_FOUND:
 	case CURLE_TFTP_NOTFOUND:
 	case CURLE_REMOTE_ACCESS_DENIED:
-		return fw_err_setk(err, FW_KIND_NOT_FOUND, FW_EXIT_NET, "%s: %s%sno such file on the server (%s)",
-				   t->info.shown, pre, sep,
+		return fw_err_setk(err, FW_KIND_NOT_FOUND, FW_EXIT_NET, "%s%sno such file on the server (%s)", pre, sep,
 				  curl_why(t));
 	case CURLE_OPERATION_TIMEDOUT:
-		return fw_err_set(err, FW_EXIT_NET,
-				  "%s: %s%stimed out or too slow (%s; limits: %ld s to connect, at least %ld bytes/s over %ld s)",
-				  t->info.shown, pre, sep, curl_why(t), t->o.connect_timeout, t->o.low_speed_limit,
+		return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET,
+				  "%s%stimed out or too slow (%s; limits: %ld s to connect, at least %ld bytes/s over %ld s)",
+				  pre, sep, curl_why(t), t->o.connect_timeout, t->o.low_speed_limit,
 				  t->o.low_speed_time);
 	case CURLE_BAD_DOWNLOAD_RESUME:
 		/* REST past the end: the file is shorter than when the download began. */
 		if (t->have_ref)
 			t->info.changed = 1;
 		return fw_err_setk(err, t->have_ref ? FW_KIND_CHANGED : FW_KIND_NONE, FW_EXIT_NET,
-				   "%s: the file on the server is shorter than offset %llu%s",
-				  t->info.shown, (unsigned long long)t->pos,
+				   "the file on the server is shorter than offset %llu%s", (unsigned long long)t->pos,
 				  t->have_ref ? ": it changed since the download began, start over" : "");
 	case CURLE_PEER_FAILED_VERIFICATION:
 		if (ssh_proto(t->proto) && t->host_key == CURLKHMATCH_MISMATCH)
-			return fw_err_set(err, FW_EXIT_NET, "%s: the server's host key is not the one %s lists for it: "
-					  "refused (a changed server, or another one in its place)", t->info.shown,
-					  t->o.ssh_known_hosts);
+			return fw_err_set(err, FW_EXIT_NET, "the server's host key is not the one %s lists for it: "
+					  "refused (a changed server, or another one in its place)", t->o.ssh_known_hosts);
 		if (ssh_proto(t->proto))
-			return fw_err_set(err, FW_EXIT_NET, "%s: the server's host key is not in %s: refused (add the "
-					  "server's key to that file to trust it)", t->info.shown, t->o.ssh_known_hosts);
-		return fw_err_set(err, FW_EXIT_NET, "%s: the server's certificate does not verify (%s)", t->info.shown,
-				  curl_why(t));
+			return fw_err_set(err, FW_EXIT_NET, "the server's host key is not in %s: refused (add the "
+					  "server's key to that file to trust it)", t->o.ssh_known_hosts);
+		return fw_err_set(err, FW_EXIT_NET, "the server's certificate does not verify (%s)", curl_why(t));
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		return fw_err_set(err, FW_EXIT_NET, "%s: the server's public key is not the pinned one", t->info.shown);
+		return fw_err_set(err, FW_EXIT_NET, "the server's public key is not the pinned one");
 	default:
 		break;
 	}
-	return fw_err_set(err, FW_EXIT_NET, "%s: %s%s%s", t->info.shown, pre, sep, curl_why(t));
+	return fw_err_set(err, FW_EXIT_NET, "%s%s%s", pre, sep, curl_why(t));
 }
 
 static int stopped(struct dev_transport *t, struct fw_err *err)
 {
-	if (!atomic_load(&t->stop))
+	struct timespec now;
+
+	if (atomic_load(&t->stop))
+		return fw_err_set(err, FW_EXIT_NET, "stopped");
+	if (t->o.timeout <= 0)
 		return 0;
-	return fw_err_set(err, FW_EXIT_NET, "%s: stopped", t->info.shown);
+	/* Looked at once per wait for the network (POLL_MS at most), never per byte. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - t->opened.tv_sec < (time_t)t->o.timeout)
+		return 0;
+	return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET,
+			   "the transfer did not finish within %ld s (transfer-timeout): given up after %llu bytes",
+			   t->o.timeout, (unsigned long long)t->info.offset);
 }
 
 /* Sleep the backoff, waking to look at the stop flag. */
@@ -622,7 +633,9 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 	}
 	if (t->cb_failed || !transient(t))
 		return attempt_error(t, err);
-	if (t->progress) {
+	/* A new byte renews the retry budget, unless the attempt was too slow: a server that dribbles
+	 * a few bytes into every attempt must still run out of retries. */
+	if (t->progress && t->result != CURLE_OPERATION_TIMEDOUT) {
 		t->fails = 0;
 		t->backoff_ms = t->o.backoff_ms;
 	}
@@ -656,26 +669,27 @@ static int await_answer(struct dev_transport *t, struct fw_err *err)
 	return 0;
 }
 
-int dev_transport_open(struct dev_transport **out, const struct dev_source *src, const struct dev_transport_opts *opts,
-		       uint64_t offset, struct fw_err *err)
+static int open_transport(struct dev_transport **out, const struct dev_source *src,
+			  const struct dev_transport_opts *opts, uint64_t offset, struct fw_err *err)
 {
 	struct dev_transport *t = NULL;
 	const struct dev_curl *curl;
 
 	*out = NULL;
 	if (src->kind != DEV_SRC_NET || (src->proto != DEV_PROTO_AUTO && scheme(src->proto) == NULL))
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network source", src->shown);
+		return fw_err_set(err, FW_EXIT_USAGE, "not a network source");
 	if (ssh_proto(src->proto) && (opts == NULL || opts->ssh_known_hosts == NULL))
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: no known_hosts file to check the server's host key against "
-				  "(fwctl config ssh-known-hosts FILE)", src->shown);
+		return fw_err_set(err, FW_EXIT_USAGE, "no known_hosts file to check the server's host key against "
+				  "(fwctl config ssh-known-hosts FILE)");
 	if ((curl = dev_curl(err)) == NULL)
 		return -1;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	t->curl = curl;
+	clock_gettime(CLOCK_MONOTONIC, &t->opened);
 	if ((t->buf = malloc(DEV_TRANSPORT_BUFFER)) == NULL || (t->multi = curl->multi_init()) == NULL) {
 		dev_transport_close(t);
-		return fw_err_set(err, FW_EXIT_IO, "%s: out of memory", src->shown);
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	}
 	t->src = *src;
 	if (opts)
@@ -703,8 +717,8 @@ int dev_transport_open(struct dev_transport **out, const struct dev_source *src,
 	if (t->have_ref && t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
 		t->eof = offset == (uint64_t)t->ref.size;
 		if (!t->eof) {
-			fw_err_set(err, FW_EXIT_USAGE, "%s: offset %llu is past the end of the file (%lld bytes)",
-				   src->shown, (unsigned long long)offset, t->ref.size);
+			fw_err_set(err, FW_EXIT_USAGE, "offset %llu is past the end of the file (%lld bytes)",
+				   (unsigned long long)offset, t->ref.size);
 			goto fail;
 		}
 	} else if (start_attempt(t, err) < 0 || await_answer(t, err) < 0) {
@@ -717,7 +731,15 @@ fail:
 	return -1;
 }
 
-ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
+int dev_transport_open(struct dev_transport **out, const struct dev_source *src, const struct dev_transport_opts *opts,
+		       uint64_t offset, struct fw_err *err)
+{
+	if (open_transport(out, src, opts, offset, err) < 0)
+		return named(src->shown, opts != NULL && opts->unnamed, err);
+	return 0;
+}
+
+static ssize_t read_stream(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
 {
 	if (t->info.end > 0) {
 		if (t->info.offset >= t->info.end)
@@ -759,7 +781,16 @@ int dev_transport_seek(struct dev_transport *t, uint64_t offset, struct fw_err *
 	return dev_transport_seek_to(t, offset, 0, err);
 }
 
-int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
+ssize_t dev_transport_read(struct dev_transport *t, void *buf, size_t len, struct fw_err *err)
+{
+	ssize_t n = read_stream(t, buf, len, err);
+
+	if (n < 0)
+		return named(t->info.shown, t->o.unnamed, err);
+	return n;
+}
+
+static int seek_stream(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
 {
 	unsigned char sink[16384];
 	uint64_t cur = t->info.offset;
@@ -767,7 +798,7 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 	int same_end = end == t->info.end;
 
 	if (dev_pump_running(&t->pump))
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: cannot seek while the fd is read", t->info.shown);
+		return fw_err_set(err, FW_EXIT_USAGE, "cannot seek while the fd is read");
 	if (t->failed && !t->info.changed) {
 		t->failed = 0;   /* a new position is a new start: the retry budget too */
 		t->fails = 0;
@@ -775,12 +806,12 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 	if (same_end && offset >= cur && offset - cur <= SKIP_THROUGH && !t->failed && (end == 0 || offset < end)) {
 		while (t->info.offset < offset) {
 			uint64_t want = offset - t->info.offset;
-			ssize_t n = dev_transport_read(t, sink, want < sizeof(sink) ? (size_t)want : sizeof(sink), err);
+			ssize_t n = read_stream(t, sink, want < sizeof(sink) ? (size_t)want : sizeof(sink), err);
 			if (n < 0)
 				return -1;
 			if (n == 0)
-				return fw_err_set(err, FW_EXIT_NET, "%s: offset %llu is past the end of the file",
-						  t->info.shown, (unsigned long long)offset);
+				return fw_err_set(err, FW_EXIT_NET, "offset %llu is past the end of the file",
+						  (unsigned long long)offset);
 		}
 		return 0;
 	}
@@ -798,8 +829,8 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 	t->backoff_ms = t->o.backoff_ms;
 	if (t->ref.size >= 0 && offset >= (uint64_t)t->ref.size) {
 		if (offset > (uint64_t)t->ref.size)
-			return fw_err_set(err, FW_EXIT_NET, "%s: offset %llu is past the end of the file (%lld bytes)",
-					  t->info.shown, (unsigned long long)offset, t->ref.size);
+			return fw_err_set(err, FW_EXIT_NET, "offset %llu is past the end of the file (%lld bytes)",
+					  (unsigned long long)offset, t->ref.size);
 		t->eof = 1;
 		return 0;
 	}
@@ -808,6 +839,13 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 		t->fail_err = *err;
 		return -1;
 	}
+	return 0;
+}
+
+int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, struct fw_err *err)
+{
+	if (seek_stream(t, offset, end, err) < 0)
+		return named(t->info.shown, t->o.unnamed, err);
 	return 0;
 }
 
@@ -846,7 +884,7 @@ int dev_transport_fd(struct dev_transport *t, struct fw_err *err)
 	int fd = dev_pump_start(&t->pump, pull, t, err);
 
 	if (fd < 0)
-		fw_err_wrap(err, "%s", t->info.shown);
+		return named(t->info.shown, t->o.unnamed, err);
 	return fd;
 }
 
@@ -855,7 +893,10 @@ int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err)
 	int rc;
 
 	if (!dev_pump_running(&t->pump))
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: no fd thread", t->info.shown);
+	{
+		fw_err_set(err, FW_EXIT_USAGE, "no fd thread");
+		return named(t->info.shown, t->o.unnamed, err);
+	}
 	rc = dev_pump_finish(&t->pump, interrupt, err);
 	dev_transport_interrupt(t, 0);
 	return rc;

@@ -43,8 +43,14 @@
  * Limits (struct dev_transport_opts, defaults in dev_transport_opts_init):
  *   connect_timeout  15 s to connect (TCP and TLS; for TFTP, per packet)
  *   low_speed_limit  1024 bytes/s averaged over low_speed_time (30 s):
- *                    slower counts as a failed attempt (a stalled server)
+ *                    slower counts as a failed attempt (a stalled server),
+ *                    and as one without progress, whatever bytes it brought:
+ *                    a server that dribbles cannot renew the retry budget
  *   retries          5 attempts in a row without progress
+ *   timeout          3600 s from dev_transport_open for the whole transfer,
+ *                    every attempt, backoff and seek included: past it every
+ *                    read fails (FW_EXIT_NET, FW_KIND_TIMEOUT). A bound no
+ *                    server can stretch (TUF's slow-retrieval attack)
  *   max_bytes        a file longer than this is refused before or while it is
  *                    read (0: no cap; the caller sets it once it knows)
  * Redirects are followed only to http and https, at most 5, and none at all
@@ -52,8 +58,9 @@
  * the environment (http_proxy...) are not used.
  *
  * Errors fill a struct fw_err with code FW_EXIT_NET (4), naming the source
- * as dev_source.shown does (the password shown as ***); FW_EXIT_USAGE for a
- * source this module does not fetch. Passwords go to curl through
+ * first as dev_source.shown does (the password shown as ***), or not at all
+ * when opts.unnamed says the caller names it; FW_EXIT_USAGE for a source this
+ * module does not fetch. Passwords go to curl through
  * CURLOPT_PASSWORD, never into a URL, message or the process listing.
  *
  * scp and sftp (packages only: dev_source_parse refuses them for firmware)
@@ -77,6 +84,7 @@
 #define DEV_TRANSPORT_LOW_SPEED_TIME 30L
 #define DEV_TRANSPORT_RETRIES 5u
 #define DEV_TRANSPORT_BACKOFF_MS 1000L
+#define DEV_TRANSPORT_TIMEOUT 3600L
 
 /* What identifies one version of the file on the server; compared on every reconnection. */
 struct dev_transport_id {
@@ -92,11 +100,13 @@ struct dev_transport_opts {
 	long low_speed_limit;     /* bytes per second ... */
 	long low_speed_time;      /* ... over this many seconds */
 	unsigned retries;         /* attempts in a row without a new byte before giving up; 0: fail at once */
+	long timeout;             /* seconds from open the whole transfer may take; 0: none */
 	long backoff_ms;          /* wait before the first retry; doubles, at most 30 s */
 	uint64_t max_bytes;       /* refuse a file longer than this; 0: no cap */
 	unsigned tftp_blksize;    /* TFTP block size (RFC 2348); 0: 512 */
 	const char *ssh_known_hosts;  /* scp, sftp: the host keys the server's must be among; required */
 	const char *ssh_key;      /* scp, sftp: a private key file to log in with; NULL: password only */
+	int unnamed;              /* errors do not begin "SOURCE: ": the caller names the source itself */
 	/* Resuming a download an earlier process began (after a power cut): the
 	 * identity it recorded from dev_transport_info()->id. NULL: none, the
 	 * first answer sets it. Copied at open. */
@@ -124,9 +134,6 @@ struct dev_transport;
 
 /* Defaults for every limit above. */
 void dev_transport_opts_init(struct dev_transport_opts *o);
-
-/* The errors name the source first ("SOURCE: why"): drop that when the caller names it itself. */
-void dev_transport_err_unname(const char *shown, struct fw_err *err);
 
 /*
  * Open src (kind DEV_SRC_NET) at byte offset and wait for the server's first

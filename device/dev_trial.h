@@ -17,7 +17,9 @@ struct dev_mark_good_out {
  * that booted, and the other system image if it is on trial with the same
  * version (the other half of an `upgrade all`), are marked good, and the boot budget is reset.
  * Records first, then the state: a power cut between leaves good records and
- * a count no image on trial uses. -1 with err when nothing booted.
+ * a count no image on trial uses. -1 with err when nothing booted, and
+ * (FW_EXIT_REJECTED, nothing changed) when the booted slot no longer holds
+ * the image that booted (an upgrade without reboot wrote it since).
  */
 int dev_mark_good(struct dev_root *r, struct dev_mark_good_out *out, struct fw_err *err);
 

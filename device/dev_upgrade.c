@@ -90,12 +90,6 @@ static double since(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* The transport names the source in its errors; the caller names it too (prog: upgrade: SOURCE: why). */
-static void net_err(const struct txn *u, struct fw_err *err)
-{
-	dev_transport_err_unname(u->req->src->shown, err);
-}
-
 /*
  * How far the download is, at most four times a second (or now, when last):
  * for the caller's terminal, and in a small file `status --json` reads. The
@@ -771,7 +765,6 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 	/* Every read starts at byte 0: a network source through a feed (which seeks the transport). */
 	if (u->net != NULL) {
 		if (net_stream(u, fdp, err) < 0) {
-			net_err(u, err);
 			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
 		}
 		fd = *fdp;
@@ -811,13 +804,13 @@ static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw
 			if (hook != NULL)
 				(void)hook_verdict(u, hook, 1, &res, &herr);
 			*err = nerr;
-			net_err(u, err);
 			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
 		}
-		/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile):
+		/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile, a
+		 * record whose ranges fall in the package's head, before its manifest was even read):
 		 * start over from byte 0 rather than fail; the reader caught them before any use. */
 		if (rc < 0 && u->resuming && fst.local_bytes > 0 && err->code == FW_EXIT_REJECTED &&
-		    u->result == DEV_RESULT_FILE_CHECK_FAILED) {
+		    (!u->reached_manifest || u->result == DEV_RESULT_FILE_CHECK_FAILED)) {
 			u->restart = 1;
 			fw_err_wrap(err, "the bytes kept from the interrupted upgrade do not verify");
 		}
@@ -892,18 +885,17 @@ void dev_progress_clear(const struct dev_root *r)
 static int net_open(struct txn *u, int may_resume, struct fw_err *err)
 {
 	dev_root_net_opts(u->root, &u->nopts);
+	u->nopts.unnamed = 1;   /* the caller names the source (prog: upgrade: SOURCE: why) */
 	if ((u->progress_path = dev_root_file(u->root, DEV_PROGRESS_FILE)) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	u->nopts.end = resume_first_byte(u, may_resume);
 	if (dev_transport_open(&u->net, u->req->src, &u->nopts, 0, err) < 0) {
-		net_err(u, err);
 		return -1;
 	}
 	/* Read before the fd thread starts: info is the thread's while it runs. */
 	if (dev_transport_info(u->net)->id.size > 0)
 		u->net_total = (uint64_t)dev_transport_info(u->net)->id.size;
 	if (resume_begin(u, may_resume, err) < 0) {
-		net_err(u, err);
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@ forwards each connection to 127.0.0.1:UPSTREAM_PORT. Before each faultable
 connection it takes the first line off the PLAN file (rewriting the file):
   cut N     forward N bytes from the server, then close both sides
   stall N   forward N bytes from the server, then forward nothing more (hold the connection)
+  dribble N forward N bytes from the server, then one byte a second (a slow-retrieval attack)
   pass      (or no line left) forward everything
 N counts the server's bytes after the end of the HTTP response header with
 --http, from the first byte otherwise.
@@ -26,6 +27,7 @@ import re
 import socket
 import sys
 import threading
+import time
 
 lock = threading.Lock()
 random_cut = None   # (probability, random.Random) with --random-cut
@@ -102,6 +104,18 @@ def pump_down(server, client, step, http):
                         word = "pass"
                 b = header[end + 4:]
                 header = None
+            if word == "dribble" and sent + len(b) >= limit:
+                client.sendall(b[:limit - sent])
+                rest = b[limit - sent:]
+                while True:
+                    while not rest:
+                        rest = server.recv(65536)
+                        if not rest:
+                            client.shutdown(socket.SHUT_WR)
+                            return
+                    client.sendall(rest[:1])
+                    rest = rest[1:]
+                    time.sleep(1)
             if word in ("cut", "stall") and sent + len(b) >= limit:
                 client.sendall(b[:limit - sent])
                 if word == "stall":

@@ -48,6 +48,33 @@ ok "a hook that hangs: stopped after its timeout, upgrade cancelled, the device 
 refused garbage 1 fileCheckFailed 'fw.pkg.enc: '
 ok "a hook that emits garbage: the reader rejects it (fileCheckFailed), nothing changed"
 
+# --- what the hook starts ends with it: a child that left the hook's process group (setsid) and holds its
+# stdout and stderr is killed DEV_HOOK_GRACE (2 s) after the hook ends, or at once when the hook is stopped at
+# its timeout; so the upgrade, and the device lock, end within hook-timeout plus the grace. Three hooks: one
+# that decrypts (installed), one that writes nothing (refused), one that hangs (stopped).
+linger="setsid sh -c 'echo \$\$ >$T/linger.pid; exec sleep 60' &"
+hook linger_ok "$linger exec openssl enc -d -aes-256-cbc -pbkdf2 -pass file:$T/secret"
+hook linger_empty "$linger cat >/dev/null; exit 0"
+hook linger_hang "$linger sleep 100"
+lingers() { # lingers HOOK CODE RESULT PATTERN
+	rm -f linger.pid
+	expect 0 '' fw config unpack-hook "$T/$1"
+	before=$(devsum)
+	start=$(date +%s)
+	expect "$2" "$4" timeout 30 "$B/fwctl" --root "$D" upgrade force pri fw.pkg.enc
+	took=$(($(date +%s) - start))
+	[ "$took" -le 7 ] || fail "$1: the upgrade took $took s (hook-timeout 2 s, grace 2 s)"
+	[ -s linger.pid ] || fail "$1: the hook's child never ran"
+	! kill -0 "$(cat linger.pid)" 2>/dev/null || fail "$1: the hook's child outlived the upgrade"
+	[ "$(js "d['last_upgrade']['result']")" = "$3" ] || fail "$1: $(js "d['last_upgrade']")"
+	[ "$3" = success ] || [ "$(devsum)" = "$before" ] || fail "$1: the refused upgrade changed the device"
+	expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
+}
+lingers linger_ok 0 success 'upgrade: pri 5.21.0: success'
+lingers linger_empty 1 fileCheckFailed 'fw.pkg.enc: '
+lingers linger_hang 1 upgradeCancelled 'did not finish within 2 s: stopped'
+ok "a hook's child that left its process group and holds its pipes: killed after the grace (or at the timeout), the result recorded, the lock free"
+
 expect 2 'unpack hook relative: give an absolute path' fw config unpack-hook relative
 expect 2 'not an executable file' fw config unpack-hook "$T/secret"
 expect 0 '' fw config unpack-hook none

@@ -91,7 +91,7 @@ failed "ftp://$FTP_USER:\\*\\*\\*@127.0.0.1:$USER_FTP/fw.pkg: login refused" \
 	"ftp://$FTP_USER:not-the-password@127.0.0.1:$USER_FTP/fw.pkg"
 grep -q not-the-password "$T/.err" && fail "the wrong password was shown"
 "$B/fwctl" --root "$D" status --json | grep -q not-the-password && fail "the wrong password reached the state"
-failed "$H/nope.pkg: the server answered HTTP 404" "$H/nope.pkg"
+failed "^fwctl: upgrade: $H/nope.pkg: the server answered HTTP 404 \(no such file\)$" "$H/nope.pkg"
 expect 0 '' fw config ca-file none
 failed "the server's certificate does not verify" "https://127.0.0.1:$HTTPS_PORT/fw.pkg"
 expect 2 'CA file relative.pem: give an absolute path' fw config ca-file relative.pem
@@ -136,6 +136,52 @@ expect 4 "$P/fw.pkg: timed out or too slow" fw upgrade no-reboot force all "$P/f
 [ -s "$D/upgrade.resume" ] || fail "a netError dropped the resume record"
 rm "$D/upgrade.resume"
 ok "a stalled server hits the low-speed limit: netError (exit 4)"
+
+# --- a slow server (TUF's slow retrieval): 1 byte a second after 300000 bytes, on every connection. Each
+# attempt brings new bytes, yet stays below the low-speed limit: it counts against net-retries all the same.
+slow_plan() { : >"$PROXY_PLAN"; for i in $(seq 40); do echo "dribble 300000" >>"$PROXY_PLAN"; done; }
+expect 0 '' fw config net-retries 2
+expect 0 '' fw config low-speed-limit 1024
+expect 0 '' fw config low-speed-time 2
+slow_plan
+start=$(date +%s)
+expect 4 "$P/fw.pkg: timed out or too slow .*\(gave up after 3 attempts\)" \
+	timeout 60 "$B/fwctl" --root "$D" upgrade no-reboot force all "$P/fw.pkg"
+took=$(($(date +%s) - start))
+[ "$took" -lt 45 ] || fail "a dribbling server held the upgrade for $took s"
+[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$(js "d['last_upgrade']")"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
+rm -f "$D/upgrade.resume"
+ok "a server dribbling a byte a second into every attempt: each attempt below the low-speed limit fails, netError after net-retries ($took s), the lock free"
+
+# The overall bound: with the low-speed limit off, transfer-timeout ends the transfer however it goes.
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config net-retries 3
+expect 2 'transfer-timeout 0: expected 1 to 604800 seconds' fw config transfer-timeout 0
+expect 0 '' fw config
+grep -q '^transfer-timeout *3600$' "$T/.out" || fail "default transfer-timeout: $(cat "$T/.out")"
+expect 0 '' fw config transfer-timeout 4
+slow_plan
+start=$(date +%s)
+expect 4 "$P/fw.pkg: the transfer did not finish within 4 s \(transfer-timeout\)" \
+	timeout 60 "$B/fwctl" --root "$D" upgrade no-reboot force all "$P/fw.pkg"
+took=$(($(date +%s) - start))
+[ "$took" -le 8 ] || fail "transfer-timeout 4 took $took s"
+[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$(js "d['last_upgrade']")"
+grep -q 'transfer-timeout' "$D/state.json" || fail "the result's message was not recorded: $(js "d['last_upgrade']")"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
+rm -f "$D/upgrade.resume"
+: >"$PROXY_PLAN"
+expect 0 '' fw config transfer-timeout 3600
+expect 0 '' fw config low-speed-limit 100000
+expect 0 '' fw config low-speed-time 1
+ok "transfer-timeout (default 3600 s, 1 s at least) ends a slow upgrade with netError, recorded, the lock free"
+# What the stalled server above left (the secondary written in part), for the next test.
+expect 0 '' fw upgrade no-reboot force all "$H/fw.pkg"
+printf 'stall 300000\n' >"$PROXY_PLAN"
+expect 0 '' fw config net-retries 0
+expect 4 '' fw upgrade no-reboot force all "$P/fw.pkg"
+rm -f "$D/upgrade.resume"
 
 # A file that changed on the server while the download waited: never spliced, reported as netError.
 expect 0 '' fw config net-retries 3

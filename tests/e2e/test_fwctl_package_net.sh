@@ -174,7 +174,7 @@ echo wrong >wrong-pass
 refuse 4 "package install: ftp://$FTP_USER@127\.0\.0\.1:$USER_FTP/pn\.wmopkg: login refused \(wrong user name or password\?\)" netError \
 	--password-file wrong-pass "ftp://$FTP_USER@127.0.0.1:$USER_FTP/pn.wmopkg"
 refuse 4 "login refused" netError --password-file wrong-pass proto sftp "127.0.0.1:$SSH_PORT" "$T/www/pn.wmopkg"
-refuse 4 "$H/nope\.wmopkg: the server answered HTTP 404 \(no such file\)" netError "$H/nope.wmopkg"
+refuse 4 "^fwctl: package install: $H/nope\.wmopkg: the server answered HTTP 404 \(no such file\)$" netError "$H/nope.wmopkg"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["name"] == "nope" and d["result"] == "netError" else 1)' \
 	"$D/packages/last.json" || fail "last.json does not name the package: $(cat "$D/packages/last.json")"
 refuse 4 "no such file" netError --password-file ssh-pass proto sftp "127.0.0.1:$SSH_PORT" "$T/www/nope.wmopkg"
@@ -267,5 +267,72 @@ set -e
 [ "$rc" -eq 4 ] || fail "exited $rc: $(cat "$T/.err")"
 nopass
 ok "a stalled transfer ends as netError; meanwhile ps, the environment, status --json and the store never show the password"
+
+# --- no byte of a password stays in /proc/PID/cmdline during the transfer, whatever the password (the user
+# name itself, one character, 100), for every command and form that takes one: a URL's USER:PASSWORD@ in
+# package install, upgrade and golden install, with or without a scheme, and package install's password word.
+FTP_PROXY=$PROXY_PORT FTP_PLAN=$PROXY_PLAN
+HTTP_PROXY_PORT=$(cat "$SRV_DIR/proxy-$HTTP_PORT.port") HTTP_PLAN=$SRV_DIR/plan-$HTTP_PORT
+long=$(printf '%0100d' 0 | tr 0 p)
+stars() { printf '%*s' "$1" '' | tr ' ' '*'; }
+# hidden PLAN WANT CMD...: CMD against a server that stalls at once; during the transfer its cmdline must be WANT.
+hidden() {
+	plan=$1 want=$2
+	shift 2
+	echo "stall 0" >"$plan"
+	before=$(storesum)
+	"$@" >"$T/.out" 2>"$T/.err" &
+	pid=$!
+	i=0
+	until [ ! -s "$plan" ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || { kill "$pid"; fail "no transfer began: $*: $(cat "$T/.err")"; }; sleep 0.1
+	done
+	got=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	[ "$rc" -eq 4 ] || fail "$*: exited $rc, expected 4 (netError): $(cat "$T/.err")"
+	[ "$got" = "$want " ] || fail "cmdline during the transfer: '$got', expected '$want '"
+	case $want in
+	*" package install "*) [ "$(storesum)" = "$before" ] || fail "$*: a failed install changed the device" ;;
+	esac
+}
+fresh
+expect 0 '' fw config net-retries 0
+expect 0 '' fw config low-speed-time 2
+HP=127.0.0.1:$HTTP_PROXY_PORT
+for pass in admin x "$long"; do
+	st=$(stars ${#pass})
+	hidden "$HTTP_PLAN" "$B/fwctl --root $D package install http://admin:$st@$HP/pn.wmopkg" \
+		"$B/fwctl" --root "$D" package install "http://admin:$pass@$HP/pn.wmopkg"
+	hidden "$HTTP_PLAN" "$B/fwctl --root $D package install proto http admin:$st@$HP/pn.wmopkg" \
+		"$B/fwctl" --root "$D" package install proto http "admin:$pass@$HP/pn.wmopkg"
+	hidden "$HTTP_PLAN" "$B/fwctl --root $D package install proto http user admin password $st $HP pn.wmopkg" \
+		"$B/fwctl" --root "$D" package install proto http user admin password "$pass" "$HP" pn.wmopkg
+	hidden "$HTTP_PLAN" "$B/fwctl --root $D upgrade no-reboot all http://admin:$st@$HP/pn.pkg" \
+		"$B/fwctl" --root "$D" upgrade no-reboot all "http://admin:$pass@$HP/pn.pkg"
+	hidden "$HTTP_PLAN" "$B/fwctl --root $D golden install http://admin:$st@$HP/pn.pkg" \
+		"$B/fwctl" --root "$D" golden install "http://admin:$pass@$HP/pn.pkg"
+done
+st=$(stars ${#FTP_PASSWORD})
+hidden "$FTP_PLAN" "$B/fwctl --root $D package install ftp://$FTP_USER:$st@127.0.0.1:$FTP_PROXY/pn.wmopkg" \
+	"$B/fwctl" --root "$D" package install "ftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$FTP_PROXY/pn.wmopkg"
+hidden "$FTP_PLAN" "$B/fwctl --root $D upgrade no-reboot all ftp://$FTP_USER:$st@127.0.0.1:$FTP_PROXY/pn.pkg" \
+	"$B/fwctl" --root "$D" upgrade no-reboot all "ftp://$FTP_USER:$FTP_PASSWORD@127.0.0.1:$FTP_PROXY/pn.pkg"
+ok "no byte of a password in /proc/PID/cmdline during the transfer: URL logins (the user name as password, 1 and 100 characters) in package install, upgrade and golden install, ftp and http, and the password word"
+
+# --- a server dribbling a byte a second: transfer-timeout ends the install with netError, nothing stored
+fresh
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 3
+printf 'dribble 100000\ndribble 100000\ndribble 100000\n' >"$HTTP_PLAN"
+start=$(date +%s)
+refuse 4 "package install: http://127\.0\.0\.1:$HTTP_PROXY_PORT/pn\.wmopkg: the transfer did not finish within 3 s \(transfer-timeout\)" \
+	netError "http://127.0.0.1:$HTTP_PROXY_PORT/pn.wmopkg"
+[ $(($(date +%s) - start)) -le 8 ] || fail "the install took $(($(date +%s) - start)) s"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" package list
+: >"$HTTP_PLAN"
+ok "transfer-timeout ends a package install from a server dribbling a byte a second: netError (exit 4), recorded, nothing stored"
 
 echo "1..$TESTS"

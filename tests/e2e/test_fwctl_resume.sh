@@ -209,6 +209,25 @@ for bad in garbage truncated; do
 done
 ok "a record of another source, a garbage one, a truncated one: ignored with a note, the upgrade fresh"
 
+# --- a record that does not verify: its kept range falls in the package's head (manifest, signatures, chunk
+# lists). The reader refuses what the splice gives it; fwctl(8) says the upgrade starts over from byte 0, so it
+# must not fail the intact package (signatureFailed). From a cut in the primary and one in the secondary.
+for at in "$(point pri 20)" "$(point boot 1)"; do
+	power_cut "$at" "$H/fw.pkg"
+	"$PY" - "$D/upgrade.resume" <<'PYEOF'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+# The first range the record keeps, moved into the head (a later range would overlap it, and not be used).
+im = min((i for i in d["images"] if i["kept"] > 0), key=lambda i: i["offset"])
+im["offset"] = 1536
+json.dump(d, open(p, "w"))
+PYEOF
+	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*starting over from byte 0" \
+		fw upgrade no-reboot all "$H/fw.pkg"
+	installed 5.21.1
+done
+ok "a resume record whose kept range falls in the package's head: the splice is refused, started over from byte 0, installed"
+
 # --- a flipped byte in a slot between the cut and the resume: the reader catches it, the upgrade starts over
 for s in sec pri; do
 	power_cut "$(point pri 20)" "$H/fw.pkg"

@@ -26,6 +26,31 @@ expect 0 '' fw boot
 expect 0 'is not on trial: nothing to do' fw mark-good
 ok "a trial marked good stays: no more counting, no rollback"
 
+# --- mark-good marks only the image that runs: an upgrade without reboot wrote an image that never started.
+# From three starting states: a good system, a system on trial, both halves of an 'upgrade all' on trial.
+unbooted() {
+	name=$1
+	shift
+	fresh
+	expect 0 '' fw boot
+	for c in "$@"; do fw -q $c >/dev/null 2>&1 || fail "$name: $c"; done
+	booted=$(js "d['booted_version']")
+	expect 0 '' fw upgrade no-reboot pri 5.22.0.pkg
+	[ "$(js "d['slots']['pri']['version'], d['slots']['pri']['trial']")" = "5.22.0 True" ] || fail "$name: $(js d)"
+	before=$(treesum "$D")
+	expect 1 "mark-good: the pri now holds 5.22.0, written after the boot of $booted: it has not run, so it cannot be marked good; run 'fwctl boot'" \
+		fw mark-good
+	[ "$(treesum "$D")" = "$before" ] || fail "$name: a refused mark-good changed the device"
+	expect 0 '' fw boot
+	grep -q 'booted pri 5.22.0 (generation 1) on trial' "$T/.out" || fail "$name: $(cat "$T/.out")"
+	expect 0 'mark-good: 5.22.0 marked good \(pri\)' fw mark-good
+	[ "$(js "d['slots']['pri']['trial']")" = False ] || fail "$name: $(js d)"
+	ok "mark-good after 'upgrade no-reboot pri' from $name ($booted running): refused (exit 1), nothing changed, the new image stays on trial; after the boot it is marked"
+}
+unbooted "a good system"
+unbooted "a system on trial" "upgrade pri 5.21.0.pkg"
+unbooted "an 'upgrade all' on trial" "upgrade all 5.21.0.pkg"
+
 # --- a trial that spends its budget rolls back to the previous good system
 fresh
 expect 0 '' fw upgrade pri 5.21.0.pkg

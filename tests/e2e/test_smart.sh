@@ -378,4 +378,33 @@ unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
 relabel bind www/fw-2.0.0.pkg "length=$((len - 512))"
 unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
 ok "catalog binding: version, product, generation, bridge_from, bridge_down, requires_tpm, rollback index, length each fileNotMatch, nothing kept or installed"
+# --- a slow server (1 byte a second, low-speed limit off): transfer-timeout ends the catalog fetch and the
+# download with netError, recorded, nothing else changed, the lock free
+srv_proxy http "$HTTP_PORT"
+P=http://127.0.0.1:$PROXY_PORT
+BASE=$P catalog cat 30 www/fw-2.0.0.pkg
+fresh 1.0.0
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 3
+expect 0 'smart config: set' fw smart config --server "$P/cat.json"
+printf 'dribble 10\ndribble 10\n' >"$PROXY_PLAN"
+start=$(date +%s)
+refused 4 netError "check: .*cat.json: the transfer did not finish within 3 s \(transfer-timeout\)"
+[ $(($(date +%s) - start)) -le 8 ] || fail "the catalog fetch took $(($(date +%s) - start)) s"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
+expect 0 'smart config: set' fw smart config --server "$H/cat.json"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+printf 'dribble 100000\ndribble 100000\ndribble 100000\ndribble 100000\n' >"$PROXY_PLAN"
+before=$(slotsum)
+start=$(date +%s)
+expect 4 "download: .*fw-2.0.0.pkg: the transfer did not finish within 3 s \(transfer-timeout\)" \
+	at $((C0 + 3600)) timeout 30 "$B/fwctl" --root "$D" download
+[ $(($(date +%s) - start)) -le 8 ] || fail "the download took $(($(date +%s) - start)) s"
+[ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['download']['result']")" = netError ] || fail "$(js "d['smart']['download']")"
+[ "$(slotsum)" = "$before" ] || fail "a download that timed out changed the slots"
+expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
+: >"$PROXY_PLAN"
+ok "transfer-timeout ends a catalog fetch and a download from a server dribbling a byte a second: netError, recorded, the lock free"
 echo "all $TESTS checks passed"

@@ -208,6 +208,42 @@ static void test_package_forms(void)
 	}
 }
 
+/* The password's every byte, and nothing else, turns to '*'; as the parser reads the login. */
+static void test_hide_password(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "ftp://admin:admin@host/f.pkg", "ftp://admin:*****@host/f.pkg" },
+		{ "http://u:x@10.0.0.1:8080/a/b.wmopkg", "http://u:*@10.0.0.1:8080/a/b.wmopkg" },
+		{ "admin:admin@host:21/f.wmopkg", "admin:*****@host:21/f.wmopkg" },
+		{ "ftp://a:b:c@d@host/f", "ftp://a:*****@host/f" },    /* the last '@', the first ':' */
+		{ "ftp://u:@host/f", "ftp://u:@host/f" },              /* an empty password */
+		{ "ftp://anon@host/f.pkg", "ftp://anon@host/f.pkg" },  /* no password */
+		{ "ftp://host/u:p@x", "ftp://host/u:p@x" },            /* '@' in the path, not the login */
+		{ "/tmp/a:b@c", "/tmp/a:b@c" },
+		{ "fw.pkg", "fw.pkg" },
+		{ "-", "-" },
+	};
+	char word[256];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		snprintf(word, sizeof(word), "%s", cases[i].in);
+		dev_source_hide_password(word);
+		if (strcmp(word, cases[i].out) != 0)
+			fprintf(stderr, "\n  \"%s\": \"%s\", expected \"%s\"\n", cases[i].in, word, cases[i].out);
+		CU_ASSERT_STRING_EQUAL(word, cases[i].out);
+	}
+	/* A password of any length. */
+	memset(word, 0, sizeof(word));
+	strcpy(word, "http://u:");
+	memset(word + 9, 'q', 200);
+	strcat(word, "@h/f");
+	dev_source_hide_password(word);
+	CU_ASSERT_PTR_NULL(strchr(word, 'q'));
+	CU_ASSERT_EQUAL(strlen(word), 9 + 200 + 4);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -218,7 +254,8 @@ int main(void)
 	s = CU_add_suite("dev_source", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "accepts every field form", test_accept) == NULL ||
 	    CU_add_test(s, "refuses scp, sftp and malformed sources", test_reject) == NULL ||
-	    CU_add_test(s, "package install: proto, user, scp and sftp", test_package_forms) == NULL) {
+	    CU_add_test(s, "package install: proto, user, scp and sftp", test_package_forms) == NULL ||
+	    CU_add_test(s, "hides a URL's password in place", test_hide_password) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
