@@ -163,6 +163,49 @@ PYEOF
 }
 pkg_check "verify names every damaged chunk (32 at most, the rest counted) with image bytes and package offset" all_bad_chunks
 
+# Damaged chunks, then something else ends the read (bytes after the end, the file cut short): the error
+# line names that, and every damaged chunk still gets its line (none was lost with the first).
+bad_then_other() {
+	pri=$(pkg_craft offset fw.pkg P1-pri.img first)
+	boot=$(pkg_craft offset fw.pkg P1-boot.img first)
+	pkg_craft flip fw.pkg o1.pkg $((pri + 10))
+	pkg_craft flip o1.pkg o2.pkg $((boot + 7))
+	pkg_craft append o2.pkg tail.pkg 41
+	expect 1 '^fwpkg: verify: tail\.pkg: data after the end of the archive$' "$B/fwpkg" verify -p k.pub tail.pkg
+	[ "$(wc -l <"$T/.err")" = 3 ] || fail "not one line per damaged chunk: $(cat "$T/.err")"
+	grep -q "^fwpkg: verify: tail\.pkg: payload P1-boot.img: chunk 0 (image bytes 0\.\.4999, package offset $boot): SHA-256 mismatch$" "$T/.err" &&
+	grep -q "^fwpkg: verify: tail\.pkg: payload P1-pri.img: chunk 0 (image bytes 0\.\.65535, package offset $pri): SHA-256 mismatch$" "$T/.err" ||
+		fail "a damaged chunk is not named: $(cat "$T/.err")"
+	# One damaged chunk only: still named.
+	pkg_craft append o1.pkg tail1.pkg 41
+	expect 1 'data after the end of the archive' "$B/fwpkg" verify -p k.pub tail1.pkg
+	grep -q "payload P1-pri.img: chunk 0 (image bytes 0\.\.65535, package offset $pri): SHA-256 mismatch$" "$T/.err" ||
+		fail "the only damaged chunk is not named: $(cat "$T/.err")"
+	expect 1 '' "$B/fwpkg" verify --json -p k.pub tail.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["damaged_chunks_total"]==2 and "after the end" in d["error"], d' <"$T/.out" ||
+		fail "verify --json: $(cat "$T/.out")"
+}
+pkg_check "verify: damaged chunks and then another fault: the fault in the error line, every damaged chunk named" bad_then_other
+
+# verify --json of a rejected package, with and without damaged chunks: nothing leaks (valgrind, where installed).
+json_no_leak() {
+	if ! command -v valgrind >/dev/null; then
+		echo "valgrind not installed: nothing to check"
+		return 0
+	fi
+	pkg_craft flipentry fw.pkg badsig.pkg manifest.json middle
+	pkg_craft flipentry fw.pkg badchunk.pkg P1-pri.img middle
+	for p in badsig.pkg badchunk.pkg fw.pkg; do
+		set +e
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+			"$B/fwpkg" verify --json -p k.pub $p >/dev/null 2>vg.err
+		rc=$?
+		set -e
+		[ "$rc" != 9 ] || fail "valgrind: verify --json $p: $(cat vg.err)"
+	done
+}
+pkg_check "verify --json of rejected packages leaks nothing (valgrind)" json_no_leak
+
 # Item 4: extract PKG NAME... writes the named images, verified, all or nothing; the others are skipped.
 extract_names() {
 	pkg_craft flipentry fw.pkg secbad.pkg P1-sec.img middle
