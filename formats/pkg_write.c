@@ -144,6 +144,15 @@ static int make_signatures(const struct fw_manifest *m, const char *manifest, si
 			return fw_err_set(err, FW_EXIT_USAGE, "--remove %s: no signature by that key or certificate id",
 					  fw_escape(remove[r], shown, sizeof(shown)));
 		}
+		/* Each id once, and not one that signs anew here: what is said to be removed is removed. */
+		for (size_t q = 0; q < r; q++)
+			if (strcasecmp(remove[q], remove[r]) == 0)
+				return fw_err_set(err, FW_EXIT_USAGE, "--remove %s given twice", remove[r]);
+		for (size_t k = 0; k < n_signers; k++)
+			if (strcasecmp(signers[k]->id, remove[r]) == 0)
+				return fw_err_set(err, FW_EXIT_USAGE,
+						  "--remove %s: that key signs in this call too (its new signature "
+						  "replaces the old one without --remove)", remove[r]);
 	}
 
 	/* *n_out counts every entry made so far, so the caller frees them on failure too. */

@@ -82,6 +82,21 @@ remove_sig() {
 		fail "payload bytes changed"
 	expect 2 'refusing to remove the last signature' "$B/fwpkg" sign --remove "$id1" -o gone.pkg rm.pkg
 	[ ! -e gone.pkg ] || fail "a refused --remove left gone.pkg"
+	# What the note counts is what was removed: an id given twice, or one whose key signs anew in
+	# the same call (its new signature replaces the old one), is refused, nothing written.
+	cp fw.pkg three.pkg
+	"$B/fwpkg" keygen -q -W -p k3.pub -s k3.key
+	expect 0 'now carries 3' "$B/fwpkg" sign -k k2.key -k k3.key three.pkg
+	before=$(sha256sum <three.pkg)
+	expect 2 "sign: .*three\.pkg: --remove $lower given twice" "$B/fwpkg" sign --remove "$id1" --remove "$lower" three.pkg
+	expect 2 "sign: .*three\.pkg: --remove $id2: that key signs in this call too" \
+		"$B/fwpkg" sign -k k2.key --remove "$id2" three.pkg
+	[ "$(sha256sum <three.pkg)" = "$before" ] || fail "a refused --remove changed three.pkg"
+	ls -A | grep -q 'three\.pkg\.' && fail "a temporary file was left: $(ls -A)"
+	expect 0 'removed 2 signatures from three\.pkg: it now carries 1' "$B/fwpkg" sign --remove "$id1" --remove "$id2" three.pkg
+	expect 0 '' "$B/fwpkg" verify -p k3.pub three.pkg
+	[ "$("$B/fwpkg" inspect --json three.pkg | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["signatures"]))')" = 1 ] ||
+		fail "three.pkg does not carry 1 signature"
 }
 pkg_check "sign --remove ID drops a signature (bytes of the rest untouched), refuses an unknown id and the last one" remove_sig
 
