@@ -284,6 +284,13 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		/* minisign separates trusted comment fields with tabs: show them as
 		 * spaces rather than escaped (JSON keeps them as they are). */
 		char comment[2 * SIG_COMMENT_MAX + 1];
+
+		/* A refused read may stop on a signature entry it could not parse: no id, no
+		 * comment to show, only its entry name. */
+		if (rep->sigs[i].keyid[0] == '\0') {
+			printf("  %-16s  %-12s %s\n", "?", "unreadable", esc(rep->sigs[i].name, b, sizeof(b)));
+			continue;
+		}
 		comment_shown(rep->sigs[i].trusted_comment, comment, sizeof(comment));
 		if (rep->sigs[i].kind == SIG_KIND_CMS) {
 			printf("  %s  %-12s CMS (X.509)\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status));

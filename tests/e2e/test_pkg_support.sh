@@ -124,6 +124,13 @@ PYEOF
 	# With the key, the signature shows as checked: the manifest is intact and signed.
 	expect 1 '' "$B/fwpkg" inspect -p k.pub dmg.pkg
 	grep -Eq '^  [0-9A-F]{16}  valid ' "$T/.out" || fail "signature status not shown: $(cat "$T/.out")"
+	# A signature entry that cannot even be parsed: named by its entry, not as a blank id.
+	sig=$(pkg_craft list fw.pkg | sed -n 2p)
+	echo garbage >garbage.txt
+	pkg_craft replace fw.pkg gsig.pkg "$sig" "$sig" garbage.txt
+	expect 1 'not a minisign signature' "$B/fwpkg" inspect gsig.pkg
+	grep -q "^  ?  *unreadable  *$sig\$" "$T/.out" || fail "unparsed signature shown as: $(sed -n '/^Signatures/,/^Images/p' "$T/.out")"
+	! grep -q '^    not checked' "$T/.out" || fail "a blank key id shown: $(cat "$T/.out")"
 	# Nothing to show when even the manifest is gone: the one error, as before.
 	pkg_craft cut fw.pkg tiny.pkg 300
 	expect 1 'tiny\.pkg' "$B/fwpkg" inspect --json tiny.pkg
