@@ -68,25 +68,37 @@ static void report_bad_chunks(const char *path, const struct pkg_report *rep, co
 			      json_t *obj)
 {
 	size_t from = err->kind == FW_KIND_MISMATCH ? 1 : 0;
+	struct fw_manifest *m = NULL;
+	struct fw_err perr = { 0 };
 	json_t *list;
 
 	/* Before the list is made: a rejection without damaged chunks has none to leak. */
 	if (rep->bad_total == 0)
 		return;
+	/* The signed manifest the chunks were checked against: a modification file's path, as
+	 * the error line gives it for the first (not parsed: the labels stay the entry names). */
+	if (fw_manifest_parse(rep->manifest_bytes, rep->manifest_len, &m, &perr) < 0)
+		m = NULL;
 	list = obj != NULL ? json_array() : NULL;
 	for (size_t i = 0; i < rep->n_bad; i++) {
 		const struct pkg_bad_chunk *b = &rep->bad[i];
-		const char *name = b->name;
+		const char *file = m != NULL && m->type == FW_TYPE_MODIFICATION && b->payload < m->n_files
+					   ? m->files[b->payload].path : NULL;
+		char shown[2 * FW_MOD_PATH_MAX];
 
-		if (list != NULL)
-			json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I, s:I}", "payload", name, "chunk",
-							      (json_int_t)b->chunk, "image_first", (json_int_t)b->first,
-							      "image_last", (json_int_t)b->last, "package_offset",
-							      (json_int_t)b->offset));
-		else if (i >= from)
-			msg_error("verify", path, "payload %s: chunk %llu (image bytes %llu..%llu, package offset %llu): "
-				  "SHA-256 mismatch", name, (unsigned long long)b->chunk, (unsigned long long)b->first,
+		if (list != NULL) {
+			json_t *c = json_pack("{s:s, s:I, s:I, s:I, s:I}", "payload", b->name, "chunk",
+					      (json_int_t)b->chunk, "image_first", (json_int_t)b->first,
+					      "image_last", (json_int_t)b->last, "package_offset", (json_int_t)b->offset);
+			if (c != NULL && file != NULL)
+				json_object_set_new(c, "file", fw_json_text(file));
+			json_array_append_new(list, c);
+		} else if (i >= from) {
+			msg_error("verify", path, "payload %s%s%s%s: chunk %llu (image bytes %llu..%llu, package offset %llu): "
+				  "SHA-256 mismatch", b->name, file ? " (file " : "", file ? fw_escape(file, shown, sizeof(shown)) : "",
+				  file ? ")" : "", (unsigned long long)b->chunk, (unsigned long long)b->first,
 				  (unsigned long long)b->last, (unsigned long long)b->offset);
+		}
 	}
 	if (list != NULL) {
 		json_object_set_new(obj, "damaged_chunks", list);
@@ -94,6 +106,7 @@ static void report_bad_chunks(const char *path, const struct pkg_report *rep, co
 	} else if (rep->bad_total > rep->n_bad) {
 		msg_error("verify", path, "%llu more damaged chunks not listed", (unsigned long long)(rep->bad_total - rep->n_bad));
 	}
+	fw_manifest_free(m);
 }
 
 /* One package: a line (or a JSON object into `all`), and its exit code. */

@@ -209,6 +209,26 @@ bad_then_other() {
 }
 pkg_check "verify: damaged chunks and then another fault: the fault in the error line, every damaged chunk named" bad_then_other
 
+# A modification package: every damaged chunk's line names the file's path, as the first line does (and JSON).
+mod_bad_chunks() {
+	mkdir -p mb/files mb/branding
+	randfile mb/files/a.bin 3000
+	randfile mb/branding/b.png 3000
+	"$B/mkwmopkg" -q -o mb.wmopkg -C mb --version 1.0.0 --product P1 -k k.key
+	mkdir -p dm
+	pkg_craft flipentry mb.wmopkg x1.wmopkg file-0001 middle
+	pkg_craft flipentry x1.wmopkg dm/mb.wmopkg file-0002 middle
+	expect 1 '' "$B/fwpkg" verify -p k.pub dm/mb.wmopkg
+	[ "$(wc -l <"$T/.err")" = 2 ] || fail "not one line per damaged chunk: $(cat "$T/.err")"
+	grep -q '^fwpkg: verify: dm/mb\.wmopkg: payload file-0001 (file branding/b\.png): chunk 0 ' "$T/.err" &&
+	grep -q '^fwpkg: verify: dm/mb\.wmopkg: payload file-0002 (file files/a\.bin): chunk 0 ' "$T/.err" ||
+		fail "lines: $(cat "$T/.err")"
+	expect 1 '' "$B/fwpkg" verify --json -p k.pub dm/mb.wmopkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert [c["file"] for c in d["damaged_chunks"]]==["branding/b.png","files/a.bin"], d' <"$T/.out" ||
+		fail "verify --json: $(cat "$T/.out")"
+}
+pkg_check "verify: a modification package's damaged chunks each name the file's path (text and JSON)" mod_bad_chunks
+
 # verify --json of a rejected package, with and without damaged chunks: nothing leaks (valgrind, where installed).
 json_no_leak() {
 	if ! command -v valgrind >/dev/null; then
