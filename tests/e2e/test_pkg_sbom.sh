@@ -185,6 +185,13 @@ extract() {
 	rm x/P1-pri.img x/P1-sec.img
 	expect 2 'sbom.cdx.json: already exists' "$B/fwpkg" extract -q -C x -p k.pub fw.pkg
 	[ "$(ls x)" = sbom.cdx.json ] || fail "a refused extract wrote: $(ls x)"
+	# With NAMEs the SBOM is skipped; named itself (inspect shows its entry), extract says where to get it.
+	expect 0 '' "$B/fwpkg" extract -q -C xn -p k.pub fw.pkg P1-pri.img
+	[ "$(ls xn)" = P1-pri.img ] || fail "extract of one image wrote: $(ls xn)"
+	expect 2 '^fwpkg: extract: fw\.pkg: sbom\.cdx\.json: the SBOM is written only by an extract without NAMEs \(fwpkg inspect --sbom prints it\)$' \
+		"$B/fwpkg" extract -q -C xs -p k.pub fw.pkg P1-pri.img sbom.cdx.json
+	[ ! -e xs ] || fail "a refused extract left xs"
+	expect 2 'sbom\.cdx\.json: no such image in the package' "$B/fwpkg" extract -q -C xs -p k.pub plain.pkg sbom.cdx.json
 }
 pkg_check "fwpkg extract writes the SBOM with the images, all or nothing" extract
 
