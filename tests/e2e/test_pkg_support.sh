@@ -100,6 +100,20 @@ remove_sig() {
 }
 pkg_check "sign --remove ID drops a signature (bytes of the rest untouched), refuses an unknown id and the last one" remove_sig
 
+# A removal package carries no payload: nothing follows its signatures but the end of the archive.
+# sign adds to it and --remove takes away from it like any other (it once said "cannot find the payloads").
+sign_removal() {
+	"$B/mkwmopkg" -q -o rmv.wmopkg --remove brand --version 1.0.0 --product P1 -k k.key
+	cp rmv.wmopkg rmv0.wmopkg
+	expect 0 'now carries 2' "$B/fwpkg" sign -k k2.key rmv.wmopkg
+	expect 0 '' "$B/fwpkg" verify -p k.pub -p k2.pub --min-signatures 2 rmv.wmopkg
+	tar -tf rmv.wmopkg >/dev/null || fail "tar cannot list the signed removal package"
+	id=$("$B/fwpkg" inspect --json rmv.wmopkg | "$PY" -c 'import json,sys; print([s["keyid"] for s in json.load(sys.stdin)["signatures"] if "signed:" in s["trusted_comment"]][0])')
+	expect 0 'removed 1 signature from rmv\.wmopkg: it now carries 1' "$B/fwpkg" sign --remove "$id" rmv.wmopkg
+	cmp rmv.wmopkg rmv0.wmopkg || fail "removing the added signature did not give back the original bytes"
+}
+pkg_check "sign and sign --remove on a removal package (no payloads)" sign_removal
+
 # Item 2: inspect of a damaged or truncated package shows the manifest, the signatures and the problem; exit 1.
 damaged() {
 	pkg_craft flipentry fw.pkg dmg.pkg P1-sec.img middle
