@@ -472,6 +472,12 @@ int cmd_inspect(int argc, char **argv)
 		ropts.manifest_only = 1;
 	}
 	if (cli_is_catalog(path)) {
+		/* --sbom prints an SBOM or nothing: never a catalog's table in its place. */
+		if (sbom) {
+			sig_trust_free(&trust);
+			msg_error("inspect", path, "carries no SBOM (a catalog)");
+			return FW_EXIT_REJECTED;
+		}
 		rc = cli_catalog_inspect(path, ropts.trust, json);
 		sig_trust_free(&trust);
 		return rc;

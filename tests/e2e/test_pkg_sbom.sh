@@ -136,6 +136,11 @@ inspect_json() {
 	expect 1 '^fwpkg: inspect: plain.pkg: carries no SBOM$' "$B/fwpkg" inspect --sbom plain.pkg
 	[ ! -s "$T/.out" ] || fail "inspect --sbom of a package without one printed something"
 	expect 2 '' "$B/fwpkg" inspect --sbom --json fw.pkg
+	# A catalog is inspected too, but carries no SBOM: --sbom prints nothing rather than its table.
+	env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o cat.json --base-url http://fw.example/ --expires 30d --serial 1 \
+		-k k.key fw.pkg
+	expect 1 '^fwpkg: inspect: cat\.json: carries no SBOM \(a catalog\)$' "$B/fwpkg" inspect --sbom cat.json
+	[ ! -s "$T/.out" ] || fail "inspect --sbom of a catalog printed: $(cat "$T/.out")"
 }
 pkg_check "inspect: --json shows format, spec version, component count, digest; --sbom refuses a package without one" inspect_json
 
