@@ -114,6 +114,23 @@ sign_removal() {
 }
 pkg_check "sign and sign --remove on a removal package (no payloads)" sign_removal
 
+# --remove takes a CMS certificate id (as inspect shows it) as well as a minisign key id.
+remove_cms() {
+	. "$E2E/pki.sh"
+	pki_make >/dev/null 2>&1
+	cp fw.pkg cms.pkg
+	expect 0 'now carries 3' "$B/fwpkg" sign -k leaf.key --cert leaf.crt --intermediate inter.crt \
+		-k leaf2.key --cert leaf2.crt --intermediate inter.crt cms.pkg
+	cid=$("$B/fwpkg" inspect --json cms.pkg | "$PY" -c 'import json,sys; print([s["keyid"] for s in json.load(sys.stdin)["signatures"] if s["kind"] == "cms" and s["certificate"]["subject"] == "CN=Firmware Signer"][0])')
+	expect 0 'removed 1 signature from cms\.pkg: it now carries 2' "$B/fwpkg" sign --remove "$(printf %s "$cid" | tr A-F a-f)" cms.pkg
+	"$B/fwpkg" inspect --json cms.pkg | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert sorted(s["kind"] for s in d["signatures"]) == ["cms", "minisign"] and all(s["keyid"] != sys.argv[1] for s in d["signatures"]), d' "$cid" ||
+		fail "after --remove: $("$B/fwpkg" inspect cms.pkg)"
+	expect 0 '' "$B/fwpkg" verify --ca root.crt --signer "Firmware Signer 2" cms.pkg
+	expect 1 '' "$B/fwpkg" verify --ca root.crt --signer "Firmware Signer" cms.pkg
+	expect 0 '' "$B/fwpkg" verify -p k.pub cms.pkg
+}
+pkg_check "sign --remove ID of a CMS signature (certificate id, any case)" remove_cms
+
 # Item 2: inspect of a damaged or truncated package shows the manifest, the signatures and the problem; exit 1.
 damaged() {
 	pkg_craft flipentry fw.pkg dmg.pkg P1-sec.img middle
