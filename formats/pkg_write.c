@@ -144,6 +144,15 @@ static int make_signatures(const struct fw_manifest *m, const char *manifest, si
 			return fw_err_set(err, FW_EXIT_USAGE, "--remove %s: no signature by that key or certificate id",
 					  fw_escape(remove[r], shown, sizeof(shown)));
 		}
+		/* Each id once, and not one that signs anew here: what is said to be removed is removed. */
+		for (size_t q = 0; q < r; q++)
+			if (strcasecmp(remove[q], remove[r]) == 0)
+				return fw_err_set(err, FW_EXIT_USAGE, "--remove %s given twice", remove[r]);
+		for (size_t k = 0; k < n_signers; k++)
+			if (strcasecmp(signers[k]->id, remove[r]) == 0)
+				return fw_err_set(err, FW_EXIT_USAGE,
+						  "--remove %s: that key signs in this call too (its new signature "
+						  "replaces the old one without --remove)", remove[r]);
 	}
 
 	/* *n_out counts every entry made so far, so the caller frees them on failure too. */
@@ -480,6 +489,7 @@ int pkg_change_signatures(const char *in_path, const char *out_path, struct sig_
 	struct outfile of = { .fd = -1 };
 	struct tar_writer w;
 	struct stat st;
+	uint64_t rest;
 	char *real = NULL;
 	int in = -1, rc = -1, in_place = strcmp(in_path, out_path) == 0;
 
@@ -531,11 +541,19 @@ int pkg_change_signatures(const char *in_path, const char *out_path, struct sig_
 		fw_err_wrap(err, "%s", out_path);
 		goto out;
 	}
-	if (rep.first_payload_offset == 0 || lseek(in, (off_t)rep.first_payload_offset, SEEK_SET) < 0) {
+	/* The rest, as it is: from the first entry after the signatures, or, in a package with
+	 * none (a removal package), from its end-of-archive marker, right after them. */
+	rest = rep.first_payload_offset;
+	if (rest == 0 && m->n_payloads == 0 && !m->sbom.present) {
+		rest = tar_entry_bytes(rep.manifest_len);
+		for (size_t i = 0; i < rep.n_sigs; i++)
+			rest += tar_entry_bytes(rep.sig_lens[i]);
+	}
+	if (rest == 0 || rest > (uint64_t)st.st_size || lseek(in, (off_t)rest, SEEK_SET) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot find the payloads", in_path);
 		goto out;
 	}
-	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rep.first_payload_offset, err) < 0) {
+	if (tar_write_raw(&w, in, (uint64_t)st.st_size - rest, err) < 0) {
 		fw_err_wrap(err, "%s", out_path);
 		goto out;
 	}

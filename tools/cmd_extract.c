@@ -234,6 +234,10 @@ static int select_payloads(struct extract *x, const struct fw_manifest *m, struc
 		for (size_t i = 0; i < m->n_payloads; i++)
 			if (strcmp(x->names[k], m->payloads[i].name) == 0 || strcmp(x->names[k], target_of(m, i)) == 0)
 				x->selected[i] = found = 1;
+		/* inspect shows the SBOM's entry name too: say where it is to be had, not that it is missing. */
+		if (!found && m->sbom.present && strcmp(x->names[k], FW_SBOM_ENTRY) == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: the SBOM is written only by an extract without NAMEs "
+					  "(fwpkg inspect --sbom prints it)", FW_SBOM_ENTRY);
 		if (!found) {
 			char shown[2 * FW_MOD_PATH_MAX];
 			return fw_err_set(err, FW_EXIT_USAGE, "%s: no such %s in the package (fwpkg inspect lists them)",

@@ -189,11 +189,13 @@ static json_t *sbom_json(const struct fw_manifest *m, const struct pkg_report *r
 	if (!m->sbom.present)
 		return json_null();
 	fw_hex(m->sbom.sha256, FW_DIGEST_LEN, hex);
-	/* "verified": its bytes matched a manifest whose signature a trusted key made. */
+	/* "verified": its bytes matched a manifest whose signature a trusted key made. The reader
+	 * keeps the bytes (rep->sbom) only once they matched: a refused read may have stopped on
+	 * the SBOM itself, or before it, with the manifest's signature valid. */
 	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:b}", "format", FW_SBOM_FORMAT, "spec_version",
 			 m->sbom.spec_version, "components", (json_int_t)m->sbom.components, "size",
 			 (json_int_t)m->sbom.size, "sha256", hex, "entry", FW_SBOM_ENTRY, "verified",
-			 rep->valid_sigs > 0);
+			 rep->valid_sigs > 0 && rep->sbom != NULL);
 }
 
 /*
@@ -216,9 +218,14 @@ static int print_sbom(const char *path, const struct fw_manifest *m, const struc
 			const char *nl = memchr(at, '\n', (size_t)(end - at));
 			size_t n = nl != NULL ? (size_t)(nl - at) : (size_t)(end - at);
 
-			/* A long line goes out in pieces; each piece escaped whole. */
-			for (size_t o = 0; o < n; o += 4096)
-				fputs(fw_escape_n(at + o, n - o < 4096 ? n - o : 4096, line, sizeof(line)), stdout);
+			/* A long line goes out in pieces, each escaped whole and ending on a
+			 * character: a UTF-8 sequence cut in two would show as \xNN escapes. */
+			for (size_t o = 0, k; o < n; o += k) {
+				k = n - o < 4096 ? n - o : 4096;
+				for (size_t back = 0; k < n - o && back < 3 && ((unsigned char)at[o + k] & 0xc0) == 0x80; back++)
+					k--;
+				fputs(fw_escape_n(at + o, k, line, sizeof(line)), stdout);
+			}
 			putchar('\n');
 			at += n + 1;
 		}
@@ -277,6 +284,13 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 		/* minisign separates trusted comment fields with tabs: show them as
 		 * spaces rather than escaped (JSON keeps them as they are). */
 		char comment[2 * SIG_COMMENT_MAX + 1];
+
+		/* A refused read may stop on a signature entry it could not parse: no id, no
+		 * comment to show, only its entry name. */
+		if (rep->sigs[i].keyid[0] == '\0') {
+			printf("  %-16s  %-12s %s\n", "?", "unreadable", esc(rep->sigs[i].name, b, sizeof(b)));
+			continue;
+		}
 		comment_shown(rep->sigs[i].trusted_comment, comment, sizeof(comment));
 		if (rep->sigs[i].kind == SIG_KIND_CMS) {
 			printf("  %s  %-12s CMS (X.509)\n", rep->sigs[i].keyid, sig_status_name(rep->sigs[i].status));
@@ -458,6 +472,12 @@ int cmd_inspect(int argc, char **argv)
 		ropts.manifest_only = 1;
 	}
 	if (cli_is_catalog(path)) {
+		/* --sbom prints an SBOM or nothing: never a catalog's table in its place. */
+		if (sbom) {
+			sig_trust_free(&trust);
+			msg_error("inspect", path, "carries no SBOM (a catalog)");
+			return FW_EXIT_REJECTED;
+		}
 		rc = cli_catalog_inspect(path, ropts.trust, json);
 		sig_trust_free(&trust);
 		return rc;

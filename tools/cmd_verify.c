@@ -59,27 +59,46 @@ static const char *key_source(const struct sig_trust *t, const struct pkg_sig_in
 /*
  * Every damaged chunk the read found (pkg_read_opts.all_bad_chunks), with
  * its image bytes and its offset in the package file: after the one error
- * line (which names the first) on stderr, or as JSON. Nothing if none.
+ * line on stderr, or as JSON. Nothing if none. The error line names the first
+ * when the read ended on the damage (FW_KIND_MISMATCH, pkg_read.h); when
+ * something else ended it later (the file cut short, bytes after the end),
+ * the error line says that, and every damaged chunk gets a line here.
  */
-static void report_bad_chunks(const char *path, const struct pkg_report *rep, json_t *obj)
+static void report_bad_chunks(const char *path, const struct pkg_report *rep, const struct fw_err *err,
+			      json_t *obj)
 {
-	json_t *list = obj != NULL ? json_array() : NULL;
+	size_t from = err->kind == FW_KIND_MISMATCH ? 1 : 0;
+	struct fw_manifest *m = NULL;
+	struct fw_err perr = { 0 };
+	json_t *list;
 
+	/* Before the list is made: a rejection without damaged chunks has none to leak. */
 	if (rep->bad_total == 0)
 		return;
+	/* The signed manifest the chunks were checked against: a modification file's path, as
+	 * the error line gives it for the first (not parsed: the labels stay the entry names). */
+	if (fw_manifest_parse(rep->manifest_bytes, rep->manifest_len, &m, &perr) < 0)
+		m = NULL;
+	list = obj != NULL ? json_array() : NULL;
 	for (size_t i = 0; i < rep->n_bad; i++) {
 		const struct pkg_bad_chunk *b = &rep->bad[i];
-		const char *name = b->name;
+		const char *file = m != NULL && m->type == FW_TYPE_MODIFICATION && b->payload < m->n_files
+					   ? m->files[b->payload].path : NULL;
+		char shown[2 * FW_MOD_PATH_MAX];
 
-		if (list != NULL)
-			json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I, s:I}", "payload", name, "chunk",
-							      (json_int_t)b->chunk, "image_first", (json_int_t)b->first,
-							      "image_last", (json_int_t)b->last, "package_offset",
-							      (json_int_t)b->offset));
-		else if (i > 0)
-			msg_error("verify", path, "payload %s: chunk %llu (image bytes %llu..%llu, package offset %llu): "
-				  "SHA-256 mismatch", name, (unsigned long long)b->chunk, (unsigned long long)b->first,
+		if (list != NULL) {
+			json_t *c = json_pack("{s:s, s:I, s:I, s:I, s:I}", "payload", b->name, "chunk",
+					      (json_int_t)b->chunk, "image_first", (json_int_t)b->first,
+					      "image_last", (json_int_t)b->last, "package_offset", (json_int_t)b->offset);
+			if (c != NULL && file != NULL)
+				json_object_set_new(c, "file", fw_json_text(file));
+			json_array_append_new(list, c);
+		} else if (i >= from) {
+			msg_error("verify", path, "payload %s%s%s%s: chunk %llu (image bytes %llu..%llu, package offset %llu): "
+				  "SHA-256 mismatch", b->name, file ? " (file " : "", file ? fw_escape(file, shown, sizeof(shown)) : "",
+				  file ? ")" : "", (unsigned long long)b->chunk, (unsigned long long)b->first,
 				  (unsigned long long)b->last, (unsigned long long)b->offset);
+		}
 	}
 	if (list != NULL) {
 		json_object_set_new(obj, "damaged_chunks", list);
@@ -87,6 +106,7 @@ static void report_bad_chunks(const char *path, const struct pkg_report *rep, js
 	} else if (rep->bad_total > rep->n_bad) {
 		msg_error("verify", path, "%llu more damaged chunks not listed", (unsigned long long)(rep->bad_total - rep->n_bad));
 	}
+	fw_manifest_free(m);
 }
 
 /* One package: a line (or a JSON object into `all`), and its exit code. */
@@ -145,10 +165,10 @@ failed:
 					"outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
 					"exit_code", rc, "error", fw_json_text(err.msg), "verified", 0);
 		if (obj != NULL)
-			report_bad_chunks(path, &rep, obj);
+			report_bad_chunks(path, &rep, &err, obj);
 		json_array_append_new(all, obj);
 	} else {
-		report_bad_chunks(path, &rep, NULL);
+		report_bad_chunks(path, &rep, &err, NULL);
 	}
 	pkg_report_free(&rep);
 	return rc;

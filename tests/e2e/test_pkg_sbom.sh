@@ -136,8 +136,50 @@ inspect_json() {
 	expect 1 '^fwpkg: inspect: plain.pkg: carries no SBOM$' "$B/fwpkg" inspect --sbom plain.pkg
 	[ ! -s "$T/.out" ] || fail "inspect --sbom of a package without one printed something"
 	expect 2 '' "$B/fwpkg" inspect --sbom --json fw.pkg
+	# A catalog is inspected too, but carries no SBOM: --sbom prints nothing rather than its table.
+	env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -o cat.json --base-url http://fw.example/ --expires 30d --serial 1 \
+		-k k.key fw.pkg
+	expect 1 '^fwpkg: inspect: cat\.json: carries no SBOM \(a catalog\)$' "$B/fwpkg" inspect --sbom cat.json
+	[ ! -s "$T/.out" ] || fail "inspect --sbom of a catalog printed: $(cat "$T/.out")"
 }
 pkg_check "inspect: --json shows format, spec version, component count, digest; --sbom refuses a package without one" inspect_json
+
+# inspect --sbom on a terminal: escaped for it, a long line (a minified document) cut into pieces on
+# character boundaries, never inside a UTF-8 sequence; into a pipe, byte for byte.
+on_terminal() {
+	"$PY" - long.json <<'PYEOF'
+import sys
+head = '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":"'
+tail = '","version":"1"}]}'
+pad = "a" * (4095 - len(head.encode()))            # an é across byte 4096, and every 4096 bytes after
+body = "".join(("\u00e9" * 2048) + "b" for _ in range(3))
+open(sys.argv[1], "w", encoding="utf-8").write(head + pad + body + tail)
+PYEOF
+	mk -o long.pkg --sbom long.json
+	expect 0 '' "$B/fwpkg" inspect --sbom long.pkg
+	cmp "$T/.out" long.json || fail "inspect --sbom into a file changed the document"
+	"$PY" - "$B/fwpkg" long.pkg >tty.out <<'PYEOF' || fail "inspect --sbom on a terminal failed: $(cat tty.out)"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "inspect", "--sbom", sys.argv[2]])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out.replace(b"\r\n", b"\n"))
+sys.exit(os.waitstatus_to_exitcode(st))
+PYEOF
+	! grep -q '\\x' tty.out || fail "a character was cut into escapes on the terminal: $(grep -o '.\{8\}\\x.\{12\}' tty.out | head -3)"
+	{ cat long.json; echo; } | cmp - tty.out || fail "the terminal shows another document"
+}
+pkg_check "inspect --sbom on a terminal: a long line shown whole, no character cut into escapes" on_terminal
 
 extract() {
 	mkdir x
@@ -148,6 +190,13 @@ extract() {
 	rm x/P1-pri.img x/P1-sec.img
 	expect 2 'sbom.cdx.json: already exists' "$B/fwpkg" extract -q -C x -p k.pub fw.pkg
 	[ "$(ls x)" = sbom.cdx.json ] || fail "a refused extract wrote: $(ls x)"
+	# With NAMEs the SBOM is skipped; named itself (inspect shows its entry), extract says where to get it.
+	expect 0 '' "$B/fwpkg" extract -q -C xn -p k.pub fw.pkg P1-pri.img
+	[ "$(ls xn)" = P1-pri.img ] || fail "extract of one image wrote: $(ls xn)"
+	expect 2 '^fwpkg: extract: fw\.pkg: sbom\.cdx\.json: the SBOM is written only by an extract without NAMEs \(fwpkg inspect --sbom prints it\)$' \
+		"$B/fwpkg" extract -q -C xs -p k.pub fw.pkg P1-pri.img sbom.cdx.json
+	[ ! -e xs ] || fail "a refused extract left xs"
+	expect 2 'sbom\.cdx\.json: no such image in the package' "$B/fwpkg" extract -q -C xs -p k.pub plain.pkg sbom.cdx.json
 }
 pkg_check "fwpkg extract writes the SBOM with the images, all or nothing" extract
 
@@ -214,6 +263,16 @@ EOF
 	# Not even without keys: the digest in the manifest is checked first.
 	expect 1 'sbom.cdx.json: SHA-256 does not match' "$B/fwpkg" inspect --sbom tampered.pkg
 	[ ! -s "$T/.out" ] || fail "inspect --sbom printed a tampered SBOM"
+	# inspect --json shows what it could read (the manifest is intact and validly signed), but never
+	# the tampered SBOM as verified.
+	expect 1 'sbom.cdx.json: SHA-256 does not match' "$B/fwpkg" inspect --json -p k.pub tampered.pkg
+	[ "$(jf 'd["outcome"], d["signatures"][0]["status"], d["sbom"]["verified"]' <"$T/.out")" = "rejected valid False" ] ||
+		fail "inspect --json of a tampered SBOM: $(cat "$T/.out")"
+	# Damage after the SBOM: the SBOM itself did check out against the signed manifest.
+	pkg_craft flipentry fw.pkg latedmg.pkg P1-pri.img middle
+	expect 1 'SHA-256 mismatch' "$B/fwpkg" inspect --json -p k.pub latedmg.pkg
+	[ "$(jf 'd["outcome"], d["sbom"]["verified"]' <"$T/.out")" = "rejected True" ] ||
+		fail "inspect --json of a damaged image: $(cat "$T/.out")"
 }
 pkg_check "a tampered SBOM in a signed package: verify and extract exit 1 naming it, inspect prints nothing" tamper
 

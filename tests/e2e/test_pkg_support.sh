@@ -82,8 +82,54 @@ remove_sig() {
 		fail "payload bytes changed"
 	expect 2 'refusing to remove the last signature' "$B/fwpkg" sign --remove "$id1" -o gone.pkg rm.pkg
 	[ ! -e gone.pkg ] || fail "a refused --remove left gone.pkg"
+	# What the note counts is what was removed: an id given twice, or one whose key signs anew in
+	# the same call (its new signature replaces the old one), is refused, nothing written.
+	cp fw.pkg three.pkg
+	"$B/fwpkg" keygen -q -W -p k3.pub -s k3.key
+	expect 0 'now carries 3' "$B/fwpkg" sign -k k2.key -k k3.key three.pkg
+	before=$(sha256sum <three.pkg)
+	expect 2 "sign: .*three\.pkg: --remove $lower given twice" "$B/fwpkg" sign --remove "$id1" --remove "$lower" three.pkg
+	expect 2 "sign: .*three\.pkg: --remove $id2: that key signs in this call too" \
+		"$B/fwpkg" sign -k k2.key --remove "$id2" three.pkg
+	[ "$(sha256sum <three.pkg)" = "$before" ] || fail "a refused --remove changed three.pkg"
+	ls -A | grep -q 'three\.pkg\.' && fail "a temporary file was left: $(ls -A)"
+	expect 0 'removed 2 signatures from three\.pkg: it now carries 1' "$B/fwpkg" sign --remove "$id1" --remove "$id2" three.pkg
+	expect 0 '' "$B/fwpkg" verify -p k3.pub three.pkg
+	[ "$("$B/fwpkg" inspect --json three.pkg | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["signatures"]))')" = 1 ] ||
+		fail "three.pkg does not carry 1 signature"
 }
 pkg_check "sign --remove ID drops a signature (bytes of the rest untouched), refuses an unknown id and the last one" remove_sig
+
+# A removal package carries no payload: nothing follows its signatures but the end of the archive.
+# sign adds to it and --remove takes away from it like any other (it once said "cannot find the payloads").
+sign_removal() {
+	"$B/mkwmopkg" -q -o rmv.wmopkg --remove brand --version 1.0.0 --product P1 -k k.key
+	cp rmv.wmopkg rmv0.wmopkg
+	expect 0 'now carries 2' "$B/fwpkg" sign -k k2.key rmv.wmopkg
+	expect 0 '' "$B/fwpkg" verify -p k.pub -p k2.pub --min-signatures 2 rmv.wmopkg
+	tar -tf rmv.wmopkg >/dev/null || fail "tar cannot list the signed removal package"
+	id=$("$B/fwpkg" inspect --json rmv.wmopkg | "$PY" -c 'import json,sys; print([s["keyid"] for s in json.load(sys.stdin)["signatures"] if "signed:" in s["trusted_comment"]][0])')
+	expect 0 'removed 1 signature from rmv\.wmopkg: it now carries 1' "$B/fwpkg" sign --remove "$id" rmv.wmopkg
+	cmp rmv.wmopkg rmv0.wmopkg || fail "removing the added signature did not give back the original bytes"
+}
+pkg_check "sign and sign --remove on a removal package (no payloads)" sign_removal
+
+# --remove takes a CMS certificate id (as inspect shows it) as well as a minisign key id.
+remove_cms() {
+	. "$E2E/pki.sh"
+	pki_make >/dev/null 2>&1
+	cp fw.pkg cms.pkg
+	expect 0 'now carries 3' "$B/fwpkg" sign -k leaf.key --cert leaf.crt --intermediate inter.crt \
+		-k leaf2.key --cert leaf2.crt --intermediate inter.crt cms.pkg
+	cid=$("$B/fwpkg" inspect --json cms.pkg | "$PY" -c 'import json,sys; print([s["keyid"] for s in json.load(sys.stdin)["signatures"] if s["kind"] == "cms" and s["certificate"]["subject"] == "CN=Firmware Signer"][0])')
+	expect 0 'removed 1 signature from cms\.pkg: it now carries 2' "$B/fwpkg" sign --remove "$(printf %s "$cid" | tr A-F a-f)" cms.pkg
+	"$B/fwpkg" inspect --json cms.pkg | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert sorted(s["kind"] for s in d["signatures"]) == ["cms", "minisign"] and all(s["keyid"] != sys.argv[1] for s in d["signatures"]), d' "$cid" ||
+		fail "after --remove: $("$B/fwpkg" inspect cms.pkg)"
+	expect 0 '' "$B/fwpkg" verify --ca root.crt --signer "Firmware Signer 2" cms.pkg
+	expect 1 '' "$B/fwpkg" verify --ca root.crt --signer "Firmware Signer" cms.pkg
+	expect 0 '' "$B/fwpkg" verify -p k.pub cms.pkg
+}
+pkg_check "sign --remove ID of a CMS signature (certificate id, any case)" remove_cms
 
 # Item 2: inspect of a damaged or truncated package shows the manifest, the signatures and the problem; exit 1.
 damaged() {
@@ -109,6 +155,13 @@ PYEOF
 	# With the key, the signature shows as checked: the manifest is intact and signed.
 	expect 1 '' "$B/fwpkg" inspect -p k.pub dmg.pkg
 	grep -Eq '^  [0-9A-F]{16}  valid ' "$T/.out" || fail "signature status not shown: $(cat "$T/.out")"
+	# A signature entry that cannot even be parsed: named by its entry, not as a blank id.
+	sig=$(pkg_craft list fw.pkg | sed -n 2p)
+	echo garbage >garbage.txt
+	pkg_craft replace fw.pkg gsig.pkg "$sig" "$sig" garbage.txt
+	expect 1 'not a minisign signature' "$B/fwpkg" inspect gsig.pkg
+	grep -q "^  ?  *unreadable  *$sig\$" "$T/.out" || fail "unparsed signature shown as: $(sed -n '/^Signatures/,/^Images/p' "$T/.out")"
+	! grep -q '^    not checked' "$T/.out" || fail "a blank key id shown: $(cat "$T/.out")"
 	# Nothing to show when even the manifest is gone: the one error, as before.
 	pkg_craft cut fw.pkg tiny.pkg 300
 	expect 1 'tiny\.pkg' "$B/fwpkg" inspect --json tiny.pkg
@@ -162,6 +215,69 @@ PYEOF
 	expect 0 '' "$B/fwpkg" verify -p k.pub fw.pkg
 }
 pkg_check "verify names every damaged chunk (32 at most, the rest counted) with image bytes and package offset" all_bad_chunks
+
+# Damaged chunks, then something else ends the read (bytes after the end, the file cut short): the error
+# line names that, and every damaged chunk still gets its line (none was lost with the first).
+bad_then_other() {
+	pri=$(pkg_craft offset fw.pkg P1-pri.img first)
+	boot=$(pkg_craft offset fw.pkg P1-boot.img first)
+	pkg_craft flip fw.pkg o1.pkg $((pri + 10))
+	pkg_craft flip o1.pkg o2.pkg $((boot + 7))
+	pkg_craft append o2.pkg tail.pkg 41
+	expect 1 '^fwpkg: verify: tail\.pkg: data after the end of the archive$' "$B/fwpkg" verify -p k.pub tail.pkg
+	[ "$(wc -l <"$T/.err")" = 3 ] || fail "not one line per damaged chunk: $(cat "$T/.err")"
+	grep -q "^fwpkg: verify: tail\.pkg: payload P1-boot.img: chunk 0 (image bytes 0\.\.4999, package offset $boot): SHA-256 mismatch$" "$T/.err" &&
+	grep -q "^fwpkg: verify: tail\.pkg: payload P1-pri.img: chunk 0 (image bytes 0\.\.65535, package offset $pri): SHA-256 mismatch$" "$T/.err" ||
+		fail "a damaged chunk is not named: $(cat "$T/.err")"
+	# One damaged chunk only: still named.
+	pkg_craft append o1.pkg tail1.pkg 41
+	expect 1 'data after the end of the archive' "$B/fwpkg" verify -p k.pub tail1.pkg
+	grep -q "payload P1-pri.img: chunk 0 (image bytes 0\.\.65535, package offset $pri): SHA-256 mismatch$" "$T/.err" ||
+		fail "the only damaged chunk is not named: $(cat "$T/.err")"
+	expect 1 '' "$B/fwpkg" verify --json -p k.pub tail.pkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["damaged_chunks_total"]==2 and "after the end" in d["error"], d' <"$T/.out" ||
+		fail "verify --json: $(cat "$T/.out")"
+}
+pkg_check "verify: damaged chunks and then another fault: the fault in the error line, every damaged chunk named" bad_then_other
+
+# A modification package: every damaged chunk's line names the file's path, as the first line does (and JSON).
+mod_bad_chunks() {
+	mkdir -p mb/files mb/branding
+	randfile mb/files/a.bin 3000
+	randfile mb/branding/b.png 3000
+	"$B/mkwmopkg" -q -o mb.wmopkg -C mb --version 1.0.0 --product P1 -k k.key
+	mkdir -p dm
+	pkg_craft flipentry mb.wmopkg x1.wmopkg file-0001 middle
+	pkg_craft flipentry x1.wmopkg dm/mb.wmopkg file-0002 middle
+	expect 1 '' "$B/fwpkg" verify -p k.pub dm/mb.wmopkg
+	[ "$(wc -l <"$T/.err")" = 2 ] || fail "not one line per damaged chunk: $(cat "$T/.err")"
+	grep -q '^fwpkg: verify: dm/mb\.wmopkg: payload file-0001 (file branding/b\.png): chunk 0 ' "$T/.err" &&
+	grep -q '^fwpkg: verify: dm/mb\.wmopkg: payload file-0002 (file files/a\.bin): chunk 0 ' "$T/.err" ||
+		fail "lines: $(cat "$T/.err")"
+	expect 1 '' "$B/fwpkg" verify --json -p k.pub dm/mb.wmopkg
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert [c["file"] for c in d["damaged_chunks"]]==["branding/b.png","files/a.bin"], d' <"$T/.out" ||
+		fail "verify --json: $(cat "$T/.out")"
+}
+pkg_check "verify: a modification package's damaged chunks each name the file's path (text and JSON)" mod_bad_chunks
+
+# verify --json of a rejected package, with and without damaged chunks: nothing leaks (valgrind, where installed).
+json_no_leak() {
+	if ! command -v valgrind >/dev/null; then
+		echo "valgrind not installed: nothing to check"
+		return 0
+	fi
+	pkg_craft flipentry fw.pkg badsig.pkg manifest.json middle
+	pkg_craft flipentry fw.pkg badchunk.pkg P1-pri.img middle
+	for p in badsig.pkg badchunk.pkg fw.pkg; do
+		set +e
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+			"$B/fwpkg" verify --json -p k.pub $p >/dev/null 2>vg.err
+		rc=$?
+		set -e
+		[ "$rc" != 9 ] || fail "valgrind: verify --json $p: $(cat vg.err)"
+	done
+}
+pkg_check "verify --json of rejected packages leaks nothing (valgrind)" json_no_leak
 
 # Item 4: extract PKG NAME... writes the named images, verified, all or nothing; the others are skipped.
 extract_names() {
