@@ -64,6 +64,17 @@ int msg_print_json(json_t *doc)
 	return rc;
 }
 
+int msg_finish(int rc)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+	int why = errno;
+
+	if (!failed)
+		return rc;
+	msg_error(NULL, NULL, "cannot write to standard output: %s", strerror(why));
+	return rc == FW_EXIT_OK ? FW_EXIT_IO : rc;
+}
+
 int msg_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;

@@ -25,6 +25,13 @@ void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON document with sorted keys and a trailing newline on stdout; takes the reference. */
 int msg_print_json(json_t *doc);
 
+/*
+ * A program's last step: flush stdout and say so if its data did not all
+ * arrive (a full disk, a closed pipe): FW_EXIT_IO in place of a success,
+ * else rc unchanged. Data cut short must never exit 0.
+ */
+int msg_finish(int rc);
+
 /* Parse an unsigned decimal; -1 if not a plain number within max. */
 int msg_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

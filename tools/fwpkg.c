@@ -36,15 +36,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return FW_EXIT_OK;
+		return msg_finish(FW_EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		cli_print_version();
-		return FW_EXIT_OK;
+		return msg_finish(FW_EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return msg_finish(commands[i].run(argc - 1, argv + 1));
 	msg_error(NULL, NULL, "unknown command \"%s\"", argv[1]);
 	usage(stderr);
 	return FW_EXIT_USAGE;

@@ -359,6 +359,21 @@ man_pages() {
 	done
 	grep -q '^| 6 | credentials' "$SRC/README.md" || fail "the README's exit codes lack 6"
 }
+# Data cut short never exits 0: stdout on a full disk is an I/O error, named once.
+stdout_full() {
+	for args in "inspect fw.pkg" "inspect --json fw.pkg" "verify --json -p k.pub fw.pkg" "--help"; do
+		set +e
+		# shellcheck disable=SC2086
+		"$B/fwpkg" $args >/dev/full 2>full.err
+		rc=$?
+		set -e
+		[ "$rc" -eq 3 ] || fail "fwpkg $args >/dev/full exited $rc: $(cat full.err)"
+		[ "$(cat full.err)" = "fwpkg: cannot write to standard output: No space left on device" ] ||
+			fail "fwpkg $args >/dev/full: $(cat full.err)"
+	done
+}
+pkg_check "fwpkg's table, JSON and help onto a full disk: exit 3, one line" stdout_full
+
 pkg_check "man pages: long aliases, keygen -q, fwpkg-pkg(5) EXIT STATUS and EXAMPLES, the bad-signature rule" man_pages
 
 pkg_done
