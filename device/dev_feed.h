@@ -77,6 +77,14 @@ struct dev_feed_stats {
  */
 int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t total, struct fw_err *err);
 
+/*
+ * A feed over a plain stream fd (a file read in order, a pipe, a hook's
+ * output) instead of a transport: no local ranges, no seeks; the tee and the
+ * fd thread work as above (a tee then keeps every byte). The fd stays the
+ * caller's. A read error is FW_EXIT_IO.
+ */
+int dev_feed_new_fd(struct dev_feed **out, int fd, uint64_t total, struct fw_err *err);
+
 /* Declare [start, end) local: the bytes of fd from fd_offset on. -1 with err (FW_EXIT_USAGE) for an empty,
  * overlapping or late range. */
 int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
