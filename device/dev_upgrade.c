@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,18 +162,10 @@ static unsigned planned(const struct dev_plan *p)
 	return set;
 }
 
-/*
- * Is the image whole in its slot: the slot's record valid with the payload's
- * digest, and the image written by the interrupted run (whose record names
- * the slot) or by this run's earlier pass? A slot that held the same image
- * before this upgrade is not: it is written as it always was (upgrade force).
- */
+/* Is the image whole in its slot (dev_resume_whole), written by the interrupted run or this run's earlier pass? */
 static int image_whole(const struct txn *u, const struct dev_resume_image *im)
 {
-	const struct dev_record *rec = &u->rec[im->slot];
-
-	return (im->kept == im->size || (u->inherited & (1u << im->slot))) && rec->valid && rec->size == im->size &&
-	       memcmp(rec->digest, im->digest, FW_DIGEST_LEN) == 0;
+	return dev_resume_whole(im, &u->rec[im->slot], (u->inherited & (1u << im->slot)) != 0);
 }
 
 /* Replace the resume record; one that cannot be written ends the recording, not the upgrade. */
@@ -214,11 +204,6 @@ static int checkpoint(struct txn *u, int sync, struct fw_err *err)
 	return 0;
 }
 
-static int same_server_file(const struct dev_transport_id *a, const struct dev_transport_id *b)
-{
-	return strcmp(a->etag, b->etag) == 0 && a->mtime == b->mtime && a->size == b->size;
-}
-
 /*
  * At the start of a network upgrade, with the transport open: continue the
  * interrupted run of the same upgrade (same source as shown, same request,
@@ -238,15 +223,8 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	if (found < 0) {
 		dev_note(u->req->note, u->req->note_ctx, "upgrade: ignoring the record of an interrupted upgrade: %s", rerr->msg);
 	} else if (found > 0 && may_resume) {
-		if (strcmp(old.source, u->req->src->shown) != 0 || strcmp(old.request, u->st.last.target) != 0)
-			snprintf(why, sizeof(why), "it was 'upgrade %s %s'", old.request, old.source);
-		else if (u->root->cfg.unpack_hook != NULL)
-			snprintf(why, sizeof(why), "an unpack hook is set, and its output cannot be continued in the middle");
-		else if (ni->proto == DEV_PROTO_TFTP)
-			snprintf(why, sizeof(why), "TFTP cannot start in the middle of a file: the package is read whole");
-		else if (!same_server_file(&old.id, &ni->id))
-			snprintf(why, sizeof(why), "the file changed on the server since: starting over from byte 0");
-		if (why[0] != '\0') {
+		if (!dev_resume_may(found, &old, u->req->src->shown, u->st.last.target, u->root->cfg.unpack_hook != NULL,
+				    ni->proto, &ni->id, why, sizeof(why))) {
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: %s", why);
 		} else {
 			u->res = old;
@@ -277,31 +255,6 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	u->res.id = ni->id;
 	u->res.started = (long long)time(NULL);
 	return 0;
-}
-
-/*
- * Where the first byte a resume would take from a slot lies, 0 when none:
- * the transport is opened to stop there, so a server that honours ranges
- * sends only the bytes before it (the manifest, signatures, chunk lists).
- * A guess from the record alone: resume_begin decides, and reopens when the
- * guess was wrong.
- */
-static uint64_t resume_first_byte(const struct txn *u, int may_resume, int found, const struct dev_resume *old)
-{
-	uint64_t first = 0;
-
-	if (!may_resume || u->root->cfg.unpack_hook != NULL || found != 1 ||
-	    strcmp(old->source, u->req->src->shown) != 0 || strcmp(old->request, u->st.last.target) != 0)
-		return 0;
-	for (unsigned i = 0; i < old->n; i++) {
-		const struct dev_record *rec = &u->rec[old->image[i].slot];
-		int used = old->image[i].kept > 0 ||
-			   (rec->valid && memcmp(rec->digest, old->image[i].digest, FW_DIGEST_LEN) == 0);
-
-		if (used && (first == 0 || old->image[i].offset < first))
-			first = old->image[i].offset;
-	}
-	return first;
 }
 
 static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep,
@@ -798,7 +751,8 @@ static int open_source(struct txn *u, struct dev_root *r, const struct dev_upgra
 	found = dev_resume_load(r, &old, &rerr);
 	dev_root_net_opts(r, &o);
 	o.unnamed = 1;   /* the caller names the source (prog: upgrade: SOURCE: why) */
-	o.end = resume_first_byte(u, may_resume, found, &old);
+	o.end = may_resume ? dev_resume_first_byte(found, &old, req->src->shown, u->st.last.target,
+						  r->cfg.unpack_hook != NULL, u->rec) : 0;
 	if (dev_intake_open(&u->in, r, req->src, verb, &o, 0, res, err) < 0)
 		return -1;
 	/* Read before the fd thread starts: info is the thread's while it runs. */

@@ -1,4 +1,4 @@
-/* test_dev_intake: device/dev_intake's one outcome, driven by a scripted fake source: a cut at every read, a hook that refuses, a source that changes. */
+/* test_dev_intake: device/dev_intake's one outcome and the upgrade transaction on it, driven by a scripted fake source: a cut at every read, a hook that refuses, a source that changes. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +11,10 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
+#include "device/dev_init.h"
 #include "device/dev_intake.h"
+#include "device/dev_slot.h"
+#include "device/dev_upgrade.h"
 #include "formats/pkg_write.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
@@ -186,6 +189,7 @@ static int setup(void)
 	snprintf(m->version, sizeof(m->version), "5.22.2");
 	fw_version_parse(m->version, &m->ver, NULL);
 	m->created = 1700000000;
+	m->image_generation = 1;
 	m->n_products = 1;
 	snprintf(m->products[0], sizeof(m->products[0]), "WX");
 	m->n_images = m->n_payloads = 1;
@@ -226,7 +230,7 @@ static int teardown(void)
 
 	free(pkg);
 	sig_trust_free(&trust);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	snprintf(cmd, sizeof(cmd), "%s %s", getenv("KEEP") ? "echo" : "rm -rf", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -330,6 +334,187 @@ static void test_tee(void)
 	root.cfg.unpack_hook = NULL;
 }
 
+/* ---- the upgrade transaction (dev_upgrade) over the intake, on a device root, the package on its stdin ---- */
+
+static char devdir[300];
+static struct dev_root dev;
+
+static int dev_setup(void)
+{
+	struct dev_init_opts o = { .version = "5.20.0", .generation = 1 };
+	struct fw_err err = { 0 };
+
+	snprintf(devdir, sizeof(devdir), "%s/dev", dir);
+	memset(&dev, 0, sizeof(dev));
+	dev.lock_fd = -1;
+	dev.cfg.hook_timeout = 10;
+	dev.cfg.trial_boots = 3;
+	dev_config_net_defaults(&dev.cfg);
+	snprintf(dev.cfg.product, sizeof(dev.cfg.product), "WX");
+	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
+		char def[32];
+
+		snprintf(def, sizeof(def), "slots/%s", dev_slot_name(t));
+		dev.cfg.slot[t] = strdup(def);
+	}
+	o.trust[o.n_trust++] = pub;
+	dev.dir = strdup(devdir);
+	if (dev_init(&dev, &o, &err) < 0) {
+		fprintf(stderr, "dev_init: %s\n", err.msg);
+		return -1;
+	}
+	/* As fwctl opens it: the configuration read back, the slot paths resolved, the lock taken. */
+	dev_root_close(&dev);
+	if (dev_root_open(&dev, devdir, 1, &err) < 0) {
+		fprintf(stderr, "dev_root_open: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int dev_teardown(void)
+{
+	dev_root_close(&dev);
+	return teardown();
+}
+
+/* A digest of a slot's bytes, to prove a refusal left it as it was. */
+static unsigned long long slot_sum(int t)
+{
+	unsigned long long h = 1469598103934665603ull;
+	FILE *f = fopen(dev.slot_path[t], "rb");
+	int c;
+
+	if (f == NULL)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		h = (h ^ (unsigned)c) * 1099511628211ull;
+	fclose(f);
+	return h;
+}
+
+/* `upgrade force pri -` with the scripted source on stdin. */
+static int upgrade(size_t cut, size_t flip, struct dev_upgrade_out *out, struct fw_err *err)
+{
+	struct dev_source src = { .kind = DEV_SRC_STDIN };
+	struct dev_upgrade_req req = { .target = FW_TARGET_PRI, .force = 1, .src = &src };
+	struct script sc = { cut, flip, -1 };
+	pthread_t th;
+	int p[2], saved = dup(STDIN_FILENO), rc;
+
+	snprintf(src.shown, sizeof(src.shown), "-");
+	memset(err, 0, sizeof(*err));
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -2;
+	sc.fd = p[1];
+	pthread_create(&th, NULL, serve, &sc);
+	dup2(p[0], STDIN_FILENO);
+	close(p[0]);
+	rc = dev_upgrade(&dev, &req, out, err);
+	dup2(saved, STDIN_FILENO);   /* the intake leaves stdin open; closing ours lets a writer still serving stop */
+	close(saved);
+	pthread_join(th, NULL);
+	return rc;
+}
+
+static void last_is(enum dev_result want)
+{
+	struct dev_state st;
+	struct fw_err err = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(dev_state_load(&dev, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.last.result, want);
+}
+
+static void test_txn_whole(void)
+{
+	struct dev_upgrade_out out;
+	struct dev_record rec;
+	struct fw_err err;
+
+	CU_ASSERT_EQUAL(upgrade(pkg_len, SIZE_MAX, &out, &err), 0);
+	CU_ASSERT_EQUAL(out.result, DEV_RESULT_SUCCESS);
+	CU_ASSERT_EQUAL(out.installed, 1u << FW_TARGET_PRI);
+	dev_record_load(&dev, FW_TARGET_PRI, &rec);
+	CU_ASSERT(rec.valid && strcmp(rec.version, "5.22.2") == 0);
+	last_is(DEV_RESULT_SUCCESS);
+}
+
+/*
+ * A cut after every read: never committed, the secondary (the fallback)
+ * never touched, each attempt recorded with the intake's one result; the
+ * primary's record goes not valid before its first byte changes.
+ */
+static void test_txn_cut_at_every_read(void)
+{
+	struct dev_upgrade_out out;
+	struct dev_record rec;
+	struct fw_err err;
+	unsigned long long sec = slot_sum(FW_TARGET_SEC);
+
+	for (size_t cut = 0; cut < eoa; cut += PIECE) {
+		unsigned long long pri = slot_sum(FW_TARGET_PRI);
+
+		CU_ASSERT_EQUAL(upgrade(cut, SIZE_MAX, &out, &err), -1);
+		CU_ASSERT_EQUAL(out.installed, 0);
+		CU_ASSERT(out.result == DEV_RESULT_FILE_CHECK_FAILED || out.result == DEV_RESULT_SIGNATURE_FAILED);
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+		last_is(out.result);
+		/* Valid only as long as its bytes are the ones it vouched for. */
+		dev_record_load(&dev, FW_TARGET_PRI, &rec);
+		if (rec.valid)
+			CU_ASSERT_EQUAL(slot_sum(FW_TARGET_PRI), pri);
+	}
+	CU_ASSERT_EQUAL(slot_sum(FW_TARGET_SEC), sec);
+	/* And the whole package again: committed. */
+	CU_ASSERT_EQUAL(upgrade(pkg_len, SIZE_MAX, &out, &err), 0);
+}
+
+/* A source that changes under the transaction: refused, the primary not committed, sec untouched. */
+static void test_txn_source_changes(void)
+{
+	struct dev_upgrade_out out;
+	struct dev_record rec;
+	struct fw_err err;
+	unsigned long long sec = slot_sum(FW_TARGET_SEC);
+
+	for (size_t at = 100; at < eoa; at += 2999) {
+		unsigned long long pri = slot_sum(FW_TARGET_PRI);
+
+		CU_ASSERT_EQUAL(upgrade(pkg_len, at, &out, &err), -1);
+		CU_ASSERT_EQUAL(out.installed, 0);
+		CU_ASSERT_NOT_EQUAL(out.result, DEV_RESULT_SUCCESS);
+		/* Valid only as long as its bytes are the ones it vouched for. */
+		dev_record_load(&dev, FW_TARGET_PRI, &rec);
+		if (rec.valid)
+			CU_ASSERT_EQUAL(slot_sum(FW_TARGET_PRI), pri);
+	}
+	CU_ASSERT_EQUAL(slot_sum(FW_TARGET_SEC), sec);
+	CU_ASSERT_EQUAL(upgrade(pkg_len, SIZE_MAX, &out, &err), 0);
+}
+
+/* A hook that refuses everything stops the transaction: securityViolation, its stderr recorded, no slot changed. */
+static void test_txn_hook_refuses(void)
+{
+	struct dev_upgrade_out out;
+	struct dev_state st;
+	struct fw_err err;
+	unsigned long long pri = slot_sum(FW_TARGET_PRI), sec = slot_sum(FW_TARGET_SEC);
+
+	dev.cfg.unpack_hook = strdup(hook_refuse);
+	CU_ASSERT_EQUAL(upgrade(pkg_len, SIZE_MAX, &out, &err), -1);
+	CU_ASSERT_EQUAL(out.result, DEV_RESULT_SECURITY_VIOLATION);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_EQUAL(out.installed, 0);
+	CU_ASSERT_EQUAL(dev_state_load(&dev, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.last.result, DEV_RESULT_SECURITY_VIOLATION);
+	CU_ASSERT_STRING_EQUAL(st.last.hook_stderr, "scanner: refused");
+	CU_ASSERT_EQUAL(slot_sum(FW_TARGET_PRI), pri);
+	CU_ASSERT_EQUAL(slot_sum(FW_TARGET_SEC), sec);
+	free(dev.cfg.unpack_hook);
+	dev.cfg.unpack_hook = NULL;
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -337,12 +522,17 @@ int main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite("dev_intake", setup, teardown);
+	s = CU_add_suite("dev_intake", setup, NULL);   /* the package and scripts serve the next suite too */
 	CU_add_test(s, "a whole package: success, every sink called once", test_whole);
 	CU_add_test(s, "a cut at every read: never success, nothing ended, one classification", test_cut_at_every_read);
 	CU_add_test(s, "a source that changes: refused, nothing past the change ended", test_source_changes);
 	CU_add_test(s, "a hook that refuses everything: securityViolation before the reader's verdict", test_hook);
 	CU_add_test(s, "a tee keeps exactly the verified bytes, through a hook too", test_tee);
+	s = CU_add_suite("dev_upgrade over the intake", dev_setup, dev_teardown);
+	CU_add_test(s, "a whole package from stdin: pri committed, recorded", test_txn_whole);
+	CU_add_test(s, "a cut at every read: nothing committed, sec untouched, recorded", test_txn_cut_at_every_read);
+	CU_add_test(s, "a source that changes: nothing committed, sec untouched", test_txn_source_changes);
+	CU_add_test(s, "a hook that refuses everything: securityViolation, no slot changed", test_txn_hook_refuses);
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
