@@ -81,6 +81,10 @@ static int open_net(struct dl *d, uint64_t offset, const struct dev_transport_op
 
 		if (dev_source_parse(1, (char *const *)&url, &d->src, err) < 0)
 			continue;
+		if (d->src.kind != DEV_SRC_NET) {
+			fw_err_set(err, FW_EXIT_NET, "%s: not a network source", d->src.shown);
+			continue;
+		}
 		if (dev_intake_open(&d->in, d->r, &d->src, "download", o, offset, &res, err) == 0) {
 			const struct dev_transport_info *ti = dev_transport_info(d->in.net);
 			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);

@@ -39,7 +39,7 @@
  * transport opened at 0 whose first bytes are local reconnects once, at the
  * first network byte. A transport already at the right offset whose stream
  * does not stop too early is used as it is. The transport stays the
- * caller's; it must have no fd thread of its own (dev_transport_fd). NULL:
+ * caller's; one feed reads it at a time. NULL:
  * no network at all, every byte must be local (else the read fails,
  * FW_EXIT_IO).
  *
@@ -117,7 +117,7 @@ int dev_feed_fd(struct dev_feed *f, struct fw_err *err);
 
 /*
  * Stop the fd thread (the reader may have stopped early), close the fd and
- * say how the stream ended, as dev_transport_fd_finish does: 0 every byte to
+ * say how the stream ended: 0 every byte to
  * the end was delivered; 1 the reader stopped first (no error); -1 the feed
  * failed, err saying why (the transport's error as it gave it).
  */

@@ -3,7 +3,6 @@
 
 #include "base/escape.h"
 #include "device/dev_curl.h"
-#include "device/dev_pump.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -69,7 +68,6 @@ struct dev_transport {
 	long backoff_ms;
 
 	const struct dev_curl *curl;   /* libcurl's functions (loaded at the first open) */
-	struct dev_pump pump;          /* the fd thread (dev_transport_fd) */
 	atomic_int stop;               /* reads give up at once (dev_transport_interrupt) */
 	_Atomic uint64_t delivered;    /* info.offset, for dev_transport_done from another thread */
 };
@@ -703,7 +701,6 @@ static int open_transport(struct dev_transport **out, const struct dev_source *s
 	else
 		dev_transport_opts_init(&t->o);
 	t->o.expect = NULL;
-	t->pump.fds[0] = t->pump.fds[1] = -1;
 	atomic_init(&t->stop, 0);
 	atomic_init(&t->limit, t->o.max_bytes);
 	t->backoff_ms = t->o.backoff_ms;
@@ -803,8 +800,6 @@ static int seek_stream(struct dev_transport *t, uint64_t offset, uint64_t end, s
 	/* Another end is another request (over HTTP): read through only within the same one. */
 	int same_end = end == t->info.end;
 
-	if (dev_pump_running(&t->pump))
-		return fw_err_set(err, FW_EXIT_USAGE, "cannot seek while the fd is read");
 	if (t->failed && !t->info.changed) {
 		t->failed = 0;   /* a new position is a new start: the retry budget too */
 		t->fails = 0;
@@ -870,52 +865,15 @@ const struct dev_transport_info *dev_transport_info(const struct dev_transport *
 	return &t->info;
 }
 
-static ssize_t pull(void *ctx, void *buf, size_t len, struct fw_err *err)
-{
-	return dev_transport_read(ctx, buf, len, err);
-}
-
 void dev_transport_interrupt(struct dev_transport *t, int on)
 {
 	atomic_store(&t->stop, on);
 }
 
-static void interrupt(void *ctx)
-{
-	dev_transport_interrupt(ctx, 1);
-}
-
-int dev_transport_fd(struct dev_transport *t, struct fw_err *err)
-{
-	int fd = dev_pump_start(&t->pump, pull, t, err);
-
-	if (fd < 0)
-		return named(t->info.shown, t->o.unnamed, err);
-	return fd;
-}
-
-int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err)
-{
-	int rc;
-
-	if (!dev_pump_running(&t->pump))
-	{
-		fw_err_set(err, FW_EXIT_USAGE, "no fd thread");
-		return named(t->info.shown, t->o.unnamed, err);
-	}
-	rc = dev_pump_finish(&t->pump, interrupt, err);
-	dev_transport_interrupt(t, 0);
-	return rc;
-}
-
 void dev_transport_close(struct dev_transport *t)
 {
-	struct fw_err ignored;
-
 	if (t == NULL)
 		return;
-	if (dev_pump_running(&t->pump))
-		dev_transport_fd_finish(t, &ignored);
 	end_attempt(t);
 	if (t->multi)
 		t->curl->multi_cleanup(t->multi);
