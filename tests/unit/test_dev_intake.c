@@ -1,5 +1,8 @@
-/* test_dev_intake: device/dev_intake's one outcome and the upgrade transaction on it, driven by a scripted fake source: a cut at every read, a hook that refuses, a source that changes. */
+/* test_dev_intake: device/dev_intake's one outcome, and the upgrade transaction and the download on it, driven by a scripted fake source: a cut at every read, a hook that refuses, a source that changes. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,10 +14,13 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
+#include "device/dev_download.h"
 #include "device/dev_init.h"
 #include "device/dev_intake.h"
 #include "device/dev_slot.h"
+#include "device/dev_smart.h"
 #include "device/dev_upgrade.h"
+#include "formats/chunk.h"
 #include "formats/pkg_write.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
@@ -515,6 +521,237 @@ static void test_txn_hook_refuses(void)
 	dev.cfg.unpack_hook = NULL;
 }
 
+/* ---- the download (dev_download) over the intake: the scripted source is a small HTTP server ---- */
+
+/*
+ * One connection at a time, Connection: close. It honours "Range: bytes=A-"
+ * (and A-B), serves the package with the byte at `flip` inverted, cuts the
+ * first `cuts` connections after `cut` body bytes, and once `dead` closes
+ * every connection unanswered (a server gone).
+ */
+static struct {
+	int lfd;
+	unsigned port;
+	size_t cut, flip;
+	int cuts, dead;
+	pthread_t th;
+} web;
+
+static void *web_run(void *arg)
+{
+	char req[4096], head[512];
+	int c;
+
+	(void)arg;
+	while ((c = accept(web.lfd, NULL, NULL)) >= 0) {
+		size_t got = 0, a = 0, b = pkg_len - 1;
+		const char *r;
+		ssize_t n;
+
+		while (got < sizeof(req) - 1 && (n = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
+			got += (size_t)n;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL)
+				break;
+		}
+		req[got] = '\0';
+		if (web.dead) {
+			close(c);
+			continue;
+		}
+		if ((r = strstr(req, "Range: bytes=")) != NULL && sscanf(r, "Range: bytes=%zu-%zu", &a, &b) < 1)
+			a = 0;
+		if (b >= pkg_len)
+			b = pkg_len - 1;
+		n = a > 0 || r != NULL
+			    ? snprintf(head, sizeof(head), "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %zu-%zu/%zu\r\n", a, b, pkg_len)
+			    : snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n");
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\nETag: \"e1\"\r\n"
+			      "Last-Modified: Tue, 14 Nov 2023 22:13:20 GMT\r\nConnection: close\r\n\r\n", b + 1 - a);
+		if (write(c, head, (size_t)n) == n) {
+			size_t end = b + 1;
+
+			if (web.cuts > 0 && a + web.cut < end) {
+				end = a + web.cut;
+				web.cuts--;
+			}
+			for (size_t off = a; off < end; off++) {
+				unsigned char byte = pkg[off] ^ (off == web.flip ? 0xff : 0);
+
+				if (write(c, &byte, 1) != 1)
+					break;
+			}
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int web_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((web.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || bind(web.lfd, (struct sockaddr *)&sa, len) < 0 ||
+	    listen(web.lfd, 8) < 0 || getsockname(web.lfd, (struct sockaddr *)&sa, &len) < 0)
+		return -1;
+	web.port = ntohs(sa.sin_port);
+	web.flip = SIZE_MAX;
+	return pthread_create(&web.th, NULL, web_run, NULL) == 0 ? 0 : -1;
+}
+
+/* The catalog's step, as a check that accepted it would leave it; no download under way. */
+static int dl_setup(void)
+{
+	struct dev_smart_state st;
+	struct pkg_read_opts o = { .manifest_only = 1 };
+	struct pkg_report rep;
+	struct fw_manifest *m = NULL;
+	struct fw_err err = { 0 };
+	int fd = open(pkg_path, O_RDONLY | O_CLOEXEC), rc;
+
+	memset(&rep, 0, sizeof(rep));
+	if (fd < 0 || web_start() < 0)
+		return -1;
+	rc = pkg_read(fd, &o, &(struct pkg_reader_ops){ 0 }, NULL, &m, &rep, &err);
+	close(fd);
+	if (rc < 0 || dev_smart_load(&dev, &st, &err) < 0)
+		return -1;
+	st.has_step = 1;
+	snprintf(st.step.version, sizeof(st.step.version), "5.22.2");
+	snprintf(st.step.url[0], sizeof(st.step.url[0]), "http://127.0.0.1:%u/fw.pkg", web.port);
+	st.step.n_urls = 1;
+	st.step.length = pkg_len;
+	chunk_sha256(rep.manifest_bytes, rep.manifest_len, st.step.manifest_sha256);
+	snprintf(st.step.product, sizeof(st.step.product), "WX");
+	st.step.generation = 1;
+	fw_manifest_free(m);
+	pkg_report_free(&rep);
+	dev.cfg.net_retries = 2;
+	return dev_smart_save(&dev, &st, &err);
+}
+
+static int dl_teardown(void)
+{
+	shutdown(web.lfd, SHUT_RDWR);
+	close(web.lfd);
+	pthread_join(web.th, NULL);
+	return dev_teardown();
+}
+
+/* Forget the last download: nothing on disk, nothing in the state. */
+static void dl_reset(void)
+{
+	struct dev_smart_state st;
+	struct fw_err err = { 0 };
+
+	dev_download_discard(&dev);
+	CU_ASSERT_EQUAL_FATAL(dev_smart_load(&dev, &st, &err), 0);
+	st.dl_complete = 0;
+	st.dl_bytes = 0;
+	st.dl_etag[0] = '\0';
+	st.dl_mtime = st.dl_size = -1;
+	CU_ASSERT_EQUAL_FATAL(dev_smart_save(&dev, &st, &err), 0);
+}
+
+/* Is the file at ROOT/rel the package, byte for byte (1), another (0), or missing (-1)? */
+static int holds_pkg(const char *rel)
+{
+	char *path = dev_root_file(&dev, rel);
+	unsigned char *back = malloc(pkg_len + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), same = -1;
+
+	if (fd >= 0) {
+		same = pread(fd, back, pkg_len + 1, 0) == (ssize_t)pkg_len && memcmp(back, pkg, pkg_len) == 0;
+		close(fd);
+	}
+	free(back);
+	free(path);
+	return same;
+}
+
+static void test_dl_whole(void)
+{
+	struct dev_download_out out;
+	struct fw_err err = { 0 };
+
+	dl_reset();
+	CU_ASSERT_EQUAL(dev_download(&dev, 1700000000, &out, &err), 0);
+	CU_ASSERT_STRING_EQUAL(out.result, "success");
+	CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_FILE), 1);
+}
+
+/*
+ * A cut after every 4000 bytes, the server then gone: netError, the bytes so
+ * far kept; with the server back the next download splices them in through
+ * the intake (read back, verified again) and fetches only the rest.
+ */
+static void test_dl_cut_then_resume(void)
+{
+	struct dev_download_out out;
+	struct fw_err err;
+
+	for (size_t cut = 4000; cut < pkg_len; cut += 4000) {
+		dl_reset();
+		memset(&err, 0, sizeof(err));
+		/* The connection is cut after `cut` bytes, and no retry is allowed: netError, the bytes kept. */
+		web.cut = cut;
+		web.cuts = 1;
+		dev.cfg.net_retries = 0;
+		CU_ASSERT_EQUAL(dev_download(&dev, 1700000000, &out, &err), -1);
+		CU_ASSERT_STRING_EQUAL(out.result, "netError");
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_NET);
+		CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_FILE), -1);
+		dev.cfg.net_retries = 2;
+		web.cuts = 0;
+		memset(&err, 0, sizeof(err));
+		CU_ASSERT_EQUAL(dev_download(&dev, 1700000000, &out, &err), 0);
+		CU_ASSERT_STRING_EQUAL(out.result, "success");
+		CU_ASSERT_EQUAL(out.resumed_from, cut);
+		CU_ASSERT_EQUAL(out.fetched, pkg_len - cut);
+		CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_FILE), 1);
+	}
+}
+
+/* A source that changes: the package is refused and nothing of it is kept. */
+static void test_dl_source_changes(void)
+{
+	struct dev_download_out out;
+	struct fw_err err;
+
+	for (size_t at = 100; at < eoa; at += 2999) {
+		dl_reset();
+		memset(&err, 0, sizeof(err));
+		web.flip = at;
+		CU_ASSERT_EQUAL(dev_download(&dev, 1700000000, &out, &err), -1);
+		CU_ASSERT(strcmp(out.result, "fileCheckFailed") == 0 || strcmp(out.result, "signatureFailed") == 0 ||
+			  strcmp(out.result, "fileNotMatch") == 0);
+		CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+		CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_FILE), -1);
+		CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_PART), -1);
+	}
+	web.flip = SIZE_MAX;
+}
+
+/* A hook that refuses everything stops a download as it stops an upgrade: securityViolation, nothing kept. */
+static void test_dl_hook_refuses(void)
+{
+	struct dev_download_out out;
+	struct fw_err err = { 0 };
+
+	dl_reset();
+	dev.cfg.unpack_hook = strdup(hook_refuse);
+	CU_ASSERT_EQUAL(dev_download(&dev, 1700000000, &out, &err), -1);
+	CU_ASSERT_STRING_EQUAL(out.result, "securityViolation");
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scanner: refused"));
+	CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_FILE), -1);
+	CU_ASSERT_EQUAL(holds_pkg(DEV_DOWNLOAD_PART), -1);
+	free(dev.cfg.unpack_hook);
+	dev.cfg.unpack_hook = NULL;
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -528,11 +765,16 @@ int main(void)
 	CU_add_test(s, "a source that changes: refused, nothing past the change ended", test_source_changes);
 	CU_add_test(s, "a hook that refuses everything: securityViolation before the reader's verdict", test_hook);
 	CU_add_test(s, "a tee keeps exactly the verified bytes, through a hook too", test_tee);
-	s = CU_add_suite("dev_upgrade over the intake", dev_setup, dev_teardown);
+	s = CU_add_suite("dev_upgrade over the intake", dev_setup, NULL);   /* the device serves the next suite too */
 	CU_add_test(s, "a whole package from stdin: pri committed, recorded", test_txn_whole);
 	CU_add_test(s, "a cut at every read: nothing committed, sec untouched, recorded", test_txn_cut_at_every_read);
 	CU_add_test(s, "a source that changes: nothing committed, sec untouched", test_txn_source_changes);
 	CU_add_test(s, "a hook that refuses everything: securityViolation, no slot changed", test_txn_hook_refuses);
+	s = CU_add_suite("dev_download over the intake", dl_setup, dl_teardown);
+	CU_add_test(s, "a whole package over HTTP: kept whole", test_dl_whole);
+	CU_add_test(s, "a cut after every 4000 bytes: netError, then resumed from the kept bytes", test_dl_cut_then_resume);
+	CU_add_test(s, "a source that changes: refused, nothing kept", test_dl_source_changes);
+	CU_add_test(s, "a hook that refuses everything: securityViolation, nothing kept", test_dl_hook_refuses);
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
