@@ -50,6 +50,11 @@ static void load(void)
 	RESOLVE(multi_info_read, "curl_multi_info_read");
 	RESOLVE(multi_cleanup, "curl_multi_cleanup");
 	RESOLVE(multi_strerror, "curl_multi_strerror");
+	RESOLVE(url, "curl_url");
+	RESOLVE(url_cleanup, "curl_url_cleanup");
+	RESOLVE(url_set, "curl_url_set");
+	RESOLVE(url_get, "curl_url_get");
+	RESOLVE(free, "curl_free");
 	if ((rc = curl.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s", curl.easy_strerror(rc));
 		return;

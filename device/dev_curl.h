@@ -32,6 +32,12 @@ struct dev_curl {
 	CURLMsg *(*multi_info_read)(CURLM *multi, int *msgs_in_queue);
 	CURLMcode (*multi_cleanup)(CURLM *multi);
 	const char *(*multi_strerror)(CURLMcode code);
+	/* the URL API: a source's parts go in as they are and curl encodes them (no URL written by hand) */
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *handle);
+	CURLUcode (*url_set)(CURLU *handle, CURLUPart what, const char *part, unsigned int flags);
+	CURLUcode (*url_get)(const CURLU *handle, CURLUPart what, char **part, unsigned int flags);
+	void (*free)(void *p);
 };
 
 /*

@@ -13,25 +13,27 @@
 #include "base/crash.h"
 #include "base/outfile.h"
 #include "device/dev_check.h"
-#include "device/dev_feed.h"
+#include "device/dev_intake.h"
 #include "device/dev_smart.h"
-#include "device/dev_transport.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
 #include "signing/trust.h"
 
 /*
- * The stream pkg_read verifies comes from a dev_feed: the bytes already in
- * the part file first (read back, not trusted), then the network's from the
- * first missing byte, each network byte written into the part file (the
- * feed's tee) before the reader sees it. The reader's thread, as each
+ * The stream pkg_read verifies comes from the intake (dev_intake): the bytes
+ * already in the part file first (read back, not trusted), then the
+ * network's from the first missing byte, each network byte written into the
+ * part file (the tee of the source) before the hook, when one is set, and the
+ * reader see it. The reader's thread, as each
  * verified chunk goes by, fsyncs the file and records how far it is, once the
  * manifest checked out: the progress a power cut keeps.
  */
 struct dl {
 	struct dev_root *r;
 	struct dev_smart_state *s;
-	struct dev_feed *feed;
+	struct dev_source src;        /* the mirror the intake reads */
+	struct dev_intake in;
+	enum dev_result stage;        /* what a failure past the manifest is: fileNotMatch, or fileCheckFailed */
 	int part_fd;
 	char *part_path;
 	uint64_t have;                /* bytes in the part file at the start */
@@ -52,7 +54,7 @@ static double now_s(void)
 /* fsync the part file and record how far it is. */
 static int checkpoint(struct dl *d, struct fw_err *err)
 {
-	uint64_t done = dev_feed_done(d->feed);   /* every byte before it is in the file (tee, then delivery) */
+	uint64_t done = dev_intake_done(&d->in);   /* every byte before it is in the file (tee, then delivery) */
 	double dt = now_s() - d->started;
 
 	fw_crash_point("fsync of", d->part_path);
@@ -68,26 +70,28 @@ static int checkpoint(struct dl *d, struct fw_err *err)
 }
 
 /* Open the step's package at `offset` on its first mirror that answers; its identity goes to the state. */
-static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, const struct dev_transport_opts *o,
-		    int *changed, struct fw_err *err)
+static int open_net(struct dl *d, uint64_t offset, const struct dev_transport_opts *o, int *changed, struct fw_err *err)
 {
 	const struct dev_smart_release *st = &d->s->step;
+	enum dev_result res;
 
 	*changed = 0;
 	for (unsigned i = 0; i < st->n_urls; i++) {
-		struct dev_source src;
 		const char *url = st->url[i];
 
-		if (dev_source_parse(1, (char *const *)&url, &src, err) < 0)
+		if (dev_source_parse(1, (char *const *)&url, &d->src, err) < 0)
 			continue;
-		if (dev_transport_open(t, &src, o, offset, err) == 0) {
-			const struct dev_transport_info *ti = dev_transport_info(*t);
+		if (d->src.kind != DEV_SRC_NET) {
+			fw_err_set(err, FW_EXIT_NET, "%s: not a network source", d->src.shown);
+			continue;
+		}
+		if (dev_intake_open(&d->in, d->r, &d->src, "download", o, offset, &res, err) == 0) {
+			const struct dev_transport_info *ti = dev_transport_info(d->in.net);
 			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
 			d->s->dl_mtime = ti->id.mtime;
 			d->s->dl_size = ti->id.size;
 			return 0;
 		}
-		*t = NULL;
 		/* A changed file is the same on every mirror: start over rather than try the next. */
 		if (err->kind == FW_KIND_CHANGED) {
 			*changed = 1;
@@ -138,6 +142,8 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 {
 	struct dl *d = ctx;
 	uint8_t digest[FW_DIGEST_LEN];
+
+	d->stage = DEV_RESULT_FILE_NOT_MATCH;
 	char want[2 * FW_DIGEST_LEN + 1], got[2 * FW_DIGEST_LEN + 1];
 
 	if (chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) < 0)
@@ -154,6 +160,7 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		return -1;
 	}
 	d->manifest_ok = 1;
+	d->stage = DEV_RESULT_FILE_CHECK_FAILED;
 	return 0;
 }
 
@@ -207,15 +214,13 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
 	s->dl_mtime = s->dl_size = -1;
 }
 
-/* A package refused (not the one named, not whole, not good): its result recorded, nothing of it kept. */
-static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, int64_t now,
+/* A package refused (not the one named, not whole, not good, refused by the hook): its result recorded, nothing of it kept. */
+static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, enum dev_result res, int64_t now,
 			   struct dev_download_out *out, struct fw_err *err)
 {
 	if (err->code != FW_EXIT_IO)
 		err->code = FW_EXIT_REJECTED;
-	snprintf(out->result, sizeof(out->result), "%s",
-		 d->mismatch ? "fileNotMatch" : err->kind == FW_KIND_SIGNATURE
-		 ? "signatureFailed" : err->code == FW_EXIT_IO ? "systemError" : "fileCheckFailed");
+	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(d->mismatch ? DEV_RESULT_FILE_NOT_MATCH : res));
 	fw_err_wrap(err, "%s", s->step.url[0]);
 	drop(r, s, d);
 	s->dl_failures = 0;
@@ -226,24 +231,23 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 {
 	struct dev_smart_state s;
 	struct sig_trust trust;
-	struct dl d;
+	static struct dl d;   /* big: the source words */
 	struct dev_transport_opts o;
-	struct dev_transport *net = NULL;
-	struct dev_feed_stats fs;
 	struct pkg_read_opts po;
 	struct pkg_reader_ops ops = { .manifest = on_manifest };
 	struct fw_manifest *m = NULL;
 	struct pkg_report rep;
-	struct fw_err ferr = { 0 };
 	struct stat sb;
-	char *dir = NULL, *final = NULL, drain[4096];
-	int have_trust = 0, rc = -1, read_rc, feed_rc, fd, changed = 0;
+	char *dir = NULL, *final = NULL;
+	int have_trust = 0, rc = -1, changed = 0;
+	enum dev_result res;
 	double dt;
 
 	memset(out, 0, sizeof(*out));
 	memset(&d, 0, sizeof(d));
 	memset(&rep, 0, sizeof(rep));
 	d.part_fd = -1;
+	d.in.fd = d.in.tee_fd = -1;
 	if (dev_smart_load(r, &s, err) < 0)
 		return -1;
 	if (!s.has_step)
@@ -257,6 +261,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	}
 	d.r = r;
 	d.s = &s;
+	d.stage = DEV_RESULT_FILE_CHECK_FAILED;
 	if ((dir = dev_root_file(r, DEV_DOWNLOAD_DIR)) == NULL || (d.part_path = dev_root_file(r, DEV_DOWNLOAD_PART)) == NULL ||
 	    (final = dev_root_file(r, DEV_DOWNLOAD_FILE)) == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
@@ -298,66 +303,66 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			expect.size = s.dl_size;
 			o.expect = &expect;
 		}
-		if (open_net(&d, d.have, &net, &o, &changed, err) < 0) {
+		if (open_net(&d, d.have, &o, &changed, err) < 0) {
 			/* Longer than the catalog says: not the package it names, whatever the network did. */
 			if (err->kind == FW_KIND_MISMATCH) {
 				d.mismatch = 1;
-				refuse_package(r, &s, &d, now, out, err);
+				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, out, err);
 				goto out;
 			}
 			goto net_failed;
 		}
+		if (d.have > 0 && dev_intake_splice(&d.in, 0, d.have, d.part_fd, err) < 0)
+			goto out;
+		dev_intake_tee(&d.in, d.part_fd, DEV_INTAKE_TEE_SOURCE);
+	} else {
+		/* Every byte is on disk already: read back, verified again, nothing fetched. */
+		int fd = dup(d.part_fd);
+
+		if (fd < 0) {
+			fw_err_set(err, FW_EXIT_IO, "%s: %s", d.part_path, strerror(errno));
+			goto out;
+		}
+		dev_intake_open_fd(&d.in, r, fd, "download");
 	}
-	if (dev_feed_new(&d.feed, net, s.step.length, err) < 0 ||
-	    (d.have > 0 && dev_feed_add_local(d.feed, 0, d.have, d.part_fd, 0, err) < 0))
-		goto out;
-	dev_feed_tee(d.feed, d.part_fd);
-	if ((fd = dev_feed_fd(d.feed, err)) < 0)
-		goto out;
+	d.in.total = s.step.length;
 	memset(&po, 0, sizeof(po));
 	po.trust = &trust;
 	/* Verify only (the tee keeps the bytes): each chunk hashed where the reader has it, no chunk buffer. */
 	po.threads = CHUNK_PIPE_ON_FEED;
 	po.chunks_verified = on_verified;
-	read_rc = pkg_read(fd, &po, &ops, &d, &m, &rep, err);
-	/* The reader may stop before the tar's last padding: take the rest, so the file is whole. */
-	while (read_rc == 0 && read(fd, drain, sizeof(drain)) > 0)
-		;
-	feed_rc = dev_feed_finish(d.feed, &ferr);
-	dev_feed_stats(d.feed, &fs);
+	res = dev_intake_read(&d.in, &po, &ops, &d, &d.stage, &m, &rep, err);
 	dt = now_s() - d.started;
-	out->fetched = net ? dev_transport_info(net)->fetched : 0;
-	out->interruptions = net ? dev_transport_info(net)->interruptions : 0;
-	out->speed = dt > 0 ? (uint64_t)((double)fs.net_bytes / dt) : 0;
+	out->fetched = d.in.net ? dev_transport_info(d.in.net)->fetched : 0;
+	out->interruptions = d.in.net ? dev_transport_info(d.in.net)->interruptions : 0;
+	out->speed = dt > 0 ? (uint64_t)((double)d.in.stats.net_bytes / dt) : 0;
 	s.dl_speed = out->speed;
-	if (feed_rc < 0 && ferr.kind == FW_KIND_MISMATCH && !d.mismatch) {
-		*err = ferr;
+	/* Longer than the catalog says: not the package it names, whatever the network did. */
+	if (res == DEV_RESULT_NET_ERROR && err->kind == FW_KIND_MISMATCH)
 		d.mismatch = 1;
-	}
-	/* The network's failure first: a stream cut short also looks like a bad package to the reader. */
-	if (feed_rc < 0 && ferr.code == FW_EXIT_NET && !d.mismatch) {
-		*err = ferr;
-		changed = net != NULL && dev_transport_info(net)->changed;
-		if (!changed && d.manifest_ok && dev_feed_done(d.feed) > d.synced) {
+	if (res == DEV_RESULT_NET_ERROR && !d.mismatch) {
+		changed = dev_transport_info(d.in.net)->changed;
+		if (!changed && d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
 			struct fw_err ignore;
 			checkpoint(&d, &ignore);   /* keep what arrived for the next attempt */
 		}
 		goto net_failed;
 	}
-	if (feed_rc < 0 && !d.mismatch) {
-		*err = ferr;
+	/* Writing the file or reading it back failed: the device's fault, not the package's; progress kept. */
+	if (res == DEV_RESULT_SYSTEM_ERROR && !d.mismatch) {
 		snprintf(out->result, sizeof(out->result), "systemError");
 		record(r, &s, now, out->result, err->msg);
 		goto out;
 	}
-	if (read_rc < 0 || feed_rc != 0 || dev_feed_done(d.feed) != s.step.length) {
-		if (read_rc == 0) {
-			/* A whole, verified package of another length than the catalog's is not the one it names. */
-			d.mismatch = 1;
-			fw_err_set(err, FW_EXIT_REJECTED, "%llu bytes, the catalog says %llu",
-				   (unsigned long long)dev_feed_done(d.feed), (unsigned long long)s.step.length);
-		}
-		refuse_package(r, &s, &d, now, out, err);
+	if (res == DEV_RESULT_SUCCESS && dev_intake_done(&d.in) != s.step.length) {
+		/* A whole, verified package of another length than the catalog's is not the one it names. */
+		d.mismatch = 1;
+		res = DEV_RESULT_FILE_NOT_MATCH;
+		fw_err_set(err, FW_EXIT_REJECTED, "%llu bytes, the catalog says %llu",
+			   (unsigned long long)dev_intake_done(&d.in), (unsigned long long)s.step.length);
+	}
+	if (res != DEV_RESULT_SUCCESS) {
+		refuse_package(r, &s, &d, res, now, out, err);
 		goto out;
 	}
 	/* Whole and verified: durable under its final name, then the state says so. */
@@ -395,8 +400,7 @@ net_failed:
 	snprintf(out->result, sizeof(out->result), "netError");
 	record(r, &s, now, out->result, err->msg);
 out:
-	dev_feed_free(d.feed);
-	dev_transport_close(net);
+	dev_intake_close(&d.in);
 	if (d.part_fd >= 0)
 		close(d.part_fd);
 	if (have_trust)

@@ -19,6 +19,7 @@ struct local_range {
 
 struct dev_feed {
 	struct dev_transport *net;
+	int src_fd;                        /* a plain stream instead of a transport (dev_feed_new_fd); -1 */
 	uint64_t total;                    /* 0: unknown, the transport's end is the end */
 	struct local_range local[MAX_LOCAL];
 	size_t n_local;
@@ -40,6 +41,7 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	if (f == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
 	f->net = net;
+	f->src_fd = -1;
 	f->total = total;
 	if (total == 0 && net != NULL && dev_transport_info(net)->id.size > 0)
 		f->total = (uint64_t)dev_transport_info(net)->id.size;
@@ -54,11 +56,35 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	return 0;
 }
 
+int dev_feed_new_fd(struct dev_feed **out, int fd, uint64_t total, struct fw_err *err)
+{
+	if (dev_feed_new(out, NULL, total, err) < 0)
+		return -1;
+	(*out)->src_fd = fd;
+	return 0;
+}
+
+/* The next bytes of a plain stream (a file, a pipe): read in order, never sought. */
+static ssize_t read_fd(struct dev_feed *f, void *buf, size_t len, struct fw_err *err)
+{
+	ssize_t n;
+
+	do
+		n = read(f->src_fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fw_err_set(err, FW_EXIT_IO, "reading the package at offset %llu: %s", (unsigned long long)f->pos,
+				  strerror(errno));
+	return n;
+}
+
 int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
 		       struct fw_err *err)
 {
 	if (f->started)
 		return fw_err_set(err, FW_EXIT_USAGE, "a local range added after the first read");
+	if (f->src_fd >= 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "a local range in a plain stream");
 	if (start >= end || fd < 0)
 		return fw_err_set(err, FW_EXIT_USAGE, "an empty local range [%llu,%llu)", (unsigned long long)start,
 				  (unsigned long long)end);
@@ -132,6 +158,11 @@ static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len
 	uint64_t end, have_end;
 	ssize_t n;
 
+	if (f->net == NULL && f->src_fd >= 0) {
+		if ((n = read_fd(f, buf, len, err)) <= 0)
+			return n;
+		goto tee;
+	}
 	if (f->net == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "byte %llu of the package is neither local nor fetchable",
 				  (unsigned long long)f->pos);
@@ -146,6 +177,7 @@ static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len
 	}
 	if ((n = dev_transport_read(f->net, buf, len, err)) <= 0)
 		return n;
+tee:
 	if (f->tee_fd >= 0) {
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = pwrite(f->tee_fd, (char *)buf + off, (size_t)(n - off), (off_t)(f->pos + (uint64_t)off));

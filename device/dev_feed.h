@@ -39,7 +39,7 @@
  * transport opened at 0 whose first bytes are local reconnects once, at the
  * first network byte. A transport already at the right offset whose stream
  * does not stop too early is used as it is. The transport stays the
- * caller's; it must have no fd thread of its own (dev_transport_fd). NULL:
+ * caller's; one feed reads it at a time. NULL:
  * no network at all, every byte must be local (else the read fails,
  * FW_EXIT_IO).
  *
@@ -77,6 +77,14 @@ struct dev_feed_stats {
  */
 int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t total, struct fw_err *err);
 
+/*
+ * A feed over a plain stream fd (a file read in order, a pipe, a hook's
+ * output) instead of a transport: no local ranges, no seeks; the tee and the
+ * fd thread work as above (a tee then keeps every byte). The fd stays the
+ * caller's. A read error is FW_EXIT_IO.
+ */
+int dev_feed_new_fd(struct dev_feed **out, int fd, uint64_t total, struct fw_err *err);
+
 /* Declare [start, end) local: the bytes of fd from fd_offset on. -1 with err (FW_EXIT_USAGE) for an empty,
  * overlapping or late range. */
 int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
@@ -109,7 +117,7 @@ int dev_feed_fd(struct dev_feed *f, struct fw_err *err);
 
 /*
  * Stop the fd thread (the reader may have stopped early), close the fd and
- * say how the stream ended, as dev_transport_fd_finish does: 0 every byte to
+ * say how the stream ended: 0 every byte to
  * the end was delivered; 1 the reader stopped first (no error); -1 the feed
  * failed, err saying why (the transport's error as it gave it).
  */

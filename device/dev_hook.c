@@ -240,3 +240,39 @@ enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *std
 	free(h);
 	return o;
 }
+
+int dev_hook_verdict(struct dev_hook *h, int read_failed, unsigned timeout_s, const char *verb, char *stderr_text,
+		     size_t n, enum dev_hook_outcome *o, struct fw_err *err)
+{
+	char first[160];
+	int status;
+	size_t len;
+
+	*o = dev_hook_finish(h, &status, stderr_text, n);
+	len = strlen(stderr_text);
+	while (len > 0 && stderr_text[len - 1] == '\n')
+		stderr_text[--len] = '\0';
+	snprintf(first, sizeof(first), "%.159s", stderr_text);
+	first[strcspn(first, "\n")] = '\0';
+	switch (*o) {
+	case DEV_HOOK_OK:
+		return 0;
+	case DEV_HOOK_REFUSED:
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook refused the package (exit 1: security "
+				  "violation)%s%s", first[0] ? ": " : "", first);
+	case DEV_HOOK_TIMED_OUT:
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook did not finish within %u s: stopped, "
+				  "%s cancelled", timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT, verb);
+	case DEV_HOOK_FAILED:
+	default:
+		/* Killed by SIGPIPE, or a shell reporting its child was (128 + 13): the reader stopped first. */
+		if (read_failed && ((WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) ||
+				    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE)))
+			return 0;
+		if (WIFEXITED(status))
+			return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook exited %d: %s cancelled%s%s",
+					  WEXITSTATUS(status), verb, first[0] ? ": " : "", first);
+		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook was killed by signal %d: %s cancelled",
+				  WTERMSIG(status), verb);
+	}
+}

@@ -46,6 +46,17 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
 enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *stderr_text, size_t n);
 
 /*
+ * The hook's policy, one for every way in: finish h and judge how it ended.
+ * 0 when that decides nothing: it exited 0, or (read_failed: the reader
+ * stopped first and says why) it died of SIGPIPE. Else -1 with err (code
+ * FW_EXIT_REJECTED) naming what `verb` it stops, and *o says how it ended
+ * (DEV_HOOK_REFUSED: a security violation). stderr_text gets its standard
+ * error as dev_hook_finish gives it, trailing newlines cut.
+ */
+int dev_hook_verdict(struct dev_hook *h, int read_failed, unsigned timeout_s, const char *verb, char *stderr_text,
+		     size_t n, enum dev_hook_outcome *o, struct fw_err *err);
+
+/*
  * Wait for a child that leads its own process group (it called setpgid(0, 0)),
  * at most timeout_s seconds; then kill the whole group, so nothing it started
  * keeps a pipe open. 0 when it ended by itself, 1 when it was killed at the

@@ -3,12 +3,10 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,13 +16,12 @@
 #include "base/outfile.h"
 #include "device/dev_file.h"
 #include "device/dev_slot.h"
-#include "device/dev_transport.h"
+#include "device/dev_intake.h"
 #include "device/dev_unlock.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
 
 #define INDEX_FORMAT "fwctl-packages"
-#define TEE_BUF (256 * 1024)
 #define RUNNING_CONFIG "running-config"
 
 static const char *const verif_names[] = {
@@ -305,64 +302,11 @@ static void remove_pkg_file(const struct dev_root *r, const char *file)
 /* ---- install ---- */
 
 /*
- * The source is read once: a thread copies it into the hidden temporary and
- * on into a socket the reader reads, so what is stored is exactly what was
- * verified. The reader may stop early (a refusal): the copy then ends too.
- * A network source is the transport's fd (dev_transport_fd): the same copy,
- * the same reader, the same checks as a local file.
+ * The source is read once, through the intake (dev_intake): the bytes the
+ * reader verifies (the unpack hook's output when one is set) are kept in the
+ * hidden temporary as they go by, so what is stored is exactly what was
+ * verified. A network source is the same stream, the same checks.
  */
-struct tee {
-	int src, out, sock;
-	int failed;
-	struct fw_err err;
-};
-
-static void *tee_run(void *arg)
-{
-	struct tee *t = arg;
-	char *buf = malloc(TEE_BUF);
-	int reader_gone = 0;
-
-	if (buf == NULL) {
-		t->failed = 1;
-		fw_err_set(&t->err, FW_EXIT_IO, "out of memory");
-		shutdown(t->sock, SHUT_WR);
-		return NULL;
-	}
-
-	for (;;) {
-		ssize_t n = read(t->src, buf, TEE_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			t->failed = 1;
-			fw_err_set(&t->err, FW_EXIT_IO, "read failed: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (fw_write_all(t->out, buf, (size_t)n, "package file", &t->err) < 0) {
-			t->failed = 1;
-			break;
-		}
-		for (ssize_t off = 0; !reader_gone && off < n;) {
-			ssize_t w = send(t->sock, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				reader_gone = 1;
-				break;
-			}
-			off += w;
-		}
-		if (reader_gone)
-			break;
-	}
-	shutdown(t->sock, SHUT_WR);
-	free(buf);
-	return NULL;
-}
-
 struct inst {
 	struct dev_root *root;
 	const struct dev_pkg_install_req *req;
@@ -442,35 +386,6 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 	return 0;
 }
 
-/*
- * A network source's stream is over (the reader and the copy have stopped):
- * a transport that failed is what happened, whatever the reader made of the
- * short stream, so it replaces the reader's error, as netError (exit 4).
- */
-static int net_finish(struct dev_transport *net, enum dev_result *res, struct fw_err *err)
-{
-	struct fw_err nerr = { 0 };
-
-	if (net == NULL || dev_transport_fd_finish(net, &nerr) >= 0)
-		return 0;
-	*err = nerr;
-	*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
-	return -1;
-}
-
-static enum dev_result early_failure(const struct pkg_report *rep, const struct fw_err *err)
-{
-	if (err->code != FW_EXIT_REJECTED)
-		return DEV_RESULT_SYSTEM_ERROR;
-	/* The trust decision's refusals (too few trusted keys included) say so by their kind. */
-	if (err->kind == FW_KIND_SIGNATURE)
-		return DEV_RESULT_SIGNATURE_FAILED;
-	for (size_t i = 0; i < rep->n_sigs; i++)
-		if (rep->sigs[i].status == PKG_SIG_INVALID)
-			return DEV_RESULT_SIGNATURE_FAILED;
-	return DEV_RESULT_FILE_CHECK_FAILED;
-}
-
 static int fill_entry(struct dev_pkg *p, const struct fw_manifest *m, const struct pkg_report *rep,
 		      const struct dev_pkg_install_req *req, struct fw_err *err)
 {
@@ -510,12 +425,10 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	struct fw_manifest *m = NULL;
 	struct sig_trust trust;
 	struct outfile of = { .fd = -1 };
-	struct tee tee = { .src = -1, .out = -1, .sock = -1 };
 	struct dev_pkg entry, *placed;
-	struct dev_transport *net = NULL;
-	struct dev_transport_opts nopts;
-	pthread_t th;
-	int sv[2] = { -1, -1 }, started = 0, rereadable, rc = -1, fd = -1;
+	struct dev_intake in;
+	enum dev_result res;
+	int rc = -1;
 	char *final = NULL, *tmpname = NULL, old_file[sizeof(entry.file)] = "";
 
 	memset(&u, 0, sizeof(u));
@@ -527,24 +440,16 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	u.req = req;
 	u.result = DEV_RESULT_SYSTEM_ERROR;
 	snprintf(u.path_for_name, sizeof(u.path_for_name), "%s", req->file_name);
-	if (req->src->kind == DEV_SRC_MEDIA && dev_root_media(r, req->src->label) == NULL)
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
-				  req->src->label);
-	if (dev_pkgs_load(r, &u.list, err) < 0)
-		return -1;
-	dev_running_version(r, u.running);
-	if (req->src->kind == DEV_SRC_NET) {
-		dev_root_net_opts(r, &nopts);
-		nopts.unnamed = 1;   /* the caller names the source */
-		if (dev_transport_open(&net, req->src, &nopts, 0, err) < 0 || (fd = dev_transport_fd(net, err)) < 0) {
-			u.result = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
-			goto fail;
-		}
-	} else if ((fd = dev_source_open(r, req->src, &rereadable, err)) < 0) {
-		u.result = err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED;
+	if (dev_intake_open(&in, r, req->src, "package install", NULL, 0, &res, err) < 0) {
+		u.result = res;
+		/* A label the device does not have is a typing mistake, not an attempt: nothing to record. */
+		if (res == DEV_RESULT_NONE)
+			goto out;
 		goto fail;
 	}
+	if (dev_pkgs_load(r, &u.list, err) < 0)
+		goto out;
+	dev_running_version(r, u.running);
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
 		goto fail;
@@ -557,42 +462,9 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	}
 	if (outfile_open(&of, tmpname, 0644, OUTFILE_FORCE, err) < 0)
 		goto fail;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		fw_err_set(err, FW_EXIT_IO, "socketpair: %s", strerror(errno));
-		goto fail;
-	}
-	tee.src = fd;
-	tee.out = of.fd;
-	tee.sock = sv[1];
-	if ((errno = pthread_create(&th, NULL, tee_run, &tee)) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "cannot start a thread: %s", strerror(errno));
-		goto fail;
-	}
-	started = 1;
-	if (pkg_read(sv[0], &ropts, &ops, &u, &m, &rep, err) < 0) {
-		if (!u.reached)
-			u.result = early_failure(&rep, err);
-		if (u.result == DEV_RESULT_FILE_CHECK_FAILED && err->code != FW_EXIT_REJECTED)
-			u.result = DEV_RESULT_SYSTEM_ERROR;
-		close(sv[0]);
-		sv[0] = -1;
-		pthread_join(th, NULL);
-		started = 0;
-		/* A read error of the source shows as a short package: say what really happened. */
-		if (tee.failed && tee.err.code == FW_EXIT_IO) {
-			*err = tee.err;
-			u.result = DEV_RESULT_SYSTEM_ERROR;
-		}
-		net_finish(net, &u.result, err);
-		goto fail;
-	}
-	pthread_join(th, NULL);
-	started = 0;
-	if (net_finish(net, &u.result, err) < 0)
-		goto fail;
-	if (tee.failed) {
-		*err = tee.err;
-		u.result = DEV_RESULT_SYSTEM_ERROR;
+	dev_intake_tee(&in, of.fd, DEV_INTAKE_TEE_READ);
+	if ((res = dev_intake_read(&in, &ropts, &ops, &u, &u.result, &m, &rep, err)) != DEV_RESULT_SUCCESS) {
+		u.result = res;
 		goto fail;
 	}
 	u.result = DEV_RESULT_SYSTEM_ERROR;
@@ -663,27 +535,15 @@ fail:
 	if (u.result == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;
 out:
-	if (started) {
-		if (sv[0] >= 0)
-			close(sv[0]);
-		sv[0] = -1;
-		pthread_join(th, NULL);
-	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
 	outfile_abort(&of);
-	if (net != NULL) {
-		const struct dev_transport_info *ni = dev_transport_info(net);
+	if (in.net != NULL) {
+		const struct dev_transport_info *ni = dev_transport_info(in.net);
 
 		dev_note(req->note, req->note_ctx, "package: fetched %llu bytes over %s (%u connection%s, %u interruption%s)",
 			 (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts,
 			 ni->attempts == 1 ? "" : "s", ni->interruptions, ni->interruptions == 1 ? "" : "s");
-		dev_transport_close(net);   /* closes fd, wipes the password */
-	} else if (fd > STDIN_FILENO) {
-		close(fd);
 	}
+	dev_intake_close(&in);   /* closes the source, wipes a password */
 	pkg_free(&entry);
 	free(final);
 	free(tmpname);

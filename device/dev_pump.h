@@ -12,7 +12,7 @@
 typedef ssize_t (*dev_pull_fn)(void *ctx, void *buf, size_t len, struct fw_err *err);
 
 /*
- * The one fd thread of libfwdev (dev_transport_fd, dev_feed_fd). Memory is
+ * The one fd thread of libfwdev (dev_feed_fd). Memory is
  * constant: one 64 KiB block on the thread, the rest waits in the socket
  * pair's kernel buffer. The end of the stream and a failure both look like
  * EOF to the reader, who asks dev_pump_finish which it was.

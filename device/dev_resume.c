@@ -291,3 +291,49 @@ out:
 	free(path);
 	return rc;
 }
+
+int dev_resume_whole(const struct dev_resume_image *im, const struct dev_record *rec, int inherited)
+{
+	return (im->kept == im->size || inherited) && rec->valid && rec->size == im->size &&
+	       memcmp(rec->digest, im->digest, FW_DIGEST_LEN) == 0;
+}
+
+static int same_server_file(const struct dev_transport_id *a, const struct dev_transport_id *b)
+{
+	return strcmp(a->etag, b->etag) == 0 && a->mtime == b->mtime && a->size == b->size;
+}
+
+int dev_resume_may(int found, const struct dev_resume *old, const char *source, const char *request, int hook,
+		   enum dev_proto proto, const struct dev_transport_id *id, char *why, size_t n)
+{
+	why[0] = '\0';
+	if (found <= 0)
+		return 0;
+	if (strcmp(old->source, source) != 0 || strcmp(old->request, request) != 0)
+		snprintf(why, n, "it was 'upgrade %s %s'", old->request, old->source);
+	else if (hook)
+		snprintf(why, n, "an unpack hook is set, and its output cannot be continued in the middle");
+	else if (proto == DEV_PROTO_TFTP)
+		snprintf(why, n, "TFTP cannot start in the middle of a file: the package is read whole");
+	else if (!same_server_file(&old->id, id))
+		snprintf(why, n, "the file changed on the server since: starting over from byte 0");
+	return why[0] == '\0';
+}
+
+uint64_t dev_resume_first_byte(int found, const struct dev_resume *old, const char *source, const char *request,
+			       int hook, const struct dev_record rec[DEV_SLOT_COUNT])
+{
+	uint64_t first = 0;
+
+	if (found != 1 || hook || strcmp(old->source, source) != 0 || strcmp(old->request, request) != 0)
+		return 0;
+	for (unsigned i = 0; i < old->n; i++) {
+		const struct dev_record *r = &rec[old->image[i].slot];
+		int used = old->image[i].kept > 0 ||
+			   (r->valid && memcmp(r->digest, old->image[i].digest, FW_DIGEST_LEN) == 0);
+
+		if (used && (first == 0 || old->image[i].offset < first))
+			first = old->image[i].offset;
+	}
+	return first;
+}

@@ -84,4 +84,36 @@ json_t *dev_resume_status(const struct dev_root *r, const struct dev_record rec[
 /* The entry for slot, adding an empty one when absent; NULL when full. */
 struct dev_resume_image *dev_resume_image(struct dev_resume *res, int slot);
 
+/*
+ * The resume policy, one home for it (the upgrade transaction asks):
+ *
+ * dev_resume_whole: is the image im describes whole in its slot: the slot's
+ * record valid with the payload's digest and size, and the image written by
+ * the interrupted run (kept == size, or `inherited`: the record named the
+ * slot) or by this run's earlier pass? A slot that held the same image before
+ * the upgrade is not: it is written as it always was (upgrade force).
+ */
+int dev_resume_whole(const struct dev_resume_image *im, const struct dev_record *rec, int inherited);
+
+/*
+ * Whether the interrupted run `old` (found: dev_resume_load's answer) may be
+ * continued by `upgrade REQUEST SOURCE` reading the file `id` over `proto`:
+ * the same source as shown, the same request, no unpack hook (its output has
+ * offsets of its own), not TFTP (it cannot start in the middle of a file),
+ * the same file on the server (ETag, time and size). 1 yes; 0 no, why says
+ * why when there was a record to refuse ("" when there was none).
+ */
+int dev_resume_may(int found, const struct dev_resume *old, const char *source, const char *request, int hook,
+		   enum dev_proto proto, const struct dev_transport_id *id, char *why, size_t n);
+
+/*
+ * Where the first byte a resume would take from a slot lies, 0 when none: the
+ * transport is opened to stop there, so a server that honours ranges sends
+ * only the bytes before it (the manifest, signatures, chunk lists). A guess
+ * from the record alone (no server asked yet): dev_resume_may decides once
+ * the transport is open, and the caller reopens when the guess was wrong.
+ */
+uint64_t dev_resume_first_byte(int found, const struct dev_resume *old, const char *source, const char *request,
+			       int hook, const struct dev_record rec[DEV_SLOT_COUNT]);
+
 #endif

@@ -3,7 +3,6 @@
 
 #include "base/escape.h"
 #include "device/dev_curl.h"
-#include "device/dev_pump.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,6 +44,7 @@ struct dev_transport {
 
 	CURLM *multi;
 	CURL *easy;
+	CURLU *url;                    /* this attempt's URL (make_url), the easy handle's */
 	char errbuf[CURL_ERROR_SIZE];
 	int done;                      /* the attempt ended; result says how */
 	CURLcode result;
@@ -68,7 +68,6 @@ struct dev_transport {
 	long backoff_ms;
 
 	const struct dev_curl *curl;   /* libcurl's functions (loaded at the first open) */
-	struct dev_pump pump;          /* the fd thread (dev_transport_fd) */
 	atomic_int stop;               /* reads give up at once (dev_transport_interrupt) */
 	_Atomic uint64_t delivered;    /* info.offset, for dev_transport_done from another thread */
 };
@@ -116,54 +115,55 @@ static int ssh_proto(enum dev_proto p)
 	return p == DEV_PROTO_SCP || p == DEV_PROTO_SFTP;
 }
 
-/* The URL of the file for protocol p, without user or password (they go to curl apart). */
-static int make_url(const struct dev_transport *t, enum dev_proto p, char *url, size_t n)
+/*
+ * The URL of the file for protocol p, without user or password (they go to
+ * curl apart), as a CURLU handle built from the source's parts: curl encodes
+ * the path; nothing is written as URL text and parsed again. NULL when curl
+ * refuses a part (a path too long, out of memory).
+ */
+static CURLU *make_url(const struct dev_transport *t, enum dev_proto p)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	const struct dev_curl *c = t->curl;
+	const unsigned plain = CURLU_NON_SUPPORT_SCHEME;
 	const char *path = t->src.path;
-	char port[16] = "";
-	int v6 = strchr(t->src.host, ':') != NULL, w;
-	size_t o;
+	char host[sizeof(t->src.host) + 2], port[16], *rel = NULL, *enc = NULL;
+	CURLU *u = c->url();
+	int abs_ftp = 0, ok = u != NULL;
 
-	if (t->src.port)
-		snprintf(port, sizeof(port), ":%u", t->src.port);
-	w = snprintf(url, n, "%s://%s%s%s%s/", scheme(p), v6 ? "[" : "", t->src.host, v6 ? "]" : "", port);
-	if (w < 0 || (size_t)w >= n)
-		return -1;
-	o = (size_t)w;
+	snprintf(host, sizeof(host), strchr(t->src.host, ':') != NULL ? "[%s]" : "%s", t->src.host);
+	snprintf(port, sizeof(port), "%u", t->src.port);
 	/* scp, sftp (curl's syntax): "/PATH" is absolute, "/~/PATH" in the login's home, where a plain PATH is too. */
-	if (ssh_proto(p) && *path == '/') {
+	if (ssh_proto(p) && *path == '/')
 		path++;
-	} else if (ssh_proto(p) && strncmp(path, "~/", 2) != 0) {
-		if (o + 2 >= n)
-			return -1;
-		memcpy(url + o, "~/", 2);
-		o += 2;
-	}
+	else if (ssh_proto(p) && strncmp(path, "~/", 2) != 0)
+		abs_ftp = -1;
 	/* An absolute path on an FTP or TFTP server is "%2F..." (RFC 1738); HTTP paths are all absolute. */
 	if (*path == '/' && (p == DEV_PROTO_FTP || p == DEV_PROTO_TFTP)) {
-		if (o + 3 >= n)
-			return -1;
-		memcpy(url + o, "%2F", 3);
-		o += 3;
+		abs_ftp = 1;
 		path++;
 	}
-	for (; *path; path++) {
-		unsigned char c = (unsigned char)*path;
-		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			    strchr("-._~/", c) != NULL;
-		if (o + (plain ? 1 : 3) >= n)
-			return -1;
-		if (plain) {
-			url[o++] = (char)c;
-		} else {
-			url[o++] = '%';
-			url[o++] = hex[c >> 4];
-			url[o++] = hex[c & 15];
-		}
+	if (ok && asprintf(&rel, "/%s%s", abs_ftp < 0 ? "~/" : "", path) < 0)
+		rel = NULL;
+	ok = ok && rel != NULL && c->url_set(u, CURLUPART_SCHEME, scheme(p), plain) == CURLUE_OK &&
+	     c->url_set(u, CURLUPART_HOST, host, plain) == CURLUE_OK &&
+	     (t->src.port == 0 || c->url_set(u, CURLUPART_PORT, port, plain) == CURLUE_OK) &&
+	     c->url_set(u, CURLUPART_PATH, rel, plain | CURLU_URLENCODE) == CURLUE_OK;
+	if (ok && abs_ftp == 1) {
+		/* The "%2F" must stay as it is: the rest is curl's encoding of the path, then the prefix goes before it. */
+		char *whole = NULL;
+
+		ok = c->url_get(u, CURLUPART_PATH, &enc, 0) == CURLUE_OK && asprintf(&whole, "/%%2F%s", enc + 1) >= 0 &&
+		     c->url_set(u, CURLUPART_PATH, whole, plain) == CURLUE_OK;
+		free(whole);
 	}
-	url[o] = '\0';
-	return 0;
+	if (enc != NULL)
+		c->free(enc);
+	free(rel);
+	if (!ok && u != NULL) {
+		c->url_cleanup(u);
+		u = NULL;
+	}
+	return u;
 }
 
 /* This attempt's curl text, e.g. "Failed to connect to 127.0.0.1 port 2121 after 0 ms: Couldn't connect to server". */
@@ -329,6 +329,10 @@ static void end_attempt(struct dev_transport *t)
 		t->curl->easy_cleanup(t->easy);
 		t->easy = NULL;
 	}
+	if (t->url != NULL) {
+		t->curl->url_cleanup(t->url);
+		t->url = NULL;
+	}
 }
 
 /* scp, sftp: only a key known_hosts lists for this host; remember why another is refused. */
@@ -353,7 +357,7 @@ static int on_host_key(CURL *easy, const struct curl_khkey *known, const struct 
 /* Start a transfer that continues at t->pos. */
 static int start_attempt(struct dev_transport *t, struct fw_err *err)
 {
-	char url[sizeof(t->src.path) * 3 + 600], range[48];
+	char range[48];
 	CURLcode rc = CURLE_OK;
 	CURLMcode mrc;
 
@@ -362,11 +366,11 @@ static int start_attempt(struct dev_transport *t, struct fw_err *err)
 	t->result = CURLE_OK;
 	t->errbuf[0] = '\0';
 	t->info.attempts++;
-	if (make_url(t, t->proto, url, sizeof(url)) < 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "the path is too long");
+	if ((t->url = make_url(t, t->proto)) == NULL)
+		return fw_err_set(err, FW_EXIT_USAGE, "the path is too long, or curl cannot make a URL of it");
 	if ((t->easy = t->curl->easy_init()) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "cannot start a transfer: out of memory");
-	SET(CURLOPT_URL, url);
+	SET(CURLOPT_CURLU, t->url);
 	SET(CURLOPT_PROTOCOLS_STR, http(t) ? "http,https" : scheme(t->proto));
 	/* No proxy from the environment: the device's configuration names its servers, nothing else does. */
 	SET(CURLOPT_PROXY, "");
@@ -697,7 +701,6 @@ static int open_transport(struct dev_transport **out, const struct dev_source *s
 	else
 		dev_transport_opts_init(&t->o);
 	t->o.expect = NULL;
-	t->pump.fds[0] = t->pump.fds[1] = -1;
 	atomic_init(&t->stop, 0);
 	atomic_init(&t->limit, t->o.max_bytes);
 	t->backoff_ms = t->o.backoff_ms;
@@ -797,8 +800,6 @@ static int seek_stream(struct dev_transport *t, uint64_t offset, uint64_t end, s
 	/* Another end is another request (over HTTP): read through only within the same one. */
 	int same_end = end == t->info.end;
 
-	if (dev_pump_running(&t->pump))
-		return fw_err_set(err, FW_EXIT_USAGE, "cannot seek while the fd is read");
 	if (t->failed && !t->info.changed) {
 		t->failed = 0;   /* a new position is a new start: the retry budget too */
 		t->fails = 0;
@@ -864,52 +865,15 @@ const struct dev_transport_info *dev_transport_info(const struct dev_transport *
 	return &t->info;
 }
 
-static ssize_t pull(void *ctx, void *buf, size_t len, struct fw_err *err)
-{
-	return dev_transport_read(ctx, buf, len, err);
-}
-
 void dev_transport_interrupt(struct dev_transport *t, int on)
 {
 	atomic_store(&t->stop, on);
 }
 
-static void interrupt(void *ctx)
-{
-	dev_transport_interrupt(ctx, 1);
-}
-
-int dev_transport_fd(struct dev_transport *t, struct fw_err *err)
-{
-	int fd = dev_pump_start(&t->pump, pull, t, err);
-
-	if (fd < 0)
-		return named(t->info.shown, t->o.unnamed, err);
-	return fd;
-}
-
-int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err)
-{
-	int rc;
-
-	if (!dev_pump_running(&t->pump))
-	{
-		fw_err_set(err, FW_EXIT_USAGE, "no fd thread");
-		return named(t->info.shown, t->o.unnamed, err);
-	}
-	rc = dev_pump_finish(&t->pump, interrupt, err);
-	dev_transport_interrupt(t, 0);
-	return rc;
-}
-
 void dev_transport_close(struct dev_transport *t)
 {
-	struct fw_err ignored;
-
 	if (t == NULL)
 		return;
-	if (dev_pump_running(&t->pump))
-		dev_transport_fd_finish(t, &ignored);
 	end_attempt(t);
 	if (t->multi)
 		t->curl->multi_cleanup(t->multi);

@@ -12,8 +12,8 @@
  * The one place fwctl talks to a server; nothing else links libcurl.
  *
  * A transport is a stream of the file's bytes from an offset on. The caller
- * pulls (dev_transport_read) or reads a file descriptor fed by a thread
- * (dev_transport_fd); either way memory is constant: at most
+ * pulls (dev_transport_read), or reads a file descriptor a dev_feed's
+ * thread fills from it (dev_feed_fd); either way memory is constant: at most
  * DEV_TRANSPORT_BUFFER bytes wait between the network and the caller, and
  * curl is paused while they do.
  *
@@ -179,31 +179,16 @@ void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
 /* The offset of the next byte the stream delivers: safe from any thread, e.g. for progress while the fd thread runs. */
 uint64_t dev_transport_done(const struct dev_transport *t);
 
-/* Counters and identity so far; valid until close. While an fd thread runs, look after dev_transport_fd_finish. */
+/* Counters and identity so far; valid until close. While a feed's fd thread reads it, look after dev_feed_finish. */
 const struct dev_transport_info *dev_transport_info(const struct dev_transport *t);
 
-/*
- * A file descriptor (one end of a socket pair) that yields the stream from
- * info.offset to the end, fed by a thread calling dev_transport_read: for
- * readers that take an fd (pkg_read). End of the stream and a network failure
- * both look like EOF on the fd: a reader that stops early or sees a short
- * stream must ask dev_transport_fd_finish which it was, and report the
- * transport's error first. Returns the fd (owned by the transport) or -1.
- */
-int dev_transport_fd(struct dev_transport *t, struct fw_err *err);
-
-/*
- * Stop the fd thread (the reader may have stopped early), close the fd and
- * say how the stream ended: 0 every byte to the end was delivered; 1 the
- * reader stopped first (no error); -1 the transport failed (err says why).
- */
-int dev_transport_fd_finish(struct dev_transport *t, struct fw_err *err);
+/* An fd for readers that take one (pkg_read): a dev_feed over the transport (dev_feed_fd), the one fd thread. */
 
 /*
  * From another thread: make a read blocked on the network (and every read
  * until turned off again) give up at once with an error, the stream staying
  * where it is. For a caller running its own thread over the transport
- * (dev_feed_finish); dev_transport_fd_finish does it for its own.
+ * (dev_feed_finish).
  */
 void dev_transport_interrupt(struct dev_transport *t, int on);
 

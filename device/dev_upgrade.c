@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +12,8 @@
 
 #include "base/escape.h"
 #include "base/outfile.h"
-#include "device/dev_feed.h"
-#include "device/dev_hook.h"
+#include "device/dev_intake.h"
 #include "device/dev_resume.h"
-#include "device/dev_transport.h"
 #include "device/dev_policy.h"
 #include "device/dev_slot.h"
 #include "formats/chunk.h"
@@ -63,9 +59,7 @@ struct txn {
 	int staged;                    /* plan.step[cur]'s image is whole; its record waits for the package's end */
 	struct dev_record staged_rec;
 	unsigned touched;              /* slots whose record went not valid */
-	struct dev_transport *net;     /* a network source's transport; NULL for a local one */
-	struct dev_transport_opts nopts;
-	struct dev_feed *feed;         /* this pass's stream of the network source, kept bytes spliced in */
+	struct dev_intake in;          /* the source, its kept bytes, the hook, the reader */
 	/* Resuming after a power cut (dev_resume.h): network sources without an unpack hook. */
 	int resume_on;                 /* this run keeps ROOT/DEV_RESUME_FILE up to date */
 	int resuming;                  /* res came from an interrupted run of the same upgrade */
@@ -79,7 +73,6 @@ struct txn {
 	int in_place;                  /* plan.step[cur]'s image is whole in its slot: verified there, not written */
 	unsigned inherited;            /* 1 << slot for each image entry the interrupted run recorded */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
-	uint64_t spliced;              /* bytes the feeds took from slots instead of the network, all passes */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
 	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
 	struct timespec pass_start, last_progress;
@@ -105,7 +98,7 @@ static void progress(struct txn *u, int last)
 	char *text;
 	double secs;
 
-	if (u->net == NULL)
+	if (u->in.net == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!last && since(&u->last_progress, &now) < 0.25)
@@ -116,7 +109,7 @@ static void progress(struct txn *u, int last)
 	p.source = u->st.last.source;
 	p.pass = u->pass + 1;
 	p.passes = u->plan.passes ? u->plan.passes : 1;
-	p.done = u->feed != NULL ? dev_feed_done(u->feed) : dev_transport_done(u->net);
+	p.done = dev_intake_done(&u->in);
 	p.total = u->net_total;
 	p.speed = secs > 0.001 ? (uint64_t)((double)p.done / secs) : 0;
 	p.last = last;
@@ -169,18 +162,10 @@ static unsigned planned(const struct dev_plan *p)
 	return set;
 }
 
-/*
- * Is the image whole in its slot: the slot's record valid with the payload's
- * digest, and the image written by the interrupted run (whose record names
- * the slot) or by this run's earlier pass? A slot that held the same image
- * before this upgrade is not: it is written as it always was (upgrade force).
- */
+/* Is the image whole in its slot (dev_resume_whole), written by the interrupted run or this run's earlier pass? */
 static int image_whole(const struct txn *u, const struct dev_resume_image *im)
 {
-	const struct dev_record *rec = &u->rec[im->slot];
-
-	return (im->kept == im->size || (u->inherited & (1u << im->slot))) && rec->valid && rec->size == im->size &&
-	       memcmp(rec->digest, im->digest, FW_DIGEST_LEN) == 0;
+	return dev_resume_whole(im, &u->rec[im->slot], (u->inherited & (1u << im->slot)) != 0);
 }
 
 /* Replace the resume record; one that cannot be written ends the recording, not the upgrade. */
@@ -219,40 +204,27 @@ static int checkpoint(struct txn *u, int sync, struct fw_err *err)
 	return 0;
 }
 
-static int same_server_file(const struct dev_transport_id *a, const struct dev_transport_id *b)
-{
-	return strcmp(a->etag, b->etag) == 0 && a->mtime == b->mtime && a->size == b->size;
-}
-
 /*
  * At the start of a network upgrade, with the transport open: continue the
  * interrupted run of the same upgrade (same source as shown, same request,
  * the same file on the server: ETag, time and size), or drop its record and
  * start one of our own. The manifest is compared when it arrives (on_manifest).
  */
-static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
+static int resume_begin(struct txn *u, int may_resume, int found, const struct dev_resume *oldp,
+			const struct fw_err *rerr, struct fw_err *err)
 {
-	const struct dev_transport_info *ni = dev_transport_info(u->net);
-	struct dev_resume old;
-	struct fw_err rerr = { 0 };
+	const struct dev_transport_info *ni = dev_transport_info(u->in.net);
+	const struct dev_resume old = *oldp;
 	char why[700] = "";
-	int found = dev_resume_load(u->root, &old, &rerr);
 	uint64_t kept = 0;
 
 	/* An unpack hook's output has offsets of its own; TFTP cannot start in the middle of a file. */
 	u->resume_on = u->root->cfg.unpack_hook == NULL && ni->proto != DEV_PROTO_TFTP;
 	if (found < 0) {
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: ignoring the record of an interrupted upgrade: %s", rerr.msg);
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: ignoring the record of an interrupted upgrade: %s", rerr->msg);
 	} else if (found > 0 && may_resume) {
-		if (strcmp(old.source, u->req->src->shown) != 0 || strcmp(old.request, u->st.last.target) != 0)
-			snprintf(why, sizeof(why), "it was 'upgrade %s %s'", old.request, old.source);
-		else if (u->root->cfg.unpack_hook != NULL)
-			snprintf(why, sizeof(why), "an unpack hook is set, and its output cannot be continued in the middle");
-		else if (ni->proto == DEV_PROTO_TFTP)
-			snprintf(why, sizeof(why), "TFTP cannot start in the middle of a file: the package is read whole");
-		else if (!same_server_file(&old.id, &ni->id))
-			snprintf(why, sizeof(why), "the file changed on the server since: starting over from byte 0");
-		if (why[0] != '\0') {
+		if (!dev_resume_may(found, &old, u->req->src->shown, u->st.last.target, u->root->cfg.unpack_hook != NULL,
+				    ni->proto, &ni->id, why, sizeof(why))) {
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: %s", why);
 		} else {
 			u->res = old;
@@ -275,7 +247,7 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 	if (found != 0)
 		dev_resume_clear(u->root);
 	/* Opened for a resume that is not to be (resume_first_byte): the whole file after all. */
-	if (dev_transport_info(u->net)->end != 0 && dev_transport_seek_to(u->net, 0, 0, err) < 0)
+	if (dev_transport_info(u->in.net)->end != 0 && dev_transport_seek_to(u->in.net, 0, 0, err) < 0)
 		return -1;
 	memset(&u->res, 0, sizeof(u->res));
 	snprintf(u->res.source, sizeof(u->res.source), "%s", u->req->src->shown);
@@ -283,33 +255,6 @@ static int resume_begin(struct txn *u, int may_resume, struct fw_err *err)
 	u->res.id = ni->id;
 	u->res.started = (long long)time(NULL);
 	return 0;
-}
-
-/*
- * Where the first byte a resume would take from a slot lies, 0 when none:
- * the transport is opened to stop there, so a server that honours ranges
- * sends only the bytes before it (the manifest, signatures, chunk lists).
- * A guess from the record alone: resume_begin decides, and reopens when the
- * guess was wrong.
- */
-static uint64_t resume_first_byte(const struct txn *u, int may_resume)
-{
-	struct dev_resume old;
-	struct fw_err ignored;
-	uint64_t first = 0;
-
-	if (!may_resume || u->root->cfg.unpack_hook != NULL || dev_resume_load(u->root, &old, &ignored) != 1 ||
-	    strcmp(old.source, u->req->src->shown) != 0 || strcmp(old.request, u->st.last.target) != 0)
-		return 0;
-	for (unsigned i = 0; i < old.n; i++) {
-		const struct dev_record *rec = &u->rec[old.image[i].slot];
-		int used = old.image[i].kept > 0 ||
-			   (rec->valid && memcmp(rec->digest, old.image[i].digest, FW_DIGEST_LEN) == 0);
-
-		if (used && (first == 0 || old.image[i].offset < first))
-			first = old.image[i].offset;
-	}
-	return first;
 }
 
 static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep,
@@ -611,22 +556,6 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	return 0;
 }
 
-/* Sort a failure of the reader before the manifest callback: signature, package, or reading. */
-static enum dev_result early_failure(const struct pkg_report *rep, const struct fw_err *err)
-{
-	if (err->code != FW_EXIT_REJECTED)
-		return DEV_RESULT_SYSTEM_ERROR;
-	/* The trust decision's refusals (too few trusted keys included) say so by their kind. */
-	if (err->kind == FW_KIND_SIGNATURE)
-		return DEV_RESULT_SIGNATURE_FAILED;
-	if (rep->manifest_bytes == NULL)
-		return DEV_RESULT_FILE_CHECK_FAILED;
-	for (size_t i = 0; i < rep->n_sigs; i++)
-		if (rep->sigs[i].status == PKG_SIG_INVALID)
-			return DEV_RESULT_SIGNATURE_FAILED;
-	return rep->valid_sigs == 0 ? DEV_RESULT_SIGNATURE_FAILED : DEV_RESULT_FILE_CHECK_FAILED;
-}
-
 /* Remember how the attempt ended: the only trace a refused or failed upgrade leaves besides its slots. */
 static int record(struct txn *u, enum dev_result res, const char *message, struct fw_err *err)
 {
@@ -682,56 +611,9 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	return -1;
 }
 
-/*
- * How the unpack hook ended, when that decides the outcome: 0 when it does not
- * (it exited 0, or it died of SIGPIPE because the reader stopped first and
- * says why), else -1 with err and *res.
- */
-static int hook_verdict(struct txn *u, struct dev_hook *h, int read_failed, enum dev_result *res, struct fw_err *err)
+/* This pass's kept bytes: what the slots hold of the package, spliced into the network stream. */
+static void splice_kept(struct txn *u)
 {
-	char first[160];
-	int status;
-	enum dev_hook_outcome o = dev_hook_finish(h, &status, u->st.last.hook_stderr, sizeof(u->st.last.hook_stderr));
-
-	size_t len = strlen(u->st.last.hook_stderr);
-
-	while (len > 0 && u->st.last.hook_stderr[len - 1] == '\n')
-		u->st.last.hook_stderr[--len] = '\0';
-	snprintf(first, sizeof(first), "%.159s", u->st.last.hook_stderr);
-	first[strcspn(first, "\n")] = '\0';
-	switch (o) {
-	case DEV_HOOK_OK:
-		return 0;
-	case DEV_HOOK_REFUSED:
-		*res = DEV_RESULT_SECURITY_VIOLATION;
-		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook refused the package (exit 1: security "
-				  "violation)%s%s", first[0] ? ": " : "", first);
-	case DEV_HOOK_TIMED_OUT:
-		*res = DEV_RESULT_CANCELLED;
-		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook did not finish within %u s: stopped, "
-				  "upgrade cancelled", u->root->cfg.hook_timeout);
-	case DEV_HOOK_FAILED:
-	default:
-		/* Killed by SIGPIPE, or a shell reporting its child was (128 + 13): the reader stopped first. */
-		if (read_failed && ((WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) ||
-				    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE)))
-			return 0;
-		*res = DEV_RESULT_CANCELLED;
-		if (WIFEXITED(status))
-			return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook exited %d: upgrade cancelled%s%s",
-					  WEXITSTATUS(status), first[0] ? ": " : "", first);
-		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook was killed by signal %d: upgrade cancelled",
-				  WTERMSIG(status));
-	}
-}
-
-/* This pass's stream of a network source: a feed over the transport, with what the slots hold spliced in. */
-static int net_stream(struct txn *u, int *fdp, struct fw_err *err)
-{
-	dev_feed_free(u->feed);
-	u->feed = NULL;
-	if (dev_feed_new(&u->feed, u->net, 0, err) < 0)
-		return -1;
 	for (unsigned i = 0; u->resume_on && i < u->res.n; i++) {
 		const struct dev_resume_image *im = &u->res.image[i];
 		uint64_t len = image_whole(u, im) ? im->size : im->kept;
@@ -743,89 +625,40 @@ static int net_stream(struct txn *u, int *fdp, struct fw_err *err)
 			u->slot_fd[im->slot] = open(u->root->slot_path[im->slot], O_RDONLY | O_CLOEXEC);
 		/* A slot that cannot be read, or a range that does not fit, is fetched instead. */
 		if (u->slot_fd[im->slot] >= 0)
-			(void)dev_feed_add_local(u->feed, im->offset, im->offset + len, u->slot_fd[im->slot], 0, &ignored);
+			(void)dev_intake_splice(&u->in, im->offset, im->offset + len, u->slot_fd[im->slot], &ignored);
 	}
-	*fdp = dev_feed_fd(u->feed, err);
-	return *fdp < 0 ? -1 : 0;
 }
 
-/* One read of the package, writing the steps of pass u->pass; through the unpack hook when one is set. */
-static int read_pass(struct txn *u, int *fdp, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
+/* One read of the package through the intake, writing the steps of pass u->pass. */
+static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest **m, struct pkg_report *rep,
 		     struct fw_err *err)
 {
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
 	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
-	struct dev_hook *hook = NULL;
-	struct fw_err herr = { 0 };
 	enum dev_result res;
-	int fd = *fdp, in, rc;
 
-	/* Every read starts at byte 0: a network source through a feed (which seeks the transport). */
-	if (u->net != NULL) {
-		if (net_stream(u, fdp, err) < 0) {
-			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
-		}
-		fd = *fdp;
-	} else if (u->pass > 0 && lseek(fd, 0, SEEK_SET) != 0) {
-		fw_err_set(err, FW_EXIT_IO, "cannot read the package again: %s", strerror(errno));
-		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
-	}
-	in = fd;
-	/* Bytes from a server or through a hook come no faster than one core
-	 * hashes them (SHA-NI: about 1.8 GB/s): hashing them as they arrive
-	 * needs one chunk buffer instead of one per core plus one. */
-	if (u->net != NULL || u->root->cfg.unpack_hook != NULL || u->req->hash_on_read)
+	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */
+	if (u->req->hash_on_read)
 		ropts.threads = CHUNK_PIPE_ON_FEED;
 	clock_gettime(CLOCK_MONOTONIC, &u->pass_start);
-	fw_manifest_free(*m);
-	*m = NULL;
-	pkg_report_free(rep);
-	memset(rep, 0, sizeof(*rep));
 	u->staged = 0;
-	if (u->root->cfg.unpack_hook != NULL &&
-	    dev_hook_start(u->root->cfg.unpack_hook, fd, u->root->cfg.hook_timeout, &hook, &in, err) < 0)
-		return fail(u, DEV_RESULT_SYSTEM_ERROR, err);
-	rc = pkg_read(in, &ropts, &ops, u, m, rep, err);
-	if (u->net != NULL) {
-		struct fw_err nerr = { 0 };
-		struct dev_feed_stats fst;
-		int frc;
-
-		progress(u, 1);
-		*fdp = -1;
-		frc = dev_feed_finish(u->feed, &nerr);
-		dev_feed_stats(u->feed, &fst);
-		u->spliced += fst.local_bytes;
-		/* A stream cut short looks like a short package to the reader (and to a hook): the
-		 * transport's failure is what happened, so it is reported first, as netError. */
-		if (frc < 0) {
-			if (hook != NULL)
-				(void)hook_verdict(u, hook, 1, &res, &herr);
-			*err = nerr;
-			return fail(u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
-		}
-		/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile, a
-		 * record whose ranges fall in the package's head, before its manifest was even read):
-		 * start over from byte 0 rather than fail; the reader caught them before any use. */
-		if (rc < 0 && u->resuming && fst.local_bytes > 0 && err->code == FW_EXIT_REJECTED &&
-		    (!u->reached_manifest || u->result == DEV_RESULT_FILE_CHECK_FAILED)) {
-			u->restart = 1;
-			fw_err_wrap(err, "the bytes kept from the interrupted upgrade do not verify");
-		}
+	splice_kept(u);
+	res = dev_intake_read(&u->in, &ropts, &ops, u, &u->result, m, rep, err);
+	progress(u, 1);
+	snprintf(u->st.last.hook_stderr, sizeof(u->st.last.hook_stderr), "%s", u->in.hook_stderr);
+	/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile, a record whose
+	 * ranges fall in the package's head, before its manifest was even read): start over from byte 0 rather
+	 * than fail; the reader caught them before any use. */
+	if (u->resuming && u->in.stats.local_bytes > 0 && err->code == FW_EXIT_REJECTED &&
+	    res != DEV_RESULT_SUCCESS &&
+	    (!u->reached_manifest || u->result == DEV_RESULT_FILE_CHECK_FAILED)) {
+		u->restart = 1;
+		fw_err_wrap(err, "the bytes kept from the interrupted upgrade do not verify");
 	}
-	/* The hook's verdict comes before the package's: its output only had to be read to be judged. */
-	if (hook != NULL && hook_verdict(u, hook, rc < 0, &res, &herr) < 0) {
-		*err = herr;
+	if (res != DEV_RESULT_SUCCESS)
 		return fail(u, res, err);
-	}
-	if (rc < 0) {
-		res = u->reached_manifest ? u->result : early_failure(rep, err);
-		if (res == DEV_RESULT_FILE_CHECK_FAILED && err->code != FW_EXIT_REJECTED)
-			res = DEV_RESULT_SYSTEM_ERROR;   /* reading failed, not the package */
-		return fail(u, res, err);
-	}
 	/* The whole package is accepted: now the pass's last image counts. */
 	if (u->staged && commit(u, u->plan.step[u->cur].target, &u->staged_rec, err) < 0)
 		return fail(u, u->result, err);
@@ -881,21 +714,52 @@ void dev_progress_clear(const struct dev_root *r)
 	free(path);
 }
 
-/* Open a network source: the transport with the device's network settings; then what an interrupted run left. */
-static int net_open(struct txn *u, int may_resume, struct fw_err *err)
+/*
+ * Open the source through the intake. A network source first learns what an
+ * interrupted run left (the record, read once): the transport is opened to
+ * stop where the kept bytes begin, then the record is taken or dropped.
+ * Anything else makes that record stale. 0, or -1 with err and *res.
+ */
+static int open_source(struct txn *u, struct dev_root *r, const struct dev_upgrade_req *req,
+		       struct dev_upgrade_out *out, int may_resume, enum dev_result *res, struct fw_err *err)
 {
-	dev_root_net_opts(u->root, &u->nopts);
-	u->nopts.unnamed = 1;   /* the caller names the source (prog: upgrade: SOURCE: why) */
-	if ((u->progress_path = dev_root_file(u->root, DEV_PROGRESS_FILE)) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	u->nopts.end = resume_first_byte(u, may_resume);
-	if (dev_transport_open(&u->net, u->req->src, &u->nopts, 0, err) < 0) {
-		return -1;
+	struct dev_transport_opts o;
+	struct dev_resume old;
+	struct fw_err rerr = { 0 };
+	int found;
+	const char *verb = req->golden ? "golden install" : "upgrade";
+
+	if (req->src->kind != DEV_SRC_NET) {
+		int rc = dev_intake_open(&u->in, r, req->src, verb, NULL, 0, res, err);
+
+		if (rc < 0 && *res == DEV_RESULT_NONE)
+			return -1;
+		start(u, r, req, out, u->in.rereadable);
+		found = dev_resume_load(r, &old, &rerr);
+		if (found != 0) {
+			dev_note(req->note, req->note_ctx, "upgrade: the interrupted network upgrade will not be resumed: "
+				 "this upgrade replaces it");
+			dev_resume_clear(r);
+		}
+		return rc;
 	}
+	/* A network source can be fetched again from byte 0: it counts as re-readable. */
+	start(u, r, req, out, 1);
+	*res = DEV_RESULT_SYSTEM_ERROR;
+	if ((u->progress_path = dev_root_file(r, DEV_PROGRESS_FILE)) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	found = dev_resume_load(r, &old, &rerr);
+	dev_root_net_opts(r, &o);
+	o.unnamed = 1;   /* the caller names the source (prog: upgrade: SOURCE: why) */
+	o.end = may_resume ? dev_resume_first_byte(found, &old, req->src->shown, u->st.last.target,
+						  r->cfg.unpack_hook != NULL, u->rec) : 0;
+	if (dev_intake_open(&u->in, r, req->src, verb, &o, 0, res, err) < 0)
+		return -1;
 	/* Read before the fd thread starts: info is the thread's while it runs. */
-	if (dev_transport_info(u->net)->id.size > 0)
-		u->net_total = (uint64_t)dev_transport_info(u->net)->id.size;
-	if (resume_begin(u, may_resume, err) < 0) {
+	if (dev_transport_info(u->in.net)->id.size > 0)
+		u->net_total = (uint64_t)dev_transport_info(u->in.net)->id.size;
+	if (resume_begin(u, may_resume, found, &old, &rerr, err) < 0) {
+		*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
 		return -1;
 	}
 	return 0;
@@ -910,45 +774,24 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 	struct sig_trust trust;
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
-	int fd = -1, rereadable = 0, rc = -1;
+	enum dev_result res;
+	int rc = -1;
 
 	memset(&u, 0, sizeof(u));
 	memset(out, 0, sizeof(*out));
 	memset(&rep, 0, sizeof(rep));
 	sig_trust_init(&trust);
+	u.in.fd = -1;
 	for (int s = 0; s < DEV_SLOT_COUNT; s++)
 		u.slot_fd[s] = -1;
 	if (dev_state_load(r, &u.st, err) < 0)
 		return -1;
 	dev_progress_clear(r);
-	/* A label the device does not have is a typing mistake, not an attempt: nothing to record. */
-	if (req->src->kind == DEV_SRC_MEDIA && dev_root_media(r, req->src->label) == NULL)
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
-				  req->src->label);
-	if (req->src->kind == DEV_SRC_NET) {
-		/* A network source can be fetched again from byte 0: it counts as re-readable. */
-		start(&u, r, req, out, 1);
-		if (net_open(&u, may_resume, err) < 0) {
-			fail(&u, err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR, err);
-			goto out;
-		}
-	} else {
-		struct dev_resume old;
-		struct fw_err ignored;
-
-		fd = dev_source_open(r, req->src, &rereadable, err);
-		start(&u, r, req, out, rereadable);
-		/* Only a network upgrade resumes; any other one makes an interrupted one's record stale. */
-		if (dev_resume_load(r, &old, &ignored) != 0) {
-			dev_note(req->note, req->note_ctx, "upgrade: the interrupted network upgrade will not be resumed: "
-				 "this upgrade replaces it");
-			dev_resume_clear(r);
-		}
-		if (fd < 0) {
-			fail(&u, err->code == FW_EXIT_IO ? DEV_RESULT_SYSTEM_ERROR : DEV_RESULT_POLICY_REFUSED, err);
-			return -1;
-		}
+	if (open_source(&u, r, req, out, may_resume, &res, err) < 0) {
+		/* A label the device does not have is a typing mistake, not an attempt: nothing to record. */
+		if (res != DEV_RESULT_NONE)
+			fail(&u, res, err);
+		goto out;
 	}
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
@@ -956,7 +799,7 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 		goto out;
 	}
 	for (u.pass = 0; u.pass < (u.reached_manifest ? u.plan.passes : 1); u.pass++)
-		if (read_pass(&u, &fd, &trust, &m, &rep, err) < 0)
+		if (read_pass(&u, &trust, &m, &rep, err) < 0)
 			goto out;
 	if (u.out->installed != planned(&u.plan)) {
 		fw_err_set(err, FW_EXIT_IO, "wrote %u of %zu images", (unsigned)__builtin_popcount(u.out->installed),
@@ -977,23 +820,19 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 	}
 	rc = 0;
 out:
-	if (u.net != NULL) {
-		const struct dev_transport_info *ni;
+	if (u.in.net != NULL) {
+		const struct dev_transport_info *ni = dev_transport_info(u.in.net);
 		char spliced[96] = "";
 
-		dev_feed_free(u.feed);   /* stops its thread */
-		u.feed = NULL;
-		ni = dev_transport_info(u.net);
-		if (u.spliced > 0)
-			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.spliced);
-		dev_note(u.req->note, u.req->note_ctx, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
+		if (u.in.spliced > 0)
+			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
+		dev_note(req->note, req->note_ctx, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
 		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
 		     ni->interruptions, ni->interruptions == 1 ? "" : "s", spliced);
-		dev_transport_close(u.net);
-		unlink(u.progress_path);
-	} else if (fd > STDIN_FILENO) {
-		close(fd);
 	}
+	dev_intake_close(&u.in);
+	if (u.progress_path != NULL)
+		unlink(u.progress_path);
 	for (int s = 0; s < DEV_SLOT_COUNT; s++)
 		if (u.slot_fd[s] >= 0)
 			close(u.slot_fd[s]);

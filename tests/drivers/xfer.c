@@ -9,7 +9,7 @@
  *   -m N        refuse more than N bytes;  -k N  read in blocks of N bytes (default 65536)
  *   -M N        after the open, lower the cap to N bytes (dev_transport_set_limit: a manifest's bound)
  *   -e ETAG -t MTIME -z SIZE   the identity an earlier download recorded (a resume after a restart)
- *   -F          read through dev_transport_fd (the fd thread) instead of dev_transport_read
+ *   -F          read through a dev_feed's fd (the fd thread) instead of dev_transport_read
  *   -n N        with -F: stop reading after N bytes, as a reader that refuses a package does
  *   -i FILE     write the transport's info there as KEY=VALUE lines
  * Exit: 0, or the error's fw_exit code with "xfer: MESSAGE" on stderr.
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device/dev_feed.h"
 #include "device/dev_source.h"
 #include "device/dev_transport.h"
 
@@ -58,10 +59,11 @@ static int by_fd(struct dev_transport *t, size_t block, unsigned long long stop_
 {
 	char *buf = malloc(block);
 	unsigned long long got = 0;
+	struct dev_feed *f = NULL;
 	int fd, rc = -1;
 	ssize_t n;
 
-	if (buf == NULL || (fd = dev_transport_fd(t, err)) < 0)
+	if (buf == NULL || dev_feed_new(&f, t, 0, err) < 0 || (fd = dev_feed_fd(f, err)) < 0)
 		goto out;
 	while (got < stop_after && (n = read(fd, buf, stop_after - got < block ? stop_after - got : block)) > 0) {
 		if (write_all(buf, (size_t)n) < 0)
@@ -69,12 +71,13 @@ static int by_fd(struct dev_transport *t, size_t block, unsigned long long stop_
 		got += (unsigned long long)n;
 	}
 	/* EOF on the fd says nothing about why: the transport does. */
-	rc = dev_transport_fd_finish(t, err);
+	rc = dev_feed_finish(f, err);
 	if (rc == 1) {
 		fprintf(stderr, "xfer: the reader stopped first\n");
 		rc = 0;
 	}
 out:
+	dev_feed_free(f);
 	free(buf);
 	return rc;
 }

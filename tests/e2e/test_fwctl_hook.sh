@@ -75,6 +75,35 @@ lingers linger_empty 1 fileCheckFailed 'fw.pkg.enc: '
 lingers linger_hang 1 upgradeCancelled 'did not finish within 2 s: stopped'
 ok "a hook's child that left its process group and holds its pipes: killed after the grace (or at the timeout), the result recorded, the lock free"
 
+# --- package install comes in through the same intake as upgrade: the hook runs on it too. One that refuses
+# everything stops it as it stops upgrade (exit 1, securityViolation, its stderr in the message, nothing
+# stored); one that decrypts lets an encrypted .wmopkg in, and what is stored is the clear package it verified.
+mkdir -p tree-mod/files
+echo "mod files/x.txt" >tree-mod/files/x.txt
+"$B/mkwmopkg" -q -o mod.wmopkg -C tree-mod --version 1.0 --product WX --chunk-size 4096 -k k.key
+mkdir enc
+openssl enc -aes-256-cbc -pbkdf2 -pass "file:$T/secret" -in mod.wmopkg -out enc/mod.wmopkg
+pkgsum() { (cd "$D" && find . ! -path ./packages/last.json ! -name .lock -print | sort &&
+	find . -type f ! -path ./packages/last.json ! -name .lock ! -name state.json -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum; }
+pkglast() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["result"])' "$D/packages/last.json"; }
+expect 0 '' fw config unpack-hook "$T/refuse"
+before=$(pkgsum)
+expect 1 'package install: .*mod.wmopkg: the unpack hook refused the package \(exit 1: security violation\): scanner: EICAR test signature found' \
+	timeout 30 "$B/fwctl" --root "$D" package install mod.wmopkg
+[ "$(pkglast)" = securityViolation ] || fail "last.json: $(cat "$D/packages/last.json")"
+[ "$(pkgsum)" = "$before" ] || fail "a package the hook refused changed the device"
+expect 0 '' fw config unpack-hook "$T/fail3"
+before=$(pkgsum)
+expect 1 'the unpack hook exited 3: package install cancelled: key store unavailable' \
+	timeout 30 "$B/fwctl" --root "$D" package install mod.wmopkg
+[ "$(pkglast)" = upgradeCancelled ] || fail "last.json: $(cat "$D/packages/last.json")"
+[ "$(pkgsum)" = "$before" ] || fail "a package install the hook cancelled changed the device"
+ok "package install: a hook that refuses everything stops it as it stops upgrade (securityViolation), one that fails cancels it; nothing stored"
+expect 0 '' fw config unpack-hook "$T/decrypt"
+expect 0 'installed mod 1.0 \(trusted\)' "$B/fwctl" --root "$D" package install enc/mod.wmopkg
+cmp -s "$(ls "$D"/packages/mod-*.wmopkg)" mod.wmopkg || fail "the stored package is not the clear one the hook gave"
+ok "package install: a hook that decrypts lets an encrypted package in; the clear, verified package is stored"
+
 expect 2 'unpack hook relative: give an absolute path' fw config unpack-hook relative
 expect 2 'not an executable file' fw config unpack-hook "$T/secret"
 expect 0 '' fw config unpack-hook none

@@ -143,6 +143,27 @@ cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download is not t
 	"True True" ] || fail "$(js "d['smart']['download']")"
 ok "download: another package than the catalog names is fileNotMatch and discarded; the right one is kept, slots untouched"
 
+# --- the unpack hook runs on a download as on an upgrade (one intake): one that refuses everything stops it as
+# a security violation, exit 1, nothing of it kept, nothing else changed; one that passes the bytes on lets it through
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+printf '#!/bin/sh\ncat >/dev/null; echo "scanner: EICAR test signature found" >&2; exit 1\n' >"$T/refuse-hook"
+printf '#!/bin/sh\nexec cat\n' >"$T/pass-hook"
+chmod 755 "$T/refuse-hook" "$T/pass-hook"
+expect 0 '' fw config unpack-hook "$T/refuse-hook"
+before=$(slotsum)
+expect 1 'download: .*fw-2.0.0.pkg: the unpack hook refused the package \(exit 1: security violation\): scanner: EICAR test signature found' \
+	at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = securityViolation ] || fail "$(cat "$T/.out")"
+[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a refused download was kept: $(ls "$D/download")"
+[ "$(js "d['smart']['download']['result']")" = securityViolation ] || fail "$(js "d['smart']['download']")"
+[ "$(slotsum)" = "$before" ] || fail "a download the hook refused changed the slots"
+expect 0 '' fw config unpack-hook "$T/pass-hook"
+expect 0 'download: 2.0.0: ' at $((C0 + 3600)) fw download
+cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download through the hook is not the package"
+expect 0 '' fw config unpack-hook none
+ok "download: the unpack hook runs on it; one that refuses everything stops it (securityViolation, nothing kept), one that passes the bytes on lets it through"
+
 # --- smart tick: no download outside the window (nginx saw no request), then inside it; the install waits for its time
 catalog cat 10 www/fw-2.0.0.pkg
 fresh

@@ -25,14 +25,21 @@ static struct dev_source parse(const char *a, const char *b)
 static void url_of(const char *a, const char *b, enum dev_proto p, const char *want)
 {
 	struct dev_transport t;
-	char url[512];
+	struct fw_err err = { 0 };
+	CURLU *u;
+	char *url = NULL;
 
 	memset(&t, 0, sizeof(t));
 	t.src = parse(a, b);
-	CU_ASSERT_EQUAL(make_url(&t, p, url, sizeof(url)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t.curl = dev_curl(&err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u = make_url(&t, p));
+	/* What curl makes of the parts it was given: the URL the transfer uses. */
+	CU_ASSERT_EQUAL(t.curl->url_get(u, CURLUPART_URL, &url, 0), CURLUE_OK);
 	CU_ASSERT_STRING_EQUAL(url, want);
-	if (strcmp(url, want) != 0)
+	if (url != NULL && strcmp(url, want) != 0)
 		fprintf(stderr, "\n%s: got %s\n", a, url);
+	t.curl->free(url);
+	t.curl->url_cleanup(u);
 }
 
 static void test_urls(void)
@@ -40,11 +47,11 @@ static void test_urls(void)
 	url_of("ftp://u:secret@10.0.0.1:2121/dir/fw.pkg", NULL, DEV_PROTO_FTP, "ftp://10.0.0.1:2121/dir/fw.pkg");
 	url_of("http://fw.example.com/a b/%x.pkg", NULL, DEV_PROTO_HTTP, "http://fw.example.com/a%20b/%25x.pkg");
 	url_of("https://[2001:db8::1]:8443/b.pkg", NULL, DEV_PROTO_HTTPS, "https://[2001:db8::1]:8443/b.pkg");
-	/* ADDRESS FILE with an absolute path: absolute on the FTP and TFTP servers too. */
-	url_of("fwserver:21", "/pub/fw.pkg", DEV_PROTO_FTP, "ftp://fwserver:21/%2Fpub/fw.pkg");
-	url_of("fwserver:21", "/pub/fw.pkg", DEV_PROTO_TFTP, "tftp://fwserver:21/%2Fpub/fw.pkg");
+	/* ADDRESS FILE with an absolute path: absolute on the FTP and TFTP servers too (curl writes hex in lower case). */
+	url_of("fwserver:21", "/pub/fw.pkg", DEV_PROTO_FTP, "ftp://fwserver:21/%2fpub/fw.pkg");
+	url_of("fwserver:21", "/pub/fw.pkg", DEV_PROTO_TFTP, "tftp://fwserver:21/%2fpub/fw.pkg");
 	url_of("192.168.1.10", "fw.pkg", DEV_PROTO_TFTP, "tftp://192.168.1.10/fw.pkg");
-	url_of("ftp://h/%2e%2e?#;", NULL, DEV_PROTO_FTP, "ftp://h/%252e%252e%3F%23%3B");
+	url_of("ftp://h/%2e%2e?#;", NULL, DEV_PROTO_FTP, "ftp://h/%252e%252e%3f%23%3b");
 }
 
 static void test_same_file(void)
@@ -164,8 +171,6 @@ static void test_resume_at_end(void)
 	CU_ASSERT_STRING_EQUAL(dev_transport_info(t)->id.etag, "\"e\"");
 	CU_ASSERT_EQUAL(dev_transport_seek(t, 1001, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "past the end of the file"));
-	CU_ASSERT_EQUAL(dev_transport_fd_finish(t, &err), -1);
-	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
 	dev_transport_close(t);
 
 	CU_ASSERT_EQUAL(dev_transport_open(&t, &s, &o, 1001, &err), -1);
