@@ -123,6 +123,16 @@ demo: $(B)/.deps all
 bench: all
 	scripts/bench $(B) $(SIZE_MB)
 
+# Full, compressed and delta packages of a real Debian 12 image pair against zstd, xdelta3 and
+# zstd --patch-from (scripts/bench-delta); the pair is built once (mmdebstrap) and kept in $(B)/bench-delta.
+$(B)/.deps-bench-delta: scripts/install-deps
+	@mkdir -p $(@D)
+	scripts/install-deps --bench-delta
+	@touch $@
+
+bench-delta: $(B)/.deps-bench-delta all
+	scripts/bench-delta $(B)
+
 # N simulated devices updating themselves from a real nginx through a fault proxy (scripts/fleet).
 DEVICES ?= 100
 fleet: $(B)/.deps all
@@ -166,5 +176,5 @@ sanitize:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check demo bench fleet fuzz install uninstall sanitize clean
+.PHONY: all check demo bench bench-delta fleet fuzz install uninstall sanitize clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
