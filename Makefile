@@ -71,12 +71,13 @@ $(B)/.deps: scripts/install-deps
 	scripts/install-deps
 	@touch $@
 
-# check, demo and fleet install the packages before anything is compiled:
+# check, demo, fleet and bench-delta install the packages before anything is compiled:
 # a prerequisite of the goal alone is not enough, as .SECONDARY: with no
 # prerequisites lets GNU make 4.3 postpone it until after `all`. So the
 # stamp is an order-only prerequisite of every object and shim then (and
 # of nothing in a plain make, which never installs anything).
-DEPS_FIRST := $(if $(filter check demo fleet,$(MAKECMDGOALS)),$(B)/.deps)
+DEPS_FIRST := $(if $(filter check demo fleet,$(MAKECMDGOALS)),$(B)/.deps) \
+	$(if $(filter bench-delta,$(MAKECMDGOALS)),$(B)/.deps-bench-delta)
 
 $(B)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(@D)
