@@ -71,12 +71,13 @@ $(B)/.deps: scripts/install-deps
 	scripts/install-deps
 	@touch $@
 
-# check, demo and fleet install the packages before anything is compiled:
+# check, demo, fleet and bench-delta install the packages before anything is compiled:
 # a prerequisite of the goal alone is not enough, as .SECONDARY: with no
 # prerequisites lets GNU make 4.3 postpone it until after `all`. So the
 # stamp is an order-only prerequisite of every object and shim then (and
 # of nothing in a plain make, which never installs anything).
-DEPS_FIRST := $(if $(filter check demo fleet,$(MAKECMDGOALS)),$(B)/.deps)
+DEPS_FIRST := $(if $(filter check demo fleet,$(MAKECMDGOALS)),$(B)/.deps) \
+	$(if $(filter bench-delta,$(MAKECMDGOALS)),$(B)/.deps-bench-delta)
 
 $(B)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(@D)
@@ -123,6 +124,16 @@ demo: $(B)/.deps all
 bench: all
 	scripts/bench $(B) $(SIZE_MB)
 
+# Full, compressed and delta packages of a real Debian 12 image pair against zstd, xdelta3 and
+# zstd --patch-from (scripts/bench-delta); the pair is built once (mmdebstrap) and kept in $(B)/bench-delta.
+$(B)/.deps-bench-delta: scripts/install-deps
+	@mkdir -p $(@D)
+	scripts/install-deps --bench-delta
+	@touch $@
+
+bench-delta: $(B)/.deps-bench-delta all
+	scripts/bench-delta $(B)
+
 # N simulated devices updating themselves from a real nginx through a fault proxy (scripts/fleet).
 DEVICES ?= 100
 fleet: $(B)/.deps all
@@ -166,5 +177,5 @@ sanitize:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check demo bench fleet fuzz install uninstall sanitize clean
+.PHONY: all check demo bench bench-delta fleet fuzz install uninstall sanitize clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -29,7 +29,7 @@ else
 	(cd "$SRC" && tar -cf - --exclude=./build --exclude=./build-san .) | tar -xf - -C clone
 fi
 [ ! -e clone/build ] || fail "the clean copy has a build directory"
-for t in check demo fleet; do
+for t in check demo fleet bench-delta; do
 	for j in 1 2; do
 		make -n -j$j -C clone SANITIZE= $t >fresh-$t.txt 2>&1 || true
 		deps=$(grep -n -m1 'scripts/install-deps' fresh-$t.txt | cut -d: -f1)
@@ -39,7 +39,7 @@ for t in check demo fleet; do
 		[ "$deps" -lt "$cc" ] || fail "make -j$j $t compiles (line $cc) before scripts/install-deps (line $deps)"
 	done
 done
-ok "in a clean clone, make check, demo and fleet (-j1 and -j2) run scripts/install-deps before the first compiler command"
+ok "in a clean clone, make check, demo, fleet and bench-delta (-j1 and -j2) run scripts/install-deps before the first compiler command"
 
 dry all CPPFLAGS=-DUSER_CPP_MARK CFLAGS=-DUSER_C_MARK >flags.txt
 grep -q -- '-DUSER_CPP_MARK' flags.txt && grep -q -- '-DUSER_C_MARK' flags.txt ||
