@@ -91,6 +91,18 @@ expect 4 'check: .*127.0.0.1' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
 [ "$(js "d['smart']['check']['result']")" = netError ] || fail "$(js "d['smart']")"
 [ "$(slotsum)" = "$before" ] || fail "netError changed the slots"
+# A catalog server's password is kept for the device to use, and shown by no status, text or JSON, nor by a refusal.
+pw_before=$(cat "$D/config.json")
+expect 2 'smart config: --server ftp://bob:\*+@' fw smart config --server "ftp://bob:Sekr:t@x9@127.0.0.1:1/cat.json"
+! grep -q 'Sekr' "$T/.err" || fail "smart config's refusal shows the password: $(cat "$T/.err")"
+[ "$(cat "$D/config.json")" = "$pw_before" ] || fail "a refused smart config changed config.json"
+expect 0 '' fw smart config --server "http://bob:Sekr:t@x9@127.0.0.1:1/cat.json"
+grep -q 'Sekr:t@x9@' "$D/config.json" || fail "the password is not in config.json: $(cat "$D/config.json")"
+fw status >st.txt 2>&1
+fw status --json >st.json
+grep -q 'smart upgrade .*http://bob:\*\+@127.0.0.1:1/cat.json' st.txt || fail "status: $(cat st.txt)"
+! grep -q 'Sekr\|x9@' st.txt st.json || fail "status shows the catalog server's password: $(grep 'Sekr\|x9@' st.txt st.json)"
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
 # Between ticks a netError backs off: 60 s, then 120 s, ...
 JS_NOW=$((C0 + 3600))
 [ "$(js "d['smart']['scheduled']['check'], d['smart']['check']['failures']")" = "2023-11-14T23:14:20Z 1" ] || \
