@@ -72,15 +72,25 @@ static int open_net(struct dl *d, uint64_t offset, struct dev_transport **t, con
 		    int *changed, struct fw_err *err)
 {
 	const struct dev_smart_release *st = &d->s->step;
+	struct dev_transport_opts mo = *o;
+	double start = now_s();
 
 	*changed = 0;
 	for (unsigned i = 0; i < st->n_urls; i++) {
 		struct dev_source src;
 		const char *url = st->url[i];
 
+		/* transfer-timeout bounds the download, not each mirror: the next one gets what is left. */
+		if (o->timeout > 0 && i > 0) {
+			long left = o->timeout - (long)(now_s() - start);
+
+			if (left <= 0)
+				break;   /* err says why the last mirror failed */
+			mo.timeout = left;
+		}
 		if (dev_source_parse(1, (char *const *)&url, &src, err) < 0)
 			continue;
-		if (dev_transport_open(t, &src, o, offset, err) == 0) {
+		if (dev_transport_open(t, &src, &mo, offset, err) == 0) {
 			const struct dev_transport_info *ti = dev_transport_info(*t);
 			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
 			d->s->dl_mtime = ti->id.mtime;

@@ -419,4 +419,30 @@ expect 4 "download: .*fw-2.0.0.pkg: the transfer did not finish within 3 s \(tra
 expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
 : >"$PROXY_PLAN"
 ok "transfer-timeout ends a catalog fetch and a download from a server dribbling a byte a second: netError, recorded, the lock free"
+
+# --- transfer-timeout bounds the download, not each mirror: three mirrors that accept and never answer
+# take transfer-timeout in all (3 s), not three times it.
+mirrors=""
+for m in 1 2 3; do
+	port=$(free_port)
+	"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); held = []
+while True: held.append(s.accept()[0])' "$port" >/dev/null 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$port" "silent-$m" "$!"
+	mirrors="$mirrors --base-url http://127.0.0.1:$port"
+done
+"$B/fwpkg" catalog -q -f -o www/cat.json $mirrors --expires 30d --serial 40 -k k.key www/fw-2.0.0.pkg
+fresh 1.0.0
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 3
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+start=$(date +%s)
+expect 4 "download: .*fw-2.0.0.pkg: the transfer did not finish within [0-9]+ s \(transfer-timeout\)" \
+	at $((C0 + 3600)) timeout 30 "$B/fwctl" --root "$D" download
+took=$(($(date +%s) - start))
+[ "$took" -le 5 ] || fail "three silent mirrors held the download $took s (transfer-timeout 3 s)"
+[ "$(js "d['smart']['download']['result']")" = netError ] || fail "$(js "d['smart']['download']")"
+ok "transfer-timeout bounds a download over three silent mirrors in all ($took s), not each mirror: netError"
 echo "all $TESTS checks passed"
