@@ -445,4 +445,19 @@ took=$(($(date +%s) - start))
 [ "$took" -le 5 ] || fail "three silent mirrors held the download $took s (transfer-timeout 3 s)"
 [ "$(js "d['smart']['download']['result']")" = netError ] || fail "$(js "d['smart']['download']")"
 ok "transfer-timeout bounds a download over three silent mirrors in all ($took s), not each mirror: netError"
+
+# --- ... and the check, not each file it fetches: a catalog that takes 4 s of the 5, then a signature as slow
+# (9 s when each file had its own).
+BASE=$P catalog cat 50 www/fw-2.0.0.pkg
+fresh 1.0.0
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 5
+expect 0 'smart config: set' fw smart config --server "$P/cat.json"
+printf 'dribble %s\ndribble 10\n' $(($(wc -c <www/cat.json) - 4)) >"$PROXY_PLAN"
+start=$(date +%s)
+refused 4 netError "check: .*cat.json.minisig: the (transfer|check) did not finish within [0-9]+ s \(transfer-timeout\)"
+took=$(($(date +%s) - start))
+[ "$took" -le 7 ] || fail "a slow catalog, then a slow signature, held the check $took s (transfer-timeout 5 s)"
+: >"$PROXY_PLAN"
+ok "transfer-timeout bounds the check in all ($took s): a slow catalog, then a slow signature: netError"
 echo "all $TESTS checks passed"
