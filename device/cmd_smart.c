@@ -103,12 +103,14 @@ static int smart_config(const char *root, int argc, char **argv)
 			if (strlen(optarg) > DEV_SMART_URL_MAX ||
 			    dev_source_parse(1, &optarg, &src, &err) < 0 || src.kind != DEV_SRC_NET ||
 			    (src.proto != DEV_PROTO_HTTP && src.proto != DEV_PROTO_HTTPS)) {
+				dev_source_hide_password(optarg);
 				msg_error("smart config", NULL, "--server %s: expected an http:// or https:// URL of the catalog",
 					  optarg);
 				rc = FW_EXIT_USAGE;
 				goto out;
 			}
 			snprintf(c.server, sizeof(c.server), "%s", optarg);
+			dev_source_hide_password(optarg);   /* kept in the configuration, not in the process listing */
 			if (on < 0)
 				on = 1;
 			break;

@@ -11,6 +11,7 @@
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
+#include "device/dev_source.h"
 #include "device/dev_state.h"
 #include "device/dev_unlock.h"
 #include "device/dev_upgrade.h"
@@ -91,7 +92,7 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 	const struct dev_smart_config *c = &r->cfg.smart;
 	struct dev_smart_state sm;
 	struct dev_smart_plan p;
-	char shown[1100], when[FW_ISOTIME_LEN], a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
+	char server[sizeof(c->server)], shown[1100], when[FW_ISOTIME_LEN], a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
 	int trial;
 	int64_t now = smart_load(r, &sm, st, &trial);
 
@@ -99,8 +100,11 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		printf("%-16s %s\n", "smart upgrade", "off");
 		return;
 	}
+	/* The server's password is the device's to use, not the status's to show. */
+	snprintf(server, sizeof(server), "%s", c->server);
+	dev_source_hide_password(server);
 	printf("%-16s %s: %s, every %lld s\n", "smart upgrade", c->enabled ? "on" : "off",
-	       fw_escape(c->server, shown, sizeof(shown)), (long long)c->interval);
+	       fw_escape(server, shown, sizeof(shown)), (long long)c->interval);
 	if (c->window_start >= 0)
 		printf("%-16s %02d:%02d-%02d:%02d UTC\n", "  downloads", c->window_start / 60, c->window_start % 60,
 		       c->window_end / 60, c->window_end % 60);

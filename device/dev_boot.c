@@ -197,12 +197,15 @@ int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err
 	b.st.booted_version[0] = '\0';
 	b.st.booted_generation = 0;
 	b.st.booted_digest[0] = '\0';
+	b.st.partner_digest[0] = '\0';
 	b.st.boot_note[0] = '\0';
 	if (chosen >= 0) {
 		b.st.booted = order[chosen];
 		snprintf(b.st.booted_version, sizeof(b.st.booted_version), "%s", b.rec[chosen].version);
 		b.st.booted_generation = b.rec[chosen].generation;
 		fw_hex(b.rec[chosen].digest, FW_DIGEST_LEN, b.st.booted_digest);
+		if (chosen < 2 && b.rec[1 - chosen].valid)
+			fw_hex(b.rec[1 - chosen].digest, FW_DIGEST_LEN, b.st.partner_digest);
 		if (chosen > 0)
 			snprintf(b.st.boot_note, sizeof(b.st.boot_note), "primary: %.200s; booting the %s", b.why[0].msg,
 				 chosen == 1 ? "secondary" : "golden system");

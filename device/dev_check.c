@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "device/dev_download.h"
 #include "device/dev_slot.h"
@@ -106,8 +107,18 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
  * for the network (*missing when the server said there is no such file),
  * FW_EXIT_REJECTED with *too_large for a file over the limit.
  */
-static int fetch_small(const struct dev_root *r, const char *url, size_t limit, char **out, size_t *len,
-		       int *missing, int *too_large, struct fw_err *err)
+/* Seconds since start on the monotonic clock. */
+static long since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec);
+}
+
+/* transfer-timeout bounds the check (the catalog and each signature file tried), not each file. */
+static int fetch_small(const struct dev_root *r, const struct timespec *start, const char *url, size_t limit,
+		       char **out, size_t *len, int *missing, int *too_large, struct fw_err *err)
 {
 	struct dev_source src;
 	struct dev_transport_opts o;
@@ -124,6 +135,14 @@ static int fetch_small(const struct dev_root *r, const char *url, size_t limit, 
 	if (src.kind != DEV_SRC_NET)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network URL", url);
 	dev_root_net_opts(r, &o);
+	if (o.timeout > 0) {
+		long left = o.timeout - since(start);
+
+		if (left <= 0)
+			return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET, "%s: the check did not finish within %ld s "
+					   "(transfer-timeout)", src.shown, o.timeout);
+		o.timeout = left;
+	}
 	if (dev_transport_open(&t, &src, &o, 0, err) < 0) {
 		*missing = err->kind == FW_KIND_NOT_FOUND;
 		goto out;
@@ -163,8 +182,8 @@ out:
  * The catalog's signature: SERVER.minisig, else (the server has none)
  * SERVER.cms. -1 as fetch_small, *missing when the server has neither.
  */
-static int fetch_signature(const struct dev_root *r, char **sig, size_t *sig_len, enum sig_kind *kind,
-			   int *missing, int *too_large, struct fw_err *err)
+static int fetch_signature(const struct dev_root *r, const struct timespec *start, char **sig, size_t *sig_len,
+			   enum sig_kind *kind, int *missing, int *too_large, struct fw_err *err)
 {
 	static const enum sig_kind kinds[] = { SIG_KIND_MINISIGN, SIG_KIND_CMS };
 	char *url = NULL;
@@ -179,7 +198,7 @@ static int fetch_signature(const struct dev_root *r, char **sig, size_t *sig_len
 			break;
 		}
 		*kind = kinds[i];
-		rc = fetch_small(r, url, kinds[i] == SIG_KIND_CMS ? SIG_CMS_MAX : DEV_CHECK_SIG_MAX, sig, sig_len,
+		rc = fetch_small(r, start, url, kinds[i] == SIG_KIND_CMS ? SIG_CMS_MAX : DEV_CHECK_SIG_MAX, sig, sig_len,
 				 missing, too_large, err);
 		if (rc == 0 || !*missing)
 			break;
@@ -251,6 +270,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	const struct fw_release *target, *step;
 	char *text = NULL, *sig = NULL, signer[FW_CATALOG_SIGNER_MAX], running[FW_VERSION_MAX_LEN + 1];
 	enum sig_kind kind;
+	struct timespec started;
 	size_t len = 0, sig_len = 0;
 	int missing, too_large, rc = -1, have_trust = 0;
 	uint32_t generation;
@@ -261,12 +281,13 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	if (dev_smart_load(r, &s, err) < 0)
 		return -1;
 	/* The catalog first, its signature next: a catalog replaced between the two fails its signature and is tried again later. */
-	if (fetch_small(r, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large, err) < 0) {
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large, err) < 0) {
 		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : err->code == FW_EXIT_NET ? DEV_CHECK_NET_ERROR
 							 : DEV_CHECK_SYSTEM_ERROR, now, out, err);
 		goto out;
 	}
-	if (fetch_signature(r, &sig, &sig_len, &kind, &missing, &too_large, err) < 0) {
+	if (fetch_signature(r, &started, &sig, &sig_len, &kind, &missing, &too_large, err) < 0) {
 		if (missing) {
 			fw_err_set(err, FW_EXIT_REJECTED, "%s: the catalog is not signed: no %s.minisig or .cms on the "
 				   "server", r->cfg.smart.server, r->cfg.smart.server);

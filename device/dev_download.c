@@ -74,18 +74,28 @@ static int open_net(struct dl *d, uint64_t offset, const struct dev_transport_op
 {
 	const struct dev_smart_release *st = &d->s->step;
 	enum dev_result res;
+	struct dev_transport_opts mo = *o;
+	double start = now_s();
 
 	*changed = 0;
 	for (unsigned i = 0; i < st->n_urls; i++) {
 		const char *url = st->url[i];
 
+		/* transfer-timeout bounds the download, not each mirror: the next one gets what is left. */
+		if (o->timeout > 0 && i > 0) {
+			long left = o->timeout - (long)(now_s() - start);
+
+			if (left <= 0)
+				break;   /* err says why the last mirror failed */
+			mo.timeout = left;
+		}
 		if (dev_source_parse(1, (char *const *)&url, &d->src, err) < 0)
 			continue;
 		if (d->src.kind != DEV_SRC_NET) {
 			fw_err_set(err, FW_EXIT_NET, "%s: not a network source", d->src.shown);
 			continue;
 		}
-		if (dev_intake_open(&d->in, d->r, &d->src, "download", o, offset, &res, err) == 0) {
+		if (dev_intake_open(&d->in, d->r, &d->src, "download", &mo, offset, &res, err) == 0) {
 			const struct dev_transport_info *ti = dev_transport_info(d->in.net);
 			snprintf(d->s->dl_etag, sizeof(d->s->dl_etag), "%s", ti->id.etag);
 			d->s->dl_mtime = ti->id.mtime;

@@ -9,6 +9,7 @@
 #include "base/escape.h"
 #include "device/dev_file.h"
 #include "device/dev_root.h"
+#include "device/dev_source.h"
 #include "formats/chunk.h"
 
 /* ---- settings ---- */
@@ -434,13 +435,19 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			      int on_trial)
 {
 	struct dev_smart_plan p;
-	char hex[2 * FW_DIGEST_LEN + 1];
+	struct dev_smart_config shown = *c;
+	char hex[2 * FW_DIGEST_LEN + 1], url[sizeof(s->step.url[0])];
 	json_t *step = json_null();
 
+	/* Passwords in URLs are the device's to use, not the status's to show. */
+	dev_source_hide_password(shown.server);
+	c = &shown;
 	dev_smart_plan(c, s, now, on_trial, 0, &p);
 	if (s->has_step) {
 		fw_hex(s->step.manifest_sha256, FW_DIGEST_LEN, hex);
-		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", s->step.url[0], "length",
+		snprintf(url, sizeof(url), "%s", s->step.url[0]);
+		dev_source_hide_password(url);
+		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", url, "length",
 				 (json_int_t)s->step.length, "manifest_sha256", hex);
 	}
 	return json_pack("{s:o, "

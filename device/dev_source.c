@@ -102,7 +102,11 @@ static int parse_hostport(struct dev_source *s, const char *a, size_t len, struc
 		if (p == end)
 			return fw_err_set(err, FW_EXIT_USAGE, "%.*s: empty port", (int)len, a);
 		for (; p < end; p++) {
-			if (*p < '0' || *p > '9' || (v = v * 10 + (unsigned long)(*p - '0')) > 65535)
+			/* Not digits: maybe a password holding '/' cut short ("bob:pa/ss@host"): not shown. */
+			if (*p < '0' || *p > '9')
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: what follows ':' is not a port number (1 to "
+						  "65535)", (int)(colon - a), a);
+			if ((v = v * 10 + (unsigned long)(*p - '0')) > 65535)
 				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: port must be 1 to 65535", (int)len, a);
 		}
 		if (v == 0)
@@ -126,14 +130,28 @@ static const char *userinfo(const char *rest, size_t alen, const char **colon)
 	return at;
 }
 
+/* Every byte of the PASSWORD of a USER:PASSWORD@ADDRESS authority of alen bytes into '*'. */
+static void star_password(char *auth, size_t alen)
+{
+	const char *at, *colon;
+
+	if ((at = userinfo(auth, alen, &colon)) != NULL && colon != NULL)
+		memset(auth + (colon + 1 - auth), '*', (size_t)(at - colon - 1));
+}
+
 /* [USER[:PASSWORD]@]ADDRESS[:PORT]/FILE, after "proto://". */
 static int parse_remote(struct dev_source *s, const char *rest, struct fw_err *err)
 {
 	const char *slash = strchr(rest, '/'), *at, *colon;
 	size_t alen;
 
-	if (slash == NULL || slash[1] == '\0')
-		return fw_err_set(err, FW_EXIT_USAGE, "%s: no file after the server address (ADDRESS/FILE)", rest);
+	if (slash == NULL || slash[1] == '\0') {
+		char shown[sizeof(err->msg)];
+
+		snprintf(shown, sizeof(shown), "%s", rest);
+		star_password(shown, strlen(shown));
+		return fw_err_set(err, FW_EXIT_USAGE, "%s: no file after the server address (ADDRESS/FILE)", shown);
+	}
 	alen = (size_t)(slash - rest);
 	at = userinfo(rest, alen, &colon);
 	if (at != NULL) {
@@ -368,14 +386,15 @@ static int parse(int argc, char *const *argv, struct dev_source *s, int packages
 void dev_source_hide_password(char *word)
 {
 	char *rest = strstr(word, "://"), *slash;
-	const char *at, *colon;
 
-	rest = rest != NULL ? rest + 3 : word;
-	if ((slash = strchr(rest, '/')) == NULL || (at = userinfo(rest, (size_t)(slash - rest), &colon)) == NULL ||
-	    colon == NULL)
-		return;
-	/* Every byte between ':' and '@', whatever the password and whatever the user name. */
-	memset(rest + (colon + 1 - rest), '*', (size_t)(at - colon - 1));
+	if (rest != NULL) {
+		/* A URL with no file (a refused catalog server, say) is all authority. */
+		rest += 3;
+		slash = strchr(rest, '/');
+		star_password(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+	} else if ((slash = strchr(word, '/')) != NULL) {
+		star_password(word, (size_t)(slash - word));
+	}
 }
 
 int dev_source_parse(int argc, char *const *argv, struct dev_source *s, struct fw_err *err)

@@ -105,6 +105,7 @@ json_t *dev_state_to_json(const struct dev_state *st)
 		      json_object_set_new(o, "booted", json_string(booted)) < 0 ||
 		      json_object_set_new(o, "booted_version", json_string(st->booted_version)) < 0 ||
 		      json_object_set_new(o, "booted_digest", json_string(st->booted_digest)) < 0 ||
+		      json_object_set_new(o, "partner_digest", json_string(st->partner_digest)) < 0 ||
 		      json_object_set_new(o, "boot_note", fw_json_text(st->boot_note)) < 0 ||
 		      json_object_set_new(o, "trial_boots", json_integer(st->trial_boots)) < 0 ||
 		      json_object_set_new(o, "golden_next", json_boolean(st->golden_next)) < 0 ||
@@ -152,6 +153,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		st->booted = DEV_SLOT_GOLDEN;
 	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "booted_version"));
 	copy_str(st->booted_digest, sizeof(st->booted_digest), json_object_get(doc, "booted_digest"));
+	copy_str(st->partner_digest, sizeof(st->partner_digest), json_object_get(doc, "partner_digest"));
 	copy_str(st->boot_note, sizeof(st->boot_note), json_object_get(doc, "boot_note"));
 	v = json_object_get(doc, "trial_boots");
 	st->trial_boots = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000

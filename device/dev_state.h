@@ -50,6 +50,9 @@ struct dev_state {
 	/* SHA-256 (hex) of the booted image's chunk list, as its record said at boot: the image that runs,
 	 * whatever an upgrade without reboot wrote into its slot since; "" when none booted */
 	char booted_digest[2 * FW_DIGEST_LEN + 1];
+	/* The same for the other system image (sec when pri booted, pri when sec did) as its record said at
+	 * boot: mark-good ends its trial with the booted one's only if its slot still holds it; "" none */
+	char partner_digest[2 * FW_DIGEST_LEN + 1];
 	char boot_note[256];       /* why the boot step did not start the primary; "" when it did */
 	unsigned trial_boots;      /* boots spent by the image on trial since it was written */
 	int golden_next;           /* a golden system was just placed: the next boot starts it */

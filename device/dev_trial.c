@@ -47,6 +47,14 @@ int dev_mark_good(struct dev_root *r, struct dev_mark_good_out *out, struct fw_e
 		dev_record_load(r, s, &rec);
 		if (!rec.valid || !rec.trial || strcmp(rec.version, run.version) != 0)
 			continue;
+		/*
+		 * The other image of its version only as it was at boot (its half of the
+		 * same 'upgrade all'): one written since, even under the same version
+		 * (upgrade force no-reboot sec), has not run and stays on trial.
+		 */
+		fw_hex(rec.digest, FW_DIGEST_LEN, holds);
+		if (s != st.booted && strcmp(holds, st.partner_digest) != 0)
+			continue;
 		rec.trial = 0;
 		if (dev_record_save(r, s, &rec, err) < 0)
 			return -1;

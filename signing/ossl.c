@@ -14,6 +14,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -120,11 +121,31 @@ int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN])
 
 int sig_x509_key_fpr(const X509 *cert, uint8_t out[SIG_FPR_LEN])
 {
+	/*
+	 * The key, not the certificate's bytes for it: one EC key certified once with
+	 * a compressed and once with an uncompressed point (or explicit curve
+	 * parameters) is one key, so its SubjectPublicKeyInfo is encoded again in one
+	 * form (uncompressed point, named curve) before it is hashed.
+	 */
+	EVP_PKEY *key = X509_get0_pubkey(cert), *dup = NULL;
 	unsigned char *der = NULL;
-	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	int rc = sha256(der, len, out);
+	int len = -1, rc;
 
+	ERR_set_mark();
+	if (key != NULL && (dup = EVP_PKEY_dup(key)) != NULL) {
+		if (EVP_PKEY_is_a(dup, "EC") &&
+		    (EVP_PKEY_set_utf8_string_param(dup, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+						    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 1 ||
+		     EVP_PKEY_set_utf8_string_param(dup, OSSL_PKEY_PARAM_EC_ENCODING,
+						    OSSL_PKEY_EC_ENCODING_GROUP) != 1))
+			len = -1;
+		else
+			len = i2d_PUBKEY(dup, &der);
+	}
+	rc = sha256(der, len, out);
+	EVP_PKEY_free(dup);
 	OPENSSL_free(der);
+	ERR_pop_to_mark();
 	return rc;
 }
 

@@ -50,7 +50,11 @@ int sig_x509_serial(const X509 *cert, char *out, size_t outsz);
 int sig_asn1_time(const ASN1_TIME *t, int64_t *out);
 /* SHA-256 of the DER certificate. */
 int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN]);
-/* SHA-256 of the DER SubjectPublicKeyInfo: what identifies a key across schemes. */
+/*
+ * SHA-256 of the DER SubjectPublicKeyInfo, encoded again in one form (an EC
+ * key's point uncompressed, its curve named): what identifies a key across
+ * schemes and certificates. -1 (out unset) when the key cannot be encoded.
+ */
 int sig_x509_key_fpr(const X509 *cert, uint8_t out[SIG_FPR_LEN]);
 /* The same fingerprint for a raw Ed25519 public key (minisign's), so a key counts once across schemes. */
 int sig_ed25519_fpr(const uint8_t pk[32], uint8_t out[SIG_FPR_LEN]);

@@ -173,6 +173,16 @@ ca_options() {
 	expect 0 '' "$B/fwpkg" verify --keyring ring fw2.pkg
 	expect 1 'have 2, need 3' "$B/fwpkg" verify --keyring ring --min-signatures 3 fw2.pkg
 	expect 1 'have 1, need 2' "$B/fwpkg" verify --keyring ring --min-signatures 1 fw.pkg
+	# One EC key certified twice, its point once uncompressed and once compressed: one key, not two.
+	openssl ec -in leaf.key -conv_form compressed -out leafc.key 2>/dev/null
+	openssl req -new -key leafc.key -subj "/CN=Firmware Signer C" -out leafc.csr -config inter.ca/ca.cnf
+	openssl ca -batch -config inter.ca/ca.cnf -cert inter.crt -keyfile inter.key -in leafc.csr -out leafc.crt \
+		-extensions v3_sign -notext -startdate 20200101000000Z -enddate 20491231000000Z >/dev/null 2>&1
+	[ "$(openssl x509 -in leafc.crt -noout -pubkey | openssl pkey -pubin -outform DER | wc -c)" -lt \
+		"$(openssl x509 -in leaf.crt -noout -pubkey | openssl pkey -pubin -outform DER | wc -c)" ] ||
+		fail "leafc.crt does not carry the compressed point"
+	"$B/fwpkg" sign -q -k leafc.key --cert leafc.crt --intermediate inter.crt -o fwc.pkg fw.pkg
+	expect 1 'too few signatures by trusted keys: have 1, need 2' "$B/fwpkg" verify --keyring ring fwc.pkg
 	printf '{"check_time": "no"}\n' >ring/policy.json
 	expect 2 'policy.json: check_time: expected true or false' "$B/fwpkg" verify --keyring ring fw.pkg
 	rm ring/policy.json

@@ -51,6 +51,23 @@ unbooted "a good system"
 unbooted "a system on trial" "upgrade pri 5.21.0.pkg"
 unbooted "an 'upgrade all' on trial" "upgrade all 5.21.0.pkg"
 
+# --- the other half of an 'upgrade all' is marked with the booted one only as it was at boot: a secondary
+# rewritten since under the same version (a re-spin, 'upgrade force no-reboot sec') has not run, and stays on trial.
+for s in pri sec boot; do randfile "re-$s.img" 9000; done
+"$B/mkpkg" -q -o respin.pkg --version 5.21.0 --product WX --chunk-size 4096 --pri re-pri.img --sec re-sec.img \
+	--boot re-boot.img -k k.key
+fresh
+expect 0 '' fw upgrade all 5.21.0.pkg
+[ "$(js "d['booted'], d['slots']['pri']['trial'], d['slots']['sec']['trial']")" = "pri True True" ] || fail "$(js d)"
+expect 0 '' fw upgrade force no-reboot sec respin.pkg
+expect 0 'mark-good: 5.21.0 marked good \(pri\)$' fw mark-good
+[ "$(js "d['slots']['pri']['trial'], d['slots']['sec']['trial']")" = "False True" ] || fail "$(js d)"
+fresh
+expect 0 '' fw upgrade all 5.21.0.pkg
+expect 0 'mark-good: 5.21.0 marked good \(pri, sec\)' fw mark-good
+[ "$(js "d['slots']['pri']['trial'], d['slots']['sec']['trial']")" = "False False" ] || fail "$(js d)"
+ok "mark-good marks the other half of an 'upgrade all' only as it was at boot: a secondary rewritten since (same version) stays on trial"
+
 # --- a trial that spends its budget rolls back to the previous good system
 fresh
 expect 0 '' fw upgrade pri 5.21.0.pkg

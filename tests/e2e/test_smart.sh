@@ -91,6 +91,18 @@ expect 4 'check: .*127.0.0.1' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = netError ] || fail "$(cat "$T/.out")"
 [ "$(js "d['smart']['check']['result']")" = netError ] || fail "$(js "d['smart']")"
 [ "$(slotsum)" = "$before" ] || fail "netError changed the slots"
+# A catalog server's password is kept for the device to use, and shown by no status, text or JSON, nor by a refusal.
+pw_before=$(cat "$D/config.json")
+expect 2 'smart config: --server ftp://bob:\*+@' fw smart config --server "ftp://bob:Sekr:t@x9@127.0.0.1:1/cat.json"
+! grep -q 'Sekr' "$T/.err" || fail "smart config's refusal shows the password: $(cat "$T/.err")"
+[ "$(cat "$D/config.json")" = "$pw_before" ] || fail "a refused smart config changed config.json"
+expect 0 '' fw smart config --server "http://bob:Sekr:t@x9@127.0.0.1:1/cat.json"
+grep -q 'Sekr:t@x9@' "$D/config.json" || fail "the password is not in config.json: $(cat "$D/config.json")"
+fw status >st.txt 2>&1
+fw status --json >st.json
+grep -q 'smart upgrade .*http://bob:\*\+@127.0.0.1:1/cat.json' st.txt || fail "status: $(cat st.txt)"
+! grep -q 'Sekr\|x9@' st.txt st.json || fail "status shows the catalog server's password: $(grep 'Sekr\|x9@' st.txt st.json)"
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
 # Between ticks a netError backs off: 60 s, then 120 s, ...
 JS_NOW=$((C0 + 3600))
 [ "$(js "d['smart']['scheduled']['check'], d['smart']['check']['failures']")" = "2023-11-14T23:14:20Z 1" ] || \
@@ -428,4 +440,45 @@ expect 4 "download: .*fw-2.0.0.pkg: the transfer did not finish within 3 s \(tra
 expect 0 '' timeout 5 "$B/fwctl" --root "$D" status
 : >"$PROXY_PLAN"
 ok "transfer-timeout ends a catalog fetch and a download from a server dribbling a byte a second: netError, recorded, the lock free"
+
+# --- transfer-timeout bounds the download, not each mirror: three mirrors that accept and never answer
+# take transfer-timeout in all (3 s), not three times it.
+mirrors=""
+for m in 1 2 3; do
+	port=$(free_port)
+	"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); held = []
+while True: held.append(s.accept()[0])' "$port" >/dev/null 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$port" "silent-$m" "$!"
+	mirrors="$mirrors --base-url http://127.0.0.1:$port"
+done
+"$B/fwpkg" catalog -q -f -o www/cat.json $mirrors --expires 30d --serial 40 -k k.key www/fw-2.0.0.pkg
+fresh 1.0.0
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 3
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+start=$(date +%s)
+expect 4 "download: .*fw-2.0.0.pkg: the transfer did not finish within [0-9]+ s \(transfer-timeout\)" \
+	at $((C0 + 3600)) timeout 30 "$B/fwctl" --root "$D" download
+took=$(($(date +%s) - start))
+[ "$took" -le 5 ] || fail "three silent mirrors held the download $took s (transfer-timeout 3 s)"
+[ "$(js "d['smart']['download']['result']")" = netError ] || fail "$(js "d['smart']['download']")"
+ok "transfer-timeout bounds a download over three silent mirrors in all ($took s), not each mirror: netError"
+
+# --- ... and the check, not each file it fetches: a catalog that takes 4 s of the 5, then a signature as slow
+# (9 s when each file had its own).
+BASE=$P catalog cat 50 www/fw-2.0.0.pkg
+fresh 1.0.0
+expect 0 '' fw config low-speed-limit 0
+expect 0 '' fw config transfer-timeout 5
+expect 0 'smart config: set' fw smart config --server "$P/cat.json"
+printf 'dribble %s\ndribble 10\n' $(($(wc -c <www/cat.json) - 4)) >"$PROXY_PLAN"
+start=$(date +%s)
+refused 4 netError "check: .*cat.json.minisig: the (transfer|check) did not finish within [0-9]+ s \(transfer-timeout\)"
+took=$(($(date +%s) - start))
+[ "$took" -le 7 ] || fail "a slow catalog, then a slow signature, held the check $took s (transfer-timeout 5 s)"
+: >"$PROXY_PLAN"
+ok "transfer-timeout bounds the check in all ($took s): a slow catalog, then a slow signature: netError"
 echo "all $TESTS checks passed"

@@ -80,6 +80,10 @@ static const struct reject_case rejected[] = {
 	{ { "a", "b", "c", "d" }, FW_EXIT_USAGE, "expected one source" },
 	{ { "ftp://host" }, FW_EXIT_USAGE, "no file after the server address" },
 	{ { "ftp://host/" }, FW_EXIT_USAGE, "no file after the server address" },
+	/* A refusal never shows a password: a URL with no file, a password holding '/' (cut short there). */
+	{ { "ftp://bob:Secret@host" }, FW_EXIT_USAGE, "bob:******@host: no file after the server address" },
+	{ { "ftp://bob:Secret@host/" }, FW_EXIT_USAGE, "bob:******@host/: no file after the server address" },
+	{ { "ftp://bob:Se/cret@host/f" }, FW_EXIT_USAGE, "bob: what follows ':' is not a port number" },
 	{ { "ftp://host:0/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
 	{ { "ftp://host:65536/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
 	{ { "ftp://host:/f" }, FW_EXIT_USAGE, "empty port" },
@@ -140,6 +144,7 @@ static void test_reject(void)
 		CU_ASSERT_EQUAL(rc, -1);
 		CU_ASSERT_EQUAL(err.code, c->code);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, c->why));
+		CU_ASSERT_PTR_NULL(strstr(err.msg, "ecret"));   /* no byte of a password */
 	}
 }
 
@@ -221,6 +226,8 @@ static void test_hide_password(void)
 		{ "ftp://u:@host/f", "ftp://u:@host/f" },              /* an empty password */
 		{ "ftp://anon@host/f.pkg", "ftp://anon@host/f.pkg" },  /* no password */
 		{ "ftp://host/u:p@x", "ftp://host/u:p@x" },            /* '@' in the path, not the login */
+		{ "http://u:pw@host", "http://u:**@host" },            /* no file: all authority */
+		{ "http://u:pw@host:8080", "http://u:**@host:8080" },
 		{ "/tmp/a:b@c", "/tmp/a:b@c" },
 		{ "fw.pkg", "fw.pkg" },
 		{ "-", "-" },
