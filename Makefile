@@ -13,7 +13,7 @@ SIZE_MB ?= 256
 
 # Sanitizer builds live apart, so switching never mixes objects.
 B := $(if $(filter 1,$(SANITIZE)),build-san,build)
-PKGS := libarchive libsodium jansson openssl libcurl
+PKGS := libarchive libsodium jansson openssl libcurl libubootenv
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings -Wshadow
 OPT := -O2 -g
 ifeq ($(SANITIZE),1)
@@ -34,7 +34,9 @@ ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
 # with dlopen when a network source is first used (device/dev_curl), so no
 # other command pays the start-up time and resident memory of the ~30
 # libraries it pulls in, and a device without libcurl installs from files.
-LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+# libubootenv likewise (device/dev_board.c): only a U-Boot board loads it, so
+# a GRUB board or the simulated device needs none; its header types the calls.
+LIBS = $(shell pkg-config --libs $(filter-out libcurl libubootenv,$(PKGS)) 2>/dev/null)
 
 # Library code, by layer (base, signing, formats); the *_write / *_sign files
 # create packages or keys and never reach the device program.
