@@ -269,8 +269,14 @@ int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, 
 		return -1;
 	/* The other system image on trial, its attempts spent, the bootloader fell back from it: roll it back. */
 	for (int j = 0; j < 2; j++) {
-		if (j == i || !cur.rec[j].valid || !cur.rec[j].trial || (env.good[order[j]] && env.left[order[j]] > 0))
+		if (j == i || !cur.rec[j].valid || (env.good[order[j]] && env.left[order[j]] > 0))
 			continue;
+		if (!cur.rec[j].trial) {
+			/* A good image a power cut left out of the order: back in, with its attempts whole. */
+			if (dev_bootenv_mark(&r->cfg.board, order[j], 1, cur.budget, err) < 0)
+				return -1;
+			continue;
+		}
 		if (roll_back(&cur, j, i, err) < 0)
 			return -1;
 		snprintf(res->trial_note, sizeof(res->trial_note), "%s", cur.st.last.message);

@@ -166,19 +166,22 @@ out:
 
 /*
  * On a board the bootloader's environment follows the system slots' records
- * (dev_board.h): a record going not valid takes its slot out of the boot
- * order after the record is durable; a valid one (a new image on trial, or
- * one marked good) puts it back with a whole budget of attempts. A power cut
- * between the two leaves the slot out of the order with a valid record:
- * the bootloader starts the other image, and boot-check puts it back.
+ * (dev_board.h), so that it never selects a slot whose record is not valid:
+ * a slot leaves the boot order before its record goes not valid, and comes
+ * back, with a whole budget of attempts, after its record is valid again (a
+ * new image on trial, or one marked good). A power cut between the two
+ * leaves a valid record out of the order: the bootloader starts the other
+ * image, and boot-check puts a good one back (one on trial is rolled back).
  */
 int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err)
 {
 	unsigned budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
 
+	if (!rec->valid && dev_bootenv_mark(&r->cfg.board, slot, 0, 0, err) < 0)
+		return -1;
 	if (dev_json_save(record_path(r, slot), dev_record_to_json(rec), err) < 0)
 		return -1;
-	return dev_bootenv_mark(&r->cfg.board, slot, rec->valid, budget, err);
+	return rec->valid ? dev_bootenv_mark(&r->cfg.board, slot, 1, budget, err) : 0;
 }
 
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
