@@ -5,6 +5,8 @@
 # loop against each backend: after any crash the environment, as the bootloader reads it, selects a valid image.
 E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
+# The tear shim is preloaded before a sanitizer's runtime (make SANITIZE=1).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: run scripts/install-deps (util-linux, libubootenv-tool, grub-common, e2fsprogs)"
