@@ -283,6 +283,8 @@ int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, 
 	}
 	if ((ok = bootable(&cur, i, err)) < 0)
 		return -1;
+	if (!ok && cur.why[i].code != FW_EXIT_REJECTED)   /* could not read it: no proof, nothing marked */
+		return fw_err_set(err, cur.why[i].code, "the running %s: %s", dev_slot_name(booted), cur.why[i].msg);
 	if (!ok) {
 		/* It must not run: mark it bad (its record, and so the bootloader's order), and say so. */
 		if (cur.rec[i].valid) {

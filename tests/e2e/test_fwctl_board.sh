@@ -249,6 +249,7 @@ crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
 	dd if="$LA" of=a.start bs=1M count=1 status=none
 	dd if="$LB" of=b.start bs=1M count=1 status=none
 	n=1
+	: >steps.txt
 	while :; do
 		rm -rf "$T/$name"
 		cp -a "$T/$name.start" "$T/$name"
@@ -261,6 +262,7 @@ crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
 		set -e
 		[ "$rc" -eq 99 ] || break
 		step=$(sed -n "s|.*stopping before ||; s|$T/||p" "$T/.err")
+		echo "$step" >>steps.txt
 		if [ "$backend" = uboot ]; then cfgf="${envf%.env}.config"; else cfgf=$envf; fi
 		slot=$("$PY" oracle.py "$T/$name" "$backend" "$cfgf" 5.21.3) ||
 			fail "$name: crash before step $n ($step): the environment selects no valid image"
@@ -269,12 +271,17 @@ crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
 		n=$((n + 1))
 	done
 	[ "$rc" -eq 0 ] || { cat "$T/.err" >&2; fail "$name: the upgrade past the last crash point exited $rc"; }
+	# The environment's own stores were among the steps cut: four (sec out and in, pri out and in).
+	stores=$(grep -c "$STORE_STEP" steps.txt || true)
+	[ "$stores" -ge 4 ] || fail "$name: only $stores of the crash points were in the environment's stores: $(cat steps.txt)"
 	CRASHES=$((n - 1))
 }
 mkenv uc redundant
+STORE_STEP="storing the U-Boot environment"
 crashloop uc uboot "$T/uc.env" --board bootloader=uboot --board bootenv="$T/uc.config"
 ok "crash loop, U-Boot: a crash before each of $CRASHES durable steps of upgrade all; fw_printenv's environment selects a valid image, boot-check passes"
 grub-editenv "$T/gc.env" create
+STORE_STEP="rename onto .*gc.env"
 crashloop gc grub "$T/gc.env" --board bootloader=grub --board bootenv="$T/gc.env"
 ok "crash loop, GRUB: a crash before each of $CRASHES durable steps; grub-editenv's environment selects a valid image, boot-check passes"
 
