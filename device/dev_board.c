@@ -98,6 +98,7 @@ int dev_board_from_json(const json_t *v, struct dev_board *b, struct fw_err *err
 	char arg[32];
 
 	memset(b, 0, sizeof(*b));
+	err->msg[0] = '\0';
 	if (v == NULL)
 		return 0;
 	bl = json_object_get(v, "bootloader");
@@ -117,7 +118,10 @@ int dev_board_from_json(const json_t *v, struct dev_board *b, struct fw_err *err
 		return 0;
 bad:
 	dev_board_free(b);
-	return fw_err_set(err, FW_EXIT_IO, "board: %s", err->msg[0] ? err->msg : "out of memory");
+	if (err->msg[0] == '\0')
+		return fw_err_set(err, FW_EXIT_IO, "board: out of memory");
+	err->code = FW_EXIT_IO;   /* in config.json, not on a command line */
+	return fw_err_wrap(err, "board");
 }
 
 void dev_board_free(struct dev_board *b)
