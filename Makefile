@@ -28,12 +28,15 @@ export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions
 endif
 # The user's CPPFLAGS and CFLAGS come after ours so they can override anything.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(WARN) $(OPT) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags p11-kit-1 2>/dev/null) -I. $(CPPFLAGS) $(CFLAGS)
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
+	$(shell pkg-config --cflags libubootenv 2>/dev/null) -I. $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SAN_LD) $(LDFLAGS)
 # No program links libcurl (its headers are still needed): fwctl loads it
 # with dlopen when a network source is first used (device/dev_curl), so no
 # other command pays the start-up time and resident memory of the ~30
 # libraries it pulls in, and a device without libcurl installs from files.
+# libubootenv likewise (device/dev_board.c): only a U-Boot board loads it, so
+# a GRUB board or the simulated device needs none; its header types the calls.
 LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 # Library code, by layer (base, signing, formats); the *_write / *_sign files

@@ -8,6 +8,7 @@
 int cmd_init(const char *root, int argc, char **argv);
 int cmd_upgrade(const char *root, int argc, char **argv);
 int cmd_boot(const char *root, int argc, char **argv);
+int cmd_boot_check(const char *root, int argc, char **argv);
 int cmd_status(const char *root, int argc, char **argv);
 int cmd_mark_good(const char *root, int argc, char **argv);
 int cmd_golden(const char *root, int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_activate.h"
+#include "device/dev_board.h"
 #include "device/dev_boot.h"
 #include "device/dev_root.h"
 #include "device/dev_upgrade.h"
@@ -21,6 +22,12 @@ int cmd_boot_run(struct dev_root *r)
 	struct fw_err err = { 0 };
 	struct dev_activate_result act;
 
+	/* On a board the bootloader chooses, by the environment the records keep (dev_board.h). */
+	if (r->cfg.board.bootloader != DEV_BL_FILE) {
+		msg_note("boot: the %s environment selects the image: reboot the board to start it "
+			 "(fwctl boot-check runs once it is up)", dev_bootloader_name(r->cfg.board.bootloader));
+		return FW_EXIT_OK;
+	}
 	if (dev_boot(r, &res, &err) < 0)
 		return msg_fail("boot", NULL, &err);
 	/* No download runs at boot: a progress report left by a power cut is stale. */
@@ -58,6 +65,13 @@ int cmd_boot(const char *root, int argc, char **argv)
 	}
 	if (dev_root_open(&r, root, 1, &err) < 0)
 		return msg_fail("boot", NULL, &err);
+	if (r.cfg.board.bootloader != DEV_BL_FILE) {
+		msg_error("boot", NULL, "this board's bootloader (%s) chooses the image: 'fwctl boot' plays the bootloader "
+			  "only for the simulated device; run 'fwctl boot-check' after the system starts",
+			  dev_bootloader_name(r.cfg.board.bootloader));
+		dev_root_close(&r);
+		return FW_EXIT_USAGE;
+	}
 	rc = cmd_boot_run(&r);
 	dev_root_close(&r);
 	return rc;

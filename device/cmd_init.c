@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		   "                 [--secure-boot] [--device-id ID] [--package-hook-timeout SECONDS]\n"
 		   "                 [--ca-file PEM]\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
-		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot=PATH]...\n"
+		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot|golden=PATH|/dev/BLOCKDEV]...\n"
+		   "                 [--board bootloader=file|uboot|grub] [--board bootenv=PATH] [--board running=ram|rootfs]\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
 }
 
@@ -87,6 +88,7 @@ int cmd_init(const char *root, int argc, char **argv)
 		{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
 		{ "media", required_argument, NULL, 'm' },
 		{ "slot", required_argument, NULL, 's' },
+		{ "board", required_argument, NULL, 'B' },   /* board (dev_board.h) */
 		{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
 		{ "trial-boots", required_argument, NULL, OPT_TRIAL },
 		{ "unpack-hook", required_argument, NULL, OPT_HOOK },
@@ -195,6 +197,12 @@ int cmd_init(const char *root, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'B':   /* board */
+			if (dev_board_set(&r.cfg.board, optarg, &err) < 0) {
+				rc = msg_fail("init", NULL, &err);
+				goto out;
+			}
+			break;
 		case 'h': usage(stdout); rc = FW_EXIT_OK; goto out;
 		default:
 			msg_error("init", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
@@ -217,6 +225,10 @@ int cmd_init(const char *root, int argc, char **argv)
 		goto out;
 	}
 	if (check_version("--version", o.version, &err) < 0 || check_version("--bridge-down", o.bridge_down, &err) < 0) {
+		rc = msg_fail("init", NULL, &err);
+		goto out;
+	}
+	if (dev_board_check(&r.cfg.board, &err) < 0) {   /* board */
 		rc = msg_fail("init", NULL, &err);
 		goto out;
 	}

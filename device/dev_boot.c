@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/outfile.h"
+#include "device/dev_board.h"
 #include "device/dev_policy.h"
 #include "device/dev_slot.h"
 #include "formats/version.h"
@@ -169,67 +170,145 @@ static int choose(struct boot *b, struct dev_boot_result *res, struct fw_err *er
 	return -1;
 }
 
-int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err)
-{
-	static struct boot b;
-	struct dev_state old;
-	int chosen;
+static struct boot cur;   /* big: records and errors */
 
+/* Load the state and the records, and turn an upgrade a power cut left "inProgress" into writeFlashFailed. */
+static int begin(struct dev_root *r, struct dev_boot_result *res, struct dev_state *old, struct fw_err *err)
+{
 	memset(res, 0, sizeof(*res));
-	memset(&b, 0, sizeof(b));
+	memset(&cur, 0, sizeof(cur));
 	res->booted = DEV_BOOTED_NONE;
-	b.r = r;
-	b.budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+	cur.r = r;
+	cur.budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
 	remove_leftovers(r);
-	if (dev_state_load(r, &b.st, err) < 0)
+	if (dev_state_load(r, &cur.st, err) < 0)
 		return -1;
-	old = b.st;
+	*old = cur.st;
 	for (int i = 0; i < N_CAND; i++)
-		dev_record_load(r, order[i], &b.rec[i]);
-	if (b.st.last.result == DEV_RESULT_IN_PROGRESS) {
-		b.st.last.result = DEV_RESULT_WRITE_FLASH_FAILED;
-		snprintf(b.st.last.message, sizeof(b.st.last.message),
+		dev_record_load(r, order[i], &cur.rec[i]);
+	if (cur.st.last.result == DEV_RESULT_IN_PROGRESS) {
+		cur.st.last.result = DEV_RESULT_WRITE_FLASH_FAILED;
+		snprintf(cur.st.last.message, sizeof(cur.st.last.message),
 			 "interrupted before it finished (power loss?): run the upgrade again");
 	}
-	if ((chosen = choose(&b, res, err)) == -2)
-		return -1;
-	b.st.booted = DEV_BOOTED_NONE;
-	b.st.booted_version[0] = '\0';
-	b.st.booted_generation = 0;
-	b.st.booted_digest[0] = '\0';
-	b.st.partner_digest[0] = '\0';
-	b.st.boot_note[0] = '\0';
+	return 0;
+}
+
+/* Remember what runs (candidate `chosen`, or none), raise the rollback floor, save the state if it changed. */
+static int finish(const struct dev_state *old, int chosen, struct dev_boot_result *res, struct fw_err *err)
+{
+	cur.st.booted = DEV_BOOTED_NONE;
+	cur.st.booted_version[0] = '\0';
+	cur.st.booted_generation = 0;
+	cur.st.booted_digest[0] = '\0';
+	cur.st.partner_digest[0] = '\0';
+	cur.st.boot_note[0] = '\0';
 	if (chosen >= 0) {
-		b.st.booted = order[chosen];
-		snprintf(b.st.booted_version, sizeof(b.st.booted_version), "%s", b.rec[chosen].version);
-		b.st.booted_generation = b.rec[chosen].generation;
-		fw_hex(b.rec[chosen].digest, FW_DIGEST_LEN, b.st.booted_digest);
-		if (chosen < 2 && b.rec[1 - chosen].valid)
-			fw_hex(b.rec[1 - chosen].digest, FW_DIGEST_LEN, b.st.partner_digest);
+		cur.st.booted = order[chosen];
+		snprintf(cur.st.booted_version, sizeof(cur.st.booted_version), "%s", cur.rec[chosen].version);
+		cur.st.booted_generation = cur.rec[chosen].generation;
+		fw_hex(cur.rec[chosen].digest, FW_DIGEST_LEN, cur.st.booted_digest);
+		if (chosen < 2 && cur.rec[1 - chosen].valid)
+			fw_hex(cur.rec[1 - chosen].digest, FW_DIGEST_LEN, cur.st.partner_digest);
 		if (chosen > 0)
-			snprintf(b.st.boot_note, sizeof(b.st.boot_note), "primary: %.200s; booting the %s", b.why[0].msg,
+			snprintf(cur.st.boot_note, sizeof(cur.st.boot_note), "primary: %.200s; booting the %s", cur.why[0].msg,
 				 chosen == 1 ? "secondary" : "golden system");
 	}
 	/* Both good system images carry at least this index: no fallback or rollback can fall below it. */
-	if (b.rec[0].valid && b.rec[1].valid && !b.rec[0].trial && !b.rec[1].trial) {
-		uint64_t floor = b.rec[0].rollback_index < b.rec[1].rollback_index ? b.rec[0].rollback_index
-										 : b.rec[1].rollback_index;
-		if (floor > b.st.rollback_index)
-			b.st.rollback_index = floor;
+	if (cur.rec[0].valid && cur.rec[1].valid && !cur.rec[0].trial && !cur.rec[1].trial) {
+		uint64_t floor = cur.rec[0].rollback_index < cur.rec[1].rollback_index ? cur.rec[0].rollback_index
+										 : cur.rec[1].rollback_index;
+		if (floor > cur.st.rollback_index)
+			cur.st.rollback_index = floor;
 	}
 	/* Write only what changed: a plain reboot leaves the state file alone. */
-	if (memcmp(&b.st, &old, sizeof(b.st)) != 0 && dev_state_save(r, &b.st, err) < 0)
+	if (memcmp(&cur.st, old, sizeof(cur.st)) != 0 && dev_state_save(cur.r, &cur.st, err) < 0)
 		return -1;
-	res->rollback_index = b.st.rollback_index;
-	res->trial_boots = b.st.trial_boots;
-	res->budget = b.budget;
+	res->rollback_index = cur.st.rollback_index;
+	res->trial_boots = cur.st.trial_boots;
+	res->budget = cur.budget;
+	if (chosen < 0)
+		return 0;
+	res->booted = cur.st.booted;
+	snprintf(res->version, sizeof(res->version), "%s", cur.st.booted_version);
+	res->generation = cur.st.booted_generation;
+	snprintf(res->note, sizeof(res->note), "%s", cur.st.boot_note);
+	return 0;
+}
+
+int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err)
+{
+	struct dev_state old;
+	int chosen;
+
+	if (begin(r, res, &old, err) < 0)
+		return -1;
+	if ((chosen = choose(&cur, res, err)) == -2)
+		return -1;
+	if (finish(&old, chosen, res, err) < 0)
+		return -1;
 	if (chosen < 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "no bootable image: primary: %s; secondary: %s; golden: %s; install one with "
-				  "'fwctl upgrade all PKG'", b.why[0].msg, b.why[1].msg, b.why[2].msg);
-	res->booted = b.st.booted;
-	snprintf(res->version, sizeof(res->version), "%s", b.st.booted_version);
-	res->generation = b.st.booted_generation;
-	snprintf(res->note, sizeof(res->note), "%s", b.st.boot_note);
+				  "'fwctl upgrade all PKG'", cur.why[0].msg, cur.why[1].msg, cur.why[2].msg);
 	return 0;
+}
+
+int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, struct fw_err *err)
+{
+	struct dev_bootenv env;
+	struct dev_state old;
+	struct dev_record inv;
+	int i, ok;
+
+	if (begin(r, res, &old, err) < 0)
+		return -1;
+	for (i = 0; i < N_CAND && order[i] != booted; i++)
+		;
+	if (i == N_CAND)
+		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot=pri|sec|golden: "
+				  "the boot script must pass the slot it started");
+	if (dev_bootenv_load(&r->cfg.board, &env, err) < 0)
+		return -1;
+	/* The other system image on trial, its attempts spent, the bootloader fell back from it: roll it back. */
+	for (int j = 0; j < 2; j++) {
+		if (j == i || !cur.rec[j].valid || (env.good[order[j]] && env.left[order[j]] > 0))
+			continue;
+		if (!cur.rec[j].trial) {
+			/* A good image a power cut left out of the order: back in, with its attempts whole. */
+			if (dev_bootenv_mark(&r->cfg.board, order[j], 1, cur.budget, err) < 0)
+				return -1;
+			continue;
+		}
+		if (roll_back(&cur, j, i, err) < 0)
+			return -1;
+		snprintf(res->trial_note, sizeof(res->trial_note), "%s", cur.st.last.message);
+	}
+	if ((ok = bootable(&cur, i, err)) < 0)
+		return -1;
+	if (!ok && cur.why[i].code != FW_EXIT_REJECTED)   /* could not read it: no proof, nothing marked */
+		return fw_err_set(err, cur.why[i].code, "the running %s: %s", dev_slot_name(booted), cur.why[i].msg);
+	if (!ok) {
+		/* It must not run: mark it bad (its record, and so the bootloader's order), and say so. */
+		if (cur.rec[i].valid) {
+			memset(&inv, 0, sizeof(inv));
+			snprintf(inv.note, sizeof(inv.note), "must not run: %s", cur.why[i].msg);
+			if (dev_record_save(r, booted, &inv, err) < 0)
+				return -1;
+			cur.rec[i] = inv;
+		}
+		if (finish(&old, -1, res, err) < 0)
+			return -1;
+		return fw_err_set(err, FW_EXIT_REJECTED, "the running %s must not run: %s; marked bad: reboot, and the "
+				  "bootloader starts the next image", dev_slot_name(booted), cur.why[i].msg);
+	}
+	if (cur.rec[i].trial && i < 2) {
+		res->trial = 1;
+		cur.st.trial_boots = cur.budget - (env.left[booted] < cur.budget ? env.left[booted] : cur.budget);
+	} else if (i < 2 && (!env.good[booted] || env.left[booted] != cur.budget)) {
+		/* A good image started: its attempts are whole again (RAUC's mark-good at every boot). */
+		if (dev_bootenv_mark(&r->cfg.board, booted, 1, cur.budget, err) < 0)
+			return -1;
+	}
+	return finish(&old, i, res, err);
 }

@@ -37,4 +37,19 @@ struct dev_boot_result {
  */
 int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err);
 
+/*
+ * The boot-time check on a board (fwctl boot-check), where the bootloader
+ * chose the slot (`booted`, from the kernel command line) by its environment:
+ *   - the other system image on trial whose attempts the bootloader spent
+ *     (U-Boot BOOT_x_LEFT=0, GRUB x_TRY=1) is rolled back: marked not valid;
+ *   - the running image is held to what the bootloader cannot check: a valid
+ *     record, the rollback-index floor, the golden floor, its bytes; when it
+ *     fails, its record goes not valid and it leaves the boot order, and -1
+ *     (FW_EXIT_REJECTED) says so: reboot, and the bootloader starts the next;
+ *   - a good running image gets its attempts back; one on trial keeps
+ *     counting down until fwctl mark-good;
+ *   - the state records what runs, as dev_boot does.
+ */
+int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, struct fw_err *err);
+
 #endif

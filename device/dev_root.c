@@ -45,6 +45,7 @@ void dev_config_free(struct dev_config *c)
 	free(c->ca_file);
 	free(c->ssh_known_hosts);
 	free(c->ssh_key);
+	dev_board_free(&c->board);   /* board */
 	memset(c, 0, sizeof(*c));
 }
 
@@ -184,6 +185,7 @@ json_t *dev_config_to_json(const struct dev_config *c)
 					  c->ssh_known_hosts ? json_string(c->ssh_known_hosts) : json_null()) < 0 ||
 		      json_object_set_new(doc, "ssh_key", c->ssh_key ? json_string(c->ssh_key) : json_null()) < 0 ||
 		      json_object_set_new(doc, "smart", dev_smart_config_to_json(&c->smart)) < 0 ||
+		      json_object_set_new(doc, "board", dev_board_to_json(&c->board)) < 0 ||   /* board */
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -270,7 +272,8 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	v = json_object_get(doc, "transfer_timeout");
 	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= DEV_TRANSFER_TIMEOUT_MAX)
 		c->transfer_timeout = (unsigned)json_integer_value(v);
-	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0) {
+	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0 ||
+	    dev_board_from_json(json_object_get(doc, "board"), &c->board, err) < 0) {   /* board */
 		dev_config_free(c);
 		return -1;
 	}

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/fw_err.h"
+#include "device/dev_board.h"
 #include "device/dev_smart.h"
 #include "formats/manifest.h"
 #include "signing/trust.h"
@@ -63,6 +64,7 @@ struct dev_config {
 	char *ssh_known_hosts;         /* scp, sftp: the servers' host keys (OpenSSH known_hosts); NULL: none, refused */
 	char *ssh_key;                 /* scp, sftp: the device's private key to log in with; NULL: password only */
 	struct dev_smart_config smart; /* smart upgrade (fwctl smart config) */
+	struct dev_board board;        /* board: bootloader backend, running-slot model (dev_board.h) */
 };
 
 struct dev_root {

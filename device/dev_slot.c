@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/crash.h"
 #include "base/escape.h"
 #include "base/outfile.h"
+#include "device/dev_board.h"
 #include "device/dev_file.h"
+#include "device/dev_state.h"
 
 #define WRITEBACK_WINDOW (8u * 1024 * 1024)
 #include "formats/chunk.h"
@@ -159,9 +164,24 @@ out:
 	free(path);
 }
 
+/*
+ * On a board the bootloader's environment follows the system slots' records
+ * (dev_board.h), so that it never selects a slot whose record is not valid:
+ * a slot leaves the boot order before its record goes not valid, and comes
+ * back, with a whole budget of attempts, after its record is valid again (a
+ * new image on trial, or one marked good). A power cut between the two
+ * leaves a valid record out of the order: the bootloader starts the other
+ * image, and boot-check puts a good one back (one on trial is rolled back).
+ */
 int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err)
 {
-	return dev_json_save(record_path(r, slot), dev_record_to_json(rec), err);
+	unsigned budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+
+	if (!rec->valid && dev_bootenv_mark(&r->cfg.board, slot, 0, 0, err) < 0)
+		return -1;
+	if (dev_json_save(record_path(r, slot), dev_record_to_json(rec), err) < 0)
+		return -1;
+	return rec->valid ? dev_bootenv_mark(&r->cfg.board, slot, 1, budget, err) : 0;
 }
 
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
@@ -193,6 +213,7 @@ int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec
 {
 	uint8_t digest[FW_DIGEST_LEN];
 	struct stat st;
+	uint64_t cap = 0;
 	int fd, rc = -1;
 
 	if (!rec->valid)
@@ -205,6 +226,11 @@ int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec
 	} else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != rec->size) {
 		fw_err_set(err, FW_EXIT_REJECTED, "holds %llu bytes, the record says %llu",
 			   (unsigned long long)st.st_size, (unsigned long long)rec->size);
+	} else if (S_ISBLK(st.st_mode) && dev_slot_size(fd, r->slot_path[t], &cap, err) < 0) {
+		;
+	} else if (S_ISBLK(st.st_mode) && cap < rec->size) {
+		fw_err_set(err, FW_EXIT_REJECTED, "a device of %llu bytes cannot hold the record's %llu",
+			   (unsigned long long)cap, (unsigned long long)rec->size);
 	} else if (dev_digest_fd(fd, rec->size, rec->chunk_size, digest, err) == 0) {
 		if (memcmp(digest, rec->digest, FW_DIGEST_LEN) == 0)
 			rc = 0;
@@ -212,6 +238,92 @@ int dev_slot_check(const struct dev_root *r, int t, const struct dev_record *rec
 			fw_err_set(err, FW_EXIT_REJECTED, "bytes do not match the record's digest");
 	}
 	close(fd);
+	return rc;
+}
+
+/* ---- block-device slots ---- */
+
+int dev_slot_size(int fd, const char *path, uint64_t *size, struct fw_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISBLK(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (ioctl(fd, BLKGETSIZE64, size) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot read the device's size: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Where device dev is mounted, from /proc/self/mountinfo (field 3 MAJOR:MINOR, field 5 the mount point). */
+static int mounted_at(dev_t dev, char *where, size_t len, struct fw_err *err)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+
+	if (f == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "/proc/self/mountinfo: %s: cannot tell whether a slot is mounted",
+				  strerror(errno));
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		unsigned maj, min;
+		char point[1024];
+
+		if (sscanf(line, "%*s %*s %u:%u %*s %1023s", &maj, &min, point) == 3 && maj == major(dev) &&
+		    min == minor(dev)) {
+			snprintf(where, len, "%s", point);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Is slot t the one that booted, on a board whose root file system lives on it? */
+static int running_slot(const struct dev_root *r, int t, struct fw_err *err)
+{
+	int booted;
+
+	if (r->cfg.board.running != DEV_RUN_ROOTFS)
+		return 0;
+	if (dev_board_booted_slot(&booted, err) < 0)
+		return -1;
+	if (booted == DEV_BOOTED_NONE)
+		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot=: with board running=rootfs "
+				  "fwctl cannot tell which slot holds the running system");
+	return booted == t;
+}
+
+int dev_slot_usable(const struct dev_root *r, int t, uint64_t size, struct fw_err *err)
+{
+	const char *path = r->slot_path[t];
+	char where[1024];
+	struct stat st;
+	uint64_t cap;
+	int fd, rc;
+
+	if ((rc = running_slot(r, t, err)) < 0)
+		return -1;
+	if (rc > 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: the %s slot holds the running system (board running=rootfs): "
+				  "boot the other image first, or upgrade the other slot", path, dev_slot_name(t));
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;   /* a file slot: made or grown as it is written */
+	if ((rc = mounted_at(st.st_rdev, where, sizeof(where), err)) < 0)
+		return -1;
+	if (rc > 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: mounted on %s: unmount it before writing the %s slot", path,
+				  where, dev_slot_name(t));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+	rc = dev_slot_size(fd, path, &cap, err);
+	close(fd);
+	if (rc == 0 && cap < size)
+		rc = fw_err_set(err, FW_EXIT_REJECTED, "%s: the %s slot holds %llu bytes, the image needs %llu", path,
+				dev_slot_name(t), (unsigned long long)cap, (unsigned long long)size);
 	return rc;
 }
 
@@ -232,24 +344,40 @@ static int open_slot(struct dev_slot_writer *w, const struct dev_root *r, int t,
 		     struct fw_err *err)
 {
 	struct stat st;
+	int blk, busy;
 
 	memset(w, 0, sizeof(*w));
 	w->slot = t;
 	w->path = r->slot_path[t];
+	w->capacity = UINT64_MAX;
+	/* The planner checked (dev_slot_usable); a direct caller is held to the same rules. */
+	if (dev_slot_usable(r, t, offset, err) < 0)
+		return -1;
+	blk = stat(w->path, &st) == 0 && S_ISBLK(st.st_mode);
 	/* Opening truncates a file slot: that already changes its bytes. */
 	fw_crash_point("opening for writing", w->path);
 	/* The golden slot is read-only (0444) between golden installs. */
-	if (t == DEV_SLOT_GOLDEN && chmod(w->path, 0600) < 0 && errno != ENOENT)
+	if (!blk && t == DEV_SLOT_GOLDEN && chmod(w->path, 0600) < 0 && errno != ENOENT)
 		return fw_err_set(err, FW_EXIT_IO, "%s: chmod: %s", w->path, strerror(errno));
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (w->fd < 0)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open for writing: %s", w->path, strerror(errno));
+	/* A block device is opened exclusively (O_EXCL without O_CREAT): the kernel then refuses it while it
+	 * is mounted or another program holds it so, and nobody else gets it while fwctl writes. */
+	w->fd = blk ? open(w->path, O_WRONLY | O_EXCL | O_CLOEXEC) : open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		busy = blk && errno == EBUSY;
+		return fw_err_set(err, busy ? FW_EXIT_REJECTED : FW_EXIT_IO, "%s: cannot open for writing: %s", w->path,
+				  busy ? "in use (mounted, or held by another program)" : strerror(errno));
+	}
 	if (fstat(w->fd, &st) < 0 || (!keep && S_ISREG(st.st_mode) && ftruncate(w->fd, 0) < 0)) {
 		fw_err_set(err, FW_EXIT_IO, "%s: %s", w->path, strerror(errno));
 		dev_slot_abort(w);
 		return -1;
 	}
-	if (keep && ((S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset) || lseek(w->fd, (off_t)offset, SEEK_SET) < 0)) {
+	if (S_ISBLK(st.st_mode) && dev_slot_size(w->fd, w->path, &w->capacity, err) < 0) {
+		dev_slot_abort(w);
+		return -1;
+	}
+	if (keep && ((S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset) || offset > w->capacity ||
+		     lseek(w->fd, (off_t)offset, SEEK_SET) < 0)) {
 		fw_err_set(err, FW_EXIT_IO, "%s: does not hold the %llu bytes to keep", w->path, (unsigned long long)offset);
 		dev_slot_abort(w);
 		return -1;
@@ -278,6 +406,9 @@ int dev_slot_sync(struct dev_slot_writer *w, struct fw_err *err)
 
 int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struct fw_err *err)
 {
+	if (len > w->capacity - w->written)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: the image does not fit the device's %llu bytes", w->path,
+				  (unsigned long long)w->capacity);
 	fw_crash_point("writing to", w->path);
 	if (fw_write_all(w->fd, buf, len, w->path, err) < 0)
 		return -1;
@@ -322,7 +453,7 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 	int rc = 0;
 
 	fw_crash_point("fsync of", w->path);
-	if (w->slot == DEV_SLOT_GOLDEN && fchmod(w->fd, 0444) < 0)
+	if (w->slot == DEV_SLOT_GOLDEN && w->capacity == UINT64_MAX && fchmod(w->fd, 0444) < 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: chmod: %s", w->path, strerror(errno));
 	if (rc == 0 && fdatasync(w->fd) < 0)
 		rc = fw_err_set(err, FW_EXIT_IO, "%s: fsync: %s", w->path, strerror(errno));

@@ -44,6 +44,18 @@ int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIG
 /* Does the slot hold what its record says? 0 yes; -1 no, err saying why. */
 int dev_slot_check(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err);
 
+/*
+ * Can slot t take an image of `size` bytes now? Checked for every planned
+ * slot before anything changes. A block device must be as large as the
+ * image and not mounted (the refusal names the mount point); on a board
+ * whose root file system lives on the slot that booted (board running=rootfs)
+ * that slot is never written. 0 yes; -1 with err (FW_EXIT_REJECTED: refused;
+ * FW_EXIT_IO: could not tell).
+ */
+int dev_slot_usable(const struct dev_root *r, int slot, uint64_t size, struct fw_err *err);
+/* A block device slot's size in bytes (BLKGETSIZE64), a file's length otherwise. */
+int dev_slot_size(int fd, const char *path, uint64_t *size, struct fw_err *err);
+
 /* Streaming an image into a slot; each write and the fsync is a crash point. */
 struct dev_slot_writer {
 	int fd;
@@ -52,6 +64,7 @@ struct dev_slot_writer {
 	uint64_t written;
 	uint64_t flushed;   /* bytes handed to writeback so far */
 	uint64_t waited;    /* bytes whose writeback has completed */
+	uint64_t capacity;  /* a block device's size; UINT64_MAX for a file */
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */

@@ -271,6 +271,12 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 		u->result = DEV_RESULT_POLICY_REFUSED;
 		return -1;
 	}
+	/* board: each planned slot can take its image (device size, mounts, the running slot) before anything changes. */
+	for (size_t i = 0; i < u->plan.n; i++)
+		if (dev_slot_usable(u->root, u->plan.step[i].target, m->payloads[u->plan.step[i].payload].size, err) < 0) {
+			u->result = err->code == FW_EXIT_REJECTED ? DEV_RESULT_POLICY_REFUSED : DEV_RESULT_WRITE_FLASH_FAILED;
+			return -1;
+		}
 	if ((u->first_manifest = malloc(rep->manifest_len ? rep->manifest_len : 1)) == NULL) {
 		u->result = DEV_RESULT_SYSTEM_ERROR;
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");

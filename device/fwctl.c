@@ -15,6 +15,7 @@ static const struct {
 	{ "init", cmd_init, "create a device root (slots, records, trust store, state)" },
 	{ "upgrade", cmd_upgrade, "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
 	{ "boot", cmd_boot, "run the boot step: the primary, else the secondary, else the golden system; trials" },
+	{ "boot-check", cmd_boot_check, "on a board: check the image the bootloader started, mark it bad if it must not run" },
 	{ "mark-good", cmd_mark_good, "the running system works: end its trial (no rollback)" },
 	{ "golden", cmd_golden, "golden install SOURCE: place the golden system, the floor no rollback goes below" },
 	{ "config", cmd_config, "show the settings, or change one: unpack-hook, hook-timeout, trial-boots" },

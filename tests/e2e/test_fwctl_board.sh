@@ -1,0 +1,288 @@
+#!/bin/sh
+# test_fwctl_board: fwctl on a board, without hardware: loop devices stand in for eMMC partitions, a U-Boot
+# environment (single and redundant) is read back by stock fw_printenv and a grubenv by grub-editenv; boot-check,
+# the refusals (mounted, too small, the running slot), a torn environment write at every point, and the crash
+# loop against each backend: after any crash the environment, as the bootloader reads it, selects a valid image.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+# The tear shim is preloaded before a sanitizer's runtime (make SANITIZE=1).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2; do
+	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: run scripts/install-deps (util-linux, libubootenv-tool, grub-common, e2fsprogs)"
+done
+[ "$(id -u)" -eq 0 ] || fail "loop devices need root (losetup): run this test as root, as CI does; it does not pass without them"
+LOOPS=""
+MNT=""
+cleanup() {
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+# attach VAR FILE: a loop device over FILE, its name in VAR; detached on exit whatever happens.
+attach() {
+	_l=$(losetup -f --show "$2" 2>"$T/.losetup") ||
+		fail "cannot attach a loop device to $2 ($(cat "$T/.losetup")): this test needs loop devices"
+	LOOPS="$LOOPS $_l"
+	eval "$1=\$_l"
+}
+
+keypair k
+for v in 5.21.2 5.21.3; do
+	for s in pri sec boot; do
+		{ echo "$s image $v"; head -c 9000 /dev/urandom; } >"$s-$v.img"
+	done
+	"$B/mkpkg" -q -o "$v.pkg" --version "$v" --product WX --chunk-size 4096 \
+		--pri "pri-$v.img" --sec "sec-$v.img" --boot "boot-$v.img" -k k.key
+done
+truncate -s 1M a.bin b.bin
+truncate -s 8K small.bin
+attach LA a.bin
+attach LB b.bin
+attach LS small.bin
+echo "fwpkg.slot=pri" >cmdline.pri
+echo "quiet root=/dev/mmcblk0p2 fwpkg.slot=sec" >cmdline.sec
+export FWCTL_CMDLINE="$T/cmdline.pri"
+
+# Environments: U-Boot redundant (two 4 KiB copies in one file) and single; a grubenv.
+mkenv() { # mkenv NAME single|redundant
+	dd if=/dev/zero of="$T/$1.env" bs=4096 count=2 status=none
+	if [ "$2" = redundant ]; then
+		printf '%s 0x0 0x1000\n%s 0x1000 0x1000\n' "$T/$1.env" "$T/$1.env" >"$T/$1.config"
+	else
+		printf '%s 0x0 0x1000\n' "$T/$1.env" >"$T/$1.config"
+	fi
+}
+ub() { fw_printenv -c "$T/$1.config" "$2" 2>/dev/null | sed 's/^[^=]*=//'; }
+newdev() { # newdev DIR BACKEND-OPTIONS...: a board device over the two loop devices, healthy on 5.21.2
+	d=$1
+	shift
+	dd if=/dev/zero of="$LA" bs=1M count=1 status=none
+	dd if=/dev/zero of="$LB" bs=1M count=1 status=none
+	rm -rf "$d"
+	"$B/fwctl" --root "$d" -q init --product WX --trust k.pub --slot pri="$LA" --slot sec="$LB" "$@" >/dev/null
+	"$B/fwctl" --root "$d" -q upgrade all 5.21.2.pkg >/dev/null
+	"$B/fwctl" --root "$d" -q boot-check >/dev/null
+	"$B/fwctl" --root "$d" -q mark-good >/dev/null
+}
+# What a refusal must not change: slots, records, both loop devices, the environment (the state records the refusal).
+devsum() { { treesum "$1/slots"; treesum "$1/records"; sha256sum "$LA" "$LB" "$2"; } | sha256sum; }
+
+# ---- U-Boot, redundant environment ----
+mkenv ub redundant
+D="$T/ub"
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+[ "$(ub ub BOOT_ORDER)" = "A B" ] && [ "$(ub ub BOOT_A_LEFT)" = 3 ] && [ "$(ub ub BOOT_B_LEFT)" = 3 ] ||
+	fail "U-Boot environment after upgrade all: $(fw_printenv -c "$T/ub.config" 2>&1)"
+cmp -n 9000 "$LA" pri-5.21.2.img >/dev/null || fail "the primary loop device does not hold the image"
+cmp -n 9000 "$LB" sec-5.21.2.img >/dev/null || fail "the secondary loop device does not hold the image"
+ok "U-Boot (redundant): upgrade all onto loop devices; fw_printenv reads BOOT_ORDER=A B, BOOT_A_LEFT=BOOT_B_LEFT=3"
+
+expect 2 "fwctl: boot: this board's bootloader \(uboot\) chooses the image" "$B/fwctl" --root "$D" boot
+ok "fwctl boot on a board: refused, boot-check named"
+
+# A trial the bootloader gives up on: U-Boot spends BOOT_A_LEFT, then starts B; boot-check rolls A back.
+"$B/fwctl" --root "$D" -q upgrade pri 5.21.3.pkg >/dev/null
+[ "$(ub ub BOOT_ORDER)" = "A B" ] && [ "$(ub ub BOOT_A_LEFT)" = 3 ] || fail "upgrade pri: A not back on trial"
+expect 0 '' "$B/fwctl" --root "$D" boot-check
+grep -q "running pri 5.21.3 (generation 1) on trial" "$T/.out" || fail "boot-check on trial: $(cat "$T/.out")"
+for left in 2 1 0; do fw_setenv -c "$T/ub.config" BOOT_A_LEFT $left; done
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$D" boot-check
+[ "$(js "d['slots']['pri']['valid']")" = False ] || fail "the failed trial's record is still valid"
+[ "$(ub ub BOOT_ORDER)" = "B" ] || fail "BOOT_ORDER after the rollback: $(ub ub BOOT_ORDER)"
+ok "trial: U-Boot spent BOOT_A_LEFT, booted B; boot-check rolled A back (record not valid, BOOT_ORDER=B)"
+
+# The running image must not run (its bytes changed): boot-check marks it bad, exit 1.
+"$B/fwctl" --root "$D" -q upgrade pri 5.21.3.pkg >/dev/null
+printf 'X' | dd of="$LA" bs=1 seek=5000 conv=notrunc status=none
+expect 1 'fwctl: boot-check: the running pri must not run: .*marked bad' "$B/fwctl" --root "$D" boot-check
+[ "$(js "d['slots']['pri']['valid']")" = False ] && [ "$(ub ub BOOT_ORDER)" = "B" ] ||
+	fail "a running image that must not run was not marked bad: $(ub ub BOOT_ORDER)"
+ok "boot-check: a running image whose bytes changed is marked bad (record and BOOT_ORDER), exit 1"
+
+# ---- refusals: exit code, message, nothing changed ----
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+before=$(devsum "$D" "$T/ub.env")
+mkfs.ext2 -q -F "$LB" >"$T/.mkfs" 2>&1 || fail "mkfs.ext2 $LB: $(cat "$T/.mkfs")"
+MNT="$T/mnt"
+mkdir -p "$MNT"
+mount "$LB" "$MNT" || fail "cannot mount the loop device $LB"
+before=$(devsum "$D" "$T/ub.env")
+expect 1 "fwctl: upgrade: .*$LB: mounted on $MNT: unmount it before writing the sec slot" \
+	"$B/fwctl" --root "$D" upgrade sec 5.21.3.pkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade onto a mounted slot changed something"
+[ "$(js "d['last_upgrade']['result']")" = policyRefused ] || fail "the refusal was not recorded: $(js "d['last_upgrade']")"
+umount "$MNT"
+MNT=""
+ok "a mounted slot: refused naming the mount, exit 1, nothing changed"
+
+# A board whose root file system lives on the slot that booted (set in config.json: the initial upgrade all wrote both).
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+"$PY" -c "
+import json; p = '$D/config.json'; c = json.load(open(p)); c['board']['running'] = 'rootfs'; json.dump(c, open(p, 'w'))"
+before=$(devsum "$D" "$T/ub.env")
+expect 1 "fwctl: upgrade: .*the pri slot holds the running system \(board running=rootfs\)" \
+	"$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade of the running slot changed something"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 1 "the sec slot holds the running system" \
+	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade all changed something"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
+ok "running=rootfs: the slot the system runs from is never written (exit 1, nothing changed); the other one is"
+
+rm -rf "$T/sm"
+"$B/fwctl" --root "$T/sm" -q init --product WX --trust k.pub --slot pri="$LS" --slot sec="$LB" >/dev/null
+before=$( { treesum "$T/sm/slots"; treesum "$T/sm/records"; sha256sum "$LS" "$LB"; } | sha256sum)
+expect 1 "fwctl: upgrade: .*$LS: the pri slot holds 8192 bytes, the image needs 9017" "$B/fwctl" --root "$T/sm" upgrade all 5.21.3.pkg
+[ "$( { treesum "$T/sm/slots"; treesum "$T/sm/records"; sha256sum "$LS" "$LB"; } | sha256sum)" = "$before" ] || fail "a refused upgrade onto a small device changed something"
+ok "a device smaller than the image (BLKGETSIZE64): refused before anything changed"
+
+# ---- U-Boot, single environment: works, and fw_printenv reads it ----
+mkenv us single
+newdev "$T/us" --board bootloader=uboot --board bootenv="$T/us.config"
+[ "$(ub us BOOT_ORDER)" = "A B" ] || fail "single U-Boot environment: $(fw_printenv -c "$T/us.config" 2>&1)"
+ok "U-Boot (single copy): fw_printenv reads BOOT_ORDER=A B"
+
+# ---- GRUB ----
+grub-editenv "$T/grubenv" create
+grub-editenv "$T/grubenv" set other=kept
+G="$T/grub"
+newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
+grub-editenv "$T/grubenv" list >grub.txt
+for want in ORDER="A B" A_OK=1 A_TRY=0 B_OK=1 B_TRY=0 other=kept; do
+	grep -qx "$want" grub.txt || fail "grub-editenv list lacks $want: $(cat grub.txt)"
+done
+[ "$(wc -c <"$T/grubenv")" -eq 1024 ] || fail "grubenv is not 1024 bytes"
+ok "GRUB: grub-editenv list reads ORDER=A B, A_OK=1 A_TRY=0, B_OK=1 B_TRY=0; other variables kept"
+"$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
+grub-editenv "$T/grubenv" set A_TRY=1   # what the grub.cfg fragment does before it starts A
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
+grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the rollback: $(grub-editenv "$T/grubenv" list)"
+ok "GRUB trial: A tried (A_TRY=1) and B booted: boot-check rolled A back, ORDER=B"
+
+# ---- a torn U-Boot environment write, at every point ----
+# From a healthy device, upgrade pri stores the environment twice (A out, then A back in). A power cut
+# inside either store, at byte N, must leave fw_printenv reading a whole environment: old or new.
+tear_run() { # tear_run NAME LAYOUT
+	mkenv "$1" "$2"
+	newdev "$T/$1" --board bootloader=uboot --board bootenv="$T/$1.config"
+	cp -a "$T/$1" "$T/$1.start"
+	cp "$T/$1.env" "$T/$1.env.start"
+	dd if="$LA" of=a.start bs=1M count=1 status=none
+	n=1
+	torn=0
+	points=0
+	while :; do
+		rm -rf "$T/$1"
+		cp -a "$T/$1.start" "$T/$1"
+		cp "$T/$1.env.start" "$T/$1.env"
+		dd if=a.start of="$LA" bs=1M status=none
+		set +e
+		TEARWRITE_FILE="$T/$1.env" TEARWRITE_AT=$n LD_PRELOAD="$B/shim/tearwrite.so" \
+			"$B/fwctl" --root "$T/$1" -q upgrade pri 5.21.3.pkg >/dev/null 2>"$T/.err"
+		rc=$?
+		set -e
+		[ "$rc" -eq 99 ] || break
+		points=$((points + 1))
+		order=$(fw_printenv -c "$T/$1.config" BOOT_ORDER 2>/dev/null) || order="(none)"
+		case "$order" in
+		"BOOT_ORDER=A B"|"BOOT_ORDER=B") ;;
+		*) torn=$((torn + 1)); [ "$2" = redundant ] && fail "torn at byte $n: fw_printenv finds $order" ;;
+		esac
+		# Every byte of the first 64 and the last 64 of each 4 KiB copy; a stride between.
+		case $(( (n - 1) % 4096 )) in
+		[0-9]|[0-5][0-9]|6[0-3]) n=$((n + 1)) ;;
+		*) if [ $(( (n - 1) % 4096 )) -ge 4032 ]; then n=$((n + 1)); else n=$((n + 61)); fi ;;
+		esac
+	done
+	[ "$rc" -eq 0 ] || { cat "$T/.err" >&2; fail "upgrade pri past the last tear point exited $rc"; }
+	[ "$n" -gt 4096 ] || fail "the environment was stored in fewer bytes than one copy ($n)"
+	TORN=$torn POINTS=$points
+}
+tear_run ut redundant
+ok "U-Boot redundant environment torn at $POINTS points (every byte at each copy's ends, every 61st between) in two stores: fw_printenv always reads the old or the new one"
+tear_run ust single
+[ "$TORN" -gt 0 ] || fail "a single-copy environment survived every tear: the test cannot tell"
+ok "U-Boot single environment: $TORN of $POINTS tears leave no valid environment (why a board needs the redundant one)"
+
+# ---- the crash loop against loop-device slots, each backend ----
+cat >oracle.py <<'PYEOF'
+import hashlib, json, os, subprocess, sys
+root, backend, env, newv = sys.argv[1:5]
+slots = {"A": "pri", "B": "sec"}
+def digest(data, cs):
+    return hashlib.sha256(b"".join(hashlib.sha256(data[i:i + cs]).digest()
+                                   for i in range(0, len(data), cs))).hexdigest()
+if backend == "uboot":
+    out = subprocess.run(["fw_printenv", "-c", env], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("fw_printenv cannot read the environment: " + out.stderr)
+    kv = dict(l.split("=", 1) for l in out.stdout.splitlines() if "=" in l)
+    order = kv.get("BOOT_ORDER", "").split()
+    pick = [s for s in order if int(kv.get("BOOT_%s_LEFT" % s, "0")) > 0]
+else:
+    out = subprocess.run(["grub-editenv", env, "list"], capture_output=True, text=True, check=True)
+    kv = dict(l.split("=", 1) for l in out.stdout.splitlines() if "=" in l)
+    pick = [s for s in kv.get("ORDER", "").split() if kv.get(s + "_OK") == "1" and kv.get(s + "_TRY") == "0"]
+if not pick:
+    sys.exit("the environment selects no slot: %r" % kv)
+slot = slots[pick[0]]
+rec = json.load(open(os.path.join(root, "records", slot + ".json")))
+if not rec["valid"]:
+    sys.exit("the environment selects %s, whose record is not valid (%s)" % (slot, rec.get("note")))
+cfg = json.load(open(os.path.join(root, "config.json")))
+data = open(cfg["slots"][slot], "rb").read(rec["size"])
+if digest(data, rec["chunk_size"]) != rec["digest"]:
+    sys.exit("the environment selects %s, whose bytes do not match its record" % slot)
+if rec["version"] not in ("5.21.2", newv):
+    sys.exit("selects %s %s: neither the old nor the new image" % (slot, rec["version"]))
+print(slot)
+PYEOF
+crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
+	name=$1 backend=$2 envf=$3
+	shift 3
+	newdev "$T/$name" "$@"
+	cp -a "$T/$name" "$T/$name.start"
+	cp "$envf" "$T/$name.env.start"
+	dd if="$LA" of=a.start bs=1M count=1 status=none
+	dd if="$LB" of=b.start bs=1M count=1 status=none
+	n=1
+	: >steps.txt
+	while :; do
+		rm -rf "$T/$name"
+		cp -a "$T/$name.start" "$T/$name"
+		cp "$T/$name.env.start" "$envf"
+		dd if=a.start of="$LA" bs=1M status=none
+		dd if=b.start of="$LB" bs=1M status=none
+		set +e
+		FWCTL_CRASH_AT=$n "$B/fwctl" --root "$T/$name" upgrade all 5.21.3.pkg >/dev/null 2>"$T/.err"
+		rc=$?
+		set -e
+		[ "$rc" -eq 99 ] || break
+		step=$(sed -n "s|.*stopping before ||; s|$T/||p" "$T/.err")
+		echo "$step" >>steps.txt
+		if [ "$backend" = uboot ]; then cfgf="${envf%.env}.config"; else cfgf=$envf; fi
+		slot=$("$PY" oracle.py "$T/$name" "$backend" "$cfgf" 5.21.3) ||
+			fail "$name: crash before step $n ($step): the environment selects no valid image"
+		echo "fwpkg.slot=$slot" >cmdline.now
+		FWCTL_CMDLINE="$T/cmdline.now" expect 0 '' "$B/fwctl" --root "$T/$name" boot-check
+		n=$((n + 1))
+	done
+	[ "$rc" -eq 0 ] || { cat "$T/.err" >&2; fail "$name: the upgrade past the last crash point exited $rc"; }
+	# The environment's own stores were among the steps cut: four (sec out and in, pri out and in).
+	stores=$(grep -c "$STORE_STEP" steps.txt || true)
+	[ "$stores" -ge 4 ] || fail "$name: only $stores of the crash points were in the environment's stores: $(cat steps.txt)"
+	CRASHES=$((n - 1))
+}
+mkenv uc redundant
+STORE_STEP="storing the U-Boot environment"
+crashloop uc uboot "$T/uc.env" --board bootloader=uboot --board bootenv="$T/uc.config"
+ok "crash loop, U-Boot: a crash before each of $CRASHES durable steps of upgrade all; fw_printenv's environment selects a valid image, boot-check passes"
+grub-editenv "$T/gc.env" create
+STORE_STEP="rename onto .*gc.env"
+crashloop gc grub "$T/gc.env" --board bootloader=grub --board bootenv="$T/gc.env"
+ok "crash loop, GRUB: a crash before each of $CRASHES durable steps; grub-editenv's environment selects a valid image, boot-check passes"
+
+echo "1..$TESTS"
