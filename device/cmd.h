@@ -3,6 +3,7 @@
 #define FW_DEV_CMD_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* argv[0] is the command's name; root is the device root to work on. */
 int cmd_init(const char *root, int argc, char **argv);
@@ -18,6 +19,9 @@ int cmd_unlock(const char *root, int argc, char **argv);
 int cmd_check(const char *root, int argc, char **argv);
 int cmd_download(const char *root, int argc, char **argv);
 int cmd_smart(const char *root, int argc, char **argv);
+
+/* List the settings of dev_settings' table on f, one a line, each name after prefix ("--" for init). */
+void cmd_settings_help(FILE *f, const char *prefix);
 
 /* Ask a yes/no question on the terminal: 1 yes, 0 no, -1 no terminal to ask on. */
 int cmd_confirm(const char *question);

@@ -17,7 +17,7 @@ static const struct {
 	{ "boot", cmd_boot, "run the boot step: the primary, else the secondary, else the golden system; trials" },
 	{ "mark-good", cmd_mark_good, "the running system works: end its trial (no rollback)" },
 	{ "golden", cmd_golden, "golden install SOURCE: place the golden system, the floor no rollback goes below" },
-	{ "config", cmd_config, "show the settings, or change one: unpack-hook, hook-timeout, trial-boots" },
+	{ "config", cmd_config, "show the settings, or change one (listed below)" },
 	{ "status", cmd_status, "show the device: slots, booted image, last upgrade (table or --json)" },
 	{ "package", cmd_package, "modification packages: install [persistent] SOURCE, remove [NAME|all], show, list" },
 	{ "factory-reset", cmd_factory_reset, "drop configuration and non-persistent packages (asks y/N; -y)" },
@@ -32,6 +32,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nsettings (fwctl config SETTING VALUE; fwctl init --SETTING VALUE):\n");
+	cmd_settings_help(f, "");
 	fprintf(f, "\nThe device root is --root DIR, else $FWCTL_ROOT, else %s. See fwctl(8).\n", DEV_DEFAULT_ROOT);
 }
 

@@ -1,0 +1,173 @@
+/* dev_settings: the one table of the device's settings; init, config, the config.json loader and --help all read it. */
+#include "dev_settings.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/escape.h"
+#include "base/fw_limits.h"
+#include "base/msg.h"
+#include "device/dev_hook.h"
+#include "device/dev_transport.h"
+
+#define UINT_SETTING(k, j, lo, hi, d, u, field, a, h) \
+	{ k, j, DEV_SETTING_UINT, lo, hi, d, u, offsetof(struct dev_config, field), a, h }
+#define PATH_SETTING(k, j, type, what, field, h) \
+	{ k, j, type, 0, 0, 0, what, offsetof(struct dev_config, field), "PATH|none", h }
+
+const struct dev_setting dev_settings[] = {
+	PATH_SETTING("unpack-hook", "unpack_hook", DEV_SETTING_EXEC, "unpack hook", unpack_hook,
+		     "the security-unpack hook (an absolute path to an executable)"),
+	UINT_SETTING("hook-timeout", "unpack_hook_timeout", FW_HOOK_TIMEOUT_MIN, FW_HOOK_TIMEOUT_MAX,
+		     DEV_HOOK_TIMEOUT_DEFAULT, "seconds", hook_timeout, "SECONDS", "how long the unpack hook may run"),
+	UINT_SETTING("package-hook-timeout", "package_hook_timeout", 1, DEV_PKG_HOOK_TIMEOUT_MAX,
+		     DEV_PKG_HOOK_TIMEOUT_DEFAULT, "seconds", pkg_hook_timeout, "SECONDS",
+		     "how long a package's activate or deactivate hook may run at boot"),
+	UINT_SETTING("trial-boots", "trial_boots", 1, DEV_TRIAL_BOOTS_MAX, DEV_TRIAL_BOOTS_DEFAULT, "", trial_boots, "N",
+		     "boots a new system image gets to be marked good"),
+	PATH_SETTING("ca-file", "ca_file", DEV_SETTING_FILE, "CA file", ca_file,
+		     "https: the CA certificates (PEM) servers are verified against"),
+	UINT_SETTING("low-speed-limit", "low_speed_limit", 0, DEV_LOW_SPEED_MAX, DEV_TRANSPORT_LOW_SPEED_LIMIT, "bytes/s",
+		     low_speed_limit, "BYTES", "network: slower than this (0: no limit) ..."),
+	UINT_SETTING("low-speed-time", "low_speed_time", 1, DEV_NET_SETTING_MAX, DEV_TRANSPORT_LOW_SPEED_TIME, "seconds",
+		     low_speed_time, "SECONDS", "... for this long fails the attempt"),
+	UINT_SETTING("net-retries", "net_retries", 0, DEV_NET_RETRIES_MAX, DEV_TRANSPORT_RETRIES, "", net_retries, "N",
+		     "network: attempts in a row without progress before netError"),
+	UINT_SETTING("transfer-timeout", "transfer_timeout", 1, DEV_TRANSFER_TIMEOUT_MAX, DEV_TRANSPORT_TIMEOUT, "seconds",
+		     transfer_timeout, "SECONDS", "network: any one transfer ends with netError after this long in all"),
+	PATH_SETTING("ssh-known-hosts", "ssh_known_hosts", DEV_SETTING_FILE, "known_hosts file", ssh_known_hosts,
+		     "scp, sftp: the servers' host keys (OpenSSH known_hosts); none: scp and sftp are refused"),
+	PATH_SETTING("ssh-key", "ssh_key", DEV_SETTING_FILE, "ssh key", ssh_key,
+		     "scp, sftp: a private key to log in with (besides the password)"),
+};
+const size_t dev_settings_count = sizeof(dev_settings) / sizeof(dev_settings[0]);
+
+static unsigned *uint_field(struct dev_config *c, const struct dev_setting *s)
+{
+	return (unsigned *)(void *)((char *)c + s->offset);
+}
+
+static char **path_field(struct dev_config *c, const struct dev_setting *s)
+{
+	return (char **)(void *)((char *)c + s->offset);
+}
+
+const struct dev_setting *dev_setting_find(const char *key)
+{
+	for (size_t i = 0; i < dev_settings_count; i++)
+		if (strcmp(dev_settings[i].key, key) == 0)
+			return &dev_settings[i];
+	return NULL;
+}
+
+/* An absolute path to a regular file this process may execute (EXEC) or read (FILE), kept as a copy; NULL clears. */
+static int set_path(struct dev_config *c, const struct dev_setting *s, const char *path, struct fw_err *err)
+{
+	const char *what = s->unit;
+	int exec = s->type == DEV_SETTING_EXEC;
+	struct stat st;
+	char *copy = NULL;
+
+	if (path != NULL) {
+		if (path[0] != '/')
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: give an absolute path", what, path);
+		if (dev_config_path_check(what, path, err) < 0)
+			return -1;
+		if (stat(path, &st) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		if (!S_ISREG(st.st_mode) || access(path, exec ? X_OK : R_OK) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: not %s file", what, path,
+					  exec ? "an executable" : "a readable");
+		if ((copy = strdup(path)) == NULL)
+			return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	}
+	free(*path_field(c, s));
+	*path_field(c, s) = copy;
+	return 0;
+}
+
+int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const char *named, const char *value,
+		    struct fw_err *err)
+{
+	uint64_t n;
+
+	if (s->type != DEV_SETTING_UINT)
+		return set_path(c, s, strcmp(value, "none") == 0 ? NULL : value, err);
+	if (msg_parse_u64(value, s->max, &n) < 0 || n < s->min)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected %u to %u%s%s", named, value, s->min, s->max,
+				  s->unit[0] ? " " : "", s->unit);
+	*uint_field(c, s) = (unsigned)n;
+	return 0;
+}
+
+const char *dev_setting_show(const struct dev_config *c, const struct dev_setting *s, char *buf, size_t n)
+{
+	const char *path;
+
+	if (s->type == DEV_SETTING_UINT) {
+		snprintf(buf, n, "%u", *uint_field((struct dev_config *)c, s));
+		return buf;
+	}
+	path = *path_field((struct dev_config *)c, s);
+	return path != NULL ? fw_escape(path, buf, n) : "none";
+}
+
+void dev_settings_defaults(struct dev_config *c)
+{
+	for (size_t i = 0; i < dev_settings_count; i++) {
+		const struct dev_setting *s = &dev_settings[i];
+		if (s->type == DEV_SETTING_UINT) {
+			*uint_field(c, s) = s->def;
+		} else {
+			free(*path_field(c, s));
+			*path_field(c, s) = NULL;
+		}
+	}
+}
+
+int dev_settings_to_json(const struct dev_config *c, json_t *doc)
+{
+	for (size_t i = 0; i < dev_settings_count; i++) {
+		const struct dev_setting *s = &dev_settings[i];
+		const char *path;
+		json_t *v;
+
+		if (s->type == DEV_SETTING_UINT) {
+			v = json_integer(*uint_field((struct dev_config *)c, s));
+		} else {
+			path = *path_field((struct dev_config *)c, s);
+			v = path != NULL ? json_string(path) : json_null();
+		}
+		if (json_object_set_new(doc, s->json, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int dev_settings_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err)
+{
+	dev_settings_defaults(c);
+	for (size_t i = 0; i < dev_settings_count; i++) {
+		const struct dev_setting *s = &dev_settings[i];
+		const json_t *v = json_object_get(doc, s->json);
+
+		if (v == NULL)
+			continue;   /* an older root: the default */
+		if (s->type == DEV_SETTING_UINT) {
+			if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
+				return fw_err_set(err, FW_EXIT_IO, "%s: not a number from %u to %u", s->json, s->min,
+						  s->max);
+			*uint_field(c, s) = (unsigned)json_integer_value(v);
+		} else if (json_is_string(v)) {
+			if ((*path_field(c, s) = strdup(json_string_value(v))) == NULL)
+				return fw_err_set(err, FW_EXIT_IO, "out of memory");
+		} else if (!json_is_null(v)) {
+			return fw_err_set(err, FW_EXIT_IO, "%s: not a path", s->json);
+		}
+	}
+	return 0;
+}
