@@ -66,28 +66,6 @@ int cmd_confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* The package name a file name gives: base name, ".wmopkg" required. 0 or -1 (usage). */
-static int name_from_file(const char *path, char *out, size_t n)
-{
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	size_t blen = strlen(base), elen = strlen(FW_MOD_EXT);
-	char shown[FW_ESCAPED_SIZE(256)];
-
-	if (blen <= elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0 || blen - elen >= n) {
-		msg_error("package install", NULL, "%s: a package file is named NAME%s (only its base name names the package)",
-			  fw_escape(base, shown, sizeof(shown)), FW_MOD_EXT);
-		return -1;
-	}
-	memcpy(out, base, blen - elen);
-	out[blen - elen] = '\0';
-	if (!fw_pkg_name_valid(out)) {
-		msg_error("package install", NULL, "%s: not a valid package name (letters, digits, '.', '_', '-')",
-			  fw_escape(base, shown, sizeof(shown)));
-		return -1;
-	}
-	return 0;
-}
-
 /* Where the password comes from: the field's `password` word, a file, the environment, or the terminal. */
 struct pw_sources {
 	char *word;            /* the argv string of `password PASSWORD` (wiped from the process listing once read) */
@@ -311,15 +289,15 @@ static int cmd_install(const char *root, int argc, char **argv)
 			msg_error("package install", NULL, "-: give the package's file name with --name NAME%s", FW_MOD_EXT);
 			return FW_EXIT_USAGE;
 		}
-		if (name_from_file(name_opt, name, sizeof(name)) < 0)
-			return FW_EXIT_USAGE;
+		if (fw_mod_name_from_path(name_opt, name, &err) < 0)
+			return msg_fail("package install", NULL, &err);
 	} else {
 		if (name_opt != NULL) {
 			msg_error("package install", NULL, "--name is for - (stdin) only: a file's own name names its package");
 			return FW_EXIT_USAGE;
 		}
-		if (name_from_file(src.path, name, sizeof(name)) < 0)
-			return FW_EXIT_USAGE;
+		if (fw_mod_name_from_path(src.path, name, &err) < 0)
+			return msg_fail("package install", NULL, &err);
 	}
 	rc = FW_EXIT_OK;
 	if (src.proto == DEV_PROTO_SCP || src.proto == DEV_PROTO_SFTP) {

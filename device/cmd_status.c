@@ -8,6 +8,7 @@
 #include "device/cmd.h"
 #include "device/dev_file.h"
 #include "device/dev_resume.h"
+#include "device/dev_policy.h"
 #include "device/dev_root.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
@@ -20,16 +21,6 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] status [--json]\n"
 		   "Show the product, each slot's record, what booted, and the last upgrade.\n");
-}
-
-/* The running image as the upgrade policy sees it: the primary if valid, else the secondary. */
-static const struct dev_record *running(const struct dev_record rec[DEV_SLOT_COUNT])
-{
-	if (rec[FW_TARGET_PRI].valid)
-		return &rec[FW_TARGET_PRI];
-	if (rec[FW_TARGET_SEC].valid)
-		return &rec[FW_TARGET_SEC];
-	return NULL;
 }
 
 /* The unlock token as status shows it: null when none, else its device, expiry and whether it counts now. */
@@ -139,7 +130,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
 	json_t *download = dev_progress_load(r);
-	const struct dev_record *run = running(rec);
+	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
 	struct dev_smart_state sm;
@@ -203,7 +194,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 			const struct dev_state *st)
 {
-	const struct dev_record *run = running(rec);
+	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	char shown[600], when[32];
 	json_t *download;
 
