@@ -119,7 +119,7 @@ static int check_pkg_name(const char *s, struct fw_err *err)
 
 	if (fw_pkg_name_valid(s))
 		return 0;
-	fw_mf_printable(s, q, sizeof(q));
+	fw_escape_cap(s, FW_MF_SHOWN_MAX, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED,
 		"manifest: \"name\" is not a valid package name (\"%s\"): it must be 1 to %d "
 		"of A-Z a-z 0-9 . _ -, not starting with '.'", q, FW_PKG_NAME_MAX);
@@ -157,7 +157,7 @@ static int check_mod_path(const char *field, const char *s, struct fw_err *err)
 
 	if (why == NULL)
 		return 0;
-	fw_mf_printable(s, q, sizeof(q));
+	fw_escape_cap(s, FW_MF_SHOWN_MAX, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" \"%s\" %s", field, q, why);
 }
 
@@ -187,7 +187,7 @@ static int check_hooks(const struct fw_manifest *m, struct fw_err *err)
 		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
 		if (check_mod_path(path, hook, err) < 0)
 			return -1;
-		fw_mf_printable(hook, q, sizeof(q));
+		fw_escape_cap(hook, FW_MF_SHOWN_MAX, q, sizeof(q));
 		if (strncmp(hook, "scripts/", 8) != 0)
 			return fw_err_set(err, FW_EXIT_REJECTED,
 				"manifest: \"%s\" \"%s\" is not under scripts/", path, q);
@@ -256,7 +256,7 @@ int fw_mf_validate_modification(const struct fw_manifest *m, struct fw_err *err)
 			return -1;
 		/* Sorted without repeats: one order, so one manifest, per tree. */
 		if (i > 0 && strcmp(m->files[i - 1].path, f->path) >= 0) {
-			fw_mf_printable(f->path, q, sizeof(q));
+			fw_escape_cap(f->path, FW_MF_SHOWN_MAX, q, sizeof(q));
 			return fw_err_set(err, FW_EXIT_REJECTED,
 				"manifest: \"%s\" \"%s\" is a repeat or out of order (files "
 				"are sorted by path, byte by byte)", path, q);
@@ -281,7 +281,7 @@ int fw_mf_validate_modification(const struct fw_manifest *m, struct fw_err *err)
 		for (j = 0; j < m->n_files; j++) {
 			if (strncmp(m->files[j].path, m->files[i].path, n) == 0 &&
 			    m->files[j].path[n] == '/') {
-				fw_mf_printable(m->files[i].path, q, sizeof(q));
+				fw_escape_cap(m->files[i].path, FW_MF_SHOWN_MAX, q, sizeof(q));
 				return fw_err_set(err, FW_EXIT_REJECTED,
 					"manifest: \"files[%zu].path\" \"%s\" is a file and also "
 					"the directory of files[%zu]", i, q, j);
@@ -585,7 +585,7 @@ int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path,
 		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
 	if (!mod_file_base(path, &base, &len))
 		return 0;
-	fw_mf_printable(base, q, sizeof(q));
+	fw_escape_cap(base, FW_MF_SHOWN_MAX, q, sizeof(q));
 	if (m->type != FW_TYPE_MODIFICATION)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"is a %s package, not a modification package, but its file name "
