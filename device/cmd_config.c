@@ -1,4 +1,5 @@
 /* cmd_config: fwctl config — show the device's settings (dev_settings' table), or change one. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,26 +8,40 @@
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
 
-void cmd_settings_help(FILE *f, const char *prefix)
+void cmd_settings_help(FILE *f, const char *prefix, int smart)
 {
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
 		char name[64];
 
+		if (dev_setting_is_smart(s) != smart)
+			continue;
 		snprintf(name, sizeof(name), "%s%s %s", prefix, s->key, s->arg);
 		if (s->type == DEV_SETTING_UINT)
 			fprintf(f, "  %-32s %s (%u to %u%s%s; default %u)\n", name, s->help, s->min, s->max,
 				s->unit[0] ? " " : "", s->unit, s->def);
+		else if (smart)
+			fprintf(f, "  %-32s %s\n", name, s->help);
 		else
 			fprintf(f, "  %-32s %s (default none)\n", name, s->help);
 	}
+}
+
+void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int base, int smart)
+{
+	size_t o = n_own;
+
+	for (size_t i = 0; i < dev_settings_count && o + 1 < cap; i++)
+		if (dev_setting_is_smart(&dev_settings[i]) == smart)
+			opts[o++] = (struct option){ dev_settings[i].key, required_argument, NULL, base + (int)i };
+	memset(&opts[o], 0, sizeof(opts[o]));
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] config [SETTING VALUE]\n"
 		   "Without arguments, show the settings; with a setting and a value, change it:\n");
-	cmd_settings_help(f, "");
+	cmd_settings_help(f, "", 0);
 }
 
 static void show(const struct dev_config *c)
@@ -34,7 +49,8 @@ static void show(const struct dev_config *c)
 	char shown[1024];
 
 	for (size_t i = 0; i < dev_settings_count; i++)
-		printf("%-20s %s\n", dev_settings[i].key, dev_setting_show(c, &dev_settings[i], shown, sizeof(shown)));
+		if (!dev_setting_is_smart(&dev_settings[i]))
+			printf("%-20s %s\n", dev_settings[i].key, dev_setting_show(c, &dev_settings[i], shown, sizeof(shown)));
 }
 
 static int change(struct dev_config *c, const char *key, const char *value, struct fw_err *err)
@@ -43,15 +59,17 @@ static int change(struct dev_config *c, const char *key, const char *value, stru
 	char known[512];
 	size_t len = 0;
 
-	if (s != NULL)
+	if (s != NULL && !dev_setting_is_smart(s))
 		return dev_setting_set(c, s, key, value, err);
 	known[0] = '\0';
 	for (size_t i = 0; i < dev_settings_count && len < sizeof(known); i++)
-		len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", dev_settings[i].key);
+		if (!dev_setting_is_smart(&dev_settings[i]))
+			len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s", len ? ", " : "",
+						dev_settings[i].key);
 	return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": the settings are %s", key, known);
 }
 
-int cmd_config(const char *root, int argc, char **argv)
+int cmd_config(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -65,7 +83,7 @@ int cmd_config(const char *root, int argc, char **argv)
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, argc == 3, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("config", NULL, &err);
 	if (argc == 1) {
 		show(&r.cfg);

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot|golden=PATH]...\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n"
 		   "The settings (as fwctl config changes them later):\n");
-	cmd_settings_help(f, "--");
+	cmd_settings_help(f, "--", 0);
 }
 
 static int set_slot(struct dev_config *c, const char *arg, struct fw_err *err)
@@ -121,14 +121,15 @@ static int take_option(int c, struct dev_root *r, struct dev_init_opts *o, const
 					  (unsigned long long)FW_JSON_INT_MAX);
 		return 0;
 	default:
-		if (c < OPT_SETTING || (size_t)(c - OPT_SETTING) >= dev_settings_count)
+		if (c < OPT_SETTING || (size_t)(c - OPT_SETTING) >= dev_settings_count ||
+		    dev_setting_is_smart(&dev_settings[c - OPT_SETTING]))
 			return fw_err_set(err, FW_EXIT_USAGE, "unknown option or missing argument: %s", optarg ? optarg : "");
 		snprintf(named, sizeof(named), "--%s", dev_settings[c - OPT_SETTING].key);
 		return dev_setting_set(&r->cfg, &dev_settings[c - OPT_SETTING], named, optarg, err);
 	}
 }
 
-int cmd_init(const char *root, int argc, char **argv)
+int cmd_init(const struct cmd_env *env, int argc, char **argv)
 {
 	struct option opts[N_OWN + 32];
 	struct dev_init_opts o = { .generation = 0 };
@@ -136,15 +137,12 @@ int cmd_init(const char *root, int argc, char **argv)
 	struct fw_err err = { 0 };
 	const char *product = NULL;
 	int c, rc = FW_EXIT_USAGE;
-	size_t n = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.lock_fd = -1;
 	dev_config_defaults(&r.cfg);
 	memcpy(opts, own_opts, sizeof(own_opts));
-	for (n = 0; n < dev_settings_count && N_OWN + n + 1 < sizeof(opts) / sizeof(opts[0]); n++)
-		opts[N_OWN + n] = (struct option){ dev_settings[n].key, required_argument, NULL, OPT_SETTING + (int)n };
-	memset(&opts[N_OWN + n], 0, sizeof(opts[0]));
+	cmd_settings_options(opts, N_OWN, sizeof(opts) / sizeof(opts[0]), OPT_SETTING, 0);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -194,7 +192,7 @@ int cmd_init(const char *root, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((r.dir = strdup(root)) == NULL) {
+	if ((r.dir = strdup(env->root)) == NULL) {
 		msg_error("init", NULL, "out of memory");
 		rc = FW_EXIT_IO;
 		goto out;
@@ -204,10 +202,10 @@ int cmd_init(const char *root, int argc, char **argv)
 		goto out;
 	}
 	if (o.version != NULL)
-		msg_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", root, product,
+		msg_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", env->root, product,
 			 r.cfg.tpm ? " with TPM" : "", o.version, (unsigned long long)o.generation);
 	else
-		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", root, product,
+		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", env->root, product,
 			 r.cfg.tpm ? " with TPM" : "");
 	rc = o.version != NULL ? cmd_boot_run(&r) : FW_EXIT_OK;
 out:

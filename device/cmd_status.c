@@ -291,7 +291,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	}
 }
 
-int cmd_status(const char *root, int argc, char **argv)
+int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -320,7 +320,7 @@ int cmd_status(const char *root, int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
-	if (dev_root_open(&r, root, 0, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("status", NULL, &err);
 	if (dev_state_load(&r, &st, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);

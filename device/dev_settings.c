@@ -11,11 +11,16 @@
 #include "base/escape.h"
 #include "base/fw_limits.h"
 #include "base/msg.h"
+#include "formats/catalog.h"
 #include "device/dev_hook.h"
+#include "device/dev_smart.h"
+#include "device/dev_source.h"
 #include "device/dev_transport.h"
 
 #define UINT_SETTING(k, j, lo, hi, d, u, field, a, h) \
 	{ k, j, DEV_SETTING_UINT, lo, hi, d, u, offsetof(struct dev_config, field), a, h }
+#define SMART_SETTING(k, type, lo, hi, d, field, a, h) \
+	{ k, k, type, lo, hi, d, "", offsetof(struct dev_config, smart.field), a, h }
 #define PATH_SETTING(k, j, type, what, field, h) \
 	{ k, j, type, 0, 0, 0, what, offsetof(struct dev_config, field), "PATH|none", h }
 
@@ -43,6 +48,14 @@ const struct dev_setting dev_settings[] = {
 		     "scp, sftp: the servers' host keys (OpenSSH known_hosts); none: scp and sftp are refused"),
 	PATH_SETTING("ssh-key", "ssh_key", DEV_SETTING_FILE, "ssh key", ssh_key,
 		     "scp, sftp: a private key to log in with (besides the password)"),
+	SMART_SETTING("server", DEV_SETTING_URL, 0, 0, 0, server, "URL",
+		      "smart upgrade: the catalog's http:// or https:// URL (turns smart upgrade on)"),
+	SMART_SETTING("interval", DEV_SETTING_DURATION, DEV_SMART_INTERVAL_MIN, DEV_SMART_INTERVAL_MAX,
+		      DEV_SMART_INTERVAL_DEFAULT, interval, "DURATION", "smart upgrade: time between checks (90, 30m, 12h, 1d, 2w)"),
+	SMART_SETTING("download-window", DEV_SETTING_WINDOW, 0, 0, 0, window_start, "HH:MM-HH:MM|any",
+		      "smart upgrade: when downloads may run (UTC)"),
+	SMART_SETTING("install-at", DEV_SETTING_TOD, 0, 0, 0, install_at, "HH:MM|any",
+		      "smart upgrade: when a downloaded release is installed (UTC; any: at once)"),
 };
 const size_t dev_settings_count = sizeof(dev_settings) / sizeof(dev_settings[0]);
 
@@ -54,6 +67,74 @@ static unsigned *uint_field(struct dev_config *c, const struct dev_setting *s)
 static char **path_field(struct dev_config *c, const struct dev_setting *s)
 {
 	return (char **)(void *)((char *)c + s->offset);
+}
+
+static int *int_field(struct dev_config *c, const struct dev_setting *s)
+{
+	return (int *)(void *)((char *)c + s->offset);
+}
+
+int dev_setting_is_smart(const struct dev_setting *s)
+{
+	return s->type >= DEV_SETTING_URL;
+}
+
+/* HH:MM or any into *minute (DEV_SMART_ANY_TIME for any); -1 if malformed. */
+static int parse_tod(const char *v, int *minute)
+{
+	if (strcmp(v, "any") == 0) {
+		*minute = DEV_SMART_ANY_TIME;
+		return 0;
+	}
+	return (*minute = dev_smart_parse_tod(v)) < 0 ? -1 : 0;
+}
+
+/* The smart upgrade's settings from text; -1 with err (usage). */
+static int set_smart(struct dev_config *c, const struct dev_setting *s, const char *named, const char *value,
+		     struct fw_err *err)
+{
+	struct dev_source src;
+	int64_t secs;
+	int a, b;
+	char part[8];
+	char *word = (char *)value;
+
+	switch (s->type) {
+	case DEV_SETTING_URL:
+		if (strlen(value) > DEV_SMART_URL_MAX || dev_source_parse(1, &word, &src, err) < 0 ||
+		    src.kind != DEV_SRC_NET || (src.proto != DEV_PROTO_HTTP && src.proto != DEV_PROTO_HTTPS))
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected an http:// or https:// URL of the catalog",
+					  named, value);
+		snprintf(c->smart.server, sizeof(c->smart.server), "%s", value);
+		return 0;
+	case DEV_SETTING_DURATION:
+		if (fw_duration_parse(value, &secs) < 0 || secs < s->min || secs > s->max)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected a duration from 1m to 365d (90, 30m, "
+					  "12h, 1d, 2w)", named, value);
+		*(int64_t *)(void *)((char *)c + s->offset) = secs;
+		return 0;
+	case DEV_SETTING_TOD:
+		if (parse_tod(value, &a) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected HH:MM (00:00 to 23:59) or any", named, value);
+		*int_field(c, s) = a;
+		return 0;
+	default:   /* DEV_SETTING_WINDOW */
+		if (strcmp(value, "any") == 0) {
+			a = b = DEV_SMART_ANY_TIME;
+		} else {
+			if (strlen(value) != 11 || value[5] != '-')
+				return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected HH:MM-HH:MM or any", named, value);
+			snprintf(part, sizeof(part), "%.5s", value);
+			a = dev_smart_parse_tod(part);
+			b = dev_smart_parse_tod(value + 6);
+			if (a < 0 || b < 0)
+				return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected HH:MM-HH:MM (00:00 to 23:59) or any",
+						  named, value);
+		}
+		c->smart.window_start = a;
+		c->smart.window_end = b;
+		return 0;
+	}
 }
 
 const struct dev_setting *dev_setting_find(const char *key)
@@ -95,6 +176,8 @@ int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const cha
 {
 	uint64_t n;
 
+	if (dev_setting_is_smart(s))
+		return set_smart(c, s, named, value, err);
 	if (s->type != DEV_SETTING_UINT)
 		return set_path(c, s, strcmp(value, "none") == 0 ? NULL : value, err);
 	if (msg_parse_u64(value, s->max, &n) < 0 || n < s->min)
@@ -108,9 +191,30 @@ const char *dev_setting_show(const struct dev_config *c, const struct dev_settin
 {
 	const char *path;
 
-	if (s->type == DEV_SETTING_UINT) {
+	const int *m = int_field((struct dev_config *)c, s);
+
+	switch (s->type) {
+	case DEV_SETTING_UINT:
 		snprintf(buf, n, "%u", *uint_field((struct dev_config *)c, s));
 		return buf;
+	case DEV_SETTING_URL:
+		return c->smart.server[0] ? fw_escape(c->smart.server, buf, n) : "none";
+	case DEV_SETTING_DURATION:
+		snprintf(buf, n, "%lld s", (long long)c->smart.interval);
+		return buf;
+	case DEV_SETTING_TOD:
+		if (*m < 0)
+			return "as soon as downloaded";
+		snprintf(buf, n, "%02d:%02d", *m / 60, *m % 60);
+		return buf;
+	case DEV_SETTING_WINDOW:
+		if (c->smart.window_start < 0)
+			return "any time";
+		snprintf(buf, n, "%02d:%02d-%02d:%02d", c->smart.window_start / 60, c->smart.window_start % 60,
+			 c->smart.window_end / 60, c->smart.window_end % 60);
+		return buf;
+	default:
+		break;
 	}
 	path = *path_field((struct dev_config *)c, s);
 	return path != NULL ? fw_escape(path, buf, n) : "none";
@@ -120,6 +224,8 @@ void dev_settings_defaults(struct dev_config *c)
 {
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
+		if (dev_setting_is_smart(s))
+			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			*uint_field(c, s) = s->def;
 		} else {
@@ -136,6 +242,8 @@ int dev_settings_to_json(const struct dev_config *c, json_t *doc)
 		const char *path;
 		json_t *v;
 
+		if (dev_setting_is_smart(s))
+			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			v = json_integer(*uint_field((struct dev_config *)c, s));
 		} else {
@@ -155,8 +263,8 @@ int dev_settings_from_json(const json_t *doc, struct dev_config *c, struct fw_er
 		const struct dev_setting *s = &dev_settings[i];
 		const json_t *v = json_object_get(doc, s->json);
 
-		if (v == NULL)
-			continue;   /* an older root: the default */
+		if (v == NULL || dev_setting_is_smart(s))
+			continue;   /* an older root: the default; smart's: dev_smart_config_from_json */
 		if (s->type == DEV_SETTING_UINT) {
 			if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
 				return fw_err_set(err, FW_EXIT_IO, "%s: not a number from %u to %u", s->json, s->min,

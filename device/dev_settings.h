@@ -13,19 +13,27 @@ enum dev_setting_type {
 	DEV_SETTING_UINT,   /* a whole number from min to max */
 	DEV_SETTING_EXEC,   /* an absolute path to an executable regular file, or none */
 	DEV_SETTING_FILE,   /* an absolute path to a readable regular file, or none */
+	/* Smart upgrade's (fwctl smart config --KEY VALUE; the "smart" object of config.json, dev_smart): */
+	DEV_SETTING_URL,      /* the catalog: an http:// or https:// URL */
+	DEV_SETTING_DURATION, /* seconds from min to max, written 90, 30m, 12h, 1d or 2w */
+	DEV_SETTING_WINDOW,   /* HH:MM-HH:MM (UTC) or any */
+	DEV_SETTING_TOD,      /* HH:MM (UTC) or any */
 };
 
 /*
  * One setting. `key` is its name in fwctl config, and with "--" in front
- * fwctl init's option; `json` is its key in ROOT/config.json.
+ * fwctl init's option; `json` is its key in ROOT/config.json. The smart
+ * upgrade's (DEV_SETTING_URL and after) are fwctl smart config's options
+ * instead, kept in config.json's "smart" object by dev_smart.
  */
 struct dev_setting {
 	const char *key;
 	const char *json;
 	enum dev_setting_type type;
-	unsigned min, max, def;   /* DEV_SETTING_UINT only */
+	unsigned min, max, def;   /* DEV_SETTING_UINT and DURATION */
 	const char *unit;         /* "seconds", "bytes/s" or "" (UINT); the file's name in messages (EXEC, FILE) */
-	size_t offset;            /* of the field in struct dev_config: unsigned (UINT) or char * (EXEC, FILE) */
+	size_t offset;            /* of the field in struct dev_config: unsigned (UINT), char * (EXEC, FILE),
+				   * char[] (URL), int64_t (DURATION), int (TOD; WINDOW: start, then end) */
 	const char *arg;          /* what the value looks like in --help: "SECONDS", "PATH|none" */
 	const char *help;         /* one line */
 };
@@ -33,7 +41,10 @@ struct dev_setting {
 extern const struct dev_setting dev_settings[];
 extern const size_t dev_settings_count;
 
-/* The setting named key (fwctl config's name), or NULL. */
+/* 1 for a smart upgrade setting (fwctl smart config), 0 for fwctl config's. */
+int dev_setting_is_smart(const struct dev_setting *s);
+
+/* The setting named key (fwctl config's name, or smart config's option without "--"), or NULL. */
 const struct dev_setting *dev_setting_find(const char *key);
 
 /*
@@ -47,14 +58,14 @@ int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const cha
 /* s's value in c as text, escaped for a terminal ("none" for no file); buf holds n bytes. */
 const char *dev_setting_show(const struct dev_config *c, const struct dev_setting *s, char *buf, size_t n);
 
-/* Every setting at its default (files none). */
+/* Every setting of fwctl config at its default (files none); the smart ones are dev_smart_config_defaults'. */
 void dev_settings_defaults(struct dev_config *c);
 
-/* Add every setting to doc (config.json); -1 when out of memory. */
+/* Add every setting of fwctl config to doc (config.json); -1 when out of memory. */
 int dev_settings_to_json(const struct dev_config *c, json_t *doc);
 
 /*
- * Read every setting from doc (config.json): an absent one keeps its
+ * Read every setting of fwctl config from doc (config.json): an absent one keeps its
  * default; one of the wrong type or out of range is an error (I/O: the
  * file is damaged), as is a file path that is not a string or null.
  */

@@ -61,6 +61,8 @@ static void test_defaults(void)
 	dev_config_defaults(&c);
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
+		if (dev_setting_is_smart(s))
+			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			CU_ASSERT(get_uint(&c, s) == s->def);
 		} else {
@@ -189,6 +191,8 @@ static void test_round_trip(void)
 	/* Each number out of range, of the wrong type, or a path that is not a string: refused, naming the key. */
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
+		if (dev_setting_is_smart(s))
+			continue;
 		json_t *bad = s->type == DEV_SETTING_UINT ? json_integer((json_int_t)s->max + 1) : json_integer(1);
 		json_object_set_new(doc, s->json, bad);
 		memset(&err, 0, sizeof(err));
@@ -205,6 +209,63 @@ static void test_round_trip(void)
 		json_object_del(doc, s->json);
 	}
 	json_decref(doc);
+	dev_config_free(&c);
+}
+
+/* The smart upgrade's settings: fwctl smart config's options, from the same table; kept through save and load. */
+static void test_smart(void)
+{
+	const struct dev_setting *server = dev_setting_find("server"), *interval = dev_setting_find("interval"),
+				 *window = dev_setting_find("download-window"), *at = dev_setting_find("install-at");
+	struct dev_config c, back;
+	struct fw_err err;
+	char buf[128], v[32];
+	json_t *doc;
+
+	CU_ASSERT_FATAL(server && interval && window && at);
+	CU_ASSERT(dev_setting_is_smart(server) && !dev_setting_is_smart(dev_setting_find("hook-timeout")));
+	memset(&c, 0, sizeof(c));
+	dev_config_defaults(&c);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, server, buf, sizeof(buf)), "none");
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, window, buf, sizeof(buf)), "any time");
+	snprintf(v, sizeof(v), "%u s", interval->def);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, interval, buf, sizeof(buf)), v);
+	/* interval: 1m and 365d accepted, 59 s and 366d refused. */
+	CU_ASSERT(dev_setting_set(&c, interval, "--interval", "1m", &err) == 0 && c.smart.interval == 60);
+	CU_ASSERT(dev_setting_set(&c, interval, "--interval", "365d", &err) == 0 && c.smart.interval == 365 * 86400);
+	CU_ASSERT(dev_setting_set(&c, interval, "--interval", "59", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT(dev_setting_set(&c, interval, "--interval", "366d", &err) < 0 && strstr(err.msg, "--interval 366d"));
+	CU_ASSERT(c.smart.interval == 365 * 86400);
+	/* Times of day: 00:00 and 23:59, any; not 24:00. */
+	CU_ASSERT(dev_setting_set(&c, window, "--download-window", "23:59-00:00", &err) == 0);
+	CU_ASSERT(c.smart.window_start == 23 * 60 + 59 && c.smart.window_end == 0);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, window, buf, sizeof(buf)), "23:59-00:00");
+	CU_ASSERT(dev_setting_set(&c, window, "--download-window", "00:00-24:00", &err) < 0);
+	CU_ASSERT(dev_setting_set(&c, window, "--download-window", "00:00", &err) < 0);
+	CU_ASSERT(dev_setting_set(&c, at, "--install-at", "00:00", &err) == 0 && c.smart.install_at == 0);
+	CU_ASSERT(dev_setting_set(&c, at, "--install-at", "24:00", &err) < 0 && c.smart.install_at == 0);
+	CU_ASSERT(dev_setting_set(&c, at, "--install-at", "any", &err) == 0 && c.smart.install_at < 0);
+	CU_ASSERT(dev_setting_set(&c, at, "--install-at", "03:30", &err) == 0);
+	/* The server: http or https only. */
+	CU_ASSERT(dev_setting_set(&c, server, "--server", "ftp://h/cat.json", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT(dev_setting_set(&c, server, "--server", "/cat.json", &err) < 0);
+	CU_ASSERT(dev_setting_set(&c, server, "--server", "https://h.example/cat.json", &err) == 0);
+	CU_ASSERT_STRING_EQUAL(c.smart.server, "https://h.example/cat.json");
+	/* Through config.json and back. */
+	snprintf(c.product, sizeof(c.product), "WX");
+	snprintf(c.device_id, sizeof(c.device_id), "d1");
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		c.slot[t] = strdup(dev_slot_name(t));
+	doc = dev_config_to_json(&c);
+	CU_ASSERT_FATAL(doc != NULL);
+	CU_ASSERT_FATAL(dev_config_from_json(doc, &back, &err) == 0);
+	for (size_t i = 0; i < dev_settings_count; i++) {
+		char a[256], b[256];
+		CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, &dev_settings[i], a, sizeof(a)),
+				       dev_setting_show(&back, &dev_settings[i], b, sizeof(b)));
+	}
+	json_decref(doc);
+	dev_config_free(&back);
 	dev_config_free(&c);
 }
 
@@ -242,6 +303,7 @@ int main(void)
 	    CU_add_test(s, "every number: edges accepted, beyond refused", test_edges) == NULL ||
 	    CU_add_test(s, "paths: absolute, the right file, none", test_paths) == NULL ||
 	    CU_add_test(s, "save and load: round trip, defaults, damage refused", test_round_trip) == NULL ||
+	    CU_add_test(s, "smart upgrade's settings", test_smart) == NULL ||
 	    CU_add_test(s, "slot names", test_slot_parse) == NULL) {
 		CU_cleanup_registry();
 		return 2;
