@@ -14,7 +14,7 @@ void cmd_settings_help(FILE *f, const char *prefix, int smart)
 		const struct dev_setting *s = &dev_settings[i];
 		char name[64];
 
-		if (dev_setting_is_smart(s) != smart)
+		if (dev_setting_is_smart(s) != smart || s->arg == NULL)
 			continue;
 		snprintf(name, sizeof(name), "%s%s %s", prefix, s->key, s->arg);
 		if (s->type == DEV_SETTING_UINT)
@@ -32,7 +32,7 @@ void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int bas
 	size_t o = n_own;
 
 	for (size_t i = 0; i < dev_settings_count && o + 1 < cap; i++)
-		if (dev_setting_is_smart(&dev_settings[i]) == smart)
+		if (dev_setting_is_smart(&dev_settings[i]) == smart && dev_settings[i].arg != NULL)
 			opts[o++] = (struct option){ dev_settings[i].key, required_argument, NULL, base + (int)i };
 	memset(&opts[o], 0, sizeof(opts[o]));
 }

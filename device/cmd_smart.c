@@ -36,7 +36,6 @@ static void show(const struct dev_config *c)
 {
 	char shown[1100];
 
-	printf("%-16s %s\n", "enabled", c->smart.enabled ? "yes" : "no");
 	for (size_t i = 0; i < dev_settings_count; i++)
 		if (dev_setting_is_smart(&dev_settings[i]))
 			printf("%-16s %s\n", dev_settings[i].key, dev_setting_show(c, &dev_settings[i], shown, sizeof(shown)));

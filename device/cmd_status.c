@@ -10,6 +10,7 @@
 #include "device/dev_resume.h"
 #include "device/dev_policy.h"
 #include "device/dev_root.h"
+#include "device/dev_settings.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "device/dev_state.h"
@@ -124,6 +125,18 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		       sm.install_result);
 }
 
+/* status --json's "smart": dev_smart's view of the state, with the settings as config.json holds them. */
+static json_t *smart_json(const struct dev_root *r, const struct dev_smart_state *sm, int64_t now, int trial)
+{
+	json_t *o = dev_smart_status_json(&r->cfg.smart, sm, now, trial);
+
+	if (o != NULL && json_object_set_new(o, "config", dev_settings_smart_json(&r->cfg)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 		      const struct dev_state *st)
 {
@@ -175,7 +188,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      json_object_set_new(doc, "secure_boot", json_boolean(r->cfg.secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(r->cfg.device_id)) < 0 ||
 		      json_object_set_new(doc, "unlock_token", unlock_json(r)) < 0 ||
-		      json_object_set_new(doc, "smart", dev_smart_status_json(&r->cfg.smart, &sm, now, trial)) < 0;
+		      json_object_set_new(doc, "smart", smart_json(r, &sm, now, trial)) < 0;
 	json_decref(last);
 	json_decref(slots);
 	json_decref(media);

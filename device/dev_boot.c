@@ -179,7 +179,7 @@ int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err
 	memset(&b, 0, sizeof(b));
 	res->booted = DEV_BOOTED_NONE;
 	b.r = r;
-	b.budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+	b.budget = r->cfg.trial_boots;   /* 1 or more: dev_settings' range */
 	remove_leftovers(r);
 	if (dev_state_load(r, &b.st, err) < 0)
 		return -1;

@@ -108,7 +108,6 @@ void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o)
 void dev_config_defaults(struct dev_config *c)
 {
 	dev_settings_defaults(c);
-	dev_smart_config_defaults(&c->smart);
 }
 
 int dev_config_save(const struct dev_root *r, struct fw_err *err)
@@ -134,7 +133,6 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "secure_boot", json_boolean(c->secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(c->device_id)) < 0 ||
 		      dev_settings_to_json(c, doc) < 0 ||
-		      json_object_set_new(doc, "smart", dev_smart_config_to_json(&c->smart)) < 0 ||
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
 	json_decref(slots);
@@ -172,10 +170,6 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	snprintf(c->device_id, sizeof(c->device_id), "%s", v ? json_string_value(v) : "");
 	/* The settings of the table; an older root lacks some: their defaults. */
 	if (dev_settings_from_json(doc, c, err) < 0) {
-		dev_config_free(c);
-		return -1;
-	}
-	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0) {
 		dev_config_free(c);
 		return -1;
 	}

@@ -19,8 +19,8 @@
 
 #define UINT_SETTING(k, j, lo, hi, d, u, field, a, h) \
 	{ k, j, DEV_SETTING_UINT, lo, hi, d, u, offsetof(struct dev_config, field), a, h }
-#define SMART_SETTING(k, type, lo, hi, d, field, a, h) \
-	{ k, k, type, lo, hi, d, "", offsetof(struct dev_config, smart.field), a, h }
+#define SMART_SETTING(k, j, type, lo, hi, d, field, a, h) \
+	{ k, j, type, lo, hi, d, "", offsetof(struct dev_config, smart.field), a, h }
 #define PATH_SETTING(k, j, type, what, field, h) \
 	{ k, j, type, 0, 0, 0, what, offsetof(struct dev_config, field), "PATH|none", h }
 
@@ -48,13 +48,15 @@ const struct dev_setting dev_settings[] = {
 		     "scp, sftp: the servers' host keys (OpenSSH known_hosts); none: scp and sftp are refused"),
 	PATH_SETTING("ssh-key", "ssh_key", DEV_SETTING_FILE, "ssh key", ssh_key,
 		     "scp, sftp: a private key to log in with (besides the password)"),
-	SMART_SETTING("server", DEV_SETTING_URL, 0, 0, 0, server, "URL",
+	SMART_SETTING("enabled", "enabled", DEV_SETTING_SWITCH, 0, 1, 0, enabled, NULL,
+		      "smart upgrade: on or off (smart config --on, --off)"),
+	SMART_SETTING("server", "server", DEV_SETTING_URL, 0, 0, 0, server, "URL",
 		      "smart upgrade: the catalog's http:// or https:// URL (turns smart upgrade on)"),
-	SMART_SETTING("interval", DEV_SETTING_DURATION, DEV_SMART_INTERVAL_MIN, DEV_SMART_INTERVAL_MAX,
+	SMART_SETTING("interval", "interval", DEV_SETTING_DURATION, DEV_SMART_INTERVAL_MIN, DEV_SMART_INTERVAL_MAX,
 		      DEV_SMART_INTERVAL_DEFAULT, interval, "DURATION", "smart upgrade: time between checks (90, 30m, 12h, 1d, 2w)"),
-	SMART_SETTING("download-window", DEV_SETTING_WINDOW, 0, 0, 0, window_start, "HH:MM-HH:MM|any",
+	SMART_SETTING("download-window", "download_window", DEV_SETTING_WINDOW, 0, 0, 0, window_start, "HH:MM-HH:MM|any",
 		      "smart upgrade: when downloads may run (UTC)"),
-	SMART_SETTING("install-at", DEV_SETTING_TOD, 0, 0, 0, install_at, "HH:MM|any",
+	SMART_SETTING("install-at", "install_at", DEV_SETTING_TOD, 0, 0, 0, install_at, "HH:MM|any",
 		      "smart upgrade: when a downloaded release is installed (UTC; any: at once)"),
 };
 const size_t dev_settings_count = sizeof(dev_settings) / sizeof(dev_settings[0]);
@@ -100,6 +102,11 @@ static int set_smart(struct dev_config *c, const struct dev_setting *s, const ch
 	char *word = (char *)value;
 
 	switch (s->type) {
+	case DEV_SETTING_SWITCH:
+		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected on or off", named, value);
+		*int_field(c, s) = strcmp(value, "on") == 0;
+		return 0;
 	case DEV_SETTING_URL:
 		if (strlen(value) > DEV_SMART_URL_MAX || dev_source_parse(1, &word, &src, err) < 0 ||
 		    src.kind != DEV_SRC_NET || (src.proto != DEV_PROTO_HTTP && src.proto != DEV_PROTO_HTTPS))
@@ -197,6 +204,8 @@ const char *dev_setting_show(const struct dev_config *c, const struct dev_settin
 	case DEV_SETTING_UINT:
 		snprintf(buf, n, "%u", *uint_field((struct dev_config *)c, s));
 		return buf;
+	case DEV_SETTING_SWITCH:
+		return *m ? "yes" : "no";
 	case DEV_SETTING_URL:
 		return c->smart.server[0] ? fw_escape(c->smart.server, buf, n) : "none";
 	case DEV_SETTING_DURATION:
@@ -222,6 +231,7 @@ const char *dev_setting_show(const struct dev_config *c, const struct dev_settin
 
 void dev_settings_defaults(struct dev_config *c)
 {
+	dev_smart_config_defaults(&c->smart);
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
 		if (dev_setting_is_smart(s))
@@ -233,6 +243,44 @@ void dev_settings_defaults(struct dev_config *c)
 			*path_field(c, s) = NULL;
 		}
 	}
+}
+
+static json_t *tod_json(int minute)
+{
+	char t[24];
+
+	if (minute < 0)
+		return json_null();
+	snprintf(t, sizeof(t), "%02d:%02d", minute / 60, minute % 60);
+	return json_string(t);
+}
+
+/* A smart setting's JSON value. */
+static json_t *smart_value(const struct dev_config *c, const struct dev_setting *s)
+{
+	switch (s->type) {
+	case DEV_SETTING_SWITCH: return json_boolean(c->smart.enabled);
+	case DEV_SETTING_URL: return json_string(c->smart.server);
+	case DEV_SETTING_DURATION: return json_integer((json_int_t)c->smart.interval);
+	case DEV_SETTING_TOD: return tod_json(c->smart.install_at);
+	default:
+		if (c->smart.window_start < 0)
+			return json_null();
+		return json_pack("[o,o]", tod_json(c->smart.window_start), tod_json(c->smart.window_end));
+	}
+}
+
+json_t *dev_settings_smart_json(const struct dev_config *c)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < dev_settings_count; i++)
+		if (dev_setting_is_smart(&dev_settings[i]) &&
+		    json_object_set_new(o, dev_settings[i].json, smart_value(c, &dev_settings[i])) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
 }
 
 int dev_settings_to_json(const struct dev_config *c, json_t *doc)
@@ -253,18 +301,78 @@ int dev_settings_to_json(const struct dev_config *c, json_t *doc)
 		if (json_object_set_new(doc, s->json, v) < 0)
 			return -1;
 	}
-	return 0;
+	return json_object_set_new(doc, "smart", dev_settings_smart_json(c));
+}
+
+/* A time of day from JSON into *minute: null is DEV_SMART_ANY_TIME; -1 when malformed. */
+static int tod_from_json(const json_t *v, int *minute)
+{
+	if (json_is_null(v)) {
+		*minute = DEV_SMART_ANY_TIME;
+		return 0;
+	}
+	return json_is_string(v) && (*minute = dev_smart_parse_tod(json_string_value(v))) >= 0 ? 0 : -1;
+}
+
+/* A smart setting from config.json's "smart" object; -1 with err (I/O). */
+static int smart_from_json(const json_t *v, struct dev_config *c, const struct dev_setting *s, struct fw_err *err)
+{
+	int a, b;
+
+	switch (s->type) {
+	case DEV_SETTING_SWITCH:
+		c->smart.enabled = json_is_true(v);
+		return 0;
+	case DEV_SETTING_URL:
+		if (!json_is_string(v) || strlen(json_string_value(v)) > DEV_SMART_URL_MAX)
+			return fw_err_set(err, FW_EXIT_IO, "smart: server: not a URL");
+		snprintf(c->smart.server, sizeof(c->smart.server), "%s", json_string_value(v));
+		return 0;
+	case DEV_SETTING_DURATION:
+		if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
+			return fw_err_set(err, FW_EXIT_IO, "smart: interval: out of range");
+		c->smart.interval = json_integer_value(v);
+		return 0;
+	case DEV_SETTING_TOD:
+		if (tod_from_json(v, &a) < 0)
+			return fw_err_set(err, FW_EXIT_IO, "smart: install_at: expected \"HH:MM\" or null");
+		c->smart.install_at = a;
+		return 0;
+	default:
+		if (json_is_null(v)) {
+			c->smart.window_start = c->smart.window_end = DEV_SMART_ANY_TIME;
+			return 0;
+		}
+		if (!json_is_array(v) || json_array_size(v) != 2 || tod_from_json(json_array_get(v, 0), &a) < 0 ||
+		    tod_from_json(json_array_get(v, 1), &b) < 0 || a < 0 || b < 0)
+			return fw_err_set(err, FW_EXIT_IO, "smart: download_window: expected [\"HH:MM\", \"HH:MM\"]");
+		c->smart.window_start = a;
+		c->smart.window_end = b;
+		return 0;
+	}
 }
 
 int dev_settings_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err)
 {
+	const json_t *smart = json_object_get(doc, "smart");
+
 	dev_settings_defaults(c);
+	if (json_is_null(smart))
+		smart = NULL;
+	if (smart != NULL && !json_is_object(smart))
+		return fw_err_set(err, FW_EXIT_IO, "smart: not an object");
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
 		const json_t *v = json_object_get(doc, s->json);
 
-		if (v == NULL || dev_setting_is_smart(s))
-			continue;   /* an older root: the default; smart's: dev_smart_config_from_json */
+		if (dev_setting_is_smart(s)) {
+			v = json_object_get(smart, s->json);
+			if (v != NULL && smart_from_json(v, c, s, err) < 0)
+				return -1;
+			continue;
+		}
+		if (v == NULL)
+			continue;   /* an older root: the default */
 		if (s->type == DEV_SETTING_UINT) {
 			if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
 				return fw_err_set(err, FW_EXIT_IO, "%s: not a number from %u to %u", s->json, s->min,

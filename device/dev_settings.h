@@ -18,13 +18,14 @@ enum dev_setting_type {
 	DEV_SETTING_DURATION, /* seconds from min to max, written 90, 30m, 12h, 1d or 2w */
 	DEV_SETTING_WINDOW,   /* HH:MM-HH:MM (UTC) or any */
 	DEV_SETTING_TOD,      /* HH:MM (UTC) or any */
+	DEV_SETTING_SWITCH,   /* on or off: smart config's --on and --off, not an option of its own (arg NULL) */
 };
 
 /*
  * One setting. `key` is its name in fwctl config, and with "--" in front
  * fwctl init's option; `json` is its key in ROOT/config.json. The smart
  * upgrade's (DEV_SETTING_URL and after) are fwctl smart config's options
- * instead, kept in config.json's "smart" object by dev_smart.
+ * instead, kept in config.json's "smart" object.
  */
 struct dev_setting {
 	const char *key;
@@ -34,7 +35,7 @@ struct dev_setting {
 	const char *unit;         /* "seconds", "bytes/s" or "" (UINT); the file's name in messages (EXEC, FILE) */
 	size_t offset;            /* of the field in struct dev_config: unsigned (UINT), char * (EXEC, FILE),
 				   * char[] (URL), int64_t (DURATION), int (TOD; WINDOW: start, then end) */
-	const char *arg;          /* what the value looks like in --help: "SECONDS", "PATH|none" */
+	const char *arg;          /* what the value looks like in --help: "SECONDS", "PATH|none"; NULL: no option */
 	const char *help;         /* one line */
 };
 
@@ -58,16 +59,20 @@ int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const cha
 /* s's value in c as text, escaped for a terminal ("none" for no file); buf holds n bytes. */
 const char *dev_setting_show(const struct dev_config *c, const struct dev_setting *s, char *buf, size_t n);
 
-/* Every setting of fwctl config at its default (files none); the smart ones are dev_smart_config_defaults'. */
+/* Every setting at its default (files none, smart upgrade off). */
 void dev_settings_defaults(struct dev_config *c);
 
-/* Add every setting of fwctl config to doc (config.json); -1 when out of memory. */
+/* Add every setting to doc (config.json; the smart ones in its "smart" object); -1 when out of memory. */
 int dev_settings_to_json(const struct dev_config *c, json_t *doc);
 
+/* The smart upgrade's settings as config.json's "smart" object (and status --json's smart.config); NULL: out of memory. */
+json_t *dev_settings_smart_json(const struct dev_config *c);
+
 /*
- * Read every setting of fwctl config from doc (config.json): an absent one keeps its
- * default; one of the wrong type or out of range is an error (I/O: the
- * file is damaged), as is a file path that is not a string or null.
+ * Read every setting from doc (config.json): an absent one (or an absent
+ * "smart" object) keeps its default; one of the wrong type or out of range
+ * is an error (I/O: the file is damaged), as is a file path that is not a
+ * string or null.
  */
 int dev_settings_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);
 

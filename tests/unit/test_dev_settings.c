@@ -264,8 +264,33 @@ static void test_smart(void)
 		CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, &dev_settings[i], a, sizeof(a)),
 				       dev_setting_show(&back, &dev_settings[i], b, sizeof(b)));
 	}
-	json_decref(doc);
+	CU_ASSERT(back.smart.enabled == c.smart.enabled && back.smart.install_at == 3 * 60 + 30);
 	dev_config_free(&back);
+	/* Damage to the "smart" object: refused, naming the key. */
+	{
+		static const char *const bad[][2] = {
+			{ "interval", "59" }, { "interval", "31622400" }, { "interval", "\"1h\"" },
+			{ "install_at", "\"24:00\"" }, { "install_at", "5" },
+			{ "download_window", "[\"00:00\", null]" }, { "download_window", "[\"00:00\"]" },
+			{ "server", "7" },
+		};
+		json_t *smart = json_object_get(doc, "smart");
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			json_t *keep = json_deep_copy(json_object_get(smart, bad[i][0]));
+			json_object_set_new(smart, bad[i][0], json_loads(bad[i][1], JSON_DECODE_ANY, NULL));
+			memset(&err, 0, sizeof(err));
+			CU_ASSERT(dev_config_from_json(doc, &back, &err) < 0);
+			CU_ASSERT(err.code == FW_EXIT_IO && strstr(err.msg, bad[i][0]) != NULL);
+			json_object_set_new(smart, bad[i][0], keep);
+		}
+		json_object_set_new(doc, "smart", json_integer(5));
+		CU_ASSERT(dev_config_from_json(doc, &back, &err) < 0 && strstr(err.msg, "smart: not an object"));
+		json_object_del(doc, "smart");   /* an older root: smart upgrade's defaults */
+		CU_ASSERT_FATAL(dev_config_from_json(doc, &back, &err) == 0);
+		CU_ASSERT(!back.smart.enabled && back.smart.interval == interval->def && back.smart.window_start < 0);
+		dev_config_free(&back);
+	}
+	json_decref(doc);
 	dev_config_free(&c);
 }
 
