@@ -116,6 +116,20 @@ char *fw_escape(const char *in, char *out, size_t outsz)
 	return escape((const unsigned char *)in, strlen(in), ESC_SHOWN, out, outsz);
 }
 
+char *fw_escape_cap(const char *in, size_t cap, char *out, size_t outsz)
+{
+	size_t len = strnlen(in, cap + 1), keep;
+
+	if (len <= cap || outsz < 4)
+		return escape((const unsigned char *)in, len, ESC_SHOWN, out, outsz);
+	/* Cut before a continuation byte, so no character is split. */
+	for (keep = cap; keep > 0 && ((unsigned char)in[keep] & 0xc0) == 0x80; keep--)
+		;
+	escape((const unsigned char *)in, keep, ESC_SHOWN, out, outsz - 3);
+	strcat(out, "...");
+	return out;
+}
+
 char *fw_escape_msg(const char *in, char *out, size_t outsz)
 {
 	return escape((const unsigned char *)in, strlen(in), ESC_MSG, out, outsz);

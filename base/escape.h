@@ -20,6 +20,13 @@
  */
 char *fw_escape(const char *in, char *out, size_t outsz);
 
+/*
+ * The same with a length cap, for names and keys from packages quoted in a
+ * one-line message: at most the first `cap` bytes of `in` (cut at a character
+ * boundary), then "..." when `in` is longer. Returns out.
+ */
+char *fw_escape_cap(const char *in, size_t cap, char *out, size_t outsz);
+
 /* 1 if the string is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
 int fw_utf8_valid(const char *in);
 

@@ -2,23 +2,48 @@
 #ifndef FW_DEV_CMD_H
 #define FW_DEV_CMD_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-/* argv[0] is the command's name; root is the device root to work on. */
-int cmd_init(const char *root, int argc, char **argv);
-int cmd_upgrade(const char *root, int argc, char **argv);
-int cmd_boot(const char *root, int argc, char **argv);
-int cmd_boot_check(const char *root, int argc, char **argv);
-int cmd_status(const char *root, int argc, char **argv);
-int cmd_mark_good(const char *root, int argc, char **argv);
-int cmd_golden(const char *root, int argc, char **argv);
-int cmd_config(const char *root, int argc, char **argv);
-int cmd_package(const char *root, int argc, char **argv);
-int cmd_factory_reset(const char *root, int argc, char **argv);
-int cmd_unlock(const char *root, int argc, char **argv);
-int cmd_check(const char *root, int argc, char **argv);
-int cmd_download(const char *root, int argc, char **argv);
-int cmd_smart(const char *root, int argc, char **argv);
+/*
+ * What fwctl's command table (fwctl.c) gives a command: the device root to
+ * work on, and whether to take the device lock when opening it. The table
+ * declares both beside the command's name, as RAUC's does; a command opens
+ * the root as told (dev_root_open(&r, env->root, env->lock, ...)) after
+ * parsing its words, so a usage error needs no device root.
+ */
+struct cmd_env {
+	const char *root;
+	int lock;
+};
+
+/* argv[0] is the command's name. */
+int cmd_init(const struct cmd_env *env, int argc, char **argv);
+int cmd_upgrade(const struct cmd_env *env, int argc, char **argv);
+int cmd_boot(const struct cmd_env *env, int argc, char **argv);
+int cmd_boot_check(const struct cmd_env *env, int argc, char **argv);
+int cmd_status(const struct cmd_env *env, int argc, char **argv);
+int cmd_mark_good(const struct cmd_env *env, int argc, char **argv);
+int cmd_golden(const struct cmd_env *env, int argc, char **argv);
+int cmd_config(const struct cmd_env *env, int argc, char **argv);
+int cmd_package(const struct cmd_env *env, int argc, char **argv);
+int cmd_factory_reset(const struct cmd_env *env, int argc, char **argv);
+int cmd_unlock(const struct cmd_env *env, int argc, char **argv);
+int cmd_check(const struct cmd_env *env, int argc, char **argv);
+int cmd_download(const struct cmd_env *env, int argc, char **argv);
+int cmd_smart(const struct cmd_env *env, int argc, char **argv);
+
+/* List the settings of dev_settings' table on f, one a line, each name after prefix ("--" for init): fwctl config's, or smart config's. */
+void cmd_settings_help(FILE *f, const char *prefix, int smart);
+
+struct option;
+/*
+ * Append to opts (n_own of the command's own there already, room for cap) a
+ * getopt_long option per setting of the table, fwctl config's or smart
+ * config's, its value base + the setting's index; then the terminating entry.
+ */
+void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int base, int smart);
 
 /* Ask a yes/no question on the terminal: 1 yes, 0 no, -1 no terminal to ask on. */
 int cmd_confirm(const char *question);

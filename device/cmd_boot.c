@@ -48,7 +48,7 @@ int cmd_boot_run(struct dev_root *r)
 	return FW_EXIT_OK;
 }
 
-int cmd_boot(const char *root, int argc, char **argv)
+int cmd_boot(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -63,7 +63,7 @@ int cmd_boot(const char *root, int argc, char **argv)
 		msg_error("boot", NULL, "takes no arguments");
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot", NULL, &err);
 	if (r.cfg.board.bootloader != DEV_BL_FILE) {
 		msg_error("boot", NULL, "this board's bootloader (%s) chooses the image: 'fwctl boot' plays the bootloader "

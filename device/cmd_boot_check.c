@@ -16,7 +16,7 @@ static void print_note(void *ctx, const char *text)
 	msg_note("%s", text);
 }
 
-int cmd_boot_check(const char *root, int argc, char **argv)
+int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_boot_result res;
@@ -35,7 +35,7 @@ int cmd_boot_check(const char *root, int argc, char **argv)
 		msg_error("boot-check", NULL, "takes no arguments");
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot-check", NULL, &err);
 	if (r.cfg.board.bootloader == DEV_BL_FILE) {
 		msg_error("boot-check", NULL, "this device has no bootloader backend (board bootloader=file): run 'fwctl boot'");

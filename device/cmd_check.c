@@ -30,7 +30,7 @@ int cmd_check_run(struct dev_root *r, int64_t now)
 	return FW_EXIT_OK;
 }
 
-int cmd_check(const char *root, int argc, char **argv)
+int cmd_check(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -49,7 +49,7 @@ int cmd_check(const char *root, int argc, char **argv)
 	}
 	if (dev_smart_now(&now, &err) < 0)
 		return msg_fail("check", NULL, &err);
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("check", NULL, &err);
 	rc = cmd_check_run(&r, now);
 	dev_root_close(&r);

@@ -7,7 +7,7 @@
 #include "device/dev_pkgstore.h"
 #include "device/dev_root.h"
 
-int cmd_factory_reset(const char *root, int argc, char **argv)
+int cmd_factory_reset(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -27,7 +27,7 @@ int cmd_factory_reset(const char *root, int argc, char **argv)
 			return FW_EXIT_USAGE;
 		}
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("factory-reset", NULL, &err);
 	if (!yes) {
 		int a = cmd_confirm("fwctl: restore factory defaults (configuration and non-persistent packages go)?");

@@ -21,7 +21,7 @@ static void print_note(void *ctx, const char *text)
 	msg_note("%s", text);
 }
 
-int cmd_golden(const char *root, int argc, char **argv)
+int cmd_golden(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_source src;
@@ -45,7 +45,7 @@ int cmd_golden(const char *root, int argc, char **argv)
 	/* Parsed into src: the process listing need not show the password for the whole transfer. */
 	for (int k = 2; k < argc; k++)
 		dev_source_hide_password(argv[k]);
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("golden", NULL, &err);
 	req.src = &src;
 	if (dev_upgrade(&r, &req, &out, &err) < 0) {

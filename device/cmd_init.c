@@ -4,44 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fw_limits.h"
 #include "base/msg.h"
 #include "device/cmd.h"
-#include "device/dev_hook.h"
 #include "device/dev_init.h"
 #include "device/dev_root.h"
+#include "device/dev_settings.h"
 #include "formats/version.h"
-
-#define MAX_GENERATION 1000u
 
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB|CA.crt|CRL|POLICY.json... [--tpm] [--allow-untrusted]\n"
-		   "                 [--trial-boots N] [--unpack-hook PATH [--hook-timeout SECONDS]]\n"
-		   "                 [--secure-boot] [--device-id ID] [--package-hook-timeout SECONDS]\n"
-		   "                 [--ca-file PEM]\n"
+		   "                 [--secure-boot] [--device-id ID] [--SETTING VALUE]...\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
 		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot|golden=PATH|/dev/BLOCKDEV]...\n"
 		   "                 [--board bootloader=file|uboot|grub] [--board bootenv=PATH] [--board running=ram|rootfs]\n"
-		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n");
+		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n"
+		   "The settings (as fwctl config changes them later):\n");
+	cmd_settings_help(f, "--", 0);
 }
 
 static int set_slot(struct dev_config *c, const char *arg, struct fw_err *err)
 {
 	const char *eq = strchr(arg, '=');
 	char name[8];
-	enum fw_target target;
 	int t;
 
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(name) || eq[1] == '\0')
 		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: expected TARGET=PATH", arg);
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	if (strcmp(name, "golden") == 0)
-		t = DEV_SLOT_GOLDEN;
-	else if (fw_target_parse(name, &target) == 0)
-		t = (int)target;
-	else
+	if (dev_slot_parse(name, &t) < 0)
 		return fw_err_set(err, FW_EXIT_USAGE, "--slot %s: the slot is pri, sec, boot or golden", arg);
 	if (dev_config_path_check("--slot", eq + 1, err) < 0)
 		return -1;
@@ -74,139 +68,100 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 	return 0;
 }
 
-int cmd_init(const char *root, int argc, char **argv)
+/* init's own options, then one --KEY VALUE per setting of the table (option value OPT_SETTING + its index). */
+enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_SECURE, OPT_DEVID, OPT_SETTING };
+static const struct option own_opts[] = {
+	{ "product", required_argument, NULL, 'P' },
+	{ "tpm", no_argument, NULL, 'T' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "version", required_argument, NULL, 'V' },
+	{ "generation", required_argument, NULL, 'g' },
+	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
+	{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
+	{ "media", required_argument, NULL, 'm' },
+	{ "slot", required_argument, NULL, 's' },
+	{ "board", required_argument, NULL, 'B' },   /* board (dev_board.h) */
+	{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
+	{ "secure-boot", no_argument, NULL, OPT_SECURE },
+	{ "device-id", required_argument, NULL, OPT_DEVID },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define N_OWN (sizeof(own_opts) / sizeof(own_opts[0]))
+
+/* One init option: 0, or -1 with err. */
+static int take_option(int c, struct dev_root *r, struct dev_init_opts *o, const char **product, struct fw_err *err)
 {
-	enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_TRIAL, OPT_HOOK, OPT_HOOK_TIMEOUT, OPT_SECURE, OPT_DEVID,
-	       OPT_PKG_HOOKT, OPT_CA_FILE };
-	static const struct option opts[] = {
-		{ "product", required_argument, NULL, 'P' },
-		{ "tpm", no_argument, NULL, 'T' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "version", required_argument, NULL, 'V' },
-		{ "generation", required_argument, NULL, 'g' },
-		{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
-		{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
-		{ "media", required_argument, NULL, 'm' },
-		{ "slot", required_argument, NULL, 's' },
-		{ "board", required_argument, NULL, 'B' },   /* board (dev_board.h) */
-		{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
-		{ "trial-boots", required_argument, NULL, OPT_TRIAL },
-		{ "unpack-hook", required_argument, NULL, OPT_HOOK },
-		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
-		{ "secure-boot", no_argument, NULL, OPT_SECURE },
-		{ "device-id", required_argument, NULL, OPT_DEVID },
-		{ "package-hook-timeout", required_argument, NULL, OPT_PKG_HOOKT },
-		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	char named[64];
+
+	switch (c) {
+	case 'P': *product = optarg; return 0;
+	case 'T': r->cfg.tpm = 1; return 0;
+	case OPT_ALLOW: r->cfg.allow_untrusted = 1; return 0;
+	case OPT_SECURE: r->cfg.secure_boot = 1; return 0;
+	case 'V': o->version = optarg; return 0;
+	case OPT_BRIDGE_DOWN: o->bridge_down = optarg; return 0;
+	case 'm': return add_media(&r->cfg, optarg, err);
+	case 's': return set_slot(&r->cfg, optarg, err);
+	case 'B': return dev_board_set(&r->cfg.board, optarg, err);   /* board */
+	case OPT_DEVID:
+		if (!fw_name_valid(optarg))
+			return fw_err_set(err, FW_EXIT_USAGE, "--device-id %s: use 1 to %d of letters, digits, '.', '_', "
+					  "'+', '-'", optarg, FW_NAME_MAX);
+		snprintf(r->cfg.device_id, sizeof(r->cfg.device_id), "%s", optarg);
+		return 0;
+	case 't':
+		if (o->n_trust == SIG_TRUST_MAX)
+			return fw_err_set(err, FW_EXIT_USAGE, "at most %d --trust keys", SIG_TRUST_MAX);
+		o->trust[o->n_trust++] = optarg;
+		return 0;
+	case 'g':
+		if (msg_parse_u64(optarg, FW_GENERATION_MAX, &o->generation) < 0 || o->generation == 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "--generation %s: expected 1 to %u", optarg, FW_GENERATION_MAX);
+		return 0;
+	case OPT_ROLLBACK:
+		if (msg_parse_u64(optarg, FW_JSON_INT_MAX, &o->rollback_index) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "--rollback-index %s: expected 0 to %llu", optarg,
+					  (unsigned long long)FW_JSON_INT_MAX);
+		return 0;
+	default:
+		if (c < OPT_SETTING || (size_t)(c - OPT_SETTING) >= dev_settings_count ||
+		    dev_setting_is_smart(&dev_settings[c - OPT_SETTING]))
+			return fw_err_set(err, FW_EXIT_USAGE, "unknown option or missing argument: %s", optarg ? optarg : "");
+		snprintf(named, sizeof(named), "--%s", dev_settings[c - OPT_SETTING].key);
+		return dev_setting_set(&r->cfg, &dev_settings[c - OPT_SETTING], named, optarg, err);
+	}
+}
+
+int cmd_init(const struct cmd_env *env, int argc, char **argv)
+{
+	struct option opts[N_OWN + 32];
 	struct dev_init_opts o = { .generation = 0 };
 	struct dev_root r;
 	struct fw_err err = { 0 };
 	const char *product = NULL;
 	int c, rc = FW_EXIT_USAGE;
-	uint64_t n;
 
 	memset(&r, 0, sizeof(r));
 	r.lock_fd = -1;
-	r.cfg.trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
-	r.cfg.hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
-	dev_config_net_defaults(&r.cfg);
+	dev_config_defaults(&r.cfg);
+	memcpy(opts, own_opts, sizeof(own_opts));
+	cmd_settings_options(opts, N_OWN, sizeof(opts) / sizeof(opts[0]), OPT_SETTING, 0);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P': product = optarg; break;
-		case 'T': r.cfg.tpm = 1; break;
-		case OPT_ALLOW: r.cfg.allow_untrusted = 1; break;
-		case OPT_SECURE: r.cfg.secure_boot = 1; break;
-		case OPT_DEVID:
-			if (!fw_name_valid(optarg)) {
-				msg_error("init", NULL, "--device-id %s: use 1 to %d of letters, digits, '.', '_', '+', '-'",
-					  optarg, FW_NAME_MAX);
-				goto out;
-			}
-			snprintf(r.cfg.device_id, sizeof(r.cfg.device_id), "%s", optarg);
-			break;
-		case OPT_PKG_HOOKT: {
-			uint64_t secs;
-			if (msg_parse_u64(optarg, DEV_PKG_HOOK_TIMEOUT_MAX, &secs) < 0 || secs == 0) {
-				msg_error("init", NULL, "--package-hook-timeout %s: expected 1 to %u seconds", optarg,
-					  DEV_PKG_HOOK_TIMEOUT_MAX);
-				goto out;
-			}
-			r.cfg.pkg_hook_timeout = (unsigned)secs;
-			break;
+		if (c == 'h') {
+			usage(stdout);
+			rc = FW_EXIT_OK;
+			goto out;
 		}
-		case 't':
-			if (o.n_trust == SIG_TRUST_MAX) {
-				msg_error("init", NULL, "at most %d --trust keys", SIG_TRUST_MAX);
-				goto out;
-			}
-			o.trust[o.n_trust++] = optarg;
-			break;
-		case 'V': o.version = optarg; break;
-		case OPT_BRIDGE_DOWN: o.bridge_down = optarg; break;
-		case 'g':
-			if (msg_parse_u64(optarg, MAX_GENERATION, &o.generation) < 0 || o.generation == 0) {
-				msg_error("init", NULL, "--generation %s: expected 1 to %u", optarg, MAX_GENERATION);
-				goto out;
-			}
-			break;
-		case OPT_ROLLBACK:
-			if (msg_parse_u64(optarg, UINT64_C(1) << 53, &o.rollback_index) < 0) {
-				msg_error("init", NULL, "--rollback-index %s: expected a number", optarg);
-				goto out;
-			}
-			break;
-		case OPT_TRIAL:
-			if (msg_parse_u64(optarg, DEV_TRIAL_BOOTS_MAX, &n) < 0 || n == 0) {
-				msg_error("init", NULL, "--trial-boots %s: expected 1 to %d", optarg, DEV_TRIAL_BOOTS_MAX);
-				goto out;
-			}
-			r.cfg.trial_boots = (unsigned)n;
-			break;
-		case OPT_HOOK:
-			if (dev_config_set_hook(&r.cfg, optarg, &err) < 0) {
-				rc = msg_fail("init", NULL, &err);
-				goto out;
-			}
-			break;
-		case OPT_CA_FILE:
-			if (dev_config_set_ca_file(&r.cfg, optarg, &err) < 0) {
-				rc = msg_fail("init", NULL, &err);
-				goto out;
-			}
-			break;
-		case OPT_HOOK_TIMEOUT:
-			if (msg_parse_u64(optarg, 86400, &n) < 0 || n == 0) {
-				msg_error("init", NULL, "--hook-timeout %s: expected 1 to 86400 seconds", optarg);
-				goto out;
-			}
-			r.cfg.hook_timeout = (unsigned)n;
-			break;
-		case 'm':
-			if (add_media(&r.cfg, optarg, &err) < 0) {
-				rc = msg_fail("init", NULL, &err);
-				goto out;
-			}
-			break;
-		case 's':
-			if (set_slot(&r.cfg, optarg, &err) < 0) {
-				rc = msg_fail("init", NULL, &err);
-				goto out;
-			}
-			break;
-		case 'B':   /* board */
-			if (dev_board_set(&r.cfg.board, optarg, &err) < 0) {
-				rc = msg_fail("init", NULL, &err);
-				goto out;
-			}
-			break;
-		case 'h': usage(stdout); rc = FW_EXIT_OK; goto out;
-		default:
+		if (c == '?' || c == ':') {
 			msg_error("init", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
-			usage(stderr); goto out;
+			usage(stderr);
+			goto out;
+		}
+		if (take_option(c, &r, &o, &product, &err) < 0) {
+			rc = msg_fail("init", NULL, &err);
+			goto out;
 		}
 	}
 	if (optind != argc || product == NULL || o.n_trust == 0) {
@@ -244,7 +199,7 @@ int cmd_init(const char *root, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((r.dir = strdup(root)) == NULL) {
+	if ((r.dir = strdup(env->root)) == NULL) {
 		msg_error("init", NULL, "out of memory");
 		rc = FW_EXIT_IO;
 		goto out;
@@ -254,10 +209,10 @@ int cmd_init(const char *root, int argc, char **argv)
 		goto out;
 	}
 	if (o.version != NULL)
-		msg_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", root, product,
+		msg_note("init: %s: product %s%s, factory images %s (generation %llu) in every slot", env->root, product,
 			 r.cfg.tpm ? " with TPM" : "", o.version, (unsigned long long)o.generation);
 	else
-		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", root, product,
+		msg_note("init: %s: product %s%s, empty slots: install with 'fwctl upgrade all PKG'", env->root, product,
 			 r.cfg.tpm ? " with TPM" : "");
 	rc = o.version != NULL ? cmd_boot_run(&r) : FW_EXIT_OK;
 out:

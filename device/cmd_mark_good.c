@@ -8,7 +8,7 @@
 #include "device/dev_trial.h"
 #include "device/dev_upgrade.h"
 
-int cmd_mark_good(const char *root, int argc, char **argv)
+int cmd_mark_good(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_mark_good_out out;
@@ -25,7 +25,7 @@ int cmd_mark_good(const char *root, int argc, char **argv)
 		msg_error("mark-good", NULL, "takes no arguments");
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("mark-good", NULL, &err);
 	if (dev_mark_good(&r, &out, &err) < 0) {
 		rc = msg_fail("mark-good", NULL, &err);

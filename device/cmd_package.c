@@ -66,28 +66,6 @@ int cmd_confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* The package name a file name gives: base name, ".wmopkg" required. 0 or -1 (usage). */
-static int name_from_file(const char *path, char *out, size_t n)
-{
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	size_t blen = strlen(base), elen = strlen(FW_MOD_EXT);
-	char shown[FW_ESCAPED_SIZE(256)];
-
-	if (blen <= elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0 || blen - elen >= n) {
-		msg_error("package install", NULL, "%s: a package file is named NAME%s (only its base name names the package)",
-			  fw_escape(base, shown, sizeof(shown)), FW_MOD_EXT);
-		return -1;
-	}
-	memcpy(out, base, blen - elen);
-	out[blen - elen] = '\0';
-	if (!fw_pkg_name_valid(out)) {
-		msg_error("package install", NULL, "%s: not a valid package name (letters, digits, '.', '_', '-')",
-			  fw_escape(base, shown, sizeof(shown)));
-		return -1;
-	}
-	return 0;
-}
-
 /* Where the password comes from: the field's `password` word, a file, the environment, or the terminal. */
 struct pw_sources {
 	char *word;            /* the argv string of `password PASSWORD` (wiped from the process listing once read) */
@@ -237,7 +215,7 @@ static int get_password(struct dev_source *src, const struct pw_sources *from, i
 	return 0;
 }
 
-static int cmd_install(const char *root, int argc, char **argv)
+static int cmd_install(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_source src;
@@ -311,20 +289,20 @@ static int cmd_install(const char *root, int argc, char **argv)
 			msg_error("package install", NULL, "-: give the package's file name with --name NAME%s", FW_MOD_EXT);
 			return FW_EXIT_USAGE;
 		}
-		if (name_from_file(name_opt, name, sizeof(name)) < 0)
-			return FW_EXIT_USAGE;
+		if (fw_mod_name_from_path(name_opt, name, &err) < 0)
+			return msg_fail("package install", NULL, &err);
 	} else {
 		if (name_opt != NULL) {
 			msg_error("package install", NULL, "--name is for - (stdin) only: a file's own name names its package");
 			return FW_EXIT_USAGE;
 		}
-		if (name_from_file(src.path, name, sizeof(name)) < 0)
-			return FW_EXIT_USAGE;
+		if (fw_mod_name_from_path(src.path, name, &err) < 0)
+			return msg_fail("package install", NULL, &err);
 	}
 	rc = FW_EXIT_OK;
 	if (src.proto == DEV_PROTO_SCP || src.proto == DEV_PROTO_SFTP) {
 		/* A look at the configuration (no lock: it is replaced atomically); the install reads it again. */
-		if (dev_root_open(&r, root, 0, &err) < 0)
+		if (dev_root_open(&r, env->root, 0, &err) < 0)
 			return msg_fail("package install", NULL, &err);
 		pw.key_login = r.cfg.ssh_key != NULL;
 		dev_root_close(&r);
@@ -336,7 +314,7 @@ static int cmd_install(const char *root, int argc, char **argv)
 	snprintf(file_name, sizeof(file_name), "%s%s", name, FW_MOD_EXT);
 	req.src = &src;
 	req.file_name = file_name;
-	if (dev_root_open(&r, root, 1, &err) < 0) {
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0) {
 		rc = msg_fail("package install", NULL, &err);
 		goto wipe;
 	}
@@ -353,7 +331,7 @@ wipe:
 	return rc;
 }
 
-static int cmd_remove(const char *root, int argc, char **argv)
+static int cmd_remove(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -374,7 +352,7 @@ static int cmd_remove(const char *root, int argc, char **argv)
 	}
 	if (name != NULL && strcmp(name, "all") == 0)
 		name = NULL;
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("package remove", NULL, &err);
 	if (name == NULL && !yes) {
 		int a = cmd_confirm("fwctl: remove every installed package?");
@@ -450,7 +428,7 @@ static json_t *pkg_json(const struct dev_pkg *p)
 	return o;
 }
 
-static int cmd_list(const char *root, int argc, char **argv)
+static int cmd_list(const struct cmd_env *env, int argc, char **argv)
 {
 	static struct dev_pkg_list l;
 	struct dev_root r;
@@ -469,8 +447,8 @@ static int cmd_list(const char *root, int argc, char **argv)
 			return FW_EXIT_USAGE;
 		}
 	}
-	/* No lock: the index and the boot's findings are each replaced atomically. */
-	if (dev_root_open(&r, root, 0, &err) < 0)
+	/* No lock (fwctl's table): the index and the boot's findings are each replaced atomically. */
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("package", NULL, &err);
 	if (dev_pkgs_load(&r, &l, &err) < 0) {
 		rc = msg_fail("package", NULL, &err);
@@ -522,7 +500,7 @@ out:
 	return rc;
 }
 
-int cmd_package(const char *root, int argc, char **argv)
+int cmd_package(const struct cmd_env *env, int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
@@ -535,11 +513,11 @@ int cmd_package(const char *root, int argc, char **argv)
 		return FW_EXIT_OK;
 	}
 	if (strcmp(argv[1], "install") == 0)
-		return cmd_install(root, argc - 1, argv + 1);
+		return cmd_install(env, argc - 1, argv + 1);
 	if (strcmp(argv[1], "remove") == 0)
-		return cmd_remove(root, argc - 1, argv + 1);
+		return cmd_remove(env, argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "show") == 0)
-		return cmd_list(root, argc - 1, argv + 1);
+		return cmd_list(env, argc - 1, argv + 1);
 	msg_error("package", NULL, "unknown subcommand \"%s\": install, remove, show or list", argv[1]);
 	usage(stderr);
 	return FW_EXIT_USAGE;

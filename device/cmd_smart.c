@@ -10,6 +10,7 @@
 #include "device/cmd.h"
 #include "device/dev_download.h"
 #include "device/dev_root.h"
+#include "device/dev_settings.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "device/dev_source.h"
@@ -26,125 +27,64 @@ static void usage(FILE *f)
 		   "now: a check at the interval, a download inside the window, the install at the install\n"
 		   "time, then the boot step. The clock is $FWCTL_NOW when set (for tests), else the real one.\n"
 		   "reset-serial forgets the serial of the last accepted catalog: the next one that meets the\n"
-		   "trust policy sets it, whatever its serial.\n");
+		   "trust policy sets it, whatever its serial.\n"
+		   "config's settings (--on and --off turn smart upgrade on and off):\n");
+	cmd_settings_help(f, "--", 1);
 }
 
-static void print_tod(const char *name, int minute, const char *none)
-{
-	if (minute < 0)
-		printf("%-16s %s\n", name, none);
-	else
-		printf("%-16s %02d:%02d\n", name, minute / 60, minute % 60);
-}
-
-static void show(const struct dev_smart_config *c)
+static void show(const struct dev_config *c)
 {
 	char shown[1100];
 
-	printf("%-16s %s\n", "enabled", c->enabled ? "yes" : "no");
-	printf("%-16s %s\n", "server", c->server[0] ? fw_escape(c->server, shown, sizeof(shown)) : "none");
-	printf("%-16s %lld s\n", "interval", (long long)c->interval);
-	if (c->window_start < 0)
-		printf("%-16s %s\n", "download-window", "any time");
-	else
-		printf("%-16s %02d:%02d-%02d:%02d\n", "download-window", c->window_start / 60, c->window_start % 60,
-		       c->window_end / 60, c->window_end % 60);
-	print_tod("install-at", c->install_at, "as soon as downloaded");
+	for (size_t i = 0; i < dev_settings_count; i++)
+		if (dev_setting_is_smart(&dev_settings[i]))
+			printf("%-16s %s\n", dev_settings[i].key, dev_setting_show(c, &dev_settings[i], shown, sizeof(shown)));
 }
 
-static int parse_window(const char *v, struct dev_smart_config *c, struct fw_err *err)
-{
-	char a[8], b[8];
+/* smart config's own options, then one --KEY VALUE per smart setting of the table (OPT_SETTING + its index). */
+enum { OPT_ON = 256, OPT_OFF, OPT_SETTING };
+static const struct option own_opts[] = {
+	{ "on", no_argument, NULL, OPT_ON },
+	{ "off", no_argument, NULL, OPT_OFF },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define N_OWN (sizeof(own_opts) / sizeof(own_opts[0]))
 
-	if (strcmp(v, "any") == 0) {
-		c->window_start = c->window_end = DEV_SMART_ANY_TIME;
-		return 0;
-	}
-	if (strlen(v) != 11 || v[5] != '-')
-		return fw_err_set(err, FW_EXIT_USAGE, "--download-window %s: expected HH:MM-HH:MM or any", v);
-	memcpy(a, v, 5);
-	a[5] = '\0';
-	memcpy(b, v + 6, 5);
-	b[5] = '\0';
-	if ((c->window_start = dev_smart_parse_tod(a)) < 0 || (c->window_end = dev_smart_parse_tod(b)) < 0)
-		return fw_err_set(err, FW_EXIT_USAGE, "--download-window %s: expected HH:MM-HH:MM (00:00 to 23:59) or any", v);
-	return 0;
-}
-
-static int smart_config(const char *root, int argc, char **argv)
+static int smart_config(const struct cmd_env *env, int argc, char **argv)
 {
-	enum { OPT_SERVER = 256, OPT_INTERVAL, OPT_WINDOW, OPT_INSTALL, OPT_ON, OPT_OFF };
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, OPT_SERVER },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "download-window", required_argument, NULL, OPT_WINDOW },
-		{ "install-at", required_argument, NULL, OPT_INSTALL },
-		{ "on", no_argument, NULL, OPT_ON },
-		{ "off", no_argument, NULL, OPT_OFF },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option opts[N_OWN + 32];
 	struct dev_root r;
-	struct dev_smart_config c;
-	struct dev_source src;
 	struct fw_err err = { 0 };
 	int o, rc = FW_EXIT_OK, changes = 0, on = -1;
-	int64_t secs;
+	char named[64];
 
-	if (dev_root_open(&r, root, argc > 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("smart config", NULL, &err);
-	c = r.cfg.smart;
+	memcpy(opts, own_opts, sizeof(own_opts));
+	cmd_settings_options(opts, N_OWN, sizeof(opts) / sizeof(opts[0]), OPT_SETTING, 1);
 	optind = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		changes++;
-		switch (o) {
-		case OPT_SERVER:
-			if (strlen(optarg) > DEV_SMART_URL_MAX ||
-			    dev_source_parse(1, &optarg, &src, &err) < 0 || src.kind != DEV_SRC_NET ||
-			    (src.proto != DEV_PROTO_HTTP && src.proto != DEV_PROTO_HTTPS)) {
-				dev_source_hide_password(optarg);
-				msg_error("smart config", NULL, "--server %s: expected an http:// or https:// URL of the catalog",
-					  optarg);
-				rc = FW_EXIT_USAGE;
-				goto out;
-			}
-			snprintf(c.server, sizeof(c.server), "%s", optarg);
-			dev_source_hide_password(optarg);   /* kept in the configuration, not in the process listing */
-			if (on < 0)
-				on = 1;
-			break;
-		case OPT_INTERVAL:
-			if (fw_duration_parse(optarg, &secs) < 0 || secs < DEV_SMART_INTERVAL_MIN ||
-			    secs > DEV_SMART_INTERVAL_MAX) {
-				msg_error("smart config", NULL, "--interval %s: expected a duration from 1m to 365d (90, 30m, "
-					  "12h, 1d, 2w)", optarg);
-				rc = FW_EXIT_USAGE;
-				goto out;
-			}
-			c.interval = secs;
-			break;
-		case OPT_WINDOW:
-			if (parse_window(optarg, &c, &err) < 0) {
+		if (o == OPT_ON || o == OPT_OFF) {
+			on = o == OPT_ON;
+		} else if (o == 'h') {
+			usage(stdout);
+			goto out;
+		} else if (o >= OPT_SETTING && (size_t)(o - OPT_SETTING) < dev_settings_count) {
+			const struct dev_setting *s = &dev_settings[o - OPT_SETTING];
+			snprintf(named, sizeof(named), "--%s", s->key);
+			int set = dev_setting_set(&r.cfg, s, named, optarg, &err);
+
+			if (s->type == DEV_SETTING_URL)
+				dev_source_hide_password(optarg);   /* kept in the configuration, not in the process listing */
+			if (set < 0) {
 				rc = msg_fail("smart config", NULL, &err);
 				goto out;
 			}
-			break;
-		case OPT_INSTALL:
-			if (strcmp(optarg, "any") == 0) {
-				c.install_at = DEV_SMART_ANY_TIME;
-			} else if ((c.install_at = dev_smart_parse_tod(optarg)) < 0) {
-				msg_error("smart config", NULL, "--install-at %s: expected HH:MM (00:00 to 23:59) or any", optarg);
-				rc = FW_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_ON: on = 1; break;
-		case OPT_OFF: on = 0; break;
-		case 'h':
-			usage(stdout);
-			goto out;
-		default:
+			if (s->type == DEV_SETTING_URL && on < 0)
+				on = 1;   /* naming a server turns smart upgrade on, unless --off says otherwise */
+		} else {
 			msg_error("smart config", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
 			usage(stderr);
 			rc = FW_EXIT_USAGE;
@@ -157,17 +97,16 @@ static int smart_config(const char *root, int argc, char **argv)
 		goto out;
 	}
 	if (changes == 0) {
-		show(&r.cfg.smart);
+		show(&r.cfg);
 		goto out;
 	}
 	if (on >= 0)
-		c.enabled = on;
-	if (c.enabled && c.server[0] == '\0') {
+		r.cfg.smart.enabled = on;
+	if (r.cfg.smart.enabled && r.cfg.smart.server[0] == '\0') {
 		msg_error("smart config", NULL, "--on needs a catalog server: --server URL");
 		rc = FW_EXIT_USAGE;
 		goto out;
 	}
-	r.cfg.smart = c;
 	if (dev_config_save(&r, &err) < 0) {
 		rc = msg_fail("smart config", NULL, &err);
 		goto out;
@@ -244,7 +183,7 @@ static void print_when(const char *what, int64_t t)
 		msg_note("tick: next %s at %s", what, fw_time_iso(t, iso));
 }
 
-static int smart_tick(const char *root, int argc, char **argv)
+static int smart_tick(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_smart_state s;
@@ -262,7 +201,7 @@ static int smart_tick(const char *root, int argc, char **argv)
 	}
 	if (dev_smart_now(&now, &err) < 0)
 		return msg_fail("smart tick", NULL, &err);
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("smart tick", NULL, &err);
 	if (!r.cfg.smart.enabled) {
 		msg_note("tick: smart upgrade is off (fwctl smart config --server URL)");
@@ -305,7 +244,7 @@ out:
 }
 
 /* fwctl smart reset-serial: the administrator's reset of the catalog serial the device remembers. */
-static int smart_reset_serial(const char *root, int argc, char **argv)
+static int smart_reset_serial(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct fw_err err = { 0 };
@@ -317,7 +256,7 @@ static int smart_reset_serial(const char *root, int argc, char **argv)
 		usage(stderr);
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("smart reset-serial", NULL, &err);
 	if (dev_smart_reset_serial(&r, &had, &old, &err) < 0)
 		rc = msg_fail("smart reset-serial", NULL, &err);
@@ -330,14 +269,14 @@ static int smart_reset_serial(const char *root, int argc, char **argv)
 	return rc;
 }
 
-int cmd_smart(const char *root, int argc, char **argv)
+int cmd_smart(const struct cmd_env *env, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "config") == 0)
-		return smart_config(root, argc - 1, argv + 1);
+		return smart_config(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tick") == 0)
-		return smart_tick(root, argc - 1, argv + 1);
+		return smart_tick(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "reset-serial") == 0)
-		return smart_reset_serial(root, argc - 1, argv + 1);
+		return smart_reset_serial(env, argc - 1, argv + 1);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return FW_EXIT_OK;

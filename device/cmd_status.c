@@ -8,7 +8,9 @@
 #include "device/cmd.h"
 #include "device/dev_file.h"
 #include "device/dev_resume.h"
+#include "device/dev_policy.h"
 #include "device/dev_root.h"
+#include "device/dev_settings.h"
 #include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "device/dev_source.h"
@@ -21,16 +23,6 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] status [--json]\n"
 		   "Show the product, each slot's record, what booted, and the last upgrade.\n");
-}
-
-/* The running image as the upgrade policy sees it: the primary if valid, else the secondary. */
-static const struct dev_record *running(const struct dev_record rec[DEV_SLOT_COUNT])
-{
-	if (rec[FW_TARGET_PRI].valid)
-		return &rec[FW_TARGET_PRI];
-	if (rec[FW_TARGET_SEC].valid)
-		return &rec[FW_TARGET_SEC];
-	return NULL;
 }
 
 /* The unlock token as status shows it: null when none, else its device, expiry and whether it counts now. */
@@ -137,13 +129,25 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		       sm.install_result);
 }
 
+/* status --json's "smart": dev_smart's view of the state, with the settings as config.json holds them. */
+static json_t *smart_json(const struct dev_root *r, const struct dev_smart_state *sm, int64_t now, int trial)
+{
+	json_t *o = dev_smart_status_json(&r->cfg.smart, sm, now, trial);
+
+	if (o != NULL && json_object_set_new(o, "config", dev_settings_smart_json(&r->cfg)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 		      const struct dev_state *st)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
 	json_t *download = dev_progress_load(r);
-	const struct dev_record *run = running(rec);
+	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
 	struct dev_smart_state sm;
@@ -188,7 +192,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      json_object_set_new(doc, "secure_boot", json_boolean(r->cfg.secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(r->cfg.device_id)) < 0 ||
 		      json_object_set_new(doc, "unlock_token", unlock_json(r)) < 0 ||
-		      json_object_set_new(doc, "smart", dev_smart_status_json(&r->cfg.smart, &sm, now, trial)) < 0;
+		      json_object_set_new(doc, "smart", smart_json(r, &sm, now, trial)) < 0;
 	json_decref(last);
 	json_decref(slots);
 	json_decref(media);
@@ -207,7 +211,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 			const struct dev_state *st)
 {
-	const struct dev_record *run = running(rec);
+	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	char shown[600], when[32];
 	json_t *download;
 
@@ -304,7 +308,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	}
 }
 
-int cmd_status(const char *root, int argc, char **argv)
+int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -333,7 +337,7 @@ int cmd_status(const char *root, int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
-	if (dev_root_open(&r, root, 0, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("status", NULL, &err);
 	if (dev_state_load(&r, &st, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);

@@ -8,7 +8,7 @@
 #include "device/dev_root.h"
 #include "device/dev_unlock.h"
 
-int cmd_unlock(const char *root, int argc, char **argv)
+int cmd_unlock(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct sig_unlock tok;
@@ -26,7 +26,7 @@ int cmd_unlock(const char *root, int argc, char **argv)
 		msg_error("unlock", NULL, "usage: fwctl unlock install FILE");
 		return FW_EXIT_USAGE;
 	}
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("unlock", NULL, &err);
 	/* "-": the token from standard input, read once like any file. */
 	if (dev_unlock_install(&r, strcmp(argv[2], "-") == 0 ? "/dev/stdin" : argv[2], &tok, &err) < 0) {

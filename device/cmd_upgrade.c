@@ -53,7 +53,7 @@ static void print_progress(void *ctx, const struct dev_progress *p)
 	}
 }
 
-int cmd_upgrade(const char *root, int argc, char **argv)
+int cmd_upgrade(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_source src;
@@ -102,7 +102,7 @@ int cmd_upgrade(const char *root, int argc, char **argv)
 	/* Parsed into src: the process listing need not show the password for the whole transfer. */
 	for (int k = i + 1; k < argc; k++)
 		dev_source_hide_password(argv[k]);
-	if (dev_root_open(&r, root, 1, &err) < 0)
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("upgrade", NULL, &err);
 	req.src = &src;
 	if (!msg_quiet && isatty(STDERR_FILENO))

@@ -464,7 +464,7 @@ static int x_end(void *ctx, const struct fw_manifest *m, size_t index, struct fw
 static int run_hook(const struct act *a, const char *script, const char *tree, const struct fw_manifest *m,
 		    const char *role, struct fw_err *why)
 {
-	unsigned timeout = a->root->cfg.pkg_hook_timeout ? a->root->cfg.pkg_hook_timeout : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
+	unsigned timeout = a->root->cfg.pkg_hook_timeout;   /* 1 or more: dev_settings' range */
 	int status;
 	pid_t pid;
 

@@ -179,7 +179,7 @@ static int begin(struct dev_root *r, struct dev_boot_result *res, struct dev_sta
 	memset(&cur, 0, sizeof(cur));
 	res->booted = DEV_BOOTED_NONE;
 	cur.r = r;
-	cur.budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+	cur.budget = r->cfg.trial_boots;   /* 1 or more: dev_settings' range */
 	remove_leftovers(r);
 	if (dev_state_load(r, &cur.st, err) < 0)
 		return -1;

@@ -8,6 +8,7 @@
 
 #include "device/dev_download.h"
 #include "device/dev_slot.h"
+#include "device/dev_policy.h"
 #include "device/dev_state.h"
 #include "formats/version.h"
 #include "signing/cms.h"
@@ -15,18 +16,14 @@
 
 void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation)
 {
-	struct dev_record rec;
+	struct dev_record pri, sec;
+	const struct dev_record *run;
 
-	version[0] = '\0';
-	*generation = 0;
-	for (int t = FW_TARGET_PRI; t <= FW_TARGET_SEC; t++) {
-		dev_record_load(r, t, &rec);
-		if (rec.valid) {
-			snprintf(version, FW_VERSION_MAX_LEN + 1, "%s", rec.version);
-			*generation = rec.generation;
-			return;
-		}
-	}
+	dev_record_load(r, FW_TARGET_PRI, &pri);
+	dev_record_load(r, FW_TARGET_SEC, &sec);
+	run = dev_running(&pri, &sec);
+	snprintf(version, FW_VERSION_MAX_LEN + 1, "%s", run != NULL ? run->version : "");
+	*generation = run != NULL ? run->generation : 0;
 }
 
 /* a is newer than b ("" is older than anything). */

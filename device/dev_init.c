@@ -179,8 +179,6 @@ int dev_init(struct dev_root *r, const struct dev_init_opts *o, struct fw_err *e
 			return fw_err_wrap(err, "--trust");
 		}
 	}
-	if (r->cfg.pkg_hook_timeout == 0)
-		r->cfg.pkg_hook_timeout = DEV_PKG_HOOK_TIMEOUT_DEFAULT;
 	if (r->cfg.device_id[0] == '\0' && make_device_id(r->cfg.device_id, sizeof(r->cfg.device_id), err) < 0)
 		return -1;
 	if (make_dir(r->dir, err) < 0)

@@ -306,11 +306,7 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 				   "'upgrade all', so that both system images carry it",
 			      (unsigned long long)in->rollback_index, (unsigned long long)m->rollback_index);
 
-	if (in->rec[FW_TARGET_PRI]->valid)
-		run = in->rec[FW_TARGET_PRI];
-	else if (in->rec[FW_TARGET_SEC]->valid)
-		run = in->rec[FW_TARGET_SEC];
-	if (run == NULL) {
+	if ((run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC])) == NULL) {
 		if (!in->all)
 			return refuse(err, "the device holds no valid system image: only 'upgrade all' can restore it");
 		return 0;
@@ -331,4 +327,13 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      plan->n > 1 ? "hold" : "holds", m->version, plan->n > 1 ? "them" : "it");
 	plan->downgrade = vcmp(run->version, &m->ver) > 0;
 	return check_safety(in, m, plan, err);
+}
+
+const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec)
+{
+	if (pri->valid)
+		return pri;
+	if (sec->valid)
+		return sec;
+	return NULL;
 }

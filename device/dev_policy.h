@@ -75,4 +75,12 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 int dev_policy_golden(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		      struct fw_err *err);
 
+/*
+ * What runs now: the one rule the upgrade policy, check and status share.
+ * The primary if its record is valid, else the secondary if its is, else
+ * NULL (the golden system is a fallback of the boot step, never the image
+ * an upgrade is judged against).
+ */
+const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec);
+
 #endif

@@ -1,8 +1,6 @@
 /* dev_root: open a device root (lock, config.json), resolve its slots, load its trust store. */
 #include "dev_root.h"
 
-#include <errno.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +8,29 @@
 
 #include "base/escape.h"
 #include "device/dev_file.h"
-#include "device/dev_hook.h"
 #include "device/dev_transport.h"
 #include "device/dev_lock.h"
+#include "device/dev_settings.h"
 
 const char *dev_slot_name(int slot)
 {
 	return slot == DEV_SLOT_GOLDEN ? "golden" : fw_target_name((enum fw_target)slot);
+}
+
+int dev_slot_parse(const char *name, int *slot)
+{
+	enum fw_target t;
+
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "golden") == 0) {
+		*slot = DEV_SLOT_GOLDEN;
+		return 0;
+	}
+	if (fw_target_parse(name, &t) < 0)
+		return -1;
+	*slot = (int)t;
+	return 0;
 }
 
 const char *dev_root_choose(const char *opt)
@@ -80,55 +94,6 @@ int dev_config_add_media(struct dev_config *c, const char *label, const char *di
 	return 0;
 }
 
-int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err)
-{
-	struct stat st;
-	char *copy = NULL;
-
-	if (path != NULL) {
-		if (path[0] != '/')
-			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: give an absolute path", path);
-		if (dev_config_path_check("unpack hook", path, err) < 0)
-			return -1;
-		if (stat(path, &st) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: %s", path, strerror(errno));
-		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "unpack hook %s: not an executable file", path);
-		if ((copy = strdup(path)) == NULL)
-			return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	}
-	free(c->unpack_hook);
-	c->unpack_hook = copy;
-	return 0;
-}
-
-int dev_config_set_file(char **slot, const char *what, const char *path, struct fw_err *err)
-{
-	struct stat st;
-	char *copy = NULL;
-
-	if (path != NULL) {
-		if (path[0] != '/')
-			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: give an absolute path", what, path);
-		if (dev_config_path_check(what, path, err) < 0)
-			return -1;
-		if (stat(path, &st) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
-		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: not a readable file", what, path);
-		if ((copy = strdup(path)) == NULL)
-			return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	}
-	free(*slot);
-	*slot = copy;
-	return 0;
-}
-
-int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err)
-{
-	return dev_config_set_file(&c->ca_file, "CA file", path, err);
-}
-
 void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o)
 {
 	dev_transport_opts_init(o);
@@ -141,13 +106,9 @@ void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o)
 	o->ssh_key = r->cfg.ssh_key;
 }
 
-void dev_config_net_defaults(struct dev_config *c)
+void dev_config_defaults(struct dev_config *c)
 {
-	c->low_speed_limit = DEV_TRANSPORT_LOW_SPEED_LIMIT;
-	c->low_speed_time = DEV_TRANSPORT_LOW_SPEED_TIME;
-	c->net_retries = DEV_TRANSPORT_RETRIES;
-	c->transfer_timeout = DEV_TRANSPORT_TIMEOUT;
-	dev_smart_config_defaults(&c->smart);
+	dev_settings_defaults(c);
 }
 
 int dev_config_save(const struct dev_root *r, struct fw_err *err)
@@ -170,21 +131,9 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "product", json_string(c->product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(c->tpm)) < 0 ||
 		      json_object_set_new(doc, "allow_untrusted", json_boolean(c->allow_untrusted)) < 0 ||
-		      json_object_set_new(doc, "trial_boots", json_integer(c->trial_boots)) < 0 ||
-		      json_object_set_new(doc, "unpack_hook", c->unpack_hook ? json_string(c->unpack_hook) : json_null()) < 0 ||
-		      json_object_set_new(doc, "unpack_hook_timeout", json_integer(c->hook_timeout)) < 0 ||
 		      json_object_set_new(doc, "secure_boot", json_boolean(c->secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(c->device_id)) < 0 ||
-		      json_object_set_new(doc, "package_hook_timeout", json_integer(c->pkg_hook_timeout)) < 0 ||
-		      json_object_set_new(doc, "ca_file", c->ca_file ? json_string(c->ca_file) : json_null()) < 0 ||
-		      json_object_set_new(doc, "low_speed_limit", json_integer(c->low_speed_limit)) < 0 ||
-		      json_object_set_new(doc, "low_speed_time", json_integer(c->low_speed_time)) < 0 ||
-		      json_object_set_new(doc, "net_retries", json_integer(c->net_retries)) < 0 ||
-		      json_object_set_new(doc, "transfer_timeout", json_integer(c->transfer_timeout)) < 0 ||
-		      json_object_set_new(doc, "ssh_known_hosts",
-					  c->ssh_known_hosts ? json_string(c->ssh_known_hosts) : json_null()) < 0 ||
-		      json_object_set_new(doc, "ssh_key", c->ssh_key ? json_string(c->ssh_key) : json_null()) < 0 ||
-		      json_object_set_new(doc, "smart", dev_smart_config_to_json(&c->smart)) < 0 ||
+		      dev_settings_to_json(c, doc) < 0 ||
 		      json_object_set_new(doc, "board", dev_board_to_json(&c->board)) < 0 ||   /* board */
 		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
 	json_decref(media);
@@ -194,18 +143,6 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		return NULL;
 	}
 	return doc;
-}
-
-/* An optional path setting: a string, null or absent. */
-static int config_path(const json_t *doc, const char *key, char **out, struct fw_err *err)
-{
-	const json_t *v = json_object_get(doc, key);
-
-	if (v != NULL && !json_is_string(v) && !json_is_null(v))
-		return fw_err_set(err, FW_EXIT_IO, "%s: not a path", key);
-	if (json_is_string(v) && (*out = strdup(json_string_value(v))) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "out of memory");
-	return 0;
 }
 
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err)
@@ -228,51 +165,13 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 	snprintf(c->product, sizeof(c->product), "%s", json_string_value(v));
 	c->tpm = json_is_true(json_object_get(doc, "tpm"));
 	c->allow_untrusted = json_is_true(json_object_get(doc, "allow_untrusted"));
-	v = json_object_get(doc, "trial_boots");
-	c->trial_boots = DEV_TRIAL_BOOTS_DEFAULT;
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			  json_integer_value(v) > DEV_TRIAL_BOOTS_MAX))
-		return fw_err_set(err, FW_EXIT_IO, "trial_boots: not a number from 1 to %d", DEV_TRIAL_BOOTS_MAX);
-	if (v != NULL)
-		c->trial_boots = (unsigned)json_integer_value(v);
-	if (config_path(doc, "unpack_hook", &c->unpack_hook, err) < 0) {
-		dev_config_free(c);
-		return -1;
-	}
-	v = json_object_get(doc, "unpack_hook_timeout");
-	c->hook_timeout = DEV_HOOK_TIMEOUT_DEFAULT;
-	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 86400)
-		c->hook_timeout = (unsigned)json_integer_value(v);
 	c->secure_boot = json_is_true(json_object_get(doc, "secure_boot"));
 	v = json_object_get(doc, "device_id");
 	if (v != NULL && (!json_is_string(v) || !fw_name_valid(json_string_value(v))))
 		return fw_err_set(err, FW_EXIT_IO, "device_id: not a valid device id");
 	snprintf(c->device_id, sizeof(c->device_id), "%s", v ? json_string_value(v) : "");
-	v = json_object_get(doc, "package_hook_timeout");
-	c->pkg_hook_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
-				      json_integer_value(v) <= DEV_PKG_HOOK_TIMEOUT_MAX
-				  ? (unsigned)json_integer_value(v) : DEV_PKG_HOOK_TIMEOUT_DEFAULT;
-	if (config_path(doc, "ca_file", &c->ca_file, err) < 0 ||
-	    config_path(doc, "ssh_known_hosts", &c->ssh_known_hosts, err) < 0 ||
-	    config_path(doc, "ssh_key", &c->ssh_key, err) < 0) {
-		dev_config_free(c);
-		return -1;
-	}
-	/* Older roots have no network settings: the transport's defaults. */
-	dev_config_net_defaults(c);
-	v = json_object_get(doc, "low_speed_limit");
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= DEV_LOW_SPEED_MAX)
-		c->low_speed_limit = (unsigned)json_integer_value(v);
-	v = json_object_get(doc, "low_speed_time");
-	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= DEV_NET_SETTING_MAX)
-		c->low_speed_time = (unsigned)json_integer_value(v);
-	v = json_object_get(doc, "net_retries");
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100)
-		c->net_retries = (unsigned)json_integer_value(v);
-	v = json_object_get(doc, "transfer_timeout");
-	if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= DEV_TRANSFER_TIMEOUT_MAX)
-		c->transfer_timeout = (unsigned)json_integer_value(v);
-	if (dev_smart_config_from_json(json_object_get(doc, "smart"), &c->smart, err) < 0 ||
+	/* The settings of the table; an older root lacks some: their defaults. */
+	if (dev_settings_from_json(doc, c, err) < 0 ||
 	    dev_board_from_json(json_object_get(doc, "board"), &c->board, err) < 0) {   /* board */
 		dev_config_free(c);
 		return -1;

@@ -29,6 +29,7 @@
 #define DEV_NET_SETTING_MAX 86400   /* low-speed-time (s) at most */
 #define DEV_LOW_SPEED_MAX 1073741824 /* low-speed-limit (bytes/s) at most */
 #define DEV_TRANSFER_TIMEOUT_MAX 604800 /* transfer-timeout (s) at most: a week */
+#define DEV_NET_RETRIES_MAX 100
 
 /* The device's slots: the package targets, then the read-only golden system (written only by golden install). */
 #define DEV_SLOT_GOLDEN FW_TARGET_COUNT
@@ -36,6 +37,8 @@
 
 /* "pri", "sec", "boot" or "golden". */
 const char *dev_slot_name(int slot);
+/* The slot a name stands for (the inverse of dev_slot_name): 0 and *slot, or -1 for any other name (NULL too). */
+int dev_slot_parse(const char *name, int *slot);
 
 struct dev_media {
 	char label[FW_NAME_MAX + 1];
@@ -95,18 +98,12 @@ const char *dev_root_media(const struct dev_root *r, const char *label);
 
 json_t *dev_config_to_json(const struct dev_config *c);
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);
-/* Set (path) or clear (NULL) the unpack hook: an absolute path to an executable regular file. */
-int dev_config_set_hook(struct dev_config *c, const char *path, struct fw_err *err);
-/* Set (path) or clear (NULL) the HTTPS CA file: an absolute path to a readable regular file. */
-int dev_config_set_ca_file(struct dev_config *c, const char *path, struct fw_err *err);
-/* The same for another file setting (*slot), named `what` in errors. */
-int dev_config_set_file(char **slot, const char *what, const char *path, struct fw_err *err);
 
 struct dev_transport_opts;
 /* The transport's options as this device's configuration sets them (CA file, limits, ssh files). */
 void dev_root_net_opts(const struct dev_root *r, struct dev_transport_opts *o);
-/* The network settings' defaults (those of dev_transport). */
-void dev_config_net_defaults(struct dev_config *c);
+/* A configuration before init's options: every setting (dev_settings) at its default, smart upgrade off. */
+void dev_config_defaults(struct dev_config *c);
 
 /* Replace ROOT/config.json with r->cfg (durably); the caller holds the lock. */
 int dev_config_save(const struct dev_root *r, struct fw_err *err);

@@ -22,69 +22,6 @@ void dev_smart_config_defaults(struct dev_smart_config *c)
 	c->install_at = DEV_SMART_ANY_TIME;
 }
 
-static json_t *tod_json(int minute)
-{
-	char s[24];
-
-	if (minute < 0)
-		return json_null();
-	snprintf(s, sizeof(s), "%02d:%02d", minute / 60, minute % 60);
-	return json_string(s);
-}
-
-json_t *dev_smart_config_to_json(const struct dev_smart_config *c)
-{
-	json_t *window = c->window_start < 0 ? json_null() : json_pack("[o,o]", tod_json(c->window_start),
-								       tod_json(c->window_end));
-
-	return json_pack("{s:b, s:s, s:I, s:o, s:o}", "enabled", c->enabled, "server", c->server, "interval",
-			 (json_int_t)c->interval, "download_window", window, "install_at", tod_json(c->install_at));
-}
-
-/* A time of day from JSON: null is DEV_SMART_ANY_TIME; -2 when malformed. */
-static int tod_from_json(const json_t *v)
-{
-	if (v == NULL || json_is_null(v))
-		return DEV_SMART_ANY_TIME;
-	if (!json_is_string(v))
-		return -2;
-	int m = dev_smart_parse_tod(json_string_value(v));
-	return m < 0 ? -2 : m;
-}
-
-int dev_smart_config_from_json(const json_t *o, struct dev_smart_config *c, struct fw_err *err)
-{
-	const json_t *v, *w;
-
-	dev_smart_config_defaults(c);
-	if (o == NULL || json_is_null(o))
-		return 0;
-	if (!json_is_object(o))
-		return fw_err_set(err, FW_EXIT_IO, "smart: not an object");
-	c->enabled = json_is_true(json_object_get(o, "enabled"));
-	v = json_object_get(o, "server");
-	if (v != NULL && (!json_is_string(v) || strlen(json_string_value(v)) > DEV_SMART_URL_MAX))
-		return fw_err_set(err, FW_EXIT_IO, "smart: server: not a URL");
-	snprintf(c->server, sizeof(c->server), "%s", v ? json_string_value(v) : "");
-	v = json_object_get(o, "interval");
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < DEV_SMART_INTERVAL_MIN ||
-		    json_integer_value(v) > DEV_SMART_INTERVAL_MAX)
-			return fw_err_set(err, FW_EXIT_IO, "smart: interval: out of range");
-		c->interval = json_integer_value(v);
-	}
-	w = json_object_get(o, "download_window");
-	if (w != NULL && !json_is_null(w)) {
-		if (!json_is_array(w) || json_array_size(w) != 2 ||
-		    (c->window_start = tod_from_json(json_array_get(w, 0))) < 0 ||
-		    (c->window_end = tod_from_json(json_array_get(w, 1))) < 0)
-			return fw_err_set(err, FW_EXIT_IO, "smart: download_window: expected [\"HH:MM\", \"HH:MM\"]");
-	}
-	if ((c->install_at = tod_from_json(json_object_get(o, "install_at"))) == -2)
-		return fw_err_set(err, FW_EXIT_IO, "smart: install_at: expected \"HH:MM\" or null");
-	return 0;
-}
-
 /* ---- state ---- */
 
 static const char *const check_names[] = {
@@ -450,13 +387,12 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", url, "length",
 				 (json_int_t)s->step.length, "manifest_sha256", hex);
 	}
-	return json_pack("{s:o, "
+	return json_pack("{"
 			 "s:{s:o, s:s, s:o, s:o, s:i}, "
 			 "s:o, s:o, "
 			 "s:{s:I, s:I, s:I, s:b, s:o, s:s, s:o, s:i}, "
 			 "s:{s:o, s:o, s:o}, "
 			 "s:{s:o, s:s, s:s}}",
-			 "config", dev_smart_config_to_json(c),
 			 "check", "time", iso_or_null(s->check_time), "result", dev_check_result_name(s->check_result),
 			 "message", fw_json_text(s->check_message), "available",
 			 s->available[0] ? json_string(s->available) : json_null(), "failures", s->check_failures,

@@ -31,9 +31,7 @@ struct dev_smart_config {
 };
 
 void dev_smart_config_defaults(struct dev_smart_config *c);
-json_t *dev_smart_config_to_json(const struct dev_smart_config *c);
-/* A missing object gives the defaults; a malformed one is an error (code FW_EXIT_IO). */
-int dev_smart_config_from_json(const json_t *o, struct dev_smart_config *c, struct fw_err *err);
+/* In config.json and status --json these settings are written and read by dev_settings' table. */
 
 /* What the last check said (fwctl(8), "SMART UPGRADE"). */
 enum dev_check_result {
@@ -117,7 +115,8 @@ int dev_smart_reset_serial(const struct dev_root *r, int *had, uint64_t *old, st
 json_t *dev_smart_state_to_json(const struct dev_smart_state *s);
 
 /*
- * What status --json shows as "smart" (fwctl(8), "SMART UPGRADE"): the settings, the last check, the
+ * What status --json shows as "smart" (fwctl(8), "SMART UPGRADE"), but for the settings (its "config",
+ * dev_settings_smart_json): the last check, the
  * accepted catalog, the next release, the download's progress, the scheduled times at `now`, the last install.
  */
 json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fw_limits.h"
 #include "base/escape.h"
 #include "device/dev_file.h"
 #include "formats/manifest.h"
@@ -59,13 +60,11 @@ static unsigned targets_from_json(const json_t *a)
 	unsigned set = 0;
 	size_t i;
 	const json_t *v;
-	enum fw_target t;
+	int slot;
 
 	json_array_foreach(a, i, v)
-		if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
-			set |= 1u << t;
-		else if (json_is_string(v) && strcmp(json_string_value(v), "golden") == 0)
-			set |= 1u << DEV_SLOT_GOLDEN;
+		if (dev_slot_parse(json_string_value(v), &slot) == 0)
+			set |= 1u << slot;
 	return set;
 }
 
@@ -129,7 +128,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 	char *path = dev_root_file(r, DEV_STATE_FILE);
 	json_t *doc = NULL, *last;
 	const json_t *v;
-	enum fw_target t;
+	int slot;
 	int missing = 0, rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -147,16 +146,14 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 	}
 	st->rollback_index = (uint64_t)json_integer_value(v);
 	v = json_object_get(doc, "booted");
-	if (json_is_string(v) && fw_target_parse(json_string_value(v), &t) == 0)
-		st->booted = (int)t;
-	else if (json_is_string(v) && strcmp(json_string_value(v), "golden") == 0)
-		st->booted = DEV_SLOT_GOLDEN;
+	if (dev_slot_parse(json_string_value(v), &slot) == 0)
+		st->booted = slot;
 	copy_str(st->booted_version, sizeof(st->booted_version), json_object_get(doc, "booted_version"));
 	copy_str(st->booted_digest, sizeof(st->booted_digest), json_object_get(doc, "booted_digest"));
 	copy_str(st->partner_digest, sizeof(st->partner_digest), json_object_get(doc, "partner_digest"));
 	copy_str(st->boot_note, sizeof(st->boot_note), json_object_get(doc, "boot_note"));
 	v = json_object_get(doc, "trial_boots");
-	st->trial_boots = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000
+	st->trial_boots = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= FW_TRIAL_COUNT_MAX
 				  ? (unsigned)json_integer_value(v) : 0;
 	st->golden_next = json_is_true(json_object_get(doc, "golden_next"));
 	v = json_object_get(doc, "booted_generation");

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "base/fw_limits.h"
 #include "base/isotime.h"
 #include "formats/version.h"
 #include "signing/accept.h"
@@ -191,7 +192,7 @@ static int parse_release(const json_t *o, const char *product, struct fw_release
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: manifest_sha256: not 64 hex digits", where,
 				  r->version);
 	if (get_uint(o, "length", FW_PAYLOAD_MAX * FW_MAX_PAYLOADS, &r->length, where, err) < 0 ||
-	    get_uint(o, "rollback_index", UINT64_C(1) << 53, &r->rollback_index, where, err) < 0 ||
+	    get_uint(o, "rollback_index", FW_JSON_INT_MAX, &r->rollback_index, where, err) < 0 ||
 	    get_uint(o, "generation", UINT32_MAX, &n, where, err) < 0)
 		return -1;
 	r->generation = (uint32_t)n;
@@ -238,7 +239,7 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version %llu: only 1 is known", (unsigned long long)n);
 		goto out;
 	}
-	if (get_uint(doc, "serial", UINT64_C(1) << 53, &c->serial, "catalog", err) < 0 ||
+	if (get_uint(doc, "serial", FW_JSON_INT_MAX, &c->serial, "catalog", err) < 0 ||
 	    get_uint(doc, "created", INT64_MAX, &n, "catalog", err) < 0)
 		goto out;
 	c->created = (int64_t)n;

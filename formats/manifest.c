@@ -172,31 +172,6 @@ void fw_manifest_free(struct fw_manifest *m)
 	free(m);
 }
 
-/*
- * Copy `s` (at most 64 bytes of it) into `out`, writing every byte that is not
- * printable ASCII, and backslashes, as \xNN: keys and names come from
- * untrusted packages and the message ends up on a terminal.
- */
-void fw_mf_printable(const char *s, char *out, size_t outsz)
-{
-	size_t o = 0, n = 0;
-
-	for (; *s != '\0' && o + 8 < outsz; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (n == 64) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
 
 /*
  * Checks shared by parse and validate. `path` names the field as it appears
@@ -228,7 +203,7 @@ int fw_mf_check_name(const char *path, const char *s, struct fw_err *err)
 
 	if (fw_name_valid(s))
 		return 0;
-	fw_mf_printable(s, q, sizeof(q));
+	fw_escape_cap(s, FW_MF_SHOWN_MAX, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED,
 		"manifest: \"%s\" is not a valid name (\"%s\"): it must be 1 to %d of "
 		"A-Z a-z 0-9 . _ + -, not starting with '.'", path, q, FW_NAME_MAX);
@@ -348,7 +323,7 @@ static void make_path(char *buf, size_t n, const char *prefix, const char *key)
 {
 	char q[PATH_MAX_LEN / 2];
 
-	fw_mf_printable(key, q, sizeof(q));
+	fw_escape_cap(key, FW_MF_SHOWN_MAX, q, sizeof(q));
 	snprintf(buf, n, "%s%s", prefix, q);
 }
 
@@ -639,7 +614,7 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	if (root == NULL) {
 		char q[PATH_MAX_LEN];
 
-		fw_mf_printable(jerr.text, q, sizeof(q));
+		fw_escape_cap(jerr.text, FW_MF_SHOWN_MAX, q, sizeof(q));
 		fw_err_set(err, FW_EXIT_REJECTED,
 			"manifest: invalid JSON at line %d, column %d: %s", jerr.line,
 			jerr.column, q);

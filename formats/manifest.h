@@ -155,6 +155,15 @@ int fw_hook_parse(const char *s, enum fw_hook *out);
 int fw_pkg_name_valid(const char *s);
 
 /*
+ * The .wmopkg name rule, the one every program uses (mkwmopkg for its
+ * output, fwpkg and fwctl for what they read): the package name a file name
+ * gives is its base name without FW_MOD_EXT, which is required, and that
+ * name must be fw_pkg_name_valid (so 1 to FW_PKG_NAME_MAX characters).
+ * 0, or -1 with err (FW_EXIT_USAGE) saying which part is wrong.
+ */
+int fw_mod_name_from_path(const char *path, char name[FW_PKG_NAME_MAX + 1], struct fw_err *err);
+
+/*
  * What is wrong with a modification file path, or NULL if nothing: it must be
  * relative, under factory-config/, branding/, services/, files/ or scripts/,
  * at most FW_MOD_PATH_MAX bytes of valid UTF-8, with no empty, "." or ".."

@@ -2,12 +2,11 @@
 #include "manifest.h"
 #include "manifest_int.h"
 
+#include "base/fw_limits.h"
+
 #include <stdio.h>
 #include <string.h>
 
-/* Largest integer a JSON reader using doubles (JavaScript, Python's float path) keeps exactly. */
-#define ROLLBACK_INDEX_MAX (UINT64_C(1) << 53)
-#define IMAGE_GENERATION_MAX 1000u
 
 static const char *const firmware_keys[] = {
 	"format", "format_version", "type", "version", "description", "created",
@@ -51,9 +50,9 @@ int fw_mf_validate_firmware(const struct fw_manifest *m, struct fw_err *err)
 			"persistent_allowed, files or hooks");
 
 	if (fw_mf_check_range("image_generation", m->image_generation, 1,
-			IMAGE_GENERATION_MAX, err) < 0 ||
+			FW_GENERATION_MAX, err) < 0 ||
 	    fw_mf_check_range("rollback_index", m->rollback_index, 0,
-			ROLLBACK_INDEX_MAX, err) < 0)
+			FW_JSON_INT_MAX, err) < 0)
 		return -1;
 	if (m->requires_tpm != 0 && m->requires_tpm != 1)
 		return fw_err_set(err, FW_EXIT_REJECTED,
@@ -199,12 +198,12 @@ int fw_mf_parse_firmware(const json_t *root, struct fw_manifest *m, struct fw_er
 		return -1;
 
 	if (fw_mf_need(root, "", "image_generation", &v, err) < 0 ||
-	    fw_mf_get_uint(v, "image_generation", 1, IMAGE_GENERATION_MAX, &n, err) < 0)
+	    fw_mf_get_uint(v, "image_generation", 1, FW_GENERATION_MAX, &n, err) < 0)
 		return -1;
 	m->image_generation = (uint32_t)n;
 
 	if (fw_mf_need(root, "", "rollback_index", &v, err) < 0 ||
-	    fw_mf_get_uint(v, "rollback_index", 0, ROLLBACK_INDEX_MAX, &m->rollback_index,
+	    fw_mf_get_uint(v, "rollback_index", 0, FW_JSON_INT_MAX, &m->rollback_index,
 			err) < 0)
 		return -1;
 

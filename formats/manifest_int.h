@@ -12,14 +12,14 @@
 
 #define DIGEST_HEX_LEN (2 * FW_DIGEST_LEN)
 
-/* Room for a JSON path such as "images[255].chunk_size" with a key quoted by fw_mf_printable(). */
+/* Room for a JSON path such as "images[255].chunk_size" with a key quoted by fw_escape_cap(..., FW_MF_SHOWN_MAX, ...). */
 #define PATH_MAX_LEN 320
 
 /* Index of s in names[0..count), or -1 (also for NULL). */
 int fw_mf_name_index(const char *const *names, unsigned count, const char *s);
 
-/* `s` quoted for a message: non-printable bytes and backslashes as \xNN, cut at 64 bytes. */
-void fw_mf_printable(const char *s, char *out, size_t outsz);
+/* How much of a name or key from a package a message quotes (fw_escape_cap). */
+#define FW_MF_SHOWN_MAX 64
 
 /*
  * Checks shared by parse and validate; `path` names the field as it appears

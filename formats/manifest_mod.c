@@ -119,7 +119,7 @@ static int check_pkg_name(const char *s, struct fw_err *err)
 
 	if (fw_pkg_name_valid(s))
 		return 0;
-	fw_mf_printable(s, q, sizeof(q));
+	fw_escape_cap(s, FW_MF_SHOWN_MAX, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED,
 		"manifest: \"name\" is not a valid package name (\"%s\"): it must be 1 to %d "
 		"of A-Z a-z 0-9 . _ -, not starting with '.'", q, FW_PKG_NAME_MAX);
@@ -157,7 +157,7 @@ static int check_mod_path(const char *field, const char *s, struct fw_err *err)
 
 	if (why == NULL)
 		return 0;
-	fw_mf_printable(s, q, sizeof(q));
+	fw_escape_cap(s, FW_MF_SHOWN_MAX, q, sizeof(q));
 	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" \"%s\" %s", field, q, why);
 }
 
@@ -187,7 +187,7 @@ static int check_hooks(const struct fw_manifest *m, struct fw_err *err)
 		snprintf(path, sizeof(path), "hooks.%s", hook_names[h]);
 		if (check_mod_path(path, hook, err) < 0)
 			return -1;
-		fw_mf_printable(hook, q, sizeof(q));
+		fw_escape_cap(hook, FW_MF_SHOWN_MAX, q, sizeof(q));
 		if (strncmp(hook, "scripts/", 8) != 0)
 			return fw_err_set(err, FW_EXIT_REJECTED,
 				"manifest: \"%s\" \"%s\" is not under scripts/", path, q);
@@ -256,7 +256,7 @@ int fw_mf_validate_modification(const struct fw_manifest *m, struct fw_err *err)
 			return -1;
 		/* Sorted without repeats: one order, so one manifest, per tree. */
 		if (i > 0 && strcmp(m->files[i - 1].path, f->path) >= 0) {
-			fw_mf_printable(f->path, q, sizeof(q));
+			fw_escape_cap(f->path, FW_MF_SHOWN_MAX, q, sizeof(q));
 			return fw_err_set(err, FW_EXIT_REJECTED,
 				"manifest: \"%s\" \"%s\" is a repeat or out of order (files "
 				"are sorted by path, byte by byte)", path, q);
@@ -281,7 +281,7 @@ int fw_mf_validate_modification(const struct fw_manifest *m, struct fw_err *err)
 		for (j = 0; j < m->n_files; j++) {
 			if (strncmp(m->files[j].path, m->files[i].path, n) == 0 &&
 			    m->files[j].path[n] == '/') {
-				fw_mf_printable(m->files[i].path, q, sizeof(q));
+				fw_escape_cap(m->files[i].path, FW_MF_SHOWN_MAX, q, sizeof(q));
 				return fw_err_set(err, FW_EXIT_REJECTED,
 					"manifest: \"files[%zu].path\" \"%s\" is a file and also "
 					"the directory of files[%zu]", i, q, j);
@@ -538,28 +538,60 @@ int fw_mf_modification_to_json(const struct fw_manifest *m, json_t *root)
 
 /* Checks for callers. */
 
+/* The base name of path; 1 when it ends in FW_MOD_EXT (the name before it, *name_len bytes, may be empty), else 0. */
+static int mod_file_base(const char *path, const char **base, size_t *name_len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t blen, elen = strlen(FW_MOD_EXT);
+
+	*base = slash != NULL ? slash + 1 : path;
+	blen = strlen(*base);
+	if (blen < elen || strcmp(*base + blen - elen, FW_MOD_EXT) != 0)
+		return 0;
+	*name_len = blen - elen;
+	return 1;
+}
+
+int fw_mod_name_from_path(const char *path, char name[FW_PKG_NAME_MAX + 1], struct fw_err *err)
+{
+	const char *base;
+	size_t len;
+	char shown[FW_ESCAPED_SIZE(256)];
+
+	if (!mod_file_base(path, &base, &len))
+		return fw_err_set(err, FW_EXIT_USAGE, "the file name \"%s\" does not end in %s (a package file is "
+				  "named NAME%s: only its base name names the package)",
+				  fw_escape(base, shown, sizeof(shown)), FW_MOD_EXT, FW_MOD_EXT);
+	if (len > FW_PKG_NAME_MAX)
+		return fw_err_set(err, FW_EXIT_USAGE, "the package name in \"%s\" is longer than %d characters",
+				  fw_escape(base, shown, sizeof(shown)), FW_PKG_NAME_MAX);
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (!fw_pkg_name_valid(name))
+		return fw_err_set(err, FW_EXIT_USAGE, "\"%s\" is no valid package name: 1 to %d of A-Z a-z 0-9 . _ -, "
+				  "not starting with '.', then %s", fw_escape(base, shown, sizeof(shown)),
+				  FW_PKG_NAME_MAX, FW_MOD_EXT);
+	return 0;
+}
+
 int fw_manifest_check_file_name(const struct fw_manifest *m, const char *path,
 	struct fw_err *err)
 {
-	const char *base, *slash;
-	size_t blen, elen = strlen(FW_MOD_EXT);
+	const char *base;
+	size_t len;
 	char q[PATH_MAX_LEN];
 
 	if (m == NULL || path == NULL)
 		return fw_err_set(err, FW_EXIT_REJECTED, "no manifest");
-	slash = strrchr(path, '/');
-	base = slash != NULL ? slash + 1 : path;
-	blen = strlen(base);
-	if (blen < elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0)
+	if (!mod_file_base(path, &base, &len))
 		return 0;
-	fw_mf_printable(base, q, sizeof(q));
+	fw_escape_cap(base, FW_MF_SHOWN_MAX, q, sizeof(q));
 	if (m->type != FW_TYPE_MODIFICATION)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"is a %s package, not a modification package, but its file name "
 			"\"%s\" ends in %s", fw_pkg_type_name(m->type), q, FW_MOD_EXT);
 	/* Only the base name names a package on a device: compare it whole. */
-	if (blen - elen != strnlen(m->name, sizeof(m->name)) ||
-	    strncmp(base, m->name, blen - elen) != 0)
+	if (len != strnlen(m->name, sizeof(m->name)) || strncmp(base, m->name, len) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"package name \"%s\" does not match the file name \"%s\" "
 			"(a renamed package is refused; expected \"%s%s\")", m->name, q,

@@ -1,29 +1,12 @@
 /* version: strict parsing and numeric ordering of version strings ("5.22.2", "5.26.0-rev0"). */
 #include "version.h"
 
+#include "base/escape.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #define REV_TAG "-rev"
-
-/*
- * Copy `s` into `out` with every byte that is not printable ASCII written as
- * \xNN: versions come from packages, and error messages end up on terminals.
- */
-static void printable(const char *s, char *out, size_t outsz)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 5 < outsz; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
 
 /*
  * Read one decimal field at *p and advance past it. Returns 0, or -1 when
@@ -54,7 +37,7 @@ static int field_err(int rc, const char *what, const char *text, struct fw_err *
 {
 	char q[FW_VERSION_MAX_LEN * 4 + 1];
 
-	printable(text, q, sizeof(q));
+	fw_escape(text, q, sizeof(q));
 	if (rc == -2)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 			"version \"%s\": %s has a leading zero", q, what);
@@ -84,7 +67,7 @@ int fw_version_parse(const char *text, struct fw_version *out, struct fw_err *er
 			FW_VERSION_MAX_LEN);
 		goto out;
 	}
-	printable(text, q, sizeof(q));
+	fw_escape(text, q, sizeof(q));
 
 	p = text;
 	for (;;) {

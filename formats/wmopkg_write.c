@@ -291,30 +291,6 @@ out:
 	return rc;
 }
 
-int wmopkg_name_from_path(const char *out_path, char name[FW_PKG_NAME_MAX + 1], struct fw_err *err)
-{
-	const char *slash = strrchr(out_path, '/'), *base = slash ? slash + 1 : out_path;
-	size_t blen = strlen(base), elen = strlen(FW_MOD_EXT);
-	char shown[512];
-
-	fw_escape(base, shown, sizeof(shown));
-	if (blen < elen || strcmp(base + blen - elen, FW_MOD_EXT) != 0)
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "the file name \"%s\" does not end in %s (the name names the package)",
-				  shown, FW_MOD_EXT);
-	if (blen - elen > FW_PKG_NAME_MAX) {
-		return fw_err_set(err, FW_EXIT_USAGE, "the package name in \"%s\" is longer than %d characters",
-				  shown, FW_PKG_NAME_MAX);
-	}
-	memcpy(name, base, blen - elen);
-	name[blen - elen] = '\0';
-	if (!fw_pkg_name_valid(name))
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "\"%s\" is no valid package name: 1 to %d of A-Z a-z 0-9 . _ -, "
-				  "not starting with '.', then %s", shown, FW_PKG_NAME_MAX, FW_MOD_EXT);
-	return 0;
-}
-
 /* Hooks name executables in the tree under scripts/: say which rule a --hook breaks. */
 static int check_hooks(const struct fw_manifest *m, const struct wmopkg_tree *t, struct fw_err *err)
 {
@@ -394,7 +370,7 @@ static int write_removal(const char *out_path, struct fw_manifest *m, struct sig
 	int fds[1] = { -1 };
 	const char *paths[1] = { NULL };
 
-	if (wmopkg_name_from_path(out_path, m->name, err) < 0)
+	if (fw_mod_name_from_path(out_path, m->name, err) < 0)
 		return -1;
 	qsort(m->removes, m->n_removes, sizeof(m->removes[0]), cmp_removes);
 	for (size_t i = 1; i < m->n_removes; i++)
@@ -424,7 +400,7 @@ int wmopkg_write(const char *out_path, struct fw_manifest *m, const struct wmopk
 		return write_removal(out_path, m, signers, n_signers, opts, err);
 	if (t == NULL || t->n == 0 || t->n > FW_MAX_PAYLOADS)
 		return fw_err_set(err, FW_EXIT_USAGE, "a package holds 1 to %d files", FW_MAX_PAYLOADS);
-	if (wmopkg_name_from_path(out_path, m->name, err) < 0 || check_hooks(m, t, err) < 0)
+	if (fw_mod_name_from_path(out_path, m->name, err) < 0 || check_hooks(m, t, err) < 0)
 		return -1;
 	memset(m->files, 0, sizeof(m->files));
 	memset(m->payloads, 0, sizeof(m->payloads));

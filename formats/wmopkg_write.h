@@ -41,13 +41,6 @@ int wmopkg_tree_scan(const char *dir, struct wmopkg_tree **out, struct fw_err *e
 void wmopkg_tree_free(struct wmopkg_tree *t);
 
 /*
- * The package name an output path gives: its base name without ".wmopkg".
- * FW_EXIT_USAGE if the name does not end in .wmopkg or the rest is no valid
- * package name (fw_pkg_name_valid).
- */
-int wmopkg_name_from_path(const char *out_path, char name[FW_PKG_NAME_MAX + 1], struct fw_err *err);
-
-/*
  * Write the package `out_path` from manifest m (type modification, with
  * version, products, created and the optional fields set; hooks, if any, name
  * paths in the tree) and tree t, every file hashed in `chunk_size` chunks.

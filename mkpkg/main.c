@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fw_limits.h"
 #include "formats/manifest.h"
 #include "formats/pkg_write.h"
 #include "tools/cli.h"
@@ -40,12 +41,12 @@ static void usage(FILE *f)
 		"                            --product (each at most once)\n"
 		"      --image PRODUCT:TARGET=IMG  an image for one of several products\n"
 		"                            (TARGET pri, sec or boot)\n"
-		"      --generation N        image format generation, 1..1000\n"
+		"      --generation N        image format generation, 1..%u\n"
 		"      --rollback-index N    anti-rollback index; devices refuse a lower one\n"
 		"      --tpm                 only for products with a TPM\n"
 		"      --bridge-from V       a new generation is entered only from version V\n"
-		"      --bridge-down V       leaving it downwards needs the primary at V first\n"
-		);
+		"      --bridge-down V       leaving it downwards needs the primary at V first\n",
+		FW_GENERATION_MAX);
 	cli_build_help(f);
 }
 
@@ -132,7 +133,7 @@ static int load_spec(struct opts *o, const char *spec)
 	if (cli_spec_shared(&o->b, root, spec) < 0)
 		goto out;
 	if ((v = json_object_get(root, field = "image_generation")) && !o->have_generation) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > FW_GENERATION_MAX)
 			goto bad;
 		o->b.m->image_generation = (uint32_t)json_integer_value(v);
 	}
@@ -321,15 +322,15 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_GENERATION:
-			if (msg_parse_u64(optarg, 1000, &v) < 0 || v == 0) {
-				msg_error(NULL, NULL, "--generation %s: expected 1..1000", optarg);
+			if (msg_parse_u64(optarg, FW_GENERATION_MAX, &v) < 0 || v == 0) {
+				msg_error(NULL, NULL, "--generation %s: expected 1..%u", optarg, FW_GENERATION_MAX);
 				return -1;
 			}
 			o->b.m->image_generation = (uint32_t)v;
 			o->have_generation = 1;
 			break;
 		case OPT_ROLLBACK:
-			if (msg_parse_u64(optarg, (1ULL << 53), &v) < 0) {
+			if (msg_parse_u64(optarg, FW_JSON_INT_MAX, &v) < 0) {
 				msg_error(NULL, NULL, "--rollback-index %s: expected an integer >= 0", optarg);
 				return -1;
 			}

@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The name first: a wrong output name wastes no hashing and no passphrase. */
-	if (wmopkg_name_from_path(o.b.out, o.b.m->name, &err) < 0) {
+	if (fw_mod_name_from_path(o.b.out, o.b.m->name, &err) < 0) {
 		rc = msg_fail(NULL, NULL, &err);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fw_limits.h"
 #include "base/isotime.h"
 #include "formats/catalog.h"
 #include "formats/catalog_write.h"
@@ -158,7 +159,7 @@ int cmd_catalog(int argc, char **argv)
 			}
 			break;
 		case OPT_SERIAL:
-			if (msg_parse_u64(optarg, UINT64_C(1) << 53, &serial) < 0) {
+			if (msg_parse_u64(optarg, FW_JSON_INT_MAX, &serial) < 0) {
 				msg_error("catalog", NULL, "--serial %s: expected a number", optarg);
 				goto out;
 			}

@@ -26,6 +26,18 @@ expect() {
 	return 0
 }
 
+# wait_flock FILE: wait (5 s at most) until some process holds a flock on FILE, looking in /proc/locks:
+# probing with flock(1) would take the lock itself.
+wait_flock() {
+	_ino=$(stat -c %i "$1")
+	_i=0
+	while ! grep -q "FLOCK .*:$_ino " /proc/locks; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || fail "nothing took the lock on $1"
+		sleep 0.05
+	done
+}
+
 # Random file of N bytes.
 randfile() { head -c "$2" /dev/urandom >"$1"; }
 

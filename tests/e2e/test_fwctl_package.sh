@@ -114,7 +114,7 @@ refuse 1 'future.wmopkg: incompatible firmware: package future needs firmware 6\
 refuse 1 'nopers.wmopkg: package nopers may not be installed persistent' policyRefused persistent nopers.wmopkg
 refuse 1 'clash.wmopkg: conflicts with installed package pn: both write services/profinet.conf \(remove pn first\)' \
 	policyRefused clash.wmopkg
-refuse 2 'brand.pkg: a package file is named NAME.wmopkg' '' brand.pkg
+refuse 2 '"brand.pkg" does not end in .wmopkg \(a package file is named NAME.wmopkg' '' brand.pkg
 refuse 2 'package install: -: give the package.s file name with --name' '' -
 refuse 3 'nothere.wmopkg: cannot open' systemError nothere.wmopkg
 head -c 3000 brand.wmopkg >cut.wmopkg
@@ -127,7 +127,7 @@ refuse 1 'signature by trusted key' signatureFailed bad/brand.wmopkg
 ok "refused, with the documented exit code and a message naming file and problem, nothing changed: renamed, another product, firmware package, firmware out of range, persistent not allowed, conflict, no .wmopkg name, stdin without --name, missing, truncated, tampered signature"
 
 # --- network forms that are wrong before any server is asked (the transfers: test_fwctl_package_net.sh)
-refuse 2 'a package file is named NAME.wmopkg' '' proto tftp 192.0.2.1 pn.pkg
+refuse 2 '"pn.pkg" does not end in .wmopkg \(a package file is named NAME.wmopkg' '' proto tftp 192.0.2.1 pn.pkg
 refuse 2 'proto gopher: use ftp, tftp, scp, sftp, http or https' '' proto gopher 192.0.2.1 pn.wmopkg
 refuse 2 'tftp takes no user name or password' '' proto tftp user joe 192.0.2.1 pn.wmopkg
 refuse 2 'proto sftp, but the URI says ftp' '' proto sftp ftp://192.0.2.1/pn.wmopkg

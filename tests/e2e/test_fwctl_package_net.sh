@@ -200,7 +200,7 @@ ok "a wrong password, a missing file, an unknown or changed host key: exit 4, no
 
 # --- names: only the base name names the package, .wmopkg required
 fresh
-refuse 2 'pn\.pkg: a package file is named NAME\.wmopkg' '' "$H/pn.pkg"
+refuse 2 '"pn\.pkg" does not end in \.wmopkg \(a package file is named NAME\.wmopkg' '' "$H/pn.pkg"
 refuse 1 'other' fileNotMatch "$H/other.wmopkg"
 expect 0 'installed pn 1.0' fw package install proto http "127.0.0.1:$HTTP_PORT" pn.wmopkg
 installed

@@ -89,14 +89,7 @@ ok "scp:// and sftp:// refused for firmware; malformed URIs are usage errors (ex
 # --- one fwctl at a time
 (sleep 3; cat fw-5.21.5.pkg) | fw upgrade pri - >slow.out 2>slow.err &
 slow=$!
-# Wait until it holds the lock, looking in /proc/locks: probing with flock(1) would take the lock itself.
-ino=$(stat -c %i "$D/.lock")
-i=0
-while ! grep -q "FLOCK .*:$ino " /proc/locks; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "the first upgrade never took the lock"
-	sleep 0.05
-done
+wait_flock "$D/.lock"   # until the first upgrade holds the lock
 expect 5 "busy: another fwctl is working on this device" fw upgrade pri fw-5.21.5.pkg
 expect 5 "busy" fw boot
 expect 0 '' fw status

@@ -79,6 +79,25 @@ static void test_escape_any_bytes(void)
 }
 
 /* A small buffer cuts at a character boundary: never half an escape or half a sequence. */
+/* The length cap: at most cap bytes of input, cut at a character boundary, "..." after; under it, fw_escape. */
+static void test_escape_cap(void)
+{
+	char out[64];
+
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("abc", 3, out, sizeof(out)), "abc");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("abcd", 3, out, sizeof(out)), "abc...");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("", 0, out, sizeof(out)), "");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("a", 0, out, sizeof(out)), "...");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("a\033b", 8, out, sizeof(out)), "a\\x1bb");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("a\033bcdef", 2, out, sizeof(out)), "a\\x1b...");
+	/* "\xc3\xa9" (é) is not split: cap 2 keeps "a" only. */
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("a\xc3\xa9z", 2, out, sizeof(out)), "a...");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("a\xc3\xa9z", 3, out, sizeof(out)), "a\xc3\xa9...");
+	/* A small buffer still ends in "..." and its terminator. */
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("abcdefgh", 6, out, 6), "ab...");
+	CU_ASSERT_STRING_EQUAL(fw_escape_cap("abcdefgh", 6, out, 4), "...");
+}
+
 static void test_escape_truncation(void)
 {
 	char out[8];
@@ -215,6 +234,7 @@ int main(void)
 	if (s == NULL || CU_add_test(s, "escape: each kind of byte", test_escape_cases) == NULL ||
 	    CU_add_test(s, "escape: any bytes give clean UTF-8", test_escape_any_bytes) == NULL ||
 	    CU_add_test(s, "escape: cut at a boundary", test_escape_truncation) == NULL ||
+	    CU_add_test(s, "escape: the length cap", test_escape_cap) == NULL ||
 	    CU_add_test(s, "json text: UTF-8 as itself, \\xNN only for the rest", test_json_text) == NULL ||
 	    CU_add_test(s, "outfile: whole or nothing, no replace", test_outfile) == NULL ||
 	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL) {

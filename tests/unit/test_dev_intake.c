@@ -353,9 +353,9 @@ static int dev_setup(void)
 	snprintf(devdir, sizeof(devdir), "%s/dev", dir);
 	memset(&dev, 0, sizeof(dev));
 	dev.lock_fd = -1;
+	dev_config_defaults(&dev.cfg);
 	dev.cfg.hook_timeout = 10;
 	dev.cfg.trial_boots = 3;
-	dev_config_net_defaults(&dev.cfg);
 	snprintf(dev.cfg.product, sizeof(dev.cfg.product), "WX");
 	for (int t = 0; t < DEV_SLOT_COUNT; t++) {
 		char def[32];

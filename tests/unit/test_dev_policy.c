@@ -196,6 +196,22 @@ static void test_leave_generation(void)
 	refused("names no version to leave generation 2 from");
 }
 
+/* dev_running: the one rule of what runs now. */
+static void test_dev_running(void)
+{
+	struct dev_record pri, sec;
+
+	memset(&pri, 0, sizeof(pri));
+	memset(&sec, 0, sizeof(sec));
+	CU_ASSERT_PTR_NULL(dev_running(&pri, &sec));
+	sec.valid = 1;
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &sec);
+	pri.valid = 1;
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &pri);
+	sec.valid = 0;
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &pri);
+}
+
 static void test_running_image(void)
 {
 	/* The primary is not valid (an upgrade was cut short): the secondary is what runs. */
@@ -368,6 +384,7 @@ int main(void)
 	    CU_add_test(s, "entering a generation", test_enter_generation) == NULL ||
 	    CU_add_test(s, "leaving a generation downwards", test_leave_generation) == NULL ||
 	    CU_add_test(s, "the running image", test_running_image) == NULL ||
+	    CU_add_test(s, "dev_running: primary, else secondary", test_dev_running) == NULL ||
 	    CU_add_test(s, "version order and force", test_version_order) == NULL ||
 	    CU_add_test(s, "every state, every target: never unbootable", test_plans_exhaustive) == NULL ||
 	    CU_add_test(s, "modification packages", test_not_firmware) == NULL) {

@@ -1018,6 +1018,58 @@ static void test_sbom_check(void)
 	}
 }
 
+/* The one .wmopkg name rule at its boundaries; the reader's file-name check agrees with it. */
+static void test_wmopkg_name_rule(void)
+{
+	char name[FW_PKG_NAME_MAX + 1], path[FW_PKG_NAME_MAX + 32];
+	struct fw_manifest *m = fw_manifest_new(FW_TYPE_MODIFICATION);
+	struct fw_err err = { 0 };
+
+	CU_ASSERT_FATAL(m != NULL);
+	/* Length: 1 and FW_PKG_NAME_MAX accepted, 0 and FW_PKG_NAME_MAX + 1 refused. */
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a.wmopkg", name, &err), 0);
+	CU_ASSERT_STRING_EQUAL(name, "a");
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(".wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("dir/.wmopkg", name, &err), -1);
+	memset(path, 'n', FW_PKG_NAME_MAX);
+	snprintf(path + FW_PKG_NAME_MAX, sizeof(path) - FW_PKG_NAME_MAX, "%s", FW_MOD_EXT);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(path, name, &err), 0);
+	CU_ASSERT_EQUAL(strlen(name), FW_PKG_NAME_MAX);
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, path, &err), 0);
+	memset(path, 'n', FW_PKG_NAME_MAX + 1);
+	snprintf(path + FW_PKG_NAME_MAX + 1, sizeof(path) - FW_PKG_NAME_MAX - 1, "%s", FW_MOD_EXT);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(path, name, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "longer than"));
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, path, &err), -1);
+	/* The extension: exact, at the end, of the base name only. */
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a.wmopk", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a.WMOPKG", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a.wmopkg/", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a.wmopkg.x", name, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not end in .wmopkg"));
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("x.wmopkg/b-1.2_c.wmopkg", name, &err), 0);
+	CU_ASSERT_STRING_EQUAL(name, "b-1.2_c");
+	/* The characters: fw_pkg_name_valid's. */
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(".a.wmopkg", name, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no valid package name"));
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a+b.wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a b.wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a\033.wmopkg", name, &err), -1);
+	CU_ASSERT_PTR_NULL(strchr(err.msg, '\033'));
+	/* The reader: a name that is not NAME.wmopkg is not checked; a renamed one is refused. */
+	snprintf(m->name, sizeof(m->name), "a");
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, "a.wmopkg", &err), 0);
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, "d/a.wmopkg", &err), 0);
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, "a.pkg", &err), 0);
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, "ab.wmopkg", &err), -1);
+	CU_ASSERT_EQUAL(fw_manifest_check_file_name(m, ".wmopkg", &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	fw_manifest_free(m);
+}
+
 int main(void)
 {
 	static const struct {
@@ -1032,6 +1084,7 @@ int main(void)
 		{ "rejects wrong types", test_reject_types },
 		{ "rejects bad values", test_reject_values },
 		{ "name rules", test_names },
+		{ ".wmopkg name rule at its boundaries", test_wmopkg_name_rule },
 		{ "the reader accepts every name the writer does", test_entry_names },
 		{ "hex, chunks, targets", test_helpers },
 		{ "SBOM: declared at format version 2, every field checked", test_sbom_manifest },

@@ -868,27 +868,27 @@ static void test_name_from_path(void)
 	struct fw_err err = { 0 };
 	char long_name[FW_PKG_NAME_MAX + 16];
 
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("profinet.wmopkg", name, &err), 0);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("profinet.wmopkg", name, &err), 0);
 	CU_ASSERT_STRING_EQUAL(name, "profinet");
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("out/dir.wmopkg/a.b-c_d.wmopkg", name, &err), 0);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("out/dir.wmopkg/a.b-c_d.wmopkg", name, &err), 0);
 	CU_ASSERT_STRING_EQUAL(name, "a.b-c_d");
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("profinet.pkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("profinet.pkg", name, &err), -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not end in .wmopkg"));
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("profinet", name, &err), -1);
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("profinet.WMOPKG", name, &err), -1);
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("dir.wmopkg/", name, &err), -1);
-	CU_ASSERT_EQUAL(wmopkg_name_from_path(".wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("profinet", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("profinet.WMOPKG", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("dir.wmopkg/", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(".wmopkg", name, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no valid package name"));
-	CU_ASSERT_EQUAL(wmopkg_name_from_path("a+b.wmopkg", name, &err), -1);
-	CU_ASSERT_EQUAL(wmopkg_name_from_path(".x.wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path("a+b.wmopkg", name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(".x.wmopkg", name, &err), -1);
 	memset(long_name, 'n', FW_PKG_NAME_MAX + 1);
 	snprintf(long_name + FW_PKG_NAME_MAX + 1, 15, ".wmopkg");
-	CU_ASSERT_EQUAL(wmopkg_name_from_path(long_name, name, &err), -1);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(long_name, name, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "longer than 64"));
 	long_name[FW_PKG_NAME_MAX] = '\0';
 	strcat(long_name, ".wmopkg");
-	CU_ASSERT_EQUAL(wmopkg_name_from_path(long_name, name, &err), 0);
+	CU_ASSERT_EQUAL(fw_mod_name_from_path(long_name, name, &err), 0);
 }
 
 /* SBOM: a modification manifest declares one as a firmware manifest does, at format version 2. */
