@@ -117,3 +117,51 @@ refused "a decompression bomb" 'frame 0 decodes to more than its declared 9000 b
 head -c 3000000 /dev/urandom | zstd -q -3 --zstd=wlog=27 -c >wide.zst
 "$PY" "$E2E/zcraft.py" fw.pkg wide.pkg k.key WX-sec.img wide.zst
 refused "a window above the cap" 'frame 0 asks for a window above the package.s cap of 2\^21 bytes' wide.pkg
+
+# --- over HTTP, and a power cut in the middle: a compressed image's slot holds decoded bytes, no
+# package bytes, so the resume record never vouches for it and the same upgrade fetches it whole again.
+. "$E2E/servers.sh"
+mkdir www
+cp fw.pkg www/fw.pkg
+srv_nginx "$T/www"
+H=http://127.0.0.1:$HTTP_PORT
+D=$T/dev3
+expect 0 '' fw init --product WX --trust k.pub --version 5.20.0
+cp -a "$D" "$T/template"
+expect 0 '' fw upgrade no-reboot all "$H/fw.pkg"
+for t in pri sec boot; do cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "HTTP: slot $t"; done
+ok "fwctl upgrade all over HTTP installs a compressed package"
+
+# The crash point before the 3rd write into the primary (40 MB of image: several write-back windows).
+n=1 c=0 at=""
+while [ -z "$at" ]; do
+	rm -rf "$T/probe" && cp -a "$T/template" "$T/probe"
+	set +e
+	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$T/probe" upgrade no-reboot all "$H/fw.pkg" >/dev/null 2>"$T/probe.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || fail "no 3rd write into pri among $n crash points (exit $rc)"
+	if grep -q "stopping before writing .*slots/pri" "$T/probe.err"; then
+		c=$((c + 1))
+		[ $c -lt 3 ] || at=$n
+	fi
+	n=$((n + 1))
+done
+rm -rf "$D" && cp -a "$T/template" "$D"
+set +e
+FWCTL_CRASH_AT=$at "$B/fwctl" --root "$D" upgrade no-reboot all "$H/fw.pkg" >/dev/null 2>"$T/cut.err"
+rc=$?
+set -e
+[ $rc -eq 99 ] || fail "power cut at $at: exit $rc: $(cat "$T/cut.err")"
+expect 0 '' fw boot
+[ -s "$D/slots/pri" ] || fail "the cut left nothing in pri: not a cut in its middle"
+if [ -e "$D/upgrade.resume" ]; then
+	"$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); assert all(i['kept'] == 0 for i in r['images']), r" \
+		"$D/upgrade.resume" || fail "the record vouches for a compressed image's slot bytes: $(cat "$D/upgrade.resume")"
+fi
+expect 0 '' fw upgrade no-reboot all "$H/fw.pkg"
+for t in pri sec boot; do cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "after the cut: slot $t"; done
+[ "$(js "d['last_upgrade']['result'], d['resume']")" = "success None" ] || fail "$(js "d['last_upgrade'], d['resume']")"
+ok "a power cut in the middle of a compressed image: the same upgrade fetches it again and installs it"
+
+echo "all $TESTS checks passed"
