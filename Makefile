@@ -13,7 +13,7 @@ SIZE_MB ?= 256
 
 # Sanitizer builds live apart, so switching never mixes objects.
 B := $(if $(filter 1,$(SANITIZE)),build-san,build)
-PKGS := libarchive libsodium jansson openssl libcurl
+PKGS := libarchive libsodium jansson openssl libcurl libzstd
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings -Wshadow
 OPT := -O2 -g
 ifeq ($(SANITIZE),1)

@@ -72,6 +72,9 @@ struct txn {
 	struct timespec saved_at;      /* when a window's bytes were last recorded */
 	int in_place;                  /* plan.step[cur]'s image is whole in its slot: verified there, not written */
 	unsigned inherited;            /* 1 << slot for each image entry the interrupted run recorded */
+	/* plan.step[cur]'s image travels compressed: its slot holds decoded bytes, no package bytes,
+	 * so the record never names it and a resume fetches it whole again (formats/pkg.md). */
+	int compressed;
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
 	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
@@ -192,7 +195,7 @@ static void resume_save(struct txn *u)
  */
 static int checkpoint(struct txn *u, int sync, struct fw_err *err)
 {
-	struct dev_resume_image *im = dev_resume_image(&u->res, u->plan.step[u->cur].target);
+	struct dev_resume_image *im = u->compressed ? NULL : dev_resume_image(&u->res, u->plan.step[u->cur].target);
 
 	if (sync && dev_slot_sync(&u->w, err) < 0)
 		return -1;
@@ -369,6 +372,16 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 	uint64_t offset = pkg_payload_data_offset(m, u->rep->first_payload_offset, index);
 	struct dev_resume_image *im = dev_resume_image(&u->res, t);
 
+	if (p->zstd.on) {
+		/* Its slot bytes are not the package's bytes at offset: never spliced in. */
+		for (unsigned i = 0; im != NULL && i < u->res.n; i++)
+			if (&u->res.image[i] == im) {
+				memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(*im));
+				u->res.n--;
+			}
+		u->inherited &= ~(1u << t);
+		return 0;
+	}
 	if (im == NULL)
 		return 0;
 	if (im->offset != offset || im->size != p->size || memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0) {
@@ -393,9 +406,10 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
  */
 static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p, struct fw_err *err)
 {
-	struct dev_resume_image *im = u->resume_on ? dev_resume_image(&u->res, t) : NULL;
+	struct dev_resume_image *im = u->resume_on && !p->zstd.on ? dev_resume_image(&u->res, t) : NULL;
 	struct fw_err oerr = { 0 };
 
+	u->compressed = p->zstd.on;
 	u->skip = u->delivered = u->synced = 0;
 	if (im != NULL && im->kept > 0) {
 		if (dev_slot_open_at(&u->w, u->root, t, im->kept, &oerr) == 0) {
@@ -546,7 +560,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	rec.trial = t == FW_TARGET_PRI || t == FW_TARGET_SEC;
 	/* Its bytes are durable now. The record learns it with its next replacement; until then it
 	 * vouches for the windows it named (a power cut costs at most the rest of this image). */
-	if (u->resume_on && dev_resume_image(&u->res, t) != NULL)
+	if (u->resume_on && !p->zstd.on && dev_resume_image(&u->res, t) != NULL)
 		dev_resume_image(&u->res, t)->kept = p->size;
 	if (!written_later(u, m, u->cur)) {
 		/* The package is not accepted until its end: what follows may still reject it. */

@@ -46,8 +46,18 @@ int fw_mf_name_index(const char *const *names, unsigned count, const char *s)
 	return -1;
 }
 
+static int any_compressed(const struct fw_manifest *m)
+{
+	for (size_t i = 0; i < m->n_payloads && i < FW_MAX_PAYLOADS; i++)
+		if (m->payloads[i].zstd.on)
+			return 1;
+	return 0;
+}
+
 int fw_manifest_format_version(const struct fw_manifest *m)
 {
+	if (any_compressed(m))
+		return FW_FORMAT_VERSION_ZSTD;
 	return m->sbom.present ? FW_FORMAT_VERSION_SBOM : FW_FORMAT_VERSION;
 }
 
@@ -104,6 +114,30 @@ uint64_t fw_payload_chunks(const struct fw_payload *p)
 		return 0;
 	/* Not (size + chunk_size - 1) / chunk_size, which could wrap for huge sizes. */
 	return (p->size - 1) / p->chunk_size + 1;
+}
+
+uint64_t fw_payload_zchunks(const struct fw_payload *p)
+{
+	if (!p->zstd.on || p->zstd.size == 0 || p->zstd.chunk_size == 0)
+		return 0;
+	return (p->zstd.size - 1) / p->zstd.chunk_size + 1;
+}
+
+uint64_t fw_payload_entry_size(const struct fw_payload *p)
+{
+	return p->zstd.on ? p->zstd.size : p->size;
+}
+
+uint64_t fw_payload_list_size(const struct fw_payload *p)
+{
+	return (fw_payload_chunks(p) + fw_payload_zchunks(p)) * FW_DIGEST_LEN;
+}
+
+uint64_t fw_payload_frames(const struct fw_payload *p)
+{
+	if (!p->zstd.on || p->size == 0 || p->zstd.frame_size == 0)
+		return 0;
+	return (p->size - 1) / p->zstd.frame_size + 1;
 }
 
 void fw_hex(const uint8_t *bytes, size_t len, char *out)
@@ -273,7 +307,41 @@ int fw_mf_check_payload_size(const char *array, size_t i, const struct fw_payloa
 	if (fw_mf_check_range(path, p->size, 0, FW_PAYLOAD_MAX, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s[%zu].chunk_size", array, i);
-	return fw_mf_check_chunk_size(path, p->chunk_size, err);
+	if (fw_mf_check_chunk_size(path, p->chunk_size, err) < 0)
+		return -1;
+	return fw_mf_check_zstd(array, i, p, err);
+}
+
+int fw_mf_check_zstd(const char *array, size_t i, const struct fw_payload *p, struct fw_err *err)
+{
+	const struct fw_zstd *z = &p->zstd;
+	char path[PATH_MAX_LEN];
+
+	if (!z->on)
+		return 0;
+	snprintf(path, sizeof(path), "%s[%zu].compression.level", array, i);
+	if (fw_mf_check_range(path, (uint64_t)(z->level < 0 ? 0 : z->level), FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s[%zu].compression.window_log", array, i);
+	if (fw_mf_check_range(path, z->window_log, FW_ZSTD_WINDOW_LOG_MIN, FW_ZSTD_WINDOW_LOG_MAX, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s[%zu].compression.frame_size", array, i);
+	if (fw_mf_check_range(path, z->frame_size, FW_ZSTD_FRAME_MIN, FW_ZSTD_FRAME_MAX, err) < 0)
+		return -1;
+	/* Frames end on image chunk boundaries: a frame boundary is a place to restart at. */
+	if ((z->frame_size & (z->frame_size - 1)) != 0 || z->frame_size % p->chunk_size != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s\" must be a power of two and a multiple of the chunk size", path);
+	snprintf(path, sizeof(path), "%s[%zu].compression.size", array, i);
+	/* Every frame takes some bytes: an empty image has no frame at all. */
+	if (fw_mf_check_range(path, z->size, p->size > 0 ? 1 : 0, p->size > 0 ? FW_PAYLOAD_MAX : 0, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s[%zu].compression.chunk_size", array, i);
+	if (fw_mf_check_range(path, z->chunk_size, FW_CHUNK_MIN, FW_ZSTD_CHUNK_MAX, err) < 0)
+		return -1;
+	if ((z->chunk_size & (z->chunk_size - 1)) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" must be a power of two", path);
+	return 0;
 }
 
 /* The SBOM's declaration: what a build checked of the document, and where it is. */
@@ -516,6 +584,62 @@ int fw_mf_get_digest(const json_t *obj, const char *prefix, const char *key,
 	return 0;
 }
 
+static const char *const zstd_keys[] = {
+	"algorithm", "level", "window_log", "frame_size", "size", "chunk_size", "digest", NULL,
+};
+
+/* The optional "compression" object of an image or a file; ranges are checked with the payload's size. */
+static int parse_zstd(const json_t *obj, const char *prefix, struct fw_payload *p, struct fw_err *err)
+{
+	struct fw_zstd *z = &p->zstd;
+	char zp[PATH_MAX_LEN], path[PATH_MAX_LEN + 16];
+	const json_t *c = json_object_get(obj, "compression");
+	const char *s = NULL;
+	json_t *v;
+	uint64_t n;
+
+	memset(z, 0, sizeof(*z));
+	if (c == NULL)
+		return 0;
+	snprintf(zp, sizeof(zp), "%scompression.", prefix);
+	if (!json_is_object(c))
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%scompression\" must be an object", prefix);
+	if (fw_mf_check_keys(c, zstd_keys, zp, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%salgorithm", zp);
+	if (fw_mf_need(c, zp, "algorithm", &v, err) < 0 || fw_mf_get_string(v, path, &s, err) < 0)
+		return -1;
+	if (strcmp(s, "zstd") != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" must be \"zstd\": this reader knows no other", path);
+	snprintf(path, sizeof(path), "%slevel", zp);
+	if (fw_mf_need(c, zp, "level", &v, err) < 0 ||
+	    fw_mf_get_uint(v, path, FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX, &n, err) < 0)
+		return -1;
+	z->level = (int)n;
+	snprintf(path, sizeof(path), "%swindow_log", zp);
+	if (fw_mf_need(c, zp, "window_log", &v, err) < 0 ||
+	    fw_mf_get_uint(v, path, FW_ZSTD_WINDOW_LOG_MIN, FW_ZSTD_WINDOW_LOG_MAX, &n, err) < 0)
+		return -1;
+	z->window_log = (unsigned)n;
+	snprintf(path, sizeof(path), "%sframe_size", zp);
+	if (fw_mf_need(c, zp, "frame_size", &v, err) < 0 ||
+	    fw_mf_get_uint(v, path, FW_ZSTD_FRAME_MIN, FW_ZSTD_FRAME_MAX, &n, err) < 0)
+		return -1;
+	z->frame_size = (uint32_t)n;
+	snprintf(path, sizeof(path), "%ssize", zp);
+	if (fw_mf_need(c, zp, "size", &v, err) < 0 || fw_mf_get_uint(v, path, 0, FW_PAYLOAD_MAX, &z->size, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%schunk_size", zp);
+	if (fw_mf_need(c, zp, "chunk_size", &v, err) < 0 ||
+	    fw_mf_get_uint(v, path, FW_CHUNK_MIN, FW_ZSTD_CHUNK_MAX, &n, err) < 0)
+		return -1;
+	z->chunk_size = (uint32_t)n;
+	if (fw_mf_get_digest(c, zp, "digest", z->digest, err) < 0)
+		return -1;
+	z->on = 1;
+	return 0;
+}
+
 int fw_mf_parse_payload(const json_t *obj, const char *prefix, struct fw_payload *p,
 	struct fw_err *err)
 {
@@ -537,7 +661,9 @@ int fw_mf_parse_payload(const json_t *obj, const char *prefix, struct fw_payload
 		return -1;
 	p->chunk_size = (uint32_t)json_integer_value(v);
 
-	return fw_mf_get_digest(obj, prefix, "digest", p->digest, err);
+	if (fw_mf_get_digest(obj, prefix, "digest", p->digest, err) < 0)
+		return -1;
+	return parse_zstd(obj, prefix, p, err);
 }
 
 static const char *const sbom_keys[] = {
@@ -638,10 +764,11 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 	if (fw_mf_need(root, "", "format_version", &v, err) < 0)
 		goto out;
 	format_version = json_is_integer(v) ? json_integer_value(v) : 0;
-	if (format_version != FW_FORMAT_VERSION && format_version != FW_FORMAT_VERSION_SBOM) {
+	if (format_version != FW_FORMAT_VERSION && format_version != FW_FORMAT_VERSION_SBOM &&
+	    format_version != FW_FORMAT_VERSION_ZSTD) {
 		fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"format_version\" must be %d or %d: this reader knows no other",
-			FW_FORMAT_VERSION, FW_FORMAT_VERSION_SBOM);
+			"manifest: \"format_version\" must be %d, %d or %d: this reader knows no other",
+			FW_FORMAT_VERSION, FW_FORMAT_VERSION_SBOM, FW_FORMAT_VERSION_ZSTD);
 		goto out;
 	}
 	if (fw_mf_need(root, "", "type", &v, err) < 0 ||
@@ -674,8 +801,16 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 
 	if (parse_sbom(root, m, err) < 0)
 		goto out;
-	/* One spelling per package: version 2 exactly when there is an SBOM. */
-	if (m->sbom.present != (format_version == FW_FORMAT_VERSION_SBOM)) {
+	/* One spelling per package: version 3 exactly when a payload is compressed (an SBOM
+	 * or not), else version 2 exactly when there is an SBOM. */
+	if (any_compressed(m) != (format_version == FW_FORMAT_VERSION_ZSTD)) {
+		fw_err_set(err, FW_EXIT_REJECTED, any_compressed(m)
+			? "manifest: a \"compression\" needs \"format_version\" %d"
+			: "manifest: \"format_version\" %d is for a package with a compressed payload",
+			FW_FORMAT_VERSION_ZSTD);
+		goto out;
+	}
+	if (format_version != FW_FORMAT_VERSION_ZSTD && m->sbom.present != (format_version == FW_FORMAT_VERSION_SBOM)) {
 		fw_err_set(err, FW_EXIT_REJECTED, m->sbom.present
 			? "manifest: \"sbom\" needs \"format_version\" %d"
 			: "manifest: \"format_version\" %d is for a package with an \"sbom\"",
@@ -727,6 +862,20 @@ int fw_mf_payload_to_json(const struct fw_payload *p, json_t *o)
 	bad |= json_object_set_new(o, "size", json_integer((json_int_t)p->size));
 	bad |= json_object_set_new(o, "chunk_size", json_integer((json_int_t)p->chunk_size));
 	bad |= json_object_set_new(o, "digest", json_string(hex));
+	if (p->zstd.on) {
+		json_t *c = json_object();
+
+		fw_hex(p->zstd.digest, FW_DIGEST_LEN, hex);
+		bad |= c == NULL;
+		bad |= json_object_set_new(c, "algorithm", json_string("zstd"));
+		bad |= json_object_set_new(c, "level", json_integer(p->zstd.level));
+		bad |= json_object_set_new(c, "window_log", json_integer((json_int_t)p->zstd.window_log));
+		bad |= json_object_set_new(c, "frame_size", json_integer((json_int_t)p->zstd.frame_size));
+		bad |= json_object_set_new(c, "size", json_integer((json_int_t)p->zstd.size));
+		bad |= json_object_set_new(c, "chunk_size", json_integer((json_int_t)p->zstd.chunk_size));
+		bad |= json_object_set_new(c, "digest", json_string(hex));
+		bad |= json_object_set_new(o, "compression", c);
+	}
 	return bad;
 }
 

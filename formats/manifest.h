@@ -16,6 +16,10 @@
  * only refuses it by its version, not by an unknown entry or key. Packages
  * without one stay at FW_FORMAT_VERSION, byte for byte as before. */
 #define FW_FORMAT_VERSION_SBOM 2
+/* The format version of a package with a zstd-compressed payload, with or
+ * without an SBOM: a version 3 reader reads every feature of 1 and 2 too, and
+ * a reader of 1 or 2 refuses it by its version. */
+#define FW_FORMAT_VERSION_ZSTD 3
 
 /* Limits (formats/pkg.md, "Limits"). */
 #define FW_MANIFEST_MAX (1024 * 1024)       /* bytes of manifest.json */
@@ -52,6 +56,33 @@ enum fw_target { FW_TARGET_PRI, FW_TARGET_SEC, FW_TARGET_BOOT };
 #define FW_TARGET_COUNT 3
 
 /*
+ * A payload carried as independent zstd frames (formats/pkg.md, "Compressed
+ * payloads"): the entry holds `size` compressed bytes, hashed in pieces of
+ * `chunk_size` (at most 1 MiB) whose list follows the image's own in the
+ * .chunks entry; `digest` is that list's SHA-256. Frame k decodes to exactly
+ * frame_size bytes of the image (the last one to the rest), with a window of
+ * at most 2^window_log bytes: what a reader needs is known from here.
+ */
+#define FW_ZSTD_CHUNK_MAX (1024u * 1024)          /* compressed bytes verified before the decoder sees them */
+#define FW_ZSTD_FRAME_MIN (1024u * 1024)
+#define FW_ZSTD_FRAME_MAX (256u * 1024 * 1024)
+#define FW_ZSTD_FRAME_DEFAULT (32u * 1024 * 1024)
+#define FW_ZSTD_WINDOW_LOG_MIN 10
+#define FW_ZSTD_WINDOW_LOG_MAX 23                  /* 8 MiB: a compressed install stays within 24 MiB */
+#define FW_ZSTD_LEVEL_MIN 1
+#define FW_ZSTD_LEVEL_MAX 22
+#define FW_ZSTD_LEVEL_DEFAULT 3
+struct fw_zstd {
+	int on;
+	int level;                           /* what it was built with: information */
+	unsigned window_log;
+	uint32_t frame_size;                 /* image bytes per frame: a power of two, a multiple of the image's chunk_size */
+	uint64_t size;                       /* compressed bytes: the tar entry's size */
+	uint32_t chunk_size;                 /* compressed bytes per verified piece */
+	uint8_t digest[FW_DIGEST_LEN];       /* SHA-256 of the compressed chunk list */
+};
+
+/*
  * A payload as the container sees it: the tar entry `name`, preceded by the
  * entry `name`.chunks holding one SHA-256 per chunk of `chunk_size` bytes (the
  * last chunk may be short). `digest` is the SHA-256 of that chunk list.
@@ -65,6 +96,9 @@ struct fw_payload {
 	 * one for people to compare); when set, readers and writers check it too. */
 	int has_sha256;
 	uint8_t sha256[FW_DIGEST_LEN];
+	/* Compressed on the wire (format version 3); size, chunk_size and
+	 * digest above still describe the image itself. */
+	struct fw_zstd zstd;
 };
 
 /* A firmware image: which slot it is for, for which product, and its payload. */
@@ -141,7 +175,8 @@ struct fw_manifest {
 const char *fw_target_name(enum fw_target t);
 int fw_target_parse(const char *s, enum fw_target *out);
 
-/* The format_version a manifest is written with: FW_FORMAT_VERSION_SBOM with an SBOM, else FW_FORMAT_VERSION. */
+/* The format_version a manifest is written with: FW_FORMAT_VERSION_ZSTD with a compressed
+ * payload, else FW_FORMAT_VERSION_SBOM with an SBOM, else FW_FORMAT_VERSION. */
 int fw_manifest_format_version(const struct fw_manifest *m);
 
 /* "firmware" or "modification". */
@@ -227,6 +262,14 @@ int fw_manifest_emit(const struct fw_manifest *m, char **out, size_t *len, struc
 
 /* Number of chunks of a payload and the exact size of its chunk list. */
 uint64_t fw_payload_chunks(const struct fw_payload *p);
+/* Compressed pieces of a compressed payload (0 for others). */
+uint64_t fw_payload_zchunks(const struct fw_payload *p);
+/* Bytes of the payload's tar entry: the compressed size when compressed. */
+uint64_t fw_payload_entry_size(const struct fw_payload *p);
+/* Bytes of its .chunks entry: the image's list, then the compressed one when compressed. */
+uint64_t fw_payload_list_size(const struct fw_payload *p);
+/* Frames of a compressed payload (0 for others). */
+uint64_t fw_payload_frames(const struct fw_payload *p);
 
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
 void fw_hex(const uint8_t *bytes, size_t len, char *out);

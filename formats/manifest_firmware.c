@@ -15,7 +15,7 @@ static const char *const firmware_keys[] = {
 };
 static const char *const transition_keys[] = { "bridge_from", "bridge_down", NULL };
 static const char *const image_keys[] = {
-	"target", "product", "file", "size", "chunk_size", "digest", NULL,
+	"target", "product", "file", "size", "chunk_size", "digest", "compression", NULL,
 };
 
 /* Validation. */

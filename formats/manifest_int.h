@@ -37,6 +37,9 @@ int fw_mf_check_products(const struct fw_manifest *m, struct fw_err *err);
 int fw_mf_check_payload_size(const char *array, size_t i, const struct fw_payload *p,
 	struct fw_err *err);
 
+/* The "compression" of payload p, when it has one: ranges and its fit with the image's chunk size. */
+int fw_mf_check_zstd(const char *array, size_t i, const struct fw_payload *p, struct fw_err *err);
+
 /* Parsing: every JSON value is type-checked before use. */
 
 int fw_mf_check_keys(const json_t *obj, const char *const *allowed, const char *prefix,

@@ -14,7 +14,7 @@ static const char *const modification_keys[] = {
 static const char *const firmware_range_keys[] = { "min", "max", NULL };
 static const char *const hook_keys[] = { "activate", "deactivate", NULL };
 static const char *const file_keys[] = {
-	"path", "mode", "size", "sha256", "chunk_size", "digest", "entry", NULL,
+	"path", "mode", "size", "sha256", "chunk_size", "digest", "entry", "compression", NULL,
 };
 static const char *const mod_roots[] = {
 	"factory-config", "branding", "services", "files", "scripts", NULL,

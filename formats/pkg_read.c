@@ -16,6 +16,7 @@
 
 #include "chunk.h"
 #include "tar_pax.h"
+#include "zstd_read.h"
 
 #define READ_BLOCK (128 * 1024)
 #define TAR_BLOCK 512
@@ -66,6 +67,7 @@ struct reader {
 	int pax;                      /* the current entry has a pax size record (tar_pax.h) */
 	int pax_seen;                 /* an entry before had one */
 	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
+	int whole_on;                    /* a compressed payload's decoded bytes go into whole too */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -743,6 +745,83 @@ static int note_bad_chunks(struct reader *r, size_t index, uint64_t at)
 	return 1;
 }
 
+/* Decoded bytes of a compressed payload: into the image's chunk pipe, which verifies them against the image's own list. */
+static int decoded(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct reader *r = ctx;
+
+	if (r->whole_on)
+		fw_sha256_update(&r->whole, buf, len);
+	return chunk_pipe_feed(r->pipe, buf, len, err);
+}
+
+/*
+ * A compressed payload (formats/pkg.md, "Compressed payloads"), in the one
+ * pass: each compressed piece is checked against the compressed chunk list
+ * before the decoder sees it (zstd_read), and each decoded chunk against the
+ * image's own chunk list before it is handed on, through the same pipe and
+ * sink as an uncompressed payload. So every consumer (verify, extract, a
+ * device) gets the image's verified chunks as if it had travelled whole.
+ * list holds both lists, the image's first.
+ */
+static int read_compressed(struct reader *r, size_t index, const uint8_t *list, int want, const char *label,
+			   struct fw_err *err)
+{
+	const struct fw_payload *p = &r->m->payloads[index];
+	int forward = want == 1 && r->ops->payload_data != NULL;
+	struct zstd_read *z = NULL;
+	const void *block;
+	size_t len;
+	la_int64_t offset;
+	uint64_t verified = 0;
+	int ar, begun = 0, rc = -1;
+
+	r->whole_on = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
+	if (r->whole_on)
+		fw_sha256_init(&r->whole);
+	/* A bad compressed piece stops the decoder: there is nothing to collect beyond it. */
+	chunk_pipe_collect_bad(r->pipe, 0);
+	if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, list, forward ? deliver : NULL, r, err) < 0)
+		goto out;
+	begun = 1;
+	if ((z = zstd_read_new(p, list + fw_payload_chunks(p) * FW_DIGEST_LEN, decoded, r, err)) == NULL)
+		goto out;
+	while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
+		if (zstd_read_feed(z, block, len, err) < 0)
+			goto failed;
+		if (r->opts->chunks_verified != NULL && chunk_pipe_verified(r->pipe) > verified) {
+			uint64_t now = chunk_pipe_verified(r->pipe), bytes = (now - verified) * p->chunk_size;
+
+			if (now * p->chunk_size > p->size)
+				bytes -= now * p->chunk_size - p->size;
+			verified = now;
+			if (r->opts->chunks_verified(r->ctx, bytes, err) < 0)
+				goto out;
+		}
+	}
+	if (ar != ARCHIVE_EOF) {
+		archive_failure(r, p->name, err);
+		goto out;
+	}
+	if (zstd_read_end(z, err) < 0)
+		goto failed;
+	begun = 0;
+	if (chunk_pipe_end(r->pipe, err) < 0)
+		goto failed;
+	if (r->whole_on && finish_whole_sha256(r, index, err) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+failed:
+	fw_err_wrap(err, "%s", label);
+out:
+	if (rc < 0 && begun)
+		chunk_pipe_abort(r->pipe);
+	r->whole_on = 0;
+	zstd_read_free(z);
+	return rc;
+}
+
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 {
 	const struct fw_payload *p = &r->m->payloads[index];
@@ -757,28 +836,35 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 
 	snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
 	payload_label(r->m, index, label, sizeof(label));
-	if (nchunks > PKG_MAX_CHUNKS) {
+	if (nchunks > PKG_MAX_CHUNKS || fw_payload_zchunks(p) > PKG_MAX_CHUNKS) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: %llu chunks, more than the limit of %u",
-			   label, (unsigned long long)nchunks, PKG_MAX_CHUNKS);
+			   label, (unsigned long long)(nchunks > PKG_MAX_CHUNKS ? nchunks : fw_payload_zchunks(p)),
+			   PKG_MAX_CHUNKS);
 		goto out;
 	}
-	if (expect_entry(r, list_name, nchunks * FW_DIGEST_LEN, err) < 0 ||
-	    read_small(r, (size_t)nchunks * FW_DIGEST_LEN, &list, &list_len, err) < 0)
+	/* A compressed payload's list: the image's chunks, then the compressed pieces'. */
+	if (expect_entry(r, list_name, fw_payload_list_size(p), err) < 0 ||
+	    read_small(r, (size_t)fw_payload_list_size(p), &list, &list_len, err) < 0)
 		goto out;
-	if (chunk_sha256(list, list_len, digest) < 0 || memcmp(digest, p->digest, sizeof(digest)) != 0) {
+	if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, digest) < 0 || memcmp(digest, p->digest, sizeof(digest)) != 0 ||
+	    (p->zstd.on && (chunk_sha256(list + nchunks * FW_DIGEST_LEN, list_len - (size_t)nchunks * FW_DIGEST_LEN, digest) < 0 ||
+			    memcmp(digest, p->zstd.digest, sizeof(digest)) != 0))) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: chunk list does not match the signed manifest", label);
 		goto out;
 	}
 	r->entry = NULL;
-	if (expect_entry(r, p->name, p->size, err) < 0)
+	if (expect_entry(r, p->name, fw_payload_entry_size(p), err) < 0)
 		goto out;
 
 	r->rep->chunk_list = (const uint8_t *)list;
-	r->rep->chunk_list_len = list_len;
+	r->rep->chunk_list_len = (size_t)nchunks * FW_DIGEST_LEN;
 	at = payload_at(r);
 	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
 		goto out;
-	if (want == 2) {
+	if (p->zstd.on && want != 2) {
+		if (read_compressed(r, index, (const uint8_t *)list, want, label, err) < 0)
+			goto out;
+	} else if (want == 2) {
 		if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
 			archive_failure(r, p->name, err);
 			goto out;
@@ -900,7 +986,7 @@ static int check_trailing(struct reader *r, struct fw_err *err)
 /* A payload's two entries: its chunk list, then its bytes (with a pax size record beyond the ustar limit). */
 static uint64_t chunk_list_entry(const struct fw_payload *p)
 {
-	return TAR_BLOCK + ((fw_payload_chunks(p) * FW_DIGEST_LEN + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+	return TAR_BLOCK + ((fw_payload_list_size(p) + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 }
 
 uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_payload_offset, size_t index)
@@ -912,12 +998,15 @@ uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_pay
 
 	for (size_t i = 0; i < index && i < m->n_payloads; i++) {
 		const struct fw_payload *p = &m->payloads[i];
-		at += chunk_list_entry(p) + (p->size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK +
-		      ((p->size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
+		uint64_t size = fw_payload_entry_size(p);
+
+		at += chunk_list_entry(p) + (size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK +
+		      ((size + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1));
 	}
 	if (index >= m->n_payloads)
 		return at;
-	return at + chunk_list_entry(&m->payloads[index]) + (m->payloads[index].size > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK;
+	return at + chunk_list_entry(&m->payloads[index]) +
+	       (fw_payload_entry_size(&m->payloads[index]) > TAR_USTAR_SIZE_MAX ? 3 : 1) * TAR_BLOCK;
 }
 
 /*

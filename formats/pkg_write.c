@@ -16,6 +16,7 @@
 #include "base/sha256.h"
 #include "pkg_read.h"
 #include "tar_write.h"
+#include "zstd_write.h"
 
 
 /*
@@ -102,6 +103,67 @@ static int hash_payload(int fd, const char *path, unsigned threads, struct fw_pa
 		/* A full disk is the package's, not the image's. */
 		fw_err_wrap(err, "%s", rc == -2 ? out_path : path);
 		rc = -1;
+		goto out;
+	}
+	*list_out = list;
+	list = NULL;
+	rc = 0;
+out:
+	free(list);
+	return rc;
+}
+
+/*
+ * Pass one of a compressed payload: the image compressed into an unlinked
+ * temporary file (*tmp_fd) by every thread, its chunk list hashed by the
+ * same threads from the same buffers, then the compressed bytes' own chunk
+ * list; *list_out holds both lists, the image's first (the .chunks entry).
+ */
+static int compress_payload(int fd, const char *path, unsigned threads, struct fw_payload *p, int *tmp_fd,
+			    uint8_t **list_out, struct progress *prog, struct fw_err *err)
+{
+	uint64_t nchunks = fw_payload_chunks(p), zchunks;
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4096];
+	uint8_t *list = NULL, *grown;
+	int rc = -1, wr;
+
+	if (nchunks > PKG_MAX_CHUNKS) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: %llu chunks of %u bytes, more than the limit of %u (use a larger chunk size)",
+			   path, (unsigned long long)nchunks, p->chunk_size, PKG_MAX_CHUNKS);
+		goto out;
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s/mkpkg-zstd-XXXXXX", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+	if ((*tmp_fd = mkstemp(tmpl)) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "%s: cannot make a temporary file: %s", tmpl, strerror(errno));
+		goto out;
+	}
+	(void)unlink(tmpl);
+	if ((list = malloc(nchunks ? nchunks * FW_DIGEST_LEN : 1)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	if ((wr = zstd_write_payload(fd, p, threads, list, p->has_sha256 ? p->sha256 : NULL, *tmp_fd, err)) < 0) {
+		fw_err_wrap(err, "%s", wr == -2 ? "temporary file" : path);
+		goto out;
+	}
+	progress_add(prog, p->size);
+	zchunks = fw_payload_zchunks(p);
+	if (zchunks > PKG_MAX_CHUNKS) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: %llu compressed chunks, more than the limit of %u", path,
+			   (unsigned long long)zchunks, PKG_MAX_CHUNKS);
+		goto out;
+	}
+	if ((grown = realloc(list, (size_t)fw_payload_list_size(p) + 1)) == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	list = grown;
+	if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0 ||
+	    chunk_hash_fd(*tmp_fd, p->zstd.size, p->zstd.chunk_size, threads, list + nchunks * FW_DIGEST_LEN, NULL, NULL,
+			  NULL, err) < 0 ||
+	    chunk_sha256(list + nchunks * FW_DIGEST_LEN, (size_t)zchunks * FW_DIGEST_LEN, p->zstd.digest) < 0) {
+		fw_err_wrap(err, "%s: compressed", path);
 		goto out;
 	}
 	*list_out = list;
@@ -320,6 +382,8 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 	size_t n_sigs = 0;
 	struct stat st[FW_MAX_PAYLOADS];
 	uint8_t *lists[FW_MAX_PAYLOADS] = { 0 };
+	int zfds[FW_MAX_PAYLOADS];             /* compressed payloads, in unlinked temporary files */
+	int compressed = 0;
 	struct progress prog = { opts, 0, 0 };
 	char *manifest = NULL;
 	size_t manifest_len = 0;
@@ -331,10 +395,19 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 
 	memset(sigs, 0, sizeof(sigs));
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
-		fds[i] = -1;
+		fds[i] = zfds[i] = -1;
 	if (n_signers == 0) {
 		fw_err_set(err, FW_EXIT_USAGE, "no signing key given");
 		goto out;
+	}
+	if (opts->zstd_level != 0) {
+		if (opts->zstd_level < FW_ZSTD_LEVEL_MIN || opts->zstd_level > FW_ZSTD_LEVEL_MAX) {
+			fw_err_set(err, FW_EXIT_USAGE, "zstd level %d: expected %d to %d", opts->zstd_level,
+				   FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX);
+			goto out;
+		}
+		for (size_t i = 0; i < m->n_payloads; i++)
+			zstd_write_setup(&m->payloads[i], opts->zstd_level, opts->zstd_frame_size);
 	}
 	/* The manifest is the caller's input: refuse it before hashing gigabytes. */
 	if (fw_manifest_validate(m, err) < 0) {
@@ -380,11 +453,16 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		m->payloads[i].size = (uint64_t)st[i].st_size;
 		prog.total += 2 * m->payloads[i].size;
 	}
-	if (!to_stdout && (head = predict_head(m, signers, n_signers)) > 0)
+	for (size_t i = 0; i < m->n_payloads; i++)
+		compressed |= m->payloads[i].zstd.on;
+	/* A compressed payload's size is known only once compressed: the second pass then. */
+	if (!to_stdout && !compressed && (head = predict_head(m, signers, n_signers)) > 0)
 		payload_offsets(m, head, data_at);
 	for (size_t i = 0; i < m->n_payloads; i++)
-		if (hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], head > 0 ? of.fd : -1,
-				 out_path, data_at[i], &lists[i], &prog, err) < 0)
+		if ((m->payloads[i].zstd.on
+		     ? compress_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], &zfds[i], &lists[i], &prog, err)
+		     : hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], head > 0 ? of.fd : -1,
+				    out_path, data_at[i], &lists[i], &prog, err)) < 0)
 			goto out;
 
 	if (fw_manifest_emit(m, &manifest, &manifest_len, err) < 0)
@@ -415,8 +493,17 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		char list_name[FW_NAME_MAX + sizeof(FW_CHUNKS_SUFFIX)];
 
 		snprintf(list_name, sizeof(list_name), "%s%s", p->name, FW_CHUNKS_SUFFIX);
-		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_chunks(p) * FW_DIGEST_LEN, err) < 0)
+		if (tar_write_buffer(&w, list_name, lists[i], (size_t)fw_payload_list_size(p), err) < 0)
 			goto write_failed;
+		if (p->zstd.on) {
+			if (lseek(zfds[i], 0, SEEK_SET) < 0 || tar_write_copy(&w, p->name, zfds[i], p->zstd.size, err) < 0)
+				goto write_failed;
+			if (!unchanged_since(fds[i], &st[i])) {
+				fw_err_set(err, FW_EXIT_IO, "%s: changed while being packaged", payload_paths[i]);
+				goto out;
+			}
+			continue;
+		}
 		if (head > 0 && w.offset + tar_header_bytes(p->size) != data_at[i]) {
 			fw_err_set(err, FW_EXIT_IO, "%s: internal error: payload %s laid out at %llu, not %llu", out_path,
 				   p->name, (unsigned long long)(w.offset + tar_header_bytes(p->size)),
@@ -453,6 +540,8 @@ out:
 		free(lists[i]);
 		if (given_fds == NULL && fds[i] >= 0)
 			close(fds[i]);
+		if (zfds[i] >= 0)
+			close(zfds[i]);
 	}
 	return rc;
 }

@@ -23,6 +23,11 @@ struct pkg_write_opts {
 	 * described them in m->sbom): written right after the signatures. */
 	const char *sbom;
 	size_t sbom_len;
+	/* pkg_write, pkg_write_fds: carry every payload as zstd frames at this
+	 * level (FW_ZSTD_LEVEL_MIN to FW_ZSTD_LEVEL_MAX; 0: uncompressed), frames
+	 * of zstd_frame_size image bytes (0: FW_ZSTD_FRAME_DEFAULT). */
+	int zstd_level;
+	uint32_t zstd_frame_size;
 	pkg_progress_fn progress;       /* optional */
 	void *progress_ctx;
 };

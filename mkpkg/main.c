@@ -407,6 +407,7 @@ int main(int argc, char **argv)
 	wopts.progress = cli_progress;
 	wopts.sbom = o.b.sbom_doc;
 	wopts.sbom_len = o.b.sbom_len;
+	wopts.zstd_level = o.b.zstd_level;
 	if (pkg_write(o.b.out, o.b.m, paths, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
 		rc = msg_fail(NULL, NULL, &err);   /* the message names the file */

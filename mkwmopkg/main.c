@@ -297,6 +297,7 @@ int main(int argc, char **argv)
 	wopts.progress = cli_progress;
 	wopts.sbom = o.b.sbom_doc;
 	wopts.sbom_len = o.b.sbom_len;
+	wopts.zstd_level = o.b.zstd_level;
 	/* Its messages name the file they are about (output, input or hook) themselves. */
 	if (wmopkg_write(o.b.out, o.b.m, tree, (uint32_t)o.b.chunk_size, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();

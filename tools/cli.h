@@ -125,6 +125,7 @@ struct cli_build {
 	const char *sbom;               /* --sbom FILE */
 	char *sbom_doc;                 /* its bytes once cli_build_sbom checked them; owned */
 	size_t sbom_len;
+	int zstd_level;                 /* --compress zstd[:LEVEL]; 0: none */
 };
 
 /* --help: the options every builder has, one line each. */
@@ -134,7 +135,7 @@ void cli_build_help(FILE *f);
 enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
 	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_CERT, CLI_OPT_INTERMEDIATE,
-	CLI_OPT_SBOM,
+	CLI_OPT_SBOM, CLI_OPT_COMPRESS,
 	CLI_OPT_PROGRAM = 300,
 };
 #define CLI_BUILD_SHORT_OPTS ":o:fqk:hV"
@@ -153,6 +154,7 @@ enum {
 	{ "cert", required_argument, NULL, CLI_OPT_CERT },                    \
 	{ "intermediate", required_argument, NULL, CLI_OPT_INTERMEDIATE },    \
 	{ "sbom", required_argument, NULL, CLI_OPT_SBOM },                    \
+	{ "compress", required_argument, NULL, CLI_OPT_COMPRESS },            \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 
 /*

@@ -124,6 +124,8 @@ void cli_build_help(FILE *f)
 		"                            $FWPKG_PASSPHRASE, else the terminal)\n"
 		"      --sbom FILE           carry this CycloneDX JSON SBOM (specVersion 1.5 or\n"
 		"                            1.6) in the package, covered by the signature\n"
+		"      --compress zstd[:LEVEL]  carry the payloads as independent zstd frames\n"
+		"                            (LEVEL 1..22, default 3; window at most 8 MiB)\n"
 		"      --sync                fsync the package before renaming it into place\n"
 		"  -f, --force               replace an existing output file\n"
 		"  -q, --quiet               no notes, no progress bar\n"
@@ -181,6 +183,19 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 		b->have_chunk = 1;
 		return 1;
 	case CLI_OPT_SYNC: b->sync = 1; return 1;
+	case CLI_OPT_COMPRESS:
+		if (strcmp(arg, "zstd") == 0) {
+			b->zstd_level = FW_ZSTD_LEVEL_DEFAULT;
+			return 1;
+		}
+		if (strncmp(arg, "zstd:", 5) != 0 || msg_parse_u64(arg + 5, FW_ZSTD_LEVEL_MAX, &v) < 0 ||
+		    v < FW_ZSTD_LEVEL_MIN) {
+			msg_error(NULL, NULL, "--compress %s: expected zstd or zstd:LEVEL, LEVEL from %d to %d", arg,
+				  FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX);
+			return -1;
+		}
+		b->zstd_level = (int)v;
+		return 1;
 	case CLI_OPT_SBOM:
 		if (b->sbom != NULL) {
 			msg_error(NULL, NULL, "--sbom given twice (%s and %s)", b->sbom, arg);

@@ -140,6 +140,36 @@ static void print_modification_head(const struct fw_manifest *m)
 	printf("%-14s %s\n", "Persistent:", m->persistent_allowed ? "allowed" : "not allowed");
 }
 
+/*
+ * Compressed payloads (format version 3): per payload what it is on the
+ * wire against what it writes, and what a reader needs (its window), then
+ * the package's whole ratio. Nothing when none is compressed.
+ */
+static void print_compression(const struct fw_manifest *m)
+{
+	uint64_t plain = 0, packed = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct fw_payload *p = &m->payloads[i];
+
+		plain += p->size;
+		packed += fw_payload_entry_size(p);
+		if (!p->zstd.on)
+			continue;
+		if (n++ == 0)
+			printf("Compression:\n  %-28s %-6s %12s %12s %7s %9s %8s\n", "FILE", "ALGO", "SIZE", "COMPRESSED",
+			       "RATIO", "FRAME", "WINDOW");
+		printf("  %-28s zstd:%-2d %11llu %12llu %6.2fx %6u MiB %4u KiB\n", p->name, p->zstd.level,
+		       (unsigned long long)p->size, (unsigned long long)p->zstd.size,
+		       p->zstd.size ? (double)p->size / (double)p->zstd.size : 1.0, p->zstd.frame_size >> 20,
+		       (1u << p->zstd.window_log) >> 10);
+	}
+	if (n > 0)
+		printf("  %-28s %-6s %12llu %12llu %6.2fx\n", "(all payloads)", "", (unsigned long long)plain,
+		       (unsigned long long)packed, packed ? (double)plain / (double)packed : 1.0);
+}
+
 /* The file tree and the hooks; hooks are shown, never run. */
 static void print_files(const struct fw_manifest *m, int sha, const struct pkg_report *rep)
 {
@@ -317,6 +347,7 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 	} else {
 		print_files(m, sha, rep);
 	}
+	print_compression(m);
 }
 
 static json_t *report_json(const char *path, const struct fw_manifest *m, const struct pkg_report *rep,
@@ -356,6 +387,19 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		json_object_set_new(doc, "sha256", sums);
 	}
 	json_object_set_new(doc, "sbom", sbom_json(m, rep));
+	{
+		/* The package's payload bytes on the wire against what they write (each payload's own
+		 * figures are in the manifest's "compression"). */
+		uint64_t plain = 0, packed = 0;
+
+		for (size_t i = 0; i < m->n_payloads; i++) {
+			plain += m->payloads[i].size;
+			packed += fw_payload_entry_size(&m->payloads[i]);
+		}
+		json_object_set_new(doc, "payload_bytes", json_pack("{s:I, s:I, s:f}", "size", (json_int_t)plain,
+								    "stored", (json_int_t)packed, "ratio",
+								    packed ? (double)plain / (double)packed : 1.0));
+	}
 	/* The .wmopkg file-name rule (fwpkg verify refuses a package that breaks it). */
 	json_object_set_new(doc, "file_name_ok", json_boolean(name_problem == NULL));
 	if (name_problem != NULL)

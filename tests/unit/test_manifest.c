@@ -943,7 +943,11 @@ static void test_sbom_manifest(void)
 	reject("version 2 without sbom", j, "\"format_version\" 2 is for a package with an \"sbom\"");
 	j = sbom_json();
 	json_object_set_new(j, "format_version", json_integer(3));
-	reject("version 3", j, "\"format_version\" must be 1 or 2");
+	/* Version 3 is compressed payloads (with or without an SBOM): an SBOM alone is version 2. */
+	reject("version 3", j, "\"format_version\" 3 is for a package with a compressed payload");
+	j = sbom_json();
+	json_object_set_new(j, "format_version", json_integer(4));
+	reject("version 4", j, "\"format_version\" must be 1, 2 or 3");
 
 	reject_sbom_field("format", json_string("SPDX"), "\"sbom.format\" must be \"CycloneDX\"");
 	reject_sbom_field("spec_version", json_string("1.4"), "\"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
@@ -960,6 +964,101 @@ static void test_sbom_manifest(void)
 }
 
 /* fw_sbom_check: what a build accepts of a CycloneDX document, and the one-line reason it refuses. */
+/* A manifest whose first image is compressed (format version 3). */
+static json_t *zstd_json(void)
+{
+	json_t *j = valid_json();
+
+	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_ZSTD));
+	json_object_set_new(image0(j), "compression",
+		json_pack("{s:s, s:i, s:i, s:i, s:I, s:i, s:s}", "algorithm", "zstd", "level", 19,
+			  "window_log", 23, "frame_size", 33554432, "size", (json_int_t)2500000,
+			  "chunk_size", 1048576, "digest", DIGEST2));
+	return j;
+}
+
+static void reject_zstd_field(const char *key, json_t *val, const char *needle)
+{
+	json_t *j = zstd_json();
+	json_t *c = json_object_get(image0(j), "compression");
+
+	if (val == NULL)
+		json_object_del(c, key);
+	else
+		json_object_set_new(c, key, val);
+	reject(key, j, needle);
+}
+
+static void test_zstd_manifest(void)
+{
+	json_t *j = zstd_json();
+	struct fw_manifest *m, *m2;
+	char *s, *out = NULL;
+	size_t len, out_len = 0;
+	struct fw_err err = { 0 };
+
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	free(s);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(m->payloads[0].zstd.on && !m->payloads[1].zstd.on);
+	CU_ASSERT_EQUAL(m->payloads[0].zstd.window_log, 23);
+	CU_ASSERT_EQUAL(fw_payload_entry_size(&m->payloads[0]), 2500000);
+	CU_ASSERT_EQUAL(fw_payload_entry_size(&m->payloads[1]), 0);
+	/* 10000000 bytes: 10 image chunks and 3 compressed pieces in its list; one 32 MiB frame. */
+	CU_ASSERT_EQUAL(fw_payload_list_size(&m->payloads[0]), (10 + 3) * 32);
+	CU_ASSERT_EQUAL(fw_payload_frames(&m->payloads[0]), 1);
+	CU_ASSERT_EQUAL(fw_manifest_format_version(m), FW_FORMAT_VERSION_ZSTD);
+	/* Emitted as parsed, then with an SBOM too: still version 3 (the ladder, not flags). */
+	CU_ASSERT_EQUAL(fw_manifest_emit(m, &out, &out_len, &err), 0);
+	m2 = parse_ok(out, out_len);
+	CU_ASSERT(m2 != NULL && memcmp(&m2->payloads[0].zstd, &m->payloads[0].zstd, sizeof(m->payloads[0].zstd)) == 0);
+	fw_manifest_free(m2);
+	free(out);
+	fw_manifest_free(m);
+	json_object_set_new(j, "sbom", json_pack("{s:s, s:s, s:i, s:i, s:s}", "format", "CycloneDX",
+		"spec_version", "1.6", "components", 3, "size", 780, "sha256", DIGEST1));
+	s = dump(j, &len);
+	m = parse_ok(s, len);
+	CU_ASSERT(m != NULL && m->sbom.present && fw_manifest_format_version(m) == FW_FORMAT_VERSION_ZSTD);
+	fw_manifest_free(m);
+	free(s);
+	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_SBOM));
+	reject("compression at version 2 with an sbom", j, "needs \"format_version\" 3");
+
+	/* The version says what a reader must support, both ways. */
+	j = zstd_json();
+	json_object_set_new(j, "format_version", json_integer(1));
+	reject("compression at version 1", j, "needs \"format_version\" 3");
+	j = valid_json();
+	json_object_set_new(j, "format_version", json_integer(3));
+	reject("version 3 without compression", j, "for a package with a compressed payload");
+	j = valid_json();
+	json_object_set_new(j, "format_version", json_integer(4));
+	reject("version 4", j, "must be 1, 2 or 3");
+
+	reject_zstd_field("algorithm", json_string("xz"), "must be \"zstd\"");
+	reject_zstd_field("algorithm", NULL, "algorithm");
+	reject_zstd_field("window_log", json_integer(24), "window_log");
+	reject_zstd_field("window_log", json_integer(9), "window_log");
+	reject_zstd_field("level", json_integer(0), "level");
+	reject_zstd_field("level", json_integer(23), "level");
+	reject_zstd_field("frame_size", json_integer(3 * 1048576), "power of two");
+	reject_zstd_field("frame_size", json_integer(512 * 1048576), "frame_size");
+	reject_zstd_field("chunk_size", json_integer(2 * 1048576), "chunk_size");
+	reject_zstd_field("chunk_size", json_integer(3 * 4096), "power of two");
+	reject_zstd_field("size", json_integer(0), "compression.size");
+	reject_zstd_field("digest", json_string("00"), "digest");
+	reject_zstd_field("extra", json_integer(1), "extra");
+	/* A frame must end on an image chunk boundary: the boot image's chunks are 8 MiB. */
+	j = zstd_json();
+	json_object_set_new(json_array_get(json_object_get(j, "images"), 2), "compression",
+		json_pack("{s:s, s:i, s:i, s:i, s:I, s:i, s:s}", "algorithm", "zstd", "level", 3,
+			  "window_log", 21, "frame_size", 4194304, "size", (json_int_t)100,
+			  "chunk_size", 1048576, "digest", DIGEST2));
+	reject("frame smaller than a chunk", j, "multiple of the chunk size");
+}
+
 static void sbom_refused(const char *doc, const char *needle)
 {
 	struct fw_sbom b;
@@ -1089,6 +1188,7 @@ int main(void)
 		{ "hex, chunks, targets", test_helpers },
 		{ "SBOM: declared at format version 2, every field checked", test_sbom_manifest },
 		{ "SBOM: the build-time check of a CycloneDX document", test_sbom_check },
+		{ "compression: format version 3, every field checked", test_zstd_manifest },
 	};
 	CU_pSuite s;
 	unsigned failed;

@@ -401,6 +401,82 @@ static int read_sbom_pkg(const char *path, int keep, int *seen, struct fw_manife
 	return rc;
 }
 
+/* A compressed package (format version 3): the consumer sees the same calls and image bytes as for
+ * the uncompressed one, the image digests are the same, and a changed compressed byte stops the read. */
+static void test_zstd_roundtrip(void)
+{
+	const char *paths[] = { img_sec, img_pri };
+	struct pkg_write_opts o = { .force = 1, .zstd_level = 3, .zstd_frame_size = FW_ZSTD_FRAME_MIN };
+	struct recorder r = { .log = "" }, plain = { .log = "" };
+	struct pkg_report rep, rep_plain;
+	struct fw_err err = { 0 };
+	struct fw_manifest *m = sample_manifest(), *got = NULL, *ref = NULL;
+	char path[300], bad[300], cmd[1024], *pkg;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/z.pkg", dir);
+	snprintf(bad, sizeof(bad), "%s/zbad.pkg", dir);
+	CU_ASSERT_EQUAL_FATAL(pkg_write(path, m, paths, &sk1, 1, &o, &err), 0);
+	fw_manifest_free(m);
+	CU_ASSERT_EQUAL_FATAL(read_path(path, &trust1, &r, &rep, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(read_path(path_a, &trust1, &plain, &rep_plain, &err), 0);
+	CU_ASSERT_STRING_EQUAL(r.log, "M+B0E0B1E1");
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(r.len[i], plain.len[i]);
+		CU_ASSERT(r.bytes[i] != NULL && memcmp(r.bytes[i], plain.bytes[i], plain.len[i]) == 0);
+	}
+	/* The manifests: version 3, the same image digests, and the payload offsets point at the frames. */
+	fd = open(path, O_RDONLY);
+	{
+		struct pkg_read_opts ro = { .trust = &trust1, .manifest_only = 1 };
+		struct pkg_report r2;
+
+		CU_ASSERT_EQUAL(pkg_read(fd, &ro, NULL, NULL, &got, &r2, &err), 0);
+		close(fd);
+		fd = open(path_a, O_RDONLY);
+		CU_ASSERT_EQUAL(pkg_read(fd, &ro, NULL, NULL, &ref, &rep_plain, &err), 0);
+		close(fd);
+		CU_ASSERT_FATAL(got != NULL && ref != NULL);
+		CU_ASSERT_EQUAL(fw_manifest_format_version(got), FW_FORMAT_VERSION_ZSTD);
+		for (int i = 0; i < 2; i++) {
+			CU_ASSERT(got->payloads[i].zstd.on);
+			CU_ASSERT_EQUAL(memcmp(got->payloads[i].digest, ref->payloads[i].digest, FW_DIGEST_LEN), 0);
+		}
+		pkg = slurp(path, &len);
+		for (size_t i = 0; i < 2; i++) {
+			uint64_t at = pkg_payload_data_offset(got, r2.first_payload_offset, i);
+
+			CU_ASSERT(at + 4 <= len && memcmp(pkg + at, "\x28\xb5\x2f\xfd", 4) == 0);
+			CU_ASSERT(at >= 512 && strcmp(pkg + at - 512, got->payloads[i].name) == 0);
+		}
+		/* A changed byte in the middle of pri's frames: refused, nothing of pri handed on. */
+		{
+			uint64_t at = pkg_payload_data_offset(got, r2.first_payload_offset, 1) + got->payloads[1].zstd.size / 2;
+			struct recorder rb = { .log = "" };
+			struct pkg_report rep_bad;
+
+			snprintf(cmd, sizeof(cmd), "cp %s %s && printf 'X' | dd of=%s bs=1 seek=%llu conv=notrunc 2>/dev/null",
+				 path, bad, bad, (unsigned long long)at);
+			CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+			CU_ASSERT_EQUAL(read_path(bad, &trust1, &rb, &rep_bad, &err), -1);
+			CU_ASSERT_EQUAL(err.kind, FW_KIND_MISMATCH);
+			CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "compressed chunk"));
+			CU_ASSERT_EQUAL(rb.len[1], 0);
+			pkg_report_free(&rep_bad);
+			free_recorder(&rb);
+		}
+		free(pkg);
+		pkg_report_free(&r2);
+	}
+	fw_manifest_free(got);
+	fw_manifest_free(ref);
+	pkg_report_free(&rep);
+	pkg_report_free(&rep_plain);
+	free_recorder(&r);
+	free_recorder(&plain);
+}
+
 static void test_sbom_roundtrip(void)
 {
 	char path[300];
@@ -527,6 +603,8 @@ int main(void)
 	CU_add_test(suite, "SBOM: a tampered one is refused before anyone sees it", test_sbom_tampered);
 	CU_add_test(suite, "SBOM: the writer refuses bytes other than the manifest describes", test_sbom_writer_checks);
 	CU_add_test(suite, "SBOM: adding a signature keeps it", test_sbom_kept_by_add_signature);
+	CU_add_test(suite, "compressed: the same calls and bytes, the same image digests, a changed byte refused",
+		    test_zstd_roundtrip);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -1,0 +1,172 @@
+/* zstd_read: verify each compressed piece, then decode it, each frame held to its declared length and window. */
+#include "zstd_read.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#define OUT_BUF (256u * 1024)
+
+struct zstd_read {
+	const struct fw_payload *p;
+	const uint8_t *zlist;
+	chunk_sink_fn out;
+	void *ctx;
+	ZSTD_DCtx *d;
+	uint8_t *piece;        /* the compressed piece being gathered, zstd.chunk_size bytes */
+	size_t have;           /* bytes of it so far */
+	uint64_t pieces;       /* pieces verified and decoded */
+	uint8_t *obuf;         /* decoded bytes, OUT_BUF */
+	uint64_t frame;        /* the frame being decoded */
+	uint64_t frames;       /* frames the image has */
+	uint64_t frame_len;    /* its declared length */
+	uint64_t produced;     /* of it decoded so far */
+	int in_frame;
+};
+
+struct zstd_read *zstd_read_new(const struct fw_payload *p, const uint8_t *zlist, chunk_sink_fn out, void *ctx,
+				struct fw_err *err)
+{
+	struct zstd_read *z = calloc(1, sizeof(*z));
+
+	if (z == NULL || (z->piece = malloc(p->zstd.chunk_size)) == NULL || (z->obuf = malloc(OUT_BUF)) == NULL ||
+	    (z->d = ZSTD_createDCtx()) == NULL) {
+		zstd_read_free(z);
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		return NULL;
+	}
+	/* The cap the package was built with: a frame asking for more is refused, not obeyed. */
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, (int)p->zstd.window_log))) {
+		zstd_read_free(z);
+		fw_err_set(err, FW_EXIT_IO, "zstd: cannot cap the window at 2^%u bytes", p->zstd.window_log);
+		return NULL;
+	}
+	z->p = p;
+	z->zlist = zlist;
+	z->out = out;
+	z->ctx = ctx;
+	z->frames = fw_payload_frames(p);
+	return z;
+}
+
+void zstd_read_free(struct zstd_read *z)
+{
+	if (z == NULL)
+		return;
+	ZSTD_freeDCtx(z->d);
+	free(z->piece);
+	free(z->obuf);
+	free(z);
+}
+
+uint64_t zstd_read_verified(const struct zstd_read *z)
+{
+	return z->pieces;
+}
+
+/* Decode one verified piece; every frame stops at its declared length. */
+static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw_err *err)
+{
+	ZSTD_inBuffer in = { buf, len, 0 };
+
+	while (in.pos < in.size) {
+		ZSTD_outBuffer o;
+		size_t ret;
+
+		if (!z->in_frame) {
+			if (z->frame >= z->frames)
+				return fw_err_set(err, FW_EXIT_REJECTED, "compressed data after the last of its %llu frames",
+						  (unsigned long long)z->frames);
+			z->frame_len = z->p->size - z->frame * z->p->zstd.frame_size;
+			if (z->frame_len > z->p->zstd.frame_size)
+				z->frame_len = z->p->zstd.frame_size;
+			z->produced = 0;
+			z->in_frame = 1;
+		}
+		/* Room for one byte beyond the frame's declared end, never handed on: a decoder that fills it is stopped. */
+		o.dst = z->obuf;
+		o.size = z->frame_len - z->produced + 1 < OUT_BUF ? (size_t)(z->frame_len - z->produced + 1) : OUT_BUF;
+		o.pos = 0;
+		ret = ZSTD_decompressStream(z->d, &o, &in);
+		if (ZSTD_isError(ret)) {
+			if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+				return fw_err_set(err, FW_EXIT_REJECTED,
+						  "frame %llu asks for a window above the package's cap of 2^%u bytes",
+						  (unsigned long long)z->frame, z->p->zstd.window_log);
+			return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu: zstd: %s", (unsigned long long)z->frame,
+					  ZSTD_getErrorName(ret));
+		}
+		if (z->produced + o.pos > z->frame_len)
+			return fw_err_set(err, FW_EXIT_REJECTED,
+					  "frame %llu decodes to more than its declared %llu bytes: stopped there",
+					  (unsigned long long)z->frame, (unsigned long long)z->frame_len);
+		if (o.pos > 0 && z->out(z->ctx, z->obuf, o.pos, err) < 0)
+			return -1;
+		z->produced += o.pos;
+		if (ret == 0) {
+			if (z->produced != z->frame_len)
+				return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu decodes to %llu bytes, not its declared %llu",
+						  (unsigned long long)z->frame, (unsigned long long)z->produced,
+						  (unsigned long long)z->frame_len);
+			z->in_frame = 0;
+			z->frame++;
+		}
+	}
+	return 0;
+}
+
+/* The piece gathered: its digest first, then the decoder. */
+static int piece_done(struct zstd_read *z, struct fw_err *err)
+{
+	uint8_t md[FW_DIGEST_LEN];
+	uint64_t start = z->pieces * z->p->zstd.chunk_size;
+
+	if (z->pieces >= fw_payload_zchunks(z->p))
+		return fw_err_set(err, FW_EXIT_REJECTED, "more compressed bytes than the manifest declares");
+	if (chunk_sha256(z->piece, z->have, md) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	if (memcmp(md, z->zlist + z->pieces * FW_DIGEST_LEN, FW_DIGEST_LEN) != 0)
+		return fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED,
+				   "compressed chunk %llu (compressed bytes %llu-%llu): SHA-256 mismatch",
+				   (unsigned long long)z->pieces, (unsigned long long)start,
+				   (unsigned long long)(start + z->have - 1));
+	z->pieces++;
+	if (decode(z, z->piece, z->have, err) < 0)
+		return -1;
+	z->have = 0;
+	return 0;
+}
+
+int zstd_read_feed(struct zstd_read *z, const void *buf, size_t len, struct fw_err *err)
+{
+	const uint8_t *b = buf;
+
+	while (len > 0) {
+		size_t k = z->p->zstd.chunk_size - z->have;
+
+		if (k > len)
+			k = len;
+		memcpy(z->piece + z->have, b, k);
+		z->have += k;
+		b += k;
+		len -= k;
+		if (z->have == z->p->zstd.chunk_size && piece_done(z, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int zstd_read_end(struct zstd_read *z, struct fw_err *err)
+{
+	if (z->have > 0 && piece_done(z, err) < 0)
+		return -1;
+	if (z->pieces != fw_payload_zchunks(z->p))
+		return fw_err_set(err, FW_EXIT_REJECTED, "truncated: %llu of %llu compressed chunks",
+				  (unsigned long long)z->pieces, (unsigned long long)fw_payload_zchunks(z->p));
+	if (z->in_frame || z->frame != z->frames)
+		return fw_err_set(err, FW_EXIT_REJECTED, "the compressed data ends inside frame %llu of %llu",
+				  (unsigned long long)z->frame + (z->in_frame ? 1 : 0), (unsigned long long)z->frames);
+	return 0;
+}

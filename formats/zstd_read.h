@@ -1,0 +1,45 @@
+/* zstd_read: a compressed payload's bytes verified in pieces, then decoded frame by frame within declared bounds. */
+#ifndef FW_ZSTD_READ_H
+#define FW_ZSTD_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/fw_err.h"
+#include "chunk.h"
+#include "manifest.h"
+
+struct zstd_read;
+
+/*
+ * A decoder for payload p (p->zstd.on), whose compressed chunk list (one
+ * SHA-256 per p->zstd.chunk_size piece, checked against the signed manifest
+ * by the caller) is zlist. Decoded image bytes go to out, in order, split
+ * anywhere; they are not verified here (the caller's chunk pipe does that
+ * against the image's own chunk list). What is guaranteed:
+ *   - no compressed byte reaches the decoder before the piece holding it
+ *     matched its digest (pieces are at most FW_ZSTD_CHUNK_MAX bytes);
+ *   - frame k gives exactly its declared length (frame_size, the last one
+ *     the rest of the image): a frame that would decode beyond it is stopped
+ *     there, one that ends short is refused;
+ *   - a frame that needs a window above 2^window_log is refused by the
+ *     decoder before it allocates one (ZSTD_d_windowLogMax);
+ * so memory is the piece buffer, the decoder's window and a small output
+ * buffer, whatever the input. Failures: FW_EXIT_REJECTED, kind
+ * FW_KIND_MISMATCH for a piece that does not match its digest; out's own.
+ */
+struct zstd_read *zstd_read_new(const struct fw_payload *p, const uint8_t *zlist, chunk_sink_fn out, void *ctx,
+				struct fw_err *err);
+
+/* The next compressed bytes of the entry, split anywhere. */
+int zstd_read_feed(struct zstd_read *z, const void *buf, size_t len, struct fw_err *err);
+
+/* The entry ended: verify and decode the last piece; fail unless every frame was whole. */
+int zstd_read_end(struct zstd_read *z, struct fw_err *err);
+
+/* Compressed pieces verified so far. */
+uint64_t zstd_read_verified(const struct zstd_read *z);
+
+void zstd_read_free(struct zstd_read *z);
+
+#endif

@@ -1,0 +1,276 @@
+/* zstd_write: frames compressed on every core, written in order as they finish; the image hashed by the same threads. */
+#include "zstd_write.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "base/sha256.h"
+#include "chunk.h"
+
+#define MAX_THREADS 16
+
+/*
+ * The pipeline. Frame k is compressed by whichever worker takes it, into
+ * slot k % n_slots (n_slots = workers + 1), and written by the calling
+ * thread in frame order. A slot goes FREE -> BUSY (a worker took frame k:
+ * only once the slot's previous frame, k - n_slots, was written) -> DONE
+ * (its bytes are in out) -> FREE (written). So the workers never wait for
+ * each other, only for the writer when they are n_slots frames ahead, and
+ * memory is n_slots output buffers, whatever the image's size.
+ */
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	enum slot_state state;
+	uint64_t frame;
+	uint8_t *out;
+	size_t out_len;
+	int failed;
+	char why[160];
+};
+
+struct pipe {
+	const struct fw_payload *p;
+	int fd;
+	uint8_t *list;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t frames, next;     /* frames in all; the next one to take */
+	int stop;                  /* the writer gave up */
+	size_t n_slots;
+	struct slot slots[MAX_THREADS + 1];
+	unsigned window_log;
+};
+
+/* Compress frame k into s->out: read a chunk at a time (hashed as read), fed to the encoder as it comes. */
+static void compress_frame(struct pipe *pp, ZSTD_CCtx *c, uint8_t *in, struct slot *s, uint64_t k)
+{
+	const struct fw_payload *p = pp->p;
+	uint64_t at = k * p->zstd.frame_size, end = p->size - at < p->zstd.frame_size ? p->size : at + p->zstd.frame_size;
+	ZSTD_outBuffer o = { s->out, ZSTD_compressBound(p->zstd.frame_size), 0 };
+	size_t r;
+
+	ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
+	ZSTD_CCtx_setPledgedSrcSize(c, end - at);
+	while (at < end) {
+		size_t len = end - at < p->chunk_size ? (size_t)(end - at) : p->chunk_size, got = 0;
+		ZSTD_inBuffer zi = { in, len, 0 };
+
+		while (got < len) {
+			ssize_t n = pread(pp->fd, in + got, len - got, (off_t)(at + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				s->failed = 1;
+				snprintf(s->why, sizeof(s->why), "%s", n < 0 ? strerror(errno) : "file shrank while being read");
+				return;
+			}
+			got += (size_t)n;
+		}
+		/* Frames start on chunk boundaries: this chunk is one of the image's. */
+		chunk_sha256(in, len, pp->list + (at / p->chunk_size) * FW_DIGEST_LEN);
+		at += len;
+		do {
+			r = ZSTD_compressStream2(c, &o, &zi, at < end ? ZSTD_e_continue : ZSTD_e_end);
+			if (ZSTD_isError(r)) {
+				s->failed = 1;
+				snprintf(s->why, sizeof(s->why), "zstd: %s", ZSTD_getErrorName(r));
+				return;
+			}
+		} while (zi.pos < zi.size || (at == end && r != 0));
+	}
+	s->out_len = o.pos;
+}
+
+static void *worker(void *arg)
+{
+	struct pipe *pp = arg;
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	uint8_t *in = malloc(pp->p->chunk_size);
+	int bad = c == NULL || in == NULL;
+
+	/* Content size in every frame header (a reader checks it against the frame's place); no
+	 * checksum: every byte is covered by SHA-256 already. The window set explicitly, so what the
+	 * manifest says is what every frame header says at most. */
+	bad = bad || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, pp->p->zstd.level)) ||
+	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, (int)pp->window_log)) ||
+	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1)) ||
+	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0));
+	pthread_mutex_lock(&pp->mu);
+	for (;;) {
+		struct slot *s;
+		uint64_t k;
+
+		while (!pp->stop && pp->next < pp->frames && pp->slots[pp->next % pp->n_slots].state != SLOT_FREE)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		if (pp->stop || pp->next >= pp->frames)
+			break;
+		k = pp->next++;
+		s = &pp->slots[k % pp->n_slots];
+		s->state = SLOT_BUSY;
+		s->frame = k;
+		s->failed = 0;
+		pthread_mutex_unlock(&pp->mu);
+		if (bad) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "zstd: cannot set up level %d (out of memory?)", pp->p->zstd.level);
+		} else {
+			compress_frame(pp, c, in, s, k);
+		}
+		pthread_mutex_lock(&pp->mu);
+		s->state = SLOT_DONE;
+		pthread_cond_broadcast(&pp->cv);
+	}
+	pthread_mutex_unlock(&pp->mu);
+	ZSTD_freeCCtx(c);
+	free(in);
+	return NULL;
+}
+
+static unsigned level_window_log(int level)
+{
+	/* libzstd's own windows for inputs over 256 KiB, by level (ZSTD_getCParams is not in its stable API). */
+	static const unsigned wlog[FW_ZSTD_LEVEL_MAX + 1] = {
+		21, 19, 20, 21, 21, 21, 21, 21, 22, 22, 22, 22, 22, 22, 22, 22, 23, 23, 23, 23, 25, 26, 27,
+	};
+
+	return level >= 0 && level <= FW_ZSTD_LEVEL_MAX ? wlog[level] : 21;
+}
+
+static int write_all(int fd, const uint8_t *b, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size)
+{
+	memset(&p->zstd, 0, sizeof(p->zstd));
+	p->zstd.on = 1;
+	p->zstd.level = level;
+	p->zstd.frame_size = frame_size ? frame_size : FW_ZSTD_FRAME_DEFAULT;
+	/* Placeholders that validate until the payload is compressed. */
+	p->zstd.chunk_size = FW_ZSTD_CHUNK_MAX;
+	p->zstd.window_log = FW_ZSTD_WINDOW_LOG_MAX;
+}
+
+/* The plain SHA-256 of the image, for payloads that declare one (modification files): a pass of its own. */
+static int whole_sha256(int fd, uint64_t size, uint8_t out[32], struct fw_err *err)
+{
+	struct fw_sha256 h;
+	uint8_t buf[64 * 1024];
+	uint64_t at = 0;
+
+	fw_sha256_init(&h);
+	while (at < size) {
+		ssize_t n = pread(fd, buf, size - at < sizeof(buf) ? (size_t)(size - at) : sizeof(buf), (off_t)at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fw_err_set(err, FW_EXIT_IO, "%s", n < 0 ? strerror(errno) : "file shrank while being read");
+		fw_sha256_update(&h, buf, (size_t)n);
+		at += (uint64_t)n;
+	}
+	fw_sha256_final(&h, out);
+	return 0;
+}
+
+int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
+		       struct fw_err *err)
+{
+	struct pipe pp;
+	pthread_t tid[MAX_THREADS];
+	unsigned started = 0;
+	int rc = -1;
+
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	memset(&pp, 0, sizeof(pp));
+	p->zstd.chunk_size = FW_ZSTD_CHUNK_MAX;
+	/* The level's own window, within the cap a device's memory is planned on. */
+	pp.window_log = level_window_log(p->zstd.level);
+	if (pp.window_log > FW_ZSTD_WINDOW_LOG_MAX)
+		pp.window_log = FW_ZSTD_WINDOW_LOG_MAX;
+	p->zstd.window_log = pp.window_log;
+	p->zstd.size = 0;
+	pp.p = p;
+	pp.fd = fd;
+	pp.list = list;
+	pp.frames = fw_payload_frames(p);
+	if (pp.frames < threads)
+		threads = pp.frames > 0 ? (unsigned)pp.frames : 1;
+	pp.n_slots = threads + 1;
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.cv, NULL);
+	if (whole != NULL && whole_sha256(fd, p->size, whole, err) < 0)
+		goto out;
+	for (size_t i = 0; i < pp.n_slots; i++)
+		if ((pp.slots[i].out = malloc(ZSTD_compressBound(p->zstd.frame_size))) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+	for (; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, worker, &pp) != 0) {
+			fw_err_set(err, FW_EXIT_IO, "cannot start a thread");
+			goto out;
+		}
+	for (uint64_t k = 0; k < pp.frames; k++) {
+		struct slot *s = &pp.slots[k % pp.n_slots];
+
+		pthread_mutex_lock(&pp.mu);
+		while (!(s->state == SLOT_DONE && s->frame == k))
+			pthread_cond_wait(&pp.cv, &pp.mu);
+		pthread_mutex_unlock(&pp.mu);
+		if (s->failed) {
+			fw_err_set(err, FW_EXIT_IO, "%s", s->why);
+			goto out;
+		}
+		if (write_all(out_fd, s->out, s->out_len) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "output: write failed: %s", strerror(errno));
+			rc = -2;
+			goto out;
+		}
+		p->zstd.size += s->out_len;
+		pthread_mutex_lock(&pp.mu);
+		s->state = SLOT_FREE;
+		pthread_cond_broadcast(&pp.cv);
+		pthread_mutex_unlock(&pp.mu);
+	}
+	if (started == 0 && pp.frames > 0) {
+		fw_err_set(err, FW_EXIT_IO, "cannot start a thread");
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_lock(&pp.mu);
+	pp.stop = 1;
+	pthread_cond_broadcast(&pp.cv);
+	pthread_mutex_unlock(&pp.mu);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t i = 0; i < pp.n_slots; i++)
+		free(pp.slots[i].out);
+	pthread_cond_destroy(&pp.cv);
+	pthread_mutex_destroy(&pp.mu);
+	return rc;
+}

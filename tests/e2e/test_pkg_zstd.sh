@@ -1,0 +1,167 @@
+#!/bin/sh
+# test_pkg_zstd: compressed payloads (mkpkg/mkwmopkg --compress): stock tar + zstd -d recover the images, every reader gets verified images, and the attacks are refused with nothing written.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+command -v zstd >/dev/null || fail "zstd (the stock tool) is needed: scripts/install-deps"
+keypair k
+# pri spans two frames (32 MiB each) and compresses well; sec does not compress at all; boot is small.
+seq 1 6000000 | head -c 40000000 >pri.img
+randfile sec.img 9000
+{ echo "boot image"; head -c 3000 /dev/zero; } >boot.img
+"$B/mkpkg" -q -o fw.pkg --version 5.21.0 --product WX --chunk-size 4096 \
+	--pri pri.img --sec sec.img --boot boot.img -k k.key --compress zstd:3
+[ "$(stat -c %s fw.pkg)" -lt 20000000 ] || fail "compressed package is $(stat -c %s fw.pkg) bytes"
+ok "mkpkg --compress zstd:3 builds a package smaller than its images"
+
+# --- the format: version 3, each payload's "compression", stock tools
+mkdir stock
+(cd stock && tar xf ../fw.pkg) || fail "stock tar cannot unpack a compressed package"
+"$PY" - stock/manifest.json <<'PYEOF' || fail "manifest does not describe the compression"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["format_version"] == 3, m["format_version"]
+for im in m["images"]:
+    c = im["compression"]
+    assert c["algorithm"] == "zstd" and c["level"] == 3 and c["window_log"] <= 23, c
+    assert c["frame_size"] == 33554432 and c["chunk_size"] <= 1048576, c
+PYEOF
+for t in pri sec boot; do
+	zstd -q -d -c "stock/WX-$t.img" | cmp - "$t.img" || fail "zstd -d of the $t entry is not the image"
+done
+ok "format_version 3; stock tar xf then zstd -d gives back every image (pri from two frames)"
+
+# --- every reader: verify, inspect (the ratio), extract
+expect 0 '' "$B/fwpkg" verify -p k.pub fw.pkg
+expect 0 '' "$B/fwpkg" inspect fw.pkg
+grep -q 'format fwpkg 3' "$T/.out" || fail "inspect does not show format 3"
+grep -Eq '^  WX-pri\.img +zstd:3 +40000000 +[0-9]+ +[0-9.]+x +32 MiB' "$T/.out" || fail "inspect shows no ratio: $(cat "$T/.out")"
+expect 0 '' "$B/fwpkg" inspect --json fw.pkg
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["payload_bytes"]; assert b["size"]==40012011 and b["stored"]<b["size"] and b["ratio"]>2, b' "$T/.out" ||
+	fail "inspect --json lacks payload_bytes"
+mkdir out
+expect 0 '' "$B/fwpkg" extract -C out -p k.pub fw.pkg
+for t in pri sec boot; do cmp "out/WX-$t.img" "$t.img" || fail "extract: $t differs"; done
+ok "verify, inspect (format 3, ratio), extract give the very images"
+
+# --- reproducible
+"$B/mkpkg" -q -o fw2.pkg --version 5.21.0 --product WX --chunk-size 4096 \
+	--pri pri.img --sec sec.img --boot boot.img -k k.key --compress zstd:3
+cmp fw.pkg fw2.pkg || fail "two builds of the same compressed package differ"
+ok "the same inputs give the same compressed package, byte for byte"
+
+# --- the device: upgrade from a file, verified images in the slots
+D=$T/dev
+slotsum() { { treesum "$D/slots"; treesum "$D/records"; } | sha256sum; }
+expect 0 '' fw init --product WX --trust k.pub --version 5.20.0
+expect 0 '' /usr/bin/time -f 'maxrss %M' "$B/fwctl" --root "$D" upgrade no-reboot all fw.pkg
+for t in pri sec boot; do
+	cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "slot $t does not hold the image"
+done
+rss=$(sed -n 's/^maxrss //p' "$T/.err")
+[ "$rss" -le 24576 ] || fail "compressed install used $rss KiB, more than 24 MiB"
+ok "fwctl upgrade all installs a compressed package ($rss KiB peak)"
+
+# --- mkwmopkg --compress
+mkdir -p tree/files/etc
+seq 1 20000 >tree/files/etc/big.conf
+echo small >tree/files/etc/small.conf
+"$B/mkwmopkg" -q -o mod.wmopkg -C tree --version 1.0 --product WX -k k.key --compress zstd || fail "mkwmopkg --compress"
+expect 0 '' "$B/fwpkg" verify -p k.pub mod.wmopkg
+mkdir mout
+expect 0 '' "$B/fwpkg" extract -C mout -p k.pub mod.wmopkg
+cmp mout/files/etc/big.conf tree/files/etc/big.conf || fail "extract of a compressed .wmopkg differs"
+ok "mkwmopkg --compress: verified and extracted"
+
+# --- attacks: refused (exit 1), nothing written. The attack is in sec, the image written first:
+# as for an uncompressed package whose first chunk is bad, the device opened that slot (it holds
+# no valid image now, and says so) but not one byte of the attack reached it; pri and boot, their
+# records and the running system are untouched.
+D2=$T/dev2
+D=$D2
+expect 0 '' fw init --product WX --trust k.pub --version 5.20.0
+othersum() { for s in pri boot; do cat "$D/slots/$s" "$D/records/$s.json"; done | sha256sum; }
+refused() {
+	what=$1 pattern=$2 pkg=$3
+	before=$(othersum)
+	expect 1 "$pattern" "$B/fwpkg" verify -p k.pub "$pkg"
+	rm -rf x && mkdir x
+	expect 1 "$pattern" "$B/fwpkg" extract -C x -p k.pub "$pkg"
+	[ -z "$(ls -A x)" ] || fail "$what: extract left $(ls -A x)"
+	expect 1 "$pattern" fw upgrade no-reboot all "$pkg"
+	[ "$(othersum)" = "$before" ] || fail "$what: changed the pri or boot slot or record"
+	[ ! -s "$D/slots/sec" ] || fail "$what: $(stat -c %s "$D/slots/sec") bytes written to sec"
+	[ "$(js "d['slots']['sec']['valid']" 2>/dev/null || echo False)" != True ] || fail "$what: sec still claimed valid"
+	ok "$what: refused by verify, extract and upgrade; nothing written"
+}
+
+# A corrupted compressed chunk (the sec image is written first: its first piece).
+pkg_craft flipentry fw.pkg flip.pkg WX-sec.img first
+refused "a corrupted compressed chunk" 'WX-sec.img.*compressed chunk 0 .*SHA-256 mismatch' flip.pkg
+
+# A payload swapped in from another package (the same images but sec, built by the same key).
+randfile sec2.img 9000
+"$B/mkpkg" -q -o other.pkg --version 5.21.0 --product WX --chunk-size 4096 \
+	--pri pri.img --sec sec2.img --boot boot.img -k k.key --compress zstd:3
+mkdir other && (cd other && tar xf ../other.pkg)
+pkg_craft replace fw.pkg swap.pkg WX-sec.img WX-sec.img other/WX-sec.img
+refused "a frame swapped in from another package" 'WX-sec.img: (compressed chunk 0 .*SHA-256 mismatch|.*size)' swap.pkg
+
+# A decompression bomb, signed by the trusted key (a stolen key or a broken builder): the sec image
+# and 16 MiB more in one frame that declares no size; stopped at the declared 9000 bytes.
+{ cat sec.img; head -c 16777216 /dev/zero; } | zstd -q -3 -c >bomb.zst
+"$PY" "$E2E/zcraft.py" fw.pkg bomb.pkg k.key WX-sec.img bomb.zst
+refused "a decompression bomb" 'frame 0 decodes to more than its declared 9000 bytes' bomb.pkg
+
+# A frame asking for a window above the package's cap (2^27 > 2^21), signed as well.
+head -c 3000000 /dev/urandom | zstd -q -3 --zstd=wlog=27 -c >wide.zst
+"$PY" "$E2E/zcraft.py" fw.pkg wide.pkg k.key WX-sec.img wide.zst
+refused "a window above the cap" 'frame 0 asks for a window above the package.s cap of 2\^21 bytes' wide.pkg
+
+# --- over HTTP, and a power cut in the middle: a compressed image's slot holds decoded bytes, no
+# package bytes, so the resume record never vouches for it and the same upgrade fetches it whole again.
+. "$E2E/servers.sh"
+mkdir www
+cp fw.pkg www/fw.pkg
+srv_nginx "$T/www"
+H=http://127.0.0.1:$HTTP_PORT
+D=$T/dev3
+expect 0 '' fw init --product WX --trust k.pub --version 5.20.0
+cp -a "$D" "$T/template"
+expect 0 '' fw upgrade no-reboot all "$H/fw.pkg"
+for t in pri sec boot; do cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "HTTP: slot $t"; done
+ok "fwctl upgrade all over HTTP installs a compressed package"
+
+# The crash point before the 3rd write into the primary (40 MB of image: several write-back windows).
+n=1 c=0 at=""
+while [ -z "$at" ]; do
+	rm -rf "$T/probe" && cp -a "$T/template" "$T/probe"
+	set +e
+	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$T/probe" upgrade no-reboot all "$H/fw.pkg" >/dev/null 2>"$T/probe.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || fail "no 3rd write into pri among $n crash points (exit $rc)"
+	if grep -q "stopping before writing .*slots/pri" "$T/probe.err"; then
+		c=$((c + 1))
+		[ $c -lt 3 ] || at=$n
+	fi
+	n=$((n + 1))
+done
+rm -rf "$D" && cp -a "$T/template" "$D"
+set +e
+FWCTL_CRASH_AT=$at "$B/fwctl" --root "$D" upgrade no-reboot all "$H/fw.pkg" >/dev/null 2>"$T/cut.err"
+rc=$?
+set -e
+[ $rc -eq 99 ] || fail "power cut at $at: exit $rc: $(cat "$T/cut.err")"
+expect 0 '' fw boot
+[ -s "$D/slots/pri" ] || fail "the cut left nothing in pri: not a cut in its middle"
+if [ -e "$D/upgrade.resume" ]; then
+	"$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); assert all(i['kept'] == 0 for i in r['images']), r" \
+		"$D/upgrade.resume" || fail "the record vouches for a compressed image's slot bytes: $(cat "$D/upgrade.resume")"
+fi
+expect 0 '' fw upgrade no-reboot all "$H/fw.pkg"
+for t in pri sec boot; do cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "after the cut: slot $t"; done
+[ "$(js "d['last_upgrade']['result'], d['resume']")" = "success None" ] || fail "$(js "d['last_upgrade'], d['resume']")"
+ok "a power cut in the middle of a compressed image: the same upgrade fetches it again and installs it"
+
+echo "all $TESTS checks passed"

@@ -1,0 +1,294 @@
+/* test_zstd: compressed payloads: pieces verified before decoding, frames held to their declared length and window. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <zstd.h>
+
+#include "formats/chunk.h"
+#include "formats/manifest.h"
+#include "formats/zstd_read.h"
+#include "formats/zstd_write.h"
+
+#define FRAME (1024u * 1024)
+#define PIECE 4096u
+
+struct sink {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+static int collect(void *ctx, const void *buf, size_t len, struct fw_err *err)
+{
+	struct sink *s = ctx;
+
+	if (s->len + len > s->cap)
+		return fw_err_set(err, FW_EXIT_IO, "sink overflow");
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	return 0;
+}
+
+/* A frame of len bytes of `data` at `level`, window 2^wlog; content size in the header unless unknown_size. */
+static size_t frame(uint8_t *out, size_t cap, const uint8_t *data, size_t len, int wlog, int unknown_size)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_outBuffer o = { out, cap, 0 };
+	ZSTD_inBuffer in = { data, len, 0 };
+	size_t r;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog);
+	if (!unknown_size) {
+		ZSTD_CCtx_setPledgedSrcSize(c, len);
+	} else {
+		/* Fed in steps, not at once: libzstd then cannot know the size and keeps the window asked for. */
+		while (in.pos < in.size) {
+			r = ZSTD_compressStream2(c, &o, &in, ZSTD_e_continue);
+			CU_ASSERT_FATAL(!ZSTD_isError(r));
+		}
+		in.size = in.pos;
+	}
+	do
+		r = ZSTD_compressStream2(c, &o, &in, ZSTD_e_end);
+	while (r != 0 && !ZSTD_isError(r));
+	ZSTD_freeCCtx(c);
+	CU_ASSERT_FATAL(!ZSTD_isError(r));
+	return o.pos;
+}
+
+/* The compressed chunk list of z's bytes, as a writer makes it. */
+static uint8_t *zlist_of(const uint8_t *z, size_t len)
+{
+	size_t n = (len + PIECE - 1) / PIECE;
+	uint8_t *list = malloc(n * 32 + 1);
+
+	for (size_t i = 0; i < n; i++)
+		chunk_sha256(z + i * PIECE, len - i * PIECE < PIECE ? len - i * PIECE : PIECE, list + i * 32);
+	return list;
+}
+
+static void payload_for(struct fw_payload *p, uint64_t image_size, size_t zsize, unsigned wlog)
+{
+	memset(p, 0, sizeof(*p));
+	p->size = image_size;
+	p->chunk_size = 65536;
+	p->zstd.on = 1;
+	p->zstd.level = 3;
+	p->zstd.window_log = wlog;
+	p->zstd.frame_size = FRAME;
+	p->zstd.chunk_size = PIECE;
+	p->zstd.size = zsize;
+}
+
+/* Decode zsize bytes of z for payload p in odd-sized feeds; 0 or -1 with err. */
+static int run(const struct fw_payload *p, const uint8_t *z, size_t zsize, const uint8_t *zlist, struct sink *s,
+	       struct fw_err *err)
+{
+	struct zstd_read *r = zstd_read_new(p, zlist, collect, s, err);
+	int rc = -1;
+
+	CU_ASSERT_FATAL(r != NULL);
+	for (size_t at = 0; at < zsize; at += 1000)
+		if (zstd_read_feed(r, z + at, zsize - at < 1000 ? zsize - at : 1000, err) < 0)
+			goto out;
+	rc = zstd_read_end(r, err);
+out:
+	zstd_read_free(r);
+	return rc;
+}
+
+static uint8_t *image(size_t len)
+{
+	uint8_t *d = malloc(len);
+
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)((i / 7) ^ (i * 2654435761u >> 20));
+	return d;
+}
+
+static void test_frames_round_trip(void)
+{
+	size_t len = 2 * FRAME + 12345, zsize = 0, cap = 3 * FRAME + 4096;
+	uint8_t *img = image(len), *z = malloc(cap), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(len), 0, len };
+	struct fw_err err = { 0 };
+
+	for (size_t at = 0; at < len; at += FRAME)
+		zsize += frame(z + zsize, cap - zsize, img + at, len - at < FRAME ? len - at : FRAME, 20, 0);
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	CU_ASSERT_EQUAL(fw_payload_frames(&p), 3);
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), 0);
+	CU_ASSERT_EQUAL(s.len, len);
+	CU_ASSERT(memcmp(s.buf, img, len) == 0);
+	free(img);
+	free(z);
+	free(list);
+	free(s.buf);
+}
+
+/* A frame that decodes to more than its place in the image declares, even without a size in its header. */
+static void test_bomb_stopped_at_declared_length(void)
+{
+	size_t big = 64u * 1024 * 1024, cap = 1024 * 1024;
+	uint8_t *zeros = calloc(1, big), *z = malloc(cap), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(FRAME), 0, FRAME };
+	struct fw_err err = { 0 };
+	size_t zsize = frame(z, cap, zeros, big, 20, 1);
+
+	list = zlist_of(z, zsize);
+	payload_for(&p, FRAME, zsize, 20);
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	CU_ASSERT(strstr(err.msg, "more than its declared") != NULL);
+	CU_ASSERT(s.len <= FRAME);
+	/* With its size in the header too. */
+	zsize = frame(z, cap, zeros, 2 * FRAME, 20, 0);
+	free(list);
+	list = zlist_of(z, zsize);
+	payload_for(&p, FRAME, zsize, 20);
+	s.len = 0;
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	CU_ASSERT(s.len <= FRAME);
+	free(zeros);
+	free(z);
+	free(list);
+	free(s.buf);
+}
+
+/* A frame whose header asks for a window above the package's cap is refused before anything is decoded. */
+static void test_window_above_cap_refused(void)
+{
+	size_t len = FRAME, cap = 2 * FRAME;
+	uint8_t *img = image(len), *z = malloc(cap), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(len), 0, len };
+	struct fw_err err = { 0 };
+	size_t zsize = frame(z, cap, img, len, 27, 1);
+
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	CU_ASSERT(strstr(err.msg, "window above") != NULL);
+	CU_ASSERT_EQUAL(s.len, 0);
+	free(img);
+	free(z);
+	free(list);
+	free(s.buf);
+}
+
+/* A changed compressed byte: refused by its piece's digest (kind MISMATCH), the decoder never sees it. */
+static void test_bad_piece_never_decoded(void)
+{
+	size_t len = FRAME, cap = 2 * FRAME;
+	uint8_t *img = image(len), *z = malloc(cap), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(len), 0, len };
+	struct fw_err err = { 0 };
+	size_t zsize = frame(z, cap, img, len, 20, 0);
+
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	z[zsize / 2] ^= 1;
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_MISMATCH);
+	/* Nothing of the damaged piece or after it reached the output. */
+	CU_ASSERT(s.len < len);
+	free(img);
+	free(z);
+	free(list);
+	free(s.buf);
+}
+
+/* Frames short of their declared length, and compressed bytes missing at the end, are refused. */
+static void test_short_frame_and_truncation(void)
+{
+	size_t len = FRAME, cap = 2 * FRAME;
+	uint8_t *img = image(len), *z = malloc(cap), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(len), 0, len };
+	struct fw_err err = { 0 };
+	size_t zsize = frame(z, cap, img, len - 100, 20, 0);
+
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	CU_ASSERT(strstr(err.msg, "not its declared") != NULL);
+	free(list);
+	zsize = frame(z, cap, img, len, 20, 0);
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	s.len = 0;
+	CU_ASSERT_EQUAL(run(&p, z, zsize - PIECE, list, &s, &err), -1);
+	free(img);
+	free(z);
+	free(list);
+	free(s.buf);
+}
+
+/* The writer: frames every stock decoder reads back, the image's chunk list as chunk_hash_fd makes it. */
+static void test_writer(void)
+{
+	size_t len = 3 * FRAME + 777;
+	uint8_t *img = image(len), *list = malloc((len / 65536 + 1) * 32), *want = malloc((len / 65536 + 1) * 32);
+	char in_path[] = "/tmp/test_zstd_in.XXXXXX", out_path[] = "/tmp/test_zstd_out.XXXXXX";
+	int in = mkstemp(in_path), out = mkstemp(out_path);
+	struct fw_payload p;
+	struct fw_err err = { 0 };
+	uint8_t *z, *back;
+	unsigned long long got;
+
+	CU_ASSERT_FATAL(in >= 0 && out >= 0);
+	CU_ASSERT_FATAL(write(in, img, len) == (ssize_t)len);
+	memset(&p, 0, sizeof(p));
+	p.size = len;
+	p.chunk_size = 65536;
+	zstd_write_setup(&p, 19, FRAME);
+	CU_ASSERT_EQUAL(zstd_write_payload(in, &p, 2, list, NULL, out, &err), 0);
+	CU_ASSERT_EQUAL(p.zstd.window_log, 23);
+	CU_ASSERT_EQUAL(chunk_hash_fd(in, len, 65536, 1, want, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT(memcmp(list, want, fw_payload_chunks(&p) * 32) == 0);
+	z = malloc(p.zstd.size);
+	CU_ASSERT_FATAL(pread(out, z, p.zstd.size, 0) == (ssize_t)p.zstd.size);
+	/* Independent frames, each with its content size: ZSTD_decompress reads them all, as zstd -d does. */
+	CU_ASSERT_EQUAL(ZSTD_getFrameContentSize(z, p.zstd.size), FRAME);
+	back = malloc(len);
+	got = ZSTD_decompress(back, len, z, p.zstd.size);
+	CU_ASSERT_EQUAL(got, len);
+	CU_ASSERT(memcmp(back, img, len) == 0);
+	close(in);
+	close(out);
+	unlink(in_path);
+	unlink(out_path);
+	free(img);
+	free(list);
+	free(want);
+	free(z);
+	free(back);
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("zstd", NULL, NULL);
+	CU_add_test(suite, "frames decode to the image, fed in odd pieces", test_frames_round_trip);
+	CU_add_test(suite, "a decompression bomb is stopped at the frame's declared length", test_bomb_stopped_at_declared_length);
+	CU_add_test(suite, "a frame asking for a window above the cap is refused", test_window_above_cap_refused);
+	CU_add_test(suite, "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded);
+	CU_add_test(suite, "a short frame and a truncated payload are refused", test_short_frame_and_truncation);
+	CU_add_test(suite, "the writer's frames and chunk list", test_writer);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
