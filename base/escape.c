@@ -156,3 +156,33 @@ json_t *fw_json_text_n(const char *text, size_t len)
 	free(buf);
 	return s;
 }
+
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+json_t *fw_json_text_unescaped(const char *shown)
+{
+	size_t len = strlen(shown), n = 0;
+	char *raw = malloc(len + 1);
+	json_t *out;
+
+	if (raw == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+
+		/* fw_escape writes a backslash as "\x5c": any "\xNN" is one escaped byte. */
+		if (shown[i] == '\\' && i + 3 < len + 0 + 1 && shown[i + 1] == 'x' && (hi = hex_value(shown[i + 2])) >= 0 &&
+		    (lo = hex_value(shown[i + 3])) >= 0) {
+			raw[n++] = (char)(hi << 4 | lo);
+			i += 3;
+		} else {
+			raw[n++] = shown[i];
+		}
+	}
+	out = fw_json_text_n(raw, n);
+	free(raw);
+	return out;
+}

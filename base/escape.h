@@ -55,6 +55,13 @@ json_t *fw_json_text(const char *text);
 /* The same for len bytes (NUL bytes inside are escaped). */
 json_t *fw_json_text_n(const char *text, size_t len);
 
+/*
+ * fw_json_text of what fw_escape made (a source the device keeps as it
+ * showed it: dev_source's "shown"): each "\xNN" back to its byte first, so
+ * JSON carries the text itself by the one rule above, not display escapes.
+ */
+json_t *fw_json_text_unescaped(const char *shown);
+
 /* Room for escaping len bytes in the worst case, terminator included. */
 #define FW_ESCAPED_SIZE(len) (4 * (len) + 1)
 

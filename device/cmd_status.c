@@ -141,6 +141,18 @@ static json_t *smart_json(const struct dev_root *r, const struct dev_smart_state
 	return o;
 }
 
+/*
+ * The device keeps a source as it shows it (dev_source's "shown", escaped
+ * once where it enters); JSON carries the text itself (fw_json_text's rule,
+ * fwctl(8)), so its display escapes are undone here. 0, or -1 out of memory.
+ */
+static int source_as_text(json_t *obj)
+{
+	json_t *v = json_object_get(obj, "source");
+
+	return json_is_string(v) ? json_object_set_new(obj, "source", fw_json_text_unescaped(json_string_value(v))) : 0;
+}
+
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 		      const struct dev_state *st)
 {
@@ -157,7 +169,8 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	json_t *resume = dev_resume_status(r, rec);
 
 	if (doc != NULL)
-		bad |= json_object_set_new(doc, "download", download ? download : json_null()) < 0 ||
+		bad |= source_as_text(download) < 0 || source_as_text(resume) < 0 ||
+		       json_object_set_new(doc, "download", download ? download : json_null()) < 0 ||
 		       json_object_set_new(doc, "resume", resume ? resume : json_null()) < 0;
 	else {
 		json_decref(download);
@@ -172,7 +185,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		bad = json_object_set_new(media, r->cfg.media[i].label, fw_json_text(r->cfg.media[i].dir)) < 0;
 	last = dev_last_upgrade_to_json(&st->last);
 	if (!bad)
-		bad = last == NULL ||
+		bad = last == NULL || source_as_text(last) < 0 ||
 		      json_object_set_new(doc, "product", json_string(r->cfg.product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(r->cfg.tpm)) < 0 ||
 		      json_object_set_new(doc, "allow_untrusted", json_boolean(r->cfg.allow_untrusted)) < 0 ||

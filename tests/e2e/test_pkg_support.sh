@@ -334,13 +334,17 @@ status_json_text() {
 	printf '#!/bin/sh\ncat >/dev/null\nprintf "scan:\\tEICAR caf\\303\\251\\nline2 caf\\351" >&2\nexit 1\n' >"$T/hook"
 	chmod 755 "$T/hook"
 	"$B/fwctl" --root "$D" -q init --product P1 --trust k.pub --version 5.20.0 --unpack-hook "$T/hook" >/dev/null
-	expect 1 'security violation' fw upgrade pri fw.pkg
+	# The source too (kept as shown, escaped once): a file name with a tab, a backslash and UTF-8.
+	tabbed=$(printf 'fw\tcaf\303\251\\x.pkg')
+	cp fw.pkg "$tabbed"
+	expect 1 'security violation' fw upgrade pri "$T/$tabbed"
 	"$B/fwctl" --root "$D" status --json >st.json
-	"$PY" - st.json <<'PYEOF' || fail "status --json: $(cat st.json)"
+	"$PY" - st.json "$T/$tabbed" <<'PYEOF' || fail "status --json: $(cat st.json)"
 import json, sys
 raw = open(sys.argv[1]).read()
-got = json.loads(raw)["last_upgrade"]["hook_stderr"]
-assert got == "scan:\tEICAR caf\u00e9\nline2 caf\\xe9", repr(got)
+last = json.loads(raw)["last_upgrade"]
+assert last["hook_stderr"] == "scan:\tEICAR caf\u00e9\nline2 caf\\xe9", repr(last["hook_stderr"])
+assert last["source"] == sys.argv[2], repr(last["source"])
 PYEOF
 	# The table still shows it escaped, for a terminal.
 	expect 0 '' fw status
