@@ -158,16 +158,28 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 
 # Coverage-guided fuzzing with clang's libFuzzer, FUZZ_SECONDS per target, seeded with real packages.
+# The library and the device's (libfwdev: it needs libcurl's headers, not the library, which it dlopens)
+# are compiled once with the fuzzing sanitizers; each target links them.
+# One target alone: make fuzz FUZZ_TARGETS=fuzz_catalog FUZZ_SECONDS=300
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-fuzz: all
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -I. \
+	$(shell pkg-config --cflags $(PKGS) p11-kit-1 2>/dev/null) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB := $(B)/fuzz/libfuzzed.a
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_LIB): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(LIB_SRC) $(DEVLIB_SRC))
+	$(AR) rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB)
+	clang $(filter-out -fsanitize=fuzzer-no-link%,$(FUZZ_CFLAGS)) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(FUZZ_LIB) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -pthread
+fuzz: all $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
 	@mkdir -p $(B)/fuzz
 	scripts/fuzz-corpus $(B) $(B)/fuzz/corpus
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. $$(pkg-config --cflags $(PKGS) p11-kit-1) \
-			-fsanitize=fuzzer,address,undefined -o $(B)/fuzz/$$t tests/fuzz/$$t.c \
-			$(LIB_SRC) $$(pkg-config --libs $(PKGS)) -pthread; \
 		echo "== $$t ($(FUZZ_SECONDS)s)"; \
+		FUZZ_UNLOCK_KEY=$$(tail -n 1 $(B)/fuzz/corpus/unlock.pub) \
 		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t; \
 	done

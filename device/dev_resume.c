@@ -116,7 +116,9 @@ static uint8_t *load_chunks(const struct dev_root *r, const struct dev_resume_im
 		*chunk_size = *chunk_size << 8 | buf[CHUNKS_HEAD - 4 + i];
 	*nchunks = len / FW_DIGEST_LEN;
 	fw_sha256(buf + CHUNKS_HEAD, len, md);
-	if (*chunk_size == 0 || len % FW_DIGEST_LEN != 0 || memcmp(md, im->digest, FW_DIGEST_LEN) != 0 ||
+	/* A chunk size no package has (fwpkg-pkg(5)) is refused before it sizes a buffer (fuzz_resume: malloc of 3 GiB). */
+	if (*chunk_size < FW_CHUNK_MIN || *chunk_size > FW_CHUNK_MAX || (*chunk_size & (*chunk_size - 1)) != 0 ||
+	    len % FW_DIGEST_LEN != 0 || memcmp(md, im->digest, FW_DIGEST_LEN) != 0 ||
 	    *nchunks != im->size / *chunk_size + (im->size % *chunk_size != 0))
 		goto bad;
 	close(fd);

@@ -457,7 +457,8 @@ int dev_source_parse_package(int argc, char *const *argv, enum dev_proto proto, 
 static int open_by_components(int dfd, const char *rel)
 {
 	char buf[sizeof(((struct dev_source *)0)->path)], *save = NULL, *comp, *next;
-	int cur = dup(dfd), fd;
+	struct stat st;
+	int cur = dup(dfd), fd, e;
 
 	snprintf(buf, sizeof(buf), "%s", rel);
 	comp = strtok_r(buf, "/", &save);
@@ -470,7 +471,13 @@ static int open_by_components(int dfd, const char *rel)
 		}
 		fd = openat(cur, comp, (next ? O_DIRECTORY | O_RDONLY : O_RDONLY | O_NONBLOCK | O_NOCTTY) |
 					  O_NOFOLLOW | O_CLOEXEC);
+		/* O_DIRECTORY | O_NOFOLLOW on a symlink fails with ENOTDIR: say it is a symlink, as openat2 would. */
+		if (fd < 0 && errno == ENOTDIR && next != NULL && fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			errno = ELOOP;
+		e = errno;
 		close(cur);
+		errno = e;
 		cur = fd;
 		comp = next;
 	}

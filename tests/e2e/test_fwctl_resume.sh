@@ -245,6 +245,21 @@ for s in sec pri; do
 done
 ok "a byte flipped in a kept slot (committed or half-written): caught by the reader, started over, installed"
 
+# --- a flipped byte beyond the range the record vouches for: the slot's further chunks are re-read and hashed
+# against the saved chunk list (dev_resume_extend); the resume stops at the bad chunk, takes the good ones
+# before it, and neither trusts the bad one nor starts over.
+power_cut "$(point pri 20)" "$H/fw.pkg"
+pk=$("$PY" -c "import json; print([i['kept'] for i in json.load(open('$D/upgrade.resume'))['images'] if i['slot'] == 'pri'][0])")
+bad=$(((pk + CHUNK - 1) / CHUNK))
+[ "$bad" -lt 19 ] || fail "the record vouches for $pk bytes of pri: no written chunk beyond it to flip"
+"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); o = int(sys.argv[2]); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0xff]))" \
+	"$D/slots/pri" $((bad * CHUNK + 777))
+expect 0 "resuming the interrupted upgrade: $((3000000 + 300000 + bad * CHUNK)) bytes of the package are in the slots already" \
+	fw upgrade no-reboot all "$H/fw.pkg"
+grep -q "starting over" "$T/.err" && fail "started over: $(cat "$T/.err")"
+installed 5.21.1
+ok "a byte flipped in pri's chunk $bad, beyond the $pk bytes the record vouches for: resumed from the last good chunk before it, neither from the bad one nor from zero, installed"
+
 # --- another upgrade in between: the record is stale and goes (cut in the bootloader: the primary still boots)
 power_cut "$(point boot 1)" "$H/fw.pkg"
 "$B/mkpkg" -q -o other.pkg --version 5.21.4 --product WX --pri sec.img --sec boot.img --boot boot.img -k k.key

@@ -53,6 +53,23 @@ expect 0 '' fw upgrade force pri media stick in.pkg
 [ "$(js "d['slots']['pri']['version']")" = 5.21.3 ] || fail "$(js d)"
 ok "media: a symlink out of the medium and a FIFO are refused at once (exit 1, recorded); a symlink inside is followed"
 
+# The same cases on a kernel without openat2 (the shim makes it fail with ENOSYS): the fallback walks the
+# path a component at a time with O_NOFOLLOW, so it follows no symlink at all, not even one inside.
+[ -f "$B/shim/noopenat2.so" ] || fail "no $B/shim/noopenat2.so: run make check"
+ln -s .. stick/up
+before=$(sha256sum <"$D/records/pri.json")
+expect 1 'stick/up/fw-5\.21\.5\.pkg: leads out of the medium \(a symlink\?\): refused' fw upgrade pri media stick up/fw-5.21.5.pkg
+for p in out.pkg up/fw-5.21.5.pkg in.pkg; do
+	expect 1 "stick/$p: leads out of the medium \\(a symlink\\?\\): refused" \
+		env LD_PRELOAD="$B/shim/noopenat2.so" "$B/fwctl" --root "$D" upgrade force pri media stick "$p"
+	[ "$(js "d['last_upgrade']['result']")" = policyRefused ] || fail "$p: $(js "d['last_upgrade']")"
+done
+expect 1 'not a regular file' timeout 10 env LD_PRELOAD="$B/shim/noopenat2.so" "$B/fwctl" --root "$D" upgrade pri media stick fifo.pkg
+[ "$(sha256sum <"$D/records/pri.json")" = "$before" ] || fail "a refused medium path changed the primary (no openat2)"
+expect 0 '' env LD_PRELOAD="$B/shim/noopenat2.so" "$B/fwctl" --root "$D" upgrade force pri media stick fw/fw-5.21.3.pkg
+rm stick/up
+ok "media without openat2 (ENOSYS): symlinks out (to a file, to ..) and even inside are refused, a FIFO too; a plain nested path installs"
+
 # --- words in the wrong place are usage errors that record nothing
 before=$(statesum)
 expect 2 '"no-reboot" comes before the target' fw upgrade all no-reboot fw-5.21.5.pkg

@@ -138,6 +138,23 @@ cmp -s before.sum after.sum || fail "a refused golden install changed the device
 [ "$(js "d['slots']['golden']['version']")" = 5.22.0 ] || fail "golden changed: $(js d)"
 ok "golden install refuses a package without a primary image; golden takes only 'install'"
 
+# The rollback index: a golden system below the device's index would be a floor the device may no longer run.
+fresh
+mk 5.25.0 --rollback-index 3
+mk 5.26.0 --rollback-index 2
+expect 0 '' fw upgrade all 5.25.0.pkg
+expect 0 '' fw mark-good
+expect 0 '' fw boot
+[ "$(js "d['rollback_index'], d['booted_version']")" = "3 5.25.0" ] || fail "$(js d)"
+slotsum >before.sum
+expect 1 "the package's rollback index 2 is below the device's 3" fw golden install 5.26.0.pkg
+slotsum >after.sum
+cmp -s before.sum after.sum || fail "a golden install below the rollback index changed the device: $(diff before.sum after.sum)"
+[ "$(js "d['slots']['golden']['valid'], d['last_upgrade']['result']")" = "False policyRefused" ] || fail "$(js d)"
+[ ! -s "$D/slots/golden" ] || fail "the golden slot was written: $(wc -c <"$D/slots/golden")"
+expect 0 'golden: 5.25.0 placed' fw golden install 5.25.0.pkg
+ok "golden install refuses a package below the device's rollback index (exit 1, recorded, golden slot unchanged); at the index it is placed"
+
 # --- power cuts in mark-good, in a trial boot, in a rollback, in golden install
 cat >check.py <<'PYEOF'
 import hashlib, json, os, sys

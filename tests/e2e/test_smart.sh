@@ -138,8 +138,13 @@ expect 0 '' at $((C0 + 3600)) fw check
 ok "refused: expired, lower serial, untrusted key, bad signature, unsigned, over 1 MiB; each recorded, nothing else changed"
 
 # --- download: the manifest must be the catalog's; then a good one; nothing of the running system changes
+# The substitute has the same version, product, key and size (another primary image of the same length): only
+# the manifest's digest the catalog carries tells it apart, so that check alone must refuse it.
 cp www/fw-2.0.0.pkg keep.pkg
-"$B/mkpkg" -q -f -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
+randfile a2.img 3000000
+"$B/mkpkg" -q -f -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri a2.img --sec b.img --boot c.img -k k.key
+[ "$(wc -c <www/fw-2.0.0.pkg)" = "$(wc -c <keep.pkg)" ] || fail "the substitute's size differs: $(wc -c <www/fw-2.0.0.pkg)"
+cmp -s www/fw-2.0.0.pkg keep.pkg && fail "the substitute is the package"
 before=$(slotsum)
 expect 1 'download: .*fw-2.0.0.pkg: .*manifest.json.s SHA-256 is .*the catalog says' at $((C0 + 3600)) fw download
 [ "$(cat "$T/.out")" = fileNotMatch ] || fail "$(cat "$T/.out")"
@@ -153,7 +158,7 @@ cmp -s "$D/download/package.pkg" www/fw-2.0.0.pkg || fail "the download is not t
 [ "$(slotsum)" = "$before" ] || fail "a download changed the slots"
 [ "$(js "d['smart']['download']['complete'], d['smart']['download']['bytes'] == d['smart']['download']['total']")" = \
 	"True True" ] || fail "$(js "d['smart']['download']")"
-ok "download: another package than the catalog names is fileNotMatch and discarded; the right one is kept, slots untouched"
+ok "download: another package than the catalog names, of the same size, is fileNotMatch (manifest digest) and discarded; the right one is kept, slots untouched"
 
 # --- the unpack hook runs on a download as on an upgrade (one intake): one that refuses everything stops it as
 # a security violation, exit 1, nothing of it kept, nothing else changed; one that passes the bytes on lets it through

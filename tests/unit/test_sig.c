@@ -913,6 +913,49 @@ static void test_trust_decide(void)
 	CU_ASSERT_EQUAL(sig_trust_decide(&t, 3, (const uint8_t (*)[SIG_FPR_LEN])f, 3, &have, &err), -1);
 }
 
+/*
+ * A key listed twice counts once wherever the copies stand (not only side by
+ * side), and two keys whose fingerprints differ in one byte only, the first or
+ * the last, are two keys.
+ */
+static void test_trust_decide_duplicates(void)
+{
+	uint8_t f[6][SIG_FPR_LEN];
+	struct sig_trust t;
+	struct fw_err err = { 0 };
+	unsigned have = 99;
+
+	memset(f[0], 0x11, SIG_FPR_LEN);              /* A */
+	memset(f[1], 0x22, SIG_FPR_LEN);              /* B */
+	memcpy(f[2], f[0], SIG_FPR_LEN);              /* A again, not beside the first */
+	memcpy(f[3], f[0], SIG_FPR_LEN);
+	f[3][SIG_FPR_LEN - 1] ^= 1;                   /* C: A but for the last byte */
+	memcpy(f[4], f[0], SIG_FPR_LEN);
+	f[4][0] ^= 1;                                 /* D: A but for the first byte */
+	memcpy(f[5], f[1], SIG_FPR_LEN);              /* B again */
+	sig_trust_init(&t);
+	t.min_keys = 3;
+	/* A, B, A: two keys, not three. */
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 3, &have, &err), -1);
+	CU_ASSERT_EQUAL(have, 2);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_SIGNATURE);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	/* A, B, A, C: three keys (C differs from A in its last byte). */
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 4, &have, &err), 0);
+	CU_ASSERT_EQUAL(have, 3);
+	/* A, B, A, C, D, B: four keys; a caller's need of 5 is not met. */
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 5, (const uint8_t (*)[SIG_FPR_LEN])f, 6, &have, &err), -1);
+	CU_ASSERT_EQUAL(have, 4);
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 4, (const uint8_t (*)[SIG_FPR_LEN])f, 6, &have, &err), 0);
+	CU_ASSERT_EQUAL(have, 4);
+	/* One key three times is one key: policy min 2 refuses. */
+	memcpy(f[1], f[0], SIG_FPR_LEN);
+	t.min_keys = 2;
+	CU_ASSERT_EQUAL(sig_trust_decide(&t, 0, (const uint8_t (*)[SIG_FPR_LEN])f, 3, &have, &err), -1);
+	CU_ASSERT_EQUAL(have, 1);
+	sig_trust_free(&t);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -923,6 +966,7 @@ int main(void)
 	s = CU_add_suite("sig", suite_init, suite_clean);
 	if (s == NULL ||
 	    CU_add_test(s, "key id display", test_keyid_str) == NULL ||
+	    CU_add_test(s, "trust decision: a key listed twice counts once", test_trust_decide_duplicates) == NULL ||
 	    CU_add_test(s, "keygen, encrypted", test_keygen_encrypted) == NULL ||
 	    CU_add_test(s, "keygen, unencrypted (-W)", test_keygen_unencrypted) == NULL ||
 	    CU_add_test(s, "keygen never overwrites without force", test_keygen_no_overwrite) == NULL ||

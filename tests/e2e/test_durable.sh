@@ -1,0 +1,43 @@
+#!/bin/sh
+# test_durable: the order of flushes (a shim logs fsync, rename, directory fsync) and a disk whose flush fails (EIO).
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+
+SHIM=$B/shim/syncorder.so
+[ -f "$SHIM" ] || fail "no $SHIM: run make check"
+D=$T/dev
+keypair k
+for s in pri sec boot; do randfile "$s.img" 30000; done
+for v in 5.21.0 5.22.0; do
+	"$B/mkpkg" -q -o "$v.pkg" --version "$v" --product WX --chunk-size 4096 --pri pri.img --sec sec.img \
+		--boot boot.img -k k.key
+done
+fw -q init --product WX --trust k.pub --version 5.20.0 >/dev/null
+# logged CMD...: run fwctl CMD under the shim, its log in log.txt.
+logged() { rm -f log.txt; SYNCORDER_LOG=$T/log.txt LD_PRELOAD=$SHIM "$B/fwctl" --root "$D" "$@" >"$T/.out" 2>"$T/.err"; }
+
+logged upgrade no-reboot all 5.21.0.pkg || fail "upgrade: $(cat "$T/.err")"
+"$PY" "$E2E/syncorder.py" log.txt "$D" pri sec boot >"$T/.out" || fail "upgrade all: $(cat log.txt)"
+logged boot || fail "boot: $(cat "$T/.err")"
+"$PY" "$E2E/syncorder.py" log.txt "$D" || fail "boot: $(cat log.txt)"
+logged mark-good || fail "mark-good: $(cat "$T/.err")"
+"$PY" "$E2E/syncorder.py" log.txt "$D" || fail "mark-good: $(cat log.txt)"
+logged golden install 5.21.0.pkg || fail "golden install: $(cat "$T/.err")"
+"$PY" "$E2E/syncorder.py" log.txt "$D" golden || fail "golden install: $(cat log.txt)"
+ok "upgrade all, boot, mark-good, golden install: every file flushed before its rename and its directory after; each slot before the record that vouches for it"
+
+# A flush that fails (EIO) is an error, and nothing that depends on it is committed.
+eio() { what=$1; shift; SYNCORDER_EIO=$what LD_PRELOAD=$SHIM "$B/fwctl" --root "$D" "$@"; }
+cp "$D/records/pri.json" pri.before
+expect 3 'slots/pri: fsync: Input/output error' eio /slots/pri upgrade no-reboot pri 5.22.0.pkg
+[ "$(js "d['slots']['pri']['valid'], d['last_upgrade']['result']")" = "False writeFlashFailed" ] || fail "$(js d)"
+ok "the slot's flush fails (EIO): exit 3, writeFlashFailed, the record does not vouch for the slot"
+expect 0 '' fw upgrade no-reboot pri 5.21.0.pkg
+cp "$D/records/sec.json" sec.before
+expect 3 'records/sec\.json: fsync: Input/output error' eio /records/.sec.json upgrade no-reboot sec 5.22.0.pkg
+cmp -s "$D/records/sec.json" sec.before || fail "the record was replaced although its flush failed"
+ls -a "$D/records" | grep -q '\.tmp$' && fail "a temporary left behind: $(ls -a "$D/records")"
+ok "a record's flush fails (EIO): exit 3, the record not replaced (not renamed into place), no temporary left"
+expect 3 'records: cannot sync directory: Input/output error' eio "=$D/records" upgrade no-reboot sec 5.22.0.pkg
+[ "$(js "d['last_upgrade']['result']")" != success ] || fail "$(js d)"
+ok "the records directory's flush fails (EIO): exit 3, not a success"
