@@ -129,12 +129,18 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		       sm.install_result);
 }
 
-/* status --json's "smart": dev_smart's view of the state, with the settings as config.json holds them. */
+/*
+ * status --json's "smart": dev_smart's view of the state, with the settings as
+ * config.json holds them, but for the server's password: the device's to use,
+ * never the status's to show (fwctl(8)).
+ */
 static json_t *smart_json(const struct dev_root *r, const struct dev_smart_state *sm, int64_t now, int trial)
 {
 	json_t *o = dev_smart_status_json(&r->cfg.smart, sm, now, trial);
+	struct dev_config shown = r->cfg;
 
-	if (o != NULL && json_object_set_new(o, "config", dev_settings_smart_json(&r->cfg)) < 0) {
+	dev_source_hide_password(shown.smart.server);
+	if (o != NULL && json_object_set_new(o, "config", dev_settings_smart_json(&shown)) < 0) {
 		json_decref(o);
 		o = NULL;
 	}
