@@ -207,6 +207,7 @@ static int setup(void)
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
+	sig_signer_free(sk);   /* and the key it took */
 	fw_manifest_free(m);
 	sig_trust_init(&trust);
 	if (sig_trust_add_file(&trust, pub, &err) < 0)
