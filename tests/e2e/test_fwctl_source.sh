@@ -2,6 +2,8 @@
 # test_fwctl_source: every SOURCE form of `upgrade` (local, stdin, media, network, scp) and the device lock.
 E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
+# A SANITIZE=1 build with an LD_PRELOAD shim: the shim may come before ASan's runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 PY=${PY:-python3}
 
 D=$T/dev
