@@ -59,7 +59,11 @@ for t in pri sec boot; do
 	cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "slot $t does not hold the image"
 done
 rss=$(sed -n 's/^maxrss //p' "$T/.err")
-[ "$rss" -le 24576 ] || fail "compressed install used $rss KiB, more than 24 MiB"
+# 24 MiB is the plain build's bound (DESIGN.md); a SANITIZE=1 build adds ASan's shadow memory and quarantine,
+# so there it gets twice that: still far below the frames (32 MiB each) an unbounded decoder would hold.
+limit=24576
+nm "$B/fwctl" | grep -q __asan_init && limit=49152
+[ "$rss" -le "$limit" ] || fail "compressed install used $rss KiB, more than $((limit / 1024)) MiB"
 ok "fwctl upgrade all installs a compressed package ($rss KiB peak)"
 
 # --- mkwmopkg --compress
