@@ -14,16 +14,31 @@
 
 int cli_is_catalog(const char *path)
 {
-	char c = 0;
+	unsigned char head[256];
 	ssize_t n;
 	int fd;
 
 	if (strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return 0;
-	/* A package starts with a tar header ("manifest.json"); a catalog with JSON's '{'. */
-	n = read(fd, &c, 1);
+	n = read(fd, head, sizeof(head));
 	close(fd);
-	return n == 1 && c == '{';
+	/*
+	 * A package starts with a tar header ("manifest.json"); a catalog is JSON text,
+	 * '{' first. A '{' alone is not enough: one file in 256 of random bytes starts
+	 * with it, and a damaged package must still be named "not a fwpkg package".
+	 * So the whole head must read as text: no NUL, no control but tab and newline.
+	 */
+	if (n <= 0)
+		return 0;
+	ssize_t i = 0;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
+		i++;
+	if (i == n || head[i] != '{')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((head[i] < 0x20 && head[i] != '\t' && head[i] != '\n' && head[i] != '\r') || head[i] == 0x7f)
+			return 0;
+	return 1;
 }
 
 /* The catalog, read whole (it is small and capped). */

@@ -99,6 +99,13 @@ random_bytes() {
 	pkg_reject random.pkg 'random.pkg: not a fwpkg package: not a tar archive$'
 }
 pkg_check "random bytes" random_bytes
+random_brace() {
+	# Random bytes that happen to start with '{' (one file in 256) are still a
+	# damaged package, not a catalog: the catalog test must not be '{' alone.
+	{ printf '{\001'; head -c 70000 /dev/urandom; } >brace.pkg
+	pkg_reject brace.pkg 'brace.pkg: not a fwpkg package: not a tar archive$'
+}
+pkg_check "random bytes that start with '{'" random_brace
 text_file() {
 	printf 'manifest.json\nthis is not a package\n' >text.pkg
 	pkg_reject text.pkg 'not a fwpkg package: not a tar archive$'
