@@ -125,7 +125,7 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 	uint64_t nchunks = fw_payload_chunks(p), zchunks;
 	const char *dir = getenv("TMPDIR");
 	char tmpl[4096];
-	uint8_t *list = NULL, *grown;
+	uint8_t *list = NULL, *zlist = NULL, *grown;
 	int rc = -1, wr;
 
 	if (nchunks > PKG_MAX_CHUNKS) {
@@ -143,7 +143,7 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if ((wr = zstd_write_payload(fd, p, threads, list, p->has_sha256 ? p->sha256 : NULL, *tmp_fd, err)) < 0) {
+	if ((wr = zstd_write_payload(fd, p, threads, list, p->has_sha256 ? p->sha256 : NULL, *tmp_fd, &zlist, err)) < 0) {
 		fw_err_wrap(err, "%s", wr == -2 ? "temporary file" : path);
 		goto out;
 	}
@@ -159,9 +159,9 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 		goto out;
 	}
 	list = grown;
+	if (zchunks > 0)
+		memcpy(list + nchunks * FW_DIGEST_LEN, zlist, (size_t)zchunks * FW_DIGEST_LEN);
 	if (chunk_sha256(list, (size_t)nchunks * FW_DIGEST_LEN, p->digest) < 0 ||
-	    chunk_hash_fd(*tmp_fd, p->zstd.size, p->zstd.chunk_size, threads, list + nchunks * FW_DIGEST_LEN, NULL, NULL,
-			  NULL, err) < 0 ||
 	    chunk_sha256(list + nchunks * FW_DIGEST_LEN, (size_t)zchunks * FW_DIGEST_LEN, p->zstd.digest) < 0) {
 		fw_err_wrap(err, "%s: compressed", path);
 		goto out;
@@ -170,6 +170,7 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 	list = NULL;
 	rc = 0;
 out:
+	free(zlist);
 	free(list);
 	return rc;
 }

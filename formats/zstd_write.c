@@ -143,6 +143,51 @@ static unsigned level_window_log(int level)
 	return level >= 0 && level <= FW_ZSTD_LEVEL_MAX ? wlog[level] : 21;
 }
 
+/*
+ * The compressed bytes' chunk list, hashed by the writer as it writes them
+ * (a second pass over the output would read it all again): chunks of
+ * chunk_size compressed bytes, which straddle frames.
+ */
+struct out_chunks {
+	uint32_t chunk_size;
+	uint32_t in_chunk;         /* bytes of the current chunk hashed so far */
+	struct fw_sha256 h;
+	uint8_t *list;
+	size_t n, cap;             /* digests done; room for */
+};
+
+static int out_chunks_close(struct out_chunks *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		uint8_t *grown = realloc(c->list, cap * FW_DIGEST_LEN);
+
+		if (grown == NULL)
+			return -1;
+		c->list = grown;
+		c->cap = cap;
+	}
+	fw_sha256_final(&c->h, c->list + c->n++ * FW_DIGEST_LEN);
+	fw_sha256_init(&c->h);
+	c->in_chunk = 0;
+	return 0;
+}
+
+static int out_chunks_add(struct out_chunks *c, const uint8_t *b, size_t n)
+{
+	while (n > 0) {
+		size_t take = c->chunk_size - c->in_chunk < n ? c->chunk_size - c->in_chunk : n;
+
+		fw_sha256_update(&c->h, b, take);
+		c->in_chunk += (uint32_t)take;
+		b += take;
+		n -= take;
+		if (c->in_chunk == c->chunk_size && out_chunks_close(c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int write_all(int fd, const uint8_t *b, size_t n)
 {
 	while (n > 0) {
@@ -192,8 +237,9 @@ static int whole_sha256(int fd, uint64_t size, uint8_t out[32], struct fw_err *e
 }
 
 int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
-		       struct fw_err *err)
+		       uint8_t **zlist, struct fw_err *err)
 {
+	struct out_chunks oc = { .chunk_size = FW_ZSTD_CHUNK_MAX };
 	struct pipe pp;
 	pthread_t tid[MAX_THREADS];
 	unsigned started = 0;
@@ -222,6 +268,7 @@ int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *
 	pp.n_slots = threads + 1;
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
+	fw_sha256_init(&oc.h);
 	if (whole != NULL && whole_sha256(fd, p->size, whole, err) < 0)
 		goto out;
 	for (size_t i = 0; i < pp.n_slots; i++)
@@ -250,6 +297,10 @@ int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *
 			rc = -2;
 			goto out;
 		}
+		if (out_chunks_add(&oc, s->out, s->out_len) < 0) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
 		p->zstd.size += s->out_len;
 		pthread_mutex_lock(&pp.mu);
 		s->state = SLOT_FREE;
@@ -260,8 +311,16 @@ int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *
 		fw_err_set(err, FW_EXIT_IO, "cannot start a thread");
 		goto out;
 	}
+	/* The last, short chunk (an empty payload has no chunk: fw_payload_zchunks). */
+	if (oc.in_chunk > 0 && out_chunks_close(&oc) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	*zlist = oc.list;
+	oc.list = NULL;
 	rc = 0;
 out:
+	free(oc.list);
 	pthread_mutex_lock(&pp.mu);
 	pp.stop = 1;
 	pthread_cond_broadcast(&pp.cv);

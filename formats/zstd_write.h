@@ -21,10 +21,12 @@ void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size);
  * capped at FW_ZSTD_WINDOW_LOG_MAX (p->zstd.window_log says the cap used),
  * written in order to out_fd from its current offset. On the way: the
  * image's chunk list into `list` (one SHA-256 per p->chunk_size chunk) and,
- * when whole is not NULL, the plain SHA-256 of the image. Sets
- * p->zstd.size. A failed write returns -2 (the output's fault), else -1.
+ * when whole is not NULL, the plain SHA-256 of the image; and, hashed as
+ * written, the compressed bytes' chunk list (fw_payload_zchunks(p) digests
+ * of FW_ZSTD_CHUNK_MAX bytes) into *zlist, malloc'd, for the caller to free.
+ * Sets p->zstd.size. A failed write returns -2 (the output's fault), else -1.
  */
 int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
-		       struct fw_err *err);
+		       uint8_t **zlist, struct fw_err *err);
 
 #endif

@@ -231,11 +231,29 @@ static void test_short_frame_and_truncation(void)
 	free(s.buf);
 }
 
-/* The writer: frames every stock decoder reads back, the image's chunk list as chunk_hash_fd makes it. */
-static void test_writer(void)
+/* Bytes zstd cannot shrink (a xorshift stream): frames of about FRAME bytes, compressed chunks that straddle them. */
+static uint8_t *noise(size_t len)
 {
-	size_t len = 3 * FRAME + 777;
-	uint8_t *img = image(len), *list = malloc((len / 65536 + 1) * 32), *want = malloc((len / 65536 + 1) * 32);
+	uint8_t *d = malloc(len);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d[i] = (uint8_t)x;
+	}
+	return d;
+}
+
+/*
+ * The writer: frames every stock decoder reads back, the image's chunk list
+ * as chunk_hash_fd makes it, and the compressed bytes' list (hashed as they
+ * are written) as chunk_hash_fd makes it from the output afterwards.
+ */
+static void writer_on(uint8_t *img, size_t len)
+{
+	uint8_t *list = malloc((len / 65536 + 1) * 32), *want = malloc((len / 65536 + 1) * 32), *zlist = NULL, *zwant;
 	char in_path[] = "/tmp/test_zstd_in.XXXXXX", out_path[] = "/tmp/test_zstd_out.XXXXXX";
 	int in = mkstemp(in_path), out = mkstemp(out_path);
 	struct fw_payload p;
@@ -249,10 +267,14 @@ static void test_writer(void)
 	p.size = len;
 	p.chunk_size = 65536;
 	zstd_write_setup(&p, 19, FRAME);
-	CU_ASSERT_EQUAL(zstd_write_payload(in, &p, 2, list, NULL, out, &err), 0);
+	CU_ASSERT_EQUAL(zstd_write_payload(in, &p, 2, list, NULL, out, &zlist, &err), 0);
 	CU_ASSERT_EQUAL(p.zstd.window_log, 23);
 	CU_ASSERT_EQUAL(chunk_hash_fd(in, len, 65536, 1, want, NULL, NULL, NULL, &err), 0);
 	CU_ASSERT(memcmp(list, want, fw_payload_chunks(&p) * 32) == 0);
+	zwant = malloc(fw_payload_zchunks(&p) * 32 + 1);
+	CU_ASSERT_EQUAL(chunk_hash_fd(out, p.zstd.size, FW_ZSTD_CHUNK_MAX, 1, zwant, NULL, NULL, NULL, &err), 0);
+	CU_ASSERT_FATAL(zlist != NULL);
+	CU_ASSERT(memcmp(zlist, zwant, fw_payload_zchunks(&p) * 32) == 0);
 	z = malloc(p.zstd.size);
 	CU_ASSERT_FATAL(pread(out, z, p.zstd.size, 0) == (ssize_t)p.zstd.size);
 	/* Independent frames, each with its content size: ZSTD_decompress reads them all, as zstd -d does. */
@@ -268,8 +290,24 @@ static void test_writer(void)
 	free(img);
 	free(list);
 	free(want);
+	free(zlist);
+	free(zwant);
 	free(z);
 	free(back);
+}
+
+static void test_writer(void)
+{
+	writer_on(image(3 * FRAME + 777), 3 * FRAME + 777);
+}
+
+/* Compressed output over several FW_ZSTD_CHUNK_MAX chunks, their edges inside frames. */
+static void test_writer_incompressible(void)
+{
+	size_t len = 3 * FRAME + 777;
+
+	CU_ASSERT(FW_ZSTD_CHUNK_MAX < 3 * FRAME);
+	writer_on(noise(len), len);
 }
 
 int main(void)
@@ -285,7 +323,8 @@ int main(void)
 	CU_add_test(suite, "a frame asking for a window above the cap is refused", test_window_above_cap_refused);
 	CU_add_test(suite, "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded);
 	CU_add_test(suite, "a short frame and a truncated payload are refused", test_short_frame_and_truncation);
-	CU_add_test(suite, "the writer's frames and chunk list", test_writer);
+	CU_add_test(suite, "the writer's frames and chunk lists", test_writer);
+	CU_add_test(suite, "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
