@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 int sig_ossl_err(struct fw_err *err, int code, const char *fmt, ...)
@@ -119,20 +120,50 @@ int sig_x509_sha256(const X509 *cert, uint8_t out[SIG_FPR_LEN])
 	return rc;
 }
 
+/* An RSA-PSS key as the plain RSA key of the same modulus and exponent (NULL on failure). */
+static EVP_PKEY *rsa_of_pss(const EVP_PKEY *pss)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *rsa = NULL;
+
+	if (bld != NULL && ctx != NULL && EVP_PKEY_get_bn_param(pss, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
+	    EVP_PKEY_get_bn_param(pss, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1 && (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+	    EVP_PKEY_fromdata_init(ctx) == 1)
+		(void)EVP_PKEY_fromdata(ctx, &rsa, EVP_PKEY_PUBLIC_KEY, params);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	return rsa;
+}
+
 int sig_x509_key_fpr(const X509 *cert, uint8_t out[SIG_FPR_LEN])
 {
 	/*
 	 * The key, not the certificate's bytes for it: one EC key certified once with
 	 * a compressed and once with an uncompressed point (or explicit curve
 	 * parameters) is one key, so its SubjectPublicKeyInfo is encoded again in one
-	 * form (uncompressed point, named curve) before it is hashed.
+	 * form (uncompressed point, named curve) before it is hashed. Likewise an RSA
+	 * key certified once as rsaEncryption and once as RSASSA-PSS (another OID,
+	 * parameters) is one key: hashed as the plain RSA key. Else one signer could
+	 * count twice towards a key threshold.
 	 */
 	EVP_PKEY *key = X509_get0_pubkey(cert), *dup = NULL;
 	unsigned char *der = NULL;
 	int len = -1, rc;
 
 	ERR_set_mark();
-	if (key != NULL && (dup = EVP_PKEY_dup(key)) != NULL) {
+	if (key != NULL && EVP_PKEY_is_a(key, "RSA-PSS"))
+		dup = rsa_of_pss(key);
+	else if (key != NULL)
+		dup = EVP_PKEY_dup(key);
+	if (dup != NULL) {
 		if (EVP_PKEY_is_a(dup, "EC") &&
 		    (EVP_PKEY_set_utf8_string_param(dup, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
 						    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 1 ||

@@ -7,6 +7,8 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -313,6 +315,76 @@ static void test_fingerprint_across_schemes(void)
 	X509_free(cert);
 }
 
+/* A public key as the given type ("RSA" or "RSA-PSS") with n and e from src. */
+static EVP_PKEY *rsa_as(const EVP_PKEY *src, const char *type)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *out = NULL;
+
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bn_param(src, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bn_param(src, OSSL_PKEY_PARAM_RSA_E, &e), 1);
+	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	CU_ASSERT_EQUAL(EVP_PKEY_fromdata_init(ctx), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_PUBLIC_KEY, params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	return out;
+}
+
+static X509 *cert_for(EVP_PKEY *key)
+{
+	X509 *c = X509_new();
+
+	CU_ASSERT_EQUAL(X509_set_pubkey(c, key), 1);
+	return c;
+}
+
+/*
+ * One RSA key certified as rsaEncryption and as RSASSA-PSS (another OID, the
+ * SubjectPublicKeyInfo's bytes differ) is one key: else a single signer
+ * would count twice towards a key threshold.
+ */
+static void test_fingerprint_rsa_pss(void)
+{
+	EVP_PKEY *a = EVP_RSA_gen(1024), *b = EVP_RSA_gen(1024), *pss, *plain;
+	X509 *ca, *cpss, *cplain, *cb;
+	uint8_t fa[SIG_FPR_LEN], fpss[SIG_FPR_LEN], fplain[SIG_FPR_LEN], fb[SIG_FPR_LEN];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pss = rsa_as(a, "RSA-PSS");
+	plain = rsa_as(a, "RSA");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pss);
+	CU_ASSERT(EVP_PKEY_is_a(pss, "RSA-PSS"));
+	ca = cert_for(a);
+	cpss = cert_for(pss);
+	cplain = cert_for(plain);
+	cb = cert_for(b);
+	CU_ASSERT_EQUAL(sig_x509_key_fpr(ca, fa), 0);
+	CU_ASSERT_EQUAL(sig_x509_key_fpr(cpss, fpss), 0);
+	CU_ASSERT_EQUAL(sig_x509_key_fpr(cplain, fplain), 0);
+	CU_ASSERT_EQUAL(sig_x509_key_fpr(cb, fb), 0);
+	CU_ASSERT_EQUAL(memcmp(fa, fpss, SIG_FPR_LEN), 0);
+	CU_ASSERT_EQUAL(memcmp(fa, fplain, SIG_FPR_LEN), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(fa, fb, SIG_FPR_LEN), 0);
+	X509_free(ca);
+	X509_free(cpss);
+	X509_free(cplain);
+	X509_free(cb);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_free(plain);
+}
+
 static void test_trust_files(void)
 {
 	enum sig_trust_kind kind;
@@ -401,6 +473,7 @@ int main(void)
 	CU_add_test(suite, "signer pins and chain depth", test_pins_and_depth);
 	CU_add_test(suite, "CMS structures refused", test_parse_refusals);
 	CU_add_test(suite, "one key fingerprint across schemes", test_fingerprint_across_schemes);
+	CU_add_test(suite, "one RSA key as rsaEncryption and as RSASSA-PSS", test_fingerprint_rsa_pss);
 	CU_add_test(suite, "trust files and directories", test_trust_files);
 	CU_add_test(suite, "pkcs11 URIs", test_pkcs11_uri);
 	CU_basic_set_mode(CU_BRM_NORMAL);
