@@ -47,7 +47,7 @@ int cmd_unlock_token(int argc, char **argv)
 	struct fw_err err = { 0 };
 	char *text = NULL;
 	size_t len;
-	int64_t expires, now = (int64_t)time(NULL);
+	int64_t expires, now;
 	int c, force = 0, rc = FW_EXIT_USAGE;
 
 	optind = 1;
@@ -85,8 +85,14 @@ int cmd_unlock_token(int argc, char **argv)
 			  expires_s);
 		return FW_EXIT_USAGE;
 	}
-	if (expires <= now)
-		msg_note("unlock-token: warning: --expires %s is in the past: no device will accept this token", expires_s);
+	/* Never dead on arrival, as a catalog: a token no device would accept is refused here, not in the field. */
+	if (cli_now(&now) < 0)
+		return FW_EXIT_USAGE;
+	if (expires <= now) {
+		msg_error("unlock-token", NULL, "--expires %s is not in the future: no device would accept this token",
+			  expires_s);
+		return FW_EXIT_USAGE;
+	}
 	for (size_t i = 0; i < n_keys; i++)
 		if (cli_load_seckey(keys[i], passfile, &k[i], &err) < 0) {
 			rc = msg_fail("unlock-token", keys[i], &err);

@@ -182,7 +182,11 @@ expect 0 '' "$B/fwctl" --root "$sb" package install unsig.wmopkg
 expect 0 'secure boot needs a valid unlock token for this device \(none installed\)' "$B/fwctl" --root "$sb" boot
 [ ! -e "$sb/active/files/unsigned.txt" ] || fail "secure boot activated an unsigned package without a token"
 expect 0 '' "$B/fwpkg" unlock-token --device SN-0099 --expires 2099-01-01 -k k.key -o other-dev.token
-expect 0 'in the past' "$B/fwpkg" unlock-token --device SN-0042 --expires 2020-01-01 -k k.key -o expired.token
+# The host refuses a token that is dead on arrival (nothing written); one made in 2019 has expired by now.
+expect 2 'unlock-token: --expires 2020-01-01 is not in the future: no device would accept this token' \
+	"$B/fwpkg" unlock-token --device SN-0042 --expires 2020-01-01 -k k.key -o expired.token
+[ ! -e expired.token ] || fail "a refused unlock token was written"
+FWPKG_NOW=1559347200 expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2020-01-01 -k k.key -o expired.token
 expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01 -k other.key -o untrusted.token
 expect 0 '' "$B/fwpkg" unlock-token --device SN-0042 --expires 2099-01-01T12:00:00Z -k k.key -o good.token
 expect 2 'expected YYYY-MM-DD' "$B/fwpkg" unlock-token --device SN-0042 --expires tomorrow -k k.key -o x.token
