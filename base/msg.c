@@ -54,9 +54,52 @@ void msg_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * jansson escapes C0 controls but writes the C1 controls (U+0080..U+009F,
+ * UTF-8 0xc2 0x80..0x9f) as they are, and a terminal may obey U+009B as CSI
+ * when the JSON is only looked at. They become \u0080..\u009f, which every
+ * JSON parser reads back as the same text. JSON's structure is ASCII, so
+ * such a pair can only be inside a string; jansson hands its text over at
+ * character boundaries, but a 0xc2 at a piece's end waits for the next.
+ */
+struct json_out {
+	FILE *f;
+	int held_c2;
+};
+
+static int json_out_piece(const char *buf, size_t len, void *ctx)
+{
+	struct json_out *o = ctx;
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (o->held_c2) {
+			o->held_c2 = 0;
+			if (c >= 0x80 && c <= 0x9f ? fprintf(o->f, "\\u%04x", c) < 0 : fputc(0xc2, o->f) == EOF)
+				return -1;
+			if (c >= 0x80 && c <= 0x9f)
+				from = i + 1;
+			continue;
+		}
+		if (c == 0xc2) {
+			if (fwrite(buf + from, 1, i - from, o->f) != i - from)
+				return -1;
+			o->held_c2 = 1;
+			from = i + 1;
+		}
+	}
+	return fwrite(buf + from, 1, len - from, o->f) == len - from ? 0 : -1;
+}
+
 int msg_print_json(json_t *doc)
 {
-	int rc = json_dumpf(doc, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -1;
+	struct json_out o = { stdout, 0 };
+	int rc = json_dump_callback(doc, json_out_piece, &o, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -1;
+
+	if (rc == 0 && o.held_c2 && fputc(0xc2, stdout) == EOF)
+		rc = -1;
 
 	json_decref(doc);
 	if (rc == 0 && fputc('\n', stdout) == EOF)

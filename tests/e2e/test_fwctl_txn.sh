@@ -126,9 +126,12 @@ latin=$(printf 'fw-\351\302\233.pkg')
 cp b.pkg "$latin"
 expect 0 '' fw upgrade all "$latin"
 # status --json carries the text by JSON's rule (fwpkg-pkg(5)): the byte 0xe9, not UTF-8, as "\xe9"; U+009B,
-# well-formed, as itself; the table escapes both for the terminal.
+# a C1 control, as the JSON escape \u009b (a parser gives back the same text); the table escapes both.
 [ "$(js "d['last_upgrade']['result'], d['last_upgrade']['source'], d['slots']['pri']['version']")" = \
 	"$(printf 'success fw-\\xe9\302\233.pkg 5.21.1')" ] || fail "$(js "d['last_upgrade']")"
+"$B/fwctl" --root "$D" status --json >status.json
+grep -q "$(printf '\302\233')" status.json && fail "status --json printed a raw CSI"
+grep -qF 'fw-\\xe9\u009b.pkg' status.json || fail "status --json: $(grep source status.json)"
 fw status >table.txt
 grep -q "$(printf '\302\233')" table.txt && fail "status printed a raw CSI"
 grep -qF 'fw-\xe9\xc2\x9b.pkg' table.txt || fail "status table: $(cat table.txt)"

@@ -98,6 +98,21 @@ csi_name() {
 }
 pkg_check "an entry name with U+009B (CSI) never reaches the terminal raw (verify, inspect, extract)" csi_name
 
+# A description with C1 controls (U+009B, U+0085), well-formed UTF-8: JSON carries them as \u009b and
+# \u0085, never raw, and a parser gets the exact text back; é stays itself.
+c1_description() {
+	desc=$(printf 'a\302\233[2Jb \302\205 \303\251')
+	"$B/mkpkg" -q -o c1.pkg --version 1.0.0 --product P1 --pri pri.img -k k.key --description "$desc"
+	"$B/fwpkg" inspect --json c1.pkg >c1.json
+	! grep -q "$(printf '\302')" c1.json || fail "fwpkg inspect --json printed a raw C1 control: $(cat -v c1.json)"
+	grep -qF 'a\u009b[2Jb \u0085 '"$(printf '\303\251')" c1.json || fail "fwpkg inspect --json: $(cat -v c1.json)"
+	"$B/fwpkg" inspect --json c1.pkg | "$PY" -c 'import json,sys
+d=json.load(sys.stdin)
+want="a\u009b[2Jb \u0085 \u00e9"
+sys.exit(0 if want in json.dumps(d, ensure_ascii=False) else 1)' || fail "the description does not read back exactly"
+}
+pkg_check "C1 controls in JSON are escaped as \\u0080..\\u009f and read back exactly" c1_description
+
 # fwpkg sign in place keeps what the release engineer set: mode, group, a link.
 sign_in_place() {
 	keypair k2
