@@ -310,7 +310,7 @@ static int cmd_install(const struct cmd_env *env, int argc, char **argv)
 	if (get_password(&src, &pw, &rc) < 0)
 		goto wipe;
 	if (pw.word != NULL)
-		memset(pw.word, '*', strlen(pw.word));
+		dev_source_hide_secret(pw.word);
 	snprintf(file_name, sizeof(file_name), "%s%s", name, FW_MOD_EXT);
 	req.src = &src;
 	req.file_name = file_name;

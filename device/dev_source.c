@@ -130,13 +130,34 @@ static const char *userinfo(const char *rest, size_t alen, const char **colon)
 	return at;
 }
 
-/* Every byte of the PASSWORD of a USER:PASSWORD@ADDRESS authority of alen bytes into '*'. */
+/*
+ * The plen bytes of a password at pw (in the string it is part of) become
+ * "***", the mark the source's display form uses too, so nothing shows the
+ * password's length. The string only shrinks, in place (a password of one
+ * or two bytes keeps that many '*'); the bytes freed at its end are cleared,
+ * as /proc/PID/cmdline shows them when the string is one of argv.
+ */
+static void mark_password(char *pw, size_t plen)
+{
+	size_t keep = plen < 3 ? plen : 3, tail = strlen(pw + plen) + 1;
+
+	memset(pw, '*', keep);
+	memmove(pw + keep, pw + plen, tail);
+	memset(pw + keep + tail, 0, plen - keep);
+}
+
+/* The PASSWORD of a USER:PASSWORD@ADDRESS authority of alen bytes, marked hidden. */
 static void star_password(char *auth, size_t alen)
 {
 	const char *at, *colon;
 
 	if ((at = userinfo(auth, alen, &colon)) != NULL && colon != NULL)
-		memset(auth + (colon + 1 - auth), '*', (size_t)(at - colon - 1));
+		mark_password(auth + (colon + 1 - auth), (size_t)(at - colon - 1));
+}
+
+void dev_source_hide_secret(char *word)
+{
+	mark_password(word, strlen(word));
 }
 
 /* [USER[:PASSWORD]@]ADDRESS[:PORT]/FILE, after "proto://". */

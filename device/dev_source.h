@@ -38,12 +38,16 @@ struct dev_source {
 const char *dev_proto_name(enum dev_proto p);
 
 /*
- * Once a source word is parsed: turn every byte of the PASSWORD of a
- * [proto://]USER:PASSWORD@ADDRESS/FILE word into '*', in place, as the parser
- * reads the login (so /proc/PID/cmdline stops showing it when word is one of
- * argv). Any other word is left as it is.
+ * Once a source word is parsed: the PASSWORD of a
+ * [proto://]USER:PASSWORD@ADDRESS/FILE word becomes "***" (as the source's
+ * display form), in place, as the parser reads the login, so
+ * /proc/PID/cmdline stops showing it when word is one of argv. The word only
+ * shrinks. Any other word is left as it is.
  */
 void dev_source_hide_password(char *word);
+
+/* A word that is all password (package install's `password WORD`) becomes "***" the same way. */
+void dev_source_hide_secret(char *word);
 
 /*
  * Parse the SOURCE words of `upgrade` (fwctl(8), "SOURCES"):

@@ -274,7 +274,8 @@ ok "a stalled transfer ends as netError; meanwhile ps, the environment, status -
 FTP_PROXY=$PROXY_PORT FTP_PLAN=$PROXY_PLAN
 HTTP_PROXY_PORT=$(cat "$SRV_DIR/proxy-$HTTP_PORT.port") HTTP_PLAN=$SRV_DIR/plan-$HTTP_PORT
 long=$(printf '%0100d' 0 | tr 0 p)
-stars() { printf '%*s' "$1" '' | tr ' ' '*'; }
+# A hidden password reads "***" (its length not shown); one of one or two bytes keeps that many '*'.
+stars() { if [ "$1" -lt 3 ]; then printf '%*s' "$1" '' | tr ' ' '*'; else printf '***'; fi; }
 # hidden PLAN WANT CMD...: CMD against a server that stalls at once; during the transfer its cmdline must be WANT.
 hidden() {
 	plan=$1 want=$2
@@ -287,7 +288,8 @@ hidden() {
 	until [ ! -s "$plan" ]; do
 		i=$((i + 1)); [ $i -lt 100 ] || { kill "$pid"; fail "no transfer began: $*: $(cat "$T/.err")"; }; sleep 0.1
 	done
-	got=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	# The word shrank in place: the bytes it freed are NULs, read as one separator.
+	got=$(tr -s '\0' ' ' <"/proc/$pid/cmdline")
 	set +e
 	wait "$pid"
 	rc=$?

@@ -81,8 +81,8 @@ static const struct reject_case rejected[] = {
 	{ { "ftp://host" }, FW_EXIT_USAGE, "no file after the server address" },
 	{ { "ftp://host/" }, FW_EXIT_USAGE, "no file after the server address" },
 	/* A refusal never shows a password: a URL with no file, a password holding '/' (cut short there). */
-	{ { "ftp://bob:Secret@host" }, FW_EXIT_USAGE, "bob:******@host: no file after the server address" },
-	{ { "ftp://bob:Secret@host/" }, FW_EXIT_USAGE, "bob:******@host/: no file after the server address" },
+	{ { "ftp://bob:Secret@host" }, FW_EXIT_USAGE, "bob:***@host: no file after the server address" },
+	{ { "ftp://bob:Secret@host/" }, FW_EXIT_USAGE, "bob:***@host/: no file after the server address" },
 	{ { "ftp://bob:Se/cret@host/f" }, FW_EXIT_USAGE, "bob: what follows ':' is not a port number" },
 	{ { "ftp://host:0/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
 	{ { "ftp://host:65536/f" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
@@ -213,16 +213,21 @@ static void test_package_forms(void)
 	}
 }
 
-/* The password's every byte, and nothing else, turns to '*'; as the parser reads the login. */
+/*
+ * The password, and nothing else, turns to "***" (its length not shown: one
+ * or two bytes keep that many '*'); as the parser reads the login. The word
+ * shrinks in place and the bytes freed behind it are cleared (argv).
+ */
 static void test_hide_password(void)
 {
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "ftp://admin:admin@host/f.pkg", "ftp://admin:*****@host/f.pkg" },
+		{ "ftp://admin:admin@host/f.pkg", "ftp://admin:***@host/f.pkg" },
 		{ "http://u:x@10.0.0.1:8080/a/b.wmopkg", "http://u:*@10.0.0.1:8080/a/b.wmopkg" },
-		{ "admin:admin@host:21/f.wmopkg", "admin:*****@host:21/f.wmopkg" },
-		{ "ftp://a:b:c@d@host/f", "ftp://a:*****@host/f" },    /* the last '@', the first ':' */
+		{ "admin:admin@host:21/f.wmopkg", "admin:***@host:21/f.wmopkg" },
+		{ "ftp://a:b:c@d@host/f", "ftp://a:***@host/f" },    /* the last '@', the first ':' */
+		{ "ftp://bob:a-long-Secret@host/f", "ftp://bob:***@host/f" },
 		{ "ftp://u:@host/f", "ftp://u:@host/f" },              /* an empty password */
 		{ "ftp://anon@host/f.pkg", "ftp://anon@host/f.pkg" },  /* no password */
 		{ "ftp://host/u:p@x", "ftp://host/u:p@x" },            /* '@' in the path, not the login */
@@ -235,11 +240,14 @@ static void test_hide_password(void)
 	char word[256];
 
 	for (size_t i = 0; i < N(cases); i++) {
+		memset(word, 'z', sizeof(word));
 		snprintf(word, sizeof(word), "%s", cases[i].in);
 		dev_source_hide_password(word);
 		if (strcmp(word, cases[i].out) != 0)
 			fprintf(stderr, "\n  \"%s\": \"%s\", expected \"%s\"\n", cases[i].in, word, cases[i].out);
 		CU_ASSERT_STRING_EQUAL(word, cases[i].out);
+		for (size_t k = strlen(word); k <= strlen(cases[i].in); k++)
+			CU_ASSERT_EQUAL(word[k], 0);
 	}
 	/* A password of any length. */
 	memset(word, 0, sizeof(word));
@@ -248,7 +256,9 @@ static void test_hide_password(void)
 	strcat(word, "@h/f");
 	dev_source_hide_password(word);
 	CU_ASSERT_PTR_NULL(strchr(word, 'q'));
-	CU_ASSERT_EQUAL(strlen(word), 9 + 200 + 4);
+	CU_ASSERT_STRING_EQUAL(word, "http://u:***@h/f");
+	for (size_t k = strlen(word); k < 9 + 200 + 4; k++)
+		CU_ASSERT_EQUAL(word[k], 0);
 }
 
 int main(void)
