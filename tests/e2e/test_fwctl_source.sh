@@ -77,7 +77,8 @@ before=$(statesum)
 expect 2 '"no-reboot" comes before the target' fw upgrade all no-reboot fw-5.21.5.pkg
 expect 2 '"force" comes before the target' fw upgrade pri fw-5.21.5.pkg force
 expect 2 '"extra": one word too many after the source fw-5.21.5.pkg' fw upgrade pri fw-5.21.5.pkg extra
-expect 2 '"nowhere" is not a server address' fw upgrade pri nowhere fw.pkg
+expect 2 '"no/where" is not a server address' fw upgrade pri no/where fw.pkg
+expect 2 'localhost:0: port must be 1 to 65535' fw upgrade pri localhost:0 fw.pkg
 expect 2 'global options go before the command: fwctl \[--root DIR\] \[-q\] status' "$B/fwctl" status --root "$D"
 expect 2 'global options go before the command' "$B/fwctl" --root "$D" upgrade pri -q fw-5.21.5.pkg
 [ "$(statesum)" = "$before" ] || fail "a usage error changed the state"
