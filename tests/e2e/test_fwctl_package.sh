@@ -174,6 +174,18 @@ grep -q 'packages: 1 of 1 active' "$T/.out" || fail "dev2 boot: $(cat "$T/.out")
 [ -e "$dev2/active/files/unsigned.txt" ] || fail "unsigned package not active with allow-untrusted"
 ok "allow-untrusted: an unsigned package is activated"
 
+# --- allow-untrusted changed later (the field's boot configuration), not only at init: takes effect at the next boot
+expect 0 'config: allow-untrusted set' "$B/fwctl" --root "$dev2" config allow-untrusted no
+expect 0 'package unsig: unsigned: not activated: the device does not allow untrusted packages' "$B/fwctl" --root "$dev2" boot
+[ ! -e "$dev2/active/files/unsigned.txt" ] || fail "unsigned package still active after config allow-untrusted no"
+expect 0 '' "$B/fwctl" --root "$dev" config allow-untrusted yes
+expect 0 '' "$B/fwctl" --root "$dev" boot
+[ "$(field unsig active)" = true ] && [ -e "$dev/active/files/unsigned.txt" ] || fail "unsig after allow-untrusted yes: $(list_json)"
+expect 0 '' "$B/fwctl" --root "$dev" config allow-untrusted no
+expect 0 '' "$B/fwctl" --root "$dev" boot
+[ "$(field unsig active)" = false ] || fail "unsig stayed active after allow-untrusted no: $(list_json)"
+ok "config allow-untrusted yes|no after init: the next boot activates or deactivates the unsigned package"
+
 # --- secure boot: allow-untrusted is not enough; an unlock token for this device is
 sb=$T/sb
 "$B/fwctl" --root "$sb" -q init --product RSP-30 --trust k.pub --version 5.22.2 --allow-untrusted --secure-boot \
