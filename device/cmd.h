@@ -51,8 +51,14 @@ int cmd_confirm(const char *question);
 struct dev_root;
 /* The boot step on a locked root, printing what booted; an exit code. */
 int cmd_boot_run(struct dev_root *r);
-/* fwctl check and fwctl download on a locked root at `now`, printing the answer; an exit code (smart tick runs them too). */
-int cmd_check_run(struct dev_root *r, int64_t now);
-int cmd_download_run(struct dev_root *r, int64_t now);
+/*
+ * fwctl check and fwctl download on a locked root at `now`, printing the
+ * answer; an exit code (smart tick runs them too). With changes_only (smart
+ * tick under -q, for cron), an answer that repeats the last one (the same
+ * check result and release; a release downloaded already) is not printed;
+ * a failure always is.
+ */
+int cmd_check_run(struct dev_root *r, int64_t now, int changes_only);
+int cmd_download_run(struct dev_root *r, int64_t now, int changes_only);
 
 #endif
