@@ -140,7 +140,7 @@ for words in "status" "config" "smart config" "package list" "package show"; do
 	# shellcheck disable=SC2086
 	expect 0 '' fw $words
 done
-for words in "config hook-timeout 5" "smart config --interval 2h" "smart tick" "smart reset-serial" "boot" "mark-good" \
+for words in "config hook-timeout 5" "config media x=/tmp" "smart config --interval 2h" "smart tick" "smart reset-serial" "boot" "mark-good" "mark-bad" "rollback" \
 	"package remove -y all" "factory-reset -y" "check" "download" "upgrade pri none.pkg" "golden install none.pkg" \
 	"unlock install none.tok"; do
 	# shellcheck disable=SC2086
