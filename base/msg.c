@@ -118,6 +118,11 @@ int msg_finish(int rc)
 	return rc == FW_EXIT_OK ? FW_EXIT_IO : rc;
 }
 
+void msg_print_version(int format_version)
+{
+	printf("%s %s (package format %d)\n", msg_prog, MSG_VERSION, format_version);
+}
+
 int msg_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;

@@ -32,6 +32,11 @@ int msg_print_json(json_t *doc);
  */
 int msg_finish(int rc);
 
+/* Every program's version, as -V and --version print it. */
+#define MSG_VERSION "0.1"
+/* "prog VERSION (package format N)" on stdout: -V and --version of every program (fwpkg, mkpkg, mkwmopkg, fwctl). */
+void msg_print_version(int format_version);
+
 /* Parse an unsigned decimal; -1 if not a plain number within max. */
 int msg_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

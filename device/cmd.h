@@ -25,6 +25,8 @@ int cmd_boot(const struct cmd_env *env, int argc, char **argv);
 int cmd_boot_check(const struct cmd_env *env, int argc, char **argv);
 int cmd_status(const struct cmd_env *env, int argc, char **argv);
 int cmd_mark_good(const struct cmd_env *env, int argc, char **argv);
+int cmd_mark_bad(const struct cmd_env *env, int argc, char **argv);
+int cmd_rollback(const struct cmd_env *env, int argc, char **argv);
 int cmd_golden(const struct cmd_env *env, int argc, char **argv);
 int cmd_config(const struct cmd_env *env, int argc, char **argv);
 int cmd_package(const struct cmd_env *env, int argc, char **argv);
@@ -49,10 +51,18 @@ void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int bas
 int cmd_confirm(const char *question);
 
 struct dev_root;
+/* fwctl mark-bad on a locked root, its messages under `verb` (mark-bad, rollback); an exit code. */
+int cmd_mark_bad_run(struct dev_root *r, const char *verb);
 /* The boot step on a locked root, printing what booted; an exit code. */
 int cmd_boot_run(struct dev_root *r);
-/* fwctl check and fwctl download on a locked root at `now`, printing the answer; an exit code (smart tick runs them too). */
-int cmd_check_run(struct dev_root *r, int64_t now);
-int cmd_download_run(struct dev_root *r, int64_t now);
+/*
+ * fwctl check and fwctl download on a locked root at `now`, printing the
+ * answer; an exit code (smart tick runs them too). With changes_only (smart
+ * tick under -q, for cron), an answer that repeats the last one (the same
+ * check result and release; a release downloaded already) is not printed;
+ * a failure always is.
+ */
+int cmd_check_run(struct dev_root *r, int64_t now, int changes_only);
+int cmd_download_run(struct dev_root *r, int64_t now, int changes_only);
 
 #endif

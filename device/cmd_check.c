@@ -9,12 +9,24 @@
 #include "device/dev_root.h"
 #include "device/dev_smart.h"
 
-int cmd_check_run(struct dev_root *r, int64_t now)
+/* Does this successful answer repeat the last check's (before)? */
+static int same_answer(const struct dev_smart_state *before, const struct dev_check_out *out)
+{
+	return before->check_time != 0 && before->check_result == out->result &&
+	       strcmp(before->available, out->available) == 0 &&
+	       strcmp(before->has_step ? before->step.version : "", out->step) == 0;
+}
+
+int cmd_check_run(struct dev_root *r, int64_t now, int changes_only)
 {
 	struct dev_check_out out;
+	struct dev_smart_state before;
 	struct fw_err err = { 0 };
 	char shown[600];
 
+	/* Unreadable: every answer counts as a change (dev_check reports the state's damage itself). */
+	if (changes_only && dev_smart_load(r, &before, &err) < 0)
+		changes_only = 0;
 	if (dev_check(r, now, &out, &err) < 0) {
 		/* The answer on stdout for scripts, the reason on stderr. */
 		if (out.result != DEV_CHECK_NONE)
@@ -23,6 +35,8 @@ int cmd_check_run(struct dev_root *r, int64_t now)
 	}
 	if (out.note[0])
 		msg_note("check: %s", fw_escape_msg(out.note, shown, sizeof(shown)));
+	if (changes_only && same_answer(&before, &out))
+		return FW_EXIT_OK;
 	if (out.result == DEV_CHECK_NEED_UPDATE)
 		printf("needUpdate %s\n", out.step);
 	else
@@ -51,7 +65,7 @@ int cmd_check(const struct cmd_env *env, int argc, char **argv)
 		return msg_fail("check", NULL, &err);
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("check", NULL, &err);
-	rc = cmd_check_run(&r, now);
+	rc = cmd_check_run(&r, now, 0);
 	dev_root_close(&r);
 	return rc;
 }

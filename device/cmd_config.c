@@ -16,12 +16,19 @@ void cmd_settings_help(FILE *f, const char *prefix, int smart)
 
 		if (dev_setting_is_smart(s) != smart || s->arg == NULL)
 			continue;
-		snprintf(name, sizeof(name), "%s%s %s", prefix, s->key, s->arg);
+		if (prefix[0] && dev_setting_init_has_arg(s) == no_argument)
+			snprintf(name, sizeof(name), "%s%s", prefix, s->key);   /* init's flag */
+		else
+			snprintf(name, sizeof(name), "%s%s %s", prefix, s->key, s->arg);
 		if (s->type == DEV_SETTING_UINT)
 			fprintf(f, "  %-32s %s (%u to %u%s%s; default %u)\n", name, s->help, s->min, s->max,
 				s->unit[0] ? " " : "", s->unit, s->def);
 		else if (smart)
 			fprintf(f, "  %-32s %s\n", name, s->help);
+		else if (s->type == DEV_SETTING_BOOL)
+			fprintf(f, "  %-32s %s (default %s)\n", name, s->help, s->def ? "yes" : "no");
+		else if (s->type == DEV_SETTING_MEDIA)
+			fprintf(f, "  %-32s %s (at most %u; default none)\n", name, s->help, s->max);
 		else
 			fprintf(f, "  %-32s %s (default none)\n", name, s->help);
 	}
@@ -33,7 +40,8 @@ void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int bas
 
 	for (size_t i = 0; i < dev_settings_count && o + 1 < cap; i++)
 		if (dev_setting_is_smart(&dev_settings[i]) == smart && dev_settings[i].arg != NULL)
-			opts[o++] = (struct option){ dev_settings[i].key, required_argument, NULL, base + (int)i };
+			opts[o++] = (struct option){ dev_settings[i].key, smart ? required_argument :
+						     dev_setting_init_has_arg(&dev_settings[i]), NULL, base + (int)i };
 	memset(&opts[o], 0, sizeof(opts[o]));
 }
 

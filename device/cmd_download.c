@@ -8,7 +8,7 @@
 #include "device/dev_root.h"
 #include "device/dev_smart.h"
 
-int cmd_download_run(struct dev_root *r, int64_t now)
+int cmd_download_run(struct dev_root *r, int64_t now, int changes_only)
 {
 	struct dev_download_out out;
 	struct fw_err err = { 0 };
@@ -23,6 +23,8 @@ int cmd_download_run(struct dev_root *r, int64_t now)
 	}
 	if (out.already) {
 		msg_note("download: %s was downloaded already", out.version);
+		if (changes_only)
+			return FW_EXIT_OK;
 	} else {
 		msg_note("download: %s: %llu bytes: %llu on disk before (verified again), %llu fetched, %u interruptions, "
 			 "%.1f MiB/s", out.version, (unsigned long long)out.length, (unsigned long long)out.resumed_from,
@@ -52,7 +54,7 @@ int cmd_download(const struct cmd_env *env, int argc, char **argv)
 		return msg_fail("download", NULL, &err);
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("download", NULL, &err);
-	rc = cmd_download_run(&r, now);
+	rc = cmd_download_run(&r, now, 0);
 	dev_root_close(&r);
 	return rc;
 }

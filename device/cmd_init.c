@@ -15,10 +15,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB|CA.crt|CRL|POLICY.json... [--tpm] [--allow-untrusted]\n"
+	fprintf(f, "usage: fwctl [--root DIR] init --product ID --trust PUB|CA.crt|CRL|POLICY.json... [--tpm]\n"
 		   "                 [--secure-boot] [--device-id ID] [--SETTING VALUE]...\n"
 		   "                 [--version V [--generation N] [--bridge-down V]] [--rollback-index N]\n"
-		   "                 [--media LABEL=DIR]... [--slot pri|sec|boot|golden=PATH|/dev/BLOCKDEV]...\n"
+		   "                 [--slot pri|sec|boot|golden=PATH|/dev/BLOCKDEV]...\n"
 		   "                 [--board bootloader=file|uboot|grub] [--board bootenv=PATH] [--board running=ram|rootfs]\n"
 		   "Create a simulated device. With --version, every slot gets a factory image of that version.\n"
 		   "The settings (as fwctl config changes them later):\n");
@@ -45,18 +45,6 @@ static int set_slot(struct dev_config *c, const char *arg, struct fw_err *err)
 	return 0;
 }
 
-static int add_media(struct dev_config *c, const char *arg, struct fw_err *err)
-{
-	const char *eq = strchr(arg, '=');
-	char label[FW_NAME_MAX + 1];
-
-	if (eq == NULL || (size_t)(eq - arg) >= sizeof(label))
-		return fw_err_set(err, FW_EXIT_USAGE, "--media %s: expected LABEL=DIR", arg);
-	memcpy(label, arg, (size_t)(eq - arg));
-	label[eq - arg] = '\0';
-	return dev_config_add_media(c, label, eq + 1, err);
-}
-
 static int check_version(const char *opt, const char *v, struct fw_err *err)
 {
 	struct fw_version ver;
@@ -69,7 +57,7 @@ static int check_version(const char *opt, const char *v, struct fw_err *err)
 }
 
 /* init's own options, then one --KEY VALUE per setting of the table (option value OPT_SETTING + its index). */
-enum { OPT_ALLOW = 256, OPT_BRIDGE_DOWN, OPT_ROLLBACK, OPT_SECURE, OPT_DEVID, OPT_SETTING };
+enum { OPT_BRIDGE_DOWN = 256, OPT_ROLLBACK, OPT_SECURE, OPT_DEVID, OPT_SETTING };
 static const struct option own_opts[] = {
 	{ "product", required_argument, NULL, 'P' },
 	{ "tpm", no_argument, NULL, 'T' },
@@ -78,10 +66,8 @@ static const struct option own_opts[] = {
 	{ "generation", required_argument, NULL, 'g' },
 	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
 	{ "rollback-index", required_argument, NULL, OPT_ROLLBACK },
-	{ "media", required_argument, NULL, 'm' },
 	{ "slot", required_argument, NULL, 's' },
 	{ "board", required_argument, NULL, 'B' },   /* board (dev_board.h) */
-	{ "allow-untrusted", no_argument, NULL, OPT_ALLOW },
 	{ "secure-boot", no_argument, NULL, OPT_SECURE },
 	{ "device-id", required_argument, NULL, OPT_DEVID },
 	{ "help", no_argument, NULL, 'h' },
@@ -96,11 +82,9 @@ static int take_option(int c, struct dev_root *r, struct dev_init_opts *o, const
 	switch (c) {
 	case 'P': *product = optarg; return 0;
 	case 'T': r->cfg.tpm = 1; return 0;
-	case OPT_ALLOW: r->cfg.allow_untrusted = 1; return 0;
 	case OPT_SECURE: r->cfg.secure_boot = 1; return 0;
 	case 'V': o->version = optarg; return 0;
 	case OPT_BRIDGE_DOWN: o->bridge_down = optarg; return 0;
-	case 'm': return add_media(&r->cfg, optarg, err);
 	case 's': return set_slot(&r->cfg, optarg, err);
 	case 'B': return dev_board_set(&r->cfg.board, optarg, err);   /* board */
 	case OPT_DEVID:
@@ -128,7 +112,8 @@ static int take_option(int c, struct dev_root *r, struct dev_init_opts *o, const
 		    dev_setting_is_smart(&dev_settings[c - OPT_SETTING]))
 			return fw_err_set(err, FW_EXIT_USAGE, "unknown option or missing argument: %s", optarg ? optarg : "");
 		snprintf(named, sizeof(named), "--%s", dev_settings[c - OPT_SETTING].key);
-		return dev_setting_set(&r->cfg, &dev_settings[c - OPT_SETTING], named, optarg, err);
+		/* A flag (allow-untrusted) says yes. */
+		return dev_setting_set(&r->cfg, &dev_settings[c - OPT_SETTING], named, optarg ? optarg : "yes", err);
 	}
 }
 

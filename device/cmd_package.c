@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		   "'fwctl config ssh-key' set, scp and sftp log in with the device's key and ask nothing.\n"
 		   "('password PASSWORD' is taken too, but every user of the device can read it in the\n"
 		   "process list.)\n"
+		   "remove asks y/N on a terminal (-y: it does not); without one, remove all needs -y.\n"
 		   "Packages take effect at the next boot ('fwctl boot').\n");
 }
 
@@ -331,6 +332,31 @@ wipe:
 	return rc;
 }
 
+/*
+ * package remove's one y/N question, for a name and for all (the field's
+ * "Remove package NAME (y/N)?", "Remove all packages (y/N)?"): 1 yes, 0 no,
+ * -1 no terminal to ask on (then a name is removed, all needs -y). A name
+ * that is not installed is not asked about: dev_pkg_remove says so.
+ */
+static int confirm_remove(const struct dev_root *r, const char *name)
+{
+	struct dev_pkg_list l;
+	struct fw_err err = { 0 };
+	char question[FW_NAME_MAX * 4 + 64], shown[FW_NAME_MAX * 4 + 1];
+	int installed;
+
+	if (name == NULL)
+		return cmd_confirm("fwctl: remove every installed package?");
+	if (dev_pkgs_load(r, &l, &err) < 0)
+		return 1;   /* dev_pkg_remove reads the list again and reports it */
+	installed = dev_pkgs_find(&l, name) != NULL;
+	dev_pkgs_free(&l);
+	if (!installed)
+		return 1;
+	snprintf(question, sizeof(question), "fwctl: remove package %s?", fw_escape(name, shown, sizeof(shown)));
+	return cmd_confirm(question);
+}
+
 static int cmd_remove(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
@@ -354,9 +380,9 @@ static int cmd_remove(const struct cmd_env *env, int argc, char **argv)
 		name = NULL;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("package remove", NULL, &err);
-	if (name == NULL && !yes) {
-		int a = cmd_confirm("fwctl: remove every installed package?");
-		if (a < 0) {
+	if (!yes) {
+		int a = confirm_remove(&r, name);
+		if (a < 0 && name == NULL) {
 			msg_error("package remove", NULL, "removing all packages asks y/N on a terminal; without one, give -y");
 			rc = FW_EXIT_USAGE;
 			goto out;

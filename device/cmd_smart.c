@@ -225,9 +225,9 @@ static int smart_tick(const struct cmd_env *env, int argc, char **argv)
 			break;
 		skip |= 1u << p.due;
 		if (p.due == DEV_SMART_CHECK)
-			rc = cmd_check_run(&r, now);
+			rc = cmd_check_run(&r, now, msg_quiet);   /* -q (cron): only what changed or failed */
 		else if (p.due == DEV_SMART_DOWNLOAD)
-			rc = cmd_download_run(&r, now);
+			rc = cmd_download_run(&r, now, msg_quiet);
 		else
 			rc = install(&r, now);
 		if (rc != FW_EXIT_OK || p.due == DEV_SMART_INSTALL)

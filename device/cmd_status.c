@@ -6,6 +6,7 @@
 
 #include "base/escape.h"
 #include "device/cmd.h"
+#include "device/dev_boot.h"
 #include "device/dev_file.h"
 #include "device/dev_resume.h"
 #include "device/dev_policy.h"
@@ -168,6 +169,8 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
+	/* Where a failed trial, or a running image marked bad, goes back to (null: nothing good to go to). */
+	int back = st->booted == DEV_BOOTED_NONE ? -1 : dev_boot_fallback(rec, st->rollback_index, 1u << st->booted);
 	struct dev_smart_state sm;
 	int64_t now = smart_load(r, &sm, st, &trial);
 
@@ -201,6 +204,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 		      json_object_set_new(doc, "boot_note", fw_json_text(st->boot_note)) < 0 ||
 		      json_object_set_new(doc, "trial_boots", json_integer(st->trial_boots)) < 0 ||
 		      json_object_set_new(doc, "trial_budget", json_integer(r->cfg.trial_boots)) < 0 ||
+		      json_object_set_new(doc, "rollback_to", back >= 0 ? json_string(dev_slot_name(back)) : json_null()) < 0 ||
 		      json_object_set_new(doc, "golden_next", json_boolean(st->golden_next)) < 0 ||
 		      json_object_set_new(doc, "booted_version", json_string(st->booted_version)) < 0 ||
 		      json_object_set_new(doc, "booted_generation", json_integer(st->booted_generation)) < 0 ||
@@ -227,6 +231,28 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	return FW_EXIT_OK;
 }
 
+/* What the next boots do with a running image on trial, or one marked bad: the image they go back to, if any. */
+static void print_next_boot(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
+			    const struct dev_state *st)
+{
+	int to = dev_boot_fallback(rec, st->rollback_index, 1u << st->booted);
+	unsigned spent = st->trial_boots, budget = r->cfg.trial_boots;
+	char back[64];
+
+	if (to >= 0)
+		snprintf(back, sizeof(back), "%s %s", dev_slot_name(to), rec[to].version);
+	if (!rec[st->booted].valid) {
+		printf("%-16s %s%s\n", "  next boot", to >= 0 ? back : "no good system image",
+		       st->booted == DEV_SLOT_GOLDEN ? "" : " (the running image is marked bad)");
+	} else if (to >= 0) {
+		printf("%-16s boot %u of %u without mark-good; %s rolls back to %s\n", "  on trial", spent, budget,
+		       spent < budget ? "the boot after the last" : "the next boot", back);
+	} else {
+		printf("%-16s boot %u of %u without mark-good; no good system to roll back to: it %s booting on trial "
+		       "until mark-good\n", "  on trial", spent, budget, spent < budget ? "will keep" : "keeps");
+	}
+}
+
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
 			const struct dev_state *st)
 {
@@ -251,9 +277,8 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		       st->booted_version, st->booted_generation);
 	if (st->boot_note[0])
 		printf("%-16s %s\n", "  why", fw_escape_msg(st->boot_note, shown, sizeof(shown)));
-	if (st->booted != DEV_BOOTED_NONE && rec[st->booted].valid && rec[st->booted].trial)
-		printf("%-16s boot %u of %u without mark-good; rolled back after that\n", "  on trial", st->trial_boots,
-		       r->cfg.trial_boots);
+	if (st->booted != DEV_BOOTED_NONE && (rec[st->booted].trial || !rec[st->booted].valid))
+		print_next_boot(r, rec, st);
 	if (st->golden_next)
 		printf("%-16s %s\n", "  next boot", "the golden system just placed");
 	printf("%-16s %llu\n", "rollback index", (unsigned long long)st->rollback_index);

@@ -89,6 +89,23 @@ static int bootable(struct boot *b, int i, struct fw_err *err)
 	return 0;
 }
 
+int dev_boot_fallback(const struct dev_record rec[DEV_SLOT_COUNT], uint64_t rollback_index, unsigned skip)
+{
+	const struct dev_record *g = &rec[DEV_SLOT_GOLDEN];
+	struct fw_err e;
+
+	for (int i = 0; i < N_CAND; i++) {
+		const struct dev_record *c = &rec[order[i]];
+
+		if ((skip & (1u << order[i])) || !c->valid || c->trial || !dev_record_bootable(c, rollback_index))
+			continue;
+		if (order[i] != DEV_SLOT_GOLDEN && g->valid && fw_version_cmp_str(c->version, g->version, &e) < 0)
+			continue;
+		return order[i];
+	}
+	return -1;
+}
+
 /* The first candidate after i that boots and is not on trial itself: where a failed trial rolls back to. */
 static int good_after(struct boot *b, int i, struct fw_err *err)
 {

@@ -4,6 +4,7 @@
 
 #include "base/fw_err.h"
 #include "device/dev_root.h"
+#include "device/dev_slot.h"
 #include "device/dev_state.h"
 
 struct dev_boot_result {
@@ -51,5 +52,15 @@ int dev_boot(struct dev_root *r, struct dev_boot_result *res, struct fw_err *err
  *   - the state records what runs, as dev_boot does.
  */
 int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, struct fw_err *err);
+
+/*
+ * Where a system image that must stop running (a trial whose budget is
+ * spent, an image marked bad) goes back to, by the records alone (rec,
+ * indexed by slot): the first of pri, sec, golden, in boot order, that is not
+ * in `skip` (1 << slot each), is valid, good (not on trial), not below the
+ * device's rollback index and not older than the golden system. The slot, or
+ * -1 when there is none. The boot step itself checks the bytes too.
+ */
+int dev_boot_fallback(const struct dev_record rec[DEV_SLOT_COUNT], uint64_t rollback_index, unsigned skip);
 
 #endif

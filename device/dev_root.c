@@ -118,11 +118,9 @@ int dev_config_save(const struct dev_root *r, struct fw_err *err)
 
 json_t *dev_config_to_json(const struct dev_config *c)
 {
-	json_t *doc = json_object(), *media = json_object(), *slots = json_object();
-	int bad = doc == NULL || media == NULL || slots == NULL;
+	json_t *doc = json_object(), *slots = json_object();
+	int bad = doc == NULL || slots == NULL;
 
-	for (size_t i = 0; !bad && i < c->n_media; i++)
-		bad = json_object_set_new(media, c->media[i].label, json_string(c->media[i].dir)) < 0;
 	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++)
 		bad = json_object_set_new(slots, dev_slot_name(t), json_string(c->slot[t])) < 0;
 	if (!bad)
@@ -130,13 +128,11 @@ json_t *dev_config_to_json(const struct dev_config *c)
 		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
 		      json_object_set_new(doc, "product", json_string(c->product)) < 0 ||
 		      json_object_set_new(doc, "tpm", json_boolean(c->tpm)) < 0 ||
-		      json_object_set_new(doc, "allow_untrusted", json_boolean(c->allow_untrusted)) < 0 ||
 		      json_object_set_new(doc, "secure_boot", json_boolean(c->secure_boot)) < 0 ||
 		      json_object_set_new(doc, "device_id", json_string(c->device_id)) < 0 ||
 		      dev_settings_to_json(c, doc) < 0 ||
 		      json_object_set_new(doc, "board", dev_board_to_json(&c->board)) < 0 ||   /* board */
-		      json_object_set(doc, "media", media) < 0 || json_object_set(doc, "slots", slots) < 0;
-	json_decref(media);
+		      json_object_set(doc, "slots", slots) < 0;
 	json_decref(slots);
 	if (bad) {
 		json_decref(doc);
@@ -147,9 +143,7 @@ json_t *dev_config_to_json(const struct dev_config *c)
 
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err)
 {
-	const json_t *v, *media, *slots;
-	const char *label;
-	json_t *dir;
+	const json_t *v, *slots;
 
 	memset(c, 0, sizeof(*c));
 	v = json_object_get(doc, "format");
@@ -164,30 +158,16 @@ int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err 
 		return fw_err_set(err, FW_EXIT_IO, "product: missing or not a valid product id");
 	snprintf(c->product, sizeof(c->product), "%s", json_string_value(v));
 	c->tpm = json_is_true(json_object_get(doc, "tpm"));
-	c->allow_untrusted = json_is_true(json_object_get(doc, "allow_untrusted"));
 	c->secure_boot = json_is_true(json_object_get(doc, "secure_boot"));
 	v = json_object_get(doc, "device_id");
 	if (v != NULL && (!json_is_string(v) || !fw_name_valid(json_string_value(v))))
 		return fw_err_set(err, FW_EXIT_IO, "device_id: not a valid device id");
 	snprintf(c->device_id, sizeof(c->device_id), "%s", v ? json_string_value(v) : "");
-	/* The settings of the table; an older root lacks some: their defaults. */
+	/* The settings of the table (allow-untrusted and the media labels too); an older root lacks some: their defaults. */
 	if (dev_settings_from_json(doc, c, err) < 0 ||
 	    dev_board_from_json(json_object_get(doc, "board"), &c->board, err) < 0) {   /* board */
 		dev_config_free(c);
 		return -1;
-	}
-	media = json_object_get(doc, "media");
-	if (media != NULL && !json_is_object(media))
-		return fw_err_set(err, FW_EXIT_IO, "media: not an object");
-	json_object_foreach((json_t *)media, label, dir) {
-		if (!json_is_string(dir)) {
-			dev_config_free(c);
-			return fw_err_set(err, FW_EXIT_IO, "media.%s: not a string", label);
-		}
-		if (dev_config_add_media(c, label, json_string_value(dir), err) < 0) {
-			dev_config_free(c);
-			return -1;
-		}
 	}
 	slots = json_object_get(doc, "slots");
 	for (int t = 0; t < DEV_SLOT_COUNT; t++) {

@@ -115,7 +115,7 @@ int dev_config_save(const struct dev_root *r, struct fw_err *err);
  */
 int dev_config_path_check(const char *what, const char *path, struct fw_err *err);
 
-/* Add a media label (init); -1 with err on a bad or repeated label. */
+/* Add a media label (the media setting, dev_settings); -1 with err (usage) on a bad or repeated label. */
 int dev_config_add_media(struct dev_config *c, const char *label, const char *dir, struct fw_err *err);
 void dev_config_free(struct dev_config *c);
 

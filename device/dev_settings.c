@@ -2,6 +2,7 @@
 #include "dev_settings.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@
 	{ k, j, type, 0, 0, 0, what, offsetof(struct dev_config, field), "PATH|none", h }
 
 const struct dev_setting dev_settings[] = {
+	/* The boot configuration a user changes later (field 002: "Allow Untrusted", media labels). */
+	{ "allow-untrusted", "allow_untrusted", DEV_SETTING_BOOL, 0, 1, 0, "", offsetof(struct dev_config, allow_untrusted),
+	  "yes|no", "activate unsigned or unverifiable packages at boot (secure boot: with a token)" },
+	{ "media", "media", DEV_SETTING_MEDIA, 0, DEV_MEDIA_MAX, 0, "", offsetof(struct dev_config, media),
+	  "LABEL=DIR|LABEL=none", "a media label and the directory it reads (none: remove it)" },
 	PATH_SETTING("unpack-hook", "unpack_hook", DEV_SETTING_EXEC, "unpack hook", unpack_hook,
 		     "the security-unpack hook (an absolute path to an executable)"),
 	UINT_SETTING("hook-timeout", "unpack_hook_timeout", FW_HOOK_TIMEOUT_MIN, FW_HOOK_TIMEOUT_MAX,
@@ -183,6 +189,39 @@ static int set_path(struct dev_config *c, const struct dev_setting *s, const cha
 	return 0;
 }
 
+/* LABEL=DIR: add the label, or give it its new directory; LABEL=none: remove it. -1 with err (usage). */
+static int set_media(struct dev_config *c, const char *named, const char *value, struct fw_err *err)
+{
+	const char *eq = strchr(value, '=');
+	char label[FW_NAME_MAX + 1];
+	size_t i, len;
+
+	if (eq == NULL || eq == value || (len = (size_t)(eq - value)) >= sizeof(label))
+		return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected LABEL=DIR or LABEL=none", named, value);
+	memcpy(label, value, len);
+	label[len] = '\0';
+	for (i = 0; i < c->n_media && strcmp(c->media[i].label, label) != 0; i++)
+		continue;
+	if (strcmp(eq + 1, "none") == 0 && i == c->n_media)
+		return fw_err_set(err, FW_EXIT_USAGE, "%s %s: there is no media label %s", named, value, label);
+	if (i < c->n_media) {
+		/* The caller saves nothing after a failure: a label whose new directory is refused is not lost. */
+		free(c->media[i].dir);
+		memmove(&c->media[i], &c->media[i + 1], (c->n_media - i - 1) * sizeof(c->media[0]));
+		c->n_media--;
+	}
+	if (strcmp(eq + 1, "none") == 0)
+		return 0;
+	if (dev_config_add_media(c, label, eq + 1, err) < 0)
+		return fw_err_wrap(err, "%s", named);
+	return 0;
+}
+
+int dev_setting_init_has_arg(const struct dev_setting *s)
+{
+	return s->type == DEV_SETTING_BOOL ? no_argument : required_argument;
+}
+
 int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const char *named, const char *value,
 		    struct fw_err *err)
 {
@@ -190,6 +229,14 @@ int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const cha
 
 	if (dev_setting_is_smart(s))
 		return set_smart(c, s, named, value, err);
+	if (s->type == DEV_SETTING_BOOL) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s %s: expected yes or no", named, value);
+		*int_field(c, s) = strcmp(value, "yes") == 0;
+		return 0;
+	}
+	if (s->type == DEV_SETTING_MEDIA)
+		return set_media(c, named, value, err);
 	if (s->type != DEV_SETTING_UINT)
 		return set_path(c, s, strcmp(value, "none") == 0 ? NULL : value, err);
 	if (msg_parse_u64(value, s->max, &n) < 0 || n < s->min)
@@ -209,6 +256,20 @@ const char *dev_setting_show(const struct dev_config *c, const struct dev_settin
 	case DEV_SETTING_UINT:
 		snprintf(buf, n, "%u", *uint_field((struct dev_config *)c, s));
 		return buf;
+	case DEV_SETTING_BOOL:
+		return *m ? "yes" : "no";
+	case DEV_SETTING_MEDIA: {
+		size_t len = 0;
+		char dir[512];
+
+		if (c->n_media == 0)
+			return "none";
+		buf[0] = '\0';
+		for (size_t i = 0; i < c->n_media && len < n; i++)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", i ? " " : "", c->media[i].label,
+						fw_escape(c->media[i].dir, dir, sizeof(dir)));
+		return buf;
+	}
 	case DEV_SETTING_SWITCH:
 		return *m ? "yes" : "no";
 	case DEV_SETTING_URL: {
@@ -250,6 +311,13 @@ void dev_settings_defaults(struct dev_config *c)
 			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			*uint_field(c, s) = s->def;
+		} else if (s->type == DEV_SETTING_BOOL) {
+			*int_field(c, s) = (int)s->def;
+		} else if (s->type == DEV_SETTING_MEDIA) {
+			for (size_t k = 0; k < c->n_media; k++)
+				free(c->media[k].dir);
+			memset(c->media, 0, sizeof(c->media));
+			c->n_media = 0;
 		} else {
 			free(*path_field(c, s));
 			*path_field(c, s) = NULL;
@@ -306,6 +374,15 @@ int dev_settings_to_json(const struct dev_config *c, json_t *doc)
 			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			v = json_integer(*uint_field((struct dev_config *)c, s));
+		} else if (s->type == DEV_SETTING_BOOL) {
+			v = json_boolean(*int_field((struct dev_config *)c, s));
+		} else if (s->type == DEV_SETTING_MEDIA) {
+			v = json_object();
+			for (size_t k = 0; v != NULL && k < c->n_media; k++)
+				if (json_object_set_new(v, c->media[k].label, json_string(c->media[k].dir)) < 0) {
+					json_decref(v);
+					v = NULL;
+				}
 		} else {
 			path = *path_field((struct dev_config *)c, s);
 			v = path != NULL ? json_string(path) : json_null();
@@ -385,7 +462,25 @@ int dev_settings_from_json(const json_t *doc, struct dev_config *c, struct fw_er
 		}
 		if (v == NULL)
 			continue;   /* an older root: the default */
-		if (s->type == DEV_SETTING_UINT) {
+		if (s->type == DEV_SETTING_BOOL) {
+			if (!json_is_boolean(v))
+				return fw_err_set(err, FW_EXIT_IO, "%s: not true or false", s->json);
+			*int_field(c, s) = json_is_true(v);
+		} else if (s->type == DEV_SETTING_MEDIA) {
+			const char *label;
+			json_t *dir;
+
+			if (!json_is_object(v))
+				return fw_err_set(err, FW_EXIT_IO, "%s: not an object", s->json);
+			json_object_foreach((json_t *)v, label, dir) {
+				if (!json_is_string(dir))
+					return fw_err_set(err, FW_EXIT_IO, "%s.%s: not a string", s->json, label);
+				if (dev_config_add_media(c, label, json_string_value(dir), err) < 0) {
+					err->code = FW_EXIT_IO;   /* a damaged file, not the user's words */
+					return fw_err_wrap(err, "%s", s->json);
+				}
+			}
+		} else if (s->type == DEV_SETTING_UINT) {
 			if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
 				return fw_err_set(err, FW_EXIT_IO, "%s: not a number from %u to %u", s->json, s->min,
 						  s->max);

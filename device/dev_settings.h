@@ -13,6 +13,9 @@ enum dev_setting_type {
 	DEV_SETTING_UINT,   /* a whole number from min to max */
 	DEV_SETTING_EXEC,   /* an absolute path to an executable regular file, or none */
 	DEV_SETTING_FILE,   /* an absolute path to a readable regular file, or none */
+	DEV_SETTING_BOOL,   /* yes or no (int); init's option is a flag: --KEY alone is yes */
+	DEV_SETTING_MEDIA,  /* the media labels (struct dev_config's media): LABEL=DIR adds one or gives it a new
+			     * directory, LABEL=none removes it; init's --media repeats */
 	/* Smart upgrade's (fwctl smart config --KEY VALUE; the "smart" object of config.json, dev_smart): */
 	DEV_SETTING_URL,      /* the catalog: an http:// or https:// URL */
 	DEV_SETTING_DURATION, /* seconds from min to max, written 90, 30m, 12h, 1d or 2w */
@@ -34,7 +37,8 @@ struct dev_setting {
 	unsigned min, max, def;   /* DEV_SETTING_UINT and DURATION */
 	const char *unit;         /* "seconds", "bytes/s" or "" (UINT); the file's name in messages (EXEC, FILE) */
 	size_t offset;            /* of the field in struct dev_config: unsigned (UINT), char * (EXEC, FILE),
-				   * char[] (URL), int64_t (DURATION), int (TOD; WINDOW: start, then end) */
+				   * int (BOOL), char[] (URL), int64_t (DURATION), int (TOD; WINDOW: start, then end);
+				   * MEDIA: the media array */
 	const char *arg;          /* what the value looks like in --help: "SECONDS", "PATH|none"; NULL: no option */
 	const char *help;         /* one line */
 };
@@ -59,7 +63,10 @@ int dev_setting_set(struct dev_config *c, const struct dev_setting *s, const cha
 /* s's value in c as text, escaped for a terminal ("none" for no file); buf holds n bytes. */
 const char *dev_setting_show(const struct dev_config *c, const struct dev_setting *s, char *buf, size_t n);
 
-/* Every setting at its default (files none, smart upgrade off). */
+/* getopt_long's has_arg for s as an init option: a BOOL is a flag, the rest take a value. */
+int dev_setting_init_has_arg(const struct dev_setting *s);
+
+/* Every setting at its default (files none, no media labels, smart upgrade off). */
 void dev_settings_defaults(struct dev_config *c);
 
 /* Add every setting to doc (config.json; the smart ones in its "smart" object); -1 when out of memory. */

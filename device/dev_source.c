@@ -234,17 +234,6 @@ static int looks_remote(const char *w)
 	return dots > 0 && (digits_only || w[0] != '.');
 }
 
-/* The ADDRESS[:PORT] of ADDRESS FILE: an address as looks_remote() knows them, before a '/'. */
-static int looks_address(const char *w)
-{
-	char probe[300];
-
-	if (strchr(w, '/') != NULL || strlen(w) + 3 > sizeof(probe))
-		return 0;
-	snprintf(probe, sizeof(probe), "%s/f", w);
-	return looks_remote(probe);
-}
-
 /* Messages may be cut short; an over-long source still parses in full. */
 /* The field's two-word form, ADDRESS[:PORT] FILE: the server, then the file's path on it. */
 static int parse_address_file(struct dev_source *s, const char *address, const char *file, struct fw_err *err)
@@ -329,7 +318,9 @@ static int parse(int argc, char *const *argv, struct dev_source *s, int packages
 		if (access(argv[0], F_OK) == 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "\"%s\": one word too many after the source %s", argv[1],
 					  argv[0]);
-		if (!looks_address(argv[0]))
+		/* Two words are ADDRESS FILE whatever the address looks like: any host name (localhost, a name
+		 * without a dot), an IPv4 or [IPv6] address, with or without :PORT (parse_hostport's checks). */
+		if (strchr(argv[0], '/') != NULL)
 			return fw_err_set(err, FW_EXIT_USAGE,
 					  "\"%s\" is not a server address: expected one source (PATH, -, URI, "
 					  "media LABEL PATH) or ADDRESS FILE", argv[0]);

@@ -40,6 +40,7 @@ struct dev_transport {
 	struct dev_transport_info info;
 	enum dev_proto proto;          /* this attempt's protocol */
 	char ftp_failure[CURL_ERROR_SIZE + 16];   /* why FTP did not serve ADDRESS FILE: for TFTP's error */
+	char last_failure[CURL_ERROR_SIZE];       /* why the last retried attempt failed: for transfer-timeout's error */
 	enum curl_khmatch host_key;    /* scp, sftp: how the server's host key compared with known_hosts */
 
 	CURLM *multi;
@@ -586,9 +587,12 @@ static int stopped(struct dev_transport *t, struct fw_err *err)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - t->opened.tv_sec < (time_t)t->o.timeout)
 		return 0;
+	/* Name every attempt the bound cut short: FTP's failure before TFTP's (ADDRESS FILE), the last retry's. */
 	return fw_err_setk(err, FW_KIND_TIMEOUT, FW_EXIT_NET,
-			   "the transfer did not finish within %ld s (transfer-timeout): given up after %llu bytes",
-			   t->o.timeout, (unsigned long long)t->info.offset);
+			   "the transfer did not finish within %ld s (transfer-timeout): given up after %llu bytes "
+			   "(%s%s%s: %s)", t->o.timeout, (unsigned long long)t->info.offset, t->ftp_failure,
+			   t->ftp_failure[0] ? "; " : "", scheme(t->proto),
+			   t->last_failure[0] ? t->last_failure : "no answer yet");
 }
 
 /* Sleep the backoff, waking to look at the stop flag. */
@@ -652,6 +656,7 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 		return -1;
 	}
 	t->info.interruptions++;
+	snprintf(t->last_failure, sizeof(t->last_failure), "%s", curl_why(t));
 	if (back_off(t, err) < 0)
 		return -1;
 	return start_attempt(t, err);

@@ -23,4 +23,27 @@ struct dev_mark_good_out {
  */
 int dev_mark_good(struct dev_root *r, struct dev_mark_good_out *out, struct fw_err *err);
 
+struct dev_mark_bad_out {
+	int slot;                                  /* the image that runs, or DEV_BOOTED_NONE */
+	char version[FW_VERSION_MAX_LEN + 1];
+	int was_trial;                             /* it was on trial: the last upgrade is rolledBack */
+	unsigned marked;                           /* 1 << slot for each record marked bad */
+	int next;                                  /* the slot the next boot starts (dev_boot_fallback) */
+	char next_version[FW_VERSION_MAX_LEN + 1];
+};
+
+/*
+ * fwctl mark-bad (RAUC's `status mark-bad`): the running system does not
+ * work. Its record, and the other system image's when it is the other half
+ * of the same 'upgrade all' still on trial (as mark-good pairs them), go not
+ * valid, so that the next boot starts the next good image now (on a board,
+ * they leave the bootloader's order first) instead of spending the rest of
+ * the boot budget; the trial count is reset, and a trial marked bad is the
+ * last upgrade's rolledBack. Records first, then the state. Refused
+ * (FW_EXIT_REJECTED, nothing changed): nothing booted, the golden system
+ * runs (it is the floor), the slot no longer holds the image that booted,
+ * or no good image would be left to start (the device must stay bootable).
+ */
+int dev_mark_bad(struct dev_root *r, struct dev_mark_bad_out *out, struct fw_err *err);
+
 #endif

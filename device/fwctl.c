@@ -6,68 +6,75 @@
 #include "device/dev_root.h"
 #include "base/crash.h"
 #include "base/msg.h"
+#include "formats/manifest.h"
 
 /* What a command needs (RAUC's src/main.c declares it the same way, beside the name). */
 enum cmd_needs {
 	NEEDS_NEW_ROOT,     /* makes the device root (init: dev_init takes the lock itself) */
 	NEEDS_ROOT,         /* reads the root; files it reads are replaced atomically, so no lock */
 	NEEDS_LOCK,         /* changes the device: the root, with the device lock held */
-	NEEDS_LOCK_TO_SET,  /* reads, or with more words (lock_words), changes: then the lock */
+	NEEDS_LOCK_TO_SET,  /* reads with the words of `reads`; with any others it changes: then the lock */
 };
 
-/* config SETTING VALUE changes; config alone shows. */
-static int config_sets(int argc, char **argv)
-{
-	(void)argv;
-	return argc == 3;
-}
+#define READS_MAX 2
 
-/* smart config with options changes (without, it shows); smart tick and smart reset-serial change. */
-static int smart_sets(int argc, char **argv)
+/*
+ * Do the words after a NEEDS_LOCK_TO_SET command only read? Each of `reads`
+ * is "" (the command alone), "WORD" (the command and that word alone) or
+ * "WORD *" (that word, then any more); any other words change the device.
+ */
+static int only_reads(const char *const reads[READS_MAX], int argc, char **argv)
 {
-	return argc < 2 || strcmp(argv[1], "config") != 0 || argc > 2;
-}
+	for (int k = 0; k < READS_MAX && reads[k] != NULL; k++) {
+		size_t len = strcspn(reads[k], " ");
+		int more = reads[k][len] == ' ';
 
-/* package install and remove change; list and show read. */
-static int package_sets(int argc, char **argv)
-{
-	return argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "show") != 0);
+		if (len == 0 && argc == 1)
+			return 1;
+		if (len > 0 && argc >= 2 && strlen(argv[1]) == len && strncmp(argv[1], reads[k], len) == 0 &&
+		    (more || argc == 2))
+			return 1;
+	}
+	return 0;
 }
 
 static const struct {
 	const char *name;
 	int (*run)(const struct cmd_env *env, int argc, char **argv);
 	enum cmd_needs needs;
-	int (*lock_words)(int argc, char **argv);   /* NEEDS_LOCK_TO_SET: 1 when these words change the device */
+	const char *reads[READS_MAX];   /* NEEDS_LOCK_TO_SET: the words that only read (only_reads) */
 	const char *summary;
 } commands[] = {
-	{ "init", cmd_init, NEEDS_NEW_ROOT, NULL, "create a device root (slots, records, trust store, state)" },
-	{ "upgrade", cmd_upgrade, NEEDS_LOCK, NULL,
+	{ "init", cmd_init, NEEDS_NEW_ROOT, { NULL }, "create a device root (slots, records, trust store, state)" },
+	{ "upgrade", cmd_upgrade, NEEDS_LOCK, { NULL },
 	  "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
-	{ "boot", cmd_boot, NEEDS_LOCK, NULL,
+	{ "boot", cmd_boot, NEEDS_LOCK, { NULL },
 	  "run the boot step: the primary, else the secondary, else the golden system; trials" },
-	{ "boot-check", cmd_boot_check, NEEDS_LOCK, NULL,
+	{ "boot-check", cmd_boot_check, NEEDS_LOCK, { NULL },
 	  "on a board: check the image the bootloader started, mark it bad if it must not run" },
-	{ "mark-good", cmd_mark_good, NEEDS_LOCK, NULL, "the running system works: end its trial (no rollback)" },
-	{ "golden", cmd_golden, NEEDS_LOCK, NULL,
+	{ "mark-good", cmd_mark_good, NEEDS_LOCK, { NULL }, "the running system works: end its trial (no rollback)" },
+	{ "mark-bad", cmd_mark_bad, NEEDS_LOCK, { NULL },
+	  "the running system does not work: the next boot starts the next good image (no waiting for the budget)" },
+	{ "rollback", cmd_rollback, NEEDS_LOCK, { NULL }, "roll back now: mark-bad, then reboot" },
+	{ "golden", cmd_golden, NEEDS_LOCK, { NULL },
 	  "golden install SOURCE: place the golden system, the floor no rollback goes below" },
-	{ "config", cmd_config, NEEDS_LOCK_TO_SET, config_sets, "show the settings, or change one (listed below)" },
-	{ "status", cmd_status, NEEDS_ROOT, NULL, "show the device: slots, booted image, last upgrade (table or --json)" },
-	{ "package", cmd_package, NEEDS_LOCK_TO_SET, package_sets,
+	{ "config", cmd_config, NEEDS_LOCK_TO_SET, { "" }, "show the settings, or change one (listed below)" },
+	{ "status", cmd_status, NEEDS_ROOT, { NULL }, "show the device: slots, booted image, last upgrade (table or --json)" },
+	{ "package", cmd_package, NEEDS_LOCK_TO_SET, { "list *", "show *" },
 	  "modification packages: install [persistent] SOURCE, remove [NAME|all], show, list" },
-	{ "factory-reset", cmd_factory_reset, NEEDS_LOCK, NULL,
+	{ "factory-reset", cmd_factory_reset, NEEDS_LOCK, { NULL },
 	  "drop configuration and non-persistent packages (asks y/N; -y)" },
-	{ "check", cmd_check, NEEDS_LOCK, NULL, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
-	{ "download", cmd_download, NEEDS_LOCK, NULL, "fetch the release the last check named (resumable; installs nothing)" },
-	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET, smart_sets,
+	{ "check", cmd_check, NEEDS_LOCK, { NULL }, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
+	{ "download", cmd_download, NEEDS_LOCK, { NULL }, "fetch the release the last check named (resumable; installs nothing)" },
+	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET, { "config" },
 	  "smart upgrade: smart config [--server URL ...], smart tick (do what is due), smart reset-serial" },
-	{ "unlock", cmd_unlock, NEEDS_LOCK, NULL,
+	{ "unlock", cmd_unlock, NEEDS_LOCK, { NULL },
 	  "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n\ncommands:\n");
+	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n       fwctl -V|--version|-h|--help\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nsettings (fwctl config SETTING VALUE; fwctl init --SETTING VALUE):\n");
@@ -94,9 +101,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return FW_EXIT_OK;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("fwctl 0.1 (package format 1)\n");
-			return FW_EXIT_OK;
+		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+			msg_print_version(FW_FORMAT_VERSION);
+			return msg_finish(FW_EXIT_OK);
 		} else {
 			msg_error(NULL, NULL, "unknown option \"%s\"", argv[i]);
 			usage(stderr);
@@ -127,7 +134,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[c].name) == 0) {
 			struct cmd_env env = { dev_root_choose(root_opt), 0 };
 			env.lock = commands[c].needs == NEEDS_LOCK ||
-				   (commands[c].needs == NEEDS_LOCK_TO_SET && commands[c].lock_words(argc - i, argv + i));
+				   (commands[c].needs == NEEDS_LOCK_TO_SET && !only_reads(commands[c].reads, argc - i, argv + i));
 			return commands[c].run(&env, argc - i, argv + i);
 		}
 	msg_error(NULL, NULL, "unknown command \"%s\"", argv[i]);

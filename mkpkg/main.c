@@ -348,7 +348,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case CLI_OPT_HELP:
 		case 'h': usage(stdout); exit(0);
-		case 'V': cli_print_version(); exit(0);
+		case 'V': msg_print_version(FW_FORMAT_VERSION); exit(0);
 		default: cli_bad_option(NULL, c, argv); return -1;
 		}
 	}

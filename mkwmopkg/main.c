@@ -212,7 +212,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		case 'V':
-			cli_print_version();
+			msg_print_version(FW_FORMAT_VERSION);
 			return 1;
 		default:
 			cli_bad_option(NULL, c, argv);

@@ -16,10 +16,6 @@
 #include "signing/trust.h"
 
 
-/* "prog VERSION (package format N)" on stdout, for -V / --version. */
-#define CLI_VERSION "0.1"
-void cli_print_version(void);
-
 /*
  * A passphrase for `key_path`: from the file given with --passphrase-file,
  * else $FWPKG_PASSPHRASE, else a prompt on the terminal (twice if confirm).

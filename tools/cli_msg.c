@@ -1,4 +1,4 @@
-/* cli_msg: getopt_long's complaints in our message format, -V, JSON outcomes (the messages themselves are base/msg). */
+/* cli_msg: getopt_long's complaints in our message format, JSON outcomes (the messages themselves are base/msg). */
 #include "cli.h"
 
 #include <errno.h>
@@ -6,11 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-void cli_print_version(void)
-{
-	printf("%s %s (package format %d)\n", msg_prog, CLI_VERSION, FW_FORMAT_VERSION);
-}
 
 int cli_json_failure(const char *file, int code, const char *msg)
 {

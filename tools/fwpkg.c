@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		return msg_finish(FW_EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		cli_print_version();
+		msg_print_version(FW_FORMAT_VERSION);
 		return msg_finish(FW_EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -102,6 +102,29 @@ expect 1 'fwctl: boot-check: the running pri must not run: .*marked bad' "$B/fwc
 	fail "a running image that must not run was not marked bad: $(ub ub BOOT_ORDER)"
 ok "boot-check: a running image whose bytes changed is marked bad (record and BOOT_ORDER), exit 1"
 
+# mark-bad on a board: the bootloader's environment records the mark (A leaves BOOT_ORDER) before the record goes.
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+"$B/fwctl" --root "$D" -q upgrade pri 5.21.3.pkg >/dev/null
+expect 0 '' "$B/fwctl" --root "$D" boot-check
+grep -q "running pri 5.21.3 (generation 1) on trial" "$T/.out" || fail "boot-check on trial: $(cat "$T/.out")"
+expect 0 'mark-bad: 5.21.3 marked bad \(pri\), its trial ended: rolledBack; the next boot starts sec 5.21.2' \
+	"$B/fwctl" --root "$D" mark-bad
+[ "$(ub ub BOOT_ORDER)" = "B" ] && [ "$(js "d['slots']['pri']['valid'], d['last_upgrade']['result']")" = "False rolledBack" ] ||
+	fail "mark-bad on U-Boot: BOOT_ORDER=$(ub ub BOOT_ORDER), $(js "d['slots']['pri']")"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" boot-check
+grep -q "running sec 5.21.2" "$T/.out" || fail "boot-check after mark-bad: $(cat "$T/.out")"
+# The last good image: refused, the environment and the device unchanged.
+before=$(devsum "$D" "$T/ub.env")
+FWCTL_CMDLINE="$T/cmdline.sec" expect 1 'mark-bad: sec 5.21.2 runs and there is no other good system image' \
+	"$B/fwctl" --root "$D" mark-bad
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] && [ "$(ub ub BOOT_ORDER)" = "B" ] || fail "a refused mark-bad changed the board"
+# rollback from a healthy board: marked, and the board is to be rebooted (the bootloader chooses).
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+expect 0 'rollback: 5.21.2 marked bad \(pri\); the next boot starts sec 5.21.2' "$B/fwctl" --root "$D" rollback
+grep -q 'reboot the board to start it' "$T/.err" || fail "rollback on a board: $(cat "$T/.err")"
+[ "$(ub ub BOOT_ORDER)" = "B" ] || fail "rollback on U-Boot: BOOT_ORDER=$(ub ub BOOT_ORDER)"
+ok "mark-bad and rollback on U-Boot: A leaves BOOT_ORDER (B next), the record goes not valid; the last good image refused, nothing changed"
+
 # ---- refusals: exit code, message, nothing changed ----
 newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
 before=$(devsum "$D" "$T/ub.env")
@@ -161,6 +184,14 @@ grub-editenv "$T/grubenv" set A_TRY=1   # what the grub.cfg fragment does before
 FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
 grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the rollback: $(grub-editenv "$T/grubenv" list)"
 ok "GRUB trial: A tried (A_TRY=1) and B booted: boot-check rolled A back, ORDER=B"
+newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
+"$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
+expect 0 '' "$B/fwctl" --root "$G" boot-check
+expect 0 'mark-bad: 5.21.3 marked bad \(pri\), its trial ended: rolledBack; the next boot starts sec 5.21.2' \
+	"$B/fwctl" --root "$G" mark-bad
+grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after mark-bad: $(grub-editenv "$T/grubenv" list)"
+grub-editenv "$T/grubenv" list | grep -qx "other=kept" || fail "mark-bad lost a GRUB variable"
+ok "mark-bad on GRUB: A leaves ORDER (ORDER=B), other variables kept"
 
 # ---- a torn U-Boot environment write, at every point ----
 # From a healthy device, upgrade pri stores the environment twice (A out, then A back in). A power cut

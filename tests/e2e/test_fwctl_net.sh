@@ -77,6 +77,29 @@ expect 0 "fetched $SIZE bytes over tftp" fw upgrade no-reboot all "127.0.0.1:$PO
 installed 5.21.1
 ok "ADDRESS FILE falls back to TFTP when no FTP server answers"
 
+# --- ADDRESS FILE with any host name; a file on neither server: one error naming both attempts
+PORT2=$(free_port both)
+mkdir neither
+srv_vsftpd "$T/neither" "$PORT2"
+srv_tftpd "$T/neither" "$PORT2"
+fresh
+before=$(devsum)
+expect 4 "localhost:$PORT2 fw.pkg: ftp: .*; tftp: no such file on the server" fw upgrade no-reboot all "localhost:$PORT2" fw.pkg
+[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$(js "d['last_upgrade']")"
+[ "$(devsum)" = "$before" ] || fail "a file on neither server changed the device"
+expect 0 "fetched $SIZE bytes over tftp" fw upgrade no-reboot all localhost:$PORT fw.pkg
+installed 5.21.1
+# No FTP server on localhost's port 21 and no TFTP server answering on its port 69: the one overall bound
+# (transfer-timeout) ends both attempts, and the error names what each met.
+fresh
+expect 0 '' fw config transfer-timeout 3
+before=$(devsum)
+expect 4 "^fwctl: upgrade: localhost fw.pkg: the transfer did not finish within 3 s \(transfer-timeout\): given up after 0 bytes \(ftp: .+; tftp: .+\)$" \
+	fw upgrade no-reboot all localhost fw.pkg
+[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$(js "d['last_upgrade']")"
+[ "$(devsum)" = "$before" ] || fail "a source on no server changed the device"
+ok "ADDRESS FILE takes any host name (localhost, no dot, no port); a file on neither FTP nor TFTP: netError naming both attempts, within transfer-timeout"
+
 # --- network failures: exit 4, netError, a clear message, nothing changed
 failed() { # failed PATTERN SOURCE...: exit 4 with PATTERN, netError recorded, slots and records unchanged
 	pat=$1

@@ -174,6 +174,18 @@ grep -q 'packages: 1 of 1 active' "$T/.out" || fail "dev2 boot: $(cat "$T/.out")
 [ -e "$dev2/active/files/unsigned.txt" ] || fail "unsigned package not active with allow-untrusted"
 ok "allow-untrusted: an unsigned package is activated"
 
+# --- allow-untrusted changed later (the field's boot configuration), not only at init: takes effect at the next boot
+expect 0 'config: allow-untrusted set' "$B/fwctl" --root "$dev2" config allow-untrusted no
+expect 0 'package unsig: unsigned: not activated: the device does not allow untrusted packages' "$B/fwctl" --root "$dev2" boot
+[ ! -e "$dev2/active/files/unsigned.txt" ] || fail "unsigned package still active after config allow-untrusted no"
+expect 0 '' "$B/fwctl" --root "$dev" config allow-untrusted yes
+expect 0 '' "$B/fwctl" --root "$dev" boot
+[ "$(field unsig active)" = true ] && [ -e "$dev/active/files/unsigned.txt" ] || fail "unsig after allow-untrusted yes: $(list_json)"
+expect 0 '' "$B/fwctl" --root "$dev" config allow-untrusted no
+expect 0 '' "$B/fwctl" --root "$dev" boot
+[ "$(field unsig active)" = false ] || fail "unsig stayed active after allow-untrusted no: $(list_json)"
+ok "config allow-untrusted yes|no after init: the next boot activates or deactivates the unsigned package"
+
 # --- secure boot: allow-untrusted is not enough; an unlock token for this device is
 sb=$T/sb
 "$B/fwctl" --root "$sb" -q init --product RSP-30 --trust k.pub --version 5.22.2 --allow-untrusted --secure-boot \
@@ -284,11 +296,27 @@ before=$(devsum)
 term 'remove every installed package\? \[y/N\]' n -- "$B/fwctl" --root "$dev" package remove all >term.out ||
 	fail "remove all, n: $(cat term.out)"
 [ "$(devsum)" = "$before" ] || fail "remove all answered n changed the device"
-expect 0 'removed 1 package; its files go at the next boot' "$B/fwctl" --root "$dev" package remove brand
+# remove NAME asks on a terminal too (the field's "Remove package pkgname (y/N)?"): n keeps it, y removes it
+term 'remove package brand\? \[y/N\]' n -- "$B/fwctl" --root "$dev" package remove brand >term.out ||
+	fail "remove brand, n: $(cat term.out)"
+grep -q 'nothing removed' term.out || fail "remove brand, n: $(cat term.out)"
+[ "$(devsum)" = "$before" ] || fail "remove brand answered n changed the device"
+term 'remove package brand\? \[y/N\]' y -- "$B/fwctl" --root "$dev" package remove brand >term.out ||
+	fail "remove brand, y: $(cat term.out)"
+grep -q 'removed 1 package; its files go at the next boot' term.out || fail "remove brand, y: $(cat term.out)"
+[ "$(field brand name)" = None ] || fail "brand still listed after y: $(list_json)"
+# -y on a terminal asks nothing; without a terminal a name is removed without a question
+expect 0 '' "$B/fwctl" --root "$dev" package install brand.wmopkg
+"$PY" -c 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)' "$B/fwctl" --root "$dev" package remove -y brand >term.out ||
+	fail "remove -y brand on a terminal: $(cat term.out)"
+grep -q '\[y/N\]' term.out && fail "remove -y asked: $(cat term.out)"
+grep -q 'removed 1 package' term.out || fail "remove -y brand on a terminal: $(cat term.out)"
+expect 0 '' "$B/fwctl" --root "$dev" package install brand.wmopkg
+expect 0 'removed 1 package; its files go at the next boot' "$B/fwctl" --root "$dev" package remove brand </dev/null
 [ -z "$(ls "$dev"/packages/brand-* 2>/dev/null)" ] || fail "brand's file stayed"
 expect 0 '' "$B/fwctl" --root "$dev" boot
 [ "$(field brand name)" = None ] || fail "brand still listed"
-ok "remove NAME; remove all answered n changes nothing; without a terminal it needs -y"
+ok "remove NAME asks y/N on a terminal (n keeps, y removes, -y asks nothing; no terminal: removed); remove all answered n changes nothing; without a terminal it needs -y"
 
 # --- factory reset keeps the persistent package
 mkdir -p "$dev/running-config" && echo "hostname x" >"$dev/running-config/startup"

@@ -7,7 +7,9 @@ D=$T/dev
 fw() { "$B/fwctl" --root "$D" "$@"; }
 keypair k
 # The oracle: the settings fwctl(8) documents, with their range (written here, not read from the program).
-SETTINGS='unpack-hook - -
+SETTINGS='allow-untrusted - -
+media - -
+unpack-hook - -
 hook-timeout 1 86400
 package-hook-timeout 1 3600
 trial-boots 1 100
@@ -34,6 +36,24 @@ for opt in server interval download-window install-at; do
 done
 ok "fwctl --help, init --help and config --help list every setting with its range; fwctl --help and smart --help the smart settings"
 
+# --help is made from the table: every setting fwctl config shows is listed, and nothing else.
+"$B/fwctl" --root "$T/cfg" -q init --product WX --trust k.pub >/dev/null
+"$B/fwctl" --root "$T/cfg" config | awk '{print $1}' | sort >shown-keys
+sed -n '/^settings (fwctl config/,/^$/p' help.txt | awk '/^  / {print $1}' | sort >help-keys
+[ -s shown-keys ] && cmp -s shown-keys help-keys || fail "fwctl --help and fwctl config differ: $(diff shown-keys help-keys)"
+[ "$(wc -l <shown-keys)" -eq "$(echo "$SETTINGS" | wc -l)" ] || fail "config shows $(wc -l <shown-keys) settings"
+ok "fwctl --help lists exactly the settings fwctl config shows (one table)"
+
+# -V and --version: one line, the same form as the host programs' (msg_print_version)
+for opt in -V --version; do
+	expect 0 '' "$B/fwctl" "$opt"
+	grep -Eq '^fwctl [0-9]+\.[0-9]+ \(package format 1\)$' "$T/.out" || fail "fwctl $opt printed: $(cat "$T/.out")"
+	[ "$(sed 's/^fwctl //' "$T/.out")" = "$("$B/fwpkg" -V | sed 's/^fwpkg //')" ] || fail "fwctl $opt and fwpkg -V differ"
+done
+expect 2 'unknown option "-X"' "$B/fwctl" -X
+grep -q '^\.BR \\-V | \\-\\-version' "$E2E/../../man/fwctl.8" || fail "fwctl(8) does not document -V and --version"
+ok "fwctl -V and --version print the version line fwpkg -V prints; fwctl(8) documents them"
+
 fw -q init --product WX --trust k.pub --hook-timeout 86400 --low-speed-limit 0 --net-retries 100 \
 	--transfer-timeout 1 --trial-boots 100 --package-hook-timeout 1 --ca-file /etc/hostname >/dev/null
 fw config >shown
@@ -56,6 +76,33 @@ echo "$SETTINGS" | while read -r key lo hi; do
 	fw config | grep -Eq "^$key +$lo\$" || fail "config $key $lo not shown"
 done
 ok "config and init: each number at its edges accepted, one beyond refused (exit 2) with nothing written"
+
+# The boot configuration a user changes later (field 002): allow-untrusted and the media labels.
+cp "$D/config.json" before.json
+expect 2 '^fwctl: config: allow-untrusted maybe: expected yes or no$' fw config allow-untrusted maybe
+expect 2 '^fwctl: config: media stick: expected LABEL=DIR or LABEL=none$' fw config media stick
+expect 2 '^fwctl: config: media usb=none: there is no media label usb$' fw config media usb=none
+expect 2 'media label "\.\./x": use letters' fw config media ../x=/mnt
+cmp -s before.json "$D/config.json" || fail "a refused allow-untrusted or media changed config.json"
+fw config | grep -Eq '^allow-untrusted +no$' || fail "allow-untrusted is not no by default"
+fw config | grep -Eq '^media +none$' || fail "media is not none by default"
+expect 0 'config: allow-untrusted set' fw config allow-untrusted yes
+expect 0 '' fw config media "stick=$T/a"
+expect 0 '' fw config media "sd=$T/sd"
+expect 0 '' fw config media "stick=$T/b"
+fw config >shown
+grep -Eq '^allow-untrusted +yes$' shown && grep -Eq "^media +sd=$T/sd stick=$T/b\$" shown ||
+	{ cat shown >&2; fail "config does not show allow-untrusted and media as set"; }
+[ "$(fw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["allow_untrusted"])')" = True ] ||
+	fail "status does not see allow-untrusted yes"
+expect 0 '' fw config media sd=none
+expect 0 '' fw config allow-untrusted no
+fw config | grep -Eq "^media +stick=$T/b\$" || fail "media sd=none did not remove sd"
+fw config | grep -Eq '^allow-untrusted +no$' || fail "allow-untrusted no not kept"
+"$B/fwctl" --root "$T/flag" -q init --product WX --trust k.pub --allow-untrusted --media "u=$T/u" --media "u=$T/v" >/dev/null
+"$B/fwctl" --root "$T/flag" config >shown
+grep -Eq '^allow-untrusted +yes$' shown && grep -Eq "^media +u=$T/v\$" shown || { cat shown >&2; fail "init's flags"; }
+ok "config allow-untrusted yes|no and media LABEL=DIR|LABEL=none change the boot configuration later; init takes both"
 
 cp "$D/config.json" good.json
 python3 - "$D/config.json" <<'PY'
@@ -93,7 +140,7 @@ for words in "status" "config" "smart config" "package list" "package show"; do
 	# shellcheck disable=SC2086
 	expect 0 '' fw $words
 done
-for words in "config hook-timeout 5" "smart config --interval 2h" "smart tick" "smart reset-serial" "boot" "mark-good" \
+for words in "config hook-timeout 5" "config media x=/tmp" "smart config --interval 2h" "smart tick" "smart reset-serial" "boot" "mark-good" "mark-bad" "rollback" \
 	"package remove -y all" "factory-reset -y" "check" "download" "upgrade pri none.pkg" "golden install none.pkg" \
 	"unlock install none.tok"; do
 	# shellcheck disable=SC2086

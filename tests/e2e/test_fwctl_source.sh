@@ -40,6 +40,18 @@ expect 2 'may not leave the medium' fw upgrade pri usb://../fw-5.21.5.pkg
 expect 2 'media needs a label and a path' fw upgrade pri media stick
 ok "missing file exits 3; unknown label and escaping the medium exit 2"
 
+# --- a media label configured after init (config media), given a new directory, then removed
+mkdir cd2
+cp fw-5.21.5.pkg cd2/
+expect 0 '' fw config media "cdrom=$T/stick"
+expect 3 "media cdrom fw-5.21.5.pkg: $T/stick/fw-5.21.5.pkg: cannot open" fw upgrade pri media cdrom fw-5.21.5.pkg
+expect 0 '' fw config media "cdrom=$T/cd2"
+expect 0 '' fw upgrade force pri media cdrom fw-5.21.5.pkg
+[ "$(js "d['slots']['pri']['version'], d['last_upgrade']['source']")" = "5.21.5 media cdrom fw-5.21.5.pkg" ] || fail "$(js d)"
+expect 0 '' fw config media cdrom=none
+expect 2 'no medium labelled "cdrom"' fw upgrade pri media cdrom fw-5.21.5.pkg
+ok "config media LABEL=DIR after init: the label reads its directory, a new directory replaces it, LABEL=none removes it"
+
 # --- media paths resolve beneath the label's directory, regular files only, never waited on
 ln -s "$T/fw-5.21.5.pkg" stick/out.pkg
 ln -s fw/fw-5.21.3.pkg stick/in.pkg
@@ -77,7 +89,8 @@ before=$(statesum)
 expect 2 '"no-reboot" comes before the target' fw upgrade all no-reboot fw-5.21.5.pkg
 expect 2 '"force" comes before the target' fw upgrade pri fw-5.21.5.pkg force
 expect 2 '"extra": one word too many after the source fw-5.21.5.pkg' fw upgrade pri fw-5.21.5.pkg extra
-expect 2 '"nowhere" is not a server address' fw upgrade pri nowhere fw.pkg
+expect 2 '"no/where" is not a server address' fw upgrade pri no/where fw.pkg
+expect 2 'localhost:0: port must be 1 to 65535' fw upgrade pri localhost:0 fw.pkg
 expect 2 'global options go before the command: fwctl \[--root DIR\] \[-q\] status' "$B/fwctl" status --root "$D"
 expect 2 'global options go before the command' "$B/fwctl" --root "$D" upgrade pri -q fw-5.21.5.pkg
 [ "$(statesum)" = "$before" ] || fail "a usage error changed the state"

@@ -91,6 +91,89 @@ expect 0 'no good system to roll back to' fw boot
 grep -q 'booted pri 5.21.0' "$T/.out" || fail "$(cat "$T/.out")"
 ok "all, budget spent, nothing good to roll back to: the trial image still boots, and says so"
 
+# status says what a spent trial leads to: with nothing good to roll back to, it keeps booting on trial.
+fw status >table.txt
+grep -Eq '^  on trial +boot 2 of 2 without mark-good; no good system to roll back to: it keeps booting on trial until mark-good$' table.txt ||
+	fail "status, budget spent, nothing to roll back to: $(grep -A1 booted table.txt)"
+grep -q 'rolled back after that' table.txt && fail "status promises a rollback that cannot happen: $(cat table.txt)"
+[ "$(js "d['rollback_to']")" = None ] || fail "rollback_to: $(js "d['rollback_to']")"
+fresh
+expect 0 '' fw upgrade all 5.21.0.pkg
+fw status | grep -Eq '^  on trial +boot 1 of 2 without mark-good; no good system to roll back to: it will keep booting on trial until mark-good$' ||
+	fail "status, all on trial: $(fw status)"
+fresh
+expect 0 '' fw upgrade pri 5.21.0.pkg
+fw status | grep -Eq '^  on trial +boot 1 of 2 without mark-good; the boot after the last rolls back to sec 5.20.0$' ||
+	fail "status, pri on trial: $(fw status)"
+expect 0 '' fw boot
+fw status | grep -Eq '^  on trial +boot 2 of 2 without mark-good; the next boot rolls back to sec 5.20.0$' ||
+	fail "status, pri on trial, budget spent: $(fw status)"
+[ "$(js "d['rollback_to']")" = sec ] || fail "rollback_to: $(js "d['rollback_to']")"
+ok "status says what a trial leads to: a rollback to the image named, or, with nothing good, booting on trial until mark-good"
+
+# --- mark-bad and rollback (RAUC's status mark-bad): the next boot starts the next good image now.
+# From a system on trial:
+fresh
+expect 0 '' fw upgrade pri 5.21.0.pkg
+expect 0 'mark-bad: 5.21.0 marked bad \(pri\), its trial ended: rolledBack; the next boot starts sec 5.20.0' fw mark-bad
+[ "$(js "d['slots']['pri']['valid'], d['last_upgrade']['result'], d['trial_boots'], d['rollback_to']")" = \
+	"False rolledBack 0 sec" ] || fail "$(js d)"
+fw status >table.txt
+grep -Eq '^  next boot +sec 5.20.0 \(the running image is marked bad\)$' table.txt && grep -q 'rolled back to sec 5.20.0' table.txt ||
+	fail "status after mark-bad: $(cat table.txt)"
+expect 0 '' fw boot
+grep -q 'booted sec 5.20.0' "$T/.out" || fail "the boot after mark-bad: $(cat "$T/.out")"
+ok "mark-bad on trial (boot 1 of 2): pri not valid, rolledBack, the next boot starts sec at once"
+
+# From a healthy system (marked good): the other good image next; the last upgrade's result stays.
+fresh
+expect 0 '' fw upgrade pri 5.21.0.pkg
+expect 0 '' fw mark-good
+last=$(js "d['last_upgrade']['result']")
+expect 0 'rollback: 5.21.0 marked bad \(pri\); the next boot starts sec 5.20.0' fw rollback
+grep -q 'rollback: rebooting' "$T/.err" && grep -q 'booted sec 5.20.0' "$T/.out" || fail "rollback: $(cat "$T/.err" "$T/.out")"
+[ "$(js "d['last_upgrade']['result'], d['booted']")" = "$last sec" ] || fail "$(js d)"
+ok "rollback from a healthy system: marked bad and rebooted into sec; the last upgrade's result kept ($last)"
+
+# With no other good image: refused, nothing changed, the device stays bootable.
+fresh
+expect 0 '' fw upgrade all 5.21.0.pkg
+for cmd in mark-bad rollback; do
+	before=$(treesum "$D")
+	expect 1 "$cmd: pri 5.21.0 runs and there is no other good system image to start instead \(sec: on trial; golden: none placed\): nothing marked" fw $cmd
+	[ "$(treesum "$D")" = "$before" ] || fail "a refused $cmd changed the device"
+done
+fresh
+expect 0 '' fw mark-bad
+expect 0 '' fw boot
+grep -q 'booted sec 5.20.0' "$T/.out" || fail "$(cat "$T/.out")"
+before=$(treesum "$D")
+expect 1 'mark-bad: sec 5.20.0 runs and there is no other good system image .*pri: marked bad' fw mark-bad
+[ "$(treesum "$D")" = "$before" ] || fail "a refused mark-bad changed the device"
+# An image written after the boot has not run: not judged.
+fresh
+expect 0 '' fw upgrade no-reboot pri 5.22.0.pkg
+before=$(treesum "$D")
+expect 1 "mark-bad: the pri now holds 5.22.0, written after the boot of 5.20.0: it has not run, so it cannot be marked bad" fw mark-bad
+[ "$(treesum "$D")" = "$before" ] || fail "a refused mark-bad changed the device"
+ok "mark-bad and rollback refused (exit 1, nothing changed) with no other good image (both halves on trial, the last good one), or an image that never ran"
+
+# With the golden system: both halves of an 'upgrade all' go, the golden system is next; it cannot itself be marked bad.
+fresh
+expect 0 '' fw upgrade all 5.23.0.pkg
+expect 0 '' fw mark-good
+expect 0 '' fw golden install 5.22.0.pkg
+expect 0 '' fw boot
+expect 0 '' fw boot
+expect 0 '' fw upgrade all 5.24.0.pkg
+expect 0 'mark-bad: 5.24.0 marked bad \(pri, sec\), its trial ended: rolledBack; the next boot starts golden 5.22.0' fw mark-bad
+expect 0 '' fw boot
+grep -q 'booted golden 5.22.0' "$T/.out" || fail "$(cat "$T/.out")"
+before=$(treesum "$D")
+expect 1 'mark-bad: the golden system 5.22.0 runs: it is the floor no rollback goes below and cannot be marked bad' fw mark-bad
+[ "$(treesum "$D")" = "$before" ] || fail "a refused mark-bad changed the device"
+ok "mark-bad with the golden system: both halves of the 'upgrade all' marked, the golden system boots next; the golden system itself is refused"
+
 # --- the golden system
 fresh
 expect 0 '' fw upgrade all 5.23.0.pkg
@@ -203,6 +286,8 @@ crashloop() {
 	ok "$name: a crash before each of $((n - 1)) durable steps: boots, consistent"
 }
 crashloop "mark-good" "upgrade pri 5.21.0.pkg" -- mark-good
+crashloop "mark-bad" "upgrade pri 5.21.0.pkg" -- mark-bad
+crashloop "rollback" "upgrade all 5.23.0.pkg" "mark-good" "upgrade pri 5.21.0.pkg" -- rollback
 crashloop "a trial boot" "upgrade no-reboot pri 5.21.0.pkg" -- boot
 crashloop "a rollback" "upgrade pri 5.21.0.pkg" "boot" -- boot
 crashloop "golden install" "upgrade all 5.23.0.pkg" -- golden install 5.22.0.pkg

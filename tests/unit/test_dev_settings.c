@@ -65,10 +65,13 @@ static void test_defaults(void)
 			continue;
 		if (s->type == DEV_SETTING_UINT) {
 			CU_ASSERT(get_uint(&c, s) == s->def);
+		} else if (s->type == DEV_SETTING_BOOL) {
+			CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, s, buf, sizeof(buf)), "no");
 		} else {
 			CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, s, buf, sizeof(buf)), "none");
 		}
 	}
+	CU_ASSERT(c.allow_untrusted == 0 && c.n_media == 0);
 	CU_ASSERT(c.hook_timeout == 300 && c.trial_boots == 3 && c.pkg_hook_timeout == 30);
 	dev_config_free(&c);
 }
@@ -138,6 +141,50 @@ static void test_paths(void)
 		CU_ASSERT_STRING_EQUAL(c.ca_file, "/etc/hostname");
 	}
 	CU_ASSERT(dev_setting_set(&c, ca, "ca-file", "/etc/\377", &err) < 0 && err.code == FW_EXIT_USAGE);
+	dev_config_free(&c);
+}
+
+/* The boot configuration a user changes later: allow-untrusted (yes/no) and the media labels (add, change, remove). */
+static void test_boot_config(void)
+{
+	const struct dev_setting *allow = dev_setting_find("allow-untrusted"), *media = dev_setting_find("media");
+	struct dev_config c, back;
+	struct fw_err err;
+	char buf[256];
+	json_t *doc;
+
+	CU_ASSERT_FATAL(allow != NULL && media != NULL);
+	CU_ASSERT(!dev_setting_is_smart(allow) && !dev_setting_is_smart(media));
+	memset(&c, 0, sizeof(c));
+	dev_config_defaults(&c);
+	CU_ASSERT(dev_setting_set(&c, allow, "allow-untrusted", "yes", &err) == 0 && c.allow_untrusted == 1);
+	CU_ASSERT(dev_setting_set(&c, allow, "allow-untrusted", "maybe", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT(strstr(err.msg, "allow-untrusted maybe: expected yes or no") != NULL);
+	CU_ASSERT(c.allow_untrusted == 1);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "stick=/mnt/a", &err) == 0);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "sd=/mnt/sd", &err) == 0);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "stick=/mnt/b", &err) == 0);   /* a new directory */
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, media, buf, sizeof(buf)), "sd=/mnt/sd stick=/mnt/b");
+	CU_ASSERT(dev_setting_set(&c, media, "media", "nolabel", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "../x=/mnt", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "usb=none", &err) < 0 && strstr(err.msg, "no media label usb"));
+	CU_ASSERT(c.n_media == 2);
+	/* Saved and loaded back, as config.json keeps them. */
+	snprintf(c.product, sizeof(c.product), "WX");
+	snprintf(c.device_id, sizeof(c.device_id), "d1");
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		c.slot[t] = strdup("slots/x");
+	doc = dev_config_to_json(&c);
+	CU_ASSERT_FATAL(doc != NULL);
+	memset(&back, 0, sizeof(back));
+	CU_ASSERT_FATAL(dev_config_from_json(doc, &back, &err) == 0);
+	CU_ASSERT(back.allow_untrusted == 1 && back.n_media == 2);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&back, media, buf, sizeof(buf)), "sd=/mnt/sd stick=/mnt/b");
+	dev_config_free(&back);
+	json_decref(doc);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "sd=none", &err) == 0);
+	CU_ASSERT(dev_setting_set(&c, media, "media", "stick=none", &err) == 0);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, media, buf, sizeof(buf)), "none");
 	dev_config_free(&c);
 }
 
@@ -327,6 +374,7 @@ int main(void)
 	    CU_add_test(s, "defaults", test_defaults) == NULL ||
 	    CU_add_test(s, "every number: edges accepted, beyond refused", test_edges) == NULL ||
 	    CU_add_test(s, "paths: absolute, the right file, none", test_paths) == NULL ||
+	    CU_add_test(s, "allow-untrusted and the media labels", test_boot_config) == NULL ||
 	    CU_add_test(s, "save and load: round trip, defaults, damage refused", test_round_trip) == NULL ||
 	    CU_add_test(s, "smart upgrade's settings", test_smart) == NULL ||
 	    CU_add_test(s, "slot names", test_slot_parse) == NULL) {

@@ -45,6 +45,11 @@ static const struct accept_case accepted[] = {
 	  "", "https://[2001:db8::1]:8443/b.pkg" },
 	{ { "192.168.122.1", "firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "firmware.pkg", "192.168.122.1", 0, "",
 	  "", "192.168.122.1 firmware.pkg" },
+	/* ADDRESS FILE takes any host name: no dot, no port needed (issue 21, item 8). */
+	{ { "localhost", "fw.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "fw.pkg", "localhost", 0, "", "", "localhost fw.pkg" },
+	{ { "fwserver", "pub/fw.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "pub/fw.pkg", "fwserver", 0, "", "",
+	  "fwserver pub/fw.pkg" },
+	{ { "[::1]", "fw.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "fw.pkg", "::1", 0, "", "", NULL },
 	{ { "fwserver:21", "/pub/fw.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "/pub/fw.pkg", "fwserver", 21, "", "", "fwserver:21 /pub/fw.pkg" },
 	{ { "192.168.122.1/firmware.pkg" }, DEV_SRC_NET, DEV_PROTO_AUTO, "", "firmware.pkg", "192.168.122.1", 0, "",
 	  "", NULL },
@@ -95,6 +100,8 @@ static const struct reject_case rejected[] = {
 	{ { "http://[::1]x/f" }, FW_EXIT_USAGE, "junk after the IPv6 address" },
 	{ { "10.0.0.1", "" }, FW_EXIT_USAGE, "no file name" },
 	{ { "bad host", "f.pkg" }, FW_EXIT_USAGE, "not a server address" },
+	{ { "no/where", "f.pkg" }, FW_EXIT_USAGE, "\"no/where\" is not a server address" },
+	{ { "localhost:0", "f.pkg" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
 };
 
 static int count(const char *const *w, int max)
