@@ -4,6 +4,7 @@
 
 #include "device/cmd.h"
 #include "device/dev_root.h"
+#include "base/cancel.h"
 #include "base/crash.h"
 #include "base/msg.h"
 
@@ -14,6 +15,12 @@ enum cmd_needs {
 	NEEDS_LOCK,         /* changes the device: the root, with the device lock held */
 	NEEDS_LOCK_TO_SET,  /* reads, or with more words (lock_words), changes: then the lock */
 };
+/*
+ * Or'ed with the above: when it holds the lock, SIGINT/SIGTERM ask the command
+ * to stop at a safe point (fw_cancel: upgradeCancelled, exit 7, resumable)
+ * instead of killing it. The others are short, and crash-safe as they are.
+ */
+#define CANCELS 0x100
 
 /* config SETTING VALUE changes; config alone shows. */
 static int config_sets(int argc, char **argv)
@@ -37,29 +44,29 @@ static int package_sets(int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*run)(const struct cmd_env *env, int argc, char **argv);
-	enum cmd_needs needs;
+	int needs;          /* an enum cmd_needs, | CANCELS */
 	int (*lock_words)(int argc, char **argv);   /* NEEDS_LOCK_TO_SET: 1 when these words change the device */
 	const char *summary;
 } commands[] = {
 	{ "init", cmd_init, NEEDS_NEW_ROOT, NULL, "create a device root (slots, records, trust store, state)" },
-	{ "upgrade", cmd_upgrade, NEEDS_LOCK, NULL,
+	{ "upgrade", cmd_upgrade, NEEDS_LOCK | CANCELS, NULL,
 	  "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
 	{ "boot", cmd_boot, NEEDS_LOCK, NULL,
 	  "run the boot step: the primary, else the secondary, else the golden system; trials" },
 	{ "boot-check", cmd_boot_check, NEEDS_LOCK, NULL,
 	  "on a board: check the image the bootloader started, mark it bad if it must not run" },
 	{ "mark-good", cmd_mark_good, NEEDS_LOCK, NULL, "the running system works: end its trial (no rollback)" },
-	{ "golden", cmd_golden, NEEDS_LOCK, NULL,
+	{ "golden", cmd_golden, NEEDS_LOCK | CANCELS, NULL,
 	  "golden install SOURCE: place the golden system, the floor no rollback goes below" },
 	{ "config", cmd_config, NEEDS_LOCK_TO_SET, config_sets, "show the settings, or change one (listed below)" },
 	{ "status", cmd_status, NEEDS_ROOT, NULL, "show the device: slots, booted image, last upgrade (table or --json)" },
-	{ "package", cmd_package, NEEDS_LOCK_TO_SET, package_sets,
+	{ "package", cmd_package, NEEDS_LOCK_TO_SET | CANCELS, package_sets,
 	  "modification packages: install [persistent] SOURCE, remove [NAME|all], show, list" },
 	{ "factory-reset", cmd_factory_reset, NEEDS_LOCK, NULL,
 	  "drop configuration and non-persistent packages (asks y/N; -y)" },
 	{ "check", cmd_check, NEEDS_LOCK, NULL, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
-	{ "download", cmd_download, NEEDS_LOCK, NULL, "fetch the release the last check named (resumable; installs nothing)" },
-	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET, smart_sets,
+	{ "download", cmd_download, NEEDS_LOCK | CANCELS, NULL, "fetch the release the last check named (resumable; installs nothing)" },
+	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET | CANCELS, smart_sets,
 	  "smart upgrade: smart config [--server URL ...], smart tick (do what is due), smart reset-serial" },
 	{ "unlock", cmd_unlock, NEEDS_LOCK, NULL,
 	  "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
@@ -126,8 +133,12 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0) {
 			struct cmd_env env = { dev_root_choose(root_opt), 0 };
-			env.lock = commands[c].needs == NEEDS_LOCK ||
-				   (commands[c].needs == NEEDS_LOCK_TO_SET && commands[c].lock_words(argc - i, argv + i));
+			int needs = commands[c].needs & ~CANCELS;
+
+			env.lock = needs == NEEDS_LOCK ||
+				   (needs == NEEDS_LOCK_TO_SET && commands[c].lock_words(argc - i, argv + i));
+			if (env.lock && (commands[c].needs & CANCELS))
+				fw_cancel_catch();
 			return commands[c].run(&env, argc - i, argv + i);
 		}
 	msg_error(NULL, NULL, "unknown command \"%s\"", argv[i]);
