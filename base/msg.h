@@ -26,7 +26,7 @@ void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int msg_print_json(json_t *doc);
 
 /*
- * --json after a failure, in every program: one document {"file" (omitted
+ * --json after a failure, in every program: one document {"file" (null
  * when NULL), "outcome": "rejected" (exit 1) or "error", "exit_code",
  * "error": the message}, so a pipeline's `| jq` always gets the outcome.
  * msg_json_failure_doc builds it (NULL out of memory) for a program to add

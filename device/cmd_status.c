@@ -366,6 +366,15 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	}
 }
 
+/* Was --json among the words, wherever a bad one stopped the parsing? Its failure is a JSON document too. */
+static int json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -387,12 +396,15 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
 			msg_error("status", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
-			usage(stderr); return FW_EXIT_USAGE;
+			usage(stderr);
+			return json_asked(argc, argv) ? msg_json_failure(NULL, FW_EXIT_USAGE, "unknown option or missing argument")
+						      : FW_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
+		msg_error("status", NULL, "\"%s\": status takes no operand", argv[optind]);
 		usage(stderr);
-		return FW_EXIT_USAGE;
+		return json ? msg_json_failure(NULL, FW_EXIT_USAGE, "status takes no operand") : FW_EXIT_USAGE;
 	}
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0) {

@@ -210,6 +210,17 @@ expect 0 'download: 5\.21\.1: [0-9]+ bytes: [1-9][0-9]* on disk before \(verifie
 	fail "$(js "d['smart']['download']")"
 ok "fwctl download: SIGINT mid-fetch: exit 7, upgradeCancelled, $have bytes kept, no backoff; again: resumed and complete"
 
+# --- smart tick's install, cancelled: the downloaded package stays for the next tick, which installs it
+expect 0 'smart config: set' fw smart config --on --install-at any
+expect 7 'install: .*cancelled \(SIGTERM\)' sigat $TERM /slots/pri 10 fw smart tick
+grep -q '^install 5.21.1 upgradeCancelled$' "$T/.out" || fail "$(cat "$T/.out")"
+[ -s "$D/download/package.pkg" ] || fail "the cancelled install dropped the download"
+[ "$(js "d['smart']['download']['complete'], d['last_upgrade']['result'], d['last_upgrade']['cancellation']")" = \
+	"True upgradeCancelled successful" ] || fail "$(js "d['smart']['download'], d['last_upgrade']")"
+expect 0 'install: rebooting' fw smart tick
+grep -q '^install 5.21.1 success' "$T/.out" && grep -q 'booted pri 5.21.1' "$T/.out" || fail "$(cat "$T/.out")"
+ok "smart tick: SIGTERM during the install: exit 7, the download kept; the next tick installs it and reboots"
+
 # --- status --json when it fails: one JSON document with the error, as fwpkg's --json
 expect 2 'status: ' "$B/fwctl" --root "$T/nothing" status --json
 "$PY" -c "
@@ -225,6 +236,12 @@ import json
 d = json.load(open('$T/.out'))
 assert d['outcome'] == 'error' and d['exit_code'] == 3 and 'rollback_index' in d['error'], d
 " || fail "status --json failure: $(cat "$T/.out")"
+expect 2 'unknown option' fw status --json --bogus
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+assert d['outcome'] == 'error' and d['exit_code'] == 2 and d['file'] is None, d
+" || fail "status --json usage failure: $(cat "$T/.out")"
 ok "status --json that fails prints one JSON document: outcome, exit_code, error, file"
 
 # --- one convention for times in JSON: ISO 8601 UTC strings everywhere
