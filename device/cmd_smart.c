@@ -162,7 +162,7 @@ static int install(struct dev_root *r, int64_t now)
 	snprintf(s.install_version, sizeof(s.install_version), "%s", s.step.version);
 	/* Whatever the outcome, this package is done with: the next check decides again. But for a
 	 * user's stop (upgradeCancelled): the download stays, and the next tick installs it. */
-	if (out.result != DEV_RESULT_CANCELLED) {
+	if (out.result != DEV_RESULT_CANCELLED || err.kind != FW_KIND_CANCELLED) {
 		dev_download_discard(r);
 		dev_smart_forget_step(&s);
 	}

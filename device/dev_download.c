@@ -352,7 +352,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	/* Longer than the catalog says: not the package it names, whatever the network did. */
 	if (res == DEV_RESULT_NET_ERROR && err->kind == FW_KIND_MISMATCH)
 		d.mismatch = 1;
-	if (res == DEV_RESULT_CANCELLED && !d.mismatch) {
+	if (res == DEV_RESULT_CANCELLED && err->kind == FW_KIND_CANCELLED && !d.mismatch) {
 		if (d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
 			struct fw_err ignore;
 			checkpoint(&d, &ignore);   /* what arrived stays, for the next run to resume from */

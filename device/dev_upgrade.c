@@ -623,22 +623,24 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 		u->writing = 0;
 		return -1;
 	}
-	/* A user's stop: say so first (status shows "cancelling" while the slot is synced), then leave
-	 * everything as a network failure does, resumable. */
-	if (res == DEV_RESULT_CANCELLED) {
+	/* A user's stop (not a hook's exit, which is upgradeCancelled too): say so first (status shows
+	 * "cancelling" while the slot is synced), then leave everything as a network failure does, resumable. */
+	int stop = res == DEV_RESULT_CANCELLED && err->kind == FW_KIND_CANCELLED;
+
+	if (stop) {
 		u->st.last.cancel = DEV_CANCEL_CANCELLING;
 		if (dev_state_save(u->root, &u->st, &rerr) < 0)
 			u->st.last.cancel = DEV_CANCEL_FAILED;
 	}
 	/* A network failure or a user's stop is what resuming is for: keep what is written, for the next
 	 * run. Any other failure is final, and the record goes with it. */
-	if ((res == DEV_RESULT_NET_ERROR || res == DEV_RESULT_CANCELLED) && u->writing && u->resume_on) {
-		if (checkpoint(u, 1, &rerr) < 0 && res == DEV_RESULT_CANCELLED)
+	if ((res == DEV_RESULT_NET_ERROR || stop) && u->writing && u->resume_on) {
+		if (checkpoint(u, 1, &rerr) < 0 && stop)
 			u->st.last.cancel = DEV_CANCEL_FAILED;
-	} else if (res != DEV_RESULT_NET_ERROR && res != DEV_RESULT_CANCELLED) {
+	} else if (res != DEV_RESULT_NET_ERROR && !stop) {
 		dev_resume_clear(u->root);
 	}
-	if (res == DEV_RESULT_CANCELLED && u->st.last.cancel == DEV_CANCEL_CANCELLING)
+	if (stop && u->st.last.cancel == DEV_CANCEL_CANCELLING)
 		u->st.last.cancel = DEV_CANCEL_SUCCESSFUL;
 	if (u->writing) {
 		dev_slot_abort(&u->w);
@@ -647,7 +649,7 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds no valid image now: %s", dev_slot_name(t),
-				 res == DEV_RESULT_CANCELLED ? "run the same upgrade again to finish it"
+				 stop ? "run the same upgrade again to finish it"
 							    : "run the upgrade again with an intact package");
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;

@@ -7,6 +7,8 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/servers.sh"
 
 [ -f "$B/shim/sigwrite.so" ] || fail "no $B/shim/sigwrite.so: run make check"
+# A SANITIZE=1 build with an LD_PRELOAD shim: the shim may come before ASan's runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 D=$T/dev
 devsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 # sigat SIG PATHPART N CMD...: CMD sends itself SIG right before its Nth write to a file whose path holds PATHPART
@@ -170,6 +172,15 @@ hook=$(cat hook.pid)
 ! kill -0 -- "-$hook" 2>/dev/null || fail "the hook's process group outlived the cancel"
 [ "$(devsum)" = "$before" ] || fail "the cancelled upgrade changed the slots"
 ok "a hanging unpack hook: SIGTERM ends the upgrade at once (exit 7), the hook's whole process group is killed, nothing changed"
+
+# A hook that exits 3 cancels too (upgradeCancelled, exit 1), but nobody asked to stop: no cancellation status.
+printf '#!/bin/sh\ncat >/dev/null\nexit 3\n' >fail3
+chmod 755 fail3
+expect 0 '' fw config unpack-hook "$T/fail3"
+expect 1 'the unpack hook exited 3: upgrade cancelled' fw upgrade no-reboot pri a.pkg
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['cancellation']")" = "upgradeCancelled None" ] ||
+	fail "$(js "d['last_upgrade']")"
+ok "a hook exiting 3: upgradeCancelled with exit 1 and no cancellation status (only a user's stop has one)"
 
 # --- a stop that comes after the last safe point: the upgrade stands, the cancellation failed, no reboot
 fresh
