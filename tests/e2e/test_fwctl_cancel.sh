@@ -282,6 +282,16 @@ import json, re
 d = json.load(open('$T/.out'))
 assert re.match('$ISO', d['expires']), d
 " || fail "fwpkg verify --json: $(cat "$T/.out")"
-ok "times in JSON: status's last upgrade and slots, fwpkg's catalog inspect and verify: ISO 8601 UTC strings"
+mkdir -p tree/files/etc && echo on >tree/files/etc/x.conf
+"$B/mkwmopkg" -q -o x.wmopkg -C tree --version 1.0 --product WX -k k.key
+expect 0 'installed x 1.0' fw package install x.wmopkg
+expect 0 '' fw package list --json
+"$PY" -c "
+import json, re
+d = json.load(open('$T/.out'))
+assert re.match('$ISO', d['packages'][0]['installed']) and re.match('$ISO', d['last_install']['time']), d
+assert 'time_text' not in d['last_install'], d
+" || fail "package list --json: $(cat "$T/.out")"
+ok "times in JSON: status's last upgrade and slots, package list, fwpkg's catalog inspect and verify: ISO 8601 UTC strings"
 
 echo "all $TESTS passed"
