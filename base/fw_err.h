@@ -13,6 +13,7 @@ enum fw_exit {
 	FW_EXIT_NET = 4,      /* network or transport error */
 	FW_EXIT_BUSY = 5,     /* the device is busy with another fwctl: try again later */
 	FW_EXIT_CREDENTIALS = 6, /* the user's own key, passphrase, PIN or token is wrong or unusable */
+	FW_EXIT_CANCELLED = 7, /* the user stopped it (SIGINT, SIGTERM): recorded, resumable, nothing half-committed */
 };
 
 /*

@@ -9,4 +9,7 @@
 /* "2024-05-01T12:00:00Z" into out (the number itself if gmtime cannot say); returns out. */
 char *fw_time_iso(int64_t t, char out[FW_ISOTIME_LEN]);
 
+/* "2024-05-01T12:00:00Z" (exactly that form) into seconds since the epoch; -1 if it is not one. */
+int fw_time_parse(const char *s, int64_t *out);
+
 #endif

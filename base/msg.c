@@ -107,6 +107,21 @@ int msg_print_json(json_t *doc)
 	return rc;
 }
 
+json_t *msg_json_failure_doc(const char *file, int code, const char *msg)
+{
+	return json_pack("{s:o?, s:s, s:i, s:o}", "file", file ? fw_json_text(file) : NULL, "outcome",
+			 code == FW_EXIT_REJECTED ? "rejected" : "error", "exit_code", code, "error", fw_json_text(msg));
+}
+
+int msg_json_failure(const char *file, int code, const char *msg)
+{
+	json_t *doc = msg_json_failure_doc(file, code, msg);
+
+	if (doc == NULL || msg_print_json(doc) < 0)
+		msg_error(NULL, NULL, "cannot print JSON");
+	return code;
+}
+
 int msg_finish(int rc)
 {
 	int failed = fflush(stdout) != 0 || ferror(stdout);

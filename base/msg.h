@@ -26,6 +26,16 @@ void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int msg_print_json(json_t *doc);
 
 /*
+ * --json after a failure, in every program: one document {"file" (null
+ * when NULL), "outcome": "rejected" (exit 1) or "error", "exit_code",
+ * "error": the message}, so a pipeline's `| jq` always gets the outcome.
+ * msg_json_failure_doc builds it (NULL out of memory) for a program to add
+ * its own keys; msg_json_failure prints it and returns code.
+ */
+json_t *msg_json_failure_doc(const char *file, int code, const char *msg);
+int msg_json_failure(const char *file, int code, const char *msg);
+
+/*
  * A program's last step: flush stdout and say so if its data did not all
  * arrive (a full disk, a closed pipe): FW_EXIT_IO in place of a success,
  * else rc unchanged. Data cut short must never exit 0.

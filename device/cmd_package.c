@@ -443,8 +443,11 @@ static void print_one(const struct dev_pkg *p)
 static json_t *pkg_json(const struct dev_pkg *p)
 {
 	json_t *o = dev_pkg_to_json(p);
+	char when[FW_ISOTIME_LEN];
 
-	if (o == NULL || json_object_set_new(o, "name", json_string(p->name)) < 0 ||
+	/* The index keeps seconds; JSON output has one convention for times, ISO 8601 (fwctl(8)). */
+	if (o == NULL || json_object_set_new(o, "installed", json_string(fw_time_iso(p->installed, when))) < 0 ||
+	    json_object_set_new(o, "name", json_string(p->name)) < 0 ||
 	    json_object_set_new(o, "verification", json_string(dev_pkg_verif_name(p->verification))) < 0 ||
 	    json_object_set_new(o, "active", json_boolean(p->active)) < 0 ||
 	    json_object_set_new(o, "note", fw_json_text(p->note)) < 0) {

@@ -6,6 +6,7 @@
 
 #include "base/escape.h"
 #include "base/isotime.h"
+#include "base/cancel.h"
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_download.h"
@@ -156,12 +157,15 @@ static int install(struct dev_root *r, int64_t now)
 	free(path);
 	req.src = &src;
 	rc = dev_upgrade(r, &req, &out, &err);
-	/* Whatever the outcome, this package is done with: the next check decides again. */
 	s.install_time = now;
 	snprintf(s.install_result, sizeof(s.install_result), "%s", dev_result_name(out.result));
 	snprintf(s.install_version, sizeof(s.install_version), "%s", s.step.version);
-	dev_download_discard(r);
-	dev_smart_forget_step(&s);
+	/* Whatever the outcome, this package is done with: the next check decides again. But for a
+	 * user's stop (upgradeCancelled): the download stays, and the next tick installs it. */
+	if (out.result != DEV_RESULT_CANCELLED || err.kind != FW_KIND_CANCELLED) {
+		dev_download_discard(r);
+		dev_smart_forget_step(&s);
+	}
 	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
 	s.next_check = rc == 0 ? now : 0;
 	if (dev_smart_save(r, &s, &serr) < 0)
@@ -171,6 +175,10 @@ static int install(struct dev_root *r, int64_t now)
 		return msg_fail("install", NULL, &err);
 	}
 	printf("install %s success\n", s.install_version);
+	if (fw_cancel_requested()) {
+		msg_note("install: the cancel came after the install had finished (cancellation failed); not rebooting");
+		return FW_EXIT_OK;
+	}
 	msg_note("install: rebooting");
 	return cmd_boot_run(r);
 }

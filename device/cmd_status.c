@@ -8,6 +8,7 @@
 #include "device/cmd.h"
 #include "device/dev_boot.h"
 #include "device/dev_file.h"
+#include "device/dev_lock.h"
 #include "device/dev_resume.h"
 #include "device/dev_policy.h"
 #include "device/dev_root.h"
@@ -32,11 +33,12 @@ static json_t *unlock_json(const struct dev_root *r)
 	struct sig_unlock u;
 	struct fw_err why = { 0 };
 	enum dev_unlock_status s = dev_unlock_status(r, &u, &why);
+	char when[FW_ISOTIME_LEN];
 
 	if (s == DEV_UNLOCK_NONE)
 		return json_null();
-	return json_pack("{s:b, s:s, s:I, s:s, s:o}", "valid", s == DEV_UNLOCK_VALID, "device", u.device,
-			 "expires", (json_int_t)u.expires, "signed_by", u.keyid,
+	return json_pack("{s:b, s:s, s:s, s:s, s:o}", "valid", s == DEV_UNLOCK_VALID, "device", u.device,
+			 "expires", fw_time_iso(u.expires, when), "signed_by", u.keyid,
 			 "problem", fw_json_text(s == DEV_UNLOCK_VALID ? "" : why.msg));
 }
 
@@ -160,12 +162,32 @@ static int source_as_text(json_t *obj)
 	return json_is_string(v) ? json_object_set_new(obj, "source", fw_json_text_unescaped(json_string_value(v))) : 0;
 }
 
+/*
+ * What a network upgrade's progress file says, when a fwctl still runs it;
+ * NULL (and *left the file's document, when asked) when none does: killed,
+ * or a power cut before boot. Then it is no download, but an interrupted one.
+ */
+static json_t *download_running(const struct dev_root *r, int running, json_t **left)
+{
+	json_t *p = dev_progress_load(r);
+
+	if (left != NULL)
+		*left = NULL;
+	if (p == NULL || running)
+		return p;
+	if (left != NULL)
+		*left = p;
+	else
+		json_decref(p);
+	return NULL;
+}
+
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-		      const struct dev_state *st)
+		      const struct dev_state *st, int running)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
-	json_t *download = dev_progress_load(r);
+	json_t *download = download_running(r, running, NULL);
 	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
@@ -187,7 +209,13 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	}
 	for (int t = 0; !bad && t < DEV_SLOT_COUNT; t++) {
 		json_t *o = dev_record_to_json(&rec[t]);
-		bad = o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
+		char when[FW_ISOTIME_LEN];
+
+		/* One convention for times in JSON (fwctl(8)): the record's seconds as ISO 8601. */
+		if (o != NULL && rec[t].valid)
+			bad = json_object_set_new(o, "installed", json_string(fw_time_iso(rec[t].installed, when))) < 0 ||
+			      json_object_del(o, "installed_time") < 0;
+		bad = bad || o == NULL || json_object_set_new(o, "path", fw_json_text(r->slot_path[t])) < 0 ||
 		      json_object_set_new(slots, dev_slot_name(t), o) < 0;
 	}
 	for (size_t i = 0; !bad && i < r->cfg.n_media; i++)
@@ -222,7 +250,7 @@ static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_
 	if (bad) {
 		json_decref(doc);
 		msg_error("status", NULL, "out of memory");
-		return FW_EXIT_IO;
+		return msg_json_failure(r->dir, FW_EXIT_IO, "out of memory");
 	}
 	if (msg_print_json(doc) < 0) {
 		msg_error("status", NULL, "cannot write to stdout");
@@ -254,11 +282,11 @@ static void print_next_boot(const struct dev_root *r, const struct dev_record re
 }
 
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-			const struct dev_state *st)
+			const struct dev_state *st, int running)
 {
 	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	char shown[600], when[32];
-	json_t *download;
+	json_t *download, *left;
 
 	printf("%-16s %s\n", "product", r->cfg.product);
 	printf("%-16s %s\n", "tpm", r->cfg.tpm ? "yes" : "no");
@@ -308,7 +336,7 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		}
 	}
 	printf("\n");
-	if ((download = dev_progress_load(r)) != NULL) {
+	if ((download = download_running(r, running, &left)) != NULL) {
 		json_int_t done = json_integer_value(json_object_get(download, "bytes"));
 		json_int_t total = json_integer_value(json_object_get(download, "total"));
 		const char *from = json_string_value(json_object_get(download, "source"));
@@ -321,6 +349,15 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 		       fw_escape_msg(from ? from : "?", shown, sizeof(shown)), (long long)done, of,
 		       (double)json_integer_value(json_object_get(download, "speed")) / 1048576.0);
 		json_decref(download);
+	}
+	if (left != NULL) {
+		json_int_t done = json_integer_value(json_object_get(left, "bytes"));
+		const char *from = json_string_value(json_object_get(left, "source"));
+
+		printf("%-16s %s: at byte %lld, and no fwctl runs it now (killed, or a power cut): run the same "
+		       "upgrade again to resume\n", "interrupted", fw_escape_msg(from ? from : "?", shown, sizeof(shown)),
+		       (long long)done);
+		json_decref(left);
 	}
 	if ((download = dev_resume_status(r, rec)) != NULL) {
 		printf("%-16s upgrade %s %s: %lld bytes in the slots (run it again to resume)\n", "resumable",
@@ -339,6 +376,8 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	printf("%-16s %s %s\n", "  command", st->last.target, fw_escape_msg(st->last.source, shown, sizeof(shown)));
 	printf("%-16s %s\n", "  package", st->last.version[0] ? st->last.version : "-");
 	printf("%-16s %s\n", "  result", dev_result_name(st->last.result));
+	if (dev_cancel_name(st->last.cancel) != NULL)
+		printf("%-16s %s\n", "  cancellation", dev_cancel_name(st->last.cancel));
 	if (st->last.message[0])
 		printf("%-16s %s\n", "  message", fw_escape_msg(st->last.message, shown, sizeof(shown)));
 	if (st->last.hook_stderr[0])
@@ -352,6 +391,15 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 	}
 }
 
+/* Was --json among the words, wherever a bad one stopped the parsing? Its failure is a JSON document too. */
+static int json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -363,7 +411,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	struct dev_record rec[DEV_SLOT_COUNT];
 	struct dev_state st;
 	struct fw_err err = { 0 };
-	int c, json = 0, rc;
+	int c, json = 0, rc, running;
 
 	optind = 1;
 	opterr = 0;
@@ -373,26 +421,50 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
 			msg_error("status", NULL, "unknown option or missing argument: %s", argv[optind - 1]);
-			usage(stderr); return FW_EXIT_USAGE;
+			usage(stderr);
+			return json_asked(argc, argv) ? msg_json_failure(NULL, FW_EXIT_USAGE, "unknown option or missing argument")
+						      : FW_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
+		msg_error("status", NULL, "\"%s\": status takes no operand", argv[optind]);
 		usage(stderr);
-		return FW_EXIT_USAGE;
+		return json ? msg_json_failure(NULL, FW_EXIT_USAGE, "status takes no operand") : FW_EXIT_USAGE;
 	}
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
-	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
-		return msg_fail("status", NULL, &err);
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0) {
+		rc = msg_fail("status", NULL, &err);
+		return json ? msg_json_failure(env->root, rc, err.msg) : rc;
+	}
 	if (dev_state_load(&r, &st, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);
+		if (json)
+			msg_json_failure(r.dir, rc, err.msg);
 		goto out;
+	}
+	/* Does a fwctl run what the files say is under way? (Cannot tell: as if one did.) */
+	running = dev_lock_held(r.dir) != 0;
+	if (!running && st.last.result == DEV_RESULT_IN_PROGRESS) {
+		/* Read again after the look at the lock: an upgrade that ended meanwhile has replaced it. */
+		if (dev_state_load(&r, &st, &err) < 0) {
+			rc = msg_fail("status", NULL, &err);
+			if (json)
+				msg_json_failure(r.dir, rc, err.msg);
+			goto out;
+		}
+		/* Nobody runs it: cut short, as the next boot will record it. */
+		if (st.last.result == DEV_RESULT_IN_PROGRESS) {
+			st.last.result = DEV_RESULT_ABNORMAL_RESET;
+			snprintf(st.last.message, sizeof(st.last.message), "interrupted: no fwctl runs it now (killed, or a "
+				 "power cut): run the same upgrade again");
+		}
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(&r, t, &rec[t]);
 	if (json) {
-		rc = print_json(&r, rec, &st);
+		rc = print_json(&r, rec, &st, running);
 	} else {
-		print_table(&r, rec, &st);
+		print_table(&r, rec, &st, running);
 		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
 	}
 out:

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_root.h"
@@ -120,7 +121,10 @@ int cmd_upgrade(const struct cmd_env *env, int argc, char **argv)
 	msg_note("upgrade: %s %s: success (wrote %s)", req.all ? "all" : fw_target_name(req.target), out.version,
 		 done);
 	rc = FW_EXIT_OK;
-	if (!no_reboot && (req.all || req.target == FW_TARGET_PRI)) {
+	if (fw_cancel_requested()) {
+		/* Too late to stop the upgrade, not the reboot: that is the user's to run now. */
+		msg_note("upgrade: the cancel came after the upgrade had finished (cancellation failed); not rebooting");
+	} else if (!no_reboot && (req.all || req.target == FW_TARGET_PRI)) {
 		msg_note("upgrade: rebooting");
 		rc = cmd_boot_run(&r);
 	}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "base/crash.h"
 #include "base/escape.h"
 #include "base/outfile.h"
@@ -497,6 +498,9 @@ static int run_hook(const struct act *a, const char *script, const char *tree, c
 	switch (dev_child_wait(pid, timeout, &status)) {
 	case 1:
 		return fw_err_set(why, FW_EXIT_REJECTED, "%s hook timed out after %u s", role, timeout);
+	case 2:
+		fw_cancel_check(why);
+		return fw_err_wrap(why, "%s hook stopped", role);
 	case -1:
 		return fw_err_set(why, FW_EXIT_IO, "%s hook: wait: %s", role, strerror(errno));
 	default:

@@ -203,10 +203,13 @@ static int begin(struct dev_root *r, struct dev_boot_result *res, struct dev_sta
 	*old = cur.st;
 	for (int i = 0; i < N_CAND; i++)
 		dev_record_load(r, order[i], &cur.rec[i]);
+	/* Nobody runs an upgrade at boot: one still in progress was cut short by a restart or a kill. */
 	if (cur.st.last.result == DEV_RESULT_IN_PROGRESS) {
-		cur.st.last.result = DEV_RESULT_WRITE_FLASH_FAILED;
+		cur.st.last.result = DEV_RESULT_ABNORMAL_RESET;
+		if (cur.st.last.cancel == DEV_CANCEL_CANCELLING)
+			cur.st.last.cancel = DEV_CANCEL_FAILED;
 		snprintf(cur.st.last.message, sizeof(cur.st.last.message),
-			 "interrupted before it finished (power loss?): run the upgrade again");
+			 "interrupted before it finished (a restart or a power loss): run the upgrade again");
 	}
 	return 0;
 }

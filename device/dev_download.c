@@ -320,6 +320,8 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, out, err);
 				goto out;
 			}
+			if (err->kind == FW_KIND_CANCELLED)
+				goto cancelled;
 			goto net_failed;
 		}
 		if (d.have > 0 && dev_intake_splice(&d.in, 0, d.have, d.part_fd, err) < 0)
@@ -350,6 +352,13 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	/* Longer than the catalog says: not the package it names, whatever the network did. */
 	if (res == DEV_RESULT_NET_ERROR && err->kind == FW_KIND_MISMATCH)
 		d.mismatch = 1;
+	if (res == DEV_RESULT_CANCELLED && err->kind == FW_KIND_CANCELLED && !d.mismatch) {
+		if (d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
+			struct fw_err ignore;
+			checkpoint(&d, &ignore);   /* what arrived stays, for the next run to resume from */
+		}
+		goto cancelled;
+	}
 	if (res == DEV_RESULT_NET_ERROR && !d.mismatch) {
 		changed = dev_transport_info(d.in.net)->changed;
 		if (!changed && d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
@@ -400,6 +409,11 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	if (dev_smart_save(r, &s, err) < 0)
 		goto out;
 	rc = 0;
+	goto out;
+cancelled:
+	/* The user's stop: progress kept, no backoff (nothing failed), the next run resumes. */
+	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(DEV_RESULT_CANCELLED));
+	record(r, &s, now, out->result, err->msg);
 	goto out;
 net_failed:
 	/* Progress kept (unless the file changed on the server); the next attempt backs off. */

@@ -14,13 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
+
 struct dev_hook {
 	pid_t pid;
 	int out_fd;                 /* its stdout, for the reader */
 	int err_fd;                 /* its stderr */
 	unsigned timeout_s;
 	pthread_t watchdog, drain;
-	int status, timed_out;     /* written by the watchdog, read after joining it */
+	int status, timed_out, cancelled;   /* written by the watchdog, read after joining it */
 	char err_text[DEV_HOOK_STDERR_MAX + 1];
 	size_t err_len;
 };
@@ -38,12 +40,15 @@ int dev_child_wait(pid_t pid, unsigned timeout_s, int *status)
 		if (p < 0 && errno != EINTR)
 			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s) {
+		/* A cancel does not wait for a hook that may never end: it goes, with all it started. */
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s || fw_cancel_requested()) {
+			int cancelled = now.tv_sec - start.tv_sec < (time_t)timeout_s;
+
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 				;
-			return 1;
+			return cancelled ? 2 : 1;
 		}
 		nanosleep(&nap, NULL);
 	}
@@ -127,6 +132,7 @@ static void *watch(void *arg)
 
 	h->status = st;
 	h->timed_out = rc == 1;
+	h->cancelled = rc == 2;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	if (rc == 0)
 		deadline.tv_sec += DEV_HOOK_GRACE;
@@ -231,6 +237,8 @@ enum dev_hook_outcome dev_hook_finish(struct dev_hook *h, int *status, char *std
 	*status = h->status;
 	if (h->timed_out)
 		o = DEV_HOOK_TIMED_OUT;
+	else if (h->cancelled)
+		o = DEV_HOOK_CANCELLED;
 	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 0)
 		o = DEV_HOOK_OK;
 	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 1)
@@ -263,6 +271,9 @@ int dev_hook_verdict(struct dev_hook *h, int read_failed, unsigned timeout_s, co
 	case DEV_HOOK_TIMED_OUT:
 		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook did not finish within %u s: stopped, "
 				  "%s cancelled", timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT, verb);
+	case DEV_HOOK_CANCELLED:
+		fw_cancel_check(err);
+		return fw_err_wrap(err, "the unpack hook was stopped");
 	case DEV_HOOK_FAILED:
 	default:
 		/* Killed by SIGPIPE, or a shell reporting its child was (128 + 13): the reader stopped first. */

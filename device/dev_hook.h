@@ -23,6 +23,7 @@ enum dev_hook_outcome {
 	DEV_HOOK_REFUSED,     /* exited 1: a security violation */
 	DEV_HOOK_FAILED,      /* another exit code, or killed by a signal */
 	DEV_HOOK_TIMED_OUT,   /* stopped after the timeout */
+	DEV_HOOK_CANCELLED,   /* stopped because the user cancelled (fw_cancel) */
 };
 
 /*
@@ -58,9 +59,11 @@ int dev_hook_verdict(struct dev_hook *h, int read_failed, unsigned timeout_s, co
 
 /*
  * Wait for a child that leads its own process group (it called setpgid(0, 0)),
- * at most timeout_s seconds; then kill the whole group, so nothing it started
- * keeps a pipe open. 0 when it ended by itself, 1 when it was killed at the
- * timeout, -1 when waiting failed; *status is its wait status. Every hook the
+ * at most timeout_s seconds, and no longer than until the user cancels
+ * (fw_cancel); then kill the whole group, so nothing it started keeps a pipe
+ * open. 0 when it ended by itself, 1 when it was killed at the timeout, 2
+ * when it was killed on a cancel, -1 when waiting failed; *status is its
+ * wait status. Every hook the
  * device runs (the unpack hook, package hooks) is waited for here.
  */
 int dev_child_wait(pid_t pid, unsigned timeout_s, int *status);

@@ -36,7 +36,8 @@ int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_
 		in->rereadable = 1;
 		if (dev_transport_open(&in->net, src, &nopts, offset, err) < 0) {
 			in->net = NULL;
-			*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+			*res = err->kind == FW_KIND_CANCELLED ? DEV_RESULT_CANCELLED
+			       : err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
 			return -1;
 		}
 		return 0;
@@ -259,6 +260,9 @@ out:
 	if (hook != NULL)
 		(void)dev_hook_verdict(hook, 1, in->root->cfg.hook_timeout, in->verb, in->hook_stderr,
 				       sizeof(in->hook_stderr), &ho, &herr);
+	/* The user's stop, wherever it was noticed (the transport, the hook's watchdog, a caller's callback). */
+	if (res != DEV_RESULT_SUCCESS && err->kind == FW_KIND_CANCELLED)
+		res = DEV_RESULT_CANCELLED;
 	dev_feed_free(in->out_feed);
 	in->out_feed = NULL;
 	dev_feed_free(in->feed);

@@ -27,8 +27,25 @@ int dev_lock_take(const char *root, int *fd_out, struct fw_err *err)
 					  "busy: another fwctl is working on this device; try again when it has finished");
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot lock: %s", path, strerror(e));
 	}
+	/* The same lock as a record lock, which others can test for without taking it (dev_lock_held). */
+	(void)fcntl(fd, F_OFD_SETLK, &(struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET });
 	*fd_out = fd;
 	return 0;
+}
+
+int dev_lock_held(const char *root)
+{
+	char path[4096];
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd, rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, DEV_LOCK_FILE) >= sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = fcntl(fd, F_OFD_GETLK, &fl) < 0 ? -1 : fl.l_type != F_UNLCK;
+	close(fd);
+	return rc;
 }
 
 void dev_lock_release(int fd)

@@ -275,8 +275,7 @@ static int record(const struct dev_root *r, enum dev_result res, const char *nam
 	fw_time_iso(now, when);
 	if (doc != NULL &&
 	    (json_object_set_new(doc, "result", json_string(dev_result_name(res))) < 0 ||
-	     json_object_set_new(doc, "time", json_integer(now)) < 0 ||
-	     json_object_set_new(doc, "time_text", json_string(when)) < 0 ||
+	     json_object_set_new(doc, "time", json_string(when)) < 0 ||
 	     json_object_set_new(doc, "name", fw_json_text(name ? name : "")) < 0 ||
 	     json_object_set_new(doc, "source", fw_json_text(source ? source : "")) < 0 ||
 	     json_object_set_new(doc, "message", fw_json_text(message ? message : "")) < 0)) {

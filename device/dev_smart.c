@@ -390,7 +390,7 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 	return json_pack("{"
 			 "s:{s:o, s:s, s:o, s:o, s:i}, "
 			 "s:o, s:o, "
-			 "s:{s:I, s:I, s:I, s:b, s:o, s:s, s:o, s:i}, "
+			 "s:{s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:i}, "
 			 "s:{s:o, s:o, s:o}, "
 			 "s:{s:o, s:s, s:s}}",
 			 "check", "time", iso_or_null(s->check_time), "result", dev_check_result_name(s->check_result),
@@ -399,8 +399,12 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "catalog", s->has_serial ? json_pack("{s:I, s:o}", "serial", (json_int_t)s->serial, "expires",
 							    iso_or_null(s->expires)) : json_null(),
 			 "next_release", step,
-			 "download", "bytes", (json_int_t)s->dl_bytes, "total", (json_int_t)(s->has_step ? s->step.length : 0),
-			 "speed", (json_int_t)s->dl_speed, "complete", s->dl_complete, "time", iso_or_null(s->dl_time),
+			 /* With no release in hand (none named, or installed and forgotten) there is no download to
+			  * measure: null, not "0 bytes, not complete"; result and time say how the last one ended. */
+			 "download", "bytes", s->has_step ? json_integer((json_int_t)s->dl_bytes) : json_null(), "total",
+			 s->has_step ? json_integer((json_int_t)s->step.length) : json_null(),
+			 "speed", (json_int_t)s->dl_speed, "complete", s->has_step ? json_boolean(s->dl_complete) : json_null(),
+			 "time", iso_or_null(s->dl_time),
 			 "result", s->dl_result, "message", fw_json_text(s->dl_message), "failures", s->dl_failures,
 			 "scheduled", "check", iso_or_null(p.next_check), "download", iso_or_null(p.next_download),
 			 "install", iso_or_null(p.next_install),

@@ -24,12 +24,34 @@ static const char *const result_names[] = {
 	[DEV_RESULT_IN_PROGRESS] = "inProgress",
 	[DEV_RESULT_ROLLED_BACK] = "rolledBack",
 	[DEV_RESULT_SECURITY_VIOLATION] = "securityViolation",
+	[DEV_RESULT_ABNORMAL_RESET] = "abnormalReset",
 };
 #define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
 
 const char *dev_result_name(enum dev_result r)
 {
 	return (unsigned)r < N_RESULTS ? result_names[r] : "unknown";
+}
+
+static const char *const cancel_names[] = {
+	[DEV_CANCEL_NONE] = NULL,
+	[DEV_CANCEL_CANCELLING] = "cancelling",
+	[DEV_CANCEL_SUCCESSFUL] = "successful",
+	[DEV_CANCEL_FAILED] = "failed",
+};
+#define N_CANCELS (sizeof(cancel_names) / sizeof(cancel_names[0]))
+
+const char *dev_cancel_name(enum dev_cancel c)
+{
+	return (unsigned)c < N_CANCELS ? cancel_names[c] : NULL;
+}
+
+static enum dev_cancel cancel_parse(const char *s)
+{
+	for (size_t i = 1; s != NULL && i < N_CANCELS; i++)
+		if (strcmp(s, cancel_names[i]) == 0)
+			return (enum dev_cancel)i;
+	return DEV_CANCEL_NONE;
 }
 
 static int result_parse(const char *s, enum dev_result *out)
@@ -78,15 +100,16 @@ json_t *dev_last_upgrade_to_json(const struct dev_last_upgrade *l)
 	fw_time_iso(l->time, when);
 	o = json_object();
 	if (o == NULL || json_object_set_new(o, "result", json_string(dev_result_name(l->result))) < 0 ||
-	    json_object_set_new(o, "time", json_integer(l->time)) < 0 ||
-	    json_object_set_new(o, "time_text", json_string(when)) < 0 ||
+	    json_object_set_new(o, "time", json_string(when)) < 0 ||
 	    json_object_set_new(o, "target", json_string(l->target)) < 0 ||
 	    json_object_set_new(o, "source", fw_json_text(l->source)) < 0 ||
 	    json_object_set_new(o, "version", fw_json_text(l->version)) < 0 ||
 	    json_object_set_new(o, "message", fw_json_text(l->message)) < 0 ||
 	    json_object_set_new(o, "hook_stderr", fw_json_text(l->hook_stderr)) < 0 ||
 	    json_object_set_new(o, "installed", targets_to_json(l->installed)) < 0 ||
-	    json_object_set_new(o, "not_installed", targets_to_json(l->not_installed)) < 0) {
+	    json_object_set_new(o, "not_installed", targets_to_json(l->not_installed)) < 0 ||
+	    json_object_set_new(o, "cancellation", dev_cancel_name(l->cancel) ? json_string(dev_cancel_name(l->cancel))
+									   : json_null()) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -128,6 +151,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 	char *path = dev_root_file(r, DEV_STATE_FILE);
 	json_t *doc = NULL, *last;
 	const json_t *v;
+	int64_t when;
 	int slot;
 	int missing = 0, rc = -1;
 
@@ -165,8 +189,12 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		v = json_object_get(last, "result");
 		if (!json_is_string(v) || result_parse(json_string_value(v), &st->last.result) < 0)
 			st->last.result = DEV_RESULT_SYSTEM_ERROR;
+		/* ISO 8601 (fwctl(8), "Times in JSON"); seconds, as state files before it wrote them, still read. */
 		v = json_object_get(last, "time");
-		st->last.time = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+		if (json_is_integer(v))
+			st->last.time = (long long)json_integer_value(v);
+		else if (fw_time_parse(json_string_value(v), &when) == 0)
+			st->last.time = (long long)when;
 		copy_str(st->last.target, sizeof(st->last.target), json_object_get(last, "target"));
 		copy_str(st->last.source, sizeof(st->last.source), json_object_get(last, "source"));
 		copy_str(st->last.version, sizeof(st->last.version), json_object_get(last, "version"));
@@ -174,6 +202,7 @@ int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err
 		copy_str(st->last.hook_stderr, sizeof(st->last.hook_stderr), json_object_get(last, "hook_stderr"));
 		st->last.installed = targets_from_json(json_object_get(last, "installed"));
 		st->last.not_installed = targets_from_json(json_object_get(last, "not_installed"));
+		st->last.cancel = cancel_parse(json_string_value(json_object_get(last, "cancellation")));
 	}
 	rc = 0;
 out:

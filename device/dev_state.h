@@ -22,9 +22,18 @@ enum dev_result {
 	DEV_RESULT_NET_ERROR,
 	DEV_RESULT_CANCELLED,
 	DEV_RESULT_SYSTEM_ERROR,
-	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into writeFlashFailed */
+	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into abnormalReset */
 	DEV_RESULT_ROLLED_BACK,     /* the new system image was not marked good within its boot budget */
 	DEV_RESULT_SECURITY_VIOLATION, /* the unpack hook refused the package (exit 1) */
+	DEV_RESULT_ABNORMAL_RESET,  /* cut short: the device restarted, or fwctl was killed, while it ran */
+};
+
+/* The field's "Cancellation status" of the last upgrade: did a user's stop (SIGINT, SIGTERM) take? */
+enum dev_cancel {
+	DEV_CANCEL_NONE,            /* nobody asked ("-") */
+	DEV_CANCEL_CANCELLING,      /* asked; the slots are being left resumable */
+	DEV_CANCEL_SUCCESSFUL,      /* stopped: upgradeCancelled recorded, resumable */
+	DEV_CANCEL_FAILED,          /* asked too late (the upgrade had finished) or the stop could not be recorded */
 };
 
 #define DEV_BOOTED_NONE (-1)
@@ -39,6 +48,7 @@ struct dev_last_upgrade {
 	char hook_stderr[1025];    /* the unpack hook's standard error, capped; "" without a hook */
 	unsigned installed;        /* 1 << fw_target for each slot this upgrade committed */
 	unsigned not_installed;    /* ... and for each it planned and did not (slot left not valid or as it was) */
+	enum dev_cancel cancel;
 };
 
 /* ROOT/state.json */
@@ -60,6 +70,8 @@ struct dev_state {
 };
 
 const char *dev_result_name(enum dev_result r);
+/* "cancelling", "successful", "failed"; NULL for DEV_CANCEL_NONE. */
+const char *dev_cancel_name(enum dev_cancel c);
 
 /* Load; a missing state file loads as a fresh device. -1 only when the file is unreadable. */
 int dev_state_load(const struct dev_root *r, struct dev_state *st, struct fw_err *err);

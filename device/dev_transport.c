@@ -1,6 +1,7 @@
 /* dev_transport: ftp, tftp, http(s), scp, sftp downloads through libcurl, pulled by the caller, resumed after network trouble. */
 #include "dev_transport.h"
 
+#include "base/cancel.h"
 #include "base/escape.h"
 #include "device/dev_curl.h"
 
@@ -243,8 +244,9 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 			t->info.can_resume = 1;
 		} else if (code == 200) {
 			id.size = len;
-			if (asked > 0)
-				t->info.can_resume = 0;  /* Range ignored: the whole file again, skipped up to pos */
+			/* Range ignored (asked from byte 0 with an end, too): the whole file again, skipped up to pos */
+			if (asked > 0 || t->info.end > 0)
+				t->info.can_resume = 0;
 		} else if (code >= 300 && code < 400 && t->o.pinned_key) {
 			return refuse(t, "redirected (HTTP %ld): redirects are not followed when a public key is pinned",
 				      code);
@@ -579,6 +581,9 @@ static int stopped(struct dev_transport *t, struct fw_err *err)
 {
 	struct timespec now;
 
+	/* The user's stop (fw_cancel) is looked at in the same wait, so it ends a transfer within POLL_MS. */
+	if (fw_cancel_check(err) < 0)
+		return -1;
 	if (atomic_load(&t->stop))
 		return fw_err_set(err, FW_EXIT_NET, "stopped");
 	if (t->o.timeout <= 0)

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "base/escape.h"
+#include "base/isotime.h"
 #include "base/outfile.h"
 #include "device/dev_intake.h"
 #include "device/dev_resume.h"
@@ -98,7 +100,7 @@ static void progress(struct txn *u, int last)
 	struct dev_progress p;
 	struct fw_err ignored;
 	json_t *doc;
-	char *text;
+	char *text, when[FW_ISOTIME_LEN];
 	double secs;
 
 	if (u->in.net == NULL)
@@ -120,9 +122,9 @@ static void progress(struct txn *u, int last)
 		u->req->progress(u->req->progress_ctx, &p);
 	if (u->progress_path == NULL)
 		return;
-	doc = json_pack("{s:o, s:I, s:o, s:I, s:i, s:i, s:I}", "source", fw_json_text(u->req->src->shown), "bytes", (json_int_t)p.done,
+	doc = json_pack("{s:o, s:I, s:o, s:I, s:i, s:i, s:s}", "source", fw_json_text(u->req->src->shown), "bytes", (json_int_t)p.done,
 			"total", p.total ? json_integer((json_int_t)p.total) : json_null(), "speed", (json_int_t)p.speed,
-			"pass", (int)p.pass, "passes", (int)p.passes, "updated", (json_int_t)time(NULL));
+			"pass", (int)p.pass, "passes", (int)p.passes, "updated", fw_time_iso((int64_t)time(NULL), when));
 	text = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
 	/* Best effort: a progress report that cannot be written changes nothing about the upgrade. */
 	if (text != NULL)
@@ -229,6 +231,11 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 		if (!dev_resume_may(found, &old, u->req->src->shown, u->st.last.target, u->root->cfg.unpack_hook != NULL,
 				    ni->proto, &ni->id, why, sizeof(why))) {
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: %s", why);
+		} else if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS)) {
+			/* Asked for the bytes before the kept ones alone, it sent the whole file (200, not 206): every
+			 * later range would cost the file again. Fetched whole once, as curl -C - would have to. */
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: the server "
+				 "ignored the Range request (HTTP 200, not 206): the package is fetched whole");
 		} else {
 			u->res = old;
 			u->resuming = 1;
@@ -241,6 +248,7 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 					(void)dev_resume_extend(u->root, &u->res.image[i]);
 			for (unsigned i = 0; i < u->res.n; i++)
 				kept += image_whole(u, &u->res.image[i]) ? u->res.image[i].size : u->res.image[i].kept;
+			/* The server answered the range before them (206): it serves ranges, these are not fetched. */
 			dev_note(u->req->note, u->req->note_ctx, "upgrade: resuming the interrupted upgrade: %llu bytes of the package are "
 				 "in the slots already and are not fetched again (they are verified again)", (unsigned long long)kept);
 		}
@@ -482,6 +490,11 @@ static int on_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct txn *u = ctx;
 
+	/* A user's stop is taken between two chunks: the slot then holds whole verified chunks only. */
+	if (fw_cancel_check(err) < 0) {
+		u->result = DEV_RESULT_CANCELLED;
+		return -1;
+	}
 	/* The bytes the slot kept from the interrupted run: verified again, not written again. */
 	if (u->delivered < u->skip) {
 		size_t drop = u->skip - u->delivered < len ? (size_t)(u->skip - u->delivered) : len;
@@ -610,20 +623,34 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 		u->writing = 0;
 		return -1;
 	}
-	/* A network failure is what resuming is for: keep what is written, for the next run. Any other
-	 * failure is final, and the record goes with it. */
-	if (res == DEV_RESULT_NET_ERROR && u->writing && u->resume_on)
-		(void)checkpoint(u, 1, &rerr);
-	else if (res != DEV_RESULT_NET_ERROR)
+	/* A user's stop (not a hook's exit, which is upgradeCancelled too): say so first (status shows
+	 * "cancelling" while the slot is synced), then leave everything as a network failure does, resumable. */
+	int stop = res == DEV_RESULT_CANCELLED && err->kind == FW_KIND_CANCELLED;
+
+	if (stop) {
+		u->st.last.cancel = DEV_CANCEL_CANCELLING;
+		if (dev_state_save(u->root, &u->st, &rerr) < 0)
+			u->st.last.cancel = DEV_CANCEL_FAILED;
+	}
+	/* A network failure or a user's stop is what resuming is for: keep what is written, for the next
+	 * run. Any other failure is final, and the record goes with it. */
+	if ((res == DEV_RESULT_NET_ERROR || stop) && u->writing && u->resume_on) {
+		if (checkpoint(u, 1, &rerr) < 0 && stop)
+			u->st.last.cancel = DEV_CANCEL_FAILED;
+	} else if (res != DEV_RESULT_NET_ERROR && !stop) {
 		dev_resume_clear(u->root);
+	}
+	if (stop && u->st.last.cancel == DEV_CANCEL_CANCELLING)
+		u->st.last.cancel = DEV_CANCEL_SUCCESSFUL;
 	if (u->writing) {
 		dev_slot_abort(&u->w);
 		u->writing = 0;
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds no valid image now: run the upgrade again with an intact package",
-			     dev_slot_name(t));
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds no valid image now: %s", dev_slot_name(t),
+				 stop ? "run the same upgrade again to finish it"
+							    : "run the upgrade again with an intact package");
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;
 	if (record(u, res, err->msg, &rerr) < 0)
@@ -834,6 +861,9 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 		/* A golden system just placed is what the next boot starts. */
 		if (req->golden)
 			u.st.golden_next = 1;
+		/* A stop asked for after the last safe point: the upgrade is whole, the stop did not take. */
+		if (fw_cancel_requested())
+			u.st.last.cancel = DEV_CANCEL_FAILED;
 		if (record(&u, DEV_RESULT_SUCCESS, msg, err) < 0)
 			goto out;
 		dev_resume_clear(r);
@@ -846,6 +876,11 @@ out:
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
+		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
+		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
+		    (u.resuming || ni->interruptions > 0))
+			dev_note(req->note, req->note_ctx, "upgrade: the server ignored a Range request (HTTP 200, not 206): "
+				 "it sent the file from byte 0 again, and the bytes before the range were skipped");
 		dev_note(req->note, req->note_ctx, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
 		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
 		     ni->interruptions, ni->interruptions == 1 ? "" : "s", spliced);

@@ -4,6 +4,7 @@
 
 #include "device/cmd.h"
 #include "device/dev_root.h"
+#include "base/cancel.h"
 #include "base/crash.h"
 #include "base/msg.h"
 #include "formats/manifest.h"
@@ -15,6 +16,12 @@ enum cmd_needs {
 	NEEDS_LOCK,         /* changes the device: the root, with the device lock held */
 	NEEDS_LOCK_TO_SET,  /* reads with the words of `reads`; with any others it changes: then the lock */
 };
+/*
+ * Or'ed with the above: when it holds the lock, SIGINT/SIGTERM ask the command
+ * to stop at a safe point (fw_cancel: upgradeCancelled, exit 7, resumable)
+ * instead of killing it. The others are short, and crash-safe as they are.
+ */
+#define CANCELS 0x100
 
 #define READS_MAX 2
 
@@ -41,12 +48,12 @@ static int only_reads(const char *const reads[READS_MAX], int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*run)(const struct cmd_env *env, int argc, char **argv);
-	enum cmd_needs needs;
+	int needs;          /* an enum cmd_needs, | CANCELS */
 	const char *reads[READS_MAX];   /* NEEDS_LOCK_TO_SET: the words that only read (only_reads) */
 	const char *summary;
 } commands[] = {
 	{ "init", cmd_init, NEEDS_NEW_ROOT, { NULL }, "create a device root (slots, records, trust store, state)" },
-	{ "upgrade", cmd_upgrade, NEEDS_LOCK, { NULL },
+	{ "upgrade", cmd_upgrade, NEEDS_LOCK | CANCELS, { NULL },
 	  "verify a firmware package and install it: upgrade [force] [no-reboot] all|pri|sec|boot SOURCE" },
 	{ "boot", cmd_boot, NEEDS_LOCK, { NULL },
 	  "run the boot step: the primary, else the secondary, else the golden system; trials" },
@@ -56,17 +63,17 @@ static const struct {
 	{ "mark-bad", cmd_mark_bad, NEEDS_LOCK, { NULL },
 	  "the running system does not work: the next boot starts the next good image (no waiting for the budget)" },
 	{ "rollback", cmd_rollback, NEEDS_LOCK, { NULL }, "roll back now: mark-bad, then reboot" },
-	{ "golden", cmd_golden, NEEDS_LOCK, { NULL },
+	{ "golden", cmd_golden, NEEDS_LOCK | CANCELS, { NULL },
 	  "golden install SOURCE: place the golden system, the floor no rollback goes below" },
 	{ "config", cmd_config, NEEDS_LOCK_TO_SET, { "" }, "show the settings, or change one (listed below)" },
 	{ "status", cmd_status, NEEDS_ROOT, { NULL }, "show the device: slots, booted image, last upgrade (table or --json)" },
-	{ "package", cmd_package, NEEDS_LOCK_TO_SET, { "list *", "show *" },
+	{ "package", cmd_package, NEEDS_LOCK_TO_SET | CANCELS, { "list *", "show *" },
 	  "modification packages: install [persistent] SOURCE, remove [NAME|all], show, list" },
 	{ "factory-reset", cmd_factory_reset, NEEDS_LOCK, { NULL },
 	  "drop configuration and non-persistent packages (asks y/N; -y)" },
 	{ "check", cmd_check, NEEDS_LOCK, { NULL }, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
-	{ "download", cmd_download, NEEDS_LOCK, { NULL }, "fetch the release the last check named (resumable; installs nothing)" },
-	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET, { "config" },
+	{ "download", cmd_download, NEEDS_LOCK | CANCELS, { NULL }, "fetch the release the last check named (resumable; installs nothing)" },
+	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET | CANCELS, { "config" },
 	  "smart upgrade: smart config [--server URL ...], smart tick (do what is due), smart reset-serial" },
 	{ "unlock", cmd_unlock, NEEDS_LOCK, { NULL },
 	  "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
@@ -133,8 +140,12 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0) {
 			struct cmd_env env = { dev_root_choose(root_opt), 0 };
-			env.lock = commands[c].needs == NEEDS_LOCK ||
-				   (commands[c].needs == NEEDS_LOCK_TO_SET && !only_reads(commands[c].reads, argc - i, argv + i));
+			int needs = commands[c].needs & ~CANCELS;
+
+			env.lock = needs == NEEDS_LOCK ||
+				   (needs == NEEDS_LOCK_TO_SET && !only_reads(commands[c].reads, argc - i, argv + i));
+			if (env.lock && (commands[c].needs & CANCELS))
+				fw_cancel_catch();
 			return commands[c].run(&env, argc - i, argv + i);
 		}
 	msg_error(NULL, NULL, "unknown command \"%s\"", argv[i]);

@@ -197,11 +197,14 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(void);
 
 /*
- * --json after a failure: one document {"file", "outcome": "rejected" (exit 1)
- * or "error", "exit_code", "error": the message, "verified": false}, so a
- * pipeline's `| jq` always gets the outcome. Returns code.
+ * --json after a failure: one document, base/msg's (msg_json_failure_doc:
+ * {"file", "outcome": "rejected" (exit 1) or "error", "exit_code", "error":
+ * the message}) with "verified": false, so a pipeline's `| jq` always gets
+ * the outcome. Returns code.
  */
 int cli_json_failure(const char *file, int code, const char *msg);
+/* The same document, to print or to add to a list (NULL out of memory). */
+json_t *cli_json_failure_doc(const char *file, int code, const char *msg);
 
 /*
  * Report what getopt_long returned for a bad option (':' missing argument,

@@ -139,14 +139,12 @@ int cli_catalog_verify(const char *path, const struct sig_trust *trust, json_t *
 	}
 	rc = read_catalog("verify", path, trust, c, keyid, 1, &err);
 	if (all != NULL)
-		json_array_append_new(all, rc == 0 ? json_pack("{s:o, s:b, s:s, s:i, s:s, s:I, s:i, s:I, s:[s]}", "file",
+		json_array_append_new(all, rc == 0 ? json_pack("{s:o, s:b, s:s, s:i, s:s, s:I, s:i, s:s, s:[s]}", "file",
 							       fw_json_text(path), "verified", 1, "outcome", "verified",
 							       "exit_code", 0, "type", "catalog", "serial",
 							       (json_int_t)c->serial, "releases", (int)c->n, "expires",
-							       (json_int_t)c->expires, "signers", keyid)
-						  : json_pack("{s:o, s:s, s:i, s:o, s:b}", "file", fw_json_text(path),
-							      "outcome", rc == FW_EXIT_REJECTED ? "rejected" : "error",
-							      "exit_code", rc, "error", fw_json_text(err.msg), "verified", 0));
+							       fw_time_iso(c->expires, when), "signers", keyid)
+						  : cli_json_failure_doc(path, rc, err.msg));
 	else if (rc == 0 && !msg_quiet) {
 		char shown[1024];
 		fw_time_iso(c->expires, when);
@@ -177,9 +175,9 @@ int cli_catalog_inspect(const char *path, const struct sig_trust *trust, int jso
 	fw_time_iso(c->created, created);
 	fw_time_iso(c->expires, expires);
 	if (json) {
-		json_t *doc = json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o}", "type", "catalog", "file",
+		json_t *doc = json_pack("{s:s, s:o, s:I, s:s, s:s, s:b, s:s, s:o}", "type", "catalog", "file",
 					fw_json_text(path), "serial", (json_int_t)c->serial, "created",
-					(json_int_t)c->created, "expires", (json_int_t)c->expires, "expired", expired,
+					created, "expires", expires, "expired", expired,
 					"signature", trust == NULL ? "not checked" : "valid", "releases", json_array());
 		json_t *list = json_object_get(doc, "releases");
 		for (size_t i = 0; i < c->n; i++) {

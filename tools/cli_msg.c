@@ -7,11 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+json_t *cli_json_failure_doc(const char *file, int code, const char *msg)
+{
+	/* The one failure document (msg), and what the host programs add to it: nothing was verified. */
+	json_t *doc = msg_json_failure_doc(file, code, msg);
+
+	if (doc != NULL && json_object_set_new(doc, "verified", json_false()) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
 int cli_json_failure(const char *file, int code, const char *msg)
 {
-	json_t *doc = json_pack("{s:o?, s:s, s:i, s:o?, s:b}", "file", file ? fw_json_text(file) : NULL,
-				"outcome", code == FW_EXIT_REJECTED ? "rejected" : "error", "exit_code", code,
-				"error", fw_json_text(msg), "verified", 0);
+	json_t *doc = cli_json_failure_doc(file, code, msg);
 
 	if (doc == NULL || msg_print_json(doc) < 0)
 		msg_error(NULL, NULL, "cannot print JSON");

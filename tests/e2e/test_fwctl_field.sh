@@ -99,3 +99,27 @@ expect 0 '' fw status
 grep -Eq '^pri +yes +5\.21\.2 +1 ' "$T/.out" || fail "status table after mark-good: $(cat "$T/.out")"
 grep -Eq 'result +success' "$T/.out" || fail "status table has no result: $(cat "$T/.out")"
 ok "status table shows the slots and the last result"
+
+# --- 004's upgrade status and cancellation status, on 001's transition: Ctrl-C in the middle of `all` 5.22.2 (the
+# field's "do not cut the power" step) is recorded as upgradeCancelled, cancellation successful; the device still
+# boots generation 1; run again, the transition completes. A restart in the middle is abnormalReset.
+[ -f "$B/shim/sigwrite.so" ] || fail "no $B/shim/sigwrite.so: run make check"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+expect 7 'cancelled \(SIGINT\)' env SIGWRITE_PATH=/slots/boot SIGWRITE_AT=1 LD_PRELOAD="$B/shim/sigwrite.so" \
+	"$B/fwctl" --root "$D" upgrade all fw-5.22.2.pkg
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['cancellation'], d['last_upgrade']['installed']")" = \
+	"upgradeCancelled successful ['sec']" ] || fail "$(js "d['last_upgrade']")"
+expect 0 '' fw status
+grep -Eq '^  result +upgradeCancelled$' "$T/.out" && grep -Eq '^  cancellation +successful$' "$T/.out" ||
+	fail "status table: $(cat "$T/.out")"
+expect 0 '' fw boot
+grep -q 'booted pri 5.21.2 (generation 1)' "$T/.out" || fail "boot after the cancel: $(cat "$T/.out")"
+expect 0 'entering image generation 2' fw upgrade all fw-5.22.2.pkg
+grep -q 'booted pri 5.22.2 (generation 2)' "$T/.out" || fail "$(cat "$T/.out")"
+ok "Ctrl-C during the transition: upgradeCancelled, cancellation successful, generation 1 still boots; again: generation 2"
+
+expect 99 '' env FWCTL_CRASH_AT=12 "$B/fwctl" --root "$D" upgrade force all fw-5.23.0.pkg
+expect 0 '' fw boot
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['cancellation']")" = "abnormalReset None" ] ||
+	fail "$(js "d['last_upgrade']")"
+ok "a restart in the middle of an upgrade: the boot step records the field's abnormalReset"

@@ -87,7 +87,7 @@ power_cut() {
 	set -e
 	[ $rc -eq 99 ] || fail "crash at $1: exit $rc: $(cat "$T/cut.err")"
 	expect 0 "" fw boot
-	[ "$(js "d['last_upgrade']['result']")" = writeFlashFailed ] || fail "$(js "d['last_upgrade']")"
+	[ "$(js "d['last_upgrade']['result']")" = abnormalReset ] || fail "$(js "d['last_upgrade']")"
 	if [ "${3:-}" = norecord ]; then
 		[ ! -e "$D/upgrade.resume" ] || fail "a resume record for $2"
 	else

@@ -203,6 +203,9 @@ grep -q '^install 2.0.0 success' "$T/.out" && grep -q 'booted pri 2.0.0' "$T/.ou
 [ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['last_upgrade']['result'], d['smart']['last_install']['result']")" = \
 	"2.0.0 2.0.0 success success" ] || fail "$(js "d['slots'], d['smart']")"
 [ ! -e "$D/download/package.pkg" ] || fail "the installed download was kept"
+# Installed, the download is no longer in hand: no "0 bytes, not complete", but how the last one ended, and when.
+[ "$(js "d['smart']['download']['bytes'], d['smart']['download']['complete'], d['smart']['download']['result'], d['smart']['download']['time']")" = \
+	"None None success 2023-11-15T02:30:00Z" ] || fail "$(js "d['smart']['download']")"
 ok "tick: outside the window nothing is fetched; inside it the download; the install only at its time, then the boot step"
 
 # --- a tick where a check and the install are both due installs alone; the check comes at the next tick
