@@ -65,6 +65,9 @@ struct dev_slot_writer {
 	uint64_t flushed;   /* bytes handed to writeback so far */
 	uint64_t waited;    /* bytes whose writeback has completed */
 	uint64_t capacity;  /* a block device's size; UINT64_MAX for a file */
+	int direct;         /* a block device opened O_DIRECT: aligned writes bypass the page cache */
+	int direct_on;      /* O_DIRECT is set on fd now (an unaligned write clears it for itself) */
+	unsigned align;     /* the device's logical block size: what an O_DIRECT write must be aligned to */
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */
