@@ -181,7 +181,10 @@ int dev_record_save(const struct dev_root *r, int slot, const struct dev_record 
 		return -1;
 	if (dev_json_save(record_path(r, slot), dev_record_to_json(rec), err) < 0)
 		return -1;
-	return rec->valid ? dev_bootenv_mark(&r->cfg.board, slot, 1, budget, err) : 0;
+	if (!rec->valid)
+		return 0;
+	return rec->trial ? dev_bootenv_try(&r->cfg.board, slot, budget, err)
+			  : dev_bootenv_mark(&r->cfg.board, slot, 1, budget, err);
 }
 
 int dev_digest_fd(int fd, uint64_t size, uint32_t chunk_size, uint8_t out[FW_DIGEST_LEN], struct fw_err *err)
@@ -282,19 +285,50 @@ static int mounted_at(dev_t dev, char *where, size_t len, struct fw_err *err)
 	return found;
 }
 
+int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err)
+{
+	struct stat rs, ss;
+	char root[1024];
+
+	if (dev_board_booted_slot(slot, err) < 0)
+		return -1;
+	if (*slot != DEV_BOOTED_NONE)
+		return 0;
+	/* As RAUC does without rauc.slot=: the root file system's device, if it is a slot's. */
+	if (dev_board_cmdline_root(root, sizeof(root), err) < 0)
+		return -1;
+	if (root[0] != '/' || stat(root, &rs) < 0 || !S_ISBLK(rs.st_mode))
+		return 0;
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		if (t != FW_TARGET_BOOT && r->slot_path[t] != NULL && stat(r->slot_path[t], &ss) == 0 &&
+		    S_ISBLK(ss.st_mode) && ss.st_rdev == rs.st_rdev) {
+			*slot = t;
+			break;
+		}
+	return 0;
+}
+
+int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err)
+{
+	*slot = DEV_BOOTED_NONE;
+	if (r->cfg.board.running != DEV_RUN_ROOTFS)
+		return 0;
+	if (dev_slot_booted(r, slot, err) < 0)
+		return -1;
+	if (*slot == DEV_BOOTED_NONE)
+		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot= and no slot as root=: with "
+				  "board running=rootfs fwctl cannot tell which slot holds the running system");
+	return 0;
+}
+
 /* Is slot t the one that booted, on a board whose root file system lives on it? */
 static int running_slot(const struct dev_root *r, int t, struct fw_err *err)
 {
 	int booted;
 
-	if (r->cfg.board.running != DEV_RUN_ROOTFS)
-		return 0;
-	if (dev_board_booted_slot(&booted, err) < 0)
+	if (dev_slot_rootfs(r, &booted, err) < 0)
 		return -1;
-	if (booted == DEV_BOOTED_NONE)
-		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot=: with board running=rootfs "
-				  "fwctl cannot tell which slot holds the running system");
-	return booted == t;
+	return booted != DEV_BOOTED_NONE && booted == t;
 }
 
 int dev_slot_usable(const struct dev_root *r, int t, uint64_t size, struct fw_err *err)
