@@ -75,6 +75,10 @@ int dev_board_check(const struct dev_board *b, struct fw_err *err)
 		return fw_err_set(err, FW_EXIT_USAGE, "--board bootloader=%s needs --board bootenv=PATH (%s)",
 				  bl_names[b->bootloader],
 				  b->bootloader == DEV_BL_UBOOT ? "libubootenv's fw_env.config" : "the grubenv file");
+	/* The simulated bootloader (fwctl boot) tries the primary first: it cannot start a new image in the other slot. */
+	if (b->bootloader == DEV_BL_FILE && b->running == DEV_RUN_ROOTFS)
+		return fw_err_set(err, FW_EXIT_USAGE, "--board running=rootfs needs a real bootloader (--board bootloader=uboot "
+				  "or grub): the simulated device's fwctl boot always tries the primary first");
 	return 0;
 }
 
@@ -130,21 +134,31 @@ void dev_board_free(struct dev_board *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int dev_board_booted_slot(int *slot, struct fw_err *err)
+/* The kernel command line: /proc/cmdline, or the file $FWCTL_CMDLINE names (tests). */
+static int read_cmdline(char line[CMDLINE_MAX + 1], const char **path, struct fw_err *err)
 {
-	const char *path = getenv("FWCTL_CMDLINE");
-	char line[CMDLINE_MAX + 1], *w, *save = NULL;
 	size_t n;
 	FILE *f;
 
-	*slot = DEV_BOOTED_NONE_SLOT;
-	if (path == NULL || path[0] == '\0')
-		path = "/proc/cmdline";
-	if ((f = fopen(path, "re")) == NULL)
-		return fw_err_set(err, FW_EXIT_IO, "%s: cannot read the kernel command line: %s", path, strerror(errno));
+	*path = getenv("FWCTL_CMDLINE");
+	if (*path == NULL || (*path)[0] == '\0')
+		*path = "/proc/cmdline";
+	if ((f = fopen(*path, "re")) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot read the kernel command line: %s", *path, strerror(errno));
 	n = fread(line, 1, CMDLINE_MAX, f);
 	fclose(f);
 	line[n] = '\0';
+	return 0;
+}
+
+int dev_board_booted_slot(int *slot, struct fw_err *err)
+{
+	char line[CMDLINE_MAX + 1], *w, *save = NULL;
+	const char *path;
+
+	*slot = DEV_BOOTED_NONE_SLOT;
+	if (read_cmdline(line, &path, err) < 0)
+		return -1;
 	for (w = strtok_r(line, " \t\n", &save); w != NULL; w = strtok_r(NULL, " \t\n", &save)) {
 		enum fw_target t;
 
@@ -158,6 +172,20 @@ int dev_board_booted_slot(int *slot, struct fw_err *err)
 		else
 			return fw_err_set(err, FW_EXIT_IO, "%s: fwpkg.slot=%s: not pri, sec or golden", path, w);
 	}
+	return 0;
+}
+
+int dev_board_cmdline_root(char *out, size_t len, struct fw_err *err)
+{
+	char line[CMDLINE_MAX + 1], *w, *save = NULL;
+	const char *path;
+
+	out[0] = '\0';
+	if (read_cmdline(line, &path, err) < 0)
+		return -1;
+	for (w = strtok_r(line, " \t\n", &save); w != NULL; w = strtok_r(NULL, " \t\n", &save))
+		if (strncmp(w, "root=", 5) == 0)
+			snprintf(out, len, "%s", w + 5);   /* the last one counts, as for the kernel */
 	return 0;
 }
 
@@ -450,7 +478,7 @@ int dev_bootenv_store(const struct dev_board *b, const struct dev_bootenv *env, 
 	return 0;
 }
 
-int dev_bootenv_mark(const struct dev_board *b, int t, int ok, unsigned left, struct fw_err *err)
+static int mark(const struct dev_board *b, int t, int ok, unsigned left, int first, struct fw_err *err)
 {
 	struct dev_bootenv env, old;
 
@@ -459,7 +487,16 @@ int dev_bootenv_mark(const struct dev_board *b, int t, int ok, unsigned left, st
 	if (dev_bootenv_load(b, &env, err) < 0)
 		return -1;
 	old = env;
-	if (ok && !in_order(&env, t)) {
+	if (ok && first && !(env.n > 0 && env.order[0] == t)) {
+		/* Tried first: t, then the other slot if it is in the order. */
+		int other = in_order(&env, 1 - t);
+
+		env.order[0] = t;
+		env.order[1] = 1 - t;
+		env.n = other ? 2 : 1;
+		if (!other)
+			env.order[1] = 0;
+	} else if (ok && !in_order(&env, t)) {
 		/* The primary is tried first, as fwctl boot does: A B. */
 		if (t == FW_TARGET_PRI && env.n == 1) {
 			env.order[1] = env.order[0];
@@ -482,4 +519,14 @@ int dev_bootenv_mark(const struct dev_board *b, int t, int ok, unsigned left, st
 	if (memcmp(&env, &old, sizeof(env)) == 0)
 		return 0;
 	return dev_bootenv_store(b, &env, err);
+}
+
+int dev_bootenv_mark(const struct dev_board *b, int t, int ok, unsigned left, struct fw_err *err)
+{
+	return mark(b, t, ok, left, 0, err);
+}
+
+int dev_bootenv_try(const struct dev_board *b, int t, unsigned left, struct fw_err *err)
+{
+	return mark(b, t, 1, left, b->running == DEV_RUN_ROOTFS, err);
 }

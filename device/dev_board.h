@@ -42,6 +42,8 @@ const char *dev_bootloader_name(enum dev_bootloader bl);
  * -1 with err when it cannot be read or names no slot fwctl knows.
  */
 int dev_board_booted_slot(int *slot, struct fw_err *err);
+/* root= of the kernel command line (read as above), e.g. "/dev/mmcblk0p2"; "" if none. */
+int dev_board_cmdline_root(char *out, size_t len, struct fw_err *err);
 
 /*
  * The bootloader's view of the two system slots, whatever backend keeps it:
@@ -68,5 +70,13 @@ int dev_bootenv_store(const struct dev_board *b, const struct dev_bootenv *env, 
  * a slot other than pri and sec. An unchanged environment is not rewritten.
  */
 int dev_bootenv_mark(const struct dev_board *b, int t, int ok, unsigned left, struct fw_err *err);
+/*
+ * A new image in system slot t, on trial: in the order with `left` attempts.
+ * On a board whose root file system lives on a slot (running=rootfs) it goes
+ * first, so the board boots it next while the running slot stays behind it
+ * as the fallback (RAUC marks the slot it installed primary); otherwise where
+ * dev_bootenv_mark puts it (the primary first, as fwctl boot tries it).
+ */
+int dev_bootenv_try(const struct dev_board *b, int t, unsigned left, struct fw_err *err);
 
 #endif

@@ -108,6 +108,10 @@ static int make_plan(const struct dev_policy_in *in, const struct fw_manifest *m
 		long i = find_image(m, in->product, order[k]);
 		if (i < 0)
 			continue;
+		if (in->rootfs && order[k] == in->booted) {
+			plan->left_running = 1;   /* the system runs from it: the other slots only */
+			continue;
+		}
 		if (plan->n > 0 && m->images[i].payload < last_payload)
 			return refuse(err, "the package does not hold the images for %s in the order 'upgrade all' "
 					   "writes them (secondary, bootloader, primary): rebuild it with mkpkg",
@@ -117,6 +121,10 @@ static int make_plan(const struct dev_policy_in *in, const struct fw_manifest *m
 		plan->step[plan->n].payload = m->images[i].payload;
 		plan->n++;
 	}
+	if (plan->n == 0 && plan->left_running)
+		return refuse(err, "the package's only image for %s is the %s's, and the %s slot holds the running system "
+				   "(board running=rootfs): boot the other slot, then run the upgrade again",
+			      in->product, long_names[in->booted], fw_target_name(in->booted));
 	if (plan->n == 0)
 		return refuse(err, "the package lists %s but has no images for it: use a package with images for %s",
 			      in->product, in->product);
@@ -140,6 +148,11 @@ static int check_generation(const struct dev_policy_in *in, const struct fw_mani
 {
 	uint32_t g = m->image_generation, cur = run->generation;
 
+	if (g != cur && in->rootfs)
+		return refuse(err, "the package is image generation %u and the device runs generation %u: a generation "
+				   "change writes secondary, bootloader and primary in one step, and the %s slot holds the "
+				   "running system (board running=rootfs); install it from a system that runs from RAM "
+				   "(board running=ram, e.g. a rescue image)", g, cur, fw_target_name(in->booted));
 	if (g > cur) {
 		if (!in->all)
 			return refuse(err, "the package is image generation %u and the device runs generation %u: "
@@ -222,6 +235,13 @@ static int check_safety(const struct dev_policy_in *in, const struct fw_manifest
 		ok[t] = is_system((enum fw_target)t) && dev_record_bootable(in->rec[t], in->rollback_index);
 	if ((bad = dev_plan_unsafe_step(plan, ok)) < 0)
 		return 0;
+	if (in->rootfs && (in->all || in->target != in->booted))   /* the running slot is not bootable, and stays */
+		return refuse(err, "the %s is the only bootable system image, and the %s slot the system runs from "
+				   "(board running=rootfs) is not (%s): writing the %s could leave nothing to boot; run "
+				   "'fwctl boot-check', which marks the running image bad, and boot the %s",
+			      long_names[plan->step[bad].target], fw_target_name(in->booted),
+			      in->rec[in->booted]->valid ? "below the rollback index" : in->rec[in->booted]->note,
+			      long_names[plan->step[bad].target], long_names[plan->step[bad].target]);
 	if (!in->all) {
 		enum fw_target other = in->target == FW_TARGET_PRI ? FW_TARGET_SEC : FW_TARGET_PRI;
 		return refuse(err, "the %s is the only bootable system image (the %s is not): writing it could leave "
@@ -306,7 +326,10 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 				   "'upgrade all', so that both system images carry it",
 			      (unsigned long long)in->rollback_index, (unsigned long long)m->rollback_index);
 
-	if ((run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC])) == NULL) {
+	run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC]);
+	if (in->rootfs && in->rec[in->booted]->valid)
+		run = in->rec[in->booted];   /* what the board booted, not the primary */
+	if (run == NULL) {
 		if (!in->all)
 			return refuse(err, "the device holds no valid system image: only 'upgrade all' can restore it");
 		return 0;

@@ -19,6 +19,9 @@ struct dev_policy_in {
 	const struct dev_record *rec[FW_TARGET_COUNT];
 	const struct dev_record *golden;          /* the golden slot's record; NULL or not valid: none */
 	uint64_t rollback_index;                  /* the device's */
+	/* board running=rootfs: the root file system lives on system slot `booted` (pri or sec), never written */
+	int rootfs;
+	enum fw_target booted;
 };
 
 struct dev_plan_step {
@@ -42,6 +45,7 @@ struct dev_plan {
 	int transition;                           /* +1 entering a higher generation, -1 leaving one downwards */
 	int downgrade;                            /* older than the running version: warn */
 	char running[FW_VERSION_MAX_LEN + 1];     /* the version policy compared against; "" if none valid */
+	int left_running;                         /* rootfs: 'all' leaves the running slot's image out */
 };
 
 /* Can the boot step start this record's image? Valid, and not below the device's rollback index. */
@@ -59,9 +63,13 @@ long dev_plan_unsafe_step(const struct dev_plan *plan, const int bootable[FW_TAR
  * The upgrade policy of fwctl(8), decided on the signed manifest before any
  * payload byte is read. 0 and a plan, or -1 with err (code FW_EXIT_REJECTED)
  * saying what is wrong and what to do next. The running image is the
- * primary's record if valid, else the secondary's. A plan never makes the
- * device unbootable (dev_plan_unsafe_step): it is reordered when it can be and
- * refused, naming the commands to run instead, when it cannot.
+ * primary's record if valid, else the secondary's; on a board whose root
+ * file system lives on a slot (in->rootfs), the booted slot's. There 'all'
+ * writes the package's images for every slot but the booted one, which it
+ * leaves as it is (plan->left_running), and an image generation change,
+ * which must write the three slots in one step, is refused. A plan never
+ * makes the device unbootable (dev_plan_unsafe_step): it is reordered when it
+ * can be and refused, naming the commands to run instead, when it cannot.
  */
 int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		     struct fw_err *err);

@@ -53,6 +53,19 @@ int dev_slot_check(const struct dev_root *r, int slot, const struct dev_record *
  * FW_EXIT_IO: could not tell).
  */
 int dev_slot_usable(const struct dev_root *r, int slot, uint64_t size, struct fw_err *err);
+/*
+ * The slot that booted, from the kernel command line: fwpkg.slot=
+ * (dev_board_booted_slot), else a root= naming a slot's block device (as RAUC
+ * finds it without rauc.slot=). DEV_BOOTED_NONE when it names neither.
+ */
+int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err);
+/*
+ * On a board whose root file system lives on the slot that booted (board
+ * running=rootfs): that slot (pri, sec or golden, dev_slot_booted).
+ * DEV_BOOTED_NONE on a board that runs from RAM. -1 with err (FW_EXIT_IO)
+ * when the command line does not say.
+ */
+int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err);
 /* A block device slot's size in bytes (BLKGETSIZE64), a file's length otherwise. */
 int dev_slot_size(int fd, const char *path, uint64_t *size, struct fw_err *err);
 
@@ -65,6 +78,9 @@ struct dev_slot_writer {
 	uint64_t flushed;   /* bytes handed to writeback so far */
 	uint64_t waited;    /* bytes whose writeback has completed */
 	uint64_t capacity;  /* a block device's size; UINT64_MAX for a file */
+	int direct;         /* a block device opened O_DIRECT: aligned writes bypass the page cache */
+	int direct_on;      /* O_DIRECT is set on fd now (an unaligned write clears it for itself) */
+	unsigned align;     /* the device's logical block size: what an O_DIRECT write must be aligned to */
 };
 
 /* Open the slot for writing from its start (a regular file is truncated first). */

@@ -271,6 +271,8 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep,
 			       struct fw_err *err)
 {
+	int booted;
+
 	snprintf(u->out->version, sizeof(u->out->version), "%s", m->version);
 	snprintf(u->st.last.version, sizeof(u->st.last.version), "%s", m->version);
 	if (m->type != FW_TYPE_FIRMWARE) {
@@ -278,6 +280,13 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "a modification package, not firmware: 'upgrade' installs .pkg firmware bundles");
 	}
+	/* A board whose root file system lives on the slot that booted: the planner leaves that slot out. */
+	if (dev_slot_rootfs(u->root, &booted, err) < 0) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return -1;
+	}
+	u->pin.rootfs = booted == FW_TARGET_PRI || booted == FW_TARGET_SEC;
+	u->pin.booted = u->pin.rootfs ? (enum fw_target)booted : FW_TARGET_PRI;
 	if ((u->req->golden ? dev_policy_golden(&u->pin, m, &u->plan, err) : dev_policy_check(&u->pin, m, &u->plan, err)) < 0) {
 		u->result = DEV_RESULT_POLICY_REFUSED;
 		return -1;
@@ -300,6 +309,14 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 	if (u->plan.transition != 0)
 		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
 			"do not cut the power", u->plan.transition > 0 ? "entering" : "returning to", m->image_generation);
+	if (u->plan.left_running) {
+		int sys = 0;
+
+		for (size_t i = 0; i < u->plan.n; i++)
+			sys |= u->plan.step[i].target != FW_TARGET_BOOT;
+		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: left as it is: it holds the running system (board running=rootfs)%s",
+			 dev_slot_name(u->pin.booted), sys ? "; the bootloader tries the new image first at the next boot" : "");
+	}
 	if (u->plan.passes == 2)
 		dev_note(u->req->note, u->req->note_ctx, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
 			"the package again for the rest");

@@ -30,7 +30,7 @@ attach() {
 }
 
 keypair k
-for v in 5.21.2 5.21.3; do
+for v in 5.21.2 5.21.3 5.21.4; do
 	for s in pri sec boot; do
 		{ echo "$s image $v"; head -c 9000 /dev/urandom; } >"$s-$v.img"
 	done
@@ -142,19 +142,79 @@ umount "$MNT"
 MNT=""
 ok "a mounted slot: refused naming the mount, exit 1, nothing changed"
 
-# A board whose root file system lives on the slot that booted (set in config.json: the initial upgrade all wrote both).
+# ---- a board whose root file system lives on the slot that booted (running=rootfs) ----
+# Set in config.json: newdev's first upgrade all wrote both slots, as a factory does.
+rootfs() { "$PY" -c "
+import json; p = '$1/config.json'; c = json.load(open(p)); c['board']['running'] = 'rootfs'; json.dump(c, open(p, 'w'))"; }
+expect 2 "fwctl: init: --board running=rootfs needs a real bootloader \(--board bootloader=uboot or grub\)" \
+	"$B/fwctl" --root "$T/nofile" init --product WX --trust k.pub --board running=rootfs
+[ ! -e "$T/nofile" ] || fail "a refused init left $T/nofile"
+ok "running=rootfs on the simulated bootloader (fwctl boot tries the primary first): refused at init, exit 2"
+
 newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
-"$PY" -c "
-import json; p = '$D/config.json'; c = json.load(open(p)); c['board']['running'] = 'rootfs'; json.dump(c, open(p, 'w'))"
+rootfs "$D"
 before=$(devsum "$D" "$T/ub.env")
 expect 1 "fwctl: upgrade: .*the pri slot holds the running system \(board running=rootfs\)" \
 	"$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
 [ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade of the running slot changed something"
-FWCTL_CMDLINE="$T/cmdline.sec" expect 1 "the sec slot holds the running system" \
+echo "quiet root=/dev/mmcblk0p2" >cmdline.none
+FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: upgrade: .*names no fwpkg.slot= and no slot as root=: with board running=rootfs" \
 	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
-[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade all changed something"
-FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
-ok "running=rootfs: the slot the system runs from is never written (exit 1, nothing changed); the other one is"
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "an upgrade that cannot tell the running slot changed something"
+ok "running=rootfs: upgrade of the running slot refused (exit 1), no fwpkg.slot= on the command line (exit 3); nothing changed"
+
+# upgrade all from A: B and the bootloader are written, A is left as it is (said so), B is tried first.
+a_before=$(sha256sum <"$LA")
+expect 0 "upgrade: pri: left as it is: it holds the running system \(board running=rootfs\); the bootloader tries the new image first" \
+	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
+[ "$(sha256sum <"$LA")" = "$a_before" ] || fail "upgrade all wrote the running slot"
+cmp -n 9000 "$LB" sec-5.21.3.img >/dev/null || fail "upgrade all did not write the secondary"
+[ "$(ub ub BOOT_ORDER)" = "B A" ] && [ "$(ub ub BOOT_B_LEFT)" = 3 ] && [ "$(ub ub BOOT_A_LEFT)" = 3 ] ||
+	fail "rootfs upgrade all from A: $(fw_printenv -c "$T/ub.config" 2>&1)"
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['slots']['sec']['trial'], d['slots']['boot']['version']")" = \
+	"5.21.2 5.21.3 True 5.21.3" ] || fail "records after the rootfs upgrade: $(js "d['slots']")"
+ok "running=rootfs, booted A: upgrade all writes B and the bootloader, leaves A (said so); fw_printenv: BOOT_ORDER=B A, B_LEFT=3"
+
+# The bootloader starts B (one attempt spent); boot-check sees it on trial; mark-good ends the trial.
+fw_setenv -c "$T/ub.config" BOOT_B_LEFT 2
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" boot-check
+grep -q "running sec 5.21.3 (generation 1) on trial" "$T/.out" || fail "boot-check of B on trial: $(cat "$T/.out")"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" mark-good
+[ "$(ub ub BOOT_ORDER)" = "B A" ] && [ "$(ub ub BOOT_B_LEFT)" = 3 ] || fail "after mark-good of B: $(fw_printenv -c "$T/ub.config" 2>&1)"
+# Now running from B: upgrade all writes A and leaves B; A is tried first; its trial fails and B takes over again.
+b_before=$(sha256sum <"$LB")
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 "upgrade: sec: left as it is" "$B/fwctl" --root "$D" upgrade all 5.21.4.pkg
+[ "$(sha256sum <"$LB")" = "$b_before" ] || fail "upgrade all wrote the running slot B"
+cmp -n 9000 "$LA" pri-5.21.4.img >/dev/null || fail "upgrade all from B did not write the primary"
+[ "$(ub ub BOOT_ORDER)" = "A B" ] && [ "$(ub ub BOOT_A_LEFT)" = 3 ] || fail "rootfs upgrade all from B: $(fw_printenv -c "$T/ub.config" 2>&1)"
+for left in 2 1 0; do fw_setenv -c "$T/ub.config" BOOT_A_LEFT $left; done
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.3' "$B/fwctl" --root "$D" boot-check
+[ "$(ub ub BOOT_ORDER)" = "B" ] && [ "$(js "d['slots']['pri']['valid']")" = False ] ||
+	fail "the failed trial of A was not rolled back: $(ub ub BOOT_ORDER)"
+ok "running=rootfs: B booted on trial and marked good; from B, upgrade all writes A (BOOT_ORDER=A B), A's failed trial rolls back to B"
+
+# Without fwpkg.slot=, root= naming a slot's device says which slot booted (as RAUC does without rauc.slot=).
+echo "console=ttyS0 root=$LB rootwait" >cmdline.root
+FWCTL_CMDLINE="$T/cmdline.root" expect 0 '' "$B/fwctl" --root "$D" boot-check
+grep -q "^running sec 5.21.3" "$T/.out" || fail "boot-check with root=$LB: $(cat "$T/.out")"
+b_before=$(sha256sum <"$LB")
+FWCTL_CMDLINE="$T/cmdline.root" expect 0 "upgrade: sec: left as it is" "$B/fwctl" --root "$D" upgrade all 5.21.4.pkg
+[ "$(sha256sum <"$LB")" = "$b_before" ] && cmp -n 9000 "$LA" pri-5.21.4.img >/dev/null ||
+	fail "running=rootfs with root=$LB: the wrong slot was written"
+ok "running=rootfs: with no fwpkg.slot=, root=$LB names the running slot (boot-check, upgrade all leaves it)"
+
+# GRUB: the same from A; grub-editenv reads the new order.
+grub-editenv "$T/grubenv.rootfs" create
+newdev "$T/gr" --board bootloader=grub --board bootenv="$T/grubenv.rootfs"
+rootfs "$T/gr"
+a_before=$(sha256sum <"$LA")
+expect 0 "upgrade: pri: left as it is" "$B/fwctl" --root "$T/gr" upgrade all 5.21.3.pkg
+[ "$(sha256sum <"$LA")" = "$a_before" ] || fail "GRUB: upgrade all wrote the running slot"
+grub-editenv "$T/grubenv.rootfs" list >grub.txt
+for want in ORDER="B A" A_OK=1 A_TRY=0 B_OK=1 B_TRY=0; do
+	grep -qx "$want" grub.txt || fail "rootfs: grub-editenv list lacks $want: $(cat grub.txt)"
+done
+ok "running=rootfs, GRUB: upgrade all from A leaves A; grub-editenv reads ORDER=B A, B_OK=1 B_TRY=0"
 
 rm -rf "$T/sm"
 "$B/fwctl" --root "$T/sm" -q init --product WX --trust k.pub --slot pri="$LS" --slot sec="$LB" >/dev/null
@@ -272,10 +332,11 @@ if rec["version"] not in ("5.21.2", newv):
     sys.exit("selects %s %s: neither the old nor the new image" % (slot, rec["version"]))
 print(slot)
 PYEOF
-crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
+crashloop() { # crashloop NAME BACKEND ENVFILE [init options]; ROOTFS=1: running=rootfs, booted from A
 	name=$1 backend=$2 envf=$3
 	shift 3
 	newdev "$T/$name" "$@"
+	if [ "${ROOTFS:-0}" = 1 ]; then rootfs "$T/$name"; fi
 	cp -a "$T/$name" "$T/$name.start"
 	cp "$envf" "$T/$name.env.start"
 	dd if="$LA" of=a.start bs=1M count=1 status=none
@@ -295,6 +356,9 @@ crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
 		[ "$rc" -eq 99 ] || break
 		step=$(sed -n "s|.*stopping before ||; s|$T/||p" "$T/.err")
 		echo "$step" >>steps.txt
+		if [ "${ROOTFS:-0}" = 1 ] && ! cmp -s "$LA" a.start; then
+			fail "$name: crash before step $n ($step): the running slot A changed"
+		fi
 		if [ "$backend" = uboot ]; then cfgf="${envf%.env}.config"; else cfgf=$envf; fi
 		slot=$("$PY" oracle.py "$T/$name" "$backend" "$cfgf" 5.21.3) ||
 			fail "$name: crash before step $n ($step): the environment selects no valid image"
@@ -303,9 +367,10 @@ crashloop() { # crashloop NAME BACKEND ENVFILE [init options]
 		n=$((n + 1))
 	done
 	[ "$rc" -eq 0 ] || { cat "$T/.err" >&2; fail "$name: the upgrade past the last crash point exited $rc"; }
-	# The environment's own stores were among the steps cut: four (sec out and in, pri out and in).
+	# The environment's own stores were among the steps cut: four (sec out and in, pri out and in), two on a
+	# rootfs board (sec out, and in first).
 	stores=$(grep -c "$STORE_STEP" steps.txt || true)
-	[ "$stores" -ge 4 ] || fail "$name: only $stores of the crash points were in the environment's stores: $(cat steps.txt)"
+	[ "$stores" -ge "${MIN_STORES:-4}" ] || fail "$name: only $stores of the crash points were in the environment's stores: $(cat steps.txt)"
 	CRASHES=$((n - 1))
 }
 mkenv uc redundant
@@ -316,5 +381,18 @@ grub-editenv "$T/gc.env" create
 STORE_STEP="rename onto .*gc.env"
 crashloop gc grub "$T/gc.env" --board bootloader=grub --board bootenv="$T/gc.env"
 ok "crash loop, GRUB: a crash before each of $CRASHES durable steps; grub-editenv's environment selects a valid image, boot-check passes"
+
+# The same on a rootfs board booted from A: A is never written, and after each crash the environment selects A
+# or the verified new B (the oracle), and boot-check passes on the slot it selects.
+mkenv urc redundant
+STORE_STEP="storing the U-Boot environment"
+ROOTFS=1 MIN_STORES=2 crashloop urc uboot "$T/urc.env" --board bootloader=uboot --board bootenv="$T/urc.config"
+[ "$(ub urc BOOT_ORDER)" = "B A" ] || fail "rootfs crash loop, U-Boot: the run past the last crash point left BOOT_ORDER=$(ub urc BOOT_ORDER)"
+ok "crash loop, U-Boot, running=rootfs: a crash before each of $CRASHES durable steps; A never changes, fw_printenv selects a valid image, boot-check passes"
+grub-editenv "$T/grc.env" create
+STORE_STEP="rename onto .*grc.env"
+ROOTFS=1 MIN_STORES=2 crashloop grc grub "$T/grc.env" --board bootloader=grub --board bootenv="$T/grc.env"
+grub-editenv "$T/grc.env" list | grep -qx 'ORDER=B A' || fail "rootfs crash loop, GRUB: $(grub-editenv "$T/grc.env" list)"
+ok "crash loop, GRUB, running=rootfs: a crash before each of $CRASHES durable steps; A never changes, grub-editenv selects a valid image, boot-check passes"
 
 echo "1..$TESTS"

@@ -52,12 +52,19 @@ static void test_settings(void)
 	dev_board_free(&b);
 	CU_ASSERT_EQUAL(dev_board_from_json(NULL, &b, &err), 0);   /* a root made before boards: the simulation */
 	CU_ASSERT_EQUAL(b.bootloader, DEV_BL_FILE);
+	/* The simulated bootloader tries the primary first: no rootfs board on it. */
+	CU_ASSERT_EQUAL(dev_board_set(&b, "running=rootfs", &err), 0);
+	CU_ASSERT_EQUAL(dev_board_check(&b, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "running=rootfs needs a real bootloader"));
+	dev_board_free(&b);
 }
 
 static void test_cmdline(void)
 {
 	char path[256];
 	struct fw_err err = { 0 };
+	char root[64];
 	int slot;
 
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
@@ -65,6 +72,14 @@ static void test_cmdline(void)
 	put("cmdline", "console=ttyS0 root=/dev/mmcblk0p3 fwpkg.slot=sec quiet\n");
 	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), 0);
 	CU_ASSERT_EQUAL(slot, FW_TARGET_SEC);
+	CU_ASSERT_EQUAL(dev_board_cmdline_root(root, sizeof(root), &err), 0);
+	CU_ASSERT_STRING_EQUAL(root, "/dev/mmcblk0p3");
+	put("cmdline", "root=/dev/sda1 ro root=/dev/mmcblk0p2\n");   /* the last one, as for the kernel */
+	CU_ASSERT_EQUAL(dev_board_cmdline_root(root, sizeof(root), &err), 0);
+	CU_ASSERT_STRING_EQUAL(root, "/dev/mmcblk0p2");
+	put("cmdline", "quiet\n");
+	CU_ASSERT_EQUAL(dev_board_cmdline_root(root, sizeof(root), &err), 0);
+	CU_ASSERT_STRING_EQUAL(root, "");
 	put("cmdline", "fwpkg.slot=golden");
 	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), 0);
 	CU_ASSERT_EQUAL(slot, FW_TARGET_COUNT);
@@ -113,6 +128,28 @@ static void test_grub(void)
 	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_PRI, 0, 0, &err), 0);
 	CU_ASSERT_EQUAL(dev_bootenv_load(&b, &env, &err), 0);
 	CU_ASSERT(env.n == 1 && env.order[0] == FW_TARGET_SEC && !env.good[0]);
+	/* A new image on trial: where mark puts it when the system runs from RAM (A back in front of B)... */
+	CU_ASSERT_EQUAL(dev_bootenv_try(&b, FW_TARGET_PRI, 3, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_load(&b, &env, &err), 0);
+	CU_ASSERT(env.n == 2 && env.order[0] == FW_TARGET_PRI && env.order[1] == FW_TARGET_SEC);
+	/* ...and first on a rootfs board, the running slot kept behind it, whichever slot it is. */
+	b.running = DEV_RUN_ROOTFS;
+	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_SEC, 0, 0, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_try(&b, FW_TARGET_SEC, 3, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_load(&b, &env, &err), 0);
+	CU_ASSERT(env.n == 2 && env.order[0] == FW_TARGET_SEC && env.order[1] == FW_TARGET_PRI);
+	CU_ASSERT(env.good[FW_TARGET_SEC] && env.good[FW_TARGET_PRI]);
+	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_PRI, 0, 0, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_try(&b, FW_TARGET_PRI, 3, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_load(&b, &env, &err), 0);
+	CU_ASSERT(env.n == 2 && env.order[0] == FW_TARGET_PRI && env.order[1] == FW_TARGET_SEC);
+	/* The other slot out of the order (rolled back): the new image alone. */
+	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_SEC, 0, 0, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_PRI, 0, 0, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_try(&b, FW_TARGET_SEC, 3, &err), 0);
+	CU_ASSERT_EQUAL(dev_bootenv_load(&b, &env, &err), 0);
+	CU_ASSERT(env.n == 1 && env.order[0] == FW_TARGET_SEC && env.good[FW_TARGET_SEC] && !env.good[FW_TARGET_PRI]);
+	b.running = DEV_RUN_RAM;
 	/* Not a grubenv: refused, not overwritten. */
 	put("grubenv", "hello\n");
 	CU_ASSERT_EQUAL(dev_bootenv_mark(&b, FW_TARGET_PRI, 1, 3, &err), -1);

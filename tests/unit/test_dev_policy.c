@@ -297,8 +297,11 @@ static void test_plans_exhaustive(void)
 	for (int target = -1; target < FW_TARGET_COUNT; target++)
 	for (int reread = 0; reread < 2; reread++)
 	for (int raise = 0; raise < 2; raise++)
-	for (int order = 0; order < 2; order++) {
+	for (int order = 0; order < 2; order++)
+	for (int run = 0; run < 3; run++) {   /* runs from RAM, or its root file system on pri or on sec */
 		device("5.21.0", 1, "");
+		in.rootfs = run > 0;
+		in.booted = run == 2 ? FW_TARGET_SEC : FW_TARGET_PRI;
 		in.rollback_index = 3;
 		for (int t = 0; t < FW_TARGET_COUNT; t++)
 			rec[t].rollback_index = 3;
@@ -316,6 +319,8 @@ static void test_plans_exhaustive(void)
 			in.all = 0;
 			in.target = (enum fw_target)target;
 		}
+		if (in.rootfs && !in.all && in.target == in.booted)
+			continue;   /* the slot layer refuses it (dev_slot_usable; test_fwctl_board) */
 		if (check() < 0) {
 			refused_n++;
 			CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
@@ -331,12 +336,66 @@ static void test_plans_exhaustive(void)
 		CU_ASSERT(plan.n >= 1 && plan.passes >= 1 && plan.passes <= 2);
 		if (!in.all)
 			CU_ASSERT(plan.n == 1 && plan.step[0].target == in.target);
+		/* The slot the system runs from is never in a plan. */
+		for (size_t i = 0; in.rootfs && i < plan.n; i++)
+			CU_ASSERT(plan.step[i].target != in.booted);
 		/* Raising the rollback index takes `all`. */
 		if (raise)
 			CU_ASSERT(in.all);
 	}
 	/* Both outcomes occur, or the loop proves nothing. */
 	CU_ASSERT(accepted > 50 && refused_n > 50);
+}
+
+/* board running=rootfs: 'all' writes every slot but the one the system runs from. */
+static void test_rootfs(void)
+{
+	device("5.21.0", 1, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	in.rootfs = 1;
+	in.booted = FW_TARGET_PRI;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT(plan.n == 2 && plan.step[0].target == FW_TARGET_SEC && plan.step[1].target == FW_TARGET_BOOT);
+	CU_ASSERT(plan.left_running && plan.passes == 1);
+	in.booted = FW_TARGET_SEC;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT(plan.n == 2 && plan.step[0].target == FW_TARGET_BOOT && plan.step[1].target == FW_TARGET_PRI);
+	/* In RAM the same package writes all three. */
+	in.rootfs = 0;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT(plan.n == 3 && !plan.left_running);
+	/* Only an image for the running slot: nothing to write, and it says how to go on. */
+	in.rootfs = 1;
+	in.booted = FW_TARGET_PRI;
+	manifest("5.21.2", 1, "", "", "pri");
+	refused("the package's only image for P is the primary's, and the pri slot holds the running system "
+		"(board running=rootfs): boot the other slot");
+	/* The running version is the booted slot's, not the primary's. */
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	slot(FW_TARGET_SEC, "5.22.0", 1, "");
+	in.booted = FW_TARGET_SEC;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_STRING_EQUAL(plan.running, "5.22.0");
+	CU_ASSERT_EQUAL(plan.downgrade, 1);
+	in.booted = FW_TARGET_PRI;
+	CU_ASSERT_EQUAL(check(), 0);
+	CU_ASSERT_STRING_EQUAL(plan.running, "5.21.0");
+	CU_ASSERT_EQUAL(plan.downgrade, 0);
+	/* A generation change writes the three slots at once: not on a rootfs board. */
+	device("5.21.2", 1, "");
+	in.rootfs = 1;
+	manifest("5.22.2", 2, "5.21.2", "5.22.2", "sec boot pri");
+	refused("a generation change writes secondary, bootloader and primary in one step, and the pri slot holds "
+		"the running system (board running=rootfs)");
+	/* The running slot's record is not valid and the other is the only bootable image: never written. */
+	device("5.21.0", 1, "");
+	in.rootfs = 1;
+	slot(FW_TARGET_PRI, NULL, 0, "");
+	manifest("5.21.2", 1, "", "", "sec boot pri");
+	in.rereadable = 1;
+	refused("the secondary is the only bootable system image, and the pri slot the system runs from");
+	single(FW_TARGET_SEC);
+	refused("run 'fwctl boot-check'");
 }
 
 static void test_version_order(void)
@@ -387,6 +446,7 @@ int main(void)
 	    CU_add_test(s, "dev_running: primary, else secondary", test_dev_running) == NULL ||
 	    CU_add_test(s, "version order and force", test_version_order) == NULL ||
 	    CU_add_test(s, "every state, every target: never unbootable", test_plans_exhaustive) == NULL ||
+	    CU_add_test(s, "board running=rootfs", test_rootfs) == NULL ||
 	    CU_add_test(s, "modification packages", test_not_firmware) == NULL) {
 		CU_cleanup_registry();
 		return 2;
