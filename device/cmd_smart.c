@@ -9,6 +9,7 @@
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_download.h"
+#include "device/dev_policy.h"
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
 #include "device/dev_slot.h"
@@ -142,7 +143,9 @@ static int install(struct dev_root *r, int64_t now)
 	struct dev_upgrade_req req = { .all = 1, .hash_on_read = 1, .note = print_note };
 	struct dev_upgrade_out out;
 	struct fw_err err = { 0 }, serr;
-	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE);
+	struct dev_record pri, sec;
+	const struct dev_record *run;
+	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE), plan_running[FW_VERSION_MAX_LEN + 1];
 	int rc;
 
 	if (path == NULL || dev_smart_load(r, &s, &err) < 0) {
@@ -155,12 +158,18 @@ static int install(struct dev_root *r, int64_t now)
 	fw_escape(path, src.shown, sizeof(src.shown));
 	free(path);
 	req.src = &src;
+	dev_record_load(r, FW_TARGET_PRI, &pri);
+	dev_record_load(r, FW_TARGET_SEC, &sec);
+	run = dev_running(&pri, &sec);
+	snprintf(plan_running, sizeof(plan_running), "%s", run != NULL ? run->version : "");
 	rc = dev_upgrade(r, &req, &out, &err);
 	/* Whatever the outcome, this package is done with: the next check decides again. */
 	s.install_time = now;
 	snprintf(s.install_result, sizeof(s.install_result), "%s", dev_result_name(out.result));
 	snprintf(s.install_version, sizeof(s.install_version), "%s", s.step.version);
 	dev_download_discard(r);
+	if (rc < 0 && dev_smart_result_refuses(s.install_result))
+		dev_smart_refuse_step(&s, s.install_result, plan_running);   /* never chosen again */
 	dev_smart_forget_step(&s);
 	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
 	s.next_check = rc == 0 ? now : 0;

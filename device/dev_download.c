@@ -14,6 +14,8 @@
 #include "base/outfile.h"
 #include "device/dev_check.h"
 #include "device/dev_intake.h"
+#include "device/dev_policy.h"
+#include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
@@ -41,6 +43,7 @@ struct dl {
 	uint64_t unsynced;            /* bytes verified since the last record */
 	int manifest_ok;              /* the manifest is the one the catalog names */
 	int mismatch;                 /* ... or another one (fileNotMatch) */
+	int unbound;                  /* the catalog's words of it are not its manifest's: refused for good */
 	double started;
 };
 
@@ -166,7 +169,13 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 				  "%.16s... (another package than the catalog names)", got, want);
 	}
 	if (bound(m, &d->s->step, err) < 0) {
-		d->mismatch = 1;
+		d->mismatch = d->unbound = 1;
+		return -1;
+	}
+	/* The install's own policy, before a payload byte is fetched: a package it would refuse is not downloaded. */
+	if (dev_check_policy(d->r, m, err) < 0) {
+		if (err->code != FW_EXIT_IO)
+			d->stage = DEV_RESULT_POLICY_REFUSED;
 		return -1;
 	}
 	d->manifest_ok = 1;
@@ -234,6 +243,18 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	fw_err_wrap(err, "%s", s->step.url[0]);
 	drop(r, s, d);
 	s->dl_failures = 0;
+	/* Refused for what it is: never chosen again, and the next check looks for another way at once. */
+	if (d->unbound || dev_smart_result_refuses(out->result)) {
+		struct dev_record rec[FW_TARGET_COUNT];
+		const struct dev_record *run;
+
+		for (int t = 0; t < FW_TARGET_COUNT; t++)
+			dev_record_load(r, t, &rec[t]);
+		run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
+		dev_smart_refuse_step(s, out->result, run != NULL ? run->version : "");
+		dev_smart_forget_step(s);
+		s->next_check = now;
+	}
 	record(r, s, now, out->result, err->msg);
 }
 

@@ -57,6 +57,46 @@ void dev_smart_forget_step(struct dev_smart_state *s)
 	s->dl_retry_after = 0;
 }
 
+int dev_smart_result_refuses(const char *result)
+{
+	static const char *const final[] = { "signatureFailed", "policyRefused" };
+
+	for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++)
+		if (strcmp(result, final[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int dev_smart_refusal_holds(const struct dev_smart_refusal *f, const char *running)
+{
+	/* The policy judges the device as it is: after another install it may take the release. */
+	return strcmp(f->result, "policyRefused") != 0 || strcmp(f->running, running) == 0;
+}
+
+void dev_smart_refuse_step(struct dev_smart_state *s, const char *result, const char *running)
+{
+	struct dev_smart_refusal *f;
+
+	if (!s->has_step)
+		return;
+	for (size_t i = 0; i < s->n_refused; i++)
+		if (memcmp(s->refused[i].manifest_sha256, s->step.manifest_sha256, FW_DIGEST_LEN) == 0) {
+			memmove(&s->refused[i], &s->refused[i + 1], (s->n_refused - i - 1) * sizeof(s->refused[0]));
+			s->n_refused--;
+			break;
+		}
+	if (s->n_refused == DEV_SMART_REFUSED_MAX) {
+		memmove(&s->refused[0], &s->refused[1], (DEV_SMART_REFUSED_MAX - 1) * sizeof(s->refused[0]));
+		s->n_refused--;
+	}
+	f = &s->refused[s->n_refused++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->version, sizeof(f->version), "%s", s->step.version);
+	memcpy(f->manifest_sha256, s->step.manifest_sha256, FW_DIGEST_LEN);
+	snprintf(f->result, sizeof(f->result), "%s", result);
+	snprintf(f->running, sizeof(f->running), "%s", running);
+}
+
 void dev_smart_state_init(struct dev_smart_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -71,10 +111,45 @@ static json_t *when_json(int64_t t)
 	return t == 0 ? json_null() : json_string(fw_time_iso(t, iso));
 }
 
+static void gets_(const json_t *o, const char *k, char *out, size_t n);
+
+static json_t *refused_json(const struct dev_smart_state *s)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < s->n_refused; i++) {
+		fw_hex(s->refused[i].manifest_sha256, FW_DIGEST_LEN, hex);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "version", s->refused[i].version,
+						   "manifest_sha256", hex, "result", s->refused[i].result, "running",
+						   s->refused[i].running));
+	}
+	return a;
+}
+
+static void refused_from_json(const json_t *a, struct dev_smart_state *s)
+{
+	size_t i;
+	const json_t *o;
+
+	json_array_foreach(a, i, o) {
+		const char *hex = json_string_value(json_object_get(o, "manifest_sha256"));
+		struct dev_smart_refusal *f = &s->refused[s->n_refused];
+
+		if (s->n_refused == DEV_SMART_REFUSED_MAX || hex == NULL ||
+		    fw_unhex(hex, f->manifest_sha256, FW_DIGEST_LEN) < 0)
+			continue;
+		gets_(o, "version", f->version, sizeof(f->version));
+		gets_(o, "result", f->result, sizeof(f->result));
+		gets_(o, "running", f->running, sizeof(f->running));
+		s->n_refused++;
+	}
+}
+
 json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 {
 	char hex[2 * FW_DIGEST_LEN + 1];
-	json_t *step = json_null(), *urls;
+	json_t *step = json_null(), *urls, *doc;
 
 	if (s->has_step) {
 		urls = json_array();
@@ -87,7 +162,7 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 				 s->step.bridge_from, "bridge_down", s->step.bridge_down, "rollback_index",
 				 (json_int_t)s->step.rollback_index, "requires_tpm", s->step.requires_tpm);
 	}
-	return json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
+	doc = json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
 			 "s:{s:I, s:b, s:I, s:I, s:o, s:I, s:s, s:I, s:I, s:s, s:o, s:i, s:I}, "
 			 "s:{s:I, s:o, s:s, s:s}}",
 			 "check", "time", (json_int_t)s->check_time, "time_iso", when_json(s->check_time),
@@ -104,6 +179,11 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 			 "failures", s->dl_failures, "retry_after", (json_int_t)s->dl_retry_after,
 			 "install", "time", (json_int_t)s->install_time, "time_iso", when_json(s->install_time),
 			 "result", s->install_result, "version", s->install_version);
+	if (doc != NULL && json_object_set_new(doc, "refused", refused_json(s)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 static int64_t geti(const json_t *o, const char *k)
@@ -211,6 +291,7 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 	gets_(o, "result", s->install_result, sizeof(s->install_result));
 	gets_(o, "version", s->install_version, sizeof(s->install_version));
 	s->dl_time = geti(json_object_get(doc, "download"), "time");
+	refused_from_json(json_object_get(doc, "refused"), s);
 	rc = 0;
 out:
 	json_decref(doc);
@@ -374,7 +455,7 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 	struct dev_smart_plan p;
 	struct dev_smart_config shown = *c;
 	char hex[2 * FW_DIGEST_LEN + 1], url[sizeof(s->step.url[0])];
-	json_t *step = json_null();
+	json_t *step = json_null(), *doc;
 
 	/* Passwords in URLs are the device's to use, not the status's to show. */
 	dev_source_hide_password(shown.server);
@@ -387,7 +468,7 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", url, "length",
 				 (json_int_t)s->step.length, "manifest_sha256", hex);
 	}
-	return json_pack("{"
+	doc = json_pack("{"
 			 "s:{s:o, s:s, s:o, s:o, s:i}, "
 			 "s:o, s:o, "
 			 "s:{s:I, s:I, s:I, s:b, s:o, s:s, s:o, s:i}, "
@@ -406,6 +487,11 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "install", iso_or_null(p.next_install),
 			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
 			 s->install_version);
+	if (doc != NULL && json_object_set_new(doc, "refused", refused_json(s)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 int dev_smart_reset_serial(const struct dev_root *r, int *had, uint64_t *old, struct fw_err *err)

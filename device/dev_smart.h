@@ -66,6 +66,26 @@ struct dev_smart_release {
 	int requires_tpm;
 };
 
+/*
+ * A release this device refused for what the package is: its manifest says
+ * otherwise than the catalog (fileNotMatch: another product, generation...),
+ * no trusted signature (signatureFailed), or the install's policy refused
+ * it (policyRefused, which holds while the device runs the version it ran
+ * then). The check never
+ * chooses it again (its manifest_sha256 names it), so a refused package is
+ * not fetched at every interval. A fixed package has a new manifest. Not
+ * here: a server that serves another file than the catalog names, bytes
+ * that fail their chunk digests (the file on the server can be put right),
+ * an unpack hook's refusal (the hook is the administrator's to change).
+ */
+struct dev_smart_refusal {
+	char version[FW_VERSION_MAX_LEN + 1];
+	uint8_t manifest_sha256[FW_DIGEST_LEN];
+	char result[32];
+	char running[FW_VERSION_MAX_LEN + 1];   /* the device's version when it refused */
+};
+#define DEV_SMART_REFUSED_MAX 16   /* the newest ones kept */
+
 /* ROOT/smart.json: written durably after each step of check, download and install. */
 struct dev_smart_state {
 	/* the last check */
@@ -98,6 +118,9 @@ struct dev_smart_state {
 	int64_t install_time;                      /* 0: none */
 	char install_result[32];
 	char install_version[FW_VERSION_MAX_LEN + 1];
+	/* releases refused for good, oldest first */
+	size_t n_refused;
+	struct dev_smart_refusal refused[DEV_SMART_REFUSED_MAX];
 };
 
 struct dev_root;
@@ -124,6 +147,13 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 
 /* A fresh device's state: never checked, nothing to fetch. */
 void dev_smart_state_init(struct dev_smart_state *s);
+
+/* Remember the step as refused with result on a device running `running` (the oldest refusal goes when full). */
+void dev_smart_refuse_step(struct dev_smart_state *s, const char *result, const char *running);
+/* Is a result one that refuses the package for good (signatureFailed, policyRefused)? */
+int dev_smart_result_refuses(const char *result);
+/* Does a refusal still hold on a device running `running`? */
+int dev_smart_refusal_holds(const struct dev_smart_refusal *f, const char *running);
 
 /* Forget the step and its download's progress (not the file: dev_download_discard). */
 void dev_smart_forget_step(struct dev_smart_state *s);

@@ -82,7 +82,7 @@ expect 0 'no release for product SX' at $((C0 + 3600)) fw check
 # A release marked for TPM products is not for this device (no TPM): never fetched to be refused.
 catalog tpm-only 3 www/tpm-2.0.0.pkg
 fresh 1.0.0 tpm-only
-expect 0 'check: 1.0.0 is the newest release not marked for TPM products' at $((C0 + 3600)) fw check
+expect 0 'check: 2.0.0 cannot be installed on this device.*marked for TPM products and this SX has no TPM' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
 fresh
 expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
@@ -392,15 +392,25 @@ unbound() {
 	[ "$(js "d['smart']['download']['result']")" = fileNotMatch ] || fail "$(js "d['smart']['download']")"
 	[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a relabelled package was kept"
 	# A tick (the install time is any) still installs nothing: it only tries the download again.
+	: >"$NGINX_ACCESS"
 	at $((C0 + 3600)) "$B/fwctl" --root "$D" smart tick >/dev/null 2>&1 || true
 	[ "$(slotsum)" = "$before" ] || fail "a relabelled package ($3) changed the slots"
 	[ "$(js "d['smart']['last_install']['result']")" = "" ] || fail "an install ran: $(js "d['smart']['last_install']")"
+	# The catalog's words are not the package's: refused once, never chosen again, so never fetched again.
+	if [ "${FOREVER:-1}" = 1 ]; then
+		expect 0 '' at $((C0 + 7200)) fw check
+		[ "$(cat "$T/.out")" = versionOptimal ] || fail "the refused $2 was chosen again: $(cat "$T/.out")"
+		[ "$(js "[r['version'] + ' ' + r['result'] for r in d['smart']['refused']]")" = "['$2 fileNotMatch']" ] || \
+			fail "$(js "d['smart']['refused']")"
+		awk '$1 ~ /\.pkg$/ && $3 > 0' "$NGINX_ACCESS" | grep -q . && fail "a refused package was fetched again: $(cat "$NGINX_ACCESS")"
+	fi
+	return 0
 }
 relabel bind www/fw-1.0.0.pkg 'version="9.0.0"'
 unbound 1.5.0 9.0.0 'its manifest says version 1.0.0, the catalog says 9.0.0'
 relabel bind www/other-9.0.0.pkg 'product="SX"'
 unbound 1.0.0 9.0.0 'its manifest is not for product SX'
-relabel bind www/fw-2.0.0.pkg 'generation=2'
+relabel bind www/fw-2.0.0.pkg 'generation=2' 'bridge_from="1.0.0"'
 unbound 1.0.0 2.0.0 'its manifest says generation 1, the catalog says 2'
 relabel bind www/fw-2.0.0.pkg 'bridge_from="1.0.0"'
 unbound 1.0.0 2.0.0 'its manifest says bridge_from "", bridge_down ""; the catalog says "1.0.0", ""'
@@ -412,9 +422,9 @@ relabel bind www/fw-2.0.0.pkg 'rollback_index=3'
 unbound 1.0.0 2.0.0 'its manifest says rollback index 0, the catalog says 3'
 len=$(wc -c <www/fw-2.0.0.pkg)
 relabel bind www/fw-2.0.0.pkg "length=$((len + 512))"
-unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
+FOREVER=0 unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
 relabel bind www/fw-2.0.0.pkg "length=$((len - 512))"
-unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
+FOREVER=0 unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
 ok "catalog binding: version, product, generation, bridge_from, bridge_down, requires_tpm, rollback index, length each fileNotMatch, nothing kept or installed"
 # --- a slow server (1 byte a second, low-speed limit off): transfer-timeout ends the catalog fetch and the
 # download with netError, recorded, nothing else changed, the lock free
@@ -486,4 +496,52 @@ took=$(($(date +%s) - start))
 [ "$took" -le 7 ] || fail "a slow catalog, then a slow signature, held the check $took s (transfer-timeout 5 s)"
 : >"$PROXY_PLAN"
 ok "transfer-timeout bounds the check in all ($took s): a slow catalog, then a slow signature: netError"
+# --- the field's bridge path, chosen by the install's own policy: 5.20.0 -> 5.21.2 (the bridge of generation 1)
+# -> 5.22.2 (generation 2, entered only from 5.21.2) -> 5.23.0 (entered only from 5.22.2); 5.21.0 is a dead end
+# and 5.23.0 is refused from anything but 5.22.2: neither is ever fetched. Halfway, a re-signed catalog moves
+# every release to new URLs and the old ones go (404): the newest accepted catalog's URLs are used.
+mkdir -p www/path
+for v in 5.20.0 5.21.0 5.21.2; do
+	"$B/mkpkg" -q -o www/path/fw-$v.pkg --version $v --product SX --pri b.img --sec c.img --boot c.img -k k.key
+done
+"$B/mkpkg" -q -o www/path/fw-5.22.2.pkg --version 5.22.2 --product SX --generation 2 --bridge-from 5.21.2 \
+	--pri b.img --sec c.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/path/fw-5.23.0.pkg --version 5.23.0 --product SX --generation 2 --bridge-from 5.22.2 \
+	--pri b.img --sec c.img --boot c.img -k k.key
+BASE=$H/path catalog path 60 www/path/fw-*.pkg
+fresh 5.20.0 path
+: >"$NGINX_ACCESS"
+expect 0 'check: 5.21.2 is the bridge to 5.23.0: it is installed first' at "$(hm 1 0)" fw smart tick
+grep -q '^needUpdate 5.21.2' "$T/.out" && grep -q '^install 5.21.2 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 10)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 5.22.2" ] || fail "from 5.21.2: $(cat "$T/.out")"
+# The releases move: the old URLs answer 404 from now on.
+mkdir -p www/moved
+ln www/path/fw-*.pkg www/moved/
+BASE=$H/moved catalog path 61 www/moved/fw-*.pkg
+rm -r www/path
+expect 0 '' at "$(hm 1 20)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 5.22.2" ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['next_release']['url']")" = "$H/moved/fw-5.22.2.pkg" ] || fail "$(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 20)" fw smart tick
+grep -q '^install 5.22.2 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 'install: rebooting' at "$(hm 1 30)" fw smart tick
+grep -q '^needUpdate 5.23.0' "$T/.out" && grep -q '^install 5.23.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 40)" fw smart tick
+grep -q '^versionOptimal' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['generation']")" = "5.23.0 5.23.0 2" ] || \
+	fail "$(js "d['slots']")"
+for v in 5.20.0 5.21.0; do
+	[ "$(served /path/fw-$v.pkg)$(served /moved/fw-$v.pkg)" = 00 ] || fail "$v was fetched: $(cat "$NGINX_ACCESS")"
+done
+[ "$(served /path/fw-5.23.0.pkg)" = 0 ] || fail "5.23.0 was fetched before the device could take it"
+for v in 5.21.2 5.22.2 5.23.0; do
+	[ "$(($(served /path/fw-$v.pkg) + $(served /moved/fw-$v.pkg)))" = "$(wc -c <www/moved/fw-$v.pkg)" ] || \
+		fail "$v: not fetched once: $(cat "$NGINX_ACCESS")"
+done
+grep -q ' 404 ' "$NGINX_ACCESS" && fail "an old URL was asked for after the catalog moved it: $(grep ' 404 ' "$NGINX_ACCESS")"
+ok "bridge path 5.20.0 -> 5.21.2 -> 5.22.2 -> 5.23.0 by the install's policy: no dead end or refused release fetched; a moved release is fetched from its new URLs"
 echo "all $TESTS checks passed"

@@ -231,11 +231,33 @@ static void rel(struct fw_catalog *c, const char *product, const char *version, 
 static int dev_tpm;
 static uint64_t dev_rollback;
 
+static struct dev_smart_refusal dev_refused[2];
+static size_t dev_n_refused;
+
+/* A device whose three slots hold `running` of generation gen (none valid when running is ""). */
 static int decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t gen,
 		  const struct fw_release **t, const struct fw_release **s, char *note, size_t notesz, struct fw_err *e)
 {
-	struct dev_check_device d = { product, running, gen, "d", dev_tpm, dev_rollback };
+	struct dev_record rec[FW_TARGET_COUNT], golden;
+	struct dev_check_device d;
 
+	memset(&d, 0, sizeof(d));
+	memset(&golden, 0, sizeof(golden));
+	for (int i = 0; i < FW_TARGET_COUNT; i++) {
+		memset(&rec[i], 0, sizeof(rec[i]));
+		rec[i].valid = running[0] != '\0';
+		strcpy(rec[i].version, running);
+		rec[i].generation = gen;
+		rec[i].rollback_index = dev_rollback;
+		d.rec[i] = &rec[i];
+	}
+	d.golden = &golden;
+	d.product = product;
+	d.device_id = "d";
+	d.tpm = dev_tpm;
+	d.rollback_index = dev_rollback;
+	d.refused = dev_refused;
+	d.n_refused = dev_n_refused;
 	return dev_check_decide(c, &d, t, s, note, notesz, e);
 }
 
@@ -269,7 +291,7 @@ static void test_decide(void)
 	CU_ASSERT(s == NULL && strstr(note, "no release for product ZZ") != NULL);
 	/* Past the bridge version in the old generation: unreachable, said so. */
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.6.0", 1, &t, &s, note, sizeof(note), &e), 0);
-	CU_ASSERT(s == NULL && strstr(note, "bridge version 1.5.0") != NULL);
+	CU_ASSERT(s == NULL && strstr(note, "1.5.0 first") != NULL);
 	/* A device with a TPM takes only releases marked for TPM products; one with a rollback index none below it. */
 	dev_tpm = 1;
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
@@ -300,6 +322,45 @@ static void test_decide(void)
 	free(c);
 }
 
+/* The field's path: 5.20.0 -> 5.21.2 (bridge of gen 1) -> 5.22.2 (gen 2, entered only from 5.21.2) -> 5.23.0. */
+static void test_decide_path(void)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	const struct fw_release *t, *s;
+	struct fw_err e;
+	char note[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	rel(c, "W", "5.20.0", 1, "", 100);
+	rel(c, "W", "5.21.0", 1, "", 100);
+	rel(c, "W", "5.21.2", 1, "", 100);
+	rel(c, "W", "5.22.2", 2, "5.21.2", 100);
+	rel(c, "W", "5.23.0", 2, "5.22.2", 100);
+	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
+	for (size_t i = 0; i < c->n; i++)
+		c->rel[i].manifest_sha256[0] = (uint8_t)(i + 1);
+	/* Not 5.23.0 (refused from 5.20.0), not 5.21.0 (a dead end): the bridge. */
+	CU_ASSERT_EQUAL(decide(c, "W", "5.20.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "5.23.0") == 0 && strcmp(s->version, "5.21.2") == 0);
+	CU_ASSERT_EQUAL(decide(c, "W", "5.21.2", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.22.2") == 0 && strcmp(t->version, "5.23.0") == 0);
+	CU_ASSERT_EQUAL(decide(c, "W", "5.22.2", 2, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.23.0") == 0 && t == s);
+	/* Past the bridge in generation 1 (5.21.5 here): nothing reachable, the policy's reason said. */
+	CU_ASSERT_EQUAL(decide(c, "W", "5.21.5", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && t == NULL && strstr(note, "5.23.0 cannot be installed") != NULL && strstr(note, "first") != NULL);
+	/* A refused bridge is never chosen again: the device stays where it can. */
+	memcpy(dev_refused[0].manifest_sha256, c->rel[2].manifest_sha256, FW_DIGEST_LEN);   /* 5.21.2 */
+	dev_n_refused = 1;
+	CU_ASSERT_EQUAL(decide(c, "W", "5.20.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.21.0") == 0 && t == s);
+	dev_n_refused = 0;
+	/* A device with no valid system image takes the newest it may enter from nothing ('upgrade all'). */
+	CU_ASSERT_EQUAL(decide(c, "W", "", 0, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.23.0") == 0);
+	free(c);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -316,7 +377,8 @@ int main(void)
 	    CU_add_test(s, "downloads: only inside the window", test_download_window) == NULL ||
 	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
 	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
-	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL) {
+	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
+	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
