@@ -254,7 +254,7 @@ static long since(const struct timespec *start)
 
 /* transfer-timeout bounds the check (the catalog and each signature file tried), not each file. */
 static int fetch_small(const struct dev_root *r, const struct timespec *start, const char *url, size_t limit,
-		       char **out, size_t *len, int *missing, int *too_large, struct fw_err *err)
+		       char **out, size_t *len, int *missing, int *too_large, long *retry_after, struct fw_err *err)
 {
 	struct dev_source src;
 	struct dev_transport_opts o;
@@ -271,6 +271,7 @@ static int fetch_small(const struct dev_root *r, const struct timespec *start, c
 	if (src.kind != DEV_SRC_NET)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network URL", url);
 	dev_root_net_opts(r, &o);
+	o.retry_after = retry_after;
 	if (o.timeout > 0) {
 		long left = o.timeout - since(start);
 
@@ -319,7 +320,7 @@ out:
  * SERVER.cms. -1 as fetch_small, *missing when the server has neither.
  */
 static int fetch_signature(const struct dev_root *r, const struct timespec *start, char **sig, size_t *sig_len,
-			   enum sig_kind *kind, int *missing, int *too_large, struct fw_err *err)
+			   enum sig_kind *kind, int *missing, int *too_large, long *retry_after, struct fw_err *err)
 {
 	static const enum sig_kind kinds[] = { SIG_KIND_MINISIGN, SIG_KIND_CMS };
 	char *url = NULL;
@@ -335,7 +336,7 @@ static int fetch_signature(const struct dev_root *r, const struct timespec *star
 		}
 		*kind = kinds[i];
 		rc = fetch_small(r, start, url, kinds[i] == SIG_KIND_CMS ? SIG_CMS_MAX : DEV_CHECK_SIG_MAX, sig, sig_len,
-				 missing, too_large, err);
+				 missing, too_large, retry_after, err);
 		if (rc == 0 || !*missing)
 			break;
 	}
@@ -343,9 +344,20 @@ static int fetch_signature(const struct dev_root *r, const struct timespec *star
 	return rc;
 }
 
-/* Record a check that refused or failed, and pass err on. */
+/* A failed fetch's result: by the error's kind (dev_result_of_net), never its text. */
+static enum dev_check_result fetch_result(const struct fw_err *err)
+{
+	switch (dev_result_of_net(err)) {
+	case DEV_RESULT_SERVER_LIMIT: return DEV_CHECK_SERVER_LIMIT;
+	case DEV_RESULT_CERT_OUT_DATE: return DEV_CHECK_CERT_OUT_DATE;
+	case DEV_RESULT_NET_ERROR: return DEV_CHECK_NET_ERROR;
+	default: return DEV_CHECK_SYSTEM_ERROR;
+	}
+}
+
+/* Record a check that refused or failed, and pass err on; a network failure backs off (retry_after: a busy server's). */
 static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_check_result res, int64_t now,
-		  struct dev_check_out *out, struct fw_err *err)
+		  long retry_after, struct dev_check_out *out, struct fw_err *err)
 {
 	struct fw_err save_err;
 
@@ -353,9 +365,9 @@ static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_
 	s->check_time = now;
 	s->check_result = res;
 	snprintf(s->check_message, sizeof(s->check_message), "%s", err->msg);
-	if (res == DEV_CHECK_NET_ERROR) {
+	if (res == DEV_CHECK_NET_ERROR || res == DEV_CHECK_SERVER_LIMIT || res == DEV_CHECK_CERT_OUT_DATE) {
 		s->check_failures++;
-		s->next_check = now + dev_smart_backoff(s->check_failures, r->cfg.smart.interval);
+		s->next_check = now + dev_smart_retry_wait(s->check_failures, r->cfg.smart.interval, retry_after);
 	} else {
 		s->check_failures = 0;
 		s->next_check = 0;
@@ -410,6 +422,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	struct timespec started;
 	size_t len = 0, sig_len = 0;
 	int missing, too_large, rc = -1, have_trust = 0;
+	long retry_after = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (r->cfg.smart.server[0] == '\0')
@@ -418,19 +431,19 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		return -1;
 	/* The catalog first, its signature next: a catalog replaced between the two fails its signature and is tried again later. */
 	clock_gettime(CLOCK_MONOTONIC, &started);
-	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large, err) < 0) {
-		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : err->code == FW_EXIT_NET ? DEV_CHECK_NET_ERROR
-							 : DEV_CHECK_SYSTEM_ERROR, now, out, err);
+	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large,
+			&retry_after, err) < 0) {
+		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : fetch_result(err), now, retry_after, out, err);
 		goto out;
 	}
-	if (fetch_signature(r, &started, &sig, &sig_len, &kind, &missing, &too_large, err) < 0) {
+	if (fetch_signature(r, &started, &sig, &sig_len, &kind, &missing, &too_large, &retry_after, err) < 0) {
 		if (missing) {
 			fw_err_set(err, FW_EXIT_REJECTED, "%s: the catalog is not signed: no %s.minisig or .cms on the "
 				   "server", r->cfg.smart.server, r->cfg.smart.server);
-			rc = refuse(r, &s, DEV_CHECK_UNSIGNED, now, out, err);
+			rc = refuse(r, &s, DEV_CHECK_UNSIGNED, now, 0, out, err);
 		} else {
-			rc = refuse(r, &s, too_large ? DEV_CHECK_SIGNATURE_FAILED : err->code == FW_EXIT_NET
-					   ? DEV_CHECK_NET_ERROR : DEV_CHECK_SYSTEM_ERROR, now, out, err);
+			rc = refuse(r, &s, too_large ? DEV_CHECK_SIGNATURE_FAILED : fetch_result(err), now, retry_after, out,
+				    err);
 		}
 		goto out;
 	}
@@ -438,7 +451,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	have_trust = 1;
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
-		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, 0, out, err);
 		goto out;
 	}
 	if ((cat = calloc(1, sizeof(*cat))) == NULL) {
@@ -449,24 +462,24 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		int bad_sig = err->kind == FW_KIND_SIGNATURE;
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		err->code = FW_EXIT_REJECTED;
-		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, out, err);
+		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, 0, out, err);
 		goto out;
 	}
 	if (fw_catalog_check_time(cat, now, err) < 0) {
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
-		rc = refuse(r, &s, DEV_CHECK_EXPIRED, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_EXPIRED, now, 0, out, err);
 		goto out;
 	}
 	if (s.has_serial && cat->serial < s.serial) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: serial %llu is lower than the %llu accepted before (a server "
 			   "replaying an old catalog)", r->cfg.smart.server, (unsigned long long)cat->serial,
 			   (unsigned long long)s.serial);
-		rc = refuse(r, &s, DEV_CHECK_OLD_SERIAL, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_OLD_SERIAL, now, 0, out, err);
 		goto out;
 	}
 	if (dev_state_load(r, &st, err) < 0) {
 		err->code = FW_EXIT_IO;
-		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, 0, out, err);
 		goto out;
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
@@ -483,7 +496,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	dev.n_refused = s.n_refused;
 	if (dev_check_decide(cat, &dev, &target, &step, out->note, sizeof(out->note), err) < 0) {
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
-		rc = refuse(r, &s, DEV_CHECK_INVALID, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_INVALID, now, 0, out, err);
 		goto out;
 	}
 	/* Accepted: the serial to compare the next catalog with, and the step. */

@@ -271,6 +271,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	struct stat sb;
 	char *dir = NULL, *final = NULL;
 	int have_trust = 0, rc = -1, changed = 0;
+	long retry_after = 0;
 	enum dev_result res;
 	double dt;
 
@@ -327,6 +328,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 
 		dev_root_net_opts(r, &o);
 		o.max_bytes = s.step.length;
+		o.retry_after = &retry_after;
 		/* The file the bytes on disk came from, or none at all: never another one spliced on. */
 		if (d.have > 0 && (s.dl_etag[0] || s.dl_mtime >= 0 || s.dl_size >= 0)) {
 			snprintf(expect.etag, sizeof(expect.etag), "%s", s.dl_etag);
@@ -371,7 +373,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	/* Longer than the catalog says: not the package it names, whatever the network did. */
 	if (res == DEV_RESULT_NET_ERROR && err->kind == FW_KIND_MISMATCH)
 		d.mismatch = 1;
-	if (res == DEV_RESULT_NET_ERROR && !d.mismatch) {
+	if (dev_result_network(res) && !d.mismatch) {
 		changed = dev_transport_info(d.in.net)->changed;
 		if (!changed && d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
 			struct fw_err ignore;
@@ -423,12 +425,13 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	rc = 0;
 	goto out;
 net_failed:
-	/* Progress kept (unless the file changed on the server); the next attempt backs off. */
+	/* Progress kept (unless the file changed on the server); the next attempt backs off, or waits as long
+	 * as a busy server asked (Retry-After, never longer than the check interval). */
 	if (changed)
 		drop(r, &s, &d);
 	s.dl_failures++;
-	s.dl_retry_after = now + dev_smart_backoff(s.dl_failures, r->cfg.smart.interval);
-	snprintf(out->result, sizeof(out->result), "netError");
+	s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
+	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(dev_result_of_net(err)));
 	record(r, &s, now, out->result, err->msg);
 out:
 	dev_intake_close(&d.in);

@@ -36,6 +36,8 @@ static const char *const check_names[] = {
 	[DEV_CHECK_TOO_LARGE] = "catalogTooLarge",
 	[DEV_CHECK_INVALID] = "catalogInvalid",
 	[DEV_CHECK_SYSTEM_ERROR] = "systemError",
+	[DEV_CHECK_SERVER_LIMIT] = "serverSpecUpLimit",
+	[DEV_CHECK_CERT_OUT_DATE] = "CertOutDate",
 };
 #define N_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
 
@@ -321,6 +323,15 @@ int64_t dev_smart_backoff(unsigned n, int64_t interval)
 	if (w > DEV_SMART_BACKOFF_MAX)
 		w = DEV_SMART_BACKOFF_MAX;
 	return w < interval ? w : interval;
+}
+
+int64_t dev_smart_retry_wait(unsigned n, int64_t interval, long retry_after)
+{
+	int64_t w = dev_smart_backoff(n, interval);
+
+	if (retry_after > w)
+		w = retry_after < interval ? retry_after : interval;
+	return w;
 }
 
 int dev_smart_parse_tod(const char *s)

@@ -46,6 +46,8 @@ enum dev_check_result {
 	DEV_CHECK_TOO_LARGE,          /* catalogTooLarge: over FW_CATALOG_MAX_BYTES */
 	DEV_CHECK_INVALID,            /* catalogInvalid: signed, but not a catalog this device can use */
 	DEV_CHECK_SYSTEM_ERROR,
+	DEV_CHECK_SERVER_LIMIT,       /* serverSpecUpLimit: the server said it is busy (HTTP 429/503); Retry-After honoured */
+	DEV_CHECK_CERT_OUT_DATE,      /* CertOutDate: the server's certificate expired or is not valid yet */
 };
 const char *dev_check_result_name(enum dev_check_result r);
 
@@ -187,6 +189,8 @@ void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_sta
 
 /* The wait after the nth netError in a row (n >= 1): 60 s doubling, at most 6 h and at most the interval. */
 int64_t dev_smart_backoff(unsigned n, int64_t interval);
+/* The wait after the nth failure in a row: a busy server's Retry-After (seconds, 0 none) when longer than the backoff, at most the interval. */
+int64_t dev_smart_retry_wait(unsigned n, int64_t interval, long retry_after);
 
 /* "HH:MM" (00:00 to 23:59) into minutes of the day; -1 if malformed. */
 int dev_smart_parse_tod(const char *s);

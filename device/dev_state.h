@@ -25,7 +25,14 @@ enum dev_result {
 	DEV_RESULT_IN_PROGRESS,     /* written before the first slot; the boot step turns a leftover into writeFlashFailed */
 	DEV_RESULT_ROLLED_BACK,     /* the new system image was not marked good within its boot budget */
 	DEV_RESULT_SECURITY_VIOLATION, /* the unpack hook refused the package (exit 1) */
+	DEV_RESULT_SERVER_LIMIT,    /* the server said it is busy (HTTP 429/503): serverSpecUpLimit */
+	DEV_RESULT_CERT_OUT_DATE,   /* the server's certificate expired or is not valid yet: CertOutDate */
 };
+
+/* A transport failure's result: serverSpecUpLimit and CertOutDate by the error's kind, else netError (FW_EXIT_NET) or systemError. */
+enum dev_result dev_result_of_net(const struct fw_err *err);
+/* One of those three network results: what was fetched is kept for a resume. */
+int dev_result_network(enum dev_result r);
 
 #define DEV_BOOTED_NONE (-1)
 

@@ -612,9 +612,9 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	}
 	/* A network failure is what resuming is for: keep what is written, for the next run. Any other
 	 * failure is final, and the record goes with it. */
-	if (res == DEV_RESULT_NET_ERROR && u->writing && u->resume_on)
+	if (dev_result_network(res) && u->writing && u->resume_on)
 		(void)checkpoint(u, 1, &rerr);
-	else if (res != DEV_RESULT_NET_ERROR)
+	else if (!dev_result_network(res))
 		dev_resume_clear(u->root);
 	if (u->writing) {
 		dev_slot_abort(&u->w);
@@ -779,7 +779,7 @@ static int open_source(struct txn *u, struct dev_root *r, const struct dev_upgra
 	if (dev_transport_info(u->in.net)->id.size > 0)
 		u->net_total = (uint64_t)dev_transport_info(u->in.net)->id.size;
 	if (resume_begin(u, may_resume, found, &old, &rerr, err) < 0) {
-		*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+		*res = dev_result_of_net(err);
 		return -1;
 	}
 	return 0;

@@ -544,4 +544,103 @@ for v in 5.21.2 5.22.2 5.23.0; do
 done
 grep -q ' 404 ' "$NGINX_ACCESS" && fail "an old URL was asked for after the catalog moved it: $(grep ' 404 ' "$NGINX_ACCESS")"
 ok "bridge path 5.20.0 -> 5.21.2 -> 5.22.2 -> 5.23.0 by the install's policy: no dead end or refused release fetched; a moved release is fetched from its new URLs"
+# --- the field's serverSpecUpLimit (HTTP 503/429: asked once, not retried at once, Retry-After honoured by the
+# schedule) and CertOutDate (the server's certificate expired or not valid yet: openssl-made certificates on a
+# real nginx); another certificate failure (a wrong host name) stays netError. Classified by kind, never text.
+mkdir -p tls
+(cd tls && pki_root tlsroot "fwpkg TLS test root")
+printf '[srv]\nsubjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n[wrong]\nsubjectAltName=DNS:example.com\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >tls/ext.cnf
+tls_cert() {   # NAME START END SECTION
+	(cd tls && pki_key "$1" && openssl req -new -key "$1.key" -subj "/CN=127.0.0.1" -out "$1.csr" \
+		-config tlsroot.ca/ca.cnf && openssl ca -batch -config tlsroot.ca/ca.cnf -cert tlsroot.crt -keyfile tlsroot.key \
+		-in "$1.csr" -out "$1.crt" -extfile ext.cnf -extensions "$4" -notext -startdate "$2" -enddate "$3") \
+		>/dev/null 2>&1 || fail "openssl: certificate $1"
+}
+tls_cert good 20200101000000Z 20491231000000Z srv
+tls_cert expired 20200101000000Z 20210101000000Z srv
+tls_cert notyet 20900101000000Z 20910101000000Z srv
+tls_cert wrong 20200101000000Z 20491231000000Z wrong
+LIM_PORT=$(free_port) GOOD_PORT=$(free_port) EXPIRED_PORT=$(free_port) NOTYET_PORT=$(free_port) WRONG_PORT=$(free_port)
+mkdir -p lim-nginx
+{
+	[ "$(id -u)" -ne 0 ] || echo "user $(srv_user);"
+	cat <<EOF
+worker_processes 1;
+daemon off;
+pid $T/lim-nginx/nginx.pid;
+error_log $T/lim-nginx/error.log warn;
+events { worker_connections 64; }
+http {
+	log_format sent '\$uri \$status \$body_bytes_sent';
+	access_log $T/lim.log sent;
+$(srv_nginx_temp_paths "$T/lim-nginx")
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:$LIM_PORT;
+		root $T/www;
+		location /busy/ { add_header Retry-After 600 always; return 503; }
+		location /many/ { return 429; }
+	}
+EOF
+	for c in good:$GOOD_PORT expired:$EXPIRED_PORT notyet:$NOTYET_PORT wrong:$WRONG_PORT; do
+		printf '\tserver { listen 127.0.0.1:%s ssl; ssl_certificate %s; ssl_certificate_key %s; root %s; }\n' \
+			"${c#*:}" "$T/tls/${c%%:*}.crt" "$T/tls/${c%%:*}.key" "$T/www"
+	done
+	echo "}"
+} >lim-nginx/nginx.conf
+nginx -e "$T/lim-nginx/error.log" -p "$T/lim-nginx" -c "$T/lim-nginx/nginx.conf" >>"$T/lim-nginx/error.log" 2>&1 &
+SRV_PIDS="$SRV_PIDS $!"
+srv_wait_tcp "$LIM_PORT" nginx $!
+srv_wait_tcp "$WRONG_PORT" nginx $!
+catalog cat 70 www/fw-2.0.0.pkg
+# checks: 503 with Retry-After 600 waits 600 s (not the 60 s backoff), 429 without one backs off 60 s
+for how in "busy serverSpecUpLimit 2023-11-14T23:23:20Z" "many serverSpecUpLimit 2023-11-14T23:14:20Z"; do
+	set -- $how
+	fresh
+	expect 0 '' fw smart config --server "http://127.0.0.1:$LIM_PORT/$1/cat.json"
+	: >"$T/lim.log"
+	before=$(devsum)
+	expect 4 "check: .*/$1/cat.json: the server answered HTTP (503|429) \(busy" at $((C0 + 3600)) fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check over /$1/: $(cat "$T/.out")"
+	[ "$(grep -c "/$1/cat.json" "$T/lim.log")" = 1 ] || fail "a busy server was asked again at once: $(cat "$T/lim.log")"
+	JS_NOW=$((C0 + 3600))
+	[ "$(js "d['smart']['check']['result'], d['smart']['scheduled']['check']")" = "$2 $3" ] || fail "$(js "d['smart']")"
+	JS_NOW=""
+	[ "$(devsum)" = "$before" ] || fail "a busy server changed the device"
+done
+# certificates: out of date either way is CertOutDate; a good one from the same root works; a wrong host is netError
+for how in "$EXPIRED_PORT CertOutDate" "$NOTYET_PORT CertOutDate" "$WRONG_PORT netError"; do
+	set -- $how
+	fresh
+	expect 0 '' fw config ca-file "$T/tls/tlsroot.crt"
+	expect 0 '' fw smart config --server "https://127.0.0.1:$1/cat.json"
+	expect 4 "check: .*cat.json: the server's certificate" at $((C0 + 3600)) fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check over port $1: $(cat "$T/.out") $(cat "$T/.err")"
+	[ "$(js "d['smart']['check']['result']")" = "$2" ] || fail "$(js "d['smart']")"
+done
+expect 0 '' fw smart config --server "https://127.0.0.1:$GOOD_PORT/cat.json"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "the good certificate: $(cat "$T/.out")"
+# downloads: the package on a busy server, then behind an expired certificate
+for how in "http://127.0.0.1:$LIM_PORT/busy serverSpecUpLimit 2023-11-14T23:23:20Z" \
+	   "https://127.0.0.1:$EXPIRED_PORT CertOutDate 2023-11-14T23:14:20Z"; do
+	set -- $how
+	BASE=$1 catalog cat 71 www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' fw config ca-file "$T/tls/tlsroot.crt"
+	expect 0 '' at $((C0 + 3600)) fw check
+	: >"$T/lim.log"
+	before=$(slotsum)
+	expect 4 "download: .*fw-2.0.0.pkg" at $((C0 + 3600)) fw download
+	[ "$(cat "$T/.out")" = "$2" ] || fail "download from $1: $(cat "$T/.out") $(cat "$T/.err")"
+	[ "$(grep -c 'fw-2.0.0.pkg' "$T/lim.log")" -le 1 ] || fail "asked again at once: $(cat "$T/lim.log")"
+	JS_NOW=$((C0 + 3600))
+	[ "$(js "d['smart']['download']['result'], d['smart']['scheduled']['download']")" = "$2 $3" ] || fail "$(js "d['smart']")"
+	JS_NOW=""
+	[ "$(slotsum)" = "$before" ] || fail "a failed download changed the slots"
+done
+# an upgrade from a busy server records the field's code too (the one intake's classification)
+expect 4 'upgrade: .*the server answered HTTP 503' fw upgrade all "http://127.0.0.1:$LIM_PORT/busy/fw-2.0.0.pkg"
+[ "$(js "d['last_upgrade']['result']")" = serverSpecUpLimit ] || fail "$(js "d['last_upgrade']")"
+ok "serverSpecUpLimit (503 with Retry-After honoured, 429 backing off; asked once) and CertOutDate (expired, not yet valid) for check, download and upgrade; a wrong host name stays netError"
 echo "all $TESTS checks passed"
