@@ -174,8 +174,10 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 	}
 	/* The install's own policy, before a payload byte is fetched: a package it would refuse is not downloaded. */
 	if (dev_check_policy(d->r, m, err) < 0) {
-		if (err->code != FW_EXIT_IO)
+		if (err->code != FW_EXIT_IO) {
 			d->stage = DEV_RESULT_POLICY_REFUSED;
+			d->manifest_ok = 1;   /* the catalog's package, refused as it is */
+		}
 		return -1;
 	}
 	d->manifest_ok = 1;
@@ -233,9 +235,27 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
 	s->dl_mtime = s->dl_size = -1;
 }
 
+/*
+ * Is the refusal about the package the catalog names, for good? Its
+ * manifest is the catalog's (its SHA-256) and says otherwise than the
+ * catalog, or carries no signature this device trusts, or the policy
+ * refused it. Not when the bytes are not the catalog's package at all (a
+ * damaged transfer, another file): that can be put right on the server.
+ */
+static int refused_for_good(const struct dl *d, enum dev_result res, const struct pkg_report *rep)
+{
+	uint8_t digest[FW_DIGEST_LEN];
+
+	if (d->unbound || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
+		return 1;
+	return res == DEV_RESULT_SIGNATURE_FAILED && rep != NULL && rep->manifest_bytes != NULL &&
+	       chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) == 0 &&
+	       memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) == 0;
+}
+
 /* A package refused (not the one named, not whole, not good, refused by the hook): its result recorded, nothing of it kept. */
 static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, enum dev_result res, int64_t now,
-			   struct dev_download_out *out, struct fw_err *err)
+			   const struct pkg_report *rep, struct dev_download_out *out, struct fw_err *err)
 {
 	if (err->code != FW_EXIT_IO)
 		err->code = FW_EXIT_REJECTED;
@@ -244,7 +264,7 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	drop(r, s, d);
 	s->dl_failures = 0;
 	/* Refused for what it is: never chosen again, and the next check looks for another way at once. */
-	if (d->unbound || dev_smart_result_refuses(out->result)) {
+	if (refused_for_good(d, res, rep)) {
 		struct dev_record rec[FW_TARGET_COUNT];
 		const struct dev_record *run;
 
@@ -340,7 +360,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			/* Longer than the catalog says: not the package it names, whatever the network did. */
 			if (err->kind == FW_KIND_MISMATCH) {
 				d.mismatch = 1;
-				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, out, err);
+				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, NULL, out, err);
 				goto out;
 			}
 			goto net_failed;
@@ -395,7 +415,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			   (unsigned long long)dev_intake_done(&d.in), (unsigned long long)s.step.length);
 	}
 	if (res != DEV_RESULT_SUCCESS) {
-		refuse_package(r, &s, &d, res, now, out, err);
+		refuse_package(r, &s, &d, res, now, &rep, out, err);
 		goto out;
 	}
 	/* Whole and verified: durable under its final name, then the state says so. */
