@@ -21,6 +21,9 @@ int cmd_download_run(struct dev_root *r, int64_t now)
 				 (unsigned long long)out.resumed_from, (unsigned long long)out.fetched, out.interruptions);
 		return msg_fail("download", NULL, &err);
 	}
+	if (out.changed)
+		msg_note("download: %s: the file changed on the server: deleted what was fetched and downloaded it again",
+			 out.version);
 	if (out.already) {
 		msg_note("download: %s was downloaded already", out.version);
 	} else {

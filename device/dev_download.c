@@ -278,7 +278,9 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	record(r, s, now, out->result, err->msg);
 }
 
-int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
+/* One run; *restart when the file changed on the server: what was fetched is deleted, and the caller runs again. */
+static int download_once(struct dev_root *r, int64_t now, int last, int *restart, struct dev_download_out *out,
+			 struct fw_err *err)
 {
 	struct dev_smart_state s;
 	struct sig_trust trust;
@@ -302,6 +304,10 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	d.in.fd = d.in.tee_fd = -1;
 	if (dev_smart_load(r, &s, err) < 0)
 		return -1;
+	if (!s.has_step && s.check_result != DEV_CHECK_NONE && s.check_result != DEV_CHECK_NEED_UPDATE &&
+	    s.check_result != DEV_CHECK_VERSION_OPTIMAL)
+		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check failed (%s: %s): run fwctl "
+				  "check again", dev_check_result_name(s.check_result), s.check_message);
 	if (!s.has_step)
 		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check found no update (fwctl check)");
 	snprintf(out->version, sizeof(out->version), "%s", s.step.version);
@@ -449,6 +455,15 @@ net_failed:
 	 * as a busy server asked (Retry-After, never longer than the check interval). */
 	if (changed)
 		drop(r, &s, &d);
+	/* The file changed on the server: not a network error. What was fetched is deleted and the file is
+	 * downloaded again, in this run (once: a file that keeps changing is the network's trouble). */
+	if (changed && !last) {
+		struct fw_err ignore;
+
+		*restart = 1;
+		dev_smart_save(r, &s, &ignore);
+		goto out;
+	}
 	s.dl_failures++;
 	s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
 	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(dev_result_of_net(err)));
@@ -464,5 +479,20 @@ out:
 	free(dir);
 	free(final);
 	free(d.part_path);
+	return rc;
+}
+
+int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
+{
+	int restart = 0, rc = download_once(r, now, 0, &restart, out, err);
+
+	if (restart) {
+		struct dev_download_out first = *out;
+
+		memset(err, 0, sizeof(*err));
+		rc = download_once(r, now, 1, &restart, out, err);
+		out->changed = 1;
+		out->fetched += first.fetched;
+	}
 	return rc;
 }

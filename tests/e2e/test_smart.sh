@@ -643,4 +643,30 @@ done
 expect 4 'upgrade: .*the server answered HTTP 503' fw upgrade all "http://127.0.0.1:$LIM_PORT/busy/fw-2.0.0.pkg"
 [ "$(js "d['last_upgrade']['result']")" = serverSpecUpLimit ] || fail "$(js "d['last_upgrade']")"
 ok "serverSpecUpLimit (503 with Retry-After honoured, 429 backing off; asked once) and CertOutDate (expired, not yet valid) for check, download and upgrade; a wrong host name stays netError"
+# --- the field's "delete and download again": a file that changed on the server since the bytes on disk came is
+# deleted and downloaded whole in the same run, not called a network error; and download after a failed check
+# says the check failed and why, not that it found no update
+SIZE=$(wc -c <www/slow/fw-2.0.0.pkg)
+BASE=$H/slow catalog cat 80 www/slow/fw-2.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+[ -s "$D/download/package.part" ] || fail "no partial download to resume"
+touch -d '2030-01-01 00:00:00' www/slow/fw-2.0.0.pkg   # the same bytes published again: another ETag and time
+: >"$NGINX_ACCESS"
+expect 0 'download: 2.0.0: the file changed on the server: deleted what was fetched and downloaded it again' \
+	at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "the download is not the package"
+[ "$(js "d['smart']['download']['result'], d['smart']['download']['failures']")" = "success 0" ] || \
+	fail "$(js "d['smart']['download']")"
+[ "$(served /slow/fw-2.0.0.pkg)" -ge "$SIZE" ] || fail "not downloaded whole again: $(cat "$NGINX_ACCESS")"
+fresh
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
+expect 4 '' at $((C0 + 3600)) fw check
+before=$(devsum)
+expect 2 'download: nothing to download: the last check failed \(netError: .*127.0.0.1.*\): run fwctl check again' \
+	at $((C0 + 3600)) fw download
+[ "$(devsum)" = "$before" ] || fail "a refused download changed the device"
+ok "a file changed on the server is deleted and downloaded again in one run (success, no netError); download after a failed check names the check's failure"
 echo "all $TESTS checks passed"
