@@ -99,6 +99,30 @@ void dev_smart_refuse_step(struct dev_smart_state *s, const char *result, const 
 	snprintf(f->running, sizeof(f->running), "%s", running);
 }
 
+void dev_smart_unschedule(struct dev_smart_state *s)
+{
+	s->sched_download = s->sched_reboot = 0;
+	s->sched_dl_done = s->sched_dl_failed = s->sched_reboot_done = 0;
+	s->sched_reboot_result[0] = '\0';
+}
+
+int dev_smart_scheduled(const struct dev_smart_state *s)
+{
+	if (s->sched_download == 0 || s->sched_reboot_done)
+		return 0;
+	/* Without a reboot time the schedule is over once its download ran: the install is the user's. */
+	return !s->sched_dl_done || s->sched_reboot != 0;
+}
+
+int64_t dev_smart_sched_download_at(const struct dev_smart_state *s)
+{
+	if (!dev_smart_scheduled(s))
+		return -1;
+	if (!s->sched_dl_done)
+		return s->sched_download;
+	return s->sched_dl_failed ? s->sched_reboot : -1;
+}
+
 void dev_smart_state_init(struct dev_smart_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -181,7 +205,11 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 			 "failures", s->dl_failures, "retry_after", (json_int_t)s->dl_retry_after,
 			 "install", "time", (json_int_t)s->install_time, "time_iso", when_json(s->install_time),
 			 "result", s->install_result, "version", s->install_version);
-	if (doc != NULL && json_object_set_new(doc, "refused", refused_json(s)) < 0) {
+	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "schedule", json_pack("{s:I, s:I, s:b, s:b, s:b, s:s}", "download",
+				(json_int_t)s->sched_download, "reboot", (json_int_t)s->sched_reboot, "download_done",
+				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",
+				s->sched_reboot_done, "reboot_result", s->sched_reboot_result)) < 0)) {
 		json_decref(doc);
 		doc = NULL;
 	}
@@ -294,6 +322,13 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 	gets_(o, "version", s->install_version, sizeof(s->install_version));
 	s->dl_time = geti(json_object_get(doc, "download"), "time");
 	refused_from_json(json_object_get(doc, "refused"), s);
+	o = json_object_get(doc, "schedule");
+	s->sched_download = geti(o, "download");
+	s->sched_reboot = geti(o, "reboot");
+	s->sched_dl_done = json_is_true(json_object_get(o, "download_done"));
+	s->sched_dl_failed = json_is_true(json_object_get(o, "download_failed"));
+	s->sched_reboot_done = json_is_true(json_object_get(o, "reboot_done"));
+	gets_(o, "reboot_result", s->sched_reboot_result, sizeof(s->sched_reboot_result));
 	rc = 0;
 out:
 	json_decref(doc);
@@ -406,6 +441,26 @@ void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_sta
 		p->next_install = max64(now, c->install_at < 0 ? s->dl_complete_time
 							      : dev_smart_next_tod(s->dl_complete_time, c->install_at));
 
+	if (dev_smart_scheduled(s)) {
+		int64_t at = dev_smart_sched_download_at(s);
+
+		p->next_download = p->next_install = -1;
+		if (at > 0) {
+			int64_t t = max64(now, at);
+			/* A check at the scheduled time, unless one ran since; then its download, the window aside. */
+			if (s->check_time < at) {
+				if (t < p->next_check)
+					p->next_check = t;
+			} else if (s->has_step && !s->dl_complete) {
+				p->next_download = t;
+			}
+		}
+		if (s->sched_reboot != 0 && s->has_step && s->dl_complete)
+			p->next_install = max64(now, max64(s->dl_complete_time, s->sched_reboot));
+	} else if (s->sched_download != 0 && !s->sched_reboot_done && s->sched_reboot == 0) {
+		p->next_install = -1;   /* downloaded by the schedule, installed by hand (fwctl smart install) */
+	}
+
 	if (p->next_check == now && !(skip & (1u << DEV_SMART_CHECK)))
 		p->due = DEV_SMART_CHECK;
 	else if (p->next_download == now && !(skip & (1u << DEV_SMART_DOWNLOAD)))
@@ -498,7 +553,11 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "install", iso_or_null(p.next_install),
 			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
 			 s->install_version);
-	if (doc != NULL && json_object_set_new(doc, "refused", refused_json(s)) < 0) {
+	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "schedule", json_pack("{s:o, s:o, s:b, s:b, s:b, s:s}", "download",
+				iso_or_null(s->sched_download), "reboot", iso_or_null(s->sched_reboot), "download_done",
+				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",
+				s->sched_reboot_done, "reboot_result", s->sched_reboot_result)) < 0)) {
 		json_decref(doc);
 		doc = NULL;
 	}

@@ -120,6 +120,13 @@ struct dev_smart_state {
 	int64_t install_time;                      /* 0: none */
 	char install_result[32];
 	char install_version[FW_VERSION_MAX_LEN + 1];
+	/* the one-shot schedule (fwctl smart schedule download at DATE [reboot at DATE]); 0: none */
+	int64_t sched_download;                    /* check and download at this time (not before), the window aside */
+	int64_t sched_reboot;                      /* install at this time (and retry a failed download); 0: by hand */
+	int sched_dl_done;                         /* the scheduled download ran ... */
+	int sched_dl_failed;                       /* ... and failed (retried at the reboot time) */
+	int sched_reboot_done;                     /* the scheduled install ran, or gave up */
+	char sched_reboot_result[16];              /* "succeeded", "failed", "" */
 	/* releases refused for good, oldest first */
 	size_t n_refused;
 	struct dev_smart_refusal refused[DEV_SMART_REFUSED_MAX];
@@ -157,6 +164,13 @@ int dev_smart_result_refuses(const char *result);
 /* Does a refusal still hold on a device running `running`? */
 int dev_smart_refusal_holds(const struct dev_smart_refusal *f, const char *running);
 
+/* Forget the one-shot schedule (a download or install by hand, smart upgrade turned off, a new schedule). */
+void dev_smart_unschedule(struct dev_smart_state *s);
+/* Is a one-shot schedule set and not over? */
+int dev_smart_scheduled(const struct dev_smart_state *s);
+/* When the schedule wants the download now: its download time, else (that one failed) its reboot time; -1 none. */
+int64_t dev_smart_sched_download_at(const struct dev_smart_state *s);
+
 /* Forget the step and its download's progress (not the file: dev_download_discard). */
 void dev_smart_forget_step(struct dev_smart_state *s);
 
@@ -181,7 +195,12 @@ struct dev_smart_plan {
  * step not downloaded yet, now inside the download window and past its retry
  * backoff. An install: the download complete, now at or past the first
  * install-at time at or after it completed (at once without one), and no
- * system image on trial (`on_trial`: it waits for mark-good). `skip`
+ * system image on trial (`on_trial`: it waits for mark-good). A one-shot
+ * schedule (dev_smart_scheduled) overrides the window and the install time:
+ * at its download time a check (unless one ran since) and the download; a
+ * download that failed is tried again at its reboot time; the install at
+ * the reboot time, or never by itself without one (fwctl smart install).
+ * `skip`
  * (1 << action) leaves out the actions this tick already ran.
  */
 void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now, int on_trial,

@@ -669,4 +669,63 @@ expect 2 'download: nothing to download: the last check failed \(netError: .*127
 	at $((C0 + 3600)) fw download
 [ "$(devsum)" = "$before" ] || fail "a refused download changed the device"
 ok "a file changed on the server is deleted and downloaded again in one run (success, no netError); download after a failed check names the check's failure"
+# --- the field's one-shot schedule: `smart schedule download at DATE [reboot at DATE]` (dates later than now);
+# the download at its time (the window aside), the install at the reboot time; a failed scheduled download is
+# tried again at the reboot time; without a reboot time the package waits for `smart install`
+catalog cat 90 www/fw-2.0.0.pkg
+fresh
+expect 2 'smart schedule: the download time 2023-11-15T00:00:00Z is not later than now' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 00:00:00
+expect 2 'smart schedule: the reboot time .* is not later than the download time' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 01:59:59
+expect 2 'usage' at "$(hm 1 0)" fw smart schedule download 2023-11-15 02:00:00
+expect 0 'smart schedule: download at 2023-11-15T02:00:00Z, reboot at 2023-11-15T05:00:00Z' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T05:00:00Z
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 0 'tick: next check at 2023-11-15T02:00:00Z' at "$(hm 1 0)" fw smart tick
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0.pkg)" = 0 ] || fail "downloaded before the scheduled time"
+expect 0 'tick: next install at 2023-11-15T05:00:00Z' at "$(hm 2 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' at "$(hm 3 0)" fw smart tick
+[ "$(slotsum)" = "$before" ] || fail "installed before the reboot time"
+expect 0 'install: rebooting' at "$(hm 5 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['schedule']['download_failed'], d['smart']['schedule']['reboot_result']")" = "False succeeded" ] || \
+	fail "$(js "d['smart']['schedule']")"
+# a failed scheduled download (the file not there yet) is tried again at the reboot time, then installed
+BASE=$H/later catalog cat 91 www/fw-2.0.0.pkg
+fresh
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 05:00:00
+expect 4 '' at "$(hm 2 0)" fw smart tick
+[ "$(js "d['smart']['schedule']['download_done'], d['smart']['schedule']['download_failed']")" = "True True" ] || \
+	fail "$(js "d['smart']['schedule']")"
+mkdir -p www/later && cp www/fw-2.0.0.pkg www/later/
+: >"$NGINX_ACCESS"
+expect 0 '' at "$(hm 3 0)" fw smart tick
+[ "$(served /later/fw-2.0.0.pkg)" = 0 ] || fail "retried before the reboot time: $(cat "$NGINX_ACCESS")"
+expect 0 'install: rebooting' at "$(hm 5 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" && grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['schedule']['reboot_result']")" = succeeded ] || fail "$(js "d['smart']['schedule']")"
+# no reboot time: downloaded at its time, then it waits; smart install installs it now without a path
+catalog cat 92 www/fw-2.0.0.pkg
+fresh
+expect 2 'smart install: no downloaded package waits to be installed' fw smart install
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00
+expect 0 '' at "$(hm 2 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+before=$(slotsum)
+expect 0 '' at "$(hm 9 0)" fw smart tick
+[ "$(slotsum)" = "$before" ] || fail "a schedule without a reboot time installed by itself"
+expect 0 'install: rebooting' at "$(hm 9 5)" fw smart install
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['smart']['schedule']['download']")" = "2.0.0 None" ] || fail "$(js "d['smart']")"
+# a download by hand ends a schedule
+fresh
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 05:00:00
+expect 0 '' at "$(hm 1 0)" fw check
+expect 0 'download: the scheduled upgrade is off' at "$(hm 1 0)" fw download
+[ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
+ok "schedule: dates later than now, download at its time (not before), install at the reboot time; a failed download retried at the reboot time; without one, smart install; a download by hand ends it"
 echo "all $TESTS checks passed"
