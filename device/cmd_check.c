@@ -9,6 +9,23 @@
 #include "device/dev_root.h"
 #include "device/dev_smart.h"
 
+/* What 004's display shows of the catalog: the upgrade description and the recommended patch. */
+static void print_shown(const struct dev_root *r)
+{
+	struct dev_smart_state s;
+	struct fw_err err;
+	char shown[1200];
+
+	if (dev_smart_load(r, &s, &err) < 0)
+		return;
+	if (s.available[0] && s.description[0])
+		msg_note("check: %s: %s", s.available, fw_escape_msg(s.description, shown, sizeof(shown)));
+	if (s.has_patch)
+		msg_note("check: recommended patch %s %s (%llu bytes)%s%s", s.patch_name, s.patch_version,
+			 (unsigned long long)s.patch_length, s.patch_description[0] ? ": " : "",
+			 fw_escape_msg(s.patch_description, shown, sizeof(shown)));
+}
+
 int cmd_check_run(struct dev_root *r, int64_t now)
 {
 	struct dev_check_out out;
@@ -23,6 +40,7 @@ int cmd_check_run(struct dev_root *r, int64_t now)
 	}
 	if (out.note[0])
 		msg_note("check: %s", fw_escape_msg(out.note, shown, sizeof(shown)));
+	print_shown(r);
 	if (out.result == DEV_CHECK_NEED_UPDATE)
 		printf("needUpdate %s\n", out.step);
 	else

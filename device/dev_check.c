@@ -528,6 +528,20 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	snprintf(out->available, sizeof(out->available), "%s", target ? target->version : "");
 	snprintf(out->step, sizeof(out->step), "%s", step ? step->version : "");
 	snprintf(s.available, sizeof(s.available), "%s", out->available);
+	snprintf(s.description, sizeof(s.description), "%s", target ? target->description : "");
+	{
+		/* The patch recommended for the release the device is heading for, else for the one it runs. */
+		struct dev_record pri = rec[FW_TARGET_PRI], sec = rec[FW_TARGET_SEC];
+		const struct dev_record *run = dev_running(&pri, &sec);
+		const struct fw_patch *p = fw_catalog_patch_for(cat, r->cfg.product, target ? target->version :
+								 run != NULL ? run->version : "");
+
+		s.has_patch = p != NULL;
+		snprintf(s.patch_name, sizeof(s.patch_name), "%s", p ? p->name : "");
+		snprintf(s.patch_version, sizeof(s.patch_version), "%s", p ? p->version : "");
+		s.patch_length = p ? p->length : 0;
+		snprintf(s.patch_description, sizeof(s.patch_description), "%s", p ? p->description : "");
+	}
 	snprintf(s.check_message, sizeof(s.check_message), "%s", out->note);
 	if (dev_smart_save(r, &s, err) < 0)
 		goto out;

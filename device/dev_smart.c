@@ -139,6 +139,15 @@ static json_t *when_json(int64_t t)
 
 static void gets_(const json_t *o, const char *k, char *out, size_t n);
 
+/* The recommended patch, or null. */
+static json_t *patch_json(const struct dev_smart_state *s)
+{
+	if (!s->has_patch)
+		return json_null();
+	return json_pack("{s:s, s:s, s:I, s:o}", "name", s->patch_name, "version", s->patch_version, "length",
+			 (json_int_t)s->patch_length, "description", fw_json_text(s->patch_description));
+}
+
 static json_t *refused_json(const struct dev_smart_state *s)
 {
 	char hex[2 * FW_DIGEST_LEN + 1];
@@ -206,6 +215,8 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 			 "install", "time", (json_int_t)s->install_time, "time_iso", when_json(s->install_time),
 			 "result", s->install_result, "version", s->install_version);
 	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "description", fw_json_text(s->description)) < 0 ||
+			    json_object_set_new(doc, "patch", patch_json(s)) < 0 ||
 			    json_object_set_new(doc, "schedule", json_pack("{s:I, s:I, s:b, s:b, s:b, s:s}", "download",
 				(json_int_t)s->sched_download, "reboot", (json_int_t)s->sched_reboot, "download_done",
 				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",
@@ -322,6 +333,15 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 	gets_(o, "version", s->install_version, sizeof(s->install_version));
 	s->dl_time = geti(json_object_get(doc, "download"), "time");
 	refused_from_json(json_object_get(doc, "refused"), s);
+	gets_(doc, "description", s->description, sizeof(s->description));
+	o = json_object_get(doc, "patch");
+	if (json_is_object(o)) {
+		s->has_patch = 1;
+		gets_(o, "name", s->patch_name, sizeof(s->patch_name));
+		gets_(o, "version", s->patch_version, sizeof(s->patch_version));
+		s->patch_length = (uint64_t)geti(o, "length");
+		gets_(o, "description", s->patch_description, sizeof(s->patch_description));
+	}
 	o = json_object_get(doc, "schedule");
 	s->sched_download = geti(o, "download");
 	s->sched_reboot = geti(o, "reboot");
@@ -554,6 +574,8 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
 			 s->install_version);
 	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "description", fw_json_text(s->description)) < 0 ||
+			    json_object_set_new(doc, "patch", patch_json(s)) < 0 ||
 			    json_object_set_new(doc, "schedule", json_pack("{s:o, s:o, s:b, s:b, s:b, s:s}", "download",
 				iso_or_null(s->sched_download), "reboot", iso_or_null(s->sched_reboot), "download_done",
 				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",

@@ -95,6 +95,13 @@ struct dev_smart_state {
 	enum dev_check_result check_result;
 	char check_message[512];
 	char available[FW_VERSION_MAX_LEN + 1];    /* the release this device is to run ("" none) */
+	char description[FW_DESCRIPTION_MAX + 1];  /* its description in the catalog (the upgrade description) */
+	/* the catalog's recommended patch for the release the device is to run (or runs): a .wmopkg */
+	int has_patch;
+	char patch_name[FW_PKG_NAME_MAX + 1];
+	char patch_version[FW_VERSION_MAX_LEN + 1];
+	uint64_t patch_length;
+	char patch_description[FW_DESCRIPTION_MAX + 1];
 	int64_t next_check;                        /* no check before this (a retry's backoff); 0: due */
 	unsigned check_failures;                   /* netErrors in a row */
 	/* the last accepted catalog */

@@ -728,4 +728,34 @@ expect 0 '' at "$(hm 1 0)" fw check
 expect 0 'download: the scheduled upgrade is off' at "$(hm 1 0)" fw download
 [ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
 ok "schedule: dates later than now, download at its time (not before), install at the reboot time; a failed download retried at the reboot time; without one, smart install; a download by hand ends it"
+# --- what 004's display shows from the catalog: the upgrade description (check and status) and the recommended
+# patch (a .wmopkg: name, version, size), with the local patch version (the installed package of that name)
+"$B/mkpkg" -q -o www/desc-2.0.0.pkg --version 2.0.0 --product SX --description 'Firmware and Patch: 1) fixes 2) CC+SPH' \
+	--pri b.img --sec b.img --boot c.img -k k.key
+mkdir -p ptree/files
+echo fix >ptree/files/fix
+"$B/mkwmopkg" -q -o www/hotfix.wmopkg -C ptree --version 2.0.1 --product SX --min-fw 2.0.0 \
+	--description 'SPH001: a hot fix' -k k.key
+"$B/mkwmopkg" -q -o www/oldfix.wmopkg -C ptree --version 1.0.1 --product SX --max-fw 1.9.9 -k k.key
+catalog cat 100 www/desc-2.0.0.pkg www/hotfix.wmopkg www/oldfix.wmopkg
+fresh
+expect 0 'check: 2.0.0: Firmware and Patch: 1\) fixes 2\) CC\+SPH' at $((C0 + 3600)) fw check
+grep -Eq 'check: recommended patch hotfix 2.0.1 \([0-9]+ bytes\): SPH001: a hot fix' "$T/.err" || fail "$(cat "$T/.err")"
+at $((C0 + 3600)) "$B/fwctl" --root "$D" status >st.txt
+grep -q 'description *Firmware and Patch: 1) fixes 2) CC+SPH' st.txt || fail "$(cat st.txt)"
+grep -Eq "patch *hotfix 2.0.1, $(wc -c <www/hotfix.wmopkg) bytes \(installed: -\)" st.txt || fail "$(cat st.txt)"
+JS_NOW=$((C0 + 3600))
+[ "$(js "d['smart']['description'], d['smart']['patch']['name'], d['smart']['patch']['version'], d['smart']['patch']['installed']")" = \
+	"Firmware and Patch: 1) fixes 2) CC+SPH hotfix 2.0.1 -" ] || fail "$(js "d['smart']")"
+JS_NOW=""
+# a device staying on 1.0.0 (nothing newer it takes) is recommended the patch for 1.x; installed, status says so
+catalog cat 101 www/fw-1.0.0.pkg www/hotfix.wmopkg www/oldfix.wmopkg
+fresh
+expect 0 'check: recommended patch oldfix 1.0.1' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+expect 0 '' fw package install www/oldfix.wmopkg
+JS_NOW=$((C0 + 3600))
+[ "$(js "d['smart']['patch']['name'], d['smart']['patch']['installed']")" = "oldfix 1.0.1" ] || fail "$(js "d['smart']['patch']")"
+JS_NOW=""
+ok "check and status show the release's description and the recommended patch (for the release to run, by min_fw/max_fw) with the installed patch version"
 echo "all $TESTS checks passed"
