@@ -210,6 +210,65 @@ static void test_rollout_bucket(void)
 		CU_ASSERT(counts[b] > 50 && counts[b] < 160);
 }
 
+/* A one-shot schedule overrides the window and the install time: check and download at its time, install at reboot. */
+static void test_schedule(void)
+{
+	struct dev_smart_plan p;
+
+	setup();
+	cfg.window_start = 2 * 60;
+	cfg.window_end = 4 * 60;
+	cfg.install_at = 3 * 60;
+	st.check_time = at(0, 1, 0);
+	st.has_step = 1;
+	st.sched_download = at(0, 22, 0);
+	st.sched_reboot = at(1, 5, 0);
+	/* Inside the window, before the scheduled time: no download (the schedule decides when). */
+	dev_smart_plan(&cfg, &st, at(0, 2, 30), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_download, -1);
+	/* At the scheduled time, outside the window: a check first (none since), then the download. */
+	dev_smart_plan(&cfg, &st, at(0, 22, 0), 0, 0, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_CHECK);
+	st.check_time = at(0, 22, 0);
+	dev_smart_plan(&cfg, &st, at(0, 22, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_DOWNLOAD);
+	/* Downloaded: installed at the reboot time, not at the install time. */
+	st.sched_dl_done = 1;
+	st.dl_complete = 1;
+	st.dl_complete_time = at(0, 22, 10);
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_install, at(1, 5, 0));
+	dev_smart_plan(&cfg, &st, at(1, 5, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_INSTALL);
+	/* A failed scheduled download is tried again at the reboot time, not before. */
+	st.dl_complete = 0;
+	st.sched_dl_failed = 1;
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT(dev_smart_sched_download_at(&st) == at(1, 5, 0));
+	dev_smart_plan(&cfg, &st, at(1, 5, 0), 0, 0, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_CHECK);   /* a check first: none since the reboot time */
+	/* Without a reboot time: downloaded, then never installed by itself. */
+	st.sched_reboot = 0;
+	st.sched_dl_failed = 0;
+	st.dl_complete = 1;
+	CU_ASSERT(!dev_smart_scheduled(&st));
+	dev_smart_plan(&cfg, &st, at(3, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_install, -1);
+	/* Unscheduled: the install time again. */
+	dev_smart_unschedule(&st);
+	dev_smart_plan(&cfg, &st, at(3, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_INSTALL);
+	/* A busy server's Retry-After: longer than the backoff wins, never beyond the interval. */
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 0), 60);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 600), 600);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(3, 6 * 3600, 30), 240);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 99999), 6 * 3600);
+}
+
 /* A catalog in memory: product, version, generation, bridge_from, rollout. */
 static void rel(struct fw_catalog *c, const char *product, const char *version, uint32_t gen, const char *from,
 		unsigned rollout)
@@ -378,7 +437,8 @@ int main(void)
 	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
 	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
 	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
-	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL) {
+	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL ||
+	    CU_add_test(s, "one-shot schedule: download at, reboot at, retry, by hand", test_schedule) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
