@@ -58,7 +58,7 @@ int cmd_check(const struct cmd_env *env, int argc, char **argv)
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fwctl [--root DIR] check\nFetch the signed catalog (fwctl smart config --server) and say "
 		       "whether this device needs an update:\n  needUpdate VERSION | versionOptimal | netError | "
-		       "catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
+		       "serverSpecUpLimit | CertOutDate | catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
 		return FW_EXIT_OK;
 	}
 	if (argc != 1) {

@@ -14,18 +14,6 @@
 #include "signing/cms.h"
 #include "signing/trust.h"
 
-void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation)
-{
-	struct dev_record pri, sec;
-	const struct dev_record *run;
-
-	dev_record_load(r, FW_TARGET_PRI, &pri);
-	dev_record_load(r, FW_TARGET_SEC, &sec);
-	run = dev_running(&pri, &sec);
-	snprintf(version, FW_VERSION_MAX_LEN + 1, "%s", run != NULL ? run->version : "");
-	*generation = run != NULL ? run->generation : 0;
-}
-
 /* a is newer than b ("" is older than anything). */
 static int newer(const char *a, const char *b)
 {

@@ -62,10 +62,13 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
  * older (serial) than the last accepted, then decide (dev_check_decide).
  * Every outcome is recorded in ROOT/smart.json (the check's time, result and
  * message; the accepted catalog's serial and expiry; the next step, whose
- * download is discarded when the step changed). 0 for needUpdate and
- * versionOptimal; -1 with err otherwise: FW_EXIT_NET for netError (the next
- * check backs off), FW_EXIT_REJECTED for a refused catalog, FW_EXIT_USAGE when
- * no server is set, FW_EXIT_IO.
+ * download is discarded when the step changed, and whose URLs are the newest
+ * catalog's when it did not; the description and the recommended patch). 0
+ * for needUpdate and versionOptimal; -1 with err otherwise: FW_EXIT_NET for
+ * netError, serverSpecUpLimit and CertOutDate (by the error's kind; the next
+ * check backs off, or waits for a busy server's Retry-After),
+ * FW_EXIT_REJECTED for a refused catalog, FW_EXIT_USAGE when no server is
+ * set, FW_EXIT_IO.
  */
 int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct fw_err *err);
 
@@ -77,7 +80,5 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
  */
 int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, struct fw_err *err);
 
-/* The running system image as the upgrade policy sees it: the primary if valid, else the secondary; "" none. */
-void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation);
 
 #endif
