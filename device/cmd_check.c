@@ -17,6 +17,23 @@ static int same_answer(const struct dev_smart_state *before, const struct dev_ch
 	       strcmp(before->has_step ? before->step.version : "", out->step) == 0;
 }
 
+/* What 004's display shows of the catalog: the upgrade description and the recommended patch. */
+static void print_shown(const struct dev_root *r)
+{
+	struct dev_smart_state s;
+	struct fw_err err;
+	char shown[1200];
+
+	if (dev_smart_load(r, &s, &err) < 0)
+		return;
+	if (s.available[0] && s.description[0])
+		msg_note("check: %s: %s", s.available, fw_escape_msg(s.description, shown, sizeof(shown)));
+	if (s.has_patch)
+		msg_note("check: recommended patch %s %s (%llu bytes)%s%s", s.patch_name, s.patch_version,
+			 (unsigned long long)s.patch_length, s.patch_description[0] ? ": " : "",
+			 fw_escape_msg(s.patch_description, shown, sizeof(shown)));
+}
+
 int cmd_check_run(struct dev_root *r, int64_t now, int changes_only)
 {
 	struct dev_check_out out;
@@ -37,6 +54,7 @@ int cmd_check_run(struct dev_root *r, int64_t now, int changes_only)
 		msg_note("check: %s", fw_escape_msg(out.note, shown, sizeof(shown)));
 	if (changes_only && same_answer(&before, &out))
 		return FW_EXIT_OK;
+	print_shown(r);
 	if (out.result == DEV_CHECK_NEED_UPDATE)
 		printf("needUpdate %s\n", out.step);
 	else
@@ -54,7 +72,7 @@ int cmd_check(const struct cmd_env *env, int argc, char **argv)
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fwctl [--root DIR] check\nFetch the signed catalog (fwctl smart config --server) and say "
 		       "whether this device needs an update:\n  needUpdate VERSION | versionOptimal | netError | "
-		       "catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
+		       "serverSpecUpLimit | CertOutDate | catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
 		return FW_EXIT_OK;
 	}
 	if (argc != 1) {

@@ -21,6 +21,9 @@ int cmd_download_run(struct dev_root *r, int64_t now, int changes_only)
 				 (unsigned long long)out.resumed_from, (unsigned long long)out.fetched, out.interruptions);
 		return msg_fail("download", NULL, &err);
 	}
+	if (out.changed)
+		msg_note("download: %s: the file changed on the server: deleted what was fetched and downloaded it again",
+			 out.version);
 	if (out.already) {
 		msg_note("download: %s was downloaded already", out.version);
 		if (changes_only)
@@ -31,6 +34,23 @@ int cmd_download_run(struct dev_root *r, int64_t now, int changes_only)
 			 (unsigned long long)out.fetched, out.interruptions, (double)out.speed / 1048576.0);
 	}
 	printf("downloaded %s\n", out.version);
+	return FW_EXIT_OK;
+}
+
+/* A download by hand ends a one-shot schedule (as the field's smart-upgrade download does). */
+static int unschedule(struct dev_root *r)
+{
+	struct dev_smart_state s;
+	struct fw_err err = { 0 };
+
+	if (dev_smart_load(r, &s, &err) < 0)
+		return msg_fail("download", NULL, &err);
+	if (s.sched_download == 0)
+		return FW_EXIT_OK;
+	dev_smart_unschedule(&s);
+	if (dev_smart_save(r, &s, &err) < 0)
+		return msg_fail("download", NULL, &err);
+	msg_note("download: the scheduled upgrade is off (a download by hand ends it)");
 	return FW_EXIT_OK;
 }
 
@@ -54,7 +74,9 @@ int cmd_download(const struct cmd_env *env, int argc, char **argv)
 		return msg_fail("download", NULL, &err);
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("download", NULL, &err);
-	rc = cmd_download_run(&r, now, 0);
+	rc = unschedule(&r);
+	if (rc == FW_EXIT_OK)
+		rc = cmd_download_run(&r, now, 0);
 	dev_root_close(&r);
 	return rc;
 }

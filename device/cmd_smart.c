@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/escape.h"
 #include "base/isotime.h"
@@ -10,6 +11,7 @@
 #include "base/msg.h"
 #include "device/cmd.h"
 #include "device/dev_download.h"
+#include "device/dev_policy.h"
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
 #include "device/dev_slot.h"
@@ -24,11 +26,19 @@ static void usage(FILE *f)
 		   "                  [--download-window HH:MM-HH:MM|any] [--install-at HH:MM|any] [--on|--off]\n"
 		   "       fwctl [--root DIR] smart tick\n"
 		   "       fwctl [--root DIR] smart reset-serial\n"
+		   "       fwctl [--root DIR] smart schedule download at DATE [reboot at DATE] | off\n"
+		   "       fwctl [--root DIR] smart install\n"
 		   "config without options shows the settings. Times of day are UTC. tick does what is due\n"
 		   "now: a check at the interval, a download inside the window, the install at the install\n"
 		   "time, then the boot step. The clock is $FWCTL_NOW when set (for tests), else the real one.\n"
 		   "reset-serial forgets the serial of the last accepted catalog: the next one that meets the\n"
 		   "trust policy sets it, whatever its serial.\n"
+		   "schedule sets a one-shot upgrade: at the download DATE (later than now) a check and the\n"
+		   "download, the window aside; at the reboot DATE (later still) the install and the boot step,\n"
+		   "and a download that failed is tried again first; without one the package waits for\n"
+		   "smart install. DATE is UTC, \"YYYY-MM-DD HH:MM:SS\" (one word or two) or YYYY-MM-DDTHH:MM:SSZ.\n"
+		   "A download or install by hand, and --off, end the schedule.\n"
+		   "install installs the downloaded package now (then the boot step), whatever its install time.\n"
 		   "config's settings (--on and --off turn smart upgrade on and off):\n");
 	cmd_settings_help(f, "--", 1);
 }
@@ -103,6 +113,15 @@ static int smart_config(const struct cmd_env *env, int argc, char **argv)
 	}
 	if (on >= 0)
 		r.cfg.smart.enabled = on;
+	if (on == 0) {
+		/* Turning smart upgrade off ends a one-shot schedule (as the field's undo smart-upgrade enable). */
+		struct dev_smart_state st;
+
+		if (dev_smart_load(&r, &st, &err) < 0 || (dev_smart_unschedule(&st), dev_smart_save(&r, &st, &err)) < 0) {
+			rc = msg_fail("smart config", NULL, &err);
+			goto out;
+		}
+	}
 	if (r.cfg.smart.enabled && r.cfg.smart.server[0] == '\0') {
 		msg_error("smart config", NULL, "--on needs a catalog server: --server URL");
 		rc = FW_EXIT_USAGE;
@@ -143,7 +162,9 @@ static int install(struct dev_root *r, int64_t now)
 	struct dev_upgrade_req req = { .all = 1, .hash_on_read = 1, .note = print_note };
 	struct dev_upgrade_out out;
 	struct fw_err err = { 0 }, serr;
-	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE);
+	struct dev_record pri, sec;
+	const struct dev_record *run;
+	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE), plan_running[FW_VERSION_MAX_LEN + 1];
 	int rc;
 
 	if (path == NULL || dev_smart_load(r, &s, &err) < 0) {
@@ -156,6 +177,10 @@ static int install(struct dev_root *r, int64_t now)
 	fw_escape(path, src.shown, sizeof(src.shown));
 	free(path);
 	req.src = &src;
+	dev_record_load(r, FW_TARGET_PRI, &pri);
+	dev_record_load(r, FW_TARGET_SEC, &sec);
+	run = dev_running(&pri, &sec);
+	snprintf(plan_running, sizeof(plan_running), "%s", run != NULL ? run->version : "");
 	rc = dev_upgrade(r, &req, &out, &err);
 	s.install_time = now;
 	snprintf(s.install_result, sizeof(s.install_result), "%s", dev_result_name(out.result));
@@ -164,6 +189,8 @@ static int install(struct dev_root *r, int64_t now)
 	 * user's stop (upgradeCancelled): the download stays, and the next tick installs it. */
 	if (out.result != DEV_RESULT_CANCELLED || err.kind != FW_KIND_CANCELLED) {
 		dev_download_discard(r);
+		if (rc < 0 && dev_smart_result_refuses(s.install_result))
+			dev_smart_refuse_step(&s, s.install_result, plan_running);   /* never chosen again */
 		dev_smart_forget_step(&s);
 	}
 	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
@@ -181,6 +208,42 @@ static int install(struct dev_root *r, int64_t now)
 	}
 	msg_note("install: rebooting");
 	return cmd_boot_run(r);
+}
+
+/*
+ * What a one-shot schedule makes of the action just run (`before`: the state it was due in): its download
+ * ran (or failed, to be tried again at the reboot time), its install ran, or it gave up.
+ */
+static void sched_mark(struct dev_root *r, const struct dev_smart_state *before, enum dev_smart_action a, int rc,
+		       int64_t now)
+{
+	struct dev_smart_state s;
+	struct fw_err err;
+	int64_t at = dev_smart_sched_download_at(before);
+	int retry = before->sched_dl_done;
+
+	if (!dev_smart_scheduled(before) || dev_smart_load(r, &s, &err) < 0)
+		return;
+	if (a == DEV_SMART_INSTALL) {
+		s.sched_reboot_done = 1;
+		snprintf(s.sched_reboot_result, sizeof(s.sched_reboot_result), "%s", rc == 0 ? "succeeded" : "failed");
+	} else if (at > 0 && now >= at && (a == DEV_SMART_DOWNLOAD || (a == DEV_SMART_CHECK && !s.has_step))) {
+		int failed = rc != 0 || (a == DEV_SMART_CHECK && s.check_result != DEV_CHECK_VERSION_OPTIMAL);
+
+		if (!retry) {
+			s.sched_dl_done = 1;
+			s.sched_dl_failed = failed;
+		}
+		/* Nothing to fetch, or the second try failed too: the schedule is over. */
+		if ((a == DEV_SMART_CHECK && !failed) || (retry && failed) || (failed && s.sched_reboot == 0)) {
+			s.sched_reboot_done = 1;
+			snprintf(s.sched_reboot_result, sizeof(s.sched_reboot_result), "%s", failed ? "failed" : "");
+		}
+	} else {
+		return;
+	}
+	if (dev_smart_save(r, &s, &err) < 0)
+		msg_error("smart tick", NULL, "%s", err.msg);
 }
 
 static void print_when(const char *what, int64_t t)
@@ -238,6 +301,7 @@ static int smart_tick(const struct cmd_env *env, int argc, char **argv)
 			rc = cmd_download_run(&r, now, msg_quiet);
 		else
 			rc = install(&r, now);
+		sched_mark(&r, &s, p.due, rc, now);
 		if (rc != FW_EXIT_OK || p.due == DEV_SMART_INSTALL)
 			goto out;
 	}
@@ -277,8 +341,149 @@ static int smart_reset_serial(const struct cmd_env *env, int argc, char **argv)
 	return rc;
 }
 
+/* "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC); *used: words taken. -1 if malformed. */
+static int parse_date(int argc, char **argv, int64_t *t, int *used)
+{
+	char text[64];
+	struct tm tm;
+	const char *end;
+
+	*used = 0;
+	if (argc < 1)
+		return -1;
+	if (argc >= 2 && strlen(argv[0]) == 10 && strchr(argv[1], ':') != NULL) {
+		snprintf(text, sizeof(text), "%s %s", argv[0], argv[1]);
+		*used = 2;
+	} else {
+		snprintf(text, sizeof(text), "%s", argv[0]);
+		*used = 1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(text, "%Y-%m-%d %H:%M:%S", &tm)) == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
+			return -1;
+	}
+	if (tm.tm_year + 1900 < 2000 || tm.tm_year + 1900 > 2099)
+		return -1;
+	*t = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* fwctl smart schedule download at DATE [reboot at DATE] | off | (nothing: show it) */
+static int smart_schedule(const struct cmd_env *env, int argc, char **argv)
+{
+	struct dev_root r;
+	struct dev_smart_state s;
+	struct fw_err err = { 0 };
+	int64_t now, dl = 0, rb = 0;
+	char a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
+	int rc = FW_EXIT_OK, i = 1, used, off = argc == 2 && strcmp(argv[1], "off") == 0;
+
+	if (!off && argc > 1) {
+		if (argc < 4 || strcmp(argv[1], "download") != 0 || strcmp(argv[2], "at") != 0 ||
+		    parse_date(argc - 3, argv + 3, &dl, &used) < 0)
+			goto usage;
+		i = 3 + used;
+		if (i < argc) {
+			if (argc - i < 3 || strcmp(argv[i], "reboot") != 0 || strcmp(argv[i + 1], "at") != 0 ||
+			    parse_date(argc - i - 2, argv + i + 2, &rb, &used) < 0 || i + 2 + used != argc)
+				goto usage;
+		}
+	}
+	if (dev_smart_now(&now, &err) < 0)
+		return msg_fail("smart schedule", NULL, &err);
+	if (dl != 0 && dl <= now) {
+		msg_error("smart schedule", NULL, "the download time %s is not later than now (%s)", fw_time_iso(dl, a),
+			  fw_time_iso(now, b));
+		return FW_EXIT_USAGE;
+	}
+	if (rb != 0 && rb <= dl) {
+		msg_error("smart schedule", NULL, "the reboot time %s is not later than the download time %s",
+			  fw_time_iso(rb, a), fw_time_iso(dl, b));
+		return FW_EXIT_USAGE;
+	}
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
+		return msg_fail("smart schedule", NULL, &err);
+	if (dev_smart_load(&r, &s, &err) < 0) {
+		rc = msg_fail("smart schedule", NULL, &err);
+		goto out;
+	}
+	if (argc == 1) {
+		printf("download  %s\n", s.sched_download ? fw_time_iso(s.sched_download, a) : "-");
+		printf("reboot    %s\n", s.sched_reboot ? fw_time_iso(s.sched_reboot, a) : "-");
+		goto out;
+	}
+	if (!off && !r.cfg.smart.enabled) {
+		msg_error("smart schedule", NULL, "smart upgrade is off: fwctl smart config --server URL first");
+		rc = FW_EXIT_USAGE;
+		goto out;
+	}
+	dev_smart_unschedule(&s);
+	s.sched_download = dl;
+	s.sched_reboot = rb;
+	if (dev_smart_save(&r, &s, &err) < 0) {
+		rc = msg_fail("smart schedule", NULL, &err);
+		goto out;
+	}
+	if (off)
+		msg_note("smart schedule: off");
+	else
+		msg_note("smart schedule: download at %s, %s%s", fw_time_iso(dl, a), rb ? "reboot at " : "install by hand "
+			 "(fwctl smart install)", rb ? fw_time_iso(rb, b) : "");
+out:
+	dev_root_close(&r);
+	return rc;
+usage:
+	usage(stderr);
+	return FW_EXIT_USAGE;
+}
+
+/* fwctl smart install: the downloaded package, now (the field's right-now once downloaded); ends a schedule. */
+static int smart_install(const struct cmd_env *env, int argc, char **argv)
+{
+	struct dev_root r;
+	struct dev_smart_state s;
+	struct fw_err err = { 0 };
+	int64_t now;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return FW_EXIT_USAGE;
+	}
+	if (dev_smart_now(&now, &err) < 0)
+		return msg_fail("smart install", NULL, &err);
+	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
+		return msg_fail("smart install", NULL, &err);
+	if (dev_smart_load(&r, &s, &err) < 0) {
+		rc = msg_fail("smart install", NULL, &err);
+		goto out;
+	}
+	if (!s.has_step || !s.dl_complete) {
+		msg_error("smart install", NULL, "no downloaded package waits to be installed%s",
+			  s.has_step ? " (its download is not complete: fwctl download)" : " (fwctl check, fwctl download)");
+		rc = FW_EXIT_USAGE;
+		goto out;
+	}
+	dev_smart_unschedule(&s);
+	if (dev_smart_save(&r, &s, &err) < 0) {
+		rc = msg_fail("smart install", NULL, &err);
+		goto out;
+	}
+	rc = install(&r, now);
+out:
+	dev_root_close(&r);
+	return rc;
+}
+
 int cmd_smart(const struct cmd_env *env, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "schedule") == 0)
+		return smart_schedule(env, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "install") == 0)
+		return smart_install(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "config") == 0)
 		return smart_config(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tick") == 0)

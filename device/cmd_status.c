@@ -1,6 +1,7 @@
 /* cmd_status: fwctl status — the device at a glance, as a table or as one JSON document. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include "device/dev_file.h"
 #include "device/dev_lock.h"
 #include "device/dev_resume.h"
+#include "device/dev_pkgstore.h"
 #include "device/dev_policy.h"
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
@@ -82,12 +84,29 @@ static int64_t smart_load(const struct dev_root *r, struct dev_smart_state *sm, 
 	return now;
 }
 
+/* The local patch version (004's "Patch version"): the installed .wmopkg of that name, "-" none. */
+static const char *local_patch(const struct dev_root *r, const char *name, char out[FW_VERSION_MAX_LEN + 1])
+{
+	struct dev_pkg_list *l = calloc(1, sizeof(*l));
+	struct dev_pkg *p;
+	struct fw_err err;
+
+	snprintf(out, FW_VERSION_MAX_LEN + 1, "-");
+	if (l != NULL && dev_pkgs_load(r, l, &err) == 0 && (p = dev_pkgs_find(l, name)) != NULL)
+		snprintf(out, FW_VERSION_MAX_LEN + 1, "%s", p->version);
+	if (l != NULL)
+		dev_pkgs_free(l);
+	free(l);
+	return out;
+}
+
 static void print_smart(const struct dev_root *r, const struct dev_state *st)
 {
 	const struct dev_smart_config *c = &r->cfg.smart;
 	struct dev_smart_state sm;
 	struct dev_smart_plan p;
 	char server[sizeof(c->server)], shown[1100], when[FW_ISOTIME_LEN], a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
+	char patch_local[FW_VERSION_MAX_LEN + 1];
 	int trial;
 	int64_t now = smart_load(r, &sm, st, &trial);
 
@@ -111,6 +130,17 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		if (sm.check_message[0])
 			printf("%-16s %s\n", "    why", fw_escape_msg(sm.check_message, shown, sizeof(shown)));
 	}
+	if (sm.available[0] && sm.description[0])
+		printf("%-16s %s\n", "  description", fw_escape_msg(sm.description, shown, sizeof(shown)));
+	if (sm.has_patch)
+		printf("%-16s %s %s, %llu bytes (installed: %s)\n", "  patch", sm.patch_name, sm.patch_version,
+		       (unsigned long long)sm.patch_length, local_patch(r, sm.patch_name, patch_local));
+	if (sm.sched_download != 0)
+		printf("%-16s download at %s%s, reboot at %s%s\n", "  schedule", fw_time_iso(sm.sched_download, when),
+		       sm.sched_dl_done ? (sm.sched_dl_failed ? " (failed)" : " (done)") : "",
+		       sm.sched_reboot ? fw_time_iso(sm.sched_reboot, a) : "- (fwctl smart install)",
+		       sm.sched_reboot_result[0] ? (strcmp(sm.sched_reboot_result, "succeeded") == 0 ? " (done)" : " (failed)")
+						 : "");
 	if (sm.has_serial)
 		printf("%-16s serial %llu, expires %s\n", "  catalog", (unsigned long long)sm.serial,
 		       fw_time_iso(sm.expires, when));
@@ -141,9 +171,12 @@ static json_t *smart_json(const struct dev_root *r, const struct dev_smart_state
 {
 	json_t *o = dev_smart_status_json(&r->cfg.smart, sm, now, trial);
 	struct dev_config shown = r->cfg;
+	char local[FW_VERSION_MAX_LEN + 1];
 
 	dev_source_hide_password(shown.smart.server);
-	if (o != NULL && json_object_set_new(o, "config", dev_settings_smart_json(&shown)) < 0) {
+	if (o != NULL && (json_object_set_new(o, "config", dev_settings_smart_json(&shown)) < 0 ||
+			  (sm->has_patch && json_object_set_new(json_object_get(o, "patch"), "installed",
+							       json_string(local_patch(r, sm->patch_name, local))) < 0))) {
 		json_decref(o);
 		o = NULL;
 	}

@@ -14,18 +14,6 @@
 #include "signing/cms.h"
 #include "signing/trust.h"
 
-void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation)
-{
-	struct dev_record pri, sec;
-	const struct dev_record *run;
-
-	dev_record_load(r, FW_TARGET_PRI, &pri);
-	dev_record_load(r, FW_TARGET_SEC, &sec);
-	run = dev_running(&pri, &sec);
-	snprintf(version, FW_VERSION_MAX_LEN + 1, "%s", run != NULL ? run->version : "");
-	*generation = run != NULL ? run->generation : 0;
-}
-
 /* a is newer than b ("" is older than anything). */
 static int newer(const char *a, const char *b)
 {
@@ -34,69 +22,208 @@ static int newer(const char *a, const char *b)
 	return b[0] == '\0' || fw_version_cmp_str(a, b, &ignore) > 0;
 }
 
-/* Could the device install it at all (dev_policy's TPM and rollback rules)? */
-static int installable(const struct fw_release *rel, const struct dev_check_device *dev)
+/*
+ * The device as it is (node 0) or as it will be after a release is
+ * installed with 'upgrade all' (every slot holding it, the rollback index
+ * raised to it at the boot that follows).
+ */
+struct node {
+	struct dev_record rec[FW_TARGET_COUNT];
+	uint64_t rollback_index;
+	const struct fw_release *rel;   /* NULL for the device as it is */
+	int parent;                     /* the node it is reached from; -1 not reached */
+};
+
+/* The release as its signed manifest will say it, with the images 'upgrade all' writes, in their stream order. */
+static void as_manifest(const struct fw_release *rel, struct fw_manifest *m)
 {
-	return !rel->requires_tpm == !dev->tpm && rel->rollback_index >= dev->rollback_index;
+	static const enum fw_target order[] = { FW_TARGET_SEC, FW_TARGET_BOOT, FW_TARGET_PRI };
+	static char none[1];
+
+	m->type = FW_TYPE_FIRMWARE;
+	snprintf(m->version, sizeof(m->version), "%s", rel->version);
+	m->ver = rel->ver;
+	m->description = none;
+	m->n_products = 1;
+	snprintf(m->products[0], sizeof(m->products[0]), "%s", rel->product);
+	m->image_generation = rel->generation;
+	m->rollback_index = rel->rollback_index;
+	m->requires_tpm = rel->requires_tpm;
+	snprintf(m->bridge_from, sizeof(m->bridge_from), "%s", rel->bridge_from);
+	snprintf(m->bridge_down, sizeof(m->bridge_down), "%s", rel->bridge_down);
+	m->n_images = m->n_payloads = 3;
+	for (size_t i = 0; i < 3; i++) {
+		m->images[i].target = order[i];
+		snprintf(m->images[i].product, sizeof(m->images[i].product), "%s", rel->product);
+		m->images[i].payload = i;
+	}
+}
+
+/* Would the install's policy (dev_policy_check) take rel from the device at node n? */
+static int accepts(const struct dev_check_device *dev, const struct node *n, const struct fw_release *rel,
+		   struct fw_manifest *m, struct fw_err *err)
+{
+	struct dev_policy_in in;
+	struct dev_plan plan;
+
+	memset(&in, 0, sizeof(in));
+	in.product = dev->product;
+	in.tpm = dev->tpm;
+	in.all = 1;
+	in.rereadable = 1;   /* the downloaded file */
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		in.rec[t] = &n->rec[t];
+	in.golden = dev->golden;
+	in.rollback_index = n->rollback_index;
+	as_manifest(rel, m);
+	return dev_policy_check(&in, m, &plan, err) == 0;
+}
+
+int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, struct fw_err *err)
+{
+	struct dev_record rec[DEV_SLOT_COUNT];
+	struct dev_state st;
+	struct dev_policy_in in;
+	struct dev_plan plan;
+
+	if (dev_state_load(r, &st, err) < 0) {
+		err->code = FW_EXIT_IO;
+		return -1;
+	}
+	memset(&in, 0, sizeof(in));
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		dev_record_load(r, t, &rec[t]);
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		in.rec[t] = &rec[t];
+	in.golden = &rec[DEV_SLOT_GOLDEN];
+	in.product = r->cfg.product;
+	in.tpm = r->cfg.tpm;
+	in.all = 1;
+	in.rereadable = 1;
+	in.rollback_index = st.rollback_index;
+	return dev_policy_check(&in, m, &plan, err);
+}
+
+static void after_install(const struct node *from, const struct fw_release *rel, struct node *n)
+{
+	memset(n, 0, sizeof(*n));
+	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+		n->rec[t].valid = 1;
+		snprintf(n->rec[t].version, sizeof(n->rec[t].version), "%s", rel->version);
+		n->rec[t].generation = rel->generation;
+		snprintf(n->rec[t].bridge_down, sizeof(n->rec[t].bridge_down), "%s", rel->bridge_down);
+		n->rec[t].rollback_index = rel->rollback_index;
+	}
+	n->rollback_index = rel->rollback_index > from->rollback_index ? rel->rollback_index : from->rollback_index;
+	n->rel = rel;
+	n->parent = -1;
+}
+
+static int was_refused(const struct dev_check_device *dev, const struct fw_release *rel, const char *running)
+{
+	for (size_t i = 0; i < dev->n_refused; i++)
+		if (memcmp(dev->refused[i].manifest_sha256, rel->manifest_sha256, FW_DIGEST_LEN) == 0 &&
+		    dev_smart_refusal_holds(&dev->refused[i], running))
+			return 1;
+	return 0;
 }
 
 int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *dev, const struct fw_release **target,
 		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err)
 {
-	const struct fw_release *t = NULL, *s;
-	int any = 0, held = 0, unfit = 0;
+	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC]);
+	const char *running = run != NULL ? run->version : "";
+	struct node *nodes = NULL;
+	struct fw_manifest *m = NULL;
+	struct fw_err why;
+	int *queue = NULL, any = 0, held = 0, refused = 0, rc = -1;
+	size_t n = 1, head = 0, tail = 0;
 
 	*target = *step = NULL;
 	note[0] = '\0';
-	/* Releases are sorted by product, then version: the newest the rollout gives this device, from the top. */
+	nodes = calloc(c->n + 1, sizeof(*nodes));
+	queue = calloc(c->n + 1, sizeof(*queue));
+	m = calloc(1, sizeof(*m));
+	if (nodes == NULL || queue == NULL || m == NULL) {
+		fw_err_set(err, FW_EXIT_IO, "out of memory");
+		goto out;
+	}
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		nodes[0].rec[t] = *dev->rec[t];
+	nodes[0].rollback_index = dev->rollback_index;
+	nodes[0].parent = 0;
+	/* The candidates, newest first (releases are sorted by product, then version). */
 	for (size_t i = c->n; i-- > 0;) {
 		const struct fw_release *rel = &c->rel[i];
 		if (strcmp(rel->product, dev->product) != 0)
 			continue;
 		any = 1;
-		if (!newer(rel->version, dev->running))
+		if (!newer(rel->version, running))
 			break;
-		if (!installable(rel, dev)) {
-			unfit = 1;
-		} else if (dev_smart_rollout_bucket(dev->device_id, dev->product, rel->version) < rel->rollout) {
-			t = rel;
-			break;
-		} else {
+		if (was_refused(dev, rel, running))
+			refused = 1;
+		else if (dev_smart_rollout_bucket(dev->device_id, dev->product, rel->version) >= rel->rollout)
 			held = 1;
-		}
+		else
+			after_install(&nodes[0], rel, &nodes[n++]);
 	}
 	if (!any) {
 		snprintf(note, notesz, "no release for product %s in the catalog", dev->product);
-		return 0;
+		rc = 0;
+		goto out;
 	}
-	if (t == NULL) {
-		snprintf(note, notesz, "%s is the newest release%s%s", dev->running[0] ? dev->running : "none",
-			 held ? " whose rollout takes this device" : "",
-			 unfit ? (dev->tpm ? " marked for TPM products with a rollback index this device accepts"
-					   : " not marked for TPM products with a rollback index this device accepts") : "");
-		return 0;
-	}
-	*target = t;
-	/* A new generation is entered from its bridge version only: install the bridge first (and its own, if any). */
-	s = t;
-	for (int hops = 0; s->generation > dev->generation && s->bridge_from[0] &&
-			   strcmp(s->bridge_from, dev->running) != 0; hops++) {
-		const struct fw_release *b = fw_catalog_find(c, dev->product, s->bridge_from);
-		if (b == NULL || hops == 8)
-			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s needs bridge version %s first, which is not in "
-					  "the catalog", dev->product, s->version, s->bridge_from);
-		if (!newer(b->version, dev->running) || !installable(b, dev)) {
-			snprintf(note, notesz, "%s is reached only from bridge version %s, which this device (at %s) cannot "
-				 "install", t->version, b->version, dev->running);
-			*target = NULL;
-			return 0;
+	/* Breadth first, newest first: the fewest installs, and of those the largest first step. */
+	queue[tail++] = 0;
+	while (head < tail) {
+		int u = queue[head++];
+		for (size_t j = 1; j < n; j++) {
+			if (nodes[j].parent >= 0 || (u > 0 && !newer(nodes[j].rel->version, nodes[u].rel->version)))
+				continue;
+			if (accepts(dev, &nodes[u], nodes[j].rel, m, &why)) {
+				const struct fw_release *rel = nodes[j].rel;
+				struct node *from = &nodes[u];
+
+				after_install(from, rel, &nodes[j]);
+				nodes[j].parent = u;
+				queue[tail++] = (int)j;
+			}
 		}
-		s = b;
 	}
-	*step = s;
-	if (s != t)
-		snprintf(note, notesz, "%s is the bridge to %s: it is installed first", s->version, t->version);
-	return 0;
+	for (size_t j = 1; j < n && *target == NULL; j++) {
+		if (nodes[j].parent < 0)
+			continue;
+		*target = nodes[j].rel;
+		size_t k = j;
+		while (nodes[k].parent != 0)
+			k = (size_t)nodes[k].parent;
+		*step = nodes[k].rel;
+	}
+	if (*target == NULL && n > 1) {
+		const struct fw_release *top = nodes[1].rel;
+		/* The newest names a bridge the catalog does not hold: the catalog is wrong, not the device. */
+		if (top->bridge_from[0] && (run == NULL || top->generation > run->generation) &&
+		    fw_catalog_find(c, dev->product, top->bridge_from) == NULL) {
+			fw_err_set(err, FW_EXIT_REJECTED, "%s %s needs bridge version %s first, which is not in the "
+				   "catalog", dev->product, top->version, top->bridge_from);
+			goto out;
+		}
+		accepts(dev, &nodes[0], top, m, &why);
+		snprintf(note, notesz, "%s cannot be installed on this device, nor reached through the catalog's "
+			 "releases: %s", top->version, why.msg);
+	} else if (*target == NULL) {
+		snprintf(note, notesz, "%s is the newest release%s%s", running[0] ? running : "none",
+			 held ? " whose rollout takes this device" : "",
+			 refused ? (held ? ", refused ones aside" : " not refused before") : "");
+	} else if (*step != *target) {
+		snprintf(note, notesz, "%s is the bridge to %s: it is installed first", (*step)->version,
+			 (*target)->version);
+	}
+	rc = 0;
+out:
+	free(nodes);
+	free(queue);
+	free(m);
+	return rc;
 }
 
 /*
@@ -115,7 +242,7 @@ static long since(const struct timespec *start)
 
 /* transfer-timeout bounds the check (the catalog and each signature file tried), not each file. */
 static int fetch_small(const struct dev_root *r, const struct timespec *start, const char *url, size_t limit,
-		       char **out, size_t *len, int *missing, int *too_large, struct fw_err *err)
+		       char **out, size_t *len, int *missing, int *too_large, long *retry_after, struct fw_err *err)
 {
 	struct dev_source src;
 	struct dev_transport_opts o;
@@ -132,6 +259,7 @@ static int fetch_small(const struct dev_root *r, const struct timespec *start, c
 	if (src.kind != DEV_SRC_NET)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: not a network URL", url);
 	dev_root_net_opts(r, &o);
+	o.retry_after = retry_after;
 	if (o.timeout > 0) {
 		long left = o.timeout - since(start);
 
@@ -180,7 +308,7 @@ out:
  * SERVER.cms. -1 as fetch_small, *missing when the server has neither.
  */
 static int fetch_signature(const struct dev_root *r, const struct timespec *start, char **sig, size_t *sig_len,
-			   enum sig_kind *kind, int *missing, int *too_large, struct fw_err *err)
+			   enum sig_kind *kind, int *missing, int *too_large, long *retry_after, struct fw_err *err)
 {
 	static const enum sig_kind kinds[] = { SIG_KIND_MINISIGN, SIG_KIND_CMS };
 	char *url = NULL;
@@ -196,7 +324,7 @@ static int fetch_signature(const struct dev_root *r, const struct timespec *star
 		}
 		*kind = kinds[i];
 		rc = fetch_small(r, start, url, kinds[i] == SIG_KIND_CMS ? SIG_CMS_MAX : DEV_CHECK_SIG_MAX, sig, sig_len,
-				 missing, too_large, err);
+				 missing, too_large, retry_after, err);
 		if (rc == 0 || !*missing)
 			break;
 	}
@@ -204,9 +332,20 @@ static int fetch_signature(const struct dev_root *r, const struct timespec *star
 	return rc;
 }
 
-/* Record a check that refused or failed, and pass err on. */
+/* A failed fetch's result: by the error's kind (dev_result_of_net), never its text. */
+static enum dev_check_result fetch_result(const struct fw_err *err)
+{
+	switch (dev_result_of_net(err)) {
+	case DEV_RESULT_SERVER_LIMIT: return DEV_CHECK_SERVER_LIMIT;
+	case DEV_RESULT_CERT_OUT_DATE: return DEV_CHECK_CERT_OUT_DATE;
+	case DEV_RESULT_NET_ERROR: return DEV_CHECK_NET_ERROR;
+	default: return DEV_CHECK_SYSTEM_ERROR;
+	}
+}
+
+/* Record a check that refused or failed, and pass err on; a network failure backs off (retry_after: a busy server's). */
 static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_check_result res, int64_t now,
-		  struct dev_check_out *out, struct fw_err *err)
+		  long retry_after, struct dev_check_out *out, struct fw_err *err)
 {
 	struct fw_err save_err;
 
@@ -214,9 +353,9 @@ static int refuse(const struct dev_root *r, struct dev_smart_state *s, enum dev_
 	s->check_time = now;
 	s->check_result = res;
 	snprintf(s->check_message, sizeof(s->check_message), "%s", err->msg);
-	if (res == DEV_CHECK_NET_ERROR) {
+	if (res == DEV_CHECK_NET_ERROR || res == DEV_CHECK_SERVER_LIMIT || res == DEV_CHECK_CERT_OUT_DATE) {
 		s->check_failures++;
-		s->next_check = now + dev_smart_backoff(s->check_failures, r->cfg.smart.interval);
+		s->next_check = now + dev_smart_retry_wait(s->check_failures, r->cfg.smart.interval, retry_after);
 	} else {
 		s->check_failures = 0;
 		s->next_check = 0;
@@ -265,12 +404,13 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	struct sig_trust trust;
 	struct fw_catalog *cat = NULL;
 	const struct fw_release *target, *step;
-	char *text = NULL, *sig = NULL, signer[FW_CATALOG_SIGNER_MAX], running[FW_VERSION_MAX_LEN + 1];
+	struct dev_record rec[DEV_SLOT_COUNT];
+	char *text = NULL, *sig = NULL, signer[FW_CATALOG_SIGNER_MAX];
 	enum sig_kind kind;
 	struct timespec started;
 	size_t len = 0, sig_len = 0;
 	int missing, too_large, rc = -1, have_trust = 0;
-	uint32_t generation;
+	long retry_after = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (r->cfg.smart.server[0] == '\0')
@@ -279,19 +419,19 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		return -1;
 	/* The catalog first, its signature next: a catalog replaced between the two fails its signature and is tried again later. */
 	clock_gettime(CLOCK_MONOTONIC, &started);
-	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large, err) < 0) {
-		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : err->code == FW_EXIT_NET ? DEV_CHECK_NET_ERROR
-							 : DEV_CHECK_SYSTEM_ERROR, now, out, err);
+	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large,
+			&retry_after, err) < 0) {
+		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : fetch_result(err), now, retry_after, out, err);
 		goto out;
 	}
-	if (fetch_signature(r, &started, &sig, &sig_len, &kind, &missing, &too_large, err) < 0) {
+	if (fetch_signature(r, &started, &sig, &sig_len, &kind, &missing, &too_large, &retry_after, err) < 0) {
 		if (missing) {
 			fw_err_set(err, FW_EXIT_REJECTED, "%s: the catalog is not signed: no %s.minisig or .cms on the "
 				   "server", r->cfg.smart.server, r->cfg.smart.server);
-			rc = refuse(r, &s, DEV_CHECK_UNSIGNED, now, out, err);
+			rc = refuse(r, &s, DEV_CHECK_UNSIGNED, now, 0, out, err);
 		} else {
-			rc = refuse(r, &s, too_large ? DEV_CHECK_SIGNATURE_FAILED : err->code == FW_EXIT_NET
-					   ? DEV_CHECK_NET_ERROR : DEV_CHECK_SYSTEM_ERROR, now, out, err);
+			rc = refuse(r, &s, too_large ? DEV_CHECK_SIGNATURE_FAILED : fetch_result(err), now, retry_after, out,
+				    err);
 		}
 		goto out;
 	}
@@ -299,7 +439,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	have_trust = 1;
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
-		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, 0, out, err);
 		goto out;
 	}
 	if ((cat = calloc(1, sizeof(*cat))) == NULL) {
@@ -310,36 +450,41 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		int bad_sig = err->kind == FW_KIND_SIGNATURE;
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		err->code = FW_EXIT_REJECTED;
-		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, out, err);
+		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, 0, out, err);
 		goto out;
 	}
 	if (fw_catalog_check_time(cat, now, err) < 0) {
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
-		rc = refuse(r, &s, DEV_CHECK_EXPIRED, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_EXPIRED, now, 0, out, err);
 		goto out;
 	}
 	if (s.has_serial && cat->serial < s.serial) {
 		fw_err_set(err, FW_EXIT_REJECTED, "%s: serial %llu is lower than the %llu accepted before (a server "
 			   "replaying an old catalog)", r->cfg.smart.server, (unsigned long long)cat->serial,
 			   (unsigned long long)s.serial);
-		rc = refuse(r, &s, DEV_CHECK_OLD_SERIAL, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_OLD_SERIAL, now, 0, out, err);
 		goto out;
 	}
-	dev_check_running(r, running, &generation);
 	if (dev_state_load(r, &st, err) < 0) {
 		err->code = FW_EXIT_IO;
-		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, 0, out, err);
 		goto out;
 	}
+	for (int t = 0; t < DEV_SLOT_COUNT; t++)
+		dev_record_load(r, t, &rec[t]);
+	memset(&dev, 0, sizeof(dev));
 	dev.product = r->cfg.product;
-	dev.running = running;
-	dev.generation = generation;
 	dev.device_id = r->cfg.device_id;
 	dev.tpm = r->cfg.tpm;
 	dev.rollback_index = st.rollback_index;
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		dev.rec[t] = &rec[t];
+	dev.golden = &rec[DEV_SLOT_GOLDEN];
+	dev.refused = s.refused;
+	dev.n_refused = s.n_refused;
 	if (dev_check_decide(cat, &dev, &target, &step, out->note, sizeof(out->note), err) < 0) {
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
-		rc = refuse(r, &s, DEV_CHECK_INVALID, now, out, err);
+		rc = refuse(r, &s, DEV_CHECK_INVALID, now, 0, out, err);
 		goto out;
 	}
 	/* Accepted: the serial to compare the next catalog with, and the step. */
@@ -358,6 +503,11 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		s.has_step = 1;
 		step_of(&s.step, step);
 		s.dl_result[0] = s.dl_message[0] = '\0';
+	} else if (step != NULL) {
+		/* The same package: the newest accepted catalog says where it is now (a release moved to new URLs). */
+		for (size_t i = 0; i < step->n_urls; i++)
+			snprintf(s.step.url[i], sizeof(s.step.url[i]), "%s", step->url[i]);
+		s.step.n_urls = (unsigned)step->n_urls;
 	} else if (step == NULL && s.has_step) {
 		dev_download_discard(r);
 		dev_smart_forget_step(&s);
@@ -366,6 +516,20 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	snprintf(out->available, sizeof(out->available), "%s", target ? target->version : "");
 	snprintf(out->step, sizeof(out->step), "%s", step ? step->version : "");
 	snprintf(s.available, sizeof(s.available), "%s", out->available);
+	snprintf(s.description, sizeof(s.description), "%s", target ? target->description : "");
+	{
+		/* The patch recommended for the release the device is heading for, else for the one it runs. */
+		struct dev_record pri = rec[FW_TARGET_PRI], sec = rec[FW_TARGET_SEC];
+		const struct dev_record *run = dev_running(&pri, &sec);
+		const struct fw_patch *p = fw_catalog_patch_for(cat, r->cfg.product, target ? target->version :
+								 run != NULL ? run->version : "");
+
+		s.has_patch = p != NULL;
+		snprintf(s.patch_name, sizeof(s.patch_name), "%s", p ? p->name : "");
+		snprintf(s.patch_version, sizeof(s.patch_version), "%s", p ? p->version : "");
+		s.patch_length = p ? p->length : 0;
+		snprintf(s.patch_description, sizeof(s.patch_description), "%s", p ? p->description : "");
+	}
 	snprintf(s.check_message, sizeof(s.check_message), "%s", out->note);
 	if (dev_smart_save(r, &s, err) < 0)
 		goto out;

@@ -6,6 +6,7 @@
 
 #include "base/fw_err.h"
 #include "device/dev_root.h"
+#include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "device/dev_transport.h"
 #include "formats/catalog.h"
@@ -24,24 +25,32 @@ struct dev_check_out {
 /* What the decision needs to know of the device. */
 struct dev_check_device {
 	const char *product;
-	const char *running;          /* the running version; "" none */
-	uint32_t generation;          /* the running image's generation */
 	const char *device_id;        /* for the rollout bucket; "" none */
-	int tpm;                      /* a release must be marked for TPM products exactly when the device has one */
-	uint64_t rollback_index;      /* a release below it would be refused: never chosen */
+	int tpm;                      /* the device has a TPM */
+	uint64_t rollback_index;      /* the device's */
+	const struct dev_record *rec[FW_TARGET_COUNT];   /* the slots' records, as the install's policy sees them */
+	const struct dev_record *golden;                 /* the golden slot's; NULL: none */
+	/* Releases refused before (their manifest_sha256): never chosen again, so a refusal is not repeated. */
+	const struct dev_smart_refusal *refused;
+	size_t n_refused;
 };
 
 /*
- * The decision, from an accepted catalog: the newest release of the
- * device's product above the running version that the device could install
- * (TPM marking as the device, rollback index not below the device's) and
- * whose rollout takes it (dev_smart_rollout_bucket); then, while that release
- * enters a newer generation than the running one from a bridge version the
- * device does not run, the bridge release instead (it must be in the
- * catalog). *step is NULL when the device is to stay (note says why: no
- * release for the product, none newer, the rollout, an unreachable bridge);
- * *target the release it is heading for. -1 with err (FW_EXIT_REJECTED) when
- * a bridge named is missing.
+ * The decision, from an accepted catalog, through the install's own policy
+ * (dev_policy_check on the release as its signed manifest will say it,
+ * installed with 'upgrade all' from the downloaded file): the candidates are
+ * the device's product's releases above the running version whose rollout
+ * takes the device (dev_smart_rollout_bucket) and that were not refused
+ * before; a candidate is reachable when the policy accepts it from the
+ * device as it is, or from the device as it will be after a reachable one
+ * older than it. *target is the newest reachable candidate, *step the first
+ * release on a shortest path to it (a bridge first: 5.20.0 -> 5.21.2 ->
+ * 5.22.2 -> 5.23.0 when each is entered only from the one before). Both
+ * NULL when the device is to stay; note says why (no release for the
+ * product, none newer, the rollout, the policy's refusal of the newest). A
+ * release the policy refuses is never chosen, so it is never downloaded.
+ * -1 with err (FW_EXIT_REJECTED) when the newest candidate is unreachable
+ * because the bridge version it names is not in the catalog.
  */
 int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *dev, const struct fw_release **target,
 		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err);
@@ -53,14 +62,23 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
  * older (serial) than the last accepted, then decide (dev_check_decide).
  * Every outcome is recorded in ROOT/smart.json (the check's time, result and
  * message; the accepted catalog's serial and expiry; the next step, whose
- * download is discarded when the step changed). 0 for needUpdate and
- * versionOptimal; -1 with err otherwise: FW_EXIT_NET for netError (the next
- * check backs off), FW_EXIT_REJECTED for a refused catalog, FW_EXIT_USAGE when
- * no server is set, FW_EXIT_IO.
+ * download is discarded when the step changed, and whose URLs are the newest
+ * catalog's when it did not; the description and the recommended patch). 0
+ * for needUpdate and versionOptimal; -1 with err otherwise: FW_EXIT_NET for
+ * netError, serverSpecUpLimit and CertOutDate (by the error's kind; the next
+ * check backs off, or waits for a busy server's Retry-After),
+ * FW_EXIT_REJECTED for a refused catalog, FW_EXIT_USAGE when no server is
+ * set, FW_EXIT_IO.
  */
 int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct fw_err *err);
 
-/* The running system image as the upgrade policy sees it: the primary if valid, else the secondary; "" none. */
-void dev_check_running(const struct dev_root *r, char version[FW_VERSION_MAX_LEN + 1], uint32_t *generation);
+/*
+ * Would the install (dev_upgrade, 'upgrade all' from the downloaded file)
+ * take this manifest on this device as it is now? The download asks before
+ * it fetches a payload byte. 0, or -1 with err (FW_EXIT_REJECTED: the
+ * policy's refusal; FW_EXIT_IO).
+ */
+int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, struct fw_err *err);
+
 
 #endif

@@ -14,6 +14,8 @@
 #include "base/outfile.h"
 #include "device/dev_check.h"
 #include "device/dev_intake.h"
+#include "device/dev_policy.h"
+#include "device/dev_slot.h"
 #include "device/dev_smart.h"
 #include "formats/chunk.h"
 #include "formats/pkg_read.h"
@@ -41,6 +43,7 @@ struct dl {
 	uint64_t unsynced;            /* bytes verified since the last record */
 	int manifest_ok;              /* the manifest is the one the catalog names */
 	int mismatch;                 /* ... or another one (fileNotMatch) */
+	int unbound;                  /* the catalog's words of it are not its manifest's: refused for good */
 	double started;
 };
 
@@ -166,7 +169,15 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 				  "%.16s... (another package than the catalog names)", got, want);
 	}
 	if (bound(m, &d->s->step, err) < 0) {
-		d->mismatch = 1;
+		d->mismatch = d->unbound = 1;
+		return -1;
+	}
+	/* The install's own policy, before a payload byte is fetched: a package it would refuse is not downloaded. */
+	if (dev_check_policy(d->r, m, err) < 0) {
+		if (err->code != FW_EXIT_IO) {
+			d->stage = DEV_RESULT_POLICY_REFUSED;
+			d->manifest_ok = 1;   /* the catalog's package, refused as it is */
+		}
 		return -1;
 	}
 	d->manifest_ok = 1;
@@ -224,9 +235,27 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
 	s->dl_mtime = s->dl_size = -1;
 }
 
+/*
+ * Is the refusal about the package the catalog names, for good? Its
+ * manifest is the catalog's (its SHA-256) and says otherwise than the
+ * catalog, or carries no signature this device trusts, or the policy
+ * refused it. Not when the bytes are not the catalog's package at all (a
+ * damaged transfer, another file): that can be put right on the server.
+ */
+static int refused_for_good(const struct dl *d, enum dev_result res, const struct pkg_report *rep)
+{
+	uint8_t digest[FW_DIGEST_LEN];
+
+	if (d->unbound || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
+		return 1;
+	return res == DEV_RESULT_SIGNATURE_FAILED && rep != NULL && rep->manifest_bytes != NULL &&
+	       chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) == 0 &&
+	       memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) == 0;
+}
+
 /* A package refused (not the one named, not whole, not good, refused by the hook): its result recorded, nothing of it kept. */
 static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, enum dev_result res, int64_t now,
-			   struct dev_download_out *out, struct fw_err *err)
+			   const struct pkg_report *rep, struct dev_download_out *out, struct fw_err *err)
 {
 	if (err->code != FW_EXIT_IO)
 		err->code = FW_EXIT_REJECTED;
@@ -234,10 +263,24 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	fw_err_wrap(err, "%s", s->step.url[0]);
 	drop(r, s, d);
 	s->dl_failures = 0;
+	/* Refused for what it is: never chosen again, and the next check looks for another way at once. */
+	if (refused_for_good(d, res, rep)) {
+		struct dev_record rec[FW_TARGET_COUNT];
+		const struct dev_record *run;
+
+		for (int t = 0; t < FW_TARGET_COUNT; t++)
+			dev_record_load(r, t, &rec[t]);
+		run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
+		dev_smart_refuse_step(s, out->result, run != NULL ? run->version : "");
+		dev_smart_forget_step(s);
+		s->next_check = now;
+	}
 	record(r, s, now, out->result, err->msg);
 }
 
-int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
+/* One run; *restart when the file changed on the server: what was fetched is deleted, and the caller runs again. */
+static int download_once(struct dev_root *r, int64_t now, int last, int *restart, struct dev_download_out *out,
+			 struct fw_err *err)
 {
 	struct dev_smart_state s;
 	struct sig_trust trust;
@@ -250,6 +293,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	struct stat sb;
 	char *dir = NULL, *final = NULL;
 	int have_trust = 0, rc = -1, changed = 0;
+	long retry_after = 0;
 	enum dev_result res;
 	double dt;
 
@@ -260,6 +304,10 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 	d.in.fd = d.in.tee_fd = -1;
 	if (dev_smart_load(r, &s, err) < 0)
 		return -1;
+	if (!s.has_step && s.check_result != DEV_CHECK_NONE && s.check_result != DEV_CHECK_NEED_UPDATE &&
+	    s.check_result != DEV_CHECK_VERSION_OPTIMAL)
+		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check failed (%s: %s): run fwctl "
+				  "check again", dev_check_result_name(s.check_result), s.check_message);
 	if (!s.has_step)
 		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check found no update (fwctl check)");
 	snprintf(out->version, sizeof(out->version), "%s", s.step.version);
@@ -306,6 +354,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 
 		dev_root_net_opts(r, &o);
 		o.max_bytes = s.step.length;
+		o.retry_after = &retry_after;
 		/* The file the bytes on disk came from, or none at all: never another one spliced on. */
 		if (d.have > 0 && (s.dl_etag[0] || s.dl_mtime >= 0 || s.dl_size >= 0)) {
 			snprintf(expect.etag, sizeof(expect.etag), "%s", s.dl_etag);
@@ -317,7 +366,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			/* Longer than the catalog says: not the package it names, whatever the network did. */
 			if (err->kind == FW_KIND_MISMATCH) {
 				d.mismatch = 1;
-				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, out, err);
+				refuse_package(r, &s, &d, DEV_RESULT_FILE_NOT_MATCH, now, NULL, out, err);
 				goto out;
 			}
 			if (err->kind == FW_KIND_CANCELLED)
@@ -359,7 +408,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		}
 		goto cancelled;
 	}
-	if (res == DEV_RESULT_NET_ERROR && !d.mismatch) {
+	if (dev_result_network(res) && !d.mismatch) {
 		changed = dev_transport_info(d.in.net)->changed;
 		if (!changed && d.manifest_ok && dev_intake_done(&d.in) > d.synced) {
 			struct fw_err ignore;
@@ -381,7 +430,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 			   (unsigned long long)dev_intake_done(&d.in), (unsigned long long)s.step.length);
 	}
 	if (res != DEV_RESULT_SUCCESS) {
-		refuse_package(r, &s, &d, res, now, out, err);
+		refuse_package(r, &s, &d, res, now, &rep, out, err);
 		goto out;
 	}
 	/* Whole and verified: durable under its final name, then the state says so. */
@@ -416,12 +465,22 @@ cancelled:
 	record(r, &s, now, out->result, err->msg);
 	goto out;
 net_failed:
-	/* Progress kept (unless the file changed on the server); the next attempt backs off. */
+	/* Progress kept (unless the file changed on the server); the next attempt backs off, or waits as long
+	 * as a busy server asked (Retry-After, never longer than the check interval). */
 	if (changed)
 		drop(r, &s, &d);
+	/* The file changed on the server: not a network error. What was fetched is deleted and the file is
+	 * downloaded again, in this run (once: a file that keeps changing is the network's trouble). */
+	if (changed && !last) {
+		struct fw_err ignore;
+
+		*restart = 1;
+		dev_smart_save(r, &s, &ignore);
+		goto out;
+	}
 	s.dl_failures++;
-	s.dl_retry_after = now + dev_smart_backoff(s.dl_failures, r->cfg.smart.interval);
-	snprintf(out->result, sizeof(out->result), "netError");
+	s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
+	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(dev_result_of_net(err)));
 	record(r, &s, now, out->result, err->msg);
 out:
 	dev_intake_close(&d.in);
@@ -434,5 +493,20 @@ out:
 	free(dir);
 	free(final);
 	free(d.part_path);
+	return rc;
+}
+
+int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err)
+{
+	int restart = 0, rc = download_once(r, now, 0, &restart, out, err);
+
+	if (restart) {
+		struct dev_download_out first = *out;
+
+		memset(err, 0, sizeof(*err));
+		rc = download_once(r, now, 1, &restart, out, err);
+		out->changed = 1;
+		out->fetched += first.fetched;
+	}
 	return rc;
 }

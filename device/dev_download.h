@@ -20,6 +20,7 @@ struct dev_download_out {
 	unsigned interruptions; /* cut or stalled connections the transport resumed */
 	uint64_t speed;         /* bytes per second over the network in this run */
 	int already;            /* it was complete before: nothing done */
+	int changed;            /* the file changed on the server: what was fetched was deleted and it was fetched again */
 	char result[32];        /* recorded in ROOT/smart.json: success, netError, fileNotMatch, ... */
 };
 
@@ -40,7 +41,9 @@ struct dev_download_out {
  * (ROOT/smart.json's download): netError (progress kept, the next attempt
  * backs off), fileNotMatch (another package than the catalog names),
  * fileCheckFailed / signatureFailed (the package is bad): these three discard
- * the download. Nothing of the running system changes. 0, or -1 with err
+ * the download. A file that changed on the server since the bytes on disk
+ * came (another ETag, Last-Modified or size) is not a network error: they
+ * are deleted and the file is downloaded again in the same run (once). Nothing of the running system changes. 0, or -1 with err
  * (FW_EXIT_NET, FW_EXIT_REJECTED, FW_EXIT_USAGE when there is nothing to fetch, FW_EXIT_IO).
  */
 int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, struct fw_err *err);

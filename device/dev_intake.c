@@ -36,8 +36,7 @@ int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_
 		in->rereadable = 1;
 		if (dev_transport_open(&in->net, src, &nopts, offset, err) < 0) {
 			in->net = NULL;
-			*res = err->kind == FW_KIND_CANCELLED ? DEV_RESULT_CANCELLED
-			       : err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+			*res = err->kind == FW_KIND_CANCELLED ? DEV_RESULT_CANCELLED : dev_result_of_net(err);
 			return -1;
 		}
 		return 0;
@@ -190,7 +189,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	in->hook_stderr[0] = '\0';
 	memset(&in->stats, 0, sizeof(in->stats));
 	if (source_stream(in, hook_path != NULL, &fd, err) < 0) {
-		res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+		res = dev_result_of_net(err);
 		goto out;
 	}
 	in->reads++;
@@ -237,7 +236,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	/* The source's failure first: a stream cut short looks like a short package to the reader and the hook. */
 	if (frc < 0) {
 		*err = ferr;
-		res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+		res = dev_result_of_net(err);
 		goto out;
 	}
 	/* The hook's verdict comes before the package's: its output only had to be read to be judged. */

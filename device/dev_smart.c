@@ -36,6 +36,8 @@ static const char *const check_names[] = {
 	[DEV_CHECK_TOO_LARGE] = "catalogTooLarge",
 	[DEV_CHECK_INVALID] = "catalogInvalid",
 	[DEV_CHECK_SYSTEM_ERROR] = "systemError",
+	[DEV_CHECK_SERVER_LIMIT] = "serverSpecUpLimit",
+	[DEV_CHECK_CERT_OUT_DATE] = "CertOutDate",
 };
 #define N_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
 
@@ -57,6 +59,70 @@ void dev_smart_forget_step(struct dev_smart_state *s)
 	s->dl_retry_after = 0;
 }
 
+int dev_smart_result_refuses(const char *result)
+{
+	static const char *const final[] = { "signatureFailed", "policyRefused" };
+
+	for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++)
+		if (strcmp(result, final[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int dev_smart_refusal_holds(const struct dev_smart_refusal *f, const char *running)
+{
+	/* The policy judges the device as it is: after another install it may take the release. */
+	return strcmp(f->result, "policyRefused") != 0 || strcmp(f->running, running) == 0;
+}
+
+void dev_smart_refuse_step(struct dev_smart_state *s, const char *result, const char *running)
+{
+	struct dev_smart_refusal *f;
+
+	if (!s->has_step)
+		return;
+	for (size_t i = 0; i < s->n_refused; i++)
+		if (memcmp(s->refused[i].manifest_sha256, s->step.manifest_sha256, FW_DIGEST_LEN) == 0) {
+			memmove(&s->refused[i], &s->refused[i + 1], (s->n_refused - i - 1) * sizeof(s->refused[0]));
+			s->n_refused--;
+			break;
+		}
+	if (s->n_refused == DEV_SMART_REFUSED_MAX) {
+		memmove(&s->refused[0], &s->refused[1], (DEV_SMART_REFUSED_MAX - 1) * sizeof(s->refused[0]));
+		s->n_refused--;
+	}
+	f = &s->refused[s->n_refused++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->version, sizeof(f->version), "%s", s->step.version);
+	memcpy(f->manifest_sha256, s->step.manifest_sha256, FW_DIGEST_LEN);
+	snprintf(f->result, sizeof(f->result), "%s", result);
+	snprintf(f->running, sizeof(f->running), "%s", running);
+}
+
+void dev_smart_unschedule(struct dev_smart_state *s)
+{
+	s->sched_download = s->sched_reboot = 0;
+	s->sched_dl_done = s->sched_dl_failed = s->sched_reboot_done = 0;
+	s->sched_reboot_result[0] = '\0';
+}
+
+int dev_smart_scheduled(const struct dev_smart_state *s)
+{
+	if (s->sched_download == 0 || s->sched_reboot_done)
+		return 0;
+	/* Without a reboot time the schedule is over once its download ran: the install is the user's. */
+	return !s->sched_dl_done || s->sched_reboot != 0;
+}
+
+int64_t dev_smart_sched_download_at(const struct dev_smart_state *s)
+{
+	if (!dev_smart_scheduled(s))
+		return -1;
+	if (!s->sched_dl_done)
+		return s->sched_download;
+	return s->sched_dl_failed ? s->sched_reboot : -1;
+}
+
 void dev_smart_state_init(struct dev_smart_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -71,10 +137,54 @@ static json_t *when_json(int64_t t)
 	return t == 0 ? json_null() : json_string(fw_time_iso(t, iso));
 }
 
+static void gets_(const json_t *o, const char *k, char *out, size_t n);
+
+/* The recommended patch, or null. */
+static json_t *patch_json(const struct dev_smart_state *s)
+{
+	if (!s->has_patch)
+		return json_null();
+	return json_pack("{s:s, s:s, s:I, s:o}", "name", s->patch_name, "version", s->patch_version, "length",
+			 (json_int_t)s->patch_length, "description", fw_json_text(s->patch_description));
+}
+
+static json_t *refused_json(const struct dev_smart_state *s)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < s->n_refused; i++) {
+		fw_hex(s->refused[i].manifest_sha256, FW_DIGEST_LEN, hex);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "version", s->refused[i].version,
+						   "manifest_sha256", hex, "result", s->refused[i].result, "running",
+						   s->refused[i].running));
+	}
+	return a;
+}
+
+static void refused_from_json(const json_t *a, struct dev_smart_state *s)
+{
+	size_t i;
+	const json_t *o;
+
+	json_array_foreach(a, i, o) {
+		const char *hex = json_string_value(json_object_get(o, "manifest_sha256"));
+		struct dev_smart_refusal *f = &s->refused[s->n_refused];
+
+		if (s->n_refused == DEV_SMART_REFUSED_MAX || hex == NULL ||
+		    fw_unhex(hex, f->manifest_sha256, FW_DIGEST_LEN) < 0)
+			continue;
+		gets_(o, "version", f->version, sizeof(f->version));
+		gets_(o, "result", f->result, sizeof(f->result));
+		gets_(o, "running", f->running, sizeof(f->running));
+		s->n_refused++;
+	}
+}
+
 json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 {
 	char hex[2 * FW_DIGEST_LEN + 1];
-	json_t *step = json_null(), *urls;
+	json_t *step = json_null(), *urls, *doc;
 
 	if (s->has_step) {
 		urls = json_array();
@@ -87,7 +197,7 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 				 s->step.bridge_from, "bridge_down", s->step.bridge_down, "rollback_index",
 				 (json_int_t)s->step.rollback_index, "requires_tpm", s->step.requires_tpm);
 	}
-	return json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
+	doc = json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
 			 "s:{s:I, s:b, s:I, s:I, s:o, s:I, s:s, s:I, s:I, s:s, s:o, s:i, s:I}, "
 			 "s:{s:I, s:o, s:s, s:s}}",
 			 "check", "time", (json_int_t)s->check_time, "time_iso", when_json(s->check_time),
@@ -104,6 +214,17 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 			 "failures", s->dl_failures, "retry_after", (json_int_t)s->dl_retry_after,
 			 "install", "time", (json_int_t)s->install_time, "time_iso", when_json(s->install_time),
 			 "result", s->install_result, "version", s->install_version);
+	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "description", fw_json_text(s->description)) < 0 ||
+			    json_object_set_new(doc, "patch", patch_json(s)) < 0 ||
+			    json_object_set_new(doc, "schedule", json_pack("{s:I, s:I, s:b, s:b, s:b, s:s}", "download",
+				(json_int_t)s->sched_download, "reboot", (json_int_t)s->sched_reboot, "download_done",
+				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",
+				s->sched_reboot_done, "reboot_result", s->sched_reboot_result)) < 0)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 static int64_t geti(const json_t *o, const char *k)
@@ -211,6 +332,23 @@ int dev_smart_load(const struct dev_root *r, struct dev_smart_state *s, struct f
 	gets_(o, "result", s->install_result, sizeof(s->install_result));
 	gets_(o, "version", s->install_version, sizeof(s->install_version));
 	s->dl_time = geti(json_object_get(doc, "download"), "time");
+	refused_from_json(json_object_get(doc, "refused"), s);
+	gets_(doc, "description", s->description, sizeof(s->description));
+	o = json_object_get(doc, "patch");
+	if (json_is_object(o)) {
+		s->has_patch = 1;
+		gets_(o, "name", s->patch_name, sizeof(s->patch_name));
+		gets_(o, "version", s->patch_version, sizeof(s->patch_version));
+		s->patch_length = (uint64_t)geti(o, "length");
+		gets_(o, "description", s->patch_description, sizeof(s->patch_description));
+	}
+	o = json_object_get(doc, "schedule");
+	s->sched_download = geti(o, "download");
+	s->sched_reboot = geti(o, "reboot");
+	s->sched_dl_done = json_is_true(json_object_get(o, "download_done"));
+	s->sched_dl_failed = json_is_true(json_object_get(o, "download_failed"));
+	s->sched_reboot_done = json_is_true(json_object_get(o, "reboot_done"));
+	gets_(o, "reboot_result", s->sched_reboot_result, sizeof(s->sched_reboot_result));
 	rc = 0;
 out:
 	json_decref(doc);
@@ -240,6 +378,15 @@ int64_t dev_smart_backoff(unsigned n, int64_t interval)
 	if (w > DEV_SMART_BACKOFF_MAX)
 		w = DEV_SMART_BACKOFF_MAX;
 	return w < interval ? w : interval;
+}
+
+int64_t dev_smart_retry_wait(unsigned n, int64_t interval, long retry_after)
+{
+	int64_t w = dev_smart_backoff(n, interval);
+
+	if (retry_after > w)
+		w = retry_after < interval ? retry_after : interval;
+	return w;
 }
 
 int dev_smart_parse_tod(const char *s)
@@ -314,6 +461,26 @@ void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_sta
 		p->next_install = max64(now, c->install_at < 0 ? s->dl_complete_time
 							      : dev_smart_next_tod(s->dl_complete_time, c->install_at));
 
+	if (dev_smart_scheduled(s)) {
+		int64_t at = dev_smart_sched_download_at(s);
+
+		p->next_download = p->next_install = -1;
+		if (at > 0) {
+			int64_t t = max64(now, at);
+			/* A check at the scheduled time, unless one ran since; then its download, the window aside. */
+			if (s->check_time < at) {
+				if (t < p->next_check)
+					p->next_check = t;
+			} else if (s->has_step && !s->dl_complete) {
+				p->next_download = t;
+			}
+		}
+		if (s->sched_reboot != 0 && s->has_step && s->dl_complete)
+			p->next_install = max64(now, max64(s->dl_complete_time, s->sched_reboot));
+	} else if (s->sched_download != 0 && !s->sched_reboot_done && s->sched_reboot == 0) {
+		p->next_install = -1;   /* downloaded by the schedule, installed by hand (fwctl smart install) */
+	}
+
 	if (p->next_check == now && !(skip & (1u << DEV_SMART_CHECK)))
 		p->due = DEV_SMART_CHECK;
 	else if (p->next_download == now && !(skip & (1u << DEV_SMART_DOWNLOAD)))
@@ -374,7 +541,7 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 	struct dev_smart_plan p;
 	struct dev_smart_config shown = *c;
 	char hex[2 * FW_DIGEST_LEN + 1], url[sizeof(s->step.url[0])];
-	json_t *step = json_null();
+	json_t *step = json_null(), *doc;
 
 	/* Passwords in URLs are the device's to use, not the status's to show. */
 	dev_source_hide_password(shown.server);
@@ -387,7 +554,7 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", url, "length",
 				 (json_int_t)s->step.length, "manifest_sha256", hex);
 	}
-	return json_pack("{"
+	doc = json_pack("{"
 			 "s:{s:o, s:s, s:o, s:o, s:i}, "
 			 "s:o, s:o, "
 			 "s:{s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:i}, "
@@ -410,6 +577,17 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 			 "install", iso_or_null(p.next_install),
 			 "last_install", "time", iso_or_null(s->install_time), "result", s->install_result, "version",
 			 s->install_version);
+	if (doc != NULL && (json_object_set_new(doc, "refused", refused_json(s)) < 0 ||
+			    json_object_set_new(doc, "description", fw_json_text(s->description)) < 0 ||
+			    json_object_set_new(doc, "patch", patch_json(s)) < 0 ||
+			    json_object_set_new(doc, "schedule", json_pack("{s:o, s:o, s:b, s:b, s:b, s:s}", "download",
+				iso_or_null(s->sched_download), "reboot", iso_or_null(s->sched_reboot), "download_done",
+				s->sched_dl_done, "download_failed", s->sched_dl_failed, "reboot_done",
+				s->sched_reboot_done, "reboot_result", s->sched_reboot_result)) < 0)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 int dev_smart_reset_serial(const struct dev_root *r, int *had, uint64_t *old, struct fw_err *err)

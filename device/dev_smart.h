@@ -46,6 +46,8 @@ enum dev_check_result {
 	DEV_CHECK_TOO_LARGE,          /* catalogTooLarge: over FW_CATALOG_MAX_BYTES */
 	DEV_CHECK_INVALID,            /* catalogInvalid: signed, but not a catalog this device can use */
 	DEV_CHECK_SYSTEM_ERROR,
+	DEV_CHECK_SERVER_LIMIT,       /* serverSpecUpLimit: the server said it is busy (HTTP 429/503); Retry-After honoured */
+	DEV_CHECK_CERT_OUT_DATE,      /* CertOutDate: the server's certificate expired or is not valid yet */
 };
 const char *dev_check_result_name(enum dev_check_result r);
 
@@ -66,6 +68,26 @@ struct dev_smart_release {
 	int requires_tpm;
 };
 
+/*
+ * A release this device refused for what the package is: its manifest says
+ * otherwise than the catalog (fileNotMatch: another product, generation...),
+ * no trusted signature (signatureFailed), or the install's policy refused
+ * it (policyRefused, which holds while the device runs the version it ran
+ * then). The check never
+ * chooses it again (its manifest_sha256 names it), so a refused package is
+ * not fetched at every interval. A fixed package has a new manifest. Not
+ * here: a server that serves another file than the catalog names, bytes
+ * that fail their chunk digests (the file on the server can be put right),
+ * an unpack hook's refusal (the hook is the administrator's to change).
+ */
+struct dev_smart_refusal {
+	char version[FW_VERSION_MAX_LEN + 1];
+	uint8_t manifest_sha256[FW_DIGEST_LEN];
+	char result[32];
+	char running[FW_VERSION_MAX_LEN + 1];   /* the device's version when it refused */
+};
+#define DEV_SMART_REFUSED_MAX 16   /* the newest ones kept */
+
 /* ROOT/smart.json: written durably after each step of check, download and install. */
 struct dev_smart_state {
 	/* the last check */
@@ -73,6 +95,13 @@ struct dev_smart_state {
 	enum dev_check_result check_result;
 	char check_message[512];
 	char available[FW_VERSION_MAX_LEN + 1];    /* the release this device is to run ("" none) */
+	char description[FW_DESCRIPTION_MAX + 1];  /* its description in the catalog (the upgrade description) */
+	/* the catalog's recommended patch for the release the device is to run (or runs): a .wmopkg */
+	int has_patch;
+	char patch_name[FW_PKG_NAME_MAX + 1];
+	char patch_version[FW_VERSION_MAX_LEN + 1];
+	uint64_t patch_length;
+	char patch_description[FW_DESCRIPTION_MAX + 1];
 	int64_t next_check;                        /* no check before this (a retry's backoff); 0: due */
 	unsigned check_failures;                   /* netErrors in a row */
 	/* the last accepted catalog */
@@ -98,6 +127,16 @@ struct dev_smart_state {
 	int64_t install_time;                      /* 0: none */
 	char install_result[32];
 	char install_version[FW_VERSION_MAX_LEN + 1];
+	/* the one-shot schedule (fwctl smart schedule download at DATE [reboot at DATE]); 0: none */
+	int64_t sched_download;                    /* check and download at this time (not before), the window aside */
+	int64_t sched_reboot;                      /* install at this time (and retry a failed download); 0: by hand */
+	int sched_dl_done;                         /* the scheduled download ran ... */
+	int sched_dl_failed;                       /* ... and failed (retried at the reboot time) */
+	int sched_reboot_done;                     /* the scheduled install ran, or gave up */
+	char sched_reboot_result[16];              /* "succeeded", "failed", "" */
+	/* releases refused for good, oldest first */
+	size_t n_refused;
+	struct dev_smart_refusal refused[DEV_SMART_REFUSED_MAX];
 };
 
 struct dev_root;
@@ -125,6 +164,20 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 /* A fresh device's state: never checked, nothing to fetch. */
 void dev_smart_state_init(struct dev_smart_state *s);
 
+/* Remember the step as refused with result on a device running `running` (the oldest refusal goes when full). */
+void dev_smart_refuse_step(struct dev_smart_state *s, const char *result, const char *running);
+/* Is a result one that refuses the package for good (signatureFailed, policyRefused)? */
+int dev_smart_result_refuses(const char *result);
+/* Does a refusal still hold on a device running `running`? */
+int dev_smart_refusal_holds(const struct dev_smart_refusal *f, const char *running);
+
+/* Forget the one-shot schedule (a download or install by hand, smart upgrade turned off, a new schedule). */
+void dev_smart_unschedule(struct dev_smart_state *s);
+/* Is a one-shot schedule set and not over? */
+int dev_smart_scheduled(const struct dev_smart_state *s);
+/* When the schedule wants the download now: its download time, else (that one failed) its reboot time; -1 none. */
+int64_t dev_smart_sched_download_at(const struct dev_smart_state *s);
+
 /* Forget the step and its download's progress (not the file: dev_download_discard). */
 void dev_smart_forget_step(struct dev_smart_state *s);
 
@@ -149,7 +202,12 @@ struct dev_smart_plan {
  * step not downloaded yet, now inside the download window and past its retry
  * backoff. An install: the download complete, now at or past the first
  * install-at time at or after it completed (at once without one), and no
- * system image on trial (`on_trial`: it waits for mark-good). `skip`
+ * system image on trial (`on_trial`: it waits for mark-good). A one-shot
+ * schedule (dev_smart_scheduled) overrides the window and the install time:
+ * at its download time a check (unless one ran since) and the download; a
+ * download that failed is tried again at its reboot time; the install at
+ * the reboot time, or never by itself without one (fwctl smart install).
+ * `skip`
  * (1 << action) leaves out the actions this tick already ran.
  */
 void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_state *s, int64_t now, int on_trial,
@@ -157,6 +215,8 @@ void dev_smart_plan(const struct dev_smart_config *c, const struct dev_smart_sta
 
 /* The wait after the nth netError in a row (n >= 1): 60 s doubling, at most 6 h and at most the interval. */
 int64_t dev_smart_backoff(unsigned n, int64_t interval);
+/* The wait after the nth failure in a row: a busy server's Retry-After (seconds, 0 none) when longer than the backoff, at most the interval. */
+int64_t dev_smart_retry_wait(unsigned n, int64_t interval, long retry_after);
 
 /* "HH:MM" (00:00 to 23:59) into minutes of the day; -1 if malformed. */
 int dev_smart_parse_tod(const char *s);

@@ -25,6 +25,8 @@ static const char *const result_names[] = {
 	[DEV_RESULT_ROLLED_BACK] = "rolledBack",
 	[DEV_RESULT_SECURITY_VIOLATION] = "securityViolation",
 	[DEV_RESULT_ABNORMAL_RESET] = "abnormalReset",
+	[DEV_RESULT_SERVER_LIMIT] = "serverSpecUpLimit",
+	[DEV_RESULT_CERT_OUT_DATE] = "CertOutDate",
 };
 #define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
 
@@ -52,6 +54,22 @@ static enum dev_cancel cancel_parse(const char *s)
 		if (strcmp(s, cancel_names[i]) == 0)
 			return (enum dev_cancel)i;
 	return DEV_CANCEL_NONE;
+}
+
+enum dev_result dev_result_of_net(const struct fw_err *err)
+{
+	if (err->code != FW_EXIT_NET)
+		return DEV_RESULT_SYSTEM_ERROR;
+	if (err->kind == FW_KIND_THROTTLED)
+		return DEV_RESULT_SERVER_LIMIT;
+	if (err->kind == FW_KIND_CERT_TIME)
+		return DEV_RESULT_CERT_OUT_DATE;
+	return DEV_RESULT_NET_ERROR;
+}
+
+int dev_result_network(enum dev_result r)
+{
+	return r == DEV_RESULT_NET_ERROR || r == DEV_RESULT_SERVER_LIMIT || r == DEV_RESULT_CERT_OUT_DATE;
 }
 
 static int result_parse(const char *s, enum dev_result *out)

@@ -26,6 +26,8 @@ enum dev_result {
 	DEV_RESULT_ROLLED_BACK,     /* the new system image was not marked good within its boot budget */
 	DEV_RESULT_SECURITY_VIOLATION, /* the unpack hook refused the package (exit 1) */
 	DEV_RESULT_ABNORMAL_RESET,  /* cut short: the device restarted, or fwctl was killed, while it ran */
+	DEV_RESULT_SERVER_LIMIT,    /* the server said it is busy (HTTP 429/503): serverSpecUpLimit */
+	DEV_RESULT_CERT_OUT_DATE,   /* the server's certificate expired or is not valid yet: CertOutDate */
 };
 
 /* The field's "Cancellation status" of the last upgrade: did a user's stop (SIGINT, SIGTERM) take? */
@@ -35,6 +37,11 @@ enum dev_cancel {
 	DEV_CANCEL_SUCCESSFUL,      /* stopped: upgradeCancelled recorded, resumable */
 	DEV_CANCEL_FAILED,          /* asked too late (the upgrade had finished) or the stop could not be recorded */
 };
+
+/* A transport failure's result: serverSpecUpLimit and CertOutDate by the error's kind, else netError (FW_EXIT_NET) or systemError. */
+enum dev_result dev_result_of_net(const struct fw_err *err);
+/* One of those three network results: what was fetched is kept for a resume. */
+int dev_result_network(enum dev_result r);
 
 #define DEV_BOOTED_NONE (-1)
 

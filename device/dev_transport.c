@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/x509_vfy.h>
 
 #define SKIP_THROUGH (64u * 1024)   /* a seek forward this short reads through instead of reconnecting */
 #define BACKOFF_MAX_MS 30000L
@@ -472,6 +474,12 @@ static int pump(struct dev_transport *t, struct fw_err *err)
 	return 0;
 }
 
+/* The server's own word that it is over its limit: 429 Too Many Requests, 503 Service Unavailable. */
+static int busy(long code)
+{
+	return code == 429 || code == 503;
+}
+
 /* A failure worth another attempt: the network, not the file or the credentials. */
 static int transient(const struct dev_transport *t)
 {
@@ -492,7 +500,7 @@ static int transient(const struct dev_transport *t)
 		return 1;
 	case CURLE_HTTP_RETURNED_ERROR:
 		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-		return code >= 500;
+		return code >= 500 && !busy(code);   /* a busy server is asked again when it says, not at once */
 	case CURLE_SSH:
 		/* libssh2's catch-all: a session cut mid-file is worth a retry, a refusal before the file is not. */
 		return t->answered;
@@ -524,6 +532,16 @@ static int ftp_gives_way(const struct dev_transport *t)
 	}
 }
 
+/* OpenSSL's verdict on the server's chain: a certificate in it has expired or is not valid yet. */
+static int cert_out_of_date(const struct dev_transport *t)
+{
+	long v = 0;
+
+	if (t->curl->easy_getinfo(t->easy, CURLINFO_SSL_VERIFYRESULT, &v) != CURLE_OK)
+		return 0;
+	return v == X509_V_ERR_CERT_HAS_EXPIRED || v == X509_V_ERR_CERT_NOT_YET_VALID;
+}
+
 /* This attempt's failure in words, naming the source. */
 static int attempt_error(struct dev_transport *t, struct fw_err *err)
 {
@@ -538,6 +556,19 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 	switch (t->result) {
 	case CURLE_HTTP_RETURNED_ERROR:
 		t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (busy(code)) {
+			curl_off_t after = 0;
+
+			if (t->curl->easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after < 0)
+				after = 0;
+			if (t->o.retry_after != NULL)
+				*t->o.retry_after = after > LONG_MAX ? LONG_MAX : (long)after;
+			if (after > 0)
+				return fw_err_setk(err, FW_KIND_THROTTLED, FW_EXIT_NET, "the server answered HTTP %ld (busy: "
+						   "over its limit), Retry-After %lld s", code, (long long)after);
+			return fw_err_setk(err, FW_KIND_THROTTLED, FW_EXIT_NET, "the server answered HTTP %ld (busy: over "
+					   "its limit)", code);
+		}
 		return fw_err_setk(err, code == 404 ? FW_KIND_NOT_FOUND : FW_KIND_NONE, FW_EXIT_NET,
 				   "the server answered HTTP %ld%s", code,
 				  code == 404 ? " (no such file)" : code == 401 || code == 403 ? " (not allowed)" : "");
@@ -568,6 +599,9 @@ static int attempt_error(struct dev_transport *t, struct fw_err *err)
 		if (ssh_proto(t->proto))
 			return fw_err_set(err, FW_EXIT_NET, "the server's host key is not in %s: refused (add the "
 					  "server's key to that file to trust it)", t->o.ssh_known_hosts);
+		if (cert_out_of_date(t))
+			return fw_err_setk(err, FW_KIND_CERT_TIME, FW_EXIT_NET, "the server's certificate is out of date "
+					   "(%s): check the server's certificate, and the device's clock", curl_why(t));
 		return fw_err_set(err, FW_EXIT_NET, "the server's certificate does not verify (%s)", curl_why(t));
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 		return fw_err_set(err, FW_EXIT_NET, "the server's public key is not the pinned one");

@@ -35,10 +35,14 @@
  * info.changed set, and the caller starts over from byte 0 with a new open.
  *
  * Not retried: 4xx answers (404, 403...), a refused login, a missing FTP
- * file, TLS verification failures, a changed file. Retried, up to
+ * file, TLS verification failures, a changed file, and a server that says
+ * it is busy (HTTP 429 or 503: FW_KIND_THROTTLED, its Retry-After in
+ * *opts.retry_after, for the caller's schedule to honour). Retried, up to
  * opts.retries attempts in a row that bring no new byte, with a backoff from
  * opts.backoff_ms doubling up to 30 s: refused or cut connections, timeouts,
- * the low-speed limit, 5xx answers.
+ * the low-speed limit, other 5xx answers. A server certificate that has
+ * expired or is not valid yet is FW_KIND_CERT_TIME (OpenSSL's verify
+ * result, never the message).
  *
  * Limits (struct dev_transport_opts, defaults in dev_transport_opts_init):
  *   connect_timeout  15 s to connect (TCP and TLS; for TFTP, per packet)
@@ -111,6 +115,8 @@ struct dev_transport_opts {
 	 * identity it recorded from dev_transport_info()->id. NULL: none, the
 	 * first answer sets it. Copied at open. */
 	const struct dev_transport_id *expect;
+	/* Out: a 429/503 answer's Retry-After in seconds (0 when it said none); NULL: not wanted. */
+	long *retry_after;
 	/* Stop the stream here, as dev_transport_seek_to does (0: the file's end): for a caller
 	 * that holds the bytes from there on already. */
 	uint64_t end;

@@ -649,12 +649,12 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 		if (dev_state_save(u->root, &u->st, &rerr) < 0)
 			u->st.last.cancel = DEV_CANCEL_FAILED;
 	}
-	/* A network failure or a user's stop is what resuming is for: keep what is written, for the next
+	/* A network failure (netError, serverSpecUpLimit, CertOutDate) or a user's stop is what resuming is for: keep what is written, for the next
 	 * run. Any other failure is final, and the record goes with it. */
-	if ((res == DEV_RESULT_NET_ERROR || stop) && u->writing && u->resume_on) {
+	if ((dev_result_network(res) || stop) && u->writing && u->resume_on) {
 		if (checkpoint(u, 1, &rerr) < 0 && stop)
 			u->st.last.cancel = DEV_CANCEL_FAILED;
-	} else if (res != DEV_RESULT_NET_ERROR && !stop) {
+	} else if (!dev_result_network(res) && !stop) {
 		dev_resume_clear(u->root);
 	}
 	if (stop && u->st.last.cancel == DEV_CANCEL_CANCELLING)
@@ -823,7 +823,7 @@ static int open_source(struct txn *u, struct dev_root *r, const struct dev_upgra
 	if (dev_transport_info(u->in.net)->id.size > 0)
 		u->net_total = (uint64_t)dev_transport_info(u->in.net)->id.size;
 	if (resume_begin(u, may_resume, found, &old, &rerr, err) < 0) {
-		*res = err->code == FW_EXIT_NET ? DEV_RESULT_NET_ERROR : DEV_RESULT_SYSTEM_ERROR;
+		*res = dev_result_of_net(err);
 		return -1;
 	}
 	return 0;

@@ -45,6 +45,39 @@ int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err)
 	return 0;
 }
 
+static json_t *urls_json(const char (*url)[FW_CATALOG_URL_MAX + 1], size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, json_string(url[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *patch_json(const struct fw_patch *p)
+{
+	char hex[2 * FW_DIGEST_LEN + 1];
+
+	fw_hex(p->manifest_sha256, FW_DIGEST_LEN, hex);
+	return json_pack("{s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:s}", "name", p->name, "version", p->version, "urls",
+			 urls_json(p->url, p->n_urls), "length", (json_int_t)p->length, "manifest_sha256", hex, "min_fw",
+			 p->min_fw, "max_fw", p->max_fw, "description", p->description);
+}
+
+/* Format version 2 only when something of it is used: a catalog without it stays readable by version 1 readers. */
+static int needs_v2(const struct fw_catalog *c)
+{
+	if (c->n_patches > 0)
+		return 1;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->rel[i].description[0])
+			return 1;
+	return 0;
+}
+
 static json_t *release_json(const struct fw_release *r)
 {
 	json_t *o = json_object(), *urls = json_array();
@@ -64,7 +97,8 @@ static json_t *release_json(const struct fw_release *r)
 		      json_object_set_new(o, "bridge_down", json_string(r->bridge_down)) < 0 ||
 		      json_object_set_new(o, "rollback_index", json_integer((json_int_t)r->rollback_index)) < 0 ||
 		      json_object_set_new(o, "requires_tpm", json_boolean(r->requires_tpm)) < 0 ||
-		      json_object_set_new(o, "rollout", json_integer(r->rollout)) < 0;
+		      json_object_set_new(o, "rollout", json_integer(r->rollout)) < 0 ||
+		      (r->description[0] && json_object_set_new(o, "description", json_string(r->description)) < 0);
 	json_decref(urls);
 	if (bad) {
 		json_decref(o);
@@ -88,11 +122,25 @@ char *fw_catalog_emit(const struct fw_catalog *c)
 		}
 		bad = (r = release_json(&c->rel[i])) == NULL || json_array_append_new(list, r) < 0;
 	}
+	if (!bad && c->n_patches > 0) {
+		json_t *patches = json_object();
+
+		bad = patches == NULL || json_object_set_new(doc, "patches", patches) < 0;
+		for (size_t i = 0; !bad && i < c->n_patches; i++) {
+			json_t *list = json_object_get(patches, c->patch[i].product), *p;
+			if (list == NULL && (json_object_set_new(patches, c->patch[i].product, json_array()) < 0 ||
+					     (list = json_object_get(patches, c->patch[i].product)) == NULL)) {
+				bad = 1;
+				break;
+			}
+			bad = (p = patch_json(&c->patch[i])) == NULL || json_array_append_new(list, p) < 0;
+		}
+	}
 	fw_time_iso(c->created, created);
 	fw_time_iso(c->expires, expires);
 	if (!bad)
 		bad = json_object_set_new(doc, "format", json_string(FW_CATALOG_FORMAT)) < 0 ||
-		      json_object_set_new(doc, "format_version", json_integer(1)) < 0 ||
+		      json_object_set_new(doc, "format_version", json_integer(needs_v2(c) ? 2 : 1)) < 0 ||
 		      json_object_set_new(doc, "serial", json_integer((json_int_t)c->serial)) < 0 ||
 		      json_object_set_new(doc, "created", json_integer(c->created)) < 0 ||
 		      json_object_set_new(doc, "created_time", json_string(created)) < 0 ||
@@ -152,20 +200,126 @@ static int get_version(const json_t *o, const char *key, int may_be_empty, char 
 	return 0;
 }
 
-static int parse_release(const json_t *o, const char *product, struct fw_release *r, struct fw_err *err)
+/* A description: text a device shows, so UTF-8 and capped as the manifest's. */
+static int get_description(const json_t *o, char out[FW_DESCRIPTION_MAX + 1], const char *where, struct fw_err *err)
+{
+	const json_t *v = json_object_get(o, "description");
+
+	out[0] = '\0';
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) > FW_DESCRIPTION_MAX ||
+	    !fw_utf8_valid(json_string_value(v)))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: description: not text of at most %d bytes", where,
+				  FW_DESCRIPTION_MAX);
+	snprintf(out, FW_DESCRIPTION_MAX + 1, "%s", json_string_value(v));
+	return 0;
+}
+
+static int parse_urls(const json_t *urls, char (*url)[FW_CATALOG_URL_MAX + 1], size_t *n, const char *where,
+		      const char *version, struct fw_err *err)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: 1 to %d URLs", where, version,
+				  FW_CATALOG_MAX_URLS);
+	json_array_foreach(urls, i, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) == 0 ||
+		    strlen(json_string_value(v)) > FW_CATALOG_URL_MAX)
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: not a URL", where, version);
+		if (!fw_catalog_url_text_ok(json_string_value(v)))
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: a space or control character",
+					  where, version);
+		snprintf(url[i], FW_CATALOG_URL_MAX + 1, "%s", json_string_value(v));
+	}
+	*n = json_array_size(urls);
+	return 0;
+}
+
+static int get_sha(const json_t *o, uint8_t out[FW_DIGEST_LEN], const char *where, const char *version,
+		   struct fw_err *err)
+{
+	const json_t *v = json_object_get(o, "manifest_sha256");
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) != 2 * FW_DIGEST_LEN ||
+	    fw_unhex(json_string_value(v), out, FW_DIGEST_LEN) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: manifest_sha256: not 64 hex digits", where, version);
+	return 0;
+}
+
+static int parse_patch(const json_t *o, const char *product, struct fw_patch *p, struct fw_err *err)
+{
+	static const char *const keys[] = { "name", "version", "urls", "length", "manifest_sha256", "min_fw", "max_fw",
+					    "description", NULL };
+	char where[FW_NAME_MAX + 32];
+	const json_t *v = json_object_get(o, "name");
+
+	snprintf(where, sizeof(where), "patches.%s", product);
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: a patch is not an object", where);
+	if (only_keys(o, keys, where, err) < 0)
+		return -1;
+	snprintf(p->product, sizeof(p->product), "%s", product);
+	if (!json_is_string(v) || !fw_name_valid(json_string_value(v)) ||
+	    strlen(json_string_value(v)) > FW_PKG_NAME_MAX)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: name: not a package name", where);
+	snprintf(p->name, sizeof(p->name), "%s", json_string_value(v));
+	if (get_version(o, "version", 0, p->version, where, err) < 0 ||
+	    get_version(o, "min_fw", 1, p->min_fw, where, err) < 0 ||
+	    get_version(o, "max_fw", 1, p->max_fw, where, err) < 0 ||
+	    parse_urls(json_object_get(o, "urls"), p->url, &p->n_urls, where, p->version, err) < 0 ||
+	    get_sha(o, p->manifest_sha256, where, p->version, err) < 0 ||
+	    get_uint(o, "length", FW_PAYLOAD_MAX * FW_MAX_PAYLOADS, &p->length, where, err) < 0 ||
+	    get_description(o, p->description, where, err) < 0)
+		return -1;
+	fw_version_parse(p->version, &p->ver, err);
+	return 0;
+}
+
+static int cmp_patch(const void *a, const void *b)
+{
+	const struct fw_patch *x = a, *y = b;
+	int c = strcmp(x->product, y->product);
+
+	return c != 0 ? c : fw_version_cmp(&x->ver, &y->ver);
+}
+
+const struct fw_patch *fw_catalog_patch_for(const struct fw_catalog *c, const char *product, const char *version)
+{
+	const struct fw_patch *best = NULL;
+	struct fw_err ignore;
+
+	for (size_t i = 0; i < c->n_patches; i++) {
+		const struct fw_patch *p = &c->patch[i];
+		if (strcmp(p->product, product) != 0)
+			continue;
+		if (p->min_fw[0] && (version[0] == '\0' || fw_version_cmp_str(version, p->min_fw, &ignore) < 0))
+			continue;
+		if (p->max_fw[0] && version[0] && fw_version_cmp_str(version, p->max_fw, &ignore) > 0)
+			continue;
+		best = p;   /* sorted: the last that fits is the newest */
+	}
+	return best;
+}
+
+static int parse_release(const json_t *o, const char *product, struct fw_release *r, int v2, struct fw_err *err)
 {
 	static const char *const keys[] = { "version", "urls", "length", "manifest_sha256", "generation",
 					    "bridge_from", "bridge_down", "rollback_index", "requires_tpm",
 					    "rollout", NULL };
+	static const char *const keys2[] = { "version", "urls", "length", "manifest_sha256", "generation",
+					     "bridge_from", "bridge_down", "rollback_index", "requires_tpm",
+					     "rollout", "description", NULL };
 	char where[FW_NAME_MAX + 32];
 	const json_t *urls = json_object_get(o, "urls"), *v;
 	uint64_t n;
-	size_t i;
 
 	snprintf(where, sizeof(where), "products.%s", product);
 	if (!json_is_object(o))
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: a release is not an object", where);
-	if (only_keys(o, keys, where, err) < 0)
+	if (only_keys(o, v2 ? keys2 : keys, where, err) < 0 || get_description(o, r->description, where, err) < 0)
 		return -1;
 	snprintf(r->product, sizeof(r->product), "%s", product);
 	if (get_version(o, "version", 0, r->version, where, err) < 0 ||
@@ -173,24 +327,9 @@ static int parse_release(const json_t *o, const char *product, struct fw_release
 	    get_version(o, "bridge_down", 1, r->bridge_down, where, err) < 0)
 		return -1;
 	fw_version_parse(r->version, &r->ver, err);
-	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS)
-		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: 1 to %d URLs", where, r->version,
-				  FW_CATALOG_MAX_URLS);
-	json_array_foreach(urls, i, v) {
-		if (!json_is_string(v) || strlen(json_string_value(v)) == 0 ||
-		    strlen(json_string_value(v)) > FW_CATALOG_URL_MAX)
-			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: not a URL", where, r->version);
-		if (!fw_catalog_url_text_ok(json_string_value(v)))
-			return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: urls: a space or control character",
-					  where, r->version);
-		snprintf(r->url[i], sizeof(r->url[i]), "%s", json_string_value(v));
-	}
-	r->n_urls = json_array_size(urls);
-	v = json_object_get(o, "manifest_sha256");
-	if (!json_is_string(v) || strlen(json_string_value(v)) != 2 * FW_DIGEST_LEN ||
-	    fw_unhex(json_string_value(v), r->manifest_sha256, FW_DIGEST_LEN) < 0)
-		return fw_err_set(err, FW_EXIT_REJECTED, "%s %s: manifest_sha256: not 64 hex digits", where,
-				  r->version);
+	if (parse_urls(urls, r->url, &r->n_urls, where, r->version, err) < 0 ||
+	    get_sha(o, r->manifest_sha256, where, r->version, err) < 0)
+		return -1;
 	if (get_uint(o, "length", FW_PAYLOAD_MAX * FW_MAX_PAYLOADS, &r->length, where, err) < 0 ||
 	    get_uint(o, "rollback_index", FW_JSON_INT_MAX, &r->rollback_index, where, err) < 0 ||
 	    get_uint(o, "generation", UINT32_MAX, &n, where, err) < 0)
@@ -210,15 +349,18 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 {
 	static const char *const keys[] = { "format", "format_version", "serial", "created", "created_time",
 					    "expires", "expires_time", "products", NULL };
+	static const char *const keys2[] = { "format", "format_version", "serial", "created", "created_time",
+					     "expires", "expires_time", "products", "patches", NULL };
 	json_error_t jerr;
 	json_t *doc;
-	const json_t *v, *products, *list;
+	const json_t *v, *products, *list, *patches;
 	const char *product;
 	uint64_t n;
-	int rc = -1;
+	int rc = -1, v2;
 
 	/* Only what is used: a device's RSS should not pay for 256 empty releases (2 MiB). */
 	memset(c, 0, offsetof(struct fw_catalog, rel));
+	c->n_patches = 0;
 	if (len > FW_CATALOG_MAX_BYTES)
 		return fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes", FW_CATALOG_MAX_BYTES);
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -233,12 +375,13 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 		fw_err_set(err, FW_EXIT_REJECTED, "not a catalog: format is not \"%s\"", FW_CATALOG_FORMAT);
 		goto out;
 	}
-	if (only_keys(doc, keys, "catalog", err) < 0 || get_uint(doc, "format_version", 1, &n, "catalog", err) < 0)
-		goto out;
-	if (n != 1) {
-		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version %llu: only 1 is known", (unsigned long long)n);
+	if (get_uint(doc, "format_version", 2, &n, "catalog", err) < 0) {
+		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version: only 1 and 2 are known");
 		goto out;
 	}
+	v2 = n == 2;
+	if (only_keys(doc, v2 ? keys2 : keys, "catalog", err) < 0)
+		goto out;
 	if (get_uint(doc, "serial", FW_JSON_INT_MAX, &c->serial, "catalog", err) < 0 ||
 	    get_uint(doc, "created", INT64_MAX, &n, "catalog", err) < 0)
 		goto out;
@@ -267,7 +410,7 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 				goto out;
 			}
 			memset(&c->rel[c->n], 0, sizeof(c->rel[0]));
-			if (parse_release(o, product, &c->rel[c->n], err) < 0)
+			if (parse_release(o, product, &c->rel[c->n], v2, err) < 0)
 				goto out;
 			c->n++;
 		}
@@ -276,6 +419,32 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 		err->code = FW_EXIT_REJECTED;
 		goto out;
 	}
+	patches = json_object_get(doc, "patches");
+	if (patches != NULL && !json_is_object(patches)) {
+		fw_err_set(err, FW_EXIT_REJECTED, "catalog: patches: not an object");
+		goto out;
+	}
+	json_object_foreach((json_t *)patches, product, list) {
+		size_t i;
+		const json_t *o;
+
+		if (!fw_name_valid(product) || !json_is_array(list)) {
+			fw_err_set(err, FW_EXIT_REJECTED, "catalog: patches: \"%.64s\" is not a product with a list",
+				   product);
+			goto out;
+		}
+		json_array_foreach(list, i, o) {
+			if (c->n_patches == FW_CATALOG_MAX_PATCHES) {
+				fw_err_set(err, FW_EXIT_REJECTED, "catalog: more than %d patches", FW_CATALOG_MAX_PATCHES);
+				goto out;
+			}
+			memset(&c->patch[c->n_patches], 0, sizeof(c->patch[0]));
+			if (parse_patch(o, product, &c->patch[c->n_patches], err) < 0)
+				goto out;
+			c->n_patches++;
+		}
+	}
+	qsort(c->patch, c->n_patches, sizeof(c->patch[0]), cmp_patch);
 	rc = 0;
 out:
 	json_decref(doc);

@@ -14,6 +14,7 @@
 #define FW_CATALOG_MAX_RELEASES 256
 #define FW_CATALOG_MAX_URLS 8
 #define FW_CATALOG_URL_MAX 1024
+#define FW_CATALOG_MAX_PATCHES 64
 
 /* One package, as a device needs to know it before fetching it. */
 struct fw_release {
@@ -30,6 +31,22 @@ struct fw_release {
 	uint64_t rollback_index;
 	int requires_tpm;
 	unsigned rollout;                      /* percent of devices that take it, 0 to 100 */
+	char description[FW_DESCRIPTION_MAX + 1];  /* the manifest's (format version 2); "" none */
+};
+
+/* A patch: a modification package (.wmopkg) for a product, recommended with the releases it fits. */
+struct fw_patch {
+	char product[FW_NAME_MAX + 1];
+	char name[FW_PKG_NAME_MAX + 1];        /* the package name on the device */
+	char version[FW_VERSION_MAX_LEN + 1];
+	struct fw_version ver;
+	char url[FW_CATALOG_MAX_URLS][FW_CATALOG_URL_MAX + 1];
+	size_t n_urls;
+	uint64_t length;
+	uint8_t manifest_sha256[FW_DIGEST_LEN];
+	char min_fw[FW_VERSION_MAX_LEN + 1];   /* the firmware versions it applies to; "" unbounded */
+	char max_fw[FW_VERSION_MAX_LEN + 1];
+	char description[FW_DESCRIPTION_MAX + 1];
 };
 
 struct fw_catalog {
@@ -37,7 +54,12 @@ struct fw_catalog {
 	int64_t created, expires;              /* seconds since the epoch */
 	size_t n;
 	struct fw_release rel[FW_CATALOG_MAX_RELEASES];   /* sorted by product, then version */
+	size_t n_patches;
+	struct fw_patch patch[FW_CATALOG_MAX_PATCHES];    /* sorted by product, then version */
 };
+
+/* The newest patch for product that applies to firmware `version` (its min_fw and max_fw), or NULL. */
+const struct fw_patch *fw_catalog_patch_for(const struct fw_catalog *c, const char *product, const char *version);
 
 /* The catalog as JSON text (sorted keys, deterministic, trailing newline); malloc'd, NULL when out of memory. */
 char *fw_catalog_emit(const struct fw_catalog *c);

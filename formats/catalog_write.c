@@ -43,6 +43,20 @@ static int has_images_for(const struct fw_manifest *m, const char *product)
 	return 0;
 }
 
+/* What names a package in a catalog: its manifest's SHA-256 and its URLs, BASE/NAME for each base. */
+static int identify(const struct pkg_report *rep, const char *const *base_urls, size_t n_urls, const char *name,
+		    uint8_t sha[FW_DIGEST_LEN], char (*url)[FW_CATALOG_URL_MAX + 1], size_t *n, struct fw_err *err)
+{
+	if (chunk_sha256(rep->manifest_bytes, rep->manifest_len, sha) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+	for (size_t u = 0; u < n_urls; u++)
+		if (make_url(url[u], FW_CATALOG_URL_MAX + 1, base_urls[u], name) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: the URL is longer than %d bytes", base_urls[u],
+					  FW_CATALOG_URL_MAX);
+	*n = n_urls;
+	return 0;
+}
+
 int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *const *base_urls, size_t n_urls,
 			   unsigned rollout, struct fw_err *err)
 {
@@ -65,13 +79,31 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		fw_err_wrap(err, "%s", shown);
 		goto out;
 	}
-	if (m->type != FW_TYPE_FIRMWARE) {
-		fw_err_set(err, FW_EXIT_USAGE, "%s: a modification package: a catalog lists firmware", shown);
-		goto out;
-	}
 	if ((copy = strdup(path)) == NULL) {
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
+	}
+	/* A modification package is a patch for each product it names (formats/catalog.md, format version 2). */
+	for (size_t p = 0; m->type != FW_TYPE_FIRMWARE && p < m->n_products; p++) {
+		struct fw_patch *pt;
+
+		if (c->n_patches == FW_CATALOG_MAX_PATCHES) {
+			fw_err_set(err, FW_EXIT_USAGE, "more than %d patches", FW_CATALOG_MAX_PATCHES);
+			goto out;
+		}
+		pt = &c->patch[c->n_patches];
+		memset(pt, 0, sizeof(*pt));
+		snprintf(pt->product, sizeof(pt->product), "%s", m->products[p]);
+		snprintf(pt->name, sizeof(pt->name), "%s", m->name);
+		snprintf(pt->version, sizeof(pt->version), "%s", m->version);
+		pt->ver = m->ver;
+		snprintf(pt->min_fw, sizeof(pt->min_fw), "%s", m->min_fw);
+		snprintf(pt->max_fw, sizeof(pt->max_fw), "%s", m->max_fw);
+		snprintf(pt->description, sizeof(pt->description), "%s", m->description);
+		pt->length = (uint64_t)st.st_size;
+		if (identify(&rep, base_urls, n_urls, basename(copy), pt->manifest_sha256, pt->url, &pt->n_urls, err) < 0)
+			goto out;
+		c->n_patches++;
 	}
 	for (size_t p = 0; p < m->n_products; p++) {
 		struct fw_release *r;
@@ -93,18 +125,10 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		r->rollback_index = m->rollback_index;
 		r->requires_tpm = m->requires_tpm;
 		r->rollout = rollout;
+		snprintf(r->description, sizeof(r->description), "%s", m->description);
 		r->length = (uint64_t)st.st_size;
-		if (chunk_sha256(rep.manifest_bytes, rep.manifest_len, r->manifest_sha256) < 0) {
-			fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+		if (identify(&rep, base_urls, n_urls, basename(copy), r->manifest_sha256, r->url, &r->n_urls, err) < 0)
 			goto out;
-		}
-		for (size_t u = 0; u < n_urls; u++)
-			if (make_url(r->url[u], sizeof(r->url[u]), base_urls[u], basename(copy)) < 0) {
-				fw_err_set(err, FW_EXIT_USAGE, "%s: the URL is longer than %d bytes", base_urls[u],
-					   FW_CATALOG_URL_MAX);
-				goto out;
-			}
-		r->n_urls = n_urls;
 		c->n++;
 	}
 	rc = 0;

@@ -10,7 +10,9 @@
  * Add one release per product of the package at path (each product with an
  * image in it): its manifest's fields, the file's length, the SHA-256 of its
  * manifest.json, and a URL per base URL (BASE/NAME, NAME percent-encoded).
- * The package's signature is not checked here; its manifest must parse.
+ * A modification package (.wmopkg) adds a patch for each of its products
+ * instead (formats/catalog.md, format version 2). The package's signature
+ * is not checked here; its manifest must parse.
  */
 int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *const *base_urls, size_t n_urls,
 			   unsigned rollout, struct fw_err *err);

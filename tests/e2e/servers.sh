@@ -89,7 +89,7 @@ srv_nginx_temp_paths() {
 }
 
 # srv_nginx ROOT: nginx serving ROOT on three ports: HTTP_PORT, HTTPS_PORT (certificate from srv_ca)
-# and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503,
+# and NORANGE_PORT (HTTP that ignores Range: max_ranges 0). On HTTP_PORT, /busy.bin answers 503, /gateway.bin 502,
 # /redirect.bin redirects to /fw.bin and /to-ftp.bin to an ftp:// URL, and below /slow/ it sends at most
 # 512 KiB/s (a client killed mid-transfer was not sent much more than it read). With SRV_NGINX_ACCESS set,
 # nginx logs each request there as "URI STATUS BODY_BYTES_SENT" (bytes the server sent, for byte budgets).
@@ -117,6 +117,7 @@ $(srv_nginx_temp_paths "$d")
 		listen 127.0.0.1:$HTTP_PORT;
 		root $1;
 		location = /busy.bin { return 503; }
+		location = /gateway.bin { return 502; }
 		location = /redirect.bin { return 302 /fw.bin; }
 		location = /to-ftp.bin { return 302 ftp://127.0.0.1:1/fw.bin; }
 		location /slow/ { limit_rate 512k; }

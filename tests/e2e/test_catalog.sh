@@ -64,13 +64,32 @@ expect 2 '--base-url http://a/b c: a URL is UTF-8 text' cat -o e.json --base-url
 mkdir -p tree/files
 echo x >tree/files/f
 "$B/mkwmopkg" -q -o mod.wmopkg -C tree --version 1.0.0 --product WX -k k.key
-expect 2 'mod.wmopkg: a modification package: a catalog lists firmware' cat -o e.json --base-url http://a/ \
-	--expires 1d --serial 1 -k k.key mod.wmopkg
 expect 3 'missing.pkg: cannot open' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key missing.pkg
 printf 'not a package' >junk.pkg
 expect 1 'junk.pkg' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key junk.pkg
 [ ! -e e.json ] && [ ! -e e.json.minisig ] || fail "a refused catalog left a file"
-ok "refusals: existing output, a release twice, bad durations, no serial, rollout, a .wmopkg, missing or junk input"
+ok "refusals: existing output, a release twice, bad durations, no serial, rollout, missing or junk input"
+
+# --- format version 2: a release's description, and a .wmopkg as a patch for each of its products (004's
+# recommended patch); a catalog that uses neither stays format version 1 for older readers
+"$B/mkpkg" -q -o desc.pkg --version 5.23.0 --product WX --description 'Firmware and patch: 1) fixes 2) CC+SPH' \
+	--pri i.img -k k.key
+expect 0 '' cat -o v2.json --base-url http://a/fw --expires 1d --serial 1 -k k.key desc.pkg mod.wmopkg
+mod_sha=$(tar xOf mod.wmopkg manifest.json | sha256sum | cut -d' ' -f1)
+"$PY" - c.json v2.json "$mod_sha" "$(stat -c %s mod.wmopkg)" <<'PYEOF' || fail "catalog v2 content: $(cat v2.json)"
+import json, sys
+c1, c2 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert c1["format_version"] == 1 and "patches" not in c1, c1
+assert all("description" not in r for rs in c1["products"].values() for r in rs), c1
+assert c2["format_version"] == 2, c2
+assert c2["products"]["WX"][0]["description"] == "Firmware and patch: 1) fixes 2) CC+SPH", c2
+p, = c2["patches"]["WX"]
+assert p["name"] == "mod" and p["version"] == "1.0.0" and p["urls"] == ["http://a/fw/mod.wmopkg"], p
+assert p["manifest_sha256"] == sys.argv[3] and p["length"] == int(sys.argv[4]), p
+assert p["min_fw"] == "" and p["max_fw"] == "", p
+PYEOF
+minisign -Vm v2.json -p k.pub >/dev/null || fail "stock minisign does not verify the v2 catalog"
+ok "format version 2: the release's description and a .wmopkg patch; without them, version 1"
 
 # --- never dead on arrival: the validity window must hold the real clock's present
 real_clock() {

@@ -82,7 +82,7 @@ expect 0 'no release for product SX' at $((C0 + 3600)) fw check
 # A release marked for TPM products is not for this device (no TPM): never fetched to be refused.
 catalog tpm-only 3 www/tpm-2.0.0.pkg
 fresh 1.0.0 tpm-only
-expect 0 'check: 1.0.0 is the newest release not marked for TPM products' at $((C0 + 3600)) fw check
+expect 0 'check: 2.0.0 cannot be installed on this device.*marked for TPM products and this SX has no TPM' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
 fresh
 expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
@@ -395,15 +395,25 @@ unbound() {
 	[ "$(js "d['smart']['download']['result']")" = fileNotMatch ] || fail "$(js "d['smart']['download']")"
 	[ ! -e "$D/download/package.part" ] && [ ! -e "$D/download/package.pkg" ] || fail "a relabelled package was kept"
 	# A tick (the install time is any) still installs nothing: it only tries the download again.
+	: >"$NGINX_ACCESS"
 	at $((C0 + 3600)) "$B/fwctl" --root "$D" smart tick >/dev/null 2>&1 || true
 	[ "$(slotsum)" = "$before" ] || fail "a relabelled package ($3) changed the slots"
 	[ "$(js "d['smart']['last_install']['result']")" = "" ] || fail "an install ran: $(js "d['smart']['last_install']")"
+	# The catalog's words are not the package's: refused once, never chosen again, so never fetched again.
+	if [ "${FOREVER:-1}" = 1 ]; then
+		expect 0 '' at $((C0 + 7200)) fw check
+		[ "$(cat "$T/.out")" = versionOptimal ] || fail "the refused $2 was chosen again: $(cat "$T/.out")"
+		[ "$(js "[r['version'] + ' ' + r['result'] for r in d['smart']['refused']]")" = "['$2 fileNotMatch']" ] || \
+			fail "$(js "d['smart']['refused']")"
+		awk '$1 ~ /\.pkg$/ && $3 > 0' "$NGINX_ACCESS" | grep -q . && fail "a refused package was fetched again: $(cat "$NGINX_ACCESS")"
+	fi
+	return 0
 }
 relabel bind www/fw-1.0.0.pkg 'version="9.0.0"'
 unbound 1.5.0 9.0.0 'its manifest says version 1.0.0, the catalog says 9.0.0'
 relabel bind www/other-9.0.0.pkg 'product="SX"'
 unbound 1.0.0 9.0.0 'its manifest is not for product SX'
-relabel bind www/fw-2.0.0.pkg 'generation=2'
+relabel bind www/fw-2.0.0.pkg 'generation=2' 'bridge_from="1.0.0"'
 unbound 1.0.0 2.0.0 'its manifest says generation 1, the catalog says 2'
 relabel bind www/fw-2.0.0.pkg 'bridge_from="1.0.0"'
 unbound 1.0.0 2.0.0 'its manifest says bridge_from "", bridge_down ""; the catalog says "1.0.0", ""'
@@ -415,9 +425,9 @@ relabel bind www/fw-2.0.0.pkg 'rollback_index=3'
 unbound 1.0.0 2.0.0 'its manifest says rollback index 0, the catalog says 3'
 len=$(wc -c <www/fw-2.0.0.pkg)
 relabel bind www/fw-2.0.0.pkg "length=$((len + 512))"
-unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
+FOREVER=0 unbound 1.0.0 2.0.0 "$len bytes, the catalog says $((len + 512))"
 relabel bind www/fw-2.0.0.pkg "length=$((len - 512))"
-unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
+FOREVER=0 unbound 1.0.0 2.0.0 "more than the $((len - 512)) (bytes )?expected"
 ok "catalog binding: version, product, generation, bridge_from, bridge_down, requires_tpm, rollback index, length each fileNotMatch, nothing kept or installed"
 # --- a slow server (1 byte a second, low-speed limit off): transfer-timeout ends the catalog fetch and the
 # download with netError, recorded, nothing else changed, the lock free
@@ -489,4 +499,266 @@ took=$(($(date +%s) - start))
 [ "$took" -le 7 ] || fail "a slow catalog, then a slow signature, held the check $took s (transfer-timeout 5 s)"
 : >"$PROXY_PLAN"
 ok "transfer-timeout bounds the check in all ($took s): a slow catalog, then a slow signature: netError"
+# --- the field's bridge path, chosen by the install's own policy: 5.20.0 -> 5.21.2 (the bridge of generation 1)
+# -> 5.22.2 (generation 2, entered only from 5.21.2) -> 5.23.0 (entered only from 5.22.2); 5.21.0 is a dead end
+# and 5.23.0 is refused from anything but 5.22.2: neither is ever fetched. Halfway, a re-signed catalog moves
+# every release to new URLs and the old ones go (404): the newest accepted catalog's URLs are used.
+mkdir -p www/path
+for v in 5.20.0 5.21.0 5.21.2; do
+	"$B/mkpkg" -q -o www/path/fw-$v.pkg --version $v --product SX --pri b.img --sec c.img --boot c.img -k k.key
+done
+"$B/mkpkg" -q -o www/path/fw-5.22.2.pkg --version 5.22.2 --product SX --generation 2 --bridge-from 5.21.2 \
+	--pri b.img --sec c.img --boot c.img -k k.key
+"$B/mkpkg" -q -o www/path/fw-5.23.0.pkg --version 5.23.0 --product SX --generation 2 --bridge-from 5.22.2 \
+	--pri b.img --sec c.img --boot c.img -k k.key
+BASE=$H/path catalog path 60 www/path/fw-*.pkg
+fresh 5.20.0 path
+: >"$NGINX_ACCESS"
+expect 0 'check: 5.21.2 is the bridge to 5.23.0: it is installed first' at "$(hm 1 0)" fw smart tick
+grep -q '^needUpdate 5.21.2' "$T/.out" && grep -q '^install 5.21.2 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 10)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 5.22.2" ] || fail "from 5.21.2: $(cat "$T/.out")"
+# The releases move: the old URLs answer 404 from now on.
+mkdir -p www/moved
+ln www/path/fw-*.pkg www/moved/
+BASE=$H/moved catalog path 61 www/moved/fw-*.pkg
+rm -r www/path
+expect 0 '' at "$(hm 1 20)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 5.22.2" ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['next_release']['url']")" = "$H/moved/fw-5.22.2.pkg" ] || fail "$(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 20)" fw smart tick
+grep -q '^install 5.22.2 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 'install: rebooting' at "$(hm 1 30)" fw smart tick
+grep -q '^needUpdate 5.23.0' "$T/.out" && grep -q '^install 5.23.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' fw mark-good
+expect 0 '' at "$(hm 1 40)" fw smart tick
+grep -q '^versionOptimal' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['generation']")" = "5.23.0 5.23.0 2" ] || \
+	fail "$(js "d['slots']")"
+for v in 5.20.0 5.21.0; do
+	[ "$(served /path/fw-$v.pkg)$(served /moved/fw-$v.pkg)" = 00 ] || fail "$v was fetched: $(cat "$NGINX_ACCESS")"
+done
+[ "$(served /path/fw-5.23.0.pkg)" = 0 ] || fail "5.23.0 was fetched before the device could take it"
+for v in 5.21.2 5.22.2 5.23.0; do
+	[ "$(($(served /path/fw-$v.pkg) + $(served /moved/fw-$v.pkg)))" = "$(wc -c <www/moved/fw-$v.pkg)" ] || \
+		fail "$v: not fetched once: $(cat "$NGINX_ACCESS")"
+done
+grep -q ' 404 ' "$NGINX_ACCESS" && fail "an old URL was asked for after the catalog moved it: $(grep ' 404 ' "$NGINX_ACCESS")"
+ok "bridge path 5.20.0 -> 5.21.2 -> 5.22.2 -> 5.23.0 by the install's policy: no dead end or refused release fetched; a moved release is fetched from its new URLs"
+# --- the field's serverSpecUpLimit (HTTP 503/429: asked once, not retried at once, Retry-After honoured by the
+# schedule) and CertOutDate (the server's certificate expired or not valid yet: openssl-made certificates on a
+# real nginx); another certificate failure (a wrong host name) stays netError. Classified by kind, never text.
+mkdir -p tls
+(cd tls && pki_root tlsroot "fwpkg TLS test root")
+printf '[srv]\nsubjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n[wrong]\nsubjectAltName=DNS:example.com\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >tls/ext.cnf
+tls_cert() {   # NAME START END SECTION
+	(cd tls && pki_key "$1" && openssl req -new -key "$1.key" -subj "/CN=127.0.0.1" -out "$1.csr" \
+		-config tlsroot.ca/ca.cnf && openssl ca -batch -config tlsroot.ca/ca.cnf -cert tlsroot.crt -keyfile tlsroot.key \
+		-in "$1.csr" -out "$1.crt" -extfile ext.cnf -extensions "$4" -notext -startdate "$2" -enddate "$3") \
+		>/dev/null 2>&1 || fail "openssl: certificate $1"
+}
+tls_cert good 20200101000000Z 20491231000000Z srv
+tls_cert expired 20200101000000Z 20210101000000Z srv
+tls_cert notyet 20900101000000Z 20910101000000Z srv
+tls_cert wrong 20200101000000Z 20491231000000Z wrong
+LIM_PORT=$(free_port) GOOD_PORT=$(free_port) EXPIRED_PORT=$(free_port) NOTYET_PORT=$(free_port) WRONG_PORT=$(free_port)
+mkdir -p lim-nginx
+{
+	[ "$(id -u)" -ne 0 ] || echo "user $(srv_user);"
+	cat <<EOF
+worker_processes 1;
+daemon off;
+pid $T/lim-nginx/nginx.pid;
+error_log $T/lim-nginx/error.log warn;
+events { worker_connections 64; }
+http {
+	log_format sent '\$uri \$status \$body_bytes_sent';
+	access_log $T/lim.log sent;
+$(srv_nginx_temp_paths "$T/lim-nginx")
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:$LIM_PORT;
+		root $T/www;
+		location /busy/ { add_header Retry-After 600 always; return 503; }
+		location /many/ { return 429; }
+	}
+EOF
+	for c in good:$GOOD_PORT expired:$EXPIRED_PORT notyet:$NOTYET_PORT wrong:$WRONG_PORT; do
+		printf '\tserver { listen 127.0.0.1:%s ssl; ssl_certificate %s; ssl_certificate_key %s; root %s; }\n' \
+			"${c#*:}" "$T/tls/${c%%:*}.crt" "$T/tls/${c%%:*}.key" "$T/www"
+	done
+	echo "}"
+} >lim-nginx/nginx.conf
+nginx -e "$T/lim-nginx/error.log" -p "$T/lim-nginx" -c "$T/lim-nginx/nginx.conf" >>"$T/lim-nginx/error.log" 2>&1 &
+SRV_PIDS="$SRV_PIDS $!"
+srv_wait_tcp "$LIM_PORT" nginx $!
+srv_wait_tcp "$WRONG_PORT" nginx $!
+catalog cat 70 www/fw-2.0.0.pkg
+# checks: 503 with Retry-After 600 waits 600 s (not the 60 s backoff), 429 without one backs off 60 s
+for how in "busy serverSpecUpLimit 2023-11-14T23:23:20Z" "many serverSpecUpLimit 2023-11-14T23:14:20Z"; do
+	set -- $how
+	fresh
+	expect 0 '' fw smart config --server "http://127.0.0.1:$LIM_PORT/$1/cat.json"
+	: >"$T/lim.log"
+	before=$(devsum)
+	expect 4 "check: .*/$1/cat.json: the server answered HTTP (503|429) \(busy" at $((C0 + 3600)) fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check over /$1/: $(cat "$T/.out")"
+	[ "$(grep -c "/$1/cat.json" "$T/lim.log")" = 1 ] || fail "a busy server was asked again at once: $(cat "$T/lim.log")"
+	JS_NOW=$((C0 + 3600))
+	[ "$(js "d['smart']['check']['result'], d['smart']['scheduled']['check']")" = "$2 $3" ] || fail "$(js "d['smart']")"
+	JS_NOW=""
+	[ "$(devsum)" = "$before" ] || fail "a busy server changed the device"
+done
+# certificates: out of date either way is CertOutDate; a good one from the same root works; a wrong host is netError
+for how in "$EXPIRED_PORT CertOutDate" "$NOTYET_PORT CertOutDate" "$WRONG_PORT netError"; do
+	set -- $how
+	fresh
+	expect 0 '' fw config ca-file "$T/tls/tlsroot.crt"
+	expect 0 '' fw smart config --server "https://127.0.0.1:$1/cat.json"
+	expect 4 "check: .*cat.json: the server's certificate" at $((C0 + 3600)) fw check
+	[ "$(cat "$T/.out")" = "$2" ] || fail "check over port $1: $(cat "$T/.out") $(cat "$T/.err")"
+	[ "$(js "d['smart']['check']['result']")" = "$2" ] || fail "$(js "d['smart']")"
+done
+expect 0 '' fw smart config --server "https://127.0.0.1:$GOOD_PORT/cat.json"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "the good certificate: $(cat "$T/.out")"
+# downloads: the package on a busy server, then behind an expired certificate
+for how in "http://127.0.0.1:$LIM_PORT/busy serverSpecUpLimit 2023-11-14T23:23:20Z" \
+	   "https://127.0.0.1:$EXPIRED_PORT CertOutDate 2023-11-14T23:14:20Z"; do
+	set -- $how
+	BASE=$1 catalog cat 71 www/fw-2.0.0.pkg
+	fresh
+	expect 0 '' fw config ca-file "$T/tls/tlsroot.crt"
+	expect 0 '' at $((C0 + 3600)) fw check
+	: >"$T/lim.log"
+	before=$(slotsum)
+	expect 4 "download: .*fw-2.0.0.pkg" at $((C0 + 3600)) fw download
+	[ "$(cat "$T/.out")" = "$2" ] || fail "download from $1: $(cat "$T/.out") $(cat "$T/.err")"
+	[ "$(grep -c 'fw-2.0.0.pkg' "$T/lim.log")" -le 1 ] || fail "asked again at once: $(cat "$T/lim.log")"
+	JS_NOW=$((C0 + 3600))
+	[ "$(js "d['smart']['download']['result'], d['smart']['scheduled']['download']")" = "$2 $3" ] || fail "$(js "d['smart']")"
+	JS_NOW=""
+	[ "$(slotsum)" = "$before" ] || fail "a failed download changed the slots"
+done
+# an upgrade from a busy server records the field's code too (the one intake's classification)
+expect 4 'upgrade: .*the server answered HTTP 503' fw upgrade all "http://127.0.0.1:$LIM_PORT/busy/fw-2.0.0.pkg"
+[ "$(js "d['last_upgrade']['result']")" = serverSpecUpLimit ] || fail "$(js "d['last_upgrade']")"
+ok "serverSpecUpLimit (503 with Retry-After honoured, 429 backing off; asked once) and CertOutDate (expired, not yet valid) for check, download and upgrade; a wrong host name stays netError"
+# --- the field's "delete and download again": a file that changed on the server since the bytes on disk came is
+# deleted and downloaded whole in the same run, not called a network error; and download after a failed check
+# says the check failed and why, not that it found no update
+SIZE=$(wc -c <www/slow/fw-2.0.0.pkg)
+BASE=$H/slow catalog cat 80 www/slow/fw-2.0.0.pkg
+fresh
+expect 0 '' at $((C0 + 3600)) fw check
+expect 99 '' env FWCTL_CRASH_AT=6 FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+[ -s "$D/download/package.part" ] || fail "no partial download to resume"
+touch -d '2030-01-01 00:00:00' www/slow/fw-2.0.0.pkg   # the same bytes published again: another ETag and time
+: >"$NGINX_ACCESS"
+expect 0 'download: 2.0.0: the file changed on the server: deleted what was fetched and downloaded it again' \
+	at $((C0 + 3600)) fw download
+[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "$(cat "$T/.out")"
+cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "the download is not the package"
+[ "$(js "d['smart']['download']['result'], d['smart']['download']['failures']")" = "success 0" ] || \
+	fail "$(js "d['smart']['download']")"
+[ "$(served /slow/fw-2.0.0.pkg)" -ge "$SIZE" ] || fail "not downloaded whole again: $(cat "$NGINX_ACCESS")"
+fresh
+expect 0 '' fw smart config --server "http://127.0.0.1:$(free_port)/cat.json"
+expect 4 '' at $((C0 + 3600)) fw check
+before=$(devsum)
+expect 2 'download: nothing to download: the last check failed \(netError: .*127.0.0.1.*\): run fwctl check again' \
+	at $((C0 + 3600)) fw download
+[ "$(devsum)" = "$before" ] || fail "a refused download changed the device"
+ok "a file changed on the server is deleted and downloaded again in one run (success, no netError); download after a failed check names the check's failure"
+# --- the field's one-shot schedule: `smart schedule download at DATE [reboot at DATE]` (dates later than now);
+# the download at its time (the window aside), the install at the reboot time; a failed scheduled download is
+# tried again at the reboot time; without a reboot time the package waits for `smart install`
+catalog cat 90 www/fw-2.0.0.pkg
+fresh
+expect 2 'smart schedule: the download time 2023-11-15T00:00:00Z is not later than now' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 00:00:00
+expect 2 'smart schedule: the reboot time .* is not later than the download time' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 01:59:59
+expect 2 'usage' at "$(hm 1 0)" fw smart schedule download 2023-11-15 02:00:00
+expect 0 'smart schedule: download at 2023-11-15T02:00:00Z, reboot at 2023-11-15T05:00:00Z' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T05:00:00Z
+: >"$NGINX_ACCESS"
+before=$(slotsum)
+expect 0 'tick: next check at 2023-11-15T02:00:00Z' at "$(hm 1 0)" fw smart tick
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0.pkg)" = 0 ] || fail "downloaded before the scheduled time"
+expect 0 'tick: next install at 2023-11-15T05:00:00Z' at "$(hm 2 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+expect 0 '' at "$(hm 3 0)" fw smart tick
+[ "$(slotsum)" = "$before" ] || fail "installed before the reboot time"
+expect 0 'install: rebooting' at "$(hm 5 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['schedule']['download_failed'], d['smart']['schedule']['reboot_result']")" = "False succeeded" ] || \
+	fail "$(js "d['smart']['schedule']")"
+# a failed scheduled download (the file not there yet) is tried again at the reboot time, then installed
+BASE=$H/later catalog cat 91 www/fw-2.0.0.pkg
+fresh
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 05:00:00
+expect 4 '' at "$(hm 2 0)" fw smart tick
+[ "$(js "d['smart']['schedule']['download_done'], d['smart']['schedule']['download_failed']")" = "True True" ] || \
+	fail "$(js "d['smart']['schedule']")"
+mkdir -p www/later && cp www/fw-2.0.0.pkg www/later/
+: >"$NGINX_ACCESS"
+expect 0 '' at "$(hm 3 0)" fw smart tick
+[ "$(served /later/fw-2.0.0.pkg)" = 0 ] || fail "retried before the reboot time: $(cat "$NGINX_ACCESS")"
+expect 0 'install: rebooting' at "$(hm 5 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" && grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['schedule']['reboot_result']")" = succeeded ] || fail "$(js "d['smart']['schedule']")"
+# no reboot time: downloaded at its time, then it waits; smart install installs it now without a path
+catalog cat 92 www/fw-2.0.0.pkg
+fresh
+expect 2 'smart install: no downloaded package waits to be installed' fw smart install
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00
+expect 0 '' at "$(hm 2 0)" fw smart tick
+grep -q '^downloaded 2.0.0' "$T/.out" || fail "$(cat "$T/.out")"
+before=$(slotsum)
+expect 0 '' at "$(hm 9 0)" fw smart tick
+[ "$(slotsum)" = "$before" ] || fail "a schedule without a reboot time installed by itself"
+expect 0 'install: rebooting' at "$(hm 9 5)" fw smart install
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['smart']['schedule']['download']")" = "2.0.0 None" ] || fail "$(js "d['smart']")"
+# a download by hand ends a schedule
+fresh
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 05:00:00
+expect 0 '' at "$(hm 1 0)" fw check
+expect 0 'download: the scheduled upgrade is off' at "$(hm 1 0)" fw download
+[ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
+ok "schedule: dates later than now, download at its time (not before), install at the reboot time; a failed download retried at the reboot time; without one, smart install; a download by hand ends it"
+# --- what 004's display shows from the catalog: the upgrade description (check and status) and the recommended
+# patch (a .wmopkg: name, version, size), with the local patch version (the installed package of that name)
+"$B/mkpkg" -q -o www/desc-2.0.0.pkg --version 2.0.0 --product SX --description 'Firmware and Patch: 1) fixes 2) CC+SPH' \
+	--pri b.img --sec b.img --boot c.img -k k.key
+mkdir -p ptree/files
+echo fix >ptree/files/fix
+"$B/mkwmopkg" -q -o www/hotfix.wmopkg -C ptree --version 2.0.1 --product SX --min-fw 2.0.0 \
+	--description 'SPH001: a hot fix' -k k.key
+"$B/mkwmopkg" -q -o www/oldfix.wmopkg -C ptree --version 1.0.1 --product SX --max-fw 1.9.9 -k k.key
+catalog cat 100 www/desc-2.0.0.pkg www/hotfix.wmopkg www/oldfix.wmopkg
+fresh
+expect 0 'check: 2.0.0: Firmware and Patch: 1\) fixes 2\) CC\+SPH' at $((C0 + 3600)) fw check
+grep -Eq 'check: recommended patch hotfix 2.0.1 \([0-9]+ bytes\): SPH001: a hot fix' "$T/.err" || fail "$(cat "$T/.err")"
+at $((C0 + 3600)) "$B/fwctl" --root "$D" status >st.txt
+grep -q 'description *Firmware and Patch: 1) fixes 2) CC+SPH' st.txt || fail "$(cat st.txt)"
+grep -Eq "patch *hotfix 2.0.1, $(wc -c <www/hotfix.wmopkg) bytes \(installed: -\)" st.txt || fail "$(cat st.txt)"
+JS_NOW=$((C0 + 3600))
+[ "$(js "d['smart']['description'], d['smart']['patch']['name'], d['smart']['patch']['version'], d['smart']['patch']['installed']")" = \
+	"Firmware and Patch: 1) fixes 2) CC+SPH hotfix 2.0.1 -" ] || fail "$(js "d['smart']")"
+JS_NOW=""
+# a device staying on 1.0.0 (nothing newer it takes) is recommended the patch for 1.x; installed, status says so
+catalog cat 101 www/fw-1.0.0.pkg www/hotfix.wmopkg www/oldfix.wmopkg
+fresh
+expect 0 'check: recommended patch oldfix 1.0.1' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = versionOptimal ] || fail "$(cat "$T/.out")"
+expect 0 '' fw package install www/oldfix.wmopkg
+JS_NOW=$((C0 + 3600))
+[ "$(js "d['smart']['patch']['name'], d['smart']['patch']['installed']")" = "oldfix 1.0.1" ] || fail "$(js "d['smart']['patch']")"
+JS_NOW=""
+ok "check and status show the release's description and the recommended patch (for the release to run, by min_fw/max_fw) with the installed patch version"
 echo "all $TESTS checks passed"

@@ -101,16 +101,20 @@ fetch 2 "scp:// is not accepted for firmware" scp://127.0.0.1/fw.bin
 fetch 2 "sftp:// is not accepted for firmware" sftp://127.0.0.1/fw.bin
 ok "wrong certificate, pinned key (right and wrong), wrong password (not shown), missing files, redirects, size cap, scp/sftp"
 
-# 404 is asked once; 503 a bounded number of times. The proxy takes one plan line per connection.
+# 404 and 503 are asked once; 502 a bounded number of times. The proxy takes one plan line per connection.
 srv_proxy http "$HTTP_PORT"
 P=http://127.0.0.1:$PROXY_PORT
 HPLAN=$PROXY_PLAN
 printf 'pass\npass\npass\npass\npass\npass\n' >"$PROXY_PLAN"
 fetch 4 "$P/nope.bin: the server answered HTTP 404 \\(no such file\\)" -r 5 "$P/nope.bin"
 [ "$(wc -l <"$PROXY_PLAN")" -eq 5 ] || fail "404: $((6 - $(wc -l <"$PROXY_PLAN"))) connections, expected 1"
-fetch 4 "$P/busy.bin: the server answered HTTP 503 \\(gave up after 3 attempts\\)" -r 2 "$P/busy.bin"
-[ "$(wc -l <"$PROXY_PLAN")" -eq 2 ] || fail "503 with 2 retries: $((5 - $(wc -l <"$PROXY_PLAN"))) connections, expected 3"
-ok "404 is not retried; 503 is retried within the budget (3 attempts), then reported"
+fetch 4 "$P/gateway.bin: the server answered HTTP 502 \\(gave up after 3 attempts\\)" -r 2 "$P/gateway.bin"
+[ "$(wc -l <"$PROXY_PLAN")" -eq 2 ] || fail "502 with 2 retries: $((5 - $(wc -l <"$PROXY_PLAN"))) connections, expected 3"
+# A busy server (503, 429) is not asked again at once: the caller's schedule asks later (fwctl: serverSpecUpLimit).
+printf 'pass\npass\npass\n' >"$PROXY_PLAN"
+fetch 4 "$P/busy.bin: the server answered HTTP 503 \\(busy: over its limit\\)$" -r 2 "$P/busy.bin"
+[ "$(wc -l <"$PROXY_PLAN")" -eq 2 ] || fail "503: $((3 - $(wc -l <"$PROXY_PLAN"))) connections, expected 1"
+ok "404 and 503 are not retried; 502 is retried within the budget (3 attempts), then reported"
 
 # --- FTP, then TFTP: when FTP cannot connect, and when FTP has no such file
 PORT=$(free_port both)

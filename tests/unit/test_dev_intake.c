@@ -602,6 +602,8 @@ static int web_start(void)
 	return pthread_create(&web.th, NULL, web_run, NULL) == 0 ? 0 : -1;
 }
 
+static struct dev_smart_release dl_step;
+
 /* The catalog's step, as a check that accepted it would leave it; no download under way. */
 static int dl_setup(void)
 {
@@ -630,6 +632,18 @@ static int dl_setup(void)
 	fw_manifest_free(m);
 	pkg_report_free(&rep);
 	dev.cfg.net_retries = 2;
+	dl_step = st.step;
+	/* The device runs 5.20.0 again (the upgrade tests installed 5.22.2): the download asks the install's policy. */
+	for (int t = 0; t < FW_TARGET_COUNT; t++) {
+		struct dev_record rec;
+
+		dev_record_load(&dev, t, &rec);
+		if (rec.valid && strcmp(rec.version, "5.22.2") == 0) {
+			snprintf(rec.version, sizeof(rec.version), "5.20.0");
+			if (dev_record_save(&dev, t, &rec, &err) < 0)
+				return -1;
+		}
+	}
 	return dev_smart_save(&dev, &st, &err);
 }
 
@@ -641,7 +655,7 @@ static int dl_teardown(void)
 	return dev_teardown();
 }
 
-/* Forget the last download: nothing on disk, nothing in the state. */
+/* Forget the last download: nothing on disk, nothing in the state; the step as the check left it, nothing refused. */
 static void dl_reset(void)
 {
 	struct dev_smart_state st;
@@ -649,6 +663,9 @@ static void dl_reset(void)
 
 	dev_download_discard(&dev);
 	CU_ASSERT_EQUAL_FATAL(dev_smart_load(&dev, &st, &err), 0);
+	st.has_step = 1;
+	st.step = dl_step;
+	st.n_refused = 0;
 	st.dl_complete = 0;
 	st.dl_bytes = 0;
 	st.dl_etag[0] = '\0';

@@ -210,6 +210,65 @@ static void test_rollout_bucket(void)
 		CU_ASSERT(counts[b] > 50 && counts[b] < 160);
 }
 
+/* A one-shot schedule overrides the window and the install time: check and download at its time, install at reboot. */
+static void test_schedule(void)
+{
+	struct dev_smart_plan p;
+
+	setup();
+	cfg.window_start = 2 * 60;
+	cfg.window_end = 4 * 60;
+	cfg.install_at = 3 * 60;
+	st.check_time = at(0, 1, 0);
+	st.has_step = 1;
+	st.sched_download = at(0, 22, 0);
+	st.sched_reboot = at(1, 5, 0);
+	/* Inside the window, before the scheduled time: no download (the schedule decides when). */
+	dev_smart_plan(&cfg, &st, at(0, 2, 30), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_download, -1);
+	/* At the scheduled time, outside the window: a check first (none since), then the download. */
+	dev_smart_plan(&cfg, &st, at(0, 22, 0), 0, 0, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_CHECK);
+	st.check_time = at(0, 22, 0);
+	dev_smart_plan(&cfg, &st, at(0, 22, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_DOWNLOAD);
+	/* Downloaded: installed at the reboot time, not at the install time. */
+	st.sched_dl_done = 1;
+	st.dl_complete = 1;
+	st.dl_complete_time = at(0, 22, 10);
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_install, at(1, 5, 0));
+	dev_smart_plan(&cfg, &st, at(1, 5, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_INSTALL);
+	/* A failed scheduled download is tried again at the reboot time, not before. */
+	st.dl_complete = 0;
+	st.sched_dl_failed = 1;
+	dev_smart_plan(&cfg, &st, at(1, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT(dev_smart_sched_download_at(&st) == at(1, 5, 0));
+	dev_smart_plan(&cfg, &st, at(1, 5, 0), 0, 0, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_CHECK);   /* a check first: none since the reboot time */
+	/* Without a reboot time: downloaded, then never installed by itself. */
+	st.sched_reboot = 0;
+	st.sched_dl_failed = 0;
+	st.dl_complete = 1;
+	CU_ASSERT(!dev_smart_scheduled(&st));
+	dev_smart_plan(&cfg, &st, at(3, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_NOTHING);
+	CU_ASSERT_EQUAL(p.next_install, -1);
+	/* Unscheduled: the install time again. */
+	dev_smart_unschedule(&st);
+	dev_smart_plan(&cfg, &st, at(3, 3, 0), 0, 1u << DEV_SMART_CHECK, &p);
+	CU_ASSERT_EQUAL(p.due, DEV_SMART_INSTALL);
+	/* A busy server's Retry-After: longer than the backoff wins, never beyond the interval. */
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 0), 60);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 600), 600);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(3, 6 * 3600, 30), 240);
+	CU_ASSERT_EQUAL(dev_smart_retry_wait(1, 6 * 3600, 99999), 6 * 3600);
+}
+
 /* A catalog in memory: product, version, generation, bridge_from, rollout. */
 static void rel(struct fw_catalog *c, const char *product, const char *version, uint32_t gen, const char *from,
 		unsigned rollout)
@@ -231,11 +290,33 @@ static void rel(struct fw_catalog *c, const char *product, const char *version, 
 static int dev_tpm;
 static uint64_t dev_rollback;
 
+static struct dev_smart_refusal dev_refused[2];
+static size_t dev_n_refused;
+
+/* A device whose three slots hold `running` of generation gen (none valid when running is ""). */
 static int decide(const struct fw_catalog *c, const char *product, const char *running, uint32_t gen,
 		  const struct fw_release **t, const struct fw_release **s, char *note, size_t notesz, struct fw_err *e)
 {
-	struct dev_check_device d = { product, running, gen, "d", dev_tpm, dev_rollback };
+	struct dev_record rec[FW_TARGET_COUNT], golden;
+	struct dev_check_device d;
 
+	memset(&d, 0, sizeof(d));
+	memset(&golden, 0, sizeof(golden));
+	for (int i = 0; i < FW_TARGET_COUNT; i++) {
+		memset(&rec[i], 0, sizeof(rec[i]));
+		rec[i].valid = running[0] != '\0';
+		strcpy(rec[i].version, running);
+		rec[i].generation = gen;
+		rec[i].rollback_index = dev_rollback;
+		d.rec[i] = &rec[i];
+	}
+	d.golden = &golden;
+	d.product = product;
+	d.device_id = "d";
+	d.tpm = dev_tpm;
+	d.rollback_index = dev_rollback;
+	d.refused = dev_refused;
+	d.n_refused = dev_n_refused;
 	return dev_check_decide(c, &d, t, s, note, notesz, e);
 }
 
@@ -269,7 +350,7 @@ static void test_decide(void)
 	CU_ASSERT(s == NULL && strstr(note, "no release for product ZZ") != NULL);
 	/* Past the bridge version in the old generation: unreachable, said so. */
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.6.0", 1, &t, &s, note, sizeof(note), &e), 0);
-	CU_ASSERT(s == NULL && strstr(note, "bridge version 1.5.0") != NULL);
+	CU_ASSERT(s == NULL && strstr(note, "1.5.0 first") != NULL);
 	/* A device with a TPM takes only releases marked for TPM products; one with a rollback index none below it. */
 	dev_tpm = 1;
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
@@ -300,6 +381,45 @@ static void test_decide(void)
 	free(c);
 }
 
+/* The field's path: 5.20.0 -> 5.21.2 (bridge of gen 1) -> 5.22.2 (gen 2, entered only from 5.21.2) -> 5.23.0. */
+static void test_decide_path(void)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	const struct fw_release *t, *s;
+	struct fw_err e;
+	char note[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	rel(c, "W", "5.20.0", 1, "", 100);
+	rel(c, "W", "5.21.0", 1, "", 100);
+	rel(c, "W", "5.21.2", 1, "", 100);
+	rel(c, "W", "5.22.2", 2, "5.21.2", 100);
+	rel(c, "W", "5.23.0", 2, "5.22.2", 100);
+	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
+	for (size_t i = 0; i < c->n; i++)
+		c->rel[i].manifest_sha256[0] = (uint8_t)(i + 1);
+	/* Not 5.23.0 (refused from 5.20.0), not 5.21.0 (a dead end): the bridge. */
+	CU_ASSERT_EQUAL(decide(c, "W", "5.20.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "5.23.0") == 0 && strcmp(s->version, "5.21.2") == 0);
+	CU_ASSERT_EQUAL(decide(c, "W", "5.21.2", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.22.2") == 0 && strcmp(t->version, "5.23.0") == 0);
+	CU_ASSERT_EQUAL(decide(c, "W", "5.22.2", 2, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.23.0") == 0 && t == s);
+	/* Past the bridge in generation 1 (5.21.5 here): nothing reachable, the policy's reason said. */
+	CU_ASSERT_EQUAL(decide(c, "W", "5.21.5", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s == NULL && t == NULL && strstr(note, "5.23.0 cannot be installed") != NULL && strstr(note, "first") != NULL);
+	/* A refused bridge is never chosen again: the device stays where it can. */
+	memcpy(dev_refused[0].manifest_sha256, c->rel[2].manifest_sha256, FW_DIGEST_LEN);   /* 5.21.2 */
+	dev_n_refused = 1;
+	CU_ASSERT_EQUAL(decide(c, "W", "5.20.0", 1, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.21.0") == 0 && t == s);
+	dev_n_refused = 0;
+	/* A device with no valid system image takes the newest it may enter from nothing ('upgrade all'). */
+	CU_ASSERT_EQUAL(decide(c, "W", "", 0, &t, &s, note, sizeof(note), &e), 0);
+	CU_ASSERT(s != NULL && strcmp(s->version, "5.23.0") == 0);
+	free(c);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -316,7 +436,9 @@ int main(void)
 	    CU_add_test(s, "downloads: only inside the window", test_download_window) == NULL ||
 	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
 	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
-	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL) {
+	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
+	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL ||
+	    CU_add_test(s, "one-shot schedule: download at, reboot at, retry, by hand", test_schedule) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
