@@ -14,7 +14,8 @@ struct load {
 	struct fw_manifest *m;                /* the new package's */
 	struct delta_bases *b;
 	int fd[FW_MAX_PAYLOADS];              /* by the old package's payload index: its temporary file, or -1 */
-	size_t to[FW_MAX_PAYLOADS];           /* ... and the new payload it is the base of */
+	int want[FW_MAX_PAYLOADS];            /* ... it is some new payload's base */
+	int base_of[FW_MAX_PAYLOADS];         /* by the new package's payload index: its base's old index, or -1 */
 	int cur;                              /* the old payload being written, or -1 */
 	uint64_t at;
 };
@@ -31,18 +32,25 @@ static int old_manifest(void *ctx, const struct fw_manifest *old, const struct p
 			return fw_err_set(err, FW_EXIT_USAGE, "a delta package itself: build against a full package");
 	for (size_t j = 0; j < l->m->n_images; j++) {
 		const struct fw_image *nw = &l->m->images[j];
+		/* The other system slot's old image first: the slot a device reads the base from is never the one it
+		 * writes, so the secondary's base is the old primary (and the other way round). Where the two were
+		 * the same image, as in most installations, this changes nothing. */
+		enum fw_target want[2] = { nw->target == FW_TARGET_PRI ? FW_TARGET_SEC : FW_TARGET_PRI, nw->target };
+		int found = 0;
 
 		if (nw->target == FW_TARGET_BOOT)
 			continue;
-		for (size_t i = 0; i < old->n_images; i++) {
-			size_t op = old->images[i].payload;
+		for (int w = 0; w < 2 && !found; w++)
+			for (size_t i = 0; i < old->n_images && !found; i++) {
+				size_t op = old->images[i].payload;
 
-			if (old->images[i].target != nw->target || strcmp(old->images[i].product, nw->product) != 0 ||
-			    old->payloads[op].size == 0 || l->fd[op] >= 0)
-				continue;
-			l->to[op] = nw->payload;
-			l->fd[op] = -2;   /* wanted; opened when it begins */
-		}
+				if (old->images[i].target != want[w] || strcmp(old->images[i].product, nw->product) != 0 ||
+				    old->payloads[op].size == 0)
+					continue;
+				l->base_of[nw->payload] = (int)op;
+				l->want[op] = 1;
+				found = 1;
+			}
 	}
 	return 0;
 }
@@ -54,7 +62,7 @@ static int old_begin(void *ctx, const struct fw_manifest *old, size_t index, str
 	char tmpl[4096];
 
 	(void)old;
-	if (l->fd[index] != -2)
+	if (!l->want[index])
 		return 2;
 	snprintf(tmpl, sizeof(tmpl), "%s/mkpkg-base-XXXXXX", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
 	if ((l->fd[index] = mkstemp(tmpl)) < 0)
@@ -101,7 +109,7 @@ int delta_bases_load(const char *old_path, struct fw_manifest *m, uint32_t margi
 	l.b = b;
 	l.cur = -1;
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
-		l.fd[i] = -1;
+		l.fd[i] = l.base_of[i] = -1;
 	if ((fd = open(old_path, O_RDONLY | O_CLOEXEC)) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", old_path, strerror(errno));
 		return -1;
@@ -111,20 +119,25 @@ int delta_bases_load(const char *old_path, struct fw_manifest *m, uint32_t margi
 		goto out;
 	}
 	for (size_t i = 0; i < old->n_payloads; i++) {
-		const struct fw_payload *op = &old->payloads[i];
-		struct fw_delta *d;
-		void *map;
-
 		if (l.fd[i] < 0)
 			continue;
-		map = mmap(NULL, (size_t)op->size, PROT_READ, MAP_SHARED, l.fd[i], 0);
-		if (map == MAP_FAILED) {
-			fw_err_set(err, FW_EXIT_IO, "%s: cannot map its image %s: %s", old_path, op->name, strerror(errno));
+		b->omap[i] = mmap(NULL, (size_t)old->payloads[i].size, PROT_READ, MAP_SHARED, l.fd[i], 0);
+		if (b->omap[i] == MAP_FAILED) {
+			b->omap[i] = NULL;
+			fw_err_set(err, FW_EXIT_IO, "%s: cannot map its image %s: %s", old_path, old->payloads[i].name, strerror(errno));
 			goto out;
 		}
-		b->map[l.to[i]] = map;
-		b->len[l.to[i]] = op->size;
-		d = &m->payloads[l.to[i]].zstd.base;
+		b->olen[i] = old->payloads[i].size;
+	}
+	for (size_t j = 0; j < m->n_payloads; j++) {
+		const struct fw_payload *op;
+		struct fw_delta *d;
+
+		if (l.base_of[j] < 0)
+			continue;
+		op = &old->payloads[l.base_of[j]];
+		b->map[j] = b->omap[l.base_of[j]];
+		d = &m->payloads[j].zstd.base;
 		d->on = 1;
 		memcpy(d->digest, op->digest, FW_DIGEST_LEN);
 		d->size = op->size;
@@ -148,7 +161,7 @@ out:
 void delta_bases_free(struct delta_bases *b)
 {
 	for (size_t i = 0; i < FW_MAX_PAYLOADS; i++)
-		if (b->map[i] != NULL)
-			munmap((void *)(uintptr_t)b->map[i], (size_t)b->len[i]);
+		if (b->omap[i] != NULL)
+			munmap((void *)(uintptr_t)b->omap[i], (size_t)b->olen[i]);
 	memset(b, 0, sizeof(*b));
 }

@@ -9,15 +9,19 @@
 
 struct delta_bases {
 	const uint8_t *map[FW_MAX_PAYLOADS];  /* payloads[i]'s base image, mapped read-only; NULL: not a delta */
-	uint64_t len[FW_MAX_PAYLOADS];
+	/* The older package's images those are, by its payload index (one may be the base of two). */
+	const uint8_t *omap[FW_MAX_PAYLOADS];
+	uint64_t olen[FW_MAX_PAYLOADS];
 };
 
 /*
  * Read the older package old_path (every chunk verified against its own
  * manifest; its signature is not checked: it is the builder's own input) and,
- * for each system image of m (pri, sec; the bootloader travels whole) that
- * has an image for the same product and target there, make payloads[i] a
- * delta against it: m->payloads[i].zstd.base gets the old image's digest,
+ * for each system image of m (pri, sec; the bootloader travels whole) whose
+ * product has a system image there, make payloads[i] a delta against the
+ * old image of the other system slot (the old primary for the secondary and
+ * the other way round: a device reads a base from the slot it does not
+ * write), else of the same slot: m->payloads[i].zstd.base gets the old image's digest,
  * size and chunk size and `margin` (0: FW_DELTA_MARGIN_DEFAULT), and b->map[i]
  * its bytes (decoded into an unlinked temporary file, mapped). An older
  * package that is itself a delta is refused: its images need their own base.

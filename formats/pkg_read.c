@@ -69,6 +69,10 @@ struct reader {
 	int pax_seen;                 /* an entry before had one */
 	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 	int whole_on;                    /* a compressed payload's decoded bytes go into whole too */
+	/* The current payload's delta source (pkg_reader_ops.delta_source), asked before payload_begin
+	 * so that a base that does not check out is refused before the caller acts on the payload. */
+	int dsrc, dfd;
+	void *dmap;                      /* the base, mapped; MAP_FAILED when none */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -839,31 +843,17 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	size_t len;
 	la_int64_t offset;
 	uint64_t verified = 0;
-	int ar, begun = 0, rc = -1, src = PKG_DELTA_NONE, fd = -1;
-	void *map = MAP_FAILED;
+	int ar, begun = 0, rc = -1, src = r->dsrc, fd = r->dfd;
+	void *map = r->dmap;
 
-	if (p->zstd.base.on) {
+	if (p->zstd.base.on && src == PKG_DELTA_NONE && forward) {
 		char hex[2 * FW_DIGEST_LEN + 1];
 
-		if (r->ops->delta_source != NULL && (src = r->ops->delta_source(r->ctx, r->m, index, &fd, err)) < 0)
-			goto failed;
 		fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
-		if (src == PKG_DELTA_NONE && forward) {
-			fw_err_set(err, FW_EXIT_USAGE, "a delta against base image %.16s... (%llu bytes): "
-				   "its image cannot be rebuilt without that base", hex, (unsigned long long)p->zstd.base.size);
-			goto failed;
-		}
-		/* The base is checked whole against its digest before the decoder reads a byte of it. */
-		if (src == PKG_DELTA_BASE &&
-		    pkg_delta_base_check(fd, &p->zstd.base, chunk_pipe_workers(r->pipe) ? chunk_pipe_workers(r->pipe) : 1, err) < 0)
-			goto failed;
-		if (src == PKG_DELTA_BASE && p->zstd.base.size > 0 &&
-		    (map = mmap(NULL, (size_t)p->zstd.base.size, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
-			fw_err_set(err, FW_EXIT_IO, "cannot map the base: %s", strerror(errno));
-			goto failed;
-		}
+		fw_err_set(err, FW_EXIT_USAGE, "a delta against base image %.16s... (%llu bytes): "
+			   "its image cannot be rebuilt without that base", hex, (unsigned long long)p->zstd.base.size);
+		goto failed;
 	}
-
 	r->whole_on = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
 	if (r->whole_on)
 		fw_sha256_init(&r->whole);
@@ -922,9 +912,43 @@ out:
 		chunk_pipe_abort(r->pipe);
 	r->whole_on = 0;
 	zstd_read_free(z);
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)p->zstd.base.size);
 	return rc;
+}
+
+/*
+ * Before payload_begin: a delta payload's source, from the caller; a base is
+ * checked whole against its digest and mapped here, so a wrong one is
+ * refused before the caller does anything for the payload.
+ */
+static int delta_begin(struct reader *r, size_t index, const char *label, struct fw_err *err)
+{
+	const struct fw_payload *p = &r->m->payloads[index];
+	unsigned threads = chunk_pipe_workers(r->pipe);
+
+	r->dsrc = PKG_DELTA_NONE;
+	r->dfd = -1;
+	r->dmap = MAP_FAILED;
+	if (!p->zstd.on || !p->zstd.base.on || r->ops->delta_source == NULL)
+		return 0;
+	if ((r->dsrc = r->ops->delta_source(r->ctx, r->m, index, &r->dfd, err)) < 0)
+		return fw_err_wrap(err, "%s", label);
+	if (r->dsrc != PKG_DELTA_BASE)
+		return 0;
+	if (pkg_delta_base_check(r->dfd, &p->zstd.base, threads ? threads : 1, err) < 0)
+		return fw_err_wrap(err, "%s", label);
+	if (p->zstd.base.size > 0 &&
+	    (r->dmap = mmap(NULL, (size_t)p->zstd.base.size, PROT_READ, MAP_SHARED, r->dfd, 0)) == MAP_FAILED)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot map the base: %s", label, strerror(errno));
+	return 0;
+}
+
+static void delta_end(struct reader *r, size_t index)
+{
+	if (r->dmap != MAP_FAILED)
+		munmap(r->dmap, (size_t)r->m->payloads[index].zstd.base.size);
+	r->dmap = MAP_FAILED;
+	r->dsrc = PKG_DELTA_NONE;
+	r->dfd = -1;
 }
 
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
@@ -964,6 +988,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	r->rep->chunk_list = (const uint8_t *)list;
 	r->rep->chunk_list_len = (size_t)nchunks * FW_DIGEST_LEN;
 	at = payload_at(r);
+	if (delta_begin(r, index, label, err) < 0)
+		goto out;
 	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
 		goto out;
 	if (p->zstd.on && want != 2) {
@@ -1050,6 +1076,7 @@ bad:
 	r->entry = NULL;
 	rc = 0;
 out:
+	delta_end(r, index);
 	r->rep->chunk_list = NULL;
 	r->rep->chunk_list_len = 0;
 	free(list);
@@ -1265,6 +1292,8 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	r.dmap = MAP_FAILED;
+	r.dfd = -1;
 	memset(rep, 0, sizeof(*rep));
 	r.opts = opts;
 	r.ops = ops ? ops : &no_ops;

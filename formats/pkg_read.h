@@ -115,8 +115,10 @@ struct pkg_reader_ops {
 	int (*payload_data)(void *ctx, const void *buf, size_t len, struct fw_err *err);
 	int (*payload_end)(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err);
 	/*
-	 * A delta payload (zstd.base.on) that payload_begin took (1 or 0): where
-	 * its image comes from. Return PKG_DELTA_BASE with *fd open on the base
+	 * A delta payload (zstd.base.on), asked before payload_begin (so a base
+	 * that does not check out is refused before the caller acts on the
+	 * payload; return PKG_DELTA_NONE for one it will skip): where its image
+	 * comes from. Return PKG_DELTA_BASE with *fd open on the base
 	 * image (from offset 0; checked here against zstd.base's digest before a
 	 * byte of it is used: FW_KIND_MISMATCH if it differs), PKG_DELTA_TARGET
 	 * with *fd open on the target image itself, already elsewhere (read from

@@ -50,7 +50,8 @@ static void usage(FILE *f)
 		"      --bridge-from V       a new generation is entered only from version V\n"
 		"      --bridge-down V       leaving it downwards needs the primary at V first\n"
 		"      --delta-from OLD.pkg  carry each system image as a delta against the\n"
-		"                            same product's and slot's image in OLD.pkg\n"
+		"                            same product's other system image in OLD.pkg\n"
+		"                            (pri against the old sec, sec against the old pri)\n"
 		"                            (compressed, zstd level 3 unless --compress says)\n",
 		FW_GENERATION_MAX);
 	cli_build_help(f);

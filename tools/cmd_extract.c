@@ -331,9 +331,11 @@ static struct cli_bases bases;
 
 static int x_delta(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err)
 {
+	struct extract *x = ctx;
 	int rc;
 
-	(void)ctx;
+	if (!x->selected[index])
+		return PKG_DELTA_NONE;
 	if ((rc = cli_bases_source(&bases, m, index, fd, err)) == PKG_DELTA_NONE)
 		fw_err_set(err, FW_EXIT_USAGE, "%s is a delta: give its base image with --base IMG to extract it",
 			   m->payloads[index].name);
