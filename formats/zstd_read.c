@@ -89,14 +89,24 @@ int zstd_read_base(struct zstd_read *z, const uint8_t *base, struct fw_err *err)
 	return 0;
 }
 
-/* Drop the base pages a finished frame read: the next frame maps its own, so memory stays one prefix. */
+/*
+ * Drop the base pages a finished frame read and the next frame will not: the
+ * prefixes overlap (each reaches `margin` back), so dropping a whole prefix
+ * would fault most of its pages in again, frame after frame. Memory stays one
+ * prefix's pages at most.
+ */
 static void drop_prefix(struct zstd_read *z)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t a = pg > 0 ? z->lo & ~(uint64_t)(pg - 1) : z->lo;
+	uint64_t mask = pg > 0 ? ~(uint64_t)(pg - 1) : ~(uint64_t)0, a = z->lo & mask, end = z->hi, nlo, nhi;
 
-	if (z->hi > z->lo)
-		(void)madvise((void *)(uintptr_t)(z->base + a), (size_t)(z->hi - a), MADV_DONTNEED);
+	if (z->frame + 1 < z->frames) {
+		fw_delta_prefix(z->p, z->frame + 1, &nlo, &nhi);
+		if (nlo < end)
+			end = nlo & mask;
+	}
+	if (z->hi > z->lo && end > a)
+		(void)madvise((void *)(uintptr_t)(z->base + a), (size_t)(end - a), MADV_DONTNEED);
 	z->lo = z->hi = 0;
 	z->prefixed = 0;
 }

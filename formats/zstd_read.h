@@ -45,9 +45,9 @@ int zstd_read_end(struct zstd_read *z, struct fw_err *err);
  * digest by the caller: frame k is decoded against base bytes
  * fw_delta_prefix(p, k) into one buffer of frame_size + 1 bytes (the
  * decoder's stable output, so it holds no window of its own), handed on as
- * it grows, held to its declared length as any frame; the prefix's pages are
- * dropped (MADV_DONTNEED) once the frame is done, so memory is one frame
- * and one prefix, known from the manifest.
+ * it grows, held to its declared length as any frame; the base pages no
+ * later frame reads are dropped (MADV_DONTNEED) once the frame is done, so
+ * memory is one frame and one prefix, known from the manifest.
  */
 void zstd_read_verify_only(struct zstd_read *z);
 int zstd_read_base(struct zstd_read *z, const uint8_t *base, struct fw_err *err);
