@@ -128,6 +128,13 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	return in->ops->payload_end != NULL ? in->ops->payload_end(in->ctx, m, index, err) : 0;
 }
 
+static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err)
+{
+	struct dev_intake *in = ctx;
+
+	return in->ops->delta_source != NULL ? in->ops->delta_source(in->ctx, m, index, fd, err) : PKG_DELTA_NONE;
+}
+
 static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 {
 	struct dev_intake *in = ctx;
@@ -163,7 +170,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 				const struct pkg_reader_ops *ops, void *ctx, const enum dev_result *stage,
 				struct fw_manifest **m, struct pkg_report *rep, struct fw_err *err)
 {
-	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end };
+	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta };
 	struct pkg_read_opts ropts = *opts;
 	struct dev_hook *hook = NULL;
 	struct fw_err ferr = { 0 }, oerr = { 0 }, herr = { 0 };

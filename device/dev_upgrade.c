@@ -60,6 +60,7 @@ struct txn {
 	size_t cur;
 	int staged;                    /* plan.step[cur]'s image is whole; its record waits for the package's end */
 	struct dev_record staged_rec;
+	enum fw_target staged_t;       /* ... its slot (a step verified in place may follow it: cur moves on) */
 	unsigned touched;              /* slots whose record went not valid */
 	struct dev_intake in;          /* the source, its kept bytes, the hook, the reader */
 	/* Resuming after a power cut (dev_resume.h): network sources without an unpack hook. */
@@ -77,6 +78,8 @@ struct txn {
 	/* plan.step[cur]'s image travels compressed: its slot holds decoded bytes, no package bytes,
 	 * so the record never names it and a resume fetches it whole again (formats/pkg.md). */
 	int compressed;
+	int delta_fd;                  /* the slot a delta's image is rebuilt (or copied) from, read-only; -1 */
+	int delta_here;                /* ... which is its own slot, holding the image already: verified there, not written */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
 	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
@@ -268,6 +271,76 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	return 0;
 }
 
+/* Does a record name this image (digest, size, chunk size)? */
+static int holds(const struct dev_record *rec, const uint8_t digest[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size)
+{
+	return rec->valid && rec->size == size && rec->chunk_size == chunk_size &&
+	       memcmp(rec->digest, digest, FW_DIGEST_LEN) == 0;
+}
+
+/*
+ * Where a delta's image for slot t comes from (formats/pkg.md, section 10),
+ * by the records `rec`: slot t itself when it holds the image already (an
+ * upgrade run again after a power cut: verified there, not written), another
+ * slot holding the image (copied, each chunk verified: the primary from the
+ * secondary just written), else another slot holding its base. Never a base
+ * in slot t: a power cut would destroy it. PKG_DELTA_TARGET or
+ * PKG_DELTA_BASE with *slot, or PKG_DELTA_NONE.
+ */
+static int delta_slot(const struct dev_record *rec, enum fw_target t, const struct fw_payload *p, int *slot)
+{
+	*slot = (int)t;
+	if (holds(&rec[t], p->digest, p->size, p->chunk_size))
+		return PKG_DELTA_TARGET;
+	for (int s = 0; s < DEV_SLOT_COUNT; s++)
+		if (s != (int)t && holds(&rec[s], p->digest, p->size, p->chunk_size)) {
+			*slot = s;
+			return PKG_DELTA_TARGET;
+		}
+	for (int s = 0; s < DEV_SLOT_COUNT; s++)
+		if (s != (int)t && holds(&rec[s], p->zstd.base.digest, p->zstd.base.size, p->zstd.base.chunk_size)) {
+			*slot = s;
+			return PKG_DELTA_BASE;
+		}
+	return PKG_DELTA_NONE;
+}
+
+/*
+ * Before anything is written: every delta the plan installs has its base (or
+ * its image) in another slot at the moment its step runs, each earlier step's
+ * image counted as written. Else the whole upgrade is refused (fileNotMatch),
+ * nothing written: the device needs the full package.
+ */
+static int deltas_have_bases(struct txn *u, const struct fw_manifest *m, struct fw_err *err)
+{
+	struct dev_record sim[DEV_SLOT_COUNT];
+	int slot;
+
+	memcpy(sim, u->rec, sizeof(sim));
+	for (unsigned pass = 0; pass < (u->plan.passes ? u->plan.passes : 1); pass++)
+		for (size_t i = 0; i < u->plan.n; i++) {
+			const struct dev_plan_step *st = &u->plan.step[i];
+			const struct fw_payload *p = &m->payloads[st->payload];
+			char hex[2 * FW_DIGEST_LEN + 1];
+
+			if (st->pass != pass)
+				continue;
+			if (p->zstd.on && p->zstd.base.on && delta_slot(sim, st->target, p, &slot) == PKG_DELTA_NONE) {
+				fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
+				u->result = DEV_RESULT_FILE_NOT_MATCH;
+				return fw_err_set(err, FW_EXIT_REJECTED,
+						  "%s: %s is a delta against base image %.16s..., which no other slot holds: "
+						  "install the full package", dev_slot_name(st->target), p->name, hex);
+			}
+			memset(&sim[st->target], 0, sizeof(sim[st->target]));
+			sim[st->target].valid = 1;
+			sim[st->target].size = p->size;
+			sim[st->target].chunk_size = p->chunk_size;
+			memcpy(sim[st->target].digest, p->digest, FW_DIGEST_LEN);
+		}
+	return 0;
+}
+
 static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep,
 			       struct fw_err *err)
 {
@@ -297,6 +370,8 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 			u->result = err->code == FW_EXIT_REJECTED ? DEV_RESULT_POLICY_REFUSED : DEV_RESULT_WRITE_FLASH_FAILED;
 			return -1;
 		}
+	if (deltas_have_bases(u, m, err) < 0)
+		return -1;
 	if ((u->first_manifest = malloc(rep->manifest_len ? rep->manifest_len : 1)) == NULL) {
 		u->result = DEV_RESULT_SYSTEM_ERROR;
 		return fw_err_set(err, FW_EXIT_IO, "out of memory");
@@ -381,6 +456,11 @@ static int written_later(struct txn *u, const struct fw_manifest *m, size_t i)
 
 		if (s->pass != u->plan.step[i].pass)
 			continue;
+		/* A delta whose image its slot holds already is verified there, not written. */
+		if (m->payloads[s->payload].zstd.base.on &&
+		    holds(&u->rec[s->target], m->payloads[s->payload].digest, m->payloads[s->payload].size,
+			  m->payloads[s->payload].chunk_size))
+			continue;
 		for (unsigned e = 0; u->resume_on && e < u->res.n; e++)
 			if (u->res.image[e].slot == (int)s->target)
 				im = &u->res.image[e];
@@ -463,10 +543,54 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 	return 0;
 }
 
+/*
+ * A delta payload, before on_begin: for a step of this pass, the other slot
+ * its image comes from (delta_slot), opened read-only; the reader checks a
+ * base against its digest before it reads it, and a slot that does not hold
+ * what its record says is fileNotMatch, refused before this step's slot
+ * changes. Another product's or pass's delta is only verified.
+ */
+static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err)
+{
+	struct txn *u = ctx;
+	int src, slot;
+
+	for (size_t i = 0; i < u->plan.n; i++) {
+		const struct dev_plan_step *st = &u->plan.step[i];
+
+		if (st->payload != index || st->pass != u->pass)
+			continue;
+		if ((src = delta_slot(u->rec, st->target, &m->payloads[index], &slot)) == PKG_DELTA_NONE) {
+			u->result = DEV_RESULT_FILE_NOT_MATCH;
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: no other slot holds the delta's base: install the full package",
+					  dev_slot_name(st->target));
+		}
+		if (u->delta_fd >= 0)
+			close(u->delta_fd);
+		if ((u->delta_fd = open(u->root->slot_path[slot], O_RDONLY | O_CLOEXEC)) < 0) {
+			u->result = DEV_RESULT_SYSTEM_ERROR;
+			return fw_err_set(err, FW_EXIT_IO, "%s: cannot read it for the delta: %s", dev_slot_name(slot), strerror(errno));
+		}
+		u->delta_here = slot == (int)st->target;
+		if (src == PKG_DELTA_BASE)
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: rebuilding %s from the delta against the image in %s",
+				 dev_slot_name(st->target), m->payloads[index].name, dev_slot_name(slot));
+		else if (!u->delta_here)
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: copying %s from %s, which holds it verified",
+				 dev_slot_name(st->target), m->payloads[index].name, dev_slot_name(slot));
+		u->result = DEV_RESULT_FILE_NOT_MATCH;   /* until the base checked out (on_begin) */
+		*fd = u->delta_fd;
+		return src;
+	}
+	return PKG_DELTA_NONE;
+}
+
 static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
 {
 	struct txn *u = ctx;
 	struct dev_record inv;
+
+	u->result = DEV_RESULT_FILE_CHECK_FAILED;
 
 	for (size_t i = 0; i < u->plan.n; i++) {
 		enum fw_target t = u->plan.step[i].target;
@@ -474,6 +598,14 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 		if (u->plan.step[i].payload != index || u->plan.step[i].pass != u->pass)
 			continue;
 		u->cur = i;
+		if (u->delta_here) {
+			/* The delta's image is whole in its slot already (a run cut short after it was committed). */
+			u->delta_here = 0;
+			u->in_place = 1;
+			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds %s %s already: verifying it in place",
+				 dev_slot_name(t), m->payloads[index].name, m->version);
+			return 0;
+		}
 		if (u->resume_on && resume_image(u, m, index, t) == 1) {
 			/* Whole in its slot already: the reader verifies the slot's own bytes, nothing is written. */
 			u->in_place = 1;
@@ -596,6 +728,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 		/* The package is not accepted until its end: what follows may still reject it. */
 		u->staged = 1;
 		u->staged_rec = rec;
+		u->staged_t = t;
 		return 0;
 	}
 	if (commit(u, t, &rec, err) < 0)
@@ -700,7 +833,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta };
 	enum dev_result res;
 
 	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */
@@ -724,7 +857,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	if (res != DEV_RESULT_SUCCESS)
 		return fail(u, res, err);
 	/* The whole package is accepted: now the pass's last image counts. */
-	if (u->staged && commit(u, u->plan.step[u->cur].target, &u->staged_rec, err) < 0)
+	if (u->staged && commit(u, u->staged_t, &u->staged_rec, err) < 0)
 		return fail(u, u->result, err);
 	u->staged = 0;
 	return 0;
@@ -846,6 +979,7 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 	memset(&rep, 0, sizeof(rep));
 	sig_trust_init(&trust);
 	u.in.fd = -1;
+	u.delta_fd = -1;
 	for (int s = 0; s < DEV_SLOT_COUNT; s++)
 		u.slot_fd[s] = -1;
 	if (dev_state_load(r, &u.st, err) < 0)
@@ -908,6 +1042,8 @@ out:
 	for (int s = 0; s < DEV_SLOT_COUNT; s++)
 		if (u.slot_fd[s] >= 0)
 			close(u.slot_fd[s]);
+	if (u.delta_fd >= 0)
+		close(u.delta_fd);
 	free(u.progress_path);
 	free(u.first_manifest);
 	fw_manifest_free(m);

@@ -54,8 +54,18 @@ static int any_compressed(const struct fw_manifest *m)
 	return 0;
 }
 
+static int any_delta(const struct fw_manifest *m)
+{
+	for (size_t i = 0; i < m->n_payloads && i < FW_MAX_PAYLOADS; i++)
+		if (m->payloads[i].zstd.on && m->payloads[i].zstd.base.on)
+			return 1;
+	return 0;
+}
+
 int fw_manifest_format_version(const struct fw_manifest *m)
 {
+	if (any_delta(m))
+		return FW_FORMAT_VERSION_DELTA;
 	if (any_compressed(m))
 		return FW_FORMAT_VERSION_ZSTD;
 	return m->sbom.present ? FW_FORMAT_VERSION_SBOM : FW_FORMAT_VERSION;
@@ -131,6 +141,29 @@ uint64_t fw_payload_entry_size(const struct fw_payload *p)
 uint64_t fw_payload_list_size(const struct fw_payload *p)
 {
 	return (fw_payload_chunks(p) + fw_payload_zchunks(p)) * FW_DIGEST_LEN;
+}
+
+void fw_delta_prefix(const struct fw_payload *p, uint64_t k, uint64_t *lo, uint64_t *hi)
+{
+	const struct fw_delta *b = &p->zstd.base;
+	uint64_t at = k * p->zstd.frame_size;
+
+	*lo = at > b->margin ? at - b->margin : 0;
+	*hi = at + p->zstd.frame_size + b->margin;
+	if (*hi > b->size)
+		*hi = b->size;
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
+unsigned fw_delta_window_log(uint32_t frame_size, uint32_t margin)
+{
+	uint64_t need = 2 * (uint64_t)frame_size + 2 * (uint64_t)margin;
+	unsigned log = FW_ZSTD_WINDOW_LOG_MIN;
+
+	while (log < 40 && (UINT64_C(1) << log) < need)
+		log++;
+	return log;
 }
 
 uint64_t fw_payload_frames(const struct fw_payload *p)
@@ -323,7 +356,8 @@ int fw_mf_check_zstd(const char *array, size_t i, const struct fw_payload *p, st
 	if (fw_mf_check_range(path, (uint64_t)(z->level < 0 ? 0 : z->level), FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s[%zu].compression.window_log", array, i);
-	if (fw_mf_check_range(path, z->window_log, FW_ZSTD_WINDOW_LOG_MIN, FW_ZSTD_WINDOW_LOG_MAX, err) < 0)
+	if (fw_mf_check_range(path, z->window_log, FW_ZSTD_WINDOW_LOG_MIN,
+			      z->base.on ? FW_DELTA_WINDOW_LOG_MAX : FW_ZSTD_WINDOW_LOG_MAX, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s[%zu].compression.frame_size", array, i);
 	if (fw_mf_check_range(path, z->frame_size, FW_ZSTD_FRAME_MIN, FW_ZSTD_FRAME_MAX, err) < 0)
@@ -341,7 +375,16 @@ int fw_mf_check_zstd(const char *array, size_t i, const struct fw_payload *p, st
 		return -1;
 	if ((z->chunk_size & (z->chunk_size - 1)) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%s\" must be a power of two", path);
-	return 0;
+	if (!z->base.on)
+		return 0;
+	snprintf(path, sizeof(path), "%s[%zu].compression.base.size", array, i);
+	if (fw_mf_check_range(path, z->base.size, 0, FW_PAYLOAD_MAX, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s[%zu].compression.base.chunk_size", array, i);
+	if (fw_mf_check_chunk_size(path, z->base.chunk_size, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s[%zu].compression.base.margin", array, i);
+	return fw_mf_check_range(path, z->base.margin, 0, FW_DELTA_MARGIN_MAX, err);
 }
 
 /* The SBOM's declaration: what a build checked of the document, and where it is. */
@@ -379,6 +422,9 @@ int fw_manifest_validate(const struct fw_manifest *m, struct fw_err *err)
 	case FW_TYPE_FIRMWARE:
 		return fw_mf_validate_firmware(m, err);
 	case FW_TYPE_MODIFICATION:
+		/* A modification's files have no slot to hold a base: deltas are for firmware images. */
+		if (any_delta(m))
+			return fw_err_set(err, FW_EXIT_REJECTED, "manifest: a modification package carries no delta (\"base\")");
 		return fw_mf_validate_modification(m, err);
 	}
 	return fw_err_set(err, FW_EXIT_REJECTED, "manifest: unknown package type %d",
@@ -585,8 +631,44 @@ int fw_mf_get_digest(const json_t *obj, const char *prefix, const char *key,
 }
 
 static const char *const zstd_keys[] = {
-	"algorithm", "level", "window_log", "frame_size", "size", "chunk_size", "digest", NULL,
+	"algorithm", "level", "window_log", "frame_size", "size", "chunk_size", "digest", "base", NULL,
 };
+
+static const char *const base_keys[] = { "digest", "size", "chunk_size", "margin", NULL };
+
+/* A delta's "base" inside "compression": the image its frames are decoded against. */
+static int parse_base(const json_t *c, const char *zp, struct fw_delta *b, struct fw_err *err)
+{
+	char bp[PATH_MAX_LEN + 8], path[PATH_MAX_LEN + 32];
+	const json_t *o = json_object_get(c, "base");
+	json_t *v;
+	uint64_t n;
+
+	if (o == NULL)
+		return 0;
+	snprintf(bp, sizeof(bp), "%sbase.", zp);
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "manifest: \"%sbase\" must be an object", zp);
+	if (fw_mf_check_keys(o, base_keys, bp, err) < 0 || fw_mf_get_digest(o, bp, "digest", b->digest, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%ssize", bp);
+	if (fw_mf_need(o, bp, "size", &v, err) < 0 || fw_mf_get_uint(v, path, 0, FW_PAYLOAD_MAX, &b->size, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%schunk_size", bp);
+	if (fw_mf_need(o, bp, "chunk_size", &v, err) < 0)
+		return -1;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return fw_mf_check_chunk_size(path, 0, err);
+	if (fw_mf_check_chunk_size(path, (uint64_t)json_integer_value(v), err) < 0)
+		return -1;
+	b->chunk_size = (uint32_t)json_integer_value(v);
+	snprintf(path, sizeof(path), "%smargin", bp);
+	if (fw_mf_need(o, bp, "margin", &v, err) < 0 || fw_mf_get_uint(v, path, 0, FW_DELTA_MARGIN_MAX, &n, err) < 0)
+		return -1;
+	b->margin = (uint32_t)n;
+	b->on = 1;
+	return 0;
+}
 
 /* The optional "compression" object of an image or a file; ranges are checked with the payload's size. */
 static int parse_zstd(const json_t *obj, const char *prefix, struct fw_payload *p, struct fw_err *err)
@@ -616,9 +698,12 @@ static int parse_zstd(const json_t *obj, const char *prefix, struct fw_payload *
 	    fw_mf_get_uint(v, path, FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX, &n, err) < 0)
 		return -1;
 	z->level = (int)n;
+	if (parse_base(c, zp, &z->base, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%swindow_log", zp);
 	if (fw_mf_need(c, zp, "window_log", &v, err) < 0 ||
-	    fw_mf_get_uint(v, path, FW_ZSTD_WINDOW_LOG_MIN, FW_ZSTD_WINDOW_LOG_MAX, &n, err) < 0)
+	    fw_mf_get_uint(v, path, FW_ZSTD_WINDOW_LOG_MIN,
+			   z->base.on ? FW_DELTA_WINDOW_LOG_MAX : FW_ZSTD_WINDOW_LOG_MAX, &n, err) < 0)
 		return -1;
 	z->window_log = (unsigned)n;
 	snprintf(path, sizeof(path), "%sframe_size", zp);
@@ -765,10 +850,10 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 		goto out;
 	format_version = json_is_integer(v) ? json_integer_value(v) : 0;
 	if (format_version != FW_FORMAT_VERSION && format_version != FW_FORMAT_VERSION_SBOM &&
-	    format_version != FW_FORMAT_VERSION_ZSTD) {
+	    format_version != FW_FORMAT_VERSION_ZSTD && format_version != FW_FORMAT_VERSION_DELTA) {
 		fw_err_set(err, FW_EXIT_REJECTED,
-			"manifest: \"format_version\" must be %d, %d or %d: this reader knows no other",
-			FW_FORMAT_VERSION, FW_FORMAT_VERSION_SBOM, FW_FORMAT_VERSION_ZSTD);
+			"manifest: \"format_version\" must be %d, %d, %d or %d: this reader knows no other",
+			FW_FORMAT_VERSION, FW_FORMAT_VERSION_SBOM, FW_FORMAT_VERSION_ZSTD, FW_FORMAT_VERSION_DELTA);
 		goto out;
 	}
 	if (fw_mf_need(root, "", "type", &v, err) < 0 ||
@@ -803,14 +888,22 @@ int fw_manifest_parse(const void *buf, size_t len, struct fw_manifest **out,
 		goto out;
 	/* One spelling per package: version 3 exactly when a payload is compressed (an SBOM
 	 * or not), else version 2 exactly when there is an SBOM. */
-	if (any_compressed(m) != (format_version == FW_FORMAT_VERSION_ZSTD)) {
+	/* Version 4 exactly when a payload is a delta: a version 3 reader refuses it by its version. */
+	if (any_delta(m) != (format_version == FW_FORMAT_VERSION_DELTA)) {
+		fw_err_set(err, FW_EXIT_REJECTED, any_delta(m)
+			? "manifest: a delta (\"compression\" with a \"base\") needs \"format_version\" %d"
+			: "manifest: \"format_version\" %d is for a package with a delta payload",
+			FW_FORMAT_VERSION_DELTA);
+		goto out;
+	}
+	if (format_version != FW_FORMAT_VERSION_DELTA && any_compressed(m) != (format_version == FW_FORMAT_VERSION_ZSTD)) {
 		fw_err_set(err, FW_EXIT_REJECTED, any_compressed(m)
 			? "manifest: a \"compression\" needs \"format_version\" %d"
 			: "manifest: \"format_version\" %d is for a package with a compressed payload",
 			FW_FORMAT_VERSION_ZSTD);
 		goto out;
 	}
-	if (format_version != FW_FORMAT_VERSION_ZSTD && m->sbom.present != (format_version == FW_FORMAT_VERSION_SBOM)) {
+	if (format_version < FW_FORMAT_VERSION_ZSTD && m->sbom.present != (format_version == FW_FORMAT_VERSION_SBOM)) {
 		fw_err_set(err, FW_EXIT_REJECTED, m->sbom.present
 			? "manifest: \"sbom\" needs \"format_version\" %d"
 			: "manifest: \"format_version\" %d is for a package with an \"sbom\"",
@@ -874,6 +967,17 @@ int fw_mf_payload_to_json(const struct fw_payload *p, json_t *o)
 		bad |= json_object_set_new(c, "size", json_integer((json_int_t)p->zstd.size));
 		bad |= json_object_set_new(c, "chunk_size", json_integer((json_int_t)p->zstd.chunk_size));
 		bad |= json_object_set_new(c, "digest", json_string(hex));
+		if (p->zstd.base.on) {
+			json_t *b = json_object();
+
+			fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
+			bad |= b == NULL;
+			bad |= json_object_set_new(b, "digest", json_string(hex));
+			bad |= json_object_set_new(b, "size", json_integer((json_int_t)p->zstd.base.size));
+			bad |= json_object_set_new(b, "chunk_size", json_integer((json_int_t)p->zstd.base.chunk_size));
+			bad |= json_object_set_new(b, "margin", json_integer((json_int_t)p->zstd.base.margin));
+			bad |= json_object_set_new(c, "base", b);
+		}
 		bad |= json_object_set_new(o, "compression", c);
 	}
 	return bad;

@@ -20,6 +20,9 @@
  * without an SBOM: a version 3 reader reads every feature of 1 and 2 too, and
  * a reader of 1 or 2 refuses it by its version. */
 #define FW_FORMAT_VERSION_ZSTD 3
+/* The format version of a package with a delta payload (a compression with a
+ * "base"): a reader of 3 or below refuses it by its version. */
+#define FW_FORMAT_VERSION_DELTA 4
 
 /* Limits (formats/pkg.md, "Limits"). */
 #define FW_MANIFEST_MAX (1024 * 1024)       /* bytes of manifest.json */
@@ -72,6 +75,26 @@ enum fw_target { FW_TARGET_PRI, FW_TARGET_SEC, FW_TARGET_BOOT };
 #define FW_ZSTD_LEVEL_MIN 1
 #define FW_ZSTD_LEVEL_MAX 22
 #define FW_ZSTD_LEVEL_DEFAULT 3
+/*
+ * A delta payload (formats/pkg.md, "Delta payloads"): compressed frames each
+ * decoded with a window of the base image as its prefix: frame k with base
+ * bytes [k*frame_size - margin, (k+1)*frame_size + margin), clipped to the
+ * base. The base is named by its digest (the SHA-256 of its chunk list in
+ * chunk_size chunks, as its own package and a device's record name it), and
+ * a reader checks a base against it before it reads a byte of it.
+ */
+#define FW_DELTA_WINDOW_LOG_MAX 27                 /* match distances: frame + prefix */
+#define FW_DELTA_FRAME_DEFAULT (8u * 1024 * 1024)
+#define FW_DELTA_MARGIN_DEFAULT (24u * 1024 * 1024)
+#define FW_DELTA_MARGIN_MAX (64u * 1024 * 1024)
+struct fw_delta {
+	int on;
+	uint8_t digest[FW_DIGEST_LEN];       /* the base image's digest */
+	uint64_t size;                       /* its bytes */
+	uint32_t chunk_size;                 /* its chunk size, for its digest */
+	uint32_t margin;                     /* base bytes either side of a frame's own range */
+};
+
 struct fw_zstd {
 	int on;
 	int level;                           /* what it was built with: information */
@@ -80,6 +103,7 @@ struct fw_zstd {
 	uint64_t size;                       /* compressed bytes: the tar entry's size */
 	uint32_t chunk_size;                 /* compressed bytes per verified piece */
 	uint8_t digest[FW_DIGEST_LEN];       /* SHA-256 of the compressed chunk list */
+	struct fw_delta base;                /* on: a delta against that base (format version 4) */
 };
 
 /*
@@ -270,6 +294,10 @@ uint64_t fw_payload_entry_size(const struct fw_payload *p);
 uint64_t fw_payload_list_size(const struct fw_payload *p);
 /* Frames of a compressed payload (0 for others). */
 uint64_t fw_payload_frames(const struct fw_payload *p);
+/* The base bytes [*lo, *hi) frame k of a delta payload is decoded against (clipped to the base). */
+void fw_delta_prefix(const struct fw_payload *p, uint64_t k, uint64_t *lo, uint64_t *hi);
+/* The window a delta payload's frames need at most: a frame and its whole prefix (log2, rounded up). */
+unsigned fw_delta_window_log(uint32_t frame_size, uint32_t margin);
 
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
 void fw_hex(const uint8_t *bytes, size_t len, char *out);

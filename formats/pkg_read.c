@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,10 @@ struct reader {
 	int pax_seen;                 /* an entry before had one */
 	struct fw_sha256 whole;          /* plain SHA-256 of the payload, when asked for or declared */
 	int whole_on;                    /* a compressed payload's decoded bytes go into whole too */
+	/* The current payload's delta source (pkg_reader_ops.delta_source), asked before payload_begin
+	 * so that a base that does not check out is refused before the caller acts on the payload. */
+	int dsrc, dfd;
+	void *dmap;                      /* the base, mapped; MAP_FAILED when none */
 };
 
 static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
@@ -755,6 +760,67 @@ static int decoded(void *ctx, const void *buf, size_t len, struct fw_err *err)
 	return chunk_pipe_feed(r->pipe, buf, len, err);
 }
 
+int pkg_delta_base_check(int fd, const struct fw_delta *b, unsigned threads, struct fw_err *err)
+{
+	uint64_t n = b->size ? (b->size - 1) / b->chunk_size + 1 : 0;
+	uint8_t *list = NULL, md[FW_DIGEST_LEN];
+	struct stat st;
+	int rc = -1;
+
+	if (fstat(fd, &st) < 0)
+		return fw_err_set(err, FW_EXIT_IO, "cannot read the base: %s", strerror(errno));
+	/* A block device's size is not st_size: a short read tells there. */
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < b->size)
+		return fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED, "the base holds %llu bytes, not the %llu of the delta's base",
+				   (unsigned long long)st.st_size, (unsigned long long)b->size);
+	if (n > PKG_MAX_CHUNKS)
+		return fw_err_set(err, FW_EXIT_REJECTED, "the delta's base has more than %u chunks", PKG_MAX_CHUNKS);
+	if ((list = malloc(n ? n * FW_DIGEST_LEN : 1)) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (chunk_hash_fd(fd, b->size, b->chunk_size, threads, list, NULL, NULL, NULL, err) < 0) {
+		fw_err_wrap(err, "the base");
+		goto out;
+	}
+	if (chunk_sha256(list, (size_t)n * FW_DIGEST_LEN, md) < 0) {
+		fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
+		goto out;
+	}
+	if (memcmp(md, b->digest, FW_DIGEST_LEN) != 0) {
+		char want[2 * FW_DIGEST_LEN + 1];
+
+		fw_hex(b->digest, FW_DIGEST_LEN, want);
+		fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED, "the base is not the delta's base image %.16s...", want);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(list);
+	return rc;
+}
+
+/* The target image of a delta, already whole elsewhere (PKG_DELTA_TARGET): its chunks from fd into the pipe. */
+static int feed_target(struct reader *r, const struct fw_payload *p, int fd, struct fw_err *err)
+{
+	uint8_t buf[64 * 1024];
+	uint64_t at = 0;
+
+	if (chunk_pipe_workers(r->pipe) > 0)
+		return chunk_pipe_feed_fd(r->pipe, fd, 0, err);
+	while (at < p->size) {
+		ssize_t n = pread(fd, buf, p->size - at < sizeof(buf) ? (size_t)(p->size - at) : sizeof(buf), (off_t)at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fw_err_set(err, n < 0 ? FW_EXIT_IO : FW_EXIT_REJECTED, "the image it copies: %s",
+					  n < 0 ? strerror(errno) : "truncated");
+		if (decoded(r, buf, (size_t)n, err) < 0)
+			return -1;
+		at += (uint64_t)n;
+	}
+	return 0;
+}
+
 /*
  * A compressed payload (formats/pkg.md, "Compressed payloads"), in the one
  * pass: each compressed piece is checked against the compressed chunk list
@@ -763,6 +829,9 @@ static int decoded(void *ctx, const void *buf, size_t len, struct fw_err *err)
  * sink as an uncompressed payload. So every consumer (verify, extract, a
  * device) gets the image's verified chunks as if it had travelled whole.
  * list holds both lists, the image's first.
+ * A delta (section 10) rebuilds its image from the base the caller's
+ * delta_source gives, checked whole first, or copies it from where it is
+ * already whole, or (no base) only verifies the compressed bytes.
  */
 static int read_compressed(struct reader *r, size_t index, const uint8_t *list, int want, const char *label,
 			   struct fw_err *err)
@@ -774,18 +843,42 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	size_t len;
 	la_int64_t offset;
 	uint64_t verified = 0;
-	int ar, begun = 0, rc = -1;
+	int ar, begun = 0, rc = -1, src = r->dsrc, fd = r->dfd;
+	void *map = r->dmap;
 
+	if (p->zstd.base.on && src == PKG_DELTA_NONE && forward) {
+		char hex[2 * FW_DIGEST_LEN + 1];
+
+		fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
+		fw_err_set(err, FW_EXIT_USAGE, "a delta against base image %.16s... (%llu bytes): "
+			   "its image cannot be rebuilt without that base", hex, (unsigned long long)p->zstd.base.size);
+		goto failed;
+	}
 	r->whole_on = (p->has_sha256 && !r->opts->chunks_only) || (r->opts->payload_sha256 && want == 1);
 	if (r->whole_on)
 		fw_sha256_init(&r->whole);
 	/* A bad compressed piece stops the decoder: there is nothing to collect beyond it. */
 	chunk_pipe_collect_bad(r->pipe, 0);
-	if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, list, forward ? deliver : NULL, r, err) < 0)
-		goto out;
-	begun = 1;
 	if ((z = zstd_read_new(p, list + fw_payload_chunks(p) * FW_DIGEST_LEN, decoded, r, err)) == NULL)
 		goto out;
+	if (src == PKG_DELTA_NONE && p->zstd.base.on) {
+		/* Every compressed byte checked against the signed list; the image itself is not rebuilt. */
+		zstd_read_verify_only(z);
+		r->rep->not_rebuilt[index] = 1;
+		r->whole_on = 0;
+	} else {
+		if (chunk_pipe_begin(r->pipe, p->size, p->chunk_size, list, forward ? deliver : NULL, r, err) < 0)
+			goto out;
+		begun = 1;
+	}
+	if (src == PKG_DELTA_BASE && zstd_read_base(z, map == MAP_FAILED ? (const uint8_t *)"" : map, err) < 0)
+		goto out;
+	if (src == PKG_DELTA_TARGET) {
+		/* The image is whole elsewhere: copied from there, each chunk checked; the package's bytes only verified. */
+		zstd_read_verify_only(z);
+		if (feed_target(r, p, fd, err) < 0)
+			goto failed;
+	}
 	while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 		if (zstd_read_feed(z, block, len, err) < 0)
 			goto failed;
@@ -806,7 +899,7 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	if (zstd_read_end(z, err) < 0)
 		goto failed;
 	begun = 0;
-	if (chunk_pipe_end(r->pipe, err) < 0)
+	if (!(src == PKG_DELTA_NONE && p->zstd.base.on) && chunk_pipe_end(r->pipe, err) < 0)
 		goto failed;
 	if (r->whole_on && finish_whole_sha256(r, index, err) < 0)
 		goto out;
@@ -820,6 +913,42 @@ out:
 	r->whole_on = 0;
 	zstd_read_free(z);
 	return rc;
+}
+
+/*
+ * Before payload_begin: a delta payload's source, from the caller; a base is
+ * checked whole against its digest and mapped here, so a wrong one is
+ * refused before the caller does anything for the payload.
+ */
+static int delta_begin(struct reader *r, size_t index, const char *label, struct fw_err *err)
+{
+	const struct fw_payload *p = &r->m->payloads[index];
+	unsigned threads = chunk_pipe_workers(r->pipe);
+
+	r->dsrc = PKG_DELTA_NONE;
+	r->dfd = -1;
+	r->dmap = MAP_FAILED;
+	if (!p->zstd.on || !p->zstd.base.on || r->ops->delta_source == NULL)
+		return 0;
+	if ((r->dsrc = r->ops->delta_source(r->ctx, r->m, index, &r->dfd, err)) < 0)
+		return fw_err_wrap(err, "%s", label);
+	if (r->dsrc != PKG_DELTA_BASE)
+		return 0;
+	if (pkg_delta_base_check(r->dfd, &p->zstd.base, threads ? threads : 1, err) < 0)
+		return fw_err_wrap(err, "%s", label);
+	if (p->zstd.base.size > 0 &&
+	    (r->dmap = mmap(NULL, (size_t)p->zstd.base.size, PROT_READ, MAP_SHARED, r->dfd, 0)) == MAP_FAILED)
+		return fw_err_set(err, FW_EXIT_IO, "%s: cannot map the base: %s", label, strerror(errno));
+	return 0;
+}
+
+static void delta_end(struct reader *r, size_t index)
+{
+	if (r->dmap != MAP_FAILED)
+		munmap(r->dmap, (size_t)r->m->payloads[index].zstd.base.size);
+	r->dmap = MAP_FAILED;
+	r->dsrc = PKG_DELTA_NONE;
+	r->dfd = -1;
 }
 
 static int read_payload(struct reader *r, size_t index, struct fw_err *err)
@@ -859,6 +988,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 	r->rep->chunk_list = (const uint8_t *)list;
 	r->rep->chunk_list_len = (size_t)nchunks * FW_DIGEST_LEN;
 	at = payload_at(r);
+	if (delta_begin(r, index, label, err) < 0)
+		goto out;
 	if (r->ops->payload_begin != NULL && (want = r->ops->payload_begin(r->ctx, r->m, index, err)) < 0)
 		goto out;
 	if (p->zstd.on && want != 2) {
@@ -945,6 +1076,7 @@ bad:
 	r->entry = NULL;
 	rc = 0;
 out:
+	delta_end(r, index);
 	r->rep->chunk_list = NULL;
 	r->rep->chunk_list_len = 0;
 	free(list);
@@ -1160,6 +1292,8 @@ int pkg_read(int fd, const struct pkg_read_opts *opts, const struct pkg_reader_o
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	r.dmap = MAP_FAILED;
+	r.dfd = -1;
 	memset(rep, 0, sizeof(*rep));
 	r.opts = opts;
 	r.ops = ops ? ops : &no_ops;

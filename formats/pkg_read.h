@@ -83,6 +83,10 @@ struct pkg_report {
 	uint8_t payload_sha256[FW_MAX_PAYLOADS][FW_DIGEST_LEN];
 	uint8_t has_payload_sha256[FW_MAX_PAYLOADS];
 
+	/* Delta payloads whose image was not rebuilt (no base: PKG_DELTA_NONE):
+	 * their compressed bytes verified, their image unchecked. */
+	uint8_t not_rebuilt[FW_MAX_PAYLOADS];
+
 	/* opts.all_bad_chunks: the damaged chunks found, the first
 	 * PKG_MAX_BAD_CHUNKS in package order, and how many in all. */
 	struct pkg_bad_chunk bad[PKG_MAX_BAD_CHUNKS];
@@ -110,7 +114,24 @@ struct pkg_reader_ops {
 	int (*payload_begin)(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err);
 	int (*payload_data)(void *ctx, const void *buf, size_t len, struct fw_err *err);
 	int (*payload_end)(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err);
+	/*
+	 * A delta payload (zstd.base.on), asked before payload_begin (so a base
+	 * that does not check out is refused before the caller acts on the
+	 * payload; return PKG_DELTA_NONE for one it will skip): where its image
+	 * comes from. Return PKG_DELTA_BASE with *fd open on the base
+	 * image (from offset 0; checked here against zstd.base's digest before a
+	 * byte of it is used: FW_KIND_MISMATCH if it differs), PKG_DELTA_TARGET
+	 * with *fd open on the target image itself, already elsewhere (read from
+	 * there, each chunk verified against the image's list; the compressed
+	 * bytes are verified, not decoded), PKG_DELTA_NONE to verify the
+	 * compressed bytes only (the image is not rebuilt: refused when
+	 * payload_begin asked for its bytes), or -1 to refuse. *fd stays the
+	 * caller's. NULL: PKG_DELTA_NONE for every delta.
+	 */
+	int (*delta_source)(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
 };
+
+enum { PKG_DELTA_NONE = 0, PKG_DELTA_BASE = 1, PKG_DELTA_TARGET = 2 };
 
 struct pkg_read_opts {
 	const struct sig_trust *trust;  /* NULL: do not check signatures (inspect, --no-verify) */
@@ -158,6 +179,14 @@ struct pkg_read_opts {
  * marker begins. For a device resuming from payload bytes it already holds.
  */
 uint64_t pkg_payload_data_offset(const struct fw_manifest *m, uint64_t first_payload_offset, size_t index);
+
+/*
+ * Whether fd holds delta base b: the chunk list of its first b->size bytes
+ * (b->chunk_size chunks, hashed by `threads` threads, 0: all CPUs) must hash
+ * to b->digest. 0; -1 with FW_KIND_MISMATCH (exit 1) when it does not or the
+ * file is shorter, FW_EXIT_IO when it cannot be read.
+ */
+int pkg_delta_base_check(int fd, const struct fw_delta *b, unsigned threads, struct fw_err *err);
 
 /*
  * Read a package from fd (a file or a pipe) in one pass. On success *out holds the manifest (fw_manifest_free it). On

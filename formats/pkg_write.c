@@ -119,8 +119,8 @@ out:
  * same threads from the same buffers, then the compressed bytes' own chunk
  * list; *list_out holds both lists, the image's first (the .chunks entry).
  */
-static int compress_payload(int fd, const char *path, unsigned threads, struct fw_payload *p, int *tmp_fd,
-			    uint8_t **list_out, struct progress *prog, struct fw_err *err)
+static int compress_payload(int fd, const char *path, unsigned threads, struct fw_payload *p, const uint8_t *base,
+			    int *tmp_fd, uint8_t **list_out, struct progress *prog, struct fw_err *err)
 {
 	uint64_t nchunks = fw_payload_chunks(p), zchunks;
 	const char *dir = getenv("TMPDIR");
@@ -133,6 +133,10 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 			   path, (unsigned long long)nchunks, p->chunk_size, PKG_MAX_CHUNKS);
 		goto out;
 	}
+	if (p->zstd.base.on != (base != NULL)) {
+		fw_err_set(err, FW_EXIT_USAGE, "%s: a delta needs its base image (and only a delta has one)", path);
+		goto out;
+	}
 	snprintf(tmpl, sizeof(tmpl), "%s/mkpkg-zstd-XXXXXX", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
 	if ((*tmp_fd = mkstemp(tmpl)) < 0) {
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot make a temporary file: %s", tmpl, strerror(errno));
@@ -143,7 +147,9 @@ static int compress_payload(int fd, const char *path, unsigned threads, struct f
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
-	if ((wr = zstd_write_payload(fd, p, threads, list, p->has_sha256 ? p->sha256 : NULL, *tmp_fd, &zlist, err)) < 0) {
+	if ((wr = base != NULL ? zstd_write_delta(fd, p, base, threads, list, *tmp_fd, &zlist, err)
+			       : zstd_write_payload(fd, p, threads, list, p->has_sha256 ? p->sha256 : NULL, *tmp_fd, &zlist,
+						    err)) < 0) {
 		fw_err_wrap(err, "%s", wr == -2 ? "temporary file" : path);
 		goto out;
 	}
@@ -461,7 +467,8 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		payload_offsets(m, head, data_at);
 	for (size_t i = 0; i < m->n_payloads; i++)
 		if ((m->payloads[i].zstd.on
-		     ? compress_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], &zfds[i], &lists[i], &prog, err)
+		     ? compress_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i],
+					opts->delta_base != NULL ? opts->delta_base[i] : NULL, &zfds[i], &lists[i], &prog, err)
 		     : hash_payload(fds[i], payload_paths[i], opts->threads, &m->payloads[i], head > 0 ? of.fd : -1,
 				    out_path, data_at[i], &lists[i], &prog, err)) < 0)
 			goto out;

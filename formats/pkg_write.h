@@ -28,6 +28,10 @@ struct pkg_write_opts {
 	 * of zstd_frame_size image bytes (0: FW_ZSTD_FRAME_DEFAULT). */
 	int zstd_level;
 	uint32_t zstd_frame_size;
+	/* pkg_write, pkg_write_fds with zstd_level: payloads[i] is a delta
+	 * (zstd_write_delta) when delta_base[i] is not NULL: a mapping of its
+	 * base image, which m->payloads[i].zstd.base describes (delta_write.h). */
+	const uint8_t *const *delta_base;
 	pkg_progress_fn progress;       /* optional */
 	void *progress_ctx;
 };

@@ -3,7 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_d_stableOutBuffer: a delta decodes into one frame buffer, no window of its own */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -24,6 +27,11 @@ struct zstd_read {
 	uint64_t frame_len;    /* its declared length */
 	uint64_t produced;     /* of it decoded so far */
 	int in_frame;
+	int verify_only;       /* pieces checked, nothing decoded */
+	const uint8_t *base;   /* a delta's base image, mapped; NULL otherwise */
+	uint8_t *fbuf;         /* a delta's frame buffer: frame_size + 1 bytes, the decoder's stable output */
+	uint64_t lo, hi;       /* the base bytes the current frame refers to */
+	int prefixed;          /* ... given to the decoder for it */
 };
 
 struct zstd_read *zstd_read_new(const struct fw_payload *p, const uint8_t *zlist, chunk_sink_fn out, void *ctx,
@@ -37,7 +45,8 @@ struct zstd_read *zstd_read_new(const struct fw_payload *p, const uint8_t *zlist
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		return NULL;
 	}
-	/* The cap the package was built with: a frame asking for more is refused, not obeyed. */
+	/* The cap the package was built with: a frame asking for more is refused, not obeyed (a delta's
+	 * window only bounds how far back it refers: it decodes into its frame buffer, no window of its own). */
 	if (ZSTD_isError(ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, (int)p->zstd.window_log))) {
 		zstd_read_free(z);
 		fw_err_set(err, FW_EXIT_IO, "zstd: cannot cap the window at 2^%u bytes", p->zstd.window_log);
@@ -58,7 +67,86 @@ void zstd_read_free(struct zstd_read *z)
 	ZSTD_freeDCtx(z->d);
 	free(z->piece);
 	free(z->obuf);
+	free(z->fbuf);
 	free(z);
+}
+
+void zstd_read_verify_only(struct zstd_read *z)
+{
+	z->verify_only = 1;
+}
+
+int zstd_read_base(struct zstd_read *z, const uint8_t *base, struct fw_err *err)
+{
+	size_t r;
+
+	/* The decoder writes each frame into one buffer and refers back into it: no window buffer of its own. */
+	if ((z->fbuf = malloc((size_t)z->p->zstd.frame_size + 1)) == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	if (ZSTD_isError(r = ZSTD_DCtx_setParameter(z->d, ZSTD_d_stableOutBuffer, 1)))
+		return fw_err_set(err, FW_EXIT_IO, "zstd: %s", ZSTD_getErrorName(r));
+	z->base = base;
+	return 0;
+}
+
+/*
+ * Drop the base pages a finished frame read and the next frame will not: the
+ * prefixes overlap (each reaches `margin` back), so dropping a whole prefix
+ * would fault most of its pages in again, frame after frame. Memory stays one
+ * prefix's pages at most.
+ */
+static void drop_prefix(struct zstd_read *z)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t mask = pg > 0 ? ~(uint64_t)(pg - 1) : ~(uint64_t)0, a = z->lo & mask, end = z->hi, nlo, nhi;
+
+	if (z->frame + 1 < z->frames) {
+		fw_delta_prefix(z->p, z->frame + 1, &nlo, &nhi);
+		if (nlo < end)
+			end = nlo & mask;
+	}
+	if (z->hi > z->lo && end > a)
+		(void)madvise((void *)(uintptr_t)(z->base + a), (size_t)(end - a), MADV_DONTNEED);
+	z->lo = z->hi = 0;
+	z->prefixed = 0;
+}
+
+static int decoder_failed(const struct zstd_read *z, size_t ret, struct fw_err *err)
+{
+	if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+		return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu asks for a window above the package's cap of 2^%u bytes",
+				  (unsigned long long)z->frame, z->p->zstd.window_log);
+	return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu: zstd: %s", (unsigned long long)z->frame, ZSTD_getErrorName(ret));
+}
+
+static int too_long(const struct zstd_read *z, struct fw_err *err)
+{
+	return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu decodes to more than its declared %llu bytes: stopped there",
+			  (unsigned long long)z->frame, (unsigned long long)z->frame_len);
+}
+
+/* A delta frame: decoded into the frame buffer against its prefix of the base, handed on as it grows. */
+static int decode_delta(struct zstd_read *z, ZSTD_inBuffer *in, struct fw_err *err)
+{
+	ZSTD_outBuffer o = { z->fbuf, (size_t)z->frame_len + 1, (size_t)z->produced };
+	size_t ret;
+
+	if (!z->prefixed) {
+		fw_delta_prefix(z->p, z->frame, &z->lo, &z->hi);
+		if (z->hi > z->lo && ZSTD_isError(ret = ZSTD_DCtx_refPrefix(z->d, z->base + z->lo, (size_t)(z->hi - z->lo))))
+			return fw_err_set(err, FW_EXIT_IO, "zstd: %s", ZSTD_getErrorName(ret));
+		z->prefixed = 1;
+	}
+	ret = ZSTD_decompressStream(z->d, &o, in);
+	/* The frame buffer ends one byte past the frame: a decoder that needs more is stopped there too. */
+	if (ZSTD_isError(ret) && ZSTD_getErrorCode(ret) != ZSTD_error_dstSize_tooSmall)
+		return decoder_failed(z, ret, err);
+	if (ZSTD_isError(ret) || o.pos > z->frame_len)
+		return too_long(z, err);
+	if (o.pos > z->produced && z->out(z->ctx, z->fbuf + z->produced, o.pos - (size_t)z->produced, err) < 0)
+		return -1;
+	z->produced = o.pos;
+	return ret == 0 ? 1 : 0;
 }
 
 uint64_t zstd_read_verified(const struct zstd_read *z)
@@ -85,26 +173,29 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 			z->produced = 0;
 			z->in_frame = 1;
 		}
-		/* Room for one byte beyond the frame's declared end, never handed on: a decoder that fills it is stopped. */
-		o.dst = z->obuf;
-		o.size = z->frame_len - z->produced + 1 < OUT_BUF ? (size_t)(z->frame_len - z->produced + 1) : OUT_BUF;
-		o.pos = 0;
-		ret = ZSTD_decompressStream(z->d, &o, &in);
-		if (ZSTD_isError(ret)) {
-			if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
-				return fw_err_set(err, FW_EXIT_REJECTED,
-						  "frame %llu asks for a window above the package's cap of 2^%u bytes",
-						  (unsigned long long)z->frame, z->p->zstd.window_log);
-			return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu: zstd: %s", (unsigned long long)z->frame,
-					  ZSTD_getErrorName(ret));
+		if (z->base != NULL) {
+			int done = decode_delta(z, &in, err);
+
+			if (done < 0)
+				return -1;
+			if (done == 0)
+				continue;
+			drop_prefix(z);
+			ret = 0;
+		} else {
+			/* Room for one byte beyond the frame's declared end, never handed on: a decoder that fills it is stopped. */
+			o.dst = z->obuf;
+			o.size = z->frame_len - z->produced + 1 < OUT_BUF ? (size_t)(z->frame_len - z->produced + 1) : OUT_BUF;
+			o.pos = 0;
+			ret = ZSTD_decompressStream(z->d, &o, &in);
+			if (ZSTD_isError(ret))
+				return decoder_failed(z, ret, err);
+			if (z->produced + o.pos > z->frame_len)
+				return too_long(z, err);
+			if (o.pos > 0 && z->out(z->ctx, z->obuf, o.pos, err) < 0)
+				return -1;
+			z->produced += o.pos;
 		}
-		if (z->produced + o.pos > z->frame_len)
-			return fw_err_set(err, FW_EXIT_REJECTED,
-					  "frame %llu decodes to more than its declared %llu bytes: stopped there",
-					  (unsigned long long)z->frame, (unsigned long long)z->frame_len);
-		if (o.pos > 0 && z->out(z->ctx, z->obuf, o.pos, err) < 0)
-			return -1;
-		z->produced += o.pos;
 		if (ret == 0) {
 			if (z->produced != z->frame_len)
 				return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu decodes to %llu bytes, not its declared %llu",
@@ -133,7 +224,7 @@ static int piece_done(struct zstd_read *z, struct fw_err *err)
 				   (unsigned long long)z->pieces, (unsigned long long)start,
 				   (unsigned long long)(start + z->have - 1));
 	z->pieces++;
-	if (decode(z, z->piece, z->have, err) < 0)
+	if (!z->verify_only && decode(z, z->piece, z->have, err) < 0)
 		return -1;
 	z->have = 0;
 	return 0;
@@ -165,7 +256,7 @@ int zstd_read_end(struct zstd_read *z, struct fw_err *err)
 	if (z->pieces != fw_payload_zchunks(z->p))
 		return fw_err_set(err, FW_EXIT_REJECTED, "truncated: %llu of %llu compressed chunks",
 				  (unsigned long long)z->pieces, (unsigned long long)fw_payload_zchunks(z->p));
-	if (z->in_frame || z->frame != z->frames)
+	if (!z->verify_only && (z->in_frame || z->frame != z->frames))
 		return fw_err_set(err, FW_EXIT_REJECTED, "the compressed data ends inside frame %llu of %llu",
 				  (unsigned long long)z->frame + (z->in_frame ? 1 : 0), (unsigned long long)z->frames);
 	return 0;

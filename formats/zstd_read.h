@@ -37,6 +37,21 @@ int zstd_read_feed(struct zstd_read *z, const void *buf, size_t len, struct fw_e
 /* The entry ended: verify and decode the last piece; fail unless every frame was whole. */
 int zstd_read_end(struct zstd_read *z, struct fw_err *err);
 
+/*
+ * Before the first feed. verify_only: each piece is checked against its
+ * digest and not decoded (a delta whose base the reader does not have; out
+ * gets nothing). base: payload p is a delta (p->zstd.base.on) and base maps
+ * the base image's p->zstd.base.size bytes, already checked against its
+ * digest by the caller: frame k is decoded against base bytes
+ * fw_delta_prefix(p, k) into one buffer of frame_size + 1 bytes (the
+ * decoder's stable output, so it holds no window of its own), handed on as
+ * it grows, held to its declared length as any frame; the base pages no
+ * later frame reads are dropped (MADV_DONTNEED) once the frame is done, so
+ * memory is one frame and one prefix, known from the manifest.
+ */
+void zstd_read_verify_only(struct zstd_read *z);
+int zstd_read_base(struct zstd_read *z, const uint8_t *base, struct fw_err *err);
+
 /* Compressed pieces verified so far. */
 uint64_t zstd_read_verified(const struct zstd_read *z);
 

@@ -42,6 +42,7 @@ struct pipe {
 	pthread_cond_t cv;
 	uint64_t frames, next;     /* frames in all; the next one to take */
 	int stop;                  /* the writer gave up */
+	const uint8_t *base;       /* a delta's base image (p->zstd.base.size bytes), or NULL */
 	size_t n_slots;
 	struct slot slots[MAX_THREADS + 1];
 	unsigned window_log;
@@ -57,6 +58,17 @@ static void compress_frame(struct pipe *pp, ZSTD_CCtx *c, uint8_t *in, struct sl
 
 	ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
 	ZSTD_CCtx_setPledgedSrcSize(c, end - at);
+	if (pp->base != NULL) {
+		uint64_t lo, hi;
+
+		/* A delta: this frame's own window of the base, as the reader maps it (fw_delta_prefix). */
+		fw_delta_prefix(p, k, &lo, &hi);
+		if (hi > lo && ZSTD_isError(r = ZSTD_CCtx_refPrefix(c, pp->base + lo, (size_t)(hi - lo)))) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "zstd: %s", ZSTD_getErrorName(r));
+			return;
+		}
+	}
 	while (at < end) {
 		size_t len = end - at < p->chunk_size ? (size_t)(end - at) : p->chunk_size, got = 0;
 		ZSTD_inBuffer zi = { in, len, 0 };
@@ -102,6 +114,8 @@ static void *worker(void *arg)
 	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, (int)pp->window_log)) ||
 	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1)) ||
 	      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0));
+	/* A delta finds the base's bytes far back in its window: long-distance matching, as zstd --patch-from. */
+	bad = bad || (pp->base != NULL && ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_enableLongDistanceMatching, 1)));
 	pthread_mutex_lock(&pp->mu);
 	for (;;) {
 		struct slot *s;
@@ -205,10 +219,13 @@ static int write_all(int fd, const uint8_t *b, size_t n)
 
 void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size)
 {
+	struct fw_delta base = p->zstd.base;   /* a delta's base, set by the caller before */
+
 	memset(&p->zstd, 0, sizeof(p->zstd));
+	p->zstd.base = base;
 	p->zstd.on = 1;
 	p->zstd.level = level;
-	p->zstd.frame_size = frame_size ? frame_size : FW_ZSTD_FRAME_DEFAULT;
+	p->zstd.frame_size = frame_size ? frame_size : base.on ? FW_DELTA_FRAME_DEFAULT : FW_ZSTD_FRAME_DEFAULT;
 	/* Placeholders that validate until the payload is compressed. */
 	p->zstd.chunk_size = FW_ZSTD_CHUNK_MAX;
 	p->zstd.window_log = FW_ZSTD_WINDOW_LOG_MAX;
@@ -236,8 +253,8 @@ static int whole_sha256(int fd, uint64_t size, uint8_t out[32], struct fw_err *e
 	return 0;
 }
 
-int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
-		       uint8_t **zlist, struct fw_err *err)
+static int write_frames(int fd, struct fw_payload *p, const uint8_t *base, unsigned threads, uint8_t *list,
+			uint8_t whole[32], int out_fd, uint8_t **zlist, struct fw_err *err)
 {
 	struct out_chunks oc = { .chunk_size = FW_ZSTD_CHUNK_MAX };
 	struct pipe pp;
@@ -257,6 +274,10 @@ int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *
 	pp.window_log = level_window_log(p->zstd.level);
 	if (pp.window_log > FW_ZSTD_WINDOW_LOG_MAX)
 		pp.window_log = FW_ZSTD_WINDOW_LOG_MAX;
+	/* A delta's window reaches back over its whole prefix; the reader needs no window buffer for it. */
+	if (base != NULL)
+		pp.window_log = fw_delta_window_log(p->zstd.frame_size, p->zstd.base.margin);
+	pp.base = base;
 	p->zstd.window_log = pp.window_log;
 	p->zstd.size = 0;
 	pp.p = p;
@@ -332,4 +353,19 @@ out:
 	pthread_cond_destroy(&pp.cv);
 	pthread_mutex_destroy(&pp.mu);
 	return rc;
+}
+
+int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
+		       uint8_t **zlist, struct fw_err *err)
+{
+	return write_frames(fd, p, NULL, threads, list, whole, out_fd, zlist, err);
+}
+
+int zstd_write_delta(int fd, struct fw_payload *p, const uint8_t *base, unsigned threads, uint8_t *list, int out_fd,
+		     uint8_t **zlist, struct fw_err *err)
+{
+	if (fw_delta_window_log(p->zstd.frame_size, p->zstd.base.margin) > FW_DELTA_WINDOW_LOG_MAX)
+		return fw_err_set(err, FW_EXIT_USAGE, "a delta's frame size and margin need a window above 2^%d bytes",
+				  FW_DELTA_WINDOW_LOG_MAX);
+	return write_frames(fd, p, base, threads, list, NULL, out_fd, zlist, err);
 }

@@ -10,7 +10,9 @@
 /*
  * Mark payload p to be compressed at `level` (FW_ZSTD_LEVEL_MIN to
  * FW_ZSTD_LEVEL_MAX) in frames of frame_size image bytes (0: the default,
- * FW_ZSTD_FRAME_DEFAULT); the rest is filled in when the package is written.
+ * FW_ZSTD_FRAME_DEFAULT, or FW_DELTA_FRAME_DEFAULT for a delta, whose
+ * p->zstd.base the caller set before and is kept); the rest is filled in
+ * when the package is written.
  */
 void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size);
 
@@ -28,5 +30,15 @@ void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size);
  */
 int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *list, uint8_t whole[32], int out_fd,
 		       uint8_t **zlist, struct fw_err *err);
+
+/*
+ * zstd_write_payload for a delta (p->zstd.base filled in: digest, size,
+ * chunk_size, margin; p->zstd.frame_size set): frame k is compressed with
+ * base bytes fw_delta_prefix(p, k) as its prefix (ZSTD_CCtx_refPrefix), with
+ * long-distance matching, its window fw_delta_window_log. base holds the
+ * base image's p->zstd.base.size bytes (a mapping of its file).
+ */
+int zstd_write_delta(int fd, struct fw_payload *p, const uint8_t *base, unsigned threads, uint8_t *list, int out_fd,
+		     uint8_t **zlist, struct fw_err *err);
 
 #endif

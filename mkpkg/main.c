@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/fw_limits.h"
+#include "formats/delta_write.h"
 #include "formats/manifest.h"
 #include "formats/pkg_write.h"
 #include "tools/cli.h"
@@ -24,6 +25,7 @@ struct opts {
 	const char *single[FW_TARGET_COUNT];   /* --pri/--sec/--boot */
 	char *spec_strings[FW_MAX_PAYLOADS];   /* paths resolved from the spec, owned */
 	size_t n_spec_strings;
+	const char *delta_from;                /* --delta-from OLD.pkg */
 };
 
 static void usage(FILE *f)
@@ -33,6 +35,7 @@ static void usage(FILE *f)
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
 		"             [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
+		"             [--delta-from OLD.pkg]\n"
 		"             (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed firmware bundle. See mkpkg(1).\n"
 		"\n"
@@ -45,7 +48,11 @@ static void usage(FILE *f)
 		"      --rollback-index N    anti-rollback index; devices refuse a lower one\n"
 		"      --tpm                 only for products with a TPM\n"
 		"      --bridge-from V       a new generation is entered only from version V\n"
-		"      --bridge-down V       leaving it downwards needs the primary at V first\n",
+		"      --bridge-down V       leaving it downwards needs the primary at V first\n"
+		"      --delta-from OLD.pkg  carry each system image as a delta against the\n"
+		"                            same product's other system image in OLD.pkg\n"
+		"                            (pri against the old sec, sec against the old pri)\n"
+		"                            (compressed, zstd level 3 unless --compress says)\n",
 		FW_GENERATION_MAX);
 	cli_build_help(f);
 }
@@ -273,7 +280,7 @@ static int build_manifest(struct opts *o, const char **paths)
 
 enum {
 	OPT_PRI = CLI_OPT_PROGRAM, OPT_SEC, OPT_BOOT, OPT_IMAGE, OPT_GENERATION, OPT_ROLLBACK, OPT_TPM,
-	OPT_BRIDGE_FROM, OPT_BRIDGE_DOWN,
+	OPT_BRIDGE_FROM, OPT_BRIDGE_DOWN, OPT_DELTA_FROM,
 };
 
 static const struct option long_opts[] = {
@@ -287,6 +294,7 @@ static const struct option long_opts[] = {
 	{ "tpm", no_argument, NULL, OPT_TPM },
 	{ "bridge-from", required_argument, NULL, OPT_BRIDGE_FROM },
 	{ "bridge-down", required_argument, NULL, OPT_BRIDGE_DOWN },
+	{ "delta-from", required_argument, NULL, OPT_DELTA_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -346,6 +354,13 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (cli_set_version(o->b.m->bridge_down, optarg, "--bridge-down") < 0)
 				return -1;
 			break;
+		case OPT_DELTA_FROM:
+			if (o->delta_from != NULL) {
+				msg_error(NULL, NULL, "--delta-from given twice (%s and %s)", o->delta_from, optarg);
+				return -1;
+			}
+			o->delta_from = optarg;
+			break;
 		case CLI_OPT_HELP:
 		case 'h': usage(stdout); exit(0);
 		case 'V': msg_print_version(FW_FORMAT_VERSION); exit(0);
@@ -366,11 +381,13 @@ int main(int argc, char **argv)
 	struct sig_signer *keys[CLI_MAX_KEYS] = { 0 };
 	const char *paths[FW_MAX_PAYLOADS];
 	struct pkg_write_opts wopts = { 0 };
+	struct delta_bases bases;
 	char shown[1024];
 	int rc = FW_EXIT_USAGE;
 
 	msg_prog = "mkpkg";
 	memset(&o, 0, sizeof(o));
+	memset(&bases, 0, sizeof(bases));
 	o.b.chunk_size = FW_CHUNK_DEFAULT;
 	o.b.m = fw_manifest_new(FW_TYPE_FIRMWARE);
 	if (o.b.m == NULL) {
@@ -408,6 +425,23 @@ int main(int argc, char **argv)
 	wopts.sbom = o.b.sbom_doc;
 	wopts.sbom_len = o.b.sbom_len;
 	wopts.zstd_level = o.b.zstd_level;
+	if (o.delta_from != NULL) {
+		int n = delta_bases_load(o.delta_from, o.b.m, 0, 0, &bases, &err);
+
+		if (n < 0) {
+			rc = msg_fail(NULL, NULL, &err);
+			goto out;
+		}
+		if (n == 0) {
+			msg_error(NULL, o.delta_from, "no primary or secondary image for these products: nothing to build a delta against");
+			rc = FW_EXIT_USAGE;
+			goto out;
+		}
+		/* A delta travels compressed: at the level asked for, else the default. */
+		if (wopts.zstd_level == 0)
+			wopts.zstd_level = FW_ZSTD_LEVEL_DEFAULT;
+		wopts.delta_base = bases.map;
+	}
 	if (pkg_write(o.b.out, o.b.m, paths, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();
 		rc = msg_fail(NULL, NULL, &err);   /* the message names the file */
@@ -419,6 +453,7 @@ int main(int argc, char **argv)
 		 o.b.m->n_images, o.b.m->n_images == 1 ? "" : "s", o.b.n_keys, o.b.n_keys == 1 ? "" : "s");
 	rc = FW_EXIT_OK;
 out:
+	delta_bases_free(&bases);
 	for (size_t i = 0; i < CLI_MAX_KEYS; i++)
 		sig_signer_free(keys[i]);
 	for (size_t i = 0; i < o.n_spec_strings; i++)

@@ -81,6 +81,20 @@ int cli_export_manifest(const char *pkg, const char *out, int force);
 /* Open a package for reading: a path, or "-" for stdin. -1 with err filled. */
 int cli_open_input(const char *path, struct fw_err *err);
 
+/* --base FILE (fwpkg verify, extract): base images to rebuild delta payloads against (cli_base.c). */
+#define CLI_MAX_BASES 8
+struct cli_bases {
+	size_t n;
+	const char *path[CLI_MAX_BASES];
+	int fd[CLI_MAX_BASES];
+	uint64_t size[CLI_MAX_BASES];
+};
+int cli_bases_add(struct cli_bases *b, const char *path);
+int cli_bases_open(struct cli_bases *b, struct fw_err *err);
+void cli_bases_close(struct cli_bases *b);
+/* A pkg_reader_ops.delta_source: the base file of payload index's size; PKG_DELTA_NONE when no --base was given. */
+int cli_bases_source(struct cli_bases *b, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
+
 /*
  * One -k: a minisign secret key file or a pkcs11: URI (Ed25519 on a token);
  * with --cert, a CMS signer whose key is a PEM file or a pkcs11: URI.

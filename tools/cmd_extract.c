@@ -122,7 +122,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fwpkg extract [-fq] [-C DIR] [-p PUB]... [-P BASE64]... [--keyring DIR] [--ca FILE|DIR]...\n"
 		"                     [--crl FILE]... [--signer CN|SHA256]... [--max-chain-depth N]\n"
-		"                     [--no-check-time] [--no-verify] PKG|- [NAME]...\n"
+		"                     [--no-check-time] [--no-verify] [--base IMG]... PKG|- [NAME]...\n"
 		"Verify a package and write its payloads (firmware images, or a modification\n"
 		"package's files at their paths), and its SBOM as sbom.cdx.json, into DIR;\n"
 		"all of them, or nothing. With NAMEs (image entry names or file paths, as\n"
@@ -138,6 +138,8 @@ static void usage(FILE *f)
 		"      --crl FILE, --signer CN|SHA256, --max-chain-depth N, --no-check-time\n"
 		"                            as for verify\n"
 		"      --no-verify           do not check signatures (payloads must still match)\n"
+		"      --base IMG            a delta's base image (the older package's image it\n"
+		"                            was built against): needed to extract a delta\n"
 		"  -f, --force               replace existing files\n"
 		"  -q, --quiet               no notes\n"
 		"  -h, --help                this help\n");
@@ -324,6 +326,22 @@ static int x_begin(void *ctx, const struct fw_manifest *m, size_t index, struct 
 	return 1;
 }
 
+/* A delta's image is rebuilt from the --base file of its base's size, checked against its digest by the reader. */
+static struct cli_bases bases;
+
+static int x_delta(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err)
+{
+	struct extract *x = ctx;
+	int rc;
+
+	if (!x->selected[index])
+		return PKG_DELTA_NONE;
+	if ((rc = cli_bases_source(&bases, m, index, fd, err)) == PKG_DELTA_NONE)
+		fw_err_set(err, FW_EXIT_USAGE, "%s is a delta: give its base image with --base IMG to extract it",
+			   m->payloads[index].name);
+	return rc == PKG_DELTA_NONE ? -1 : rc;
+}
+
 static int x_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct extract *x = ctx;
@@ -471,6 +489,7 @@ int cmd_extract(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "base", required_argument, NULL, 'B' },
 		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -479,7 +498,7 @@ int cmd_extract(int argc, char **argv)
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { .trust = &trust, .keep_sbom = 1 };
 	struct pkg_reader_ops ops = { .manifest = x_manifest, .payload_begin = x_begin,
-				      .payload_data = x_data, .payload_end = x_end };
+				      .payload_data = x_data, .payload_end = x_end, .delta_source = x_delta };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0 };
@@ -509,6 +528,10 @@ int cmd_extract(int argc, char **argv)
 		case 'N': no_verify = 1; break;
 		case 'C': dir = optarg; break;
 		case 'f': x.force = 1; break;
+		case 'B':
+			if (cli_bases_add(&bases, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
 		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
 		default:
@@ -551,6 +574,10 @@ int cmd_extract(int argc, char **argv)
 			rmdir(dir);
 		return FW_EXIT_IO;
 	}
+	if (cli_bases_open(&bases, &err) < 0) {
+		rc = msg_fail("extract", NULL, &err);
+		goto out;
+	}
 	if ((fd = cli_open_input(path, &err)) < 0) {
 		rc = msg_fail("extract", path, &err);
 		goto out;
@@ -574,6 +601,7 @@ int cmd_extract(int argc, char **argv)
 		printf("%s\n", FW_SBOM_ENTRY);
 	rc = FW_EXIT_OK;
 out:
+	cli_bases_close(&bases);
 	discard(&x);
 	if (fd > STDIN_FILENO)
 		close(fd);

@@ -168,6 +168,19 @@ static void print_compression(const struct fw_manifest *m)
 	if (n > 0)
 		printf("  %-28s %-6s %12llu %12llu %6.2fx\n", "(all payloads)", "", (unsigned long long)plain,
 		       (unsigned long long)packed, packed ? (double)plain / (double)packed : 1.0);
+	/* A delta's base: what a device must hold in another slot (its record's digest) to take it. */
+	n = 0;
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct fw_delta *d = &m->payloads[i].zstd.base;
+		char hex[2 * FW_DIGEST_LEN + 1];
+
+		if (!m->payloads[i].zstd.on || !d->on)
+			continue;
+		if (n++ == 0)
+			printf("Delta bases:\n  %-28s %12s %9s  %s\n", "FILE", "BASE SIZE", "MARGIN", "BASE CHUNK-LIST DIGEST");
+		fw_hex(d->digest, FW_DIGEST_LEN, hex);
+		printf("  %-28s %12llu %5u MiB  %s\n", m->payloads[i].name, (unsigned long long)d->size, d->margin >> 20, hex);
+	}
 }
 
 /* The file tree and the hooks; hooks are shown, never run. */

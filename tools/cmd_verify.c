@@ -14,7 +14,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fwpkg verify [-q] [--json] [-p PUB]... [-P BASE64]... [--keyring DIR]\n"
 		"                    [--ca FILE|DIR]... [--crl FILE]... [--signer CN|SHA256]...\n"
-		"                    [--max-chain-depth N] [--no-check-time] [--min-signatures N] PKG|-...\n"
+		"                    [--max-chain-depth N] [--no-check-time] [--min-signatures N]\n"
+		"                    [--base IMG]... PKG|-...\n"
 		"Verify each package: signatures by trusted keys, structure, every chunk.\n"
 		"Exit 0 if all are verified, else the highest exit status of any\n"
 		"(1 rejected, 2 usage, 3 cannot be read).\n"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 		"      --no-check-time       do not check validity periods (no trustworthy clock)\n"
 		"      --min-signatures N    need valid signatures by N distinct trusted keys\n"
 		"                            (default 1; a keyring's policy.json may ask more)\n"
+		"      --base IMG            a delta's base image: rebuild its image and check\n"
+		"                            it too (without one, a delta's compressed bytes\n"
+		"                            are verified, its image is not rebuilt)\n"
 		"      --json                one JSON document on stdout, whatever the outcome\n"
 		"  -q, --quiet               no line for a verified package\n"
 		"  -h, --help                this help\n"
@@ -109,9 +113,16 @@ static void report_bad_chunks(const char *path, const struct pkg_report *rep, co
 	fw_manifest_free(m);
 }
 
-/* One package: a line (or a JSON object into `all`), and its exit code. */
-static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_t *all)
+static int base_source(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err)
 {
+	return cli_bases_source(ctx, m, index, fd, err);
+}
+
+/* One package: a line (or a JSON object into `all`), and its exit code. */
+static int verify_one(const char *path, const struct pkg_read_opts *ropts, struct cli_bases *bases, json_t *all)
+{
+	struct pkg_reader_ops ops = { .delta_source = base_source };
+	json_t *unbuilt = NULL;
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0 };
@@ -122,12 +133,28 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 		return cli_catalog_verify(path, ropts->trust, all);
 	if ((fd = cli_open_input(path, &err)) < 0)
 		goto failed;
-	rc = pkg_read(fd, ropts, NULL, NULL, &m, &rep, &err);
+	rc = pkg_read(fd, ropts, &ops, bases, &m, &rep, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	/* A .wmopkg is named by its file name: a renamed (or relabelled) package is refused. */
 	if (rc < 0 || fw_manifest_check_file_name(m, path, &err) < 0)
 		goto failed;
+	/* A delta without its base: every byte of the package verified, its image not rebuilt; said, not hidden. */
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (rep.not_rebuilt[i]) {
+			char hex[2 * FW_DIGEST_LEN + 1];
+
+			fw_hex(m->payloads[i].zstd.base.digest, FW_DIGEST_LEN, hex);
+			if (all != NULL) {
+				if (unbuilt == NULL)
+					unbuilt = json_array();
+				json_array_append_new(unbuilt, json_string(m->payloads[i].name));
+			} else {
+				msg_note("verify: %s: payload %s: a delta against base image %.16s...: its compressed bytes "
+					 "verified, its image not rebuilt (--base IMG rebuilds and checks it)", path,
+					 m->payloads[i].name, hex);
+			}
+		}
 	if (all != NULL) {
 		json_t *signers = json_array(), *sources = json_object();
 		for (size_t i = 0; i < rep.n_sigs; i++)
@@ -140,6 +167,8 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, json_
 						     "type", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
 						     "version", m->version, "signers", signers));
 		json_object_set_new(json_array_get(all, json_array_size(all) - 1), "signer_keys", sources);
+		if (unbuilt != NULL)
+			json_object_set_new(json_array_get(all, json_array_size(all) - 1), "not_rebuilt", unbuilt);
 	} else if (!msg_quiet) {
 		char shown[1024];
 		int fw = m->type == FW_TYPE_FIRMWARE;
@@ -184,9 +213,11 @@ int cmd_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "base", required_argument, NULL, 'B' },
 		CLI_TRUST_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct cli_bases bases;
 	struct cli_keys keys = { .n_pubs = 0 };
 	struct sig_trust trust;
 	/* Every damaged chunk, not only the first: a support engineer sees the extent of the damage. */
@@ -219,6 +250,10 @@ int cmd_verify(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': msg_quiet = 1; break;
 		case 'h': usage(stdout); return FW_EXIT_OK;
+		case 'B':
+			if (cli_bases_add(&bases, optarg) < 0)
+				return FW_EXIT_USAGE;
+			break;
 		default:
 			switch (cli_keys_option(&keys, c, optarg)) {
 			case 1: break;
@@ -243,6 +278,12 @@ int cmd_verify(int argc, char **argv)
 		c = msg_fail("verify", NULL, &err);
 		return json ? cli_json_failure(argc - optind == 1 ? argv[optind] : NULL, c, err.msg) : c;
 	}
+	if (cli_bases_open(&bases, &err) < 0) {
+		sig_trust_free(&trust);
+		cli_bases_close(&bases);
+		c = msg_fail("verify", NULL, &err);
+		return json ? cli_json_failure(NULL, c, err.msg) : c;
+	}
 	if (json && (all = json_array()) == NULL) {
 		sig_trust_free(&trust);
 		msg_error("verify", NULL, "out of memory");
@@ -250,11 +291,12 @@ int cmd_verify(int argc, char **argv)
 	}
 	/* Each package on its own; the exit status is the highest any of them got. */
 	for (int i = optind; i < argc; i++) {
-		int rc = verify_one(argv[i], &ropts, all);
+		int rc = verify_one(argv[i], &ropts, &bases, all);
 		if (rc > worst)
 			worst = rc;
 	}
 	sig_trust_free(&trust);
+	cli_bases_close(&bases);
 	if (json) {
 		/* One package, one object (as always); several, an array of them. */
 		json_t *doc = argc - optind == 1 ? json_incref(json_array_get(all, 0)) : json_incref(all);

@@ -51,7 +51,7 @@ ok "start states: healthy, primary failed, secondary failed, interrupted"
 cat >check.py <<'PYEOF'
 import hashlib, json, os, sys
 root, status, before = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
-gen = {"5.20.0": 1, "5.21.2": 1, "5.21.3": 1, "5.22.2": 2}
+gen = {"5.20.0": 1, "5.21.2": 1, "5.21.3": 1, "5.21.4": 1, "5.22.2": 2}
 def digest(data, cs):
     return hashlib.sha256(b"".join(hashlib.sha256(data[i:i + cs]).digest()
                                    for i in range(0, len(data), cs))).hexdigest()
@@ -138,3 +138,22 @@ for start in healthy prifailed secfailed interrupted; do
 	done
 done
 crashloop prifailed all mid.pkg 5.21.3 finish
+
+# A delta package of the same images (formats/pkg.md, section 10): each system image rebuilt from the
+# other slot's old image, or copied from the slot that holds the new one; a crash before each durable
+# step, from every start state, and the upgrade finished after it.
+# 5.21.4 has one system image for both slots, as most installations: the secondary is rebuilt from the
+# old primary, the primary copied from the new secondary.
+{ echo "system image 5.21.4"; head -c 9000 /dev/urandom; } >pri-5.21.4.img
+cp pri-5.21.4.img sec-5.21.4.img
+{ echo "boot image 5.21.4"; head -c 9000 /dev/urandom; } >boot-5.21.4.img
+mk 5.21.4 delta.pkg --delta-from old.pkg
+crashloop healthy all delta.pkg 5.21.4 finish
+crashloop secfailed all delta.pkg 5.21.4 finish
+# Where the primary is not valid and the secondary holds 5.21.3, no slot holds the base (5.21.2): refused
+# (fileNotMatch) before anything is written, and the device still boots what it did.
+crashloop prifailed all delta.pkg 5.21.4
+crashloop interrupted all delta.pkg 5.21.4
+for target in pri sec; do
+	crashloop healthy "$target" delta.pkg 5.21.4
+done

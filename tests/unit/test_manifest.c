@@ -947,7 +947,10 @@ static void test_sbom_manifest(void)
 	reject("version 3", j, "\"format_version\" 3 is for a package with a compressed payload");
 	j = sbom_json();
 	json_object_set_new(j, "format_version", json_integer(4));
-	reject("version 4", j, "\"format_version\" must be 1, 2 or 3");
+	reject("version 4", j, "\"format_version\" 4 is for a package with a delta payload");
+	j = sbom_json();
+	json_object_set_new(j, "format_version", json_integer(5));
+	reject("version 5", j, "\"format_version\" must be 1, 2, 3 or 4");
 
 	reject_sbom_field("format", json_string("SPDX"), "\"sbom.format\" must be \"CycloneDX\"");
 	reject_sbom_field("spec_version", json_string("1.4"), "\"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
@@ -1035,7 +1038,10 @@ static void test_zstd_manifest(void)
 	reject("version 3 without compression", j, "for a package with a compressed payload");
 	j = valid_json();
 	json_object_set_new(j, "format_version", json_integer(4));
-	reject("version 4", j, "must be 1, 2 or 3");
+	reject("version 4 without a delta", j, "for a package with a delta payload");
+	j = valid_json();
+	json_object_set_new(j, "format_version", json_integer(5));
+	reject("version 5", j, "must be 1, 2, 3 or 4");
 
 	reject_zstd_field("algorithm", json_string("xz"), "must be \"zstd\"");
 	reject_zstd_field("algorithm", NULL, "algorithm");
@@ -1057,6 +1063,83 @@ static void test_zstd_manifest(void)
 			  "window_log", 21, "frame_size", 4194304, "size", (json_int_t)100,
 			  "chunk_size", 1048576, "digest", DIGEST2));
 	reject("frame smaller than a chunk", j, "multiple of the chunk size");
+}
+
+/* A delta: image 0's compression has a base, at format version 4. */
+static json_t *delta_json(void)
+{
+	json_t *j = zstd_json();
+	json_t *c = json_object_get(image0(j), "compression");
+
+	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_DELTA));
+	json_object_set_new(c, "window_log", json_integer(26));
+	json_object_set_new(c, "frame_size", json_integer(8388608));
+	json_object_set_new(c, "base", json_pack("{s:s, s:I, s:i, s:i}", "digest", DIGEST2, "size", (json_int_t)40000000,
+						 "chunk_size", 1048576, "margin", 25165824));
+	return j;
+}
+
+static void reject_base_field(const char *key, json_t *val, const char *needle)
+{
+	json_t *j = delta_json();
+	json_t *b = json_object_get(json_object_get(image0(j), "compression"), "base");
+
+	if (val == NULL)
+		json_object_del(b, key);
+	else
+		json_object_set_new(b, key, val);
+	reject(key, j, needle);
+}
+
+static void test_delta_manifest(void)
+{
+	json_t *j = delta_json();
+	struct fw_manifest *m, *m2;
+	char *s, *out = NULL;
+	size_t len, out_len = 0;
+	struct fw_err err = { 0 };
+	uint64_t lo, hi;
+
+	s = dump(j, &len);
+	json_decref(j);
+	m = parse_ok(s, len);
+	free(s);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(m->payloads[0].zstd.base.on && !m->payloads[1].zstd.base.on);
+	CU_ASSERT_EQUAL(m->payloads[0].zstd.base.size, 40000000);
+	CU_ASSERT_EQUAL(m->payloads[0].zstd.base.margin, 25165824);
+	CU_ASSERT_EQUAL(fw_manifest_format_version(m), 4);
+	/* Frame k's prefix: its own range and the margin either side, clipped to the base. */
+	fw_delta_prefix(&m->payloads[0], 0, &lo, &hi);
+	CU_ASSERT(lo == 0 && hi == 8388608 + 25165824);
+	fw_delta_prefix(&m->payloads[0], 4, &lo, &hi);
+	CU_ASSERT(lo == 4 * 8388608 - 25165824 && hi == 40000000);
+	fw_delta_prefix(&m->payloads[0], 9, &lo, &hi);
+	CU_ASSERT(lo == 40000000 && hi == 40000000);
+	CU_ASSERT_EQUAL(fw_delta_window_log(FW_DELTA_FRAME_DEFAULT, FW_DELTA_MARGIN_DEFAULT), 26);
+	/* Emitted and parsed again: the same. */
+	CU_ASSERT_EQUAL_FATAL(fw_manifest_emit(m, &out, &out_len, &err), 0);
+	m2 = parse_ok(out, out_len);
+	CU_ASSERT_FATAL(m2 != NULL);
+	CU_ASSERT(memcmp(&m->payloads[0].zstd, &m2->payloads[0].zstd, sizeof(m->payloads[0].zstd)) == 0);
+	free(out);
+	fw_manifest_free(m);
+	fw_manifest_free(m2);
+
+	j = delta_json();
+	json_object_set_new(j, "format_version", json_integer(3));
+	reject("delta at version 3", j, "needs \"format_version\" 4");
+	reject_base_field("digest", json_string("00"), "base.digest");
+	reject_base_field("size", NULL, "base.size");
+	reject_base_field("chunk_size", json_integer(4097), "base.chunk_size");
+	reject_base_field("margin", json_integer(64 * 1048576 + 1), "base.margin");
+	reject_base_field("extra", json_integer(1), "extra");
+	j = delta_json();
+	json_object_set_new(json_object_get(image0(j), "compression"), "window_log", json_integer(28));
+	reject("delta window above 2^27", j, "window_log");
+	j = delta_json();
+	json_object_set_new(json_object_get(image0(j), "compression"), "base", json_integer(1));
+	reject("base not an object", j, "must be an object");
 }
 
 static void sbom_refused(const char *doc, const char *needle)
@@ -1189,6 +1272,7 @@ int main(void)
 		{ "SBOM: declared at format version 2, every field checked", test_sbom_manifest },
 		{ "SBOM: the build-time check of a CycloneDX document", test_sbom_check },
 		{ "compression: format version 3, every field checked", test_zstd_manifest },
+		{ "delta: format version 4, the base checked, each frame's prefix", test_delta_manifest },
 	};
 	CU_pSuite s;
 	unsigned failed;
