@@ -11,6 +11,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: run scripts/install-deps (util-linux, libubootenv-tool, grub-common, e2fsprogs)"
 done
+[ -f "$B/shim/tearwrite.so" ] || fail "no $B/shim/tearwrite.so: run make check (it builds the shims)"
 [ "$(id -u)" -eq 0 ] || fail "loop devices need root (losetup): run this test as root, as CI does; it does not pass without them"
 LOOPS=""
 MNT=""
@@ -245,6 +246,22 @@ grub-editenv "$T/grubenv" set A_TRY=1   # what the grub.cfg fragment does before
 FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
 grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the rollback: $(grub-editenv "$T/grubenv" list)"
 ok "GRUB trial: A tried (A_TRY=1) and B booted: boot-check rolled A back, ORDER=B"
+# A supervisor that runs before boot-check after GRUB gave up on A and started B: the state still says A
+# booted; marking A good would put the failed trial first again with no attempt spent. Refused, nothing changed.
+newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
+"$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
+expect 0 '' "$B/fwctl" --root "$G" boot-check
+grub-editenv "$T/grubenv" set A_TRY=1
+before=$(devsum "$G" "$T/grubenv")
+for m in good bad; do
+	FWCTL_CMDLINE="$T/cmdline.sec" expect 1 "fwctl: mark-$m: the sec runs \(kernel command line\), but the last boot-check recorded the pri: run 'fwctl boot-check' first" \
+		"$B/fwctl" --root "$G" mark-$m
+	[ "$(devsum "$G" "$T/grubenv")" = "$before" ] || fail "mark-$m against a stale boot record changed the board"
+done
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'sec 5.21.2 is not on trial' "$B/fwctl" --root "$G" mark-good
+grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the refused mark-good: $(grub-editenv "$T/grubenv" list)"
+ok "mark-good/mark-bad before boot-check, the bootloader having started the other slot: refused (exit 1), nothing changed"
 newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
 "$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
 expect 0 '' "$B/fwctl" --root "$G" boot-check
