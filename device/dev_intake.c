@@ -18,11 +18,9 @@ int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_
 	in->verb = verb;
 	in->fd = in->tee_fd = -1;
 	*res = DEV_RESULT_SYSTEM_ERROR;
-	if (src->kind == DEV_SRC_MEDIA && dev_root_media(r, src->label) == NULL) {
+	if (src->kind == DEV_SRC_MEDIA && dev_root_media(r, src->label, err) == NULL) {
 		*res = DEV_RESULT_NONE;
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
-				  src->label);
+		return -1;
 	}
 	if (src->kind == DEV_SRC_NET) {
 		/* With the device's settings the caller names the source (prog: verb: SOURCE: why). */
