@@ -290,21 +290,27 @@ int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err)
 	struct stat rs, ss;
 	char root[1024];
 
-	if (dev_board_booted_slot(slot, err) < 0)
+	int named, root_slot = DEV_BOOTED_NONE;
+
+	if (dev_board_booted_slot(&named, err) < 0)
 		return -1;
-	if (*slot != DEV_BOOTED_NONE)
-		return 0;
 	/* As RAUC does without rauc.slot=: the root file system's device, if it is a slot's. */
 	if (dev_board_cmdline_root(root, sizeof(root), err) < 0)
 		return -1;
-	if (root[0] != '/' || stat(root, &rs) < 0 || !S_ISBLK(rs.st_mode))
-		return 0;
-	for (int t = 0; t < DEV_SLOT_COUNT; t++)
-		if (t != FW_TARGET_BOOT && r->slot_path[t] != NULL && stat(r->slot_path[t], &ss) == 0 &&
-		    S_ISBLK(ss.st_mode) && ss.st_rdev == rs.st_rdev) {
-			*slot = t;
-			break;
-		}
+	if (root[0] == '/' && stat(root, &rs) == 0 && S_ISBLK(rs.st_mode))
+		for (int t = 0; t < DEV_SLOT_COUNT; t++)
+			if (t != FW_TARGET_BOOT && r->slot_path[t] != NULL && stat(r->slot_path[t], &ss) == 0 &&
+			    S_ISBLK(ss.st_mode) && ss.st_rdev == rs.st_rdev) {
+				root_slot = t;
+				break;
+			}
+	/* A boot script that names one slot while the kernel mounts another's device: trusting either
+	 * could write the running system (running=rootfs) or judge an image that does not run. */
+	if (named != DEV_BOOTED_NONE && root_slot != DEV_BOOTED_NONE && named != root_slot)
+		return fw_err_set(err, FW_EXIT_IO, "%s: the kernel command line contradicts itself: fwpkg.slot=%s, but root=%s "
+				  "is the %s slot's device: fix the boot script", dev_board_cmdline_path(), dev_slot_name(named), root,
+				  dev_slot_name(root_slot));
+	*slot = named != DEV_BOOTED_NONE ? named : root_slot;
 	return 0;
 }
 

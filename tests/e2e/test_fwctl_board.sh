@@ -203,6 +203,20 @@ FWCTL_CMDLINE="$T/cmdline.root" expect 0 "upgrade: sec: left as it is" "$B/fwctl
 [ "$(sha256sum <"$LB")" = "$b_before" ] && cmp -n 9000 "$LA" pri-5.21.4.img >/dev/null ||
 	fail "running=rootfs with root=$LB: the wrong slot was written"
 ok "running=rootfs: with no fwpkg.slot=, root=$LB names the running slot (boot-check, upgrade all leaves it)"
+# A lying command line: fwpkg.slot=pri while root= is B's device (B runs), or fwpkg.slot= twice: no guess.
+echo "console=ttyS0 root=$LB fwpkg.slot=pri" >cmdline.lie
+echo "fwpkg.slot=pri quiet fwpkg.slot=sec" >cmdline.two
+before=$(devsum "$D" "$T/ub.env")
+for words in "upgrade all 5.21.3.pkg" "boot-check" "mark-good" "mark-bad"; do
+	# shellcheck disable=SC2086
+	FWCTL_CMDLINE="$T/cmdline.lie" expect 3 "fwctl: [a-z-]+: .*$T/cmdline.lie: the kernel command line contradicts itself: fwpkg.slot=pri, but root=$LB is the sec slot's device" \
+		"$B/fwctl" --root "$D" $words
+	# shellcheck disable=SC2086
+	FWCTL_CMDLINE="$T/cmdline.two" expect 3 "fwctl: [a-z-]+: .*$T/cmdline.two: fwpkg.slot= is given twice, with different slots" \
+		"$B/fwctl" --root "$D" $words
+	[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "$words with a contradicting command line changed the board"
+done
+ok "running=rootfs: a command line naming two slots (fwpkg.slot= against root=, or fwpkg.slot= twice): exit 3, nothing changed"
 
 # GRUB: the same from A; grub-editenv reads the new order.
 grub-editenv "$T/grubenv.rootfs" create
