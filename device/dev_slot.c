@@ -314,17 +314,23 @@ int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err)
 	return 0;
 }
 
+int dev_slot_running(const struct dev_root *r, int *slot, struct fw_err *err)
+{
+	if (dev_slot_booted(r, slot, err) < 0)
+		return -1;
+	if (*slot == DEV_BOOTED_NONE)
+		return fw_err_set(err, FW_EXIT_IO, "%s: the kernel command line names no fwpkg.slot= and no slot as root=: "
+				  "fwctl cannot tell which slot holds the running system (the boot script must pass "
+				  "fwpkg.slot=pri|sec|golden)", dev_board_cmdline_path());
+	return 0;
+}
+
 int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err)
 {
 	*slot = DEV_BOOTED_NONE;
 	if (r->cfg.board.running != DEV_RUN_ROOTFS)
 		return 0;
-	if (dev_slot_booted(r, slot, err) < 0)
-		return -1;
-	if (*slot == DEV_BOOTED_NONE)
-		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot= and no slot as root=: with "
-				  "board running=rootfs fwctl cannot tell which slot holds the running system");
-	return 0;
+	return dev_slot_running(r, slot, err);
 }
 
 /* Is slot t the one that booted, on a board whose root file system lives on it? */

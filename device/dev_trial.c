@@ -37,11 +37,8 @@ static int running(struct dev_root *r, const char *mark, struct dev_state *st, s
 	 * to the head of the boot order with its attempts whole.
 	 */
 	if (r->cfg.board.bootloader != DEV_BL_FILE) {
-		if (dev_slot_booted(r, &cmdline, err) < 0)
+		if (dev_slot_running(r, &cmdline, err) < 0)
 			return -1;
-		if (cmdline == DEV_BOOTED_NONE)
-			return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot=pri|sec|golden and "
-					  "no slot as root=: cannot tell which image runs");
 		if (cmdline != st->booted)
 			return fw_err_set(err, FW_EXIT_REJECTED, "the %s runs (kernel command line), but the last boot-check "
 					  "recorded the %s: run 'fwctl boot-check' first, then mark-%s",

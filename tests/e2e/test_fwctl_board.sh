@@ -159,7 +159,9 @@ expect 1 "fwctl: upgrade: .*the pri slot holds the running system \(board runnin
 	"$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
 [ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade of the running slot changed something"
 echo "quiet root=/dev/mmcblk0p2" >cmdline.none
-FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: upgrade: .*names no fwpkg.slot= and no slot as root=: with board running=rootfs" \
+FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: boot-check: $T/cmdline.none: the kernel command line names no fwpkg.slot= and no slot as root=" \
+	"$B/fwctl" --root "$D" boot-check
+FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: upgrade: .*$T/cmdline.none: the kernel command line names no fwpkg.slot= and no slot as root=" \
 	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
 [ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "an upgrade that cannot tell the running slot changed something"
 ok "running=rootfs: upgrade of the running slot refused (exit 1), no fwpkg.slot= on the command line (exit 3); nothing changed"
@@ -425,5 +427,24 @@ STORE_STEP="rename onto .*grc.env"
 ROOTFS=1 MIN_STORES=2 crashloop grc grub "$T/grc.env" --board bootloader=grub --board bootenv="$T/grc.env"
 grub-editenv "$T/grc.env" list | grep -qx 'ORDER=B A' || fail "rootfs crash loop, GRUB: $(grub-editenv "$T/grc.env" list)"
 ok "crash loop, GRUB, running=rootfs: a crash before each of $CRASHES durable steps; A never changes, grub-editenv selects a valid image, boot-check passes"
+
+# ---- the boot-check unit: it reboots when boot-check exits 1 (marked bad), and for no other failure ----
+# Its ExecStopPost runs here with systemd's variables and a systemctl that only notes the call ($$ is systemd's $).
+UNIT="$E2E/../../dist/fwctl-boot-check.service"
+! grep -q '^Condition' "$UNIT" || fail "the unit has a condition: a board naming its slot by root= alone would never run boot-check"
+! grep -q '^FailureAction=' "$UNIT" || fail "the unit reboots on any failure: an exit 3 would loop"
+post=$(sed -n 's/^ExecStopPost=//p' "$UNIT" | sed 's/\$\$/$/g')
+[ -n "$post" ] || fail "the unit has no ExecStopPost"
+mkdir -p fakebin
+printf '#!/bin/sh\necho "$*" >>"%s/reboots"\n' "$T" >fakebin/systemctl
+chmod 755 fakebin/systemctl
+for case in "exit-code 1 yes" "exit-code 3 no" "exit-code 2 no" "success 0 no" "signal 15 no" "timeout 0 no"; do
+	set -- $case
+	rm -f reboots
+	eval "SERVICE_RESULT=$1 EXIT_STATUS=$2 PATH=\"$T/fakebin:\$PATH\" $post" || true
+	if [ "$3" = yes ]; then grep -q -- '--no-block reboot' reboots 2>/dev/null || fail "boot-check $1/$2: no reboot"
+	else [ ! -e reboots ] || fail "boot-check $1/$2: rebooted ($(cat reboots))"; fi
+done
+ok "fwctl-boot-check.service: reboots after exit 1 only (exit 3, 2, success, a signal: no reboot loop); no condition on fwpkg.slot="
 
 echo "1..$TESTS"
