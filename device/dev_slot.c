@@ -554,7 +554,11 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 
 void dev_slot_abort(struct dev_slot_writer *w)
 {
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
+		/* A golden install cut short (a cancel, a network error): the slot goes back to read-only. */
+		if (w->slot == DEV_SLOT_GOLDEN && w->capacity == UINT64_MAX)
+			(void)fchmod(w->fd, 0444);
 		close(w->fd);
+	}
 	w->fd = -1;
 }

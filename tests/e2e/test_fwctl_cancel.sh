@@ -182,6 +182,17 @@ expect 1 'the unpack hook exited 3: upgrade cancelled' fw upgrade no-reboot pri 
 	fail "$(js "d['last_upgrade']")"
 ok "a hook exiting 3: upgradeCancelled with exit 1 and no cancellation status (only a user's stop has one)"
 
+# --- golden install: a cancel mid-write leaves the golden slot read-only (0444) as every golden install does; again: placed
+fresh
+expect 7 'golden: a\.pkg: payload WX-pri\.img: cancelled \(SIGINT\)$' sigat $INT /slots/golden 5 fw golden install a.pkg
+cancelled
+[ "$(stat -c %a "$D/slots/golden")" = 444 ] || fail "a cancelled golden install left the golden slot writable: $(stat -c %a "$D/slots/golden")"
+[ "$(js "d['slots']['golden']['valid']")" = False ] || fail "$(js "d['slots']['golden']")"
+expect 0 '' fw golden install a.pkg
+[ "$(stat -c %a "$D/slots/golden"), $(js "d['slots']['golden']['version']")" = "444, 5.21.0" ] || fail "golden install after the cancel"
+unlocked
+ok "golden install: SIGINT mid-write: exit 7, upgradeCancelled, the golden slot read-only (0444) again; again: placed"
+
 # --- a stop that comes after the last safe point: the upgrade stands, the cancellation failed, no reboot
 fresh
 expect 0 'the cancel came after the upgrade had finished \(cancellation failed\); not rebooting' \
