@@ -353,6 +353,10 @@ static int cmd_install(const struct cmd_env *env, int argc, char **argv)
 	} else {
 		msg_note("package: installed %s %s%s (%s); it takes effect at the next boot", out.name, out.version,
 			 out.persistent ? " persistent" : "", dev_pkg_verif_name(out.signature));
+		/* As upgrade says it: a stop after the last safe point does not undo the install. */
+		if (fw_cancel_requested())
+			msg_note("package: the cancel came after the package was installed (cancellation failed); "
+				 "'fwctl package remove %s' takes it out", out.name);
 		rc = FW_EXIT_OK;
 	}
 	dev_root_close(&r);

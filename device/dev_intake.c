@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "formats/chunk.h"
 
 int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_source *src, const char *verb,
@@ -131,7 +132,10 @@ static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 {
 	struct dev_intake *in = ctx;
 
-	return in->chunks_verified(in->ctx, bytes, err);
+	/* A user's stop, between two verified chunks (fw_cancel). */
+	if (fw_cancel_check(err) < 0)
+		return -1;
+	return in->chunks_verified != NULL ? in->chunks_verified(in->ctx, bytes, err) : 0;
 }
 
 /* The source's stream for this read: the fd itself, or a feed (network, kept ranges, a tee of the source). */
@@ -179,7 +183,12 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	in->ops = ops;
 	in->ctx = ctx;
 	in->chunks_verified = opts->chunks_verified;
-	if (opts->chunks_verified != NULL)
+	/*
+	 * The user's stop is taken between two verified chunks: by the caller's payload_data
+	 * (an upgrade writing slots), else here, for a caller that only keeps the bytes (package
+	 * install: without this a Ctrl-C during a package from a file or a medium did nothing).
+	 */
+	if (opts->chunks_verified != NULL || ops->payload_data == NULL)
 		ropts.chunks_verified = on_verified;
 	if (ops->payload_data == NULL)
 		seen.payload_data = NULL;
