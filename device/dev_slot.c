@@ -363,7 +363,16 @@ int dev_slot_usable(const struct dev_root *r, int t, uint64_t size, struct fw_er
 	if (rc > 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: mounted on %s: unmount it before writing the %s slot", path,
 				  where, dev_slot_name(t));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/*
+	 * O_EXCL, as the writer opens it: a device the kernel holds without a mount (swap, a device
+	 * mapper or RAID member, a mounted partition of it) is refused here, before the plan writes
+	 * anything, not when its turn comes after the other images are committed.
+	 */
+	if ((fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC)) < 0 && errno == EBUSY)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: in use (held by the kernel: swap, a device mapper or RAID "
+				  "member, a mounted partition, or another program): release it before writing the %s slot",
+				  path, dev_slot_name(t));
+	if (fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
 	rc = dev_slot_size(fd, path, &cap, err);
 	close(fd);

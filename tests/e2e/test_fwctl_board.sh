@@ -8,14 +8,16 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 # The tear shim is preloaded before a sanitizer's runtime (make SANITIZE=1).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2; do
+for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2 mkswap swapon; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: run scripts/install-deps (util-linux, libubootenv-tool, grub-common, e2fsprogs)"
 done
 [ -f "$B/shim/tearwrite.so" ] || fail "no $B/shim/tearwrite.so: run make check (it builds the shims)"
 [ "$(id -u)" -eq 0 ] || fail "loop devices need root (losetup): run this test as root, as CI does; it does not pass without them"
 LOOPS=""
 MNT=""
+SWAP=""
 cleanup() {
+	[ -n "$SWAP" ] && swapoff "$SWAP" 2>/dev/null
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
 	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
 	rm -rf "$T"
@@ -142,6 +144,21 @@ expect 1 "fwctl: upgrade: .*$LB: mounted on $MNT: unmount it before writing the 
 umount "$MNT"
 MNT=""
 ok "a mounted slot: refused naming the mount, exit 1, nothing changed"
+
+# A slot the kernel holds without a mount (swap here; a device mapper or RAID member, a mounted partition alike):
+# upgrade all writes sec and boot first, and found the primary busy only at its turn, with two images committed
+# and the primary's record gone (exit 3). Refused by the plan now, before anything changes.
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+mkswap "$LA" >/dev/null 2>&1 || fail "mkswap $LA"
+swapon "$LA" 2>"$T/.swapon" || fail "cannot swapon $LA ($(cat "$T/.swapon")): this test needs it"
+SWAP="$LA"
+before=$(devsum "$D" "$T/ub.env")
+expect 1 "fwctl: upgrade: 5\.21\.3\.pkg: $LA: in use \(held by the kernel: swap, .*release it before writing the pri slot" \
+	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade onto a swap device changed something"
+swapoff "$LA"
+SWAP=""
+ok "a slot held by the kernel without a mount (swap): refused by the plan before anything is written, exit 1, nothing changed"
 
 # ---- a board whose root file system lives on the slot that booted (running=rootfs) ----
 # Set in config.json: newdev's first upgrade all wrote both slots, as a factory does.
