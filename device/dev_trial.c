@@ -60,10 +60,12 @@ static int running(struct dev_root *r, const char *mark, struct dev_state *st, s
 	if (strcmp(holds, st->booted_digest) != 0 || strcmp(run->version, st->booted_version) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "the %s now holds %s, written after the boot of %s: it has not run, so it cannot be "
-				  "marked %s; reboot ('%s' records the boot) and call mark-%s from the system that starts",
+				  "marked %s; %s and call mark-%s from the system that starts",
 				  dev_slot_name(st->booted), run->version,
 				  st->booted_digest[0] ? st->booted_version : "the running system (not recorded)", mark,
-				  boot, mark);
+				  r->cfg.board.bootloader == DEV_BL_FILE ? "run 'fwctl boot' (reboot)"
+									 : "reboot the board (then fwctl boot-check)",
+				  mark);
 	return 0;
 }
 
