@@ -41,7 +41,7 @@ int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 	if (r.cfg.board.bootloader == DEV_BL_FILE) {
 		msg_error("boot-check", NULL, "this device has no bootloader backend (board bootloader=file): run 'fwctl boot'");
 		rc = FW_EXIT_USAGE;
-	} else if (dev_slot_booted(&r, &booted, &err) < 0 || dev_boot_check(&r, booted, &res, &err) < 0) {
+	} else if (dev_slot_running(&r, &booted, &err) < 0 || dev_boot_check(&r, booted, &res, &err) < 0) {
 		rc = msg_fail("boot-check", NULL, &err);
 	} else {
 		dev_progress_clear(&r);

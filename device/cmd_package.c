@@ -1,6 +1,7 @@
 /* cmd_package: fwctl package install|remove|show|list — parse the field's words, call the package store, print. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "base/escape.h"
 #include "base/msg.h"
 #include "device/cmd.h"
@@ -60,6 +62,33 @@ int cmd_confirm(const char *question)
 		return -1;
 	}
 	close(fd);
+	/*
+	 * Under package's cancel handler (fw_cancel) a Ctrl-C only sets a flag and the read
+	 * would go on (SA_RESTART): the person would have to answer, and a "y" typed after
+	 * the Ctrl-C still removed. poll is never restarted: the stop ends the question,
+	 * before anything changed, as the signal does where nobody catches it.
+	 */
+	for (;;) {
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		int sig = fw_cancel_requested();
+
+		if (sig != 0) {
+			if ((fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC)) >= 0) {
+				if (write(fd, "\n", 1) < 0) {
+					/* only the terminal's cursor */
+				}
+				close(fd);
+			}
+			signal(sig, SIG_DFL);
+			raise(sig);
+			return 0;
+		}
+		/* A stop and an answer that come together: the stop wins (its handler ran before poll returned). */
+		if ((n = poll(&in, 1, -1)) > 0 && !fw_cancel_requested())
+			break;
+		if (n < 0 && errno != EINTR)
+			return 0;
+	}
 	n = read(STDIN_FILENO, answer, sizeof(answer) - 1);
 	if (n <= 0)
 		return 0;
@@ -324,6 +353,10 @@ static int cmd_install(const struct cmd_env *env, int argc, char **argv)
 	} else {
 		msg_note("package: installed %s %s%s (%s); it takes effect at the next boot", out.name, out.version,
 			 out.persistent ? " persistent" : "", dev_pkg_verif_name(out.signature));
+		/* As upgrade says it: a stop after the last safe point does not undo the install. */
+		if (fw_cancel_requested())
+			msg_note("package: the cancel came after the package was installed (cancellation failed); "
+				 "'fwctl package remove %s' takes it out", out.name);
 		rc = FW_EXIT_OK;
 	}
 	dev_root_close(&r);

@@ -135,14 +135,19 @@ void dev_board_free(struct dev_board *b)
 }
 
 /* The kernel command line: /proc/cmdline, or the file $FWCTL_CMDLINE names (tests). */
+const char *dev_board_cmdline_path(void)
+{
+	const char *path = getenv("FWCTL_CMDLINE");
+
+	return path == NULL || path[0] == '\0' ? "/proc/cmdline" : path;
+}
+
 static int read_cmdline(char line[CMDLINE_MAX + 1], const char **path, struct fw_err *err)
 {
 	size_t n;
 	FILE *f;
 
-	*path = getenv("FWCTL_CMDLINE");
-	if (*path == NULL || (*path)[0] == '\0')
-		*path = "/proc/cmdline";
+	*path = dev_board_cmdline_path();
 	if ((f = fopen(*path, "re")) == NULL)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot read the kernel command line: %s", *path, strerror(errno));
 	n = fread(line, 1, CMDLINE_MAX, f);
@@ -165,12 +170,19 @@ int dev_board_booted_slot(int *slot, struct fw_err *err)
 		if (strncmp(w, "fwpkg.slot=", 11) != 0)
 			continue;
 		w += 11;
+		int s;
+
 		if (strcmp(w, "golden") == 0)
-			*slot = FW_TARGET_COUNT;
+			s = FW_TARGET_COUNT;
 		else if (fw_target_parse(w, &t) == 0 && t != FW_TARGET_BOOT)
-			*slot = (int)t;
+			s = (int)t;
 		else
 			return fw_err_set(err, FW_EXIT_IO, "%s: fwpkg.slot=%s: not pri, sec or golden", path, w);
+		/* Two different answers: which one runs cannot be told, and guessing could write the running slot. */
+		if (*slot != DEV_BOOTED_NONE_SLOT && *slot != s)
+			return fw_err_set(err, FW_EXIT_IO, "%s: fwpkg.slot= is given twice, with different slots: cannot tell "
+					  "which slot booted", path);
+		*slot = s;
 	}
 	return 0;
 }

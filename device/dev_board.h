@@ -39,9 +39,11 @@ const char *dev_bootloader_name(enum dev_bootloader bl);
  * The slot that booted, from the kernel command line's fwpkg.slot=pri|sec|golden
  * (as RAUC reads rauc.slot=): /proc/cmdline, or the file $FWCTL_CMDLINE names
  * (tests). *slot is -1 (DEV_BOOTED_NONE) when the command line names none;
- * -1 with err when it cannot be read or names no slot fwctl knows.
+ * -1 with err when it cannot be read, names no slot fwctl knows, or names two.
  */
 int dev_board_booted_slot(int *slot, struct fw_err *err);
+/* The file read as the kernel command line: $FWCTL_CMDLINE, else /proc/cmdline. */
+const char *dev_board_cmdline_path(void);
 /* root= of the kernel command line (read as above), e.g. "/dev/mmcblk0p2"; "" if none. */
 int dev_board_cmdline_root(char *out, size_t len, struct fw_err *err);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "formats/chunk.h"
 
 int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_source *src, const char *verb,
@@ -18,11 +19,9 @@ int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_
 	in->verb = verb;
 	in->fd = in->tee_fd = -1;
 	*res = DEV_RESULT_SYSTEM_ERROR;
-	if (src->kind == DEV_SRC_MEDIA && dev_root_media(r, src->label) == NULL) {
+	if (src->kind == DEV_SRC_MEDIA && dev_root_media(r, src->label, err) == NULL) {
 		*res = DEV_RESULT_NONE;
-		return fw_err_set(err, FW_EXIT_USAGE,
-				  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
-				  src->label);
+		return -1;
 	}
 	if (src->kind == DEV_SRC_NET) {
 		/* With the device's settings the caller names the source (prog: verb: SOURCE: why). */
@@ -139,7 +138,10 @@ static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 {
 	struct dev_intake *in = ctx;
 
-	return in->chunks_verified(in->ctx, bytes, err);
+	/* A user's stop, between two verified chunks (fw_cancel). */
+	if (fw_cancel_check(err) < 0)
+		return -1;
+	return in->chunks_verified != NULL ? in->chunks_verified(in->ctx, bytes, err) : 0;
 }
 
 /* The source's stream for this read: the fd itself, or a feed (network, kept ranges, a tee of the source). */
@@ -187,7 +189,12 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	in->ops = ops;
 	in->ctx = ctx;
 	in->chunks_verified = opts->chunks_verified;
-	if (opts->chunks_verified != NULL)
+	/*
+	 * The user's stop is taken between two verified chunks: by the caller's payload_data
+	 * (an upgrade writing slots), else here, for a caller that only keeps the bytes (package
+	 * install: without this a Ctrl-C during a package from a file or a medium did nothing).
+	 */
+	if (opts->chunks_verified != NULL || ops->payload_data == NULL)
 		ropts.chunks_verified = on_verified;
 	if (ops->payload_data == NULL)
 		seen.payload_data = NULL;

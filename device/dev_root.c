@@ -267,10 +267,12 @@ int dev_root_trust(const struct dev_root *r, struct sig_trust *t, struct fw_err 
 	return rc;
 }
 
-const char *dev_root_media(const struct dev_root *r, const char *label)
+const char *dev_root_media(const struct dev_root *r, const char *label, struct fw_err *err)
 {
 	for (size_t i = 0; i < r->cfg.n_media; i++)
 		if (strcmp(r->cfg.media[i].label, label) == 0)
 			return r->cfg.media[i].dir;
+	fw_err_set(err, FW_EXIT_USAGE, "no medium labelled \"%s\" on this device (fwctl config media LABEL=DIR adds one)",
+		   label);
 	return NULL;
 }

@@ -93,8 +93,8 @@ char *dev_root_file(const struct dev_root *r, const char *rel);
 /* The trusted keys of ROOT/trust. */
 int dev_root_trust(const struct dev_root *r, struct sig_trust *t, struct fw_err *err);
 
-/* The directory a media label stands for, or NULL. */
-const char *dev_root_media(const struct dev_root *r, const char *label);
+/* The directory a media label stands for, or NULL with err (usage: no such label). */
+const char *dev_root_media(const struct dev_root *r, const char *label, struct fw_err *err);
 
 json_t *dev_config_to_json(const struct dev_config *c);
 int dev_config_from_json(const json_t *doc, struct dev_config *c, struct fw_err *err);

@@ -204,6 +204,9 @@ static int set_media(struct dev_config *c, const char *named, const char *value,
 		continue;
 	if (strcmp(eq + 1, "none") == 0 && i == c->n_media)
 		return fw_err_set(err, FW_EXIT_USAGE, "%s %s: there is no media label %s", named, value, label);
+	/* Read by every later fwctl, from whatever directory it runs in (cron, a service): never relative. */
+	if (strcmp(eq + 1, "none") != 0 && eq[1] != '/' && eq[1] != '\0')
+		return fw_err_set(err, FW_EXIT_USAGE, "%s %s: give the directory as an absolute path", named, value);
 	if (i < c->n_media) {
 		/* The caller saves nothing after a failure: a label whose new directory is refused is not lost. */
 		free(c->media[i].dir);

@@ -290,21 +290,38 @@ int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err)
 	struct stat rs, ss;
 	char root[1024];
 
-	if (dev_board_booted_slot(slot, err) < 0)
+	int named, root_slot = DEV_BOOTED_NONE;
+
+	if (dev_board_booted_slot(&named, err) < 0)
 		return -1;
-	if (*slot != DEV_BOOTED_NONE)
-		return 0;
 	/* As RAUC does without rauc.slot=: the root file system's device, if it is a slot's. */
 	if (dev_board_cmdline_root(root, sizeof(root), err) < 0)
 		return -1;
-	if (root[0] != '/' || stat(root, &rs) < 0 || !S_ISBLK(rs.st_mode))
-		return 0;
-	for (int t = 0; t < DEV_SLOT_COUNT; t++)
-		if (t != FW_TARGET_BOOT && r->slot_path[t] != NULL && stat(r->slot_path[t], &ss) == 0 &&
-		    S_ISBLK(ss.st_mode) && ss.st_rdev == rs.st_rdev) {
-			*slot = t;
-			break;
-		}
+	if (root[0] == '/' && stat(root, &rs) == 0 && S_ISBLK(rs.st_mode))
+		for (int t = 0; t < DEV_SLOT_COUNT; t++)
+			if (t != FW_TARGET_BOOT && r->slot_path[t] != NULL && stat(r->slot_path[t], &ss) == 0 &&
+			    S_ISBLK(ss.st_mode) && ss.st_rdev == rs.st_rdev) {
+				root_slot = t;
+				break;
+			}
+	/* A boot script that names one slot while the kernel mounts another's device: trusting either
+	 * could write the running system (running=rootfs) or judge an image that does not run. */
+	if (named != DEV_BOOTED_NONE && root_slot != DEV_BOOTED_NONE && named != root_slot)
+		return fw_err_set(err, FW_EXIT_IO, "%s: the kernel command line contradicts itself: fwpkg.slot=%s, but root=%s "
+				  "is the %s slot's device: fix the boot script", dev_board_cmdline_path(), dev_slot_name(named), root,
+				  dev_slot_name(root_slot));
+	*slot = named != DEV_BOOTED_NONE ? named : root_slot;
+	return 0;
+}
+
+int dev_slot_running(const struct dev_root *r, int *slot, struct fw_err *err)
+{
+	if (dev_slot_booted(r, slot, err) < 0)
+		return -1;
+	if (*slot == DEV_BOOTED_NONE)
+		return fw_err_set(err, FW_EXIT_IO, "%s: the kernel command line names no fwpkg.slot= and no slot as root=: "
+				  "fwctl cannot tell which slot holds the running system (the boot script must pass "
+				  "fwpkg.slot=pri|sec|golden)", dev_board_cmdline_path());
 	return 0;
 }
 
@@ -313,12 +330,7 @@ int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err)
 	*slot = DEV_BOOTED_NONE;
 	if (r->cfg.board.running != DEV_RUN_ROOTFS)
 		return 0;
-	if (dev_slot_booted(r, slot, err) < 0)
-		return -1;
-	if (*slot == DEV_BOOTED_NONE)
-		return fw_err_set(err, FW_EXIT_IO, "the kernel command line names no fwpkg.slot= and no slot as root=: with "
-				  "board running=rootfs fwctl cannot tell which slot holds the running system");
-	return 0;
+	return dev_slot_running(r, slot, err);
 }
 
 /* Is slot t the one that booted, on a board whose root file system lives on it? */
@@ -351,7 +363,16 @@ int dev_slot_usable(const struct dev_root *r, int t, uint64_t size, struct fw_er
 	if (rc > 0)
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: mounted on %s: unmount it before writing the %s slot", path,
 				  where, dev_slot_name(t));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/*
+	 * O_EXCL, as the writer opens it: a device the kernel holds without a mount (swap, a device
+	 * mapper or RAID member, a mounted partition of it) is refused here, before the plan writes
+	 * anything, not when its turn comes after the other images are committed.
+	 */
+	if ((fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC)) < 0 && errno == EBUSY)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: in use (held by the kernel: swap, a device mapper or RAID "
+				  "member, a mounted partition, or another program): release it before writing the %s slot",
+				  path, dev_slot_name(t));
+	if (fd < 0)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
 	rc = dev_slot_size(fd, path, &cap, err);
 	close(fd);
@@ -542,7 +563,11 @@ int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err)
 
 void dev_slot_abort(struct dev_slot_writer *w)
 {
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
+		/* A golden install cut short (a cancel, a network error): the slot goes back to read-only. */
+		if (w->slot == DEV_SLOT_GOLDEN && w->capacity == UINT64_MAX)
+			(void)fchmod(w->fd, 0444);
 		close(w->fd);
+	}
 	w->fd = -1;
 }

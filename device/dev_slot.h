@@ -56,9 +56,12 @@ int dev_slot_usable(const struct dev_root *r, int slot, uint64_t size, struct fw
 /*
  * The slot that booted, from the kernel command line: fwpkg.slot=
  * (dev_board_booted_slot), else a root= naming a slot's block device (as RAUC
- * finds it without rauc.slot=). DEV_BOOTED_NONE when it names neither.
+ * finds it without rauc.slot=). DEV_BOOTED_NONE when it names neither; -1
+ * with err (FW_EXIT_IO) when the two name different slots.
  */
 int dev_slot_booted(const struct dev_root *r, int *slot, struct fw_err *err);
+/* The same, for a command that needs the answer: -1 with err (FW_EXIT_IO, naming the file) when it names neither. */
+int dev_slot_running(const struct dev_root *r, int *slot, struct fw_err *err);
 /*
  * On a board whose root file system lives on the slot that booted (board
  * running=rootfs): that slot (pri, sec or golden, dev_slot_booted).

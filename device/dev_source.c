@@ -546,10 +546,8 @@ int dev_source_open(const struct dev_root *r, const struct dev_source *src, int 
 	case DEV_SRC_NET:
 		return fw_err_set(err, FW_EXIT_USAGE, "%s: a network source, not a local one", src->shown);
 	case DEV_SRC_MEDIA:
-		if ((dir = dev_root_media(r, src->label)) == NULL)
-			return fw_err_set(err, FW_EXIT_USAGE,
-					  "no medium labelled \"%s\" on this device (media labels come from fwctl init --media)",
-					  src->label);
+		if ((dir = dev_root_media(r, src->label, err)) == NULL)
+			return -1;
 		fd = open_beneath(dir, src->path);
 		if (fd < 0 && (errno == EXDEV || errno == ELOOP))
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s/%s: leads out of the medium (a symlink?): refused", dir,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device/dev_board.h"
 #include "device/dev_boot.h"
 #include "device/dev_slot.h"
 #include "device/dev_state.h"
@@ -19,14 +20,34 @@ static int running(struct dev_root *r, const char *mark, struct dev_state *st, s
 {
 	char holds[2 * FW_DIGEST_LEN + 1];
 
+	/* What records the boot: fwctl boot on the simulated device, boot-check after the bootloader on a board. */
+	const char *boot = r->cfg.board.bootloader == DEV_BL_FILE ? "fwctl boot" : "fwctl boot-check";
+	int cmdline;
+
 	if (dev_state_load(r, st, err) < 0)
 		return -1;
 	if (st->booted == DEV_BOOTED_NONE)
-		return fw_err_set(err, FW_EXIT_REJECTED, "nothing has booted: run 'fwctl boot' first");
+		return fw_err_set(err, FW_EXIT_REJECTED, "nothing has booted: run '%s' first", boot);
+	/*
+	 * On a board the state says what the last boot-check found; the kernel
+	 * command line says what runs now. Until boot-check has run after a
+	 * boot, they can differ (the bootloader gave up on a trial and started
+	 * the other slot): marking the slot the state names would judge an
+	 * image that does not run, and mark-good would send a failed trial back
+	 * to the head of the boot order with its attempts whole.
+	 */
+	if (r->cfg.board.bootloader != DEV_BL_FILE) {
+		if (dev_slot_running(r, &cmdline, err) < 0)
+			return -1;
+		if (cmdline != st->booted)
+			return fw_err_set(err, FW_EXIT_REJECTED, "the %s runs (kernel command line), but the last boot-check "
+					  "recorded the %s: run 'fwctl boot-check' first, then mark-%s",
+					  dev_slot_name(cmdline), dev_slot_name(st->booted), mark);
+	}
 	dev_record_load(r, st->booted, run);
 	if (!run->valid)
-		return fw_err_set(err, FW_EXIT_REJECTED, "the %s that booted is no longer valid (%s): run 'fwctl boot'",
-				  dev_slot_name(st->booted), run->note);
+		return fw_err_set(err, FW_EXIT_REJECTED, "the %s that booted is no longer valid (%s): run '%s'",
+				  dev_slot_name(st->booted), run->note, boot);
 	/*
 	 * The slot's record says what the slot holds now; the state says what
 	 * booted. An upgrade without reboot rewrites the slot under the running
@@ -39,9 +60,11 @@ static int running(struct dev_root *r, const char *mark, struct dev_state *st, s
 	if (strcmp(holds, st->booted_digest) != 0 || strcmp(run->version, st->booted_version) != 0)
 		return fw_err_set(err, FW_EXIT_REJECTED,
 				  "the %s now holds %s, written after the boot of %s: it has not run, so it cannot be "
-				  "marked %s; run 'fwctl boot' (reboot) and call mark-%s from the system that starts",
+				  "marked %s; %s and call mark-%s from the system that starts",
 				  dev_slot_name(st->booted), run->version,
 				  st->booted_digest[0] ? st->booted_version : "the running system (not recorded)", mark,
+				  r->cfg.board.bootloader == DEV_BL_FILE ? "run 'fwctl boot' (reboot)"
+									 : "reboot the board (then fwctl boot-check)",
 				  mark);
 	return 0;
 }

@@ -19,7 +19,9 @@ struct dev_mark_good_out {
  * Records first, then the state: a power cut between leaves good records and
  * a count no image on trial uses. -1 with err when nothing booted, and
  * (FW_EXIT_REJECTED, nothing changed) when the booted slot no longer holds
- * the image that booted (an upgrade without reboot wrote it since).
+ * the image that booted (an upgrade without reboot wrote it since), or, on
+ * a board, the kernel command line names another slot than the last
+ * boot-check recorded (the bootloader gave up on a trial; boot-check has not run).
  */
 int dev_mark_good(struct dev_root *r, struct dev_mark_good_out *out, struct fw_err *err);
 

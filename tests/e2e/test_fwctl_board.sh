@@ -8,13 +8,16 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 # The tear shim is preloaded before a sanitizer's runtime (make SANITIZE=1).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2; do
+for tool in losetup fw_printenv fw_setenv grub-editenv mkfs.ext2 mkswap swapon; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: run scripts/install-deps (util-linux, libubootenv-tool, grub-common, e2fsprogs)"
 done
+[ -f "$B/shim/tearwrite.so" ] || fail "no $B/shim/tearwrite.so: run make check (it builds the shims)"
 [ "$(id -u)" -eq 0 ] || fail "loop devices need root (losetup): run this test as root, as CI does; it does not pass without them"
 LOOPS=""
 MNT=""
+SWAP=""
 cleanup() {
+	[ -n "$SWAP" ] && swapoff "$SWAP" 2>/dev/null
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
 	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
 	rm -rf "$T"
@@ -142,6 +145,21 @@ umount "$MNT"
 MNT=""
 ok "a mounted slot: refused naming the mount, exit 1, nothing changed"
 
+# A slot the kernel holds without a mount (swap here; a device mapper or RAID member, a mounted partition alike):
+# upgrade all writes sec and boot first, and found the primary busy only at its turn, with two images committed
+# and the primary's record gone (exit 3). Refused by the plan now, before anything changes.
+newdev "$D" --board bootloader=uboot --board bootenv="$T/ub.config"
+mkswap "$LA" >/dev/null 2>&1 || fail "mkswap $LA"
+swapon "$LA" 2>"$T/.swapon" || fail "cannot swapon $LA ($(cat "$T/.swapon")): this test needs it"
+SWAP="$LA"
+before=$(devsum "$D" "$T/ub.env")
+expect 1 "fwctl: upgrade: 5\.21\.3\.pkg: $LA: in use \(held by the kernel: swap, .*release it before writing the pri slot" \
+	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade onto a swap device changed something"
+swapoff "$LA"
+SWAP=""
+ok "a slot held by the kernel without a mount (swap): refused by the plan before anything is written, exit 1, nothing changed"
+
 # ---- a board whose root file system lives on the slot that booted (running=rootfs) ----
 # Set in config.json: newdev's first upgrade all wrote both slots, as a factory does.
 rootfs() { "$PY" -c "
@@ -158,7 +176,9 @@ expect 1 "fwctl: upgrade: .*the pri slot holds the running system \(board runnin
 	"$B/fwctl" --root "$D" upgrade pri 5.21.3.pkg
 [ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "a refused upgrade of the running slot changed something"
 echo "quiet root=/dev/mmcblk0p2" >cmdline.none
-FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: upgrade: .*names no fwpkg.slot= and no slot as root=: with board running=rootfs" \
+FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: boot-check: $T/cmdline.none: the kernel command line names no fwpkg.slot= and no slot as root=" \
+	"$B/fwctl" --root "$D" boot-check
+FWCTL_CMDLINE="$T/cmdline.none" expect 3 "fwctl: upgrade: .*$T/cmdline.none: the kernel command line names no fwpkg.slot= and no slot as root=" \
 	"$B/fwctl" --root "$D" upgrade all 5.21.3.pkg
 [ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "an upgrade that cannot tell the running slot changed something"
 ok "running=rootfs: upgrade of the running slot refused (exit 1), no fwpkg.slot= on the command line (exit 3); nothing changed"
@@ -202,6 +222,20 @@ FWCTL_CMDLINE="$T/cmdline.root" expect 0 "upgrade: sec: left as it is" "$B/fwctl
 [ "$(sha256sum <"$LB")" = "$b_before" ] && cmp -n 9000 "$LA" pri-5.21.4.img >/dev/null ||
 	fail "running=rootfs with root=$LB: the wrong slot was written"
 ok "running=rootfs: with no fwpkg.slot=, root=$LB names the running slot (boot-check, upgrade all leaves it)"
+# A lying command line: fwpkg.slot=pri while root= is B's device (B runs), or fwpkg.slot= twice: no guess.
+echo "console=ttyS0 root=$LB fwpkg.slot=pri" >cmdline.lie
+echo "fwpkg.slot=pri quiet fwpkg.slot=sec" >cmdline.two
+before=$(devsum "$D" "$T/ub.env")
+for words in "upgrade all 5.21.3.pkg" "boot-check" "mark-good" "mark-bad"; do
+	# shellcheck disable=SC2086
+	FWCTL_CMDLINE="$T/cmdline.lie" expect 3 "fwctl: [a-z-]+: .*$T/cmdline.lie: the kernel command line contradicts itself: fwpkg.slot=pri, but root=$LB is the sec slot's device" \
+		"$B/fwctl" --root "$D" $words
+	# shellcheck disable=SC2086
+	FWCTL_CMDLINE="$T/cmdline.two" expect 3 "fwctl: [a-z-]+: .*$T/cmdline.two: fwpkg.slot= is given twice, with different slots" \
+		"$B/fwctl" --root "$D" $words
+	[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "$words with a contradicting command line changed the board"
+done
+ok "running=rootfs: a command line naming two slots (fwpkg.slot= against root=, or fwpkg.slot= twice): exit 3, nothing changed"
 
 # GRUB: the same from A; grub-editenv reads the new order.
 grub-editenv "$T/grubenv.rootfs" create
@@ -245,6 +279,22 @@ grub-editenv "$T/grubenv" set A_TRY=1   # what the grub.cfg fragment does before
 FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
 grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the rollback: $(grub-editenv "$T/grubenv" list)"
 ok "GRUB trial: A tried (A_TRY=1) and B booted: boot-check rolled A back, ORDER=B"
+# A supervisor that runs before boot-check after GRUB gave up on A and started B: the state still says A
+# booted; marking A good would put the failed trial first again with no attempt spent. Refused, nothing changed.
+newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
+"$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
+expect 0 '' "$B/fwctl" --root "$G" boot-check
+grub-editenv "$T/grubenv" set A_TRY=1
+before=$(devsum "$G" "$T/grubenv")
+for m in good bad; do
+	FWCTL_CMDLINE="$T/cmdline.sec" expect 1 "fwctl: mark-$m: the sec runs \(kernel command line\), but the last boot-check recorded the pri: run 'fwctl boot-check' first" \
+		"$B/fwctl" --root "$G" mark-$m
+	[ "$(devsum "$G" "$T/grubenv")" = "$before" ] || fail "mark-$m against a stale boot record changed the board"
+done
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'rolled back to sec 5.21.2' "$B/fwctl" --root "$G" boot-check
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'sec 5.21.2 is not on trial' "$B/fwctl" --root "$G" mark-good
+grub-editenv "$T/grubenv" list | grep -qx "ORDER=B" || fail "GRUB ORDER after the refused mark-good: $(grub-editenv "$T/grubenv" list)"
+ok "mark-good/mark-bad before boot-check, the bootloader having started the other slot: refused (exit 1), nothing changed"
 newdev "$G" --board bootloader=grub --board bootenv="$T/grubenv"
 "$B/fwctl" --root "$G" -q upgrade pri 5.21.3.pkg >/dev/null
 expect 0 '' "$B/fwctl" --root "$G" boot-check
@@ -394,5 +444,24 @@ STORE_STEP="rename onto .*grc.env"
 ROOTFS=1 MIN_STORES=2 crashloop grc grub "$T/grc.env" --board bootloader=grub --board bootenv="$T/grc.env"
 grub-editenv "$T/grc.env" list | grep -qx 'ORDER=B A' || fail "rootfs crash loop, GRUB: $(grub-editenv "$T/grc.env" list)"
 ok "crash loop, GRUB, running=rootfs: a crash before each of $CRASHES durable steps; A never changes, grub-editenv selects a valid image, boot-check passes"
+
+# ---- the boot-check unit: it reboots when boot-check exits 1 (marked bad), and for no other failure ----
+# Its ExecStopPost runs here with systemd's variables and a systemctl that only notes the call ($$ is systemd's $).
+UNIT="$E2E/../../dist/fwctl-boot-check.service"
+! grep -q '^Condition' "$UNIT" || fail "the unit has a condition: a board naming its slot by root= alone would never run boot-check"
+! grep -q '^FailureAction=' "$UNIT" || fail "the unit reboots on any failure: an exit 3 would loop"
+post=$(sed -n 's/^ExecStopPost=//p' "$UNIT" | sed 's/\$\$/$/g')
+[ -n "$post" ] || fail "the unit has no ExecStopPost"
+mkdir -p fakebin
+printf '#!/bin/sh\necho "$*" >>"%s/reboots"\n' "$T" >fakebin/systemctl
+chmod 755 fakebin/systemctl
+for case in "exit-code 1 yes" "exit-code 3 no" "exit-code 2 no" "success 0 no" "signal 15 no" "timeout 0 no"; do
+	set -- $case
+	rm -f reboots
+	eval "SERVICE_RESULT=$1 EXIT_STATUS=$2 PATH=\"$T/fakebin:\$PATH\" $post" || true
+	if [ "$3" = yes ]; then grep -q -- '--no-block reboot' reboots 2>/dev/null || fail "boot-check $1/$2: no reboot"
+	else [ ! -e reboots ] || fail "boot-check $1/$2: rebooted ($(cat reboots))"; fi
+done
+ok "fwctl-boot-check.service: reboots after exit 1 only (exit 3, 2, success, a signal: no reboot loop); no condition on fwpkg.slot="
 
 echo "1..$TESTS"

@@ -182,6 +182,33 @@ expect 1 'the unpack hook exited 3: upgrade cancelled' fw upgrade no-reboot pri 
 	fail "$(js "d['last_upgrade']")"
 ok "a hook exiting 3: upgradeCancelled with exit 1 and no cancellation status (only a user's stop has one)"
 
+# --- golden install: a cancel mid-write leaves the golden slot read-only (0444) as every golden install does; again: placed
+fresh
+expect 7 'golden: a\.pkg: payload WX-pri\.img: cancelled \(SIGINT\)$' sigat $INT /slots/golden 5 fw golden install a.pkg
+cancelled
+[ "$(stat -c %a "$D/slots/golden")" = 444 ] || fail "a cancelled golden install left the golden slot writable: $(stat -c %a "$D/slots/golden")"
+[ "$(js "d['slots']['golden']['valid']")" = False ] || fail "$(js "d['slots']['golden']")"
+expect 0 '' fw golden install a.pkg
+[ "$(stat -c %a "$D/slots/golden"), $(js "d['slots']['golden']['version']")" = "444, 5.21.0" ] || fail "golden install after the cancel"
+unlocked
+ok "golden install: SIGINT mid-write: exit 7, upgradeCancelled, the golden slot read-only (0444) again; again: placed"
+
+# --- package install from a file: a stop between verified chunks ends it (it did nothing: the install went on,
+# exit 0); nothing installed, the refusal recorded; again: installed. A stop after the index is written: said so.
+fresh
+mkdir -p tree-big/files
+randfile tree-big/files/blob 1500000
+"$B/mkwmopkg" -q -o big.wmopkg -C tree-big --version 1.0 --product WX --chunk-size 65536 -k k.key
+expect 7 '^fwctl: package install: big\.wmopkg: cancelled \(SIGTERM\)$' sigat $TERM /packages/.incoming 3 fw package install big.wmopkg
+[ "$(ls -A "$D/packages")" = last.json ] || fail "a cancelled package install left files: $(ls -A "$D/packages")"
+"$PY" -c "import json; d = json.load(open('$D/packages/last.json')); assert d['result'] == 'upgradeCancelled', d" ||
+	fail "the cancel was not recorded: $(cat "$D/packages/last.json")"
+unlocked
+expect 0 '' sigat $INT /packages/.index 1 fw package install big.wmopkg
+grep -q "the cancel came after the package was installed (cancellation failed)" "$T/.err" || fail "$(cat "$T/.err")"
+fw package list | grep -q '^big ' || fail "$(fw package list)"
+ok "package install from a file: SIGTERM between chunks: exit 7, nothing installed, upgradeCancelled recorded; a late stop: installed, said so"
+
 # --- a stop that comes after the last safe point: the upgrade stands, the cancellation failed, no reboot
 fresh
 expect 0 'the cancel came after the upgrade had finished \(cancellation failed\); not rebooting' \

@@ -301,6 +301,16 @@ term 'remove package brand\? \[y/N\]' n -- "$B/fwctl" --root "$dev" package remo
 	fail "remove brand, n: $(cat term.out)"
 grep -q 'nothing removed' term.out || fail "remove brand, n: $(cat term.out)"
 [ "$(devsum)" = "$before" ] || fail "remove brand answered n changed the device"
+# Ctrl-C at the question stops it, as it would any program: a "y" typed after it removes nothing (it did, the
+# cancel handler only noting the stop while the read went on), for a name and for all; fwctl dies of SIGINT.
+for words in "remove brand" "remove all"; do
+	rc=0
+	# shellcheck disable=SC2086
+	term 'remove (package brand|every installed package)\? \[y/N\]' "$(printf '\003')y" -- "$B/fwctl" --root "$dev" package $words >term.out || rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 125 ] || fail "package $words, Ctrl-C then y: exit $rc: $(cat term.out)"
+	! grep -q 'removed' term.out || fail "package $words, Ctrl-C then y: $(cat term.out)"
+	[ "$(devsum)" = "$before" ] || fail "package $words: Ctrl-C at the question changed the device"
+done
 term 'remove package brand\? \[y/N\]' y -- "$B/fwctl" --root "$dev" package remove brand >term.out ||
 	fail "remove brand, y: $(cat term.out)"
 grep -q 'removed 1 package; its files go at the next boot' term.out || fail "remove brand, y: $(cat term.out)"

@@ -83,6 +83,11 @@ expect 2 '^fwctl: config: allow-untrusted maybe: expected yes or no$' fw config 
 expect 2 '^fwctl: config: media stick: expected LABEL=DIR or LABEL=none$' fw config media stick
 expect 2 '^fwctl: config: media usb=none: there is no media label usb$' fw config media usb=none
 expect 2 'media label "\.\./x": use letters' fw config media ../x=/mnt
+# A relative directory would be read from wherever a later fwctl runs (cron, a service): refused, at init too.
+expect 2 '^fwctl: config: media stick=usb/sd1: give the directory as an absolute path$' fw config media stick=usb/sd1
+expect 2 '^fwctl: init: --media stick=usb/sd1: give the directory as an absolute path$' \
+	"$B/fwctl" --root "$T/relmedia" init --product WX --trust k.pub --media stick=usb/sd1
+[ ! -e "$T/relmedia" ] || fail "a refused init left $T/relmedia"
 cmp -s before.json "$D/config.json" || fail "a refused allow-untrusted or media changed config.json"
 fw config | grep -Eq '^allow-untrusted +no$' || fail "allow-untrusted is not no by default"
 fw config | grep -Eq '^media +none$' || fail "media is not none by default"

@@ -49,7 +49,7 @@ expect 0 '' fw config media "cdrom=$T/cd2"
 expect 0 '' fw upgrade force pri media cdrom fw-5.21.5.pkg
 [ "$(js "d['slots']['pri']['version'], d['last_upgrade']['source']")" = "5.21.5 media cdrom fw-5.21.5.pkg" ] || fail "$(js d)"
 expect 0 '' fw config media cdrom=none
-expect 2 'no medium labelled "cdrom"' fw upgrade pri media cdrom fw-5.21.5.pkg
+expect 2 'no medium labelled "cdrom" on this device \(fwctl config media LABEL=DIR adds one\)$' fw upgrade pri media cdrom fw-5.21.5.pkg
 ok "config media LABEL=DIR after init: the label reads its directory, a new directory replaces it, LABEL=none removes it"
 
 # --- media paths resolve beneath the label's directory, regular files only, never waited on

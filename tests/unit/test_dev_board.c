@@ -90,6 +90,15 @@ static void test_cmdline(void)
 	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), -1);
 	put("cmdline", "fwpkg.slot=pri2\n");
 	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), -1);
+	/* Named twice: the same slot is one answer; two slots are none (which runs cannot be told). */
+	put("cmdline", "fwpkg.slot=sec quiet fwpkg.slot=sec\n");
+	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), 0);
+	CU_ASSERT_EQUAL(slot, FW_TARGET_SEC);
+	put("cmdline", "fwpkg.slot=pri quiet fwpkg.slot=sec\n");
+	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "given twice"));
+	CU_ASSERT_STRING_EQUAL(dev_board_cmdline_path(), path);
 	unlink(path);
 	CU_ASSERT_EQUAL(dev_board_booted_slot(&slot, &err), -1);
 	CU_ASSERT_EQUAL(err.code, FW_EXIT_IO);

@@ -166,6 +166,9 @@ static void test_boot_config(void)
 	CU_ASSERT(dev_setting_set(&c, media, "media", "stick=/mnt/b", &err) == 0);   /* a new directory */
 	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, media, buf, sizeof(buf)), "sd=/mnt/sd stick=/mnt/b");
 	CU_ASSERT(dev_setting_set(&c, media, "media", "nolabel", &err) < 0 && err.code == FW_EXIT_USAGE);
+	/* A relative directory would be read from each later fwctl's working directory: refused, nothing changed. */
+	CU_ASSERT(dev_setting_set(&c, media, "media", "stick=mnt/c", &err) < 0 && err.code == FW_EXIT_USAGE);
+	CU_ASSERT_STRING_EQUAL(dev_setting_show(&c, media, buf, sizeof(buf)), "sd=/mnt/sd stick=/mnt/b");
 	CU_ASSERT(dev_setting_set(&c, media, "media", "../x=/mnt", &err) < 0 && err.code == FW_EXIT_USAGE);
 	CU_ASSERT(dev_setting_set(&c, media, "media", "usb=none", &err) < 0 && strstr(err.msg, "no media label usb"));
 	CU_ASSERT(c.n_media == 2);
