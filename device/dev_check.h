@@ -72,7 +72,8 @@ const struct fw_catalog_delta *dev_check_delta(const struct fw_catalog *c, const
  * verify it against the device's trust store, refuse it when expired or
  * older (serial) than the last accepted, then decide (dev_check_decide).
  * Every outcome is recorded in ROOT/smart.json (the check's time, result and
- * message; the accepted catalog's serial and expiry; the next step, whose
+ * message; the accepted catalog's serial and expiry; the next step (its
+ * delta package instead when dev_check_delta finds one), whose
  * download is discarded when the step changed, and whose URLs are the newest
  * catalog's when it did not; the description and the recommended patch). 0
  * for needUpdate and versionOptimal; -1 with err otherwise: FW_EXIT_NET for
