@@ -33,6 +33,10 @@ int cmd_download_run(struct dev_root *r, int64_t now, int changes_only)
 			 "%.1f MiB/s", out.version, (unsigned long long)out.length, (unsigned long long)out.resumed_from,
 			 (unsigned long long)out.fetched, out.interruptions, (double)out.speed / 1048576.0);
 	}
+	if (out.delta)
+		msg_note("download: %s: a delta: %llu bytes instead of the full package's %llu (%llu saved)", out.version,
+			 (unsigned long long)out.length, (unsigned long long)out.full_length,
+			 (unsigned long long)(out.full_length > out.length ? out.full_length - out.length : 0));
 	printf("downloaded %s\n", out.version);
 	return FW_EXIT_OK;
 }

@@ -165,7 +165,7 @@ static int install(struct dev_root *r, int64_t now)
 	struct dev_record pri, sec;
 	const struct dev_record *run;
 	char *path = dev_root_file(r, DEV_DOWNLOAD_FILE), plan_running[FW_VERSION_MAX_LEN + 1];
-	int rc;
+	int rc, delta_failed = 0;
 
 	if (path == NULL || dev_smart_load(r, &s, &err) < 0) {
 		free(path);
@@ -189,12 +189,15 @@ static int install(struct dev_root *r, int64_t now)
 	 * user's stop (upgradeCancelled): the download stays, and the next tick installs it. */
 	if (out.result != DEV_RESULT_CANCELLED || err.kind != FW_KIND_CANCELLED) {
 		dev_download_discard(r);
-		if (rc < 0 && dev_smart_result_refuses(s.install_result))
+		/* A delta that failed (its base gone or damaged, ...) is never chosen again: the full package is. */
+		delta_failed = rc < 0 && s.step.delta;
+		if (rc < 0 && (delta_failed || dev_smart_result_refuses(s.install_result)))
 			dev_smart_refuse_step(&s, s.install_result, plan_running);   /* never chosen again */
 		dev_smart_forget_step(&s);
 	}
-	/* After a success a bridge's target is looked for at the next tick; after a refusal, at the interval. */
-	s.next_check = rc == 0 ? now : 0;
+	/* After a success a bridge's target is looked for at the next tick, after a failed delta the full
+	 * package; after a refusal, at the interval. */
+	s.next_check = rc == 0 || delta_failed ? now : 0;
 	if (dev_smart_save(r, &s, &serr) < 0)
 		msg_error("install", NULL, "%s", serr.msg);
 	if (rc < 0) {

@@ -149,6 +149,10 @@ static void print_smart(const struct dev_root *r, const struct dev_state *st)
 		       (unsigned long long)sm.dl_bytes, (unsigned long long)sm.step.length,
 		       sm.dl_complete ? " (complete)" : "", (double)sm.dl_speed / 1048576.0, sm.dl_result[0] ? ", last: " : "",
 		       sm.dl_result);
+	if (sm.has_step && sm.step.delta)
+		printf("%-16s against %s: %llu bytes instead of the full package's %llu (%llu saved)\n", "  delta",
+		       sm.step.base_version, (unsigned long long)sm.step.length, (unsigned long long)sm.step.full_length,
+		       (unsigned long long)(sm.step.full_length > sm.step.length ? sm.step.full_length - sm.step.length : 0));
 	else if (sm.dl_result[0])
 		printf("%-16s last: %s\n", "  download", sm.dl_result);
 	if (sm.dl_message[0])

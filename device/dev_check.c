@@ -61,10 +61,9 @@ static void as_manifest(const struct fw_release *rel, struct fw_manifest *m)
 
 /* Would the install's policy (dev_policy_check) take rel from the device at node n? */
 static int accepts(const struct dev_check_device *dev, const struct node *n, const struct fw_release *rel,
-		   struct fw_manifest *m, struct fw_err *err)
+		   struct fw_manifest *m, struct dev_plan *plan, struct fw_err *err)
 {
 	struct dev_policy_in in;
-	struct dev_plan plan;
 
 	memset(&in, 0, sizeof(in));
 	in.product = dev->product;
@@ -76,7 +75,7 @@ static int accepts(const struct dev_check_device *dev, const struct node *n, con
 	in.golden = dev->golden;
 	in.rollback_index = n->rollback_index;
 	as_manifest(rel, m);
-	return dev_policy_check(&in, m, &plan, err) == 0;
+	return dev_policy_check(&in, m, plan, err) == 0;
 }
 
 int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, struct fw_err *err)
@@ -119,10 +118,11 @@ static void after_install(const struct node *from, const struct fw_release *rel,
 	n->parent = -1;
 }
 
-static int was_refused(const struct dev_check_device *dev, const struct fw_release *rel, const char *running)
+static int was_refused(const struct dev_check_device *dev, const uint8_t manifest_sha256[FW_DIGEST_LEN],
+		       const char *running)
 {
 	for (size_t i = 0; i < dev->n_refused; i++)
-		if (memcmp(dev->refused[i].manifest_sha256, rel->manifest_sha256, FW_DIGEST_LEN) == 0 &&
+		if (memcmp(dev->refused[i].manifest_sha256, manifest_sha256, FW_DIGEST_LEN) == 0 &&
 		    dev_smart_refusal_holds(&dev->refused[i], running))
 			return 1;
 	return 0;
@@ -135,6 +135,7 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
 	const char *running = run != NULL ? run->version : "";
 	struct node *nodes = NULL;
 	struct fw_manifest *m = NULL;
+	struct dev_plan plan;
 	struct fw_err why;
 	int *queue = NULL, any = 0, held = 0, refused = 0, rc = -1;
 	size_t n = 1, head = 0, tail = 0;
@@ -160,7 +161,7 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
 		any = 1;
 		if (!newer(rel->version, running))
 			break;
-		if (was_refused(dev, rel, running))
+		if (was_refused(dev, rel->manifest_sha256, running))
 			refused = 1;
 		else if (dev_smart_rollout_bucket(dev->device_id, dev->product, rel->version) >= rel->rollout)
 			held = 1;
@@ -179,7 +180,7 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
 		for (size_t j = 1; j < n; j++) {
 			if (nodes[j].parent >= 0 || (u > 0 && !newer(nodes[j].rel->version, nodes[u].rel->version)))
 				continue;
-			if (accepts(dev, &nodes[u], nodes[j].rel, m, &why)) {
+			if (accepts(dev, &nodes[u], nodes[j].rel, m, &plan, &why)) {
 				const struct fw_release *rel = nodes[j].rel;
 				struct node *from = &nodes[u];
 
@@ -207,7 +208,7 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
 				   "catalog", dev->product, top->version, top->bridge_from);
 			goto out;
 		}
-		accepts(dev, &nodes[0], top, m, &why);
+		accepts(dev, &nodes[0], top, m, &plan, &why);
 		snprintf(note, notesz, "%s cannot be installed on this device, nor reached through the catalog's "
 			 "releases: %s", top->version, why.msg);
 	} else if (*target == NULL) {
@@ -224,6 +225,61 @@ out:
 	free(queue);
 	free(m);
 	return rc;
+}
+
+const struct fw_catalog_delta *dev_check_delta(const struct fw_catalog *c, const struct dev_check_device *dev,
+				      const struct fw_release *rel, const struct dev_record rec[DEV_SLOT_COUNT])
+{
+	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC]);
+	const struct fw_catalog_delta *d, *found = NULL;
+	struct fw_manifest *m = calloc(1, sizeof(*m));
+	struct node now;
+	struct dev_plan plan;
+	struct fw_err why;
+	size_t n;
+
+	if (m == NULL || (d = fw_catalog_deltas_of(c, rel, &n)) == NULL) {
+		free(m);
+		return NULL;
+	}
+	memset(&now, 0, sizeof(now));
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		now.rec[t] = *dev->rec[t];
+	now.rollback_index = dev->rollback_index;
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		int whole = 1;
+
+		if (was_refused(dev, d[i].manifest_sha256, run != NULL ? run->version : ""))
+			continue;   /* it failed once: the full package */
+		/* The delta as its manifest will say it: the images 'upgrade all' writes, a delta's with its base. */
+		memset(m->payloads, 0, sizeof(m->payloads));
+		as_manifest(rel, m);
+		for (size_t k = 0; k < m->n_images; k++) {
+			const struct fw_catalog_image *im = NULL;
+			struct fw_payload *p = &m->payloads[m->images[k].payload];
+
+			for (size_t j = 0; j < d[i].n_images; j++)
+				if (d[i].image[j].target == m->images[k].target)
+					im = &d[i].image[j];
+			if (im == NULL) {
+				whole = 0;
+				break;
+			}
+			snprintf(p->name, sizeof(p->name), "%s", fw_target_name(im->target));   /* for messages only */
+			p->size = im->size;
+			p->chunk_size = im->chunk_size;
+			memcpy(p->digest, im->digest, FW_DIGEST_LEN);
+			p->zstd.on = p->zstd.base.on = im->has_base;
+			p->zstd.base.size = im->base_size;
+			p->zstd.base.chunk_size = im->base_chunk_size;
+			memcpy(p->zstd.base.digest, im->base_digest, FW_DIGEST_LEN);
+		}
+		/* The install's own plan, and its own rule of where each base is read from. */
+		if (whole && accepts(dev, &now, rel, m, &plan, &why) && dev_policy_delta_bases(rec, &plan, m, &why) == 0)
+			found = &d[i];
+	}
+	free(m);
+	return found;
 }
 
 /*
@@ -383,13 +439,25 @@ static void step_of(struct dev_smart_release *st, const struct fw_release *rel)
 	st->requires_tpm = rel->requires_tpm;
 }
 
-/* The same package, said of in the same words (the URLs may change: a download goes on). */
-static int same_release(const struct dev_smart_release *a, const struct fw_release *b)
+/* The delta d of the step: fetched instead of the full package, which it says it saves bytes of. */
+static void delta_of(struct dev_smart_release *st, const struct fw_release *rel, const struct fw_catalog_delta *d)
 {
-	struct dev_smart_release bs;
+	for (size_t i = 0; i < d->n_urls; i++)
+		snprintf(st->url[i], sizeof(st->url[i]), "%s", d->url[i]);
+	st->n_urls = (unsigned)d->n_urls;
+	st->length = d->length;
+	memcpy(st->manifest_sha256, d->manifest_sha256, FW_DIGEST_LEN);
+	st->delta = 1;
+	snprintf(st->base_version, sizeof(st->base_version), "%s", d->base_version);
+	st->full_length = rel->length;
+}
 
-	step_of(&bs, b);
-	return strcmp(a->version, bs.version) == 0 && a->length == bs.length &&
+/* The same package, said of in the same words (the URLs may change: a download goes on). */
+static int same_release(const struct dev_smart_release *a, const struct dev_smart_release *b)
+{
+	const struct dev_smart_release bs = *b;
+
+	return !a->delta == !bs.delta && strcmp(a->version, bs.version) == 0 && a->length == bs.length &&
 	       memcmp(a->manifest_sha256, bs.manifest_sha256, FW_DIGEST_LEN) == 0 &&
 	       strcmp(a->product, bs.product) == 0 && a->generation == bs.generation &&
 	       strcmp(a->bridge_from, bs.bridge_from) == 0 && strcmp(a->bridge_down, bs.bridge_down) == 0 &&
@@ -405,6 +473,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	struct fw_catalog *cat = NULL;
 	const struct fw_release *target, *step;
 	struct dev_record rec[DEV_SLOT_COUNT];
+	struct dev_smart_release want;
 	char *text = NULL, *sig = NULL, signer[FW_CATALOG_SIGNER_MAX];
 	enum sig_kind kind;
 	struct timespec started;
@@ -496,18 +565,31 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	s.next_check = 0;
 	out->serial = cat->serial;
 	out->expires = cat->expires;
-	if (step != NULL && !(s.has_step && same_release(&s.step, step))) {
+	if (step != NULL) {
+		/* A delta when this device holds its bases where the install reads them, and it did not fail before. */
+		const struct fw_catalog_delta *d = dev_check_delta(cat, &dev, step, rec);
+
+		step_of(&want, step);
+		if (d != NULL) {
+			delta_of(&want, step, d);
+			if (out->note[0] == '\0')
+				snprintf(out->note, sizeof(out->note), "%s as a delta against %s: %llu bytes instead of %llu",
+					 step->version, d->base_version, (unsigned long long)d->length,
+					 (unsigned long long)step->length);
+		}
+	}
+	if (step != NULL && !(s.has_step && same_release(&s.step, &want))) {
 		/* Another release than the one being fetched: what was fetched of the old one goes. */
 		dev_download_discard(r);
 		dev_smart_forget_step(&s);
 		s.has_step = 1;
-		step_of(&s.step, step);
+		s.step = want;
 		s.dl_result[0] = s.dl_message[0] = '\0';
 	} else if (step != NULL) {
 		/* The same package: the newest accepted catalog says where it is now (a release moved to new URLs). */
-		for (size_t i = 0; i < step->n_urls; i++)
-			snprintf(s.step.url[i], sizeof(s.step.url[i]), "%s", step->url[i]);
-		s.step.n_urls = (unsigned)step->n_urls;
+		for (size_t i = 0; i < want.n_urls; i++)
+			snprintf(s.step.url[i], sizeof(s.step.url[i]), "%s", want.url[i]);
+		s.step.n_urls = want.n_urls;
 	} else if (step == NULL && s.has_step) {
 		dev_download_discard(r);
 		dev_smart_forget_step(&s);

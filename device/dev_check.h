@@ -56,12 +56,24 @@ int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *
 		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err);
 
 /*
+ * A delta package of rel (the catalog's deltas, format version 3) this
+ * device can take: not refused before (a delta that failed once is not tried
+ * again for the release), and every base where the install would read it:
+ * dev_policy_delta_bases, the install's own rule, on the plan the install's
+ * policy makes for rel and the slots' records `rec` (golden included). NULL:
+ * the full package.
+ */
+const struct fw_catalog_delta *dev_check_delta(const struct fw_catalog *c, const struct dev_check_device *dev,
+				      const struct fw_release *rel, const struct dev_record rec[DEV_SLOT_COUNT]);
+
+/*
  * fwctl check at `now` on a locked root: fetch the catalog (smart config's
  * server, at most FW_CATALOG_MAX_BYTES) and its signature (URL.minisig),
  * verify it against the device's trust store, refuse it when expired or
  * older (serial) than the last accepted, then decide (dev_check_decide).
  * Every outcome is recorded in ROOT/smart.json (the check's time, result and
- * message; the accepted catalog's serial and expiry; the next step, whose
+ * message; the accepted catalog's serial and expiry; the next step (its
+ * delta package instead when dev_check_delta finds one), whose
  * download is discarded when the step changed, and whose URLs are the newest
  * catalog's when it did not; the description and the recommended patch). 0
  * for needUpdate and versionOptimal; -1 with err otherwise: FW_EXIT_NET for

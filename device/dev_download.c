@@ -312,6 +312,8 @@ static int download_once(struct dev_root *r, int64_t now, int last, int *restart
 		return fw_err_set(err, FW_EXIT_USAGE, "nothing to download: the last check found no update (fwctl check)");
 	snprintf(out->version, sizeof(out->version), "%s", s.step.version);
 	out->length = s.step.length;
+	out->delta = s.step.delta;
+	out->full_length = s.step.full_length;
 	if (s.dl_complete) {
 		out->already = 1;
 		snprintf(out->result, sizeof(out->result), "success");

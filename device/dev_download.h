@@ -21,6 +21,8 @@ struct dev_download_out {
 	uint64_t speed;         /* bytes per second over the network in this run */
 	int already;            /* it was complete before: nothing done */
 	int changed;            /* the file changed on the server: what was fetched was deleted and it was fetched again */
+	int delta;              /* a delta package of the release (the catalog's): ... */
+	uint64_t full_length;   /* ... instead of the full package's bytes */
 	char result[32];        /* recorded in ROOT/smart.json: success, netError, fileNotMatch, ... */
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/pkg_read.h"
 #include "formats/version.h"
 
 static const char *const long_names[FW_TARGET_COUNT] = {
@@ -359,4 +360,68 @@ const struct dev_record *dev_running(const struct dev_record *pri, const struct 
 	if (sec->valid)
 		return sec;
 	return NULL;
+}
+
+/* Does a record name this image (digest, size, chunk size)? */
+int dev_record_holds(const struct dev_record *rec, const uint8_t digest[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size)
+{
+	return rec->valid && rec->size == size && rec->chunk_size == chunk_size &&
+	       memcmp(rec->digest, digest, FW_DIGEST_LEN) == 0;
+}
+
+/*
+ * Where a delta's image for slot t comes from (formats/pkg.md, section 10),
+ * by the records `rec`: slot t itself when it holds the image already (an
+ * upgrade run again after a power cut: verified there, not written), another
+ * slot holding the image (copied, each chunk verified: the primary from the
+ * secondary just written), else another slot holding its base. Never a base
+ * in slot t: a power cut would destroy it. PKG_DELTA_TARGET or
+ * PKG_DELTA_BASE with *slot, or PKG_DELTA_NONE.
+ */
+int dev_delta_slot(const struct dev_record rec[DEV_SLOT_COUNT], enum fw_target t, const struct fw_payload *p, int *slot)
+{
+	*slot = (int)t;
+	if (dev_record_holds(&rec[t], p->digest, p->size, p->chunk_size))
+		return PKG_DELTA_TARGET;
+	for (int s = 0; s < DEV_SLOT_COUNT; s++)
+		if (s != (int)t && dev_record_holds(&rec[s], p->digest, p->size, p->chunk_size)) {
+			*slot = s;
+			return PKG_DELTA_TARGET;
+		}
+	for (int s = 0; s < DEV_SLOT_COUNT; s++)
+		if (s != (int)t && dev_record_holds(&rec[s], p->zstd.base.digest, p->zstd.base.size, p->zstd.base.chunk_size)) {
+			*slot = s;
+			return PKG_DELTA_BASE;
+		}
+	return PKG_DELTA_NONE;
+}
+
+int dev_policy_delta_bases(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
+			   const struct fw_manifest *m, struct fw_err *err)
+{
+	struct dev_record sim[DEV_SLOT_COUNT];
+	int slot;
+
+	memcpy(sim, rec, sizeof(sim));
+	for (unsigned pass = 0; pass < (plan->passes ? plan->passes : 1); pass++)
+		for (size_t i = 0; i < plan->n; i++) {
+			const struct dev_plan_step *st = &plan->step[i];
+			const struct fw_payload *p = &m->payloads[st->payload];
+			char hex[2 * FW_DIGEST_LEN + 1];
+
+			if (st->pass != pass)
+				continue;
+			if (p->zstd.on && p->zstd.base.on && dev_delta_slot(sim, st->target, p, &slot) == PKG_DELTA_NONE) {
+				fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
+				return fw_err_set(err, FW_EXIT_REJECTED,
+						  "%s: %s is a delta against base image %.16s..., which no other slot holds: "
+						  "install the full package", dev_slot_name(st->target), p->name, hex);
+			}
+			memset(&sim[st->target], 0, sizeof(sim[st->target]));
+			sim[st->target].valid = 1;
+			sim[st->target].size = p->size;
+			sim[st->target].chunk_size = p->chunk_size;
+			memcpy(sim[st->target].digest, p->digest, FW_DIGEST_LEN);
+		}
+	return 0;
 }

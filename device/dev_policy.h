@@ -91,4 +91,29 @@ int dev_policy_golden(const struct dev_policy_in *in, const struct fw_manifest *
  */
 const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec);
 
+/* Does a record name this image (digest, size, chunk size)? */
+int dev_record_holds(const struct dev_record *rec, const uint8_t digest[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size);
+
+/*
+ * Where a delta's image for slot t comes from (formats/pkg.md, section 10),
+ * by the records `rec`: slot t itself when it holds the image already (an
+ * upgrade run again after a power cut: verified there, not written), another
+ * slot holding the image (copied, each chunk verified: the primary from the
+ * secondary just written), else another slot holding its base. Never a base
+ * in slot t: a power cut would destroy it. PKG_DELTA_TARGET or
+ * PKG_DELTA_BASE with *slot, or PKG_DELTA_NONE.
+ */
+int dev_delta_slot(const struct dev_record rec[DEV_SLOT_COUNT], enum fw_target t, const struct fw_payload *p, int *slot);
+
+/*
+ * The one rule of where a delta's base is: every delta payload the plan
+ * installs has its base (or its image) in another slot (dev_delta_slot) at
+ * the moment its step runs, each earlier step's image counted as written.
+ * The install refuses a package that fails it (fileNotMatch, nothing
+ * written); the smart check fetches the full package instead. 0, or -1 with
+ * err (FW_EXIT_REJECTED) naming the base no slot holds.
+ */
+int dev_policy_delta_bases(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
+			   const struct fw_manifest *m, struct fw_err *err);
+
 #endif

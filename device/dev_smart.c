@@ -196,6 +196,12 @@ json_t *dev_smart_state_to_json(const struct dev_smart_state *s)
 				 s->step.product, "generation", (json_int_t)s->step.generation, "bridge_from",
 				 s->step.bridge_from, "bridge_down", s->step.bridge_down, "rollback_index",
 				 (json_int_t)s->step.rollback_index, "requires_tpm", s->step.requires_tpm);
+		if (step != NULL && s->step.delta &&
+		    json_object_set_new(step, "delta", json_pack("{s:s, s:I}", "base_version", s->step.base_version,
+								 "full_length", (json_int_t)s->step.full_length)) < 0) {
+			json_decref(step);
+			step = NULL;
+		}
 	}
 	doc = json_pack("{s:{s:I, s:o, s:s, s:o, s:s, s:I, s:i}, s:o, s:o, s:o, "
 			 "s:{s:I, s:b, s:I, s:I, s:o, s:I, s:s, s:I, s:I, s:s, s:o, s:i, s:I}, "
@@ -263,6 +269,11 @@ static int step_from_json(const json_t *o, struct dev_smart_release *st)
 	gets_(o, "bridge_down", st->bridge_down, sizeof(st->bridge_down));
 	st->rollback_index = (uint64_t)geti(o, "rollback_index");
 	st->requires_tpm = json_is_true(json_object_get(o, "requires_tpm"));
+	if (json_is_object(json_object_get(o, "delta"))) {
+		st->delta = 1;
+		gets_(json_object_get(o, "delta"), "base_version", st->base_version, sizeof(st->base_version));
+		st->full_length = (uint64_t)geti(json_object_get(o, "delta"), "full_length");
+	}
 	if (!json_is_array(urls) || json_array_size(urls) == 0 || json_array_size(urls) > FW_CATALOG_MAX_URLS ||
 	    hex == NULL || fw_unhex(hex, st->manifest_sha256, FW_DIGEST_LEN) < 0 || st->version[0] == '\0')
 		return -1;
@@ -553,6 +564,15 @@ json_t *dev_smart_status_json(const struct dev_smart_config *c, const struct dev
 		dev_source_hide_password(url);
 		step = json_pack("{s:s, s:s, s:I, s:s}", "version", s->step.version, "url", url, "length",
 				 (json_int_t)s->step.length, "manifest_sha256", hex);
+		/* A delta: what it is built against, and the bytes it saves over the full package. */
+		if (step != NULL && s->step.delta &&
+		    json_object_set_new(step, "delta", json_pack("{s:s, s:I, s:I}", "base_version", s->step.base_version,
+								 "full_length", (json_int_t)s->step.full_length, "saved",
+								 (json_int_t)(s->step.full_length > s->step.length ?
+									      s->step.full_length - s->step.length : 0))) < 0) {
+			json_decref(step);
+			step = NULL;
+		}
 	}
 	doc = json_pack("{"
 			 "s:{s:o, s:s, s:o, s:o, s:i}, "

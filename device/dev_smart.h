@@ -66,6 +66,11 @@ struct dev_smart_release {
 	char bridge_down[FW_VERSION_MAX_LEN + 1];
 	uint64_t rollback_index;
 	int requires_tpm;
+	/* A delta package of the release (the catalog's deltas, format version 3): url, length and
+	 * manifest_sha256 above are the delta's; the full package is full_length bytes. */
+	int delta;
+	char base_version[FW_VERSION_MAX_LEN + 1];
+	uint64_t full_length;
 };
 
 /*

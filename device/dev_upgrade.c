@@ -271,73 +271,18 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	return 0;
 }
 
-/* Does a record name this image (digest, size, chunk size)? */
-static int holds(const struct dev_record *rec, const uint8_t digest[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size)
-{
-	return rec->valid && rec->size == size && rec->chunk_size == chunk_size &&
-	       memcmp(rec->digest, digest, FW_DIGEST_LEN) == 0;
-}
-
-/*
- * Where a delta's image for slot t comes from (formats/pkg.md, section 10),
- * by the records `rec`: slot t itself when it holds the image already (an
- * upgrade run again after a power cut: verified there, not written), another
- * slot holding the image (copied, each chunk verified: the primary from the
- * secondary just written), else another slot holding its base. Never a base
- * in slot t: a power cut would destroy it. PKG_DELTA_TARGET or
- * PKG_DELTA_BASE with *slot, or PKG_DELTA_NONE.
- */
-static int delta_slot(const struct dev_record *rec, enum fw_target t, const struct fw_payload *p, int *slot)
-{
-	*slot = (int)t;
-	if (holds(&rec[t], p->digest, p->size, p->chunk_size))
-		return PKG_DELTA_TARGET;
-	for (int s = 0; s < DEV_SLOT_COUNT; s++)
-		if (s != (int)t && holds(&rec[s], p->digest, p->size, p->chunk_size)) {
-			*slot = s;
-			return PKG_DELTA_TARGET;
-		}
-	for (int s = 0; s < DEV_SLOT_COUNT; s++)
-		if (s != (int)t && holds(&rec[s], p->zstd.base.digest, p->zstd.base.size, p->zstd.base.chunk_size)) {
-			*slot = s;
-			return PKG_DELTA_BASE;
-		}
-	return PKG_DELTA_NONE;
-}
-
 /*
  * Before anything is written: every delta the plan installs has its base (or
- * its image) in another slot at the moment its step runs, each earlier step's
- * image counted as written. Else the whole upgrade is refused (fileNotMatch),
+ * its image) in another slot (dev_policy_delta_bases, the rule the smart
+ * check applies too). Else the whole upgrade is refused (fileNotMatch),
  * nothing written: the device needs the full package.
  */
 static int deltas_have_bases(struct txn *u, const struct fw_manifest *m, struct fw_err *err)
 {
-	struct dev_record sim[DEV_SLOT_COUNT];
-	int slot;
-
-	memcpy(sim, u->rec, sizeof(sim));
-	for (unsigned pass = 0; pass < (u->plan.passes ? u->plan.passes : 1); pass++)
-		for (size_t i = 0; i < u->plan.n; i++) {
-			const struct dev_plan_step *st = &u->plan.step[i];
-			const struct fw_payload *p = &m->payloads[st->payload];
-			char hex[2 * FW_DIGEST_LEN + 1];
-
-			if (st->pass != pass)
-				continue;
-			if (p->zstd.on && p->zstd.base.on && delta_slot(sim, st->target, p, &slot) == PKG_DELTA_NONE) {
-				fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
-				u->result = DEV_RESULT_FILE_NOT_MATCH;
-				return fw_err_set(err, FW_EXIT_REJECTED,
-						  "%s: %s is a delta against base image %.16s..., which no other slot holds: "
-						  "install the full package", dev_slot_name(st->target), p->name, hex);
-			}
-			memset(&sim[st->target], 0, sizeof(sim[st->target]));
-			sim[st->target].valid = 1;
-			sim[st->target].size = p->size;
-			sim[st->target].chunk_size = p->chunk_size;
-			memcpy(sim[st->target].digest, p->digest, FW_DIGEST_LEN);
-		}
+	if (dev_policy_delta_bases(u->rec, &u->plan, m, err) < 0) {
+		u->result = DEV_RESULT_FILE_NOT_MATCH;
+		return -1;
+	}
 	return 0;
 }
 
@@ -458,7 +403,7 @@ static int written_later(struct txn *u, const struct fw_manifest *m, size_t i)
 			continue;
 		/* A delta whose image its slot holds already is verified there, not written. */
 		if (m->payloads[s->payload].zstd.base.on &&
-		    holds(&u->rec[s->target], m->payloads[s->payload].digest, m->payloads[s->payload].size,
+		    dev_record_holds(&u->rec[s->target], m->payloads[s->payload].digest, m->payloads[s->payload].size,
 			  m->payloads[s->payload].chunk_size))
 			continue;
 		for (unsigned e = 0; u->resume_on && e < u->res.n; e++)
@@ -560,7 +505,7 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 
 		if (st->payload != index || st->pass != u->pass)
 			continue;
-		if ((src = delta_slot(u->rec, st->target, &m->payloads[index], &slot)) == PKG_DELTA_NONE) {
+		if ((src = dev_delta_slot(u->rec, st->target, &m->payloads[index], &slot)) == PKG_DELTA_NONE) {
 			u->result = DEV_RESULT_FILE_NOT_MATCH;
 			return fw_err_set(err, FW_EXIT_REJECTED, "%s: no other slot holds the delta's base: install the full package",
 					  dev_slot_name(st->target));

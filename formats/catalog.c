@@ -35,15 +35,47 @@ static int cmp_release(const void *a, const void *b)
 	return c != 0 ? c : fw_version_cmp(&x->ver, &y->ver);
 }
 
+static int cmp_delta(const void *a, const void *b)
+{
+	const struct fw_catalog_delta *x = a, *y = b;
+	int c = strcmp(x->product, y->product);
+
+	if (c == 0)
+		c = strcmp(x->version, y->version);
+	return c != 0 ? c : memcmp(x->manifest_sha256, y->manifest_sha256, FW_DIGEST_LEN);
+}
+
 int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err)
 {
 	qsort(c->rel, c->n, sizeof(c->rel[0]), cmp_release);
+	qsort(c->delta, c->n_deltas, sizeof(c->delta[0]), cmp_delta);
 	for (size_t i = 1; i < c->n; i++)
 		if (cmp_release(&c->rel[i - 1], &c->rel[i]) == 0)
 			return fw_err_set(err, FW_EXIT_USAGE, "two packages of %s %s: keep one", c->rel[i].product,
 					  c->rel[i].version);
+	/* A delta stands beside its full package: what a device off its base, or whose delta failed, takes. */
+	for (size_t d = 0; d < c->n_deltas; d++)
+		if (fw_catalog_find(c, c->delta[d].product, c->delta[d].version) == NULL)
+			return fw_err_set(err, FW_EXIT_USAGE, "a delta of %s %s without the full package of %s %s: give "
+					  "it too", c->delta[d].product, c->delta[d].version, c->delta[d].product,
+					  c->delta[d].version);
 	return 0;
 }
+
+const struct fw_catalog_delta *fw_catalog_deltas_of(const struct fw_catalog *c, const struct fw_release *rel, size_t *n)
+{
+	const struct fw_catalog_delta *first = NULL;
+
+	*n = 0;
+	for (size_t d = 0; d < c->n_deltas; d++)
+		if (strcmp(c->delta[d].product, rel->product) == 0 && strcmp(c->delta[d].version, rel->version) == 0) {
+			if (first == NULL)
+				first = &c->delta[d];
+			(*n)++;
+		}
+	return first;
+}
+
 
 static json_t *urls_json(const char (*url)[FW_CATALOG_URL_MAX + 1], size_t n)
 {
@@ -67,19 +99,65 @@ static json_t *patch_json(const struct fw_patch *p)
 			 p->min_fw, "max_fw", p->max_fw, "description", p->description);
 }
 
-/* Format version 2 only when something of it is used: a catalog without it stays readable by version 1 readers. */
-static int needs_v2(const struct fw_catalog *c)
+/*
+ * The lowest format version that holds what is used: 3 with deltas, 2 with
+ * patches or descriptions, else 1, so a catalog without them stays readable
+ * by older readers.
+ */
+static int format_version(const struct fw_catalog *c)
 {
+	if (c->n_deltas > 0)
+		return 3;
 	if (c->n_patches > 0)
-		return 1;
+		return 2;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->rel[i].description[0])
-			return 1;
-	return 0;
+			return 2;
+	return 1;
 }
 
-static json_t *release_json(const struct fw_release *r)
+static json_t *digest_json(const uint8_t d[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size)
 {
+	char hex[2 * FW_DIGEST_LEN + 1];
+
+	fw_hex(d, FW_DIGEST_LEN, hex);
+	return json_pack("{s:s, s:I, s:I}", "digest", hex, "size", (json_int_t)size, "chunk_size", (json_int_t)chunk_size);
+}
+
+static json_t *image_json(const struct fw_catalog_image *im)
+{
+	json_t *o = digest_json(im->digest, im->size, im->chunk_size);
+
+	if (o != NULL && (json_object_set_new(o, "target", json_string(fw_target_name(im->target))) < 0 ||
+			  (im->has_base && json_object_set_new(o, "base", digest_json(im->base_digest, im->base_size,
+										       im->base_chunk_size)) < 0))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *delta_json(const struct fw_catalog_delta *d)
+{
+	json_t *images = json_array();
+	char hex[2 * FW_DIGEST_LEN + 1];
+
+	for (size_t i = 0; images != NULL && i < d->n_images; i++)
+		if (json_array_append_new(images, image_json(&d->image[i])) < 0) {
+			json_decref(images);
+			return NULL;
+		}
+	fw_hex(d->manifest_sha256, FW_DIGEST_LEN, hex);
+	return json_pack("{s:s, s:o, s:I, s:s, s:o}", "base_version", d->base_version, "urls",
+			 urls_json(d->url, d->n_urls), "length", (json_int_t)d->length, "manifest_sha256", hex, "images",
+			 images);
+}
+
+static json_t *release_json(const struct fw_catalog *c, const struct fw_release *r)
+{
+	size_t n_deltas;
+	const struct fw_catalog_delta *deltas = fw_catalog_deltas_of(c, r, &n_deltas);
+	json_t *dl = n_deltas > 0 ? json_array() : NULL;
 	json_t *o = json_object(), *urls = json_array();
 	char hex[2 * FW_DIGEST_LEN + 1];
 	int bad = o == NULL || urls == NULL;
@@ -99,6 +177,12 @@ static json_t *release_json(const struct fw_release *r)
 		      json_object_set_new(o, "requires_tpm", json_boolean(r->requires_tpm)) < 0 ||
 		      json_object_set_new(o, "rollout", json_integer(r->rollout)) < 0 ||
 		      (r->description[0] && json_object_set_new(o, "description", json_string(r->description)) < 0);
+	/* Sorted by product and version, so a release's deltas stand together. */
+	for (size_t i = 0; !bad && i < n_deltas; i++)
+		bad = dl == NULL || json_array_append_new(dl, delta_json(&deltas[i])) < 0;
+	if (!bad && n_deltas > 0)
+		bad = json_object_set(o, "deltas", dl) < 0;
+	json_decref(dl);
 	json_decref(urls);
 	if (bad) {
 		json_decref(o);
@@ -120,7 +204,7 @@ char *fw_catalog_emit(const struct fw_catalog *c)
 			bad = 1;
 			break;
 		}
-		bad = (r = release_json(&c->rel[i])) == NULL || json_array_append_new(list, r) < 0;
+		bad = (r = release_json(c, &c->rel[i])) == NULL || json_array_append_new(list, r) < 0;
 	}
 	if (!bad && c->n_patches > 0) {
 		json_t *patches = json_object();
@@ -140,7 +224,7 @@ char *fw_catalog_emit(const struct fw_catalog *c)
 	fw_time_iso(c->expires, expires);
 	if (!bad)
 		bad = json_object_set_new(doc, "format", json_string(FW_CATALOG_FORMAT)) < 0 ||
-		      json_object_set_new(doc, "format_version", json_integer(needs_v2(c) ? 2 : 1)) < 0 ||
+		      json_object_set_new(doc, "format_version", json_integer(format_version(c))) < 0 ||
 		      json_object_set_new(doc, "serial", json_integer((json_int_t)c->serial)) < 0 ||
 		      json_object_set_new(doc, "created", json_integer(c->created)) < 0 ||
 		      json_object_set_new(doc, "created_time", json_string(created)) < 0 ||
@@ -304,6 +388,73 @@ const struct fw_patch *fw_catalog_patch_for(const struct fw_catalog *c, const ch
 	return best;
 }
 
+static int get_digest(const json_t *o, const char *where, uint8_t out[FW_DIGEST_LEN], uint64_t *size,
+		      uint32_t *chunk_size, struct fw_err *err)
+{
+	static const char *const keys[] = { "digest", "size", "chunk_size", "target", "base", NULL };
+	const json_t *v = json_object_get(o, "digest");
+	uint64_t n;
+
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: not an object", where);
+	if (only_keys(o, keys, where, err) < 0)
+		return -1;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != 2 * FW_DIGEST_LEN ||
+	    fw_unhex(json_string_value(v), out, FW_DIGEST_LEN) < 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: digest: not 64 hex digits", where);
+	if (get_uint(o, "size", FW_PAYLOAD_MAX, size, where, err) < 0 ||
+	    get_uint(o, "chunk_size", UINT32_MAX, &n, where, err) < 0)
+		return -1;
+	if (n == 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: chunk_size: 0", where);
+	*chunk_size = (uint32_t)n;
+	return 0;
+}
+
+/* A delta package of release r (format version 3): its images, each a target once, and where it is. */
+static int parse_delta(const json_t *o, const struct fw_release *r, struct fw_catalog_delta *d, struct fw_err *err)
+{
+	static const char *const keys[] = { "base_version", "urls", "length", "manifest_sha256", "images", NULL };
+	char where[FW_NAME_MAX + FW_VERSION_MAX_LEN + 64];
+	const json_t *images = json_object_get(o, "images"), *im;
+	unsigned seen = 0;
+	size_t i;
+
+	snprintf(where, sizeof(where), "products.%s %s: deltas", r->product, r->version);
+	if (!json_is_object(o))
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: a delta is not an object", where);
+	if (only_keys(o, keys, where, err) < 0 || get_version(o, "base_version", 0, d->base_version, where, err) < 0 ||
+	    parse_urls(json_object_get(o, "urls"), d->url, &d->n_urls, where, d->base_version, err) < 0 ||
+	    get_sha(o, d->manifest_sha256, where, d->base_version, err) < 0 ||
+	    get_uint(o, "length", FW_PAYLOAD_MAX * FW_MAX_PAYLOADS, &d->length, where, err) < 0)
+		return -1;
+	memcpy(d->product, r->product, sizeof(d->product));
+	memcpy(d->version, r->version, sizeof(d->version));
+	if (!json_is_array(images) || json_array_size(images) == 0 || json_array_size(images) > FW_TARGET_COUNT)
+		return fw_err_set(err, FW_EXIT_REJECTED, "%s: images: 1 to %d images", where, FW_TARGET_COUNT);
+	json_array_foreach(images, i, im) {
+		struct fw_catalog_image *x = &d->image[i];
+		const json_t *t = json_object_get(im, "target"), *b = json_object_get(im, "base");
+
+		if (get_digest(im, where, x->digest, &x->size, &x->chunk_size, err) < 0)
+			return -1;
+		if (!json_is_string(t) || fw_target_parse(json_string_value(t), &x->target) < 0 ||
+		    (seen & (1u << x->target)))
+			return fw_err_set(err, FW_EXIT_REJECTED, "%s: images: target: not pri, sec or boot, once each",
+					  where);
+		seen |= 1u << x->target;
+		if (b != NULL) {
+			if (json_object_get(b, "target") != NULL || json_object_get(b, "base") != NULL)
+				return fw_err_set(err, FW_EXIT_REJECTED, "%s: images: base: unknown key", where);
+			if (get_digest(b, where, x->base_digest, &x->base_size, &x->base_chunk_size, err) < 0)
+				return -1;
+			x->has_base = 1;
+		}
+	}
+	d->n_images = json_array_size(images);
+	return 0;
+}
+
 static int parse_release(const json_t *o, const char *product, struct fw_release *r, int v2, struct fw_err *err)
 {
 	static const char *const keys[] = { "version", "urls", "length", "manifest_sha256", "generation",
@@ -312,6 +463,9 @@ static int parse_release(const json_t *o, const char *product, struct fw_release
 	static const char *const keys2[] = { "version", "urls", "length", "manifest_sha256", "generation",
 					     "bridge_from", "bridge_down", "rollback_index", "requires_tpm",
 					     "rollout", "description", NULL };
+	static const char *const keys3[] = { "version", "urls", "length", "manifest_sha256", "generation",
+					     "bridge_from", "bridge_down", "rollback_index", "requires_tpm",
+					     "rollout", "description", "deltas", NULL };
 	char where[FW_NAME_MAX + 32];
 	const json_t *urls = json_object_get(o, "urls"), *v;
 	uint64_t n;
@@ -319,7 +473,7 @@ static int parse_release(const json_t *o, const char *product, struct fw_release
 	snprintf(where, sizeof(where), "products.%s", product);
 	if (!json_is_object(o))
 		return fw_err_set(err, FW_EXIT_REJECTED, "%s: a release is not an object", where);
-	if (only_keys(o, v2 ? keys2 : keys, where, err) < 0 || get_description(o, r->description, where, err) < 0)
+	if (only_keys(o, v2 >= 3 ? keys3 : v2 ? keys2 : keys, where, err) < 0 || get_description(o, r->description, where, err) < 0)
 		return -1;
 	snprintf(r->product, sizeof(r->product), "%s", product);
 	if (get_version(o, "version", 0, r->version, where, err) < 0 ||
@@ -361,6 +515,7 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 	/* Only what is used: a device's RSS should not pay for 256 empty releases (2 MiB). */
 	memset(c, 0, offsetof(struct fw_catalog, rel));
 	c->n_patches = 0;
+	c->n_deltas = 0;
 	if (len > FW_CATALOG_MAX_BYTES)
 		return fw_err_set(err, FW_EXIT_REJECTED, "larger than %d bytes", FW_CATALOG_MAX_BYTES);
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -375,11 +530,11 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 		fw_err_set(err, FW_EXIT_REJECTED, "not a catalog: format is not \"%s\"", FW_CATALOG_FORMAT);
 		goto out;
 	}
-	if (get_uint(doc, "format_version", 2, &n, "catalog", err) < 0) {
-		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version: only 1 and 2 are known");
+	if (get_uint(doc, "format_version", 3, &n, "catalog", err) < 0 || n == 0) {
+		fw_err_set(err, FW_EXIT_REJECTED, "catalog: format_version: only 1, 2 and 3 are known");
 		goto out;
 	}
-	v2 = n == 2;
+	v2 = n >= 2 ? (int)n : 0;   /* 2 or 3: what each adds is allowed */
 	if (only_keys(doc, v2 ? keys2 : keys, "catalog", err) < 0)
 		goto out;
 	if (get_uint(doc, "serial", FW_JSON_INT_MAX, &c->serial, "catalog", err) < 0 ||
@@ -395,8 +550,8 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 		goto out;
 	}
 	json_object_foreach((json_t *)products, product, list) {
-		size_t i;
-		const json_t *o;
+		size_t i, j;
+		const json_t *o, *deltas, *d;
 
 		if (!fw_name_valid(product) || !json_is_array(list)) {
 			fw_err_set(err, FW_EXIT_REJECTED, "catalog: products: \"%.64s\" is not a product with a list",
@@ -412,6 +567,23 @@ int fw_catalog_parse(const char *text, size_t len, struct fw_catalog *c, struct 
 			memset(&c->rel[c->n], 0, sizeof(c->rel[0]));
 			if (parse_release(o, product, &c->rel[c->n], v2, err) < 0)
 				goto out;
+			deltas = json_object_get(o, "deltas");
+			if (deltas != NULL && (!json_is_array(deltas) || json_array_size(deltas) == 0)) {
+				fw_err_set(err, FW_EXIT_REJECTED, "products.%s %s: deltas: not a list of deltas", product,
+					   c->rel[c->n].version);
+				goto out;
+			}
+			json_array_foreach(deltas, j, d) {
+				if (c->n_deltas == FW_CATALOG_MAX_DELTAS) {
+					fw_err_set(err, FW_EXIT_REJECTED, "catalog: more than %d deltas",
+						   FW_CATALOG_MAX_DELTAS);
+					goto out;
+				}
+				memset(&c->delta[c->n_deltas], 0, sizeof(c->delta[0]));
+				if (parse_delta(d, &c->rel[c->n], &c->delta[c->n_deltas], err) < 0)
+					goto out;
+				c->n_deltas++;
+			}
 			c->n++;
 		}
 	}

@@ -15,6 +15,19 @@
 #define FW_CATALOG_MAX_URLS 8
 #define FW_CATALOG_URL_MAX 1024
 #define FW_CATALOG_MAX_PATCHES 64
+#define FW_CATALOG_MAX_DELTAS 64
+
+/* An image a package writes, as a device's slot record will name it; a delta's names its base too. */
+struct fw_catalog_image {
+	enum fw_target target;
+	uint64_t size;
+	uint32_t chunk_size;
+	uint8_t digest[FW_DIGEST_LEN];         /* the image's digest (SHA-256 of its chunk list) */
+	int has_base;                          /* a delta payload, rebuilt from the image below */
+	uint64_t base_size;
+	uint32_t base_chunk_size;
+	uint8_t base_digest[FW_DIGEST_LEN];
+};
 
 /* One package, as a device needs to know it before fetching it. */
 struct fw_release {
@@ -32,6 +45,26 @@ struct fw_release {
 	int requires_tpm;
 	unsigned rollout;                      /* percent of devices that take it, 0 to 100 */
 	char description[FW_DESCRIPTION_MAX + 1];  /* the manifest's (format version 2); "" none */
+	/* Its images for the product (fwpkg catalog only, to find a delta's base version; not in the catalog). */
+	size_t n_images;
+	struct fw_catalog_image image[FW_TARGET_COUNT];
+};
+
+/*
+ * A delta package of a release (format version 3): the same version, the
+ * same manifest words, but its images rebuilt from the base version's
+ * images on the device (formats/pkg.md, section 10).
+ */
+struct fw_catalog_delta {
+	char product[FW_NAME_MAX + 1];
+	char version[FW_VERSION_MAX_LEN + 1];  /* the release it stands for */
+	char base_version[FW_VERSION_MAX_LEN + 1];
+	char url[FW_CATALOG_MAX_URLS][FW_CATALOG_URL_MAX + 1];
+	size_t n_urls;
+	uint64_t length;
+	uint8_t manifest_sha256[FW_DIGEST_LEN];
+	size_t n_images;
+	struct fw_catalog_image image[FW_TARGET_COUNT];   /* every image of the product it writes, a base or not */
 };
 
 /* A patch: a modification package (.wmopkg) for a product, recommended with the releases it fits. */
@@ -56,6 +89,8 @@ struct fw_catalog {
 	struct fw_release rel[FW_CATALOG_MAX_RELEASES];   /* sorted by product, then version */
 	size_t n_patches;
 	struct fw_patch patch[FW_CATALOG_MAX_PATCHES];    /* sorted by product, then version */
+	size_t n_deltas;
+	struct fw_catalog_delta delta[FW_CATALOG_MAX_DELTAS];   /* each of a release in rel[] */
 };
 
 /* The newest patch for product that applies to firmware `version` (its min_fw and max_fw), or NULL. */
@@ -103,11 +138,18 @@ const struct fw_release *fw_catalog_newest(const struct fw_catalog *c, const cha
 /* The release of product at version, or NULL. */
 const struct fw_release *fw_catalog_find(const struct fw_catalog *c, const char *product, const char *version);
 
-/* Sort releases by product then version; -1 with err when one appears twice. */
+/*
+ * Sort releases by product then version; -1 with err when one appears
+ * twice, or a delta has no release of its product and version (its full
+ * package: what a device falls back to).
+ */
 int fw_catalog_sort(struct fw_catalog *c, struct fw_err *err);
 
 /* Parse a duration ("90", "30m", "12h", "30d", "2w") into seconds; -1 if malformed. */
 int fw_duration_parse(const char *s, int64_t *out);
+
+/* The deltas of a release (product and version), through *n; NULL when none. */
+const struct fw_catalog_delta *fw_catalog_deltas_of(const struct fw_catalog *c, const struct fw_release *rel, size_t *n);
 
 /* 1 if a URL's text may stand in a catalog: UTF-8, with no space or control character (formats/catalog.md). */
 int fw_catalog_url_text_ok(const char *url);

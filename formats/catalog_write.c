@@ -57,6 +57,72 @@ static int identify(const struct pkg_report *rep, const char *const *base_urls, 
 	return 0;
 }
 
+/* The images m writes for product, as records will name them (a delta's with its base). */
+static size_t images_for(const struct fw_manifest *m, const char *product, struct fw_catalog_image *img)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_images && n < FW_TARGET_COUNT; i++) {
+		const struct fw_payload *p = &m->payloads[m->images[i].payload];
+
+		if (strcmp(m->images[i].product, product) != 0)
+			continue;
+		memset(&img[n], 0, sizeof(img[n]));
+		img[n].target = m->images[i].target;
+		img[n].size = p->size;
+		img[n].chunk_size = p->chunk_size;
+		memcpy(img[n].digest, p->digest, FW_DIGEST_LEN);
+		if (p->zstd.on && p->zstd.base.on) {
+			img[n].has_base = 1;
+			img[n].base_size = p->zstd.base.size;
+			img[n].base_chunk_size = p->zstd.base.chunk_size;
+			memcpy(img[n].base_digest, p->zstd.base.digest, FW_DIGEST_LEN);
+		}
+		n++;
+	}
+	return n;
+}
+
+static int is_delta(const struct fw_manifest *m)
+{
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (m->payloads[i].zstd.on && m->payloads[i].zstd.base.on)
+			return 1;
+	return 0;
+}
+
+int fw_catalog_link_deltas(struct fw_catalog *c, struct fw_err *err)
+{
+	for (size_t d = 0; d < c->n_deltas; d++) {
+		struct fw_catalog_delta *dl = &c->delta[d];
+		const struct fw_release *base = NULL;
+		char hex[2 * FW_DIGEST_LEN + 1] = "";
+
+		for (size_t i = 0; i < c->n && base == NULL; i++) {
+			const struct fw_release *r = &c->rel[i];
+
+			if (strcmp(r->product, dl->product) != 0)
+				continue;
+			for (size_t a = 0; a < dl->n_images && base == NULL; a++)
+				for (size_t b = 0; dl->image[a].has_base && b < r->n_images; b++)
+					if (memcmp(dl->image[a].base_digest, r->image[b].digest, FW_DIGEST_LEN) == 0 &&
+					    dl->image[a].base_size == r->image[b].size) {
+						base = r;
+						break;
+					}
+		}
+		for (size_t a = 0; a < dl->n_images && hex[0] == '\0'; a++)
+			if (dl->image[a].has_base)
+				fw_hex(dl->image[a].base_digest, FW_DIGEST_LEN, hex);
+		if (base == NULL)
+			return fw_err_set(err, FW_EXIT_USAGE, "the delta of %s %s (%s): its base image %.16s... is an image "
+					  "of none of the given packages: give the package it was built from too",
+					  dl->product, dl->version, dl->url[0], hex);
+		snprintf(dl->base_version, sizeof(dl->base_version), "%s", base->version);
+	}
+	return 0;
+}
+
 int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *const *base_urls, size_t n_urls,
 			   unsigned rollout, struct fw_err *err)
 {
@@ -105,7 +171,27 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 			goto out;
 		c->n_patches++;
 	}
-	for (size_t p = 0; p < m->n_products; p++) {
+	/* A delta package is a delta of its release for each product it has images for (format version 3). */
+	for (size_t p = 0; m->type == FW_TYPE_FIRMWARE && is_delta(m) && p < m->n_products; p++) {
+		struct fw_catalog_delta *dl;
+
+		if (!has_images_for(m, m->products[p]))
+			continue;
+		if (c->n_deltas == FW_CATALOG_MAX_DELTAS) {
+			fw_err_set(err, FW_EXIT_USAGE, "more than %d delta packages", FW_CATALOG_MAX_DELTAS);
+			goto out;
+		}
+		dl = &c->delta[c->n_deltas];
+		memset(dl, 0, sizeof(*dl));
+		snprintf(dl->product, sizeof(dl->product), "%s", m->products[p]);
+		snprintf(dl->version, sizeof(dl->version), "%s", m->version);
+		dl->n_images = images_for(m, m->products[p], dl->image);
+		dl->length = (uint64_t)st.st_size;
+		if (identify(&rep, base_urls, n_urls, basename(copy), dl->manifest_sha256, dl->url, &dl->n_urls, err) < 0)
+			goto out;
+		c->n_deltas++;
+	}
+	for (size_t p = 0; m->type == FW_TYPE_FIRMWARE && !is_delta(m) && p < m->n_products; p++) {
 		struct fw_release *r;
 
 		if (!has_images_for(m, m->products[p]))
@@ -126,6 +212,7 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		r->requires_tpm = m->requires_tpm;
 		r->rollout = rollout;
 		snprintf(r->description, sizeof(r->description), "%s", m->description);
+		r->n_images = images_for(m, m->products[p], r->image);
 		r->length = (uint64_t)st.st_size;
 		if (identify(&rep, base_urls, n_urls, basename(copy), r->manifest_sha256, r->url, &r->n_urls, err) < 0)
 			goto out;

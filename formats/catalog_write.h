@@ -11,11 +11,21 @@
  * image in it): its manifest's fields, the file's length, the SHA-256 of its
  * manifest.json, and a URL per base URL (BASE/NAME, NAME percent-encoded).
  * A modification package (.wmopkg) adds a patch for each of its products
- * instead (formats/catalog.md, format version 2). The package's signature
- * is not checked here; its manifest must parse.
+ * instead (formats/catalog.md, format version 2), and a delta package
+ * (mkpkg --delta-from) a delta of its release for each product (format
+ * version 3; fw_catalog_link_deltas names its base version). The package's
+ * signature is not checked here; its manifest must parse.
  */
 int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *const *base_urls, size_t n_urls,
 			   unsigned rollout, struct fw_err *err);
+
+/*
+ * After every package was added and sorted: each delta's base_version, the
+ * release of its product one of whose images is a base image of the delta.
+ * -1 with err (FW_EXIT_USAGE) when none is: give the package it was built
+ * from too.
+ */
+int fw_catalog_link_deltas(struct fw_catalog *c, struct fw_err *err);
 
 /*
  * Write the catalog to out_path and its signature by the n signers beside

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fwpkg catalog [-fq] -o CATALOG.json --base-url URL... --expires DURATION --serial N\n"
 		   "                     (-k SECKEY... | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)\n"
 		   "                     [--rollout PERCENT] [--passphrase-file FILE] PKG...\n"
-		   "Write a catalog of the given firmware packages (and .wmopkg patches) and its signature:\n"
+		   "Write a catalog of the given firmware packages (and .wmopkg patches, and delta packages\n"
+		   "beside their full ones: mkpkg --delta-from) and its signature:\n"
 		   "CATALOG.json.minisig,\n"
 		   "or CATALOG.json.cms (detached CMS, DER) for a key with a certificate.\n"
 		   "  -o, --output FILE        the catalog; the signature goes beside it\n"
@@ -107,6 +108,7 @@ int cmd_catalog(int argc, char **argv)
 	size_t n_base = 0, n_keys = 0;
 	int64_t expires = 0, until = 0, created, now;
 	const char *expires_arg = NULL;
+	char deltas[32];
 	uint64_t serial = 0, rollout = 100;
 	int c, force = 0, have_serial = 0, rc = FW_EXIT_USAGE;
 
@@ -204,7 +206,7 @@ int cmd_catalog(int argc, char **argv)
 			rc = msg_fail("catalog", NULL, &err);
 			goto out;
 		}
-	if (fw_catalog_sort(cat, &err) < 0) {
+	if (fw_catalog_sort(cat, &err) < 0 || fw_catalog_link_deltas(cat, &err) < 0) {
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
@@ -214,8 +216,10 @@ int cmd_catalog(int argc, char **argv)
 		rc = msg_fail("catalog", NULL, &err);
 		goto out;
 	}
-	msg_note("catalog: wrote %s (serial %llu, %zu release%s) and %s%s", out, (unsigned long long)serial,
-		 cat->n, cat->n == 1 ? "" : "s", out, fw_catalog_sig_suffix(signer[0]->kind));
+	snprintf(deltas, sizeof(deltas), cat->n_deltas == 0 ? "" : cat->n_deltas == 1 ? ", 1 delta" : ", %zu deltas",
+		 cat->n_deltas);
+	msg_note("catalog: wrote %s (serial %llu, %zu release%s%s) and %s%s", out, (unsigned long long)serial,
+		 cat->n, cat->n == 1 ? "" : "s", deltas, out, fw_catalog_sig_suffix(signer[0]->kind));
 	rc = FW_EXIT_OK;
 out:
 	for (size_t i = 0; i < n_keys; i++)

@@ -69,6 +69,73 @@ static void test_round_trip(void)
 	free(text);
 }
 
+/* A delta of WX 5.22.2 against 5.21.2: format version 3, read back whole; without deltas version 1 stays. */
+static void test_deltas(void)
+{
+	struct fw_catalog_delta *d;
+	char *text;
+	size_t n;
+
+	make();
+	text = fw_catalog_emit(&cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"format_version\": 1,"));
+	free(text);
+	d = &cat.delta[cat.n_deltas++];
+	snprintf(d->product, sizeof(d->product), "WX");
+	snprintf(d->version, sizeof(d->version), "5.22.2");
+	snprintf(d->base_version, sizeof(d->base_version), "5.21.2");
+	snprintf(d->url[0], sizeof(d->url[0]), "https://fw.example.com/WX-5.22.2-from-5.21.2.pkg");
+	d->n_urls = 1;
+	d->length = 777;
+	memset(d->manifest_sha256, 0x5a, FW_DIGEST_LEN);
+	d->n_images = 2;
+	d->image[0].target = FW_TARGET_SEC;
+	d->image[0].size = 3 << 20;
+	d->image[0].chunk_size = 1 << 20;
+	memset(d->image[0].digest, 0x21, FW_DIGEST_LEN);
+	d->image[0].has_base = 1;
+	d->image[0].base_size = 2 << 20;
+	d->image[0].base_chunk_size = 65536;
+	memset(d->image[0].base_digest, 0x31, FW_DIGEST_LEN);
+	d->image[1].target = FW_TARGET_BOOT;
+	d->image[1].size = 4000;
+	d->image[1].chunk_size = 1 << 20;
+	CU_ASSERT_FATAL(fw_catalog_sort(&cat, &err) == 0);
+	text = fw_catalog_emit(&cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"format_version\": 3,"));
+	CU_ASSERT_EQUAL_FATAL(fw_catalog_parse(text, strlen(text), &back, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(back.n_deltas, 1);
+	d = &back.delta[0];
+	CU_ASSERT_STRING_EQUAL(d->product, "WX");
+	CU_ASSERT_STRING_EQUAL(d->version, "5.22.2");
+	CU_ASSERT_STRING_EQUAL(d->base_version, "5.21.2");
+	CU_ASSERT_EQUAL(d->length, 777);
+	CU_ASSERT_EQUAL(d->n_images, 2);
+	CU_ASSERT_EQUAL(d->image[0].target, FW_TARGET_SEC);
+	CU_ASSERT_TRUE(d->image[0].has_base);
+	CU_ASSERT_EQUAL(d->image[0].base_size, 2 << 20);
+	CU_ASSERT_EQUAL(d->image[0].base_chunk_size, 65536);
+	CU_ASSERT_EQUAL(d->image[0].base_digest[5], 0x31);
+	CU_ASSERT_FALSE(d->image[1].has_base);
+	CU_ASSERT_PTR_EQUAL(fw_catalog_deltas_of(&back, fw_catalog_find(&back, "WX", "5.22.2"), &n), d);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_PTR_NULL(fw_catalog_deltas_of(&back, fw_catalog_find(&back, "WX", "5.21.2"), &n));
+	/* A version 2 reader's keys: "deltas" under version 2 is an unknown key. */
+	{
+		char *at = strstr(text, "\"format_version\": 3,");
+
+		at[18] = '2';
+		CU_ASSERT_EQUAL(fw_catalog_parse(text, strlen(text), &back, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown key \"deltas\""));
+	}
+	free(text);
+	/* A delta without its full package: refused. */
+	snprintf(cat.delta[0].version, sizeof(cat.delta[0].version), "9.9.9");
+	CU_ASSERT_EQUAL(fw_catalog_sort(&cat, &err), -1);
+}
+
 /* Parse text with `from` replaced by `to`; expect a refusal naming `want`. */
 static void refused(const char *from, const char *to, const char *want)
 {
@@ -228,6 +295,7 @@ int main(void)
 	s = CU_add_suite("catalog", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "emit and parse round trip", test_round_trip) == NULL ||
 	    CU_add_test(s, "strict parser", test_strict) == NULL ||
+	    CU_add_test(s, "deltas: format version 3 only with them, round trip, need their release", test_deltas) == NULL ||
 	    CU_add_test(s, "size limit and time", test_limits_and_time) == NULL ||
 	    CU_add_test(s, "durations", test_duration) == NULL ||
 	    CU_add_test(s, "policy min_signatures 2: one key, the same key twice refused; two keys accepted",

@@ -320,6 +320,93 @@ static int decide(const struct fw_catalog *c, const char *product, const char *r
 	return dev_check_decide(c, &d, t, s, note, notesz, e);
 }
 
+/* Image digests in this test: 0xA0 + n. */
+static void image(struct fw_catalog_image *im, enum fw_target t, int digest, int base)
+{
+	memset(im, 0, sizeof(*im));
+	im->target = t;
+	im->size = 1 << 20;
+	im->chunk_size = 1 << 20;
+	memset(im->digest, 0xA0 + digest, FW_DIGEST_LEN);
+	if (base >= 0) {
+		im->has_base = 1;
+		im->base_size = 1 << 20;
+		im->base_chunk_size = 1 << 20;
+		memset(im->base_digest, 0xA0 + base, FW_DIGEST_LEN);
+	}
+}
+
+/* Which delta of 2.0.0 (or none) a 1.0.0 device takes whose pri, sec and golden hold images pri, sec, gold (-1: none). */
+static const struct fw_catalog_delta *delta_for(const struct fw_catalog *c, int pri, int sec, int gold)
+{
+	struct dev_record rec[DEV_SLOT_COUNT];
+	struct dev_check_device d;
+	const int held[DEV_SLOT_COUNT] = { [FW_TARGET_PRI] = pri, [FW_TARGET_SEC] = sec, [FW_TARGET_BOOT] = 9,
+					   [DEV_SLOT_GOLDEN] = gold };
+
+	memset(&d, 0, sizeof(d));
+	memset(rec, 0, sizeof(rec));
+	for (int i = 0; i < DEV_SLOT_COUNT; i++) {
+		rec[i].valid = held[i] >= 0;
+		strcpy(rec[i].version, "1.0.0");
+		rec[i].generation = 1;
+		rec[i].size = rec[i].chunk_size = 1 << 20;
+		memset(rec[i].digest, 0xA0 + held[i], FW_DIGEST_LEN);
+		if (i < FW_TARGET_COUNT)
+			d.rec[i] = &rec[i];
+	}
+	d.golden = &rec[DEV_SLOT_GOLDEN];
+	d.product = "SX";
+	d.device_id = "d";
+	d.refused = dev_refused;
+	d.n_refused = dev_n_refused;
+	return dev_check_delta(c, &d, fw_catalog_find(c, "SX", "2.0.0"), rec);
+}
+
+/*
+ * The check's delta choice is the install's rule (dev_policy_delta_bases): the
+ * secondary is rebuilt from a base in another slot, the primary then copied
+ * from the new secondary; a refused delta is not taken again.
+ */
+static void test_delta_choice(void)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	struct fw_catalog_delta *dl;
+	struct fw_err e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	rel(c, "SX", "1.0.0", 1, "", 100);
+	rel(c, "SX", "2.0.0", 1, "", 100);
+	/* 2.0.0's images: pri and sec 2 (deltas: pri against 1, sec against 1), boot 9 whole. */
+	dl = &c->delta[c->n_deltas++];
+	strcpy(dl->product, "SX");
+	strcpy(dl->version, "2.0.0");
+	strcpy(dl->base_version, "1.0.0");
+	memset(dl->manifest_sha256, 0x77, FW_DIGEST_LEN);
+	dl->n_images = 3;
+	image(&dl->image[0], FW_TARGET_SEC, 2, 1);
+	image(&dl->image[1], FW_TARGET_BOOT, 9, -1);
+	image(&dl->image[2], FW_TARGET_PRI, 2, 1);
+	CU_ASSERT_EQUAL_FATAL(fw_catalog_sort(c, &e), 0);
+	/* Both slots on the base, or only the primary: the secondary from the primary, then the primary copied. */
+	CU_ASSERT_PTR_EQUAL(delta_for(c, 1, 1, -1), &c->delta[0]);
+	CU_ASSERT_PTR_EQUAL(delta_for(c, 1, 3, -1), &c->delta[0]);
+	/* Only the secondary on the base: it would be the base of its own slot, which a delta never reads. */
+	CU_ASSERT_PTR_NULL(delta_for(c, 3, 1, -1));
+	/* ... unless the golden slot holds it. */
+	CU_ASSERT_PTR_EQUAL(delta_for(c, 3, 1, 1), &c->delta[0]);
+	/* Off the base: the full package. */
+	CU_ASSERT_PTR_NULL(delta_for(c, 3, 3, -1));
+	/* A delta that failed once (refused): the full package, whatever the slots hold. */
+	memset(&dev_refused[0], 0, sizeof(dev_refused[0]));
+	memset(dev_refused[0].manifest_sha256, 0x77, FW_DIGEST_LEN);
+	strcpy(dev_refused[0].result, "fileNotMatch");
+	dev_n_refused = 1;
+	CU_ASSERT_PTR_NULL(delta_for(c, 1, 1, -1));
+	dev_n_refused = 0;
+	free(c);
+}
+
 static void test_decide(void)
 {
 	struct fw_catalog *c = calloc(1, sizeof(*c));
@@ -438,6 +525,7 @@ int main(void)
 	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
 	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
 	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL ||
+	    CU_add_test(s, "a delta only where the install finds its bases, never after it failed", test_delta_choice) == NULL ||
 	    CU_add_test(s, "one-shot schedule: download at, reboot at, retry, by hand", test_schedule) == NULL) {
 		CU_cleanup_registry();
 		return 2;

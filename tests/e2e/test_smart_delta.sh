@@ -1,0 +1,162 @@
+#!/bin/sh
+# test_smart_delta: smart upgrade with delta packages in the catalog, against a real nginx: a device on the base takes the delta, one off it the full package, one whose delta fails falls back to the full package.
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+. "$E2E/servers.sh"
+
+D=$T/dev
+at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
+C0=1700000000
+export FWPKG_NOW=$C0
+DAY0=$((C0 - C0 % 86400))
+hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }
+slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+
+keypair k
+# 1.0.0's image A, 2.0.0's image B (A with scattered edits), 1.5.0's image C (another, not a base of the delta).
+"$PY" - <<'PYEOF'
+import random
+r = random.Random(11)
+a = bytearray(r.randbytes(4 << 20))
+b = bytearray(a)
+for _ in range(40):
+    o = r.randrange(len(b) - 5000)
+    b[o:o + 3000] = r.randbytes(3000)
+open("a.img", "wb").write(a)
+open("b.img", "wb").write(b)
+open("c.img", "wb").write(r.randbytes(4 << 20))
+open("boot.img", "wb").write(r.randbytes(5000))
+PYEOF
+mkdir -p www
+"$B/mkpkg" -q -o www/fw-1.0.0.pkg --version 1.0.0 --product SX --pri a.img --sec a.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/fw-1.5.0.pkg --version 1.5.0 --product SX --pri c.img --sec c.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/fw-2.0.0.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/fw-2.0.0-from-1.0.0.pkg --version 2.0.0 --product SX --pri b.img --sec b.img \
+	--boot boot.img -k k.key --delta-from www/fw-1.0.0.pkg
+full=$(stat -c %s www/fw-2.0.0.pkg)
+dsize=$(stat -c %s www/fw-2.0.0-from-1.0.0.pkg)
+[ "$dsize" -lt $((full / 4)) ] || fail "the delta is $dsize bytes, the full package $full"
+
+export SRV_NGINX_ACCESS=$T/access.log
+srv_nginx "$T/www"
+H=http://127.0.0.1:$HTTP_PORT
+NGINX_ACCESS=$SRV_NGINX_ACCESS
+served() { awk -v u="$1" '$1 == u {s += $3} END {print s + 0}' "$NGINX_ACCESS"; }
+catalog() {
+	name=$1 serial=$2
+	shift 2
+	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "$H" --expires 30d --serial "$serial" -k k.key "$@"
+}
+
+# --- fwpkg catalog: the delta under its release, with its base version and base digests; format version 3
+catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+"$PY" - www/cat.json www/fw-1.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg "$dsize" <<'PYEOF' || fail "catalog: $(cat www/cat.json)"
+import json, sys, tarfile
+c = json.load(open(sys.argv[1]))
+old = json.load(tarfile.open(sys.argv[2]).extractfile("manifest.json"))
+new = json.load(tarfile.open(sys.argv[3]).extractfile("manifest.json"))
+assert c["format_version"] == 3, c["format_version"]
+rels = {r["version"]: r for r in c["products"]["SX"]}
+assert sorted(rels) == ["1.0.0", "1.5.0", "2.0.0"], sorted(rels)
+assert "deltas" not in rels["1.0.0"] and "deltas" not in rels["1.5.0"]
+[d] = rels["2.0.0"]["deltas"]
+assert d["base_version"] == "1.0.0" and d["length"] == int(sys.argv[4]), d
+assert d["urls"][0].endswith("/fw-2.0.0-from-1.0.0.pkg"), d["urls"]
+olddig = {im["target"]: im["digest"] for im in old["images"]}
+for im in d["images"]:
+    mi = [x for x in new["images"] if x["target"] == im["target"]][0]
+    assert im["digest"] == mi["digest"], (im, mi)
+    if im["target"] == "boot":
+        assert "base" not in im, im
+    else:
+        assert im["base"]["digest"] == olddig["sec" if im["target"] == "pri" else "pri"], im
+PYEOF
+# Without deltas a catalog stays at the version older devices read.
+catalog plain 1 www/fw-1.0.0.pkg www/fw-2.0.0.pkg
+grep -q '"format_version": 1,' www/plain.json || fail "$(head -8 www/plain.json)"
+# A delta whose full package, or whose base's package, is not given: exit 2, nothing written.
+rm -f www/bad.json
+expect 2 'catalog: a delta of SX 2.0.0 without the full package of SX 2.0.0' catalog bad 1 www/fw-1.0.0.pkg \
+	www/fw-2.0.0-from-1.0.0.pkg
+expect 2 'catalog: the delta of SX 2.0.0 .*fw-2.0.0-from-1.0.0.pkg.*: its base image [0-9a-f]*\.\.\. is an image of none' \
+	catalog bad 1 www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+[ ! -e www/bad.json ] && [ ! -e www/bad.json.minisig ] || fail "a refused catalog was written"
+ok "fwpkg catalog lists the delta under 2.0.0 (base 1.0.0 and its image digests), format 3; version 1 without deltas; a delta without its full or base package refused"
+
+# device VERSION PKG: a device running PKG's images (installed with 'upgrade all', marked good).
+device() {
+	rm -rf "$D"
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --version 0.1.0 --device-id dev-1 >/dev/null
+	expect 0 '' fw upgrade all "$2"
+	expect 0 '' fw boot
+	expect 0 '' fw mark-good
+	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version']")" = "$1 $1" ] || fail "$(js "d['slots']")"
+	expect 0 '' fw config net-retries 1
+	expect 0 'smart config: set' fw smart config --server "$H/cat.json"
+}
+# runs VERSION: after the install's reboot the device runs VERSION from both slots, the primary booted.
+runs() {
+	grep -q "booted pri $1" "$T/.out" || fail "not booted into $1: $(cat "$T/.out")"
+	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version']")" = "$1 $1" ] || fail "$(js "d['slots']")"
+	cmp "$D/slots/pri" b.img && cmp "$D/slots/sec" b.img || fail "the slots do not hold 2.0.0's image"
+}
+
+# --- a device on the base takes the delta: fewer bytes fetched (nginx's log, the download's figures, status)
+device 1.0.0 www/fw-1.0.0.pkg
+: >"$NGINX_ACCESS"
+expect 0 'check: 2.0.0 as a delta against 1.0.0' at "$(hm 1 0)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], d['smart']['next_release']['length'], d['smart']['next_release']['delta']")" = \
+	"fw-2.0.0-from-1.0.0.pkg $dsize {'base_version': '1.0.0', 'full_length': $full, 'saved': $((full - dsize))}" ] || \
+	fail "status: $(js "d['smart']['next_release']")"
+fw status >st.txt
+grep -q "delta *against 1.0.0: $dsize bytes instead of the full package's $full ($((full - dsize)) saved)" st.txt || fail "$(cat st.txt)"
+expect 0 "download: 2.0.0: a delta: $dsize bytes instead of the full package's $full" at "$(hm 1 0)" fw download
+[ "$(served /fw-2.0.0-from-1.0.0.pkg)" = "$dsize" ] && [ "$(served /fw-2.0.0.pkg)" = 0 ] || \
+	fail "nginx: $(cat "$NGINX_ACCESS")"
+expect 0 'install: rebooting' at "$(hm 1 5)" fw smart install
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+runs 2.0.0
+ok "on the base (1.0.0): check names the delta, status shows the bytes saved, nginx served $dsize bytes instead of $full; runs 2.0.0 after boot"
+
+# --- a device off the base (1.5.0) takes the full package
+device 1.5.0 www/fw-1.5.0.pkg
+: >"$NGINX_ACCESS"
+expect 0 '' at "$(hm 1 0)" fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] || fail "$(cat "$T/.out")"
+grep -q 'as a delta' "$T/.err" && fail "a device off the base was offered the delta: $(cat "$T/.err")"
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
+	fail "$(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 5)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0.pkg)" = "$full" ] && [ "$(served /fw-2.0.0-from-1.0.0.pkg)" = 0 ] || fail "nginx: $(cat "$NGINX_ACCESS")"
+runs 2.0.0
+ok "off the base (1.5.0): the full package ($full bytes), never the delta; runs 2.0.0 after boot"
+
+# --- the delta fails (the primary's image damaged after its record was written): the install refuses it with
+# nothing written, the delta is remembered and never fetched again, the full package follows; runs 2.0.0
+device 1.0.0 www/fw-1.0.0.pkg
+printf 'XXXX' | dd of="$D/slots/pri" bs=1 seek=1000 conv=notrunc 2>/dev/null
+: >"$NGINX_ACCESS"
+expect 0 '' at "$(hm 1 0)" fw check
+[ "$(js "'delta' in d['smart']['next_release']")" = True ] || fail "$(js "d['smart']['next_release']")"
+expect 0 '' at "$(hm 1 0)" fw download
+before=$(slotsum)
+code=0
+at "$(hm 1 5)" "$B/fwctl" --root "$D" smart install >"$T/.out" 2>"$T/.err" || code=$?
+[ "$code" = 1 ] || fail "the failed delta install exited $code: $(cat "$T/.out" "$T/.err")"
+grep -q '^install 2.0.0 fileNotMatch' "$T/.out" || fail "$(cat "$T/.out")"
+grep -q "install: payload SX-sec.img: the base is not the delta's base image" "$T/.err" || fail "$(cat "$T/.err")"
+[ "$(slotsum)" = "$before" ] || fail "the failed delta changed the slots"
+[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "the delta's failure is not remembered: $(js "d['smart']")"
+expect 0 '' at "$(hm 1 10)" fw check
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
+	fail "after the failed delta: $(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 15)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0-from-1.0.0.pkg)" = "$dsize" ] && [ "$(served /fw-2.0.0.pkg)" = "$full" ] || \
+	fail "nginx: $(cat "$NGINX_ACCESS")"
+runs 2.0.0
+ok "a delta against a damaged base: refused with exit 1 and nothing written, remembered, the full package next; runs 2.0.0 after boot"
+
+echo "all $TESTS checks passed"
