@@ -21,6 +21,9 @@ int cmd_download_run(struct dev_root *r, int64_t now, int changes_only)
 				 (unsigned long long)out.resumed_from, (unsigned long long)out.fetched, out.interruptions);
 		return msg_fail("download", NULL, &err);
 	}
+	if (out.range_ignored)
+		msg_note("download: %s: the server ignored the Range request (HTTP 200, not 206): the package was fetched "
+			 "whole, the bytes on disk were not reused", out.version);
 	if (out.changed)
 		msg_note("download: %s: the file changed on the server: deleted what was fetched and downloaded it again",
 			 out.version);

@@ -398,6 +398,13 @@ static int download_once(struct dev_root *r, int64_t now, int last, int *restart
 	dt = now_s() - d.started;
 	out->fetched = d.in.net ? dev_transport_info(d.in.net)->fetched : 0;
 	out->interruptions = d.in.net ? dev_transport_info(d.in.net)->interruptions : 0;
+	if (d.in.net != NULL) {
+		const struct dev_transport_info *ti = dev_transport_info(d.in.net);
+
+		/* As upgrade says it: the bytes on disk were not what saved the fetch (curl -C - says the same). */
+		out->range_ignored = ti->can_resume == 0 && (ti->proto == DEV_PROTO_HTTP || ti->proto == DEV_PROTO_HTTPS) &&
+				     (d.have > 0 || ti->interruptions > 0);
+	}
 	out->speed = dt > 0 ? (uint64_t)((double)d.in.stats.net_bytes / dt) : 0;
 	s.dl_speed = out->speed;
 	/* Longer than the catalog says: not the package it names, whatever the network did. */
@@ -509,6 +516,7 @@ int dev_download(struct dev_root *r, int64_t now, struct dev_download_out *out, 
 		rc = download_once(r, now, 1, &restart, out, err);
 		out->changed = 1;
 		out->fetched += first.fetched;
+		out->range_ignored |= first.range_ignored;
 	}
 	return rc;
 }

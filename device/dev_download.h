@@ -18,6 +18,7 @@ struct dev_download_out {
 	uint64_t resumed_from;  /* bytes already on disk when this run began (re-verified, not fetched) */
 	uint64_t fetched;       /* bytes received over the network in this run */
 	unsigned interruptions; /* cut or stalled connections the transport resumed */
+	int range_ignored;      /* asked for a range (a resume, a retry), an HTTP server sent the whole file (200) */
 	uint64_t speed;         /* bytes per second over the network in this run */
 	int already;            /* it was complete before: nothing done */
 	int changed;            /* the file changed on the server: what was fetched was deleted and it was fetched again */

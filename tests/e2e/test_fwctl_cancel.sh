@@ -248,6 +248,18 @@ expect 0 'download: 5\.21\.1: [0-9]+ bytes: [1-9][0-9]* on disk before \(verifie
 	fail "$(js "d['smart']['download']")"
 ok "fwctl download: SIGINT mid-fetch: exit 7, upgradeCancelled, $have bytes kept, no backoff; again: resumed and complete"
 
+# --- fwctl download from a server that ignores Range: the resume is said to be whole, not claimed as saved
+fresh
+env -u SOURCE_DATE_EPOCH "$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$N/" --expires 30d --serial 1 -k k.key www/pri.pkg
+expect 0 'smart config: set' fw smart config --server "$N/cat.json"
+expect 0 '' fw check
+expect 7 'download: .*cancelled \(SIGINT\)' sigat $INT /download/package.part 20 fw download
+unlocked
+expect 0 'download: 5\.21\.1: the server ignored the Range request \(HTTP 200, not 206\): the package was fetched whole' fw download
+[ "$(js "d['smart']['download']['result'], d['smart']['download']['complete']")" = "success True" ] ||
+	fail "$(js "d['smart']['download']")"
+ok "fwctl download resumed from a server that ignores Range: says the package was fetched whole"
+
 # --- smart tick's install, cancelled: the downloaded package stays for the next tick, which installs it
 expect 0 'smart config: set' fw smart config --on --install-at any
 expect 7 'install: .*cancelled \(SIGTERM\)' sigat $TERM /slots/pri 10 fw smart tick
