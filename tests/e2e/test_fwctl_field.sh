@@ -107,8 +107,12 @@ ok "status table shows the slots and the last result"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 expect 7 'cancelled \(SIGINT\)' env SIGWRITE_PATH=/slots/boot SIGWRITE_AT=1 LD_PRELOAD="$B/shim/sigwrite.so" \
 	"$B/fwctl" --root "$D" upgrade all fw-5.22.2.pkg
-[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['cancellation'], d['last_upgrade']['installed']")" = \
-	"upgradeCancelled successful ['sec']" ] || fail "$(js "d['last_upgrade']")"
+# The stop is taken at the next safe point: the bootloader's one chunk may already be through the
+# pipeline's verification, and is then committed (written whole and verified) before the primary; never the primary.
+case "$(js "d['last_upgrade']['result'], d['last_upgrade']['cancellation'], d['last_upgrade']['installed'], d['last_upgrade']['not_installed']")" in
+"upgradeCancelled successful ['sec'] ['pri', 'boot']" | "upgradeCancelled successful ['sec', 'boot'] ['pri']") ;;
+*) fail "$(js "d['last_upgrade']")" ;;
+esac
 expect 0 '' fw status
 grep -Eq '^  result +upgradeCancelled$' "$T/.out" && grep -Eq '^  cancellation +successful$' "$T/.out" ||
 	fail "status table: $(cat "$T/.out")"
