@@ -478,7 +478,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	enum sig_kind kind;
 	struct timespec started;
 	size_t len = 0, sig_len = 0;
-	int missing, too_large, rc = -1, have_trust = 0;
+	int missing, too_large, rc = -1, have_trust = 0, fetched_again = 0;
 	long retry_after = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -486,8 +486,13 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 		return fw_err_set(err, FW_EXIT_USAGE, "no catalog server set (fwctl smart config --server URL)");
 	if (dev_smart_load(r, &s, err) < 0)
 		return -1;
-	/* The catalog first, its signature next: a catalog replaced between the two fails its signature and is tried again later. */
+	/*
+	 * The catalog first, its signature next. A catalog replaced between the
+	 * two fetches fails its signature: both are fetched once more (within
+	 * the same time bound) before that is called signatureFailed.
+	 */
 	clock_gettime(CLOCK_MONOTONIC, &started);
+fetch_again:
 	if (fetch_small(r, &started, r->cfg.smart.server, FW_CATALOG_MAX_BYTES, &text, &len, &missing, &too_large,
 			&retry_after, err) < 0) {
 		rc = refuse(r, &s, too_large ? DEV_CHECK_TOO_LARGE : fetch_result(err), now, retry_after, out, err);
@@ -517,6 +522,18 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	}
 	if (fw_catalog_verify(kind, text, len, sig, sig_len, &trust, cat, signer, err) < 0) {
 		int bad_sig = err->kind == FW_KIND_SIGNATURE;
+
+		if (bad_sig && !fetched_again) {
+			fetched_again = 1;
+			free(text);
+			free(sig);
+			text = sig = NULL;
+			sig_trust_free(&trust);
+			have_trust = 0;
+			free(cat);
+			cat = NULL;
+			goto fetch_again;
+		}
 		fw_err_wrap(err, "%s", r->cfg.smart.server);
 		err->code = FW_EXIT_REJECTED;
 		rc = refuse(r, &s, bad_sig ? DEV_CHECK_SIGNATURE_FAILED : DEV_CHECK_INVALID, now, 0, out, err);

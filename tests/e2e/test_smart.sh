@@ -316,6 +316,40 @@ refused 1 signatureFailed 'check: .*xcat.json: signature by certificate "CN=Firm
 rm www/xcat.json.cms
 refused 1 catalogUnsigned 'check: .*xcat.json: the catalog is not signed: no .*xcat.json.minisig or .cms'
 ok "CMS catalog: needUpdate under the trusted CA (.cms fetched when there is no .minisig); another CA, a minisign-only device, a forgery, no signature refused"
+# --- a catalog replaced on the server between its fetch and its signature's: both fetched again once, not signatureFailed
+# (a plain HTTP server that answers the first GET of swap.json with serial 7, then serves serial 8 and its signature)
+catalog swap 7 www/fw-2.0.0.pkg && mv www/swap.json swap7.json && rm www/swap.json.minisig
+catalog swap 8 www/fw-2.0.0.pkg
+SWAP_PORT=$(free_port)
+"$PY" - "$SWAP_PORT" "$T/www" "$T/swap7.json" "$T/swap.log" >"$SRV_DIR/swap.log" 2>&1 <<'PYEOF' &
+import http.server, sys, functools
+port, root, old, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+first = [True]
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        open(log, "a").write(self.path + "\n")
+        if self.path == "/swap.json" and first[0]:
+            first[0] = False
+            body = open(old, "rb").read()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(H, directory=root)).serve_forever()
+PYEOF
+SRV_PIDS="$SRV_PIDS $!"
+srv_wait_tcp "$SWAP_PORT" swap $!
+fresh 1.0.0 swap
+expect 0 '' fw smart config --server "http://127.0.0.1:$SWAP_PORT/swap.json"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] && [ "$(js "d['smart']['catalog']['serial']")" = 8 ] || \
+	fail "a catalog replaced between the two fetches: $(cat "$T/.out") $(cat "$T/.err") $(js "d['smart']")"
+[ "$(grep -c '^/swap.json$' swap.log) $(grep -c '^/swap.json.minisig$' swap.log)" = "2 2" ] || \
+	fail "the catalog and its signature were not each fetched twice: $(cat swap.log)"
+ok "a catalog replaced between its fetch and its signature's: both fetched again once, needUpdate at the new serial"
+
 # --- the trust policy (min_signatures 2): a catalog needs two distinct trusted keys; a refused one moves no serial
 printf '{"min_signatures": 2}\n' >policy2.json
 fresh_policy() {
