@@ -192,7 +192,8 @@ static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 	struct dl *d = ctx;
 
 	d->unsynced += bytes;
-	if (d->manifest_ok && d->unsynced >= DEV_DOWNLOAD_SYNC) {
+	/* Read back from the disk, nothing new arrives: only a fetch has progress to record. */
+	if (d->in.net != NULL && d->manifest_ok && d->unsynced >= DEV_DOWNLOAD_SYNC) {
 		d->unsynced = 0;
 		return checkpoint(d, err);
 	}
@@ -387,6 +388,7 @@ static int download_once(struct dev_root *r, int64_t now, int last, int *restart
 			goto out;
 		}
 		dev_intake_open_fd(&d.in, r, fd, "download");
+		d.in.drain = 1;   /* read to its end: its length is checked against the catalog's */
 	}
 	d.in.total = s.step.length;
 	memset(&po, 0, sizeof(po));

@@ -235,6 +235,13 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	/* The reader may stop before the tar's last padding: take the rest, so what is kept is whole. */
 	while (rc == 0 && in->drain && read(fd, drain, sizeof(drain)) > 0)
 		;
+	/* A file read as it is: its stream ended where the reader (and the drain) left it. */
+	if (in->net == NULL && hook == NULL && fd == in->fd) {
+		off_t at = lseek(fd, 0, SEEK_CUR);
+
+		if (at > 0)
+			in->last_done = (uint64_t)at;
+	}
 	if (in->out_feed != NULL)
 		orc = dev_feed_finish(in->out_feed, &oerr);
 	if (in->feed != NULL) {

@@ -281,6 +281,30 @@ total=$(served /slow/fw-2.0.0.pkg)
 [ "$(slotsum)" = "$before" ] || fail "the download changed the slots"
 ok "power cut during the download at $on_disk bytes: resumed from the disk, $total bytes served for $SIZE (at most one chunk more)"
 
+# --- a power cut at every durable step of a download (the crash loop): the next run completes it, the package whole.
+# Among the steps: the fsync of a whole part file before its rename (then every byte is on disk, none marked complete).
+n=1
+while :; do
+	fresh
+	expect 0 '' at $((C0 + 3600)) fw check
+	before=$(slotsum)
+	rc=0
+	FWCTL_CRASH_AT=$n FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download >"$T/.out" 2>"$T/.err" || rc=$?
+	[ $rc = 0 ] && break
+	[ $rc = 99 ] || fail "crash point $n: exit $rc: $(cat "$T/.err")"
+	grep -q "stopping before" "$T/.err" || fail "crash point $n: $(cat "$T/.err")"
+	expect 0 '' at $((C0 + 3600)) fw download
+	[ "$(cat "$T/.out")" = "downloaded 2.0.0" ] || fail "after a crash at point $n: $(cat "$T/.out") $(cat "$T/.err")"
+	cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "after a crash at point $n: not the package"
+	[ ! -e "$D/download/package.part" ] || fail "after a crash at point $n: the part file stayed"
+	[ "$(js "d['smart']['download']['result'], d['smart']['download']['complete']")" = "success True" ] ||
+		fail "after a crash at point $n: $(js "d['smart']['download']")"
+	[ "$(slotsum)" = "$before" ] || fail "after a crash at point $n: the slots changed"
+	n=$((n + 1))
+done
+[ $n -gt 5 ] || fail "the download passed only $((n - 1)) durable steps"
+ok "a power cut at each of the download's $((n - 1)) durable steps (a whole part file not yet renamed among them): the next run completes it"
+
 # --- a resumed download whose bytes on disk were damaged is refused (fileCheckFailed) and discarded
 fresh
 expect 0 '' at $((C0 + 3600)) fw check
