@@ -7,6 +7,7 @@
 
 #include "base/escape.h"
 #include "device/cmd.h"
+#include "device/dev_board.h"
 #include "device/dev_boot.h"
 #include "device/dev_file.h"
 #include "device/dev_lock.h"
@@ -220,12 +221,11 @@ static json_t *download_running(const struct dev_root *r, int running, json_t **
 }
 
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-		      const struct dev_state *st, int running)
+		      const struct dev_record *run, const struct dev_state *st, int running)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
 	json_t *download = download_running(r, running, NULL);
-	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
 	/* Where a failed trial, or a running image marked bad, goes back to (null: nothing good to go to). */
@@ -319,9 +319,8 @@ static void print_next_boot(const struct dev_root *r, const struct dev_record re
 }
 
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-			const struct dev_state *st, int running)
+			const struct dev_record *run, const struct dev_state *st, int running)
 {
-	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	char shown[600], when[32];
 	json_t *download, *left;
 
@@ -446,6 +445,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	};
 	struct dev_root r;
 	struct dev_record rec[DEV_SLOT_COUNT];
+	const struct dev_record *run;
 	struct dev_state st;
 	struct fw_err err = { 0 };
 	int c, json = 0, rc, running;
@@ -498,10 +498,17 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(&r, t, &rec[t]);
+	/* What runs now: the rule the upgrade, the check and the packages judge by (dev_running). */
+	if (dev_running_now(&r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], &run, NULL, &err) < 0) {
+		rc = msg_fail("status", NULL, &err);
+		if (json)
+			msg_json_failure(dev_board_cmdline_path(), rc, err.msg);
+		goto out;
+	}
 	if (json) {
-		rc = print_json(&r, rec, &st, running);
+		rc = print_json(&r, rec, run, &st, running);
 	} else {
-		print_table(&r, rec, &st, running);
+		print_table(&r, rec, run, &st, running);
 		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
 	}
 out:

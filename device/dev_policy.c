@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device/dev_state.h"
 #include "formats/pkg_read.h"
 #include "formats/version.h"
 
@@ -327,9 +328,7 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 				   "'upgrade all', so that both system images carry it",
 			      (unsigned long long)in->rollback_index, (unsigned long long)m->rollback_index);
 
-	run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC]);
-	if (in->rootfs && in->rec[in->booted]->valid)
-		run = in->rec[in->booted];   /* what the board booted, not the primary */
+	run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC], in->rootfs ? (int)in->booted : DEV_BOOTED_NONE);
 	if (run == NULL) {
 		if (!in->all)
 			return refuse(err, "the device holds no valid system image: only 'upgrade all' can restore it");
@@ -351,15 +350,6 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      plan->n > 1 ? "hold" : "holds", m->version, plan->n > 1 ? "them" : "it");
 	plan->downgrade = vcmp(run->version, &m->ver) > 0;
 	return check_safety(in, m, plan, err);
-}
-
-const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec)
-{
-	if (pri->valid)
-		return pri;
-	if (sec->valid)
-		return sec;
-	return NULL;
 }
 
 /* Does a record name this image (digest, size, chunk size)? */

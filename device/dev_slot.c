@@ -333,6 +333,39 @@ int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err)
 	return dev_slot_running(r, slot, err);
 }
 
+const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec, int rootfs)
+{
+	if (rootfs == FW_TARGET_PRI && pri->valid)
+		return pri;
+	if (rootfs == FW_TARGET_SEC && sec->valid)
+		return sec;
+	if (pri->valid)
+		return pri;
+	if (sec->valid)
+		return sec;
+	return NULL;
+}
+
+int dev_running_now(const struct dev_root *r, const struct dev_record *pri, const struct dev_record *sec,
+		    const struct dev_record **run, int *rootfs, struct fw_err *err)
+{
+	int booted;
+
+	if (run != NULL)
+		*run = NULL;
+	if (rootfs != NULL)
+		*rootfs = DEV_BOOTED_NONE;
+	if (dev_slot_rootfs(r, &booted, err) < 0)
+		return -1;
+	if (booted != FW_TARGET_PRI && booted != FW_TARGET_SEC)
+		booted = DEV_BOOTED_NONE;   /* the golden system: never what an upgrade is judged against */
+	if (rootfs != NULL)
+		*rootfs = booted;
+	if (run != NULL)
+		*run = dev_running(pri, sec, booted);
+	return 0;
+}
+
 /* Is slot t the one that booted, on a board whose root file system lives on it? */
 static int running_slot(const struct dev_root *r, int t, struct fw_err *err)
 {

@@ -299,11 +299,11 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 				  "a modification package, not firmware: 'upgrade' installs .pkg firmware bundles");
 	}
 	/* A board whose root file system lives on the slot that booted: the planner leaves that slot out. */
-	if (dev_slot_rootfs(u->root, &booted, err) < 0) {
+	if (dev_running_now(u->root, u->pin.rec[FW_TARGET_PRI], u->pin.rec[FW_TARGET_SEC], NULL, &booted, err) < 0) {
 		u->result = DEV_RESULT_SYSTEM_ERROR;
 		return -1;
 	}
-	u->pin.rootfs = booted == FW_TARGET_PRI || booted == FW_TARGET_SEC;
+	u->pin.rootfs = booted != DEV_BOOTED_NONE;
 	u->pin.booted = u->pin.rootfs ? (enum fw_target)booted : FW_TARGET_PRI;
 	if ((u->req->golden ? dev_policy_golden(&u->pin, m, &u->plan, err) : dev_policy_check(&u->pin, m, &u->plan, err)) < 0) {
 		u->result = DEV_RESULT_POLICY_REFUSED;
