@@ -356,8 +356,11 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 
 		if (!c->valid) {
 			int none = t == DEV_SLOT_GOLDEN && strcmp(c->note, "no record") == 0;
-			printf("%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", dev_slot_name(t), "no", "-", "-", "-", "-",
+			printf("%-6s %-5s %-12s %-4s %12s  %-12s  %s", dev_slot_name(t), "no", "-", "-", "-", "-",
 			       none ? "none placed (fwctl golden install)" : fw_escape_msg(c->note, shown, sizeof(shown)));
+			if (c->floor[0])
+				printf(" (the floor stays %s)", c->floor);
+			printf("\n");
 			continue;
 		}
 		fw_hex(c->digest, FW_DIGEST_LEN, hex);

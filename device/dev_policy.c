@@ -319,9 +319,9 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      (unsigned long long)m->rollback_index, (unsigned long long)in->rollback_index,
 			      (unsigned long long)in->rollback_index);
 	/* The boot step never starts a system older than the golden one: installing it would leave nothing new to run. */
-	if (in->golden != NULL && in->golden->valid && vcmp(in->golden->version, &m->ver) > 0)
+	if (dev_below_golden(in->golden, m->version))
 		return refuse(err, "the package (%s) is older than the golden system %s, which no boot goes below: "
-				   "use %s or newer", m->version, in->golden->version, in->golden->version);
+				   "use %s or newer", m->version, dev_golden_floor(in->golden), dev_golden_floor(in->golden));
 	/* Raising the index only with both system images keeps the fallback bootable (the boot step's rule). */
 	if (m->rollback_index > in->rollback_index && !in->all)
 		return refuse(err, "the package raises the rollback index from %llu to %llu: install it with "

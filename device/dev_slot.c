@@ -2,6 +2,7 @@
 #include "dev_slot.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		return NULL;
 	if (!rec->valid) {
 		bad = json_object_set_new(o, "valid", json_false()) < 0 ||
-		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0;
+		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0 ||
+		      (rec->floor[0] && json_object_set_new(o, "floor", json_string(rec->floor)) < 0);
 	} else {
 		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
 		fw_time_iso(rec->installed, when);
@@ -136,6 +138,9 @@ void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 	if (!json_is_true(v)) {
 		v = json_object_get(doc, "note");
 		invalid(rec, "%s", json_is_string(v) ? json_string_value(v) : "not valid");
+		if (slot == DEV_SLOT_GOLDEN && json_object_get(doc, "floor") != NULL &&
+		    get_version(doc, "floor", 0, rec->floor) < 0)
+			invalid(rec, "record unreadable: %s: floor is not a version", path);
 		goto out;
 	}
 	v = json_object_get(doc, "digest");
@@ -162,6 +167,39 @@ void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 out:
 	json_decref(doc);
 	free(path);
+}
+
+const char *dev_golden_floor(const struct dev_record *golden)
+{
+	if (golden == NULL)
+		return NULL;
+	if (golden->valid)
+		return golden->version;
+	return golden->floor[0] ? golden->floor : NULL;
+}
+
+int dev_below_golden(const struct dev_record *golden, const char *version)
+{
+	const char *floor = dev_golden_floor(golden);
+	struct fw_err err;
+
+	return floor != NULL && fw_version_cmp_str(version, floor, &err) < 0;
+}
+
+void dev_record_invalid(int slot, const struct dev_record *old, struct dev_record *inv, const char *fmt, ...)
+{
+	const char *floor = slot == DEV_SLOT_GOLDEN ? dev_golden_floor(old) : NULL;
+	char keep[FW_VERSION_MAX_LEN + 1] = "";
+	va_list ap;
+
+	if (floor != NULL)
+		snprintf(keep, sizeof(keep), "%s", floor);   /* old and inv may be the same record */
+
+	memset(inv, 0, sizeof(*inv));
+	va_start(ap, fmt);
+	vsnprintf(inv->note, sizeof(inv->note), fmt, ap);
+	va_end(ap);
+	snprintf(inv->floor, sizeof(inv->floor), "%s", keep);
 }
 
 /*

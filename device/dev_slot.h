@@ -30,7 +30,24 @@ struct dev_record {
 	char note[160];                             /* why it is not valid */
 	int has_sbom;                               /* the package carried an SBOM (never written to a slot) */
 	uint8_t sbom_sha256[FW_DIGEST_LEN];         /* its SHA-256, as in the signed manifest */
+	/* The golden slot's record when not valid: the golden system it held, still the floor ("" none) */
+	char floor[FW_VERSION_MAX_LEN + 1];
 };
+
+/*
+ * The golden floor: no boot starts a primary or secondary older than it and
+ * no upgrade installs one. The golden record's version when it is valid;
+ * else the golden system the record last held (`floor`), which a golden
+ * install cut short (a cancel, a failure, a crash) or an image failing its
+ * check at boot does not take away: the field's golden system is never
+ * rolled back past. NULL when no golden system was ever placed.
+ */
+const char *dev_golden_floor(const struct dev_record *golden);
+/* Is `version` below the golden floor? */
+int dev_below_golden(const struct dev_record *golden, const char *version);
+/* The record slot gets when it goes not valid, replacing old: the note, and the golden slot's floor kept. */
+void dev_record_invalid(int slot, const struct dev_record *old, struct dev_record *inv, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Load a record. Never fails: a missing or unreadable record loads as not valid, with a note saying why. */
 void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec);
