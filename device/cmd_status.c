@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/escape.h"
 #include "device/cmd.h"
@@ -439,6 +440,23 @@ static int json_asked(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * status --json's failure document, naming the file that made status fail:
+ * ROOT/NAME, or the root directory when it is no device root (no ROOT/NAME
+ * to name). Returns code.
+ */
+static int failure(const char *root, const char *name, int code, const char *msg)
+{
+	char *path = NULL;
+	int rc;
+
+	if (asprintf(&path, "%s/%s", root, name) < 0)
+		path = NULL;
+	rc = msg_json_failure(path != NULL && access(path, F_OK) == 0 ? path : root, code, msg);
+	free(path);
+	return rc;
+}
+
 int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -449,6 +467,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	struct dev_root r;
 	struct dev_record rec[DEV_SLOT_COUNT];
 	const struct dev_record *run;
+	struct dev_smart_state *sm = NULL;
 	struct dev_state st;
 	struct fw_err err = { 0 };
 	int c, json = 0, rc, running;
@@ -474,12 +493,12 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);
-		return json ? msg_json_failure(env->root, rc, err.msg) : rc;
+		return json ? failure(env->root, DEV_CONFIG_FILE, rc, err.msg) : rc;
 	}
 	if (dev_state_load(&r, &st, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);
 		if (json)
-			msg_json_failure(r.dir, rc, err.msg);
+			failure(r.dir, DEV_STATE_FILE, rc, err.msg);
 		goto out;
 	}
 	/* Does a fwctl run what the files say is under way? (Cannot tell: as if one did.) */
@@ -489,7 +508,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 		if (dev_state_load(&r, &st, &err) < 0) {
 			rc = msg_fail("status", NULL, &err);
 			if (json)
-				msg_json_failure(r.dir, rc, err.msg);
+				failure(r.dir, DEV_STATE_FILE, rc, err.msg);
 			goto out;
 		}
 		/* Nobody runs it: cut short, as the next boot will record it. */
@@ -498,6 +517,15 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 			snprintf(st.last.message, sizeof(st.last.message), "interrupted: no fwctl runs it now (killed, or a "
 				 "power cut): run the same upgrade again");
 		}
+	}
+	/* A damaged smart state is said, not shown as a fresh one (a damaged record shows as not valid, naming its file). */
+	if ((sm = malloc(sizeof(*sm))) == NULL || dev_smart_load(&r, sm, &err) < 0) {
+		if (sm == NULL)
+			fw_err_set(&err, FW_EXIT_IO, "out of memory");
+		rc = msg_fail("status", NULL, &err);
+		if (json)
+			failure(r.dir, DEV_SMART_FILE, rc, err.msg);
+		goto out;
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(&r, t, &rec[t]);
@@ -515,6 +543,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
 	}
 out:
+	free(sm);
 	dev_root_close(&r);
 	return rc;
 }

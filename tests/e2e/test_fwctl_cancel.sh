@@ -329,14 +329,45 @@ expect 3 'rollback_index' fw status --json
 import json
 d = json.load(open('$T/.out'))
 assert d['outcome'] == 'error' and d['exit_code'] == 3 and 'rollback_index' in d['error'], d
+assert d['file'] == '$D/state.json', d
 " || fail "status --json failure: $(cat "$T/.out")"
+# The file that made status fail is the one named, not the root: a damaged smart state, or configuration.
+fresh
+printf '{"check": {"result": "bogus"}}' >"$D/smart.json"
+before=$(treesum "$D")
+expect 3 "status: $D/smart.json: check.result: missing or unknown" fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+assert d['outcome'] == 'error' and d['exit_code'] == 3 and d['file'] == '$D/smart.json' and 'check.result' in d['error'], d
+" || fail "status --json with a damaged smart.json: $(cat "$T/.out")"
+expect 3 "status: $D/smart.json: check.result" fw status
+[ "$(treesum "$D")" = "$before" ] || fail "status changed the device"
+fresh
+printf '{"product": ' >"$D/config.json"
+expect 3 "status: .*$D/config.json" fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+assert d['outcome'] == 'error' and d['exit_code'] == 3 and d['file'] == '$D/config.json', d
+" || fail "status --json with a damaged config.json: $(cat "$T/.out")"
+# A damaged record is no failure of status: that slot is shown not valid, its note naming the record.
+fresh
+printf '{"valid": true}' >"$D/records/pri.json"
+expect 0 '' fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+p = d['slots']['pri']
+assert p['valid'] is False and '$D/records/pri.json' in p['note'] and d['version'] == '5.20.0', d
+" || fail "status --json with a damaged records/pri.json: $(cat "$T/.out")"
 expect 2 'unknown option' fw status --json --bogus
 "$PY" -c "
 import json
 d = json.load(open('$T/.out'))
 assert d['outcome'] == 'error' and d['exit_code'] == 2 and d['file'] is None, d
 " || fail "status --json usage failure: $(cat "$T/.out")"
-ok "status --json that fails prints one JSON document: outcome, exit_code, error, file"
+ok "status --json that fails prints one JSON document: outcome, exit_code, error, and the file that made it fail (state.json, smart.json, config.json; a damaged record shows as not valid)"
 
 # --- one convention for times in JSON: ISO 8601 UTC strings everywhere
 fresh
