@@ -18,6 +18,11 @@
 #include "device/dev_source.h"
 #include "device/dev_transport.h"
 
+/* The defaults of settings no other module has a default for: they live here alone. */
+#define DEV_HOOK_TIMEOUT_DEFAULT 300u       /* seconds the security-unpack hook may run before it is stopped */
+#define DEV_PKG_HOOK_TIMEOUT_DEFAULT 30u    /* seconds a package's activate or deactivate hook may run */
+#define DEV_TRIAL_BOOTS_DEFAULT 3u          /* boots a new system image gets to be marked good */
+
 #define UINT_SETTING(k, j, lo, hi, d, u, field, a, h) \
 	{ k, j, DEV_SETTING_UINT, lo, hi, d, u, offsetof(struct dev_config, field), a, h }
 #define SMART_SETTING(k, j, type, lo, hi, d, field, a, h) \

@@ -213,7 +213,7 @@ void dev_record_invalid(int slot, const struct dev_record *old, struct dev_recor
  */
 int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err)
 {
-	unsigned budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+	unsigned budget = r->cfg.trial_boots;   /* 1 or more: dev_settings' range */
 
 	if (!rec->valid && dev_bootenv_mark(&r->cfg.board, slot, 0, 0, err) < 0)
 		return -1;
