@@ -179,7 +179,8 @@ static int install(struct dev_root *r, int64_t now)
 	req.src = &src;
 	dev_record_load(r, FW_TARGET_PRI, &pri);
 	dev_record_load(r, FW_TARGET_SEC, &sec);
-	run = dev_running(&pri, &sec);
+	if (dev_running_now(r, &pri, &sec, &run, NULL, &serr) < 0)
+		run = NULL;   /* the install below stops on the same question */
 	snprintf(plan_running, sizeof(plan_running), "%s", run != NULL ? run->version : "");
 	rc = dev_upgrade(r, &req, &out, &err);
 	s.install_time = now;

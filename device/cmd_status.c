@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/escape.h"
 #include "device/cmd.h"
+#include "device/dev_board.h"
 #include "device/dev_boot.h"
 #include "device/dev_file.h"
 #include "device/dev_lock.h"
@@ -220,12 +222,11 @@ static json_t *download_running(const struct dev_root *r, int running, json_t **
 }
 
 static int print_json(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-		      const struct dev_state *st, int running)
+		      const struct dev_record *run, const struct dev_state *st, int running)
 {
 	json_t *doc = json_object(), *slots = json_object(), *media = json_object(), *last;
 	/* While an upgrade fetches its package: source, bytes, total, speed (dev_progress_load). */
 	json_t *download = download_running(r, running, NULL);
-	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	const char *booted = st->booted == DEV_BOOTED_NONE ? "none" : dev_slot_name(st->booted);
 	int bad = doc == NULL || slots == NULL || media == NULL, trial;
 	/* Where a failed trial, or a running image marked bad, goes back to (null: nothing good to go to). */
@@ -319,9 +320,8 @@ static void print_next_boot(const struct dev_root *r, const struct dev_record re
 }
 
 static void print_table(const struct dev_root *r, const struct dev_record rec[DEV_SLOT_COUNT],
-			const struct dev_state *st, int running)
+			const struct dev_record *run, const struct dev_state *st, int running)
 {
-	const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
 	char shown[600], when[32];
 	json_t *download, *left;
 
@@ -357,8 +357,11 @@ static void print_table(const struct dev_root *r, const struct dev_record rec[DE
 
 		if (!c->valid) {
 			int none = t == DEV_SLOT_GOLDEN && strcmp(c->note, "no record") == 0;
-			printf("%-6s %-5s %-12s %-4s %12s  %-12s  %s\n", dev_slot_name(t), "no", "-", "-", "-", "-",
+			printf("%-6s %-5s %-12s %-4s %12s  %-12s  %s", dev_slot_name(t), "no", "-", "-", "-", "-",
 			       none ? "none placed (fwctl golden install)" : fw_escape_msg(c->note, shown, sizeof(shown)));
+			if (c->floor[0])
+				printf(" (the floor stays %s)", c->floor);
+			printf("\n");
 			continue;
 		}
 		fw_hex(c->digest, FW_DIGEST_LEN, hex);
@@ -437,6 +440,23 @@ static int json_asked(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * status --json's failure document, naming the file that made status fail:
+ * ROOT/NAME, or the root directory when it is no device root (no ROOT/NAME
+ * to name). Returns code.
+ */
+static int failure(const char *root, const char *name, int code, const char *msg)
+{
+	char *path = NULL;
+	int rc;
+
+	if (asprintf(&path, "%s/%s", root, name) < 0)
+		path = NULL;
+	rc = msg_json_failure(path != NULL && access(path, F_OK) == 0 ? path : root, code, msg);
+	free(path);
+	return rc;
+}
+
 int cmd_status(const struct cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -446,6 +466,8 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	};
 	struct dev_root r;
 	struct dev_record rec[DEV_SLOT_COUNT];
+	const struct dev_record *run;
+	struct dev_smart_state *sm = NULL;
 	struct dev_state st;
 	struct fw_err err = { 0 };
 	int c, json = 0, rc, running;
@@ -471,12 +493,12 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 	/* No lock: every file is replaced atomically, so a reader sees each one whole. */
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);
-		return json ? msg_json_failure(env->root, rc, err.msg) : rc;
+		return json ? failure(env->root, DEV_CONFIG_FILE, rc, err.msg) : rc;
 	}
 	if (dev_state_load(&r, &st, &err) < 0) {
 		rc = msg_fail("status", NULL, &err);
 		if (json)
-			msg_json_failure(r.dir, rc, err.msg);
+			failure(r.dir, DEV_STATE_FILE, rc, err.msg);
 		goto out;
 	}
 	/* Does a fwctl run what the files say is under way? (Cannot tell: as if one did.) */
@@ -486,7 +508,7 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 		if (dev_state_load(&r, &st, &err) < 0) {
 			rc = msg_fail("status", NULL, &err);
 			if (json)
-				msg_json_failure(r.dir, rc, err.msg);
+				failure(r.dir, DEV_STATE_FILE, rc, err.msg);
 			goto out;
 		}
 		/* Nobody runs it: cut short, as the next boot will record it. */
@@ -496,15 +518,32 @@ int cmd_status(const struct cmd_env *env, int argc, char **argv)
 				 "power cut): run the same upgrade again");
 		}
 	}
+	/* A damaged smart state is said, not shown as a fresh one (a damaged record shows as not valid, naming its file). */
+	if ((sm = malloc(sizeof(*sm))) == NULL || dev_smart_load(&r, sm, &err) < 0) {
+		if (sm == NULL)
+			fw_err_set(&err, FW_EXIT_IO, "out of memory");
+		rc = msg_fail("status", NULL, &err);
+		if (json)
+			failure(r.dir, DEV_SMART_FILE, rc, err.msg);
+		goto out;
+	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(&r, t, &rec[t]);
+	/* What runs now: the rule the upgrade, the check and the packages judge by (dev_running). */
+	if (dev_running_now(&r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], &run, NULL, &err) < 0) {
+		rc = msg_fail("status", NULL, &err);
+		if (json)
+			msg_json_failure(dev_board_cmdline_path(), rc, err.msg);
+		goto out;
+	}
 	if (json) {
-		rc = print_json(&r, rec, &st, running);
+		rc = print_json(&r, rec, run, &st, running);
 	} else {
-		print_table(&r, rec, &st, running);
+		print_table(&r, rec, run, &st, running);
 		rc = fflush(stdout) == 0 ? FW_EXIT_OK : FW_EXIT_IO;
 	}
 out:
+	free(sm);
 	dev_root_close(&r);
 	return rc;
 }

@@ -21,6 +21,9 @@ struct boot {
 	struct fw_err why[N_CAND];
 	int checked[N_CAND];   /* 0 not yet, 1 bootable, -1 not */
 	unsigned budget;
+	/* The golden floor with no golden image left (a golden install cut short) and no system image at or
+	 * above it: not kept by the boot step, which would otherwise start nothing (a system beats no system) */
+	int floor_waived;
 };
 
 /* Temporaries a power cut left behind: the device lock is held, nobody is writing them. */
@@ -36,10 +39,7 @@ static void remove_leftovers(struct dev_root *r)
 
 static int older_than_golden(const struct boot *b, int i)
 {
-	const struct dev_record *g = &b->rec[2];
-	struct fw_err err;
-
-	return order[i] != DEV_SLOT_GOLDEN && g->valid && fw_version_cmp_str(b->rec[i].version, g->version, &err) < 0;
+	return order[i] != DEV_SLOT_GOLDEN && !b->floor_waived && dev_below_golden(&b->rec[2], b->rec[i].version);
 }
 
 /*
@@ -71,7 +71,7 @@ static int bootable(struct boot *b, int i, struct fw_err *err)
 	}
 	if (older_than_golden(b, i)) {
 		fw_err_set(why, FW_EXIT_REJECTED, "%s is older than the golden system %s", rec->version,
-			   b->rec[2].version);
+			   dev_golden_floor(&b->rec[2]));
 		return 0;
 	}
 	if (dev_slot_check(b->r, order[i], rec, why) == 0) {
@@ -80,8 +80,7 @@ static int bootable(struct boot *b, int i, struct fw_err *err)
 	}
 	if (why->code != FW_EXIT_REJECTED)
 		return 0;
-	memset(&inv, 0, sizeof(inv));
-	snprintf(inv.note, sizeof(inv.note), "failed its check at boot: %s", why->msg);
+	dev_record_invalid(order[i], rec, &inv, "failed its check at boot: %s", why->msg);
 	if (dev_record_save(b->r, order[i], &inv, err) < 0)
 		return -1;
 	fw_err_wrap(why, "%s failed its check", rec->version);
@@ -92,14 +91,13 @@ static int bootable(struct boot *b, int i, struct fw_err *err)
 int dev_boot_fallback(const struct dev_record rec[DEV_SLOT_COUNT], uint64_t rollback_index, unsigned skip)
 {
 	const struct dev_record *g = &rec[DEV_SLOT_GOLDEN];
-	struct fw_err e;
 
 	for (int i = 0; i < N_CAND; i++) {
 		const struct dev_record *c = &rec[order[i]];
 
 		if ((skip & (1u << order[i])) || !c->valid || c->trial || !dev_record_bootable(c, rollback_index))
 			continue;
-		if (order[i] != DEV_SLOT_GOLDEN && g->valid && fw_version_cmp_str(c->version, g->version, &e) < 0)
+		if (order[i] != DEV_SLOT_GOLDEN && dev_below_golden(g, c->version))
 			continue;
 		return order[i];
 	}
@@ -203,6 +201,9 @@ static int begin(struct dev_root *r, struct dev_boot_result *res, struct dev_sta
 	*old = cur.st;
 	for (int i = 0; i < N_CAND; i++)
 		dev_record_load(r, order[i], &cur.rec[i]);
+	cur.floor_waived = !cur.rec[2].valid && dev_golden_floor(&cur.rec[2]) != NULL &&
+			   !(cur.rec[0].valid && !dev_below_golden(&cur.rec[2], cur.rec[0].version)) &&
+			   !(cur.rec[1].valid && !dev_below_golden(&cur.rec[2], cur.rec[1].version));
 	/* Nobody runs an upgrade at boot: one still in progress was cut short by a restart or a kill. */
 	if (cur.st.last.result == DEV_RESULT_IN_PROGRESS) {
 		cur.st.last.result = DEV_RESULT_ABNORMAL_RESET;
@@ -233,6 +234,10 @@ static int finish(const struct dev_state *old, int chosen, struct dev_boot_resul
 		if (chosen > 0)
 			snprintf(cur.st.boot_note, sizeof(cur.st.boot_note), "primary: %.200s; booting the %s", cur.why[0].msg,
 				 chosen == 1 ? "secondary" : "golden system");
+		if (cur.floor_waived && chosen < 2)
+			snprintf(cur.st.boot_note, sizeof(cur.st.boot_note), "below the golden floor %s, whose image is gone: "
+				 "booting it all the same (place the golden system again with fwctl golden install)",
+				 dev_golden_floor(&cur.rec[2]));
 	}
 	/* Both good system images carry at least this index: no fallback or rollback can fall below it. */
 	if (cur.rec[0].valid && cur.rec[1].valid && !cur.rec[0].trial && !cur.rec[1].trial) {
@@ -311,8 +316,7 @@ int dev_boot_check(struct dev_root *r, int booted, struct dev_boot_result *res, 
 	if (!ok) {
 		/* It must not run: mark it bad (its record, and so the bootloader's order), and say so. */
 		if (cur.rec[i].valid) {
-			memset(&inv, 0, sizeof(inv));
-			snprintf(inv.note, sizeof(inv.note), "must not run: %s", cur.why[i].msg);
+			dev_record_invalid(booted, &cur.rec[i], &inv, "must not run: %s", cur.why[i].msg);
 			if (dev_record_save(r, booted, &inv, err) < 0)
 				return -1;
 			cur.rec[i] = inv;

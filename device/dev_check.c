@@ -59,6 +59,12 @@ static void as_manifest(const struct fw_release *rel, struct fw_manifest *m)
 	}
 }
 
+/* The slot dev_running is given for this device. */
+static int running_slot(const struct dev_check_device *dev)
+{
+	return dev->rootfs ? (int)dev->booted : DEV_BOOTED_NONE;
+}
+
 /* Would the install's policy (dev_policy_check) take rel from the device at node n? */
 static int accepts(const struct dev_check_device *dev, const struct node *n, const struct fw_release *rel,
 		   struct fw_manifest *m, struct dev_plan *plan, struct fw_err *err)
@@ -74,6 +80,8 @@ static int accepts(const struct dev_check_device *dev, const struct node *n, con
 		in.rec[t] = &n->rec[t];
 	in.golden = dev->golden;
 	in.rollback_index = n->rollback_index;
+	in.rootfs = dev->rootfs;
+	in.booted = dev->booted;
 	as_manifest(rel, m);
 	return dev_policy_check(&in, m, plan, err) == 0;
 }
@@ -84,6 +92,7 @@ int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, stru
 	struct dev_state st;
 	struct dev_policy_in in;
 	struct dev_plan plan;
+	int rootfs;
 
 	if (dev_state_load(r, &st, err) < 0) {
 		err->code = FW_EXIT_IO;
@@ -92,6 +101,10 @@ int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, stru
 	memset(&in, 0, sizeof(in));
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(r, t, &rec[t]);
+	if (dev_running_now(r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], NULL, &rootfs, err) < 0)
+		return -1;
+	in.rootfs = rootfs != DEV_BOOTED_NONE;
+	in.booted = in.rootfs ? (enum fw_target)rootfs : FW_TARGET_PRI;
 	for (int t = 0; t < FW_TARGET_COUNT; t++)
 		in.rec[t] = &rec[t];
 	in.golden = &rec[DEV_SLOT_GOLDEN];
@@ -131,7 +144,7 @@ static int was_refused(const struct dev_check_device *dev, const uint8_t manifes
 int dev_check_decide(const struct fw_catalog *c, const struct dev_check_device *dev, const struct fw_release **target,
 		     const struct fw_release **step, char *note, size_t notesz, struct fw_err *err)
 {
-	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC]);
+	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC], running_slot(dev));
 	const char *running = run != NULL ? run->version : "";
 	struct node *nodes = NULL;
 	struct fw_manifest *m = NULL;
@@ -230,7 +243,7 @@ out:
 const struct fw_catalog_delta *dev_check_delta(const struct fw_catalog *c, const struct dev_check_device *dev,
 				      const struct fw_release *rel, const struct dev_record rec[DEV_SLOT_COUNT])
 {
-	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC]);
+	const struct dev_record *run = dev_running(dev->rec[FW_TARGET_PRI], dev->rec[FW_TARGET_SEC], running_slot(dev));
 	const struct fw_catalog_delta *d, *found = NULL;
 	struct fw_manifest *m = calloc(1, sizeof(*m));
 	struct node now;
@@ -478,7 +491,7 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 	enum sig_kind kind;
 	struct timespec started;
 	size_t len = 0, sig_len = 0;
-	int missing, too_large, rc = -1, have_trust = 0, fetched_again = 0;
+	int missing, too_large, rc = -1, have_trust = 0, fetched_again = 0, booted;
 	long retry_after = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -559,6 +572,12 @@ fetch_again:
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		dev_record_load(r, t, &rec[t]);
 	memset(&dev, 0, sizeof(dev));
+	if (dev_running_now(r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], NULL, &booted, err) < 0) {
+		rc = refuse(r, &s, DEV_CHECK_SYSTEM_ERROR, now, 0, out, err);
+		goto out;
+	}
+	dev.rootfs = booted != DEV_BOOTED_NONE;
+	dev.booted = dev.rootfs ? (enum fw_target)booted : FW_TARGET_PRI;
 	dev.product = r->cfg.product;
 	dev.device_id = r->cfg.device_id;
 	dev.tpm = r->cfg.tpm;
@@ -618,8 +637,7 @@ fetch_again:
 	snprintf(s.description, sizeof(s.description), "%s", target ? target->description : "");
 	{
 		/* The patch recommended for the release the device is heading for, else for the one it runs. */
-		struct dev_record pri = rec[FW_TARGET_PRI], sec = rec[FW_TARGET_SEC];
-		const struct dev_record *run = dev_running(&pri, &sec);
+		const struct dev_record *run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], running_slot(&dev));
 		const struct fw_patch *p = fw_catalog_patch_for(cat, r->cfg.product, target ? target->version :
 								 run != NULL ? run->version : "");
 

@@ -30,6 +30,9 @@ struct dev_check_device {
 	uint64_t rollback_index;      /* the device's */
 	const struct dev_record *rec[FW_TARGET_COUNT];   /* the slots' records, as the install's policy sees them */
 	const struct dev_record *golden;                 /* the golden slot's; NULL: none */
+	/* board running=rootfs: the root file system lives on system slot `booted`, as dev_running_now says */
+	int rootfs;
+	enum fw_target booted;
 	/* Releases refused before (their manifest_sha256): never chosen again, so a refusal is not repeated. */
 	const struct dev_smart_refusal *refused;
 	size_t n_refused;

@@ -269,9 +269,13 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 		struct dev_record rec[FW_TARGET_COUNT];
 		const struct dev_record *run;
 
+		struct fw_err ignore;
+
 		for (int t = 0; t < FW_TARGET_COUNT; t++)
 			dev_record_load(r, t, &rec[t]);
-		run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
+		/* A board that cannot tell what runs: recorded against none (the check stops on such a board first). */
+		if (dev_running_now(r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], &run, NULL, &ignore) < 0)
+			run = NULL;
 		dev_smart_refuse_step(s, out->result, run != NULL ? run->version : "");
 		dev_smart_forget_step(s);
 		s->next_check = now;

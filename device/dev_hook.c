@@ -199,7 +199,7 @@ int dev_hook_start(const char *path, int in_fd, unsigned timeout_s, struct dev_h
 	close(errp[1]);
 	h->out_fd = outp[0];
 	h->err_fd = errp[0];
-	h->timeout_s = timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT;
+	h->timeout_s = timeout_s;
 	if (pthread_create(&h->watchdog, NULL, watch, h) != 0 || pthread_create(&h->drain, NULL, drain, h) != 0) {
 		/* Without a watchdog nothing would bound it: stop it now. */
 		kill(h->pid, SIGKILL);
@@ -270,7 +270,7 @@ int dev_hook_verdict(struct dev_hook *h, int read_failed, unsigned timeout_s, co
 				  "violation)%s%s", first[0] ? ": " : "", first);
 	case DEV_HOOK_TIMED_OUT:
 		return fw_err_set(err, FW_EXIT_REJECTED, "the unpack hook did not finish within %u s: stopped, "
-				  "%s cancelled", timeout_s ? timeout_s : DEV_HOOK_TIMEOUT_DEFAULT, verb);
+				  "%s cancelled", timeout_s, verb);
 	case DEV_HOOK_CANCELLED:
 		fw_cancel_check(err);
 		return fw_err_wrap(err, "the unpack hook was stopped");

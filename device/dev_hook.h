@@ -7,7 +7,6 @@
 
 #include "base/fw_err.h"
 
-#define DEV_HOOK_TIMEOUT_DEFAULT 300   /* seconds a hook may run before it is stopped */
 #define DEV_HOOK_STDERR_MAX 1024       /* bytes of its standard error kept for the record */
 #define DEV_HOOK_GRACE 2               /* seconds what the hook started may outlive it before it is killed */
 
@@ -29,7 +28,9 @@ enum dev_hook_outcome {
 /*
  * Start path with in_fd as its standard input; *out_fd is the read end of its
  * standard output (owned by the hook). The hook is stopped (SIGKILL) when it
- * runs longer than timeout_s, so a reader waiting on it never waits longer.
+ * runs longer than timeout_s (1 or more: the device's hook-timeout setting,
+ * dev_settings.c, whose default is there alone), so a reader waiting on it
+ * never waits longer.
  * The calling process becomes a child subreaper (prctl), for good: every
  * process the hook starts, even one that leaves its process group or
  * session, stays its descendant, and is killed DEV_HOOK_GRACE seconds after

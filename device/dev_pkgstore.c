@@ -56,26 +56,6 @@ char *dev_pkg_path(const struct dev_root *r, const char *rel)
 	return s;
 }
 
-void dev_running_version(const struct dev_root *r, char out[FW_VERSION_MAX_LEN + 1])
-{
-	struct dev_state st;
-	struct dev_record rec;
-	struct fw_err err;
-
-	out[0] = '\0';
-	if (dev_state_load(r, &st, &err) == 0 && st.booted != DEV_BOOTED_NONE && st.booted_version[0]) {
-		snprintf(out, FW_VERSION_MAX_LEN + 1, "%s", st.booted_version);
-		return;
-	}
-	for (int t = FW_TARGET_PRI; t <= FW_TARGET_SEC; t++) {
-		dev_record_load(r, (enum fw_target)t, &rec);
-		if (rec.valid) {
-			snprintf(out, FW_VERSION_MAX_LEN + 1, "%s", rec.version);
-			return;
-		}
-	}
-}
-
 static void pkg_free(struct dev_pkg *p)
 {
 	free(p->description);
@@ -427,6 +407,8 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	struct dev_pkg entry, *placed;
 	struct dev_intake in;
 	enum dev_result res;
+	struct dev_record sys[FW_TARGET_SEC + 1];
+	const struct dev_record *run;
 	int rc = -1;
 	char *final = NULL, *tmpname = NULL, old_file[sizeof(entry.file)] = "";
 
@@ -448,7 +430,12 @@ int dev_pkg_install(struct dev_root *r, const struct dev_pkg_install_req *req, s
 	}
 	if (dev_pkgs_load(r, &u.list, err) < 0)
 		goto out;
-	dev_running_version(r, u.running);
+	/* The firmware bounds (min_fw, max_fw) are judged against what runs now (dev_running). */
+	for (int t = FW_TARGET_PRI; t <= FW_TARGET_SEC; t++)
+		dev_record_load(r, (enum fw_target)t, &sys[t]);
+	if (dev_running_now(r, &sys[FW_TARGET_PRI], &sys[FW_TARGET_SEC], &run, NULL, err) < 0)
+		goto out;
+	snprintf(u.running, sizeof(u.running), "%s", run != NULL ? run->version : "");
 	if (dev_root_trust(r, &trust, err) < 0) {
 		err->code = FW_EXIT_IO;
 		goto fail;

@@ -74,8 +74,6 @@ void dev_pkgs_drop(struct dev_pkg_list *l, size_t i);
 json_t *dev_pkg_to_json(const struct dev_pkg *p);
 /* "ROOT/packages/rel" */
 char *dev_pkg_path(const struct dev_root *r, const char *rel);
-/* The running firmware version as the packages see it: what booted, else the primary's or secondary's record. */
-void dev_running_version(const struct dev_root *r, char out[FW_VERSION_MAX_LEN + 1]);
 
 struct dev_pkg_install_req {
 	const struct dev_source *src;  /* file, medium, stdin, or a network source (dev_transport) */

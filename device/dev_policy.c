@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device/dev_state.h"
 #include "formats/pkg_read.h"
 #include "formats/version.h"
 
@@ -318,18 +319,16 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      (unsigned long long)m->rollback_index, (unsigned long long)in->rollback_index,
 			      (unsigned long long)in->rollback_index);
 	/* The boot step never starts a system older than the golden one: installing it would leave nothing new to run. */
-	if (in->golden != NULL && in->golden->valid && vcmp(in->golden->version, &m->ver) > 0)
+	if (dev_below_golden(in->golden, m->version))
 		return refuse(err, "the package (%s) is older than the golden system %s, which no boot goes below: "
-				   "use %s or newer", m->version, in->golden->version, in->golden->version);
+				   "use %s or newer", m->version, dev_golden_floor(in->golden), dev_golden_floor(in->golden));
 	/* Raising the index only with both system images keeps the fallback bootable (the boot step's rule). */
 	if (m->rollback_index > in->rollback_index && !in->all)
 		return refuse(err, "the package raises the rollback index from %llu to %llu: install it with "
 				   "'upgrade all', so that both system images carry it",
 			      (unsigned long long)in->rollback_index, (unsigned long long)m->rollback_index);
 
-	run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC]);
-	if (in->rootfs && in->rec[in->booted]->valid)
-		run = in->rec[in->booted];   /* what the board booted, not the primary */
+	run = dev_running(in->rec[FW_TARGET_PRI], in->rec[FW_TARGET_SEC], in->rootfs ? (int)in->booted : DEV_BOOTED_NONE);
 	if (run == NULL) {
 		if (!in->all)
 			return refuse(err, "the device holds no valid system image: only 'upgrade all' can restore it");
@@ -351,15 +350,6 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
 			      plan->n > 1 ? "hold" : "holds", m->version, plan->n > 1 ? "them" : "it");
 	plan->downgrade = vcmp(run->version, &m->ver) > 0;
 	return check_safety(in, m, plan, err);
-}
-
-const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec)
-{
-	if (pri->valid)
-		return pri;
-	if (sec->valid)
-		return sec;
-	return NULL;
 }
 
 /* Does a record name this image (digest, size, chunk size)? */

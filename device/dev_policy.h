@@ -62,9 +62,10 @@ long dev_plan_unsafe_step(const struct dev_plan *plan, const int bootable[FW_TAR
 /*
  * The upgrade policy of fwctl(8), decided on the signed manifest before any
  * payload byte is read. 0 and a plan, or -1 with err (code FW_EXIT_REJECTED)
- * saying what is wrong and what to do next. The running image is the
- * primary's record if valid, else the secondary's; on a board whose root
- * file system lives on a slot (in->rootfs), the booted slot's. There 'all'
+ * saying what is wrong and what to do next. The running image is
+ * dev_running's (dev_slot.h): on a board whose root file system lives on a
+ * slot (in->rootfs), the booted slot's, else the primary's or the
+ * secondary's. There 'all'
  * writes the package's images for every slot but the booted one, which it
  * leaves as it is (plan->left_running), and an image generation change,
  * which must write the three slots in one step, is refused. A plan never
@@ -82,14 +83,6 @@ int dev_policy_check(const struct dev_policy_in *in, const struct fw_manifest *m
  */
 int dev_policy_golden(const struct dev_policy_in *in, const struct fw_manifest *m, struct dev_plan *plan,
 		      struct fw_err *err);
-
-/*
- * What runs now: the one rule the upgrade policy, check and status share.
- * The primary if its record is valid, else the secondary if its is, else
- * NULL (the golden system is a fallback of the boot step, never the image
- * an upgrade is judged against).
- */
-const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec);
 
 /* Does a record name this image (digest, size, chunk size)? */
 int dev_record_holds(const struct dev_record *rec, const uint8_t digest[FW_DIGEST_LEN], uint64_t size, uint32_t chunk_size);

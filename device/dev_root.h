@@ -21,10 +21,8 @@
 #define DEV_PACKAGE_DIR "packages"
 #define DEV_CONFIG_FORMAT "fwctl-device"
 #define DEV_MEDIA_MAX 16
-#define DEV_PKG_HOOK_TIMEOUT_DEFAULT 30u   /* seconds a package's activate or deactivate hook may run */
 #define DEV_PKG_HOOK_TIMEOUT_MAX 3600u
 #define DEV_USB_LABEL "external"   /* the medium usb://PATH reads from */
-#define DEV_TRIAL_BOOTS_DEFAULT 3  /* boots a new system image gets to be marked good */
 #define DEV_TRIAL_BOOTS_MAX 100
 #define DEV_NET_SETTING_MAX 86400   /* low-speed-time (s) at most */
 #define DEV_LOW_SPEED_MAX 1073741824 /* low-speed-limit (bytes/s) at most */

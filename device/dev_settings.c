@@ -18,6 +18,12 @@
 #include "device/dev_source.h"
 #include "device/dev_transport.h"
 
+/* The defaults of settings no other module has a default for: they live here alone. */
+#define DEV_HOOK_TIMEOUT_DEFAULT 300u       /* seconds the security-unpack hook may run before it is stopped */
+#define DEV_PKG_HOOK_TIMEOUT_DEFAULT 30u    /* seconds a package's activate or deactivate hook may run */
+#define DEV_TRIAL_BOOTS_DEFAULT 3u          /* boots a new system image gets to be marked good */
+#define DEV_SMART_INTERVAL_DEFAULT (24u * 3600u)   /* seconds between smart upgrade checks */
+
 #define UINT_SETTING(k, j, lo, hi, d, u, field, a, h) \
 	{ k, j, DEV_SETTING_UINT, lo, hi, d, u, offsetof(struct dev_config, field), a, h }
 #define SMART_SETTING(k, j, type, lo, hi, d, field, a, h) \
@@ -307,11 +313,19 @@ const char *dev_setting_show(const struct dev_config *c, const struct dev_settin
 
 void dev_settings_defaults(struct dev_config *c)
 {
-	dev_smart_config_defaults(&c->smart);
+	memset(&c->smart, 0, sizeof(c->smart));
 	for (size_t i = 0; i < dev_settings_count; i++) {
 		const struct dev_setting *s = &dev_settings[i];
-		if (dev_setting_is_smart(s))
+		if (dev_setting_is_smart(s)) {
+			/* Off, no server (both zero), the table's interval, any time for downloads and installs. */
+			if (s->type == DEV_SETTING_DURATION)
+				c->smart.interval = (int64_t)s->def;
+			else if (s->type == DEV_SETTING_WINDOW)
+				c->smart.window_start = c->smart.window_end = DEV_SMART_ANY_TIME;
+			else if (s->type == DEV_SETTING_TOD)
+				c->smart.install_at = DEV_SMART_ANY_TIME;
 			continue;
+		}
 		if (s->type == DEV_SETTING_UINT) {
 			*uint_field(c, s) = s->def;
 		} else if (s->type == DEV_SETTING_BOOL) {

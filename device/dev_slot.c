@@ -2,6 +2,7 @@
 #include "dev_slot.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ json_t *dev_record_to_json(const struct dev_record *rec)
 		return NULL;
 	if (!rec->valid) {
 		bad = json_object_set_new(o, "valid", json_false()) < 0 ||
-		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0;
+		      json_object_set_new(o, "note", fw_json_text(rec->note)) < 0 ||
+		      (rec->floor[0] && json_object_set_new(o, "floor", json_string(rec->floor)) < 0);
 	} else {
 		fw_hex(rec->digest, FW_DIGEST_LEN, hex);
 		fw_time_iso(rec->installed, when);
@@ -136,6 +138,9 @@ void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec)
 	if (!json_is_true(v)) {
 		v = json_object_get(doc, "note");
 		invalid(rec, "%s", json_is_string(v) ? json_string_value(v) : "not valid");
+		if (slot == DEV_SLOT_GOLDEN && json_object_get(doc, "floor") != NULL &&
+		    get_version(doc, "floor", 0, rec->floor) < 0)
+			invalid(rec, "record unreadable: %s: floor is not a version", path);
 		goto out;
 	}
 	v = json_object_get(doc, "digest");
@@ -164,6 +169,39 @@ out:
 	free(path);
 }
 
+const char *dev_golden_floor(const struct dev_record *golden)
+{
+	if (golden == NULL)
+		return NULL;
+	if (golden->valid)
+		return golden->version;
+	return golden->floor[0] ? golden->floor : NULL;
+}
+
+int dev_below_golden(const struct dev_record *golden, const char *version)
+{
+	const char *floor = dev_golden_floor(golden);
+	struct fw_err err;
+
+	return floor != NULL && fw_version_cmp_str(version, floor, &err) < 0;
+}
+
+void dev_record_invalid(int slot, const struct dev_record *old, struct dev_record *inv, const char *fmt, ...)
+{
+	const char *floor = slot == DEV_SLOT_GOLDEN ? dev_golden_floor(old) : NULL;
+	char keep[FW_VERSION_MAX_LEN + 1] = "";
+	va_list ap;
+
+	if (floor != NULL)
+		snprintf(keep, sizeof(keep), "%s", floor);   /* old and inv may be the same record */
+
+	memset(inv, 0, sizeof(*inv));
+	va_start(ap, fmt);
+	vsnprintf(inv->note, sizeof(inv->note), fmt, ap);
+	va_end(ap);
+	snprintf(inv->floor, sizeof(inv->floor), "%s", keep);
+}
+
 /*
  * On a board the bootloader's environment follows the system slots' records
  * (dev_board.h), so that it never selects a slot whose record is not valid:
@@ -175,7 +213,7 @@ out:
  */
 int dev_record_save(const struct dev_root *r, int slot, const struct dev_record *rec, struct fw_err *err)
 {
-	unsigned budget = r->cfg.trial_boots ? r->cfg.trial_boots : DEV_TRIAL_BOOTS_DEFAULT;
+	unsigned budget = r->cfg.trial_boots;   /* 1 or more: dev_settings' range */
 
 	if (!rec->valid && dev_bootenv_mark(&r->cfg.board, slot, 0, 0, err) < 0)
 		return -1;
@@ -331,6 +369,39 @@ int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err)
 	if (r->cfg.board.running != DEV_RUN_ROOTFS)
 		return 0;
 	return dev_slot_running(r, slot, err);
+}
+
+const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec, int rootfs)
+{
+	if (rootfs == FW_TARGET_PRI && pri->valid)
+		return pri;
+	if (rootfs == FW_TARGET_SEC && sec->valid)
+		return sec;
+	if (pri->valid)
+		return pri;
+	if (sec->valid)
+		return sec;
+	return NULL;
+}
+
+int dev_running_now(const struct dev_root *r, const struct dev_record *pri, const struct dev_record *sec,
+		    const struct dev_record **run, int *rootfs, struct fw_err *err)
+{
+	int booted;
+
+	if (run != NULL)
+		*run = NULL;
+	if (rootfs != NULL)
+		*rootfs = DEV_BOOTED_NONE;
+	if (dev_slot_rootfs(r, &booted, err) < 0)
+		return -1;
+	if (booted != FW_TARGET_PRI && booted != FW_TARGET_SEC)
+		booted = DEV_BOOTED_NONE;   /* the golden system: never what an upgrade is judged against */
+	if (rootfs != NULL)
+		*rootfs = booted;
+	if (run != NULL)
+		*run = dev_running(pri, sec, booted);
+	return 0;
 }
 
 /* Is slot t the one that booted, on a board whose root file system lives on it? */

@@ -30,7 +30,24 @@ struct dev_record {
 	char note[160];                             /* why it is not valid */
 	int has_sbom;                               /* the package carried an SBOM (never written to a slot) */
 	uint8_t sbom_sha256[FW_DIGEST_LEN];         /* its SHA-256, as in the signed manifest */
+	/* The golden slot's record when not valid: the golden system it held, still the floor ("" none) */
+	char floor[FW_VERSION_MAX_LEN + 1];
 };
+
+/*
+ * The golden floor: no boot starts a primary or secondary older than it and
+ * no upgrade installs one. The golden record's version when it is valid;
+ * else the golden system the record last held (`floor`), which a golden
+ * install cut short (a cancel, a failure, a crash) or an image failing its
+ * check at boot does not take away: the field's golden system is never
+ * rolled back past. NULL when no golden system was ever placed.
+ */
+const char *dev_golden_floor(const struct dev_record *golden);
+/* Is `version` below the golden floor? */
+int dev_below_golden(const struct dev_record *golden, const char *version);
+/* The record slot gets when it goes not valid, replacing old: the note, and the golden slot's floor kept. */
+void dev_record_invalid(int slot, const struct dev_record *old, struct dev_record *inv, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Load a record. Never fails: a missing or unreadable record loads as not valid, with a note saying why. */
 void dev_record_load(const struct dev_root *r, int slot, struct dev_record *rec);
@@ -69,6 +86,26 @@ int dev_slot_running(const struct dev_root *r, int *slot, struct fw_err *err);
  * when the command line does not say.
  */
 int dev_slot_rootfs(const struct dev_root *r, int *slot, struct fw_err *err);
+/*
+ * What runs now: the one rule the upgrade policy, the smart check and
+ * download, the packages' firmware bounds and status share. On a board whose
+ * root file system lives on a slot (board running=rootfs), the system slot
+ * that booted (`rootfs`: pri or sec, as dev_slot_rootfs says) if its record
+ * is valid. Otherwise the primary if its record is valid, else the secondary
+ * if its is (the field's model: the system runs from RAM, and what an
+ * upgrade wrote is what the next boot starts); else NULL. The golden system
+ * is a fallback of the boot step, never the image an upgrade is judged
+ * against. `rootfs` is DEV_BOOTED_NONE on a board that runs from RAM.
+ */
+const struct dev_record *dev_running(const struct dev_record *pri, const struct dev_record *sec, int rootfs);
+/*
+ * dev_running for this device, its board model included: *run its answer,
+ * *rootfs the slot it was given (DEV_BOOTED_NONE but on a rootfs board
+ * booted from pri or sec); either may be NULL. 0, or -1 with err (FW_EXIT_IO, naming the kernel
+ * command line) when a rootfs board cannot tell which slot booted.
+ */
+int dev_running_now(const struct dev_root *r, const struct dev_record *pri, const struct dev_record *sec,
+		    const struct dev_record **run, int *rootfs, struct fw_err *err);
 /* A block device slot's size in bytes (BLKGETSIZE64), a file's length otherwise. */
 int dev_slot_size(int fd, const char *path, uint64_t *size, struct fw_err *err);
 

@@ -12,16 +12,6 @@
 #include "device/dev_source.h"
 #include "formats/chunk.h"
 
-/* ---- settings ---- */
-
-void dev_smart_config_defaults(struct dev_smart_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->interval = DEV_SMART_INTERVAL_DEFAULT;
-	c->window_start = c->window_end = DEV_SMART_ANY_TIME;
-	c->install_at = DEV_SMART_ANY_TIME;
-}
-
 /* ---- state ---- */
 
 static const char *const check_names[] = {

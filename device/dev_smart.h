@@ -11,7 +11,6 @@
 #include "formats/manifest.h"
 
 #define DEV_SMART_FILE "smart.json"              /* ROOT/smart.json: the smart state below */
-#define DEV_SMART_INTERVAL_DEFAULT (24 * 3600)   /* seconds between checks */
 #define DEV_SMART_INTERVAL_MIN 60
 #define DEV_SMART_INTERVAL_MAX (365LL * 86400)
 #define DEV_SMART_BACKOFF_FIRST 60               /* seconds before the first retry after a netError ... */
@@ -30,8 +29,7 @@ struct dev_smart_config {
 	int install_at;                       /* minute of the day (UTC) to install; DEV_SMART_ANY_TIME: at once */
 };
 
-void dev_smart_config_defaults(struct dev_smart_config *c);
-/* In config.json and status --json these settings are written and read by dev_settings' table. */
+/* In config.json and status --json these settings are written and read, and their defaults set, by dev_settings' table. */
 
 /* What the last check said (fwctl(8), "SMART UPGRADE"). */
 enum dev_check_result {

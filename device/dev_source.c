@@ -92,6 +92,12 @@ static int parse_hostport(struct dev_source *s, const char *a, size_t len, struc
 		for (const char *p = h; p < he; p++)
 			if (!host_char(*p))
 				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: not a server address", (int)len, a);
+		/* No part of a host name starts or ends with '-' (RFC 1123): "-evil" would read as an option to
+		 * whatever program is handed the name next, and no server has it. */
+		for (const char *p = h; p < he; p++)
+			if (*p == '-' && (p == h || p[-1] == '.' || p + 1 == he || p[1] == '.'))
+				return fw_err_set(err, FW_EXIT_USAGE, "%.*s: not a server address: a host name %s with '-'",
+						  (int)(he - h), h, p == h ? "does not start" : "has no part that starts or ends");
 	}
 	if (copy(s->host, sizeof(s->host), h, (size_t)(he - h), "server address", err) < 0)
 		return -1;

@@ -149,6 +149,21 @@ void dev_note(dev_note_fn fn, void *ctx, const char *fmt, ...)
 	fn(ctx, text);
 }
 
+/* A note of this transaction, named by its command: "upgrade: ..." or, for a golden install, "golden: ...". */
+static void tnote(const struct txn *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tnote(const struct txn *u, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (u->req == NULL || u->req->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	dev_note(u->req->note, u->req->note_ctx, "%s: %s", u->req->golden ? "golden" : "upgrade", text);
+}
+
 void dev_targets_text(unsigned set, char *out, size_t outsz)
 {
 	size_t used = 0;
@@ -188,7 +203,7 @@ static void resume_save(struct txn *u)
 			u->recorded |= 1u << u->res.image[i].slot;
 		return;
 	}
-	dev_note(u->req->note, u->req->note_ctx, "upgrade: warning: cannot record the progress for a resume after a power cut: %s",
+	tnote(u, "warning: cannot record the progress for a resume after a power cut: %s",
 		 rerr.msg);
 	u->resume_on = 0;
 	dev_resume_clear(u->root);
@@ -229,15 +244,15 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	/* An unpack hook's output has offsets of its own; TFTP cannot start in the middle of a file. */
 	u->resume_on = u->root->cfg.unpack_hook == NULL && ni->proto != DEV_PROTO_TFTP;
 	if (found < 0) {
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: ignoring the record of an interrupted upgrade: %s", rerr->msg);
+		tnote(u, "ignoring the record of an interrupted upgrade: %s", rerr->msg);
 	} else if (found > 0 && may_resume) {
 		if (!dev_resume_may(found, &old, u->req->src->shown, u->st.last.target, u->root->cfg.unpack_hook != NULL,
 				    ni->proto, &ni->id, why, sizeof(why))) {
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: %s", why);
+			tnote(u, "not resuming the interrupted upgrade: %s", why);
 		} else if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS)) {
 			/* Asked for the bytes before the kept ones alone, it sent the whole file (200, not 206): every
 			 * later range would cost the file again. Fetched whole once, as curl -C - would have to. */
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: not resuming the interrupted upgrade: the server "
+			tnote(u, "not resuming the interrupted upgrade: the server "
 				 "ignored the Range request (HTTP 200, not 206): the package is fetched whole");
 		} else {
 			u->res = old;
@@ -252,7 +267,7 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 			for (unsigned i = 0; i < u->res.n; i++)
 				kept += image_whole(u, &u->res.image[i]) ? u->res.image[i].size : u->res.image[i].kept;
 			/* The server answered the range before them (206): it serves ranges, these are not fetched. */
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: resuming the interrupted upgrade: %llu bytes of the package are "
+			tnote(u, "resuming the interrupted upgrade: %llu bytes of the package are "
 				 "in the slots already and are not fetched again (they are verified again)", (unsigned long long)kept);
 		}
 	}
@@ -299,11 +314,11 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 				  "a modification package, not firmware: 'upgrade' installs .pkg firmware bundles");
 	}
 	/* A board whose root file system lives on the slot that booted: the planner leaves that slot out. */
-	if (dev_slot_rootfs(u->root, &booted, err) < 0) {
+	if (dev_running_now(u->root, u->pin.rec[FW_TARGET_PRI], u->pin.rec[FW_TARGET_SEC], NULL, &booted, err) < 0) {
 		u->result = DEV_RESULT_SYSTEM_ERROR;
 		return -1;
 	}
-	u->pin.rootfs = booted == FW_TARGET_PRI || booted == FW_TARGET_SEC;
+	u->pin.rootfs = booted != DEV_BOOTED_NONE;
 	u->pin.booted = u->pin.rootfs ? (enum fw_target)booted : FW_TARGET_PRI;
 	if ((u->req->golden ? dev_policy_golden(&u->pin, m, &u->plan, err) : dev_policy_check(&u->pin, m, &u->plan, err)) < 0) {
 		u->result = DEV_RESULT_POLICY_REFUSED;
@@ -324,21 +339,21 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 	memcpy(u->first_manifest, rep->manifest_bytes, rep->manifest_len);
 	u->first_len = rep->manifest_len;
 	if (u->plan.downgrade)
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: warning: %s is older than the running %s: restore factory defaults after the downgrade "
+		tnote(u, "warning: %s is older than the running %s: restore factory defaults after the downgrade "
 			"(copy the factory default configuration to the running one)", m->version, u->plan.running);
 	if (u->plan.transition != 0)
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s image generation %u: writing secondary, bootloader and primary in one step; "
+		tnote(u, "%s image generation %u: writing secondary, bootloader and primary in one step; "
 			"do not cut the power", u->plan.transition > 0 ? "entering" : "returning to", m->image_generation);
 	if (u->plan.left_running) {
 		int sys = 0;
 
 		for (size_t i = 0; i < u->plan.n; i++)
 			sys |= u->plan.step[i].target != FW_TARGET_BOOT;
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: left as it is: it holds the running system (board running=rootfs)%s",
+		tnote(u, "%s: left as it is: it holds the running system (board running=rootfs)%s",
 			 dev_slot_name(u->pin.booted), sys ? "; the bootloader tries the new image first at the next boot" : "");
 	}
 	if (u->plan.passes == 2)
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: the secondary is the only bootable image: writing the primary first, then reading "
+		tnote(u, "the secondary is the only bootable image: writing the primary first, then reading "
 			"the package again for the rest");
 	/* From here on slots change: say so first, so a power cut shows up at the next boot. A new
 	 * system image starts a new trial: its boot budget is whole. */
@@ -465,11 +480,11 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 		if (dev_slot_open_at(&u->w, u->root, t, im->kept, &oerr) == 0) {
 			dev_slot_reserve(&u->w, p->size);
 			u->skip = u->synced = im->kept;
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: continuing after the %llu bytes the interrupted upgrade wrote",
+			tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote",
 				 dev_slot_name(t), (unsigned long long)im->kept);
 			return 0;
 		}
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: cannot continue the interrupted write (%s): writing it whole",
+		tnote(u, "%s: cannot continue the interrupted write (%s): writing it whole",
 			 dev_slot_name(t), oerr.msg);
 		im->kept = 0;
 		resume_save(u);
@@ -518,10 +533,10 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 		}
 		u->delta_here = slot == (int)st->target;
 		if (src == PKG_DELTA_BASE)
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: rebuilding %s from the delta against the image in %s",
+			tnote(u, "%s: rebuilding %s from the delta against the image in %s",
 				 dev_slot_name(st->target), m->payloads[index].name, dev_slot_name(slot));
 		else if (!u->delta_here)
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: copying %s from %s, which holds it verified",
+			tnote(u, "%s: copying %s from %s, which holds it verified",
 				 dev_slot_name(st->target), m->payloads[index].name, dev_slot_name(slot));
 		u->result = DEV_RESULT_FILE_NOT_MATCH;   /* until the base checked out (on_begin) */
 		*fd = u->delta_fd;
@@ -547,27 +562,27 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 			/* The delta's image is whole in its slot already (a run cut short after it was committed). */
 			u->delta_here = 0;
 			u->in_place = 1;
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds %s %s already: verifying it in place",
+			tnote(u, "%s: holds %s %s already: verifying it in place",
 				 dev_slot_name(t), m->payloads[index].name, m->version);
 			return 0;
 		}
 		if (u->resume_on && resume_image(u, m, index, t) == 1) {
 			/* Whole in its slot already: the reader verifies the slot's own bytes, nothing is written. */
 			u->in_place = 1;
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: %s %s was written by the interrupted upgrade: verifying it in place",
+			tnote(u, "%s: %s %s was written by the interrupted upgrade: verifying it in place",
 				 dev_slot_name(t), m->payloads[index].name, m->version);
 			return 0;
 		}
 		/* The record goes invalid, durably, before the first byte of the slot changes. */
-		memset(&inv, 0, sizeof(inv));
-		snprintf(inv.note, sizeof(inv.note), "incomplete: writing %s did not finish", m->version);
+		/* A golden install cut short keeps the floor: the golden system it replaces was never rolled back past. */
+		dev_record_invalid(t, &u->rec[t], &inv, "incomplete: writing %s did not finish", m->version);
 		if (dev_record_save(u->root, t, &inv, err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
 			return -1;
 		}
 		u->rec[t] = inv;
 		u->touched |= 1u << t;
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
+		tnote(u, "%s: writing %s %s (%llu bytes)", dev_slot_name(t), m->payloads[index].name,
 		     m->version, (unsigned long long)m->payloads[index].size);
 		if (open_slot(u, t, &m->payloads[index], err) < 0) {
 			u->result = DEV_RESULT_WRITE_FLASH_FAILED;
@@ -623,7 +638,7 @@ static int commit(struct txn *u, enum fw_target t, const struct dev_record *rec,
 	}
 	u->rec[t] = *rec;
 	u->out->installed |= 1u << t;
-	dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: %s verified and written", dev_slot_name(t), rec->version);
+	tnote(u, "%s: %s verified and written", dev_slot_name(t), rec->version);
 	return 0;
 }
 
@@ -638,7 +653,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 		/* Its record is valid since the interrupted run committed it. */
 		u->in_place = 0;
 		u->out->installed |= 1u << u->plan.step[u->cur].target;
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: %s verified in place", dev_slot_name(u->plan.step[u->cur].target),
+		tnote(u, "%s: %s verified in place", dev_slot_name(u->plan.step[u->cur].target),
 			 m->version);
 		return 0;
 	}
@@ -743,13 +758,13 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
-			dev_note(u->req->note, u->req->note_ctx, "upgrade: %s: holds no valid image now: %s", dev_slot_name(t),
-				 stop ? "run the same upgrade again to finish it"
-							    : "run the upgrade again with an intact package");
+			tnote(u, stop ? "%s: holds no valid image now: run the same %s again to finish it"
+				      : "%s: holds no valid image now: run the %s again with an intact package",
+			      dev_slot_name(t), u->req->golden ? "golden install" : "upgrade");
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
 		err->code = FW_EXIT_IO;
 	if (record(u, res, err->msg, &rerr) < 0)
-		dev_note(u->req->note, u->req->note_ctx, "upgrade: the result could not be recorded: %s", rerr.msg);
+		tnote(u, "the result could not be recorded: %s", rerr.msg);
 	return -1;
 }
 
@@ -879,7 +894,7 @@ static int open_source(struct txn *u, struct dev_root *r, const struct dev_upgra
 		start(u, r, req, out, u->in.rereadable);
 		found = dev_resume_load(r, &old, &rerr);
 		if (found != 0) {
-			dev_note(req->note, req->note_ctx, "upgrade: the interrupted network upgrade will not be resumed: "
+			tnote(u, "the interrupted network upgrade will not be resumed: "
 				 "this upgrade replaces it");
 			dev_resume_clear(r);
 		}
@@ -975,9 +990,9 @@ out:
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
 		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
 		    (u.resuming || ni->interruptions > 0))
-			dev_note(req->note, req->note_ctx, "upgrade: the server ignored a Range request (HTTP 200, not 206): "
+			tnote(&u, "the server ignored a Range request (HTTP 200, not 206): "
 				 "it sent the file from byte 0 again, and the bytes before the range were skipped");
-		dev_note(req->note, req->note_ctx, "upgrade: fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
+		tnote(&u, "fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
 		     (unsigned long long)ni->fetched, dev_proto_name(ni->proto), ni->attempts, ni->attempts == 1 ? "" : "s",
 		     ni->interruptions, ni->interruptions == 1 ? "" : "s", spliced);
 	}
@@ -1006,7 +1021,7 @@ int dev_upgrade(struct dev_root *r, const struct dev_upgrade_req *req, struct de
 		return -1;
 	/* The interrupted run's bytes were of no use (another manifest, a slot that does not verify):
 	 * nothing was trusted, nothing is lost but bytes. The same upgrade once more, from byte 0. */
-	dev_note(req->note, req->note_ctx, "upgrade: %s: starting over from byte 0", err->msg);
+	tnote(&u, "%s: starting over from byte 0", err->msg);
 	dev_resume_clear(r);
 	return attempt(r, req, out, 0, err);
 }

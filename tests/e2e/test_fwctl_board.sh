@@ -5,6 +5,7 @@
 # loop against each backend: after any crash the environment, as the bootloader reads it, selects a valid image.
 E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/lib.sh"
+. "$E2E/servers.sh"
 # The tear shim is preloaded before a sanitizer's runtime (make SANITIZE=1).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
@@ -17,6 +18,7 @@ LOOPS=""
 MNT=""
 SWAP=""
 cleanup() {
+	srv_stop_all
 	[ -n "$SWAP" ] && swapoff "$SWAP" 2>/dev/null
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
 	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
@@ -236,6 +238,41 @@ for words in "upgrade all 5.21.3.pkg" "boot-check" "mark-good" "mark-bad"; do
 	[ "$(devsum "$D" "$T/ub.env")" = "$before" ] || fail "$words with a contradicting command line changed the board"
 done
 ok "running=rootfs: a command line naming two slots (fwpkg.slot= against root=, or fwpkg.slot= twice): exit 3, nothing changed"
+
+# What runs now: one rule (dev_running) for status, the packages' firmware bounds and the smart check. Here they
+# used to disagree: B runs 5.21.3 (fwpkg.slot=sec) while A holds 5.21.4, written from B and not yet booted.
+[ "$(FWCTL_CMDLINE="$T/cmdline.sec" js "d['version'], d['slots']['pri']['version'], d['slots']['pri']['valid'], d['slots']['sec']['version']")" = \
+	"5.21.3 5.21.4 True 5.21.3" ] || fail "status --json booted from B: $(FWCTL_CMDLINE="$T/cmdline.sec" js "d['version'], d['slots']")"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '' "$B/fwctl" --root "$D" status
+grep -Eq '^version +5\.21\.3 \(generation 1\)$' "$T/.out" || fail "status booted from B: $(grep '^version' "$T/.out")"
+# The same device booted from A runs what A holds.
+[ "$(js "d['version']")" = 5.21.4 ] || fail "status --json booted from A: $(js "d['version']")"
+mkdir -p tree-m/files
+echo m >tree-m/files/m
+"$B/mkwmopkg" -q -o new.wmopkg -C tree-m --version 1.0 --product WX --min-fw 5.21.4 -k k.key
+"$B/mkwmopkg" -q -o old.wmopkg -C tree-m --version 1.0 --product WX --max-fw 5.21.3 -k k.key
+before=$(devsum "$D" "$T/ub.env")
+FWCTL_CMDLINE="$T/cmdline.sec" expect 1 'new\.wmopkg: incompatible firmware: package new needs firmware 5\.21\.4 or later, not 5\.21\.3' \
+	"$B/fwctl" --root "$D" package install new.wmopkg
+[ "$(devsum "$D" "$T/ub.env")" = "$before" ] && [ ! -e "$D/packages/new.wmopkg" ] ||
+	fail "a package refused for its firmware bounds changed the device"
+pkgs_before=$(treesum "$D/packages")
+FWCTL_CMDLINE="$T/cmdline.lie" expect 3 "fwctl: package install: .*$T/cmdline.lie: the kernel command line contradicts itself" \
+	"$B/fwctl" --root "$D" package install old.wmopkg
+[ "$(treesum "$D/packages")" = "$pkgs_before" ] || fail "a package install that cannot tell what runs changed the packages"
+FWCTL_CMDLINE="$T/cmdline.sec" expect 0 'installed old 1\.0' "$B/fwctl" --root "$D" package install old.wmopkg
+# The smart check: a catalog whose newest release is 5.21.3, the running one (the primary's 5.21.4 is not what runs).
+mkdir -p www
+cp 5.21.3.pkg www/
+srv_nginx "$T/www"
+FWPKG_NOW=1700000000 "$B/fwpkg" catalog -q -f -o www/cat.json --base-url "http://127.0.0.1:$HTTP_PORT" --expires 30d \
+	--serial 1 -k k.key www/5.21.3.pkg
+"$B/fwctl" --root "$D" -q smart config --server "http://127.0.0.1:$HTTP_PORT/cat.json"
+FWCTL_NOW=1700000100 FWCTL_CMDLINE="$T/cmdline.sec" expect 0 '^fwctl: check: 5\.21\.3 is the newest release$' \
+	"$B/fwctl" --root "$D" check
+grep -q "^versionOptimal" "$T/.out" || fail "check booted from B: $(cat "$T/.out")"
+FWCTL_NOW=1700000200 expect 0 '^fwctl: check: 5\.21\.4 is the newest release$' "$B/fwctl" --root "$D" check
+ok "running=rootfs, B runs 5.21.3 while A holds 5.21.4: status, a package's firmware bounds and the smart check all judge by B's"
 
 # GRUB: the same from A; grub-editenv reads the new order.
 grub-editenv "$T/grubenv.rootfs" create

@@ -193,6 +193,49 @@ expect 0 '' fw golden install a.pkg
 unlocked
 ok "golden install: SIGINT mid-write: exit 7, upgradeCancelled, the golden slot read-only (0444) again; again: placed"
 
+# --- a golden install cut short (a Ctrl-C, a full disk) over a placed golden system keeps its floor: no upgrade and
+# no rollback goes below 5.21.0, though the slot's image is gone; its notes say golden:, not upgrade:
+mk 5.21.3 c.pkg
+mk 5.20.5 low.pkg
+[ -f "$B/shim/failwrite.so" ] || fail "no $B/shim/failwrite.so: run make check"
+for how in cancel fail; do
+	fresh
+	expect 0 'golden: 5\.21\.0 placed' fw golden install a.pkg
+	expect 0 '' fw boot
+	expect 0 'upgrade: all 5\.21\.0: success' fw upgrade no-reboot all a.pkg
+	if [ "$how" = cancel ]; then
+		expect 7 'golden: c\.pkg: payload WX-pri\.img: cancelled \(SIGINT\)$' sigat $INT /slots/golden 5 fw golden install c.pkg
+		grep -q 'golden: golden: holds no valid image now: run the same golden install again to finish it' "$T/.err" ||
+			fail "$(cat "$T/.err")"
+	else
+		FAILWRITE_AFTER=1000000 LD_PRELOAD="$B/shim/failwrite.so" expect 3 'golden: c\.pkg: .*No space left on device' \
+			fw golden install c.pkg
+		grep -q 'golden: golden: holds no valid image now: run the golden install again' "$T/.err" || fail "$(cat "$T/.err")"
+	fi
+	grep -q 'golden: golden: writing WX-pri\.img 5\.21\.3' "$T/.err" || fail "golden install notes: $(cat "$T/.err")"
+	! grep -q 'fwctl: upgrade:' "$T/.err" || fail "a golden install says upgrade: $(cat "$T/.err")"
+	[ "$(js "d['slots']['golden']['valid'], d['slots']['golden']['floor']")" = "False 5.21.0" ] ||
+		fail "$how: the golden record after a golden install cut short: $(js "d['slots']['golden']")"
+	fw status | grep -Eq '^golden +no .*\(the floor stays 5\.21\.0\)$' || fail "status table: $(fw status)"
+	before=$(devsum)
+	expect 1 'the package \(5\.20\.5\) is older than the golden system 5\.21\.0, which no boot goes below' fw upgrade pri low.pkg
+	[ "$(devsum)" = "$before" ] || fail "$how: a refused upgrade below the golden floor changed the device"
+	# The boot step starts the system images (at the floor); placed again, the new golden system is the floor.
+	expect 0 '' fw boot
+	grep -q 'booted pri 5\.21\.0' "$T/.out" || fail "$(cat "$T/.out")"
+	expect 0 'golden: 5\.21\.3 placed' fw golden install c.pkg
+	[ "$(js "d['slots']['golden']['valid'], d['slots']['golden']['version']")" = "True 5.21.3" ] || fail "$(js "d['slots']['golden']")"
+done
+# With nothing at the floor left to boot (the system images older than it), a system below it beats none, said so.
+fresh
+expect 0 'golden: 5\.21\.0 placed' fw golden install a.pkg
+expect 7 'cancelled \(SIGINT\)$' sigat $INT /slots/golden 5 fw golden install c.pkg
+expect 0 '' fw boot
+grep -q 'booted pri 5\.20\.0' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['boot_note']")" = "below the golden floor 5.21.0, whose image is gone: booting it all the same (place the golden system again with fwctl golden install)" ] ||
+	fail "$(js "d['boot_note']")"
+ok "golden install cut short by SIGINT or a full disk: the golden floor stays (record, status, upgrade refused below it; exit 7 / 3), notes say golden:; with nothing at the floor, the boot says so and starts pri"
+
 # --- package install from a file: a stop between verified chunks ends it (it did nothing: the install went on,
 # exit 0); nothing installed, the refusal recorded; again: installed. A stop after the index is written: said so.
 fresh
@@ -286,14 +329,45 @@ expect 3 'rollback_index' fw status --json
 import json
 d = json.load(open('$T/.out'))
 assert d['outcome'] == 'error' and d['exit_code'] == 3 and 'rollback_index' in d['error'], d
+assert d['file'] == '$D/state.json', d
 " || fail "status --json failure: $(cat "$T/.out")"
+# The file that made status fail is the one named, not the root: a damaged smart state, or configuration.
+fresh
+printf '{"check": {"result": "bogus"}}' >"$D/smart.json"
+before=$(treesum "$D")
+expect 3 "status: $D/smart.json: check.result: missing or unknown" fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+assert d['outcome'] == 'error' and d['exit_code'] == 3 and d['file'] == '$D/smart.json' and 'check.result' in d['error'], d
+" || fail "status --json with a damaged smart.json: $(cat "$T/.out")"
+expect 3 "status: $D/smart.json: check.result" fw status
+[ "$(treesum "$D")" = "$before" ] || fail "status changed the device"
+fresh
+printf '{"product": ' >"$D/config.json"
+expect 3 "status: .*$D/config.json" fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+assert d['outcome'] == 'error' and d['exit_code'] == 3 and d['file'] == '$D/config.json', d
+" || fail "status --json with a damaged config.json: $(cat "$T/.out")"
+# A damaged record is no failure of status: that slot is shown not valid, its note naming the record.
+fresh
+printf '{"valid": true}' >"$D/records/pri.json"
+expect 0 '' fw status --json
+"$PY" -c "
+import json
+d = json.load(open('$T/.out'))
+p = d['slots']['pri']
+assert p['valid'] is False and '$D/records/pri.json' in p['note'] and d['version'] == '5.20.0', d
+" || fail "status --json with a damaged records/pri.json: $(cat "$T/.out")"
 expect 2 'unknown option' fw status --json --bogus
 "$PY" -c "
 import json
 d = json.load(open('$T/.out'))
 assert d['outcome'] == 'error' and d['exit_code'] == 2 and d['file'] is None, d
 " || fail "status --json usage failure: $(cat "$T/.out")"
-ok "status --json that fails prints one JSON document: outcome, exit_code, error, file"
+ok "status --json that fails prints one JSON document: outcome, exit_code, error, and the file that made it fail (state.json, smart.json, config.json; a damaged record shows as not valid)"
 
 # --- one convention for times in JSON: ISO 8601 UTC strings everywhere
 fresh

@@ -91,10 +91,18 @@ expect 2 '"force" comes before the target' fw upgrade pri fw-5.21.5.pkg force
 expect 2 '"extra": one word too many after the source fw-5.21.5.pkg' fw upgrade pri fw-5.21.5.pkg extra
 expect 2 '"no/where" is not a server address' fw upgrade pri no/where fw.pkg
 expect 2 'localhost:0: port must be 1 to 65535' fw upgrade pri localhost:0 fw.pkg
+whole=$(treesum "$D")
+for words in "upgrade sec -evil fw.pkg" "upgrade all -evil:21 fw.pkg" "upgrade pri ftp://-evil/fw.pkg" \
+	"golden install -evil fw.pkg" "package install -evil x.wmopkg" "package install proto sftp -evil x.wmopkg"; do
+	# shellcheck disable=SC2086
+	expect 2 "^fwctl: [a-z ]+: -evil: not a server address: a host name does not start with '-'\$" fw $words
+	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "$words: more than one line: $(cat "$T/.err")"
+done
+[ "$(treesum "$D")" = "$whole" ] || fail "a host name starting with '-' changed the device"
 expect 2 'global options go before the command: fwctl \[--root DIR\] \[-q\] status' "$B/fwctl" status --root "$D"
 expect 2 'global options go before the command' "$B/fwctl" --root "$D" upgrade pri -q fw-5.21.5.pkg
 [ "$(statesum)" = "$before" ] || fail "a usage error changed the state"
-ok "keywords after the target, an extra word, and global options after the command: exit 2, nothing recorded"
+ok "keywords after the target, an extra word, a host name starting with '-', and global options after the command: exit 2, one line, nothing recorded"
 
 # --- network forms: parsed and fetched; with nothing listening (port 1), exit 4, netError (tests/e2e/test_fwctl_net.sh
 # installs from real servers). TFTP waits for its connect timeout: the fallback from FTP is tested there too.

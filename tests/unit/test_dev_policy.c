@@ -6,6 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "device/dev_policy.h"
+#include "device/dev_state.h"
 
 static struct fw_manifest *man;
 static struct dev_record rec[FW_TARGET_COUNT];
@@ -196,20 +197,26 @@ static void test_leave_generation(void)
 	refused("names no version to leave generation 2 from");
 }
 
-/* dev_running: the one rule of what runs now. */
+/* dev_running: the one rule of what runs now, on a board that runs from RAM and on a rootfs board. */
 static void test_dev_running(void)
 {
 	struct dev_record pri, sec;
 
 	memset(&pri, 0, sizeof(pri));
 	memset(&sec, 0, sizeof(sec));
-	CU_ASSERT_PTR_NULL(dev_running(&pri, &sec));
+	CU_ASSERT_PTR_NULL(dev_running(&pri, &sec, DEV_BOOTED_NONE));
+	CU_ASSERT_PTR_NULL(dev_running(&pri, &sec, FW_TARGET_SEC));
 	sec.valid = 1;
-	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &sec);
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, DEV_BOOTED_NONE), &sec);
 	pri.valid = 1;
-	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &pri);
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, DEV_BOOTED_NONE), &pri);
+	/* A rootfs board booted from sec runs sec, whatever the primary holds. */
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, FW_TARGET_SEC), &sec);
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, FW_TARGET_PRI), &pri);
+	/* The booted slot marked bad: the records' rule again. */
 	sec.valid = 0;
-	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec), &pri);
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, FW_TARGET_SEC), &pri);
+	CU_ASSERT_PTR_EQUAL(dev_running(&pri, &sec, DEV_BOOTED_NONE), &pri);
 }
 
 static void test_running_image(void)
@@ -443,7 +450,7 @@ int main(void)
 	    CU_add_test(s, "entering a generation", test_enter_generation) == NULL ||
 	    CU_add_test(s, "leaving a generation downwards", test_leave_generation) == NULL ||
 	    CU_add_test(s, "the running image", test_running_image) == NULL ||
-	    CU_add_test(s, "dev_running: primary, else secondary", test_dev_running) == NULL ||
+	    CU_add_test(s, "dev_running: the rootfs board's booted slot, else primary, else secondary", test_dev_running) == NULL ||
 	    CU_add_test(s, "version order and force", test_version_order) == NULL ||
 	    CU_add_test(s, "every state, every target: never unbootable", test_plans_exhaustive) == NULL ||
 	    CU_add_test(s, "board running=rootfs", test_rootfs) == NULL ||

@@ -9,6 +9,7 @@
 
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
+#include "device/dev_smart.h"
 
 static unsigned get_uint(const struct dev_config *c, const struct dev_setting *s)
 {
@@ -73,6 +74,10 @@ static void test_defaults(void)
 	}
 	CU_ASSERT(c.allow_untrusted == 0 && c.n_media == 0);
 	CU_ASSERT(c.hook_timeout == 300 && c.trial_boots == 3 && c.pkg_hook_timeout == 30);
+	/* The smart upgrade's defaults come from the same table: off, no server, daily, any time. */
+	CU_ASSERT(c.smart.enabled == 0 && c.smart.server[0] == '\0' && c.smart.interval == 24 * 3600);
+	CU_ASSERT(c.smart.window_start == DEV_SMART_ANY_TIME && c.smart.window_end == DEV_SMART_ANY_TIME &&
+		  c.smart.install_at == DEV_SMART_ANY_TIME);
 	dev_config_free(&c);
 }
 

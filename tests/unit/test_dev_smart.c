@@ -68,7 +68,8 @@ static struct dev_smart_state st;
 
 static void setup(void)
 {
-	dev_smart_config_defaults(&cfg);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window_start = cfg.window_end = cfg.install_at = DEV_SMART_ANY_TIME;
 	cfg.enabled = 1;
 	strcpy(cfg.server, "http://updates.example/catalog.json");
 	cfg.interval = 6 * 3600;

@@ -102,6 +102,13 @@ static const struct reject_case rejected[] = {
 	{ { "bad host", "f.pkg" }, FW_EXIT_USAGE, "not a server address" },
 	{ { "no/where", "f.pkg" }, FW_EXIT_USAGE, "\"no/where\" is not a server address" },
 	{ { "localhost:0", "f.pkg" }, FW_EXIT_USAGE, "port must be 1 to 65535" },
+	/* A host name starting with '-' would be an option to the next program: no host has one. */
+	{ { "-evil", "f.pkg" }, FW_EXIT_USAGE, "-evil: not a server address: a host name does not start with '-'" },
+	{ { "-evil:21", "f.pkg" }, FW_EXIT_USAGE, "-evil: not a server address: a host name does not start with '-'" },
+	{ { "ftp://-evil/f" }, FW_EXIT_USAGE, "-evil: not a server address: a host name does not start with '-'" },
+	{ { "http://u:p@-oProxy/f" }, FW_EXIT_USAGE, "-oProxy: not a server address" },
+	{ { "host.-x", "f.pkg" }, FW_EXIT_USAGE, "host.-x: not a server address: a host name has no part that starts or ends with '-'" },
+	{ { "host-.x", "f.pkg" }, FW_EXIT_USAGE, "no part that starts or ends with '-'" },
 };
 
 static int count(const char *const *w, int max)
