@@ -59,7 +59,7 @@ int cli_keys_add_pub(struct cli_keys *k, const char *path);
 int cli_keys_add_inline(struct cli_keys *k, const char *base64);
 /* getopt_long values of the X.509 trust options (their table: tools/cli_trust_opts.h). */
 enum { CLI_OPT_CA = 400, CLI_OPT_CRL, CLI_OPT_SIGNER, CLI_OPT_DEPTH, CLI_OPT_NO_TIME };
-/* 1 if c was one of the X.509 trust options (taken into k), 0 if not, -1 after printing why it is wrong. */
+/* 1 if c was -p, -P, --keyring or one of the X.509 trust options (taken into k), 0 if not, -1 after printing why it is wrong. */
 int cli_keys_option(struct cli_keys *k, int c, const char *arg);
 /* Whether any key or CA certificate was given (else the default keyring is used). */
 int cli_keys_given(const struct cli_keys *k);
