@@ -9,6 +9,7 @@
 #include "device/dev_check.h"
 #include "device/dev_smart.h"
 #include "formats/chunk.h"
+#include "tests/unit/unit_main.h"
 
 #define DAY 86400
 #define T0 (19000LL * DAY)   /* a midnight UTC */
@@ -509,30 +510,19 @@ static void test_decide_path(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "times of day", test_tod },
+		{ "download windows, across midnight", test_window },
+		{ "backoff after netError", test_backoff },
+		{ "checks: interval, backoff, once a tick", test_check_schedule },
+		{ "downloads: only inside the window", test_download_window },
+		{ "installs: at the install time, not on trial", test_install_time },
+		{ "rollout bucket: documented hash, spread", test_rollout_bucket },
+		{ "the decision: newest, bridge, rollout, product", test_decide },
+		{ "the decision: a bridge path through the install's policy", test_decide_path },
+		{ "a delta only where the install finds its bases, never after it failed", test_delta_choice },
+		{ "one-shot schedule: download at, reboot at, retry, by hand", test_schedule },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("dev_smart", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "times of day", test_tod) == NULL ||
-	    CU_add_test(s, "download windows, across midnight", test_window) == NULL ||
-	    CU_add_test(s, "backoff after netError", test_backoff) == NULL ||
-	    CU_add_test(s, "checks: interval, backoff, once a tick", test_check_schedule) == NULL ||
-	    CU_add_test(s, "downloads: only inside the window", test_download_window) == NULL ||
-	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
-	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
-	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
-	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL ||
-	    CU_add_test(s, "a delta only where the install finds its bases, never after it failed", test_delta_choice) == NULL ||
-	    CU_add_test(s, "one-shot schedule: download at, reboot at, retry, by hand", test_schedule) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("dev_smart", NULL, NULL, tests, UNIT_COUNT(tests));
 }

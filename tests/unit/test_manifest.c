@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "formats/sbom.h"
 #include "tests/unit/manifest_checks.h"
+#include "tests/unit/unit_main.h"
 
 #define DIGEST0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define DIGEST1 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -1230,10 +1231,7 @@ static void test_wmopkg_name_rule(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "parses a valid manifest", test_valid },
 		{ "emit/parse round trip", test_round_trip },
 		{ "emit and validate refuse bad manifests", test_emit_validates },
@@ -1250,26 +1248,6 @@ int main(void)
 		{ "compression: format version 3, every field checked", test_zstd_manifest },
 		{ "delta: format version 4, the base checked, each frame's prefix", test_delta_manifest },
 	};
-	CU_pSuite s;
-	unsigned failed;
-	size_t i;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("manifest", NULL, NULL);
-	if (s == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("manifest", NULL, NULL, tests, UNIT_COUNT(tests));
 }

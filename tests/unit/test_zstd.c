@@ -12,6 +12,7 @@
 #include "formats/manifest.h"
 #include "formats/zstd_read.h"
 #include "formats/zstd_write.h"
+#include "tests/unit/unit_main.h"
 
 #define FRAME (1024u * 1024)
 #define PIECE 4096u
@@ -312,22 +313,15 @@ static void test_writer_incompressible(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct unit_test tests[] = {
+		{ "frames decode to the image, fed in odd pieces", test_frames_round_trip },
+		{ "a decompression bomb is stopped at the frame's declared length", test_bomb_stopped_at_declared_length },
+		{ "a frame asking for a window above the cap is refused", test_window_above_cap_refused },
+		{ "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded },
+		{ "a short frame and a truncated payload are refused", test_short_frame_and_truncation },
+		{ "the writer's frames and chunk lists", test_writer },
+		{ "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("zstd", NULL, NULL);
-	CU_add_test(suite, "frames decode to the image, fed in odd pieces", test_frames_round_trip);
-	CU_add_test(suite, "a decompression bomb is stopped at the frame's declared length", test_bomb_stopped_at_declared_length);
-	CU_add_test(suite, "a frame asking for a window above the cap is refused", test_window_above_cap_refused);
-	CU_add_test(suite, "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded);
-	CU_add_test(suite, "a short frame and a truncated payload are refused", test_short_frame_and_truncation);
-	CU_add_test(suite, "the writer's frames and chunk lists", test_writer);
-	CU_add_test(suite, "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return unit_run("zstd", NULL, NULL, tests, UNIT_COUNT(tests));
 }
