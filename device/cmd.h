@@ -47,6 +47,13 @@ struct option;
  */
 void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int base, int smart);
 
+/*
+ * A command that takes no words: 1 when it is done, after printing help (on
+ * stdout, for --help or -h alone; *rc FW_EXIT_OK) or the usage error "VERB:
+ * takes no arguments" (any other words; *rc FW_EXIT_USAGE); 0 to run it.
+ */
+int cmd_no_words(const char *verb, int argc, char **argv, const char *help, int *rc);
+
 /* Ask a yes/no question on the terminal: 1 yes, 0 no, -1 no terminal to ask on. */
 int cmd_confirm(const char *question);
 

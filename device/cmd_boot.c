@@ -54,15 +54,11 @@ int cmd_boot(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] boot\nBoot the primary image if its record, rollback index and bytes "
-		       "check out, else the secondary.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("boot", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("boot", argc, argv,
+			 "usage: fwctl [--root DIR] boot\nBoot the primary image if its record, rollback index and bytes "
+			 "check out, else the secondary.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot", NULL, &err);
 	if (r.cfg.board.bootloader != DEV_BL_FILE) {

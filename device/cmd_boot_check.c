@@ -25,17 +25,13 @@ int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int booted, rc = FW_EXIT_OK;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] boot-check\nOn a board, once the system has started (fwctl-boot-check."
-		       "service): check the image the bootloader started (fwpkg.slot= on the kernel command line) against "
-		       "its record, the rollback-index and golden floors and its bytes; mark it bad if it must not run; "
-		       "roll back a trial the bootloader gave up on; activate the packages.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("boot-check", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("boot-check", argc, argv,
+			 "usage: fwctl [--root DIR] boot-check\nOn a board, once the system has started (fwctl-boot-check."
+			 "service): check the image the bootloader started (fwpkg.slot= on the kernel command line) against "
+			 "its record, the rollback-index and golden floors and its bytes; mark it bad if it must not run; "
+			 "roll back a trial the bootloader gave up on; activate the packages.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot-check", NULL, &err);
 	if (r.cfg.board.bootloader == DEV_BL_FILE) {
