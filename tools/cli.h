@@ -138,6 +138,9 @@ struct cli_build {
 	int zstd_level;                 /* --compress zstd[:LEVEL]; 0: none */
 };
 
+/* Start b (zeroed) for a package of type: a new manifest, the default chunk size; -1 after printing when out of memory. */
+int cli_build_init(struct cli_build *b, enum fw_pkg_type type);
+
 /* --help: the options every builder has, one line each. */
 void cli_build_help(FILE *f);
 
@@ -190,6 +193,10 @@ int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec);
  * Before anything is hashed or written. 0, or the exit code after printing why.
  */
 int cli_build_sbom(struct cli_build *b);
+
+struct pkg_write_opts;
+/* The writer's options as the shared ones ask (-f, --sync, --sbom, --compress), with the progress display. */
+void cli_build_write_opts(const struct cli_build *b, struct pkg_write_opts *w);
 
 /* Builders' option values; each prints its own error and returns -1. */
 int cli_add_product(struct fw_manifest *m, const char *id);
