@@ -282,17 +282,9 @@ int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct si
 		 (long long)c->expires);
 	/* Several keys: their minisign signatures one after another in the one .minisig file. */
 	for (size_t i = 0; i < n; i++) {
-		char *grown;
-
-		if (sig_signer_sign(signers[i], text, strlen(text), comment, c->created, &one, &one_len, err) < 0)
+		if (sig_signer_sign(signers[i], text, strlen(text), comment, c->created, &one, &one_len, err) < 0 ||
+		    sig_append(&sig, &sig_len, one, one_len, err) < 0)
 			goto out;
-		if ((grown = realloc(sig, sig_len + one_len)) == NULL) {
-			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		sig = grown;
-		memcpy(sig + sig_len, one, one_len);
-		sig_len += one_len;
 		free(one);
 		one = NULL;
 	}
