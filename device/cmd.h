@@ -60,6 +60,13 @@ int cmd_confirm(const char *question);
 struct dev_root;
 /* fwctl mark-bad on a locked root, its messages under `verb` (mark-bad, rollback); an exit code. */
 int cmd_mark_bad_run(struct dev_root *r, const char *verb);
+struct dev_boot_result;
+/*
+ * After the boot step (verb "boot", word "booted") or the boot-time check
+ * ("boot-check", "running"): print what runs and its trial, then activate
+ * the packages for it (dev_activate.h) and say how many are active; an exit code.
+ */
+int cmd_boot_report(struct dev_root *r, const char *verb, const char *word, const struct dev_boot_result *res);
 /* The boot step on a locked root, printing what booted; an exit code. */
 int cmd_boot_run(struct dev_root *r);
 /*

@@ -11,17 +11,10 @@
 #include "device/dev_slot.h"
 #include "device/dev_upgrade.h"
 
-static void print_note(void *ctx, const char *text)
-{
-	(void)ctx;
-	msg_note("%s", text);
-}
-
 int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_boot_result res;
-	struct dev_activate_result act;
 	struct fw_err err = { 0 };
 	int booted, rc = FW_EXIT_OK;
 
@@ -43,14 +36,7 @@ int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 		dev_progress_clear(&r);
 		if (res.trial_note[0])
 			msg_note("boot-check: %s", res.trial_note);
-		printf("running %s %s (generation %u)%s", dev_slot_name(res.booted), res.version, res.generation,
-		       res.trial ? "" : "\n");
-		if (res.trial)
-			printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res.trial_boots, res.budget);
-		if (dev_activate(&r, res.version, print_note, NULL, &act, &err) < 0)
-			rc = msg_fail("boot-check", NULL, &err);
-		else if (act.installed > 0)
-			printf("packages: %zu of %zu active\n", act.active, act.installed);
+		rc = cmd_boot_report(&r, "boot-check", "running", &res);
 	}
 	dev_root_close(&r);
 	return rc;
