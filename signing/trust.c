@@ -138,6 +138,16 @@ static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
 	return 0;
 }
 
+/* Append c to crls (which then owns it); -1 with err, c freed, when out of memory. */
+static int push_crl(STACK_OF(X509_CRL) *crls, X509_CRL *c, const char *path, struct fw_err *err)
+{
+	if (sk_X509_CRL_push(crls, c))
+		return 0;
+	X509_CRL_free(c);
+	sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+	return -1;
+}
+
 /* The CRLs of a PEM file, or the one CRL of a DER file; appended to crls. */
 static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *err)
 {
@@ -151,21 +161,15 @@ static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *
 		return -1;
 	}
 	while ((c = PEM_read_bio_X509_CRL(b, NULL, sig_no_passphrase, NULL)) != NULL) {
-		if (!sk_X509_CRL_push(crls, c)) {
-			X509_CRL_free(c);
-			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+		if (push_crl(crls, c, path, err) < 0)
 			goto out;
-		}
 		n++;
 	}
 	if (n == 0) {
 		ERR_clear_error();
 		if (BIO_reset(b) == 1 && (c = d2i_X509_CRL_bio(b, NULL)) != NULL) {
-			if (!sk_X509_CRL_push(crls, c)) {
-				X509_CRL_free(c);
-				sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+			if (push_crl(crls, c, path, err) < 0)
 				goto out;
-			}
 			n++;
 		}
 	}
