@@ -288,6 +288,26 @@ static void rel(struct fw_catalog *c, const char *product, const char *version, 
 	strcpy(r->url[0], "http://x/p.pkg");
 }
 
+/* A release of the decision tests: product, version, generation, bridge_from (rollout 100). */
+struct relspec {
+	const char *product, *version;
+	uint32_t gen;
+	const char *from;
+};
+
+/* A catalog of these releases, sorted (free() it); fatal when it cannot be. */
+static struct fw_catalog *catalog_of(const struct relspec *rs, size_t n)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	struct fw_err e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	for (size_t i = 0; i < n; i++)
+		rel(c, rs[i].product, rs[i].version, rs[i].gen, rs[i].from, 100);
+	CU_ASSERT_EQUAL_FATAL(fw_catalog_sort(c, &e), 0);
+	return c;
+}
+
 static int dev_tpm;
 static uint64_t dev_rollback;
 
@@ -410,17 +430,14 @@ static void test_delta_choice(void)
 
 static void test_decide(void)
 {
-	struct fw_catalog *c = calloc(1, sizeof(*c));
+	static const struct relspec rs[] = {
+		{ "A", "1.0.0", 1, "" }, { "SX", "1.0.0", 1, "" }, { "SX", "1.5.0", 1, "" }, { "SX", "2.0.0", 2, "1.5.0" },
+	};
+	struct fw_catalog *c = catalog_of(rs, sizeof(rs) / sizeof(rs[0]));
 	const struct fw_release *t, *s;
 	struct fw_err e;
 	char note[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	rel(c, "A", "1.0.0", 1, "", 100);
-	rel(c, "SX", "1.0.0", 1, "", 100);
-	rel(c, "SX", "1.5.0", 1, "", 100);
-	rel(c, "SX", "2.0.0", 2, "1.5.0", 100);
-	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
 	/* From 1.0.0: 2.0.0 is the target, 1.5.0 (its bridge) the step. */
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "2.0.0") == 0 && strcmp(s->version, "1.5.0") == 0);
@@ -472,18 +489,15 @@ static void test_decide(void)
 /* The field's path: 5.20.0 -> 5.21.2 (bridge of gen 1) -> 5.22.2 (gen 2, entered only from 5.21.2) -> 5.23.0. */
 static void test_decide_path(void)
 {
-	struct fw_catalog *c = calloc(1, sizeof(*c));
+	static const struct relspec rs[] = {
+		{ "W", "5.20.0", 1, "" }, { "W", "5.21.0", 1, "" }, { "W", "5.21.2", 1, "" },
+		{ "W", "5.22.2", 2, "5.21.2" }, { "W", "5.23.0", 2, "5.22.2" },
+	};
+	struct fw_catalog *c = catalog_of(rs, sizeof(rs) / sizeof(rs[0]));
 	const struct fw_release *t, *s;
 	struct fw_err e;
 	char note[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	rel(c, "W", "5.20.0", 1, "", 100);
-	rel(c, "W", "5.21.0", 1, "", 100);
-	rel(c, "W", "5.21.2", 1, "", 100);
-	rel(c, "W", "5.22.2", 2, "5.21.2", 100);
-	rel(c, "W", "5.23.0", 2, "5.22.2", 100);
-	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
 	for (size_t i = 0; i < c->n; i++)
 		c->rel[i].manifest_sha256[0] = (uint8_t)(i + 1);
 	/* Not 5.23.0 (refused from 5.20.0), not 5.21.0 (a dead end): the bridge. */
