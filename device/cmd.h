@@ -47,12 +47,26 @@ struct option;
  */
 void cmd_settings_options(struct option *opts, size_t n_own, size_t cap, int base, int smart);
 
+/*
+ * A command that takes no words: 1 when it is done, after printing help (on
+ * stdout, for --help or -h alone; *rc FW_EXIT_OK) or the usage error "VERB:
+ * takes no arguments" (any other words; *rc FW_EXIT_USAGE); 0 to run it.
+ */
+int cmd_no_words(const char *verb, int argc, char **argv, const char *help, int *rc);
+
 /* Ask a yes/no question on the terminal: 1 yes, 0 no, -1 no terminal to ask on. */
 int cmd_confirm(const char *question);
 
 struct dev_root;
 /* fwctl mark-bad on a locked root, its messages under `verb` (mark-bad, rollback); an exit code. */
 int cmd_mark_bad_run(struct dev_root *r, const char *verb);
+struct dev_boot_result;
+/*
+ * After the boot step (verb "boot", word "booted") or the boot-time check
+ * ("boot-check", "running"): print what runs and its trial, then activate
+ * the packages for it (dev_activate.h) and say how many are active; an exit code.
+ */
+int cmd_boot_report(struct dev_root *r, const char *verb, const char *word, const struct dev_boot_result *res);
 /* The boot step on a locked root, printing what booted; an exit code. */
 int cmd_boot_run(struct dev_root *r);
 /*

@@ -16,11 +16,27 @@ static void print_note(void *ctx, const char *text)
 	msg_note("%s", text);
 }
 
+int cmd_boot_report(struct dev_root *r, const char *verb, const char *word, const struct dev_boot_result *res)
+{
+	struct dev_activate_result act;
+	struct fw_err err = { 0 };
+
+	printf("%s %s %s (generation %u)%s", word, dev_slot_name(res->booted), res->version, res->generation,
+	       res->trial ? "" : "\n");
+	if (res->trial)
+		printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res->trial_boots, res->budget);
+	/* Then the packages, for the firmware that booted (dev_activate.h). */
+	if (dev_activate(r, res->version, print_note, NULL, &act, &err) < 0)
+		return msg_fail(verb, NULL, &err);
+	if (act.installed > 0)
+		printf("packages: %zu of %zu active\n", act.active, act.installed);
+	return FW_EXIT_OK;
+}
+
 int cmd_boot_run(struct dev_root *r)
 {
 	struct dev_boot_result res;
 	struct fw_err err = { 0 };
-	struct dev_activate_result act;
 
 	/* On a board the bootloader chooses, by the environment the records keep (dev_board.h). */
 	if (r->cfg.board.bootloader != DEV_BL_FILE) {
@@ -36,16 +52,7 @@ int cmd_boot_run(struct dev_root *r)
 		msg_note("boot: %s", res.trial_note);
 	if (res.note[0])
 		msg_note("boot: %s", res.note);
-	printf("booted %s %s (generation %u)%s", dev_slot_name(res.booted), res.version, res.generation,
-	       res.trial ? "" : "\n");
-	if (res.trial)
-		printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res.trial_boots, res.budget);
-	/* Then the packages, for the firmware that booted (dev_activate.h). */
-	if (dev_activate(r, res.version, print_note, NULL, &act, &err) < 0)
-		return msg_fail("boot", NULL, &err);
-	if (act.installed > 0)
-		printf("packages: %zu of %zu active\n", act.active, act.installed);
-	return FW_EXIT_OK;
+	return cmd_boot_report(r, "boot", "booted", &res);
 }
 
 int cmd_boot(const struct cmd_env *env, int argc, char **argv)
@@ -54,15 +61,11 @@ int cmd_boot(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] boot\nBoot the primary image if its record, rollback index and bytes "
-		       "check out, else the secondary.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("boot", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("boot", argc, argv,
+			 "usage: fwctl [--root DIR] boot\nBoot the primary image if its record, rollback index and bytes "
+			 "check out, else the secondary.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot", NULL, &err);
 	if (r.cfg.board.bootloader != DEV_BL_FILE) {

@@ -11,31 +11,20 @@
 #include "device/dev_slot.h"
 #include "device/dev_upgrade.h"
 
-static void print_note(void *ctx, const char *text)
-{
-	(void)ctx;
-	msg_note("%s", text);
-}
-
 int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 {
 	struct dev_root r;
 	struct dev_boot_result res;
-	struct dev_activate_result act;
 	struct fw_err err = { 0 };
 	int booted, rc = FW_EXIT_OK;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] boot-check\nOn a board, once the system has started (fwctl-boot-check."
-		       "service): check the image the bootloader started (fwpkg.slot= on the kernel command line) against "
-		       "its record, the rollback-index and golden floors and its bytes; mark it bad if it must not run; "
-		       "roll back a trial the bootloader gave up on; activate the packages.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("boot-check", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("boot-check", argc, argv,
+			 "usage: fwctl [--root DIR] boot-check\nOn a board, once the system has started (fwctl-boot-check."
+			 "service): check the image the bootloader started (fwpkg.slot= on the kernel command line) against "
+			 "its record, the rollback-index and golden floors and its bytes; mark it bad if it must not run; "
+			 "roll back a trial the bootloader gave up on; activate the packages.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("boot-check", NULL, &err);
 	if (r.cfg.board.bootloader == DEV_BL_FILE) {
@@ -47,14 +36,7 @@ int cmd_boot_check(const struct cmd_env *env, int argc, char **argv)
 		dev_progress_clear(&r);
 		if (res.trial_note[0])
 			msg_note("boot-check: %s", res.trial_note);
-		printf("running %s %s (generation %u)%s", dev_slot_name(res.booted), res.version, res.generation,
-		       res.trial ? "" : "\n");
-		if (res.trial)
-			printf(" on trial: boot %u of %u; run 'fwctl mark-good' once it works\n", res.trial_boots, res.budget);
-		if (dev_activate(&r, res.version, print_note, NULL, &act, &err) < 0)
-			rc = msg_fail("boot-check", NULL, &err);
-		else if (act.installed > 0)
-			printf("packages: %zu of %zu active\n", act.active, act.installed);
+		rc = cmd_boot_report(&r, "boot-check", "running", &res);
 	}
 	dev_root_close(&r);
 	return rc;

@@ -69,16 +69,12 @@ int cmd_check(const struct cmd_env *env, int argc, char **argv)
 	int64_t now;
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] check\nFetch the signed catalog (fwctl smart config --server) and say "
-		       "whether this device needs an update:\n  needUpdate VERSION | versionOptimal | netError | "
-		       "serverSpecUpLimit | CertOutDate | catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("check", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("check", argc, argv,
+			 "usage: fwctl [--root DIR] check\nFetch the signed catalog (fwctl smart config --server) and say "
+			 "whether this device needs an update:\n  needUpdate VERSION | versionOptimal | netError | "
+			 "serverSpecUpLimit | CertOutDate | catalogExpired | catalogOld | catalogUnsigned | signatureFailed | catalogTooLarge | catalogInvalid\n",
+			 &rc))
+		return rc;
 	if (dev_smart_now(&now, &err) < 0)
 		return msg_fail("check", NULL, &err);
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)

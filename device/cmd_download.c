@@ -68,15 +68,11 @@ int cmd_download(const struct cmd_env *env, int argc, char **argv)
 	int64_t now;
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] download\nFetch the release the last check named into the device's "
-		       "download area, resuming what is there; nothing of the running system changes.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("download", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("download", argc, argv,
+			 "usage: fwctl [--root DIR] download\nFetch the release the last check named into the device's "
+			 "download area, resuming what is there; nothing of the running system changes.\n",
+			 &rc))
+		return rc;
 	if (dev_smart_now(&now, &err) < 0)
 		return msg_fail("download", NULL, &err);
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)

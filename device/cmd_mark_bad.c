@@ -28,17 +28,13 @@ int cmd_mark_bad(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] mark-bad\nThe running system does not work: mark it bad (and the other "
-		       "half of its 'upgrade all' on trial), so the next boot starts the next good image now instead "
-		       "of spending the rest of the boot budget. Refused when no good image would be left. "
-		       "'fwctl rollback' marks and reboots.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("mark-bad", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("mark-bad", argc, argv,
+			 "usage: fwctl [--root DIR] mark-bad\nThe running system does not work: mark it bad (and the other "
+			 "half of its 'upgrade all' on trial), so the next boot starts the next good image now instead "
+			 "of spending the rest of the boot budget. Refused when no good image would be left. "
+			 "'fwctl rollback' marks and reboots.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("mark-bad", NULL, &err);
 	rc = cmd_mark_bad_run(&r, "mark-bad");

@@ -16,15 +16,11 @@ int cmd_mark_good(const struct cmd_env *env, int argc, char **argv)
 	char marked[32];
 	int rc = FW_EXIT_OK;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] mark-good\nThe running system works: end its trial, so no boot "
-		       "rolls it back.\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("mark-good", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("mark-good", argc, argv,
+			 "usage: fwctl [--root DIR] mark-good\nThe running system works: end its trial, so no boot "
+			 "rolls it back.\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("mark-good", NULL, &err);
 	if (dev_mark_good(&r, &out, &err) < 0) {

@@ -12,15 +12,11 @@ int cmd_rollback(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: fwctl [--root DIR] rollback\nRoll back now: 'fwctl mark-bad', then the reboot (the boot "
-		       "step on the simulated device; on a board, reboot it).\n");
-		return FW_EXIT_OK;
-	}
-	if (argc != 1) {
-		msg_error("rollback", NULL, "takes no arguments");
-		return FW_EXIT_USAGE;
-	}
+	if (cmd_no_words("rollback", argc, argv,
+			 "usage: fwctl [--root DIR] rollback\nRoll back now: 'fwctl mark-bad', then the reboot (the boot "
+			 "step on the simulated device; on a board, reboot it).\n",
+			 &rc))
+		return rc;
 	if (dev_root_open(&r, env->root, env->lock, &err) < 0)
 		return msg_fail("rollback", NULL, &err);
 	if ((rc = cmd_mark_bad_run(&r, "rollback")) == FW_EXIT_OK) {

@@ -79,6 +79,21 @@ static const struct {
 	  "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },
 };
 
+int cmd_no_words(const char *verb, int argc, char **argv, const char *help, int *rc)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(help, stdout);
+		*rc = FW_EXIT_OK;
+		return 1;
+	}
+	if (argc != 1) {
+		msg_error(verb, NULL, "takes no arguments");
+		*rc = FW_EXIT_USAGE;
+		return 1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fwctl [--root DIR] [-q] COMMAND [ARGS]...\n       fwctl -V|--version|-h|--help\n\ncommands:\n");

@@ -43,17 +43,37 @@ static int has_images_for(const struct fw_manifest *m, const char *product)
 	return 0;
 }
 
-/* What names a package in a catalog: its manifest's SHA-256 and its URLs, BASE/NAME for each base. */
-static int identify(const struct pkg_report *rep, const char *const *base_urls, size_t n_urls, const char *name,
-		    uint8_t sha[FW_DIGEST_LEN], char (*url)[FW_CATALOG_URL_MAX + 1], size_t *n, struct fw_err *err)
+/* The package being added, as every entry of it names it. */
+struct added {
+	const struct pkg_report *rep;
+	const char *const *base_urls;
+	size_t n_urls;
+	const char *name;                      /* the file name the URLs end in */
+	uint64_t length;
+};
+
+/* The next entry of a table of cap entries (*n in use), zeroed; NULL with err when the table is full. */
+static void *next_entry(void *table, size_t size, size_t n, size_t cap, const char *what, struct fw_err *err)
 {
-	if (chunk_sha256(rep->manifest_bytes, rep->manifest_len, sha) < 0)
+	if (n == cap) {
+		fw_err_set(err, FW_EXIT_USAGE, "more than %zu %s", cap, what);
+		return NULL;
+	}
+	return memset((char *)table + n * size, 0, size);
+}
+
+/* What names a package in a catalog: its length, its manifest's SHA-256 and its URLs, BASE/NAME for each base. */
+static int identify(const struct added *a, uint64_t *length, uint8_t sha[FW_DIGEST_LEN],
+		    char (*url)[FW_CATALOG_URL_MAX + 1], size_t *n, struct fw_err *err)
+{
+	*length = a->length;
+	if (chunk_sha256(a->rep->manifest_bytes, a->rep->manifest_len, sha) < 0)
 		return fw_err_set(err, FW_EXIT_IO, "SHA-256 failed");
-	for (size_t u = 0; u < n_urls; u++)
-		if (make_url(url[u], FW_CATALOG_URL_MAX + 1, base_urls[u], name) < 0)
-			return fw_err_set(err, FW_EXIT_USAGE, "%s: the URL is longer than %d bytes", base_urls[u],
+	for (size_t u = 0; u < a->n_urls; u++)
+		if (make_url(url[u], FW_CATALOG_URL_MAX + 1, a->base_urls[u], a->name) < 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: the URL is longer than %d bytes", a->base_urls[u],
 					  FW_CATALOG_URL_MAX);
-	*n = n_urls;
+	*n = a->n_urls;
 	return 0;
 }
 
@@ -128,6 +148,7 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 {
 	struct pkg_read_opts ropts = { .manifest_only = 1 };
 	struct pkg_report rep;
+	struct added added;
 	struct fw_manifest *m = NULL;
 	struct stat st;
 	char *copy = NULL, shown[256];
@@ -149,16 +170,14 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		fw_err_set(err, FW_EXIT_IO, "out of memory");
 		goto out;
 	}
+	added.rep = &rep, added.base_urls = base_urls, added.n_urls = n_urls, added.name = basename(copy);
+	added.length = (uint64_t)st.st_size;
 	/* A modification package is a patch for each product it names (formats/catalog.md, format version 2). */
 	for (size_t p = 0; m->type != FW_TYPE_FIRMWARE && p < m->n_products; p++) {
-		struct fw_patch *pt;
+		struct fw_patch *pt = next_entry(c->patch, sizeof(*pt), c->n_patches, FW_CATALOG_MAX_PATCHES, "patches", err);
 
-		if (c->n_patches == FW_CATALOG_MAX_PATCHES) {
-			fw_err_set(err, FW_EXIT_USAGE, "more than %d patches", FW_CATALOG_MAX_PATCHES);
+		if (pt == NULL)
 			goto out;
-		}
-		pt = &c->patch[c->n_patches];
-		memset(pt, 0, sizeof(*pt));
 		snprintf(pt->product, sizeof(pt->product), "%s", m->products[p]);
 		snprintf(pt->name, sizeof(pt->name), "%s", m->name);
 		snprintf(pt->version, sizeof(pt->version), "%s", m->version);
@@ -166,42 +185,34 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		snprintf(pt->min_fw, sizeof(pt->min_fw), "%s", m->min_fw);
 		snprintf(pt->max_fw, sizeof(pt->max_fw), "%s", m->max_fw);
 		snprintf(pt->description, sizeof(pt->description), "%s", m->description);
-		pt->length = (uint64_t)st.st_size;
-		if (identify(&rep, base_urls, n_urls, basename(copy), pt->manifest_sha256, pt->url, &pt->n_urls, err) < 0)
+		if (identify(&added, &pt->length, pt->manifest_sha256, pt->url, &pt->n_urls, err) < 0)
 			goto out;
 		c->n_patches++;
 	}
-	/* A delta package is a delta of its release for each product it has images for (format version 3). */
-	for (size_t p = 0; m->type == FW_TYPE_FIRMWARE && is_delta(m) && p < m->n_products; p++) {
+	/*
+	 * A firmware package is a release for each product it has images for; a
+	 * delta package a delta of that release (format version 3).
+	 */
+	for (size_t p = 0; m->type == FW_TYPE_FIRMWARE && p < m->n_products; p++) {
 		struct fw_catalog_delta *dl;
-
-		if (!has_images_for(m, m->products[p]))
-			continue;
-		if (c->n_deltas == FW_CATALOG_MAX_DELTAS) {
-			fw_err_set(err, FW_EXIT_USAGE, "more than %d delta packages", FW_CATALOG_MAX_DELTAS);
-			goto out;
-		}
-		dl = &c->delta[c->n_deltas];
-		memset(dl, 0, sizeof(*dl));
-		snprintf(dl->product, sizeof(dl->product), "%s", m->products[p]);
-		snprintf(dl->version, sizeof(dl->version), "%s", m->version);
-		dl->n_images = images_for(m, m->products[p], dl->image);
-		dl->length = (uint64_t)st.st_size;
-		if (identify(&rep, base_urls, n_urls, basename(copy), dl->manifest_sha256, dl->url, &dl->n_urls, err) < 0)
-			goto out;
-		c->n_deltas++;
-	}
-	for (size_t p = 0; m->type == FW_TYPE_FIRMWARE && !is_delta(m) && p < m->n_products; p++) {
 		struct fw_release *r;
 
 		if (!has_images_for(m, m->products[p]))
 			continue;
-		if (c->n == FW_CATALOG_MAX_RELEASES) {
-			fw_err_set(err, FW_EXIT_USAGE, "more than %d releases", FW_CATALOG_MAX_RELEASES);
-			goto out;
+		if (is_delta(m)) {
+			dl = next_entry(c->delta, sizeof(*dl), c->n_deltas, FW_CATALOG_MAX_DELTAS, "delta packages", err);
+			if (dl == NULL)
+				goto out;
+			snprintf(dl->product, sizeof(dl->product), "%s", m->products[p]);
+			snprintf(dl->version, sizeof(dl->version), "%s", m->version);
+			dl->n_images = images_for(m, m->products[p], dl->image);
+			if (identify(&added, &dl->length, dl->manifest_sha256, dl->url, &dl->n_urls, err) < 0)
+				goto out;
+			c->n_deltas++;
+			continue;
 		}
-		r = &c->rel[c->n];
-		memset(r, 0, sizeof(*r));
+		if ((r = next_entry(c->rel, sizeof(*r), c->n, FW_CATALOG_MAX_RELEASES, "releases", err)) == NULL)
+			goto out;
 		snprintf(r->product, sizeof(r->product), "%s", m->products[p]);
 		snprintf(r->version, sizeof(r->version), "%s", m->version);
 		r->ver = m->ver;
@@ -213,8 +224,7 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 		r->rollout = rollout;
 		snprintf(r->description, sizeof(r->description), "%s", m->description);
 		r->n_images = images_for(m, m->products[p], r->image);
-		r->length = (uint64_t)st.st_size;
-		if (identify(&rep, base_urls, n_urls, basename(copy), r->manifest_sha256, r->url, &r->n_urls, err) < 0)
+		if (identify(&added, &r->length, r->manifest_sha256, r->url, &r->n_urls, err) < 0)
 			goto out;
 		c->n++;
 	}
@@ -272,17 +282,9 @@ int fw_catalog_write(const struct fw_catalog *c, const char *out_path, struct si
 		 (long long)c->expires);
 	/* Several keys: their minisign signatures one after another in the one .minisig file. */
 	for (size_t i = 0; i < n; i++) {
-		char *grown;
-
-		if (sig_signer_sign(signers[i], text, strlen(text), comment, c->created, &one, &one_len, err) < 0)
+		if (sig_signer_sign(signers[i], text, strlen(text), comment, c->created, &one, &one_len, err) < 0 ||
+		    sig_append(&sig, &sig_len, one, one_len, err) < 0)
 			goto out;
-		if ((grown = realloc(sig, sig_len + one_len)) == NULL) {
-			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		sig = grown;
-		memcpy(sig + sig_len, one, one_len);
-		sig_len += one_len;
 		free(one);
 		one = NULL;
 	}

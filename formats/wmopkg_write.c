@@ -1,6 +1,7 @@
 /* wmopkg_write: walk a modification tree without following links, then sign and write it as a .wmopkg. */
 #include "wmopkg_write.h"
 
+#include "base/dirnames.h"
 #include "base/escape.h"
 
 #include <dirent.h>
@@ -46,11 +47,6 @@ static const char *kind_of(mode_t mode)
 	return "not a regular file or directory";
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int cmp_files(const void *a, const void *b)
 {
 	return strcmp(((const struct wmopkg_tree_file *)a)->path,
@@ -64,9 +60,6 @@ static int cmp_files(const void *a, const void *b)
 static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out, struct fw_err *err)
 {
 	DIR *d = NULL;
-	struct dirent *de;
-	char **names = NULL, **grown;
-	size_t n = 0, cap = 0;
 	int fd, rc = -1;
 
 	fd = dup(dfd);
@@ -77,45 +70,16 @@ static int list_dir(int dfd, const char *shown, char ***names_out, size_t *n_out
 			close(fd);
 		goto out;
 	}
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0) {
-				fw_err_set(err, FW_EXIT_IO, "%s%scannot read directory: %s", shown ? shown : "",
-					   shown ? ": " : "", strerror(errno));
-				goto out;
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			grown = realloc(names, cap * sizeof(*names));
-			if (grown == NULL) {
-				fw_err_set(err, FW_EXIT_IO, "out of memory");
-				goto out;
-			}
-			names = grown;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
+	if (fw_dir_names(d, NULL, names_out, n_out) < 0) {
+		if (errno == ENOMEM)
 			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		n++;
+		else
+			fw_err_set(err, FW_EXIT_IO, "%s%scannot read directory: %s", shown ? shown : "",
+				   shown ? ": " : "", strerror(errno));
+		goto out;
 	}
-	if (n > 0)   /* qsort's base may not be NULL, even for no elements */
-		qsort(names, n, sizeof(*names), cmp_names);
-	*names_out = names;
-	*n_out = n;
-	names = NULL;
-	n = 0;
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	if (d != NULL)
 		closedir(d);
 	return rc;
@@ -233,9 +197,7 @@ static int scan_dir(struct walk *w, int dfd, const char *rel, struct fw_err *err
 out:
 	if (sub >= 0)
 		close(sub);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	fw_dir_names_free(names, n);
 	return rc;
 }
 

@@ -388,12 +388,8 @@ int main(int argc, char **argv)
 	msg_prog = "mkpkg";
 	memset(&o, 0, sizeof(o));
 	memset(&bases, 0, sizeof(bases));
-	o.b.chunk_size = FW_CHUNK_DEFAULT;
-	o.b.m = fw_manifest_new(FW_TYPE_FIRMWARE);
-	if (o.b.m == NULL) {
-		msg_error(NULL, NULL, "out of memory");
+	if (cli_build_init(&o.b, FW_TYPE_FIRMWARE) < 0)
 		return FW_EXIT_IO;
-	}
 	if (parse_args(&o, argc, argv) < 0)
 		goto out;
 	if (o.b.spec != NULL && (rc = load_spec(&o, o.b.spec)) != 0)
@@ -419,12 +415,7 @@ int main(int argc, char **argv)
 	rc = FW_EXIT_USAGE;
 	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
-	wopts.force = o.b.force;
-	wopts.sync = o.b.sync;
-	wopts.progress = cli_progress;
-	wopts.sbom = o.b.sbom_doc;
-	wopts.sbom_len = o.b.sbom_len;
-	wopts.zstd_level = o.b.zstd_level;
+	cli_build_write_opts(&o.b, &wopts);
 	if (o.delta_from != NULL) {
 		int n = delta_bases_load(o.delta_from, o.b.m, 0, 0, &bases, &err);
 

@@ -239,12 +239,8 @@ int main(int argc, char **argv)
 
 	msg_prog = "mkwmopkg";
 	memset(&o, 0, sizeof(o));
-	o.b.chunk_size = FW_CHUNK_DEFAULT;
-	o.b.m = fw_manifest_new(FW_TYPE_MODIFICATION);
-	if (o.b.m == NULL) {
-		msg_error(NULL, NULL, "out of memory");
+	if (cli_build_init(&o.b, FW_TYPE_MODIFICATION) < 0)
 		return FW_EXIT_IO;
-	}
 	switch (parse_args(&o, argc, argv)) {
 	case 0: break;
 	case 1: rc = FW_EXIT_OK; goto out;
@@ -292,12 +288,7 @@ int main(int argc, char **argv)
 	}
 	if ((rc = cli_load_signers(NULL, o.b.keys, o.b.n_keys, o.b.passphrase_files, o.b.n_passphrase_files, keys)) != 0)
 		goto out;
-	wopts.force = o.b.force;
-	wopts.sync = o.b.sync;
-	wopts.progress = cli_progress;
-	wopts.sbom = o.b.sbom_doc;
-	wopts.sbom_len = o.b.sbom_len;
-	wopts.zstd_level = o.b.zstd_level;
+	cli_build_write_opts(&o.b, &wopts);
 	/* Its messages name the file they are about (output, input or hook) themselves. */
 	if (wmopkg_write(o.b.out, o.b.m, tree, (uint32_t)o.b.chunk_size, keys, o.b.n_keys, &wopts, &err) < 0) {
 		cli_progress_done();

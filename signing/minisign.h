@@ -73,6 +73,14 @@ void sig_seckey_pubkey(const struct sig_seckey *k, struct sig_pubkey *out);
 int sig_sign(const struct sig_seckey *k, const void *msg, size_t len, const char *trusted_comment,
 	     char **out, size_t *out_len, struct fw_err *err);
 
+/*
+ * Append one signature's bytes to *all (*all_len of them so far; NULL and 0
+ * at first), NUL-terminated: several minisign signatures one after another,
+ * as a .minisig file or an unlock token carries them. -1 with err when out of
+ * memory.
+ */
+int sig_append(char **all, size_t *all_len, const char *one, size_t one_len, struct fw_err *err);
+
 /* An Ed25519 signature of m by some key (a key in memory, a key on a token). */
 typedef int (*sig_ed25519_fn)(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64], struct fw_err *err);
 

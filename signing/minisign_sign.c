@@ -545,3 +545,16 @@ int sig_pubkey_write(const char *path, const struct sig_pubkey *k, int force, st
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "\n");
 	return outfile_write_file(path, text, n, 0644, (force ? OUTFILE_FORCE : 0) | OUTFILE_DURABLE, err);
 }
+
+int sig_append(char **all, size_t *all_len, const char *one, size_t one_len, struct fw_err *err)
+{
+	char *grown = realloc(*all, *all_len + one_len + 1);
+
+	if (grown == NULL)
+		return fw_err_set(err, FW_EXIT_IO, "out of memory");
+	memcpy(grown + *all_len, one, one_len);
+	*all = grown;
+	*all_len += one_len;
+	grown[*all_len] = '\0';
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* trust: minisign public keys, CA certificates and CRLs a verifier accepts, loaded from files or a directory. */
 #include "trust.h"
 
+#include "base/dirnames.h"
 #include "base/sha256.h"
 
 #include <dirent.h>
@@ -138,6 +139,16 @@ static int load_cas(const char *path, STACK_OF(X509) *certs, struct fw_err *err)
 	return 0;
 }
 
+/* Append c to crls (which then owns it); -1 with err, c freed, when out of memory. */
+static int push_crl(STACK_OF(X509_CRL) *crls, X509_CRL *c, const char *path, struct fw_err *err)
+{
+	if (sk_X509_CRL_push(crls, c))
+		return 0;
+	X509_CRL_free(c);
+	sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+	return -1;
+}
+
 /* The CRLs of a PEM file, or the one CRL of a DER file; appended to crls. */
 static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *err)
 {
@@ -151,21 +162,15 @@ static int load_crls(const char *path, STACK_OF(X509_CRL) *crls, struct fw_err *
 		return -1;
 	}
 	while ((c = PEM_read_bio_X509_CRL(b, NULL, sig_no_passphrase, NULL)) != NULL) {
-		if (!sk_X509_CRL_push(crls, c)) {
-			X509_CRL_free(c);
-			sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+		if (push_crl(crls, c, path, err) < 0)
 			goto out;
-		}
 		n++;
 	}
 	if (n == 0) {
 		ERR_clear_error();
 		if (BIO_reset(b) == 1 && (c = d2i_X509_CRL_bio(b, NULL)) != NULL) {
-			if (!sk_X509_CRL_push(crls, c)) {
-				X509_CRL_free(c);
-				sig_ossl_err(err, FW_EXIT_IO, "%s", path);
+			if (push_crl(crls, c, path, err) < 0)
 				goto out;
-			}
 			n++;
 		}
 	}
@@ -430,9 +435,10 @@ static enum trust_kind kind_of(const char *name)
 	return KIND_NONE;
 }
 
-static int name_cmp(const void *a, const void *b)
+/* A file a keyring directory's reading takes (fw_dir_names). */
+static int is_trust_file(const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return kind_of(name) != KIND_NONE;
 }
 
 int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
@@ -441,12 +447,10 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 	struct sig_trust *work = NULL;
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
-	struct dirent *de;
 	DIR *d = NULL;
 	char **names = NULL;
-	char **grown;
 	char *path = NULL;
-	size_t n = 0, cap = 0, i, len, n_material = 0;
+	size_t n = 0, i, len, n_material = 0;
 	int rc = -1;
 
 	d = opendir(dir);
@@ -454,44 +458,21 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 		fw_err_set(err, FW_EXIT_IO, "%s: cannot open directory: %s", dir, strerror(errno));
 		goto out;
 	}
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0) {
-				fw_err_set(err, FW_EXIT_IO, "%s: cannot read directory: %s", dir,
-					   strerror(errno));
-				goto out;
-			}
-			break;
-		}
-		if (kind_of(de->d_name) == KIND_NONE)
-			continue;
-		n_material += kind_of(de->d_name) != KIND_POLICY;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			grown = realloc(names, cap * sizeof(*names));
-			if (grown == NULL) {
-				fw_err_set(err, FW_EXIT_IO, "%s: out of memory", dir);
-				goto out;
-			}
-			names = grown;
-		}
-		names[n] = strdup(de->d_name);
-		if (names[n] == NULL) {
+	/* Sorted: readdir order is the filesystem's, and errors and results must repeat. */
+	if (fw_dir_names(d, is_trust_file, &names, &n) < 0) {
+		if (errno == ENOMEM)
 			fw_err_set(err, FW_EXIT_IO, "%s: out of memory", dir);
-			goto out;
-		}
-		n++;
+		else
+			fw_err_set(err, FW_EXIT_IO, "%s: cannot read directory: %s", dir, strerror(errno));
+		goto out;
 	}
+	for (i = 0; i < n; i++)
+		n_material += kind_of(names[i]) != KIND_POLICY;
 	if (n_material == 0) {
 		fw_err_set(err, FW_EXIT_USAGE,
 			   "%s: no trusted keys or certificates (*.pub, *.crt, *.pem, *.crl) in directory", dir);
 		goto out;
 	}
-	/* readdir order is the filesystem's; sort so errors and results repeat. */
-	qsort(names, n, sizeof(*names), name_cmp);
-
 	work = malloc(sizeof(*work));
 	certs = sk_X509_new_null();
 	crls = sk_X509_CRL_new_null();
@@ -538,9 +519,7 @@ int sig_trust_add_dir(struct sig_trust *t, const char *dir, struct fw_err *err)
 out:
 	if (d != NULL)
 		closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	fw_dir_names_free(names, n);
 	free(path);
 	free(work);
 	sk_X509_pop_free(certs, X509_free);

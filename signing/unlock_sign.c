@@ -33,18 +33,9 @@ int sig_unlock_create_keys(const struct sig_seckey *const *keys, size_t n_keys, 
 	snprintf(comment, sizeof(comment), "type:unlock-token\tdevice:%s\texpires:%lld", device, (long long)expires);
 	/* Several keys: their signatures one after another, as the device's trust decision reads them. */
 	for (size_t i = 0; i < n_keys; i++) {
-		char *grown;
-
-		if (sig_sign(keys[i], body_text, strlen(body_text), comment, &one, &one_len, err) < 0)
+		if (sig_sign(keys[i], body_text, strlen(body_text), comment, &one, &one_len, err) < 0 ||
+		    sig_append(&sig, &sig_len, one, one_len, err) < 0)
 			goto out;
-		if ((grown = realloc(sig, sig_len + one_len + 1)) == NULL) {
-			fw_err_set(err, FW_EXIT_IO, "out of memory");
-			goto out;
-		}
-		sig = grown;
-		memcpy(sig + sig_len, one, one_len);
-		sig_len += one_len;
-		sig[sig_len] = '\0';
 		free(one);
 		one = NULL;
 	}

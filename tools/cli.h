@@ -59,7 +59,7 @@ int cli_keys_add_pub(struct cli_keys *k, const char *path);
 int cli_keys_add_inline(struct cli_keys *k, const char *base64);
 /* getopt_long values of the X.509 trust options (their table: tools/cli_trust_opts.h). */
 enum { CLI_OPT_CA = 400, CLI_OPT_CRL, CLI_OPT_SIGNER, CLI_OPT_DEPTH, CLI_OPT_NO_TIME };
-/* 1 if c was one of the X.509 trust options (taken into k), 0 if not, -1 after printing why it is wrong. */
+/* 1 if c was -p, -P, --keyring or one of the X.509 trust options (taken into k), 0 if not, -1 after printing why it is wrong. */
 int cli_keys_option(struct cli_keys *k, int c, const char *arg);
 /* Whether any key or CA certificate was given (else the default keyring is used). */
 int cli_keys_given(const struct cli_keys *k);
@@ -138,6 +138,9 @@ struct cli_build {
 	int zstd_level;                 /* --compress zstd[:LEVEL]; 0: none */
 };
 
+/* Start b (zeroed) for a package of type: a new manifest, the default chunk size; -1 after printing when out of memory. */
+int cli_build_init(struct cli_build *b, enum fw_pkg_type type);
+
 /* --help: the options every builder has, one line each. */
 void cli_build_help(FILE *f);
 
@@ -190,6 +193,10 @@ int cli_spec_shared(struct cli_build *b, json_t *root, const char *spec);
  * Before anything is hashed or written. 0, or the exit code after printing why.
  */
 int cli_build_sbom(struct cli_build *b);
+
+struct pkg_write_opts;
+/* The writer's options as the shared ones ask (-f, --sync, --sbom, --compress), with the progress display. */
+void cli_build_write_opts(const struct cli_build *b, struct pkg_write_opts *w);
 
 /* Builders' option values; each prints its own error and returns -1. */
 int cli_add_product(struct fw_manifest *m, const char *id);

@@ -1,6 +1,7 @@
 /* cli_build: option handling shared by the package builders (mkpkg, mkwmopkg). */
 #include "cli.h"
 
+#include "formats/pkg_write.h"
 #include "formats/sbom.h"
 
 #include <errno.h>
@@ -304,5 +305,25 @@ int cli_build_sbom(struct cli_build *b)
 	/* The message starts with the file's name. */
 	if (fw_sbom_load(b->sbom, &b->sbom_doc, &b->sbom_len, &b->m->sbom, &err) < 0)
 		return msg_fail(NULL, NULL, &err);
+	return 0;
+}
+
+void cli_build_write_opts(const struct cli_build *b, struct pkg_write_opts *w)
+{
+	w->force = b->force;
+	w->sync = b->sync;
+	w->progress = cli_progress;
+	w->sbom = b->sbom_doc;
+	w->sbom_len = b->sbom_len;
+	w->zstd_level = b->zstd_level;
+}
+
+int cli_build_init(struct cli_build *b, enum fw_pkg_type type)
+{
+	b->chunk_size = FW_CHUNK_DEFAULT;
+	if ((b->m = fw_manifest_new(type)) == NULL) {
+		msg_error(NULL, NULL, "out of memory");
+		return -1;
+	}
 	return 0;
 }

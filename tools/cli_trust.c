@@ -55,6 +55,13 @@ int cli_keys_option(struct cli_keys *k, int c, const char *arg)
 	uint64_t v;
 
 	switch (c) {
+	case 'p':
+		return cli_keys_add_pub(k, arg) < 0 ? -1 : 1;
+	case 'P':
+		return cli_keys_add_inline(k, arg) < 0 ? -1 : 1;
+	case 'K':
+		k->keyring = arg;
+		return 1;
 	case CLI_OPT_CA:
 		if (k->n_cas == SIG_TRUST_MAX)
 			break;

@@ -481,9 +481,6 @@ static void discard(struct extract *x)
 int cmd_extract(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "pubkey-base64", required_argument, NULL, 'P' },
-		{ "keyring", required_argument, NULL, 'K' },
 		{ "no-verify", no_argument, NULL, 'N' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "force", no_argument, NULL, 'f' },
@@ -516,15 +513,6 @@ int cmd_extract(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:C:fqhP:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (cli_keys_add_pub(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'P':
-			if (cli_keys_add_inline(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'K': keys.keyring = optarg; break;
 		case 'N': no_verify = 1; break;
 		case 'C': dir = optarg; break;
 		case 'f': x.force = 1; break;

@@ -459,9 +459,6 @@ static int show_refused(const char *path, const struct pkg_report *rep, int have
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "pubkey-base64", required_argument, NULL, 'P' },
-		{ "keyring", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sha256", no_argument, NULL, 's' },
 		{ "sbom", no_argument, NULL, 'S' },
@@ -486,15 +483,6 @@ int cmd_inspect(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:hP:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (cli_keys_add_pub(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'P':
-			if (cli_keys_add_inline(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'K': keys.keyring = optarg; break;
 		case 'j': json = 1; break;
 		case 's': sha = 1; break;
 		case 'S': sbom = 1; break;

@@ -206,9 +206,6 @@ failed:
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "pubkey-base64", required_argument, NULL, 'P' },
-		{ "keyring", required_argument, NULL, 'K' },
 		{ "min-signatures", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -231,15 +228,6 @@ int cmd_verify(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:qhP:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (cli_keys_add_pub(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'P':
-			if (cli_keys_add_inline(&keys, optarg) < 0)
-				return FW_EXIT_USAGE;
-			break;
-		case 'K': keys.keyring = optarg; break;
 		case 'n':
 			if (msg_parse_u64(optarg, PKG_MAX_SIGNATURES, &n) < 0 || n == 0) {
 				msg_error("verify", NULL, "--min-signatures %s: expected 1..%d", optarg, PKG_MAX_SIGNATURES);

@@ -47,6 +47,14 @@ keypair() { "$B/fwpkg" keygen -q -W -p "$1.pub" -s "$1.key"; }
 # Tree checksum of a directory's contents, to prove a rejection changed nothing.
 treesum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum; find . | sort) | sha256sum; }
 
+# same_after CODE PATTERN CMD...: as expect, and the device $D (treesum) is left exactly as it was.
+same_after() {
+	_same=$(treesum "$D")
+	expect "$@"
+	shift 2
+	[ "$(treesum "$D")" = "$_same" ] || fail "$*: changed the device"
+}
+
 # ---- helpers for the .pkg tests (test_pkg_*.sh) ----
 
 # python3 for craft.py and JSON checks: the system one if there is one (a pyenv shim costs 0.1 s a call).

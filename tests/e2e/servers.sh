@@ -293,3 +293,50 @@ EOC
 	SRV_PIDS="$SRV_PIDS $!"
 	srv_wait_tcp "$SSH_PORT" sshd $!
 }
+
+# ---- the smart-upgrade tests (test_smart*.sh): nginx serving $T/www, signed catalogs, a device on the network ----
+
+# smart_clock: the catalogs' and the device's clocks start at C0, lib.sh's SOURCE_DATE_EPOCH: fwpkg catalog
+# makes its catalogs as if it were then (FWPKG_NOW: it refuses a catalog dead at its clock). DAY0 is that
+# day's midnight UTC; hm H M is the next day at H:M UTC; at TIME CMD... runs CMD with the device's clock at TIME.
+smart_clock() {
+	C0=$SOURCE_DATE_EPOCH
+	export FWPKG_NOW=$C0
+	DAY0=$((C0 - C0 % 86400))
+}
+hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }
+at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
+
+# smart_www: nginx serving $T/www at $H, logging the body bytes it sends to $NGINX_ACCESS (empty it to start
+# counting); served URI prints the bytes sent for URI.
+smart_www() {
+	export SRV_NGINX_ACCESS=$T/access.log
+	srv_nginx "$T/www"
+	H=http://127.0.0.1:$HTTP_PORT
+	NGINX_ACCESS=$SRV_NGINX_ACCESS
+}
+served() { awk -v u="$1" '$1 == u {s += $3} END {print s + 0}' "$NGINX_ACCESS"; }
+
+# catalog NAME SERIAL [OPTIONS] PKG...: write www/NAME.json for base URL $BASE (else $H), signed by $KEY
+# (else k.key), expiring after $EXPIRES (else 30d).
+catalog() {
+	name=$1 serial=$2
+	shift 2
+	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "${BASE:-$H}" --expires "${EXPIRES:-30d}" \
+		--serial "$serial" -k "${KEY:-k.key}" "$@"
+}
+
+# smart_device VERSION: a new device $D for product SX (device id dev-1) at VERSION, trusting $T/$TRUST (else k.pub).
+smart_device() {
+	rm -rf "$D"
+	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/${TRUST:-k.pub}" --version "$1" --device-id dev-1 >/dev/null
+}
+
+# smart_server NAME [OPTION...]: the device checks $H/NAME.json (smart config's OPTIONs too), with
+# $NET_RETRIES (else 1) network retries.
+smart_server() {
+	name=$1
+	shift
+	expect 0 '' fw config net-retries "${NET_RETRIES:-1}"
+	expect 0 'smart config: set' fw smart config --server "$H/$name.json" "$@"
+}

@@ -55,9 +55,7 @@ ok "upgrade force all repairs both"
 # --- a plain reboot writes nothing (once the new images are marked good: a trial counts its boots)
 expect 0 '' fw mark-good
 expect 0 '' fw boot
-before=$(treesum "$D")
-expect 0 '' fw boot
-[ "$(treesum "$D")" = "$before" ] || fail "a boot with nothing new changed the device root"
+same_after 0 '' fw boot
 ok "a boot that changes nothing writes nothing"
 
 # A failed init (a trust key that does not exist or is not a key) makes nothing.

@@ -339,7 +339,10 @@ longopts() { grep -ho '{ "[a-z0-9-]*", [a-z_]*_argument' "$@" | sed 's/{ "\([a-z
 help_complete() {
 	for c in keygen sign verify inspect extract; do
 		"$B/fwpkg" $c --help >h.out
-		for o in $(longopts "$SRC/tools/cmd_$c.c"); do
+		# The verifying commands' key and trust options stand in one shared table.
+		shared=""
+		! grep -q CLI_TRUST_LONG_OPTS "$SRC/tools/cmd_$c.c" || shared=$SRC/tools/cli_trust_opts.h
+		for o in $(longopts "$SRC/tools/cmd_$c.c" $shared); do
 			grep -Eq -- "--$o( |$)" h.out || fail "fwpkg $c --help does not describe --$o"
 		done
 	done
@@ -352,7 +355,7 @@ help_complete() {
 	done
 	"$B/fwpkg" keygen --help | grep -Eq -- '^  -W ' || fail "keygen --help does not describe -W"
 	"$B/mkwmopkg" --help | grep -Eq -- '^  -C DIR' || fail "mkwmopkg --help does not describe -C"
-	[ "$(longopts "$SRC/tools/cmd_verify.c" | wc -l)" -ge 7 ] || fail "the option tables were not found"
+	[ "$(longopts "$SRC/tools/cmd_verify.c" "$SRC/tools/cli_trust_opts.h" | wc -l)" -ge 7 ] || fail "the option tables were not found"
 }
 pkg_check "every subcommand's --help describes each of its options" help_complete
 

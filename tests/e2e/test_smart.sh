@@ -6,8 +6,6 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/pki.sh"
 
 D=$T/dev
-# at TIME CMD...: run CMD with the device's clock at TIME (seconds since the epoch).
-at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
 # js EXPR: a Python expression over status --json (d), the clock at $JS_NOW when set.
 JS_NOW=""
 js() { FWCTL_NOW=$JS_NOW "$B/fwctl" --root "$D" status --json | "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -15,13 +13,7 @@ slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 
 # Everything but the smart state's record of the last check: what a refused catalog must leave as it was.
 devsum() { (cd "$D" && find . -type f ! -name smart.json ! -name '.lock' -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 
-# SOURCE_DATE_EPOCH (lib.sh) is the catalogs' creation time: the device's clock runs from there,
-# and fwpkg catalog makes them as if it were then (FWPKG_NOW: it refuses a catalog dead at its clock).
-C0=1700000000
-export FWPKG_NOW=$C0
-DAY0=$((C0 - C0 % 86400))          # midnight UTC of that day
-hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }   # hm H M: the next day at H:M UTC
-
+smart_clock
 keypair k
 keypair other
 randfile a.img 3000000
@@ -36,25 +28,12 @@ mkdir -p www/slow
 "$B/mkpkg" -q -o www/tpm-2.0.0.pkg --version 2.0.0 --product SX --tpm --pri b.img --boot c.img -k k.key
 "$B/mkpkg" -q -o www/other-9.0.0.pkg --version 9.0.0 --product OTHER --pri b.img --boot c.img -k k.key
 cp www/fw-2.0.0.pkg www/slow/fw-2.0.0.pkg
-export SRV_NGINX_ACCESS=$T/access.log
-srv_nginx "$T/www"
-H=http://127.0.0.1:$HTTP_PORT
-NGINX_ACCESS=$SRV_NGINX_ACCESS
-# served URI: the body bytes nginx sent for URI.
-served() { awk -v u="$1" '$1 == u {s += $3} END {print s + 0}' "$NGINX_ACCESS"; }
+smart_www
 
-# catalog NAME SERIAL [OPTIONS] PKG...: write www/NAME.json (signed by k, expiring in 30 days unless told).
-catalog() {
-	name=$1 serial=$2
-	shift 2
-	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "${BASE:-$H}" --expires "${EXPIRES:-30d}" \
-		--serial "$serial" -k "${KEY:-k.key}" "$@"
-}
+# fresh [VERSION [CATALOG]]: a new device at VERSION (1.0.0) checking CATALOG (cat).
 fresh() {
-	rm -rf "$D"
-	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/${TRUST:-k.pub}" --version "${1:-1.0.0}" --device-id dev-1 >/dev/null
-	expect 0 '' fw config net-retries 1
-	expect 0 'smart config: set' fw smart config --server "$H/${2:-cat}.json"
+	smart_device "${1:-1.0.0}"
+	smart_server "${2:-cat}"
 }
 # refused CODE RESULT PATTERN: fwctl check exits CODE, prints RESULT, says PATTERN, and changes nothing but the check's record.
 refused() {
@@ -380,8 +359,7 @@ fresh_policy() {
 	rm -rf "$D"
 	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --trust "$T/other.pub" --trust "$T/policy2.json" \
 		--version 1.0.0 --device-id dev-1 >/dev/null
-	expect 0 '' fw config net-retries 1
-	expect 0 'smart config: set' fw smart config --server "$H/$1.json"
+	smart_server "$1"
 }
 # catalog2 NAME SERIAL PKG...: as catalog, signed by k and by other (two signatures one after another)
 catalog2() {

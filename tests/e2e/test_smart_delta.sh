@@ -5,11 +5,7 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/servers.sh"
 
 D=$T/dev
-at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
-C0=1700000000
-export FWPKG_NOW=$C0
-DAY0=$((C0 - C0 % 86400))
-hm() { echo $((DAY0 + 86400 + $1 * 3600 + $2 * 60)); }
+smart_clock
 slotsum() { (cd "$D" && find slots records -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
 
 keypair k
@@ -37,16 +33,7 @@ full=$(stat -c %s www/fw-2.0.0.pkg)
 dsize=$(stat -c %s www/fw-2.0.0-from-1.0.0.pkg)
 [ "$dsize" -lt $((full / 4)) ] || fail "the delta is $dsize bytes, the full package $full"
 
-export SRV_NGINX_ACCESS=$T/access.log
-srv_nginx "$T/www"
-H=http://127.0.0.1:$HTTP_PORT
-NGINX_ACCESS=$SRV_NGINX_ACCESS
-served() { awk -v u="$1" '$1 == u {s += $3} END {print s + 0}' "$NGINX_ACCESS"; }
-catalog() {
-	name=$1 serial=$2
-	shift 2
-	"$B/fwpkg" catalog -q -f -o "www/$name.json" --base-url "$H" --expires 30d --serial "$serial" -k k.key "$@"
-}
+smart_www
 
 # --- fwpkg catalog: the delta under its release, with its base version and base digests; format version 3
 catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
@@ -85,14 +72,12 @@ ok "fwpkg catalog lists the delta under 2.0.0 (base 1.0.0 and its image digests)
 
 # device VERSION PKG: a device running PKG's images (installed with 'upgrade all', marked good).
 device() {
-	rm -rf "$D"
-	"$B/fwctl" --root "$D" -q init --product SX --trust "$T/k.pub" --version 0.1.0 --device-id dev-1 >/dev/null
+	smart_device 0.1.0
 	expect 0 '' fw upgrade all "$2"
 	expect 0 '' fw boot
 	expect 0 '' fw mark-good
 	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version']")" = "$1 $1" ] || fail "$(js "d['slots']")"
-	expect 0 '' fw config net-retries 1
-	expect 0 'smart config: set' fw smart config --server "$H/cat.json"
+	smart_server cat
 }
 # runs VERSION: after the install's reboot the device runs VERSION from both slots, the primary booted.
 runs() {

@@ -5,9 +5,7 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 . "$E2E/servers.sh"
 
 D=$T/dev
-at() { t=$1; shift; FWCTL_NOW=$t "$@"; }
-C0=1700000000
-export FWPKG_NOW=$C0
+smart_clock
 
 keypair k
 randfile b.img 300000
@@ -15,13 +13,7 @@ randfile c.img 4000
 mkdir www
 "$B/mkpkg" -q -o www/fw-1.0.0.pkg --version 1.0.0 --product SX --pri b.img --sec b.img --boot c.img -k k.key
 "$B/mkpkg" -q -o www/fw-1.5.0.pkg --version 1.5.0 --product SX --pri c.img --sec b.img --boot c.img -k k.key
-srv_nginx "$T/www"
-H=http://127.0.0.1:$HTTP_PORT
-catalog() { # catalog SERIAL PKG...: www/cat.json, signed by k
-	serial=$1
-	shift
-	"$B/fwpkg" catalog -q -f -o www/cat.json --base-url "$H" --expires 30d --serial "$serial" -k k.key "$@"
-}
+smart_www
 # tick N: fwctl -q smart tick N hours after C0, into tick.out and tick.err; its exit code in $rc
 tick() {
 	set +e
@@ -34,10 +26,9 @@ silent() { # silent WHAT: the last tick printed nothing at all and exited 0
 		fail "$1: exit $rc, stdout '$(cat tick.out)', stderr '$(cat tick.err)'"
 }
 
-catalog 1 www/fw-1.0.0.pkg
-"$B/fwctl" --root "$D" -q init --product SX --trust k.pub --version 1.0.0 --device-id dev-1 >/dev/null
-expect 0 '' fw config net-retries 0
-expect 0 '' fw smart config --server "$H/cat.json" --interval 1h
+catalog cat 1 www/fw-1.0.0.pkg
+smart_device 1.0.0
+NET_RETRIES=0 smart_server cat --interval 1h
 
 # The first check is news: its answer is printed, and nothing else.
 tick 1
@@ -54,7 +45,7 @@ expect 0 'tick: next check at' at $((C0 + 3 * 3600)) fw smart tick
 ok "-q smart tick: the first answer is printed; the same answer again, or nothing due, prints nothing (exit 0)"
 
 # A new release: the check, the download and the install are changes, each printed once.
-catalog 2 www/fw-1.0.0.pkg www/fw-1.5.0.pkg
+catalog cat 2 www/fw-1.0.0.pkg www/fw-1.5.0.pkg
 tick 4
 [ "$rc" -eq 0 ] || fail "tick with an update: exit $rc: $(cat tick.err)"
 grep -qx 'needUpdate 1.5.0' tick.out && grep -qx 'downloaded 1.5.0' tick.out && grep -qx 'install 1.5.0 success' tick.out ||

@@ -10,6 +10,7 @@
 #include "formats/version.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
+#include "tests/unit/unit_main.h"
 
 #include <unistd.h>
 
@@ -287,25 +288,14 @@ static void test_duration(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "emit and parse round trip", test_round_trip },
+		{ "strict parser", test_strict },
+		{ "deltas: format version 3 only with them, round trip, need their release", test_deltas },
+		{ "size limit and time", test_limits_and_time },
+		{ "durations", test_duration },
+		{ "policy min_signatures 2: one key, the same key twice refused; two keys accepted", test_threshold },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("catalog", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "emit and parse round trip", test_round_trip) == NULL ||
-	    CU_add_test(s, "strict parser", test_strict) == NULL ||
-	    CU_add_test(s, "deltas: format version 3 only with them, round trip, need their release", test_deltas) == NULL ||
-	    CU_add_test(s, "size limit and time", test_limits_and_time) == NULL ||
-	    CU_add_test(s, "durations", test_duration) == NULL ||
-	    CU_add_test(s, "policy min_signatures 2: one key, the same key twice refused; two keys accepted",
-			test_threshold) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("catalog", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -20,6 +20,7 @@
 #include "device/dev_activate.h"
 #include "device/dev_pkgstore.h"
 #include "device/dev_root.h"
+#include "tests/unit/unit_main.h"
 
 static char bin[512];    /* the build directory: fwctl, mkwmopkg, fwpkg */
 static char work[512];   /* this run's scratch directory */
@@ -456,24 +457,14 @@ static void test_activate(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "index: save and load back", test_index_roundtrip },
+		{ "index: refusals", test_index_refusals },
+		{ "index: the boot's findings for the same bytes only", test_index_findings },
+		{ "remove: one, unknown, all", test_remove },
+		{ "factory reset keeps persistent packages; leftovers", test_factory_reset_and_leftovers },
+		{ "activation at boot", test_activate },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("dev_pkgstore", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "index: save and load back", test_index_roundtrip) == NULL ||
-	    CU_add_test(s, "index: refusals", test_index_refusals) == NULL ||
-	    CU_add_test(s, "index: the boot's findings for the same bytes only", test_index_findings) == NULL ||
-	    CU_add_test(s, "remove: one, unknown, all", test_remove) == NULL ||
-	    CU_add_test(s, "factory reset keeps persistent packages; leftovers", test_factory_reset_and_leftovers) == NULL ||
-	    CU_add_test(s, "activation at boot", test_activate) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_run("dev_pkgstore", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

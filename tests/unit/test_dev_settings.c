@@ -10,6 +10,7 @@
 #include "device/dev_root.h"
 #include "device/dev_settings.h"
 #include "device/dev_smart.h"
+#include "tests/unit/unit_main.h"
 
 static unsigned get_uint(const struct dev_config *c, const struct dev_setting *s)
 {
@@ -371,27 +372,16 @@ static void test_slot_parse(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "one entry a key, defaults in range", test_table },
+		{ "defaults", test_defaults },
+		{ "every number: edges accepted, beyond refused", test_edges },
+		{ "paths: absolute, the right file, none", test_paths },
+		{ "allow-untrusted and the media labels", test_boot_config },
+		{ "save and load: round trip, defaults, damage refused", test_round_trip },
+		{ "smart upgrade's settings", test_smart },
+		{ "slot names", test_slot_parse },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("dev_settings", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "one entry a key, defaults in range", test_table) == NULL ||
-	    CU_add_test(s, "defaults", test_defaults) == NULL ||
-	    CU_add_test(s, "every number: edges accepted, beyond refused", test_edges) == NULL ||
-	    CU_add_test(s, "paths: absolute, the right file, none", test_paths) == NULL ||
-	    CU_add_test(s, "allow-untrusted and the media labels", test_boot_config) == NULL ||
-	    CU_add_test(s, "save and load: round trip, defaults, damage refused", test_round_trip) == NULL ||
-	    CU_add_test(s, "smart upgrade's settings", test_smart) == NULL ||
-	    CU_add_test(s, "slot names", test_slot_parse) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("dev_settings", NULL, NULL, tests, UNIT_COUNT(tests));
 }

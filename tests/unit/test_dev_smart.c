@@ -9,6 +9,7 @@
 #include "device/dev_check.h"
 #include "device/dev_smart.h"
 #include "formats/chunk.h"
+#include "tests/unit/unit_main.h"
 
 #define DAY 86400
 #define T0 (19000LL * DAY)   /* a midnight UTC */
@@ -288,6 +289,26 @@ static void rel(struct fw_catalog *c, const char *product, const char *version, 
 	strcpy(r->url[0], "http://x/p.pkg");
 }
 
+/* A release of the decision tests: product, version, generation, bridge_from (rollout 100). */
+struct relspec {
+	const char *product, *version;
+	uint32_t gen;
+	const char *from;
+};
+
+/* A catalog of these releases, sorted (free() it); fatal when it cannot be. */
+static struct fw_catalog *catalog_of(const struct relspec *rs, size_t n)
+{
+	struct fw_catalog *c = calloc(1, sizeof(*c));
+	struct fw_err e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	for (size_t i = 0; i < n; i++)
+		rel(c, rs[i].product, rs[i].version, rs[i].gen, rs[i].from, 100);
+	CU_ASSERT_EQUAL_FATAL(fw_catalog_sort(c, &e), 0);
+	return c;
+}
+
 static int dev_tpm;
 static uint64_t dev_rollback;
 
@@ -410,17 +431,14 @@ static void test_delta_choice(void)
 
 static void test_decide(void)
 {
-	struct fw_catalog *c = calloc(1, sizeof(*c));
+	static const struct relspec rs[] = {
+		{ "A", "1.0.0", 1, "" }, { "SX", "1.0.0", 1, "" }, { "SX", "1.5.0", 1, "" }, { "SX", "2.0.0", 2, "1.5.0" },
+	};
+	struct fw_catalog *c = catalog_of(rs, sizeof(rs) / sizeof(rs[0]));
 	const struct fw_release *t, *s;
 	struct fw_err e;
 	char note[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	rel(c, "A", "1.0.0", 1, "", 100);
-	rel(c, "SX", "1.0.0", 1, "", 100);
-	rel(c, "SX", "1.5.0", 1, "", 100);
-	rel(c, "SX", "2.0.0", 2, "1.5.0", 100);
-	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
 	/* From 1.0.0: 2.0.0 is the target, 1.5.0 (its bridge) the step. */
 	CU_ASSERT_EQUAL(decide(c, "SX", "1.0.0", 1, &t, &s, note, sizeof(note), &e), 0);
 	CU_ASSERT(t != NULL && s != NULL && strcmp(t->version, "2.0.0") == 0 && strcmp(s->version, "1.5.0") == 0);
@@ -472,18 +490,15 @@ static void test_decide(void)
 /* The field's path: 5.20.0 -> 5.21.2 (bridge of gen 1) -> 5.22.2 (gen 2, entered only from 5.21.2) -> 5.23.0. */
 static void test_decide_path(void)
 {
-	struct fw_catalog *c = calloc(1, sizeof(*c));
+	static const struct relspec rs[] = {
+		{ "W", "5.20.0", 1, "" }, { "W", "5.21.0", 1, "" }, { "W", "5.21.2", 1, "" },
+		{ "W", "5.22.2", 2, "5.21.2" }, { "W", "5.23.0", 2, "5.22.2" },
+	};
+	struct fw_catalog *c = catalog_of(rs, sizeof(rs) / sizeof(rs[0]));
 	const struct fw_release *t, *s;
 	struct fw_err e;
 	char note[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	rel(c, "W", "5.20.0", 1, "", 100);
-	rel(c, "W", "5.21.0", 1, "", 100);
-	rel(c, "W", "5.21.2", 1, "", 100);
-	rel(c, "W", "5.22.2", 2, "5.21.2", 100);
-	rel(c, "W", "5.23.0", 2, "5.22.2", 100);
-	CU_ASSERT_EQUAL(fw_catalog_sort(c, &e), 0);
 	for (size_t i = 0; i < c->n; i++)
 		c->rel[i].manifest_sha256[0] = (uint8_t)(i + 1);
 	/* Not 5.23.0 (refused from 5.20.0), not 5.21.0 (a dead end): the bridge. */
@@ -510,30 +525,19 @@ static void test_decide_path(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "times of day", test_tod },
+		{ "download windows, across midnight", test_window },
+		{ "backoff after netError", test_backoff },
+		{ "checks: interval, backoff, once a tick", test_check_schedule },
+		{ "downloads: only inside the window", test_download_window },
+		{ "installs: at the install time, not on trial", test_install_time },
+		{ "rollout bucket: documented hash, spread", test_rollout_bucket },
+		{ "the decision: newest, bridge, rollout, product", test_decide },
+		{ "the decision: a bridge path through the install's policy", test_decide_path },
+		{ "a delta only where the install finds its bases, never after it failed", test_delta_choice },
+		{ "one-shot schedule: download at, reboot at, retry, by hand", test_schedule },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("dev_smart", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "times of day", test_tod) == NULL ||
-	    CU_add_test(s, "download windows, across midnight", test_window) == NULL ||
-	    CU_add_test(s, "backoff after netError", test_backoff) == NULL ||
-	    CU_add_test(s, "checks: interval, backoff, once a tick", test_check_schedule) == NULL ||
-	    CU_add_test(s, "downloads: only inside the window", test_download_window) == NULL ||
-	    CU_add_test(s, "installs: at the install time, not on trial", test_install_time) == NULL ||
-	    CU_add_test(s, "rollout bucket: documented hash, spread", test_rollout_bucket) == NULL ||
-	    CU_add_test(s, "the decision: newest, bridge, rollout, product", test_decide) == NULL ||
-	    CU_add_test(s, "the decision: a bridge path through the install's policy", test_decide_path) == NULL ||
-	    CU_add_test(s, "a delta only where the install finds its bases, never after it failed", test_delta_choice) == NULL ||
-	    CU_add_test(s, "one-shot schedule: download at, reboot at, retry, by hand", test_schedule) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("dev_smart", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -9,6 +9,7 @@
 
 /* The device program is not a library: compile its source parser into the test. */
 #include "device/dev_source.h"
+#include "tests/unit/unit_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -277,22 +278,12 @@ static void test_hide_password(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "accepts every field form", test_accept },
+		{ "refuses scp, sftp and malformed sources", test_reject },
+		{ "package install: proto, user, scp and sftp", test_package_forms },
+		{ "hides a URL's password in place", test_hide_password },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("dev_source", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "accepts every field form", test_accept) == NULL ||
-	    CU_add_test(s, "refuses scp, sftp and malformed sources", test_reject) == NULL ||
-	    CU_add_test(s, "package install: proto, user, scp and sftp", test_package_forms) == NULL ||
-	    CU_add_test(s, "hides a URL's password in place", test_hide_password) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("dev_source", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "formats/sbom.h"
 #include "tests/unit/manifest_checks.h"
+#include "tests/unit/unit_main.h"
 
 #define DIGEST0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define DIGEST1 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -65,6 +66,13 @@ static struct fw_manifest *parse_ok(const char *buf, size_t len)
 		fprintf(stderr, "\n  parse failed: %s\n", err.msg);
 	CU_ASSERT_EQUAL(rc, 0);
 	return m;
+}
+
+/* j with "format_version" v: rejected, naming needle. */
+static void reject_version(const char *what, json_t *j, int v, const char *needle)
+{
+	json_object_set_new(j, "format_version", json_integer(v));
+	reject(what, j, needle);
 }
 
 static void reject_image(const char *key, json_t *val, const char *needle)
@@ -293,6 +301,11 @@ static void test_round_trip(void)
 
 static void test_emit_validates(void)
 {
+	/* Malformed UTF-8: a stray byte, overlong forms, a surrogate, past U+10FFFF, cut short. */
+	static const char *const bad_utf8[] = {
+		"bad \xff byte", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "overlong 3 \xe0\x80\xaf",
+		"past U+10FFFF \xf4\x90\x80\x80", "truncated \xe2\x82",
+	};
 	struct fw_manifest *m;
 	struct fw_err err = { 0 };
 	char *text = (char *)1;
@@ -309,25 +322,12 @@ static void test_emit_validates(void)
 	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
 
 	/* Invalid UTF-8 can not be written as JSON. */
-	free(m->description);
-	m->description = strdup("bad \xff byte");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "description"));
-	free(m->description);
-	m->description = strdup("overlong \xc0\xaf");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
-	free(m->description);
-	m->description = strdup("surrogate \xed\xa0\x80");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
-	free(m->description);
-	m->description = strdup("overlong 3 \xe0\x80\xaf");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
-	free(m->description);
-	m->description = strdup("past U+10FFFF \xf4\x90\x80\x80");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
-	free(m->description);
-	m->description = strdup("truncated \xe2\x82");
-	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+	for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
+		free(m->description);
+		m->description = strdup(bad_utf8[i]);
+		CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "description"));
+	}
 	free(m->description);
 	m->description = strdup("fine \xf0\x9f\x93\xa6 \xef\xbf\xbf");
 	CU_ASSERT_EQUAL(fw_manifest_validate(m, &err), 0);
@@ -875,15 +875,21 @@ static json_t *sbom_json(void)
 	return j;
 }
 
+/* Set key of obj, a part of j, to val (NULL: delete it), then require j's rejection naming needle. */
+static void reject_member(json_t *j, json_t *obj, const char *key, json_t *val, const char *needle)
+{
+	if (val == NULL)
+		json_object_del(obj, key);
+	else
+		json_object_set_new(obj, key, val);
+	reject(key, j, needle);
+}
+
 static void reject_sbom_field(const char *key, json_t *val, const char *needle)
 {
 	json_t *j = sbom_json();
 
-	if (val == NULL)
-		json_object_del(json_object_get(j, "sbom"), key);
-	else
-		json_object_set_new(json_object_get(j, "sbom"), key, val);
-	reject(key, j, needle);
+	reject_member(j, json_object_get(j, "sbom"), key, val, needle);
 }
 
 static void test_sbom_manifest(void)
@@ -935,22 +941,14 @@ static void test_sbom_manifest(void)
 	fw_manifest_free(m);
 
 	/* Version and SBOM go together, both ways; an older version number or a newer one is refused by name. */
-	j = sbom_json();
-	json_object_set_new(j, "format_version", json_integer(1));
-	reject("sbom at version 1", j, "\"sbom\" needs \"format_version\" 2");
-	j = valid_json();
-	json_object_set_new(j, "format_version", json_integer(2));
-	reject("version 2 without sbom", j, "\"format_version\" 2 is for a package with an \"sbom\"");
+	reject_version("sbom at version 1", sbom_json(), 1, "\"sbom\" needs \"format_version\" 2");
+	reject_version("version 2 without sbom", valid_json(), 2, "\"format_version\" 2 is for a package with an \"sbom\"");
 	j = sbom_json();
 	json_object_set_new(j, "format_version", json_integer(3));
 	/* Version 3 is compressed payloads (with or without an SBOM): an SBOM alone is version 2. */
 	reject("version 3", j, "\"format_version\" 3 is for a package with a compressed payload");
-	j = sbom_json();
-	json_object_set_new(j, "format_version", json_integer(4));
-	reject("version 4", j, "\"format_version\" 4 is for a package with a delta payload");
-	j = sbom_json();
-	json_object_set_new(j, "format_version", json_integer(5));
-	reject("version 5", j, "\"format_version\" must be 1, 2, 3 or 4");
+	reject_version("version 4", sbom_json(), 4, "\"format_version\" 4 is for a package with a delta payload");
+	reject_version("version 5", sbom_json(), 5, "\"format_version\" must be 1, 2, 3 or 4");
 
 	reject_sbom_field("format", json_string("SPDX"), "\"sbom.format\" must be \"CycloneDX\"");
 	reject_sbom_field("spec_version", json_string("1.4"), "\"sbom.spec_version\" must be \"1.5\" or \"1.6\"");
@@ -983,13 +981,8 @@ static json_t *zstd_json(void)
 static void reject_zstd_field(const char *key, json_t *val, const char *needle)
 {
 	json_t *j = zstd_json();
-	json_t *c = json_object_get(image0(j), "compression");
 
-	if (val == NULL)
-		json_object_del(c, key);
-	else
-		json_object_set_new(c, key, val);
-	reject(key, j, needle);
+	reject_member(j, json_object_get(image0(j), "compression"), key, val, needle);
 }
 
 static void test_zstd_manifest(void)
@@ -1026,22 +1019,13 @@ static void test_zstd_manifest(void)
 	CU_ASSERT(m != NULL && m->sbom.present && fw_manifest_format_version(m) == FW_FORMAT_VERSION_ZSTD);
 	fw_manifest_free(m);
 	free(s);
-	json_object_set_new(j, "format_version", json_integer(FW_FORMAT_VERSION_SBOM));
-	reject("compression at version 2 with an sbom", j, "needs \"format_version\" 3");
+	reject_version("compression at version 2 with an sbom", j, FW_FORMAT_VERSION_SBOM, "needs \"format_version\" 3");
 
 	/* The version says what a reader must support, both ways. */
-	j = zstd_json();
-	json_object_set_new(j, "format_version", json_integer(1));
-	reject("compression at version 1", j, "needs \"format_version\" 3");
-	j = valid_json();
-	json_object_set_new(j, "format_version", json_integer(3));
-	reject("version 3 without compression", j, "for a package with a compressed payload");
-	j = valid_json();
-	json_object_set_new(j, "format_version", json_integer(4));
-	reject("version 4 without a delta", j, "for a package with a delta payload");
-	j = valid_json();
-	json_object_set_new(j, "format_version", json_integer(5));
-	reject("version 5", j, "must be 1, 2, 3 or 4");
+	reject_version("compression at version 1", zstd_json(), 1, "needs \"format_version\" 3");
+	reject_version("version 3 without compression", valid_json(), 3, "for a package with a compressed payload");
+	reject_version("version 4 without a delta", valid_json(), 4, "for a package with a delta payload");
+	reject_version("version 5", valid_json(), 5, "must be 1, 2, 3 or 4");
 
 	reject_zstd_field("algorithm", json_string("xz"), "must be \"zstd\"");
 	reject_zstd_field("algorithm", NULL, "algorithm");
@@ -1082,13 +1066,8 @@ static json_t *delta_json(void)
 static void reject_base_field(const char *key, json_t *val, const char *needle)
 {
 	json_t *j = delta_json();
-	json_t *b = json_object_get(json_object_get(image0(j), "compression"), "base");
 
-	if (val == NULL)
-		json_object_del(b, key);
-	else
-		json_object_set_new(b, key, val);
-	reject(key, j, needle);
+	reject_member(j, json_object_get(json_object_get(image0(j), "compression"), "base"), key, val, needle);
 }
 
 static void test_delta_manifest(void)
@@ -1126,9 +1105,7 @@ static void test_delta_manifest(void)
 	fw_manifest_free(m);
 	fw_manifest_free(m2);
 
-	j = delta_json();
-	json_object_set_new(j, "format_version", json_integer(3));
-	reject("delta at version 3", j, "needs \"format_version\" 4");
+	reject_version("delta at version 3", delta_json(), 3, "needs \"format_version\" 4");
 	reject_base_field("digest", json_string("00"), "base.digest");
 	reject_base_field("size", NULL, "base.size");
 	reject_base_field("chunk_size", json_integer(4097), "base.chunk_size");
@@ -1254,10 +1231,7 @@ static void test_wmopkg_name_rule(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "parses a valid manifest", test_valid },
 		{ "emit/parse round trip", test_round_trip },
 		{ "emit and validate refuse bad manifests", test_emit_validates },
@@ -1274,26 +1248,6 @@ int main(void)
 		{ "compression: format version 3, every field checked", test_zstd_manifest },
 		{ "delta: format version 4, the base checked, each frame's prefix", test_delta_manifest },
 	};
-	CU_pSuite s;
-	unsigned failed;
-	size_t i;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("manifest", NULL, NULL);
-	if (s == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("manifest", NULL, NULL, tests, UNIT_COUNT(tests));
 }

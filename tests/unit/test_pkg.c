@@ -14,6 +14,7 @@
 #include "formats/sbom.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
+#include "tests/unit/unit_main.h"
 
 #define CHUNK 4096u
 
@@ -587,28 +588,20 @@ static void test_sbom_kept_by_add_signature(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct unit_test tests[] = {
+		{ "round trip: callback order and bytes", test_roundtrip_order_and_bytes },
+		{ "a policy refusal reads no payload", test_policy_refusal_reads_no_payload },
+		{ "an untrusted signer never reaches the manifest", test_untrusted_key_never_reaches_manifest },
+		{ "a tampered chunk is not delivered", test_tampered_chunk_not_delivered },
+		{ "same inputs, same bytes", test_deterministic },
+		{ "one pass, two passes, a wrong layout guess: same bytes", test_one_pass_and_two_passes_agree },
+		{ "adding a signature keeps payload bytes", test_add_signature_keeps_payload_bytes },
+		{ "SBOM: carried, read before the manifest callback, payload offsets count it", test_sbom_roundtrip },
+		{ "SBOM: a tampered one is refused before anyone sees it", test_sbom_tampered },
+		{ "SBOM: the writer refuses bytes other than the manifest describes", test_sbom_writer_checks },
+		{ "SBOM: adding a signature keeps it", test_sbom_kept_by_add_signature },
+		{ "compressed: the same calls and bytes, the same image digests, a changed byte refused", test_zstd_roundtrip },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("pkg", setup, teardown);
-	CU_add_test(suite, "round trip: callback order and bytes", test_roundtrip_order_and_bytes);
-	CU_add_test(suite, "a policy refusal reads no payload", test_policy_refusal_reads_no_payload);
-	CU_add_test(suite, "an untrusted signer never reaches the manifest", test_untrusted_key_never_reaches_manifest);
-	CU_add_test(suite, "a tampered chunk is not delivered", test_tampered_chunk_not_delivered);
-	CU_add_test(suite, "same inputs, same bytes", test_deterministic);
-	CU_add_test(suite, "one pass, two passes, a wrong layout guess: same bytes", test_one_pass_and_two_passes_agree);
-	CU_add_test(suite, "adding a signature keeps payload bytes", test_add_signature_keeps_payload_bytes);
-	CU_add_test(suite, "SBOM: carried, read before the manifest callback, payload offsets count it", test_sbom_roundtrip);
-	CU_add_test(suite, "SBOM: a tampered one is refused before anyone sees it", test_sbom_tampered);
-	CU_add_test(suite, "SBOM: the writer refuses bytes other than the manifest describes", test_sbom_writer_checks);
-	CU_add_test(suite, "SBOM: adding a signature keeps it", test_sbom_kept_by_add_signature);
-	CU_add_test(suite, "compressed: the same calls and bytes, the same image digests, a changed byte refused",
-		    test_zstd_roundtrip);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return unit_run("pkg", setup, teardown, tests, UNIT_COUNT(tests));
 }

@@ -16,6 +16,7 @@
 #include "signing/accept.h"
 #include "signing/minisign.h"
 #include "signing/trust.h"
+#include "tests/unit/unit_main.h"
 
 
 /* Offsets in a decoded 158-byte minisign secret key. */
@@ -958,36 +959,22 @@ static void test_trust_decide_duplicates(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "key id display", test_keyid_str },
+		{ "trust decision: a key listed twice counts once", test_trust_decide_duplicates },
+		{ "keygen, encrypted", test_keygen_encrypted },
+		{ "keygen, unencrypted (-W)", test_keygen_unencrypted },
+		{ "keygen never overwrites without force", test_keygen_no_overwrite },
+		{ "sign and verify", test_sign_verify },
+		{ "tampering is rejected", test_tamper },
+		{ "wrong key is rejected", test_wrong_key },
+		{ "legacy Ed refused", test_legacy_refused },
+		{ "oversized KDF limits refused", test_kdf_limits },
+		{ "truncated files refused", test_truncated },
+		{ "strict parsing", test_strict_parsing },
+		{ "trust store", test_trust },
+		{ "trust decision: distinct keys against the policy", test_trust_decide },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("sig", suite_init, suite_clean);
-	if (s == NULL ||
-	    CU_add_test(s, "key id display", test_keyid_str) == NULL ||
-	    CU_add_test(s, "trust decision: a key listed twice counts once", test_trust_decide_duplicates) == NULL ||
-	    CU_add_test(s, "keygen, encrypted", test_keygen_encrypted) == NULL ||
-	    CU_add_test(s, "keygen, unencrypted (-W)", test_keygen_unencrypted) == NULL ||
-	    CU_add_test(s, "keygen never overwrites without force", test_keygen_no_overwrite) == NULL ||
-	    CU_add_test(s, "sign and verify", test_sign_verify) == NULL ||
-	    CU_add_test(s, "tampering is rejected", test_tamper) == NULL ||
-	    CU_add_test(s, "wrong key is rejected", test_wrong_key) == NULL ||
-	    CU_add_test(s, "legacy Ed refused", test_legacy_refused) == NULL ||
-	    CU_add_test(s, "oversized KDF limits refused", test_kdf_limits) == NULL ||
-	    CU_add_test(s, "truncated files refused", test_truncated) == NULL ||
-	    CU_add_test(s, "strict parsing", test_strict_parsing) == NULL ||
-	    CU_add_test(s, "trust store", test_trust) == NULL ||
-	    CU_add_test(s, "trust decision: distinct keys against the policy", test_trust_decide) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	/* A suite whose setup failed runs no test: that is a failure too. */
-	if (CU_get_run_summary()->nSuitesFailed != 0)
-		failed++;
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("sig", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

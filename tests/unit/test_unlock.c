@@ -10,6 +10,7 @@
 #include "signing/minisign.h"
 #include "signing/trust.h"
 #include "signing/unlock.h"
+#include "tests/unit/unit_main.h"
 
 static char dir[] = "/tmp/test_unlock.XXXXXX";
 static char pub[128], sec[128], pub2[128], sec2[128];
@@ -142,22 +143,11 @@ static void test_threshold(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "make, parse, device and expiry", test_roundtrip },
+		{ "untrusted signer, forged device or expiry, not a token", test_untrusted_and_forged },
+		{ "policy min_signatures 2: one key refused, the same key twice once, two keys accepted", test_threshold },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("unlock", setup, teardown);
-	if (s == NULL || CU_add_test(s, "make, parse, device and expiry", test_roundtrip) == NULL ||
-	    CU_add_test(s, "untrusted signer, forged device or expiry, not a token", test_untrusted_and_forged) == NULL ||
-	    CU_add_test(s, "policy min_signatures 2: one key refused, the same key twice once, two keys accepted",
-			test_threshold) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("unlock", setup, teardown, tests, UNIT_COUNT(tests));
 }

@@ -6,6 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "formats/version.h"
+#include "tests/unit/unit_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -187,24 +188,13 @@ static void test_cmp_str_error(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "accepts valid versions", test_accept },
+		{ "rejects malformed versions", test_reject },
+		{ "names the problem", test_reject_messages },
+		{ "orders numerically", test_order },
+		{ "cmp_str reports parse errors", test_cmp_str_error },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("version", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "accepts valid versions", test_accept) == NULL ||
-	    CU_add_test(s, "rejects malformed versions", test_reject) == NULL ||
-	    CU_add_test(s, "names the problem", test_reject_messages) == NULL ||
-	    CU_add_test(s, "orders numerically", test_order) == NULL ||
-	    CU_add_test(s, "cmp_str reports parse errors", test_cmp_str_error) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("version", NULL, NULL, tests, UNIT_COUNT(tests));
 }

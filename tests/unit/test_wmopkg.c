@@ -16,6 +16,7 @@
 #include "formats/manifest.h"
 #include "tests/unit/manifest_checks.h"
 #include "formats/wmopkg_write.h"
+#include "tests/unit/unit_main.h"
 
 #define D0 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define D1 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -929,10 +930,7 @@ static void test_sbom(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "parses a valid modification manifest", test_valid },
 		{ "emit/parse round trip", test_round_trip },
 		{ "validate and emit refuse bad manifests", test_validate },
@@ -945,25 +943,6 @@ int main(void)
 		{ "package name from the output path", test_name_from_path },
 		{ "SBOM: declared at format version 2, not a file", test_sbom },
 	};
-	CU_pSuite s;
-	unsigned failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("wmopkg", NULL, NULL);
-	if (s == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("wmopkg", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -12,6 +12,7 @@
 #include "formats/manifest.h"
 #include "formats/zstd_read.h"
 #include "formats/zstd_write.h"
+#include "tests/unit/unit_main.h"
 
 #define FRAME (1024u * 1024)
 #define PIECE 4096u
@@ -161,74 +162,80 @@ static void test_bomb_stopped_at_declared_length(void)
 	free(s.buf);
 }
 
+/*
+ * A one-frame payload for the refusals below: an image of FRAME bytes, one
+ * frame of its first `data` bytes (window 2^wlog, content size in the header
+ * unless unknown_size), the frame's chunk list, a payload declaring the image
+ * and the frame (window 2^20) and a sink for what is decoded.
+ */
+struct one {
+	uint8_t *img, *z, *list;
+	size_t zsize;
+	struct fw_payload p;
+	struct sink s;
+};
+
+static void one_make(struct one *o, size_t data, int wlog, int unknown_size)
+{
+	o->img = image(FRAME);
+	o->z = malloc(2 * FRAME);
+	o->zsize = frame(o->z, 2 * FRAME, o->img, data, wlog, unknown_size);
+	o->list = zlist_of(o->z, o->zsize);
+	payload_for(&o->p, FRAME, o->zsize, 20);
+	o->s.buf = malloc(FRAME);
+	o->s.len = 0;
+	o->s.cap = FRAME;
+}
+
+static void one_free(struct one *o)
+{
+	free(o->img);
+	free(o->z);
+	free(o->list);
+	free(o->s.buf);
+}
+
 /* A frame whose header asks for a window above the package's cap is refused before anything is decoded. */
 static void test_window_above_cap_refused(void)
 {
-	size_t len = FRAME, cap = 2 * FRAME;
-	uint8_t *img = image(len), *z = malloc(cap), *list;
-	struct fw_payload p;
-	struct sink s = { malloc(len), 0, len };
+	struct one o;
 	struct fw_err err = { 0 };
-	size_t zsize = frame(z, cap, img, len, 27, 1);
 
-	list = zlist_of(z, zsize);
-	payload_for(&p, len, zsize, 20);
-	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	one_make(&o, FRAME, 27, 1);
+	CU_ASSERT_EQUAL(run(&o.p, o.z, o.zsize, o.list, &o.s, &err), -1);
 	CU_ASSERT(strstr(err.msg, "window above") != NULL);
-	CU_ASSERT_EQUAL(s.len, 0);
-	free(img);
-	free(z);
-	free(list);
-	free(s.buf);
+	CU_ASSERT_EQUAL(o.s.len, 0);
+	one_free(&o);
 }
 
 /* A changed compressed byte: refused by its piece's digest (kind MISMATCH), the decoder never sees it. */
 static void test_bad_piece_never_decoded(void)
 {
-	size_t len = FRAME, cap = 2 * FRAME;
-	uint8_t *img = image(len), *z = malloc(cap), *list;
-	struct fw_payload p;
-	struct sink s = { malloc(len), 0, len };
+	struct one o;
 	struct fw_err err = { 0 };
-	size_t zsize = frame(z, cap, img, len, 20, 0);
 
-	list = zlist_of(z, zsize);
-	payload_for(&p, len, zsize, 20);
-	z[zsize / 2] ^= 1;
-	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	one_make(&o, FRAME, 20, 0);
+	o.z[o.zsize / 2] ^= 1;
+	CU_ASSERT_EQUAL(run(&o.p, o.z, o.zsize, o.list, &o.s, &err), -1);
 	CU_ASSERT_EQUAL(err.kind, FW_KIND_MISMATCH);
 	/* Nothing of the damaged piece or after it reached the output. */
-	CU_ASSERT(s.len < len);
-	free(img);
-	free(z);
-	free(list);
-	free(s.buf);
+	CU_ASSERT(o.s.len < FRAME);
+	one_free(&o);
 }
 
 /* Frames short of their declared length, and compressed bytes missing at the end, are refused. */
 static void test_short_frame_and_truncation(void)
 {
-	size_t len = FRAME, cap = 2 * FRAME;
-	uint8_t *img = image(len), *z = malloc(cap), *list;
-	struct fw_payload p;
-	struct sink s = { malloc(len), 0, len };
+	struct one o;
 	struct fw_err err = { 0 };
-	size_t zsize = frame(z, cap, img, len - 100, 20, 0);
 
-	list = zlist_of(z, zsize);
-	payload_for(&p, len, zsize, 20);
-	CU_ASSERT_EQUAL(run(&p, z, zsize, list, &s, &err), -1);
+	one_make(&o, FRAME - 100, 20, 0);
+	CU_ASSERT_EQUAL(run(&o.p, o.z, o.zsize, o.list, &o.s, &err), -1);
 	CU_ASSERT(strstr(err.msg, "not its declared") != NULL);
-	free(list);
-	zsize = frame(z, cap, img, len, 20, 0);
-	list = zlist_of(z, zsize);
-	payload_for(&p, len, zsize, 20);
-	s.len = 0;
-	CU_ASSERT_EQUAL(run(&p, z, zsize - PIECE, list, &s, &err), -1);
-	free(img);
-	free(z);
-	free(list);
-	free(s.buf);
+	one_free(&o);
+	one_make(&o, FRAME, 20, 0);
+	CU_ASSERT_EQUAL(run(&o.p, o.z, o.zsize - PIECE, o.list, &o.s, &err), -1);
+	one_free(&o);
 }
 
 /* Bytes zstd cannot shrink (a xorshift stream): frames of about FRAME bytes, compressed chunks that straddle them. */
@@ -312,22 +319,15 @@ static void test_writer_incompressible(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct unit_test tests[] = {
+		{ "frames decode to the image, fed in odd pieces", test_frames_round_trip },
+		{ "a decompression bomb is stopped at the frame's declared length", test_bomb_stopped_at_declared_length },
+		{ "a frame asking for a window above the cap is refused", test_window_above_cap_refused },
+		{ "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded },
+		{ "a short frame and a truncated payload are refused", test_short_frame_and_truncation },
+		{ "the writer's frames and chunk lists", test_writer },
+		{ "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("zstd", NULL, NULL);
-	CU_add_test(suite, "frames decode to the image, fed in odd pieces", test_frames_round_trip);
-	CU_add_test(suite, "a decompression bomb is stopped at the frame's declared length", test_bomb_stopped_at_declared_length);
-	CU_add_test(suite, "a frame asking for a window above the cap is refused", test_window_above_cap_refused);
-	CU_add_test(suite, "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded);
-	CU_add_test(suite, "a short frame and a truncated payload are refused", test_short_frame_and_truncation);
-	CU_add_test(suite, "the writer's frames and chunk lists", test_writer);
-	CU_add_test(suite, "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return unit_run("zstd", NULL, NULL, tests, UNIT_COUNT(tests));
 }
