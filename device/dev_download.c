@@ -242,12 +242,15 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
  * catalog, or carries no signature this device trusts, or the policy
  * refused it. Not when the bytes are not the catalog's package at all (a
  * damaged transfer, another file): that can be put right on the server.
+ * A delta, though, is refused for good whatever was wrong with it: the full
+ * package is there to fall back on, and a damaged delta fetched again at
+ * every interval would keep the device from ever updating.
  */
 static int refused_for_good(const struct dl *d, enum dev_result res, const struct pkg_report *rep)
 {
 	uint8_t digest[FW_DIGEST_LEN];
 
-	if (d->unbound || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
+	if (d->unbound || d->s->step.delta || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
 		return 1;
 	return res == DEV_RESULT_SIGNATURE_FAILED && rep != NULL && rep->manifest_bytes != NULL &&
 	       chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) == 0 &&

@@ -159,4 +159,28 @@ grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
 runs 2.0.0
 ok "a delta against a damaged base: refused with exit 1 and nothing written, remembered, the full package next; runs 2.0.0 after boot"
 
+# --- the delta's bytes on the server are damaged (fileCheckFailed): refused once, remembered, never fetched
+# again; the next check takes the full package (the delta is not fetched at every interval)
+cp www/fw-2.0.0-from-1.0.0.pkg good-delta.pkg
+printf 'XXXX' | dd of=www/fw-2.0.0-from-1.0.0.pkg bs=1 seek=$((dsize - 20000)) conv=notrunc 2>/dev/null
+device 1.0.0 www/fw-1.0.0.pkg
+: >"$NGINX_ACCESS"
+expect 0 'check: 2.0.0 as a delta against 1.0.0' at "$(hm 1 0)" fw check
+before=$(slotsum)
+expect 1 'download: .*fw-2.0.0-from-1.0.0.pkg: payload SX-(pri|sec).img: .*SHA-256 mismatch' at "$(hm 1 0)" fw download
+grep -q '^fileCheckFailed' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(slotsum)" = "$before" ] || fail "the damaged delta changed the slots"
+[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "the damaged delta left $(ls -A "$D/download")"
+[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "the damaged delta is not remembered: $(js "d['smart']")"
+expect 0 '' at "$(hm 2 0)" fw check
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
+	fail "after the damaged delta: $(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(served /fw-2.0.0-from-1.0.0.pkg)" = "$dsize" ] && [ "$(served /fw-2.0.0.pkg)" = "$full" ] || \
+	fail "nginx: $(cat "$NGINX_ACCESS")"
+runs 2.0.0
+cp good-delta.pkg www/fw-2.0.0-from-1.0.0.pkg
+ok "a delta damaged on the server: fileCheckFailed once, remembered, the full package next (the delta fetched once); runs 2.0.0"
+
 echo "all $TESTS checks passed"
