@@ -174,7 +174,9 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 	}
 	/* The install's own policy, before a payload byte is fetched: a package it would refuse is not downloaded. */
 	if (dev_check_policy(d->r, m, err) < 0) {
-		if (err->code != FW_EXIT_IO) {
+		if (err->kind == FW_KIND_MISMATCH) {
+			d->mismatch = 1;   /* a delta whose base no slot holds: fileNotMatch, as the install says */
+		} else if (err->code != FW_EXIT_IO) {
 			d->stage = DEV_RESULT_POLICY_REFUSED;
 			d->manifest_ok = 1;   /* the catalog's package, refused as it is */
 		}

@@ -183,4 +183,42 @@ runs 2.0.0
 cp good-delta.pkg www/fw-2.0.0-from-1.0.0.pkg
 ok "a delta damaged on the server: fileCheckFailed once, remembered, the full package next (the delta fetched once); runs 2.0.0"
 
+# --- a catalog (validly signed) whose delta entry names another base than the delta's manifest: it says 1.5.0's
+# images, the delta is against 1.0.0's. A device on 1.5.0 takes the catalog's word at the check; the download
+# finds the manifest's base in no slot and refuses it before a payload is written (fileNotMatch), remembers it,
+# and the next check takes the full package.
+"$PY" - www/cat.json www/fw-1.5.0.pkg <<'PYEOF'
+import json, sys, tarfile
+c = json.load(open(sys.argv[1]))
+m = json.load(tarfile.open(sys.argv[2]).extractfile("manifest.json"))
+dig = {im["target"]: im["digest"] for im in m["images"]}
+d = [r for r in c["products"]["SX"] if r["version"] == "2.0.0"][0]["deltas"][0]
+d["base_version"] = "1.5.0"
+for im in d["images"]:
+    if "base" in im:
+        im["base"]["digest"] = dig["sec" if im["target"] == "pri" else "pri"]
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PYEOF
+cp www/cat.json.minisig good-cat.minisig
+rm www/cat.json.minisig
+minisign -S -s k.key -m www/cat.json -x www/cat.json.minisig -t relabelled </dev/null >/dev/null
+device 1.5.0 www/fw-1.5.0.pkg
+expect 0 'check: 2.0.0 as a delta against 1.5.0' at "$(hm 1 0)" fw check
+before=$(slotsum)
+expect 1 'download: .*fw-2.0.0-from-1.0.0.pkg: .*delta against base image [0-9a-f]+\.\.\., which no other slot holds' \
+	at "$(hm 1 0)" fw download
+grep -q '^fileNotMatch' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(slotsum)" = "$before" ] || fail "the relabelled delta changed the slots"
+[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "the relabelled delta left $(ls -A "$D/download")"
+[ "$(js "len(d['smart']['refused']), d['smart']['download']['result']")" = "1 fileNotMatch" ] || \
+	fail "the relabelled delta is not remembered: $(js "d['smart']")"
+expect 0 '' at "$(hm 2 0)" fw check
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
+	fail "after the relabelled delta: $(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+runs 2.0.0
+catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+ok "a catalog naming another base than the delta's manifest: the download refuses it at its manifest (fileNotMatch), nothing kept, remembered; the full package next"
+
 echo "all $TESTS checks passed"
