@@ -221,4 +221,90 @@ runs 2.0.0
 catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
 ok "a catalog naming another base than the delta's manifest: the download refuses it at its manifest (fileNotMatch), nothing kept, remembered; the full package next"
 
+# --- validly signed catalogs whose delta entry is not what its manifest says: the delta of 2.0.0 listed under
+# 3.0.0 (an old release relabelled as new), and another product's delta (SY, against the same image) listed
+# under SX's 2.0.0. The check takes the catalog's word (the bases hold); the download refuses the manifest
+# (fileNotMatch), keeps nothing, remembers it; the next check takes the full package.
+"$B/mkpkg" -q -o www/fw-3.0.0.pkg --version 3.0.0 --product SX --pri b.img --sec b.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/sy-1.0.0.pkg --version 1.0.0 --product SY --pri a.img --sec a.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/sy-2.0.0.pkg --version 2.0.0 --product SY --pri b.img --sec b.img --boot boot.img -k k.key
+"$B/mkpkg" -q -o www/sy-2.0.0-from-1.0.0.pkg --version 2.0.0 --product SY --pri b.img --sec b.img \
+	--boot boot.img -k k.key --delta-from www/sy-1.0.0.pkg
+# resign_moving FROM TO: the catalog with release FROM's delta moved under release TO (SX's, or SY's 2.0.0
+# moved under SX's 2.0.0 when FROM is SY), signed again by the trusted key.
+resign_moving() {
+	"$PY" - www/cat.json "$1" "$2" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+def rel(product, version):
+    return [r for r in c["products"][product] if r["version"] == version][0]
+src = rel("SY", "2.0.0") if sys.argv[2] == "SY" else rel("SX", sys.argv[2])
+rel("SX", sys.argv[3])["deltas"] = src.pop("deltas")
+if sys.argv[2] == "SY":
+    del c["products"]["SY"]
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PYEOF
+	rm -f www/cat.json.minisig
+	minisign -S -s k.key -m www/cat.json -x www/cat.json.minisig -t crafted </dev/null >/dev/null
+}
+# crafted VERSION PATTERN WHAT: a device on 1.0.0 checks, is refused at the download's manifest, then installs VERSION whole.
+crafted() {
+	device 1.0.0 www/fw-1.0.0.pkg
+	expect 0 "check: $1 as a delta against 1.0.0" at "$(hm 1 0)" fw check
+	before=$(slotsum)
+	expect 1 "download: .*-from-1.0.0.pkg: $2" at "$(hm 1 0)" fw download
+	grep -q '^fileNotMatch' "$T/.out" || fail "$3: $(cat "$T/.out")"
+	[ "$(slotsum)" = "$before" ] || fail "$3 changed the slots"
+	[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "$3 left $(ls -A "$D/download")"
+	[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "$3 is not remembered: $(js "d['smart']")"
+	expect 0 '' at "$(hm 2 0)" fw check
+	[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = \
+		"fw-$1.pkg False" ] || fail "after $3: $(js "d['smart']['next_release']")"
+	expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
+	grep -q "^install $1 success" "$T/.out" || fail "$(cat "$T/.out")"
+}
+catalog cat 2 www/fw-1.0.0.pkg www/fw-2.0.0.pkg www/fw-3.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+resign_moving 2.0.0 3.0.0
+crafted 3.0.0 'its manifest says version 2.0.0, the catalog says 3.0.0' "2.0.0's delta listed under 3.0.0"
+catalog cat 3 www/fw-1.0.0.pkg www/fw-2.0.0.pkg www/sy-1.0.0.pkg www/sy-2.0.0.pkg www/sy-2.0.0-from-1.0.0.pkg
+resign_moving SY 2.0.0
+crafted 2.0.0 'its manifest is not for product SX, as the catalog says' "SY's delta listed under SX"
+runs 2.0.0
+catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+ok "a delta listed under a newer release, or another product's delta: refused at the download's manifest (fileNotMatch), nothing kept, remembered; the full package next"
+
+# --- the primary and the secondary differ. pri 1.5.0, sec 1.0.0 (sec written by hand): sec's delta would be
+# rebuilt from pri, which is not its base: the full package. pri 1.0.0, sec 1.5.0: sec is rebuilt from pri,
+# pri from the new sec: the delta.
+device 1.5.0 www/fw-1.5.0.pkg
+expect 0 '' fw upgrade sec www/fw-1.0.0.pkg
+expect 0 '' at "$(hm 1 0)" fw check
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1]")" = fw-2.0.0.pkg ] || fail "$(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 5)" fw smart tick
+runs 2.0.0
+device 1.0.0 www/fw-1.0.0.pkg
+expect 0 '' fw upgrade sec www/fw-1.5.0.pkg
+expect 0 'check: 2.0.0 as a delta against 1.0.0' at "$(hm 1 0)" fw check
+expect 0 'install: rebooting' at "$(hm 1 5)" fw smart tick
+grep -q 'rebuilding SX-sec.img from the delta against the image in pri' "$T/.err" || fail "$(cat "$T/.err")"
+runs 2.0.0
+ok "pri and sec differ: the delta only when every base is in the slot the install reads it from; runs 2.0.0 either way"
+
+# --- golden install of a delta package: the golden image rebuilt from the base in another slot (never the
+# golden slot itself), verified; with no slot holding the base, refused with nothing changed.
+device 1.0.0 www/fw-1.0.0.pkg
+expect 0 'golden: rebuilding SX-pri.img from the delta against the image in (pri|sec)' \
+	fw golden install www/fw-2.0.0-from-1.0.0.pkg
+cmp "$D/slots/golden" b.img || fail "the golden slot does not hold 2.0.0's image"
+[ "$(js "d['slots']['golden']['version'], d['slots']['golden']['valid'], d['slots']['pri']['version']")" = \
+	"2.0.0 True 1.0.0" ] || fail "$(js "d['slots']")"
+device 1.5.0 www/fw-1.5.0.pkg
+before=$(slotsum)
+expect 1 'golden: .*delta against base image [0-9a-f]+\.\.\., which no other slot holds' \
+	fw golden install www/fw-2.0.0-from-1.0.0.pkg
+[ "$(slotsum)" = "$before" ] || fail "a refused golden delta changed the slots or records"
+[ "$(js "d['last_upgrade']['result'], d['last_upgrade']['target']")" = "fileNotMatch golden" ] || \
+	fail "the refusal is not recorded: $(js "d['last_upgrade']")"
+ok "golden install of a delta: rebuilt from the base in pri, verified; where no slot holds the base, refused (fileNotMatch, recorded), no slot or record changed"
+
 echo "all $TESTS checks passed"
