@@ -740,6 +740,19 @@ expect 2 'smart schedule: the download time 2023-11-15T00:00:00Z is not later th
 expect 2 'smart schedule: the reboot time .* is not later than the download time' \
 	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 01:59:59
 expect 2 'usage' at "$(hm 1 0)" fw smart schedule download 2023-11-15 02:00:00
+# Dates that are no dates: one line naming the words, exit 2, no schedule set (never a date shifted by timegm:
+# November 31st is not December 1st).
+before=$(devsum)
+for d in '2023-11-31 02:00:00' '2023-11-15 24:00:00' '2023-11-15 23:59:60' '2023-02-29T02:00:00Z' \
+	'99999-01-01 00:00:00' '-2024-01-01 00:00:00' '2100-01-01 00:00:00' '15/11/2023 02:00:00' '2023-11-15T02:00:00+01:00'; do
+	# shellcheck disable=SC2086
+	expect 2 "^fwctl: smart schedule: $(echo "$d" | sed 's/[+]/[+]/g'): not a date and time \(expected" \
+		at "$(hm 1 0)" fw smart schedule download at $d
+	expect 2 "^fwctl: smart schedule: $(echo "$d" | sed 's/[+]/[+]/g'): not a date and time \(expected" \
+		at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at $d
+done
+[ "$(devsum)" = "$before" ] || fail "a refused schedule changed the device"
+[ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
 expect 0 'smart schedule: download at 2023-11-15T02:00:00Z, reboot at 2023-11-15T05:00:00Z' \
 	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T05:00:00Z
 : >"$NGINX_ACCESS"
