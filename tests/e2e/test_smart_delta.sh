@@ -159,24 +159,31 @@ grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
 runs 2.0.0
 ok "a delta against a damaged base: refused with exit 1 and nothing written, remembered, the full package next; runs 2.0.0 after boot"
 
+# refused_delta BASE VERSION RESULT PATTERN WHAT: a device on BASE checks and takes VERSION's delta; its
+# download is refused (exit 1, RESULT, PATTERN) with nothing kept or written, and remembered; the next check
+# takes VERSION's full package, which installs.
+refused_delta() {
+	device "$1" "www/fw-$1.pkg"
+	: >"$NGINX_ACCESS"
+	expect 0 "check: $2 as a delta against $1" at "$(hm 1 0)" fw check
+	before=$(slotsum)
+	expect 1 "download: .*-from-1.0.0.pkg: $4" at "$(hm 1 0)" fw download
+	grep -q "^$3" "$T/.out" || fail "$5: $(cat "$T/.out")"
+	[ "$(slotsum)" = "$before" ] || fail "$5 changed the slots"
+	[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "$5 left $(ls -A "$D/download")"
+	[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "$5 is not remembered: $(js "d['smart']")"
+	expect 0 '' at "$(hm 2 0)" fw check
+	[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = \
+		"fw-$2.pkg False" ] || fail "after $5: $(js "d['smart']['next_release']")"
+	expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
+	grep -q "^install $2 success" "$T/.out" || fail "$(cat "$T/.out")"
+}
+
 # --- the delta's bytes on the server are damaged (fileCheckFailed): refused once, remembered, never fetched
 # again; the next check takes the full package (the delta is not fetched at every interval)
 cp www/fw-2.0.0-from-1.0.0.pkg good-delta.pkg
 printf 'XXXX' | dd of=www/fw-2.0.0-from-1.0.0.pkg bs=1 seek=$((dsize - 20000)) conv=notrunc 2>/dev/null
-device 1.0.0 www/fw-1.0.0.pkg
-: >"$NGINX_ACCESS"
-expect 0 'check: 2.0.0 as a delta against 1.0.0' at "$(hm 1 0)" fw check
-before=$(slotsum)
-expect 1 'download: .*fw-2.0.0-from-1.0.0.pkg: payload SX-(pri|sec).img: .*SHA-256 mismatch' at "$(hm 1 0)" fw download
-grep -q '^fileCheckFailed' "$T/.out" || fail "$(cat "$T/.out")"
-[ "$(slotsum)" = "$before" ] || fail "the damaged delta changed the slots"
-[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "the damaged delta left $(ls -A "$D/download")"
-[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "the damaged delta is not remembered: $(js "d['smart']")"
-expect 0 '' at "$(hm 2 0)" fw check
-[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
-	fail "after the damaged delta: $(js "d['smart']['next_release']")"
-expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
-grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+refused_delta 1.0.0 2.0.0 fileCheckFailed 'payload SX-(pri|sec).img: .*SHA-256 mismatch' "the damaged delta"
 [ "$(served /fw-2.0.0-from-1.0.0.pkg)" = "$dsize" ] && [ "$(served /fw-2.0.0.pkg)" = "$full" ] || \
 	fail "nginx: $(cat "$NGINX_ACCESS")"
 runs 2.0.0
@@ -199,24 +206,11 @@ for im in d["images"]:
         im["base"]["digest"] = dig["sec" if im["target"] == "pri" else "pri"]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PYEOF
-cp www/cat.json.minisig good-cat.minisig
 rm www/cat.json.minisig
 minisign -S -s k.key -m www/cat.json -x www/cat.json.minisig -t relabelled </dev/null >/dev/null
-device 1.5.0 www/fw-1.5.0.pkg
-expect 0 'check: 2.0.0 as a delta against 1.5.0' at "$(hm 1 0)" fw check
-before=$(slotsum)
-expect 1 'download: .*fw-2.0.0-from-1.0.0.pkg: .*delta against base image [0-9a-f]+\.\.\., which no other slot holds' \
-	at "$(hm 1 0)" fw download
-grep -q '^fileNotMatch' "$T/.out" || fail "$(cat "$T/.out")"
-[ "$(slotsum)" = "$before" ] || fail "the relabelled delta changed the slots"
-[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "the relabelled delta left $(ls -A "$D/download")"
-[ "$(js "len(d['smart']['refused']), d['smart']['download']['result']")" = "1 fileNotMatch" ] || \
-	fail "the relabelled delta is not remembered: $(js "d['smart']")"
-expect 0 '' at "$(hm 2 0)" fw check
-[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = "fw-2.0.0.pkg False" ] || \
-	fail "after the relabelled delta: $(js "d['smart']['next_release']")"
-expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
-grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+refused_delta 1.5.0 2.0.0 fileNotMatch '.*delta against base image [0-9a-f]+\.\.\., which no other slot holds' \
+	"the relabelled delta"
+[ "$(js "d['smart']['refused'][0]['result']")" = fileNotMatch ] || fail "$(js "d['smart']['refused']")"
 runs 2.0.0
 catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
 ok "a catalog naming another base than the delta's manifest: the download refuses it at its manifest (fileNotMatch), nothing kept, remembered; the full package next"
@@ -247,28 +241,12 @@ PYEOF
 	rm -f www/cat.json.minisig
 	minisign -S -s k.key -m www/cat.json -x www/cat.json.minisig -t crafted </dev/null >/dev/null
 }
-# crafted VERSION PATTERN WHAT: a device on 1.0.0 checks, is refused at the download's manifest, then installs VERSION whole.
-crafted() {
-	device 1.0.0 www/fw-1.0.0.pkg
-	expect 0 "check: $1 as a delta against 1.0.0" at "$(hm 1 0)" fw check
-	before=$(slotsum)
-	expect 1 "download: .*-from-1.0.0.pkg: $2" at "$(hm 1 0)" fw download
-	grep -q '^fileNotMatch' "$T/.out" || fail "$3: $(cat "$T/.out")"
-	[ "$(slotsum)" = "$before" ] || fail "$3 changed the slots"
-	[ -z "$(ls -A "$D/download" 2>/dev/null)" ] || fail "$3 left $(ls -A "$D/download")"
-	[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "$3 is not remembered: $(js "d['smart']")"
-	expect 0 '' at "$(hm 2 0)" fw check
-	[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1], 'delta' in d['smart']['next_release']")" = \
-		"fw-$1.pkg False" ] || fail "after $3: $(js "d['smart']['next_release']")"
-	expect 0 'install: rebooting' at "$(hm 2 5)" fw smart tick
-	grep -q "^install $1 success" "$T/.out" || fail "$(cat "$T/.out")"
-}
 catalog cat 2 www/fw-1.0.0.pkg www/fw-2.0.0.pkg www/fw-3.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
 resign_moving 2.0.0 3.0.0
-crafted 3.0.0 'its manifest says version 2.0.0, the catalog says 3.0.0' "2.0.0's delta listed under 3.0.0"
+refused_delta 1.0.0 3.0.0 fileNotMatch 'its manifest says version 2.0.0, the catalog says 3.0.0' "2.0.0's delta under 3.0.0"
 catalog cat 3 www/fw-1.0.0.pkg www/fw-2.0.0.pkg www/sy-1.0.0.pkg www/sy-2.0.0.pkg www/sy-2.0.0-from-1.0.0.pkg
 resign_moving SY 2.0.0
-crafted 2.0.0 'its manifest is not for product SX, as the catalog says' "SY's delta listed under SX"
+refused_delta 1.0.0 2.0.0 fileNotMatch 'its manifest is not for product SX, as the catalog says' "SY's delta under SX"
 runs 2.0.0
 catalog cat 1 www/fw-1.0.0.pkg www/fw-1.5.0.pkg www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
 ok "a delta listed under a newer release, or another product's delta: refused at the download's manifest (fileNotMatch), nothing kept, remembered; the full package next"
