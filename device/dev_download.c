@@ -259,6 +259,20 @@ static int refused_for_good(const struct dl *d, enum dev_result res, const struc
 	       memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) == 0;
 }
 
+/* The step refused for what it is: never chosen again, and the next check looks for another way at once. */
+static void never_again(struct dev_root *r, struct dev_smart_state *s, const char *result, int64_t now)
+{
+	struct dev_record rec[FW_TARGET_COUNT];
+	const struct dev_record *run;
+
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		dev_record_load(r, t, &rec[t]);
+	run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
+	dev_smart_refuse_step(s, result, run != NULL ? run->version : "");
+	dev_smart_forget_step(s);
+	s->next_check = now;
+}
+
 /* A package refused (not the one named, not whole, not good, refused by the hook): its result recorded, nothing of it kept. */
 static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct dl *d, enum dev_result res, int64_t now,
 			   const struct pkg_report *rep, struct dev_download_out *out, struct fw_err *err)
@@ -269,18 +283,8 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	fw_err_wrap(err, "%s", s->step.url[0]);
 	drop(r, s, d);
 	s->dl_failures = 0;
-	/* Refused for what it is: never chosen again, and the next check looks for another way at once. */
-	if (refused_for_good(d, res, rep)) {
-		struct dev_record rec[FW_TARGET_COUNT];
-		const struct dev_record *run;
-
-		for (int t = 0; t < FW_TARGET_COUNT; t++)
-			dev_record_load(r, t, &rec[t]);
-		run = dev_running(&rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC]);
-		dev_smart_refuse_step(s, out->result, run != NULL ? run->version : "");
-		dev_smart_forget_step(s);
-		s->next_check = now;
-	}
+	if (refused_for_good(d, res, rep))
+		never_again(r, s, out->result, now);
 	record(r, s, now, out->result, err->msg);
 }
 
@@ -494,9 +498,16 @@ net_failed:
 		dev_smart_save(r, &s, &ignore);
 		goto out;
 	}
-	s.dl_failures++;
-	s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
 	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(dev_result_of_net(err)));
+	if (s.step.delta && err->kind == FW_KIND_NOT_FOUND) {
+		/* A delta no mirror has: the full package the catalog names is there to fall back on. */
+		drop(r, &s, &d);
+		s.dl_failures = 0;
+		never_again(r, &s, out->result, now);
+	} else {
+		s.dl_failures++;
+		s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
+	}
 	record(r, &s, now, out->result, err->msg);
 out:
 	dev_intake_close(&d.in);

@@ -188,7 +188,21 @@ refused_delta 1.0.0 2.0.0 fileCheckFailed 'payload SX-(pri|sec).img: .*SHA-256 m
 	fail "nginx: $(cat "$NGINX_ACCESS")"
 runs 2.0.0
 cp good-delta.pkg www/fw-2.0.0-from-1.0.0.pkg
-ok "a delta damaged on the server: fileCheckFailed once, remembered, the full package next (the delta fetched once); runs 2.0.0"
+# The delta not on the server (HTTP 404, on every mirror): netError (exit 4), remembered as a refused delta is,
+# the full package next; not a delta asked for at every interval while the full package is there.
+rm www/fw-2.0.0-from-1.0.0.pkg
+device 1.0.0 www/fw-1.0.0.pkg
+expect 0 'check: 2.0.0 as a delta against 1.0.0' at "$(hm 1 0)" fw check
+expect 4 'download: .*fw-2.0.0-from-1.0.0.pkg: the server answered HTTP 404' at "$(hm 1 0)" fw download
+grep -q '^netError' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "the missing delta is not remembered: $(js "d['smart']")"
+expect 0 '' at "$(hm 1 1)" fw check
+[ "$(js "d['smart']['next_release']['url'].rsplit('/',1)[1]")" = fw-2.0.0.pkg ] || \
+	fail "after the missing delta: $(js "d['smart']['next_release']")"
+expect 0 'install: rebooting' at "$(hm 1 5)" fw smart tick
+runs 2.0.0
+cp good-delta.pkg www/fw-2.0.0-from-1.0.0.pkg
+ok "a delta damaged on the server (fileCheckFailed) or missing from it (404): refused once, remembered, the full package next (the delta fetched once); runs 2.0.0"
 
 # --- a catalog (validly signed) whose delta entry names another base than the delta's manifest: it says 1.5.0's
 # images, the delta is against 1.0.0's. A device on 1.5.0 takes the catalog's word at the check; the download
