@@ -80,8 +80,27 @@ expect 2 'catalog: a delta of SX 2.0.0 without the full package of SX 2.0.0' cat
 	www/fw-2.0.0-from-1.0.0.pkg
 expect 2 'catalog: the delta of SX 2.0.0 .*fw-2.0.0-from-1.0.0.pkg.*: its base image [0-9a-f]*\.\.\. is an image of none' \
 	catalog bad 1 www/fw-2.0.0.pkg www/fw-2.0.0-from-1.0.0.pkg
+# A delta that does not say what its full package says (another rollback index, generation, TPM mark, or
+# other images under the same version): a device on the base would get another release than one off it.
+"$PY" -c 'd=bytearray(open("b.img","rb").read()); d[7] ^= 1; open("b2.img","wb").write(d)'
+"$B/mkpkg" -q -o d-rb.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot boot.img -k k.key \
+	--delta-from www/fw-1.0.0.pkg --rollback-index 5
+"$B/mkpkg" -q -o d-gen.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot boot.img -k k.key \
+	--delta-from www/fw-1.0.0.pkg --generation 2 --bridge-from 1.0.0
+"$B/mkpkg" -q -o d-tpm.pkg --version 2.0.0 --product SX --pri b.img --sec b.img --boot boot.img -k k.key \
+	--delta-from www/fw-1.0.0.pkg --tpm
+"$B/mkpkg" -q -o d-img.pkg --version 2.0.0 --product SX --pri b2.img --sec b2.img --boot boot.img -k k.key \
+	--delta-from www/fw-1.0.0.pkg
+expect 2 'catalog: the delta of SX 2.0.0 .*d-rb.pkg.*: its manifest says rollback index 5, the full package 0' \
+	catalog bad 1 www/fw-1.0.0.pkg www/fw-2.0.0.pkg d-rb.pkg
+expect 2 'catalog: the delta of SX 2.0.0 .*d-gen.pkg.*: its manifest says generation 2, the full package 1' \
+	catalog bad 1 www/fw-1.0.0.pkg www/fw-2.0.0.pkg d-gen.pkg
+expect 2 'catalog: the delta of SX 2.0.0 .*d-tpm.pkg.*: its manifest says requires_tpm true, the full package false' \
+	catalog bad 1 www/fw-1.0.0.pkg www/fw-2.0.0.pkg d-tpm.pkg
+expect 2 'catalog: the delta of SX 2.0.0 .*d-img.pkg.*: its (pri|sec) image is not the full package.s' \
+	catalog bad 1 www/fw-1.0.0.pkg www/fw-2.0.0.pkg d-img.pkg
 [ ! -e www/bad.json ] && [ ! -e www/bad.json.minisig ] || fail "a refused catalog was written"
-ok "fwpkg catalog lists the delta under 2.0.0 (base 1.0.0 and its image digests), format 3; version 1 without deltas; a delta without its full or base package refused"
+ok "fwpkg catalog lists the delta under 2.0.0 (base 1.0.0 and its image digests), format 3; version 1 without deltas; a delta without its full or base package, or saying otherwise than its full package, refused"
 
 # device VERSION PKG: a device running PKG's images (installed with 'upgrade all', marked good).
 device() {
