@@ -771,6 +771,11 @@ expect 2 'smart schedule: the download time 2023-11-15T00:00:00Z is not later th
 expect 2 'smart schedule: the reboot time .* is not later than the download time' \
 	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 01:59:59
 expect 2 'usage' at "$(hm 1 0)" fw smart schedule download 2023-11-15 02:00:00
+# equal dates: a download time that is now, a reboot time that is the download time
+expect 2 'smart schedule: the download time 2023-11-15T01:00:00Z is not later than now' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 01:00:00
+expect 2 'smart schedule: the reboot time 2023-11-15T02:00:00Z is not later than the download time' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T02:00:00Z
 # Dates that are no dates: one line naming the words, exit 2, no schedule set (never a date shifted by timegm:
 # November 31st is not December 1st).
 before=$(devsum)
