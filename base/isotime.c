@@ -23,6 +23,20 @@ int fw_time_parse(const char *s, int64_t *out)
 	memset(&tm, 0, sizeof(tm));
 	if (s == NULL || strlen(s) != 20 || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
 		return -1;
-	*out = (int64_t)timegm(&tm);
+	return fw_time_of_tm(&tm, out);
+}
+
+int fw_time_of_tm(const struct tm *tm, int64_t *out)
+{
+	struct tm in = *tm, back;
+	time_t t;
+
+	in.tm_isdst = 0;
+	t = timegm(&in);
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_year != tm->tm_year || back.tm_mon != tm->tm_mon ||
+	    back.tm_mday != tm->tm_mday || back.tm_hour != tm->tm_hour || back.tm_min != tm->tm_min ||
+	    back.tm_sec != tm->tm_sec)
+		return -1;
+	*out = (int64_t)t;
 	return 0;
 }

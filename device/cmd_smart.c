@@ -1,5 +1,6 @@
 /* cmd_smart: fwctl smart config (the settings) and fwctl smart tick (do what is due: check, download, install). */
 #include <getopt.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,21 +346,24 @@ static int smart_reset_serial(const struct cmd_env *env, int argc, char **argv)
 	return rc;
 }
 
-/* "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC); *used: words taken. -1 if malformed. */
-static int parse_date(int argc, char **argv, int64_t *t, int *used)
+/*
+ * "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC), a real date of
+ * 2000 to 2099; *used: words taken; text: the words, for the message. -1 if it is none.
+ */
+static int parse_date(int argc, char **argv, int64_t *t, int *used, char text[64])
 {
-	char text[64];
 	struct tm tm;
 	const char *end;
 
 	*used = 0;
+	text[0] = '\0';
 	if (argc < 1)
 		return -1;
-	if (argc >= 2 && strlen(argv[0]) == 10 && strchr(argv[1], ':') != NULL) {
-		snprintf(text, sizeof(text), "%s %s", argv[0], argv[1]);
+	if (argc >= 2 && strchr(argv[0], ':') == NULL && strchr(argv[1], ':') != NULL) {
+		snprintf(text, 64, "%s %s", argv[0], argv[1]);
 		*used = 2;
 	} else {
-		snprintf(text, sizeof(text), "%s", argv[0]);
+		snprintf(text, 64, "%s", argv[0]);
 		*used = 1;
 	}
 	memset(&tm, 0, sizeof(tm));
@@ -368,10 +372,9 @@ static int parse_date(int argc, char **argv, int64_t *t, int *used)
 		if ((end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
 			return -1;
 	}
-	if (tm.tm_year + 1900 < 2000 || tm.tm_year + 1900 > 2099)
+	if (tm.tm_year + 1900 < 2000 || tm.tm_year + 1900 > 2099 || !isdigit((unsigned char)text[0]))
 		return -1;
-	*t = (int64_t)timegm(&tm);
-	return 0;
+	return fw_time_of_tm(&tm, t);
 }
 
 /* fwctl smart schedule download at DATE [reboot at DATE] | off | (nothing: show it) */
@@ -382,16 +385,21 @@ static int smart_schedule(const struct cmd_env *env, int argc, char **argv)
 	struct fw_err err = { 0 };
 	int64_t now, dl = 0, rb = 0;
 	char a[FW_ISOTIME_LEN], b[FW_ISOTIME_LEN];
+	char text[64];
 	int rc = FW_EXIT_OK, i = 1, used, off = argc == 2 && strcmp(argv[1], "off") == 0;
 
 	if (!off && argc > 1) {
-		if (argc < 4 || strcmp(argv[1], "download") != 0 || strcmp(argv[2], "at") != 0 ||
-		    parse_date(argc - 3, argv + 3, &dl, &used) < 0)
+		if (argc < 4 || strcmp(argv[1], "download") != 0 || strcmp(argv[2], "at") != 0)
 			goto usage;
+		if (parse_date(argc - 3, argv + 3, &dl, &used, text) < 0)
+			goto bad_date;
 		i = 3 + used;
 		if (i < argc) {
-			if (argc - i < 3 || strcmp(argv[i], "reboot") != 0 || strcmp(argv[i + 1], "at") != 0 ||
-			    parse_date(argc - i - 2, argv + i + 2, &rb, &used) < 0 || i + 2 + used != argc)
+			if (argc - i < 3 || strcmp(argv[i], "reboot") != 0 || strcmp(argv[i + 1], "at") != 0)
+				goto usage;
+			if (parse_date(argc - i - 2, argv + i + 2, &rb, &used, text) < 0)
+				goto bad_date;
+			if (i + 2 + used != argc)
 				goto usage;
 		}
 	}
@@ -440,6 +448,10 @@ out:
 	return rc;
 usage:
 	usage(stderr);
+	return FW_EXIT_USAGE;
+bad_date:
+	msg_error("smart schedule", text, "not a date and time (expected \"YYYY-MM-DD HH:MM:SS\" or "
+		  "YYYY-MM-DDTHH:MM:SSZ, UTC, a real date of 2000 to 2099)");
 	return FW_EXIT_USAGE;
 }
 

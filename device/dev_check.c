@@ -113,7 +113,14 @@ int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, stru
 	in.all = 1;
 	in.rereadable = 1;
 	in.rollback_index = st.rollback_index;
-	return dev_policy_check(&in, m, &plan, err);
+	if (dev_policy_check(&in, m, &plan, err) < 0)
+		return -1;
+	/* A delta's bases where the install reads them (the catalog's words of them were what the check took). */
+	if (dev_policy_delta_bases(rec, &plan, m, err) < 0) {
+		err->kind = FW_KIND_MISMATCH;
+		return -1;
+	}
+	return 0;
 }
 
 static void after_install(const struct node *from, const struct fw_release *rel, struct node *n)

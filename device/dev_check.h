@@ -89,9 +89,10 @@ int dev_check(struct dev_root *r, int64_t now, struct dev_check_out *out, struct
 
 /*
  * Would the install (dev_upgrade, 'upgrade all' from the downloaded file)
- * take this manifest on this device as it is now? The download asks before
- * it fetches a payload byte. 0, or -1 with err (FW_EXIT_REJECTED: the
- * policy's refusal; FW_EXIT_IO).
+ * take this manifest on this device as it is now, its policy and, for a
+ * delta, its bases (dev_policy_delta_bases)? The download asks before it
+ * fetches a payload byte. 0, or -1 with err (FW_EXIT_REJECTED: the policy's
+ * refusal, or kind FW_KIND_MISMATCH: a delta base no slot holds; FW_EXIT_IO).
  */
 int dev_check_policy(const struct dev_root *r, const struct fw_manifest *m, struct fw_err *err);
 

@@ -174,7 +174,9 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 	}
 	/* The install's own policy, before a payload byte is fetched: a package it would refuse is not downloaded. */
 	if (dev_check_policy(d->r, m, err) < 0) {
-		if (err->code != FW_EXIT_IO) {
+		if (err->kind == FW_KIND_MISMATCH) {
+			d->mismatch = 1;   /* a delta whose base no slot holds: fileNotMatch, as the install says */
+		} else if (err->code != FW_EXIT_IO) {
 			d->stage = DEV_RESULT_POLICY_REFUSED;
 			d->manifest_ok = 1;   /* the catalog's package, refused as it is */
 		}
@@ -242,16 +244,36 @@ static void drop(struct dev_root *r, struct dev_smart_state *s, struct dl *d)
  * catalog, or carries no signature this device trusts, or the policy
  * refused it. Not when the bytes are not the catalog's package at all (a
  * damaged transfer, another file): that can be put right on the server.
+ * A delta, though, is refused for good whatever was wrong with it: the full
+ * package is there to fall back on, and a damaged delta fetched again at
+ * every interval would keep the device from ever updating.
  */
 static int refused_for_good(const struct dl *d, enum dev_result res, const struct pkg_report *rep)
 {
 	uint8_t digest[FW_DIGEST_LEN];
 
-	if (d->unbound || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
+	if (d->unbound || d->s->step.delta || (res == DEV_RESULT_POLICY_REFUSED && d->manifest_ok))
 		return 1;
 	return res == DEV_RESULT_SIGNATURE_FAILED && rep != NULL && rep->manifest_bytes != NULL &&
 	       chunk_sha256(rep->manifest_bytes, rep->manifest_len, digest) == 0 &&
 	       memcmp(digest, d->s->step.manifest_sha256, FW_DIGEST_LEN) == 0;
+}
+
+/* The step refused for what it is: never chosen again, and the next check looks for another way at once. */
+static void never_again(struct dev_root *r, struct dev_smart_state *s, const char *result, int64_t now)
+{
+	struct dev_record rec[FW_TARGET_COUNT];
+	const struct dev_record *run;
+	struct fw_err ignore;
+
+	for (int t = 0; t < FW_TARGET_COUNT; t++)
+		dev_record_load(r, t, &rec[t]);
+	/* A board that cannot tell what runs: recorded against none (the check stops on such a board first). */
+	if (dev_running_now(r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], &run, NULL, &ignore) < 0)
+		run = NULL;
+	dev_smart_refuse_step(s, result, run != NULL ? run->version : "");
+	dev_smart_forget_step(s);
+	s->next_check = now;
 }
 
 /* A package refused (not the one named, not whole, not good, refused by the hook): its result recorded, nothing of it kept. */
@@ -264,22 +286,8 @@ static void refuse_package(struct dev_root *r, struct dev_smart_state *s, struct
 	fw_err_wrap(err, "%s", s->step.url[0]);
 	drop(r, s, d);
 	s->dl_failures = 0;
-	/* Refused for what it is: never chosen again, and the next check looks for another way at once. */
-	if (refused_for_good(d, res, rep)) {
-		struct dev_record rec[FW_TARGET_COUNT];
-		const struct dev_record *run;
-
-		struct fw_err ignore;
-
-		for (int t = 0; t < FW_TARGET_COUNT; t++)
-			dev_record_load(r, t, &rec[t]);
-		/* A board that cannot tell what runs: recorded against none (the check stops on such a board first). */
-		if (dev_running_now(r, &rec[FW_TARGET_PRI], &rec[FW_TARGET_SEC], &run, NULL, &ignore) < 0)
-			run = NULL;
-		dev_smart_refuse_step(s, out->result, run != NULL ? run->version : "");
-		dev_smart_forget_step(s);
-		s->next_check = now;
-	}
+	if (refused_for_good(d, res, rep))
+		never_again(r, s, out->result, now);
 	record(r, s, now, out->result, err->msg);
 }
 
@@ -493,9 +501,16 @@ net_failed:
 		dev_smart_save(r, &s, &ignore);
 		goto out;
 	}
-	s.dl_failures++;
-	s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
 	snprintf(out->result, sizeof(out->result), "%s", dev_result_name(dev_result_of_net(err)));
+	if (s.step.delta && err->kind == FW_KIND_NOT_FOUND) {
+		/* A delta no mirror has: the full package the catalog names is there to fall back on. */
+		drop(r, &s, &d);
+		s.dl_failures = 0;
+		never_again(r, &s, out->result, now);
+	} else {
+		s.dl_failures++;
+		s.dl_retry_after = now + dev_smart_retry_wait(s.dl_failures, r->cfg.smart.interval, retry_after);
+	}
 	record(r, &s, now, out->result, err->msg);
 out:
 	dev_intake_close(&d.in);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/escape.h"
+#include "base/isotime.h"
 #include "device/dev_file.h"
 #include "device/dev_root.h"
 #include "device/dev_source.h"
@@ -516,10 +517,8 @@ int dev_smart_now(int64_t *now, struct fw_err *err)
 	}
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(e, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end != NULL && *end == '\0') {
-		*now = (int64_t)timegm(&tm);
+	if (end != NULL && *end == '\0' && fw_time_of_tm(&tm, now) == 0)
 		return 0;
-	}
 	long long n = strtoll(e, &end, 10);
 	if (*end != '\0' || n < 0)
 		return fw_err_set(err, FW_EXIT_USAGE, "FWCTL_NOW=%s: expected YYYY-MM-DDTHH:MM:SSZ or seconds since the epoch",

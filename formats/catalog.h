@@ -65,6 +65,12 @@ struct fw_catalog_delta {
 	uint8_t manifest_sha256[FW_DIGEST_LEN];
 	size_t n_images;
 	struct fw_catalog_image image[FW_TARGET_COUNT];   /* every image of the product it writes, a base or not */
+	/* What its manifest says of the release, held up to the full package's when a catalog is made (not written). */
+	uint32_t generation;
+	uint64_t rollback_index;
+	int requires_tpm;
+	char bridge_from[FW_VERSION_MAX_LEN + 1];
+	char bridge_down[FW_VERSION_MAX_LEN + 1];
 };
 
 /* A patch: a modification package (.wmopkg) for a product, recommended with the releases it fits. */

@@ -111,6 +111,42 @@ static int is_delta(const struct fw_manifest *m)
 	return 0;
 }
 
+/*
+ * A delta says of its release what the full package says, and rebuilds the
+ * very images of it: else a device on the base would run another release
+ * than one off it, or refuse the delta the check chose.
+ */
+static int same_as_full(const struct fw_catalog_delta *dl, const struct fw_release *r, struct fw_err *err)
+{
+	if (dl->rollback_index != r->rollback_index)
+		return fw_err_set(err, FW_EXIT_USAGE, "its manifest says rollback index %llu, the full package %llu",
+				  (unsigned long long)dl->rollback_index, (unsigned long long)r->rollback_index);
+	if (dl->generation != r->generation)
+		return fw_err_set(err, FW_EXIT_USAGE, "its manifest says generation %u, the full package %u",
+				  (unsigned)dl->generation, (unsigned)r->generation);
+	if (strcmp(dl->bridge_from, r->bridge_from) != 0 || strcmp(dl->bridge_down, r->bridge_down) != 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "its manifest says bridge_from \"%s\", bridge_down \"%s\"; the full "
+				  "package \"%s\", \"%s\"", dl->bridge_from, dl->bridge_down, r->bridge_from, r->bridge_down);
+	if (!dl->requires_tpm != !r->requires_tpm)
+		return fw_err_set(err, FW_EXIT_USAGE, "its manifest says requires_tpm %s, the full package %s",
+				  dl->requires_tpm ? "true" : "false", r->requires_tpm ? "true" : "false");
+	if (dl->n_images != r->n_images)
+		return fw_err_set(err, FW_EXIT_USAGE, "it writes %zu images, the full package %zu", dl->n_images,
+				  r->n_images);
+	for (size_t a = 0; a < dl->n_images; a++) {
+		const struct fw_catalog_image *im = NULL;
+
+		for (size_t b = 0; b < r->n_images; b++)
+			if (r->image[b].target == dl->image[a].target)
+				im = &r->image[b];
+		if (im == NULL || im->size != dl->image[a].size || im->chunk_size != dl->image[a].chunk_size ||
+		    memcmp(im->digest, dl->image[a].digest, FW_DIGEST_LEN) != 0)
+			return fw_err_set(err, FW_EXIT_USAGE, "its %s image is not the full package's",
+					  fw_target_name(dl->image[a].target));
+	}
+	return 0;
+}
+
 int fw_catalog_link_deltas(struct fw_catalog *c, struct fw_err *err)
 {
 	for (size_t d = 0; d < c->n_deltas; d++) {
@@ -139,6 +175,8 @@ int fw_catalog_link_deltas(struct fw_catalog *c, struct fw_err *err)
 					  "of none of the given packages: give the package it was built from too",
 					  dl->product, dl->version, dl->url[0], hex);
 		snprintf(dl->base_version, sizeof(dl->base_version), "%s", base->version);
+		if (same_as_full(dl, fw_catalog_find(c, dl->product, dl->version), err) < 0)
+			return fw_err_wrap(err, "the delta of %s %s (%s)", dl->product, dl->version, dl->url[0]);
 	}
 	return 0;
 }
@@ -206,6 +244,12 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
 			snprintf(dl->product, sizeof(dl->product), "%s", m->products[p]);
 			snprintf(dl->version, sizeof(dl->version), "%s", m->version);
 			dl->n_images = images_for(m, m->products[p], dl->image);
+			/* What it says of its release, for the check against the full package's (same_as_full). */
+			dl->generation = m->image_generation;
+			dl->rollback_index = m->rollback_index;
+			dl->requires_tpm = m->requires_tpm;
+			snprintf(dl->bridge_from, sizeof(dl->bridge_from), "%s", m->bridge_from);
+			snprintf(dl->bridge_down, sizeof(dl->bridge_down), "%s", m->bridge_down);
 			if (identify(&added, &dl->length, dl->manifest_sha256, dl->url, &dl->n_urls, err) < 0)
 				goto out;
 			c->n_deltas++;

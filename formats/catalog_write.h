@@ -23,7 +23,9 @@ int fw_catalog_add_package(struct fw_catalog *c, const char *path, const char *c
  * After every package was added and sorted: each delta's base_version, the
  * release of its product one of whose images is a base image of the delta.
  * -1 with err (FW_EXIT_USAGE) when none is: give the package it was built
- * from too.
+ * from too; and when the delta says of its release otherwise than the full
+ * package (rollback index, generation, bridges, TPM mark) or rebuilds other
+ * images: a device on the base would get another release than one off it.
  */
 int fw_catalog_link_deltas(struct fw_catalog *c, struct fw_err *err);
 

@@ -1,6 +1,7 @@
 /* cli_build: option handling shared by the package builders (mkpkg, mkwmopkg). */
 #include "cli.h"
 
+#include "base/isotime.h"
 #include "formats/pkg_write.h"
 #include "formats/sbom.h"
 
@@ -93,6 +94,7 @@ int64_t cli_parse_date(const char *s)
 	struct tm tm;
 	const char *end;
 	uint64_t v;
+	int64_t t;
 
 	if (s[0] == '@')
 		return msg_parse_u64(s + 1, (uint64_t)1 << 40, &v) < 0 ? -1 : (int64_t)v;
@@ -100,9 +102,9 @@ int64_t cli_parse_date(const char *s)
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (end != NULL && *end == 'T')
 		end = strptime(end, "T%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
+	if (end == NULL || *end != '\0' || fw_time_of_tm(&tm, &t) < 0)
 		return -1;
-	return (int64_t)timegm(&tm);
+	return t;
 }
 
 void cli_build_help(FILE *f)

@@ -53,6 +53,11 @@ expect 0 '' cat -f -q -o c.json --base-url http://a/ --expires 1d --serial 8 -k 
 minisign -Vm c.json -p k.pub >/dev/null || fail "the replaced catalog does not verify"
 expect 2 'two packages of WX 5.21.2' cat -o e.json --base-url http://a/ --expires 1d --serial 1 -k k.key old.pkg old.pkg
 expect 2 '--expires 5y: expected a duration' cat -o e.json --base-url http://a/ --expires 5y --serial 1 -k k.key old.pkg
+# Dates that are no dates are refused, never moved on by timegm (February 30th is not March 2nd).
+for d in 2030-02-30 2030-13-01 2030-01-01T24:00:00Z 2030-06-31T00:00:00Z; do
+	expect 2 "--expires $d: expected a duration" cat -o e.json --base-url http://a/ --expires "$d" --serial 1 -k k.key old.pkg
+done
+[ ! -e e.json ] || fail "a refused catalog was written"
 expect 2 '--serial N is required' cat -o e.json --base-url http://a/ --expires 1d -k k.key old.pkg
 expect 2 '--rollout 101: expected 0 to 100' cat -o e.json --base-url http://a/ --expires 1d --serial 1 --rollout 101 \
 	-k k.key old.pkg

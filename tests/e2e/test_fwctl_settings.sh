@@ -147,11 +147,13 @@ for words in "status" "config" "smart config" "package list" "package show"; do
 done
 for words in "config hook-timeout 5" "config media x=/tmp" "smart config --interval 2h" "smart tick" "smart reset-serial" "boot" "mark-good" "mark-bad" "rollback" \
 	"package remove -y all" "factory-reset -y" "check" "download" "upgrade pri none.pkg" "golden install none.pkg" \
-	"unlock install none.tok"; do
+	"unlock install none.tok" "smart schedule download at 2099-01-01 02:00:00 reboot at 2099-01-01 05:00:00" \
+	"smart schedule off" "smart install"; do
 	# shellcheck disable=SC2086
 	expect 5 'busy: another fwctl is working on this device' fw $words
 done
 cmp -s before.json "$D/config.json" || fail "a busy command changed config.json"
+[ ! -e "$D/smart.json" ] || ! grep -q '2099' "$D/smart.json" || fail "a busy smart schedule was recorded"
 kill "$holder" 2>/dev/null || true
 wait "$holder" 2>/dev/null || true
 expect 0 '' fw config hook-timeout 5

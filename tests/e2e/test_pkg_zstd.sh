@@ -122,6 +122,65 @@ head -c 3000000 /dev/urandom | zstd -q -3 --zstd=wlog=27 -c >wide.zst
 "$PY" "$E2E/zcraft.py" fw.pkg wide.pkg k.key WX-sec.img wide.zst
 refused "a window above the cap" 'frame 0 asks for a window above the package.s cap of 2\^21 bytes' wide.pkg
 
+# --- the frames of a many-frame image, signed by the trusted key (a broken builder or a stolen key):
+# cut at each frame boundary, frames reordered, a frame repeated, an empty frame after the last, a
+# skippable frame between two. sec (written first) is the 40 MB image here: two frames of 32 MiB.
+# Whatever verified chunks reached sec are the image's own; its record says not valid; pri and boot untouched.
+"$B/mkpkg" -q -o many.pkg --version 5.21.0 --product WX --chunk-size 4096 \
+	--pri sec.img --sec pri.img --boot boot.img -k k.key --compress zstd:3
+mkdir many && (cd many && tar xf ../many.pkg)
+"$PY" - many/WX-sec.img <<'PYEOF'
+import struct, sys
+z = open(sys.argv[1], "rb").read()
+# Frame boundaries from the frames' own headers: no checksum, no dictionary, a known content size (as mkpkg
+# writes them); each block's 3-byte header gives its size.
+offs, i = [], 0
+while i < len(z):
+    offs.append(i)
+    assert z[i:i + 4] == b"\x28\xb5\x2f\xfd", i
+    fhd = z[i + 4]
+    single, fcs_flag = (fhd >> 5) & 1, fhd >> 6
+    i += 5 + (0 if single else 1) + [1 if single else 0, 2, 4, 8][fcs_flag] + [0, 1, 2, 4][fhd & 3]
+    while True:
+        h = int.from_bytes(z[i:i + 3], "little")
+        last, btype, size = h & 1, (h >> 1) & 3, h >> 3
+        i += 3 + (1 if btype == 1 else size)
+        if last:
+            break
+    i += 4 if fhd & 4 else 0
+offs.append(len(z))
+assert len(offs) >= 3, offs
+f = [z[offs[k]:offs[k + 1]] for k in range(len(offs) - 1)]
+for k in range(1, len(f)):
+    open("cut%d.zst" % k, "wb").write(b"".join(f[:k]))
+open("order.zst", "wb").write(f[1] + f[0] + b"".join(f[2:]))
+open("again.zst", "wb").write(f[0] + z)
+open("empty.zst", "wb").write(z + bytes.fromhex("28b52ffd2000010000"))
+open("skip.zst", "wb").write(f[0] + struct.pack("<II", 0x184D2A50, 4) + b"ABCD" + b"".join(f[1:]))
+open("nframes", "w").write(str(len(f)))
+PYEOF
+frames=$(cat nframes)
+othersum() { for s in pri boot; do cat "$D/slots/$s" "$D/records/$s.json"; done | sha256sum; }
+crafted() {
+	what=$1 pattern=$2 z=$3
+	"$PY" "$E2E/zcraft.py" many.pkg "$z.pkg" k.key WX-sec.img "$z.zst"
+	cp "$z.pkg" www/
+	expect 0 '' "$B/fwpkg" inspect "$z.pkg"   # the manifest only: nothing of the payload is read
+	expect 1 "$pattern" "$B/fwpkg" verify -p k.pub "$z.pkg"
+	rm -rf x && mkdir x
+	expect 1 "$pattern" "$B/fwpkg" extract -C x -p k.pub "$z.pkg"
+	[ -z "$(ls -A x)" ] || fail "$what: extract left $(ls -A x)"
+	for src in "$z.pkg" "$H/$z.pkg"; do
+		rm -rf "$D" && cp -a "$T/template" "$D"
+		before=$(othersum)
+		expect 1 "$pattern" fw upgrade no-reboot all "$src"
+		[ "$(othersum)" = "$before" ] || fail "$what ($src): changed the pri or boot slot or record"
+		[ ! -s "$D/slots/sec" ] || cmp -s -n "$(stat -c %s "$D/slots/sec")" "$D/slots/sec" pri.img ||
+			fail "$what ($src): sec holds bytes that are not the image's"
+		[ "$(js "d['slots']['sec']['valid']")" = False ] || fail "$what ($src): sec claimed valid"
+	done
+}
+
 # --- over HTTP, and a power cut in the middle: a compressed image's slot holds decoded bytes, no
 # package bytes, so the resume record never vouches for it and the same upgrade fetches it whole again.
 . "$E2E/servers.sh"
@@ -135,6 +194,17 @@ cp -a "$D" "$T/template"
 expect 0 '' fw upgrade no-reboot all "$H/fw.pkg"
 for t in pri sec boot; do cmp -n "$(stat -c %s "$t.img")" "$D/slots/$t" "$t.img" || fail "HTTP: slot $t"; done
 ok "fwctl upgrade all over HTTP installs a compressed package"
+
+k=1
+while [ $k -lt "$frames" ]; do
+	crafted "cut after frame $k" "WX-sec.img: the compressed data ends inside frame $k of $frames" "cut$k"
+	k=$((k + 1))
+done
+crafted "frames reordered" 'WX-sec.img: chunk 0 \(bytes 0\.\.4095\): SHA-256 mismatch' order
+crafted "a frame repeated" 'WX-sec.img: chunk [0-9]+ \(bytes [0-9.]+\): SHA-256 mismatch' again
+crafted "an empty frame after the last" "WX-sec.img: compressed data after the last of its $frames frames" empty
+crafted "a skippable frame between two" 'WX-sec.img: frame 1 decodes to 0 bytes, not its declared [0-9]+' skip
+ok "signed frames cut at each frame boundary ($((frames - 1))), reordered, repeated, an empty or skippable frame added: refused by verify, extract, upgrade from a file and over HTTP; only the image's own verified bytes reach sec, pri and boot untouched"
 
 # The crash point before the 3rd write into the primary (40 MB of image: several write-back windows).
 n=1 c=0 at=""

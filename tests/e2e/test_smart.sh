@@ -104,7 +104,11 @@ KEY=other.key catalog cat 7 www/fw-2.0.0.pkg
 refused 1 signatureFailed 'check: .*cat.json: signed by [0-9A-F]{16}, which is not trusted'
 catalog cat 7 www/fw-2.0.0.pkg
 sed -i 's/"serial": 7/"serial": 9/' www/cat.json
+: >"$NGINX_ACCESS"
 refused 1 signatureFailed 'check: .*cat.json: signature by [0-9A-F]{16}'
+# A catalog that never matches its signature is fetched once more, not again and again.
+[ "$(awk '$1 == "/cat.json" {n++} END {print n + 0}' "$NGINX_ACCESS") $(awk '$1 == "/cat.json.minisig" {n++} END {print n + 0}' "$NGINX_ACCESS")" = "2 2" ] || \
+	fail "a forged catalog's fetches: $(cat "$NGINX_ACCESS")"
 catalog cat 7 www/fw-2.0.0.pkg
 rm www/cat.json.minisig
 refused 1 catalogUnsigned 'check: .*cat.json: the catalog is not signed'
@@ -320,20 +324,20 @@ rm www/xcat.json.cms
 refused 1 catalogUnsigned 'check: .*xcat.json: the catalog is not signed: no .*xcat.json.minisig or .cms'
 ok "CMS catalog: needUpdate under the trusted CA (.cms fetched when there is no .minisig); another CA, a minisign-only device, a forgery, no signature refused"
 # --- a catalog replaced on the server between its fetch and its signature's: both fetched again once, not signatureFailed
-# (a plain HTTP server that answers the first GET of swap.json with serial 7, then serves serial 8 and its signature)
-catalog swap 7 www/fw-2.0.0.pkg && mv www/swap.json swap7.json && rm www/swap.json.minisig
-catalog swap 8 www/fw-2.0.0.pkg
-SWAP_PORT=$(free_port)
-"$PY" - "$SWAP_PORT" "$T/www" "$T/swap7.json" "$T/swap.log" >"$SRV_DIR/swap.log" 2>&1 <<'PYEOF' &
+# seq_server NAME BODY...: a plain HTTP server on $SEQ_PORT that answers the n-th GET of /NAME.json with the
+# n-th BODY (the last one again after the list), every other file from www; each path asked for is logged in NAME.log.
+seq_server() {
+	SEQ_PORT=$(free_port)
+	"$PY" - "$SEQ_PORT" "$T/www" "$@" >"$SRV_DIR/$1.log" 2>&1 <<'PYEOF' &
 import http.server, sys, functools
-port, root, old, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-first = [True]
+port, root, name, bodies = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+served = [0]
 class H(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
-        open(log, "a").write(self.path + "\n")
-        if self.path == "/swap.json" and first[0]:
-            first[0] = False
-            body = open(old, "rb").read()
+        open(name + ".log", "a").write(self.path + "\n")
+        if self.path == "/" + name + ".json":
+            body = open(bodies[min(served[0], len(bodies) - 1)], "rb").read()
+            served[0] += 1
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -342,16 +346,43 @@ class H(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(H, directory=root)).serve_forever()
 PYEOF
-SRV_PIDS="$SRV_PIDS $!"
-srv_wait_tcp "$SWAP_PORT" swap $!
+	SRV_PIDS="$SRV_PIDS $!"
+	srv_wait_tcp "$SEQ_PORT" "$1" $!
+}
+# (the first GET of swap.json answered with serial 7, then serial 8 and its signature)
+catalog swap 7 www/fw-2.0.0.pkg && mv www/swap.json swap7.json && rm www/swap.json.minisig
+catalog swap 8 www/fw-2.0.0.pkg
+seq_server swap swap7.json www/swap.json
 fresh 1.0.0 swap
-expect 0 '' fw smart config --server "http://127.0.0.1:$SWAP_PORT/swap.json"
+expect 0 '' fw smart config --server "http://127.0.0.1:$SEQ_PORT/swap.json"
 expect 0 '' at $((C0 + 3600)) fw check
 [ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] && [ "$(js "d['smart']['catalog']['serial']")" = 8 ] || \
 	fail "a catalog replaced between the two fetches: $(cat "$T/.out") $(cat "$T/.err") $(js "d['smart']")"
 [ "$(grep -c '^/swap.json$' swap.log) $(grep -c '^/swap.json.minisig$' swap.log)" = "2 2" ] || \
 	fail "the catalog and its signature were not each fetched twice: $(cat swap.log)"
 ok "a catalog replaced between its fetch and its signature's: both fetched again once, needUpdate at the new serial"
+
+# --- the refetch cannot be abused (seq_server). Two forged catalogs in a row: signatureFailed after exactly two fetches (the third body, a good
+# one, is not asked for until the next check). A forged catalog, then an old one validly signed (serial 3,
+# below the 9 accepted): the serial rule holds for the refetched catalog (catalogOld, the serial stays 9).
+catalog rot 9 www/fw-2.0.0.pkg && mv www/rot.json rot9.json && mv www/rot.json.minisig rot9.minisig
+catalog rot 3 www/fw-2.0.0.pkg && mv www/rot.json rot3.json && mv www/rot.json.minisig rot3.minisig
+sed 's/"serial": 9/"serial": 99/' rot9.json >forged.json
+seq_server rot forged.json forged.json rot9.json forged.json rot3.json
+fresh 1.0.0 rot
+expect 0 '' fw smart config --server "http://127.0.0.1:$SEQ_PORT/rot.json"
+cp rot9.minisig www/rot.json.minisig
+refused 1 signatureFailed 'check: .*rot.json: signature by [0-9A-F]{16}'
+[ "$(grep -c '^/rot.json$' rot.log) $(grep -c '^/rot.json.minisig$' rot.log)" = "2 2" ] || \
+	fail "two forged catalogs: not fetched exactly twice: $(cat rot.log)"
+expect 0 '' at $((C0 + 3600)) fw check
+[ "$(cat "$T/.out")" = "needUpdate 2.0.0" ] && [ "$(js "d['smart']['catalog']['serial']")" = 9 ] || \
+	fail "the good catalog after two forged ones: $(cat "$T/.out") $(js "d['smart']")"
+cp rot3.minisig www/rot.json.minisig
+refused 1 catalogOld 'check: .*rot.json: serial 3 is lower than the 9 accepted before'
+[ "$(js "d['smart']['catalog']['serial']")" = 9 ] || fail "the refetched old catalog moved the serial: $(js "d['smart']")"
+[ "$(grep -c '^/rot.json$' rot.log)" = 5 ] || fail "rot.json fetched $(grep -c '^/rot.json$' rot.log) times, not 5"
+ok "the refetch: at most one per check (two forged catalogs: signatureFailed after two fetches); the serial rule holds for the refetched catalog (catalogOld)"
 
 # --- the trust policy (min_signatures 2): a catalog needs two distinct trusted keys; a refused one moves no serial
 printf '{"min_signatures": 2}\n' >policy2.json
@@ -718,6 +749,24 @@ expect 2 'smart schedule: the download time 2023-11-15T00:00:00Z is not later th
 expect 2 'smart schedule: the reboot time .* is not later than the download time' \
 	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 01:59:59
 expect 2 'usage' at "$(hm 1 0)" fw smart schedule download 2023-11-15 02:00:00
+# equal dates: a download time that is now, a reboot time that is the download time
+expect 2 'smart schedule: the download time 2023-11-15T01:00:00Z is not later than now' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 01:00:00
+expect 2 'smart schedule: the reboot time 2023-11-15T02:00:00Z is not later than the download time' \
+	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T02:00:00Z
+# Dates that are no dates: one line naming the words, exit 2, no schedule set (never a date shifted by timegm:
+# November 31st is not December 1st).
+before=$(devsum)
+for d in '2023-11-31 02:00:00' '2023-11-15 24:00:00' '2023-11-15 23:59:60' '2023-02-29T02:00:00Z' \
+	'99999-01-01 00:00:00' '-2024-01-01 00:00:00' '2100-01-01 00:00:00' '15/11/2023 02:00:00' '2023-11-15T02:00:00+01:00'; do
+	# shellcheck disable=SC2086
+	expect 2 "^fwctl: smart schedule: $(echo "$d" | sed 's/[+]/[+]/g'): not a date and time \(expected" \
+		at "$(hm 1 0)" fw smart schedule download at $d
+	expect 2 "^fwctl: smart schedule: $(echo "$d" | sed 's/[+]/[+]/g'): not a date and time \(expected" \
+		at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at $d
+done
+[ "$(devsum)" = "$before" ] || fail "a refused schedule changed the device"
+[ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
 expect 0 'smart schedule: download at 2023-11-15T02:00:00Z, reboot at 2023-11-15T05:00:00Z' \
 	at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15T05:00:00Z
 : >"$NGINX_ACCESS"
@@ -766,7 +815,20 @@ expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reb
 expect 0 '' at "$(hm 1 0)" fw check
 expect 0 'download: the scheduled upgrade is off' at "$(hm 1 0)" fw download
 [ "$(js "d['smart']['schedule']['download']")" = None ] || fail "$(js "d['smart']['schedule']")"
-ok "schedule: dates later than now, download at its time (not before), install at the reboot time; a failed download retried at the reboot time; without one, smart install; a download by hand ends it"
+# the check at the download time fails (no catalog on the server yet): the schedule survives it, the check
+# and download are tried again at the reboot time, then the install
+fresh
+expect 0 '' fw smart config --server "$H/later.json"
+expect 0 '' at "$(hm 1 0)" fw smart schedule download at 2023-11-15 02:00:00 reboot at 2023-11-15 05:00:00
+expect 4 'check: .*later.json: the server answered HTTP 404' at "$(hm 2 0)" fw smart tick
+[ "$(js "d['smart']['schedule']['download_done'], d['smart']['schedule']['download_failed'], d['smart']['schedule']['reboot_done']")" = \
+	"True True False" ] || fail "after the failed check: $(js "d['smart']['schedule']")"
+cp www/cat.json www/later.json && cp www/cat.json.minisig www/later.json.minisig
+expect 0 'install: rebooting' at "$(hm 5 0)" fw smart tick
+grep -q '^install 2.0.0 success' "$T/.out" || fail "$(cat "$T/.out")"
+[ "$(js "d['slots']['pri']['version'], d['smart']['schedule']['reboot_result']")" = "2.0.0 succeeded" ] || \
+	fail "$(js "d['slots']['pri']['version'], d['smart']['schedule']")"
+ok "schedule: dates later than now, download at its time (not before), install at the reboot time; a failed download or check retried at the reboot time; without one, smart install; a download by hand ends it"
 # --- what 004's display shows from the catalog: the upgrade description (check and status) and the recommended
 # patch (a .wmopkg: name, version, size), with the local patch version (the installed package of that name)
 "$B/mkpkg" -q -o www/desc-2.0.0.pkg --version 2.0.0 --product SX --description 'Firmware and Patch: 1) fixes 2) CC+SPH' \

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "base/escape.h"
+#include "base/isotime.h"
 #include "base/outfile.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -208,6 +209,27 @@ static void test_outfile(void)
 	unlink(path);
 }
 
+/* Real dates only: what timegm would move on (Feb 30th, 24:00, a leap second) is refused. */
+static void test_time_parse(void)
+{
+	static const char *bad[] = { "2023-02-29T00:00:00Z", "2024-02-30T00:00:00Z", "2023-11-31T10:00:00Z",
+				     "2023-13-01T00:00:00Z", "2023-01-01T24:00:00Z", "2023-01-01T23:59:60Z",
+				     "2023-01-01T00:60:00Z", "2023-01-01T00:00:00", "2023-01-01 00:00:00Z" };
+	int64_t t = 0;
+	char iso[FW_ISOTIME_LEN];
+
+	CU_ASSERT_EQUAL(fw_time_parse("2024-02-29T23:59:59Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1709251199);
+	CU_ASSERT_STRING_EQUAL(fw_time_iso(t, iso), "2024-02-29T23:59:59Z");
+	CU_ASSERT_EQUAL(fw_time_parse("2023-11-14T22:13:20Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1700000000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 42;
+		CU_ASSERT_EQUAL(fw_time_parse(bad[i], &t), -1);
+		CU_ASSERT_EQUAL(t, 42);
+	}
+}
+
 static void test_write_all_error(void)
 {
 	struct fw_err err = { 0 };
@@ -237,7 +259,8 @@ int main(void)
 	    CU_add_test(s, "escape: the length cap", test_escape_cap) == NULL ||
 	    CU_add_test(s, "json text: UTF-8 as itself, \\xNN only for the rest", test_json_text) == NULL ||
 	    CU_add_test(s, "outfile: whole or nothing, no replace", test_outfile) == NULL ||
-	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL) {
+	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL ||
+	    CU_add_test(s, "isotime: real dates only", test_time_parse) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
