@@ -121,9 +121,13 @@ struct dev_slot_writer {
 	int direct;         /* a block device opened O_DIRECT: aligned writes bypass the page cache */
 	int direct_on;      /* O_DIRECT is set on fd now (an unaligned write clears it for itself) */
 	unsigned align;     /* the device's logical block size: what an O_DIRECT write must be aligned to */
+	int cut;            /* a regular file: cut to the bytes written when finished */
 };
 
-/* Open the slot for writing from its start (a regular file is truncated first). */
+/*
+ * Open the slot for writing from its start. A regular file is overwritten in
+ * place and cut to the image's length when finished (dev_slot_finish).
+ */
 int dev_slot_open(struct dev_slot_writer *w, const struct dev_root *r, int slot, struct fw_err *err);
 /*
  * Open the slot to continue an image at offset: its first offset bytes stay
@@ -142,6 +146,7 @@ int dev_slot_write(struct dev_slot_writer *w, const void *buf, size_t len, struc
 void dev_slot_reserve(struct dev_slot_writer *w, uint64_t size);
 /* fdatasync and close: once this returns, the slot's bytes are durable. */
 int dev_slot_finish(struct dev_slot_writer *w, struct fw_err *err);
+/* Close without a sync, after a failure: a file slot is cut to the bytes written (no old image tail). */
 void dev_slot_abort(struct dev_slot_writer *w);
 
 #endif

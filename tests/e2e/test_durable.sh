@@ -43,3 +43,24 @@ ok "a record's flush fails (EIO): exit 3, the record not replaced (not renamed i
 expect 3 'records: cannot sync directory: Input/output error' eio "=$D/records" upgrade no-reboot sec 5.22.0.pkg
 [ "$(js "d['last_upgrade']['result']")" != success ] || fail "$(js d)"
 ok "the records directory's flush fails (EIO): exit 3, not a success"
+
+# A file slot is overwritten in place (no truncation first: that frees every block only to allocate them again)
+# and cut to the image's length when finished; one refused part way holds the new image's verified chunks only.
+randfile big.img 300000
+"$B/mkpkg" -q -o big.pkg --version 5.23.0 --product WX --chunk-size 4096 --pri big.img -k k.key
+"$B/mkpkg" -q -o small.pkg --version 5.24.0 --product WX --chunk-size 4096 --pri pri.img -k k.key
+D=$T/dev2
+fw -q init --product WX --trust k.pub --version 5.20.0 >/dev/null
+expect 0 '' fw upgrade no-reboot all 5.21.0.pkg
+expect 0 '' fw upgrade no-reboot pri big.pkg
+[ "$(stat -c %s "$D/slots/pri")" = 300000 ] || fail "pri: $(stat -c %s "$D/slots/pri") bytes"
+expect 0 '' fw upgrade no-reboot pri small.pkg
+cmp -s "$D/slots/pri" pri.img || fail "pri holds $(stat -c %s "$D/slots/pri") bytes, not the 30000 of its new image"
+expect 0 '' fw upgrade no-reboot pri big.pkg
+pkg_craft flipentry small.pkg bad.pkg WX-pri.img 20000
+expect 1 'chunk 4 .*SHA-256 mismatch' fw upgrade no-reboot pri bad.pkg
+[ "$(js "d['slots']['pri']['valid']")" = False ] || fail "$(js "d['slots']['pri']")"
+n=$(stat -c %s "$D/slots/pri")
+[ "$n" -lt 30000 ] && cmp -s -n "$n" "$D/slots/pri" pri.img ||
+	fail "a refused image over a larger one left $n bytes that are not only its verified chunks"
+ok "a smaller image over a larger one: the slot cut to its length; refused part way: only its verified chunks, no old tail"
