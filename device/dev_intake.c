@@ -235,13 +235,6 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 	/* The reader may stop before the tar's last padding: take the rest, so what is kept is whole. */
 	while (rc == 0 && in->drain && read(fd, drain, sizeof(drain)) > 0)
 		;
-	/* A file read as it is: its stream ended where the reader (and the drain) left it. */
-	if (in->net == NULL && hook == NULL && fd == in->fd) {
-		off_t at = lseek(fd, 0, SEEK_CUR);
-
-		if (at > 0)
-			in->last_done = (uint64_t)at;
-	}
 	if (in->out_feed != NULL)
 		orc = dev_feed_finish(in->out_feed, &oerr);
 	if (in->feed != NULL) {
@@ -254,6 +247,13 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 		hrc = dev_hook_verdict(hook, rc < 0 || frc < 0 || orc < 0, in->root->cfg.hook_timeout, in->verb,
 				       in->hook_stderr, sizeof(in->hook_stderr), &ho, &herr);
 	hook = NULL;
+	/* A file read as it is (by the reader and the drain, or by the hook, which shares its offset): its stream ended there. */
+	if (in->net == NULL && in->feed == NULL) {
+		off_t at = lseek(in->fd, 0, SEEK_CUR);
+
+		if (at > 0)
+			in->last_done = (uint64_t)at;
+	}
 	/* The source's failure first: a stream cut short looks like a short package to the reader and the hook. */
 	if (frc < 0) {
 		*err = ferr;

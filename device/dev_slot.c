@@ -512,7 +512,7 @@ static int open_slot(struct dev_slot_writer *w, const struct dev_root *r, int t,
 	 * A file slot is not truncated here but overwritten in place, and cut to
 	 * the image's length when finished: truncating a slot that holds an image
 	 * frees all its blocks, and writing allocates them again. Measured on a
-	 * 400 MiB slot holding an image (5 runs by hand): 0.73-0.82 s to write a
+	 * 400 MiB slot holding an image (4 runs each, by hand): 0.73-0.82 s to write a
 	 * compressed image over it, 0.59-0.67 s into a new file. The slot's
 	 * record says it is invalid before this (dev_upgrade's on_begin), and a
 	 * resume keeps only the chunks whose bytes match the new image's digests.

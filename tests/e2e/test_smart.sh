@@ -286,7 +286,18 @@ while :; do
 	n=$((n + 1))
 done
 [ $n -gt 5 ] || fail "the download passed only $((n - 1)) durable steps"
-ok "a power cut at each of the download's $((n - 1)) durable steps (a whole part file not yet renamed among them): the next run completes it"
+# The same steps with an unpack hook: the part file read back whole goes through the hook, which reads it to its end.
+k=1
+while [ $k -lt $n ]; do
+	fresh
+	expect 0 '' fw config unpack-hook "$T/pass-hook"
+	expect 0 '' at $((C0 + 3600)) fw check
+	expect 99 '' env FWCTL_CRASH_AT=$k FWCTL_NOW=$((C0 + 3600)) "$B/fwctl" --root "$D" download
+	expect 0 '' at $((C0 + 3600)) fw download
+	cmp -s "$D/download/package.pkg" www/slow/fw-2.0.0.pkg || fail "with the hook, after a crash at point $k: not the package"
+	k=$((k + 1))
+done
+ok "a power cut at each of the download's $((n - 1)) durable steps (a whole part file not yet renamed among them), and at each again with an unpack hook: the next run completes it"
 
 # --- a resumed download whose bytes on disk were damaged is refused (fileCheckFailed) and discarded
 fresh
