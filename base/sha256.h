@@ -24,7 +24,7 @@ void fw_sha256_init(struct fw_sha256 *h);
 void fw_sha256_update(struct fw_sha256 *h, const void *buf, size_t len);
 void fw_sha256_final(struct fw_sha256 *h, uint8_t out[32]);
 
-/* The SHA-256 of buf in one call. */
+/* The SHA-256 of buf in one call (a buffer of zeros costs a comparison, not a hash: see sha256.c). */
 void fw_sha256(const void *buf, size_t len, uint8_t out[32]);
 
 #endif

@@ -11,10 +11,12 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "base/escape.h"
 #include "base/isotime.h"
 #include "base/outfile.h"
+#include "base/sha256.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -242,6 +244,44 @@ static void test_write_all_error(void)
 	close(fd);
 }
 
+/* SHA-256 by OpenSSL's EVP interface: another path than fw_sha256's, with no shortcut of its own. */
+static void evp_sha256(const void *buf, size_t len, uint8_t out[32])
+{
+	unsigned int n = 0;
+
+	CU_ASSERT_FATAL(EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32);
+}
+
+/* The shortcut for zeros gives SHA-256's digest: per length, again from the cache, and not for a buffer that
+ * is zeros but for one byte (first, middle, last), nor for a zero buffer of another length after it. */
+static void test_sha256_zeros(void)
+{
+	static const size_t lens[] = { 1, 2, 63, 64, 65, 4096, 1048576, 1048575, 1048576, 3 };
+	uint8_t *buf = calloc(1, 1048576), got[32], want[32];
+
+	CU_ASSERT_FATAL(buf != NULL);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t len = lens[i], at[3] = { 0, len / 2, len - 1 };
+
+		for (int twice = 0; twice < 2; twice++) {
+			fw_sha256(buf, len, got);
+			evp_sha256(buf, len, want);
+			CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+		}
+		for (int k = 0; k < 3; k++) {
+			buf[at[k]] = 0x01;
+			fw_sha256(buf, len, got);
+			evp_sha256(buf, len, want);
+			CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+			buf[at[k]] = 0;
+		}
+	}
+	fw_sha256(buf, 0, got);
+	evp_sha256(buf, 0, want);
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	free(buf);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -260,7 +300,8 @@ int main(void)
 	    CU_add_test(s, "json text: UTF-8 as itself, \\xNN only for the rest", test_json_text) == NULL ||
 	    CU_add_test(s, "outfile: whole or nothing, no replace", test_outfile) == NULL ||
 	    CU_add_test(s, "write_all: names the failure", test_write_all_error) == NULL ||
-	    CU_add_test(s, "isotime: real dates only", test_time_parse) == NULL) {
+	    CU_add_test(s, "isotime: real dates only", test_time_parse) == NULL ||
+	    CU_add_test(s, "sha256: a buffer of zeros, by its shortcut", test_sha256_zeros) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
