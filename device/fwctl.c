@@ -73,7 +73,7 @@ static const struct {
 	  "drop configuration and non-persistent packages (asks y/N; -y)" },
 	{ "check", cmd_check, NEEDS_LOCK, { NULL }, "ask the catalog server: needUpdate VERSION, versionOptimal or netError" },
 	{ "download", cmd_download, NEEDS_LOCK | CANCELS, { NULL }, "fetch the release the last check named (resumable; installs nothing)" },
-	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET | CANCELS, { "config" },
+	{ "smart", cmd_smart, NEEDS_LOCK_TO_SET | CANCELS, { "config", "schedule" },
 	  "smart upgrade: smart config [--server URL ...], smart tick (do what is due), smart reset-serial, smart schedule download at DATE [reboot at DATE], smart install" },
 	{ "unlock", cmd_unlock, NEEDS_LOCK, { NULL },
 	  "unlock install FILE: a signed token letting this secure-boot device run unsigned packages" },

@@ -141,7 +141,7 @@ flock -o "$D/.lock" sleep 20 &
 holder=$!
 wait_flock "$D/.lock"
 cp "$D/config.json" before.json
-for words in "status" "config" "smart config" "package list" "package show"; do
+for words in "status" "config" "smart config" "smart schedule" "package list" "package show"; do
 	# shellcheck disable=SC2086
 	expect 0 '' fw $words
 done
@@ -157,4 +157,4 @@ cmp -s before.json "$D/config.json" || fail "a busy command changed config.json"
 kill "$holder" 2>/dev/null || true
 wait "$holder" 2>/dev/null || true
 expect 0 '' fw config hook-timeout 5
-ok "the command table: status, config, smart config, package list/show read without the lock; every changer is busy (exit 5) while another holds it"
+ok "the command table: status, config, smart config, smart schedule (shown), package list/show read without the lock; every changer is busy (exit 5) while another holds it"
