@@ -350,6 +350,21 @@ static int smart_reset_serial(const struct cmd_env *env, int argc, char **argv)
  * "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC), a real date of
  * 2000 to 2099; *used: words taken; text: the words, for the message. -1 if it is none.
  */
+/* "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SSZ" by shape: a digit wherever the form has one. */
+static int date_shape(const char *text)
+{
+	static const char form[] = "dddd-dd-dd?dd:dd:dd";
+	size_t n = strlen(text);
+
+	if (n != sizeof(form) - 1 && !(n == sizeof(form) && text[n - 1] == 'Z' && text[10] == 'T'))
+		return 0;
+	for (size_t i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)text[i]) : form[i] == '?' ? text[i] != ' ' && text[i] != 'T'
+										: text[i] != form[i])
+			return 0;
+	return 1;
+}
+
 static int parse_date(int argc, char **argv, int64_t *t, int *used, char text[64])
 {
 	struct tm tm;
@@ -366,6 +381,9 @@ static int parse_date(int argc, char **argv, int64_t *t, int *used, char text[64
 		snprintf(text, 64, "%s", argv[0]);
 		*used = 1;
 	}
+	/* Every field its full width, as the forms say: "2030-1-1 1:2:3" is a typing mistake, not a date to guess. */
+	if (!date_shape(text))
+		return -1;
 	memset(&tm, 0, sizeof(tm));
 	if ((end = strptime(text, "%Y-%m-%d %H:%M:%S", &tm)) == NULL || *end != '\0') {
 		memset(&tm, 0, sizeof(tm));
