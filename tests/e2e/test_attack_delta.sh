@@ -23,6 +23,8 @@ PYEOF
 "$B/mkpkg" -q -o old.pkg --version 5.21.0 --product WX --chunk-size 65536 --pri a.img --sec a.img --boot boot.img -k k.key
 "$B/mkpkg" -q -o new.pkg --version 5.22.0 --product WX --chunk-size 65536 --pri b.img --sec b.img --boot boot.img \
 	-k k.key --delta-from old.pkg
+"$B/mkpkg" -q -o full.pkg --version 5.22.0 --product WX --chunk-size 65536 --pri b.img --sec b.img --boot boot.img \
+	-k k.key --compress zstd
 D=$T/start
 expect 0 '' fw init --product WX --trust k.pub --version 5.20.0
 expect 0 '' fw upgrade no-reboot all old.pkg
@@ -68,6 +70,25 @@ for at in $((1 << 20)) $(((6 << 20) + 4999)); do
 	[ "$(js "d['last_upgrade']['result']")" = fileNotMatch ] || fail "$(js "d['last_upgrade']")"
 done
 ok "a sparse base with one bit flipped in a zero chunk, or in its short last chunk of zeros: refused by verify, extract and upgrade (fileNotMatch), nothing written"
+
+# A slot whose record names the delta's new image but whose bytes differ (one bit flipped where the image is
+# zeros): copying pri from it, or verifying it in place, is refused before anything changes: fileNotMatch, the
+# running pri untouched (a copy found bad half way had spent pri, the last valid image, and said to retry).
+fresh copy
+expect 0 'sec: rebuilding WX-sec.img from the delta against the image in pri' fw upgrade no-reboot sec new.pkg
+"$PY" -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(1<<20); b=f.read(1); f.seek(1<<20); f.write(bytes([b[0]^4]))' "$D/slots/sec"
+before=$(devsum)
+expect 1 'new.pkg: payload WX-pri.img: sec: its bytes are not WX-pri.img 5.22.0, which its record names: nothing written; install the full package' \
+	fw upgrade no-reboot pri new.pkg
+[ "$(devsum)" = "$before" ] || fail "a copy from a damaged sec changed the slots or records"
+[ "$(js "d['last_upgrade']['result'], d['slots']['pri']['valid'], d['slots']['pri']['version']")" = "fileNotMatch True 5.21.0" ] ||
+	fail "after a copy from a damaged sec: $(js "d['last_upgrade'], d['slots']['pri']")"
+expect 1 'new.pkg: payload WX-sec.img: sec: its bytes are not WX-sec.img 5.22.0, which its record names' \
+	fw upgrade force no-reboot sec new.pkg
+[ "$(devsum)" = "$before" ] || fail "verifying a damaged sec in place changed the slots or records"
+expect 0 '' fw upgrade force no-reboot all full.pkg
+cmp -s "$D/slots/sec" b.img && cmp -s "$D/slots/pri" b.img || fail "the full package after the refusals"
+ok "a slot whose record names the new image but whose bytes differ: copying pri from it and verifying it in place are refused (fileNotMatch), nothing written, pri still valid; the full package installs"
 
 # The same in a package: a sparse image whose zero chunk (and zero last chunk) carry one bit set, read by
 # every path that hashes: verify on all cores, upgrade from a file and from standard input.
@@ -156,8 +177,6 @@ z[at:at + size] = v.to_bytes(size, "little")
 open(sys.argv[2], "wb").write(z)
 PYEOF
 }
-"$B/mkpkg" -q -o full.pkg --version 5.22.0 --product WX --chunk-size 65536 --pri b.img --sec b.img --boot boot.img \
-	-k k.key --compress zstd
 mkdir full && (cd full && tar xf ../full.pkg)
 fcs full/WX-sec.img more.zst
 "$PY" "$E2E/zcraft.py" full.pkg more.pkg k.key WX-sec.img more.zst
