@@ -182,8 +182,21 @@ fcs full/WX-sec.img more.zst
 "$PY" "$E2E/zcraft.py" full.pkg more.pkg k.key WX-sec.img more.zst
 { "$PY" -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<II", 0x184D2A50, 0xFFFFFFFF))'; cat full/WX-sec.img; } >skip.zst
 "$PY" "$E2E/zcraft.py" full.pkg skip.pkg k.key WX-sec.img skip.zst
+# A legacy (v0.7) frame, which libzstd decodes by code of its own that takes no window cap: window 2^27 in its
+# header, raw blocks holding the very image, so it decodes right (an older reader took it, and 2^27 bytes of window).
+"$PY" - <<'PYEOF'
+import struct
+img, out = open("b.img", "rb").read(), bytearray()
+out += struct.pack("<I", 0xFD2FB527) + bytes([0x00, (27 - 10) << 3])
+for i in range(0, len(img), 128 << 10):
+    blk = img[i:i + (128 << 10)]
+    out += bytes([(1 << 6) | (len(blk) >> 16), (len(blk) >> 8) & 255, len(blk) & 255]) + blk
+open("legacy.zst", "wb").write(out + bytes([0xC0, 0, 0]))
+PYEOF
+"$PY" "$E2E/zcraft.py" full.pkg legacy.pkg k.key WX-sec.img legacy.zst
 for c in "more|a frame whose header declares one byte more than it holds|WX-sec.img: frame 0" \
-	 "skip|a skippable frame claiming 4 GiB before the image's frame|WX-sec.img: (the compressed data ends inside frame 1|frame 0)"; do
+	 "skip|a skippable frame claiming 4 GiB before the image's frame|WX-sec.img: frame 0 is not a zstd frame" \
+	 "legacy|a legacy zstd v0.7 frame asking for a 2^27-byte window|WX-sec.img: frame 0 is not a zstd frame \\(RFC 8878\\)"; do
 	h_pkg=${c%%|*} rest=${c#*|}
 	h_what=${rest%%|*} h_pat=${rest#*|}
 	expect 1 "$h_pat" "$B/fwpkg" verify -p k.pub "$h_pkg.pkg"
