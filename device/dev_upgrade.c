@@ -503,6 +503,24 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 	return 0;
 }
 
+/* A slot whose record names payload p: its bytes checked whole against p's digest (fileNotMatch when they are not p). */
+static int target_check(struct txn *u, const struct fw_payload *p, int slot, struct fw_err *err)
+{
+	struct fw_delta whole = { .on = 1, .size = p->size, .chunk_size = p->chunk_size };
+
+	memcpy(whole.digest, p->digest, FW_DIGEST_LEN);
+	if (pkg_delta_base_check(u->delta_fd, &whole, 0, err) == 0)
+		return 0;
+	if (err->kind != FW_KIND_MISMATCH) {
+		u->result = DEV_RESULT_SYSTEM_ERROR;
+		return fw_err_wrap(err, "%s", dev_slot_name(slot));
+	}
+	u->result = DEV_RESULT_FILE_NOT_MATCH;
+	return fw_err_setk(err, FW_KIND_MISMATCH, FW_EXIT_REJECTED,
+			   "%s: its bytes are not %s %s, which its record names: nothing written; install the full package",
+			   dev_slot_name(slot), p->name, u->rec[slot].version);
+}
+
 /*
  * A delta payload, before on_begin: for a step of this pass, the other slot
  * its image comes from (delta_slot), opened read-only; the reader checks a
@@ -532,6 +550,12 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 			return fw_err_set(err, FW_EXIT_IO, "%s: cannot read it for the delta: %s", dev_slot_name(slot), strerror(errno));
 		}
 		u->delta_here = slot == (int)st->target;
+		/* A slot the image is copied from (or verified in) that this run did not write is checked whole first,
+		 * as a base is by the reader: its record is no proof of its bytes, and a copy found bad half way
+		 * would have spent the slot it writes (the last valid image, for 'upgrade pri'). */
+		if (src == PKG_DELTA_TARGET && !(u->out->installed & (1u << slot)) &&
+		    target_check(u, &m->payloads[index], slot, err) < 0)
+			return -1;
 		if (src == PKG_DELTA_BASE)
 			tnote(u, "%s: rebuilding %s from the delta against the image in %s",
 				 dev_slot_name(st->target), m->payloads[index].name, dev_slot_name(slot));

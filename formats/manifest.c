@@ -384,7 +384,16 @@ int fw_mf_check_zstd(const char *array, size_t i, const struct fw_payload *p, st
 	if (fw_mf_check_chunk_size(path, z->base.chunk_size, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s[%zu].compression.base.margin", array, i);
-	return fw_mf_check_range(path, z->base.margin, 0, FW_DELTA_MARGIN_MAX, err);
+	if (fw_mf_check_range(path, z->base.margin, 0, FW_DELTA_MARGIN_MAX, err) < 0)
+		return -1;
+	/* A delta's memory is its frame buffer and its prefix of the base, not a decoder window: the window_log
+	 * the manifest declares must cover them (as mkpkg writes it), or it would say nothing of that memory. */
+	if (fw_delta_window_log(z->frame_size, z->base.margin) > z->window_log)
+		return fw_err_set(err, FW_EXIT_REJECTED,
+			"manifest: \"%s[%zu].compression.window_log\" is %u: a delta frame of %u bytes and its prefix "
+			"(margin %u) need 2^%u", array, i, z->window_log, z->frame_size, z->base.margin,
+			fw_delta_window_log(z->frame_size, z->base.margin));
+	return 0;
 }
 
 /* The SBOM's declaration: what a build checked of the document, and where it is. */

@@ -26,6 +26,7 @@ struct zstd_read {
 	uint64_t frames;       /* frames the image has */
 	uint64_t frame_len;    /* its declared length */
 	uint64_t produced;     /* of it decoded so far */
+	uint64_t taken;        /* its compressed bytes the decoder took so far */
 	int in_frame;
 	int verify_only;       /* pieces checked, nothing decoded */
 	const uint8_t *base;   /* a delta's base image, mapped; NULL otherwise */
@@ -154,6 +155,29 @@ uint64_t zstd_read_verified(const struct zstd_read *z)
 	return z->pieces;
 }
 
+/*
+ * Before the decoder sees a frame's first bytes: they must be the magic of a
+ * zstd frame (RFC 8878, what mkpkg writes). libzstd also decodes skippable
+ * frames and its legacy formats (v0.5 to v0.7), and a legacy frame is decoded
+ * by its own code, which takes no window cap: it would allocate the window
+ * its header asks for (up to 2^27 bytes) whatever the manifest declares. The
+ * magic may straddle two pieces: each part is checked as it comes.
+ */
+static int frame_magic(const struct zstd_read *z, const ZSTD_inBuffer *in, struct fw_err *err)
+{
+	static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };   /* ZSTD_MAGICNUMBER, little-endian */
+	size_t n = in->size - in->pos;
+
+	if (z->taken >= sizeof(magic))
+		return 0;
+	if (n > sizeof(magic) - z->taken)
+		n = sizeof(magic) - (size_t)z->taken;
+	if (memcmp((const uint8_t *)in->src + in->pos, magic + z->taken, n) != 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "frame %llu is not a zstd frame (RFC 8878): a skippable or "
+				  "legacy-format frame is refused", (unsigned long long)z->frame);
+	return 0;
+}
+
 /* Decode one verified piece; every frame stops at its declared length. */
 static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw_err *err)
 {
@@ -161,7 +185,7 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 
 	while (in.pos < in.size) {
 		ZSTD_outBuffer o;
-		size_t ret;
+		size_t ret, at;
 
 		if (!z->in_frame) {
 			if (z->frame >= z->frames)
@@ -171,11 +195,16 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 			if (z->frame_len > z->p->zstd.frame_size)
 				z->frame_len = z->p->zstd.frame_size;
 			z->produced = 0;
+			z->taken = 0;
 			z->in_frame = 1;
 		}
+		if (frame_magic(z, &in, err) < 0)
+			return -1;
+		at = in.pos;
 		if (z->base != NULL) {
 			int done = decode_delta(z, &in, err);
 
+			z->taken += in.pos - at;
 			if (done < 0)
 				return -1;
 			if (done == 0)
@@ -188,6 +217,7 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 			o.size = z->frame_len - z->produced + 1 < OUT_BUF ? (size_t)(z->frame_len - z->produced + 1) : OUT_BUF;
 			o.pos = 0;
 			ret = ZSTD_decompressStream(z->d, &o, &in);
+			z->taken += in.pos - at;
 			if (ZSTD_isError(ret))
 				return decoder_failed(z, ret, err);
 			if (z->produced + o.pos > z->frame_len)

@@ -228,7 +228,8 @@ void zstd_write_setup(struct fw_payload *p, int level, uint32_t frame_size)
 	p->zstd.frame_size = frame_size ? frame_size : base.on ? FW_DELTA_FRAME_DEFAULT : FW_ZSTD_FRAME_DEFAULT;
 	/* Placeholders that validate until the payload is compressed. */
 	p->zstd.chunk_size = FW_ZSTD_CHUNK_MAX;
-	p->zstd.window_log = FW_ZSTD_WINDOW_LOG_MAX;
+	/* A delta's is the one write_frames gives it: a reader refuses a delta window short of frame and prefix. */
+	p->zstd.window_log = base.on ? fw_delta_window_log(p->zstd.frame_size, base.margin) : FW_ZSTD_WINDOW_LOG_MAX;
 }
 
 /* The plain SHA-256 of the image, for payloads that declare one (modification files): a pass of its own. */

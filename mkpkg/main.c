@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
 		"             [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
-		"             [--delta-from OLD.pkg]\n"
+		"             [--compress zstd[:LEVEL]] [--delta-from OLD.pkg]\n"
 		"             (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed firmware bundle. See mkpkg(1).\n"
 		"\n"
@@ -51,8 +51,9 @@ static void usage(FILE *f)
 		"      --bridge-down V       leaving it downwards needs the primary at V first\n"
 		"      --delta-from OLD.pkg  carry each system image as a delta against the\n"
 		"                            same product's other system image in OLD.pkg\n"
-		"                            (pri against the old sec, sec against the old pri)\n"
-		"                            (compressed, zstd level 3 unless --compress says)\n",
+		"                            (pri against the old sec, sec against the old pri;\n"
+		"                            the same target's where OLD.pkg has no other),\n"
+		"                            compressed (zstd level 3 unless --compress says)\n",
 		FW_GENERATION_MAX);
 	cli_build_help(f);
 }

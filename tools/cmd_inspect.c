@@ -288,7 +288,10 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 {
 	char b[8192], when[32];
 	int64_t at;
+	int unbuilt = 0;
 
+	for (size_t i = 0; i < m->n_payloads; i++)
+		unbuilt |= rep->not_rebuilt[i];
 	fw_time_iso(m->created, when);
 	printf("%-14s %s\n", "Package:", esc(path, b, sizeof(b)));
 	printf("%-14s %s (format %s %d)\n", "Type:", m->type == FW_TYPE_FIRMWARE ? "firmware" : "modification",
@@ -313,6 +316,8 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 	}
 	printf("%-14s %s\n", "Status:",
 	       problem != NULL ? (problem->code == FW_EXIT_REJECTED ? "REJECTED (see Problem)" : "NOT read to the end (see Problem)")
+	       : rep->verified && unbuilt ? "verified (signature and every payload chunk); delta images not rebuilt "
+					    "(fwpkg verify --base IMG rebuilds and checks them)"
 	       : rep->verified ? "verified (signature and every payload chunk)"
 	       : have_keys ? "NOT verified"
 	       : rep->payloads_read ? "payloads match the manifest; signature not checked (no trusted key given)"
@@ -355,7 +360,8 @@ static void print_table(const char *path, const struct fw_manifest *m, const str
 			char hex[65];
 			fw_hex(sha ? rep->payload_sha256[img->payload] : p->digest, 32, hex);
 			printf("  %-6s %-20s %-28s %12llu %9u  %s\n", fw_target_name(img->target), img->product,
-			       p->name, (unsigned long long)p->size, p->chunk_size, hex);
+			       p->name, (unsigned long long)p->size, p->chunk_size,
+			       sha && rep->not_rebuilt[img->payload] ? "not rebuilt (a delta: fwpkg verify --base IMG)" : hex);
 		}
 	} else {
 		print_files(m, sha, rep);
@@ -395,10 +401,20 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		for (size_t i = 0; i < m->n_payloads; i++) {
 			char hex[65];
 			fw_hex(rep->payload_sha256[i], 32, hex);
-			json_object_set_new(sums, m->payloads[i].name, json_string(hex));
+			/* A delta image not rebuilt has no SHA-256 to show: null, never a made-up one. */
+			json_object_set_new(sums, m->payloads[i].name, rep->not_rebuilt[i] ? json_null() : json_string(hex));
 		}
 		json_object_set_new(doc, "sha256", sums);
 	}
+	/* As verify --json: the delta images whose compressed bytes were checked but that were not rebuilt. */
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (rep->not_rebuilt[i]) {
+			json_t *unbuilt = json_object_get(doc, "not_rebuilt");
+
+			if (unbuilt == NULL)
+				json_object_set_new(doc, "not_rebuilt", unbuilt = json_array());
+			json_array_append_new(unbuilt, json_string(m->payloads[i].name));
+		}
 	json_object_set_new(doc, "sbom", sbom_json(m, rep));
 	{
 		/* The package's payload bytes on the wire against what they write (each payload's own

@@ -352,6 +352,10 @@ help_complete() {
 			grep -Eq -- "--$o( |,|$)" h.out || fail "$p --help does not describe --$o"
 		done
 		grep -Eq -- '^  -V ' h.out || fail "$p --help does not describe -V"
+		# The synopsis (the lines up to the first sentence) shows the options a newcomer looks for there.
+		for o in compress $([ $p = mkpkg ] && echo delta-from); do
+			sed -n '1,/^[A-Z]/p' h.out | grep -q -- "\[--$o " || fail "$p --help: --$o not in its usage lines"
+		done
 	done
 	"$B/fwpkg" keygen --help | grep -Eq -- '^  -W ' || fail "keygen --help does not describe -W"
 	"$B/mkwmopkg" --help | grep -Eq -- '^  -C DIR' || fail "mkwmopkg --help does not describe -C"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """zcraft.py: a compressed package whose payload carries other compressed bytes, re-signed by a key the device trusts.
 
-Usage: zcraft.py IN OUT KEY NAME ZFILE
+Usage: zcraft.py IN OUT KEY NAME ZFILE [FIELD=N]...
 
 Payload NAME of IN (a package mkpkg --compress made) gets the bytes of ZFILE as
 its compressed data; its compressed chunk list, the manifest's "compression"
@@ -9,6 +9,9 @@ size and digest follow, and the manifest is signed again with minisign's KEY
 (no passphrase). So every digest and the signature are right, and only the
 decoder's own bounds stand between the bytes and a slot: the signer's mistake
 or a stolen key, which the reader must survive with bounded memory.
+Each FIELD=N sets an integer of the payload's "compression" object as well
+(frame_size, window_log, base.margin, ...), so the manifest may say what the
+signer's mistake says.
 """
 import hashlib
 import json
@@ -22,9 +25,9 @@ import craft  # noqa: E402
 
 
 def main(argv):
-    if len(argv) != 6:
-        craft.die("usage: zcraft.py IN OUT KEY NAME ZFILE")
-    src, out, key, name, zfile = argv[1:]
+    if len(argv) < 6:
+        craft.die("usage: zcraft.py IN OUT KEY NAME ZFILE [FIELD=N]...")
+    src, out, key, name, zfile = argv[1:6]
     entries = craft.read_entries(src)
     with open(zfile, "rb") as f:
         z = f.read()
@@ -34,6 +37,12 @@ def main(argv):
     c = p["compression"]
     piece = c["chunk_size"]
     zlist = b"".join(hashlib.sha256(z[i:i + piece]).digest() for i in range(0, len(z), piece))
+    for field in argv[6:]:
+        path, value = field.split("=", 1)
+        obj, keys = c, path.split(".")
+        for k in keys[:-1]:
+            obj = obj[k]
+        obj[keys[-1]] = int(value)
     c["size"] = len(z)
     c["digest"] = hashlib.sha256(zlist).hexdigest()
     manifest = (json.dumps(m, indent=2, sort_keys=True) + "\n").encode()

@@ -1114,6 +1114,28 @@ static void test_delta_manifest(void)
 	j = delta_json();
 	json_object_set_new(json_object_get(image0(j), "compression"), "window_log", json_integer(28));
 	reject("delta window above 2^27", j, "window_log");
+	/* The window a delta declares covers its frame and prefix (the reader's memory): less is refused. */
+	j = delta_json();
+	json_object_set_new(json_object_get(image0(j), "compression"), "window_log", json_integer(25));
+	reject("delta window below frame and prefix", j, "window_log\" is 25: a delta frame of 8388608 bytes and its prefix");
+	j = delta_json();
+	json_object_set_new(json_object_get(image0(j), "compression"), "frame_size", json_integer(268435456));
+	reject("delta frame of 256 MiB under a window of 2^26", j, "need 2^30");
+	j = delta_json();
+	json_object_set_new(json_object_get(json_object_get(image0(j), "compression"), "base"), "margin",
+			    json_integer(64 * 1048576));
+	json_object_set_new(json_object_get(image0(j), "compression"), "window_log", json_integer(27));
+	reject("delta margin of 64 MiB: no window covers it", j, "need 2^28");
+	j = delta_json();
+	json_object_set_new(json_object_get(image0(j), "compression"), "frame_size", json_integer(67108864));
+	json_object_set_new(json_object_get(json_object_get(image0(j), "compression"), "base"), "margin", json_integer(0));
+	json_object_set_new(json_object_get(image0(j), "compression"), "window_log", json_integer(27));
+	s = dump(j, &len);
+	json_decref(j);
+	m = parse_ok(s, len);   /* 2 * 64 MiB: just covered */
+	free(s);
+	CU_ASSERT(m != NULL);
+	fw_manifest_free(m);
 	j = delta_json();
 	json_object_set_new(json_object_get(image0(j), "compression"), "base", json_integer(1));
 	reject("base not an object", j, "must be an object");

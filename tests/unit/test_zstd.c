@@ -303,6 +303,88 @@ static void writer_on(uint8_t *img, size_t len)
 	free(back);
 }
 
+/* The compressed chunk list of z's bytes in pieces of `piece` bytes. */
+static uint8_t *zlist_in(const uint8_t *z, size_t len, size_t piece)
+{
+	size_t n = (len + piece - 1) / piece;
+	uint8_t *list = malloc(n * 32 + 1);
+
+	for (size_t i = 0; i < n; i++)
+		chunk_sha256(z + i * piece, len - i * piece < piece ? len - i * piece : piece, list + i * 32);
+	return list;
+}
+
+/* Two frames of FRAME bytes, read in pieces that end two bytes into the second frame: its magic straddles them. */
+static int run_straddled(uint8_t *z, size_t z0, size_t zsize, const uint8_t *img, struct fw_err *err)
+{
+	struct fw_payload p;
+	struct sink s = { malloc(2 * FRAME), 0, 2 * FRAME };
+	uint8_t *list = zlist_in(z, zsize, z0 + 2);
+	int rc;
+
+	payload_for(&p, 2 * FRAME, zsize, 20);
+	p.zstd.chunk_size = (uint32_t)(z0 + 2);
+	rc = run(&p, z, zsize, list, &s, err);
+	if (rc == 0)
+		CU_ASSERT(s.len == 2 * FRAME && memcmp(s.buf, img, 2 * FRAME) == 0);
+	free(list);
+	free(s.buf);
+	return rc;
+}
+
+/*
+ * Only zstd frames (RFC 8878) reach the decoder: libzstd would also take its legacy formats, whose decoders
+ * ignore the window cap (a v0.7 frame asking for 2^27 bytes got them, under a manifest saying 2^20), and
+ * skippable frames. The magic is checked where it straddles two pieces too, and a good one there decodes.
+ */
+static void test_only_zstd_frames(void)
+{
+	size_t cap = 3 * FRAME, z0, zsize;
+	uint8_t *img = image(2 * FRAME), *z = malloc(cap), *v07 = malloc(FRAME + 4096), *list;
+	struct fw_payload p;
+	struct sink s = { malloc(2 * FRAME), 0, 2 * FRAME };
+	struct fw_err err = { 0 };
+	size_t n = 0;
+
+	z0 = frame(z, cap, img, FRAME, 20, 0);
+	zsize = z0 + frame(z + z0, cap - z0, img + FRAME, FRAME, 20, 0);
+	CU_ASSERT_FATAL(z0 + 2 <= FW_ZSTD_CHUNK_MAX);
+	CU_ASSERT_EQUAL(run_straddled(z, z0, zsize, img, &err), 0);
+	/* The second frame's magic, its last byte changed: the part in the second piece is checked too. */
+	z[z0 + 3] ^= 0x01;
+	CU_ASSERT_EQUAL(run_straddled(z, z0, zsize, img, &err), -1);
+	CU_ASSERT(strstr(err.msg, "frame 1 is not a zstd frame") != NULL);
+	z[z0 + 3] ^= 0x01;
+	/* A skippable frame's magic in its place. */
+	memcpy(z + z0, "\x50\x2a\x4d\x18", 4);
+	CU_ASSERT_EQUAL(run_straddled(z, z0, zsize, img, &err), -1);
+	CU_ASSERT(strstr(err.msg, "frame 1 is not a zstd frame") != NULL);
+
+	/* A v0.7 frame (libzstd decodes them): window 2^27, raw blocks holding the image's first FRAME bytes. */
+	memcpy(v07, "\x27\xb5\x2f\xfd\x00\x88", 6);
+	n = 6;
+	for (size_t at = 0; at < FRAME; at += 128 * 1024) {
+		v07[n++] = 1 << 6;   /* raw, 128 KiB: (size >> 16) & 7 is 2 */
+		v07[n - 1] |= 2;
+		v07[n++] = 0;
+		v07[n++] = 0;
+		memcpy(v07 + n, img + at, 128 * 1024);
+		n += 128 * 1024;
+	}
+	memcpy(v07 + n, "\xc0\x00\x00", 3);
+	n += 3;
+	list = zlist_of(v07, n);
+	payload_for(&p, FRAME, n, 20);
+	CU_ASSERT_EQUAL(run(&p, v07, n, list, &s, &err), -1);
+	CU_ASSERT(strstr(err.msg, "frame 0 is not a zstd frame") != NULL);
+	CU_ASSERT_EQUAL(s.len, 0);
+	free(list);
+	free(img);
+	free(z);
+	free(v07);
+	free(s.buf);
+}
+
 static void test_writer(void)
 {
 	writer_on(image(3 * FRAME + 777), 3 * FRAME + 777);
@@ -325,6 +407,8 @@ int main(void)
 		{ "a frame asking for a window above the cap is refused", test_window_above_cap_refused },
 		{ "a damaged compressed piece is refused before the decoder sees it", test_bad_piece_never_decoded },
 		{ "a short frame and a truncated payload are refused", test_short_frame_and_truncation },
+		{ "only zstd frames reach the decoder: not legacy or skippable ones, a magic across pieces too",
+		  test_only_zstd_frames },
 		{ "the writer's frames and chunk lists", test_writer },
 		{ "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible },
 	};
