@@ -172,7 +172,7 @@ static int rec_end(void *ctx, const struct fw_manifest *m, size_t index, struct 
 	return 0;
 }
 
-static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL };
+static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, NULL };
 
 static int read_path(const char *path, const struct sig_trust *t, struct recorder *r,
 		     struct pkg_report *rep, struct fw_err *err)
