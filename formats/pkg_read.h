@@ -162,7 +162,7 @@ struct pkg_reader_ops {
 	 * continue it at a frame, 0 to read it whole, -1 to refuse. Continued,
 	 * the image's bytes before at->image are read from at->fd and checked
 	 * against the image's chunk list like decoded ones (a mismatch fails
-	 * the payload, FW_KIND_MISMATCH), then handed on (payload_data) with the
+	 * the payload, FW_EXIT_REJECTED), then handed on (payload_data) with the
 	 * rest: a caller that takes the bytes gets the whole image as ever. The compressed bytes before the
 	 * piece holding at->zoffset are passed over unread, neither checked nor
 	 * decoded (zstd_read_start): the source need not deliver them (any bytes
