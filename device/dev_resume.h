@@ -83,6 +83,8 @@ int dev_resume_save_chunks(const struct dev_root *r, int slot, uint32_t chunk_si
  * with this, what a power cut costs is what never reached the disk, not what
  * the record had yet to say. Nothing here is trusted either: the reader
  * verifies the slot's bytes again. Best effort; returns the bytes added.
+ * Not for a compressed image: it continues where a frame begins, and only
+ * the record says where that is in the payload.
  */
 uint64_t dev_resume_extend(const struct dev_root *r, struct dev_resume_image *im);
 
