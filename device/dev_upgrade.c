@@ -295,8 +295,12 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 				const struct dev_resume_image *im = &u->res.image[i];
 				uint64_t in_slot = image_whole(u, im) ? im->size : im->kept;
 
-				*(im->compressed ? &zimage : &kept) += in_slot;
-				zskip += im->compressed ? im->skip : 0;
+				if (im->compressed) {
+					zimage += in_slot;
+					zskip += im->skip;
+				} else {
+					kept += in_slot;
+				}
 			}
 			/* The server answered the range before them (206): it serves ranges, these are not fetched. */
 			if (kept > 0 || zimage == 0)
