@@ -13,7 +13,7 @@
 
 struct local_range {
 	uint64_t start, end;   /* package offsets */
-	int fd;
+	int fd;                /* -1: skipped (dev_feed_add_skipped), delivered as zeros */
 	uint64_t fd_offset;    /* fd's byte for start */
 };
 
@@ -28,7 +28,7 @@ struct dev_feed {
 	uint64_t pos;
 	uint64_t fallback_until;           /* bytes before this come from the network although declared local */
 	_Atomic uint64_t done;
-	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes;
+	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes, skipped_bytes;
 	_Atomic unsigned seeks;
 	struct dev_pump pump;              /* the fd thread (dev_feed_fd) */
 };
@@ -51,6 +51,7 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	atomic_init(&f->local_bytes, 0);
 	atomic_init(&f->net_bytes, 0);
 	atomic_init(&f->fallback_bytes, 0);
+	atomic_init(&f->skipped_bytes, 0);
 	atomic_init(&f->seeks, 0);
 	*out = f;
 	return 0;
@@ -78,14 +79,13 @@ static ssize_t read_fd(struct dev_feed *f, void *buf, size_t len, struct fw_err 
 	return n;
 }
 
-int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
-		       struct fw_err *err)
+static int add_range(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset, struct fw_err *err)
 {
 	if (f->started)
 		return fw_err_set(err, FW_EXIT_USAGE, "a local range added after the first read");
 	if (f->src_fd >= 0)
 		return fw_err_set(err, FW_EXIT_USAGE, "a local range in a plain stream");
-	if (start >= end || fd < 0)
+	if (start >= end)
 		return fw_err_set(err, FW_EXIT_USAGE, "an empty local range [%llu,%llu)", (unsigned long long)start,
 				  (unsigned long long)end);
 	if (f->n_local == MAX_LOCAL)
@@ -96,6 +96,19 @@ int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd,
 					  (unsigned long long)start, (unsigned long long)end);
 	f->local[f->n_local++] = (struct local_range){ start, end, fd, fd_offset };
 	return 0;
+}
+
+int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
+		       struct fw_err *err)
+{
+	if (fd < 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "a local range without a file");
+	return add_range(f, start, end, fd, fd_offset, err);
+}
+
+int dev_feed_add_skipped(struct dev_feed *f, uint64_t start, uint64_t end, struct fw_err *err)
+{
+	return add_range(f, start, end, -1, 0, err);
 }
 
 void dev_feed_tee(struct dev_feed *f, int fd)
@@ -115,6 +128,7 @@ void dev_feed_stats(const struct dev_feed *f, struct dev_feed_stats *out)
 	out->local_bytes = atomic_load(&m->local_bytes);
 	out->net_bytes = atomic_load(&m->net_bytes);
 	out->fallback_bytes = atomic_load(&m->fallback_bytes);
+	out->skipped_bytes = atomic_load(&m->skipped_bytes);
 	out->seeks = atomic_load(&m->seeks);
 }
 
@@ -140,6 +154,11 @@ static size_t read_local(struct dev_feed *f, const struct local_range *l, void *
 
 	if (len > l->end - f->pos)
 		len = (size_t)(l->end - f->pos);
+	if (l->fd < 0) {
+		memset(buf, 0, len);
+		atomic_fetch_add(&f->skipped_bytes, (uint64_t)len);
+		return len;
+	}
 	do
 		n = pread(l->fd, buf, len, (off_t)(l->fd_offset + (f->pos - l->start)));
 	while (n < 0 && errno == EINTR);

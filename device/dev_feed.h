@@ -21,6 +21,7 @@
  * Use:
  *   dev_feed_new(&f, net, total, &err);           net opened at any offset
  *   dev_feed_add_local(f, start, end, fd, off, &err);   [start,end) = fd's bytes from off
+ *   dev_feed_add_skipped(f, start, end, &err);     [start,end) not fetched: zeros
  *   dev_feed_tee(f, fd);                           optional
  *   then either pull with dev_feed_read, or hand dev_feed_fd's fd to a reader
  *   and call dev_feed_finish when it is done; dev_feed_free at the end.
@@ -68,6 +69,7 @@ struct dev_feed_stats {
 	uint64_t local_bytes;      /* delivered from local ranges */
 	uint64_t net_bytes;        /* delivered from the transport (the tee wrote these) */
 	uint64_t fallback_bytes;   /* declared local, but fetched because the file could not deliver them */
+	uint64_t skipped_bytes;    /* delivered as zeros from skipped ranges */
 	unsigned seeks;            /* times the transport was moved to another offset */
 };
 
@@ -89,6 +91,16 @@ int dev_feed_new_fd(struct dev_feed **out, int fd, uint64_t total, struct fw_err
  * overlapping or late range. */
 int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd, uint64_t fd_offset,
 		       struct fw_err *err);
+
+/*
+ * Declare [start, end) skipped: bytes the reader passes over unread (a
+ * compressed image continued at a frame: pkg_reader_ops.resume_at), neither
+ * fetched nor read from a file; the stream has zeros there. A local range in
+ * every other respect (the transport is moved past it). Not for a byte the
+ * reader verifies: zeros there fail it, which costs a restart, never a
+ * wrong byte.
+ */
+int dev_feed_add_skipped(struct dev_feed *f, uint64_t start, uint64_t end, struct fw_err *err);
 
 /* Also write every network byte to fd at its package offset (-1: no tee). Before the first read. */
 void dev_feed_tee(struct dev_feed *f, int fd);

@@ -134,6 +134,13 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 	return in->ops->delta_source != NULL ? in->ops->delta_source(in->ctx, m, index, fd, err) : PKG_DELTA_NONE;
 }
 
+static int on_resume_at(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at, struct fw_err *err)
+{
+	struct dev_intake *in = ctx;
+
+	return in->ops->resume_at != NULL ? in->ops->resume_at(in->ctx, m, index, at, err) : 0;
+}
+
 static int on_verified(void *ctx, uint64_t bytes, struct fw_err *err)
 {
 	struct dev_intake *in = ctx;
@@ -161,7 +168,10 @@ static int source_stream(struct dev_intake *in, int hook, int *fd, struct fw_err
 	for (unsigned i = 0; i < in->n_local; i++) {
 		struct fw_err ignored;
 		/* A range that does not fit is fetched instead: kept bytes save bytes, never decide anything. */
-		(void)dev_feed_add_local(in->feed, in->local[i].start, in->local[i].end, in->local[i].fd, 0, &ignored);
+		if (in->local[i].fd < 0)
+			(void)dev_feed_add_skipped(in->feed, in->local[i].start, in->local[i].end, &ignored);
+		else
+			(void)dev_feed_add_local(in->feed, in->local[i].start, in->local[i].end, in->local[i].fd, 0, &ignored);
 	}
 	if (tee_here)
 		dev_feed_tee(in->feed, in->tee_fd);
@@ -172,7 +182,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 				const struct pkg_reader_ops *ops, void *ctx, const enum dev_result *stage,
 				struct fw_manifest **m, struct pkg_report *rep, struct fw_err *err)
 {
-	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta };
+	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
 	struct pkg_read_opts ropts = *opts;
 	struct dev_hook *hook = NULL;
 	struct fw_err ferr = { 0 }, oerr = { 0 }, herr = { 0 };
@@ -242,6 +252,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 		dev_feed_stats(in->feed, &in->stats);
 		in->last_done = dev_feed_done(in->feed);
 		in->spliced += in->stats.local_bytes;
+		in->skipped += in->stats.skipped_bytes;
 	}
 	if (hook != NULL)
 		hrc = dev_hook_verdict(hook, rc < 0 || frc < 0 || orc < 0, in->root->cfg.hook_timeout, in->verb,

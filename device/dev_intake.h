@@ -63,13 +63,14 @@ struct dev_intake {
 	struct {
 		uint64_t start, end;
 		int fd;
-	} local[DEV_INTAKE_MAX_LOCAL];   /* this read's kept ranges: [start,end) of the package = fd's bytes from 0 */
+	} local[DEV_INTAKE_MAX_LOCAL];   /* this read's kept ranges: [start,end) of the package = fd's bytes from 0; fd -1: skipped */
 	unsigned n_local;
 	unsigned reads;               /* reads done */
 	struct dev_feed *feed;        /* this read's stream from the source, when one is needed */
 	struct dev_feed *out_feed;    /* the hook's output, kept (TEE_READ with a hook) */
 	struct dev_feed_stats stats;  /* the last read's, of the source's feed */
 	uint64_t spliced;             /* bytes taken from kept ranges, every read */
+	uint64_t skipped;             /* bytes of skipped ranges (not fetched), every read */
 	uint64_t last_done;           /* where the last read's source stream ended */
 	int reached;                  /* the last read's manifest callback ran */
 	int drain;                    /* after an accepted package, read its stream to the end (a tee keeps it whole) */
@@ -94,7 +95,11 @@ int dev_intake_open(struct dev_intake *in, struct dev_root *r, const struct dev_
 /* A local package the caller opened already (fd, owned by the intake from now on, read from its offset 0). */
 void dev_intake_open_fd(struct dev_intake *in, struct dev_root *r, int fd, const char *verb);
 
-/* For the next read only: the package's bytes [start, end) are fd's from byte 0 on (verified like any byte). */
+/*
+ * For the next read only: the package's bytes [start, end) are fd's from byte
+ * 0 on (verified like any byte); fd -1: bytes the reader will pass over
+ * unread (dev_feed_add_skipped), not fetched.
+ */
 int dev_intake_splice(struct dev_intake *in, uint64_t start, uint64_t end, int fd, struct fw_err *err);
 
 /* Keep the stream's bytes (see Tee above) in fd, at their offsets; the caller makes them durable. */

@@ -22,10 +22,18 @@ static const char *const requests[] = { "all", "pri", "sec", "boot", "golden" };
 static json_t *image_to_json(const struct dev_resume_image *im)
 {
 	char hex[DIGEST_HEX + 1];
+	json_t *o;
 
 	fw_hex(im->digest, FW_DIGEST_LEN, hex);
-	return json_pack("{s:s, s:I, s:I, s:I, s:s}", "slot", dev_slot_name(im->slot), "offset", (json_int_t)im->offset,
-			 "size", (json_int_t)im->size, "kept", (json_int_t)im->kept, "digest", hex);
+	o = json_pack("{s:s, s:I, s:I, s:I, s:s}", "slot", dev_slot_name(im->slot), "offset", (json_int_t)im->offset,
+		      "size", (json_int_t)im->size, "kept", (json_int_t)im->kept, "digest", hex);
+	if (o != NULL && im->compressed &&
+	    json_object_set_new(o, "compressed", json_pack("{s:I, s:I}", "frame_at", (json_int_t)im->frame_at, "skip",
+							   (json_int_t)im->skip)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 int dev_resume_save(const struct dev_root *r, const struct dev_resume *res, struct fw_err *err)
@@ -134,7 +142,8 @@ uint64_t dev_resume_extend(const struct dev_root *r, struct dev_resume_image *im
 {
 	uint32_t cs;
 	uint64_t n = 0, k, from = im->kept;
-	uint8_t *list = im->kept < im->size ? load_chunks(r, im, &cs, &n) : NULL;
+	/* A compressed image continues where a frame begins, and only the record knows where that is in the payload. */
+	uint8_t *list = im->kept < im->size && !im->compressed ? load_chunks(r, im, &cs, &n) : NULL;
 	uint8_t *chunk = list == NULL ? NULL : malloc(cs);
 	int fd = chunk == NULL ? -1 : open(r->slot_path[im->slot], O_RDONLY | O_CLOEXEC);
 
@@ -223,8 +232,9 @@ static int get_digest(const json_t *o, const char *key, uint8_t out[FW_DIGEST_LE
 static int image_from_json(const json_t *o, struct dev_resume *res)
 {
 	struct dev_resume_image *im;
+	const json_t *z = json_object_get(o, "compressed");
 	char name[16];
-	long long offset, size, kept;
+	long long offset, size, kept, frame_at = 0, skip = 0;
 	int slot = -1;
 
 	if (!json_is_object(o) || get_text(o, "slot", name, sizeof(name)) < 0)
@@ -237,8 +247,13 @@ static int image_from_json(const json_t *o, struct dev_resume *res)
 			return -1;   /* one entry per slot */
 	if (slot < 0 || (im = dev_resume_image(res, slot)) == NULL ||
 	    get_int(o, "offset", 1, &offset) < 0 || get_int(o, "size", 0, &size) < 0 || get_int(o, "kept", 0, &kept) < 0 ||
-	    kept > size || get_digest(o, "digest", im->digest) < 0)
+	    kept > size || get_digest(o, "digest", im->digest) < 0 ||
+	    (z != NULL && (!json_is_object(z) || get_int(z, "frame_at", 0, &frame_at) < 0 ||
+			   get_int(z, "skip", 0, &skip) < 0 || skip > frame_at)))
 		return -1;
+	im->compressed = z != NULL;
+	im->frame_at = (uint64_t)frame_at;
+	im->skip = (uint64_t)skip;
 	im->offset = (uint64_t)offset;
 	im->size = (uint64_t)size;
 	im->kept = (uint64_t)kept;
@@ -331,8 +346,9 @@ uint64_t dev_resume_first_byte(int found, const struct dev_resume *old, const ch
 		return 0;
 	for (unsigned i = 0; i < old->n; i++) {
 		const struct dev_record *r = &rec[old->image[i].slot];
-		int used = old->image[i].kept > 0 ||
-			   (r->valid && memcmp(r->digest, old->image[i].digest, FW_DIGEST_LEN) == 0);
+		/* A compressed image's first kept byte of the package is its first skipped one. */
+		int used = old->image[i].compressed ? old->image[i].skip > 0 :
+			   old->image[i].kept > 0 || (r->valid && memcmp(r->digest, old->image[i].digest, FW_DIGEST_LEN) == 0);
 
 		if (used && (first == 0 || old->image[i].offset < first))
 			first = old->image[i].offset;

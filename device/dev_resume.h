@@ -25,6 +25,15 @@
  * written into `slot`, and the slot's first `kept` bytes are that payload's,
  * verified and durable. When the slot's record is valid with that digest the
  * whole image is there (it was committed).
+ *
+ * A compressed image (formats/pkg.md, section 9; not a delta, which starts
+ * over) has `compressed` set: its slot holds decoded bytes, so `kept` is
+ * where a frame begins (a multiple of the frame size, or the image's size),
+ * `frame_at` where that frame begins in the payload's compressed bytes (the
+ * payload's size for the image's end), and `skip` the compressed bytes
+ * before the piece holding it: a resume does not fetch them (the reader
+ * passes over them: pkg_reader_ops.resume_at) and verifies the slot's kept
+ * bytes against the image's chunk list instead.
  */
 struct dev_resume_image {
 	int slot;                       /* enum fw_target, or DEV_SLOT_GOLDEN */
@@ -32,6 +41,9 @@ struct dev_resume_image {
 	uint64_t size;
 	uint64_t kept;                  /* bytes from the slot's start, durable and verified */
 	uint8_t digest[FW_DIGEST_LEN];  /* the payload's, from the signed manifest */
+	int compressed;
+	uint64_t frame_at;              /* compressed: where the frame at `kept` begins in the payload */
+	uint64_t skip;                  /* compressed: payload bytes a resume does not fetch */
 };
 
 struct dev_resume {
@@ -71,6 +83,8 @@ int dev_resume_save_chunks(const struct dev_root *r, int slot, uint32_t chunk_si
  * with this, what a power cut costs is what never reached the disk, not what
  * the record had yet to say. Nothing here is trusted either: the reader
  * verifies the slot's bytes again. Best effort; returns the bytes added.
+ * Not for a compressed image: it continues where a frame begins, and only
+ * the record says where that is in the payload.
  */
 uint64_t dev_resume_extend(const struct dev_root *r, struct dev_resume_image *im);
 

@@ -75,9 +75,13 @@ struct txn {
 	struct timespec saved_at;      /* when a window's bytes were last recorded */
 	int in_place;                  /* plan.step[cur]'s image is whole in its slot: verified there, not written */
 	unsigned inherited;            /* 1 << slot for each image entry the interrupted run recorded */
-	/* plan.step[cur]'s image travels compressed: its slot holds decoded bytes, no package bytes,
-	 * so the record never names it and a resume fetches it whole again (formats/pkg.md). */
-	int compressed;
+	/* plan.step[cur]'s image travels compressed: its slot holds decoded bytes, no package bytes, so
+	 * the record names where a frame begins (dev_resume.h) and a resume continues there (formats/pkg.md);
+	 * the frame size, the image's and the payload's sizes, the compressed piece size. A delta's is never
+	 * named: a resume writes it again from its first frame. */
+	int compressed, delta;
+	uint64_t z_frame, z_image, z_size, z_piece;
+	int zcontinued;                /* this pass continued a compressed image at a frame (resume_at) */
 	int delta_fd;                  /* the slot a delta's image is rebuilt (or copied) from, read-only; -1 */
 	int delta_here;                /* ... which is its own slot, holding the image already: verified there, not written */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
@@ -210,20 +214,43 @@ static void resume_save(struct txn *u)
 }
 
 /*
+ * A compressed image's entry made to say the last frame whose image bytes
+ * before it are among the slot's first `durable` bytes, and where that frame
+ * begins in the payload (the reader says so once its decoding reached it:
+ * pkg_report_frame_at). 1 when it moved on.
+ */
+static int frame_point(struct txn *u, struct dev_resume_image *im, uint64_t durable)
+{
+	uint64_t k = durable >= u->z_image ? (u->z_image + u->z_frame - 1) / u->z_frame : durable / u->z_frame, at, kept;
+
+	/* The frame at `durable` may not have begun decoding yet: the one before it has (its bytes are here). */
+	while ((at = pkg_report_frame_at(u->rep, k)) == UINT64_MAX && k > 0)
+		k--;
+	kept = k * u->z_frame < u->z_image ? k * u->z_frame : u->z_image;
+	if (at == UINT64_MAX || kept <= im->kept)
+		return 0;
+	im->kept = kept;
+	im->frame_at = at;
+	im->skip = at / u->z_piece * u->z_piece;
+	return 1;
+}
+
+/*
  * Let the record vouch for the slot's bytes on disk: those written back so
  * far, or (sync) every byte written, after an fdatasync.
  */
 static int checkpoint(struct txn *u, int sync, struct fw_err *err)
 {
-	struct dev_resume_image *im = u->compressed ? NULL : dev_resume_image(&u->res, u->plan.step[u->cur].target);
+	struct dev_resume_image *im = u->delta ? NULL : dev_resume_image(&u->res, u->plan.step[u->cur].target);
 
 	if (sync && dev_slot_sync(&u->w, err) < 0)
 		return -1;
 	u->synced = sync ? u->w.written : u->w.waited;
-	if (im != NULL) {
+	if (im == NULL || (u->compressed && !frame_point(u, im, u->synced)))
+		return 0;
+	if (!u->compressed)
 		im->kept = u->synced;
-		resume_save(u);
-	}
+	resume_save(u);
 	return 0;
 }
 
@@ -239,7 +266,7 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 	const struct dev_transport_info *ni = dev_transport_info(u->in.net);
 	const struct dev_resume old = *oldp;
 	char why[700] = "";
-	uint64_t kept = 0;
+	uint64_t kept = 0, zimage = 0, zskip = 0;
 
 	/* An unpack hook's output has offsets of its own; TFTP cannot start in the middle of a file. */
 	u->resume_on = u->root->cfg.unpack_hook == NULL && ni->proto != DEV_PROTO_TFTP;
@@ -264,11 +291,25 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 			for (unsigned i = 0; i < u->res.n; i++)
 				if (!image_whole(u, &u->res.image[i]))
 					(void)dev_resume_extend(u->root, &u->res.image[i]);
-			for (unsigned i = 0; i < u->res.n; i++)
-				kept += image_whole(u, &u->res.image[i]) ? u->res.image[i].size : u->res.image[i].kept;
+			for (unsigned i = 0; i < u->res.n; i++) {
+				const struct dev_resume_image *im = &u->res.image[i];
+				uint64_t in_slot = image_whole(u, im) ? im->size : im->kept;
+
+				if (im->compressed) {
+					zimage += in_slot;
+					zskip += im->skip;
+				} else {
+					kept += in_slot;
+				}
+			}
 			/* The server answered the range before them (206): it serves ranges, these are not fetched. */
-			tnote(u, "resuming the interrupted upgrade: %llu bytes of the package are "
-				 "in the slots already and are not fetched again (they are verified again)", (unsigned long long)kept);
+			if (kept > 0 || zimage == 0)
+				tnote(u, "resuming the interrupted upgrade: %llu bytes of the package are in the slots "
+					 "already and are not fetched again (they are verified again)", (unsigned long long)kept);
+			if (zimage > 0)
+				tnote(u, "resuming the interrupted upgrade: compressed images continue at a frame: %llu bytes of "
+					 "their images are in the slots (verified again), %llu compressed bytes are not fetched",
+				      (unsigned long long)zimage, (unsigned long long)zskip);
 		}
 	}
 	if (u->resuming)
@@ -431,14 +472,22 @@ static int written_later(struct txn *u, const struct fw_manifest *m, size_t i)
 	return 0;
 }
 
+/* A compressed image's entry names a place the reader can continue at (zstd_read_start); the rest is checked there. */
+static int frame_point_valid(const struct dev_resume_image *im, const struct fw_payload *p)
+{
+	return im->kept <= p->size && (im->kept % p->zstd.frame_size == 0 || im->kept == p->size) &&
+	       im->frame_at <= p->zstd.size && (im->kept == p->size) == (im->frame_at == p->zstd.size) &&
+	       im->skip <= im->frame_at;
+}
+
 static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index, enum fw_target t)
 {
 	const struct fw_payload *p = &m->payloads[index];
 	uint64_t offset = pkg_payload_data_offset(m, u->rep->first_payload_offset, index);
 	struct dev_resume_image *im = dev_resume_image(&u->res, t);
 
-	if (p->zstd.on) {
-		/* Its slot bytes are not the package's bytes at offset: never spliced in. */
+	if (p->zstd.base.on) {
+		/* A delta is written again from its first frame: its record entry goes. */
 		for (unsigned i = 0; im != NULL && i < u->res.n; i++)
 			if (&u->res.image[i] == im) {
 				memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(*im));
@@ -449,12 +498,15 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 	}
 	if (im == NULL)
 		return 0;
-	if (im->offset != offset || im->size != p->size || memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0) {
+	if (im->offset != offset || im->size != p->size || memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 ||
+	    im->compressed != p->zstd.on || (p->zstd.on && !frame_point_valid(im, p))) {
 		int vouched = im->kept > 0;
 
 		im->offset = offset;
 		im->size = p->size;
 		im->kept = 0;
+		im->compressed = p->zstd.on;
+		im->frame_at = im->skip = 0;
 		memcpy(im->digest, p->digest, FW_DIGEST_LEN);
 		u->inherited &= ~(1u << t);
 		/* A new entry is recorded with the first bytes it vouches for, or when its image is committed. */
@@ -471,17 +523,29 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
  */
 static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p, struct fw_err *err)
 {
-	struct dev_resume_image *im = u->resume_on && !p->zstd.on ? dev_resume_image(&u->res, t) : NULL;
+	struct dev_resume_image *im = u->resume_on && !p->zstd.base.on ? dev_resume_image(&u->res, t) : NULL;
 	struct fw_err oerr = { 0 };
 
-	u->compressed = p->zstd.on;
+	u->delta = p->zstd.base.on;
+	u->compressed = p->zstd.on && !u->delta;
+	u->z_frame = p->zstd.frame_size;
+	u->z_image = p->size;
+	u->z_size = p->zstd.size;
+	u->z_piece = p->zstd.chunk_size;
 	u->skip = u->delivered = u->synced = 0;
 	if (im != NULL && im->kept > 0) {
 		if (dev_slot_open_at(&u->w, u->root, t, im->kept, &oerr) == 0) {
 			dev_slot_reserve(&u->w, p->size);
 			u->skip = u->synced = im->kept;
-			tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote",
-				 dev_slot_name(t), (unsigned long long)im->kept);
+			if (u->compressed)
+				tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote, at frame %llu "
+					 "(compressed byte %llu of %llu; the %llu before its piece are not fetched)",
+				      dev_slot_name(t), (unsigned long long)im->kept, (unsigned long long)(im->kept / u->z_frame),
+				      (unsigned long long)im->frame_at, (unsigned long long)u->z_size,
+				      (unsigned long long)(im->frame_at / u->z_piece * u->z_piece));
+			else
+				tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote",
+				      dev_slot_name(t), (unsigned long long)im->kept);
 			return 0;
 		}
 		tnote(u, "%s: cannot continue the interrupted write (%s): writing it whole",
@@ -491,7 +555,7 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 	}
 	/* Before the image's first byte: its chunk list, then the record naming it, so that after a power
 	 * cut every chunk that reached the slot counts (dev_resume_extend), not only those recorded. */
-	if (im != NULL && u->rep->chunk_list != NULL) {
+	if (im != NULL && !u->compressed && u->rep->chunk_list != NULL) {
 		struct fw_err rerr = { 0 };
 
 		if (dev_resume_save_chunks(u->root, t, p->chunk_size, u->rep->chunk_list, u->rep->chunk_list_len, &rerr) == 0)
@@ -619,6 +683,42 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 	return 0;
 }
 
+/*
+ * A compressed payload the reader is about to read (pkg_reader_ops.resume_at):
+ * continued at a frame when the record's entry for it holds a part of its
+ * image in its slot (the image written now continues after them: open_slot)
+ * or the whole image (verified in place). The reader checks the slot's bytes
+ * against the image's chunk list, and passes over the compressed bytes
+ * before the frame's piece: those splice_kept left unfetched.
+ */
+static int on_resume_at(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at,
+			struct fw_err *err)
+{
+	struct txn *u = ctx;
+	const struct fw_payload *p = &m->payloads[index];
+	uint64_t offset = pkg_payload_data_offset(m, u->rep->first_payload_offset, index);
+
+	(void)err;
+	for (unsigned i = 0; u->resume_on && i < u->res.n; i++) {
+		const struct dev_resume_image *im = &u->res.image[i];
+		int whole = image_whole(u, im);
+
+		if (!im->compressed || im->offset != offset || im->size != p->size ||
+		    memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 || (!whole && im->kept == 0))
+			continue;
+		if (u->slot_fd[im->slot] < 0)
+			u->slot_fd[im->slot] = open(u->root->slot_path[im->slot], O_RDONLY | O_CLOEXEC);
+		if (u->slot_fd[im->slot] < 0)
+			return 0;
+		at->fd = u->slot_fd[im->slot];
+		at->image = whole ? p->size : im->kept;
+		at->zoffset = whole ? p->zstd.size : im->frame_at;
+		u->zcontinued = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int on_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct txn *u = ctx;
@@ -706,8 +806,13 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	rec.trial = t == FW_TARGET_PRI || t == FW_TARGET_SEC;
 	/* Its bytes are durable now. The record learns it with its next replacement; until then it
 	 * vouches for the windows it named (a power cut costs at most the rest of this image). */
-	if (u->resume_on && !p->zstd.on && dev_resume_image(&u->res, t) != NULL)
-		dev_resume_image(&u->res, t)->kept = p->size;
+	if (u->resume_on && !p->zstd.base.on && dev_resume_image(&u->res, t) != NULL) {
+		struct dev_resume_image *im = dev_resume_image(&u->res, t);
+
+		im->kept = p->size;
+		im->frame_at = p->zstd.size;
+		im->skip = p->zstd.on ? p->zstd.size / p->zstd.chunk_size * p->zstd.chunk_size : 0;
+	}
 	if (!written_later(u, m, u->cur)) {
 		/* The package is not accepted until its end: what follows may still reject it. */
 		u->staged = 1;
@@ -800,6 +905,12 @@ static void splice_kept(struct txn *u)
 		uint64_t len = image_whole(u, im) ? im->size : im->kept;
 		struct fw_err ignored;
 
+		/* A compressed image's compressed bytes before the frame the reader continues at (on_resume_at): not fetched. */
+		if (im->compressed) {
+			if (im->skip > 0)
+				(void)dev_intake_splice(&u->in, im->offset, im->offset + im->skip, -1, &ignored);
+			continue;
+		}
 		if (len == 0)
 			continue;
 		if (u->slot_fd[im->slot] < 0)
@@ -817,7 +928,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
 	enum dev_result res;
 
 	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */
@@ -825,6 +936,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 		ropts.threads = CHUNK_PIPE_ON_FEED;
 	clock_gettime(CLOCK_MONOTONIC, &u->pass_start);
 	u->staged = 0;
+	u->zcontinued = 0;
 	splice_kept(u);
 	res = dev_intake_read(&u->in, &ropts, &ops, u, &u->result, m, rep, err);
 	progress(u, 1);
@@ -832,7 +944,8 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* Bytes kept in the slots that do not verify (a flipped bit, a slot written meanwhile, a record whose
 	 * ranges fall in the package's head, before its manifest was even read): start over from byte 0 rather
 	 * than fail; the reader caught them before any use. */
-	if (u->resuming && u->in.stats.local_bytes > 0 && err->code == FW_EXIT_REJECTED &&
+	if (u->resuming && (u->in.stats.local_bytes > 0 || u->in.stats.skipped_bytes > 0 || u->zcontinued) &&
+	    err->code == FW_EXIT_REJECTED &&
 	    res != DEV_RESULT_SUCCESS &&
 	    (!u->reached_manifest || u->result == DEV_RESULT_FILE_CHECK_FAILED)) {
 		u->restart = 1;
@@ -1007,10 +1120,13 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 out:
 	if (u.in.net != NULL) {
 		const struct dev_transport_info *ni = dev_transport_info(u.in.net);
-		char spliced[96] = "";
+		char spliced[160] = "";
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
+		if (u.in.skipped > 0)
+			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
+				 "; %llu compressed bytes not fetched", (unsigned long long)u.in.skipped);
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
 		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
 		    (u.resuming || ni->interruptions > 0))

@@ -135,6 +135,7 @@ void pkg_report_free(struct pkg_report *rep)
 		return;
 	free(rep->manifest_bytes);
 	free(rep->sbom);
+	free(rep->frame_at);
 	for (size_t i = 0; i < PKG_MAX_SIGNATURES; i++)
 		free(rep->sig_texts[i]);
 	memset(rep, 0, sizeof(*rep));
@@ -798,27 +799,62 @@ out:
 	return rc;
 }
 
-/* The target image of a delta, already whole elsewhere (PKG_DELTA_TARGET): its chunks from fd into the pipe. */
-static int feed_target(struct reader *r, const struct fw_payload *p, int fd, struct fw_err *err)
+uint64_t pkg_report_frame_at(const struct pkg_report *rep, uint64_t k)
+{
+	return rep->frame_at != NULL && k < rep->n_frame_at ? __atomic_load_n(&rep->frame_at[k], __ATOMIC_ACQUIRE)
+							     : UINT64_MAX;
+}
+
+/* An image's first len bytes from fd (offset 0) into the pipe as decoded ones; what names fd in errors. */
+static int feed_image_fd(struct reader *r, int fd, uint64_t len, const char *what, struct fw_err *err)
 {
 	uint8_t buf[64 * 1024];
 	uint64_t at = 0;
 
-	if (chunk_pipe_workers(r->pipe) > 0)
-		return chunk_pipe_feed_fd(r->pipe, fd, 0, err);
-	while (at < p->size) {
-		ssize_t n = pread(fd, buf, p->size - at < sizeof(buf) ? (size_t)(p->size - at) : sizeof(buf), (off_t)at);
+	while (at < len) {
+		ssize_t n = pread(fd, buf, len - at < sizeof(buf) ? (size_t)(len - at) : sizeof(buf), (off_t)at);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return fw_err_set(err, n < 0 ? FW_EXIT_IO : FW_EXIT_REJECTED, "the image it copies: %s",
+			return fw_err_set(err, n < 0 ? FW_EXIT_IO : FW_EXIT_REJECTED, "%s: %s", what,
 					  n < 0 ? strerror(errno) : "truncated");
 		if (decoded(r, buf, (size_t)n, err) < 0)
 			return -1;
 		at += (uint64_t)n;
 	}
 	return 0;
+}
+
+/* The target image of a delta, already whole elsewhere (PKG_DELTA_TARGET): its chunks from fd into the pipe. */
+static int feed_target(struct reader *r, const struct fw_payload *p, int fd, struct fw_err *err)
+{
+	if (chunk_pipe_workers(r->pipe) > 0)
+		return chunk_pipe_feed_fd(r->pipe, fd, 0, err);
+	return feed_image_fd(r, fd, p->size, "the image it copies", err);
+}
+
+/*
+ * A compressed image the caller continues at a frame (pkg_reader_ops.resume_at):
+ * its bytes before the frame from the caller's fd, checked against the image's
+ * chunk list as they go into the pipe; the decoder starts at the frame, on the
+ * first piece it needs, checked whole.
+ */
+static int resume_frames(struct reader *r, const struct fw_payload *p, size_t index, struct zstd_read *z,
+			 struct fw_err *err)
+{
+	struct pkg_resume_at at = { .fd = -1 };
+	uint64_t fs = p->zstd.frame_size;
+	int c = r->ops->resume_at(r->ctx, r->m, index, &at, err);
+
+	if (c <= 0)
+		return c;
+	if (at.image > p->size || (at.image % fs != 0 && at.image != p->size))
+		return fw_err_set(err, FW_EXIT_USAGE, "continuing at image byte %llu: not where a frame begins",
+				  (unsigned long long)at.image);
+	if (zstd_read_start(z, (at.image + fs - 1) / fs, at.zoffset, err) < 0)
+		return -1;
+	return feed_image_fd(r, at.fd, at.image, "the image bytes it continues after", err);
 }
 
 /*
@@ -861,6 +897,20 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	chunk_pipe_collect_bad(r->pipe, 0);
 	if ((z = zstd_read_new(p, list + fw_payload_chunks(p) * FW_DIGEST_LEN, decoded, r, err)) == NULL)
 		goto out;
+	/* Where each frame begins, for a caller that may continue the image after a cut (pkg_report_frame_at). */
+	if (forward && !p->zstd.base.on) {
+		uint64_t n = fw_payload_frames(p) + 1;
+
+		free(r->rep->frame_at);
+		r->rep->n_frame_at = 0;
+		if ((r->rep->frame_at = malloc(n * sizeof(uint64_t))) == NULL) {
+			fw_err_set(err, FW_EXIT_IO, "out of memory");
+			goto out;
+		}
+		memset(r->rep->frame_at, 0xff, n * sizeof(uint64_t));
+		r->rep->n_frame_at = n;
+		zstd_read_frame_table(z, r->rep->frame_at);
+	}
 	if (src == PKG_DELTA_NONE && p->zstd.base.on) {
 		/* Every compressed byte checked against the signed list; the image itself is not rebuilt. */
 		zstd_read_verify_only(z);
@@ -879,6 +929,8 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 		if (feed_target(r, p, fd, err) < 0)
 			goto failed;
 	}
+	if (!p->zstd.base.on && r->ops->resume_at != NULL && resume_frames(r, p, index, z, err) < 0)
+		goto failed;
 	while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 		if (zstd_read_feed(z, block, len, err) < 0)
 			goto failed;

@@ -92,7 +92,21 @@ struct pkg_report {
 	struct pkg_bad_chunk bad[PKG_MAX_BAD_CHUNKS];
 	size_t n_bad;
 	uint64_t bad_total;
+
+	/* The frames of the last compressed payload handed on (payload_begin
+	 * returned 1): where each begins in its compressed bytes, as the decoding
+	 * reaches it; read with pkg_report_frame_at. Owned. */
+	uint64_t *frame_at;
+	uint64_t n_frame_at;
 };
+
+/*
+ * Where frame k of the compressed payload being handed on begins in its
+ * compressed bytes (k == its frame count: the entry's size, once the last
+ * frame ended), or UINT64_MAX while the decoding has not reached it. From
+ * any thread: a sink that got bytes of frame k may ask for k.
+ */
+uint64_t pkg_report_frame_at(const struct pkg_report *rep, uint64_t k);
 
 void pkg_report_free(struct pkg_report *rep);
 
@@ -102,6 +116,19 @@ void pkg_report_free(struct pkg_report *rep);
  * -S writes its own time there). 0, or -1 if it has neither.
  */
 int pkg_comment_signed_at(const char *comment, int64_t *out);
+
+/*
+ * Where a compressed image is continued (pkg_reader_ops.resume_at): fd holds
+ * the image's first `image` bytes from offset 0 (a device's slot, written by
+ * an interrupted install), `image` is a multiple of zstd.frame_size (or the
+ * image's size), and the frame that begins there begins at `zoffset` in the
+ * payload's compressed bytes.
+ */
+struct pkg_resume_at {
+	int fd;
+	uint64_t image;
+	uint64_t zoffset;
+};
 
 /* Calls into the caller as the stream goes by. Any may be NULL. */
 struct pkg_reader_ops {
@@ -129,6 +156,20 @@ struct pkg_reader_ops {
 	 * caller's. NULL: PKG_DELTA_NONE for every delta.
 	 */
 	int (*delta_source)(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
+	/*
+	 * A compressed payload that is no delta, to be decoded (payload_begin
+	 * returned 1 or 0), asked right after: return 1 with *at filled to
+	 * continue it at a frame, 0 to read it whole, -1 to refuse. Continued,
+	 * the image's bytes before at->image are read from at->fd and checked
+	 * against the image's chunk list like decoded ones (a mismatch fails
+	 * the payload, FW_EXIT_REJECTED), then handed on (payload_data) with the
+	 * rest: a caller that takes the bytes gets the whole image as ever. The compressed bytes before the
+	 * piece holding at->zoffset are passed over unread, neither checked nor
+	 * decoded (zstd_read_start): the source need not deliver them (any bytes
+	 * will do). fd stays the caller's. NULL: every image is read whole.
+	 */
+	int (*resume_at)(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at,
+			 struct fw_err *err);
 };
 
 enum { PKG_DELTA_NONE = 0, PKG_DELTA_BASE = 1, PKG_DELTA_TARGET = 2 };

@@ -407,6 +407,10 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		fw_err_set(err, FW_EXIT_USAGE, "no signing key given");
 		goto out;
 	}
+	if (opts->zstd_frame_size != 0 && opts->zstd_level == 0) {
+		fw_err_set(err, FW_EXIT_USAGE, "a frame size without compression: --frame-size goes with --compress");
+		goto out;
+	}
 	if (opts->zstd_level != 0) {
 		if (opts->zstd_level < FW_ZSTD_LEVEL_MIN || opts->zstd_level > FW_ZSTD_LEVEL_MAX) {
 			fw_err_set(err, FW_EXIT_USAGE, "zstd level %d: expected %d to %d", opts->zstd_level,

@@ -33,6 +33,9 @@ struct zstd_read {
 	uint8_t *fbuf;         /* a delta's frame buffer: frame_size + 1 bytes, the decoder's stable output */
 	uint64_t lo, hi;       /* the base bytes the current frame refers to */
 	int prefixed;          /* ... given to the decoder for it */
+	uint64_t pass;         /* entry bytes still to pass over unread (zstd_read_start) */
+	size_t dec_from;       /* the next piece is decoded from this byte of it on */
+	uint64_t *starts;      /* the caller's frame table (zstd_read_frame_table); NULL */
 };
 
 struct zstd_read *zstd_read_new(const struct fw_payload *p, const uint8_t *zlist, chunk_sink_fn out, void *ctx,
@@ -178,14 +181,42 @@ static int frame_magic(const struct zstd_read *z, const ZSTD_inBuffer *in, struc
 	return 0;
 }
 
-/* Decode one verified piece; every frame stops at its declared length. */
-static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw_err *err)
+void zstd_read_frame_table(struct zstd_read *z, uint64_t *table)
+{
+	z->starts = table;
+}
+
+/* Frame k begins at compressed offset at (k == frames: the entry ended there). */
+static void frame_begins(struct zstd_read *z, uint64_t k, uint64_t at)
+{
+	if (z->starts != NULL && k <= z->frames)
+		__atomic_store_n(&z->starts[k], at, __ATOMIC_RELEASE);
+}
+
+int zstd_read_start(struct zstd_read *z, uint64_t frame, uint64_t zoffset, struct fw_err *err)
+{
+	uint64_t piece = zoffset / z->p->zstd.chunk_size;
+
+	if (frame > z->frames || zoffset > z->p->zstd.size || (frame == z->frames) != (zoffset == z->p->zstd.size) ||
+	    z->pieces != 0 || z->have != 0)
+		return fw_err_set(err, FW_EXIT_USAGE, "frame %llu at compressed byte %llu: no such place to continue",
+				  (unsigned long long)frame, (unsigned long long)zoffset);
+	z->pass = piece * z->p->zstd.chunk_size;
+	z->pieces = piece;
+	z->dec_from = (size_t)(zoffset - z->pass);
+	z->frame = frame;
+	frame_begins(z, frame, zoffset);
+	return 0;
+}
+
+/* Decode one verified piece, whose first byte is the entry's compressed byte at; every frame stops at its declared length. */
+static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, uint64_t at, struct fw_err *err)
 {
 	ZSTD_inBuffer in = { buf, len, 0 };
 
 	while (in.pos < in.size) {
 		ZSTD_outBuffer o;
-		size_t ret, at;
+		size_t ret, from;
 
 		if (!z->in_frame) {
 			if (z->frame >= z->frames)
@@ -197,14 +228,15 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 			z->produced = 0;
 			z->taken = 0;
 			z->in_frame = 1;
+			frame_begins(z, z->frame, at + in.pos);
 		}
 		if (frame_magic(z, &in, err) < 0)
 			return -1;
-		at = in.pos;
+		from = in.pos;
 		if (z->base != NULL) {
 			int done = decode_delta(z, &in, err);
 
-			z->taken += in.pos - at;
+			z->taken += in.pos - from;
 			if (done < 0)
 				return -1;
 			if (done == 0)
@@ -217,7 +249,7 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 			o.size = z->frame_len - z->produced + 1 < OUT_BUF ? (size_t)(z->frame_len - z->produced + 1) : OUT_BUF;
 			o.pos = 0;
 			ret = ZSTD_decompressStream(z->d, &o, &in);
-			z->taken += in.pos - at;
+			z->taken += in.pos - from;
 			if (ZSTD_isError(ret))
 				return decoder_failed(z, ret, err);
 			if (z->produced + o.pos > z->frame_len)
@@ -233,6 +265,8 @@ static int decode(struct zstd_read *z, const uint8_t *buf, size_t len, struct fw
 						  (unsigned long long)z->frame_len);
 			z->in_frame = 0;
 			z->frame++;
+			if (z->frame == z->frames)
+				frame_begins(z, z->frame, at + in.pos);
 		}
 	}
 	return 0;
@@ -254,9 +288,12 @@ static int piece_done(struct zstd_read *z, struct fw_err *err)
 				   (unsigned long long)z->pieces, (unsigned long long)start,
 				   (unsigned long long)(start + z->have - 1));
 	z->pieces++;
-	if (!z->verify_only && decode(z, z->piece, z->have, err) < 0)
+	/* A continued image (zstd_read_start) is decoded from its frame on: the piece's bytes before it were checked, not decoded. */
+	if (!z->verify_only && z->have > z->dec_from &&
+	    decode(z, z->piece + z->dec_from, z->have - z->dec_from, start + z->dec_from, err) < 0)
 		return -1;
 	z->have = 0;
+	z->dec_from = 0;
 	return 0;
 }
 
@@ -264,6 +301,14 @@ int zstd_read_feed(struct zstd_read *z, const void *buf, size_t len, struct fw_e
 {
 	const uint8_t *b = buf;
 
+	/* Before a continued image's first piece: passed over, never looked at. */
+	if (z->pass > 0) {
+		size_t k = z->pass < len ? (size_t)z->pass : len;
+
+		z->pass -= k;
+		b += k;
+		len -= k;
+	}
 	while (len > 0) {
 		size_t k = z->p->zstd.chunk_size - z->have;
 
@@ -281,6 +326,9 @@ int zstd_read_feed(struct zstd_read *z, const void *buf, size_t len, struct fw_e
 
 int zstd_read_end(struct zstd_read *z, struct fw_err *err)
 {
+	if (z->pass > 0)
+		return fw_err_set(err, FW_EXIT_REJECTED, "truncated before compressed byte %llu",
+				  (unsigned long long)(z->pieces * z->p->zstd.chunk_size));
 	if (z->have > 0 && piece_done(z, err) < 0)
 		return -1;
 	if (z->pieces != fw_payload_zchunks(z->p))

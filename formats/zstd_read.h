@@ -52,6 +52,31 @@ int zstd_read_end(struct zstd_read *z, struct fw_err *err);
 void zstd_read_verify_only(struct zstd_read *z);
 int zstd_read_base(struct zstd_read *z, const uint8_t *base, struct fw_err *err);
 
+/*
+ * Before the first feed: continue the image at frame `frame`, which begins at
+ * compressed offset `zoffset` of the entry (frame == the image's frame count
+ * with zoffset == the entry's size: nothing is left to decode). The entry is
+ * still fed from its byte 0, but the bytes before the piece holding zoffset
+ * are passed over unread: neither checked nor decoded (the caller holds the
+ * image bytes they decode to, and checks those against the image's own chunk
+ * list). That piece is checked whole, as any, before the decoder sees its
+ * bytes from zoffset on; every later one too. A zoffset that is not where the
+ * frame begins cannot produce a wrong image: the decoder refuses what is not a
+ * frame, and the image's chunk list whatever decodes to other bytes.
+ * FW_EXIT_USAGE for a point outside the payload.
+ */
+int zstd_read_start(struct zstd_read *z, uint64_t frame, uint64_t zoffset, struct fw_err *err);
+
+/*
+ * Frame starts, as the decoding reaches them: table[k] (table has frames + 1
+ * entries, the caller's, each set to UINT64_MAX first) receives the
+ * compressed offset of frame k before a byte of its output is handed on, and
+ * table[frames] the entry's size once the last frame ended. Stored with
+ * release semantics: another thread that has frame k's output may read
+ * table[k] (pkg_report_frame_at).
+ */
+void zstd_read_frame_table(struct zstd_read *z, uint64_t *table);
+
 /* Compressed pieces verified so far. */
 uint64_t zstd_read_verified(const struct zstd_read *z);
 

@@ -136,6 +136,7 @@ struct cli_build {
 	char *sbom_doc;                 /* its bytes once cli_build_sbom checked them; owned */
 	size_t sbom_len;
 	int zstd_level;                 /* --compress zstd[:LEVEL]; 0: none */
+	uint32_t zstd_frame_size;       /* --frame-size BYTES; 0: the writer's default */
 };
 
 /* Start b (zeroed) for a package of type: a new manifest, the default chunk size; -1 after printing when out of memory. */
@@ -148,7 +149,7 @@ void cli_build_help(FILE *f);
 enum {
 	CLI_OPT_VERSION = 256, CLI_OPT_PRODUCT, CLI_OPT_DESCRIPTION, CLI_OPT_SPEC, CLI_OPT_PASSFILE,
 	CLI_OPT_CHUNK, CLI_OPT_SYNC, CLI_OPT_HELP, CLI_OPT_CERT, CLI_OPT_INTERMEDIATE,
-	CLI_OPT_SBOM, CLI_OPT_COMPRESS,
+	CLI_OPT_SBOM, CLI_OPT_COMPRESS, CLI_OPT_FRAME,
 	CLI_OPT_PROGRAM = 300,
 };
 #define CLI_BUILD_SHORT_OPTS ":o:fqk:hV"
@@ -168,6 +169,7 @@ enum {
 	{ "intermediate", required_argument, NULL, CLI_OPT_INTERMEDIATE },    \
 	{ "sbom", required_argument, NULL, CLI_OPT_SBOM },                    \
 	{ "compress", required_argument, NULL, CLI_OPT_COMPRESS },            \
+	{ "frame-size", required_argument, NULL, CLI_OPT_FRAME },             \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 
 /*

@@ -129,6 +129,8 @@ void cli_build_help(FILE *f)
 		"                            1.6) in the package, covered by the signature\n"
 		"      --compress zstd[:LEVEL]  carry the payloads as independent zstd frames\n"
 		"                            (LEVEL 1..22, default 3; window at most 8 MiB)\n"
+		"      --frame-size BYTES    with --compress: image bytes per frame, a power of\n"
+		"                            two 1048576..268435456 (default 33554432)\n"
 		"      --sync                fsync the package before renaming it into place\n"
 		"  -f, --force               replace an existing output file\n"
 		"  -q, --quiet               no notes, no progress bar\n"
@@ -198,6 +200,14 @@ int cli_build_option(struct cli_build *b, int c, const char *arg)
 			return -1;
 		}
 		b->zstd_level = (int)v;
+		return 1;
+	case CLI_OPT_FRAME:
+		if (msg_parse_u64(arg, FW_ZSTD_FRAME_MAX, &v) < 0 || v < FW_ZSTD_FRAME_MIN || (v & (v - 1)) != 0) {
+			msg_error(NULL, NULL, "--frame-size %s: expected a power of two from %u to %u", arg,
+				  FW_ZSTD_FRAME_MIN, FW_ZSTD_FRAME_MAX);
+			return -1;
+		}
+		b->zstd_frame_size = (uint32_t)v;
 		return 1;
 	case CLI_OPT_SBOM:
 		if (b->sbom != NULL) {
@@ -318,6 +328,7 @@ void cli_build_write_opts(const struct cli_build *b, struct pkg_write_opts *w)
 	w->sbom = b->sbom_doc;
 	w->sbom_len = b->sbom_len;
 	w->zstd_level = b->zstd_level;
+	w->zstd_frame_size = b->zstd_frame_size;
 }
 
 int cli_build_init(struct cli_build *b, enum fw_pkg_type type)

@@ -138,6 +138,10 @@ for start in healthy prifailed secfailed interrupted; do
 	done
 done
 crashloop prifailed all mid.pkg 5.21.3 finish
+# The same images compressed (formats/pkg.md, section 9): the same oracle before each durable step.
+mk 5.21.3 midz.pkg --compress zstd
+crashloop healthy all midz.pkg 5.21.3 finish
+crashloop interrupted all midz.pkg 5.21.3 finish
 
 # A delta package of the same images (formats/pkg.md, section 10): each system image rebuilt from the
 # other slot's old image, or copied from the slot that holds the new one; a crash before each durable

@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scratch_put(DEV_RESUME_FILE, data, size);
 	if (dev_resume_load(r, &res, &err) == 1) {
 		for (unsigned i = 0; i < res.n; i++)
-			if (res.image[i].slot < 0 || res.image[i].slot >= DEV_SLOT_COUNT || res.image[i].kept > res.image[i].size)
+			if (res.image[i].slot < 0 || res.image[i].slot >= DEV_SLOT_COUNT || res.image[i].kept > res.image[i].size ||
+			    res.image[i].skip > res.image[i].frame_at || (!res.image[i].compressed && res.image[i].frame_at != 0))
 				abort();
 	}
 	st = dev_resume_status(r, rec);

@@ -210,6 +210,41 @@ static void test_edges(void)
 	close(c);
 }
 
+/* A skipped range (dev_feed_add_skipped): zeros in the stream, no byte of it fetched, the transport moved past it. */
+static void test_skipped(void)
+{
+	struct fake_net n = net_new(PKG_SIZE);
+	struct dev_feed *f;
+	struct fw_err err = { 0 };
+	struct dev_feed_stats st;
+	unsigned char *got = malloc(PKG_SIZE);
+	uint64_t have = 0;
+	ssize_t r;
+	int a = local_copy(4 * CHUNK, 5 * CHUNK, 0);
+
+	CU_ASSERT_EQUAL_FATAL(dev_feed_new(&f, (struct dev_transport *)&n, 0, &err), 0);
+	CU_ASSERT_EQUAL(dev_feed_add_skipped(f, CHUNK, 3 * CHUNK + 5, &err), 0);
+	CU_ASSERT_EQUAL(dev_feed_add_local(f, 4 * CHUNK, 5 * CHUNK, a, 0, &err), 0);
+	/* It is a range like a local one: no overlap. */
+	CU_ASSERT_EQUAL(dev_feed_add_skipped(f, 3 * CHUNK, 4 * CHUNK, &err), -1);
+	while ((r = dev_feed_read(f, got + have, 3000, &err)) > 0)
+		have += (uint64_t)r;
+	CU_ASSERT_EQUAL(r, 0);
+	CU_ASSERT_EQUAL(have, PKG_SIZE);
+	CU_ASSERT(memcmp(got, pkg, CHUNK) == 0);
+	for (uint64_t i = CHUNK; i < 3 * CHUNK + 5; i++)
+		CU_ASSERT_FATAL(got[i] == 0);
+	CU_ASSERT(memcmp(got + 3 * CHUNK + 5, pkg + 3 * CHUNK + 5, PKG_SIZE - 3 * CHUNK - 5) == 0);
+	dev_feed_stats(f, &st);
+	CU_ASSERT_EQUAL(st.skipped_bytes, 2 * CHUNK + 5);
+	CU_ASSERT_EQUAL(st.local_bytes, CHUNK);
+	CU_ASSERT_EQUAL(n.served, PKG_SIZE - 3 * CHUNK - 5);
+	CU_ASSERT_EQUAL(n.seeks, 2);
+	dev_feed_free(f);
+	close(a);
+	free(got);
+}
+
 /* No transport: all local, and a gap is an error naming the byte. */
 static void test_no_network(void)
 {
@@ -358,6 +393,7 @@ int main(void)
 	s = CU_add_suite("dev_feed", NULL, NULL);
 	CU_add_test(s, "all from the network: no seek", test_all_network);
 	CU_add_test(s, "local ranges at chunk boundaries: the rest fetched once", test_chunk_ranges);
+	CU_add_test(s, "a skipped range: zeros, not fetched, the transport moved past it", test_skipped);
 	CU_add_test(s, "ranges at 0, adjacent, to the end", test_edges);
 	CU_add_test(s, "no transport: all local; a gap fails", test_no_network);
 	CU_add_test(s, "empty, overlapping and late ranges refused", test_bad_ranges);

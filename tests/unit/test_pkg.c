@@ -172,7 +172,7 @@ static int rec_end(void *ctx, const struct fw_manifest *m, size_t index, struct 
 	return 0;
 }
 
-static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL };
+static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, NULL };
 
 static int read_path(const char *path, const struct sig_trust *t, struct recorder *r,
 		     struct pkg_report *rep, struct fw_err *err)
@@ -479,6 +479,128 @@ static void test_zstd_roundtrip(void)
 	free_recorder(&plain);
 }
 
+/* A recorder that continues payload 1 (compressed) at a frame, from fd's first `image` bytes. */
+struct zres {
+	struct recorder r;   /* first: the rec_* callbacks take the context as a recorder */
+	int fd;
+	uint64_t image, zoffset;
+	unsigned asked;
+};
+
+static int zres_at(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at, struct fw_err *err)
+{
+	struct zres *z = ctx;
+
+	(void)m;
+	(void)err;
+	z->asked |= 1u << index;
+	if (index != 1 || z->fd < 0)
+		return 0;
+	at->fd = z->fd;
+	at->image = z->image;
+	at->zoffset = z->zoffset;
+	return 1;
+}
+
+static int read_zres(const char *path, struct zres *z, struct pkg_report *rep, struct fw_err *err)
+{
+	static const struct pkg_reader_ops ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, zres_at };
+	struct pkg_read_opts o = { .trust = &trust1, .threads = 2 };
+	struct fw_manifest *m = NULL;
+	int fd = open(path, O_RDONLY), rc;
+
+	memset(&z->r, 0, sizeof(z->r));
+	rc = pkg_read(fd, &o, &ops, z, &m, rep, err);
+	close(fd);
+	fw_manifest_free(m);
+	return rc;
+}
+
+/*
+ * A compressed image continued at a frame (pkg_reader_ops.resume_at): the report says where each frame
+ * begins; continued at frame 2 from a file holding the image's first two frames, the caller gets the whole
+ * image, though the package's compressed bytes before the frame's piece are garbage (passed over unread);
+ * a flipped byte in the file's kept frames, or a frame offset that lies, fails the payload.
+ */
+static void test_zstd_resume_at(void)
+{
+	char big[300], kept[300], path[300], cmd[1200];
+	const char *paths[] = { img_sec, big };
+	struct pkg_write_opts o = { .force = 1, .zstd_level = 3, .zstd_frame_size = FW_ZSTD_FRAME_MIN };
+	struct fw_manifest *m = sample_manifest();
+	struct zres z = { .fd = -1 };
+	struct pkg_report rep, rep2;
+	struct fw_err err = { 0 };
+	uint64_t z2, at, piece;
+	size_t len;
+	char *want;
+
+	snprintf(big, sizeof(big), "%s/big.img", dir);
+	snprintf(kept, sizeof(kept), "%s/kept.img", dir);
+	snprintf(path, sizeof(path), "%s/zbig.pkg", dir);
+	write_file(big, 3 * FW_ZSTD_FRAME_MIN + 500000, 9);
+	want = slurp(big, &len);
+	CU_ASSERT_EQUAL_FATAL(pkg_write(path, m, paths, &sk1, 1, &o, &err), 0);
+	fw_manifest_free(m);
+	/* Read whole: asked for both payloads, answered no; the frame table of pri, the last one handed on. */
+	CU_ASSERT_EQUAL_FATAL(read_zres(path, &z, &rep, &err), 0);
+	CU_ASSERT_EQUAL(z.asked, 3u);
+	CU_ASSERT_EQUAL(rep.n_frame_at, 5);
+	CU_ASSERT_EQUAL(pkg_report_frame_at(&rep, 0), 0);
+	z2 = pkg_report_frame_at(&rep, 2);
+	CU_ASSERT_FATAL(z2 > 0 && z2 < pkg_report_frame_at(&rep, 3) && pkg_report_frame_at(&rep, 5) == UINT64_MAX);
+	free_recorder(&z.r);
+	{
+		struct pkg_read_opts ro = { .trust = &trust1, .manifest_only = 1 };
+		struct fw_manifest *got = NULL;
+		int fd = open(path, O_RDONLY);
+
+		CU_ASSERT_EQUAL_FATAL(pkg_read(fd, &ro, NULL, NULL, &got, &rep2, &err), 0);
+		close(fd);
+		at = pkg_payload_data_offset(got, rep2.first_payload_offset, 1);
+		piece = got->payloads[1].zstd.chunk_size;
+		CU_ASSERT_EQUAL(pkg_report_frame_at(&rep, 4), got->payloads[1].zstd.size);
+		fw_manifest_free(got);
+		pkg_report_free(&rep2);
+	}
+	pkg_report_free(&rep);
+	/* Garbage over pri's compressed bytes before frame 2's piece; the kept file: its first two frames. */
+	snprintf(cmd, sizeof(cmd), "head -c %llu /dev/zero | tr '\\0' 'G' | dd of=%s bs=1M seek=%llu oflag=seek_bytes conv=notrunc 2>/dev/null"
+		 " && head -c %u %s >%s", (unsigned long long)(z2 / piece * piece), path, (unsigned long long)at,
+		 2 * FW_ZSTD_FRAME_MIN, big, kept);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	z.fd = open(kept, O_RDONLY);
+	z.image = 2 * FW_ZSTD_FRAME_MIN;
+	z.zoffset = z2;
+	CU_ASSERT_EQUAL(read_zres(path, &z, &rep, &err), 0);
+	CU_ASSERT_EQUAL(z.r.len[1], len);
+	CU_ASSERT(z.r.bytes[1] != NULL && memcmp(z.r.bytes[1], want, len) == 0);
+	CU_ASSERT_EQUAL(pkg_report_frame_at(&rep, 1), UINT64_MAX);
+	CU_ASSERT_EQUAL(pkg_report_frame_at(&rep, 2), z2);
+	free_recorder(&z.r);
+	pkg_report_free(&rep);
+	/* The offset one byte off: refused. */
+	z.zoffset = z2 + 1;
+	CU_ASSERT_EQUAL(read_zres(path, &z, &rep, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	free_recorder(&z.r);
+	pkg_report_free(&rep);
+	/* A flipped byte in the kept frames: the image's chunk list catches it. */
+	close(z.fd);
+	snprintf(cmd, sizeof(cmd), "printf 'X' | dd of=%s bs=1 seek=%u conv=notrunc 2>/dev/null", kept, FW_ZSTD_FRAME_MIN + 3);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	z.fd = open(kept, O_RDONLY);
+	z.zoffset = z2;
+	CU_ASSERT_EQUAL(read_zres(path, &z, &rep, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "SHA-256 mismatch"));
+	CU_ASSERT(z.r.len[1] <= FW_ZSTD_FRAME_MIN);
+	free_recorder(&z.r);
+	pkg_report_free(&rep);
+	close(z.fd);
+	free(want);
+}
+
 static void test_sbom_roundtrip(void)
 {
 	char path[300];
@@ -601,6 +723,7 @@ int main(void)
 		{ "SBOM: the writer refuses bytes other than the manifest describes", test_sbom_writer_checks },
 		{ "SBOM: adding a signature keeps it", test_sbom_kept_by_add_signature },
 		{ "compressed: the same calls and bytes, the same image digests, a changed byte refused", test_zstd_roundtrip },
+		{ "compressed: continued at a frame from kept image bytes, earlier pieces unread", test_zstd_resume_at },
 	};
 
 	return unit_run("pkg", setup, teardown, tests, UNIT_COUNT(tests));

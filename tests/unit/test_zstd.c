@@ -133,6 +133,95 @@ static void test_frames_round_trip(void)
 	free(s.buf);
 }
 
+/*
+ * Continued at a frame (zstd_read_start): the bytes before the frame's piece are passed over unread (garbage
+ * there changes nothing), the piece is checked whole (a flipped byte in it before the frame is caught), the
+ * output is the image from the frame on, and the frame table says where each frame begins. A place that is
+ * not where a frame begins gives no image: refused by the decoder.
+ */
+static void test_start_at_frame(void)
+{
+	size_t len = 4 * FRAME + 777, zsize = 0, cap = 5 * FRAME + 4096, starts[6];
+	uint8_t *img = image(len), *z = malloc(cap), *list, *copy = malloc(cap);
+	uint64_t table[6];
+	struct fw_payload p;
+	struct sink s = { malloc(len), 0, len };
+	struct fw_err err = { 0 };
+	struct zstd_read *r;
+	size_t k = 0;
+
+	for (size_t at = 0; at < len; at += FRAME) {
+		starts[k++] = zsize;
+		zsize += frame(z + zsize, cap - zsize, img + at, len - at < FRAME ? len - at : FRAME, 20, 0);
+	}
+	starts[k] = zsize;
+	list = zlist_of(z, zsize);
+	payload_for(&p, len, zsize, 20);
+	CU_ASSERT_FATAL(fw_payload_frames(&p) == 5 && starts[2] % PIECE != 0);
+	/* The whole read fills the table. */
+	memset(table, 0xff, sizeof(table));
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	zstd_read_frame_table(r, table);
+	CU_ASSERT_EQUAL(zstd_read_feed(r, z, zsize, &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_end(r, &err), 0);
+	zstd_read_free(r);
+	for (k = 0; k <= 5; k++)
+		CU_ASSERT_EQUAL(table[k], starts[k]);
+	/* From frame 2, with garbage before its piece. */
+	memcpy(copy, z, zsize);
+	memset(copy, 0xa5, starts[2] / PIECE * PIECE);
+	s.len = 0;
+	memset(table, 0xff, sizeof(table));
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	zstd_read_frame_table(r, table);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 2, starts[2], &err), 0);
+	for (size_t at = 0; at < zsize; at += 1000)
+		CU_ASSERT_EQUAL_FATAL(zstd_read_feed(r, copy + at, zsize - at < 1000 ? zsize - at : 1000, &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_end(r, &err), 0);
+	zstd_read_free(r);
+	CU_ASSERT_EQUAL(s.len, len - 2 * FRAME);
+	CU_ASSERT(memcmp(s.buf, img + 2 * FRAME, len - 2 * FRAME) == 0);
+	CU_ASSERT_EQUAL(table[1], UINT64_MAX);
+	CU_ASSERT_EQUAL(table[2], starts[2]);
+	CU_ASSERT_EQUAL(table[5], zsize);
+	/* A flipped byte in the frame's piece, before the frame: the piece is checked whole. */
+	copy[starts[2] - 1] ^= 1;
+	s.len = 0;
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 2, starts[2], &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_feed(r, copy, zsize, &err), -1);
+	CU_ASSERT_EQUAL(err.kind, FW_KIND_MISMATCH);
+	CU_ASSERT_EQUAL(s.len, 0);
+	zstd_read_free(r);
+	/* One byte off: not a frame. */
+	s.len = 0;
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 2, starts[2] + 1, &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_feed(r, z, zsize, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_REJECTED);
+	zstd_read_free(r);
+	/* At the end: nothing to decode, the last piece checked. */
+	s.len = 0;
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 5, zsize, &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_feed(r, z, zsize, &err), 0);
+	CU_ASSERT_EQUAL(zstd_read_end(r, &err), 0);
+	CU_ASSERT_EQUAL(s.len, 0);
+	zstd_read_free(r);
+	/* No such place: past the payload, or the end named as a frame that is not the last. */
+	r = zstd_read_new(&p, list, collect, &s, &err);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 6, zsize, &err), -1);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 4, zsize, &err), -1);
+	CU_ASSERT_EQUAL(zstd_read_start(r, 2, zsize + 1, &err), -1);
+	CU_ASSERT_EQUAL(err.code, FW_EXIT_USAGE);
+	zstd_read_free(r);
+	free(img);
+	free(z);
+	free(copy);
+	free(list);
+	free(s.buf);
+}
+
 /* A frame that decodes to more than its place in the image declares, even without a size in its header. */
 static void test_bomb_stopped_at_declared_length(void)
 {
@@ -409,6 +498,7 @@ int main(void)
 		{ "a short frame and a truncated payload are refused", test_short_frame_and_truncation },
 		{ "only zstd frames reach the decoder: not legacy or skippable ones, a magic across pieces too",
 		  test_only_zstd_frames },
+		{ "continued at a frame: earlier pieces passed over, its piece checked whole", test_start_at_frame },
 		{ "the writer's frames and chunk lists", test_writer },
 		{ "the writer's compressed chunk list over bytes that do not compress", test_writer_incompressible },
 	};

@@ -1,0 +1,242 @@
+#!/bin/sh
+# test_fwctl_zresume: a compressed image cut part way (a network cut, a power cut between frames) resumes at a
+# frame boundary: the slot's image bytes before the frame are verified again, the payload is fetched from the
+# compressed piece holding the frame on (formats/pkg.md, section 9), over real nginx (and vsftpd).
+E2E=$(cd "$(dirname "$0")" && pwd)
+. "$E2E/lib.sh"
+. "$E2E/servers.sh"
+
+D=$T/dev
+# Sums over the closing notes of the last command (a restart prints two).
+fetched() { sed -n 's/.*upgrade: fetched \([0-9]*\) bytes over.*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
+skipped() { sed -n 's/.*; \([0-9]*\) compressed bytes not fetched).*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
+# The record's entry for pri: "kept frame_at skip" (image bytes in the slot; where that frame begins in the
+# payload; payload bytes a resume does not fetch).
+pri_entry() {
+	"$PY" -c "import json; i = [i for i in json.load(open('$D/upgrade.resume'))['images'] if i['slot'] == 'pri'][0]
+c = i.get('compressed', {}); print(i['kept'], c.get('frame_at', -1), c.get('skip', -1))"
+}
+kept() { "$PY" -c "import json; print(sum(i['kept'] for i in json.load(open('$D/upgrade.resume'))['images']))"; }
+# Bytes nginx sent for /fw.pkg since the access log was emptied (it logs a request once its connection closed).
+sent() { awk '$1 == "/fw.pkg" {s += $3} END {print s + 0}' "$SRV_NGINX_ACCESS"; }
+sent_settled() {
+	i=0
+	until [ "$(sent)" -gt 0 ]; do i=$((i + 1)); [ $i -lt 50 ] || fail "no access log line"; sleep 0.1; done
+	sent
+}
+
+keypair k
+# pri: 24 frames of 1 MiB of random bytes (they compress to about their size: the payload is as long as the
+# image), written last; sec and boot small. Frames of 1 MiB, so a cut falls between many of them.
+randfile pri.img 24000000
+randfile sec.img 3000000
+randfile boot.img 300000
+mkdir www
+"$B/mkpkg" -q -o www/fw.pkg --version 5.21.1 --product WX --pri pri.img --sec sec.img --boot boot.img -k k.key \
+	--compress zstd --frame-size 1048576
+cp www/fw.pkg fw.pkg
+SIZE=$(wc -c <fw.pkg)
+FRAME=1048576
+# pri's payload: its compressed bytes, and where they begin in the package.
+"$B/fwpkg" inspect --json fw.pkg >inspect.json
+PAYLOAD=$("$PY" -c "import json; print([i for i in json.load(open('inspect.json'))['manifest']['images'] if i['target'] == 'pri'][0]['compression']['size'])")
+[ "$PAYLOAD" -gt 23000000 ] || fail "pri's payload is $PAYLOAD bytes: the test wants it about as long as the image"
+
+export SRV_NGINX_ACCESS=$T/access.log
+srv_nginx "$T/www"
+srv_vsftpd "$T/www"
+H=http://127.0.0.1:$HTTP_PORT
+
+"$B/fwctl" --root "$T/template" -q init --product WX --trust "$T/k.pub" --version 5.21.0 >/dev/null
+"$B/fwctl" --root "$T/template" -q config net-retries 0
+fresh() { rm -rf "$D"; cp -a "$T/template" "$D"; : >"$SRV_NGINX_ACCESS"; }
+
+# installed: status says every slot holds 5.21.1, no resume record left, the slots hold the images byte for byte.
+installed() {
+	[ "$(js "d['slots']['pri']['version'], d['slots']['sec']['version'], d['slots']['boot']['version'], \
+d['last_upgrade']['result'], d['resume']")" = "5.21.1 5.21.1 5.21.1 success None" ] ||
+		fail "$(js "d['slots'], d['last_upgrade'], d['resume']")"
+	[ ! -e "$D/upgrade.resume" ] || fail "the resume record outlived the upgrade"
+	for s in pri sec boot; do
+		cmp -s "$D/slots/$s" "$s.img" || fail "slot $s does not hold the package's $s.img"
+	done
+}
+
+# resumed_at KEPT FRAME_AT SKIP: the resumed run continued pri after KEPT image bytes, at the frame the record
+# named, fetched no byte of the SKIP it did not need (nginx's count for this run), and installed.
+resumed_at() {
+	grep -q "pri: continuing after the $1 bytes the interrupted upgrade wrote, at frame $(($1 / FRAME)) (compressed byte $2 of $PAYLOAD; the $3 before its piece are not fetched)" "$T/.err" ||
+		fail "not continued at frame $(($1 / FRAME)): $(cat "$T/.err")"
+	grep -q "starting over" "$T/.err" && fail "started over: $(cat "$T/.err")"
+	installed
+	# The cut left the secondary the only bootable image: a first read writes pri, a second the rest, each
+	# passing over the compressed bytes of every image its slot holds (sec, boot whole; pri up to its frame,
+	# then whole): the second fetches the package's head and the last compressed piece of each image only
+	# (3 pieces of at most 1 MiB). The server's count agrees with fwctl's.
+	[ "$(skipped)" -ge "$3" ] || fail "skipped $(skipped), the record said $3: $(cat "$T/.err")"
+	[ "$(fetched)" -le $((SIZE - $3 + 3 * 1048576 + 65536)) ] || fail "fetched $(fetched) of $SIZE, $3 not needed: $(cat "$T/.err")"
+	[ "$(sent_settled)" -eq "$(fetched)" ] || fail "nginx sent $(sent), fwctl says it fetched $(fetched)"
+	[ "$(fetched)" -lt "$PAYLOAD" ] || fail "the resume fetched $(fetched) bytes, not fewer than pri's payload $PAYLOAD"
+}
+
+# --- (a) a network cut (the proxy closes the connection) at ~50% and ~90% of pri's payload: the failed run
+# syncs what it wrote and records the last frame before it; the next run continues there.
+srv_proxy http "$HTTP_PORT"
+P=http://127.0.0.1:$PROXY_PORT
+pri_at=$("$PY" "$E2E/craft.py" offset fw.pkg WX-pri.img first)
+for pct in 50 90; do
+	fresh
+	echo "cut $((pri_at + PAYLOAD * pct / 100))" >"$PROXY_PLAN"
+	expect 4 "" fw upgrade no-reboot all "$P/fw.pkg"
+	[ "$(js "d['last_upgrade']['result']")" = netError ] || fail "$(js "d['last_upgrade']")"
+	set -- $(pri_entry)
+	# Every written frame counts: at most the frame in flight, the piece it began in and the proxy's buffers lost.
+	[ "$1" -gt $((PAYLOAD * pct / 100 - 4 * FRAME)) ] && [ $(($1 % FRAME)) -eq 0 ] ||
+		fail "a cut at $pct% kept $1 bytes of pri"
+	[ "$3" -le "$2" ] && [ $(($3 % 1048576)) -eq 0 ] && [ $(($2 - $3)) -lt 1048576 ] || fail "the record says $*"
+	# status shows the kept bytes of the compressed image too.
+	[ "$(js "d['resume']['kept']")" = "$(kept)" ] && [ "$(kept)" -eq $((3000000 + 300000 + $1)) ] ||
+		fail "status: $(js "d['resume']")"
+	: >"$SRV_NGINX_ACCESS"
+	expect 0 "resuming the interrupted upgrade: compressed images continue at a frame: $(kept) bytes of their images" \
+		fw upgrade no-reboot all "$P/fw.pkg"
+	resumed_at "$1" "$2" "$3"
+	echo "# network cut at $pct% of pri's $PAYLOAD-byte payload: $1 image bytes kept, resumed at compressed byte $2, fetched $(fetched) bytes of $SIZE ($(skipped) not fetched)"
+done
+ok "a network cut at 50% and 90% of a compressed image: resumed at the last frame written, fetched only the rest"
+
+# --- (b) a power cut between two frames of pri (the crash seam, before a write into its slot), boot, the same
+# upgrade: the record vouches for the frames it named at its last replacement.
+fresh
+n=1 pri_writes=""
+: >points
+while :; do
+	rm -rf "$T/probe"
+	cp -a "$T/template" "$T/probe"
+	set +e
+	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$T/probe" upgrade no-reboot all "$H/fw.pkg" >/dev/null 2>"$T/probe.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || break
+	echo "$n $(sed -n "s|.*stopping before ||; s|$T/probe/||p" "$T/probe.err")" >>points
+	n=$((n + 1))
+done
+[ $rc -eq 0 ] || fail "the upgrade without a crash: exit $rc: $(cat "$T/probe.err")"
+point() { awk -v k="$1" '$0 ~ " slots/pri$" && $2 == "writing" && ++c == k {print $1; exit}' points; }
+[ -n "$(point 22)" ] || fail "no 22nd write into pri: $(cat points)"
+# power_cut N [SOURCE]: a fresh device, a power cut before crash point N of upgrade all SOURCE ($H/fw.pkg), boot.
+power_cut() {
+	fresh
+	set +e
+	FWCTL_CRASH_AT=$1 "$B/fwctl" --root "$D" upgrade no-reboot all "${2:-$H/fw.pkg}" >/dev/null 2>"$T/cut.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || fail "crash at $1: exit $rc: $(cat "$T/cut.err")"
+	expect 0 "" fw boot
+	[ "$(js "d['last_upgrade']['result']")" = abnormalReset ] || fail "$(js "d['last_upgrade']")"
+	[ -s "$D/upgrade.resume" ] || fail "no resume record after a crash at $1"
+	: >"$SRV_NGINX_ACCESS"
+}
+# dev_slot's write-behind windows are 8 MiB: after pri's 16th write the first is on the storage, the record
+# names its frames (a later replacement, once a second, may name more).
+for w in 18 22; do
+	power_cut "$(point $w)"
+	set -- $(pri_entry)
+	[ "$1" -ge $((8 * FRAME)) ] && [ $(($1 % FRAME)) -eq 0 ] && [ "$1" -lt $((w * FRAME)) ] ||
+		fail "a cut before pri's write $w kept $*"
+	fw status | grep -Eq "^resumable +upgrade all .*: $(kept) bytes in the slots" || fail "status: $(fw status)"
+	expect 0 "resuming the interrupted upgrade" fw upgrade no-reboot all "$H/fw.pkg"
+	resumed_at "$1" "$2" "$3"
+	echo "# power cut before pri's write $w of 23: $1 image bytes kept, fetched $(fetched) bytes of $SIZE"
+done
+ok "a power cut between frames of a compressed image: boot, resumed at the frame the record named, installed"
+
+# --- kept frames damaged between the cut and the resume: the slot's bytes are checked against the image's chunk
+# list, the mismatch caught, the upgrade starts over from byte 0 and installs the right image.
+for off in 1000 $((FRAME * 3 + 5)); do
+	power_cut "$(point 22)"
+	set -- $(pri_entry)
+	[ "$off" -lt "$1" ] || fail "byte $off is not among the $1 kept"
+	"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); o = int(sys.argv[2]); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0xff]))" \
+		"$D/slots/pri" "$off"
+	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*chunk [0-9]+.*SHA-256 mismatch.*starting over from byte 0" \
+		fw upgrade no-reboot all "$H/fw.pkg"
+	installed
+done
+ok "a byte flipped in a kept frame of the compressed image: caught, started over, the right image installed"
+
+# --- a record that lies (it is a hint, never trusted): a frame offset one byte off, a skip that covers bytes the
+# reader checks, a frame that is not where the offset is: refused by the decoder or the chunk lists, started over.
+for lie in frame_at skip frame; do
+	power_cut "$(point 22)"
+	"$PY" - "$D/upgrade.resume" "$lie" <<'PYEOF'
+import json, sys
+p, lie = sys.argv[1], sys.argv[2]
+d = json.load(open(p))
+i = [i for i in d["images"] if i["slot"] == "pri"][0]
+c = i["compressed"]
+if lie == "frame_at":
+    c["frame_at"] += 1
+elif lie == "skip":
+    c["skip"] = c["frame_at"]
+else:
+    i["kept"] -= 1048576      # the frame before the one at frame_at
+json.dump(d, open(p, "w"))
+PYEOF
+	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*starting over from byte 0" \
+		fw upgrade no-reboot all "$H/fw.pkg"
+	installed
+done
+ok "a record whose frame offset, skip or frame lies: refused before any wrong byte, started over, installed"
+
+# --- FTP (REST at the first byte the resume needs): the same continuation. FTP's transport may have read past a
+# range when the stream moved on (its buffers, test_fwctl_resume.sh's SWITCH): fetched has that much slack per
+# connection.
+power_cut "$(point 22)" "ftp://127.0.0.1:$FTP_PORT/fw.pkg"
+set -- $(pri_entry)
+[ "$1" -gt 0 ] || fail "ftp: the record kept nothing of pri: $*"
+expect 0 "resuming the interrupted upgrade" fw upgrade no-reboot all "ftp://127.0.0.1:$FTP_PORT/fw.pkg"
+grep -q "pri: continuing after the $1 bytes the interrupted upgrade wrote, at frame" "$T/.err" || fail "ftp: $(cat "$T/.err")"
+installed
+[ "$(skipped)" -ge "$3" ] && [ "$(fetched)" -le $((SIZE - $3 + 3 * 1048576 + 6 * 384 * 1024)) ] ||
+	fail "ftp: $(cat "$T/.err")"
+ok "over FTP (REST): resumed at the frame, installed"
+
+# --- a file source after the cut: the record goes, the package is installed from the file (no resume)
+power_cut "$(point 22)"
+expect 0 "the interrupted network upgrade will not be resumed: this upgrade replaces it" fw upgrade no-reboot all fw.pkg
+installed
+ok "a compressed package from a file after a cut network upgrade: the record dropped, installed"
+
+# --- a power cut before every durable step of a compressed network upgrade, boot, the same upgrade: installed
+# pri spans 17 frames: its first 8 MiB window is on the storage, and named by the record, after its 16th write.
+mkdir small
+randfile small/pri.img 17000000
+randfile small/sec.img 1500000
+randfile small/boot.img 100000
+"$B/mkpkg" -q -o www/small.pkg --version 5.21.1 --product WX --pri small/pri.img --sec small/sec.img \
+	--boot small/boot.img -k k.key --compress zstd --frame-size 1048576
+n=1 resumed=0 continued=0
+while :; do
+	fresh
+	set +e
+	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$D" upgrade no-reboot all "$H/small.pkg" >/dev/null 2>"$T/cut.err"
+	rc=$?
+	set -e
+	[ $rc -eq 99 ] || break
+	expect 0 "" fw boot
+	# force: a cut after the last record was committed leaves nothing to do but the state (test_fwctl_crash.sh).
+	expect 0 "upgrade: all 5.21.1: success" fw upgrade force no-reboot all "$H/small.pkg"
+	grep -q "upgrade: resuming the interrupted upgrade" "$T/.err" && resumed=$((resumed + 1))
+	grep -q "continuing after the [0-9]* bytes the interrupted upgrade wrote, at frame" "$T/.err" && continued=$((continued + 1))
+	for s in pri sec boot; do
+		cmp -s "$D/slots/$s" "small/$s.img" || fail "crash at $n: slot $s does not hold small/$s.img"
+	done
+	[ "$(js "d['resume']")" = None ] && [ ! -e "$D/upgrade.resume" ] || fail "crash at $n: a resume record left"
+	n=$((n + 1))
+done
+[ $rc -eq 0 ] || fail "small.pkg without a crash: exit $rc: $(cat "$T/cut.err")"
+[ $continued -gt 0 ] || fail "no run after a cut continued a compressed image at a frame ($resumed resumed)"
+ok "a power cut before each of $((n - 1)) durable steps of a compressed upgrade, boot, the same upgrade: installed ($resumed resumed, $continued at a frame)"
+
+echo "all $TESTS checks passed"
