@@ -2,6 +2,7 @@
 #include "dev_feed.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,11 @@ struct dev_feed {
 	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes, skipped_bytes;
 	_Atomic unsigned seeks;
 	struct dev_pump pump;              /* the fd thread (dev_feed_fd) */
+	/* Ranges the reader will pass over, told from its thread (dev_feed_pass_over) while this one reads;
+	 * taken as skipped ranges at the next read. */
+	pthread_mutex_t pass_mu;
+	struct { uint64_t start, end; } pass[MAX_LOCAL];
+	size_t n_pass;
 };
 
 int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t total, struct fw_err *err)
@@ -53,6 +59,7 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	atomic_init(&f->fallback_bytes, 0);
 	atomic_init(&f->skipped_bytes, 0);
 	atomic_init(&f->seeks, 0);
+	pthread_mutex_init(&f->pass_mu, NULL);
 	*out = f;
 	return 0;
 }
@@ -212,6 +219,42 @@ tee:
 	return n;
 }
 
+void dev_feed_pass_over(struct dev_feed *f, uint64_t start, uint64_t end)
+{
+	if (f->net == NULL || start >= end)
+		return;
+	pthread_mutex_lock(&f->pass_mu);
+	if (f->n_pass < MAX_LOCAL) {
+		f->pass[f->n_pass].start = start;
+		f->pass[f->n_pass].end = end;
+		f->n_pass++;
+	}
+	pthread_mutex_unlock(&f->pass_mu);
+}
+
+/*
+ * The reading thread takes the ranges the reader said it will pass over: what
+ * is left of each after pos becomes a skipped range (zeros, the transport
+ * moved past it), when the transport starts a request where it is asked to
+ * (dev_transport_jumps: else the bytes are read through as before) and the
+ * range overlaps no other.
+ */
+static void take_pass_over(struct dev_feed *f)
+{
+	pthread_mutex_lock(&f->pass_mu);
+	for (size_t k = 0; k < f->n_pass; k++) {
+		uint64_t start = f->pass[k].start < f->pos ? f->pos : f->pass[k].start, end = f->pass[k].end;
+		int clear = end > start && f->n_local < MAX_LOCAL && dev_transport_jumps(f->net);
+
+		for (size_t i = 0; clear && i < f->n_local; i++)
+			clear = !(start < f->local[i].end && f->local[i].start < end);
+		if (clear)
+			f->local[f->n_local++] = (struct local_range){ start, end, -1, 0 };
+	}
+	f->n_pass = 0;
+	pthread_mutex_unlock(&f->pass_mu);
+}
+
 ssize_t dev_feed_read(struct dev_feed *f, void *buf, size_t len, struct fw_err *err)
 {
 	const struct local_range *l;
@@ -219,6 +262,8 @@ ssize_t dev_feed_read(struct dev_feed *f, void *buf, size_t len, struct fw_err *
 	ssize_t n = 0;
 
 	f->started = 1;
+	if (f->net != NULL)
+		take_pass_over(f);
 	while (n == 0) {
 		size_t want = len;
 
@@ -284,5 +329,6 @@ void dev_feed_free(struct dev_feed *f)
 		return;
 	if (dev_pump_running(&f->pump))
 		dev_feed_finish(f, &ignored);
+	pthread_mutex_destroy(&f->pass_mu);
 	free(f);
 }

@@ -102,6 +102,18 @@ int dev_feed_add_local(struct dev_feed *f, uint64_t start, uint64_t end, int fd,
  */
 int dev_feed_add_skipped(struct dev_feed *f, uint64_t start, uint64_t end, struct fw_err *err);
 
+/*
+ * From the reader's thread while the fd thread reads: the reader will pass
+ * over the package's bytes [start, end) unread (a delta image copied from
+ * another slot). What the stream has not yet delivered of them becomes a
+ * skipped range (as dev_feed_add_skipped: zeros, not fetched) when the
+ * transport starts a new request where it is asked (dev_transport_jumps);
+ * else they are fetched as ever. A range over a local one is ignored, as are
+ * more than 16. Not for a feed with a tee (its file would have zeros there)
+ * nor for bytes anything verifies.
+ */
+void dev_feed_pass_over(struct dev_feed *f, uint64_t start, uint64_t end);
+
 /* Also write every network byte to fd at its package offset (-1: no tee). Before the first read. */
 void dev_feed_tee(struct dev_feed *f, int fd);
 

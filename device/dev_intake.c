@@ -70,6 +70,13 @@ int dev_intake_splice(struct dev_intake *in, uint64_t start, uint64_t end, int f
 	return 0;
 }
 
+void dev_intake_pass_over(struct dev_intake *in, uint64_t start, uint64_t end)
+{
+	/* Only where the reader's offsets are the server's (no hook between) and nothing keeps the stream. */
+	if (in->net != NULL && in->feed != NULL && in->root->cfg.unpack_hook == NULL && in->tee == DEV_INTAKE_TEE_NONE)
+		dev_feed_pass_over(in->feed, start, end);
+}
+
 void dev_intake_tee(struct dev_intake *in, int fd, enum dev_intake_tee which)
 {
 	in->tee_fd = fd;

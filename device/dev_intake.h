@@ -102,6 +102,15 @@ void dev_intake_open_fd(struct dev_intake *in, struct dev_root *r, int fd, const
  */
 int dev_intake_splice(struct dev_intake *in, uint64_t start, uint64_t end, int fd, struct fw_err *err);
 
+/*
+ * During a read, from a reader callback: the reader will pass over the
+ * package's bytes [start, end) unread, so a network source need not fetch
+ * them (dev_feed_pass_over). Nothing happens for a local source, with an
+ * unpack hook (its output has offsets of its own) or a tee (it keeps every
+ * byte).
+ */
+void dev_intake_pass_over(struct dev_intake *in, uint64_t start, uint64_t end);
+
 /* Keep the stream's bytes (see Tee above) in fd, at their offsets; the caller makes them durable. */
 void dev_intake_tee(struct dev_intake *in, int fd, enum dev_intake_tee which);
 

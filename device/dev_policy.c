@@ -389,9 +389,19 @@ int dev_delta_slot(const struct dev_record rec[DEV_SLOT_COUNT], enum fw_target t
 int dev_policy_delta_bases(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
 			   const struct fw_manifest *m, struct fw_err *err)
 {
+	int src[FW_TARGET_COUNT];
+
+	return dev_plan_delta_sources(rec, plan, m, src, err);
+}
+
+int dev_plan_delta_sources(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
+			   const struct fw_manifest *m, int src[FW_TARGET_COUNT], struct fw_err *err)
+{
 	struct dev_record sim[DEV_SLOT_COUNT];
 	int slot;
 
+	for (size_t i = 0; i < FW_TARGET_COUNT; i++)
+		src[i] = PKG_DELTA_NONE;
 	memcpy(sim, rec, sizeof(sim));
 	for (unsigned pass = 0; pass < (plan->passes ? plan->passes : 1); pass++)
 		for (size_t i = 0; i < plan->n; i++) {
@@ -401,7 +411,7 @@ int dev_policy_delta_bases(const struct dev_record rec[DEV_SLOT_COUNT], const st
 
 			if (st->pass != pass)
 				continue;
-			if (p->zstd.on && p->zstd.base.on && dev_delta_slot(sim, st->target, p, &slot) == PKG_DELTA_NONE) {
+			if (p->zstd.on && p->zstd.base.on && (src[i] = dev_delta_slot(sim, st->target, p, &slot)) == PKG_DELTA_NONE) {
 				fw_hex(p->zstd.base.digest, FW_DIGEST_LEN, hex);
 				return fw_err_set(err, FW_EXIT_REJECTED,
 						  "%s: %s is a delta against base image %.16s..., which no other slot holds: "

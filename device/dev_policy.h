@@ -109,4 +109,9 @@ int dev_delta_slot(const struct dev_record rec[DEV_SLOT_COUNT], enum fw_target t
 int dev_policy_delta_bases(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
 			   const struct fw_manifest *m, struct fw_err *err);
 
+/* The same walk, saying for each step i of the plan where its delta's image will come from (src[i]: PKG_DELTA_BASE,
+ * PKG_DELTA_TARGET, or PKG_DELTA_NONE for a step that is no delta). */
+int dev_plan_delta_sources(const struct dev_record rec[DEV_SLOT_COUNT], const struct dev_plan *plan,
+			   const struct fw_manifest *m, int src[FW_TARGET_COUNT], struct fw_err *err);
+
 #endif

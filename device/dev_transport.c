@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,6 +234,8 @@ static int check_answer(struct dev_transport *t, uint64_t asked)
 		 * next answer's: escaped here, once, so every copy is text and compares equal. */
 		if (t->curl->easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
 			fw_escape_msg(h->value, id.etag, sizeof(id.etag));
+		t->info.ranges_said = t->curl->easy_header(t->easy, "Accept-Ranges", 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
+				      strcasecmp(h->value, "bytes") == 0;
 		if (code == 206) {
 			unsigned long long first, last;
 			char total[32];
@@ -892,6 +895,16 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 	if (seek_stream(t, offset, end, err) < 0)
 		return named(t->info.shown, t->o.unnamed, err);
 	return 0;
+}
+
+int dev_transport_jumps(const struct dev_transport *t)
+{
+	if (t->info.can_resume == 0 || t->failed)
+		return 0;
+	if (http(t))
+		return t->info.can_resume == 1 || t->info.ranges_said;
+	/* FTP's REST and SFTP's seek start where asked; TFTP always starts at byte 0. */
+	return t->proto == DEV_PROTO_FTP || t->proto == DEV_PROTO_SFTP;
 }
 
 uint64_t dev_transport_done(const struct dev_transport *t)

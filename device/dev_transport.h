@@ -127,6 +127,7 @@ struct dev_transport_info {
 	struct dev_transport_id id;
 	int can_resume;           /* 1: the server started in the middle (206, REST); 0: it did not
 				   * (TFTP, a 200 to a Range); -1: not asked yet */
+	int ranges_said;          /* HTTP: the last answer said "Accept-Ranges: bytes" (a promise, not yet a proof) */
 	int changed;              /* the file changed on the server: start over from byte 0 */
 	uint64_t offset;          /* the offset of the next byte read returns */
 	uint64_t end;             /* the stream stops here (dev_transport_seek_to); 0: at the file's end */
@@ -183,6 +184,15 @@ int dev_transport_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
 
 /* The offset of the next byte the stream delivers: safe from any thread, e.g. for progress while the fd thread runs. */
+/*
+ * Whether moving forward (dev_transport_seek_to) is a new request that
+ * starts there, so the bytes between are not fetched: HTTP from a server
+ * that answered a Range (206) or said "Accept-Ranges: bytes" and has not
+ * ignored one since, FTP and SFTP; never TFTP (it starts at byte 0) nor a
+ * transport that failed.
+ */
+int dev_transport_jumps(const struct dev_transport *t);
+
 uint64_t dev_transport_done(const struct dev_transport *t);
 
 /* Counters and identity so far; valid until close. While a feed's fd thread reads it, look after dev_feed_finish. */

@@ -409,6 +409,32 @@ static int first_read_manifest(struct txn *u, const struct fw_manifest *m, const
 	return 0;
 }
 
+/*
+ * A delta step whose image another slot holds whole by its turn (the primary
+ * copied from the secondary this pass rebuilds: PKG_DELTA_TARGET) needs none
+ * of the package's bytes for it; the reader passes over them. Said to the
+ * intake now, at the manifest, so a network source skips them instead of
+ * fetching them ahead of the reader (`upgrade all` of a delta downloads
+ * nothing for the primary). Best effort: bytes not skipped are fetched.
+ */
+static void announce_passed_over(struct txn *u, const struct fw_manifest *m, const struct pkg_report *rep)
+{
+	int src[FW_TARGET_COUNT];
+	struct fw_err ignored;
+
+	if (dev_plan_delta_sources(u->rec, &u->plan, m, src, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < u->plan.n; i++) {
+		size_t index = u->plan.step[i].payload;
+		uint64_t at;
+
+		if (u->plan.step[i].pass != u->pass || src[i] != PKG_DELTA_TARGET)
+			continue;
+		at = pkg_payload_data_offset(m, rep->first_payload_offset, index);
+		dev_intake_pass_over(&u->in, at, at + fw_payload_entry_size(&m->payloads[index]));
+	}
+}
+
 static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_report *rep, struct fw_err *err)
 {
 	struct txn *u = ctx;
@@ -436,6 +462,7 @@ static int on_manifest(void *ctx, const struct fw_manifest *m, const struct pkg_
 		u->result = DEV_RESULT_FILE_NOT_MATCH;
 		return fw_err_set(err, FW_EXIT_REJECTED, "the package changed between its two reads: run the upgrade again");
 	}
+	announce_passed_over(u, m, rep);
 	u->result = DEV_RESULT_FILE_CHECK_FAILED;
 	return 0;
 }
@@ -1126,7 +1153,7 @@ out:
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
 		if (u.in.skipped > 0)
 			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
-				 "; %llu compressed bytes not fetched", (unsigned long long)u.in.skipped);
+				 "; %llu bytes not fetched (not needed)", (unsigned long long)u.in.skipped);
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
 		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
 		    (u.resuming || ni->interruptions > 0))

@@ -857,6 +857,16 @@ static int resume_frames(struct reader *r, const struct fw_payload *p, size_t in
 	return feed_image_fd(r, at.fd, at.image, "the image bytes it continues after", err);
 }
 
+/* Pass over the current payload's bytes unread. */
+static int pass_over(struct reader *r, const struct fw_payload *p, struct fw_err *err)
+{
+	if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
+		archive_failure(r, p->name, err);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A compressed payload (formats/pkg.md, "Compressed payloads"), in the one
  * pass: each compressed piece is checked against the compressed chunk list
@@ -867,7 +877,8 @@ static int resume_frames(struct reader *r, const struct fw_payload *p, size_t in
  * list holds both lists, the image's first.
  * A delta (section 10) rebuilds its image from the base the caller's
  * delta_source gives, checked whole first, or copies it from where it is
- * already whole, or (no base) only verifies the compressed bytes.
+ * already whole (its compressed bytes passed over), or (no base) only
+ * verifies the compressed bytes.
  */
 static int read_compressed(struct reader *r, size_t index, const uint8_t *list, int want, const char *label,
 			   struct fw_err *err)
@@ -924,10 +935,20 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	if (src == PKG_DELTA_BASE && zstd_read_base(z, map == MAP_FAILED ? (const uint8_t *)"" : map, err) < 0)
 		goto out;
 	if (src == PKG_DELTA_TARGET) {
-		/* The image is whole elsewhere: copied from there, each chunk checked; the package's bytes only verified. */
-		zstd_read_verify_only(z);
+		/* The image is whole elsewhere: copied from there, each chunk checked against the image's own list.
+		 * The package's bytes of it are of no use then: passed over unread, so a network source need not
+		 * fetch them (`upgrade all` writing pri from the sec it just rebuilt downloads nothing for pri). */
 		if (feed_target(r, p, fd, err) < 0)
 			goto failed;
+		if (pass_over(r, p, err) < 0)
+			goto out;
+		begun = 0;
+		rc = chunk_pipe_end(r->pipe, err) < 0 ? -1 : 0;
+		if (rc < 0)
+			goto failed;
+		if (r->whole_on && finish_whole_sha256(r, index, err) < 0)
+			rc = -1;
+		goto out;
 	}
 	if (!p->zstd.base.on && r->ops->resume_at != NULL && resume_frames(r, p, index, z, err) < 0)
 		goto failed;
@@ -1048,10 +1069,8 @@ static int read_payload(struct reader *r, size_t index, struct fw_err *err)
 		if (read_compressed(r, index, (const uint8_t *)list, want, label, err) < 0)
 			goto out;
 	} else if (want == 2) {
-		if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
-			archive_failure(r, p->name, err);
+		if (pass_over(r, p, err) < 0)
 			goto out;
-		}
 	} else {
 		const void *block;
 		size_t len;

@@ -150,7 +150,8 @@ struct pkg_reader_ops {
 	 * byte of it is used: FW_KIND_MISMATCH if it differs), PKG_DELTA_TARGET
 	 * with *fd open on the target image itself, already elsewhere (read from
 	 * there, each chunk verified against the image's list; the compressed
-	 * bytes are verified, not decoded), PKG_DELTA_NONE to verify the
+	 * bytes are passed over unread: a network source need not fetch them),
+	 * PKG_DELTA_NONE to verify the
 	 * compressed bytes only (the image is not rebuilt: refused when
 	 * payload_begin asked for its bytes), or -1 to refuse. *fd stays the
 	 * caller's. NULL: PKG_DELTA_NONE for every delta.

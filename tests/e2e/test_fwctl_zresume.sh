@@ -9,7 +9,7 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 D=$T/dev
 # Sums over the closing notes of the last command (a restart prints two).
 fetched() { sed -n 's/.*upgrade: fetched \([0-9]*\) bytes over.*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
-skipped() { sed -n 's/.*; \([0-9]*\) compressed bytes not fetched).*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
+skipped() { sed -n 's/.*; \([0-9]*\) bytes not fetched (not needed)).*/\1/p' "$T/.err" | awk '{s += $1} END {print s + 0}'; }
 # The record's entry for pri: "kept frame_at skip" (image bytes in the slot; where that frame begins in the
 # payload; payload bytes a resume does not fetch).
 pri_entry() {
