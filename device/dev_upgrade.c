@@ -511,7 +511,19 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 {
 	const struct fw_payload *p = &m->payloads[index];
 	uint64_t offset = pkg_payload_data_offset(m, u->rep->first_payload_offset, index);
-	struct dev_resume_image *im = dev_resume_image(&u->res, t);
+	struct dev_resume_image *im;
+
+	/* The plan writes this payload into t: an entry of another slot naming it lies (dev_resume_load keeps one
+	 * entry per payload), and a resume must never check one slot's kept bytes and keep another's. */
+	for (unsigned i = 0; i < u->res.n;)
+		if (u->res.image[i].slot != (int)t && u->res.image[i].offset == offset) {
+			u->inherited &= ~(1u << u->res.image[i].slot);
+			memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(u->res.image[i]));
+			u->res.n--;
+		} else {
+			i++;
+		}
+	im = dev_resume_image(&u->res, t);
 
 	if (p->zstd.base.on) {
 		/* A delta is written again from its first frame: its record entry goes. */
