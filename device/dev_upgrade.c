@@ -1163,12 +1163,16 @@ out:
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
+		/* A server that said it serves ranges (Accept-Ranges: bytes) and then answered the jump past them
+		 * with the whole file sent them anyway, and the bytes before them again: not "not fetched". */
+		int ignored = ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS);
+
 		if (u.in.skipped > 0)
 			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
-				 "; %llu bytes not fetched (not needed)", (unsigned long long)u.in.skipped);
+				 ignored ? "; %llu bytes not needed (received all the same)" : "; %llu bytes not fetched (not needed)",
+				 (unsigned long long)u.in.skipped);
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
-		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
-		    (u.resuming || ni->interruptions > 0))
+		if (ignored && (u.resuming || ni->interruptions > 0 || u.in.skipped > 0))
 			tnote(&u, "the server ignored a Range request (HTTP 200, not 206): "
 				 "it sent the file from byte 0 again, and the bytes before the range were skipped");
 		tnote(&u, "fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",
