@@ -218,6 +218,19 @@ expect 1 "Damaged tar archive" fw upgrade no-reboot all "http://127.0.0.1:$LIAR_
 cmp -s "$D/slots/sec" c.img || fail "sec"
 ok "delta: a server answering the jump with other bytes: refused (fileCheckFailed), pri not committed"
 
+# A package with an entry added after pri's (passed over), or bytes after its end: refused as when read through
+# (fileCheckFailed), sec and boot committed, pri's copy not.
+"$PY" "$E2E/craft.py" add www/d.pkg www/dadd.pkg extra.txt -1 hello
+"$PY" "$E2E/craft.py" append www/d.pkg www/dapp.pkg 41414141
+for f in dadd:'unlisted entry "extra.txt"' dapp:'data after the end of the archive'; do
+	dstart
+	expect 1 "${f#*:}" fw upgrade no-reboot all "http://127.0.0.1:$HTTP_PORT/${f%%:*}.pkg"
+	grep -q "bytes not fetched" "$T/.err" || fail "${f%%:*}: pri's entry was fetched: $(cat "$T/.err")"
+	[ "$(js "d['slots']['pri']['valid'], d['slots']['sec']['version'], d['last_upgrade']['result']")" = "False 5.22.0 fileCheckFailed" ] ||
+		fail "${f%%:*}: $(js "d['slots'], d['last_upgrade']")"
+done
+ok "delta: an entry added after pri's passed-over one, bytes after the end: refused, pri's copy not committed"
+
 # FTP (REST) passes over pri's entry too; TFTP and an unpack hook read it through (no claim of bytes not fetched).
 srv_vsftpd "$T/www"
 srv_tftpd "$T/www"
@@ -247,6 +260,9 @@ for cut in $((sec_at + 1000000)) $((dpri_at - 600)); do
 	dstart
 	echo "cut $cut" >"$PROXY_PLAN"
 	expect 4 "" fw upgrade no-reboot all "$P/d.pkg"
+	# The note after a cut in sec: a network failure is finished by the same command, the package is not at fault.
+	[ "$cut" != $((sec_at + 1000000)) ] || grep -q "sec: holds no valid image now: run the same upgrade again to finish it" "$T/.err" ||
+		fail "$(cat "$T/.err")"
 	expect 0 "pri: copying WX-pri.img from sec" fw upgrade no-reboot all "$P/d.pkg"
 	delta_done
 	grep -q "bytes not fetched" "$T/.err" || fail "cut at $cut: $(cat "$T/.err")"
