@@ -742,8 +742,10 @@ static int on_resume_at(void *ctx, const struct fw_manifest *m, size_t index, st
 		const struct dev_resume_image *im = &u->res.image[i];
 		int whole = image_whole(u, im);
 
+		/* An entry for a payload this pass only verifies was never checked by resume_image: a place that
+		 * is no frame's is a hint to ignore, not a reason to fail the upgrade. */
 		if (!im->compressed || im->offset != offset || im->size != p->size ||
-		    memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 || (!whole && im->kept == 0))
+		    memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 || (!whole && (im->kept == 0 || !frame_point_valid(im, p))))
 			continue;
 		if (u->slot_fd[im->slot] < 0)
 			u->slot_fd[im->slot] = open(u->root->slot_path[im->slot], O_RDONLY | O_CLOEXEC);

@@ -72,6 +72,21 @@ for lie in 'c["frame_at"] = i["size"] + 5000000; c["skip"] = c["frame_at"]' 'c["
 done
 ok "a record whose frame, offsets or sizes lie (beyond the payload, 2^62, off a frame, a frame ahead): installed, within 24 MiB"
 
+# --- an entry for an image the run only verifies (boot, in 'upgrade pri'), not where a frame begins or beyond its
+# payload: the reader was asked to continue there and the upgrade failed (exit 2, "not where a frame begins",
+# systemError). Such a hint is ignored like any other that does not hold: pri installed.
+"$B/fwpkg" inspect --json www/z.pkg >insp.json
+boot_at=$("$PY" "$E2E/craft.py" offset www/z.pkg WX-boot.img first)
+bdig=$("$PY" -c "import json; print([i for i in json.load(open('insp.json'))['manifest']['images'] if i['target'] == 'boot'][0]['digest'])")
+for at in "12345 100" "100000 99999999"; do
+	cut_pri z.pkg
+	edit "d['images'].append({'slot': 'boot', 'offset': $boot_at, 'size': 100000, 'kept': ${at% *}, 'digest': '$bdig',
+'compressed': {'frame_at': ${at#* }, 'skip': 0}})"
+	expect 0 "" fw upgrade no-reboot pri "$P/z.pkg"
+	pri_is_y
+done
+ok "an entry for an image the run only verifies, at no frame's place: ignored, installed"
+
 pri_at=$("$PY" "$E2E/craft.py" offset www/z.pkg WX-pri.img first)
 cp -p www/z.pkg z.orig
 # serve FILE: the server's z.pkg gets FILE's bytes, with z.pkg's size and time (nginx's ETag and Last-Modified the same).
