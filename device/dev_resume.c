@@ -251,6 +251,12 @@ static int image_from_json(const json_t *o, struct dev_resume *res)
 	    (z != NULL && (!json_is_object(z) || get_int(z, "frame_at", 0, &frame_at) < 0 ||
 			   get_int(z, "skip", 0, &skip) < 0 || skip > frame_at)))
 		return -1;
+	/* One entry per payload: the bytes a resume checks for a payload are read from the slot of the entry
+	 * naming it, and the bytes it does not write again are those of the slot it writes; two entries for
+	 * one payload could make them two slots, and leave the second one's kept bytes unchecked. */
+	for (unsigned i = 0; i + 1 < res->n; i++)
+		if (res->image[i].offset == (uint64_t)offset)
+			return -1;
 	im->compressed = z != NULL;
 	im->frame_at = (uint64_t)frame_at;
 	im->skip = (uint64_t)skip;

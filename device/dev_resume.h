@@ -20,7 +20,8 @@
  * in it is trusted: every byte it points at is verified again by the reader,
  * so a wrong record costs a restart, never a wrong image.
  *
- * An image entry says: the package's payload whose bytes begin at package
+ * One entry per slot and one per payload (dev_resume_load refuses a record
+ * with two for either). An image entry says: the package's payload whose bytes begin at package
  * offset `offset` (`size` bytes, chunk list digest `digest`) was being
  * written into `slot`, and the slot's first `kept` bytes are that payload's,
  * verified and durable. When the slot's record is valid with that digest the

@@ -511,7 +511,19 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 {
 	const struct fw_payload *p = &m->payloads[index];
 	uint64_t offset = pkg_payload_data_offset(m, u->rep->first_payload_offset, index);
-	struct dev_resume_image *im = dev_resume_image(&u->res, t);
+	struct dev_resume_image *im;
+
+	/* The plan writes this payload into t: an entry of another slot naming it lies (dev_resume_load keeps one
+	 * entry per payload), and a resume must never check one slot's kept bytes and keep another's. */
+	for (unsigned i = 0; i < u->res.n;)
+		if (u->res.image[i].slot != (int)t && u->res.image[i].offset == offset) {
+			u->inherited &= ~(1u << u->res.image[i].slot);
+			memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(u->res.image[i]));
+			u->res.n--;
+		} else {
+			i++;
+		}
+	im = dev_resume_image(&u->res, t);
 
 	if (p->zstd.base.on) {
 		/* A delta is written again from its first frame: its record entry goes. */
@@ -730,8 +742,10 @@ static int on_resume_at(void *ctx, const struct fw_manifest *m, size_t index, st
 		const struct dev_resume_image *im = &u->res.image[i];
 		int whole = image_whole(u, im);
 
+		/* An entry for a payload this pass only verifies was never checked by resume_image: a place that
+		 * is no frame's is a hint to ignore, not a reason to fail the upgrade. */
 		if (!im->compressed || im->offset != offset || im->size != p->size ||
-		    memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 || (!whole && im->kept == 0))
+		    memcmp(im->digest, p->digest, FW_DIGEST_LEN) != 0 || (!whole && (im->kept == 0 || !frame_point_valid(im, p))))
 			continue;
 		if (u->slot_fd[im->slot] < 0)
 			u->slot_fd[im->slot] = open(u->root->slot_path[im->slot], O_RDONLY | O_CLOEXEC);
@@ -914,7 +928,8 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
-			tnote(u, stop ? "%s: holds no valid image now: run the same %s again to finish it"
+			/* A network failure is not the package's fault: the same command finishes it (resuming). */
+			tnote(u, stop || dev_result_network(res) ? "%s: holds no valid image now: run the same %s again to finish it"
 				      : "%s: holds no valid image now: run the %s again with an intact package",
 			      dev_slot_name(t), u->req->golden ? "golden install" : "upgrade");
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)
@@ -1151,12 +1166,16 @@ out:
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
+		/* A server that said it serves ranges (Accept-Ranges: bytes) and then answered the jump past them
+		 * with the whole file sent them anyway, and the bytes before them again: not "not fetched". */
+		int ignored = ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS);
+
 		if (u.in.skipped > 0)
 			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
-				 "; %llu bytes not fetched (not needed)", (unsigned long long)u.in.skipped);
+				 ignored ? "; %llu bytes not needed (received all the same)" : "; %llu bytes not fetched (not needed)",
+				 (unsigned long long)u.in.skipped);
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
-		if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS) &&
-		    (u.resuming || ni->interruptions > 0))
+		if (ignored && (u.resuming || ni->interruptions > 0 || u.in.skipped > 0))
 			tnote(&u, "the server ignored a Range request (HTTP 200, not 206): "
 				 "it sent the file from byte 0 again, and the bytes before the range were skipped");
 		tnote(&u, "fetched %llu bytes over %s (%u connection%s, %u interruption%s%s)",

@@ -340,3 +340,20 @@ smart_server() {
 	expect 0 '' fw config net-retries "${NET_RETRIES:-1}"
 	expect 0 'smart config: set' fw smart config --server "$H/$name.json" "$@"
 }
+
+# srv_rangeliar MODE ROOT: rangeliar.py (a server whose Range answers lie: see its header) serving ROOT.
+# Sets LIAR_PORT; each request is logged in $LIAR_LOG ("RANGE BYTES_SENT").
+srv_rangeliar() {
+	_f=$SRV_DIR/liar-$$-$(date +%s%N).port
+	"$PY" "$E2E/rangeliar.py" "$1" "$2" "$_f" >>"$SRV_DIR/liar.log" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	i=0
+	until [ -s "$_f" ]; do
+		kill -0 $! 2>/dev/null || { cat "$SRV_DIR/liar.log" >&2; fail "rangeliar did not start"; }
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "rangeliar did not start within 10 s"
+		sleep 0.1
+	done
+	LIAR_PORT=$(cat "$_f")
+	LIAR_LOG=$_f.log
+}
