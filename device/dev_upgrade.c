@@ -928,8 +928,11 @@ static int fail(struct txn *u, enum dev_result res, struct fw_err *err)
 	}
 	for (int t = 0; t < DEV_SLOT_COUNT; t++)
 		if ((u->touched & (1u << t)) && !(u->out->installed & (1u << t)))
-			/* A network failure is not the package's fault: the same command finishes it (resuming). */
+			/* What to do next follows whose fault it was: a network failure or a stop is finished by the same
+			 * command (resuming), a failed write is the storage's (the package was fine), else the package's. */
 			tnote(u, stop || dev_result_network(res) ? "%s: holds no valid image now: run the same %s again to finish it"
+				      : res == DEV_RESULT_WRITE_FLASH_FAILED
+				      ? "%s: holds no valid image now: the %s failed writing it (see above); run it again once the storage is fixed"
 				      : "%s: holds no valid image now: run the %s again with an intact package",
 			      dev_slot_name(t), u->req->golden ? "golden install" : "upgrade");
 	if (res == DEV_RESULT_WRITE_FLASH_FAILED && err->code == FW_EXIT_REJECTED)

@@ -33,6 +33,9 @@ eio() { what=$1; shift; SYNCORDER_EIO=$what LD_PRELOAD=$SHIM "$B/fwctl" --root "
 cp "$D/records/pri.json" pri.before
 expect 3 'slots/pri: fsync: Input/output error' eio /slots/pri upgrade no-reboot pri 5.22.0.pkg
 [ "$(js "d['slots']['pri']['valid'], d['last_upgrade']['result']")" = "False writeFlashFailed" ] || fail "$(js d)"
+# The storage failed, not the package: the note says so, not "with an intact package".
+grep -q 'pri: holds no valid image now: the upgrade failed writing it (see above); run it again once the storage is fixed' \
+	"$T/.err" && ! grep -q 'intact package' "$T/.err" || fail "the note after a failed write: $(cat "$T/.err")"
 ok "the slot's flush fails (EIO): exit 3, writeFlashFailed, the record does not vouch for the slot"
 expect 0 '' fw upgrade no-reboot pri 5.21.0.pkg
 cp "$D/records/sec.json" sec.before
