@@ -210,7 +210,8 @@ for how in cancel fail; do
 	else
 		FAILWRITE_AFTER=1000000 LD_PRELOAD="$B/shim/failwrite.so" expect 3 'golden: c\.pkg: .*No space left on device' \
 			fw golden install c.pkg
-		grep -q 'golden: golden: holds no valid image now: run the golden install again' "$T/.err" || fail "$(cat "$T/.err")"
+		grep -q 'golden: golden: holds no valid image now: the golden install failed writing it (see above); run it again once the storage is fixed' \
+			"$T/.err" || fail "$(cat "$T/.err")"
 	fi
 	grep -q 'golden: golden: writing WX-pri\.img 5\.21\.3' "$T/.err" || fail "golden install notes: $(cat "$T/.err")"
 	! grep -q 'fwctl: upgrade:' "$T/.err" || fail "a golden install says upgrade: $(cat "$T/.err")"
