@@ -55,6 +55,31 @@ same_after() {
 	[ "$(treesum "$D")" = "$_same" ] || fail "$*: changed the device"
 }
 
+# crash_each_step URL VERSION CHECK: a power cut before each durable step of `upgrade no-reboot all URL` in turn
+# (FWCTL_CRASH_AT = 1, 2, ... until the upgrade runs whole), each on a fresh device (the test's `fresh`), then boot
+# and the same upgrade forced to its end (a cut after the last record was committed leaves nothing to do but the
+# state: test_fwctl_crash.sh); the command CHECK N checks the device after step N's run. Sets crash_steps (the steps
+# cut) and crash_resumed (the runs that resumed); fails when the run without a cut fails.
+crash_each_step() {
+	_url=$1 _version=$2 _check=$3 _n=1 _rc=0
+	crash_resumed=0
+	while :; do
+		fresh
+		set +e
+		FWCTL_CRASH_AT=$_n "$B/fwctl" --root "$D" upgrade no-reboot all "$_url" >/dev/null 2>"$T/cut.err"
+		_rc=$?
+		set -e
+		[ $_rc -eq 99 ] || break
+		expect 0 "" fw boot
+		expect 0 "upgrade: all $_version: success" fw upgrade force no-reboot all "$_url"
+		if grep -q "upgrade: resuming the interrupted upgrade" "$T/.err"; then crash_resumed=$((crash_resumed + 1)); fi
+		$_check "$_n"
+		_n=$((_n + 1))
+	done
+	[ $_rc -eq 0 ] || fail "$_url without a crash: exit $_rc: $(cat "$T/cut.err")"
+	crash_steps=$((_n - 1))
+}
+
 # ---- helpers for the .pkg tests (test_pkg_*.sh) ----
 
 # python3 for craft.py and JSON checks: the system one if there is one (a pyenv shim costs 0.1 s a call).

@@ -291,23 +291,9 @@ randfile small/sec.img 1000000
 randfile small/boot.img 100000
 "$B/mkpkg" -q -o www/small.pkg --version 5.21.1 --product WX --pri small/pri.img --sec small/sec.img \
 	--boot small/boot.img -k k.key
-n=1 resumed=0
-while :; do
-	fresh
-	set +e
-	FWCTL_CRASH_AT=$n "$B/fwctl" --root "$D" upgrade no-reboot all "$H/small.pkg" >/dev/null 2>"$T/cut.err"
-	rc=$?
-	set -e
-	[ $rc -eq 99 ] || break
-	expect 0 "" fw boot
-	# force: a cut after the last record was committed leaves nothing to do but the state (test_fwctl_crash.sh).
-	expect 0 "upgrade: all 5.21.1: success" fw upgrade force no-reboot all "$H/small.pkg"
-	grep -q "upgrade: resuming the interrupted upgrade" "$T/.err" && resumed=$((resumed + 1))
-	installed 5.21.1 small
-	n=$((n + 1))
-done
-[ $rc -eq 0 ] || fail "small.pkg without a crash: exit $rc: $(cat "$T/cut.err")"
-[ $resumed -gt $(((n - 1) / 2)) ] || fail "only $resumed of $((n - 1)) runs after a cut resumed"
-ok "a power cut before each of $((n - 1)) durable steps, boot, the same upgrade: installed ($resumed resumed)"
+small_installed() { installed 5.21.1 small; }
+crash_each_step "$H/small.pkg" 5.21.1 small_installed
+[ $crash_resumed -gt $((crash_steps / 2)) ] || fail "only $crash_resumed of $crash_steps runs after a cut resumed"
+ok "a power cut before each of $crash_steps durable steps, boot, the same upgrade: installed ($crash_resumed resumed)"
 
 echo "all $TESTS checks passed"
