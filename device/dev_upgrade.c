@@ -507,6 +507,14 @@ static int frame_point_valid(const struct dev_resume_image *im, const struct fw_
 	       im->skip <= im->frame_at;
 }
 
+/* Remove the record's entry i (in memory: the record on disk learns it at its next replacement). */
+static void drop_entry(struct txn *u, unsigned i)
+{
+	u->inherited &= ~(1u << u->res.image[i].slot);
+	memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(u->res.image[i]));
+	u->res.n--;
+}
+
 static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index, enum fw_target t)
 {
 	const struct fw_payload *p = &m->payloads[index];
@@ -516,22 +524,16 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 	/* The plan writes this payload into t: an entry of another slot naming it lies (dev_resume_load keeps one
 	 * entry per payload), and a resume must never check one slot's kept bytes and keep another's. */
 	for (unsigned i = 0; i < u->res.n;)
-		if (u->res.image[i].slot != (int)t && u->res.image[i].offset == offset) {
-			u->inherited &= ~(1u << u->res.image[i].slot);
-			memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(u->res.image[i]));
-			u->res.n--;
-		} else {
+		if (u->res.image[i].slot != (int)t && u->res.image[i].offset == offset)
+			drop_entry(u, i);
+		else
 			i++;
-		}
 	im = dev_resume_image(&u->res, t);
 
 	if (p->zstd.base.on) {
 		/* A delta is written again from its first frame: its record entry goes. */
-		for (unsigned i = 0; im != NULL && i < u->res.n; i++)
-			if (&u->res.image[i] == im) {
-				memmove(&u->res.image[i], &u->res.image[i + 1], (u->res.n - i - 1) * sizeof(*im));
-				u->res.n--;
-			}
+		if (im != NULL)
+			drop_entry(u, (unsigned)(im - u->res.image));
 		u->inherited &= ~(1u << t);
 		return 0;
 	}
@@ -580,8 +582,7 @@ static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p
 				tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote, at frame %llu "
 					 "(compressed byte %llu of %llu; the %llu before its piece are not fetched)",
 				      dev_slot_name(t), (unsigned long long)im->kept, (unsigned long long)(im->kept / u->z_frame),
-				      (unsigned long long)im->frame_at, (unsigned long long)u->z_size,
-				      (unsigned long long)(im->frame_at / u->z_piece * u->z_piece));
+				      (unsigned long long)im->frame_at, (unsigned long long)u->z_size, (unsigned long long)im->skip);
 			else
 				tnote(u, "%s: continuing after the %llu bytes the interrupted upgrade wrote",
 				      dev_slot_name(t), (unsigned long long)im->kept);
