@@ -80,6 +80,12 @@ crash_each_step() {
 	crash_steps=$((_n - 1))
 }
 
+# The most a device reads from a network source ahead of its reader, so the bytes it may have fetched of an
+# entry before the reader says it will pass over it: the socket pair between the feed thread and the reader
+# (SO_SNDBUF 1 MiB, which the kernel doubles), the feed's 64 KiB block (dev_pump.c), the transport's 128 KiB
+# buffer (DEV_TRANSPORT_BUFFER) and curl's 64 KiB block (RECV_BLOCK). How much of it is filled is timing.
+FEED_READ_AHEAD=$((2 * 1024 * 1024 + 256 * 1024))
+
 # ---- helpers for the .pkg tests (test_pkg_*.sh) ----
 
 # python3 for craft.py and JSON checks: the system one if there is one (a pyenv shim costs 0.1 s a call).

@@ -260,7 +260,7 @@ for src in "ftp://127.0.0.1:$FTP_PORT/d.pkg" "tftp://127.0.0.1:$TFTP_PORT/d.pkg"
 	expect 0 "pri: copying WX-pri.img from sec" fw upgrade no-reboot all "$src"
 	delta_done
 	case $src in
-	ftp:*) grep -q "bytes not fetched" "$T/.err" && [ "$(fetched)" -le $((total - pri_entry + 3 * 384 * 1024)) ] ||
+	ftp:*) grep -q "bytes not fetched" "$T/.err" && [ "$(fetched)" -le $((total - pri_entry + FEED_READ_AHEAD)) ] ||
 		fail "ftp: $(cat "$T/.err")" ;;
 	*) ! grep -q "not fetched" "$T/.err" && [ "$(fetched)" -eq "$total" ] || fail "$src: $(cat "$T/.err")" ;;
 	esac

@@ -110,7 +110,8 @@ ok "upgrade all (pri and sec on the base): sec rebuilt from pri's image, pri cop
 # Over HTTP: pri is copied from the sec this upgrade rebuilt, so no byte of pri's delta is fetched from a server
 # that serves ranges (the reader passes over the entry, the transport jumps past it). From one that ignores
 # Range (and says nothing of ranges) the bytes are read through, as before: never fetched twice.
-# The pair has 6 MB of new bytes per image, so the delta entries are larger than what the device reads ahead.
+# The pair has 6 MB of new bytes per image, so the delta entries are larger than what the device reads ahead
+# (FEED_READ_AHEAD: the bytes of pri's entry it may fetch before the reader reaches the manifest's end).
 . "$E2E/servers.sh"
 "$PY" - <<'PYEOF'
 import random
@@ -133,7 +134,7 @@ for port in "$HTTP_PORT" "$NORANGE_PORT"; do
 	slotcmp pri c.img && slotcmp sec c.img && slotcmp boot boot2.img
 	fetched=$(sed -n 's/.*fetched \([0-9]*\) bytes over http.*/\1/p' "$T/.err")
 	if [ "$port" = "$HTTP_PORT" ]; then
-		[ "$fetched" -le $((total - pri_entry + 65536)) ] ||
+		[ "$fetched" -le $((total - pri_entry + FEED_READ_AHEAD)) ] ||
 			fail "fetched $fetched bytes of a $total-byte package whose pri delta ($pri_entry bytes) is not needed"
 		grep -q "bytes not fetched" "$T/.err" || fail "no word of the bytes not fetched: $(cat "$T/.err")"
 		ranged=$fetched
