@@ -2,6 +2,8 @@
 set -eu
 E2E=${E2E:-$(cd "$(dirname "$0")" && pwd)}  # this directory (craft.py), found before the cd below
 B=${FWPKG_BUILD:?FWPKG_BUILD must name the build directory}
+# Absolute, found before the cd below: FWPKG_BUILD=build sh tests/e2e/test_X.sh works from the top directory.
+B=$(cd "$B" 2>/dev/null && pwd) || { echo "FAIL: FWPKG_BUILD=$FWPKG_BUILD: no such directory" >&2; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/fwpkg-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T"
