@@ -125,9 +125,10 @@ done
 [ $rc -eq 0 ] || fail "the upgrade without a crash: exit $rc: $(cat "$T/probe.err")"
 point() { awk -v k="$1" '$0 ~ " slots/pri$" && $2 == "writing" && ++c == k {print $1; exit}' points; }
 [ -n "$(point 22)" ] || fail "no 22nd write into pri: $(cat points)"
-# power_cut N [SOURCE]: a fresh device, a power cut before crash point N of upgrade all SOURCE ($H/fw.pkg), boot.
+# power_cut N [SOURCE [FRESH]]: a fresh device (FRESH, default fresh), a power cut before crash point N of upgrade
+# all SOURCE ($H/fw.pkg), boot.
 power_cut() {
-	fresh
+	${3:-fresh}
 	set +e
 	FWCTL_CRASH_AT=$1 "$B/fwctl" --root "$D" upgrade no-reboot all "${2:-$H/fw.pkg}" >/dev/null 2>"$T/cut.err"
 	rc=$?
@@ -152,14 +153,17 @@ for w in 18 22; do
 done
 ok "a power cut between frames of a compressed image: boot, resumed at the frame the record named, installed"
 
+# flip FILE OFFSET: the byte at OFFSET of FILE inverted.
+flip() {
+	"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); o = int(sys.argv[2]); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0xff]))" "$1" "$2"
+}
 # --- kept frames damaged between the cut and the resume: the slot's bytes are checked against the image's chunk
 # list, the mismatch caught, the upgrade starts over from byte 0 and installs the right image.
 for off in 1000 $((FRAME * 3 + 5)); do
 	power_cut "$(point 22)"
 	set -- $(pri_entry)
 	[ "$off" -lt "$1" ] || fail "byte $off is not among the $1 kept"
-	"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); o = int(sys.argv[2]); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0xff]))" \
-		"$D/slots/pri" "$off"
+	flip "$D/slots/pri" "$off"
 	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*chunk [0-9]+.*SHA-256 mismatch.*starting over from byte 0" \
 		fw upgrade no-reboot all "$H/fw.pkg"
 	installed
@@ -168,13 +172,13 @@ ok "a byte flipped in a kept frame of the compressed image: caught, started over
 
 # --- a record that lies (it is a hint, never trusted): a frame offset one byte off, a skip that covers bytes the
 # reader checks, a frame that is not where the offset is: refused by the decoder or the chunk lists, started over.
-for lie in frame_at skip frame; do
-	power_cut "$(point 22)"
-	"$PY" - "$D/upgrade.resume" "$lie" <<'PYEOF'
+# lie_about SLOT WHAT: the record's entry for SLOT made to lie about WHAT (frame_at, skip, frame).
+lie_about() {
+	"$PY" - "$D/upgrade.resume" "$1" "$2" <<'PYEOF'
 import json, sys
-p, lie = sys.argv[1], sys.argv[2]
+p, slot, lie = sys.argv[1], sys.argv[2], sys.argv[3]
 d = json.load(open(p))
-i = [i for i in d["images"] if i["slot"] == "pri"][0]
+i = [i for i in d["images"] if i["slot"] == slot][0]
 c = i["compressed"]
 if lie == "frame_at":
     c["frame_at"] += 1
@@ -184,6 +188,10 @@ else:
     i["kept"] -= 1048576      # the frame before the one at frame_at
 json.dump(d, open(p, "w"))
 PYEOF
+}
+for lie in frame_at skip frame; do
+	power_cut "$(point 22)"
+	lie_about pri "$lie"
 	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*starting over from byte 0" \
 		fw upgrade no-reboot all "$H/fw.pkg"
 	installed
@@ -314,12 +322,12 @@ ok "a network cut in a delta image: resumed at the last frame written (base chec
 # damaged, refused as ever before a byte of it is read (fileNotMatch), sec not written, pri kept as it was.
 dcut() { rm -rf "$D"; cp -a "$T/dcut" "$D"; }   # the same source as the cut run: the proxy
 dcut
-"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); f.seek(3 * 1048576 + 5); b = f.read(1); f.seek(3 * 1048576 + 5); f.write(bytes([b[0] ^ 0xff]))" "$D/slots/sec"
+flip "$D/slots/sec" $((3 * FRAME + 5))
 expect 0 "the bytes kept from the interrupted upgrade do not verify: .*chunk [0-9]+.*SHA-256 mismatch.*starting over from byte 0" \
 	fw upgrade no-reboot all "$P/d.pkg"
 delta_installed
 dcut
-"$PY" -c "import sys; f = open(sys.argv[1], 'r+b'); f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 0xff]))" "$D/slots/pri"
+flip "$D/slots/pri" 1000
 cp "$D/slots/pri" dl/pri.before
 cp "$D/slots/sec" dl/sec.before
 expect 1 "payload WX-sec.img: the base is not the delta's base image" fw upgrade no-reboot all "$P/d.pkg"
@@ -332,20 +340,7 @@ ok "a delta's kept frame damaged: started over, installed; its base damaged: ref
 # that is not where the offset is (decoded with another frame's prefix): refused, started over, installed.
 for lie in frame_at skip frame; do
 	dcut
-	"$PY" - "$D/upgrade.resume" "$lie" <<'PYEOF'
-import json, sys
-p, lie = sys.argv[1], sys.argv[2]
-d = json.load(open(p))
-i = [i for i in d["images"] if i["slot"] == "sec"][0]
-c = i["compressed"]
-if lie == "frame_at":
-    c["frame_at"] += 1
-elif lie == "skip":
-    c["skip"] = c["frame_at"]
-else:
-    i["kept"] -= 1048576
-json.dump(d, open(p, "w"))
-PYEOF
+	lie_about sec "$lie"
 	expect 0 "the bytes kept from the interrupted upgrade do not verify: .*starting over from byte 0" \
 		fw upgrade no-reboot all "$P/d.pkg"
 	delta_installed
@@ -364,26 +359,14 @@ cmp -s "$T/probe/slots/pri" dl/c.img || fail "the delta upgrade without a crash:
 dpoint() {
 	awk -v s="slots/$1" -v k="$2" '$NF == s && $2 == "writing" && $3 == "to" && ++c == k {print $1; exit}' dpoints
 }
-# dpower_cut N: a fresh device at the old package, a power cut before crash point N of the delta upgrade, boot.
-dpower_cut() {
-	dfresh
-	set +e
-	FWCTL_CRASH_AT=$1 "$B/fwctl" --root "$D" upgrade no-reboot all "$H/d.pkg" >/dev/null 2>"$T/cut.err"
-	rc=$?
-	set -e
-	[ $rc -eq 99 ] || fail "crash at $1: exit $rc: $(cat "$T/cut.err")"
-	expect 0 "" fw boot
-	[ -s "$D/upgrade.resume" ] || fail "no resume record after a crash at $1"
-	: >"$SRV_NGINX_ACCESS"
-}
 [ -n "$(dpoint sec 20)" ] && [ -n "$(dpoint pri 10)" ] || fail "no 20th write into sec, 10th into pri: $(cat dpoints)"
-dpower_cut "$(dpoint sec 20)"
+power_cut "$(dpoint sec 20)" "$H/d.pkg" dfresh
 set -- $(sec_entry)
 [ "$1" -eq $((8 * FRAME)) ] || fail "a cut before sec's write 20 kept $*"
 expect 0 "resuming the interrupted upgrade" fw upgrade no-reboot all "$H/d.pkg"
 dresumed_at "$1" "$2" "$3"
 echo "# power cut before sec's write 20 of 20: $1 image bytes kept, fetched $(fetched) bytes of $DSIZE"
-dpower_cut "$(dpoint pri 10)"
+power_cut "$(dpoint pri 10)" "$H/d.pkg" dfresh
 expect 0 "sec: holds WX-sec.img 5.22.0 already: verifying it in place" fw upgrade no-reboot all "$H/d.pkg"
 grep -q "pri: copying WX-pri.img from sec" "$T/.err" || fail "$(cat "$T/.err")"
 delta_installed
