@@ -3,11 +3,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char *crash_var;
 static long crash_at;   /* 0: never */
 static long crash_count;
+static int crash_list;  /* VAR=list: name every step, stop at none */
 
 void fw_crash_enable(const char *env_var)
 {
@@ -15,6 +17,7 @@ void fw_crash_enable(const char *env_var)
 
 	crash_var = env_var;
 
+	crash_list = env != NULL && strcmp(env, "list") == 0;
 	crash_at = env != NULL && *env != '\0' ? strtol(env, NULL, 10) : 0;
 	if (crash_at < 0)
 		crash_at = 0;
@@ -24,6 +27,8 @@ void fw_crash_enable(const char *env_var)
 void fw_crash_point(const char *what, const char *path)
 {
 	crash_count++;
+	if (crash_list)
+		fprintf(stderr, "%s=%ld: step %s %s\n", crash_var, crash_count, what, path);
 	if (crash_at > 0 && crash_count == crash_at) {
 		fprintf(stderr, "%s=%ld: stopping before %s %s\n", crash_var, crash_at, what, path);
 		_exit(FW_CRASH_EXIT);

@@ -6,7 +6,9 @@
  * Called right before every durable step (a write to a slot, an fsync, a
  * rename). Once a program has called fw_crash_enable(VAR) and VAR=N is in the
  * environment, the Nth call ends the process at once with _exit(99): no
- * cleanup, no unlocking beyond what the kernel does. Otherwise it only counts.
+ * cleanup, no unlocking beyond what the kernel does. VAR=list prints every
+ * step as "VAR=N: step WHAT PATH" and stops at none (a test finds the N it
+ * wants in one run). Otherwise it only counts.
  * fwctl enables it with FWCTL_CRASH_AT (fwctl(8), "ENVIRONMENT"); the host
  * programs never do, so the variable cannot stop them.
  */

@@ -27,8 +27,9 @@
  * verified and durable. When the slot's record is valid with that digest the
  * whole image is there (it was committed).
  *
- * A compressed image (formats/pkg.md, section 9; not a delta, which starts
- * over) has `compressed` set: its slot holds decoded bytes, so `kept` is
+ * A compressed image (formats/pkg.md, section 9; a delta rebuilt from its
+ * base too, section 10; not one copied whole from another slot, which is
+ * copied again) has `compressed` set: its slot holds decoded bytes, so `kept` is
  * where a frame begins (a multiple of the frame size, or the image's size),
  * `frame_at` where that frame begins in the payload's compressed bytes (the
  * payload's size for the image's end), and `skip` the compressed bytes

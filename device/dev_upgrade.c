@@ -75,14 +75,16 @@ struct txn {
 	struct timespec saved_at;      /* when a window's bytes were last recorded */
 	int in_place;                  /* plan.step[cur]'s image is whole in its slot: verified there, not written */
 	unsigned inherited;            /* 1 << slot for each image entry the interrupted run recorded */
-	/* plan.step[cur]'s image travels compressed: its slot holds decoded bytes, no package bytes, so
-	 * the record names where a frame begins (dev_resume.h) and a resume continues there (formats/pkg.md);
-	 * the frame size, the image's and the payload's sizes, the compressed piece size. A delta's is never
-	 * named: a resume writes it again from its first frame. */
-	int compressed, delta;
+	/* plan.step[cur]'s image travels compressed (a delta rebuilt from its base too): its slot holds
+	 * decoded bytes, no package bytes, so the record names where a frame begins (dev_resume.h) and a
+	 * resume continues there (formats/pkg.md); the frame size, the image's and the payload's sizes, the
+	 * compressed piece size. An image copied whole from another slot (a delta's, PKG_DELTA_TARGET:
+	 * copying) is never named: it needs no byte of the package, and a resume copies it again. */
+	int compressed, copying;
 	uint64_t z_frame, z_image, z_size, z_piece;
 	int zcontinued;                /* this pass continued a compressed image at a frame (resume_at) */
 	int delta_fd;                  /* the slot a delta's image is rebuilt (or copied) from, read-only; -1 */
+	int delta_src;                 /* ... which it is, for the payload on_delta was last asked about (PKG_DELTA_*) */
 	int delta_here;                /* ... which is its own slot, holding the image already: verified there, not written */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
@@ -241,7 +243,7 @@ static int frame_point(struct txn *u, struct dev_resume_image *im, uint64_t dura
  */
 static int checkpoint(struct txn *u, int sync, struct fw_err *err)
 {
-	struct dev_resume_image *im = u->delta ? NULL : dev_resume_image(&u->res, u->plan.step[u->cur].target);
+	struct dev_resume_image *im = u->copying ? NULL : dev_resume_image(&u->res, u->plan.step[u->cur].target);
 
 	if (sync && dev_slot_sync(&u->w, err) < 0)
 		return -1;
@@ -530,8 +532,8 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
 			i++;
 	im = dev_resume_image(&u->res, t);
 
-	if (p->zstd.base.on) {
-		/* A delta is written again from its first frame: its record entry goes. */
+	if (u->copying) {
+		/* An image copied from another slot is copied again from its first byte: its record entry goes. */
 		if (im != NULL)
 			drop_entry(u, (unsigned)(im - u->res.image));
 		u->inherited &= ~(1u << t);
@@ -564,11 +566,10 @@ static int resume_image(struct txn *u, const struct fw_manifest *m, size_t index
  */
 static int open_slot(struct txn *u, enum fw_target t, const struct fw_payload *p, struct fw_err *err)
 {
-	struct dev_resume_image *im = u->resume_on && !p->zstd.base.on ? dev_resume_image(&u->res, t) : NULL;
+	struct dev_resume_image *im = u->resume_on && !u->copying ? dev_resume_image(&u->res, t) : NULL;
 	struct fw_err oerr = { 0 };
 
-	u->delta = p->zstd.base.on;
-	u->compressed = p->zstd.on && !u->delta;
+	u->compressed = p->zstd.on;
 	u->z_frame = p->zstd.frame_size;
 	u->z_image = p->size;
 	u->z_size = p->zstd.size;
@@ -654,6 +655,7 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 			return fw_err_set(err, FW_EXIT_IO, "%s: cannot read it for the delta: %s", dev_slot_name(slot), strerror(errno));
 		}
 		u->delta_here = slot == (int)st->target;
+		u->delta_src = src;
 		/* A slot the image is copied from (or verified in) that this run did not write is checked whole first,
 		 * as a base is by the reader: its record is no proof of its bytes, and a copy found bad half way
 		 * would have spent the slot it writes (the last valid image, for 'upgrade pri'). */
@@ -679,6 +681,9 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 	struct dev_record inv;
 
 	u->result = DEV_RESULT_FILE_CHECK_FAILED;
+	/* on_delta ran just before for a delta of this pass: a copy from another slot is never resumed. */
+	u->copying = u->delta_src == PKG_DELTA_TARGET;
+	u->delta_src = PKG_DELTA_NONE;
 
 	for (size_t i = 0; i < u->plan.n; i++) {
 		enum fw_target t = u->plan.step[i].target;
@@ -724,7 +729,8 @@ static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct
 }
 
 /*
- * A compressed payload the reader is about to read (pkg_reader_ops.resume_at):
+ * A compressed payload the reader is about to read (pkg_reader_ops.resume_at;
+ * a delta once its base checked out):
  * continued at a frame when the record's entry for it holds a part of its
  * image in its slot (the image written now continues after them: open_slot)
  * or the whole image (verified in place). The reader checks the slot's bytes
@@ -848,7 +854,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 	rec.trial = t == FW_TARGET_PRI || t == FW_TARGET_SEC;
 	/* Its bytes are durable now. The record learns it with its next replacement; until then it
 	 * vouches for the windows it named (a power cut costs at most the rest of this image). */
-	if (u->resume_on && !p->zstd.base.on && dev_resume_image(&u->res, t) != NULL) {
+	if (u->resume_on && !u->copying && dev_resume_image(&u->res, t) != NULL) {
 		struct dev_resume_image *im = dev_resume_image(&u->res, t);
 
 		im->kept = p->size;
@@ -1123,6 +1129,7 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 	sig_trust_init(&trust);
 	u.in.fd = -1;
 	u.delta_fd = -1;
+	u.delta_src = PKG_DELTA_NONE;
 	for (int s = 0; s < DEV_SLOT_COUNT; s++)
 		u.slot_fd[s] = -1;
 	if (dev_state_load(r, &u.st, err) < 0)

@@ -908,8 +908,10 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 	chunk_pipe_collect_bad(r->pipe, 0);
 	if ((z = zstd_read_new(p, list + fw_payload_chunks(p) * FW_DIGEST_LEN, decoded, r, err)) == NULL)
 		goto out;
-	/* Where each frame begins, for a caller that may continue the image after a cut (pkg_report_frame_at). */
-	if (forward && !p->zstd.base.on) {
+	/* Where each frame begins, for a caller that may continue the image after a cut (pkg_report_frame_at);
+	 * a delta's too (its frames are as independent, each with its own prefix of the base). An image copied
+	 * whole from elsewhere decodes no frame: its table stays empty, and names no point to continue at. */
+	if (forward) {
 		uint64_t n = fw_payload_frames(p) + 1;
 
 		free(r->rep->frame_at);
@@ -950,7 +952,8 @@ static int read_compressed(struct reader *r, size_t index, const uint8_t *list, 
 			rc = -1;
 		goto out;
 	}
-	if (!p->zstd.base.on && r->ops->resume_at != NULL && resume_frames(r, p, index, z, err) < 0)
+	/* A delta continues at a frame as any compressed image, once its base checked out (delta_begin). */
+	if ((!p->zstd.base.on || src == PKG_DELTA_BASE) && r->ops->resume_at != NULL && resume_frames(r, p, index, z, err) < 0)
 		goto failed;
 	while ((ar = archive_read_data_block(r->a, &block, &len, &offset)) == ARCHIVE_OK) {
 		if (zstd_read_feed(z, block, len, err) < 0)

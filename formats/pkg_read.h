@@ -94,8 +94,9 @@ struct pkg_report {
 	uint64_t bad_total;
 
 	/* The frames of the last compressed payload handed on (payload_begin
-	 * returned 1): where each begins in its compressed bytes, as the decoding
-	 * reaches it; read with pkg_report_frame_at. Owned. */
+	 * returned 1), a delta's too: where each begins in its compressed bytes,
+	 * as the decoding reaches it (none for an image copied whole,
+	 * PKG_DELTA_TARGET); read with pkg_report_frame_at. Owned. */
 	uint64_t *frame_at;
 	uint64_t n_frame_at;
 };
@@ -158,8 +159,10 @@ struct pkg_reader_ops {
 	 */
 	int (*delta_source)(void *ctx, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
 	/*
-	 * A compressed payload that is no delta, to be decoded (payload_begin
-	 * returned 1 or 0), asked right after: return 1 with *at filled to
+	 * A compressed payload to be decoded (payload_begin returned 1 or 0; a
+	 * delta's once its base checked out, delta_source PKG_DELTA_BASE: each
+	 * frame has its own prefix of the base, so it continues at any frame as
+	 * well), asked right after: return 1 with *at filled to
 	 * continue it at a frame, 0 to read it whole, -1 to refuse. Continued,
 	 * the image's bytes before at->image are read from at->fd and checked
 	 * against the image's chunk list like decoded ones (a mismatch fails
