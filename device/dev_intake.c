@@ -260,6 +260,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 		in->last_done = dev_feed_done(in->feed);
 		in->spliced += in->stats.local_bytes;
 		in->skipped += in->stats.skipped_bytes;
+		in->skipped_received += in->stats.skipped_received;
 	}
 	if (hook != NULL)
 		hrc = dev_hook_verdict(hook, rc < 0 || frc < 0 || orc < 0, in->root->cfg.hook_timeout, in->verb,

@@ -912,6 +912,11 @@ uint64_t dev_transport_done(const struct dev_transport *t)
 	return atomic_load(&((struct dev_transport *)t)->delivered);
 }
 
+uint64_t dev_transport_received(const struct dev_transport *t)
+{
+	return t->at;
+}
+
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes)
 {
 	atomic_store(&t->limit, max_bytes);

@@ -1166,7 +1166,7 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 out:
 	if (u.in.net != NULL) {
 		const struct dev_transport_info *ni = dev_transport_info(u.in.net);
-		char spliced[160] = "";
+		char spliced[224] = "";
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
@@ -1174,10 +1174,15 @@ out:
 		 * with the whole file sent them anyway, and the bytes before them again: not "not fetched". */
 		int ignored = ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS);
 
-		if (u.in.skipped > 0)
+		/* Bytes read ahead before the transport moved past them came all the same: counted so, not as spared. */
+		uint64_t received = ignored ? u.in.skipped : u.in.skipped_received;
+
+		if (received > 0)
 			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
-				 ignored ? "; %llu bytes not needed (received all the same)" : "; %llu bytes not fetched (not needed)",
-				 (unsigned long long)u.in.skipped);
+				 "; %llu bytes not needed (received all the same)", (unsigned long long)received);
+		if (u.in.skipped > received)
+			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
+				 "; %llu bytes not fetched (not needed)", (unsigned long long)(u.in.skipped - received));
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
 		if (ignored && (u.resuming || ni->interruptions > 0 || u.in.skipped > 0))
 			tnote(&u, "the server ignored a Range request (HTTP 200, not 206): "

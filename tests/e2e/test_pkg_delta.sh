@@ -137,6 +137,11 @@ for port in "$HTTP_PORT" "$NORANGE_PORT"; do
 		[ "$fetched" -le $((total - pri_entry + FEED_READ_AHEAD)) ] ||
 			fail "fetched $fetched bytes of a $total-byte package whose pri delta ($pri_entry bytes) is not needed"
 		grep -q "bytes not fetched" "$T/.err" || fail "no word of the bytes not fetched: $(cat "$T/.err")"
+		# Every byte of the package is counted once: fetched (the bytes of pri's entry read ahead before the
+		# jump among them: 'not needed (received all the same)'), or not fetched.
+		spared=$(sed -n 's/.*; \([0-9]*\) bytes not fetched (not needed)).*/\1/p' "$T/.err")
+		[ $((fetched + spared)) -eq "$total" ] ||
+			fail "fetched $fetched + not fetched $spared is not the package's $total bytes: $(cat "$T/.err")"
 		ranged=$fetched
 	else
 		[ "$fetched" -le "$total" ] || fail "a server ignoring Range: fetched $fetched bytes of a $total-byte package"
