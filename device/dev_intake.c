@@ -189,7 +189,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 				const struct pkg_reader_ops *ops, void *ctx, const enum dev_result *stage,
 				struct fw_manifest **m, struct pkg_report *rep, struct fw_err *err)
 {
-	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
+	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, NULL };
 	struct pkg_read_opts ropts = *opts;
 	struct dev_hook *hook = NULL;
 	struct fw_err ferr = { 0 }, oerr = { 0 }, herr = { 0 };

@@ -974,7 +974,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, NULL };
 	enum dev_result res;
 
 	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */

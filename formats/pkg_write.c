@@ -411,6 +411,13 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		fw_err_set(err, FW_EXIT_USAGE, "a frame size without compression: --frame-size goes with --compress");
 		goto out;
 	}
+	/* Frames end on chunk boundaries (pkg.md section 9): said in the options' words, not the manifest's. */
+	for (size_t i = 0; opts->zstd_frame_size != 0 && i < m->n_payloads; i++)
+		if (m->payloads[i].chunk_size != 0 && opts->zstd_frame_size % m->payloads[i].chunk_size != 0) {
+			fw_err_set(err, FW_EXIT_USAGE, "--frame-size %u is not a multiple of the chunk size %llu (--chunk-size)",
+				   (unsigned)opts->zstd_frame_size, (unsigned long long)m->payloads[i].chunk_size);
+			goto out;
+		}
 	if (opts->zstd_level != 0) {
 		if (opts->zstd_level < FW_ZSTD_LEVEL_MIN || opts->zstd_level > FW_ZSTD_LEVEL_MAX) {
 			fw_err_set(err, FW_EXIT_USAGE, "zstd level %d: expected %d to %d", opts->zstd_level,

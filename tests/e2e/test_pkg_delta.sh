@@ -55,7 +55,13 @@ ok "format_version 4; each system image names its base (the old image's digest);
 expect 0 'WX-pri.img: a delta against base image .*not rebuilt' "$B/fwpkg" verify -p k.pub new.pkg
 expect 0 '' "$B/fwpkg" verify -p k.pub --base a.img new.pkg
 grep -q 'not rebuilt' "$T/.err" && fail "verify --base still says not rebuilt"
-expect 1 'WX-sec.img: the base is not the delta.s base image' "$B/fwpkg" verify -p k.pub --base b.img new.pkg
+expect 1 'new.pkg: payload WX-sec.img: --base b.img: the base is not the delta.s base image' "$B/fwpkg" verify -p k.pub --base b.img new.pkg
+# A --base that is no image file: one line naming it, exit 2 (a directory: not taken for an image of its size);
+# one that cannot be opened: exit 3.
+mkdir basedir
+expect 2 '^fwpkg: verify: basedir: a directory: --base takes an image file$' "$B/fwpkg" verify -p k.pub --base basedir new.pkg
+[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
+expect 3 '^fwpkg: verify: nobase.img: cannot open: No such file' "$B/fwpkg" verify -p k.pub --base nobase.img new.pkg
 expect 0 '' "$B/fwpkg" verify --json -p k.pub new.pkg
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_rebuilt"]==["WX-sec.img","WX-pri.img"], d' "$T/.out" ||
 	fail "verify --json does not list the images it did not rebuild"
@@ -68,6 +74,9 @@ ok "verify (without a base: compressed bytes only, said; --base: rebuilt and che
 mkdir x0
 expect 2 'WX-sec.img is a delta: give its base image with --base' "$B/fwpkg" extract -C x0 -p k.pub new.pkg
 [ -z "$(ls -A x0)" ] || fail "extract without a base left $(ls -A x0)"
+expect 2 '^fwpkg: extract: basedir: a directory: --base takes an image file$' "$B/fwpkg" extract -C x0 -p k.pub --base basedir new.pkg
+expect 1 'new.pkg: payload WX-sec.img: --base b.img: the base is not the delta.s base image' "$B/fwpkg" extract -C x0 -p k.pub --base b.img new.pkg
+[ -z "$(ls -A x0)" ] || fail "extract with a wrong base left $(ls -A x0)"
 expect 0 '' "$B/fwpkg" extract -C x1 -p k.pub --base a.img new.pkg
 cmp x1/WX-pri.img b.img && cmp x1/WX-sec.img b.img && cmp x1/WX-boot.img boot2.img || fail "extract --base differs"
 expect 0 '' "$B/fwpkg" extract -C x2 -p k.pub new.pkg WX-boot.img
