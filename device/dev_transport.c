@@ -694,7 +694,8 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 
 		attempt_error(t, err);
 		used = strlen(err->msg);
-		snprintf(err->msg + used, sizeof(err->msg) - used, " (gave up after %u attempts)", t->info.attempts);
+		snprintf(err->msg + used, sizeof(err->msg) - used, " (gave up after %u attempt%s)", t->info.attempts,
+			 t->info.attempts == 1 ? "" : "s");
 		return -1;
 	}
 	t->info.interruptions++;

@@ -84,6 +84,7 @@ struct txn {
 	int zcontinued;                /* this pass continued a compressed image at a frame (resume_at) */
 	int delta_fd;                  /* the slot a delta's image is rebuilt (or copied) from, read-only; -1 */
 	int delta_here;                /* ... which is its own slot, holding the image already: verified there, not written */
+	char delta_from[32];           /* ... named for messages: "the image in pri" */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
 	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
@@ -654,6 +655,7 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 			return fw_err_set(err, FW_EXIT_IO, "%s: cannot read it for the delta: %s", dev_slot_name(slot), strerror(errno));
 		}
 		u->delta_here = slot == (int)st->target;
+		snprintf(u->delta_from, sizeof(u->delta_from), "the image in %s", dev_slot_name(slot));
 		/* A slot the image is copied from (or verified in) that this run did not write is checked whole first,
 		 * as a base is by the reader: its record is no proof of its bytes, and a copy found bad half way
 		 * would have spent the slot it writes (the last valid image, for 'upgrade pri'). */
@@ -671,6 +673,15 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 		return src;
 	}
 	return PKG_DELTA_NONE;
+}
+
+/* The slot on_delta gave, for the reader's message when its bytes are not the base. */
+static const char *on_delta_name(void *ctx, size_t index)
+{
+	struct txn *u = ctx;
+
+	(void)index;
+	return u->delta_from[0] != '\0' ? u->delta_from : NULL;
 }
 
 static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
@@ -974,7 +985,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, NULL };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, on_delta_name };
 	enum dev_result res;
 
 	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */

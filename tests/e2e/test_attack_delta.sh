@@ -65,7 +65,7 @@ for at in $((1 << 20)) $(((6 << 20) + 4999)); do
 	fresh "zbit$at"
 	cp abad.img "$D/slots/pri"
 	before=$(devsum)
-	expect 1 'WX-sec.img: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
+	expect 1 'WX-sec.img: the image in pri: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
 	[ "$(devsum)" = "$before" ] || fail "a delta against a base slot with a bit flipped at $at changed the slots or records"
 	[ "$(js "d['last_upgrade']['result']")" = fileNotMatch ] || fail "$(js "d['last_upgrade']")"
 done

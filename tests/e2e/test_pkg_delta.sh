@@ -200,7 +200,7 @@ ok "a delta against another base: fileNotMatch, nothing written"
 D=$T/d6 && rm -rf "$D" && cp -a "$T/start" "$D"
 printf '\377' | dd of="$D/slots/pri" bs=1 seek=10000000 conv=notrunc status=none
 before=$(devsum)
-expect 1 'WX-sec.img: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
+expect 1 'WX-sec.img: the image in pri: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
 [ "$(devsum)" = "$before" ] || fail "a delta against a corrupted base slot changed the slots or records"
 [ "$(js "d['last_upgrade']['result']")" = fileNotMatch ] || fail "$(js "d['last_upgrade']")"
 ok "a corrupted base slot: checked before it is read, fileNotMatch, nothing written"
