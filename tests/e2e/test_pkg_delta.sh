@@ -69,6 +69,8 @@ expect 0 '' "$B/fwpkg" inspect new.pkg
 grep -q 'format fwpkg 4' "$T/.out" || fail "inspect does not show format 4"
 adig=$("$PY" -c 'import json,sys,tarfile; print([i["digest"] for i in json.load(tarfile.open(sys.argv[1]).extractfile("manifest.json"))["images"] if i["target"]=="pri"][0])' old.pkg)
 grep -Eq "^  WX-pri\.img +20971520 +24 MiB  $adig\$" "$T/.out" || fail "inspect shows no delta base $adig: $(cat "$T/.out")"
+# The compression line: level, sizes, ratio, 8 MiB frames and the 64 MiB window, each in its column.
+grep -Eq '^  WX-pri\.img +zstd:3 +20971520 +[0-9]+ +[0-9.]+x +8 MiB +64 MiB$' "$T/.out" || fail "inspect's compression line: $(cat "$T/.out")"
 ok "verify (without a base: compressed bytes only, said; --base: rebuilt and checked; a wrong base refused), inspect"
 
 mkdir x0
