@@ -88,6 +88,13 @@ ok "extract: a delta needs --base (nothing written without); with it every image
 expect 2 'a delta package itself' "$B/mkpkg" -q -o new2.pkg --version 5.23.0 --product WX --chunk-size 65536 \
 	--pri b.img --sec b.img --boot boot2.img -k k.key --delta-from new.pkg
 [ ! -e new2.pkg ] || fail "mkpkg left new2.pkg"
+# A delta's frame and its base around it share one window of at most 2^27: larger frames are refused in the
+# options' words (not the manifest's window_log), the largest one taken.
+for f in 67108864 268435456; do
+	expect 2 "^mkpkg: --frame-size $f: a delta's frames are at most 33554432 bytes" "$B/mkpkg" -q -o new2.pkg --version 5.23.0 \
+		--product WX --chunk-size 65536 --pri b.img --sec b.img --boot boot2.img -k k.key --delta-from old.pkg --frame-size $f
+done
+[ ! -e new2.pkg ] || fail "mkpkg left new2.pkg"
 "$B/mkpkg" -q -o new3.pkg --version 5.22.0 --product WX --chunk-size 65536 \
 	--pri b.img --sec b.img --boot boot2.img -k k.key --delta-from old.pkg
 cmp new.pkg new3.pkg || fail "two builds of the same delta differ"
