@@ -29,7 +29,7 @@ struct dev_feed {
 	uint64_t pos;
 	uint64_t fallback_until;           /* bytes before this come from the network although declared local */
 	_Atomic uint64_t done;
-	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes, skipped_bytes;
+	_Atomic uint64_t local_bytes, net_bytes, fallback_bytes, skipped_bytes, skipped_received;
 	_Atomic unsigned seeks;
 	struct dev_pump pump;              /* the fd thread (dev_feed_fd) */
 	/* Ranges the reader will pass over, told from its thread (dev_feed_pass_over) while this one reads;
@@ -58,6 +58,7 @@ int dev_feed_new(struct dev_feed **out, struct dev_transport *net, uint64_t tota
 	atomic_init(&f->net_bytes, 0);
 	atomic_init(&f->fallback_bytes, 0);
 	atomic_init(&f->skipped_bytes, 0);
+	atomic_init(&f->skipped_received, 0);
 	atomic_init(&f->seeks, 0);
 	pthread_mutex_init(&f->pass_mu, NULL);
 	*out = f;
@@ -136,6 +137,7 @@ void dev_feed_stats(const struct dev_feed *f, struct dev_feed_stats *out)
 	out->net_bytes = atomic_load(&m->net_bytes);
 	out->fallback_bytes = atomic_load(&m->fallback_bytes);
 	out->skipped_bytes = atomic_load(&m->skipped_bytes);
+	out->skipped_received = atomic_load(&m->skipped_received);
 	out->seeks = atomic_load(&m->seeks);
 }
 
@@ -179,6 +181,18 @@ static size_t read_local(struct dev_feed *f, const struct local_range *l, void *
 	return (size_t)n;
 }
 
+/* Package bytes [from, to) came over the network unused: those of skipped ranges were not spared after all. */
+static void received_unused(struct dev_feed *f, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < f->n_local; i++) {
+		const struct local_range *l = &f->local[i];
+		uint64_t a = from > l->start ? from : l->start, b = to < l->end ? to : l->end;
+
+		if (l->fd < 0 && a < b)
+			atomic_fetch_add(&f->skipped_received, b - a);
+	}
+}
+
 static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len, struct fw_err *err)
 {
 	uint64_t end, have_end;
@@ -197,8 +211,16 @@ static ssize_t read_net(struct dev_feed *f, uint64_t next, void *buf, size_t len
 	end = next == UINT64_MAX || (f->total > 0 && next >= f->total) ? 0 : next;
 	have_end = dev_transport_info(f->net)->end;
 	if (dev_transport_done(f->net) != f->pos || (have_end != 0 && (end == 0 || have_end < end))) {
+		uint64_t from = dev_transport_done(f->net), to = dev_transport_received(f->net);
+		unsigned attempts = dev_transport_info(f->net)->attempts;
+
 		if (dev_transport_seek_to(f->net, f->pos, end, err) < 0)
 			return -1;
+		/* What the transport had received past its reader went with the old connection; a short jump
+		 * forward is read through on the same one. */
+		if (dev_transport_info(f->net)->attempts == attempts && f->pos > from)
+			to = f->pos;
+		received_unused(f, from, to);
 		atomic_fetch_add(&f->seeks, 1);
 	}
 	if ((n = dev_transport_read(f->net, buf, len, err)) <= 0)

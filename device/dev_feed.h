@@ -70,6 +70,8 @@ struct dev_feed_stats {
 	uint64_t net_bytes;        /* delivered from the transport (the tee wrote these) */
 	uint64_t fallback_bytes;   /* declared local, but fetched because the file could not deliver them */
 	uint64_t skipped_bytes;    /* delivered as zeros from skipped ranges */
+	uint64_t skipped_received; /* of those, bytes the transport received all the same (read ahead before it was
+				    * moved past them, or read through a short jump) */
 	unsigned seeks;            /* times the transport was moved to another offset */
 };
 

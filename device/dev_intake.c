@@ -141,6 +141,13 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 	return in->ops->delta_source != NULL ? in->ops->delta_source(in->ctx, m, index, fd, err) : PKG_DELTA_NONE;
 }
 
+static const char *on_delta_name(void *ctx, size_t index)
+{
+	struct dev_intake *in = ctx;
+
+	return in->ops->delta_name != NULL ? in->ops->delta_name(in->ctx, index) : NULL;
+}
+
 static int on_resume_at(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at, struct fw_err *err)
 {
 	struct dev_intake *in = ctx;
@@ -189,7 +196,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 				const struct pkg_reader_ops *ops, void *ctx, const enum dev_result *stage,
 				struct fw_manifest **m, struct pkg_report *rep, struct fw_err *err)
 {
-	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
+	struct pkg_reader_ops seen = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, on_delta_name };
 	struct pkg_read_opts ropts = *opts;
 	struct dev_hook *hook = NULL;
 	struct fw_err ferr = { 0 }, oerr = { 0 }, herr = { 0 };
@@ -260,6 +267,7 @@ enum dev_result dev_intake_read(struct dev_intake *in, const struct pkg_read_opt
 		in->last_done = dev_feed_done(in->feed);
 		in->spliced += in->stats.local_bytes;
 		in->skipped += in->stats.skipped_bytes;
+		in->skipped_received += in->stats.skipped_received;
 	}
 	if (hook != NULL)
 		hrc = dev_hook_verdict(hook, rc < 0 || frc < 0 || orc < 0, in->root->cfg.hook_timeout, in->verb,

@@ -70,7 +70,8 @@ struct dev_intake {
 	struct dev_feed *out_feed;    /* the hook's output, kept (TEE_READ with a hook) */
 	struct dev_feed_stats stats;  /* the last read's, of the source's feed */
 	uint64_t spliced;             /* bytes taken from kept ranges, every read */
-	uint64_t skipped;             /* bytes of skipped ranges (not fetched), every read */
+	uint64_t skipped;             /* bytes of skipped ranges (not read from the source), every read */
+	uint64_t skipped_received;    /* of those, bytes the transport received all the same, every read */
 	uint64_t last_done;           /* where the last read's source stream ended */
 	int reached;                  /* the last read's manifest callback ran */
 	int drain;                    /* after an accepted package, read its stream to the end (a tee keeps it whole) */

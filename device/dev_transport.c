@@ -694,7 +694,8 @@ static int finish_attempt(struct dev_transport *t, struct fw_err *err)
 
 		attempt_error(t, err);
 		used = strlen(err->msg);
-		snprintf(err->msg + used, sizeof(err->msg) - used, " (gave up after %u attempts)", t->info.attempts);
+		snprintf(err->msg + used, sizeof(err->msg) - used, " (gave up after %u attempt%s)", t->info.attempts,
+			 t->info.attempts == 1 ? "" : "s");
 		return -1;
 	}
 	t->info.interruptions++;
@@ -910,6 +911,11 @@ int dev_transport_jumps(const struct dev_transport *t)
 uint64_t dev_transport_done(const struct dev_transport *t)
 {
 	return atomic_load(&((struct dev_transport *)t)->delivered);
+}
+
+uint64_t dev_transport_received(const struct dev_transport *t)
+{
+	return t->at;
 }
 
 void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes)

@@ -195,6 +195,10 @@ int dev_transport_jumps(const struct dev_transport *t);
 
 uint64_t dev_transport_done(const struct dev_transport *t);
 
+/* The file offset past the last byte the current connection received (read ahead of dev_transport_done); from
+ * the thread that reads. */
+uint64_t dev_transport_received(const struct dev_transport *t);
+
 /* Counters and identity so far; valid until close. While a feed's fd thread reads it, look after dev_feed_finish. */
 const struct dev_transport_info *dev_transport_info(const struct dev_transport *t);
 

@@ -86,6 +86,7 @@ struct txn {
 	int delta_fd;                  /* the slot a delta's image is rebuilt (or copied) from, read-only; -1 */
 	int delta_src;                 /* ... which it is, for the payload on_delta was last asked about (PKG_DELTA_*) */
 	int delta_here;                /* ... which is its own slot, holding the image already: verified there, not written */
+	char delta_from[32];           /* ... named for messages: "the image in pri" */
 	unsigned recorded;             /* ... and for each entry the record on disk holds */
 	char *progress_path;           /* ROOT/DEV_PROGRESS_FILE while a network source is read */
 	uint64_t net_total;            /* the file's size as the server said at open; 0 unknown */
@@ -656,6 +657,7 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 		}
 		u->delta_here = slot == (int)st->target;
 		u->delta_src = src;
+		snprintf(u->delta_from, sizeof(u->delta_from), "the image in %s", dev_slot_name(slot));
 		/* A slot the image is copied from (or verified in) that this run did not write is checked whole first,
 		 * as a base is by the reader: its record is no proof of its bytes, and a copy found bad half way
 		 * would have spent the slot it writes (the last valid image, for 'upgrade pri'). */
@@ -673,6 +675,15 @@ static int on_delta(void *ctx, const struct fw_manifest *m, size_t index, int *f
 		return src;
 	}
 	return PKG_DELTA_NONE;
+}
+
+/* The slot on_delta gave, for the reader's message when its bytes are not the base. */
+static const char *on_delta_name(void *ctx, size_t index)
+{
+	struct txn *u = ctx;
+
+	(void)index;
+	return u->delta_from[0] != '\0' ? u->delta_from : NULL;
 }
 
 static int on_begin(void *ctx, const struct fw_manifest *m, size_t index, struct fw_err *err)
@@ -980,7 +991,7 @@ static int read_pass(struct txn *u, struct sig_trust *trust, struct fw_manifest 
 	/* No plain SHA-256 of the images: a second, serial hash of every byte would halve the install's speed;
 	 * the record's digest (the signed chunk list's) identifies the image, as fwpkg inspect shows it. */
 	struct pkg_read_opts ropts = { .trust = trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, on_delta, on_resume_at, on_delta_name };
 	enum dev_result res;
 
 	/* A scheduled install hashes as it reads, into one chunk buffer: memory counts there, a second core does not. */
@@ -1173,7 +1184,7 @@ static int attempt(struct dev_root *r, const struct dev_upgrade_req *req, struct
 out:
 	if (u.in.net != NULL) {
 		const struct dev_transport_info *ni = dev_transport_info(u.in.net);
-		char spliced[160] = "";
+		char spliced[224] = "";
 
 		if (u.in.spliced > 0)
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
@@ -1181,10 +1192,15 @@ out:
 		 * with the whole file sent them anyway, and the bytes before them again: not "not fetched". */
 		int ignored = ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS);
 
-		if (u.in.skipped > 0)
+		/* Bytes read ahead before the transport moved past them came all the same: counted so, not as spared. */
+		uint64_t received = ignored ? u.in.skipped : u.in.skipped_received;
+
+		if (received > 0)
 			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
-				 ignored ? "; %llu bytes not needed (received all the same)" : "; %llu bytes not fetched (not needed)",
-				 (unsigned long long)u.in.skipped);
+				 "; %llu bytes not needed (received all the same)", (unsigned long long)received);
+		if (u.in.skipped > received)
+			snprintf(spliced + strlen(spliced), sizeof(spliced) - strlen(spliced),
+				 "; %llu bytes not fetched (not needed)", (unsigned long long)(u.in.skipped - received));
 		/* A retry or a seek the server answered with the whole file: say where the extra bytes came from. */
 		if (ignored && (u.resuming || ni->interruptions > 0 || u.in.skipped > 0))
 			tnote(&u, "the server ignored a Range request (HTTP 200, not 206): "

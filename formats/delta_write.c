@@ -97,7 +97,7 @@ int delta_bases_load(const char *old_path, struct fw_manifest *m, uint32_t margi
 {
 	struct load l;
 	struct pkg_read_opts ro = { .threads = threads };
-	struct pkg_reader_ops ops = { old_manifest, old_begin, old_data, NULL, NULL, NULL };
+	struct pkg_reader_ops ops = { old_manifest, old_begin, old_data, NULL, NULL, NULL, NULL };
 	struct pkg_report rep;
 	struct fw_manifest *old = NULL;
 	int fd, rc = -1, n = 0;

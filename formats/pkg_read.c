@@ -1010,8 +1010,11 @@ static int delta_begin(struct reader *r, size_t index, const char *label, struct
 		return fw_err_wrap(err, "%s", label);
 	if (r->dsrc != PKG_DELTA_BASE)
 		return 0;
-	if (pkg_delta_base_check(r->dfd, &p->zstd.base, threads ? threads : 1, err) < 0)
-		return fw_err_wrap(err, "%s", label);
+	if (pkg_delta_base_check(r->dfd, &p->zstd.base, threads ? threads : 1, err) < 0) {
+		const char *base = r->ops->delta_name != NULL ? r->ops->delta_name(r->ctx, index) : NULL;
+
+		return base != NULL ? fw_err_wrap(err, "%s: %s", label, base) : fw_err_wrap(err, "%s", label);
+	}
 	if (p->zstd.base.size > 0 &&
 	    (r->dmap = mmap(NULL, (size_t)p->zstd.base.size, PROT_READ, MAP_SHARED, r->dfd, 0)) == MAP_FAILED)
 		return fw_err_set(err, FW_EXIT_IO, "%s: cannot map the base: %s", label, strerror(errno));

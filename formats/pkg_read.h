@@ -174,6 +174,9 @@ struct pkg_reader_ops {
 	 */
 	int (*resume_at)(void *ctx, const struct fw_manifest *m, size_t index, struct pkg_resume_at *at,
 			 struct fw_err *err);
+	/* The name of the base delta_source gave for payload index (a file), for the message when it does not
+	 * check out; NULL: the payload's name alone. */
+	const char *(*delta_name)(void *ctx, size_t index);
 };
 
 enum { PKG_DELTA_NONE = 0, PKG_DELTA_BASE = 1, PKG_DELTA_TARGET = 2 };

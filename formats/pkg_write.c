@@ -411,14 +411,34 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		fw_err_set(err, FW_EXIT_USAGE, "a frame size without compression: --frame-size goes with --compress");
 		goto out;
 	}
+	/* Frames end on chunk boundaries (pkg.md section 9): said in the options' words, not the manifest's. */
+	for (size_t i = 0; opts->zstd_frame_size != 0 && i < m->n_payloads; i++)
+		if (m->payloads[i].chunk_size != 0 && opts->zstd_frame_size % m->payloads[i].chunk_size != 0) {
+			fw_err_set(err, FW_EXIT_USAGE, "--frame-size %u is not a multiple of the chunk size %llu (--chunk-size)",
+				   (unsigned)opts->zstd_frame_size, (unsigned long long)m->payloads[i].chunk_size);
+			goto out;
+		}
 	if (opts->zstd_level != 0) {
 		if (opts->zstd_level < FW_ZSTD_LEVEL_MIN || opts->zstd_level > FW_ZSTD_LEVEL_MAX) {
 			fw_err_set(err, FW_EXIT_USAGE, "zstd level %d: expected %d to %d", opts->zstd_level,
 				   FW_ZSTD_LEVEL_MIN, FW_ZSTD_LEVEL_MAX);
 			goto out;
 		}
-		for (size_t i = 0; i < m->n_payloads; i++)
+		for (size_t i = 0; i < m->n_payloads; i++) {
+			const struct fw_zstd *z = &m->payloads[i].zstd;
+			uint32_t most = FW_ZSTD_FRAME_MIN;
+
 			zstd_write_setup(&m->payloads[i], opts->zstd_level, opts->zstd_frame_size);
+			if (!z->base.on || fw_delta_window_log(z->frame_size, z->base.margin) <= FW_DELTA_WINDOW_LOG_MAX)
+				continue;
+			/* A delta's frame and its base around it share one window (pkg.md section 10). */
+			while (most < FW_ZSTD_FRAME_MAX && fw_delta_window_log(most * 2, z->base.margin) <= FW_DELTA_WINDOW_LOG_MAX)
+				most *= 2;
+			fw_err_set(err, FW_EXIT_USAGE, "--frame-size %u: a delta's frames are at most %u bytes (a frame and "
+				   "%u bytes of its base either side take one window, at most 2^%d)", (unsigned)z->frame_size,
+				   (unsigned)most, (unsigned)z->base.margin, FW_DELTA_WINDOW_LOG_MAX);
+			goto out;
+		}
 	}
 	/* The manifest is the caller's input: refuse it before hashing gigabytes. */
 	if (fw_manifest_validate(m, err) < 0) {

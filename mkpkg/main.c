@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"             [--image PRODUCT:TARGET=IMG]... [--generation N] [--rollback-index N] [--tpm]\n"
 		"             [--bridge-from V] [--bridge-down V] [--description TEXT] [--chunk-size BYTES]\n"
 		"             [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
-		"             [--compress zstd[:LEVEL]] [--delta-from OLD.pkg]\n"
+		"             [--compress zstd[:LEVEL]] [--frame-size BYTES] [--delta-from OLD.pkg]\n"
 		"             (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed firmware bundle. See mkpkg(1).\n"
 		"\n"

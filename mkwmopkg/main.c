@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"usage: mkwmopkg [-fqV] -o NAME.wmopkg -C DIR --version V --product ID... [--description TEXT]\n"
 		"                [--min-fw V] [--max-fw V] [--persistent-allowed] [--hook ROLE=PATH]...\n"
 		"                [--chunk-size BYTES] [--spec FILE.json] [--sbom FILE.cdx.json] [--passphrase-file FILE] [--sync]\n"
-		"                [--compress zstd[:LEVEL]]\n"
+		"                [--compress zstd[:LEVEL]] [--frame-size BYTES]\n"
 		"                (-k SECKEY | -k KEY.pem|pkcs11:URI --cert CERT.pem [--intermediate PEM]...)...\n"
 		"Build a signed modification package from DIR, which holds only the directories\n"
 		"factory-config, branding, services, files and scripts. The package name is NAME.\n"

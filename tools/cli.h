@@ -88,12 +88,15 @@ struct cli_bases {
 	const char *path[CLI_MAX_BASES];
 	int fd[CLI_MAX_BASES];
 	uint64_t size[CLI_MAX_BASES];
+	const char *picked;   /* the file cli_bases_source gave last */
 };
 int cli_bases_add(struct cli_bases *b, const char *path);
 int cli_bases_open(struct cli_bases *b, struct fw_err *err);
 void cli_bases_close(struct cli_bases *b);
 /* A pkg_reader_ops.delta_source: the base file of payload index's size; PKG_DELTA_NONE when no --base was given. */
 int cli_bases_source(struct cli_bases *b, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
+/* A pkg_reader_ops.delta_name: "--base FILE", the file cli_bases_source gave. */
+const char *cli_bases_name(struct cli_bases *b);
 
 /*
  * One -k: a minisign secret key file or a pkcs11: URI (Ed25519 on a token);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +28,10 @@ int cli_bases_open(struct cli_bases *b, struct fw_err *err)
 
 		if ((b->fd[i] = open(b->path[i], O_RDONLY | O_CLOEXEC)) < 0 || fstat(b->fd[i], &st) < 0)
 			return fw_err_set(err, FW_EXIT_IO, "%s: cannot open: %s", b->path[i], strerror(errno));
+		/* An image is a file or a block device (a slot); a directory would pass for an image of its size. */
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+			return fw_err_set(err, FW_EXIT_USAGE, "%s: %s: --base takes an image file",
+					  b->path[i], S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
 		b->size[i] = (uint64_t)st.st_size;
 	}
 	return 0;
@@ -65,5 +71,16 @@ int cli_bases_source(struct cli_bases *b, const struct fw_manifest *m, size_t in
 		}
 	}
 	*fd = b->fd[pick];
+	b->picked = b->path[pick];
 	return PKG_DELTA_BASE;
+}
+
+const char *cli_bases_name(struct cli_bases *b)
+{
+	static char name[PATH_MAX + 16];
+
+	if (b->picked == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "--base %s", b->picked);
+	return name;
 }

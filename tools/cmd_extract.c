@@ -342,6 +342,13 @@ static int x_delta(void *ctx, const struct fw_manifest *m, size_t index, int *fd
 	return rc == PKG_DELTA_NONE ? -1 : rc;
 }
 
+static const char *x_delta_name(void *ctx, size_t index)
+{
+	(void)ctx;
+	(void)index;
+	return cli_bases_name(&bases);
+}
+
 static int x_data(void *ctx, const void *buf, size_t len, struct fw_err *err)
 {
 	struct extract *x = ctx;
@@ -495,7 +502,8 @@ int cmd_extract(int argc, char **argv)
 	struct sig_trust trust;
 	struct pkg_read_opts ropts = { .trust = &trust, .keep_sbom = 1 };
 	struct pkg_reader_ops ops = { .manifest = x_manifest, .payload_begin = x_begin,
-				      .payload_data = x_data, .payload_end = x_end, .delta_source = x_delta };
+				      .payload_data = x_data, .payload_end = x_end, .delta_source = x_delta,
+				      .delta_name = x_delta_name };
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;
 	struct fw_err err = { 0 };

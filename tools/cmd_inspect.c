@@ -160,10 +160,12 @@ static void print_compression(const struct fw_manifest *m)
 		if (n++ == 0)
 			printf("Compression:\n  %-28s %-6s %12s %12s %7s %9s %8s\n", "FILE", "ALGO", "SIZE", "COMPRESSED",
 			       "RATIO", "FRAME", "WINDOW");
-		printf("  %-28s zstd:%-2d %11llu %12llu %6.2fx %6u MiB %4u KiB\n", p->name, p->zstd.level,
+		/* A window of a MiB or more (a delta's: up to 128 MiB) in MiB, as the frame: it fits its column. */
+		printf("  %-28s zstd:%-2d %11llu %12llu %6.2fx %6u MiB %4u %s\n", p->name, p->zstd.level,
 		       (unsigned long long)p->size, (unsigned long long)p->zstd.size,
 		       p->zstd.size ? (double)p->size / (double)p->zstd.size : 1.0, p->zstd.frame_size >> 20,
-		       (1u << p->zstd.window_log) >> 10);
+		       p->zstd.window_log >= 20 ? (1u << p->zstd.window_log) >> 20 : (1u << p->zstd.window_log) >> 10,
+		       p->zstd.window_log >= 20 ? "MiB" : "KiB");
 	}
 	if (n > 0)
 		printf("  %-28s %-6s %12llu %12llu %6.2fx\n", "(all payloads)", "", (unsigned long long)plain,

@@ -118,10 +118,16 @@ static int base_source(void *ctx, const struct fw_manifest *m, size_t index, int
 	return cli_bases_source(ctx, m, index, fd, err);
 }
 
+static const char *base_name(void *ctx, size_t index)
+{
+	(void)index;
+	return cli_bases_name(ctx);
+}
+
 /* One package: a line (or a JSON object into `all`), and its exit code. */
 static int verify_one(const char *path, const struct pkg_read_opts *ropts, struct cli_bases *bases, json_t *all)
 {
-	struct pkg_reader_ops ops = { .delta_source = base_source };
+	struct pkg_reader_ops ops = { .delta_source = base_source, .delta_name = base_name };
 	json_t *unbuilt = NULL;
 	struct pkg_report rep;
 	struct fw_manifest *m = NULL;

@@ -56,7 +56,7 @@ ok "inspect of a delta without its base: status, --sha256 column and JSON (sha25
 # Every chunk of zeros of one length has the same digest: the base check must still see the bit.
 for at in $((1 << 20)) $(((6 << 20) + 4999)); do
 	"$PY" -c 'import sys; d=bytearray(open("a.img","rb").read()); d[int(sys.argv[1])]^=0x10; open("abad.img","wb").write(d)' "$at"
-	expect 1 "new.pkg: payload WX-sec.img: the base is not the delta.s base image" \
+	expect 1 "new.pkg: payload WX-sec.img: --base abad.img: the base is not the delta.s base image" \
 		"$B/fwpkg" verify -p k.pub --base abad.img new.pkg
 	one_line "verify --base, a bit flipped at $at"
 	rm -rf x
@@ -65,7 +65,7 @@ for at in $((1 << 20)) $(((6 << 20) + 4999)); do
 	fresh "zbit$at"
 	cp abad.img "$D/slots/pri"
 	before=$(devsum)
-	expect 1 'WX-sec.img: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
+	expect 1 'WX-sec.img: the image in pri: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
 	[ "$(devsum)" = "$before" ] || fail "a delta against a base slot with a bit flipped at $at changed the slots or records"
 	[ "$(js "d['last_upgrade']['result']")" = fileNotMatch ] || fail "$(js "d['last_upgrade']")"
 done

@@ -352,16 +352,47 @@ help_complete() {
 			grep -Eq -- "--$o( |,|$)" h.out || fail "$p --help does not describe --$o"
 		done
 		grep -Eq -- '^  -V ' h.out || fail "$p --help does not describe -V"
-		# The synopsis (the lines up to the first sentence) shows the options a newcomer looks for there.
+		# The synopsis (the lines up to the first sentence) shows the options a newcomer looks for there, and
+		# the same options as the man page's SYNOPSIS.
 		for o in compress $([ $p = mkpkg ] && echo delta-from); do
 			sed -n '1,/^[A-Z]/p' h.out | grep -q -- "\[--$o " || fail "$p --help: --$o not in its usage lines"
 		done
+		sed -n '1,/^[A-Z]/p' h.out | grep -o -- '--[a-z0-9-]*' | sort -u >usage.opts
+		sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$SRC/man/$p.1" | grep -o -- '\\-\\-[a-z0-9\\-]*' |
+			sed 's/\\//g' | sort -u >man.opts
+		cmp -s usage.opts man.opts || fail "$p: --help's usage lines and $p(1)'s SYNOPSIS differ: $(diff usage.opts man.opts)"
 	done
 	"$B/fwpkg" keygen --help | grep -Eq -- '^  -W ' || fail "keygen --help does not describe -W"
 	"$B/mkwmopkg" --help | grep -Eq -- '^  -C DIR' || fail "mkwmopkg --help does not describe -C"
 	[ "$(longopts "$SRC/tools/cmd_verify.c" "$SRC/tools/cli_trust_opts.h" | wc -l)" -ge 7 ] || fail "the option tables were not found"
 }
 pkg_check "every subcommand's --help describes each of its options" help_complete
+
+# --compress and --frame-size at and past their bounds: refused before an image is read (exit 2), one line naming
+# the option in its own words, no output; the bounds themselves taken.
+zstd_options() {
+	for a in zstd:0 zstd:23 zstd: zstd:-1 zstd:3x zstd:99999999999999999999 gzip ZSTD; do
+		expect 2 "^mkpkg: --compress $a: expected zstd or zstd:LEVEL, LEVEL from 1 to 22\$" mk -o x.pkg --pri pri.img --compress "$a"
+	done
+	for a in 0 1048575 1572864 536870912 99999999999999999999 1M -1; do
+		expect 2 "^mkpkg: --frame-size $a: expected a power of two from 1048576 to 268435456\$" \
+			mk -o x.pkg --pri pri.img --compress zstd --frame-size "$a"
+	done
+	expect 2 '^mkpkg: a frame size without compression: --frame-size goes with --compress$' mk -o x.pkg --pri pri.img --frame-size 1048576
+	# A frame ends on a chunk boundary: a frame smaller than a chunk is said in the options' words.
+	expect 2 '^mkpkg: --frame-size 1048576 is not a multiple of the chunk size 2097152 \(--chunk-size\)$' \
+		"$B/mkpkg" -q -o x.pkg --version 1 --product P1 --pri pri.img -k k.key --compress zstd --frame-size 1048576 --chunk-size 2097152
+	mkdir -p wmo/files
+	echo hello >wmo/files/hello.txt
+	expect 2 '^mkwmopkg: --frame-size 1048576 is not a multiple of the chunk size 4194304 \(--chunk-size\)$' \
+		"$B/mkwmopkg" -q -o x.wmopkg -C wmo --version 1 --product P1 -k k.key --compress zstd --frame-size 1048576 --chunk-size 4194304
+	[ ! -e x.pkg ] && [ ! -e x.wmopkg ] || fail "a refused build left its output"
+	for a in zstd:1 zstd:22; do
+		expect 0 '' mk -f -o x.pkg --pri pri.img --compress "$a" --frame-size 268435456
+	done
+	"$B/fwpkg" inspect --json x.pkg | "$PY" -c 'import json,sys; c=json.load(sys.stdin)["manifest"]["images"][0]["compression"]; assert (c["level"], c["frame_size"]) == (22, 268435456), c'
+}
+pkg_check "mkpkg/mkwmopkg --compress and --frame-size: out of range, or a frame not a multiple of the chunk, refused in one line (exit 2)" zstd_options
 
 man_pages() {
 	for o in pubkey pubkey-base64 seckey key output directory force quiet help; do

@@ -55,7 +55,13 @@ ok "format_version 4; each system image names its base (the old image's digest);
 expect 0 'WX-pri.img: a delta against base image .*not rebuilt' "$B/fwpkg" verify -p k.pub new.pkg
 expect 0 '' "$B/fwpkg" verify -p k.pub --base a.img new.pkg
 grep -q 'not rebuilt' "$T/.err" && fail "verify --base still says not rebuilt"
-expect 1 'WX-sec.img: the base is not the delta.s base image' "$B/fwpkg" verify -p k.pub --base b.img new.pkg
+expect 1 'new.pkg: payload WX-sec.img: --base b.img: the base is not the delta.s base image' "$B/fwpkg" verify -p k.pub --base b.img new.pkg
+# A --base that is no image file: one line naming it, exit 2 (a directory: not taken for an image of its size);
+# one that cannot be opened: exit 3.
+mkdir basedir
+expect 2 '^fwpkg: verify: basedir: a directory: --base takes an image file$' "$B/fwpkg" verify -p k.pub --base basedir new.pkg
+[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line: $(cat "$T/.err")"
+expect 3 '^fwpkg: verify: nobase.img: cannot open: No such file' "$B/fwpkg" verify -p k.pub --base nobase.img new.pkg
 expect 0 '' "$B/fwpkg" verify --json -p k.pub new.pkg
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_rebuilt"]==["WX-sec.img","WX-pri.img"], d' "$T/.out" ||
 	fail "verify --json does not list the images it did not rebuild"
@@ -63,11 +69,16 @@ expect 0 '' "$B/fwpkg" inspect new.pkg
 grep -q 'format fwpkg 4' "$T/.out" || fail "inspect does not show format 4"
 adig=$("$PY" -c 'import json,sys,tarfile; print([i["digest"] for i in json.load(tarfile.open(sys.argv[1]).extractfile("manifest.json"))["images"] if i["target"]=="pri"][0])' old.pkg)
 grep -Eq "^  WX-pri\.img +20971520 +24 MiB  $adig\$" "$T/.out" || fail "inspect shows no delta base $adig: $(cat "$T/.out")"
+# The compression line: level, sizes, ratio, 8 MiB frames and the 64 MiB window, each in its column.
+grep -Eq '^  WX-pri\.img +zstd:3 +20971520 +[0-9]+ +[0-9.]+x +8 MiB +64 MiB$' "$T/.out" || fail "inspect's compression line: $(cat "$T/.out")"
 ok "verify (without a base: compressed bytes only, said; --base: rebuilt and checked; a wrong base refused), inspect"
 
 mkdir x0
 expect 2 'WX-sec.img is a delta: give its base image with --base' "$B/fwpkg" extract -C x0 -p k.pub new.pkg
 [ -z "$(ls -A x0)" ] || fail "extract without a base left $(ls -A x0)"
+expect 2 '^fwpkg: extract: basedir: a directory: --base takes an image file$' "$B/fwpkg" extract -C x0 -p k.pub --base basedir new.pkg
+expect 1 'new.pkg: payload WX-sec.img: --base b.img: the base is not the delta.s base image' "$B/fwpkg" extract -C x0 -p k.pub --base b.img new.pkg
+[ -z "$(ls -A x0)" ] || fail "extract with a wrong base left $(ls -A x0)"
 expect 0 '' "$B/fwpkg" extract -C x1 -p k.pub --base a.img new.pkg
 cmp x1/WX-pri.img b.img && cmp x1/WX-sec.img b.img && cmp x1/WX-boot.img boot2.img || fail "extract --base differs"
 expect 0 '' "$B/fwpkg" extract -C x2 -p k.pub new.pkg WX-boot.img
@@ -76,6 +87,13 @@ ok "extract: a delta needs --base (nothing written without); with it every image
 
 expect 2 'a delta package itself' "$B/mkpkg" -q -o new2.pkg --version 5.23.0 --product WX --chunk-size 65536 \
 	--pri b.img --sec b.img --boot boot2.img -k k.key --delta-from new.pkg
+[ ! -e new2.pkg ] || fail "mkpkg left new2.pkg"
+# A delta's frame and its base around it share one window of at most 2^27: larger frames are refused in the
+# options' words (not the manifest's window_log), the largest one taken.
+for f in 67108864 268435456; do
+	expect 2 "^mkpkg: --frame-size $f: a delta's frames are at most 33554432 bytes" "$B/mkpkg" -q -o new2.pkg --version 5.23.0 \
+		--product WX --chunk-size 65536 --pri b.img --sec b.img --boot boot2.img -k k.key --delta-from old.pkg --frame-size $f
+done
 [ ! -e new2.pkg ] || fail "mkpkg left new2.pkg"
 "$B/mkpkg" -q -o new3.pkg --version 5.22.0 --product WX --chunk-size 65536 \
 	--pri b.img --sec b.img --boot boot2.img -k k.key --delta-from old.pkg
@@ -137,6 +155,11 @@ for port in "$HTTP_PORT" "$NORANGE_PORT"; do
 		[ "$fetched" -le $((total - pri_entry + FEED_READ_AHEAD)) ] ||
 			fail "fetched $fetched bytes of a $total-byte package whose pri delta ($pri_entry bytes) is not needed"
 		grep -q "bytes not fetched" "$T/.err" || fail "no word of the bytes not fetched: $(cat "$T/.err")"
+		# Every byte of the package is counted once: fetched (the bytes of pri's entry read ahead before the
+		# jump among them: 'not needed (received all the same)'), or not fetched.
+		spared=$(sed -n 's/.*; \([0-9]*\) bytes not fetched (not needed)).*/\1/p' "$T/.err")
+		[ $((fetched + spared)) -eq "$total" ] ||
+			fail "fetched $fetched + not fetched $spared is not the package's $total bytes: $(cat "$T/.err")"
 		ranged=$fetched
 	else
 		[ "$fetched" -le "$total" ] || fail "a server ignoring Range: fetched $fetched bytes of a $total-byte package"
@@ -186,7 +209,7 @@ ok "a delta against another base: fileNotMatch, nothing written"
 D=$T/d6 && rm -rf "$D" && cp -a "$T/start" "$D"
 printf '\377' | dd of="$D/slots/pri" bs=1 seek=10000000 conv=notrunc status=none
 before=$(devsum)
-expect 1 'WX-sec.img: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
+expect 1 'WX-sec.img: the image in pri: the base is not the delta.s base image' fw upgrade no-reboot all new.pkg
 [ "$(devsum)" = "$before" ] || fail "a delta against a corrupted base slot changed the slots or records"
 [ "$(js "d['last_upgrade']['result']")" = fileNotMatch ] || fail "$(js "d['last_upgrade']")"
 ok "a corrupted base slot: checked before it is read, fileNotMatch, nothing written"

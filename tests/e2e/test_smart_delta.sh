@@ -150,7 +150,7 @@ code=0
 at "$(hm 1 5)" "$B/fwctl" --root "$D" smart install >"$T/.out" 2>"$T/.err" || code=$?
 [ "$code" = 1 ] || fail "the failed delta install exited $code: $(cat "$T/.out" "$T/.err")"
 grep -q '^install 2.0.0 fileNotMatch' "$T/.out" || fail "$(cat "$T/.out")"
-grep -q "install: payload SX-sec.img: the base is not the delta's base image" "$T/.err" || fail "$(cat "$T/.err")"
+grep -q "install: payload SX-sec.img: the image in pri: the base is not the delta's base image" "$T/.err" || fail "$(cat "$T/.err")"
 [ "$(slotsum)" = "$before" ] || fail "the failed delta changed the slots"
 [ "$(js "len(d['smart']['refused'])")" = 1 ] || fail "the delta's failure is not remembered: $(js "d['smart']")"
 expect 0 '' at "$(hm 1 10)" fw check

@@ -121,7 +121,7 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 static enum dev_result run(size_t cut, size_t flip, int tee_fd, struct sinks *k, struct fw_err *err)
 {
 	struct pkg_read_opts o = { .trust = &trust };
-	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, NULL, NULL };
+	struct pkg_reader_ops ops = { on_manifest, on_begin, on_data, on_end, NULL, NULL, NULL };
 	struct dev_intake in;
 	struct script s = { cut, flip, -1 };
 	struct fw_manifest *m = NULL;

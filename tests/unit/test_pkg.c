@@ -172,7 +172,7 @@ static int rec_end(void *ctx, const struct fw_manifest *m, size_t index, struct 
 	return 0;
 }
 
-static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, NULL };
+static const struct pkg_reader_ops rec_ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, NULL, NULL };
 
 static int read_path(const char *path, const struct sig_trust *t, struct recorder *r,
 		     struct pkg_report *rep, struct fw_err *err)
@@ -504,7 +504,7 @@ static int zres_at(void *ctx, const struct fw_manifest *m, size_t index, struct 
 
 static int read_zres(const char *path, struct zres *z, struct pkg_report *rep, struct fw_err *err)
 {
-	static const struct pkg_reader_ops ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, zres_at };
+	static const struct pkg_reader_ops ops = { rec_manifest, rec_begin, rec_data, rec_end, NULL, zres_at, NULL };
 	struct pkg_read_opts o = { .trust = &trust1, .threads = 2 };
 	struct fw_manifest *m = NULL;
 	int fd = open(path, O_RDONLY), rc;
