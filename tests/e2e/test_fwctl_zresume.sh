@@ -330,7 +330,7 @@ dcut
 flip "$D/slots/pri" 1000
 cp "$D/slots/pri" dl/pri.before
 cp "$D/slots/sec" dl/sec.before
-expect 1 "payload WX-sec.img: the base is not the delta's base image" fw upgrade no-reboot all "$P/d.pkg"
+expect 1 "payload WX-sec.img: the image in pri: the base is not the delta's base image" fw upgrade no-reboot all "$P/d.pkg"
 [ "$(js "d['last_upgrade']['result'], d['slots']['pri']['version'], d['slots']['sec']['valid']")" = "fileNotMatch 5.21.0 False" ] ||
 	fail "$(js "d['slots'], d['last_upgrade']")"
 cmp -s "$D/slots/pri" dl/pri.before && cmp -s "$D/slots/sec" dl/sec.before || fail "a slot changed after the base was refused"
