@@ -26,6 +26,7 @@ struct fake_net {
 	uint64_t last_end;   /* the end the last seek asked for */
 	uint64_t fail_at;   /* a read at this offset fails (UINT64_MAX: never) */
 	int endless;        /* the package again and again, never an end */
+	uint64_t read_ahead; /* bytes the connection has received past pos (dev_transport_received) */
 	struct dev_transport_info info;
 };
 
@@ -62,6 +63,7 @@ static int fake_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, 
 	(void)err;
 	n->pos = offset;
 	n->info.end = end;
+	n->info.attempts++;   /* a new request, as the real transport makes for any jump it does not read through */
 	n->seeks++;
 	n->last_end = end;
 	return 0;
@@ -70,6 +72,13 @@ static int fake_seek_to(struct dev_transport *t, uint64_t offset, uint64_t end, 
 static uint64_t fake_done(const struct dev_transport *t)
 {
 	return ((const struct fake_net *)t)->pos;
+}
+
+static uint64_t fake_received(const struct dev_transport *t)
+{
+	const struct fake_net *n = (const struct fake_net *)t;
+
+	return n->size - n->pos < n->read_ahead ? n->size : n->pos + n->read_ahead;
 }
 
 static const struct dev_transport_info *fake_info(const struct dev_transport *t)
@@ -88,12 +97,14 @@ static void fake_interrupt(struct dev_transport *t, int on)
 #define dev_transport_seek_to fake_seek_to
 #define dev_transport_done fake_done
 #define dev_transport_info fake_info
+#define dev_transport_received fake_received
 #include "device/dev_feed.c"
 #undef dev_transport_read
 #undef dev_transport_interrupt
 #undef dev_transport_seek_to
 #undef dev_transport_done
 #undef dev_transport_info
+#undef dev_transport_received
 
 
 static unsigned char pkg[PKG_SIZE];
@@ -210,8 +221,13 @@ static void test_edges(void)
 	close(c);
 }
 
-/* A skipped range (dev_feed_add_skipped): zeros in the stream, no byte of it fetched, the transport moved past it. */
-static void test_skipped(void)
+/*
+ * A skipped range (dev_feed_add_skipped): zeros in the stream, no byte of it
+ * fetched, the transport moved past it. What the connection had received of
+ * it before the move (read_ahead) is counted as received all the same; what
+ * it had received of a local range is not.
+ */
+static void skipped_with(uint64_t read_ahead)
 {
 	struct fake_net n = net_new(PKG_SIZE);
 	struct dev_feed *f;
@@ -222,6 +238,7 @@ static void test_skipped(void)
 	ssize_t r;
 	int a = local_copy(4 * CHUNK, 5 * CHUNK, 0);
 
+	n.read_ahead = read_ahead;
 	CU_ASSERT_EQUAL_FATAL(dev_feed_new(&f, (struct dev_transport *)&n, 0, &err), 0);
 	CU_ASSERT_EQUAL(dev_feed_add_skipped(f, CHUNK, 3 * CHUNK + 5, &err), 0);
 	CU_ASSERT_EQUAL(dev_feed_add_local(f, 4 * CHUNK, 5 * CHUNK, a, 0, &err), 0);
@@ -237,12 +254,19 @@ static void test_skipped(void)
 	CU_ASSERT(memcmp(got + 3 * CHUNK + 5, pkg + 3 * CHUNK + 5, PKG_SIZE - 3 * CHUNK - 5) == 0);
 	dev_feed_stats(f, &st);
 	CU_ASSERT_EQUAL(st.skipped_bytes, 2 * CHUNK + 5);
+	CU_ASSERT_EQUAL(st.skipped_received, read_ahead);
 	CU_ASSERT_EQUAL(st.local_bytes, CHUNK);
 	CU_ASSERT_EQUAL(n.served, PKG_SIZE - 3 * CHUNK - 5);
 	CU_ASSERT_EQUAL(n.seeks, 2);
 	dev_feed_free(f);
 	close(a);
 	free(got);
+}
+
+static void test_skipped(void)
+{
+	skipped_with(0);
+	skipped_with(500);
 }
 
 /* No transport: all local, and a gap is an error naming the byte. */
