@@ -346,10 +346,6 @@ static int smart_reset_serial(const struct cmd_env *env, int argc, char **argv)
 	return rc;
 }
 
-/*
- * "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC), a real date of
- * 2000 to 2099; *used: words taken; text: the words, for the message. -1 if it is none.
- */
 /* "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SSZ" by shape: a digit wherever the form has one. */
 static int date_shape(const char *text)
 {
@@ -365,6 +361,10 @@ static int date_shape(const char *text)
 	return 1;
 }
 
+/*
+ * "YYYY-MM-DD HH:MM:SS" in one or two words, or YYYY-MM-DDTHH:MM:SSZ (UTC), a real date of
+ * 2000 to 2099; *used: words taken; text: the words, for the message. -1 if it is none.
+ */
 static int parse_date(int argc, char **argv, int64_t *t, int *used, char text[64])
 {
 	struct tm tm;

@@ -416,8 +416,7 @@ static int download_once(struct dev_root *r, int64_t now, int last, int *restart
 		const struct dev_transport_info *ti = dev_transport_info(d.in.net);
 
 		/* As upgrade says it: the bytes on disk were not what saved the fetch (curl -C - says the same). */
-		out->range_ignored = ti->can_resume == 0 && (ti->proto == DEV_PROTO_HTTP || ti->proto == DEV_PROTO_HTTPS) &&
-				     (d.have > 0 || ti->interruptions > 0);
+		out->range_ignored = dev_transport_range_ignored(ti) && (d.have > 0 || ti->interruptions > 0);
 	}
 	out->speed = dt > 0 ? (uint64_t)((double)d.in.stats.net_bytes / dt) : 0;
 	s.dl_speed = out->speed;

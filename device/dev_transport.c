@@ -908,6 +908,11 @@ int dev_transport_jumps(const struct dev_transport *t)
 	return t->proto == DEV_PROTO_FTP || t->proto == DEV_PROTO_SFTP;
 }
 
+int dev_transport_range_ignored(const struct dev_transport_info *i)
+{
+	return i->can_resume == 0 && (i->proto == DEV_PROTO_HTTP || i->proto == DEV_PROTO_HTTPS);
+}
+
 uint64_t dev_transport_done(const struct dev_transport *t)
 {
 	return atomic_load(&((struct dev_transport *)t)->delivered);

@@ -193,6 +193,9 @@ void dev_transport_set_limit(struct dev_transport *t, uint64_t max_bytes);
  */
 int dev_transport_jumps(const struct dev_transport *t);
 
+/* An HTTP server answered a Range with the whole file (200, not 206): the bytes before the range came again. */
+int dev_transport_range_ignored(const struct dev_transport_info *i);
+
 uint64_t dev_transport_done(const struct dev_transport *t);
 
 /* The file offset past the last byte the current connection received (read ahead of dev_transport_done); from

@@ -279,7 +279,7 @@ static int resume_begin(struct txn *u, int may_resume, int found, const struct d
 		if (!dev_resume_may(found, &old, u->req->src->shown, u->st.last.target, u->root->cfg.unpack_hook != NULL,
 				    ni->proto, &ni->id, why, sizeof(why))) {
 			tnote(u, "not resuming the interrupted upgrade: %s", why);
-		} else if (ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS)) {
+		} else if (dev_transport_range_ignored(ni)) {
 			/* Asked for the bytes before the kept ones alone, it sent the whole file (200, not 206): every
 			 * later range would cost the file again. Fetched whole once, as curl -C - would have to. */
 			tnote(u, "not resuming the interrupted upgrade: the server "
@@ -1190,7 +1190,7 @@ out:
 			snprintf(spliced, sizeof(spliced), "; %llu bytes taken from the slots", (unsigned long long)u.in.spliced);
 		/* A server that said it serves ranges (Accept-Ranges: bytes) and then answered the jump past them
 		 * with the whole file sent them anyway, and the bytes before them again: not "not fetched". */
-		int ignored = ni->can_resume == 0 && (ni->proto == DEV_PROTO_HTTP || ni->proto == DEV_PROTO_HTTPS);
+		int ignored = dev_transport_range_ignored(ni);
 
 		/* Bytes read ahead before the transport moved past them came all the same: counted so, not as spared. */
 		uint64_t received = ignored ? u.in.skipped : u.in.skipped_received;

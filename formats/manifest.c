@@ -166,6 +166,16 @@ unsigned fw_delta_window_log(uint32_t frame_size, uint32_t margin)
 	return log;
 }
 
+uint32_t fw_delta_frame_max(uint32_t margin)
+{
+	uint32_t most = 0;
+
+	for (uint32_t k = FW_ZSTD_FRAME_MIN; k <= FW_ZSTD_FRAME_MAX && fw_delta_window_log(k, margin) <= FW_DELTA_WINDOW_LOG_MAX;
+	     k *= 2)
+		most = k;
+	return most;
+}
+
 uint64_t fw_payload_frames(const struct fw_payload *p)
 {
 	if (!p->zstd.on || p->size == 0 || p->zstd.frame_size == 0)

@@ -298,6 +298,9 @@ uint64_t fw_payload_frames(const struct fw_payload *p);
 void fw_delta_prefix(const struct fw_payload *p, uint64_t k, uint64_t *lo, uint64_t *hi);
 /* The window a delta payload's frames need at most: a frame and its whole prefix (log2, rounded up). */
 unsigned fw_delta_window_log(uint32_t frame_size, uint32_t margin);
+/* The largest frame (a power of two) a delta with this margin may have: the window of its frame and prefix
+ * within FW_DELTA_WINDOW_LOG_MAX; 0 if none. */
+uint32_t fw_delta_frame_max(uint32_t margin);
 
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
 void fw_hex(const uint8_t *bytes, size_t len, char *out);

@@ -426,14 +426,12 @@ static int write_package(const char *out_path, struct fw_manifest *m, const int 
 		}
 		for (size_t i = 0; i < m->n_payloads; i++) {
 			const struct fw_zstd *z = &m->payloads[i].zstd;
-			uint32_t most = FW_ZSTD_FRAME_MIN;
+			uint32_t most;
 
 			zstd_write_setup(&m->payloads[i], opts->zstd_level, opts->zstd_frame_size);
-			if (!z->base.on || fw_delta_window_log(z->frame_size, z->base.margin) <= FW_DELTA_WINDOW_LOG_MAX)
-				continue;
 			/* A delta's frame and its base around it share one window (pkg.md section 10). */
-			while (most < FW_ZSTD_FRAME_MAX && fw_delta_window_log(most * 2, z->base.margin) <= FW_DELTA_WINDOW_LOG_MAX)
-				most *= 2;
+			if (!z->base.on || z->frame_size <= (most = fw_delta_frame_max(z->base.margin)))
+				continue;
 			fw_err_set(err, FW_EXIT_USAGE, "--frame-size %u: a delta's frames are at most %u bytes (a frame and "
 				   "%u bytes of its base either side take one window, at most 2^%d)", (unsigned)z->frame_size,
 				   (unsigned)most, (unsigned)z->base.margin, FW_DELTA_WINDOW_LOG_MAX);

@@ -365,7 +365,7 @@ int zstd_write_payload(int fd, struct fw_payload *p, unsigned threads, uint8_t *
 int zstd_write_delta(int fd, struct fw_payload *p, const uint8_t *base, unsigned threads, uint8_t *list, int out_fd,
 		     uint8_t **zlist, struct fw_err *err)
 {
-	if (fw_delta_window_log(p->zstd.frame_size, p->zstd.base.margin) > FW_DELTA_WINDOW_LOG_MAX)
+	if (p->zstd.frame_size > fw_delta_frame_max(p->zstd.base.margin))
 		return fw_err_set(err, FW_EXIT_USAGE, "a delta's frame size and margin need a window above 2^%d bytes",
 				  FW_DELTA_WINDOW_LOG_MAX);
 	return write_frames(fd, p, base, threads, list, NULL, out_fd, zlist, err);

@@ -97,6 +97,9 @@ void cli_bases_close(struct cli_bases *b);
 int cli_bases_source(struct cli_bases *b, const struct fw_manifest *m, size_t index, int *fd, struct fw_err *err);
 /* A pkg_reader_ops.delta_name: "--base FILE", the file cli_bases_source gave. */
 const char *cli_bases_name(struct cli_bases *b);
+/* The names of the delta images a read checked but did not rebuild (no --base), for --json; NULL when none. */
+struct pkg_report;
+json_t *cli_not_rebuilt_json(const struct fw_manifest *m, const struct pkg_report *rep);
 
 /*
  * One -k: a minisign secret key file or a pkcs11: URI (Ed25519 on a token);

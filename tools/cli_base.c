@@ -84,3 +84,16 @@ const char *cli_bases_name(struct cli_bases *b)
 	snprintf(name, sizeof(name), "--base %s", b->picked);
 	return name;
 }
+
+json_t *cli_not_rebuilt_json(const struct fw_manifest *m, const struct pkg_report *rep)
+{
+	json_t *names = NULL;
+
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (rep->not_rebuilt[i]) {
+			if (names == NULL)
+				names = json_array();
+			json_array_append_new(names, json_string(m->payloads[i].name));
+		}
+	return names;
+}

@@ -409,14 +409,12 @@ static json_t *report_json(const char *path, const struct fw_manifest *m, const 
 		json_object_set_new(doc, "sha256", sums);
 	}
 	/* As verify --json: the delta images whose compressed bytes were checked but that were not rebuilt. */
-	for (size_t i = 0; i < m->n_payloads; i++)
-		if (rep->not_rebuilt[i]) {
-			json_t *unbuilt = json_object_get(doc, "not_rebuilt");
+	{
+		json_t *unbuilt = cli_not_rebuilt_json(m, rep);
 
-			if (unbuilt == NULL)
-				json_object_set_new(doc, "not_rebuilt", unbuilt = json_array());
-			json_array_append_new(unbuilt, json_string(m->payloads[i].name));
-		}
+		if (unbuilt != NULL)
+			json_object_set_new(doc, "not_rebuilt", unbuilt);
+	}
 	json_object_set_new(doc, "sbom", sbom_json(m, rep));
 	{
 		/* The package's payload bytes on the wire against what they write (each payload's own

@@ -146,21 +146,17 @@ static int verify_one(const char *path, const struct pkg_read_opts *ropts, struc
 	if (rc < 0 || fw_manifest_check_file_name(m, path, &err) < 0)
 		goto failed;
 	/* A delta without its base: every byte of the package verified, its image not rebuilt; said, not hidden. */
-	for (size_t i = 0; i < m->n_payloads; i++)
+	for (size_t i = 0; all == NULL && i < m->n_payloads; i++)
 		if (rep.not_rebuilt[i]) {
 			char hex[2 * FW_DIGEST_LEN + 1];
 
 			fw_hex(m->payloads[i].zstd.base.digest, FW_DIGEST_LEN, hex);
-			if (all != NULL) {
-				if (unbuilt == NULL)
-					unbuilt = json_array();
-				json_array_append_new(unbuilt, json_string(m->payloads[i].name));
-			} else {
-				msg_note("verify: %s: payload %s: a delta against base image %.16s...: its compressed bytes "
-					 "verified, its image not rebuilt (--base IMG rebuilds and checks it)", path,
-					 m->payloads[i].name, hex);
-			}
+			msg_note("verify: %s: payload %s: a delta against base image %.16s...: its compressed bytes "
+				 "verified, its image not rebuilt (--base IMG rebuilds and checks it)", path,
+				 m->payloads[i].name, hex);
 		}
+	if (all != NULL)
+		unbuilt = cli_not_rebuilt_json(m, &rep);
 	if (all != NULL) {
 		json_t *signers = json_array(), *sources = json_object();
 		for (size_t i = 0; i < rep.n_sigs; i++)
