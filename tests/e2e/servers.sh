@@ -234,6 +234,19 @@ EOF
 	done
 }
 
+# srv_wait_port_file PID FILE LOG NAME: a server of ours (PID, started in the background) writes its port to FILE
+# once it listens: wait for it (10 s at most), and stop it with the others (srv_stop_all).
+srv_wait_port_file() {
+	SRV_PIDS="$SRV_PIDS $1"
+	i=0
+	until [ -s "$2" ]; do
+		kill -0 "$1" 2>/dev/null || { cat "$3" >&2; fail "$4 did not start"; }
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$4 did not start within 10 s"
+		sleep 0.1
+	done
+}
+
 # srv_proxy MODE UPSTREAM_PORT: the fault proxy (faultproxy.py; MODE http, ftp or raw) in front of UPSTREAM_PORT.
 # Sets PROXY_PORT and PROXY_PLAN (write "cut N" / "stall N" / "pass" lines there, one per connection).
 srv_proxy() {
@@ -243,14 +256,7 @@ srv_proxy() {
 	mode=""
 	[ "$1" = raw ] || mode="--$1"
 	"$PY" "$E2E/faultproxy.py" $mode "$PROXY_PLAN" "$2" "$SRV_DIR/proxy-$2.port" >>"$SRV_DIR/proxy.log" 2>&1 &
-	SRV_PIDS="$SRV_PIDS $!"
-	i=0
-	until [ -s "$SRV_DIR/proxy-$2.port" ]; do
-		kill -0 $! 2>/dev/null || { cat "$SRV_DIR/proxy.log" >&2; fail "faultproxy did not start"; }
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "faultproxy did not start within 10 s"
-		sleep 0.1
-	done
+	srv_wait_port_file $! "$SRV_DIR/proxy-$2.port" "$SRV_DIR/proxy.log" faultproxy
 	PROXY_PORT=$(cat "$SRV_DIR/proxy-$2.port")
 }
 
@@ -346,14 +352,7 @@ smart_server() {
 srv_rangeliar() {
 	_f=$SRV_DIR/liar-$$-$(date +%s%N).port
 	"$PY" "$E2E/rangeliar.py" "$1" "$2" "$_f" >>"$SRV_DIR/liar.log" 2>&1 &
-	SRV_PIDS="$SRV_PIDS $!"
-	i=0
-	until [ -s "$_f" ]; do
-		kill -0 $! 2>/dev/null || { cat "$SRV_DIR/liar.log" >&2; fail "rangeliar did not start"; }
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "rangeliar did not start within 10 s"
-		sleep 0.1
-	done
+	srv_wait_port_file $! "$_f" "$SRV_DIR/liar.log" rangeliar
 	LIAR_PORT=$(cat "$_f")
 	LIAR_LOG=$_f.log
 }
