@@ -35,7 +35,9 @@
  * payload's size for the image's end), and `skip` the compressed bytes
  * before the piece holding it: a resume does not fetch them (the reader
  * passes over them: pkg_reader_ops.resume_at) and verifies the slot's kept
- * bytes against the image's chunk list instead.
+ * bytes against the image's chunk list instead. A delta's whole image names
+ * no `skip` (0): a later pass or run may only verify its compressed bytes,
+ * with no base to continue at a frame, and must fetch them all.
  */
 struct dev_resume_image {
 	int slot;                       /* enum fw_target, or DEV_SLOT_GOLDEN */

@@ -870,7 +870,10 @@ static int on_end(void *ctx, const struct fw_manifest *m, size_t index, struct f
 
 		im->kept = p->size;
 		im->frame_at = p->zstd.size;
-		im->skip = p->zstd.on ? p->zstd.size / p->zstd.chunk_size * p->zstd.chunk_size : 0;
+		/* A delta's compressed bytes may go unfetched only in a pass that rebuilds it from its base (the
+		 * reader continues at the frame then). A later pass, or a later run, that only verifies them (the
+		 * second pass of `upgrade all`, a resume after the other slot's copy) must fetch them all. */
+		im->skip = p->zstd.on && !p->zstd.base.on ? p->zstd.size / p->zstd.chunk_size * p->zstd.chunk_size : 0;
 	}
 	if (!written_later(u, m, u->cur)) {
 		/* The package is not accepted until its end: what follows may still reject it. */

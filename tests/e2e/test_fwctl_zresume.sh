@@ -369,7 +369,20 @@ echo "# power cut before sec's write 20 of 20: $1 image bytes kept, fetched $(fe
 power_cut "$(dpoint pri 10)" "$H/d.pkg" dfresh
 expect 0 "sec: holds WX-sec.img 5.22.0 already: verifying it in place" fw upgrade no-reboot all "$H/d.pkg"
 grep -q "pri: copying WX-pri.img from sec" "$T/.err" || fail "$(cat "$T/.err")"
+grep -q "starting over" "$T/.err" && fail "sec's delta, only verified, was taken for kept bytes: $(cat "$T/.err")"
 delta_installed
 ok "a power cut in sec's delta (resumed at the frame the record named) and in pri's copy (sec verified in place): installed"
+
+# A two-pass upgrade all: pri left invalid by a failed earlier upgrade, so pass 0 rebuilds pri from the base in
+# sec and copies sec from it, and pass 1 writes boot, reading pri's delta again only to verify it. pri's whole
+# image in the record must not make pass 1 leave those bytes unfetched (it did: fileCheckFailed, boot lost).
+dfresh
+head -c $((DSIZE - DPRI / 2)) www/d.pkg >dl/short.pkg   # cut in pri's entry, the last
+expect 1 '' fw upgrade no-reboot pri dl/short.pkg
+[ "$(js "d['slots']['pri']['valid'], d['slots']['sec']['version']")" = "False 5.21.0" ] || fail "$(js "d['slots']")"
+expect 0 'all 5.22.0: success' fw upgrade no-reboot all "$H/d.pkg"
+grep -q "sec: copying WX-sec.img from pri" "$T/.err" || fail "not the two-pass plan: $(cat "$T/.err")"
+delta_installed
+ok "a two-pass upgrade all of a delta (pri invalid): pri rebuilt, sec copied, boot written reading pri's delta in full"
 
 echo "all $TESTS checks passed"
